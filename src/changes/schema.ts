@@ -1,0 +1,90 @@
+import { bigserial, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import type { Actor, ConversationRef } from '../chat/actor.ts';
+import type { ResourceKey } from '../cloud/provider.ts';
+
+export const changeRequestSeq = pgSequence('change_request_seq', { startWith: 1 });
+
+/** A change request and its whole lifecycle. `status` moves only by compare-and-set. */
+export const changeRequests = pgTable(
+  'change_requests',
+  {
+    /** Human id, `CR-<n>`. */
+    id: text('id').primaryKey().default(sql`'CR-' || nextval('change_request_seq')`),
+    workspaceId: text('workspace_id').notNull(),
+    status: text('status').notNull(),
+    action: text('action').notNull(),
+    target: jsonb('target').$type<ResourceKey>().notNull(),
+    resourceName: text('resource_name').notNull(),
+    environment: text('environment').notNull(),
+    params: jsonb('params').$type<Record<string, string>>().notNull(),
+    summary: text('summary').notNull(),
+    blastRadius: text('blast_radius').notNull(),
+    costDeltaCents: integer('cost_delta_cents').notNull(),
+    rollback: jsonb('rollback').$type<{ action: string; params: Record<string, string> } | null>(),
+    rollbackOf: text('rollback_of'),
+    requester: jsonb('requester').$type<Actor>().notNull(),
+    requesterKey: text('requester_key').notNull(),
+    conversation: jsonb('conversation').$type<ConversationRef>().notNull(),
+    /** The policy rule that matched and what it requires. */
+    policy: jsonb('policy').$type<Record<string, unknown>>().notNull(),
+    approvalsRequired: integer('approvals_required').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /** Who moved it to its current terminal/decided state, and why. */
+    decidedBy: jsonb('decided_by').$type<Actor>(),
+    reason: text('reason'),
+    /** Provider's previous state/size, recorded before executing: the rollback data. */
+    rollbackData: jsonb('rollback_data').$type<Record<string, string>>(),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('change_requests_status_idx').on(t.status, t.expiresAt),
+    index('change_requests_requester_idx').on(t.requesterKey, t.createdAt),
+  ],
+);
+
+/** One approver's decision on a change request. */
+export const approvals = pgTable(
+  'approvals',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    changeId: text('change_id').notNull(),
+    approverKey: text('approver_key').notNull(),
+    approver: jsonb('approver').$type<Actor>().notNull(),
+    decision: text('decision').notNull(),
+    reason: text('reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('approvals_change_approver_idx').on(t.changeId, t.approverKey)],
+);
+
+/** Every posted copy of a change card, so all copies can be updated in place after a decision. */
+export const changeCards = pgTable(
+  'change_cards',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    changeId: text('change_id').notNull(),
+    surface: text('surface').notNull(),
+    conversation: jsonb('conversation').$type<ConversationRef>().notNull(),
+    messageId: text('message_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('change_cards_change_idx').on(t.changeId)],
+);
+
+/** Append-only, hash-chained audit log: hash = sha256(prevHash + canonical JSON of the event). */
+export const auditEvents = pgTable('audit_events', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  at: timestamp('at', { withTimezone: true }).notNull(),
+  type: text('type').notNull(),
+  actorKey: text('actor_key'),
+  subject: text('subject'),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull().unique(),
+});

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { Actor, ConversationRef } from './actor.ts';
+
+/** A user turn: someone said something to the bot. */
+export const Turn = z.object({
+  actor: Actor,
+  conversation: ConversationRef,
+  text: z.string().max(40_000),
+  /** Surface event id, for de-duplication of redeliveries. */
+  eventId: z.string().optional(),
+});
+export type Turn = z.infer<typeof Turn>;
+
+/** A button click (or a modal submission) routed back from a rendered Reply. */
+export const Interaction = z.object({
+  actor: Actor,
+  conversation: ConversationRef,
+  actionId: z.string().min(1).max(100),
+  value: z.string().max(2000),
+  /** Extra input collected by a form/modal, e.g. `{ reason: '…' }` or `{ size: 't3.large' }`. */
+  inputs: z.record(z.string(), z.string()).optional(),
+});
+export type Interaction = z.infer<typeof Interaction>;
+
+/** Action ids the engine understands; surfaces route these back unchanged. */
+export const ActionIds = {
+  approve: 'change.approve',
+  reject: 'change.reject',
+  /** Run a command given in `value`, e.g. a "show more" button (`list instances page=2`). */
+  command: 'command.run',
+} as const;

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * The neutral reply every surface renders: Block Kit on Slack, Adaptive Cards on Teams, HTML in the
+ * console. Blocks say what to show, never how; text is plain with light markdown (*bold*, `code`).
+ */
+export const Button = z.object({
+  /** Routed back in an Interaction, e.g. `change.approve`. */
+  actionId: z.string().min(1).max(100),
+  label: z.string().min(1).max(75),
+  /** Opaque argument, e.g. a change id. */
+  value: z.string().max(2000),
+  style: z.enum(['primary', 'danger']).optional(),
+});
+export type Button = z.infer<typeof Button>;
+
+export const Block = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('header'), text: z.string() }),
+  z.object({ type: z.literal('text'), text: z.string() }),
+  z.object({ type: z.literal('fields'), fields: z.array(z.object({ label: z.string(), value: z.string() })) }),
+  z.object({ type: z.literal('table'), columns: z.array(z.string()), rows: z.array(z.array(z.string())) }),
+  z.object({ type: z.literal('actions'), buttons: z.array(Button) }),
+  z.object({ type: z.literal('context'), text: z.string() }),
+]);
+export type Block = z.infer<typeof Block>;
+
+export const Reply = z.object({
+  /** Plain-text fallback for notifications and screen readers. */
+  text: z.string(),
+  blocks: z.array(Block),
+  /** Set when the answer comes from the local sandbox, not a real cloud. */
+  sandbox: z.boolean().optional(),
+  /**
+   * Set on a change request card: surfaces remember where each copy was posted so that every copy
+   * can be updated in place after a decision.
+   */
+  changeId: z.string().optional(),
+  /** Only the asking user should see it (Slack ephemeral; console: shown to that user only). */
+  ephemeral: z.boolean().optional(),
+});
+export type Reply = z.infer<typeof Reply>;
+
+export type BlockOf<T extends Block['type']> = Extract<Block, { type: T }>;
+
+/** Builds a Reply from blocks, deriving the plain-text fallback from them when none is given. */
+export const reply = (blocks: Block[], opts: Partial<Omit<Reply, 'blocks'>> = {}): Reply => ({
+  text: opts.text ?? plainText(blocks),
+  blocks,
+  ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}),
+  ...(opts.changeId !== undefined ? { changeId: opts.changeId } : {}),
+  ...(opts.ephemeral !== undefined ? { ephemeral: opts.ephemeral } : {}),
+});
+
+export const textReply = (text: string, opts: Partial<Omit<Reply, 'blocks' | 'text'>> = {}): Reply =>
+  reply([{ type: 'text', text }], { ...opts, text });
+
+/** A short plain rendering of blocks, used as the notification fallback. */
+export const plainText = (blocks: Block[]): string => {
+  const parts: string[] = [];
+  for (const b of blocks) {
+    switch (b.type) {
+      case 'header':
+      case 'text':
+      case 'context':
+        parts.push(b.text);
+        break;
+      case 'fields':
+        parts.push(b.fields.map((f) => `${f.label}: ${f.value}`).join(', '));
+        break;
+      case 'table':
+        parts.push(`${b.rows.length} row${b.rows.length === 1 ? '' : 's'}`);
+        break;
+      case 'actions':
+        break;
+    }
+  }
+  return parts.join('\n').slice(0, 3000);
+};

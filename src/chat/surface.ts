@@ -1,0 +1,24 @@
+import type { ConversationRef, SurfaceName } from './actor.ts';
+import type { Reply } from './reply.ts';
+
+/** Where a posted message lives, so it can be updated in place later. Opaque to everyone but its surface. */
+export interface PostedMessage {
+  surface: SurfaceName;
+  conversation: ConversationRef;
+  /** Slack `ts`, Teams activity id, console message id. */
+  messageId: string;
+}
+
+/**
+ * The port every chat surface implements for outbound messages that are not a direct answer to a
+ * turn: change results, approval cards in an approvals channel, digests, incident threads.
+ */
+export interface ChatSurface {
+  readonly name: SurfaceName;
+  /** Posts a reply into a conversation (a thread when `threadId` is set). */
+  post(conversation: ConversationRef, reply: Reply): Promise<PostedMessage>;
+  /** Replaces a previously posted message (e.g. an approval card after a decision). */
+  update(message: PostedMessage, reply: Reply): Promise<void>;
+  /** Conversations that must also get every approval card (e.g. the Slack approvals channel). */
+  approvalChannels(workspaceId: string): ConversationRef[];
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import type { ProviderName, Resource, ResourceType } from './resource.ts';
+
+/** Actions a change request can carry out on one resource. */
+export const ActionName = z.enum(['start', 'stop', 'reboot', 'resize']);
+export type ActionName = z.infer<typeof ActionName>;
+
+/** Which resource an action targets. */
+export const ResourceKey = z.object({
+  provider: z.string(),
+  account: z.string(),
+  region: z.string(),
+  type: z.string(),
+  id: z.string().min(1),
+});
+export type ResourceKey = z.infer<typeof ResourceKey>;
+
+export const ResourceAction = z.object({
+  action: ActionName,
+  target: ResourceKey,
+  /** e.g. `{ size: 't3.large' }` for resize. */
+  params: z.record(z.string(), z.string()),
+});
+export type ResourceAction = z.infer<typeof ResourceAction>;
+
+export interface ActionResult {
+  /** Human summary, e.g. "i-0abc stopped (was running)". */
+  summary: string;
+  /** State after the action as the provider reports it. */
+  newState: string;
+  /** What it was before: the rollback data (`{ state: 'running' }`, `{ size: 't3.small' }`). */
+  previous: Record<string, string>;
+}
+
+/**
+ * The port each cloud implements. Only a provider talks to its SDK; the rest of the app sees
+ * normalized Resources and ResourceActions.
+ */
+export interface CloudProvider {
+  readonly name: ProviderName;
+  /** True when this provider points at the local sandbox emulator: replies say so. */
+  readonly sandbox: boolean;
+  /** Lists every resource the provider can see, normalized (one full inventory pass). */
+  listResources(): Promise<Resource[]>;
+  /** Actions this provider can take on a resource type (empty when read-only). */
+  actionsFor(type: ResourceType): ActionName[];
+  /** Valid sizes for `resize` on a resource type (e.g. EC2 instance types), for validation and pickers. */
+  sizesFor(type: ResourceType): string[];
+  /** Carries out one action; throws AppError('cloud_error' | 'not_found' | …) on failure. */
+  execute(action: ResourceAction): Promise<ActionResult>;
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** Providers the inventory knows. Each has one CloudProvider implementation. */
+export const ProviderName = z.enum(['aws', 'azure', 'gcp', 'kubernetes']);
+export type ProviderName = z.infer<typeof ProviderName>;
+
+/**
+ * Normalized resource types across clouds. `instance` = EC2 instance / Azure VM / GCE instance;
+ * `volume` = EBS / managed disk / persistent disk; later providers add `deployment`, `node`, …
+ */
+export const ResourceType = z.enum(['instance', 'volume', 'snapshot', 'security_group', 'deployment', 'node', 'bucket', 'database']);
+export type ResourceType = z.infer<typeof ResourceType>;
+
+/** Environment derived from tags (`env`, `environment`, `stage`); `unknown` when untagged. */
+export const Environment = z.string().min(1);
+
+/** One normalized inventory item. Money is integer cents per month. */
+export const Resource = z.object({
+  provider: ProviderName,
+  /** AWS account id, Azure subscription, GCP project, Kubernetes cluster. */
+  account: z.string(),
+  region: z.string(),
+  type: ResourceType,
+  /** Provider id, unique within provider+account (e.g. `i-0abc…`). */
+  id: z.string().min(1),
+  name: z.string(),
+  /** Normalized lifecycle state: running, stopped, available, in-use, completed, active, … */
+  state: z.string(),
+  tags: z.record(z.string(), z.string()),
+  environment: Environment,
+  monthlyCostCents: z.number().int().nonnegative(),
+  /** Type-specific details (instanceType, sizeGb, attachedTo, ingress rules, cpuAvg7d…). */
+  attributes: z.record(z.string(), z.unknown()),
+  seenAt: z.date(),
+});
+export type Resource = z.infer<typeof Resource>;
+
+const envTagKeys = ['env', 'environment', 'stage'];
+/** Reads the environment from tags the way most teams tag it. */
+export const environmentFromTags = (tags: Record<string, string>): string => {
+  for (const [k, v] of Object.entries(tags)) if (envTagKeys.includes(k.toLowerCase()) && v) return v.toLowerCase();
+  return 'unknown';
+};

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the app reads, parsed once by one schema. Nothing else reads
+ * process.env. `.env.example` documents each variable; keep the two in step.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalString = z.string().trim().min(1).optional();
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** Durations like `30s`, `5m`, `2h`, `1d` (or plain milliseconds) → milliseconds. */
+export const duration = z.string().trim().transform((s, ctx) => {
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(s);
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m, 2h or 1d, got "${s}"` });
+    return z.NEVER;
+  }
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Number(m[1]) * unit;
+});
+
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().trim().min(1).default('127.0.0.1'),
+
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
+    DATA_DIR: z.string().trim().min(1).default('./.data'),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+
+    CONSOLE_ENABLED: z.enum(['auto', 'true', 'false']).default('auto'),
+    CONSOLE_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+
+    SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
+    AWS_REGIONS: csv.pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be AWS region names like eu-west-1')).min(1)).default(['us-east-1']),
+
+    INVENTORY_SYNC_INTERVAL: duration.pipe(z.number().min(10_000, 'must be at least 10s')).default(300_000),
+    APPROVAL_TTL: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(86_400_000),
+    EXPIRY_CHECK_INTERVAL: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(60_000),
+    BOOTSTRAP_ADMINS: csv.default([]),
+
+    SLACK_BOT_TOKEN: optionalString,
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_APP_TOKEN: optionalString,
+    SLACK_CLIENT_ID: optionalString,
+    SLACK_CLIENT_SECRET: optionalString,
+    SLACK_STATE_SECRET: optionalString,
+    SLACK_API_URL: z.url().optional(),
+    SLACK_APPROVALS_CHANNEL: optionalString,
+  })
+  .superRefine((c, ctx) => {
+    if (c.SLACK_BOT_TOKEN && !c.SLACK_SIGNING_SECRET && !c.SLACK_APP_TOKEN)
+      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)' });
+    if (c.SLACK_CLIENT_ID && (!c.SLACK_CLIENT_SECRET || !c.SLACK_STATE_SECRET))
+      ctx.addIssue({ code: 'custom', path: ['SLACK_CLIENT_SECRET'], message: 'SLACK_CLIENT_SECRET and SLACK_STATE_SECRET are required with SLACK_CLIENT_ID' });
+  });
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface Config extends RawConfig {
+  /** Whether the web console is served (on by default only on loopback). */
+  consoleEnabled: boolean;
+  /** True when the app runs against its local cloud emulator. */
+  sandbox: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const loopback = (host: string): boolean => ['127.0.0.1', 'localhost', '::1'].includes(host) || host.startsWith('127.');
+
+/** AWS credentials the SDK's default chain would find in the environment. */
+const hasAwsCredentials = (env: Record<string, string | undefined>): boolean =>
+  Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
+
+/** Parses the environment. Empty strings count as unset. Throws ConfigError with one line per problem. */
+export const loadConfig = (env: Record<string, string | undefined>): Config => {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
+  }
+  const c = parsed.data;
+  const problems: string[] = [];
+  let consoleEnabled = c.CONSOLE_ENABLED === 'true' || (c.CONSOLE_ENABLED === 'auto' && (loopback(c.HOST) || Boolean(c.CONSOLE_TOKEN)));
+  if (c.CONSOLE_ENABLED === 'true' && !loopback(c.HOST) && !c.CONSOLE_TOKEN) {
+    problems.push(`CONSOLE_TOKEN: is required when the console is enabled on a non-loopback HOST (${c.HOST})`);
+    consoleEnabled = false;
+  }
+  const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !env.AWS_ENDPOINT_URL);
+  if (problems.length) throw new ConfigError(problems);
+  return { ...c, consoleEnabled, sandbox };
+};
+
+/** The config with secrets masked, for the start-up log. */
+export const redactedConfig = (c: Config): Record<string, unknown> => {
+  const secret = /TOKEN|SECRET|PASSWORD|KEY|DATABASE_URL/;
+  return Object.fromEntries(
+    Object.entries(c).map(([k, v]) => [k, secret.test(k) && v !== undefined ? '[redacted]' : v]),
+  );
+};

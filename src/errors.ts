@@ -1,0 +1,44 @@
+/**
+ * One base error for the whole app: a stable `code`, a message safe to show a user, and the cause.
+ * Remote-API translators (cloud providers, surfaces) map SDK failures onto these codes.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'not_found'
+  | 'forbidden'
+  | 'conflict'
+  | 'expired'
+  | 'unavailable'
+  | 'rate_limited'
+  | 'auth_failed'
+  | 'cloud_error'
+  | 'config_invalid'
+  | 'internal';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** Text that may be shown to the user as is (no secrets, no stack). */
+  readonly userMessage: string;
+
+  constructor(code: ErrorCode, userMessage: string, options?: { cause?: unknown }) {
+    super(userMessage, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.userMessage = userMessage;
+  }
+}
+
+export const badRequest = (msg: string, cause?: unknown): AppError => new AppError('bad_request', msg, { cause });
+export const notFound = (msg: string): AppError => new AppError('not_found', msg);
+export const forbidden = (msg: string): AppError => new AppError('forbidden', msg);
+export const conflict = (msg: string): AppError => new AppError('conflict', msg);
+
+/** Database or another dependency is down: callers answer "temporarily unavailable". */
+export class UnavailableError extends AppError {
+  constructor(what: string, cause?: unknown) {
+    super('unavailable', `${what} is temporarily unavailable, please try again in a moment.`, { cause });
+    this.name = 'UnavailableError';
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
