@@ -4,9 +4,6 @@ import { z } from 'zod';
  * Every environment variable the app reads, parsed once by one schema. Nothing else reads
  * process.env. `.env.example` documents each variable; keep the two in step.
  */
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const optionalString = z.string().trim().min(1).optional();
 const csv = z
   .string()

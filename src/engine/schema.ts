@@ -25,9 +25,13 @@ export const messages = pgTable(
     actorKey: text('actor_key'),
     text: text('text').notNull(),
     reply: jsonb('reply').$type<Reply>(),
+    /** Set for an ephemeral reply: only this actor sees it. */
+    visibleTo: text('visible_to'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Bumped when a posted card is updated in place, so pollers see the change. */
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('messages_conversation_idx').on(t.conversationId, t.id)],
+  (t) => [index('messages_conversation_idx').on(t.conversationId, t.id), index('messages_updated_idx').on(t.conversationId, t.updatedAt)],
 );
 
 /** Surface event ids already handled, so redeliveries (Slack retries) run once across replicas. */

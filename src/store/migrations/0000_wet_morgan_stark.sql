@@ -37,7 +37,9 @@ CREATE TABLE "messages" (
 	"actor_key" text,
 	"text" text NOT NULL,
 	"reply" jsonb,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"visible_to" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "processed_events" (
@@ -127,6 +129,7 @@ CREATE TABLE "resources" (
 --> statement-breakpoint
 CREATE INDEX "users_display_name_idx" ON "users" USING btree ("workspace_id","display_name");--> statement-breakpoint
 CREATE INDEX "messages_conversation_idx" ON "messages" USING btree ("conversation_id","id");--> statement-breakpoint
+CREATE INDEX "messages_updated_idx" ON "messages" USING btree ("conversation_id","updated_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "approvals_change_approver_idx" ON "approvals" USING btree ("change_id","approver_key");--> statement-breakpoint
 CREATE INDEX "change_cards_change_idx" ON "change_cards" USING btree ("change_id");--> statement-breakpoint
 CREATE INDEX "change_requests_status_idx" ON "change_requests" USING btree ("status","expires_at");--> statement-breakpoint

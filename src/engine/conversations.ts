@@ -1,0 +1,100 @@
+import { and, asc, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { conversationKey, type ConversationRef } from '../chat/actor.ts';
+import type { Reply } from '../chat/reply.ts';
+import type { Db } from '../store/db.ts';
+import { conversations, messages, processedEvents } from './schema.ts';
+
+/** Conversations and their message history: the engine's memory of what was said where. */
+
+export interface StoredMessage {
+  id: number;
+  conversationId: string;
+  author: 'user' | 'bot';
+  actorKey: string | null;
+  text: string;
+  reply: Reply | null;
+  visibleTo: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Creates the conversation on first sight (keeping the freshest native ref) and returns its id. */
+export const ensureConversation = async (db: Db, ref: ConversationRef): Promise<string> => {
+  const id = conversationKey(ref);
+  await db
+    .insert(conversations)
+    .values({ id, surface: ref.surface, workspaceId: ref.workspaceId, ref })
+    .onConflictDoUpdate({ target: conversations.id, set: { ref, updatedAt: sql`now()` } });
+  return id;
+};
+
+export const getConversationRef = async (db: Db, id: string): Promise<ConversationRef | null> => {
+  const [row] = await db.select({ ref: conversations.ref }).from(conversations).where(eq(conversations.id, id));
+  return row?.ref ?? null;
+};
+
+export const appendMessage = async (
+  db: Db,
+  m: { conversationId: string; author: 'user' | 'bot'; actorKey?: string | null; text: string; reply?: Reply | null; visibleTo?: string | null },
+): Promise<number> => {
+  const [row] = await db
+    .insert(messages)
+    .values({
+      conversationId: m.conversationId,
+      author: m.author,
+      actorKey: m.actorKey ?? null,
+      text: m.text,
+      reply: m.reply ?? null,
+      visibleTo: m.visibleTo ?? null,
+    })
+    .returning({ id: messages.id });
+  if (!row) throw new Error('insert into messages returned no row');
+  return row.id;
+};
+
+/** Replaces a bot message's reply in place (a card after a decision). */
+export const updateMessageReply = async (db: Db, id: number, reply: Reply): Promise<boolean> => {
+  const rows = await db
+    .update(messages)
+    .set({ reply, text: reply.text, updatedAt: sql`clock_timestamp()` })
+    .where(eq(messages.id, id))
+    .returning({ id: messages.id });
+  return rows.length > 0;
+};
+
+const visible = (viewerKey: string | undefined) =>
+  viewerKey === undefined ? isNull(messages.visibleTo) : or(isNull(messages.visibleTo), eq(messages.visibleTo, viewerKey));
+
+/**
+ * Messages of a conversation in order. With `updatedSince`, only those created or updated after it
+ * (pollers); otherwise the last `limit`. Ephemeral messages only for their viewer.
+ */
+export const listMessages = async (
+  db: Db,
+  conversationId: string,
+  opts: { limit?: number; updatedSince?: Date; viewerKey?: string } = {},
+): Promise<StoredMessage[]> => {
+  const limit = Math.min(opts.limit ?? 100, 500);
+  const where = and(
+    eq(messages.conversationId, conversationId),
+    visible(opts.viewerKey),
+    opts.updatedSince ? gt(messages.updatedAt, opts.updatedSince) : undefined,
+  );
+  const rows = opts.updatedSince
+    ? await db.select().from(messages).where(where).orderBy(asc(messages.id)).limit(limit)
+    : (await db.select().from(messages).where(where).orderBy(desc(messages.id)).limit(limit)).reverse();
+  return rows.map((r) => ({ ...r, author: r.author === 'bot' ? 'bot' : 'user' }));
+};
+
+/** Recent turns for a planner's context (oldest first). */
+export const recentHistory = (db: Db, conversationId: string, limit = 20): Promise<StoredMessage[]> =>
+  listMessages(db, conversationId, { limit });
+
+/**
+ * Records a surface event id; false when it was already recorded (a redelivery). One INSERT, so it
+ * holds across replicas.
+ */
+export const markEventProcessed = async (db: Db, eventId: string): Promise<boolean> => {
+  const rows = await db.insert(processedEvents).values({ id: eventId }).onConflictDoNothing().returning({ id: processedEvents.id });
+  return rows.length > 0;
+};

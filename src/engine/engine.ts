@@ -1,0 +1,13 @@
+import type { Interaction, Turn } from '../chat/interaction.ts';
+import type { Reply } from '../chat/reply.ts';
+
+/**
+ * What every surface adapter calls. Channel-neutral: a surface maps its inbound events to a Turn
+ * or an Interaction and renders the returned Replies; it never calls tools or the store itself.
+ */
+export interface ConversationEngine {
+  /** Stores the user's message, plans, runs read tools or creates change requests, stores and returns replies. */
+  handleTurn(turn: Turn): Promise<Reply[]>;
+  /** A button click or form submission on a rendered Reply (approve, reject, show more). */
+  handleInteraction(interaction: Interaction): Promise<Reply[]>;
+}
