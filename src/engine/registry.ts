@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { roleAtLeast } from '../chat/actor.ts';
+import { AppError, forbidden } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Tool, ToolContext, ToolOutcome } from './tool.ts';
+
+/**
+ * Every tool the engine can run, by name. Planners (the rule grammar now, Claude later) only ever
+ * reach the clouds and the change queue through `run`, which enforces roles server-side and
+ * validates input with the tool's own schema.
+ */
+export class ToolRegistry {
+  readonly #tools = new Map<string, Tool>();
+  readonly #metrics: Metrics | undefined;
+
+  constructor(metrics?: Metrics) {
+    this.#metrics = metrics;
+  }
+
+  register(...tools: Tool[]): this {
+    for (const t of tools) {
+      if (this.#tools.has(t.name)) throw new Error(`tool ${t.name} registered twice`);
+      this.#tools.set(t.name, t);
+    }
+    return this;
+  }
+
+  get(name: string): Tool | undefined {
+    return this.#tools.get(name);
+  }
+
+  list(): Tool[] {
+    return [...this.#tools.values()];
+  }
+
+  /** Tools an LLM planner may be offered, with JSON schemas for its tool-use API. */
+  llmTools(): { name: string; description: string; inputSchema: unknown }[] {
+    return this.list()
+      .filter((t) => t.llm)
+      .map((t) => ({ name: t.name, description: t.description, inputSchema: z.toJSONSchema(t.input) }));
+  }
+
+  /** Validates input, checks the actor's role, runs the tool. Throws AppError for the user to see. */
+  async run(name: string, input: unknown, ctx: ToolContext): Promise<ToolOutcome> {
+    const tool = this.#tools.get(name);
+    if (!tool) throw new AppError('bad_request', `There is no tool called ${name}.`);
+    if (!roleAtLeast(ctx.role, tool.minRole)) {
+      this.#metrics?.toolCalls.inc({ tool: name, outcome: 'forbidden' });
+      throw forbidden(`You are a ${ctx.role}; ${describeTool(tool)} needs the ${tool.minRole} role or higher. Ask an admin: \`grant <you> ${tool.minRole}\`.`);
+    }
+    const parsed = tool.input.safeParse(input);
+    if (!parsed.success) {
+      this.#metrics?.toolCalls.inc({ tool: name, outcome: 'bad_input' });
+      const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+      throw new AppError('bad_request', `That input does not fit ${name}: ${why}`, { cause: parsed.error });
+    }
+    try {
+      const out = await tool.run(parsed.data, ctx);
+      this.#metrics?.toolCalls.inc({ tool: name, outcome: 'ok' });
+      return out;
+    } catch (e) {
+      this.#metrics?.toolCalls.inc({ tool: name, outcome: e instanceof AppError ? e.code : 'error' });
+      throw e;
+    }
+  }
+}
+
+const describeTool = (t: Tool): string => (t.kind === 'change' ? `requesting this change` : `\`${t.name.replace(/_/g, ' ')}\``);
