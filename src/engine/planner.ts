@@ -1,0 +1,21 @@
+import type { Reply } from '../chat/reply.ts';
+import type { StoredMessage } from './conversations.ts';
+import type { ToolContext } from './tool.ts';
+
+/**
+ * A planner turns what the user said into tool calls. The rule planner maps one command to one
+ * call; an LLM planner may chain several and compose the answer. Either way tools run only through
+ * the registry, so roles and the approval gate hold whatever the planner decides.
+ */
+export type PlanStep = { tool: string; input: unknown };
+
+export type Plan =
+  /** Run these tools in order and answer with their replies. */
+  | { type: 'tools'; steps: PlanStep[] }
+  /** Answer directly (help, a grammar error with a suggestion). */
+  | { type: 'reply'; reply: Reply };
+
+export interface Planner {
+  readonly name: string;
+  plan(input: { text: string; history: StoredMessage[] }, ctx: ToolContext): Promise<Plan>;
+}

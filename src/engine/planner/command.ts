@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { Role } from '../../chat/actor.ts';
+import { ActionName } from '../../cloud/provider.ts';
+import { ProviderName, ResourceType } from '../../cloud/resource.ts';
+
+/**
+ * What the deterministic grammar understands, as data: the rule planner maps each Command to one
+ * tool call. Optional fields are absent (never `undefined`) when the user did not say them.
+ */
+
+/** Every command word, in the order help lists them (read-only first, so typo ties stay safe). */
+export const CommandWord = z.enum([
+  'help', 'list', 'show', 'costs', 'changes', 'audit', 'whoami',
+  'start', 'stop', 'reboot', 'resize', 'approve', 'reject', 'rollback', 'grant',
+]);
+export type CommandWord = z.infer<typeof CommandWord>;
+
+/** A resource type to list, or `all` for the whole inventory. */
+export const ListType = z.enum([...ResourceType.options, 'all']);
+export type ListType = z.infer<typeof ListType>;
+
+export const CostGrouping = z.enum(['service', 'environment', 'provider']);
+export type CostGrouping = z.infer<typeof CostGrouping>;
+
+export const ChangeFilter = z.enum(['all', 'pending', 'mine']);
+export type ChangeFilter = z.infer<typeof ChangeFilter>;
+
+/** Normalized change request id, as stored (`CR-<n>`). */
+export const ChangeId = z.string().regex(/^CR-[1-9]\d*$/);
+
+/** Actions that take only a resource; `resize` has its own command because it takes a size. */
+export const PowerAction = ActionName.extract(['start', 'stop', 'reboot']);
+export type PowerAction = z.infer<typeof PowerAction>;
+
+/** A resource as the user named it: an id (`i-0abc…`, lowercased) or a name (case kept). */
+const ResourceRef = z.string().min(1);
+
+/** A surface mention resolves to a user id; anything else is a display name to look up. */
+export const UserRef = z.discriminatedUnion('by', [
+  z.object({ by: z.literal('id'), id: z.string().min(1) }),
+  z.object({ by: z.literal('name'), name: z.string().min(1) }),
+]);
+export type UserRef = z.infer<typeof UserRef>;
+
+export const Command = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('help'), topic: CommandWord.optional() }),
+  z.object({
+    kind: z.literal('list'),
+    type: ListType,
+    provider: ProviderName.optional(),
+    /** Lowercased, like `environmentFromTags`. */
+    environment: z.string().min(1).optional(),
+  }),
+  z.object({ kind: z.literal('show'), resource: ResourceRef }),
+  z.object({ kind: z.literal('costs'), by: CostGrouping }),
+  z.object({ kind: z.literal('action'), action: PowerAction, resource: ResourceRef }),
+  z.object({ kind: z.literal('resize'), resource: ResourceRef, size: z.string().min(1) }),
+  z.object({ kind: z.literal('changes'), filter: ChangeFilter }),
+  z.object({ kind: z.literal('approve'), changeId: ChangeId }),
+  z.object({ kind: z.literal('reject'), changeId: ChangeId, reason: z.string().min(1).optional() }),
+  z.object({ kind: z.literal('rollback'), changeId: ChangeId }),
+  z.object({ kind: z.literal('audit'), verify: z.boolean() }),
+  z.object({ kind: z.literal('whoami') }),
+  z.object({ kind: z.literal('grant'), user: UserRef, role: Role }),
+]);
+export type Command = z.infer<typeof Command>;
+export type CommandOf<K extends Command['kind']> = Extract<Command, { kind: K }>;
+
+/** What parsing a message gives: a command, or a message for the user (and the text we think they meant). */
+export type ParseResult =
+  | { ok: true; command: Command }
+  | { ok: false; message: string; suggestion?: string };

@@ -1,0 +1,101 @@
+import { reply, type Reply } from '../../chat/reply.ts';
+import { CommandWord } from './command.ts';
+
+/**
+ * The grammar's help as data: the engine renders it, the parser quotes its usage lines in errors,
+ * and a test checks the README against it, so the three never drift apart.
+ */
+export interface HelpEntry {
+  command: CommandWord;
+  /** `<…>` is required, `[…]` optional, `a|b` one of. */
+  usage: string;
+  description: string;
+  /** A command that parses as is (tests check it). */
+  example: string;
+}
+
+// A Record keyed by CommandWord makes a missing entry a type error.
+const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
+  help: { usage: 'help [command]', description: 'Lists the commands, or explains one.', example: 'help resize' },
+  list: {
+    usage: 'list <type> [in <provider>] [env=<env>]',
+    description:
+      'Lists inventory. Types: instances, volumes, snapshots, security groups (sgs), deployments, nodes, buckets, ' +
+      'databases, resources (everything). Providers: aws, azure, gcp, kubernetes (k8s).',
+    example: 'list instances in aws env=prod',
+  },
+  show: { usage: 'show <resource>', description: 'Shows one resource by id (i-…, vol-…, snap-…, sg-…) or name.', example: 'show web-1' },
+  costs: {
+    usage: 'costs [by service|env|provider]',
+    description: 'Monthly cost of the inventory, grouped by service (the default), environment or provider.',
+    example: 'costs by env',
+  },
+  changes: { usage: 'changes [pending|mine]', description: 'Recent change requests: all, pending only, or yours.', example: 'changes pending' },
+  audit: { usage: 'audit [verify]', description: 'Recent audit events; `verify` checks the hash chain.', example: 'audit verify' },
+  whoami: { usage: 'whoami', description: 'Your user id and role in this workspace.', example: 'whoami' },
+  start: { usage: 'start <resource>', description: 'Requests starting a stopped resource (a change request).', example: 'start web-1' },
+  stop: { usage: 'stop <resource>', description: 'Requests stopping a running resource (a change request).', example: 'stop web-1' },
+  reboot: { usage: 'reboot <resource>', description: 'Requests rebooting a resource (a change request).', example: 'reboot i-0abc1234' },
+  resize: {
+    usage: 'resize <resource> to <size>',
+    description: 'Requests a new size (instance type) for a resource (a change request).',
+    example: 'resize web-1 to t3.large',
+  },
+  approve: {
+    usage: 'approve <change>',
+    description: 'Approves a pending change request. Ids: CR-12, cr12, #12 or 12.',
+    example: 'approve CR-12',
+  },
+  reject: {
+    usage: 'reject <change> [reason…]',
+    description: 'Rejects a pending change request, with an optional reason.',
+    example: 'reject CR-12 not during the freeze',
+  },
+  rollback: {
+    usage: 'rollback <change>',
+    description: 'Requests undoing a change that succeeded (a new change request).',
+    example: 'rollback CR-12',
+  },
+  grant: {
+    usage: 'grant <user> <role>',
+    description: 'Gives a user a role: viewer, operator, approver or admin.',
+    example: 'grant @alice approver',
+  },
+};
+
+export const HELP: readonly HelpEntry[] = CommandWord.options.map((command) => ({ command, ...entries[command] }));
+
+export const helpFor = (command: CommandWord): HelpEntry => ({ command, ...entries[command] });
+
+/** The line quoted in arity errors: `usage: resize <resource> to <size>`. */
+export const usageLine = (command: CommandWord): string => `usage: ${entries[command].usage}`;
+
+/** One line pointing at the commonest commands, for input nothing resembles. */
+export const HELP_SUMMARY =
+  'Try `list instances`, `show <resource>`, `costs`, `changes pending`, `stop <resource>` or `approve <change>`; ' +
+  '`help` lists every command.';
+
+/** Help as a neutral Reply: every command in a table, or one command's usage and example. */
+export const renderHelp = (topic?: CommandWord): Reply => {
+  if (topic !== undefined) {
+    const e = helpFor(topic);
+    return reply(
+      [
+        { type: 'header', text: `help: ${e.command}` },
+        { type: 'text', text: e.description },
+        { type: 'fields', fields: [{ label: 'Usage', value: e.usage }, { label: 'Example', value: e.example }] },
+        { type: 'context', text: '<…> is required, […] optional, a|b one of. Put names with spaces in quotes.' },
+      ],
+      { text: `${e.usage}: ${e.description}` },
+    );
+  }
+  return reply(
+    [
+      { type: 'header', text: 'What I can do' },
+      { type: 'text', text: 'Talk to me with these commands. Case does not matter; put names with spaces in quotes.' },
+      { type: 'table', columns: ['Command', 'What it does', 'Example'], rows: HELP.map((e) => [e.usage, e.description, e.example]) },
+      { type: 'context', text: 'Changes (start, stop, reboot, resize, rollback) become change requests that an approver approves. `help <command>` explains one.' },
+    ],
+    { text: `Commands: ${HELP.map((e) => e.command).join(', ')}. Type \`help <command>\` for details.` },
+  );
+};
