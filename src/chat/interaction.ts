@@ -26,6 +26,6 @@ export type Interaction = z.infer<typeof Interaction>;
 export const ActionIds = {
   approve: 'change.approve',
   reject: 'change.reject',
-  /** Run a command given in `value`, e.g. a "show more" button (`list instances page=2`). */
+  /** Run the tool call JSON-encoded in `value` (`{"tool":…,"input":…}`), e.g. a "Show more" button; roles still apply. */
   command: 'command.run',
 } as const;

@@ -37,6 +37,8 @@ export const Reply = z.object({
   changeId: z.string().optional(),
   /** Only the asking user should see it (Slack ephemeral; console: shown to that user only). */
   ephemeral: z.boolean().optional(),
+  /** Set by the engine: id of this reply in the stored conversation history. */
+  messageId: z.string().optional(),
 });
 export type Reply = z.infer<typeof Reply>;
 

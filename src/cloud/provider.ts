@@ -46,6 +46,8 @@ export interface CloudProvider {
   actionsFor(type: ResourceType): ActionName[];
   /** Valid sizes for `resize` on a resource type (e.g. EC2 instance types), for validation and pickers. */
   sizesFor(type: ResourceType): string[];
+  /** Estimated monthly cost in cents of a resource type at a size, when the provider prices it (for cost deltas). */
+  monthlyCostFor?(type: ResourceType, size: string): number | undefined;
   /** Carries out one action; throws AppError('cloud_error' | 'not_found' | …) on failure. */
   execute(action: ResourceAction): Promise<ActionResult>;
 }

@@ -1,0 +1,112 @@
+import { ActionIds } from '../chat/interaction.ts';
+import { reply, type Block, type Reply } from '../chat/reply.ts';
+import { approvalText, formatTime, rolesText } from './explain.ts';
+import type { ChangeRequest, ChangeStatus } from './model.ts';
+
+/**
+ * The change request card: the same neutral Reply is posted in the requester's thread and in
+ * approval channels, and re-rendered in place on every transition (buttons only while pending).
+ */
+
+const statusLabel: Record<ChangeStatus, string> = {
+  draft: 'Draft',
+  pending: 'Waiting for approval',
+  approved: 'Approved — about to run',
+  executing: 'Running',
+  succeeded: 'Done',
+  failed: 'Failed',
+  rejected: 'Rejected',
+  expired: 'Expired',
+  interrupted: 'Interrupted (not re-run)',
+  rolled_back: 'Rolled back',
+};
+
+const statusIcon: Record<ChangeStatus, string> = {
+  draft: '📝', pending: '⏳', approved: '✅', executing: '⚙️', succeeded: '✅', failed: '❌',
+  rejected: '🚫', expired: '⌛', interrupted: '⚠️', rolled_back: '↩️',
+};
+
+/** `+$12.34/mo` / `−$5.00/mo` / `no change`. */
+export const formatCostDelta = (cents: number): string => {
+  if (cents === 0) return 'no change';
+  const abs = (Math.abs(cents) / 100).toFixed(2);
+  return `${cents > 0 ? '+' : '−'}$${abs}/mo`;
+};
+
+const approvalsLine = (c: ChangeRequest): string => {
+  const approved = c.decisions.filter((d) => d.decision === 'approved');
+  if (c.policy.autoApprove) return `auto-approved (policy rule "${c.policy.rule}")`;
+  const who = approved.map((d) => d.approver.displayName).join(', ');
+  return `${approved.length} of ${c.approvalsRequired} from the ${rolesText(c.policy.approverRoles)}, not the requester${who ? ` — ${who}` : ''}`;
+};
+
+/** What happened, in one line, once the request left `pending`. */
+const outcomeLine = (c: ChangeRequest): string | undefined => {
+  const rejection = c.decisions.find((d) => d.decision === 'rejected');
+  switch (c.status) {
+    case 'pending':
+    case 'draft':
+      return undefined;
+    case 'approved':
+    case 'executing':
+      return `*${approvalText(c)}*`;
+    case 'succeeded':
+      return `*${approvalText(c)}* · ${c.result?.summary ?? 'done'}${c.finishedAt ? ` · ${formatTime(c.finishedAt)}` : ''}`;
+    case 'failed':
+      return `*${approvalText(c)}* · failed: ${c.error ?? 'unknown error'}`;
+    case 'rejected':
+      return `*Rejected by ${c.decidedBy?.displayName ?? rejection?.approver.displayName ?? 'someone'}*${rejection ? ` · ${formatTime(rejection.at)}` : ''}${c.reason ? ` · “${c.reason}”` : ''}`;
+    case 'expired':
+      return `*Expired* without enough approvals${c.expiresAt ? ` at ${formatTime(c.expiresAt)}` : ''}.`;
+    case 'interrupted':
+      return `*Interrupted*: the bot stopped while this was running. It was not re-run; check the resource, then request it again if needed.`;
+    case 'rolled_back':
+      return `*Rolled back*${c.reason ? `: ${c.reason}` : ''}`;
+  }
+};
+
+export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean } = {}): Reply => {
+  const p = c.plan;
+  const blocks: Block[] = [
+    { type: 'header', text: `${statusIcon[c.status]} ${c.id} · ${p.summary}`.slice(0, 150) },
+    {
+      type: 'fields',
+      fields: [
+        { label: 'Status', value: statusLabel[c.status] },
+        { label: 'Requested by', value: c.requester.displayName },
+        { label: 'Resource', value: `${p.resourceName} (\`${p.target.id}\`)` },
+        { label: 'Where', value: `${p.target.provider} · ${p.target.account} · ${p.target.region} · env=${p.environment}` },
+        { label: 'Cost', value: formatCostDelta(p.costDeltaCents) },
+        { label: 'Approvals', value: approvalsLine(c) },
+      ],
+    },
+    { type: 'text', text: `*Blast radius:* ${p.blastRadius}` },
+  ];
+  if (p.rollback) blocks.push({ type: 'context', text: `Rollback: ${p.rollback.action}${Object.keys(p.rollback.params).length ? ` ${Object.values(p.rollback.params).join(' ')}` : ''} (\`rollback ${c.id}\`)` });
+  if (p.rollbackOf) blocks.push({ type: 'context', text: `Rolls back ${p.rollbackOf}.` });
+  const outcome = outcomeLine(c);
+  if (outcome) blocks.push({ type: 'text', text: outcome });
+  if (c.status === 'pending') {
+    blocks.push({
+      type: 'actions',
+      buttons: [
+        { actionId: ActionIds.approve, label: 'Approve', value: c.id, style: 'primary' },
+        { actionId: ActionIds.reject, label: 'Reject', value: c.id, style: 'danger' },
+      ],
+    });
+    if (c.expiresAt) blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });
+  }
+  const text = `${c.id} ${statusLabel[c.status].toLowerCase()}: ${p.summary}${outcome ? ` — ${outcome.replace(/\*/g, '')}` : ''}`;
+  return reply(blocks, { text, changeId: c.id, ...(opts.sandbox ? { sandbox: true } : {}) });
+};
+
+/** The short message posted into the requester's thread when a change finishes. */
+export const renderChangeResult = (c: ChangeRequest, opts: { sandbox?: boolean } = {}): Reply => {
+  const ok = c.status === 'succeeded';
+  const line = ok
+    ? `${statusIcon.succeeded} ${c.id} done: ${c.result?.summary ?? c.plan.summary}. To undo: \`rollback ${c.id}\``
+    : c.status === 'failed'
+      ? `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}. Nothing else was changed.`
+      : `${statusIcon[c.status]} ${c.id} ${statusLabel[c.status].toLowerCase()}.${c.reason ? ` ${c.reason}` : ''}`;
+  return reply([{ type: 'text', text: line }], { text: line.replace(/`/g, ''), ...(opts.sandbox ? { sandbox: true } : {}) });
+};

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { actorKey } from '../chat/actor.ts';
+import { reply, textReply, type Block } from '../chat/reply.ts';
+import type { Db } from '../store/db.ts';
+import type { Tool, ToolOutcome } from '../engine/tool.ts';
+import { listAuditEvents, verifyAudit } from './audit.ts';
+import { formatCostDelta, renderChangeCard } from './card.ts';
+import { formatTime } from './explain.ts';
+import type { ChangeRequest } from './model.ts';
+import type { ChangeService } from './service.ts';
+
+/** Engine tools over the change queue and the audit log. Deciding tools are never offered to an LLM. */
+export interface ChangeToolDeps {
+  db: Db;
+  changes: ChangeService;
+  sandbox: boolean;
+}
+
+const ChangeId = z.string().regex(/^CR-[1-9]\d*$/, 'a change id looks like CR-12').describe('Change request id, e.g. CR-12.');
+
+const card = (d: ChangeToolDeps, c: ChangeRequest): ToolOutcome => ({ type: 'answer', reply: renderChangeCard(c, { sandbox: d.sandbox }), data: summary(c) });
+
+const summary = (c: ChangeRequest) => ({
+  id: c.id, status: c.status, summary: c.plan.summary, environment: c.plan.environment, requester: c.requester.displayName,
+  createdAt: c.createdAt.toISOString(), result: c.result?.summary ?? null, error: c.error,
+});
+
+const ListInput = z.object({ filter: z.enum(['all', 'pending', 'mine']).default('all').describe('Which change requests: all recent, pending only, or the asking user\'s.') });
+
+export const listChangesTool = (d: ChangeToolDeps): Tool<typeof ListInput> => ({
+  name: 'list_changes',
+  description: 'Lists recent change requests in this workspace with their status.',
+  input: ListInput,
+  kind: 'read',
+  minRole: 'viewer',
+  llm: true,
+  run: async ({ filter }, ctx) => {
+    const list = await d.changes.list({
+      workspaceId: ctx.actor.workspaceId,
+      ...(filter === 'pending' ? { status: 'pending' } : {}),
+      ...(filter === 'mine' ? { requesterKey: actorKey(ctx.actor) } : {}),
+      limit: 25,
+    });
+    const what = filter === 'pending' ? 'Pending change requests' : filter === 'mine' ? 'Your change requests' : 'Recent change requests';
+    if (list.length === 0) return { type: 'answer', reply: textReply(`${what}: none.`), data: [] };
+    const blocks: Block[] = [
+      { type: 'header', text: `${what} (${list.length})` },
+      {
+        type: 'table',
+        columns: ['ID', 'Status', 'Change', 'Env', 'Cost', 'By', 'Created'],
+        rows: list.map((c) => [c.id, c.status, c.plan.summary, c.plan.environment, formatCostDelta(c.plan.costDeltaCents), c.requester.displayName, formatTime(c.createdAt)]),
+      },
+    ];
+    const pending = list.filter((c) => c.status === 'pending');
+    if (pending.length) blocks.push({ type: 'context', text: `Approve with \`approve ${pending[0]!.id}\` or the card's button.` });
+    return { type: 'answer', reply: reply(blocks, { text: `${what}: ${list.length}` }), data: list.map(summary) };
+  },
+});
+
+const DecideInput = z.object({ changeId: ChangeId });
+
+export const approveChangeTool = (d: ChangeToolDeps): Tool<typeof DecideInput> => ({
+  name: 'approve_change',
+  description: 'Approves a pending change request as the asking user.',
+  input: DecideInput,
+  kind: 'read',
+  minRole: 'viewer', // the policy decides who may approve, with a message that says why
+  llm: false,
+  run: async ({ changeId }, ctx) => card(d, await d.changes.approve(changeId, ctx.actor, ctx.role)),
+});
+
+const RejectInput = z.object({ changeId: ChangeId, reason: z.string().max(500).optional().describe('Why it is rejected.') });
+
+export const rejectChangeTool = (d: ChangeToolDeps): Tool<typeof RejectInput> => ({
+  name: 'reject_change',
+  description: 'Rejects (or, for its requester, withdraws) a pending change request.',
+  input: RejectInput,
+  kind: 'read',
+  minRole: 'viewer',
+  llm: false,
+  run: async ({ changeId, reason }, ctx) => card(d, await d.changes.reject(changeId, ctx.actor, ctx.role, reason)),
+});
+
+export const rollbackChangeTool = (d: ChangeToolDeps): Tool<typeof DecideInput> => ({
+  name: 'rollback_change',
+  description: 'Requests undoing a succeeded change: files a new change request with the inverse action, which needs approval like any other.',
+  input: DecideInput,
+  kind: 'read',
+  minRole: 'operator',
+  llm: true,
+  run: async ({ changeId }, ctx) => card(d, await d.changes.rollback(changeId, ctx.actor, ctx.role)),
+});
+
+const AuditInput = z.object({ verify: z.boolean().default(false).describe('Check the whole hash chain instead of listing recent events.') });
+
+export const auditLogTool = (d: ChangeToolDeps): Tool<typeof AuditInput> => ({
+  name: 'audit_log',
+  description: 'Shows recent audit events, or verifies the tamper-evident hash chain of the whole audit log.',
+  input: AuditInput,
+  kind: 'read',
+  minRole: 'viewer',
+  llm: true,
+  run: async ({ verify }) => {
+    if (verify) {
+      const v = await verifyAudit(d.db);
+      const text = v.ok ? `✅ Audit log OK: ${v.count} events, hash chain intact.` : `❌ Audit log BROKEN at event #${v.seq}: ${v.reason}`;
+      return { type: 'answer', reply: textReply(text), data: v };
+    }
+    const latest = await listAuditEvents(d.db, { latest: 20 });
+    const blocks: Block[] = [
+      { type: 'header', text: `Audit log (latest ${latest.length})` },
+      { type: 'table', columns: ['#', 'When', 'Event', 'Subject', 'By'], rows: latest.map((e) => [String(e.seq), formatTime(e.at), e.type, e.subject ?? '', e.actorKey ?? 'system']) },
+      { type: 'context', text: 'Each event is hash-chained to the previous one: `audit verify` checks the whole chain.' },
+    ];
+    return { type: 'answer', reply: reply(blocks, { text: `Audit log: ${latest.length} latest events` }), data: latest.map((e) => ({ seq: e.seq, at: e.at.toISOString(), type: e.type, subject: e.subject })) };
+  },
+});
+
+export const changeTools = (d: ChangeToolDeps): Tool[] => [listChangesTool(d), approveChangeTool(d), rejectChangeTool(d), rollbackChangeTool(d), auditLogTool(d)];

@@ -1,0 +1,7 @@
+/** Presentation helpers shared by every capability's replies (surface-neutral). */
+
+/** `$1,234.56` from integer cents. */
+export const formatMoney = (cents: number): string =>
+  `${cents < 0 ? '−' : ''}$${(Math.abs(cents) / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;

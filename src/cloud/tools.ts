@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { formatMoney, plural } from '../chat/format.ts';
+import { ActionIds } from '../chat/interaction.ts';
+import { reply, type Block } from '../chat/reply.ts';
+import type { Tool } from '../engine/tool.ts';
+import type { CloudProvider } from './provider.ts';
+import { resourceRepository, type CostGrouping } from './repository.ts';
+import { resolveResource } from './resolve.ts';
+import { ProviderName, ResourceType, type Resource } from './resource.ts';
+import type { Db } from '../store/db.ts';
+import { powerActionTool, resizeTool } from './change-tools.ts';
+
+/** The inventory's engine tools: read tools answer from the synced store; change tools return plans. */
+export interface CloudToolDeps {
+  db: Db;
+  provider: (name: string) => CloudProvider | undefined;
+  /** True when answers come from the local sandbox emulator. */
+  sandbox: boolean;
+}
+
+const PAGE = 20;
+
+const details = (r: Resource): string => {
+  const a = r.attributes;
+  switch (r.type) {
+    case 'instance':
+      return String(a.instanceType ?? '') + (typeof a.cpuAvg7d === 'number' ? ` · cpu ${a.cpuAvg7d}%` : '');
+    case 'volume':
+      return `${String(a.sizeGb ?? '?')} GB ${String(a.volumeType ?? '')}${a.attachedTo ? ` → ${String(a.attachedTo)}` : ' · unattached'}`;
+    case 'snapshot':
+      return `${String(a.sizeGb ?? '?')} GB${a.startTime ? ` · ${String(a.startTime).slice(0, 10)}` : ''}`;
+    case 'security_group': {
+      const rules = Array.isArray(a.ingress) ? a.ingress.length : 0;
+      return plural(rules, 'ingress rule');
+    }
+    default:
+      return '';
+  }
+};
+
+const typeTitle: Record<string, string> = {
+  all: 'Resources', instance: 'Instances', volume: 'Volumes', snapshot: 'Snapshots', security_group: 'Security groups',
+  deployment: 'Deployments', node: 'Nodes', bucket: 'Buckets', database: 'Databases',
+};
+
+const ListInput = z.object({
+  type: z.enum([...ResourceType.options, 'all']).default('all').describe('Resource type to list, or "all".'),
+  provider: ProviderName.optional().describe('Only this cloud provider.'),
+  environment: z.string().min(1).max(50).optional().describe('Only this environment (from the env tag), e.g. prod.'),
+  page: z.number().int().min(1).max(1000).default(1).describe('Page of 20 rows, from 1.'),
+});
+
+export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => ({
+  name: 'list_resources',
+  description: 'Lists inventory resources (instances, volumes, snapshots, security groups…), optionally filtered by provider and environment, with state and monthly cost.',
+  input: ListInput,
+  kind: 'read',
+  minRole: 'viewer',
+  llm: true,
+  run: async (input) => {
+    const repo = resourceRepository(d.db);
+    const filter = { ...(input.type !== 'all' ? { type: input.type } : {}), ...(input.provider ? { provider: input.provider } : {}), ...(input.environment ? { environment: input.environment } : {}) };
+    const [total, rows] = await Promise.all([repo.count(filter), repo.list({ ...filter, limit: PAGE, offset: (input.page - 1) * PAGE })]);
+    const scope = [input.provider && `in ${input.provider}`, input.environment && `env=${input.environment}`].filter(Boolean).join(' ');
+    const title = `${typeTitle[input.type] ?? input.type}${scope ? ` ${scope}` : ''}`;
+    if (total === 0) {
+      return { type: 'answer', reply: reply([{ type: 'text', text: `No ${title.toLowerCase()} found.` }], { sandbox: d.sandbox }), data: { total: 0, rows: [] } };
+    }
+    const blocks: Block[] = [
+      { type: 'header', text: `${title} (${total})` },
+      {
+        type: 'table',
+        columns: input.type === 'all' ? ['Name', 'Type', 'ID', 'Env', 'State', 'Details', 'Region', '$/mo'] : ['Name', 'ID', 'Env', 'State', 'Details', 'Region', '$/mo'],
+        rows: rows.map((r) => [
+          r.name || '—',
+          ...(input.type === 'all' ? [r.type] : []),
+          r.id, r.environment, r.state, details(r), r.region, formatMoney(r.monthlyCostCents),
+        ]),
+      },
+    ];
+    const shown = (input.page - 1) * PAGE + rows.length;
+    if (shown < total) {
+      blocks.push({ type: 'context', text: `Showing ${shown - rows.length + 1}–${shown} of ${total}.` });
+      blocks.push({
+        type: 'actions',
+        buttons: [{ actionId: ActionIds.command, label: 'Show more', value: JSON.stringify({ tool: 'list_resources', input: { ...input, page: input.page + 1 } }) }],
+      });
+    }
+    const data = { total, page: input.page, rows: rows.map((r) => ({ id: r.id, name: r.name, type: r.type, provider: r.provider, region: r.region, environment: r.environment, state: r.state, monthlyCostCents: r.monthlyCostCents, details: details(r) })) };
+    return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox, text: `${title}: ${total}` }), data };
+  },
+});
+
+const ShowInput = z.object({ resource: z.string().min(1).max(200).describe('Resource id (i-…, vol-…, snap-…, sg-…) or name.') });
+
+export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
+  name: 'show_resource',
+  description: 'Shows one resource in detail (state, tags, cost, type-specific attributes) by id or name.',
+  input: ShowInput,
+  kind: 'read',
+  minRole: 'viewer',
+  llm: true,
+  run: async (input) => {
+    const r = await resolveResource(resourceRepository(d.db), input.resource);
+    const attrs = Object.entries(r.attributes)
+      .filter(([, v]) => v !== undefined && v !== null && v !== '')
+      .map(([k, v]) => ({ label: k, value: typeof v === 'object' ? JSON.stringify(v) : String(v) }));
+    const tags = Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(', ');
+    const blocks: Block[] = [
+      { type: 'header', text: `${r.name || r.id} (${r.type})` },
+      {
+        type: 'fields',
+        fields: [
+          { label: 'ID', value: `\`${r.id}\`` },
+          { label: 'State', value: r.state },
+          { label: 'Environment', value: r.environment },
+          { label: 'Where', value: `${r.provider} · ${r.account} · ${r.region}` },
+          { label: 'Monthly cost', value: formatMoney(r.monthlyCostCents) },
+          ...attrs,
+        ].slice(0, 20),
+      },
+      { type: 'context', text: `Tags: ${tags || 'none'} · last seen ${r.seenAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` },
+    ];
+    return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox }), data: { ...r, seenAt: r.seenAt.toISOString() } };
+  },
+});
+
+const CostInput = z.object({
+  by: z.enum(['service', 'environment', 'provider']).default('service').describe('How to group the monthly cost.'),
+});
+
+export const costReportTool = (d: CloudToolDeps): Tool<typeof CostInput> => ({
+  name: 'cost_report',
+  description: 'Monthly cost of the live inventory grouped by service tag, environment or provider.',
+  input: CostInput,
+  kind: 'read',
+  minRole: 'viewer',
+  llm: true,
+  run: async (input) => {
+    const repo = resourceRepository(d.db);
+    const by: CostGrouping = input.by === 'environment' ? 'env' : input.by;
+    const lines = await repo.costs(by);
+    const total = lines.reduce((s, l) => s + l.monthlyCostCents, 0);
+    const blocks: Block[] = [
+      { type: 'header', text: `Monthly cost by ${input.by}: ${formatMoney(total)}` },
+      {
+        type: 'table',
+        columns: [input.by[0]!.toUpperCase() + input.by.slice(1), 'Resources', '$/mo', 'Share'],
+        rows: lines.map((l) => [l.key, String(l.count), formatMoney(l.monthlyCostCents), total ? `${((l.monthlyCostCents / total) * 100).toFixed(1)}%` : '—']),
+      },
+      { type: 'context', text: 'Estimated from list prices of running resources; stopped instances count their volumes only.' },
+    ];
+    return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox, text: `Monthly cost ${formatMoney(total)}` }), data: { by: input.by, totalCents: total, lines } };
+  },
+});
+
+export const cloudTools = (d: CloudToolDeps): Tool[] => [listResourcesTool(d), showResourceTool(d), costReportTool(d), powerActionTool(d), resizeTool(d)];

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
+import { ActionIds, Interaction, Turn } from '../chat/interaction.ts';
+import { textReply, type Reply } from '../chat/reply.ts';
+import type { PostedMessage } from '../chat/surface.ts';
+import { recordCardCopy } from '../changes/card-copies.ts';
+import { renderChangeCard } from '../changes/card.ts';
+import type { ChangeService } from '../changes/service.ts';
+import { AppError, UnavailableError, badRequest, isAppError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Db } from '../store/db.ts';
+import { ensureUser } from '../users/repository.ts';
+import { appendMessage, ensureConversation, markEventProcessed, recentHistory } from './conversations.ts';
+import type { ConversationEngine } from './engine.ts';
+import type { PlanStep, Planner } from './planner.ts';
+import type { ToolRegistry } from './registry.ts';
+import type { ToolContext } from './tool.ts';
+import { isUnavailable } from './unavailable.ts';
+
+export interface EngineDeps {
+  db: Db;
+  registry: ToolRegistry;
+  planner: Planner;
+  changes: ChangeService;
+  bootstrapAdmins: string[];
+  logger: Logger;
+  metrics: Metrics;
+  now: () => Date;
+  sandbox: boolean;
+}
+
+export interface Engine extends ConversationEngine {
+  /** A surface posted a change card (a reply with `changeId`): remember the copy so it is updated later. */
+  cardPosted(changeId: string, posted: PostedMessage): Promise<void>;
+}
+
+/**
+ * The conversation engine: the one path from what someone said (or clicked) to tools and back.
+ * Every failure becomes a reply the user can act on; database outages become "temporarily
+ * unavailable" and nothing is half-written (a change request is one row, moved by compare-and-set).
+ */
+export const createEngine = (d: EngineDeps): Engine => {
+  const toReply = (e: unknown, where: string): Reply => {
+    if (isUnavailable(e)) {
+      d.logger.warn({ err: e }, `${where}: database unavailable`);
+      return textReply(new UnavailableError('The bot').userMessage, { ephemeral: true });
+    }
+    if (isAppError(e)) return textReply(e.userMessage, { ephemeral: true });
+    const ref = randomUUID().slice(0, 8);
+    d.logger.error({ err: e, ref }, `${where} failed`);
+    return textReply(`Something went wrong on my side (ref ${ref}). Nothing was changed.`, { ephemeral: true });
+  };
+
+  const context = async (actor: Actor, conversation: ConversationRef): Promise<ToolContext> => {
+    const { role } = await ensureUser(d.db, actor, d.bootstrapAdmins, d.now());
+    return { actor, role, conversation, now: d.now() };
+  };
+
+  /** Runs one tool call; a plan becomes a change request and its card. */
+  const runStep = async (step: PlanStep, ctx: ToolContext): Promise<Reply> => {
+    const out = await d.registry.run(step.tool, step.input, ctx);
+    if (out.type === 'answer') return out.reply;
+    const change = await d.changes.request(out.plan, ctx.actor, ctx.role, ctx.conversation);
+    return renderChangeCard(change, { sandbox: d.sandbox });
+  };
+
+  const store = async (conversationId: string, replies: Reply[], viewer: string): Promise<Reply[]> => {
+    const stored: Reply[] = [];
+    for (const r of replies) {
+      const id = await appendMessage(d.db, { conversationId, author: 'bot', text: r.text, reply: r, visibleTo: r.ephemeral ? viewer : null });
+      stored.push({ ...r, messageId: String(id) });
+    }
+    return stored;
+  };
+
+  const handleTurn: ConversationEngine['handleTurn'] = async (raw) => {
+    const started = process.hrtime.bigint();
+    const parsed = Turn.safeParse(raw);
+    if (!parsed.success) throw badRequest(`invalid turn: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const turn = parsed.data;
+    const surface = turn.actor.surface;
+    let outcome = 'ok';
+    try {
+      if (turn.eventId && !(await markEventProcessed(d.db, `${surface}:${turn.eventId}`))) {
+        outcome = 'duplicate';
+        return [];
+      }
+      const ctx = await context(turn.actor, turn.conversation);
+      const conversationId = await ensureConversation(d.db, turn.conversation);
+      const history = await recentHistory(d.db, conversationId, 20);
+      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text: turn.text });
+      const plan = await d.planner.plan({ text: turn.text, history }, ctx);
+      const replies: Reply[] = [];
+      if (plan.type === 'reply') replies.push(plan.reply);
+      else {
+        for (const step of plan.steps) {
+          try {
+            replies.push(await runStep(step, ctx));
+          } catch (e) {
+            if (isUnavailable(e)) throw e;
+            outcome = isAppError(e) ? e.code : 'error';
+            replies.push({ ...toReply(e, 'tool'), ephemeral: false });
+          }
+        }
+      }
+      return await store(conversationId, replies, actorKey(turn.actor));
+    } catch (e) {
+      outcome = isUnavailable(e) ? 'unavailable' : 'error';
+      return [toReply(e, 'turn')];
+    } finally {
+      d.metrics.turns.inc({ surface, outcome });
+      d.metrics.turnSeconds.observe({ surface }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+
+  /** Button → tool call. Deciding buttons answer privately; the card itself is updated by the notifier. */
+  const stepFor = (i: Interaction): { step: PlanStep; privateAnswer: boolean } => {
+    switch (i.actionId) {
+      case ActionIds.approve:
+        return { step: { tool: 'approve_change', input: { changeId: i.value } }, privateAnswer: true };
+      case ActionIds.reject:
+        return { step: { tool: 'reject_change', input: { changeId: i.value, ...(i.inputs?.reason ? { reason: i.inputs.reason } : {}) } }, privateAnswer: true };
+      case ActionIds.command: {
+        let call: unknown;
+        try {
+          call = JSON.parse(i.value);
+        } catch (e) {
+          throw badRequest('That button carries a malformed command.', e);
+        }
+        const c = call as Partial<PlanStep>;
+        if (!c || typeof c.tool !== 'string') throw badRequest('That button carries a malformed command.');
+        return { step: { tool: c.tool, input: c.input ?? {} }, privateAnswer: false };
+      }
+      default:
+        throw new AppError('bad_request', `I don't know the button “${i.actionId}”. It may come from an older version of this card.`);
+    }
+  };
+
+  const describeClick = (i: Interaction): string =>
+    i.actionId === ActionIds.approve ? `approve ${i.value}` : i.actionId === ActionIds.reject ? `reject ${i.value}${i.inputs?.reason ? ` ${i.inputs.reason}` : ''}` : `[button ${i.actionId}]`;
+
+  const handleInteraction: ConversationEngine['handleInteraction'] = async (raw) => {
+    const parsed = Interaction.safeParse(raw);
+    if (!parsed.success) throw badRequest(`invalid interaction: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    const i = parsed.data;
+    try {
+      const { step, privateAnswer } = stepFor(i);
+      const ctx = await context(i.actor, i.conversation);
+      const conversationId = await ensureConversation(d.db, i.conversation);
+      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(i.actor), text: describeClick(i) });
+      let answer: Reply;
+      try {
+        answer = await runStep(step, ctx);
+      } catch (e) {
+        if (isUnavailable(e)) throw e;
+        return await store(conversationId, [toReply(e, 'interaction')], actorKey(i.actor));
+      }
+      if (privateAnswer) answer = decisionAck(i, answer);
+      return await store(conversationId, [answer], actorKey(i.actor));
+    } catch (e) {
+      return [toReply(e, 'interaction')];
+    }
+  };
+
+  return {
+    handleTurn,
+    handleInteraction,
+    cardPosted: async (changeId, posted) => {
+      await recordCardCopy(d.db, changeId, posted);
+    },
+  };
+};
+
+/** The clicker's private confirmation; everyone else sees the card change in place. */
+const decisionAck = (i: Interaction, card: Reply): Reply => {
+  const verb = i.actionId === ActionIds.approve ? 'approved' : 'rejected';
+  return textReply(`You ${verb} ${i.value}. ${card.text}`, { ephemeral: true, ...(card.sandbox ? { sandbox: true } : {}) });
+};

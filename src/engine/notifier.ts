@@ -1,0 +1,63 @@
+import { conversationKey, type SurfaceName } from '../chat/actor.ts';
+import type { ChatSurface } from '../chat/surface.ts';
+import { listCardCopies, recordCardCopy } from '../changes/card-copies.ts';
+import { renderChangeCard, renderChangeResult } from '../changes/card.ts';
+import type { ChangeEvent, ChangeListener } from '../changes/listener.ts';
+import type { ChangeRequest } from '../changes/model.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Db } from '../store/db.ts';
+
+/** The chat surfaces that are on, by name. */
+export type SurfaceDirectory = ReadonlyMap<SurfaceName, ChatSurface>;
+
+const resultEvents = new Set<ChangeEvent>(['succeeded', 'failed', 'rejected', 'expired', 'interrupted']);
+
+/**
+ * Keeps every copy of a change card current and tells the requester how it ended. Implements the
+ * change service's listener port; a failing surface is logged and never affects the change itself.
+ */
+export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; logger: Logger; sandbox: boolean }): ChangeListener => {
+  const render = (c: ChangeRequest) => renderChangeCard(c, { sandbox: d.sandbox });
+
+  const postToApprovalChannels = async (c: ChangeRequest): Promise<void> => {
+    const surface = d.surfaces.get(c.conversation.surface);
+    if (!surface) return;
+    const own = conversationKey(c.conversation);
+    for (const channel of surface.approvalChannels(c.workspaceId)) {
+      if (conversationKey(channel) === own) continue;
+      const posted = await surface.post(channel, render(c));
+      await recordCardCopy(d.db, c.id, posted);
+    }
+  };
+
+  const updateCopies = async (c: ChangeRequest): Promise<void> => {
+    const card = render(c);
+    for (const copy of await listCardCopies(d.db, c.id)) {
+      const surface = d.surfaces.get(copy.surface);
+      if (!surface) continue;
+      try {
+        await surface.update(copy, card);
+      } catch (e) {
+        d.logger.warn({ err: e, changeId: c.id, surface: copy.surface }, 'could not update a change card copy');
+      }
+    }
+  };
+
+  return {
+    changed: async (c, event) => {
+      try {
+        if (event === 'requested') {
+          if (c.status === 'pending') await postToApprovalChannels(c);
+          return;
+        }
+        await updateCopies(c);
+        if (resultEvents.has(event)) {
+          const surface = d.surfaces.get(c.conversation.surface);
+          await surface?.post(c.conversation, renderChangeResult(c, { sandbox: d.sandbox }));
+        }
+      } catch (e) {
+        d.logger.warn({ err: e, changeId: c.id, event }, 'change notification failed');
+      }
+    },
+  };
+};

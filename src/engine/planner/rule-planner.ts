@@ -1,0 +1,64 @@
+import { textReply } from '../../chat/reply.ts';
+import type { Plan, Planner } from '../planner.ts';
+import type { Command } from './command.ts';
+import { renderHelp } from './help.ts';
+import { parseCommand } from './rules.ts';
+
+/** Tool names the grammar maps to; each capability registers the tool under this name. */
+export const ToolNames = {
+  listResources: 'list_resources',
+  showResource: 'show_resource',
+  costReport: 'cost_report',
+  powerAction: 'power_action',
+  resize: 'resize_resource',
+  listChanges: 'list_changes',
+  approve: 'approve_change',
+  reject: 'reject_change',
+  rollback: 'rollback_change',
+  audit: 'audit_log',
+  whoami: 'whoami',
+  grant: 'grant_role',
+} as const;
+
+/** One command → one tool call. Help and grammar errors are answered without a tool. */
+export const commandToPlan = (c: Command): Plan => {
+  const one = (tool: string, input: unknown): Plan => ({ type: 'tools', steps: [{ tool, input }] });
+  switch (c.kind) {
+    case 'help':
+      return { type: 'reply', reply: renderHelp(c.topic) };
+    case 'list':
+      return one(ToolNames.listResources, { type: c.type, provider: c.provider, environment: c.environment });
+    case 'show':
+      return one(ToolNames.showResource, { resource: c.resource });
+    case 'costs':
+      return one(ToolNames.costReport, { by: c.by });
+    case 'action':
+      return one(ToolNames.powerAction, { action: c.action, resource: c.resource });
+    case 'resize':
+      return one(ToolNames.resize, { resource: c.resource, size: c.size });
+    case 'changes':
+      return one(ToolNames.listChanges, { filter: c.filter });
+    case 'approve':
+      return one(ToolNames.approve, { changeId: c.changeId });
+    case 'reject':
+      return one(ToolNames.reject, { changeId: c.changeId, reason: c.reason });
+    case 'rollback':
+      return one(ToolNames.rollback, { changeId: c.changeId });
+    case 'audit':
+      return one(ToolNames.audit, { verify: c.verify });
+    case 'whoami':
+      return one(ToolNames.whoami, {});
+    case 'grant':
+      return one(ToolNames.grant, { user: c.user, role: c.role });
+  }
+};
+
+/** The deterministic planner used when no LLM is configured. */
+export const rulePlanner: Planner = {
+  name: 'rules',
+  plan: async ({ text }) => {
+    const parsed = parseCommand(text);
+    if (!parsed.ok) return { type: 'reply', reply: textReply(parsed.message) };
+    return commandToPlan(parsed.command);
+  },
+};
