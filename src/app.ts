@@ -1,0 +1,154 @@
+import type { SurfaceName } from './chat/actor.ts';
+import type { ChatSurface } from './chat/surface.ts';
+import { registerChangeJobs } from './changes/jobs.ts';
+import { DEFAULT_POLICY } from './changes/policy.ts';
+import { createChangeService, type ChangeService } from './changes/service.ts';
+import { changeTools } from './changes/tools.ts';
+import { AwsProvider } from './cloud/aws/provider.ts';
+import { syncInventory, type SyncOutcome } from './cloud/inventory.ts';
+import { registerInventoryJobs } from './cloud/jobs.ts';
+import type { CloudProvider } from './cloud/provider.ts';
+import { sandboxRegions } from './cloud/sandbox/fleet.ts';
+import { startSandbox, type Sandbox } from './cloud/sandbox/server.ts';
+import { cloudTools } from './cloud/tools.ts';
+import type { Config } from './config.ts';
+import { createEngine, type Engine } from './engine/conversation-engine.ts';
+import { createChangeNotifier } from './engine/notifier.ts';
+import { rulePlanner } from './engine/planner/rule-planner.ts';
+import { ToolRegistry } from './engine/registry.ts';
+import { createHttpServer, type HttpServer } from './http/server.ts';
+import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { openStore, type Store } from './store/open.ts';
+import { createConsoleApi } from './surfaces/console/console.ts';
+import { createConsoleSurface } from './surfaces/console/surface.ts';
+import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
+import { userTools } from './users/tools.ts';
+
+/**
+ * The composition root: wires config → store → providers → change service → tools → engine →
+ * surfaces → HTTP and jobs. main.ts, the integration tests and the benchmarks all start the app here.
+ */
+export interface App {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  store: Store;
+  engine: Engine;
+  changes: ChangeService;
+  providers: CloudProvider[];
+  /** The local cloud emulator when running in sandbox mode. */
+  sandbox: Sandbox | undefined;
+  scheduler: Scheduler;
+  http: HttpServer;
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000. */
+  url: string;
+  /** One inventory pass now (the scheduled job does the same on its interval). */
+  syncNow(): Promise<SyncOutcome[]>;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+  now?: () => Date;
+  /** Use this running sandbox instead of starting one (tests that arrange the fleet). */
+  sandbox?: Sandbox;
+  /** Do not start the scheduler (benchmarks, tests that drive jobs by hand). */
+  jobs?: boolean;
+  /** Scheduler lock lifetime (tests keep it small so the process exits promptly). */
+  lockLifetimeMs?: number;
+}
+
+export const startApp = async (config: Config, opts: AppOptions = {}): Promise<App> => {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const metrics = createMetrics();
+  const now = opts.now ?? (() => new Date());
+  const cleanups: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e: unknown) => logger.warn({ err: e }, 'error while closing'));
+  };
+  try {
+    const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, logger });
+    cleanups.push(() => store.close());
+    const { db } = store;
+
+    let sandbox = opts.sandbox;
+    if (!sandbox && config.sandbox) {
+      sandbox = await startSandbox();
+      const started = sandbox;
+      cleanups.push(() => started.stop());
+    }
+    const inSandbox = Boolean(sandbox);
+    const providers: CloudProvider[] = [
+      new AwsProvider({
+        regions: sandbox ? sandboxRegions : config.AWS_REGIONS,
+        sandbox: inSandbox,
+        metrics,
+        now,
+        ...(sandbox ? { endpoint: sandbox.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } } : {}),
+      }),
+    ];
+    const providerByName = (name: string) => providers.find((p) => p.name === name);
+
+    const surfaces = new Map<SurfaceName, ChatSurface>();
+    const consoleSurface = createConsoleSurface({ db });
+    if (config.consoleEnabled) surfaces.set('console', consoleSurface);
+
+    const changes = createChangeService({
+      db,
+      providers: providerByName,
+      policy: DEFAULT_POLICY,
+      approvalTtlMs: config.APPROVAL_TTL,
+      now,
+      listener: createChangeNotifier({ db, surfaces, logger, sandbox: inSandbox }),
+      logger,
+      metrics,
+    });
+    const interrupted = await changes.recoverInterrupted();
+    if (interrupted.length) logger.warn({ ids: interrupted.map((c) => c.id) }, 'change requests interrupted by the last shutdown were marked interrupted (not re-run)');
+
+    if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());
+
+    const registry = new ToolRegistry(metrics).register(
+      ...cloudTools({ db, provider: providerByName, sandbox: inSandbox }),
+      ...changeTools({ db, changes, sandbox: inSandbox }),
+      ...userTools({ db, now }),
+    );
+    const engine = createEngine({ db, registry, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, logger, metrics, now, sandbox: inSandbox });
+
+    const syncNow = () => syncInventory(db, providers, now(), { logger });
+    // The first answer should not wait for the first scheduled run.
+    await syncNow();
+
+    const scheduler = createScheduler({ store, logger, metrics, embedded: store.embedded, ...(opts.lockLifetimeMs ? { lockLifetimeMs: opts.lockLifetimeMs } : {}) });
+    cleanups.push(() => scheduler.stop());
+    await registerInventoryJobs(scheduler, { db, providers, logger, now, intervalMs: config.INVENTORY_SYNC_INTERVAL });
+    await registerChangeJobs(scheduler, { changes, intervalMs: config.EXPIRY_CHECK_INTERVAL });
+    if (opts.jobs !== false) await scheduler.start();
+
+    const http = createHttpServer({
+      config,
+      logger,
+      metrics,
+      ready: () => store.ping(),
+      console: createConsoleApi({
+        config,
+        db,
+        engine,
+        surface: consoleSurface,
+        listConsoleUsers: async () => (await listUsers(db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName, role: u.role })),
+      }),
+    });
+    const { port } = await http.listen();
+    cleanups.push(() => http.close());
+    const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    logger.info({ url, embedded: store.embedded, sandbox: inSandbox, console: config.consoleEnabled }, 'DevOps Agent is ready');
+
+    return { config, logger, metrics, store, engine, changes, providers, sandbox, scheduler, http, url, syncNow, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+};
