@@ -6,7 +6,7 @@ import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
 import { AwsProvider } from './cloud/aws/provider.ts';
 import { syncInventory, type SyncOutcome } from './cloud/inventory.ts';
-import { registerInventoryJobs } from './cloud/jobs.ts';
+import { inventorySyncJob, registerInventoryJobs } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
 import { sandboxRegions } from './cloud/sandbox/fleet.ts';
 import { startSandbox, type Sandbox } from './cloud/sandbox/server.ts';
@@ -58,6 +58,8 @@ export interface AppOptions {
   jobs?: boolean;
   /** Scheduler lock lifetime (tests keep it small so the process exits promptly). */
   lockLifetimeMs?: number;
+  /** An open store to use instead of opening one from config (tests); the caller closes it. */
+  store?: Store;
 }
 
 export const startApp = async (config: Config, opts: AppOptions = {}): Promise<App> => {
@@ -69,8 +71,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => logger.warn({ err: e }, 'error while closing'));
   };
   try {
-    const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, logger });
-    cleanups.push(() => store.close());
+    const store = opts.store ?? (await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, logger }));
+    if (!opts.store) cleanups.push(() => store.close());
     const { db } = store;
 
     let sandbox = opts.sandbox;
@@ -95,13 +97,21 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const consoleSurface = createConsoleSurface({ db });
     if (config.consoleEnabled) surfaces.set('console', consoleSurface);
 
+    const notifier = createChangeNotifier({ db, surfaces, logger, sandbox: inSandbox });
+    let scheduler: Scheduler | undefined;
     const changes = createChangeService({
       db,
       providers: providerByName,
       policy: DEFAULT_POLICY,
       approvalTtlMs: config.APPROVAL_TTL,
       now,
-      listener: createChangeNotifier({ db, surfaces, logger, sandbox: inSandbox }),
+      listener: {
+        changed: async (c, event) => {
+          await notifier.changed(c, event);
+          // The inventory should show what a change did without waiting for the next interval.
+          if (event === 'succeeded' || event === 'failed') void scheduler?.now(inventorySyncJob).catch((e: unknown) => logger.warn({ err: e }, 'could not queue an inventory sync'));
+        },
+      },
       logger,
       metrics,
     });
@@ -121,8 +131,9 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     // The first answer should not wait for the first scheduled run.
     await syncNow();
 
-    const scheduler = createScheduler({ store, logger, metrics, embedded: store.embedded, ...(opts.lockLifetimeMs ? { lockLifetimeMs: opts.lockLifetimeMs } : {}) });
-    cleanups.push(() => scheduler.stop());
+    scheduler = createScheduler({ store, logger, metrics, embedded: store.embedded, ...(opts.lockLifetimeMs ? { lockLifetimeMs: opts.lockLifetimeMs } : {}) });
+    const jobs = scheduler;
+    cleanups.push(() => jobs.stop());
     await registerInventoryJobs(scheduler, { db, providers, logger, now, intervalMs: config.INVENTORY_SYNC_INTERVAL });
     await registerChangeJobs(scheduler, { changes, intervalMs: config.EXPIRY_CHECK_INTERVAL });
     if (opts.jobs !== false) await scheduler.start();

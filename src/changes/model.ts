@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Role, type Actor, type ConversationRef } from '../chat/actor.ts';
 import { ActionName, ResourceKey } from '../cloud/provider.ts';
 
 /** Lifecycle of a change request (DESIGN.md §4). Every transition is one SQL compare-and-set. */
@@ -37,3 +38,59 @@ export const ChangePlan = z.object({
   rollbackOf: z.string().optional(),
 });
 export type ChangePlan = z.infer<typeof ChangePlan>;
+
+/** The policy rule a change request was evaluated against, frozen on the request when it is created. */
+export const AppliedPolicy = z.object({
+  rule: z.string().min(1),
+  approvals: z.number().int().min(0),
+  approverRoles: z.array(Role).min(1),
+  allowSelfApproval: z.literal(false),
+  autoApprove: z.boolean(),
+  ttlMs: z.number().int().positive().optional(),
+});
+export type AppliedPolicy = z.infer<typeof AppliedPolicy>;
+
+/** One approver's recorded decision. */
+export interface ChangeDecision {
+  approver: Actor;
+  approverKey: string;
+  decision: 'approved' | 'rejected';
+  reason: string | null;
+  at: Date;
+}
+
+/** What the provider reported after executing. */
+export type ChangeResult = {
+  summary: string;
+  newState: string;
+};
+
+/** A change request as the rest of the app sees it (mapped from its row plus its decisions). */
+export interface ChangeRequest {
+  /** `CR-<n>`. */
+  id: string;
+  workspaceId: string;
+  status: ChangeStatus;
+  plan: ChangePlan;
+  requester: Actor;
+  requesterKey: string;
+  conversation: ConversationRef;
+  policy: AppliedPolicy;
+  approvalsRequired: number;
+  /** Every approval (and the rejection, if any), oldest first. */
+  decisions: ChangeDecision[];
+  /** After this a pending request can no longer be approved. */
+  expiresAt: Date | null;
+  /** Who completed the approvals or rejected it; null when auto-approved or not yet decided. */
+  decidedBy: Actor | null;
+  /** Rejection reason, or why it ended (expired, interrupted, rolled back by CR-n). */
+  reason: string | null;
+  /** The provider's `previous` values, recorded after executing: what a rollback restores. */
+  rollbackData: Record<string, string> | null;
+  result: ChangeResult | null;
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
 import { ActionIds, Interaction, Turn } from '../chat/interaction.ts';
 import { textReply, type Reply } from '../chat/reply.ts';
-import type { PostedMessage } from '../chat/surface.ts';
 import { recordCardCopy } from '../changes/card-copies.ts';
 import { renderChangeCard } from '../changes/card.ts';
 import type { ChangeService } from '../changes/service.ts';
@@ -30,10 +29,7 @@ export interface EngineDeps {
   sandbox: boolean;
 }
 
-export interface Engine extends ConversationEngine {
-  /** A surface posted a change card (a reply with `changeId`): remember the copy so it is updated later. */
-  cardPosted(changeId: string, posted: PostedMessage): Promise<void>;
-}
+export type Engine = ConversationEngine;
 
 /**
  * The conversation engine: the one path from what someone said (or clicked) to tools and back.

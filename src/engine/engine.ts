@@ -1,5 +1,6 @@
 import type { Interaction, Turn } from '../chat/interaction.ts';
 import type { Reply } from '../chat/reply.ts';
+import type { PostedMessage } from '../chat/surface.ts';
 
 /**
  * What every surface adapter calls. Channel-neutral: a surface maps its inbound events to a Turn
@@ -10,4 +11,10 @@ export interface ConversationEngine {
   handleTurn(turn: Turn): Promise<Reply[]>;
   /** A button click or form submission on a rendered Reply (approve, reject, show more). */
   handleInteraction(interaction: Interaction): Promise<Reply[]>;
+  /**
+   * A surface delivered a change card (a reply with `changeId`) and says where it lives, so that
+   * every copy is updated in place on later transitions. Both methods above store their replies in
+   * the conversation history (ephemeral ones visible to the asker only) and set `messageId`.
+   */
+  cardPosted(changeId: string, posted: PostedMessage): Promise<void>;
 }

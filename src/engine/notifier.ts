@@ -51,7 +51,8 @@ export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; lo
           return;
         }
         await updateCopies(c);
-        if (resultEvents.has(event)) {
+        // An auto-approved change finishes before the requester's own card is even posted: that card says it all.
+        if (resultEvents.has(event) && !c.policy.autoApprove) {
           const surface = d.surfaces.get(c.conversation.surface);
           await surface?.post(c.conversation, renderChangeResult(c, { sandbox: d.sandbox }));
         }

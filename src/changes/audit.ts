@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { canonicalJson, toJsonValue } from './canonical-json.ts';
+import { auditEvents } from './schema.ts';
+import type { DbOrTx } from './tx.ts';
+
+/**
+ * The append-only audit log. Each event's hash covers the previous event's hash and the event's
+ * canonical JSON, so changing, removing or reordering any stored event breaks the chain from there
+ * on, and `verifyAudit` names the first broken event. (Deleting the newest events leaves a shorter
+ * valid chain: compare the count with an external copy to catch that.)
+ */
+export const AuditEventType = z.enum([
+  'change.requested',
+  'change.approved',
+  'change.rejected',
+  'change.executing',
+  'change.succeeded',
+  'change.failed',
+  'change.expired',
+  'change.interrupted',
+  'change.rollback_requested',
+  'change.rolled_back',
+  'role.granted',
+]);
+export type AuditEventType = z.infer<typeof AuditEventType>;
+
+export interface AuditEventInput {
+  at: Date;
+  type: AuditEventType;
+  /** `actorKey(actor)` of who caused it; null for the system (expiry, recovery, config). */
+  actorKey: string | null;
+  /** What it is about: a change id, or `role:<workspace>:<user>`. */
+  subject: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface AuditEvent extends Omit<AuditEventInput, 'type'> {
+  seq: number;
+  /** As stored: not narrowed, so a tampered row can still be read and reported. */
+  type: string;
+  prevHash: string;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Fixed key of the transaction-scoped advisory lock that keeps concurrent appends on one chain. */
+const auditLockKey = 7_310_552_005;
+
+type Hashed = Pick<AuditEvent, 'at' | 'type' | 'actorKey' | 'subject' | 'data'>;
+
+export const auditHash = (prevHash: string, e: Hashed): string =>
+  createHash('sha256')
+    .update(prevHash + canonicalJson({ at: e.at, type: e.type, actorKey: e.actorKey, subject: e.subject, data: e.data }))
+    .digest('hex');
+
+const toEvent = (r: typeof auditEvents.$inferSelect): AuditEvent => ({
+  seq: r.seq,
+  at: r.at,
+  type: r.type,
+  actorKey: r.actorKey,
+  subject: r.subject,
+  data: r.data,
+  prevHash: r.prevHash,
+  hash: r.hash,
+});
+
+/**
+ * Appends one event. Given a transaction, the event commits or rolls back with it; the advisory
+ * lock is then held until that transaction ends, so keep it short. Lock order everywhere: row
+ * locks first, this lock last.
+ */
+export const appendAudit = (exec: DbOrTx, input: AuditEventInput): Promise<AuditEvent> =>
+  exec.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${sql.raw(String(auditLockKey))})`);
+    const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    // Hash exactly what jsonb will give back (Dates as strings, undefined members gone).
+    const data = toJsonValue(input.data) as Record<string, unknown>;
+    const event = { at: input.at, type: AuditEventType.parse(input.type), actorKey: input.actorKey, subject: input.subject, data };
+    const hash = auditHash(prevHash, event);
+    const [row] = await tx.insert(auditEvents).values({ ...event, prevHash, hash }).returning();
+    return toEvent(row!);
+  });
+
+export type AuditVerification = { ok: true; count: number } | { ok: false; seq: number; reason: string };
+
+/** Walks the whole chain in seq order and reports the first event whose link or content is wrong. */
+export const verifyAudit = async (db: DbOrTx, opts: { batchSize?: number } = {}): Promise<AuditVerification> => {
+  const batchSize = opts.batchSize ?? 1000;
+  let expectedPrev = GENESIS_HASH;
+  let prevSeq: number | undefined;
+  let count = 0;
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(auditEvents)
+      .where(gt(auditEvents.seq, prevSeq ?? 0))
+      .orderBy(asc(auditEvents.seq))
+      .limit(batchSize);
+    for (const row of rows) {
+      if (row.prevHash !== expectedPrev) {
+        const reason =
+          prevSeq === undefined
+            ? 'the first event does not link to the genesis hash (earlier events were removed)'
+            : `its prevHash does not match the hash of event #${prevSeq} (an event was removed, inserted or reordered)`;
+        return { ok: false, seq: row.seq, reason };
+      }
+      if (auditHash(row.prevHash, toEvent(row)) !== row.hash) {
+        return { ok: false, seq: row.seq, reason: 'its content does not match its hash (the event was modified)' };
+      }
+      expectedPrev = row.hash;
+      prevSeq = row.seq;
+      count += 1;
+    }
+    if (rows.length < batchSize) return { ok: true, count };
+  }
+};
+
+/** Events in append order, optionally about one subject; with `latest`, the newest N (still in append order). */
+export const listAuditEvents = async (
+  db: DbOrTx,
+  opts: { subject?: string; afterSeq?: number; limit?: number; latest?: number } = {},
+): Promise<AuditEvent[]> => {
+  const where: SQL[] = [gt(auditEvents.seq, opts.afterSeq ?? 0)];
+  if (opts.subject !== undefined) where.push(eq(auditEvents.subject, opts.subject));
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(and(...where))
+    .orderBy(opts.latest ? desc(auditEvents.seq) : asc(auditEvents.seq))
+    .limit(opts.latest ?? opts.limit ?? 100);
+  return (opts.latest ? rows.reverse() : rows).map(toEvent);
+};

@@ -1,0 +1,58 @@
+import type { CloudProvider } from '../cloud/provider.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Db } from '../store/db.ts';
+import type { ChangeEvent, ChangeListener } from './listener.ts';
+import type { ChangeRequest, ChangeStatus } from './model.ts';
+import { transition, type Transition } from './repository.ts';
+
+/** Cloud providers by name: a map, or a lookup that returns undefined (or throws) for unknown names. */
+export type ProviderLookup = ReadonlyMap<string, CloudProvider> | ((name: string) => CloudProvider | undefined);
+
+/** What the service's parts share: the store, the clock, and the one way to report a transition. */
+export interface ChangeContext {
+  db: Db;
+  now: () => Date;
+  logger: Logger;
+  provider(name: string): CloudProvider | undefined;
+  /** Counts a committed transition. */
+  counted(from: ChangeStatus | 'none', to: ChangeStatus): void;
+  /** Tells the listener; its failure is logged, never thrown. */
+  notify(change: ChangeRequest, event: ChangeEvent): Promise<void>;
+  /** The compare-and-set; when it wins: counted and the listener told. Null when it lost. */
+  move(t: Transition, event: ChangeEvent): Promise<ChangeRequest | null>;
+}
+
+export const createChangeContext = (d: {
+  db: Db;
+  now: () => Date;
+  logger: Logger;
+  providers: ProviderLookup;
+  listener: ChangeListener;
+  metrics: Pick<Metrics, 'changeTransitions'>;
+}): ChangeContext => {
+  const lookup = typeof d.providers === 'function' ? d.providers : (n: string) => (d.providers as ReadonlyMap<string, CloudProvider>).get(n);
+  const counted = (from: ChangeStatus | 'none', to: ChangeStatus): void => d.metrics.changeTransitions.inc({ from, to });
+  const notify = async (change: ChangeRequest, event: ChangeEvent): Promise<void> => {
+    try {
+      await d.listener.changed(change, event);
+    } catch (err) {
+      d.logger.error({ err, changeId: change.id, event }, 'change listener failed; the transition stands');
+    }
+  };
+  return {
+    db: d.db,
+    now: d.now,
+    logger: d.logger,
+    provider: lookup,
+    counted,
+    notify,
+    move: async (t, event) => {
+      const moved = await transition(d.db, t);
+      if (!moved) return null;
+      counted(t.from, t.to);
+      await notify(moved, event);
+      return moved;
+    },
+  };
+};

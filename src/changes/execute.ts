@@ -1,0 +1,69 @@
+import { isAppError } from '../errors.ts';
+import type { ChangeContext } from './context.ts';
+import type { ChangeRequest } from './model.ts';
+import { getChange, type TransitionPatch } from './repository.ts';
+
+/**
+ * Runs an approved change exactly once: only the caller that wins approved → executing calls the
+ * provider, outside any transaction. A crash after that leaves the request `executing`, which
+ * start-up recovery turns into `interrupted`; it is never re-run.
+ */
+export const executeApproved = async (ctx: ChangeContext, approved: ChangeRequest): Promise<ChangeRequest> => {
+  const id = approved.id;
+  const start = ctx.now();
+  const executing = await ctx.move({ id, from: 'approved', to: 'executing', now: start, by: null, patch: { startedAt: start } }, 'executing');
+  if (!executing) return reload(ctx, id);
+
+  const outcome = await runProvider(ctx, executing);
+  const now = ctx.now();
+  const patch: TransitionPatch = { ...outcome.patch, finishedAt: now };
+  const finished =
+    (await ctx.move({ id, from: 'executing', to: outcome.to, now, by: null, patch, data: outcome.data }, outcome.to)) ??
+    // Recovery elsewhere marked it interrupted while it ran: record what really happened.
+    (await ctx.move({ id, from: 'interrupted', to: outcome.to, now, by: null, patch, data: { ...outcome.data, late: true } }, outcome.to));
+  if (!finished) {
+    ctx.logger.error({ changeId: id, outcome: outcome.to }, 'change ran but its result could not be recorded');
+    return reload(ctx, id);
+  }
+  if (finished.status === 'succeeded' && finished.plan.rollbackOf) await markRolledBack(ctx, finished);
+  return finished;
+};
+
+type Outcome = { to: 'succeeded' | 'failed'; patch: TransitionPatch; data: Record<string, unknown> };
+
+const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcome> => {
+  const p = c.plan;
+  try {
+    const provider = ctx.provider(p.target.provider);
+    if (!provider) {
+      const error = `no cloud provider "${p.target.provider}" is configured`;
+      return { to: 'failed', patch: { error }, data: { error } };
+    }
+    const r = await provider.execute({ action: p.action, target: p.target, params: p.params });
+    return {
+      to: 'succeeded',
+      patch: { result: { summary: r.summary, newState: r.newState }, rollbackData: r.previous },
+      data: { summary: r.summary, newState: r.newState, previous: r.previous },
+    };
+  } catch (err) {
+    // Only AppError texts are written for users; anything else may carry internals.
+    const error = isAppError(err) ? err.userMessage : 'the cloud provider failed unexpectedly';
+    ctx.logger.warn({ err, changeId: c.id }, 'change execution failed');
+    return { to: 'failed', patch: { error }, data: { error } };
+  }
+};
+
+const markRolledBack = async (ctx: ChangeContext, rollback: ChangeRequest): Promise<void> => {
+  const originalId = rollback.plan.rollbackOf!;
+  const moved = await ctx.move(
+    { id: originalId, from: 'succeeded', to: 'rolled_back', now: ctx.now(), by: rollback.decidedBy, patch: { reason: `rolled back by ${rollback.id}` }, data: { rollbackChange: rollback.id } },
+    'rolled_back',
+  );
+  if (!moved) ctx.logger.warn({ changeId: originalId, rollbackChange: rollback.id }, 'rolled-back change was no longer in succeeded');
+};
+
+const reload = async (ctx: ChangeContext, id: string): Promise<ChangeRequest> => {
+  const c = await getChange(ctx.db, id);
+  if (!c) throw new Error(`change request ${id} vanished`);
+  return c;
+};

@@ -1,0 +1,63 @@
+import { actorKey, type Role } from '../chat/actor.ts';
+import { AppError } from '../errors.ts';
+import type { ChangeRequest } from './model.ts';
+
+/** Human texts for why a change request cannot be decided any more, naming who did what and when. */
+
+/** `2026-11-02 10:04 UTC`: minutes are enough for people and never depend on the reader's zone. */
+export const formatTime = (d: Date): string => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+const orList = (roles: readonly Role[]): string =>
+  roles.length === 1 ? roles[0]! : `${roles.slice(0, -1).join(', ')} or ${roles[roles.length - 1]!}`;
+
+export const rolesText = (roles: readonly Role[]): string => `${orList(roles)} role`;
+
+/** "approved by Bob at …" or "auto-approved by policy rule "dev" at …". */
+export const approvalText = (c: ChangeRequest): string => {
+  if (!c.decidedBy) return `auto-approved by policy rule "${c.policy.rule}"${c.startedAt ? ` at ${formatTime(c.startedAt)}` : ''}`;
+  const key = actorKey(c.decidedBy);
+  const at = c.decisions.find((d) => d.approverKey === key && d.decision === 'approved')?.at;
+  return `approved by ${c.decidedBy.displayName}${at ? ` at ${formatTime(at)}` : ''}`;
+};
+
+const rejectionText = (c: ChangeRequest): string => {
+  const d = c.decisions.find((x) => x.decision === 'rejected');
+  const who = c.decidedBy?.displayName ?? d?.approver.displayName ?? 'someone';
+  const withdrawn = c.decidedBy && actorKey(c.decidedBy) === c.requesterKey;
+  return `${c.id} was ${withdrawn ? 'withdrawn' : 'rejected'} by ${who}${d ? ` at ${formatTime(d.at)}` : ''}${c.reason ? `: ${c.reason}` : ''}.`;
+};
+
+const finished = (c: ChangeRequest): string => (c.finishedAt ? ` at ${formatTime(c.finishedAt)}` : '');
+
+/** The error for deciding (approving, rejecting) a request that is no longer pending. */
+export const closedError = (c: ChangeRequest): AppError => {
+  const approved = `${c.id} was already ${approvalText(c)}`;
+  switch (c.status) {
+    case 'approved':
+      return new AppError('conflict', `${approved}; it is about to run.`);
+    case 'executing':
+      return new AppError('conflict', `${approved} and is running now.`);
+    case 'succeeded':
+      return new AppError('conflict', `${approved} and succeeded${finished(c)}.`);
+    case 'failed':
+      return new AppError('conflict', `${approved} and failed${finished(c)}: ${c.error ?? 'unknown error'}.`);
+    case 'rolled_back':
+      return new AppError('conflict', `${approved}, ran, and has since been rolled back (${c.reason ?? 'by a later change'}).`);
+    case 'interrupted':
+      return new AppError(
+        'conflict',
+        `${c.id} was ${approvalText(c)} but interrupted while running (the service restarted); it was not re-run. Check the resource before requesting it again.`,
+      );
+    case 'rejected':
+      return new AppError('conflict', rejectionText(c));
+    case 'expired':
+      return new AppError(
+        'expired',
+        `${c.id} expired${c.expiresAt ? ` at ${formatTime(c.expiresAt)}` : ''} before it got enough approvals; request it again if it is still needed.`,
+      );
+    case 'draft':
+      return new AppError('conflict', `${c.id} is a draft and has not been submitted yet.`);
+    case 'pending':
+      return new AppError('conflict', `${c.id} is still waiting for approval.`);
+  }
+};

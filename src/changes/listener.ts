@@ -1,0 +1,26 @@
+import type { ChangeRequest } from './model.ts';
+
+/** What just happened to a change request. `approved` fires for every approval: check `change.status`. */
+export type ChangeEvent =
+  | 'requested'
+  | 'approved'
+  | 'rejected'
+  | 'executing'
+  | 'succeeded'
+  | 'failed'
+  | 'expired'
+  | 'interrupted'
+  | 'rolled_back';
+
+/**
+ * Port through which the change service reports transitions (the engine posts and updates cards).
+ * Called after the transition has committed, in order, one at a time per service call. A failure
+ * is logged and never undoes the transition; keep it quick, since the caller awaits it.
+ */
+export interface ChangeListener {
+  /** The change after the event, as stored. */
+  changed(change: ChangeRequest, event: ChangeEvent): Promise<void>;
+}
+
+/** A listener that does nothing: for jobs and tests that do not post anything. */
+export const silentListener: ChangeListener = { changed: async () => undefined };

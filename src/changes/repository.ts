@@ -1,0 +1,261 @@
+import { and, asc, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
+import { appendAudit, type AuditEventType } from './audit.ts';
+import { AppliedPolicy, ChangePlan, ChangeStatus, type ChangeDecision, type ChangeRequest, type ChangeResult } from './model.ts';
+import { approvals, changeRequests } from './schema.ts';
+import { assertTransition } from './state-machine.ts';
+import type { DbOrTx } from './tx.ts';
+
+/**
+ * SQL for change requests. Every status change is one compare-and-set UPDATE (id AND expected
+ * status), committed together with its audit event; the loser of a race gets null.
+ */
+
+type Row = typeof changeRequests.$inferSelect;
+
+const ChangeResultSchema = z.object({ summary: z.string(), newState: z.string() });
+
+const toDecision = (r: typeof approvals.$inferSelect): ChangeDecision => ({
+  approver: r.approver,
+  approverKey: r.approverKey,
+  decision: r.decision === 'rejected' ? 'rejected' : 'approved',
+  reason: r.reason,
+  at: r.createdAt,
+});
+
+const toChange = (r: Row, decisions: ChangeDecision[]): ChangeRequest => ({
+  id: r.id,
+  workspaceId: r.workspaceId,
+  status: ChangeStatus.parse(r.status),
+  plan: ChangePlan.parse({
+    action: r.action,
+    target: r.target,
+    resourceName: r.resourceName,
+    environment: r.environment,
+    params: r.params,
+    summary: r.summary,
+    blastRadius: r.blastRadius,
+    costDeltaCents: r.costDeltaCents,
+    rollback: r.rollback ?? null,
+    ...(r.rollbackOf ? { rollbackOf: r.rollbackOf } : {}),
+  }),
+  requester: r.requester,
+  requesterKey: r.requesterKey,
+  conversation: r.conversation,
+  policy: AppliedPolicy.parse(r.policy),
+  approvalsRequired: r.approvalsRequired,
+  decisions,
+  expiresAt: r.expiresAt,
+  decidedBy: r.decidedBy ?? null,
+  reason: r.reason,
+  rollbackData: r.rollbackData ?? null,
+  result: r.result ? (ChangeResultSchema.parse(r.result) satisfies ChangeResult) : null,
+  error: r.error,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  startedAt: r.startedAt,
+  finishedAt: r.finishedAt,
+});
+
+const withDecisions = async (exec: DbOrTx, rows: Row[]): Promise<ChangeRequest[]> => {
+  if (rows.length === 0) return [];
+  const ds = await exec
+    .select()
+    .from(approvals)
+    .where(inArray(approvals.changeId, rows.map((r) => r.id)))
+    .orderBy(asc(approvals.createdAt), asc(approvals.id));
+  return rows.map((r) => toChange(r, ds.filter((d) => d.changeId === r.id).map(toDecision)));
+};
+
+const one = async (exec: DbOrTx, row: Row | undefined): Promise<ChangeRequest | null> =>
+  row ? (await withDecisions(exec, [row]))[0]! : null;
+
+export const getChange = async (exec: DbOrTx, id: string): Promise<ChangeRequest | null> => {
+  const [row] = await exec.select().from(changeRequests).where(eq(changeRequests.id, id));
+  return one(exec, row);
+};
+
+export interface ChangeFilter {
+  status?: ChangeStatus | ChangeStatus[];
+  requesterKey?: string;
+  workspaceId?: string;
+  rollbackOf?: string;
+  /** Newest first; default 20, at most 200. */
+  limit?: number;
+}
+
+export const listChanges = async (exec: DbOrTx, f: ChangeFilter = {}): Promise<ChangeRequest[]> => {
+  const where: SQL[] = [];
+  if (f.status !== undefined) where.push(inArray(changeRequests.status, Array.isArray(f.status) ? f.status : [f.status]));
+  if (f.requesterKey !== undefined) where.push(eq(changeRequests.requesterKey, f.requesterKey));
+  if (f.workspaceId !== undefined) where.push(eq(changeRequests.workspaceId, f.workspaceId));
+  if (f.rollbackOf !== undefined) where.push(eq(changeRequests.rollbackOf, f.rollbackOf));
+  const rows = await exec
+    .select()
+    .from(changeRequests)
+    .where(and(...where))
+    // Ids are `CR-<n>`: order numerically among requests created at the same instant.
+    .orderBy(desc(changeRequests.createdAt), sql`length(${changeRequests.id}) desc`, desc(changeRequests.id))
+    .limit(Math.min(Math.max(f.limit ?? 20, 1), 200));
+  return withDecisions(exec, rows);
+};
+
+/** Requests in the given statuses, oldest first; with `dueBy`, only those whose approval window closed by then. */
+export const inStatus = async (exec: DbOrTx, status: ChangeStatus[], dueBy?: Date, limit = 500): Promise<{ id: string; status: ChangeStatus }[]> => {
+  const where: SQL[] = [inArray(changeRequests.status, status)];
+  if (dueBy) where.push(lte(changeRequests.expiresAt, dueBy));
+  const rows = await exec
+    .select({ id: changeRequests.id, status: changeRequests.status })
+    .from(changeRequests)
+    .where(and(...where))
+    .orderBy(asc(changeRequests.createdAt))
+    .limit(limit);
+  return rows.map((r) => ({ id: r.id, status: ChangeStatus.parse(r.status) }));
+};
+
+export interface NewChange {
+  plan: ChangePlan;
+  requester: Actor;
+  conversation: ConversationRef;
+  policy: AppliedPolicy;
+  expiresAt: Date | null;
+  now: Date;
+}
+
+/** Creates a pending request and its `change.requested` event (plus `change.rollback_requested` on the original). */
+export const insertChange = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
+  exec.transaction(async (tx) => {
+    const p = n.plan;
+    const [row] = await tx
+      .insert(changeRequests)
+      .values({
+        workspaceId: n.requester.workspaceId,
+        status: 'pending',
+        action: p.action,
+        target: p.target,
+        resourceName: p.resourceName,
+        environment: p.environment,
+        params: p.params,
+        summary: p.summary,
+        blastRadius: p.blastRadius,
+        costDeltaCents: p.costDeltaCents,
+        rollback: p.rollback,
+        rollbackOf: p.rollbackOf ?? null,
+        requester: n.requester,
+        requesterKey: actorKey(n.requester),
+        conversation: n.conversation,
+        policy: n.policy,
+        approvalsRequired: n.policy.approvals,
+        expiresAt: n.expiresAt,
+        createdAt: n.now,
+        updatedAt: n.now,
+      })
+      .returning();
+    const id = row!.id;
+    const by = actorKey(n.requester);
+    await appendAudit(tx, { at: n.now, type: 'change.requested', actorKey: by, subject: id, data: { plan: p, requester: n.requester.displayName, policy: n.policy, expiresAt: n.expiresAt } });
+    if (p.rollbackOf) {
+      await appendAudit(tx, { at: n.now, type: 'change.rollback_requested', actorKey: by, subject: p.rollbackOf, data: { rollbackChange: id } });
+    }
+    return toChange(row!, []);
+  });
+
+/** Columns a transition may set besides the status. */
+export interface TransitionPatch {
+  decidedBy?: Actor | null;
+  reason?: string | null;
+  rollbackData?: Record<string, string> | null;
+  result?: ChangeResult | null;
+  error?: string | null;
+  startedAt?: Date;
+  finishedAt?: Date;
+}
+
+const auditTypeOf = (to: ChangeStatus): AuditEventType => `change.${to}` as AuditEventType;
+
+export interface Transition {
+  id: string;
+  from: ChangeStatus;
+  to: ChangeStatus;
+  now: Date;
+  patch?: TransitionPatch;
+  /** Who caused it (null: the system) and what the audit event should add. */
+  by: Actor | null;
+  data?: Record<string, unknown>;
+}
+
+/** The compare-and-set. Null when the request was not in `from` any more (someone else won). */
+export const transition = (exec: DbOrTx, t: Transition): Promise<ChangeRequest | null> => {
+  assertTransition(t.from, t.to);
+  return exec.transaction(async (tx) => {
+    const [row] = await tx
+      .update(changeRequests)
+      .set({ ...t.patch, status: t.to, updatedAt: t.now })
+      .where(and(eq(changeRequests.id, t.id), eq(changeRequests.status, t.from)))
+      .returning();
+    if (!row) return null;
+    await appendAudit(tx, { at: t.now, type: auditTypeOf(t.to), actorKey: t.by ? actorKey(t.by) : null, subject: t.id, data: { from: t.from, to: t.to, ...t.data } });
+    return one(tx, row);
+  });
+};
+
+export type DecisionOutcome =
+  | { kind: 'missing' }
+  /** Not pending (any more): explain `change`'s state to the caller. */
+  | { kind: 'closed'; change: ChangeRequest }
+  /** Its approval window had closed: it has just been moved to expired (audited). */
+  | { kind: 'expired'; change: ChangeRequest }
+  /** This person already approved it. */
+  | { kind: 'duplicate'; change: ChangeRequest; at: Date }
+  /** Recorded; `change.status` is `approved` when this approval completed the count. */
+  | { kind: 'approved'; change: ChangeRequest; completed: boolean }
+  | { kind: 'rejected'; change: ChangeRequest };
+
+export interface Decision {
+  id: string;
+  by: Actor;
+  decision: 'approved' | 'rejected';
+  reason?: string | undefined;
+  now: Date;
+}
+
+/**
+ * Records an approval or rejection under a row lock, so concurrent approvals are counted one at a
+ * time and exactly one of them (the one reaching the count) moves the request to approved.
+ */
+export const recordDecision = (exec: DbOrTx, d: Decision): Promise<DecisionOutcome> =>
+  exec.transaction(async (tx): Promise<DecisionOutcome> => {
+    const [locked] = await tx.select().from(changeRequests).where(eq(changeRequests.id, d.id)).for('update');
+    if (!locked) return { kind: 'missing' };
+    if (locked.status !== 'pending') return { kind: 'closed', change: (await one(tx, locked))! };
+    if (locked.expiresAt && locked.expiresAt.getTime() <= d.now.getTime()) {
+      const expired = await transition(tx, { id: d.id, from: 'pending', to: 'expired', now: d.now, by: null, patch: { reason: 'approval window closed', finishedAt: d.now }, data: { expiresAt: locked.expiresAt } });
+      return { kind: 'expired', change: expired! };
+    }
+    const key = actorKey(d.by);
+    const values = { changeId: d.id, approverKey: key, approver: d.by, decision: d.decision, reason: d.reason ?? null, createdAt: d.now };
+    const by = { decidedBy: d.by, reason: d.reason ?? null };
+    if (d.decision === 'rejected') {
+      await tx.insert(approvals).values(values).onConflictDoUpdate({ target: [approvals.changeId, approvals.approverKey], set: { decision: 'rejected', reason: values.reason, createdAt: d.now } });
+      const rejected = await transition(tx, { id: d.id, from: 'pending', to: 'rejected', now: d.now, by: d.by, patch: { ...by, finishedAt: d.now }, data: { reason: d.reason ?? null } });
+      return { kind: 'rejected', change: rejected! };
+    }
+    const [inserted] = await tx.insert(approvals).values(values).onConflictDoNothing().returning();
+    if (!inserted) {
+      const [prior] = await tx.select().from(approvals).where(and(eq(approvals.changeId, d.id), eq(approvals.approverKey, key)));
+      return { kind: 'duplicate', change: (await one(tx, locked))!, at: prior?.createdAt ?? d.now };
+    }
+    const [{ count } = { count: 0 }] = await tx
+      .select({ count: sql<number>`count(*)::int` })
+      .from(approvals)
+      .where(and(eq(approvals.changeId, d.id), eq(approvals.decision, 'approved')));
+    const completed = count >= locked.approvalsRequired;
+    const data = { approver: d.by.displayName, approvals: count, required: locked.approvalsRequired, completed };
+    if (completed) {
+      const approved = await transition(tx, { id: d.id, from: 'pending', to: 'approved', now: d.now, by: d.by, patch: { decidedBy: d.by }, data });
+      return { kind: 'approved', change: approved!, completed };
+    }
+    await appendAudit(tx, { at: d.now, type: 'change.approved', actorKey: key, subject: d.id, data: { from: 'pending', to: 'pending', ...data } });
+    return { kind: 'approved', change: (await one(tx, locked))!, completed };
+  });

@@ -1,0 +1,190 @@
+import { actorKey, type Actor, type ConversationRef, type Role } from '../chat/actor.ts';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Db } from '../store/db.ts';
+import { createChangeContext, type ChangeContext, type ProviderLookup } from './context.ts';
+import { executeApproved } from './execute.ts';
+import { closedError, formatTime, rolesText } from './explain.ts';
+import type { ChangeListener } from './listener.ts';
+import { ChangePlan, type ChangeRequest } from './model.ts';
+import { evaluatePolicy, type Policy } from './policy.ts';
+import { getChange, inStatus, insertChange, listChanges, recordDecision, type ChangeFilter } from './repository.ts';
+import { rollbackPlan } from './rollback.ts';
+
+export interface ChangeServiceDeps {
+  db: Db;
+  providers: ProviderLookup;
+  policy: Policy;
+  /** How long a request waits for approval when its policy rule sets no ttlMs. */
+  approvalTtlMs: number;
+  now: () => Date;
+  listener: ChangeListener;
+  logger: Logger;
+  metrics: Pick<Metrics, 'changeTransitions'>;
+}
+
+/** Change requests from plan to result. Errors are AppErrors whose userMessage says what to do. */
+export interface ChangeService {
+  /** Files a plan under policy; auto-approved plans run before this returns. */
+  request(plan: ChangePlan, actor: Actor, role: Role, conversation: ConversationRef): Promise<ChangeRequest>;
+  /** Adds an approval; the approval that completes the count runs the change before this returns. */
+  approve(id: string, actor: Actor, role: Role): Promise<ChangeRequest>;
+  /** Rejects a pending request (its requester may withdraw it). */
+  reject(id: string, actor: Actor, role: Role, reason?: string): Promise<ChangeRequest>;
+  /** Files a new request that undoes a succeeded one; the original becomes rolled_back when it succeeds. */
+  rollback(id: string, actor: Actor, role: Role): Promise<ChangeRequest>;
+  list(filter?: ChangeFilter): Promise<ChangeRequest[]>;
+  get(id: string): Promise<ChangeRequest | null>;
+  /** Pending requests past their expiry → expired. Returns those it moved. */
+  expireDue(): Promise<ChangeRequest[]>;
+  /** At start-up: every executing (or approved, not yet started) request → interrupted. Never re-runs. */
+  recoverInterrupted(): Promise<ChangeRequest[]>;
+}
+
+const article = (role: Role): string => (role === 'admin' || role === 'approver' || role === 'operator' ? 'an' : 'a');
+
+export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
+  const ctx: ChangeContext = createChangeContext(deps);
+  const { db, now } = ctx;
+
+  const load = async (id: string, actor: Actor): Promise<ChangeRequest> => {
+    const c = await getChange(db, id);
+    if (!c) throw notFound(`There is no change request ${id}.`);
+    if (c.workspaceId !== actor.workspaceId) throw forbidden(`${id} belongs to another workspace.`);
+    return c;
+  };
+
+  const request: ChangeService['request'] = async (input, actor, role, conversation) => {
+    const parsed = ChangePlan.safeParse(input);
+    if (!parsed.success) throw badRequest('That change plan is not valid.', parsed.error);
+    const plan = parsed.data;
+    if (role === 'viewer') throw forbidden('Viewers cannot request changes: ask an admin for the operator role.');
+    const decision = evaluatePolicy(deps.policy, plan, role);
+    if (!decision.allowed) throw forbidden(`You cannot request this change: ${decision.reason}.`);
+    if (plan.rollbackOf) {
+      const original = await getChange(db, plan.rollbackOf);
+      if (!original || original.status !== 'succeeded') throw conflict(`${plan.rollbackOf} is not a change that succeeded, so it cannot be rolled back.`);
+    }
+    const { allowed: _allowed, ...applied } = decision;
+    const at = now();
+    const created = await insertChange(db, {
+      plan,
+      requester: actor,
+      conversation,
+      policy: applied,
+      expiresAt: new Date(at.getTime() + (applied.ttlMs ?? deps.approvalTtlMs)),
+      now: at,
+    });
+    ctx.counted('none', 'pending');
+    await ctx.notify(created, 'requested');
+    if (!applied.autoApprove) return created;
+    const approved = await ctx.move({ id: created.id, from: 'pending', to: 'approved', now: now(), by: null, data: { auto: true, rule: applied.rule } }, 'approved');
+    if (!approved) return (await getChange(db, created.id))!;
+    return executeApproved(ctx, approved);
+  };
+
+  const approve: ChangeService['approve'] = async (id, actor, role) => {
+    const c = await load(id, actor);
+    if (c.status !== 'pending') throw closedError(c);
+    if (c.requesterKey === actorKey(actor)) {
+      throw forbidden(`You requested ${id}, so you cannot approve it yourself: someone else with the ${rolesText(c.policy.approverRoles)} must.`);
+    }
+    if (!c.policy.approverRoles.includes(role)) {
+      throw forbidden(`Approving ${id} needs the ${rolesText(c.policy.approverRoles)} (policy rule "${c.policy.rule}"); you are ${article(role)} ${role}.`);
+    }
+    const outcome = await recordDecision(db, { id, by: actor, decision: 'approved', now: now() });
+    switch (outcome.kind) {
+      case 'missing':
+        throw notFound(`There is no change request ${id}.`);
+      case 'closed':
+        throw closedError(outcome.change);
+      case 'expired':
+        ctx.counted('pending', 'expired');
+        await ctx.notify(outcome.change, 'expired');
+        throw closedError(outcome.change);
+      case 'duplicate': {
+        const missing = outcome.change.approvalsRequired - outcome.change.decisions.filter((d) => d.decision === 'approved').length;
+        throw conflict(`You already approved ${id} at ${formatTime(outcome.at)}; it still needs ${missing} more approval${missing === 1 ? '' : 's'} from someone else.`);
+      }
+      case 'rejected':
+        throw new AppError('internal', 'unexpected rejection outcome');
+      case 'approved':
+        if (outcome.completed) ctx.counted('pending', 'approved');
+        await ctx.notify(outcome.change, 'approved');
+        return outcome.completed ? executeApproved(ctx, outcome.change) : outcome.change;
+    }
+  };
+
+  const reject: ChangeService['reject'] = async (id, actor, role, reason) => {
+    const c = await load(id, actor);
+    if (c.status !== 'pending') throw closedError(c);
+    const withdrawing = c.requesterKey === actorKey(actor);
+    if (!withdrawing && !c.policy.approverRoles.includes(role)) {
+      throw forbidden(`Rejecting ${id} needs the ${rolesText(c.policy.approverRoles)}; you are ${article(role)} ${role}.`);
+    }
+    const why = reason?.trim() || (withdrawing ? 'withdrawn by the requester' : undefined);
+    const outcome = await recordDecision(db, { id, by: actor, decision: 'rejected', reason: why, now: now() });
+    switch (outcome.kind) {
+      case 'missing':
+        throw notFound(`There is no change request ${id}.`);
+      case 'closed':
+      case 'duplicate':
+        throw closedError(outcome.change);
+      case 'expired':
+        ctx.counted('pending', 'expired');
+        await ctx.notify(outcome.change, 'expired');
+        throw closedError(outcome.change);
+      case 'approved':
+        throw new AppError('internal', 'unexpected approval outcome');
+      case 'rejected':
+        ctx.counted('pending', 'rejected');
+        await ctx.notify(outcome.change, 'rejected');
+        return outcome.change;
+    }
+  };
+
+  const rollback: ChangeService['rollback'] = async (id, actor, role) => {
+    const original = await load(id, actor);
+    if (original.status !== 'succeeded') {
+      const state = original.status === 'rolled_back' ? `already rolled back (${original.reason ?? 'by a later change'})` : original.status;
+      throw conflict(`Only a change that succeeded can be rolled back; ${id} is ${state}.`);
+    }
+    const [running] = await listChanges(db, { rollbackOf: id, status: ['pending', 'approved', 'executing'], limit: 1 });
+    if (running) throw conflict(`A rollback of ${id} is already under way: ${running.id} (${running.status}).`);
+    return request(rollbackPlan(original), actor, role, original.conversation);
+  };
+
+  const expireDue: ChangeService['expireDue'] = async () => {
+    const moved: ChangeRequest[] = [];
+    for (const { id } of await inStatus(db, ['pending'], now())) {
+      const at = now();
+      const c = await ctx.move({ id, from: 'pending', to: 'expired', now: at, by: null, patch: { reason: 'approval window closed', finishedAt: at } }, 'expired');
+      if (c) moved.push(c);
+    }
+    return moved;
+  };
+
+  const recoverInterrupted: ChangeService['recoverInterrupted'] = async () => {
+    const moved: ChangeRequest[] = [];
+    for (const { id, status } of await inStatus(db, ['executing', 'approved'])) {
+      const at = now();
+      const reason = status === 'executing' ? 'the service stopped while it was running' : 'the service stopped before it started';
+      const c = await ctx.move({ id, from: status, to: 'interrupted', now: at, by: null, patch: { reason, finishedAt: at } }, 'interrupted');
+      if (c) moved.push(c);
+    }
+    if (moved.length) deps.logger.warn({ changes: moved.map((c) => c.id) }, 'change requests interrupted by a restart were not re-run');
+    return moved;
+  };
+
+  return {
+    request,
+    approve,
+    reject,
+    rollback,
+    list: (filter = {}) => listChanges(db, filter),
+    get: (id) => getChange(db, id),
+    expireDue,
+    recoverInterrupted,
+  };
+};

@@ -1,0 +1,36 @@
+import { AppError } from '../errors.ts';
+import type { ChangeStatus } from './model.ts';
+
+/**
+ * The change request lifecycle (DESIGN.md §4). The repository refuses any compare-and-set that is
+ * not listed here, so a coding mistake cannot move a request backwards.
+ *
+ * - `approved → interrupted`: the process died between the approval and the start of execution.
+ * - `interrupted → succeeded | failed`: a late result from an executor that was still alive when
+ *   another instance's start-up recovery marked its change interrupted. The truth is recorded;
+ *   nothing is ever re-run.
+ */
+export const transitions: Readonly<Record<ChangeStatus, readonly ChangeStatus[]>> = {
+  draft: ['pending', 'rejected'],
+  pending: ['approved', 'rejected', 'expired'],
+  approved: ['executing', 'interrupted'],
+  executing: ['succeeded', 'failed', 'interrupted'],
+  succeeded: ['rolled_back'],
+  interrupted: ['succeeded', 'failed'],
+  failed: [],
+  rejected: [],
+  expired: [],
+  rolled_back: [],
+};
+
+export const canTransition = (from: ChangeStatus, to: ChangeStatus): boolean => transitions[from].includes(to);
+
+export const assertTransition = (from: ChangeStatus, to: ChangeStatus): void => {
+  if (!canTransition(from, to)) throw new AppError('internal', `illegal change request transition ${from} → ${to}`);
+};
+
+/** No transition leaves these except a rollback or a late result. */
+export const isFinal = (s: ChangeStatus): boolean => transitions[s].length === 0;
+
+/** Statuses in which a decision can still be made by a person. */
+export const isOpen = (s: ChangeStatus): boolean => s === 'draft' || s === 'pending';

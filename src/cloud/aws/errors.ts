@@ -1,0 +1,55 @@
+import { AppError, isAppError } from '../../errors.ts';
+import type { ErrorCode } from '../../errors.ts';
+
+/**
+ * The one translator from AWS SDK failures to AppError. The SDK names a service exception after
+ * EC2's error code (`InvalidInstanceID.NotFound`), so the code decides; AWS's own message is safe
+ * to show (ids and states, no secrets) and tells the user more than we could.
+ */
+
+const authCodes = new Set([
+  'AuthFailure', 'UnauthorizedOperation', 'MissingAuthenticationToken', 'InvalidClientTokenId', 'SignatureDoesNotMatch',
+  'ExpiredToken', 'RequestExpired', 'OptInRequired', 'Blocked', 'CredentialsProviderError', 'AccessDenied', 'AccessDeniedException',
+]);
+const throttleCodes = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'SlowDown']);
+const badRequestCodes = new Set(['InvalidParameterValue', 'InvalidParameterCombination', 'InvalidInstanceAttributeValue', 'MissingParameter', 'UnsupportedOperation', 'InvalidParameter']);
+const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'TimeoutError', 'RequestTimeout']);
+
+const codeOf = (e: unknown): string => {
+  if (!e || typeof e !== 'object') return 'Unknown';
+  const named = e as { name?: unknown; code?: unknown; Code?: unknown };
+  for (const v of [named.Code, named.code, named.name]) if (typeof v === 'string' && v && v !== 'Error') return v;
+  // The SDK's retry layer rewraps errors from another realm (jest's VM, worker threads) as
+  // "AWS SDK error wrapper for Error: connect ECONNREFUSED …", keeping only the text.
+  return /\b(E[A-Z]{4,})\b/.exec(messageOf(e))?.[1] ?? 'Unknown';
+};
+
+const messageOf = (e: unknown): string => (e instanceof Error && e.message ? e.message : String(e));
+
+const classify = (code: string): ErrorCode => {
+  if (code.endsWith('.NotFound') || code.endsWith('NotFound')) return 'not_found';
+  if (code === 'IncorrectInstanceState' || code === 'IncorrectState') return 'conflict';
+  if (authCodes.has(code)) return 'auth_failed';
+  if (throttleCodes.has(code)) return 'rate_limited';
+  if (code.endsWith('.Malformed') || badRequestCodes.has(code)) return 'bad_request';
+  return 'cloud_error';
+};
+
+const userText = (kind: ErrorCode, code: string, aws: string, doing: string): string => {
+  switch (kind) {
+    case 'not_found': return `AWS could not find it while ${doing}: ${aws}`;
+    case 'conflict': return `AWS refused ${doing} because of the instance's current state: ${aws}`;
+    case 'auth_failed': return `AWS refused the credentials or permissions for ${doing} (${code}). Check the IAM policy and keys.`;
+    case 'rate_limited': return `AWS is throttling requests (${code}) while ${doing}; try again in a minute.`;
+    case 'bad_request': return `AWS rejected the request for ${doing}: ${aws}`;
+    default: return networkCodes.has(code) ? `Could not reach AWS while ${doing} (${code}).` : `AWS failed while ${doing}: ${aws} (${code})`;
+  }
+};
+
+/** `doing` names the operation for the user, e.g. "stopping i-0abc in eu-west-1". */
+export const translateAwsError = (e: unknown, doing: string): AppError => {
+  if (isAppError(e)) return e;
+  const code = codeOf(e);
+  const kind = networkCodes.has(code) ? 'cloud_error' : classify(code);
+  return new AppError(kind, userText(kind, code, messageOf(e), doing), { cause: e });
+};

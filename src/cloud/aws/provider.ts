@@ -1,0 +1,152 @@
+import {
+  EC2Client,
+  paginateDescribeInstances,
+  paginateDescribeSecurityGroups,
+  paginateDescribeSnapshots,
+  paginateDescribeVolumes,
+} from '@aws-sdk/client-ec2';
+import type { EC2ClientConfig, Instance } from '@aws-sdk/client-ec2';
+import { badRequest } from '../../errors.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { ActionName, ActionResult, CloudProvider, ResourceAction } from '../provider.ts';
+import type { Resource, ResourceType } from '../resource.ts';
+import { translateAwsError } from './errors.ts';
+import { defaultWait, executeInstanceAction } from './instance-actions.ts';
+import type { WaitOptions } from './instance-actions.ts';
+import { instanceResource, securityGroupResource, snapshotResource, volumeResource } from './normalize.ts';
+import { pricedInstanceTypes } from './pricing.ts';
+
+/**
+ * CloudProvider for AWS EC2 (instances, EBS volumes, own snapshots, security groups), one SDK
+ * client per region. Reads no environment itself: without `endpoint`/`credentials` the SDK's
+ * default chain and AWS_ENDPOINT_URL apply, as the SDK documents.
+ */
+
+export interface AwsProviderOptions {
+  regions: string[];
+  /** Base URL of an EC2-compatible endpoint (the sandbox), instead of AWS's regional endpoints. */
+  endpoint?: string;
+  /** True when `endpoint` is the local sandbox: answers say so, and the sandbox CPU tag is read. */
+  sandbox: boolean;
+  credentials?: EC2ClientConfig['credentials'];
+  now?: () => Date;
+  metrics?: Metrics;
+  /** Account id to report when no EC2 response names the owner (rare: an empty region). */
+  account?: string;
+  /** MaxResults per Describe* page (EC2 accepts 5…1000; default 200). */
+  pageSize?: number;
+  /** SDK attempts per call, retries included (SDK default 3). */
+  maxAttempts?: number;
+  /** Polling while a resize waits for stopped/running. */
+  wait?: Partial<WaitOptions>;
+}
+
+const doing: Record<ActionName, string> = { start: 'starting', stop: 'stopping', reboot: 'rebooting', resize: 'resizing' };
+
+const collect = async <P, T>(pages: AsyncIterable<P>, pick: (page: P) => T[] | undefined): Promise<T[]> => {
+  const all: T[] = [];
+  for await (const page of pages) all.push(...(pick(page) ?? []));
+  return all;
+};
+
+export class AwsProvider implements CloudProvider {
+  readonly name = 'aws' as const;
+  readonly sandbox: boolean;
+  readonly #opts: AwsProviderOptions;
+  readonly #clients = new Map<string, EC2Client>();
+  readonly #now: () => Date;
+  readonly #wait: WaitOptions;
+
+  constructor(opts: AwsProviderOptions) {
+    if (opts.regions.length === 0) throw badRequest('The AWS provider needs at least one region.');
+    this.#opts = opts;
+    this.sandbox = opts.sandbox;
+    this.#now = opts.now ?? (() => new Date());
+    this.#wait = { ...defaultWait, ...opts.wait };
+  }
+
+  /** Lists every region in parallel; one failing region fails the listing, so a sync never mistakes an outage for deletions. */
+  async listResources(): Promise<Resource[]> {
+    const seenAt = this.#now();
+    const perRegion = await Promise.all(this.#opts.regions.map((region) => this.#listRegion(region, seenAt)));
+    return perRegion.flat();
+  }
+
+  actionsFor(type: ResourceType): ActionName[] {
+    return type === 'instance' ? ['start', 'stop', 'reboot', 'resize'] : [];
+  }
+
+  sizesFor(type: ResourceType): string[] {
+    return type === 'instance' ? pricedInstanceTypes() : [];
+  }
+
+  async execute(action: ResourceAction): Promise<ActionResult> {
+    const { target } = action;
+    if (target.provider !== 'aws') throw badRequest(`The AWS provider cannot act on a ${target.provider} resource.`);
+    if (target.type !== 'instance') throw badRequest(`AWS ${target.type} resources have no actions here; only instances can be started, stopped, rebooted or resized.`);
+    try {
+      return await executeInstanceAction(this.#client(target.region), action, this.#wait);
+    } catch (e) {
+      throw translateAwsError(e, `${doing[action.action]} ${target.id} in ${target.region}`);
+    }
+  }
+
+  /** Closes the SDK clients' sockets (tests, shutdown). */
+  destroy(): void {
+    for (const client of this.#clients.values()) client.destroy();
+    this.#clients.clear();
+  }
+
+  async #listRegion(region: string, seenAt: Date): Promise<Resource[]> {
+    const client = this.#client(region);
+    const pageSize = this.#opts.pageSize ?? 200;
+    try {
+      const [groups, reservations, volumes, snapshots] = await Promise.all([
+        collect(paginateDescribeSecurityGroups({ client, pageSize }, {}), (p) => p.SecurityGroups),
+        collect(paginateDescribeInstances({ client, pageSize }, {}), (p) => p.Reservations),
+        collect(paginateDescribeVolumes({ client, pageSize }, {}), (p) => p.Volumes),
+        collect(paginateDescribeSnapshots({ client, pageSize }, { OwnerIds: ['self'] }), (p) => p.Snapshots),
+      ]);
+      // EC2 has no "who am I" call; every listing carries the owner somewhere (the default group at least).
+      const account = this.#opts.account
+        ?? [...groups.map((g) => g.OwnerId), ...reservations.map((r) => r.OwnerId), ...snapshots.map((s) => s.OwnerId)].find(Boolean)
+        ?? 'unknown';
+      const ctx = { account, region, seenAt, sandbox: this.sandbox };
+      const instances = reservations.flatMap((r) => r.Instances ?? []).filter((i: Instance) => i.State?.Name !== 'terminated');
+      return [
+        ...instances.map((i) => instanceResource(i, ctx)),
+        ...volumes.map((v) => volumeResource(v, ctx)),
+        ...snapshots.map((s) => snapshotResource(s, ctx)),
+        ...groups.map((g) => securityGroupResource(g, ctx)),
+      ];
+    } catch (e) {
+      throw translateAwsError(e, `listing EC2 resources in ${region}`);
+    }
+  }
+
+  #client(region: string): EC2Client {
+    let client = this.#clients.get(region);
+    if (client) return client;
+    const { endpoint, credentials, maxAttempts, metrics } = this.#opts;
+    client = new EC2Client({ region, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}), ...(maxAttempts ? { maxAttempts } : {}) });
+    if (metrics) {
+      // Counted once per logical call (retries happen further down the stack).
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+          try {
+            const out = await next(args);
+            metrics.cloudCalls.inc({ provider: 'aws', operation, outcome: 'ok' });
+            return out;
+          } catch (e) {
+            metrics.cloudCalls.inc({ provider: 'aws', operation, outcome: 'error' });
+            throw e;
+          }
+        },
+        { step: 'initialize', name: 'devopsAgentCloudCalls' },
+      );
+    }
+    this.#clients.set(region, client);
+    return client;
+  }
+}

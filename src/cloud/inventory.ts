@@ -1,0 +1,48 @@
+import { performance } from 'node:perf_hooks';
+import { isAppError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Db } from '../store/db.ts';
+import type { CloudProvider } from './provider.ts';
+import type { ProviderName } from './resource.ts';
+import { resourceRepository } from './repository.ts';
+
+/**
+ * One inventory pass: list every provider (in parallel, outside any transaction), then write each
+ * listing in its own short transaction. A provider that fails keeps its previous rows: an outage
+ * or a revoked key must never read as "everything was deleted".
+ */
+
+export interface SyncOutcome {
+  provider: ProviderName;
+  /** Resources listed and stored; 0 when the provider failed. */
+  count: number;
+  /** Rows this pass marked gone. */
+  gone: number;
+  durationMs: number;
+  /** User-facing reason when the provider failed; its rows were left as they were. */
+  error?: string;
+}
+
+export interface SyncOptions {
+  logger?: Logger;
+}
+
+export const syncInventory = async (db: Db, providers: CloudProvider[], now: Date, opts: SyncOptions = {}): Promise<SyncOutcome[]> => {
+  const repo = resourceRepository(db);
+  return Promise.all(
+    providers.map(async (provider): Promise<SyncOutcome> => {
+      const started = performance.now();
+      const elapsed = () => Math.round(performance.now() - started);
+      try {
+        const listing = await provider.listResources();
+        const { upserted, gone } = await repo.replaceListing(provider.name, listing, now);
+        opts.logger?.info({ provider: provider.name, count: upserted, gone, durationMs: elapsed() }, 'inventory synced');
+        return { provider: provider.name, count: upserted, gone, durationMs: elapsed() };
+      } catch (e) {
+        const error = isAppError(e) ? e.userMessage : `The ${provider.name} inventory sync failed unexpectedly.`;
+        opts.logger?.warn({ provider: provider.name, err: e, durationMs: elapsed() }, 'inventory sync failed; previous rows kept');
+        return { provider: provider.name, count: 0, gone: 0, durationMs: elapsed(), error };
+      }
+    }),
+  );
+};

@@ -1,0 +1,213 @@
+import { and, asc, desc, eq, isNull, max, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { badRequest } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import { Resource } from './resource.ts';
+import type { ProviderName } from './resource.ts';
+import { resources } from './schema.ts';
+
+/**
+ * The synced inventory in SQL. A sync replaces one provider's listing: upserts what it saw and
+ * marks rows it no longer sees `gone_at` (kept for history, hidden from every answer here).
+ */
+
+export interface ResourceFilter {
+  type?: string;
+  provider?: string;
+  environment?: string;
+}
+
+export interface ResourceQuery extends ResourceFilter {
+  /** Default 100, at most 1000. */
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * Cost groupings. `service` is the `service` tag (what the team calls the app: web, api, db…),
+ * with untagged resources under `untagged`; `type` is the resource type (instance, volume…).
+ */
+export type CostGrouping = 'service' | 'env' | 'provider' | 'type';
+
+export interface CostLine {
+  key: string;
+  monthlyCostCents: number;
+  count: number;
+}
+
+export interface InventoryTotals {
+  count: number;
+  monthlyCostCents: number;
+  byType: Record<string, number>;
+  /** When the newest row was seen; null for an empty inventory. */
+  lastSeenAt: Date | null;
+}
+
+export interface ReplaceOutcome {
+  upserted: number;
+  gone: number;
+}
+
+export interface ResourceRepository {
+  /** Upserts `listing` (all of `provider`'s resources) and marks its other live rows gone, in one transaction. */
+  replaceListing(provider: ProviderName, listing: Resource[], now: Date): Promise<ReplaceOutcome>;
+  list(query?: ResourceQuery): Promise<Resource[]>;
+  count(filter?: ResourceFilter): Promise<number>;
+  /** Exact id, else exact name, else case-insensitive name; several results mean the caller must ask which. */
+  findByIdOrName(ref: string): Promise<Resource[]>;
+  costs(by: CostGrouping): Promise<CostLine[]>;
+  totals(): Promise<InventoryTotals>;
+}
+
+type Row = typeof resources.$inferSelect;
+
+const toResource = (r: Row): Resource =>
+  Resource.parse({
+    provider: r.provider,
+    account: r.account,
+    region: r.region,
+    type: r.type,
+    id: r.id,
+    name: r.name,
+    state: r.state,
+    tags: r.tags,
+    environment: r.environment,
+    monthlyCostCents: r.monthlyCostCents,
+    attributes: r.attributes,
+    seenAt: r.seenAt,
+  });
+
+const toRow = (r: Resource) => ({
+  provider: r.provider,
+  account: r.account,
+  id: r.id,
+  region: r.region,
+  type: r.type,
+  name: r.name,
+  state: r.state,
+  tags: r.tags,
+  environment: r.environment,
+  monthlyCostCents: r.monthlyCostCents,
+  attributes: r.attributes,
+  seenAt: r.seenAt,
+  goneAt: null,
+});
+
+/** 500 rows × 14 columns stays far below PostgreSQL's 65,535 bind parameters per statement. */
+const batchSize = 500;
+const live = isNull(resources.goneAt);
+
+const where = (f: ResourceFilter): SQL | undefined =>
+  and(
+    live,
+    f.type ? eq(resources.type, f.type) : undefined,
+    f.provider ? eq(resources.provider, f.provider) : undefined,
+    f.environment ? eq(resources.environment, f.environment.toLowerCase()) : undefined,
+  );
+
+const groupKey: Record<CostGrouping, SQL<string>> = {
+  service: sql<string>`coalesce(nullif(${resources.tags}->>'service', ''), 'untagged')`,
+  env: sql<string>`${resources.environment}`,
+  provider: sql<string>`${resources.provider}`,
+  type: sql<string>`${resources.type}`,
+};
+
+export const resourceRepository = (db: Db): ResourceRepository => ({
+  async replaceListing(provider, listing, now) {
+    const parsed = Resource.array().parse(listing);
+    const stranger = parsed.find((r) => r.provider !== provider);
+    if (stranger) throw badRequest(`A ${provider} listing cannot contain the ${stranger.provider} resource ${stranger.id}.`);
+    // One INSERT … ON CONFLICT must not touch a row twice, so the last duplicate wins.
+    const rows = [...new Map(parsed.map((r) => [`${r.account}\u0000${r.id}`, toRow(r)])).values()];
+    return db.transaction(async (tx) => {
+      for (let i = 0; i < rows.length; i += batchSize) {
+        await tx
+          .insert(resources)
+          .values(rows.slice(i, i + batchSize))
+          .onConflictDoUpdate({
+            target: [resources.provider, resources.account, resources.id],
+            set: {
+              region: sql`excluded.region`,
+              type: sql`excluded.type`,
+              name: sql`excluded.name`,
+              state: sql`excluded.state`,
+              tags: sql`excluded.tags`,
+              environment: sql`excluded.environment`,
+              monthlyCostCents: sql`excluded.monthly_cost_cents`,
+              attributes: sql`excluded.attributes`,
+              seenAt: sql`excluded.seen_at`,
+              goneAt: null,
+            },
+          });
+      }
+      const accounts = sql.param(rows.map((r) => r.account));
+      const ids = sql.param(rows.map((r) => r.id));
+      const gone = await tx
+        .update(resources)
+        .set({ goneAt: now })
+        .where(and(
+          eq(resources.provider, provider),
+          live,
+          sql`(${resources.account}, ${resources.id}) not in (select a, i from unnest(${accounts}::text[], ${ids}::text[]) as seen(a, i))`,
+        ))
+        .returning({ id: resources.id });
+      return { upserted: rows.length, gone: gone.length };
+    });
+  },
+
+  async list(query = {}) {
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const rows = await db
+      .select()
+      .from(resources)
+      .where(where(query))
+      .orderBy(asc(resources.provider), asc(resources.type), asc(resources.name), asc(resources.id))
+      .limit(limit)
+      .offset(Math.max(query.offset ?? 0, 0));
+    return rows.map(toResource);
+  },
+
+  async count(filter = {}) {
+    const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(resources).where(where(filter));
+    return row?.n ?? 0;
+  },
+
+  async findByIdOrName(ref) {
+    const needle = ref.trim();
+    if (!needle) return [];
+    const order = [asc(resources.provider), asc(resources.account), asc(resources.id)];
+    for (const match of [eq(resources.id, needle), eq(resources.name, needle), sql`lower(${resources.name}) = lower(${needle})`]) {
+      const rows = await db.select().from(resources).where(and(live, match)).orderBy(...order).limit(50);
+      if (rows.length > 0) return rows.map(toResource);
+    }
+    return [];
+  },
+
+  async costs(by) {
+    const key = groupKey[by];
+    const total = sql<string>`sum(${resources.monthlyCostCents})::bigint`;
+    const rows = await db
+      .select({ key, cents: total, count: sql<number>`count(*)::int` })
+      .from(resources)
+      .where(live)
+      .groupBy(key)
+      .orderBy(desc(total), asc(key));
+    return rows.map((r) => ({ key: r.key, monthlyCostCents: Number(r.cents), count: r.count }));
+  },
+
+  async totals() {
+    const rows = await db
+      .select({ type: resources.type, count: sql<number>`count(*)::int`, cents: sql<string>`sum(${resources.monthlyCostCents})::bigint`, lastSeenAt: max(resources.seenAt) })
+      .from(resources)
+      .where(live)
+      .groupBy(resources.type)
+      .orderBy(asc(resources.type));
+    const seen = rows.map((r) => r.lastSeenAt).filter((d): d is Date => d !== null);
+    return {
+      count: rows.reduce((n, r) => n + r.count, 0),
+      monthlyCostCents: rows.reduce((n, r) => n + Number(r.cents), 0),
+      byType: Object.fromEntries(rows.map((r) => [r.type, r.count])),
+      lastSeenAt: seen.length > 0 ? new Date(Math.max(...seen.map((d) => d.getTime()))) : null,
+    };
+  },
+});

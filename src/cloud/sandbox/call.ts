@@ -1,0 +1,49 @@
+import type { SandboxFleet, SandboxInstance } from './model.ts';
+import { Ec2Error, listParam } from './query.ts';
+import type { Params } from './query.ts';
+import type { XmlNode } from './xml.ts';
+
+/** One decoded EC2 request as a handler sees it. */
+export interface Ec2Call {
+  region: string;
+  params: Params;
+  fleet: SandboxFleet;
+  now: () => Date;
+  /** DescribeInstances calls a transitional state (pending, stopping) survives; see SandboxInstance.settle. */
+  transitionDescribes: number;
+}
+
+/** Returns the response body (children of `<ActionResponse>`, minus requestId) or throws Ec2Error. */
+export type Ec2Handler = (call: Ec2Call) => XmlNode;
+
+const instanceIdPattern = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/** EC2's id checks in its order: malformed ids first, then unknown ones (all named in one message). */
+export const requireIds = <T extends { id: string }>(
+  ids: string[],
+  items: T[],
+  kind: { pattern: RegExp; malformed: string; notFound: string; describe: (missing: string[]) => string },
+): T[] => {
+  const bad = ids.find((id) => !kind.pattern.test(id));
+  if (bad !== undefined) throw new Ec2Error(kind.malformed, `Invalid id: "${bad}"`);
+  const missing = ids.filter((id) => !items.some((x) => x.id === id));
+  if (missing.length > 0) throw new Ec2Error(kind.notFound, kind.describe(missing));
+  return ids.map((id) => items.find((x) => x.id === id) as T);
+};
+
+export const instanceIdKind = {
+  pattern: instanceIdPattern,
+  malformed: 'InvalidInstanceID.Malformed',
+  notFound: 'InvalidInstanceID.NotFound',
+  describe: (m: string[]) => (m.length === 1 ? `The instance ID '${m[0]}' does not exist` : `The instance IDs '${m.join(', ')}' do not exist`),
+};
+
+export const instancesIn = (call: Ec2Call): SandboxInstance[] => call.fleet.instances.filter((i) => i.region === call.region);
+
+/** The instances named by `InstanceId.N` (or ModifyInstanceAttribute's single `InstanceId`). */
+export const targetInstances = (call: Ec2Call): SandboxInstance[] => {
+  const ids = listParam(call.params, 'InstanceId');
+  if (call.params.InstanceId !== undefined) ids.push(call.params.InstanceId);
+  if (ids.length === 0) throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId');
+  return requireIds(ids, instancesIn(call), instanceIdKind);
+};

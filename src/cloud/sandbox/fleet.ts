@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { sandboxCpuTag } from '../aws/normalize.ts';
+import type { IngressRule, InstanceStateName, SandboxFleet, SandboxInstance, SandboxSecurityGroup, SandboxSnapshot, SandboxVolume } from './model.ts';
+
+/**
+ * The seeded demo fleet: one AWS account in two regions, dev/staging/prod, with the waste and
+ * risk the scans should find (idle dev instances, an unattached volume, a snapshot over a year
+ * old, SSH open to the world). Ids are hashes of names, times are offsets from `now`: the same
+ * `now` always gives the same fleet.
+ */
+export const sandboxAccount = '123456789012';
+/** Account id AWS uses for the public snapshots it shares; `Owner=self` must not return them. */
+export const amazonAccount = '137112412989';
+export const sandboxRegions = ['us-east-1', 'eu-west-1'];
+
+
+const hex = (seed: string, length: number): string => createHash('sha256').update(seed).digest('hex').slice(0, length);
+export const sandboxId = (prefix: string, seed: string): string => `${prefix}-0${hex(`${prefix}:${seed}`, 16)}`;
+
+const day = 86_400_000;
+const ago = (now: Date, days: number): Date => new Date(now.getTime() - Math.round(days * day));
+
+const vpcOf = (region: string): string => sandboxId('vpc', region);
+const subnetOf = (az: string): string => sandboxId('subnet', az);
+const sgId = (region: string, name: string): string => sandboxId('sg', `${region}/${name}`);
+
+// name, env, team, service, type, state, cpu avg 7d (%), security group, launched days ago
+type InstanceRow = [string, string, string, string, string, InstanceStateName, number, string, number];
+const instanceRows: Record<string, InstanceRow[]> = {
+  'us-east-1': [
+    ['web-prod-1', 'prod', 'web', 'web', 'm5.large', 'running', 38, 'web-prod', 41],
+    ['web-prod-2', 'prod', 'web', 'web', 'm5.large', 'running', 41, 'web-prod', 41],
+    ['api-prod-1', 'prod', 'platform', 'api', 'c5.xlarge', 'running', 55, 'api-prod', 63],
+    ['api-prod-2', 'prod', 'platform', 'api', 'c5.xlarge', 'running', 52, 'api-prod', 63],
+    ['worker-prod-1', 'prod', 'data', 'worker', 'c5.large', 'running', 67, 'api-prod', 20],
+    ['db-prod-1', 'prod', 'data', 'db', 'r5.xlarge', 'running', 34, 'db-prod', 210],
+    ['bastion-prod', 'prod', 'platform', 'bastion', 't3.micro', 'running', 3, 'bastion-prod', 300],
+    ['web-staging-1', 'staging', 'web', 'web', 't3.medium', 'running', 22, 'web-prod', 12],
+    ['api-staging-1', 'staging', 'platform', 'api', 't3.medium', 'running', 18, 'api-prod', 12],
+    ['worker-staging-1', 'staging', 'data', 'worker', 't3.large', 'stopped', 0, 'api-prod', 90],
+    ['db-staging-1', 'staging', 'data', 'db', 'r5.large', 'running', 9, 'db-prod', 150],
+  ],
+  'eu-west-1': [
+    ['web-prod-eu-1', 'prod', 'web', 'web', 'm5.large', 'running', 44, 'web-eu', 33],
+    ['api-prod-eu-1', 'prod', 'platform', 'api', 'c5.large', 'running', 47, 'web-eu', 33],
+    ['web-dev-1', 'dev', 'web', 'web', 't3.medium', 'running', 1.2, 'dev-ssh-open', 75],
+    ['api-dev-1', 'dev', 'platform', 'api', 't3.large', 'running', 0.8, 'dev-ssh-open', 75],
+    ['worker-dev-1', 'dev', 'data', 'worker', 't3.small', 'stopped', 0, 'dev-ssh-open', 120],
+    ['db-dev-1', 'dev', 'data', 'db', 't3.medium', 'running', 14, 'dev-ssh-open', 120],
+    ['ml-dev-1', 'dev', 'data', 'ml', 'm5.2xlarge', 'running', 2.1, 'dev-ssh-open', 58],
+    ['bastion-dev', 'dev', 'platform', 'bastion', 't3.micro', 'running', 6, 'dev-ssh-open', 200],
+  ],
+};
+
+const tcp = (port: number, cidrs: string[], ipv6Cidrs: string[] = []): IngressRule => ({ protocol: 'tcp', fromPort: port, toPort: port, cidrs, ipv6Cidrs });
+// name, env, team, description, ingress
+type GroupRow = [string, string | undefined, string | undefined, string, IngressRule[]];
+const groupRows: Record<string, GroupRow[]> = {
+  'us-east-1': [
+    ['default', undefined, undefined, 'default VPC security group', []],
+    ['web-prod', 'prod', 'web', 'Public HTTP(S) for the web tier', [tcp(80, ['0.0.0.0/0']), tcp(443, ['0.0.0.0/0'], ['::/0'])]],
+    ['api-prod', 'prod', 'platform', 'API and workers, VPC only', [tcp(443, ['10.0.0.0/16'])]],
+    ['db-prod', 'prod', 'data', 'PostgreSQL from the VPC', [tcp(5432, ['10.0.0.0/16'])]],
+    ['bastion-prod', 'prod', 'platform', 'SSH from the office range', [tcp(22, ['203.0.113.0/24'])]],
+  ],
+  'eu-west-1': [
+    ['default', undefined, undefined, 'default VPC security group', []],
+    ['web-eu', 'prod', 'web', 'Public HTTP(S) for the EU web tier', [tcp(443, ['0.0.0.0/0'])]],
+    ['dev-ssh-open', 'dev', 'platform', 'Dev boxes; SSH opened for a quick test', [tcp(22, ['0.0.0.0/0'], ['::/0']), { protocol: '-1', cidrs: ['10.1.0.0/16'], ipv6Cidrs: [] }]],
+  ],
+};
+
+// name, region, attached to (instance name), size GB, type, created days ago, env, team, service
+type VolumeRow = [string, string, string | undefined, number, string, number, string, string, string];
+const volumeRows: VolumeRow[] = [
+  ['db-prod-1-data', 'us-east-1', 'db-prod-1', 500, 'gp3', 210, 'prod', 'data', 'db'],
+  ['worker-prod-1-scratch', 'us-east-1', 'worker-prod-1', 200, 'st1', 20, 'prod', 'data', 'worker'],
+  ['db-staging-1-data', 'us-east-1', 'db-staging-1', 200, 'gp3', 150, 'staging', 'data', 'db'],
+  ['db-dev-1-data', 'eu-west-1', 'db-dev-1', 100, 'gp2', 120, 'dev', 'data', 'db'],
+  ['ml-dev-1-data', 'eu-west-1', 'ml-dev-1', 250, 'gp3', 58, 'dev', 'data', 'ml'],
+  ['old-migration-data', 'eu-west-1', undefined, 250, 'gp2', 240, 'dev', 'data', 'db'],
+];
+
+// name, region, from volume name, size GB, started days ago, env
+type SnapshotRow = [string, string, string, number, number, string];
+const snapshotRows: SnapshotRow[] = [
+  ['db-prod-1-nightly', 'us-east-1', 'db-prod-1-data', 500, 1, 'prod'],
+  ['db-prod-1-weekly', 'us-east-1', 'db-prod-1-data', 500, 6, 'prod'],
+  ['db-staging-1-pre-upgrade', 'us-east-1', 'db-staging-1-data', 200, 30, 'staging'],
+  ['db-dev-1-baseline', 'eu-west-1', 'db-dev-1-data', 100, 45, 'dev'],
+  ['legacy-db-backup', 'us-east-1', 'legacy-db-data', 300, 500, 'prod'],
+];
+
+const buildInstances = (now: Date): SandboxInstance[] =>
+  Object.entries(instanceRows).flatMap(([region, rows], r) =>
+    rows.map(([name, env, team, service, type, state, cpu, group, launched], i): SandboxInstance => {
+      const availabilityZone = `${region}${i % 2 === 0 ? 'a' : 'b'}`;
+      const publicFacing = service === 'web' || service === 'bastion';
+      return {
+        id: sandboxId('i', `${region}/${name}`),
+        region,
+        availabilityZone,
+        instanceType: type,
+        state,
+        launchTime: ago(now, launched),
+        imageId: sandboxId('ami', `${region}/al2023`),
+        vpcId: vpcOf(region),
+        subnetId: subnetOf(availabilityZone),
+        privateIp: `10.${r}.${1 + (i % 2)}.${10 + i}`,
+        ...(publicFacing && state === 'running' ? { publicIp: `198.51.100.${10 + r * 20 + i}` } : {}),
+        securityGroupIds: [sgId(region, group)],
+        keyName: `${env}-key`,
+        tags: { Name: name, env, team, service, /* stands in for CloudWatch, which the sandbox does not emulate */ [sandboxCpuTag]: String(cpu) },
+      };
+    }),
+  );
+
+const buildGroups = (): SandboxSecurityGroup[] =>
+  Object.entries(groupRows).flatMap(([region, rows]) =>
+    rows.map(([name, env, team, description, ingress]): SandboxSecurityGroup => ({
+      id: sgId(region, name),
+      region,
+      ownerId: sandboxAccount,
+      name,
+      description,
+      vpcId: vpcOf(region),
+      ingress,
+      tags: env && team ? { Name: name, env, team } : {},
+    })),
+  );
+
+const buildVolumes = (now: Date, instances: SandboxInstance[]): SandboxVolume[] =>
+  volumeRows.map(([name, region, attachedTo, sizeGb, volumeType, created, env, team, service]): SandboxVolume => {
+    const instance = instances.find((x) => x.tags.Name === attachedTo);
+    return {
+      id: sandboxId('vol', `${region}/${name}`),
+      region,
+      availabilityZone: instance?.availabilityZone ?? `${region}a`,
+      sizeGb,
+      volumeType,
+      createTime: ago(now, created),
+      encrypted: env === 'prod',
+      ...(instance ? { attachment: { instanceId: instance.id, device: '/dev/sdf', attachTime: ago(now, created) } } : {}),
+      tags: { Name: name, env, team, service },
+    };
+  });
+
+const buildSnapshots = (now: Date): SandboxSnapshot[] => [
+  ...snapshotRows.map(([name, region, volume, sizeGb, started, env]): SandboxSnapshot => ({
+    id: sandboxId('snap', `${region}/${name}`),
+    region,
+    ownerId: sandboxAccount,
+    volumeId: sandboxId('vol', `${region}/${volume}`),
+    sizeGb,
+    startTime: ago(now, started),
+    description: `${name} (${volume})`,
+    encrypted: env === 'prod',
+    tags: { Name: name, env, team: 'data', service: 'db' },
+  })),
+  ...sandboxRegions.map((region): SandboxSnapshot => ({
+    id: sandboxId('snap', `${region}/amazon-public`),
+    region,
+    ownerId: amazonAccount,
+    ownerAlias: 'amazon',
+    volumeId: 'vol-ffffffff',
+    sizeGb: 8,
+    startTime: ago(now, 90),
+    description: 'Amazon Linux 2023 AMI public snapshot',
+    encrypted: false,
+    tags: {},
+  })),
+];
+
+/** A fresh, independent demo fleet (each sandbox gets its own copy). */
+export const seedFleet = (now: Date): SandboxFleet => {
+  const instances = buildInstances(now);
+  return {
+    account: sandboxAccount,
+    regions: [...sandboxRegions],
+    instances,
+    volumes: buildVolumes(now, instances),
+    snapshots: buildSnapshots(now),
+    securityGroups: buildGroups(),
+  };
+};

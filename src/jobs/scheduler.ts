@@ -1,0 +1,122 @@
+import os from 'node:os';
+import { Agenda } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type { z } from 'zod';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Store } from '../store/open.ts';
+import { schedulerPoolMax } from '../store/open.ts';
+import { createPool } from '../store/pool.ts';
+import { patientBackend } from './patient-backend.ts';
+
+/**
+ * Background jobs on Agenda 6 over our PostgreSQL (or embedded PGlite). Each capability registers
+ * its own jobs (inventory sync, approval expiry, …) through `define` + `every`/`now`; every
+ * instance sharing the database takes part, and Agenda's row locks make each run happen once.
+ * Handlers must finish within the lock lifetime, else another instance may take the job over.
+ */
+export interface Scheduler {
+  /** Registers a handler. With a schema, data is validated first; a mismatch fails the run. */
+  define<T = unknown>(name: string, handler: (data: T) => Promise<void>, schema?: z.ZodType<T>): void;
+  /** Runs `name` every `intervalMs`: one schedule per name, shared by all instances (upserted). */
+  every(intervalMs: number, name: string, data?: Record<string, unknown>): Promise<void>;
+  /** Queues one run of `name` as soon as an instance is free. */
+  now(name: string, data?: Record<string, unknown>): Promise<void>;
+  /** Starts processing jobs in this instance. */
+  start(): Promise<void>;
+  /** Waits (bounded) for running jobs, stops processing, closes the scheduler's pool. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface SchedulerOptions {
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  /** Embedded PGlite misroutes LISTEN/NOTIFY: poll instead. */
+  embedded: boolean;
+  /** How often to look for due jobs; must not exceed the shortest `every` interval. Default 1 s. */
+  processEvery?: string | number;
+  /** A locked job not finished within this is considered dead and may run elsewhere. Default 10 min. */
+  lockLifetimeMs?: number;
+  /** How long stop() waits for running jobs. Default 30 s. */
+  drainTimeoutMs?: number;
+}
+
+const defaultLockLifetimeMs = 10 * 60_000;
+const defaultDrainTimeoutMs = 30_000;
+
+const units: Record<string, number> = { ms: 1, millisecond: 1, s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000 };
+
+/**
+ * processEvery in ms. We parse it ourselves: Agenda's parser reads "200 milliseconds" as 200 000
+ * ms and "500 ms" as nothing (then silently uses 5 s).
+ */
+export const processEveryMs = (p: string | number): number => {
+  if (typeof p === 'number') return p;
+  const m = /^(\d+)\s*([a-z]+)$/.exec(p.trim().toLowerCase());
+  const unit = m && (units[m[2]!] ?? units[m[2]!.replace(/s$/, '')]);
+  if (!m || !unit) throw new Error(`processEvery: expected a duration like 500 ms, 1 second or 2 minutes, got "${p}"`);
+  return Number(m[1]) * unit;
+};
+
+export const createScheduler = (opts: SchedulerOptions): Scheduler => {
+  const { logger, metrics } = opts;
+  const pollMs = processEveryMs(opts.processEvery ?? 1000);
+  // Its own pool: a long LISTEN connection and job bookkeeping never starve the app's queries.
+  const pool = createPool({ connectionString: opts.store.connectionString, max: schedulerPoolMax, logger, name: 'scheduler' });
+  const backend = patientBackend(new PostgresBackend({ pool, ensureSchema: false, disableNotifications: opts.embedded }), logger);
+  const agenda = new Agenda({
+    name: `${os.hostname()}:${process.pid}`,
+    backend,
+    processEvery: pollMs,
+    defaultLockLifetime: opts.lockLifetimeMs ?? defaultLockLifetimeMs,
+  });
+  // Without a listener an 'error' event (a failed job, a lost database) would crash the process.
+  agenda.on('error', (err: Error) => logger.warn({ err: err.message }, 'scheduler error'));
+
+  let started = false;
+  let stopping: Promise<void> | undefined;
+
+  const define = <T>(name: string, handler: (data: T) => Promise<void>, schema?: z.ZodType<T>): void => {
+    agenda.define(name, async (job) => {
+      const t0 = performance.now();
+      try {
+        await handler(schema ? schema.parse(job.attrs.data ?? {}) : (job.attrs.data as T));
+        metrics.jobRuns.inc({ job: name, outcome: 'success' });
+        logger.debug({ job: name, ms: Math.round(performance.now() - t0) }, 'job done');
+      } catch (err) {
+        metrics.jobRuns.inc({ job: name, outcome: 'failure' });
+        logger.error({ job: name, err: (err as Error).message }, 'job failed');
+        throw err;
+      }
+    });
+  };
+
+  return {
+    define,
+    every: async (intervalMs, name, data) => {
+      if (intervalMs < pollMs)
+        logger.warn({ job: name, intervalMs, processEveryMs: pollMs }, 'job interval is shorter than processEvery: it will run less often');
+      await agenda.ready;
+      await agenda.every(intervalMs, name, data ?? {});
+    },
+    now: async (name, data) => {
+      await agenda.ready;
+      await agenda.now(name, data ?? {});
+    },
+    start: async () => {
+      await agenda.start();
+      started = true;
+      logger.info({ processEveryMs: pollMs, notifications: !opts.embedded }, 'scheduler started');
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        backend.cancel();
+        if (started) {
+          const result = await agenda.drain(opts.drainTimeoutMs ?? defaultDrainTimeoutMs);
+          if (result.timedOut) logger.warn({ running: result.running }, 'scheduler stopped with jobs still running');
+        }
+        await pool.end().catch((err: Error) => logger.warn({ err: err.message }, 'closing the scheduler pool failed'));
+      })()),
+  };
+};

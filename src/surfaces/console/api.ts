@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { actorKey, conversationKey, Role, type Actor, type ConversationRef } from '../../chat/actor.ts';
+import type { Reply } from '../../chat/reply.ts';
+import type { ConversationEngine } from '../../engine/engine.ts';
+import { listMessages, type StoredMessage } from '../../engine/conversations.ts';
+import { badRequest } from '../../errors.ts';
+import { HttpError } from '../../http/errors.ts';
+import { json, type HttpRequest, type Route } from '../../http/route.ts';
+import type { Db } from '../../store/db.ts';
+import { consoleChannel, consoleConversation, consoleWorkspaceId, type ConsoleSurface } from './surface.ts';
+
+/** The console JSON API (see README.md in this folder). */
+export const ConsoleUser = z.object({ userId: z.string(), displayName: z.string(), role: Role });
+export type ConsoleUser = z.infer<typeof ConsoleUser>;
+
+export interface ConsoleApiDeps {
+  db: Db;
+  engine: ConversationEngine;
+  surface: ConsoleSurface;
+  /** The seeded console users (alice, bob, carol, dave) and their roles; owned by the users module. */
+  listConsoleUsers: () => Promise<ConsoleUser[]>;
+  clock?: () => Date;
+}
+
+/**
+ * Pollers get `now` a little in the past: a row's timestamp is taken when its statement starts,
+ * so a message committed just after a poll may carry a time before that poll. The overlap
+ * re-sends the last moments; the page de-duplicates by id and updatedAt.
+ */
+export const pollOverlapMs = 2_000;
+const pollLimit = 500;
+
+const channel = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,79}$/, 'must be 1-80 lowercase letters, digits, - or _')
+  .default(consoleChannel);
+const user = z.string().min(1).max(100);
+
+const TurnBody = z.object({ user, text: z.string().trim().min(1, 'must not be empty').max(40_000), channel });
+const InteractionBody = z.object({
+  user,
+  actionId: z.string().min(1).max(100),
+  value: z.string().max(2000),
+  inputs: z.record(z.string(), z.string().max(2000)).optional(),
+  channel,
+});
+const MessagesQuery = z.object({ user, channel, since: z.iso.datetime({ offset: true }).optional() });
+
+export const toWireMessage = (m: StoredMessage) => ({
+  id: m.id,
+  author: m.author,
+  actorKey: m.actorKey,
+  text: m.text,
+  reply: m.reply,
+  createdAt: m.createdAt.toISOString(),
+  updatedAt: m.updatedAt.toISOString(),
+});
+
+/** Requests on the API must be JSON: a cross-site form cannot send it without a CORS preflight. */
+const requireJson = (req: HttpRequest): void => {
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'expected Content-Type: application/json');
+};
+
+export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
+  const clock = deps.clock ?? (() => new Date());
+
+  const actorFor = async (userId: string): Promise<Actor> => {
+    const known = (await deps.listConsoleUsers()).find((u) => u.userId === userId);
+    if (!known) throw badRequest('unknown console user');
+    return { surface: 'console', workspaceId: consoleWorkspaceId, userId, displayName: known.displayName };
+  };
+
+  /** A change card the engine stored in the channel is this surface's copy of it: register it for updates. */
+  const trackCards = async (conversation: ConversationRef, replies: Reply[]): Promise<void> => {
+    for (const r of replies) {
+      if (r.changeId && r.messageId) await deps.engine.cardPosted(r.changeId, { surface: 'console', conversation, messageId: r.messageId });
+    }
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: '/console/api/users',
+      handle: async () => json(200, { users: (await deps.listConsoleUsers()).map(({ userId, displayName, role }) => ({ userId, displayName, role })) }),
+    },
+    {
+      method: 'POST',
+      path: '/console/api/turn',
+      handle: async (req) => {
+        requireJson(req);
+        const body = req.json(TurnBody);
+        const actor = await actorFor(body.user);
+        const conversation = consoleConversation(body.channel);
+        const replies = await deps.engine.handleTurn({ actor, conversation, text: body.text });
+        await trackCards(conversation, replies);
+        return json(200, { replies });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/console/api/interaction',
+      handle: async (req) => {
+        requireJson(req);
+        const body = req.json(InteractionBody);
+        const actor = await actorFor(body.user);
+        const conversation = consoleConversation(body.channel);
+        const replies = await deps.engine.handleInteraction({
+          actor,
+          conversation,
+          actionId: body.actionId,
+          value: body.value,
+          ...(body.inputs ? { inputs: body.inputs } : {}),
+        });
+        // The engine stored the replies in the channel (ephemeral ones for this user only).
+        await trackCards(conversation, replies);
+        return json(200, { replies });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/console/api/messages',
+      handle: async (req) => {
+        const q = req.query(MessagesQuery);
+        const actor = await actorFor(q.user);
+        const now = new Date(clock().getTime() - pollOverlapMs);
+        const rows = await listMessages(deps.db, conversationKey(consoleConversation(q.channel)), {
+          viewerKey: actorKey(actor),
+          ...(q.since ? { updatedSince: new Date(q.since), limit: pollLimit } : {}),
+        });
+        return json(200, { messages: rows.map(toWireMessage), now: now.toISOString() });
+      },
+    },
+  ];
+};

@@ -1,0 +1,54 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { HttpError } from '../../http/errors.ts';
+
+/**
+ * CONSOLE_TOKEN protection. The API takes `Authorization: Bearer <token>`; the page is opened once
+ * with `?token=…`, which sets an HttpOnly SameSite=Strict cookie that the page's own API calls
+ * then carry (its script never sees the token).
+ */
+export const consoleCookieName = 'devops_agent_console';
+const cookieMaxAgeSeconds = 7 * 24 * 3600;
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time comparison: hashing first gives equal lengths, so length leaks nothing either. */
+export const tokensMatch = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected));
+
+export const bearerToken = (headers: IncomingHttpHeaders): string | undefined => {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
+  return m?.[1];
+};
+
+export const cookieValue = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+  for (const part of (headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+};
+
+export const sessionCookie = (token: string, secure: boolean): string =>
+  `${consoleCookieName}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${cookieMaxAgeSeconds}${secure ? '; Secure' : ''}`;
+
+export const unauthorized = (): HttpError =>
+  new HttpError(401, 'console token required: send Authorization: Bearer <CONSOLE_TOKEN>, or open the console with ?token=', {
+    'www-authenticate': 'Bearer realm="console"',
+  });
+
+/** True when no token is configured, or the request carries it (bearer header or session cookie). */
+export const isAuthorized = (expected: string | undefined, headers: IncomingHttpHeaders): boolean => {
+  if (expected === undefined) return true;
+  const given = bearerToken(headers) ?? cookieValue(headers, consoleCookieName);
+  return given !== undefined && tokensMatch(given, expected);
+};
+
+export const requireAuthorized = (expected: string | undefined, headers: IncomingHttpHeaders): void => {
+  if (!isAuthorized(expected, headers)) throw unauthorized();
+};

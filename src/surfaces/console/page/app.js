@@ -1,0 +1,289 @@
+// DevOps Agent web console. Plain DOM code, no framework: every piece of text from the server
+// goes in through textContent, never innerHTML. The message log is the source of truth; it is
+// polled every second and after each action.
+/* global URLSearchParams, location, history, localStorage */
+'use strict';
+
+(() => {
+  const pollEveryMs = 1000;
+  const state = {
+    channel: 'ops',
+    user: '',
+    users: [],
+    since: null,
+    /** id → updatedAt of what is rendered, to skip unchanged re-sent messages. */
+    rendered: new Map(),
+    /** Bumped when the user changes so answers to an old poll are dropped. */
+    generation: 0,
+    timer: 0,
+    polling: false,
+    pollAgain: false,
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const log = $('log');
+
+  // The token travels once in the URL; the server has set a cookie, so drop it from history.
+  const params = new URLSearchParams(location.search);
+  if (params.has('token')) {
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : ''));
+  }
+
+  /** Builds an element; children are nodes or strings (strings become text nodes). */
+  const h = (tag, attrs = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') node.className = v;
+      else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  };
+
+  /** Light markdown: *bold* and `code`; everything else stays literal text. */
+  const inline = (text) => {
+    const out = [];
+    const re = /`([^`\n]+)`|\*([^*\n]+)\*/g;
+    let last = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (m.index > last) out.push(text.slice(last, m.index));
+      out.push(m[1] !== undefined ? h('code', {}, m[1]) : h('strong', {}, m[2]));
+      last = re.lastIndex;
+    }
+    if (last < text.length) out.push(text.slice(last));
+    return out;
+  };
+
+  /** `kind` marks who raised it, so a recovered poller clears only its own message. */
+  const showStatus = (message, kind = 'action') => {
+    const el = $('status');
+    el.textContent = message || '';
+    el.dataset.kind = kind;
+    el.hidden = !message;
+  };
+
+  const api = async (method, path, body) => {
+    const res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(data.error || `request failed (${res.status})`);
+    return data;
+  };
+
+  const userIdOf = (actorKey) => (actorKey || '').split(':').pop();
+  const nameOf = (userId) => state.users.find((u) => u.userId === userId)?.displayName || userId;
+  const initials = (name) => name.slice(0, 2).toUpperCase();
+  const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+  const interact = async (button, group, action) => {
+    const buttons = group.querySelectorAll('button');
+    buttons.forEach((b) => (b.disabled = true));
+    button.setAttribute('aria-busy', 'true');
+    try {
+      await api('POST', '/console/api/interaction', {
+        user: state.user,
+        channel: state.channel,
+        actionId: action.actionId,
+        value: action.value,
+      });
+      showStatus('');
+      pollNow();
+    } catch (err) {
+      showStatus(err.message);
+      buttons.forEach((b) => (b.disabled = false));
+    } finally {
+      button.removeAttribute('aria-busy');
+    }
+  };
+
+  const renderBlock = (block) => {
+    switch (block.type) {
+      case 'header':
+        return h('h3', { class: 'block-header', 'data-block': 'header' }, block.text);
+      case 'text':
+        return h('p', { class: 'block-text', 'data-block': 'text' }, inline(block.text));
+      case 'context':
+        return h('p', { class: 'block-context', 'data-block': 'context' }, inline(block.text));
+      case 'fields':
+        return h('dl', { class: 'block-fields', 'data-block': 'fields' },
+          block.fields.map((f) => h('div', { class: 'field' }, h('dt', {}, f.label), h('dd', {}, inline(f.value)))));
+      case 'table':
+        return h('div', { class: 'table-wrap', 'data-block': 'table' },
+          h('table', {},
+            h('thead', {}, h('tr', {}, block.columns.map((c) => h('th', { scope: 'col' }, c)))),
+            h('tbody', {}, block.rows.map((row) => h('tr', {}, row.map((cell) => h('td', {}, inline(cell))))))));
+      case 'actions': {
+        const group = h('div', { class: 'block-actions', 'data-block': 'actions', role: 'group', 'aria-label': 'Actions' });
+        for (const b of block.buttons) {
+          const button = h('button', {
+            type: 'button',
+            class: `btn ${b.style === 'primary' ? 'btn-primary' : b.style === 'danger' ? 'btn-danger' : 'btn-default'}`,
+            'data-testid': 'action-button',
+            'data-action-id': b.actionId,
+            'data-value': b.value,
+          }, b.label);
+          button.addEventListener('click', () => interact(button, group, b));
+          group.append(button);
+        }
+        return group;
+      }
+      default:
+        return null;
+    }
+  };
+
+  const renderMessage = (m) => {
+    const bot = m.author === 'bot';
+    const reply = m.reply;
+    const userId = bot ? '' : userIdOf(m.actorKey);
+    const name = bot ? 'DevOps Agent' : nameOf(userId);
+    const badges = [];
+    if (reply?.sandbox) badges.push(h('span', { class: 'badge badge-sandbox', 'data-testid': 'sandbox-badge' }, 'sandbox'));
+    if (reply?.ephemeral) badges.push(h('span', { class: 'badge badge-private', 'data-testid': 'ephemeral-badge' }, 'only visible to you'));
+    const body = bot && reply
+      ? reply.blocks.map(renderBlock)
+      : [h('p', { class: 'block-text' }, bot ? inline(m.text) : m.text)];
+    return h('li', {
+      class: `message ${bot ? 'message-bot' : 'message-user'}${userId === state.user ? ' message-mine' : ''}`,
+      'data-testid': 'message',
+      'data-message-id': m.id,
+      'data-author': bot ? 'bot' : userId,
+    },
+    h('div', { class: `avatar${bot ? ' avatar-bot' : ''}`, 'aria-hidden': 'true' }, bot ? 'DA' : initials(name)),
+    h('div', { class: 'bubble' },
+      h('div', { class: 'meta' },
+        h('span', { class: 'author' }, name),
+        h('time', { datetime: m.createdAt }, timeOf(m.createdAt)),
+        m.updatedAt !== m.createdAt && bot ? h('span', { class: 'edited' }, 'updated') : null,
+        badges),
+      h('div', { class: 'content' }, body)));
+  };
+
+  const upsert = (m) => {
+    if (state.rendered.get(m.id) === m.updatedAt) return false;
+    state.rendered.set(m.id, m.updatedAt);
+    const node = renderMessage(m);
+    const existing = log.querySelector(`li[data-message-id="${m.id}"]`);
+    if (existing) {
+      existing.replaceWith(node);
+      return true;
+    }
+    // Keep id order even when an overlapping poll delivers an older message late.
+    const after = [...log.children].find((li) => Number(li.dataset.messageId) > m.id);
+    log.insertBefore(node, after || null);
+    return true;
+  };
+
+  const nearBottom = () => window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+
+  const poll = async () => {
+    if (!state.user) return;
+    if (state.polling) {
+      state.pollAgain = true;
+      return;
+    }
+    state.polling = true;
+    clearTimeout(state.timer);
+    const generation = state.generation;
+    try {
+      const q = new URLSearchParams({ channel: state.channel, user: state.user });
+      if (state.since) q.set('since', state.since);
+      const data = await api('GET', `/console/api/messages?${q}`);
+      if (generation === state.generation) {
+        const stick = nearBottom();
+        let changed = false;
+        for (const m of data.messages) changed = upsert(m) || changed;
+        state.since = data.now;
+        $('empty').hidden = log.children.length > 0;
+        if (changed && stick) window.scrollTo(0, document.body.scrollHeight);
+        if ($('status').dataset.kind === 'poll') showStatus('');
+      }
+    } catch (err) {
+      if (generation === state.generation) showStatus(`Cannot refresh messages: ${err.message}`, 'poll');
+    }
+    state.polling = false;
+    // A user switch during this poll started its own cycle: only the current generation reschedules.
+    if (generation !== state.generation || state.pollAgain) {
+      state.pollAgain = false;
+      poll();
+    } else {
+      state.timer = setTimeout(poll, pollEveryMs);
+    }
+  };
+  const pollNow = () => poll();
+
+  const selectUser = (userId) => {
+    state.user = userId;
+    state.generation += 1;
+    state.since = null;
+    state.rendered.clear();
+    log.replaceChildren();
+    const u = state.users.find((x) => x.userId === userId);
+    $('user-role').textContent = u ? u.role : '';
+    try {
+      localStorage.setItem('devops-agent.console.user', userId);
+    } catch {
+      // Private mode: the choice is simply not remembered.
+    }
+    clearTimeout(state.timer);
+    // A poll in flight notices the new generation and starts the new user's cycle itself.
+    if (!state.polling) poll();
+  };
+
+  const sendTurn = async (event) => {
+    event.preventDefault();
+    const input = $('message-input');
+    const text = input.value.trim();
+    if (!text || !state.user) return;
+    input.value = '';
+    const pending = h('li', { class: 'pending', 'data-testid': 'pending' }, 'DevOps Agent is working…');
+    log.append(pending);
+    $('send-button').disabled = true;
+    try {
+      await api('POST', '/console/api/turn', { user: state.user, channel: state.channel, text });
+      showStatus('');
+    } catch (err) {
+      showStatus(err.message);
+      input.value = text;
+    } finally {
+      pending.remove();
+      $('send-button').disabled = false;
+      input.focus();
+      pollNow();
+    }
+  };
+
+  const start = async () => {
+    $('composer').addEventListener('submit', sendTurn);
+    $('user-select').addEventListener('change', (e) => selectUser(e.target.value));
+    try {
+      const { users } = await api('GET', '/console/api/users');
+      state.users = users;
+      const select = $('user-select');
+      select.replaceChildren(...users.map((u) => h('option', { value: u.userId }, u.displayName)));
+      select.disabled = false;
+      let remembered = null;
+      try {
+        remembered = localStorage.getItem('devops-agent.console.user');
+      } catch {
+        remembered = null;
+      }
+      const wanted = [params.get('user'), remembered].find((id) => id && users.some((u) => u.userId === id));
+      const initial = wanted || users[0]?.userId || '';
+      select.value = initial;
+      selectUser(initial);
+    } catch (err) {
+      showStatus(`Cannot load console users: ${err.message}`);
+    }
+  };
+
+  start();
+})();

@@ -1,0 +1,60 @@
+import type { ConversationRef } from '../../chat/actor.ts';
+import type { Reply } from '../../chat/reply.ts';
+import type { ChatSurface, PostedMessage } from '../../chat/surface.ts';
+import { appendMessage, ensureConversation, updateMessageReply } from '../../engine/conversations.ts';
+import { notFound } from '../../errors.ts';
+import type { Db } from '../../store/db.ts';
+
+/**
+ * The console has no chat platform of its own: the conversation's message log in the database IS
+ * what the page shows (it polls it). Posting is appending a bot message; updating rewrites it in
+ * place (its updated_at moves, so pollers pick it up).
+ */
+export const consoleWorkspaceId = 'console';
+/** The one shared channel: everyone sees approval cards and results here. */
+export const consoleChannel = 'ops';
+
+export const consoleConversation = (channelId: string = consoleChannel): ConversationRef => ({
+  surface: 'console',
+  workspaceId: consoleWorkspaceId,
+  channelId,
+});
+
+export interface ConsoleSurface extends ChatSurface {
+  /**
+   * Shows a reply in a conversation; `viewerKey` (an actorKey) makes an ephemeral reply visible to
+   * that user only. Used for the replies of an interaction, which the engine returns unstored.
+   */
+  deliver(conversation: ConversationRef, reply: Reply, viewerKey?: string): Promise<PostedMessage>;
+}
+
+export const createConsoleSurface = (deps: { db: Db }): ConsoleSurface => {
+  const deliver = async (conversation: ConversationRef, reply: Reply, viewerKey?: string): Promise<PostedMessage> => {
+    if (conversation.surface !== 'console') throw new Error(`console surface asked to post into a ${conversation.surface} conversation`);
+    // The page shows one flat log per channel: a thread reply lands in its channel.
+    const flat = consoleConversation(conversation.channelId);
+    const conversationId = await ensureConversation(deps.db, flat);
+    const id = await appendMessage(deps.db, {
+      conversationId,
+      author: 'bot',
+      text: reply.text,
+      reply,
+      visibleTo: reply.ephemeral && viewerKey ? viewerKey : null,
+    });
+    return { surface: 'console', conversation: flat, messageId: String(id) };
+  };
+
+  return {
+    name: 'console',
+    deliver,
+    // The port names no recipient, so an ephemeral reply posted here is shown to everyone.
+    post: (conversation, reply) => deliver(conversation, reply),
+    update: async (message, reply) => {
+      const id = Number(message.messageId);
+      if (!Number.isSafeInteger(id) || !(await updateMessageReply(deps.db, id, reply))) {
+        throw notFound(`console message ${message.messageId} no longer exists`);
+      }
+    },
+    approvalChannels: () => [consoleConversation(consoleChannel)],
+  };
+};

@@ -1,0 +1,179 @@
+/**
+ * Loopback wire fake of the Slack Web API methods the bot calls. Point Bolt at it with
+ * `clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } }` (see
+ * /work/shared/notes/sdk-wire-fakes.md §1). It keeps state (messages per channel, ephemerals, views)
+ * so tests assert what a user would see, plus a record of every call with its parsed arguments.
+ *
+ * Wire: `POST /api/<method>`, form-encoded (objects JSON-encoded inside fields, as @slack/web-api
+ * sends them) or JSON; token from `Authorization: Bearer` or a `token` field. Errors answer 200
+ * `{ ok: false, error }` like Slack, except injected HTTP failures (429 + Retry-After, 5xx).
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSlackState, type FakeChannel, type FakeUser, type SlackState } from './slack-api-state.ts';
+
+export type { FakeChannel, FakeEphemeral, FakeMessage, FakeUser } from './slack-api-state.ts';
+export { checkBlocks, checkView, type BlocksVerdict } from './slack-api-blocks.ts';
+
+export interface RecordedCall {
+  /** Web API method (`chat.postMessage`), or `response_url` for `POST /response/<id>`. */
+  method: string;
+  args: Record<string, unknown>;
+  encoding: 'form' | 'json';
+  token: string | null;
+  status: number;
+  response: Record<string, unknown>;
+}
+
+export interface Failure {
+  /** HTTP status; 429 adds `Retry-After`. Default 200 with `{ ok: false, error }`. */
+  status?: number;
+  /** Slack error code; default `ratelimited` for 429, `internal_error` otherwise. */
+  error?: string;
+  /** Seconds, for 429 (default 1). */
+  retryAfter?: number;
+}
+
+export interface SlackFakeOptions {
+  /** Accepted bot tokens (default `['xoxb-test-token']`). */
+  tokens?: string[];
+  teamId?: string;
+  botUserId?: string;
+  botId?: string;
+  appId?: string;
+  users?: FakeUser[];
+  channels?: FakeChannel[];
+  /** Clock for message `ts` values (default: fixed at 1700000000 s, so runs are reproducible). */
+  now?: () => Date;
+}
+
+export interface SlackFake extends Omit<SlackState, 'handle' | 'respond'> {
+  /** Web API base URL, with trailing slash: `http://127.0.0.1:P/api/`. */
+  url: string;
+  origin: string;
+  calls: RecordedCall[];
+  callsTo(method: string): RecordedCall[];
+  /** A response_url bound to a message (replace/delete) or channel (in_channel) and user (ephemeral). */
+  responseUrl(target: { channel: string; ts?: string; threadTs?: string; user?: string }): string;
+  /** Queues a failure for the next call of `method` (queue several for several calls). */
+  failNext(method: string, failure?: Failure): void;
+  stop(): Promise<void>;
+}
+
+/** Arguments @slack/web-api sends JSON-encoded inside form fields. */
+const OBJECT_ARGS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls']);
+
+const readBody = async (req: IncomingMessage): Promise<string> => {
+  const parts: Buffer[] = [];
+  for await (const p of req) parts.push(p as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+};
+
+const parseArgs = (raw: string, contentType: string): { args: Record<string, unknown>; encoding: 'form' | 'json' } | null => {
+  if (contentType.includes('application/json')) {
+    try {
+      const v: unknown = raw.length > 0 ? JSON.parse(raw) : {};
+      return typeof v === 'object' && v !== null ? { args: v as Record<string, unknown>, encoding: 'json' } : null;
+    } catch {
+      return null;
+    }
+  }
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    if (!OBJECT_ARGS.has(k)) {
+      args[k] = v;
+      continue;
+    }
+    try {
+      args[k] = JSON.parse(v);
+    } catch {
+      // Kept as a string: the method answers invalid_blocks_format / invalid_arguments, like Slack.
+      args[k] = v;
+    }
+  }
+  return { args, encoding: 'form' };
+};
+
+export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<SlackFake> => {
+  const tokens = new Set(opts.tokens ?? ['xoxb-test-token']);
+  const state = createSlackState({
+    teamId: opts.teamId ?? 'T0FAKE0001',
+    botUserId: opts.botUserId ?? 'U0BOT00001',
+    botId: opts.botId ?? 'B0BOT00001',
+    appId: opts.appId ?? 'A0APP00001',
+    now: opts.now ?? (() => new Date(1_700_000_000_000)),
+  });
+  for (const u of opts.users ?? []) state.addUser(u);
+  for (const c of opts.channels ?? []) state.addChannel(c);
+  const calls: RecordedCall[] = [];
+  const failures = new Map<string, Failure[]>();
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const raw = await readBody(req);
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const api = /^\/api\/([\w.]+)$/.exec(path);
+      const resp = /^\/response\/([\w-]+)$/.exec(path);
+      const method = api?.[1] ?? (resp ? 'response_url' : null);
+      const send = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void => {
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method !== 'POST' || method === null) return send(404, { ok: false, error: 'not_found' });
+      const parsed = parseArgs(raw, req.headers['content-type'] ?? '');
+      const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
+      const token = auth ?? (typeof parsed?.args.token === 'string' ? parsed.args.token : null);
+      const record = (status: number, response: Record<string, unknown>, headers?: Record<string, string>): void => {
+        calls.push({ method, args: parsed?.args ?? { raw }, encoding: parsed?.encoding ?? 'form', token, status, response });
+        send(status, response, headers);
+      };
+
+      const failure = failures.get(method)?.shift();
+      if (failure) {
+        const status = failure.status ?? 200;
+        const error = failure.error ?? (status === 429 ? 'ratelimited' : 'internal_error');
+        const headers = status === 429 ? { 'retry-after': String(failure.retryAfter ?? 1) } : undefined;
+        return record(status, { ok: false, error }, headers);
+      }
+      if (parsed === null) return record(200, { ok: false, error: 'invalid_json' });
+      if (method === 'response_url') {
+        // Response URLs carry their own authority: Slack does not want a token on them.
+        const [status, body] = state.respond(resp?.[1] ?? '', parsed.args);
+        return record(status, body);
+      }
+      if (token === null) return record(200, { ok: false, error: 'not_authed' });
+      if (!tokens.has(token)) return record(200, { ok: false, error: 'invalid_auth' });
+      return record(200, state.handle(method, parsed.args));
+    })().catch((e: unknown) => {
+      res.writeHead(500);
+      res.end(String(e));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    teamId: state.teamId,
+    botUserId: state.botUserId,
+    messages: state.messages,
+    ephemerals: state.ephemerals,
+    homeView: state.homeView,
+    openedViews: state.openedViews,
+    addUser: state.addUser,
+    addChannel: state.addChannel,
+    bindResponseUrl: state.bindResponseUrl,
+    url: `${origin}/api/`,
+    origin,
+    calls,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    responseUrl: (target) => `${origin}/response/${state.bindResponseUrl(target)}`,
+    failNext: (method, failure = { status: 429 }) => {
+      failures.set(method, [...(failures.get(method) ?? []), failure]);
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+};

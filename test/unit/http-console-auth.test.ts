@@ -1,0 +1,34 @@
+import { describe, expect, it } from '@jest/globals';
+import { bearerToken, consoleCookieName, cookieValue, isAuthorized, sessionCookie, tokensMatch } from '../../src/surfaces/console/auth.ts';
+
+const token = 'a-console-token-of-32-characters';
+
+describe('console token checks', () => {
+  it('compares tokens of any length without throwing', () => {
+    expect(tokensMatch(token, token)).toBe(true);
+    expect(tokensMatch(`${token}x`, token)).toBe(false);
+    expect(tokensMatch('', token)).toBe(false);
+  });
+
+  it('reads the bearer header and the session cookie', () => {
+    expect(bearerToken({ authorization: `Bearer ${token}` })).toBe(token);
+    expect(bearerToken({ authorization: `bearer   ${token}  ` })).toBe(token);
+    expect(bearerToken({ authorization: `Basic ${token}` })).toBeUndefined();
+    expect(cookieValue({ cookie: `a=1; ${consoleCookieName}=${token}; b=2` }, consoleCookieName)).toBe(token);
+    expect(cookieValue({ cookie: `x${consoleCookieName}=${token}` }, consoleCookieName)).toBeUndefined();
+    expect(cookieValue({ cookie: `${consoleCookieName}=%E0%A4%A` }, consoleCookieName)).toBeUndefined();
+  });
+
+  it('authorizes everything without a token, and only the token otherwise', () => {
+    expect(isAuthorized(undefined, {})).toBe(true);
+    expect(isAuthorized(token, {})).toBe(false);
+    expect(isAuthorized(token, { authorization: 'Bearer wrong-token-wrong-token' })).toBe(false);
+    expect(isAuthorized(token, { authorization: `Bearer ${token}` })).toBe(true);
+    expect(isAuthorized(token, { cookie: `${consoleCookieName}=${token}` })).toBe(true);
+  });
+
+  it('sets an HttpOnly SameSite=Strict cookie, Secure behind https', () => {
+    expect(sessionCookie(token, false)).toBe(`${consoleCookieName}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=604800`);
+    expect(sessionCookie(token, true)).toMatch(/; Secure$/);
+  });
+});
