@@ -91,6 +91,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         ...(sandbox ? { endpoint: sandbox.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } } : {}),
       }),
     ];
+    cleanups.push(async () => providers.forEach((p) => p.close?.()));
     const providerByName = (name: string) => providers.find((p) => p.name === name);
 
     const surfaces = new Map<SurfaceName, ChatSurface>();

@@ -48,6 +48,8 @@ export interface CloudProvider {
   sizesFor(type: ResourceType): string[];
   /** Estimated monthly cost in cents of a resource type at a size, when the provider prices it (for cost deltas). */
   monthlyCostFor?(type: ResourceType, size: string): number | undefined;
+  /** Releases SDK clients and sockets at shutdown. */
+  close?(): void;
   /** Carries out one action; throws AppError('cloud_error' | 'not_found' | …) on failure. */
   execute(action: ResourceAction): Promise<ActionResult>;
 }

@@ -14,7 +14,7 @@ import { translateAwsError } from './errors.ts';
 import { defaultWait, executeInstanceAction } from './instance-actions.ts';
 import type { WaitOptions } from './instance-actions.ts';
 import { instanceResource, securityGroupResource, snapshotResource, volumeResource } from './normalize.ts';
-import { pricedInstanceTypes } from './pricing.ts';
+import { instanceMonthlyCents, pricedInstanceTypes } from './pricing.ts';
 
 /**
  * CloudProvider for AWS EC2 (instances, EBS volumes, own snapshots, security groups), one SDK
@@ -80,6 +80,10 @@ export class AwsProvider implements CloudProvider {
     return type === 'instance' ? pricedInstanceTypes() : [];
   }
 
+  monthlyCostFor(type: ResourceType, size: string): number | undefined {
+    return type === 'instance' ? instanceMonthlyCents(size) : undefined;
+  }
+
   async execute(action: ResourceAction): Promise<ActionResult> {
     const { target } = action;
     if (target.provider !== 'aws') throw badRequest(`The AWS provider cannot act on a ${target.provider} resource.`);
@@ -92,6 +96,10 @@ export class AwsProvider implements CloudProvider {
   }
 
   /** Closes the SDK clients' sockets (tests, shutdown). */
+  close(): void {
+    this.destroy();
+  }
+
   destroy(): void {
     for (const client of this.#clients.values()) client.destroy();
     this.#clients.clear();

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+
+/**
+ * The walking skeleton as a person uses it, in a real browser against the whole app: Alice asks
+ * for a prod change, Bob sees the approval card in the shared channel and clicks Approve, both
+ * watch the card change in place and the result arrive; the sandbox ran it once.
+ */
+jest.setTimeout(90_000);
+
+let app: TestApp;
+let browser: TestBrowser;
+beforeAll(async () => {
+  app = await startTestApp();
+  browser = await launchBrowser();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const openAs = async (user: string): Promise<Page> => {
+  const page = await browser.newPage();
+  await page.goto(`${app.url}/?user=${user}`);
+  await page.locator(`#user-select option[value="${user}"]`).waitFor({ state: 'attached' });
+  return page;
+};
+
+const send = async (page: Page, text: string): Promise<void> => {
+  await page.getByLabel('Message to DevOps Agent').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+};
+
+const cardOf = (page: Page, changeId: string) =>
+  page.getByTestId('message').filter({ has: page.locator('[data-block="header"]', { hasText: `${changeId} ·` }) }).last();
+
+describe('console: request, approve, execute', () => {
+  it('Alice requests a prod stop, Bob approves it with the button, it runs once', async () => {
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+
+    await send(alice, 'stop web-prod-2');
+    const aliceCard = cardOf(alice, 'CR-1');
+    await aliceCard.getByRole('button', { name: 'Approve' }).waitFor();
+    expect(await aliceCard.locator('[data-block="fields"]').textContent()).toContain('Waiting for approval');
+
+    const bobCard = cardOf(bob, 'CR-1');
+    await bobCard.getByRole('button', { name: 'Approve' }).click();
+
+    // Both copies lose their buttons and show the outcome; Alice gets the result message.
+    await bobCard.locator('[data-block="fields"]', { hasText: 'Done' }).waitFor();
+    await aliceCard.locator('[data-block="fields"]', { hasText: 'Done' }).waitFor();
+    expect(await aliceCard.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    await alice.getByTestId('message').filter({ hasText: 'CR-1 done' }).filter({ hasText: 'rollback CR-1' }).first().waitFor();
+    await bob.getByTestId('message').filter({ hasText: 'You approved CR-1' }).waitFor();
+    expect(await alice.getByTestId('message').filter({ hasText: 'You approved CR-1' }).count()).toBe(0);
+    await alice.screenshot({ path: '/tmp/console-approval.png', fullPage: true });
+
+    const web = app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'web-prod-2')!;
+    expect(app.sandbox!.requests.filter((r) => r.action === 'StopInstances' && Object.values(r.params).includes(web.id))).toHaveLength(1);
+  });
+
+  it('Alice cannot approve her own request: she is told why, and nothing runs', async () => {
+    const alice = await openAs('alice');
+    await send(alice, 'reboot db-prod-1');
+    const card = cardOf(alice, 'CR-2');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await alice.getByTestId('message').filter({ hasText: 'cannot approve it yourself' }).waitFor();
+    expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances')).toHaveLength(0);
+  });
+});
