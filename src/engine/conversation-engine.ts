@@ -84,7 +84,7 @@ export const createEngine = (d: EngineDeps): Engine => {
       }
       const ctx = await context(turn.actor, turn.conversation);
       const conversationId = await ensureConversation(d.db, turn.conversation);
-      const history = await recentHistory(d.db, conversationId, 20);
+      const history = d.planner.historyTurns > 0 ? await recentHistory(d.db, conversationId, d.planner.historyTurns) : [];
       await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text: turn.text });
       const plan = await d.planner.plan({ text: turn.text, history }, ctx);
       const replies: Reply[] = [];

@@ -17,5 +17,7 @@ export type Plan =
 
 export interface Planner {
   readonly name: string;
+  /** How many earlier messages of the conversation the planner wants (0: none are loaded). */
+  readonly historyTurns: number;
   plan(input: { text: string; history: StoredMessage[] }, ctx: ToolContext): Promise<Plan>;
 }

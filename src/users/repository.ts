@@ -148,6 +148,8 @@ export const grant = async (db: Db, req: GrantRequest): Promise<{ user: Workspac
       .where(and(eq(users.workspaceId, req.workspaceId), eq(users.role, 'admin')))
       .orderBy(asc(users.userId))
       .for('update');
+    // Re-checked under the lock: the granter may have been demoted since the check above.
+    if (!admins.some((a) => a.userId === req.by.userId)) return { kind: 'not_admin' as const };
     const [current] = await tx.select().from(users).where(userWhere(req.workspaceId, target.userId)).for('update');
     if (!current) return { kind: 'gone' as const };
     const previousRole = Role.parse(current.role);
@@ -167,6 +169,7 @@ export const grant = async (db: Db, req: GrantRequest): Promise<{ user: Workspac
     });
     return { kind: 'done' as const, user: toUser(updated!), previousRole };
   });
+  if (outcome.kind === 'not_admin') throw forbidden('Only a workspace admin can change roles.');
   if (outcome.kind === 'gone') throw notFound(`User "${req.target}" no longer exists in this workspace.`);
   if (outcome.kind === 'last_admin') {
     throw conflict(`${target.displayName} is the last admin of this workspace: make someone else admin first.`);

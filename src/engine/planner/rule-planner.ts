@@ -56,6 +56,8 @@ export const commandToPlan = (c: Command): Plan => {
 /** The deterministic planner used when no LLM is configured. */
 export const rulePlanner: Planner = {
   name: 'rules',
+  // Each command stands alone.
+  historyTurns: 0,
   plan: async ({ text }) => {
     const parsed = parseCommand(text);
     if (!parsed.ok) return { type: 'reply', reply: textReply(parsed.message) };

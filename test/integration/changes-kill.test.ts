@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
+import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { harness } from '../fixtures/changes-harness.ts';
+import { conversation, person, planFor } from '../fixtures/changes-plans.ts';
+
+/**
+ * The child process uses this test's database through its connection string: on real PostgreSQL
+ * that is the test database; embedded, it is the parent's PGlite socket server. So the same test
+ * works on both targets and the data dir is never opened twice.
+ */
+let store: TestStore;
+beforeAll(async () => {
+  store = await createTestStore();
+}, 120_000);
+afterAll(() => store?.dispose());
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** Starts the child, waits for it to be inside provider.execute, then SIGKILLs it. */
+const killWhileExecuting = (changeId: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['test/fixtures/changes-kill-child.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, DATABASE_URL: store.connectionString, CHANGE_ID: changeId },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(`executing ${changeId}\n`)) child.kill('SIGKILL');
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`))));
+  });
+
+describe('kill -9 while executing', () => {
+  test('the change is left executing; recovery marks it interrupted and nothing re-runs', async () => {
+    const h = harness(store.db);
+    const crashed = await h.service.request(planFor(), person('alice'), 'operator', conversation);
+    const untouched = await h.service.request(planFor({ resourceName: 'web-2' }), person('alice'), 'operator', conversation);
+
+    expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
+    expect((await h.service.get(crashed.id))?.status).toBe('executing');
+
+    h.clock.advance(60_000);
+    const recovered = await h.service.recoverInterrupted();
+    expect(recovered.map((c) => [c.id, c.status, c.reason])).toEqual([[crashed.id, 'interrupted', 'the service stopped while it was running']]);
+    expect(h.listener.events.at(-1)).toEqual({ id: crashed.id, event: 'interrupted', status: 'interrupted' });
+    expect(await h.service.recoverInterrupted()).toEqual([]);
+    expect((await h.service.get(untouched.id))?.status).toBe('pending');
+
+    await expect(h.service.approve(crashed.id, person('carol'), 'admin')).rejects.toMatchObject({
+      code: 'conflict',
+      userMessage: expect.stringContaining('interrupted while running (the service restarted); it was not re-run'),
+    });
+    expect(h.provider.executions).toEqual([]);
+    expect((await listAuditEvents(store.db, { subject: crashed.id })).map((e) => e.type)).toEqual([
+      'change.requested', 'change.approved', 'change.executing', 'change.interrupted',
+    ]);
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  }, 60_000);
+});
