@@ -19,16 +19,20 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   /** Text that may be shown to the user as is (no secrets, no stack). */
   readonly userMessage: string;
+  /** The input field at fault, when the error is about one form field (e.g. `size`). */
+  readonly field: string | undefined;
 
-  constructor(code: ErrorCode, userMessage: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, userMessage: string, options?: { cause?: unknown; field?: string }) {
     super(userMessage, options);
     this.name = 'AppError';
     this.code = code;
     this.userMessage = userMessage;
+    this.field = options?.field;
   }
 }
 
-export const badRequest = (msg: string, cause?: unknown): AppError => new AppError('bad_request', msg, { cause });
+export const badRequest = (msg: string, cause?: unknown, field?: string): AppError =>
+  new AppError('bad_request', msg, { cause, ...(field ? { field } : {}) });
 export const notFound = (msg: string): AppError => new AppError('not_found', msg);
 export const forbidden = (msg: string): AppError => new AppError('forbidden', msg);
 export const conflict = (msg: string): AppError => new AppError('conflict', msg);

@@ -91,7 +91,17 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean } =
       type: 'actions',
       buttons: [
         { actionId: ActionIds.approve, label: 'Approve', value: c.id, style: 'primary' },
-        { actionId: ActionIds.reject, label: 'Reject', value: c.id, style: 'danger' },
+        {
+          actionId: ActionIds.reject,
+          label: 'Reject',
+          value: c.id,
+          style: 'danger',
+          form: {
+            title: `Reject ${c.id}`.slice(0, 24),
+            submitLabel: 'Reject',
+            fields: [{ name: 'reason', label: 'Reason (shown to the requester)', kind: 'text', required: false, multiline: true, placeholder: 'e.g. not during the release freeze' }],
+          },
+        },
       ],
     });
     if (c.expiresAt) blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });

@@ -4,6 +4,30 @@ import { z } from 'zod';
  * The neutral reply every surface renders: Block Kit on Slack, Adaptive Cards on Teams, HTML in the
  * console. Blocks say what to show, never how; text is plain with light markdown (*bold*, `code`).
  */
+/** One input of a form: a choice from options, or free text. */
+export const FormField = z.object({
+  /** Key of the value in `Interaction.inputs`. */
+  name: z.string().min(1).max(50),
+  label: z.string().min(1).max(100),
+  kind: z.enum(['select', 'text']),
+  required: z.boolean(),
+  options: z.array(z.object({ label: z.string().min(1).max(75), value: z.string().min(1).max(150) })).max(100).optional(),
+  placeholder: z.string().max(150).optional(),
+  multiline: z.boolean().optional(),
+});
+export type FormField = z.infer<typeof FormField>;
+
+/**
+ * Input to collect before a button's interaction is sent: Slack opens a modal, Teams shows
+ * Adaptive Card inputs, the console an inline form. The values arrive in `Interaction.inputs`.
+ */
+export const Form = z.object({
+  title: z.string().min(1).max(24),
+  submitLabel: z.string().min(1).max(24),
+  fields: z.array(FormField).min(1).max(10),
+});
+export type Form = z.infer<typeof Form>;
+
 export const Button = z.object({
   /** Routed back in an Interaction, e.g. `change.approve`. */
   actionId: z.string().min(1).max(100),
@@ -11,6 +35,8 @@ export const Button = z.object({
   /** Opaque argument, e.g. a change id. */
   value: z.string().max(2000),
   style: z.enum(['primary', 'danger']).optional(),
+  /** When set, the surface collects these inputs first (e.g. Reject asks for a reason). */
+  form: Form.optional(),
 });
 export type Button = z.infer<typeof Button>;
 
@@ -39,6 +65,11 @@ export const Reply = z.object({
   ephemeral: z.boolean().optional(),
   /** Set by the engine: id of this reply in the stored conversation history. */
   messageId: z.string().optional(),
+  /**
+   * Set on the answer to a form submission whose inputs were not valid: field name → message.
+   * Surfaces show them on the fields (Slack: `response_action: errors`) and keep the form open.
+   */
+  fieldErrors: z.record(z.string(), z.string()).optional(),
 });
 export type Reply = z.infer<typeof Reply>;
 

@@ -93,10 +93,10 @@ export const resizeTool = (d: CloudToolDeps): Tool<typeof ResizeInput> => ({
     const wanted = size.toLowerCase();
     if (!sizes.includes(wanted)) {
       const guess = closest(wanted, sizes);
-      throw badRequest(`“${size}” is not a size I can resize to.${guess ? ` Did you mean \`${guess}\`?` : ''} Valid sizes: ${sizes.join(', ')}.`);
+      throw badRequest(`“${size}” is not a size I can resize to.${guess ? ` Did you mean \`${guess}\`?` : ''} Valid sizes: ${sizes.join(', ')}.`, undefined, 'size');
     }
     const current = String(r.attributes.instanceType ?? '');
-    if (current === wanted) throw conflict(`${label(r)} is already ${wanted}.`);
+    if (current === wanted) throw new AppError('conflict', `${label(r)} is already ${wanted}.`, { field: 'size' });
     const running = r.state === 'running';
     const before = provider.monthlyCostFor?.(r.type, current);
     const after = provider.monthlyCostFor?.(r.type, wanted);

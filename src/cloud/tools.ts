@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatMoney, plural } from '../chat/format.ts';
 import { ActionIds } from '../chat/interaction.ts';
-import { reply, type Block } from '../chat/reply.ts';
+import { reply, type Block, type Button } from '../chat/reply.ts';
 import type { Tool } from '../engine/tool.ts';
 import type { CloudProvider } from './provider.ts';
 import { resourceRepository, type CostGrouping } from './repository.ts';
@@ -106,6 +106,7 @@ export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
       .filter(([, v]) => v !== undefined && v !== null && v !== '')
       .map(([k, v]) => ({ label: k, value: typeof v === 'object' ? JSON.stringify(v) : String(v) }));
     const tags = Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(', ');
+    const buttons = actionButtons(d, r);
     const blocks: Block[] = [
       { type: 'header', text: `${r.name || r.id} (${r.type})` },
       {
@@ -120,6 +121,7 @@ export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
         ].slice(0, 20),
       },
       { type: 'context', text: `Tags: ${tags || 'none'} · last seen ${r.seenAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` },
+      ...(buttons.length ? [{ type: 'actions' as const, buttons }] : []),
     ];
     return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox }), data: { ...r, seenAt: r.seenAt.toISOString() } };
   },
@@ -154,4 +156,52 @@ export const costReportTool = (d: CloudToolDeps): Tool<typeof CostInput> => ({
   },
 });
 
-export const cloudTools = (d: CloudToolDeps): Tool[] => [listResourcesTool(d), showResourceTool(d), costReportTool(d), powerActionTool(d), resizeTool(d)];
+const call = (tool: string, input: Record<string, unknown>): string => JSON.stringify({ tool, input });
+
+/** The resize picker: a button whose form offers the provider's valid sizes. */
+const resizeButton = (d: CloudToolDeps, r: Resource, label = 'Resize…'): Button | undefined => {
+  const sizes = d.provider(r.provider)?.sizesFor(r.type) ?? [];
+  const current = String(r.attributes.instanceType ?? '');
+  const options = sizes.filter((s) => s !== current).slice(0, 100).map((s) => ({ label: s, value: s }));
+  if (!options.length) return undefined;
+  return {
+    actionId: ActionIds.command,
+    label,
+    value: call('resize_resource', { resource: r.id }),
+    form: { title: 'Resize instance', submitLabel: 'Request', fields: [{ name: 'size', label: `New size (now ${current || 'unknown'})`, kind: 'select', required: true, options }] },
+  };
+};
+
+/** Change buttons for a resource; clicking one files a change request like the typed command. */
+const actionButtons = (d: CloudToolDeps, r: Resource): Button[] => {
+  const actions = d.provider(r.provider)?.actionsFor(r.type) ?? [];
+  const buttons: Button[] = [];
+  if (actions.includes('start') && r.state === 'stopped') buttons.push({ actionId: ActionIds.command, label: 'Start', value: call('power_action', { action: 'start', resource: r.id }) });
+  if (actions.includes('stop') && r.state === 'running') buttons.push({ actionId: ActionIds.command, label: 'Stop', value: call('power_action', { action: 'stop', resource: r.id }), style: 'danger' });
+  if (actions.includes('reboot') && r.state === 'running') buttons.push({ actionId: ActionIds.command, label: 'Reboot', value: call('power_action', { action: 'reboot', resource: r.id }) });
+  const resize = actions.includes('resize') ? resizeButton(d, r) : undefined;
+  if (resize) buttons.push(resize);
+  return buttons;
+};
+
+const ResizeOptionsInput = z.object({ resource: z.string().min(1).max(200).describe('Instance id or name.') });
+
+export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsInput> => ({
+  name: 'resize_options',
+  description: 'Offers the sizes an instance can be resized to, as a picker.',
+  input: ResizeOptionsInput,
+  kind: 'read',
+  minRole: 'viewer',
+  llm: false,
+  run: async ({ resource }) => {
+    const r = await resolveResource(resourceRepository(d.db), resource);
+    const button = resizeButton(d, r, 'Choose size…');
+    if (!button) return { type: 'answer', reply: reply([{ type: 'text', text: `${r.name || r.id} is a ${r.type.replace('_', ' ')}; it cannot be resized.` }]) };
+    const text = `Resize ${r.name || r.id} (now ${String(r.attributes.instanceType ?? 'unknown')}): pick a size, or type \`resize ${r.name || r.id} to <size>\`.`;
+    return { type: 'answer', reply: reply([{ type: 'text', text }, { type: 'actions', buttons: [button] }], { sandbox: d.sandbox, text }) };
+  },
+});
+
+export const cloudTools = (d: CloudToolDeps): Tool[] => [
+  listResourcesTool(d), showResourceTool(d), costReportTool(d), powerActionTool(d), resizeTool(d), resizeOptionsTool(d),
+];

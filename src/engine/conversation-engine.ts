@@ -126,7 +126,9 @@ export const createEngine = (d: EngineDeps): Engine => {
         }
         const c = call as Partial<PlanStep>;
         if (!c || typeof c.tool !== 'string') throw badRequest('That button carries a malformed command.');
-        return { step: { tool: c.tool, input: c.input ?? {} }, privateAnswer: false };
+        // A form's inputs complete the call (e.g. the size picked in a resize form).
+        const input = typeof c.input === 'object' && c.input !== null ? { ...c.input, ...(i.inputs ?? {}) } : (c.input ?? i.inputs ?? {});
+        return { step: { tool: c.tool, input }, privateAnswer: false };
       }
       default:
         throw new AppError('bad_request', `I don't know the button “${i.actionId}”. It may come from an older version of this card.`);
@@ -150,7 +152,10 @@ export const createEngine = (d: EngineDeps): Engine => {
         answer = await runStep(step, ctx);
       } catch (e) {
         if (isUnavailable(e)) throw e;
-        return await store(conversationId, [toReply(e, 'interaction')], actorKey(i.actor));
+        const answer = toReply(e, 'interaction');
+        // A form value at fault: surfaces show the message on that field and keep the form open.
+        if (isAppError(e) && e.field && i.inputs && e.field in i.inputs) answer.fieldErrors = { [e.field]: e.userMessage };
+        return await store(conversationId, [answer], actorKey(i.actor));
       }
       if (privateAnswer) answer = decisionAck(i, answer);
       return await store(conversationId, [answer], actorKey(i.actor));

@@ -93,6 +93,7 @@ const accepted: Array<[string, Command]> = [
   ['stop web-1.', { kind: 'action', action: 'stop', resource: 'web-1' }],
   ['please stop web-1 please!', { kind: 'action', action: 'stop', resource: 'web-1' }],
   // resize
+  ['resize web-1', { kind: 'resize', resource: 'web-1' }],
   ['resize web-1 to t3.large', { kind: 'resize', resource: 'web-1', size: 't3.large' }],
   ['resize web-1 to T3.LARGE', { kind: 'resize', resource: 'web-1', size: 't3.large' }],
   ['resize web-1 t3.large', { kind: 'resize', resource: 'web-1', size: 't3.large' }],

@@ -27,7 +27,7 @@ describe('HELP', () => {
   });
 
   test('usage lines are what arity errors quote', () => {
-    expect(usageLine('resize')).toBe('usage: resize <resource> to <size>');
+    expect(usageLine('resize')).toBe('usage: resize <resource> [to <size>]');
     expect(helpFor('reject').usage).toBe('reject <change> [reason…]');
   });
 
@@ -52,7 +52,7 @@ describe('renderHelp', () => {
     expect(r.blocks[0]).toEqual({ type: 'header', text: 'help: resize' });
     expect(r.blocks).toContainEqual({
       type: 'fields',
-      fields: [{ label: 'Usage', value: 'resize <resource> to <size>' }, { label: 'Example', value: 'resize web-1 to t3.large' }],
+      fields: [{ label: 'Usage', value: 'resize <resource> [to <size>]' }, { label: 'Example', value: 'resize web-1 to t3.large' }],
     });
   });
 });

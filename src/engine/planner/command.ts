@@ -54,7 +54,7 @@ export const Command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('show'), resource: ResourceRef }),
   z.object({ kind: z.literal('costs'), by: CostGrouping }),
   z.object({ kind: z.literal('action'), action: PowerAction, resource: ResourceRef }),
-  z.object({ kind: z.literal('resize'), resource: ResourceRef, size: z.string().min(1) }),
+  z.object({ kind: z.literal('resize'), resource: ResourceRef, size: z.string().min(1).optional() }),
   z.object({ kind: z.literal('changes'), filter: ChangeFilter }),
   z.object({ kind: z.literal('approve'), changeId: ChangeId }),
   z.object({ kind: z.literal('reject'), changeId: ChangeId, reason: z.string().min(1).optional() }),

@@ -37,7 +37,7 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
   stop: { usage: 'stop <resource>', description: 'Requests stopping a running resource (a change request).', example: 'stop web-1' },
   reboot: { usage: 'reboot <resource>', description: 'Requests rebooting a resource (a change request).', example: 'reboot i-0abc1234' },
   resize: {
-    usage: 'resize <resource> to <size>',
+    usage: 'resize <resource> [to <size>]',
     description: 'Requests a new size (instance type) for a resource (a change request).',
     example: 'resize web-1 to t3.large',
   },

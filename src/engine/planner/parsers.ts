@@ -45,6 +45,11 @@ const DOTTED_SIZE = /^[a-z0-9-]+\.[a-z0-9-]+$/i;
 
 const parseResize: CommandParser = (args, ctx) => {
   const to = args.findLastIndex((t) => !t.quoted && t.lower === 'to');
+  // `resize web-1` alone: the engine offers the valid sizes to pick from.
+  if (to < 0 && args.length === 1) {
+    const only = readResource(args);
+    if (only) return ok({ kind: 'resize', resource: only });
+  }
   const [target, sizes] = to >= 0 ? [args.slice(0, to), args.slice(to + 1)] : args.length === 2 ? [args.slice(0, 1), args.slice(1)] : [[], []];
   const resource = readResource(target);
   const [size] = sizes;

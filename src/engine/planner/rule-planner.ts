@@ -11,6 +11,7 @@ export const ToolNames = {
   costReport: 'cost_report',
   powerAction: 'power_action',
   resize: 'resize_resource',
+  resizeOptions: 'resize_options',
   listChanges: 'list_changes',
   approve: 'approve_change',
   reject: 'reject_change',
@@ -35,7 +36,7 @@ export const commandToPlan = (c: Command): Plan => {
     case 'action':
       return one(ToolNames.powerAction, { action: c.action, resource: c.resource });
     case 'resize':
-      return one(ToolNames.resize, { resource: c.resource, size: c.size });
+      return c.size ? one(ToolNames.resize, { resource: c.resource, size: c.size }) : one(ToolNames.resizeOptions, { resource: c.resource });
     case 'changes':
       return one(ToolNames.listChanges, { filter: c.filter });
     case 'approve':
