@@ -1,0 +1,70 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig, redactedConfig } from '../../src/config.ts';
+
+const problems = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('config', () => {
+  it('defaults to the zero-setup mode: embedded db, sandbox, console on loopback', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.HOST).toBe('127.0.0.1');
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.DATA_DIR).toBe('./.data');
+    expect(c.sandbox).toBe(true);
+    expect(c.consoleEnabled).toBe(true);
+    expect(c.APPROVAL_TTL).toBe(24 * 3_600_000);
+    expect(c.INVENTORY_SYNC_INTERVAL).toBe(5 * 60_000);
+  });
+
+  it('parses durations, lists and treats empty strings as unset', () => {
+    const c = loadConfig({ APPROVAL_TTL: '2h', INVENTORY_SYNC_INTERVAL: '30s', BOOTSTRAP_ADMINS: 'U1, U2,,', DATABASE_URL: '', AWS_REGIONS: 'eu-west-1,us-east-2' });
+    expect(c.APPROVAL_TTL).toBe(7_200_000);
+    expect(c.INVENTORY_SYNC_INTERVAL).toBe(30_000);
+    expect(c.BOOTSTRAP_ADMINS).toEqual(['U1', 'U2']);
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.AWS_REGIONS).toEqual(['eu-west-1', 'us-east-2']);
+  });
+
+  it('reports one readable line per wrong value, naming the variable', () => {
+    const p = problems({ PORT: 'eighty', DATABASE_URL: 'mysql://x', APPROVAL_TTL: 'soon', AWS_REGIONS: 'Europe', LOG_LEVEL: 'loud' });
+    expect(p).toHaveLength(5);
+    expect(p.find((l) => l.startsWith('PORT:'))).toBeDefined();
+    expect(p.find((l) => l.startsWith('DATABASE_URL:'))).toMatch(/postgres/);
+    expect(p.find((l) => l.startsWith('APPROVAL_TTL:'))).toMatch(/duration like 30s/);
+    expect(p.find((l) => l.startsWith('AWS_REGIONS'))).toMatch(/region names/);
+    expect(p.find((l) => l.startsWith('LOG_LEVEL:'))).toBeDefined();
+  });
+
+  it('keeps the console off a public interface unless a token protects it', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).consoleEnabled).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0', CONSOLE_TOKEN: 'a-long-enough-token' }).consoleEnabled).toBe(true);
+    expect(problems({ HOST: '0.0.0.0', CONSOLE_ENABLED: 'true' })[0]).toMatch(/^CONSOLE_TOKEN: is required/);
+    expect(problems({ CONSOLE_TOKEN: 'short' })[0]).toMatch(/^CONSOLE_TOKEN: must be at least 16/);
+  });
+
+  it('uses real AWS when credentials or an endpoint are present', () => {
+    expect(loadConfig({ AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }).sandbox).toBe(false);
+    expect(loadConfig({ AWS_PROFILE: 'prod' }).sandbox).toBe(false);
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).sandbox).toBe(false);
+    expect(loadConfig({ AWS_PROFILE: 'prod', SANDBOX: 'on' }).sandbox).toBe(true);
+  });
+
+  it('requires the Slack settings that belong together', () => {
+    expect(problems({ SLACK_BOT_TOKEN: 'xoxb-1' })[0]).toMatch(/^SLACK_SIGNING_SECRET: is required/);
+    expect(problems({ SLACK_CLIENT_ID: 'c' })[0]).toMatch(/SLACK_STATE_SECRET/);
+  });
+
+  it('redacts secrets in the start-up summary', () => {
+    const r = redactedConfig(loadConfig({ DATABASE_URL: 'postgres://u:hunter2@db/x', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', CONSOLE_TOKEN: 'a-long-enough-token' }));
+    expect(JSON.stringify(r)).not.toMatch(/hunter2|xoxb-1|a-long-enough-token/);
+    expect(r.PORT).toBe(3000);
+  });
+});
