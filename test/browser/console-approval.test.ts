@@ -70,4 +70,32 @@ describe('console: request, approve, execute', () => {
     await alice.getByTestId('message').filter({ hasText: 'cannot approve it yourself' }).waitFor();
     expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances')).toHaveLength(0);
   });
+
+  it('Bob rejects with a reason typed in the Reject form; Alice sees why', async () => {
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+    await send(alice, 'stop worker-prod-1');
+    const bobCard = cardOf(bob, 'CR-3');
+    await bobCard.getByRole('button', { name: 'Reject' }).click();
+    const form = bob.getByTestId('inline-form');
+    await form.getByLabel('Reason (shown to the requester)').fill('release freeze until Friday');
+    await form.getByRole('button', { name: 'Reject' }).click();
+    await cardOf(alice, 'CR-3').locator('[data-block="fields"]', { hasText: 'Rejected' }).waitFor();
+    expect(await cardOf(alice, 'CR-3').textContent()).toContain('release freeze until Friday');
+    expect(app.sandbox!.requests.filter((r) => r.action === 'StopInstances')).toHaveLength(1); // only CR-1's
+  });
+
+  it('resize without a size offers a picker of valid sizes that files the request', async () => {
+    const alice = await openAs('alice');
+    await send(alice, 'resize api-staging-1');
+    const offer = alice.getByTestId('message').filter({ hasText: 'pick a size' }).last();
+    await offer.getByRole('button', { name: 'Choose size…' }).click();
+    const form = alice.getByTestId('inline-form');
+    await form.locator('select').selectOption('t3.large');
+    await form.getByRole('button', { name: 'Request' }).click();
+    const card = cardOf(alice, 'CR-4');
+    await card.waitFor();
+    expect(await card.locator('[data-block="header"]').textContent()).toContain('to t3.large');
+    await alice.screenshot({ path: '/tmp/console-resize.png', fullPage: true });
+  });
 });

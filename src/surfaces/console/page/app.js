@@ -83,25 +83,77 @@
   const initials = (name) => name.slice(0, 2).toUpperCase();
   const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
-  const interact = async (button, group, action) => {
+  /** Sends a button's interaction (with form inputs, if any). Returns the replies, or null on failure. */
+  const interact = async (button, group, action, inputs) => {
     const buttons = group.querySelectorAll('button');
     buttons.forEach((b) => (b.disabled = true));
     button.setAttribute('aria-busy', 'true');
     try {
-      await api('POST', '/console/api/interaction', {
+      const data = await api('POST', '/console/api/interaction', {
         user: state.user,
         channel: state.channel,
         actionId: action.actionId,
         value: action.value,
+        ...(inputs ? { inputs } : {}),
       });
       showStatus('');
       pollNow();
+      return data.replies || [];
     } catch (err) {
       showStatus(err.message);
-      buttons.forEach((b) => (b.disabled = false));
+      return null;
     } finally {
+      buttons.forEach((b) => (b.disabled = false));
       button.removeAttribute('aria-busy');
     }
+  };
+
+  /**
+   * A button with a form (Reject asks for a reason, Resize offers the valid sizes): the form opens
+   * under the buttons; field errors from the bot are shown on their field and the form stays open.
+   */
+  const openForm = (button, group, action) => {
+    const holder = group.parentElement;
+    holder.querySelector('form.inline-form')?.remove();
+    const controls = {};
+    const errors = {};
+    const rows = action.form.fields.map((f) => {
+      const id = `f-${Math.random().toString(36).slice(2)}`;
+      const control = f.kind === 'select'
+        ? h('select', { id, name: f.name, required: f.required, 'data-field': f.name },
+          h('option', { value: '' }, f.placeholder || 'Choose…'),
+          (f.options || []).map((o) => h('option', { value: o.value }, o.label)))
+        : f.multiline
+          ? h('textarea', { id, name: f.name, required: f.required, rows: 2, placeholder: f.placeholder || '', 'data-field': f.name })
+          : h('input', { id, name: f.name, required: f.required, placeholder: f.placeholder || '', 'data-field': f.name });
+      controls[f.name] = control;
+      errors[f.name] = h('p', { class: 'field-error', role: 'alert', 'data-testid': `field-error-${f.name}`, hidden: true });
+      return h('div', { class: 'form-row' }, h('label', { for: id }, f.label), control, errors[f.name]);
+    });
+    const submit = h('button', { type: 'submit', class: `btn ${action.style === 'danger' ? 'btn-danger' : 'btn-primary'}` }, action.form.submitLabel);
+    const cancel = h('button', { type: 'button', class: 'btn btn-default' }, 'Cancel');
+    const form = h('form', { class: 'inline-form', 'data-testid': 'inline-form', 'aria-label': action.form.title },
+      h('p', { class: 'form-title' }, action.form.title), rows, h('div', { class: 'block-actions' }, submit, cancel));
+    cancel.addEventListener('click', () => form.remove());
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const inputs = {};
+      for (const [name, control] of Object.entries(controls)) if (control.value.trim()) inputs[name] = control.value.trim();
+      Object.values(errors).forEach((e) => (e.hidden = true));
+      const replies = await interact(submit, form, action, inputs);
+      const fieldErrors = replies && replies.find((r) => r.fieldErrors)?.fieldErrors;
+      if (fieldErrors) {
+        for (const [name, message] of Object.entries(fieldErrors)) {
+          if (!errors[name]) continue;
+          errors[name].textContent = message;
+          errors[name].hidden = false;
+        }
+        return;
+      }
+      if (replies) form.remove();
+    });
+    holder.append(form);
+    Object.values(controls)[0]?.focus();
   };
 
   const renderBlock = (block) => {
@@ -130,7 +182,7 @@
             'data-action-id': b.actionId,
             'data-value': b.value,
           }, b.label);
-          button.addEventListener('click', () => interact(button, group, b));
+          button.addEventListener('click', () => (b.form ? openForm(button, group, b) : interact(button, group, b)));
           group.append(button);
         }
         return group;
