@@ -117,6 +117,6 @@ export const renderChangeResult = (c: ChangeRequest, opts: { sandbox?: boolean }
     ? `${statusIcon.succeeded} ${c.id} done: ${c.result?.summary ?? c.plan.summary}. To undo: \`rollback ${c.id}\``
     : c.status === 'failed'
       ? `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}. Nothing else was changed.`
-      : `${statusIcon[c.status]} ${c.id} ${statusLabel[c.status].toLowerCase()}.${c.reason ? ` ${c.reason}` : ''}`;
+      : `${statusIcon[c.status]} ${c.id}: ${(outcomeLine(c) ?? statusLabel[c.status]).replace(/\*/g, '')}`;
   return reply([{ type: 'text', text: line }], { text: line.replace(/`/g, ''), ...(opts.sandbox ? { sandbox: true } : {}) });
 };

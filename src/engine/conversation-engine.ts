@@ -135,8 +135,14 @@ export const createEngine = (d: EngineDeps): Engine => {
     }
   };
 
-  const describeClick = (i: Interaction): string =>
-    i.actionId === ActionIds.approve ? `approve ${i.value}` : i.actionId === ActionIds.reject ? `reject ${i.value}${i.inputs?.reason ? ` ${i.inputs.reason}` : ''}` : `[button ${i.actionId}]`;
+  /** What a click means, as the history shows it (close to the command one could have typed). */
+  const describeClick = (i: Interaction): string => {
+    if (i.actionId === ActionIds.approve) return `approve ${i.value}`;
+    if (i.actionId === ActionIds.reject) return `reject ${i.value}${i.inputs?.reason ? ` ${i.inputs.reason}` : ''}`;
+    const step = stepFor(i).step;
+    const args = typeof step.input === 'object' && step.input !== null ? Object.entries(step.input).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
+    return `[${step.tool.replace(/_/g, ' ')}${args ? `: ${args}` : ''}]`;
+  };
 
   const handleInteraction: ConversationEngine['handleInteraction'] = async (raw) => {
     const parsed = Interaction.safeParse(raw);
