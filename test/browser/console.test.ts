@@ -60,7 +60,7 @@ describe('web console', () => {
     await page.screenshot({ path: '/tmp/console.png', fullPage: true });
 
     await card.getByRole('button', { name: 'Confirm' }).click();
-    await message(page, 'alice chose echo.confirm on "list instances"').waitFor();
+    await message(page, 'Alice chose echo.confirm on "list instances"').waitFor();
   });
 
   it('shows user text literally, never as markup', async () => {

@@ -60,7 +60,7 @@ describe('console API', () => {
     expect(res.status).toBe(200);
     expect(res.body.replies[0]!.blocks[0]).toEqual({ type: 'header', text: 'Echo' });
     expect(app.engine.turns.at(-1)).toEqual({
-      actor: { surface: 'console', workspaceId: 'console', userId: 'alice', displayName: 'alice' },
+      actor: { surface: 'console', workspaceId: 'console', userId: 'alice', displayName: 'Alice' },
       conversation: { surface: 'console', workspaceId: 'console', channelId: 'ops' },
       text: 'list instances',
     });
@@ -86,10 +86,10 @@ describe('console API', () => {
   it('runs an interaction and shows its replies to everyone in the channel', async () => {
     const res = await call(app, 'POST', '/console/api/interaction', { user: 'bob', actionId: 'echo.confirm', value: 'list instances' });
     expect(res.status).toBe(200);
-    expect(res.body.replies[0]!.text).toBe('bob chose echo.confirm on "list instances"');
+    expect(res.body.replies[0]!.text).toBe('Bob chose echo.confirm on "list instances"');
     expect(app.engine.interactions.at(-1)).toMatchObject({ actor: { userId: 'bob' }, actionId: 'echo.confirm', value: 'list instances' });
     const seenByCarol = (await messages(app, 'carol')).messages.map((m) => m.text);
-    expect(seenByCarol).toContain('bob chose echo.confirm on "list instances"');
+    expect(seenByCarol).toContain('Bob chose echo.confirm on "list instances"');
   });
 
   it('polls messages in order, ephemeral ones only for their user', async () => {
