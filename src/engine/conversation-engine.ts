@@ -15,7 +15,7 @@ import type { ConversationEngine } from './engine.ts';
 import type { PlanStep, Planner } from './planner.ts';
 import type { ToolRegistry } from './registry.ts';
 import type { ToolContext } from './tool.ts';
-import { isUnavailable } from './unavailable.ts';
+import { isUnavailable } from '../store/unavailable.ts';
 
 export interface EngineDeps {
   db: Db;

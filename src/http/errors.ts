@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isAppError, type ErrorCode } from '../errors.ts';
+import { UnavailableError, isAppError, type ErrorCode } from '../errors.ts';
+import { isUnavailable } from '../store/unavailable.ts';
 import { json, type HttpResponse } from './route.ts';
 
 /**
@@ -59,5 +60,7 @@ export const errorResponse = (err: unknown): ErrorOutcome => {
     const status = statusByCode[err.code] ?? 500;
     return { response: json(status, { error: err.userMessage }), serverFault: status >= 500 };
   }
+  // The database (or the way to it) is down: say so and let the client retry, not a bare 500.
+  if (isUnavailable(err)) return { response: json(503, { error: new UnavailableError('The service').userMessage }, { 'retry-after': '5' }), serverFault: true };
   return { response: json(500, { error: 'internal error' }), serverFault: true };
 };

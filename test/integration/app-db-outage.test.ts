@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { startApp, type App } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { openStore, type Store } from '../../src/store/open.ts';
+import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { turn, postJson } from '../helpers/app.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+
+/**
+ * The database lost while the app runs: /readyz fails, chat answers "temporarily unavailable",
+ * nothing is half-written, and service resumes by itself when the database is back.
+ */
+let base: TestStore;
+let proxy: TcpProxy;
+let store: Store;
+let app: App;
+
+beforeAll(async () => {
+  base = await createTestStore();
+  const target = new URL(base.connectionString);
+  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  const logger = createLogger('silent');
+  store = await openStore({ databaseUrl: proxy.url(base.connectionString), dataDir: '.', poolMax: 4, logger, queryTimeoutMs: 1_000, connectTimeoutMs: 1_000, pingTimeoutMs: 500 });
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', SANDBOX: 'on' });
+  app = await startApp(config, { logger, store, jobs: false });
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+  await store?.close();
+  await proxy?.close();
+  await base?.dispose();
+});
+
+it('answers "temporarily unavailable" while the database is down and recovers when it is back', async () => {
+  expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+  const changesBefore = (await app.changes.list({ limit: 200 })).length;
+
+  proxy.cut('reset');
+  expect((await fetch(`${app.url}/readyz`)).status).toBe(503);
+  // The console cannot even look its user up: 503 with the reason (the page shows it).
+  const down = await postJson(app, '/console/api/turn', { user: 'alice', text: 'stop web-prod-1' });
+  expect(down.status).toBe(503);
+  expect(down.body.error).toMatch(/temporarily unavailable/);
+  const click = await postJson(app, '/console/api/interaction', { user: 'bob', actionId: 'change.approve', value: 'CR-1' });
+  expect(click.status).toBe(503);
+  // The engine itself (what Slack and Teams call) answers in chat rather than failing.
+  const [reply] = await app.engine.handleTurn({
+    actor: { surface: 'console', workspaceId: 'console', userId: 'alice', displayName: 'Alice' },
+    conversation: { surface: 'console', workspaceId: 'console', channelId: 'ops' },
+    text: 'stop web-prod-1',
+  });
+  expect(reply?.text).toMatch(/temporarily unavailable/);
+  expect(app.sandbox!.requests.some((r) => r.action === 'StopInstances')).toBe(false);
+
+  proxy.restore();
+  expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+  // Nothing was filed while the database was down; a new request works at once.
+  expect((await app.changes.list({ limit: 200 })).length).toBe(changesBefore);
+  const [card] = await turn(app, 'alice', 'stop web-prod-1');
+  expect(card?.changeId).toMatch(/^CR-\d+$/);
+}, 60_000);
