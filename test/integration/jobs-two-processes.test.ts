@@ -47,7 +47,10 @@ const count = async (kind: string): Promise<number> =>
 const until = async (cond: () => Promise<boolean>): Promise<void> => {
   const end = Date.now() + deadlineMs;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met before the deadline');
+    if (Date.now() > end) {
+      const state = await store.pool.query('SELECT name, count(*)::int AS jobs, count(locked_at)::int AS locked, count(last_finished_at)::int AS finished, min(fail_reason) AS failure FROM agenda_jobs GROUP BY name');
+      throw new Error(`not done before the deadline: ${await count('burst')} burst and ${await count('tick')} tick runs; jobs ${JSON.stringify(state.rows)}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 };
