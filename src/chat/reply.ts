@@ -79,7 +79,7 @@ export type BlockOf<T extends Block['type']> = Extract<Block, { type: T }>;
 export const reply = (blocks: Block[], opts: Partial<Omit<Reply, 'blocks'>> = {}): Reply => ({
   text: opts.text ?? plainText(blocks),
   blocks,
-  ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}),
+  ...(opts.sandbox ? { sandbox: true } : {}),
   ...(opts.changeId !== undefined ? { changeId: opts.changeId } : {}),
   ...(opts.ephemeral !== undefined ? { ephemeral: opts.ephemeral } : {}),
 });

@@ -3,3 +3,4 @@ export * from '../users/schema.ts';
 export * from '../engine/schema.ts';
 export * from '../changes/schema.ts';
 export * from '../cloud/schema.ts';
+export * from '../surfaces/slack/schema.ts';

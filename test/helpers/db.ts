@@ -18,6 +18,12 @@ export type TestStore = Store & {
   dispose(): Promise<void>;
 };
 
+/**
+ * Timeout for a hook that creates a test store: the first one on a machine builds the embedded
+ * template (initdb + migrations, several seconds under load), beyond jest's 5 s default.
+ */
+export const testStoreTimeoutMs = 60_000;
+
 export interface TestStoreOptions {
   poolMax?: number;
   logger?: Logger;

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { createScheduler, processEveryMs, type Scheduler } from '../../src/jobs/scheduler.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
-import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 const logger = createLogger('silent');
 let store: TestStore;
 beforeAll(async () => {
   store = await createTestStore();
-});
+}, testStoreTimeoutMs);
 afterAll(async () => {
   await store?.dispose();
 });

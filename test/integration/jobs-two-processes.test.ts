@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createScheduler } from '../../src/jobs/scheduler.ts';
-import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 
 // Two app instances (separate processes, as in production) share one database: every queued run
 // and every occurrence of a recurring job must happen exactly once across them.
@@ -58,7 +58,7 @@ const until = async (cond: () => Promise<boolean>): Promise<void> => {
 beforeAll(async () => {
   store = await createTestStore();
   await store.pool.query('CREATE TABLE jobs_probe (kind text NOT NULL, n int, pid int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())');
-});
+}, testStoreTimeoutMs);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill();
@@ -80,8 +80,9 @@ it('runs 100 queued jobs and a recurring job exactly once across two processes',
   expect(burst.rows.map((r) => r.n)).toEqual(Array.from({ length: 100 }, (_, n) => n));
   expect(burst.rows.filter((r) => Number(r.runs) !== 1)).toEqual([]);
 
-  // An occurrence run twice shows up as two runs closer together than the interval.
+  // Runs of one occurrence by both processes would start within a poll of each other (~200 ms);
+  // consecutive occurrences are an interval apart, give or take the load's scheduling delay.
   const ticks = (await store.pool.query<{ at: Date }>('SELECT at FROM jobs_probe WHERE kind = $1 ORDER BY at', ['tick'])).rows.map((r) => r.at.getTime());
   const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
-  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(tickIntervalMs - 50);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(tickIntervalMs / 2);
 }, 90_000);

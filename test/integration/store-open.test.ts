@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { createLogger } from '../../src/observability/logger.ts';
 import { migrationsFolder } from '../../src/store/migrate.ts';
 import { openStore } from '../../src/store/open.ts';
-import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 
 const logger = createLogger('silent');
 const journal = JSON.parse(fs.readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
@@ -15,7 +15,7 @@ const appliedMigrations = async (s: TestStore | Awaited<ReturnType<typeof openSt
 let store: TestStore;
 beforeAll(async () => {
   store = await createTestStore();
-});
+}, testStoreTimeoutMs);
 afterAll(async () => {
   await store?.dispose();
 });

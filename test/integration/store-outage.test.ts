@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { isAppError } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { openStore, type Store } from '../../src/store/open.ts';
-import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 // The database going away: at start (one readable line, no stack) and while running (no crash,
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const target = new URL(base.connectionString);
   proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
   store = await openStore({ databaseUrl: proxy.url(base.connectionString), dataDir: '.', poolMax: 3, logger, queryTimeoutMs: 1_000, connectTimeoutMs: 1_000, pingTimeoutMs: 500 });
-});
+}, testStoreTimeoutMs);
 afterAll(async () => {
   await store?.close();
   await proxy?.close();

@@ -23,6 +23,8 @@ export interface SandboxOptions {
   fleet?: SandboxFleet;
   /** How many DescribeInstances calls see `pending`/`stopping` before it settles (default 1). */
   transitionDescribes?: number;
+  /** Loopback port to listen on; 0 (default) lets the OS pick a free one. */
+  port?: number;
 }
 
 /** An error the sandbox answers instead of running the action, e.g. to test throttling. */
@@ -114,7 +116,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 
   const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {

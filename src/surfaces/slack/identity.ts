@@ -1,0 +1,54 @@
+import type { Actor } from '../../chat/actor.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { slackError, type WebClient } from './web.ts';
+
+/**
+ * Slack user → Actor. The display name comes from users.info, cached (an approval burst must not
+ * spend Slack's rate limit on the same few people). Roles are not decided here: the engine looks
+ * them up per workspace user (users/repository.ts), with BOOTSTRAP_ADMINS holding Slack user ids.
+ */
+export interface Identity {
+  actor(client: WebClient, teamId: string, userId: string, hint?: string): Promise<Actor>;
+}
+
+interface Entry {
+  name: string;
+  until: number;
+}
+
+export const createIdentity = (o: { logger: Logger; now: () => Date; ttlMs?: number; max?: number }): Identity => {
+  const ttl = o.ttlMs ?? 10 * 60_000;
+  const max = o.max ?? 5_000;
+  const cache = new Map<string, Entry>();
+
+  const lookup = async (client: WebClient, userId: string): Promise<string | undefined> => {
+    try {
+      const res = await client.users.info({ user: userId });
+      const u = res.user;
+      const name = u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name;
+      return name?.trim() || undefined;
+    } catch (e) {
+      // An unknown or deleted user still gets an answer: under their id, not a failure.
+      o.logger.warn({ userId, slackError: slackError(e) ?? String(e) }, 'users.info failed; using the user id as the display name');
+      return undefined;
+    }
+  };
+
+  return {
+    actor: async (client, teamId, userId, hint) => {
+      const key = `${teamId}:${userId}`;
+      const now = o.now().getTime();
+      const hit = cache.get(key);
+      let name = hit && hit.until > now ? hit.name : undefined;
+      if (name === undefined) {
+        const found = await lookup(client, userId);
+        name = found ?? hint ?? userId;
+        // A failed lookup is retried sooner than a good one expires.
+        cache.delete(key);
+        cache.set(key, { name, until: now + (found ? ttl : Math.min(ttl, 60_000)) });
+        if (cache.size > max) cache.delete(cache.keys().next().value!);
+      }
+      return { surface: 'slack', workspaceId: teamId, userId, displayName: name };
+    },
+  };
+};
