@@ -99,7 +99,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     if (config.consoleEnabled) surfaces.set('console', consoleSurface);
 
     const notifier = createChangeNotifier({ db, surfaces, logger, sandbox: inSandbox });
-    let scheduler: Scheduler | undefined;
+    const scheduler = createScheduler({ store, logger, metrics, embedded: store.embedded, ...(opts.lockLifetimeMs ? { lockLifetimeMs: opts.lockLifetimeMs } : {}) });
+    cleanups.push(() => scheduler.stop());
     const changes = createChangeService({
       db,
       providers: providerByName,
@@ -110,7 +111,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         changed: async (c, event) => {
           await notifier.changed(c, event);
           // The inventory should show what a change did without waiting for the next interval.
-          if (event === 'succeeded' || event === 'failed') void scheduler?.now(inventorySyncJob).catch((e: unknown) => logger.warn({ err: e }, 'could not queue an inventory sync'));
+          if (event === 'succeeded' || event === 'failed') void scheduler.now(inventorySyncJob).catch((e: unknown) => logger.warn({ err: e }, 'could not queue an inventory sync'));
         },
       },
       logger,
@@ -132,9 +133,6 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     // The first answer should not wait for the first scheduled run.
     await syncNow();
 
-    scheduler = createScheduler({ store, logger, metrics, embedded: store.embedded, ...(opts.lockLifetimeMs ? { lockLifetimeMs: opts.lockLifetimeMs } : {}) });
-    const jobs = scheduler;
-    cleanups.push(() => jobs.stop());
     await registerInventoryJobs(scheduler, { db, providers, logger, now, intervalMs: config.INVENTORY_SYNC_INTERVAL });
     await registerChangeJobs(scheduler, { changes, intervalMs: config.EXPIRY_CHECK_INTERVAL });
     if (opts.jobs !== false) await scheduler.start();

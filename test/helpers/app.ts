@@ -36,6 +36,7 @@ export interface ReplyLike {
   changeId?: string;
   ephemeral?: boolean;
   sandbox?: boolean;
+  fieldErrors?: Record<string, string>;
 }
 
 export const turn = async (app: Pick<App, 'url'>, user: string, text: string): Promise<ReplyLike[]> => {

@@ -1,0 +1,96 @@
+import { actorKey, type Actor, type Role } from '../../chat/actor.ts';
+import { formatMoney, plural } from '../../chat/format.ts';
+import { reply, type Block, type Reply } from '../../chat/reply.ts';
+import { renderChangeCard } from '../../changes/card.ts';
+import { formatTime } from '../../changes/explain.ts';
+import type { ChangeRequest } from '../../changes/model.ts';
+import type { ChangeService } from '../../changes/service.ts';
+import { resourceRepository } from '../../cloud/repository.ts';
+import type { Db } from '../../store/db.ts';
+import { ensureUser } from '../../users/repository.ts';
+
+/**
+ * The App Home tab of one user, as a neutral Reply (rendered like any message): their role,
+ * the pending requests they may decide (with the card's own Approve / Reject buttons), their
+ * recent requests, inventory totals and the monthly cost by provider and by environment. Reads
+ * only through the capabilities' own functions.
+ */
+export interface HomeDeps {
+  db: Db;
+  changes: Pick<ChangeService, 'list'>;
+  bootstrapAdmins: string[];
+  now: () => Date;
+  sandbox: boolean;
+}
+
+const PENDING_SHOWN = 10;
+const RECENT_SHOWN = 10;
+
+const roleLine: Record<Role, string> = {
+  viewer: 'you can ask questions; changes need the operator role',
+  operator: 'you can ask questions and request changes',
+  approver: 'you can request changes and approve other people’s',
+  admin: 'you can do everything, including granting roles',
+};
+
+/** Pending requests this user may decide: not their own, and their role is one the policy accepts. */
+export const decidableBy = (pending: ChangeRequest[], actor: Actor, role: Role): ChangeRequest[] =>
+  pending.filter((c) => c.requesterKey !== actorKey(actor) && c.policy.approverRoles.includes(role));
+
+const pendingBlocks = (c: ChangeRequest, sandbox: boolean): Block[] => {
+  // The card's own buttons (Reject keeps its reason form), so Home and cards never disagree.
+  const card = renderChangeCard(c, { sandbox });
+  const actions = card.blocks.filter((b) => b.type === 'actions');
+  return [
+    { type: 'text', text: `*${c.id}* · ${c.plan.summary}\nRequested by ${c.requester.displayName} · ${c.plan.environment}${c.expiresAt ? ` · expires ${formatTime(c.expiresAt)}` : ''}` },
+    ...actions,
+  ];
+};
+
+export const homeReply = async (d: HomeDeps, actor: Actor): Promise<Reply> => {
+  const { role } = await ensureUser(d.db, actor, d.bootstrapAdmins, d.now());
+  const repo = resourceRepository(d.db);
+  const [pending, mine, totals, byProvider, byEnv] = await Promise.all([
+    d.changes.list({ status: 'pending', workspaceId: actor.workspaceId, limit: 200 }),
+    d.changes.list({ requesterKey: actorKey(actor), workspaceId: actor.workspaceId, limit: RECENT_SHOWN }),
+    repo.totals(),
+    repo.costs('provider'),
+    repo.costs('env'),
+  ]);
+  const mayDecide = decidableBy(pending, actor, role);
+
+  const blocks: Block[] = [
+    { type: 'header', text: 'DevOps Agent' },
+    { type: 'text', text: `Hi ${actor.displayName}: you are *${role}* here, so ${roleLine[role]}. Mention me in a channel, DM me, or use \`/devops help\`.` },
+    { type: 'header', text: mayDecide.length > 0 ? `Waiting for your approval (${mayDecide.length})` : 'Waiting for your approval' },
+  ];
+  if (mayDecide.length === 0) blocks.push({ type: 'context', text: 'Nothing waits for you.' });
+  for (const c of mayDecide.slice(0, PENDING_SHOWN)) blocks.push(...pendingBlocks(c, d.sandbox));
+  if (mayDecide.length > PENDING_SHOWN) blocks.push({ type: 'context', text: `…and ${mayDecide.length - PENDING_SHOWN} more: ask me \`list changes pending\`.` });
+
+  blocks.push({ type: 'header', text: 'Your recent requests' });
+  if (mine.length === 0) blocks.push({ type: 'context', text: 'You have not requested any change yet.' });
+  else {
+    blocks.push({
+      type: 'table',
+      columns: ['ID', 'Status', 'What', 'When'],
+      rows: mine.map((c) => [c.id, c.status, c.plan.summary, formatTime(c.createdAt)]),
+    });
+  }
+
+  blocks.push(
+    { type: 'header', text: 'Inventory' },
+    {
+      type: 'fields',
+      fields: [
+        { label: 'Resources', value: plural(totals.count, 'resource') },
+        { label: 'Monthly cost', value: formatMoney(totals.monthlyCostCents) },
+        ...Object.entries(totals.byType).slice(0, 8).map(([type, n]) => ({ label: type.replace('_', ' '), value: String(n) })),
+      ],
+    },
+    { type: 'table', columns: ['Provider', 'Resources', '$/mo'], rows: byProvider.map((l) => [l.key, String(l.count), formatMoney(l.monthlyCostCents)]) },
+    { type: 'table', columns: ['Env', 'Resources', '$/mo'], rows: byEnv.map((l) => [l.key, String(l.count), formatMoney(l.monthlyCostCents)]) },
+    { type: 'context', text: `Updated ${formatTime(d.now())}${totals.lastSeenAt ? ` · inventory synced ${formatTime(totals.lastSeenAt)}` : ''}` },
+  );
+  return reply(blocks, { text: `DevOps Agent: ${role}, ${plural(mayDecide.length, 'request')} waiting for you`, ...(d.sandbox ? { sandbox: true } : {}) });
+};

@@ -1,0 +1,43 @@
+import type { ConversationRef } from '../../chat/actor.ts';
+import type { ChatSurface } from '../../chat/surface.ts';
+import type { Delivery } from './deliver.ts';
+import type { WebClient } from './web.ts';
+
+/**
+ * The Slack ChatSurface: what the engine's notifier uses outside a request (approval-channel
+ * copies of a card, updating every copy after a decision, results in the requester's thread).
+ * Each call uses the bot token of the conversation's workspace.
+ */
+export type ClientForTeam = (teamId: string) => Promise<WebClient>;
+
+/**
+ * SLACK_APPROVALS_CHANNEL: a channel id for every workspace (`C0123`), or per workspace
+ * (`T01:C0123,T02:C0456`) when one deployment serves several.
+ */
+export const parseApprovalChannels = (value: string | undefined): { any?: string; byTeam: Map<string, string> } => {
+  const byTeam = new Map<string, string>();
+  let any: string | undefined;
+  for (const part of (value ?? '').split(',').map((s) => s.trim().replace(/^#/, '')).filter(Boolean)) {
+    const [team, channel] = part.includes(':') ? part.split(':', 2) : [undefined, part];
+    if (team && channel) byTeam.set(team, channel);
+    else if (channel) any = channel;
+  }
+  return { any, byTeam };
+};
+
+export const createSlackChatSurface = (d: { clientFor: ClientForTeam; delivery: Delivery; approvalsChannel?: string }): ChatSurface => {
+  const approvals = parseApprovalChannels(d.approvalsChannel);
+  return {
+    name: 'slack',
+    // The port names no recipient, so an ephemeral reply posted here is shown to the whole conversation.
+    post: async (conversation, reply) => d.delivery.post(await d.clientFor(conversation.workspaceId), conversation, { ...reply, ephemeral: false }),
+    update: async (message, reply) => {
+      const client = await d.clientFor(message.conversation.workspaceId);
+      await d.delivery.update(client, message.conversation.channelId, message.messageId, reply);
+    },
+    approvalChannels: (workspaceId): ConversationRef[] => {
+      const channelId = approvals.byTeam.get(workspaceId) ?? approvals.any;
+      return channelId ? [{ surface: 'slack', workspaceId, channelId }] : [];
+    },
+  };
+};
