@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { listAuditEvents } from '../../src/changes/audit.ts';
+import { startTestApp, turn, type TestApp } from '../helpers/app.ts';
+
+/**
+ * The approval-expiry job, run by the real scheduler: a pending request older than APPROVAL_TTL
+ * becomes `expired`, its card says so, the requester is told, and it is audited. The app's clock
+ * is fixed and moved by the test; Agenda itself polls in real time.
+ */
+let app: TestApp;
+let clock = new Date('2026-11-02T09:00:00Z');
+beforeAll(async () => {
+  app = await startTestApp({ APPROVAL_TTL: '2h', EXPIRY_CHECK_INTERVAL: '1s', INVENTORY_SYNC_INTERVAL: '1h' }, { jobs: true, now: () => clock });
+}, 60_000);
+afterAll(async () => {
+  await app?.stop();
+});
+
+it('expires a pending change request after APPROVAL_TTL through the scheduled job', async () => {
+  const [card] = await turn(app, 'alice', 'reboot db-prod-1');
+  const id = card!.changeId!;
+  expect((await app.changes.get(id))?.expiresAt?.toISOString()).toBe('2026-11-02T11:00:00.000Z');
+
+  clock = new Date('2026-11-02T11:00:01Z');
+  const deadline = Date.now() + 20_000;
+  while ((await app.changes.get(id))?.status !== 'expired') {
+    if (Date.now() > deadline) throw new Error('the expiry job did not run in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const res = await fetch(`${app.url}/console/api/messages?user=alice`);
+  const { messages } = (await res.json()) as { messages: Array<{ text: string; reply: { changeId?: string } | null }> };
+  expect(messages.find((m) => m.reply?.changeId === id)?.text).toMatch(/expired/);
+  expect(messages.some((m) => m.text.startsWith(`⌛ ${id}: Expired`))).toBe(true);
+  const events = await listAuditEvents(app.store.db, { subject: id });
+  expect(events.map((e) => e.type)).toEqual(['change.requested', 'change.expired']);
+
+  const [late] = await turn(app, 'bob', `approve ${id}`);
+  expect(late?.text).toMatch(/expired/);
+  expect(app.sandbox!.requests.some((r) => r.action === 'RebootInstances')).toBe(false);
+}, 40_000);
