@@ -119,4 +119,14 @@ describe('console → change request → approval → execution → audit', () =
     expect(rb?.plan.rollbackOf).toBe(done.id);
     expect(rb?.status).toBe('pending');
   });
+
+  it('exposes metrics for turns, tool calls, change transitions and HTTP latency', async () => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    expect(text).toMatch(/devops_agent_turns_total\{surface="console",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/devops_agent_tool_calls_total\{tool="list_resources",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/devops_agent_change_transitions_total\{from="executing",to="succeeded"\} [1-9]/);
+    expect(text).toMatch(/devops_agent_http_request_duration_seconds_count\{method="POST",route="\/console\/api\/turn",status="200"\} [1-9]/);
+    expect(text).toMatch(/devops_agent_cloud_calls_total\{provider="aws"/);
+    expect(text).toContain('devops_agent_job_runs_total');
+  });
 });
