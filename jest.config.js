@@ -10,9 +10,10 @@ const browser = process.env.JEST_BROWSER === '1';
 
 export default {
   projects: browser
-    ? [{ ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] }]
+    ? [{ ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'], testTimeout: 90_000 }]
     : [
         { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-        { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+        // Hooks start databases and apps; on a cold, busy machine the first embedded template takes seconds.
+        { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], testTimeout: 60_000 },
       ],
 };

@@ -101,7 +101,8 @@ export const registerEvents = (app: App, d: EventDeps): void => {
       client: client as WebClient, teamId: command.team_id, channel: command.channel_id, userId: command.user_id, userHint: command.user_name,
       // An empty command asks for help, privately.
       text: text === '' ? 'help' : text,
-      respond: async (m) => respond(text === '' ? { ...m, response_type: 'ephemeral' } : m),
+      privately: text === '',
+      respond: (m) => respond(m),
     }));
   });
 

@@ -22,6 +22,8 @@ export interface TurnInput {
   /** Slack event_id: the engine records it, so retries and duplicate deliveries run once. */
   eventId?: string;
   respond?: Respond;
+  /** Every reply to the asker only (help for an empty slash command). */
+  privately?: boolean;
 }
 
 export const MAX_TEXT = 40_000;
@@ -67,6 +69,6 @@ export const runTurn = async (d: TurnDeps, t: TurnInput): Promise<void> => {
     clearTimeout(timer);
     if (first === 'slow') placeholder = await d.delivery.working(target);
   }
-  const replies = await turn;
+  const replies = t.privately ? (await turn).map((r) => ({ ...r, ephemeral: true })) : await turn;
   await d.delivery.deliver(placeholder ? { ...target, working: placeholder } : target, replies);
 };
