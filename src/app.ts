@@ -23,6 +23,7 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/open.ts';
 import { createConsoleApi } from './surfaces/console/console.ts';
 import { createConsoleSurface } from './surfaces/console/surface.ts';
+import { createSlack, slackEnabled, type SlackRuntime, type SlackTuning } from './surfaces/slack/slack.ts';
 import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
 import { userTools } from './users/tools.ts';
 
@@ -42,6 +43,8 @@ export interface App {
   sandbox: Sandbox | undefined;
   scheduler: Scheduler;
   http: HttpServer;
+  /** The Slack surface when SLACK_* is configured (tests wait on `slack.idle()`). */
+  slack: SlackRuntime | undefined;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000. */
   url: string;
   /** One inventory pass now (the scheduled job does the same on its interval). */
@@ -60,6 +63,8 @@ export interface AppOptions {
   lockLifetimeMs?: number;
   /** An open store to use instead of opening one from config (tests); the caller closes it. */
   store?: Store;
+  /** Slack surface timings and Web API retries (tests keep them short). */
+  slack?: SlackTuning;
 }
 
 export const startApp = async (config: Config, opts: AppOptions = {}): Promise<App> => {
@@ -129,6 +134,14 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     );
     const engine = createEngine({ db, registry, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, logger, metrics, now, sandbox: inSandbox });
 
+    const slack = slackEnabled(config)
+      ? await createSlack({ config, db, engine, changes, logger, now, sandbox: inSandbox, ...(opts.slack ? { tuning: opts.slack } : {}) })
+      : undefined;
+    if (slack) {
+      surfaces.set('slack', slack.surface);
+      cleanups.push(() => slack.stop());
+    }
+
     const syncNow = () => syncInventory(db, providers, now(), { logger });
     // The first answer should not wait for the first scheduled run.
     await syncNow();
@@ -142,6 +155,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       logger,
       metrics,
       ready: () => store.ping(),
+      ...(slack ? { routes: slack.routes } : {}),
       console: createConsoleApi({
         config,
         db,
@@ -152,11 +166,12 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     });
     const { port } = await http.listen();
     cleanups.push(() => http.close());
+    await slack?.start();
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     logger.info({ url, embedded: store.embedded, sandbox: inSandbox, console: config.consoleEnabled }, 'DevOps Agent is ready');
 
-    return { config, logger, metrics, store, engine, changes, providers, sandbox, scheduler, http, url, syncNow, close: closeAll };
+    return { config, logger, metrics, store, engine, changes, providers, sandbox, scheduler, http, slack, url, syncNow, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

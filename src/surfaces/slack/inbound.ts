@@ -19,6 +19,15 @@ export class InboundError extends Error {
 }
 
 const Envelope = z.looseObject({ type: z.string().min(1) });
+const HasUser = z.looseObject({ id: z.string().min(1) });
+/** Shapes Bolt reads without checking (a block_actions body without `actions` would throw inside it). */
+const byType: Record<string, z.ZodType> = {
+  event_callback: z.looseObject({ event: z.looseObject({ type: z.string().min(1) }) }),
+  block_actions: z.looseObject({ user: HasUser, actions: z.array(z.looseObject({ action_id: z.string().min(1) })).min(1) }),
+  view_submission: z.looseObject({ user: HasUser, view: z.looseObject({ id: z.string().optional() }) }),
+  view_closed: z.looseObject({ user: HasUser, view: z.looseObject({ id: z.string().optional() }) }),
+  block_suggestion: z.looseObject({ user: HasUser, action_id: z.string().min(1) }),
+};
 const Command = z.looseObject({ command: z.string().regex(/^\//), team_id: z.string().min(1), user_id: z.string().min(1), channel_id: z.string().min(1) });
 const UrlVerification = z.object({ type: z.literal('url_verification'), challenge: z.string().max(500) }).loose();
 
@@ -32,6 +41,12 @@ const parseJson = (raw: string, what: string): unknown => {
 
 const issues = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 
+const checked = (body: Record<string, unknown> & { type: string }, what: string): Record<string, unknown> => {
+  const shape = byType[body.type]?.safeParse(body);
+  if (shape && !shape.success) throw new InboundError(`not a valid Slack ${what} (${body.type}): ${issues(shape.error)}`);
+  return body;
+};
+
 export const parseInbound = (rawBody: Buffer, contentType: string | undefined): InboundBody => {
   const raw = rawBody.toString('utf8');
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -40,7 +55,7 @@ export const parseInbound = (rawBody: Buffer, contentType: string | undefined): 
     if (verification.success) return { kind: 'url_verification', challenge: verification.data.challenge };
     const envelope = Envelope.safeParse(parseJson(raw, 'the body'));
     if (!envelope.success) throw new InboundError(`not a Slack event: ${issues(envelope.error)}`);
-    return { kind: 'dispatch', body: envelope.data };
+    return { kind: 'dispatch', body: checked(envelope.data, 'event') };
   }
   if (type === 'application/x-www-form-urlencoded') {
     const form = new URLSearchParams(raw);
@@ -49,7 +64,7 @@ export const parseInbound = (rawBody: Buffer, contentType: string | undefined): 
     if (payload !== null) {
       const parsed = Envelope.safeParse(parseJson(payload, 'the payload field'));
       if (!parsed.success) throw new InboundError(`not a Slack interaction: ${issues(parsed.error)}`);
-      return { kind: 'dispatch', body: parsed.data };
+      return { kind: 'dispatch', body: checked(parsed.data, 'interaction') };
     }
     const command = Command.safeParse(Object.fromEntries(form));
     if (!command.success) throw new InboundError(`not a Slack slash command: ${issues(command.error)}`);

@@ -1,0 +1,125 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { startApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { startSlackFake } from '../test/fakes/slack-api.ts';
+import { blockActionsPayload, eventCallback, appMentionEvent, interactivityForm, signSlackRequest } from '../test/helpers/slack-sign.ts';
+import { ms, runPool, summarize } from './stats.ts';
+
+/**
+ * Slack ack latency: `total` signed block_actions POSTs at `concurrency`, each a click on a real
+ * "Show more" button the bot posted (page 2 of `list resources`: a database read and a
+ * chat.postMessage after the ack), against the whole app on /slack/events; and, in the same run,
+ * against a bare Bolt app (Bolt's own HTTPReceiver, a listener that only acks) as the floor.
+ * The two alternate in halves so machine noise lands on both. Slack wants the ack within 3 s.
+ */
+export interface SlackAckFigures {
+  total: number;
+  concurrency: number;
+  ours: ReturnType<typeof summarize>;
+  floor: ReturnType<typeof summarize>;
+  ratioP50: number;
+  ratioP99: number;
+}
+
+const SECRET = 'bench-signing-secret-0123456789';
+const USER = 'U0BENCH001';
+const CHANNEL = 'C0BENCH001';
+const noop = (): void => undefined;
+const quietBolt = { debug: noop, info: noop, warn: noop, error: noop, setLevel: noop, getLevel: () => LogLevel.ERROR, setName: noop };
+
+const post = async (url: string, form: Record<string, string>): Promise<void> => {
+  const req = signSlackRequest(SECRET, { form });
+  const res = await fetch(url, { method: 'POST', headers: req.headers, body: req.body });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`${url} → ${res.status}`);
+};
+
+/** Bolt with nothing of ours: HTTPReceiver verifies, parses and acks; the listener only acks. */
+const startFloor = async (): Promise<{ url: string; stop(): Promise<void> }> => {
+  const receiver = new HTTPReceiver({ signingSecret: SECRET, endpoints: ['/slack/events'], logger: quietBolt });
+  const bolt = new App({ receiver, token: 'xoxb-floor', botId: 'B0FLOOR001', botUserId: 'U0FLOOR001', logger: quietBolt });
+  bolt.action(/.*/, async ({ ack }) => ack());
+  const server = http.createServer((req, res) => receiver.requestListener(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`,
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+};
+
+export const benchSlackAck = async (o: { total?: number; concurrency?: number } = {}): Promise<SlackAckFigures> => {
+  const total = o.total ?? 5_000;
+  const concurrency = o.concurrency ?? 50;
+  const fake = await startSlackFake({ users: [{ id: USER, name: 'bench', displayName: 'Bench' }], channels: [{ id: CHANNEL, name: 'bench' }] });
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-slack-'));
+  const config = loadConfig({
+    ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SANDBOX: 'on',
+    SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url, SLACK_APP_TOKEN: '', SLACK_CLIENT_ID: '',
+  });
+  const app = await startApp(config, { logger: createLogger('silent'), jobs: false, slack: { retryConfig: { retries: 0 } } });
+  const floor = await startFloor();
+  try {
+    const ours = `${app.url}/slack/events`;
+    // A real answer of ours with a real "Show more" button on it.
+    const mention = appMentionEvent({ user: USER, channel: CHANNEL, text: `<@${fake.botUserId}> list resources` });
+    const r = signSlackRequest(SECRET, { json: eventCallback(mention) });
+    await fetch(ours, { method: 'POST', headers: r.headers, body: r.body });
+    await app.slack!.idle();
+    const answer = fake.messages(CHANNEL).find((m) => m.threadTs === mention.ts);
+    const more = ((answer?.blocks ?? []) as Array<{ type: string; elements?: Array<{ text?: { text: string }; action_id: string; value?: string }> }>)
+      .flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []))
+      .find((e) => e.text?.text === 'Show more');
+    if (!answer || !more) throw new Error('the bot posted no "Show more" button to click');
+    const click = () =>
+      interactivityForm(blockActionsPayload({
+        userId: USER, channelId: CHANNEL, messageTs: answer.ts, threadTs: mention.ts, actionId: more.action_id, value: more.value ?? '',
+        label: 'Show more', responseUrl: fake.responseUrl({ channel: CHANNEL, ts: answer.ts, user: USER }),
+      }));
+
+    const phase = async (url: string, n: number): Promise<number[]> => {
+      const times = await runPool(n, concurrency, () => post(url, click()));
+      await app.slack!.idle();
+      return times;
+    };
+    await phase(floor.url, 200);
+    await phase(ours, 200);
+    const half = Math.floor(total / 2);
+    const f1 = await phase(floor.url, half);
+    const o1 = await phase(ours, half);
+    const f2 = await phase(floor.url, total - half);
+    const o2 = await phase(ours, total - half);
+    const oursSummary = summarize([...o1, ...o2]);
+    const floorSummary = summarize([...f1, ...f2]);
+    const posted = fake.messages(CHANNEL).filter((m) => m.threadTs === mention.ts).length - 1;
+    if (posted < total) throw new Error(`only ${posted} of ${total} clicks were answered`);
+    return { total, concurrency, ours: oursSummary, floor: floorSummary, ratioP50: oursSummary.p50 / floorSummary.p50, ratioP99: oursSummary.p99 / floorSummary.p99 };
+  } finally {
+    await floor.stop();
+    await app.close();
+    await fake.stop();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+};
+
+export const printSlackAck = (f: SlackAckFigures): void => {
+  const line = (s: SlackAckFigures['ours']) => `p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`;
+  console.log(`   ours  (whole app, POST /slack/events): ${line(f.ours)}`);
+  console.log(`   floor (bare Bolt HTTPReceiver, ack only): ${line(f.floor)}`);
+  console.log(`   ratio ours/floor: p50 ${f.ratioP50.toFixed(2)}×  p99 ${f.ratioP99.toFixed(2)}×  (Slack's deadline: 3 s)`);
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const total = Number(process.env.BENCH_SLACK_CLICKS ?? 5_000);
+  console.log(`Slack ack latency: ${total} signed block_actions ("Show more" clicks) at concurrency 50`);
+  printSlackAck(await benchSlackAck({ total }));
+}

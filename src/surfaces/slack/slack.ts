@@ -1,0 +1,144 @@
+import { App, SocketModeReceiver, type InstallationStore, type Receiver } from '@slack/bolt';
+import type { ChatSurface } from '../../chat/surface.ts';
+import type { ChangeService } from '../../changes/service.ts';
+import type { Config } from '../../config.ts';
+import type { ConversationEngine } from '../../engine/engine.ts';
+import type { Route } from '../../http/route.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Db } from '../../store/db.ts';
+import { createBackgroundWork } from './background.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { createDelivery } from './deliver.ts';
+import { registerEvents } from './events.ts';
+import { createFormStore } from './forms.ts';
+import { homeReply } from './home.ts';
+import { createIdentity } from './identity.ts';
+import { botTokenFor, createInstallationStore } from './installation-store.ts';
+import { registerInteractions } from './interactions.ts';
+import { createInstaller, oauthRoutes } from './oauth.ts';
+import { createHomePublisher } from './publish-home.ts';
+import { createRouteReceiver } from './receiver.ts';
+import { createSlackChatSurface } from './surface.ts';
+import { authorizationUrlFor, clientOptions, createClients, slackError, type RetryOptions } from './web.ts';
+
+/**
+ * The Slack surface, assembled: Bolt with our receiver (HTTP on the shared server) or Bolt's
+ * Socket Mode receiver (SLACK_APP_TOKEN), one bot token (SLACK_BOT_TOKEN) or OAuth installs kept in
+ * our database (SLACK_CLIENT_ID…), the listeners, and the ChatSurface the notifier uses.
+ */
+export interface SlackTuning {
+  /** Web API retries (tests: `{ retries: 1 }`); default five over about five minutes. */
+  retryConfig?: RetryOptions;
+  /** Post "working…" for turns slower than this (≤ 0: always). Default 1.5 s. */
+  workingAfterMs?: number;
+  /** Answer Slack 200 when no listener acked by then. Default 2.5 s. */
+  ackTimeoutMs?: number;
+  /** How long a modal submission waits for the engine before closing. Default 2 s. */
+  submitBudgetMs?: number;
+}
+
+export interface SlackDeps {
+  config: Config;
+  db: Db;
+  engine: ConversationEngine;
+  changes: Pick<ChangeService, 'list'>;
+  logger: Logger;
+  now: () => Date;
+  sandbox: boolean;
+  tuning?: SlackTuning;
+}
+
+export interface SlackRuntime {
+  readonly mode: 'http' | 'socket';
+  readonly surface: ChatSurface;
+  /** Mounted on the app's HTTP server: /slack/events (HTTP mode) and the OAuth routes. */
+  readonly routes: Route[];
+  readonly bolt: App;
+  /** Socket Mode: opens the connection. HTTP mode: nothing to do. */
+  start(): Promise<void>;
+  /** Closes the connection and waits for work in progress. */
+  stop(): Promise<void>;
+  /** Resolves when every request's background work (engine turns, posts) has finished. */
+  idle(): Promise<void>;
+}
+
+export const slackEnabled = (c: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID'>): boolean => Boolean(c.SLACK_BOT_TOKEN || c.SLACK_CLIENT_ID);
+
+export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
+  const c = d.config;
+  const log = d.logger.child({ surface: 'slack' });
+  const sdkLogger = boltLogger(d.logger);
+  const options = clientOptions({ apiUrl: c.SLACK_API_URL, logger: sdkLogger, ...(d.tuning?.retryConfig ? { retryConfig: d.tuning.retryConfig } : {}) });
+  const clients = createClients(options);
+  const work = createBackgroundWork();
+  const oauth = Boolean(c.SLACK_CLIENT_ID && c.SLACK_CLIENT_SECRET && c.SLACK_STATE_SECRET);
+  const token = c.SLACK_BOT_TOKEN;
+  if (!oauth && !token) throw new Error('the Slack surface needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET');
+
+  const installationStore: InstallationStore | undefined = oauth ? createInstallationStore(d.db) : undefined;
+  const installer = installationStore
+    ? createInstaller({ clientId: c.SLACK_CLIENT_ID!, clientSecret: c.SLACK_CLIENT_SECRET!, stateSecret: c.SLACK_STATE_SECRET!, installationStore, clientOptions: options, authorizationUrl: authorizationUrlFor(c.SLACK_API_URL), logger: sdkLogger })
+    : undefined;
+
+  // One workspace: check the token once now (who the bot is), so a wrong token fails the start with its reason.
+  let single: { token: string; botId: string; botUserId: string } | undefined;
+  if (!installer && token) {
+    try {
+      const who = await clients(token).auth.test();
+      single = { token, botId: String(who.bot_id ?? ''), botUserId: String(who.user_id ?? '') };
+      log.info({ team: who.team, teamId: who.team_id, botUserId: who.user_id }, 'Slack bot token accepted');
+    } catch (e) {
+      throw new Error(`Slack refused SLACK_BOT_TOKEN (auth.test: ${slackError(e) ?? (e as Error).message})`, { cause: e });
+    }
+  }
+
+  const mode = c.SLACK_APP_TOKEN ? 'socket' : 'http';
+  let receiver: Receiver;
+  const routes: Route[] = [];
+  if (mode === 'socket') {
+    receiver = new SocketModeReceiver({ appToken: c.SLACK_APP_TOKEN!, logger: sdkLogger, installerOptions: { clientOptions: options } });
+  } else {
+    if (!c.SLACK_SIGNING_SECRET) throw new Error('SLACK_SIGNING_SECRET is required for the Slack surface in HTTP mode');
+    const httpReceiver = createRouteReceiver({ signingSecret: c.SLACK_SIGNING_SECRET, now: d.now, logger: d.logger, work, ...(d.tuning?.ackTimeoutMs ? { ackTimeoutMs: d.tuning.ackTimeoutMs } : {}) });
+    receiver = httpReceiver;
+    routes.push(httpReceiver.route);
+  }
+  if (installer) routes.push(...oauthRoutes(installer));
+
+  const bolt = new App({
+    receiver,
+    logger: sdkLogger,
+    clientOptions: options,
+    // Conversation state lives in our database; Bolt's in-memory store would differ per replica.
+    convoStore: false,
+    ...(single ? { token: single.token, botId: single.botId, botUserId: single.botUserId } : { authorize: (source) => installer!.authorize(source) }),
+  });
+  bolt.error(async (e) => void log.error({ err: e }, 'a Slack listener failed'));
+
+  const forms = createFormStore(d.db);
+  const delivery = createDelivery({ engine: d.engine, forms, logger: d.logger });
+  const identity = createIdentity({ logger: log, now: d.now });
+  const home = createHomePublisher({ identity, delivery, logger: log, build: (actor) => homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: c.BOOTSTRAP_ADMINS, now: d.now, sandbox: d.sandbox }, actor) });
+  const turnDeps = { engine: d.engine, delivery, identity, logger: log, workingAfterMs: d.tuning?.workingAfterMs ?? 1_500 };
+  registerEvents(bolt, { ...turnDeps, db: d.db, work, home, ...(installationStore ? { installationStore } : {}) });
+  registerInteractions(bolt, { engine: d.engine, delivery, identity, forms, home, work, logger: log, ...(d.tuning?.submitBudgetMs ? { submitBudgetMs: d.tuning.submitBudgetMs } : {}) });
+
+  const clientFor = async (teamId: string) => (single ? clients(single.token) : clients(await botTokenFor(installationStore!, teamId)));
+  const surface = createSlackChatSurface({ clientFor, delivery, ...(c.SLACK_APPROVALS_CHANNEL ? { approvalsChannel: c.SLACK_APPROVALS_CHANNEL } : {}) });
+
+  return {
+    mode,
+    surface,
+    routes,
+    bolt,
+    start: async () => {
+      if (mode === 'socket') await bolt.start();
+      log.info({ mode, oauth: Boolean(installer), approvalsChannel: c.SLACK_APPROVALS_CHANNEL ?? null }, 'Slack surface on');
+    },
+    stop: async () => {
+      if (mode === 'socket') await bolt.stop().catch((e: unknown) => log.warn({ err: e }, 'error while closing the Socket Mode connection'));
+      await work.idle();
+    },
+    idle: () => work.idle(),
+  };
+};

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { slackInstallations } from '../../src/surfaces/slack/schema.ts';
+import { startSlackFake, type SlackFake } from '../fakes/slack-api.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { appMentionEvent, eventCallback, postSigned, signSlackRequest } from '../helpers/slack-sign.ts';
+import { startSlackExtras, type OAuthGrant, type SlackExtras } from '../fixtures/slack-extras.ts';
+
+/**
+ * Many workspaces: the OAuth install flow on our server (install → Slack's consent → callback →
+ * oauth.v2.access), the installation kept in our database, and events from the installed
+ * workspace answered with the token stored there.
+ */
+const SECRET = 'oauth-signing-secret-0123456789';
+const grant: OAuthGrant = {
+  clientId: '1111.2222', clientSecret: 'client-secret', code: 'code-from-slack', teamId: 'T0FAKE0001', teamName: 'Fake Team',
+  botToken: 'xoxb-installed-token', botUserId: 'U0BOT00001', appId: 'A0APP00001', scope: 'app_mentions:read,chat:write,commands', installerUserId: 'U0ALICE001',
+};
+
+let fake: SlackFake;
+let extras: SlackExtras;
+let app: TestApp;
+beforeAll(async () => {
+  // Only the installed token is valid: an answer proves it came from the database.
+  fake = await startSlackFake({ tokens: [grant.botToken], users: [{ id: 'U0ALICE001', name: 'alice' }], channels: [{ id: 'C0OPS00001', name: 'ops' }] });
+  extras = await startSlackExtras({ fake, oauth: grant });
+  app = await startTestApp(
+    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: extras.url },
+    { slack: { retryConfig: { retries: 0 } } },
+  );
+}, 60_000);
+afterAll(async () => {
+  await app?.stop();
+  await extras?.stop();
+  await fake?.stop();
+});
+
+const install = async () => {
+  const res = await fetch(`${app.url}/slack/install`, { redirect: 'manual' });
+  const location = new URL(res.headers.get('location') ?? 'http://invalid/');
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  return { res, location, cookie, state: location.searchParams.get('state') ?? '' };
+};
+
+describe('Slack OAuth installs', () => {
+  it('sends the installer to the consent page of the configured Slack host, with the bot scopes and a state cookie', async () => {
+    const { res, location, cookie, state } = await install();
+    expect(res.status).toBe(302);
+    expect(location.origin).toBe(new URL(extras.url).origin);
+    expect(location.pathname).toBe('/oauth/v2/authorize');
+    expect(location.searchParams.get('client_id')).toBe(grant.clientId);
+    expect(location.searchParams.get('scope')).toContain('chat:write');
+    expect(state.length).toBeGreaterThan(10);
+    expect(cookie).toBe(`slack-app-oauth-state=${state}`);
+  });
+
+  it('refuses a callback whose state is not this browser session, and stores nothing', async () => {
+    const { state } = await install();
+    const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${state}`, { headers: { cookie: 'slack-app-oauth-state=someone-else' } });
+    await res.text();
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(extras.oauthCalls).toHaveLength(0);
+    expect(await app.store.db.select().from(slackInstallations)).toHaveLength(0);
+  });
+
+  it('exchanges the code, stores the installation, then answers that workspace with its stored token', async () => {
+    const { state, cookie } = await install();
+    const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
+    await res.text();
+    expect(res.status).toBe(200);
+    expect(extras.oauthCalls.at(-1)).toMatchObject({ code: grant.code, client_id: grant.clientId });
+    const rows = await app.store.db.select().from(slackInstallations);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: `team:${grant.teamId}`, teamId: grant.teamId, isEnterpriseInstall: false });
+    expect((rows[0]!.installation as { bot?: { token?: string; userId?: string } }).bot).toMatchObject({ token: grant.botToken, userId: grant.botUserId });
+
+    const ev = appMentionEvent({ user: 'U0ALICE001', channel: 'C0OPS00001', text: `<@${grant.botUserId}> list instances env=prod` });
+    const r = await postSigned(`${app.url}/slack/events`, signSlackRequest(SECRET, { json: eventCallback(ev) }));
+    expect(r.status).toBe(200);
+    await app.slack!.idle();
+    const reply = fake.messages('C0OPS00001').find((m) => m.threadTs === ev.ts);
+    expect(reply?.text).toMatch(/Instances env=prod/);
+    expect(fake.callsTo('chat.postMessage').at(-1)?.token).toBe(grant.botToken);
+  });
+
+  it('forgets the installation when the app is uninstalled', async () => {
+    const r = await postSigned(`${app.url}/slack/events`, signSlackRequest(SECRET, { json: eventCallback({ type: 'app_uninstalled', event_ts: '1700000000.000001' }) }));
+    expect(r.status).toBe(200);
+    await app.slack!.idle();
+    expect(await app.store.db.select().from(slackInstallations)).toHaveLength(0);
+  });
+});
