@@ -1,31 +1,74 @@
 /**
- * Work that continues after Slack got its ack (the engine turn, posting the answer). Tracked so
- * that shutdown and tests can wait until everything a request started has finished, instead of
- * guessing with sleeps. Failures are the tracked promise's own business (each one logs its own).
+ * Work that continues after Slack got its ack (engine turns, posting answers). Two reasons for it:
+ * - Acks first. Slack times the ack, not the answer; answers run at most `limit` at a time so a
+ *   burst of clicks queues its (slower) engine work instead of starving the acks of the event
+ *   loop and the database pool.
+ * - Waiting without guessing. Shutdown and tests wait until everything a request started is done.
+ * Failures belong to each job (each one logs its own).
  */
 export interface BackgroundWork {
+  /** Queues a job; it starts when fewer than `limit` jobs are running. */
+  run(job: () => Promise<unknown>): void;
+  /** Follows work already started (not limited). */
   track(p: Promise<unknown>): void;
-  /** Resolves once no tracked work is left, including work started while waiting. */
+  /** Resolves once nothing is queued or running, including work added while waiting. */
   idle(): Promise<void>;
   readonly pending: number;
 }
 
-export const createBackgroundWork = (): BackgroundWork => {
+export const createBackgroundWork = (limit = 8): BackgroundWork => {
   const inflight = new Set<Promise<unknown>>();
+  const queue: Array<() => Promise<unknown>> = [];
+  let running = 0;
+  let wake: Array<() => void> = [];
+
+  const settleIfIdle = (): void => {
+    if (inflight.size > 0 || queue.length > 0 || running > 0) return;
+    const waiting = wake;
+    wake = [];
+    for (const w of waiting) w();
+  };
+
+  const track = (p: Promise<unknown>): void => {
+    const tracked = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    inflight.add(tracked);
+    void tracked.then(() => {
+      inflight.delete(tracked);
+      settleIfIdle();
+    });
+  };
+
+  const pump = (): void => {
+    while (running < limit && queue.length > 0) {
+      const job = queue.shift()!;
+      running += 1;
+      void Promise.resolve()
+        .then(job)
+        .catch(() => undefined)
+        .then(() => {
+          running -= 1;
+          pump();
+          settleIfIdle();
+        });
+    }
+  };
+
   return {
-    track: (p) => {
-      const tracked = p.then(
-        () => undefined,
-        () => undefined,
-      );
-      inflight.add(tracked);
-      void tracked.then(() => inflight.delete(tracked));
+    run: (job) => {
+      queue.push(job);
+      pump();
     },
-    idle: async () => {
-      while (inflight.size > 0) await Promise.all([...inflight]);
-    },
+    track,
+    idle: () =>
+      new Promise<void>((resolve) => {
+        wake.push(resolve);
+        settleIfIdle();
+      }),
     get pending() {
-      return inflight.size;
+      return inflight.size + queue.length + running;
     },
   };
 };

@@ -55,8 +55,9 @@ const eventIdOf = (body: Record<string, unknown>): string | undefined => (typeof
 
 export const registerEvents = (app: App, d: EventDeps): void => {
   const log = d.logger.child({ component: 'slack-events' });
-  const background = (what: string, p: Promise<unknown>): void =>
-    d.work.track(p.catch((err: unknown) => log.error({ err }, `${what} failed`)));
+  /** After the ack, queued behind other requests' work (see background.ts). */
+  const background = (what: string, job: () => Promise<unknown>): void =>
+    d.work.run(() => job().catch((err: unknown) => log.error({ err }, `${what} failed`)));
 
   app.event('app_mention', async ({ event, body, context, client }) => {
     const e = Mention.safeParse(event);
@@ -65,7 +66,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
     // A mention inside a DM also arrives as message.im, which answers it.
     if (!e.data.user || e.data.bot_id || e.data.channel_type === 'im' || e.data.channel.startsWith('D')) return;
     const m = e.data;
-    background('a mention', runTurn(d, {
+    background('a mention', () => runTurn(d, {
       client: client as WebClient, teamId, channel: m.channel, threadTs: m.thread_ts ?? m.ts, userId: m.user!,
       text: inboundText(m.text, context.botUserId), ...(eventIdOf(body) ? { eventId: eventIdOf(body)! } : {}),
     }));
@@ -88,7 +89,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
       const key = conversationKey({ surface: 'slack', workspaceId: teamId, channelId: m.channel, threadId: m.thread_ts });
       if (!(await getConversationRef(d.db, key))) return;
     }
-    background('a message', runTurn(d, {
+    background('a message', () => runTurn(d, {
       client: client as WebClient, teamId, channel: m.channel, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}), userId: m.user,
       text: inboundText(text, context.botUserId), ...(eventId ? { eventId } : {}),
     }));
@@ -97,7 +98,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
   app.command(/^\/[\w-]+$/, async ({ command, ack, client, respond, context }) => {
     await ack();
     const text = inboundText(command.text ?? '', context.botUserId);
-    background('a slash command', runTurn(d, {
+    background('a slash command', () => runTurn(d, {
       client: client as WebClient, teamId: command.team_id, channel: command.channel_id, userId: command.user_id, userHint: command.user_name,
       // An empty command asks for help, privately.
       text: text === '' ? 'help' : text,
@@ -109,7 +110,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
   app.event('app_home_opened', async ({ event, body, context, client }) => {
     const teamId = teamOf(body, context);
     if (event.tab !== 'home' || !teamId) return;
-    background('the Home tab', d.home.publish(client as WebClient, teamId, event.user));
+    background('the Home tab', () => d.home.publish(client as WebClient, teamId, event.user));
   });
 
   const forget = async (body: Record<string, unknown>, context: { teamId?: string; enterpriseId?: string; isEnterpriseInstall?: boolean }): Promise<void> => {
@@ -118,8 +119,8 @@ export const registerEvents = (app: App, d: EventDeps): void => {
     await d.installationStore.deleteInstallation({ teamId, enterpriseId: context.enterpriseId, isEnterpriseInstall: context.isEnterpriseInstall === true });
     log.info({ teamId }, 'the app was uninstalled from a workspace; its installation was deleted');
   };
-  app.event('app_uninstalled', async ({ body, context }) => background('an uninstall', forget(body, context)));
+  app.event('app_uninstalled', async ({ body, context }) => background('an uninstall', () => forget(body, context)));
   app.event('tokens_revoked', async ({ event, body, context }) => {
-    if ((event.tokens.bot ?? []).length > 0) background('a token revocation', forget(body, context));
+    if ((event.tokens.bot ?? []).length > 0) background('a token revocation', () => forget(body, context));
   });
 };

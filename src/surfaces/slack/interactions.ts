@@ -62,7 +62,11 @@ const placeOf = (c: z.infer<typeof Click>): Place => {
 export const registerInteractions = (app: App, d: InteractionDeps): void => {
   const log = d.logger.child({ component: 'slack-interactions' });
   const budget = d.submitBudgetMs ?? 2_000;
-  const background = (what: string, p: Promise<unknown>): void => d.work.track(p.catch((err: unknown) => log.error({ err }, `${what} failed`)));
+  const logged = (what: string) => (err: unknown) => log.error({ err }, `${what} failed`);
+  /** Started now (opening a modal cannot wait: its trigger_id lives 3 s). */
+  const now = (what: string, p: Promise<unknown>): void => d.work.track(p.catch(logged(what)));
+  /** Queued behind other requests' engine work, so acks stay fast under a burst (see background.ts). */
+  const queued = (what: string, job: () => Promise<unknown>): void => d.work.run(() => job().catch(logged(what)));
 
   const targetFor = (client: WebClient, teamId: string, userId: string, place: Place): Target => ({
     client,
@@ -108,7 +112,7 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
       }
       return;
     }
-    await answer(client, teamId, actor, place, await interact(actor, teamId, place, actionId, decoded.value));
+    queued('a button click', async () => answer(client, teamId, actor, place, await interact(actor, teamId, place, actionId, decoded.value)));
   };
 
   app.action({ type: 'block_actions' }, async ({ ack, body, client, context }) => {
@@ -116,7 +120,7 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     const c = Click.safeParse(body);
     const teamId = context.teamId ?? (c.success ? (c.data.team?.id ?? c.data.user.team_id) : undefined);
     if (!c.success || !teamId) return void log.warn({ issues: c.error?.issues }, 'ignored a malformed block_actions payload');
-    background('a button click', click(client as WebClient, c.data, teamId));
+    now('a button click', click(client as WebClient, c.data, teamId));
   });
 
   app.view(FORM_CALLBACK_ID, async ({ ack, body, client, context }) => {
@@ -143,15 +147,15 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
       if (errors) {
         // The modal stays open with the messages on its fields; the rest (if any) is delivered.
         await ack({ response_action: 'errors', errors });
-        background('a form answer', answer(web, teamId, actor, place, early.filter((r) => r !== invalid)));
+        queued('a form answer', () => answer(web, teamId, actor, place, early.filter((r) => r !== invalid)));
         return;
       }
       await ack();
-      background('a form answer', answer(web, teamId, actor, place, early));
+      queued('a form answer', () => answer(web, teamId, actor, place, early));
       return;
     }
     // Too slow to keep the modal open: close it, and answer in the conversation when done.
     await ack();
-    background('a form answer', work.then((replies) => answer(web, teamId, actor, place, replies)));
+    queued('a form answer', () => work.then((replies) => answer(web, teamId, actor, place, replies)));
   });
 };
