@@ -19,7 +19,8 @@ describe('verifySlackSignature', () => {
     expect(check({ timestamp: String(t0), signature: good, rawBody: Buffer.from(body) as unknown as string })).toEqual({ ok: true });
   });
 
-  it.each([
+  type Case = [{ timestamp?: string | string[]; signature?: string; now?: number; rawBody?: string }, string];
+  it.each<Case>([
     [{ signature: good }, 'missing x-slack-request-timestamp header'],
     [{ timestamp: String(t0) }, 'missing x-slack-signature header'],
     [{ timestamp: [String(t0), String(t0)], signature: good }, 'missing x-slack-request-timestamp header'],
@@ -31,7 +32,7 @@ describe('verifySlackSignature', () => {
     [{ timestamp: String(t0), signature: slackSignature('other-secret', t0, body) }, 'signature mismatch'],
     [{ timestamp: String(t0 + 1), signature: good, now: t0 + 1 }, 'signature mismatch'],
     [{ timestamp: String(t0), signature: good, rawBody: `${body} ` }, 'signature mismatch'],
-  ] as const)('refuses %j: %s', (input, reason) => {
+  ])('refuses %j: %s', (input, reason) => {
     expect(check(input)).toEqual({ ok: false, reason });
   });
 });

@@ -63,11 +63,12 @@ export const registerEvents = (app: App, d: EventDeps): void => {
     const e = Mention.safeParse(event);
     const teamId = teamOf(body, context);
     if (!e.success || !teamId) return void log.warn({ issues: e.error?.issues }, 'ignored a malformed app_mention');
-    // A mention inside a DM also arrives as message.im, which answers it.
-    if (!e.data.user || e.data.bot_id || e.data.channel_type === 'im' || e.data.channel.startsWith('D')) return;
     const m = e.data;
+    const userId = m.user;
+    // A mention inside a DM also arrives as message.im, which answers it.
+    if (!userId || m.bot_id || m.channel_type === 'im' || m.channel.startsWith('D')) return;
     background('a mention', () => runTurn(d, {
-      client: client as WebClient, teamId, channel: m.channel, threadTs: m.thread_ts ?? m.ts, userId: m.user!,
+      client: client as WebClient, teamId, channel: m.channel, threadTs: m.thread_ts ?? m.ts, userId,
       text: inboundText(m.text, context.botUserId), ...(eventIdOf(body) ? { eventId: eventIdOf(body)! } : {}),
     }));
   });
@@ -79,6 +80,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
     const m = e.data;
     if (!HUMAN_SUBTYPES.has(m.subtype) || m.bot_id || !m.user || m.user === context.botUserId) return;
     const text = m.text ?? '';
+    const userId = m.user;
     if (text.trim() === '') return;
     const eventId = eventIdOf(body);
     const isDm = m.channel_type === 'im' || m.channel.startsWith('D');
@@ -90,7 +92,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
       if (!(await getConversationRef(d.db, key))) return;
     }
     background('a message', () => runTurn(d, {
-      client: client as WebClient, teamId, channel: m.channel, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}), userId: m.user,
+      client: client as WebClient, teamId, channel: m.channel, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}), userId,
       text: inboundText(text, context.botUserId), ...(eventId ? { eventId } : {}),
     }));
   });

@@ -40,6 +40,11 @@ export const createIdentity = (o: { logger: Logger; now: () => Date; ttlMs?: num
       const now = o.now().getTime();
       const hit = cache.get(key);
       let name = hit && hit.until > now ? hit.name : undefined;
+      if (hit && name !== undefined) {
+        // Most recently used last: the first key is the one to evict.
+        cache.delete(key);
+        cache.set(key, hit);
+      }
       if (name === undefined) {
         const found = await lookup(client, userId);
         name = found ?? hint ?? userId;

@@ -80,7 +80,7 @@ export const formInputs = (stateValues: unknown): Record<string, string> => {
   return inputs;
 };
 
-/** The engine's field errors for the fields this modal has, keyed by block id (Slack caps a message at 150 characters). */
+/** The engine's field errors for the fields this modal has, keyed by block id; short, as they show under the field. */
 export const responseErrors = (fieldErrors: Record<string, string>, submitted: Record<string, string>, blockIds: string[]): Record<string, string> | null => {
   const errors: Record<string, string> = {};
   for (const [field, message] of Object.entries(fieldErrors)) {

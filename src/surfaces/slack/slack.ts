@@ -18,7 +18,7 @@ import { registerInteractions } from './interactions.ts';
 import { createInstaller, oauthRoutes } from './oauth.ts';
 import { createHomePublisher } from './publish-home.ts';
 import { createRouteReceiver } from './receiver.ts';
-import { createSlackChatSurface } from './surface.ts';
+import { createSlackChatSurface, parseApprovalChannels } from './surface.ts';
 import { authorizationUrlFor, clientOptions, createClients, slackError, type RetryOptions } from './web.ts';
 
 /**
@@ -35,6 +35,8 @@ export interface SlackTuning {
   ackTimeoutMs?: number;
   /** How long a modal submission waits for the engine before closing. Default 2 s. */
   submitBudgetMs?: number;
+  /** Engine work started at once after acks (see background.ts). Default 4. */
+  maxConcurrentWork?: number;
 }
 
 export interface SlackDeps {
@@ -70,7 +72,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const sdkLogger = boltLogger(d.logger);
   const options = clientOptions({ apiUrl: c.SLACK_API_URL, logger: sdkLogger, ...(d.tuning?.retryConfig ? { retryConfig: d.tuning.retryConfig } : {}) });
   const clients = createClients(options);
-  const work = createBackgroundWork();
+  const work = createBackgroundWork(d.tuning?.maxConcurrentWork ? { limit: d.tuning.maxConcurrentWork } : {});
   const oauth = Boolean(c.SLACK_CLIENT_ID && c.SLACK_CLIENT_SECRET && c.SLACK_STATE_SECRET);
   const token = c.SLACK_BOT_TOKEN;
   if (!oauth && !token) throw new Error('the Slack surface needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET');
@@ -123,6 +125,19 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   registerEvents(bolt, { ...turnDeps, db: d.db, work, home, ...(installationStore ? { installationStore } : {}) });
   registerInteractions(bolt, { engine: d.engine, delivery, identity, forms, home, work, logger: log, ...(d.tuning?.submitBudgetMs ? { submitBudgetMs: d.tuning.submitBudgetMs } : {}) });
 
+  /** One workspace: warn at start-up when approval cards could not be posted where configured. */
+  const checkApprovalsChannel = async (): Promise<void> => {
+    if (!single) return;
+    const channel = c.SLACK_APPROVALS_CHANNEL ? parseApprovalChannels(c.SLACK_APPROVALS_CHANNEL).any : undefined;
+    if (!channel) return;
+    try {
+      const info = await clients(single.token).conversations.info({ channel });
+      if (info.channel?.is_member === false) log.warn({ channel }, 'the bot is not a member of SLACK_APPROVALS_CHANNEL: invite it there (/invite @DevOps Agent), or approval cards go only to the requester');
+    } catch (e) {
+      log.warn({ channel, slackError: slackError(e) ?? String(e) }, 'SLACK_APPROVALS_CHANNEL cannot be read; approval cards go only to the requester until it can');
+    }
+  };
+
   const clientFor = async (teamId: string) => (single ? clients(single.token) : clients(await botTokenFor(installationStore!, teamId)));
   const surface = createSlackChatSurface({ clientFor, delivery, ...(c.SLACK_APPROVALS_CHANNEL ? { approvalsChannel: c.SLACK_APPROVALS_CHANNEL } : {}) });
 
@@ -133,6 +148,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
     bolt,
     start: async () => {
       if (mode === 'socket') await bolt.start();
+      await checkApprovalsChannel();
       log.info({ mode, oauth: Boolean(installer), approvalsChannel: c.SLACK_APPROVALS_CHANNEL ?? null }, 'Slack surface on');
     },
     stop: async () => {
