@@ -5,6 +5,7 @@ import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { benchColdStart } from './cold-start.ts';
+import { benchSlackAck, printSlackAck } from './slack-ack.ts';
 import { ms, runPool, summarize } from './stats.ts';
 
 /**
@@ -61,3 +62,6 @@ try {
   await app.close();
   await fs.rm(dataDir, { recursive: true, force: true });
 }
+
+console.log(`4. Slack ack latency: signed block_actions posts at concurrency 50, ours vs a bare Bolt app that only acks`);
+printSlackAck(await benchSlackAck({ total: Number(process.env.BENCH_SLACK_CLICKS ?? 5000), concurrency: 50 }));

@@ -15,7 +15,7 @@ export const REDIRECT_PATH = '/slack/oauth_redirect';
 
 /** Bot scopes requested at install: exactly those in manifests/slack/manifest.yaml. */
 export const BOT_SCOPES = [
-  'app_mentions:read', 'chat:write', 'commands', 'im:history', 'im:read', 'im:write', 'users:read',
+  'app_mentions:read', 'chat:write', 'commands', 'im:history', 'users:read',
   'channels:history', 'groups:history', 'channels:read', 'groups:read',
 ];
 
