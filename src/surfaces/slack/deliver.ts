@@ -4,14 +4,16 @@ import type { PostedMessage } from '../../chat/surface.ts';
 import type { ConversationEngine } from '../../engine/engine.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { FormStore } from './forms.ts';
-import { renderBlockKit, type SlackMessage } from './render.ts';
+import type { RenderedPart, SlackMessage } from './render.ts';
+import { renderPart } from './show-more.ts';
 import { isNotPostable, slackError, type WebClient } from './web.ts';
 
 /**
  * Puts the engine's replies where the user expects them: public ones in the channel or thread,
  * ephemeral ones to the asker only (response_url for slash commands), a change card registered
  * with the engine so it is updated in place later. When Slack refuses (`not_in_channel`, …) the
- * asker is told why in a DM rather than left waiting.
+ * asker is told why in a DM rather than left waiting. A stored reply too big for one message gets
+ * a "Show more" button (show-more.ts); `more` posts the part it asks for.
  */
 export type Respond = (message: Record<string, unknown>) => Promise<unknown>;
 
@@ -35,7 +37,8 @@ const BLOCK_ERRORS = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_bl
 
 export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore; logger: Logger }) => {
   const log = d.logger.child({ component: 'slack-deliver' });
-  const render = async (r: Reply): Promise<SlackMessage> => renderBlockKit(await d.forms.encode(r));
+  /** The part of a reply from `fromUnit` on; forms are encoded, the fingerprint is of the reply as stored. */
+  const render = async (r: Reply, fromUnit = 0): Promise<RenderedPart> => renderPart(await d.forms.encode(r), fromUnit, r);
 
   /** One Web API call with the message; retried as text only if Slack refuses the blocks. */
   const send = async <T>(call: (m: SlackMessage) => Promise<T>, m: SlackMessage): Promise<T> => {
@@ -56,8 +59,8 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
   });
 
   /** Posts a message and returns where it lives. */
-  const post = async (client: WebClient, ref: ConversationRef, reply: Reply): Promise<PostedMessage> => {
-    const m = await render(reply);
+  const post = async (client: WebClient, ref: ConversationRef, reply: Reply, fromUnit = 0): Promise<PostedMessage> => {
+    const m = await render(reply, fromUnit);
     const res = await send((x) => client.chat.postMessage({ channel: ref.channelId, ...(ref.threadId ? { thread_ts: ref.threadId } : {}), text: x.text, blocks: x.blocks, unfurl_links: false }), m);
     if (!res.ts) throw new Error('chat.postMessage answered without a ts');
     return { surface: 'slack', conversation: { ...ref, channelId: res.channel ?? ref.channelId }, messageId: res.ts };
@@ -78,11 +81,11 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
   };
 
   /** The asker's DM with the bot (a user id as channel posts there). */
-  const dm = async (t: Target, reply: Reply, note?: string): Promise<void> => {
+  const dm = async (t: Target, reply: Reply, note?: string, fromUnit = 0): Promise<void> => {
     try {
       if (note) await post(t.client, conversation(t.teamId, t.userId), textReply(note));
-      const posted = await post(t.client, conversation(t.teamId, t.userId), { ...reply, ephemeral: false });
-      await registerCard(reply, posted);
+      const posted = await post(t.client, conversation(t.teamId, t.userId), { ...reply, ephemeral: false }, fromUnit);
+      if (fromUnit === 0) await registerCard(reply, posted);
     } catch (e) {
       log.warn({ err: e, slackError: slackError(e), user: t.userId }, 'could not reach the user in a DM either; the reply is lost to them (it is stored in the conversation)');
     }
@@ -91,8 +94,9 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
   const cannotPost = (t: Target): string =>
     `I can't post in <#${t.channel}>: invite me there with \`/invite @DevOps Agent\`, then ask again. Here is my answer meanwhile.`;
 
-  const ephemeral = async (t: Target, reply: Reply): Promise<void> => {
-    const m = await render(reply);
+  const ephemeral = async (t: Target, reply: Reply, part?: { m: RenderedPart; fromUnit: number }): Promise<void> => {
+    const fromUnit = part?.fromUnit ?? 0;
+    const m = part?.m ?? (await render(reply));
     try {
       if (t.respond) {
         await t.respond({ response_type: 'ephemeral', text: m.text, blocks: m.blocks });
@@ -102,7 +106,7 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
     } catch (e) {
       if (!isNotPostable(e) && !t.respond) throw e;
       log.warn({ slackError: slackError(e) ?? String(e), channel: t.channel }, 'could not answer privately in the channel; answering in a DM');
-      await dm(t, reply);
+      await dm(t, reply, undefined, fromUnit);
     }
   };
 
@@ -132,10 +136,30 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
     }
   };
 
+  /** A later part of a stored reply (a Show more click), where the click happened; false when nothing is left from `fromUnit`. */
+  const more = async (t: Target, reply: Reply, fromUnit: number): Promise<boolean> => {
+    const m = await render(reply, fromUnit);
+    if (m.units === 0) return false;
+    if (reply.ephemeral) {
+      await ephemeral(t, reply, { m, fromUnit });
+      return true;
+    }
+    const ref = conversation(t.teamId, t.channel, t.threadTs);
+    try {
+      await send((x) => t.client.chat.postMessage({ channel: ref.channelId, ...(ref.threadId ? { thread_ts: ref.threadId } : {}), text: x.text, blocks: x.blocks, unfurl_links: false }), m);
+    } catch (e) {
+      if (!isNotPostable(e)) throw e;
+      log.warn({ slackError: slackError(e), channel: t.channel }, 'cannot post the rest of a reply in this channel');
+      await dm(t, reply, cannotPost(t), fromUnit);
+    }
+    return true;
+  };
+
   return {
     render,
     post,
     update,
+    more,
     /** Delivers every reply in order; one failing reply does not stop the others. */
     deliver: async (t: Target, replies: Reply[]): Promise<void> => {
       for (const r of replies) {

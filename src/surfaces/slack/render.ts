@@ -1,9 +1,9 @@
 /**
- * Neutral Reply → Block Kit. Every output respects Slack's limits (see block-kit.ts): a reply too
- * big for one message is cut at a block boundary and ends with "…and N more" plus, when the engine
- * says how to continue, a "Show more" button that runs that command.
+ * Neutral Reply → Block Kit. Every output respects Slack's limits (see block-kit.ts). A reply is a
+ * list of units (one Slack block each); a reply too big for one message is cut at a unit boundary,
+ * ends with "…and N more", and says where it stopped (`nextUnit`) so the caller can offer the rest
+ * (`moreButton`) and later render it with `fromUnit`. Approve/Reject stay in the first part only.
  */
-import { ActionIds } from '../../chat/interaction.ts';
 import { plainText, type Block, type Button, type Reply } from '../../chat/reply.ts';
 import { uniqueActionIds } from './action-ids.ts';
 import { blockTextLength, SLACK_LIMITS as L, type SlackBlock, type SlackButton } from './block-kit.ts';
@@ -11,14 +11,26 @@ import { escapeMrkdwn, splitMrkdwn, toMrkdwn, toPlain, truncate, truncateMrkdwn,
 import { renderTable } from './table-text.ts';
 
 export interface RenderOptions {
-  /** Command the "Show more" button runs (`command.run` value) when the reply had to be cut. */
-  moreActionValue?: string;
+  /** First unit to show: 0 (default) for a reply, a previous part's `nextUnit` for its continuation. */
+  fromUnit?: number;
+  /**
+   * The "Show more" button of a cut part, given where the next part starts. Without it the last
+   * text section is shortened to fill the message instead (nothing else can show the rest).
+   */
+  moreButton?: (nextUnit: number) => SlackButton | null;
 }
 
 export interface SlackMessage {
   /** Notification and accessibility fallback; always set. */
   text: string;
   blocks: SlackBlock[];
+}
+
+export interface RenderedPart extends SlackMessage {
+  /** Set when the part was cut: the unit the next part starts with. */
+  nextUnit?: number;
+  /** Units of the reply shown in this part; 0 when `fromUnit` leaves nothing to show. */
+  units: number;
 }
 
 export const SANDBOX_NOTE = 'sandbox: answers come from the local cloud emulator';
@@ -29,12 +41,14 @@ type Omission = { noun: Noun; count: number };
 /** One Slack block and what the reader loses if it is left out. */
 interface Unit {
   block: SlackBlock;
+  /** Position in the reply's unit list: what `fromUnit` / `nextUnit` count. */
+  index: number;
   /** Index of the neutral block it came from. */
   source: number;
   omits: Omission;
   /** What dropping every unit of its source means to a reader, when not the sum of `omits`. */
   whole?: Omission;
-  /** Approve/Reject must survive any cut: a change card without its buttons is useless. */
+  /** Approve/Reject must survive any cut of the first part: a change card without its buttons is useless. */
   pinned?: boolean;
   /** Text sections may be shortened to use the last of the budget. */
   shrinkable?: boolean;
@@ -46,8 +60,26 @@ const NOTICE_RESERVE = 160;
 /** Shrinking a section below this is not worth a block. */
 const MIN_SHRINK = 200;
 
-const chunk = <T>(items: T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+/**
+ * Groups of at most `size` items whose texts total at most `chars`: no unit is then larger than a
+ * section (3,000), so any unit fits in an otherwise empty part and every "Show more" makes progress.
+ */
+const chunk = (items: string[], size: number, chars = Infinity): string[][] => {
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let length = 0;
+  for (const item of items) {
+    if (current.length > 0 && (current.length >= size || length + item.length > chars)) {
+      groups.push(current);
+      current = [];
+      length = 0;
+    }
+    current.push(item);
+    length += item.length;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+};
 
 const section = (text: string): SlackBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const context = (text: string): SlackBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
@@ -65,7 +97,7 @@ const button = (b: Button): SlackButton | null => {
   };
 };
 
-type Draft = Omit<Unit, 'source'>;
+type Draft = Omit<Unit, 'source' | 'index'>;
 
 const unitsOf = (b: Block): Draft[] => {
   switch (b.type) {
@@ -89,7 +121,7 @@ const unitsOf = (b: Block): Draft[] => {
           return truncateMrkdwn(label ? `*${escapeMrkdwn(label)}*\n${value}` : value, L.fieldText);
         })
         .filter((t) => t.trim().length > 0);
-      return chunk(texts, L.fieldsPerSection).map((group) => ({
+      return chunk(texts, L.fieldsPerSection, L.sectionText).map((group) => ({
         block: { type: 'section', fields: group.map((text) => ({ type: 'mrkdwn' as const, text })) },
         omits: { noun: 'field', count: group.length },
       }));
@@ -101,17 +133,28 @@ const unitsOf = (b: Block): Draft[] => {
       }));
     case 'actions': {
       const buttons = b.buttons.map(button).filter((x): x is SlackButton => x !== null);
-      return chunk(buttons, L.elementsPerActions).map((elements) => ({
-        block: { type: 'actions', elements },
-        omits: { noun: 'button', count: elements.length },
-        pinned: true,
-      }));
+      const groups: SlackButton[][] = [];
+      for (let i = 0; i < buttons.length; i += L.elementsPerActions) groups.push(buttons.slice(i, i + L.elementsPerActions));
+      return groups.map((elements) => ({ block: { type: 'actions', elements }, omits: { noun: 'button', count: elements.length }, pinned: true }));
     }
     case 'context': {
       const text = truncateMrkdwn(toMrkdwn(b.text.trim()), L.sectionText);
       return text ? [{ block: context(text), omits: { noun: 'item', count: 1 } }] : [];
     }
   }
+};
+
+/** Every unit of a reply, in order; only the first two actions blocks stay pinned. */
+const replyUnits = (reply: Reply): Unit[] => {
+  const source: Block[] = reply.blocks.length > 0 ? reply.blocks : [{ type: 'text', text: reply.text }];
+  let pinned = 0;
+  return source
+    .flatMap((b, i) => unitsOf(b).map((u) => ({ ...u, source: i })))
+    .map((u, index) => {
+      const keep = u.pinned === true && pinned < PINNED_ACTION_BLOCKS;
+      if (keep) pinned += 1;
+      return { ...u, index, pinned: keep };
+    });
 };
 
 const noticeText = (omitted: Map<Noun, number>): string => {
@@ -140,7 +183,7 @@ const omissions = (units: Unit[], kept: Set<Unit>, cutChars: number): Map<Noun, 
 };
 
 /** Keeps pinned units and the longest prefix of the others that fits in the limits. */
-const fit = (units: Unit[], maxBlocks: number, maxText: number) => {
+const fit = (units: Unit[], maxBlocks: number, maxText: number, shrink: boolean) => {
   let blocks = 0;
   let text = 0;
   const kept = new Set<Unit>();
@@ -149,12 +192,7 @@ const fit = (units: Unit[], maxBlocks: number, maxText: number) => {
     blocks += 1;
     text += size;
   };
-  let pinnedBlocks = 0;
-  for (const u of units) {
-    if (!u.pinned || pinnedBlocks >= PINNED_ACTION_BLOCKS) continue;
-    pinnedBlocks += 1;
-    take(u, blockTextLength(u.block));
-  }
+  for (const u of units) if (u.pinned) take(u, blockTextLength(u.block));
   let cutAt = -1;
   let cutChars = 0;
   const shrunk = new Map<Unit, SlackBlock>();
@@ -163,7 +201,7 @@ const fit = (units: Unit[], maxBlocks: number, maxText: number) => {
     const size = blockTextLength(u.block);
     if (blocks + 1 <= maxBlocks && text + size <= maxText) return take(u, size);
     cutAt = i;
-    if (u.shrinkable && u.block.type === 'section' && 'text' in u.block && blocks + 1 <= maxBlocks && maxText - text >= MIN_SHRINK) {
+    if (shrink && u.shrinkable && u.block.type === 'section' && 'text' in u.block && blocks + 1 <= maxBlocks && maxText - text >= MIN_SHRINK) {
       const short = truncateMrkdwn(u.block.text.text, maxText - text);
       shrunk.set(u, section(short));
       take(u, short.length);
@@ -171,52 +209,59 @@ const fit = (units: Unit[], maxBlocks: number, maxText: number) => {
       cutAt = i + 1;
     }
   });
-  return { kept, shrunk, cutAt, omitted: omissions(units, kept, cutChars) };
+  // The next part starts with the unit that did not fit (or was shown shortened).
+  const next = shrunk.size > 0 ? [...shrunk.keys()][0] : cutAt >= 0 ? units[cutAt] : undefined;
+  return { kept, shrunk, cutAt, nextUnit: next?.index, omitted: omissions(units, kept, cutChars) };
 };
 
 const total = (bs: SlackBlock[]): number => bs.reduce((n, b) => n + blockTextLength(b), 0);
 
-/** Renders a neutral Reply as a Slack message that chat.postMessage / chat.update will accept. */
-export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): SlackMessage => {
-  const source: Block[] = reply.blocks.length > 0 ? reply.blocks : [{ type: 'text', text: reply.text }];
-  const units: Unit[] = source.flatMap((b, i) => unitsOf(b).map((u) => ({ ...u, source: i })));
+/** Renders (part of) a neutral Reply as a Slack message that chat.postMessage / chat.update will accept. */
+export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): RenderedPart => {
+  const from = Math.max(0, Math.floor(opts.fromUnit ?? 0));
+  const first = from === 0;
+  // A continuation starts at `from` and leaves out the pinned buttons the first part already showed.
+  const units = replyUnits(reply)
+    .filter((u) => u.index >= from && (first || !u.pinned))
+    .map((u) => (first ? u : { ...u, pinned: false }));
   const tail = reply.sandbox ? [context(SANDBOX_NOTE)] : [];
-  const more = opts.moreActionValue;
-  const showMore = more !== undefined && more.length > 0 && more.length <= L.buttonValue;
 
   let out: SlackBlock[];
+  let nextUnit: number | undefined;
+  let shown = units.length;
   if (units.length + tail.length <= L.blocksPerMessage && total(units.map((u) => u.block)) + total(tail) <= L.messageTextBudget) {
     out = [...units.map((u) => u.block), ...tail];
   } else {
-    const noticeBlocks = showMore ? 2 : 1;
-    const { kept, shrunk, cutAt, omitted } = fit(
+    const more = opts.moreButton;
+    const cut = fit(
       units,
-      L.blocksPerMessage - tail.length - noticeBlocks,
-      L.messageTextBudget - total(tail) - NOTICE_RESERVE,
+      L.blocksPerMessage - tail.length - (more ? 2 : 1),
+      L.messageTextBudget - total(tail) - NOTICE_RESERVE - (more ? L.buttonText : 0),
+      !more,
     );
-    const notice: SlackBlock[] = [context(noticeText(omitted))];
-    if (showMore) {
-      notice.push({
-        type: 'actions',
-        elements: [{ type: 'button', text: { type: 'plain_text', text: 'Show more', emoji: true }, action_id: ActionIds.command, value: more }],
-      });
-    }
+    nextUnit = cut.nextUnit;
+    shown = cut.kept.size;
+    const button = more && nextUnit !== undefined ? more(nextUnit) : null;
+    const notice: SlackBlock[] = [context(noticeText(cut.omitted)), ...(button ? [{ type: 'actions' as const, elements: [button] }] : [])];
     out = [];
     units.forEach((u, i) => {
-      if (i === cutAt) out.push(...notice);
-      if (kept.has(u)) out.push(shrunk.get(u) ?? u.block);
+      if (i === cut.cutAt) out.push(...notice);
+      if (cut.kept.has(u)) out.push(cut.shrunk.get(u) ?? u.block);
     });
-    if (cutAt < 0 || cutAt >= units.length) out.push(...notice);
+    if (cut.cutAt < 0 || cut.cutAt >= units.length) out.push(...notice);
     out.push(...tail);
   }
 
   const ids = uniqueActionIds();
   for (const b of out) if (b.type === 'actions') for (const e of b.elements) e.action_id = ids(e.action_id);
 
-  const fallback = truncate(
-    escapeMrkdwn(reply.text.trim() || plainText(reply.blocks).trim() || 'New message from DevOps Agent'),
-    L.fallbackText,
-  );
+  const summary = escapeMrkdwn(reply.text.trim() || plainText(reply.blocks).trim() || 'New message from DevOps Agent');
+  const fallback = truncate(first ? summary : `(continued) ${summary}`, L.fallbackText);
   // An empty blocks array is not a message Slack renders; say at least what the notification says.
-  return { text: fallback, blocks: out.length > 0 ? out : [section(truncate(fallback, L.sectionText))] };
+  return {
+    text: fallback,
+    blocks: out.length > 0 ? out : [section(truncate(fallback, L.sectionText))],
+    units: shown,
+    ...(nextUnit !== undefined ? { nextUnit } : {}),
+  };
 };
