@@ -52,6 +52,21 @@ export const appendMessage = async (
   return row.id;
 };
 
+/**
+ * One stored message with the conversation it belongs to, or null. Callers that show it to someone
+ * check the conversation and `visibleTo` themselves (e.g. a surface's "Show more" button).
+ */
+export const getMessage = async (db: Db, id: number): Promise<(StoredMessage & { conversation: ConversationRef }) | null> => {
+  if (!Number.isSafeInteger(id) || id < 1) return null;
+  const [row] = await db
+    .select({ message: messages, ref: conversations.ref })
+    .from(messages)
+    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+    .where(eq(messages.id, id));
+  if (!row) return null;
+  return { ...row.message, author: row.message.author === 'bot' ? 'bot' : 'user', conversation: row.ref };
+};
+
 /** Replaces a bot message's reply in place (a card after a decision). */
 export const updateMessageReply = async (db: Db, id: number, reply: Reply): Promise<boolean> => {
   const rows = await db

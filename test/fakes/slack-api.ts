@@ -1,8 +1,11 @@
 /**
- * Loopback wire fake of the Slack Web API methods the bot calls. Point Bolt at it with
+ * Loopback wire fake of every Slack Web API method the bot calls. Point Bolt at it with
  * `clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } }` (see
  * /work/shared/notes/sdk-wire-fakes.md §1). It keeps state (messages per channel, ephemerals, views)
  * so tests assert what a user would see, plus a record of every call with its parsed arguments.
+ * The app-level methods are here too (slack-api-apps.ts): `oauth.v2.access` for OAuth installs
+ * (`oauth` option) and `apps.connections.open` with its Socket Mode WebSocket (`appToken` option,
+ * `fake.socket`, slack-api-socket.ts).
  *
  * Wire: `POST /api/<method>`, form-encoded (objects JSON-encoded inside fields, as @slack/web-api
  * sends them) or JSON; token from `Authorization: Bearer` or a `token` field. Errors answer 200
@@ -10,10 +13,14 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { appsConnectionsOpen, oauthV2Access, type OAuthGrant } from './slack-api-apps.ts';
+import { attachSocketMode, SOCKET_PATH, type SocketModeFake } from './slack-api-socket.ts';
 import { createSlackState, type FakeChannel, type FakeUser, type SlackState } from './slack-api-state.ts';
 
 export type { FakeChannel, FakeEphemeral, FakeMessage, FakeUser } from './slack-api-state.ts';
 export { checkBlocks, checkView, type BlocksVerdict } from './slack-api-blocks.ts';
+export type { OAuthGrant } from './slack-api-apps.ts';
+export type { SocketAck, SocketEnvelope, SocketModeFake } from './slack-api-socket.ts';
 
 export interface RecordedCall {
   /** Web API method (`chat.postMessage`), or `response_url` for `POST /response/<id>`. */
@@ -45,6 +52,10 @@ export interface SlackFakeOptions {
   channels?: FakeChannel[];
   /** Clock for message `ts` values (default: fixed at 1700000000 s, so runs are reproducible). */
   now?: () => Date;
+  /** What `oauth.v2.access` grants (OAuth installs); without it every exchange is refused. */
+  oauth?: OAuthGrant;
+  /** The `xapp-` token `apps.connections.open` accepts (Socket Mode). */
+  appToken?: string;
 }
 
 export interface SlackFake extends Omit<SlackState, 'handle' | 'respond'> {
@@ -57,6 +68,8 @@ export interface SlackFake extends Omit<SlackState, 'handle' | 'respond'> {
   responseUrl(target: { channel: string; ts?: string; threadTs?: string; user?: string }): string;
   /** Queues a failure for the next call of `method` (queue several for several calls). */
   failNext(method: string, failure?: Failure): void;
+  /** The Socket Mode WebSocket that `apps.connections.open` points to. */
+  socket: SocketModeFake;
   stop(): Promise<void>;
 }
 
@@ -141,6 +154,9 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
         const [status, body] = state.respond(resp?.[1] ?? '', parsed.args);
         return record(status, body);
       }
+      // App-level methods authenticate with the app's credentials, not a bot token.
+      if (method === 'oauth.v2.access') return record(200, oauthV2Access(opts.oauth, parsed.args, req.headers.authorization));
+      if (method === 'apps.connections.open') return record(200, appsConnectionsOpen(opts.appToken, token, `ws://${req.headers.host ?? '127.0.0.1'}${SOCKET_PATH}`));
       if (token === null) return record(200, { ok: false, error: 'not_authed' });
       if (!tokens.has(token)) return record(200, { ok: false, error: 'invalid_auth' });
       return record(200, state.handle(method, parsed.args));
@@ -149,6 +165,7 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
       res.end(String(e));
     });
   });
+  const socket = attachSocketMode(server, opts.appId ?? 'A0APP00001');
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -170,8 +187,10 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
     failNext: (method, failure = { status: 429 }) => {
       failures.set(method, [...(failures.get(method) ?? []), failure]);
     },
+    socket,
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        socket.close();
         server.closeAllConnections();
         server.close((e) => (e ? reject(e) : resolve()));
       }),

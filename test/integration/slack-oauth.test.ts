@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { slackInstallations } from '../../src/surfaces/slack/schema.ts';
-import { startSlackFake, type SlackFake } from '../fakes/slack-api.ts';
+import { startSlackFake, type OAuthGrant, type SlackFake } from '../fakes/slack-api.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { appMentionEvent, eventCallback, postSigned, signSlackRequest } from '../helpers/slack-sign.ts';
-import { startSlackExtras, type OAuthGrant, type SlackExtras } from '../fixtures/slack-extras.ts';
 
 /**
  * Many workspaces: the OAuth install flow on our server (install → Slack's consent → callback →
@@ -17,20 +16,18 @@ const grant: OAuthGrant = {
 };
 
 let fake: SlackFake;
-let extras: SlackExtras;
 let app: TestApp;
+const oauthCalls = () => fake.callsTo('oauth.v2.access').map((c) => c.args);
 beforeAll(async () => {
   // Only the installed token is valid: an answer proves it came from the database.
-  fake = await startSlackFake({ tokens: [grant.botToken], users: [{ id: 'U0ALICE001', name: 'alice' }], channels: [{ id: 'C0OPS00001', name: 'ops' }] });
-  extras = await startSlackExtras({ fake, oauth: grant });
+  fake = await startSlackFake({ tokens: [grant.botToken], oauth: grant, users: [{ id: 'U0ALICE001', name: 'alice' }], channels: [{ id: 'C0OPS00001', name: 'ops' }] });
   app = await startTestApp(
-    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: extras.url },
+    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url },
     { slack: { retryConfig: { retries: 0 } } },
   );
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
-  await extras?.stop();
   await fake?.stop();
 });
 
@@ -45,7 +42,7 @@ describe('Slack OAuth installs', () => {
   it('sends the installer to the consent page of the configured Slack host, with the bot scopes and a state cookie', async () => {
     const { res, location, cookie, state } = await install();
     expect(res.status).toBe(302);
-    expect(location.origin).toBe(new URL(extras.url).origin);
+    expect(location.origin).toBe(fake.origin);
     expect(location.pathname).toBe('/oauth/v2/authorize');
     expect(location.searchParams.get('client_id')).toBe(grant.clientId);
     expect(location.searchParams.get('scope')).toContain('chat:write');
@@ -58,7 +55,7 @@ describe('Slack OAuth installs', () => {
     const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${state}`, { headers: { cookie: 'slack-app-oauth-state=someone-else' } });
     await res.text();
     expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(extras.oauthCalls).toHaveLength(0);
+    expect(oauthCalls()).toHaveLength(0);
     expect(await app.store.db.select().from(slackInstallations)).toHaveLength(0);
   });
 
@@ -67,7 +64,7 @@ describe('Slack OAuth installs', () => {
     const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
     await res.text();
     expect(res.status).toBe(200);
-    expect(extras.oauthCalls.at(-1)).toMatchObject({ code: grant.code, client_id: grant.clientId });
+    expect(oauthCalls().at(-1)).toMatchObject({ code: grant.code, client_id: grant.clientId });
     const rows = await app.store.db.select().from(slackInstallations);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: `team:${grant.teamId}`, teamId: grant.teamId, isEnterpriseInstall: false });
@@ -87,5 +84,11 @@ describe('Slack OAuth installs', () => {
     expect(r.status).toBe(200);
     await app.slack!.idle();
     expect(await app.store.db.select().from(slackInstallations)).toHaveLength(0);
+  });
+
+  it('got an answer from the fake alone for every Web API method the bot called', () => {
+    const methods = new Set(fake.calls.map((c) => c.method));
+    expect(methods.size).toBeGreaterThan(2);
+    expect(fake.calls.filter((c) => c.response.error === 'unknown_method').map((c) => c.method)).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { webApi } from '@slack/bolt';
 import { renderBlockKit } from '../../src/surfaces/slack/render.ts';
+import { renderPart } from '../../src/surfaces/slack/show-more.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-api.ts';
 
 const TOKEN = 'xoxb-test-token';
@@ -97,8 +98,9 @@ describe('Slack fake', () => {
   });
 
   it('accepts the renderer\'s output for a 40 KB answer', async () => {
-    const reply = renderBlockKit({ text: 'long', blocks: [{ type: 'text', text: 'lorem ipsum & <dolor> '.repeat(2000) }] }, { moreActionValue: 'more' });
-    await client().chat.postMessage({ channel: 'C0OPS00001', ...reply });
+    const reply = renderPart({ text: 'long', messageId: '1', blocks: [{ type: 'text', text: 'lorem ipsum & <dolor> '.repeat(2000) }] });
+    expect(reply.nextUnit).toBeDefined();
+    await client().chat.postMessage({ channel: 'C0OPS00001', text: reply.text, blocks: reply.blocks });
     expect(fake.messages('C0OPS00001')).toHaveLength(1);
   });
 
@@ -156,5 +158,24 @@ describe('Slack fake', () => {
     expect(fake.messages('C0OPS00001').map((m) => m.text)).toEqual(['approved', 'for all']);
     expect(fake.ephemerals('C0OPS00001')).toMatchObject([{ user: 'U0ALICE001', text: 'just for you' }]);
     expect(fake.callsTo('response_url')).toHaveLength(3);
+  });
+
+  it('speaks the app-level methods itself: oauth.v2.access and apps.connections.open', async () => {
+    const grant = { clientId: '1.2', clientSecret: 's3cret', code: 'c0de', teamId: 'T0NEW00001', teamName: 'New', botToken: 'xoxb-new', botUserId: 'U0BOT00002', appId: 'A0APP00001', scope: 'chat:write', installerUserId: 'U0ALICE001' };
+    const app = await startSlackFake({ oauth: grant, appToken: 'xapp-1-test' });
+    try {
+      const anon = new webApi.WebClient(undefined, { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent });
+      const ok = await anon.oauth.v2.access({ client_id: '1.2', client_secret: 's3cret', code: 'c0de' });
+      expect(ok).toMatchObject({ ok: true, access_token: 'xoxb-new', team: { id: 'T0NEW00001' }, bot_user_id: 'U0BOT00002' });
+      expect(await errorOf(anon.oauth.v2.access({ client_id: '1.2', client_secret: 'wrong', code: 'c0de' }))).toBe('invalid_client_id');
+      expect(await errorOf(anon.oauth.v2.access({ client_id: '1.2', client_secret: 's3cret', code: 'old' }))).toBe('invalid_code');
+      const open = await new webApi.WebClient('xapp-1-test', { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open();
+      expect(open.url).toBe(`${app.origin.replace('http:', 'ws:')}/socket`);
+      expect(await errorOf(new webApi.WebClient('xapp-1-other', { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open())).toBe('invalid_auth');
+      expect(await errorOf(new webApi.WebClient(TOKEN, { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open())).toBe('not_allowed_token_type');
+      expect(app.callsTo('oauth.v2.access')).toHaveLength(3);
+    } finally {
+      await app.stop();
+    }
   });
 });

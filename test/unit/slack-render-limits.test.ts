@@ -5,7 +5,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Block, Button, Reply } from '../../src/chat/reply.ts';
 import { blockTextLength, SLACK_LIMITS } from '../../src/surfaces/slack/block-kit.ts';
-import { renderBlockKit } from '../../src/surfaces/slack/render.ts';
+import { renderBlockKit, type RenderedPart } from '../../src/surfaces/slack/render.ts';
+import { renderPart } from '../../src/surfaces/slack/show-more.ts';
 import { checkBlocks } from '../fakes/slack-api.ts';
 
 /** mulberry32: a seeded PRNG, so a failing case is reproducible from its seed. */
@@ -34,7 +35,7 @@ const CORPUS = (() => {
   return parts.join('');
 })();
 
-const gen = (seed: number): { reply: Reply; more?: string } => {
+const gen = (seed: number): { reply: Reply; stored: boolean } => {
   const r = rng(seed);
   const int = (max: number): number => Math.floor(r() * (max + 1));
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length - 1)] as T;
@@ -73,25 +74,41 @@ const gen = (seed: number): { reply: Reply; more?: string } => {
     }
   };
   const blocks = Array.from({ length: int(pick([3, 12, 80])) }, block);
-  const more = r() < 0.5 ? text(60) || 'more' : undefined;
-  return { reply: { text: text(pick([0, 100, 6000])), blocks, sandbox: r() < 0.5 }, ...(more ? { more } : {}) };
+  const stored = r() < 0.5;
+  return { reply: { text: text(pick([0, 100, 6000])), blocks, sandbox: r() < 0.5, ...(stored ? { messageId: String(seed) } : {}) }, stored };
+};
+
+const withinLimits = (out: RenderedPart, reply: Reply, where: string): void => {
+  expect([where, checkBlocks(out.blocks)]).toEqual([where, null]);
+  expect(out.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocksPerMessage);
+  expect(out.blocks.length).toBeGreaterThan(0);
+  expect(out.blocks.reduce((n, b) => n + blockTextLength(b), 0)).toBeLessThanOrEqual(SLACK_LIMITS.messageTextBudget);
+  expect(out.text.length).toBeGreaterThan(0);
+  expect(out.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
+  // No cut ever splits a surrogate pair (a lone half renders as a replacement character).
+  expect([where, JSON.stringify(out).isWellFormed()]).toEqual([where, true]);
+  if (reply.sandbox) expect(JSON.stringify(out.blocks.at(-1))).toContain('sandbox: answers come from the local cloud emulator');
 };
 
 describe('renderBlockKit never exceeds Slack limits', () => {
-  it('holds for 300 generated replies', () => {
+  it('holds for 300 generated replies, and for every part of the stored ones', () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const { reply, more } = gen(seed);
-      const out = renderBlockKit(reply, more ? { moreActionValue: more } : {});
-      const where = `seed ${seed}`;
-      expect([where, checkBlocks(out.blocks)]).toEqual([where, null]);
-      expect(out.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocksPerMessage);
-      expect(out.blocks.length).toBeGreaterThan(0);
-      expect(out.blocks.reduce((n, b) => n + blockTextLength(b), 0)).toBeLessThanOrEqual(SLACK_LIMITS.messageTextBudget);
-      expect(out.text.length).toBeGreaterThan(0);
-      expect(out.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
-      // No cut ever splits a surrogate pair (a lone half renders as a replacement character).
-      expect([where, JSON.stringify(out).isWellFormed()]).toEqual([where, true]);
-      if (reply.sandbox) expect(JSON.stringify(out.blocks.at(-1))).toContain('sandbox: answers come from the local cloud emulator');
+      const { reply, stored } = gen(seed);
+      const first = renderPart(reply);
+      withinLimits(first, reply, `seed ${seed}`);
+      if (!stored) continue;
+      // Show more after Show more: each part within the limits, always progressing, every unit shown once.
+      let shown = first.units;
+      let at = first;
+      for (let n = 1; at.nextUnit !== undefined; n++) {
+        const from = at.nextUnit;
+        at = renderPart(reply, from);
+        withinLimits(at, reply, `seed ${seed} part ${n + 1}`);
+        expect(at.units).toBeGreaterThan(0);
+        if (at.nextUnit !== undefined) expect(at.nextUnit).toBeGreaterThan(from);
+        shown += at.units;
+      }
+      expect([`seed ${seed}`, shown]).toEqual([`seed ${seed}`, first.totalUnits]);
     }
   });
 

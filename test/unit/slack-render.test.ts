@@ -5,7 +5,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { Block, Reply } from '../../src/chat/reply.ts';
 import { neutralActionId } from '../../src/surfaces/slack/action-ids.ts';
 import type { SlackBlock } from '../../src/surfaces/slack/block-kit.ts';
-import { renderBlockKit, SANDBOX_NOTE } from '../../src/surfaces/slack/render.ts';
+import { renderBlockKit, SANDBOX_NOTE, type RenderedPart } from '../../src/surfaces/slack/render.ts';
+import { renderPart, SHOW_MORE_ACTION } from '../../src/surfaces/slack/show-more.ts';
 import { checkBlocks } from '../fakes/slack-api.ts';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', 'golden', 'slack');
@@ -46,7 +47,14 @@ const text40k = (() => {
   return parts.join('\n\n').slice(0, 40_000);
 })();
 
-const layouts: Record<string, { reply: Reply; more?: string }> = {
+/** Every part of a stored reply, following its Show more buttons (bounded: a loop would fail the test). */
+const allParts = (reply: Reply): RenderedPart[] => {
+  const parts = [renderPart(reply)];
+  for (let next = parts[0]!.nextUnit; next !== undefined && parts.length < 100; next = parts.at(-1)!.nextUnit) parts.push(renderPart(reply, next));
+  return parts;
+};
+
+const layouts: Record<string, { reply: Reply }> = {
   'list-table': {
     reply: {
       text: '12 instances in 3 regions',
@@ -91,13 +99,13 @@ const layouts: Record<string, { reply: Reply; more?: string }> = {
     },
   },
   'truncated-60-blocks': {
-    more: 'list findings page=2',
     reply: {
       text: '60 findings',
+      messageId: '42',
       blocks: Array.from({ length: 60 }, (_, i): Block => ({ type: 'text', text: `*Finding ${i + 1}*: security group sg-${1000 + i} allows 0.0.0.0/0 on port 22` })),
     },
   },
-  'text-40kb': { more: 'explain --full', reply: { text: 'Long answer', blocks: [{ type: 'text', text: text40k }] } },
+  'text-40kb': { reply: { text: 'Long answer', messageId: '43', blocks: [{ type: 'text', text: text40k }] } },
   'fields-23': {
     reply: {
       text: 'Instance web-1',
@@ -122,11 +130,13 @@ const layouts: Record<string, { reply: Reply; more?: string }> = {
 };
 
 describe('renderBlockKit golden layouts', () => {
-  for (const [name, { reply, more }] of Object.entries(layouts)) {
+  for (const [name, { reply }] of Object.entries(layouts)) {
     it(`${name} matches test/golden/slack/${name}.json and passes Slack's checks`, () => {
-      const out = renderBlockKit(reply, more ? { moreActionValue: more } : {});
-      expect(checkBlocks(out.blocks)).toBeNull();
-      golden(name, out);
+      // A stored reply too long for one message: the golden file holds every part, Show mores followed.
+      const parts = allParts(reply);
+      for (const p of parts) expect(checkBlocks(p.blocks)).toBeNull();
+      const shown = parts.map((p) => ({ text: p.text, blocks: p.blocks, ...(p.nextUnit !== undefined ? { nextUnit: p.nextUnit } : {}) }));
+      golden(name, shown.length === 1 ? shown[0] : shown);
     });
   }
 });
@@ -193,7 +203,7 @@ describe('renderBlockKit', () => {
           ...Array.from({ length: 60 }, (): Block => ({ type: 'context', text: 'filler' })),
         ],
       },
-      { moreActionValue: 'more' },
+      { moreButton: () => ({ type: 'button', text: { type: 'plain_text', text: 'Next' }, action_id: 'command.run', value: 'p4' }) },
     );
     const ids = out.blocks.flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => e.action_id) : []));
     expect(ids).toEqual(['command.run', 'command.run#2', 'x#3#1', 'command.run#3']);
@@ -202,9 +212,10 @@ describe('renderBlockKit', () => {
 
   it('keeps the Approve/Reject buttons of a change card whose table overflows', () => {
     const rows = Array.from({ length: 400 }, (_, i) => [`i-${i}`, `host-${i}`, 'running']);
-    const out = renderBlockKit(
+    const out = renderPart(
       {
         text: 'CR-7',
+        messageId: '7',
         sandbox: true,
         blocks: [
           { type: 'header', text: 'CR-7' },
@@ -212,18 +223,18 @@ describe('renderBlockKit', () => {
           { type: 'actions', buttons: [{ actionId: 'change.approve', label: 'Approve', value: 'CR-7', style: 'primary' }, { actionId: 'change.reject', label: 'Reject', value: 'CR-7', style: 'danger' }] },
         ],
       },
-      { moreActionValue: 'show change CR-7 --all' },
     );
     expect(checkBlocks(out.blocks)).toBeNull();
     const types = out.blocks.map((b) => b.type);
     expect(types.at(-2)).toBe('actions');
     expect(JSON.stringify(out.blocks.at(-2))).toContain('change.approve');
+    expect(JSON.stringify(out.blocks.at(-3))).toContain(SHOW_MORE_ACTION);
     expect(out.blocks.at(-1)).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: SANDBOX_NOTE }] });
     expect(JSON.stringify(out.blocks)).toMatch(/…and [\d,]+ more rows/);
   });
 
-  it('omits "Show more" when the engine gave no command for it', () => {
-    const out = renderBlockKit({ text: 't', blocks: Array.from({ length: 70 }, (): Block => ({ type: 'text', text: 'x' })) });
+  it('omits "Show more" for a reply that is not stored (no messageId)', () => {
+    const out = renderPart({ text: 't', blocks: Array.from({ length: 70 }, (): Block => ({ type: 'text', text: 'x' })) });
     expect(out.blocks).toHaveLength(50);
     expect(out.blocks.at(-1)).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: '…and 21 more items' }] });
   });

@@ -59,12 +59,13 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
   });
 
   /** Posts a message and returns where it lives. */
-  const post = async (client: WebClient, ref: ConversationRef, reply: Reply, fromUnit = 0): Promise<PostedMessage> => {
-    const m = await render(reply, fromUnit);
+  const postRendered = async (client: WebClient, ref: ConversationRef, m: SlackMessage): Promise<PostedMessage> => {
     const res = await send((x) => client.chat.postMessage({ channel: ref.channelId, ...(ref.threadId ? { thread_ts: ref.threadId } : {}), text: x.text, blocks: x.blocks, unfurl_links: false }), m);
     if (!res.ts) throw new Error('chat.postMessage answered without a ts');
     return { surface: 'slack', conversation: { ...ref, channelId: res.channel ?? ref.channelId }, messageId: res.ts };
   };
+  const post = async (client: WebClient, ref: ConversationRef, reply: Reply, fromUnit = 0): Promise<PostedMessage> =>
+    postRendered(client, ref, await render(reply, fromUnit));
 
   const update = async (client: WebClient, channel: string, ts: string, reply: Reply): Promise<void> => {
     const m = await render(reply);
@@ -144,9 +145,8 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
       await ephemeral(t, reply, { m, fromUnit });
       return true;
     }
-    const ref = conversation(t.teamId, t.channel, t.threadTs);
     try {
-      await send((x) => t.client.chat.postMessage({ channel: ref.channelId, ...(ref.threadId ? { thread_ts: ref.threadId } : {}), text: x.text, blocks: x.blocks, unfurl_links: false }), m);
+      await postRendered(t.client, conversation(t.teamId, t.channel, t.threadTs), m);
     } catch (e) {
       if (!isNotPostable(e)) throw e;
       log.warn({ slackError: slackError(e), channel: t.channel }, 'cannot post the rest of a reply in this channel');

@@ -6,7 +6,7 @@ import type { Db } from '../../store/db.ts';
 import type { BackgroundWork } from './background.ts';
 import { inboundText, mentions } from './inbound.ts';
 import type { HomePublisher } from './publish-home.ts';
-import { runTurn, type TurnDeps } from './turns.ts';
+import { acceptTurn, type TurnDeps } from './turns.ts';
 import type { WebClient } from './web.ts';
 
 /**
@@ -55,7 +55,7 @@ const eventIdOf = (body: Record<string, unknown>): string | undefined => (typeof
 
 export const registerEvents = (app: App, d: EventDeps): void => {
   const log = d.logger.child({ component: 'slack-events' });
-  /** After the ack, queued behind other requests' work (see background.ts). */
+  /** After the ack, queued behind other requests' work (see background.ts); a turn's working clock starts before it queues. */
   const background = (what: string, job: () => Promise<unknown>): void =>
     d.work.run(() => job().catch((err: unknown) => log.error({ err }, `${what} failed`)));
 
@@ -67,7 +67,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
     const userId = m.user;
     // A mention inside a DM also arrives as message.im, which answers it.
     if (!userId || m.bot_id || m.channel_type === 'im' || m.channel.startsWith('D')) return;
-    background('a mention', () => runTurn(d, {
+    background('a mention', acceptTurn(d, {
       client: client as WebClient, teamId, channel: m.channel, threadTs: m.thread_ts ?? m.ts, userId,
       text: inboundText(m.text, context.botUserId), ...(eventIdOf(body) ? { eventId: eventIdOf(body)! } : {}),
     }));
@@ -91,7 +91,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
       const key = conversationKey({ surface: 'slack', workspaceId: teamId, channelId: m.channel, threadId: m.thread_ts });
       if (!(await getConversationRef(d.db, key))) return;
     }
-    background('a message', () => runTurn(d, {
+    background('a message', acceptTurn(d, {
       client: client as WebClient, teamId, channel: m.channel, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}), userId,
       text: inboundText(text, context.botUserId), ...(eventId ? { eventId } : {}),
     }));
@@ -100,7 +100,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
   app.command(/^\/[\w-]+$/, async ({ command, ack, client, respond, context }) => {
     await ack();
     const text = inboundText(command.text ?? '', context.botUserId);
-    background('a slash command', () => runTurn(d, {
+    background('a slash command', acceptTurn(d, {
       client: client as WebClient, teamId: command.team_id, channel: command.channel_id, userId: command.user_id, userHint: command.user_name,
       // An empty command asks for help, privately.
       text: text === '' ? 'help' : text,

@@ -9,15 +9,18 @@ import type { BackgroundWork } from './background.ts';
 import type { Delivery, Target } from './deliver.ts';
 import type { FormStore } from './forms.ts';
 import type { Identity } from './identity.ts';
+import type { ShowMore } from './more.ts';
 import { FORM_CALLBACK_ID, formInputs, modalView, parseModalContext, responseErrors, type ModalContext } from './modal.ts';
 import type { HomePublisher } from './publish-home.ts';
+import { SHOW_MORE_ACTION } from './show-more.ts';
 import { slackError, type WebClient } from './web.ts';
 
 /**
  * Button clicks (block_actions) and modal submissions (view_submission). A click acks at once; a
- * button with a form opens its modal (the trigger_id lives 3 s), any other goes to the engine and
- * its replies are delivered where the click happened. A submission waits up to `submitBudgetMs`
- * for the engine, so invalid inputs come back as `response_action: errors` on their fields.
+ * button with a form opens its modal (the trigger_id lives 3 s), "Show more" continues a stored
+ * reply (more.ts), any other goes to the engine and its replies are delivered where the click
+ * happened. A submission waits up to `submitBudgetMs` for the engine, so invalid inputs come back
+ * as `response_action: errors` on their fields.
  */
 export interface InteractionDeps {
   engine: ConversationEngine;
@@ -26,6 +29,7 @@ export interface InteractionDeps {
   forms: FormStore;
   home: HomePublisher;
   work: BackgroundWork;
+  more: ShowMore;
   logger: Logger;
   submitBudgetMs?: number;
 }
@@ -34,7 +38,7 @@ const Click = z.looseObject({
   user: z.looseObject({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
   team: z.looseObject({ id: z.string() }).nullish(),
   trigger_id: z.string().optional(),
-  container: z.looseObject({ type: z.string(), channel_id: z.string().optional(), message_ts: z.string().optional(), thread_ts: z.string().optional() }).optional(),
+  container: z.looseObject({ type: z.string(), channel_id: z.string().optional(), message_ts: z.string().optional(), thread_ts: z.string().optional(), is_ephemeral: z.boolean().optional() }).optional(),
   channel: z.looseObject({ id: z.string() }).nullish(),
   message: z.looseObject({ ts: z.string().optional(), thread_ts: z.string().optional() }).nullish(),
   actions: z.array(z.looseObject({ action_id: z.string().min(1).max(255), value: z.string().max(2100).optional(), selected_option: z.looseObject({ value: z.string() }).nullish() })).min(1),
@@ -97,6 +101,10 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     const place = placeOf(c);
     const actor = await d.identity.actor(client, teamId, c.user.id, c.user.name ?? c.user.username);
     const actionId = neutralActionId(action.action_id);
+    if (actionId === SHOW_MORE_ACTION) {
+      const more = { client, teamId, actor, ...place, value: action.value ?? '', clickedEphemeral: c.container?.is_ephemeral === true };
+      return queued('a Show more click', () => d.more(more));
+    }
     const decoded = await d.forms.decode(action.value ?? action.selected_option?.value ?? '');
     const privately = (text: string) => answer(client, teamId, actor, place, [textReply(text, { ephemeral: true })]);
     if (decoded.missingForm) return privately('This button belongs to a form I no longer have. Ask me again for a fresh message.');

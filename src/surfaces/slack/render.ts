@@ -31,6 +31,8 @@ export interface RenderedPart extends SlackMessage {
   nextUnit?: number;
   /** Units of the reply shown in this part; 0 when `fromUnit` leaves nothing to show. */
   units: number;
+  /** Units of the whole reply: the parts of a reply show each of them exactly once. */
+  totalUnits: number;
 }
 
 export const SANDBOX_NOTE = 'sandbox: answers come from the local cloud emulator';
@@ -221,7 +223,8 @@ export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): Rendered
   const from = Math.max(0, Math.floor(opts.fromUnit ?? 0));
   const first = from === 0;
   // A continuation starts at `from` and leaves out the pinned buttons the first part already showed.
-  const units = replyUnits(reply)
+  const all = replyUnits(reply);
+  const units = all
     .filter((u) => u.index >= from && (first || !u.pinned))
     .map((u) => (first ? u : { ...u, pinned: false }));
   const tail = reply.sandbox ? [context(SANDBOX_NOTE)] : [];
@@ -262,6 +265,7 @@ export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): Rendered
     text: fallback,
     blocks: out.length > 0 ? out : [section(truncate(fallback, L.sectionText))],
     units: shown,
+    totalUnits: all.length,
     ...(nextUnit !== undefined ? { nextUnit } : {}),
   };
 };

@@ -15,6 +15,7 @@ import { homeReply } from './home.ts';
 import { createIdentity } from './identity.ts';
 import { botTokenFor, createInstallationStore } from './installation-store.ts';
 import { registerInteractions } from './interactions.ts';
+import { createShowMore } from './more.ts';
 import { createInstaller, oauthRoutes } from './oauth.ts';
 import { createHomePublisher } from './publish-home.ts';
 import { createRouteReceiver } from './receiver.ts';
@@ -121,9 +122,10 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const delivery = createDelivery({ engine: d.engine, forms, logger: d.logger });
   const identity = createIdentity({ logger: log, now: d.now });
   const home = createHomePublisher({ identity, delivery, logger: log, build: (actor) => homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: c.BOOTSTRAP_ADMINS, now: d.now, sandbox: d.sandbox }, actor) });
-  const turnDeps = { engine: d.engine, delivery, identity, logger: log, workingAfterMs: d.tuning?.workingAfterMs ?? 1_500 };
+  const turnDeps = { engine: d.engine, delivery, identity, logger: log, workingAfterMs: d.tuning?.workingAfterMs ?? 1_500, track: work.track };
   registerEvents(bolt, { ...turnDeps, db: d.db, work, home, ...(installationStore ? { installationStore } : {}) });
-  registerInteractions(bolt, { engine: d.engine, delivery, identity, forms, home, work, logger: log, ...(d.tuning?.submitBudgetMs ? { submitBudgetMs: d.tuning.submitBudgetMs } : {}) });
+  const more = createShowMore({ db: d.db, delivery, logger: log });
+  registerInteractions(bolt, { engine: d.engine, delivery, identity, forms, home, work, more, logger: log, ...(d.tuning?.submitBudgetMs ? { submitBudgetMs: d.tuning.submitBudgetMs } : {}) });
 
   /** One workspace: warn at start-up when approval cards could not be posted where configured. */
   const checkApprovalsChannel = async (): Promise<void> => {

@@ -1,14 +1,16 @@
 import { textReply, type Reply } from '../../chat/reply.ts';
 import type { ConversationEngine } from '../../engine/engine.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Delivery, Respond } from './deliver.ts';
+import type { Delivery, Respond, Target } from './deliver.ts';
 import type { Identity } from './identity.ts';
 import type { WebClient } from './web.ts';
 
 /**
  * One thing someone said to the bot (mention, DM, thread follow-up, slash command) → engine turn →
- * replies in Slack. Runs after the ack. A turn still thinking after `workingAfterMs` gets a
- * "working…" message in its thread, replaced by the answer when it comes.
+ * replies in Slack. `acceptTurn` runs in the listener, at the ack, and starts the "working…" clock
+ * there: the engine work itself is queued (background.ts), and under load the queue alone can take
+ * longer than `workingAfterMs`, which the user should not spend without a sign of life. If the
+ * answer is not ready by then, "⏳ Working on it…" is posted (queued or not) and later replaced.
  */
 export interface TurnInput {
   client: WebClient;
@@ -28,18 +30,81 @@ export interface TurnInput {
 
 export const MAX_TEXT = 40_000;
 
+/** The timer functions the working clock uses (tests pass manual ones). */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+export const systemTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface TurnDeps {
-  engine: ConversationEngine;
-  delivery: Delivery;
-  identity: Identity;
+  engine: Pick<ConversationEngine, 'handleTurn'>;
+  delivery: Pick<Delivery, 'deliver' | 'working' | 'conversation'>;
+  identity: Pick<Identity, 'actor'>;
   logger: Logger;
-  /** ≤ 0: always post the working message first; otherwise only for turns slower than this. */
+  /** ≤ 0: post the working message at once; otherwise only when the answer takes longer than this from arrival. */
   workingAfterMs: number;
+  /** Follows the working message's post, which may start while the turn is still queued (BackgroundWork.track). */
+  track: (p: Promise<unknown>) => void;
+  timers?: Timers;
 }
 
-export const runTurn = async (d: TurnDeps, t: TurnInput): Promise<void> => {
-  const actor = await d.identity.actor(t.client, t.teamId, t.userId, t.userHint);
-  const target = {
+type Placeholder = NonNullable<Target['working']>;
+
+interface WorkingClock {
+  /** Stops the clock: the placeholder if one was posted (waiting for a post in flight), else undefined. */
+  stop(): Promise<Placeholder | undefined>;
+}
+
+const startWorkingClock = (d: TurnDeps, target: Target): WorkingClock => {
+  const timers = d.timers ?? systemTimers;
+  let posting: Promise<Placeholder | undefined> | undefined;
+  const post = (): void => {
+    posting = d.delivery.working(target);
+    d.track(posting);
+  };
+  let handle: unknown;
+  if (d.workingAfterMs <= 0) post();
+  else handle = timers.setTimeout(post, d.workingAfterMs);
+  return {
+    stop: async () => {
+      if (!posting) timers.clearTimeout(handle);
+      return posting;
+    },
+  };
+};
+
+const runTurn = async (d: TurnDeps, t: TurnInput, target: Target, clock: WorkingClock | undefined): Promise<void> => {
+  const withPlaceholder = async (): Promise<Target> => {
+    const working = await clock?.stop();
+    return working ? { ...target, working } : target;
+  };
+  try {
+    const actor = await d.identity.actor(t.client, t.teamId, t.userId, t.userHint);
+    if (t.text.length > MAX_TEXT) {
+      const size = t.text.length.toLocaleString('en-US');
+      await d.delivery.deliver(await withPlaceholder(), [textReply(`That message is ${size} characters long; I read at most ${MAX_TEXT.toLocaleString('en-US')}. Please send a shorter question.`, { ephemeral: true })]);
+      return;
+    }
+    const replies = await d.engine
+      .handleTurn({ actor, conversation: d.delivery.conversation(t.teamId, t.channel, t.threadTs), text: t.text, ...(t.eventId ? { eventId: t.eventId } : {}) })
+      .catch((e: unknown): Reply[] => {
+        d.logger.warn({ err: e }, 'the engine refused a Slack turn');
+        return [textReply('I could not read that message. Nothing was changed.', { ephemeral: true })];
+      });
+    await d.delivery.deliver(await withPlaceholder(), t.privately ? replies.map((r) => ({ ...r, ephemeral: true })) : replies);
+  } finally {
+    // A turn that failed on its way must not leave the clock to post a placeholder nobody replaces.
+    await clock?.stop();
+  }
+};
+
+/** At the ack: starts the working clock and returns the turn itself, to queue. */
+export const acceptTurn = (d: TurnDeps, t: TurnInput): (() => Promise<void>) => {
+  const target: Target = {
     client: t.client,
     teamId: t.teamId,
     channel: t.channel,
@@ -47,28 +112,7 @@ export const runTurn = async (d: TurnDeps, t: TurnInput): Promise<void> => {
     ...(t.threadTs ? { threadTs: t.threadTs } : {}),
     ...(t.respond ? { respond: t.respond } : {}),
   };
-  if (t.text.length > MAX_TEXT) {
-    const size = t.text.length.toLocaleString('en-US');
-    await d.delivery.deliver(target, [textReply(`That message is ${size} characters long; I read at most ${MAX_TEXT.toLocaleString('en-US')}. Please send a shorter question.`, { ephemeral: true })]);
-    return;
-  }
   // Slash commands answer through their response_url: a public placeholder would only add noise.
-  const mayShowWorking = !t.respond;
-  const working = mayShowWorking && d.workingAfterMs <= 0 ? await d.delivery.working(target) : undefined;
-  const turn = d.engine
-    .handleTurn({ actor, conversation: d.delivery.conversation(t.teamId, t.channel, t.threadTs), text: t.text, ...(t.eventId ? { eventId: t.eventId } : {}) })
-    .catch((e: unknown): Reply[] => {
-      d.logger.warn({ err: e }, 'the engine refused a Slack turn');
-      return [textReply('I could not read that message. Nothing was changed.', { ephemeral: true })];
-    });
-  let placeholder = working;
-  if (!placeholder && mayShowWorking) {
-    let timer: NodeJS.Timeout | undefined;
-    const slow = new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), d.workingAfterMs)));
-    const first = await Promise.race([turn.then(() => 'done' as const), slow]);
-    clearTimeout(timer);
-    if (first === 'slow') placeholder = await d.delivery.working(target);
-  }
-  const replies = t.privately ? (await turn).map((r) => ({ ...r, ephemeral: true })) : await turn;
-  await d.delivery.deliver(placeholder ? { ...target, working: placeholder } : target, replies);
+  const clock = t.respond ? undefined : startWorkingClock(d, target);
+  return () => runTurn(d, t, target, clock);
 };
