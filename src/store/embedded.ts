@@ -1,13 +1,14 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 /**
- * Embedded PostgreSQL (PGlite) for zero-setup runs: hosted in a worker thread and served over the
- * PostgreSQL wire protocol on a private loopback port, so the app uses the same `pg` code path as
- * with a real server. PGlite never fsyncs: fine for trying, development and single-user use.
+ * Embedded PostgreSQL (PGlite) for zero-setup runs: hosted in a child process (pglite-host.mjs says
+ * why not a worker thread) and served over the PostgreSQL wire protocol on a private loopback port,
+ * so the app uses the same `pg` code path as with a real server. PGlite never fsyncs: fine for
+ * trying, development and single-user use.
  */
 export interface EmbeddedPostgres {
   /** postgres://postgres@127.0.0.1:<random port>/postgres (no password: loopback only). */
@@ -35,28 +36,32 @@ export const pgliteDirName = 'pglite';
 const startTimeoutMs = 60_000;
 const stopTimeoutMs = 10_000;
 
-type WorkerMessage =
+type HostMessage =
   | { type: 'ready'; port: number }
-  | { type: 'dumped'; data: ArrayBuffer }
+  | { type: 'dumped'; data: Uint8Array }
   | { type: 'stopped' }
   | { type: 'error'; message: string };
 
-const waitFor = <T extends WorkerMessage['type']>(worker: Worker, want: T, timeoutMs: number): Promise<Extract<WorkerMessage, { type: T }>> =>
+const waitFor = <T extends HostMessage['type']>(host: ChildProcess, want: T, timeoutMs: number): Promise<Extract<HostMessage, { type: T }>> =>
   new Promise((resolve, reject) => {
     const done = (fn: () => void): void => {
       clearTimeout(timer);
-      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      host.off('message', onMessage).off('error', onError).off('exit', onExit);
       fn();
     };
-    const onMessage = (m: WorkerMessage): void => {
-      if (m.type === want) done(() => resolve(m as Extract<WorkerMessage, { type: T }>));
+    const onMessage = (m: HostMessage): void => {
+      if (m.type === want) done(() => resolve(m as Extract<HostMessage, { type: T }>));
       else if (m.type === 'error') done(() => reject(new Error(m.message)));
     };
     const onError = (err: Error): void => done(() => reject(err));
-    const onExit = (code: number): void => done(() => reject(new Error(`worker exited with code ${code}`)));
+    const onExit = (code: number | null, signal: string | null): void =>
+      done(() => (want === 'stopped' ? resolve({ type: 'stopped' } as Extract<HostMessage, { type: T }>) : reject(new Error(`host process exited (${signal ?? code})`))));
     const timer = setTimeout(() => done(() => reject(new Error(`no answer within ${timeoutMs} ms`))), timeoutMs);
-    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    host.on('message', onMessage).on('error', onError).on('exit', onExit);
   });
+
+const exited = (host: ChildProcess): Promise<void> =>
+  host.exitCode !== null || host.signalCode !== null ? Promise.resolve() : new Promise((resolve) => host.once('exit', () => resolve()));
 
 export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<EmbeddedPostgres> => {
   let lock: DataDirLock | undefined;
@@ -67,41 +72,52 @@ export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<Embe
     pgDir = path.join(dataDir, pgliteDirName);
   }
   const where = pgDir ? `in ${pgDir}` : 'in memory';
-  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
-    workerData: { pgDir, maxConnections: opts.maxConnections, dump: opts.load },
-    // Workers inherit the process's flags; `--input-type` (node -e) makes one fail to start.
-    execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+  const host = fork(new URL('./pglite-host.mjs', import.meta.url), [], {
+    // Binary-safe IPC for dumps (structured clone of Uint8Array).
+    serialization: 'advanced',
+    // The host needs none of the app's flags (test runners add VM-module and inspector flags).
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let port: number;
   try {
-    port = (await waitFor(worker, 'ready', startTimeoutMs)).port;
+    const ready = waitFor(host, 'ready', startTimeoutMs);
+    host.send({ type: 'start', pgDir, maxConnections: opts.maxConnections, dump: opts.load });
+    port = (await ready).port;
   } catch (err) {
-    await worker.terminate();
+    host.kill('SIGKILL');
+    await exited(host);
     lock?.release();
     throw new AppError('unavailable', `cannot start embedded PostgreSQL ${where}: ${(err as Error).message}`, { cause: err });
   }
-  worker.on('error', (err) => opts.logger.error({ err: err.message }, 'embedded PostgreSQL worker failed'));
-  opts.logger.info({ where, port }, 'embedded PostgreSQL started');
+  host.on('error', (err) => opts.logger.error({ err: err.message }, 'embedded PostgreSQL host process failed'));
+  host.on('exit', (code, signal) => {
+    if (!closing) opts.logger.error({ code, signal }, 'embedded PostgreSQL host process exited unexpectedly');
+  });
+  opts.logger.info({ where, port, pid: host.pid }, 'embedded PostgreSQL started');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       try {
-        const stopped = waitFor(worker, 'stopped', stopTimeoutMs);
-        worker.postMessage({ type: 'stop' });
-        await stopped;
+        if (host.connected) {
+          const stopped = waitFor(host, 'stopped', stopTimeoutMs);
+          host.send({ type: 'stop' });
+          await stopped;
+        }
       } catch (err) {
         opts.logger.warn({ err: (err as Error).message }, 'embedded PostgreSQL did not stop cleanly');
       } finally {
-        await worker.terminate();
+        if (host.exitCode === null && host.signalCode === null) host.kill('SIGKILL');
+        await exited(host);
         lock?.release();
       }
     })());
 
   const dump = async (): Promise<Uint8Array> => {
-    const dumped = waitFor(worker, 'dumped', startTimeoutMs);
-    worker.postMessage({ type: 'dump' });
-    return new Uint8Array((await dumped).data);
+    const dumped = waitFor(host, 'dumped', startTimeoutMs);
+    host.send({ type: 'dump' });
+    return (await dumped).data;
   };
 
   return { connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`, pgDir, dump, close };
