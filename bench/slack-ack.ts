@@ -113,7 +113,7 @@ export const benchSlackAck = async (o: { total?: number; concurrency?: number } 
     ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SANDBOX: 'on',
     SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url, SLACK_APP_TOKEN: '', SLACK_CLIENT_ID: '',
   });
-  const app = await startApp(config, { logger: createLogger('silent'), jobs: false, slack: { retryConfig: { retries: 0 } } });
+  const app = await startApp(config, { logger: createLogger('silent'), jobs: false, slack: { retryConfig: { retries: 0 }, ...(process.env.BENCH_SLACK_WORK ? { maxConcurrentWork: Number(process.env.BENCH_SLACK_WORK) } : {}) } });
   const floor = await startFloor();
   try {
     const ours = `${app.url}/slack/events`;
