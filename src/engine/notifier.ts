@@ -16,7 +16,7 @@ const resultEvents = new Set<ChangeEvent>(['succeeded', 'failed', 'rejected', 'e
  * Keeps every copy of a change card current and tells the requester how it ended. Implements the
  * change service's listener port; a failing surface is logged and never affects the change itself.
  */
-export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; logger: Logger; sandbox: boolean }): ChangeListener => {
+export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; logger: Logger; sandbox: boolean; waitMs?: number }): ChangeListener => {
   const render = (c: ChangeRequest) => renderChangeCard(c, { sandbox: d.sandbox });
 
   const postToApprovalChannels = async (c: ChangeRequest): Promise<void> => {
@@ -43,22 +43,45 @@ export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; lo
     }
   };
 
+  const deliver = async (c: ChangeRequest, event: ChangeEvent): Promise<void> => {
+    try {
+      if (event === 'requested') {
+        // Auto-approved changes run at once: no approver needs a card for them.
+        if (c.status === 'pending' && !c.policy.autoApprove) await postToApprovalChannels(c);
+        return;
+      }
+      await updateCopies(c);
+      // An auto-approved change finishes before the requester's own card is even posted: that card says it all.
+      if (resultEvents.has(event) && !c.policy.autoApprove) {
+        const surface = d.surfaces.get(c.conversation.surface);
+        await surface?.post(c.conversation, renderChangeResult(c, { sandbox: d.sandbox }));
+      }
+    } catch (e) {
+      d.logger.warn({ err: e, changeId: c.id, event }, 'change notification failed');
+    }
+  };
+
+  // Per change, notifications apply in order (a card never goes back from "Done" to "Running"),
+  // but the change service waits at most `waitMs` for one: a chat platform that is slow or
+  // retrying a 429 must not hold up the execution of an approved change.
+  const chains = new Map<string, Promise<void>>();
+  const waitMs = d.waitMs ?? 2_000;
   return {
     changed: async (c, event) => {
-      try {
-        if (event === 'requested') {
-          if (c.status === 'pending') await postToApprovalChannels(c);
-          return;
-        }
-        await updateCopies(c);
-        // An auto-approved change finishes before the requester's own card is even posted: that card says it all.
-        if (resultEvents.has(event) && !c.policy.autoApprove) {
-          const surface = d.surfaces.get(c.conversation.surface);
-          await surface?.post(c.conversation, renderChangeResult(c, { sandbox: d.sandbox }));
-        }
-      } catch (e) {
-        d.logger.warn({ err: e, changeId: c.id, event }, 'change notification failed');
-      }
+      const next = (chains.get(c.id) ?? Promise.resolve()).then(() => deliver(c, event));
+      chains.set(c.id, next);
+      void next.then(() => {
+        if (chains.get(c.id) === next) chains.delete(c.id);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          d.logger.warn({ changeId: c.id, event, waitMs }, 'change notification still running; continuing without it');
+          resolve();
+        }, waitMs);
+      });
+      await Promise.race([next, late]);
+      clearTimeout(timer);
     },
   };
 };
