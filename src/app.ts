@@ -132,7 +132,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...changeTools({ db, changes, sandbox: inSandbox }),
       ...userTools({ db, now }),
     );
-    const engine = createEngine({ db, registry, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, logger, metrics, now, sandbox: inSandbox });
+    const engine = createEngine({ db, registry, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, defaultRole: config.DEFAULT_ROLE, logger, metrics, now, sandbox: inSandbox });
 
     const slack = slackEnabled(config)
       ? await createSlack({ config, db, engine, changes, logger, now, sandbox: inSandbox, ...(opts.slack ? { tuning: opts.slack } : {}) })

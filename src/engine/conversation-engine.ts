@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
+import { actorKey, type Actor, type ConversationRef, type Role } from '../chat/actor.ts';
 import { ActionIds, Interaction, Turn } from '../chat/interaction.ts';
 import { textReply, type Reply } from '../chat/reply.ts';
 import { recordCardCopy } from '../changes/card-copies.ts';
@@ -23,6 +23,8 @@ export interface EngineDeps {
   planner: Planner;
   changes: ChangeService;
   bootstrapAdmins: string[];
+  /** Role given to a user seen for the first time. */
+  defaultRole: Role;
   logger: Logger;
   metrics: Metrics;
   now: () => Date;
@@ -49,7 +51,7 @@ export const createEngine = (d: EngineDeps): Engine => {
   };
 
   const context = async (actor: Actor, conversation: ConversationRef): Promise<ToolContext> => {
-    const { role } = await ensureUser(d.db, actor, d.bootstrapAdmins, d.now());
+    const { role } = await ensureUser(d.db, actor, d.bootstrapAdmins, d.now(), d.defaultRole);
     return { actor, role, conversation, now: d.now() };
   };
 

@@ -21,7 +21,8 @@ export interface WorkspaceUser {
   updatedAt: Date;
 }
 
-export const defaultRole: Role = 'operator';
+/** Role of a user seen for the first time, unless the caller says otherwise (config DEFAULT_ROLE). */
+export const defaultRole: Role = 'viewer';
 
 export const workspaceRowId = (surface: SurfaceName, workspaceId: string): string => `${surface}:${workspaceId}`;
 
@@ -78,10 +79,10 @@ export const findUserByName = async (db: Db, workspaceId: string, name: string):
 
 /**
  * Called on every turn: the user's role, creating the workspace and user on first sight
- * (bootstrap admins → admin, everyone else → operator) and keeping the display name fresh.
+ * (bootstrap admins → admin, everyone else → `newUserRole`) and keeping the display name fresh.
  * A user listed in bootstrapAdmins later is promoted: config is how a locked-out team recovers.
  */
-export const ensureUser = async (db: Db, actor: Actor, bootstrapAdmins: string[], now: Date = new Date()): Promise<{ role: Role }> => {
+export const ensureUser = async (db: Db, actor: Actor, bootstrapAdmins: string[], now: Date = new Date(), newUserRole: Role = defaultRole): Promise<{ role: Role }> => {
   const bootstrap = isBootstrapAdmin(actor, bootstrapAdmins);
   const existing = await getUser(db, actor.workspaceId, actor.userId);
   if (existing) {
@@ -92,7 +93,7 @@ export const ensureUser = async (db: Db, actor: Actor, bootstrapAdmins: string[]
     return { role: existing.role };
   }
   await ensureWorkspace(db, actor.surface, actor.workspaceId);
-  const role: Role = bootstrap ? 'admin' : defaultRole;
+  const role: Role = bootstrap ? 'admin' : newUserRole;
   const inserted = await db.transaction(async (tx) => {
     const [row] = await tx
       .insert(users)
@@ -105,7 +106,7 @@ export const ensureUser = async (db: Db, actor: Actor, bootstrapAdmins: string[]
     return row;
   });
   // Another request created the user first: theirs stands.
-  if (!inserted) return ensureUser(db, actor, bootstrapAdmins, now);
+  if (!inserted) return ensureUser(db, actor, bootstrapAdmins, now, newUserRole);
   return { role };
 };
 

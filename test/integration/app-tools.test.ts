@@ -97,4 +97,14 @@ describe('change commands', () => {
     expect(show?.blocks[1]).toMatchObject({ type: 'fields' });
     expect(JSON.stringify(show?.blocks[1])).toMatch(/"State","value":"(stopped|stopping)"/);
   });
+
+  it('a chat user seen for the first time is a viewer (DEFAULT_ROLE) and cannot request changes', async () => {
+    const stranger = { surface: 'slack' as const, workspaceId: 'T0NEW', userId: 'U0NEW', displayName: 'Newbie' };
+    const conversation = { surface: 'slack' as const, workspaceId: 'T0NEW', channelId: 'C0NEW' };
+    const [who] = await app.engine.handleTurn({ actor: stranger, conversation, text: 'whoami' });
+    expect(who?.text).toMatch(/Newbie, viewer/);
+    const [stop] = await app.engine.handleTurn({ actor: stranger, conversation, text: 'stop web-dev-1' });
+    expect(stop?.text).toMatch(/You are a viewer/);
+    expect(app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'web-dev-1')!.state).toBe('running');
+  });
 });

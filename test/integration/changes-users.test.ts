@@ -16,7 +16,8 @@ const now = new Date('2026-11-02T10:00:00.000Z');
 
 describe('ensureUser', () => {
   test('first sight creates the workspace and an operator; later turns refresh the display name', async () => {
-    expect(await ensureUser(store.db, person('u1', 'W1'), [], now)).toEqual({ role: 'operator' });
+    expect(await ensureUser(store.db, person('u1', 'W1'), [], now)).toEqual({ role: 'viewer' });
+    expect(await ensureUser(store.db, person('u9', 'W1'), [], now, 'operator')).toEqual({ role: 'operator' });
     const [ws] = await store.db.select().from(workspaces).where(eq(workspaces.id, 'slack:W1'));
     expect(ws).toMatchObject({ surface: 'slack', externalId: 'W1' });
     await ensureUser(store.db, { ...person('u1', 'W1'), displayName: 'Uma' }, [], now);
@@ -29,7 +30,7 @@ describe('ensureUser', () => {
     expect(await ensureUser(store.db, person('boss', 'W1'), ['slack:W1:boss'], now)).toEqual({ role: 'admin' });
     expect(await ensureUser(store.db, person('u1', 'W1'), ['u1'], now)).toEqual({ role: 'admin' });
     const events = await listAuditEvents(store.db, { subject: 'role:W1:u1' });
-    expect(events.map((e) => e.data)).toEqual([{ userId: 'u1', displayName: 'U1', role: 'admin', previousRole: 'operator', by: 'config' }]);
+    expect(events.map((e) => e.data)).toEqual([{ userId: 'u1', displayName: 'U1', role: 'admin', previousRole: 'viewer', by: 'config' }]);
   });
 });
 
@@ -43,11 +44,11 @@ describe('grant', () => {
 
   test('an admin grants by display name; it is audited', async () => {
     const r = await grant(store.db, { workspaceId: 'W2', target: '@BOB', role: 'approver', by: admin, now });
-    expect(r.previousRole).toBe('operator');
+    expect(r.previousRole).toBe('viewer');
     expect(r.user).toMatchObject({ userId: 'bob', role: 'approver', grantedBy: 'slack:W2:admin' });
     expect(await getRole(store.db, 'W2', 'bob')).toBe('approver');
     const [e] = await listAuditEvents(store.db, { subject: 'role:W2:bob' });
-    expect(e).toMatchObject({ type: 'role.granted', actorKey: 'slack:W2:admin', data: { role: 'approver', previousRole: 'operator', by: 'Admin' } });
+    expect(e).toMatchObject({ type: 'role.granted', actorKey: 'slack:W2:admin', data: { role: 'approver', previousRole: 'viewer', by: 'Admin' } });
   });
 
   test('non-admins, unknown and ambiguous targets are refused', async () => {

@@ -19,8 +19,9 @@ describe('console token checks', () => {
     expect(cookieValue({ cookie: `${consoleCookieName}=%E0%A4%A` }, consoleCookieName)).toBeUndefined();
   });
 
-  it('authorizes everything without a token, and only the token otherwise', () => {
-    expect(isAuthorized(undefined, {})).toBe(true);
+  it('without a token authorizes loopback-addressed requests only; with one, only the token', () => {
+    expect(isAuthorized(undefined, { host: '127.0.0.1:3000' })).toBe(true);
+    expect(isAuthorized(undefined, {})).toBe(false);
     expect(isAuthorized(token, {})).toBe(false);
     expect(isAuthorized(token, { authorization: 'Bearer wrong-token-wrong-token' })).toBe(false);
     expect(isAuthorized(token, { authorization: `Bearer ${token}` })).toBe(true);
@@ -30,5 +31,15 @@ describe('console token checks', () => {
   it('sets an HttpOnly SameSite=Strict cookie, Secure behind https', () => {
     expect(sessionCookie(token, false)).toBe(`${consoleCookieName}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=604800`);
     expect(sessionCookie(token, true)).toMatch(/; Secure$/);
+  });
+});
+
+describe('console without a token: loopback Host only (DNS rebinding)', () => {
+  it('accepts loopback names with or without a port, refuses anything else', async () => {
+    const { isLoopbackHost } = await import('../../src/surfaces/console/auth.ts');
+    for (const host of ['localhost', 'localhost:3000', '127.0.0.1:3000', '127.1.2.3', '[::1]:3000', 'LOCALHOST']) expect(isLoopbackHost({ host })).toBe(true);
+    for (const host of ['evil.example.com', 'evil.example.com:3000', '127.0.0.1.evil.example.com', '', '10.0.0.1:3000']) expect(isLoopbackHost({ host })).toBe(false);
+    expect(isAuthorized(undefined, { host: 'attacker.example:3000' })).toBe(false);
+    expect(isAuthorized(undefined, { host: '127.0.0.1:3000' })).toBe(true);
   });
 });

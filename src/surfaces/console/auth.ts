@@ -42,13 +42,26 @@ export const unauthorized = (): HttpError =>
     'www-authenticate': 'Bearer realm="console"',
   });
 
-/** True when no token is configured, or the request carries it (bearer header or session cookie). */
+/**
+ * Without a token the console is served on loopback only, and it must also refuse requests whose
+ * Host is not a loopback name: otherwise a web page whose DNS name is rebound to 127.0.0.1 could
+ * drive it (and approve changes) from the user's own browser.
+ */
+export const isLoopbackHost = (headers: IncomingHttpHeaders): boolean => {
+  const host = (headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+};
+
+/** True when a token is configured and the request carries it (bearer header or session cookie), or no token and a loopback Host. */
 export const isAuthorized = (expected: string | undefined, headers: IncomingHttpHeaders): boolean => {
-  if (expected === undefined) return true;
+  if (expected === undefined) return isLoopbackHost(headers);
   const given = bearerToken(headers) ?? cookieValue(headers, consoleCookieName);
   return given !== undefined && tokensMatch(given, expected);
 };
 
+export const wrongHost = (): HttpError =>
+  new HttpError(403, 'this console answers only requests addressed to localhost; set CONSOLE_TOKEN to serve it under another name');
+
 export const requireAuthorized = (expected: string | undefined, headers: IncomingHttpHeaders): void => {
-  if (!isAuthorized(expected, headers)) throw unauthorized();
+  if (!isAuthorized(expected, headers)) throw expected === undefined ? wrongHost() : unauthorized();
 };

@@ -47,6 +47,9 @@ export const createConsoleApi = (deps: ConsoleDeps): ConsoleApi => {
         const res = file(files.html, 'text/html; charset=utf-8');
         return { ...res, headers: { ...res.headers, 'set-cookie': sessionCookie(token, behindHttps(req)) } };
       }
+      if (token === undefined && !isAuthorized(token, req.headers)) {
+        return text(403, 'This console answers only requests addressed to localhost (set CONSOLE_TOKEN to serve it under another name).\n', { 'cache-control': 'no-store' });
+      }
       if (!isAuthorized(token, req.headers)) {
         return text(401, 'This console is protected: open it once as /?token=<CONSOLE_TOKEN>.\n', { 'cache-control': 'no-store' });
       }

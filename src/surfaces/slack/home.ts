@@ -19,6 +19,7 @@ export interface HomeDeps {
   db: Db;
   changes: Pick<ChangeService, 'list'>;
   bootstrapAdmins: string[];
+  defaultRole: Role;
   now: () => Date;
   sandbox: boolean;
 }
@@ -48,7 +49,7 @@ const pendingBlocks = (c: ChangeRequest, sandbox: boolean): Block[] => {
 };
 
 export const homeReply = async (d: HomeDeps, actor: Actor): Promise<Reply> => {
-  const { role } = await ensureUser(d.db, actor, d.bootstrapAdmins, d.now());
+  const { role } = await ensureUser(d.db, actor, d.bootstrapAdmins, d.now(), d.defaultRole);
   const repo = resourceRepository(d.db);
   const [pending, mine, totals, byProvider, byEnv] = await Promise.all([
     d.changes.list({ status: 'pending', workspaceId: actor.workspaceId, limit: 200 }),

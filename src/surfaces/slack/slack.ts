@@ -121,7 +121,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const forms = createFormStore(d.db);
   const delivery = createDelivery({ engine: d.engine, forms, logger: d.logger });
   const identity = createIdentity({ logger: log, now: d.now });
-  const home = createHomePublisher({ identity, delivery, logger: log, build: (actor) => homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: c.BOOTSTRAP_ADMINS, now: d.now, sandbox: d.sandbox }, actor) });
+  const home = createHomePublisher({ identity, delivery, logger: log, build: (actor) => homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: c.BOOTSTRAP_ADMINS, defaultRole: c.DEFAULT_ROLE, now: d.now, sandbox: d.sandbox }, actor) });
   const turnDeps = { engine: d.engine, delivery, identity, logger: log, workingAfterMs: d.tuning?.workingAfterMs ?? 1_500, track: work.track };
   registerEvents(bolt, { ...turnDeps, db: d.db, work, home, ...(installationStore ? { installationStore } : {}) });
   const more = createShowMore({ db: d.db, delivery, logger: log });
