@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { canonicalJson, toJsonValue } from './canonical-json.ts';
-import { auditEvents } from './schema.ts';
+import { auditEvents, changeRequests } from './schema.ts';
 import type { DbOrTx } from './tx.ts';
 
 /**
@@ -119,13 +119,26 @@ export const verifyAudit = async (db: DbOrTx, opts: { batchSize?: number } = {})
   }
 };
 
-/** Events in append order, optionally about one subject; with `latest`, the newest N (still in append order). */
+/** LIKE pattern for a literal prefix. */
+const prefix = (s: string): string => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Events of one workspace: caused by one of its users, about one of its change requests, or about
+ * a role in it. (The chain itself is global; `verifyAudit` checks all of it.)
+ */
+const ofWorkspace = (w: { surface: string; workspaceId: string }): SQL =>
+  sql`(${auditEvents.actorKey} like ${prefix(`${w.surface}:${w.workspaceId}:`)}
+    or ${auditEvents.subject} like ${prefix(`role:${w.workspaceId}:`)}
+    or ${auditEvents.subject} in (select ${changeRequests.id} from ${changeRequests} where ${changeRequests.workspaceId} = ${w.workspaceId}))`;
+
+/** Events in append order, optionally about one subject or one workspace; with `latest`, the newest N (still in append order). */
 export const listAuditEvents = async (
   db: DbOrTx,
-  opts: { subject?: string; afterSeq?: number; limit?: number; latest?: number } = {},
+  opts: { subject?: string; afterSeq?: number; limit?: number; latest?: number; workspace?: { surface: string; workspaceId: string } } = {},
 ): Promise<AuditEvent[]> => {
   const where: SQL[] = [gt(auditEvents.seq, opts.afterSeq ?? 0)];
   if (opts.subject !== undefined) where.push(eq(auditEvents.subject, opts.subject));
+  if (opts.workspace !== undefined) where.push(ofWorkspace(opts.workspace));
   const rows = await db
     .select()
     .from(auditEvents)

@@ -100,13 +100,14 @@ export const auditLogTool = (d: ChangeToolDeps): Tool<typeof AuditInput> => ({
   kind: 'read',
   minRole: 'viewer',
   llm: true,
-  run: async ({ verify }) => {
+  run: async ({ verify }, ctx) => {
     if (verify) {
       const v = await verifyAudit(d.db);
       const text = v.ok ? `✅ Audit log OK: ${v.count} events, hash chain intact.` : `❌ Audit log BROKEN at event #${v.seq}: ${v.reason}`;
       return { type: 'answer', reply: textReply(text), data: v };
     }
-    const latest = await listAuditEvents(d.db, { latest: 20 });
+    // Only this workspace's events; the chain check above covers everyone's.
+    const latest = await listAuditEvents(d.db, { latest: 20, workspace: { surface: ctx.actor.surface, workspaceId: ctx.actor.workspaceId } });
     const blocks: Block[] = [
       { type: 'header', text: `Audit log (latest ${latest.length})` },
       { type: 'table', columns: ['#', 'When', 'Event', 'Subject', 'By'], rows: latest.map((e) => [String(e.seq), formatTime(e.at), e.type, e.subject ?? '', e.actorKey ?? 'system']) },

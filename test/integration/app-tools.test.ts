@@ -106,5 +106,11 @@ describe('change commands', () => {
     const [stop] = await app.engine.handleTurn({ actor: stranger, conversation, text: 'stop web-dev-1' });
     expect(stop?.text).toMatch(/You are a viewer/);
     expect(app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'web-dev-1')!.state).toBe('running');
+    // The audit listing shows this workspace's events only; the console's are not its business.
+    const [theirs] = await app.engine.handleTurn({ actor: stranger, conversation, text: 'audit' });
+    expect(tableOf(theirs).rows).toEqual([]);
+    const [console] = await turn(app, 'carol', 'audit');
+    expect(tableOf(console).rows.length).toBeGreaterThan(0);
+    expect(tableOf(console).rows.every((r) => r[4] === 'system' || r[4]!.startsWith('console:console:'))).toBe(true);
   });
 });
