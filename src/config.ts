@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecretName } from './observability/logger.ts';
 
 /**
  * Every environment variable the app reads, parsed once by one schema. Nothing else reads
@@ -109,10 +110,6 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   return { ...c, consoleEnabled, sandbox };
 };
 
-/** The config with secrets masked, for the start-up log. */
-export const redactedConfig = (c: Config): Record<string, unknown> => {
-  const secret = /TOKEN|SECRET|PASSWORD|KEY|DATABASE_URL/;
-  return Object.fromEntries(
-    Object.entries(c).map(([k, v]) => [k, secret.test(k) && v !== undefined ? '[redacted]' : v]),
-  );
-};
+/** The config with secrets masked (the logger's one list decides what is secret), for the start-up log. */
+export const redactedConfig = (c: Config): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(c).map(([k, v]) => [k, isSecretName(k) && v !== undefined ? '[redacted]' : v]));

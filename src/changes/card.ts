@@ -1,3 +1,4 @@
+import { formatMoney } from '../chat/format.ts';
 import { ActionIds } from '../chat/interaction.ts';
 import { reply, type Block, type Reply } from '../chat/reply.ts';
 import { approvalText, formatTime, rolesText } from './explain.ts';
@@ -27,11 +28,7 @@ const statusIcon: Record<ChangeStatus, string> = {
 };
 
 /** `+$12.34/mo` / `−$5.00/mo` / `no change`. */
-export const formatCostDelta = (cents: number): string => {
-  if (cents === 0) return 'no change';
-  const abs = (Math.abs(cents) / 100).toFixed(2);
-  return `${cents > 0 ? '+' : '−'}$${abs}/mo`;
-};
+export const formatCostDelta = (cents: number): string => (cents === 0 ? 'no change' : `${cents > 0 ? '+' : ''}${formatMoney(cents)}/mo`);
 
 const approvalsLine = (c: ChangeRequest): string => {
   const approved = c.decisions.filter((d) => d.decision === 'approved');

@@ -138,10 +138,9 @@ export const createEngine = (d: EngineDeps): Engine => {
   };
 
   /** What a click means, as the history shows it (close to the command one could have typed). */
-  const describeClick = (i: Interaction): string => {
+  const describeClick = (i: Interaction, step: PlanStep): string => {
     if (i.actionId === ActionIds.approve) return `approve ${i.value}`;
     if (i.actionId === ActionIds.reject) return `reject ${i.value}${i.inputs?.reason ? ` ${i.inputs.reason}` : ''}`;
-    const step = stepFor(i).step;
     const args = typeof step.input === 'object' && step.input !== null ? Object.entries(step.input).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
     return `[${step.tool.replace(/_/g, ' ')}${args ? `: ${args}` : ''}]`;
   };
@@ -154,7 +153,7 @@ export const createEngine = (d: EngineDeps): Engine => {
       const { step, privateAnswer } = stepFor(i);
       const ctx = await context(i.actor, i.conversation);
       const conversationId = await ensureConversation(d.db, i.conversation);
-      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(i.actor), text: describeClick(i) });
+      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(i.actor), text: describeClick(i, step) });
       let answer: Reply;
       try {
         answer = await runStep(step, ctx);

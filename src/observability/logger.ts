@@ -11,6 +11,10 @@ const secretKeys = [
   'SLACK_APP_TOKEN', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
   'ANTHROPIC_API_KEY', 'secretAccessKey', 'sessionToken',
 ];
+/** Whether a field or variable name holds a secret (the same list, plus the words secrets are named by). */
+export const isSecretName = (name: string): boolean =>
+  secretKeys.some((k) => k.toLowerCase() === name.toLowerCase()) || /token|secret|password|api_?key|database_url/i.test(name);
+
 export const redactPaths = secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `headers["${k}"]`, `req.headers["${k}"]`]);
 
 export type { Logger };
