@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
+import { conflict } from '../errors.ts';
 import { appendAudit, type AuditEventType } from './audit.ts';
 import { AppliedPolicy, ChangePlan, ChangeStatus, type ChangeDecision, type ChangeRequest, type ChangeResult } from './model.ts';
 import { approvals, changeRequests } from './schema.ts';
@@ -124,7 +125,24 @@ export interface NewChange {
 }
 
 /** Creates a pending request and its `change.requested` event (plus `change.rollback_requested` on the original). */
+/** The unique index that keeps one open rollback per change (schema.ts). */
+const openRollbackIndex = 'change_requests_open_rollback_idx';
+
+const isOpenRollbackClash = (e: unknown): boolean => {
+  for (let cur: unknown = e; cur; cur = (cur as { cause?: unknown }).cause) {
+    const pgErr = cur as { code?: string; constraint?: string };
+    if (pgErr.code === '23505' && pgErr.constraint === openRollbackIndex) return true;
+  }
+  return false;
+};
+
 export const insertChange = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
+  insertChangeRow(exec, n).catch((e: unknown) => {
+    if (isOpenRollbackClash(e)) throw conflict(`A rollback of ${n.plan.rollbackOf} is already under way.`);
+    throw e;
+  });
+
+const insertChangeRow = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
   exec.transaction(async (tx) => {
     const p = n.plan;
     const [row] = await tx

@@ -45,6 +45,10 @@ export const changeRequests = pgTable(
   (t) => [
     index('change_requests_status_idx').on(t.status, t.expiresAt),
     index('change_requests_requester_idx').on(t.requesterKey, t.createdAt),
+    // At most one open rollback per change: two people asking at once cannot both file one.
+    uniqueIndex('change_requests_open_rollback_idx')
+      .on(t.rollbackOf)
+      .where(sql`${t.rollbackOf} is not null and ${t.status} in ('draft', 'pending', 'approved', 'executing')`),
   ],
 );
 

@@ -120,6 +120,18 @@ describe('console → change request → approval → execution → audit', () =
     expect(rb?.status).toBe('pending');
   });
 
+  it('ten people asking to roll back the same change at once file one rollback', async () => {
+    const [card] = await turn(app, 'alice', 'stop web-staging-1');
+    const id = card!.changeId!;
+    await click(app, 'bob', 'change.approve', id);
+    expect((await app.changes.get(id))?.status).toBe('succeeded');
+    const answers = (await Promise.all(Array.from({ length: 10 }, () => turn(app, 'alice', `rollback ${id}`)))).flat();
+    const filed = await app.changes.list({ rollbackOf: id, limit: 50 });
+    expect(filed).toHaveLength(1);
+    expect(answers.filter((r) => r.changeId === filed[0]!.id)).toHaveLength(1);
+    expect(answers.filter((r) => !r.changeId).every((r) => /rollback of .* is already under way/i.test(r.text))).toBe(true);
+  });
+
   it('exposes metrics for turns, tool calls, change transitions and HTTP latency', async () => {
     const text = await (await fetch(`${app.url}/metrics`)).text();
     expect(text).toMatch(/devops_agent_turns_total\{surface="console",outcome="ok"\} [1-9]/);

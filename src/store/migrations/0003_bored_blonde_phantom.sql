@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "change_requests_open_rollback_idx" ON "change_requests" USING btree ("rollback_of") WHERE "change_requests"."rollback_of" is not null and "change_requests"."status" in ('draft', 'pending', 'approved', 'executing');
