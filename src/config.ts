@@ -53,6 +53,8 @@ export const ConfigSchema = z
     SLACK_STATE_SECRET: optionalString,
     SLACK_API_URL: z.url().optional(),
     SLACK_APPROVALS_CHANNEL: optionalString,
+    /** OAuth installs: the Slack team (or Enterprise Grid org) ids allowed to install; empty = any. */
+    SLACK_ALLOWED_TEAMS: csv.default([]),
   })
   .superRefine((c, ctx) => {
     if (c.SLACK_BOT_TOKEN && !c.SLACK_SIGNING_SECRET && !c.SLACK_APP_TOKEN)

@@ -1,4 +1,5 @@
-import { InstallProvider } from '@slack/oauth';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InstallProvider, type Installation, type OrgInstallation } from '@slack/oauth';
 import type { InstallationStore, Logger as BoltLogger } from '@slack/bolt';
 import type { Route } from '../../http/route.ts';
 import type { WebClientOptions } from './web.ts';
@@ -44,8 +45,21 @@ export const createInstaller = (o: OAuthOptions): InstallProvider => {
   });
 };
 
+/**
+ * Refuses, before anything is stored, an install from a workspace not in SLACK_ALLOWED_TEAMS: an
+ * installed workspace's users can read the inventory, so a public install link must not be enough.
+ */
+const allowOnly = (allowed: string[]) => async (installation: Installation | OrgInstallation, _o: unknown, _req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+  if (allowed.length === 0) return true;
+  const id = installation.isEnterpriseInstall ? installation.enterprise?.id : installation.team?.id;
+  if (id && allowed.includes(id)) return true;
+  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(`This DevOps Agent does not accept installs from workspace ${id ?? '(unknown)'}. Ask its operator to add it to SLACK_ALLOWED_TEAMS.\n`);
+  return false;
+};
+
 /** The two OAuth routes. Both write the raw response themselves (redirects, cookies, Slack's HTML). */
-export const oauthRoutes = (installer: InstallProvider): Route[] => [
+export const oauthRoutes = (installer: InstallProvider, allowedTeams: string[] = []): Route[] => [
   {
     method: 'GET',
     path: INSTALL_PATH,
@@ -59,7 +73,7 @@ export const oauthRoutes = (installer: InstallProvider): Route[] => [
     path: REDIRECT_PATH,
     handle: async (req) => {
       // Failures (bad state, a refused code) are answered by the provider with an HTML page and logged.
-      await installer.handleCallback(req.raw.req, req.raw.res);
+      await installer.handleCallback(req.raw.req, req.raw.res, { afterInstallation: allowOnly(allowedTeams) });
       return null;
     },
   },

@@ -106,7 +106,10 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
     receiver = httpReceiver;
     routes.push(httpReceiver.route);
   }
-  if (installer) routes.push(...oauthRoutes(installer));
+  if (installer) {
+    routes.push(...oauthRoutes(installer, c.SLACK_ALLOWED_TEAMS));
+    if (c.SLACK_ALLOWED_TEAMS.length === 0) log.warn('SLACK_ALLOWED_TEAMS is empty: any Slack workspace that finds /slack/install can install the bot and read the inventory');
+  }
 
   const bolt = new App({
     receiver,
