@@ -135,7 +135,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const engine = createEngine({ db, registry, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, defaultRole: config.DEFAULT_ROLE, logger, metrics, now, sandbox: inSandbox });
 
     const slack = slackEnabled(config)
-      ? await createSlack({ config, db, engine, changes, logger, now, sandbox: inSandbox, ...(opts.slack ? { tuning: opts.slack } : {}) })
+      ? await createSlack({ config, db, engine, logger, now, sandbox: inSandbox, ...(opts.slack ? { tuning: opts.slack } : {}) })
       : undefined;
     if (slack) {
       surfaces.set('slack', slack.surface);

@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
 import { ensureUser } from '../users/repository.ts';
 import { appendMessage, ensureConversation, markEventProcessed, recentHistory } from './conversations.ts';
+import { homeReply } from './home.ts';
 import type { ConversationEngine } from './engine.ts';
 import type { PlanStep, Planner } from './planner.ts';
 import type { ToolRegistry } from './registry.ts';
@@ -177,6 +178,7 @@ export const createEngine = (d: EngineDeps): Engine => {
     cardPosted: async (changeId, posted) => {
       await recordCardCopy(d.db, changeId, posted);
     },
+    home: (actor) => homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: d.bootstrapAdmins, defaultRole: d.defaultRole, now: d.now, sandbox: d.sandbox }, actor),
   };
 };
 

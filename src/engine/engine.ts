@@ -1,3 +1,4 @@
+import type { Actor } from '../chat/actor.ts';
 import type { Interaction, Turn } from '../chat/interaction.ts';
 import type { Reply } from '../chat/reply.ts';
 import type { PostedMessage } from '../chat/surface.ts';
@@ -17,4 +18,6 @@ export interface ConversationEngine {
    * the conversation history (ephemeral ones visible to the asker only) and set `messageId`.
    */
   cardPosted(changeId: string, posted: PostedMessage): Promise<void>;
+  /** The actor's home view (role, approvals waiting for them, their requests, inventory and cost). */
+  home(actor: Actor): Promise<Reply>;
 }

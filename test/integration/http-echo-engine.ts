@@ -57,6 +57,9 @@ export const createEchoEngine = (db: Db): ConversationEngine & { turns: Turn[]; 
       return [r];
     },
     async cardPosted() {},
+    async home(actor) {
+      return textReply(`home of ${actor.displayName}`);
+    },
   };
 };
 

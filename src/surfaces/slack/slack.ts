@@ -1,6 +1,5 @@
 import { App, SocketModeReceiver, type InstallationStore, type Receiver } from '@slack/bolt';
 import type { ChatSurface } from '../../chat/surface.ts';
-import type { ChangeService } from '../../changes/service.ts';
 import type { Config } from '../../config.ts';
 import type { ConversationEngine } from '../../engine/engine.ts';
 import type { Route } from '../../http/route.ts';
@@ -11,7 +10,6 @@ import { boltLogger } from './bolt-logger.ts';
 import { createDelivery } from './deliver.ts';
 import { registerEvents } from './events.ts';
 import { createFormStore } from './forms.ts';
-import { homeReply } from './home.ts';
 import { createIdentity } from './identity.ts';
 import { botTokenFor, createInstallationStore } from './installation-store.ts';
 import { registerInteractions } from './interactions.ts';
@@ -44,7 +42,6 @@ export interface SlackDeps {
   config: Config;
   db: Db;
   engine: ConversationEngine;
-  changes: Pick<ChangeService, 'list'>;
   logger: Logger;
   now: () => Date;
   sandbox: boolean;
@@ -124,7 +121,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const forms = createFormStore(d.db);
   const delivery = createDelivery({ engine: d.engine, forms, logger: d.logger });
   const identity = createIdentity({ logger: log, now: d.now });
-  const home = createHomePublisher({ identity, delivery, logger: log, build: (actor) => homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: c.BOOTSTRAP_ADMINS, defaultRole: c.DEFAULT_ROLE, now: d.now, sandbox: d.sandbox }, actor) });
+  const home = createHomePublisher({ identity, delivery, logger: log, build: (actor) => d.engine.home(actor) });
   const turnDeps = { engine: d.engine, delivery, identity, logger: log, workingAfterMs: d.tuning?.workingAfterMs ?? 1_500, track: work.track };
   registerEvents(bolt, { ...turnDeps, db: d.db, work, home, ...(installationStore ? { installationStore } : {}) });
   const more = createShowMore({ db: d.db, delivery, logger: log });

@@ -1,16 +1,16 @@
-import { actorKey, type Actor, type Role } from '../../chat/actor.ts';
-import { formatMoney, plural } from '../../chat/format.ts';
-import { reply, type Block, type Reply } from '../../chat/reply.ts';
-import { renderChangeCard } from '../../changes/card.ts';
-import { formatTime } from '../../changes/explain.ts';
-import type { ChangeRequest } from '../../changes/model.ts';
-import type { ChangeService } from '../../changes/service.ts';
-import { resourceRepository } from '../../cloud/repository.ts';
-import type { Db } from '../../store/db.ts';
-import { ensureUser } from '../../users/repository.ts';
+import { actorKey, type Actor, type Role } from '../chat/actor.ts';
+import { formatMoney, plural } from '../chat/format.ts';
+import { reply, type Block, type Reply } from '../chat/reply.ts';
+import { renderChangeCard } from '../changes/card.ts';
+import { formatTime } from '../changes/explain.ts';
+import type { ChangeRequest } from '../changes/model.ts';
+import type { ChangeService } from '../changes/service.ts';
+import { resourceRepository } from '../cloud/repository.ts';
+import type { Db } from '../store/db.ts';
+import { ensureUser } from '../users/repository.ts';
 
 /**
- * The App Home tab of one user, as a neutral Reply (rendered like any message): their role,
+ * A user's home view, as a neutral Reply (Slack's App Home tab; later Teams' personal tab): their role,
  * the pending requests they may decide (with the card's own Approve / Reject buttons), their
  * recent requests, inventory totals and the monthly cost by provider and by environment. Reads
  * only through the capabilities' own functions.
