@@ -35,17 +35,23 @@ export interface StoreOptions {
   pingTimeoutMs?: number;
 }
 
-/**
- * Connections other than the store's pool that the embedded server must accept: the scheduler's
- * pool (see jobs/scheduler.ts) plus a margin for db:migrate and a psql session.
- */
+/** The scheduler's own pool (see jobs/scheduler.ts). */
 export const schedulerPoolMax = 3;
-const embeddedConnectionMargin = 4;
+
+/**
+ * Connections the embedded socket server accepts, like PostgreSQL's default max_connections.
+ * Over the limit Node's net server destroys the socket at once, so a client sees a bare
+ * "read ECONNRESET" rather than a PostgreSQL error; every connection shares PGlite's single
+ * session anyway, so a generous limit costs nothing. It must cover the app's pool, the
+ * scheduler's pool, db:migrate, a psql session and — in tests — several processes on one database
+ * (a limit of pool + scheduler + 4 reset connections of the two-process scheduler test in CI).
+ */
+const embeddedConnectionFloor = 100;
 
 const defaultPingTimeoutMs = 2_000;
 
 /** Connections the embedded server must accept for a store pool of `poolMax`. */
-export const embeddedMaxConnections = (poolMax: number): number => poolMax + schedulerPoolMax + embeddedConnectionMargin;
+export const embeddedMaxConnections = (poolMax: number): number => Math.max(embeddedConnectionFloor, poolMax + schedulerPoolMax + 4);
 
 /** Opens the database (starting embedded PGlite in dataDir when no URL is given) and applies migrations. */
 export const openStore = async (opts: StoreOptions): Promise<Store> => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { createLogger } from '../../src/observability/logger.ts';
 import { openStore, type Store } from '../../src/store/open.ts';
 
@@ -74,4 +75,20 @@ it('takes over a stale lock left by a dead process', async () => {
   expect(await openFromOtherProcess()).toBe('opened');
   const store = await open();
   await store.close();
+}, 60_000);
+
+it('serves many more simultaneous clients than the app pool (other processes, psql, db:migrate)', async () => {
+  // Two app processes on one database plus an enqueuer once needed more than pool + scheduler + 4
+  // connections, and the server reset the extra ones ("read ECONNRESET" in a job).
+  const store = await open();
+  const url = new URL(store.connectionString);
+  const clients = Array.from({ length: 40 }, () => new pg.Client({ connectionString: url.toString() }));
+  try {
+    await Promise.all(clients.map((c) => c.connect()));
+    const rows = await Promise.all(clients.map((c, i) => c.query<{ n: number }>('SELECT $1::int AS n', [i])));
+    expect(rows.map((r) => r.rows[0]!.n)).toEqual(clients.map((_, i) => i));
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await store.close();
+  }
 }, 60_000);
