@@ -1,5 +1,6 @@
 import type { SurfaceName } from './chat/actor.ts';
 import type { ChatSurface } from './chat/surface.ts';
+import { newExecutorId } from './changes/context.ts';
 import { registerChangeJobs } from './changes/jobs.ts';
 import { DEFAULT_POLICY } from './changes/policy.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
@@ -121,9 +122,11 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       },
       logger,
       metrics,
+      executor: { id: newExecutorId(), leaseMs: config.EXECUTION_LEASE },
     });
-    const interrupted = await changes.recoverInterrupted();
-    if (interrupted.length) logger.warn({ ids: interrupted.map((c) => c.id) }, 'change requests interrupted by the last shutdown were marked interrupted (not re-run)');
+    // An embedded database is this process's alone (data dir lock): whatever was running belonged
+    // to a previous process. On a shared server only lapsed leases are recovered (the job below).
+    await changes.recoverInterrupted({ all: store.embedded });
 
     if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());
 
@@ -147,7 +150,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     await syncNow();
 
     await registerInventoryJobs(scheduler, { db, providers, logger, now, intervalMs: config.INVENTORY_SYNC_INTERVAL });
-    await registerChangeJobs(scheduler, { changes, intervalMs: config.EXPIRY_CHECK_INTERVAL });
+    await registerChangeJobs(scheduler, { changes, intervalMs: config.EXPIRY_CHECK_INTERVAL, leaseMs: config.EXECUTION_LEASE });
     if (opts.jobs !== false) await scheduler.start();
 
     const http = createHttpServer({

@@ -41,6 +41,7 @@ export const ConfigSchema = z
     INVENTORY_SYNC_INTERVAL: duration.pipe(z.number().min(10_000, 'must be at least 10s')).default(300_000),
     APPROVAL_TTL: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(86_400_000),
     EXPIRY_CHECK_INTERVAL: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(60_000),
+    EXECUTION_LEASE: duration.pipe(z.number().min(3000, 'must be at least 3s')).default(60_000),
     BOOTSTRAP_ADMINS: csv.default([]),
     /** Role of a chat user the bot sees for the first time (admins change it with `grant`). */
     DEFAULT_ROLE: z.enum(['viewer', 'operator']).default('viewer'),

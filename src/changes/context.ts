@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { CloudProvider } from '../cloud/provider.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -10,10 +12,21 @@ import { transition, type Transition } from './repository.ts';
 export type ProviderLookup = ReadonlyMap<string, CloudProvider> | ((name: string) => CloudProvider | undefined);
 
 /** What the service's parts share: the store, the clock, and the one way to report a transition. */
+/** This app instance as an executor of changes, and how long its lease on a running change lasts. */
+export interface ExecutorLease {
+  /** Unique per process: host, pid and a random part. */
+  id: string;
+  /** Renewed every third of this while the provider runs. */
+  leaseMs: number;
+}
+
+export const newExecutorId = (): string => `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
 export interface ChangeContext {
   db: Db;
   now: () => Date;
   logger: Logger;
+  executor: ExecutorLease;
   provider(name: string): CloudProvider | undefined;
   /** Counts a committed transition. */
   counted(from: ChangeStatus | 'none', to: ChangeStatus): void;
@@ -27,6 +40,7 @@ export const createChangeContext = (d: {
   db: Db;
   now: () => Date;
   logger: Logger;
+  executor: ExecutorLease;
   providers: ProviderLookup;
   listener: ChangeListener;
   metrics: Pick<Metrics, 'changeTransitions'>;
@@ -44,6 +58,7 @@ export const createChangeContext = (d: {
     db: d.db,
     now: d.now,
     logger: d.logger,
+    executor: d.executor,
     provider: lookup,
     counted,
     notify,

@@ -1,20 +1,24 @@
 import { isAppError } from '../errors.ts';
 import type { ChangeContext } from './context.ts';
 import type { ChangeRequest } from './model.ts';
-import { getChange, type TransitionPatch } from './repository.ts';
+import { getChange, renewLease, type TransitionPatch } from './repository.ts';
 
 /**
  * Runs an approved change exactly once: only the caller that wins approved → executing calls the
- * provider, outside any transaction. A crash after that leaves the request `executing`, which
- * start-up recovery turns into `interrupted`; it is never re-run.
+ * provider, outside any transaction. While it runs, the executor renews a lease on the row; a crash
+ * leaves the request `executing` with a lapsing lease, which recovery (at start when the database
+ * is ours alone, else by the recurring job on any instance) turns into `interrupted`. Never re-run.
  */
 export const executeApproved = async (ctx: ChangeContext, approved: ChangeRequest): Promise<ChangeRequest> => {
   const id = approved.id;
   const start = ctx.now();
-  const executing = await ctx.move({ id, from: 'approved', to: 'executing', now: start, by: null, patch: { startedAt: start } }, 'executing');
+  const executing = await ctx.move(
+    { id, from: 'approved', to: 'executing', now: start, by: null, patch: { startedAt: start, executor: ctx.executor.id, heartbeatAt: start } },
+    'executing',
+  );
   if (!executing) return reload(ctx, id);
 
-  const outcome = await runProvider(ctx, executing);
+  const outcome = await withLease(ctx, id, () => runProvider(ctx, executing));
   const now = ctx.now();
   const patch: TransitionPatch = { ...outcome.patch, finishedAt: now };
   const finished =
@@ -27,6 +31,29 @@ export const executeApproved = async (ctx: ChangeContext, approved: ChangeReques
   }
   if (finished.status === 'succeeded' && finished.plan.rollbackOf) await markRolledBack(ctx, finished);
   return finished;
+};
+
+/** Renews the executor lease every third of its length while `run` is in flight. */
+const withLease = async <T>(ctx: ChangeContext, id: string, run: () => Promise<T>): Promise<T> => {
+  let lost = false;
+  let done = false;
+  const timer = setInterval(() => {
+    if (lost || done) return;
+    renewLease(ctx.db, id, ctx.executor.id, ctx.now()).then(
+      (held) => {
+        lost = !held && !done;
+        if (lost) ctx.logger.warn({ changeId: id }, 'lost the execution lease (marked interrupted elsewhere); the result will still be recorded');
+      },
+      (err: unknown) => ctx.logger.warn({ err, changeId: id }, 'could not renew the execution lease'),
+    );
+  }, Math.max(ctx.executor.leaseMs / 3, 250));
+  timer.unref();
+  try {
+    return await run();
+  } finally {
+    done = true;
+    clearInterval(timer);
+  }
 };
 
 type Outcome = { to: 'succeeded' | 'failed'; patch: TransitionPatch; data: Record<string, unknown> };

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
 import { conflict } from '../errors.ts';
@@ -115,6 +115,39 @@ export const inStatus = async (exec: DbOrTx, status: ChangeStatus[], dueBy?: Dat
   return rows.map((r) => ({ id: r.id, status: ChangeStatus.parse(r.status) }));
 };
 
+/**
+ * Renews the executor lease of a running change. False when the request is no longer executing
+ * under this executor (finished, or marked interrupted by another instance).
+ */
+export const renewLease = async (exec: DbOrTx, id: string, executor: string, at: Date): Promise<boolean> => {
+  const rows = await exec
+    .update(changeRequests)
+    .set({ heartbeatAt: at })
+    .where(and(eq(changeRequests.id, id), eq(changeRequests.status, 'executing'), eq(changeRequests.executor, executor)))
+    .returning({ id: changeRequests.id });
+  return rows.length > 0;
+};
+
+/**
+ * Requests whose executor is gone: `executing` with no lease renewal since `staleBefore`, and
+ * `approved` (never started) since `staleBefore`. Without `staleBefore`: all of them.
+ */
+export const orphaned = async (exec: DbOrTx, staleBefore?: Date, limit = 500): Promise<{ id: string; status: ChangeStatus }[]> => {
+  const where = staleBefore
+    ? or(
+        and(eq(changeRequests.status, 'executing'), lt(sql`coalesce(${changeRequests.heartbeatAt}, ${changeRequests.startedAt}, ${changeRequests.updatedAt})`, staleBefore)),
+        and(eq(changeRequests.status, 'approved'), lt(changeRequests.updatedAt, staleBefore)),
+      )
+    : inArray(changeRequests.status, ['executing', 'approved']);
+  const rows = await exec
+    .select({ id: changeRequests.id, status: changeRequests.status })
+    .from(changeRequests)
+    .where(where)
+    .orderBy(asc(changeRequests.createdAt))
+    .limit(limit);
+  return rows.map((r) => ({ id: r.id, status: ChangeStatus.parse(r.status) }));
+};
+
 export interface NewChange {
   plan: ChangePlan;
   requester: Actor;
@@ -188,6 +221,8 @@ export interface TransitionPatch {
   error?: string | null;
   startedAt?: Date;
   finishedAt?: Date;
+  executor?: string | null;
+  heartbeatAt?: Date | null;
 }
 
 const auditTypeOf = (to: ChangeStatus): AuditEventType => `change.${to}` as AuditEventType;

@@ -3,13 +3,13 @@ import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.t
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
-import { createChangeContext, type ChangeContext, type ProviderLookup } from './context.ts';
+import { createChangeContext, type ChangeContext, type ExecutorLease, type ProviderLookup } from './context.ts';
 import { executeApproved } from './execute.ts';
 import { closedError, formatTime, rolesText } from './explain.ts';
 import type { ChangeListener } from './listener.ts';
 import { ChangePlan, type ChangeRequest } from './model.ts';
 import { evaluatePolicy, type Policy } from './policy.ts';
-import { getChange, inStatus, insertChange, listChanges, recordDecision, type ChangeFilter } from './repository.ts';
+import { getChange, inStatus, insertChange, listChanges, orphaned, recordDecision, type ChangeFilter } from './repository.ts';
 import { rollbackPlan } from './rollback.ts';
 
 export interface ChangeServiceDeps {
@@ -22,6 +22,8 @@ export interface ChangeServiceDeps {
   listener: ChangeListener;
   logger: Logger;
   metrics: Pick<Metrics, 'changeTransitions'>;
+  /** This instance's identity and lease length when it runs a change. */
+  executor: ExecutorLease;
 }
 
 /** Change requests from plan to result. Errors are AppErrors whose userMessage says what to do. */
@@ -38,8 +40,12 @@ export interface ChangeService {
   get(id: string): Promise<ChangeRequest | null>;
   /** Pending requests past their expiry → expired. Returns those it moved. */
   expireDue(): Promise<ChangeRequest[]>;
-  /** At start-up: every executing (or approved, not yet started) request → interrupted. Never re-runs. */
-  recoverInterrupted(): Promise<ChangeRequest[]>;
+  /**
+   * Requests whose executor is gone → interrupted; never re-run. By default those whose lease
+   * lapsed (any instance may call it); `all` when no other instance can be running (at the start
+   * of the only process on an embedded database): every executing or approved-not-started request.
+   */
+  recoverInterrupted(opts?: { all?: boolean }): Promise<ChangeRequest[]>;
 }
 
 const article = (role: Role): string => (role === 'admin' || role === 'approver' || role === 'operator' ? 'an' : 'a');
@@ -165,15 +171,16 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     return moved;
   };
 
-  const recoverInterrupted: ChangeService['recoverInterrupted'] = async () => {
+  const recoverInterrupted: ChangeService['recoverInterrupted'] = async (opts = {}) => {
     const moved: ChangeRequest[] = [];
-    for (const { id, status } of await inStatus(db, ['executing', 'approved'])) {
+    const staleBefore = opts.all ? undefined : new Date(now().getTime() - deps.executor.leaseMs);
+    for (const { id, status } of await orphaned(db, staleBefore)) {
       const at = now();
       const reason = status === 'executing' ? 'the service stopped while it was running' : 'the service stopped before it started';
       const c = await ctx.move({ id, from: status, to: 'interrupted', now: at, by: null, patch: { reason, finishedAt: at } }, 'interrupted');
       if (c) moved.push(c);
     }
-    if (moved.length) deps.logger.warn({ changes: moved.map((c) => c.id) }, 'change requests interrupted by a restart were not re-run');
+    if (moved.length) deps.logger.warn({ changes: moved.map((c) => c.id) }, 'change requests whose executor stopped were marked interrupted (not re-run)');
     return moved;
   };
 

@@ -3,14 +3,14 @@ import { listAuditEvents } from '../../src/changes/audit.ts';
 import { startTestApp, turn, type TestApp } from '../helpers/app.ts';
 
 /**
- * The approval-expiry job, run by the real scheduler: a pending request older than APPROVAL_TTL
+ * The approval-expiry and executor-recovery jobs, run by the real scheduler. Expiry: a pending request older than APPROVAL_TTL
  * becomes `expired`, its card says so, the requester is told, and it is audited. The app's clock
  * is fixed and moved by the test; Agenda itself polls in real time.
  */
 let app: TestApp;
 let clock = new Date('2026-11-02T09:00:00Z');
 beforeAll(async () => {
-  app = await startTestApp({ APPROVAL_TTL: '2h', EXPIRY_CHECK_INTERVAL: '1s', INVENTORY_SYNC_INTERVAL: '1h' }, { jobs: true, now: () => clock });
+  app = await startTestApp({ APPROVAL_TTL: '2h', EXPIRY_CHECK_INTERVAL: '1s', EXECUTION_LEASE: '3s', INVENTORY_SYNC_INTERVAL: '1h' }, { jobs: true, now: () => clock });
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
@@ -36,5 +36,22 @@ it('expires a pending change request after APPROVAL_TTL through the scheduled jo
 
   const [late] = await turn(app, 'bob', `approve ${id}`);
   expect(late?.text).toMatch(/expired/);
+  expect(app.sandbox!.requests.some((r) => r.action === 'RebootInstances')).toBe(false);
+}, 40_000);
+
+it('marks a change whose executor stopped renewing its lease interrupted through the recovery job', async () => {
+  const [card] = await turn(app, 'alice', 'stop db-prod-1');
+  const id = card!.changeId!;
+  // As another instance that died mid-run would leave it: executing, lease last renewed 10 min ago.
+  const stale = new Date(clock.getTime() - 600_000);
+  await app.store.pool.query("UPDATE change_requests SET status = 'executing', executor = 'gone:1:abc', started_at = $2, heartbeat_at = $2 WHERE id = $1", [id, stale]);
+
+  const deadline = Date.now() + 20_000;
+  while ((await app.changes.get(id))?.status !== 'interrupted') {
+    if (Date.now() > deadline) throw new Error('the recovery job did not run in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect((await app.changes.get(id))?.reason).toBe('the service stopped while it was running');
+  expect((await listAuditEvents(app.store.db, { subject: id })).map((e) => e.type)).toEqual(['change.requested', 'change.interrupted']);
   expect(app.sandbox!.requests.some((r) => r.action === 'RebootInstances')).toBe(false);
 }, 40_000);

@@ -47,7 +47,11 @@ describe('kill -9 while executing', () => {
     expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
     expect((await h.service.get(crashed.id))?.status).toBe('executing');
 
-    h.clock.advance(60_000);
+    // Its lease (60 s in the harness) has not lapsed yet: another instance may still be running it.
+    expect(await h.service.recoverInterrupted()).toEqual([]);
+    expect((await h.service.get(crashed.id))?.status).toBe('executing');
+
+    h.clock.advance(60_001);
     const recovered = await h.service.recoverInterrupted();
     expect(recovered.map((c) => [c.id, c.status, c.reason])).toEqual([[crashed.id, 'interrupted', 'the service stopped while it was running']]);
     expect(h.listener.events.at(-1)).toEqual({ id: crashed.id, event: 'interrupted', status: 'interrupted' });
@@ -63,5 +67,14 @@ describe('kill -9 while executing', () => {
       'change.requested', 'change.approved', 'change.executing', 'change.interrupted',
     ]);
     expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  }, 60_000);
+
+  test('at the start of the only process (embedded database), recovery does not wait for the lease', async () => {
+    const h = harness(store.db);
+    const crashed = await h.service.request(planFor({ resourceName: 'web-3' }), person('alice'), 'operator', conversation);
+    expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
+    const recovered = await h.service.recoverInterrupted({ all: true });
+    expect(recovered.map((c) => [c.id, c.status])).toEqual([[crashed.id, 'interrupted']]);
+    expect(h.provider.executions).toEqual([]);
   }, 60_000);
 });
