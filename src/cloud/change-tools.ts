@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChangePlan } from '../changes/model.ts';
 import { AppError, badRequest, conflict } from '../errors.ts';
-import { closest } from '../engine/planner/suggest.ts';
+import { closest } from '../chat/suggest.ts';
 import type { Tool } from '../engine/tool.ts';
 import type { CloudProvider } from './provider.ts';
 import { resourceRepository } from './repository.ts';

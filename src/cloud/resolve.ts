@@ -1,5 +1,5 @@
 import { AppError } from '../errors.ts';
-import { closest } from '../engine/planner/suggest.ts';
+import { closest } from '../chat/suggest.ts';
 import type { ResourceRepository } from './repository.ts';
 import type { Resource } from './resource.ts';
 

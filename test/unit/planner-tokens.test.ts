@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { normalizeChangeId, normalizeResource } from '../../src/engine/planner/args.ts';
-import { closest, editDistance, typoBudget } from '../../src/engine/planner/suggest.ts';
+import { closest, editDistance, typoBudget } from '../../src/chat/suggest.ts';
 import { cleanInput, replaceToken, tokenize } from '../../src/engine/planner/tokens.ts';
 
 describe('editDistance', () => {

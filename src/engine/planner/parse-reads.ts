@@ -2,7 +2,7 @@ import type { ProviderName } from '../../cloud/resource.ts';
 import type { ListType } from './command.ts';
 import { isValue } from './args.ts';
 import { correction, didYouMean, ok, quote, usage, type CommandParser, type ParseContext } from './results.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../../chat/suggest.ts';
 import { replaceToken, type Token } from './tokens.ts';
 import {
   CHANGE_FILTER_WORDS, ENV_KEYS, GROUPING_WORDS, KNOWN_ENVIRONMENTS, PLURAL_TYPE_WORDS, PROVIDER_KEYS, PROVIDER_WORDS, TYPE_KEYS, TYPE_WORDS, lookup,

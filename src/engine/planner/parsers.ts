@@ -3,7 +3,7 @@ import { CommandWord, type PowerAction } from './command.ts';
 import { readChangeId, readResource, readRole, readUser } from './args.ts';
 import { parseChanges, parseCosts, parseList, startsList } from './parse-reads.ts';
 import { correction, didYouMean, ok, quote, usage, type CommandParser, type ParseContext } from './results.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../../chat/suggest.ts';
 import { ALIASES, ROLE_WORDS } from './vocabulary.ts';
 
 /** Parsers of every command but the inventory questions (parse-reads.ts). */

@@ -1,6 +1,6 @@
 import type { Command, CommandWord, ParseResult } from './command.ts';
 import { HELP_SUMMARY, helpFor, usageLine } from './help.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../../chat/suggest.ts';
 import { replaceToken, type Token } from './tokens.ts';
 
 /** What the per-command parsers share: the cleaned message and the command being read. */

@@ -3,7 +3,7 @@ import { looksLikeAwsId } from './args.ts';
 import { HELP } from './help.ts';
 import { PARSERS } from './parsers.ts';
 import { didYouMean, notUnderstood, ok, quote } from './results.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../../chat/suggest.ts';
 import { MAX_COMMAND_LENGTH, cleanInput, replaceToken, tokenize, type Token } from './tokens.ts';
 import { ALIASES, KNOWN_ENVIRONMENTS, PROVIDER_WORDS, TYPE_WORDS, lookup } from './vocabulary.ts';
 
