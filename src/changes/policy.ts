@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { Role } from '../chat/actor.ts';
+import { actorKey, Role, type Actor } from '../chat/actor.ts';
 import { ActionName } from '../cloud/provider.ts';
 import { AppError } from '../errors.ts';
-import type { AppliedPolicy, ChangePlan } from './model.ts';
+import type { AppliedPolicy, ChangePlan, ChangeRequest } from './model.ts';
 
 /**
  * Approval policy as data: who may request changes, and an ordered list of rules matched against
@@ -102,3 +102,10 @@ export const evaluatePolicy = (policy: Policy, plan: ChangePlan, requesterRole: 
     ...(rule.ttlMs !== undefined ? { ttlMs: rule.ttlMs } : {}),
   };
 };
+
+/**
+ * Why this person may not approve this request (`own`: they requested it; `role`: the rule wants
+ * another role), or null when they may. The one answer the service enforces and views show.
+ */
+export const approvalBlocker = (c: Pick<ChangeRequest, 'requesterKey' | 'policy'>, actor: Actor, role: Role): 'own' | 'role' | null =>
+  c.requesterKey === actorKey(actor) ? 'own' : c.policy.approverRoles.includes(role) ? null : 'role';

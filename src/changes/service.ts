@@ -8,7 +8,7 @@ import { executeApproved } from './execute.ts';
 import { closedError, formatTime, rolesText } from './explain.ts';
 import type { ChangeListener } from './listener.ts';
 import { ChangePlan, type ChangeRequest } from './model.ts';
-import { evaluatePolicy, type Policy } from './policy.ts';
+import { approvalBlocker, evaluatePolicy, type Policy } from './policy.ts';
 import { getChange, inStatus, insertChange, listChanges, orphaned, recordDecision, type ChangeFilter } from './repository.ts';
 import { rollbackPlan } from './rollback.ts';
 
@@ -93,10 +93,11 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
   const approve: ChangeService['approve'] = async (id, actor, role) => {
     const c = await load(id, actor);
     if (c.status !== 'pending') throw closedError(c);
-    if (c.requesterKey === actorKey(actor)) {
+    const blocker = approvalBlocker(c, actor, role);
+    if (blocker === 'own') {
       throw forbidden(`You requested ${id}, so you cannot approve it yourself: someone else with the ${rolesText(c.policy.approverRoles)} must.`);
     }
-    if (!c.policy.approverRoles.includes(role)) {
+    if (blocker === 'role') {
       throw forbidden(`Approving ${id} needs the ${rolesText(c.policy.approverRoles)} (policy rule "${c.policy.rule}"); you are ${article(role)} ${role}.`);
     }
     const outcome = await recordDecision(db, { id, by: actor, decision: 'approved', now: now() });

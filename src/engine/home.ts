@@ -4,6 +4,7 @@ import { reply, type Block, type Reply } from '../chat/reply.ts';
 import { renderChangeCard } from '../changes/card.ts';
 import { formatTime } from '../changes/explain.ts';
 import type { ChangeRequest } from '../changes/model.ts';
+import { approvalBlocker } from '../changes/policy.ts';
 import type { ChangeService } from '../changes/service.ts';
 import { resourceRepository } from '../cloud/repository.ts';
 import type { Db } from '../store/db.ts';
@@ -36,7 +37,7 @@ const roleLine: Record<Role, string> = {
 
 /** Pending requests this user may decide: not their own, and their role is one the policy accepts. */
 export const decidableBy = (pending: ChangeRequest[], actor: Actor, role: Role): ChangeRequest[] =>
-  pending.filter((c) => c.requesterKey !== actorKey(actor) && c.policy.approverRoles.includes(role));
+  pending.filter((c) => approvalBlocker(c, actor, role) === null);
 
 const pendingBlocks = (c: ChangeRequest, sandbox: boolean): Block[] => {
   // The card's own buttons (Reject keeps its reason form), so Home and cards never disagree.

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { DEFAULT_POLICY, evaluatePolicy, loadPolicy, type Policy } from '../../src/changes/policy.ts';
-import { planFor } from '../fixtures/changes-plans.ts';
+import { actorKey } from '../../src/chat/actor.ts';
+import { approvalBlocker, DEFAULT_POLICY, evaluatePolicy, loadPolicy, type Policy } from '../../src/changes/policy.ts';
+import { person, planFor } from '../fixtures/changes-plans.ts';
 
 describe('DEFAULT_POLICY', () => {
   test('viewers cannot request anything', () => {
@@ -64,5 +65,15 @@ describe('custom policies', () => {
 
   test('JSON round trip of the default policy loads back identical', () => {
     expect(loadPolicy(JSON.parse(JSON.stringify(DEFAULT_POLICY)))).toEqual(DEFAULT_POLICY);
+  });
+});
+
+describe('approvalBlocker', () => {
+  test('the requester never; another person only with a role the rule accepts', () => {
+    const c = { requesterKey: actorKey(person('alice')), policy: { rule: 'prod', approvals: 1, approverRoles: ['approver' as const, 'admin' as const], allowSelfApproval: false as const, autoApprove: false } };
+    expect(approvalBlocker(c, person('alice'), 'admin')).toBe('own');
+    expect(approvalBlocker(c, person('bob'), 'operator')).toBe('role');
+    expect(approvalBlocker(c, person('bob'), 'approver')).toBeNull();
+    expect(approvalBlocker(c, person('alice', 'T2'), 'approver')).toBeNull();
   });
 });
