@@ -8,8 +8,9 @@ import type { DbOrTx } from './tx.ts';
 /**
  * The append-only audit log. Each event's hash covers the previous event's hash and the event's
  * canonical JSON, so changing, removing or reordering any stored event breaks the chain from there
- * on, and `verifyAudit` names the first broken event. (Deleting the newest events leaves a shorter
- * valid chain: compare the count with an external copy to catch that.)
+ * on, and `verifyAudit` names the first broken event. Deleting the newest events leaves a shorter
+ * valid chain: that is caught by an anchor, a head (`#seq` + hash) printed by an earlier verify and
+ * kept outside the database, which must still be in the chain.
  */
 export const AuditEventType = z.enum([
   'change.requested',
@@ -85,14 +86,34 @@ export const appendAudit = (exec: DbOrTx, input: AuditEventInput): Promise<Audit
     return toEvent(row!);
   });
 
-export type AuditVerification = { ok: true; count: number } | { ok: false; seq: number; reason: string };
+/** An event of the chain, as a verify printed it: `<seq>:<hash>`. */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
 
-/** Walks the whole chain in seq order and reports the first event whose link or content is wrong. */
-export const verifyAudit = async (db: DbOrTx, opts: { batchSize?: number } = {}): Promise<AuditVerification> => {
+export const parseAuditAnchor = (s: string): AuditAnchor | null => {
+  const m = /^#?(\d+):([0-9a-f]{64})$/.exec(s.trim());
+  return m ? { seq: Number(m[1]), hash: m[2]! } : null;
+};
+
+export const formatAuditAnchor = (a: AuditAnchor): string => `${a.seq}:${a.hash}`;
+
+export type AuditVerification =
+  | { ok: true; count: number; head: AuditAnchor | null }
+  | { ok: false; seq: number; reason: string };
+
+/**
+ * Walks the whole chain in seq order and reports the first event whose link or content is wrong;
+ * with an `anchor`, also that the anchored event is still there with the same hash.
+ */
+export const verifyAudit = async (db: DbOrTx, opts: { batchSize?: number; anchor?: AuditAnchor } = {}): Promise<AuditVerification> => {
   const batchSize = opts.batchSize ?? 1000;
+  const anchor = opts.anchor;
   let expectedPrev = GENESIS_HASH;
   let prevSeq: number | undefined;
   let count = 0;
+  let anchorSeen = false;
   for (;;) {
     const rows = await db
       .select()
@@ -111,12 +132,18 @@ export const verifyAudit = async (db: DbOrTx, opts: { batchSize?: number } = {})
       if (auditHash(row.prevHash, toEvent(row)) !== row.hash) {
         return { ok: false, seq: row.seq, reason: 'its content does not match its hash (the event was modified)' };
       }
+      if (anchor && row.seq === anchor.seq) {
+        if (row.hash !== anchor.hash) return { ok: false, seq: row.seq, reason: 'its hash differs from the anchor (the chain was rewritten from here or earlier)' };
+        anchorSeen = true;
+      }
       expectedPrev = row.hash;
       prevSeq = row.seq;
       count += 1;
     }
-    if (rows.length < batchSize) return { ok: true, count };
+    if (rows.length < batchSize) break;
   }
+  if (anchor && !anchorSeen) return { ok: false, seq: anchor.seq, reason: 'the anchored event is missing (events were removed from the end of the log)' };
+  return { ok: true, count, head: prevSeq === undefined ? null : { seq: prevSeq, hash: expectedPrev } };
 };
 
 /** LIKE pattern for a literal prefix. */

@@ -3,7 +3,7 @@ import { actorKey } from '../chat/actor.ts';
 import { reply, textReply, type Block } from '../chat/reply.ts';
 import type { Db } from '../store/db.ts';
 import type { Tool, ToolOutcome } from '../engine/tool.ts';
-import { listAuditEvents, verifyAudit } from './audit.ts';
+import { formatAuditAnchor, listAuditEvents, verifyAudit } from './audit.ts';
 import { formatCostDelta, renderChangeCard } from './card.ts';
 import { formatTime } from './explain.ts';
 import type { ChangeRequest } from './model.ts';
@@ -103,7 +103,9 @@ export const auditLogTool = (d: ChangeToolDeps): Tool<typeof AuditInput> => ({
   run: async ({ verify }, ctx) => {
     if (verify) {
       const v = await verifyAudit(d.db);
-      const text = v.ok ? `✅ Audit log OK: ${v.count} events, hash chain intact.` : `❌ Audit log BROKEN at event #${v.seq}: ${v.reason}`;
+      const text = v.ok
+        ? `✅ Audit log OK: ${v.count} events, hash chain intact.${v.head ? ` Head: \`${formatAuditAnchor(v.head)}\` (keep it outside the database and pass it to \`npm run audit:verify -- --anchor\` later to also catch removal of the newest events).` : ''}`
+        : `❌ Audit log BROKEN at event #${v.seq}: ${v.reason}`;
       return { type: 'answer', reply: textReply(text), data: v };
     }
     // Only this workspace's events; the chain check above covers everyone's.
