@@ -6,7 +6,7 @@ import { DEFAULT_POLICY } from './changes/policy.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
 import { AwsProvider } from './cloud/aws/provider.ts';
-import { syncInventory, type SyncOutcome } from './cloud/inventory.ts';
+import { refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
 import { inventorySyncJob, registerInventoryJobs } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
 import { sandboxRegions } from './cloud/sandbox/fleet.ts';
@@ -115,9 +115,14 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       now,
       listener: {
         changed: async (c, event) => {
+          // The inventory shows what a change did before anyone is told it is done: the target is
+          // re-read at once (a full sync is queued when its provider cannot describe one resource).
+          if (event === 'succeeded' || event === 'failed') {
+            const provider = providerByName(c.plan.target.provider);
+            const refreshed = provider ? await refreshResource(db, provider, c.plan.target, now(), { logger }) : false;
+            if (!refreshed) void scheduler.now(inventorySyncJob).catch((e: unknown) => logger.warn({ err: e }, 'could not queue an inventory sync'));
+          }
           await notifier.changed(c, event);
-          // The inventory should show what a change did without waiting for the next interval.
-          if (event === 'succeeded' || event === 'failed') void scheduler.now(inventorySyncJob).catch((e: unknown) => logger.warn({ err: e }, 'could not queue an inventory sync'));
         },
       },
       logger,

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { isAppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
-import type { CloudProvider } from './provider.ts';
+import type { CloudProvider, ResourceKey } from './provider.ts';
 import type { ProviderName } from './resource.ts';
 import { resourceRepository } from './repository.ts';
 
@@ -45,4 +45,23 @@ export const syncInventory = async (db: Db, providers: CloudProvider[], now: Dat
       }
     }),
   );
+};
+
+/**
+ * After a change: re-reads its one target from the cloud and stores it, so `show`/`list` tell the
+ * truth at once. False when the provider cannot describe (the caller then queues a full sync).
+ * Failures are logged, never thrown: the change's result stands either way.
+ */
+export const refreshResource = async (db: Db, provider: CloudProvider, key: ResourceKey, now: Date, opts: SyncOptions = {}): Promise<boolean> => {
+  if (!provider.describe) return false;
+  try {
+    const found = await provider.describe(key);
+    const repo = resourceRepository(db);
+    if (found) await repo.upsertOne(found);
+    else await repo.markGone(key, now);
+    return true;
+  } catch (e) {
+    opts.logger?.warn({ provider: provider.name, id: key.id, err: e }, 'could not refresh a changed resource; a full sync will');
+    return false;
+  }
 };

@@ -50,6 +50,11 @@ export interface CloudProvider {
   monthlyCostFor?(type: ResourceType, size: string): number | undefined;
   /** Releases SDK clients and sockets at shutdown. */
   close?(): void;
+  /**
+   * One resource as the cloud sees it now (null when it no longer exists): lets the inventory
+   * show what a change did at once, without a full listing. Optional: without it a full sync runs.
+   */
+  describe?(key: ResourceKey): Promise<Resource | null>;
   /** Carries out one action; throws AppError('cloud_error' | 'not_found' | …) on failure. */
   execute(action: ResourceAction): Promise<ActionResult>;
 }

@@ -51,6 +51,10 @@ export interface ReplaceOutcome {
 export interface ResourceRepository {
   /** Upserts `listing` (all of `provider`'s resources) and marks its other live rows gone, in one transaction. */
   replaceListing(provider: ProviderName, listing: Resource[], now: Date): Promise<ReplaceOutcome>;
+  /** Stores one resource as just described (after a change), leaving the rest of the listing alone. */
+  upsertOne(resource: Resource): Promise<void>;
+  /** Marks one resource gone (described after a change and no longer found). */
+  markGone(key: { provider: string; account: string; id: string }, now: Date): Promise<void>;
   list(query?: ResourceQuery): Promise<Resource[]>;
   count(filter?: ResourceFilter): Promise<number>;
   /** Exact id, else exact name, else case-insensitive name; several results mean the caller must ask which. */
@@ -112,6 +116,27 @@ const groupKey: Record<CostGrouping, SQL<string>> = {
   type: sql<string>`${resources.type}`,
 };
 
+/** INSERT … ON CONFLICT of rows from a listing or a describe: the newest sighting wins, gone rows come back. */
+const upsert = (tx: Pick<Db, 'insert'>, rows: ReturnType<typeof toRow>[]) =>
+  tx
+    .insert(resources)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [resources.provider, resources.account, resources.id],
+      set: {
+        region: sql`excluded.region`,
+        type: sql`excluded.type`,
+        name: sql`excluded.name`,
+        state: sql`excluded.state`,
+        tags: sql`excluded.tags`,
+        environment: sql`excluded.environment`,
+        monthlyCostCents: sql`excluded.monthly_cost_cents`,
+        attributes: sql`excluded.attributes`,
+        seenAt: sql`excluded.seen_at`,
+        goneAt: null,
+      },
+    });
+
 export const resourceRepository = (db: Db): ResourceRepository => ({
   async replaceListing(provider, listing, now) {
     const parsed = Resource.array().parse(listing);
@@ -121,24 +146,7 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
     const rows = [...new Map(parsed.map((r) => [`${r.account}\u0000${r.id}`, toRow(r)])).values()];
     return db.transaction(async (tx) => {
       for (let i = 0; i < rows.length; i += batchSize) {
-        await tx
-          .insert(resources)
-          .values(rows.slice(i, i + batchSize))
-          .onConflictDoUpdate({
-            target: [resources.provider, resources.account, resources.id],
-            set: {
-              region: sql`excluded.region`,
-              type: sql`excluded.type`,
-              name: sql`excluded.name`,
-              state: sql`excluded.state`,
-              tags: sql`excluded.tags`,
-              environment: sql`excluded.environment`,
-              monthlyCostCents: sql`excluded.monthly_cost_cents`,
-              attributes: sql`excluded.attributes`,
-              seenAt: sql`excluded.seen_at`,
-              goneAt: null,
-            },
-          });
+        await upsert(tx, rows.slice(i, i + batchSize));
       }
       const accounts = sql.param(rows.map((r) => r.account));
       const ids = sql.param(rows.map((r) => r.id));
@@ -153,6 +161,17 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
         .returning({ id: resources.id });
       return { upserted: rows.length, gone: gone.length };
     });
+  },
+
+  async upsertOne(resource) {
+    await upsert(db, [toRow(Resource.parse(resource))]);
+  },
+
+  async markGone(key, now) {
+    await db
+      .update(resources)
+      .set({ goneAt: now })
+      .where(and(eq(resources.provider, key.provider), eq(resources.account, key.account), eq(resources.id, key.id), live));
   },
 
   async list(query = {}) {

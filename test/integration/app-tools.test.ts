@@ -88,11 +88,13 @@ describe('change commands', () => {
     expect(good?.changeId).toMatch(/^CR-/);
   });
 
-  it('auto-approves a dev power action and runs it at once; the inventory follows', async () => {
+  it('auto-approves a dev power action and runs it at once; the inventory follows before the answer', async () => {
+    const syncs = app.sandbox!.requests.filter((r) => r.action === 'DescribeVolumes').length;
     const [card] = await turn(app, 'alice', 'stop api-dev-1');
     expect(card?.text).toMatch(/done/);
     expect(card?.text).toMatch(/auto-approved by policy rule "dev-power-actions"/);
-    await app.syncNow();
+    // No full sync ran (jobs are off here): the changed instance alone was described and stored.
+    expect(app.sandbox!.requests.filter((r) => r.action === 'DescribeVolumes').length).toBe(syncs);
     const [show] = await turn(app, 'dave', 'show api-dev-1');
     expect(show?.blocks[1]).toMatchObject({ type: 'fields' });
     expect(JSON.stringify(show?.blocks[1])).toMatch(/"State","value":"(stopped|stopping)"/);

@@ -212,3 +212,22 @@ describe('AwsProvider.execute', () => {
     expect((await failure(p.execute({ ...missing, target: { ...missing.target, type: 'volume' } }))).code).toBe('bad_request');
   });
 });
+
+describe('AwsProvider.describe', () => {
+  it('reads one instance as the listing would, and null for one that is gone or not an instance', async () => {
+    const p = provider();
+    const { target } = act('stop', 'web-dev-1');
+    await p.execute(act('stop', 'web-dev-1'));
+    const one = await p.describe(target);
+    const listed = (await p.listResources()).find((r) => r.id === target.id);
+    expect(one).toEqual(listed);
+    expect(Resource.parse(one)).toMatchObject({ state: 'stopped', monthlyCostCents: 0 });
+    expect(await p.describe({ ...target, id: 'i-0000000000000dead' })).toBeNull();
+    expect(await p.describe({ ...target, type: 'volume' })).toBeNull();
+  });
+
+  it('throws a translated error when the cloud fails', async () => {
+    const p = provider({ endpoint: 'http://127.0.0.1:9' });
+    expect((await failure(p.describe(act('stop', 'web-dev-1').target))).code).toBe('cloud_error');
+  });
+});

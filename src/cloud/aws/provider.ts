@@ -1,4 +1,5 @@
 import {
+  DescribeInstancesCommand,
   EC2Client,
   paginateDescribeInstances,
   paginateDescribeSecurityGroups,
@@ -8,7 +9,7 @@ import {
 import type { EC2ClientConfig, Instance } from '@aws-sdk/client-ec2';
 import { badRequest } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { ActionName, ActionResult, CloudProvider, ResourceAction } from '../provider.ts';
+import type { ActionName, ActionResult, CloudProvider, ResourceAction, ResourceKey } from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
 import { translateAwsError } from './errors.ts';
 import { defaultWait, executeInstanceAction } from './instance-actions.ts';
@@ -92,6 +93,21 @@ export class AwsProvider implements CloudProvider {
       return await executeInstanceAction(this.#client(target.region), action, this.#wait);
     } catch (e) {
       throw translateAwsError(e, `${doing[action.action]} ${target.id} in ${target.region}`);
+    }
+  }
+
+  async describe(key: ResourceKey): Promise<Resource | null> {
+    if (key.provider !== 'aws' || key.type !== 'instance') return null;
+    const client = this.#client(key.region);
+    try {
+      const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [key.id] }));
+      const instance = out.Reservations?.[0]?.Instances?.[0];
+      if (!instance || instance.State?.Name === 'terminated') return null;
+      return instanceResource(instance, { account: key.account, region: key.region, seenAt: this.#now(), sandbox: this.sandbox });
+    } catch (e) {
+      const err = translateAwsError(e, `describing ${key.id} in ${key.region}`);
+      if (err.code === 'not_found') return null;
+      throw err;
     }
   }
 
