@@ -9,11 +9,13 @@ const common = { transform, extensionsToTreatAsEsm: ['.ts'], testEnvironment: 'n
 const browser = process.env.JEST_BROWSER === '1';
 
 export default {
+  // A global option: jest ignores testTimeout inside a project entry (it silently stayed 5 s there).
+  // Hooks start databases and apps; on a cold, busy machine the first embedded template takes seconds.
+  testTimeout: browser ? 90_000 : 60_000,
   projects: browser
-    ? [{ ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'], testTimeout: 90_000 }]
+    ? [{ ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] }]
     : [
         { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-        // Hooks start databases and apps; on a cold, busy machine the first embedded template takes seconds.
-        { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], testTimeout: 60_000 },
+        { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
       ],
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isSecretName } from './observability/logger.ts';
+import { decodeEncryptionKey } from './store/secret-box.ts';
 
 /**
  * Every environment variable the app reads, parsed once by one schema. Nothing else reads
@@ -46,9 +47,10 @@ export const ConfigSchema = z
     /** Role of a chat user the bot sees for the first time (admins change it with `grant`). */
     DEFAULT_ROLE: z.enum(['viewer', 'operator']).default('viewer'),
 
-    SLACK_BOT_TOKEN: optionalString,
+    SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…, from OAuth & Permissions)').optional()),
     SLACK_SIGNING_SECRET: optionalString,
-    SLACK_APP_TOKEN: optionalString,
+    // Slack's Socket Mode client retries a wrong token type forever: refuse it here instead.
+    SLACK_APP_TOKEN: optionalString.pipe(z.string().startsWith('xapp-', 'must be an app-level token (xapp-…, from Basic Information → App-Level Tokens, scope connections:write)').optional()),
     SLACK_CLIENT_ID: optionalString,
     SLACK_CLIENT_SECRET: optionalString,
     SLACK_STATE_SECRET: optionalString,
@@ -56,6 +58,12 @@ export const ConfigSchema = z
     SLACK_APPROVALS_CHANNEL: optionalString,
     /** OAuth installs: the Slack team (or Enterprise Grid org) ids allowed to install; empty = any. */
     SLACK_ALLOWED_TEAMS: csv.default([]),
+
+    /** Base64 of 32 random bytes: encrypts stored credentials (Slack OAuth installations). Kept as text; store/secret-box.ts decodes it. */
+    TOKEN_ENCRYPTION_KEY: z.string().trim().superRefine((s, ctx) => {
+      const key = decodeEncryptionKey(s);
+      if (typeof key === 'string') ctx.addIssue({ code: 'custom', message: key });
+    }).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.SLACK_BOT_TOKEN && !c.SLACK_SIGNING_SECRET && !c.SLACK_APP_TOKEN)
@@ -68,6 +76,8 @@ export const ConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_CLIENT_ID (or set SLACK_APP_TOKEN for Socket Mode)' });
     if (c.SLACK_APP_TOKEN && !c.SLACK_BOT_TOKEN && !c.SLACK_CLIENT_ID)
       ctx.addIssue({ code: 'custom', path: ['SLACK_APP_TOKEN'], message: 'Socket Mode also needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID for OAuth installs)' });
+    if (c.SLACK_CLIENT_ID && !c.TOKEN_ENCRYPTION_KEY)
+      ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_KEY'], message: 'is required with SLACK_CLIENT_ID: stored Slack installations (bot tokens) are encrypted with it (generate one with: openssl rand -base64 32, and keep it safe)' });
   });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;

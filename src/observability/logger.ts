@@ -9,7 +9,7 @@ const secretKeys = [
   'signingSecret', 'clientSecret', 'apiKey', 'api_key', 'authorization', 'cookie', 'x-slack-signature',
   'DATABASE_URL', 'databaseUrl', 'connectionString', 'CONSOLE_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'ANTHROPIC_API_KEY', 'secretAccessKey', 'sessionToken',
+  'ANTHROPIC_API_KEY', 'secretAccessKey', 'sessionToken', 'TOKEN_ENCRYPTION_KEY', 'encryptionKey',
 ];
 /** Whether a field or variable name holds a secret (the same list, plus the words secrets are named by). */
 export const isSecretName = (name: string): boolean =>

@@ -18,6 +18,8 @@ export interface OAuthGrant {
   appId: string;
   scope: string;
   installerUserId: string;
+  /** An org-wide (Enterprise Grid) install: the org, and `team` is null as Slack sends it. */
+  enterprise?: { id: string; name: string };
 }
 
 /** Client credentials from the form fields, or from HTTP Basic auth (both are allowed by Slack). */
@@ -37,12 +39,16 @@ export const oauthV2Access = (grant: OAuthGrant | undefined, args: Args, authori
   if (args.code !== grant.code) return { ok: false, error: 'invalid_code' };
   return {
     ok: true, app_id: grant.appId, authed_user: { id: grant.installerUserId }, scope: grant.scope, token_type: 'bot', access_token: grant.botToken,
-    bot_user_id: grant.botUserId, team: { id: grant.teamId, name: grant.teamName }, enterprise: null, is_enterprise_install: false,
+    bot_user_id: grant.botUserId,
+    ...(grant.enterprise
+      ? { team: null, enterprise: grant.enterprise, is_enterprise_install: true }
+      : { team: { id: grant.teamId, name: grant.teamName }, enterprise: null, is_enterprise_install: false }),
   };
 };
 
-export const appsConnectionsOpen = (appToken: string | undefined, token: string | null, socketUrl: string): Answer => {
+/** `socketUrl` issues a fresh WebSocket URL (its own ticket), only for an accepted app token. */
+export const appsConnectionsOpen = (appToken: string | undefined, token: string | null, socketUrl: () => string): Answer => {
   if (token === null) return { ok: false, error: 'not_authed' };
   if (!appToken || token !== appToken) return { ok: false, error: token.startsWith('xapp-') ? 'invalid_auth' : 'not_allowed_token_type' };
-  return { ok: true, url: socketUrl };
+  return { ok: true, url: socketUrl() };
 };

@@ -14,13 +14,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appsConnectionsOpen, oauthV2Access, type OAuthGrant } from './slack-api-apps.ts';
-import { attachSocketMode, SOCKET_PATH, type SocketModeFake } from './slack-api-socket.ts';
+import { attachSocketMode, type SocketModeFake } from './slack-api-socket.ts';
 import { createSlackState, type FakeChannel, type FakeUser, type SlackState } from './slack-api-state.ts';
 
 export type { FakeChannel, FakeEphemeral, FakeMessage, FakeUser } from './slack-api-state.ts';
 export { checkBlocks, checkView, type BlocksVerdict } from './slack-api-blocks.ts';
 export type { OAuthGrant } from './slack-api-apps.ts';
-export type { SocketAck, SocketEnvelope, SocketModeFake } from './slack-api-socket.ts';
+export type { DisconnectReason, SocketAck, SocketEnvelope, SocketModeFake } from './slack-api-socket.ts';
 
 export interface RecordedCall {
   /** Web API method (`chat.postMessage`), or `response_url` for `POST /response/<id>`. */
@@ -156,7 +156,7 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
       }
       // App-level methods authenticate with the app's credentials, not a bot token.
       if (method === 'oauth.v2.access') return record(200, oauthV2Access(opts.oauth, parsed.args, req.headers.authorization));
-      if (method === 'apps.connections.open') return record(200, appsConnectionsOpen(opts.appToken, token, `ws://${req.headers.host ?? '127.0.0.1'}${SOCKET_PATH}`));
+      if (method === 'apps.connections.open') return record(200, appsConnectionsOpen(opts.appToken, token, () => socket.issueUrl(req.headers.host ?? '127.0.0.1')));
       if (token === null) return record(200, { ok: false, error: 'not_authed' });
       if (!tokens.has(token)) return record(200, { ok: false, error: 'invalid_auth' });
       return record(200, state.handle(method, parsed.args));

@@ -14,7 +14,7 @@ let app: TestApp;
 beforeAll(async () => {
   fake = await startSlackFake({ tokens: [grant.botToken], oauth: grant });
   app = await startTestApp(
-    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: 'signing-secret-0123456789', SLACK_API_URL: fake.url, SLACK_ALLOWED_TEAMS: 'T0OURTEAM1' },
+    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: 'signing-secret-0123456789', SLACK_API_URL: fake.url, SLACK_ALLOWED_TEAMS: 'T0OURTEAM1', TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') },
     { slack: { retryConfig: { retries: 0 } } },
   );
 }, 60_000);

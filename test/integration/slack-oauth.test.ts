@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createSecretBox } from '../../src/store/secret-box.ts';
 import { slackInstallations } from '../../src/surfaces/slack/schema.ts';
 import { startSlackFake, type OAuthGrant, type SlackFake } from '../fakes/slack-api.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -10,6 +11,7 @@ import { appMentionEvent, eventCallback, postSigned, signSlackRequest } from '..
  * workspace answered with the token stored there.
  */
 const SECRET = 'oauth-signing-secret-0123456789';
+const KEY = Buffer.alloc(32, 7).toString('base64');
 const grant: OAuthGrant = {
   clientId: '1111.2222', clientSecret: 'client-secret', code: 'code-from-slack', teamId: 'T0FAKE0001', teamName: 'Fake Team',
   botToken: 'xoxb-installed-token', botUserId: 'U0BOT00001', appId: 'A0APP00001', scope: 'app_mentions:read,chat:write,commands', installerUserId: 'U0ALICE001',
@@ -22,7 +24,7 @@ beforeAll(async () => {
   // Only the installed token is valid: an answer proves it came from the database.
   fake = await startSlackFake({ tokens: [grant.botToken], oauth: grant, users: [{ id: 'U0ALICE001', name: 'alice' }], channels: [{ id: 'C0OPS00001', name: 'ops' }] });
   app = await startTestApp(
-    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url },
+    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url, TOKEN_ENCRYPTION_KEY: KEY },
     { slack: { retryConfig: { retries: 0 } } },
   );
 }, 60_000);
@@ -59,7 +61,7 @@ describe('Slack OAuth installs', () => {
     expect(await app.store.db.select().from(slackInstallations)).toHaveLength(0);
   });
 
-  it('exchanges the code, stores the installation, then answers that workspace with its stored token', async () => {
+  it('exchanges the code, stores the installation sealed (no token in clear), then answers that workspace with its stored token', async () => {
     const { state, cookie } = await install();
     const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
     await res.text();
@@ -67,8 +69,15 @@ describe('Slack OAuth installs', () => {
     expect(oauthCalls().at(-1)).toMatchObject({ code: grant.code, client_id: grant.clientId });
     const rows = await app.store.db.select().from(slackInstallations);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id: `team:${grant.teamId}`, teamId: grant.teamId, isEnterpriseInstall: false });
-    expect((rows[0]!.installation as { bot?: { token?: string; userId?: string } }).bot).toMatchObject({ token: grant.botToken, userId: grant.botUserId });
+    expect(rows[0]).toMatchObject({ id: `team:${grant.teamId}`, teamId: grant.teamId, isEnterpriseInstall: false, installation: null });
+    // Nothing token-like anywhere in the row as PostgreSQL holds it.
+    const raw = await app.store.pool.query<{ row: string }>('SELECT row_to_json(i)::text AS row FROM slack_installations i');
+    expect(raw.rows[0]!.row).toContain('"sealed_installation":"v1:');
+    expect(raw.rows[0]!.row).not.toMatch(/xox[bpare]-/);
+    expect(raw.rows[0]!.row).not.toContain(grant.botToken);
+    // Sealed with the configured key, for this row only.
+    const opened = JSON.parse(createSecretBox(KEY).open(rows[0]!.sealedInstallation!, rows[0]!.id)) as { bot?: { token?: string; userId?: string } };
+    expect(opened.bot).toMatchObject({ token: grant.botToken, userId: grant.botUserId });
 
     const ev = appMentionEvent({ user: 'U0ALICE001', channel: 'C0OPS00001', text: `<@${grant.botUserId}> list instances env=prod` });
     const r = await postSigned(`${app.url}/slack/events`, signSlackRequest(SECRET, { json: eventCallback(ev) }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig, redactedConfig } from '../../src/config.ts';
+import fs from 'node:fs';
+import { ConfigError, ConfigSchema, loadConfig, redactedConfig } from '../../src/config.ts';
 
 const problems = (env: Record<string, string>): string[] => {
   try {
@@ -59,6 +60,8 @@ describe('config', () => {
 
   it('requires the Slack settings that belong together', () => {
     expect(problems({ SLACK_BOT_TOKEN: 'xoxb-1' })[0]).toMatch(/^SLACK_SIGNING_SECRET: is required/);
+    expect(problems({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-1' })).toEqual([expect.stringMatching(/^SLACK_APP_TOKEN: must be an app-level token \(xapp-…/)]);
+    expect(problems({ SLACK_BOT_TOKEN: 'xapp-1', SLACK_SIGNING_SECRET: 's' })).toEqual([expect.stringMatching(/^SLACK_BOT_TOKEN: must be a bot token \(xoxb-…/)]);
     expect(problems({ SLACK_CLIENT_ID: 'c' })[0]).toMatch(/SLACK_STATE_SECRET/);
   });
 
@@ -66,5 +69,21 @@ describe('config', () => {
     const r = redactedConfig(loadConfig({ DATABASE_URL: 'postgres://u:hunter2@db/x', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', CONSOLE_TOKEN: 'a-long-enough-token' }));
     expect(JSON.stringify(r)).not.toMatch(/hunter2|xoxb-1|a-long-enough-token/);
     expect(r.PORT).toBe(3000);
+  });
+});
+
+describe('documentation of the configuration', () => {
+  const root = new URL('../../', import.meta.url);
+  const variables = Object.keys(ConfigSchema.shape);
+
+  it('.env.example lists and explains every variable the schema reads, and nothing else', () => {
+    const example = fs.readFileSync(new URL('.env.example', root), 'utf8');
+    const listed = [...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect([...listed].sort()).toEqual([...variables].sort());
+  });
+
+  it('the README configuration table has a row for every variable', () => {
+    const readme = fs.readFileSync(new URL('README.md', root), 'utf8');
+    expect(variables.filter((v) => !readme.includes(`| \`${v}\``))).toEqual([]);
   });
 });

@@ -170,7 +170,8 @@ describe('Slack fake', () => {
       expect(await errorOf(anon.oauth.v2.access({ client_id: '1.2', client_secret: 'wrong', code: 'c0de' }))).toBe('invalid_client_id');
       expect(await errorOf(anon.oauth.v2.access({ client_id: '1.2', client_secret: 's3cret', code: 'old' }))).toBe('invalid_code');
       const open = await new webApi.WebClient('xapp-1-test', { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open();
-      expect(open.url).toBe(`${app.origin.replace('http:', 'ws:')}/socket`);
+      // Like Slack's wss://wss-primary.slack.com/link/?ticket=…&app_id=…: one URL per connection.
+      expect(open.url).toMatch(new RegExp(`^${app.origin.replace('http:', 'ws:')}/socket\\?ticket=[0-9a-f-]{36}&app_id=A\\w+$`));
       expect(await errorOf(new webApi.WebClient('xapp-1-other', { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open())).toBe('invalid_auth');
       expect(await errorOf(new webApi.WebClient(TOKEN, { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open())).toBe('not_allowed_token_type');
       expect(app.callsTo('oauth.v2.access')).toHaveLength(3);

@@ -1,24 +1,25 @@
-import { App, SocketModeReceiver, type InstallationStore, type Receiver } from '@slack/bolt';
+import { App, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
 import type { ChatSurface } from '../../chat/surface.ts';
 import type { Config } from '../../config.ts';
 import type { ConversationEngine } from '../../engine/engine.ts';
 import type { Route } from '../../http/route.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Db } from '../../store/db.ts';
+import { createSecretBox } from '../../store/secret-box.ts';
 import { createBackgroundWork } from './background.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { createDelivery } from './deliver.ts';
 import { registerEvents } from './events.ts';
 import { createFormStore } from './forms.ts';
 import { createIdentity } from './identity.ts';
-import { botTokenFor, createInstallationStore } from './installation-store.ts';
+import { createInstallationStore, type SlackInstallationStore } from './installation-store.ts';
 import { registerInteractions } from './interactions.ts';
 import { createShowMore } from './more.ts';
 import { createInstaller, oauthRoutes } from './oauth.ts';
 import { createHomePublisher } from './publish-home.ts';
 import { createRouteReceiver } from './receiver.ts';
 import { createSlackChatSurface, parseApprovalChannels } from './surface.ts';
-import { authorizationUrlFor, clientOptions, createClients, slackError, type RetryOptions } from './web.ts';
+import { authorizationUrlFor, clientOptions, createClients, slackError, type RetryOptions, type WebClient } from './web.ts';
 
 /**
  * The Slack surface, assembled: Bolt with our receiver (HTTP on the shared server) or Bolt's
@@ -36,6 +37,13 @@ export interface SlackTuning {
   submitBudgetMs?: number;
   /** Engine work started at once after acks (see background.ts). Default 4. */
   maxConcurrentWork?: number;
+  /**
+   * Socket Mode: how long a ping to Slack may go unanswered before the client reconnects (default
+   * 5 s). The SDK also waits this long times the consecutive failures before each reconnect.
+   */
+  socketClientPingTimeoutMs?: number;
+  /** Socket Mode: how long without a ping from Slack before the client reconnects (default 30 s). */
+  socketServerPingTimeoutMs?: number;
 }
 
 export interface SlackDeps {
@@ -75,7 +83,9 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const token = c.SLACK_BOT_TOKEN;
   if (!oauth && !token) throw new Error('the Slack surface needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET');
 
-  const installationStore: InstallationStore | undefined = oauth ? createInstallationStore(d.db) : undefined;
+  if (oauth && !c.TOKEN_ENCRYPTION_KEY) throw new Error('TOKEN_ENCRYPTION_KEY is required with SLACK_CLIENT_ID: stored Slack installations are encrypted with it');
+  const installationStore: SlackInstallationStore | undefined = oauth ? createInstallationStore(d.db, { box: createSecretBox(c.TOKEN_ENCRYPTION_KEY!), logger: log }) : undefined;
+  await installationStore?.prepare();
   const installer = installationStore
     ? createInstaller({ clientId: c.SLACK_CLIENT_ID!, clientSecret: c.SLACK_CLIENT_SECRET!, stateSecret: c.SLACK_STATE_SECRET!, installationStore, clientOptions: options, authorizationUrl: authorizationUrlFor(c.SLACK_API_URL), logger: sdkLogger })
     : undefined;
@@ -96,7 +106,16 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   let receiver: Receiver;
   const routes: Route[] = [];
   if (mode === 'socket') {
-    receiver = new SocketModeReceiver({ appToken: c.SLACK_APP_TOKEN!, logger: sdkLogger, installerOptions: { clientOptions: options } });
+    const t = d.tuning;
+    // Not our retryConfig: the SDK then retries apps.connections.open 100 times when reconnecting;
+    // ours (5, or 0 in tests) would turn a Slack outage at reconnect time into a rejection nothing
+    // handles (SocketModeClient.delayReconnectAttempt): no reconnect ever, and Node exits.
+    const { retryConfig: _webApiRetries, ...socketClientOptions } = options;
+    receiver = new SocketModeReceiver({
+      appToken: c.SLACK_APP_TOKEN!, logger: sdkLogger, installerOptions: { clientOptions: socketClientOptions },
+      ...(t?.socketClientPingTimeoutMs ? { clientPingTimeout: t.socketClientPingTimeoutMs } : {}),
+      ...(t?.socketServerPingTimeoutMs ? { serverPingTimeout: t.socketServerPingTimeoutMs } : {}),
+    });
   } else {
     if (!c.SLACK_SIGNING_SECRET) throw new Error('SLACK_SIGNING_SECRET is required for the Slack surface in HTTP mode');
     const httpReceiver = createRouteReceiver({ signingSecret: c.SLACK_SIGNING_SECRET, now: d.now, logger: d.logger, work, ...(d.tuning?.ackTimeoutMs ? { ackTimeoutMs: d.tuning.ackTimeoutMs } : {}) });
@@ -140,7 +159,18 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
     }
   };
 
-  const clientFor = async (teamId: string) => (single ? clients(single.token) : clients(await botTokenFor(installationStore!, teamId)));
+  // Outbound calls (the notifier) know only the workspace. An org-wide token serves many
+  // workspaces, so its calls name theirs (team_id on every call), as Bolt's own clients do.
+  const orgClients = new Map<string, WebClient>();
+  const clientFor = async (teamId: string): Promise<WebClient> => {
+    if (single) return clients(single.token);
+    const bot = await installationStore!.botFor(teamId);
+    if (!bot.orgWide) return clients(bot.token);
+    const key = `${teamId}:${bot.token}`;
+    let client = orgClients.get(key);
+    if (!client) orgClients.set(key, (client = new webApi.WebClient(bot.token, { ...options, teamId })));
+    return client;
+  };
   const surface = createSlackChatSurface({ clientFor, delivery, ...(c.SLACK_APPROVALS_CHANNEL ? { approvalsChannel: c.SLACK_APPROVALS_CHANNEL } : {}) });
 
   return {
