@@ -124,6 +124,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           }
           await notifier.changed(c, event);
         },
+        progress: (c, step) => notifier.progress?.(c, step),
       },
       logger,
       metrics,

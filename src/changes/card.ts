@@ -62,14 +62,15 @@ const outcomeLine = (c: ChangeRequest): string | undefined => {
   }
 };
 
-export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean } = {}): Reply => {
+/** `progress`: the running change's latest step, shown while it is `executing` (not stored). */
+export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; progress?: string } = {}): Reply => {
   const p = c.plan;
   const blocks: Block[] = [
     { type: 'header', text: `${statusIcon[c.status]} ${c.id} · ${p.summary}`.slice(0, 150) },
     {
       type: 'fields',
       fields: [
-        { label: 'Status', value: statusLabel[c.status] },
+        { label: 'Status', value: c.status === 'executing' && opts.progress ? `${statusLabel.executing}: ${opts.progress}…` : statusLabel[c.status] },
         { label: 'Requested by', value: c.requester.displayName },
         { label: 'Resource', value: `${p.resourceName} (\`${p.target.id}\`)` },
         { label: 'Where', value: `${p.target.provider} · ${p.target.account} · ${p.target.region} · env=${p.environment}` },
@@ -103,7 +104,8 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean } =
     });
     if (c.expiresAt) blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });
   }
-  const text = `${c.id} ${statusLabel[c.status].toLowerCase()}: ${p.summary}${outcome ? ` — ${outcome.replace(/\*/g, '')}` : ''}`;
+  const status = c.status === 'executing' && opts.progress ? `running (${opts.progress})` : statusLabel[c.status].toLowerCase();
+  const text = `${c.id} ${status}: ${p.summary}${outcome ? ` — ${outcome.replace(/\*/g, '')}` : ''}`;
   return reply(blocks, { text, changeId: c.id, ...(opts.sandbox ? { sandbox: true } : {}) });
 };
 

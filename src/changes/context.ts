@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { reportProgress } from '../chat/progress.ts';
 import type { CloudProvider } from '../cloud/provider.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -32,6 +33,8 @@ export interface ChangeContext {
   counted(from: ChangeStatus | 'none', to: ChangeStatus): void;
   /** Tells the listener; its failure is logged, never thrown. */
   notify(change: ChangeRequest, event: ChangeEvent): Promise<void>;
+  /** A step of a running change: to the listener (card copies) and to the turn waiting for it, if any. */
+  progress(change: ChangeRequest, step: string): void;
   /** The compare-and-set; when it wins: counted and the listener told. Null when it lost. */
   move(t: Transition, event: ChangeEvent): Promise<ChangeRequest | null>;
 }
@@ -62,6 +65,14 @@ export const createChangeContext = (d: {
     provider: lookup,
     counted,
     notify,
+    progress: (change, step) => {
+      reportProgress(`${change.id} · ${change.plan.resourceName}: ${step}…`);
+      try {
+        d.listener.progress?.(change, step);
+      } catch (err) {
+        d.logger.warn({ err, changeId: change.id }, 'change progress listener failed');
+      }
+    },
     move: async (t, event) => {
       const moved = await transition(d.db, t);
       if (!moved) return null;

@@ -66,7 +66,7 @@ const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcom
       const error = `no cloud provider "${p.target.provider}" is configured`;
       return { to: 'failed', patch: { error }, data: { error } };
     }
-    const r = await provider.execute({ action: p.action, target: p.target, params: p.params });
+    const r = await provider.execute({ action: p.action, target: p.target, params: p.params }, { progress: (step) => ctx.progress(c, step) });
     return {
       to: 'succeeded',
       patch: { result: { summary: r.summary, newState: r.newState }, rollbackData: r.previous },

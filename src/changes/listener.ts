@@ -20,6 +20,11 @@ export type ChangeEvent =
 export interface ChangeListener {
   /** The change after the event, as stored. */
   changed(change: ChangeRequest, event: ChangeEvent): Promise<void>;
+  /**
+   * A step of a running change (`executing`), as its provider reports it; not stored, not audited.
+   * Fire and forget: must return at once and never throw.
+   */
+  progress?(change: ChangeRequest, step: string): void;
 }
 
 /** A listener that does nothing: for jobs and tests that do not post anything. */

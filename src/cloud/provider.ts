@@ -32,6 +32,11 @@ export interface ActionResult {
   previous: Record<string, string>;
 }
 
+export interface ExecuteOptions {
+  /** Called at each step of a long action ("waiting for it to stop, check 2 of 40"); must not throw. */
+  progress?: (step: string) => void;
+}
+
 /**
  * The port each cloud implements. Only a provider talks to its SDK; the rest of the app sees
  * normalized Resources and ResourceActions.
@@ -56,5 +61,5 @@ export interface CloudProvider {
    */
   describe?(key: ResourceKey): Promise<Resource | null>;
   /** Carries out one action; throws AppError('cloud_error' | 'not_found' | …) on failure. */
-  execute(action: ResourceAction): Promise<ActionResult>;
+  execute(action: ResourceAction, opts?: ExecuteOptions): Promise<ActionResult>;
 }

@@ -17,7 +17,7 @@ const resultEvents = new Set<ChangeEvent>(['succeeded', 'failed', 'rejected', 'e
  * change service's listener port; a failing surface is logged and never affects the change itself.
  */
 export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; logger: Logger; sandbox: boolean; waitMs?: number }): ChangeListener => {
-  const render = (c: ChangeRequest) => renderChangeCard(c, { sandbox: d.sandbox });
+  const render = (c: ChangeRequest, progress?: string) => renderChangeCard(c, { sandbox: d.sandbox, ...(progress ? { progress } : {}) });
 
   const postToApprovalChannels = async (c: ChangeRequest): Promise<void> => {
     const surface = d.surfaces.get(c.conversation.surface);
@@ -30,8 +30,8 @@ export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; lo
     }
   };
 
-  const updateCopies = async (c: ChangeRequest): Promise<void> => {
-    const card = render(c);
+  const updateCopies = async (c: ChangeRequest, progress?: string): Promise<void> => {
+    const card = render(c, progress);
     for (const copy of await listCardCopies(d.db, c.id)) {
       const surface = d.surfaces.get(copy.surface);
       if (!surface) continue;
@@ -65,14 +65,28 @@ export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; lo
   // but the change service waits at most `waitMs` for one: a chat platform that is slow or
   // retrying a 429 must not hold up the execution of an approved change.
   const chains = new Map<string, Promise<void>>();
+  /** Transitions seen per change: a progress update queued before the latest one is stale. */
+  const generations = new Map<string, number>();
+  /** The newest step not yet shown, per change: steps that arrive faster than Slack updates are merged. */
+  const steps = new Map<string, string>();
   const waitMs = d.waitMs ?? 2_000;
+
+  const enqueue = (id: string, job: () => Promise<void>): Promise<void> => {
+    const next = (chains.get(id) ?? Promise.resolve()).then(job);
+    chains.set(id, next);
+    void next.then(() => {
+      if (chains.get(id) !== next) return;
+      chains.delete(id);
+      generations.delete(id);
+    });
+    return next;
+  };
+
   return {
     changed: async (c, event) => {
-      const next = (chains.get(c.id) ?? Promise.resolve()).then(() => deliver(c, event));
-      chains.set(c.id, next);
-      void next.then(() => {
-        if (chains.get(c.id) === next) chains.delete(c.id);
-      });
+      generations.set(c.id, (generations.get(c.id) ?? 0) + 1);
+      steps.delete(c.id);
+      const next = enqueue(c.id, () => deliver(c, event));
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
@@ -82,6 +96,18 @@ export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; lo
       });
       await Promise.race([next, late]);
       clearTimeout(timer);
+    },
+    progress: (c, step) => {
+      const queued = steps.has(c.id);
+      steps.set(c.id, step);
+      if (queued) return;
+      const generation = generations.get(c.id) ?? 0;
+      void enqueue(c.id, async () => {
+        const latest = steps.get(c.id);
+        steps.delete(c.id);
+        if (latest === undefined || (generations.get(c.id) ?? 0) !== generation) return;
+        await updateCopies(c, latest).catch((e: unknown) => d.logger.warn({ err: e, changeId: c.id }, 'could not show a change step'));
+      });
     },
   };
 };

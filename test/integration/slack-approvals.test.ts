@@ -65,6 +65,30 @@ describe('approval cards in Slack', () => {
     expect(calls('StopInstances', 'web-prod-1')).toHaveLength(1);
   });
 
+  it('a resize approved by click shows its steps (stop, change type, start) on every copy of the card, then the result', async () => {
+    const { id, own, copy } = await request('resize api-prod-2 to c5.2xlarge');
+    const updatesBefore = h.fake.callsTo('chat.update').length;
+    await h.click(BOB, copy, 'Approve');
+    expect(calls('ModifyInstanceAttribute', 'api-prod-2')).toHaveLength(1);
+    const updates = h.fake.callsTo('chat.update').slice(updatesBefore);
+    const steps = (ts: string) => updates.filter((u) => u.args.ts === ts).map((u) => String(u.args.text));
+    // Steps that come faster than Slack updates are merged (only the newest is shown), and a step
+    // still queued when the result arrives is dropped: so the first step always shows, the others
+    // may not, but whatever shows is in order and the result is last.
+    const order = ['stopping it', 'changing the type from c5.xlarge to c5.2xlarge', 'starting it again as c5.2xlarge'];
+    for (const ts of [own.ts, copy.ts]) {
+      const seen = steps(ts);
+      const shown = seen.map((t) => /running \((.+?)\): /.exec(t)?.[1]).filter((x): x is string => x !== undefined);
+      expect(shown[0]).toBe('stopping it');
+      const positions = shown.map((x) => order.indexOf(x));
+      expect(positions).not.toContain(-1);
+      expect(positions).toEqual([...positions].sort((a, b) => a - b));
+      expect(seen.at(-1)).toMatch(new RegExp(`^${id} done`));
+    }
+    expect(JSON.stringify(card(OPS, id).blocks)).not.toContain('Running:');
+    expect(h.app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'api-prod-2')!.instanceType).toBe('c5.2xlarge');
+  });
+
   it('Reject opens a modal for the reason; submitting it rejects and updates every copy', async () => {
     const { id, threadTs, copy } = await request('reboot api-prod-1');
     const opened = h.fake.openedViews.length;

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { Actor } from '../../src/chat/actor.ts';
+import { reportProgress } from '../../src/chat/progress.ts';
 import { textReply, type Reply } from '../../src/chat/reply.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createBackgroundWork } from '../../src/surfaces/slack/background.ts';
@@ -48,14 +49,15 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-const setup = (o: { workingAfterMs?: number } = {}) => {
+const setup = (o: { workingAfterMs?: number; engine?: TurnDeps['engine']; updateGate?: () => Promise<void> } = {}) => {
   const clock = manualTimers();
   const work = createBackgroundWork({ limit: 1, slotMs: 3_600_000 });
   const events: string[] = [];
   const answer = deferred<Reply[]>();
   const delivered: Array<{ target: Target; replies: Reply[] }> = [];
+  const updates: string[] = [];
   const deps: TurnDeps = {
-    engine: {
+    engine: o.engine ?? {
       handleTurn: async () => {
         events.push('engine');
         return answer.promise;
@@ -70,6 +72,11 @@ const setup = (o: { workingAfterMs?: number } = {}) => {
         events.push('deliver');
         delivered.push({ target, replies });
       },
+      update: async (_client, _channel, ts, reply) => {
+        events.push('update');
+        updates.push(`${ts} ${reply.text}`);
+        await o.updateGate?.();
+      },
       conversation: (teamId, channel, threadTs) => ({ surface: 'slack', workspaceId: teamId, channelId: channel, ...(threadTs ? { threadId: threadTs } : {}) }),
     },
     identity: { actor: async (_c, teamId, userId): Promise<Actor> => ({ surface: 'slack', workspaceId: teamId, userId, displayName: userId }) },
@@ -79,7 +86,7 @@ const setup = (o: { workingAfterMs?: number } = {}) => {
     timers: clock.timers,
   };
   const input: TurnInput = { client: {} as WebClient, teamId: 'T1', channel: 'C1', threadTs: '1700000000.000001', userId: 'U1', text: 'list instances' };
-  return { clock, work, events, answer, delivered, deps, input };
+  return { clock, work, events, answer, delivered, updates, deps, input };
 };
 
 describe('the working clock of a Slack turn', () => {
@@ -148,5 +155,67 @@ describe('the working clock of a Slack turn', () => {
     eager.answer.resolve([textReply('ok')]);
     await eager.work.idle();
     expect(eager.events).toEqual(['working', 'engine', 'deliver']);
+  });
+
+  it('shows the steps of long work at once in the placeholder, merges steps that come faster than updates, and answers last', async () => {
+    const step = deferred<void>();
+    const finish = deferred<void>();
+    // The first chat.update stays in flight until released: the steps reported meanwhile are merged.
+    const firstUpdate = deferred<void>();
+    let updateCalls = 0;
+    const s = setup({
+      updateGate: () => (++updateCalls === 1 ? firstUpdate.promise : Promise.resolve()),
+      engine: {
+        handleTurn: async () => {
+          reportProgress('CR-1 · web-1: stopping it…');
+          await step.promise;
+          reportProgress('CR-1 · web-1: waiting (check 1 of 40)…');
+          reportProgress('CR-1 · web-1: waiting (check 2 of 40)…');
+          reportProgress('CR-1 · web-1: starting it again…');
+          await finish.promise;
+          return [textReply('CR-1 done')];
+        },
+      },
+    });
+    s.work.run(acceptTurn(s.deps, s.input));
+    await flush();
+    // Before the 1.5 s clock: the first step posts the placeholder and shows itself in it.
+    expect(s.events).toEqual(['working', 'update']);
+    expect(s.clock.pending()).toBe(0);
+    step.resolve();
+    await flush();
+    // Three steps arrived while the first update was in flight: nothing more is sent yet.
+    expect(s.updates).toHaveLength(1);
+    firstUpdate.resolve();
+    await flush();
+    expect(s.updates).toEqual([
+      '1700000000.000009 ⏳ Working on it… CR-1 · web-1: stopping it…',
+      '1700000000.000009 ⏳ Working on it… CR-1 · web-1: starting it again…',
+    ]);
+    finish.resolve();
+    await s.work.idle();
+    expect(s.events).toEqual(['working', 'update', 'update', 'deliver']);
+    expect(s.delivered[0]!.target.working).toEqual({ channel: 'C1', ts: '1700000000.000009' });
+    // Progress reported outside any turn goes nowhere and does not throw.
+    expect(() => reportProgress('nobody listens')).not.toThrow();
+  });
+
+  it('lets the answer wait for an update in flight, so a late progress update never overwrites it', async () => {
+    const firstUpdate = deferred<void>();
+    const s = setup({
+      updateGate: () => firstUpdate.promise,
+      engine: {
+        handleTurn: async () => {
+          reportProgress('CR-2 · web-2: stopping it…');
+          return [textReply('CR-2 done')];
+        },
+      },
+    });
+    s.work.run(acceptTurn(s.deps, s.input));
+    await flush();
+    expect(s.events).toEqual(['working', 'update']);
+    firstUpdate.resolve();
+    await s.work.idle();
+    expect(s.events).toEqual(['working', 'update', 'deliver']);
   });
 });

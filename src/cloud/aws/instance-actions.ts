@@ -44,12 +44,16 @@ const labelOf = (i: Instance): string => {
   return name ? `${name} (${i.InstanceId})` : (i.InstanceId ?? '?');
 };
 
+/** Reports a step of a long action (see CloudProvider.execute). */
+type Progress = (step: string) => void;
+
 /** Polls until `target`; any state other than `target` or `passing` means something else is going on. */
-const waitFor = async (client: EC2Client, id: string, target: string, passing: string[], wait: WaitOptions): Promise<void> => {
+const waitFor = async (client: EC2Client, id: string, target: string, passing: string[], wait: WaitOptions, progress: Progress): Promise<void> => {
   for (let attempt = 1; attempt <= wait.attempts; attempt++) {
     const state = stateOf(await describe(client, id));
     if (state === target) return;
     if (!passing.includes(state)) throw new AppError('cloud_error', `Instance ${id} went to "${state}" while we waited for it to be ${target}.`);
+    progress(`waiting for it to be ${target} (${state}, check ${attempt} of ${wait.attempts})`);
     if (attempt < wait.attempts) await wait.sleep(wait.delayMs);
   }
   throw new AppError('cloud_error', `Instance ${id} was not ${target} after ${wait.attempts} checks; it may still get there, check the console.`);
@@ -62,7 +66,7 @@ const changed = (i: Instance, change: InstanceStateChange | undefined, verb: str
   return { summary, newState: after, previous: { state: before } };
 };
 
-const resize = async (client: EC2Client, i: Instance, size: string | undefined, wait: WaitOptions): Promise<ActionResult> => {
+const resize = async (client: EC2Client, i: Instance, size: string | undefined, wait: WaitOptions, progress: Progress): Promise<ActionResult> => {
   const id = i.InstanceId as string;
   const from = i.InstanceType ?? 'unknown';
   const state = stateOf(i);
@@ -72,14 +76,17 @@ const resize = async (client: EC2Client, i: Instance, size: string | undefined, 
   if (size === from) return { summary: `${labelOf(i)} is already ${size}; nothing to do`, newState: state, previous };
   const modify = () => client.send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: size } }));
   if (state === 'stopped') {
+    progress(`changing the type from ${from} to ${size}`);
     await modify();
     return { summary: `${labelOf(i)} resized from ${from} to ${size}; it was stopped and stays stopped`, newState: 'stopped', previous };
   }
   if (state !== 'running') throw conflict(`${labelOf(i)} is ${state}; resize needs it running or stopped. Try again in a minute.`);
+  progress('stopping it');
   await client.send(new StopInstancesCommand({ InstanceIds: [id] }));
   // `running` may still show right after the stop call: EC2's describes are eventually consistent.
-  await waitFor(client, id, 'stopped', ['stopping', 'running'], wait);
+  await waitFor(client, id, 'stopped', ['stopping', 'running'], wait, progress);
   try {
+    progress(`changing the type from ${from} to ${size}`);
     await modify();
   } catch (e) {
     // Never leave a service down because the new type was refused: bring it back as it was.
@@ -91,12 +98,13 @@ const resize = async (client: EC2Client, i: Instance, size: string | undefined, 
     }
     throw new AppError(failed.code, `${failed.userMessage} It was started again as ${from}.`, { cause: e });
   }
+  progress(`starting it again as ${size}`);
   await client.send(new StartInstancesCommand({ InstanceIds: [id] }));
-  await waitFor(client, id, 'running', ['pending'], wait);
+  await waitFor(client, id, 'running', ['pending'], wait, progress);
   return { summary: `${labelOf(i)} resized from ${from} to ${size}: stopped it, changed the type, started it again (now running)`, newState: 'running', previous };
 };
 
-export const executeInstanceAction = async (client: EC2Client, action: ResourceAction, wait: WaitOptions): Promise<ActionResult> => {
+export const executeInstanceAction = async (client: EC2Client, action: ResourceAction, wait: WaitOptions, progress: Progress = () => undefined): Promise<ActionResult> => {
   const id = action.target.id;
   const instance = await describe(client, id);
   switch (action.action) {
@@ -112,6 +120,6 @@ export const executeInstanceAction = async (client: EC2Client, action: ResourceA
       await client.send(new RebootInstancesCommand({ InstanceIds: [id] }));
       return { summary: `${labelOf(instance)} rebooting`, newState: stateOf(instance), previous: { state: stateOf(instance) } };
     case 'resize':
-      return resize(client, instance, action.params.size, wait);
+      return resize(client, instance, action.params.size, wait, progress);
   }
 };

@@ -9,7 +9,7 @@ import {
 import type { EC2ClientConfig, Instance } from '@aws-sdk/client-ec2';
 import { badRequest } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { ActionName, ActionResult, CloudProvider, ResourceAction, ResourceKey } from '../provider.ts';
+import type { ActionName, ActionResult, CloudProvider, ExecuteOptions, ResourceAction, ResourceKey } from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
 import { translateAwsError } from './errors.ts';
 import { defaultWait, executeInstanceAction } from './instance-actions.ts';
@@ -85,12 +85,19 @@ export class AwsProvider implements CloudProvider {
     return type === 'instance' ? instanceMonthlyCents(size) : undefined;
   }
 
-  async execute(action: ResourceAction): Promise<ActionResult> {
+  async execute(action: ResourceAction, opts: ExecuteOptions = {}): Promise<ActionResult> {
     const { target } = action;
     if (target.provider !== 'aws') throw badRequest(`The AWS provider cannot act on a ${target.provider} resource.`);
     if (target.type !== 'instance') throw badRequest(`AWS ${target.type} resources have no actions here; only instances can be started, stopped, rebooted or resized.`);
     try {
-      return await executeInstanceAction(this.#client(target.region), action, this.#wait);
+      const progress = (step: string): void => {
+        try {
+          opts.progress?.(step);
+        } catch {
+          // Reporting must never fail the action.
+        }
+      };
+      return await executeInstanceAction(this.#client(target.region), action, this.#wait, progress);
     } catch (e) {
       throw translateAwsError(e, `${doing[action.action]} ${target.id} in ${target.region}`);
     }

@@ -56,7 +56,9 @@ export const createBackgroundWork = (o: { limit?: number; slotMs?: number } = {}
         running -= 1;
         pump();
       };
+      // Only gives a slot back: the job itself keeps the process alive while it has work to do.
       const timer = setTimeout(release, slotMs);
+      timer.unref();
       track(
         Promise.resolve()
           .then(job)

@@ -1,7 +1,8 @@
+import { withProgress } from '../../chat/progress.ts';
 import { textReply, type Reply } from '../../chat/reply.ts';
 import type { ConversationEngine } from '../../engine/engine.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Delivery, Respond, Target } from './deliver.ts';
+import { WORKING_TEXT, type Delivery, type Respond, type Target } from './deliver.ts';
 import type { Identity } from './identity.ts';
 import type { WebClient } from './web.ts';
 
@@ -42,7 +43,7 @@ export const systemTimers: Timers = {
 
 export interface TurnDeps {
   engine: Pick<ConversationEngine, 'handleTurn'>;
-  delivery: Pick<Delivery, 'deliver' | 'working' | 'conversation'>;
+  delivery: Pick<Delivery, 'deliver' | 'working' | 'conversation' | 'update'>;
   identity: Pick<Identity, 'actor'>;
   logger: Logger;
   /** ≤ 0: post the working message at once; otherwise only when the answer takes longer than this from arrival. */
@@ -55,23 +56,59 @@ export interface TurnDeps {
 type Placeholder = NonNullable<Target['working']>;
 
 interface WorkingClock {
-  /** Stops the clock: the placeholder if one was posted (waiting for a post in flight), else undefined. */
+  /**
+   * A step of long work (a change running on a cloud): posts the placeholder now if it is not up
+   * yet, then shows the newest step in it (one chat.update at a time; steps in between are merged).
+   */
+  progress(text: string): void;
+  /** Stops the clock: the placeholder if one was posted (waiting for a post or update in flight), else undefined. */
   stop(): Promise<Placeholder | undefined>;
 }
 
 const startWorkingClock = (d: TurnDeps, target: Target): WorkingClock => {
   const timers = d.timers ?? systemTimers;
   let posting: Promise<Placeholder | undefined> | undefined;
+  let stopped = false;
+  let nextStep: string | undefined;
+  let updating: Promise<void> | undefined;
   const post = (): void => {
     posting = d.delivery.working(target);
     d.track(posting);
+  };
+  const flush = (): void => {
+    if (updating || nextStep === undefined || stopped) return;
+    const step = nextStep;
+    nextStep = undefined;
+    updating = (async () => {
+      const placeholder = await posting;
+      if (!placeholder || stopped) return;
+      await d.delivery
+        .update(target.client, placeholder.channel, placeholder.ts, textReply(`${WORKING_TEXT} ${step}`))
+        .catch((e: unknown) => d.logger.warn({ err: e }, 'could not show progress in the working message'));
+    })().finally(() => {
+      updating = undefined;
+      flush();
+    });
+    d.track(updating);
   };
   let handle: unknown;
   if (d.workingAfterMs <= 0) post();
   else handle = timers.setTimeout(post, d.workingAfterMs);
   return {
+    progress: (text) => {
+      if (stopped) return;
+      if (!posting) {
+        timers.clearTimeout(handle);
+        post();
+      }
+      nextStep = text;
+      flush();
+    },
     stop: async () => {
+      stopped = true;
       if (!posting) timers.clearTimeout(handle);
+      // The answer replaces the placeholder: an update still on its way must land before it.
+      await updating;
       return posting;
     },
   };
@@ -89,8 +126,8 @@ const runTurn = async (d: TurnDeps, t: TurnInput, target: Target, clock: Working
       await d.delivery.deliver(await withPlaceholder(), [textReply(`That message is ${size} characters long; I read at most ${MAX_TEXT.toLocaleString('en-US')}. Please send a shorter question.`, { ephemeral: true })]);
       return;
     }
-    const replies = await d.engine
-      .handleTurn({ actor, conversation: d.delivery.conversation(t.teamId, t.channel, t.threadTs), text: t.text, ...(t.eventId ? { eventId: t.eventId } : {}) })
+    const turn = { actor, conversation: d.delivery.conversation(t.teamId, t.channel, t.threadTs), text: t.text, ...(t.eventId ? { eventId: t.eventId } : {}) };
+    const replies = await withProgress((step) => clock?.progress(step), () => d.engine.handleTurn(turn))
       .catch((e: unknown): Reply[] => {
         d.logger.warn({ err: e }, 'the engine refused a Slack turn');
         return [textReply('I could not read that message. Nothing was changed.', { ephemeral: true })];
