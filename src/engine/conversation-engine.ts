@@ -40,15 +40,18 @@ export type Engine = ConversationEngine;
  * unavailable" and nothing is half-written (a change request is one row, moved by compare-and-set).
  */
 export const createEngine = (d: EngineDeps): Engine => {
+  /** In sandbox mode every answer says so, not only those that read the cloud: help and errors too. */
+  const mark = (r: Reply): Reply => (d.sandbox && !r.sandbox ? { ...r, sandbox: true } : r);
+
   const toReply = (e: unknown, where: string): Reply => {
     if (isUnavailable(e)) {
       d.logger.warn({ err: e }, `${where}: database unavailable`);
-      return textReply(new UnavailableError('The bot').userMessage, { ephemeral: true });
+      return mark(textReply(new UnavailableError('The bot').userMessage, { ephemeral: true }));
     }
-    if (isAppError(e)) return textReply(e.userMessage, { ephemeral: true });
+    if (isAppError(e)) return mark(textReply(e.userMessage, { ephemeral: true }));
     const ref = randomUUID().slice(0, 8);
     d.logger.error({ err: e, ref }, `${where} failed`);
-    return textReply(`Something went wrong on my side (ref ${ref}). Nothing was changed.`, { ephemeral: true });
+    return mark(textReply(`Something went wrong on my side (ref ${ref}). Nothing was changed.`, { ephemeral: true }));
   };
 
   const context = async (actor: Actor, conversation: ConversationRef): Promise<ToolContext> => {
@@ -66,7 +69,8 @@ export const createEngine = (d: EngineDeps): Engine => {
 
   const store = async (conversationId: string, replies: Reply[], viewer: string): Promise<Reply[]> => {
     const stored: Reply[] = [];
-    for (const r of replies) {
+    for (const raw of replies) {
+      const r = mark(raw);
       const id = await appendMessage(d.db, { conversationId, author: 'bot', text: r.text, reply: r, visibleTo: r.ephemeral ? viewer : null });
       stored.push({ ...r, messageId: String(id) });
     }
@@ -178,7 +182,7 @@ export const createEngine = (d: EngineDeps): Engine => {
     cardPosted: async (changeId, posted) => {
       await recordCardCopy(d.db, changeId, posted);
     },
-    home: (actor) => homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: d.bootstrapAdmins, defaultRole: d.defaultRole, now: d.now, sandbox: d.sandbox }, actor),
+    home: async (actor) => mark(await homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: d.bootstrapAdmins, defaultRole: d.defaultRole, now: d.now, sandbox: d.sandbox }, actor)),
   };
 };
 

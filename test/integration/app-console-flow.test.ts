@@ -98,6 +98,31 @@ describe('console → change request → approval → execution → audit', () =
     expect(r?.text).toBe('I didn\'t understand “lst instances”. Did you mean `list instances`?');
   });
 
+  it('in sandbox mode every answer says so: help, whoami, errors and refusals too', async () => {
+    for (const [user, text] of [['alice', 'help'], ['dave', 'whoami'], ['alice', 'lst instances'], ['dave', 'stop web-prod-2'], ['alice', 'approve CR-999999'], ['bob', 'changes pending']] as const) {
+      const replies = await turn(app, user, text);
+      expect(replies.length).toBeGreaterThan(0);
+      for (const r of replies) expect({ text, sandbox: r.sandbox }).toEqual({ text, sandbox: true });
+    }
+  });
+
+  it('reject by command records the reason, updates the card and runs nothing', async () => {
+    const [card] = await turn(app, 'alice', 'reboot db-prod-1');
+    const id = card!.changeId!;
+    const target = instanceNamed('db-prod-1').id;
+    const [answer] = await turn(app, 'bob', `reject ${id} wait for the backup window`);
+    expect(answer?.text).toMatch(new RegExp(`${id}.*rejected`, 'i'));
+    const c = await app.changes.get(id);
+    expect(c?.status).toBe('rejected');
+    expect(c?.reason).toBe('wait for the backup window');
+    const cardMsg = (await messages('alice')).find((m) => m.reply?.changeId === id && m.author === 'bot')!;
+    expect(cardMsg.text).toMatch(/rejected/);
+    expect(cardMsg.reply!.blocks.some((b) => b.type === 'actions')).toBe(false);
+    const [late] = await click(app, 'carol', 'change.approve', id);
+    expect(late?.text).toMatch(new RegExp(`${id} was rejected by Bob`));
+    expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(target))).toHaveLength(0);
+  });
+
   it('malformed bodies get a 400 with the reason', async () => {
     const bad = await postJson(app, '/console/api/turn', '{"user": "alice", "text": ');
     expect(bad.status).toBe(400);
@@ -140,5 +165,16 @@ describe('console → change request → approval → execution → audit', () =
     expect(text).toMatch(/devops_agent_http_request_duration_seconds_count\{method="POST",route="\/console\/api\/turn",status="200"\} [1-9]/);
     expect(text).toMatch(/devops_agent_cloud_calls_total\{provider="aws"/);
     expect(text).toContain('devops_agent_job_runs_total');
+  });
+
+  // Last: it breaks the chain of this file's database.
+  it('audit verify in chat names the first broken event after a row is edited in SQL', async () => {
+    const { rows } = await app.store.pool.query<{ seq: string }>("SELECT seq FROM audit_events WHERE type = 'change.approved' ORDER BY seq LIMIT 1");
+    const seq = rows[0]!.seq;
+    await app.store.pool.query(`UPDATE audit_events SET data = jsonb_set(data, '{edited}', 'true') WHERE seq = $1`, [seq]);
+    const [r] = await turn(app, 'carol', 'audit verify');
+    expect(r?.text).toContain(`BROKEN at event #${seq}:`);
+    expect(r?.text).toMatch(/modified/);
+    expect(r?.text).not.toMatch(/log OK/);
   });
 });
