@@ -2,7 +2,6 @@ import type { SurfaceName } from './chat/actor.ts';
 import type { ChatSurface } from './chat/surface.ts';
 import { newExecutorId } from './changes/context.ts';
 import { registerChangeJobs } from './changes/jobs.ts';
-import { DEFAULT_POLICY } from './changes/policy.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
 import { AwsProvider } from './cloud/aws/provider.ts';
@@ -110,7 +109,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const changes = createChangeService({
       db,
       providers: providerByName,
-      policy: DEFAULT_POLICY,
+      policy: config.policy,
       approvalTtlMs: config.APPROVAL_TTL,
       now,
       listener: {

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
+import { isAppError } from './errors.ts';
 import { isSecretName } from './observability/logger.ts';
 import { decodeEncryptionKey } from './store/secret-box.ts';
 
@@ -37,6 +40,8 @@ export const ConfigSchema = z
     CONSOLE_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 
     SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** Port of the standalone emulator (`npm run sandbox`); the app's own sandbox takes a free port. */
+    SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4599),
     AWS_REGIONS: csv.pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be AWS region names like eu-west-1')).min(1)).default(['us-east-1']),
 
     INVENTORY_SYNC_INTERVAL: duration.pipe(z.number().min(10_000, 'must be at least 10s')).default(300_000),
@@ -46,6 +51,8 @@ export const ConfigSchema = z
     BOOTSTRAP_ADMINS: csv.default([]),
     /** Role of a chat user the bot sees for the first time (admins change it with `grant`). */
     DEFAULT_ROLE: z.enum(['viewer', 'operator']).default('viewer'),
+    /** A JSON approval policy replacing the default one (src/changes/policy.ts), read at start. */
+    POLICY_FILE: optionalString,
 
     SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…, from OAuth & Permissions)').optional()),
     SLACK_SIGNING_SECRET: optionalString,
@@ -87,6 +94,8 @@ export interface Config extends RawConfig {
   consoleEnabled: boolean;
   /** True when the app runs against its local cloud emulator. */
   sandbox: boolean;
+  /** The approval policy: POLICY_FILE's, or the default. */
+  policy: Policy;
 }
 
 export class ConfigError extends Error {
@@ -109,7 +118,11 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ConfigSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
+    // Every problem at once: the policy file too, though other variables are wrong.
+    const file = cleaned.POLICY_FILE?.trim();
+    if (file && !problems.some((p) => p.startsWith('POLICY_FILE:'))) readPolicyFile(file, problems);
+    throw new ConfigError(problems);
   }
   const c = parsed.data;
   const problems: string[] = [];
@@ -119,8 +132,27 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     consoleEnabled = false;
   }
   const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !env.AWS_ENDPOINT_URL);
+  const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
   if (problems.length) throw new ConfigError(problems);
-  return { ...c, consoleEnabled, sandbox };
+  return { ...c, consoleEnabled, sandbox, policy };
+};
+
+/** Reads and checks the policy document; a problem becomes one line naming POLICY_FILE. */
+const readPolicyFile = (file: string, problems: string[]): Policy => {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `not valid JSON (${e.message})` : String(e);
+    problems.push(`POLICY_FILE: cannot read ${file}: ${why}`);
+    return DEFAULT_POLICY;
+  }
+  try {
+    return loadPolicy(doc);
+  } catch (e) {
+    problems.push(`POLICY_FILE: ${isAppError(e) ? e.userMessage : String(e)}`);
+    return DEFAULT_POLICY;
+  }
 };
 
 /** The config with secrets masked (the logger's one list decides what is secret), for the start-up log. */

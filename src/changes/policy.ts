@@ -6,7 +6,8 @@ import type { AppliedPolicy, ChangePlan, ChangeRequest } from './model.ts';
 
 /**
  * Approval policy as data: who may request changes, and an ordered list of rules matched against
- * a plan (first match wins). Operators edit a JSON document, never a code path.
+ * a plan (first match wins). Operators replace the default with a JSON document (POLICY_FILE,
+ * read by config.ts), never a code path.
  */
 
 /** Each list matches any of its values (case-insensitive); an absent list matches everything. */

@@ -53,5 +53,5 @@ it('marks a change whose executor stopped renewing its lease interrupted through
   }
   expect((await app.changes.get(id))?.reason).toBe('the service stopped while it was running');
   expect((await listAuditEvents(app.store.db, { subject: id })).map((e) => e.type)).toEqual(['change.requested', 'change.interrupted']);
-  expect(app.sandbox!.requests.some((r) => r.action === 'RebootInstances')).toBe(false);
+  expect(app.sandbox!.requests.some((r) => r.action === 'StopInstances')).toBe(false);
 }, 40_000);

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { startApp } from '../../src/app.ts';
 import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
 import { harness } from '../fixtures/changes-harness.ts';
 import { conversation, person, planFor } from '../fixtures/changes-plans.ts';
@@ -75,6 +78,29 @@ describe('kill -9 while executing', () => {
     expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
     const recovered = await h.service.recoverInterrupted({ all: true });
     expect(recovered.map((c) => [c.id, c.status])).toEqual([[crashed.id, 'interrupted']]);
+    expect(h.provider.executions).toEqual([]);
+  }, 60_000);
+
+  test('a restarted app finds the crashed change: interrupted at once on an embedded database, never re-run', async () => {
+    const h = harness(store.db);
+    const crashed = await h.service.request(planFor({ resourceName: 'web-4' }), person('alice'), 'operator', conversation);
+    expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
+
+    const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SANDBOX: 'on' });
+    const app = await startApp(config, { logger: createLogger('silent'), jobs: false, store, now: h.clock.now });
+    try {
+      const after = await app.changes.get(crashed.id);
+      if (store.embedded) {
+        // The data dir is this process's alone: whatever was running belonged to the dead one.
+        expect([after?.status, after?.reason]).toEqual(['interrupted', 'the service stopped while it was running']);
+      } else {
+        // A shared server: another replica may still be running it, until its lease lapses (job changes.recover).
+        expect(after?.status).toBe('executing');
+      }
+      expect(app.sandbox!.requests.filter((r) => ['StartInstances', 'StopInstances', 'RebootInstances', 'ModifyInstanceAttribute'].includes(r.action))).toEqual([]);
+    } finally {
+      await app.close();
+    }
     expect(h.provider.executions).toEqual([]);
   }, 60_000);
 });

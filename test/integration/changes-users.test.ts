@@ -15,7 +15,7 @@ afterAll(() => store?.dispose());
 const now = new Date('2026-11-02T10:00:00.000Z');
 
 describe('ensureUser', () => {
-  test('first sight creates the workspace and an operator; later turns refresh the display name', async () => {
+  test('first sight creates the workspace and a viewer (or DEFAULT_ROLE); later turns refresh the display name', async () => {
     expect(await ensureUser(store.db, person('u1', 'W1'), [], now)).toEqual({ role: 'viewer' });
     expect(await ensureUser(store.db, person('u9', 'W1'), [], now, 'operator')).toEqual({ role: 'operator' });
     const [ws] = await store.db.select().from(workspaces).where(eq(workspaces.id, 'slack:W1'));

@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_POLICY } from '../../src/changes/policy.ts';
 import { ConfigError, ConfigSchema, loadConfig, redactedConfig } from '../../src/config.ts';
 
 const problems = (env: Record<string, string>): string[] => {
@@ -42,6 +45,28 @@ describe('config', () => {
     expect(p.find((l) => l.startsWith('APPROVAL_TTL:'))).toMatch(/duration like 30s/);
     expect(p.find((l) => l.startsWith('AWS_REGIONS'))).toMatch(/region names/);
     expect(p.find((l) => l.startsWith('LOG_LEVEL:'))).toBeDefined();
+  });
+
+  it('reads POLICY_FILE (the README example is valid) and names what is wrong with a bad one', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-'));
+    const write = (name: string, text: string): string => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, text);
+      return file;
+    };
+    expect(loadConfig({}).policy).toEqual(DEFAULT_POLICY);
+    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = /#### Approval policy file[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
+    const policy = loadConfig({ POLICY_FILE: write('ok.json', example) }).policy;
+    expect(policy.rules.map((r) => [r.name, r.approvals])).toEqual([['prod-resize-stop', 2], ['production', 1], ['default', 1]]);
+    expect(policy.rules[1]!.ttlMs).toBe(4 * 3_600_000);
+
+    expect(problems({ POLICY_FILE: path.join(dir, 'missing.json') })).toEqual([`POLICY_FILE: cannot read ${path.join(dir, 'missing.json')}: no such file`]);
+    expect(problems({ POLICY_FILE: write('bad.json', '{"rules": [') })[0]).toMatch(/^POLICY_FILE: cannot read .*bad\.json: not valid JSON/);
+    const wrong = problems({ POLICY_FILE: write('wrong.json', JSON.stringify({ requesterRoles: ['operator'], rules: [{ name: 'x', approvals: 0, approverRoles: ['admin'] }] })), PORT: 'x' });
+    expect(wrong).toHaveLength(2);
+    expect(wrong).toContain('POLICY_FILE: invalid approval policy: rules.0.approvals: approvals must be 0 when autoApprove is true, and at least 1 otherwise');
+    fs.rmSync(dir, { recursive: true });
   });
 
   it('keeps the console off a public interface unless a token protects it', () => {

@@ -67,7 +67,7 @@ export const HELP: readonly HelpEntry[] = CommandWord.options.map((command) => (
 
 export const helpFor = (command: CommandWord): HelpEntry => ({ command, ...entries[command] });
 
-/** The line quoted in arity errors: `usage: resize <resource> to <size>`. */
+/** The line quoted in arity errors, e.g. `usage: resize <resource> [to <size>]`. */
 export const usageLine = (command: CommandWord): string => `usage: ${entries[command].usage}`;
 
 /** One line pointing at the commonest commands, for input nothing resembles. */
