@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { Actor, ConversationRef } from './actor.ts';
 
+/** The longest message the engine reads; a longer one gets a polite refusal (after de-duplication). */
+export const MAX_TURN_TEXT = 40_000;
+
 /** A user turn: someone said something to the bot. */
 export const Turn = z.object({
   actor: Actor,
   conversation: ConversationRef,
-  text: z.string().max(40_000),
+  /** Bounded only against abuse: over MAX_TURN_TEXT the engine answers, rather than the surface failing. */
+  text: z.string().max(1_000_000),
   /** Surface event id, for de-duplication of redeliveries. */
   eventId: z.string().optional(),
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { actorKey, type Actor, type ConversationRef, type Role } from '../chat/actor.ts';
-import { ActionIds, Interaction, Turn } from '../chat/interaction.ts';
+import { ActionIds, Interaction, MAX_TURN_TEXT, Turn } from '../chat/interaction.ts';
 import { textReply, type Reply } from '../chat/reply.ts';
 import { recordCardCopy } from '../changes/card-copies.ts';
 import { renderChangeCard } from '../changes/card.ts';
@@ -88,6 +88,12 @@ export const createEngine = (d: EngineDeps): Engine => {
       if (turn.eventId && !(await markEventProcessed(d.db, `${surface}:${turn.eventId}`))) {
         outcome = 'duplicate';
         return [];
+      }
+      if (turn.text.length > MAX_TURN_TEXT) {
+        // After de-duplication, so a redelivered long message is answered once; its text is not stored.
+        outcome = 'too_long';
+        const size = turn.text.length.toLocaleString('en-US');
+        return [mark(textReply(`That message is ${size} characters long; I read at most ${MAX_TURN_TEXT.toLocaleString('en-US')}. Please send a shorter question.`, { ephemeral: true }))];
       }
       const ctx = await context(turn.actor, turn.conversation);
       const conversationId = await ensureConversation(d.db, turn.conversation);

@@ -79,6 +79,8 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
   const homes = new Map<string, Answer>();
   const openedViews: Array<{ triggerId: string; view: Answer }> = [];
   const targets = new Map<string, { channel: string; ts?: string; threadTs?: string; user?: string }>();
+  /** Per response_url: how often it was used, and the ephemeral message it posted last (what a slash command's URL replaces or deletes). */
+  const usage = new Map<string, { uses: number; last?: FakeEphemeral }>();
   let seq = 0;
   // Unique and increasing, like Slack's: seconds from the clock, a counter as the fraction.
   const nextTs = (): string => `${Math.floor(cfg.now().getTime() / 1000)}.${String(++seq).padStart(6, '0')}`;
@@ -177,6 +179,15 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
       m.edited = { user: cfg.botUserId, ts: nextTs() };
       return { ok: true, channel: ch.id, ts: m.ts, text: m.text, message: wire(m) };
     },
+    'chat.delete': (a) => {
+      const ch = resolve(a.channel);
+      if ('error' in ch) return fail(ch.error);
+      const m = (store.get(ch.id) ?? []).find((x) => x.ts === a.ts);
+      if (!m) return fail('message_not_found');
+      if (m.user !== cfg.botUserId) return fail('cant_delete_message');
+      store.set(ch.id, (store.get(ch.id) ?? []).filter((x) => x !== m));
+      return { ok: true, channel: ch.id, ts: m.ts };
+    },
     'chat.postEphemeral': (a) => {
       const ch = resolve(a.channel);
       if ('error' in ch) return fail(ch.error);
@@ -237,15 +248,31 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
     respond: (id, body) => {
       const t = targets.get(id);
       if (!t) return [404, fail('invalid_response_url')];
+      // Slack honours a response_url up to 5 times (within 30 minutes); the error name is the fake's.
+      const used = usage.get(id) ?? { uses: 0 };
+      usage.set(id, used);
+      if (used.uses >= 5) return [404, fail('used_url')];
+      used.uses += 1;
       const original = t.ts ? (store.get(t.channel) ?? []).find((m) => m.ts === t.ts) : undefined;
+      // A slash command's URL has no message of its own: "original" is what it posted privately last.
+      const own = !t.ts ? used.last : undefined;
       if (body.delete_original === true) {
+        if (own) {
+          ephemeral.set(t.channel, (ephemeral.get(t.channel) ?? []).filter((e) => e !== own));
+          used.last = undefined;
+          return [200, { ok: true }];
+        }
         if (!original) return [404, fail('message_not_found')];
         store.set(t.channel, (store.get(t.channel) ?? []).filter((m) => m !== original));
         return [200, { ok: true }];
       }
       const c = content(body);
       if ('rejected' in c) return [400, c.rejected];
-      if (body.replace_original === true) {
+      if (body.replace_original === true && own && body.response_type !== 'in_channel') {
+        own.text = c.text;
+        if (c.blocks) own.blocks = c.blocks;
+        else delete own.blocks;
+      } else if (body.replace_original === true) {
         if (!original) return [404, fail('message_not_found')];
         original.text = c.text;
         original.blocks = c.blocks;
@@ -255,6 +282,7 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
       } else {
         const e: FakeEphemeral = { channel: t.channel, user: t.user ?? '', ts: nextTs(), text: c.text, ...(c.blocks ? { blocks: c.blocks } : {}) };
         ephemeral.set(t.channel, [...(ephemeral.get(t.channel) ?? []), e]);
+        used.last = e;
       }
       return [200, { ok: true }];
     },

@@ -68,6 +68,8 @@ export interface SlackFake extends Omit<SlackState, 'handle' | 'respond'> {
   responseUrl(target: { channel: string; ts?: string; threadTs?: string; user?: string }): string;
   /** Queues a failure for the next call of `method` (queue several for several calls). */
   failNext(method: string, failure?: Failure): void;
+  /** Holds the next call of `method` unanswered until the returned function is called (a slow Slack, without sleeping). */
+  holdNext(method: string): () => void;
   /** The Socket Mode WebSocket that `apps.connections.open` points to. */
   socket: SocketModeFake;
   stop(): Promise<void>;
@@ -120,6 +122,7 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
   for (const c of opts.channels ?? []) state.addChannel(c);
   const calls: RecordedCall[] = [];
   const failures = new Map<string, Failure[]>();
+  const holds = new Map<string, Array<Promise<void>>>();
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -141,6 +144,8 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
         send(status, response, headers);
       };
 
+      const hold = holds.get(method)?.shift();
+      if (hold) await hold;
       const failure = failures.get(method)?.shift();
       if (failure) {
         const status = failure.status ?? 200;
@@ -186,6 +191,11 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
     responseUrl: (target) => `${origin}/response/${state.bindResponseUrl(target)}`,
     failNext: (method, failure = { status: 429 }) => {
       failures.set(method, [...(failures.get(method) ?? []), failure]);
+    },
+    holdNext: (method) => {
+      let release: () => void = () => undefined;
+      holds.set(method, [...(holds.get(method) ?? []), new Promise<void>((r) => (release = r))]);
+      return release;
     },
     socket,
     stop: () =>

@@ -150,13 +150,42 @@ describe('conversations in Slack', () => {
       expect(thread[0]!.edited).toBeDefined();
       expect(thread[0]!.text).toMatch(/Instances env=prod/);
       expect(slow.fake.callsTo('chat.postMessage').find((c) => c.args.thread_ts === ts)?.args.text).toMatch(/Working on it/);
+
+      // A redelivery (Slack retried: our ack was lost) also posts a placeholder; the engine knows
+      // the event, so the placeholder is deleted rather than left saying "done".
+      const ev = appMentionEvent({ user: DAVE, channel: OPS, text: `<@${slow.fake.botUserId}> list instances env=dev` });
+      const body = eventCallback(ev, { eventId: 'Ev0SLOWRETRY1' });
+      await slow.send({ json: body });
+      await slow.settle();
+      await slow.send({ json: body }, { retryNum: 1 });
+      await slow.settle();
+      const retried = slow.botMessages(OPS).filter((m) => m.threadTs === ev.ts);
+      expect(retried.map((m) => m.text)).toEqual([expect.stringMatching(/Instances env=dev/)]);
+      expect(slow.fake.callsTo('chat.delete')).toHaveLength(1);
+
+      // A slash command gets a private note instead; a public answer deletes it first…
+      const before = slow.botMessages(OPS).length;
+      await slow.slash(DAVE, 'list instances env=staging');
+      const notes = slow.fake.callsTo('response_url');
+      expect(notes.map((c) => [c.args.text ?? null, c.args.delete_original ?? null])).toEqual([[expect.stringMatching(/Working on it/), null], [null, true]]);
+      expect(slow.fake.ephemerals(OPS).filter((e) => e.user === DAVE)).toEqual([]);
+      expect(slow.botMessages(OPS)).toHaveLength(before + 1);
+      // …and a private answer takes its place.
+      await slow.slash(DAVE, '');
+      const help = slow.fake.ephemerals(OPS).filter((e) => e.user === DAVE);
+      expect(help).toHaveLength(1);
+      expect(help[0]!.text).toMatch(/list/i);
+      expect(slow.fake.callsTo('response_url').at(-1)?.args.replace_original).toBe(true);
     } finally {
       await slow.stop();
     }
   }, 60_000);
 
-  it('keeps the team id as the workspace of the actor', async () => {
+  it('keeps the team id as the workspace of the actor, and asks users.info once per user (cached)', async () => {
     await h.mention(DAVE, 'whoami');
+    await h.mention(DAVE, 'whoami');
+    // Dave spoke in every test above: one lookup served them all.
+    expect(h.fake.callsTo('users.info').filter((c) => c.args.user === DAVE)).toHaveLength(1);
     const user = await h.app.store.db.query.users.findFirst({ where: (u, { and, eq: is }) => and(is(u.workspaceId, TEAM), is(u.userId, DAVE)) });
     expect(user?.displayName).toBe('Dave');
     expect(user?.surface).toBe('slack');

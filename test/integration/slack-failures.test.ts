@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { blockActionsPayload, interactivityForm } from '../helpers/slack-sign.ts';
-import { ALICE, BOB, OPS, startSlackHarness, type SlackHarness } from '../fixtures/slack-harness.ts';
+import { blockActionsPayload, interactivityForm, viewSubmissionPayload } from '../helpers/slack-sign.ts';
+import { ALICE, BOB, CAROL, OPS, startSlackHarness, type SlackHarness } from '../fixtures/slack-harness.ts';
 
 /**
  * When Slack says no: channels the bot is not in, unknown users, Slack failing, payloads that
@@ -11,7 +11,8 @@ const NOT_IN = 'C0NOTIN001';
 let h: SlackHarness;
 beforeAll(async () => {
   // The approvals channel is one the bot was never invited to.
-  h = await startSlackHarness({ SLACK_APPROVALS_CHANNEL: NOT_IN });
+  // A short modal budget, so the slow-Slack submission below closes its modal quickly.
+  h = await startSlackHarness({ SLACK_APPROVALS_CHANNEL: NOT_IN }, { slack: { retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 50 }, submitBudgetMs: 200 } });
 }, 60_000);
 afterAll(async () => {
   await h?.stop();
@@ -56,6 +57,23 @@ describe('Slack failures', () => {
     expect(after[0]?.status).toBe('pending');
     const { ts } = await h.mention(ALICE, 'list instances env=prod');
     expect(h.botMessages(OPS).filter((m) => m.threadTs === ts)).toHaveLength(1);
+  });
+
+  it('a modal submitted while users.info is slow closes in time, and its field error still reaches the user', async () => {
+    const { ts } = await h.mention(ALICE, 'resize web-staging-1');
+    const picker = h.botMessages(OPS).find((m) => m.threadTs === ts)!;
+    await h.click(ALICE, picker, 'Choose size…');
+    const view = h.fake.openedViews.at(-1)!.view;
+    // Carol is new to the bot: her name needs users.info, which Slack is slow to answer.
+    const release = h.fake.holdNext('users.info');
+    const payload = viewSubmissionPayload({ userId: CAROL, userName: 'carol', callbackId: String(view.callback_id), privateMetadata: String(view.private_metadata), values: { 'f:size': { value: 'x9.huge' } } });
+    const answer = await h.send({ form: interactivityForm(payload) });
+    // Answered within the budget, counted from arrival: the modal closes (no response_action).
+    expect([answer.status, answer.text]).toEqual([200, '']);
+    release();
+    await h.settle();
+    const told = [...h.fake.ephemerals(OPS), ...h.fake.messages(OPS)].filter((m) => m.text.includes('x9.huge'));
+    expect(told.map((m) => m.text)).toEqual([expect.stringMatching(/not a size/)]);
   });
 
   it('rejects interaction payloads that are not what they claim with 400, and survives odd but valid ones', async () => {

@@ -24,9 +24,13 @@ describe('Slack app manifest', () => {
   });
 
   it('subscribes to the events the surface handles and points every URL at /slack/events', () => {
-    expect(listUnder('bot_events', 4).sort()).toEqual(['app_home_opened', 'app_mention', 'message.channels', 'message.groups', 'message.im']);
-    const urls = [...manifest.matchAll(/^\s*(?:url|request_url): (\S+)$/gm)].map((m) => m[1]);
-    expect(urls.length).toBeGreaterThanOrEqual(3);
+    // Every event the surface listens to (src/surfaces/slack/events.ts) must be subscribed, or Slack never sends it.
+    const events = readFileSync(new URL('../../src/surfaces/slack/events.ts', import.meta.url), 'utf8');
+    const handled = [...events.matchAll(/app\.event\('(\w+)'/g)].map((m) => m[1]!).flatMap((e) => (e === 'message' ? ['message.channels', 'message.groups', 'message.im'] : [e]));
+    expect(listUnder('bot_events', 4).sort()).toEqual([...new Set(handled)].sort());
+    expect(listUnder('bot_events', 4)).toEqual(expect.arrayContaining(['app_uninstalled', 'tokens_revoked']));
+    const urls = [...manifest.matchAll(/^\s*(?:url|request_url|message_menu_options_url): (\S+)$/gm)].map((m) => m[1]);
+    expect(urls.length).toBeGreaterThanOrEqual(4);
     expect(urls.every((u) => u === 'https://YOUR_HOST/slack/events')).toBe(true);
     expect(manifest).toMatch(/command: \/devops/);
     expect(manifest).toMatch(/home_tab_enabled: true/);

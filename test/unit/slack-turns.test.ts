@@ -77,6 +77,11 @@ const setup = (o: { workingAfterMs?: number; engine?: TurnDeps['engine']; update
         updates.push(`${ts} ${reply.text}`);
         await o.updateGate?.();
       },
+      workingNote: async (_target, step) => {
+        events.push(step === undefined ? 'note' : 'note-step');
+        if (step !== undefined) updates.push(`note ${step}`);
+        return true;
+      },
       conversation: (teamId, channel, threadTs) => ({ surface: 'slack', workspaceId: teamId, channelId: channel, ...(threadTs ? { threadId: threadTs } : {}) }),
     },
     identity: { actor: async (_c, teamId, userId): Promise<Actor> => ({ surface: 'slack', workspaceId: teamId, userId, displayName: userId }) },
@@ -137,14 +142,46 @@ describe('the working clock of a Slack turn', () => {
     expect(s.events).toEqual(['working', 'engine', 'deliver']);
   });
 
-  it('never starts a clock for a slash command (its response_url answers), and starts at once with workingAfterMs 0', async () => {
+  it('a slash command gets a private note (response_url) instead of a public placeholder, and at most 2 steps in it', async () => {
     const slash = setup();
     slash.work.run(acceptTurn(slash.deps, { ...slash.input, respond: async () => undefined }));
-    expect(slash.clock.pending()).toBe(0);
+    expect(slash.clock.pending()).toBe(1);
+    slash.clock.advance(1_500);
+    await flush();
+    expect(slash.events).toEqual(['note', 'engine']);
     slash.answer.resolve([textReply('ok')]);
     await slash.work.idle();
-    expect(slash.events).toEqual(['engine', 'deliver']);
+    expect(slash.events).toEqual(['note', 'engine', 'deliver']);
+    expect(slash.delivered[0]!.target.workingNote).toBe(true);
+    expect(slash.delivered[0]!.target.working).toBeUndefined();
 
+    const fast = setup();
+    fast.work.run(acceptTurn(fast.deps, { ...fast.input, respond: async () => undefined }));
+    fast.answer.resolve([textReply('ok')]);
+    await fast.work.idle();
+    expect(fast.events).toEqual(['engine', 'deliver']);
+    expect(fast.delivered[0]!.target.workingNote).toBeUndefined();
+    expect(fast.clock.pending()).toBe(0);
+
+    const steps = setup({
+      engine: {
+        handleTurn: async () => {
+          for (const step of ['one', 'two', 'three', 'four']) {
+            reportProgress(step);
+            await flush();
+          }
+          return [textReply('done')];
+        },
+      },
+    });
+    steps.work.run(acceptTurn(steps.deps, { ...steps.input, respond: async () => undefined }));
+    await steps.work.idle();
+    // response_url takes 5 uses: the note, two steps, and the answers.
+    expect(steps.events).toEqual(['note', 'note-step', 'note-step', 'deliver']);
+    expect(steps.updates).toEqual(['note one', 'note two']);
+  });
+
+  it('starts at once with workingAfterMs 0', async () => {
     const eager = setup({ workingAfterMs: 0 });
     const busy = deferred<void>();
     eager.work.run(() => busy.promise);

@@ -2,7 +2,7 @@
  * Work that continues after Slack got its ack (engine turns, posting answers). Two reasons for it:
  * - Acks first. Slack times the ack, not the answer: at most `limit` jobs start at once, so a burst
  *   of clicks queues its (slower) engine work instead of starving the acks of the event loop and
- *   the database pool (bench/slack-ack.ts: 1.4× the bare-Bolt ack latency with 16, about 1× with 4).
+ *   the database pool (bench/slack-ack.ts and BENCHMARKS.md: the ack latency against bare Bolt's).
  *   A job still running after `slotMs` (an approved change executing on a cloud) gives its slot
  *   back, so long executions never hold up everyone else's answers.
  * - Waiting without guessing. Shutdown and tests wait until everything a request started is done.

@@ -28,6 +28,8 @@ export interface Target {
   respond?: Respond;
   /** A "working…" message to replace with the first public reply. */
   working?: { channel: string; ts: string };
+  /** Slash commands: a private "working…" note was posted through `respond`, to replace or delete. */
+  workingNote?: boolean;
 }
 
 export const WORKING_TEXT = '⏳ Working on it…';
@@ -161,7 +163,22 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
     update,
     more,
     /** Delivers every reply in order; one failing reply does not stop the others. */
-    deliver: async (t: Target, replies: Reply[]): Promise<void> => {
+    deliver: async (t: Target, all: Reply[]): Promise<void> => {
+      let replies = all;
+      if (t.workingNote && t.respond) {
+        // The private note becomes the first private answer, or goes before a public one is posted.
+        const [first] = replies;
+        t.workingNote = undefined;
+        try {
+          if (first?.ephemeral) {
+            const m = await render(first);
+            await t.respond({ response_type: 'ephemeral', replace_original: true, text: m.text, blocks: m.blocks });
+            replies = replies.slice(1);
+          } else await t.respond({ delete_original: true });
+        } catch (e) {
+          log.warn({ err: e }, 'could not replace the private working note of a slash command');
+        }
+      }
       for (const r of replies) {
         try {
           if (r.ephemeral) await ephemeral(t, r);
@@ -170,11 +187,24 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
           log.error({ err: e, slackError: slackError(e), channel: t.channel }, 'could not deliver a reply to Slack');
         }
       }
-      // Nothing public to show: the working message says where the answer went instead of hanging.
       if (t.working) {
-        const note = replies.length > 0 ? '✓ Answered privately.' : '✓ Done.';
-        await update(t.client, t.working.channel, t.working.ts, textReply(note)).catch((e: unknown) => log.warn({ err: e }, 'could not close the working message'));
+        const { channel, ts } = t.working;
         t.working = undefined;
+        // No replies: a redelivery the engine had already answered, so the placeholder goes.
+        if (all.length === 0) await t.client.chat.delete({ channel, ts }).catch((e: unknown) => log.warn({ err: e }, 'could not delete the working message'));
+        // Nothing public to show: the working message says where the answer went instead of hanging.
+        else await update(t.client, channel, ts, textReply('✓ Answered privately.')).catch((e: unknown) => log.warn({ err: e }, 'could not close the working message'));
+      }
+    },
+    /** A slash command's private "working…" note (through its response_url; `replace` shows a step in it). */
+    workingNote: async (t: Target, step?: string): Promise<boolean> => {
+      if (!t.respond) return false;
+      try {
+        await t.respond({ response_type: 'ephemeral', ...(step !== undefined ? { replace_original: true } : {}), text: step ? `${WORKING_TEXT} ${step}` : WORKING_TEXT });
+        return true;
+      } catch (e) {
+        log.warn({ err: e }, 'could not post the working note of a slash command');
+        return false;
       }
     },
     /** Posts the "working…" placeholder; undefined when Slack refused (the answer is then simply posted). */

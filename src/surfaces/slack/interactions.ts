@@ -142,13 +142,17 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     const web = client as WebClient;
     const place: Place = { ...(modal.c ? { channel: modal.c } : {}), ...(modal.t ? { threadTs: modal.t } : {}) };
     const inputs = formInputs(s.data.view.state?.values);
-    const actor = await d.identity.actor(web, teamId, s.data.user.id, s.data.user.name ?? s.data.user.username);
-    const work = interact(actor, teamId, place, modal.a, modal.v, inputs);
+    // The budget counts from arrival: a slow users.info must not push the ack past Slack's 3 s
+    // (the receiver would answer an empty 200 for us, closing the modal and losing field errors).
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), budget)));
-    const early = await Promise.race([work, late]);
+    const actorOf = d.identity.actor(web, teamId, s.data.user.id, s.data.user.name ?? s.data.user.username);
+    const work = actorOf.then((actor) => interact(actor, teamId, place, modal.a, modal.v, inputs).then((replies) => ({ actor, replies })));
+    const first = await Promise.race([work, late]);
     clearTimeout(timer);
-    if (early) {
+    const early = first?.replies;
+    const actor = first?.actor;
+    if (early && actor) {
       const invalid = early.find((r) => r.fieldErrors);
       const blockIds = (s.data.view.blocks ?? []).map((b) => b.block_id ?? '');
       const errors = invalid?.fieldErrors ? responseErrors(invalid.fieldErrors, inputs, blockIds) : null;
@@ -164,6 +168,6 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     }
     // Too slow to keep the modal open: close it, and answer in the conversation when done.
     await ack();
-    queued('a form answer', () => work.then((replies) => answer(web, teamId, actor, place, replies)));
+    queued('a form answer', () => work.then((done) => answer(web, teamId, done.actor, place, done.replies)));
   });
 };

@@ -29,8 +29,6 @@ export interface TurnInput {
   privately?: boolean;
 }
 
-export const MAX_TEXT = 40_000;
-
 /** The timer functions the working clock uses (tests pass manual ones). */
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -43,7 +41,7 @@ export const systemTimers: Timers = {
 
 export interface TurnDeps {
   engine: Pick<ConversationEngine, 'handleTurn'>;
-  delivery: Pick<Delivery, 'deliver' | 'working' | 'conversation' | 'update'>;
+  delivery: Pick<Delivery, 'deliver' | 'working' | 'workingNote' | 'conversation' | 'update'>;
   identity: Pick<Identity, 'actor'>;
   logger: Logger;
   /** ≤ 0: post the working message at once; otherwise only when the answer takes longer than this from arrival. */
@@ -53,38 +51,47 @@ export interface TurnDeps {
   timers?: Timers;
 }
 
-type Placeholder = NonNullable<Target['working']>;
+/** What a clock leaves on the target for delivery to replace: a working message, or a slash command's private note. */
+type Placeholder = Pick<Target, 'working' | 'workingNote'>;
 
 interface WorkingClock {
   /**
    * A step of long work (a change running on a cloud): posts the placeholder now if it is not up
-   * yet, then shows the newest step in it (one chat.update at a time; steps in between are merged).
+   * yet, then shows the newest step in it (one update at a time; steps in between are merged).
    */
   progress(text: string): void;
-  /** Stops the clock: the placeholder if one was posted (waiting for a post or update in flight), else undefined. */
-  stop(): Promise<Placeholder | undefined>;
+  /** Stops the clock: the placeholder if one was posted (waiting for a post or update in flight). */
+  stop(): Promise<Placeholder>;
 }
 
-const startWorkingClock = (d: TurnDeps, target: Target): WorkingClock => {
+/** How a placeholder is posted and shows a step; `maxSteps` bounds the updates (response_url is good for 5 uses). */
+interface PlaceholderKind<P> {
+  post(): Promise<P | undefined>;
+  show(placeholder: P, step: string): Promise<void>;
+  left(placeholder: P): Placeholder;
+  maxSteps: number;
+}
+
+const startClock = <P>(d: TurnDeps, kind: PlaceholderKind<P>): WorkingClock => {
   const timers = d.timers ?? systemTimers;
-  let posting: Promise<Placeholder | undefined> | undefined;
+  let posting: Promise<P | undefined> | undefined;
   let stopped = false;
   let nextStep: string | undefined;
   let updating: Promise<void> | undefined;
+  let shown = 0;
   const post = (): void => {
-    posting = d.delivery.working(target);
+    posting = kind.post();
     d.track(posting);
   };
   const flush = (): void => {
-    if (updating || nextStep === undefined || stopped) return;
+    if (updating || nextStep === undefined || stopped || shown >= kind.maxSteps) return;
     const step = nextStep;
     nextStep = undefined;
+    shown += 1;
     updating = (async () => {
       const placeholder = await posting;
-      if (!placeholder || stopped) return;
-      await d.delivery
-        .update(target.client, placeholder.channel, placeholder.ts, textReply(`${WORKING_TEXT} ${step}`))
-        .catch((e: unknown) => d.logger.warn({ err: e }, 'could not show progress in the working message'));
+      if (placeholder === undefined || stopped) return;
+      await kind.show(placeholder, step).catch((e: unknown) => d.logger.warn({ err: e }, 'could not show progress in the working message'));
     })().finally(() => {
       updating = undefined;
       flush();
@@ -109,23 +116,38 @@ const startWorkingClock = (d: TurnDeps, target: Target): WorkingClock => {
       if (!posting) timers.clearTimeout(handle);
       // The answer replaces the placeholder: an update still on its way must land before it.
       await updating;
-      return posting;
+      const placeholder = await posting;
+      return placeholder === undefined ? {} : kind.left(placeholder);
     },
   };
 };
 
+/** Mentions, DMs, thread follow-ups: a "working…" message in the conversation, replaced by the answer. */
+const messageClock = (d: TurnDeps, target: Target): WorkingClock =>
+  startClock<NonNullable<Target['working']>>(d, {
+    post: () => d.delivery.working(target),
+    show: (p, step) => d.delivery.update(target.client, p.channel, p.ts, textReply(`${WORKING_TEXT} ${step}`)),
+    left: (working) => ({ working }),
+    maxSteps: Number.POSITIVE_INFINITY,
+  });
+
+/**
+ * Slash commands: a private note through the command's response_url (the bot may not be in the
+ * channel, and a public placeholder would be noise). Slack honours a response_url 5 times: the
+ * note, 2 steps, the answer replacing the note, and one more reply.
+ */
+const noteClock = (d: TurnDeps, target: Target): WorkingClock =>
+  startClock<true>(d, {
+    post: async () => ((await d.delivery.workingNote(target)) ? true : undefined),
+    show: async (_p, step) => void (await d.delivery.workingNote(target, step)),
+    left: () => ({ workingNote: true }),
+    maxSteps: 2,
+  });
+
 const runTurn = async (d: TurnDeps, t: TurnInput, target: Target, clock: WorkingClock | undefined): Promise<void> => {
-  const withPlaceholder = async (): Promise<Target> => {
-    const working = await clock?.stop();
-    return working ? { ...target, working } : target;
-  };
+  const withPlaceholder = async (): Promise<Target> => ({ ...target, ...(await clock?.stop()) });
   try {
     const actor = await d.identity.actor(t.client, t.teamId, t.userId, t.userHint);
-    if (t.text.length > MAX_TEXT) {
-      const size = t.text.length.toLocaleString('en-US');
-      await d.delivery.deliver(await withPlaceholder(), [textReply(`That message is ${size} characters long; I read at most ${MAX_TEXT.toLocaleString('en-US')}. Please send a shorter question.`, { ephemeral: true })]);
-      return;
-    }
     const turn = { actor, conversation: d.delivery.conversation(t.teamId, t.channel, t.threadTs), text: t.text, ...(t.eventId ? { eventId: t.eventId } : {}) };
     const replies = await withProgress((step) => clock?.progress(step), () => d.engine.handleTurn(turn))
       .catch((e: unknown): Reply[] => {
@@ -149,7 +171,6 @@ export const acceptTurn = (d: TurnDeps, t: TurnInput): (() => Promise<void>) => 
     ...(t.threadTs ? { threadTs: t.threadTs } : {}),
     ...(t.respond ? { respond: t.respond } : {}),
   };
-  // Slash commands answer through their response_url: a public placeholder would only add noise.
-  const clock = t.respond ? undefined : startWorkingClock(d, target);
+  const clock = t.respond ? noteClock(d, target) : messageClock(d, target);
   return () => runTurn(d, t, target, clock);
 };
