@@ -10,11 +10,13 @@ import { inventorySyncJob, registerInventoryJobs } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
 import { sandboxRegions } from './cloud/sandbox/fleet.ts';
 import { startSandbox, type Sandbox } from './cloud/sandbox/server.ts';
+import { resourceOptions } from './cloud/pick.ts';
 import { cloudTools } from './cloud/tools.ts';
 import type { Config } from './config.ts';
 import { createEngine, type Engine } from './engine/conversation-engine.ts';
 import { createChangeNotifier } from './engine/notifier.ts';
 import { rulePlanner } from './engine/planner/rule-planner.ts';
+import { OptionSources } from './engine/options.ts';
 import { ToolRegistry } from './engine/registry.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
@@ -140,7 +142,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...changeTools({ db, changes, sandbox: inSandbox }),
       ...userTools({ db, now }),
     );
-    const engine = createEngine({ db, registry, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, defaultRole: config.DEFAULT_ROLE, logger, metrics, now, sandbox: inSandbox });
+    const optionSources = new OptionSources().register(resourceOptions({ db, provider: providerByName, sandbox: inSandbox }));
+    const engine = createEngine({ db, registry, optionSources, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, defaultRole: config.DEFAULT_ROLE, logger, metrics, now, sandbox: inSandbox });
 
     const slack = slackEnabled(config)
       ? await createSlack({ config, db, engine, logger, now, sandbox: inSandbox, ...(opts.slack ? { tuning: opts.slack } : {}) })

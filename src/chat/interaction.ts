@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Actor, ConversationRef } from './actor.ts';
+import { OptionsSource } from './reply.ts';
 
 /** The longest message the engine reads; a longer one gets a polite refusal (after de-duplication). */
 export const MAX_TURN_TEXT = 40_000;
@@ -25,6 +26,16 @@ export const Interaction = z.object({
   inputs: z.record(z.string(), z.string()).optional(),
 });
 export type Interaction = z.infer<typeof Interaction>;
+
+/** Someone is typing into a `search` form field: which options match `query` so far. */
+export const OptionsQuery = z.object({
+  actor: Actor,
+  conversation: ConversationRef,
+  source: OptionsSource,
+  /** What they typed; empty for the first look. */
+  query: z.string().max(200),
+});
+export type OptionsQuery = z.infer<typeof OptionsQuery>;
 
 /** Action ids the engine understands; surfaces route these back unchanged. */
 export const ActionIds = {

@@ -4,17 +4,34 @@ import { z } from 'zod';
  * The neutral reply every surface renders: Block Kit on Slack, Adaptive Cards on Teams, HTML in the
  * console. Blocks say what to show, never how; text is plain with light markdown (*bold*, `code`).
  */
-/** One input of a form: a choice from options, or free text. */
-export const FormField = z.object({
-  /** Key of the value in `Interaction.inputs`. */
-  name: z.string().min(1).max(50),
-  label: z.string().min(1).max(100),
-  kind: z.enum(['select', 'text']),
-  required: z.boolean(),
-  options: z.array(z.object({ label: z.string().min(1).max(75), value: z.string().min(1).max(150) })).max(100).optional(),
-  placeholder: z.string().max(150).optional(),
-  multiline: z.boolean().optional(),
-});
+/** One option of a choice: what people read, and what comes back in `Interaction.inputs`. */
+export const Choice = z.object({ label: z.string().min(1).max(75), value: z.string().min(1).max(150) });
+export type Choice = z.infer<typeof Choice>;
+
+/**
+ * An options source: `name?param=value&…`, e.g. `resources?type=instance&action=stop`. The engine
+ * answers `ConversationEngine.options` from the source a capability registered under that name.
+ */
+export const OptionsSource = z.string().min(1).max(200).regex(/^[a-z][a-z0-9_]*(\?[\w.=&%-]*)?$/, 'must look like name?param=value&…');
+
+/**
+ * One input of a form: a choice from fixed options (`select`), free text, or a choice searched as
+ * the person types (`search`: options come from `source`, for lists too long to send, like a
+ * fleet of instances; Slack external_select, a Teams typeahead, a console datalist).
+ */
+export const FormField = z
+  .object({
+    /** Key of the value in `Interaction.inputs`. */
+    name: z.string().min(1).max(50),
+    label: z.string().min(1).max(100),
+    kind: z.enum(['select', 'text', 'search']),
+    required: z.boolean(),
+    options: z.array(Choice).max(100).optional(),
+    source: OptionsSource.optional(),
+    placeholder: z.string().max(150).optional(),
+    multiline: z.boolean().optional(),
+  })
+  .refine((f) => (f.kind === 'search') === (f.source !== undefined), { message: 'a search field needs a source, and only a search field has one', path: ['source'] });
 export type FormField = z.infer<typeof FormField>;
 
 /**

@@ -31,7 +31,8 @@ const PowerInput = z.object({
   resource: z.string().min(1).max(200).describe('Resource id or name.'),
 });
 
-const needsState: Record<'start' | 'stop' | 'reboot', string[]> = { start: ['stopped'], stop: ['running', 'pending'], reboot: ['running'] };
+/** The states an action applies to (a picker offers only these; the tools refuse others). */
+export const needsState: Record<'start' | 'stop' | 'reboot' | 'resize', string[]> = { start: ['stopped'], stop: ['running', 'pending'], reboot: ['running'], resize: ['running', 'stopped'] };
 
 export const powerActionTool = (d: CloudToolDeps): Tool<typeof PowerInput> => ({
   name: 'power_action',

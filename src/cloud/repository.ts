@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import { badRequest } from '../errors.ts';
 import type { Db } from '../store/db.ts';
@@ -15,6 +15,10 @@ export interface ResourceFilter {
   type?: string;
   provider?: string;
   environment?: string;
+  /** Any of these states. */
+  states?: string[];
+  /** Part of the name or the id, case-insensitive (a person typing into a picker). */
+  search?: string;
 }
 
 export interface ResourceQuery extends ResourceFilter {
@@ -107,6 +111,9 @@ const where = (f: ResourceFilter): SQL | undefined =>
     f.type ? eq(resources.type, f.type) : undefined,
     f.provider ? eq(resources.provider, f.provider) : undefined,
     f.environment ? eq(resources.environment, f.environment.toLowerCase()) : undefined,
+    f.states && f.states.length > 0 ? inArray(resources.state, f.states) : undefined,
+    // strpos, not LIKE: what people type may hold % or _.
+    f.search ? sql`(strpos(lower(${resources.name}), lower(${f.search})) > 0 OR strpos(lower(${resources.id}), lower(${f.search})) > 0)` : undefined,
   );
 
 const groupKey: Record<CostGrouping, SQL<string>> = {

@@ -9,6 +9,7 @@ import { resolveResource } from './resolve.ts';
 import { ProviderName, ResourceType, type Resource } from './resource.ts';
 import type { Db } from '../store/db.ts';
 import { powerActionTool, resizeTool } from './change-tools.ts';
+import { pickResourceTool } from './pick.ts';
 
 /** The inventory's engine tools: read tools answer from the synced store; change tools return plans. */
 export interface CloudToolDeps {
@@ -203,5 +204,5 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
 });
 
 export const cloudTools = (d: CloudToolDeps): Tool[] => [
-  listResourcesTool(d), showResourceTool(d), costReportTool(d), powerActionTool(d), resizeTool(d), resizeOptionsTool(d),
+  listResourcesTool(d), showResourceTool(d), costReportTool(d), powerActionTool(d), resizeTool(d), resizeOptionsTool(d), pickResourceTool(d),
 ];

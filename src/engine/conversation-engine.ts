@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { actorKey, type Actor, type ConversationRef, type Role } from '../chat/actor.ts';
-import { ActionIds, Interaction, MAX_TURN_TEXT, Turn } from '../chat/interaction.ts';
+import { ActionIds, Interaction, MAX_TURN_TEXT, OptionsQuery, Turn } from '../chat/interaction.ts';
 import { textReply, type Reply } from '../chat/reply.ts';
 import { recordCardCopy } from '../changes/card-copies.ts';
 import { renderChangeCard } from '../changes/card.ts';
@@ -13,6 +13,7 @@ import { ensureUser } from '../users/repository.ts';
 import { appendMessage, ensureConversation, markEventProcessed, recentHistory } from './conversations.ts';
 import { homeReply } from './home.ts';
 import type { ConversationEngine } from './engine.ts';
+import type { OptionSources } from './options.ts';
 import type { PlanStep, Planner } from './planner.ts';
 import type { ToolRegistry } from './registry.ts';
 import type { ToolContext } from './tool.ts';
@@ -21,6 +22,8 @@ import { isUnavailable } from '../store/unavailable.ts';
 export interface EngineDeps {
   db: Db;
   registry: ToolRegistry;
+  /** Options of search form fields; none registered: every source is unknown. */
+  optionSources?: OptionSources;
   planner: Planner;
   changes: ChangeService;
   bootstrapAdmins: string[];
@@ -187,6 +190,13 @@ export const createEngine = (d: EngineDeps): Engine => {
     handleInteraction,
     cardPosted: async (changeId, posted) => {
       await recordCardCopy(d.db, changeId, posted);
+    },
+    options: async (raw) => {
+      const parsed = OptionsQuery.safeParse(raw);
+      if (!parsed.success) throw badRequest(`invalid options query: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+      const q = parsed.data;
+      if (!d.optionSources) throw new AppError('bad_request', 'No option sources are registered.');
+      return d.optionSources.list(q.source, q.query, await context(q.actor, q.conversation));
     },
     home: async (actor) => mark(await homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: d.bootstrapAdmins, defaultRole: d.defaultRole, now: d.now, sandbox: d.sandbox }, actor)),
   };

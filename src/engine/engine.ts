@@ -1,6 +1,6 @@
 import type { Actor } from '../chat/actor.ts';
-import type { Interaction, Turn } from '../chat/interaction.ts';
-import type { Reply } from '../chat/reply.ts';
+import type { Interaction, OptionsQuery, Turn } from '../chat/interaction.ts';
+import type { Choice, Reply } from '../chat/reply.ts';
 import type { PostedMessage } from '../chat/surface.ts';
 
 /**
@@ -20,4 +20,9 @@ export interface ConversationEngine {
   cardPosted(changeId: string, posted: PostedMessage): Promise<void>;
   /** The actor's home view (role, approvals waiting for them, their requests, inventory and cost). */
   home(actor: Actor): Promise<Reply>;
+  /**
+   * Choices of a `search` form field for what the person typed so far. Throws AppError (unknown
+   * source, bad parameters, role too low) with a message for the surface to log or show.
+   */
+  options(query: OptionsQuery): Promise<Choice[]>;
 }

@@ -98,4 +98,23 @@ describe('console: request, approve, execute', () => {
     expect(await card.locator('[data-block="header"]').textContent()).toContain('to t3.large');
     await alice.screenshot({ path: '/tmp/console-resize.png', fullPage: true });
   });
+
+  it('reboot without a resource asks which; the search field offers matching instances as Alice types', async () => {
+    const alice = await openAs('alice');
+    await send(alice, 'reboot');
+    const question = alice.getByTestId('message').filter({ hasText: 'Which instance should I reboot?' }).last();
+    await question.getByRole('button', { name: 'Choose instance…' }).click();
+    const form = alice.getByTestId('inline-form');
+    const input = form.getByLabel('Name or id');
+    await input.fill('api-staging');
+    const api = app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'api-staging-1')!;
+    const choices = form.getByTestId('choices-resource').locator('option');
+    await choices.filter({ hasText: 'api-staging-1' }).waitFor({ state: 'attached' });
+    expect(await choices.evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([api.id]);
+    await input.fill(api.id);
+    await form.getByRole('button', { name: 'Next' }).click();
+    const card = cardOf(alice, 'CR-5');
+    await card.waitFor();
+    expect(await card.locator('[data-block="header"]').textContent()).toContain('Reboot api-staging-1');
+  });
 });

@@ -56,6 +56,18 @@ class Checker {
   element(e: unknown, path: string): void {
     if (!isObj(e) || typeof e.type !== 'string') return this.err(path, 'must be an element');
     this.actionId(e.action_id, `${path}/action_id`);
+    if (e.placeholder !== undefined) this.text(e.placeholder, `${path}/placeholder`, 150, true);
+    if (e.type === 'static_select') {
+      return this.list(e.options, `${path}/options`, 1, 100, (o, p) => {
+        if (!isObj(o)) return this.err(p, 'must be an option object');
+        this.text(o.text, `${p}/text`, 75, true);
+        this.str(o.value, `${p}/value`, 150);
+      });
+    }
+    if (e.type === 'external_select') {
+      if (e.min_query_length !== undefined && (typeof e.min_query_length !== 'number' || e.min_query_length < 0)) this.err(`${path}/min_query_length`, 'must be a non-negative number');
+      return;
+    }
     if (e.type !== 'button') return;
     this.text(e.text, `${path}/text`, 75, true);
     this.str(e.value, `${path}/value`, 2000);

@@ -205,20 +205,28 @@ export const blockActionsPayload = (o: {
   };
 };
 
-/** A modal submission; `values` maps block_id → action_id → typed text (plain_text_input). */
+/** What a modal element holds when submitted: typed text, or an option picked from a menu. */
+export type SubmittedValue = string | { picked: string; label?: string; from: 'static_select' | 'external_select' };
+
+const stateOf = (v: SubmittedValue): Record<string, unknown> =>
+  typeof v === 'string'
+    ? { type: 'plain_text_input', value: v }
+    : { type: v.from, selected_option: { text: { type: 'plain_text', text: v.label ?? v.picked, emoji: true }, value: v.picked } };
+
+/** A modal submission; `values` maps block_id → action_id → typed text or a picked option. */
 export const viewSubmissionPayload = (o: {
   userId: string;
   userName?: string;
   callbackId: string;
   privateMetadata?: string;
-  values: Record<string, Record<string, string>>;
+  values: Record<string, Record<string, SubmittedValue>>;
   viewId?: string;
 } & Workspace) => {
   const w = ws(o);
   const values = Object.fromEntries(
     Object.entries(o.values).map(([blockId, inputs]) => [
       blockId,
-      Object.fromEntries(Object.entries(inputs).map(([actionId, value]) => [actionId, { type: 'plain_text_input', value }])),
+      Object.fromEntries(Object.entries(inputs).map(([actionId, value]) => [actionId, stateOf(value)])),
     ]),
   );
   const id = o.viewId ?? `V${String(next()).padStart(9, '0')}`;
@@ -253,5 +261,25 @@ export const viewSubmissionPayload = (o: {
     response_urls: [],
     is_enterprise_install: false,
     enterprise: null,
+  };
+};
+
+/** Slack asking for the options of an external_select in a modal while the user types `value`. */
+export const blockSuggestionPayload = (o: { userId: string; userName?: string; actionId: string; blockId: string; value: string; privateMetadata?: string; viewId?: string } & Workspace) => {
+  const w = ws(o);
+  const id = o.viewId ?? `V${String(next()).padStart(9, '0')}`;
+  return {
+    type: 'block_suggestion',
+    user: { id: o.userId, username: o.userName ?? 'alice', name: o.userName ?? 'alice', team_id: w.teamId },
+    container: { type: 'view', view_id: id },
+    api_app_id: w.apiAppId,
+    token: 'legacy-verification-token',
+    action_id: o.actionId,
+    block_id: o.blockId,
+    value: o.value,
+    team: { id: w.teamId, domain: w.teamDomain },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: { id, team_id: w.teamId, type: 'modal', private_metadata: o.privateMetadata ?? '', callback_id: 'devops.form', app_id: w.apiAppId, bot_id: 'B0BOT00001' },
   };
 };

@@ -123,6 +123,32 @@ describe('console → change request → approval → execution → audit', () =
     expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(target))).toHaveLength(0);
   });
 
+  it('stop without a resource asks which, with a search field the options API answers; the pick files the change', async () => {
+    const [question] = await turn(app, 'alice', 'stop');
+    expect(question?.text).toMatch(/Which instance should I stop\?/);
+    const button = question!.blocks.find((b) => b.type === 'actions')!.buttons![0]! as { actionId: string; value: string; form?: { fields: Array<{ name: string; kind: string; source?: string }> } };
+    const field = button.form!.fields[0]!;
+    expect(field).toMatchObject({ name: 'resource', kind: 'search', source: 'resources?action=stop' });
+
+    const options = async (query: string, source = field.source!) => {
+      const res = await fetch(`${app.url}/console/api/options?${new URLSearchParams({ user: 'alice', source, query })}`);
+      return { status: res.status, body: (await res.json()) as { options?: Array<{ label: string; value: string }>; error?: string } };
+    };
+    const found = await options('worker-prod');
+    expect(found.status).toBe(200);
+    expect(found.body.options!.map((o) => o.value)).toEqual([instanceNamed('worker-prod-1').id]);
+    expect(found.body.options![0]!.label).toBe(`worker-prod-1 · prod · running · ${instanceNamed('worker-prod-1').id}`);
+    // Stopped instances are not offered for a stop.
+    expect((await options('worker-staging')).body.options).toEqual([]);
+    expect(await options('x', 'nope')).toEqual({ status: 400, body: { error: 'There is no option source called nope.' } });
+    expect((await options('x', 'resources?action=explode')).status).toBe(400);
+
+    const [card] = await click(app, 'alice', button.actionId, button.value, { resource: instanceNamed('worker-prod-1').id });
+    expect(card?.changeId).toMatch(/^CR-\d+$/);
+    expect(card?.text).toContain('worker-prod-1');
+    expect((await app.changes.get(card!.changeId!))?.plan.action).toBe('stop');
+  });
+
   it('malformed bodies get a 400 with the reason', async () => {
     const bad = await postJson(app, '/console/api/turn', '{"user": "alice", "text": ');
     expect(bad.status).toBe(400);

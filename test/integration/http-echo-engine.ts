@@ -1,3 +1,4 @@
+import { AppError } from '../../src/errors.ts';
 import { actorKey, conversationKey } from '../../src/chat/actor.ts';
 import type { Interaction, Turn } from '../../src/chat/interaction.ts';
 import { reply, textReply, type Reply } from '../../src/chat/reply.ts';
@@ -59,6 +60,10 @@ export const createEchoEngine = (db: Db): ConversationEngine & { turns: Turn[]; 
     async cardPosted() {},
     async home(actor) {
       return textReply(`home of ${actor.displayName}`);
+    },
+    async options(q) {
+      if (q.source !== 'echo') throw new AppError('bad_request', `There is no option source called ${q.source}.`);
+      return [{ label: `echo ${q.query}`, value: q.query || 'empty' }];
     },
   };
 };

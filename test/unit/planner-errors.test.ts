@@ -78,13 +78,9 @@ describe('nothing close: the help summary, no suggestion', () => {
 
 /** Wrong arity or a bad argument gets that command's usage line. */
 const usages: Array<[string, string, string]> = [
-  ['show', 'usage: show <resource>', ''],
   ['show web server 1', 'usage: show <resource>', 'in quotes'],
-  ['start', 'usage: start <resource>', ''],
-  ['stop', 'usage: stop <resource>', ''],
   ['stop web-1 web-2', 'usage: stop <resource>', 'in quotes'],
   ['reboot <@U1>', 'usage: reboot <resource>', ''],
-  ['resize', 'usage: resize <resource> [to <size>]', ''],
   ['resize web-1 to', 'usage: resize <resource> [to <size>]', ''],
   ['resize to t3.large', 'usage: resize <resource> [to <size>]', ''],
   ['resize web-1 to t3.large m5.large', 'usage: resize <resource> [to <size>]', ''],
@@ -128,9 +124,11 @@ describe('usage errors', () => {
   });
 
   test('a misspelled command without its arguments names the command and its usage', () => {
-    const r = fail('stp');
-    expect(r.message).toBe("I didn't understand “stp”. Did you mean `stop`? usage: stop <resource> — e.g. `stop web-1`");
+    const r = fail('aprove');
+    expect(r.message).toBe("I didn't understand “aprove”. Did you mean `approve`? usage: approve <change> — e.g. `approve CR-12`");
     expect(r.suggestion).toBeUndefined();
+    // A command that works alone (it asks which resource) is simply suggested.
+    expect(fail('stp')).toMatchObject({ message: "I didn't understand “stp”. Did you mean `stop`?", suggestion: 'stop' });
   });
 
   test('an over-long message is refused without being parsed', () => {

@@ -56,6 +56,13 @@ const accepted: Array<[string, Command]> = [
   ['list changes', { kind: 'changes', filter: 'all' }],
   ['list change requests pending', { kind: 'changes', filter: 'pending' }],
   // show
+  // Without a resource the engine asks which one, with a picker.
+  ['show', { kind: 'pick', for: 'show' }],
+  ['stop', { kind: 'pick', for: 'stop' }],
+  ['Start', { kind: 'pick', for: 'start' }],
+  ['restart', { kind: 'pick', for: 'reboot' }],
+  ['resize', { kind: 'pick', for: 'resize' }],
+  ['please stop', { kind: 'pick', for: 'stop' }],
   ['show web-1', { kind: 'show', resource: 'web-1' }],
   ['show Web-1', { kind: 'show', resource: 'Web-1' }],
   ['show i-0abc1234', { kind: 'show', resource: 'i-0abc1234' }],

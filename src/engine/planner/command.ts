@@ -62,6 +62,8 @@ export const Command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('audit'), verify: z.boolean() }),
   z.object({ kind: z.literal('whoami') }),
   z.object({ kind: z.literal('grant'), user: UserRef, role: Role }),
+  /** `stop` alone (or start, reboot, resize, show): the engine asks which resource, with a picker. */
+  z.object({ kind: z.literal('pick'), for: z.enum(['start', 'stop', 'reboot', 'resize', 'show']) }),
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandOf<K extends Command['kind']> = Extract<Command, { kind: K }>;

@@ -31,11 +31,13 @@ const parseShow: CommandParser = (args, ctx) => {
   const [first, ...rest] = args;
   if (first && !first.quoted && (first.lower === 'costs' || first.lower === 'cost')) return parseCosts(rest, { ...ctx, word: 'costs' });
   if (first && !first.quoted && first.lower === 'changes') return parseChanges(rest, { ...ctx, word: 'changes' });
+  if (args.length === 0) return ok({ kind: 'pick', for: 'show' });
   const resource = readResource(args);
   return resource ? ok({ kind: 'show', resource }) : usage(ctx.word, resourceProblem(args));
 };
 
 const powerAction = (action: PowerAction): CommandParser => (args, ctx) => {
+  if (args.length === 0) return ok({ kind: 'pick', for: action });
   const resource = readResource(args);
   return resource ? ok({ kind: 'action', action, resource }) : usage(ctx.word, resourceProblem(args));
 };
@@ -44,6 +46,7 @@ const powerAction = (action: PowerAction): CommandParser => (args, ctx) => {
 const DOTTED_SIZE = /^[a-z0-9-]+\.[a-z0-9-]+$/i;
 
 const parseResize: CommandParser = (args, ctx) => {
+  if (args.length === 0) return ok({ kind: 'pick', for: 'resize' });
   const to = args.findLastIndex((t) => !t.quoted && t.lower === 'to');
   // `resize web-1` alone: the engine offers the valid sizes to pick from.
   if (to < 0 && args.length === 1) {

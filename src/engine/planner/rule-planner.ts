@@ -12,6 +12,7 @@ export const ToolNames = {
   powerAction: 'power_action',
   resize: 'resize_resource',
   resizeOptions: 'resize_options',
+  pickResource: 'pick_resource',
   listChanges: 'list_changes',
   approve: 'approve_change',
   reject: 'reject_change',
@@ -51,6 +52,8 @@ export const commandToPlan = (c: Command): Plan => {
       return one(ToolNames.whoami, {});
     case 'grant':
       return one(ToolNames.grant, { user: c.user, role: c.role });
+    case 'pick':
+      return one(ToolNames.pickResource, { for: c.for });
   }
 };
 

@@ -45,6 +45,7 @@ const InteractionBody = z.object({
   channel,
 });
 const MessagesQuery = z.object({ user, channel, since: z.iso.datetime({ offset: true }).optional() });
+const OptionsQueryParams = z.object({ user, channel, source: z.string().min(1).max(200), query: z.string().max(200).default('') });
 
 export const toWireMessage = (m: StoredMessage) => ({
   id: m.id,
@@ -114,6 +115,17 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
         // The engine stored the replies in the channel (ephemeral ones for this user only).
         await trackCards(conversation, replies);
         return json(200, { replies });
+      },
+    },
+    {
+      // A search field's choices for what was typed so far (the page fills a datalist with them).
+      method: 'GET',
+      path: '/console/api/options',
+      handle: async (req) => {
+        const q = req.query(OptionsQueryParams);
+        const actor = await actorFor(q.user);
+        const options = await deps.engine.options({ actor, conversation: consoleConversation(q.channel), source: q.source, query: q.query });
+        return json(200, { options });
       },
     },
     {

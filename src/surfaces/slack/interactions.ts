@@ -10,13 +10,15 @@ import type { Delivery, Target } from './deliver.ts';
 import type { FormStore } from './forms.ts';
 import type { Identity } from './identity.ts';
 import type { ShowMore } from './more.ts';
-import { FORM_CALLBACK_ID, formInputs, modalView, parseModalContext, responseErrors, type ModalContext } from './modal.ts';
+import { FORM_CALLBACK_ID, formInputs, modalView, parseModalContext, responseErrors, sourceOfActionId, type ModalContext } from './modal.ts';
+import { toPlain, truncate } from './mrkdwn.ts';
 import type { HomePublisher } from './publish-home.ts';
 import { SHOW_MORE_ACTION } from './show-more.ts';
 import { slackError, type WebClient } from './web.ts';
 
 /**
- * Button clicks (block_actions) and modal submissions (view_submission). A click acks at once; a
+ * Button clicks (block_actions), modal submissions (view_submission) and the options of search
+ * menus in modals (block_suggestion). A click acks at once; a
  * button with a form opens its modal (the trigger_id lives 3 s), "Show more" continues a stored
  * reply (more.ts), any other goes to the engine and its replies are delivered where the click
  * happened. A submission waits up to `submitBudgetMs` for the engine, so invalid inputs come back
@@ -48,6 +50,14 @@ const Submission = z.looseObject({
   user: z.looseObject({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
   team: z.looseObject({ id: z.string() }).nullish(),
   view: z.looseObject({ private_metadata: z.string().optional(), state: z.looseObject({ values: z.unknown() }).optional(), blocks: z.array(z.looseObject({ block_id: z.string().optional() })).optional() }),
+});
+
+const Suggestion = z.looseObject({
+  user: z.looseObject({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
+  team: z.looseObject({ id: z.string() }).nullish(),
+  action_id: z.string().min(1).max(255),
+  value: z.string().max(200).default(''),
+  view: z.looseObject({ private_metadata: z.string().optional() }).nullish(),
 });
 
 /** Where a click's answers go: its channel and thread, or the clicker's DM for the Home tab. */
@@ -129,6 +139,31 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     const teamId = context.teamId ?? (c.success ? (c.data.team?.id ?? c.data.user.team_id) : undefined);
     if (!c.success || !teamId) return void log.warn({ issues: c.error?.issues }, 'ignored a malformed block_actions payload');
     now('a button click', click(client as WebClient, c.data, teamId));
+  });
+
+  // A search field's menu asks for options as the person types: answered within the budget, or
+  // with no options (Slack shows none and lets them type on) rather than an error.
+  app.options<'block_suggestion'>({ type: 'block_suggestion' }, async ({ ack, body, client, context }) => {
+    const q = Suggestion.safeParse(body);
+    const teamId = context.teamId ?? (q.success ? (q.data.team?.id ?? q.data.user.team_id) : undefined);
+    const source = q.success ? sourceOfActionId(q.data.action_id) : undefined;
+    if (!q.success || !teamId || !source) {
+      log.warn({ issues: q.error?.issues, actionId: q.data?.action_id }, 'ignored a block_suggestion for no search field of ours');
+      return ack({ options: [] });
+    }
+    const modal = parseModalContext(q.data.view?.private_metadata);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), budget)));
+    const lookup = (async () => {
+      const actor = await d.identity.actor(client as WebClient, teamId, q.data.user.id, q.data.user.name ?? q.data.user.username);
+      return d.engine.options({ actor, conversation: d.delivery.conversation(teamId, modal?.c ?? actor.userId, modal?.t), source, query: q.data.value });
+    })().catch((e: unknown) => {
+      log.warn({ err: e, source }, 'could not list the options of a search field');
+      return [];
+    });
+    const choices = (await Promise.race([lookup, late])) ?? [];
+    clearTimeout(timer);
+    await ack({ options: choices.map((c) => ({ text: { type: 'plain_text', text: truncate(toPlain(c.label) || c.value, 75), emoji: true }, value: c.value.slice(0, 150) })) });
   });
 
   app.view(FORM_CALLBACK_ID, async ({ ack, body, client, context }) => {

@@ -5,7 +5,8 @@ import { toPlain, truncate } from './mrkdwn.ts';
 /**
  * A neutral Form as a Slack modal (views.open), and back: the submitted state as
  * `Interaction.inputs`, the engine's `fieldErrors` as `response_action: errors` on the same
- * blocks. Each field is one input block, `block_id` = `f:<field name>`, `action_id` = `value`.
+ * blocks. Each field is one input block, `block_id` = `f:<field name>`, `action_id` = `value` (a
+ * search field: `o:<options source>`, which block_suggestion requests carry back to us).
  */
 export const FORM_CALLBACK_ID = 'devops.form';
 const VALUE_ACTION = 'value';
@@ -26,8 +27,17 @@ const plain = (text: string, max: number) => ({ type: 'plain_text' as const, tex
 
 export const blockIdFor = (field: string): string => `f:${field}`;
 
+/** action_id of a search field's menu: Slack sends it back in block_suggestion, naming the options source. */
+const SEARCH_PREFIX = 'o:';
+export const searchActionId = (source: string): string => `${SEARCH_PREFIX}${source}`;
+export const sourceOfActionId = (actionId: string): string | undefined => (actionId.startsWith(SEARCH_PREFIX) ? actionId.slice(SEARCH_PREFIX.length) : undefined);
+
 const element = (f: FormField): Record<string, unknown> => {
   const placeholder = f.placeholder ? { placeholder: plain(f.placeholder, 150) } : {};
+  if (f.kind === 'search' && f.source) {
+    // Options are loaded from /slack/events (block_suggestion) as the person types; none typed yet: the first ones.
+    return { type: 'external_select', action_id: searchActionId(f.source), min_query_length: 0, ...placeholder };
+  }
   if (f.kind === 'select' && f.options && f.options.length > 0) {
     return {
       type: 'static_select',
@@ -73,7 +83,8 @@ export const formInputs = (stateValues: unknown): Record<string, string> => {
   const inputs: Record<string, string> = {};
   for (const [blockId, actions] of Object.entries(parsed.data)) {
     if (!blockId.startsWith('f:')) continue;
-    const v = actions[VALUE_ACTION];
+    // One element per block: `value`, or a search menu named after its source.
+    const v = actions[VALUE_ACTION] ?? Object.entries(actions).find(([id]) => sourceOfActionId(id) !== undefined)?.[1];
     const value = v?.selected_option?.value ?? v?.value ?? undefined;
     if (value !== undefined && value !== null && value.trim() !== '') inputs[blockId.slice(2)] = value;
   }

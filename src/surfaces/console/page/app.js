@@ -109,6 +109,38 @@
   };
 
   /**
+   * A search field: a text input whose datalist holds the bot's choices for what is typed so far
+   * (GET /console/api/options, at most one request in flight, the newest text wins). The value
+   * sent is what is in the input: a choice's value (an instance id), or a name typed in full.
+   */
+  const searchInput = (id, f) => {
+    const listId = `${id}-choices`;
+    const input = h('input', { id, name: f.name, required: f.required, placeholder: f.placeholder || '', list: listId, autocomplete: 'off', 'data-field': f.name, 'data-source': f.source });
+    const list = h('datalist', { id: listId, 'data-testid': `choices-${f.name}` });
+    let asked = null;
+    let busy = false;
+    const refresh = async () => {
+      const query = input.value.trim();
+      if (busy || asked === query) return;
+      busy = true;
+      asked = query;
+      try {
+        const qs = new URLSearchParams({ user: state.user, channel: state.channel, source: f.source, query });
+        const data = await api('GET', `/console/api/options?${qs}`);
+        list.replaceChildren(...(data.options || []).map((o) => h('option', { value: o.value, label: o.label }, o.label)));
+      } catch (err) {
+        showStatus(err.message);
+      } finally {
+        busy = false;
+        if (input.value.trim() !== asked) void refresh();
+      }
+    };
+    input.addEventListener('input', () => void refresh());
+    input.addEventListener('focus', () => void refresh());
+    return { input, list };
+  };
+
+  /**
    * A button with a form (Reject asks for a reason, Resize offers the valid sizes): the form opens
    * under the buttons; field errors from the bot are shown on their field and the form stays open.
    */
@@ -119,6 +151,12 @@
     const errors = {};
     const rows = action.form.fields.map((f) => {
       const id = `f-${Math.random().toString(36).slice(2)}`;
+      if (f.kind === 'search') {
+        const control = searchInput(id, f);
+        controls[f.name] = control.input;
+        errors[f.name] = h('p', { class: 'field-error', role: 'alert', 'data-testid': `field-error-${f.name}`, hidden: true });
+        return h('div', { class: 'form-row' }, h('label', { for: id }, f.label), control.input, control.list, errors[f.name]);
+      }
       const control = f.kind === 'select'
         ? h('select', { id, name: f.name, required: f.required, 'data-field': f.name },
           h('option', { value: '' }, f.placeholder || 'Choose…'),
