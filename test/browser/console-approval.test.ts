@@ -110,7 +110,7 @@ describe('console: request, approve, execute', () => {
     const api = app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'api-staging-1')!;
     const choices = form.getByTestId('choices-resource').locator('option');
     await choices.filter({ hasText: 'api-staging-1' }).waitFor({ state: 'attached' });
-    expect(await choices.evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([api.id]);
+    expect(await choices.evaluateAll((os) => os.map((o) => o.getAttribute("value")))).toEqual([api.id]);
     await input.fill(api.id);
     await form.getByRole('button', { name: 'Next' }).click();
     const card = cardOf(alice, 'CR-5');

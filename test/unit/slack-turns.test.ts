@@ -44,9 +44,12 @@ const deferred = <T>() => {
   return { promise, resolve };
 };
 
-/** Lets every already-settled promise chain run (no timers involved). */
+/** Lets every already-settled promise chain run, and queued jobs start (they start on setImmediate); no timers involved. */
 const flush = async (): Promise<void> => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 };
 
 const setup = (o: { workingAfterMs?: number; engine?: TurnDeps['engine']; updateGate?: () => Promise<void> } = {}) => {

@@ -19,7 +19,7 @@ export interface BackgroundWork {
 }
 
 export const createBackgroundWork = (o: { limit?: number; slotMs?: number } = {}): BackgroundWork => {
-  const limit = o.limit ?? 4;
+  const limit = o.limit ?? 2;
   const slotMs = o.slotMs ?? 1_000;
   const inflight = new Set<Promise<unknown>>();
   const queue: Array<() => Promise<unknown>> = [];
@@ -60,7 +60,9 @@ export const createBackgroundWork = (o: { limit?: number; slotMs?: number } = {}
       const timer = setTimeout(release, slotMs);
       timer.unref();
       track(
-        Promise.resolve()
+        // setImmediate, not a microtask: requests already waiting on their sockets are read (and
+        // acked) before this job's first stretch of CPU work runs.
+        new Promise<void>((resolve) => setImmediate(resolve))
           .then(job)
           .finally(() => {
             clearTimeout(timer);

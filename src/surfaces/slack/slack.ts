@@ -35,7 +35,7 @@ export interface SlackTuning {
   ackTimeoutMs?: number;
   /** How long a modal submission waits for the engine before closing. Default 2 s. */
   submitBudgetMs?: number;
-  /** Engine work started at once after acks (see background.ts). Default 4. */
+  /** Engine work started at once after acks (see background.ts). Default 2. */
   maxConcurrentWork?: number;
   /**
    * Socket Mode: how long a ping to Slack may go unanswered before the client reconnects (default
