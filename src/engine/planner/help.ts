@@ -24,7 +24,7 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
       'databases, resources (everything). Providers: aws, azure, gcp, kubernetes (k8s).',
     example: 'list instances in aws env=prod',
   },
-  show: { usage: 'show <resource>', description: 'Shows one resource by id (i-…, vol-…, snap-…, sg-…) or name.', example: 'show web-1' },
+  show: { usage: 'show <resource>', description: 'Shows one resource by id (i-…, vol-…, snap-…, sg-…) or name; alone, asks which with a picker.', example: 'show web-1' },
   costs: {
     usage: 'costs [by service|env|provider]',
     description: 'Monthly cost of the inventory, grouped by service (the default), environment or provider.',
@@ -33,12 +33,12 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
   changes: { usage: 'changes [pending|mine]', description: 'Recent change requests: all, pending only, or yours.', example: 'changes pending' },
   audit: { usage: 'audit [verify]', description: 'Recent audit events; `verify` checks the hash chain.', example: 'audit verify' },
   whoami: { usage: 'whoami', description: 'Your user id and role in this workspace.', example: 'whoami' },
-  start: { usage: 'start <resource>', description: 'Requests starting a stopped resource (a change request).', example: 'start web-1' },
-  stop: { usage: 'stop <resource>', description: 'Requests stopping a running resource (a change request).', example: 'stop web-1' },
-  reboot: { usage: 'reboot <resource>', description: 'Requests rebooting a resource (a change request).', example: 'reboot i-0abc1234' },
+  start: { usage: 'start <resource>', description: 'Requests starting a stopped resource (a change request); alone, asks which.', example: 'start web-1' },
+  stop: { usage: 'stop <resource>', description: 'Requests stopping a running resource (a change request); alone, asks which.', example: 'stop web-1' },
+  reboot: { usage: 'reboot <resource>', description: 'Requests rebooting a resource (a change request); alone, asks which.', example: 'reboot i-0abc1234' },
   resize: {
     usage: 'resize <resource> [to <size>]',
-    description: 'Requests a new size (instance type) for a resource (a change request).',
+    description: 'Requests a new size (instance type) for a resource (a change request); without a size, offers the valid ones; alone, asks which resource.',
     example: 'resize web-1 to t3.large',
   },
   approve: {
