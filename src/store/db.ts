@@ -1,5 +1,8 @@
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import type * as schema from './schema.ts';
 
-/** The one database handle type every repository takes (drizzle over a `pg` Pool). */
-export type Db = NodePgDatabase<typeof schema>;
+/**
+ * The one database handle type every repository takes (drizzle over a `pg` Pool). It carries no
+ * schema: repositories import their own tables, so the store knows no capability (drizzle-kit finds
+ * every `schema.ts` by glob, see drizzle.config.ts).
+ */
+export type Db = NodePgDatabase;

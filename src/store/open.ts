@@ -6,7 +6,6 @@ import type { Db } from './db.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { runMigrations } from './migrate.ts';
 import { createPool, describeConnectError, describeTarget, timedQuery } from './pool.ts';
-import * as schema from './schema.ts';
 
 export interface Store {
   db: Db;
@@ -89,7 +88,7 @@ export const connectStore = async (
   }
   opts.logger.info({ target, embedded: Boolean(embedded) }, 'database ready');
 
-  const db: Db = drizzle({ client: pool, schema });
+  const db: Db = drizzle({ client: pool });
   const pingTimeoutMs = opts.pingTimeoutMs ?? defaultPingTimeoutMs;
   let closing: Promise<void> | undefined;
   return {

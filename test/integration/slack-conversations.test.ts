@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { conversationKey } from '../../src/chat/actor.ts';
 import { listMessages } from '../../src/engine/conversations.ts';
 import { processedEvents } from '../../src/engine/schema.ts';
+import { users } from '../../src/users/schema.ts';
 import { appMentionEvent, eventCallback, urlVerification } from '../helpers/slack-sign.ts';
 import { ALICE, DAVE, OPS, TEAM, startSlackHarness, type SlackHarness } from '../fixtures/slack-harness.ts';
 
@@ -186,7 +187,7 @@ describe('conversations in Slack', () => {
     await h.mention(DAVE, 'whoami');
     // Dave spoke in every test above: one lookup served them all.
     expect(h.fake.callsTo('users.info').filter((c) => c.args.user === DAVE)).toHaveLength(1);
-    const user = await h.app.store.db.query.users.findFirst({ where: (u, { and, eq: is }) => and(is(u.workspaceId, TEAM), is(u.userId, DAVE)) });
+    const [user] = await h.app.store.db.select().from(users).where(and(eq(users.workspaceId, TEAM), eq(users.userId, DAVE)));
     expect(user?.displayName).toBe('Dave');
     expect(user?.surface).toBe('slack');
   });

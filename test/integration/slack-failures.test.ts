@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eq } from 'drizzle-orm';
+import { users } from '../../src/users/schema.ts';
 import { blockActionsPayload, interactivityForm, viewSubmissionPayload } from '../helpers/slack-sign.ts';
 import { ALICE, BOB, CAROL, OPS, startSlackHarness, type SlackHarness } from '../fixtures/slack-harness.ts';
 
@@ -41,7 +43,7 @@ describe('Slack failures', () => {
   it('a user Slack does not know is answered under their id', async () => {
     const { ts } = await h.mention('U0GHOST001', 'list instances env=dev');
     expect(h.botMessages(OPS).filter((m) => m.threadTs === ts)).toHaveLength(1);
-    const u = await h.app.store.db.query.users.findFirst({ where: (x, { eq }) => eq(x.userId, 'U0GHOST001') });
+    const [u] = await h.app.store.db.select().from(users).where(eq(users.userId, 'U0GHOST001'));
     expect(u?.displayName).toBe('U0GHOST001');
   });
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { createLogger } from '../../src/observability/logger.ts';
 import { migrationsFolder } from '../../src/store/migrate.ts';
 import { openStore } from '../../src/store/open.ts';
+import { workspaces } from '../../src/users/schema.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 
 const logger = createLogger('silent');
@@ -30,7 +31,7 @@ describe('a test store', () => {
   });
 
   it('has a working drizzle handle on the schema', async () => {
-    const rows = await store.db.query.workspaces.findMany();
+    const rows = await store.db.select().from(workspaces);
     expect(rows).toEqual([]);
   });
 });
