@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Role, type Actor, type ConversationRef } from '../chat/actor.ts';
-import { ActionName, ResourceKey } from '../cloud/provider.ts';
+import type { ChangePlan } from '../tools/change-plan.ts';
 
 /** Lifecycle of a change request (DESIGN.md §4). Every transition is one SQL compare-and-set. */
 export const ChangeStatus = z.enum([
@@ -17,27 +17,12 @@ export const ChangeStatus = z.enum([
 ]);
 export type ChangeStatus = z.infer<typeof ChangeStatus>;
 
-/**
- * What a change tool returns instead of mutating anything: the plan that becomes a change request.
- */
-export const ChangePlan = z.object({
-  action: ActionName,
-  target: ResourceKey,
-  resourceName: z.string(),
-  environment: z.string(),
-  params: z.record(z.string(), z.string()),
-  /** One line: "Stop i-0abc (web-1, prod) in eu-west-1". */
-  summary: z.string(),
-  /** What is affected beyond the resource itself, in words. */
-  blastRadius: z.string(),
-  /** Estimated monthly cost change in cents (negative saves money). */
-  costDeltaCents: z.number().int(),
-  /** The inverse action recorded for rollback, when there is one. */
-  rollback: z.object({ action: ActionName, params: z.record(z.string(), z.string()) }).nullable(),
-  /** Set when this plan rolls back an earlier change. */
-  rollbackOf: z.string().optional(),
-});
-export type ChangePlan = z.infer<typeof ChangePlan>;
+/** A change request's id as stored: `CR-<n>` (the grammar also reads `cr12`, `#12`, `12`). */
+export const ChangeId = z.string().regex(/^CR-[1-9]\d*$/, 'a change id looks like CR-12');
+
+/** Which change requests a listing shows: all recent, pending only, or the asking person's. */
+export const ChangeFilter = z.enum(['all', 'pending', 'mine']);
+export type ChangeFilter = z.infer<typeof ChangeFilter>;
 
 /** The policy rule a change request was evaluated against, frozen on the request when it is created. */
 export const AppliedPolicy = z.object({

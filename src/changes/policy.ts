@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { actorKey, Role, type Actor } from '../chat/actor.ts';
-import { ActionName } from '../cloud/provider.ts';
+import { ActionName, type ChangePlan } from '../tools/change-plan.ts';
 import { AppError } from '../errors.ts';
-import type { AppliedPolicy, ChangePlan, ChangeRequest } from './model.ts';
+import type { AppliedPolicy, ChangeRequest } from './model.ts';
 
 /**
  * Approval policy as data: who may request changes, and an ordered list of rules matched against

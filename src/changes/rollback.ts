@@ -1,6 +1,7 @@
 import type { ResourceAction } from '../cloud/provider.ts';
 import { conflict } from '../errors.ts';
-import type { ChangePlan, ChangeRequest } from './model.ts';
+import type { ChangePlan } from '../tools/change-plan.ts';
+import type { ChangeRequest } from './model.ts';
 
 type Inverse = Pick<ResourceAction, 'action' | 'params'>;
 

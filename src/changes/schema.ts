@@ -1,7 +1,7 @@
 import { bigserial, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import type { Actor, ConversationRef } from '../chat/actor.ts';
-import type { ResourceKey } from '../cloud/provider.ts';
+import type { ResourceKey } from '../tools/change-plan.ts';
 
 export const changeRequestSeq = pgSequence('change_request_seq', { startWith: 1 });
 

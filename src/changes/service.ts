@@ -7,7 +7,8 @@ import { createChangeContext, type ChangeContext, type ExecutorLease, type Provi
 import { executeApproved } from './execute.ts';
 import { closedError, formatTime, rolesText } from './explain.ts';
 import type { ChangeListener } from './listener.ts';
-import { ChangePlan, type ChangeRequest } from './model.ts';
+import { ChangePlan } from '../tools/change-plan.ts';
+import type { ChangeRequest } from './model.ts';
 import { approvalBlocker, evaluatePolicy, type Policy } from './policy.ts';
 import { getChange, inStatus, insertChange, listChanges, orphaned, recordDecision, type ChangeFilter } from './repository.ts';
 import { rollbackPlan } from './rollback.ts';

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { actorKey } from '../chat/actor.ts';
 import { reply, textReply, type Block } from '../chat/reply.ts';
 import type { Db } from '../store/db.ts';
-import type { Tool, ToolOutcome } from '../engine/tool.ts';
+import type { Tool, ToolOutcome } from '../tools/tool.ts';
 import { formatAuditAnchor, listAuditEvents, verifyAudit } from './audit.ts';
 import { formatCostDelta, renderChangeCard } from './card.ts';
 import { formatTime } from './explain.ts';
-import type { ChangeRequest } from './model.ts';
+import { ChangeFilter, ChangeId, type ChangeRequest } from './model.ts';
 import type { ChangeService } from './service.ts';
 
 /** Engine tools over the change queue and the audit log. Deciding tools are never offered to an LLM. */
@@ -16,7 +16,7 @@ export interface ChangeToolDeps {
   sandbox: boolean;
 }
 
-const ChangeId = z.string().regex(/^CR-[1-9]\d*$/, 'a change id looks like CR-12').describe('Change request id, e.g. CR-12.');
+const ChangeIdInput = ChangeId.describe('Change request id, e.g. CR-12.');
 
 const card = (d: ChangeToolDeps, c: ChangeRequest): ToolOutcome => ({ type: 'answer', reply: renderChangeCard(c, { sandbox: d.sandbox }), data: summary(c) });
 
@@ -25,7 +25,7 @@ const summary = (c: ChangeRequest) => ({
   createdAt: c.createdAt.toISOString(), result: c.result?.summary ?? null, error: c.error,
 });
 
-const ListInput = z.object({ filter: z.enum(['all', 'pending', 'mine']).default('all').describe('Which change requests: all recent, pending only, or the asking user\'s.') });
+const ListInput = z.object({ filter: ChangeFilter.default('all').describe('Which change requests: all recent, pending only, or the asking user\'s.') });
 
 export const listChangesTool = (d: ChangeToolDeps): Tool<typeof ListInput> => ({
   name: 'list_changes',
@@ -57,25 +57,25 @@ export const listChangesTool = (d: ChangeToolDeps): Tool<typeof ListInput> => ({
   },
 });
 
-const DecideInput = z.object({ changeId: ChangeId });
+const DecideInput = z.object({ changeId: ChangeIdInput });
 
 export const approveChangeTool = (d: ChangeToolDeps): Tool<typeof DecideInput> => ({
   name: 'approve_change',
   description: 'Approves a pending change request as the asking user.',
   input: DecideInput,
-  kind: 'read',
+  kind: 'decide',
   minRole: 'viewer', // the policy decides who may approve, with a message that says why
   llm: false,
   run: async ({ changeId }, ctx) => card(d, await d.changes.approve(changeId, ctx.actor, ctx.role)),
 });
 
-const RejectInput = z.object({ changeId: ChangeId, reason: z.string().max(500).optional().describe('Why it is rejected.') });
+const RejectInput = z.object({ changeId: ChangeIdInput, reason: z.string().max(500).optional().describe('Why it is rejected.') });
 
 export const rejectChangeTool = (d: ChangeToolDeps): Tool<typeof RejectInput> => ({
   name: 'reject_change',
   description: 'Rejects (or, for its requester, withdraws) a pending change request.',
   input: RejectInput,
-  kind: 'read',
+  kind: 'decide',
   minRole: 'viewer',
   llm: false,
   run: async ({ changeId, reason }, ctx) => card(d, await d.changes.reject(changeId, ctx.actor, ctx.role, reason)),
@@ -85,7 +85,7 @@ export const rollbackChangeTool = (d: ChangeToolDeps): Tool<typeof DecideInput> 
   name: 'rollback_change',
   description: 'Requests undoing a succeeded change: files a new change request with the inverse action, which needs approval like any other.',
   input: DecideInput,
-  kind: 'read',
+  kind: 'request',
   minRole: 'operator',
   llm: true,
   run: async ({ changeId }, ctx) => card(d, await d.changes.rollback(changeId, ctx.actor, ctx.role)),

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import type { ChangePlan } from '../changes/model.ts';
+import type { ChangePlan } from '../tools/change-plan.ts';
 import { AppError, badRequest, conflict } from '../errors.ts';
 import { closest } from '../chat/suggest.ts';
-import type { Tool } from '../engine/tool.ts';
+import type { Tool } from '../tools/tool.ts';
 import type { CloudProvider } from './provider.ts';
 import { resourceRepository } from './repository.ts';
 import { resolveResource } from './resolve.ts';
 import type { Resource } from './resource.ts';
-import type { CloudToolDeps } from './tools.ts';
+import type { CloudToolDeps } from './tool-deps.ts';
 
 /**
  * Change tools never touch a cloud: they check the request makes sense against the inventory and

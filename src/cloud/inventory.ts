@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { isAppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
-import type { CloudProvider, ResourceKey } from './provider.ts';
+import type { ResourceKey } from '../tools/change-plan.ts';
+import type { CloudProvider } from './provider.ts';
 import type { ProviderName } from './resource.ts';
 import { resourceRepository } from './repository.ts';
 

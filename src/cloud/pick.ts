@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { ActionIds } from '../chat/interaction.ts';
 import { reply, type Choice } from '../chat/reply.ts';
-import type { OptionSource } from '../engine/options.ts';
-import type { Tool } from '../engine/tool.ts';
+import type { OptionSource } from '../tools/options.ts';
+import type { Tool } from '../tools/tool.ts';
 import { needsState } from './change-tools.ts';
-import { ActionName } from './provider.ts';
+import { ActionName } from '../tools/change-plan.ts';
 import { resourceRepository } from './repository.ts';
 import { ResourceType, type Resource } from './resource.ts';
-import type { CloudToolDeps } from './tools.ts';
+import type { CloudToolDeps } from './tool-deps.ts';
 
 /**
  * "stop" without saying what: the bot asks which, with a picker that searches the inventory as

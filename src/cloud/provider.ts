@@ -1,19 +1,6 @@
 import { z } from 'zod';
+import { ActionName, ResourceKey } from '../tools/change-plan.ts';
 import type { ProviderName, Resource, ResourceType } from './resource.ts';
-
-/** Actions a change request can carry out on one resource. */
-export const ActionName = z.enum(['start', 'stop', 'reboot', 'resize']);
-export type ActionName = z.infer<typeof ActionName>;
-
-/** Which resource an action targets. */
-export const ResourceKey = z.object({
-  provider: z.string(),
-  account: z.string(),
-  region: z.string(),
-  type: z.string(),
-  id: z.string().min(1),
-});
-export type ResourceKey = z.infer<typeof ResourceKey>;
 
 export const ResourceAction = z.object({
   action: ActionName,

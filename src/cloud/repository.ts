@@ -3,7 +3,7 @@ import type { SQL } from 'drizzle-orm';
 import { badRequest } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { Resource } from './resource.ts';
-import type { ProviderName } from './resource.ts';
+import type { CostGrouping, ProviderName } from './resource.ts';
 import { resources } from './schema.ts';
 
 /**
@@ -26,12 +26,6 @@ export interface ResourceQuery extends ResourceFilter {
   limit?: number;
   offset?: number;
 }
-
-/**
- * Cost groupings. `service` is the `service` tag (what the team calls the app: web, api, db…),
- * with untagged resources under `untagged`; `type` is the resource type (instance, volume…).
- */
-export type CostGrouping = 'service' | 'env' | 'provider' | 'type';
 
 export interface CostLine {
   key: string;
@@ -118,7 +112,7 @@ const where = (f: ResourceFilter): SQL | undefined =>
 
 const groupKey: Record<CostGrouping, SQL<string>> = {
   service: sql<string>`coalesce(nullif(${resources.tags}->>'service', ''), 'untagged')`,
-  env: sql<string>`${resources.environment}`,
+  environment: sql<string>`${resources.environment}`,
   provider: sql<string>`${resources.provider}`,
   type: sql<string>`${resources.type}`,
 };

@@ -11,6 +11,17 @@ export type ProviderName = z.infer<typeof ProviderName>;
 export const ResourceType = z.enum(['instance', 'volume', 'snapshot', 'security_group', 'deployment', 'node', 'bucket', 'database']);
 export type ResourceType = z.infer<typeof ResourceType>;
 
+/**
+ * How the inventory's monthly cost can be grouped: `service` is the `service` tag (what the team
+ * calls the app: web, api, db…, untagged resources under `untagged`), `type` the resource type.
+ */
+export const CostGrouping = z.enum(['service', 'environment', 'provider', 'type']);
+export type CostGrouping = z.infer<typeof CostGrouping>;
+
+/** The groupings the cost report offers people and planners. */
+export const CostReportGrouping = CostGrouping.exclude(['type']);
+export type CostReportGrouping = z.infer<typeof CostReportGrouping>;
+
 /** Environment derived from tags (`env`, `environment`, `stage`); `unknown` when untagged. */
 export const Environment = z.string().min(1);
 

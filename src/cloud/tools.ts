@@ -2,22 +2,13 @@ import { z } from 'zod';
 import { formatMoney, plural } from '../chat/format.ts';
 import { ActionIds } from '../chat/interaction.ts';
 import { reply, type Block, type Button } from '../chat/reply.ts';
-import type { Tool } from '../engine/tool.ts';
-import type { CloudProvider } from './provider.ts';
-import { resourceRepository, type CostGrouping } from './repository.ts';
+import type { Tool } from '../tools/tool.ts';
+import { resourceRepository } from './repository.ts';
 import { resolveResource } from './resolve.ts';
-import { ProviderName, ResourceType, type Resource } from './resource.ts';
-import type { Db } from '../store/db.ts';
+import { CostReportGrouping, ProviderName, ResourceType, type Resource } from './resource.ts';
 import { powerActionTool, resizeTool } from './change-tools.ts';
 import { pickResourceTool } from './pick.ts';
-
-/** The inventory's engine tools: read tools answer from the synced store; change tools return plans. */
-export interface CloudToolDeps {
-  db: Db;
-  provider: (name: string) => CloudProvider | undefined;
-  /** True when answers come from the local sandbox emulator. */
-  sandbox: boolean;
-}
+import type { CloudToolDeps } from './tool-deps.ts';
 
 const PAGE = 20;
 
@@ -129,7 +120,7 @@ export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
 });
 
 const CostInput = z.object({
-  by: z.enum(['service', 'environment', 'provider']).default('service').describe('How to group the monthly cost.'),
+  by: CostReportGrouping.default('service').describe('How to group the monthly cost.'),
 });
 
 export const costReportTool = (d: CloudToolDeps): Tool<typeof CostInput> => ({
@@ -141,8 +132,7 @@ export const costReportTool = (d: CloudToolDeps): Tool<typeof CostInput> => ({
   llm: true,
   run: async (input) => {
     const repo = resourceRepository(d.db);
-    const by: CostGrouping = input.by === 'environment' ? 'env' : input.by;
-    const lines = await repo.costs(by);
+    const lines = await repo.costs(input.by);
     const total = lines.reduce((s, l) => s + l.monthlyCostCents, 0);
     const blocks: Block[] = [
       { type: 'header', text: `Monthly cost by ${input.by}: ${formatMoney(total)}` },

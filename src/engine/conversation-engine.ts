@@ -16,7 +16,7 @@ import type { ConversationEngine } from './engine.ts';
 import type { OptionSources } from './options.ts';
 import type { PlanStep, Planner } from './planner.ts';
 import type { ToolRegistry } from './registry.ts';
-import type { ToolContext } from './tool.ts';
+import type { ToolContext } from '../tools/tool.ts';
 import { isUnavailable } from '../store/unavailable.ts';
 
 export interface EngineDeps {

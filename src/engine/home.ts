@@ -57,7 +57,7 @@ export const homeReply = async (d: HomeDeps, actor: Actor): Promise<Reply> => {
     d.changes.list({ requesterKey: actorKey(actor), workspaceId: actor.workspaceId, limit: RECENT_SHOWN }),
     repo.totals(),
     repo.costs('provider'),
-    repo.costs('env'),
+    repo.costs('environment'),
   ]);
   const mayDecide = decidableBy(pending, actor, role);
 

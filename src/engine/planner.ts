@@ -1,6 +1,6 @@
 import type { Reply } from '../chat/reply.ts';
 import type { StoredMessage } from './conversations.ts';
-import type { ToolContext } from './tool.ts';
+import type { ToolContext } from '../tools/tool.ts';
 
 /**
  * A planner turns what the user said into tool calls. The rule planner maps one command to one

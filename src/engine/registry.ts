@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { roleAtLeast } from '../chat/actor.ts';
 import { AppError, forbidden } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Tool, ToolContext, ToolOutcome } from './tool.ts';
+import { PERSONAL_KINDS, type Tool, type ToolContext, type ToolOutcome } from '../tools/tool.ts';
 
 /**
  * Every tool the engine can run, by name. Planners (the rule grammar now, Claude later) only ever
@@ -20,6 +20,8 @@ export class ToolRegistry {
   register(...tools: Tool[]): this {
     for (const t of tools) {
       if (this.#tools.has(t.name)) throw new Error(`tool ${t.name} registered twice`);
+      // A tool that acts with a person's own authority is never reachable from an LLM tool call.
+      if (PERSONAL_KINDS.has(t.kind) && t.llm) throw new AppError('internal', `tool ${t.name} is a ${t.kind} tool and must not be offered to an LLM (llm: false)`);
       this.#tools.set(t.name, t);
     }
     return this;
@@ -36,7 +38,7 @@ export class ToolRegistry {
   /** Tools an LLM planner may be offered, with JSON schemas for its tool-use API. */
   llmTools(): { name: string; description: string; inputSchema: unknown }[] {
     return this.list()
-      .filter((t) => t.llm)
+      .filter((t) => t.llm && !PERSONAL_KINDS.has(t.kind))
       .map((t) => ({ name: t.name, description: t.description, inputSchema: z.toJSONSchema(t.input) }));
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Role } from '../chat/actor.ts';
 import { reply } from '../chat/reply.ts';
-import type { Tool } from '../engine/tool.ts';
+import type { Tool } from '../tools/tool.ts';
 import type { Db } from '../store/db.ts';
 import { grant } from './repository.ts';
 
@@ -53,7 +53,7 @@ export const grantRoleTool = (d: { db: Db; now: () => Date }): Tool<typeof Grant
   name: 'grant_role',
   description: 'Gives a user of this workspace a role (admins only).',
   input: GrantInput,
-  kind: 'read',
+  kind: 'admin',
   minRole: 'admin',
   llm: false,
   run: async ({ user, role }, ctx) => {

@@ -67,7 +67,7 @@ describe('syncInventory', () => {
     const sum = (rs: Resource[]) => rs.reduce((n, r) => n + r.monthlyCostCents, 0);
     const repo = resourceRepository(store.db);
     expect(await repo.totals()).toEqual({ count: 38, monthlyCostCents: sum(listing), byType: { instance: 19, security_group: 8, snapshot: 5, volume: 6 }, lastSeenAt: t0 });
-    const byEnv = await repo.costs('env');
+    const byEnv = await repo.costs('environment');
     expect(byEnv.map((l) => l.key)).toEqual(['prod', 'dev', 'staging', 'unknown']);
     for (const line of byEnv) expect(line.monthlyCostCents).toBe(sum(listing.filter((r) => r.environment === line.key)));
     const byService = await repo.costs('service');

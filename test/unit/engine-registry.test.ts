@@ -3,8 +3,14 @@ import { z } from 'zod';
 import type { Role } from '../../src/chat/actor.ts';
 import { textReply } from '../../src/chat/reply.ts';
 import { ToolRegistry } from '../../src/engine/registry.ts';
-import type { Tool, ToolContext } from '../../src/engine/tool.ts';
+import type { Tool, ToolContext } from '../../src/tools/tool.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { cloudTools } from '../../src/cloud/tools.ts';
+import { changeTools } from '../../src/changes/tools.ts';
+import { userTools } from '../../src/users/tools.ts';
+
+/** The app's real tools; their factories only close over the deps, so none is needed to read the declarations. */
+const realTools = (): Tool[] => [...cloudTools({} as never), ...changeTools({} as never), ...userTools({} as never)];
 
 const Input = z.object({ name: z.string().min(1).describe('who'), times: z.number().int().min(1).max(3).default(1).describe('how often') });
 const greet: Tool<typeof Input> = {
@@ -51,6 +57,20 @@ describe('ToolRegistry', () => {
     const tools = registry.llmTools();
     expect(tools.map((t) => t.name)).toEqual(['greet']);
     expect(tools[0]!.inputSchema).toMatchObject({ type: 'object', properties: { name: { type: 'string', description: 'who' } } });
+  });
+
+  it('refuses a decide or admin tool that an LLM could call: they act with a person\'s own authority', () => {
+    expect(() => new ToolRegistry().register({ ...greet, name: 'approve_like', kind: 'decide', llm: true })).toThrow(/decide tool and must not be offered to an LLM/);
+    expect(() => new ToolRegistry().register({ ...greet, name: 'grant_like', kind: 'admin', llm: true })).toThrow(/admin tool/);
+    expect(new ToolRegistry().register({ ...greet, name: 'approve_like', kind: 'decide', llm: false }).llmTools()).toEqual([]);
+  });
+
+  it('declares every real tool\'s kind truthfully: the ones that decide or grant are never offered to an LLM', () => {
+    const personal = realTools().filter((t) => t.kind === 'decide' || t.kind === 'admin');
+    expect(personal.map((t) => t.name).sort()).toEqual(['approve_change', 'grant_role', 'reject_change']);
+    expect(personal.every((t) => !t.llm)).toBe(true);
+    expect(realTools().find((t) => t.name === 'rollback_change')?.kind).toBe('request');
+    expect(realTools().filter((t) => t.kind === 'change').map((t) => t.name).sort()).toEqual(['power_action', 'resize_resource']);
   });
 
   it('refuses to register a name twice', () => {

@@ -9,7 +9,8 @@ import {
 import type { EC2ClientConfig, Instance } from '@aws-sdk/client-ec2';
 import { badRequest } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { ActionName, ActionResult, CloudProvider, ExecuteOptions, ResourceAction, ResourceKey } from '../provider.ts';
+import type { ActionName, ResourceKey } from '../../tools/change-plan.ts';
+import type { ActionResult, CloudProvider, ExecuteOptions, ResourceAction } from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
 import { translateAwsError } from './errors.ts';
 import { defaultWait, executeInstanceAction } from './instance-actions.ts';

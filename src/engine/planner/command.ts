@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Role } from '../../chat/actor.ts';
-import { ActionName } from '../../cloud/provider.ts';
-import { ProviderName, ResourceType } from '../../cloud/resource.ts';
+import { ActionName } from '../../tools/change-plan.ts';
+import { CostReportGrouping, ProviderName, ResourceType } from '../../cloud/resource.ts';
+import { ChangeFilter, ChangeId } from '../../changes/model.ts';
 
 /**
  * What the deterministic grammar understands, as data: the rule planner maps each Command to one
@@ -18,15 +19,6 @@ export type CommandWord = z.infer<typeof CommandWord>;
 /** A resource type to list, or `all` for the whole inventory. */
 export const ListType = z.enum([...ResourceType.options, 'all']);
 export type ListType = z.infer<typeof ListType>;
-
-export const CostGrouping = z.enum(['service', 'environment', 'provider']);
-export type CostGrouping = z.infer<typeof CostGrouping>;
-
-export const ChangeFilter = z.enum(['all', 'pending', 'mine']);
-export type ChangeFilter = z.infer<typeof ChangeFilter>;
-
-/** Normalized change request id, as stored (`CR-<n>`). */
-export const ChangeId = z.string().regex(/^CR-[1-9]\d*$/);
 
 /** Actions that take only a resource; `resize` has its own command because it takes a size. */
 export const PowerAction = ActionName.extract(['start', 'stop', 'reboot']);
@@ -52,7 +44,7 @@ export const Command = z.discriminatedUnion('kind', [
     environment: z.string().min(1).optional(),
   }),
   z.object({ kind: z.literal('show'), resource: ResourceRef }),
-  z.object({ kind: z.literal('costs'), by: CostGrouping }),
+  z.object({ kind: z.literal('costs'), by: CostReportGrouping }),
   z.object({ kind: z.literal('action'), action: PowerAction, resource: ResourceRef }),
   z.object({ kind: z.literal('resize'), resource: ResourceRef, size: z.string().min(1).optional() }),
   z.object({ kind: z.literal('changes'), filter: ChangeFilter }),

@@ -1,6 +1,8 @@
 import type { Role } from '../../chat/actor.ts';
 import type { ProviderName } from '../../cloud/resource.ts';
-import type { CostGrouping, ListType } from './command.ts';
+import type { CostReportGrouping } from '../../cloud/resource.ts';
+import type { ChangeFilter } from '../../changes/model.ts';
+import type { ListType } from './command.ts';
 
 /**
  * The words the grammar accepts beyond the canonical ones: synonyms people actually type. Keep
@@ -57,7 +59,7 @@ export const KNOWN_ENVIRONMENTS: ReadonlySet<string> = new Set([
   'prod', 'production', 'staging', 'stage', 'dev', 'development', 'test', 'testing', 'qa', 'uat', 'preprod', 'sandbox', 'demo', 'unknown',
 ]);
 
-export const GROUPING_WORDS: Readonly<Record<string, CostGrouping>> = {
+export const GROUPING_WORDS: Readonly<Record<string, CostReportGrouping>> = {
   service: 'service', services: 'service', type: 'service', types: 'service',
   env: 'environment', envs: 'environment', environment: 'environment', environments: 'environment', stage: 'environment',
   provider: 'provider', providers: 'provider', cloud: 'provider', clouds: 'provider',
@@ -68,7 +70,7 @@ export const ROLE_WORDS: Readonly<Record<string, Role>> = {
 };
 
 /** Change-list filters. */
-export const CHANGE_FILTER_WORDS = { all: 'all', pending: 'pending', open: 'pending', mine: 'mine', my: 'mine', me: 'mine' } as const;
+export const CHANGE_FILTER_WORDS = { all: 'all', pending: 'pending', open: 'pending', mine: 'mine', my: 'mine', me: 'mine' } as const satisfies Record<string, ChangeFilter>;
 
 /** Type nouns allowed before a resource (`stop instance web-1`): read as filler, not as the name. */
 export const RESOURCE_NOUNS: ReadonlySet<string> = new Set([

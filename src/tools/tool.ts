@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Actor, ConversationRef, Role } from '../chat/actor.ts';
 import type { Reply } from '../chat/reply.ts';
-import type { ChangePlan } from '../changes/model.ts';
+import type { ChangePlan } from './change-plan.ts';
 
 /** What a tool sees of the turn it runs in. */
 export interface ToolContext {
@@ -19,6 +19,23 @@ export type ToolOutcome =
   | { type: 'answer'; reply: Reply; data?: unknown }
   | { type: 'plan'; plan: ChangePlan };
 
+/**
+ * What a tool does, truthfully:
+ * - `read`: reads and answers; writes nothing (but the conversation the engine keeps).
+ * - `change`: checks a requested change against the inventory and returns a plan; never mutates.
+ *   The engine files the plan as a change request that the approval policy gates.
+ * - `request`: files a change request itself (rollback files the inverse of an earlier change);
+ *   what it files waits for approval like any other.
+ * - `decide`: records a person's decision on a change request (approve, reject).
+ * - `admin`: changes who may do what (grant a role).
+ * `decide` and `admin` tools act with the asking person's own authority, so they are never offered
+ * to an LLM (`llm: false`, checked when the tool is registered).
+ */
+export type ToolKind = 'read' | 'change' | 'request' | 'decide' | 'admin';
+
+/** Kinds that act with a person's own authority: only the deterministic grammar or a button reaches them. */
+export const PERSONAL_KINDS: ReadonlySet<ToolKind> = new Set(['decide', 'admin']);
+
 export interface Tool<S extends z.ZodType = z.ZodType> {
   /** snake_case, stable: also the name an LLM calls. */
   readonly name: string;
@@ -26,7 +43,7 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
   readonly description: string;
   /** Input schema; every field has `.describe()`. */
   readonly input: S;
-  readonly kind: 'read' | 'change';
+  readonly kind: ToolKind;
   /** Minimum role to use it (enforced by the registry, server-side). */
   readonly minRole: Role;
   /**
