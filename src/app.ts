@@ -13,6 +13,7 @@ import { startSandbox, type Sandbox } from './cloud/sandbox/server.ts';
 import { resourceOptions } from './cloud/pick.ts';
 import { cloudTools } from './cloud/tools.ts';
 import type { Config } from './config.ts';
+import { createConversationStore } from './engine/conversations.ts';
 import { createEngine, type Engine } from './engine/conversation-engine.ts';
 import { createChangeNotifier } from './engine/notifier.ts';
 import { rulePlanner } from './engine/planner/rule-planner.ts';
@@ -26,6 +27,7 @@ import { openStore, type Store } from './store/open.ts';
 import { createConsoleApi } from './surfaces/console/console.ts';
 import { createConsoleSurface } from './surfaces/console/surface.ts';
 import { createSlack, slackEnabled, type SlackRuntime, type SlackTuning } from './surfaces/slack/slack.ts';
+import { createSlackStores } from './surfaces/slack/store/stores.ts';
 import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
 import { userTools } from './users/tools.ts';
 
@@ -102,7 +104,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const providerByName = (name: string) => providers.find((p) => p.name === name);
 
     const surfaces = new Map<SurfaceName, ChatSurface>();
-    const consoleSurface = createConsoleSurface({ db });
+    const conversations = createConversationStore(db);
+    const consoleSurface = createConsoleSurface({ conversations });
     if (config.consoleEnabled) surfaces.set('console', consoleSurface);
 
     const notifier = createChangeNotifier({ db, surfaces, logger, sandbox: inSandbox });
@@ -146,7 +149,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const engine = createEngine({ db, registry, optionSources, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, defaultRole: config.DEFAULT_ROLE, logger, metrics, now, sandbox: inSandbox });
 
     const slack = slackEnabled(config)
-      ? await createSlack({ config, db, engine, logger, now, sandbox: inSandbox, ...(opts.slack ? { tuning: opts.slack } : {}) })
+      ? await createSlack({ config, stores: createSlackStores(db, config.TOKEN_ENCRYPTION_KEY), conversations, engine, logger, now, sandbox: inSandbox, ...(opts.slack ? { tuning: opts.slack } : {}) })
       : undefined;
     if (slack) {
       surfaces.set('slack', slack.surface);
@@ -169,7 +172,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...(slack ? { routes: slack.routes } : {}),
       console: createConsoleApi({
         config,
-        db,
+        conversations,
         engine,
         surface: consoleSurface,
         listConsoleUsers: async () => (await listUsers(db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName, role: u.role })),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { canonicalJson, toJsonValue } from './canonical-json.ts';
+import { canonicalJson, toJsonValue } from '../util/canonical-json.ts';
 import { auditEvents, changeRequests } from './schema.ts';
 import type { DbOrTx } from './tx.ts';
 

@@ -1,22 +1,11 @@
 import { and, asc, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { conversationKey, type ConversationRef } from '../chat/actor.ts';
 import type { Reply } from '../chat/reply.ts';
+import type { ConversationStore, StoredMessage } from './engine.ts';
 import type { Db } from '../store/db.ts';
 import { conversations, messages, processedEvents } from './schema.ts';
 
 /** Conversations and their message history: the engine's memory of what was said where. */
-
-export interface StoredMessage {
-  id: number;
-  conversationId: string;
-  author: 'user' | 'bot';
-  actorKey: string | null;
-  text: string;
-  reply: Reply | null;
-  visibleTo: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
 
 /** Creates the conversation on first sight (keeping the freshest native ref) and returns its id. */
 export const ensureConversation = async (db: Db, ref: ConversationRef): Promise<string> => {
@@ -113,3 +102,13 @@ export const markEventProcessed = async (db: Db, eventId: string): Promise<boole
   const rows = await db.insert(processedEvents).values({ id: eventId }).onConflictDoNothing().returning({ id: processedEvents.id });
   return rows.length > 0;
 };
+
+/** The conversation store port over these functions, for surfaces (they never hold the database). */
+export const createConversationStore = (db: Db): ConversationStore => ({
+  ensure: (ref) => ensureConversation(db, ref),
+  ref: (id) => getConversationRef(db, id),
+  append: (m) => appendMessage(db, m),
+  message: (id) => getMessage(db, id),
+  updateReply: (id, reply) => updateMessageReply(db, id, reply),
+  list: (conversationId, opts) => listMessages(db, conversationId, opts),
+});

@@ -1,4 +1,4 @@
-import type { Actor } from '../chat/actor.ts';
+import type { Actor, ConversationRef } from '../chat/actor.ts';
 import type { Interaction, OptionsQuery, Turn } from '../chat/interaction.ts';
 import type { Choice, Reply } from '../chat/reply.ts';
 import type { PostedMessage } from '../chat/surface.ts';
@@ -25,4 +25,43 @@ export interface ConversationEngine {
    * source, bad parameters, role too low) with a message for the surface to log or show.
    */
   options(query: OptionsQuery): Promise<Choice[]>;
+}
+
+/** One message of a conversation's history, as stored. */
+export interface StoredMessage {
+  id: number;
+  conversationId: string;
+  author: 'user' | 'bot';
+  actorKey: string | null;
+  text: string;
+  reply: Reply | null;
+  visibleTo: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * The engine's memory of what was said where, as surfaces see it: the console surface delivers by
+ * storing messages here (its page polls them); Slack looks up a thread's conversation and the full
+ * text behind "Show more". Surfaces use this port instead of the database (docs/architecture.md#layers).
+ */
+export interface ConversationStore {
+  /** Creates the conversation on first sight (keeping the freshest native ref) and returns its id. */
+  ensure(ref: ConversationRef): Promise<string>;
+  /** The native ref of a known conversation, or null. */
+  ref(conversationId: string): Promise<ConversationRef | null>;
+  /** Appends a message and returns its id. */
+  append(m: { conversationId: string; author: 'user' | 'bot'; actorKey?: string | null; text: string; reply?: Reply | null; visibleTo?: string | null }): Promise<number>;
+  /**
+   * One stored message with the conversation it belongs to, or null. Callers that show it to
+   * someone check the conversation and `visibleTo` themselves.
+   */
+  message(id: number): Promise<(StoredMessage & { conversation: ConversationRef }) | null>;
+  /** Replaces a bot message's reply in place (a card after a decision); false when it is gone. */
+  updateReply(id: number, reply: Reply): Promise<boolean>;
+  /**
+   * Messages of a conversation in order. With `updatedSince`, only those created or updated after
+   * it (pollers); otherwise the last `limit`. Ephemeral messages only for their viewer.
+   */
+  list(conversationId: string, opts?: { limit?: number; updatedSince?: Date; viewerKey?: string }): Promise<StoredMessage[]>;
 }

@@ -1,5 +1,5 @@
 import type { Reply } from '../chat/reply.ts';
-import type { StoredMessage } from './conversations.ts';
+import type { StoredMessage } from './engine.ts';
 import type { ToolContext } from '../tools/tool.ts';
 
 /**

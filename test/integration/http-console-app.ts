@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics.ts'
 import { createConsoleApi } from '../../src/surfaces/console/console.ts';
 import { createConsoleSurface, type ConsoleSurface } from '../../src/surfaces/console/surface.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { createConversationStore } from '../../src/engine/conversations.ts';
 import { consoleUsers, createEchoEngine } from './http-echo-engine.ts';
 
 /** The HTTP server with the console mounted over a test database and the echo engine. */
@@ -24,10 +25,11 @@ export const startConsoleApp = async (env: Record<string, string> = {}): Promise
   const metrics = createMetrics();
   const store = await createTestStore();
   const engine = createEchoEngine(store.db);
-  const surface = createConsoleSurface({ db: store.db });
+  const conversations = createConversationStore(store.db);
+  const surface = createConsoleSurface({ conversations });
   const consoleApi = createConsoleApi({
     config,
-    db: store.db,
+    conversations,
     engine,
     surface,
     listConsoleUsers: async () => consoleUsers,

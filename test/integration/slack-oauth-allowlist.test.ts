@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { slackInstallations } from '../../src/surfaces/slack/schema.ts';
+import { slackInstallations } from '../../src/surfaces/slack/store/schema.ts';
 import { startSlackFake, type OAuthGrant, type SlackFake } from '../fakes/slack-api.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createSecretBox } from '../../src/store/secret-box.ts';
-import { createInstallationStore } from '../../src/surfaces/slack/installation-store.ts';
-import { slackEnterpriseTeams, slackInstallations } from '../../src/surfaces/slack/schema.ts';
+import { createInstallationStore } from '../../src/surfaces/slack/store/installation-store.ts';
+import { slackEnterpriseTeams, slackInstallations } from '../../src/surfaces/slack/store/schema.ts';
 import { startSlackFake, type FakeMessage, type OAuthGrant, type SlackFake } from '../fakes/slack-api.ts';
 import { buttonsOf } from '../fixtures/slack-harness.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';

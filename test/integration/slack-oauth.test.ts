@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createSecretBox } from '../../src/store/secret-box.ts';
-import { slackInstallations } from '../../src/surfaces/slack/schema.ts';
+import { slackInstallations } from '../../src/surfaces/slack/store/schema.ts';
 import { startSlackFake, type OAuthGrant, type SlackFake } from '../fakes/slack-api.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { appMentionEvent, eventCallback, postSigned, signSlackRequest } from '../helpers/slack-sign.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
 import { auditHash, GENESIS_HASH } from '../../src/changes/audit.ts';
-import { canonicalJson, toJsonValue } from '../../src/changes/canonical-json.ts';
+import { canonicalJson, toJsonValue } from '../../src/util/canonical-json.ts';
 
 describe('canonicalJson', () => {
   test('sorts keys at every depth and drops whitespace', () => {

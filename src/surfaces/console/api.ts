@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { actorKey, conversationKey, Role, type Actor, type ConversationRef } from '../../chat/actor.ts';
 import type { Reply } from '../../chat/reply.ts';
-import type { ConversationEngine } from '../../engine/engine.ts';
-import { listMessages, type StoredMessage } from '../../engine/conversations.ts';
+import type { ConversationEngine, ConversationStore, StoredMessage } from '../../engine/engine.ts';
 import { badRequest } from '../../errors.ts';
 import { HttpError } from '../../http/errors.ts';
 import { json, type HttpRequest, type Route } from '../../http/route.ts';
-import type { Db } from '../../store/db.ts';
 import { consoleChannel, consoleConversation, consoleWorkspaceId, type ConsoleSurface } from './surface.ts';
 
 /** The console JSON API (see README.md in this folder). */
@@ -14,7 +12,7 @@ export const ConsoleUser = z.object({ userId: z.string(), displayName: z.string(
 export type ConsoleUser = z.infer<typeof ConsoleUser>;
 
 export interface ConsoleApiDeps {
-  db: Db;
+  conversations: Pick<ConversationStore, 'list'>;
   engine: ConversationEngine;
   surface: ConsoleSurface;
   /** The seeded console users (alice, bob, carol, dave) and their roles; owned by the users module. */
@@ -135,7 +133,7 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
         const q = req.query(MessagesQuery);
         const actor = await actorFor(q.user);
         const now = new Date(clock().getTime() - pollOverlapMs);
-        const rows = await listMessages(deps.db, conversationKey(consoleConversation(q.channel)), {
+        const rows = await deps.conversations.list(conversationKey(consoleConversation(q.channel)), {
           viewerKey: actorKey(actor),
           ...(q.since ? { updatedSince: new Date(q.since), limit: pollLimit } : {}),
         });

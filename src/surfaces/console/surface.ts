@@ -1,9 +1,8 @@
 import type { ConversationRef } from '../../chat/actor.ts';
 import type { Reply } from '../../chat/reply.ts';
 import type { ChatSurface, PostedMessage } from '../../chat/surface.ts';
-import { appendMessage, ensureConversation, updateMessageReply } from '../../engine/conversations.ts';
+import type { ConversationStore } from '../../engine/engine.ts';
 import { notFound } from '../../errors.ts';
-import type { Db } from '../../store/db.ts';
 
 /**
  * The console has no chat platform of its own: the conversation's message log in the database IS
@@ -28,13 +27,13 @@ export interface ConsoleSurface extends ChatSurface {
   deliver(conversation: ConversationRef, reply: Reply, viewerKey?: string): Promise<PostedMessage>;
 }
 
-export const createConsoleSurface = (deps: { db: Db }): ConsoleSurface => {
+export const createConsoleSurface = (deps: { conversations: Pick<ConversationStore, 'ensure' | 'append' | 'updateReply'> }): ConsoleSurface => {
   const deliver = async (conversation: ConversationRef, reply: Reply, viewerKey?: string): Promise<PostedMessage> => {
     if (conversation.surface !== 'console') throw new Error(`console surface asked to post into a ${conversation.surface} conversation`);
     // The page shows one flat log per channel: a thread reply lands in its channel.
     const flat = consoleConversation(conversation.channelId);
-    const conversationId = await ensureConversation(deps.db, flat);
-    const id = await appendMessage(deps.db, {
+    const conversationId = await deps.conversations.ensure(flat);
+    const id = await deps.conversations.append({
       conversationId,
       author: 'bot',
       text: reply.text,
@@ -51,7 +50,7 @@ export const createConsoleSurface = (deps: { db: Db }): ConsoleSurface => {
     post: (conversation, reply) => deliver(conversation, reply),
     update: async (message, reply) => {
       const id = Number(message.messageId);
-      if (!Number.isSafeInteger(id) || !(await updateMessageReply(deps.db, id, reply))) {
+      if (!Number.isSafeInteger(id) || !(await deps.conversations.updateReply(id, reply))) {
         throw notFound(`console message ${message.messageId} no longer exists`);
       }
     },

@@ -3,7 +3,7 @@ import { textReply, type Reply } from '../../chat/reply.ts';
 import type { PostedMessage } from '../../chat/surface.ts';
 import type { ConversationEngine } from '../../engine/engine.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { FormStore } from './forms.ts';
+import type { FormStore } from './store/forms.ts';
 import type { RenderedPart, SlackMessage } from './render.ts';
 import { renderPart } from './show-more.ts';
 import { isNotPostable, slackError, type WebClient } from './web.ts';

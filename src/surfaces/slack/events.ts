@@ -1,8 +1,7 @@
 import type { App, InstallationStore } from '@slack/bolt';
 import { z } from 'zod';
 import { conversationKey } from '../../chat/actor.ts';
-import { getConversationRef } from '../../engine/conversations.ts';
-import type { Db } from '../../store/db.ts';
+import type { ConversationStore } from '../../engine/engine.ts';
 import type { BackgroundWork } from './background.ts';
 import { inboundText, mentions } from './inbound.ts';
 import type { HomePublisher } from './publish-home.ts';
@@ -15,7 +14,7 @@ import type { WebClient } from './web.ts';
  * listener acks first (Bolt acks events itself) and does the work in the background.
  */
 export interface EventDeps extends TurnDeps {
-  db: Db;
+  conversations: Pick<ConversationStore, 'ref'>;
   work: BackgroundWork;
   home: HomePublisher;
   installationStore?: InstallationStore;
@@ -89,7 +88,7 @@ export const registerEvents = (app: App, d: EventDeps): void => {
       // mention of the bot comes as app_mention too; of someone else, it is not for us).
       if (!m.thread_ts || mentions(text, context.botUserId) || OTHER_MENTION.test(text)) return;
       const key = conversationKey({ surface: 'slack', workspaceId: teamId, channelId: m.channel, threadId: m.thread_ts });
-      if (!(await getConversationRef(d.db, key))) return;
+      if (!(await d.conversations.ref(key))) return;
     }
     background('a message', acceptTurn(d, {
       client: client as WebClient, teamId, channel: m.channel, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}), userId,

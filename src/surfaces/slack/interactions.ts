@@ -7,7 +7,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { neutralActionId } from './action-ids.ts';
 import type { BackgroundWork } from './background.ts';
 import type { Delivery, Target } from './deliver.ts';
-import type { FormStore } from './forms.ts';
+import type { FormStore } from './store/forms.ts';
 import type { Identity } from './identity.ts';
 import type { ShowMore } from './more.ts';
 import { FORM_CALLBACK_ID, formInputs, modalView, parseModalContext, responseErrors, sourceOfActionId, type ModalContext } from './modal.ts';

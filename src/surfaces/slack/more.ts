@@ -1,8 +1,7 @@
 import { actorKey, type Actor, type ConversationRef } from '../../chat/actor.ts';
 import { Reply, textReply } from '../../chat/reply.ts';
-import { getMessage } from '../../engine/conversations.ts';
+import type { ConversationStore } from '../../engine/engine.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Db } from '../../store/db.ts';
 import type { Delivery, Target } from './deliver.ts';
 import { parseMore, replyFingerprint } from './show-more.ts';
 import type { WebClient } from './web.ts';
@@ -33,7 +32,7 @@ export const MORE_TEXT = {
   nothing: 'There is nothing more to show for that message.',
 } as const;
 
-type Stored = NonNullable<Awaited<ReturnType<typeof getMessage>>>;
+type Stored = NonNullable<Awaited<ReturnType<ConversationStore['message']>>>;
 
 const isDm = (c: MoreClick): boolean => !c.channel || c.channel.startsWith('D');
 
@@ -50,7 +49,7 @@ const refusal = (m: Stored, c: MoreClick): string | null => {
   return 'another conversation';
 };
 
-export const createShowMore = (d: { db: Db; delivery: Pick<Delivery, 'more' | 'deliver'>; logger: Logger }) => {
+export const createShowMore = (d: { conversations: Pick<ConversationStore, 'message'>; delivery: Pick<Delivery, 'more' | 'deliver'>; logger: Logger }) => {
   const log = d.logger.child({ component: 'slack-more' });
 
   return async (c: MoreClick): Promise<void> => {
@@ -68,7 +67,7 @@ export const createShowMore = (d: { db: Db; delivery: Pick<Delivery, 'more' | 'd
       log.warn({ teamId: c.teamId, user: c.actor.userId }, 'a Show more button carried a value we did not make');
       return tell(MORE_TEXT.unreadable);
     }
-    const stored = await getMessage(d.db, ref.messageId);
+    const stored = await d.conversations.message(ref.messageId);
     const why = stored ? refusal(stored, c) : 'no such message';
     const parsed = stored && !why ? Reply.safeParse(stored.reply) : undefined;
     if (!stored || why || !parsed?.success) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Reply } from '../../chat/reply.ts';
-import { canonicalJson } from '../../changes/canonical-json.ts';
+import { canonicalJson } from '../../util/canonical-json.ts';
 import type { SlackButton } from './block-kit.ts';
 import { renderBlockKit, type RenderedPart } from './render.ts';
 

@@ -1,18 +1,16 @@
 import { App, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
 import type { ChatSurface } from '../../chat/surface.ts';
 import type { Config } from '../../config.ts';
-import type { ConversationEngine } from '../../engine/engine.ts';
+import type { ConversationEngine, ConversationStore } from '../../engine/engine.ts';
 import type { Route } from '../../http/route.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Db } from '../../store/db.ts';
-import { createSecretBox } from '../../store/secret-box.ts';
 import { createBackgroundWork } from './background.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { createDelivery } from './deliver.ts';
 import { registerEvents } from './events.ts';
-import { createFormStore } from './forms.ts';
 import { createIdentity } from './identity.ts';
-import { createInstallationStore, type SlackInstallationStore } from './installation-store.ts';
+import type { SlackInstallationStore } from './store/installation-store.ts';
+import type { SlackStores } from './store/stores.ts';
 import { registerInteractions } from './interactions.ts';
 import { createShowMore } from './more.ts';
 import { createInstaller, oauthRoutes } from './oauth.ts';
@@ -48,7 +46,10 @@ export interface SlackTuning {
 
 export interface SlackDeps {
   config: Config;
-  db: Db;
+  /** The adapter's own tables (installations, form state): see store/stores.ts. */
+  stores: SlackStores;
+  /** The engine's conversation history (looked up for thread replies and Show more). */
+  conversations: ConversationStore;
   engine: ConversationEngine;
   logger: Logger;
   now: () => Date;
@@ -84,7 +85,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   if (!oauth && !token) throw new Error('the Slack surface needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET');
 
   if (oauth && !c.TOKEN_ENCRYPTION_KEY) throw new Error('TOKEN_ENCRYPTION_KEY is required with SLACK_CLIENT_ID: stored Slack installations are encrypted with it');
-  const installationStore: SlackInstallationStore | undefined = oauth ? createInstallationStore(d.db, { box: createSecretBox(c.TOKEN_ENCRYPTION_KEY!), logger: log }) : undefined;
+  const installationStore: SlackInstallationStore | undefined = oauth ? d.stores.installations(log) : undefined;
   await installationStore?.prepare();
   const installer = installationStore
     ? createInstaller({ clientId: c.SLACK_CLIENT_ID!, clientSecret: c.SLACK_CLIENT_SECRET!, stateSecret: c.SLACK_STATE_SECRET!, installationStore, clientOptions: options, authorizationUrl: authorizationUrlFor(c.SLACK_API_URL), logger: sdkLogger })
@@ -137,13 +138,13 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   });
   bolt.error(async (e) => void log.error({ err: e }, 'a Slack listener failed'));
 
-  const forms = createFormStore(d.db);
+  const forms = d.stores.forms;
   const delivery = createDelivery({ engine: d.engine, forms, logger: d.logger });
   const identity = createIdentity({ logger: log, now: d.now });
   const home = createHomePublisher({ identity, delivery, logger: log, build: (actor) => d.engine.home(actor) });
   const turnDeps = { engine: d.engine, delivery, identity, logger: log, workingAfterMs: d.tuning?.workingAfterMs ?? 1_500, track: work.track };
-  registerEvents(bolt, { ...turnDeps, db: d.db, work, home, ...(installationStore ? { installationStore } : {}) });
-  const more = createShowMore({ db: d.db, delivery, logger: log });
+  registerEvents(bolt, { ...turnDeps, conversations: d.conversations, work, home, ...(installationStore ? { installationStore } : {}) });
+  const more = createShowMore({ conversations: d.conversations, delivery, logger: log });
   registerInteractions(bolt, { engine: d.engine, delivery, identity, forms, home, work, more, logger: log, ...(d.tuning?.submitBudgetMs ? { submitBudgetMs: d.tuning.submitBudgetMs } : {}) });
 
   /** One workspace: warn at start-up when approval cards could not be posted where configured. */

@@ -1,9 +1,9 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
 import { z } from 'zod';
-import type { Logger } from '../../observability/logger.ts';
-import type { Db } from '../../store/db.ts';
-import type { SecretBox } from '../../store/secret-box.ts';
+import type { Logger } from '../../../observability/logger.ts';
+import type { Db } from '../../../store/db.ts';
+import type { SecretBox } from '../../../store/secret-box.ts';
 import { slackEnterpriseTeams, slackInstallations } from './schema.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { Form, type Reply } from '../../chat/reply.ts';
-import { canonicalJson } from '../../changes/canonical-json.ts';
-import type { Db } from '../../store/db.ts';
+import { Form, type Reply } from '../../../chat/reply.ts';
+import { canonicalJson } from '../../../util/canonical-json.ts';
+import type { Db } from '../../../store/db.ts';
 import { slackForms } from './schema.ts';
 
 /**
