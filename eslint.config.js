@@ -13,11 +13,11 @@ export default tseslint.config(
     },
   },
   {
-    // DESIGN.md §2: the core never imports a surface SDK or a cloud SDK.
+    // docs/architecture.md#sdk-boundaries: the core never imports a surface SDK or a cloud SDK.
     files: ['src/chat/**', 'src/engine/**', 'src/changes/**', 'src/users/**', 'src/jobs/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['@slack/*', '@microsoft/agents-*', 'botbuilder', '@aws-sdk/*', '@azure/*', '@google-cloud/*', '@kubernetes/*', '@pagerduty/*'], message: 'Only a surface adapter or a cloud provider may import an SDK (DESIGN.md §2).' },
+        { group: ['@slack/*', '@microsoft/agents-*', 'botbuilder', '@aws-sdk/*', '@azure/*', '@google-cloud/*', '@kubernetes/*', '@pagerduty/*'], message: 'Only a surface adapter or a cloud provider may import an SDK (docs/architecture.md#sdk-boundaries).' },
         { group: ['**/surfaces/**'], message: 'The core never imports a surface.' },
       ] }],
     },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Role, type Actor, type ConversationRef } from '../chat/actor.ts';
 import type { ChangePlan } from '../tools/change-plan.ts';
 
-/** Lifecycle of a change request (DESIGN.md §4). Every transition is one SQL compare-and-set. */
+/** Lifecycle of a change request (docs/architecture.md#states). Every transition is one SQL compare-and-set. */
 export const ChangeStatus = z.enum([
   'draft',
   'pending',

@@ -2,7 +2,7 @@ import { AppError } from '../errors.ts';
 import type { ChangeStatus } from './model.ts';
 
 /**
- * The change request lifecycle (DESIGN.md §4). The repository refuses any compare-and-set that is
+ * The change request lifecycle (docs/architecture.md#transitions). The repository refuses any compare-and-set that is
  * not listed here, so a coding mistake cannot move a request backwards.
  *
  * - `approved → interrupted`: the process died between the approval and the start of execution.

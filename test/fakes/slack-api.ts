@@ -1,7 +1,7 @@
 /**
  * Loopback wire fake of every Slack Web API method the bot calls. Point Bolt at it with
  * `clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } }` (see
- * /work/shared/notes/sdk-wire-fakes.md §1). It keeps state (messages per channel, ephemerals, views)
+ * docs/architecture.md#wire-fakes). It keeps state (messages per channel, ephemerals, views)
  * so tests assert what a user would see, plus a record of every call with its parsed arguments.
  * The app-level methods are here too (slack-api-apps.ts): `oauth.v2.access` for OAuth installs
  * (`oauth` option) and `apps.connections.open` with its Socket Mode WebSocket (`appToken` option,

@@ -10,7 +10,7 @@ import { connectStore, embeddedMaxConnections, openStore, type Store } from '../
 
 /**
  * A migrated, empty database per test file. With DATABASE_URL set: a fresh `da_t_<random>`
- * database on that server (dropped by dispose). Without: embedded PGlite in memory (same worker
+ * database on that server (dropped by dispose). Without: embedded PGlite in memory (same child process
  * and socket path as the app's), loaded from a migrated template so it opens in ~0.4 s.
  */
 export type TestStore = Store & {
