@@ -2,7 +2,7 @@ import type { ConversationRef } from '../../chat/actor.ts';
 import type { Reply } from '../../chat/reply.ts';
 import type { ChatSurface, PostedMessage } from '../../chat/surface.ts';
 import { appendMessage, ensureConversation, updateMessageReply } from '../../engine/conversations.ts';
-import { notFound } from '../../errors.ts';
+import { AppError, notFound } from '../../errors.ts';
 import type { Db } from '../../store/db.ts';
 
 /**
@@ -30,7 +30,7 @@ export interface ConsoleSurface extends ChatSurface {
 
 export const createConsoleSurface = (deps: { db: Db }): ConsoleSurface => {
   const deliver = async (conversation: ConversationRef, reply: Reply, viewerKey?: string): Promise<PostedMessage> => {
-    if (conversation.surface !== 'console') throw new Error(`console surface asked to post into a ${conversation.surface} conversation`);
+    if (conversation.surface !== 'console') throw new AppError('internal', `console surface asked to post into a ${conversation.surface} conversation`);
     // The page shows one flat log per channel: a thread reply lands in its channel.
     const flat = consoleConversation(conversation.channelId);
     const conversationId = await ensureConversation(deps.db, flat);
