@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
-import { isAppError } from './errors.ts';
+import { AppError, isAppError, zodIssueLines } from './errors.ts';
 import { isSecretName } from './observability/logger.ts';
 import { decodeEncryptionKey } from './store/secret-box.ts';
 
@@ -98,10 +98,10 @@ export interface Config extends RawConfig {
   policy: Policy;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends AppError {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    super('config_invalid', `invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -118,7 +118,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ConfigSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
+    const problems = zodIssueLines(parsed.error, '(config)');
     // Every problem at once: the policy file too, though other variables are wrong.
     const file = cleaned.POLICY_FILE?.trim();
     if (file && !problems.some((p) => p.startsWith('POLICY_FILE:'))) readPolicyFile(file, problems);

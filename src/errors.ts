@@ -46,3 +46,28 @@ export class UnavailableError extends AppError {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/**
+ * Whether a generic error path may show `e.userMessage` to a user: any AppError except an
+ * `internal` one. `internal` means a broken invariant (a bug): its text is for the log, so it is
+ * reported like any unexpected error (logged, and the user gets the path's generic text).
+ */
+export const isUserFacing = (e: unknown): e is AppError => isAppError(e) && e.code !== 'internal';
+
+/** What the zod formatters read of a ZodError (any zod 4 error fits). */
+export interface IssueList {
+  readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[];
+}
+
+/** An issue's path as `a.b.0`; an issue about the value itself (empty path) is named `fallbackPath`. */
+export const zodIssuePath = (issue: IssueList['issues'][number], fallbackPath = '(root)'): string => issue.path.map(String).join('.') || fallbackPath;
+
+/** One `path: message` line per issue, e.g. `a.b.0: Invalid input: expected string, received number`. */
+export const zodIssueLines = (error: IssueList, fallbackPath = '(root)'): string[] =>
+  error.issues.map((i) => `${zodIssuePath(i, fallbackPath)}: ${i.message}`);
+
+/**
+ * The one format of zod issues in messages: `path: message` lines joined by `; `. `fallbackPath`
+ * names root-level issues (the thing parsed, e.g. `input`, `(config)`).
+ */
+export const formatZodIssues = (error: IssueList, fallbackPath = '(root)'): string => zodIssueLines(error, fallbackPath).join('; ');

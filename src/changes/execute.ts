@@ -1,4 +1,4 @@
-import { isAppError } from '../errors.ts';
+import { AppError, isUserFacing } from '../errors.ts';
 import type { ChangeContext } from './context.ts';
 import type { ChangeRequest } from './model.ts';
 import { getChange, renewLease, type TransitionPatch } from './repository.ts';
@@ -73,8 +73,8 @@ const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcom
       data: { summary: r.summary, newState: r.newState, previous: r.previous },
     };
   } catch (err) {
-    // Only AppError texts are written for users; anything else may carry internals.
-    const error = isAppError(err) ? err.userMessage : 'the cloud provider failed unexpectedly';
+    // Only AppError texts are written for users (not an `internal` one's); anything else may carry internals.
+    const error = isUserFacing(err) ? err.userMessage : 'the cloud provider failed unexpectedly';
     ctx.logger.warn({ err, changeId: c.id }, 'change execution failed');
     return { to: 'failed', patch: { error }, data: { error } };
   }
@@ -91,6 +91,6 @@ const markRolledBack = async (ctx: ChangeContext, rollback: ChangeRequest): Prom
 
 const reload = async (ctx: ChangeContext, id: string): Promise<ChangeRequest> => {
   const c = await getChange(ctx.db, id);
-  if (!c) throw new Error(`change request ${id} vanished`);
+  if (!c) throw new AppError('internal', `change request ${id} vanished`);
   return c;
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actorKey, Role, type Actor } from '../chat/actor.ts';
 import { ActionName, type ChangePlan } from '../tools/change-plan.ts';
-import { AppError } from '../errors.ts';
+import { AppError, formatZodIssues } from '../errors.ts';
 import type { AppliedPolicy, ChangeRequest } from './model.ts';
 
 /**
@@ -73,8 +73,7 @@ export const DEFAULT_POLICY: Policy = Policy.parse({
 export const loadPolicy = (doc: unknown): Policy => {
   const parsed = Policy.safeParse(doc);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(policy)'}: ${i.message}`);
-  throw new AppError('config_invalid', `invalid approval policy: ${problems.join('; ')}`, { cause: parsed.error });
+  throw new AppError('config_invalid', `invalid approval policy: ${formatZodIssues(parsed.error, '(policy)')}`, { cause: parsed.error });
 };
 
 const anyOf = (allowed: string[] | undefined, value: string): boolean =>

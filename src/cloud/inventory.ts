@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { isAppError } from '../errors.ts';
+import { isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
@@ -40,7 +40,7 @@ export const syncInventory = async (db: Db, providers: CloudProvider[], now: Dat
         opts.logger?.info({ provider: provider.name, count: upserted, gone, durationMs: elapsed() }, 'inventory synced');
         return { provider: provider.name, count: upserted, gone, durationMs: elapsed() };
       } catch (e) {
-        const error = isAppError(e) ? e.userMessage : `The ${provider.name} inventory sync failed unexpectedly.`;
+        const error = isUserFacing(e) ? e.userMessage : `The ${provider.name} inventory sync failed unexpectedly.`;
         opts.logger?.warn({ provider: provider.name, err: e, durationMs: elapsed() }, 'inventory sync failed; previous rows kept');
         return { provider: provider.name, count: 0, gone: 0, durationMs: elapsed(), error };
       }

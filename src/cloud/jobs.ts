@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
@@ -14,7 +15,7 @@ export const registerInventoryJobs = async (
   scheduler.define(inventorySyncJob, async () => {
     const outcomes = await syncInventory(d.db, d.providers, d.now(), { logger: d.logger });
     const failed = outcomes.filter((o) => o.error);
-    if (failed.length) throw new Error(`inventory sync failed for ${failed.map((o) => `${o.provider}: ${o.error}`).join('; ')}`);
+    if (failed.length) throw new AppError('cloud_error', `inventory sync failed for ${failed.map((o) => `${o.provider}: ${o.error}`).join('; ')}`);
   });
   await scheduler.every(d.intervalMs, inventorySyncJob);
 };

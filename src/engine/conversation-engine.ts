@@ -5,7 +5,7 @@ import { textReply, type Reply } from '../chat/reply.ts';
 import { recordCardCopy } from '../changes/card-copies.ts';
 import { renderChangeCard } from '../changes/card.ts';
 import type { ChangeService } from '../changes/service.ts';
-import { AppError, UnavailableError, badRequest, isAppError } from '../errors.ts';
+import { AppError, UnavailableError, badRequest, formatZodIssues, isAppError, isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
@@ -51,7 +51,8 @@ export const createEngine = (d: EngineDeps): Engine => {
       d.logger.warn({ err: e }, `${where}: database unavailable`);
       return mark(textReply(new UnavailableError('The bot').userMessage, { ephemeral: true }));
     }
-    if (isAppError(e)) return mark(textReply(e.userMessage, { ephemeral: true }));
+    // An `internal` AppError is a bug: logged with a reference like any unexpected error.
+    if (isUserFacing(e)) return mark(textReply(e.userMessage, { ephemeral: true }));
     const ref = randomUUID().slice(0, 8);
     d.logger.error({ err: e, ref }, `${where} failed`);
     return mark(textReply(`Something went wrong on my side (ref ${ref}). Nothing was changed.`, { ephemeral: true }));
@@ -83,7 +84,8 @@ export const createEngine = (d: EngineDeps): Engine => {
   const handleTurn: ConversationEngine['handleTurn'] = async (raw) => {
     const started = process.hrtime.bigint();
     const parsed = Turn.safeParse(raw);
-    if (!parsed.success) throw badRequest(`invalid turn: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    // Fallback '' keeps these texts as they were: a root-level issue reads `: Invalid input…`.
+    if (!parsed.success) throw badRequest(`invalid turn: ${formatZodIssues(parsed.error, '')}`);
     const turn = parsed.data;
     const surface = turn.actor.surface;
     let outcome = 'ok';
@@ -161,7 +163,7 @@ export const createEngine = (d: EngineDeps): Engine => {
 
   const handleInteraction: ConversationEngine['handleInteraction'] = async (raw) => {
     const parsed = Interaction.safeParse(raw);
-    if (!parsed.success) throw badRequest(`invalid interaction: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    if (!parsed.success) throw badRequest(`invalid interaction: ${formatZodIssues(parsed.error, '')}`);
     const i = parsed.data;
     try {
       const { step, privateAnswer } = stepFor(i);
@@ -193,7 +195,7 @@ export const createEngine = (d: EngineDeps): Engine => {
     },
     options: async (raw) => {
       const parsed = OptionsQuery.safeParse(raw);
-      if (!parsed.success) throw badRequest(`invalid options query: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+      if (!parsed.success) throw badRequest(`invalid options query: ${formatZodIssues(parsed.error, '')}`);
       const q = parsed.data;
       if (!d.optionSources) throw new AppError('bad_request', 'No option sources are registered.');
       return d.optionSources.list(q.source, q.query, await context(q.actor, q.conversation));

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { conversationKey, type ConversationRef } from '../chat/actor.ts';
 import type { Reply } from '../chat/reply.ts';
+import { AppError } from '../errors.ts';
 import type { ConversationStore, StoredMessage } from './engine.ts';
 import type { Db } from '../store/db.ts';
 import { conversations, messages, processedEvents } from './schema.ts';
@@ -37,7 +38,7 @@ export const appendMessage = async (
       visibleTo: m.visibleTo ?? null,
     })
     .returning({ id: messages.id });
-  if (!row) throw new Error('insert into messages returned no row');
+  if (!row) throw new AppError('internal', 'insert into messages returned no row');
   return row.id;
 };
 

@@ -1,6 +1,6 @@
 import { roleAtLeast } from '../chat/actor.ts';
 import type { Choice } from '../chat/reply.ts';
-import { AppError, badRequest, forbidden } from '../errors.ts';
+import { AppError, badRequest, forbidden, formatZodIssues } from '../errors.ts';
 import { MAX_CHOICES, type OptionSource } from '../tools/options.ts';
 import type { ToolContext } from '../tools/tool.ts';
 
@@ -10,7 +10,7 @@ export class OptionSources {
 
   register(...sources: OptionSource[]): this {
     for (const s of sources) {
-      if (this.#sources.has(s.name)) throw new Error(`option source ${s.name} registered twice`);
+      if (this.#sources.has(s.name)) throw new AppError('internal', `option source ${s.name} registered twice`);
       this.#sources.set(s.name, s);
     }
     return this;
@@ -23,7 +23,7 @@ export class OptionSources {
     if (!source) throw new AppError('bad_request', `There is no option source called ${name}.`);
     if (!roleAtLeast(ctx.role, source.minRole)) throw forbidden(`You are a ${ctx.role}; these options need the ${source.minRole} role or higher.`);
     const parsed = source.params.safeParse(Object.fromEntries(new URLSearchParams(search)));
-    if (!parsed.success) throw badRequest(`Bad options source ${spec}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) throw badRequest(`Bad options source ${spec}: ${formatZodIssues(parsed.error, 'params')}`);
     const choices = await source.list(parsed.data, query.trim(), ctx);
     return choices.slice(0, MAX_CHOICES);
   }

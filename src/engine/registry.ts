@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { roleAtLeast } from '../chat/actor.ts';
-import { AppError, forbidden } from '../errors.ts';
+import { AppError, forbidden, formatZodIssues } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { PERSONAL_KINDS, type Tool, type ToolContext, type ToolOutcome } from '../tools/tool.ts';
 
@@ -19,7 +19,7 @@ export class ToolRegistry {
 
   register(...tools: Tool[]): this {
     for (const t of tools) {
-      if (this.#tools.has(t.name)) throw new Error(`tool ${t.name} registered twice`);
+      if (this.#tools.has(t.name)) throw new AppError('internal', `tool ${t.name} registered twice`);
       // A tool that acts with a person's own authority is never reachable from an LLM tool call.
       if (PERSONAL_KINDS.has(t.kind) && t.llm) throw new AppError('internal', `tool ${t.name} is a ${t.kind} tool and must not be offered to an LLM (llm: false)`);
       this.#tools.set(t.name, t);
@@ -53,8 +53,7 @@ export class ToolRegistry {
     const parsed = tool.input.safeParse(input);
     if (!parsed.success) {
       this.#metrics?.toolCalls.inc({ tool: name, outcome: 'bad_input' });
-      const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-      throw new AppError('bad_request', `That input does not fit ${name}: ${why}`, { cause: parsed.error });
+      throw new AppError('bad_request', `That input does not fit ${name}: ${formatZodIssues(parsed.error, 'input')}`, { cause: parsed.error });
     }
     try {
       const out = await tool.run(parsed.data, ctx);

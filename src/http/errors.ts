@@ -1,22 +1,7 @@
 import { z } from 'zod';
-import { UnavailableError, isAppError, type ErrorCode } from '../errors.ts';
+import { AppError, UnavailableError, formatZodIssues, isUserFacing, zodIssuePath, type ErrorCode } from '../errors.ts';
 import { isUnavailable } from '../store/unavailable.ts';
 import { json, type HttpResponse } from './route.ts';
-
-/**
- * Transport-level refusals that have no AppError code (401 without a token, 405, 413, 415).
- * Thrown by the server and by route guards; turned into `{ error }` with the given status.
- */
-export class HttpError extends Error {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.name = 'HttpError';
-    this.status = status;
-    this.headers = headers;
-  }
-}
 
 export const statusByCode: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -32,16 +17,34 @@ export const statusByCode: Record<ErrorCode, number> = {
   unavailable: 503,
 };
 
+/** The code of an HTTP status: the first code mapped to it, else bad_request (4xx) or internal (5xx). */
+export const codeForStatus = (status: number): ErrorCode =>
+  (Object.keys(statusByCode) as ErrorCode[]).find((c) => statusByCode[c] === status) ?? (status < 500 ? 'bad_request' : 'internal');
+
+/**
+ * Transport-level refusals whose status is not one of an AppError code (405, 413, 415) or that
+ * carry headers (401 with WWW-Authenticate). Thrown by the server and by route guards; turned into
+ * `{ error }` with the given status (not statusByCode's), its message shown as is. Its `code`
+ * follows the status (codeForStatus: 401 → auth_failed, 413 → bad_request).
+ */
+export class HttpError extends AppError {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(codeForStatus(status), message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
 export interface FieldIssue {
   path: string;
   message: string;
 }
 
-export const fieldIssues = (err: z.core.$ZodError): FieldIssue[] =>
-  err.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
-
-/** "text: Invalid input: expected string, received number; channel: …" */
-export const describeIssues = (issues: FieldIssue[]): string => issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+/** The issues as a 400 body lists them, beside the text (formatZodIssues: "text: Invalid input: …; channel: …"). */
+export const fieldIssues = (err: z.core.$ZodError): FieldIssue[] => err.issues.map((i) => ({ path: zodIssuePath(i), message: i.message }));
 
 export interface ErrorOutcome {
   response: HttpResponse;
@@ -53,10 +56,10 @@ export interface ErrorOutcome {
 export const errorResponse = (err: unknown): ErrorOutcome => {
   if (err instanceof HttpError) return { response: json(err.status, { error: err.message }, err.headers), serverFault: err.status >= 500 };
   if (err instanceof z.core.$ZodError) {
-    const issues = fieldIssues(err);
-    return { response: json(400, { error: `invalid request: ${describeIssues(issues)}`, issues }), serverFault: false };
+    return { response: json(400, { error: `invalid request: ${formatZodIssues(err)}`, issues: fieldIssues(err) }), serverFault: false };
   }
-  if (isAppError(err)) {
+  // An `internal` AppError is a bug: like any unexpected error, its text stays in the log.
+  if (isUserFacing(err)) {
     const status = statusByCode[err.code] ?? 500;
     return { response: json(status, { error: err.userMessage }), serverFault: status >= 500 };
   }

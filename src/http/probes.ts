@@ -1,4 +1,4 @@
-import { isAppError } from '../errors.ts';
+import { isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { json, type Route } from './route.ts';
@@ -22,7 +22,7 @@ export const probeRoutes = (deps: { ready: () => Promise<void>; metrics: Metrics
     } catch (err) {
       deps.logger.warn({ err }, 'not ready');
       // Only user-safe text leaves the process: a driver's message may name hosts or users.
-      return isAppError(err) ? err.userMessage : 'a dependency is not available';
+      return isUserFacing(err) ? err.userMessage : 'a dependency is not available';
     } finally {
       clearTimeout(timer);
     }

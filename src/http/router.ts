@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts';
 import type { HttpMethod, Route } from './route.ts';
 
 export type RouteMatch =
@@ -17,9 +18,9 @@ const matches = (r: Route, path: string): boolean => (r.prefix ? underPrefix(pat
 export const createRouter = (routes: readonly Route[]) => {
   const seen = new Set<string>();
   for (const r of routes) {
-    if (!r.path.startsWith('/')) throw new Error(`route path must start with "/": ${r.path}`);
+    if (!r.path.startsWith('/')) throw new AppError('internal', `route path must start with "/": ${r.path}`);
     const key = `${r.method} ${r.prefix ? 'prefix' : 'exact'} ${r.path.replace(/\/$/, '') || '/'}`;
-    if (seen.has(key)) throw new Error(`duplicate route: ${key}`);
+    if (seen.has(key)) throw new AppError('internal', `duplicate route: ${key}`);
     seen.add(key);
   }
   const ordered = [...routes].sort((a, b) => Number(Boolean(a.prefix)) - Number(Boolean(b.prefix)) || b.path.length - a.path.length);

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { defaultBodyLimitBytes, parseJson, readBody } from './body.ts';
@@ -90,7 +91,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     dispatch(req, res, (l) => (label = l))
       .then((response) => {
         if (response) send(res, response);
-        else if (!res.writableEnded && !res.headersSent) throw new Error(`route ${label} returned no response`);
+        else if (!res.writableEnded && !res.headersSent) throw new AppError('internal', `route ${label} returned no response`);
       })
       .catch((err: unknown) => {
         const { response, serverFault } = errorResponse(err);

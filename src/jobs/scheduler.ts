@@ -2,6 +2,7 @@ import os from 'node:os';
 import { Agenda } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import type { z } from 'zod';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/open.ts';
@@ -55,7 +56,7 @@ export const processEveryMs = (p: string | number): number => {
   if (typeof p === 'number') return p;
   const m = /^(\d+)\s*([a-z]+)$/.exec(p.trim().toLowerCase());
   const unit = m && (units[m[2]!] ?? units[m[2]!.replace(/s$/, '')]);
-  if (!m || !unit) throw new Error(`processEvery: expected a duration like 500 ms, 1 second or 2 minutes, got "${p}"`);
+  if (!m || !unit) throw new AppError('internal', `processEvery: expected a duration like 500 ms, 1 second or 2 minutes, got "${p}"`);
   return Number(m[1]) * unit;
 };
 

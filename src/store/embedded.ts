@@ -51,12 +51,12 @@ const waitFor = <T extends HostMessage['type']>(host: ChildProcess, want: T, tim
     };
     const onMessage = (m: HostMessage): void => {
       if (m.type === want) done(() => resolve(m as Extract<HostMessage, { type: T }>));
-      else if (m.type === 'error') done(() => reject(new Error(m.message)));
+      else if (m.type === 'error') done(() => reject(new AppError('unavailable', m.message)));
     };
     const onError = (err: Error): void => done(() => reject(err));
     const onExit = (code: number | null, signal: string | null): void =>
-      done(() => (want === 'stopped' ? resolve({ type: 'stopped' } as Extract<HostMessage, { type: T }>) : reject(new Error(`host process exited (${signal ?? code})`))));
-    const timer = setTimeout(() => done(() => reject(new Error(`no answer within ${timeoutMs} ms`))), timeoutMs);
+      done(() => (want === 'stopped' ? resolve({ type: 'stopped' } as Extract<HostMessage, { type: T }>) : reject(new AppError('unavailable', `host process exited (${signal ?? code})`))));
+    const timer = setTimeout(() => done(() => reject(new AppError('unavailable', `no answer within ${timeoutMs} ms`))), timeoutMs);
     host.on('message', onMessage).on('error', onError).on('exit', onExit);
   });
 

@@ -100,7 +100,7 @@ export const connectStore = async (
       let timer: NodeJS.Timeout | undefined;
       // The query timeout does not cover waiting for a connection (a hung server accepts, then says nothing).
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${pingTimeoutMs} ms`)), pingTimeoutMs);
+        timer = setTimeout(() => reject(new AppError('unavailable', `no answer within ${pingTimeoutMs} ms`)), pingTimeoutMs);
       });
       try {
         await Promise.race([pool.query(timedQuery('SELECT 1', pingTimeoutMs)), timeout]);

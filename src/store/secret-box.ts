@@ -1,4 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { AppError, type ErrorCode } from '../errors.ts';
+
+/** Another key is a configuration problem (TOKEN_ENCRYPTION_KEY changed); a damaged or foreign value is not ours to fix. */
+const codeByReason: Record<SecretBoxError['reason'], ErrorCode> = { 'wrong-key': 'config_invalid', damaged: 'internal', format: 'internal' };
 
 /**
  * Secrets at rest (Slack installations today; Teams and PagerDuty credentials next): AES-256-GCM
@@ -11,11 +15,11 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
  * `context` (e.g. the row's id) is authenticated but not stored: a value copied to another row
  * does not open there. Nothing here knows about SQL or an SDK.
  */
-export class SecretBoxError extends Error {
+export class SecretBoxError extends AppError {
   /** `wrong-key`: sealed with another key; `damaged`: altered or truncated; `format`: not a sealed value. */
   readonly reason: 'wrong-key' | 'damaged' | 'format';
   constructor(reason: SecretBoxError['reason'], message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(codeByReason[reason], message, options);
     this.name = 'SecretBoxError';
     this.reason = reason;
   }
@@ -55,7 +59,7 @@ export const keyIdOf = (key: Buffer): string => createHmac('sha256', key).update
 
 export const createSecretBox = (base64Key: string): SecretBox => {
   const key = decodeEncryptionKey(base64Key);
-  if (typeof key === 'string') throw new Error(`TOKEN_ENCRYPTION_KEY ${key}`);
+  if (typeof key === 'string') throw new AppError('config_invalid', `TOKEN_ENCRYPTION_KEY ${key}`);
   const keyId = keyIdOf(key);
   // The version and key id are authenticated too, so neither can be swapped.
   const aad = (kid: string, context: string): Buffer => Buffer.from(`${VERSION}:${kid}:${context}`, 'utf8');

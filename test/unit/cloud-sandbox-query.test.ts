@@ -33,7 +33,7 @@ describe('EC2 query parameters', () => {
     const fields = { id: (x: { id: string }) => [x.id] };
     expect(applyFilters(items, [{ name: 'tag:env', values: ['dev', 'prod'] }, { name: 'id', values: ['2', '3'] }], fields).map((x) => x.id)).toEqual(['2']);
     expect(applyFilters(items, [{ name: 'tag-key', values: ['env'] }], fields).map((x) => x.id)).toEqual(['1', '2']);
-    expect(thrown(() => applyFilters(items, [{ name: 'nope', values: ['x'] }], fields)).code).toBe('InvalidParameterValue');
+    expect(thrown(() => applyFilters(items, [{ name: 'nope', values: ['x'] }], fields)).ec2Code).toBe('InvalidParameterValue');
   });
 
   it('pages with opaque tokens bound to the action, and validates MaxResults as EC2 does', () => {
@@ -44,10 +44,10 @@ describe('EC2 query parameters', () => {
     const third = paginate(items, { MaxResults: '5', NextToken: second.nextToken ?? '' }, limits);
     expect([second.page, third.page, third.nextToken]).toEqual([[5, 6, 7, 8, 9], [10, 11], undefined]);
     expect(paginate(items, {}, limits).page).toHaveLength(12);
-    expect(thrown(() => paginate(items, { MaxResults: '4' }, limits)).code).toBe('InvalidParameterValue');
-    expect(thrown(() => paginate(items, { MaxResults: '5', 'ThingId.1': 'x' }, limits)).code).toBe('InvalidParameterCombination');
-    expect(thrown(() => paginate(items, { NextToken: 'garbage' }, limits)).code).toBe('InvalidPaginationToken');
-    expect(thrown(() => paginate(items, { NextToken: first.nextToken ?? '' }, { ...limits, action: 'DescribeOther' })).code).toBe('InvalidPaginationToken');
+    expect(thrown(() => paginate(items, { MaxResults: '4' }, limits)).ec2Code).toBe('InvalidParameterValue');
+    expect(thrown(() => paginate(items, { MaxResults: '5', 'ThingId.1': 'x' }, limits)).ec2Code).toBe('InvalidParameterCombination');
+    expect(thrown(() => paginate(items, { NextToken: 'garbage' }, limits)).ec2Code).toBe('InvalidPaginationToken');
+    expect(thrown(() => paginate(items, { NextToken: first.nextToken ?? '' }, { ...limits, action: 'DescribeOther' })).ec2Code).toBe('InvalidPaginationToken');
   });
 });
 

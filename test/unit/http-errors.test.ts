@@ -41,4 +41,14 @@ describe('errorResponse', () => {
     const out = body(new TypeError('cannot read x of undefined at /srv/app.ts:12'));
     expect(out).toMatchObject({ status: 500, body: { error: 'internal error' }, serverFault: true });
   });
+
+  it('hides an internal AppError (a bug) like anything unexpected', () => {
+    expect(body(new AppError('internal', 'route GET /x returned no response'))).toMatchObject({ status: 500, body: { error: 'internal error' }, serverFault: true });
+  });
+
+  it('answers an HttpError with its own status, whatever its code', () => {
+    const err = new HttpError(405, 'method not allowed', { allow: 'GET' });
+    expect(err).toBeInstanceOf(AppError);
+    expect(body(err)).toMatchObject({ status: 405, body: { error: 'method not allowed' }, headers: { allow: 'GET' }, serverFault: false });
+  });
 });

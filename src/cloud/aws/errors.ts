@@ -46,10 +46,13 @@ const userText = (kind: ErrorCode, code: string, aws: string, doing: string): st
   }
 };
 
+/** The AppError code for an AWS error code (`InvalidInstanceID.NotFound` → not_found); the sandbox's Ec2Error uses it too. */
+export const appCodeForAws = (code: string): ErrorCode => (networkCodes.has(code) ? 'cloud_error' : classify(code));
+
 /** `doing` names the operation for the user, e.g. "stopping i-0abc in eu-west-1". */
 export const translateAwsError = (e: unknown, doing: string): AppError => {
   if (isAppError(e)) return e;
   const code = codeOf(e);
-  const kind = networkCodes.has(code) ? 'cloud_error' : classify(code);
+  const kind = appCodeForAws(code);
   return new AppError(kind, userText(kind, code, messageOf(e), doing), { cause: e });
 };

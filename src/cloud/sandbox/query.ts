@@ -1,3 +1,5 @@
+import { AppError } from '../../errors.ts';
+import { appCodeForAws } from '../aws/errors.ts';
 import type { Tags } from './model.ts';
 
 /**
@@ -5,14 +7,18 @@ import type { Tags } from './model.ts';
  * (`Filter.1.Name`, `Filter.1.Value.1`, with `*`/`?` wildcards), MaxResults/NextToken paging.
  */
 
-/** An EC2 error as it goes back on the wire (Code, Message, HTTP status). */
-export class Ec2Error extends Error {
-  readonly code: string;
+/**
+ * An EC2 error as it goes back on the wire: `ec2Code` (EC2's Code, e.g. `InvalidParameterValue`),
+ * the message and the HTTP status. As an AppError its `code` is what the app makes of that EC2 code
+ * (appCodeForAws, e.g. bad_request); the sandbox server answers with `ec2Code`.
+ */
+export class Ec2Error extends AppError {
+  readonly ec2Code: string;
   readonly status: number;
-  constructor(code: string, message: string, status = 400) {
-    super(message);
+  constructor(ec2Code: string, message: string, status = 400) {
+    super(appCodeForAws(ec2Code), message);
     this.name = 'Ec2Error';
-    this.code = code;
+    this.ec2Code = ec2Code;
     this.status = status;
   }
 }

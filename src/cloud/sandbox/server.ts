@@ -111,7 +111,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
       send(200, responseXml(action, requestId, handler({ region, params, fleet, now, transitionDescribes })));
     } catch (e) {
       const err = e instanceof Ec2Error ? e : new Ec2Error('InternalError', 'An internal error has occurred', 500);
-      send(err.status, errorXml(err.code, err.message, requestId), err.code);
+      send(err.status, errorXml(err.ec2Code, err.message, requestId), err.ec2Code);
     }
   };
 

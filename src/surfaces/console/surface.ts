@@ -2,7 +2,7 @@ import type { ConversationRef } from '../../chat/actor.ts';
 import type { Reply } from '../../chat/reply.ts';
 import type { ChatSurface, PostedMessage } from '../../chat/surface.ts';
 import type { ConversationStore } from '../../engine/engine.ts';
-import { notFound } from '../../errors.ts';
+import { AppError, notFound } from '../../errors.ts';
 
 /**
  * The console has no chat platform of its own: the conversation's message log in the database IS
@@ -29,7 +29,7 @@ export interface ConsoleSurface extends ChatSurface {
 
 export const createConsoleSurface = (deps: { conversations: Pick<ConversationStore, 'ensure' | 'append' | 'updateReply'> }): ConsoleSurface => {
   const deliver = async (conversation: ConversationRef, reply: Reply, viewerKey?: string): Promise<PostedMessage> => {
-    if (conversation.surface !== 'console') throw new Error(`console surface asked to post into a ${conversation.surface} conversation`);
+    if (conversation.surface !== 'console') throw new AppError('internal', `console surface asked to post into a ${conversation.surface} conversation`);
     // The page shows one flat log per channel: a thread reply lands in its channel.
     const flat = consoleConversation(conversation.channelId);
     const conversationId = await deps.conversations.ensure(flat);

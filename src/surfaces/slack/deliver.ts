@@ -2,6 +2,7 @@ import type { ConversationRef } from '../../chat/actor.ts';
 import { textReply, type Reply } from '../../chat/reply.ts';
 import type { PostedMessage } from '../../chat/surface.ts';
 import type { ConversationEngine } from '../../engine/engine.ts';
+import { AppError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { FormStore } from './store/forms.ts';
 import type { RenderedPart, SlackMessage } from './render.ts';
@@ -63,7 +64,7 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
   /** Posts a message and returns where it lives. */
   const postRendered = async (client: WebClient, ref: ConversationRef, m: SlackMessage): Promise<PostedMessage> => {
     const res = await send((x) => client.chat.postMessage({ channel: ref.channelId, ...(ref.threadId ? { thread_ts: ref.threadId } : {}), text: x.text, blocks: x.blocks, unfurl_links: false }), m);
-    if (!res.ts) throw new Error('chat.postMessage answered without a ts');
+    if (!res.ts) throw new AppError('internal', 'chat.postMessage answered without a ts');
     return { surface: 'slack', conversation: { ...ref, channelId: res.channel ?? ref.channelId }, messageId: res.ts };
   };
   const post = async (client: WebClient, ref: ConversationRef, reply: Reply, fromUnit = 0): Promise<PostedMessage> =>

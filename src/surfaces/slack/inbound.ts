@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError, formatZodIssues } from '../../errors.ts';
 
 /**
  * What Slack POSTs to /slack/events, parsed into the body object Bolt's `processEvent` expects:
@@ -11,9 +12,10 @@ export type InboundBody =
   | { kind: 'ssl_check' }
   | { kind: 'dispatch'; body: Record<string, unknown> };
 
-export class InboundError extends Error {
+/** A body that is not a Slack request we can dispatch: the receiver answers 400 with the message. */
+export class InboundError extends AppError {
   constructor(message: string) {
-    super(message);
+    super('bad_request', message);
     this.name = 'InboundError';
   }
 }
@@ -39,11 +41,9 @@ const parseJson = (raw: string, what: string): unknown => {
   }
 };
 
-const issues = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-
 const checked = (body: Record<string, unknown> & { type: string }, what: string): Record<string, unknown> => {
   const shape = byType[body.type]?.safeParse(body);
-  if (shape && !shape.success) throw new InboundError(`not a valid Slack ${what} (${body.type}): ${issues(shape.error)}`);
+  if (shape && !shape.success) throw new InboundError(`not a valid Slack ${what} (${body.type}): ${formatZodIssues(shape.error)}`);
   return body;
 };
 
@@ -54,7 +54,7 @@ export const parseInbound = (rawBody: Buffer, contentType: string | undefined): 
     const verification = UrlVerification.safeParse(parseJson(raw, 'the body'));
     if (verification.success) return { kind: 'url_verification', challenge: verification.data.challenge };
     const envelope = Envelope.safeParse(parseJson(raw, 'the body'));
-    if (!envelope.success) throw new InboundError(`not a Slack event: ${issues(envelope.error)}`);
+    if (!envelope.success) throw new InboundError(`not a Slack event: ${formatZodIssues(envelope.error)}`);
     return { kind: 'dispatch', body: checked(envelope.data, 'event') };
   }
   if (type === 'application/x-www-form-urlencoded') {
@@ -63,11 +63,11 @@ export const parseInbound = (rawBody: Buffer, contentType: string | undefined): 
     const payload = form.get('payload');
     if (payload !== null) {
       const parsed = Envelope.safeParse(parseJson(payload, 'the payload field'));
-      if (!parsed.success) throw new InboundError(`not a Slack interaction: ${issues(parsed.error)}`);
+      if (!parsed.success) throw new InboundError(`not a Slack interaction: ${formatZodIssues(parsed.error)}`);
       return { kind: 'dispatch', body: checked(parsed.data, 'interaction') };
     }
     const command = Command.safeParse(Object.fromEntries(form));
-    if (!command.success) throw new InboundError(`not a Slack slash command: ${issues(command.error)}`);
+    if (!command.success) throw new InboundError(`not a Slack slash command: ${formatZodIssues(command.error)}`);
     return { kind: 'dispatch', body: command.data };
   }
   throw new InboundError(`unsupported content type "${type || '(none)'}": Slack sends application/json or application/x-www-form-urlencoded`);

@@ -2,6 +2,7 @@ import { App, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
 import type { ChatSurface } from '../../chat/surface.ts';
 import type { Config } from '../../config.ts';
 import type { ConversationEngine, ConversationStore } from '../../engine/engine.ts';
+import { AppError } from '../../errors.ts';
 import type { Route } from '../../http/route.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { createBackgroundWork } from './background.ts';
@@ -82,9 +83,9 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const work = createBackgroundWork(d.tuning?.maxConcurrentWork ? { limit: d.tuning.maxConcurrentWork } : {});
   const oauth = Boolean(c.SLACK_CLIENT_ID && c.SLACK_CLIENT_SECRET && c.SLACK_STATE_SECRET);
   const token = c.SLACK_BOT_TOKEN;
-  if (!oauth && !token) throw new Error('the Slack surface needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET');
+  if (!oauth && !token) throw new AppError('config_invalid', 'the Slack surface needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET');
 
-  if (oauth && !c.TOKEN_ENCRYPTION_KEY) throw new Error('TOKEN_ENCRYPTION_KEY is required with SLACK_CLIENT_ID: stored Slack installations are encrypted with it');
+  if (oauth && !c.TOKEN_ENCRYPTION_KEY) throw new AppError('config_invalid', 'TOKEN_ENCRYPTION_KEY is required with SLACK_CLIENT_ID: stored Slack installations are encrypted with it');
   const installationStore: SlackInstallationStore | undefined = oauth ? d.stores.installations(log) : undefined;
   await installationStore?.prepare();
   const installer = installationStore
@@ -99,7 +100,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
       single = { token, botId: String(who.bot_id ?? ''), botUserId: String(who.user_id ?? '') };
       log.info({ team: who.team, teamId: who.team_id, botUserId: who.user_id }, 'Slack bot token accepted');
     } catch (e) {
-      throw new Error(`Slack refused SLACK_BOT_TOKEN (auth.test: ${slackError(e) ?? (e as Error).message})`, { cause: e });
+      throw new AppError('auth_failed', `Slack refused SLACK_BOT_TOKEN (auth.test: ${slackError(e) ?? (e as Error).message})`, { cause: e });
     }
   }
 
@@ -118,7 +119,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
       ...(t?.socketServerPingTimeoutMs ? { serverPingTimeout: t.socketServerPingTimeoutMs } : {}),
     });
   } else {
-    if (!c.SLACK_SIGNING_SECRET) throw new Error('SLACK_SIGNING_SECRET is required for the Slack surface in HTTP mode');
+    if (!c.SLACK_SIGNING_SECRET) throw new AppError('config_invalid', 'SLACK_SIGNING_SECRET is required for the Slack surface in HTTP mode');
     const httpReceiver = createRouteReceiver({ signingSecret: c.SLACK_SIGNING_SECRET, now: d.now, logger: d.logger, work, ...(d.tuning?.ackTimeoutMs ? { ackTimeoutMs: d.tuning.ackTimeoutMs } : {}) });
     receiver = httpReceiver;
     routes.push(httpReceiver.route);

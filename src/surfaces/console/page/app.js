@@ -74,6 +74,7 @@
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await res.json().catch(() => ({}));
+    // A plain Error on purpose: this file runs in the browser, where src/errors.ts is not loaded.
     if (!res.ok) throw new Error(data.error || `request failed (${res.status})`);
     return data;
   };

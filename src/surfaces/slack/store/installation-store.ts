@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
 import { z } from 'zod';
+import { AppError } from '../../../errors.ts';
 import type { Logger } from '../../../observability/logger.ts';
 import type { Db } from '../../../store/db.ts';
 import type { SecretBox } from '../../../store/secret-box.ts';
@@ -13,9 +14,9 @@ import { slackEnterpriseTeams, slackInstallations } from './schema.ts';
  * workspace of the org; the workspaces a request came from are remembered with their org, so
  * outbound calls, which know only the workspace, find the org's installation too (`botFor`).
  */
-export class InstallationMissingError extends Error {
+export class InstallationMissingError extends AppError {
   constructor(what: string) {
-    super(`no Slack installation for ${what}: install the app (GET /slack/install) in that workspace first`);
+    super('not_found', `no Slack installation for ${what}: install the app (GET /slack/install) in that workspace first`);
     this.name = 'InstallationMissingError';
   }
 }
@@ -76,7 +77,7 @@ export const createInstallationStore = (db: Db, d: { box: SecretBox; logger: Log
       return row.installation as unknown as Installation;
     }
     try {
-      if (!row.sealedInstallation) throw new Error('the row holds no installation');
+      if (!row.sealedInstallation) throw new AppError('internal', 'the row holds no installation');
       return StoredInstallation.parse(JSON.parse(d.box.open(row.sealedInstallation, row.id))) as unknown as Installation;
     } catch (e) {
       log.error(
