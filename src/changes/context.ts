@@ -12,7 +12,6 @@ import { transition, type Transition } from './repository.ts';
 /** Cloud providers by name: a map, or a lookup that returns undefined (or throws) for unknown names. */
 export type ProviderLookup = ReadonlyMap<string, CloudProvider> | ((name: string) => CloudProvider | undefined);
 
-/** What the service's parts share: the store, the clock, and the one way to report a transition. */
 /** This app instance as an executor of changes, and how long its lease on a running change lasts. */
 export interface ExecutorLease {
   /** Unique per process: host, pid and a random part. */
@@ -23,6 +22,7 @@ export interface ExecutorLease {
 
 export const newExecutorId = (): string => `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
+/** What the service's parts share: the store, the clock, and the one way to report a transition. */
 export interface ChangeContext {
   db: Db;
   now: () => Date;

@@ -158,7 +158,6 @@ export interface NewChange {
   now: Date;
 }
 
-/** Creates a pending request and its `change.requested` event (plus `change.rollback_requested` on the original). */
 /** The unique index that keeps one open rollback per change (schema.ts). */
 const openRollbackIndex = 'change_requests_open_rollback_idx';
 
@@ -170,6 +169,7 @@ const isOpenRollbackClash = (e: unknown): boolean => {
   return false;
 };
 
+/** Creates a pending request and its `change.requested` event (plus `change.rollback_requested` on the original). */
 export const insertChange = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
   insertChangeRow(exec, n).catch((e: unknown) => {
     if (isOpenRollbackClash(e)) throw conflict(`A rollback of ${n.plan.rollbackOf} is already under way.`);

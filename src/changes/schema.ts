@@ -33,7 +33,7 @@ export const changeRequests = pgTable(
     /** Who moved it to its current terminal/decided state, and why. */
     decidedBy: jsonb('decided_by').$type<Actor>(),
     reason: text('reason'),
-    /** Provider's previous state/size, recorded before executing: the rollback data. */
+    /** Provider's previous state/size, as it reported after executing (written with `succeeded`): the rollback data. */
     rollbackData: jsonb('rollback_data').$type<Record<string, string>>(),
     result: jsonb('result').$type<Record<string, unknown>>(),
     error: text('error'),

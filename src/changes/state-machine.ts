@@ -7,7 +7,8 @@ import type { ChangeStatus } from './model.ts';
  *
  * - `approved → interrupted`: the process died between the approval and the start of execution.
  * - `interrupted → succeeded | failed`: a late result from an executor that was still alive when
- *   another instance's start-up recovery marked its change interrupted. The truth is recorded;
+ *   its lease lapsed and another instance's recovery (job `changes.recover`, or start-up
+ *   recovery on an embedded database) marked its change interrupted. The truth is recorded;
  *   nothing is ever re-run.
  */
 export const transitions: Readonly<Record<ChangeStatus, readonly ChangeStatus[]>> = {
@@ -29,7 +30,10 @@ export const assertTransition = (from: ChangeStatus, to: ChangeStatus): void => 
   if (!canTransition(from, to)) throw new AppError('internal', `illegal change request transition ${from} → ${to}`);
 };
 
-/** No transition leaves these except a rollback or a late result. */
+/**
+ * Statuses no transition leaves: failed, rejected, expired, rolled_back. (`succeeded` may still be
+ * rolled back and `interrupted` may still take a late result, so they are not final.)
+ */
 export const isFinal = (s: ChangeStatus): boolean => transitions[s].length === 0;
 
 /** Statuses in which a decision can still be made by a person. */

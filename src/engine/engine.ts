@@ -10,7 +10,7 @@ import type { PostedMessage } from '../chat/surface.ts';
 export interface ConversationEngine {
   /** Stores the user's message, plans, runs read tools or creates change requests, stores and returns replies. */
   handleTurn(turn: Turn): Promise<Reply[]>;
-  /** A button click or form submission on a rendered Reply (approve, reject, show more). */
+  /** A button click or form submission on a rendered Reply (approve, reject, a command button such as a listing's next page). */
   handleInteraction(interaction: Interaction): Promise<Reply[]>;
   /**
    * A surface delivered a change card (a reply with `changeId`) and says where it lives, so that

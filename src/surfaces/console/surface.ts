@@ -19,16 +19,13 @@ export const consoleConversation = (channelId: string = consoleChannel): Convers
   channelId,
 });
 
-export interface ConsoleSurface extends ChatSurface {
-  /**
-   * Shows a reply in a conversation; `viewerKey` (an actorKey) makes an ephemeral reply visible to
-   * that user only. Used for the replies of an interaction, which the engine returns unstored.
-   */
-  deliver(conversation: ConversationRef, reply: Reply, viewerKey?: string): Promise<PostedMessage>;
-}
+/** The console as a ChatSurface: what the notifier posts and updates change cards through. */
+export type ConsoleSurface = ChatSurface;
 
 export const createConsoleSurface = (deps: { conversations: Pick<ConversationStore, 'ensure' | 'append' | 'updateReply'> }): ConsoleSurface => {
-  const deliver = async (conversation: ConversationRef, reply: Reply, viewerKey?: string): Promise<PostedMessage> => {
+  // The port names no recipient, so a reply posted here is shown to everyone, ephemeral or not (the
+  // engine stores the asker's own ephemeral replies itself, visible to them only).
+  const post = async (conversation: ConversationRef, reply: Reply): Promise<PostedMessage> => {
     if (conversation.surface !== 'console') throw new AppError('internal', `console surface asked to post into a ${conversation.surface} conversation`);
     // The page shows one flat log per channel: a thread reply lands in its channel.
     const flat = consoleConversation(conversation.channelId);
@@ -38,16 +35,14 @@ export const createConsoleSurface = (deps: { conversations: Pick<ConversationSto
       author: 'bot',
       text: reply.text,
       reply,
-      visibleTo: reply.ephemeral && viewerKey ? viewerKey : null,
+      visibleTo: null,
     });
     return { surface: 'console', conversation: flat, messageId: String(id) };
   };
 
   return {
     name: 'console',
-    deliver,
-    // The port names no recipient, so an ephemeral reply posted here is shown to everyone.
-    post: (conversation, reply) => deliver(conversation, reply),
+    post,
     update: async (message, reply) => {
       const id = Number(message.messageId);
       if (!Number.isSafeInteger(id) || !(await deps.conversations.updateReply(id, reply))) {
