@@ -13,7 +13,16 @@ export default {
   // Hooks start databases and apps; on a cold, busy machine the first embedded template takes seconds.
   testTimeout: browser ? 90_000 : 60_000,
   projects: browser
-    ? [{ ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] }]
+    ? [
+        {
+          ...common,
+          displayName: 'browser',
+          testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+          // One screenshot directory per run, shared by the test workers, printed at the end.
+          globalSetup: '<rootDir>/test/browser/setup/global-setup.ts',
+          globalTeardown: '<rootDir>/test/browser/setup/global-teardown.ts',
+        },
+      ]
     : [
         { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
         { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },

@@ -1,120 +1,149 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { cardOf, changeIdIn, consolePages, interact, messages, screenshot, send } from '../helpers/console-page.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /**
  * The walking skeleton as a person uses it, in a real browser against the whole app: Alice asks
  * for a prod change, Bob sees the approval card in the shared channel and clicks Approve, both
  * watch the card change in place and the result arrive; the sandbox ran it once.
+ *
+ * Each test reads the change id the app gave from its answer and works on its own instances, so
+ * the tests run alone (-t) and in any order (--randomize) against the one app of this file.
  */
 jest.setTimeout(90_000);
 
 let app: TestApp;
 let browser: TestBrowser;
+let pages: ReturnType<typeof consolePages>;
 beforeAll(async () => {
   app = await startTestApp();
   browser = await launchBrowser();
+  pages = consolePages(browser, app.url);
 }, 60_000);
+afterEach(async () => {
+  await pages?.closeAll();
+});
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
 });
 
-const openAs = async (user: string): Promise<Page> => {
-  const page = await browser.newPage();
-  await page.goto(`${app.url}/?user=${user}`);
-  await page.locator(`#user-select option[value="${user}"]`).waitFor({ state: 'attached' });
-  return page;
+const instanceNamed = (name: string) => {
+  const found = app.sandbox!.fleet.instances.find((i) => i.tags.Name === name);
+  if (!found) throw new Error(`no sandbox instance named ${name}`);
+  return found;
 };
-
-const send = async (page: Page, text: string): Promise<void> => {
-  await page.getByLabel('Message to DevOps Agent').fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-};
-
-const cardOf = (page: Page, changeId: string) =>
-  page.getByTestId('message').filter({ has: page.locator('[data-block="header"]', { hasText: `${changeId} ·` }) }).last();
+const callsOn = (action: string, instanceId: string) =>
+  app.sandbox!.requests.filter((r) => r.action === action && Object.values(r.params).includes(instanceId));
 
 describe('console: request, approve, execute', () => {
   it('Alice requests a prod stop, Bob approves it with the button, it runs once', async () => {
-    const alice = await openAs('alice');
-    const bob = await openAs('bob');
+    const web = instanceNamed('web-prod-2');
+    const alice = await pages.openAs('alice');
+    const bob = await pages.openAs('bob');
 
-    await send(alice, 'stop web-prod-2');
-    const aliceCard = cardOf(alice, 'CR-1');
+    const id = changeIdIn(await send(alice, 'stop web-prod-2'));
+    const aliceCard = cardOf(alice, id);
     await aliceCard.getByRole('button', { name: 'Approve' }).waitFor();
+    expect(await aliceCard.locator('[data-block="header"]').textContent()).toContain('Stop web-prod-2');
     expect(await aliceCard.locator('[data-block="fields"]').textContent()).toContain('Waiting for approval');
+    expect(callsOn('StopInstances', web.id)).toHaveLength(0);
 
-    const bobCard = cardOf(bob, 'CR-1');
-    await bobCard.getByRole('button', { name: 'Approve' }).click();
+    const bobCard = cardOf(bob, id);
+    const approved = await interact(bob, () => bobCard.getByRole('button', { name: 'Approve' }).click());
+    expect(approved.map((r) => r.text)).toEqual([expect.stringMatching(new RegExp(`^You approved ${id}\\. ${id} done`))]);
 
     // Both copies lose their buttons and show the outcome; Alice gets the result message.
     await bobCard.locator('[data-block="fields"]', { hasText: 'Done' }).waitFor();
     await aliceCard.locator('[data-block="fields"]', { hasText: 'Done' }).waitFor();
     expect(await aliceCard.getByRole('button', { name: 'Approve' }).count()).toBe(0);
-    await alice.getByTestId('message').filter({ hasText: 'CR-1 done' }).filter({ hasText: 'rollback CR-1' }).first().waitFor();
-    await bob.getByTestId('message').filter({ hasText: 'You approved CR-1' }).waitFor();
-    expect(await alice.getByTestId('message').filter({ hasText: 'You approved CR-1' }).count()).toBe(0);
-    await alice.screenshot({ path: '/tmp/console-approval.png', fullPage: true });
+    await messages(alice, `${id} done`).filter({ hasText: `rollback ${id}` }).first().waitFor();
+    await messages(bob, `You approved ${id}.`).waitFor();
+    expect(await messages(alice, `You approved ${id}.`).count()).toBe(0);
+    await screenshot(alice, 'console-approval');
 
-    const web = app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'web-prod-2')!;
-    expect(app.sandbox!.requests.filter((r) => r.action === 'StopInstances' && Object.values(r.params).includes(web.id))).toHaveLength(1);
+    expect(callsOn('StopInstances', web.id)).toHaveLength(1);
   });
 
   it('Alice cannot approve her own request: she is told why, and nothing runs', async () => {
-    const alice = await openAs('alice');
-    await send(alice, 'reboot db-prod-1');
-    const card = cardOf(alice, 'CR-2');
-    await card.getByRole('button', { name: 'Approve' }).click();
-    await alice.getByTestId('message').filter({ hasText: 'cannot approve it yourself' }).waitFor();
-    expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances')).toHaveLength(0);
+    const db = instanceNamed('db-prod-1');
+    const alice = await pages.openAs('alice');
+    const id = changeIdIn(await send(alice, 'reboot db-prod-1'));
+    const card = cardOf(alice, id);
+    const refused = await interact(alice, () => card.getByRole('button', { name: 'Approve' }).click());
+    expect(refused).toEqual([expect.objectContaining({ ephemeral: true, text: expect.stringContaining(`You requested ${id}, so you cannot approve it yourself`) })]);
+    await messages(alice, `You requested ${id}, so you cannot approve it yourself`).getByTestId('ephemeral-badge').waitFor();
+    expect(await card.locator('[data-block="fields"]').textContent()).toContain('Waiting for approval');
+    expect(callsOn('RebootInstances', db.id)).toHaveLength(0);
+    expect((await app.changes.get(id))?.status).toBe('pending');
   });
 
   it('Bob rejects with a reason typed in the Reject form; Alice sees why', async () => {
-    const alice = await openAs('alice');
-    const bob = await openAs('bob');
-    await send(alice, 'stop worker-prod-1');
-    const bobCard = cardOf(bob, 'CR-3');
-    await bobCard.getByRole('button', { name: 'Reject' }).click();
-    const form = bob.getByTestId('inline-form');
-    await form.getByLabel('Reason (shown to the requester)').fill('release freeze until Friday');
-    await form.getByRole('button', { name: 'Reject' }).click();
-    await cardOf(alice, 'CR-3').locator('[data-block="fields"]', { hasText: 'Rejected' }).waitFor();
-    expect(await cardOf(alice, 'CR-3').textContent()).toContain('release freeze until Friday');
-    expect(app.sandbox!.requests.filter((r) => r.action === 'StopInstances')).toHaveLength(1); // only CR-1's
+    const worker = instanceNamed('worker-prod-1');
+    const alice = await pages.openAs('alice');
+    const bob = await pages.openAs('bob');
+    const id = changeIdIn(await send(alice, 'stop worker-prod-1'));
+    const rejected = await interact(bob, async () => {
+      await cardOf(bob, id).getByRole('button', { name: 'Reject' }).click();
+      const form = bob.getByTestId('inline-form');
+      await form.getByLabel('Reason (shown to the requester)').fill('release freeze until Friday');
+      await form.getByRole('button', { name: 'Reject' }).click();
+    });
+    expect(rejected.map((r) => r.text).join('\n')).toMatch(new RegExp(`${id}.*rejected`, 'i'));
+    const aliceCard = cardOf(alice, id);
+    await aliceCard.locator('[data-block="fields"]', { hasText: 'Rejected' }).waitFor();
+    expect(await aliceCard.textContent()).toContain('release freeze until Friday');
+    expect(await aliceCard.getByRole('button').count()).toBe(0);
+    expect((await app.changes.get(id))?.status).toBe('rejected');
+    expect(callsOn('StopInstances', worker.id)).toHaveLength(0);
   });
 
   it('resize without a size offers a picker of valid sizes that files the request', async () => {
-    const alice = await openAs('alice');
-    await send(alice, 'resize api-staging-1');
-    const offer = alice.getByTestId('message').filter({ hasText: 'pick a size' }).last();
-    await offer.getByRole('button', { name: 'Choose size…' }).click();
-    const form = alice.getByTestId('inline-form');
-    await form.locator('select').selectOption('t3.large');
-    await form.getByRole('button', { name: 'Request' }).click();
-    const card = cardOf(alice, 'CR-4');
+    const alice = await pages.openAs('alice');
+    const offered = await send(alice, 'resize api-staging-1');
+    expect(offered.map((r) => r.changeId)).toEqual([undefined]);
+    const offer = messages(alice, 'Resize api-staging-1').filter({ hasText: 'pick a size' });
+    const requested = await interact(alice, async () => {
+      await offer.getByRole('button', { name: 'Choose size…' }).click();
+      const form = alice.getByTestId('inline-form');
+      await form.locator('select').selectOption('t3.large');
+      await form.getByRole('button', { name: 'Request' }).click();
+    });
+    const id = changeIdIn(requested);
+    const card = cardOf(alice, id);
     await card.waitFor();
-    expect(await card.locator('[data-block="header"]').textContent()).toContain('to t3.large');
-    await alice.screenshot({ path: '/tmp/console-resize.png', fullPage: true });
+    expect(await card.locator('[data-block="header"]').textContent()).toMatch(/api-staging-1 .*to t3\.large/);
+    expect((await app.changes.get(id))?.plan).toMatchObject({ action: 'resize', resourceName: 'api-staging-1' });
+    await screenshot(alice, 'console-resize');
   });
 
   it('reboot without a resource asks which; the search field offers matching instances as Alice types', async () => {
-    const alice = await openAs('alice');
+    const db = instanceNamed('db-staging-1');
+    const alice = await pages.openAs('alice');
     await send(alice, 'reboot');
-    const question = alice.getByTestId('message').filter({ hasText: 'Which instance should I reboot?' }).last();
+    const question = messages(alice, 'Which instance should I reboot?');
     await question.getByRole('button', { name: 'Choose instance…' }).click();
     const form = alice.getByTestId('inline-form');
     const input = form.getByLabel('Name or id');
-    await input.fill('api-staging');
-    const api = app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'api-staging-1')!;
+    // The field asks once on focus (every instance that can reboot), then for what is typed.
+    const searched = alice.waitForResponse((res) => {
+      const url = new URL(res.url());
+      return url.pathname === '/console/api/options' && url.searchParams.get('query') === 'db-staging';
+    });
+    await input.fill('db-staging');
+    const { options } = (await (await searched).json()) as { options: Array<{ label: string; value: string }> };
+    expect(options.map((o) => o.value)).toEqual([db.id]);
     const choices = form.getByTestId('choices-resource').locator('option');
-    await choices.filter({ hasText: 'api-staging-1' }).waitFor({ state: 'attached' });
-    expect(await choices.evaluateAll((os) => os.map((o) => o.getAttribute("value")))).toEqual([api.id]);
-    await input.fill(api.id);
-    await form.getByRole('button', { name: 'Next' }).click();
-    const card = cardOf(alice, 'CR-5');
+    const shown = () => choices.evaluateAll((os) => os.map((o) => o.getAttribute('value')));
+    await waitFor(async () => (await shown()).join() === db.id, { what: 'the choices to be the answer for "db-staging"', timeoutMs: 10_000, detail: shown });
+    expect(await choices.allTextContents()).toEqual([expect.stringContaining('db-staging-1')]);
+    await input.fill(db.id);
+    const id = changeIdIn(await interact(alice, () => form.getByRole('button', { name: 'Next' }).click()));
+    const card = cardOf(alice, id);
     await card.waitFor();
-    expect(await card.locator('[data-block="header"]').textContent()).toContain('Reboot api-staging-1');
+    expect(await card.locator('[data-block="header"]').textContent()).toContain('Reboot db-staging-1');
+    expect(callsOn('RebootInstances', db.id)).toHaveLength(0);
   });
 });

@@ -1,88 +1,114 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { startConsoleApp } from '../integration/http-console-app.ts';
+import { cardOf, changeIdIn, consolePages, interact, messages, screenshot, send } from '../helpers/console-page.ts';
 
 /**
- * The console page in a real browser. `startApp` is the one place that decides which app runs:
- * today the HTTP server with the echo engine; swap it for the full app (alice requests, bob
- * approves) without touching the steps below.
+ * The console page in a real browser, against the whole app as production composes it (the real
+ * engine over embedded PGlite and the local sandbox cloud): how replies render, that user text
+ * stays text, who sees what. Each test works on its own instances and reads ids from the app's
+ * answers, so the tests run alone (-t) and in any order (--randomize).
  */
-const startApp = async (): Promise<{ baseUrl: string; close(): Promise<void> }> => startConsoleApp();
+jest.setTimeout(90_000);
 
-jest.setTimeout(60_000);
+let app: TestApp;
+let browser: TestBrowser;
+let pages: ReturnType<typeof consolePages>;
+beforeAll(async () => {
+  app = await startTestApp();
+  browser = await launchBrowser();
+  pages = consolePages(browser, app.url);
+}, 60_000);
+afterEach(async () => {
+  await pages?.closeAll();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
 
-const openAs = async (browser: TestBrowser, baseUrl: string, user: string): Promise<Page> => {
-  const page = await browser.newPage();
-  await page.goto(`${baseUrl}/?user=${user}`);
-  await page.locator(`#user-select option[value="${user}"]`).waitFor({ state: 'attached' });
-  expect(await page.locator('#user-select').inputValue()).toBe(user);
-  return page;
+const instanceNamed = (name: string) => {
+  const found = app.sandbox!.fleet.instances.find((i) => i.tags.Name === name);
+  if (!found) throw new Error(`no sandbox instance named ${name}`);
+  return found;
 };
-
-const send = async (page: Page, text: string): Promise<void> => {
-  await page.getByLabel('Message to DevOps Agent').fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-};
-
-/** The last message of the log whose text contains `text`. */
-const message = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text }).last();
 
 describe('web console', () => {
-  let app: { baseUrl: string; close(): Promise<void> };
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    app = await startApp();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
-
-  it('sends a message, renders every block of the reply, and runs a button', async () => {
-    const page = await openAs(browser, app.baseUrl, 'alice');
+  it('sends messages, renders every block of the replies, and runs a button', async () => {
+    const page = await pages.openAs('alice');
+    expect(await page.locator('#user-select').inputValue()).toBe('alice');
     expect(await page.getByTestId('user-role').textContent()).toBe('operator');
-    await send(page, 'list instances');
 
-    const card = page.getByTestId('message').filter({ has: page.locator('[data-block="header"]', { hasText: 'Echo' }) }).last();
-    await card.waitFor();
-    expect(await card.getAttribute('data-author')).toBe('bot');
-    expect(await card.locator('[data-block="text"] strong').textContent()).toBe('list instances');
-    expect(await card.locator('[data-block="text"] code').textContent()).toBe('#ops');
-    expect(await card.locator('[data-block="fields"] dt').allTextContents()).toEqual(['User', 'Length']);
-    expect(await card.locator('table th').allTextContents()).toEqual(['word', 'letters']);
-    expect(await card.locator('table tbody tr').count()).toBe(2);
-    expect(await card.getByTestId('sandbox-badge').isVisible()).toBe(true);
-    expect(await card.locator('[data-block="context"]').textContent()).toBe('echo engine · test double');
+    // A table: the inventory, as the sandbox has it.
+    const [listed] = await send(page, 'list instances');
+    const live = app.sandbox!.fleet.instances.filter((i) => i.state !== 'terminated');
+    expect(listed?.text).toBe(`Instances: ${live.length}`);
+    const list = page.getByTestId('message').filter({ has: page.locator('[data-block="header"]', { hasText: `Instances (${live.length})` }) });
+    await list.waitFor();
+    expect(await list.getAttribute('data-author')).toBe('bot');
+    expect(await list.getByTestId('sandbox-badge').isVisible()).toBe(true);
+    expect(await list.locator('table th').allTextContents()).toEqual(['Name', 'ID', 'Env', 'State', 'Details', 'Region', '$/mo']);
+    expect(await list.locator('table tbody tr').count()).toBe(live.length);
+    expect(await list.locator('table tbody tr td:first-child').allTextContents()).toContain('web-dev-1');
     await page.locator('[data-testid="message"][data-author="alice"]').filter({ hasText: 'list instances' }).waitFor();
 
-    await page.screenshot({ path: '/tmp/console.png', fullPage: true });
+    // Header, fields (with `code`), context and buttons: one resource.
+    const web = instanceNamed('web-dev-1');
+    await send(page, 'show web-dev-1');
+    const shown = page.getByTestId('message').filter({ has: page.locator('[data-block="header"]', { hasText: 'web-dev-1 (instance)' }) });
+    await shown.waitFor();
+    const fields = shown.locator('[data-block="fields"]');
+    expect((await fields.locator('dt').allTextContents()).slice(0, 3)).toEqual(['ID', 'State', 'Environment']);
+    expect(await fields.locator('dd code').first().textContent()).toBe(web.id);
+    expect(await shown.locator('[data-block="context"]').textContent()).toContain('Name=web-dev-1');
+    expect(await shown.getByTestId('action-button').allTextContents()).toEqual(['Stop', 'Reboot', 'Resize…']);
+    await screenshot(page, 'console');
 
-    await card.getByRole('button', { name: 'Confirm' }).click();
-    await message(page, 'Alice chose echo.confirm on "list instances"').waitFor();
+    // A button runs: a dev reboot is auto-approved by policy, so it runs at once and the card
+    // that comes back (text with *bold*) says so.
+    const replies = await interact(page, () => shown.getByRole('button', { name: 'Reboot' }).click());
+    const id = changeIdIn(replies);
+    const card = cardOf(page, id);
+    await card.waitFor();
+    expect(await card.locator('[data-block="header"]').textContent()).toContain('Reboot web-dev-1');
+    expect(await card.locator('[data-block="text"] strong').allTextContents()).toContain('Blast radius:');
+    expect(await card.textContent()).toContain('auto-approved by policy rule "dev-power-actions"');
+    expect(await card.getByRole('button').count()).toBe(0);
+    expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(web.id))).toHaveLength(1);
   });
 
   it('shows user text literally, never as markup', async () => {
-    const page = await openAs(browser, app.baseUrl, 'dave');
+    const page = await pages.openAs('dave');
     const hostile = '<img src=x onerror="window.pwned=1"> *not bold* `x`';
-    await send(page, hostile);
-    const own = page.locator('[data-author="dave"]').filter({ hasText: '<img src=x' }).last();
+    const [answer] = await send(page, hostile);
+    expect(answer?.text).toContain('I didn\'t understand “<img src=x');
+    const own = page.locator('[data-author="dave"]').filter({ hasText: '<img src=x' });
     await own.waitFor();
     expect(await own.locator('.content').textContent()).toBe(hostile);
+    // The bot quotes it back: its light markdown applies, but the tag stays text.
+    const quoted = page.locator('[data-author="bot"]').filter({ hasText: 'I didn\'t understand “<img src=x onerror="window.pwned=1">' });
+    await quoted.waitFor();
     expect(await page.locator('#log img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
   });
 
   it('shows an ephemeral reply to its user only, and others see the shared log', async () => {
-    const alice = await openAs(browser, app.baseUrl, 'alice');
-    const bob = await openAs(browser, app.baseUrl, 'bob');
-    await send(alice, 'secret rotate-keys');
-    await message(alice, 'Only you can see this: rotate-keys').getByTestId('ephemeral-badge').waitFor();
-    await send(alice, 'after the secret');
-    // Bob's page has caught up past the secret once the later message shows up.
-    await bob.getByTestId('message').filter({ has: bob.locator('[data-block="text"] strong', { hasText: 'after the secret' }) }).waitFor();
-    expect(await bob.getByText('Only you can see this').count()).toBe(0);
-    expect(await bob.locator('[data-author="alice"]').filter({ hasText: 'secret rotate-keys' }).count()).toBe(1);
+    const alice = await pages.openAs('alice');
+    const bob = await pages.openAs('bob');
+    const id = changeIdIn(await send(alice, 'reboot db-staging-1'));
+    // Approving one's own request is refused in a reply only the requester sees.
+    const [refusal] = await interact(alice, () => cardOf(alice, id).getByRole('button', { name: 'Approve' }).click());
+    expect(refusal).toMatchObject({ ephemeral: true });
+    const secret = `You requested ${id}, so you cannot approve it yourself`;
+    await messages(alice, secret).getByTestId('ephemeral-badge').waitFor();
+
+    await send(alice, 'whoami');
+    // Bob's page has caught up past the refusal once Alice's later question and its answer show up.
+    await bob.locator('[data-author="alice"]').filter({ hasText: 'whoami' }).waitFor();
+    await bob.locator('[data-author="bot"]').filter({ has: bob.locator('[data-block="fields"]', { hasText: 'Alice (alice)' }) }).waitFor();
+    expect(await messages(bob, secret).count()).toBe(0);
+    expect(await bob.locator('[data-author="alice"]').filter({ hasText: 'reboot db-staging-1' }).count()).toBe(1);
+    // The request itself is shared: Bob has the card, with its buttons, to act on.
+    expect(await cardOf(bob, id).getByRole('button', { name: 'Approve' }).count()).toBe(1);
   });
 });

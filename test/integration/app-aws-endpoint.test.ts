@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { turn } from '../helpers/app.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /**
  * `npm start` with the SDK's standard AWS_ENDPOINT_URL and credentials: the app treats the endpoint
@@ -48,12 +49,10 @@ beforeAll(async () => {
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const deadline = Date.now() + 45_000;
-  while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
+  await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error('the app was not ready in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+  }, { what: `the app at ${url} to be ready`, timeoutMs: 45_000, intervalMs: 100 });
 }, 60_000);
 
 afterAll(async () => {

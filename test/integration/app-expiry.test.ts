@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { listAuditEvents } from '../../src/changes/audit.ts';
 import { startTestApp, turn, type TestApp } from '../helpers/app.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /**
  * The approval-expiry and executor-recovery jobs, run by the real scheduler. Expiry: a pending request older than APPROVAL_TTL
@@ -22,11 +23,8 @@ it('expires a pending change request after APPROVAL_TTL through the scheduled jo
   expect((await app.changes.get(id))?.expiresAt?.toISOString()).toBe('2026-11-02T11:00:00.000Z');
 
   clock = new Date('2026-11-02T11:00:01Z');
-  const deadline = Date.now() + 20_000;
-  while ((await app.changes.get(id))?.status !== 'expired') {
-    if (Date.now() > deadline) throw new Error('the expiry job did not run in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const status = async () => (await app.changes.get(id))?.status;
+  await waitFor(async () => (await status()) === 'expired', { what: `the expiry job to expire ${id}`, timeoutMs: 20_000, intervalMs: 200, detail: async () => `status ${await status()}` });
   const res = await fetch(`${app.url}/console/api/messages?user=alice`);
   const { messages } = (await res.json()) as { messages: Array<{ text: string; reply: { changeId?: string } | null }> };
   expect(messages.find((m) => m.reply?.changeId === id)?.text).toMatch(/expired/);
@@ -46,11 +44,8 @@ it('marks a change whose executor stopped renewing its lease interrupted through
   const stale = new Date(clock.getTime() - 600_000);
   await app.store.pool.query("UPDATE change_requests SET status = 'executing', executor = 'gone:1:abc', started_at = $2, heartbeat_at = $2 WHERE id = $1", [id, stale]);
 
-  const deadline = Date.now() + 20_000;
-  while ((await app.changes.get(id))?.status !== 'interrupted') {
-    if (Date.now() > deadline) throw new Error('the recovery job did not run in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const status = async () => (await app.changes.get(id))?.status;
+  await waitFor(async () => (await status()) === 'interrupted', { what: `the recovery job to mark ${id} interrupted`, timeoutMs: 20_000, intervalMs: 200, detail: async () => `status ${await status()}` });
   expect((await app.changes.get(id))?.reason).toBe('the service stopped while it was running');
   expect((await listAuditEvents(app.store.db, { subject: id })).map((e) => e.type)).toEqual(['change.requested', 'change.interrupted']);
   expect(app.sandbox!.requests.some((r) => r.action === 'StopInstances')).toBe(false);

@@ -3,6 +3,7 @@ import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
 import { countingProvider, harness } from '../fixtures/changes-harness.ts';
 import { conversation, person, planFor } from '../fixtures/changes-plans.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // Two app instances on one database: one runs a change, the other's recovery job must leave it
 // alone while the runner renews its lease, and mark it interrupted (never re-run) once it lapses.
@@ -17,15 +18,6 @@ const leaseMs = 3_000;
 const heartbeat = async (id: string): Promise<{ executor: string | null; at: Date | null }> => {
   const { rows } = await store.pool.query<{ executor: string | null; heartbeat_at: Date | null }>('SELECT executor, heartbeat_at FROM change_requests WHERE id = $1', [id]);
   return { executor: rows[0]!.executor, at: rows[0]!.heartbeat_at };
-};
-
-/** Polls the database until `cond` holds (the runner renews on a real timer, every leaseMs / 3). */
-const until = async (cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 };
 
 describe('executor lease across instances', () => {
@@ -44,7 +36,12 @@ describe('executor lease across instances', () => {
 
     // The runner's clock moves on and it renews; the other instance, 10 s later, sees a live lease.
     runner.clock.advance(10_000);
-    await until(async () => (await heartbeat(c.id)).at?.getTime() === runner.clock.now().getTime());
+    // The runner renews on a real timer (every leaseMs / 3): poll the row until it has.
+    const renewed = await waitFor(async () => {
+      const hb = await heartbeat(c.id);
+      return hb.at?.getTime() === runner.clock.now().getTime() && hb;
+    }, { what: `the runner to renew its lease on ${c.id} at its advanced clock`, timeoutMs: 20_000, intervalMs: 50, detail: () => heartbeat(c.id) });
+    expect(renewed).toEqual({ executor: 'runner', at: runner.clock.now() });
     other.clock.advance(12_000);
     expect(await other.service.recoverInterrupted()).toEqual([]);
     expect((await other.service.get(c.id))?.status).toBe('executing');

@@ -6,6 +6,7 @@ import type { ChangeRequest } from '../../src/changes/model.ts';
 import { createChangeNotifier } from '../../src/engine/notifier.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** The notifier never holds a change up for long, and still applies its updates in order. */
 let store: TestStore;
@@ -56,10 +57,9 @@ it('waits at most waitMs for a slow surface, and applies later updates after it,
 
   release();
   // The queued delivery goes on in the background once the slow post returns: wait for it (bounded).
-  const deadline = Date.now() + 10_000;
-  while (events.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => events.length >= 3, { what: 'the queued update and the requester notice', timeoutMs: 10_000, intervalMs: 10, detail: () => events });
   // The approval-channel copy was recorded first, then updated, then the requester was told.
-  expect(events.slice(0, 3)).toEqual(['post CAPPROVE CR-9 waiting for approval', 'update CAPPROVE CR-9 rejected', 'post C1 🚫 CR-9']);
+  expect(events).toEqual(['post CAPPROVE CR-9 waiting for approval', 'update CAPPROVE CR-9 rejected', 'post C1 🚫 CR-9']);
 });
 
 it('posts no approval card for an auto-approved change', async () => {

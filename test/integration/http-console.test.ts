@@ -4,6 +4,7 @@ import { consoleConversation } from '../../src/surfaces/console/surface.ts';
 import { textReply, type Reply } from '../../src/chat/reply.ts';
 import type { FieldIssue } from '../../src/http/errors.ts';
 import type { ConsoleUser } from '../../src/surfaces/console/api.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { startConsoleApp, type ConsoleTestApp } from './http-console-app.ts';
 
 interface WireMessage {
@@ -115,7 +116,8 @@ describe('console API', () => {
     // ISO strings carry milliseconds, the database microseconds: one ms past the row's time excludes it.
     const after = new Date(Date.parse(row.updatedAt) + 1).toISOString();
     expect((await messages(app, 'dave', after)).messages.map((m) => m.id)).not.toContain(row.id);
-    while (Date.now() <= Date.parse(after)) await new Promise((r) => setImmediate(r));
+    // The update must be stamped after `after` (at most a millisecond away).
+    await waitFor(() => Date.now() > Date.parse(after), { what: `the clock to pass ${after}`, timeoutMs: 1_000, intervalMs: 1 });
     await app.surface.update(posted, textReply('deploy finished: 3 of 3 healthy'));
     const changed = (await messages(app, 'dave', after)).messages;
     expect(changed).toHaveLength(1);

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const logger = createLogger('silent');
 let store: TestStore;
@@ -18,12 +19,40 @@ afterAll(async () => {
 const runs = async (metrics: Metrics, job: string, outcome: 'success' | 'failure'): Promise<number> =>
   (await metrics.jobRuns.get()).values.find((v) => v.labels.job === job && v.labels.outcome === outcome)?.value ?? 0;
 
-/** A promise and its resolver, so a test awaits a handler call instead of sleeping. */
-const signal = <T>(): { promise: Promise<T>; resolve: (v: T) => void } => {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-};
+/** Both outcome counters of a job: what its runs were counted as. */
+const counted = async (metrics: Metrics, job: string) => ({ success: await runs(metrics, job, 'success'), failure: await runs(metrics, job, 'failure') });
+
+interface JobRow {
+  locked: boolean;
+  finished: boolean;
+  due: boolean;
+  failReason: string | null;
+  failCount: number | null;
+}
+
+/** Agenda's rows for `name` (one per queued run), as the scheduler left them. */
+const jobRows = async (name: string): Promise<JobRow[]> =>
+  (
+    await store.pool.query<JobRow>(
+      `SELECT locked_at IS NOT NULL AS locked, last_finished_at IS NOT NULL AS finished, next_run_at IS NOT NULL AS due, fail_reason AS "failReason", fail_count AS "failCount"
+         FROM agenda_jobs WHERE name = $1 ORDER BY created_at`,
+      [name],
+    )
+  ).rows;
+
+/**
+ * Waits until `expected` runs of `name` were queued and every one is over: finished (or failed),
+ * unlocked and not due again. A one-off run then cannot happen a second time, so what the handler
+ * and the counters saw is final and the test can assert it exactly.
+ */
+const settled = (name: string, expected = 1): Promise<JobRow[]> =>
+  waitFor(
+    async () => {
+      const rows = await jobRows(name);
+      return rows.length === expected && rows.every((r) => r.finished && !r.locked && !r.due) && rows;
+    },
+    { what: `${expected} run(s) of ${name} to finish`, timeoutMs: 15_000, detail: () => jobRows(name) },
+  );
 
 describe('processEveryMs', () => {
   it.each([
@@ -39,40 +68,53 @@ describe('processEveryMs', () => {
 describe('a scheduler on one instance', () => {
   let scheduler: Scheduler;
   let metrics: Metrics;
-  const seen: unknown[] = [];
-  const done = { ok: signal<void>(), failed: signal<void>() };
+  // What each handler was called with, per job: every test uses its own job names.
+  const calls = { echo: [] as unknown[], fails: [] as unknown[], after: [] as unknown[], strict: [] as unknown[] };
 
   beforeAll(async () => {
     metrics = createMetrics();
     scheduler = createScheduler({ store, logger, metrics, embedded: store.embedded, processEvery: 100, lockLifetimeMs: 1_000 });
-    scheduler.define('t-echo', async (data) => {
-      seen.push(data);
-      done.ok.resolve();
-    }, z.object({ who: z.string() }));
-    scheduler.define('t-fails', async () => {
-      done.failed.resolve();
+    scheduler.define('t-echo', async (data) => void calls.echo.push(data), z.object({ who: z.string() }));
+    scheduler.define('t-fails', async (data) => {
+      calls.fails.push(data);
       throw new Error('boom');
     });
+    scheduler.define('t-after-failure', async (data) => void calls.after.push(data));
+    scheduler.define('t-strict', async (data) => void calls.strict.push(data), z.object({ who: z.string() }));
     await scheduler.start();
   });
   afterAll(async () => {
     await scheduler?.stop();
   });
 
-  it('runs a queued job with its validated data and counts it', async () => {
+  it('runs a queued job once, with its validated data, and counts it as a success', async () => {
     await scheduler.now('t-echo', { who: 'alice' });
-    await done.ok.promise;
-    expect(seen).toEqual([{ who: 'alice' }]);
-    // The counter is incremented right after the handler resolves, in the same tick chain.
-    await new Promise((r) => setImmediate(r));
-    expect(await runs(metrics, 't-echo', 'success')).toBe(1);
+    const [row] = await settled('t-echo');
+    expect(row).toEqual({ locked: false, finished: true, due: false, failReason: null, failCount: null });
+    expect(calls.echo).toEqual([{ who: 'alice' }]);
+    expect(await counted(metrics, 't-echo')).toEqual({ success: 1, failure: 0 });
   });
 
-  it('counts a failing run as a failure and keeps going', async () => {
-    await scheduler.now('t-fails');
-    await done.failed.promise;
-    await new Promise((r) => setImmediate(r));
-    expect(await runs(metrics, 't-fails', 'failure')).toBe(1);
+  it('counts a failing run as a failure, does not retry it, and keeps running other jobs', async () => {
+    await scheduler.now('t-fails', { attempt: 1 });
+    const [failed] = await settled('t-fails');
+    expect(failed).toEqual({ locked: false, finished: true, due: false, failReason: 'boom', failCount: 1 });
+    expect(calls.fails).toEqual([{ attempt: 1 }]);
+    expect(await counted(metrics, 't-fails')).toEqual({ success: 0, failure: 1 });
+
+    await scheduler.now('t-after-failure', { n: 2 });
+    await settled('t-after-failure');
+    expect(calls.after).toEqual([{ n: 2 }]);
+    expect(await counted(metrics, 't-after-failure')).toEqual({ success: 1, failure: 0 });
+  });
+
+  it('fails a run whose data does not match the schema without calling the handler', async () => {
+    await scheduler.now('t-strict', { who: 42 });
+    const [row] = await settled('t-strict');
+    expect(row).toMatchObject({ finished: true, due: false, failCount: 1 });
+    expect(row!.failReason).toMatch(/who/);
+    expect(calls.strict).toEqual([]);
+    expect(await counted(metrics, 't-strict')).toEqual({ success: 0, failure: 1 });
   });
 });
 
@@ -81,16 +123,19 @@ it('starts once the database is reachable when it was down at creation, without 
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
   proxy.cut('reset');
   const refused = proxy.nextRefusal();
-  const ran = signal<void>();
-  const scheduler = createScheduler({ store: { ...store, connectionString: proxy.url(store.connectionString) }, logger, metrics: createMetrics(), embedded: store.embedded, processEvery: 100, lockLifetimeMs: 1_000 });
+  const late: unknown[] = [];
+  const metrics = createMetrics();
+  const scheduler = createScheduler({ store: { ...store, connectionString: proxy.url(store.connectionString) }, logger, metrics, embedded: store.embedded, processEvery: 100, lockLifetimeMs: 1_000 });
   try {
-    scheduler.define('t-late', async () => ran.resolve());
+    scheduler.define('t-late', async (data) => void late.push(data));
     const starting = scheduler.start();
     await refused;
     proxy.restore();
     await starting;
-    await scheduler.now('t-late');
-    await ran.promise;
+    await scheduler.now('t-late', { queued: 'after the outage' });
+    await settled('t-late');
+    expect(late).toEqual([{ queued: 'after the outage' }]);
+    expect(await counted(metrics, 't-late')).toEqual({ success: 1, failure: 0 });
   } finally {
     await scheduler.stop();
     await proxy.close();

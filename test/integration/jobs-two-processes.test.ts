@@ -6,6 +6,7 @@ import { createMetrics } from '../../src/observability/metrics.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createScheduler } from '../../src/jobs/scheduler.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // Two app instances (separate processes, as in production) share one database: every queued run
 // and every occurrence of a recurring job must happen exactly once across them.
@@ -43,16 +44,10 @@ const stopWorker = async (child: ChildProcess): Promise<number | null> => {
 const count = async (kind: string): Promise<number> =>
   Number((await store.pool.query<{ c: string }>('SELECT count(*) AS c FROM jobs_probe WHERE kind = $1', [kind])).rows[0]!.c);
 
-/** Polls the database (not the clock) until the condition holds or the deadline passes. */
-const until = async (cond: () => Promise<boolean>): Promise<void> => {
-  const end = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > end) {
-      const state = await store.pool.query('SELECT name, count(*)::int AS jobs, count(locked_at)::int AS locked, count(last_finished_at)::int AS finished, min(fail_reason) AS failure FROM agenda_jobs GROUP BY name');
-      throw new Error(`not done before the deadline: ${await count('burst')} burst and ${await count('tick')} tick runs; jobs ${JSON.stringify(state.rows)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The scheduler's view, for a timeout message: per job name, how many rows are locked, finished, failed. */
+const agendaState = async (): Promise<string> => {
+  const state = await store.pool.query('SELECT name, count(*)::int AS jobs, count(locked_at)::int AS locked, count(last_finished_at)::int AS finished, min(fail_reason) AS failure FROM agenda_jobs GROUP BY name');
+  return `${await count('burst')} burst and ${await count('tick')} tick runs; jobs ${JSON.stringify(state.rows)}`;
 };
 
 beforeAll(async () => {
@@ -73,7 +68,13 @@ it('runs 100 queued jobs and a recurring job exactly once across two processes',
   await Promise.all(Array.from({ length: 100 }, (_, n) => enqueuer.now('probe-burst', { n })));
   await enqueuer.stop();
 
-  await until(async () => (await count('burst')) >= 100 && (await count('tick')) >= 4);
+  // Poll the database (not the clock): the workers record each run there.
+  await waitFor(async () => (await count('burst')) >= 100 && (await count('tick')) >= 4, {
+    what: 'both workers to run the 100 queued jobs and 4 ticks',
+    timeoutMs: deadlineMs,
+    intervalMs: 100,
+    detail: agendaState,
+  });
   expect([await stopWorker(a!), await stopWorker(b!)]).toEqual([0, 0]);
 
   const burst = await store.pool.query<{ n: number; runs: string }>('SELECT n, count(*) AS runs FROM jobs_probe WHERE kind = $1 GROUP BY n ORDER BY n', ['burst']);
