@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roleAtLeast } from '../chat/actor.ts';
+import { withArticle } from '../chat/format.ts';
 import { AppError, forbidden, formatZodIssues } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { PERSONAL_KINDS, type Tool, type ToolContext, type ToolOutcome } from '../tools/tool.ts';
@@ -48,7 +49,7 @@ export class ToolRegistry {
     if (!tool) throw new AppError('bad_request', `There is no tool called ${name}.`);
     if (!roleAtLeast(ctx.role, tool.minRole)) {
       this.#metrics?.toolCalls.inc({ tool: name, outcome: 'forbidden' });
-      throw forbidden(`You are a ${ctx.role}; ${describeTool(tool)} needs the ${tool.minRole} role or higher. Ask an admin: \`grant <you> ${tool.minRole}\`.`);
+      throw forbidden(`You are ${withArticle(ctx.role)}; ${describeTool(tool)} needs the ${tool.minRole} role or higher. Ask an admin: \`grant <you> ${tool.minRole}\`.`);
     }
     const parsed = tool.input.safeParse(input);
     if (!parsed.success) {

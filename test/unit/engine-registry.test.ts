@@ -41,7 +41,8 @@ describe('ToolRegistry', () => {
   });
 
   it('refuses a role below the tool minimum, saying which role is needed', async () => {
-    await expect(registry.run('greet', { name: 'bob' }, ctx('viewer'))).rejects.toMatchObject({ code: 'forbidden', userMessage: expect.stringMatching(/operator role/) });
+    await expect(registry.run('greet', { name: 'bob' }, ctx('viewer'))).rejects.toMatchObject({ code: 'forbidden', userMessage: expect.stringMatching(/^You are a viewer; .*operator role/) });
+    await expect(registry.run('grant_like', { name: 'bob' }, ctx('operator'))).rejects.toMatchObject({ userMessage: expect.stringMatching(/^You are an operator; /) });
     await expect(registry.run('grant_like', { name: 'bob' }, ctx('approver'))).rejects.toMatchObject({ code: 'forbidden' });
   });
 
