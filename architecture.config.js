@@ -43,7 +43,15 @@ export const packages = [
   {
     names: ['drizzle-orm'],
     // The store, and the data-access modules of the folders that own tables.
-    allowed: ['src/store/', 'src/*/schema.ts', 'src/*/repository.ts', 'src/changes/audit.ts', 'src/changes/card-copies.ts', 'src/engine/conversations.ts', 'src/surfaces/*/store/'],
+    allowed: [
+      'src/store/',
+      'src/*/schema.ts',
+      'src/*/repository.ts',
+      'src/changes/audit.ts',
+      'src/changes/card-copies.ts',
+      'src/engine/conversations.ts',
+      'src/surfaces/*/store/',
+    ],
   },
   { names: ['pino', 'prom-client'], allowed: ['src/observability/'] },
 ];
@@ -60,4 +68,7 @@ export const matches = (file, pattern) => {
 export const layerOf = (file) => layers.findIndex((l) => l.paths.some((p) => matches(file, p)));
 
 /** Does an import specifier name this package or scope (`pg` but not `pglite`; `@slack/bolt`)? */
-export const namesPackage = (specifier, name) => (name.endsWith('/') || name.endsWith('-') ? specifier.startsWith(name) : specifier === name || specifier.startsWith(`${name}/`));
+export const namesPackage = (specifier, name) =>
+  name.endsWith('/') || name.endsWith('-')
+    ? specifier.startsWith(name)
+    : specifier === name || specifier.startsWith(`${name}/`);

@@ -23,21 +23,39 @@ const restrictions = (file) => {
   const own = layerOf(file);
   const out = [];
   const forbid = (target, message, tail = '') =>
-    out.push({ regex: `^${escape(relative(dir, target))}${target.endsWith('/') ? '' : '$'}${tail}`, message: `${message} (docs/architecture.md#layers).` });
+    out.push({
+      regex: `^${escape(relative(dir, target))}${target.endsWith('/') ? '' : '$'}${tail}`,
+      message: `${message} (docs/architecture.md#layers).`,
+    });
   if (own >= 0) {
-    for (const layer of layers.slice(own + 1)) for (const p of layer.paths) forbid(p, `${layers[own].name} sits below ${layer.name}: it may not import ${p}`);
+    for (const layer of layers.slice(own + 1))
+      for (const p of layer.paths) forbid(p, `${layers[own].name} sits below ${layer.name}: it may not import ${p}`);
   }
   if (layers[own]?.name === 'surfaces') {
     const [, , name] = file.split('/');
-    for (const port of surfaceRules.enginePorts) out.push({ regex: `^${escape(relative(dir, 'src/engine/'))}(?!${escape(path.posix.basename(port))}$)`, message: `a surface reaches the engine only through its ports (${surfaceRules.enginePorts.join(', ')}) (docs/architecture.md#layers).` });
-    if (!matches(file, surfaceRules.ownStore)) forbid('src/store/', 'a surface holds no database: use the ConversationStore port, or the surface\'s own store/ folder');
-    out.push({ regex: `^${escape(relative(dir, 'src/surfaces/'))}(?!${escape(name)}/)[^./]`, message: 'a surface never imports another surface (docs/architecture.md#layers).' });
+    for (const port of surfaceRules.enginePorts)
+      out.push({
+        regex: `^${escape(relative(dir, 'src/engine/'))}(?!${escape(path.posix.basename(port))}$)`,
+        message: `a surface reaches the engine only through its ports (${surfaceRules.enginePorts.join(', ')}) (docs/architecture.md#layers).`,
+      });
+    if (!matches(file, surfaceRules.ownStore))
+      forbid(
+        'src/store/',
+        "a surface holds no database: use the ConversationStore port, or the surface's own store/ folder",
+      );
+    out.push({
+      regex: `^${escape(relative(dir, 'src/surfaces/'))}(?!${escape(name)}/)[^./]`,
+      message: 'a surface never imports another surface (docs/architecture.md#layers).',
+    });
   }
   for (const rule of packages) {
     if (rule.allowed.some((p) => matches(file, p))) continue;
     for (const name of rule.names) {
       const regex = name.endsWith('/') || name.endsWith('-') ? `^${escape(name)}` : `^${escape(name)}(/|$)`;
-      out.push({ regex, message: `${name} may be imported only in ${rule.allowed.join(', ')} (docs/architecture.md#sdk-boundaries).` });
+      out.push({
+        regex,
+        message: `${name} may be imported only in ${rule.allowed.join(', ')} (docs/architecture.md#sdk-boundaries).`,
+      });
     }
   }
   return out;
@@ -68,7 +86,21 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', fetch: 'readonly', document: 'readonly', window: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        fetch: 'readonly',
+        document: 'readonly',
+        window: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',

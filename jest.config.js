@@ -1,6 +1,8 @@
 // Jest runs our TypeScript as native ESM (node --experimental-vm-modules), transformed by swc.
 // Source files import each other with explicit `.ts` extensions (Node 24 runs them without a build).
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2024', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }] };
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2024', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }],
+};
 const common = { transform, extensionsToTreatAsEsm: ['.ts'], testEnvironment: 'node' };
 
 // `npm test` runs unit + integration; the browser tests need Debian's chromium and run with

@@ -18,21 +18,35 @@ const turns = Number(process.env.BENCH_TURNS ?? 1000);
 const cycles = Number(process.env.BENCH_CYCLES ?? 1000);
 
 const post = async (url: string, body: unknown): Promise<{ replies: Array<{ text: string; changeId?: string }> }> => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${url} → ${res.status} ${await res.text()}`);
   return (await res.json()) as { replies: Array<{ text: string; changeId?: string }> };
 };
 
-console.log(`DevOps Agent benchmarks — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, database: ${target}\n`);
+console.log(
+  `DevOps Agent benchmarks — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, database: ${target}\n`,
+);
 
 console.log('1. cold start (spawn `node src/main.ts` → first 200 from /readyz; sandbox on)');
-if (process.env.DATABASE_URL) console.log('   (DATABASE_URL set: the data dir is unused, both runs connect to the server)');
+if (process.env.DATABASE_URL)
+  console.log('   (DATABASE_URL set: the data dir is unused, both runs connect to the server)');
 const start = await benchColdStart();
 console.log(`   fresh data dir:    ${ms(start.freshDataDirMs!)}`);
 console.log(`   existing data dir: ${ms(start.existingDataDirMs!)}\n`);
 
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-'));
-const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SANDBOX: 'on' });
+const config = loadConfig({
+  ...process.env,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  DATA_DIR: dataDir,
+  LOG_LEVEL: 'silent',
+  SANDBOX: 'on',
+});
 const app = await startApp(config, { logger: createLogger('silent'), jobs: false });
 try {
   const turnUrl = `${app.url}/console/api/turn`;
@@ -40,10 +54,14 @@ try {
   for (let i = 0; i < 50; i++) await post(turnUrl, { user: 'dave', text: 'list instances' }); // warm-up
 
   console.log(`2. console turn latency: ${turns} × "list instances" over HTTP, one at a time`);
-  const t = summarize(await runPool(turns, 1, async () => void (await post(turnUrl, { user: 'dave', text: 'list instances' }))));
+  const t = summarize(
+    await runPool(turns, 1, async () => void (await post(turnUrl, { user: 'dave', text: 'list instances' }))),
+  );
   console.log(`   p50 ${ms(t.p50)}  p90 ${ms(t.p90)}  p99 ${ms(t.p99)}  max ${ms(t.max)}\n`);
 
-  console.log(`3. change cycles: ${cycles} × (alice "reboot web-prod-1" → card → bob clicks Approve → executed on the sandbox), 4 concurrent`);
+  console.log(
+    `3. change cycles: ${cycles} × (alice "reboot web-prod-1" → card → bob clicks Approve → executed on the sandbox), 4 concurrent`,
+  );
   const t0 = performance.now();
   const per = summarize(
     await runPool(cycles, 4, async () => {
@@ -51,17 +69,22 @@ try {
       const id = replies[0]?.changeId;
       if (!id) throw new Error(`no change request: ${replies[0]?.text}`);
       const ack = await post(clickUrl, { user: 'bob', actionId: 'change.approve', value: id });
-      if (!ack.replies[0]?.text.startsWith(`You approved ${id}`)) throw new Error(`approve ${id}: ${ack.replies[0]?.text}`);
+      if (!ack.replies[0]?.text.startsWith(`You approved ${id}`))
+        throw new Error(`approve ${id}: ${ack.replies[0]?.text}`);
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
   const reboots = app.sandbox!.requests.filter((r) => r.action === 'RebootInstances').length;
-  console.log(`   ${(cycles / seconds).toFixed(1)} cycles/s (${seconds.toFixed(1)} s total); per cycle p50 ${ms(per.p50)}  p99 ${ms(per.p99)}`);
+  console.log(
+    `   ${(cycles / seconds).toFixed(1)} cycles/s (${seconds.toFixed(1)} s total); per cycle p50 ${ms(per.p50)}  p99 ${ms(per.p99)}`,
+  );
   console.log(`   executions seen by the sandbox: ${reboots} (expected ${cycles})\n`);
 } finally {
   await app.close();
   await fs.rm(dataDir, { recursive: true, force: true });
 }
 
-console.log(`4. Slack ack latency: signed block_actions posts at concurrency 50, ours vs a bare Bolt app that only acks`);
+console.log(
+  `4. Slack ack latency: signed block_actions posts at concurrency 50, ours vs a bare Bolt app that only acks`,
+);
 printSlackAck(await benchSlackAck({ total: Number(process.env.BENCH_SLACK_CLICKS ?? 5000), concurrency: 50 }));

@@ -11,7 +11,13 @@ import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { startSlackFake, type FakeMessage } from '../test/fakes/slack-api.ts';
-import { blockActionsPayload, eventCallback, appMentionEvent, interactivityForm, signSlackRequest } from '../test/helpers/slack-sign.ts';
+import {
+  blockActionsPayload,
+  eventCallback,
+  appMentionEvent,
+  interactivityForm,
+  signSlackRequest,
+} from '../test/helpers/slack-sign.ts';
 import { ms, runPool, summarize } from './stats.ts';
 
 /**
@@ -37,7 +43,15 @@ const SECRET = 'bench-signing-secret-0123456789';
 const USER = 'U0BENCH001';
 const CHANNEL = 'C0BENCH001';
 const noop = (): void => undefined;
-const quietBolt = { debug: noop, info: noop, warn: noop, error: noop, setLevel: noop, getLevel: () => LogLevel.ERROR, setName: noop };
+const quietBolt = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  setLevel: noop,
+  getLevel: () => LogLevel.ERROR,
+  setName: noop,
+};
 
 const post = async (url: string, form: Record<string, string>): Promise<void> => {
   const req = signSlackRequest(SECRET, { form });
@@ -47,19 +61,29 @@ const post = async (url: string, form: Record<string, string>): Promise<void> =>
 };
 
 /** The Web API fake in a worker thread; `count` asks how many bot messages a channel holds. */
-const startFakeWorker = async (): Promise<{ url: string; botUserId: string; teamId: string; messages(channel: string): Promise<FakeMessage[]>; responseUrl(t: { channel: string; ts?: string; user?: string }): Promise<string>; stop(): Promise<void> }> => {
+const startFakeWorker = async (): Promise<{
+  url: string;
+  botUserId: string;
+  teamId: string;
+  messages(channel: string): Promise<FakeMessage[]>;
+  responseUrl(t: { channel: string; ts?: string; user?: string }): Promise<string>;
+  stop(): Promise<void>;
+}> => {
   const worker = new Worker(new URL(import.meta.url), { workerData: { role: 'slack-fake' } });
   let seq = 0;
   const waiting = new Map<number, (v: unknown) => void>();
   const ready = new Promise<{ url: string; botUserId: string; teamId: string }>((resolve, reject) => {
     worker.once('error', reject);
-    worker.on('message', (m: { id?: number; value?: unknown; ready?: { url: string; botUserId: string; teamId: string } }) => {
-      if (m.ready) resolve(m.ready);
-      else if (m.id !== undefined) {
-        waiting.get(m.id)?.(m.value);
-        waiting.delete(m.id);
-      }
-    });
+    worker.on(
+      'message',
+      (m: { id?: number; value?: unknown; ready?: { url: string; botUserId: string; teamId: string } }) => {
+        if (m.ready) resolve(m.ready);
+        else if (m.id !== undefined) {
+          waiting.get(m.id)?.(m.value);
+          waiting.delete(m.id);
+        }
+      },
+    );
   });
   const ask = <T>(op: string, arg: unknown): Promise<T> =>
     new Promise((resolve) => {
@@ -80,10 +104,18 @@ const startFakeWorker = async (): Promise<{ url: string; botUserId: string; team
 };
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === 'slack-fake') {
-  const fake = await startSlackFake({ users: [{ id: USER, name: 'bench', displayName: 'Bench' }], channels: [{ id: CHANNEL, name: 'bench' }] });
+  const fake = await startSlackFake({
+    users: [{ id: USER, name: 'bench', displayName: 'Bench' }],
+    channels: [{ id: CHANNEL, name: 'bench' }],
+  });
   parentPort!.on('message', (m: { id: number; op: string; arg: unknown }) => {
     void (async () => {
-      const value = m.op === 'messages' ? fake.messages(m.arg as string) : m.op === 'responseUrl' ? fake.responseUrl(m.arg as { channel: string }) : await fake.stop();
+      const value =
+        m.op === 'messages'
+          ? fake.messages(m.arg as string)
+          : m.op === 'responseUrl'
+            ? fake.responseUrl(m.arg as { channel: string })
+            : await fake.stop();
       parentPort!.postMessage({ id: m.id, value: value ?? null });
     })();
   });
@@ -93,16 +125,23 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === 'slack-f
 /** Bolt with nothing of ours: HTTPReceiver verifies, parses and acks; the listener only acks. */
 const startFloor = async (): Promise<{ url: string; stop(): Promise<void> }> => {
   const receiver = new HTTPReceiver({ signingSecret: SECRET, endpoints: ['/slack/events'], logger: quietBolt });
-  const bolt = new App({ receiver, token: 'xoxb-floor', botId: 'B0FLOOR001', botUserId: 'U0FLOOR001', logger: quietBolt });
+  const bolt = new App({
+    receiver,
+    token: 'xoxb-floor',
+    botId: 'B0FLOOR001',
+    botUserId: 'U0FLOOR001',
+    logger: quietBolt,
+  });
   bolt.action(/.*/, async ({ ack }) => ack());
   const server = http.createServer((req, res) => receiver.requestListener(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 };
 
@@ -112,10 +151,26 @@ export const benchSlackAck = async (o: { total?: number; concurrency?: number } 
   const fake = await startFakeWorker();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-slack-'));
   const config = loadConfig({
-    ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SANDBOX: 'on',
-    SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url, SLACK_APP_TOKEN: '', SLACK_CLIENT_ID: '',
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    SANDBOX: 'on',
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: fake.url,
+    SLACK_APP_TOKEN: '',
+    SLACK_CLIENT_ID: '',
   });
-  const app = await startApp(config, { logger: createLogger('silent'), jobs: false, slack: { retryConfig: { retries: 0 }, ...(process.env.BENCH_SLACK_WORK ? { maxConcurrentWork: Number(process.env.BENCH_SLACK_WORK) } : {}) } });
+  const app = await startApp(config, {
+    logger: createLogger('silent'),
+    jobs: false,
+    slack: {
+      retryConfig: { retries: 0 },
+      ...(process.env.BENCH_SLACK_WORK ? { maxConcurrentWork: Number(process.env.BENCH_SLACK_WORK) } : {}),
+    },
+  });
   const floor = await startFloor();
   try {
     const ours = `${app.url}/slack/events`;
@@ -126,16 +181,29 @@ export const benchSlackAck = async (o: { total?: number; concurrency?: number } 
     await fetch(ours, { method: 'POST', headers: r.headers, body: r.body });
     await app.slack!.idle();
     const answer = (await fake.messages(CHANNEL)).find((m) => m.threadTs === mention.ts);
-    const more = ((answer?.blocks ?? []) as Array<{ type: string; elements?: Array<{ text?: { text: string }; action_id: string; value?: string }> }>)
+    const more = (
+      (answer?.blocks ?? []) as Array<{
+        type: string;
+        elements?: Array<{ text?: { text: string }; action_id: string; value?: string }>;
+      }>
+    )
       .flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []))
       .find((e) => e.text?.text === 'Show more');
     if (!answer || !more) throw new Error('the bot posted no "Show more" button to click');
     const responseUrl = await fake.responseUrl({ channel: CHANNEL, ts: answer.ts, user: USER });
     const click = () =>
-      interactivityForm(blockActionsPayload({
-        userId: USER, channelId: CHANNEL, messageTs: answer.ts, threadTs: mention.ts, actionId: more.action_id, value: more.value ?? '',
-        label: 'Show more', responseUrl,
-      }));
+      interactivityForm(
+        blockActionsPayload({
+          userId: USER,
+          channelId: CHANNEL,
+          messageTs: answer.ts,
+          threadTs: mention.ts,
+          actionId: more.action_id,
+          value: more.value ?? '',
+          label: 'Show more',
+          responseUrl,
+        }),
+      );
 
     // Each phase first reopens its keep-alive connections (idle ones closed during the other
     // phase) and settles, so both are measured warm; then all its answers are awaited.
@@ -163,8 +231,17 @@ export const benchSlackAck = async (o: { total?: number; concurrency?: number } 
     const oursSummary = summarize(oursTimes);
     const floorSummary = summarize(floorTimes);
     const posted = (await fake.messages(CHANNEL)).filter((m) => m.threadTs === mention.ts).length - 1;
-    if (posted < total + 2 * rounds * concurrency) throw new Error(`only ${posted} of ${total + 2 * rounds * concurrency} clicks were answered`);
-    return { total, concurrency, ours: oursSummary, floor: floorSummary, ratioP50: oursSummary.p50 / floorSummary.p50, ratioP99: oursSummary.p99 / floorSummary.p99, answersPerSecond: total / (drainMs / 1000) };
+    if (posted < total + 2 * rounds * concurrency)
+      throw new Error(`only ${posted} of ${total + 2 * rounds * concurrency} clicks were answered`);
+    return {
+      total,
+      concurrency,
+      ours: oursSummary,
+      floor: floorSummary,
+      ratioP50: oursSummary.p50 / floorSummary.p50,
+      ratioP99: oursSummary.p99 / floorSummary.p99,
+      answersPerSecond: total / (drainMs / 1000),
+    };
   } finally {
     await floor.stop();
     await app.close();
@@ -177,8 +254,12 @@ export const printSlackAck = (f: SlackAckFigures): void => {
   const line = (s: SlackAckFigures['ours']) => `p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`;
   console.log(`   ours  (whole app, POST /slack/events): ${line(f.ours)}`);
   console.log(`   floor (bare Bolt HTTPReceiver, ack only): ${line(f.floor)}`);
-  console.log(`   ratio ours/floor: p50 ${f.ratioP50.toFixed(2)}×  p99 ${f.ratioP99.toFixed(2)}×  (Slack's deadline: 3 s)`);
-  console.log(`   answers (ours): ${f.answersPerSecond.toFixed(0)} clicks/s answered, counting until the last answer was posted`);
+  console.log(
+    `   ratio ours/floor: p50 ${f.ratioP50.toFixed(2)}×  p99 ${f.ratioP99.toFixed(2)}×  (Slack's deadline: 3 s)`,
+  );
+  console.log(
+    `   answers (ours): ${f.answersPerSecond.toFixed(0)} clicks/s answered, counting until the last answer was posted`,
+  );
 };
 
 if (isMainThread && process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -7,13 +7,23 @@ export const percentile = (sorted: number[], p: number): number => {
 
 export const summarize = (samplesMs: number[]) => {
   const s = [...samplesMs].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s[s.length - 1] ?? NaN,
+  };
 };
 
 export const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
 
 /** Runs `task` `total` times with at most `concurrency` at once; returns each run's duration in ms. */
-export const runPool = async (total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number[]> => {
+export const runPool = async (
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<number[]> => {
   const times: number[] = [];
   let next = 0;
   const worker = async () => {

@@ -34,7 +34,9 @@ const args = (): { anchor?: AuditAnchor } | string => {
     const { values } = parseArgs({ options: { anchor: { type: 'string' } }, strict: true });
     if (values.anchor === undefined) return {};
     const anchor = parseAuditAnchor(values.anchor);
-    return anchor ? { anchor } : `--anchor must be <seq>:<64 hex characters> as printed by an earlier verify, got "${values.anchor}"`;
+    return anchor
+      ? { anchor }
+      : `--anchor must be <seq>:<64 hex characters> as printed by an earlier verify, got "${values.anchor}"`;
   } catch (err) {
     return (err as Error).message;
   }

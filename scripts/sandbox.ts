@@ -13,7 +13,11 @@ try {
   process.exit(1);
 }
 const sandbox = await startSandbox({ port });
-const count = sandbox.fleet.instances.length + sandbox.fleet.volumes.length + sandbox.fleet.snapshots.length + sandbox.fleet.securityGroups.length;
+const count =
+  sandbox.fleet.instances.length +
+  sandbox.fleet.volumes.length +
+  sandbox.fleet.snapshots.length +
+  sandbox.fleet.securityGroups.length;
 console.log(`EC2 sandbox listening at ${sandbox.url} with ${count} demo resources (Ctrl-C to stop)`);
 const stop = () => void sandbox.stop().then(() => process.exit(0));
 process.on('SIGINT', stop);

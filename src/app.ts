@@ -80,7 +80,14 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => logger.warn({ err: e }, 'error while closing'));
   };
   try {
-    const store = opts.store ?? (await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, logger }));
+    const store =
+      opts.store ??
+      (await openStore({
+        databaseUrl: config.DATABASE_URL,
+        dataDir: config.DATA_DIR,
+        poolMax: config.DB_POOL_MAX,
+        logger,
+      }));
     if (!opts.store) cleanups.push(() => store.close());
     const { db } = store;
 
@@ -97,7 +104,9 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         sandbox: inSandbox,
         metrics,
         now,
-        ...(sandbox ? { endpoint: sandbox.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } } : {}),
+        ...(sandbox
+          ? { endpoint: sandbox.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } }
+          : {}),
       }),
     ];
     cleanups.push(async () => providers.forEach((p) => p.close?.()));
@@ -109,7 +118,13 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     if (config.consoleEnabled) surfaces.set('console', consoleSurface);
 
     const notifier = createChangeNotifier({ db, surfaces, logger, sandbox: inSandbox });
-    const scheduler = createScheduler({ store, logger, metrics, embedded: store.embedded, ...(opts.lockLifetimeMs ? { lockLifetimeMs: opts.lockLifetimeMs } : {}) });
+    const scheduler = createScheduler({
+      store,
+      logger,
+      metrics,
+      embedded: store.embedded,
+      ...(opts.lockLifetimeMs ? { lockLifetimeMs: opts.lockLifetimeMs } : {}),
+    });
     cleanups.push(() => scheduler.stop());
     const changes = createChangeService({
       db,
@@ -124,7 +139,10 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           if (event === 'succeeded' || event === 'failed') {
             const provider = providerByName(c.plan.target.provider);
             const refreshed = provider ? await refreshResource(db, provider, c.plan.target, now(), { logger }) : false;
-            if (!refreshed) void scheduler.now(inventorySyncJob).catch((e: unknown) => logger.warn({ err: e }, 'could not queue an inventory sync'));
+            if (!refreshed)
+              void scheduler
+                .now(inventorySyncJob)
+                .catch((e: unknown) => logger.warn({ err: e }, 'could not queue an inventory sync'));
           }
           await notifier.changed(c, event);
         },
@@ -145,11 +163,34 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...changeTools({ db, changes, sandbox: inSandbox }),
       ...userTools({ db, now }),
     );
-    const optionSources = new OptionSources().register(resourceOptions({ db, provider: providerByName, sandbox: inSandbox }));
-    const engine = createEngine({ db, registry, optionSources, planner: rulePlanner, changes, bootstrapAdmins: config.BOOTSTRAP_ADMINS, defaultRole: config.DEFAULT_ROLE, logger, metrics, now, sandbox: inSandbox });
+    const optionSources = new OptionSources().register(
+      resourceOptions({ db, provider: providerByName, sandbox: inSandbox }),
+    );
+    const engine = createEngine({
+      db,
+      registry,
+      optionSources,
+      planner: rulePlanner,
+      changes,
+      bootstrapAdmins: config.BOOTSTRAP_ADMINS,
+      defaultRole: config.DEFAULT_ROLE,
+      logger,
+      metrics,
+      now,
+      sandbox: inSandbox,
+    });
 
     const slack = slackEnabled(config)
-      ? await createSlack({ config, stores: createSlackStores(db, config.TOKEN_ENCRYPTION_KEY), conversations, engine, logger, now, sandbox: inSandbox, ...(opts.slack ? { tuning: opts.slack } : {}) })
+      ? await createSlack({
+          config,
+          stores: createSlackStores(db, config.TOKEN_ENCRYPTION_KEY),
+          conversations,
+          engine,
+          logger,
+          now,
+          sandbox: inSandbox,
+          ...(opts.slack ? { tuning: opts.slack } : {}),
+        })
       : undefined;
     if (slack) {
       surfaces.set('slack', slack.surface);
@@ -161,7 +202,11 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     await syncNow();
 
     await registerInventoryJobs(scheduler, { db, providers, logger, now, intervalMs: config.INVENTORY_SYNC_INTERVAL });
-    await registerChangeJobs(scheduler, { changes, intervalMs: config.EXPIRY_CHECK_INTERVAL, leaseMs: config.EXECUTION_LEASE });
+    await registerChangeJobs(scheduler, {
+      changes,
+      intervalMs: config.EXPIRY_CHECK_INTERVAL,
+      leaseMs: config.EXECUTION_LEASE,
+    });
     if (opts.jobs !== false) await scheduler.start();
 
     const http = createHttpServer({
@@ -175,7 +220,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         conversations,
         engine,
         surface: consoleSurface,
-        listConsoleUsers: async () => (await listUsers(db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName, role: u.role })),
+        listConsoleUsers: async () =>
+          (await listUsers(db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName, role: u.role })),
       }),
     });
     const { port } = await http.listen();
@@ -183,9 +229,27 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     await slack?.start();
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    logger.info({ url, embedded: store.embedded, sandbox: inSandbox, console: config.consoleEnabled }, 'DevOps Agent is ready');
+    logger.info(
+      { url, embedded: store.embedded, sandbox: inSandbox, console: config.consoleEnabled },
+      'DevOps Agent is ready',
+    );
 
-    return { config, logger, metrics, store, engine, changes, providers, sandbox, scheduler, http, slack, url, syncNow, close: closeAll };
+    return {
+      config,
+      logger,
+      metrics,
+      store,
+      engine,
+      changes,
+      providers,
+      sandbox,
+      scheduler,
+      http,
+      slack,
+      url,
+      syncNow,
+      close: closeAll,
+    };
   } catch (e) {
     await closeAll();
     throw e;

@@ -10,20 +10,26 @@ import { decodeEncryptionKey } from './store/secret-box.ts';
  * process.env. `.env.example` documents each variable; keep the two in step.
  */
 const optionalString = z.string().trim().min(1).optional();
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /** Durations like `30s`, `5m`, `2h`, `1d` (or plain milliseconds) → milliseconds. */
-export const duration = z.string().trim().transform((s, ctx) => {
-  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(s);
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m, 2h or 1d, got "${s}"` });
-    return z.NEVER;
-  }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
-  return Number(m[1]) * unit;
-});
+export const duration = z
+  .string()
+  .trim()
+  .transform((s, ctx) => {
+    const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(s);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m, 2h or 1d, got "${s}"` });
+      return z.NEVER;
+    }
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+    return Number(m[1]) * unit;
+  });
 
 export const ConfigSchema = z
   .object({
@@ -32,7 +38,9 @@ export const ConfigSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
 
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+      .optional(),
     DATA_DIR: z.string().trim().min(1).default('./.data'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 
@@ -42,7 +50,9 @@ export const ConfigSchema = z
     SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Port of the standalone emulator (`npm run sandbox`); the app's own sandbox takes a free port. */
     SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4599),
-    AWS_REGIONS: csv.pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be AWS region names like eu-west-1')).min(1)).default(['us-east-1']),
+    AWS_REGIONS: csv
+      .pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be AWS region names like eu-west-1')).min(1))
+      .default(['us-east-1']),
 
     INVENTORY_SYNC_INTERVAL: duration.pipe(z.number().min(10_000, 'must be at least 10s')).default(300_000),
     APPROVAL_TTL: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(86_400_000),
@@ -54,10 +64,20 @@ export const ConfigSchema = z
     /** A JSON approval policy replacing the default one (src/changes/policy.ts), read at start. */
     POLICY_FILE: optionalString,
 
-    SLACK_BOT_TOKEN: optionalString.pipe(z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…, from OAuth & Permissions)').optional()),
+    SLACK_BOT_TOKEN: optionalString.pipe(
+      z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…, from OAuth & Permissions)').optional(),
+    ),
     SLACK_SIGNING_SECRET: optionalString,
     // Slack's Socket Mode client retries a wrong token type forever: refuse it here instead.
-    SLACK_APP_TOKEN: optionalString.pipe(z.string().startsWith('xapp-', 'must be an app-level token (xapp-…, from Basic Information → App-Level Tokens, scope connections:write)').optional()),
+    SLACK_APP_TOKEN: optionalString.pipe(
+      z
+        .string()
+        .startsWith(
+          'xapp-',
+          'must be an app-level token (xapp-…, from Basic Information → App-Level Tokens, scope connections:write)',
+        )
+        .optional(),
+    ),
     SLACK_CLIENT_ID: optionalString,
     SLACK_CLIENT_SECRET: optionalString,
     SLACK_STATE_SECRET: optionalString,
@@ -67,24 +87,54 @@ export const ConfigSchema = z
     SLACK_ALLOWED_TEAMS: csv.default([]),
 
     /** Base64 of 32 random bytes: encrypts stored credentials (Slack OAuth installations). Kept as text; store/secret-box.ts decodes it. */
-    TOKEN_ENCRYPTION_KEY: z.string().trim().superRefine((s, ctx) => {
-      const key = decodeEncryptionKey(s);
-      if (typeof key === 'string') ctx.addIssue({ code: 'custom', message: key });
-    }).optional(),
+    TOKEN_ENCRYPTION_KEY: z
+      .string()
+      .trim()
+      .superRefine((s, ctx) => {
+        const key = decodeEncryptionKey(s);
+        if (typeof key === 'string') ctx.addIssue({ code: 'custom', message: key });
+      })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (c.SLACK_BOT_TOKEN && !c.SLACK_SIGNING_SECRET && !c.SLACK_APP_TOKEN)
-      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)',
+      });
     if (c.SLACK_CLIENT_ID && (!c.SLACK_CLIENT_SECRET || !c.SLACK_STATE_SECRET))
-      ctx.addIssue({ code: 'custom', path: ['SLACK_CLIENT_SECRET'], message: 'SLACK_CLIENT_SECRET and SLACK_STATE_SECRET are required with SLACK_CLIENT_ID' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_CLIENT_SECRET'],
+        message: 'SLACK_CLIENT_SECRET and SLACK_STATE_SECRET are required with SLACK_CLIENT_ID',
+      });
     if (c.SLACK_CLIENT_ID && c.SLACK_BOT_TOKEN)
-      ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'set either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth installs, many workspaces), not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_BOT_TOKEN'],
+        message:
+          'set either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (OAuth installs, many workspaces), not both',
+      });
     if (c.SLACK_CLIENT_ID && !c.SLACK_SIGNING_SECRET && !c.SLACK_APP_TOKEN)
-      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_CLIENT_ID (or set SLACK_APP_TOKEN for Socket Mode)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required with SLACK_CLIENT_ID (or set SLACK_APP_TOKEN for Socket Mode)',
+      });
     if (c.SLACK_APP_TOKEN && !c.SLACK_BOT_TOKEN && !c.SLACK_CLIENT_ID)
-      ctx.addIssue({ code: 'custom', path: ['SLACK_APP_TOKEN'], message: 'Socket Mode also needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID for OAuth installs)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_APP_TOKEN'],
+        message: 'Socket Mode also needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID for OAuth installs)',
+      });
     if (c.SLACK_CLIENT_ID && !c.TOKEN_ENCRYPTION_KEY)
-      ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_KEY'], message: 'is required with SLACK_CLIENT_ID: stored Slack installations (bot tokens) are encrypted with it (generate one with: openssl rand -base64 32, and keep it safe)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_ENCRYPTION_KEY'],
+        message:
+          'is required with SLACK_CLIENT_ID: stored Slack installations (bot tokens) are encrypted with it (generate one with: openssl rand -base64 32, and keep it safe)',
+      });
   });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -111,7 +161,13 @@ const loopback = (host: string): boolean => ['127.0.0.1', 'localhost', '::1'].in
 
 /** AWS credentials the SDK's default chain would find in the environment. */
 const hasAwsCredentials = (env: Record<string, string | undefined>): boolean =>
-  Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
+  Boolean(
+    env.AWS_ACCESS_KEY_ID ||
+    env.AWS_PROFILE ||
+    env.AWS_WEB_IDENTITY_TOKEN_FILE ||
+    env.AWS_CONTAINER_CREDENTIALS_FULL_URI ||
+    env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  );
 
 /** Parses the environment. Empty strings count as unset. Throws ConfigError with one line per problem. */
 export const loadConfig = (env: Record<string, string | undefined>): Config => {
@@ -126,7 +182,8 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   }
   const c = parsed.data;
   const problems: string[] = [];
-  let consoleEnabled = c.CONSOLE_ENABLED === 'true' || (c.CONSOLE_ENABLED === 'auto' && (loopback(c.HOST) || Boolean(c.CONSOLE_TOKEN)));
+  let consoleEnabled =
+    c.CONSOLE_ENABLED === 'true' || (c.CONSOLE_ENABLED === 'auto' && (loopback(c.HOST) || Boolean(c.CONSOLE_TOKEN)));
   if (c.CONSOLE_ENABLED === 'true' && !loopback(c.HOST) && !c.CONSOLE_TOKEN) {
     problems.push(`CONSOLE_TOKEN: is required when the console is enabled on a non-loopback HOST (${c.HOST})`);
     consoleEnabled = false;
@@ -143,7 +200,12 @@ const readPolicyFile = (file: string, problems: string[]): Policy => {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `not valid JSON (${e.message})` : String(e);
+    const why =
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : e instanceof SyntaxError
+          ? `not valid JSON (${e.message})`
+          : String(e);
     problems.push(`POLICY_FILE: cannot read ${file}: ${why}`);
     return DEFAULT_POLICY;
   }

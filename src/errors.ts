@@ -60,7 +60,8 @@ export interface IssueList {
 }
 
 /** An issue's path as `a.b.0`; an issue about the value itself (empty path) is named `fallbackPath`. */
-export const zodIssuePath = (issue: IssueList['issues'][number], fallbackPath = '(root)'): string => issue.path.map(String).join('.') || fallbackPath;
+export const zodIssuePath = (issue: IssueList['issues'][number], fallbackPath = '(root)'): string =>
+  issue.path.map(String).join('.') || fallbackPath;
 
 /** One `path: message` line per issue, e.g. `a.b.0: Invalid input: expected string, received number`. */
 export const zodIssueLines = (error: IssueList, fallbackPath = '(root)'): string[] =>
@@ -70,4 +71,5 @@ export const zodIssueLines = (error: IssueList, fallbackPath = '(root)'): string
  * The one format of zod issues in messages: `path: message` lines joined by `; `. `fallbackPath`
  * names root-level issues (the thing parsed, e.g. `input`, `(config)`).
  */
-export const formatZodIssues = (error: IssueList, fallbackPath = '(root)'): string => zodIssueLines(error, fallbackPath).join('; ');
+export const formatZodIssues = (error: IssueList, fallbackPath = '(root)'): string =>
+  zodIssueLines(error, fallbackPath).join('; ');

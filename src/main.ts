@@ -38,7 +38,10 @@ try {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  if (config.consoleEnabled) process.stdout.write(`\n  DevOps Agent is running: open ${app.url}/ in a browser${app.sandbox ? ' (sandbox cloud)' : ''}\n\n`);
+  if (config.consoleEnabled)
+    process.stdout.write(
+      `\n  DevOps Agent is running: open ${app.url}/ in a browser${app.sandbox ? ' (sandbox cloud)' : ''}\n\n`,
+    );
 } catch (e) {
   fail([isAppError(e) ? e.userMessage : e instanceof Error ? e.message : String(e)]);
 }

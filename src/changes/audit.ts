@@ -54,7 +54,9 @@ type Hashed = Pick<AuditEvent, 'at' | 'type' | 'actorKey' | 'subject' | 'data'>;
 
 export const auditHash = (prevHash: string, e: Hashed): string =>
   createHash('sha256')
-    .update(prevHash + canonicalJson({ at: e.at, type: e.type, actorKey: e.actorKey, subject: e.subject, data: e.data }))
+    .update(
+      prevHash + canonicalJson({ at: e.at, type: e.type, actorKey: e.actorKey, subject: e.subject, data: e.data }),
+    )
     .digest('hex');
 
 const toEvent = (r: typeof auditEvents.$inferSelect): AuditEvent => ({
@@ -76,13 +78,26 @@ const toEvent = (r: typeof auditEvents.$inferSelect): AuditEvent => ({
 export const appendAudit = (exec: DbOrTx, input: AuditEventInput): Promise<AuditEvent> =>
   exec.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${sql.raw(String(auditLockKey))})`);
-    const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
+    const [last] = await tx
+      .select({ hash: auditEvents.hash })
+      .from(auditEvents)
+      .orderBy(desc(auditEvents.seq))
+      .limit(1);
     const prevHash = last?.hash ?? GENESIS_HASH;
     // Hash exactly what jsonb will give back (Dates as strings, undefined members gone).
     const data = toJsonValue(input.data) as Record<string, unknown>;
-    const event = { at: input.at, type: AuditEventType.parse(input.type), actorKey: input.actorKey, subject: input.subject, data };
+    const event = {
+      at: input.at,
+      type: AuditEventType.parse(input.type),
+      actorKey: input.actorKey,
+      subject: input.subject,
+      data,
+    };
     const hash = auditHash(prevHash, event);
-    const [row] = await tx.insert(auditEvents).values({ ...event, prevHash, hash }).returning();
+    const [row] = await tx
+      .insert(auditEvents)
+      .values({ ...event, prevHash, hash })
+      .returning();
     return toEvent(row!);
   });
 
@@ -100,14 +115,16 @@ export const parseAuditAnchor = (s: string): AuditAnchor | null => {
 export const formatAuditAnchor = (a: AuditAnchor): string => `${a.seq}:${a.hash}`;
 
 export type AuditVerification =
-  | { ok: true; count: number; head: AuditAnchor | null }
-  | { ok: false; seq: number; reason: string };
+  { ok: true; count: number; head: AuditAnchor | null } | { ok: false; seq: number; reason: string };
 
 /**
  * Walks the whole chain in seq order and reports the first event whose link or content is wrong;
  * with an `anchor`, also that the anchored event is still there with the same hash.
  */
-export const verifyAudit = async (db: DbOrTx, opts: { batchSize?: number; anchor?: AuditAnchor } = {}): Promise<AuditVerification> => {
+export const verifyAudit = async (
+  db: DbOrTx,
+  opts: { batchSize?: number; anchor?: AuditAnchor } = {},
+): Promise<AuditVerification> => {
   const batchSize = opts.batchSize ?? 1000;
   const anchor = opts.anchor;
   let expectedPrev = GENESIS_HASH;
@@ -133,7 +150,12 @@ export const verifyAudit = async (db: DbOrTx, opts: { batchSize?: number; anchor
         return { ok: false, seq: row.seq, reason: 'its content does not match its hash (the event was modified)' };
       }
       if (anchor && row.seq === anchor.seq) {
-        if (row.hash !== anchor.hash) return { ok: false, seq: row.seq, reason: 'its hash differs from the anchor (the chain was rewritten from here or earlier)' };
+        if (row.hash !== anchor.hash)
+          return {
+            ok: false,
+            seq: row.seq,
+            reason: 'its hash differs from the anchor (the chain was rewritten from here or earlier)',
+          };
         anchorSeen = true;
       }
       expectedPrev = row.hash;
@@ -142,7 +164,12 @@ export const verifyAudit = async (db: DbOrTx, opts: { batchSize?: number; anchor
     }
     if (rows.length < batchSize) break;
   }
-  if (anchor && !anchorSeen) return { ok: false, seq: anchor.seq, reason: 'the anchored event is missing (events were removed from the end of the log)' };
+  if (anchor && !anchorSeen)
+    return {
+      ok: false,
+      seq: anchor.seq,
+      reason: 'the anchored event is missing (events were removed from the end of the log)',
+    };
   return { ok: true, count, head: prevSeq === undefined ? null : { seq: prevSeq, hash: expectedPrev } };
 };
 
@@ -161,7 +188,13 @@ const ofWorkspace = (w: { surface: string; workspaceId: string }): SQL =>
 /** Events in append order, optionally about one subject or one workspace; with `latest`, the newest N (still in append order). */
 export const listAuditEvents = async (
   db: DbOrTx,
-  opts: { subject?: string; afterSeq?: number; limit?: number; latest?: number; workspace?: { surface: string; workspaceId: string } } = {},
+  opts: {
+    subject?: string;
+    afterSeq?: number;
+    limit?: number;
+    latest?: number;
+    workspace?: { surface: string; workspaceId: string };
+  } = {},
 ): Promise<AuditEvent[]> => {
   const where: SQL[] = [gt(auditEvents.seq, opts.afterSeq ?? 0)];
   if (opts.subject !== undefined) where.push(eq(auditEvents.subject, opts.subject));

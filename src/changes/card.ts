@@ -23,12 +23,21 @@ const statusLabel: Record<ChangeStatus, string> = {
 };
 
 const statusIcon: Record<ChangeStatus, string> = {
-  draft: '📝', pending: '⏳', approved: '✅', executing: '⚙️', succeeded: '✅', failed: '❌',
-  rejected: '🚫', expired: '⌛', interrupted: '⚠️', rolled_back: '↩️',
+  draft: '📝',
+  pending: '⏳',
+  approved: '✅',
+  executing: '⚙️',
+  succeeded: '✅',
+  failed: '❌',
+  rejected: '🚫',
+  expired: '⌛',
+  interrupted: '⚠️',
+  rolled_back: '↩️',
 };
 
 /** `+$12.34/mo` / `−$5.00/mo` / `no change`. */
-export const formatCostDelta = (cents: number): string => (cents === 0 ? 'no change' : `${cents > 0 ? '+' : ''}${formatMoney(cents)}/mo`);
+export const formatCostDelta = (cents: number): string =>
+  cents === 0 ? 'no change' : `${cents > 0 ? '+' : ''}${formatMoney(cents)}/mo`;
 
 const approvalsLine = (c: ChangeRequest): string => {
   const approved = c.decisions.filter((d) => d.decision === 'approved');
@@ -70,17 +79,30 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
     {
       type: 'fields',
       fields: [
-        { label: 'Status', value: c.status === 'executing' && opts.progress ? `${statusLabel.executing}: ${opts.progress}…` : statusLabel[c.status] },
+        {
+          label: 'Status',
+          value:
+            c.status === 'executing' && opts.progress
+              ? `${statusLabel.executing}: ${opts.progress}…`
+              : statusLabel[c.status],
+        },
         { label: 'Requested by', value: c.requester.displayName },
         { label: 'Resource', value: `${p.resourceName} (\`${p.target.id}\`)` },
-        { label: 'Where', value: `${p.target.provider} · ${p.target.account} · ${p.target.region} · env=${p.environment}` },
+        {
+          label: 'Where',
+          value: `${p.target.provider} · ${p.target.account} · ${p.target.region} · env=${p.environment}`,
+        },
         { label: 'Cost', value: formatCostDelta(p.costDeltaCents) },
         { label: 'Approvals', value: approvalsLine(c) },
       ],
     },
     { type: 'text', text: `*Blast radius:* ${p.blastRadius}` },
   ];
-  if (p.rollback) blocks.push({ type: 'context', text: `Rollback: ${p.rollback.action}${Object.keys(p.rollback.params).length ? ` ${Object.values(p.rollback.params).join(' ')}` : ''} (\`rollback ${c.id}\`)` });
+  if (p.rollback)
+    blocks.push({
+      type: 'context',
+      text: `Rollback: ${p.rollback.action}${Object.keys(p.rollback.params).length ? ` ${Object.values(p.rollback.params).join(' ')}` : ''} (\`rollback ${c.id}\`)`,
+    });
   if (p.rollbackOf) blocks.push({ type: 'context', text: `Rolls back ${p.rollbackOf}.` });
   const outcome = outcomeLine(c);
   if (outcome) blocks.push({ type: 'text', text: outcome });
@@ -97,14 +119,25 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
           form: {
             title: `Reject ${c.id}`.slice(0, 24),
             submitLabel: 'Reject',
-            fields: [{ name: 'reason', label: 'Reason (shown to the requester)', kind: 'text', required: false, multiline: true, placeholder: 'e.g. not during the release freeze' }],
+            fields: [
+              {
+                name: 'reason',
+                label: 'Reason (shown to the requester)',
+                kind: 'text',
+                required: false,
+                multiline: true,
+                placeholder: 'e.g. not during the release freeze',
+              },
+            ],
           },
         },
       ],
     });
-    if (c.expiresAt) blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });
+    if (c.expiresAt)
+      blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });
   }
-  const status = c.status === 'executing' && opts.progress ? `running (${opts.progress})` : statusLabel[c.status].toLowerCase();
+  const status =
+    c.status === 'executing' && opts.progress ? `running (${opts.progress})` : statusLabel[c.status].toLowerCase();
   const text = `${c.id} ${status}: ${p.summary}${outcome ? ` — ${outcome.replace(/\*/g, '')}` : ''}`;
   return reply(blocks, { text, changeId: c.id, ...(opts.sandbox ? { sandbox: true } : {}) });
 };
@@ -117,5 +150,8 @@ export const renderChangeResult = (c: ChangeRequest, opts: { sandbox?: boolean }
     : c.status === 'failed'
       ? `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}. Nothing else was changed.`
       : `${statusIcon[c.status]} ${c.id}: ${(outcomeLine(c) ?? statusLabel[c.status]).replace(/\*/g, '')}`;
-  return reply([{ type: 'text', text: line }], { text: line.replace(/`/g, ''), ...(opts.sandbox ? { sandbox: true } : {}) });
+  return reply([{ type: 'text', text: line }], {
+    text: line.replace(/`/g, ''),
+    ...(opts.sandbox ? { sandbox: true } : {}),
+  });
 };

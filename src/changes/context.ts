@@ -48,8 +48,12 @@ export const createChangeContext = (d: {
   listener: ChangeListener;
   metrics: Pick<Metrics, 'changeTransitions'>;
 }): ChangeContext => {
-  const lookup = typeof d.providers === 'function' ? d.providers : (n: string) => (d.providers as ReadonlyMap<string, CloudProvider>).get(n);
-  const counted = (from: ChangeStatus | 'none', to: ChangeStatus): void => d.metrics.changeTransitions.inc({ from, to });
+  const lookup =
+    typeof d.providers === 'function'
+      ? d.providers
+      : (n: string) => (d.providers as ReadonlyMap<string, CloudProvider>).get(n);
+  const counted = (from: ChangeStatus | 'none', to: ChangeStatus): void =>
+    d.metrics.changeTransitions.inc({ from, to });
   const notify = async (change: ChangeRequest, event: ChangeEvent): Promise<void> => {
     try {
       await d.listener.changed(change, event);

@@ -13,7 +13,14 @@ export const executeApproved = async (ctx: ChangeContext, approved: ChangeReques
   const id = approved.id;
   const start = ctx.now();
   const executing = await ctx.move(
-    { id, from: 'approved', to: 'executing', now: start, by: null, patch: { startedAt: start, executor: ctx.executor.id, heartbeatAt: start } },
+    {
+      id,
+      from: 'approved',
+      to: 'executing',
+      now: start,
+      by: null,
+      patch: { startedAt: start, executor: ctx.executor.id, heartbeatAt: start },
+    },
     'executing',
   );
   if (!executing) return reload(ctx, id);
@@ -24,7 +31,10 @@ export const executeApproved = async (ctx: ChangeContext, approved: ChangeReques
   const finished =
     (await ctx.move({ id, from: 'executing', to: outcome.to, now, by: null, patch, data: outcome.data }, outcome.to)) ??
     // Recovery elsewhere marked it interrupted while it ran: record what really happened.
-    (await ctx.move({ id, from: 'interrupted', to: outcome.to, now, by: null, patch, data: { ...outcome.data, late: true } }, outcome.to));
+    (await ctx.move(
+      { id, from: 'interrupted', to: outcome.to, now, by: null, patch, data: { ...outcome.data, late: true } },
+      outcome.to,
+    ));
   if (!finished) {
     ctx.logger.error({ changeId: id, outcome: outcome.to }, 'change ran but its result could not be recorded');
     return reload(ctx, id);
@@ -37,16 +47,23 @@ export const executeApproved = async (ctx: ChangeContext, approved: ChangeReques
 const withLease = async <T>(ctx: ChangeContext, id: string, run: () => Promise<T>): Promise<T> => {
   let lost = false;
   let done = false;
-  const timer = setInterval(() => {
-    if (lost || done) return;
-    renewLease(ctx.db, id, ctx.executor.id, ctx.now()).then(
-      (held) => {
-        lost = !held && !done;
-        if (lost) ctx.logger.warn({ changeId: id }, 'lost the execution lease (marked interrupted elsewhere); the result will still be recorded');
-      },
-      (err: unknown) => ctx.logger.warn({ err, changeId: id }, 'could not renew the execution lease'),
-    );
-  }, Math.max(ctx.executor.leaseMs / 3, 250));
+  const timer = setInterval(
+    () => {
+      if (lost || done) return;
+      renewLease(ctx.db, id, ctx.executor.id, ctx.now()).then(
+        (held) => {
+          lost = !held && !done;
+          if (lost)
+            ctx.logger.warn(
+              { changeId: id },
+              'lost the execution lease (marked interrupted elsewhere); the result will still be recorded',
+            );
+        },
+        (err: unknown) => ctx.logger.warn({ err, changeId: id }, 'could not renew the execution lease'),
+      );
+    },
+    Math.max(ctx.executor.leaseMs / 3, 250),
+  );
   timer.unref();
   try {
     return await run();
@@ -66,7 +83,10 @@ const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcom
       const error = `no cloud provider "${p.target.provider}" is configured`;
       return { to: 'failed', patch: { error }, data: { error } };
     }
-    const r = await provider.execute({ action: p.action, target: p.target, params: p.params }, { progress: (step) => ctx.progress(c, step) });
+    const r = await provider.execute(
+      { action: p.action, target: p.target, params: p.params },
+      { progress: (step) => ctx.progress(c, step) },
+    );
     return {
       to: 'succeeded',
       patch: { result: { summary: r.summary, newState: r.newState }, rollbackData: r.previous },
@@ -83,10 +103,22 @@ const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcom
 const markRolledBack = async (ctx: ChangeContext, rollback: ChangeRequest): Promise<void> => {
   const originalId = rollback.plan.rollbackOf!;
   const moved = await ctx.move(
-    { id: originalId, from: 'succeeded', to: 'rolled_back', now: ctx.now(), by: rollback.decidedBy, patch: { reason: `rolled back by ${rollback.id}` }, data: { rollbackChange: rollback.id } },
+    {
+      id: originalId,
+      from: 'succeeded',
+      to: 'rolled_back',
+      now: ctx.now(),
+      by: rollback.decidedBy,
+      patch: { reason: `rolled back by ${rollback.id}` },
+      data: { rollbackChange: rollback.id },
+    },
     'rolled_back',
   );
-  if (!moved) ctx.logger.warn({ changeId: originalId, rollbackChange: rollback.id }, 'rolled-back change was no longer in succeeded');
+  if (!moved)
+    ctx.logger.warn(
+      { changeId: originalId, rollbackChange: rollback.id },
+      'rolled-back change was no longer in succeeded',
+    );
 };
 
 const reload = async (ctx: ChangeContext, id: string): Promise<ChangeRequest> => {

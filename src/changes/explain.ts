@@ -14,7 +14,8 @@ export const rolesText = (roles: readonly Role[]): string => `${orList(roles)} r
 
 /** "approved by Bob at …" or "auto-approved by policy rule "dev" at …". */
 export const approvalText = (c: ChangeRequest): string => {
-  if (!c.decidedBy) return `auto-approved by policy rule "${c.policy.rule}"${c.startedAt ? ` at ${formatTime(c.startedAt)}` : ''}`;
+  if (!c.decidedBy)
+    return `auto-approved by policy rule "${c.policy.rule}"${c.startedAt ? ` at ${formatTime(c.startedAt)}` : ''}`;
   const key = actorKey(c.decidedBy);
   const at = c.decisions.find((d) => d.approverKey === key && d.decision === 'approved')?.at;
   return `approved by ${c.decidedBy.displayName}${at ? ` at ${formatTime(at)}` : ''}`;
@@ -42,7 +43,10 @@ export const closedError = (c: ChangeRequest): AppError => {
     case 'failed':
       return new AppError('conflict', `${approved} and failed${finished(c)}: ${c.error ?? 'unknown error'}.`);
     case 'rolled_back':
-      return new AppError('conflict', `${approved}, ran, and has since been rolled back (${c.reason ?? 'by a later change'}).`);
+      return new AppError(
+        'conflict',
+        `${approved}, ran, and has since been rolled back (${c.reason ?? 'by a later change'}).`,
+      );
     case 'interrupted':
       return new AppError(
         'conflict',

@@ -6,7 +6,10 @@ export const approvalExpiryJob = 'changes.expire';
 /** Running changes whose executor's lease lapsed become `interrupted` (never re-run). */
 export const executorRecoveryJob = 'changes.recover';
 
-export const registerChangeJobs = async (scheduler: Scheduler, d: { changes: ChangeService; intervalMs: number; leaseMs: number }): Promise<void> => {
+export const registerChangeJobs = async (
+  scheduler: Scheduler,
+  d: { changes: ChangeService; intervalMs: number; leaseMs: number },
+): Promise<void> => {
   scheduler.define(approvalExpiryJob, async () => {
     await d.changes.expireDue();
   });

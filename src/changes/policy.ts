@@ -73,7 +73,9 @@ export const DEFAULT_POLICY: Policy = Policy.parse({
 export const loadPolicy = (doc: unknown): Policy => {
   const parsed = Policy.safeParse(doc);
   if (parsed.success) return parsed.data;
-  throw new AppError('config_invalid', `invalid approval policy: ${formatZodIssues(parsed.error, '(policy)')}`, { cause: parsed.error });
+  throw new AppError('config_invalid', `invalid approval policy: ${formatZodIssues(parsed.error, '(policy)')}`, {
+    cause: parsed.error,
+  });
 };
 
 const anyOf = (allowed: string[] | undefined, value: string): boolean =>
@@ -88,7 +90,10 @@ export const ruleMatches = (rule: PolicyRule, plan: ChangePlan): boolean =>
 /** Pure: what the policy requires for this plan requested by someone with this role. */
 export const evaluatePolicy = (policy: Policy, plan: ChangePlan, requesterRole: Role): PolicyDecision => {
   if (!policy.requesterRoles.includes(requesterRole)) {
-    return { allowed: false, reason: `the ${requesterRole} role cannot request changes (needs ${policy.requesterRoles.join(' or ')})` };
+    return {
+      allowed: false,
+      reason: `the ${requesterRole} role cannot request changes (needs ${policy.requesterRoles.join(' or ')})`,
+    };
   }
   const rule = policy.rules.find((r) => ruleMatches(r, plan));
   if (!rule) return { allowed: false, reason: `no approval policy rule covers ${plan.action} in ${plan.environment}` };
@@ -107,5 +112,9 @@ export const evaluatePolicy = (policy: Policy, plan: ChangePlan, requesterRole: 
  * Why this person may not approve this request (`own`: they requested it; `role`: the rule wants
  * another role), or null when they may. The one answer the service enforces and views show.
  */
-export const approvalBlocker = (c: Pick<ChangeRequest, 'requesterKey' | 'policy'>, actor: Actor, role: Role): 'own' | 'role' | null =>
+export const approvalBlocker = (
+  c: Pick<ChangeRequest, 'requesterKey' | 'policy'>,
+  actor: Actor,
+  role: Role,
+): 'own' | 'role' | null =>
   c.requesterKey === actorKey(actor) ? 'own' : c.policy.approverRoles.includes(role) ? null : 'role';

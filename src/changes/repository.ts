@@ -65,7 +65,12 @@ const withDecisions = async (exec: DbOrTx, rows: Row[]): Promise<ChangeRequest[]
   const ds = await exec
     .select()
     .from(approvals)
-    .where(inArray(approvals.changeId, rows.map((r) => r.id)))
+    .where(
+      inArray(
+        approvals.changeId,
+        rows.map((r) => r.id),
+      ),
+    )
     .orderBy(asc(approvals.createdAt), asc(approvals.id));
   return rows.map((r) => toChange(r, ds.filter((d) => d.changeId === r.id).map(toDecision)));
 };
@@ -89,7 +94,8 @@ export interface ChangeFilter {
 
 export const listChanges = async (exec: DbOrTx, f: ChangeFilter = {}): Promise<ChangeRequest[]> => {
   const where: SQL[] = [];
-  if (f.status !== undefined) where.push(inArray(changeRequests.status, Array.isArray(f.status) ? f.status : [f.status]));
+  if (f.status !== undefined)
+    where.push(inArray(changeRequests.status, Array.isArray(f.status) ? f.status : [f.status]));
   if (f.requesterKey !== undefined) where.push(eq(changeRequests.requesterKey, f.requesterKey));
   if (f.workspaceId !== undefined) where.push(eq(changeRequests.workspaceId, f.workspaceId));
   if (f.rollbackOf !== undefined) where.push(eq(changeRequests.rollbackOf, f.rollbackOf));
@@ -104,7 +110,12 @@ export const listChanges = async (exec: DbOrTx, f: ChangeFilter = {}): Promise<C
 };
 
 /** Requests in the given statuses, oldest first; with `dueBy`, only those whose approval window closed by then. */
-export const inStatus = async (exec: DbOrTx, status: ChangeStatus[], dueBy?: Date, limit = 500): Promise<{ id: string; status: ChangeStatus }[]> => {
+export const inStatus = async (
+  exec: DbOrTx,
+  status: ChangeStatus[],
+  dueBy?: Date,
+  limit = 500,
+): Promise<{ id: string; status: ChangeStatus }[]> => {
   const where: SQL[] = [inArray(changeRequests.status, status)];
   if (dueBy) where.push(lte(changeRequests.expiresAt, dueBy));
   const rows = await exec
@@ -124,7 +135,9 @@ export const renewLease = async (exec: DbOrTx, id: string, executor: string, at:
   const rows = await exec
     .update(changeRequests)
     .set({ heartbeatAt: at })
-    .where(and(eq(changeRequests.id, id), eq(changeRequests.status, 'executing'), eq(changeRequests.executor, executor)))
+    .where(
+      and(eq(changeRequests.id, id), eq(changeRequests.status, 'executing'), eq(changeRequests.executor, executor)),
+    )
     .returning({ id: changeRequests.id });
   return rows.length > 0;
 };
@@ -133,10 +146,20 @@ export const renewLease = async (exec: DbOrTx, id: string, executor: string, at:
  * Requests whose executor is gone: `executing` with no lease renewal since `staleBefore`, and
  * `approved` (never started) since `staleBefore`. Without `staleBefore`: all of them.
  */
-export const orphaned = async (exec: DbOrTx, staleBefore?: Date, limit = 500): Promise<{ id: string; status: ChangeStatus }[]> => {
+export const orphaned = async (
+  exec: DbOrTx,
+  staleBefore?: Date,
+  limit = 500,
+): Promise<{ id: string; status: ChangeStatus }[]> => {
   const where = staleBefore
     ? or(
-        and(eq(changeRequests.status, 'executing'), lt(sql`coalesce(${changeRequests.heartbeatAt}, ${changeRequests.startedAt}, ${changeRequests.updatedAt})`, staleBefore)),
+        and(
+          eq(changeRequests.status, 'executing'),
+          lt(
+            sql`coalesce(${changeRequests.heartbeatAt}, ${changeRequests.startedAt}, ${changeRequests.updatedAt})`,
+            staleBefore,
+          ),
+        ),
         and(eq(changeRequests.status, 'approved'), lt(changeRequests.updatedAt, staleBefore)),
       )
     : inArray(changeRequests.status, ['executing', 'approved']);
@@ -206,9 +229,21 @@ const insertChangeRow = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
       .returning();
     const id = row!.id;
     const by = actorKey(n.requester);
-    await appendAudit(tx, { at: n.now, type: 'change.requested', actorKey: by, subject: id, data: { plan: p, requester: n.requester.displayName, policy: n.policy, expiresAt: n.expiresAt } });
+    await appendAudit(tx, {
+      at: n.now,
+      type: 'change.requested',
+      actorKey: by,
+      subject: id,
+      data: { plan: p, requester: n.requester.displayName, policy: n.policy, expiresAt: n.expiresAt },
+    });
     if (p.rollbackOf) {
-      await appendAudit(tx, { at: n.now, type: 'change.rollback_requested', actorKey: by, subject: p.rollbackOf, data: { rollbackChange: id } });
+      await appendAudit(tx, {
+        at: n.now,
+        type: 'change.rollback_requested',
+        actorKey: by,
+        subject: p.rollbackOf,
+        data: { rollbackChange: id },
+      });
     }
     return toChange(row!, []);
   });
@@ -249,7 +284,13 @@ export const transition = (exec: DbOrTx, t: Transition): Promise<ChangeRequest |
       .where(and(eq(changeRequests.id, t.id), eq(changeRequests.status, t.from)))
       .returning();
     if (!row) return null;
-    await appendAudit(tx, { at: t.now, type: auditTypeOf(t.to), actorKey: t.by ? actorKey(t.by) : null, subject: t.id, data: { from: t.from, to: t.to, ...t.data } });
+    await appendAudit(tx, {
+      at: t.now,
+      type: auditTypeOf(t.to),
+      actorKey: t.by ? actorKey(t.by) : null,
+      subject: t.id,
+      data: { from: t.from, to: t.to, ...t.data },
+    });
     return one(tx, row);
   });
 };
@@ -284,20 +325,52 @@ export const recordDecision = (exec: DbOrTx, d: Decision): Promise<DecisionOutco
     if (!locked) return { kind: 'missing' };
     if (locked.status !== 'pending') return { kind: 'closed', change: (await one(tx, locked))! };
     if (locked.expiresAt && locked.expiresAt.getTime() <= d.now.getTime()) {
-      const expired = await transition(tx, { id: d.id, from: 'pending', to: 'expired', now: d.now, by: null, patch: { reason: 'approval window closed', finishedAt: d.now }, data: { expiresAt: locked.expiresAt } });
+      const expired = await transition(tx, {
+        id: d.id,
+        from: 'pending',
+        to: 'expired',
+        now: d.now,
+        by: null,
+        patch: { reason: 'approval window closed', finishedAt: d.now },
+        data: { expiresAt: locked.expiresAt },
+      });
       return { kind: 'expired', change: expired! };
     }
     const key = actorKey(d.by);
-    const values = { changeId: d.id, approverKey: key, approver: d.by, decision: d.decision, reason: d.reason ?? null, createdAt: d.now };
+    const values = {
+      changeId: d.id,
+      approverKey: key,
+      approver: d.by,
+      decision: d.decision,
+      reason: d.reason ?? null,
+      createdAt: d.now,
+    };
     const by = { decidedBy: d.by, reason: d.reason ?? null };
     if (d.decision === 'rejected') {
-      await tx.insert(approvals).values(values).onConflictDoUpdate({ target: [approvals.changeId, approvals.approverKey], set: { decision: 'rejected', reason: values.reason, createdAt: d.now } });
-      const rejected = await transition(tx, { id: d.id, from: 'pending', to: 'rejected', now: d.now, by: d.by, patch: { ...by, finishedAt: d.now }, data: { reason: d.reason ?? null } });
+      await tx
+        .insert(approvals)
+        .values(values)
+        .onConflictDoUpdate({
+          target: [approvals.changeId, approvals.approverKey],
+          set: { decision: 'rejected', reason: values.reason, createdAt: d.now },
+        });
+      const rejected = await transition(tx, {
+        id: d.id,
+        from: 'pending',
+        to: 'rejected',
+        now: d.now,
+        by: d.by,
+        patch: { ...by, finishedAt: d.now },
+        data: { reason: d.reason ?? null },
+      });
       return { kind: 'rejected', change: rejected! };
     }
     const [inserted] = await tx.insert(approvals).values(values).onConflictDoNothing().returning();
     if (!inserted) {
-      const [prior] = await tx.select().from(approvals).where(and(eq(approvals.changeId, d.id), eq(approvals.approverKey, key)));
+      const [prior] = await tx
+        .select()
+        .from(approvals)
+        .where(and(eq(approvals.changeId, d.id), eq(approvals.approverKey, key)));
       return { kind: 'duplicate', change: (await one(tx, locked))!, at: prior?.createdAt ?? d.now };
     }
     const [{ count } = { count: 0 }] = await tx
@@ -307,9 +380,23 @@ export const recordDecision = (exec: DbOrTx, d: Decision): Promise<DecisionOutco
     const completed = count >= locked.approvalsRequired;
     const data = { approver: d.by.displayName, approvals: count, required: locked.approvalsRequired, completed };
     if (completed) {
-      const approved = await transition(tx, { id: d.id, from: 'pending', to: 'approved', now: d.now, by: d.by, patch: { decidedBy: d.by }, data });
+      const approved = await transition(tx, {
+        id: d.id,
+        from: 'pending',
+        to: 'approved',
+        now: d.now,
+        by: d.by,
+        patch: { decidedBy: d.by },
+        data,
+      });
       return { kind: 'approved', change: approved!, completed };
     }
-    await appendAudit(tx, { at: d.now, type: 'change.approved', actorKey: key, subject: d.id, data: { from: 'pending', to: 'pending', ...data } });
+    await appendAudit(tx, {
+      at: d.now,
+      type: 'change.approved',
+      actorKey: key,
+      subject: d.id,
+      data: { from: 'pending', to: 'pending', ...data },
+    });
     return { kind: 'approved', change: (await one(tx, locked))!, completed };
   });

@@ -24,7 +24,8 @@ export const inverseOf = (c: ChangeRequest): { inverse: Inverse } | { inverse: n
       const fromState = previous.state === 'running' ? 'start' : previous.state === 'stopped' ? 'stop' : undefined;
       const inverse: Inverse | null = fromState ? { action: fromState, params: {} } : declared;
       if (!inverse) return { inverse: null, why: 'its previous state was not recorded' };
-      if (inverse.action === c.plan.action) return { inverse: null, why: `the resource was already ${previous.state ?? 'in that state'} before it ran` };
+      if (inverse.action === c.plan.action)
+        return { inverse: null, why: `the resource was already ${previous.state ?? 'in that state'} before it ran` };
       return { inverse };
     }
     case 'reboot':

@@ -1,4 +1,14 @@
-import { bigserial, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgSequence,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import type { Actor, ConversationRef } from '../chat/actor.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
@@ -10,7 +20,9 @@ export const changeRequests = pgTable(
   'change_requests',
   {
     /** Human id, `CR-<n>`. */
-    id: text('id').primaryKey().default(sql`'CR-' || nextval('change_request_seq')`),
+    id: text('id')
+      .primaryKey()
+      .default(sql`'CR-' || nextval('change_request_seq')`),
     workspaceId: text('workspace_id').notNull(),
     status: text('status').notNull(),
     action: text('action').notNull(),

@@ -10,7 +10,15 @@ import type { ChangeListener } from './listener.ts';
 import { ChangePlan } from '../tools/change-plan.ts';
 import type { ChangeRequest } from './model.ts';
 import { approvalBlocker, evaluatePolicy, type Policy } from './policy.ts';
-import { getChange, inStatus, insertChange, listChanges, orphaned, recordDecision, type ChangeFilter } from './repository.ts';
+import {
+  getChange,
+  inStatus,
+  insertChange,
+  listChanges,
+  orphaned,
+  recordDecision,
+  type ChangeFilter,
+} from './repository.ts';
 import { rollbackPlan } from './rollback.ts';
 
 export interface ChangeServiceDeps {
@@ -71,7 +79,8 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     if (!decision.allowed) throw forbidden(`You cannot request this change: ${decision.reason}.`);
     if (plan.rollbackOf) {
       const original = await getChange(db, plan.rollbackOf);
-      if (!original || original.status !== 'succeeded') throw conflict(`${plan.rollbackOf} is not a change that succeeded, so it cannot be rolled back.`);
+      if (!original || original.status !== 'succeeded')
+        throw conflict(`${plan.rollbackOf} is not a change that succeeded, so it cannot be rolled back.`);
     }
     const { allowed: _allowed, ...applied } = decision;
     const at = now();
@@ -86,7 +95,17 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     ctx.counted('none', 'pending');
     await ctx.notify(created, 'requested');
     if (!applied.autoApprove) return created;
-    const approved = await ctx.move({ id: created.id, from: 'pending', to: 'approved', now: now(), by: null, data: { auto: true, rule: applied.rule } }, 'approved');
+    const approved = await ctx.move(
+      {
+        id: created.id,
+        from: 'pending',
+        to: 'approved',
+        now: now(),
+        by: null,
+        data: { auto: true, rule: applied.rule },
+      },
+      'approved',
+    );
     if (!approved) return (await getChange(db, created.id))!;
     return executeApproved(ctx, approved);
   };
@@ -96,10 +115,14 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     if (c.status !== 'pending') throw closedError(c);
     const blocker = approvalBlocker(c, actor, role);
     if (blocker === 'own') {
-      throw forbidden(`You requested ${id}, so you cannot approve it yourself: someone else with the ${rolesText(c.policy.approverRoles)} must.`);
+      throw forbidden(
+        `You requested ${id}, so you cannot approve it yourself: someone else with the ${rolesText(c.policy.approverRoles)} must.`,
+      );
     }
     if (blocker === 'role') {
-      throw forbidden(`Approving ${id} needs the ${rolesText(c.policy.approverRoles)} (policy rule "${c.policy.rule}"); you are ${article(role)} ${role}.`);
+      throw forbidden(
+        `Approving ${id} needs the ${rolesText(c.policy.approverRoles)} (policy rule "${c.policy.rule}"); you are ${article(role)} ${role}.`,
+      );
     }
     const outcome = await recordDecision(db, { id, by: actor, decision: 'approved', now: now() });
     switch (outcome.kind) {
@@ -112,8 +135,11 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
         await ctx.notify(outcome.change, 'expired');
         throw closedError(outcome.change);
       case 'duplicate': {
-        const missing = outcome.change.approvalsRequired - outcome.change.decisions.filter((d) => d.decision === 'approved').length;
-        throw conflict(`You already approved ${id} at ${formatTime(outcome.at)}; it still needs ${missing} more approval${missing === 1 ? '' : 's'} from someone else.`);
+        const missing =
+          outcome.change.approvalsRequired - outcome.change.decisions.filter((d) => d.decision === 'approved').length;
+        throw conflict(
+          `You already approved ${id} at ${formatTime(outcome.at)}; it still needs ${missing} more approval${missing === 1 ? '' : 's'} from someone else.`,
+        );
       }
       case 'rejected':
         throw new AppError('internal', 'unexpected rejection outcome');
@@ -129,7 +155,9 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     if (c.status !== 'pending') throw closedError(c);
     const withdrawing = c.requesterKey === actorKey(actor);
     if (!withdrawing && !c.policy.approverRoles.includes(role)) {
-      throw forbidden(`Rejecting ${id} needs the ${rolesText(c.policy.approverRoles)}; you are ${article(role)} ${role}.`);
+      throw forbidden(
+        `Rejecting ${id} needs the ${rolesText(c.policy.approverRoles)}; you are ${article(role)} ${role}.`,
+      );
     }
     const why = reason?.trim() || (withdrawing ? 'withdrawn by the requester' : undefined);
     const outcome = await recordDecision(db, { id, by: actor, decision: 'rejected', reason: why, now: now() });
@@ -155,7 +183,10 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
   const rollback: ChangeService['rollback'] = async (id, actor, role) => {
     const original = await load(id, actor);
     if (original.status !== 'succeeded') {
-      const state = original.status === 'rolled_back' ? `already rolled back (${original.reason ?? 'by a later change'})` : original.status;
+      const state =
+        original.status === 'rolled_back'
+          ? `already rolled back (${original.reason ?? 'by a later change'})`
+          : original.status;
       throw conflict(`Only a change that succeeded can be rolled back; ${id} is ${state}.`);
     }
     const [running] = await listChanges(db, { rollbackOf: id, status: ['pending', 'approved', 'executing'], limit: 1 });
@@ -167,7 +198,17 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     const moved: ChangeRequest[] = [];
     for (const { id } of await inStatus(db, ['pending'], now())) {
       const at = now();
-      const c = await ctx.move({ id, from: 'pending', to: 'expired', now: at, by: null, patch: { reason: 'approval window closed', finishedAt: at } }, 'expired');
+      const c = await ctx.move(
+        {
+          id,
+          from: 'pending',
+          to: 'expired',
+          now: at,
+          by: null,
+          patch: { reason: 'approval window closed', finishedAt: at },
+        },
+        'expired',
+      );
       if (c) moved.push(c);
     }
     return moved;
@@ -178,11 +219,19 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     const staleBefore = opts.all ? undefined : new Date(now().getTime() - deps.executor.leaseMs);
     for (const { id, status } of await orphaned(db, staleBefore)) {
       const at = now();
-      const reason = status === 'executing' ? 'the service stopped while it was running' : 'the service stopped before it started';
-      const c = await ctx.move({ id, from: status, to: 'interrupted', now: at, by: null, patch: { reason, finishedAt: at } }, 'interrupted');
+      const reason =
+        status === 'executing' ? 'the service stopped while it was running' : 'the service stopped before it started';
+      const c = await ctx.move(
+        { id, from: status, to: 'interrupted', now: at, by: null, patch: { reason, finishedAt: at } },
+        'interrupted',
+      );
       if (c) moved.push(c);
     }
-    if (moved.length) deps.logger.warn({ changes: moved.map((c) => c.id) }, 'change requests whose executor stopped were marked interrupted (not re-run)');
+    if (moved.length)
+      deps.logger.warn(
+        { changes: moved.map((c) => c.id) },
+        'change requests whose executor stopped were marked interrupted (not re-run)',
+      );
     return moved;
   };
 

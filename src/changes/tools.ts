@@ -18,14 +18,28 @@ export interface ChangeToolDeps {
 
 const ChangeIdInput = ChangeId.describe('Change request id, e.g. CR-12.');
 
-const card = (d: ChangeToolDeps, c: ChangeRequest): ToolOutcome => ({ type: 'answer', reply: renderChangeCard(c, { sandbox: d.sandbox }), data: summary(c) });
-
-const summary = (c: ChangeRequest) => ({
-  id: c.id, status: c.status, summary: c.plan.summary, environment: c.plan.environment, requester: c.requester.displayName,
-  createdAt: c.createdAt.toISOString(), result: c.result?.summary ?? null, error: c.error,
+const card = (d: ChangeToolDeps, c: ChangeRequest): ToolOutcome => ({
+  type: 'answer',
+  reply: renderChangeCard(c, { sandbox: d.sandbox }),
+  data: summary(c),
 });
 
-const ListInput = z.object({ filter: ChangeFilter.default('all').describe('Which change requests: all recent, pending only, or the asking user\'s.') });
+const summary = (c: ChangeRequest) => ({
+  id: c.id,
+  status: c.status,
+  summary: c.plan.summary,
+  environment: c.plan.environment,
+  requester: c.requester.displayName,
+  createdAt: c.createdAt.toISOString(),
+  result: c.result?.summary ?? null,
+  error: c.error,
+});
+
+const ListInput = z.object({
+  filter: ChangeFilter.default('all').describe(
+    "Which change requests: all recent, pending only, or the asking user's.",
+  ),
+});
 
 export const listChangesTool = (d: ChangeToolDeps): Tool<typeof ListInput> => ({
   name: 'list_changes',
@@ -41,18 +55,32 @@ export const listChangesTool = (d: ChangeToolDeps): Tool<typeof ListInput> => ({
       ...(filter === 'mine' ? { requesterKey: actorKey(ctx.actor) } : {}),
       limit: 25,
     });
-    const what = filter === 'pending' ? 'Pending change requests' : filter === 'mine' ? 'Your change requests' : 'Recent change requests';
+    const what =
+      filter === 'pending'
+        ? 'Pending change requests'
+        : filter === 'mine'
+          ? 'Your change requests'
+          : 'Recent change requests';
     if (list.length === 0) return { type: 'answer', reply: textReply(`${what}: none.`), data: [] };
     const blocks: Block[] = [
       { type: 'header', text: `${what} (${list.length})` },
       {
         type: 'table',
         columns: ['ID', 'Status', 'Change', 'Env', 'Cost', 'By', 'Created'],
-        rows: list.map((c) => [c.id, c.status, c.plan.summary, c.plan.environment, formatCostDelta(c.plan.costDeltaCents), c.requester.displayName, formatTime(c.createdAt)]),
+        rows: list.map((c) => [
+          c.id,
+          c.status,
+          c.plan.summary,
+          c.plan.environment,
+          formatCostDelta(c.plan.costDeltaCents),
+          c.requester.displayName,
+          formatTime(c.createdAt),
+        ]),
       },
     ];
     const pending = list.filter((c) => c.status === 'pending');
-    if (pending.length) blocks.push({ type: 'context', text: `Approve with \`approve ${pending[0]!.id}\` or the card's button.` });
+    if (pending.length)
+      blocks.push({ type: 'context', text: `Approve with \`approve ${pending[0]!.id}\` or the card's button.` });
     return { type: 'answer', reply: reply(blocks, { text: `${what}: ${list.length}` }), data: list.map(summary) };
   },
 });
@@ -69,7 +97,10 @@ export const approveChangeTool = (d: ChangeToolDeps): Tool<typeof DecideInput> =
   run: async ({ changeId }, ctx) => card(d, await d.changes.approve(changeId, ctx.actor, ctx.role)),
 });
 
-const RejectInput = z.object({ changeId: ChangeIdInput, reason: z.string().max(500).optional().describe('Why it is rejected.') });
+const RejectInput = z.object({
+  changeId: ChangeIdInput,
+  reason: z.string().max(500).optional().describe('Why it is rejected.'),
+});
 
 export const rejectChangeTool = (d: ChangeToolDeps): Tool<typeof RejectInput> => ({
   name: 'reject_change',
@@ -83,7 +114,8 @@ export const rejectChangeTool = (d: ChangeToolDeps): Tool<typeof RejectInput> =>
 
 export const rollbackChangeTool = (d: ChangeToolDeps): Tool<typeof DecideInput> => ({
   name: 'rollback_change',
-  description: 'Requests undoing a succeeded change: files a new change request with the inverse action, which needs approval like any other.',
+  description:
+    'Requests undoing a succeeded change: files a new change request with the inverse action, which needs approval like any other.',
   input: DecideInput,
   kind: 'request',
   minRole: 'operator',
@@ -91,7 +123,9 @@ export const rollbackChangeTool = (d: ChangeToolDeps): Tool<typeof DecideInput> 
   run: async ({ changeId }, ctx) => card(d, await d.changes.rollback(changeId, ctx.actor, ctx.role)),
 });
 
-const AuditInput = z.object({ verify: z.boolean().default(false).describe('Check the whole hash chain instead of listing recent events.') });
+const AuditInput = z.object({
+  verify: z.boolean().default(false).describe('Check the whole hash chain instead of listing recent events.'),
+});
 
 export const auditLogTool = (d: ChangeToolDeps): Tool<typeof AuditInput> => ({
   name: 'audit_log',
@@ -109,14 +143,34 @@ export const auditLogTool = (d: ChangeToolDeps): Tool<typeof AuditInput> => ({
       return { type: 'answer', reply: textReply(text), data: v };
     }
     // Only this workspace's events; the chain check above covers everyone's.
-    const latest = await listAuditEvents(d.db, { latest: 20, workspace: { surface: ctx.actor.surface, workspaceId: ctx.actor.workspaceId } });
+    const latest = await listAuditEvents(d.db, {
+      latest: 20,
+      workspace: { surface: ctx.actor.surface, workspaceId: ctx.actor.workspaceId },
+    });
     const blocks: Block[] = [
       { type: 'header', text: `Audit log (latest ${latest.length})` },
-      { type: 'table', columns: ['#', 'When', 'Event', 'Subject', 'By'], rows: latest.map((e) => [String(e.seq), formatTime(e.at), e.type, e.subject ?? '', e.actorKey ?? 'system']) },
-      { type: 'context', text: 'Each event is hash-chained to the previous one: `audit verify` checks the whole chain.' },
+      {
+        type: 'table',
+        columns: ['#', 'When', 'Event', 'Subject', 'By'],
+        rows: latest.map((e) => [String(e.seq), formatTime(e.at), e.type, e.subject ?? '', e.actorKey ?? 'system']),
+      },
+      {
+        type: 'context',
+        text: 'Each event is hash-chained to the previous one: `audit verify` checks the whole chain.',
+      },
     ];
-    return { type: 'answer', reply: reply(blocks, { text: `Audit log: ${latest.length} latest events` }), data: latest.map((e) => ({ seq: e.seq, at: e.at.toISOString(), type: e.type, subject: e.subject })) };
+    return {
+      type: 'answer',
+      reply: reply(blocks, { text: `Audit log: ${latest.length} latest events` }),
+      data: latest.map((e) => ({ seq: e.seq, at: e.at.toISOString(), type: e.type, subject: e.subject })),
+    };
   },
 });
 
-export const changeTools = (d: ChangeToolDeps): Tool[] => [listChangesTool(d), approveChangeTool(d), rejectChangeTool(d), rollbackChangeTool(d), auditLogTool(d)];
+export const changeTools = (d: ChangeToolDeps): Tool[] => [
+  listChangesTool(d),
+  approveChangeTool(d),
+  rejectChangeTool(d),
+  rollbackChangeTool(d),
+  auditLogTool(d),
+];

@@ -12,7 +12,11 @@ export type Choice = z.infer<typeof Choice>;
  * An options source: `name?param=value&…`, e.g. `resources?type=instance&action=stop`. The engine
  * answers `ConversationEngine.options` from the source a capability registered under that name.
  */
-export const OptionsSource = z.string().min(1).max(200).regex(/^[a-z][a-z0-9_]*(\?[\w.=&%-]*)?$/, 'must look like name?param=value&…');
+export const OptionsSource = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[a-z][a-z0-9_]*(\?[\w.=&%-]*)?$/, 'must look like name?param=value&…');
 
 /**
  * One input of a form: a choice from fixed options (`select`), free text, or a choice searched as
@@ -31,7 +35,10 @@ export const FormField = z
     placeholder: z.string().max(150).optional(),
     multiline: z.boolean().optional(),
   })
-  .refine((f) => (f.kind === 'search') === (f.source !== undefined), { message: 'a search field needs a source, and only a search field has one', path: ['source'] });
+  .refine((f) => (f.kind === 'search') === (f.source !== undefined), {
+    message: 'a search field needs a source, and only a search field has one',
+    path: ['source'],
+  });
 export type FormField = z.infer<typeof FormField>;
 
 /**

@@ -32,7 +32,11 @@ export const typoBudget = (length: number): number => (length <= 2 ? 0 : length 
  * The candidate closest to `word` within its typo budget, or undefined. Ties go to the earlier
  * candidate, so callers list safer (read-only) words first.
  */
-export const closest = (word: string, candidates: readonly string[], budget = typoBudget(word.length)): string | undefined => {
+export const closest = (
+  word: string,
+  candidates: readonly string[],
+  budget = typoBudget(word.length),
+): string | undefined => {
   const w = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = budget + 1;

@@ -16,15 +16,26 @@ import type { CloudToolDeps } from './tool-deps.ts';
 
 const providerFor = (d: CloudToolDeps, r: Resource): CloudProvider => {
   const p = d.provider(r.provider);
-  if (!p) throw new AppError('bad_request', `No ${r.provider} provider is configured, so ${r.name || r.id} cannot be changed.`);
+  if (!p)
+    throw new AppError(
+      'bad_request',
+      `No ${r.provider} provider is configured, so ${r.name || r.id} cannot be changed.`,
+    );
   return p;
 };
 
 const label = (r: Resource): string => (r.name && r.name !== r.id ? `${r.name} (${r.id})` : r.id);
 const where = (r: Resource): string => `${r.region}, env=${r.environment}`;
-const prodNote = (r: Resource): string => (['prod', 'production'].includes(r.environment) ? ' This is production.' : '');
+const prodNote = (r: Resource): string =>
+  ['prod', 'production'].includes(r.environment) ? ' This is production.' : '';
 
-const targetOf = (r: Resource): ChangePlan['target'] => ({ provider: r.provider, account: r.account, region: r.region, type: r.type, id: r.id });
+const targetOf = (r: Resource): ChangePlan['target'] => ({
+  provider: r.provider,
+  account: r.account,
+  region: r.region,
+  type: r.type,
+  id: r.id,
+});
 
 const PowerInput = z.object({
   action: z.enum(['start', 'stop', 'reboot']).describe('What to do to the resource.'),
@@ -32,11 +43,17 @@ const PowerInput = z.object({
 });
 
 /** The states an action applies to (a picker offers only these; the tools refuse others). */
-export const needsState: Record<'start' | 'stop' | 'reboot' | 'resize', string[]> = { start: ['stopped'], stop: ['running', 'pending'], reboot: ['running'], resize: ['running', 'stopped'] };
+export const needsState: Record<'start' | 'stop' | 'reboot' | 'resize', string[]> = {
+  start: ['stopped'],
+  stop: ['running', 'pending'],
+  reboot: ['running'],
+  resize: ['running', 'stopped'],
+};
 
 export const powerActionTool = (d: CloudToolDeps): Tool<typeof PowerInput> => ({
   name: 'power_action',
-  description: 'Requests starting, stopping or rebooting a resource. Never acts directly: returns a plan that becomes a change request needing approval per policy.',
+  description:
+    'Requests starting, stopping or rebooting a resource. Never acts directly: returns a plan that becomes a change request needing approval per policy.',
   input: PowerInput,
   kind: 'change',
   minRole: 'operator',
@@ -44,10 +61,17 @@ export const powerActionTool = (d: CloudToolDeps): Tool<typeof PowerInput> => ({
   run: async ({ action, resource }) => {
     const r = await resolveResource(resourceRepository(d.db), resource);
     const provider = providerFor(d, r);
-    if (!provider.actionsFor(r.type).includes(action)) throw badRequest(`${label(r)} is a ${r.type.replace('_', ' ')}; ${action} applies to instances.`);
+    if (!provider.actionsFor(r.type).includes(action))
+      throw badRequest(`${label(r)} is a ${r.type.replace('_', ' ')}; ${action} applies to instances.`);
     if (!needsState[action].includes(r.state)) {
-      const already = (action === 'stop' && ['stopped', 'stopping'].includes(r.state)) || (action === 'start' && ['running', 'pending'].includes(r.state));
-      throw conflict(already ? `${label(r)} is already ${r.state}.` : `${label(r)} is ${r.state}; ${action} needs it to be ${needsState[action].join(' or ')}.`);
+      const already =
+        (action === 'stop' && ['stopped', 'stopping'].includes(r.state)) ||
+        (action === 'start' && ['running', 'pending'].includes(r.state));
+      throw conflict(
+        already
+          ? `${label(r)} is already ${r.state}.`
+          : `${label(r)} is ${r.state}; ${action} needs it to be ${needsState[action].join(' or ')}.`,
+      );
     }
     const size = String(r.attributes.instanceType ?? '');
     const compute = provider.monthlyCostFor?.(r.type, size) ?? 0;
@@ -68,7 +92,12 @@ export const powerActionTool = (d: CloudToolDeps): Tool<typeof PowerInput> => ({
       summary: `${verb} ${label(r)} in ${where(r)}`,
       blastRadius,
       costDeltaCents,
-      rollback: action === 'stop' ? { action: 'start', params: {} } : action === 'start' ? { action: 'stop', params: {} } : null,
+      rollback:
+        action === 'stop'
+          ? { action: 'start', params: {} }
+          : action === 'start'
+            ? { action: 'stop', params: {} }
+            : null,
     };
     return { type: 'plan', plan };
   },
@@ -81,7 +110,8 @@ const ResizeInput = z.object({
 
 export const resizeTool = (d: CloudToolDeps): Tool<typeof ResizeInput> => ({
   name: 'resize_resource',
-  description: 'Requests changing an instance to another size (instance type). Returns a plan that becomes a change request; a running instance is stopped, resized and started again.',
+  description:
+    'Requests changing an instance to another size (instance type). Returns a plan that becomes a change request; a running instance is stopped, resized and started again.',
   input: ResizeInput,
   kind: 'change',
   minRole: 'operator',
@@ -89,12 +119,17 @@ export const resizeTool = (d: CloudToolDeps): Tool<typeof ResizeInput> => ({
   run: async ({ resource, size }) => {
     const r = await resolveResource(resourceRepository(d.db), resource);
     const provider = providerFor(d, r);
-    if (!provider.actionsFor(r.type).includes('resize')) throw badRequest(`${label(r)} is a ${r.type.replace('_', ' ')}; only instances can be resized.`);
+    if (!provider.actionsFor(r.type).includes('resize'))
+      throw badRequest(`${label(r)} is a ${r.type.replace('_', ' ')}; only instances can be resized.`);
     const sizes = provider.sizesFor(r.type);
     const wanted = size.toLowerCase();
     if (!sizes.includes(wanted)) {
       const guess = closest(wanted, sizes);
-      throw badRequest(`“${size}” is not a size I can resize to.${guess ? ` Did you mean \`${guess}\`?` : ''} Valid sizes: ${sizes.join(', ')}.`, undefined, 'size');
+      throw badRequest(
+        `“${size}” is not a size I can resize to.${guess ? ` Did you mean \`${guess}\`?` : ''} Valid sizes: ${sizes.join(', ')}.`,
+        undefined,
+        'size',
+      );
     }
     const current = String(r.attributes.instanceType ?? '');
     if (current === wanted) throw new AppError('conflict', `${label(r)} is already ${wanted}.`, { field: 'size' });

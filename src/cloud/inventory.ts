@@ -28,7 +28,12 @@ export interface SyncOptions {
   logger?: Logger;
 }
 
-export const syncInventory = async (db: Db, providers: CloudProvider[], now: Date, opts: SyncOptions = {}): Promise<SyncOutcome[]> => {
+export const syncInventory = async (
+  db: Db,
+  providers: CloudProvider[],
+  now: Date,
+  opts: SyncOptions = {},
+): Promise<SyncOutcome[]> => {
   const repo = resourceRepository(db);
   return Promise.all(
     providers.map(async (provider): Promise<SyncOutcome> => {
@@ -37,11 +42,17 @@ export const syncInventory = async (db: Db, providers: CloudProvider[], now: Dat
       try {
         const listing = await provider.listResources();
         const { upserted, gone } = await repo.replaceListing(provider.name, listing, now);
-        opts.logger?.info({ provider: provider.name, count: upserted, gone, durationMs: elapsed() }, 'inventory synced');
+        opts.logger?.info(
+          { provider: provider.name, count: upserted, gone, durationMs: elapsed() },
+          'inventory synced',
+        );
         return { provider: provider.name, count: upserted, gone, durationMs: elapsed() };
       } catch (e) {
         const error = isUserFacing(e) ? e.userMessage : `The ${provider.name} inventory sync failed unexpectedly.`;
-        opts.logger?.warn({ provider: provider.name, err: e, durationMs: elapsed() }, 'inventory sync failed; previous rows kept');
+        opts.logger?.warn(
+          { provider: provider.name, err: e, durationMs: elapsed() },
+          'inventory sync failed; previous rows kept',
+        );
         return { provider: provider.name, count: 0, gone: 0, durationMs: elapsed(), error };
       }
     }),
@@ -53,7 +64,13 @@ export const syncInventory = async (db: Db, providers: CloudProvider[], now: Dat
  * truth at once. False when the provider cannot describe (the caller then queues a full sync).
  * Failures are logged, never thrown: the change's result stands either way.
  */
-export const refreshResource = async (db: Db, provider: CloudProvider, key: ResourceKey, now: Date, opts: SyncOptions = {}): Promise<boolean> => {
+export const refreshResource = async (
+  db: Db,
+  provider: CloudProvider,
+  key: ResourceKey,
+  now: Date,
+  opts: SyncOptions = {},
+): Promise<boolean> => {
   if (!provider.describe) return false;
   try {
     const found = await provider.describe(key);
@@ -62,7 +79,10 @@ export const refreshResource = async (db: Db, provider: CloudProvider, key: Reso
     else await repo.markGone(key, now);
     return true;
   } catch (e) {
-    opts.logger?.warn({ provider: provider.name, id: key.id, err: e }, 'could not refresh a changed resource; a full sync will');
+    opts.logger?.warn(
+      { provider: provider.name, id: key.id, err: e },
+      'could not refresh a changed resource; a full sync will',
+    );
     return false;
   }
 };

@@ -15,7 +15,11 @@ export const registerInventoryJobs = async (
   scheduler.define(inventorySyncJob, async () => {
     const outcomes = await syncInventory(d.db, d.providers, d.now(), { logger: d.logger });
     const failed = outcomes.filter((o) => o.error);
-    if (failed.length) throw new AppError('cloud_error', `inventory sync failed for ${failed.map((o) => `${o.provider}: ${o.error}`).join('; ')}`);
+    if (failed.length)
+      throw new AppError(
+        'cloud_error',
+        `inventory sync failed for ${failed.map((o) => `${o.provider}: ${o.error}`).join('; ')}`,
+      );
   });
   await scheduler.every(d.intervalMs, inventorySyncJob);
 };

@@ -22,7 +22,10 @@ const ResourcesParams = z.object({
 });
 
 const choiceOf = (r: Resource): Choice => ({
-  label: `${r.name || r.id} · ${r.environment} · ${r.state}${r.name && r.name !== r.id ? ` · ${r.id}` : ''}`.slice(0, 75),
+  label: `${r.name || r.id} · ${r.environment} · ${r.state}${r.name && r.name !== r.id ? ` · ${r.id}` : ''}`.slice(
+    0,
+    75,
+  ),
   value: r.id,
 });
 
@@ -49,11 +52,36 @@ const PickInput = z.object({ for: PickFor.describe('What the picked resource is 
 const call = (tool: string, input: Record<string, unknown>): string => JSON.stringify({ tool, input });
 
 const purpose: Record<z.infer<typeof PickFor>, { question: string; value: string; source: string; title: string }> = {
-  start: { question: 'Which instance should I start?', value: call('power_action', { action: 'start' }), source: 'resources?action=start', title: 'Start an instance' },
-  stop: { question: 'Which instance should I stop?', value: call('power_action', { action: 'stop' }), source: 'resources?action=stop', title: 'Stop an instance' },
-  reboot: { question: 'Which instance should I reboot?', value: call('power_action', { action: 'reboot' }), source: 'resources?action=reboot', title: 'Reboot an instance' },
-  resize: { question: 'Which instance should I resize?', value: call('resize_options', {}), source: 'resources?action=resize', title: 'Resize an instance' },
-  show: { question: 'Which resource should I show?', value: call('show_resource', {}), source: 'resources', title: 'Show a resource' },
+  start: {
+    question: 'Which instance should I start?',
+    value: call('power_action', { action: 'start' }),
+    source: 'resources?action=start',
+    title: 'Start an instance',
+  },
+  stop: {
+    question: 'Which instance should I stop?',
+    value: call('power_action', { action: 'stop' }),
+    source: 'resources?action=stop',
+    title: 'Stop an instance',
+  },
+  reboot: {
+    question: 'Which instance should I reboot?',
+    value: call('power_action', { action: 'reboot' }),
+    source: 'resources?action=reboot',
+    title: 'Reboot an instance',
+  },
+  resize: {
+    question: 'Which instance should I resize?',
+    value: call('resize_options', {}),
+    source: 'resources?action=resize',
+    title: 'Resize an instance',
+  },
+  show: {
+    question: 'Which resource should I show?',
+    value: call('show_resource', {}),
+    source: 'resources',
+    title: 'Show a resource',
+  },
 };
 
 export const pickResourceTool = (d: CloudToolDeps): Tool<typeof PickInput> => ({
@@ -73,12 +101,27 @@ export const pickResourceTool = (d: CloudToolDeps): Tool<typeof PickInput> => ({
           { type: 'text', text },
           {
             type: 'actions',
-            buttons: [{
-              actionId: ActionIds.command,
-              label: input.for === 'show' ? 'Choose resource…' : 'Choose instance…',
-              value: p.value,
-              form: { title: p.title, submitLabel: input.for === 'show' ? 'Show' : 'Next', fields: [{ name: 'resource', label: 'Name or id', kind: 'search', required: true, source: p.source, placeholder: 'Type part of a name, e.g. web' }] },
-            }],
+            buttons: [
+              {
+                actionId: ActionIds.command,
+                label: input.for === 'show' ? 'Choose resource…' : 'Choose instance…',
+                value: p.value,
+                form: {
+                  title: p.title,
+                  submitLabel: input.for === 'show' ? 'Show' : 'Next',
+                  fields: [
+                    {
+                      name: 'resource',
+                      label: 'Name or id',
+                      kind: 'search',
+                      required: true,
+                      source: p.source,
+                      placeholder: 'Type part of a name, e.g. web',
+                    },
+                  ],
+                },
+              },
+            ],
           },
         ],
         { sandbox: d.sandbox, text },

@@ -107,7 +107,9 @@ const where = (f: ResourceFilter): SQL | undefined =>
     f.environment ? eq(resources.environment, f.environment.toLowerCase()) : undefined,
     f.states && f.states.length > 0 ? inArray(resources.state, f.states) : undefined,
     // strpos, not LIKE: what people type may hold % or _.
-    f.search ? sql`(strpos(lower(${resources.name}), lower(${f.search})) > 0 OR strpos(lower(${resources.id}), lower(${f.search})) > 0)` : undefined,
+    f.search
+      ? sql`(strpos(lower(${resources.name}), lower(${f.search})) > 0 OR strpos(lower(${resources.id}), lower(${f.search})) > 0)`
+      : undefined,
   );
 
 const groupKey: Record<CostGrouping, SQL<string>> = {
@@ -142,7 +144,8 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
   async replaceListing(provider, listing, now) {
     const parsed = Resource.array().parse(listing);
     const stranger = parsed.find((r) => r.provider !== provider);
-    if (stranger) throw badRequest(`A ${provider} listing cannot contain the ${stranger.provider} resource ${stranger.id}.`);
+    if (stranger)
+      throw badRequest(`A ${provider} listing cannot contain the ${stranger.provider} resource ${stranger.id}.`);
     // One INSERT … ON CONFLICT must not touch a row twice, so the last duplicate wins.
     const rows = [...new Map(parsed.map((r) => [`${r.account}\u0000${r.id}`, toRow(r)])).values()];
     return db.transaction(async (tx) => {
@@ -154,11 +157,13 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
       const gone = await tx
         .update(resources)
         .set({ goneAt: now })
-        .where(and(
-          eq(resources.provider, provider),
-          live,
-          sql`(${resources.account}, ${resources.id}) not in (select a, i from unnest(${accounts}::text[], ${ids}::text[]) as seen(a, i))`,
-        ))
+        .where(
+          and(
+            eq(resources.provider, provider),
+            live,
+            sql`(${resources.account}, ${resources.id}) not in (select a, i from unnest(${accounts}::text[], ${ids}::text[]) as seen(a, i))`,
+          ),
+        )
         .returning({ id: resources.id });
       return { upserted: rows.length, gone: gone.length };
     });
@@ -172,7 +177,9 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
     await db
       .update(resources)
       .set({ goneAt: now })
-      .where(and(eq(resources.provider, key.provider), eq(resources.account, key.account), eq(resources.id, key.id), live));
+      .where(
+        and(eq(resources.provider, key.provider), eq(resources.account, key.account), eq(resources.id, key.id), live),
+      );
   },
 
   async list(query = {}) {
@@ -188,7 +195,10 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
   },
 
   async count(filter = {}) {
-    const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(resources).where(where(filter));
+    const [row] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(resources)
+      .where(where(filter));
     return row?.n ?? 0;
   },
 
@@ -196,8 +206,17 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
     const needle = ref.trim();
     if (!needle) return [];
     const order = [asc(resources.provider), asc(resources.account), asc(resources.id)];
-    for (const match of [eq(resources.id, needle), eq(resources.name, needle), sql`lower(${resources.name}) = lower(${needle})`]) {
-      const rows = await db.select().from(resources).where(and(live, match)).orderBy(...order).limit(50);
+    for (const match of [
+      eq(resources.id, needle),
+      eq(resources.name, needle),
+      sql`lower(${resources.name}) = lower(${needle})`,
+    ]) {
+      const rows = await db
+        .select()
+        .from(resources)
+        .where(and(live, match))
+        .orderBy(...order)
+        .limit(50);
       if (rows.length > 0) return rows.map(toResource);
     }
     return [];
@@ -217,7 +236,12 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
 
   async totals() {
     const rows = await db
-      .select({ type: resources.type, count: sql<number>`count(*)::int`, cents: sql<string>`sum(${resources.monthlyCostCents})::bigint`, lastSeenAt: max(resources.seenAt) })
+      .select({
+        type: resources.type,
+        count: sql<number>`count(*)::int`,
+        cents: sql<string>`sum(${resources.monthlyCostCents})::bigint`,
+        lastSeenAt: max(resources.seenAt),
+      })
       .from(resources)
       .where(live)
       .groupBy(resources.type)

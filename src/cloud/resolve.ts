@@ -11,7 +11,10 @@ export const resolveResource = async (repo: ResourceRepository, ref: string): Pr
   const found = await repo.findByIdOrName(ref);
   if (found.length === 1 && found[0]) return found[0];
   if (found.length > 1) {
-    const list = found.slice(0, 10).map((r) => `\`${r.id}\` (${r.type}, env=${r.environment}, ${r.region})`).join(', ');
+    const list = found
+      .slice(0, 10)
+      .map((r) => `\`${r.id}\` (${r.type}, env=${r.environment}, ${r.region})`)
+      .join(', ');
     throw new AppError('conflict', `“${ref}” matches ${found.length} resources: ${list}. Say which one by id.`);
   }
   const names = (await repo.list({ limit: 1000 })).flatMap((r) => [r.name, r.id]).filter(Boolean);

@@ -8,7 +8,16 @@ export type ProviderName = z.infer<typeof ProviderName>;
  * Normalized resource types across clouds. `instance` = EC2 instance / Azure VM / GCE instance;
  * `volume` = EBS / managed disk / persistent disk; later providers add `deployment`, `node`, …
  */
-export const ResourceType = z.enum(['instance', 'volume', 'snapshot', 'security_group', 'deployment', 'node', 'bucket', 'database']);
+export const ResourceType = z.enum([
+  'instance',
+  'volume',
+  'snapshot',
+  'security_group',
+  'deployment',
+  'node',
+  'bucket',
+  'database',
+]);
 export type ResourceType = z.infer<typeof ResourceType>;
 
 /**

@@ -31,12 +31,22 @@ const details = (r: Resource): string => {
 };
 
 const typeTitle: Record<string, string> = {
-  all: 'Resources', instance: 'Instances', volume: 'Volumes', snapshot: 'Snapshots', security_group: 'Security groups',
-  deployment: 'Deployments', node: 'Nodes', bucket: 'Buckets', database: 'Databases',
+  all: 'Resources',
+  instance: 'Instances',
+  volume: 'Volumes',
+  snapshot: 'Snapshots',
+  security_group: 'Security groups',
+  deployment: 'Deployments',
+  node: 'Nodes',
+  bucket: 'Buckets',
+  database: 'Databases',
 };
 
 const ListInput = z.object({
-  type: z.enum([...ResourceType.options, 'all']).default('all').describe('Resource type to list, or "all".'),
+  type: z
+    .enum([...ResourceType.options, 'all'])
+    .default('all')
+    .describe('Resource type to list, or "all".'),
   provider: ProviderName.optional().describe('Only this cloud provider.'),
   environment: z.string().min(1).max(50).optional().describe('Only this environment (from the env tag), e.g. prod.'),
   page: z.number().int().min(1).max(1000).default(1).describe('Page of 20 rows, from 1.'),
@@ -44,29 +54,51 @@ const ListInput = z.object({
 
 export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => ({
   name: 'list_resources',
-  description: 'Lists inventory resources (instances, volumes, snapshots, security groups…), optionally filtered by provider and environment, with state and monthly cost.',
+  description:
+    'Lists inventory resources (instances, volumes, snapshots, security groups…), optionally filtered by provider and environment, with state and monthly cost.',
   input: ListInput,
   kind: 'read',
   minRole: 'viewer',
   llm: true,
   run: async (input) => {
     const repo = resourceRepository(d.db);
-    const filter = { ...(input.type !== 'all' ? { type: input.type } : {}), ...(input.provider ? { provider: input.provider } : {}), ...(input.environment ? { environment: input.environment } : {}) };
-    const [total, rows] = await Promise.all([repo.count(filter), repo.list({ ...filter, limit: PAGE, offset: (input.page - 1) * PAGE })]);
-    const scope = [input.provider && `in ${input.provider}`, input.environment && `env=${input.environment}`].filter(Boolean).join(' ');
+    const filter = {
+      ...(input.type !== 'all' ? { type: input.type } : {}),
+      ...(input.provider ? { provider: input.provider } : {}),
+      ...(input.environment ? { environment: input.environment } : {}),
+    };
+    const [total, rows] = await Promise.all([
+      repo.count(filter),
+      repo.list({ ...filter, limit: PAGE, offset: (input.page - 1) * PAGE }),
+    ]);
+    const scope = [input.provider && `in ${input.provider}`, input.environment && `env=${input.environment}`]
+      .filter(Boolean)
+      .join(' ');
     const title = `${typeTitle[input.type] ?? input.type}${scope ? ` ${scope}` : ''}`;
     if (total === 0) {
-      return { type: 'answer', reply: reply([{ type: 'text', text: `No ${title.toLowerCase()} found.` }], { sandbox: d.sandbox }), data: { total: 0, rows: [] } };
+      return {
+        type: 'answer',
+        reply: reply([{ type: 'text', text: `No ${title.toLowerCase()} found.` }], { sandbox: d.sandbox }),
+        data: { total: 0, rows: [] },
+      };
     }
     const blocks: Block[] = [
       { type: 'header', text: `${title} (${total})` },
       {
         type: 'table',
-        columns: input.type === 'all' ? ['Name', 'Type', 'ID', 'Env', 'State', 'Details', 'Region', '$/mo'] : ['Name', 'ID', 'Env', 'State', 'Details', 'Region', '$/mo'],
+        columns:
+          input.type === 'all'
+            ? ['Name', 'Type', 'ID', 'Env', 'State', 'Details', 'Region', '$/mo']
+            : ['Name', 'ID', 'Env', 'State', 'Details', 'Region', '$/mo'],
         rows: rows.map((r) => [
           r.name || '—',
           ...(input.type === 'all' ? [r.type] : []),
-          r.id, r.environment, r.state, details(r), r.region, formatMoney(r.monthlyCostCents),
+          r.id,
+          r.environment,
+          r.state,
+          details(r),
+          r.region,
+          formatMoney(r.monthlyCostCents),
         ]),
       },
     ];
@@ -75,15 +107,37 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
       blocks.push({ type: 'context', text: `Showing ${shown - rows.length + 1}–${shown} of ${total}.` });
       blocks.push({
         type: 'actions',
-        buttons: [{ actionId: ActionIds.command, label: 'Show more', value: JSON.stringify({ tool: 'list_resources', input: { ...input, page: input.page + 1 } }) }],
+        buttons: [
+          {
+            actionId: ActionIds.command,
+            label: 'Show more',
+            value: JSON.stringify({ tool: 'list_resources', input: { ...input, page: input.page + 1 } }),
+          },
+        ],
       });
     }
-    const data = { total, page: input.page, rows: rows.map((r) => ({ id: r.id, name: r.name, type: r.type, provider: r.provider, region: r.region, environment: r.environment, state: r.state, monthlyCostCents: r.monthlyCostCents, details: details(r) })) };
+    const data = {
+      total,
+      page: input.page,
+      rows: rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        type: r.type,
+        provider: r.provider,
+        region: r.region,
+        environment: r.environment,
+        state: r.state,
+        monthlyCostCents: r.monthlyCostCents,
+        details: details(r),
+      })),
+    };
     return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox, text: `${title}: ${total}` }), data };
   },
 });
 
-const ShowInput = z.object({ resource: z.string().min(1).max(200).describe('Resource id (i-…, vol-…, snap-…, sg-…) or name.') });
+const ShowInput = z.object({
+  resource: z.string().min(1).max(200).describe('Resource id (i-…, vol-…, snap-…, sg-…) or name.'),
+});
 
 export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
   name: 'show_resource',
@@ -97,7 +151,9 @@ export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
     const attrs = Object.entries(r.attributes)
       .filter(([, v]) => v !== undefined && v !== null && v !== '')
       .map(([k, v]) => ({ label: k, value: typeof v === 'object' ? JSON.stringify(v) : String(v) }));
-    const tags = Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(', ');
+    const tags = Object.entries(r.tags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
     const buttons = actionButtons(d, r);
     const blocks: Block[] = [
       { type: 'header', text: `${r.name || r.id} (${r.type})` },
@@ -112,10 +168,17 @@ export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
           ...attrs,
         ].slice(0, 20),
       },
-      { type: 'context', text: `Tags: ${tags || 'none'} · last seen ${r.seenAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` },
+      {
+        type: 'context',
+        text: `Tags: ${tags || 'none'} · last seen ${r.seenAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      },
       ...(buttons.length ? [{ type: 'actions' as const, buttons }] : []),
     ];
-    return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox }), data: { ...r, seenAt: r.seenAt.toISOString() } };
+    return {
+      type: 'answer',
+      reply: reply(blocks, { sandbox: d.sandbox }),
+      data: { ...r, seenAt: r.seenAt.toISOString() },
+    };
   },
 });
 
@@ -139,11 +202,23 @@ export const costReportTool = (d: CloudToolDeps): Tool<typeof CostInput> => ({
       {
         type: 'table',
         columns: [input.by[0]!.toUpperCase() + input.by.slice(1), 'Resources', '$/mo', 'Share'],
-        rows: lines.map((l) => [l.key, String(l.count), formatMoney(l.monthlyCostCents), total ? `${((l.monthlyCostCents / total) * 100).toFixed(1)}%` : '—']),
+        rows: lines.map((l) => [
+          l.key,
+          String(l.count),
+          formatMoney(l.monthlyCostCents),
+          total ? `${((l.monthlyCostCents / total) * 100).toFixed(1)}%` : '—',
+        ]),
       },
-      { type: 'context', text: 'Estimated from list prices of running resources; stopped instances count their volumes only.' },
+      {
+        type: 'context',
+        text: 'Estimated from list prices of running resources; stopped instances count their volumes only.',
+      },
     ];
-    return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox, text: `Monthly cost ${formatMoney(total)}` }), data: { by: input.by, totalCents: total, lines } };
+    return {
+      type: 'answer',
+      reply: reply(blocks, { sandbox: d.sandbox, text: `Monthly cost ${formatMoney(total)}` }),
+      data: { by: input.by, totalCents: total, lines },
+    };
   },
 });
 
@@ -153,13 +228,22 @@ const call = (tool: string, input: Record<string, unknown>): string => JSON.stri
 const resizeButton = (d: CloudToolDeps, r: Resource, label = 'Resize…'): Button | undefined => {
   const sizes = d.provider(r.provider)?.sizesFor(r.type) ?? [];
   const current = String(r.attributes.instanceType ?? '');
-  const options = sizes.filter((s) => s !== current).slice(0, 100).map((s) => ({ label: s, value: s }));
+  const options = sizes
+    .filter((s) => s !== current)
+    .slice(0, 100)
+    .map((s) => ({ label: s, value: s }));
   if (!options.length) return undefined;
   return {
     actionId: ActionIds.command,
     label,
     value: call('resize_resource', { resource: r.id }),
-    form: { title: 'Resize instance', submitLabel: 'Request', fields: [{ name: 'size', label: `New size (now ${current || 'unknown'})`, kind: 'select', required: true, options }] },
+    form: {
+      title: 'Resize instance',
+      submitLabel: 'Request',
+      fields: [
+        { name: 'size', label: `New size (now ${current || 'unknown'})`, kind: 'select', required: true, options },
+      ],
+    },
   };
 };
 
@@ -167,9 +251,25 @@ const resizeButton = (d: CloudToolDeps, r: Resource, label = 'Resize…'): Butto
 const actionButtons = (d: CloudToolDeps, r: Resource): Button[] => {
   const actions = d.provider(r.provider)?.actionsFor(r.type) ?? [];
   const buttons: Button[] = [];
-  if (actions.includes('start') && r.state === 'stopped') buttons.push({ actionId: ActionIds.command, label: 'Start', value: call('power_action', { action: 'start', resource: r.id }) });
-  if (actions.includes('stop') && r.state === 'running') buttons.push({ actionId: ActionIds.command, label: 'Stop', value: call('power_action', { action: 'stop', resource: r.id }), style: 'danger' });
-  if (actions.includes('reboot') && r.state === 'running') buttons.push({ actionId: ActionIds.command, label: 'Reboot', value: call('power_action', { action: 'reboot', resource: r.id }) });
+  if (actions.includes('start') && r.state === 'stopped')
+    buttons.push({
+      actionId: ActionIds.command,
+      label: 'Start',
+      value: call('power_action', { action: 'start', resource: r.id }),
+    });
+  if (actions.includes('stop') && r.state === 'running')
+    buttons.push({
+      actionId: ActionIds.command,
+      label: 'Stop',
+      value: call('power_action', { action: 'stop', resource: r.id }),
+      style: 'danger',
+    });
+  if (actions.includes('reboot') && r.state === 'running')
+    buttons.push({
+      actionId: ActionIds.command,
+      label: 'Reboot',
+      value: call('power_action', { action: 'reboot', resource: r.id }),
+    });
   const resize = actions.includes('resize') ? resizeButton(d, r) : undefined;
   if (resize) buttons.push(resize);
   return buttons;
@@ -187,12 +287,33 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
   run: async ({ resource }) => {
     const r = await resolveResource(resourceRepository(d.db), resource);
     const button = resizeButton(d, r, 'Choose size…');
-    if (!button) return { type: 'answer', reply: reply([{ type: 'text', text: `${r.name || r.id} is a ${r.type.replace('_', ' ')}; it cannot be resized.` }]) };
+    if (!button)
+      return {
+        type: 'answer',
+        reply: reply([
+          { type: 'text', text: `${r.name || r.id} is a ${r.type.replace('_', ' ')}; it cannot be resized.` },
+        ]),
+      };
     const text = `Resize ${r.name || r.id} (now ${String(r.attributes.instanceType ?? 'unknown')}): pick a size, or type \`resize ${r.name || r.id} to <size>\`.`;
-    return { type: 'answer', reply: reply([{ type: 'text', text }, { type: 'actions', buttons: [button] }], { sandbox: d.sandbox, text }) };
+    return {
+      type: 'answer',
+      reply: reply(
+        [
+          { type: 'text', text },
+          { type: 'actions', buttons: [button] },
+        ],
+        { sandbox: d.sandbox, text },
+      ),
+    };
   },
 });
 
 export const cloudTools = (d: CloudToolDeps): Tool[] => [
-  listResourcesTool(d), showResourceTool(d), costReportTool(d), powerActionTool(d), resizeTool(d), resizeOptionsTool(d), pickResourceTool(d),
+  listResourcesTool(d),
+  showResourceTool(d),
+  costReportTool(d),
+  powerActionTool(d),
+  resizeTool(d),
+  resizeOptionsTool(d),
+  pickResourceTool(d),
 ];

@@ -75,7 +75,13 @@ export const createEngine = (d: EngineDeps): Engine => {
     const stored: Reply[] = [];
     for (const raw of replies) {
       const r = mark(raw);
-      const id = await appendMessage(d.db, { conversationId, author: 'bot', text: r.text, reply: r, visibleTo: r.ephemeral ? viewer : null });
+      const id = await appendMessage(d.db, {
+        conversationId,
+        author: 'bot',
+        text: r.text,
+        reply: r,
+        visibleTo: r.ephemeral ? viewer : null,
+      });
       stored.push({ ...r, messageId: String(id) });
     }
     return stored;
@@ -98,11 +104,19 @@ export const createEngine = (d: EngineDeps): Engine => {
         // After de-duplication, so a redelivered long message is answered once; its text is not stored.
         outcome = 'too_long';
         const size = turn.text.length.toLocaleString('en-US');
-        return [mark(textReply(`That message is ${size} characters long; I read at most ${MAX_TURN_TEXT.toLocaleString('en-US')}. Please send a shorter question.`, { ephemeral: true }))];
+        return [
+          mark(
+            textReply(
+              `That message is ${size} characters long; I read at most ${MAX_TURN_TEXT.toLocaleString('en-US')}. Please send a shorter question.`,
+              { ephemeral: true },
+            ),
+          ),
+        ];
       }
       const ctx = await context(turn.actor, turn.conversation);
       const conversationId = await ensureConversation(d.db, turn.conversation);
-      const history = d.planner.historyTurns > 0 ? await recentHistory(d.db, conversationId, d.planner.historyTurns) : [];
+      const history =
+        d.planner.historyTurns > 0 ? await recentHistory(d.db, conversationId, d.planner.historyTurns) : [];
       await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text: turn.text });
       const plan = await d.planner.plan({ text: turn.text, history }, ctx);
       const replies: Reply[] = [];
@@ -134,7 +148,13 @@ export const createEngine = (d: EngineDeps): Engine => {
       case ActionIds.approve:
         return { step: { tool: 'approve_change', input: { changeId: i.value } }, privateAnswer: true };
       case ActionIds.reject:
-        return { step: { tool: 'reject_change', input: { changeId: i.value, ...(i.inputs?.reason ? { reason: i.inputs.reason } : {}) } }, privateAnswer: true };
+        return {
+          step: {
+            tool: 'reject_change',
+            input: { changeId: i.value, ...(i.inputs?.reason ? { reason: i.inputs.reason } : {}) },
+          },
+          privateAnswer: true,
+        };
       case ActionIds.command: {
         let call: unknown;
         try {
@@ -145,11 +165,17 @@ export const createEngine = (d: EngineDeps): Engine => {
         const c = call as Partial<PlanStep>;
         if (!c || typeof c.tool !== 'string') throw badRequest('That button carries a malformed command.');
         // A form's inputs complete the call (e.g. the size picked in a resize form).
-        const input = typeof c.input === 'object' && c.input !== null ? { ...c.input, ...(i.inputs ?? {}) } : (c.input ?? i.inputs ?? {});
+        const input =
+          typeof c.input === 'object' && c.input !== null
+            ? { ...c.input, ...(i.inputs ?? {}) }
+            : (c.input ?? i.inputs ?? {});
         return { step: { tool: c.tool, input }, privateAnswer: false };
       }
       default:
-        throw new AppError('bad_request', `I don't know the button “${i.actionId}”. It may come from an older version of this card.`);
+        throw new AppError(
+          'bad_request',
+          `I don't know the button “${i.actionId}”. It may come from an older version of this card.`,
+        );
     }
   };
 
@@ -157,7 +183,12 @@ export const createEngine = (d: EngineDeps): Engine => {
   const describeClick = (i: Interaction, step: PlanStep): string => {
     if (i.actionId === ActionIds.approve) return `approve ${i.value}`;
     if (i.actionId === ActionIds.reject) return `reject ${i.value}${i.inputs?.reason ? ` ${i.inputs.reason}` : ''}`;
-    const args = typeof step.input === 'object' && step.input !== null ? Object.entries(step.input).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
+    const args =
+      typeof step.input === 'object' && step.input !== null
+        ? Object.entries(step.input)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(' ')
+        : '';
     return `[${step.tool.replace(/_/g, ' ')}${args ? `: ${args}` : ''}]`;
   };
 
@@ -169,7 +200,12 @@ export const createEngine = (d: EngineDeps): Engine => {
       const { step, privateAnswer } = stepFor(i);
       const ctx = await context(i.actor, i.conversation);
       const conversationId = await ensureConversation(d.db, i.conversation);
-      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(i.actor), text: describeClick(i, step) });
+      await appendMessage(d.db, {
+        conversationId,
+        author: 'user',
+        actorKey: actorKey(i.actor),
+        text: describeClick(i, step),
+      });
       let answer: Reply;
       try {
         answer = await runStep(step, ctx);
@@ -177,7 +213,8 @@ export const createEngine = (d: EngineDeps): Engine => {
         if (isUnavailable(e)) throw e;
         const answer = toReply(e, 'interaction');
         // A form value at fault: surfaces show the message on that field and keep the form open.
-        if (isAppError(e) && e.field && i.inputs && e.field in i.inputs) answer.fieldErrors = { [e.field]: e.userMessage };
+        if (isAppError(e) && e.field && i.inputs && e.field in i.inputs)
+          answer.fieldErrors = { [e.field]: e.userMessage };
         return await store(conversationId, [answer], actorKey(i.actor));
       }
       if (privateAnswer) answer = decisionAck(i, answer);
@@ -200,12 +237,28 @@ export const createEngine = (d: EngineDeps): Engine => {
       if (!d.optionSources) throw new AppError('bad_request', 'No option sources are registered.');
       return d.optionSources.list(q.source, q.query, await context(q.actor, q.conversation));
     },
-    home: async (actor) => mark(await homeReply({ db: d.db, changes: d.changes, bootstrapAdmins: d.bootstrapAdmins, defaultRole: d.defaultRole, now: d.now, sandbox: d.sandbox }, actor)),
+    home: async (actor) =>
+      mark(
+        await homeReply(
+          {
+            db: d.db,
+            changes: d.changes,
+            bootstrapAdmins: d.bootstrapAdmins,
+            defaultRole: d.defaultRole,
+            now: d.now,
+            sandbox: d.sandbox,
+          },
+          actor,
+        ),
+      ),
   };
 };
 
 /** The clicker's private confirmation; everyone else sees the card change in place. */
 const decisionAck = (i: Interaction, card: Reply): Reply => {
   const verb = i.actionId === ActionIds.approve ? 'approved' : 'rejected';
-  return textReply(`You ${verb} ${i.value}. ${card.text}`, { ephemeral: true, ...(card.sandbox ? { sandbox: true } : {}) });
+  return textReply(`You ${verb} ${i.value}. ${card.text}`, {
+    ephemeral: true,
+    ...(card.sandbox ? { sandbox: true } : {}),
+  });
 };

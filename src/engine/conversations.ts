@@ -25,7 +25,14 @@ export const getConversationRef = async (db: Db, id: string): Promise<Conversati
 
 export const appendMessage = async (
   db: Db,
-  m: { conversationId: string; author: 'user' | 'bot'; actorKey?: string | null; text: string; reply?: Reply | null; visibleTo?: string | null },
+  m: {
+    conversationId: string;
+    author: 'user' | 'bot';
+    actorKey?: string | null;
+    text: string;
+    reply?: Reply | null;
+    visibleTo?: string | null;
+  },
 ): Promise<number> => {
   const [row] = await db
     .insert(messages)
@@ -46,7 +53,10 @@ export const appendMessage = async (
  * One stored message with the conversation it belongs to, or null. Callers that show it to someone
  * check the conversation and `visibleTo` themselves (e.g. a surface's "Show more" button).
  */
-export const getMessage = async (db: Db, id: number): Promise<(StoredMessage & { conversation: ConversationRef }) | null> => {
+export const getMessage = async (
+  db: Db,
+  id: number,
+): Promise<(StoredMessage & { conversation: ConversationRef }) | null> => {
   if (!Number.isSafeInteger(id) || id < 1) return null;
   const [row] = await db
     .select({ message: messages, ref: conversations.ref })
@@ -68,7 +78,9 @@ export const updateMessageReply = async (db: Db, id: number, reply: Reply): Prom
 };
 
 const visible = (viewerKey: string | undefined) =>
-  viewerKey === undefined ? isNull(messages.visibleTo) : or(isNull(messages.visibleTo), eq(messages.visibleTo, viewerKey));
+  viewerKey === undefined
+    ? isNull(messages.visibleTo)
+    : or(isNull(messages.visibleTo), eq(messages.visibleTo, viewerKey));
 
 /**
  * Messages of a conversation in order. With `updatedSince`, only those created or updated after it
@@ -100,7 +112,11 @@ export const recentHistory = (db: Db, conversationId: string, limit = 20): Promi
  * holds across replicas.
  */
 export const markEventProcessed = async (db: Db, eventId: string): Promise<boolean> => {
-  const rows = await db.insert(processedEvents).values({ id: eventId }).onConflictDoNothing().returning({ id: processedEvents.id });
+  const rows = await db
+    .insert(processedEvents)
+    .values({ id: eventId })
+    .onConflictDoNothing()
+    .returning({ id: processedEvents.id });
   return rows.length > 0;
 };
 

@@ -51,7 +51,14 @@ export interface ConversationStore {
   /** The native ref of a known conversation, or null. */
   ref(conversationId: string): Promise<ConversationRef | null>;
   /** Appends a message and returns its id. */
-  append(m: { conversationId: string; author: 'user' | 'bot'; actorKey?: string | null; text: string; reply?: Reply | null; visibleTo?: string | null }): Promise<number>;
+  append(m: {
+    conversationId: string;
+    author: 'user' | 'bot';
+    actorKey?: string | null;
+    text: string;
+    reply?: Reply | null;
+    visibleTo?: string | null;
+  }): Promise<number>;
   /**
    * One stored message with the conversation it belongs to, or null. Callers that show it to
    * someone check the conversation and `visibleTo` themselves.
@@ -63,5 +70,8 @@ export interface ConversationStore {
    * Messages of a conversation in order. With `updatedSince`, only those created or updated after
    * it (pollers); otherwise the last `limit`. Ephemeral messages only for their viewer.
    */
-  list(conversationId: string, opts?: { limit?: number; updatedSince?: Date; viewerKey?: string }): Promise<StoredMessage[]>;
+  list(
+    conversationId: string,
+    opts?: { limit?: number; updatedSince?: Date; viewerKey?: string },
+  ): Promise<StoredMessage[]>;
 }

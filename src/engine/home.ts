@@ -44,7 +44,10 @@ const pendingBlocks = (c: ChangeRequest, sandbox: boolean): Block[] => {
   const card = renderChangeCard(c, { sandbox });
   const actions = card.blocks.filter((b) => b.type === 'actions');
   return [
-    { type: 'text', text: `*${c.id}* · ${c.plan.summary}\nRequested by ${c.requester.displayName} · ${c.plan.environment}${c.expiresAt ? ` · expires ${formatTime(c.expiresAt)}` : ''}` },
+    {
+      type: 'text',
+      text: `*${c.id}* · ${c.plan.summary}\nRequested by ${c.requester.displayName} · ${c.plan.environment}${c.expiresAt ? ` · expires ${formatTime(c.expiresAt)}` : ''}`,
+    },
     ...actions,
   ];
 };
@@ -63,12 +66,22 @@ export const homeReply = async (d: HomeDeps, actor: Actor): Promise<Reply> => {
 
   const blocks: Block[] = [
     { type: 'header', text: 'DevOps Agent' },
-    { type: 'text', text: `Hi ${actor.displayName}: you are *${role}* here, so ${roleLine[role]}. Mention me in a channel, DM me, or use \`/devops help\`.` },
-    { type: 'header', text: mayDecide.length > 0 ? `Waiting for your approval (${mayDecide.length})` : 'Waiting for your approval' },
+    {
+      type: 'text',
+      text: `Hi ${actor.displayName}: you are *${role}* here, so ${roleLine[role]}. Mention me in a channel, DM me, or use \`/devops help\`.`,
+    },
+    {
+      type: 'header',
+      text: mayDecide.length > 0 ? `Waiting for your approval (${mayDecide.length})` : 'Waiting for your approval',
+    },
   ];
   if (mayDecide.length === 0) blocks.push({ type: 'context', text: 'Nothing waits for you.' });
   for (const c of mayDecide.slice(0, PENDING_SHOWN)) blocks.push(...pendingBlocks(c, d.sandbox));
-  if (mayDecide.length > PENDING_SHOWN) blocks.push({ type: 'context', text: `…and ${mayDecide.length - PENDING_SHOWN} more: ask me \`list changes pending\`.` });
+  if (mayDecide.length > PENDING_SHOWN)
+    blocks.push({
+      type: 'context',
+      text: `…and ${mayDecide.length - PENDING_SHOWN} more: ask me \`list changes pending\`.`,
+    });
 
   blocks.push({ type: 'header', text: 'Your recent requests' });
   if (mine.length === 0) blocks.push({ type: 'context', text: 'You have not requested any change yet.' });
@@ -87,12 +100,28 @@ export const homeReply = async (d: HomeDeps, actor: Actor): Promise<Reply> => {
       fields: [
         { label: 'Resources', value: plural(totals.count, 'resource') },
         { label: 'Monthly cost', value: formatMoney(totals.monthlyCostCents) },
-        ...Object.entries(totals.byType).slice(0, 8).map(([type, n]) => ({ label: type.replace('_', ' '), value: String(n) })),
+        ...Object.entries(totals.byType)
+          .slice(0, 8)
+          .map(([type, n]) => ({ label: type.replace('_', ' '), value: String(n) })),
       ],
     },
-    { type: 'table', columns: ['Provider', 'Resources', '$/mo'], rows: byProvider.map((l) => [l.key, String(l.count), formatMoney(l.monthlyCostCents)]) },
-    { type: 'table', columns: ['Env', 'Resources', '$/mo'], rows: byEnv.map((l) => [l.key, String(l.count), formatMoney(l.monthlyCostCents)]) },
-    { type: 'context', text: `Updated ${formatTime(d.now())}${totals.lastSeenAt ? ` · inventory synced ${formatTime(totals.lastSeenAt)}` : ''}` },
+    {
+      type: 'table',
+      columns: ['Provider', 'Resources', '$/mo'],
+      rows: byProvider.map((l) => [l.key, String(l.count), formatMoney(l.monthlyCostCents)]),
+    },
+    {
+      type: 'table',
+      columns: ['Env', 'Resources', '$/mo'],
+      rows: byEnv.map((l) => [l.key, String(l.count), formatMoney(l.monthlyCostCents)]),
+    },
+    {
+      type: 'context',
+      text: `Updated ${formatTime(d.now())}${totals.lastSeenAt ? ` · inventory synced ${formatTime(totals.lastSeenAt)}` : ''}`,
+    },
   );
-  return reply(blocks, { text: `DevOps Agent: ${role}, ${plural(mayDecide.length, 'request')} waiting for you`, ...(d.sandbox ? { sandbox: true } : {}) });
+  return reply(blocks, {
+    text: `DevOps Agent: ${role}, ${plural(mayDecide.length, 'request')} waiting for you`,
+    ...(d.sandbox ? { sandbox: true } : {}),
+  });
 };

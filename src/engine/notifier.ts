@@ -16,8 +16,15 @@ const resultEvents = new Set<ChangeEvent>(['succeeded', 'failed', 'rejected', 'e
  * Keeps every copy of a change card current and tells the requester how it ended. Implements the
  * change service's listener port; a failing surface is logged and never affects the change itself.
  */
-export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; logger: Logger; sandbox: boolean; waitMs?: number }): ChangeListener => {
-  const render = (c: ChangeRequest, progress?: string) => renderChangeCard(c, { sandbox: d.sandbox, ...(progress ? { progress } : {}) });
+export const createChangeNotifier = (d: {
+  db: Db;
+  surfaces: SurfaceDirectory;
+  logger: Logger;
+  sandbox: boolean;
+  waitMs?: number;
+}): ChangeListener => {
+  const render = (c: ChangeRequest, progress?: string) =>
+    renderChangeCard(c, { sandbox: d.sandbox, ...(progress ? { progress } : {}) });
 
   const postToApprovalChannels = async (c: ChangeRequest): Promise<void> => {
     const surface = d.surfaces.get(c.conversation.surface);
@@ -106,7 +113,9 @@ export const createChangeNotifier = (d: { db: Db; surfaces: SurfaceDirectory; lo
         const latest = steps.get(c.id);
         steps.delete(c.id);
         if (latest === undefined || (generations.get(c.id) ?? 0) !== generation) return;
-        await updateCopies(c, latest).catch((e: unknown) => d.logger.warn({ err: e, changeId: c.id }, 'could not show a change step'));
+        await updateCopies(c, latest).catch((e: unknown) =>
+          d.logger.warn({ err: e, changeId: c.id }, 'could not show a change step'),
+        );
       });
     },
   };

@@ -22,7 +22,8 @@ export class OptionSources {
     const [name = '', search = ''] = spec.split('?', 2);
     const source = this.#sources.get(name);
     if (!source) throw new AppError('bad_request', `There is no option source called ${name}.`);
-    if (!roleAtLeast(ctx.role, source.minRole)) throw forbidden(`You are ${withArticle(ctx.role)}; these options need the ${source.minRole} role or higher.`);
+    if (!roleAtLeast(ctx.role, source.minRole))
+      throw forbidden(`You are ${withArticle(ctx.role)}; these options need the ${source.minRole} role or higher.`);
     const parsed = source.params.safeParse(Object.fromEntries(new URLSearchParams(search)));
     if (!parsed.success) throw badRequest(`Bad options source ${spec}: ${formatZodIssues(parsed.error, 'params')}`);
     const choices = await source.list(parsed.data, query.trim(), ctx);

@@ -22,7 +22,11 @@ export class ToolRegistry {
     for (const t of tools) {
       if (this.#tools.has(t.name)) throw new AppError('internal', `tool ${t.name} registered twice`);
       // A tool that acts with a person's own authority is never reachable from an LLM tool call.
-      if (PERSONAL_KINDS.has(t.kind) && t.llm) throw new AppError('internal', `tool ${t.name} is a ${t.kind} tool and must not be offered to an LLM (llm: false)`);
+      if (PERSONAL_KINDS.has(t.kind) && t.llm)
+        throw new AppError(
+          'internal',
+          `tool ${t.name} is a ${t.kind} tool and must not be offered to an LLM (llm: false)`,
+        );
       this.#tools.set(t.name, t);
     }
     return this;
@@ -49,12 +53,16 @@ export class ToolRegistry {
     if (!tool) throw new AppError('bad_request', `There is no tool called ${name}.`);
     if (!roleAtLeast(ctx.role, tool.minRole)) {
       this.#metrics?.toolCalls.inc({ tool: name, outcome: 'forbidden' });
-      throw forbidden(`You are ${withArticle(ctx.role)}; ${describeTool(tool)} needs the ${tool.minRole} role or higher. Ask an admin: \`grant <you> ${tool.minRole}\`.`);
+      throw forbidden(
+        `You are ${withArticle(ctx.role)}; ${describeTool(tool)} needs the ${tool.minRole} role or higher. Ask an admin: \`grant <you> ${tool.minRole}\`.`,
+      );
     }
     const parsed = tool.input.safeParse(input);
     if (!parsed.success) {
       this.#metrics?.toolCalls.inc({ tool: name, outcome: 'bad_input' });
-      throw new AppError('bad_request', `That input does not fit ${name}: ${formatZodIssues(parsed.error, 'input')}`, { cause: parsed.error });
+      throw new AppError('bad_request', `That input does not fit ${name}: ${formatZodIssues(parsed.error, 'input')}`, {
+        cause: parsed.error,
+      });
     }
     try {
       const out = await tool.run(parsed.data, ctx);
@@ -67,4 +75,5 @@ export class ToolRegistry {
   }
 }
 
-const describeTool = (t: Tool): string => (t.kind === 'change' ? `requesting this change` : `\`${t.name.replace(/_/g, ' ')}\``);
+const describeTool = (t: Tool): string =>
+  t.kind === 'change' ? `requesting this change` : `\`${t.name.replace(/_/g, ' ')}\``;

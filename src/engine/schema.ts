@@ -31,7 +31,10 @@ export const messages = pgTable(
     /** Bumped when a posted card is updated in place, so pollers see the change. */
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('messages_conversation_idx').on(t.conversationId, t.id), index('messages_updated_idx').on(t.conversationId, t.updatedAt)],
+  (t) => [
+    index('messages_conversation_idx').on(t.conversationId, t.id),
+    index('messages_updated_idx').on(t.conversationId, t.updatedAt),
+  ],
 );
 
 /** Surface event ids already handled, so redeliveries (Slack retries) run once across replicas. */

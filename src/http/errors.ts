@@ -19,7 +19,8 @@ export const statusByCode: Record<ErrorCode, number> = {
 
 /** The code of an HTTP status: the first code mapped to it, else bad_request (4xx) or internal (5xx). */
 export const codeForStatus = (status: number): ErrorCode =>
-  (Object.keys(statusByCode) as ErrorCode[]).find((c) => statusByCode[c] === status) ?? (status < 500 ? 'bad_request' : 'internal');
+  (Object.keys(statusByCode) as ErrorCode[]).find((c) => statusByCode[c] === status) ??
+  (status < 500 ? 'bad_request' : 'internal');
 
 /**
  * Transport-level refusals whose status is not one of an AppError code (405, 413, 415) or that
@@ -44,7 +45,8 @@ export interface FieldIssue {
 }
 
 /** The issues as a 400 body lists them, beside the text (formatZodIssues: "text: Invalid input: …; channel: …"). */
-export const fieldIssues = (err: z.core.$ZodError): FieldIssue[] => err.issues.map((i) => ({ path: zodIssuePath(i), message: i.message }));
+export const fieldIssues = (err: z.core.$ZodError): FieldIssue[] =>
+  err.issues.map((i) => ({ path: zodIssuePath(i), message: i.message }));
 
 export interface ErrorOutcome {
   response: HttpResponse;
@@ -54,9 +56,13 @@ export interface ErrorOutcome {
 
 /** Maps anything a handler threw to a response; only user-safe text reaches the client. */
 export const errorResponse = (err: unknown): ErrorOutcome => {
-  if (err instanceof HttpError) return { response: json(err.status, { error: err.message }, err.headers), serverFault: err.status >= 500 };
+  if (err instanceof HttpError)
+    return { response: json(err.status, { error: err.message }, err.headers), serverFault: err.status >= 500 };
   if (err instanceof z.core.$ZodError) {
-    return { response: json(400, { error: `invalid request: ${formatZodIssues(err)}`, issues: fieldIssues(err) }), serverFault: false };
+    return {
+      response: json(400, { error: `invalid request: ${formatZodIssues(err)}`, issues: fieldIssues(err) }),
+      serverFault: false,
+    };
   }
   // An `internal` AppError is a bug: like any unexpected error, its text stays in the log.
   if (isUserFacing(err)) {
@@ -64,6 +70,10 @@ export const errorResponse = (err: unknown): ErrorOutcome => {
     return { response: json(status, { error: err.userMessage }), serverFault: status >= 500 };
   }
   // The database (or the way to it) is down: say so and let the client retry, not a bare 500.
-  if (isUnavailable(err)) return { response: json(503, { error: new UnavailableError('The service').userMessage }, { 'retry-after': '5' }), serverFault: true };
+  if (isUnavailable(err))
+    return {
+      response: json(503, { error: new UnavailableError('The service').userMessage }, { 'retry-after': '5' }),
+      serverFault: true,
+    };
   return { response: json(500, { error: 'internal error' }), serverFault: true };
 };

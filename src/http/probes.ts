@@ -9,7 +9,12 @@ export const defaultReadyTimeoutMs = 3_000;
  * Liveness says the process answers; readiness says it can serve (the database answers). A probe
  * that hangs counts as not ready, so a stuck pool cannot keep a pod in rotation.
  */
-export const probeRoutes = (deps: { ready: () => Promise<void>; metrics: Metrics; logger: Logger; readyTimeoutMs?: number }): Route[] => {
+export const probeRoutes = (deps: {
+  ready: () => Promise<void>;
+  metrics: Metrics;
+  logger: Logger;
+  readyTimeoutMs?: number;
+}): Route[] => {
   const timeoutMs = deps.readyTimeoutMs ?? defaultReadyTimeoutMs;
 
   const checkReady = async (): Promise<string | null> => {

@@ -48,7 +48,11 @@ export interface RouteGroup {
   readonly routes: readonly Route[];
 }
 
-export const json = (status: number, value: unknown, headers: Record<string, string | string[]> = {}): HttpResponse => ({
+export const json = (
+  status: number,
+  value: unknown,
+  headers: Record<string, string | string[]> = {},
+): HttpResponse => ({
   status,
   headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
   body: JSON.stringify(value),
@@ -61,4 +65,5 @@ export const text = (status: number, body: string, headers: Record<string, strin
 });
 
 /** The label used for metrics and logs: the pattern, never the raw path (bounded cardinality). */
-export const routeLabel = (r: Pick<Route, 'path' | 'prefix'>): string => (r.prefix ? `${r.path.replace(/\/$/, '')}/*` : r.path);
+export const routeLabel = (r: Pick<Route, 'path' | 'prefix'>): string =>
+  r.prefix ? `${r.path.replace(/\/$/, '')}/*` : r.path;

@@ -23,7 +23,9 @@ export const createRouter = (routes: readonly Route[]) => {
     if (seen.has(key)) throw new AppError('internal', `duplicate route: ${key}`);
     seen.add(key);
   }
-  const ordered = [...routes].sort((a, b) => Number(Boolean(a.prefix)) - Number(Boolean(b.prefix)) || b.path.length - a.path.length);
+  const ordered = [...routes].sort(
+    (a, b) => Number(Boolean(a.prefix)) - Number(Boolean(b.prefix)) || b.path.length - a.path.length,
+  );
 
   return {
     match(method: string, path: string): RouteMatch {

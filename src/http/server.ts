@@ -54,18 +54,24 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const router = createRouter(routes);
   const bodyLimit = deps.bodyLimitBytes ?? defaultBodyLimitBytes;
 
-  const dispatch = async (req: IncomingMessage, res: ServerResponse, setLabel: (l: string) => void): Promise<HttpResponse | null> => {
+  const dispatch = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    setLabel: (l: string) => void,
+  ): Promise<HttpResponse | null> => {
     const method = req.method ?? 'GET';
     // Parsed against a fixed origin: the Host header is the client's to choose and must not matter.
     const url = new URL(`http://localhost${(req.url ?? '/').startsWith('/') ? req.url : `/${req.url}`}`);
     if (!methods.has(method)) throw new HttpError(405, `method ${method} not allowed`);
     const match = router.match(method, url.pathname);
     if (match.kind === 'none') throw new HttpError(404, `no route for ${method} ${url.pathname}`);
-    if (match.kind === 'method') throw new HttpError(405, `method ${method} not allowed here`, { allow: match.allow.join(', ') });
+    if (match.kind === 'method')
+      throw new HttpError(405, `method ${method} not allowed here`, { allow: match.allow.join(', ') });
     const { route } = match;
     setLabel(routeLabel(route));
     route.guard?.(req.headers);
-    const rawBody = method === 'GET' || method === 'HEAD' ? emptyBody : await readBody(req, route.bodyLimitBytes ?? bodyLimit);
+    const rawBody =
+      method === 'GET' || method === 'HEAD' ? emptyBody : await readBody(req, route.bodyLimitBytes ?? bodyLimit);
     const request: HttpRequest = {
       method: route.method,
       path: url.pathname,
@@ -91,7 +97,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     dispatch(req, res, (l) => (label = l))
       .then((response) => {
         if (response) send(res, response);
-        else if (!res.writableEnded && !res.headersSent) throw new AppError('internal', `route ${label} returned no response`);
+        else if (!res.writableEnded && !res.headersSent)
+          throw new AppError('internal', `route ${label} returned no response`);
       })
       .catch((err: unknown) => {
         const { response, serverFault } = errorResponse(err);
@@ -119,7 +126,10 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
         server.listen(deps.config.PORT, deps.config.HOST, () => {
           server.off('error', reject);
           const { port } = server.address() as AddressInfo;
-          log.info({ host: deps.config.HOST, port, console: deps.config.consoleEnabled && Boolean(deps.console) }, 'http server listening');
+          log.info(
+            { host: deps.config.HOST, port, console: deps.config.consoleEnabled && Boolean(deps.console) },
+            'http server listening',
+          );
           resolve({ port });
         });
       }),

@@ -46,7 +46,16 @@ export interface SchedulerOptions {
 const defaultLockLifetimeMs = 10 * 60_000;
 const defaultDrainTimeoutMs = 30_000;
 
-const units: Record<string, number> = { ms: 1, millisecond: 1, s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000 };
+const units: Record<string, number> = {
+  ms: 1,
+  millisecond: 1,
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+};
 
 /**
  * processEvery in ms. We parse it ourselves: Agenda's parser reads "200 milliseconds" as 200 000
@@ -56,7 +65,8 @@ export const processEveryMs = (p: string | number): number => {
   if (typeof p === 'number') return p;
   const m = /^(\d+)\s*([a-z]+)$/.exec(p.trim().toLowerCase());
   const unit = m && (units[m[2]!] ?? units[m[2]!.replace(/s$/, '')]);
-  if (!m || !unit) throw new AppError('internal', `processEvery: expected a duration like 500 ms, 1 second or 2 minutes, got "${p}"`);
+  if (!m || !unit)
+    throw new AppError('internal', `processEvery: expected a duration like 500 ms, 1 second or 2 minutes, got "${p}"`);
   return Number(m[1]) * unit;
 };
 
@@ -64,8 +74,16 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
   const { logger, metrics } = opts;
   const pollMs = processEveryMs(opts.processEvery ?? 1000);
   // Its own pool: a long LISTEN connection and job bookkeeping never starve the app's queries.
-  const pool = createPool({ connectionString: opts.store.connectionString, max: schedulerPoolMax, logger, name: 'scheduler' });
-  const backend = patientBackend(new PostgresBackend({ pool, ensureSchema: false, disableNotifications: opts.embedded }), logger);
+  const pool = createPool({
+    connectionString: opts.store.connectionString,
+    max: schedulerPoolMax,
+    logger,
+    name: 'scheduler',
+  });
+  const backend = patientBackend(
+    new PostgresBackend({ pool, ensureSchema: false, disableNotifications: opts.embedded }),
+    logger,
+  );
   const agenda = new Agenda({
     name: `${os.hostname()}:${process.pid}`,
     backend,
@@ -97,7 +115,10 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
     define,
     every: async (intervalMs, name, data) => {
       if (intervalMs < pollMs)
-        logger.warn({ job: name, intervalMs, processEveryMs: pollMs }, 'job interval is shorter than processEvery: it will run less often');
+        logger.warn(
+          { job: name, intervalMs, processEveryMs: pollMs },
+          'job interval is shorter than processEvery: it will run less often',
+        );
       await agenda.ready;
       await agenda.every(intervalMs, name, data ?? {});
     },

@@ -5,17 +5,50 @@ import { pino, type Logger } from 'pino';
  * at any of the depths below. Add a name here rather than scrubbing at call sites.
  */
 const secretKeys = [
-  'token', 'botToken', 'appToken', 'accessToken', 'access_token', 'refreshToken', 'password', 'secret',
-  'signingSecret', 'clientSecret', 'apiKey', 'api_key', 'authorization', 'cookie', 'x-slack-signature',
-  'DATABASE_URL', 'databaseUrl', 'connectionString', 'CONSOLE_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET',
-  'SLACK_APP_TOKEN', 'SLACK_CLIENT_SECRET', 'SLACK_STATE_SECRET', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'ANTHROPIC_API_KEY', 'secretAccessKey', 'sessionToken', 'TOKEN_ENCRYPTION_KEY', 'encryptionKey',
+  'token',
+  'botToken',
+  'appToken',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'password',
+  'secret',
+  'signingSecret',
+  'clientSecret',
+  'apiKey',
+  'api_key',
+  'authorization',
+  'cookie',
+  'x-slack-signature',
+  'DATABASE_URL',
+  'databaseUrl',
+  'connectionString',
+  'CONSOLE_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'SLACK_CLIENT_SECRET',
+  'SLACK_STATE_SECRET',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'ANTHROPIC_API_KEY',
+  'secretAccessKey',
+  'sessionToken',
+  'TOKEN_ENCRYPTION_KEY',
+  'encryptionKey',
 ];
 /** Whether a field or variable name holds a secret (the same list, plus the words secrets are named by). */
 export const isSecretName = (name: string): boolean =>
-  secretKeys.some((k) => k.toLowerCase() === name.toLowerCase()) || /token|secret|password|api_?key|database_url/i.test(name);
+  secretKeys.some((k) => k.toLowerCase() === name.toLowerCase()) ||
+  /token|secret|password|api_?key|database_url/i.test(name);
 
-export const redactPaths = secretKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `headers["${k}"]`, `req.headers["${k}"]`]);
+export const redactPaths = secretKeys.flatMap((k) => [
+  k,
+  `*.${k}`,
+  `*.*.${k}`,
+  `headers["${k}"]`,
+  `req.headers["${k}"]`,
+]);
 
 export type { Logger };
 

@@ -54,7 +54,10 @@ const tryCreate = (file: string): boolean => {
 };
 
 const inUse = (dir: string, pid: number | undefined): AppError =>
-  new AppError('conflict', `data dir ${dir} is in use by pid ${pid ?? 'unknown'} (stop that process or set another DATA_DIR)`);
+  new AppError(
+    'conflict',
+    `data dir ${dir} is in use by pid ${pid ?? 'unknown'} (stop that process or set another DATA_DIR)`,
+  );
 
 /** Takes the lock (creating `dir` if needed) or throws "data dir … is in use by pid N". */
 export const lockDataDir = (dir: string): DataDirLock => {

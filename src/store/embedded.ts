@@ -42,7 +42,11 @@ type HostMessage =
   | { type: 'stopped' }
   | { type: 'error'; message: string };
 
-const waitFor = <T extends HostMessage['type']>(host: ChildProcess, want: T, timeoutMs: number): Promise<Extract<HostMessage, { type: T }>> =>
+const waitFor = <T extends HostMessage['type']>(
+  host: ChildProcess,
+  want: T,
+  timeoutMs: number,
+): Promise<Extract<HostMessage, { type: T }>> =>
   new Promise((resolve, reject) => {
     const done = (fn: () => void): void => {
       clearTimeout(timer);
@@ -55,13 +59,22 @@ const waitFor = <T extends HostMessage['type']>(host: ChildProcess, want: T, tim
     };
     const onError = (err: Error): void => done(() => reject(err));
     const onExit = (code: number | null, signal: string | null): void =>
-      done(() => (want === 'stopped' ? resolve({ type: 'stopped' } as Extract<HostMessage, { type: T }>) : reject(new AppError('unavailable', `host process exited (${signal ?? code})`))));
-    const timer = setTimeout(() => done(() => reject(new AppError('unavailable', `no answer within ${timeoutMs} ms`))), timeoutMs);
+      done(() =>
+        want === 'stopped'
+          ? resolve({ type: 'stopped' } as Extract<HostMessage, { type: T }>)
+          : reject(new AppError('unavailable', `host process exited (${signal ?? code})`)),
+      );
+    const timer = setTimeout(
+      () => done(() => reject(new AppError('unavailable', `no answer within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     host.on('message', onMessage).on('error', onError).on('exit', onExit);
   });
 
 const exited = (host: ChildProcess): Promise<void> =>
-  host.exitCode !== null || host.signalCode !== null ? Promise.resolve() : new Promise((resolve) => host.once('exit', () => resolve()));
+  host.exitCode !== null || host.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => host.once('exit', () => resolve()));
 
 export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<EmbeddedPostgres> => {
   let lock: DataDirLock | undefined;
@@ -88,7 +101,9 @@ export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<Embe
     host.kill('SIGKILL');
     await exited(host);
     lock?.release();
-    throw new AppError('unavailable', `cannot start embedded PostgreSQL ${where}: ${(err as Error).message}`, { cause: err });
+    throw new AppError('unavailable', `cannot start embedded PostgreSQL ${where}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   host.on('error', (err) => opts.logger.error({ err: err.message }, 'embedded PostgreSQL host process failed'));
   host.on('exit', (code, signal) => {

@@ -50,12 +50,17 @@ const embeddedConnectionFloor = 100;
 const defaultPingTimeoutMs = 2_000;
 
 /** Connections the embedded server must accept for a store pool of `poolMax`. */
-export const embeddedMaxConnections = (poolMax: number): number => Math.max(embeddedConnectionFloor, poolMax + schedulerPoolMax + 4);
+export const embeddedMaxConnections = (poolMax: number): number =>
+  Math.max(embeddedConnectionFloor, poolMax + schedulerPoolMax + 4);
 
 /** Opens the database (starting embedded PGlite in dataDir when no URL is given) and applies migrations. */
 export const openStore = async (opts: StoreOptions): Promise<Store> => {
   if (opts.databaseUrl) return connectStore(opts.databaseUrl, undefined, opts);
-  const embedded = await startEmbeddedPostgres({ dataDir: opts.dataDir, maxConnections: embeddedMaxConnections(opts.poolMax), logger: opts.logger });
+  const embedded = await startEmbeddedPostgres({
+    dataDir: opts.dataDir,
+    maxConnections: embeddedMaxConnections(opts.poolMax),
+    logger: opts.logger,
+  });
   return connectStore(embedded.connectionString, embedded, opts);
 };
 
@@ -68,8 +73,17 @@ export const connectStore = async (
   embedded: EmbeddedPostgres | undefined,
   opts: Omit<StoreOptions, 'databaseUrl' | 'dataDir'>,
 ): Promise<Store> => {
-  const target = embedded ? `embedded PostgreSQL ${embedded.pgDir ? `in ${embedded.pgDir}` : 'in memory'}` : describeTarget(connectionString);
-  const pool = createPool({ connectionString, max: opts.poolMax, logger: opts.logger, name: 'store', queryTimeoutMs: opts.queryTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs });
+  const target = embedded
+    ? `embedded PostgreSQL ${embedded.pgDir ? `in ${embedded.pgDir}` : 'in memory'}`
+    : describeTarget(connectionString);
+  const pool = createPool({
+    connectionString,
+    max: opts.poolMax,
+    logger: opts.logger,
+    name: 'store',
+    queryTimeoutMs: opts.queryTimeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
+  });
   const abort = async (err: AppError): Promise<never> => {
     await pool.end().catch(() => undefined);
     await embedded?.close();
@@ -79,12 +93,18 @@ export const connectStore = async (
   try {
     await pool.query('SELECT 1');
   } catch (err) {
-    return abort(new AppError('unavailable', `cannot reach PostgreSQL at ${target}: ${describeConnectError(err)}`, { cause: err }));
+    return abort(
+      new AppError('unavailable', `cannot reach PostgreSQL at ${target}: ${describeConnectError(err)}`, { cause: err }),
+    );
   }
   try {
     await runMigrations(pool);
   } catch (err) {
-    return abort(new AppError('internal', `database migration failed on ${target}: ${(err as Error).message.split('\n')[0]}`, { cause: err }));
+    return abort(
+      new AppError('internal', `database migration failed on ${target}: ${(err as Error).message.split('\n')[0]}`, {
+        cause: err,
+      }),
+    );
   }
   opts.logger.info({ target, embedded: Boolean(embedded) }, 'database ready');
 
@@ -100,7 +120,10 @@ export const connectStore = async (
       let timer: NodeJS.Timeout | undefined;
       // The query timeout does not cover waiting for a connection (a hung server accepts, then says nothing).
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new AppError('unavailable', `no answer within ${pingTimeoutMs} ms`)), pingTimeoutMs);
+        timer = setTimeout(
+          () => reject(new AppError('unavailable', `no answer within ${pingTimeoutMs} ms`)),
+          pingTimeoutMs,
+        );
       });
       try {
         await Promise.race([pool.query(timedQuery('SELECT 1', pingTimeoutMs)), timeout]);
@@ -112,7 +135,9 @@ export const connectStore = async (
     },
     close: () =>
       (closing ??= (async () => {
-        await pool.end().catch((err: Error) => opts.logger.warn({ err: err.message }, 'closing the database pool failed'));
+        await pool
+          .end()
+          .catch((err: Error) => opts.logger.warn({ err: err.message }, 'closing the database pool failed'));
         await embedded?.close();
       })()),
   };

@@ -34,7 +34,9 @@ export const createPool = (o: PoolOptions): pg.Pool => {
   // A checked-out client has no pool listener (pg-pool removes it): one that loses its connection
   // between two queries of a transaction would emit an unhandled 'error'. Its next query fails instead.
   pool.on('connect', (client) => {
-    client.on('error', (err) => o.logger.warn({ pool: o.name, err: err.message }, 'database connection lost while in use'));
+    client.on('error', (err) =>
+      o.logger.warn({ pool: o.name, err: err.message }, 'database connection lost while in use'),
+    );
   });
   return pool;
 };
@@ -67,14 +69,26 @@ export const describeConnectError = (err: unknown): string => {
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
   switch (code) {
-    case 'ECONNREFUSED': return 'connection refused';
-    case 'ENOTFOUND': case 'EAI_AGAIN': return 'host not found';
-    case 'ETIMEDOUT': return 'connection timed out';
-    case 'ECONNRESET': case 'EPIPE': return 'connection closed by the server';
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
-    case '28P01': case '28000': return 'authentication failed';
-    case '3D000': return message; // database "x" does not exist
-    case '57P03': return 'the server is starting up';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'connection closed by the server';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    case '28P01':
+    case '28000':
+      return 'authentication failed';
+    case '3D000':
+      return message; // database "x" does not exist
+    case '57P03':
+      return 'the server is starting up';
   }
   if (/timeout/i.test(message)) return 'connection timed out';
   if (/terminated/i.test(message)) return 'connection closed by the server';

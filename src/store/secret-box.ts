@@ -2,7 +2,11 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import { AppError, type ErrorCode } from '../errors.ts';
 
 /** Another key is a configuration problem (TOKEN_ENCRYPTION_KEY changed); a damaged or foreign value is not ours to fix. */
-const codeByReason: Record<SecretBoxError['reason'], ErrorCode> = { 'wrong-key': 'config_invalid', damaged: 'internal', format: 'internal' };
+const codeByReason: Record<SecretBoxError['reason'], ErrorCode> = {
+  'wrong-key': 'config_invalid',
+  damaged: 'internal',
+  format: 'internal',
+};
 
 /**
  * Secrets at rest (Slack installations today; Teams and PagerDuty credentials next): AES-256-GCM
@@ -50,12 +54,15 @@ export const decodeEncryptionKey = (base64: string): Buffer | string => {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s)) return 'must be base64 (generate one with: openssl rand -base64 32)';
   const key = Buffer.from(s, 'base64');
   // Buffer.from ignores what it cannot decode: compare with the canonical encoding.
-  if (key.toString('base64').replace(/=+$/, '') !== s.replace(/=+$/, '')) return 'must be base64 (generate one with: openssl rand -base64 32)';
-  if (key.length !== KEY_BYTES) return `must be base64 of exactly 32 bytes, got ${key.length} (generate one with: openssl rand -base64 32)`;
+  if (key.toString('base64').replace(/=+$/, '') !== s.replace(/=+$/, ''))
+    return 'must be base64 (generate one with: openssl rand -base64 32)';
+  if (key.length !== KEY_BYTES)
+    return `must be base64 of exactly 32 bytes, got ${key.length} (generate one with: openssl rand -base64 32)`;
   return key;
 };
 
-export const keyIdOf = (key: Buffer): string => createHmac('sha256', key).update('devops-agent secret-box key id').digest('hex').slice(0, 8);
+export const keyIdOf = (key: Buffer): string =>
+  createHmac('sha256', key).update('devops-agent secret-box key id').digest('hex').slice(0, 8);
 
 export const createSecretBox = (base64Key: string): SecretBox => {
   const key = decodeEncryptionKey(base64Key);
@@ -71,24 +78,39 @@ export const createSecretBox = (base64Key: string): SecretBox => {
       const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(aad(keyId, context));
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return [VERSION, keyId, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join(':');
+      return [
+        VERSION,
+        keyId,
+        iv.toString('base64url'),
+        cipher.getAuthTag().toString('base64url'),
+        ciphertext.toString('base64url'),
+      ].join(':');
     },
     open: (sealed, context) => {
       const parts = sealed.split(':');
-      if (parts.length !== 5 || parts[0] !== VERSION) throw new SecretBoxError('format', `not a sealed value (expected the ${VERSION}: format)`);
+      if (parts.length !== 5 || parts[0] !== VERSION)
+        throw new SecretBoxError('format', `not a sealed value (expected the ${VERSION}: format)`);
       const [, kid, ivText, tagText, ctText] = parts as [string, string, string, string, string];
-      if (kid !== keyId) throw new SecretBoxError('wrong-key', `sealed with another key (key id ${kid}; TOKEN_ENCRYPTION_KEY has key id ${keyId})`);
-      if (![ivText, tagText].every((p) => B64URL.test(p)) || !(ctText === '' || B64URL.test(ctText))) throw new SecretBoxError('format', 'not a sealed value (bad encoding)');
+      if (kid !== keyId)
+        throw new SecretBoxError(
+          'wrong-key',
+          `sealed with another key (key id ${kid}; TOKEN_ENCRYPTION_KEY has key id ${keyId})`,
+        );
+      if (![ivText, tagText].every((p) => B64URL.test(p)) || !(ctText === '' || B64URL.test(ctText)))
+        throw new SecretBoxError('format', 'not a sealed value (bad encoding)');
       const iv = Buffer.from(ivText, 'base64url');
       const tag = Buffer.from(tagText, 'base64url');
-      if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SecretBoxError('format', 'not a sealed value (bad IV or tag length)');
+      if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
+        throw new SecretBoxError('format', 'not a sealed value (bad IV or tag length)');
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
         decipher.setAAD(aad(kid, context));
         decipher.setAuthTag(tag);
         return Buffer.concat([decipher.update(Buffer.from(ctText, 'base64url')), decipher.final()]).toString('utf8');
       } catch (e) {
-        throw new SecretBoxError('damaged', 'does not authenticate: altered, truncated, or sealed for another record', { cause: e });
+        throw new SecretBoxError('damaged', 'does not authenticate: altered, truncated, or sealed for another record', {
+          cause: e,
+        });
       }
     },
     isSealed: (value) => value.startsWith(`${VERSION}:`) && value.split(':').length === 5,

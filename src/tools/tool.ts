@@ -15,9 +15,7 @@ export interface ToolContext {
  * A read tool answers: a Reply for people and `data` (JSON, no secrets) for an LLM planner.
  * A change tool never mutates: it returns a plan that the engine turns into a change request.
  */
-export type ToolOutcome =
-  | { type: 'answer'; reply: Reply; data?: unknown }
-  | { type: 'plan'; plan: ChangePlan };
+export type ToolOutcome = { type: 'answer'; reply: Reply; data?: unknown } | { type: 'plan'; plan: ChangePlan };
 
 /**
  * What a tool does, truthfully:

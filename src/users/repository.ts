@@ -37,7 +37,8 @@ const toUser = (r: typeof users.$inferSelect): WorkspaceUser => ({
   updatedAt: r.updatedAt,
 });
 
-const userWhere = (workspaceId: string, userId: string) => and(eq(users.workspaceId, workspaceId), eq(users.userId, userId));
+const userWhere = (workspaceId: string, userId: string) =>
+  and(eq(users.workspaceId, workspaceId), eq(users.userId, userId));
 
 const roleSubject = (workspaceId: string, userId: string): string => `role:${workspaceId}:${userId}`;
 
@@ -46,7 +47,10 @@ const isBootstrapAdmin = (actor: Actor, bootstrapAdmins: string[]): boolean =>
   bootstrapAdmins.includes(actor.userId) || bootstrapAdmins.includes(actorKey(actor));
 
 const ensureWorkspace = async (db: Db, surface: SurfaceName, workspaceId: string): Promise<void> => {
-  await db.insert(workspaces).values({ id: workspaceRowId(surface, workspaceId), surface, externalId: workspaceId }).onConflictDoNothing();
+  await db
+    .insert(workspaces)
+    .values({ id: workspaceRowId(surface, workspaceId), surface, externalId: workspaceId })
+    .onConflictDoNothing();
 };
 
 export const getUser = async (db: Db, workspaceId: string, userId: string): Promise<WorkspaceUser | null> => {
@@ -82,13 +86,22 @@ export const findUserByName = async (db: Db, workspaceId: string, name: string):
  * (bootstrap admins → admin, everyone else → `newUserRole`) and keeping the display name fresh.
  * A user listed in bootstrapAdmins later is promoted: config is how a locked-out team recovers.
  */
-export const ensureUser = async (db: Db, actor: Actor, bootstrapAdmins: string[], now: Date = new Date(), newUserRole: Role = defaultRole): Promise<{ role: Role }> => {
+export const ensureUser = async (
+  db: Db,
+  actor: Actor,
+  bootstrapAdmins: string[],
+  now: Date = new Date(),
+  newUserRole: Role = defaultRole,
+): Promise<{ role: Role }> => {
   const bootstrap = isBootstrapAdmin(actor, bootstrapAdmins);
   const existing = await getUser(db, actor.workspaceId, actor.userId);
   if (existing) {
     if (bootstrap && existing.role !== 'admin') return { role: await promoteBootstrapAdmin(db, actor, now) };
     if (existing.displayName !== actor.displayName) {
-      await db.update(users).set({ displayName: actor.displayName, updatedAt: now }).where(userWhere(actor.workspaceId, actor.userId));
+      await db
+        .update(users)
+        .set({ displayName: actor.displayName, updatedAt: now })
+        .where(userWhere(actor.workspaceId, actor.userId));
     }
     return { role: existing.role };
   }
@@ -97,11 +110,26 @@ export const ensureUser = async (db: Db, actor: Actor, bootstrapAdmins: string[]
   const inserted = await db.transaction(async (tx) => {
     const [row] = await tx
       .insert(users)
-      .values({ workspaceId: actor.workspaceId, userId: actor.userId, surface: actor.surface, displayName: actor.displayName, role, grantedBy: bootstrap ? 'config' : null, createdAt: now, updatedAt: now })
+      .values({
+        workspaceId: actor.workspaceId,
+        userId: actor.userId,
+        surface: actor.surface,
+        displayName: actor.displayName,
+        role,
+        grantedBy: bootstrap ? 'config' : null,
+        createdAt: now,
+        updatedAt: now,
+      })
       .onConflictDoNothing()
       .returning();
     if (row && bootstrap) {
-      await appendAudit(tx, { at: now, type: 'role.granted', actorKey: null, subject: roleSubject(actor.workspaceId, actor.userId), data: { userId: actor.userId, displayName: actor.displayName, role, previousRole: null, by: 'config' } });
+      await appendAudit(tx, {
+        at: now,
+        type: 'role.granted',
+        actorKey: null,
+        subject: roleSubject(actor.workspaceId, actor.userId),
+        data: { userId: actor.userId, displayName: actor.displayName, role, previousRole: null, by: 'config' },
+      });
     }
     return row;
   });
@@ -112,10 +140,29 @@ export const ensureUser = async (db: Db, actor: Actor, bootstrapAdmins: string[]
 
 const promoteBootstrapAdmin = async (db: Db, actor: Actor, now: Date): Promise<Role> => {
   await db.transaction(async (tx) => {
-    const [before] = await tx.select({ role: users.role }).from(users).where(userWhere(actor.workspaceId, actor.userId)).for('update');
+    const [before] = await tx
+      .select({ role: users.role })
+      .from(users)
+      .where(userWhere(actor.workspaceId, actor.userId))
+      .for('update');
     if (!before || before.role === 'admin') return;
-    await tx.update(users).set({ role: 'admin', grantedBy: 'config', displayName: actor.displayName, updatedAt: now }).where(userWhere(actor.workspaceId, actor.userId));
-    await appendAudit(tx, { at: now, type: 'role.granted', actorKey: null, subject: roleSubject(actor.workspaceId, actor.userId), data: { userId: actor.userId, displayName: actor.displayName, role: 'admin', previousRole: before.role, by: 'config' } });
+    await tx
+      .update(users)
+      .set({ role: 'admin', grantedBy: 'config', displayName: actor.displayName, updatedAt: now })
+      .where(userWhere(actor.workspaceId, actor.userId));
+    await appendAudit(tx, {
+      at: now,
+      type: 'role.granted',
+      actorKey: null,
+      subject: roleSubject(actor.workspaceId, actor.userId),
+      data: {
+        userId: actor.userId,
+        displayName: actor.displayName,
+        role: 'admin',
+        previousRole: before.role,
+        by: 'config',
+      },
+    });
   });
   return 'admin';
 };
@@ -136,9 +183,12 @@ export const grant = async (db: Db, req: GrantRequest): Promise<{ user: Workspac
   const byRole = req.by.workspaceId === req.workspaceId ? await getRole(db, req.workspaceId, req.by.userId) : null;
   if (byRole !== 'admin') throw forbidden('Only a workspace admin can change roles.');
   const matches = await findUserByName(db, req.workspaceId, req.target);
-  if (matches.length === 0) throw notFound(`No user "${req.target}" in this workspace yet: they need to talk to the bot once first.`);
+  if (matches.length === 0)
+    throw notFound(`No user "${req.target}" in this workspace yet: they need to talk to the bot once first.`);
   if (matches.length > 1) {
-    throw conflict(`"${req.target}" matches ${matches.length} users (${matches.map((u) => u.userId).join(', ')}): use their user id.`);
+    throw conflict(
+      `"${req.target}" matches ${matches.length} users (${matches.map((u) => u.userId).join(', ')}): use their user id.`,
+    );
   }
   const target = matches[0]!;
   const outcome = await db.transaction(async (tx) => {
@@ -195,7 +245,11 @@ export const CONSOLE_USERS: readonly SeedUser[] = [
 ];
 
 /** Creates the users that do not exist yet (roles granted since are kept). Audited. Returns the new ones. */
-export const seedUsers = async (db: Db, seed: readonly SeedUser[] = CONSOLE_USERS, now: Date = new Date()): Promise<WorkspaceUser[]> => {
+export const seedUsers = async (
+  db: Db,
+  seed: readonly SeedUser[] = CONSOLE_USERS,
+  now: Date = new Date(),
+): Promise<WorkspaceUser[]> => {
   const created: WorkspaceUser[] = [];
   for (const u of seed) {
     await ensureWorkspace(db, u.surface, u.workspaceId);
@@ -206,7 +260,13 @@ export const seedUsers = async (db: Db, seed: readonly SeedUser[] = CONSOLE_USER
         .onConflictDoNothing()
         .returning();
       if (inserted) {
-        await appendAudit(tx, { at: now, type: 'role.granted', actorKey: null, subject: roleSubject(u.workspaceId, u.userId), data: { userId: u.userId, displayName: u.displayName, role: u.role, previousRole: null, by: 'seed' } });
+        await appendAudit(tx, {
+          at: now,
+          type: 'role.granted',
+          actorKey: null,
+          subject: roleSubject(u.workspaceId, u.userId),
+          data: { userId: u.userId, displayName: u.displayName, role: u.role, previousRole: null, by: 'seed' },
+        });
       }
       return inserted;
     });

@@ -24,5 +24,8 @@ export const users = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.userId] }), index('users_display_name_idx').on(t.workspaceId, t.displayName)],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.userId] }),
+    index('users_display_name_idx').on(t.workspaceId, t.displayName),
+  ],
 );

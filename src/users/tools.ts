@@ -11,7 +11,7 @@ const WhoamiInput = z.object({});
 
 export const whoamiTool = (): Tool<typeof WhoamiInput> => ({
   name: 'whoami',
-  description: "Tells the asking user their user id, workspace and role.",
+  description: 'Tells the asking user their user id, workspace and role.',
   input: WhoamiInput,
   kind: 'read',
   minRole: 'viewer',
@@ -27,12 +27,18 @@ export const whoamiTool = (): Tool<typeof WhoamiInput> => ({
       type: 'answer',
       reply: reply(
         [
-          { type: 'fields', fields: [
-            { label: 'User', value: `${ctx.actor.displayName} (\`${ctx.actor.userId}\`)` },
-            { label: 'Workspace', value: `${ctx.actor.surface} · ${ctx.actor.workspaceId}` },
-            { label: 'Role', value: ctx.role },
-          ] },
-          { type: 'context', text: `As ${ctx.role === 'admin' || ctx.role === 'approver' || ctx.role === 'operator' ? 'an' : 'a'} ${ctx.role} you can ${can}.` },
+          {
+            type: 'fields',
+            fields: [
+              { label: 'User', value: `${ctx.actor.displayName} (\`${ctx.actor.userId}\`)` },
+              { label: 'Workspace', value: `${ctx.actor.surface} · ${ctx.actor.workspaceId}` },
+              { label: 'Role', value: ctx.role },
+            ],
+          },
+          {
+            type: 'context',
+            text: `As ${ctx.role === 'admin' || ctx.role === 'approver' || ctx.role === 'operator' ? 'an' : 'a'} ${ctx.role} you can ${can}.`,
+          },
         ],
         { text: `You are ${ctx.actor.displayName}, ${ctx.role} in ${ctx.actor.surface}:${ctx.actor.workspaceId}` },
       ),
@@ -42,10 +48,12 @@ export const whoamiTool = (): Tool<typeof WhoamiInput> => ({
 });
 
 const GrantInput = z.object({
-  user: z.discriminatedUnion('by', [
-    z.object({ by: z.literal('id'), id: z.string().min(1) }),
-    z.object({ by: z.literal('name'), name: z.string().min(1) }),
-  ]).describe('The user, by surface user id or display name.'),
+  user: z
+    .discriminatedUnion('by', [
+      z.object({ by: z.literal('id'), id: z.string().min(1) }),
+      z.object({ by: z.literal('name'), name: z.string().min(1) }),
+    ])
+    .describe('The user, by surface user id or display name.'),
   role: Role.describe('The role to give.'),
 });
 
@@ -58,9 +66,22 @@ export const grantRoleTool = (d: { db: Db; now: () => Date }): Tool<typeof Grant
   llm: false,
   run: async ({ user, role }, ctx) => {
     const target = user.by === 'id' ? user.id : user.name;
-    const { user: u, previousRole } = await grant(d.db, { workspaceId: ctx.actor.workspaceId, target, role, by: ctx.actor, now: d.now() });
-    const text = previousRole === role ? `${u.displayName} already has the ${role} role.` : `${u.displayName} is now ${role} (was ${previousRole}).`;
-    return { type: 'answer', reply: reply([{ type: 'text', text }], { text }), data: { userId: u.userId, role, previousRole } };
+    const { user: u, previousRole } = await grant(d.db, {
+      workspaceId: ctx.actor.workspaceId,
+      target,
+      role,
+      by: ctx.actor,
+      now: d.now(),
+    });
+    const text =
+      previousRole === role
+        ? `${u.displayName} already has the ${role} role.`
+        : `${u.displayName} is now ${role} (was ${previousRole}).`;
+    return {
+      type: 'answer',
+      reply: reply([{ type: 'text', text }], { text }),
+      data: { userId: u.userId, role, previousRole },
+    };
   },
 });
 

@@ -53,13 +53,18 @@ describe('console: request, approve, execute', () => {
 
     const bobCard = cardOf(bob, id);
     const approved = await interact(bob, () => bobCard.getByRole('button', { name: 'Approve' }).click());
-    expect(approved.map((r) => r.text)).toEqual([expect.stringMatching(new RegExp(`^You approved ${id}\\. ${id} done`))]);
+    expect(approved.map((r) => r.text)).toEqual([
+      expect.stringMatching(new RegExp(`^You approved ${id}\\. ${id} done`)),
+    ]);
 
     // Both copies lose their buttons and show the outcome; Alice gets the result message.
     await bobCard.locator('[data-block="fields"]', { hasText: 'Done' }).waitFor();
     await aliceCard.locator('[data-block="fields"]', { hasText: 'Done' }).waitFor();
     expect(await aliceCard.getByRole('button', { name: 'Approve' }).count()).toBe(0);
-    await messages(alice, `${id} done`).filter({ hasText: `rollback ${id}` }).first().waitFor();
+    await messages(alice, `${id} done`)
+      .filter({ hasText: `rollback ${id}` })
+      .first()
+      .waitFor();
     await messages(bob, `You approved ${id}.`).waitFor();
     expect(await messages(alice, `You approved ${id}.`).count()).toBe(0);
     await screenshot(alice, 'console-approval');
@@ -73,8 +78,15 @@ describe('console: request, approve, execute', () => {
     const id = changeIdIn(await send(alice, 'reboot db-prod-1'));
     const card = cardOf(alice, id);
     const refused = await interact(alice, () => card.getByRole('button', { name: 'Approve' }).click());
-    expect(refused).toEqual([expect.objectContaining({ ephemeral: true, text: expect.stringContaining(`You requested ${id}, so you cannot approve it yourself`) })]);
-    await messages(alice, `You requested ${id}, so you cannot approve it yourself`).getByTestId('ephemeral-badge').waitFor();
+    expect(refused).toEqual([
+      expect.objectContaining({
+        ephemeral: true,
+        text: expect.stringContaining(`You requested ${id}, so you cannot approve it yourself`),
+      }),
+    ]);
+    await messages(alice, `You requested ${id}, so you cannot approve it yourself`)
+      .getByTestId('ephemeral-badge')
+      .waitFor();
     expect(await card.locator('[data-block="fields"]').textContent()).toContain('Waiting for approval');
     expect(callsOn('RebootInstances', db.id)).toHaveLength(0);
     expect((await app.changes.get(id))?.status).toBe('pending');
@@ -137,7 +149,11 @@ describe('console: request, approve, execute', () => {
     expect(options.map((o) => o.value)).toEqual([db.id]);
     const choices = form.getByTestId('choices-resource').locator('option');
     const shown = () => choices.evaluateAll((os) => os.map((o) => o.getAttribute('value')));
-    await waitFor(async () => (await shown()).join() === db.id, { what: 'the choices to be the answer for "db-staging"', timeoutMs: 10_000, detail: shown });
+    await waitFor(async () => (await shown()).join() === db.id, {
+      what: 'the choices to be the answer for "db-staging"',
+      timeoutMs: 10_000,
+      detail: shown,
+    });
     expect(await choices.allTextContents()).toEqual([expect.stringContaining('db-staging-1')]);
     await input.fill(db.id);
     const id = changeIdIn(await interact(alice, () => form.getByRole('button', { name: 'Next' }).click()));

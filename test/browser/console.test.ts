@@ -43,11 +43,21 @@ describe('web console', () => {
     const [listed] = await send(page, 'list instances');
     const live = app.sandbox!.fleet.instances.filter((i) => i.state !== 'terminated');
     expect(listed?.text).toBe(`Instances: ${live.length}`);
-    const list = page.getByTestId('message').filter({ has: page.locator('[data-block="header"]', { hasText: `Instances (${live.length})` }) });
+    const list = page
+      .getByTestId('message')
+      .filter({ has: page.locator('[data-block="header"]', { hasText: `Instances (${live.length})` }) });
     await list.waitFor();
     expect(await list.getAttribute('data-author')).toBe('bot');
     expect(await list.getByTestId('sandbox-badge').isVisible()).toBe(true);
-    expect(await list.locator('table th').allTextContents()).toEqual(['Name', 'ID', 'Env', 'State', 'Details', 'Region', '$/mo']);
+    expect(await list.locator('table th').allTextContents()).toEqual([
+      'Name',
+      'ID',
+      'Env',
+      'State',
+      'Details',
+      'Region',
+      '$/mo',
+    ]);
     expect(await list.locator('table tbody tr').count()).toBe(live.length);
     expect(await list.locator('table tbody tr td:first-child').allTextContents()).toContain('web-dev-1');
     await page.locator('[data-testid="message"][data-author="alice"]').filter({ hasText: 'list instances' }).waitFor();
@@ -55,7 +65,9 @@ describe('web console', () => {
     // Header, fields (with `code`), context and buttons: one resource.
     const web = instanceNamed('web-dev-1');
     await send(page, 'show web-dev-1');
-    const shown = page.getByTestId('message').filter({ has: page.locator('[data-block="header"]', { hasText: 'web-dev-1 (instance)' }) });
+    const shown = page
+      .getByTestId('message')
+      .filter({ has: page.locator('[data-block="header"]', { hasText: 'web-dev-1 (instance)' }) });
     await shown.waitFor();
     const fields = shown.locator('[data-block="fields"]');
     expect((await fields.locator('dt').allTextContents()).slice(0, 3)).toEqual(['ID', 'State', 'Environment']);
@@ -74,19 +86,23 @@ describe('web console', () => {
     expect(await card.locator('[data-block="text"] strong').allTextContents()).toContain('Blast radius:');
     expect(await card.textContent()).toContain('auto-approved by policy rule "dev-power-actions"');
     expect(await card.getByRole('button').count()).toBe(0);
-    expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(web.id))).toHaveLength(1);
+    expect(
+      app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(web.id)),
+    ).toHaveLength(1);
   });
 
   it('shows user text literally, never as markup', async () => {
     const page = await pages.openAs('dave');
     const hostile = '<img src=x onerror="window.pwned=1"> *not bold* `x`';
     const [answer] = await send(page, hostile);
-    expect(answer?.text).toContain('I didn\'t understand “<img src=x');
+    expect(answer?.text).toContain("I didn't understand “<img src=x");
     const own = page.locator('[data-author="dave"]').filter({ hasText: '<img src=x' });
     await own.waitFor();
     expect(await own.locator('.content').textContent()).toBe(hostile);
     // The bot quotes it back: its light markdown applies, but the tag stays text.
-    const quoted = page.locator('[data-author="bot"]').filter({ hasText: 'I didn\'t understand “<img src=x onerror="window.pwned=1">' });
+    const quoted = page
+      .locator('[data-author="bot"]')
+      .filter({ hasText: 'I didn\'t understand “<img src=x onerror="window.pwned=1">' });
     await quoted.waitFor();
     expect(await page.locator('#log img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
@@ -105,7 +121,10 @@ describe('web console', () => {
     await send(alice, 'whoami');
     // Bob's page has caught up past the refusal once Alice's later question and its answer show up.
     await bob.locator('[data-author="alice"]').filter({ hasText: 'whoami' }).waitFor();
-    await bob.locator('[data-author="bot"]').filter({ has: bob.locator('[data-block="fields"]', { hasText: 'Alice (alice)' }) }).waitFor();
+    await bob
+      .locator('[data-author="bot"]')
+      .filter({ has: bob.locator('[data-block="fields"]', { hasText: 'Alice (alice)' }) })
+      .waitFor();
     expect(await messages(bob, secret).count()).toBe(0);
     expect(await bob.locator('[data-author="alice"]').filter({ hasText: 'reboot db-staging-1' }).count()).toBe(1);
     // The request itself is shared: Bob has the card, with its buttons, to act on.

@@ -29,7 +29,10 @@ const credentials = (args: Args, authorization: string | undefined): { id?: stri
     const [id, secret] = Buffer.from(basic, 'base64').toString('utf8').split(':', 2);
     return { id, secret };
   }
-  return { id: typeof args.client_id === 'string' ? args.client_id : undefined, secret: typeof args.client_secret === 'string' ? args.client_secret : undefined };
+  return {
+    id: typeof args.client_id === 'string' ? args.client_id : undefined,
+    secret: typeof args.client_secret === 'string' ? args.client_secret : undefined,
+  };
 };
 
 export const oauthV2Access = (grant: OAuthGrant | undefined, args: Args, authorization: string | undefined): Answer => {
@@ -38,7 +41,12 @@ export const oauthV2Access = (grant: OAuthGrant | undefined, args: Args, authori
   if (c.id !== grant.clientId || c.secret !== grant.clientSecret) return { ok: false, error: 'invalid_client_id' };
   if (args.code !== grant.code) return { ok: false, error: 'invalid_code' };
   return {
-    ok: true, app_id: grant.appId, authed_user: { id: grant.installerUserId }, scope: grant.scope, token_type: 'bot', access_token: grant.botToken,
+    ok: true,
+    app_id: grant.appId,
+    authed_user: { id: grant.installerUserId },
+    scope: grant.scope,
+    token_type: 'bot',
+    access_token: grant.botToken,
     bot_user_id: grant.botUserId,
     ...(grant.enterprise
       ? { team: null, enterprise: grant.enterprise, is_enterprise_install: true }
@@ -47,8 +55,13 @@ export const oauthV2Access = (grant: OAuthGrant | undefined, args: Args, authori
 };
 
 /** `socketUrl` issues a fresh WebSocket URL (its own ticket), only for an accepted app token. */
-export const appsConnectionsOpen = (appToken: string | undefined, token: string | null, socketUrl: () => string): Answer => {
+export const appsConnectionsOpen = (
+  appToken: string | undefined,
+  token: string | null,
+  socketUrl: () => string,
+): Answer => {
   if (token === null) return { ok: false, error: 'not_authed' };
-  if (!appToken || token !== appToken) return { ok: false, error: token.startsWith('xapp-') ? 'invalid_auth' : 'not_allowed_token_type' };
+  if (!appToken || token !== appToken)
+    return { ok: false, error: token.startsWith('xapp-') ? 'invalid_auth' : 'not_allowed_token_type' };
   return { ok: true, url: socketUrl() };
 };

@@ -65,14 +65,16 @@ class Checker {
       });
     }
     if (e.type === 'external_select') {
-      if (e.min_query_length !== undefined && (typeof e.min_query_length !== 'number' || e.min_query_length < 0)) this.err(`${path}/min_query_length`, 'must be a non-negative number');
+      if (e.min_query_length !== undefined && (typeof e.min_query_length !== 'number' || e.min_query_length < 0))
+        this.err(`${path}/min_query_length`, 'must be a non-negative number');
       return;
     }
     if (e.type !== 'button') return;
     this.text(e.text, `${path}/text`, 75, true);
     this.str(e.value, `${path}/value`, 2000);
     this.str(e.url, `${path}/url`, 3000);
-    if (e.style !== undefined && e.style !== 'primary' && e.style !== 'danger') this.err(`${path}/style`, 'must be primary or danger');
+    if (e.style !== undefined && e.style !== 'primary' && e.style !== 'danger')
+      this.err(`${path}/style`, 'must be primary or danger');
   }
 
   list(v: unknown, path: string, min: number, max: number, each: (x: unknown, p: string) => void): void {
@@ -86,7 +88,8 @@ class Checker {
     if (!isObj(b) || typeof b.type !== 'string') return this.err(path, 'must be a block object');
     if (b.block_id !== undefined) {
       this.str(b.block_id, `${path}/block_id`, 255);
-      if (typeof b.block_id === 'string' && this.blockIds.has(b.block_id)) this.err(`${path}/block_id`, 'duplicate block_id');
+      if (typeof b.block_id === 'string' && this.blockIds.has(b.block_id))
+        this.err(`${path}/block_id`, 'duplicate block_id');
       if (typeof b.block_id === 'string') this.blockIds.add(b.block_id);
     }
     switch (b.type) {

@@ -138,20 +138,38 @@ export const attachSocketMode = (server: Server, appId: string): SocketModeFake 
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== SOCKET_PATH || typeof key !== 'string') return void socket.destroy();
     const ticket = url.searchParams.get('ticket') ?? '';
-    if (!tickets.delete(ticket)) return void socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    const accept = createHash('sha1').update(key + GUID).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-    const conn: Connection = { socket, waiting: new Map(), closeSent: false, closed: new Promise((resolve) => socket.on('close', () => resolve())) };
+    if (!tickets.delete(ticket))
+      return void socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const accept = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    const conn: Connection = {
+      socket,
+      waiting: new Map(),
+      closeSent: false,
+      closed: new Promise((resolve) => socket.on('close', () => resolve())),
+    };
     open.add(conn);
     socket.on('close', () => {
       sockets.delete(socket);
       open.delete(conn);
       if (live === conn) live = undefined;
-      for (const [id, w] of conn.waiting) w.reject(new Error(`the Socket Mode connection closed before envelope ${id} was acked`));
+      for (const [id, w] of conn.waiting)
+        w.reject(new Error(`the Socket Mode connection closed before envelope ${id} was acked`));
       conn.waiting.clear();
     });
     live = conn;
-    socket.write(text({ type: 'hello', num_connections: 1, debug_info: { host: 'fake-socket', approximate_connection_time: 3600 }, connection_info: { app_id: appId } }));
+    socket.write(
+      text({
+        type: 'hello',
+        num_connections: 1,
+        debug_info: { host: 'fake-socket', approximate_connection_time: 3600 },
+        connection_info: { app_id: appId },
+      }),
+    );
     let pending: Buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       const { frames, rest } = readFrames(Buffer.concat([pending, chunk]));

@@ -71,7 +71,13 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 const fail = (error: string, messages?: string[]): Answer =>
   messages && messages.length > 0 ? { ok: false, error, response_metadata: { messages } } : { ok: false, error };
 
-export const createSlackState = (cfg: { teamId: string; botUserId: string; botId: string; appId: string; now: () => Date }): SlackState => {
+export const createSlackState = (cfg: {
+  teamId: string;
+  botUserId: string;
+  botId: string;
+  appId: string;
+  now: () => Date;
+}): SlackState => {
   const users = new Map<string, FakeUser>([[cfg.botUserId, { id: cfg.botUserId, name: 'devops-agent', isBot: true }]]);
   const channels = new Map<string, FakeChannel & { isIm?: boolean }>();
   const store = new Map<string, FakeMessage[]>();
@@ -100,7 +106,8 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
   /** Validates text/blocks of a message: the parsed content, or the error answer. */
   const content = (args: Args): { text: string; blocks?: unknown[] } | { rejected: Answer } => {
     const text = typeof args.text === 'string' ? args.text : '';
-    if (args.blocks === undefined && text.length === 0 && args.attachments === undefined) return { rejected: fail('no_text') };
+    if (args.blocks === undefined && text.length === 0 && args.attachments === undefined)
+      return { rejected: fail('no_text') };
     if (text.length > 40_000) return { rejected: fail('msg_too_long') };
     if (args.blocks === undefined) return { text };
     const verdict = checkBlocks(args.blocks, 50);
@@ -121,7 +128,15 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
   });
 
   const post = (channel: string, body: { text: string; blocks?: unknown[] }, threadTs?: string): FakeMessage => {
-    const m: FakeMessage = { channel, ts: nextTs(), text: body.text, user: cfg.botUserId, botId: cfg.botId, ...(body.blocks ? { blocks: body.blocks } : {}), ...(threadTs ? { threadTs } : {}) };
+    const m: FakeMessage = {
+      channel,
+      ts: nextTs(),
+      text: body.text,
+      user: cfg.botUserId,
+      botId: cfg.botId,
+      ...(body.blocks ? { blocks: body.blocks } : {}),
+      ...(threadTs ? { threadTs } : {}),
+    };
     store.set(channel, [...(store.get(channel) ?? []), m]);
     return m;
   };
@@ -136,7 +151,12 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
     tz_offset: 0,
     is_admin: u.isAdmin ?? false,
     is_bot: u.isBot ?? false,
-    profile: { real_name: u.realName ?? u.name, display_name: u.displayName ?? u.name, email: u.email, team: cfg.teamId },
+    profile: {
+      real_name: u.realName ?? u.name,
+      display_name: u.displayName ?? u.name,
+      email: u.email,
+      team: cfg.teamId,
+    },
   });
 
   const viewWire = (view: Answer, id: string): Answer => ({
@@ -156,7 +176,16 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
   });
 
   const methods: Record<string, (a: Args) => Answer> = {
-    'auth.test': () => ({ ok: true, url: 'https://fake.slack.com/', team: 'Fake Team', user: 'devops-agent', team_id: cfg.teamId, user_id: cfg.botUserId, bot_id: cfg.botId, is_enterprise_install: false }),
+    'auth.test': () => ({
+      ok: true,
+      url: 'https://fake.slack.com/',
+      team: 'Fake Team',
+      user: 'devops-agent',
+      team_id: cfg.teamId,
+      user_id: cfg.botUserId,
+      bot_id: cfg.botId,
+      is_enterprise_install: false,
+    }),
     'chat.postMessage': (a) => {
       const ch = resolve(a.channel);
       if ('error' in ch) return fail(ch.error);
@@ -185,7 +214,10 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
       const m = (store.get(ch.id) ?? []).find((x) => x.ts === a.ts);
       if (!m) return fail('message_not_found');
       if (m.user !== cfg.botUserId) return fail('cant_delete_message');
-      store.set(ch.id, (store.get(ch.id) ?? []).filter((x) => x !== m));
+      store.set(
+        ch.id,
+        (store.get(ch.id) ?? []).filter((x) => x !== m),
+      );
       return { ok: true, channel: ch.id, ts: m.ts };
     },
     'chat.postEphemeral': (a) => {
@@ -195,7 +227,14 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
       if (!user || !users.has(user)) return fail('user_not_found');
       const body = content(a);
       if ('rejected' in body) return body.rejected;
-      const e: FakeEphemeral = { channel: ch.id, user, ts: nextTs(), text: body.text, ...(body.blocks ? { blocks: body.blocks } : {}), ...(str(a.thread_ts) ? { threadTs: str(a.thread_ts) } : {}) };
+      const e: FakeEphemeral = {
+        channel: ch.id,
+        user,
+        ts: nextTs(),
+        text: body.text,
+        ...(body.blocks ? { blocks: body.blocks } : {}),
+        ...(str(a.thread_ts) ? { threadTs: str(a.thread_ts) } : {}),
+      };
       ephemeral.set(ch.id, [...(ephemeral.get(ch.id) ?? []), e]);
       return { ok: true, message_ts: e.ts };
     },
@@ -224,9 +263,34 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
     'conversations.info': (a) => {
       const id = str(a.channel) ?? '';
       const c = channels.get(id);
-      if (id.startsWith('D')) return { ok: true, channel: { id, is_im: true, is_channel: false, is_group: false, is_private: true, is_member: true, user: `U${id.slice(1)}` } };
+      if (id.startsWith('D'))
+        return {
+          ok: true,
+          channel: {
+            id,
+            is_im: true,
+            is_channel: false,
+            is_group: false,
+            is_private: true,
+            is_member: true,
+            user: `U${id.slice(1)}`,
+          },
+        };
       if (!c) return fail('channel_not_found');
-      return { ok: true, channel: { id: c.id, name: c.name, is_channel: !c.isPrivate, is_group: c.isPrivate ?? false, is_im: false, is_private: c.isPrivate ?? false, is_member: c.member ?? true, is_archived: false, created: 1_600_000_000 } };
+      return {
+        ok: true,
+        channel: {
+          id: c.id,
+          name: c.name,
+          is_channel: !c.isPrivate,
+          is_group: c.isPrivate ?? false,
+          is_im: false,
+          is_private: c.isPrivate ?? false,
+          is_member: c.member ?? true,
+          is_archived: false,
+          created: 1_600_000_000,
+        },
+      };
     },
   };
 
@@ -258,12 +322,18 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
       const own = !t.ts ? used.last : undefined;
       if (body.delete_original === true) {
         if (own) {
-          ephemeral.set(t.channel, (ephemeral.get(t.channel) ?? []).filter((e) => e !== own));
+          ephemeral.set(
+            t.channel,
+            (ephemeral.get(t.channel) ?? []).filter((e) => e !== own),
+          );
           used.last = undefined;
           return [200, { ok: true }];
         }
         if (!original) return [404, fail('message_not_found')];
-        store.set(t.channel, (store.get(t.channel) ?? []).filter((m) => m !== original));
+        store.set(
+          t.channel,
+          (store.get(t.channel) ?? []).filter((m) => m !== original),
+        );
         return [200, { ok: true }];
       }
       const c = content(body);
@@ -280,7 +350,13 @@ export const createSlackState = (cfg: { teamId: string; botUserId: string; botId
       } else if (body.response_type === 'in_channel') {
         post(t.channel, c, str(body.thread_ts) ?? t.threadTs);
       } else {
-        const e: FakeEphemeral = { channel: t.channel, user: t.user ?? '', ts: nextTs(), text: c.text, ...(c.blocks ? { blocks: c.blocks } : {}) };
+        const e: FakeEphemeral = {
+          channel: t.channel,
+          user: t.user ?? '',
+          ts: nextTs(),
+          text: c.text,
+          ...(c.blocks ? { blocks: c.blocks } : {}),
+        };
         ephemeral.set(t.channel, [...(ephemeral.get(t.channel) ?? []), e]);
         used.last = e;
       }

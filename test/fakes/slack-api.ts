@@ -84,7 +84,10 @@ const readBody = async (req: IncomingMessage): Promise<string> => {
   return Buffer.concat(parts).toString('utf8');
 };
 
-const parseArgs = (raw: string, contentType: string): { args: Record<string, unknown>; encoding: 'form' | 'json' } | null => {
+const parseArgs = (
+  raw: string,
+  contentType: string,
+): { args: Record<string, unknown>; encoding: 'form' | 'json' } | null => {
   if (contentType.includes('application/json')) {
     try {
       const v: unknown = raw.length > 0 ? JSON.parse(raw) : {};
@@ -140,7 +143,14 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
       const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
       const token = auth ?? (typeof parsed?.args.token === 'string' ? parsed.args.token : null);
       const record = (status: number, response: Record<string, unknown>, headers?: Record<string, string>): void => {
-        calls.push({ method, args: parsed?.args ?? { raw }, encoding: parsed?.encoding ?? 'form', token, status, response });
+        calls.push({
+          method,
+          args: parsed?.args ?? { raw },
+          encoding: parsed?.encoding ?? 'form',
+          token,
+          status,
+          response,
+        });
         send(status, response, headers);
       };
 
@@ -160,8 +170,13 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
         return record(status, body);
       }
       // App-level methods authenticate with the app's credentials, not a bot token.
-      if (method === 'oauth.v2.access') return record(200, oauthV2Access(opts.oauth, parsed.args, req.headers.authorization));
-      if (method === 'apps.connections.open') return record(200, appsConnectionsOpen(opts.appToken, token, () => socket.issueUrl(req.headers.host ?? '127.0.0.1')));
+      if (method === 'oauth.v2.access')
+        return record(200, oauthV2Access(opts.oauth, parsed.args, req.headers.authorization));
+      if (method === 'apps.connections.open')
+        return record(
+          200,
+          appsConnectionsOpen(opts.appToken, token, () => socket.issueUrl(req.headers.host ?? '127.0.0.1')),
+        );
       if (token === null) return record(200, { ok: false, error: 'not_authed' });
       if (!tokens.has(token)) return record(200, { ok: false, error: 'invalid_auth' });
       return record(200, state.handle(method, parsed.args));

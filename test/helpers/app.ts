@@ -11,10 +11,30 @@ export type TestApp = App & { testStore: TestStore; stop(): Promise<void> };
 
 export const startTestApp = async (env: Record<string, string> = {}, opts: AppOptions = {}): Promise<TestApp> => {
   const testStore = await createTestStore();
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SANDBOX: 'on', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    SANDBOX: 'on',
+    ...env,
+  });
   try {
-    const app = await startApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), jobs: false, lockLifetimeMs: 2_000, ...opts, store: testStore });
-    return { ...app, testStore, stop: async () => { await app.close(); await testStore.dispose(); } };
+    const app = await startApp(config, {
+      logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+      jobs: false,
+      lockLifetimeMs: 2_000,
+      ...opts,
+      store: testStore,
+    });
+    return {
+      ...app,
+      testStore,
+      stop: async () => {
+        await app.close();
+        await testStore.dispose();
+      },
+    };
   } catch (e) {
     await testStore.dispose();
     throw e;
@@ -22,12 +42,29 @@ export const startTestApp = async (env: Record<string, string> = {}, opts: AppOp
 };
 
 /** POSTs JSON to the app and returns status and parsed body. */
-export const postJson = async (app: Pick<App, 'url'>, path: string, body: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export const postJson = async (
+  app: Pick<App, 'url'>,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) => {
+  const res = await fetch(`${app.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, body: json as Record<string, unknown> & { replies?: ReplyLike[]; error?: string }, text };
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return {
+    status: res.status,
+    body: json as Record<string, unknown> & { replies?: ReplyLike[]; error?: string },
+    text,
+  };
 };
 
 export interface ReplyLike {
@@ -45,7 +82,13 @@ export const turn = async (app: Pick<App, 'url'>, user: string, text: string): P
   return r.body.replies ?? [];
 };
 
-export const click = async (app: Pick<App, 'url'>, user: string, actionId: string, value: string, inputs?: Record<string, string>): Promise<ReplyLike[]> => {
+export const click = async (
+  app: Pick<App, 'url'>,
+  user: string,
+  actionId: string,
+  value: string,
+  inputs?: Record<string, string>,
+): Promise<ReplyLike[]> => {
   const r = await postJson(app, '/console/api/interaction', { user, actionId, value, ...(inputs ? { inputs } : {}) });
   if (r.status !== 200) throw new Error(`click ${actionId} → ${r.status} ${r.text}`);
   return r.body.replies ?? [];

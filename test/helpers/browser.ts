@@ -24,7 +24,9 @@ export const chromiumArgs = [
   '--disable-sync',
 ];
 
-export const launchBrowser = async (opts: { viewport?: { width: number; height: number } } = {}): Promise<TestBrowser> => {
+export const launchBrowser = async (
+  opts: { viewport?: { width: number; height: number } } = {},
+): Promise<TestBrowser> => {
   const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-chromium-'));
   let context: BrowserContext;
   try {

@@ -44,7 +44,11 @@ const isApiPost = (res: Response, pathname: string): boolean =>
 /** Types `text` in the composer, sends it and returns the app's replies to that turn. */
 export const send = async (page: Page, text: string): Promise<ReplyLike[]> => {
   await page.bringToFront();
-  const answered = page.waitForResponse((res) => isApiPost(res, '/console/api/turn') && (JSON.parse(res.request().postData() ?? '{}') as { text?: string }).text === text);
+  const answered = page.waitForResponse(
+    (res) =>
+      isApiPost(res, '/console/api/turn') &&
+      (JSON.parse(res.request().postData() ?? '{}') as { text?: string }).text === text,
+  );
   await page.getByLabel('Message to DevOps Agent').fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
   return repliesOf(await answered, `turn "${text}"`);
@@ -64,7 +68,10 @@ export const interact = async (page: Page, act: () => Promise<void>): Promise<Re
 /** The id of the one change request among `replies` (throws, showing the replies, if there is not exactly one). */
 export const changeIdIn = (replies: ReplyLike[]): string => {
   const ids = replies.flatMap((r) => (r.changeId ? [r.changeId] : []));
-  if (ids.length !== 1 || !/^CR-\d+$/.test(ids[0]!)) throw new Error(`expected one change request in the replies, got ${JSON.stringify(replies.map((r) => ({ changeId: r.changeId, text: r.text })))}`);
+  if (ids.length !== 1 || !/^CR-\d+$/.test(ids[0]!))
+    throw new Error(
+      `expected one change request in the replies, got ${JSON.stringify(replies.map((r) => ({ changeId: r.changeId, text: r.text })))}`,
+    );
   return ids[0]!;
 };
 
@@ -72,10 +79,13 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 
 /** The card of change `changeId` in the page's log: the bot message whose header names it ("⏳ CR-7 · Stop …"). */
 export const cardOf = (page: Page, changeId: string): Locator =>
-  page.getByTestId('message').filter({ has: page.locator('[data-block="header"]', { hasText: new RegExp(`(^|\\s)${escapeRegExp(changeId)} ·`) }) });
+  page.getByTestId('message').filter({
+    has: page.locator('[data-block="header"]', { hasText: new RegExp(`(^|\\s)${escapeRegExp(changeId)} ·`) }),
+  });
 
 /** Messages of the log whose text contains `text`. */
-export const messages = (page: Page, text: string | RegExp): Locator => page.getByTestId('message').filter({ hasText: text });
+export const messages = (page: Page, text: string | RegExp): Locator =>
+  page.getByTestId('message').filter({ hasText: text });
 
 let artifactsDir: string | undefined;
 
@@ -84,7 +94,8 @@ let artifactsDir: string | undefined;
  * whole run (global-teardown.ts prints it), or, when the tests run without it, a fresh one.
  */
 export const browserArtifactsDir = (): string =>
-  (artifactsDir ??= process.env.BROWSER_ARTIFACTS_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'devops-agent-browser-')));
+  (artifactsDir ??=
+    process.env.BROWSER_ARTIFACTS_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'devops-agent-browser-')));
 
 /** A full-page screenshot named `name`.png in this run's directory; returns its path. */
 export const screenshot = async (page: Page, name: string): Promise<string> => {

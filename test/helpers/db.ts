@@ -98,7 +98,11 @@ const template = (logger: Logger): Promise<Uint8Array> =>
   })());
 
 const createEmbeddedTestStore = async (poolMax: number, logger: Logger): Promise<TestStore> => {
-  const embedded = await startEmbeddedPostgres({ load: await template(logger), maxConnections: embeddedMaxConnections(poolMax), logger });
+  const embedded = await startEmbeddedPostgres({
+    load: await template(logger),
+    maxConnections: embeddedMaxConnections(poolMax),
+    logger,
+  });
   const store = await connectStore(embedded.connectionString, embedded, { poolMax, logger });
   return { ...store, dispose: store.close };
 };

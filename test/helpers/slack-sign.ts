@@ -32,7 +32,9 @@ export const signSlackRequest = (
       'content-type': isJson ? 'application/json' : 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': String(timestamp),
       'x-slack-signature': slackSignature(signingSecret, timestamp, raw),
-      ...(opts.retryNum !== undefined ? { 'x-slack-retry-num': String(opts.retryNum), 'x-slack-retry-reason': opts.retryReason ?? 'http_timeout' } : {}),
+      ...(opts.retryNum !== undefined
+        ? { 'x-slack-retry-num': String(opts.retryNum), 'x-slack-retry-reason': opts.retryReason ?? 'http_timeout' }
+        : {}),
     },
   };
 };
@@ -60,10 +62,17 @@ const next = (): number => ++counter;
 /** A plausible message ts: seconds plus a six-digit fraction. */
 const tsNow = (): string => `${Math.floor(Date.now() / 1000)}.${String(next()).padStart(6, '0')}`;
 
-export const urlVerification = (challenge: string) => ({ token: 'legacy-verification-token', challenge, type: 'url_verification' });
+export const urlVerification = (challenge: string) => ({
+  token: 'legacy-verification-token',
+  challenge,
+  type: 'url_verification',
+});
 
 /** Wraps an inner event in the Events API envelope. */
-export const eventCallback = (event: Record<string, unknown>, opts: Workspace & { eventId?: string; eventTime?: number } = {}) => {
+export const eventCallback = (
+  event: Record<string, unknown>,
+  opts: Workspace & { eventId?: string; eventTime?: number } = {},
+) => {
   const w = ws(opts);
   return {
     token: 'legacy-verification-token',
@@ -75,7 +84,9 @@ export const eventCallback = (event: Record<string, unknown>, opts: Workspace & 
     type: 'event_callback',
     event_id: opts.eventId ?? `Ev${String(next()).padStart(9, '0')}`,
     event_time: opts.eventTime ?? Math.floor(Date.now() / 1000),
-    authorizations: [{ enterprise_id: null, team_id: w.teamId, user_id: w.botUserId, is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      { enterprise_id: null, team_id: w.teamId, user_id: w.botUserId, is_bot: true, is_enterprise_install: false },
+    ],
     is_ext_shared_channel: false,
     event_context: `4-fake-${next()}`,
   };
@@ -130,16 +141,18 @@ export const appHomeOpenedEvent = (o: { user: string; channel: string; tab?: 'ho
 });
 
 /** A slash command's form fields (all strings, as Slack sends them). */
-export const slashCommandForm = (o: {
-  text: string;
-  userId: string;
-  userName?: string;
-  channelId: string;
-  channelName?: string;
-  responseUrl: string;
-  command?: string;
-  triggerId?: string;
-} & Workspace): Record<string, string> => {
+export const slashCommandForm = (
+  o: {
+    text: string;
+    userId: string;
+    userName?: string;
+    channelId: string;
+    channelName?: string;
+    responseUrl: string;
+    command?: string;
+    triggerId?: string;
+  } & Workspace,
+): Record<string, string> => {
   const w = ws(o);
   return {
     token: 'legacy-verification-token',
@@ -162,20 +175,22 @@ export const slashCommandForm = (o: {
 export const interactivityForm = (payload: unknown): Record<string, string> => ({ payload: JSON.stringify(payload) });
 
 /** A button click on a message (`block_actions`). */
-export const blockActionsPayload = (o: {
-  userId: string;
-  userName?: string;
-  channelId: string;
-  messageTs: string;
-  actionId: string;
-  value?: string;
-  blockId?: string;
-  label?: string;
-  responseUrl: string;
-  threadTs?: string;
-  message?: Record<string, unknown>;
-  triggerId?: string;
-} & Workspace) => {
+export const blockActionsPayload = (
+  o: {
+    userId: string;
+    userName?: string;
+    channelId: string;
+    messageTs: string;
+    actionId: string;
+    value?: string;
+    blockId?: string;
+    label?: string;
+    responseUrl: string;
+    threadTs?: string;
+    message?: Record<string, unknown>;
+    triggerId?: string;
+  } & Workspace,
+) => {
   const w = ws(o);
   const actionTs = tsNow();
   return {
@@ -183,13 +198,25 @@ export const blockActionsPayload = (o: {
     user: { id: o.userId, username: o.userName ?? 'alice', name: o.userName ?? 'alice', team_id: w.teamId },
     api_app_id: w.apiAppId,
     token: 'legacy-verification-token',
-    container: { type: 'message', message_ts: o.messageTs, channel_id: o.channelId, is_ephemeral: false, ...(o.threadTs ? { thread_ts: o.threadTs } : {}) },
+    container: {
+      type: 'message',
+      message_ts: o.messageTs,
+      channel_id: o.channelId,
+      is_ephemeral: false,
+      ...(o.threadTs ? { thread_ts: o.threadTs } : {}),
+    },
     trigger_id: o.triggerId ?? `${next()}.1234567890.fake-trigger`,
     team: { id: w.teamId, domain: w.teamDomain },
     enterprise: null,
     is_enterprise_install: false,
     channel: { id: o.channelId, name: o.channelId.startsWith('D') ? 'directmessage' : 'ops' },
-    message: o.message ?? { type: 'message', user: w.botUserId, ts: o.messageTs, text: '', ...(o.threadTs ? { thread_ts: o.threadTs } : {}) },
+    message: o.message ?? {
+      type: 'message',
+      user: w.botUserId,
+      ts: o.messageTs,
+      text: '',
+      ...(o.threadTs ? { thread_ts: o.threadTs } : {}),
+    },
     state: { values: {} },
     response_url: o.responseUrl,
     actions: [
@@ -211,17 +238,22 @@ export type SubmittedValue = string | { picked: string; label?: string; from: 's
 const stateOf = (v: SubmittedValue): Record<string, unknown> =>
   typeof v === 'string'
     ? { type: 'plain_text_input', value: v }
-    : { type: v.from, selected_option: { text: { type: 'plain_text', text: v.label ?? v.picked, emoji: true }, value: v.picked } };
+    : {
+        type: v.from,
+        selected_option: { text: { type: 'plain_text', text: v.label ?? v.picked, emoji: true }, value: v.picked },
+      };
 
 /** A modal submission; `values` maps block_id → action_id → typed text or a picked option. */
-export const viewSubmissionPayload = (o: {
-  userId: string;
-  userName?: string;
-  callbackId: string;
-  privateMetadata?: string;
-  values: Record<string, Record<string, SubmittedValue>>;
-  viewId?: string;
-} & Workspace) => {
+export const viewSubmissionPayload = (
+  o: {
+    userId: string;
+    userName?: string;
+    callbackId: string;
+    privateMetadata?: string;
+    values: Record<string, Record<string, SubmittedValue>>;
+    viewId?: string;
+  } & Workspace,
+) => {
   const w = ws(o);
   const values = Object.fromEntries(
     Object.entries(o.values).map(([blockId, inputs]) => [
@@ -265,7 +297,17 @@ export const viewSubmissionPayload = (o: {
 };
 
 /** Slack asking for the options of an external_select in a modal while the user types `value`. */
-export const blockSuggestionPayload = (o: { userId: string; userName?: string; actionId: string; blockId: string; value: string; privateMetadata?: string; viewId?: string } & Workspace) => {
+export const blockSuggestionPayload = (
+  o: {
+    userId: string;
+    userName?: string;
+    actionId: string;
+    blockId: string;
+    value: string;
+    privateMetadata?: string;
+    viewId?: string;
+  } & Workspace,
+) => {
   const w = ws(o);
   const id = o.viewId ?? `V${String(next()).padStart(9, '0')}`;
   return {
@@ -280,6 +322,14 @@ export const blockSuggestionPayload = (o: { userId: string; userName?: string; a
     team: { id: w.teamId, domain: w.teamDomain },
     enterprise: null,
     is_enterprise_install: false,
-    view: { id, team_id: w.teamId, type: 'modal', private_metadata: o.privateMetadata ?? '', callback_id: 'devops.form', app_id: w.apiAppId, bot_id: 'B0BOT00001' },
+    view: {
+      id,
+      team_id: w.teamId,
+      type: 'modal',
+      private_metadata: o.privateMetadata ?? '',
+      callback_id: 'devops.form',
+      app_id: w.apiAppId,
+      bot_id: 'B0BOT00001',
+    },
   };
 };

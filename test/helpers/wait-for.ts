@@ -35,7 +35,10 @@ export const waitFor = async <T>(condition: () => T | Promise<T>, opts: WaitForO
     const elapsed = Date.now() - started;
     if (elapsed >= opts.timeoutMs) {
       let message = `Timed out after ${opts.timeoutMs} ms waiting for ${opts.what}; last value: ${show(value)}`;
-      if (opts.detail) message += `; ${await Promise.resolve().then(opts.detail).then(show, (e: unknown) => `detail failed: ${e instanceof Error ? e.message : show(e)}`)}`;
+      if (opts.detail)
+        message += `; ${await Promise.resolve()
+          .then(opts.detail)
+          .then(show, (e: unknown) => `detail failed: ${e instanceof Error ? e.message : show(e)}`)}`;
       throw new Error(message);
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, opts.timeoutMs - elapsed)));

@@ -44,15 +44,27 @@ beforeAll(async () => {
   }
   child = spawn(process.execPath, ['src/main.ts'], {
     env: {
-      PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', ...db,
-      AWS_ENDPOINT_URL: sandbox.url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example', AWS_REGIONS: 'us-east-1,eu-west-1',
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...db,
+      AWS_ENDPOINT_URL: sandbox.url,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'example',
+      AWS_REGIONS: 'us-east-1,eu-west-1',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}`);
-    return fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-  }, { what: `the app at ${url} to be ready`, timeoutMs: 45_000, intervalMs: 100 });
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}`);
+      return fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    { what: `the app at ${url} to be ready`, timeoutMs: 45_000, intervalMs: 100 },
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -15,12 +15,22 @@ afterAll(async () => {
 });
 
 const instanceNamed = (name: string) => app.sandbox!.fleet.instances.find((i) => i.tags.Name === name)!;
-const stopCalls = (id: string) => app.sandbox!.requests.filter((r) => r.action === 'StopInstances' && Object.values(r.params).includes(id));
+const stopCalls = (id: string) =>
+  app.sandbox!.requests.filter((r) => r.action === 'StopInstances' && Object.values(r.params).includes(id));
 
 const messages = async (user: string) => {
   const res = await fetch(`${app.url}/console/api/messages?user=${user}`);
   expect(res.status).toBe(200);
-  return ((await res.json()) as { messages: Array<{ id: number; author: string; text: string; reply: { changeId?: string; blocks: Array<{ type: string }> } | null }> }).messages;
+  return (
+    (await res.json()) as {
+      messages: Array<{
+        id: number;
+        author: string;
+        text: string;
+        reply: { changeId?: string; blocks: Array<{ type: string }> } | null;
+      }>;
+    }
+  ).messages;
 };
 
 describe('console → change request → approval → execution → audit', () => {
@@ -64,7 +74,9 @@ describe('console → change request → approval → execution → audit', () =
     const cardMsg = log.find((m) => m.reply?.changeId === id)!;
     expect(cardMsg.text).toMatch(/done/);
     expect(cardMsg.reply!.blocks.some((b) => b.type === 'actions')).toBe(false);
-    expect(log.some((m) => m.author === 'bot' && m.text.includes(`${id} done`) && m.text.includes(`rollback ${id}`))).toBe(true);
+    expect(
+      log.some((m) => m.author === 'bot' && m.text.includes(`${id} done`) && m.text.includes(`rollback ${id}`)),
+    ).toBe(true);
     // Bob's private confirmation is not shown to Alice.
     expect(log.some((m) => m.text.startsWith('You approved'))).toBe(false);
 
@@ -78,10 +90,14 @@ describe('console → change request → approval → execution → audit', () =
     const [card] = await turn(app, 'alice', 'reboot api-prod-1');
     const id = card!.changeId!;
     const target = instanceNamed('api-prod-1').id;
-    const results = await Promise.all(Array.from({ length: 50 }, (_, n) => click(app, n % 2 ? 'bob' : 'carol', 'change.approve', id)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, n) => click(app, n % 2 ? 'bob' : 'carol', 'change.approve', id)),
+    );
     const wins = results.flat().filter((r) => r.text.startsWith('You approved'));
     expect(wins).toHaveLength(1);
-    expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(target))).toHaveLength(1);
+    expect(
+      app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(target)),
+    ).toHaveLength(1);
     const losers = results.flat().filter((r) => !r.text.startsWith('You approved'));
     expect(losers.every((r) => /already|is running now|about to run/.test(r.text))).toBe(true);
   });
@@ -95,11 +111,18 @@ describe('console → change request → approval → execution → audit', () =
 
   it('an unknown command gets a suggestion, not a stack trace', async () => {
     const [r] = await turn(app, 'alice', 'lst instances');
-    expect(r?.text).toBe('I didn\'t understand “lst instances”. Did you mean `list instances`?');
+    expect(r?.text).toBe("I didn't understand “lst instances”. Did you mean `list instances`?");
   });
 
   it('in sandbox mode every answer says so: help, whoami, errors and refusals too', async () => {
-    for (const [user, text] of [['alice', 'help'], ['dave', 'whoami'], ['alice', 'lst instances'], ['dave', 'stop web-prod-2'], ['alice', 'approve CR-999999'], ['bob', 'changes pending']] as const) {
+    for (const [user, text] of [
+      ['alice', 'help'],
+      ['dave', 'whoami'],
+      ['alice', 'lst instances'],
+      ['dave', 'stop web-prod-2'],
+      ['alice', 'approve CR-999999'],
+      ['bob', 'changes pending'],
+    ] as const) {
       const replies = await turn(app, user, text);
       expect(replies.length).toBeGreaterThan(0);
       for (const r of replies) expect({ text, sandbox: r.sandbox }).toEqual({ text, sandbox: true });
@@ -120,19 +143,30 @@ describe('console → change request → approval → execution → audit', () =
     expect(cardMsg.reply!.blocks.some((b) => b.type === 'actions')).toBe(false);
     const [late] = await click(app, 'carol', 'change.approve', id);
     expect(late?.text).toMatch(new RegExp(`${id} was rejected by Bob`));
-    expect(app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(target))).toHaveLength(0);
+    expect(
+      app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(target)),
+    ).toHaveLength(0);
   });
 
   it('stop without a resource asks which, with a search field the options API answers; the pick files the change', async () => {
     const [question] = await turn(app, 'alice', 'stop');
     expect(question?.text).toMatch(/Which instance should I stop\?/);
-    const button = question!.blocks.find((b) => b.type === 'actions')!.buttons![0]! as { actionId: string; value: string; form?: { fields: Array<{ name: string; kind: string; source?: string }> } };
+    const button = question!.blocks.find((b) => b.type === 'actions')!.buttons![0]! as {
+      actionId: string;
+      value: string;
+      form?: { fields: Array<{ name: string; kind: string; source?: string }> };
+    };
     const field = button.form!.fields[0]!;
     expect(field).toMatchObject({ name: 'resource', kind: 'search', source: 'resources?action=stop' });
 
     const options = async (query: string, source = field.source!) => {
-      const res = await fetch(`${app.url}/console/api/options?${new URLSearchParams({ user: 'alice', source, query })}`);
-      return { status: res.status, body: (await res.json()) as { options?: Array<{ label: string; value: string }>; error?: string } };
+      const res = await fetch(
+        `${app.url}/console/api/options?${new URLSearchParams({ user: 'alice', source, query })}`,
+      );
+      return {
+        status: res.status,
+        body: (await res.json()) as { options?: Array<{ label: string; value: string }>; error?: string },
+      };
     };
     const found = await options('worker-prod');
     expect(found.status).toBe(200);
@@ -140,10 +174,15 @@ describe('console → change request → approval → execution → audit', () =
     expect(found.body.options![0]!.label).toBe(`worker-prod-1 · prod · running · ${instanceNamed('worker-prod-1').id}`);
     // Stopped instances are not offered for a stop.
     expect((await options('worker-staging')).body.options).toEqual([]);
-    expect(await options('x', 'nope')).toEqual({ status: 400, body: { error: 'There is no option source called nope.' } });
+    expect(await options('x', 'nope')).toEqual({
+      status: 400,
+      body: { error: 'There is no option source called nope.' },
+    });
     expect((await options('x', 'resources?action=explode')).status).toBe(400);
 
-    const [card] = await click(app, 'alice', button.actionId, button.value, { resource: instanceNamed('worker-prod-1').id });
+    const [card] = await click(app, 'alice', button.actionId, button.value, {
+      resource: instanceNamed('worker-prod-1').id,
+    });
     expect(card?.changeId).toMatch(/^CR-\d+$/);
     expect(card?.text).toContain('worker-prod-1');
     expect((await app.changes.get(card!.changeId!))?.plan.action).toBe('stop');
@@ -180,7 +219,9 @@ describe('console → change request → approval → execution → audit', () =
     const filed = await app.changes.list({ rollbackOf: id, limit: 50 });
     expect(filed).toHaveLength(1);
     expect(answers.filter((r) => r.changeId === filed[0]!.id)).toHaveLength(1);
-    expect(answers.filter((r) => !r.changeId).every((r) => /rollback of .* is already under way/i.test(r.text))).toBe(true);
+    expect(answers.filter((r) => !r.changeId).every((r) => /rollback of .* is already under way/i.test(r.text))).toBe(
+      true,
+    );
   });
 
   it('exposes metrics for turns, tool calls, change transitions and HTTP latency', async () => {
@@ -188,16 +229,22 @@ describe('console → change request → approval → execution → audit', () =
     expect(text).toMatch(/devops_agent_turns_total\{surface="console",outcome="ok"\} [1-9]/);
     expect(text).toMatch(/devops_agent_tool_calls_total\{tool="list_resources",outcome="ok"\} [1-9]/);
     expect(text).toMatch(/devops_agent_change_transitions_total\{from="executing",to="succeeded"\} [1-9]/);
-    expect(text).toMatch(/devops_agent_http_request_duration_seconds_count\{method="POST",route="\/console\/api\/turn",status="200"\} [1-9]/);
+    expect(text).toMatch(
+      /devops_agent_http_request_duration_seconds_count\{method="POST",route="\/console\/api\/turn",status="200"\} [1-9]/,
+    );
     expect(text).toMatch(/devops_agent_cloud_calls_total\{provider="aws"/);
     expect(text).toContain('devops_agent_job_runs_total');
   });
 
   // Last: it breaks the chain of this file's database.
   it('audit verify in chat names the first broken event after a row is edited in SQL', async () => {
-    const { rows } = await app.store.pool.query<{ seq: string }>("SELECT seq FROM audit_events WHERE type = 'change.approved' ORDER BY seq LIMIT 1");
+    const { rows } = await app.store.pool.query<{ seq: string }>(
+      "SELECT seq FROM audit_events WHERE type = 'change.approved' ORDER BY seq LIMIT 1",
+    );
     const seq = rows[0]!.seq;
-    await app.store.pool.query(`UPDATE audit_events SET data = jsonb_set(data, '{edited}', 'true') WHERE seq = $1`, [seq]);
+    await app.store.pool.query(`UPDATE audit_events SET data = jsonb_set(data, '{edited}', 'true') WHERE seq = $1`, [
+      seq,
+    ]);
     const [r] = await turn(app, 'carol', 'audit verify');
     expect(r?.text).toContain(`BROKEN at event #${seq}:`);
     expect(r?.text).toMatch(/modified/);

@@ -21,7 +21,15 @@ beforeAll(async () => {
   const target = new URL(base.connectionString);
   proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
   const logger = createLogger('silent');
-  store = await openStore({ databaseUrl: proxy.url(base.connectionString), dataDir: '.', poolMax: 4, logger, queryTimeoutMs: 1_000, connectTimeoutMs: 1_000, pingTimeoutMs: 500 });
+  store = await openStore({
+    databaseUrl: proxy.url(base.connectionString),
+    dataDir: '.',
+    poolMax: 4,
+    logger,
+    queryTimeoutMs: 1_000,
+    connectTimeoutMs: 1_000,
+    pingTimeoutMs: 500,
+  });
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', SANDBOX: 'on' });
   app = await startApp(config, { logger, store, jobs: false });
 }, 60_000);
@@ -42,7 +50,11 @@ it('answers "temporarily unavailable" while the database is down and recovers wh
   const down = await postJson(app, '/console/api/turn', { user: 'alice', text: 'stop web-prod-1' });
   expect(down.status).toBe(503);
   expect(down.body.error).toMatch(/temporarily unavailable/);
-  const click = await postJson(app, '/console/api/interaction', { user: 'bob', actionId: 'change.approve', value: 'CR-1' });
+  const click = await postJson(app, '/console/api/interaction', {
+    user: 'bob',
+    actionId: 'change.approve',
+    value: 'CR-1',
+  });
   expect(click.status).toBe(503);
   // The engine itself (what Slack and Teams call) answers in chat rather than failing.
   const [reply] = await app.engine.handleTurn({

@@ -11,7 +11,10 @@ import { waitFor } from '../helpers/wait-for.ts';
 let app: TestApp;
 let clock = new Date('2026-11-02T09:00:00Z');
 beforeAll(async () => {
-  app = await startTestApp({ APPROVAL_TTL: '2h', EXPIRY_CHECK_INTERVAL: '1s', EXECUTION_LEASE: '3s', INVENTORY_SYNC_INTERVAL: '1h' }, { jobs: true, now: () => clock });
+  app = await startTestApp(
+    { APPROVAL_TTL: '2h', EXPIRY_CHECK_INTERVAL: '1s', EXECUTION_LEASE: '3s', INVENTORY_SYNC_INTERVAL: '1h' },
+    { jobs: true, now: () => clock },
+  );
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
@@ -24,7 +27,12 @@ it('expires a pending change request after APPROVAL_TTL through the scheduled jo
 
   clock = new Date('2026-11-02T11:00:01Z');
   const status = async () => (await app.changes.get(id))?.status;
-  await waitFor(async () => (await status()) === 'expired', { what: `the expiry job to expire ${id}`, timeoutMs: 20_000, intervalMs: 200, detail: async () => `status ${await status()}` });
+  await waitFor(async () => (await status()) === 'expired', {
+    what: `the expiry job to expire ${id}`,
+    timeoutMs: 20_000,
+    intervalMs: 200,
+    detail: async () => `status ${await status()}`,
+  });
   const res = await fetch(`${app.url}/console/api/messages?user=alice`);
   const { messages } = (await res.json()) as { messages: Array<{ text: string; reply: { changeId?: string } | null }> };
   expect(messages.find((m) => m.reply?.changeId === id)?.text).toMatch(/expired/);
@@ -42,11 +50,22 @@ it('marks a change whose executor stopped renewing its lease interrupted through
   const id = card!.changeId!;
   // As another instance that died mid-run would leave it: executing, lease last renewed 10 min ago.
   const stale = new Date(clock.getTime() - 600_000);
-  await app.store.pool.query("UPDATE change_requests SET status = 'executing', executor = 'gone:1:abc', started_at = $2, heartbeat_at = $2 WHERE id = $1", [id, stale]);
+  await app.store.pool.query(
+    "UPDATE change_requests SET status = 'executing', executor = 'gone:1:abc', started_at = $2, heartbeat_at = $2 WHERE id = $1",
+    [id, stale],
+  );
 
   const status = async () => (await app.changes.get(id))?.status;
-  await waitFor(async () => (await status()) === 'interrupted', { what: `the recovery job to mark ${id} interrupted`, timeoutMs: 20_000, intervalMs: 200, detail: async () => `status ${await status()}` });
+  await waitFor(async () => (await status()) === 'interrupted', {
+    what: `the recovery job to mark ${id} interrupted`,
+    timeoutMs: 20_000,
+    intervalMs: 200,
+    detail: async () => `status ${await status()}`,
+  });
   expect((await app.changes.get(id))?.reason).toBe('the service stopped while it was running');
-  expect((await listAuditEvents(app.store.db, { subject: id })).map((e) => e.type)).toEqual(['change.requested', 'change.interrupted']);
+  expect((await listAuditEvents(app.store.db, { subject: id })).map((e) => e.type)).toEqual([
+    'change.requested',
+    'change.interrupted',
+  ]);
   expect(app.sandbox!.requests.some((r) => r.action === 'StopInstances')).toBe(false);
 }, 40_000);

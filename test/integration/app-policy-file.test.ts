@@ -10,13 +10,21 @@ let dir: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-app-'));
   const file = path.join(dir, 'policy.json');
-  fs.writeFileSync(file, JSON.stringify({
-    requesterRoles: ['operator', 'approver', 'admin'],
-    rules: [
-      { name: 'prod-two-people', match: { environment: ['prod'] }, approvals: 2, approverRoles: ['approver', 'admin'] },
-      { name: 'rest', approvals: 1, approverRoles: ['admin'] },
-    ],
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      requesterRoles: ['operator', 'approver', 'admin'],
+      rules: [
+        {
+          name: 'prod-two-people',
+          match: { environment: ['prod'] },
+          approvals: 2,
+          approverRoles: ['approver', 'admin'],
+        },
+        { name: 'rest', approvals: 1, approverRoles: ['admin'] },
+      ],
+    }),
+  );
   app = await startTestApp({ POLICY_FILE: file });
 }, 60_000);
 afterAll(async () => {

@@ -5,7 +5,10 @@ import { describe, expect, it } from '@jest/globals';
 /** `npm start` failures: one readable line per problem on stderr, exit code 1, no stack. */
 const run = (env: Record<string, string>): Promise<{ code: number | null; stderr: string }> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, ['src/main.ts'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['src/main.ts'], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', PORT: '0', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('exit', (code) => resolve({ code, stderr }));

@@ -12,7 +12,8 @@ afterAll(async () => {
 
 type Table = { columns: string[]; rows: string[][] };
 const tableOf = (r: ReplyLike | undefined): Table => r?.blocks.find((b) => b.type === 'table') as unknown as Table;
-const buttonsOf = (r: ReplyLike | undefined) => r?.blocks.filter((b) => b.type === 'actions').flatMap((b) => b.buttons ?? []) ?? [];
+const buttonsOf = (r: ReplyLike | undefined) =>
+  r?.blocks.filter((b) => b.type === 'actions').flatMap((b) => b.buttons ?? []) ?? [];
 
 describe('read commands', () => {
   it('lists with filters and pages with a Show more button that runs the next page', async () => {
@@ -71,7 +72,11 @@ describe('change commands', () => {
   it('refuses what makes no sense before filing anything', async () => {
     const before = (await app.changes.list({ limit: 200 })).length;
     const [stopped] = await turn(app, 'alice', 'stop worker-dev-1');
-    expect(stopped?.text).toBe('worker-dev-1 (' + app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'worker-dev-1')!.id + ') is already stopped.');
+    expect(stopped?.text).toBe(
+      'worker-dev-1 (' +
+        app.sandbox!.fleet.instances.find((i) => i.tags.Name === 'worker-dev-1')!.id +
+        ') is already stopped.',
+    );
     const [size] = await turn(app, 'alice', 'resize web-staging-1 to t3.lrage');
     expect(size?.text).toMatch(/“t3.lrage” is not a size.*Did you mean `t3.large`\?/);
     const [sg] = await turn(app, 'alice', 'reboot dev-ssh-open');

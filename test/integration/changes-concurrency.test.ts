@@ -21,7 +21,9 @@ describe('concurrent approvals', () => {
     const b = harness(store.db, { provider });
     const c = await a.service.request(planFor(), person('alice'), 'operator', conversation);
 
-    const results = await Promise.allSettled(approvers.map((p, i) => (i % 2 ? a : b).service.approve(c.id, p, 'approver')));
+    const results = await Promise.allSettled(
+      approvers.map((p, i) => (i % 2 ? a : b).service.approve(c.id, p, 'approver')),
+    );
 
     expect(provider.executions).toHaveLength(1);
     const won = results.filter((r) => r.status === 'fulfilled');
@@ -31,19 +33,27 @@ describe('concurrent approvals', () => {
     for (const err of lost) {
       expect(err).toBeInstanceOf(AppError);
       expect((err as AppError).code).toBe('conflict');
-      expect((err as AppError).userMessage).toMatch(new RegExp(`^${c.id} was already approved by Approver\\d+ at 2026-11-02 10:00 UTC`));
+      expect((err as AppError).userMessage).toMatch(
+        new RegExp(`^${c.id} was already approved by Approver\\d+ at 2026-11-02 10:00 UTC`),
+      );
     }
     const final = await a.service.get(c.id);
     expect(final?.status).toBe('succeeded');
     expect(final?.decisions).toHaveLength(1);
     expect((await listAuditEvents(store.db, { subject: c.id })).map((e) => e.type)).toEqual([
-      'change.requested', 'change.approved', 'change.executing', 'change.succeeded',
+      'change.requested',
+      'change.approved',
+      'change.executing',
+      'change.succeeded',
     ]);
     expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
   }, 60_000);
 
   test('with two approvals required, exactly two are recorded and one execution happens', async () => {
-    const policy = loadPolicy({ requesterRoles: ['operator'], rules: [{ name: 'two-eyes', approvals: 2, approverRoles: ['approver'] }] });
+    const policy = loadPolicy({
+      requesterRoles: ['operator'],
+      rules: [{ name: 'two-eyes', approvals: 2, approverRoles: ['approver'] }],
+    });
     const h = harness(store.db, { policy });
     const c = await h.service.request(planFor(), person('alice'), 'operator', conversation);
     const results = await Promise.allSettled(approvers.map((p) => h.service.approve(c.id, p, 'approver')));

@@ -38,14 +38,21 @@ const killWhileExecuting = (changeId: string): Promise<string> =>
       if (out.includes(`executing ${changeId}\n`)) child.kill('SIGKILL');
     });
     child.on('error', reject);
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`))));
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)),
+    );
   });
 
 describe('kill -9 while executing', () => {
   test('the change is left executing; recovery marks it interrupted and nothing re-runs', async () => {
     const h = harness(store.db);
     const crashed = await h.service.request(planFor(), person('alice'), 'operator', conversation);
-    const untouched = await h.service.request(planFor({ resourceName: 'web-2' }), person('alice'), 'operator', conversation);
+    const untouched = await h.service.request(
+      planFor({ resourceName: 'web-2' }),
+      person('alice'),
+      'operator',
+      conversation,
+    );
 
     expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
     expect((await h.service.get(crashed.id))?.status).toBe('executing');
@@ -56,7 +63,9 @@ describe('kill -9 while executing', () => {
 
     h.clock.advance(60_001);
     const recovered = await h.service.recoverInterrupted();
-    expect(recovered.map((c) => [c.id, c.status, c.reason])).toEqual([[crashed.id, 'interrupted', 'the service stopped while it was running']]);
+    expect(recovered.map((c) => [c.id, c.status, c.reason])).toEqual([
+      [crashed.id, 'interrupted', 'the service stopped while it was running'],
+    ]);
     expect(h.listener.events.at(-1)).toEqual({ id: crashed.id, event: 'interrupted', status: 'interrupted' });
     expect(await h.service.recoverInterrupted()).toEqual([]);
     expect((await h.service.get(untouched.id))?.status).toBe('pending');
@@ -67,14 +76,22 @@ describe('kill -9 while executing', () => {
     });
     expect(h.provider.executions).toEqual([]);
     expect((await listAuditEvents(store.db, { subject: crashed.id })).map((e) => e.type)).toEqual([
-      'change.requested', 'change.approved', 'change.executing', 'change.interrupted',
+      'change.requested',
+      'change.approved',
+      'change.executing',
+      'change.interrupted',
     ]);
     expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
   }, 60_000);
 
   test('at the start of the only process (embedded database), recovery does not wait for the lease', async () => {
     const h = harness(store.db);
-    const crashed = await h.service.request(planFor({ resourceName: 'web-3' }), person('alice'), 'operator', conversation);
+    const crashed = await h.service.request(
+      planFor({ resourceName: 'web-3' }),
+      person('alice'),
+      'operator',
+      conversation,
+    );
     expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
     const recovered = await h.service.recoverInterrupted({ all: true });
     expect(recovered.map((c) => [c.id, c.status])).toEqual([[crashed.id, 'interrupted']]);
@@ -83,7 +100,12 @@ describe('kill -9 while executing', () => {
 
   test('a restarted app finds the crashed change: interrupted at once on an embedded database, never re-run', async () => {
     const h = harness(store.db);
-    const crashed = await h.service.request(planFor({ resourceName: 'web-4' }), person('alice'), 'operator', conversation);
+    const crashed = await h.service.request(
+      planFor({ resourceName: 'web-4' }),
+      person('alice'),
+      'operator',
+      conversation,
+    );
     expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
 
     const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SANDBOX: 'on' });
@@ -97,7 +119,11 @@ describe('kill -9 while executing', () => {
         // A shared server: another replica may still be running it, until its lease lapses (job changes.recover).
         expect(after?.status).toBe('executing');
       }
-      expect(app.sandbox!.requests.filter((r) => ['StartInstances', 'StopInstances', 'RebootInstances', 'ModifyInstanceAttribute'].includes(r.action))).toEqual([]);
+      expect(
+        app.sandbox!.requests.filter((r) =>
+          ['StartInstances', 'StopInstances', 'RebootInstances', 'ModifyInstanceAttribute'].includes(r.action),
+        ),
+      ).toEqual([]);
     } finally {
       await app.close();
     }

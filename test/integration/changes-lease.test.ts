@@ -16,7 +16,10 @@ afterAll(() => store?.dispose());
 const leaseMs = 3_000;
 
 const heartbeat = async (id: string): Promise<{ executor: string | null; at: Date | null }> => {
-  const { rows } = await store.pool.query<{ executor: string | null; heartbeat_at: Date | null }>('SELECT executor, heartbeat_at FROM change_requests WHERE id = $1', [id]);
+  const { rows } = await store.pool.query<{ executor: string | null; heartbeat_at: Date | null }>(
+    'SELECT executor, heartbeat_at FROM change_requests WHERE id = $1',
+    [id],
+  );
   return { executor: rows[0]!.executor, at: rows[0]!.heartbeat_at };
 };
 
@@ -37,10 +40,18 @@ describe('executor lease across instances', () => {
     // The runner's clock moves on and it renews; the other instance, 10 s later, sees a live lease.
     runner.clock.advance(10_000);
     // The runner renews on a real timer (every leaseMs / 3): poll the row until it has.
-    const renewed = await waitFor(async () => {
-      const hb = await heartbeat(c.id);
-      return hb.at?.getTime() === runner.clock.now().getTime() && hb;
-    }, { what: `the runner to renew its lease on ${c.id} at its advanced clock`, timeoutMs: 20_000, intervalMs: 50, detail: () => heartbeat(c.id) });
+    const renewed = await waitFor(
+      async () => {
+        const hb = await heartbeat(c.id);
+        return hb.at?.getTime() === runner.clock.now().getTime() && hb;
+      },
+      {
+        what: `the runner to renew its lease on ${c.id} at its advanced clock`,
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        detail: () => heartbeat(c.id),
+      },
+    );
     expect(renewed).toEqual({ executor: 'runner', at: runner.clock.now() });
     other.clock.advance(12_000);
     expect(await other.service.recoverInterrupted()).toEqual([]);
@@ -58,7 +69,13 @@ describe('executor lease across instances', () => {
     expect(finished.status).toBe('succeeded');
     expect(provider.executions).toHaveLength(1);
     const events = await listAuditEvents(store.db, { subject: c.id });
-    expect(events.map((e) => e.type)).toEqual(['change.requested', 'change.approved', 'change.executing', 'change.interrupted', 'change.succeeded']);
+    expect(events.map((e) => e.type)).toEqual([
+      'change.requested',
+      'change.approved',
+      'change.executing',
+      'change.interrupted',
+      'change.succeeded',
+    ]);
     expect(events.at(-1)!.data).toMatchObject({ from: 'interrupted', late: true });
     expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
   }, 60_000);
@@ -70,6 +87,8 @@ describe('executor lease across instances', () => {
     await store.pool.query("UPDATE change_requests SET status = 'approved' WHERE id = $1", [c.id]);
     expect(await h.service.recoverInterrupted()).toEqual([]);
     h.clock.advance(leaseMs + 1);
-    expect((await h.service.recoverInterrupted()).map((r) => [r.id, r.status, r.reason])).toEqual([[c.id, 'interrupted', 'the service stopped before it started']]);
+    expect((await h.service.recoverInterrupted()).map((r) => [r.id, r.status, r.reason])).toEqual([
+      [c.id, 'interrupted', 'the service stopped before it started'],
+    ]);
   }, 60_000);
 });

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { eq } from 'drizzle-orm';
 import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
 import { workspaces } from '../../src/users/schema.ts';
-import { CONSOLE_USERS, ensureUser, findUserByName, getRole, grant, listUsers, seedUsers } from '../../src/users/repository.ts';
+import {
+  CONSOLE_USERS,
+  ensureUser,
+  findUserByName,
+  getRole,
+  grant,
+  listUsers,
+  seedUsers,
+} from '../../src/users/repository.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
 import { person } from '../fixtures/changes-plans.ts';
 
@@ -30,7 +38,9 @@ describe('ensureUser', () => {
     expect(await ensureUser(store.db, person('boss', 'W1'), ['slack:W1:boss'], now)).toEqual({ role: 'admin' });
     expect(await ensureUser(store.db, person('u1', 'W1'), ['u1'], now)).toEqual({ role: 'admin' });
     const events = await listAuditEvents(store.db, { subject: 'role:W1:u1' });
-    expect(events.map((e) => e.data)).toEqual([{ userId: 'u1', displayName: 'U1', role: 'admin', previousRole: 'viewer', by: 'config' }]);
+    expect(events.map((e) => e.data)).toEqual([
+      { userId: 'u1', displayName: 'U1', role: 'admin', previousRole: 'viewer', by: 'config' },
+    ]);
   });
 });
 
@@ -48,29 +58,43 @@ describe('grant', () => {
     expect(r.user).toMatchObject({ userId: 'bob', role: 'approver', grantedBy: 'slack:W2:admin' });
     expect(await getRole(store.db, 'W2', 'bob')).toBe('approver');
     const [e] = await listAuditEvents(store.db, { subject: 'role:W2:bob' });
-    expect(e).toMatchObject({ type: 'role.granted', actorKey: 'slack:W2:admin', data: { role: 'approver', previousRole: 'viewer', by: 'Admin' } });
+    expect(e).toMatchObject({
+      type: 'role.granted',
+      actorKey: 'slack:W2:admin',
+      data: { role: 'approver', previousRole: 'viewer', by: 'Admin' },
+    });
   });
 
   test('non-admins, unknown and ambiguous targets are refused', async () => {
-    await expect(grant(store.db, { workspaceId: 'W2', target: 'op', role: 'admin', by: person('op', 'W2') })).rejects.toMatchObject({
+    await expect(
+      grant(store.db, { workspaceId: 'W2', target: 'op', role: 'admin', by: person('op', 'W2') }),
+    ).rejects.toMatchObject({
       code: 'forbidden',
       userMessage: 'Only a workspace admin can change roles.',
     });
-    await expect(grant(store.db, { workspaceId: 'W2', target: 'op', role: 'admin', by: person('admin', 'W1') })).rejects.toMatchObject({ code: 'forbidden' });
-    await expect(grant(store.db, { workspaceId: 'W2', target: 'zed', role: 'viewer', by: admin })).rejects.toMatchObject({
+    await expect(
+      grant(store.db, { workspaceId: 'W2', target: 'op', role: 'admin', by: person('admin', 'W1') }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(
+      grant(store.db, { workspaceId: 'W2', target: 'zed', role: 'viewer', by: admin }),
+    ).rejects.toMatchObject({
       code: 'not_found',
       userMessage: 'No user "zed" in this workspace yet: they need to talk to the bot once first.',
     });
     await ensureUser(store.db, { ...person('twin1', 'W2'), displayName: 'Sam' }, [], now);
     await ensureUser(store.db, { ...person('twin2', 'W2'), displayName: 'sam' }, [], now);
-    await expect(grant(store.db, { workspaceId: 'W2', target: 'Sam', role: 'viewer', by: admin })).rejects.toMatchObject({
+    await expect(
+      grant(store.db, { workspaceId: 'W2', target: 'Sam', role: 'viewer', by: admin }),
+    ).rejects.toMatchObject({
       code: 'conflict',
       userMessage: '"Sam" matches 2 users (twin1, twin2): use their user id.',
     });
   });
 
   test('the last admin cannot be demoted; with two, concurrent mutual demotion leaves one admin', async () => {
-    await expect(grant(store.db, { workspaceId: 'W2', target: 'admin', role: 'operator', by: admin })).rejects.toMatchObject({
+    await expect(
+      grant(store.db, { workspaceId: 'W2', target: 'admin', role: 'operator', by: admin }),
+    ).rejects.toMatchObject({
       code: 'conflict',
       userMessage: 'Admin is the last admin of this workspace: make someone else admin first.',
     });
@@ -88,7 +112,10 @@ describe('grant', () => {
 describe('seedUsers', () => {
   test('creates the console people once and keeps roles granted since', async () => {
     expect((await seedUsers(store.db, CONSOLE_USERS, now)).map((u) => `${u.userId}:${u.role}`)).toEqual([
-      'alice:operator', 'bob:approver', 'carol:admin', 'dave:viewer',
+      'alice:operator',
+      'bob:approver',
+      'carol:admin',
+      'dave:viewer',
     ]);
     const carol = { surface: 'console' as const, workspaceId: 'console', userId: 'carol', displayName: 'Carol' };
     await grant(store.db, { workspaceId: 'console', target: 'dave', role: 'operator', by: carol, now });

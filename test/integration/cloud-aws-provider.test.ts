@@ -36,7 +36,11 @@ const fleetInstance = (name: string) => {
 
 const act = (action: ResourceAction['action'], name: string, params: Record<string, string> = {}): ResourceAction => {
   const i = fleetInstance(name);
-  return { action, target: { provider: 'aws', account: '123456789012', region: i.region, type: 'instance', id: i.id }, params };
+  return {
+    action,
+    target: { provider: 'aws', account: '123456789012', region: i.region, type: 'instance', id: i.id },
+    params,
+  };
 };
 
 const failure = async (p: Promise<unknown>): Promise<AppError> => {
@@ -71,24 +75,59 @@ describe('AwsProvider.listResources against the sandbox fleet', () => {
 
   it('contains the idle dev instances, the unattached volume, the year-old snapshot and the world-open SSH group', async () => {
     const all = await provider().listResources();
-    const idle = all.filter((r) => r.type === 'instance' && r.environment === 'dev' && r.state === 'running' && Number(r.attributes.cpuAvg7d) < 5);
+    const idle = all.filter(
+      (r) =>
+        r.type === 'instance' && r.environment === 'dev' && r.state === 'running' && Number(r.attributes.cpuAvg7d) < 5,
+    );
     expect(idle.map((r) => r.name).sort()).toEqual(['api-dev-1', 'ml-dev-1', 'web-dev-1']);
     const unattached = all.filter((r) => r.type === 'volume' && r.attributes.attachedTo === null);
-    expect(unattached).toMatchObject([{ name: 'old-migration-data', state: 'available', region: 'eu-west-1', monthlyCostCents: 2500, attributes: { sizeGb: 250, volumeType: 'gp2' } }]);
+    expect(unattached).toMatchObject([
+      {
+        name: 'old-migration-data',
+        state: 'available',
+        region: 'eu-west-1',
+        monthlyCostCents: 2500,
+        attributes: { sizeGb: 250, volumeType: 'gp2' },
+      },
+    ]);
     const yearAgo = now.getTime() - 365 * 86_400_000;
     const old = all.filter((r) => r.type === 'snapshot' && Date.parse(String(r.attributes.startTime)) < yearAgo);
     expect(old).toMatchObject([{ name: 'legacy-db-backup', monthlyCostCents: 1500, attributes: { sizeGb: 300 } }]);
-    const sshOpen = all.filter((r) => r.type === 'security_group' && (r.attributes.ingress as Array<{ fromPort: number; toPort: number; cidrs: string[] }>)
-      .some((rule) => rule.fromPort <= 22 && rule.toPort >= 22 && rule.cidrs.includes('0.0.0.0/0')));
-    expect(sshOpen).toMatchObject([{ name: 'dev-ssh-open', environment: 'dev', attributes: { ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: ['0.0.0.0/0', '::/0'] }, { protocol: 'all', fromPort: 0, toPort: 65535 }] } }]);
+    const sshOpen = all.filter(
+      (r) =>
+        r.type === 'security_group' &&
+        (r.attributes.ingress as Array<{ fromPort: number; toPort: number; cidrs: string[] }>).some(
+          (rule) => rule.fromPort <= 22 && rule.toPort >= 22 && rule.cidrs.includes('0.0.0.0/0'),
+        ),
+    );
+    expect(sshOpen).toMatchObject([
+      {
+        name: 'dev-ssh-open',
+        environment: 'dev',
+        attributes: {
+          ingress: [
+            { protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: ['0.0.0.0/0', '::/0'] },
+            { protocol: 'all', fromPort: 0, toPort: 65535 },
+          ],
+        },
+      },
+    ]);
   });
 
   it('prices running instances from the table and stopped ones at zero compute', async () => {
     const all = await provider().listResources();
     const web = all.find((r) => r.name === 'web-prod-1');
-    expect(web).toMatchObject({ state: 'running', monthlyCostCents: instanceMonthlyCents('m5.large'), tags: { env: 'prod', team: 'web', service: 'web' } });
+    expect(web).toMatchObject({
+      state: 'running',
+      monthlyCostCents: instanceMonthlyCents('m5.large'),
+      tags: { env: 'prod', team: 'web', service: 'web' },
+    });
     expect(web?.monthlyCostCents).toBe(7008);
-    expect(web?.attributes).toMatchObject({ instanceType: 'm5.large', launchTime: '2026-09-21T12:00:00.000Z', privateIp: expect.stringMatching(/^10\.0\./) });
+    expect(web?.attributes).toMatchObject({
+      instanceType: 'm5.large',
+      launchTime: '2026-09-21T12:00:00.000Z',
+      privateIp: expect.stringMatching(/^10\.0\./),
+    });
     expect(all.find((r) => r.name === 'worker-staging-1')).toMatchObject({ state: 'stopped', monthlyCostCents: 0 });
   });
 
@@ -99,7 +138,8 @@ describe('AwsProvider.listResources against the sandbox fleet', () => {
 
   it('follows NextToken on every Describe call with a small page size', async () => {
     await provider({ pageSize: 5, regions: ['us-east-1'] }).listResources();
-    const pages = (action: string) => sandbox.requests.filter((r) => r.action === action).map((r) => r.params.NextToken !== undefined);
+    const pages = (action: string) =>
+      sandbox.requests.filter((r) => r.action === action).map((r) => r.params.NextToken !== undefined);
     expect(pages('DescribeInstances')).toEqual([false, true, true]);
     expect(pages('DescribeSecurityGroups')).toEqual([false]);
     expect(sandbox.requests.find((r) => r.action === 'DescribeSnapshots')?.params['Owner.1']).toBe('self');
@@ -107,12 +147,18 @@ describe('AwsProvider.listResources against the sandbox fleet', () => {
 
   it('fails the whole listing with a translated error when a region fails, and counts calls', async () => {
     const metrics = createMetrics();
-    sandbox.failNext('DescribeVolumes', { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.', status: 403 });
+    sandbox.failNext('DescribeVolumes', {
+      code: 'UnauthorizedOperation',
+      message: 'You are not authorized to perform this operation.',
+      status: 403,
+    });
     const err = await failure(provider({ metrics }).listResources());
     expect(err.code).toBe('auth_failed');
     expect(err.userMessage).toMatch(/listing EC2 resources in (us-east-1|eu-west-1).*UnauthorizedOperation/);
     const calls = await metrics.registry.getSingleMetricAsString('devops_agent_cloud_calls_total');
-    expect(calls).toContain('devops_agent_cloud_calls_total{provider="aws",operation="DescribeVolumes",outcome="error"} 1');
+    expect(calls).toContain(
+      'devops_agent_cloud_calls_total{provider="aws",operation="DescribeVolumes",outcome="error"} 1',
+    );
     expect(calls).toMatch(/operation="DescribeInstances",outcome="ok"\} [1-9]/);
   });
 
@@ -138,7 +184,11 @@ describe('AwsProvider.execute', () => {
   it('stops and starts, returning the previous state as rollback data', async () => {
     const p = provider();
     const stopped = await p.execute(act('stop', 'web-dev-1'));
-    expect(stopped).toEqual({ summary: `web-dev-1 (${fleetInstance('web-dev-1').id}) stopping (was running)`, newState: 'stopping', previous: { state: 'running' } });
+    expect(stopped).toEqual({
+      summary: `web-dev-1 (${fleetInstance('web-dev-1').id}) stopping (was running)`,
+      newState: 'stopping',
+      previous: { state: 'running' },
+    });
     const listed = await p.listResources();
     expect(listed.find((r) => r.name === 'web-dev-1')).toMatchObject({ state: 'stopped', monthlyCostCents: 0 });
     const started = await p.execute(act('start', 'web-dev-1'));
@@ -148,7 +198,10 @@ describe('AwsProvider.execute', () => {
 
   it('reboots a running instance and refuses a stopped one as a conflict', async () => {
     const p = provider();
-    expect(await p.execute(act('reboot', 'db-dev-1'))).toMatchObject({ newState: 'running', previous: { state: 'running' } });
+    expect(await p.execute(act('reboot', 'db-dev-1'))).toMatchObject({
+      newState: 'running',
+      previous: { state: 'running' },
+    });
     const err = await failure(p.execute(act('reboot', 'worker-dev-1')));
     expect(err.code).toBe('conflict');
     expect(err.userMessage).toContain('not in a state from which it can be rebooted');
@@ -167,8 +220,16 @@ describe('AwsProvider.execute', () => {
     });
     expect(fleetInstance('api-dev-1')).toMatchObject({ instanceType: 't3.medium', state: 'running' });
     expect(sandbox.requests.map((r) => r.action)).toEqual([
-      'DescribeInstances', 'StopInstances', 'DescribeInstances', 'DescribeInstances', 'DescribeInstances',
-      'ModifyInstanceAttribute', 'StartInstances', 'DescribeInstances', 'DescribeInstances', 'DescribeInstances',
+      'DescribeInstances',
+      'StopInstances',
+      'DescribeInstances',
+      'DescribeInstances',
+      'DescribeInstances',
+      'ModifyInstanceAttribute',
+      'StartInstances',
+      'DescribeInstances',
+      'DescribeInstances',
+      'DescribeInstances',
     ]);
     expect(sleeps).toEqual([250, 250, 250, 250]);
   });
@@ -176,7 +237,11 @@ describe('AwsProvider.execute', () => {
   it('gives up waiting after the configured attempts', async () => {
     await sandbox.stop();
     sandbox = await startSandbox({ now: () => now, transitionDescribes: 10 });
-    const err = await failure(provider({ wait: { attempts: 3, delayMs: 1, sleep: async () => undefined } }).execute(act('resize', 'api-dev-1', { size: 't3.medium' })));
+    const err = await failure(
+      provider({ wait: { attempts: 3, delayMs: 1, sleep: async () => undefined } }).execute(
+        act('resize', 'api-dev-1', { size: 't3.medium' }),
+      ),
+    );
     expect(err.code).toBe('cloud_error');
     expect(err.userMessage).toContain('was not stopped after 3 checks');
   });
@@ -189,7 +254,11 @@ describe('AwsProvider.execute', () => {
   });
 
   it('starts the instance again when the type change is refused after stopping it', async () => {
-    sandbox.failNext('ModifyInstanceAttribute', { code: 'InsufficientInstanceCapacity', message: 'We currently do not have sufficient t3.medium capacity.', status: 500 });
+    sandbox.failNext('ModifyInstanceAttribute', {
+      code: 'InsufficientInstanceCapacity',
+      message: 'We currently do not have sufficient t3.medium capacity.',
+      status: 500,
+    });
     const err = await failure(provider().execute(act('resize', 'api-dev-1', { size: 't3.medium' })));
     expect(err.code).toBe('cloud_error');
     expect(err.userMessage).toContain('It was started again as t3.large.');
@@ -200,16 +269,32 @@ describe('AwsProvider.execute', () => {
     const err = await failure(provider().execute(act('resize', 'api-dev-1', { size: 'x9.mega' })));
     expect(err.code).toBe('bad_request');
     expect(sandbox.requests.map((r) => r.action)).toEqual(['DescribeInstances']);
-    expect((await provider().execute(act('resize', 'api-dev-1', { size: 't3.large' }))).summary).toContain('already t3.large');
+    expect((await provider().execute(act('resize', 'api-dev-1', { size: 't3.large' }))).summary).toContain(
+      'already t3.large',
+    );
   });
 
   it('translates NotFound and refuses non-instance targets', async () => {
     const p = provider();
-    const missing = { action: 'stop' as const, target: { provider: 'aws', account: '123456789012', region: 'us-east-1', type: 'instance', id: 'i-0123456789abcdef0' }, params: {} };
+    const missing = {
+      action: 'stop' as const,
+      target: {
+        provider: 'aws',
+        account: '123456789012',
+        region: 'us-east-1',
+        type: 'instance',
+        id: 'i-0123456789abcdef0',
+      },
+      params: {},
+    };
     const err = await failure(p.execute(missing));
     expect(err.code).toBe('not_found');
-    expect(err.userMessage).toBe("AWS could not find it while stopping i-0123456789abcdef0 in us-east-1: The instance ID 'i-0123456789abcdef0' does not exist");
-    expect((await failure(p.execute({ ...missing, target: { ...missing.target, type: 'volume' } }))).code).toBe('bad_request');
+    expect(err.userMessage).toBe(
+      "AWS could not find it while stopping i-0123456789abcdef0 in us-east-1: The instance ID 'i-0123456789abcdef0' does not exist",
+    );
+    expect((await failure(p.execute({ ...missing, target: { ...missing.target, type: 'volume' } }))).code).toBe(
+      'bad_request',
+    );
   });
 });
 

@@ -33,8 +33,18 @@ const cluster = (listing: Resource[] | Error): CloudProvider => ({
 });
 
 const deployment = (id: string, name: string, seenAt: Date): Resource => ({
-  provider: 'kubernetes', account: 'kind-dev', region: 'local', type: 'deployment', id, name, state: 'available',
-  tags: { env: 'dev', service: 'web' }, environment: 'dev', monthlyCostCents: 0, attributes: { replicas: 2 }, seenAt,
+  provider: 'kubernetes',
+  account: 'kind-dev',
+  region: 'local',
+  type: 'deployment',
+  id,
+  name,
+  state: 'available',
+  tags: { env: 'dev', service: 'web' },
+  environment: 'dev',
+  monthlyCostCents: 0,
+  attributes: { replicas: 2 },
+  seenAt,
 });
 
 const fleetId = (name: string): string => sandbox.fleet.instances.find((i) => i.tags.Name === name)?.id ?? '';
@@ -49,8 +59,12 @@ beforeEach(async () => {
   await store.db.delete(resources);
   sandbox = await startSandbox({ now: () => t0 });
   aws = new AwsProvider({
-    regions: ['us-east-1', 'eu-west-1'], endpoint: sandbox.url, sandbox: true, maxAttempts: 1,
-    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' }, now: () => t0,
+    regions: ['us-east-1', 'eu-west-1'],
+    endpoint: sandbox.url,
+    sandbox: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
+    now: () => t0,
   });
 });
 afterEach(async () => {
@@ -66,12 +80,22 @@ describe('syncInventory', () => {
     const listing = await aws.listResources();
     const sum = (rs: Resource[]) => rs.reduce((n, r) => n + r.monthlyCostCents, 0);
     const repo = resourceRepository(store.db);
-    expect(await repo.totals()).toEqual({ count: 38, monthlyCostCents: sum(listing), byType: { instance: 19, security_group: 8, snapshot: 5, volume: 6 }, lastSeenAt: t0 });
+    expect(await repo.totals()).toEqual({
+      count: 38,
+      monthlyCostCents: sum(listing),
+      byType: { instance: 19, security_group: 8, snapshot: 5, volume: 6 },
+      lastSeenAt: t0,
+    });
     const byEnv = await repo.costs('environment');
     expect(byEnv.map((l) => l.key)).toEqual(['prod', 'dev', 'staging', 'unknown']);
-    for (const line of byEnv) expect(line.monthlyCostCents).toBe(sum(listing.filter((r) => r.environment === line.key)));
+    for (const line of byEnv)
+      expect(line.monthlyCostCents).toBe(sum(listing.filter((r) => r.environment === line.key)));
     const byService = await repo.costs('service');
-    expect(byService.find((l) => l.key === 'db')).toEqual({ key: 'db', monthlyCostCents: sum(listing.filter((r) => r.tags.service === 'db')), count: 12 });
+    expect(byService.find((l) => l.key === 'db')).toEqual({
+      key: 'db',
+      monthlyCostCents: sum(listing.filter((r) => r.tags.service === 'db')),
+      count: 12,
+    });
     expect(byService.find((l) => l.key === 'untagged')).toEqual({ key: 'untagged', monthlyCostCents: 0, count: 8 });
     expect(await repo.costs('provider')).toEqual([{ key: 'aws', monthlyCostCents: sum(listing), count: 38 }]);
     expect((await repo.costs('type')).map((l) => l.key)).toEqual(['instance', 'volume', 'snapshot', 'security_group']);
@@ -81,10 +105,27 @@ describe('syncInventory', () => {
     await syncInventory(store.db, [aws], t0);
     const repo = resourceRepository(store.db);
     const dev = await repo.list({ type: 'instance', environment: 'DEV' });
-    expect(dev.map((r) => r.name)).toEqual(['api-dev-1', 'bastion-dev', 'db-dev-1', 'ml-dev-1', 'web-dev-1', 'worker-dev-1']);
-    expect(dev[0]).toMatchObject({ provider: 'aws', account: '123456789012', region: 'eu-west-1', seenAt: t0, attributes: { instanceType: 't3.large', cpuAvg7d: 0.8 } });
+    expect(dev.map((r) => r.name)).toEqual([
+      'api-dev-1',
+      'bastion-dev',
+      'db-dev-1',
+      'ml-dev-1',
+      'web-dev-1',
+      'worker-dev-1',
+    ]);
+    expect(dev[0]).toMatchObject({
+      provider: 'aws',
+      account: '123456789012',
+      region: 'eu-west-1',
+      seenAt: t0,
+      attributes: { instanceType: 't3.large', cpuAvg7d: 0.8 },
+    });
     expect(await repo.count({ type: 'instance', environment: 'dev' })).toBe(6);
-    const pages = [await repo.list({ limit: 15 }), await repo.list({ limit: 15, offset: 15 }), await repo.list({ limit: 15, offset: 30 })];
+    const pages = [
+      await repo.list({ limit: 15 }),
+      await repo.list({ limit: 15, offset: 15 }),
+      await repo.list({ limit: 15, offset: 30 }),
+    ];
     expect(pages.map((p) => p.length)).toEqual([15, 15, 8]);
     expect(new Set(pages.flat().map((r) => r.id)).size).toBe(38);
     expect(await repo.list({ provider: 'azure' })).toEqual([]);
@@ -98,14 +139,27 @@ describe('syncInventory', () => {
     expect((await repo.findByIdOrName('web-prod-1')).map((r) => r.id)).toEqual([id]);
     expect((await repo.findByIdOrName(' WEB-Prod-1 ')).map((r) => r.id)).toEqual([id]);
     const defaults = await repo.findByIdOrName('default');
-    expect(defaults.map((r) => `${r.type}/${r.region}`).sort()).toEqual(['security_group/eu-west-1', 'security_group/us-east-1']);
+    expect(defaults.map((r) => `${r.type}/${r.region}`).sort()).toEqual([
+      'security_group/eu-west-1',
+      'security_group/us-east-1',
+    ]);
     expect(await repo.findByIdOrName('no-such-thing')).toEqual([]);
   });
 
   it('updates changed rows, keeps first_seen_at, marks vanished rows gone and revives them', async () => {
     await syncInventory(store.db, [aws], t0);
     const repo = resourceRepository(store.db);
-    await aws.execute({ action: 'stop', target: { provider: 'aws', account: '123456789012', region: 'us-east-1', type: 'instance', id: fleetId('web-prod-2') }, params: {} });
+    await aws.execute({
+      action: 'stop',
+      target: {
+        provider: 'aws',
+        account: '123456789012',
+        region: 'us-east-1',
+        type: 'instance',
+        id: fleetId('web-prod-2'),
+      },
+      params: {},
+    });
     const worker = sandbox.fleet.instances.find((i) => i.tags.Name === 'worker-prod-1');
     if (worker) worker.state = 'terminated';
     const [second] = await syncInventory(store.db, [aws], t1);
@@ -121,9 +175,13 @@ describe('syncInventory', () => {
     expect(revived?.firstSeenAt.getTime()).toBe(row?.firstSeenAt.getTime());
   });
 
-  it('keeps a failing provider\'s rows, reports why, and still syncs the others', async () => {
+  it("keeps a failing provider's rows, reports why, and still syncs the others", async () => {
     await syncInventory(store.db, [aws, cluster([deployment('web', 'web', t0), deployment('api', 'api', t0)])], t0);
-    sandbox.failNext('*', { code: 'AuthFailure', message: 'AWS was not able to validate the provided access credentials', status: 401 }, 100);
+    sandbox.failNext(
+      '*',
+      { code: 'AuthFailure', message: 'AWS was not able to validate the provided access credentials', status: 401 },
+      100,
+    );
     const outcomes = await syncInventory(store.db, [aws, cluster([deployment('web', 'web', t1)])], t1);
     expect(outcomes).toMatchObject([
       { provider: 'aws', count: 0, gone: 0, error: expect.stringContaining('AWS refused the credentials') },
@@ -133,14 +191,18 @@ describe('syncInventory', () => {
     expect(await repo.count({ provider: 'aws' })).toBe(38);
     expect((await repo.list({ provider: 'kubernetes' })).map((r) => r.name)).toEqual(['web']);
     const crashed = await syncInventory(store.db, [cluster(new Error('socket hang up'))], t1);
-    expect(crashed).toMatchObject([{ provider: 'kubernetes', count: 0, error: 'The kubernetes inventory sync failed unexpectedly.' }]);
+    expect(crashed).toMatchObject([
+      { provider: 'kubernetes', count: 0, error: 'The kubernetes inventory sync failed unexpectedly.' },
+    ]);
     expect(await repo.count({ provider: 'kubernetes' })).toBe(1);
   });
 
   it('refuses a listing that mixes providers, writing nothing', async () => {
     const repo = resourceRepository(store.db);
     const stray = { ...deployment('web', 'web', t0), provider: 'aws' as const };
-    await expect(repo.replaceListing('kubernetes', [deployment('api', 'api', t0), stray], t0)).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(repo.replaceListing('kubernetes', [deployment('api', 'api', t0), stray], t0)).rejects.toMatchObject({
+      code: 'bad_request',
+    });
     expect((await repo.totals()).count).toBe(0);
     expect((await repo.totals()).lastSeenAt).toBeNull();
   });

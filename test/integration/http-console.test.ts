@@ -27,7 +27,13 @@ interface ApiBody {
   now: string;
 }
 
-const call = async (app: ConsoleTestApp, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+const call = async (
+  app: ConsoleTestApp,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) => {
   const res = await fetch(`${app.baseUrl}${path}`, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -36,8 +42,16 @@ const call = async (app: ConsoleTestApp, method: string, path: string, body?: un
   return { status: res.status, body: (await res.json()) as ApiBody, headers: res.headers };
 };
 
-const messages = async (app: ConsoleTestApp, user: string, since?: string): Promise<{ messages: WireMessage[]; now: string }> => {
-  const res = await call(app, 'GET', `/console/api/messages?channel=ops&user=${user}${since ? `&since=${encodeURIComponent(since)}` : ''}`);
+const messages = async (
+  app: ConsoleTestApp,
+  user: string,
+  since?: string,
+): Promise<{ messages: WireMessage[]; now: string }> => {
+  const res = await call(
+    app,
+    'GET',
+    `/console/api/messages?channel=ops&user=${user}${since ? `&since=${encodeURIComponent(since)}` : ''}`,
+  );
   expect(res.status).toBe(200);
   return res.body;
 };
@@ -53,7 +67,12 @@ describe('console API', () => {
 
   it('lists the console users', async () => {
     const res = await call(app, 'GET', '/console/api/users');
-    expect(res.body.users.map((u) => `${u.userId}:${u.role}`)).toEqual(['alice:operator', 'bob:approver', 'carol:viewer', 'dave:admin']);
+    expect(res.body.users.map((u) => `${u.userId}:${u.role}`)).toEqual([
+      'alice:operator',
+      'bob:approver',
+      'carol:viewer',
+      'dave:admin',
+    ]);
   });
 
   it('runs a turn as the console actor in #ops and returns the replies', async () => {
@@ -68,15 +87,24 @@ describe('console API', () => {
   });
 
   it('refuses unknown users, wrong fields and non-JSON bodies with the reason', async () => {
-    expect(await call(app, 'POST', '/console/api/turn', { user: 'mallory', text: 'hi' })).toMatchObject({ status: 400, body: { error: 'unknown console user' } });
+    expect(await call(app, 'POST', '/console/api/turn', { user: 'mallory', text: 'hi' })).toMatchObject({
+      status: 400,
+      body: { error: 'unknown console user' },
+    });
     const wrong = await call(app, 'POST', '/console/api/turn', { user: 'alice', text: 42 });
     expect(wrong.status).toBe(400);
     expect(wrong.body.error).toBe('invalid request: text: Invalid input: expected string, received number');
     const channel = await call(app, 'POST', '/console/api/turn', { user: 'alice', text: 'x', channel: '../etc' });
     expect(channel.body.issues[0]!.path).toBe('channel');
-    const form = await fetch(`${app.baseUrl}/console/api/turn`, { method: 'POST', body: 'user=alice&text=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await fetch(`${app.baseUrl}/console/api/turn`, {
+      method: 'POST',
+      body: 'user=alice&text=hi',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
-    expect((await call(app, 'GET', '/console/api/messages?channel=ops&user=alice&since=yesterday')).body.issues[0]!.path).toBe('since');
+    expect(
+      (await call(app, 'GET', '/console/api/messages?channel=ops&user=alice&since=yesterday')).body.issues[0]!.path,
+    ).toBe('since');
   });
 
   it('answers 500 without details when the engine fails', async () => {
@@ -85,10 +113,18 @@ describe('console API', () => {
   });
 
   it('runs an interaction and shows its replies to everyone in the channel', async () => {
-    const res = await call(app, 'POST', '/console/api/interaction', { user: 'bob', actionId: 'echo.confirm', value: 'list instances' });
+    const res = await call(app, 'POST', '/console/api/interaction', {
+      user: 'bob',
+      actionId: 'echo.confirm',
+      value: 'list instances',
+    });
     expect(res.status).toBe(200);
     expect(res.body.replies[0]!.text).toBe('Bob chose echo.confirm on "list instances"');
-    expect(app.engine.interactions.at(-1)).toMatchObject({ actor: { userId: 'bob' }, actionId: 'echo.confirm', value: 'list instances' });
+    expect(app.engine.interactions.at(-1)).toMatchObject({
+      actor: { userId: 'bob' },
+      actionId: 'echo.confirm',
+      value: 'list instances',
+    });
     const seenByCarol = (await messages(app, 'carol')).messages.map((m) => m.text);
     expect(seenByCarol).toContain('Bob chose echo.confirm on "list instances"');
   });
@@ -117,7 +153,11 @@ describe('console API', () => {
     const after = new Date(Date.parse(row.updatedAt) + 1).toISOString();
     expect((await messages(app, 'dave', after)).messages.map((m) => m.id)).not.toContain(row.id);
     // The update must be stamped after `after` (at most a millisecond away).
-    await waitFor(() => Date.now() > Date.parse(after), { what: `the clock to pass ${after}`, timeoutMs: 1_000, intervalMs: 1 });
+    await waitFor(() => Date.now() > Date.parse(after), {
+      what: `the clock to pass ${after}`,
+      timeoutMs: 1_000,
+      intervalMs: 1,
+    });
     await app.surface.update(posted, textReply('deploy finished: 3 of 3 healthy'));
     const changed = (await messages(app, 'dave', after)).messages;
     expect(changed).toHaveLength(1);
@@ -131,7 +171,9 @@ describe('console API', () => {
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await res.text()).toContain('data-testid="message-log"');
-    expect((await fetch(`${app.baseUrl}/console/app.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await fetch(`${app.baseUrl}/console/app.js`)).headers.get('content-type')).toBe(
+      'text/javascript; charset=utf-8',
+    );
     expect((await fetch(`${app.baseUrl}/console/style.css`)).status).toBe(200);
   });
 });
@@ -150,9 +192,14 @@ describe('console behind CONSOLE_TOKEN', () => {
     const none = await call(app, 'GET', '/console/api/users');
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="console"');
-    expect((await call(app, 'GET', '/console/api/users', undefined, { authorization: 'Bearer not-the-console-token-000' })).status).toBe(401);
+    expect(
+      (await call(app, 'GET', '/console/api/users', undefined, { authorization: 'Bearer not-the-console-token-000' }))
+        .status,
+    ).toBe(401);
     expect((await call(app, 'POST', '/console/api/turn', { user: 'alice', text: 'hi' })).status).toBe(401);
-    expect((await call(app, 'GET', '/console/api/users', undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect((await call(app, 'GET', '/console/api/users', undefined, { authorization: `Bearer ${token}` })).status).toBe(
+      200,
+    );
     expect((await fetch(`${app.baseUrl}/console/app.js`)).status).toBe(401);
     // Probes stay open for the orchestrator.
     expect((await fetch(`${app.baseUrl}/healthz`)).status).toBe(200);
@@ -169,6 +216,12 @@ describe('console behind CONSOLE_TOKEN', () => {
     expect(pair.startsWith(`${consoleCookieName}=`)).toBe(true);
     expect((await fetch(`${app.baseUrl}/`, { headers: { cookie: pair } })).status).toBe(200);
     expect((await call(app, 'GET', '/console/api/users', undefined, { cookie: pair })).status).toBe(200);
-    expect((await call(app, 'GET', '/console/api/users', undefined, { cookie: `${consoleCookieName}=forged-forged-forged-forged` })).status).toBe(401);
+    expect(
+      (
+        await call(app, 'GET', '/console/api/users', undefined, {
+          cookie: `${consoleCookieName}=forged-forged-forged-forged`,
+        })
+      ).status,
+    ).toBe(401);
   });
 });

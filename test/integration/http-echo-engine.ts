@@ -17,12 +17,19 @@ export const createEchoEngine = (db: Db): ConversationEngine & { turns: Turn[]; 
   const interactions: Interaction[] = [];
 
   const echo = (turn: Turn): Reply => {
-    if (turn.text.startsWith('secret ')) return textReply(`Only you can see this: ${turn.text.slice(7)}`, { ephemeral: true });
+    if (turn.text.startsWith('secret '))
+      return textReply(`Only you can see this: ${turn.text.slice(7)}`, { ephemeral: true });
     return reply(
       [
         { type: 'header', text: 'Echo' },
         { type: 'text', text: `You said *${turn.text}* in \`#${turn.conversation.channelId}\`.` },
-        { type: 'fields', fields: [{ label: 'User', value: turn.actor.userId }, { label: 'Length', value: String(turn.text.length) }] },
+        {
+          type: 'fields',
+          fields: [
+            { label: 'User', value: turn.actor.userId },
+            { label: 'Length', value: String(turn.text.length) },
+          ],
+        },
         { type: 'table', columns: ['word', 'letters'], rows: turn.text.split(/\s+/).map((w) => [w, String(w.length)]) },
         {
           type: 'actions',
@@ -47,7 +54,13 @@ export const createEchoEngine = (db: Db): ConversationEngine & { turns: Turn[]; 
       const who = actorKey(turn.actor);
       await appendMessage(db, { conversationId, author: 'user', actorKey: who, text: turn.text });
       const r = echo(turn);
-      await appendMessage(db, { conversationId, author: 'bot', text: r.text, reply: r, visibleTo: r.ephemeral ? who : null });
+      await appendMessage(db, {
+        conversationId,
+        author: 'bot',
+        text: r.text,
+        reply: r,
+        visibleTo: r.ephemeral ? who : null,
+      });
       return [r];
     },
     async handleInteraction(interaction) {

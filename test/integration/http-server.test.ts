@@ -14,11 +14,38 @@ const Echo = z.object({ name: z.string().min(1), count: z.number().int() });
 
 const routes: Route[] = [
   { method: 'POST', path: '/echo', handle: (req) => json(200, req.json(Echo)) },
-  { method: 'POST', path: '/hooks', prefix: true, handle: (req) => json(200, { path: req.path, raw: req.rawBody.toString('base64') }) },
-  { method: 'GET', path: '/boom/conflict', handle: () => { throw conflict('already approved by bob'); } },
-  { method: 'GET', path: '/boom/forbidden', handle: () => { throw forbidden('approvers only'); } },
-  { method: 'GET', path: '/boom/internal', handle: () => { throw new Error('secret detail at /srv/x.ts:1'); } },
-  { method: 'GET', path: '/items', handle: (req) => json(200, req.query(z.object({ page: z.coerce.number().int().min(1) }))) },
+  {
+    method: 'POST',
+    path: '/hooks',
+    prefix: true,
+    handle: (req) => json(200, { path: req.path, raw: req.rawBody.toString('base64') }),
+  },
+  {
+    method: 'GET',
+    path: '/boom/conflict',
+    handle: () => {
+      throw conflict('already approved by bob');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/boom/forbidden',
+    handle: () => {
+      throw forbidden('approvers only');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/boom/internal',
+    handle: () => {
+      throw new Error('secret detail at /srv/x.ts:1');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/items',
+    handle: (req) => json(200, req.query(z.object({ page: z.coerce.number().int().min(1) }))),
+  },
 ];
 
 let readyState: 'ok' | 'down' | 'hang' = 'ok';
@@ -49,15 +76,28 @@ const start = async (): Promise<{ http: HttpServer; base: string; metrics: Retur
 };
 
 /** Raw request, for bodies fetch will not send as is (chunked, oversized). */
-const rawPost = (base: string, path: string, chunks: Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> =>
+const rawPost = (
+  base: string,
+  path: string,
+  chunks: Buffer[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> =>
   new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      `${base}${path}`,
+      { method: 'POST', headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     // The server may answer 413 and close while we are still sending: that is the point.
-    req.on('error', (err) => (err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err));
+    req.on('error', (err) =>
+      (err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET'
+        ? undefined
+        : reject(err),
+    );
     for (const c of chunks) req.write(c);
     req.end();
   });
@@ -95,7 +135,10 @@ describe('http server', () => {
     const down = await get('/readyz');
     expect(down.status).toBe(503);
     const body = await down.json();
-    expect(body).toEqual({ status: 'unavailable', reason: 'the database is temporarily unavailable, please try again in a moment.' });
+    expect(body).toEqual({
+      status: 'unavailable',
+      reason: 'the database is temporarily unavailable, please try again in a moment.',
+    });
     readyState = 'hang';
     const hung = await get('/readyz');
     expect(hung.status).toBe(503);
@@ -130,13 +173,19 @@ describe('http server', () => {
     const declared = await rawPost(app.base, '/echo', [Buffer.alloc(1025, 0x20)]);
     expect(declared.status).toBe(413);
     expect(JSON.parse(declared.body)).toEqual({ error: 'request body larger than 1024 bytes' });
-    const chunked = await rawPost(app.base, '/echo', [Buffer.alloc(600, 0x20), Buffer.alloc(600, 0x20)], { 'transfer-encoding': 'chunked' });
+    const chunked = await rawPost(app.base, '/echo', [Buffer.alloc(600, 0x20), Buffer.alloc(600, 0x20)], {
+      'transfer-encoding': 'chunked',
+    });
     expect(chunked.status).toBe(413);
   });
 
   it('hands prefix routes the exact raw bytes', async () => {
     const bytes = Buffer.from('payload=%7B%22a%22%3A1%7D&x=\u00e9', 'utf8');
-    const res = await fetch(`${app.base}/hooks/slack/events`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await fetch(`${app.base}/hooks/slack/events`, {
+      method: 'POST',
+      body: bytes,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(await res.json()).toEqual({ path: '/hooks/slack/events', raw: bytes.toString('base64') });
   });
 
@@ -159,8 +208,15 @@ describe('http server', () => {
     const text = await e.text();
     expect(JSON.parse(text)).toEqual({ error: 'internal error' });
     expect(text).not.toContain('secret');
-    const line = logLines.slice(before).map((l) => JSON.parse(l)).find((l) => l.msg === 'request failed');
-    expect(line).toMatchObject({ level: 50, route: '/boom/internal', err: { message: 'secret detail at /srv/x.ts:1' } });
+    const line = logLines
+      .slice(before)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'request failed');
+    expect(line).toMatchObject({
+      level: 50,
+      route: '/boom/internal',
+      err: { message: 'secret detail at /srv/x.ts:1' },
+    });
   });
 
   it('does not mount the console when it is disabled', async () => {
@@ -175,8 +231,12 @@ describe('http server', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(text).toMatch(/devops_agent_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/);
-    expect(text).toMatch(/devops_agent_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} [1-9]/);
+    expect(text).toMatch(
+      /devops_agent_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /devops_agent_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} [1-9]/,
+    );
     expect(text).toMatch(/route="\/hooks\/\*",status="200"/);
     expect(text).not.toContain('/no/such/path');
     expect(text).not.toContain('/hooks/abc');

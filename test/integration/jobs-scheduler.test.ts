@@ -20,7 +20,10 @@ const runs = async (metrics: Metrics, job: string, outcome: 'success' | 'failure
   (await metrics.jobRuns.get()).values.find((v) => v.labels.job === job && v.labels.outcome === outcome)?.value ?? 0;
 
 /** Both outcome counters of a job: what its runs were counted as. */
-const counted = async (metrics: Metrics, job: string) => ({ success: await runs(metrics, job, 'success'), failure: await runs(metrics, job, 'failure') });
+const counted = async (metrics: Metrics, job: string) => ({
+  success: await runs(metrics, job, 'success'),
+  failure: await runs(metrics, job, 'failure'),
+});
 
 interface JobRow {
   locked: boolean;
@@ -56,7 +59,13 @@ const settled = (name: string, expected = 1): Promise<JobRow[]> =>
 
 describe('processEveryMs', () => {
   it.each([
-    [250, 250], ['500 ms', 500], ['200 milliseconds', 200], ['1 second', 1000], ['2 seconds', 2000], ['1s', 1000], ['2 minutes', 120_000],
+    [250, 250],
+    ['500 ms', 500],
+    ['200 milliseconds', 200],
+    ['1 second', 1000],
+    ['2 seconds', 2000],
+    ['1s', 1000],
+    ['2 minutes', 120_000],
   ] as const)('%j → %d ms', (input, ms) => {
     expect(processEveryMs(input)).toBe(ms);
   });
@@ -73,7 +82,14 @@ describe('a scheduler on one instance', () => {
 
   beforeAll(async () => {
     metrics = createMetrics();
-    scheduler = createScheduler({ store, logger, metrics, embedded: store.embedded, processEvery: 100, lockLifetimeMs: 1_000 });
+    scheduler = createScheduler({
+      store,
+      logger,
+      metrics,
+      embedded: store.embedded,
+      processEvery: 100,
+      lockLifetimeMs: 1_000,
+    });
     scheduler.define('t-echo', async (data) => void calls.echo.push(data), z.object({ who: z.string() }));
     scheduler.define('t-fails', async (data) => {
       calls.fails.push(data);
@@ -125,7 +141,14 @@ it('starts once the database is reachable when it was down at creation, without 
   const refused = proxy.nextRefusal();
   const late: unknown[] = [];
   const metrics = createMetrics();
-  const scheduler = createScheduler({ store: { ...store, connectionString: proxy.url(store.connectionString) }, logger, metrics, embedded: store.embedded, processEvery: 100, lockLifetimeMs: 1_000 });
+  const scheduler = createScheduler({
+    store: { ...store, connectionString: proxy.url(store.connectionString) },
+    logger,
+    metrics,
+    embedded: store.embedded,
+    processEvery: 100,
+    lockLifetimeMs: 1_000,
+  });
   try {
     scheduler.define('t-late', async (data) => void late.push(data));
     const starting = scheduler.start();

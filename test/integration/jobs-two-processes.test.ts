@@ -42,17 +42,23 @@ const stopWorker = async (child: ChildProcess): Promise<number | null> => {
 };
 
 const count = async (kind: string): Promise<number> =>
-  Number((await store.pool.query<{ c: string }>('SELECT count(*) AS c FROM jobs_probe WHERE kind = $1', [kind])).rows[0]!.c);
+  Number(
+    (await store.pool.query<{ c: string }>('SELECT count(*) AS c FROM jobs_probe WHERE kind = $1', [kind])).rows[0]!.c,
+  );
 
 /** The scheduler's view, for a timeout message: per job name, how many rows are locked, finished, failed. */
 const agendaState = async (): Promise<string> => {
-  const state = await store.pool.query('SELECT name, count(*)::int AS jobs, count(locked_at)::int AS locked, count(last_finished_at)::int AS finished, min(fail_reason) AS failure FROM agenda_jobs GROUP BY name');
+  const state = await store.pool.query(
+    'SELECT name, count(*)::int AS jobs, count(locked_at)::int AS locked, count(last_finished_at)::int AS finished, min(fail_reason) AS failure FROM agenda_jobs GROUP BY name',
+  );
   return `${await count('burst')} burst and ${await count('tick')} tick runs; jobs ${JSON.stringify(state.rows)}`;
 };
 
 beforeAll(async () => {
   store = await createTestStore();
-  await store.pool.query('CREATE TABLE jobs_probe (kind text NOT NULL, n int, pid int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())');
+  await store.pool.query(
+    'CREATE TABLE jobs_probe (kind text NOT NULL, n int, pid int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())',
+  );
 }, testStoreTimeoutMs);
 
 afterAll(async () => {
@@ -64,7 +70,12 @@ it('runs 100 queued jobs and a recurring job exactly once across two processes',
   const [a, b] = await Promise.all([startWorker(), startWorker()]);
 
   // A third instance only enqueues (never started), as an HTTP handler would.
-  const enqueuer = createScheduler({ store, logger: createLogger('silent'), metrics: createMetrics(), embedded: store.embedded });
+  const enqueuer = createScheduler({
+    store,
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+    embedded: store.embedded,
+  });
   await Promise.all(Array.from({ length: 100 }, (_, n) => enqueuer.now('probe-burst', { n })));
   await enqueuer.stop();
 
@@ -77,13 +88,18 @@ it('runs 100 queued jobs and a recurring job exactly once across two processes',
   });
   expect([await stopWorker(a!), await stopWorker(b!)]).toEqual([0, 0]);
 
-  const burst = await store.pool.query<{ n: number; runs: string }>('SELECT n, count(*) AS runs FROM jobs_probe WHERE kind = $1 GROUP BY n ORDER BY n', ['burst']);
+  const burst = await store.pool.query<{ n: number; runs: string }>(
+    'SELECT n, count(*) AS runs FROM jobs_probe WHERE kind = $1 GROUP BY n ORDER BY n',
+    ['burst'],
+  );
   expect(burst.rows.map((r) => r.n)).toEqual(Array.from({ length: 100 }, (_, n) => n));
   expect(burst.rows.filter((r) => Number(r.runs) !== 1)).toEqual([]);
 
   // Runs of one occurrence by both processes would start within a poll of each other (~200 ms);
   // consecutive occurrences are an interval apart, give or take the load's scheduling delay.
-  const ticks = (await store.pool.query<{ at: Date }>('SELECT at FROM jobs_probe WHERE kind = $1 ORDER BY at', ['tick'])).rows.map((r) => r.at.getTime());
+  const ticks = (
+    await store.pool.query<{ at: Date }>('SELECT at FROM jobs_probe WHERE kind = $1 ORDER BY at', ['tick'])
+  ).rows.map((r) => r.at.getTime());
   const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(tickIntervalMs / 2);
 }, 90_000);

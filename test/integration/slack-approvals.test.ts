@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FakeMessage } from '../fakes/slack-api.ts';
 import { blockActionsPayload, interactivityForm } from '../helpers/slack-sign.ts';
-import { ALICE, APPROVALS, BOB, CAROL, DAVE, OPS, buttonsOf, startSlackHarness, type SlackHarness } from '../fixtures/slack-harness.ts';
+import {
+  ALICE,
+  APPROVALS,
+  BOB,
+  CAROL,
+  DAVE,
+  OPS,
+  buttonsOf,
+  startSlackHarness,
+  type SlackHarness,
+} from '../fixtures/slack-harness.ts';
 
 /**
  * Change requests from Slack: the card in the requester's thread and in the approvals channel,
@@ -17,16 +27,30 @@ afterAll(async () => {
 });
 
 const instanceId = (name: string) => h.app.sandbox!.fleet.instances.find((i) => i.tags.Name === name)!.id;
-const calls = (action: string, name: string) => h.app.sandbox!.requests.filter((r) => r.action === action && Object.values(r.params).includes(instanceId(name)));
+const calls = (action: string, name: string) =>
+  h.app.sandbox!.requests.filter((r) => r.action === action && Object.values(r.params).includes(instanceId(name)));
 const dump = (m: { text: string; blocks?: unknown[] }) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
-const card = (channel: string, id: string): FakeMessage => h.fake.messages(channel).find((m) => m.text.startsWith(`${id} `))!;
-const lastEphemeral = (channel: string, user: string) => h.fake.ephemerals(channel).filter((e) => e.user === user).at(-1);
+const card = (channel: string, id: string): FakeMessage =>
+  h.fake.messages(channel).find((m) => m.text.startsWith(`${id} `))!;
+const lastEphemeral = (channel: string, user: string) =>
+  h.fake
+    .ephemerals(channel)
+    .filter((e) => e.user === user)
+    .at(-1);
 
 /** Alice asks for a change; returns its id and both cards as first posted (buttons and all). */
 const request = async (text: string) => {
   const { ts } = await h.mention(ALICE, text);
   const own = h.botMessages(OPS).find((m) => m.threadTs === ts && /^CR-\d+ /.test(m.text));
-  if (!own) throw new Error(`no card for "${text}": ${JSON.stringify(h.botMessages(OPS).filter((m) => m.threadTs === ts).map((m) => m.text))}`);
+  if (!own)
+    throw new Error(
+      `no card for "${text}": ${JSON.stringify(
+        h
+          .botMessages(OPS)
+          .filter((m) => m.threadTs === ts)
+          .map((m) => m.text),
+      )}`,
+    );
   const id = /^(CR-\d+) /.exec(own.text)![1]!;
   return { id, threadTs: ts, own, copy: card(APPROVALS, id) };
 };
@@ -120,7 +144,9 @@ describe('approval cards in Slack', () => {
     const before = (await h.app.changes.list({ limit: 200 })).length;
     await h.click(DAVE, picker, 'Choose size…');
     const view = h.fake.openedViews.at(-1)!.view;
-    const select = (view.blocks as Array<{ block_id: string; element: { type: string; options: unknown[] } }>).find((b) => b.block_id === 'f:size')!;
+    const select = (view.blocks as Array<{ block_id: string; element: { type: string; options: unknown[] } }>).find(
+      (b) => b.block_id === 'f:size',
+    )!;
     expect(select.element.type).toBe('static_select');
     expect(select.element.options.length).toBeGreaterThan(3);
 
@@ -133,12 +159,23 @@ describe('approval cards in Slack', () => {
     const good = await h.submit(DAVE, view, { 'f:size': { value: 't3.large' } });
     expect(good.text).toBe('');
     expect((await h.app.changes.list({ limit: 200 })).length).toBe(before + 1);
-    expect(h.botMessages(OPS).some((m) => m.threadTs === ts && /^CR-\d+ /.test(m.text) && m.text.includes('t3.large'))).toBe(true);
+    expect(
+      h.botMessages(OPS).some((m) => m.threadTs === ts && /^CR-\d+ /.test(m.text) && m.text.includes('t3.large')),
+    ).toBe(true);
   });
 
   it('publishes a Home tab with the role, decisions waiting, own requests and costs; deciding from it works', async () => {
     const { id } = await request('reboot web-prod-2');
-    await h.send({ json: { type: 'event_callback', team_id: h.fake.teamId, api_app_id: 'A0APP00001', event_id: 'Ev0HOME00001', event_time: 1, event: { type: 'app_home_opened', user: BOB, channel: `D${BOB.slice(1)}`, tab: 'home', event_ts: '1.1' } } });
+    await h.send({
+      json: {
+        type: 'event_callback',
+        team_id: h.fake.teamId,
+        api_app_id: 'A0APP00001',
+        event_id: 'Ev0HOME00001',
+        event_time: 1,
+        event: { type: 'app_home_opened', user: BOB, channel: `D${BOB.slice(1)}`, tab: 'home', event_ts: '1.1' },
+      },
+    });
     await h.settle();
     const home = h.fake.homeView(BOB)!;
     const text = JSON.stringify(home.blocks);
@@ -151,14 +188,36 @@ describe('approval cards in Slack', () => {
     const approve = buttonsOf(home as never).find((b) => b.label === 'Approve' && b.value === id)!;
 
     // Alice's own Home lists her requests, but offers her nothing to decide.
-    await h.send({ json: { type: 'event_callback', team_id: h.fake.teamId, api_app_id: 'A0APP00001', event_id: 'Ev0HOME00002', event_time: 1, event: { type: 'app_home_opened', user: ALICE, channel: `D${ALICE.slice(1)}`, tab: 'home', event_ts: '1.2' } } });
+    await h.send({
+      json: {
+        type: 'event_callback',
+        team_id: h.fake.teamId,
+        api_app_id: 'A0APP00001',
+        event_id: 'Ev0HOME00002',
+        event_time: 1,
+        event: { type: 'app_home_opened', user: ALICE, channel: `D${ALICE.slice(1)}`, tab: 'home', event_ts: '1.2' },
+      },
+    });
     await h.settle();
     const aliceHome = JSON.stringify(h.fake.homeView(ALICE)!.blocks);
     expect(aliceHome).toContain('Nothing waits for you');
     expect(aliceHome).toContain(id);
 
-    const payload = blockActionsPayload({ userId: BOB, channelId: 'unused', messageTs: '0', actionId: approve.actionId, value: approve.value, responseUrl: h.fake.responseUrl({ channel: OPS }) });
-    const fromHome = { ...payload, container: { type: 'view', view_id: home.id }, channel: undefined, message: undefined, view: home };
+    const payload = blockActionsPayload({
+      userId: BOB,
+      channelId: 'unused',
+      messageTs: '0',
+      actionId: approve.actionId,
+      value: approve.value,
+      responseUrl: h.fake.responseUrl({ channel: OPS }),
+    });
+    const fromHome = {
+      ...payload,
+      container: { type: 'view', view_id: home.id },
+      channel: undefined,
+      message: undefined,
+      view: home,
+    };
     await h.send({ form: interactivityForm(fromHome) });
     await h.settle();
     expect(calls('RebootInstances', 'web-prod-2')).toHaveLength(1);
@@ -169,7 +228,10 @@ describe('approval cards in Slack', () => {
 
   it('truncates a 60-block reply to what Slack accepts, saying what was left out', async () => {
     const blocks = Array.from({ length: 60 }, (_, i) => ({ type: 'text' as const, text: `line ${i + 1}` }));
-    const posted = await h.app.slack!.surface.post({ surface: 'slack', workspaceId: h.fake.teamId, channelId: OPS }, { text: 'sixty lines', blocks });
+    const posted = await h.app.slack!.surface.post(
+      { surface: 'slack', workspaceId: h.fake.teamId, channelId: OPS },
+      { text: 'sixty lines', blocks },
+    );
     const m = h.fake.messages(OPS).find((x) => x.ts === posted.messageId)!;
     expect(m.blocks!.length).toBeLessThanOrEqual(50);
     expect(JSON.stringify(m.blocks)).toMatch(/…and \d+ more items/);
@@ -179,7 +241,15 @@ describe('approval cards in Slack', () => {
   it('an unknown button gets a clear private answer', async () => {
     const { ts } = await h.mention(DAVE, 'list instances env=prod');
     const msg = h.botMessages(OPS).find((m) => m.threadTs === ts)!;
-    const payload = blockActionsPayload({ userId: DAVE, channelId: OPS, messageTs: msg.ts, threadTs: ts, actionId: 'legacy.thing', value: 'x', responseUrl: h.fake.responseUrl({ channel: OPS }) });
+    const payload = blockActionsPayload({
+      userId: DAVE,
+      channelId: OPS,
+      messageTs: msg.ts,
+      threadTs: ts,
+      actionId: 'legacy.thing',
+      value: 'x',
+      responseUrl: h.fake.responseUrl({ channel: OPS }),
+    });
     const r = await h.send({ form: interactivityForm(payload) });
     await h.settle();
     expect(r.status).toBe(200);

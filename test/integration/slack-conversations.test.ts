@@ -44,7 +44,9 @@ describe('conversations in Slack', () => {
     await h.message(DAVE, OPS, 'list instances', { threadTs: '1600000000.000001' });
     await h.message(DAVE, OPS, 'list instances');
     expect(h.botMessages(OPS).filter((m) => m.threadTs === ts)).toHaveLength(2);
-    expect(h.botMessages(OPS).filter((m) => m.threadTs === '1600000000.000001' || m.threadTs === undefined)).toHaveLength(0);
+    expect(
+      h.botMessages(OPS).filter((m) => m.threadTs === '1600000000.000001' || m.threadTs === undefined),
+    ).toHaveLength(0);
   });
 
   it('answers a DM in the DM, and decodes Slack escapes before the engine reads them', async () => {
@@ -53,7 +55,10 @@ describe('conversations in Slack', () => {
     const [answer] = h.botMessages(dm);
     expect(answer?.threadTs).toBeUndefined();
     // What the engine read and stored is what the user typed, not Slack's wire escapes.
-    const stored = await listMessages(h.app.store.db, conversationKey({ surface: 'slack', workspaceId: TEAM, channelId: dm }));
+    const stored = await listMessages(
+      h.app.store.db,
+      conversationKey({ surface: 'slack', workspaceId: TEAM, channelId: dm }),
+    );
     expect(stored.find((m) => m.author === 'user')?.text).toBe('show <web-prod-1> & #ops site');
     await h.message(DAVE, dm, 'list instances env=prod');
     expect(h.botMessages(dm)).toHaveLength(2);
@@ -70,7 +75,10 @@ describe('conversations in Slack', () => {
 
     await h.slash(DAVE, '');
     expect(h.botMessages(OPS)).toHaveLength(before + 1);
-    const help = h.fake.ephemerals(OPS).filter((e) => e.user === DAVE).at(-1);
+    const help = h.fake
+      .ephemerals(OPS)
+      .filter((e) => e.user === DAVE)
+      .at(-1);
     expect(h.fake.callsTo('response_url').at(-1)?.args.response_type).toBe('ephemeral');
     expect(help?.text ?? '').toMatch(/list/i);
   });
@@ -78,9 +86,38 @@ describe('conversations in Slack', () => {
   it('ignores its own messages and other bots', async () => {
     const before = h.fake.callsTo('chat.postMessage').length;
     const dm = `D${DAVE.slice(1)}`;
-    await h.send({ json: eventCallback({ type: 'message', user: h.fake.botUserId, text: 'list instances', ts: '1700000001.000001', channel: dm, channel_type: 'im' }) });
-    await h.send({ json: eventCallback({ type: 'message', subtype: 'bot_message', bot_id: 'B0OTHER001', text: 'list instances', ts: '1700000001.000002', channel: dm, channel_type: 'im' }) });
-    await h.send({ json: eventCallback({ type: 'message', user: 'U0OTHERBOT', bot_id: 'B0OTHER002', text: 'list instances', ts: '1700000001.000003', channel: dm, channel_type: 'im' }) });
+    await h.send({
+      json: eventCallback({
+        type: 'message',
+        user: h.fake.botUserId,
+        text: 'list instances',
+        ts: '1700000001.000001',
+        channel: dm,
+        channel_type: 'im',
+      }),
+    });
+    await h.send({
+      json: eventCallback({
+        type: 'message',
+        subtype: 'bot_message',
+        bot_id: 'B0OTHER001',
+        text: 'list instances',
+        ts: '1700000001.000002',
+        channel: dm,
+        channel_type: 'im',
+      }),
+    });
+    await h.send({
+      json: eventCallback({
+        type: 'message',
+        user: 'U0OTHERBOT',
+        bot_id: 'B0OTHER002',
+        text: 'list instances',
+        ts: '1700000001.000003',
+        channel: dm,
+        channel_type: 'im',
+      }),
+    });
     await h.settle();
     expect(h.fake.callsTo('chat.postMessage')).toHaveLength(before);
   });
@@ -94,7 +131,10 @@ describe('conversations in Slack', () => {
     await h.settle();
     expect([first.status, retry.status, again.status]).toEqual([200, 200, 200]);
     expect(h.botMessages(OPS).filter((m) => m.threadTs === ev.ts)).toHaveLength(1);
-    const rows = await h.app.store.db.select().from(processedEvents).where(eq(processedEvents.id, 'slack:Ev0RETRY0001'));
+    const rows = await h.app.store.db
+      .select()
+      .from(processedEvents)
+      .where(eq(processedEvents.id, 'slack:Ev0RETRY0001'));
     expect(rows).toHaveLength(1);
   });
 
@@ -107,7 +147,11 @@ describe('conversations in Slack', () => {
     const stale = await h.send(body, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(stale.status).toBe(401);
     expect(stale.json?.error).toMatch(/5 minutes/);
-    const unsigned = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body.json) });
+    const unsigned = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body.json),
+    });
     expect(unsigned.status).toBe(401);
     await h.settle();
     expect(h.fake.calls.length).toBe(before);
@@ -129,7 +173,9 @@ describe('conversations in Slack', () => {
     const dm = `D${DAVE.slice(1)}`;
     const before = h.fake.calls.length;
     await h.message(DAVE, dm, 'x'.repeat(40_500));
-    const told = h.fake.calls.slice(before).find((c) => c.method === 'chat.postEphemeral' || c.method === 'chat.postMessage');
+    const told = h.fake.calls
+      .slice(before)
+      .find((c) => c.method === 'chat.postEphemeral' || c.method === 'chat.postMessage');
     expect(String(told?.args.text)).toMatch(/40,500 characters/);
   });
 
@@ -143,18 +189,27 @@ describe('conversations in Slack', () => {
 
   it('posts a working message first when asked to, then replaces it with the answer', async () => {
     // The harness app answers fast; a second app with workingAfterMs 0 takes the slow path every time.
-    const slow = await startSlackHarness({}, { slack: { retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 50 }, workingAfterMs: 0 } });
+    const slow = await startSlackHarness(
+      {},
+      { slack: { retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 50 }, workingAfterMs: 0 } },
+    );
     try {
       const { ts } = await slow.mention(DAVE, 'list instances env=prod');
       const thread = slow.botMessages(OPS).filter((m) => m.threadTs === ts);
       expect(thread).toHaveLength(1);
       expect(thread[0]!.edited).toBeDefined();
       expect(thread[0]!.text).toMatch(/Instances env=prod/);
-      expect(slow.fake.callsTo('chat.postMessage').find((c) => c.args.thread_ts === ts)?.args.text).toMatch(/Working on it/);
+      expect(slow.fake.callsTo('chat.postMessage').find((c) => c.args.thread_ts === ts)?.args.text).toMatch(
+        /Working on it/,
+      );
 
       // A redelivery (Slack retried: our ack was lost) also posts a placeholder; the engine knows
       // the event, so the placeholder is deleted rather than left saying "done".
-      const ev = appMentionEvent({ user: DAVE, channel: OPS, text: `<@${slow.fake.botUserId}> list instances env=dev` });
+      const ev = appMentionEvent({
+        user: DAVE,
+        channel: OPS,
+        text: `<@${slow.fake.botUserId}> list instances env=dev`,
+      });
       const body = eventCallback(ev, { eventId: 'Ev0SLOWRETRY1' });
       await slow.send({ json: body });
       await slow.settle();
@@ -168,7 +223,10 @@ describe('conversations in Slack', () => {
       const before = slow.botMessages(OPS).length;
       await slow.slash(DAVE, 'list instances env=staging');
       const notes = slow.fake.callsTo('response_url');
-      expect(notes.map((c) => [c.args.text ?? null, c.args.delete_original ?? null])).toEqual([[expect.stringMatching(/Working on it/), null], [null, true]]);
+      expect(notes.map((c) => [c.args.text ?? null, c.args.delete_original ?? null])).toEqual([
+        [expect.stringMatching(/Working on it/), null],
+        [null, true],
+      ]);
       expect(slow.fake.ephemerals(OPS).filter((e) => e.user === DAVE)).toEqual([]);
       expect(slow.botMessages(OPS)).toHaveLength(before + 1);
       // …and a private answer takes its place.
@@ -187,7 +245,10 @@ describe('conversations in Slack', () => {
     await h.mention(DAVE, 'whoami');
     // Dave spoke in every test above: one lookup served them all.
     expect(h.fake.callsTo('users.info').filter((c) => c.args.user === DAVE)).toHaveLength(1);
-    const [user] = await h.app.store.db.select().from(users).where(and(eq(users.workspaceId, TEAM), eq(users.userId, DAVE)));
+    const [user] = await h.app.store.db
+      .select()
+      .from(users)
+      .where(and(eq(users.workspaceId, TEAM), eq(users.userId, DAVE)));
     expect(user?.displayName).toBe('Dave');
     expect(user?.surface).toBe('slack');
   });

@@ -14,7 +14,10 @@ let h: SlackHarness;
 beforeAll(async () => {
   // The approvals channel is one the bot was never invited to.
   // A short modal budget, so the slow-Slack submission below closes its modal quickly.
-  h = await startSlackHarness({ SLACK_APPROVALS_CHANNEL: NOT_IN }, { slack: { retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 50 }, submitBudgetMs: 200 } });
+  h = await startSlackHarness(
+    { SLACK_APPROVALS_CHANNEL: NOT_IN },
+    { slack: { retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 50 }, submitBudgetMs: 200 } },
+  );
 }, 60_000);
 afterAll(async () => {
   await h?.stop();
@@ -27,7 +30,11 @@ describe('Slack failures', () => {
     expect(own).toBeDefined();
     const id = /^(CR-\d+)/.exec(own.text)![1]!;
     expect((await h.app.changes.get(id))?.status).toBe('pending');
-    expect(h.fake.callsTo('chat.postMessage').some((c) => c.args.channel === NOT_IN && c.response.error === 'not_in_channel')).toBe(true);
+    expect(
+      h.fake
+        .callsTo('chat.postMessage')
+        .some((c) => c.args.channel === NOT_IN && c.response.error === 'not_in_channel'),
+    ).toBe(true);
     await h.click(BOB, own, 'Approve');
     expect((await h.app.changes.get(id))?.status).toBe('succeeded');
   });
@@ -68,7 +75,13 @@ describe('Slack failures', () => {
     const view = h.fake.openedViews.at(-1)!.view;
     // Carol is new to the bot: her name needs users.info, which Slack is slow to answer.
     const release = h.fake.holdNext('users.info');
-    const payload = viewSubmissionPayload({ userId: CAROL, userName: 'carol', callbackId: String(view.callback_id), privateMetadata: String(view.private_metadata), values: { 'f:size': { value: 'x9.huge' } } });
+    const payload = viewSubmissionPayload({
+      userId: CAROL,
+      userName: 'carol',
+      callbackId: String(view.callback_id),
+      privateMetadata: String(view.private_metadata),
+      values: { 'f:size': { value: 'x9.huge' } },
+    });
     const answer = await h.send({ form: interactivityForm(payload) });
     // Answered within the budget, counted from arrival: the modal closes (no response_action).
     expect([answer.status, answer.text]).toEqual([200, '']);
@@ -79,21 +92,49 @@ describe('Slack failures', () => {
   });
 
   it('rejects interaction payloads that are not what they claim with 400, and survives odd but valid ones', async () => {
-    const noActions = await h.send({ form: interactivityForm({ type: 'block_actions', user: { id: ALICE }, actions: [] }) });
+    const noActions = await h.send({
+      form: interactivityForm({ type: 'block_actions', user: { id: ALICE }, actions: [] }),
+    });
     expect(noActions.status).toBe(400);
     expect(noActions.json?.error).toMatch(/actions/);
     const noEvent = await h.send({ json: { type: 'event_callback', team_id: h.fake.teamId } });
     expect(noEvent.status).toBe(400);
     // An event type the bot does not listen to, and a modal it never opened: acked, ignored.
-    const unknown = await h.send({ json: { type: 'event_callback', team_id: h.fake.teamId, event_id: 'Ev0ODD00001', event: { type: 'reaction_added', user: ALICE } } });
+    const unknown = await h.send({
+      json: {
+        type: 'event_callback',
+        team_id: h.fake.teamId,
+        event_id: 'Ev0ODD00001',
+        event: { type: 'reaction_added', user: ALICE },
+      },
+    });
     expect(unknown.status).toBe(200);
-    const strangeModal = await h.send({ form: interactivityForm({ type: 'view_submission', team: { id: h.fake.teamId }, user: { id: ALICE }, view: { id: 'V1', callback_id: 'devops.form', private_metadata: 'not json', state: { values: {} } } }) });
+    const strangeModal = await h.send({
+      form: interactivityForm({
+        type: 'view_submission',
+        team: { id: h.fake.teamId },
+        user: { id: ALICE },
+        view: { id: 'V1', callback_id: 'devops.form', private_metadata: 'not json', state: { values: {} } },
+      }),
+    });
     expect(strangeModal.status).toBe(200);
     // A button value that was tampered with to name a form that never existed.
     const msg = h.botMessages(OPS).at(-1)!;
-    const forged = blockActionsPayload({ userId: ALICE, channelId: OPS, messageTs: msg.ts, actionId: 'command.run', value: '~f1:0123456789abcdef01234567:x', responseUrl: h.fake.responseUrl({ channel: OPS }) });
+    const forged = blockActionsPayload({
+      userId: ALICE,
+      channelId: OPS,
+      messageTs: msg.ts,
+      actionId: 'command.run',
+      value: '~f1:0123456789abcdef01234567:x',
+      responseUrl: h.fake.responseUrl({ channel: OPS }),
+    });
     expect((await h.send({ form: interactivityForm(forged) })).status).toBe(200);
     await h.settle();
-    expect(h.fake.ephemerals(OPS).filter((e) => e.user === ALICE).at(-1)?.text).toMatch(/form I no longer have/);
+    expect(
+      h.fake
+        .ephemerals(OPS)
+        .filter((e) => e.user === ALICE)
+        .at(-1)?.text,
+    ).toMatch(/form I no longer have/);
   });
 });

@@ -22,8 +22,16 @@ const TEAM = 'T0FAKE0001';
 const OPS = 'C0OPS00001';
 const ROW = `team:${TEAM}`;
 const grant: OAuthGrant = {
-  clientId: '1111.2222', clientSecret: 'client-secret', code: 'code-from-slack', teamId: TEAM, teamName: 'Fake Team',
-  botToken: 'xoxb-sealed-token', botUserId: 'U0BOT00001', appId: 'A0APP00001', scope: 'app_mentions:read,chat:write,commands', installerUserId: 'U0ALICE001',
+  clientId: '1111.2222',
+  clientSecret: 'client-secret',
+  code: 'code-from-slack',
+  teamId: TEAM,
+  teamName: 'Fake Team',
+  botToken: 'xoxb-sealed-token',
+  botUserId: 'U0BOT00001',
+  appId: 'A0APP00001',
+  scope: 'app_mentions:read,chat:write,commands',
+  installerUserId: 'U0ALICE001',
 };
 
 const lines: string[] = [];
@@ -31,10 +39,33 @@ const logged = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
 let fake: SlackFake;
 let app: TestApp;
 beforeAll(async () => {
-  fake = await startSlackFake({ tokens: [grant.botToken], oauth: grant, users: [{ id: 'U0ALICE001', name: 'alice' }], channels: [{ id: OPS, name: 'ops' }] });
+  fake = await startSlackFake({
+    tokens: [grant.botToken],
+    oauth: grant,
+    users: [{ id: 'U0ALICE001', name: 'alice' }],
+    channels: [{ id: OPS, name: 'ops' }],
+  });
   app = await startTestApp(
-    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url, TOKEN_ENCRYPTION_KEY: KEY },
-    { slack: { retryConfig: { retries: 0 } }, logger: createLogger('info', new Writable({ write: (chunk: Buffer, _e, cb) => { lines.push(chunk.toString()); cb(); } })) },
+    {
+      SLACK_CLIENT_ID: grant.clientId,
+      SLACK_CLIENT_SECRET: grant.clientSecret,
+      SLACK_STATE_SECRET: 'state-secret-0123456789',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: fake.url,
+      TOKEN_ENCRYPTION_KEY: KEY,
+    },
+    {
+      slack: { retryConfig: { retries: 0 } },
+      logger: createLogger(
+        'info',
+        new Writable({
+          write: (chunk: Buffer, _e, cb) => {
+            lines.push(chunk.toString());
+            cb();
+          },
+        }),
+      ),
+    },
   );
 }, 60_000);
 afterAll(async () => {
@@ -46,7 +77,9 @@ const install = async () => {
   const res = await fetch(`${app.url}/slack/install`, { redirect: 'manual' });
   const state = new URL(res.headers.get('location')!).searchParams.get('state')!;
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-  const cb = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
+  const cb = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${encodeURIComponent(state)}`, {
+    headers: { cookie },
+  });
   await cb.text();
   expect(cb.status).toBe(200);
 };
@@ -61,13 +94,17 @@ const ask = async (text = 'list instances env=prod') => {
   return fake.messages(OPS).find((m) => m.threadTs === ev.ts);
 };
 
-const row = async () => (await app.store.db.select().from(slackInstallations).where(eq(slackInstallations.id, ROW)))[0]!;
-const plaintextOf = async () => JSON.parse(createSecretBox(KEY).open((await row()).sealedInstallation!, ROW)) as Record<string, unknown>;
+const row = async () =>
+  (await app.store.db.select().from(slackInstallations).where(eq(slackInstallations.id, ROW)))[0]!;
+const plaintextOf = async () =>
+  JSON.parse(createSecretBox(KEY).open((await row()).sealedInstallation!, ROW)) as Record<string, unknown>;
 
 describe('Slack installations sealed at rest', () => {
   it('stores the installation sealed and answers with the token inside it', async () => {
     await install();
-    const raw = await app.store.pool.query<{ row: string }>('SELECT row_to_json(i)::text AS row FROM slack_installations i');
+    const raw = await app.store.pool.query<{ row: string }>(
+      'SELECT row_to_json(i)::text AS row FROM slack_installations i',
+    );
     expect(raw.rows).toHaveLength(1);
     expect(raw.rows[0]!.row).not.toContain('xoxb-');
     expect((await ask())?.text).toMatch(/Instances env=prod/);
@@ -76,7 +113,10 @@ describe('Slack installations sealed at rest', () => {
   it('treats a row the key cannot open as not installed: a named error, no answer, no crash; outbound calls fail cleanly', async () => {
     // As if the deployment lost its key: the row was sealed with another one.
     const installation = await plaintextOf();
-    await app.store.db.update(slackInstallations).set({ sealedInstallation: createSecretBox(LOST_KEY).seal(JSON.stringify(installation), ROW) }).where(eq(slackInstallations.id, ROW));
+    await app.store.db
+      .update(slackInstallations)
+      .set({ sealedInstallation: createSecretBox(LOST_KEY).seal(JSON.stringify(installation), ROW) })
+      .where(eq(slackInstallations.id, ROW));
     const posted = fake.callsTo('chat.postMessage').length;
     lines.length = 0;
 
@@ -84,20 +124,37 @@ describe('Slack installations sealed at rest', () => {
     expect(fake.callsTo('chat.postMessage')).toHaveLength(posted);
     const error = logged().find((l) => l.installation === ROW);
     expect(error).toMatchObject({ level: 50, teamId: TEAM });
-    expect(String(error?.msg)).toMatch(/Slack installation team:T0FAKE0001 cannot be decrypted with TOKEN_ENCRYPTION_KEY: reinstall the app there .* or restore TOKEN_ENCRYPTION_KEY/);
+    expect(String(error?.msg)).toMatch(
+      /Slack installation team:T0FAKE0001 cannot be decrypted with TOKEN_ENCRYPTION_KEY: reinstall the app there .* or restore TOKEN_ENCRYPTION_KEY/,
+    );
     expect(lines.join('')).not.toContain(grant.botToken);
 
-    await expect(app.slack!.surface.post({ surface: 'slack', workspaceId: TEAM, channelId: OPS }, { text: 'hello', blocks: [] })).rejects.toThrow(/cannot be decrypted/);
+    await expect(
+      app.slack!.surface.post({ surface: 'slack', workspaceId: TEAM, channelId: OPS }, { text: 'hello', blocks: [] }),
+    ).rejects.toThrow(/cannot be decrypted/);
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
   });
 
   it('reports such rows at start-up (prepare), naming them', async () => {
     const sink: string[] = [];
-    const store = createInstallationStore(app.store.db, { box: createSecretBox(KEY), logger: createLogger('info', new Writable({ write: (c: Buffer, _e, cb) => { sink.push(c.toString()); cb(); } })) });
+    const store = createInstallationStore(app.store.db, {
+      box: createSecretBox(KEY),
+      logger: createLogger(
+        'info',
+        new Writable({
+          write: (c: Buffer, _e, cb) => {
+            sink.push(c.toString());
+            cb();
+          },
+        }),
+      ),
+    });
     await store.prepare();
     const error = sink.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.level === 50);
     expect(error).toMatchObject({ installations: [ROW] });
-    expect(String(error?.msg)).toMatch(/1 Slack installation\(s\) cannot be decrypted with TOKEN_ENCRYPTION_KEY .*restore TOKEN_ENCRYPTION_KEY/);
+    expect(String(error?.msg)).toMatch(
+      /1 Slack installation\(s\) cannot be decrypted with TOKEN_ENCRYPTION_KEY .*restore TOKEN_ENCRYPTION_KEY/,
+    );
   });
 
   it('a reinstall replaces the unreadable row and the bot answers again', async () => {
@@ -107,7 +164,10 @@ describe('Slack installations sealed at rest', () => {
 
   it('seals a row stored in clear by an earlier version when it is read', async () => {
     const installation = await plaintextOf();
-    await app.store.db.update(slackInstallations).set({ installation, sealedInstallation: null }).where(eq(slackInstallations.id, ROW));
+    await app.store.db
+      .update(slackInstallations)
+      .set({ installation, sealedInstallation: null })
+      .where(eq(slackInstallations.id, ROW));
     expect((await ask())?.text).toMatch(/Instances env=prod/);
     const after = await row();
     expect(after.installation).toBeNull();
@@ -118,11 +178,18 @@ describe('Slack installations sealed at rest', () => {
   it('seals every row stored in clear at start-up (prepare)', async () => {
     const installation = { ...(await plaintextOf()), team: { id: 'T0LEGACY02', name: 'Legacy' } };
     await app.store.db.insert(slackInstallations).values({ id: 'team:T0LEGACY02', teamId: 'T0LEGACY02', installation });
-    await createInstallationStore(app.store.db, { box: createSecretBox(KEY), logger: createLogger('silent') }).prepare();
-    const raw = await app.store.pool.query<{ row: string }>('SELECT row_to_json(i)::text AS row FROM slack_installations i');
+    await createInstallationStore(app.store.db, {
+      box: createSecretBox(KEY),
+      logger: createLogger('silent'),
+    }).prepare();
+    const raw = await app.store.pool.query<{ row: string }>(
+      'SELECT row_to_json(i)::text AS row FROM slack_installations i',
+    );
     expect(raw.rows).toHaveLength(2);
     for (const r of raw.rows) expect(r.row).not.toContain('xoxb-');
-    const legacy = (await app.store.db.select().from(slackInstallations).where(eq(slackInstallations.id, 'team:T0LEGACY02')))[0]!;
+    const legacy = (
+      await app.store.db.select().from(slackInstallations).where(eq(slackInstallations.id, 'team:T0LEGACY02'))
+    )[0]!;
     expect(JSON.parse(createSecretBox(KEY).open(legacy.sealedInstallation!, legacy.id))).toEqual(installation);
   });
 });

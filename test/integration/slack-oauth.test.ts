@@ -13,8 +13,16 @@ import { appMentionEvent, eventCallback, postSigned, signSlackRequest } from '..
 const SECRET = 'oauth-signing-secret-0123456789';
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const grant: OAuthGrant = {
-  clientId: '1111.2222', clientSecret: 'client-secret', code: 'code-from-slack', teamId: 'T0FAKE0001', teamName: 'Fake Team',
-  botToken: 'xoxb-installed-token', botUserId: 'U0BOT00001', appId: 'A0APP00001', scope: 'app_mentions:read,chat:write,commands', installerUserId: 'U0ALICE001',
+  clientId: '1111.2222',
+  clientSecret: 'client-secret',
+  code: 'code-from-slack',
+  teamId: 'T0FAKE0001',
+  teamName: 'Fake Team',
+  botToken: 'xoxb-installed-token',
+  botUserId: 'U0BOT00001',
+  appId: 'A0APP00001',
+  scope: 'app_mentions:read,chat:write,commands',
+  installerUserId: 'U0ALICE001',
 };
 
 let fake: SlackFake;
@@ -22,9 +30,21 @@ let app: TestApp;
 const oauthCalls = () => fake.callsTo('oauth.v2.access').map((c) => c.args);
 beforeAll(async () => {
   // Only the installed token is valid: an answer proves it came from the database.
-  fake = await startSlackFake({ tokens: [grant.botToken], oauth: grant, users: [{ id: 'U0ALICE001', name: 'alice' }], channels: [{ id: 'C0OPS00001', name: 'ops' }] });
+  fake = await startSlackFake({
+    tokens: [grant.botToken],
+    oauth: grant,
+    users: [{ id: 'U0ALICE001', name: 'alice' }],
+    channels: [{ id: 'C0OPS00001', name: 'ops' }],
+  });
   app = await startTestApp(
-    { SLACK_CLIENT_ID: grant.clientId, SLACK_CLIENT_SECRET: grant.clientSecret, SLACK_STATE_SECRET: 'state-secret-0123456789', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.url, TOKEN_ENCRYPTION_KEY: KEY },
+    {
+      SLACK_CLIENT_ID: grant.clientId,
+      SLACK_CLIENT_SECRET: grant.clientSecret,
+      SLACK_STATE_SECRET: 'state-secret-0123456789',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: fake.url,
+      TOKEN_ENCRYPTION_KEY: KEY,
+    },
     { slack: { retryConfig: { retries: 0 } } },
   );
 }, 60_000);
@@ -54,7 +74,9 @@ describe('Slack OAuth installs', () => {
 
   it('refuses a callback whose state is not this browser session, and stores nothing', async () => {
     const { state } = await install();
-    const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${state}`, { headers: { cookie: 'slack-app-oauth-state=someone-else' } });
+    const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${state}`, {
+      headers: { cookie: 'slack-app-oauth-state=someone-else' },
+    });
     await res.text();
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(oauthCalls()).toHaveLength(0);
@@ -63,23 +85,38 @@ describe('Slack OAuth installs', () => {
 
   it('exchanges the code, stores the installation sealed (no token in clear), then answers that workspace with its stored token', async () => {
     const { state, cookie } = await install();
-    const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
+    const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${encodeURIComponent(state)}`, {
+      headers: { cookie },
+    });
     await res.text();
     expect(res.status).toBe(200);
     expect(oauthCalls().at(-1)).toMatchObject({ code: grant.code, client_id: grant.clientId });
     const rows = await app.store.db.select().from(slackInstallations);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id: `team:${grant.teamId}`, teamId: grant.teamId, isEnterpriseInstall: false, installation: null });
+    expect(rows[0]).toMatchObject({
+      id: `team:${grant.teamId}`,
+      teamId: grant.teamId,
+      isEnterpriseInstall: false,
+      installation: null,
+    });
     // Nothing token-like anywhere in the row as PostgreSQL holds it.
-    const raw = await app.store.pool.query<{ row: string }>('SELECT row_to_json(i)::text AS row FROM slack_installations i');
+    const raw = await app.store.pool.query<{ row: string }>(
+      'SELECT row_to_json(i)::text AS row FROM slack_installations i',
+    );
     expect(raw.rows[0]!.row).toContain('"sealed_installation":"v1:');
     expect(raw.rows[0]!.row).not.toMatch(/xox[bpare]-/);
     expect(raw.rows[0]!.row).not.toContain(grant.botToken);
     // Sealed with the configured key, for this row only.
-    const opened = JSON.parse(createSecretBox(KEY).open(rows[0]!.sealedInstallation!, rows[0]!.id)) as { bot?: { token?: string; userId?: string } };
+    const opened = JSON.parse(createSecretBox(KEY).open(rows[0]!.sealedInstallation!, rows[0]!.id)) as {
+      bot?: { token?: string; userId?: string };
+    };
     expect(opened.bot).toMatchObject({ token: grant.botToken, userId: grant.botUserId });
 
-    const ev = appMentionEvent({ user: 'U0ALICE001', channel: 'C0OPS00001', text: `<@${grant.botUserId}> list instances env=prod` });
+    const ev = appMentionEvent({
+      user: 'U0ALICE001',
+      channel: 'C0OPS00001',
+      text: `<@${grant.botUserId}> list instances env=prod`,
+    });
     const r = await postSigned(`${app.url}/slack/events`, signSlackRequest(SECRET, { json: eventCallback(ev) }));
     expect(r.status).toBe(200);
     await app.slack!.idle();
@@ -89,7 +126,10 @@ describe('Slack OAuth installs', () => {
   });
 
   it('forgets the installation when the app is uninstalled', async () => {
-    const r = await postSigned(`${app.url}/slack/events`, signSlackRequest(SECRET, { json: eventCallback({ type: 'app_uninstalled', event_ts: '1700000000.000001' }) }));
+    const r = await postSigned(
+      `${app.url}/slack/events`,
+      signSlackRequest(SECRET, { json: eventCallback({ type: 'app_uninstalled', event_ts: '1700000000.000001' }) }),
+    );
     expect(r.status).toBe(200);
     await app.slack!.idle();
     expect(await app.store.db.select().from(slackInstallations)).toHaveLength(0);

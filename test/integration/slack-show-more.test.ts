@@ -6,7 +6,16 @@ import { MORE_TEXT } from '../../src/surfaces/slack/more.ts';
 import { encodeMore, renderPart, replyFingerprint, SHOW_MORE_ACTION } from '../../src/surfaces/slack/show-more.ts';
 import type { FakeMessage } from '../fakes/slack-api.ts';
 import { blockActionsPayload, interactivityForm } from '../helpers/slack-sign.ts';
-import { ALICE, BOB, DAVE, OPS, TEAM, buttonsOf, startSlackHarness, type SlackHarness } from '../fixtures/slack-harness.ts';
+import {
+  ALICE,
+  BOB,
+  DAVE,
+  OPS,
+  TEAM,
+  buttonsOf,
+  startSlackHarness,
+  type SlackHarness,
+} from '../fixtures/slack-harness.ts';
 
 /**
  * "Show more" through the real app: a stored reply too big for one Slack message is posted cut,
@@ -26,13 +35,22 @@ afterAll(async () => {
 const findings = (n: number): Reply => ({
   text: `${n} findings`,
   sandbox: true,
-  blocks: Array.from({ length: n }, (_, i): Block => ({ type: 'text', text: `*Finding ${i + 1}*: security group sg-${1000 + i} allows 0.0.0.0/0 on port 22` })),
+  blocks: Array.from({ length: n }, (_, i): Block => ({
+    type: 'text',
+    text: `*Finding ${i + 1}*: security group sg-${1000 + i} allows 0.0.0.0/0 on port 22`,
+  })),
 });
 
 /** Stores a bot reply in a conversation, as the engine does, and returns it with its messageId. */
 const store = async (ref: ConversationRef, reply: Reply, visibleTo: string | null = null): Promise<Reply> => {
   const db = h.app.store.db;
-  const id = await appendMessage(db, { conversationId: await ensureConversation(db, ref), author: 'bot', text: reply.text, reply, visibleTo });
+  const id = await appendMessage(db, {
+    conversationId: await ensureConversation(db, ref),
+    author: 'bot',
+    text: reply.text,
+    reply,
+    visibleTo,
+  });
   return { ...reply, messageId: String(id) };
 };
 
@@ -57,17 +75,31 @@ const clickThrough = async (ts: string, user: string): Promise<number> => {
 };
 
 /** A click on a Show more button carrying `value`, as Slack would send it from `channel`/`threadTs`. */
-const clickValue = async (user: string, value: string, o: { threadTs?: string; ephemeral?: boolean } = {}): Promise<void> => {
+const clickValue = async (
+  user: string,
+  value: string,
+  o: { threadTs?: string; ephemeral?: boolean } = {},
+): Promise<void> => {
   const payload = blockActionsPayload({
-    userId: user, channelId: OPS, messageTs: '1700000000.000001', actionId: SHOW_MORE_ACTION, value, label: 'Show more',
-    responseUrl: h.fake.responseUrl({ channel: OPS, user }), ...(o.threadTs ? { threadTs: o.threadTs } : {}),
+    userId: user,
+    channelId: OPS,
+    messageTs: '1700000000.000001',
+    actionId: SHOW_MORE_ACTION,
+    value,
+    label: 'Show more',
+    responseUrl: h.fake.responseUrl({ channel: OPS, user }),
+    ...(o.threadTs ? { threadTs: o.threadTs } : {}),
   });
   if (o.ephemeral) payload.container.is_ephemeral = true;
   expect((await h.send({ form: interactivityForm(payload) })).status).toBe(200);
   await h.settle();
 };
 
-const lastPrivate = (user: string): string | undefined => h.fake.ephemerals(OPS).filter((e) => e.user === user).at(-1)?.text;
+const lastPrivate = (user: string): string | undefined =>
+  h.fake
+    .ephemerals(OPS)
+    .filter((e) => e.user === user)
+    .at(-1)?.text;
 
 describe('Show more in Slack', () => {
   it('posts a 60-block reply cut with a Show more button; the click posts the rest in the thread, nothing lost', async () => {
@@ -89,13 +121,23 @@ describe('Show more in Slack', () => {
 
   it('chains: a 200-row table arrives over several Show mores, every row once, Approve/Reject only on the first', async () => {
     const { ts, ref } = await thread();
-    const rows = Array.from({ length: 200 }, (_, i) => [`host-${i}`, `i-0${(0xabc000 + i).toString(16)}fedcba98`, 'eu-west-1', 'running', 'platform-team', `owner-${i % 7}@example.com`]);
+    const rows = Array.from({ length: 200 }, (_, i) => [
+      `host-${i}`,
+      `i-0${(0xabc000 + i).toString(16)}fedcba98`,
+      'eu-west-1',
+      'running',
+      'platform-team',
+      `owner-${i % 7}@example.com`,
+    ]);
     const reply = await store(ref, {
       text: 'Hosts to review',
       blocks: [
         { type: 'header', text: '200 hosts' },
         { type: 'table', columns: ['name', 'id', 'region', 'state', 'team', 'owner'], rows },
-        { type: 'actions', buttons: [{ actionId: 'command.run', label: 'Export', value: '{"tool":"list_resources","input":{}}' }] },
+        {
+          type: 'actions',
+          buttons: [{ actionId: 'command.run', label: 'Export', value: '{"tool":"list_resources","input":{}}' }],
+        },
       ],
     });
     const before = inThread(ts).length;
@@ -130,11 +172,21 @@ describe('Show more in Slack', () => {
 
   it('refuses a message of another workspace or another conversation, even with the right fingerprint', async () => {
     const { ts } = await thread();
-    const elsewhere = await store({ surface: 'slack', workspaceId: 'T0OTHER001', channelId: OPS, threadId: ts }, findings(60));
-    const otherThread = await store({ surface: 'slack', workspaceId: TEAM, channelId: OPS, threadId: '1600000000.000042' }, findings(60));
+    const elsewhere = await store(
+      { surface: 'slack', workspaceId: 'T0OTHER001', channelId: OPS, threadId: ts },
+      findings(60),
+    );
+    const otherThread = await store(
+      { surface: 'slack', workspaceId: TEAM, channelId: OPS, threadId: '1600000000.000042' },
+      findings(60),
+    );
     const before = inThread(ts).length;
     for (const r of [elsewhere, otherThread]) {
-      await clickValue(ALICE, encodeMore({ messageId: Number(r.messageId), fromUnit: 48, fingerprint: replyFingerprint(r) }), { threadTs: ts });
+      await clickValue(
+        ALICE,
+        encodeMore({ messageId: Number(r.messageId), fromUnit: 48, fingerprint: replyFingerprint(r) }),
+        { threadTs: ts },
+      );
       expect(lastPrivate(ALICE)).toBe(MORE_TEXT.notHere);
     }
     expect(inThread(ts)).toHaveLength(before);
@@ -145,16 +197,25 @@ describe('Show more in Slack', () => {
     const { ts, ref } = await thread();
     const reply = await store(ref, findings(60), actorKey({ surface: 'slack', workspaceId: TEAM, userId: ALICE }));
     const next = renderPart(reply).nextUnit!;
-    const value = encodeMore({ messageId: Number(reply.messageId), fromUnit: next, fingerprint: replyFingerprint(reply) });
+    const value = encodeMore({
+      messageId: Number(reply.messageId),
+      fromUnit: next,
+      fingerprint: replyFingerprint(reply),
+    });
     const before = inThread(ts).length;
 
     await clickValue(BOB, value, { threadTs: ts, ephemeral: true });
     expect(lastPrivate(BOB)).toBe(MORE_TEXT.notHere);
 
     await clickValue(ALICE, value, { threadTs: ts, ephemeral: true });
-    const part = h.fake.ephemerals(OPS).filter((e) => e.user === ALICE).at(-1)!;
+    const part = h.fake
+      .ephemerals(OPS)
+      .filter((e) => e.user === ALICE)
+      .at(-1)!;
     expect(part.threadTs).toBe(ts);
-    expect([...allText([part]).matchAll(/Finding (\d+)\*/g)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 60 - next }, (_, i) => next + 1 + i));
+    expect([...allText([part]).matchAll(/Finding (\d+)\*/g)].map((m) => Number(m[1]))).toEqual(
+      Array.from({ length: 60 - next }, (_, i) => next + 1 + i),
+    );
     expect(inThread(ts)).toHaveLength(before);
     expect(allText(h.fake.ephemerals(OPS).filter((e) => e.user !== ALICE))).not.toContain(`Finding ${next + 1}*`);
   });

@@ -12,8 +12,15 @@ const APP_TOKEN = 'xapp-1-A0APP00001-test';
 let fake: SlackFake;
 let app: TestApp;
 beforeAll(async () => {
-  fake = await startSlackFake({ appToken: APP_TOKEN, users: [{ id: 'U0DAVE0001', name: 'dave', displayName: 'Dave' }], channels: [{ id: 'C0OPS00001', name: 'ops' }] });
-  app = await startTestApp({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: fake.url }, { slack: { retryConfig: { retries: 0 } } });
+  fake = await startSlackFake({
+    appToken: APP_TOKEN,
+    users: [{ id: 'U0DAVE0001', name: 'dave', displayName: 'Dave' }],
+    channels: [{ id: 'C0OPS00001', name: 'ops' }],
+  });
+  app = await startTestApp(
+    { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: fake.url },
+    { slack: { retryConfig: { retries: 0 } } },
+  );
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
@@ -29,8 +36,17 @@ describe('Slack Socket Mode', () => {
   });
 
   it('acks an events_api envelope and answers the mention in its thread', async () => {
-    const ev = appMentionEvent({ user: 'U0DAVE0001', channel: 'C0OPS00001', text: `<@${fake.botUserId}> list instances env=prod` });
-    const ack = await fake.socket.send({ envelope_id: 'env-0001', type: 'events_api', payload: eventCallback(ev), accepts_response_payload: false });
+    const ev = appMentionEvent({
+      user: 'U0DAVE0001',
+      channel: 'C0OPS00001',
+      text: `<@${fake.botUserId}> list instances env=prod`,
+    });
+    const ack = await fake.socket.send({
+      envelope_id: 'env-0001',
+      type: 'events_api',
+      payload: eventCallback(ev),
+      accepts_response_payload: false,
+    });
     expect(ack.envelope_id).toBe('env-0001');
     await app.slack!.idle();
     const reply = fake.messages('C0OPS00001').find((m) => m.threadTs === ev.ts);
@@ -38,17 +54,45 @@ describe('Slack Socket Mode', () => {
   });
 
   it('runs a redelivered envelope (same event_id) once', async () => {
-    const ev = appMentionEvent({ user: 'U0DAVE0001', channel: 'C0OPS00001', text: `<@${fake.botUserId}> list instances env=dev` });
+    const ev = appMentionEvent({
+      user: 'U0DAVE0001',
+      channel: 'C0OPS00001',
+      text: `<@${fake.botUserId}> list instances env=dev`,
+    });
     const body = eventCallback(ev, { eventId: 'Ev0SOCKET001' });
-    await fake.socket.send({ envelope_id: 'env-0002', type: 'events_api', payload: body, accepts_response_payload: false });
-    await fake.socket.send({ envelope_id: 'env-0003', type: 'events_api', payload: body, accepts_response_payload: false, retry_attempt: 1, retry_reason: 'timeout' });
+    await fake.socket.send({
+      envelope_id: 'env-0002',
+      type: 'events_api',
+      payload: body,
+      accepts_response_payload: false,
+    });
+    await fake.socket.send({
+      envelope_id: 'env-0003',
+      type: 'events_api',
+      payload: body,
+      accepts_response_payload: false,
+      retry_attempt: 1,
+      retry_reason: 'timeout',
+    });
     await app.slack!.idle();
     expect(fake.messages('C0OPS00001').filter((m) => m.threadTs === ev.ts)).toHaveLength(1);
   });
 
   it('acks an interactive envelope (a button click) and answers privately', async () => {
-    const payload = blockActionsPayload({ userId: 'U0DAVE0001', channelId: 'C0OPS00001', messageTs: '1700000000.000001', actionId: 'change.approve', value: 'CR-999', responseUrl: fake.responseUrl({ channel: 'C0OPS00001' }) });
-    const ack = await fake.socket.send({ envelope_id: 'env-0004', type: 'interactive', payload, accepts_response_payload: true });
+    const payload = blockActionsPayload({
+      userId: 'U0DAVE0001',
+      channelId: 'C0OPS00001',
+      messageTs: '1700000000.000001',
+      actionId: 'change.approve',
+      value: 'CR-999',
+      responseUrl: fake.responseUrl({ channel: 'C0OPS00001' }),
+    });
+    const ack = await fake.socket.send({
+      envelope_id: 'env-0004',
+      type: 'interactive',
+      payload,
+      accepts_response_payload: true,
+    });
     expect(ack.envelope_id).toBe('env-0004');
     await app.slack!.idle();
     expect(fake.ephemerals('C0OPS00001').at(-1)?.text).toMatch(/no change request CR-999/);

@@ -27,7 +27,9 @@ const openFromOtherProcess = async (): Promise<string> => {
     } catch (err) {
       console.log(err.userMessage ?? err.message);
     }`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    timeout: 60_000,
+  });
   return stdout.trim();
 };
 

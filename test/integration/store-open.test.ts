@@ -25,7 +25,9 @@ describe('a test store', () => {
   it('is migrated, answers ping, and matches the target under test', async () => {
     await store.ping();
     expect(await appliedMigrations(store)).toBe(journal.entries.length);
-    const tables = await store.pool.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'");
+    const tables = await store.pool.query<{ t: string }>(
+      "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'",
+    );
     expect(tables.rows.map((r) => r.t)).toEqual(expect.arrayContaining(['agenda_jobs', 'users', 'change_requests']));
     expect(store.embedded).toBe(!process.env.DATABASE_URL);
   });
@@ -50,7 +52,9 @@ describe('migrations', () => {
     const fresh = await createTestStore();
     try {
       await fresh.pool.query('DROP SCHEMA drizzle CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public');
-      const opened = await Promise.all([1, 2, 3].map(() => openStore({ databaseUrl: fresh.connectionString, dataDir: '.', poolMax: 1, logger })));
+      const opened = await Promise.all(
+        [1, 2, 3].map(() => openStore({ databaseUrl: fresh.connectionString, dataDir: '.', poolMax: 1, logger })),
+      );
       await Promise.all(opened.map((s) => s.close()));
       expect(await appliedMigrations(fresh)).toBe(journal.entries.length);
     } finally {

@@ -31,7 +31,10 @@ const specifiers = (source: string): string[] => {
   return found.map((m) => m[1]!);
 };
 
-interface Edge { from: string; to: string }
+interface Edge {
+  from: string;
+  to: string;
+}
 
 const graph = (() => {
   const files = walk('src');
@@ -56,9 +59,12 @@ const violation = ({ from, to }: Edge): string | null => {
   const b = layerOf(to);
   if (b > a) return `${layers[a]!.name} may not import ${layers[b]!.name}`;
   if (layers[a]!.name !== 'surfaces') return null;
-  if (layers[b]!.name === 'engine' && !surfaceRules.enginePorts.includes(to)) return `a surface reaches the engine only through ${surfaceRules.enginePorts.join(', ')}`;
-  if (layers[b]!.name === 'store' && !matches(from, surfaceRules.ownStore)) return 'a surface holds no database (ConversationStore port, or its own store/ folder)';
-  if (layers[b]!.name === 'surfaces' && from.split('/')[2] !== to.split('/')[2]) return 'a surface never imports another surface';
+  if (layers[b]!.name === 'engine' && !surfaceRules.enginePorts.includes(to))
+    return `a surface reaches the engine only through ${surfaceRules.enginePorts.join(', ')}`;
+  if (layers[b]!.name === 'store' && !matches(from, surfaceRules.ownStore))
+    return 'a surface holds no database (ConversationStore port, or its own store/ folder)';
+  if (layers[b]!.name === 'surfaces' && from.split('/')[2] !== to.split('/')[2])
+    return 'a surface never imports another surface';
   return null;
 };
 
@@ -101,7 +107,9 @@ describe('the import graph of src/ (docs/architecture.md#layers)', () => {
 
   it('keeps every library in the folders allowed to import it', () => {
     const bad = graph.libraries.filter(({ file, name }) =>
-      packages.some((rule) => rule.names.some((n) => namesPackage(name, n)) && !rule.allowed.some((p) => matches(file, p))),
+      packages.some(
+        (rule) => rule.names.some((n) => namesPackage(name, n)) && !rule.allowed.some((p) => matches(file, p)),
+      ),
     );
     expect(bad.map((b) => `${b.file} → ${b.name}`)).toEqual([]);
   });
@@ -112,14 +120,30 @@ describe('the import graph of src/ (docs/architecture.md#layers)', () => {
 
   it('catches what it is meant to catch', () => {
     expect(violation({ from: 'src/store/open.ts', to: 'src/users/schema.ts' })).toMatch(/store may not import users/);
-    expect(violation({ from: 'src/cloud/change-tools.ts', to: 'src/engine/registry.ts' })).toMatch(/cloud may not import engine/);
-    expect(violation({ from: 'src/surfaces/slack/events.ts', to: 'src/engine/conversations.ts' })).toMatch(/only through/);
+    expect(violation({ from: 'src/cloud/change-tools.ts', to: 'src/engine/registry.ts' })).toMatch(
+      /cloud may not import engine/,
+    );
+    expect(violation({ from: 'src/surfaces/slack/events.ts', to: 'src/engine/conversations.ts' })).toMatch(
+      /only through/,
+    );
     expect(violation({ from: 'src/surfaces/slack/events.ts', to: 'src/store/db.ts' })).toMatch(/no database/);
     expect(violation({ from: 'src/surfaces/slack/store/forms.ts', to: 'src/store/db.ts' })).toBeNull();
-    expect(violation({ from: 'src/surfaces/slack/deliver.ts', to: 'src/surfaces/console/surface.ts' })).toMatch(/another surface/);
+    expect(violation({ from: 'src/surfaces/slack/deliver.ts', to: 'src/surfaces/console/surface.ts' })).toMatch(
+      /another surface/,
+    );
     expect(violation({ from: 'src/app.ts', to: 'src/surfaces/slack/slack.ts' })).toBeNull();
-    expect(cycles([{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }, { from: 'c', to: 'a' }])).toEqual([['a', 'b', 'c', 'a']]);
-    expect(specifiers("import type { A } from './a.ts';\nexport { b } from '../b.ts';\nconst m = await import('@slack/bolt');\n// import x from 'nope';")).toEqual(['./a.ts', '../b.ts', '@slack/bolt']);
+    expect(
+      cycles([
+        { from: 'a', to: 'b' },
+        { from: 'b', to: 'c' },
+        { from: 'c', to: 'a' },
+      ]),
+    ).toEqual([['a', 'b', 'c', 'a']]);
+    expect(
+      specifiers(
+        "import type { A } from './a.ts';\nexport { b } from '../b.ts';\nconst m = await import('@slack/bolt');\n// import x from 'nope';",
+      ),
+    ).toEqual(['./a.ts', '../b.ts', '@slack/bolt']);
   });
 });
 
@@ -128,31 +152,72 @@ describe('docs/architecture.md#layers', () => {
     const doc = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
     const section = doc.slice(doc.indexOf('## Layers'), doc.indexOf('\n## ', doc.indexOf('## Layers') + 1));
     const rows = section.split('\n').filter((l) => /^\| \d+ \|/.test(l));
-    expect(rows.map((r) => [...r.split('|')[2]!.matchAll(/`(src\/[^`]+)`/g)].map((m) => m[1]))).toEqual(layers.map((l) => l.paths));
+    expect(rows.map((r) => [...r.split('|')[2]!.matchAll(/`(src\/[^`]+)`/g)].map((m) => m[1]))).toEqual(
+      layers.map((l) => l.paths),
+    );
   });
 });
 
 /** Lints `code` as if it were the file `filePath`, with the project's eslint config. */
 const lint = (filePath: string, code: string): Promise<{ failed: boolean; output: string }> =>
   new Promise((resolve) => {
-    const child = execFile(path.join(root, 'node_modules/.bin/eslint'), ['--stdin', '--stdin-filename', filePath], { cwd: root }, (err, stdout, stderr) =>
-      resolve({ failed: Boolean(err), output: stdout + stderr }),
+    const child = execFile(
+      path.join(root, 'node_modules/.bin/eslint'),
+      ['--stdin', '--stdin-filename', filePath],
+      { cwd: root },
+      (err, stdout, stderr) => resolve({ failed: Boolean(err), output: stdout + stderr }),
     );
     child.stdin!.end(code);
   });
 
 describe('the eslint boundary rule', () => {
   it.each([
-    ['src/store/planted.ts', "import type { ConversationEngine } from '../engine/engine.ts';\nexport type X = ConversationEngine;\n", /store sits below engine/],
-    ['src/cloud/planted.ts', "import type { ChangeRequest } from '../changes/model.ts';\nexport type X = ChangeRequest;\n", /cloud sits below changes/],
-    ['src/surfaces/slack/planted.ts', "import type { Db } from '../../store/db.ts';\nexport type X = Db;\n", /a surface holds no database/],
-    ['src/surfaces/slack/planted.ts', "import { listMessages } from '../../engine/conversations.ts';\nexport const x = listMessages;\n", /only through its ports/],
-    ['src/surfaces/console/planted.ts', "import { slackEnabled } from '../slack/slack.ts';\nexport const x = slackEnabled;\n", /never imports another surface/],
-    ['src/engine/planted.ts', "import { EC2Client } from '@aws-sdk/client-ec2';\nexport const x = EC2Client;\n", /@aws-sdk\/ may be imported only in src\/cloud\/aws\//],
-    ['src/changes/planted.ts', "import { App } from '@slack/bolt';\nexport const x = App;\n", /@slack\/ may be imported only/],
-    ['src/chat/planted.ts', "import { eq } from 'drizzle-orm';\nexport const x = eq;\n", /drizzle-orm may be imported only/],
+    [
+      'src/store/planted.ts',
+      "import type { ConversationEngine } from '../engine/engine.ts';\nexport type X = ConversationEngine;\n",
+      /store sits below engine/,
+    ],
+    [
+      'src/cloud/planted.ts',
+      "import type { ChangeRequest } from '../changes/model.ts';\nexport type X = ChangeRequest;\n",
+      /cloud sits below changes/,
+    ],
+    [
+      'src/surfaces/slack/planted.ts',
+      "import type { Db } from '../../store/db.ts';\nexport type X = Db;\n",
+      /a surface holds no database/,
+    ],
+    [
+      'src/surfaces/slack/planted.ts',
+      "import { listMessages } from '../../engine/conversations.ts';\nexport const x = listMessages;\n",
+      /only through its ports/,
+    ],
+    [
+      'src/surfaces/console/planted.ts',
+      "import { slackEnabled } from '../slack/slack.ts';\nexport const x = slackEnabled;\n",
+      /never imports another surface/,
+    ],
+    [
+      'src/engine/planted.ts',
+      "import { EC2Client } from '@aws-sdk/client-ec2';\nexport const x = EC2Client;\n",
+      /@aws-sdk\/ may be imported only in src\/cloud\/aws\//,
+    ],
+    [
+      'src/changes/planted.ts',
+      "import { App } from '@slack/bolt';\nexport const x = App;\n",
+      /@slack\/ may be imported only/,
+    ],
+    [
+      'src/chat/planted.ts',
+      "import { eq } from 'drizzle-orm';\nexport const x = eq;\n",
+      /drizzle-orm may be imported only/,
+    ],
     ['src/jobs/planted.ts', "import pg from 'pg';\nexport const x = pg;\n", /pg may be imported only in src\/store\//],
-    ['src/engine/planted.ts', "import { Agenda } from 'agenda';\nexport const x = Agenda;\n", /agenda may be imported only in src\/jobs\//],
+    [
+      'src/engine/planted.ts',
+      "import { Agenda } from 'agenda';\nexport const x = Agenda;\n",
+      /agenda may be imported only in src\/jobs\//,
+    ],
   ])('fails on a planted violation in %s', async (file, code, message) => {
     const out = await lint(file, code);
     expect(out.failed).toBe(true);
@@ -160,7 +225,10 @@ describe('the eslint boundary rule', () => {
   });
 
   it.each([
-    ['src/surfaces/slack/planted.ts', "import type { ConversationStore } from '../../engine/engine.ts';\nexport type X = ConversationStore;\n"],
+    [
+      'src/surfaces/slack/planted.ts',
+      "import type { ConversationStore } from '../../engine/engine.ts';\nexport type X = ConversationStore;\n",
+    ],
     ['src/surfaces/slack/store/planted.ts', "import type { Db } from '../../../store/db.ts';\nexport type X = Db;\n"],
     ['src/cloud/repository.ts', "import { eq } from 'drizzle-orm';\nexport const x = eq;\n"],
     ['src/cloud/aws/planted.ts', "import { EC2Client } from '@aws-sdk/client-ec2';\nexport const x = EC2Client;\n"],

@@ -5,7 +5,9 @@ import { canonicalJson, toJsonValue } from '../../src/util/canonical-json.ts';
 
 describe('canonicalJson', () => {
   test('sorts keys at every depth and drops whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' } })).toBe(
+      '{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   test('key order does not change the bytes', () => {
@@ -14,7 +16,9 @@ describe('canonicalJson', () => {
 
   test('dates become ISO strings; undefined members vanish; undefined in arrays is null', () => {
     const at = new Date('2026-11-02T10:04:05.123Z');
-    expect(canonicalJson({ at, gone: undefined, list: [undefined, 1] })).toBe('{"at":"2026-11-02T10:04:05.123Z","list":[null,1]}');
+    expect(canonicalJson({ at, gone: undefined, list: [undefined, 1] })).toBe(
+      '{"at":"2026-11-02T10:04:05.123Z","list":[null,1]}',
+    );
     expect(toJsonValue({ at })).toEqual({ at: '2026-11-02T10:04:05.123Z' });
   });
 
@@ -31,11 +35,19 @@ describe('canonicalJson', () => {
 });
 
 describe('auditHash', () => {
-  const event = { at: new Date('2026-11-02T10:00:00Z'), type: 'change.requested', actorKey: 'slack:T1:alice', subject: 'CR-1', data: { b: 2, a: 1 } };
+  const event = {
+    at: new Date('2026-11-02T10:00:00Z'),
+    type: 'change.requested',
+    actorKey: 'slack:T1:alice',
+    subject: 'CR-1',
+    data: { b: 2, a: 1 },
+  };
 
   test('is sha256 of prevHash followed by the canonical event', () => {
     const expected = createHash('sha256')
-      .update(`${GENESIS_HASH}{"actorKey":"slack:T1:alice","at":"2026-11-02T10:00:00.000Z","data":{"a":1,"b":2},"subject":"CR-1","type":"change.requested"}`)
+      .update(
+        `${GENESIS_HASH}{"actorKey":"slack:T1:alice","at":"2026-11-02T10:00:00.000Z","data":{"a":1,"b":2},"subject":"CR-1","type":"change.requested"}`,
+      )
       .digest('hex');
     expect(GENESIS_HASH).toBe('0'.repeat(64));
     expect(auditHash(GENESIS_HASH, event)).toBe(expected);

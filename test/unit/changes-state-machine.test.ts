@@ -5,18 +5,33 @@ import { assertTransition, canTransition, isFinal, transitions } from '../../src
 describe('change request state machine', () => {
   test('the happy path and its branches are allowed', () => {
     const allowed: Array<[ChangeStatus, ChangeStatus]> = [
-      ['draft', 'pending'], ['pending', 'approved'], ['approved', 'executing'], ['executing', 'succeeded'],
-      ['executing', 'failed'], ['pending', 'rejected'], ['pending', 'expired'], ['executing', 'interrupted'],
-      ['approved', 'interrupted'], ['succeeded', 'rolled_back'],
+      ['draft', 'pending'],
+      ['pending', 'approved'],
+      ['approved', 'executing'],
+      ['executing', 'succeeded'],
+      ['executing', 'failed'],
+      ['pending', 'rejected'],
+      ['pending', 'expired'],
+      ['executing', 'interrupted'],
+      ['approved', 'interrupted'],
+      ['succeeded', 'rolled_back'],
     ];
     for (const [from, to] of allowed) expect(canTransition(from, to)).toBe(true);
   });
 
   test('nothing skips approval, goes backwards, or re-runs', () => {
     const refused: Array<[ChangeStatus, ChangeStatus]> = [
-      ['pending', 'executing'], ['pending', 'succeeded'], ['approved', 'pending'], ['executing', 'approved'],
-      ['interrupted', 'executing'], ['interrupted', 'approved'], ['failed', 'executing'], ['rejected', 'approved'],
-      ['expired', 'approved'], ['succeeded', 'executing'], ['rolled_back', 'succeeded'],
+      ['pending', 'executing'],
+      ['pending', 'succeeded'],
+      ['approved', 'pending'],
+      ['executing', 'approved'],
+      ['interrupted', 'executing'],
+      ['interrupted', 'approved'],
+      ['failed', 'executing'],
+      ['rejected', 'approved'],
+      ['expired', 'approved'],
+      ['succeeded', 'executing'],
+      ['rolled_back', 'succeeded'],
     ];
     for (const [from, to] of refused) {
       expect(canTransition(from, to)).toBe(false);

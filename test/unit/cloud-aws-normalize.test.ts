@@ -1,11 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { translateAwsError } from '../../src/cloud/aws/errors.ts';
 import { ingressRule, instanceResource, volumeResource } from '../../src/cloud/aws/normalize.ts';
-import { instanceMonthlyCents, pricedInstanceTypes, snapshotMonthlyCents, volumeMonthlyCents } from '../../src/cloud/aws/pricing.ts';
+import {
+  instanceMonthlyCents,
+  pricedInstanceTypes,
+  snapshotMonthlyCents,
+  volumeMonthlyCents,
+} from '../../src/cloud/aws/pricing.ts';
 import { AppError } from '../../src/errors.ts';
 
 const ctx = { account: '111122223333', region: 'eu-west-1', seenAt: new Date('2026-11-01T00:00:00Z'), sandbox: false };
-const sdkError = (name: string, message = `${name} happened`) => Object.assign(new Error(message), { name, $fault: 'client' });
+const sdkError = (name: string, message = `${name} happened`) =>
+  Object.assign(new Error(message), { name, $fault: 'client' });
 
 describe('AWS price table', () => {
   it('turns hourly and GB-month prices into integer monthly cents', () => {
@@ -21,21 +27,55 @@ describe('AWS price table', () => {
 
 describe('EC2 → Resource', () => {
   it('charges compute only while running, names from the Name tag, environment from tags', () => {
-    const base = { InstanceId: 'i-0abc', InstanceType: 't3.large' as const, Tags: [{ Key: 'Name', Value: 'api' }, { Key: 'Stage', Value: 'Prod' }, { Key: 'sandbox:cpu-avg-7d', Value: '1.5' }] };
+    const base = {
+      InstanceId: 'i-0abc',
+      InstanceType: 't3.large' as const,
+      Tags: [
+        { Key: 'Name', Value: 'api' },
+        { Key: 'Stage', Value: 'Prod' },
+        { Key: 'sandbox:cpu-avg-7d', Value: '1.5' },
+      ],
+    };
     const running = instanceResource({ ...base, State: { Name: 'running', Code: 16 } }, ctx);
-    expect(running).toMatchObject({ name: 'api', environment: 'prod', monthlyCostCents: 6074, attributes: { instanceType: 't3.large', launchTime: null } });
+    expect(running).toMatchObject({
+      name: 'api',
+      environment: 'prod',
+      monthlyCostCents: 6074,
+      attributes: { instanceType: 't3.large', launchTime: null },
+    });
     expect(running.attributes).not.toHaveProperty('cpuAvg7d');
-    expect(instanceResource({ ...base, State: { Name: 'stopped', Code: 80 } }, { ...ctx, sandbox: true })).toMatchObject({ monthlyCostCents: 0, attributes: { cpuAvg7d: 1.5 } });
-    expect(instanceResource({ InstanceId: 'i-0def', InstanceType: 'x2gd.metal' as never, State: { Name: 'running', Code: 16 } }, ctx)).toMatchObject({ name: 'i-0def', environment: 'unknown', monthlyCostCents: 0, attributes: { priced: false } });
+    expect(
+      instanceResource({ ...base, State: { Name: 'stopped', Code: 80 } }, { ...ctx, sandbox: true }),
+    ).toMatchObject({ monthlyCostCents: 0, attributes: { cpuAvg7d: 1.5 } });
+    expect(
+      instanceResource(
+        { InstanceId: 'i-0def', InstanceType: 'x2gd.metal' as never, State: { Name: 'running', Code: 16 } },
+        ctx,
+      ),
+    ).toMatchObject({ name: 'i-0def', environment: 'unknown', monthlyCostCents: 0, attributes: { priced: false } });
   });
 
   it('reports unattached volumes with attachedTo null', () => {
-    expect(volumeResource({ VolumeId: 'vol-1', Size: 50, VolumeType: 'gp2', State: 'available', Attachments: [] }, ctx)).toMatchObject({ name: 'vol-1', state: 'available', monthlyCostCents: 500, attributes: { sizeGb: 50, attachedTo: null } });
+    expect(
+      volumeResource({ VolumeId: 'vol-1', Size: 50, VolumeType: 'gp2', State: 'available', Attachments: [] }, ctx),
+    ).toMatchObject({
+      name: 'vol-1',
+      state: 'available',
+      monthlyCostCents: 500,
+      attributes: { sizeGb: 50, attachedTo: null },
+    });
   });
 
   it('spells "all traffic" rules out as every port, IPv4 and IPv6 ranges together', () => {
-    expect(ingressRule({ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] })).toEqual({ protocol: 'all', fromPort: 0, toPort: 65535, cidrs: ['0.0.0.0/0', '::/0'] });
-    expect(ingressRule({ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] })).toEqual({ protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: ['10.0.0.0/8'] });
+    expect(
+      ingressRule({ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] }),
+    ).toEqual({ protocol: 'all', fromPort: 0, toPort: 65535, cidrs: ['0.0.0.0/0', '::/0'] });
+    expect(ingressRule({ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] })).toEqual({
+      protocol: 'tcp',
+      fromPort: 22,
+      toPort: 22,
+      cidrs: ['10.0.0.0/8'],
+    });
   });
 });
 
@@ -62,13 +102,19 @@ describe('translateAwsError', () => {
 
   it('names network failures without leaking internals, and passes AppErrors through', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
-    expect(translateAwsError(refused, 'listing EC2 resources in us-east-1')).toMatchObject({ code: 'cloud_error', userMessage: 'Could not reach AWS while listing EC2 resources in us-east-1 (ECONNREFUSED).' });
+    expect(translateAwsError(refused, 'listing EC2 resources in us-east-1')).toMatchObject({
+      code: 'cloud_error',
+      userMessage: 'Could not reach AWS while listing EC2 resources in us-east-1 (ECONNREFUSED).',
+    });
     const own = new AppError('conflict', 'already running');
     expect(translateAwsError(own, 'x')).toBe(own);
   });
 
   it('keeps credentials advice free of AWS detail text', () => {
-    const err = translateAwsError(sdkError('SignatureDoesNotMatch', 'The request signature we calculated does not match … AKIDEXAMPLE'), 'listing EC2 resources in us-east-1');
+    const err = translateAwsError(
+      sdkError('SignatureDoesNotMatch', 'The request signature we calculated does not match … AKIDEXAMPLE'),
+      'listing EC2 resources in us-east-1',
+    );
     expect(err.userMessage).not.toContain('AKIDEXAMPLE');
   });
 });

@@ -15,9 +15,20 @@ const thrown = (f: () => unknown): Ec2Error => {
 
 describe('EC2 query parameters', () => {
   it('reads numbered lists in numeric order and nested filter values', () => {
-    const params = { 'InstanceId.10': 'j', 'InstanceId.2': 'b', 'InstanceId.1': 'a', 'Filter.1.Name': 'tag:env', 'Filter.1.Value.2': 'dev', 'Filter.1.Value.1': 'prod', 'Filter.2.Name': 'instance-type' };
+    const params = {
+      'InstanceId.10': 'j',
+      'InstanceId.2': 'b',
+      'InstanceId.1': 'a',
+      'Filter.1.Name': 'tag:env',
+      'Filter.1.Value.2': 'dev',
+      'Filter.1.Value.1': 'prod',
+      'Filter.2.Name': 'instance-type',
+    };
     expect(listParam(params, 'InstanceId')).toEqual(['a', 'b', 'j']);
-    expect(filtersOf(params)).toEqual([{ name: 'tag:env', values: ['prod', 'dev'] }, { name: 'instance-type', values: [] }]);
+    expect(filtersOf(params)).toEqual([
+      { name: 'tag:env', values: ['prod', 'dev'] },
+      { name: 'instance-type', values: [] },
+    ]);
   });
 
   it('matches * and ? wildcards and treats everything else literally', () => {
@@ -29,11 +40,26 @@ describe('EC2 query parameters', () => {
   });
 
   it('ANDs filters, ORs values, and refuses unknown filter names', () => {
-    const items: Array<{ id: string; tags: Record<string, string> }> = [{ id: '1', tags: { env: 'dev' } }, { id: '2', tags: { env: 'prod' } }, { id: '3', tags: {} }];
+    const items: Array<{ id: string; tags: Record<string, string> }> = [
+      { id: '1', tags: { env: 'dev' } },
+      { id: '2', tags: { env: 'prod' } },
+      { id: '3', tags: {} },
+    ];
     const fields = { id: (x: { id: string }) => [x.id] };
-    expect(applyFilters(items, [{ name: 'tag:env', values: ['dev', 'prod'] }, { name: 'id', values: ['2', '3'] }], fields).map((x) => x.id)).toEqual(['2']);
+    expect(
+      applyFilters(
+        items,
+        [
+          { name: 'tag:env', values: ['dev', 'prod'] },
+          { name: 'id', values: ['2', '3'] },
+        ],
+        fields,
+      ).map((x) => x.id),
+    ).toEqual(['2']);
     expect(applyFilters(items, [{ name: 'tag-key', values: ['env'] }], fields).map((x) => x.id)).toEqual(['1', '2']);
-    expect(thrown(() => applyFilters(items, [{ name: 'nope', values: ['x'] }], fields)).ec2Code).toBe('InvalidParameterValue');
+    expect(thrown(() => applyFilters(items, [{ name: 'nope', values: ['x'] }], fields)).ec2Code).toBe(
+      'InvalidParameterValue',
+    );
   });
 
   it('pages with opaque tokens bound to the action, and validates MaxResults as EC2 does', () => {
@@ -45,9 +71,14 @@ describe('EC2 query parameters', () => {
     expect([second.page, third.page, third.nextToken]).toEqual([[5, 6, 7, 8, 9], [10, 11], undefined]);
     expect(paginate(items, {}, limits).page).toHaveLength(12);
     expect(thrown(() => paginate(items, { MaxResults: '4' }, limits)).ec2Code).toBe('InvalidParameterValue');
-    expect(thrown(() => paginate(items, { MaxResults: '5', 'ThingId.1': 'x' }, limits)).ec2Code).toBe('InvalidParameterCombination');
+    expect(thrown(() => paginate(items, { MaxResults: '5', 'ThingId.1': 'x' }, limits)).ec2Code).toBe(
+      'InvalidParameterCombination',
+    );
     expect(thrown(() => paginate(items, { NextToken: 'garbage' }, limits)).ec2Code).toBe('InvalidPaginationToken');
-    expect(thrown(() => paginate(items, { NextToken: first.nextToken ?? '' }, { ...limits, action: 'DescribeOther' })).ec2Code).toBe('InvalidPaginationToken');
+    expect(
+      thrown(() => paginate(items, { NextToken: first.nextToken ?? '' }, { ...limits, action: 'DescribeOther' }))
+        .ec2Code,
+    ).toBe('InvalidPaginationToken');
   });
 });
 

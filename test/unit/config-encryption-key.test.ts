@@ -5,7 +5,12 @@ import { createLogger } from '../../src/observability/logger.ts';
 
 /** TOKEN_ENCRYPTION_KEY: validated, required with Slack OAuth, never shown. */
 const KEY = Buffer.alloc(32, 7).toString('base64');
-const OAUTH = { SLACK_CLIENT_ID: '1111.2222', SLACK_CLIENT_SECRET: 'client-secret', SLACK_STATE_SECRET: 'state-secret', SLACK_SIGNING_SECRET: 'signing-secret' };
+const OAUTH = {
+  SLACK_CLIENT_ID: '1111.2222',
+  SLACK_CLIENT_SECRET: 'client-secret',
+  SLACK_STATE_SECRET: 'state-secret',
+  SLACK_SIGNING_SECRET: 'signing-secret',
+};
 
 const problems = (env: Record<string, string>): string[] => {
   try {
@@ -35,8 +40,12 @@ describe('TOKEN_ENCRYPTION_KEY', () => {
     expect(problems({ ...OAUTH, TOKEN_ENCRYPTION_KEY: Buffer.alloc(16, 1).toString('base64') })).toEqual([
       'TOKEN_ENCRYPTION_KEY: must be base64 of exactly 32 bytes, got 16 (generate one with: openssl rand -base64 32)',
     ]);
-    expect(problems({ TOKEN_ENCRYPTION_KEY: 'correct horse battery staple' })[0]).toMatch(/^TOKEN_ENCRYPTION_KEY: must be base64 \(/);
-    expect(problems({ TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('hex') })[0]).toMatch(/^TOKEN_ENCRYPTION_KEY: .*got 48/);
+    expect(problems({ TOKEN_ENCRYPTION_KEY: 'correct horse battery staple' })[0]).toMatch(
+      /^TOKEN_ENCRYPTION_KEY: must be base64 \(/,
+    );
+    expect(problems({ TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('hex') })[0]).toMatch(
+      /^TOKEN_ENCRYPTION_KEY: .*got 48/,
+    );
   });
 
   it('is redacted in the start-up summary and in any log line', () => {
@@ -44,7 +53,15 @@ describe('TOKEN_ENCRYPTION_KEY', () => {
     expect(shown.TOKEN_ENCRYPTION_KEY).toBe('[redacted]');
     expect(JSON.stringify(shown)).not.toContain(KEY);
     const lines: string[] = [];
-    const log = createLogger('info', new Writable({ write: (c: Buffer, _e, cb) => { lines.push(c.toString()); cb(); } }));
+    const log = createLogger(
+      'info',
+      new Writable({
+        write: (c: Buffer, _e, cb) => {
+          lines.push(c.toString());
+          cb();
+        },
+      }),
+    );
     log.info({ TOKEN_ENCRYPTION_KEY: KEY, env: { TOKEN_ENCRYPTION_KEY: KEY } }, 'x');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('"TOKEN_ENCRYPTION_KEY":"[redacted]"');

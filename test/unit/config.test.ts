@@ -29,7 +29,13 @@ describe('config', () => {
   });
 
   it('parses durations, lists and treats empty strings as unset', () => {
-    const c = loadConfig({ APPROVAL_TTL: '2h', INVENTORY_SYNC_INTERVAL: '30s', BOOTSTRAP_ADMINS: 'U1, U2,,', DATABASE_URL: '', AWS_REGIONS: 'eu-west-1,us-east-2' });
+    const c = loadConfig({
+      APPROVAL_TTL: '2h',
+      INVENTORY_SYNC_INTERVAL: '30s',
+      BOOTSTRAP_ADMINS: 'U1, U2,,',
+      DATABASE_URL: '',
+      AWS_REGIONS: 'eu-west-1,us-east-2',
+    });
     expect(c.APPROVAL_TTL).toBe(7_200_000);
     expect(c.INVENTORY_SYNC_INTERVAL).toBe(30_000);
     expect(c.BOOTSTRAP_ADMINS).toEqual(['U1', 'U2']);
@@ -38,7 +44,13 @@ describe('config', () => {
   });
 
   it('reports one readable line per wrong value, naming the variable', () => {
-    const p = problems({ PORT: 'eighty', DATABASE_URL: 'mysql://x', APPROVAL_TTL: 'soon', AWS_REGIONS: 'Europe', LOG_LEVEL: 'loud' });
+    const p = problems({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      APPROVAL_TTL: 'soon',
+      AWS_REGIONS: 'Europe',
+      LOG_LEVEL: 'loud',
+    });
     expect(p).toHaveLength(5);
     expect(p.find((l) => l.startsWith('PORT:'))).toBeDefined();
     expect(p.find((l) => l.startsWith('DATABASE_URL:'))).toMatch(/postgres/);
@@ -58,14 +70,33 @@ describe('config', () => {
     const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const example = /#### Approval policy file[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
     const policy = loadConfig({ POLICY_FILE: write('ok.json', example) }).policy;
-    expect(policy.rules.map((r) => [r.name, r.approvals])).toEqual([['prod-resize-stop', 2], ['production', 1], ['default', 1]]);
+    expect(policy.rules.map((r) => [r.name, r.approvals])).toEqual([
+      ['prod-resize-stop', 2],
+      ['production', 1],
+      ['default', 1],
+    ]);
     expect(policy.rules[1]!.ttlMs).toBe(4 * 3_600_000);
 
-    expect(problems({ POLICY_FILE: path.join(dir, 'missing.json') })).toEqual([`POLICY_FILE: cannot read ${path.join(dir, 'missing.json')}: no such file`]);
-    expect(problems({ POLICY_FILE: write('bad.json', '{"rules": [') })[0]).toMatch(/^POLICY_FILE: cannot read .*bad\.json: not valid JSON/);
-    const wrong = problems({ POLICY_FILE: write('wrong.json', JSON.stringify({ requesterRoles: ['operator'], rules: [{ name: 'x', approvals: 0, approverRoles: ['admin'] }] })), PORT: 'x' });
+    expect(problems({ POLICY_FILE: path.join(dir, 'missing.json') })).toEqual([
+      `POLICY_FILE: cannot read ${path.join(dir, 'missing.json')}: no such file`,
+    ]);
+    expect(problems({ POLICY_FILE: write('bad.json', '{"rules": [') })[0]).toMatch(
+      /^POLICY_FILE: cannot read .*bad\.json: not valid JSON/,
+    );
+    const wrong = problems({
+      POLICY_FILE: write(
+        'wrong.json',
+        JSON.stringify({
+          requesterRoles: ['operator'],
+          rules: [{ name: 'x', approvals: 0, approverRoles: ['admin'] }],
+        }),
+      ),
+      PORT: 'x',
+    });
     expect(wrong).toHaveLength(2);
-    expect(wrong).toContain('POLICY_FILE: invalid approval policy: rules.0.approvals: approvals must be 0 when autoApprove is true, and at least 1 otherwise');
+    expect(wrong).toContain(
+      'POLICY_FILE: invalid approval policy: rules.0.approvals: approvals must be 0 when autoApprove is true, and at least 1 otherwise',
+    );
     fs.rmSync(dir, { recursive: true });
   });
 
@@ -85,13 +116,24 @@ describe('config', () => {
 
   it('requires the Slack settings that belong together', () => {
     expect(problems({ SLACK_BOT_TOKEN: 'xoxb-1' })[0]).toMatch(/^SLACK_SIGNING_SECRET: is required/);
-    expect(problems({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-1' })).toEqual([expect.stringMatching(/^SLACK_APP_TOKEN: must be an app-level token \(xapp-…/)]);
-    expect(problems({ SLACK_BOT_TOKEN: 'xapp-1', SLACK_SIGNING_SECRET: 's' })).toEqual([expect.stringMatching(/^SLACK_BOT_TOKEN: must be a bot token \(xoxb-…/)]);
+    expect(problems({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-1' })).toEqual([
+      expect.stringMatching(/^SLACK_APP_TOKEN: must be an app-level token \(xapp-…/),
+    ]);
+    expect(problems({ SLACK_BOT_TOKEN: 'xapp-1', SLACK_SIGNING_SECRET: 's' })).toEqual([
+      expect.stringMatching(/^SLACK_BOT_TOKEN: must be a bot token \(xoxb-…/),
+    ]);
     expect(problems({ SLACK_CLIENT_ID: 'c' })[0]).toMatch(/SLACK_STATE_SECRET/);
   });
 
   it('redacts secrets in the start-up summary', () => {
-    const r = redactedConfig(loadConfig({ DATABASE_URL: 'postgres://u:hunter2@db/x', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', CONSOLE_TOKEN: 'a-long-enough-token' }));
+    const r = redactedConfig(
+      loadConfig({
+        DATABASE_URL: 'postgres://u:hunter2@db/x',
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_SIGNING_SECRET: 's',
+        CONSOLE_TOKEN: 'a-long-enough-token',
+      }),
+    );
     expect(JSON.stringify(r)).not.toMatch(/hunter2|xoxb-1|a-long-enough-token/);
     expect(r.PORT).toBe(3000);
   });

@@ -12,7 +12,10 @@ import { userTools } from '../../src/users/tools.ts';
 /** The app's real tools; their factories only close over the deps, so none is needed to read the declarations. */
 const realTools = (): Tool[] => [...cloudTools({} as never), ...changeTools({} as never), ...userTools({} as never)];
 
-const Input = z.object({ name: z.string().min(1).describe('who'), times: z.number().int().min(1).max(3).default(1).describe('how often') });
+const Input = z.object({
+  name: z.string().min(1).describe('who'),
+  times: z.number().int().min(1).max(3).default(1).describe('how often'),
+});
 const greet: Tool<typeof Input> = {
   name: 'greet',
   description: 'Greets someone.',
@@ -41,9 +44,16 @@ describe('ToolRegistry', () => {
   });
 
   it('refuses a role below the tool minimum, saying which role is needed', async () => {
-    await expect(registry.run('greet', { name: 'bob' }, ctx('viewer'))).rejects.toMatchObject({ code: 'forbidden', userMessage: expect.stringMatching(/^You are a viewer; .*operator role/) });
-    await expect(registry.run('grant_like', { name: 'bob' }, ctx('operator'))).rejects.toMatchObject({ userMessage: expect.stringMatching(/^You are an operator; /) });
-    await expect(registry.run('grant_like', { name: 'bob' }, ctx('approver'))).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(registry.run('greet', { name: 'bob' }, ctx('viewer'))).rejects.toMatchObject({
+      code: 'forbidden',
+      userMessage: expect.stringMatching(/^You are a viewer; .*operator role/),
+    });
+    await expect(registry.run('grant_like', { name: 'bob' }, ctx('operator'))).rejects.toMatchObject({
+      userMessage: expect.stringMatching(/^You are an operator; /),
+    });
+    await expect(registry.run('grant_like', { name: 'bob' }, ctx('approver'))).rejects.toMatchObject({
+      code: 'forbidden',
+    });
   });
 
   it('rejects bad input with the field and reason, and unknown tools', async () => {
@@ -57,21 +67,35 @@ describe('ToolRegistry', () => {
   it('offers an LLM only the tools marked for it, with JSON schemas', () => {
     const tools = registry.llmTools();
     expect(tools.map((t) => t.name)).toEqual(['greet']);
-    expect(tools[0]!.inputSchema).toMatchObject({ type: 'object', properties: { name: { type: 'string', description: 'who' } } });
+    expect(tools[0]!.inputSchema).toMatchObject({
+      type: 'object',
+      properties: { name: { type: 'string', description: 'who' } },
+    });
   });
 
-  it('refuses a decide or admin tool that an LLM could call: they act with a person\'s own authority', () => {
-    expect(() => new ToolRegistry().register({ ...greet, name: 'approve_like', kind: 'decide', llm: true })).toThrow(/decide tool and must not be offered to an LLM/);
-    expect(() => new ToolRegistry().register({ ...greet, name: 'grant_like', kind: 'admin', llm: true })).toThrow(/admin tool/);
-    expect(new ToolRegistry().register({ ...greet, name: 'approve_like', kind: 'decide', llm: false }).llmTools()).toEqual([]);
+  it("refuses a decide or admin tool that an LLM could call: they act with a person's own authority", () => {
+    expect(() => new ToolRegistry().register({ ...greet, name: 'approve_like', kind: 'decide', llm: true })).toThrow(
+      /decide tool and must not be offered to an LLM/,
+    );
+    expect(() => new ToolRegistry().register({ ...greet, name: 'grant_like', kind: 'admin', llm: true })).toThrow(
+      /admin tool/,
+    );
+    expect(
+      new ToolRegistry().register({ ...greet, name: 'approve_like', kind: 'decide', llm: false }).llmTools(),
+    ).toEqual([]);
   });
 
-  it('declares every real tool\'s kind truthfully: the ones that decide or grant are never offered to an LLM', () => {
+  it("declares every real tool's kind truthfully: the ones that decide or grant are never offered to an LLM", () => {
     const personal = realTools().filter((t) => t.kind === 'decide' || t.kind === 'admin');
     expect(personal.map((t) => t.name).sort()).toEqual(['approve_change', 'grant_role', 'reject_change']);
     expect(personal.every((t) => !t.llm)).toBe(true);
     expect(realTools().find((t) => t.name === 'rollback_change')?.kind).toBe('request');
-    expect(realTools().filter((t) => t.kind === 'change').map((t) => t.name).sort()).toEqual(['power_action', 'resize_resource']);
+    expect(
+      realTools()
+        .filter((t) => t.kind === 'change')
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['power_action', 'resize_resource']);
   });
 
   it('refuses to register a name twice', () => {
@@ -79,9 +103,13 @@ describe('ToolRegistry', () => {
   });
 
   it('counts calls by outcome', async () => {
-    const before = (await metrics.toolCalls.get()).values.find((v) => v.labels.tool === 'greet' && v.labels.outcome === 'forbidden')?.value ?? 0;
+    const before =
+      (await metrics.toolCalls.get()).values.find((v) => v.labels.tool === 'greet' && v.labels.outcome === 'forbidden')
+        ?.value ?? 0;
     await registry.run('greet', { name: 'x' }, ctx('viewer')).catch(() => undefined);
-    const after = (await metrics.toolCalls.get()).values.find((v) => v.labels.tool === 'greet' && v.labels.outcome === 'forbidden')?.value ?? 0;
+    const after =
+      (await metrics.toolCalls.get()).values.find((v) => v.labels.tool === 'greet' && v.labels.outcome === 'forbidden')
+        ?.value ?? 0;
     expect(after).toBe(before + 1);
   });
 });

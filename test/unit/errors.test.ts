@@ -34,7 +34,9 @@ describe('one error family', () => {
     const http = new HttpError(401, 'console token required', { 'www-authenticate': 'Bearer' });
     expect([http.status, http.headers, http.code]).toEqual([401, { 'www-authenticate': 'Bearer' }, 'auth_failed']);
     const missing = new InstallationMissingError('team T1');
-    expect(missing.message).toBe('no Slack installation for team T1: install the app (GET /slack/install) in that workspace first');
+    expect(missing.message).toBe(
+      'no Slack installation for team T1: install the app (GET /slack/install) in that workspace first',
+    );
     const cause = new Error('bad tag');
     const damaged = new SecretBoxError('damaged', 'does not authenticate', { cause });
     expect([damaged.reason, damaged.code, damaged.cause]).toEqual(['damaged', 'internal', cause]);
@@ -46,7 +48,19 @@ describe('one error family', () => {
 
   it('maps HTTP statuses onto codes', () => {
     expect([400, 401, 403, 404, 405, 409, 410, 413, 415, 429, 500, 502, 503].map(codeForStatus)).toEqual([
-      'bad_request', 'auth_failed', 'forbidden', 'not_found', 'bad_request', 'conflict', 'expired', 'bad_request', 'bad_request', 'rate_limited', 'internal', 'cloud_error', 'unavailable',
+      'bad_request',
+      'auth_failed',
+      'forbidden',
+      'not_found',
+      'bad_request',
+      'conflict',
+      'expired',
+      'bad_request',
+      'bad_request',
+      'rate_limited',
+      'internal',
+      'cloud_error',
+      'unavailable',
     ]);
   });
 
@@ -75,9 +89,13 @@ describe('formatZodIssues', () => {
     const parsed = schema.safeParse('nope');
     expect(formatZodIssues(parsed.error!)).toBe('(root): Invalid input: expected object, received string');
     expect(formatZodIssues(parsed.error!, 'input')).toBe('input: Invalid input: expected object, received string');
-    expect(zodIssueLines(parsed.error!, '(config)')).toEqual(['(config): Invalid input: expected object, received string']);
+    expect(zodIssueLines(parsed.error!, '(config)')).toEqual([
+      '(config): Invalid input: expected object, received string',
+    ]);
     // The fallback applies to root issues only.
-    expect(formatZodIssues(schema.safeParse({ user: { name: 'a', tags: [] }, size: 'x' }).error!, 'input')).toBe('size: Invalid input: expected number, received string');
+    expect(formatZodIssues(schema.safeParse({ user: { name: 'a', tags: [] }, size: 'x' }).error!, 'input')).toBe(
+      'size: Invalid input: expected number, received string',
+    );
   });
 });
 
@@ -96,7 +114,11 @@ describe('src/ throws no plain Error', () => {
   it('has every throw use an AppError (or a subclass), not new Error(…)', () => {
     const offenders = files
       .filter((f) => !browserOnly.has(f))
-      .flatMap((f) => readFileSync(path.join(srcDir, f), 'utf8').split('\n').map((line, i) => ({ where: `src/${f}:${i + 1}`, line })))
+      .flatMap((f) =>
+        readFileSync(path.join(srcDir, f), 'utf8')
+          .split('\n')
+          .map((line, i) => ({ where: `src/${f}:${i + 1}`, line })),
+      )
       .filter(({ line }) => /throw new Error\(/.test(line))
       .map(({ where, line }) => `${where}: ${line.trim()}`);
     expect(offenders).toEqual([]);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { bearerToken, consoleCookieName, cookieValue, isAuthorized, sessionCookie, tokensMatch } from '../../src/surfaces/console/auth.ts';
+import {
+  bearerToken,
+  consoleCookieName,
+  cookieValue,
+  isAuthorized,
+  sessionCookie,
+  tokensMatch,
+} from '../../src/surfaces/console/auth.ts';
 
 const token = 'a-console-token-of-32-characters';
 
@@ -29,7 +36,9 @@ describe('console token checks', () => {
   });
 
   it('sets an HttpOnly SameSite=Strict cookie, Secure behind https', () => {
-    expect(sessionCookie(token, false)).toBe(`${consoleCookieName}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=604800`);
+    expect(sessionCookie(token, false)).toBe(
+      `${consoleCookieName}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=604800`,
+    );
     expect(sessionCookie(token, true)).toMatch(/; Secure$/);
   });
 });
@@ -37,8 +46,10 @@ describe('console token checks', () => {
 describe('console without a token: loopback Host only (DNS rebinding)', () => {
   it('accepts loopback names with or without a port, refuses anything else', async () => {
     const { isLoopbackHost } = await import('../../src/surfaces/console/auth.ts');
-    for (const host of ['localhost', 'localhost:3000', '127.0.0.1:3000', '127.1.2.3', '[::1]:3000', 'LOCALHOST']) expect(isLoopbackHost({ host })).toBe(true);
-    for (const host of ['evil.example.com', 'evil.example.com:3000', '127.0.0.1.evil.example.com', '', '10.0.0.1:3000']) expect(isLoopbackHost({ host })).toBe(false);
+    for (const host of ['localhost', 'localhost:3000', '127.0.0.1:3000', '127.1.2.3', '[::1]:3000', 'LOCALHOST'])
+      expect(isLoopbackHost({ host })).toBe(true);
+    for (const host of ['evil.example.com', 'evil.example.com:3000', '127.0.0.1.evil.example.com', '', '10.0.0.1:3000'])
+      expect(isLoopbackHost({ host })).toBe(false);
     expect(isAuthorized(undefined, { host: 'attacker.example:3000' })).toBe(false);
     expect(isAuthorized(undefined, { host: '127.0.0.1:3000' })).toBe(true);
   });

@@ -3,10 +3,23 @@ import type { Route } from '../../src/http/route.ts';
 import { routeLabel } from '../../src/http/route.ts';
 import { createRouter } from '../../src/http/router.ts';
 
-const r = (method: Route['method'], path: string, prefix = false): Route => ({ method, path, prefix, handle: () => null });
+const r = (method: Route['method'], path: string, prefix = false): Route => ({
+  method,
+  path,
+  prefix,
+  handle: () => null,
+});
 
 describe('router', () => {
-  const routes = [r('GET', '/'), r('GET', '/console/api/users'), r('POST', '/console/api/turn'), r('POST', '/slack', true), r('POST', '/slack/events/special'), r('GET', '/files/', true), r('GET', '/files/deep', true)];
+  const routes = [
+    r('GET', '/'),
+    r('GET', '/console/api/users'),
+    r('POST', '/console/api/turn'),
+    r('POST', '/slack', true),
+    r('POST', '/slack/events/special'),
+    r('GET', '/files/', true),
+    r('GET', '/files/deep', true),
+  ];
   const router = createRouter(routes);
   const hit = (method: string, path: string) => {
     const m = router.match(method, path);

@@ -50,14 +50,16 @@ describe('did you mean', () => {
   test.each(typos)('%j → %j', (input, suggestion) => {
     const r = fail(input);
     expect(r.suggestion).toBe(suggestion);
-    expect(r.message).toContain('I didn\'t understand “');
+    expect(r.message).toContain("I didn't understand “");
     expect(r.message).toContain(`Did you mean \`${suggestion}\`?`);
     // A suggestion is only offered when it works as typed.
     expect(parseCommand(suggestion).ok).toBe(true);
   });
 
   test('the message quotes what the user wrote, without the bot mention', () => {
-    expect(fail('<@U0BOT> lst instances').message).toBe("I didn't understand “lst instances”. Did you mean `list instances`?");
+    expect(fail('<@U0BOT> lst instances').message).toBe(
+      "I didn't understand “lst instances”. Did you mean `list instances`?",
+    );
   });
 
   test('long input is quoted shortened', () => {
@@ -120,15 +122,22 @@ describe('usage errors', () => {
   });
 
   test('the reason comes on its own line before the usage line', () => {
-    expect(fail('approve web-1').message).toBe('“web-1” is not a change id (like CR-12).\nusage: approve <change> — e.g. `approve CR-12`');
+    expect(fail('approve web-1').message).toBe(
+      '“web-1” is not a change id (like CR-12).\nusage: approve <change> — e.g. `approve CR-12`',
+    );
   });
 
   test('a misspelled command without its arguments names the command and its usage', () => {
     const r = fail('aprove');
-    expect(r.message).toBe("I didn't understand “aprove”. Did you mean `approve`? usage: approve <change> — e.g. `approve CR-12`");
+    expect(r.message).toBe(
+      "I didn't understand “aprove”. Did you mean `approve`? usage: approve <change> — e.g. `approve CR-12`",
+    );
     expect(r.suggestion).toBeUndefined();
     // A command that works alone (it asks which resource) is simply suggested.
-    expect(fail('stp')).toMatchObject({ message: "I didn't understand “stp”. Did you mean `stop`?", suggestion: 'stop' });
+    expect(fail('stp')).toMatchObject({
+      message: "I didn't understand “stp”. Did you mean `stop`?",
+      suggestion: 'stop',
+    });
   });
 
   test('an over-long message is refused without being parsed', () => {

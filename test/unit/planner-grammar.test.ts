@@ -49,7 +49,10 @@ const accepted: Array<[string, Command]> = [
   ['list instances prod', { kind: 'list', type: 'instance', environment: 'prod' }],
   ['list prod', { kind: 'list', type: 'all', environment: 'prod' }],
   ['list aws instances', { kind: 'list', type: 'instance', provider: 'aws' }],
-  ['list k8s deployments in staging', { kind: 'list', type: 'deployment', provider: 'kubernetes', environment: 'staging' }],
+  [
+    'list k8s deployments in staging',
+    { kind: 'list', type: 'deployment', provider: 'kubernetes', environment: 'staging' },
+  ],
   ['ls volumes', { kind: 'list', type: 'volume' }],
   ['show instances', { kind: 'list', type: 'instance' }],
   ['show security groups in aws', { kind: 'list', type: 'security_group', provider: 'aws' }],
@@ -126,7 +129,10 @@ const accepted: Array<[string, Command]> = [
   ['approve CR-012', { kind: 'approve', changeId: 'CR-12' }],
   ['approve CR-12!', { kind: 'approve', changeId: 'CR-12' }],
   ['reject CR-3', { kind: 'reject', changeId: 'CR-3' }],
-  ['reject cr3 too risky during the freeze', { kind: 'reject', changeId: 'CR-3', reason: 'too risky during the freeze' }],
+  [
+    'reject cr3 too risky during the freeze',
+    { kind: 'reject', changeId: 'CR-3', reason: 'too risky during the freeze' },
+  ],
   ['reject #3 "not now, sorry"', { kind: 'reject', changeId: 'CR-3', reason: 'not now, sorry' }],
   ['reject 3 reason: wrong size', { kind: 'reject', changeId: 'CR-3', reason: 'wrong size' }],
   ['reject cr 3 - Wrong Size', { kind: 'reject', changeId: 'CR-3', reason: 'Wrong Size' }],

@@ -7,9 +7,21 @@ import { parseCommand } from '../../src/engine/planner/rules.ts';
 
 // Which Command kind each command word produces.
 const kindOf: Record<CommandWord, string> = {
-  help: 'help', list: 'list', show: 'show', costs: 'costs', changes: 'changes', audit: 'audit', whoami: 'whoami',
-  start: 'action', stop: 'action', reboot: 'action', resize: 'resize', approve: 'approve', reject: 'reject',
-  rollback: 'rollback', grant: 'grant',
+  help: 'help',
+  list: 'list',
+  show: 'show',
+  costs: 'costs',
+  changes: 'changes',
+  audit: 'audit',
+  whoami: 'whoami',
+  start: 'action',
+  stop: 'action',
+  reboot: 'action',
+  resize: 'resize',
+  approve: 'approve',
+  reject: 'reject',
+  rollback: 'rollback',
+  grant: 'grant',
 };
 
 describe('HELP', () => {
@@ -17,14 +29,17 @@ describe('HELP', () => {
     expect(HELP.map((e) => e.command)).toEqual(CommandWord.options);
   });
 
-  test.each(HELP.map((e) => [e.command, e] as const))('%s: usage starts with the word and the example parses to it', (word, e) => {
-    expect(e.usage.split(' ')[0]).toBe(word);
-    expect(e.example.split(' ')[0]).toBe(word);
-    expect(e.description.length).toBeGreaterThan(10);
-    const r = parseCommand(e.example);
-    expect(r.ok && r.command.kind).toBe(kindOf[word]);
-    if (r.ok && r.command.kind === 'action') expect(r.command.action).toBe(word);
-  });
+  test.each(HELP.map((e) => [e.command, e] as const))(
+    '%s: usage starts with the word and the example parses to it',
+    (word, e) => {
+      expect(e.usage.split(' ')[0]).toBe(word);
+      expect(e.example.split(' ')[0]).toBe(word);
+      expect(e.description.length).toBeGreaterThan(10);
+      const r = parseCommand(e.example);
+      expect(r.ok && r.command.kind).toBe(kindOf[word]);
+      if (r.ok && r.command.kind === 'action') expect(r.command.action).toBe(word);
+    },
+  );
 
   test('usage lines are what arity errors quote', () => {
     expect(usageLine('resize')).toBe('usage: resize <resource> [to <size>]');
@@ -52,7 +67,10 @@ describe('renderHelp', () => {
     expect(r.blocks[0]).toEqual({ type: 'header', text: 'help: resize' });
     expect(r.blocks).toContainEqual({
       type: 'fields',
-      fields: [{ label: 'Usage', value: 'resize <resource> [to <size>]' }, { label: 'Example', value: 'resize web-1 to t3.large' }],
+      fields: [
+        { label: 'Usage', value: 'resize <resource> [to <size>]' },
+        { label: 'Example', value: 'resize web-1 to t3.large' },
+      ],
     });
   });
 });

@@ -77,7 +77,10 @@ describe('tokenize', () => {
     expect(bare).toMatchObject({ text: 'x.io' });
   });
   test('reads a Teams mention as a quoted name; other angle text stays plain', () => {
-    expect(tokenize('<at>Bob Jones</at> <b>').map((t) => [t.text, t.quoted])).toEqual([['Bob Jones', true], ['<b>', false]]);
+    expect(tokenize('<at>Bob Jones</at> <b>').map((t) => [t.text, t.quoted])).toEqual([
+      ['Bob Jones', true],
+      ['<b>', false],
+    ]);
   });
   test('offsets point into the text, so a token can be replaced in place', () => {
     const text = 'list  "my vms" instanses';
@@ -92,13 +95,29 @@ describe('tokenize', () => {
 
 describe('argument normalizers', () => {
   test.each([
-    ['CR-12', 'CR-12'], ['cr-12', 'CR-12'], ['cr12', 'CR-12'], ['12', 'CR-12'], ['#12', 'CR-12'], ['#cr-12', 'CR-12'],
-    ['CR#12', 'CR-12'], ['CR-0012', 'CR-12'], ['cr 12', 'CR-12'],
-    ['CR-0', undefined], ['0', undefined], ['CR-', undefined], ['CR-1a', undefined], ['web-1', undefined], ['-12', 'CR-12'],
-    ['1234567890', undefined], ['', undefined],
+    ['CR-12', 'CR-12'],
+    ['cr-12', 'CR-12'],
+    ['cr12', 'CR-12'],
+    ['12', 'CR-12'],
+    ['#12', 'CR-12'],
+    ['#cr-12', 'CR-12'],
+    ['CR#12', 'CR-12'],
+    ['CR-0012', 'CR-12'],
+    ['cr 12', 'CR-12'],
+    ['CR-0', undefined],
+    ['0', undefined],
+    ['CR-', undefined],
+    ['CR-1a', undefined],
+    ['web-1', undefined],
+    ['-12', 'CR-12'],
+    ['1234567890', undefined],
+    ['', undefined],
   ])('change id %j → %j', (raw, id) => expect(normalizeChangeId(raw)).toBe(id));
 
   test.each([
-    ['I-0ABC1234', 'i-0abc1234'], ['VOL-0123456789ABCDEF0', 'vol-0123456789abcdef0'], ['Web-1', 'Web-1'], ['sg-xyz', 'sg-xyz'],
+    ['I-0ABC1234', 'i-0abc1234'],
+    ['VOL-0123456789ABCDEF0', 'vol-0123456789abcdef0'],
+    ['Web-1', 'Web-1'],
+    ['sg-xyz', 'sg-xyz'],
   ])('resource %j → %j', (raw, ref) => expect(normalizeResource(raw)).toBe(ref));
 });

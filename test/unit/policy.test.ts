@@ -28,9 +28,17 @@ describe('DEFAULT_POLICY', () => {
   });
 
   test('resize in dev and anything in staging need one approval', () => {
-    expect(evaluatePolicy(DEFAULT_POLICY, planFor({ environment: 'dev', action: 'resize', params: { size: 't3.large' } }), 'admin'))
-      .toMatchObject({ allowed: true, rule: 'default', approvals: 1, autoApprove: false });
-    expect(evaluatePolicy(DEFAULT_POLICY, planFor({ environment: 'staging' }), 'approver')).toMatchObject({ rule: 'default', approvals: 1 });
+    expect(
+      evaluatePolicy(
+        DEFAULT_POLICY,
+        planFor({ environment: 'dev', action: 'resize', params: { size: 't3.large' } }),
+        'admin',
+      ),
+    ).toMatchObject({ allowed: true, rule: 'default', approvals: 1, autoApprove: false });
+    expect(evaluatePolicy(DEFAULT_POLICY, planFor({ environment: 'staging' }), 'approver')).toMatchObject({
+      rule: 'default',
+      approvals: 1,
+    });
   });
 });
 
@@ -39,27 +47,52 @@ describe('custom policies', () => {
     requesterRoles: ['approver', 'admin'],
     rules: [
       { name: 'k8s', match: { provider: ['kubernetes'] }, approvals: 2, approverRoles: ['admin'], ttlMs: 3_600_000 },
-      { name: 'volumes', match: { resourceType: ['volume'], action: ['resize'] }, approvals: 1, approverRoles: ['approver'] },
+      {
+        name: 'volumes',
+        match: { resourceType: ['volume'], action: ['resize'] },
+        approvals: 1,
+        approverRoles: ['approver'],
+      },
     ],
   });
 
   test('first matching rule wins and carries its ttl', () => {
-    const plan = planFor({ target: { provider: 'kubernetes', account: 'c1', region: 'r', type: 'volume', id: 'v' }, action: 'resize' });
-    expect(evaluatePolicy(policy, plan, 'admin')).toMatchObject({ rule: 'k8s', approvals: 2, approverRoles: ['admin'], ttlMs: 3_600_000 });
+    const plan = planFor({
+      target: { provider: 'kubernetes', account: 'c1', region: 'r', type: 'volume', id: 'v' },
+      action: 'resize',
+    });
+    expect(evaluatePolicy(policy, plan, 'admin')).toMatchObject({
+      rule: 'k8s',
+      approvals: 2,
+      approverRoles: ['admin'],
+      ttlMs: 3_600_000,
+    });
   });
 
   test('a role outside requesterRoles is refused; so is a plan no rule covers', () => {
     expect(evaluatePolicy(policy, planFor(), 'operator')).toMatchObject({ allowed: false });
-    expect(evaluatePolicy(policy, planFor(), 'admin')).toEqual({ allowed: false, reason: 'no approval policy rule covers stop in prod' });
+    expect(evaluatePolicy(policy, planFor(), 'admin')).toEqual({
+      allowed: false,
+      reason: 'no approval policy rule covers stop in prod',
+    });
   });
 
   test('invalid documents are refused with the offending field named', () => {
-    expect(() => loadPolicy({ requesterRoles: ['operator'], rules: [{ name: 'x', approvals: 0, approverRoles: ['admin'] }] }))
-      .toThrow(/rules\.0\.approvals: approvals must be 0 when autoApprove is true/);
-    expect(() => loadPolicy({ requesterRoles: ['operator'], rules: [{ name: 'x', approvals: 1, approverRoles: ['admin'], allowSelfApproval: true }] }))
-      .toThrow(/rules\.0\.allowSelfApproval/);
-    expect(() => loadPolicy({ requesterRoles: ['operator'], rules: [{ name: 'x', match: { env: ['prod'] }, approvals: 1, approverRoles: ['admin'] }] }))
-      .toThrow(/rules\.0\.match/);
+    expect(() =>
+      loadPolicy({ requesterRoles: ['operator'], rules: [{ name: 'x', approvals: 0, approverRoles: ['admin'] }] }),
+    ).toThrow(/rules\.0\.approvals: approvals must be 0 when autoApprove is true/);
+    expect(() =>
+      loadPolicy({
+        requesterRoles: ['operator'],
+        rules: [{ name: 'x', approvals: 1, approverRoles: ['admin'], allowSelfApproval: true }],
+      }),
+    ).toThrow(/rules\.0\.allowSelfApproval/);
+    expect(() =>
+      loadPolicy({
+        requesterRoles: ['operator'],
+        rules: [{ name: 'x', match: { env: ['prod'] }, approvals: 1, approverRoles: ['admin'] }],
+      }),
+    ).toThrow(/rules\.0\.match/);
     expect(() => loadPolicy({ requesterRoles: [], rules: [] })).toThrow(/requesterRoles/);
   });
 
@@ -70,7 +103,16 @@ describe('custom policies', () => {
 
 describe('approvalBlocker', () => {
   test('the requester never; another person only with a role the rule accepts', () => {
-    const c = { requesterKey: actorKey(person('alice')), policy: { rule: 'prod', approvals: 1, approverRoles: ['approver' as const, 'admin' as const], allowSelfApproval: false as const, autoApprove: false } };
+    const c = {
+      requesterKey: actorKey(person('alice')),
+      policy: {
+        rule: 'prod',
+        approvals: 1,
+        approverRoles: ['approver' as const, 'admin' as const],
+        allowSelfApproval: false as const,
+        autoApprove: false,
+      },
+    };
     expect(approvalBlocker(c, person('alice'), 'admin')).toBe('own');
     expect(approvalBlocker(c, person('bob'), 'operator')).toBe('role');
     expect(approvalBlocker(c, person('bob'), 'approver')).toBeNull();

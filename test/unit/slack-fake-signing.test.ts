@@ -34,7 +34,11 @@ describe('signSlackRequest', () => {
     });
 
   it('produces signatures Bolt accepts, and only for the right secret and a fresh timestamp', () => {
-    const req = signSlackRequest(SECRET, { json: eventCallback(appMentionEvent({ user: 'U1', channel: 'C1', text: 'hi' })) }, { timestamp: 1_700_000_000 });
+    const req = signSlackRequest(
+      SECRET,
+      { json: eventCallback(appMentionEvent({ user: 'U1', channel: 'C1', text: 'hi' })) },
+      { timestamp: 1_700_000_000 },
+    );
     expect(req.headers['x-slack-signature']).toMatch(/^v0=[0-9a-f]{64}$/);
     expect(() => verify(req, SECRET, 1_700_000_000_000)).not.toThrow();
     expect(() => verify(req, 'other-secret', 1_700_000_000_000)).toThrow(/signature mismatch/);
@@ -49,9 +53,21 @@ describe('Bolt over the fake, driven by signed requests', () => {
   let app: InstanceType<typeof App>;
 
   beforeEach(async () => {
-    fake = await startSlackFake({ users: [{ id: 'U0ALICE001', name: 'alice' }], channels: [{ id: 'C0OPS00001', name: 'ops' }] });
-    const receiver = new HTTPReceiver({ signingSecret: SECRET, endpoints: ['/slack/events'], logLevel: LogLevel.ERROR });
-    app = new App({ token: 'xoxb-test-token', receiver, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } } });
+    fake = await startSlackFake({
+      users: [{ id: 'U0ALICE001', name: 'alice' }],
+      channels: [{ id: 'C0OPS00001', name: 'ops' }],
+    });
+    const receiver = new HTTPReceiver({
+      signingSecret: SECRET,
+      endpoints: ['/slack/events'],
+      logLevel: LogLevel.ERROR,
+    });
+    app = new App({
+      token: 'xoxb-test-token',
+      receiver,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: fake.url, retryConfig: { retries: 0 } },
+    });
     server = createServer((req, res) => receiver.requestListener(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
@@ -85,10 +101,17 @@ describe('Bolt over the fake, driven by signed requests', () => {
       await say({ text: `you said: ${event.text}`, thread_ts: event.ts });
       h.done();
     });
-    const event = appMentionEvent({ user: 'U0ALICE001', channel: 'C0OPS00001', text: '<@U0BOT00001> list instances', ts: '1699999999.000100' });
+    const event = appMentionEvent({
+      user: 'U0ALICE001',
+      channel: 'C0OPS00001',
+      text: '<@U0BOT00001> list instances',
+      ts: '1699999999.000100',
+    });
     expect((await postSigned(url, signSlackRequest(SECRET, { json: eventCallback(event) }))).status).toBe(200);
     await h.wait;
-    expect(fake.messages('C0OPS00001')).toMatchObject([{ text: 'you said: <@U0BOT00001> list instances', threadTs: '1699999999.000100' }]);
+    expect(fake.messages('C0OPS00001')).toMatchObject([
+      { text: 'you said: <@U0BOT00001> list instances', threadTs: '1699999999.000100' },
+    ]);
   });
 
   it('delivers /devops with a response_url the handler can answer through', async () => {
@@ -98,7 +121,12 @@ describe('Bolt over the fake, driven by signed requests', () => {
       await respond({ response_type: 'in_channel', text: `running: ${command.text}` });
       h.done();
     });
-    const form = slashCommandForm({ text: 'list instances', userId: 'U0ALICE001', channelId: 'C0OPS00001', responseUrl: fake.responseUrl({ channel: 'C0OPS00001', user: 'U0ALICE001' }) });
+    const form = slashCommandForm({
+      text: 'list instances',
+      userId: 'U0ALICE001',
+      channelId: 'C0OPS00001',
+      responseUrl: fake.responseUrl({ channel: 'C0OPS00001', user: 'U0ALICE001' }),
+    });
     expect((await postSigned(url, signSlackRequest(SECRET, { form }))).status).toBe(200);
     await h.wait;
     expect(fake.messages('C0OPS00001').map((m) => m.text)).toEqual(['running: list instances']);
@@ -134,7 +162,12 @@ describe('Bolt over the fake, driven by signed requests', () => {
       reason = view.state.values.reason?.text?.value ?? '';
       h.done();
     });
-    const payload = viewSubmissionPayload({ userId: 'U0ALICE001', callbackId: 'change.reject', privateMetadata: 'CR-1', values: { reason: { text: 'not during the freeze' } } });
+    const payload = viewSubmissionPayload({
+      userId: 'U0ALICE001',
+      callbackId: 'change.reject',
+      privateMetadata: 'CR-1',
+      values: { reason: { text: 'not during the freeze' } },
+    });
     expect((await postSigned(url, signSlackRequest(SECRET, { form: interactivityForm(payload) }))).status).toBe(200);
     await h.wait;
     expect(reason).toBe('not during the freeze');

@@ -11,7 +11,15 @@ import { startSlackFake, type SlackFake } from '../fakes/slack-api.ts';
 const TOKEN = 'xoxb-test-token';
 const noop = (): void => undefined;
 /** Rejections are the point of several tests here; the SDK would log each one. */
-const silent = { debug: noop, info: noop, warn: noop, error: noop, setLevel: noop, getLevel: () => webApi.LogLevel.ERROR, setName: noop };
+const silent = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  setLevel: noop,
+  getLevel: () => webApi.LogLevel.ERROR,
+  setName: noop,
+};
 let fake: SlackFake;
 const client = (opts: { token?: string; retries?: number } = {}) =>
   new webApi.WebClient(opts.token ?? TOKEN, {
@@ -48,22 +56,38 @@ describe('Slack fake', () => {
 
   it('checks the bearer token', async () => {
     expect(await errorOf(client({ token: 'xoxb-wrong' }).auth.test())).toBe('invalid_auth');
-    expect(fake.calls).toMatchObject([{ method: 'auth.test', token: 'xoxb-wrong', response: { ok: false, error: 'invalid_auth' } }]);
+    expect(fake.calls).toMatchObject([
+      { method: 'auth.test', token: 'xoxb-wrong', response: { ok: false, error: 'invalid_auth' } },
+    ]);
   });
 
   it('stores posted messages and edits them in place on chat.update', async () => {
     const c = client();
-    const reply = renderBlockKit({ text: 'CR-1 pending', blocks: [{ type: 'header', text: 'CR-1' }, { type: 'actions', buttons: [{ actionId: 'change.approve', label: 'Approve', value: 'CR-1' }] }] });
+    const reply = renderBlockKit({
+      text: 'CR-1 pending',
+      blocks: [
+        { type: 'header', text: 'CR-1' },
+        { type: 'actions', buttons: [{ actionId: 'change.approve', label: 'Approve', value: 'CR-1' }] },
+      ],
+    });
     const posted = await c.chat.postMessage({ channel: 'C0OPS00001', ...reply });
     expect(posted).toMatchObject({ ok: true, channel: 'C0OPS00001', ts: '1700000000.000001' });
     const inThread = await c.chat.postMessage({ channel: 'C0OPS00001', thread_ts: posted.ts, text: 'details' });
     expect(inThread.ts).toBe('1700000000.000002');
 
-    const decided = renderBlockKit({ text: 'CR-1 approved by Alice', blocks: [{ type: 'header', text: 'CR-1 approved' }] });
+    const decided = renderBlockKit({
+      text: 'CR-1 approved by Alice',
+      blocks: [{ type: 'header', text: 'CR-1 approved' }],
+    });
     await c.chat.update({ channel: 'C0OPS00001', ts: posted.ts ?? '', ...decided });
 
     const [card, detail] = fake.messages('C0OPS00001');
-    expect(card).toMatchObject({ ts: posted.ts, text: 'CR-1 approved by Alice', blocks: decided.blocks, edited: { user: 'U0BOT00001' } });
+    expect(card).toMatchObject({
+      ts: posted.ts,
+      text: 'CR-1 approved by Alice',
+      blocks: decided.blocks,
+      edited: { user: 'U0BOT00001' },
+    });
     expect(detail).toMatchObject({ threadTs: posted.ts, text: 'details' });
     // Objects travel JSON-encoded inside the form, as the SDK sends them.
     expect(fake.callsTo('chat.postMessage')[0]).toMatchObject({ encoding: 'form', args: { blocks: reply.blocks } });
@@ -81,24 +105,54 @@ describe('Slack fake', () => {
     ['51 blocks', Array.from({ length: 51 }, () => ({ type: 'divider' }))],
     ['a 3001-character section', [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }]],
     ['11 fields', [{ type: 'section', fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'f' })) }]],
-    ['26 buttons', [{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => ({ type: 'button', text: { type: 'plain_text', text: 'b' }, action_id: `a${i}` })) }]],
-    ['a repeated action_id', [1, 2].map(() => ({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'b' }, action_id: 'same' }] }))],
+    [
+      '26 buttons',
+      [
+        {
+          type: 'actions',
+          elements: Array.from({ length: 26 }, (_, i) => ({
+            type: 'button',
+            text: { type: 'plain_text', text: 'b' },
+            action_id: `a${i}`,
+          })),
+        },
+      ],
+    ],
+    [
+      'a repeated action_id',
+      [1, 2].map(() => ({
+        type: 'actions',
+        elements: [{ type: 'button', text: { type: 'plain_text', text: 'b' }, action_id: 'same' }],
+      })),
+    ],
     ['a 151-character header', [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }]],
   ])('rejects %s with invalid_blocks and stores nothing', async (_name, blocks) => {
     const err = await client()
       .chat.postMessage({ channel: 'C0OPS00001', text: 't', blocks })
       .catch((e: { data: { error: string; response_metadata?: { messages?: string[] } } }) => e.data);
-    expect(err).toMatchObject({ error: 'invalid_blocks', response_metadata: { messages: [expect.stringMatching(/^\[ERROR\] .+ \[json-pointer:\/blocks/)] } });
+    expect(err).toMatchObject({
+      error: 'invalid_blocks',
+      response_metadata: { messages: [expect.stringMatching(/^\[ERROR\] .+ \[json-pointer:\/blocks/)] },
+    });
     expect(fake.messages('C0OPS00001')).toEqual([]);
   });
 
-  it('rejects blocks whose total text passes Slack\'s cumulative limit', async () => {
-    const blocks = Array.from({ length: 5 }, () => ({ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(2900) } }));
-    expect(await errorOf(client().chat.postMessage({ channel: 'C0OPS00001', text: 't', blocks }))).toBe('msg_blocks_too_long');
+  it("rejects blocks whose total text passes Slack's cumulative limit", async () => {
+    const blocks = Array.from({ length: 5 }, () => ({
+      type: 'section',
+      text: { type: 'mrkdwn', text: 'x'.repeat(2900) },
+    }));
+    expect(await errorOf(client().chat.postMessage({ channel: 'C0OPS00001', text: 't', blocks }))).toBe(
+      'msg_blocks_too_long',
+    );
   });
 
-  it('accepts the renderer\'s output for a 40 KB answer', async () => {
-    const reply = renderPart({ text: 'long', messageId: '1', blocks: [{ type: 'text', text: 'lorem ipsum & <dolor> '.repeat(2000) }] });
+  it("accepts the renderer's output for a 40 KB answer", async () => {
+    const reply = renderPart({
+      text: 'long',
+      messageId: '1',
+      blocks: [{ type: 'text', text: 'lorem ipsum & <dolor> '.repeat(2000) }],
+    });
     expect(reply.nextUnit).toBeDefined();
     await client().chat.postMessage({ channel: 'C0OPS00001', text: reply.text, blocks: reply.blocks });
     expect(fake.messages('C0OPS00001')).toHaveLength(1);
@@ -119,16 +173,26 @@ describe('Slack fake', () => {
     fake.failNext('chat.update', { error: 'cant_update_message' });
     const c = client();
     const { ts } = await c.chat.postMessage({ channel: 'C0OPS00001', text: 'v1' });
-    expect(await errorOf(c.chat.update({ channel: 'C0OPS00001', ts: ts ?? '', text: 'v2' }))).toBe('cant_update_message');
+    expect(await errorOf(c.chat.update({ channel: 'C0OPS00001', ts: ts ?? '', text: 'v2' }))).toBe(
+      'cant_update_message',
+    );
     await c.chat.update({ channel: 'C0OPS00001', ts: ts ?? '', text: 'v3' });
     expect(fake.messages('C0OPS00001').map((m) => m.text)).toEqual(['v3']);
   });
 
   it('serves seeded users, channel info, DMs and ephemerals', async () => {
     const c = client();
-    expect((await c.users.info({ user: 'U0ALICE001' })).user).toMatchObject({ id: 'U0ALICE001', real_name: 'Alice Smith', profile: { email: 'alice@example.com' } });
+    expect((await c.users.info({ user: 'U0ALICE001' })).user).toMatchObject({
+      id: 'U0ALICE001',
+      real_name: 'Alice Smith',
+      profile: { email: 'alice@example.com' },
+    });
     expect(await errorOf(c.users.info({ user: 'U0NOBODY01' }))).toBe('user_not_found');
-    expect((await c.conversations.info({ channel: 'C0SECRET01' })).channel).toMatchObject({ name: 'secret', is_private: true, is_member: false });
+    expect((await c.conversations.info({ channel: 'C0SECRET01' })).channel).toMatchObject({
+      name: 'secret',
+      is_private: true,
+      is_member: false,
+    });
     const dm = await c.chat.postMessage({ channel: 'U0ALICE001', text: 'your change ran' });
     expect(dm.channel).toBe('D0ALICE001');
     expect(fake.messages('D0ALICE001').map((m) => m.text)).toEqual(['your change ran']);
@@ -138,20 +202,29 @@ describe('Slack fake', () => {
 
   it('opens modals and publishes Home tabs, validating views', async () => {
     const c = client();
-    const view = { type: 'modal' as const, title: { type: 'plain_text' as const, text: 'Reject CR-1' }, callback_id: 'change.reject', blocks: [] };
+    const view = {
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'Reject CR-1' },
+      callback_id: 'change.reject',
+      blocks: [],
+    };
     const opened = await c.views.open({ trigger_id: '1.2.abc', view });
     expect(opened.view).toMatchObject({ callback_id: 'change.reject', type: 'modal' });
     expect(fake.openedViews).toHaveLength(1);
     const tooLong = { ...view, title: { type: 'plain_text' as const, text: 'a title longer than 24 chars' } };
     expect(await errorOf(c.views.open({ trigger_id: '1.2.abc', view: tooLong }))).toBe('invalid_arguments');
-    await c.views.publish({ user_id: 'U0ALICE001', view: { type: 'home', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*2* pending approvals' } }] } });
+    await c.views.publish({
+      user_id: 'U0ALICE001',
+      view: { type: 'home', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*2* pending approvals' } }] },
+    });
     expect(fake.homeView('U0ALICE001')).toMatchObject({ type: 'home', blocks: [{ type: 'section' }] });
   });
 
   it('applies response_url posts to the message they belong to', async () => {
     const { ts } = await client().chat.postMessage({ channel: 'C0OPS00001', text: 'card' });
     const url = fake.responseUrl({ channel: 'C0OPS00001', ts: ts ?? '', user: 'U0ALICE001' });
-    const post = (body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post({ replace_original: true, text: 'approved' })).status).toBe(200);
     expect((await post({ text: 'just for you' })).status).toBe(200);
     expect((await post({ response_type: 'in_channel', text: 'for all' })).status).toBe(200);
@@ -161,19 +234,65 @@ describe('Slack fake', () => {
   });
 
   it('speaks the app-level methods itself: oauth.v2.access and apps.connections.open', async () => {
-    const grant = { clientId: '1.2', clientSecret: 's3cret', code: 'c0de', teamId: 'T0NEW00001', teamName: 'New', botToken: 'xoxb-new', botUserId: 'U0BOT00002', appId: 'A0APP00001', scope: 'chat:write', installerUserId: 'U0ALICE001' };
+    const grant = {
+      clientId: '1.2',
+      clientSecret: 's3cret',
+      code: 'c0de',
+      teamId: 'T0NEW00001',
+      teamName: 'New',
+      botToken: 'xoxb-new',
+      botUserId: 'U0BOT00002',
+      appId: 'A0APP00001',
+      scope: 'chat:write',
+      installerUserId: 'U0ALICE001',
+    };
     const app = await startSlackFake({ oauth: grant, appToken: 'xapp-1-test' });
     try {
-      const anon = new webApi.WebClient(undefined, { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent });
+      const anon = new webApi.WebClient(undefined, {
+        slackApiUrl: app.url,
+        retryConfig: { retries: 0 },
+        logger: silent,
+      });
       const ok = await anon.oauth.v2.access({ client_id: '1.2', client_secret: 's3cret', code: 'c0de' });
-      expect(ok).toMatchObject({ ok: true, access_token: 'xoxb-new', team: { id: 'T0NEW00001' }, bot_user_id: 'U0BOT00002' });
-      expect(await errorOf(anon.oauth.v2.access({ client_id: '1.2', client_secret: 'wrong', code: 'c0de' }))).toBe('invalid_client_id');
-      expect(await errorOf(anon.oauth.v2.access({ client_id: '1.2', client_secret: 's3cret', code: 'old' }))).toBe('invalid_code');
-      const open = await new webApi.WebClient('xapp-1-test', { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open();
+      expect(ok).toMatchObject({
+        ok: true,
+        access_token: 'xoxb-new',
+        team: { id: 'T0NEW00001' },
+        bot_user_id: 'U0BOT00002',
+      });
+      expect(await errorOf(anon.oauth.v2.access({ client_id: '1.2', client_secret: 'wrong', code: 'c0de' }))).toBe(
+        'invalid_client_id',
+      );
+      expect(await errorOf(anon.oauth.v2.access({ client_id: '1.2', client_secret: 's3cret', code: 'old' }))).toBe(
+        'invalid_code',
+      );
+      const open = await new webApi.WebClient('xapp-1-test', {
+        slackApiUrl: app.url,
+        retryConfig: { retries: 0 },
+        logger: silent,
+      }).apps.connections.open();
       // Like Slack's wss://wss-primary.slack.com/link/?ticket=…&app_id=…: one URL per connection.
-      expect(open.url).toMatch(new RegExp(`^${app.origin.replace('http:', 'ws:')}/socket\\?ticket=[0-9a-f-]{36}&app_id=A\\w+$`));
-      expect(await errorOf(new webApi.WebClient('xapp-1-other', { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open())).toBe('invalid_auth');
-      expect(await errorOf(new webApi.WebClient(TOKEN, { slackApiUrl: app.url, retryConfig: { retries: 0 }, logger: silent }).apps.connections.open())).toBe('not_allowed_token_type');
+      expect(open.url).toMatch(
+        new RegExp(`^${app.origin.replace('http:', 'ws:')}/socket\\?ticket=[0-9a-f-]{36}&app_id=A\\w+$`),
+      );
+      expect(
+        await errorOf(
+          new webApi.WebClient('xapp-1-other', {
+            slackApiUrl: app.url,
+            retryConfig: { retries: 0 },
+            logger: silent,
+          }).apps.connections.open(),
+        ),
+      ).toBe('invalid_auth');
+      expect(
+        await errorOf(
+          new webApi.WebClient(TOKEN, {
+            slackApiUrl: app.url,
+            retryConfig: { retries: 0 },
+            logger: silent,
+          }).apps.connections.open(),
+        ),
+      ).toBe('not_allowed_token_type');
       expect(app.callsTo('oauth.v2.access')).toHaveLength(3);
     } finally {
       await app.stop();

@@ -9,8 +9,12 @@ describe('inboundText', () => {
   });
 
   it('turns mentions, channels, broadcasts and links into what the user saw', () => {
-    expect(inboundText('grant <@U0BOB|bob> approver in <#C0OPS|ops> <!here>', 'U0BOT')).toBe('grant @U0BOB approver in #ops @here');
-    expect(inboundText('show <http://web.example.com|web.example.com> and <https://x.io/a>')).toBe('show web.example.com and https://x.io/a');
+    expect(inboundText('grant <@U0BOB|bob> approver in <#C0OPS|ops> <!here>', 'U0BOT')).toBe(
+      'grant @U0BOB approver in #ops @here',
+    );
+    expect(inboundText('show <http://web.example.com|web.example.com> and <https://x.io/a>')).toBe(
+      'show web.example.com and https://x.io/a',
+    );
     expect(inboundText('mail <mailto:a@b.io|a@b.io> <!subteam^S01|@oncall>')).toBe('mail a@b.io @oncall');
   });
 });
@@ -20,12 +24,26 @@ describe('parseInbound', () => {
   const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
   it('recognizes Slack probes, events, interactions and slash commands', () => {
-    expect(parseInbound(json({ type: 'url_verification', challenge: 'c' }), 'application/json')).toEqual({ kind: 'url_verification', challenge: 'c' });
-    expect(parseInbound(form({ ssl_check: '1', token: 't' }), 'application/x-www-form-urlencoded')).toEqual({ kind: 'ssl_check' });
-    expect(parseInbound(json({ type: 'event_callback', event: { type: 'app_mention' } }), 'application/json; charset=utf-8').kind).toBe('dispatch');
-    const click = parseInbound(form({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: 'a' }] }) }), 'application/x-www-form-urlencoded');
+    expect(parseInbound(json({ type: 'url_verification', challenge: 'c' }), 'application/json')).toEqual({
+      kind: 'url_verification',
+      challenge: 'c',
+    });
+    expect(parseInbound(form({ ssl_check: '1', token: 't' }), 'application/x-www-form-urlencoded')).toEqual({
+      kind: 'ssl_check',
+    });
+    expect(
+      parseInbound(json({ type: 'event_callback', event: { type: 'app_mention' } }), 'application/json; charset=utf-8')
+        .kind,
+    ).toBe('dispatch');
+    const click = parseInbound(
+      form({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: 'a' }] }) }),
+      'application/x-www-form-urlencoded',
+    );
     expect(click).toMatchObject({ kind: 'dispatch', body: { type: 'block_actions' } });
-    const command = parseInbound(form({ command: '/devops', text: 'help', team_id: 'T1', user_id: 'U1', channel_id: 'C1' }), 'application/x-www-form-urlencoded');
+    const command = parseInbound(
+      form({ command: '/devops', text: 'help', team_id: 'T1', user_id: 'U1', channel_id: 'C1' }),
+      'application/x-www-form-urlencoded',
+    );
     expect(command).toMatchObject({ kind: 'dispatch', body: { command: '/devops', text: 'help' } });
   });
 
@@ -33,8 +51,16 @@ describe('parseInbound', () => {
     [Buffer.from('{"type":'), 'application/json', /not valid JSON/],
     [json({ nope: 1 }), 'application/json', /not a Slack event/],
     [json({ type: 'event_callback' }), 'application/json', /event: /],
-    [form({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' } }) }), 'application/x-www-form-urlencoded', /actions/],
-    [form({ payload: JSON.stringify({ type: 'view_submission', user: { id: 'U1' } }) }), 'application/x-www-form-urlencoded', /view/],
+    [
+      form({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' } }) }),
+      'application/x-www-form-urlencoded',
+      /actions/,
+    ],
+    [
+      form({ payload: JSON.stringify({ type: 'view_submission', user: { id: 'U1' } }) }),
+      'application/x-www-form-urlencoded',
+      /view/,
+    ],
     [form({ command: 'devops' }), 'application/x-www-form-urlencoded', /slash command/],
     [Buffer.from('x'), 'text/plain', /unsupported content type/],
     [Buffer.from('x'), undefined, /unsupported content type "\(none\)"/],

@@ -26,7 +26,9 @@ describe('Slack app manifest', () => {
   it('subscribes to the events the surface handles and points every URL at /slack/events', () => {
     // Every event the surface listens to (src/surfaces/slack/events.ts) must be subscribed, or Slack never sends it.
     const events = readFileSync(new URL('../../src/surfaces/slack/events.ts', import.meta.url), 'utf8');
-    const handled = [...events.matchAll(/app\.event\('(\w+)'/g)].map((m) => m[1]!).flatMap((e) => (e === 'message' ? ['message.channels', 'message.groups', 'message.im'] : [e]));
+    const handled = [...events.matchAll(/app\.event\('(\w+)'/g)]
+      .map((m) => m[1]!)
+      .flatMap((e) => (e === 'message' ? ['message.channels', 'message.groups', 'message.im'] : [e]));
     expect(listUnder('bot_events', 4).sort()).toEqual([...new Set(handled)].sort());
     expect(listUnder('bot_events', 4)).toEqual(expect.arrayContaining(['app_uninstalled', 'tokens_revoked']));
     const urls = [...manifest.matchAll(/^\s*(?:url|request_url|message_menu_options_url): (\S+)$/gm)].map((m) => m[1]);

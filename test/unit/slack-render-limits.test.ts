@@ -21,13 +21,34 @@ const rng = (seed: number) => {
   };
 };
 
-const PIECES = ['word', ' ', ' ', '\n', '\n\n', '&', '<', '>', '<!here>', '*', '**', '`', '```', '_', 'é', '😀', '[a](https://x.io/?a=1&b=2)', 'averyveryveryverylongtokenwithoutanyspaces'.repeat(3), '# ', '- '];
+const PIECES = [
+  'word',
+  ' ',
+  ' ',
+  '\n',
+  '\n\n',
+  '&',
+  '<',
+  '>',
+  '<!here>',
+  '*',
+  '**',
+  '`',
+  '```',
+  '_',
+  'é',
+  '😀',
+  '[a](https://x.io/?a=1&b=2)',
+  'averyveryveryverylongtokenwithoutanyspaces'.repeat(3),
+  '# ',
+  '- ',
+];
 
 /** 60,000 characters of awkward text built once; replies take random slices of it. */
 const CORPUS = (() => {
   const r = rng(42);
   const parts: string[] = [];
-  for (let n = 0; n < 60_000; ) {
+  for (let n = 0; n < 60_000;) {
     const p = PIECES[Math.floor(r() * PIECES.length)] ?? ' ';
     parts.push(p);
     n += p.length;
@@ -58,13 +79,18 @@ const gen = (seed: number): { reply: Reply; stored: boolean } => {
       case 1:
         return { type: 'text', text: text(pick(sizes)) };
       case 2:
-        return { type: 'fields', fields: Array.from({ length: int(40) }, () => ({ label: text(40), value: text(pick([10, 3000])) })) };
+        return {
+          type: 'fields',
+          fields: Array.from({ length: int(40) }, () => ({ label: text(40), value: text(pick([10, 3000])) })),
+        };
       case 3: {
         const cols = int(14);
         return {
           type: 'table',
           columns: Array.from({ length: cols }, () => text(12)),
-          rows: Array.from({ length: int(pick([5, 150])) }, () => Array.from({ length: int(cols + 2) }, () => text(pick([8, 40, 300])))),
+          rows: Array.from({ length: int(pick([5, 150])) }, () =>
+            Array.from({ length: int(cols + 2) }, () => text(pick([8, 40, 300]))),
+          ),
         };
       }
       case 4:
@@ -75,7 +101,15 @@ const gen = (seed: number): { reply: Reply; stored: boolean } => {
   };
   const blocks = Array.from({ length: int(pick([3, 12, 80])) }, block);
   const stored = r() < 0.5;
-  return { reply: { text: text(pick([0, 100, 6000])), blocks, sandbox: r() < 0.5, ...(stored ? { messageId: String(seed) } : {}) }, stored };
+  return {
+    reply: {
+      text: text(pick([0, 100, 6000])),
+      blocks,
+      sandbox: r() < 0.5,
+      ...(stored ? { messageId: String(seed) } : {}),
+    },
+    stored,
+  };
 };
 
 const withinLimits = (out: RenderedPart, reply: Reply, where: string): void => {
@@ -87,7 +121,8 @@ const withinLimits = (out: RenderedPart, reply: Reply, where: string): void => {
   expect(out.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
   // No cut ever splits a surrogate pair (a lone half renders as a replacement character).
   expect([where, JSON.stringify(out).isWellFormed()]).toEqual([where, true]);
-  if (reply.sandbox) expect(JSON.stringify(out.blocks.at(-1))).toContain('sandbox: answers come from the local cloud emulator');
+  if (reply.sandbox)
+    expect(JSON.stringify(out.blocks.at(-1))).toContain('sandbox: answers come from the local cloud emulator');
 };
 
 describe('renderBlockKit never exceeds Slack limits', () => {
@@ -121,7 +156,9 @@ describe('renderBlockKit never exceeds Slack limits', () => {
       ];
       const blocks: Block[] = [...reply.blocks.filter((b) => b.type !== 'actions'), { type: 'actions', buttons }];
       const out = renderBlockKit({ ...reply, blocks });
-      const values = out.blocks.flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => `${e.action_id}=${e.value}`) : []));
+      const values = out.blocks.flatMap((b) =>
+        b.type === 'actions' ? b.elements.map((e) => `${e.action_id}=${e.value}`) : [],
+      );
       expect(values).toEqual(expect.arrayContaining([`change.approve=CR-${seed}`, `change.reject=CR-${seed}`]));
     }
   });

@@ -37,8 +37,11 @@ const instances = Array.from({ length: 12 }, (_, i) => [
 ]);
 
 // A deterministic 40 KB text: paragraphs of ordinary words, one code block, user text with <, > and &.
-const words = 'the instance web-7 in eu-west-1 was stopped by the nightly schedule & restarted <after> review'.split(' ');
-const paragraph = (n: number): string => Array.from({ length: 60 }, (_, i) => words[(i * 7 + n) % words.length]).join(' ');
+const words = 'the instance web-7 in eu-west-1 was stopped by the nightly schedule & restarted <after> review'.split(
+  ' ',
+);
+const paragraph = (n: number): string =>
+  Array.from({ length: 60 }, (_, i) => words[(i * 7 + n) % words.length]).join(' ');
 const text40k = (() => {
   const parts: string[] = [];
   for (let n = 0; parts.join('\n\n').length < 40_000; n++) {
@@ -50,7 +53,8 @@ const text40k = (() => {
 /** Every part of a stored reply, following its Show more buttons (bounded: a loop would fail the test). */
 const allParts = (reply: Reply): RenderedPart[] => {
   const parts = [renderPart(reply)];
-  for (let next = parts[0]!.nextUnit; next !== undefined && parts.length < 100; next = parts.at(-1)!.nextUnit) parts.push(renderPart(reply, next));
+  for (let next = parts[0]!.nextUnit; next !== undefined && parts.length < 100; next = parts.at(-1)!.nextUnit)
+    parts.push(renderPart(reply, next));
   return parts;
 };
 
@@ -85,8 +89,18 @@ const layouts: Record<string, { reply: Reply }> = {
             { label: 'Rollback', value: 'start the same instances' },
           ],
         },
-        { type: 'text', text: 'Reason: **idle for 14 days** (CPU < 2%). Approvers: 1 of role `approver`, no self-approval.' },
-        { type: 'table', columns: ['id', 'name', 'type', 'monthly'], rows: [['i-0a1b2c3d4e5f60718', 'batch-old-1', 't3.large', '$42.10'], ['i-0a1b2c3d4e5f60719', 'batch-old-2', 't3.large', '$42.10']] },
+        {
+          type: 'text',
+          text: 'Reason: **idle for 14 days** (CPU < 2%). Approvers: 1 of role `approver`, no self-approval.',
+        },
+        {
+          type: 'table',
+          columns: ['id', 'name', 'type', 'monthly'],
+          rows: [
+            ['i-0a1b2c3d4e5f60718', 'batch-old-1', 't3.large', '$42.10'],
+            ['i-0a1b2c3d4e5f60719', 'batch-old-2', 't3.large', '$42.10'],
+          ],
+        },
         {
           type: 'actions',
           buttons: [
@@ -102,7 +116,10 @@ const layouts: Record<string, { reply: Reply }> = {
     reply: {
       text: '60 findings',
       messageId: '42',
-      blocks: Array.from({ length: 60 }, (_, i): Block => ({ type: 'text', text: `*Finding ${i + 1}*: security group sg-${1000 + i} allows 0.0.0.0/0 on port 22` })),
+      blocks: Array.from({ length: 60 }, (_, i): Block => ({
+        type: 'text',
+        text: `*Finding ${i + 1}*: security group sg-${1000 + i} allows 0.0.0.0/0 on port 22`,
+      })),
     },
   },
   'text-40kb': { reply: { text: 'Long answer', messageId: '43', blocks: [{ type: 'text', text: text40k }] } },
@@ -111,7 +128,13 @@ const layouts: Record<string, { reply: Reply }> = {
       text: 'Instance web-1',
       blocks: [
         { type: 'header', text: 'web-1 (i-0a1b2c3d4e5f60718)' },
-        { type: 'fields', fields: Array.from({ length: 23 }, (_, i) => ({ label: `tag:key-${i + 1}`, value: `value <${i + 1}> & more` })) },
+        {
+          type: 'fields',
+          fields: Array.from({ length: 23 }, (_, i) => ({
+            label: `tag:key-${i + 1}`,
+            value: `value <${i + 1}> & more`,
+          })),
+        },
       ],
     },
   },
@@ -122,7 +145,15 @@ const layouts: Record<string, { reply: Reply }> = {
         {
           type: 'table',
           columns: ['name', 'region', 'versioning', 'encryption', 'public access', 'lifecycle', 'monthly'],
-          rows: Array.from({ length: 5 }, (_, i) => [`company-logs-archive-${2020 + i}`, 'eu-west-1', 'Enabled', 'aws:kms (alias/logs)', 'blocked', 'expire after 365 days', `$${(12.5 * (i + 1)).toFixed(2)}`]),
+          rows: Array.from({ length: 5 }, (_, i) => [
+            `company-logs-archive-${2020 + i}`,
+            'eu-west-1',
+            'Enabled',
+            'aws:kms (alias/logs)',
+            'blocked',
+            'expire after 365 days',
+            `$${(12.5 * (i + 1)).toFixed(2)}`,
+          ]),
         },
       ],
     },
@@ -135,7 +166,11 @@ describe('renderBlockKit golden layouts', () => {
       // A stored reply too long for one message: the golden file holds every part, Show mores followed.
       const parts = allParts(reply);
       for (const p of parts) expect(checkBlocks(p.blocks)).toBeNull();
-      const shown = parts.map((p) => ({ text: p.text, blocks: p.blocks, ...(p.nextUnit !== undefined ? { nextUnit: p.nextUnit } : {}) }));
+      const shown = parts.map((p) => ({
+        text: p.text,
+        blocks: p.blocks,
+        ...(p.nextUnit !== undefined ? { nextUnit: p.nextUnit } : {}),
+      }));
       golden(name, shown.length === 1 ? shown[0] : shown);
     });
   }
@@ -161,13 +196,24 @@ describe('renderBlockKit', () => {
 
   it('converts common Markdown to mrkdwn outside code only', () => {
     const [text] = sectionTexts(
-      renderBlockKit({ text: 't', blocks: [{ type: 'text', text: '## Plan\n- **stop** web-1\n- see [runbook](https://example.com/r?a=1&b=2)\n`**kept**`' }] }).blocks,
+      renderBlockKit({
+        text: 't',
+        blocks: [
+          {
+            type: 'text',
+            text: '## Plan\n- **stop** web-1\n- see [runbook](https://example.com/r?a=1&b=2)\n`**kept**`',
+          },
+        ],
+      }).blocks,
     );
     expect(text).toBe('*Plan*\n• *stop* web-1\n• see <https://example.com/r?a=1&amp;b=2|runbook>\n`**kept**`');
   });
 
   it('keeps headers plain and within 150 characters', () => {
-    const out = renderBlockKit({ text: 't', blocks: [{ type: 'header', text: `*Report* for ${'very-long-name '.repeat(20)}` }] });
+    const out = renderBlockKit({
+      text: 't',
+      blocks: [{ type: 'header', text: `*Report* for ${'very-long-name '.repeat(20)}` }],
+    });
     const [h] = out.blocks;
     expect(h?.type).toBe('header');
     if (h?.type !== 'header') return;
@@ -199,11 +245,25 @@ describe('renderBlockKit', () => {
       {
         text: 't',
         blocks: [
-          { type: 'actions', buttons: [{ actionId: 'command.run', label: 'Page 2', value: 'p2' }, { actionId: 'command.run', label: 'Page 3', value: 'p3' }, { actionId: 'x#3', label: 'Odd', value: '' }] },
+          {
+            type: 'actions',
+            buttons: [
+              { actionId: 'command.run', label: 'Page 2', value: 'p2' },
+              { actionId: 'command.run', label: 'Page 3', value: 'p3' },
+              { actionId: 'x#3', label: 'Odd', value: '' },
+            ],
+          },
           ...Array.from({ length: 60 }, (): Block => ({ type: 'context', text: 'filler' })),
         ],
       },
-      { moreButton: () => ({ type: 'button', text: { type: 'plain_text', text: 'Next' }, action_id: 'command.run', value: 'p4' }) },
+      {
+        moreButton: () => ({
+          type: 'button',
+          text: { type: 'plain_text', text: 'Next' },
+          action_id: 'command.run',
+          value: 'p4',
+        }),
+      },
     );
     const ids = out.blocks.flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => e.action_id) : []));
     expect(ids).toEqual(['command.run', 'command.run#2', 'x#3#1', 'command.run#3']);
@@ -212,18 +272,22 @@ describe('renderBlockKit', () => {
 
   it('keeps the Approve/Reject buttons of a change card whose table overflows', () => {
     const rows = Array.from({ length: 400 }, (_, i) => [`i-${i}`, `host-${i}`, 'running']);
-    const out = renderPart(
-      {
-        text: 'CR-7',
-        messageId: '7',
-        sandbox: true,
-        blocks: [
-          { type: 'header', text: 'CR-7' },
-          { type: 'table', columns: ['id', 'name', 'state'], rows },
-          { type: 'actions', buttons: [{ actionId: 'change.approve', label: 'Approve', value: 'CR-7', style: 'primary' }, { actionId: 'change.reject', label: 'Reject', value: 'CR-7', style: 'danger' }] },
-        ],
-      },
-    );
+    const out = renderPart({
+      text: 'CR-7',
+      messageId: '7',
+      sandbox: true,
+      blocks: [
+        { type: 'header', text: 'CR-7' },
+        { type: 'table', columns: ['id', 'name', 'state'], rows },
+        {
+          type: 'actions',
+          buttons: [
+            { actionId: 'change.approve', label: 'Approve', value: 'CR-7', style: 'primary' },
+            { actionId: 'change.reject', label: 'Reject', value: 'CR-7', style: 'danger' },
+          ],
+        },
+      ],
+    });
     expect(checkBlocks(out.blocks)).toBeNull();
     const types = out.blocks.map((b) => b.type);
     expect(types.at(-2)).toBe('actions');
@@ -234,7 +298,10 @@ describe('renderBlockKit', () => {
   });
 
   it('omits "Show more" for a reply that is not stored (no messageId)', () => {
-    const out = renderPart({ text: 't', blocks: Array.from({ length: 70 }, (): Block => ({ type: 'text', text: 'x' })) });
+    const out = renderPart({
+      text: 't',
+      blocks: Array.from({ length: 70 }, (): Block => ({ type: 'text', text: 'x' })),
+    });
     expect(out.blocks).toHaveLength(50);
     expect(out.blocks.at(-1)).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: '…and 21 more items' }] });
   });

@@ -7,7 +7,13 @@ import { describe, expect, it } from '@jest/globals';
 import type { Block, Reply } from '../../src/chat/reply.ts';
 import type { SlackBlock } from '../../src/surfaces/slack/block-kit.ts';
 import type { RenderedPart } from '../../src/surfaces/slack/render.ts';
-import { encodeMore, parseMore, renderPart, replyFingerprint, SHOW_MORE_ACTION } from '../../src/surfaces/slack/show-more.ts';
+import {
+  encodeMore,
+  parseMore,
+  renderPart,
+  replyFingerprint,
+  SHOW_MORE_ACTION,
+} from '../../src/surfaces/slack/show-more.ts';
 import { checkBlocks } from '../fakes/slack-api.ts';
 
 const moreButtons = (blocks: SlackBlock[]) =>
@@ -27,7 +33,8 @@ const followAll = (reply: Reply): RenderedPart[] => {
   }
 };
 
-const texts = (parts: RenderedPart[]): string => parts.flatMap((p) => p.blocks.map((b) => JSON.stringify(b))).join('\n');
+const texts = (parts: RenderedPart[]): string =>
+  parts.flatMap((p) => p.blocks.map((b) => JSON.stringify(b))).join('\n');
 
 const approveReject: Block = {
   type: 'actions',
@@ -41,14 +48,34 @@ describe('Show more values', () => {
   it('round-trips a reference and refuses anything else', () => {
     const ref = { messageId: 123_456, fromUnit: 48, fingerprint: '0123456789ab' };
     expect(parseMore(encodeMore(ref))).toEqual(ref);
-    for (const junk of ['', 'v1.1.1', 'v1.0.5.0123456789ab', 'v1.1.0.0123456789ab', 'v2.1.5.0123456789ab', 'v1.1.5.0123456789AB', 'v1.1.5.0123456789ab ', 'v1.9999999999999999.5.0123456789ab', '{"tool":"x"}']) {
+    for (const junk of [
+      '',
+      'v1.1.1',
+      'v1.0.5.0123456789ab',
+      'v1.1.0.0123456789ab',
+      'v2.1.5.0123456789ab',
+      'v1.1.5.0123456789AB',
+      'v1.1.5.0123456789ab ',
+      'v1.9999999999999999.5.0123456789ab',
+      '{"tool":"x"}',
+    ]) {
       expect([junk, parseMore(junk)]).toEqual([junk, null]);
     }
   });
 
   it('fingerprints the content as stored: jsonb key order and dropped undefined members do not matter', () => {
-    const reply: Reply = { text: 'Hosts', blocks: [{ type: 'table', columns: ['a'], rows: [['1']] }, { type: 'context', text: 'c' }], messageId: '5', ephemeral: true };
-    const stored = JSON.parse('{"blocks":[{"rows":[["1"]],"type":"table","columns":["a"]},{"text":"c","type":"context"}],"text":"Hosts"}') as Reply;
+    const reply: Reply = {
+      text: 'Hosts',
+      blocks: [
+        { type: 'table', columns: ['a'], rows: [['1']] },
+        { type: 'context', text: 'c' },
+      ],
+      messageId: '5',
+      ephemeral: true,
+    };
+    const stored = JSON.parse(
+      '{"blocks":[{"rows":[["1"]],"type":"table","columns":["a"]},{"text":"c","type":"context"}],"text":"Hosts"}',
+    ) as Reply;
     expect(replyFingerprint(stored)).toBe(replyFingerprint(reply));
     expect(replyFingerprint({ ...stored, text: 'Hosts!' })).not.toBe(replyFingerprint(reply));
   });
@@ -56,7 +83,12 @@ describe('Show more values', () => {
 
 describe('parts of a long stored reply', () => {
   it('a 60-block reply: the first part ends with a Show more, the second has the other findings', () => {
-    const reply: Reply = { text: '60 findings', messageId: '42', sandbox: true, blocks: Array.from({ length: 60 }, (_, i): Block => ({ type: 'text', text: `Finding ${i + 1}` })) };
+    const reply: Reply = {
+      text: '60 findings',
+      messageId: '42',
+      sandbox: true,
+      blocks: Array.from({ length: 60 }, (_, i): Block => ({ type: 'text', text: `Finding ${i + 1}` })),
+    };
     const parts = followAll(reply);
     expect(parts).toHaveLength(2);
     for (const p of parts) {
@@ -70,12 +102,24 @@ describe('parts of a long stored reply', () => {
   });
 
   it('a 200-row table: several Show mores, every row exactly once, Approve/Reject only in the first part', () => {
-    const rows = Array.from({ length: 200 }, (_, i) => [`host-${i}`, `i-0${(0xabc000 + i).toString(16)}fedcba98`, 'eu-west-1', 'running', 'platform-team', `owner-${i % 7}@example.com`]);
+    const rows = Array.from({ length: 200 }, (_, i) => [
+      `host-${i}`,
+      `i-0${(0xabc000 + i).toString(16)}fedcba98`,
+      'eu-west-1',
+      'running',
+      'platform-team',
+      `owner-${i % 7}@example.com`,
+    ]);
     const reply: Reply = {
       text: 'CR-9: stop 200 instances',
       messageId: '77',
       changeId: 'CR-9',
-      blocks: [{ type: 'header', text: 'CR-9' }, { type: 'table', columns: ['name', 'id', 'region', 'state', 'team', 'owner'], rows }, approveReject, { type: 'context', text: 'Expires in 24 h' }],
+      blocks: [
+        { type: 'header', text: 'CR-9' },
+        { type: 'table', columns: ['name', 'id', 'region', 'state', 'team', 'owner'], rows },
+        approveReject,
+        { type: 'context', text: 'Expires in 24 h' },
+      ],
     };
     const parts = followAll(reply);
     expect(parts.length).toBeGreaterThanOrEqual(3);
@@ -97,7 +141,11 @@ describe('parts of a long stored reply', () => {
   });
 
   it('has nothing to show past the end, and no button on a reply that fits or is not stored', () => {
-    const reply: Reply = { text: 't', messageId: '3', blocks: Array.from({ length: 70 }, (): Block => ({ type: 'text', text: 'x' })) };
+    const reply: Reply = {
+      text: 't',
+      messageId: '3',
+      blocks: Array.from({ length: 70 }, (): Block => ({ type: 'text', text: 'x' })),
+    };
     expect(renderPart(reply, 70).units).toBe(0);
     expect(renderPart(reply, 69).units).toBe(1);
     expect(moreButtons(renderPart({ ...reply, blocks: reply.blocks.slice(0, 10) }).blocks)).toHaveLength(0);

@@ -85,15 +85,34 @@ const setup = (o: { workingAfterMs?: number; engine?: TurnDeps['engine']; update
         if (step !== undefined) updates.push(`note ${step}`);
         return true;
       },
-      conversation: (teamId, channel, threadTs) => ({ surface: 'slack', workspaceId: teamId, channelId: channel, ...(threadTs ? { threadId: threadTs } : {}) }),
+      conversation: (teamId, channel, threadTs) => ({
+        surface: 'slack',
+        workspaceId: teamId,
+        channelId: channel,
+        ...(threadTs ? { threadId: threadTs } : {}),
+      }),
     },
-    identity: { actor: async (_c, teamId, userId): Promise<Actor> => ({ surface: 'slack', workspaceId: teamId, userId, displayName: userId }) },
+    identity: {
+      actor: async (_c, teamId, userId): Promise<Actor> => ({
+        surface: 'slack',
+        workspaceId: teamId,
+        userId,
+        displayName: userId,
+      }),
+    },
     logger: createLogger('silent'),
     workingAfterMs: o.workingAfterMs ?? 1_500,
     track: work.track,
     timers: clock.timers,
   };
-  const input: TurnInput = { client: {} as WebClient, teamId: 'T1', channel: 'C1', threadTs: '1700000000.000001', userId: 'U1', text: 'list instances' };
+  const input: TurnInput = {
+    client: {} as WebClient,
+    teamId: 'T1',
+    channel: 'C1',
+    threadTs: '1700000000.000001',
+    userId: 'U1',
+    text: 'list instances',
+  };
   return { clock, work, events, answer, delivered, updates, deps, input };
 };
 

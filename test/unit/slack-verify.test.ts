@@ -8,7 +8,13 @@ const body = '{"type":"event_callback"}';
 const t0 = 1_700_000_000;
 const at = (seconds: number) => new Date(seconds * 1000);
 const check = (o: { timestamp?: string | string[]; signature?: string | string[]; now?: number; rawBody?: string }) =>
-  verifySlackSignature({ signingSecret: secret, timestamp: o.timestamp, signature: o.signature, rawBody: o.rawBody ?? body, now: at(o.now ?? t0) });
+  verifySlackSignature({
+    signingSecret: secret,
+    timestamp: o.timestamp,
+    signature: o.signature,
+    rawBody: o.rawBody ?? body,
+    now: at(o.now ?? t0),
+  });
 const good = slackSignature(secret, t0, body);
 
 describe('verifySlackSignature', () => {
@@ -16,7 +22,9 @@ describe('verifySlackSignature', () => {
     expect(check({ timestamp: String(t0), signature: good })).toEqual({ ok: true });
     expect(check({ timestamp: String(t0), signature: good, now: t0 + 300 })).toEqual({ ok: true });
     expect(check({ timestamp: String(t0), signature: good, now: t0 - 300 })).toEqual({ ok: true });
-    expect(check({ timestamp: String(t0), signature: good, rawBody: Buffer.from(body) as unknown as string })).toEqual({ ok: true });
+    expect(check({ timestamp: String(t0), signature: good, rawBody: Buffer.from(body) as unknown as string })).toEqual({
+      ok: true,
+    });
   });
 
   type Case = [{ timestamp?: string | string[]; signature?: string; now?: number; rawBody?: string }, string];
@@ -25,8 +33,14 @@ describe('verifySlackSignature', () => {
     [{ timestamp: String(t0) }, 'missing x-slack-signature header'],
     [{ timestamp: [String(t0), String(t0)], signature: good }, 'missing x-slack-request-timestamp header'],
     [{ timestamp: '17e8', signature: good }, 'x-slack-request-timestamp is not a unix time in seconds'],
-    [{ timestamp: String(t0), signature: good, now: t0 + 301 }, 'request timestamp is more than 5 minutes from our clock'],
-    [{ timestamp: String(t0), signature: good, now: t0 - 301 }, 'request timestamp is more than 5 minutes from our clock'],
+    [
+      { timestamp: String(t0), signature: good, now: t0 + 301 },
+      'request timestamp is more than 5 minutes from our clock',
+    ],
+    [
+      { timestamp: String(t0), signature: good, now: t0 - 301 },
+      'request timestamp is more than 5 minutes from our clock',
+    ],
     [{ timestamp: String(t0), signature: good.replace('v0=', 'v1=') }, 'x-slack-signature is not a v0 signature'],
     [{ timestamp: String(t0), signature: good.slice(0, -2) }, 'x-slack-signature is not a v0 signature'],
     [{ timestamp: String(t0), signature: slackSignature('other-secret', t0, body) }, 'signature mismatch'],

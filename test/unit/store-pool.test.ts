@@ -5,7 +5,9 @@ const withCode = (code: string, message = 'x'): Error => Object.assign(new Error
 
 describe('describeTarget', () => {
   it('keeps host, port and database, drops user and password', () => {
-    expect(describeTarget('postgres://app:s3cret@db.internal:6432/devops?sslmode=require')).toBe('db.internal:6432/devops');
+    expect(describeTarget('postgres://app:s3cret@db.internal:6432/devops?sslmode=require')).toBe(
+      'db.internal:6432/devops',
+    );
   });
   it('defaults the port and tolerates a URL without database', () => {
     expect(describeTarget('postgresql://db.internal')).toBe('db.internal:5432');

@@ -63,7 +63,10 @@ describe('secret box', () => {
     const box = createSecretBox(KEY);
     expect(reasonOf(() => box.open(sealed, 'ctx'))).toBe('wrong-key');
     expect(() => box.open(sealed, 'ctx')).toThrow(/another key/);
-    const forged = sealed.split(':').map((p, i) => (i === 1 ? box.keyId : p)).join(':');
+    const forged = sealed
+      .split(':')
+      .map((p, i) => (i === 1 ? box.keyId : p))
+      .join(':');
     expect(reasonOf(() => box.open(forged, 'ctx'))).toBe('damaged');
   });
 

@@ -48,8 +48,15 @@ describe('waitFor', () => {
 
   it('on timeout names what it waited for, the last value seen and the detail, after a last check at the deadline', async () => {
     let n = 0;
-    const p = waitFor(() => (n++, 0), { what: 'the burst jobs to run', timeoutMs: 1_000, intervalMs: 300, detail: () => ({ burst: 97 }) });
-    const failed = expect(p).rejects.toThrow('Timed out after 1000 ms waiting for the burst jobs to run; last value: 0; { burst: 97 }');
+    const p = waitFor(() => (n++, 0), {
+      what: 'the burst jobs to run',
+      timeoutMs: 1_000,
+      intervalMs: 300,
+      detail: () => ({ burst: 97 }),
+    });
+    const failed = expect(p).rejects.toThrow(
+      'Timed out after 1000 ms waiting for the burst jobs to run; last value: 0; { burst: 97 }',
+    );
     await jest.advanceTimersByTimeAsync(999);
     expect(n).toBe(4); // at 0, 300, 600 and 900 ms
     await jest.advanceTimersByTimeAsync(1);
@@ -59,17 +66,24 @@ describe('waitFor', () => {
 
   it('ends the wait at once when the condition throws', async () => {
     let n = 0;
-    const p = waitFor(() => {
-      n++;
-      throw new Error('probe broke');
-    }, { what: 'anything', timeoutMs: 1_000 });
+    const p = waitFor(
+      () => {
+        n++;
+        throw new Error('probe broke');
+      },
+      { what: 'anything', timeoutMs: 1_000 },
+    );
     await expect(p).rejects.toThrow('probe broke');
     expect(n).toBe(1);
     expect(jest.getTimerCount()).toBe(0);
   });
 
   it('still reports the timeout when the detail itself fails', async () => {
-    const p = waitFor(() => false, { what: 'a server', timeoutMs: 50, detail: () => Promise.reject(new Error('no connection')) });
+    const p = waitFor(() => false, {
+      what: 'a server',
+      timeoutMs: 50,
+      detail: () => Promise.reject(new Error('no connection')),
+    });
     const failed = expect(p).rejects.toThrow(/waiting for a server; last value: false; detail failed: no connection$/);
     await jest.advanceTimersByTimeAsync(50);
     await failed;

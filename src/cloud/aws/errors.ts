@@ -8,12 +8,44 @@ import type { ErrorCode } from '../../errors.ts';
  */
 
 const authCodes = new Set([
-  'AuthFailure', 'UnauthorizedOperation', 'MissingAuthenticationToken', 'InvalidClientTokenId', 'SignatureDoesNotMatch',
-  'ExpiredToken', 'RequestExpired', 'OptInRequired', 'Blocked', 'CredentialsProviderError', 'AccessDenied', 'AccessDeniedException',
+  'AuthFailure',
+  'UnauthorizedOperation',
+  'MissingAuthenticationToken',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'RequestExpired',
+  'OptInRequired',
+  'Blocked',
+  'CredentialsProviderError',
+  'AccessDenied',
+  'AccessDeniedException',
 ]);
-const throttleCodes = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'SlowDown']);
-const badRequestCodes = new Set(['InvalidParameterValue', 'InvalidParameterCombination', 'InvalidInstanceAttributeValue', 'MissingParameter', 'UnsupportedOperation', 'InvalidParameter']);
-const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'TimeoutError', 'RequestTimeout']);
+const throttleCodes = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'SlowDown',
+]);
+const badRequestCodes = new Set([
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'InvalidInstanceAttributeValue',
+  'MissingParameter',
+  'UnsupportedOperation',
+  'InvalidParameter',
+]);
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EPIPE',
+  'TimeoutError',
+  'RequestTimeout',
+]);
 
 const codeOf = (e: unknown): string => {
   if (!e || typeof e !== 'object') return 'Unknown';
@@ -37,12 +69,20 @@ const classify = (code: string): ErrorCode => {
 
 const userText = (kind: ErrorCode, code: string, aws: string, doing: string): string => {
   switch (kind) {
-    case 'not_found': return `AWS could not find it while ${doing}: ${aws}`;
-    case 'conflict': return `AWS refused ${doing} because of the instance's current state: ${aws}`;
-    case 'auth_failed': return `AWS refused the credentials or permissions for ${doing} (${code}). Check the IAM policy and keys.`;
-    case 'rate_limited': return `AWS is throttling requests (${code}) while ${doing}; try again in a minute.`;
-    case 'bad_request': return `AWS rejected the request for ${doing}: ${aws}`;
-    default: return networkCodes.has(code) ? `Could not reach AWS while ${doing} (${code}).` : `AWS failed while ${doing}: ${aws} (${code})`;
+    case 'not_found':
+      return `AWS could not find it while ${doing}: ${aws}`;
+    case 'conflict':
+      return `AWS refused ${doing} because of the instance's current state: ${aws}`;
+    case 'auth_failed':
+      return `AWS refused the credentials or permissions for ${doing} (${code}). Check the IAM policy and keys.`;
+    case 'rate_limited':
+      return `AWS is throttling requests (${code}) while ${doing}; try again in a minute.`;
+    case 'bad_request':
+      return `AWS rejected the request for ${doing}: ${aws}`;
+    default:
+      return networkCodes.has(code)
+        ? `Could not reach AWS while ${doing} (${code}).`
+        : `AWS failed while ${doing}: ${aws} (${code})`;
   }
 };
 

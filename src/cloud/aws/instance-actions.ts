@@ -48,15 +48,26 @@ const labelOf = (i: Instance): string => {
 type Progress = (step: string) => void;
 
 /** Polls until `target`; any state other than `target` or `passing` means something else is going on. */
-const waitFor = async (client: EC2Client, id: string, target: string, passing: string[], wait: WaitOptions, progress: Progress): Promise<void> => {
+const waitFor = async (
+  client: EC2Client,
+  id: string,
+  target: string,
+  passing: string[],
+  wait: WaitOptions,
+  progress: Progress,
+): Promise<void> => {
   for (let attempt = 1; attempt <= wait.attempts; attempt++) {
     const state = stateOf(await describe(client, id));
     if (state === target) return;
-    if (!passing.includes(state)) throw new AppError('cloud_error', `Instance ${id} went to "${state}" while we waited for it to be ${target}.`);
+    if (!passing.includes(state))
+      throw new AppError('cloud_error', `Instance ${id} went to "${state}" while we waited for it to be ${target}.`);
     progress(`waiting for it to be ${target} (${state}, check ${attempt} of ${wait.attempts})`);
     if (attempt < wait.attempts) await wait.sleep(wait.delayMs);
   }
-  throw new AppError('cloud_error', `Instance ${id} was not ${target} after ${wait.attempts} checks; it may still get there, check the console.`);
+  throw new AppError(
+    'cloud_error',
+    `Instance ${id} was not ${target} after ${wait.attempts} checks; it may still get there, check the console.`,
+  );
 };
 
 const changed = (i: Instance, change: InstanceStateChange | undefined, verb: string): ActionResult => {
@@ -66,21 +77,34 @@ const changed = (i: Instance, change: InstanceStateChange | undefined, verb: str
   return { summary, newState: after, previous: { state: before } };
 };
 
-const resize = async (client: EC2Client, i: Instance, size: string | undefined, wait: WaitOptions, progress: Progress): Promise<ActionResult> => {
+const resize = async (
+  client: EC2Client,
+  i: Instance,
+  size: string | undefined,
+  wait: WaitOptions,
+  progress: Progress,
+): Promise<ActionResult> => {
   const id = i.InstanceId as string;
   const from = i.InstanceType ?? 'unknown';
   const state = stateOf(i);
   if (!size) throw badRequest('Resize needs a target size, e.g. size=t3.large.');
-  if (!pricedInstanceTypes().includes(size)) throw badRequest(`${size} is not an instance type we offer; pick one of ${pricedInstanceTypes().join(', ')}.`);
+  if (!pricedInstanceTypes().includes(size))
+    throw badRequest(`${size} is not an instance type we offer; pick one of ${pricedInstanceTypes().join(', ')}.`);
   const previous = { size: from, state };
   if (size === from) return { summary: `${labelOf(i)} is already ${size}; nothing to do`, newState: state, previous };
-  const modify = () => client.send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: size } }));
+  const modify = () =>
+    client.send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: size } }));
   if (state === 'stopped') {
     progress(`changing the type from ${from} to ${size}`);
     await modify();
-    return { summary: `${labelOf(i)} resized from ${from} to ${size}; it was stopped and stays stopped`, newState: 'stopped', previous };
+    return {
+      summary: `${labelOf(i)} resized from ${from} to ${size}; it was stopped and stays stopped`,
+      newState: 'stopped',
+      previous,
+    };
   }
-  if (state !== 'running') throw conflict(`${labelOf(i)} is ${state}; resize needs it running or stopped. Try again in a minute.`);
+  if (state !== 'running')
+    throw conflict(`${labelOf(i)} is ${state}; resize needs it running or stopped. Try again in a minute.`);
   progress('stopping it');
   await client.send(new StopInstancesCommand({ InstanceIds: [id] }));
   // `running` may still show right after the stop call: EC2's describes are eventually consistent.
@@ -94,17 +118,28 @@ const resize = async (client: EC2Client, i: Instance, size: string | undefined, 
     try {
       await client.send(new StartInstancesCommand({ InstanceIds: [id] }));
     } catch (restartError) {
-      throw new AppError('cloud_error', `${failed.userMessage} Starting it again also failed, so it is STOPPED now.`, { cause: restartError });
+      throw new AppError('cloud_error', `${failed.userMessage} Starting it again also failed, so it is STOPPED now.`, {
+        cause: restartError,
+      });
     }
     throw new AppError(failed.code, `${failed.userMessage} It was started again as ${from}.`, { cause: e });
   }
   progress(`starting it again as ${size}`);
   await client.send(new StartInstancesCommand({ InstanceIds: [id] }));
   await waitFor(client, id, 'running', ['pending'], wait, progress);
-  return { summary: `${labelOf(i)} resized from ${from} to ${size}: stopped it, changed the type, started it again (now running)`, newState: 'running', previous };
+  return {
+    summary: `${labelOf(i)} resized from ${from} to ${size}: stopped it, changed the type, started it again (now running)`,
+    newState: 'running',
+    previous,
+  };
 };
 
-export const executeInstanceAction = async (client: EC2Client, action: ResourceAction, wait: WaitOptions, progress: Progress = () => undefined): Promise<ActionResult> => {
+export const executeInstanceAction = async (
+  client: EC2Client,
+  action: ResourceAction,
+  wait: WaitOptions,
+  progress: Progress = () => undefined,
+): Promise<ActionResult> => {
   const id = action.target.id;
   const instance = await describe(client, id);
   switch (action.action) {
@@ -118,7 +153,11 @@ export const executeInstanceAction = async (client: EC2Client, action: ResourceA
     }
     case 'reboot':
       await client.send(new RebootInstancesCommand({ InstanceIds: [id] }));
-      return { summary: `${labelOf(instance)} rebooting`, newState: stateOf(instance), previous: { state: stateOf(instance) } };
+      return {
+        summary: `${labelOf(instance)} rebooting`,
+        newState: stateOf(instance),
+        previous: { state: stateOf(instance) },
+      };
     case 'resize':
       return resize(client, instance, action.params.size, wait, progress);
   }

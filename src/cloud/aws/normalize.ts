@@ -110,7 +110,9 @@ export const ingressRule = (p: IpPermission) => {
     protocol: all ? 'all' : (p.IpProtocol ?? 'unknown'),
     fromPort: all ? 0 : (p.FromPort ?? 0),
     toPort: all ? 65535 : (p.ToPort ?? 65535),
-    cidrs: [...(p.IpRanges ?? []).map((r) => r.CidrIp), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)].filter((c): c is string => Boolean(c)),
+    cidrs: [...(p.IpRanges ?? []).map((r) => r.CidrIp), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)].filter(
+      (c): c is string => Boolean(c),
+    ),
   };
 };
 

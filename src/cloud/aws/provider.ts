@@ -43,7 +43,12 @@ export interface AwsProviderOptions {
   wait?: Partial<WaitOptions>;
 }
 
-const doing: Record<ActionName, string> = { start: 'starting', stop: 'stopping', reboot: 'rebooting', resize: 'resizing' };
+const doing: Record<ActionName, string> = {
+  start: 'starting',
+  stop: 'stopping',
+  reboot: 'rebooting',
+  resize: 'resizing',
+};
 
 const collect = async <P, T>(pages: AsyncIterable<P>, pick: (page: P) => T[] | undefined): Promise<T[]> => {
   const all: T[] = [];
@@ -89,7 +94,10 @@ export class AwsProvider implements CloudProvider {
   async execute(action: ResourceAction, opts: ExecuteOptions = {}): Promise<ActionResult> {
     const { target } = action;
     if (target.provider !== 'aws') throw badRequest(`The AWS provider cannot act on a ${target.provider} resource.`);
-    if (target.type !== 'instance') throw badRequest(`AWS ${target.type} resources have no actions here; only instances can be started, stopped, rebooted or resized.`);
+    if (target.type !== 'instance')
+      throw badRequest(
+        `AWS ${target.type} resources have no actions here; only instances can be started, stopped, rebooted or resized.`,
+      );
     try {
       const progress = (step: string): void => {
         try {
@@ -111,7 +119,12 @@ export class AwsProvider implements CloudProvider {
       const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [key.id] }));
       const instance = out.Reservations?.[0]?.Instances?.[0];
       if (!instance || instance.State?.Name === 'terminated') return null;
-      return instanceResource(instance, { account: key.account, region: key.region, seenAt: this.#now(), sandbox: this.sandbox });
+      return instanceResource(instance, {
+        account: key.account,
+        region: key.region,
+        seenAt: this.#now(),
+        sandbox: this.sandbox,
+      });
     } catch (e) {
       const err = translateAwsError(e, `describing ${key.id} in ${key.region}`);
       if (err.code === 'not_found') return null;
@@ -140,11 +153,18 @@ export class AwsProvider implements CloudProvider {
         collect(paginateDescribeSnapshots({ client, pageSize }, { OwnerIds: ['self'] }), (p) => p.Snapshots),
       ]);
       // EC2 has no "who am I" call; every listing carries the owner somewhere (the default group at least).
-      const account = this.#opts.account
-        ?? [...groups.map((g) => g.OwnerId), ...reservations.map((r) => r.OwnerId), ...snapshots.map((s) => s.OwnerId)].find(Boolean)
-        ?? 'unknown';
+      const account =
+        this.#opts.account ??
+        [
+          ...groups.map((g) => g.OwnerId),
+          ...reservations.map((r) => r.OwnerId),
+          ...snapshots.map((s) => s.OwnerId),
+        ].find(Boolean) ??
+        'unknown';
       const ctx = { account, region, seenAt, sandbox: this.sandbox };
-      const instances = reservations.flatMap((r) => r.Instances ?? []).filter((i: Instance) => i.State?.Name !== 'terminated');
+      const instances = reservations
+        .flatMap((r) => r.Instances ?? [])
+        .filter((i: Instance) => i.State?.Name !== 'terminated');
       return [
         ...instances.map((i) => instanceResource(i, ctx)),
         ...volumes.map((v) => volumeResource(v, ctx)),
@@ -160,7 +180,12 @@ export class AwsProvider implements CloudProvider {
     let client = this.#clients.get(region);
     if (client) return client;
     const { endpoint, credentials, maxAttempts, metrics } = this.#opts;
-    client = new EC2Client({ region, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}), ...(maxAttempts ? { maxAttempts } : {}) });
+    client = new EC2Client({
+      region,
+      ...(endpoint ? { endpoint } : {}),
+      ...(credentials ? { credentials } : {}),
+      ...(maxAttempts ? { maxAttempts } : {}),
+    });
     if (metrics) {
       // Counted once per logical call (retries happen further down the stack).
       client.middlewareStack.add(

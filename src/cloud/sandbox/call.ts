@@ -35,10 +35,12 @@ export const instanceIdKind = {
   pattern: instanceIdPattern,
   malformed: 'InvalidInstanceID.Malformed',
   notFound: 'InvalidInstanceID.NotFound',
-  describe: (m: string[]) => (m.length === 1 ? `The instance ID '${m[0]}' does not exist` : `The instance IDs '${m.join(', ')}' do not exist`),
+  describe: (m: string[]) =>
+    m.length === 1 ? `The instance ID '${m[0]}' does not exist` : `The instance IDs '${m.join(', ')}' do not exist`,
 };
 
-export const instancesIn = (call: Ec2Call): SandboxInstance[] => call.fleet.instances.filter((i) => i.region === call.region);
+export const instancesIn = (call: Ec2Call): SandboxInstance[] =>
+  call.fleet.instances.filter((i) => i.region === call.region);
 
 /** The instances named by `InstanceId.N` (or ModifyInstanceAttribute's single `InstanceId`). */
 export const targetInstances = (call: Ec2Call): SandboxInstance[] => {

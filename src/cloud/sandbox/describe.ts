@@ -40,13 +40,23 @@ const describeInstances: Ec2Handler = (call) => {
   const ids = listParam(call.params, 'InstanceId');
   const chosen = ids.length > 0 ? requireIds(ids, all, instanceIdKind) : all;
   const matched = applyFilters(chosen, filtersOf(call.params), instanceFields);
-  const { page, nextToken } = paginate(matched, call.params, { action: 'DescribeInstances', min: 5, max: 1000, idParam: 'InstanceId' });
+  const { page, nextToken } = paginate(matched, call.params, {
+    action: 'DescribeInstances',
+    min: 5,
+    max: 1000,
+    idParam: 'InstanceId',
+  });
   const groups = call.fleet.securityGroups.filter((g) => g.region === call.region);
   const volumes = call.fleet.volumes.filter((v) => v.region === call.region);
   return {
     // One reservation per instance: what RunInstances with count 1 gives, and paging stays per instance.
     reservationSet: itemSet(
-      page.map((i) => ({ reservationId: sandboxId('r', i.id), ownerId: call.fleet.account, groupSet: itemSet([]), instancesSet: itemSet([instanceXml(i, groups, volumes)]) })),
+      page.map((i) => ({
+        reservationId: sandboxId('r', i.id),
+        ownerId: call.fleet.account,
+        groupSet: itemSet([]),
+        instancesSet: itemSet([instanceXml(i, groups, volumes)]),
+      })),
     ),
     ...(nextToken ? { nextToken } : {}),
   };
@@ -67,11 +77,22 @@ const volumeFields: FilterFields<SandboxVolume> = {
 const describeVolumes: Ec2Handler = (call) => {
   const all = call.fleet.volumes.filter((v) => v.region === call.region);
   const ids = listParam(call.params, 'VolumeId');
-  const chosen = ids.length > 0
-    ? requireIds(ids, all, { pattern: /^vol-[0-9a-f]{8,17}$/, malformed: 'InvalidVolumeID.Malformed', notFound: 'InvalidVolume.NotFound', describe: (m) => `The volume '${m.join(', ')}' does not exist.` })
-    : all;
+  const chosen =
+    ids.length > 0
+      ? requireIds(ids, all, {
+          pattern: /^vol-[0-9a-f]{8,17}$/,
+          malformed: 'InvalidVolumeID.Malformed',
+          notFound: 'InvalidVolume.NotFound',
+          describe: (m) => `The volume '${m.join(', ')}' does not exist.`,
+        })
+      : all;
   const matched = applyFilters(chosen, filtersOf(call.params), volumeFields);
-  const { page, nextToken } = paginate(matched, call.params, { action: 'DescribeVolumes', min: 5, max: 500, idParam: 'VolumeId' });
+  const { page, nextToken } = paginate(matched, call.params, {
+    action: 'DescribeVolumes',
+    min: 5,
+    max: 500,
+    idParam: 'VolumeId',
+  });
   return { volumeSet: itemSet(page.map((v) => volumeXml(v, call.fleet.account))), ...(nextToken ? { nextToken } : {}) };
 };
 
@@ -87,18 +108,32 @@ const snapshotFields: FilterFields<SandboxSnapshot> = {
 };
 
 /** `Owner.N` accepts `self`, `amazon` or an account id. */
-const ownedBy = (call: Ec2Call, owners: string[]) => (s: SandboxSnapshot): boolean =>
-  owners.length === 0 || owners.some((o) => (o === 'self' ? s.ownerId === call.fleet.account : o === s.ownerAlias || o === s.ownerId));
+const ownedBy =
+  (call: Ec2Call, owners: string[]) =>
+  (s: SandboxSnapshot): boolean =>
+    owners.length === 0 ||
+    owners.some((o) => (o === 'self' ? s.ownerId === call.fleet.account : o === s.ownerAlias || o === s.ownerId));
 
 const describeSnapshots: Ec2Handler = (call) => {
   const all = call.fleet.snapshots.filter((s) => s.region === call.region);
   const ids = listParam(call.params, 'SnapshotId');
-  const chosen = ids.length > 0
-    ? requireIds(ids, all, { pattern: /^snap-[0-9a-f]{8,17}$/, malformed: 'InvalidSnapshotID.Malformed', notFound: 'InvalidSnapshot.NotFound', describe: (m) => `The snapshot '${m.join(', ')}' does not exist.` })
-    : all;
+  const chosen =
+    ids.length > 0
+      ? requireIds(ids, all, {
+          pattern: /^snap-[0-9a-f]{8,17}$/,
+          malformed: 'InvalidSnapshotID.Malformed',
+          notFound: 'InvalidSnapshot.NotFound',
+          describe: (m) => `The snapshot '${m.join(', ')}' does not exist.`,
+        })
+      : all;
   const owned = chosen.filter(ownedBy(call, listParam(call.params, 'Owner')));
   const matched = applyFilters(owned, filtersOf(call.params), snapshotFields);
-  const { page, nextToken } = paginate(matched, call.params, { action: 'DescribeSnapshots', min: 5, max: 1000, idParam: 'SnapshotId' });
+  const { page, nextToken } = paginate(matched, call.params, {
+    action: 'DescribeSnapshots',
+    min: 5,
+    max: 1000,
+    idParam: 'SnapshotId',
+  });
   return { snapshotSet: itemSet(page.map(snapshotXml)), ...(nextToken ? { nextToken } : {}) };
 };
 
@@ -118,22 +153,45 @@ const groupFields: FilterFields<SandboxSecurityGroup> = {
 const describeSecurityGroups: Ec2Handler = (call) => {
   const all = call.fleet.securityGroups.filter((g) => g.region === call.region);
   const ids = listParam(call.params, 'GroupId');
-  let chosen = ids.length > 0
-    ? requireIds(ids, all, { pattern: /^sg-[0-9a-f]{8,17}$/, malformed: 'InvalidGroupId.Malformed', notFound: 'InvalidGroup.NotFound', describe: (m) => `The security group '${m.join(', ')}' does not exist` })
-    : all;
+  let chosen =
+    ids.length > 0
+      ? requireIds(ids, all, {
+          pattern: /^sg-[0-9a-f]{8,17}$/,
+          malformed: 'InvalidGroupId.Malformed',
+          notFound: 'InvalidGroup.NotFound',
+          describe: (m) => `The security group '${m.join(', ')}' does not exist`,
+        })
+      : all;
   const names = listParam(call.params, 'GroupName');
   const unknown = names.find((n) => !chosen.some((g) => g.name === n));
-  if (unknown !== undefined) throw new Ec2Error('InvalidGroup.NotFound', `The security group '${unknown}' does not exist in default VPC '${sandboxId('vpc', call.region)}'`);
+  if (unknown !== undefined)
+    throw new Ec2Error(
+      'InvalidGroup.NotFound',
+      `The security group '${unknown}' does not exist in default VPC '${sandboxId('vpc', call.region)}'`,
+    );
   if (names.length > 0) chosen = chosen.filter((g) => names.includes(g.name));
   const matched = applyFilters(chosen, filtersOf(call.params), groupFields);
-  const { page, nextToken } = paginate(matched, call.params, { action: 'DescribeSecurityGroups', min: 5, max: 1000, idParam: 'GroupId' });
+  const { page, nextToken } = paginate(matched, call.params, {
+    action: 'DescribeSecurityGroups',
+    min: 5,
+    max: 1000,
+    idParam: 'GroupId',
+  });
   return { securityGroupInfo: itemSet(page.map(securityGroupXml)), ...(nextToken ? { nextToken } : {}) };
 };
 
 const describeRegions: Ec2Handler = (call) => {
   const wanted = listParam(call.params, 'RegionName');
   const regions = wanted.length > 0 ? call.fleet.regions.filter((r) => wanted.includes(r)) : call.fleet.regions;
-  return { regionInfo: itemSet(regions.map((regionName) => ({ regionName, regionEndpoint: `ec2.${regionName}.amazonaws.com`, optInStatus: 'opt-in-not-required' }))) };
+  return {
+    regionInfo: itemSet(
+      regions.map((regionName) => ({
+        regionName,
+        regionEndpoint: `ec2.${regionName}.amazonaws.com`,
+        optInStatus: 'opt-in-not-required',
+      })),
+    ),
+  };
 };
 
 export const describeHandlers: Record<string, Ec2Handler> = {

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { sandboxCpuTag } from '../aws/normalize.ts';
-import type { IngressRule, InstanceStateName, SandboxFleet, SandboxInstance, SandboxSecurityGroup, SandboxSnapshot, SandboxVolume } from './model.ts';
+import type {
+  IngressRule,
+  InstanceStateName,
+  SandboxFleet,
+  SandboxInstance,
+  SandboxSecurityGroup,
+  SandboxSnapshot,
+  SandboxVolume,
+} from './model.ts';
 
 /**
  * The seeded demo fleet: one AWS account in two regions, dev/staging/prod, with the waste and
@@ -12,7 +20,6 @@ export const sandboxAccount = '123456789012';
 /** Account id AWS uses for the public snapshots it shares; `Owner=self` must not return them. */
 export const amazonAccount = '137112412989';
 export const sandboxRegions = ['us-east-1', 'eu-west-1'];
-
 
 const hex = (seed: string, length: number): string => createHash('sha256').update(seed).digest('hex').slice(0, length);
 export const sandboxId = (prefix: string, seed: string): string => `${prefix}-0${hex(`${prefix}:${seed}`, 16)}`;
@@ -52,13 +59,25 @@ const instanceRows: Record<string, InstanceRow[]> = {
   ],
 };
 
-const tcp = (port: number, cidrs: string[], ipv6Cidrs: string[] = []): IngressRule => ({ protocol: 'tcp', fromPort: port, toPort: port, cidrs, ipv6Cidrs });
+const tcp = (port: number, cidrs: string[], ipv6Cidrs: string[] = []): IngressRule => ({
+  protocol: 'tcp',
+  fromPort: port,
+  toPort: port,
+  cidrs,
+  ipv6Cidrs,
+});
 // name, env, team, description, ingress
 type GroupRow = [string, string | undefined, string | undefined, string, IngressRule[]];
 const groupRows: Record<string, GroupRow[]> = {
   'us-east-1': [
     ['default', undefined, undefined, 'default VPC security group', []],
-    ['web-prod', 'prod', 'web', 'Public HTTP(S) for the web tier', [tcp(80, ['0.0.0.0/0']), tcp(443, ['0.0.0.0/0'], ['::/0'])]],
+    [
+      'web-prod',
+      'prod',
+      'web',
+      'Public HTTP(S) for the web tier',
+      [tcp(80, ['0.0.0.0/0']), tcp(443, ['0.0.0.0/0'], ['::/0'])],
+    ],
     ['api-prod', 'prod', 'platform', 'API and workers, VPC only', [tcp(443, ['10.0.0.0/16'])]],
     ['db-prod', 'prod', 'data', 'PostgreSQL from the VPC', [tcp(5432, ['10.0.0.0/16'])]],
     ['bastion-prod', 'prod', 'platform', 'SSH from the office range', [tcp(22, ['203.0.113.0/24'])]],
@@ -66,7 +85,13 @@ const groupRows: Record<string, GroupRow[]> = {
   'eu-west-1': [
     ['default', undefined, undefined, 'default VPC security group', []],
     ['web-eu', 'prod', 'web', 'Public HTTP(S) for the EU web tier', [tcp(443, ['0.0.0.0/0'])]],
-    ['dev-ssh-open', 'dev', 'platform', 'Dev boxes; SSH opened for a quick test', [tcp(22, ['0.0.0.0/0'], ['::/0']), { protocol: '-1', cidrs: ['10.1.0.0/16'], ipv6Cidrs: [] }]],
+    [
+      'dev-ssh-open',
+      'dev',
+      'platform',
+      'Dev boxes; SSH opened for a quick test',
+      [tcp(22, ['0.0.0.0/0'], ['::/0']), { protocol: '-1', cidrs: ['10.1.0.0/16'], ipv6Cidrs: [] }],
+    ],
   ],
 };
 
@@ -110,7 +135,13 @@ const buildInstances = (now: Date): SandboxInstance[] =>
         ...(publicFacing && state === 'running' ? { publicIp: `198.51.100.${10 + r * 20 + i}` } : {}),
         securityGroupIds: [sgId(region, group)],
         keyName: `${env}-key`,
-        tags: { Name: name, env, team, service, /* stands in for CloudWatch, which the sandbox does not emulate */ [sandboxCpuTag]: String(cpu) },
+        tags: {
+          Name: name,
+          env,
+          team,
+          service,
+          /* stands in for CloudWatch, which the sandbox does not emulate */ [sandboxCpuTag]: String(cpu),
+        },
       };
     }),
   );
@@ -140,7 +171,9 @@ const buildVolumes = (now: Date, instances: SandboxInstance[]): SandboxVolume[] 
       volumeType,
       createTime: ago(now, created),
       encrypted: env === 'prod',
-      ...(instance ? { attachment: { instanceId: instance.id, device: '/dev/sdf', attachTime: ago(now, created) } } : {}),
+      ...(instance
+        ? { attachment: { instanceId: instance.id, device: '/dev/sdf', attachTime: ago(now, created) } }
+        : {}),
       tags: { Name: name, env, team, service },
     };
   });

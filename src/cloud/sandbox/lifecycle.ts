@@ -11,10 +11,25 @@ import { itemSet, stateXml } from './xml.ts';
 
 /** Instance types the sandbox accepts for ModifyInstanceAttribute, like EC2's catalogue (a subset). */
 export const sandboxInstanceTypes = [
-  't3.nano', 't3.micro', 't3.small', 't3.medium', 't3.large', 't3.xlarge', 't3.2xlarge',
-  'm5.large', 'm5.xlarge', 'm5.2xlarge', 'm5.4xlarge',
-  'c5.large', 'c5.xlarge', 'c5.2xlarge', 'c5.4xlarge',
-  'r5.large', 'r5.xlarge', 'r5.2xlarge', 'r5.4xlarge',
+  't3.nano',
+  't3.micro',
+  't3.small',
+  't3.medium',
+  't3.large',
+  't3.xlarge',
+  't3.2xlarge',
+  'm5.large',
+  'm5.xlarge',
+  'm5.2xlarge',
+  'm5.4xlarge',
+  'c5.large',
+  'c5.xlarge',
+  'c5.2xlarge',
+  'c5.4xlarge',
+  'r5.large',
+  'r5.xlarge',
+  'r5.2xlarge',
+  'r5.4xlarge',
 ];
 
 const wrongState = (i: SandboxInstance, verb: string): Ec2Error =>
@@ -26,7 +41,12 @@ const begin = (call: Ec2Call, i: SandboxInstance, state: InstanceStateName, to: 
 };
 
 /** Applies `change` to each target once every target passed `allowed`; answers EC2's state-change set. */
-const changeStates = (call: Ec2Call, allowed: (i: SandboxInstance) => boolean, verb: string, change: (i: SandboxInstance) => void) => {
+const changeStates = (
+  call: Ec2Call,
+  allowed: (i: SandboxInstance) => boolean,
+  verb: string,
+  change: (i: SandboxInstance) => void,
+) => {
   const targets = targetInstances(call);
   const refused = targets.find((i) => !allowed(i));
   if (refused) throw wrongState(refused, verb);
@@ -42,36 +62,62 @@ const changeStates = (call: Ec2Call, allowed: (i: SandboxInstance) => boolean, v
 };
 
 const startInstances: Ec2Handler = (call) =>
-  changeStates(call, (i) => ['stopped', 'pending', 'running'].includes(i.state), 'started', (i) => {
-    if (i.state !== 'stopped') return;
-    begin(call, i, 'pending', 'running');
-    i.launchTime = call.now();
-  });
+  changeStates(
+    call,
+    (i) => ['stopped', 'pending', 'running'].includes(i.state),
+    'started',
+    (i) => {
+      if (i.state !== 'stopped') return;
+      begin(call, i, 'pending', 'running');
+      i.launchTime = call.now();
+    },
+  );
 
 const stopInstances: Ec2Handler = (call) =>
-  changeStates(call, (i) => ['running', 'stopping', 'stopped'].includes(i.state), 'stopped', (i) => {
-    if (i.state === 'running') begin(call, i, 'stopping', 'stopped');
-  });
+  changeStates(
+    call,
+    (i) => ['running', 'stopping', 'stopped'].includes(i.state),
+    'stopped',
+    (i) => {
+      if (i.state === 'running') begin(call, i, 'stopping', 'stopped');
+    },
+  );
 
 const rebootInstances: Ec2Handler = (call) => {
   // A reboot is queued on running instances and changes no state; EC2 answers only `true`.
-  changeStates(call, (i) => i.state === 'running', 'rebooted', () => undefined);
+  changeStates(
+    call,
+    (i) => i.state === 'running',
+    'rebooted',
+    () => undefined,
+  );
   return { return: true };
 };
 
 const modifyInstanceAttribute: Ec2Handler = (call) => {
   const { params } = call;
   const newType = params['InstanceType.Value'] ?? (params.Attribute === 'instanceType' ? params.Value : undefined);
-  const otherAttribute = Object.keys(params).find((k) => /^[A-Z]\w*\.Value$/.test(k) && k !== 'InstanceType.Value') ?? (params.Attribute !== undefined && params.Attribute !== 'instanceType' ? params.Attribute : undefined);
-  if (otherAttribute) throw new Ec2Error('UnsupportedOperation', `The sandbox emulates only the instanceType attribute, not ${otherAttribute.replace(/\.Value$/, '')}.`);
+  const otherAttribute =
+    Object.keys(params).find((k) => /^[A-Z]\w*\.Value$/.test(k) && k !== 'InstanceType.Value') ??
+    (params.Attribute !== undefined && params.Attribute !== 'instanceType' ? params.Attribute : undefined);
+  if (otherAttribute)
+    throw new Ec2Error(
+      'UnsupportedOperation',
+      `The sandbox emulates only the instanceType attribute, not ${otherAttribute.replace(/\.Value$/, '')}.`,
+    );
   if (newType === undefined) throw new Ec2Error('MissingParameter', 'No attributes specified.');
-  if (listParam(params, 'InstanceId').length > 0) throw new Ec2Error('InvalidParameterCombination', 'ModifyInstanceAttribute takes exactly one InstanceId.');
+  if (listParam(params, 'InstanceId').length > 0)
+    throw new Ec2Error('InvalidParameterCombination', 'ModifyInstanceAttribute takes exactly one InstanceId.');
   const [instance] = targetInstances(call);
   if (!instance) throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId');
   if (!sandboxInstanceTypes.includes(newType)) {
-    throw new Ec2Error('InvalidInstanceAttributeValue', `Value (${newType}) for parameter instanceType is invalid. Value ${newType} is not a valid instance type.`);
+    throw new Ec2Error(
+      'InvalidInstanceAttributeValue',
+      `Value (${newType}) for parameter instanceType is invalid. Value ${newType} is not a valid instance type.`,
+    );
   }
-  if (instance.state !== 'stopped') throw new Ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in the 'stopped' state.`);
+  if (instance.state !== 'stopped')
+    throw new Ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in the 'stopped' state.`);
   instance.instanceType = newType;
   return { return: true };
 };

@@ -52,7 +52,10 @@ const globCache = new Map<string, RegExp>();
 export const globMatch = (pattern: string, value: string): boolean => {
   let re = globCache.get(pattern);
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`, 's');
     globCache.set(pattern, re);
   }
@@ -79,11 +82,20 @@ export const applyFilters = <T extends { tags: Tags }>(items: T[], filters: Filt
 };
 
 /** Opaque to clients, like EC2's; carries the action so a token cannot be replayed elsewhere. */
-const encodeToken = (action: string, offset: number): string => Buffer.from(JSON.stringify({ a: action, o: offset })).toString('base64url');
+const encodeToken = (action: string, offset: number): string =>
+  Buffer.from(JSON.stringify({ a: action, o: offset })).toString('base64url');
 const decodeToken = (action: string, token: string): number => {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && 'a' in parsed && 'o' in parsed && parsed.a === action && Number.isInteger(parsed.o)) return Number(parsed.o);
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      'a' in parsed &&
+      'o' in parsed &&
+      parsed.a === action &&
+      Number.isInteger(parsed.o)
+    )
+      return Number(parsed.o);
   } catch {
     // fall through to EC2's own error
   }
@@ -104,11 +116,17 @@ export const paginate = <T>(items: T[], params: Params, limits: PageLimits): { p
   const offset = params.NextToken ? decodeToken(limits.action, params.NextToken) : 0;
   if (raw === undefined) return { page: items.slice(offset) };
   if (listParam(params, limits.idParam).length > 0) {
-    throw new Ec2Error('InvalidParameterCombination', `The parameter ${limits.idParam} cannot be used with the parameter maxResults`);
+    throw new Ec2Error(
+      'InvalidParameterCombination',
+      `The parameter ${limits.idParam} cannot be used with the parameter maxResults`,
+    );
   }
   const max = Number(raw);
   if (!Number.isInteger(max) || max < limits.min || max > limits.max) {
-    throw new Ec2Error('InvalidParameterValue', `Value ( ${raw} ) for parameter maxResults is invalid. Expecting a value between ${limits.min} and ${limits.max}.`);
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Value ( ${raw} ) for parameter maxResults is invalid. Expecting a value between ${limits.min} and ${limits.max}.`,
+    );
   }
   const page = items.slice(offset, offset + max);
   return offset + max < items.length ? { page, nextToken: encodeToken(limits.action, offset + max) } : { page };

@@ -66,7 +66,12 @@ const readBody = (req: IncomingMessage): Promise<string> =>
 /** `AWS4-HMAC-SHA256 Credential=AKID/20261101/eu-west-1/ec2/aws4_request, …` → the region. */
 const regionFromAuthorization = (header: string | undefined): string => {
   const region = header ? /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/ec2\/aws4_request/.exec(header)?.[1] : undefined;
-  if (!header) throw new Ec2Error('MissingAuthenticationToken', 'The request must contain either a valid (registered) AWS access key ID or X.509 certificate.', 401);
+  if (!header)
+    throw new Ec2Error(
+      'MissingAuthenticationToken',
+      'The request must contain either a valid (registered) AWS access key ID or X.509 certificate.',
+      401,
+    );
   if (!region) throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
   return region;
 };
@@ -102,12 +107,17 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
       region = regionFromAuthorization(req.headers.authorization);
       const action = params.Action;
       if (!action) throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
-      if (params.Version !== apiVersion) throw new Ec2Error('NoSuchVersion', `An invalid or out-of-range value '${params.Version ?? ''}' was supplied for the Version parameter.`);
+      if (params.Version !== apiVersion)
+        throw new Ec2Error(
+          'NoSuchVersion',
+          `An invalid or out-of-range value '${params.Version ?? ''}' was supplied for the Version parameter.`,
+        );
       const handler = handlers[action];
       if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
       const fault = takeFault(action);
       if (fault) throw new Ec2Error(fault.code, fault.message ?? `Injected ${fault.code}`, fault.status ?? 400);
-      if (params.DryRun === 'true') throw new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+      if (params.DryRun === 'true')
+        throw new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
       send(200, responseXml(action, requestId, handler({ region, params, fleet, now, transitionDescribes })));
     } catch (e) {
       const err = e instanceof Ec2Error ? e : new Ec2Error('InternalError', 'An internal error has occurred', 500);

@@ -1,6 +1,13 @@
 import { XMLBuilder } from 'fast-xml-parser';
 import { instanceStateCodes } from './model.ts';
-import type { InstanceStateName, SandboxInstance, SandboxSecurityGroup, SandboxSnapshot, SandboxVolume, Tags } from './model.ts';
+import type {
+  InstanceStateName,
+  SandboxInstance,
+  SandboxSecurityGroup,
+  SandboxSnapshot,
+  SandboxVolume,
+  Tags,
+} from './model.ts';
 
 /** EC2 Query API XML, element names as the EC2 2016-11-15 schema spells them (`xxxSet` of `item`). */
 export const ec2Namespace = 'http://ec2.amazonaws.com/doc/2016-11-15/';
@@ -15,7 +22,8 @@ export const responseXml = (action: string, requestId: string, body: XmlNode): s
 
 /** EC2's error envelope; note `RequestID` here, unlike `requestId` in successful responses. */
 export const errorXml = (code: string, message: string, requestId: string): string =>
-  declaration + builder.build({ Response: { Errors: { Error: { Code: code, Message: message } }, RequestID: requestId } });
+  declaration +
+  builder.build({ Response: { Errors: { Error: { Code: code, Message: message } }, RequestID: requestId } });
 
 export const itemSet = (items: XmlNode[]): XmlNode => ({ item: items });
 const tagSet = (tags: Tags): XmlNode => itemSet(Object.entries(tags).map(([key, value]) => ({ key, value })));
@@ -40,15 +48,32 @@ export const instanceXml = (i: SandboxInstance, groups: SandboxSecurityGroup[], 
   vpcId: i.vpcId,
   privateIpAddress: i.privateIp,
   ...(i.publicIp && i.state === 'running' ? { ipAddress: i.publicIp } : {}),
-  groupSet: itemSet(groups.filter((g) => i.securityGroupIds.includes(g.id)).map((g) => ({ groupId: g.id, groupName: g.name }))),
-  ...(i.state === 'stopped' ? { stateReason: { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' } } : {}),
+  groupSet: itemSet(
+    groups.filter((g) => i.securityGroupIds.includes(g.id)).map((g) => ({ groupId: g.id, groupName: g.name })),
+  ),
+  ...(i.state === 'stopped'
+    ? {
+        stateReason: {
+          code: 'Client.UserInitiatedShutdown',
+          message: 'Client.UserInitiatedShutdown: User initiated shutdown',
+        },
+      }
+    : {}),
   architecture: 'x86_64',
   rootDeviceType: 'ebs',
   rootDeviceName: '/dev/xvda',
   blockDeviceMapping: itemSet(
     volumes
       .filter((v) => v.attachment?.instanceId === i.id)
-      .map((v) => ({ deviceName: v.attachment?.device, ebs: { volumeId: v.id, status: 'attached', attachTime: iso(v.attachment?.attachTime ?? v.createTime), deleteOnTermination: false } })),
+      .map((v) => ({
+        deviceName: v.attachment?.device,
+        ebs: {
+          volumeId: v.id,
+          status: 'attached',
+          attachTime: iso(v.attachment?.attachTime ?? v.createTime),
+          deleteOnTermination: false,
+        },
+      })),
   ),
   virtualizationType: 'hvm',
   tagSet: tagSet(i.tags),
@@ -65,11 +90,26 @@ export const volumeXml = (v: SandboxVolume, ownerId: string): XmlNode => ({
   status: v.attachment ? 'in-use' : 'available',
   createTime: iso(v.createTime),
   attachmentSet: itemSet(
-    v.attachment ? [{ volumeId: v.id, instanceId: v.attachment.instanceId, device: v.attachment.device, status: 'attached', attachTime: iso(v.attachment.attachTime), deleteOnTermination: false }] : [],
+    v.attachment
+      ? [
+          {
+            volumeId: v.id,
+            instanceId: v.attachment.instanceId,
+            device: v.attachment.device,
+            status: 'attached',
+            attachTime: iso(v.attachment.attachTime),
+            deleteOnTermination: false,
+          },
+        ]
+      : [],
   ),
   tagSet: tagSet(v.tags),
   volumeType: v.volumeType,
-  ...(v.volumeType === 'gp3' ? { iops: 3000, throughput: 125 } : v.volumeType === 'gp2' ? { iops: Math.max(100, v.sizeGb * 3) } : {}),
+  ...(v.volumeType === 'gp3'
+    ? { iops: 3000, throughput: 125 }
+    : v.volumeType === 'gp2'
+      ? { iops: Math.max(100, v.sizeGb * 3) }
+      : {}),
   encrypted: v.encrypted,
   multiAttachEnabled: false,
   ownerId,
@@ -107,6 +147,14 @@ export const securityGroupXml = (g: SandboxSecurityGroup): XmlNode => ({
       prefixListIds: itemSet([]),
     })),
   ),
-  ipPermissionsEgress: itemSet([{ ipProtocol: '-1', groups: itemSet([]), ipRanges: itemSet([{ cidrIp: '0.0.0.0/0' }]), ipv6Ranges: itemSet([]), prefixListIds: itemSet([]) }]),
+  ipPermissionsEgress: itemSet([
+    {
+      ipProtocol: '-1',
+      groups: itemSet([]),
+      ipRanges: itemSet([{ cidrIp: '0.0.0.0/0' }]),
+      ipv6Ranges: itemSet([]),
+      prefixListIds: itemSet([]),
+    },
+  ]),
   tagSet: tagSet(g.tags),
 });

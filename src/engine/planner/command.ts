@@ -11,8 +11,21 @@ import { ChangeFilter, ChangeId } from '../../changes/model.ts';
 
 /** Every command word, in the order help lists them (read-only first, so typo ties stay safe). */
 export const CommandWord = z.enum([
-  'help', 'list', 'show', 'costs', 'changes', 'audit', 'whoami',
-  'start', 'stop', 'reboot', 'resize', 'approve', 'reject', 'rollback', 'grant',
+  'help',
+  'list',
+  'show',
+  'costs',
+  'changes',
+  'audit',
+  'whoami',
+  'start',
+  'stop',
+  'reboot',
+  'resize',
+  'approve',
+  'reject',
+  'rollback',
+  'grant',
 ]);
 export type CommandWord = z.infer<typeof CommandWord>;
 
@@ -61,6 +74,4 @@ export type Command = z.infer<typeof Command>;
 export type CommandOf<K extends Command['kind']> = Extract<Command, { kind: K }>;
 
 /** What parsing a message gives: a command, or a message for the user (and the text we think they meant). */
-export type ParseResult =
-  | { ok: true; command: Command }
-  | { ok: false; message: string; suggestion?: string };
+export type ParseResult = { ok: true; command: Command } | { ok: false; message: string; suggestion?: string };

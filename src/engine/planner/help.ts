@@ -24,21 +24,46 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
       'databases, resources (everything). Providers: aws, azure, gcp, kubernetes (k8s).',
     example: 'list instances in aws env=prod',
   },
-  show: { usage: 'show <resource>', description: 'Shows one resource by id (i-…, vol-…, snap-…, sg-…) or name; alone, asks which with a picker.', example: 'show web-1' },
+  show: {
+    usage: 'show <resource>',
+    description: 'Shows one resource by id (i-…, vol-…, snap-…, sg-…) or name; alone, asks which with a picker.',
+    example: 'show web-1',
+  },
   costs: {
     usage: 'costs [by service|env|provider]',
     description: 'Monthly cost of the inventory, grouped by service (the default), environment or provider.',
     example: 'costs by env',
   },
-  changes: { usage: 'changes [pending|mine]', description: 'Recent change requests: all, pending only, or yours.', example: 'changes pending' },
-  audit: { usage: 'audit [verify]', description: 'Recent audit events; `verify` checks the hash chain.', example: 'audit verify' },
+  changes: {
+    usage: 'changes [pending|mine]',
+    description: 'Recent change requests: all, pending only, or yours.',
+    example: 'changes pending',
+  },
+  audit: {
+    usage: 'audit [verify]',
+    description: 'Recent audit events; `verify` checks the hash chain.',
+    example: 'audit verify',
+  },
   whoami: { usage: 'whoami', description: 'Your user id and role in this workspace.', example: 'whoami' },
-  start: { usage: 'start <resource>', description: 'Requests starting a stopped resource (a change request); alone, asks which.', example: 'start web-1' },
-  stop: { usage: 'stop <resource>', description: 'Requests stopping a running resource (a change request); alone, asks which.', example: 'stop web-1' },
-  reboot: { usage: 'reboot <resource>', description: 'Requests rebooting a resource (a change request); alone, asks which.', example: 'reboot i-0abc1234' },
+  start: {
+    usage: 'start <resource>',
+    description: 'Requests starting a stopped resource (a change request); alone, asks which.',
+    example: 'start web-1',
+  },
+  stop: {
+    usage: 'stop <resource>',
+    description: 'Requests stopping a running resource (a change request); alone, asks which.',
+    example: 'stop web-1',
+  },
+  reboot: {
+    usage: 'reboot <resource>',
+    description: 'Requests rebooting a resource (a change request); alone, asks which.',
+    example: 'reboot i-0abc1234',
+  },
   resize: {
     usage: 'resize <resource> [to <size>]',
-    description: 'Requests a new size (instance type) for a resource (a change request); without a size, offers the valid ones; alone, asks which resource.',
+    description:
+      'Requests a new size (instance type) for a resource (a change request); without a size, offers the valid ones; alone, asks which resource.',
     example: 'resize web-1 to t3.large',
   },
   approve: {
@@ -83,7 +108,13 @@ export const renderHelp = (topic?: CommandWord): Reply => {
       [
         { type: 'header', text: `help: ${e.command}` },
         { type: 'text', text: e.description },
-        { type: 'fields', fields: [{ label: 'Usage', value: e.usage }, { label: 'Example', value: e.example }] },
+        {
+          type: 'fields',
+          fields: [
+            { label: 'Usage', value: e.usage },
+            { label: 'Example', value: e.example },
+          ],
+        },
         { type: 'context', text: '<…> is required, […] optional, a|b one of. Put names with spaces in quotes.' },
       ],
       { text: `${e.usage}: ${e.description}` },
@@ -93,8 +124,15 @@ export const renderHelp = (topic?: CommandWord): Reply => {
     [
       { type: 'header', text: 'What I can do' },
       { type: 'text', text: 'Talk to me with these commands. Case does not matter; put names with spaces in quotes.' },
-      { type: 'table', columns: ['Command', 'What it does', 'Example'], rows: HELP.map((e) => [e.usage, e.description, e.example]) },
-      { type: 'context', text: 'Changes (start, stop, reboot, resize, rollback) become change requests that an approver approves. `help <command>` explains one.' },
+      {
+        type: 'table',
+        columns: ['Command', 'What it does', 'Example'],
+        rows: HELP.map((e) => [e.usage, e.description, e.example]),
+      },
+      {
+        type: 'context',
+        text: 'Changes (start, stop, reboot, resize, rollback) become change requests that an approver approves. `help <command>` explains one.',
+      },
     ],
     { text: `Commands: ${HELP.map((e) => e.command).join(', ')}. Type \`help <command>\` for details.` },
   );

@@ -5,7 +5,16 @@ import { correction, didYouMean, ok, quote, usage, type CommandParser, type Pars
 import { closest } from '../../chat/suggest.ts';
 import { replaceToken, type Token } from './tokens.ts';
 import {
-  CHANGE_FILTER_WORDS, ENV_KEYS, GROUPING_WORDS, KNOWN_ENVIRONMENTS, PLURAL_TYPE_WORDS, PROVIDER_KEYS, PROVIDER_WORDS, TYPE_KEYS, TYPE_WORDS, lookup,
+  CHANGE_FILTER_WORDS,
+  ENV_KEYS,
+  GROUPING_WORDS,
+  KNOWN_ENVIRONMENTS,
+  PLURAL_TYPE_WORDS,
+  PROVIDER_KEYS,
+  PROVIDER_WORDS,
+  TYPE_KEYS,
+  TYPE_WORDS,
+  lookup,
 } from './vocabulary.ts';
 
 /** Parsers of the inventory questions: `list`, `costs`, `changes`. */
@@ -24,7 +33,10 @@ interface ListFilters {
 }
 
 /** `key=value`, `key:value` or `env value` at `i`: the key, its value token and how many tokens it used. */
-const readKeyValue = (args: Token[], i: number): { key: string; value: Token | undefined; used: number } | undefined => {
+const readKeyValue = (
+  args: Token[],
+  i: number,
+): { key: string; value: Token | undefined; used: number } | undefined => {
   const t = args[i];
   if (!t || t.quoted) return undefined;
   const isKey = (k: string) => ENV_KEYS.has(k) || PROVIDER_KEYS.has(k) || TYPE_KEYS.has(k);
@@ -37,7 +49,8 @@ const readKeyValue = (args: Token[], i: number): { key: string; value: Token | u
   }
   if (!isKey(t.lower)) return undefined;
   if (args[i + 1]?.text === '=') return { key: t.lower, value: args[i + 2], used: 3 };
-  if ((t.lower === 'env' || t.lower === 'environment') && args[i + 1]) return { key: t.lower, value: args[i + 1], used: 2 };
+  if ((t.lower === 'env' || t.lower === 'environment') && args[i + 1])
+    return { key: t.lower, value: args[i + 1], used: 2 };
   return undefined;
 };
 
@@ -88,7 +101,10 @@ export const parseList: CommandParser = (args, ctx) => {
       i++;
       const p = lookup(PROVIDER_WORDS, next.lower);
       // `in asw` is a provider typo but `in qa` an environment: only a near miss of a provider is corrected.
-      const near = p || next.quoted || KNOWN_ENVIRONMENTS.has(next.lower) ? undefined : closest(next.lower, PROVIDER_CANDIDATES, 1);
+      const near =
+        p || next.quoted || KNOWN_ENVIRONMENTS.has(next.lower)
+          ? undefined
+          : closest(next.lower, PROVIDER_CANDIDATES, 1);
       if (p) f.provider = p;
       else if (near) return didYouMean(ctx.text, replaceToken(ctx.text, next, near));
       else if (ENV_NAME.test(next.text)) f.environment = next.lower;
@@ -142,7 +158,12 @@ export const parseCosts: CommandParser = (args, ctx) => {
   if (rest.length > 0) return usage(ctx.word);
   const by = group.quoted ? undefined : lookup(GROUPING_WORDS, group.lower);
   if (by) return ok({ kind: 'costs', by });
-  return fixOrUsage(ctx, group, Object.keys(GROUPING_WORDS), `I can group costs by service, env or provider, not ${quote(group.text)}.`);
+  return fixOrUsage(
+    ctx,
+    group,
+    Object.keys(GROUPING_WORDS),
+    `I can group costs by service, env or provider, not ${quote(group.text)}.`,
+  );
 };
 
 export const parseChanges: CommandParser = (args, ctx) => {

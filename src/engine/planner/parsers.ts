@@ -29,18 +29,21 @@ const parseHelp: CommandParser = (args) => {
 const parseShow: CommandParser = (args, ctx) => {
   if (startsList(args)) return parseList(args, { ...ctx, word: 'list' });
   const [first, ...rest] = args;
-  if (first && !first.quoted && (first.lower === 'costs' || first.lower === 'cost')) return parseCosts(rest, { ...ctx, word: 'costs' });
+  if (first && !first.quoted && (first.lower === 'costs' || first.lower === 'cost'))
+    return parseCosts(rest, { ...ctx, word: 'costs' });
   if (first && !first.quoted && first.lower === 'changes') return parseChanges(rest, { ...ctx, word: 'changes' });
   if (args.length === 0) return ok({ kind: 'pick', for: 'show' });
   const resource = readResource(args);
   return resource ? ok({ kind: 'show', resource }) : usage(ctx.word, resourceProblem(args));
 };
 
-const powerAction = (action: PowerAction): CommandParser => (args, ctx) => {
-  if (args.length === 0) return ok({ kind: 'pick', for: action });
-  const resource = readResource(args);
-  return resource ? ok({ kind: 'action', action, resource }) : usage(ctx.word, resourceProblem(args));
-};
+const powerAction =
+  (action: PowerAction): CommandParser =>
+  (args, ctx) => {
+    if (args.length === 0) return ok({ kind: 'pick', for: action });
+    const resource = readResource(args);
+    return resource ? ok({ kind: 'action', action, resource }) : usage(ctx.word, resourceProblem(args));
+  };
 
 // EC2-style sizes are lower case (`t3.large`); others (`Standard_D2s_v3`) are kept as typed.
 const DOTTED_SIZE = /^[a-z0-9-]+\.[a-z0-9-]+$/i;
@@ -53,7 +56,12 @@ const parseResize: CommandParser = (args, ctx) => {
     const only = readResource(args);
     if (only) return ok({ kind: 'resize', resource: only });
   }
-  const [target, sizes] = to >= 0 ? [args.slice(0, to), args.slice(to + 1)] : args.length === 2 ? [args.slice(0, 1), args.slice(1)] : [[], []];
+  const [target, sizes] =
+    to >= 0
+      ? [args.slice(0, to), args.slice(to + 1)]
+      : args.length === 2
+        ? [args.slice(0, 1), args.slice(1)]
+        : [[], []];
   const resource = readResource(target);
   const [size] = sizes;
   if (!resource || !size || sizes.length !== 1 || size.mentionId || size.text === '=') {
@@ -65,12 +73,14 @@ const parseResize: CommandParser = (args, ctx) => {
 const notAChangeId = (args: Token[]): string | undefined =>
   args[0] ? `${quote(args[0].text)} is not a change id (like CR-12).` : undefined;
 
-const changeCommand = (kind: 'approve' | 'rollback'): CommandParser => (args, ctx) => {
-  const id = readChangeId(args);
-  if (!id) return usage(ctx.word, notAChangeId(args));
-  if (id.used !== args.length) return usage(ctx.word, 'One change at a time, please.');
-  return ok({ kind, changeId: id.changeId });
-};
+const changeCommand =
+  (kind: 'approve' | 'rollback'): CommandParser =>
+  (args, ctx) => {
+    const id = readChangeId(args);
+    if (!id) return usage(ctx.word, notAChangeId(args));
+    if (id.used !== args.length) return usage(ctx.word, 'One change at a time, please.');
+    return ok({ kind, changeId: id.changeId });
+  };
 
 const parseReject: CommandParser = (args, ctx) => {
   const id = readChangeId(args);
@@ -78,7 +88,10 @@ const parseReject: CommandParser = (args, ctx) => {
   const from = args[id.used];
   if (!from) return ok({ kind: 'reject', changeId: id.changeId });
   // The reason is kept as typed, not re-joined from tokens.
-  let reason = ctx.text.slice(from.start).replace(/^(?:reason\s*[:=]?|[-–—:])\s*/i, '').trim();
+  let reason = ctx.text
+    .slice(from.start)
+    .replace(/^(?:reason\s*[:=]?|[-–—:])\s*/i, '')
+    .trim();
   const wrapped = /^(["'“‘`])(.*)(["'”’`])$/s.exec(reason);
   if (wrapped?.[2] !== undefined) reason = wrapped[2].trim();
   return ok(reason ? { kind: 'reject', changeId: id.changeId, reason } : { kind: 'reject', changeId: id.changeId });
@@ -89,7 +102,8 @@ const parseAudit: CommandParser = (args, ctx) => {
   if (!word) return ok({ kind: 'audit', verify: false });
   if (rest.length > 0 || word.quoted) return usage(ctx.word);
   if (word.lower === 'verify' || word.lower === 'check') return ok({ kind: 'audit', verify: true });
-  if (word.lower === 'log' || word.lower === 'trail' || word.lower === 'events') return ok({ kind: 'audit', verify: false });
+  if (word.lower === 'log' || word.lower === 'trail' || word.lower === 'events')
+    return ok({ kind: 'audit', verify: false });
   const fixed = correction(ctx, word, ['verify']);
   return fixed ? didYouMean(ctx.text, fixed) : usage(ctx.word);
 };

@@ -37,7 +37,9 @@ export const commandToPlan = (c: Command): Plan => {
     case 'action':
       return one(ToolNames.powerAction, { action: c.action, resource: c.resource });
     case 'resize':
-      return c.size ? one(ToolNames.resize, { resource: c.resource, size: c.size }) : one(ToolNames.resizeOptions, { resource: c.resource });
+      return c.size
+        ? one(ToolNames.resize, { resource: c.resource, size: c.size })
+        : one(ToolNames.resizeOptions, { resource: c.resource });
     case 'changes':
       return one(ToolNames.listChanges, { filter: c.filter });
     case 'approve':

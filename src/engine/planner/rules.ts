@@ -16,13 +16,23 @@ import { ALIASES, KNOWN_ENVIRONMENTS, PROVIDER_WORDS, TYPE_WORDS, lookup } from 
 // Typo targets for the first word: the commands and the longer one-word aliases.
 const FIRST_WORDS: readonly string[] = [
   ...CommandWord.options,
-  ...ALIASES.filter(([phrase]) => phrase.length === 1 && (phrase[0]?.length ?? 0) >= 4).map(([phrase]) => phrase[0] ?? ''),
+  ...ALIASES.filter(([phrase]) => phrase.length === 1 && (phrase[0]?.length ?? 0) >= 4).map(
+    ([phrase]) => phrase[0] ?? '',
+  ),
 ];
 
 // Whole messages compared when the first word is no help (`listinstances`).
 const EXAMPLES: readonly string[] = [
-  'list instances', 'list volumes', 'list snapshots', 'list security groups', 'list resources',
-  'costs', 'changes', 'audit', 'help', ...HELP.map((e) => e.example),
+  'list instances',
+  'list volumes',
+  'list snapshots',
+  'list security groups',
+  'list resources',
+  'costs',
+  'changes',
+  'audit',
+  'help',
+  ...HELP.map((e) => e.example),
 ];
 
 /** Rewrites a leading alias phrase (`who am i`, `ls`, `restart`) into canonical words at the same place. */
@@ -61,7 +71,10 @@ const unknownCommand = (text: string, tokens: Token[]): ParseResult => {
   }
   // `prod instances`, `aws vms`: a list without its verb.
   const w = first.lower;
-  if (!first.quoted && (lookup(TYPE_WORDS, w) || lookup(PROVIDER_WORDS, w) || KNOWN_ENVIRONMENTS.has(w) || w === 'security')) {
+  if (
+    !first.quoted &&
+    (lookup(TYPE_WORDS, w) || lookup(PROVIDER_WORDS, w) || KNOWN_ENVIRONMENTS.has(w) || w === 'security')
+  ) {
     const asList = `list ${text}`;
     if (parseCleaned(asList, false).ok) return didYouMean(text, asList);
   }
@@ -77,7 +90,8 @@ const tooLong = (): ParseResult => ({
 
 const parseUnchecked = (input: string): ParseResult => {
   // Raw length is capped before cleaning so the regular expressions only ever see bounded input.
-  if (typeof input !== 'string' || input.length > MAX_COMMAND_LENGTH * 4) return typeof input === 'string' ? tooLong() : notUnderstood('');
+  if (typeof input !== 'string' || input.length > MAX_COMMAND_LENGTH * 4)
+    return typeof input === 'string' ? tooLong() : notUnderstood('');
   const text = cleanInput(input);
   return text.length > MAX_COMMAND_LENGTH ? tooLong() : parseCleaned(text, true);
 };

@@ -41,7 +41,15 @@ export const cleanInput = (raw: string): string => {
 };
 
 const CLOSING_QUOTE: Record<string, string> = {
-  '"': '"', "'": "'", '`': '`', '“': '”', '”': '”', '„': '“', '‘': '’', '’': '’', '«': '»',
+  '"': '"',
+  "'": "'",
+  '`': '`',
+  '“': '”',
+  '”': '”',
+  '„': '“',
+  '‘': '’',
+  '’': '’',
+  '«': '»',
 };
 
 const token = (text: string, start: number, end: number, quoted: boolean, mentionId?: string): Token => ({

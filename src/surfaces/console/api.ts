@@ -43,7 +43,12 @@ const InteractionBody = z.object({
   channel,
 });
 const MessagesQuery = z.object({ user, channel, since: z.iso.datetime({ offset: true }).optional() });
-const OptionsQueryParams = z.object({ user, channel, source: z.string().min(1).max(200), query: z.string().max(200).default('') });
+const OptionsQueryParams = z.object({
+  user,
+  channel,
+  source: z.string().min(1).max(200),
+  query: z.string().max(200).default(''),
+});
 
 export const toWireMessage = (m: StoredMessage) => ({
   id: m.id,
@@ -57,7 +62,8 @@ export const toWireMessage = (m: StoredMessage) => ({
 
 /** Requests on the API must be JSON: a cross-site form cannot send it without a CORS preflight. */
 const requireJson = (req: HttpRequest): void => {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'expected Content-Type: application/json');
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+    throw new HttpError(415, 'expected Content-Type: application/json');
 };
 
 export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
@@ -72,7 +78,8 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
   /** A change card the engine stored in the channel is this surface's copy of it: register it for updates. */
   const trackCards = async (conversation: ConversationRef, replies: Reply[]): Promise<void> => {
     for (const r of replies) {
-      if (r.changeId && r.messageId) await deps.engine.cardPosted(r.changeId, { surface: 'console', conversation, messageId: r.messageId });
+      if (r.changeId && r.messageId)
+        await deps.engine.cardPosted(r.changeId, { surface: 'console', conversation, messageId: r.messageId });
     }
   };
 
@@ -80,7 +87,14 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
     {
       method: 'GET',
       path: '/console/api/users',
-      handle: async () => json(200, { users: (await deps.listConsoleUsers()).map(({ userId, displayName, role }) => ({ userId, displayName, role })) }),
+      handle: async () =>
+        json(200, {
+          users: (await deps.listConsoleUsers()).map(({ userId, displayName, role }) => ({
+            userId,
+            displayName,
+            role,
+          })),
+        }),
     },
     {
       method: 'POST',
@@ -122,7 +136,12 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
       handle: async (req) => {
         const q = req.query(OptionsQueryParams);
         const actor = await actorFor(q.user);
-        const options = await deps.engine.options({ actor, conversation: consoleConversation(q.channel), source: q.source, query: q.query });
+        const options = await deps.engine.options({
+          actor,
+          conversation: consoleConversation(q.channel),
+          source: q.source,
+          query: q.query,
+        });
         return json(200, { options });
       },
     },

@@ -13,7 +13,8 @@ const cookieMaxAgeSeconds = 7 * 24 * 3600;
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /** Constant-time comparison: hashing first gives equal lengths, so length leaks nothing either. */
-export const tokensMatch = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected));
+export const tokensMatch = (given: string, expected: string): boolean =>
+  timingSafeEqual(digest(given), digest(expected));
 
 export const bearerToken = (headers: IncomingHttpHeaders): string | undefined => {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
@@ -38,9 +39,13 @@ export const sessionCookie = (token: string, secure: boolean): string =>
   `${consoleCookieName}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${cookieMaxAgeSeconds}${secure ? '; Secure' : ''}`;
 
 export const unauthorized = (): HttpError =>
-  new HttpError(401, 'console token required: send Authorization: Bearer <CONSOLE_TOKEN>, or open the console with ?token=', {
-    'www-authenticate': 'Bearer realm="console"',
-  });
+  new HttpError(
+    401,
+    'console token required: send Authorization: Bearer <CONSOLE_TOKEN>, or open the console with ?token=',
+    {
+      'www-authenticate': 'Bearer realm="console"',
+    },
+  );
 
 /**
  * Without a token the console is served on loopback only, and it must also refuse requests whose
@@ -60,7 +65,10 @@ export const isAuthorized = (expected: string | undefined, headers: IncomingHttp
 };
 
 export const wrongHost = (): HttpError =>
-  new HttpError(403, 'this console answers only requests addressed to localhost; set CONSOLE_TOKEN to serve it under another name');
+  new HttpError(
+    403,
+    'this console answers only requests addressed to localhost; set CONSOLE_TOKEN to serve it under another name',
+  );
 
 export const requireAuthorized = (expected: string | undefined, headers: IncomingHttpHeaders): void => {
   if (!isAuthorized(expected, headers)) throw expected === undefined ? wrongHost() : unauthorized();

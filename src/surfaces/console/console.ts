@@ -33,7 +33,11 @@ export const createConsoleApi = (deps: ConsoleDeps): ConsoleApi => {
     js: asset('app.js'),
     css: asset('style.css'),
   };
-  const file = (body: Buffer, type: string): HttpResponse => ({ status: 200, headers: { ...pageHeaders, 'content-type': type }, body });
+  const file = (body: Buffer, type: string): HttpResponse => ({
+    status: 200,
+    headers: { ...pageHeaders, 'content-type': type },
+    body,
+  });
 
   const page: Route = {
     method: 'GET',
@@ -48,10 +52,16 @@ export const createConsoleApi = (deps: ConsoleDeps): ConsoleApi => {
         return { ...res, headers: { ...res.headers, 'set-cookie': sessionCookie(token, behindHttps(req)) } };
       }
       if (token === undefined && !isAuthorized(token, req.headers)) {
-        return text(403, 'This console answers only requests addressed to localhost (set CONSOLE_TOKEN to serve it under another name).\n', { 'cache-control': 'no-store' });
+        return text(
+          403,
+          'This console answers only requests addressed to localhost (set CONSOLE_TOKEN to serve it under another name).\n',
+          { 'cache-control': 'no-store' },
+        );
       }
       if (!isAuthorized(token, req.headers)) {
-        return text(401, 'This console is protected: open it once as /?token=<CONSOLE_TOKEN>.\n', { 'cache-control': 'no-store' });
+        return text(401, 'This console is protected: open it once as /?token=<CONSOLE_TOKEN>.\n', {
+          'cache-control': 'no-store',
+        });
       }
       return file(files.html, 'text/html; charset=utf-8');
     },
@@ -62,7 +72,11 @@ export const createConsoleApi = (deps: ConsoleDeps): ConsoleApi => {
   return {
     routes: [
       page,
-      guarded({ method: 'GET', path: '/console/app.js', handle: () => file(files.js, 'text/javascript; charset=utf-8') }),
+      guarded({
+        method: 'GET',
+        path: '/console/app.js',
+        handle: () => file(files.js, 'text/javascript; charset=utf-8'),
+      }),
       guarded({ method: 'GET', path: '/console/style.css', handle: () => file(files.css, 'text/css; charset=utf-8') }),
       ...consoleApiRoutes(deps).map(guarded),
     ],

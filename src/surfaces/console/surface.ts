@@ -22,11 +22,14 @@ export const consoleConversation = (channelId: string = consoleChannel): Convers
 /** The console as a ChatSurface: what the notifier posts and updates change cards through. */
 export type ConsoleSurface = ChatSurface;
 
-export const createConsoleSurface = (deps: { conversations: Pick<ConversationStore, 'ensure' | 'append' | 'updateReply'> }): ConsoleSurface => {
+export const createConsoleSurface = (deps: {
+  conversations: Pick<ConversationStore, 'ensure' | 'append' | 'updateReply'>;
+}): ConsoleSurface => {
   // The port names no recipient, so a reply posted here is shown to everyone, ephemeral or not (the
   // engine stores the asker's own ephemeral replies itself, visible to them only).
   const post = async (conversation: ConversationRef, reply: Reply): Promise<PostedMessage> => {
-    if (conversation.surface !== 'console') throw new AppError('internal', `console surface asked to post into a ${conversation.surface} conversation`);
+    if (conversation.surface !== 'console')
+      throw new AppError('internal', `console surface asked to post into a ${conversation.surface} conversation`);
     // The page shows one flat log per channel: a thread reply lands in its channel.
     const flat = consoleConversation(conversation.channelId);
     const conversationId = await deps.conversations.ensure(flat);

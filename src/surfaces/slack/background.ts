@@ -62,12 +62,10 @@ export const createBackgroundWork = (o: { limit?: number; slotMs?: number } = {}
       track(
         // setImmediate, not a microtask: requests already waiting on their sockets are read (and
         // acked) before this job's first stretch of CPU work runs.
-        new Promise<void>((resolve) => setImmediate(resolve))
-          .then(job)
-          .finally(() => {
-            clearTimeout(timer);
-            release();
-          }),
+        new Promise<void>((resolve) => setImmediate(resolve)).then(job).finally(() => {
+          clearTimeout(timer);
+          release();
+        }),
       );
     }
   };

@@ -41,7 +41,8 @@ const BLOCK_ERRORS = new Set(['invalid_blocks', 'invalid_blocks_format', 'msg_bl
 export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore; logger: Logger }) => {
   const log = d.logger.child({ component: 'slack-deliver' });
   /** The part of a reply from `fromUnit` on; forms are encoded, the fingerprint is of the reply as stored. */
-  const render = async (r: Reply, fromUnit = 0): Promise<RenderedPart> => renderPart(await d.forms.encode(r), fromUnit, r);
+  const render = async (r: Reply, fromUnit = 0): Promise<RenderedPart> =>
+    renderPart(await d.forms.encode(r), fromUnit, r);
 
   /** One Web API call with the message; retried as text only if Slack refuses the blocks. */
   const send = async <T>(call: (m: SlackMessage) => Promise<T>, m: SlackMessage): Promise<T> => {
@@ -63,7 +64,17 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
 
   /** Posts a message and returns where it lives. */
   const postRendered = async (client: WebClient, ref: ConversationRef, m: SlackMessage): Promise<PostedMessage> => {
-    const res = await send((x) => client.chat.postMessage({ channel: ref.channelId, ...(ref.threadId ? { thread_ts: ref.threadId } : {}), text: x.text, blocks: x.blocks, unfurl_links: false }), m);
+    const res = await send(
+      (x) =>
+        client.chat.postMessage({
+          channel: ref.channelId,
+          ...(ref.threadId ? { thread_ts: ref.threadId } : {}),
+          text: x.text,
+          blocks: x.blocks,
+          unfurl_links: false,
+        }),
+      m,
+    );
     if (!res.ts) throw new AppError('internal', 'chat.postMessage answered without a ts');
     return { surface: 'slack', conversation: { ...ref, channelId: res.channel ?? ref.channelId }, messageId: res.ts };
   };
@@ -80,7 +91,10 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
     try {
       await d.engine.cardPosted(reply.changeId, posted);
     } catch (e) {
-      log.warn({ err: e, changeId: reply.changeId }, 'could not record where a change card was posted; it will not be updated in place');
+      log.warn(
+        { err: e, changeId: reply.changeId },
+        'could not record where a change card was posted; it will not be updated in place',
+      );
     }
   };
 
@@ -91,7 +105,10 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
       const posted = await post(t.client, conversation(t.teamId, t.userId), { ...reply, ephemeral: false }, fromUnit);
       if (fromUnit === 0) await registerCard(reply, posted);
     } catch (e) {
-      log.warn({ err: e, slackError: slackError(e), user: t.userId }, 'could not reach the user in a DM either; the reply is lost to them (it is stored in the conversation)');
+      log.warn(
+        { err: e, slackError: slackError(e), user: t.userId },
+        'could not reach the user in a DM either; the reply is lost to them (it is stored in the conversation)',
+      );
     }
   };
 
@@ -106,10 +123,23 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
         await t.respond({ response_type: 'ephemeral', text: m.text, blocks: m.blocks });
         return;
       }
-      await send((x) => t.client.chat.postEphemeral({ channel: t.channel, user: t.userId, ...(t.threadTs ? { thread_ts: t.threadTs } : {}), text: x.text, blocks: x.blocks }), m);
+      await send(
+        (x) =>
+          t.client.chat.postEphemeral({
+            channel: t.channel,
+            user: t.userId,
+            ...(t.threadTs ? { thread_ts: t.threadTs } : {}),
+            text: x.text,
+            blocks: x.blocks,
+          }),
+        m,
+      );
     } catch (e) {
       if (!isNotPostable(e) && !t.respond) throw e;
-      log.warn({ slackError: slackError(e) ?? String(e), channel: t.channel }, 'could not answer privately in the channel; answering in a DM');
+      log.warn(
+        { slackError: slackError(e) ?? String(e), channel: t.channel },
+        'could not answer privately in the channel; answering in a DM',
+      );
       await dm(t, reply, undefined, fromUnit);
     }
   };
@@ -120,10 +150,17 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
       t.working = undefined;
       try {
         await update(t.client, channel, ts, reply);
-        await registerCard(reply, { surface: 'slack', conversation: conversation(t.teamId, channel, t.threadTs), messageId: ts });
+        await registerCard(reply, {
+          surface: 'slack',
+          conversation: conversation(t.teamId, channel, t.threadTs),
+          messageId: ts,
+        });
         return;
       } catch (e) {
-        log.warn({ err: e, slackError: slackError(e) }, 'could not replace the working message; posting the answer instead');
+        log.warn(
+          { err: e, slackError: slackError(e) },
+          'could not replace the working message; posting the answer instead',
+        );
       }
     }
     try {
@@ -135,7 +172,11 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
         // A slash command's response_url reaches any channel, but its message cannot be updated later.
         const m = await render(reply);
         await t.respond({ response_type: 'in_channel', text: m.text, blocks: m.blocks });
-        if (reply.changeId) log.info({ changeId: reply.changeId }, 'change card posted through response_url: its approvals-channel copies are still updated');
+        if (reply.changeId)
+          log.info(
+            { changeId: reply.changeId },
+            'change card posted through response_url: its approvals-channel copies are still updated',
+          );
       } else await dm(t, reply, cannotPost(t));
     }
   };
@@ -192,16 +233,26 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
         const { channel, ts } = t.working;
         t.working = undefined;
         // No replies: a redelivery the engine had already answered, so the placeholder goes.
-        if (all.length === 0) await t.client.chat.delete({ channel, ts }).catch((e: unknown) => log.warn({ err: e }, 'could not delete the working message'));
+        if (all.length === 0)
+          await t.client.chat
+            .delete({ channel, ts })
+            .catch((e: unknown) => log.warn({ err: e }, 'could not delete the working message'));
         // Nothing public to show: the working message says where the answer went instead of hanging.
-        else await update(t.client, channel, ts, textReply('✓ Answered privately.')).catch((e: unknown) => log.warn({ err: e }, 'could not close the working message'));
+        else
+          await update(t.client, channel, ts, textReply('✓ Answered privately.')).catch((e: unknown) =>
+            log.warn({ err: e }, 'could not close the working message'),
+          );
       }
     },
     /** A slash command's private "working…" note (through its response_url; `replace` shows a step in it). */
     workingNote: async (t: Target, step?: string): Promise<boolean> => {
       if (!t.respond) return false;
       try {
-        await t.respond({ response_type: 'ephemeral', ...(step !== undefined ? { replace_original: true } : {}), text: step ? `${WORKING_TEXT} ${step}` : WORKING_TEXT });
+        await t.respond({
+          response_type: 'ephemeral',
+          ...(step !== undefined ? { replace_original: true } : {}),
+          text: step ? `${WORKING_TEXT} ${step}` : WORKING_TEXT,
+        });
         return true;
       } catch (e) {
         log.warn({ err: e }, 'could not post the working note of a slash command');

@@ -50,7 +50,8 @@ const OTHER_MENTION = /<@[UW][A-Z0-9]+(?:\|[^>]*)?>/;
 const teamOf = (body: Record<string, unknown>, context: { teamId?: string }): string | undefined =>
   context.teamId ?? (typeof body.team_id === 'string' ? body.team_id : undefined);
 
-const eventIdOf = (body: Record<string, unknown>): string | undefined => (typeof body.event_id === 'string' ? body.event_id : undefined);
+const eventIdOf = (body: Record<string, unknown>): string | undefined =>
+  typeof body.event_id === 'string' ? body.event_id : undefined;
 
 export const registerEvents = (app: App, d: EventDeps): void => {
   const log = d.logger.child({ component: 'slack-events' });
@@ -66,10 +67,18 @@ export const registerEvents = (app: App, d: EventDeps): void => {
     const userId = m.user;
     // A mention inside a DM also arrives as message.im, which answers it.
     if (!userId || m.bot_id || m.channel_type === 'im' || m.channel.startsWith('D')) return;
-    background('a mention', acceptTurn(d, {
-      client: client as WebClient, teamId, channel: m.channel, threadTs: m.thread_ts ?? m.ts, userId,
-      text: inboundText(m.text, context.botUserId), ...(eventIdOf(body) ? { eventId: eventIdOf(body)! } : {}),
-    }));
+    background(
+      'a mention',
+      acceptTurn(d, {
+        client: client as WebClient,
+        teamId,
+        channel: m.channel,
+        threadTs: m.thread_ts ?? m.ts,
+        userId,
+        text: inboundText(m.text, context.botUserId),
+        ...(eventIdOf(body) ? { eventId: eventIdOf(body)! } : {}),
+      }),
+    );
   });
 
   app.event('message', async ({ event, body, context, client }) => {
@@ -87,25 +96,45 @@ export const registerEvents = (app: App, d: EventDeps): void => {
       // Channels: only follow-ups in a thread the bot already talks in, not mentioning anyone (a
       // mention of the bot comes as app_mention too; of someone else, it is not for us).
       if (!m.thread_ts || mentions(text, context.botUserId) || OTHER_MENTION.test(text)) return;
-      const key = conversationKey({ surface: 'slack', workspaceId: teamId, channelId: m.channel, threadId: m.thread_ts });
+      const key = conversationKey({
+        surface: 'slack',
+        workspaceId: teamId,
+        channelId: m.channel,
+        threadId: m.thread_ts,
+      });
       if (!(await d.conversations.ref(key))) return;
     }
-    background('a message', acceptTurn(d, {
-      client: client as WebClient, teamId, channel: m.channel, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}), userId,
-      text: inboundText(text, context.botUserId), ...(eventId ? { eventId } : {}),
-    }));
+    background(
+      'a message',
+      acceptTurn(d, {
+        client: client as WebClient,
+        teamId,
+        channel: m.channel,
+        ...(m.thread_ts ? { threadTs: m.thread_ts } : {}),
+        userId,
+        text: inboundText(text, context.botUserId),
+        ...(eventId ? { eventId } : {}),
+      }),
+    );
   });
 
   app.command(/^\/[\w-]+$/, async ({ command, ack, client, respond, context }) => {
     await ack();
     const text = inboundText(command.text ?? '', context.botUserId);
-    background('a slash command', acceptTurn(d, {
-      client: client as WebClient, teamId: command.team_id, channel: command.channel_id, userId: command.user_id, userHint: command.user_name,
-      // An empty command asks for help, privately.
-      text: text === '' ? 'help' : text,
-      privately: text === '',
-      respond: (m) => respond(m),
-    }));
+    background(
+      'a slash command',
+      acceptTurn(d, {
+        client: client as WebClient,
+        teamId: command.team_id,
+        channel: command.channel_id,
+        userId: command.user_id,
+        userHint: command.user_name,
+        // An empty command asks for help, privately.
+        text: text === '' ? 'help' : text,
+        privately: text === '',
+        respond: (m) => respond(m),
+      }),
+    );
   });
 
   app.event('app_home_opened', async ({ event, body, context, client }) => {
@@ -114,10 +143,17 @@ export const registerEvents = (app: App, d: EventDeps): void => {
     background('the Home tab', () => d.home.publish(client as WebClient, teamId, event.user));
   });
 
-  const forget = async (body: Record<string, unknown>, context: { teamId?: string; enterpriseId?: string; isEnterpriseInstall?: boolean }): Promise<void> => {
+  const forget = async (
+    body: Record<string, unknown>,
+    context: { teamId?: string; enterpriseId?: string; isEnterpriseInstall?: boolean },
+  ): Promise<void> => {
     if (!d.installationStore?.deleteInstallation) return;
     const teamId = teamOf(body, context);
-    await d.installationStore.deleteInstallation({ teamId, enterpriseId: context.enterpriseId, isEnterpriseInstall: context.isEnterpriseInstall === true });
+    await d.installationStore.deleteInstallation({
+      teamId,
+      enterpriseId: context.enterpriseId,
+      isEnterpriseInstall: context.isEnterpriseInstall === true,
+    });
     log.info({ teamId }, 'the app was uninstalled from a workspace; its installation was deleted');
   };
   app.event('app_uninstalled', async ({ body, context }) => background('an uninstall', () => forget(body, context)));

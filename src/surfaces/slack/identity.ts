@@ -29,7 +29,10 @@ export const createIdentity = (o: { logger: Logger; now: () => Date; ttlMs?: num
       return name?.trim() || undefined;
     } catch (e) {
       // An unknown or deleted user still gets an answer: under their id, not a failure.
-      o.logger.warn({ userId, slackError: slackError(e) ?? String(e) }, 'users.info failed; using the user id as the display name');
+      o.logger.warn(
+        { userId, slackError: slackError(e) ?? String(e) },
+        'users.info failed; using the user id as the display name',
+      );
       return undefined;
     }
   };

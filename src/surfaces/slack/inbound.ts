@@ -25,12 +25,20 @@ const HasUser = z.looseObject({ id: z.string().min(1) });
 /** Shapes Bolt reads without checking (a block_actions body without `actions` would throw inside it). */
 const byType: Record<string, z.ZodType> = {
   event_callback: z.looseObject({ event: z.looseObject({ type: z.string().min(1) }) }),
-  block_actions: z.looseObject({ user: HasUser, actions: z.array(z.looseObject({ action_id: z.string().min(1) })).min(1) }),
+  block_actions: z.looseObject({
+    user: HasUser,
+    actions: z.array(z.looseObject({ action_id: z.string().min(1) })).min(1),
+  }),
   view_submission: z.looseObject({ user: HasUser, view: z.looseObject({ id: z.string().optional() }) }),
   view_closed: z.looseObject({ user: HasUser, view: z.looseObject({ id: z.string().optional() }) }),
   block_suggestion: z.looseObject({ user: HasUser, action_id: z.string().min(1) }),
 };
-const Command = z.looseObject({ command: z.string().regex(/^\//), team_id: z.string().min(1), user_id: z.string().min(1), channel_id: z.string().min(1) });
+const Command = z.looseObject({
+  command: z.string().regex(/^\//),
+  team_id: z.string().min(1),
+  user_id: z.string().min(1),
+  channel_id: z.string().min(1),
+});
 const UrlVerification = z.object({ type: z.literal('url_verification'), challenge: z.string().max(500) }).loose();
 
 const parseJson = (raw: string, what: string): unknown => {
@@ -43,7 +51,8 @@ const parseJson = (raw: string, what: string): unknown => {
 
 const checked = (body: Record<string, unknown> & { type: string }, what: string): Record<string, unknown> => {
   const shape = byType[body.type]?.safeParse(body);
-  if (shape && !shape.success) throw new InboundError(`not a valid Slack ${what} (${body.type}): ${formatZodIssues(shape.error)}`);
+  if (shape && !shape.success)
+    throw new InboundError(`not a valid Slack ${what} (${body.type}): ${formatZodIssues(shape.error)}`);
   return body;
 };
 
@@ -70,7 +79,9 @@ export const parseInbound = (rawBody: Buffer, contentType: string | undefined): 
     if (!command.success) throw new InboundError(`not a Slack slash command: ${formatZodIssues(command.error)}`);
     return { kind: 'dispatch', body: command.data };
   }
-  throw new InboundError(`unsupported content type "${type || '(none)'}": Slack sends application/json or application/x-www-form-urlencoded`);
+  throw new InboundError(
+    `unsupported content type "${type || '(none)'}": Slack sends application/json or application/x-www-form-urlencoded`,
+  );
 };
 
 /**

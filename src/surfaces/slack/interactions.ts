@@ -10,7 +10,15 @@ import type { Delivery, Target } from './deliver.ts';
 import type { FormStore } from './store/forms.ts';
 import type { Identity } from './identity.ts';
 import type { ShowMore } from './more.ts';
-import { FORM_CALLBACK_ID, formInputs, modalView, parseModalContext, responseErrors, sourceOfActionId, type ModalContext } from './modal.ts';
+import {
+  FORM_CALLBACK_ID,
+  formInputs,
+  modalView,
+  parseModalContext,
+  responseErrors,
+  sourceOfActionId,
+  type ModalContext,
+} from './modal.ts';
 import { toPlain, truncate } from './mrkdwn.ts';
 import type { HomePublisher } from './publish-home.ts';
 import { SHOW_MORE_ACTION } from './show-more.ts';
@@ -37,23 +45,58 @@ export interface InteractionDeps {
 }
 
 const Click = z.looseObject({
-  user: z.looseObject({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
+  user: z.looseObject({
+    id: z.string().min(1),
+    username: z.string().optional(),
+    name: z.string().optional(),
+    team_id: z.string().optional(),
+  }),
   team: z.looseObject({ id: z.string() }).nullish(),
   trigger_id: z.string().optional(),
-  container: z.looseObject({ type: z.string(), channel_id: z.string().optional(), message_ts: z.string().optional(), thread_ts: z.string().optional(), is_ephemeral: z.boolean().optional() }).optional(),
+  container: z
+    .looseObject({
+      type: z.string(),
+      channel_id: z.string().optional(),
+      message_ts: z.string().optional(),
+      thread_ts: z.string().optional(),
+      is_ephemeral: z.boolean().optional(),
+    })
+    .optional(),
   channel: z.looseObject({ id: z.string() }).nullish(),
   message: z.looseObject({ ts: z.string().optional(), thread_ts: z.string().optional() }).nullish(),
-  actions: z.array(z.looseObject({ action_id: z.string().min(1).max(255), value: z.string().max(2100).optional(), selected_option: z.looseObject({ value: z.string() }).nullish() })).min(1),
+  actions: z
+    .array(
+      z.looseObject({
+        action_id: z.string().min(1).max(255),
+        value: z.string().max(2100).optional(),
+        selected_option: z.looseObject({ value: z.string() }).nullish(),
+      }),
+    )
+    .min(1),
 });
 
 const Submission = z.looseObject({
-  user: z.looseObject({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
+  user: z.looseObject({
+    id: z.string().min(1),
+    username: z.string().optional(),
+    name: z.string().optional(),
+    team_id: z.string().optional(),
+  }),
   team: z.looseObject({ id: z.string() }).nullish(),
-  view: z.looseObject({ private_metadata: z.string().optional(), state: z.looseObject({ values: z.unknown() }).optional(), blocks: z.array(z.looseObject({ block_id: z.string().optional() })).optional() }),
+  view: z.looseObject({
+    private_metadata: z.string().optional(),
+    state: z.looseObject({ values: z.unknown() }).optional(),
+    blocks: z.array(z.looseObject({ block_id: z.string().optional() })).optional(),
+  }),
 });
 
 const Suggestion = z.looseObject({
-  user: z.looseObject({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional(), team_id: z.string().optional() }),
+  user: z.looseObject({
+    id: z.string().min(1),
+    username: z.string().optional(),
+    name: z.string().optional(),
+    team_id: z.string().optional(),
+  }),
   team: z.looseObject({ id: z.string() }).nullish(),
   action_id: z.string().min(1).max(255),
   value: z.string().max(200).default(''),
@@ -91,16 +134,35 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     ...(place.threadTs ? { threadTs: place.threadTs } : {}),
   });
 
-  const answer = async (client: WebClient, teamId: string, actor: Actor, place: Place, replies: Reply[]): Promise<void> => {
+  const answer = async (
+    client: WebClient,
+    teamId: string,
+    actor: Actor,
+    place: Place,
+    replies: Reply[],
+  ): Promise<void> => {
     // In the DM every answer is private anyway, and postEphemeral needs a real channel.
     const shown = place.channel ? replies : replies.map((r) => ({ ...r, ephemeral: false }));
     await d.delivery.deliver(targetFor(client, teamId, actor.userId, place), shown);
     if (!place.channel) await d.home.publish(client, teamId, actor.userId);
   };
 
-  const interact = (actor: Actor, teamId: string, place: Place, actionId: string, value: string, inputs?: Record<string, string>): Promise<Reply[]> =>
+  const interact = (
+    actor: Actor,
+    teamId: string,
+    place: Place,
+    actionId: string,
+    value: string,
+    inputs?: Record<string, string>,
+  ): Promise<Reply[]> =>
     d.engine
-      .handleInteraction({ actor, conversation: d.delivery.conversation(teamId, place.channel ?? actor.userId, place.threadTs), actionId, value, ...(inputs ? { inputs } : {}) })
+      .handleInteraction({
+        actor,
+        conversation: d.delivery.conversation(teamId, place.channel ?? actor.userId, place.threadTs),
+        actionId,
+        value,
+        ...(inputs ? { inputs } : {}),
+      })
       .catch((e: unknown): Reply[] => {
         log.warn({ err: e, actionId }, 'the engine refused a Slack interaction');
         return [textReply('That button sent something I could not read. Nothing was changed.', { ephemeral: true })];
@@ -112,16 +174,30 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     const actor = await d.identity.actor(client, teamId, c.user.id, c.user.name ?? c.user.username);
     const actionId = neutralActionId(action.action_id);
     if (actionId === SHOW_MORE_ACTION) {
-      const more = { client, teamId, actor, ...place, value: action.value ?? '', clickedEphemeral: c.container?.is_ephemeral === true };
+      const more = {
+        client,
+        teamId,
+        actor,
+        ...place,
+        value: action.value ?? '',
+        clickedEphemeral: c.container?.is_ephemeral === true,
+      };
       return queued('a Show more click', () => d.more(more));
     }
     const decoded = await d.forms.decode(action.value ?? action.selected_option?.value ?? '');
     const privately = (text: string) => answer(client, teamId, actor, place, [textReply(text, { ephemeral: true })]);
-    if (decoded.missingForm) return privately('This button belongs to a form I no longer have. Ask me again for a fresh message.');
+    if (decoded.missingForm)
+      return privately('This button belongs to a form I no longer have. Ask me again for a fresh message.');
     if (decoded.form) {
-      const context: ModalContext = { a: actionId, v: decoded.value, ...(place.channel ? { c: place.channel } : {}), ...(place.threadTs ? { t: place.threadTs } : {}) };
+      const context: ModalContext = {
+        a: actionId,
+        v: decoded.value,
+        ...(place.channel ? { c: place.channel } : {}),
+        ...(place.threadTs ? { t: place.threadTs } : {}),
+      };
       const view = modalView(decoded.form, context);
-      if (!view || !c.trigger_id) return privately('I could not open that form here. Type the command instead (e.g. `reject CR-12 <reason>`).');
+      if (!view || !c.trigger_id)
+        return privately('I could not open that form here. Type the command instead (e.g. `reject CR-12 <reason>`).');
       try {
         await client.views.open({ trigger_id: c.trigger_id, view: view as never });
       } catch (e) {
@@ -130,14 +206,17 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
       }
       return;
     }
-    queued('a button click', async () => answer(client, teamId, actor, place, await interact(actor, teamId, place, actionId, decoded.value)));
+    queued('a button click', async () =>
+      answer(client, teamId, actor, place, await interact(actor, teamId, place, actionId, decoded.value)),
+    );
   };
 
   app.action({ type: 'block_actions' }, async ({ ack, body, client, context }) => {
     await ack();
     const c = Click.safeParse(body);
     const teamId = context.teamId ?? (c.success ? (c.data.team?.id ?? c.data.user.team_id) : undefined);
-    if (!c.success || !teamId) return void log.warn({ issues: c.error?.issues }, 'ignored a malformed block_actions payload');
+    if (!c.success || !teamId)
+      return void log.warn({ issues: c.error?.issues }, 'ignored a malformed block_actions payload');
     now('a button click', click(client as WebClient, c.data, teamId));
   });
 
@@ -148,22 +227,40 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     const teamId = context.teamId ?? (q.success ? (q.data.team?.id ?? q.data.user.team_id) : undefined);
     const source = q.success ? sourceOfActionId(q.data.action_id) : undefined;
     if (!q.success || !teamId || !source) {
-      log.warn({ issues: q.error?.issues, actionId: q.data?.action_id }, 'ignored a block_suggestion for no search field of ours');
+      log.warn(
+        { issues: q.error?.issues, actionId: q.data?.action_id },
+        'ignored a block_suggestion for no search field of ours',
+      );
       return ack({ options: [] });
     }
     const modal = parseModalContext(q.data.view?.private_metadata);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), budget)));
     const lookup = (async () => {
-      const actor = await d.identity.actor(client as WebClient, teamId, q.data.user.id, q.data.user.name ?? q.data.user.username);
-      return d.engine.options({ actor, conversation: d.delivery.conversation(teamId, modal?.c ?? actor.userId, modal?.t), source, query: q.data.value });
+      const actor = await d.identity.actor(
+        client as WebClient,
+        teamId,
+        q.data.user.id,
+        q.data.user.name ?? q.data.user.username,
+      );
+      return d.engine.options({
+        actor,
+        conversation: d.delivery.conversation(teamId, modal?.c ?? actor.userId, modal?.t),
+        source,
+        query: q.data.value,
+      });
     })().catch((e: unknown) => {
       log.warn({ err: e, source }, 'could not list the options of a search field');
       return [];
     });
     const choices = (await Promise.race([lookup, late])) ?? [];
     clearTimeout(timer);
-    await ack({ options: choices.map((c) => ({ text: { type: 'plain_text', text: truncate(toPlain(c.label) || c.value, 75), emoji: true }, value: c.value.slice(0, 150) })) });
+    await ack({
+      options: choices.map((c) => ({
+        text: { type: 'plain_text', text: truncate(toPlain(c.label) || c.value, 75), emoji: true },
+        value: c.value.slice(0, 150),
+      })),
+    });
   });
 
   app.view(FORM_CALLBACK_ID, async ({ ack, body, client, context }) => {
@@ -182,7 +279,9 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), budget)));
     const actorOf = d.identity.actor(web, teamId, s.data.user.id, s.data.user.name ?? s.data.user.username);
-    const work = actorOf.then((actor) => interact(actor, teamId, place, modal.a, modal.v, inputs).then((replies) => ({ actor, replies })));
+    const work = actorOf.then((actor) =>
+      interact(actor, teamId, place, modal.a, modal.v, inputs).then((replies) => ({ actor, replies })),
+    );
     const first = await Promise.race([work, late]);
     clearTimeout(timer);
     const early = first?.replies;
@@ -194,7 +293,15 @@ export const registerInteractions = (app: App, d: InteractionDeps): void => {
       if (errors) {
         // The modal stays open with the messages on its fields; the rest (if any) is delivered.
         await ack({ response_action: 'errors', errors });
-        queued('a form answer', () => answer(web, teamId, actor, place, early.filter((r) => r !== invalid)));
+        queued('a form answer', () =>
+          answer(
+            web,
+            teamId,
+            actor,
+            place,
+            early.filter((r) => r !== invalid),
+          ),
+        );
         return;
       }
       await ack();

@@ -23,14 +23,19 @@ export const ModalContext = z.object({
 });
 export type ModalContext = z.infer<typeof ModalContext>;
 
-const plain = (text: string, max: number) => ({ type: 'plain_text' as const, text: truncate(toPlain(text) || '…', max), emoji: true });
+const plain = (text: string, max: number) => ({
+  type: 'plain_text' as const,
+  text: truncate(toPlain(text) || '…', max),
+  emoji: true,
+});
 
 export const blockIdFor = (field: string): string => `f:${field}`;
 
 /** action_id of a search field's menu: Slack sends it back in block_suggestion, naming the options source. */
 const SEARCH_PREFIX = 'o:';
 export const searchActionId = (source: string): string => `${SEARCH_PREFIX}${source}`;
-export const sourceOfActionId = (actionId: string): string | undefined => (actionId.startsWith(SEARCH_PREFIX) ? actionId.slice(SEARCH_PREFIX.length) : undefined);
+export const sourceOfActionId = (actionId: string): string | undefined =>
+  actionId.startsWith(SEARCH_PREFIX) ? actionId.slice(SEARCH_PREFIX.length) : undefined;
 
 const element = (f: FormField): Record<string, unknown> => {
   const placeholder = f.placeholder ? { placeholder: plain(f.placeholder, 150) } : {};
@@ -46,7 +51,13 @@ const element = (f: FormField): Record<string, unknown> => {
       options: f.options.slice(0, 100).map((o) => ({ text: plain(o.label, 75), value: o.value.slice(0, 150) })),
     };
   }
-  return { type: 'plain_text_input', action_id: VALUE_ACTION, multiline: f.multiline ?? false, max_length: 2000, ...placeholder };
+  return {
+    type: 'plain_text_input',
+    action_id: VALUE_ACTION,
+    multiline: f.multiline ?? false,
+    max_length: 2000,
+    ...placeholder,
+  };
 };
 
 /** The modal view, or null when the context is too large for private_metadata (a 2,000-character value nearly is). */
@@ -92,7 +103,11 @@ export const formInputs = (stateValues: unknown): Record<string, string> => {
 };
 
 /** The engine's field errors for the fields this modal has, keyed by block id; short, as they show under the field. */
-export const responseErrors = (fieldErrors: Record<string, string>, submitted: Record<string, string>, blockIds: string[]): Record<string, string> | null => {
+export const responseErrors = (
+  fieldErrors: Record<string, string>,
+  submitted: Record<string, string>,
+  blockIds: string[],
+): Record<string, string> | null => {
   const errors: Record<string, string> = {};
   for (const [field, message] of Object.entries(fieldErrors)) {
     const id = blockIdFor(field);

@@ -26,8 +26,10 @@ export interface MoreClick {
 }
 
 export const MORE_TEXT = {
-  unreadable: 'That “Show more” button is not one I can read (it may come from an older version of me). Ask me again for a fresh answer.',
-  notHere: 'I can only show more of a message in the conversation where I posted it, to the people who could see it. Ask me again here for a fresh answer.',
+  unreadable:
+    'That “Show more” button is not one I can read (it may come from an older version of me). Ask me again for a fresh answer.',
+  notHere:
+    'I can only show more of a message in the conversation where I posted it, to the people who could see it. Ask me again here for a fresh answer.',
   changed: 'That message has changed since it was posted, so I cannot continue it. Ask me again for a fresh answer.',
   nothing: 'There is nothing more to show for that message.',
 } as const;
@@ -49,7 +51,11 @@ const refusal = (m: Stored, c: MoreClick): string | null => {
   return 'another conversation';
 };
 
-export const createShowMore = (d: { conversations: Pick<ConversationStore, 'message'>; delivery: Pick<Delivery, 'more' | 'deliver'>; logger: Logger }) => {
+export const createShowMore = (d: {
+  conversations: Pick<ConversationStore, 'message'>;
+  delivery: Pick<Delivery, 'more' | 'deliver'>;
+  logger: Logger;
+}) => {
   const log = d.logger.child({ component: 'slack-more' });
 
   return async (c: MoreClick): Promise<void> => {
@@ -61,7 +67,8 @@ export const createShowMore = (d: { conversations: Pick<ConversationStore, 'mess
       ...(c.threadTs ? { threadTs: c.threadTs } : {}),
     };
     // In a DM the answer is private anyway (and a Home-tab click has no channel to be ephemeral in).
-    const tell = (text: string): Promise<void> => d.delivery.deliver(target, [textReply(text, { ephemeral: !isDm(c) })]);
+    const tell = (text: string): Promise<void> =>
+      d.delivery.deliver(target, [textReply(text, { ephemeral: !isDm(c) })]);
     const ref = parseMore(c.value);
     if (!ref) {
       log.warn({ teamId: c.teamId, user: c.actor.userId }, 'a Show more button carried a value we did not make');
@@ -71,7 +78,10 @@ export const createShowMore = (d: { conversations: Pick<ConversationStore, 'mess
     const why = stored ? refusal(stored, c) : 'no such message';
     const parsed = stored && !why ? Reply.safeParse(stored.reply) : undefined;
     if (!stored || why || !parsed?.success) {
-      log.warn({ teamId: c.teamId, user: c.actor.userId, messageId: ref.messageId, reason: why ?? 'unreadable stored reply' }, 'refused a Show more click');
+      log.warn(
+        { teamId: c.teamId, user: c.actor.userId, messageId: ref.messageId, reason: why ?? 'unreadable stored reply' },
+        'refused a Show more click',
+      );
       return tell(MORE_TEXT.notHere);
     }
     // Fingerprint of the reply as stored (not as parsed): it is what the button was made from.

@@ -9,8 +9,7 @@
  * an entity, so user text must carry them escaped: this is also what stops a reply from pinging
  * `<!here>` because a resource was named that way.
  */
-export const escapeMrkdwn = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escapeMrkdwn = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Length as a reader sees it: an escaped entity is one character. */
 export const visibleLength = (mrkdwn: string): number => mrkdwn.replace(/&(?:amp|lt|gt);/g, '&').length;
@@ -26,8 +25,9 @@ const convertProse = (s: string): string =>
     .replace(/^#{1,6}[ \t]+(.+?)[ \t]*#*$/gm, '*$1*')
     .replace(/^([ \t]*)[-*][ \t]+/gm, '$1• ')
     // Only web and mail links: anything else stays visible text rather than a clickable surprise.
-    .replace(/\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^)\s]+)\)/g, (_m, label: string, url: string) =>
-      `<${url}|${label.replace(/\|/g, '¦')}>`,
+    .replace(
+      /\[([^\]\n]+)\]\(((?:https?:\/\/|mailto:)[^)\s]+)\)/g,
+      (_m, label: string, url: string) => `<${url}|${label.replace(/\|/g, '¦')}>`,
     );
 
 /** Our light markdown (and common Markdown) → Slack mrkdwn, with &, <, > escaped everywhere. */
@@ -97,7 +97,10 @@ export const splitMrkdwn = (text: string, max: number): string[] => {
     // Keep room for the closing fence this chunk may need.
     const at = cutPoint(rest, max - FENCE.length - 1);
     let chunk = rest.slice(0, at).trimEnd();
-    rest = rest.slice(at).replace(/^[ \n]/, '').replace(/^\n+/, '');
+    rest = rest
+      .slice(at)
+      .replace(/^[ \n]/, '')
+      .replace(/^\n+/, '');
     if (countFences(chunk) % 2 === 1) {
       chunk = `${chunk}\n${FENCE}`;
       rest = `${FENCE}\n${rest}`;

@@ -16,8 +16,15 @@ export const REDIRECT_PATH = '/slack/oauth_redirect';
 
 /** Bot scopes requested at install: exactly those in manifests/slack/manifest.yaml. */
 export const BOT_SCOPES = [
-  'app_mentions:read', 'chat:write', 'commands', 'im:history', 'users:read',
-  'channels:history', 'groups:history', 'channels:read', 'groups:read',
+  'app_mentions:read',
+  'chat:write',
+  'commands',
+  'im:history',
+  'users:read',
+  'channels:history',
+  'groups:history',
+  'channels:read',
+  'groups:read',
 ];
 
 export interface OAuthOptions {
@@ -49,14 +56,23 @@ export const createInstaller = (o: OAuthOptions): InstallProvider => {
  * Refuses, before anything is stored, an install from a workspace not in SLACK_ALLOWED_TEAMS: an
  * installed workspace's users can read the inventory, so a public install link must not be enough.
  */
-const allowOnly = (allowed: string[]) => async (installation: Installation | OrgInstallation, _o: unknown, _req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-  if (allowed.length === 0) return true;
-  const id = installation.isEnterpriseInstall ? installation.enterprise?.id : installation.team?.id;
-  if (id && allowed.includes(id)) return true;
-  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end(`This DevOps Agent does not accept installs from workspace ${id ?? '(unknown)'}. Ask its operator to add it to SLACK_ALLOWED_TEAMS.\n`);
-  return false;
-};
+const allowOnly =
+  (allowed: string[]) =>
+  async (
+    installation: Installation | OrgInstallation,
+    _o: unknown,
+    _req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<boolean> => {
+    if (allowed.length === 0) return true;
+    const id = installation.isEnterpriseInstall ? installation.enterprise?.id : installation.team?.id;
+    if (id && allowed.includes(id)) return true;
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(
+      `This DevOps Agent does not accept installs from workspace ${id ?? '(unknown)'}. Ask its operator to add it to SLACK_ALLOWED_TEAMS.\n`,
+    );
+    return false;
+  };
 
 /** The two OAuth routes. Both write the raw response themselves (redirects, cookies, Slack's HTML). */
 export const oauthRoutes = (installer: InstallProvider, allowedTeams: string[] = []): Route[] => [

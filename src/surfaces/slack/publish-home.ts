@@ -10,7 +10,12 @@ export interface HomePublisher {
   publish(client: WebClient, teamId: string, userId: string): Promise<void>;
 }
 
-export const createHomePublisher = (d: { identity: Identity; delivery: Delivery; logger: Logger; build: (actor: Actor) => Promise<Reply> }): HomePublisher => ({
+export const createHomePublisher = (d: {
+  identity: Identity;
+  delivery: Delivery;
+  logger: Logger;
+  build: (actor: Actor) => Promise<Reply>;
+}): HomePublisher => ({
   publish: async (client, teamId, userId) => {
     const actor = await d.identity.actor(client, teamId, userId);
     const m = await d.delivery.render(await d.build(actor));

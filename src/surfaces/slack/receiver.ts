@@ -34,7 +34,8 @@ const single = (h: string | string[] | undefined): string | undefined => (Array.
 
 /** What `ack(x)` sends: nothing, a string, or a JSON object (e.g. `response_action: errors`). */
 const ackResponse = (body: unknown): HttpResponse => {
-  if (body === undefined || body === null || body === '') return { status: 200, headers: { 'cache-control': 'no-store' }, body: '' };
+  if (body === undefined || body === null || body === '')
+    return { status: 200, headers: { 'cache-control': 'no-store' }, body: '' };
   if (typeof body === 'string') return text(200, body);
   return json(200, body);
 };
@@ -85,7 +86,12 @@ export const createRouteReceiver = (o: RouteReceiverOptions): RouteReceiver => {
     };
 
     const processing = bolt
-      .processEvent({ body: inbound.body, ack, ...(retryNum !== undefined ? { retryNum } : {}), ...(retryReason ? { retryReason } : {}) })
+      .processEvent({
+        body: inbound.body,
+        ack,
+        ...(retryNum !== undefined ? { retryNum } : {}),
+        ...(retryReason ? { retryReason } : {}),
+      })
       .then(
         () => {
           // No listener for it (an event type we do not use): Slack still wants its 200.
@@ -103,7 +109,10 @@ export const createRouteReceiver = (o: RouteReceiverOptions): RouteReceiver => {
 
     const timer = setTimeout(() => {
       if (acked) return;
-      log.warn({ type: inbound.body.type, ackTimeoutMs }, 'no Slack listener acknowledged in time; answered 200 for it');
+      log.warn(
+        { type: inbound.body.type, ackTimeoutMs },
+        'no Slack listener acknowledged in time; answered 200 for it',
+      );
       void ack();
     }, ackTimeoutMs);
     try {

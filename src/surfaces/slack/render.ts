@@ -105,7 +105,14 @@ const unitsOf = (b: Block): Draft[] => {
   switch (b.type) {
     case 'header': {
       const text = truncate(toPlain(b.text), L.headerText);
-      return text ? [{ block: { type: 'header', text: { type: 'plain_text', text, emoji: true } }, omits: { noun: 'item', count: 1 } }] : [];
+      return text
+        ? [
+            {
+              block: { type: 'header', text: { type: 'plain_text', text, emoji: true } },
+              omits: { noun: 'item', count: 1 },
+            },
+          ]
+        : [];
     }
     case 'text':
       return splitMrkdwn(toMrkdwn(b.text), L.sectionText).map((t) => ({
@@ -136,8 +143,13 @@ const unitsOf = (b: Block): Draft[] => {
     case 'actions': {
       const buttons = b.buttons.map(button).filter((x): x is SlackButton => x !== null);
       const groups: SlackButton[][] = [];
-      for (let i = 0; i < buttons.length; i += L.elementsPerActions) groups.push(buttons.slice(i, i + L.elementsPerActions));
-      return groups.map((elements) => ({ block: { type: 'actions', elements }, omits: { noun: 'button', count: elements.length }, pinned: true }));
+      for (let i = 0; i < buttons.length; i += L.elementsPerActions)
+        groups.push(buttons.slice(i, i + L.elementsPerActions));
+      return groups.map((elements) => ({
+        block: { type: 'actions', elements },
+        omits: { noun: 'button', count: elements.length },
+        pinned: true,
+      }));
     }
     case 'context': {
       const text = truncateMrkdwn(toMrkdwn(b.text.trim()), L.sectionText);
@@ -203,7 +215,14 @@ const fit = (units: Unit[], maxBlocks: number, maxText: number, shrink: boolean)
     const size = blockTextLength(u.block);
     if (blocks + 1 <= maxBlocks && text + size <= maxText) return take(u, size);
     cutAt = i;
-    if (shrink && u.shrinkable && u.block.type === 'section' && 'text' in u.block && blocks + 1 <= maxBlocks && maxText - text >= MIN_SHRINK) {
+    if (
+      shrink &&
+      u.shrinkable &&
+      u.block.type === 'section' &&
+      'text' in u.block &&
+      blocks + 1 <= maxBlocks &&
+      maxText - text >= MIN_SHRINK
+    ) {
       const short = truncateMrkdwn(u.block.text.text, maxText - text);
       shrunk.set(u, section(short));
       take(u, short.length);
@@ -232,7 +251,10 @@ export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): Rendered
   let out: SlackBlock[];
   let nextUnit: number | undefined;
   let shown = units.length;
-  if (units.length + tail.length <= L.blocksPerMessage && total(units.map((u) => u.block)) + total(tail) <= L.messageTextBudget) {
+  if (
+    units.length + tail.length <= L.blocksPerMessage &&
+    total(units.map((u) => u.block)) + total(tail) <= L.messageTextBudget
+  ) {
     out = [...units.map((u) => u.block), ...tail];
   } else {
     const more = opts.moreButton;
@@ -245,7 +267,10 @@ export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): Rendered
     nextUnit = cut.nextUnit;
     shown = cut.kept.size;
     const button = more && nextUnit !== undefined ? more(nextUnit) : null;
-    const notice: SlackBlock[] = [context(noticeText(cut.omitted)), ...(button ? [{ type: 'actions' as const, elements: [button] }] : [])];
+    const notice: SlackBlock[] = [
+      context(noticeText(cut.omitted)),
+      ...(button ? [{ type: 'actions' as const, elements: [button] }] : []),
+    ];
     out = [];
     units.forEach((u, i) => {
       if (i === cut.cutAt) out.push(...notice);

@@ -28,7 +28,10 @@ const VALUE = /^v1\.([1-9]\d{0,14})\.([1-9]\d{0,5})\.([0-9a-f]{12})$/;
 
 /** Identifies the content a part was cut from, as stored (jsonb reorders keys; canonical JSON does not care). */
 export const replyFingerprint = (reply: Pick<Reply, 'text' | 'blocks'>): string =>
-  createHash('sha256').update(canonicalJson({ text: reply.text, blocks: reply.blocks })).digest('hex').slice(0, 12);
+  createHash('sha256')
+    .update(canonicalJson({ text: reply.text, blocks: reply.blocks }))
+    .digest('hex')
+    .slice(0, 12);
 
 export const encodeMore = (m: MoreRef): string => `v1.${m.messageId}.${m.fromUnit}.${m.fingerprint}`;
 
@@ -53,9 +56,16 @@ export const showMoreButton = (value: string): SlackButton => ({
  * the reply is a stored one. `original` is the reply as stored (forms not yet encoded into button
  * values), the one a later click will load and fingerprint.
  */
-export const renderPart = (reply: Reply, fromUnit = 0, original: Pick<Reply, 'text' | 'blocks'> = reply): RenderedPart => {
+export const renderPart = (
+  reply: Reply,
+  fromUnit = 0,
+  original: Pick<Reply, 'text' | 'blocks'> = reply,
+): RenderedPart => {
   const id = reply.messageId !== undefined && /^\d+$/.test(reply.messageId) ? Number(reply.messageId) : undefined;
   if (id === undefined || !Number.isSafeInteger(id) || id < 1) return renderBlockKit(reply, { fromUnit });
   const fingerprint = replyFingerprint(original);
-  return renderBlockKit(reply, { fromUnit, moreButton: (next) => showMoreButton(encodeMore({ messageId: id, fromUnit: next, fingerprint })) });
+  return renderBlockKit(reply, {
+    fromUnit,
+    moreButton: (next) => showMoreButton(encodeMore({ messageId: id, fromUnit: next, fingerprint })),
+  });
 };

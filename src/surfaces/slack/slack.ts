@@ -18,7 +18,14 @@ import { createInstaller, oauthRoutes } from './oauth.ts';
 import { createHomePublisher } from './publish-home.ts';
 import { createRouteReceiver } from './receiver.ts';
 import { createSlackChatSurface, parseApprovalChannels } from './surface.ts';
-import { authorizationUrlFor, clientOptions, createClients, slackError, type RetryOptions, type WebClient } from './web.ts';
+import {
+  authorizationUrlFor,
+  clientOptions,
+  createClients,
+  slackError,
+  type RetryOptions,
+  type WebClient,
+} from './web.ts';
 
 /**
  * The Slack surface, assembled: Bolt with our receiver (HTTP on the shared server) or Bolt's
@@ -72,24 +79,45 @@ export interface SlackRuntime {
   idle(): Promise<void>;
 }
 
-export const slackEnabled = (c: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID'>): boolean => Boolean(c.SLACK_BOT_TOKEN || c.SLACK_CLIENT_ID);
+export const slackEnabled = (c: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID'>): boolean =>
+  Boolean(c.SLACK_BOT_TOKEN || c.SLACK_CLIENT_ID);
 
 export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const c = d.config;
   const log = d.logger.child({ surface: 'slack' });
   const sdkLogger = boltLogger(d.logger);
-  const options = clientOptions({ apiUrl: c.SLACK_API_URL, logger: sdkLogger, ...(d.tuning?.retryConfig ? { retryConfig: d.tuning.retryConfig } : {}) });
+  const options = clientOptions({
+    apiUrl: c.SLACK_API_URL,
+    logger: sdkLogger,
+    ...(d.tuning?.retryConfig ? { retryConfig: d.tuning.retryConfig } : {}),
+  });
   const clients = createClients(options);
   const work = createBackgroundWork(d.tuning?.maxConcurrentWork ? { limit: d.tuning.maxConcurrentWork } : {});
   const oauth = Boolean(c.SLACK_CLIENT_ID && c.SLACK_CLIENT_SECRET && c.SLACK_STATE_SECRET);
   const token = c.SLACK_BOT_TOKEN;
-  if (!oauth && !token) throw new AppError('config_invalid', 'the Slack surface needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET');
+  if (!oauth && !token)
+    throw new AppError(
+      'config_invalid',
+      'the Slack surface needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET/SLACK_STATE_SECRET',
+    );
 
-  if (oauth && !c.TOKEN_ENCRYPTION_KEY) throw new AppError('config_invalid', 'TOKEN_ENCRYPTION_KEY is required with SLACK_CLIENT_ID: stored Slack installations are encrypted with it');
+  if (oauth && !c.TOKEN_ENCRYPTION_KEY)
+    throw new AppError(
+      'config_invalid',
+      'TOKEN_ENCRYPTION_KEY is required with SLACK_CLIENT_ID: stored Slack installations are encrypted with it',
+    );
   const installationStore: SlackInstallationStore | undefined = oauth ? d.stores.installations(log) : undefined;
   await installationStore?.prepare();
   const installer = installationStore
-    ? createInstaller({ clientId: c.SLACK_CLIENT_ID!, clientSecret: c.SLACK_CLIENT_SECRET!, stateSecret: c.SLACK_STATE_SECRET!, installationStore, clientOptions: options, authorizationUrl: authorizationUrlFor(c.SLACK_API_URL), logger: sdkLogger })
+    ? createInstaller({
+        clientId: c.SLACK_CLIENT_ID!,
+        clientSecret: c.SLACK_CLIENT_SECRET!,
+        stateSecret: c.SLACK_STATE_SECRET!,
+        installationStore,
+        clientOptions: options,
+        authorizationUrl: authorizationUrlFor(c.SLACK_API_URL),
+        logger: sdkLogger,
+      })
     : undefined;
 
   // One workspace: check the token once now (who the bot is), so a wrong token fails the start with its reason.
@@ -100,7 +128,11 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
       single = { token, botId: String(who.bot_id ?? ''), botUserId: String(who.user_id ?? '') };
       log.info({ team: who.team, teamId: who.team_id, botUserId: who.user_id }, 'Slack bot token accepted');
     } catch (e) {
-      throw new AppError('auth_failed', `Slack refused SLACK_BOT_TOKEN (auth.test: ${slackError(e) ?? (e as Error).message})`, { cause: e });
+      throw new AppError(
+        'auth_failed',
+        `Slack refused SLACK_BOT_TOKEN (auth.test: ${slackError(e) ?? (e as Error).message})`,
+        { cause: e },
+      );
     }
   }
 
@@ -114,19 +146,31 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
     // handles (SocketModeClient.delayReconnectAttempt): no reconnect ever, and Node exits.
     const { retryConfig: _webApiRetries, ...socketClientOptions } = options;
     receiver = new SocketModeReceiver({
-      appToken: c.SLACK_APP_TOKEN!, logger: sdkLogger, installerOptions: { clientOptions: socketClientOptions },
+      appToken: c.SLACK_APP_TOKEN!,
+      logger: sdkLogger,
+      installerOptions: { clientOptions: socketClientOptions },
       ...(t?.socketClientPingTimeoutMs ? { clientPingTimeout: t.socketClientPingTimeoutMs } : {}),
       ...(t?.socketServerPingTimeoutMs ? { serverPingTimeout: t.socketServerPingTimeoutMs } : {}),
     });
   } else {
-    if (!c.SLACK_SIGNING_SECRET) throw new AppError('config_invalid', 'SLACK_SIGNING_SECRET is required for the Slack surface in HTTP mode');
-    const httpReceiver = createRouteReceiver({ signingSecret: c.SLACK_SIGNING_SECRET, now: d.now, logger: d.logger, work, ...(d.tuning?.ackTimeoutMs ? { ackTimeoutMs: d.tuning.ackTimeoutMs } : {}) });
+    if (!c.SLACK_SIGNING_SECRET)
+      throw new AppError('config_invalid', 'SLACK_SIGNING_SECRET is required for the Slack surface in HTTP mode');
+    const httpReceiver = createRouteReceiver({
+      signingSecret: c.SLACK_SIGNING_SECRET,
+      now: d.now,
+      logger: d.logger,
+      work,
+      ...(d.tuning?.ackTimeoutMs ? { ackTimeoutMs: d.tuning.ackTimeoutMs } : {}),
+    });
     receiver = httpReceiver;
     routes.push(httpReceiver.route);
   }
   if (installer) {
     routes.push(...oauthRoutes(installer, c.SLACK_ALLOWED_TEAMS));
-    if (c.SLACK_ALLOWED_TEAMS.length === 0) log.warn('SLACK_ALLOWED_TEAMS is empty: any Slack workspace that finds /slack/install can install the bot and read the inventory');
+    if (c.SLACK_ALLOWED_TEAMS.length === 0)
+      log.warn(
+        'SLACK_ALLOWED_TEAMS is empty: any Slack workspace that finds /slack/install can install the bot and read the inventory',
+      );
   }
 
   const bolt = new App({
@@ -135,7 +179,9 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
     clientOptions: options,
     // Conversation state lives in our database; Bolt's in-memory store would differ per replica.
     convoStore: false,
-    ...(single ? { token: single.token, botId: single.botId, botUserId: single.botUserId } : { authorize: (source) => installer!.authorize(source) }),
+    ...(single
+      ? { token: single.token, botId: single.botId, botUserId: single.botUserId }
+      : { authorize: (source) => installer!.authorize(source) }),
   });
   bolt.error(async (e) => void log.error({ err: e }, 'a Slack listener failed'));
 
@@ -143,10 +189,33 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const delivery = createDelivery({ engine: d.engine, forms, logger: d.logger });
   const identity = createIdentity({ logger: log, now: d.now });
   const home = createHomePublisher({ identity, delivery, logger: log, build: (actor) => d.engine.home(actor) });
-  const turnDeps = { engine: d.engine, delivery, identity, logger: log, workingAfterMs: d.tuning?.workingAfterMs ?? 1_500, track: work.track };
-  registerEvents(bolt, { ...turnDeps, conversations: d.conversations, work, home, ...(installationStore ? { installationStore } : {}) });
+  const turnDeps = {
+    engine: d.engine,
+    delivery,
+    identity,
+    logger: log,
+    workingAfterMs: d.tuning?.workingAfterMs ?? 1_500,
+    track: work.track,
+  };
+  registerEvents(bolt, {
+    ...turnDeps,
+    conversations: d.conversations,
+    work,
+    home,
+    ...(installationStore ? { installationStore } : {}),
+  });
   const more = createShowMore({ conversations: d.conversations, delivery, logger: log });
-  registerInteractions(bolt, { engine: d.engine, delivery, identity, forms, home, work, more, logger: log, ...(d.tuning?.submitBudgetMs ? { submitBudgetMs: d.tuning.submitBudgetMs } : {}) });
+  registerInteractions(bolt, {
+    engine: d.engine,
+    delivery,
+    identity,
+    forms,
+    home,
+    work,
+    more,
+    logger: log,
+    ...(d.tuning?.submitBudgetMs ? { submitBudgetMs: d.tuning.submitBudgetMs } : {}),
+  });
 
   /** One workspace: warn at start-up when approval cards could not be posted where configured. */
   const checkApprovalsChannel = async (): Promise<void> => {
@@ -155,9 +224,16 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
     if (!channel) return;
     try {
       const info = await clients(single.token).conversations.info({ channel });
-      if (info.channel?.is_member === false) log.warn({ channel }, 'the bot is not a member of SLACK_APPROVALS_CHANNEL: invite it there (/invite @DevOps Agent), or approval cards go only to the requester');
+      if (info.channel?.is_member === false)
+        log.warn(
+          { channel },
+          'the bot is not a member of SLACK_APPROVALS_CHANNEL: invite it there (/invite @DevOps Agent), or approval cards go only to the requester',
+        );
     } catch (e) {
-      log.warn({ channel, slackError: slackError(e) ?? String(e) }, 'SLACK_APPROVALS_CHANNEL cannot be read; approval cards go only to the requester until it can');
+      log.warn(
+        { channel, slackError: slackError(e) ?? String(e) },
+        'SLACK_APPROVALS_CHANNEL cannot be read; approval cards go only to the requester until it can',
+      );
     }
   };
 
@@ -173,7 +249,11 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
     if (!client) orgClients.set(key, (client = new webApi.WebClient(bot.token, { ...options, teamId })));
     return client;
   };
-  const surface = createSlackChatSurface({ clientFor, delivery, ...(c.SLACK_APPROVALS_CHANNEL ? { approvalsChannel: c.SLACK_APPROVALS_CHANNEL } : {}) });
+  const surface = createSlackChatSurface({
+    clientFor,
+    delivery,
+    ...(c.SLACK_APPROVALS_CHANNEL ? { approvalsChannel: c.SLACK_APPROVALS_CHANNEL } : {}),
+  });
 
   return {
     mode,
@@ -183,10 +263,14 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
     start: async () => {
       if (mode === 'socket') await bolt.start();
       await checkApprovalsChannel();
-      log.info({ mode, oauth: Boolean(installer), approvalsChannel: c.SLACK_APPROVALS_CHANNEL ?? null }, 'Slack surface on');
+      log.info(
+        { mode, oauth: Boolean(installer), approvalsChannel: c.SLACK_APPROVALS_CHANNEL ?? null },
+        'Slack surface on',
+      );
     },
     stop: async () => {
-      if (mode === 'socket') await bolt.stop().catch((e: unknown) => log.warn({ err: e }, 'error while closing the Socket Mode connection'));
+      if (mode === 'socket')
+        await bolt.stop().catch((e: unknown) => log.warn({ err: e }, 'error while closing the Socket Mode connection'));
       await work.idle();
     },
     idle: () => work.idle(),

@@ -17,7 +17,10 @@ export type ClientForTeam = (teamId: string) => Promise<WebClient>;
 export const parseApprovalChannels = (value: string | undefined): { any?: string; byTeam: Map<string, string> } => {
   const byTeam = new Map<string, string>();
   let any: string | undefined;
-  for (const part of (value ?? '').split(',').map((s) => s.trim().replace(/^#/, '')).filter(Boolean)) {
+  for (const part of (value ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/^#/, ''))
+    .filter(Boolean)) {
     const [team, channel] = part.includes(':') ? part.split(':', 2) : [undefined, part];
     if (team && channel) byTeam.set(team, channel);
     else if (channel) any = channel;
@@ -25,12 +28,17 @@ export const parseApprovalChannels = (value: string | undefined): { any?: string
   return { any, byTeam };
 };
 
-export const createSlackChatSurface = (d: { clientFor: ClientForTeam; delivery: Delivery; approvalsChannel?: string }): ChatSurface => {
+export const createSlackChatSurface = (d: {
+  clientFor: ClientForTeam;
+  delivery: Delivery;
+  approvalsChannel?: string;
+}): ChatSurface => {
   const approvals = parseApprovalChannels(d.approvalsChannel);
   return {
     name: 'slack',
     // The port names no recipient, so an ephemeral reply posted here is shown to the whole conversation.
-    post: async (conversation, reply) => d.delivery.post(await d.clientFor(conversation.workspaceId), conversation, { ...reply, ephemeral: false }),
+    post: async (conversation, reply) =>
+      d.delivery.post(await d.clientFor(conversation.workspaceId), conversation, { ...reply, ephemeral: false }),
     update: async (message, reply) => {
       const client = await d.clientFor(message.conversation.workspaceId);
       await d.delivery.update(client, message.conversation.channelId, message.messageId, reply);

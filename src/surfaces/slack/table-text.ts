@@ -24,7 +24,10 @@ export interface TableChunk {
 }
 
 const clean = (cell: string | undefined): string =>
-  (cell ?? '').replace(/[\r\n\t]+/g, ' ').replace(/`/g, "'").trim();
+  (cell ?? '')
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/`/g, "'")
+    .trim();
 
 const normalize = (columns: string[], rows: string[][]): { head: string[]; body: string[][] } => {
   const width = Math.max(columns.length, ...rows.map((r) => r.length), 0);
@@ -54,7 +57,12 @@ const grid = (head: string[], body: string[][], max: number): TableChunk[] | nul
   if (widths.reduce((a, b) => a + b, 0) + GAP.length * (widths.length - 1) > GRID_MAX_WIDTH) return null;
   // Pad on raw text, escape afterwards: `&lt;` shows as one character.
   const line = (cells: string[]): string =>
-    escapeMrkdwn(cells.map((c, i) => truncate(c, widths[i] ?? 1).padEnd(widths[i] ?? 1)).join(GAP).trimEnd());
+    escapeMrkdwn(
+      cells
+        .map((c, i) => truncate(c, widths[i] ?? 1).padEnd(widths[i] ?? 1))
+        .join(GAP)
+        .trimEnd(),
+    );
   const hasHead = head.some((h) => h.length > 0);
   const top = hasHead ? [line(head), widths.map((w) => '-'.repeat(w)).join(GAP)] : [];
   return pack(body.map(line), max, (rows) => ['```', ...top, ...rows, '```'].join('\n'));

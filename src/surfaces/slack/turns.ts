@@ -91,7 +91,9 @@ const startClock = <P>(d: TurnDeps, kind: PlaceholderKind<P>): WorkingClock => {
     updating = (async () => {
       const placeholder = await posting;
       if (placeholder === undefined || stopped) return;
-      await kind.show(placeholder, step).catch((e: unknown) => d.logger.warn({ err: e }, 'could not show progress in the working message'));
+      await kind
+        .show(placeholder, step)
+        .catch((e: unknown) => d.logger.warn({ err: e }, 'could not show progress in the working message'));
     })().finally(() => {
       updating = undefined;
       flush();
@@ -148,13 +150,23 @@ const runTurn = async (d: TurnDeps, t: TurnInput, target: Target, clock: Working
   const withPlaceholder = async (): Promise<Target> => ({ ...target, ...(await clock?.stop()) });
   try {
     const actor = await d.identity.actor(t.client, t.teamId, t.userId, t.userHint);
-    const turn = { actor, conversation: d.delivery.conversation(t.teamId, t.channel, t.threadTs), text: t.text, ...(t.eventId ? { eventId: t.eventId } : {}) };
-    const replies = await withProgress((step) => clock?.progress(step), () => d.engine.handleTurn(turn))
-      .catch((e: unknown): Reply[] => {
-        d.logger.warn({ err: e }, 'the engine refused a Slack turn');
-        return [textReply('I could not read that message. Nothing was changed.', { ephemeral: true })];
-      });
-    await d.delivery.deliver(await withPlaceholder(), t.privately ? replies.map((r) => ({ ...r, ephemeral: true })) : replies);
+    const turn = {
+      actor,
+      conversation: d.delivery.conversation(t.teamId, t.channel, t.threadTs),
+      text: t.text,
+      ...(t.eventId ? { eventId: t.eventId } : {}),
+    };
+    const replies = await withProgress(
+      (step) => clock?.progress(step),
+      () => d.engine.handleTurn(turn),
+    ).catch((e: unknown): Reply[] => {
+      d.logger.warn({ err: e }, 'the engine refused a Slack turn');
+      return [textReply('I could not read that message. Nothing was changed.', { ephemeral: true })];
+    });
+    await d.delivery.deliver(
+      await withPlaceholder(),
+      t.privately ? replies.map((r) => ({ ...r, ephemeral: true })) : replies,
+    );
   } finally {
     // A turn that failed on its way must not leave the clock to post a placeholder nobody replaces.
     await clock?.stop();

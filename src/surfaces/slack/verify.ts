@@ -26,14 +26,16 @@ export interface SignedInput {
   now: Date;
 }
 
-const single = (h: string | string[] | undefined): string | undefined => (typeof h === 'string' && h.length > 0 ? h : undefined);
+const single = (h: string | string[] | undefined): string | undefined =>
+  typeof h === 'string' && h.length > 0 ? h : undefined;
 
 export const verifySlackSignature = (input: SignedInput): VerifyResult => {
   const timestamp = single(input.timestamp);
   const signature = single(input.signature);
   if (timestamp === undefined) return { ok: false, reason: 'missing x-slack-request-timestamp header' };
   if (signature === undefined) return { ok: false, reason: 'missing x-slack-signature header' };
-  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'x-slack-request-timestamp is not a unix time in seconds' };
+  if (!/^\d{1,12}$/.test(timestamp))
+    return { ok: false, reason: 'x-slack-request-timestamp is not a unix time in seconds' };
   // Both directions: a timestamp from the future is as replayable as an old one.
   if (Math.abs(Math.floor(input.now.getTime() / 1000) - Number(timestamp)) > SIGNATURE_WINDOW_SECONDS) {
     return { ok: false, reason: 'request timestamp is more than 5 minutes from our clock' };

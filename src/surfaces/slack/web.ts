@@ -15,7 +15,11 @@ export const defaultRetryConfig: RetryOptions = webApi.retryPolicies.fiveRetries
 
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 
-export const clientOptions = (o: { apiUrl?: string; retryConfig?: RetryOptions; logger: BoltLogger }): WebClientOptions => {
+export const clientOptions = (o: {
+  apiUrl?: string;
+  retryConfig?: RetryOptions;
+  logger: BoltLogger;
+}): WebClientOptions => {
   const base = o.apiUrl ?? DEFAULT_SLACK_API_URL;
   return {
     slackApiUrl: base.endsWith('/') ? base : `${base}/`,
@@ -54,4 +58,12 @@ export const slackError = (e: unknown): string | undefined => {
 
 /** Errors that mean "the bot cannot post there", as opposed to Slack being down. */
 export const isNotPostable = (e: unknown): boolean =>
-  ['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action', 'cannot_dm_bot', 'user_not_found', 'messages_tab_disabled'].includes(slackError(e) ?? '');
+  [
+    'not_in_channel',
+    'channel_not_found',
+    'is_archived',
+    'restricted_action',
+    'cannot_dm_bot',
+    'user_not_found',
+    'messages_tab_disabled',
+  ].includes(slackError(e) ?? '');

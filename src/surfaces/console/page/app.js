@@ -116,7 +116,16 @@
    */
   const searchInput = (id, f) => {
     const listId = `${id}-choices`;
-    const input = h('input', { id, name: f.name, required: f.required, placeholder: f.placeholder || '', list: listId, autocomplete: 'off', 'data-field': f.name, 'data-source': f.source });
+    const input = h('input', {
+      id,
+      name: f.name,
+      required: f.required,
+      placeholder: f.placeholder || '',
+      list: listId,
+      autocomplete: 'off',
+      'data-field': f.name,
+      'data-source': f.source,
+    });
     const list = h('datalist', { id: listId, 'data-testid': `choices-${f.name}` });
     let asked = null;
     let busy = false;
@@ -128,7 +137,9 @@
       try {
         const qs = new URLSearchParams({ user: state.user, channel: state.channel, source: f.source, query });
         const data = await api('GET', `/console/api/options?${qs}`);
-        list.replaceChildren(...(data.options || []).map((o) => h('option', { value: o.value, label: o.label }, o.label)));
+        list.replaceChildren(
+          ...(data.options || []).map((o) => h('option', { value: o.value, label: o.label }, o.label)),
+        );
       } catch (err) {
         showStatus(err.message);
       } finally {
@@ -155,29 +166,73 @@
       if (f.kind === 'search') {
         const control = searchInput(id, f);
         controls[f.name] = control.input;
-        errors[f.name] = h('p', { class: 'field-error', role: 'alert', 'data-testid': `field-error-${f.name}`, hidden: true });
-        return h('div', { class: 'form-row' }, h('label', { for: id }, f.label), control.input, control.list, errors[f.name]);
+        errors[f.name] = h('p', {
+          class: 'field-error',
+          role: 'alert',
+          'data-testid': `field-error-${f.name}`,
+          hidden: true,
+        });
+        return h(
+          'div',
+          { class: 'form-row' },
+          h('label', { for: id }, f.label),
+          control.input,
+          control.list,
+          errors[f.name],
+        );
       }
-      const control = f.kind === 'select'
-        ? h('select', { id, name: f.name, required: f.required, 'data-field': f.name },
-          h('option', { value: '' }, f.placeholder || 'Choose…'),
-          (f.options || []).map((o) => h('option', { value: o.value }, o.label)))
-        : f.multiline
-          ? h('textarea', { id, name: f.name, required: f.required, rows: 2, placeholder: f.placeholder || '', 'data-field': f.name })
-          : h('input', { id, name: f.name, required: f.required, placeholder: f.placeholder || '', 'data-field': f.name });
+      const control =
+        f.kind === 'select'
+          ? h(
+              'select',
+              { id, name: f.name, required: f.required, 'data-field': f.name },
+              h('option', { value: '' }, f.placeholder || 'Choose…'),
+              (f.options || []).map((o) => h('option', { value: o.value }, o.label)),
+            )
+          : f.multiline
+            ? h('textarea', {
+                id,
+                name: f.name,
+                required: f.required,
+                rows: 2,
+                placeholder: f.placeholder || '',
+                'data-field': f.name,
+              })
+            : h('input', {
+                id,
+                name: f.name,
+                required: f.required,
+                placeholder: f.placeholder || '',
+                'data-field': f.name,
+              });
       controls[f.name] = control;
-      errors[f.name] = h('p', { class: 'field-error', role: 'alert', 'data-testid': `field-error-${f.name}`, hidden: true });
+      errors[f.name] = h('p', {
+        class: 'field-error',
+        role: 'alert',
+        'data-testid': `field-error-${f.name}`,
+        hidden: true,
+      });
       return h('div', { class: 'form-row' }, h('label', { for: id }, f.label), control, errors[f.name]);
     });
-    const submit = h('button', { type: 'submit', class: `btn ${action.style === 'danger' ? 'btn-danger' : 'btn-primary'}` }, action.form.submitLabel);
+    const submit = h(
+      'button',
+      { type: 'submit', class: `btn ${action.style === 'danger' ? 'btn-danger' : 'btn-primary'}` },
+      action.form.submitLabel,
+    );
     const cancel = h('button', { type: 'button', class: 'btn btn-default' }, 'Cancel');
-    const form = h('form', { class: 'inline-form', 'data-testid': 'inline-form', 'aria-label': action.form.title },
-      h('p', { class: 'form-title' }, action.form.title), rows, h('div', { class: 'block-actions' }, submit, cancel));
+    const form = h(
+      'form',
+      { class: 'inline-form', 'data-testid': 'inline-form', 'aria-label': action.form.title },
+      h('p', { class: 'form-title' }, action.form.title),
+      rows,
+      h('div', { class: 'block-actions' }, submit, cancel),
+    );
     cancel.addEventListener('click', () => form.remove());
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const inputs = {};
-      for (const [name, control] of Object.entries(controls)) if (control.value.trim()) inputs[name] = control.value.trim();
+      for (const [name, control] of Object.entries(controls))
+        if (control.value.trim()) inputs[name] = control.value.trim();
       Object.values(errors).forEach((e) => (e.hidden = true));
       const replies = await interact(submit, form, action, inputs);
       const fieldErrors = replies && replies.find((r) => r.fieldErrors)?.fieldErrors;
@@ -204,23 +259,59 @@
       case 'context':
         return h('p', { class: 'block-context', 'data-block': 'context' }, inline(block.text));
       case 'fields':
-        return h('dl', { class: 'block-fields', 'data-block': 'fields' },
-          block.fields.map((f) => h('div', { class: 'field' }, h('dt', {}, f.label), h('dd', {}, inline(f.value)))));
+        return h(
+          'dl',
+          { class: 'block-fields', 'data-block': 'fields' },
+          block.fields.map((f) => h('div', { class: 'field' }, h('dt', {}, f.label), h('dd', {}, inline(f.value)))),
+        );
       case 'table':
-        return h('div', { class: 'table-wrap', 'data-block': 'table' },
-          h('table', {},
-            h('thead', {}, h('tr', {}, block.columns.map((c) => h('th', { scope: 'col' }, c)))),
-            h('tbody', {}, block.rows.map((row) => h('tr', {}, row.map((cell) => h('td', {}, inline(cell))))))));
+        return h(
+          'div',
+          { class: 'table-wrap', 'data-block': 'table' },
+          h(
+            'table',
+            {},
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                block.columns.map((c) => h('th', { scope: 'col' }, c)),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              block.rows.map((row) =>
+                h(
+                  'tr',
+                  {},
+                  row.map((cell) => h('td', {}, inline(cell))),
+                ),
+              ),
+            ),
+          ),
+        );
       case 'actions': {
-        const group = h('div', { class: 'block-actions', 'data-block': 'actions', role: 'group', 'aria-label': 'Actions' });
+        const group = h('div', {
+          class: 'block-actions',
+          'data-block': 'actions',
+          role: 'group',
+          'aria-label': 'Actions',
+        });
         for (const b of block.buttons) {
-          const button = h('button', {
-            type: 'button',
-            class: `btn ${b.style === 'primary' ? 'btn-primary' : b.style === 'danger' ? 'btn-danger' : 'btn-default'}`,
-            'data-testid': 'action-button',
-            'data-action-id': b.actionId,
-            'data-value': b.value,
-          }, b.label);
+          const button = h(
+            'button',
+            {
+              type: 'button',
+              class: `btn ${b.style === 'primary' ? 'btn-primary' : b.style === 'danger' ? 'btn-danger' : 'btn-default'}`,
+              'data-testid': 'action-button',
+              'data-action-id': b.actionId,
+              'data-value': b.value,
+            },
+            b.label,
+          );
           button.addEventListener('click', () => (b.form ? openForm(button, group, b) : interact(button, group, b)));
           group.append(button);
         }
@@ -237,25 +328,35 @@
     const userId = bot ? '' : userIdOf(m.actorKey);
     const name = bot ? 'DevOps Agent' : nameOf(userId);
     const badges = [];
-    if (reply?.sandbox) badges.push(h('span', { class: 'badge badge-sandbox', 'data-testid': 'sandbox-badge' }, 'sandbox'));
-    if (reply?.ephemeral) badges.push(h('span', { class: 'badge badge-private', 'data-testid': 'ephemeral-badge' }, 'only visible to you'));
-    const body = bot && reply
-      ? reply.blocks.map(renderBlock)
-      : [h('p', { class: 'block-text' }, bot ? inline(m.text) : m.text)];
-    return h('li', {
-      class: `message ${bot ? 'message-bot' : 'message-user'}${userId === state.user ? ' message-mine' : ''}`,
-      'data-testid': 'message',
-      'data-message-id': m.id,
-      'data-author': bot ? 'bot' : userId,
-    },
-    h('div', { class: `avatar${bot ? ' avatar-bot' : ''}`, 'aria-hidden': 'true' }, bot ? 'DA' : initials(name)),
-    h('div', { class: 'bubble' },
-      h('div', { class: 'meta' },
-        h('span', { class: 'author' }, name),
-        h('time', { datetime: m.createdAt }, timeOf(m.createdAt)),
-        m.updatedAt !== m.createdAt && bot ? h('span', { class: 'edited' }, 'updated') : null,
-        badges),
-      h('div', { class: 'content' }, body)));
+    if (reply?.sandbox)
+      badges.push(h('span', { class: 'badge badge-sandbox', 'data-testid': 'sandbox-badge' }, 'sandbox'));
+    if (reply?.ephemeral)
+      badges.push(h('span', { class: 'badge badge-private', 'data-testid': 'ephemeral-badge' }, 'only visible to you'));
+    const body =
+      bot && reply ? reply.blocks.map(renderBlock) : [h('p', { class: 'block-text' }, bot ? inline(m.text) : m.text)];
+    return h(
+      'li',
+      {
+        class: `message ${bot ? 'message-bot' : 'message-user'}${userId === state.user ? ' message-mine' : ''}`,
+        'data-testid': 'message',
+        'data-message-id': m.id,
+        'data-author': bot ? 'bot' : userId,
+      },
+      h('div', { class: `avatar${bot ? ' avatar-bot' : ''}`, 'aria-hidden': 'true' }, bot ? 'DA' : initials(name)),
+      h(
+        'div',
+        { class: 'bubble' },
+        h(
+          'div',
+          { class: 'meta' },
+          h('span', { class: 'author' }, name),
+          h('time', { datetime: m.createdAt }, timeOf(m.createdAt)),
+          m.updatedAt !== m.createdAt && bot ? h('span', { class: 'edited' }, 'updated') : null,
+          badges,
+        ),
+        h('div', { class: 'content' }, body),
+      ),
+    );
   };
 
   const upsert = (m) => {

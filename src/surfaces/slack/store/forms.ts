@@ -22,7 +22,8 @@ export interface FormStore {
   decode(value: string): Promise<{ value: string; form?: Form; missingForm?: boolean }>;
 }
 
-export const formKey = (form: Form): string => createHash('sha256').update(canonicalJson(form)).digest('hex').slice(0, 24);
+export const formKey = (form: Form): string =>
+  createHash('sha256').update(canonicalJson(form)).digest('hex').slice(0, 24);
 
 export const createFormStore = (db: Db): FormStore => {
   // Insertion-ordered map as an LRU: hot forms (the reject form of the day's cards) skip the database.
@@ -60,7 +61,8 @@ export const createFormStore = (db: Db): FormStore => {
           continue;
         }
         const buttons = [];
-        for (const { form, ...button } of b.buttons) buttons.push(form ? { ...button, value: `${PREFIX}${await save(form)}:${button.value}` } : button);
+        for (const { form, ...button } of b.buttons)
+          buttons.push(form ? { ...button, value: `${PREFIX}${await save(form)}:${button.value}` } : button);
         blocks.push({ ...b, buttons });
       }
       return { ...reply, blocks };

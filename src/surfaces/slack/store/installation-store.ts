@@ -16,7 +16,10 @@ import { slackEnterpriseTeams, slackInstallations } from './schema.ts';
  */
 export class InstallationMissingError extends AppError {
   constructor(what: string) {
-    super('not_found', `no Slack installation for ${what}: install the app (GET /slack/install) in that workspace first`);
+    super(
+      'not_found',
+      `no Slack installation for ${what}: install the app (GET /slack/install) in that workspace first`,
+    );
     this.name = 'InstallationMissingError';
   }
 }
@@ -42,7 +45,11 @@ const StoredInstallation = z.looseObject({
   isEnterpriseInstall: z.boolean().optional(),
 });
 
-const idFor = (q: { isEnterpriseInstall?: boolean; enterpriseId?: string | undefined; teamId?: string | undefined }): string => {
+const idFor = (q: {
+  isEnterpriseInstall?: boolean;
+  enterpriseId?: string | undefined;
+  teamId?: string | undefined;
+}): string => {
   if (q.isEnterpriseInstall) {
     if (!q.enterpriseId) throw new InstallationMissingError('an org install without an enterprise id');
     return `enterprise:${q.enterpriseId}`;
@@ -58,14 +65,20 @@ export const createInstallationStore = (db: Db, d: { box: SecretBox; logger: Log
   /** team → enterprise pairs this process already wrote, so a request costs no write. */
   const remembered = new Map<string, string>();
 
-  const byId = async (id: string): Promise<Row | undefined> => (await db.select().from(slackInstallations).where(eq(slackInstallations.id, id)))[0];
+  const byId = async (id: string): Promise<Row | undefined> =>
+    (await db.select().from(slackInstallations).where(eq(slackInstallations.id, id)))[0];
 
   /** Seals a row written in clear; only if nobody replaced its plaintext meanwhile. */
   const seal = async (row: Row & { installation: Record<string, unknown> }): Promise<void> => {
     await db
       .update(slackInstallations)
       .set({ installation: null, sealedInstallation: d.box.seal(JSON.stringify(row.installation), row.id) })
-      .where(and(eq(slackInstallations.id, row.id), sql`${slackInstallations.installation} = ${JSON.stringify(row.installation)}::jsonb`));
+      .where(
+        and(
+          eq(slackInstallations.id, row.id),
+          sql`${slackInstallations.installation} = ${JSON.stringify(row.installation)}::jsonb`,
+        ),
+      );
   };
 
   /** The row's installation, or undefined (logged) when the key cannot open it. */
@@ -73,15 +86,25 @@ export const createInstallationStore = (db: Db, d: { box: SecretBox; logger: Log
     // Plaintext is what an older replica wrote last (this version clears it on every write).
     if (row.installation) {
       const legacy = { ...row, installation: row.installation };
-      await seal(legacy).catch((err: unknown) => log.warn({ installation: row.id, err }, 'could not seal a Slack installation stored in clear; will retry'));
+      await seal(legacy).catch((err: unknown) =>
+        log.warn({ installation: row.id, err }, 'could not seal a Slack installation stored in clear; will retry'),
+      );
       return row.installation as unknown as Installation;
     }
     try {
       if (!row.sealedInstallation) throw new AppError('internal', 'the row holds no installation');
-      return StoredInstallation.parse(JSON.parse(d.box.open(row.sealedInstallation, row.id))) as unknown as Installation;
+      return StoredInstallation.parse(
+        JSON.parse(d.box.open(row.sealedInstallation, row.id)),
+      ) as unknown as Installation;
     } catch (e) {
       log.error(
-        { installation: row.id, teamId: row.teamId, enterpriseId: row.enterpriseId, keyId: d.box.keyId, reason: (e as Error).message },
+        {
+          installation: row.id,
+          teamId: row.teamId,
+          enterpriseId: row.enterpriseId,
+          keyId: d.box.keyId,
+          reason: (e as Error).message,
+        },
         `Slack installation ${row.id} cannot be decrypted with TOKEN_ENCRYPTION_KEY: ${REINSTALL_HINT}`,
       );
       return undefined;
@@ -119,16 +142,22 @@ export const createInstallationStore = (db: Db, d: { box: SecretBox; logger: Log
     const row = await find(query);
     if (!row) throw new InstallationMissingError(what);
     const installation = await open(row);
-    if (!installation) throw new InstallationMissingError(`${what} (its stored installation cannot be decrypted: ${REINSTALL_HINT})`);
+    if (!installation)
+      throw new InstallationMissingError(`${what} (its stored installation cannot be decrypted: ${REINSTALL_HINT})`);
     // A request from a workspace of an org-wide install: remember the pair for outbound calls.
-    if (row.isEnterpriseInstall && row.enterpriseId && query.teamId && query.teamId !== row.enterpriseId) await remember(query.teamId, row.enterpriseId);
+    if (row.isEnterpriseInstall && row.enterpriseId && query.teamId && query.teamId !== row.enterpriseId)
+      await remember(query.teamId, row.enterpriseId);
     return installation;
   };
 
   return {
     storeInstallation: async (installation) => {
       const isEnterpriseInstall = installation.isEnterpriseInstall === true;
-      const id = idFor({ isEnterpriseInstall, enterpriseId: installation.enterprise?.id, teamId: installation.team?.id });
+      const id = idFor({
+        isEnterpriseInstall,
+        enterpriseId: installation.enterprise?.id,
+        teamId: installation.team?.id,
+      });
       const row = {
         id,
         teamId: installation.team?.id ?? null,
@@ -161,7 +190,8 @@ export const createInstallationStore = (db: Db, d: { box: SecretBox; logger: Log
       try {
         const legacy = await db.select().from(slackInstallations).where(isNotNull(slackInstallations.installation));
         for (const row of legacy) await seal({ ...row, installation: row.installation! });
-        if (legacy.length > 0) log.info({ count: legacy.length }, 'sealed Slack installations stored in clear by an earlier version');
+        if (legacy.length > 0)
+          log.info({ count: legacy.length }, 'sealed Slack installations stored in clear by an earlier version');
         const unreadable: string[] = [];
         for (const row of await db.select().from(slackInstallations)) {
           if (row.installation || !row.sealedInstallation) continue;
@@ -172,7 +202,10 @@ export const createInstallationStore = (db: Db, d: { box: SecretBox; logger: Log
           }
         }
         if (unreadable.length > 0)
-          log.error({ installations: unreadable, keyId: d.box.keyId }, `${unreadable.length} Slack installation(s) cannot be decrypted with TOKEN_ENCRYPTION_KEY and are treated as not installed: ${REINSTALL_HINT}`);
+          log.error(
+            { installations: unreadable, keyId: d.box.keyId },
+            `${unreadable.length} Slack installation(s) cannot be decrypted with TOKEN_ENCRYPTION_KEY and are treated as not installed: ${REINSTALL_HINT}`,
+          );
       } catch (err) {
         log.warn({ err }, 'could not check the stored Slack installations at start-up');
       }

@@ -19,7 +19,8 @@ export interface SlackStores {
 export const createSlackStores = (db: Db, tokenEncryptionKey: string | undefined): SlackStores => ({
   forms: createFormStore(db),
   installations: (logger) => {
-    if (!tokenEncryptionKey) throw new AppError('config_invalid', 'TOKEN_ENCRYPTION_KEY is not set: Slack installations cannot be sealed');
+    if (!tokenEncryptionKey)
+      throw new AppError('config_invalid', 'TOKEN_ENCRYPTION_KEY is not set: Slack installations cannot be sealed');
     return createInstallationStore(db, { box: createSecretBox(tokenEncryptionKey), logger });
   },
 });
