@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { conversationKey, type ConversationRef } from '../chat/actor.ts';
 import type { Reply } from '../chat/reply.ts';
 import { AppError } from '../errors.ts';
-import type { ConversationStore, StoredMessage } from './engine.ts';
+import type { ConversationStore, NewMessage, StoredMessage } from './engine.ts';
 import type { Db } from '../store/db.ts';
 import { conversations, messages, processedEvents } from './schema.ts';
 
@@ -23,17 +23,7 @@ export const getConversationRef = async (db: Db, id: string): Promise<Conversati
   return row?.ref ?? null;
 };
 
-export const appendMessage = async (
-  db: Db,
-  m: {
-    conversationId: string;
-    author: 'user' | 'bot';
-    actorKey?: string | null;
-    text: string;
-    reply?: Reply | null;
-    visibleTo?: string | null;
-  },
-): Promise<number> => {
+export const appendMessage = async (db: Db, m: NewMessage): Promise<number> => {
   const [row] = await db
     .insert(messages)
     .values({

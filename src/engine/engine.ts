@@ -40,6 +40,16 @@ export interface StoredMessage {
   updatedAt: Date;
 }
 
+/** A message to append to a conversation; `visibleTo` (an actorKey) makes it ephemeral. */
+export interface NewMessage {
+  conversationId: string;
+  author: 'user' | 'bot';
+  actorKey?: string | null;
+  text: string;
+  reply?: Reply | null;
+  visibleTo?: string | null;
+}
+
 /**
  * The engine's memory of what was said where, as surfaces see it: the console surface delivers by
  * storing messages here (its page polls them); Slack looks up a thread's conversation and the full
@@ -51,14 +61,7 @@ export interface ConversationStore {
   /** The native ref of a known conversation, or null. */
   ref(conversationId: string): Promise<ConversationRef | null>;
   /** Appends a message and returns its id. */
-  append(m: {
-    conversationId: string;
-    author: 'user' | 'bot';
-    actorKey?: string | null;
-    text: string;
-    reply?: Reply | null;
-    visibleTo?: string | null;
-  }): Promise<number>;
+  append(m: NewMessage): Promise<number>;
   /**
    * One stored message with the conversation it belongs to, or null. Callers that show it to
    * someone check the conversation and `visibleTo` themselves.

@@ -1,7 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { cardOf, changeIdIn, consolePages, interact, messages, screenshot, send } from '../helpers/console-page.ts';
+import { describe, expect, it, jest } from '@jest/globals';
+import { cardOf, changeIdIn, interact, messages, screenshot, send, useConsoleApp } from '../helpers/console-page.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
@@ -14,35 +12,15 @@ import { waitFor } from '../helpers/wait-for.ts';
  */
 jest.setTimeout(90_000);
 
-let app: TestApp;
-let browser: TestBrowser;
-let pages: ReturnType<typeof consolePages>;
-beforeAll(async () => {
-  app = await startTestApp();
-  browser = await launchBrowser();
-  pages = consolePages(browser, app.url);
-}, 60_000);
-afterEach(async () => {
-  await pages?.closeAll();
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-
-const instanceNamed = (name: string) => {
-  const found = app.sandbox!.fleet.instances.find((i) => i.tags.Name === name);
-  if (!found) throw new Error(`no sandbox instance named ${name}`);
-  return found;
-};
+const ctx = useConsoleApp();
 const callsOn = (action: string, instanceId: string) =>
-  app.sandbox!.requests.filter((r) => r.action === action && Object.values(r.params).includes(instanceId));
+  ctx.app.sandbox!.requests.filter((r) => r.action === action && Object.values(r.params).includes(instanceId));
 
 describe('console: request, approve, execute', () => {
   it('Alice requests a prod stop, Bob approves it with the button, it runs once', async () => {
-    const web = instanceNamed('web-prod-2');
-    const alice = await pages.openAs('alice');
-    const bob = await pages.openAs('bob');
+    const web = ctx.instanceNamed('web-prod-2');
+    const alice = await ctx.pages.openAs('alice');
+    const bob = await ctx.pages.openAs('bob');
 
     const id = changeIdIn(await send(alice, 'stop web-prod-2'));
     const aliceCard = cardOf(alice, id);
@@ -73,8 +51,8 @@ describe('console: request, approve, execute', () => {
   });
 
   it('Alice cannot approve her own request: she is told why, and nothing runs', async () => {
-    const db = instanceNamed('db-prod-1');
-    const alice = await pages.openAs('alice');
+    const db = ctx.instanceNamed('db-prod-1');
+    const alice = await ctx.pages.openAs('alice');
     const id = changeIdIn(await send(alice, 'reboot db-prod-1'));
     const card = cardOf(alice, id);
     const refused = await interact(alice, () => card.getByRole('button', { name: 'Approve' }).click());
@@ -89,13 +67,13 @@ describe('console: request, approve, execute', () => {
       .waitFor();
     expect(await card.locator('[data-block="fields"]').textContent()).toContain('Waiting for approval');
     expect(callsOn('RebootInstances', db.id)).toHaveLength(0);
-    expect((await app.changes.get(id))?.status).toBe('pending');
+    expect((await ctx.app.changes.get(id))?.status).toBe('pending');
   });
 
   it('Bob rejects with a reason typed in the Reject form; Alice sees why', async () => {
-    const worker = instanceNamed('worker-prod-1');
-    const alice = await pages.openAs('alice');
-    const bob = await pages.openAs('bob');
+    const worker = ctx.instanceNamed('worker-prod-1');
+    const alice = await ctx.pages.openAs('alice');
+    const bob = await ctx.pages.openAs('bob');
     const id = changeIdIn(await send(alice, 'stop worker-prod-1'));
     const rejected = await interact(bob, async () => {
       await cardOf(bob, id).getByRole('button', { name: 'Reject' }).click();
@@ -108,12 +86,12 @@ describe('console: request, approve, execute', () => {
     await aliceCard.locator('[data-block="fields"]', { hasText: 'Rejected' }).waitFor();
     expect(await aliceCard.textContent()).toContain('release freeze until Friday');
     expect(await aliceCard.getByRole('button').count()).toBe(0);
-    expect((await app.changes.get(id))?.status).toBe('rejected');
+    expect((await ctx.app.changes.get(id))?.status).toBe('rejected');
     expect(callsOn('StopInstances', worker.id)).toHaveLength(0);
   });
 
   it('resize without a size offers a picker of valid sizes that files the request', async () => {
-    const alice = await pages.openAs('alice');
+    const alice = await ctx.pages.openAs('alice');
     const offered = await send(alice, 'resize api-staging-1');
     expect(offered.map((r) => r.changeId)).toEqual([undefined]);
     const offer = messages(alice, 'Resize api-staging-1').filter({ hasText: 'pick a size' });
@@ -127,13 +105,13 @@ describe('console: request, approve, execute', () => {
     const card = cardOf(alice, id);
     await card.waitFor();
     expect(await card.locator('[data-block="header"]').textContent()).toMatch(/api-staging-1 .*to t3\.large/);
-    expect((await app.changes.get(id))?.plan).toMatchObject({ action: 'resize', resourceName: 'api-staging-1' });
+    expect((await ctx.app.changes.get(id))?.plan).toMatchObject({ action: 'resize', resourceName: 'api-staging-1' });
     await screenshot(alice, 'console-resize');
   });
 
   it('reboot without a resource asks which; the search field offers matching instances as Alice types', async () => {
-    const db = instanceNamed('db-staging-1');
-    const alice = await pages.openAs('alice');
+    const db = ctx.instanceNamed('db-staging-1');
+    const alice = await ctx.pages.openAs('alice');
     await send(alice, 'reboot');
     const question = messages(alice, 'Which instance should I reboot?');
     await question.getByRole('button', { name: 'Choose instance…' }).click();

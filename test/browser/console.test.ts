@@ -1,7 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { cardOf, changeIdIn, consolePages, interact, messages, screenshot, send } from '../helpers/console-page.ts';
+import { describe, expect, it, jest } from '@jest/globals';
+import { cardOf, changeIdIn, interact, messages, screenshot, send, useConsoleApp } from '../helpers/console-page.ts';
 
 /**
  * The console page in a real browser, against the whole app as production composes it (the real
@@ -11,37 +9,17 @@ import { cardOf, changeIdIn, consolePages, interact, messages, screenshot, send 
  */
 jest.setTimeout(90_000);
 
-let app: TestApp;
-let browser: TestBrowser;
-let pages: ReturnType<typeof consolePages>;
-beforeAll(async () => {
-  app = await startTestApp();
-  browser = await launchBrowser();
-  pages = consolePages(browser, app.url);
-}, 60_000);
-afterEach(async () => {
-  await pages?.closeAll();
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-
-const instanceNamed = (name: string) => {
-  const found = app.sandbox!.fleet.instances.find((i) => i.tags.Name === name);
-  if (!found) throw new Error(`no sandbox instance named ${name}`);
-  return found;
-};
+const ctx = useConsoleApp();
 
 describe('web console', () => {
   it('sends messages, renders every block of the replies, and runs a button', async () => {
-    const page = await pages.openAs('alice');
+    const page = await ctx.pages.openAs('alice');
     expect(await page.locator('#user-select').inputValue()).toBe('alice');
     expect(await page.getByTestId('user-role').textContent()).toBe('operator');
 
     // A table: the inventory, as the sandbox has it.
     const [listed] = await send(page, 'list instances');
-    const live = app.sandbox!.fleet.instances.filter((i) => i.state !== 'terminated');
+    const live = ctx.app.sandbox!.fleet.instances.filter((i) => i.state !== 'terminated');
     expect(listed?.text).toBe(`Instances: ${live.length}`);
     const list = page
       .getByTestId('message')
@@ -63,7 +41,7 @@ describe('web console', () => {
     await page.locator('[data-testid="message"][data-author="alice"]').filter({ hasText: 'list instances' }).waitFor();
 
     // Header, fields (with `code`), context and buttons: one resource.
-    const web = instanceNamed('web-dev-1');
+    const web = ctx.instanceNamed('web-dev-1');
     await send(page, 'show web-dev-1');
     const shown = page
       .getByTestId('message')
@@ -87,12 +65,14 @@ describe('web console', () => {
     expect(await card.textContent()).toContain('auto-approved by policy rule "dev-power-actions"');
     expect(await card.getByRole('button').count()).toBe(0);
     expect(
-      app.sandbox!.requests.filter((r) => r.action === 'RebootInstances' && Object.values(r.params).includes(web.id)),
+      ctx.app.sandbox!.requests.filter(
+        (r) => r.action === 'RebootInstances' && Object.values(r.params).includes(web.id),
+      ),
     ).toHaveLength(1);
   });
 
   it('shows user text literally, never as markup', async () => {
-    const page = await pages.openAs('dave');
+    const page = await ctx.pages.openAs('dave');
     const hostile = '<img src=x onerror="window.pwned=1"> *not bold* `x`';
     const [answer] = await send(page, hostile);
     expect(answer?.text).toContain("I didn't understand “<img src=x");
@@ -109,8 +89,8 @@ describe('web console', () => {
   });
 
   it('shows an ephemeral reply to its user only, and others see the shared log', async () => {
-    const alice = await pages.openAs('alice');
-    const bob = await pages.openAs('bob');
+    const alice = await ctx.pages.openAs('alice');
+    const bob = await ctx.pages.openAs('bob');
     const id = changeIdIn(await send(alice, 'reboot db-staging-1'));
     // Approving one's own request is refused in a reply only the requester sees.
     const [refusal] = await interact(alice, () => cardOf(alice, id).getByRole('button', { name: 'Approve' }).click());

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import type { Locator, Page, Response } from 'playwright-core';
-import type { ReplyLike } from './app.ts';
-import type { TestBrowser } from './browser.ts';
+import { startTestApp, type ReplyLike, type TestApp } from './app.ts';
+import { launchBrowser, type TestBrowser } from './browser.ts';
 
 /**
  * Driving the web console as a person does, for the browser tests. Every step that asks the app
@@ -14,6 +15,46 @@ import type { TestBrowser } from './browser.ts';
  * a person switching windows would. A background tab gets no animation frames, and Playwright waits
  * for frames before it clicks (about 2 s per click on a background tab).
  */
+
+/**
+ * One real app and one browser for a browser test file: registers the hooks that start them, close
+ * each test's pages and stop both. Read `app` and `pages` inside tests.
+ */
+export const useConsoleApp = () => {
+  let app: TestApp | undefined;
+  let browser: TestBrowser | undefined;
+  let pages: ReturnType<typeof consolePages> | undefined;
+  beforeAll(async () => {
+    app = await startTestApp();
+    browser = await launchBrowser();
+    pages = consolePages(browser, app.url);
+  }, 60_000);
+  afterEach(async () => {
+    await pages?.closeAll();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the console app is not started: use it inside a test');
+    return v;
+  };
+  return {
+    get app(): TestApp {
+      return started(app);
+    },
+    get pages(): ReturnType<typeof consolePages> {
+      return started(pages);
+    },
+    /** The sandbox instance tagged Name=`name`. */
+    instanceNamed(name: string) {
+      const found = started(app).sandbox!.fleet.instances.find((i) => i.tags.Name === name);
+      if (!found) throw new Error(`no sandbox instance named ${name}`);
+      return found;
+    },
+  };
+};
 
 /** Opens console pages as users and closes them again (call `closeAll` after each test). */
 export const consolePages = (browser: TestBrowser, baseUrl: string) => {
