@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Time from spawning `node src/main.ts` to the first 200 from /readyz (the console answers). */
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => {

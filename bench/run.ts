@@ -5,6 +5,7 @@ import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { benchColdStart } from './cold-start.ts';
+import { benchFootprint } from './footprint.ts';
 import { benchSlackAck, printSlackAck } from './slack-ack.ts';
 import { ms, runPool, summarize } from './stats.ts';
 
@@ -37,6 +38,10 @@ if (process.env.DATABASE_URL)
 const start = await benchColdStart();
 console.log(`   fresh data dir:    ${ms(start.freshDataDirMs!)}`);
 console.log(`   existing data dir: ${ms(start.existingDataDirMs!)}\n`);
+
+console.log('1b. start time and memory of `node src/main.ts` (the RSS of each process, from /proc)');
+await benchFootprint({ turns: Number(process.env.BENCH_FOOTPRINT_TURNS ?? 15_000) });
+console.log('');
 
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-'));
 const config = loadConfig({

@@ -4,12 +4,11 @@ import { newExecutorId } from './changes/context.ts';
 import { registerChangeJobs } from './changes/jobs.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
-import { AwsProvider } from './cloud/aws/provider.ts';
 import { refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
 import { inventorySyncJob, registerInventoryJobs } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
 import { sandboxRegions } from './cloud/sandbox/fleet.ts';
-import { startSandbox, type Sandbox } from './cloud/sandbox/server.ts';
+import type { Sandbox } from './cloud/sandbox/server.ts';
 import { resourceOptions } from './cloud/pick.ts';
 import { cloudTools } from './cloud/tools.ts';
 import type { Config } from './config.ts';
@@ -26,14 +25,19 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/open.ts';
 import { createConsoleApi } from './surfaces/console/console.ts';
 import { createConsoleSurface } from './surfaces/console/surface.ts';
-import { createSlack, slackEnabled, type SlackRuntime, type SlackTuning } from './surfaces/slack/slack.ts';
-import { createSlackStores } from './surfaces/slack/store/stores.ts';
+import { slackEnabled } from './surfaces/slack/enabled.ts';
+import type { SlackRuntime, SlackTuning } from './surfaces/slack/slack.ts';
 import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
 import { userTools } from './users/tools.ts';
 
 /**
  * The composition root: wires config → store → providers → change service → tools → engine →
  * surfaces → HTTP and jobs. main.ts, the integration tests and the benchmarks all start the app here.
+ *
+ * Adapters that bring an SDK (a surface, a cloud provider, a model client) and the sandbox are
+ * imported here dynamically, only when configured: start-up time and memory do not grow with every
+ * integration added (test/unit/architecture.test.ts checks that no SDK is in main.ts's static
+ * import graph).
  */
 export interface App {
   config: Config;
@@ -93,11 +97,14 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
 
     let sandbox = opts.sandbox;
     if (!sandbox && config.sandbox) {
+      const { startSandbox } = await import('./cloud/sandbox/server.ts');
       sandbox = await startSandbox();
       const started = sandbox;
       cleanups.push(() => started.stop());
     }
     const inSandbox = Boolean(sandbox);
+    // AWS is the one provider today, configured by AWS_REGIONS or the sandbox.
+    const { AwsProvider } = await import('./cloud/aws/provider.ts');
     const providers: CloudProvider[] = [
       new AwsProvider({
         regions: sandbox ? sandboxRegions : config.AWS_REGIONS,
@@ -180,21 +187,25 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       sandbox: inSandbox,
     });
 
-    const slack = slackEnabled(config)
-      ? await createSlack({
-          config,
-          stores: createSlackStores(db, config.TOKEN_ENCRYPTION_KEY),
-          conversations,
-          engine,
-          logger,
-          now,
-          sandbox: inSandbox,
-          ...(opts.slack ? { tuning: opts.slack } : {}),
-        })
-      : undefined;
-    if (slack) {
-      surfaces.set('slack', slack.surface);
-      cleanups.push(() => slack.stop());
+    let slack: SlackRuntime | undefined;
+    if (slackEnabled(config)) {
+      const [{ createSlack }, { createSlackStores }] = await Promise.all([
+        import('./surfaces/slack/slack.ts'),
+        import('./surfaces/slack/store/stores.ts'),
+      ]);
+      const started = await createSlack({
+        config,
+        stores: createSlackStores(db, config.TOKEN_ENCRYPTION_KEY),
+        conversations,
+        engine,
+        logger,
+        now,
+        sandbox: inSandbox,
+        ...(opts.slack ? { tuning: opts.slack } : {}),
+      });
+      slack = started;
+      surfaces.set('slack', started.surface);
+      cleanups.push(() => started.stop());
     }
 
     const syncNow = () => syncInventory(db, providers, now(), { logger });

@@ -36,6 +36,48 @@ interface Edge {
   to: string;
 }
 
+/**
+ * The modules a file loads when it is evaluated: static imports and re-exports, but not `import type`
+ * / `export type` (erased) nor dynamic `import()` (loaded when that code runs).
+ */
+const staticSpecifiers = (source: string): string[] => {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  return [...code.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm)].map(
+    (m) => m[1]!,
+  );
+};
+
+/** SDKs that belong to one adapter: the composition root loads them only when it is configured. */
+const adapterSdks = [
+  '@slack/',
+  '@microsoft/agents-',
+  'botbuilder',
+  '@anthropic-ai/',
+  '@aws-sdk/',
+  '@smithy/',
+  '@azure/',
+  '@google-cloud/',
+  'googleapis',
+  '@kubernetes/',
+  '@pagerduty/',
+];
+
+/** Every package loaded, and by which file, when `entry` is evaluated (following static imports only). */
+const staticallyLoaded = (entry: string): { file: string; name: string }[] => {
+  const seen = new Set<string>();
+  const out: { file: string; name: string }[] = [];
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const spec of staticSpecifiers(fs.readFileSync(path.join(root, file), 'utf8'))) {
+      if (spec.startsWith('.')) visit(path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)));
+      else if (!spec.startsWith('node:')) out.push({ file, name: spec });
+    }
+  };
+  visit(entry);
+  return out;
+};
+
 const graph = (() => {
   const files = walk('src');
   const edges: Edge[] = [];
@@ -112,6 +154,24 @@ describe('the import graph of src/ (docs/architecture.md#layers)', () => {
       ),
     );
     expect(bad.map((b) => `${b.file} → ${b.name}`)).toEqual([]);
+  });
+
+  it('loads no adapter SDK at start: the composition root imports each adapter when it is configured', () => {
+    // main.ts loads app.ts (the composition root) at start, after its own set-up.
+    const loaded = [...staticallyLoaded('src/main.ts'), ...staticallyLoaded('src/app.ts')];
+    expect(loaded.map((l) => l.name)).toEqual(expect.arrayContaining(['drizzle-orm', 'agenda', 'pg']));
+    expect(
+      loaded
+        .filter(({ name }) => adapterSdks.some((sdk) => namesPackage(name, sdk)))
+        .map((l) => `${l.file} → ${l.name}`),
+    ).toEqual([]);
+    // The check itself: Slack's surface, loaded statically, would be caught.
+    expect(staticallyLoaded('src/surfaces/slack/slack.ts').some(({ name }) => name.startsWith('@slack/'))).toBe(true);
+    expect(
+      staticSpecifiers(
+        "import type { A } from './a.ts';\nimport { b } from './b.ts';\nconst c = await import('./c.ts');",
+      ),
+    ).toEqual(['./b.ts']);
   });
 
   it('has no import cycle', () => {

@@ -79,9 +79,6 @@ export interface SlackRuntime {
   idle(): Promise<void>;
 }
 
-export const slackEnabled = (c: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID'>): boolean =>
-  Boolean(c.SLACK_BOT_TOKEN || c.SLACK_CLIENT_ID);
-
 export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const c = d.config;
   const log = d.logger.child({ surface: 'slack' });

@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startSlackFake } from '../test/fakes/slack-api.ts';
+import { startTcpProxy } from '../test/helpers/tcp-proxy.ts';
+import { freePort } from './cold-start.ts';
+import { ms, runPool } from './stats.ts';
+
+/**
+ * Start time and memory of the app as `npm start` runs it (a spawned `node src/main.ts`): spawn →
+ * first 200 from /readyz on an existing data dir, with nothing configured and with everything we
+ * have configured; idle RSS of the app and of the embedded database process; RSS after many
+ * console turns; and (DATABASE_URL set) the time from the database coming back after an outage
+ * to /readyz green again.
+ */
+
+/** Resident set size of a process, from /proc (Linux). */
+const rssOf = async (pid: number): Promise<number> => {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kb) * 1024;
+};
+
+/** Direct children of a process (the embedded database host is the app's only child). */
+const childrenOf = async (pid: number): Promise<number[]> => {
+  const tasks = await fs.readdir(`/proc/${pid}/task`);
+  const all = await Promise.all(
+    tasks.map((t) => fs.readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')),
+  );
+  return all.flatMap((s) => s.trim().split(/\s+/).filter(Boolean).map(Number));
+};
+
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+const waitReady = async (child: ChildProcess, url: string, t0: number, limitMs = 60_000): Promise<number> => {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode} before it was ready`);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 10));
+    if (performance.now() - t0 > limitMs) throw new Error(`not ready within ${limitMs} ms`);
+  }
+};
+
+const spawnApp = async (dataDir: string, env: Record<string, string>): Promise<Running> => {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const readyMs = await waitReady(child, url, t0);
+  return {
+    child,
+    url,
+    readyMs,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+};
+
+/** RSS of the app and of its embedded database process once the app has been idle for a moment. */
+const idleRss = async (app: Running): Promise<{ app: number; database: number | undefined }> => {
+  await new Promise((r) => setTimeout(r, 2_000));
+  const [db] = await childrenOf(app.child.pid!);
+  return { app: await rssOf(app.child.pid!), database: db ? await rssOf(db) : undefined };
+};
+
+const turn = async (url: string, text: string): Promise<void> => {
+  const res = await fetch(`${url}/console/api/turn`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: 'dave', text }),
+  });
+  if (!res.ok) throw new Error(`turn → ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+};
+
+export const benchFootprint = async (opts: { turns: number }): Promise<void> => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-'));
+  const slack = await startSlackFake();
+  const everything = {
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: 'bench-signing-secret-0123456789',
+    SLACK_API_URL: slack.url,
+  };
+  try {
+    // The first start creates the data dir (and the database); every figure below reuses it.
+    await (await spawnApp(dir, { SANDBOX: 'on' })).stop();
+
+    const bare = await spawnApp(dir, { SANDBOX: 'on' });
+    const bareRss = await idleRss(bare);
+    await bare.stop();
+    const full = await spawnApp(dir, { SANDBOX: 'on', ...everything });
+    const fullRss = await idleRss(full);
+    await full.stop();
+    console.log('   spawn → /readyz, existing data dir:');
+    console.log(`     nothing configured (console + sandbox cloud): ${ms(bare.readyMs)}`);
+    console.log(`     everything configured (+ Slack, against the Web API fake): ${ms(full.readyMs)}`);
+    console.log('   idle RSS:');
+    console.log(
+      `     app, nothing configured: ${mb(bareRss.app)}; embedded database process: ${bareRss.database === undefined ? '— (DATABASE_URL)' : mb(bareRss.database)}`,
+    );
+    console.log(`     app, everything configured: ${mb(fullRss.app)}`);
+
+    const busy = await spawnApp(dir, { SANDBOX: 'on' });
+    try {
+      const t0 = performance.now();
+      await runPool(opts.turns, 4, () => turn(busy.url, 'list instances'));
+      const seconds = (performance.now() - t0) / 1000;
+      const after = await idleRss(busy);
+      console.log(
+        `   RSS after ${opts.turns.toLocaleString('en-US')} console turns (4 at a time, ${(opts.turns / seconds).toFixed(0)}/s): app ${mb(after.app)}${after.database === undefined ? '' : `, embedded database ${mb(after.database)}`}`,
+      );
+    } finally {
+      await busy.stop();
+    }
+
+    if (process.env.DATABASE_URL) {
+      // A restart as the app sees it: every connection dropped, new ones refused, then accepted again.
+      const target = new URL(process.env.DATABASE_URL);
+      const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      const app = await spawnApp(dir, { SANDBOX: 'on', DATABASE_URL: proxy.url(process.env.DATABASE_URL) });
+      try {
+        proxy.cut('reset');
+        const down = performance.now();
+        while (
+          (await fetch(`${app.url}/readyz`).then(
+            (r) => r.status,
+            () => 0,
+          )) === 200
+        ) {
+          await new Promise((r) => setTimeout(r, 10));
+          if (performance.now() - down > 30_000) throw new Error('/readyz stayed green with the database down');
+        }
+        await new Promise((r) => setTimeout(r, 3_000));
+        proxy.restore();
+        const back = await waitReady(app.child, app.url, performance.now(), 120_000);
+        console.log(
+          `   database back after a 3 s outage → /readyz green: ${ms(back)} (app ${app.child.exitCode === null ? 'still running' : `exited ${app.child.exitCode}`})`,
+        );
+      } finally {
+        await app.stop();
+        await proxy.close();
+      }
+    }
+  } finally {
+    await slack.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+};
