@@ -6,6 +6,7 @@ export interface Layer {
 export interface PackageRule {
   names: string[];
   allowed: string[];
+  typesAllowed?: string[];
 }
 export const layers: Layer[];
 export const surfaceRules: { enginePorts: string[]; ownStore: string };

@@ -50,11 +50,14 @@ const restrictions = (file) => {
   }
   for (const rule of packages) {
     if (rule.allowed.some((p) => matches(file, p))) continue;
+    const typesOnly = (rule.typesAllowed ?? []).some((p) => matches(file, p));
+    const types = rule.typesAllowed ? ` (its types also in ${rule.typesAllowed.join(', ')})` : '';
     for (const name of rule.names) {
       const regex = name.endsWith('/') || name.endsWith('-') ? `^${escape(name)}` : `^${escape(name)}(/|$)`;
       out.push({
         regex,
-        message: `${name} may be imported only in ${rule.allowed.join(', ')} (docs/architecture.md#sdk-boundaries).`,
+        message: `${name} may be imported only in ${rule.allowed.join(', ')}${types} (docs/architecture.md#sdk-boundaries).`,
+        ...(typesOnly ? { allowTypeImports: true } : {}),
       });
     }
   }
@@ -68,7 +71,8 @@ const boundaryConfigs = () => {
     const entries = fs.readdirSync(path.join(import.meta.dirname, dir), { withFileTypes: true });
     const files = entries.filter((e) => e.isFile() && ext.test(e.name)).map((e) => `${dir}/${e.name}`);
     const base = restrictions(`${dir}/any-module.ts`);
-    const rule = (patterns) => ({ rules: { 'no-restricted-imports': ['error', { patterns }] } });
+    // typescript-eslint's version of the core rule, which can allow type-only imports.
+    const rule = (patterns) => ({ rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } });
     // Root files belong to different layers, so each gets its own rule.
     if (dir !== 'src') configs.push({ files: [`${dir}/*.ts`, `${dir}/*.mjs`, `${dir}/*.js`], ...rule(base) });
     for (const f of files) {

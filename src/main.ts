@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import v8 from 'node:v8';
 import { ConfigError, loadConfig, redactedConfig } from './config.ts';
 import { isAppError } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
@@ -15,15 +14,6 @@ const fail = (lines: string[]): never => {
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
-/**
- * Loading the app's modules makes much short-lived garbage (Node re-reads drizzle-orm's 180 KB
- * package.json for each of its ~100 modules). V8 answers by growing the young generation to its
- * maximum, and an idle process never gives that memory back: about 120 MB of idle RSS for nothing.
- * Hold the young generation at its starting size while the app loads and starts, then let it adapt
- * to the real load again (BENCHMARKS.md: idle RSS). V8's default growth factor is 2.
- */
-const youngGeneration = (factor: number) => v8.setFlagsFromString(`--semi-space-growth-factor=${factor}`);
-youngGeneration(1);
 const { startApp } = await import('./app.ts');
 
 let config;
@@ -39,7 +29,6 @@ logger.info({ config: redactedConfig(config) }, 'starting');
 
 try {
   const app = await startApp(config, { logger });
-  youngGeneration(2);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

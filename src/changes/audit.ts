@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from '../store/orm.ts';
+import type { SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { canonicalJson, toJsonValue } from '../util/canonical-json.ts';
 import { auditEvents, changeRequests } from './schema.ts';

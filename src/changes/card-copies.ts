@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq } from '../store/orm.ts';
 import type { PostedMessage } from '../chat/surface.ts';
 import type { SurfaceName } from '../chat/actor.ts';
 import type { Db } from '../store/db.ts';

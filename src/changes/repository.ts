@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, lte, or, sql } from '../store/orm.ts';
+import type { SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
 import { conflict } from '../errors.ts';

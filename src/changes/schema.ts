@@ -5,11 +5,11 @@ import {
   jsonb,
   pgSequence,
   pgTable,
+  sql,
   text,
   timestamp,
   uniqueIndex,
-} from 'drizzle-orm/pg-core';
-import { sql } from 'drizzle-orm';
+} from '../store/orm.ts';
 import type { Actor, ConversationRef } from '../chat/actor.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
 

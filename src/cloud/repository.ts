@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, max, sql } from '../store/orm.ts';
 import type { SQL } from 'drizzle-orm';
 import { badRequest } from '../errors.ts';
 import type { Db } from '../store/db.ts';

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from '../store/orm.ts';
 
 /** The synced inventory: one row per provider resource, normalized. */
 export const resources = pgTable(

@@ -1,4 +1,4 @@
-import { bigserial, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, index, jsonb, pgTable, text, timestamp } from '../store/orm.ts';
 import type { ConversationRef } from '../chat/actor.ts';
 import type { Reply } from '../chat/reply.ts';
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { drizzle } from 'drizzle-orm/node-postgres';
+import { drizzle } from './orm.ts';
 import { AppError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from './db.ts';

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from '../store/orm.ts';
 import { actorKey, Role, type Actor, type SurfaceName } from '../chat/actor.ts';
 import { appendAudit } from '../changes/audit.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';

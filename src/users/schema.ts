@@ -1,4 +1,4 @@
-import { index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, primaryKey, text, timestamp } from '../store/orm.ts';
 
 /** A Slack team, Teams tenant, or the console. `id` is `<surface>:<external id>`. */
 export const workspaces = pgTable('workspaces', {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../src/store/orm.ts';
 import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
 import { workspaces } from '../../src/users/schema.ts';
 import {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../src/store/orm.ts';
 import { AwsProvider } from '../../src/cloud/aws/provider.ts';
 import { syncInventory } from '../../src/cloud/inventory.ts';
 import type { CloudProvider } from '../../src/cloud/provider.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { and, eq } from 'drizzle-orm';
+import { and, eq } from '../../src/store/orm.ts';
 import { conversationKey } from '../../src/chat/actor.ts';
 import { listMessages } from '../../src/engine/conversations.ts';
 import { processedEvents } from '../../src/engine/schema.ts';

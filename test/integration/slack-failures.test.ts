@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../src/store/orm.ts';
 import { users } from '../../src/users/schema.ts';
 import { blockActionsPayload, interactivityForm, viewSubmissionPayload } from '../helpers/slack-sign.ts';
 import { ALICE, BOB, CAROL, OPS, startSlackHarness, type SlackHarness } from '../fixtures/slack-harness.ts';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../src/store/orm.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createSecretBox } from '../../src/store/secret-box.ts';
 import { createInstallationStore } from '../../src/surfaces/slack/store/installation-store.ts';

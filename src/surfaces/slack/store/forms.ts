@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../../store/orm.ts';
 import { Form, type Reply } from '../../../chat/reply.ts';
 import { canonicalJson } from '../../../util/canonical-json.ts';
 import type { Db } from '../../../store/db.ts';

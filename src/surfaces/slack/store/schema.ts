@@ -1,4 +1,4 @@
-import { boolean, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, jsonb, pgTable, text, timestamp } from '../../../store/orm.ts';
 
 /**
  * Bolt's OAuth installations (one row per Slack workspace, or per Enterprise Grid org for an org
