@@ -10,6 +10,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { keepBatchesTogether } from './pglite-batches.mjs';
 
+// PostgreSQL's default 128 MB of shared buffers is sized for a server with many sessions; PGlite has
+// one, and its WebAssembly memory never shrinks once the buffers are touched. 16 MB keeps the
+// process at about 205 MB of RSS instead of 350 MB after the same queries (BENCHMARKS.md); reads
+// beyond the buffers still come from the OS's page cache.
+const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
 let db;
 let server;
 let stopping;
@@ -43,7 +49,7 @@ const dumpDataDir = async () => {
 // pgDir unset: an in-memory database (tests), optionally loaded from a dump of another one.
 const start = async ({ pgDir, maxConnections, dump }) => {
   try {
-    db = await PGlite.create({ dataDir: pgDir, loadDataDir: dump ? new Blob([dump]) : undefined });
+    db = await PGlite.create({ dataDir: pgDir, loadDataDir: dump ? new Blob([dump]) : undefined, startParams });
     // Port 0: the OS picks a free loopback port, so several instances (tests) never collide.
     server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
     keepBatchesTogether(server.queryQueue);
