@@ -63,8 +63,12 @@ export const startAppProcess = async (
     const lines = (partial + s).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      if (!line.startsWith('{')) continue; // the banner for people
-      const entry = JSON.parse(line) as LogLine;
+      let entry: LogLine;
+      try {
+        entry = JSON.parse(line) as LogLine;
+      } catch {
+        continue; // the banner for people
+      }
       logs.push(entry);
       if (entry.msg === 'DevOps Agent is ready' && typeof entry.url === 'string' && !url) {
         url = entry.url;
@@ -77,7 +81,7 @@ export const startAppProcess = async (
   );
   void exited.then(({ code, signal }) => {
     onExit(new Error(`${name} exited during start-up (${signal ?? code}): ${stderr}`));
-    return fs.rm(cwd, { recursive: true, force: true });
+    return fs.rm(cwd, { recursive: true, force: true }).catch(() => undefined);
   });
 
   const timeoutMs = opts.timeoutMs ?? 60_000;

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { listAuditEvents, verifyAudit, formatAuditAnchor } from '../../src/changes/audit.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-api.ts';
@@ -48,6 +48,9 @@ let sandbox: Sandbox;
 let fake: SlackFake;
 let replicas: AppProcess[] = [];
 let proxy: RoundRobinProxy;
+/** Replicas this test stops or kills on purpose; any other exit is recorded in `crashes`. */
+const killed = new Set<AppProcess>();
+const crashes: unknown[] = [];
 
 const a = (): AppProcess => replicas[0]!;
 const b = (): AppProcess => replicas[1]!;
@@ -156,9 +159,22 @@ onServer('two replicas on one PostgreSQL (needs DATABASE_URL: embedded PGlite is
       startAppProcess(env, { name: 'replica B' }),
     ]);
     proxy = await startRoundRobinProxy(replicas.map((r) => r.url));
+    // A replica that dies on its own is a defect: say so with what it printed, not as a refused connection later.
+    replicas.forEach(
+      (r, i) =>
+        void r.exited.then(({ code, signal }) => {
+          if (!killed.has(r))
+            crashes.push({ replica: 'AB'[i], code, signal, stderr: r.stderr(), log: r.logs.slice(-20) });
+        }),
+    );
   }, 120_000);
 
+  afterEach(() => {
+    expect(crashes).toEqual([]);
+  });
+
   afterAll(async () => {
+    replicas.forEach((r) => killed.add(r));
     await proxy?.close();
     await Promise.all(replicas.map((r) => r.stop()));
     await fake?.stop();
@@ -410,6 +426,7 @@ onServer('two replicas on one PostgreSQL (needs DATABASE_URL: embedded PGlite is
     });
     expect((await changeRow(id))?.status).toBe('executing');
     const killedAt = Date.now();
+    killed.add(victim);
     expect(await victim.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     await pending;
 
