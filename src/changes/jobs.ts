@@ -13,9 +13,18 @@ export const registerChangeJobs = async (
   scheduler.define(approvalExpiryJob, async () => {
     await d.changes.expireDue();
   });
-  scheduler.define(executorRecoveryJob, async () => {
-    await d.changes.recoverInterrupted();
-  });
+  // Its lock lifetime is one lease: the instance that dies is often the one holding this job's
+  // lock (instances lock a due run ahead), and the survivors must not wait the scheduler's
+  // default (10 min) to recover its changes. The handler is idempotent (compare-and-sets): a slow
+  // run whose lock another instance took over does no harm.
+  scheduler.define(
+    executorRecoveryJob,
+    async () => {
+      await d.changes.recoverInterrupted();
+    },
+    undefined,
+    { lockLifetimeMs: d.leaseMs },
+  );
   await scheduler.every(d.intervalMs, approvalExpiryJob);
   // Twice per lease: a dead executor's change is marked within 1.5 leases of its last renewal.
   await scheduler.every(Math.max(d.leaseMs / 2, 1000), executorRecoveryJob);

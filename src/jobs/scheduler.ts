@@ -18,7 +18,12 @@ import { patientBackend } from './patient-backend.ts';
  */
 export interface Scheduler {
   /** Registers a handler. With a schema, data is validated first; a mismatch fails the run. */
-  define<T = unknown>(name: string, handler: (data: T) => Promise<void>, schema?: z.ZodType<T>): void;
+  define<T = unknown>(
+    name: string,
+    handler: (data: T) => Promise<void>,
+    schema?: z.ZodType<T>,
+    options?: DefineOptions,
+  ): void;
   /** Runs `name` every `intervalMs`: one schedule per name, shared by all instances (upserted). */
   every(intervalMs: number, name: string, data?: Record<string, unknown>): Promise<void>;
   /** Queues one run of `name` as soon as an instance is free. */
@@ -27,6 +32,16 @@ export interface Scheduler {
   start(): Promise<void>;
   /** Waits (bounded) for running jobs, stops processing, closes the scheduler's pool. Idempotent. */
   stop(): Promise<void>;
+}
+
+export interface DefineOptions {
+  /**
+   * A shorter lock lifetime for this job (capped by the scheduler's): how soon another instance
+   * may take over the job's lock when the instance holding it died. Instances lock a due run up to
+   * `processEvery` ahead, so a killed instance usually holds the lock of a frequent job, which then
+   * stalls everywhere for the whole lifetime. The handler must finish well within it.
+   */
+  lockLifetimeMs?: number;
 }
 
 export interface SchedulerOptions {
@@ -73,6 +88,7 @@ export const processEveryMs = (p: string | number): number => {
 export const createScheduler = (opts: SchedulerOptions): Scheduler => {
   const { logger, metrics } = opts;
   const pollMs = processEveryMs(opts.processEvery ?? 1000);
+  const defaultLockLifetime = opts.lockLifetimeMs ?? defaultLockLifetimeMs;
   // Its own pool: a long LISTEN connection and job bookkeeping never starve the app's queries.
   const pool = createPool({
     connectionString: opts.store.connectionString,
@@ -88,7 +104,7 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
     name: `${os.hostname()}:${process.pid}`,
     backend,
     processEvery: pollMs,
-    defaultLockLifetime: opts.lockLifetimeMs ?? defaultLockLifetimeMs,
+    defaultLockLifetime,
   });
   // Without a listener an 'error' event (a failed job, a lost database) would crash the process.
   agenda.on('error', (err: Error) => logger.warn({ err: err.message }, 'scheduler error'));
@@ -96,19 +112,29 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
   let started = false;
   let stopping: Promise<void> | undefined;
 
-  const define = <T>(name: string, handler: (data: T) => Promise<void>, schema?: z.ZodType<T>): void => {
-    agenda.define(name, async (job) => {
-      const t0 = performance.now();
-      try {
-        await handler(schema ? schema.parse(job.attrs.data ?? {}) : (job.attrs.data as T));
-        metrics.jobRuns.inc({ job: name, outcome: 'success' });
-        logger.debug({ job: name, ms: Math.round(performance.now() - t0) }, 'job done');
-      } catch (err) {
-        metrics.jobRuns.inc({ job: name, outcome: 'failure' });
-        logger.error({ job: name, err: (err as Error).message }, 'job failed');
-        throw err;
-      }
-    });
+  const define = <T>(
+    name: string,
+    handler: (data: T) => Promise<void>,
+    schema?: z.ZodType<T>,
+    options: DefineOptions = {},
+  ): void => {
+    const lockLifetime = Math.min(options.lockLifetimeMs ?? defaultLockLifetime, defaultLockLifetime);
+    agenda.define(
+      name,
+      async (job) => {
+        const t0 = performance.now();
+        try {
+          await handler(schema ? schema.parse(job.attrs.data ?? {}) : (job.attrs.data as T));
+          metrics.jobRuns.inc({ job: name, outcome: 'success' });
+          logger.debug({ job: name, ms: Math.round(performance.now() - t0) }, 'job done');
+        } catch (err) {
+          metrics.jobRuns.inc({ job: name, outcome: 'failure' });
+          logger.error({ job: name, err: (err as Error).message }, 'job failed');
+          throw err;
+        }
+      },
+      { lockLifetime },
+    );
   };
 
   return {

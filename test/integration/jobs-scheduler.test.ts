@@ -164,3 +164,34 @@ it('starts once the database is reachable when it was down at creation, without 
     await proxy.close();
   }
 }, 20_000);
+
+it("a job's own lock lifetime lets a live instance take over the lock a dead one left", async () => {
+  const metrics = createMetrics();
+  // The scheduler's default lifetime is long (a dead holder's lock would stall its job that long).
+  const scheduler = createScheduler({
+    store,
+    logger,
+    metrics,
+    embedded: store.embedded,
+    processEvery: 100,
+    lockLifetimeMs: 60_000,
+  });
+  const ran: string[] = [];
+  try {
+    scheduler.define('t-short-lock', async () => void ran.push('t-short-lock'), undefined, { lockLifetimeMs: 1_000 });
+    scheduler.define('t-default-lock', async () => void ran.push('t-default-lock'));
+    await scheduler.now('t-short-lock');
+    await scheduler.now('t-default-lock');
+    // Both are due and locked by an instance that was killed (a lock is a timestamp: nobody releases it).
+    await store.pool.query(
+      "UPDATE agenda_jobs SET locked_at = now(), last_modified_by = 'dead-host:1' WHERE name IN ('t-short-lock', 't-default-lock')",
+    );
+    await scheduler.start();
+    await settled('t-short-lock');
+    expect(ran).toEqual(['t-short-lock']);
+    // The other keeps the dead instance's lock for the whole default lifetime.
+    expect(await jobRows('t-default-lock')).toMatchObject([{ locked: true, finished: false }]);
+  } finally {
+    await scheduler.stop();
+  }
+}, 20_000);
