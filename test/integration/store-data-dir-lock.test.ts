@@ -84,12 +84,16 @@ it.each([
   ['a pid that does not exist here', () => 4_194_305],
   // Its pid belongs to an unrelated live process here.
   ['an unrelated live pid', () => process.ppid],
-])('a fresh lock held from another PID namespace blocks though it names %s', async (_, pid) => {
-  const child = await holder();
-  pretendPid(child, pid());
-  await expect(tryLock({ waitMs: 0 })).rejects.toMatchObject({ code: 'conflict' });
-  await expect(tryLock({ waitMs: 0 })).rejects.toThrow(`data dir ${dir} is in use by pid ${pid()}`);
-}, 30_000);
+])(
+  'a fresh lock held from another PID namespace blocks though it names %s',
+  async (_, pid) => {
+    const child = await holder();
+    pretendPid(child, pid());
+    await expect(tryLock({ waitMs: 0 })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(tryLock({ waitMs: 0 })).rejects.toThrow(`data dir ${dir} is in use by pid ${pid()}`);
+  },
+  30_000,
+);
 
 it('a lock left by a killed process blocks until it is stale, then the next start takes it', async () => {
   const child = await holder();

@@ -1,6 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
 import { ChangeStatus } from '../../src/changes/model.ts';
-import { assertTransition, canTransition, initialStatus, isFinal, transitions } from '../../src/changes/state-machine.ts';
+import {
+  assertTransition,
+  canTransition,
+  initialStatus,
+  isFinal,
+  transitions,
+} from '../../src/changes/state-machine.ts';
 
 describe('change request state machine', () => {
   test('the happy path and its branches are allowed', () => {
