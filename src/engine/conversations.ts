@@ -1,6 +1,9 @@
-import { and, asc, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, notExists, notInArray, or, sql } from 'drizzle-orm';
 import { conversationKey, type ConversationRef } from '../chat/actor.ts';
 import type { Reply } from '../chat/reply.ts';
+import { ChangeStatus } from '../changes/model.ts';
+import { changeCards, changeRequests } from '../changes/schema.ts';
+import { isFinal } from '../changes/state-machine.ts';
 import { AppError } from '../errors.ts';
 import type { ConversationStore, NewMessage, StoredMessage } from './engine.ts';
 import type { Db } from '../store/db.ts';
@@ -109,6 +112,67 @@ export const markEventProcessed = async (db: Db, eventId: string): Promise<boole
     .returning({ id: processedEvents.id });
   return rows.length > 0;
 };
+
+/**
+ * Retention, one bounded batch per call (src/engine/retention.ts loops): deletes up to `limit`
+ * processed event ids received before `before`, oldest first. Returns how many it deleted.
+ */
+export const deleteProcessedEventsBefore = async (db: Db, before: Date, limit: number): Promise<number> => {
+  const oldest = db
+    .select({ id: processedEvents.id })
+    .from(processedEvents)
+    .where(lt(processedEvents.receivedAt, before))
+    .orderBy(asc(processedEvents.receivedAt))
+    .limit(limit);
+  const gone = await db
+    .delete(processedEvents)
+    .where(inArray(processedEvents.id, oldest))
+    .returning({ id: processedEvents.id });
+  return gone.length;
+};
+
+/** Statuses a change request never leaves: its card will not be updated again. */
+const finalStatuses = ChangeStatus.options.filter(isFinal);
+
+/**
+ * Retention, one bounded batch per call: deletes up to `limit` messages last written before
+ * `before`, oldest first, except a console copy of a change card whose change can still change
+ * (`change_cards.message_id` is the message id there; the notifier updates it in place). The
+ * card-copy rows of the messages it deletes (changes that are final) go in the same transaction,
+ * so no copy points at a missing message. Returns how many messages it deleted.
+ */
+export const deleteMessagesBefore = (db: Db, before: Date, limit: number): Promise<number> =>
+  db.transaction(async (tx) => {
+    const liveCard = tx
+      .select({ one: sql`1` })
+      .from(changeCards)
+      .innerJoin(changeRequests, eq(changeRequests.id, changeCards.changeId))
+      .where(
+        and(
+          eq(changeCards.surface, 'console'),
+          eq(changeCards.messageId, sql`(${messages.id})::text`),
+          notInArray(changeRequests.status, finalStatuses),
+        ),
+      );
+    const oldest = tx
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(lt(messages.updatedAt, before), notExists(liveCard)))
+      .orderBy(asc(messages.updatedAt))
+      .limit(limit);
+    const gone = await tx.delete(messages).where(inArray(messages.id, oldest)).returning({ id: messages.id });
+    if (gone.length)
+      await tx.delete(changeCards).where(
+        and(
+          eq(changeCards.surface, 'console'),
+          inArray(
+            changeCards.messageId,
+            gone.map((m) => String(m.id)),
+          ),
+        ),
+      );
+    return gone.length;
+  });
 
 /** The conversation store port over these functions, for surfaces (they never hold the database). */
 export const createConversationStore = (db: Db): ConversationStore => ({

@@ -81,9 +81,8 @@ const exited = (host: ChildProcess): Promise<void> =>
 export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<EmbeddedPostgres> => {
   let lock: DataDirLock | undefined;
   let pgDir: string | undefined;
-  // Set once the host runs: losing the lock then stops it, so that only one process writes the dir.
-  let stopOnLostLock: (() => void) | undefined;
-  let lostLock = false;
+  // Losing the lock stops the host (once it runs), so that only one process writes the dir.
+  const lostLock: { happened: boolean; stop?: () => void } = { happened: false };
   if (opts.dataDir !== undefined) {
     const dataDir = path.resolve(opts.dataDir);
     lock = await lockDataDir(dataDir, {
@@ -94,8 +93,8 @@ export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<Embe
           { dataDir },
           'another process took over the data dir: stopping embedded PostgreSQL (restart once the other process is gone)',
         );
-        lostLock = true;
-        stopOnLostLock?.();
+        lostLock.happened = true;
+        lostLock.stop?.();
       },
     });
     pgDir = path.join(dataDir, pgliteDirName);
@@ -144,8 +143,8 @@ export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<Embe
         await lock?.release();
       }
     })());
-  stopOnLostLock = () => void close();
-  if (lostLock) {
+  lostLock.stop = () => void close();
+  if (lostLock.happened) {
     await close();
     throw new AppError('conflict', `cannot start embedded PostgreSQL ${where}: another process took over the data dir`);
   }

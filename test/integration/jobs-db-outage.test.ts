@@ -107,7 +107,7 @@ const ready = async (app: ChildApp): Promise<number> => {
   try {
     return (await fetch(`${app.url}/readyz`)).status;
   } catch (err) {
-    throw new Error(`GET /readyz failed (${(err as Error).message}); ${app.state()}`);
+    throw new Error(`GET /readyz failed (${(err as Error).message}); ${app.state()}`, { cause: err });
   }
 };
 
