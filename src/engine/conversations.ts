@@ -138,41 +138,36 @@ const finalStatuses = ChangeStatus.options.filter(isFinal);
  * Retention, one bounded batch per call: deletes up to `limit` messages last written before
  * `before`, oldest first, except a console copy of a change card whose change can still change
  * (`change_cards.message_id` is the message id there; the notifier updates it in place). The
- * card-copy rows of the messages it deletes (changes that are final) go in the same transaction,
- * so no copy points at a missing message. Returns how many messages it deleted.
+ * card-copy rows of the messages it deletes (changes that are final) go in the same statement, so
+ * no copy points at a missing message. Returns how many messages it deleted.
  */
-export const deleteMessagesBefore = (db: Db, before: Date, limit: number): Promise<number> =>
-  db.transaction(async (tx) => {
-    const liveCard = tx
-      .select({ one: sql`1` })
-      .from(changeCards)
-      .innerJoin(changeRequests, eq(changeRequests.id, changeCards.changeId))
-      .where(
-        and(
-          eq(changeCards.surface, 'console'),
-          eq(changeCards.messageId, sql`(${messages.id})::text`),
-          notInArray(changeRequests.status, finalStatuses),
-        ),
-      );
-    const oldest = tx
-      .select({ id: messages.id })
-      .from(messages)
-      .where(and(lt(messages.updatedAt, before), notExists(liveCard)))
-      .orderBy(asc(messages.updatedAt))
-      .limit(limit);
-    const gone = await tx.delete(messages).where(inArray(messages.id, oldest)).returning({ id: messages.id });
-    if (gone.length)
-      await tx.delete(changeCards).where(
-        and(
-          eq(changeCards.surface, 'console'),
-          inArray(
-            changeCards.messageId,
-            gone.map((m) => String(m.id)),
-          ),
-        ),
-      );
-    return gone.length;
-  });
+export const deleteMessagesBefore = async (db: Db, before: Date, limit: number): Promise<number> => {
+  const liveCard = db
+    .select({ one: sql`1` })
+    .from(changeCards)
+    .innerJoin(changeRequests, eq(changeRequests.id, changeCards.changeId))
+    .where(
+      and(
+        eq(changeCards.surface, 'console'),
+        eq(changeCards.messageId, sql`(${messages.id})::text`),
+        notInArray(changeRequests.status, finalStatuses),
+      ),
+    );
+  const oldest = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(lt(messages.updatedAt, before), notExists(liveCard)))
+    .orderBy(asc(messages.updatedAt))
+    .limit(limit);
+  const result = await db.execute<{ n: number }>(sql`
+    WITH gone AS (DELETE FROM ${messages} WHERE ${messages.id} IN (${oldest}) RETURNING ${messages.id} AS id),
+    copies AS (
+      DELETE FROM ${changeCards}
+      WHERE ${changeCards.surface} = 'console' AND ${changeCards.messageId} IN (SELECT id::text FROM gone)
+    )
+    SELECT count(*)::int AS n FROM gone`);
+  return result.rows[0]?.n ?? 0;
+};
 
 /** The conversation store port over these functions, for surfaces (they never hold the database). */
 export const createConversationStore = (db: Db): ConversationStore => ({

@@ -9,7 +9,7 @@ import { deleteMessagesBefore, deleteProcessedEventsBefore } from './conversatio
  * (`messages`, RETENTION_MESSAGES). The audit log and change requests are never pruned.
  *
  * Deletes run in batches of `batchSize` rows, each its own short statement (messages: with their
- * card-copy rows, in one short transaction), so a large backlog never holds one long transaction:
+ * card-copy rows, in the same statement), so a large backlog never holds one long transaction:
  * on embedded PGlite every connection shares one session and waits for it. A run stops after
  * `maxBatches` per table and the next run goes on.
  */
