@@ -16,6 +16,7 @@ import { createConversationStore } from './engine/conversations.ts';
 import { createEngine, type Engine } from './engine/conversation-engine.ts';
 import { createChangeNotifier } from './engine/notifier.ts';
 import { rulePlanner } from './engine/planner/rule-planner.ts';
+import { registerRetentionJobs } from './engine/retention.ts';
 import { OptionSources } from './engine/options.ts';
 import { ToolRegistry } from './engine/registry.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
@@ -217,6 +218,13 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       changes,
       intervalMs: config.EXPIRY_CHECK_INTERVAL,
       leaseMs: config.EXECUTION_LEASE,
+    });
+    await registerRetentionJobs(scheduler, {
+      db,
+      now,
+      logger,
+      processedEventsMs: config.RETENTION_PROCESSED_EVENTS,
+      messagesMs: config.RETENTION_MESSAGES,
     });
     if (opts.jobs !== false) await scheduler.start();
 

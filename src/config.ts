@@ -31,6 +31,20 @@ export const duration = z
     return Number(m[1]) * unit;
   });
 
+/**
+ * How long rows of a growing table are kept (src/engine/retention.ts): a duration at least
+ * `floor`, or `0` / `off` to keep them forever.
+ */
+const retention = (floorMs: number, floor: string) =>
+  z
+    .string()
+    .trim()
+    .transform((s) => (s.toLowerCase() === 'off' ? '0' : s))
+    .pipe(duration)
+    .pipe(
+      z.number().refine((ms) => ms === 0 || ms >= floorMs, `must be 0 or off (keep forever), or at least ${floor}`),
+    );
+
 export const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -58,6 +72,10 @@ export const ConfigSchema = z
     APPROVAL_TTL: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(86_400_000),
     EXPIRY_CHECK_INTERVAL: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(60_000),
     EXECUTION_LEASE: duration.pipe(z.number().min(3000, 'must be at least 3s')).default(60_000),
+    /** Handled surface event ids are kept this long (redeliveries come within minutes). 0/off: forever. */
+    RETENTION_PROCESSED_EVENTS: retention(3_600_000, '1h').default(7 * 86_400_000),
+    /** Conversation messages not written for this long are deleted (live change cards stay). 0/off: forever. */
+    RETENTION_MESSAGES: retention(86_400_000, '1d').default(90 * 86_400_000),
     BOOTSTRAP_ADMINS: csv.default([]),
     /** Role of a chat user the bot sees for the first time (admins change it with `grant`). */
     DEFAULT_ROLE: z.enum(['viewer', 'operator']).default('viewer'),

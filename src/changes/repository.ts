@@ -7,7 +7,7 @@ import { appendAudit, type AuditEventType } from './audit.ts';
 import { ChangePlan } from '../tools/change-plan.ts';
 import { AppliedPolicy, ChangeStatus, type ChangeDecision, type ChangeRequest, type ChangeResult } from './model.ts';
 import { approvals, changeRequests } from './schema.ts';
-import { assertTransition } from './state-machine.ts';
+import { assertTransition, initialStatus } from './state-machine.ts';
 import type { DbOrTx } from './tx.ts';
 
 /**
@@ -193,7 +193,12 @@ const isOpenRollbackClash = (e: unknown): boolean => {
   return false;
 };
 
-/** Creates a pending request and its `change.requested` event (plus `change.rollback_requested` on the original). */
+/**
+ * Creates a request and its `change.requested` event (plus `change.rollback_requested` on the
+ * original), in one transaction. A request whose policy auto-approves it is created `approved`,
+ * with its `change.approved` event (`by: null`, `auto: true`) in the same commit: there is no
+ * moment at which it is `pending` (docs/architecture.md#auto-approval).
+ */
 export const insertChange = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
   insertChangeRow(exec, n).catch((e: unknown) => {
     if (isOpenRollbackClash(e)) throw conflict(`A rollback of ${n.plan.rollbackOf} is already under way.`);
@@ -203,11 +208,12 @@ export const insertChange = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest>
 const insertChangeRow = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
   exec.transaction(async (tx) => {
     const p = n.plan;
+    const status = initialStatus(n.policy.autoApprove);
     const [row] = await tx
       .insert(changeRequests)
       .values({
         workspaceId: n.requester.workspaceId,
-        status: 'pending',
+        status,
         action: p.action,
         target: p.target,
         resourceName: p.resourceName,
@@ -244,6 +250,15 @@ const insertChangeRow = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
         actorKey: by,
         subject: p.rollbackOf,
         data: { rollbackChange: id },
+      });
+    }
+    if (status === 'approved') {
+      await appendAudit(tx, {
+        at: n.now,
+        type: 'change.approved',
+        actorKey: null,
+        subject: id,
+        data: { from: 'pending', to: 'approved', auto: true, rule: n.policy.rule },
       });
     }
     return toChange(row!, []);

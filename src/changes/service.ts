@@ -94,20 +94,11 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     });
     ctx.counted('none', 'pending');
     await ctx.notify(created, 'requested');
-    if (!applied.autoApprove) return created;
-    const approved = await ctx.move(
-      {
-        id: created.id,
-        from: 'pending',
-        to: 'approved',
-        now: now(),
-        by: null,
-        data: { auto: true, rule: applied.rule },
-      },
-      'approved',
-    );
-    if (!approved) return (await getChange(db, created.id))!;
-    return executeApproved(ctx, approved);
+    if (created.status !== 'approved') return created;
+    // Auto-approved: filed `approved` in the same commit as the request (no pending window).
+    ctx.counted('pending', 'approved');
+    await ctx.notify(created, 'approved');
+    return executeApproved(ctx, created);
   };
 
   const approve: ChangeService['approve'] = async (id, actor, role) => {

@@ -24,6 +24,19 @@ export const transitions: Readonly<Record<ChangeStatus, readonly ChangeStatus[]>
   rolled_back: [],
 };
 
+/**
+ * Where a new request starts: `pending`, or `approved` when its policy rule auto-approves it. An
+ * auto-approved request is filed and approved in ONE commit (docs/architecture.md#auto-approval):
+ * its `pending → approved` step is audited (`change.requested`, then `change.approved` with
+ * `auto: true`) but never stored on its own, so a crash cannot leave it `pending` for a later
+ * click to run.
+ */
+export const initialStatus = (autoApprove: boolean): ChangeStatus => {
+  if (!autoApprove) return 'pending';
+  assertTransition('pending', 'approved');
+  return 'approved';
+};
+
 export const canTransition = (from: ChangeStatus, to: ChangeStatus): boolean => transitions[from].includes(to);
 
 export const assertTransition = (from: ChangeStatus, to: ChangeStatus): void => {

@@ -1,6 +1,9 @@
-import { and, asc, desc, eq, gt, isNull, or, sql } from '../store/orm.ts';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, notExists, notInArray, or, sql } from '../store/orm.ts';
 import { conversationKey, type ConversationRef } from '../chat/actor.ts';
 import type { Reply } from '../chat/reply.ts';
+import { ChangeStatus } from '../changes/model.ts';
+import { changeCards, changeRequests } from '../changes/schema.ts';
+import { isFinal } from '../changes/state-machine.ts';
 import { AppError } from '../errors.ts';
 import type { ConversationStore, NewMessage, StoredMessage } from './engine.ts';
 import type { Db } from '../store/db.ts';
@@ -108,6 +111,62 @@ export const markEventProcessed = async (db: Db, eventId: string): Promise<boole
     .onConflictDoNothing()
     .returning({ id: processedEvents.id });
   return rows.length > 0;
+};
+
+/**
+ * Retention, one bounded batch per call (src/engine/retention.ts loops): deletes up to `limit`
+ * processed event ids received before `before`, oldest first. Returns how many it deleted.
+ */
+export const deleteProcessedEventsBefore = async (db: Db, before: Date, limit: number): Promise<number> => {
+  const oldest = db
+    .select({ id: processedEvents.id })
+    .from(processedEvents)
+    .where(lt(processedEvents.receivedAt, before))
+    .orderBy(asc(processedEvents.receivedAt))
+    .limit(limit);
+  const gone = await db
+    .delete(processedEvents)
+    .where(inArray(processedEvents.id, oldest))
+    .returning({ id: processedEvents.id });
+  return gone.length;
+};
+
+/** Statuses a change request never leaves: its card will not be updated again. */
+const finalStatuses = ChangeStatus.options.filter(isFinal);
+
+/**
+ * Retention, one bounded batch per call: deletes up to `limit` messages last written before
+ * `before`, oldest first, except a console copy of a change card whose change can still change
+ * (`change_cards.message_id` is the message id there; the notifier updates it in place). The
+ * card-copy rows of the messages it deletes (changes that are final) go in the same statement, so
+ * no copy points at a missing message. Returns how many messages it deleted.
+ */
+export const deleteMessagesBefore = async (db: Db, before: Date, limit: number): Promise<number> => {
+  const liveCard = db
+    .select({ one: sql`1` })
+    .from(changeCards)
+    .innerJoin(changeRequests, eq(changeRequests.id, changeCards.changeId))
+    .where(
+      and(
+        eq(changeCards.surface, 'console'),
+        eq(changeCards.messageId, sql`(${messages.id})::text`),
+        notInArray(changeRequests.status, finalStatuses),
+      ),
+    );
+  const oldest = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(lt(messages.updatedAt, before), notExists(liveCard)))
+    .orderBy(asc(messages.updatedAt))
+    .limit(limit);
+  const result = await db.execute<{ n: number }>(sql`
+    WITH gone AS (DELETE FROM ${messages} WHERE ${messages.id} IN (${oldest}) RETURNING ${messages.id} AS id),
+    copies AS (
+      DELETE FROM ${changeCards}
+      WHERE ${changeCards.surface} = 'console' AND ${changeCards.messageId} IN (SELECT id::text FROM gone)
+    )
+    SELECT count(*)::int AS n FROM gone`);
+  return result.rows[0]?.n ?? 0;
 };
 
 /** The conversation store port over these functions, for surfaces (they never hold the database). */

@@ -34,11 +34,18 @@ export const messages = pgTable(
   (t) => [
     index('messages_conversation_idx').on(t.conversationId, t.id),
     index('messages_updated_idx').on(t.conversationId, t.updatedAt),
+    // Retention deletes the oldest first, in batches (RETENTION_MESSAGES).
+    index('messages_updated_at_idx').on(t.updatedAt),
   ],
 );
 
 /** Surface event ids already handled, so redeliveries (Slack retries) run once across replicas. */
-export const processedEvents = pgTable('processed_events', {
-  id: text('id').primaryKey(),
-  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const processedEvents = pgTable(
+  'processed_events',
+  {
+    id: text('id').primaryKey(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // Retention deletes the oldest first, in batches (RETENTION_PROCESSED_EVENTS).
+  (t) => [index('processed_events_received_idx').on(t.receivedAt)],
+);

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Agenda } from 'agenda';
-import { PostgresBackend } from '@agendajs/postgres-backend';
+import { PostgresBackend, PostgresNotificationChannel } from '@agendajs/postgres-backend';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -85,6 +85,49 @@ export const processEveryMs = (p: string | number): number => {
   return Number(m[1]) * unit;
 };
 
+/** First delay before the LISTEN connection is re-opened, and the longest. */
+const listenRetryMs = { first: 1_000, max: 30_000 };
+
+/**
+ * Agenda's LISTEN/NOTIFY channel (real PostgreSQL only), made by us rather than by
+ * PostgresBackend, so that:
+ * - its 'error' events have a listener. The channel re-emits every error of its dedicated LISTEN
+ *   connection (server stopped, failover, pg_terminate_backend, network cut) and of each attempt
+ *   to reconnect; with no listener Node turns the first one into an uncaught exception and the
+ *   process exits. Here the loss is logged once, the channel reconnects by itself (LISTEN on a new
+ *   connection of the scheduler's pool), and its return is logged. Meanwhile jobs still run:
+ *   every instance polls every `processEvery` whatever the channel does; NOTIFY only makes
+ *   `now()` jobs start sooner.
+ * - it retries once a second rather than every 100 ms (the library restarts its backoff on each
+ *   attempt, so the first delay is the only one), and forever rather than giving up.
+ */
+const notificationChannel = (pool: ReturnType<typeof createPool>, logger: Logger): PostgresNotificationChannel => {
+  const channel = new PostgresNotificationChannel({
+    pool,
+    reconnect: {
+      enabled: true,
+      initialDelayMs: listenRetryMs.first,
+      maxDelayMs: listenRetryMs.max,
+      maxAttempts: Number.POSITIVE_INFINITY,
+    },
+  });
+  let lost = false;
+  channel.on('error', (err: Error) => {
+    if (lost) {
+      logger.debug({ err: err.message }, 'scheduler notifications: reconnect attempt failed');
+      return;
+    }
+    lost = true;
+    logger.warn({ err: err.message, retryInMs: listenRetryMs.first }, 'scheduler notifications lost; reconnecting');
+  });
+  channel.on('stateChange', (state: string) => {
+    if (state !== 'connected' || !lost) return;
+    lost = false;
+    logger.info('scheduler notifications reconnected');
+  });
+  return channel;
+};
+
 export const createScheduler = (opts: SchedulerOptions): Scheduler => {
   const { logger, metrics } = opts;
   const pollMs = processEveryMs(opts.processEvery ?? 1000);
@@ -96,13 +139,15 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
     logger,
     name: 'scheduler',
   });
+  const channel = opts.embedded ? undefined : notificationChannel(pool, logger);
   const backend = patientBackend(
-    new PostgresBackend({ pool, ensureSchema: false, disableNotifications: opts.embedded }),
+    new PostgresBackend({ pool, ensureSchema: false, disableNotifications: true }),
     logger,
   );
   const agenda = new Agenda({
     name: `${os.hostname()}:${process.pid}`,
     backend,
+    ...(channel ? { notificationChannel: channel } : {}),
     processEvery: pollMs,
     defaultLockLifetime,
   });
@@ -163,6 +208,9 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
         if (started) {
           const result = await agenda.drain(opts.drainTimeoutMs ?? defaultDrainTimeoutMs);
           if (result.timedOut) logger.warn({ running: result.running }, 'scheduler stopped with jobs still running');
+        } else {
+          // A start that failed may have left the channel retrying: stop that too.
+          await channel?.disconnect().catch(() => undefined);
         }
         await pool.end().catch((err: Error) => logger.warn({ err: err.message }, 'closing the scheduler pool failed'));
       })()),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { lockDataDir, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.ts';
 
 /**
  * Embedded PostgreSQL (PGlite) for zero-setup runs: hosted in a child process (pglite-host.mjs says
@@ -28,6 +28,8 @@ export interface EmbeddedOptions {
   /** Concurrent client connections the socket server accepts (it defaults to 1). */
   maxConnections: number;
   logger: Logger;
+  /** Timings of the data dir lock (tests shorten them). */
+  dataDirLock?: Pick<DataDirLockOptions, 'staleMs' | 'updateMs' | 'waitMs'>;
 }
 
 /** Subdirectory of DATA_DIR holding PGlite's files (the lock file sits beside it). */
@@ -79,9 +81,22 @@ const exited = (host: ChildProcess): Promise<void> =>
 export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<EmbeddedPostgres> => {
   let lock: DataDirLock | undefined;
   let pgDir: string | undefined;
+  // Losing the lock stops the host (once it runs), so that only one process writes the dir.
+  const lostLock: { happened: boolean; stop?: () => void } = { happened: false };
   if (opts.dataDir !== undefined) {
     const dataDir = path.resolve(opts.dataDir);
-    lock = lockDataDir(dataDir);
+    lock = await lockDataDir(dataDir, {
+      ...opts.dataDirLock,
+      logger: opts.logger,
+      onCompromised: () => {
+        opts.logger.error(
+          { dataDir },
+          'another process took over the data dir: stopping embedded PostgreSQL (restart once the other process is gone)',
+        );
+        lostLock.happened = true;
+        lostLock.stop?.();
+      },
+    });
     pgDir = path.join(dataDir, pgliteDirName);
   }
   const where = pgDir ? `in ${pgDir}` : 'in memory';
@@ -100,7 +115,7 @@ export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<Embe
   } catch (err) {
     host.kill('SIGKILL');
     await exited(host);
-    lock?.release();
+    await lock?.release();
     throw new AppError('unavailable', `cannot start embedded PostgreSQL ${where}: ${(err as Error).message}`, {
       cause: err,
     });
@@ -125,9 +140,14 @@ export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<Embe
       } finally {
         if (host.exitCode === null && host.signalCode === null) host.kill('SIGKILL');
         await exited(host);
-        lock?.release();
+        await lock?.release();
       }
     })());
+  lostLock.stop = () => void close();
+  if (lostLock.happened) {
+    await close();
+    throw new AppError('conflict', `cannot start embedded PostgreSQL ${where}: another process took over the data dir`);
+  }
 
   const dump = async (): Promise<Uint8Array> => {
     const dumped = waitFor(host, 'dumped', startTimeoutMs);

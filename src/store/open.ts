@@ -3,6 +3,7 @@ import { drizzle } from './orm.ts';
 import { AppError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from './db.ts';
+import type { DataDirLockOptions } from './data-dir-lock.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { runMigrations } from './migrate.ts';
 import { createPool, describeConnectError, describeTarget, timedQuery } from './pool.ts';
@@ -32,6 +33,8 @@ export interface StoreOptions {
   connectTimeoutMs?: number;
   /** ping() rejects after this, even while a connection attempt hangs. Default 2 s. */
   pingTimeoutMs?: number;
+  /** Embedded only: timings of the data dir lock (tests shorten them). */
+  dataDirLock?: Pick<DataDirLockOptions, 'staleMs' | 'updateMs' | 'waitMs'>;
 }
 
 /** The scheduler's own pool (see jobs/scheduler.ts). */
@@ -60,6 +63,7 @@ export const openStore = async (opts: StoreOptions): Promise<Store> => {
     dataDir: opts.dataDir,
     maxConnections: embeddedMaxConnections(opts.poolMax),
     logger: opts.logger,
+    ...(opts.dataDirLock ? { dataDirLock: opts.dataDirLock } : {}),
   });
   return connectStore(embedded.connectionString, embedded, opts);
 };

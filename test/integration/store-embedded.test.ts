@@ -21,7 +21,12 @@ const openFromOtherProcess = async (): Promise<string> => {
     import { openStore } from ${JSON.stringify(openSrc)};
     import { createLogger } from ${JSON.stringify(new URL('../../src/observability/logger.ts', import.meta.url).href)};
     try {
-      const s = await openStore({ dataDir: ${JSON.stringify(dataDir)}, poolMax: 1, logger: createLogger('silent') });
+      const s = await openStore({
+        dataDir: ${JSON.stringify(dataDir)},
+        poolMax: 1,
+        logger: createLogger('silent'),
+        dataDirLock: { waitMs: 0 },
+      });
       await s.close();
       console.log('opened');
     } catch (err) {
@@ -62,7 +67,7 @@ it('refuses a second process on the same data dir with a clear message', async (
   const holder = await open();
   try {
     expect(await openFromOtherProcess()).toBe(
-      `data dir ${path.resolve(dataDir)} is in use by pid ${process.pid} (stop that process or set another DATA_DIR)`,
+      `data dir ${path.resolve(dataDir)} is in use by pid ${process.pid} on host ${os.hostname()} (stop that process or set another DATA_DIR)`,
     );
     await expect(open()).rejects.toThrow(`is in use by pid ${process.pid}`);
     await holder.ping();
@@ -71,8 +76,9 @@ it('refuses a second process on the same data dir with a clear message', async (
   }
 }, 60_000);
 
-it('takes over a stale lock left by a dead process', async () => {
-  // A pid that cannot be running: above the kernel's pid_max.
+it("takes over an older version's pid lock file left by a dead process", async () => {
+  // A pid that cannot be running: above the kernel's pid_max. (Today's lock between processes:
+  // test/integration/store-data-dir-lock.test.ts.)
   fs.writeFileSync(path.join(dataDir, 'devops-agent.lock'), '4194305\n');
   expect(await openFromOtherProcess()).toBe('opened');
   const store = await open();

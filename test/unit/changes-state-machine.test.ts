@@ -1,6 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
 import { ChangeStatus } from '../../src/changes/model.ts';
-import { assertTransition, canTransition, isFinal, transitions } from '../../src/changes/state-machine.ts';
+import {
+  assertTransition,
+  canTransition,
+  initialStatus,
+  isFinal,
+  transitions,
+} from '../../src/changes/state-machine.ts';
 
 describe('change request state machine', () => {
   test('the happy path and its branches are allowed', () => {
@@ -42,5 +48,14 @@ describe('change request state machine', () => {
   test('every status has an entry and only true ends are final', () => {
     expect(Object.keys(transitions).sort()).toEqual([...ChangeStatus.options].sort());
     expect(ChangeStatus.options.filter(isFinal).sort()).toEqual(['expired', 'failed', 'rejected', 'rolled_back']);
+  });
+});
+
+describe('initial status', () => {
+  test('a request starts pending, or approved (in the same commit) when its rule auto-approves it', () => {
+    expect(initialStatus(false)).toBe('pending');
+    expect(initialStatus(true)).toBe('approved');
+    // The audited step it stands for must be a legal one.
+    expect(canTransition('pending', initialStatus(true))).toBe(true);
   });
 });
