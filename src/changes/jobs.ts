@@ -10,9 +10,16 @@ export const registerChangeJobs = async (
   scheduler: Scheduler,
   d: { changes: ChangeService; intervalMs: number; leaseMs: number },
 ): Promise<void> => {
-  scheduler.define(approvalExpiryJob, async () => {
-    await d.changes.expireDue();
-  });
+  // Compare-and-sets too, so the same short lock lifetime (one lease, at least a minute): approvals
+  // keep expiring on time after the instance that held this job's lock dies.
+  scheduler.define(
+    approvalExpiryJob,
+    async () => {
+      await d.changes.expireDue();
+    },
+    undefined,
+    { lockLifetimeMs: Math.max(d.leaseMs, 60_000) },
+  );
   // Its lock lifetime is one lease: the instance that dies is often the one holding this job's
   // lock (instances lock a due run ahead), and the survivors must not wait the scheduler's
   // default (10 min) to recover its changes. The handler is idempotent (compare-and-sets): a slow
