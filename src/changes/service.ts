@@ -92,7 +92,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       expiresAt: new Date(at.getTime() + (applied.ttlMs ?? deps.approvalTtlMs)),
       now: at,
     });
-    ctx.counted('none', 'pending');
+    ctx.committed(created, 'none', 'pending', actor);
     await ctx.notify(created, 'requested');
     if (!applied.autoApprove) return created;
     const approved = await ctx.move(
@@ -131,7 +131,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       case 'closed':
         throw closedError(outcome.change);
       case 'expired':
-        ctx.counted('pending', 'expired');
+        ctx.committed(outcome.change, 'pending', 'expired', null);
         await ctx.notify(outcome.change, 'expired');
         throw closedError(outcome.change);
       case 'duplicate': {
@@ -144,7 +144,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       case 'rejected':
         throw new AppError('internal', 'unexpected rejection outcome');
       case 'approved':
-        if (outcome.completed) ctx.counted('pending', 'approved');
+        ctx.committed(outcome.change, 'pending', outcome.completed ? 'approved' : 'pending', actor);
         await ctx.notify(outcome.change, 'approved');
         return outcome.completed ? executeApproved(ctx, outcome.change) : outcome.change;
     }
@@ -168,13 +168,13 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       case 'duplicate':
         throw closedError(outcome.change);
       case 'expired':
-        ctx.counted('pending', 'expired');
+        ctx.committed(outcome.change, 'pending', 'expired', null);
         await ctx.notify(outcome.change, 'expired');
         throw closedError(outcome.change);
       case 'approved':
         throw new AppError('internal', 'unexpected approval outcome');
       case 'rejected':
-        ctx.counted('pending', 'rejected');
+        ctx.committed(outcome.change, 'pending', 'rejected', actor);
         await ctx.notify(outcome.change, 'rejected');
         return outcome.change;
     }
