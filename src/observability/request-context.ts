@@ -53,10 +53,7 @@ export const traceIdOf = (traceparent: string | string[] | undefined): string | 
  * `traceparent`, else a new one. An invalid `x-request-id` (too long, odd characters, repeated) is
  * ignored, never echoed.
  */
-export const requestIdFor = (headers: {
-  'x-request-id'?: string | string[] | undefined;
-  traceparent?: string | string[] | undefined;
-}): string => {
+export const requestIdFor = (headers: Readonly<Record<string, string | string[] | undefined>>): string => {
   const given = single(headers['x-request-id']);
   if (given && requestIdPattern.test(given)) return given;
   return traceIdOf(headers.traceparent) ?? newRequestId();

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../../src/observability/logger.ts';
+import { startSlackFake, type SlackFake } from '../fakes/slack-api.ts';
 import { ALICE, OPS, SECRET, startSlackHarness, type SlackHarness } from '../fixtures/slack-harness.ts';
 import { click, postJson, startTestApp, turn, type TestApp } from '../helpers/app.ts';
 import { appMentionEvent, eventCallback, postSigned, signSlackRequest } from '../helpers/slack-sign.ts';
@@ -41,10 +42,12 @@ const transitions = (lines: Line[], changeId: string) =>
 
 let app: TestApp | undefined;
 let slack: SlackHarness | undefined;
+let fake: SlackFake | undefined;
 afterEach(async () => {
   await app?.stop();
   await slack?.stop();
-  app = slack = undefined;
+  await fake?.stop();
+  app = slack = fake = undefined;
 });
 
 describe('change request transitions in the log', () => {
@@ -165,5 +168,46 @@ describe('request ids in Slack background work', () => {
       expect(seen.map((l) => l.requestId)).toEqual([requestId, requestId, requestId, requestId]);
       expect(seen[0]).toMatchObject({ by: `slack:T0FAKE0001:${ALICE}` });
     }
+  }, 30_000);
+
+  it('gives each Socket Mode event (no HTTP request) a request id of its own for all its work', async () => {
+    const { lines, logger } = capture();
+    const appToken = 'xapp-1-A0APP00001-test';
+    fake = await startSlackFake({
+      appToken,
+      users: [{ id: ALICE, name: 'alice', displayName: 'Alice' }],
+      channels: [{ id: OPS, name: 'ops' }],
+    });
+    app = await startTestApp(
+      {
+        SLACK_BOT_TOKEN: 'xoxb-test-token',
+        SLACK_APP_TOKEN: appToken,
+        SLACK_API_URL: fake.url,
+        DEFAULT_ROLE: 'operator',
+      },
+      { logger, slack: { retryConfig: { retries: 0 } } },
+    );
+    await fake.socket.connected();
+    for (const [n, text] of [
+      [1, 'stop web-dev-1'],
+      [2, 'stop api-dev-1'],
+    ] as const)
+      await fake.socket.send({
+        envelope_id: `env-obs-${n}`,
+        type: 'events_api',
+        payload: eventCallback(appMentionEvent({ user: ALICE, channel: OPS, text: `<@${fake.botUserId}> ${text}` })),
+        accepts_response_payload: false,
+      });
+    await app.slack!.idle();
+    const idsOf = (name: string) =>
+      new Set(
+        lines
+          .filter((l) => l.event === 'change.transition' && (l.resource as { name: string }).name === name)
+          .map((l) => l.requestId),
+      );
+    const [a, b] = [idsOf('web-dev-1'), idsOf('api-dev-1')];
+    expect([a.size, b.size]).toEqual([1, 1]);
+    expect([...a][0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect([...a][0]).not.toBe([...b][0]);
   }, 30_000);
 });
