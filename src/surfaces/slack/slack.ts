@@ -5,6 +5,7 @@ import type { ConversationEngine, ConversationStore } from '../../engine/engine.
 import { AppError } from '../../errors.ts';
 import type { Route } from '../../http/route.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
 import { currentRequestId, newRequestId, withRequestContext } from '../../observability/request-context.ts';
 import { createBackgroundWork } from './background.ts';
 import { boltLogger } from './bolt-logger.ts';
@@ -61,6 +62,8 @@ export interface SlackDeps {
   conversations: ConversationStore;
   engine: ConversationEngine;
   logger: Logger;
+  /** Counts Web API calls (devops_agent_chat_api_calls_total), when given. */
+  metrics?: Pick<Metrics, 'chatApiCalls'>;
   now: () => Date;
   sandbox: boolean;
   tuning?: SlackTuning;
@@ -90,6 +93,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const options = clientOptions({
     apiUrl: c.SLACK_API_URL,
     logger: sdkLogger,
+    ...(d.metrics ? { metrics: d.metrics } : {}),
     ...(d.tuning?.retryConfig ? { retryConfig: d.tuning.retryConfig } : {}),
   });
   const clients = createClients(options);
