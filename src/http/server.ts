@@ -124,7 +124,9 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       const line = {
         method: req.method,
         route: label,
-        status: res.writableFinished ? res.statusCode : 'aborted',
+        // Always a number (log stores type fields); a response cut short is flagged apart.
+        status: res.statusCode,
+        ...(res.writableFinished ? {} : { aborted: true }),
         durationMs: Math.round(seconds * 1_000_000) / 1000,
         bytes: req.method === 'HEAD' ? 0 : bytes(),
         requestId,

@@ -33,6 +33,9 @@ sink.on('data', (chunk: Buffer) =>
 );
 const logger = createLogger('debug', sink);
 let ready = true;
+let release: () => void = () => undefined;
+let slowEntered = false;
+const held = new Promise<void>((r) => (release = r));
 
 const routes: Route[] = [
   {
@@ -43,6 +46,15 @@ const routes: Route[] = [
       await new Promise((r) => setImmediate(r));
       logger.info({ size: req.rawBody.length }, 'working on it');
       return json(200, { done: true });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/slow',
+    handle: async () => {
+      slowEntered = true;
+      await held;
+      return json(200, { late: true });
     },
   },
   {
@@ -73,7 +85,10 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${(await server.listen()).port}`;
 });
-afterAll(() => server.close());
+afterAll(() => {
+  release();
+  return server.close();
+});
 
 /** The access line of the request that was answered with this id (written when the response closes). */
 const accessLine = (requestId: string): Promise<Line> =>
@@ -142,6 +157,17 @@ describe('request ids and the access log', () => {
     const res = await fetch(`${base}/stream`, { headers: { 'x-request-id': 'stream-1' } });
     expect(await res.text()).toBe('abcdeé');
     expect(await accessLine('stream-1')).toMatchObject({ route: '/stream', status: 200, bytes: 7 });
+  });
+
+  it('flags a request whose client went away before the answer', async () => {
+    const abort = new AbortController();
+    const gone = fetch(`${base}/slow`, { headers: { 'x-request-id': 'gone-1' }, signal: abort.signal }).catch(
+      (e: unknown) => e,
+    );
+    await waitFor(() => slowEntered, { what: 'the server to be working on /slow', timeoutMs: 2000 });
+    abort.abort();
+    expect(await gone).toMatchObject({ name: 'AbortError' });
+    expect(await accessLine('gone-1')).toMatchObject({ level: 30, route: '/slow', aborted: true });
   });
 
   it('logs an unmatched path by its label, never the raw path', async () => {
