@@ -168,13 +168,15 @@ export const createMetrics = (opts: MetricsOptions = {}) => {
       },
     }),
     changesLeaseAge: new Gauge({
-      name: 'devops_agent_changes_executing_lease_age_seconds',
+      name: 'devops_agent_changes_lease_age_seconds',
       help: "Seconds since the stalest executing change's lease was renewed (0 when none executes); above EXECUTION_LEASE its executor is gone and recovery has not marked it interrupted",
+      // One value, labelled so that it is left out (rather than read as 0) when the database does not answer.
+      labelNames: ['status'] as const,
       registers: [registry],
       async collect() {
         const stats = await openChanges.read();
         this.reset();
-        if (stats) this.set(stats.executingLeaseAgeSeconds);
+        if (stats) this.set({ status: 'executing' }, stats.executingLeaseAgeSeconds);
       },
     }),
   };

@@ -59,7 +59,7 @@ describe('metrics of the app on the sandbox cloud', () => {
     expect(sum).toBeGreaterThan(0);
     expect(sum).toBeLessThan(30 * describes!);
     expect(value(text, 'devops_agent_changes_open{status="pending"}')).toBe(0);
-    expect(value(text, 'devops_agent_changes_executing_lease_age_seconds')).toBe(0);
+    expect(value(text, 'devops_agent_changes_lease_age_seconds{status="executing"}')).toBe(0);
 
     // Two requests wait for approval; then one of them is left executing by an executor that
     // stopped renewing its lease at t0 + 60 s.
@@ -77,7 +77,7 @@ describe('metrics of the app on the sandbox cloud', () => {
     expect(value(text, 'devops_agent_changes_open{status="executing"}')).toBe(1);
     expect(value(text, 'devops_agent_changes_oldest_seconds{status="pending"}')).toBe(150);
     expect(value(text, 'devops_agent_changes_oldest_seconds{status="executing"}')).toBe(90);
-    expect(value(text, 'devops_agent_changes_executing_lease_age_seconds')).toBe(90);
+    expect(value(text, 'devops_agent_changes_lease_age_seconds{status="executing"}')).toBe(90);
     // A later sync moves the timestamp.
     await app.syncNow();
     text = await scrape(app);
