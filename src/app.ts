@@ -78,7 +78,7 @@ export interface AppOptions {
 
 export const startApp = async (config: Config, opts: AppOptions = {}): Promise<App> => {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ commit: config.GIT_COMMIT });
   const now = opts.now ?? (() => new Date());
   const cleanups: Array<() => Promise<void>> = [];
   const closeAll = async () => {
@@ -104,19 +104,18 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       cleanups.push(() => started.stop());
     }
     const inSandbox = Boolean(sandbox);
-    // AWS is the one provider today, configured by AWS_REGIONS or the sandbox.
+    // AWS is the one provider today, configured by AWS_REGIONS (or AWS_REGION) or the sandbox.
     const { AwsProvider } = await import('./cloud/aws/provider.ts');
-    const providers: CloudProvider[] = [
-      new AwsProvider({
-        regions: sandbox ? sandboxRegions : config.AWS_REGIONS,
-        sandbox: inSandbox,
-        metrics,
-        now,
-        ...(sandbox
-          ? { endpoint: sandbox.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } }
-          : {}),
-      }),
-    ];
+    const aws = new AwsProvider({
+      regions: sandbox ? sandboxRegions : config.AWS_REGIONS,
+      sandbox: inSandbox,
+      metrics,
+      now,
+      ...(sandbox
+        ? { endpoint: sandbox.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } }
+        : {}),
+    });
+    const providers: CloudProvider[] = [aws];
     cleanups.push(async () => providers.forEach((p) => p.close?.()));
     const providerByName = (name: string) => providers.find((p) => p.name === name);
 
@@ -200,6 +199,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         conversations,
         engine,
         logger,
+        metrics,
         now,
         sandbox: inSandbox,
         ...(opts.slack ? { tuning: opts.slack } : {}),
@@ -209,11 +209,18 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       cleanups.push(() => started.stop());
     }
 
-    const syncNow = () => syncInventory(db, providers, now(), { logger });
+    const syncNow = () => syncInventory(db, providers, now(), { logger, metrics });
     // The first answer should not wait for the first scheduled run.
     await syncNow();
 
-    await registerInventoryJobs(scheduler, { db, providers, logger, now, intervalMs: config.INVENTORY_SYNC_INTERVAL });
+    await registerInventoryJobs(scheduler, {
+      db,
+      providers,
+      logger,
+      metrics,
+      now,
+      intervalMs: config.INVENTORY_SYNC_INTERVAL,
+    });
     await registerChangeJobs(scheduler, {
       changes,
       intervalMs: config.EXPIRY_CHECK_INTERVAL,
@@ -248,8 +255,16 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     await slack?.start();
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    // Which cloud this instance talks to: the sandbox, or AWS's endpoints or the one the SDK is configured with.
+    const awsEndpoint = await aws.endpointInUse().catch(() => config.awsEndpoint);
     logger.info(
-      { url, embedded: store.embedded, sandbox: inSandbox, console: config.consoleEnabled },
+      {
+        url,
+        embedded: store.embedded,
+        sandbox: inSandbox,
+        console: config.consoleEnabled,
+        aws: { sandbox: inSandbox, regions: aws.regions, endpoint: awsEndpoint ?? 'AWS default endpoints' },
+      },
       'DevOps Agent is ready',
     );
 

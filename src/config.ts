@@ -44,6 +44,12 @@ const retention = (floorMs: number, floor: string) =>
     .pipe(
       z.number().refine((ms) => ms === 0 || ms >= floorMs, `must be 0 or off (keep forever), or at least ${floor}`),
     );
+const awsRegion = (message: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, message);
+const endpointUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 export const ConfigSchema = z
   .object({
@@ -64,9 +70,14 @@ export const ConfigSchema = z
     SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Port of the standalone emulator (`npm run sandbox`); the app's own sandbox takes a free port. */
     SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4599),
-    AWS_REGIONS: csv
-      .pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be AWS region names like eu-west-1')).min(1))
-      .default(['us-east-1']),
+    /** Unset: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (see loadConfig). */
+    AWS_REGIONS: csv.pipe(z.array(awsRegion('must be AWS region names like eu-west-1')).min(1)).optional(),
+    /** The AWS SDK's own region variable (and the CLI's): the region inventoried when AWS_REGIONS is unset. */
+    AWS_REGION: awsRegion('must be an AWS region name like eu-west-1').optional(),
+    AWS_DEFAULT_REGION: awsRegion('must be an AWS region name like eu-west-1').optional(),
+    /** Read by the AWS SDK itself (all services, then EC2 only, which wins); checked here so a typo stops the start. */
+    AWS_ENDPOINT_URL: endpointUrl.optional(),
+    AWS_ENDPOINT_URL_EC2: endpointUrl.optional(),
 
     INVENTORY_SYNC_INTERVAL: duration.pipe(z.number().min(10_000, 'must be at least 10s')).default(300_000),
     APPROVAL_TTL: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(86_400_000),
@@ -103,6 +114,13 @@ export const ConfigSchema = z
     SLACK_APPROVALS_CHANNEL: optionalString,
     /** OAuth installs: the Slack team (or Enterprise Grid org) ids allowed to install; empty = any. */
     SLACK_ALLOWED_TEAMS: csv.default([]),
+
+    /** The commit this build runs (CI sets it), shown in devops_agent_build_info. */
+    GIT_COMMIT: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a commit id or tag (letters, digits, . _ -; at most 64)')
+      .optional(),
 
     /** Base64 of 32 random bytes: encrypts stored credentials (Slack OAuth installations). Kept as text; store/secret-box.ts decodes it. */
     TOKEN_ENCRYPTION_KEY: z
@@ -158,6 +176,14 @@ export const ConfigSchema = z
 export type RawConfig = z.infer<typeof ConfigSchema>;
 
 export interface Config extends RawConfig {
+  /** Regions the AWS provider inventories: AWS_REGIONS, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1. */
+  AWS_REGIONS: string[];
+  /**
+   * The EC2 endpoint the environment configures for the AWS SDK (AWS_ENDPOINT_URL_EC2, else
+   * AWS_ENDPOINT_URL; none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true). The SDK applies it by
+   * itself; it decides `sandbox` and is shown at start.
+   */
+  awsEndpoint: string | undefined;
   /** Whether the web console is served (on by default only on loopback). */
   consoleEnabled: boolean;
   /** True when the app runs against its local cloud emulator. */
@@ -206,10 +232,14 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     problems.push(`CONSOLE_TOKEN: is required when the console is enabled on a non-loopback HOST (${c.HOST})`);
     consoleEnabled = false;
   }
-  const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !env.AWS_ENDPOINT_URL);
+  const awsEndpoint =
+    // The SDK's own rule: exactly "true" turns the configured endpoints off.
+    env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true' ? undefined : (c.AWS_ENDPOINT_URL_EC2 ?? c.AWS_ENDPOINT_URL);
+  const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !awsEndpoint);
+  const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
   const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
   if (problems.length) throw new ConfigError(problems);
-  return { ...c, consoleEnabled, sandbox, policy };
+  return { ...c, AWS_REGIONS, awsEndpoint, consoleEnabled, sandbox, policy };
 };
 
 /** Reads and checks the policy document; a problem becomes one line naming POLICY_FILE. */

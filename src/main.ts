@@ -5,7 +5,8 @@ import { createLogger } from './observability/logger.ts';
 
 /**
  * `npm start`: read .env (if present) and the environment, start everything, stop cleanly on
- * SIGINT/SIGTERM. Start-up failures print one readable line per problem and exit 1.
+ * SIGINT/SIGTERM. Start-up failures print one readable line per problem (stderr) and exit 1.
+ * stdout is JSON log lines only.
  */
 const fail = (lines: string[]): never => {
   for (const l of lines) process.stderr.write(`devops-agent: ${l}\n`);
@@ -39,8 +40,10 @@ try {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // For people at a terminal. stdout carries only JSON log lines (log shippers parse each line),
+  // so the banner goes to stderr; the 'DevOps Agent is ready' log line has the same URL.
   if (config.consoleEnabled)
-    process.stdout.write(
+    process.stderr.write(
       `\n  DevOps Agent is running: open ${app.url}/ in a browser${app.sandbox ? ' (sandbox cloud)' : ''}\n\n`,
     );
 } catch (e) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { actorKey, type Actor } from '../chat/actor.ts';
 import { reportProgress } from '../chat/progress.ts';
 import type { CloudProvider } from '../cloud/provider.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -29,8 +30,12 @@ export interface ChangeContext {
   logger: Logger;
   executor: ExecutorLease;
   provider(name: string): CloudProvider | undefined;
-  /** Counts a committed transition. */
-  counted(from: ChangeStatus | 'none', to: ChangeStatus): void;
+  /**
+   * Reports a committed transition: counts it and writes its one info log line (who, what, which
+   * resource, from → to). Every transition passes here exactly once: `move` calls it, and so do the
+   * service's paths that commit a transition themselves (a new request, a decision).
+   */
+  committed(change: ChangeRequest, from: ChangeStatus | 'none', to: ChangeStatus, by: Actor | null): void;
   /** Tells the listener; its failure is logged, never thrown. */
   notify(change: ChangeRequest, event: ChangeEvent): Promise<void>;
   /** A step of a running change: to the listener (card copies) and to the turn waiting for it, if any. */
@@ -52,8 +57,32 @@ export const createChangeContext = (d: {
     typeof d.providers === 'function'
       ? d.providers
       : (n: string) => (d.providers as ReadonlyMap<string, CloudProvider>).get(n);
-  const counted = (from: ChangeStatus | 'none', to: ChangeStatus): void =>
-    d.metrics.changeTransitions.inc({ from, to });
+  const committed = (change: ChangeRequest, from: ChangeStatus | 'none', to: ChangeStatus, by: Actor | null): void => {
+    // pending → pending (an approval short of the count) is logged, not counted: the status did not change.
+    if (from !== to) d.metrics.changeTransitions.inc({ from, to });
+    // For a SIEM: the change log without reading the database (the audit chain stays the record).
+    d.logger.info(
+      {
+        event: 'change.transition',
+        changeId: change.id,
+        from,
+        to,
+        by: by ? actorKey(by) : 'system',
+        byName: by?.displayName ?? 'system',
+        requester: change.requesterKey,
+        workspaceId: change.workspaceId,
+        action: change.plan.action,
+        params: change.plan.params,
+        resource: { ...change.plan.target, name: change.plan.resourceName, environment: change.plan.environment },
+        approvals: change.decisions.filter((x) => x.decision === 'approved').length,
+        approvalsRequired: change.approvalsRequired,
+        ...(change.plan.rollbackOf ? { rollbackOf: change.plan.rollbackOf } : {}),
+        ...(change.reason ? { reason: change.reason } : {}),
+        ...(change.error ? { error: change.error } : {}),
+      },
+      `change ${change.id} ${from} → ${to}`,
+    );
+  };
   const notify = async (change: ChangeRequest, event: ChangeEvent): Promise<void> => {
     try {
       await d.listener.changed(change, event);
@@ -67,7 +96,7 @@ export const createChangeContext = (d: {
     logger: d.logger,
     executor: d.executor,
     provider: lookup,
-    counted,
+    committed,
     notify,
     progress: (change, step) => {
       reportProgress(`${change.id} · ${change.plan.resourceName}: ${step}…`);
@@ -80,7 +109,7 @@ export const createChangeContext = (d: {
     move: async (t, event) => {
       const moved = await transition(d.db, t);
       if (!moved) return null;
-      counted(t.from, t.to);
+      committed(moved, t.from, t.to, t.by);
       await notify(moved, event);
       return moved;
     },

@@ -128,6 +128,26 @@ export const inStatus = async (
   return rows.map((r) => ({ id: r.id, status: ChangeStatus.parse(r.status) }));
 };
 
+/** Per open status: how many, the oldest `updated_at` (when it entered that status) and, for executing, the stalest lease renewal. */
+export const openChangeCounts = async (
+  exec: DbOrTx,
+): Promise<Array<{ status: string; count: number; oldest: Date | null; stalestLease: Date | null }>> => {
+  const rows = await exec
+    .select({
+      status: changeRequests.status,
+      count: sql<number>`count(*)::int`,
+      oldest: sql<string | Date | null>`min(${changeRequests.updatedAt})`,
+      stalestLease: sql<
+        string | Date | null
+      >`min(coalesce(${changeRequests.heartbeatAt}, ${changeRequests.startedAt}, ${changeRequests.updatedAt}))`,
+    })
+    .from(changeRequests)
+    .where(inArray(changeRequests.status, ['pending', 'approved', 'executing']))
+    .groupBy(changeRequests.status);
+  const date = (v: string | Date | null): Date | null => (v === null ? null : new Date(v));
+  return rows.map((r) => ({ ...r, oldest: date(r.oldest), stalestLease: date(r.stalestLease) }));
+};
+
 /**
  * Renews the executor lease of a running change. False when the request is no longer executing
  * under this executor (finished, or marked interrupted by another instance).

@@ -1,7 +1,7 @@
 import { actorKey, type Actor, type ConversationRef, type Role } from '../chat/actor.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import { openChangeStatuses, type Metrics, type OpenChangeStats } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
 import { createChangeContext, type ChangeContext, type ExecutorLease, type ProviderLookup } from './context.ts';
 import { executeApproved } from './execute.ts';
@@ -13,6 +13,7 @@ import { approvalBlocker, evaluatePolicy, type Policy } from './policy.ts';
 import {
   getChange,
   inStatus,
+  openChangeCounts,
   insertChange,
   listChanges,
   orphaned,
@@ -30,7 +31,8 @@ export interface ChangeServiceDeps {
   now: () => Date;
   listener: ChangeListener;
   logger: Logger;
-  metrics: Pick<Metrics, 'changeTransitions'>;
+  /** Transitions are counted; with `openChanges`, the open requests are counted at scrape time too. */
+  metrics: Pick<Metrics, 'changeTransitions'> & Partial<Pick<Metrics, 'openChanges'>>;
   /** This instance's identity and lease length when it runs a change. */
   executor: ExecutorLease;
 }
@@ -57,11 +59,26 @@ export interface ChangeService {
   recoverInterrupted(opts?: { all?: boolean }): Promise<ChangeRequest[]>;
 }
 
+/** The open change requests as the metrics show them; ages in seconds on this instance's clock (as leases are). */
+const openChangeStats = async (db: Db, at: Date): Promise<OpenChangeStats> => {
+  const rows = await openChangeCounts(db);
+  const age = (d: Date | null | undefined): number => (d ? Math.max(0, (at.getTime() - d.getTime()) / 1000) : 0);
+  const byStatus = Object.fromEntries(
+    openChangeStatuses.map((status) => {
+      const row = rows.find((r) => r.status === status);
+      return [status, { count: row?.count ?? 0, oldestSeconds: age(row?.oldest) }];
+    }),
+  ) as OpenChangeStats['byStatus'];
+  return { byStatus, executingLeaseAgeSeconds: age(rows.find((r) => r.status === 'executing')?.stalestLease) };
+};
+
 const article = (role: Role): string => (role === 'admin' || role === 'approver' || role === 'operator' ? 'an' : 'a');
 
 export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
   const ctx: ChangeContext = createChangeContext(deps);
   const { db, now } = ctx;
+  // Counted in the database when /metrics is scraped: right whichever replica answers.
+  deps.metrics.openChanges?.(() => openChangeStats(db, now()));
 
   const load = async (id: string, actor: Actor): Promise<ChangeRequest> => {
     const c = await getChange(db, id);
@@ -92,11 +109,11 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       expiresAt: new Date(at.getTime() + (applied.ttlMs ?? deps.approvalTtlMs)),
       now: at,
     });
-    ctx.counted('none', 'pending');
+    ctx.committed(created, 'none', 'pending', actor);
     await ctx.notify(created, 'requested');
     if (created.status !== 'approved') return created;
     // Auto-approved: filed `approved` in the same commit as the request (no pending window).
-    ctx.counted('pending', 'approved');
+    ctx.committed(created, 'pending', 'approved', null);
     await ctx.notify(created, 'approved');
     return executeApproved(ctx, created);
   };
@@ -122,7 +139,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       case 'closed':
         throw closedError(outcome.change);
       case 'expired':
-        ctx.counted('pending', 'expired');
+        ctx.committed(outcome.change, 'pending', 'expired', null);
         await ctx.notify(outcome.change, 'expired');
         throw closedError(outcome.change);
       case 'duplicate': {
@@ -135,7 +152,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       case 'rejected':
         throw new AppError('internal', 'unexpected rejection outcome');
       case 'approved':
-        if (outcome.completed) ctx.counted('pending', 'approved');
+        ctx.committed(outcome.change, 'pending', outcome.completed ? 'approved' : 'pending', actor);
         await ctx.notify(outcome.change, 'approved');
         return outcome.completed ? executeApproved(ctx, outcome.change) : outcome.change;
     }
@@ -159,13 +176,13 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       case 'duplicate':
         throw closedError(outcome.change);
       case 'expired':
-        ctx.counted('pending', 'expired');
+        ctx.committed(outcome.change, 'pending', 'expired', null);
         await ctx.notify(outcome.change, 'expired');
         throw closedError(outcome.change);
       case 'approved':
         throw new AppError('internal', 'unexpected approval outcome');
       case 'rejected':
-        ctx.counted('pending', 'rejected');
+        ctx.committed(outcome.change, 'pending', 'rejected', actor);
         await ctx.notify(outcome.change, 'rejected');
         return outcome.change;
     }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
 import type { CloudProvider } from './provider.ts';
@@ -26,6 +27,8 @@ export interface SyncOutcome {
 
 export interface SyncOptions {
   logger?: Logger;
+  /** Records each provider's successful pass (devops_agent_inventory_last_success_timestamp_seconds). */
+  metrics?: Pick<Metrics, 'inventorySyncedAt'>;
 }
 
 export const syncInventory = async (
@@ -42,6 +45,7 @@ export const syncInventory = async (
       try {
         const listing = await provider.listResources();
         const { upserted, gone } = await repo.replaceListing(provider.name, listing, now);
+        opts.metrics?.inventorySyncedAt.set({ provider: provider.name }, now.getTime() / 1000);
         opts.logger?.info(
           { provider: provider.name, count: upserted, gone, durationMs: elapsed() },
           'inventory synced',

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { requestIdFor, withRequestContext } from '../observability/request-context.ts';
 import { defaultBodyLimitBytes, parseJson, readBody } from './body.ts';
 import { HttpError, errorResponse } from './errors.ts';
 import { probeRoutes } from './probes.ts';
@@ -35,6 +36,29 @@ export interface HttpServer {
 }
 
 const methods = new Set<string>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+/** Routes whose successful answers are logged at debug, not info (orchestrator probes, Prometheus). */
+const quietRoutes = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Counts the body bytes a response writes (streamed or not); returns the running total. */
+const countBodyBytes = (res: ServerResponse): (() => number) => {
+  let total = 0;
+  const add = (chunk: unknown, encoding?: unknown): void => {
+    if (typeof chunk === 'string')
+      total += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    else if (chunk instanceof Uint8Array) total += chunk.byteLength;
+  };
+  const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+  res.write = ((...a: unknown[]) => {
+    add(a[0], a[1]);
+    return write(...a);
+  }) as ServerResponse['write'];
+  res.end = ((...a: unknown[]) => {
+    if (typeof a[0] !== 'function') add(a[0], a[1]);
+    return end(...a);
+  }) as ServerResponse['end'];
+  return () => total;
+};
 const emptyBody = Buffer.alloc(0);
 
 const send = (res: ServerResponse, r: HttpResponse): void => {
@@ -88,25 +112,45 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
     let label = 'unmatched';
+    // One id per request: the caller's (x-request-id, or traceparent's trace id) or a new one. It
+    // goes back in the answer and into every log line written on the request's behalf.
+    const requestId = requestIdFor(req.headers);
+    res.setHeader('x-request-id', requestId);
+    const bytes = countBodyBytes(res);
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const status = res.writableFinished ? String(res.statusCode) : 'aborted';
       deps.metrics.httpSeconds.observe({ method: req.method ?? 'GET', route: label, status }, seconds);
-      log.debug({ method: req.method, route: label, status, ms: Math.round(seconds * 1000) }, 'request');
+      const line = {
+        method: req.method,
+        route: label,
+        // Always a number (log stores type fields); a response cut short is flagged apart.
+        status: res.statusCode,
+        ...(res.writableFinished ? {} : { aborted: true }),
+        durationMs: Math.round(seconds * 1_000_000) / 1000,
+        bytes: req.method === 'HEAD' ? 0 : bytes(),
+        requestId,
+      };
+      // The access log. Probes and scrapes that succeed come every few seconds and say nothing:
+      // debug only; a failing probe or scrape is logged like any request.
+      if (quietRoutes.has(label) && res.statusCode < 400) log.debug(line, 'request');
+      else log.info(line, 'request');
     });
-    dispatch(req, res, (l) => (label = l))
-      .then((response) => {
-        if (response) send(res, response);
-        else if (!res.writableEnded && !res.headersSent)
-          throw new AppError('internal', `route ${label} returned no response`);
-      })
-      .catch((err: unknown) => {
-        const { response, serverFault } = errorResponse(err);
-        if (serverFault) log.error({ err, method: req.method, route: label }, 'request failed');
-        if (res.headersSent) res.destroy();
-        else send(res, response);
-      })
-      .catch((err: unknown) => log.error({ err }, 'could not send the error response'));
+    withRequestContext(requestId, () =>
+      dispatch(req, res, (l) => (label = l))
+        .then((response) => {
+          if (response) send(res, response);
+          else if (!res.writableEnded && !res.headersSent)
+            throw new AppError('internal', `route ${label} returned no response`);
+        })
+        .catch((err: unknown) => {
+          const { response, serverFault } = errorResponse(err);
+          if (serverFault) log.error({ err, method: req.method, route: label }, 'request failed');
+          if (res.headersSent) res.destroy();
+          else send(res, response);
+        })
+        .catch((err: unknown) => log.error({ err }, 'could not send the error response')),
+    );
   };
 
   const server = http.createServer(onRequest);

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { currentRequestId } from './request-context.ts';
 
 /**
  * The one redaction list: any log field with one of these names is replaced by "[redacted]",
@@ -52,8 +53,19 @@ export const redactPaths = secretKeys.flatMap((k) => [
 
 export type { Logger };
 
+/** Every line written on behalf of a request carries its id (request-context.ts); a field given at the call site wins. */
+const requestIdMixin = (): { requestId?: string } => {
+  const requestId = currentRequestId();
+  return requestId ? { requestId } : {};
+};
+
 export const createLogger = (level: string, destination?: NodeJS.WritableStream): Logger =>
   pino(
-    { level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'devops-agent' } },
+    {
+      level,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      base: { service: 'devops-agent' },
+      mixin: requestIdMixin,
+    },
     destination ?? process.stdout,
   );

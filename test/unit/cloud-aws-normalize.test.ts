@@ -110,6 +110,21 @@ describe('translateAwsError', () => {
     expect(translateAwsError(own, 'x')).toBe(own);
   });
 
+  it('tells "no credentials found" apart from "AWS refused the credentials"', () => {
+    const none = translateAwsError(
+      sdkError('CredentialsProviderError', 'Could not load credentials from any providers'),
+      'listing EC2 resources in us-east-1',
+    );
+    expect(none.userMessage).toBe(
+      'No AWS credentials were found for listing EC2 resources in us-east-1 (Could not load credentials from any providers). ' +
+        'Give the process credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web identity token, or a container or instance role.',
+    );
+    expect(none.userMessage).not.toMatch(/refused/);
+    const refused = translateAwsError(sdkError('AuthFailure'), 'listing EC2 resources in us-east-1');
+    expect(refused.userMessage).toMatch(/^AWS refused the credentials or permissions for listing EC2 resources/);
+    expect(refused.userMessage).not.toMatch(/No AWS credentials/);
+  });
+
   it('keeps credentials advice free of AWS detail text', () => {
     const err = translateAwsError(
       sdkError('SignatureDoesNotMatch', 'The request signature we calculated does not match … AKIDEXAMPLE'),

@@ -125,6 +125,49 @@ describe('config', () => {
     expect(problems({ SLACK_CLIENT_ID: 'c' })[0]).toMatch(/SLACK_STATE_SECRET/);
   });
 
+  it('inventories AWS_REGION (else AWS_DEFAULT_REGION) when AWS_REGIONS is unset, as the AWS SDK and CLI read them', () => {
+    expect(loadConfig({}).AWS_REGIONS).toEqual(['us-east-1']);
+    expect(loadConfig({ AWS_DEFAULT_REGION: 'eu-central-1' }).AWS_REGIONS).toEqual(['eu-central-1']);
+    expect(loadConfig({ AWS_REGION: 'eu-west-3', AWS_DEFAULT_REGION: 'eu-central-1' }).AWS_REGIONS).toEqual([
+      'eu-west-3',
+    ]);
+    expect(loadConfig({ AWS_REGIONS: 'us-west-2,ap-south-1', AWS_REGION: 'eu-west-3' }).AWS_REGIONS).toEqual([
+      'us-west-2',
+      'ap-south-1',
+    ]);
+    expect(problems({ AWS_REGION: 'Frankfurt' })).toEqual([
+      expect.stringMatching(/^AWS_REGION: must be an AWS region/),
+    ]);
+  });
+
+  it('leaves the sandbox for any endpoint the AWS SDK would use: AWS_ENDPOINT_URL_EC2 as well as AWS_ENDPOINT_URL', () => {
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4599' })).toMatchObject({
+      sandbox: false,
+      awsEndpoint: 'http://127.0.0.1:4599',
+    });
+    // The service-specific variable wins over the general one, as in the SDK.
+    expect(
+      loadConfig({ AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:4599', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }),
+    ).toMatchObject({ sandbox: false, awsEndpoint: 'http://127.0.0.1:4599' });
+    expect(loadConfig({ AWS_ENDPOINT_URL_EC2: 'https://ec2.internal.example:8443' })).toMatchObject({
+      sandbox: false,
+      awsEndpoint: 'https://ec2.internal.example:8443',
+    });
+    // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true makes the SDK ignore both.
+    expect(
+      loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4599', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }),
+    ).toMatchObject({ sandbox: true, awsEndpoint: undefined });
+    expect(loadConfig({})).toMatchObject({ sandbox: true, awsEndpoint: undefined });
+    expect(problems({ AWS_ENDPOINT_URL_EC2: 'localhost:4599' })).toEqual([
+      'AWS_ENDPOINT_URL_EC2: must be an http:// or https:// URL',
+    ]);
+  });
+
+  it('takes GIT_COMMIT for the build info, and refuses what is not an id', () => {
+    expect(loadConfig({ GIT_COMMIT: '3e66539' }).GIT_COMMIT).toBe('3e66539');
+    expect(problems({ GIT_COMMIT: 'rm -rf /' })).toEqual([expect.stringMatching(/^GIT_COMMIT: must be a commit id/)]);
+  });
+
   it('redacts secrets in the start-up summary', () => {
     const r = redactedConfig(
       loadConfig({

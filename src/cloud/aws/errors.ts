@@ -17,6 +17,7 @@ const authCodes = new Set([
   'RequestExpired',
   'OptInRequired',
   'Blocked',
+  // No credentials at all (nothing was sent to AWS): auth_failed too, but told apart in the text.
   'CredentialsProviderError',
   'AccessDenied',
   'AccessDeniedException',
@@ -68,6 +69,11 @@ const classify = (code: string): ErrorCode => {
 };
 
 const userText = (kind: ErrorCode, code: string, aws: string, doing: string): string => {
+  if (code === 'CredentialsProviderError')
+    return (
+      `No AWS credentials were found for ${doing} (${aws}). Give the process credentials: ` +
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web identity token, or a container or instance role.'
+    );
   switch (kind) {
     case 'not_found':
       return `AWS could not find it while ${doing}: ${aws}`;
@@ -88,6 +94,16 @@ const userText = (kind: ErrorCode, code: string, aws: string, doing: string): st
 
 /** The AppError code for an AWS error code (`InvalidInstanceID.NotFound` → not_found); the sandbox's Ec2Error uses it too. */
 export const appCodeForAws = (code: string): ErrorCode => (networkCodes.has(code) ? 'cloud_error' : classify(code));
+
+/**
+ * What kind of failure an SDK error is, for metrics: the AppError code it translates to, or
+ * `no_credentials` when the SDK found no credentials to sign with (nothing reached AWS).
+ */
+export const awsFailureKind = (e: unknown): ErrorCode | 'no_credentials' => {
+  if (isAppError(e)) return e.code;
+  const code = codeOf(e);
+  return code === 'CredentialsProviderError' ? 'no_credentials' : appCodeForAws(code);
+};
 
 /** `doing` names the operation for the user, e.g. "stopping i-0abc in eu-west-1". */
 export const translateAwsError = (e: unknown, doing: string): AppError => {

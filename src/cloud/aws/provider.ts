@@ -7,12 +7,13 @@ import {
   paginateDescribeVolumes,
 } from '@aws-sdk/client-ec2';
 import type { EC2ClientConfig, Instance } from '@aws-sdk/client-ec2';
+import { performance } from 'node:perf_hooks';
 import { badRequest } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { ActionName, ResourceKey } from '../../tools/change-plan.ts';
 import type { ActionResult, CloudProvider, ExecuteOptions, ResourceAction } from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
-import { translateAwsError } from './errors.ts';
+import { awsFailureKind, translateAwsError } from './errors.ts';
 import { defaultWait, executeInstanceAction } from './instance-actions.ts';
 import type { WaitOptions } from './instance-actions.ts';
 import { instanceResource, securityGroupResource, snapshotResource, volumeResource } from './normalize.ts';
@@ -132,6 +133,26 @@ export class AwsProvider implements CloudProvider {
     }
   }
 
+  /** The regions this provider inventories. */
+  get regions(): readonly string[] {
+    return this.#opts.regions;
+  }
+
+  /**
+   * Where EC2 calls go: the `endpoint` option (the sandbox), else the endpoint the SDK's own
+   * configuration names (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, `endpoint_url` in the AWS profile;
+   * none with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), asked of the SDK itself; undefined: AWS's own
+   * regional endpoints. For the start-up summary.
+   */
+  async endpointInUse(): Promise<string | undefined> {
+    if (this.#opts.endpoint) return this.#opts.endpoint;
+    // The SDK resolves this lazily, per client, on the first call; asking it now reads the same settings.
+    const config = this.#client(this.#opts.regions[0]!).config as {
+      serviceConfiguredEndpoint?: () => Promise<string | undefined>;
+    };
+    return (await config.serviceConfiguredEndpoint?.()) || undefined;
+  }
+
   /** Closes the SDK clients' sockets (tests, shutdown). */
   close(): void {
     this.destroy();
@@ -187,16 +208,25 @@ export class AwsProvider implements CloudProvider {
       ...(maxAttempts ? { maxAttempts } : {}),
     });
     if (metrics) {
-      // Counted once per logical call (retries happen further down the stack).
+      // Counted and timed once per logical call (retries happen further down the stack, so they
+      // are inside the time); a missing credential fails below this step too, before any request.
       client.middlewareStack.add(
         (next, context) => async (args) => {
           const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+          const started = performance.now();
+          const observe = (outcome: string) =>
+            metrics.cloudCallSeconds.observe(
+              { provider: 'aws', operation, outcome },
+              (performance.now() - started) / 1000,
+            );
           try {
             const out = await next(args);
             metrics.cloudCalls.inc({ provider: 'aws', operation, outcome: 'ok' });
+            observe('ok');
             return out;
           } catch (e) {
             metrics.cloudCalls.inc({ provider: 'aws', operation, outcome: 'error' });
+            observe(awsFailureKind(e));
             throw e;
           }
         },

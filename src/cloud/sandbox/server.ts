@@ -25,6 +25,11 @@ export interface SandboxOptions {
   transitionDescribes?: number;
   /** Loopback port to listen on; 0 (default) lets the OS pick a free one. */
   port?: number;
+  /**
+   * Access key ids it accepts (default: any; signatures are never checked). A request signed with
+   * another key is refused with AuthFailure (401), as EC2 refuses a key it does not know.
+   */
+  accessKeyIds?: readonly string[];
 }
 
 /** An error the sandbox answers instead of running the action, e.g. to test throttling. */
@@ -63,17 +68,17 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     req.on('error', reject);
   });
 
-/** `AWS4-HMAC-SHA256 Credential=AKID/20261101/eu-west-1/ec2/aws4_request, …` → the region. */
-const regionFromAuthorization = (header: string | undefined): string => {
-  const region = header ? /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/ec2\/aws4_request/.exec(header)?.[1] : undefined;
+/** `AWS4-HMAC-SHA256 Credential=AKID/20261101/eu-west-1/ec2/aws4_request, …` → the access key id and the region. */
+const credentialScope = (header: string | undefined): { accessKeyId: string; region: string } => {
   if (!header)
     throw new Ec2Error(
       'MissingAuthenticationToken',
       'The request must contain either a valid (registered) AWS access key ID or X.509 certificate.',
       401,
     );
-  if (!region) throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
-  return region;
+  const m = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/ec2\/aws4_request/.exec(header);
+  if (!m) throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
+  return { accessKeyId: m[1]!, region: m[2]! };
 };
 
 export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> => {
@@ -104,7 +109,10 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
       const url = new URL(req.url ?? '/', 'http://sandbox');
       const body = req.method === 'POST' ? await readBody(req) : '';
       params = Object.fromEntries([...url.searchParams, ...new URLSearchParams(body)]);
-      region = regionFromAuthorization(req.headers.authorization);
+      const scope = credentialScope(req.headers.authorization);
+      region = scope.region;
+      if (opts.accessKeyIds && !opts.accessKeyIds.includes(scope.accessKeyId))
+        throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
       const action = params.Action;
       if (!action) throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
       if (params.Version !== apiVersion)

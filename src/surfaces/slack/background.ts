@@ -1,3 +1,5 @@
+import { bindRequestContext } from '../../observability/request-context.ts';
+
 /**
  * Work that continues after Slack got its ack (engine turns, posting answers). Two reasons for it:
  * - Acks first. Slack times the ack, not the answer: at most `limit` jobs start at once, so a burst
@@ -6,6 +8,8 @@
  *   A job still running after `slotMs` (an approved change executing on a cloud) gives its slot
  *   back, so long executions never hold up everyone else's answers.
  * - Waiting without guessing. Shutdown and tests wait until everything a request started is done.
+ * A queued job keeps the request context (request id) of the request that queued it, though it is
+ * started by whichever job frees a slot.
  * Failures belong to each job (each one logs its own).
  */
 export interface BackgroundWork {
@@ -72,7 +76,7 @@ export const createBackgroundWork = (o: { limit?: number; slotMs?: number } = {}
 
   return {
     run: (job) => {
-      queue.push(job);
+      queue.push(bindRequestContext(job));
       pump();
     },
     track,

@@ -5,6 +5,8 @@ import type { ConversationEngine, ConversationStore } from '../../engine/engine.
 import { AppError } from '../../errors.ts';
 import type { Route } from '../../http/route.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { currentRequestId, newRequestId, withRequestContext } from '../../observability/request-context.ts';
 import { createBackgroundWork } from './background.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { createDelivery } from './deliver.ts';
@@ -60,6 +62,8 @@ export interface SlackDeps {
   conversations: ConversationStore;
   engine: ConversationEngine;
   logger: Logger;
+  /** Counts Web API calls (devops_agent_chat_api_calls_total), when given. */
+  metrics?: Pick<Metrics, 'chatApiCalls'>;
   now: () => Date;
   sandbox: boolean;
   tuning?: SlackTuning;
@@ -86,6 +90,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const options = clientOptions({
     apiUrl: c.SLACK_API_URL,
     logger: sdkLogger,
+    ...(d.metrics ? { metrics: d.metrics } : {}),
     ...(d.tuning?.retryConfig ? { retryConfig: d.tuning.retryConfig } : {}),
   });
   const clients = createClients(options);
@@ -181,6 +186,9 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
       : { authorize: (source) => installer!.authorize(source) }),
   });
   bolt.error(async (e) => void log.error({ err: e }, 'a Slack listener failed'));
+  // HTTP mode runs inside the HTTP request's context; a Socket Mode event has no HTTP request, so
+  // it gets a request id of its own for every log line of its listeners and background work.
+  bolt.use(async ({ next }) => (currentRequestId() ? next() : withRequestContext(newRequestId(), next)));
 
   const forms = d.stores.forms;
   const delivery = createDelivery({ engine: d.engine, forms, logger: d.logger });
