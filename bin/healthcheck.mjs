@@ -1,3 +1,4 @@
+/* global AbortSignal */
 // The container image's HEALTHCHECK (slim images have no curl): GET /healthz (or the path given as
 // the first argument) on this container's PORT over loopback; exit 0 on a 2xx answer, 1 otherwise.
 const path = process.argv[2] ?? '/healthz';

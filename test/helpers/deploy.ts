@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
@@ -11,6 +12,14 @@ import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export const readRepoFile = (file: string): string => fs.readFileSync(path.join(repoRoot, file), 'utf8');
+
+type IgnoreFactory = (typeof import('@balena/dockerignore'))['default'];
+/** A CommonJS module whose types declare an ES default export: required as what it is. */
+const ignoreFactory = createRequire(import.meta.url)('@balena/dockerignore') as IgnoreFactory;
+
+/** The repository's .dockerignore, matched as Docker matches it (@balena/dockerignore). */
+export const dockerignore = (text = readRepoFile('.dockerignore')): ReturnType<IgnoreFactory> =>
+  ignoreFactory().add(text);
 
 export interface DockerStep {
   keyword: string;

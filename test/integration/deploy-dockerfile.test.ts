@@ -4,10 +4,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import ignore from '@balena/dockerignore';
 import pg from 'pg';
 import { parse } from 'yaml';
 import {
+  dockerignore,
   drainBudgetMs,
   durationMs,
   parseDockerfile,
@@ -116,7 +116,7 @@ const build = (): void => {
   readOnlyHome = path.join(root, 'home');
   fs.mkdirSync(readOnlyHome, { mode: 0o755 });
 
-  const context = ignore().add(readRepoFile('.dockerignore'));
+  const context = dockerignore();
   const ignored = (abs: string): boolean => {
     const rel = path.relative(repoRoot, abs);
     return rel !== '' && context.ignores(rel);
@@ -249,7 +249,7 @@ describe('the container image (Dockerfile), built step by step without a registr
   });
 
   it('keeps everything but the app out of the build context, and the copy holds only the app', () => {
-    const context = ignore().add(readRepoFile('.dockerignore'));
+    const context = dockerignore();
     for (const p of ['.env', 'compose.env', '.git/HEAD', 'node_modules/pg/package.json', '.data/pglite/PG_VERSION'])
       expect([p, context.ignores(p)]).toEqual([p, true]);
     for (const p of [
@@ -363,7 +363,7 @@ describe('the container image (Dockerfile), built step by step without a registr
     expect(await app.exited).toEqual({ code: 0, signal: null });
     expect(Date.now() - sigterm).toBeLessThan(httpCloseGraceMs);
     expect(app.stdout()).toMatch(/"signal":"SIGTERM".*"msg":"shutting down"/);
-    expect([nodePid, ...pgHosts].filter(alive)).toEqual([]);
+    expect([nodePid!, ...pgHosts].filter(alive)).toEqual([]);
 
     // Nothing answers now: the same HEALTHCHECK fails.
     const down = await runToEnd(image.healthcheck.command, env, health);
