@@ -14,7 +14,7 @@ export const layers = [
   { name: 'changes', paths: ['src/changes/'] },
   { name: 'users', paths: ['src/users/'] },
   { name: 'engine', paths: ['src/engine/'] },
-  { name: 'config', paths: ['src/config.ts'] },
+  { name: 'config', paths: ['src/config.ts', 'src/production-checks.ts'] },
   { name: 'http', paths: ['src/http/'] },
   { name: 'surfaces', paths: ['src/surfaces/'] },
   { name: 'root', paths: ['src/app.ts', 'src/main.ts'] },

@@ -54,6 +54,11 @@ const endpointUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or 
 export const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    /** NODE_ENV=production refuses unsafe settings (src/production-checks.ts); true only warns about them. */
+    ALLOW_UNSAFE_PRODUCTION: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().trim().min(1).default('127.0.0.1'),

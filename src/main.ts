@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, redactedConfig } from './config.ts';
 import { isAppError } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
+import { productionChecks } from './production-checks.ts';
 
 /**
  * `npm start`: read .env (if present) and the environment, start everything, stop cleanly on
@@ -25,8 +26,12 @@ try {
   throw e;
 }
 
+const production = productionChecks(config);
+if (production.refusals.length) fail(production.refusals.map((f) => `production: ${f.message}`));
+
 const logger = createLogger(config.LOG_LEVEL);
 logger.info({ config: redactedConfig(config) }, 'starting');
+for (const f of production.warnings) logger.warn({ productionCheck: f.code }, f.message);
 
 try {
   const app = await startApp(config, { logger });

@@ -100,6 +100,13 @@ describe('config', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('reads ALLOW_UNSAFE_PRODUCTION as true or false only (default false)', () => {
+    expect(loadConfig({}).ALLOW_UNSAFE_PRODUCTION).toBe(false);
+    expect(loadConfig({ ALLOW_UNSAFE_PRODUCTION: 'true' }).ALLOW_UNSAFE_PRODUCTION).toBe(true);
+    expect(loadConfig({ ALLOW_UNSAFE_PRODUCTION: 'false' }).ALLOW_UNSAFE_PRODUCTION).toBe(false);
+    expect(problems({ ALLOW_UNSAFE_PRODUCTION: 'yes' })[0]).toMatch(/^ALLOW_UNSAFE_PRODUCTION: /);
+  });
+
   it('keeps the console off a public interface unless a token protects it', () => {
     expect(loadConfig({ HOST: '0.0.0.0' }).consoleEnabled).toBe(false);
     expect(loadConfig({ HOST: '0.0.0.0', CONSOLE_TOKEN: 'a-long-enough-token' }).consoleEnabled).toBe(true);
