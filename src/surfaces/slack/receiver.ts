@@ -1,5 +1,6 @@
 import type { App, Receiver } from '@slack/bolt';
 import { json, text, type HttpRequest, type HttpResponse, type Route } from '../../http/route.ts';
+import type { ConversationStore } from '../../engine/engine.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { InboundError, parseInbound } from './inbound.ts';
 import type { BackgroundWork } from './background.ts';
@@ -24,6 +25,11 @@ export interface RouteReceiverOptions {
   work: BackgroundWork;
   /** Answer 200 if no listener acked by then (Slack gives up at 3 s). */
   ackTimeoutMs?: number;
+  /**
+   * Where signed requests are recorded so that each runs once, across replicas (see `handle`).
+   * Without it (tests of the envelope alone) nothing is recorded.
+   */
+  deliveries?: Pick<ConversationStore, 'markProcessed'>;
 }
 
 export interface RouteReceiver extends Receiver {
@@ -63,15 +69,39 @@ export const createRouteReceiver = (o: RouteReceiverOptions): RouteReceiver => {
     } catch (e) {
       if (!(e instanceof InboundError)) throw e;
       log.warn({ reason: e.message }, 'malformed Slack request');
-      return json(400, { error: e.message });
+      // Slack retries a failed delivery (up to 3 times); a body it signed that we cannot read will
+      // not read better next time, so it is told not to (X-Slack-No-Retry).
+      return json(400, { error: e.message }, { 'x-slack-no-retry': '1' });
     }
     if (inbound.kind === 'url_verification') return json(200, { challenge: inbound.challenge });
     if (inbound.kind === 'ssl_check') return ackResponse(undefined);
+    if (inbound.kind === 'ignore') {
+      log.info({ reason: inbound.reason }, 'ignored a Slack request');
+      return ackResponse(undefined);
+    }
     if (!bolt) return json(503, { error: 'the Slack app is still starting' });
 
     const retryHeader = single(req.headers['x-slack-retry-num']);
     const retryNum = retryHeader !== undefined && /^\d+$/.test(retryHeader) ? Number(retryHeader) : undefined;
     const retryReason = single(req.headers['x-slack-retry-reason']);
+
+    // A signed request stays valid for the whole 5-minute window: sent again (a replay from a
+    // captured request, a proxy retrying), it must not run again. Its signature names exactly
+    // this timestamp and body, so it is the key; recorded in the database, so a replay sent to
+    // another replica is caught too. The replay still gets Slack's 200 at once. Options lookups
+    // (block_suggestion) are exempt: read-only, answered with data that a replay could only show
+    // its sender again, and two identical lookups within a second are legitimate (retyping).
+    // A database that cannot record it fails the request (503): nothing runs unrecorded.
+    if (o.deliveries && inbound.class !== 'options') {
+      const signature = single(req.headers['x-slack-signature'])!.slice('v0='.length);
+      if (!(await o.deliveries.markProcessed(`slack:sig:${signature}`))) {
+        log[retryNum === undefined ? 'warn' : 'info'](
+          { type: inbound.body.type, retryNum, timestamp: single(req.headers['x-slack-request-timestamp']) },
+          'a Slack request was received again; acknowledged and ignored',
+        );
+        return ackResponse(undefined);
+      }
+    }
 
     let settle: (r: HttpResponse) => void = () => undefined;
     let acked = false;

@@ -160,6 +160,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
       now: d.now,
       logger: d.logger,
       work,
+      deliveries: d.conversations,
       ...(d.tuning?.ackTimeoutMs ? { ackTimeoutMs: d.tuning.ackTimeoutMs } : {}),
     });
     receiver = httpReceiver;
