@@ -1,4 +1,5 @@
 export * from './actor.ts';
 export * from './reply.ts';
 export * from './interaction.ts';
+export * from './text.ts';
 export type * from './surface.ts';
