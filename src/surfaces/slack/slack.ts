@@ -17,7 +17,7 @@ import { createShowMore } from './more.ts';
 import { createInstaller, oauthRoutes } from './oauth.ts';
 import { createHomePublisher } from './publish-home.ts';
 import { createRouteReceiver } from './receiver.ts';
-import { createSlackChatSurface, parseApprovalChannels } from './surface.ts';
+import { createSlackChatSurface, parseApprovalChannels, slackDirectory } from './surface.ts';
 import {
   authorizationUrlFor,
   clientOptions,
@@ -253,6 +253,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const surface = createSlackChatSurface({
     clientFor,
     delivery,
+    directory: slackDirectory({ clientFor, identity }),
     ...(c.SLACK_APPROVALS_CHANNEL ? { approvalsChannel: c.SLACK_APPROVALS_CHANNEL } : {}),
   });
 
