@@ -15,7 +15,9 @@ import { verifySlackSignature } from './verify.ts';
  *
  * The HTTP answer is whatever the listener passes to `ack()` — sent as soon as it is called, while
  * the listener goes on in the background (tracked, so tests and shutdown can wait for it). A
- * listener that never acks still gets Slack a 200 before Slack's 3-second deadline.
+ * listener that never acks still gets Slack a 200 before Slack's 3-second deadline. Clicks and slash
+ * commands, whose listeners ack with nothing, are answered 200 before the replay check (see
+ * `handle`); a body of a shape Bolt does not expect never reaches Bolt (envelope.ts).
  */
 export interface RouteReceiverOptions {
   signingSecret: string;
@@ -85,46 +87,79 @@ export const createRouteReceiver = (o: RouteReceiverOptions): RouteReceiver => {
     const retryNum = retryHeader !== undefined && /^\d+$/.test(retryHeader) ? Number(retryHeader) : undefined;
     const retryReason = single(req.headers['x-slack-retry-reason']);
 
-    // A signed request stays valid for the whole 5-minute window: sent again (a replay from a
-    // captured request, a proxy retrying), it must not run again. Its signature names exactly
-    // this timestamp and body, so it is the key; recorded in the database, so a replay sent to
-    // another replica is caught too. The replay still gets Slack's 200 at once. Options lookups
-    // (block_suggestion) are exempt: read-only, answered with data that a replay could only show
-    // its sender again, and two identical lookups within a second are legitimate (retyping).
-    // A database that cannot record it fails the request (503): nothing runs unrecorded.
-    if (o.deliveries && inbound.class !== 'options') {
-      const signature = single(req.headers['x-slack-signature'])!.slice('v0='.length);
-      if (!(await o.deliveries.markProcessed(`slack:sig:${signature}`))) {
-        log[retryNum === undefined ? 'warn' : 'info'](
-          { type: inbound.body.type, retryNum, timestamp: single(req.headers['x-slack-request-timestamp']) },
-          'a Slack request was received again; acknowledged and ignored',
-        );
-        return ackResponse(undefined);
-      }
-    }
-
     let settle: (r: HttpResponse) => void = () => undefined;
     let acked = false;
+    /** Answered 200 before any listener ran (see below): their own ack() is then expected, and moot. */
+    let early = false;
     const answer = new Promise<HttpResponse>((resolve) => (settle = resolve));
     const ack = async (body?: unknown): Promise<void> => {
       if (acked) {
-        log.warn('a Slack request was acknowledged twice; the second ack was ignored');
+        if (!early) log.warn('a Slack request was acknowledged twice; the second ack was ignored');
+        else if (ackResponse(body).body !== '')
+          log.warn({ type: inbound.body.type }, 'a listener answered with a body after the early ack; it was dropped');
         return;
       }
       acked = true;
       settle(ackResponse(body));
     };
 
-    const processing = bolt
-      .processEvent({
-        body: inbound.body,
-        ack,
-        ...(retryNum !== undefined ? { retryNum } : {}),
-        ...(retryReason ? { retryReason } : {}),
-      })
+    // Replays. A signed request stays valid for the whole 5-minute window: sent again (a replay of
+    // a captured request, a proxy retrying), it must not run again. For slash commands and
+    // interactivity the request's signature, which covers exactly this timestamp and body, is the
+    // key, recorded in the database (one INSERT … ON CONFLICT DO NOTHING), so a replay sent to
+    // another replica is caught too; a replay gets Slack's 200 and nothing runs. Not here:
+    // - options lookups (block_suggestion): read-only, their answer could only show the sender again
+    //   what the captured one showed, and the same text typed twice within a second is a legitimate
+    //   identical request;
+    // - events: every delivery of an event, a replay or Slack's own retry, carries its `event_id`,
+    //   which is recorded where an event has an effect (the engine for turns, events.ts for
+    //   uninstalls), so the many events the bot only glances at cost no write.
+    // The ack does not wait for the INSERT when our listeners ack with nothing anyway (clicks, slash
+    // commands, shortcuts): under a burst the database is busy with the work of earlier requests,
+    // and Slack times the ack (BENCHMARKS.md). A modal submission's ack carries the engine's field
+    // errors, so it is recorded first.
+    // If the key cannot be recorded (the database is down) the request is handled anyway and the
+    // failure logged: all it could do needs the database, so it can only answer "temporarily
+    // unavailable", as the rest of the bot does during an outage.
+    const dedupe = o.deliveries !== undefined && inbound.class !== 'options' && inbound.class !== 'event';
+    if (dedupe && inbound.class !== 'view') {
+      early = true;
+      void ack();
+    }
+    const firstSight = async (): Promise<boolean> => {
+      if (!dedupe) return true;
+      const signature = single(req.headers['x-slack-signature'])!.slice('v0='.length);
+      try {
+        if (await o.deliveries!.markProcessed(`slack:sig:${signature}`)) return true;
+      } catch (err) {
+        log.error({ err }, 'could not record a Slack request against replays; handling it anyway');
+        return true;
+      }
+      log[retryNum === undefined ? 'warn' : 'info'](
+        { type: inbound.body.type, retryNum, timestamp: single(req.headers['x-slack-request-timestamp']) },
+        'a Slack request was received again; acknowledged and ignored',
+      );
+      return false;
+    };
+
+    // Answered already: the INSERT (and Bolt) wait until the requests waiting on their sockets were
+    // read and acked too (setImmediate, as background.ts does), rather than running before them.
+    const started = early ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve();
+    const processing = started
+      .then(firstSight)
+      .then((first) =>
+        first
+          ? bolt!.processEvent({
+              body: inbound.body,
+              ack,
+              ...(retryNum !== undefined ? { retryNum } : {}),
+              ...(retryReason ? { retryReason } : {}),
+            })
+          : undefined,
+      )
       .then(
         () => {
-          // No listener for it (an event type we do not use): Slack still wants its 200.
+          // No listener for it (an event type we do not use), or a replay: Slack still wants its 200.
           if (!acked) void ack();
         },
         (err: unknown) => {
