@@ -30,6 +30,13 @@ export const redactionMarker = (kind: SecretKind): string => `[redacted:${kind}]
 
 /** 40 characters of base64 (an AWS secret access key), not part of a longer run. */
 const AWS_SECRET = '([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])';
+/**
+ * Between a key-ish word and the secret: a closing quote, `:`, `=`, `=>`, `is` or a comma (a
+ * credentials CSV), an opening quote, and spaces. Each part starts with a different character, so
+ * there is one way to read it: a run of spaces cannot be split between several `\s*` (which made
+ * the first version of this pattern cubic in the length of such a run).
+ */
+const SEPARATOR = `["']?\\s*(?:(?:[:=,]|=>|is\\b)\\s*)?(?:["']\\s*)?`;
 /** A real secret key mixes cases; a sha1 or a hex id (lowercase or uppercase only) does not. */
 const mixedCase = (s: string): boolean => /[a-z]/.test(s) && /[A-Z]/.test(s);
 
@@ -62,7 +69,7 @@ export const secretPatterns: readonly SecretPattern[] = [
     pattern: new RegExp(
       `((?:\\b(?:aws[_ -]?)?secret(?:[_ -]?access)?(?:[_ -]?key)?|\\baws[_ -]?(?:access[_ -]?)?key|${escapeRe(
         redactionMarker('aws-access-key-id'),
-      )})["']?\\s*(?:[:=]|=>|\\bis\\b)?\\s*["']?\\s*)${AWS_SECRET}`,
+      )})${SEPARATOR})${AWS_SECRET}`,
       'gi',
     ),
     replace: (marker, _match, before, secret) => (secret && mixedCase(secret) ? `${before}${marker}` : null),

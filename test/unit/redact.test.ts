@@ -57,6 +57,12 @@ describe('redactSecrets: what it catches', () => {
       '[redacted:aws-access-key-id] [redacted:aws-secret-key]',
       ['aws-access-key-id', 'aws-secret-key'],
     ],
+    [
+      'an AWS key pair from a credentials CSV',
+      `alice,${AKID},${SECRET}`,
+      'alice,[redacted:aws-access-key-id],[redacted:aws-secret-key]',
+      ['aws-access-key-id', 'aws-secret-key'],
+    ],
     ['a Slack bot token', `token ${SLACK_BOT}.`, 'token [redacted:slack-token].', ['slack-token']],
     ['a Slack user token', SLACK_USER, '[redacted:slack-token]', ['slack-token']],
     [
@@ -126,6 +132,24 @@ describe('redactSecrets: what it leaves alone', () => {
       'github-token',
       'password',
     ]);
+  });
+});
+
+describe('redactSecrets on adversarial input', () => {
+  // Each pattern reads a run of spaces, quotes or token characters one way only: the first version
+  // of the AWS secret pattern split "secret" + spaces between three \s* and never finished on 40,000 characters.
+  it.each([
+    ['a key-ish word and a long run of spaces', `secret${' '.repeat(40_000)}!`, undefined],
+    ['a key-ish word, = and a long run of spaces', `aws_secret_access_key =${' '.repeat(40_000)}x`, undefined],
+    [
+      'many unterminated private key headers',
+      '-----BEGIN RSA PRIVATE KEY-----'.repeat(1_300),
+      '[redacted:private-key]',
+    ],
+    ['a long token-like run', `github_pat_${'a'.repeat(40_000)}`, undefined],
+    ['many scheme prefixes', 'a://b:'.repeat(7_000), undefined],
+  ])('%s', (_what, text, expected) => {
+    expect(redactSecrets(text).text).toBe(expected ?? text);
   });
 });
 
