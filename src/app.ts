@@ -121,7 +121,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
 
     const surfaces = new Map<SurfaceName, ChatSurface>();
     const conversations = createConversationStore(db);
-    const consoleSurface = createConsoleSurface({ conversations });
+    const consoleSurface = createConsoleSurface({ conversations, people: CONSOLE_USERS });
     if (config.consoleEnabled) surfaces.set('console', consoleSurface);
 
     const notifier = createChangeNotifier({ db, surfaces, logger, sandbox: inSandbox });
@@ -168,7 +168,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const registry = new ToolRegistry(metrics).register(
       ...cloudTools({ db, provider: providerByName, sandbox: inSandbox }),
       ...changeTools({ db, changes, sandbox: inSandbox }),
-      ...userTools({ db, now }),
+      // grant looks up someone new in the granter's platform (ChatSurface.directory).
+      ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),
     );
     const optionSources = new OptionSources().register(
       resourceOptions({ db, provider: providerByName, sandbox: inSandbox }),

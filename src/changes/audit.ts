@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { canonicalJson, toJsonValue } from '../util/canonical-json.ts';
 import { auditEvents, changeRequests } from './schema.ts';
 import type { DbOrTx } from './tx.ts';
+import { redactDeep } from '../util/redact.ts';
 
 /**
  * The append-only audit log. Each event's hash covers the previous event's hash and the event's
@@ -85,8 +86,10 @@ export const appendAudit = (exec: DbOrTx, input: AuditEventInput): Promise<Audit
       .orderBy(desc(auditEvents.seq))
       .limit(1);
     const prevHash = last?.hash ?? GENESIS_HASH;
-    // Hash exactly what jsonb will give back (Dates as strings, undefined members gone).
-    const data = toJsonValue(input.data) as Record<string, unknown>;
+    // Hash exactly what jsonb will give back (Dates as strings, undefined members gone). Nothing
+    // token-like enters the chain: once hashed it could not be removed without breaking verify.
+    // (The engine redacts what people type before it gets here; this is the last line.)
+    const data = redactDeep(toJsonValue(input.data)).value as Record<string, unknown>;
     const event = {
       at: input.at,
       type: AuditEventType.parse(input.type),

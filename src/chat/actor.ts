@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { chatText } from './text.ts';
 
 /** Where a conversation happens. Every surface adapter has one name. */
 export const SurfaceName = z.enum(['slack', 'teams', 'console']);
@@ -16,7 +17,8 @@ export const Actor = z.object({
   /** Slack team id, Teams tenant id, or `console`. */
   workspaceId: z.string().min(1),
   userId: z.string().min(1),
-  displayName: z.string().min(1),
+  /** From the platform's profile (stored with the user): normalised like typed text. */
+  displayName: chatText(z.string().min(1)),
 });
 export type Actor = z.infer<typeof Actor>;
 

@@ -1,4 +1,5 @@
 import type { ConversationRef, SurfaceName } from './actor.ts';
+import type { UserDirectory } from './directory.ts';
 import type { Reply } from './reply.ts';
 
 /** Where a posted message lives, so it can be updated in place later. Opaque to everyone but its surface. */
@@ -21,4 +22,6 @@ export interface ChatSurface {
   update(message: PostedMessage, reply: Reply): Promise<void>;
   /** Conversations that must also get every approval card (e.g. the Slack approvals channel). */
   approvalChannels(workspaceId: string): ConversationRef[];
+  /** The platform's people, for granting a role to someone who has not talked to the bot yet. */
+  readonly directory?: UserDirectory;
 }

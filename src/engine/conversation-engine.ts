@@ -18,6 +18,14 @@ import type { PlanStep, Planner } from './planner.ts';
 import type { ToolRegistry } from './registry.ts';
 import type { ToolContext } from '../tools/tool.ts';
 import { isUnavailable } from '../store/unavailable.ts';
+import { describeSecrets, redactDeep, redactSecrets, type SecretKind } from '../util/redact.ts';
+
+/** What the user is told when their message held something token-like (it is stored redacted). */
+export const redactionNotice = (found: readonly SecretKind[]): Reply =>
+  textReply(
+    `I removed what looked like ${describeSecrets(found)} from your message; ${found.length > 1 ? 'they were' : 'it was'} not stored.`,
+    { ephemeral: true },
+  );
 
 export interface EngineDeps {
   db: Db;
@@ -113,13 +121,16 @@ export const createEngine = (d: EngineDeps): Engine => {
           ),
         ];
       }
+      // Token-like values (a pasted key, a connection string) are replaced before anything is
+      // stored or planned: the message, a reason, the audit log never hold them (src/util/redact.ts).
+      const { text, found } = redactSecrets(turn.text);
       const ctx = await context(turn.actor, turn.conversation);
       const conversationId = await ensureConversation(d.db, turn.conversation);
       const history =
         d.planner.historyTurns > 0 ? await recentHistory(d.db, conversationId, d.planner.historyTurns) : [];
-      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text: turn.text });
-      const plan = await d.planner.plan({ text: turn.text, history }, ctx);
-      const replies: Reply[] = [];
+      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text });
+      const plan = await d.planner.plan({ text, history }, ctx);
+      const replies: Reply[] = found.length > 0 ? [redactionNotice(found)] : [];
       if (plan.type === 'reply') replies.push(plan.reply);
       else {
         for (const step of plan.steps) {
@@ -195,7 +206,10 @@ export const createEngine = (d: EngineDeps): Engine => {
   const handleInteraction: ConversationEngine['handleInteraction'] = async (raw) => {
     const parsed = Interaction.safeParse(raw);
     if (!parsed.success) throw badRequest(`invalid interaction: ${formatZodIssues(parsed.error, '')}`);
-    const i = parsed.data;
+    // A button's value and a form's inputs (a rejection reason) are typed text too.
+    const { value: typed, found } = redactDeep({ value: parsed.data.value, inputs: parsed.data.inputs });
+    const i: Interaction = { ...parsed.data, ...typed };
+    const notice = found.length > 0 ? [redactionNotice(found)] : [];
     try {
       const { step, privateAnswer } = stepFor(i);
       const ctx = await context(i.actor, i.conversation);
@@ -215,10 +229,10 @@ export const createEngine = (d: EngineDeps): Engine => {
         // A form value at fault: surfaces show the message on that field and keep the form open.
         if (isAppError(e) && e.field && i.inputs && e.field in i.inputs)
           answer.fieldErrors = { [e.field]: e.userMessage };
-        return await store(conversationId, [answer], actorKey(i.actor));
+        return await store(conversationId, [answer, ...notice], actorKey(i.actor));
       }
       if (privateAnswer) answer = decisionAck(i, answer);
-      return await store(conversationId, [answer], actorKey(i.actor));
+      return await store(conversationId, [answer, ...notice], actorKey(i.actor));
     } catch (e) {
       return [toReply(e, 'interaction')];
     }
@@ -233,7 +247,8 @@ export const createEngine = (d: EngineDeps): Engine => {
     options: async (raw) => {
       const parsed = OptionsQuery.safeParse(raw);
       if (!parsed.success) throw badRequest(`invalid options query: ${formatZodIssues(parsed.error, '')}`);
-      const q = parsed.data;
+      // Not stored, but it may reach a log line (a failed lookup).
+      const q = { ...parsed.data, query: redactSecrets(parsed.data.query).text };
       if (!d.optionSources) throw new AppError('bad_request', 'No option sources are registered.');
       return d.optionSources.list(q.source, q.query, await context(q.actor, q.conversation));
     },

@@ -177,4 +177,5 @@ export const createConversationStore = (db: Db): ConversationStore => ({
   message: (id) => getMessage(db, id),
   updateReply: (id, reply) => updateMessageReply(db, id, reply),
   list: (conversationId, opts) => listMessages(db, conversationId, opts),
+  markProcessed: (key) => markEventProcessed(db, key),
 });

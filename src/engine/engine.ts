@@ -77,4 +77,10 @@ export interface ConversationStore {
     conversationId: string,
     opts?: { limit?: number; updatedSince?: Date; viewerKey?: string },
   ): Promise<StoredMessage[]>;
+  /**
+   * Records the key of a delivery a surface received (e.g. `slack:sig:<signature>` for a signed
+   * request); false when it was recorded before: a replay or redelivery, to acknowledge and ignore.
+   * One INSERT … ON CONFLICT DO NOTHING, so it holds across replicas.
+   */
+  markProcessed(key: string): Promise<boolean>;
 }

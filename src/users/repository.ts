@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from '../store/orm.ts';
 import { actorKey, Role, type Actor, type SurfaceName } from '../chat/actor.ts';
+import type { DirectoryUser, UserDirectory } from '../chat/directory.ts';
 import { appendAudit } from '../changes/audit.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import type { Db } from '../store/db.ts';
@@ -174,23 +175,52 @@ export interface GrantRequest {
   role: Role;
   by: Actor;
   now?: Date;
+  /**
+   * The platform's people (the granter's surface): someone the bot has not met yet is looked up
+   * there and created with the role, so an admin can set up roles before the team arrives.
+   */
+  directory?: UserDirectory;
 }
 
-/** Changes a user's role. Only admins of that workspace; never leaves a workspace without an admin. Audited. */
-export const grant = async (db: Db, req: GrantRequest): Promise<{ user: WorkspaceUser; previousRole: Role }> => {
-  const role = Role.parse(req.role);
-  const now = req.now ?? new Date();
-  const byRole = req.by.workspaceId === req.workspaceId ? await getRole(db, req.workspaceId, req.by.userId) : null;
-  if (byRole !== 'admin') throw forbidden('Only a workspace admin can change roles.');
+/** A grant's outcome; `previousRole` null: the user was new, created by this grant. */
+export interface GrantOutcome {
+  user: WorkspaceUser;
+  previousRole: Role | null;
+}
+
+/** Whom a grant names: a user the bot knows, or one the platform's directory found. */
+const resolveTarget = async (
+  db: Db,
+  req: GrantRequest,
+): Promise<{ known: WorkspaceUser } | { found: DirectoryUser }> => {
   const matches = await findUserByName(db, req.workspaceId, req.target);
-  if (matches.length === 0)
-    throw notFound(`No user "${req.target}" in this workspace yet: they need to talk to the bot once first.`);
   if (matches.length > 1) {
     throw conflict(
       `"${req.target}" matches ${matches.length} users (${matches.map((u) => u.userId).join(', ')}): use their user id.`,
     );
   }
-  const target = matches[0]!;
+  if (matches[0]) return { known: matches[0] };
+  const wanted = req.target.trim().replace(/^@/, '');
+  const found = wanted && req.directory ? await req.directory.lookup(req.workspaceId, wanted) : null;
+  if (found) return { found };
+  throw notFound(
+    `No user "${req.target}" in this workspace yet: ${req.directory?.hint ?? 'they need to talk to the bot once first'}.`,
+  );
+};
+
+/**
+ * Changes a user's role, or creates a user the platform's directory found with that role. Only
+ * admins of that workspace; never leaves a workspace without an admin. Audited.
+ */
+export const grant = async (db: Db, req: GrantRequest): Promise<GrantOutcome> => {
+  const role = Role.parse(req.role);
+  const now = req.now ?? new Date();
+  const byRole = req.by.workspaceId === req.workspaceId ? await getRole(db, req.workspaceId, req.by.userId) : null;
+  if (byRole !== 'admin') throw forbidden('Only a workspace admin can change roles.');
+  const target = await resolveTarget(db, req);
+  const targetUserId = 'known' in target ? target.known.userId : target.found.userId;
+  const targetName = 'known' in target ? target.known.displayName : target.found.displayName;
+  if ('found' in target) await ensureWorkspace(db, req.by.surface, req.workspaceId);
   const outcome = await db.transaction(async (tx) => {
     // Lock every admin row (in a fixed order) so two admins demoting each other cannot both win.
     const admins = await tx
@@ -201,7 +231,35 @@ export const grant = async (db: Db, req: GrantRequest): Promise<{ user: Workspac
       .for('update');
     // Re-checked under the lock: the granter may have been demoted since the check above.
     if (!admins.some((a) => a.userId === req.by.userId)) return { kind: 'not_admin' as const };
-    const [current] = await tx.select().from(users).where(userWhere(req.workspaceId, target.userId)).for('update');
+    let [current] = await tx.select().from(users).where(userWhere(req.workspaceId, targetUserId)).for('update');
+    if (!current && 'found' in target) {
+      // New to the bot: created with the granted role (unless they arrived meanwhile: then theirs is the row).
+      const [created] = await tx
+        .insert(users)
+        .values({
+          workspaceId: req.workspaceId,
+          userId: targetUserId,
+          surface: req.by.surface,
+          displayName: targetName,
+          role,
+          grantedBy: actorKey(req.by),
+          createdAt: now,
+          updatedAt: now,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (created) {
+        await appendAudit(tx, {
+          at: now,
+          type: 'role.granted',
+          actorKey: actorKey(req.by),
+          subject: roleSubject(req.workspaceId, targetUserId),
+          data: { userId: targetUserId, displayName: targetName, role, previousRole: null, by: req.by.displayName },
+        });
+        return { kind: 'done' as const, user: toUser(created), previousRole: null };
+      }
+      [current] = await tx.select().from(users).where(userWhere(req.workspaceId, targetUserId)).for('update');
+    }
     if (!current) return { kind: 'gone' as const };
     const previousRole = Role.parse(current.role);
     if (previousRole === role) return { kind: 'done' as const, user: toUser(current), previousRole };
@@ -209,21 +267,21 @@ export const grant = async (db: Db, req: GrantRequest): Promise<{ user: Workspac
     const [updated] = await tx
       .update(users)
       .set({ role, grantedBy: actorKey(req.by), updatedAt: now })
-      .where(userWhere(req.workspaceId, target.userId))
+      .where(userWhere(req.workspaceId, targetUserId))
       .returning();
     await appendAudit(tx, {
       at: now,
       type: 'role.granted',
       actorKey: actorKey(req.by),
-      subject: roleSubject(req.workspaceId, target.userId),
-      data: { userId: target.userId, displayName: target.displayName, role, previousRole, by: req.by.displayName },
+      subject: roleSubject(req.workspaceId, targetUserId),
+      data: { userId: targetUserId, displayName: current.displayName, role, previousRole, by: req.by.displayName },
     });
     return { kind: 'done' as const, user: toUser(updated!), previousRole };
   });
   if (outcome.kind === 'not_admin') throw forbidden('Only a workspace admin can change roles.');
   if (outcome.kind === 'gone') throw notFound(`User "${req.target}" no longer exists in this workspace.`);
   if (outcome.kind === 'last_admin') {
-    throw conflict(`${target.displayName} is the last admin of this workspace: make someone else admin first.`);
+    throw conflict(`${targetName} is the last admin of this workspace: make someone else admin first.`);
   }
   return { user: outcome.user, previousRole: outcome.previousRole };
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Role } from '../chat/actor.ts';
+import { Role, type SurfaceName } from '../chat/actor.ts';
+import type { UserDirectory } from '../chat/directory.ts';
 import { reply } from '../chat/reply.ts';
 import type { Tool } from '../tools/tool.ts';
 import type { Db } from '../store/db.ts';
@@ -57,7 +58,14 @@ const GrantInput = z.object({
   role: Role.describe('The role to give.'),
 });
 
-export const grantRoleTool = (d: { db: Db; now: () => Date }): Tool<typeof GrantInput> => ({
+export interface UserToolDeps {
+  db: Db;
+  now: () => Date;
+  /** The people of each surface's platform (ChatSurface.directory), for granting to someone new. */
+  directory?: (surface: SurfaceName) => UserDirectory | undefined;
+}
+
+export const grantRoleTool = (d: UserToolDeps): Tool<typeof GrantInput> => ({
   name: 'grant_role',
   description: 'Gives a user of this workspace a role (admins only).',
   input: GrantInput,
@@ -66,17 +74,21 @@ export const grantRoleTool = (d: { db: Db; now: () => Date }): Tool<typeof Grant
   llm: false,
   run: async ({ user, role }, ctx) => {
     const target = user.by === 'id' ? user.id : user.name;
+    const directory = d.directory?.(ctx.actor.surface);
     const { user: u, previousRole } = await grant(d.db, {
       workspaceId: ctx.actor.workspaceId,
       target,
       role,
       by: ctx.actor,
       now: d.now(),
+      ...(directory ? { directory } : {}),
     });
     const text =
-      previousRole === role
-        ? `${u.displayName} already has the ${role} role.`
-        : `${u.displayName} is now ${role} (was ${previousRole}).`;
+      previousRole === null
+        ? `${u.displayName} is now ${role} (new here: they have not talked to me yet).`
+        : previousRole === role
+          ? `${u.displayName} already has the ${role} role.`
+          : `${u.displayName} is now ${role} (was ${previousRole}).`;
     return {
       type: 'answer',
       reply: reply([{ type: 'text', text }], { text }),
@@ -85,4 +97,4 @@ export const grantRoleTool = (d: { db: Db; now: () => Date }): Tool<typeof Grant
   },
 });
 
-export const userTools = (d: { db: Db; now: () => Date }): Tool[] => [whoamiTool(), grantRoleTool(d)];
+export const userTools = (d: UserToolDeps): Tool[] => [whoamiTool(), grantRoleTool(d)];

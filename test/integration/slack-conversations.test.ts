@@ -125,9 +125,11 @@ describe('conversations in Slack', () => {
   it('processes a redelivered event once (X-Slack-Retry-Num, same event_id)', async () => {
     const ev = appMentionEvent({ user: DAVE, channel: OPS, text: `<@${h.fake.botUserId}> list instances env=dev` });
     const body = eventCallback(ev, { eventId: 'Ev0RETRY0001' });
-    const first = await h.send({ json: body });
-    const retry = await h.send({ json: body }, { retryNum: 1 });
-    const again = await h.send({ json: body }, { retryNum: 2 });
+    // Slack signs each delivery when it sends it: a retry carries a later timestamp (and signature).
+    const t = Math.floor(Date.now() / 1000);
+    const first = await h.send({ json: body }, { timestamp: t });
+    const retry = await h.send({ json: body }, { retryNum: 1, timestamp: t + 1 });
+    const again = await h.send({ json: body }, { retryNum: 2, timestamp: t + 2 });
     await h.settle();
     expect([first.status, retry.status, again.status]).toEqual([200, 200, 200]);
     expect(h.botMessages(OPS).filter((m) => m.threadTs === ev.ts)).toHaveLength(1);
@@ -211,9 +213,10 @@ describe('conversations in Slack', () => {
         text: `<@${slow.fake.botUserId}> list instances env=dev`,
       });
       const body = eventCallback(ev, { eventId: 'Ev0SLOWRETRY1' });
-      await slow.send({ json: body });
+      const t = Math.floor(Date.now() / 1000);
+      await slow.send({ json: body }, { timestamp: t });
       await slow.settle();
-      await slow.send({ json: body }, { retryNum: 1 });
+      await slow.send({ json: body }, { retryNum: 1, timestamp: t + 1 });
       await slow.settle();
       const retried = slow.botMessages(OPS).filter((m) => m.threadTs === ev.ts);
       expect(retried.map((m) => m.text)).toEqual([expect.stringMatching(/Instances env=dev/)]);

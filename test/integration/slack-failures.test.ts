@@ -137,4 +137,27 @@ describe('Slack failures', () => {
         .at(-1)?.text,
     ).toMatch(/form I no longer have/);
   });
+
+  it('a correctly signed body of an odd shape gets a 400 that Slack will not retry, never a 500, and nothing runs', async () => {
+    const before = h.fake.calls.length;
+    const shapes: Array<{ json: unknown } | { form: Record<string, string> }> = [
+      { json: { type: 'x', event: 's' } },
+      { json: { type: 'event_callback', team_id: h.fake.teamId, event: 'app_mention' } },
+      { json: { type: 'event_callback', team_id: h.fake.teamId, event: { type: 'app_mention', user: null } } },
+      { json: { type: 'url_verification' } },
+      { json: ['event_callback'] },
+      { form: { payload: 'not json' } },
+      { form: { payload: JSON.stringify({ type: 'block_actions', user: ALICE, actions: [{ action_id: 'a' }] }) } },
+      { form: { payload: JSON.stringify({ type: 'view_submission', user: { id: ALICE }, view: null }) } },
+      { form: { payload: JSON.stringify({ type: 'block_suggestion', user: { id: ALICE }, channel: null }) } },
+      { form: { payload: JSON.stringify({ type: 'no_such_type', user: { id: ALICE } }) } },
+    ];
+    for (const body of shapes) {
+      const answer = await h.send(body);
+      expect([JSON.stringify(body), answer.status]).toEqual([JSON.stringify(body), 400]);
+      expect(answer.json?.error).toEqual(expect.any(String));
+    }
+    await h.settle();
+    expect(h.fake.calls.length).toBe(before);
+  });
 });

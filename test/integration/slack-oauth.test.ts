@@ -125,14 +125,39 @@ describe('Slack OAuth installs', () => {
     expect(fake.callsTo('chat.postMessage').at(-1)?.token).toBe(grant.botToken);
   });
 
+  const uninstall = signSlackRequest(SECRET, {
+    json: eventCallback({ type: 'app_uninstalled', event_ts: '1700000000.000001' }, { eventId: 'Ev0UNINST001' }),
+  });
+
   it('forgets the installation when the app is uninstalled', async () => {
-    const r = await postSigned(
-      `${app.url}/slack/events`,
-      signSlackRequest(SECRET, { json: eventCallback({ type: 'app_uninstalled', event_ts: '1700000000.000001' }) }),
-    );
+    const r = await postSigned(`${app.url}/slack/events`, uninstall);
     expect(r.status).toBe(200);
     await app.slack!.idle();
     expect(await app.store.db.select().from(slackInstallations)).toHaveLength(0);
+  });
+
+  it('a replayed uninstall (same event id, sent again within the signature window) leaves a new installation alone', async () => {
+    const { state, cookie } = await install();
+    const res = await fetch(`${app.url}/slack/oauth_redirect?code=${grant.code}&state=${encodeURIComponent(state)}`, {
+      headers: { cookie },
+    });
+    await res.text();
+    expect(await app.store.db.select().from(slackInstallations)).toHaveLength(1);
+    // Replayed as captured, and as Slack would retry it (re-signed later, same event id).
+    const retried = signSlackRequest(
+      SECRET,
+      { json: JSON.parse(uninstall.body) as unknown },
+      {
+        timestamp: Number(uninstall.headers['x-slack-request-timestamp']) + 1,
+        retryNum: 1,
+      },
+    );
+    for (const again of [uninstall, retried]) {
+      const r = await postSigned(`${app.url}/slack/events`, again);
+      expect(r.status).toBe(200);
+      await app.slack!.idle();
+    }
+    expect(await app.store.db.select().from(slackInstallations)).toHaveLength(1);
   });
 
   it('got an answer from the fake alone for every Web API method the bot called', () => {

@@ -1,5 +1,6 @@
 import type { ConversationRef } from '../../chat/actor.ts';
 import type { Reply } from '../../chat/reply.ts';
+import type { DirectoryUser } from '../../chat/directory.ts';
 import type { ChatSurface, PostedMessage } from '../../chat/surface.ts';
 import type { ConversationStore } from '../../engine/engine.ts';
 import { AppError, notFound } from '../../errors.ts';
@@ -24,7 +25,10 @@ export type ConsoleSurface = ChatSurface;
 
 export const createConsoleSurface = (deps: {
   conversations: Pick<ConversationStore, 'ensure' | 'append' | 'updateReply'>;
+  /** The console's people (its seeded users), its user directory: by user id or display name. */
+  people?: readonly DirectoryUser[];
 }): ConsoleSurface => {
+  const people = deps.people ?? [];
   // The port names no recipient, so a reply posted here is shown to everyone, ephemeral or not (the
   // engine stores the asker's own ephemeral replies itself, visible to them only).
   const post = async (conversation: ConversationRef, reply: Reply): Promise<PostedMessage> => {
@@ -53,5 +57,14 @@ export const createConsoleSurface = (deps: {
       }
     },
     approvalChannels: () => [consoleConversation(consoleChannel)],
+    directory: {
+      hint: `the console's people are ${people.map((p) => p.userId).join(', ') || 'none'}`,
+      lookup: async (workspaceId, ref) => {
+        if (workspaceId !== consoleWorkspaceId) return null;
+        const wanted = ref.toLowerCase();
+        const p = people.find((x) => x.userId.toLowerCase() === wanted || x.displayName.toLowerCase() === wanted);
+        return p ? { userId: p.userId, displayName: p.displayName } : null;
+      },
+    },
   };
 };

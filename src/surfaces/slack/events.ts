@@ -14,7 +14,7 @@ import type { WebClient } from './web.ts';
  * listener acks first (Bolt acks events itself) and does the work in the background.
  */
 export interface EventDeps extends TurnDeps {
-  conversations: Pick<ConversationStore, 'ref'>;
+  conversations: Pick<ConversationStore, 'ref' | 'markProcessed'>;
   work: BackgroundWork;
   home: HomePublisher;
   installationStore?: InstallationStore;
@@ -156,8 +156,25 @@ export const registerEvents = (app: App, d: EventDeps): void => {
     });
     log.info({ teamId }, 'the app was uninstalled from a workspace; its installation was deleted');
   };
-  app.event('app_uninstalled', async ({ body, context }) => background('an uninstall', () => forget(body, context)));
+  /**
+   * Events with an effect of their own run once per event id (turns are de-duplicated by the
+   * engine): a replayed uninstall must not delete the installation made since.
+   */
+  const once = async (body: Record<string, unknown>, what: string): Promise<boolean> => {
+    const eventId = eventIdOf(body);
+    if (!eventId || (await d.conversations.markProcessed(`slack:${eventId}`))) return true;
+    log.warn({ eventId }, `${what} was received again; ignored`);
+    return false;
+  };
+  app.event('app_uninstalled', async ({ body, context }) =>
+    background('an uninstall', async () => {
+      if (await once(body, 'an uninstall')) await forget(body, context);
+    }),
+  );
   app.event('tokens_revoked', async ({ event, body, context }) => {
-    if ((event.tokens.bot ?? []).length > 0) background('a token revocation', () => forget(body, context));
+    if ((event.tokens.bot ?? []).length > 0)
+      background('a token revocation', async () => {
+        if (await once(body, 'a token revocation')) await forget(body, context);
+      });
   });
 };

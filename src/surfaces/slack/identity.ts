@@ -1,4 +1,6 @@
 import type { Actor } from '../../chat/actor.ts';
+import type { DirectoryUser } from '../../chat/directory.ts';
+import { AppError, badRequest, notFound } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { slackError, type WebClient } from './web.ts';
 
@@ -9,7 +11,24 @@ import { slackError, type WebClient } from './web.ts';
  */
 export interface Identity {
   actor(client: WebClient, teamId: string, userId: string, hint?: string): Promise<Actor>;
+  /**
+   * A member of the workspace by user id, for the user directory (grant before they talk): null
+   * never; throws an AppError for the admin when Slack has no such user, or a deactivated one or a
+   * bot, and when Slack cannot be asked now.
+   */
+  member(client: WebClient, teamId: string, userId: string): Promise<DirectoryUser>;
 }
+
+type SlackUser = {
+  name?: string;
+  real_name?: string;
+  deleted?: boolean;
+  is_bot?: boolean;
+  profile?: { display_name?: string; real_name?: string };
+};
+/** The name Slack shows for someone: display name, else real name, else handle. */
+const nameOf = (u: SlackUser | undefined): string | undefined =>
+  (u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name)?.trim() || undefined;
 
 interface Entry {
   name: string;
@@ -24,9 +43,7 @@ export const createIdentity = (o: { logger: Logger; now: () => Date; ttlMs?: num
   const lookup = async (client: WebClient, userId: string): Promise<string | undefined> => {
     try {
       const res = await client.users.info({ user: userId });
-      const u = res.user;
-      const name = u?.profile?.display_name || u?.profile?.real_name || u?.real_name || u?.name;
-      return name?.trim() || undefined;
+      return nameOf(res.user);
     } catch (e) {
       // An unknown or deleted user still gets an answer: under their id, not a failure.
       o.logger.warn(
@@ -57,6 +74,30 @@ export const createIdentity = (o: { logger: Logger; now: () => Date; ttlMs?: num
         if (cache.size > max) cache.delete(cache.keys().next().value!);
       }
       return { surface: 'slack', workspaceId: teamId, userId, displayName: name };
+    },
+    member: async (client, teamId, userId) => {
+      let u: SlackUser | undefined;
+      try {
+        u = (await client.users.info({ user: userId })).user;
+      } catch (e) {
+        const code = slackError(e);
+        if (code === 'user_not_found' || code === 'user_not_visible')
+          throw notFound(`Slack has no user ${userId} in this workspace.`);
+        o.logger.warn({ userId, slackError: code ?? String(e) }, 'users.info failed while looking up a member');
+        throw new AppError(
+          'unavailable',
+          `I could not look ${userId} up in Slack just now (${code ?? 'no answer'}); try again in a moment.`,
+          { cause: e },
+        );
+      }
+      if (u?.deleted) throw notFound(`${nameOf(u) ?? userId} (${userId}) was deactivated in Slack.`);
+      if (u?.is_bot) throw badRequest(`${nameOf(u) ?? userId} (${userId}) is a bot: roles are for people.`);
+      const displayName = nameOf(u) ?? userId;
+      // Their first turn will not need to ask again.
+      cache.delete(`${teamId}:${userId}`);
+      cache.set(`${teamId}:${userId}`, { name: displayName, until: o.now().getTime() + ttl });
+      if (cache.size > max) cache.delete(cache.keys().next().value!);
+      return { userId, displayName };
     },
   };
 };

@@ -1,16 +1,20 @@
 import { z } from 'zod';
 import { AppError, formatZodIssues } from '../../errors.ts';
+import { boltClassOf, classOfType, describeClass, envelopeSchemas, type BoltClass } from './envelope.ts';
 
 /**
  * What Slack POSTs to /slack/events, parsed into the body object Bolt's `processEvent` expects:
  * Events API (JSON), interactivity (form field `payload` holding JSON), slash commands (plain form
- * fields), plus Slack's own probes (`url_verification`, `ssl_check`). Anything else is the
- * caller's 400, with a reason.
+ * fields), plus Slack's own probes (`url_verification`, `ssl_check`) and notices (`app_rate_limited`).
+ * Every body is checked against the shape Bolt will read (envelope.ts) before Bolt sees it; anything
+ * else is the caller's 400, with a reason.
  */
 export type InboundBody =
   | { kind: 'url_verification'; challenge: string }
   | { kind: 'ssl_check' }
-  | { kind: 'dispatch'; body: Record<string, unknown> };
+  /** A well-formed body with nothing to do (acked with 200, logged). */
+  | { kind: 'ignore'; reason: string }
+  | { kind: 'dispatch'; body: Record<string, unknown>; class: BoltClass };
 
 /** A body that is not a Slack request we can dispatch: the receiver answers 400 with the message. */
 export class InboundError extends AppError {
@@ -21,25 +25,7 @@ export class InboundError extends AppError {
 }
 
 const Envelope = z.looseObject({ type: z.string().min(1) });
-const HasUser = z.looseObject({ id: z.string().min(1) });
-/** Shapes Bolt reads without checking (a block_actions body without `actions` would throw inside it). */
-const byType: Record<string, z.ZodType> = {
-  event_callback: z.looseObject({ event: z.looseObject({ type: z.string().min(1) }) }),
-  block_actions: z.looseObject({
-    user: HasUser,
-    actions: z.array(z.looseObject({ action_id: z.string().min(1) })).min(1),
-  }),
-  view_submission: z.looseObject({ user: HasUser, view: z.looseObject({ id: z.string().optional() }) }),
-  view_closed: z.looseObject({ user: HasUser, view: z.looseObject({ id: z.string().optional() }) }),
-  block_suggestion: z.looseObject({ user: HasUser, action_id: z.string().min(1) }),
-};
-const Command = z.looseObject({
-  command: z.string().regex(/^\//),
-  team_id: z.string().min(1),
-  user_id: z.string().min(1),
-  channel_id: z.string().min(1),
-});
-const UrlVerification = z.object({ type: z.literal('url_verification'), challenge: z.string().max(500) }).loose();
+const UrlVerification = z.looseObject({ type: z.literal('url_verification'), challenge: z.string().min(1).max(500) });
 
 const parseJson = (raw: string, what: string): unknown => {
   try {
@@ -49,22 +35,47 @@ const parseJson = (raw: string, what: string): unknown => {
   }
 };
 
-const checked = (body: Record<string, unknown> & { type: string }, what: string): Record<string, unknown> => {
-  const shape = byType[body.type]?.safeParse(body);
-  if (shape && !shape.success)
-    throw new InboundError(`not a valid Slack ${what} (${body.type}): ${formatZodIssues(shape.error)}`);
-  return body;
+/**
+ * Checks a body against the shape of its declared type and, where Bolt would classify it otherwise
+ * (a `view_submission` that also has `actions`), against that class too. `allowed`: what this
+ * channel carries (JSON: events; a form's `payload`: interactivity; plain form: slash commands).
+ */
+const dispatchable = (body: Record<string, unknown>, what: string, allowed: readonly BoltClass[]): InboundBody => {
+  const type = typeof body.type === 'string' ? body.type : undefined;
+  const declared = body.command !== undefined && type === undefined ? 'command' : classOfType(type);
+  const bolt = boltClassOf(body);
+  if (!declared || !allowed.includes(declared) || (bolt && !allowed.includes(bolt)))
+    throw new InboundError(
+      `not a Slack ${what}${type ? `: type "${type.slice(0, 50)}" is not one Slack sends here` : ''}`,
+    );
+  for (const cls of new Set([declared, bolt ?? declared])) {
+    const shape = envelopeSchemas[cls].safeParse(body);
+    if (!shape.success)
+      throw new InboundError(
+        `not a valid Slack ${describeClass[cls]}${type ? ` (${type.slice(0, 50)})` : ''}: ${formatZodIssues(shape.error)}`,
+      );
+  }
+  return { kind: 'dispatch', body, class: bolt ?? declared };
 };
 
 export const parseInbound = (rawBody: Buffer, contentType: string | undefined): InboundBody => {
   const raw = rawBody.toString('utf8');
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json') {
-    const verification = UrlVerification.safeParse(parseJson(raw, 'the body'));
-    if (verification.success) return { kind: 'url_verification', challenge: verification.data.challenge };
-    const envelope = Envelope.safeParse(parseJson(raw, 'the body'));
+    const parsed = parseJson(raw, 'the body');
+    const envelope = Envelope.safeParse(parsed);
     if (!envelope.success) throw new InboundError(`not a Slack event: ${formatZodIssues(envelope.error)}`);
-    return { kind: 'dispatch', body: checked(envelope.data, 'event') };
+    const body = envelope.data;
+    if (body.type === 'url_verification') {
+      const verification = UrlVerification.safeParse(body);
+      if (!verification.success)
+        throw new InboundError(`not a valid url_verification: ${formatZodIssues(verification.error)}`);
+      return { kind: 'url_verification', challenge: verification.data.challenge };
+    }
+    // Slack stopped sending events for a while (more than 30,000 in an hour): nothing to answer but 200.
+    if (body.type === 'app_rate_limited')
+      return { kind: 'ignore', reason: 'Slack rate-limited the events of this app' };
+    return dispatchable(body, 'event', ['event']);
   }
   if (type === 'application/x-www-form-urlencoded') {
     const form = new URLSearchParams(raw);
@@ -73,11 +84,11 @@ export const parseInbound = (rawBody: Buffer, contentType: string | undefined): 
     if (payload !== null) {
       const parsed = Envelope.safeParse(parseJson(payload, 'the payload field'));
       if (!parsed.success) throw new InboundError(`not a Slack interaction: ${formatZodIssues(parsed.error)}`);
-      return { kind: 'dispatch', body: checked(parsed.data, 'interaction') };
+      return dispatchable(parsed.data, 'interaction', ['options', 'action', 'shortcut', 'view']);
     }
-    const command = Command.safeParse(Object.fromEntries(form));
-    if (!command.success) throw new InboundError(`not a Slack slash command: ${formatZodIssues(command.error)}`);
-    return { kind: 'dispatch', body: command.data };
+    const fields = Object.fromEntries(form);
+    if (fields.command === undefined) throw new InboundError('not a Slack slash command: command: missing');
+    return dispatchable(fields, 'slash command', ['command']);
   }
   throw new InboundError(
     `unsupported content type "${type || '(none)'}": Slack sends application/json or application/x-www-form-urlencoded`,

@@ -19,7 +19,7 @@ import { createShowMore } from './more.ts';
 import { createInstaller, oauthRoutes } from './oauth.ts';
 import { createHomePublisher } from './publish-home.ts';
 import { createRouteReceiver } from './receiver.ts';
-import { createSlackChatSurface, parseApprovalChannels } from './surface.ts';
+import { createSlackChatSurface, parseApprovalChannels, slackDirectory } from './surface.ts';
 import {
   authorizationUrlFor,
   clientOptions,
@@ -162,6 +162,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
       now: d.now,
       logger: d.logger,
       work,
+      deliveries: d.conversations,
       ...(d.tuning?.ackTimeoutMs ? { ackTimeoutMs: d.tuning.ackTimeoutMs } : {}),
     });
     receiver = httpReceiver;
@@ -257,6 +258,7 @@ export const createSlack = async (d: SlackDeps): Promise<SlackRuntime> => {
   const surface = createSlackChatSurface({
     clientFor,
     delivery,
+    directory: slackDirectory({ clientFor, identity }),
     ...(c.SLACK_APPROVALS_CHANNEL ? { approvalsChannel: c.SLACK_APPROVALS_CHANNEL } : {}),
   });
 

@@ -1,5 +1,7 @@
 import type { ConversationRef } from '../../chat/actor.ts';
+import type { UserDirectory } from '../../chat/directory.ts';
 import type { ChatSurface } from '../../chat/surface.ts';
+import type { Identity } from './identity.ts';
 import type { Delivery } from './deliver.ts';
 import type { WebClient } from './web.ts';
 
@@ -28,14 +30,29 @@ export const parseApprovalChannels = (value: string | undefined): { any?: string
   return { any, byTeam };
 };
 
+/** A Slack user id as a mention gives it (`<@U0123>` reaches the engine as `@U0123`). */
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+/**
+ * The workspace's members for `grant`: by user id (a mention), through users.info. Not by name:
+ * that needs users.list, which pages through the whole workspace (tens of thousands of people on a
+ * large one) at a low rate limit, and names are not unique; a mention is exact and one call.
+ */
+export const slackDirectory = (d: { clientFor: ClientForTeam; identity: Pick<Identity, 'member'> }): UserDirectory => ({
+  hint: 'mention them (type @ and pick them from Slack’s list) so I can look them up in Slack, or ask them to talk to me once',
+  lookup: async (teamId, ref) => (USER_ID.test(ref) ? d.identity.member(await d.clientFor(teamId), teamId, ref) : null),
+});
+
 export const createSlackChatSurface = (d: {
   clientFor: ClientForTeam;
   delivery: Delivery;
   approvalsChannel?: string;
+  directory?: UserDirectory;
 }): ChatSurface => {
   const approvals = parseApprovalChannels(d.approvalsChannel);
   return {
     name: 'slack',
+    ...(d.directory ? { directory: d.directory } : {}),
     // The port names no recipient, so an ephemeral reply posted here is shown to the whole conversation.
     post: async (conversation, reply) =>
       d.delivery.post(await d.clientFor(conversation.workspaceId), conversation, { ...reply, ephemeral: false }),
