@@ -27,12 +27,12 @@ const run = (
     children.push(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString();
-      // main.ts prints its banner once the app is up (the console is on: loopback HOST).
-      if (stopWhenReady && stdout.includes('DevOps Agent is running')) child.kill('SIGTERM');
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      // main.ts prints its banner to stderr once the app is up (the console is on: loopback HOST).
+      if (stopWhenReady && stderr.includes('DevOps Agent is running')) child.kill('SIGTERM');
     });
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 
