@@ -32,6 +32,17 @@ const childrenOf = async (pid: number): Promise<number[]> => {
   return all.flatMap((s) => s.trim().split(/\s+/).filter(Boolean).map(Number));
 };
 
+/**
+ * Proportional set size: RSS with shared pages split between the processes that map them (the
+ * embedded database process runs the same node binary as the app, ~57 MB of shared clean pages).
+ */
+const pssOf = async (pid: number): Promise<number> => {
+  const rollup = await fs.readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1];
+  if (!kb) throw new Error(`no Pss for ${pid}`);
+  return Number(kb) * 1024;
+};
+
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 interface Running {
@@ -76,10 +87,14 @@ const spawnApp = async (dataDir: string, env: Record<string, string>): Promise<R
 };
 
 /** RSS of the app and of its embedded database process once the app has been idle for a moment. */
-const idleRss = async (app: Running): Promise<{ app: number; database: number | undefined }> => {
+const idleRss = async (app: Running): Promise<{ app: number; appPss: number; database: number | undefined }> => {
   await new Promise((r) => setTimeout(r, 2_000));
   const [db] = await childrenOf(app.child.pid!);
-  return { app: await rssOf(app.child.pid!), database: db ? await rssOf(db) : undefined };
+  return {
+    app: await rssOf(app.child.pid!),
+    appPss: await pssOf(app.child.pid!),
+    database: db ? await rssOf(db) : undefined,
+  };
 };
 
 const turn = async (url: string, text: string): Promise<void> => {
@@ -115,9 +130,9 @@ export const benchFootprint = async (opts: { turns: number }): Promise<void> => 
     console.log(`     everything configured (+ Slack, against the Web API fake): ${ms(full.readyMs)}`);
     console.log('   idle RSS:');
     console.log(
-      `     app, nothing configured: ${mb(bareRss.app)}; embedded database process: ${bareRss.database === undefined ? '— (DATABASE_URL)' : mb(bareRss.database)}`,
+      `     app, nothing configured: ${mb(bareRss.app)} (PSS ${mb(bareRss.appPss)}); embedded database process: ${bareRss.database === undefined ? '— (DATABASE_URL)' : mb(bareRss.database)}`,
     );
-    console.log(`     app, everything configured: ${mb(fullRss.app)}`);
+    console.log(`     app, everything configured: ${mb(fullRss.app)} (PSS ${mb(fullRss.appPss)})`);
 
     const busy = await spawnApp(dir, { SANDBOX: 'on' });
     try {
