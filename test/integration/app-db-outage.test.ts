@@ -2,42 +2,30 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { startApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { openStore, type Store } from '../../src/store/open.ts';
-import { createTestStore, type TestStore } from '../helpers/db.ts';
+import type { Store } from '../../src/store/open.ts';
+import { openProxiedStore, type ProxiedStore } from '../helpers/proxied-store.ts';
 import { turn, postJson } from '../helpers/app.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 
 /**
  * The database lost while the app runs: /readyz fails, chat answers "temporarily unavailable",
  * nothing is half-written, and service resumes by itself when the database is back.
  */
-let base: TestStore;
+let db: ProxiedStore;
 let proxy: TcpProxy;
 let store: Store;
 let app: App;
 
 beforeAll(async () => {
-  base = await createTestStore();
-  const target = new URL(base.connectionString);
-  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  db = await openProxiedStore();
+  ({ proxy, store } = db);
   const logger = createLogger('silent');
-  store = await openStore({
-    databaseUrl: proxy.url(base.connectionString),
-    dataDir: '.',
-    poolMax: 4,
-    logger,
-    queryTimeoutMs: 1_000,
-    connectTimeoutMs: 1_000,
-    pingTimeoutMs: 500,
-  });
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', SANDBOX: 'on' });
   app = await startApp(config, { logger, store, jobs: false });
 }, 60_000);
 afterAll(async () => {
   await app?.close();
-  await store?.close();
-  await proxy?.close();
-  await base?.dispose();
+  await db?.close();
 });
 
 it('answers "temporarily unavailable" while the database is down and recovers when it is back', async () => {

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { openStore, type Store } from '../../src/store/open.ts';
+import type { Store } from '../../src/store/open.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-api.ts';
-import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { openProxiedStore, type ProxiedStore } from '../helpers/proxied-store.ts';
 import { postSigned, signSlackRequest, slashCommandForm } from '../helpers/slack-sign.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
@@ -19,26 +19,16 @@ const SECRET = 'outage-signing-secret-0123456789';
 const ALICE = 'U0ALICE001';
 const OPS = 'C0OPS00001';
 
-let base: TestStore;
+let db: ProxiedStore;
 let proxy: TcpProxy;
 let store: Store;
 let fake: SlackFake;
 let app: App;
 
 beforeAll(async () => {
-  base = await createTestStore();
-  const target = new URL(base.connectionString);
-  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  db = await openProxiedStore();
+  ({ proxy, store } = db);
   const logger = createLogger('silent');
-  store = await openStore({
-    databaseUrl: proxy.url(base.connectionString),
-    dataDir: '.',
-    poolMax: 4,
-    logger,
-    queryTimeoutMs: 1_000,
-    connectTimeoutMs: 1_000,
-    pingTimeoutMs: 500,
-  });
   fake = await startSlackFake({
     users: [{ id: ALICE, name: 'alice', displayName: 'Alice' }],
     channels: [{ id: OPS, name: 'ops' }],
@@ -61,9 +51,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await app?.close();
-  await store?.close();
-  await proxy?.close();
-  await base?.dispose();
+  await db?.close();
   await fake?.stop();
 });
 

@@ -1,0 +1,40 @@
+import { createLogger } from '../../src/observability/logger.ts';
+import { openStore, type Store } from '../../src/store/open.ts';
+import { createTestStore, type TestStore } from './db.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+
+/**
+ * A fresh test database reached through a loopback proxy the test can cut (an outage, a restart),
+ * opened with short timeouts so the app notices within a second. `close()` undoes it all, in order.
+ */
+export interface ProxiedStore {
+  base: TestStore;
+  proxy: TcpProxy;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export const openProxiedStore = async (): Promise<ProxiedStore> => {
+  const base = await createTestStore();
+  const target = new URL(base.connectionString);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  const store = await openStore({
+    databaseUrl: proxy.url(base.connectionString),
+    dataDir: '.',
+    poolMax: 4,
+    logger: createLogger('silent'),
+    queryTimeoutMs: 1_000,
+    connectTimeoutMs: 1_000,
+    pingTimeoutMs: 500,
+  });
+  return {
+    base,
+    proxy,
+    store,
+    close: async () => {
+      await store.close();
+      await proxy.close();
+      await base.dispose();
+    },
+  };
+};
