@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
 import { listChanges } from '../../src/changes/repository.ts';
+import { killChildWhen } from '../helpers/kill-child.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
 import { harness } from '../fixtures/changes-harness.ts';
 import { conversation, person, planFor } from '../fixtures/changes-plans.ts';
@@ -18,29 +17,15 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => store?.dispose());
 
-const root = path.resolve(import.meta.dirname, '../..');
 const devStop = (resourceName: string) => planFor({ environment: 'dev', resourceName });
 
 /** Files an auto-approved dev stop in a child process and SIGKILLs it once the request is filed. */
 const killAfterRequest = (resourceName: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['test/fixtures/changes-auto-crash-child.ts'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, DATABASE_URL: store.connectionString, RESOURCE_NAME: resourceName },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/requested CR-\d+\n/.test(out)) child.kill('SIGKILL');
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      signal === 'SIGKILL' ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)),
-    );
-  });
+  killChildWhen(
+    'test/fixtures/changes-auto-crash-child.ts',
+    { DATABASE_URL: store.connectionString, RESOURCE_NAME: resourceName },
+    (out) => /requested CR-\d+\n/.test(out),
+  );
 
 describe('auto-approval', () => {
   test('the request is filed approved, with its requested and approved events, in one commit', async () => {

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startApp } from '../../src/app.ts';
 import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { killChildWhen } from '../helpers/kill-child.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
 import { harness } from '../fixtures/changes-harness.ts';
 import { conversation, person, planFor } from '../fixtures/changes-plans.ts';
@@ -20,28 +19,13 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => store?.dispose());
 
-const root = path.resolve(import.meta.dirname, '../..');
-
 /** Starts the child, waits for it to be inside provider.execute, then SIGKILLs it. */
 const killWhileExecuting = (changeId: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['test/fixtures/changes-kill-child.ts'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, DATABASE_URL: store.connectionString, CHANGE_ID: changeId },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(`executing ${changeId}\n`)) child.kill('SIGKILL');
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      signal === 'SIGKILL' ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)),
-    );
-  });
+  killChildWhen(
+    'test/fixtures/changes-kill-child.ts',
+    { DATABASE_URL: store.connectionString, CHANGE_ID: changeId },
+    (out) => out.includes(`executing ${changeId}\n`),
+  );
 
 describe('kill -9 while executing', () => {
   test('the change is left executing; recovery marks it interrupted and nothing re-runs', async () => {
