@@ -13,6 +13,7 @@ export const layers = [
   { name: 'cloud', paths: ['src/cloud/'] },
   { name: 'changes', paths: ['src/changes/'] },
   { name: 'users', paths: ['src/users/'] },
+  { name: 'usage', paths: ['src/usage/'] },
   { name: 'engine', paths: ['src/engine/'] },
   { name: 'config', paths: ['src/config.ts', 'src/production-checks.ts'] },
   { name: 'http', paths: ['src/http/'] },

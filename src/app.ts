@@ -30,6 +30,7 @@ import { slackEnabled } from './surfaces/slack/enabled.ts';
 import type { SlackRuntime, SlackTuning } from './surfaces/slack/slack.ts';
 import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
 import { userTools } from './users/tools.ts';
+import { usageTools } from './usage/tools.ts';
 
 /**
  * The composition root: wires config → store → providers → change service → tools → engine →
@@ -170,6 +171,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...changeTools({ db, changes, sandbox: inSandbox }),
       // grant looks up someone new in the granter's platform (ChatSurface.directory).
       ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),
+      ...usageTools({ db, budgetTokens: () => undefined, model: () => undefined }),
     );
     const optionSources = new OptionSources().register(
       resourceOptions({ db, provider: providerByName, sandbox: inSandbox }),

@@ -15,7 +15,7 @@ import type * as PgCore from 'drizzle-orm/pg-core';
  */
 const require = createRequire(import.meta.url);
 
-export const { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, max, notExists, notInArray, or, sql } =
+export const { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, max, notExists, notInArray, or, sql } =
   require('drizzle-orm') as typeof Orm;
 
 export const { drizzle } = require('drizzle-orm/node-postgres') as typeof NodePg;

@@ -8,9 +8,15 @@ import { createMetrics } from '../../src/observability/metrics.ts';
 import { cloudTools } from '../../src/cloud/tools.ts';
 import { changeTools } from '../../src/changes/tools.ts';
 import { userTools } from '../../src/users/tools.ts';
+import { usageTools } from '../../src/usage/tools.ts';
 
 /** The app's real tools; their factories only close over the deps, so none is needed to read the declarations. */
-const realTools = (): Tool[] => [...cloudTools({} as never), ...changeTools({} as never), ...userTools({} as never)];
+const realTools = (): Tool[] => [
+  ...cloudTools({} as never),
+  ...changeTools({} as never),
+  ...userTools({} as never),
+  ...usageTools({} as never),
+];
 
 const Input = z.object({
   name: z.string().min(1).describe('who'),

@@ -149,6 +149,15 @@ const accepted: Array<[string, Command]> = [
   ['whoami', { kind: 'whoami' }],
   ['who am i?', { kind: 'whoami' }],
   ['Who Am I', { kind: 'whoami' }],
+  // usage
+  ['usage', { kind: 'usage' }],
+  ['Usage', { kind: 'usage' }],
+  ['usage 2026-11', { kind: 'usage', month: '2026-11' }],
+  ['usage for 2026-11', { kind: 'usage', month: '2026-11' }],
+  ['usage this month', { kind: 'usage' }],
+  ['usage for this month', { kind: 'usage' }],
+  ['usage in 2026-01.', { kind: 'usage', month: '2026-01' }],
+  ['<@U0BOT> usage 2026-12', { kind: 'usage', month: '2026-12' }],
   // grant
   ['grant alice admin', { kind: 'grant', user: { by: 'name', name: 'alice' }, role: 'admin' }],
   ['grant @alice approver', { kind: 'grant', user: { by: 'name', name: 'alice' }, role: 'approver' }],

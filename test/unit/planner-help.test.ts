@@ -14,6 +14,7 @@ const kindOf: Record<CommandWord, string> = {
   changes: 'changes',
   audit: 'audit',
   whoami: 'whoami',
+  usage: 'usage',
   start: 'action',
   stop: 'action',
   reboot: 'action',

@@ -3,6 +3,7 @@ import { Role } from '../../chat/actor.ts';
 import { ActionName } from '../../tools/change-plan.ts';
 import { CostReportGrouping, ProviderName, ResourceType } from '../../cloud/resource.ts';
 import { ChangeFilter, ChangeId } from '../../changes/model.ts';
+import { UsageMonth } from '../../usage/month.ts';
 
 /**
  * What the deterministic grammar understands, as data: the rule planner maps each Command to one
@@ -18,6 +19,7 @@ export const CommandWord = z.enum([
   'changes',
   'audit',
   'whoami',
+  'usage',
   'start',
   'stop',
   'reboot',
@@ -66,6 +68,8 @@ export const Command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rollback'), changeId: ChangeId }),
   z.object({ kind: z.literal('audit'), verify: z.boolean() }),
   z.object({ kind: z.literal('whoami') }),
+  /** Without a month: this month (UTC). */
+  z.object({ kind: z.literal('usage'), month: UsageMonth.optional() }),
   z.object({ kind: z.literal('grant'), user: UserRef, role: Role }),
   /** `stop` alone (or start, reboot, resize, show): the engine asks which resource, with a picker. */
   z.object({ kind: z.literal('pick'), for: z.enum(['start', 'stop', 'reboot', 'resize', 'show']) }),

@@ -45,6 +45,12 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     example: 'audit verify',
   },
   whoami: { usage: 'whoami', description: 'Your user id and role in this workspace.', example: 'whoami' },
+  usage: {
+    usage: 'usage [YYYY-MM]',
+    description:
+      'Tokens the LLM planner used and their estimated cost, this month (UTC) or the month given, with the monthly budget when one is set; admins see every workspace.',
+    example: 'usage 2026-11',
+  },
   start: {
     usage: 'start <resource>',
     description: 'Requests starting a stopped resource (a change request); alone, asks which.',

@@ -5,6 +5,7 @@ import { parseChanges, parseCosts, parseList, startsList } from './parse-reads.t
 import { correction, didYouMean, ok, quote, usage, type CommandParser, type ParseContext } from './results.ts';
 import { closest } from '../../chat/suggest.ts';
 import { ALIASES, ROLE_WORDS } from './vocabulary.ts';
+import { UsageMonth } from '../../usage/month.ts';
 
 /** Parsers of every command but the inventory questions (parse-reads.ts). */
 
@@ -110,6 +111,21 @@ const parseAudit: CommandParser = (args, ctx) => {
 
 const parseWhoami: CommandParser = (args, ctx) => (args.length === 0 ? ok({ kind: 'whoami' }) : usage(ctx.word));
 
+const MONTH_HINT = 'Give one month, like 2026-11, or nothing for this month.';
+
+/** `usage`, `usage this month`, `usage 2026-11`, `usage for 2026-11`: a month is YYYY-MM, read in UTC by the tool. */
+const parseUsage: CommandParser = (args, ctx) => {
+  const words = args.filter((t) => t.quoted || !['for', 'in', 'of'].includes(t.lower));
+  const [month, ...rest] = words;
+  const thisMonth = words.every((t) => !t.quoted) && words.map((t) => t.lower).join(' ') === 'this month';
+  if (!month || thisMonth) return ok({ kind: 'usage' });
+  if (rest.length > 0) return usage(ctx.word, MONTH_HINT);
+  const parsed = UsageMonth.safeParse(month.text);
+  return parsed.success
+    ? ok({ kind: 'usage', month: parsed.data })
+    : usage(ctx.word, `${quote(month.text)} is not a month. ${MONTH_HINT}`);
+};
+
 const GRANT_FILLERS = new Set(['as', 'role', 'the', 'a', 'an']);
 const ROLE_HINT = 'Roles are viewer, operator, approver and admin.';
 
@@ -143,6 +159,7 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   changes: parseChanges,
   audit: parseAudit,
   whoami: parseWhoami,
+  usage: parseUsage,
   start: powerAction('start'),
   stop: powerAction('stop'),
   reboot: powerAction('reboot'),

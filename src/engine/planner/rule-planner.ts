@@ -19,6 +19,7 @@ export const ToolNames = {
   rollback: 'rollback_change',
   audit: 'audit_log',
   whoami: 'whoami',
+  usage: 'usage',
   grant: 'grant_role',
 } as const;
 
@@ -52,6 +53,8 @@ export const commandToPlan = (c: Command): Plan => {
       return one(ToolNames.audit, { verify: c.verify });
     case 'whoami':
       return one(ToolNames.whoami, {});
+    case 'usage':
+      return one(ToolNames.usage, c.month ? { month: c.month } : {});
     case 'grant':
       return one(ToolNames.grant, { user: c.user, role: c.role });
     case 'pick':
