@@ -4,6 +4,7 @@ import path from 'node:path';
 import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
+import { benchClaude } from './claude.ts';
 import { benchColdStart } from './cold-start.ts';
 import { benchFootprint } from './footprint.ts';
 import { benchSlackAck, printSlackAck } from './slack-ack.ts';
@@ -93,3 +94,6 @@ console.log(
   `4. Slack ack latency: signed block_actions posts at concurrency 50, ours vs a bare Bolt app that only acks`,
 );
 printSlackAck(await benchSlackAck({ total: Number(process.env.BENCH_SLACK_CLICKS ?? 5000), concurrency: 50 }));
+
+console.log(`\n5. Claude planner against the loopback Messages API fake (token counts are the fake's: characters / 4)`);
+await benchClaude({ turns: Number(process.env.BENCH_CLAUDE_TURNS ?? 300) });

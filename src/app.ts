@@ -1,4 +1,4 @@
-import type { SurfaceName } from './chat/actor.ts';
+import { actorKey, type SurfaceName } from './chat/actor.ts';
 import type { ChatSurface } from './chat/surface.ts';
 import { newExecutorId } from './changes/context.ts';
 import { registerChangeJobs } from './changes/jobs.ts';
@@ -31,6 +31,10 @@ import type { SlackRuntime, SlackTuning } from './surfaces/slack/slack.ts';
 import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
 import { userTools } from './users/tools.ts';
 import { usageTools } from './usage/tools.ts';
+import { isSecretName } from './observability/logger.ts';
+import { recordUsage, workspaceTokensSince } from './usage/repository.ts';
+import type { Db } from './store/db.ts';
+import type { Planner } from './engine/planner.ts';
 
 /**
  * The composition root: wires config → store → providers → change service → tools → engine →
@@ -171,16 +175,23 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...changeTools({ db, changes, sandbox: inSandbox }),
       // grant looks up someone new in the granter's platform (ChatSurface.directory).
       ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),
-      ...usageTools({ db, budgetTokens: () => undefined, model: () => undefined }),
+      ...usageTools({
+        db,
+        budgetTokens: () => config.ANTHROPIC_MONTHLY_TOKEN_BUDGET || undefined,
+        model: () => (config.ANTHROPIC_API_KEY ? config.ANTHROPIC_MODEL : undefined),
+      }),
     );
     const optionSources = new OptionSources().register(
       resourceOptions({ db, provider: providerByName, sandbox: inSandbox }),
     );
+    const planner = config.ANTHROPIC_API_KEY
+      ? await claudePlannerFor(config, config.ANTHROPIC_API_KEY, { db, registry, logger, metrics, sandbox: inSandbox })
+      : rulePlanner;
     const engine = createEngine({
       db,
       registry,
       optionSources,
-      planner: rulePlanner,
+      planner,
       changes,
       bootstrapAdmins: config.BOOTSTRAP_ADMINS,
       defaultRole: config.DEFAULT_ROLE,
@@ -291,4 +302,77 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     await closeAll();
     throw e;
   }
+};
+
+/**
+ * The Claude planner (ANTHROPIC_API_KEY set), loaded only then: the Anthropic SDK costs start-up
+ * time and memory a deployment without a key should not pay. The key is checked once at start in
+ * the background: a refused key is one warning and the grammar answers from then on.
+ */
+const claudePlannerFor = async (
+  config: Config,
+  apiKey: string,
+  d: { db: Db; registry: ToolRegistry; logger: Logger; metrics: Metrics; sandbox: boolean },
+): Promise<Planner> => {
+  const [{ createClaudePlanner, checkClaudeKey }, { estateSummary }] = await Promise.all([
+    import('./engine/planner/claude/claude-planner.ts'),
+    import('./engine/planner/claude/estate.ts'),
+  ]);
+  const settings = {
+    apiKey,
+    ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
+    model: config.ANTHROPIC_MODEL,
+    maxToolCalls: config.ANTHROPIC_MAX_TOOL_CALLS,
+    turnTimeoutMs: config.ANTHROPIC_TURN_TIMEOUT,
+    maxOutputTokens: config.ANTHROPIC_MAX_OUTPUT_TOKENS,
+    maxRetries: config.ANTHROPIC_MAX_RETRIES,
+    monthlyTokenBudget: config.ANTHROPIC_MONTHLY_TOKEN_BUDGET,
+    historyMessages: config.ANTHROPIC_HISTORY_MESSAGES,
+  };
+  const logger = d.logger.child({ component: 'claude-planner' });
+  const planner = createClaudePlanner({
+    settings,
+    tools: d.registry.llmTools(),
+    fallback: rulePlanner,
+    estate: () => estateSummary(d.db, d.sandbox),
+    usage: {
+      record: (u) =>
+        recordUsage(d.db, {
+          workspaceId: u.ctx.actor.workspaceId,
+          surface: u.ctx.actor.surface,
+          actorKey: actorKey(u.ctx.actor),
+          conversationId: u.conversationId,
+          model: u.model,
+          inputTokens: u.inputTokens,
+          outputTokens: u.outputTokens,
+          cacheReadTokens: u.cacheReadTokens,
+          cacheWriteTokens: u.cacheWriteTokens,
+        }),
+      tokensSince: (workspaceId, since) => workspaceTokensSince(d.db, workspaceId, since),
+    },
+    secrets: configSecrets(config),
+    logger,
+    metrics: d.metrics,
+  });
+  void checkClaudeKey(settings, logger).then((r) => {
+    if (r === 'refused') planner.disable();
+  });
+  logger.info({ model: settings.model, baseURL: settings.baseURL ?? 'default' }, 'AI planner on (Claude)');
+  return planner;
+};
+
+/** Every secret value the config holds (and the database password): never sent to an LLM. */
+const configSecrets = (config: Config): string[] => {
+  const values = Object.entries(config)
+    .filter(([k, v]) => typeof v === 'string' && isSecretName(k))
+    .map(([, v]) => v as string);
+  if (config.DATABASE_URL) {
+    try {
+      const password = decodeURIComponent(new URL(config.DATABASE_URL).password);
+      if (password) values.push(password);
+    } catch {
+      // Not a URL: the whole value is in the list already.
+    }
+  }
+  return values;
 };

@@ -120,6 +120,28 @@ export const ConfigSchema = z
     /** OAuth installs: the Slack team (or Enterprise Grid org) ids allowed to install; empty = any. */
     SLACK_ALLOWED_TEAMS: csv.default([]),
 
+    /** Set: plain-language requests are planned by Claude (src/engine/planner/claude/); unset: the command grammar only. */
+    ANTHROPIC_API_KEY: optionalString,
+    /** Another Messages API endpoint (a proxy or gateway; tests point it at a loopback fake). */
+    ANTHROPIC_BASE_URL: z.url().optional(),
+    ANTHROPIC_MODEL: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{1,99}$/, 'must be a model id like claude-sonnet-5-5')
+      .default('claude-sonnet-5-5'),
+    /** Tool calls the model may make in one turn before it must answer. */
+    ANTHROPIC_MAX_TOOL_CALLS: z.coerce.number().int().min(1).max(50).default(10),
+    /** Wall time of one turn's whole loop (model calls and tools), retries included. */
+    ANTHROPIC_TURN_TIMEOUT: duration.pipe(z.number().min(5_000, 'must be at least 5s')).default(60_000),
+    /** max_tokens of each model call. */
+    ANTHROPIC_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(256).max(64_000).default(4096),
+    /** Retries of one model call on 429/529/5xx/timeouts (the SDK's backoff), before the grammar answers. */
+    ANTHROPIC_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    /** Tokens (input, output, cache reads and writes) one workspace may use per calendar month (UTC); 0: no limit. */
+    ANTHROPIC_MONTHLY_TOKEN_BUDGET: z.coerce.number().int().min(0).default(0),
+    /** Earlier messages of a thread the model reads verbatim; older ones reach it as a short summary. */
+    ANTHROPIC_HISTORY_MESSAGES: z.coerce.number().int().min(2).max(200).default(20),
+
     /** The commit this build runs (CI sets it), shown in devops_agent_build_info. */
     GIT_COMMIT: z
       .string()

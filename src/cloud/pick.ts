@@ -86,11 +86,12 @@ const purpose: Record<z.infer<typeof PickFor>, { question: string; value: string
 
 export const pickResourceTool = (d: CloudToolDeps): Tool<typeof PickInput> => ({
   name: 'pick_resource',
-  description: 'Asks which resource a command is for, with a searchable picker.',
+  description:
+    'Asks the user which resource they mean, with a picker that searches the inventory as they type. Use it when a request names no resource, or matches several, instead of guessing.',
   input: PickInput,
   kind: 'read',
   minRole: 'viewer',
-  llm: false,
+  llm: true,
   run: async (input) => {
     const p = purpose[input.for];
     const text = `${p.question} Pick it, or type \`${input.for} <name or id>\`.`;
@@ -126,6 +127,7 @@ export const pickResourceTool = (d: CloudToolDeps): Tool<typeof PickInput> => ({
         ],
         { sandbox: d.sandbox, text },
       ),
+      data: { asked: p.question, note: 'A picker is shown to the user; their choice continues the request.' },
     };
   },
 });

@@ -279,11 +279,12 @@ const ResizeOptionsInput = z.object({ resource: z.string().min(1).max(200).descr
 
 export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsInput> => ({
   name: 'resize_options',
-  description: 'Offers the sizes an instance can be resized to, as a picker.',
+  description:
+    'Lists the sizes an instance can be resized to (and shows the user a picker of them). Use it before resize_resource when the user describes a size rather than naming one.',
   input: ResizeOptionsInput,
   kind: 'read',
   minRole: 'viewer',
-  llm: false,
+  llm: true,
   run: async ({ resource }) => {
     const r = await resolveResource(resourceRepository(d.db), resource);
     const button = resizeButton(d, r, 'Choose size…');
@@ -295,6 +296,7 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
         ]),
       };
     const text = `Resize ${r.name || r.id} (now ${String(r.attributes.instanceType ?? 'unknown')}): pick a size, or type \`resize ${r.name || r.id} to <size>\`.`;
+    const current = String(r.attributes.instanceType ?? '');
     return {
       type: 'answer',
       reply: reply(
@@ -304,6 +306,15 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
         ],
         { sandbox: d.sandbox, text },
       ),
+      data: {
+        resource: r.id,
+        name: r.name,
+        current: current || null,
+        currentMonthlyCostCents: r.monthlyCostCents,
+        sizes: (d.provider(r.provider)?.sizesFor(r.type) ?? [])
+          .filter((s) => s !== current)
+          .map((size) => ({ size, monthlyCostCents: d.provider(r.provider)?.monthlyCostFor?.(r.type, size) ?? null })),
+      },
     };
   },
 });

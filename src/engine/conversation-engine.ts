@@ -14,7 +14,7 @@ import { appendMessage, ensureConversation, markEventProcessed, recentHistory } 
 import { homeReply } from './home.ts';
 import type { ConversationEngine } from './engine.ts';
 import type { OptionSources } from './options.ts';
-import type { PlanStep, Planner } from './planner.ts';
+import type { PlanStep, Planner, ToolResult } from './planner.ts';
 import type { ToolRegistry } from './registry.ts';
 import type { ToolContext } from '../tools/tool.ts';
 import { isUnavailable } from '../store/unavailable.ts';
@@ -79,6 +79,53 @@ export const createEngine = (d: EngineDeps): Engine => {
     return renderChangeCard(change, { sandbox: d.sandbox });
   };
 
+  /**
+   * One tool call chosen by an LLM planner. Only tools the registry offers to an LLM are reachable
+   * (never approve, reject or grant, whatever name the model invents); the registry then checks
+   * the role and the input like for any call. A change tool's plan is filed as a change request in
+   * the asking user's name, so the approval policy applies exactly as if they had typed the command.
+   * Every refusal or failure goes back to the model as an error it can read; only a database
+   * outage is thrown (the turn fails as a whole and nothing is half-written).
+   */
+  const runLlmTool = async (step: PlanStep, ctx: ToolContext): Promise<ToolResult> => {
+    const tool = d.registry.get(step.tool);
+    if (!tool || !d.registry.offeredToLlm(tool)) {
+      d.metrics.toolCalls.inc({ tool: tool ? step.tool : 'unknown', outcome: 'refused' });
+      return {
+        ok: false,
+        error: `There is no tool called ${JSON.stringify(step.tool.slice(0, 80))} that you may call. Use only the tools you were given; approving, rejecting and granting roles are done by people.`,
+      };
+    }
+    try {
+      const out = await d.registry.run(step.tool, step.input, ctx);
+      if (out.type === 'answer')
+        return { ok: true, reply: out.reply, data: out.data ?? out.reply.text, needsUser: needsUser(out.reply) };
+      const change = await d.changes.request(out.plan, ctx.actor, ctx.role, ctx.conversation);
+      const card = renderChangeCard(change, { sandbox: d.sandbox });
+      const waiting = change.status === 'pending';
+      return {
+        ok: true,
+        reply: card,
+        needsUser: true,
+        change: { id: change.id, status: change.status, approvalsRequired: change.approvalsRequired },
+        data: {
+          changeId: change.id,
+          status: change.status,
+          summary: card.text,
+          note: waiting
+            ? `${change.id} was filed and is waiting for approval by ${change.approvalsRequired === 1 ? 'an approver' : `${change.approvalsRequired} approvers`}. Nothing has run. Its card is shown to the user.`
+            : `${change.id} was filed; the approval policy (rule ${change.policy.rule}) approved it without a person, so the executor will run it. Its card, shown to the user, reports the outcome; do not claim it is done.`,
+        },
+      };
+    } catch (e) {
+      if (isUnavailable(e)) throw e;
+      if (isUserFacing(e)) return { ok: false, error: e.userMessage };
+      const ref = randomUUID().slice(0, 8);
+      d.logger.error({ err: e, ref, tool: step.tool }, 'tool failed in an LLM turn');
+      return { ok: false, error: `The tool failed on the bot's side (ref ${ref}); nothing was changed.` };
+    }
+  };
+
   const store = async (conversationId: string, replies: Reply[], viewer: string): Promise<Reply[]> => {
     const stored: Reply[] = [];
     for (const raw of replies) {
@@ -129,9 +176,14 @@ export const createEngine = (d: EngineDeps): Engine => {
       const history =
         d.planner.historyTurns > 0 ? await recentHistory(d.db, conversationId, d.planner.historyTurns) : [];
       await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text });
-      const plan = await d.planner.plan({ text, history }, ctx);
+      const plan = await d.planner.plan(
+        { text, history, conversationId, runTool: (step) => runLlmTool(step, ctx) },
+        ctx,
+      );
       const replies: Reply[] = found.length > 0 ? [redactionNotice(found)] : [];
+      replies.push(...(plan.notices ?? []));
       if (plan.type === 'reply') replies.push(plan.reply);
+      else if (plan.type === 'answer') replies.push(...plan.replies);
       else {
         for (const step of plan.steps) {
           try {
@@ -268,6 +320,10 @@ export const createEngine = (d: EngineDeps): Engine => {
       ),
   };
 };
+
+/** A reply the person must act on: a change card, or a button that opens a form (a picker). */
+const needsUser = (r: Reply): boolean =>
+  r.changeId !== undefined || r.blocks.some((b) => b.type === 'actions' && b.buttons.some((x) => x.form));
 
 /** The clicker's private confirmation; everyone else sees the card change in place. */
 const decisionAck = (i: Interaction, card: Reply): Reply => {

@@ -40,10 +40,15 @@ export class ToolRegistry {
     return [...this.#tools.values()];
   }
 
+  /** Whether an LLM planner may be offered (and may call) this tool. */
+  offeredToLlm(t: Tool): boolean {
+    return t.llm && !PERSONAL_KINDS.has(t.kind) && this.#tools.get(t.name) === t;
+  }
+
   /** Tools an LLM planner may be offered, with JSON schemas for its tool-use API. */
   llmTools(): { name: string; description: string; inputSchema: unknown }[] {
     return this.list()
-      .filter((t) => t.llm && !PERSONAL_KINDS.has(t.kind))
+      .filter((t) => this.offeredToLlm(t))
       .map((t) => ({ name: t.name, description: t.description, inputSchema: z.toJSONSchema(t.input) }));
   }
 

@@ -136,6 +136,40 @@ export const createMetrics = (opts: MetricsOptions = {}) => {
       labelNames: ['provider'] as const,
       registers: [registry],
     }),
+    /** Every call to an LLM's API (one per loop step; the SDK's retries inside). */
+    llmCalls: new Counter({
+      name: 'devops_agent_llm_calls_total',
+      help: "LLM API calls by model and outcome ('ok', or why it failed: rate_limited, overloaded, timeout, auth_failed, bad_response, api_error)",
+      labelNames: ['model', 'outcome'] as const,
+      registers: [registry],
+    }),
+    llmCallSeconds: new Histogram({
+      name: 'devops_agent_llm_call_duration_seconds',
+      help: 'Time of one LLM API call, retries inside',
+      labelNames: ['model'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80],
+      registers: [registry],
+    }),
+    llmTokens: new Counter({
+      name: 'devops_agent_llm_tokens_total',
+      help: 'LLM tokens by kind: input (uncached), output, cache_read, cache_write',
+      labelNames: ['model', 'kind'] as const,
+      registers: [registry],
+    }),
+    /** Values removed from what is sent to an LLM, by kind (never the values themselves). */
+    llmRedactions: new Counter({
+      name: 'devops_agent_llm_redactions_total',
+      help: 'Secret-like values replaced in prompts sent to an LLM, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    /** Turns an LLM planner handed to the command grammar, and why. */
+    llmFallbacks: new Counter({
+      name: 'devops_agent_llm_fallbacks_total',
+      help: 'Turns answered by the rule planner instead of the LLM: unavailable, auth_failed, budget, bad_response',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     /** Every HTTP attempt to a chat platform's Web API (retries counted one by one). */
     chatApiCalls: new Counter({
       name: 'devops_agent_chat_api_calls_total',

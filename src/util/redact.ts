@@ -146,3 +146,40 @@ export const describeSecrets = (kinds: readonly SecretKind[]): string => {
   const labels = kinds.map((k) => secretPatterns.find((p) => p.kind === k)!.label);
   return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)}`;
 };
+
+/** What an outbound redaction removed: per kind, how many values (a configured secret is `configured-secret`). */
+export type RedactionCounts = Partial<Record<SecretKind | 'configured-secret', number>>;
+
+/**
+ * The one pass over everything sent to a third party (an LLM's prompt: user text, history, tool
+ * data): first the literal values of this deployment's own secrets (tokens, keys, the database
+ * password: whatever the config holds, 8 characters or longer, so a short value cannot blank out
+ * common words), then the token-like patterns above. Counts what it replaced so that it can be
+ * measured without ever logging a value.
+ */
+export const createOutboundRedactor = (
+  secretValues: readonly string[],
+): ((text: string) => { text: string; counts: RedactionCounts }) => {
+  const literals = [...new Set(secretValues.filter((v) => v.length >= 8))].sort((a, b) => b.length - a.length);
+  const literal = literals.length ? new RegExp(literals.map(escapeRe).join('|'), 'g') : undefined;
+  return (text) => {
+    const counts: RedactionCounts = {};
+    let out = text;
+    if (literal)
+      out = out.replace(literal, () => {
+        counts['configured-secret'] = (counts['configured-secret'] ?? 0) + 1;
+        return '[redacted:configured-secret]';
+      });
+    for (const p of secretPatterns) {
+      const marker = redactionMarker(p.kind);
+      out = out.replace(p.pattern, (match: string, ...rest: unknown[]) => {
+        const groups = rest.filter((g): g is string => typeof g === 'string' || g === undefined) as string[];
+        const replaced = p.replace ? p.replace(marker, match, ...groups) : marker;
+        if (replaced === null) return match;
+        counts[p.kind] = (counts[p.kind] ?? 0) + 1;
+        return replaced;
+      });
+    }
+    return { text: out, counts };
+  };
+};
