@@ -6,7 +6,7 @@ import { createConsoleApi } from '../../src/surfaces/console/console.ts';
 import { createConsoleSurface, type ConsoleSurface } from '../../src/surfaces/console/surface.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
 import { createConversationStore } from '../../src/engine/conversations.ts';
-import { consoleUsers, createEchoEngine } from './http-echo-engine.ts';
+import { consoleUsers, createEchoEngine, type EchoEngineOptions } from './http-echo-engine.ts';
 
 /** The HTTP server with the console mounted over a test database and the echo engine. */
 export interface ConsoleTestApp {
@@ -19,12 +19,15 @@ export interface ConsoleTestApp {
   close(): Promise<void>;
 }
 
-export const startConsoleApp = async (env: Record<string, string> = {}): Promise<ConsoleTestApp> => {
+export const startConsoleApp = async (
+  env: Record<string, string> = {},
+  engineOptions: EchoEngineOptions = {},
+): Promise<ConsoleTestApp> => {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
   const logger = createLogger(config.LOG_LEVEL);
   const metrics = createMetrics();
   const store = await createTestStore();
-  const engine = createEchoEngine(store.db);
+  const engine = createEchoEngine(store.db, engineOptions);
   const conversations = createConversationStore(store.db);
   const surface = createConsoleSurface({ conversations });
   const consoleApi = createConsoleApi({

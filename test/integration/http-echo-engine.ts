@@ -7,12 +7,23 @@ import { appendMessage, ensureConversation } from '../../src/engine/conversation
 import type { Db } from '../../src/store/db.ts';
 import type { ConsoleUser } from '../../src/surfaces/console/api.ts';
 
+export interface EchoEngineOptions {
+  /**
+   * Runs inside each turn after the user's message is stored and before the answer, as a planner
+   * and its tools would: a test reports progress from it and holds the turn on a promise it controls.
+   */
+  duringTurn?: (turn: Turn) => Promise<void>;
+}
+
 /**
  * A stand-in ConversationEngine for the HTTP and console tests. It keeps the real engine's storage
  * contract (a turn's or an interaction's replies are stored in the conversation), and answers with one reply using every block type.
  * `secret <text>` answers ephemerally; `fail` throws an unexpected error.
  */
-export const createEchoEngine = (db: Db): ConversationEngine & { turns: Turn[]; interactions: Interaction[] } => {
+export const createEchoEngine = (
+  db: Db,
+  opts: EchoEngineOptions = {},
+): ConversationEngine & { turns: Turn[]; interactions: Interaction[] } => {
   const turns: Turn[] = [];
   const interactions: Interaction[] = [];
 
@@ -53,6 +64,7 @@ export const createEchoEngine = (db: Db): ConversationEngine & { turns: Turn[]; 
       const conversationId = await ensureConversation(db, turn.conversation);
       const who = actorKey(turn.actor);
       await appendMessage(db, { conversationId, author: 'user', actorKey: who, text: turn.text });
+      await opts.duringTurn?.(turn);
       const r = echo(turn);
       await appendMessage(db, {
         conversationId,

@@ -5,6 +5,7 @@ import type { ConversationEngine, ConversationStore, StoredMessage } from '../..
 import { badRequest } from '../../errors.ts';
 import { HttpError } from '../../http/errors.ts';
 import { json, type HttpRequest, type Route } from '../../http/route.ts';
+import { createTurnProgress, type TurnProgress } from './progress.ts';
 import { consoleChannel, consoleConversation, consoleWorkspaceId, type ConsoleSurface } from './surface.ts';
 
 /** The console JSON API (see README.md in this folder). */
@@ -18,6 +19,8 @@ export interface ConsoleApiDeps {
   /** The seeded console users (alice, bob, carol, dave) and their roles; owned by the users module. */
   listConsoleUsers: () => Promise<ConsoleUser[]>;
   clock?: () => Date;
+  /** Where running turns keep their newest step (default: this process's memory, bounded; see progress.ts). */
+  progress?: TurnProgress;
 }
 
 /**
@@ -68,6 +71,7 @@ const requireJson = (req: HttpRequest): void => {
 
 export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
   const clock = deps.clock ?? (() => new Date());
+  const progress = deps.progress ?? createTurnProgress({ clock });
 
   const actorFor = async (userId: string): Promise<Actor> => {
     const known = (await deps.listConsoleUsers()).find((u) => u.userId === userId);
@@ -104,7 +108,11 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
         const body = req.json(TurnBody);
         const actor = await actorFor(body.user);
         const conversation = consoleConversation(body.channel);
-        const replies = await deps.engine.handleTurn({ actor, conversation, text: body.text });
+        // The page polls /messages while this request runs: the sink lets it show the turn's steps.
+        const replies = await progress.run(
+          { conversation: conversationKey(conversation), viewer: actorKey(actor) },
+          () => deps.engine.handleTurn({ actor, conversation, text: body.text }),
+        );
         await trackCards(conversation, replies);
         return json(200, { replies });
       },
@@ -152,11 +160,12 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
         const q = req.query(MessagesQuery);
         const actor = await actorFor(q.user);
         const now = new Date(clock().getTime() - pollOverlapMs);
-        const rows = await deps.conversations.list(conversationKey(consoleConversation(q.channel)), {
-          viewerKey: actorKey(actor),
+        const key = { conversation: conversationKey(consoleConversation(q.channel)), viewer: actorKey(actor) };
+        const rows = await deps.conversations.list(key.conversation, {
+          viewerKey: key.viewer,
           ...(q.since ? { updatedSince: new Date(q.since), limit: pollLimit } : {}),
         });
-        return json(200, { messages: rows.map(toWireMessage), now: now.toISOString() });
+        return json(200, { messages: rows.map(toWireMessage), now: now.toISOString(), progress: progress.latest(key) });
       },
     },
   ];

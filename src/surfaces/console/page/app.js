@@ -1,11 +1,14 @@
 // DevOps Agent web console. Plain DOM code, no framework: every piece of text from the server
 // goes in through textContent, never innerHTML. The message log is the source of truth; it is
-// polled every second and after each action.
+// polled every second and after each action, every 300 ms while the user's own turn runs (each
+// poll also brings that turn's newest progress step, shown in its "Working on it…" line).
 /* global URLSearchParams, location, history, localStorage */
 'use strict';
 
 (() => {
   const pollEveryMs = 1000;
+  const pollWorkingMs = 300;
+  const workingText = 'Working on it…';
   const state = {
     channel: 'ops',
     user: '',
@@ -18,6 +21,8 @@
     timer: 0,
     polling: false,
     pollAgain: false,
+    /** The line of the user's turn in flight: {node, text, done}; `done` once the POST has answered. */
+    working: null,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -359,6 +364,32 @@
     );
   };
 
+  /**
+   * The "Working on it…" line of a turn in flight: it stays the last item of the log, styled as a
+   * bot message, and shows the turn's newest progress step as the polls bring it.
+   */
+  const workingLine = () => {
+    const text = h('p', { class: 'block-text', 'data-testid': 'working-text' }, workingText);
+    const node = h(
+      'li',
+      { class: 'message message-bot message-working', 'data-testid': 'working', 'aria-live': 'polite' },
+      h('div', { class: 'avatar avatar-bot', 'aria-hidden': 'true' }, 'DA'),
+      h(
+        'div',
+        { class: 'bubble' },
+        h('div', { class: 'meta' }, h('span', { class: 'author' }, 'DevOps Agent')),
+        h('div', { class: 'content' }, text),
+      ),
+    );
+    return { node, text, done: false };
+  };
+
+  /** Ends the line of `working` if it is still the page's current one. */
+  const endWorking = (working) => {
+    working.node.remove();
+    if (state.working === working) state.working = null;
+  };
+
   const upsert = (m) => {
     if (state.rendered.get(m.id) === m.updatedAt) return false;
     state.rendered.set(m.id, m.updatedAt);
@@ -368,9 +399,9 @@
       existing.replaceWith(node);
       return true;
     }
-    // Keep id order even when an overlapping poll delivers an older message late.
+    // Keep id order even when an overlapping poll delivers an older message late, and the working line last.
     const after = [...log.children].find((li) => Number(li.dataset.messageId) > m.id);
-    log.insertBefore(node, after || null);
+    log.insertBefore(node, after || state.working?.node || null);
     return true;
   };
 
@@ -385,6 +416,9 @@
     state.polling = true;
     clearTimeout(state.timer);
     const generation = state.generation;
+    // Captured now: an answer to a poll sent before the turn ended may still carry its progress.
+    const working = state.working;
+    const answered = working?.done;
     try {
       const q = new URLSearchParams({ channel: state.channel, user: state.user });
       if (state.since) q.set('since', state.since);
@@ -393,6 +427,20 @@
         const stick = nearBottom();
         let changed = false;
         for (const m of data.messages) changed = upsert(m) || changed;
+        if (working && answered) {
+          // This poll started after the turn answered, so it brought the answer: the line goes.
+          endWorking(working);
+        } else if (
+          working &&
+          state.working === working &&
+          data.progress &&
+          working.text.textContent !== data.progress
+        ) {
+          // The newest step replaces the text. A poll without one (none reported yet, or answered by
+          // another replica, which does not run this turn) keeps what is shown.
+          working.text.textContent = data.progress;
+          changed = true;
+        }
         state.since = data.now;
         $('empty').hidden = log.children.length > 0;
         if (changed && stick) window.scrollTo(0, document.body.scrollHeight);
@@ -407,7 +455,7 @@
       state.pollAgain = false;
       poll();
     } else {
-      state.timer = setTimeout(poll, pollEveryMs);
+      state.timer = setTimeout(poll, state.working ? pollWorkingMs : pollEveryMs);
     }
   };
   const pollNow = () => poll();
@@ -417,6 +465,8 @@
     state.generation += 1;
     state.since = null;
     state.rendered.clear();
+    // The previous user's turn, if one runs, is no longer shown.
+    state.working = null;
     log.replaceChildren();
     const u = state.users.find((x) => x.userId === userId);
     $('user-role').textContent = u ? u.role : '';
@@ -436,17 +486,25 @@
     const text = input.value.trim();
     if (!text || !state.user) return;
     input.value = '';
-    const pending = h('li', { class: 'pending', 'data-testid': 'pending' }, 'DevOps Agent is working…');
-    log.append(pending);
+    const working = workingLine();
+    if (state.working) endWorking(state.working);
+    state.working = working;
+    log.append(working.node);
+    $('empty').hidden = true;
+    window.scrollTo(0, document.body.scrollHeight);
     $('send-button').disabled = true;
+    // At once, then every pollWorkingMs: the user's message and the turn's steps show while it runs.
+    pollNow();
     try {
       await api('POST', '/console/api/turn', { user: state.user, channel: state.channel, text });
       showStatus('');
+      // The line goes with the next poll, which brings the answer: no gap without either.
+      working.done = true;
     } catch (err) {
       showStatus(err.message);
       input.value = text;
+      endWorking(working);
     } finally {
-      pending.remove();
       $('send-button').disabled = false;
       input.focus();
       pollNow();
