@@ -92,6 +92,7 @@ export const pickResourceTool = (d: CloudToolDeps): Tool<typeof PickInput> => ({
   kind: 'read',
   minRole: 'viewer',
   llm: true,
+  asksUser: true,
   run: async (input) => {
     const p = purpose[input.for];
     const text = `${p.question} Pick it, or type \`${input.for} <name or id>\`.`;

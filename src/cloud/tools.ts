@@ -285,6 +285,7 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
   kind: 'read',
   minRole: 'viewer',
   llm: true,
+  asksUser: true,
   run: async ({ resource }) => {
     const r = await resolveResource(resourceRepository(d.db), resource);
     const button = resizeButton(d, r, 'Choose size…');

@@ -99,7 +99,7 @@ export const createEngine = (d: EngineDeps): Engine => {
     try {
       const out = await d.registry.run(step.tool, step.input, ctx);
       if (out.type === 'answer')
-        return { ok: true, reply: out.reply, data: out.data ?? out.reply.text, needsUser: needsUser(out.reply) };
+        return { ok: true, reply: out.reply, data: out.data ?? out.reply.text, needsUser: tool.asksUser === true };
       const change = await d.changes.request(out.plan, ctx.actor, ctx.role, ctx.conversation);
       const card = renderChangeCard(change, { sandbox: d.sandbox });
       const waiting = change.status === 'pending';
@@ -320,10 +320,6 @@ export const createEngine = (d: EngineDeps): Engine => {
       ),
   };
 };
-
-/** A reply the person must act on: a change card, or a button that opens a form (a picker). */
-const needsUser = (r: Reply): boolean =>
-  r.changeId !== undefined || r.blocks.some((b) => b.type === 'actions' && b.buttons.some((x) => x.form));
 
 /** The clicker's private confirmation; everyone else sees the card change in place. */
 const decisionAck = (i: Interaction, card: Reply): Reply => {

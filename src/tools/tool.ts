@@ -49,5 +49,10 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
    * reachable from the deterministic grammar or a button, never from an LLM tool call.
    */
   readonly llm: boolean;
+  /**
+   * Its reply asks the person something (a picker, a form): an LLM planner that calls it shows the
+   * reply as part of its answer instead of only reading the data.
+   */
+  readonly asksUser?: boolean;
   run(input: z.infer<S>, ctx: ToolContext): Promise<ToolOutcome>;
 }

@@ -163,6 +163,46 @@ describe('Claude planner: the loop', () => {
   });
 });
 
+describe('Claude planner: asking and correcting', () => {
+  it('a resource that does not exist: the tool\'s "did you mean" reaches the model, which corrects itself', async () => {
+    fake.script(
+      callTools(toolUse('show_resource', { resource: 'web-prd-1' })),
+      callTools(toolUse('show_resource', { resource: 'web-prod-1' })),
+      reply(text('web-prod-1 is running.')),
+    );
+    const replies = await turn(app, 'dave', 'how is web-prd-1 doing?');
+    const first = lastMessageBlocks(calls()[1]).find((b) => b.type === 'tool_result')!;
+    expect(first.is_error).toBe(true);
+    expect(String(first.content)).toMatch(/web-prod-1/);
+    const second = lastMessageBlocks(calls()[2]).find((b) => b.type === 'tool_result')!;
+    expect(second.is_error).toBeUndefined();
+    expect(replies.at(-1)?.text).toBe('web-prod-1 is running.');
+  });
+
+  it("an ambiguous request: the model shows the grammar's picker, which is part of the answer", async () => {
+    fake.script(callTools(toolUse('pick_resource', { for: 'reboot' })), reply(text('Which one? Pick it below.')));
+    const replies = await turn(app, 'alice', 'restart the web server');
+    expect(replies.map((r) => r.text)).toEqual([
+      'Which one? Pick it below.',
+      expect.stringMatching(/Which instance should I reboot/),
+    ]);
+    const button = replies[1]!.blocks.find((b) => b.type === 'actions')!.buttons![0]!;
+    expect(button.actionId).toBe('command.run');
+  });
+
+  it('a second turn in the thread reads the tools, the system prompt and the earlier turn from the cache', async () => {
+    fake.script(reply(text('Nothing odd.')), reply(text('Still nothing.')));
+    await turn(app, 'carol', 'anything odd in staging?');
+    await turn(app, 'carol', 'and in prod?');
+    const [first, second] = calls();
+    expect(first!.response.usage!.cache_creation_input_tokens).toBeGreaterThan(0);
+    expect(second!.response.usage!.cache_read_input_tokens).toBeGreaterThanOrEqual(
+      first!.response.usage!.cache_creation_input_tokens!,
+    );
+    expect(JSON.stringify(body(second).messages)).toContain('anything odd in staging?');
+  });
+});
+
 describe('Claude planner: failures answer with the grammar', () => {
   it('retries a 429, then answers', async () => {
     fake.script({ kind: 'error', status: 429, retryAfterSeconds: 0.001 }, reply(text('All fine.')));

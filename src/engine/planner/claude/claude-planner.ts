@@ -209,11 +209,16 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
         { type: 'text', text: clean(contextPrompt(ctx, estate)), cache_control: { type: 'ephemeral' } },
       ];
       const { turns } = historyTurns(input.history, ctx, s.historyMessages);
-      const messages: MessageParam[] = turns.map((t) => ({ role: t.role, content: clean(t.text) }));
-      const ask = clean(input.text);
-      const last = messages.at(-1);
-      if (last?.role === 'user') last.content = `${String(last.content)}\n\n${ask}`;
-      else messages.push({ role: 'user', content: ask });
+      const ask = input.text;
+      const lastTurn = turns.at(-1);
+      if (lastTurn?.role === 'user') lastTurn.text = `${lastTurn.text}\n\n${ask}`;
+      else turns.push({ role: 'user', text: ask });
+      // Always text blocks (never a bare string): the same message is then the same bytes in every
+      // later request of the thread, so the prefix cached by this turn is found by the next.
+      const messages: MessageParam[] = turns.map((t) => ({
+        role: t.role,
+        content: [{ type: 'text', text: clean(t.text) }],
+      }));
 
       for (;;) {
         if (Date.now() >= deadline) throw new TurnLimit('time');
