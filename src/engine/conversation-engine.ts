@@ -99,7 +99,14 @@ export const createEngine = (d: EngineDeps): Engine => {
     try {
       const out = await d.registry.run(step.tool, step.input, ctx);
       if (out.type === 'answer')
-        return { ok: true, reply: out.reply, data: out.data ?? out.reply.text, needsUser: tool.asksUser === true };
+        return {
+          ok: true,
+          reply: out.reply,
+          data: out.data ?? out.reply.text,
+          // A change card is for people to act on, like a picker: rollback_change files its request
+          // itself and answers with the card, which nobody would see otherwise.
+          needsUser: tool.asksUser === true || out.reply.changeId !== undefined,
+        };
       const change = await d.changes.request(out.plan, ctx.actor, ctx.role, ctx.conversation);
       const card = renderChangeCard(change, { sandbox: d.sandbox });
       const waiting = change.status === 'pending';
