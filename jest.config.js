@@ -27,6 +27,10 @@ export default {
       ]
     : [
         { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-        { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+        {
+          ...common,
+          displayName: 'integration',
+          testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/transcripts/**/*.test.ts'],
+        },
       ],
 };
