@@ -26,7 +26,8 @@ import { ms, summarize } from './stats.ts';
  *
  * 1. The fixed prefix: the tools offered and the system prompt (sent first on every call).
  * 2. A scripted 5-turn conversation in one thread (each turn: a tool call, then an answer): the
- *    share of input tokens served from the cache.
+ *    share of input tokens served from the cache, with the cache cold at the start and with the
+ *    prefix every thread shares (tools, system prompt) warm from another thread.
  * 3. Engine overhead per turn beyond the model's own latency: a turn's wall time through the
  *    console API minus the time spent inside model calls (devops_agent_llm_call_duration_seconds).
  */
@@ -76,27 +77,35 @@ export const benchClaude = async (opts: { turns: number }): Promise<void> => {
       `   fixed prefix: ${first.tools.length} tools ${toolsTokens.toLocaleString('en-US')} tokens (${canonicalJson(first.tools).length.toLocaleString('en-US')} chars) + system prompt ${systemTokens.toLocaleString('en-US')} tokens = ${(toolsTokens + systemTokens).toLocaleString('en-US')}; then the per-person context ${contextTokens} tokens`,
     );
 
-    // 2. Five turns in one thread, cache cold at the start.
+    // 2. Five turns in one thread: first with the cache cold (nobody used the bot in the last five
+    // minutes), then another person's thread while the shared prefix (tools, system prompt) is warm.
+    const conversation = async (user: string, label: string): Promise<void> => {
+      const before = calls(fake.requests).length;
+      const questions = [
+        'which dev boxes have been idle all week?',
+        'and what would stopping them save?',
+        'what about staging?',
+        'which of those is the most expensive?',
+        'summarise all that for my manager',
+      ];
+      for (const q of questions) await turn(user, q);
+      const usage = calls(fake.requests)
+        .slice(before)
+        .map((r) => r.response.usage!);
+      const sum = (k: 'input_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens' | 'output_tokens') =>
+        usage.reduce((a, u) => a + (u[k] ?? 0), 0);
+      const input = sum('input_tokens');
+      const read = sum('cache_read_input_tokens');
+      const written = sum('cache_creation_input_tokens');
+      const share = read / (input + read + written);
+      console.log(
+        `   5-turn conversation, ${label} (${usage.length} model calls): input ${(input + read + written).toLocaleString('en-US')} tokens, ${read.toLocaleString('en-US')} read from cache (${(share * 100).toFixed(1)}%), ${written.toLocaleString('en-US')} written to it, ${input.toLocaleString('en-US')} uncached; output ${sum('output_tokens').toLocaleString('en-US')}`,
+      );
+    };
     fake.reset();
     fake.fallback(oneToolThenAnswer);
-    const questions = [
-      'which dev boxes have been idle all week?',
-      'and what would stopping them save?',
-      'what about staging?',
-      'which of those is the most expensive?',
-      'summarise all that for my manager',
-    ];
-    for (const q of questions) await turn('alice', q);
-    const usage = calls(fake.requests).map((r) => r.response.usage!);
-    const sum = (k: 'input_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens' | 'output_tokens') =>
-      usage.reduce((a, u) => a + (u[k] ?? 0), 0);
-    const input = sum('input_tokens');
-    const read = sum('cache_read_input_tokens');
-    const written = sum('cache_creation_input_tokens');
-    const share = read / (input + read + written);
-    console.log(
-      `   5-turn conversation (${usage.length} model calls): input ${(input + read + written).toLocaleString('en-US')} tokens, of which ${read.toLocaleString('en-US')} read from cache (${(share * 100).toFixed(1)}%), ${written.toLocaleString('en-US')} written to it, ${input.toLocaleString('en-US')} uncached; output ${sum('output_tokens').toLocaleString('en-US')}`,
-    );
+    await conversation('alice', 'cache cold at the start');
+    await conversation('bob', 'shared prefix warm (another thread within 5 minutes)');
 
     // 3. Overhead beyond the model: sequential turns, each one tool call and an answer (2 model calls).
     const modelSeconds = async (): Promise<number> => {

@@ -181,7 +181,9 @@ export const createEngine = (d: EngineDeps): Engine => {
       const ctx = await context(turn.actor, turn.conversation);
       const conversationId = await ensureConversation(d.db, turn.conversation);
       const history =
-        d.planner.historyTurns > 0 ? await recentHistory(d.db, conversationId, d.planner.historyTurns) : [];
+        d.planner.historyTurns > 0
+          ? await recentHistory(d.db, conversationId, d.planner.historyTurns, actorKey(turn.actor))
+          : [];
       await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text });
       const plan = await d.planner.plan(
         { text, history, conversationId, runTool: (step) => runLlmTool(step, ctx) },

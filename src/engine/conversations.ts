@@ -96,9 +96,34 @@ export const listMessages = async (
   return rows.map((r) => ({ ...r, author: r.author === 'bot' ? 'bot' : 'user' }));
 };
 
-/** Recent turns for a planner's context (oldest first). */
-export const recentHistory = (db: Db, conversationId: string, limit = 20): Promise<StoredMessage[]> =>
-  listMessages(db, conversationId, { limit });
+/**
+ * Recent turns for a planner's context (oldest first): what everyone sees plus what only `viewerKey`
+ * saw. Without the reply's blocks (a bot message's `text` is its reply's plain text): a planner
+ * reads the words, and a thread's cards and tables are most of the bytes.
+ */
+export const recentHistory = async (
+  db: Db,
+  conversationId: string,
+  limit = 20,
+  viewerKey?: string,
+): Promise<StoredMessage[]> => {
+  const rows = await db
+    .select({
+      id: messages.id,
+      conversationId: messages.conversationId,
+      author: messages.author,
+      actorKey: messages.actorKey,
+      text: messages.text,
+      visibleTo: messages.visibleTo,
+      createdAt: messages.createdAt,
+      updatedAt: messages.updatedAt,
+    })
+    .from(messages)
+    .where(and(eq(messages.conversationId, conversationId), visible(viewerKey)))
+    .orderBy(desc(messages.id))
+    .limit(Math.min(limit, 500));
+  return rows.reverse().map((r) => ({ ...r, reply: null, author: r.author === 'bot' ? 'bot' : 'user' }));
+};
 
 /**
  * Records a surface event id; false when it was already recorded (a redelivery). One INSERT, so it

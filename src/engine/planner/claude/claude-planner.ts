@@ -71,6 +71,44 @@ export interface ClaudePlannerDeps {
   fetch?: typeof fetch;
 }
 
+/** The estate summary is re-read at most this often (a few grouped counts; stable text also keeps the context cached). */
+const ESTATE_TTL_MS = 30_000;
+
+/**
+ * Tool data as the model reads it, in fewer tokens: an array of three or more objects with the
+ * same keys (a listing) becomes `{ allRows, columns, rows }` instead of repeating every key in
+ * every row (`allRows` holds the fields whose value is the same in every row), and null or
+ * undefined fields are dropped. Nothing else changes.
+ */
+export const compactData = (value: unknown, depth = 0): unknown => {
+  if (depth > 12 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const items = value.map((v) => compactData(v, depth + 1));
+    const plain = items.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+    if (plain && items.length >= 3) {
+      const rows = items as Record<string, unknown>[];
+      const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+      // A field with one value in every row (all `aws`, all `instance`) is said once.
+      const same = keys.filter((k) => {
+        const first = JSON.stringify(rows[0]![k] ?? null);
+        return rows.every((r) => JSON.stringify(r[k] ?? null) === first);
+      });
+      const columns = keys.filter((k) => !same.includes(k));
+      return {
+        ...(same.length ? { allRows: Object.fromEntries(same.map((k) => [k, rows[0]![k] ?? null])) } : {}),
+        columns,
+        rows: rows.map((r) => columns.map((c) => r[c] ?? null)),
+      };
+    }
+    return items;
+  }
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, compactData(v, depth + 1)]),
+  );
+};
+
 /** A tool result is cut to this many characters (the model reads JSON; a huge listing costs tokens, not insight). */
 const MAX_TOOL_RESULT_CHARS = 16_000;
 /** How often the working message may show the answer as it streams in. */
@@ -142,6 +180,18 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
     ...(d.fetch ? { fetch: d.fetch } : {}),
   });
   const redactor = createOutboundRedactor(d.secrets);
+  let estate: { at: number; value: Promise<EstateSummary> } | undefined;
+  const estateNow = (): Promise<EstateSummary> => {
+    if (!estate || Date.now() - estate.at > ESTATE_TTL_MS) {
+      const value = d.estate();
+      estate = { at: Date.now(), value };
+      // A failed read is not kept: the next turn tries again.
+      value.catch(() => {
+        if (estate?.value === value) estate = undefined;
+      });
+    }
+    return estate.value;
+  };
   /** Set when the API refused the key: every later turn goes to the grammar (until a restart with a new key). */
   let disabled = false;
   const disable = () => {
@@ -203,10 +253,10 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
     const shown: Reply[] = [];
     let toolCalls = 0;
     try {
-      const estate = await d.estate();
+      const estateSummary = await estateNow();
       const system: TextBlockParam[] = [
         { type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } },
-        { type: 'text', text: clean(contextPrompt(ctx, estate)), cache_control: { type: 'ephemeral' } },
+        { type: 'text', text: clean(contextPrompt(ctx, estateSummary)), cache_control: { type: 'ephemeral' } },
       ];
       const { turns } = historyTurns(input.history, ctx, s.historyMessages);
       const ask = input.text;
@@ -333,7 +383,7 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
 
   const toolResultBlock = (id: string, result: ToolResult): ToolResultBlockParam => {
     if (!result.ok) return { type: 'tool_result', tool_use_id: id, is_error: true, content: clean(result.error) };
-    let json = JSON.stringify(result.data ?? null) ?? 'null';
+    let json = JSON.stringify(compactData(result.data ?? null)) ?? 'null';
     if (json.length > MAX_TOOL_RESULT_CHARS)
       json = `${json.slice(0, MAX_TOOL_RESULT_CHARS)}… (cut: ${json.length.toLocaleString('en-US')} characters in all; ask a narrower question)`;
     return { type: 'tool_result', tool_use_id: id, content: clean(json) };

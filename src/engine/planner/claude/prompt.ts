@@ -90,7 +90,7 @@ export const historyTurns = (
   const speaker = (m: StoredMessage): string =>
     m.author === 'bot' ? 'bot' : m.actorKey === me ? 'user' : `another user (${m.actorKey?.split(':').at(-1) ?? '?'})`;
   const textOf = (m: StoredMessage): string => {
-    const t = m.author === 'bot' ? (m.reply?.text ?? m.text) : m.text;
+    const t = m.text;
     return m.author === 'user' && m.actorKey !== me ? `[${speaker(m)}]: ${t}` : t;
   };
   const turns: HistoryTurn[] = [];
