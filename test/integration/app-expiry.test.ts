@@ -33,10 +33,17 @@ it('expires a pending change request after APPROVAL_TTL through the scheduled jo
     intervalMs: 200,
     detail: async () => `status ${await status()}`,
   });
-  const res = await fetch(`${app.url}/console/api/messages?user=alice`);
-  const { messages } = (await res.json()) as { messages: Array<{ text: string; reply: { changeId?: string } | null }> };
-  expect(messages.find((m) => m.reply?.changeId === id)?.text).toMatch(/expired/);
-  expect(messages.some((m) => m.text.startsWith(`⌛ ${id}: Expired`))).toBe(true);
+  // The status flips first; the card update and the requester's notice follow from the listener.
+  const messages = async () => {
+    const res = await fetch(`${app.url}/console/api/messages?user=alice`);
+    return ((await res.json()) as { messages: Array<{ text: string; reply: { changeId?: string } | null }> }).messages;
+  };
+  await waitFor(async () => (await messages()).some((m) => m.text.startsWith(`⌛ ${id}: Expired`)), {
+    what: `the requester to be told that ${id} expired`,
+    timeoutMs: 10_000,
+    detail: async () => (await messages()).map((m) => m.text),
+  });
+  expect((await messages()).find((m) => m.reply?.changeId === id)?.text).toMatch(/expired/);
   const events = await listAuditEvents(app.store.db, { subject: id });
   expect(events.map((e) => e.type)).toEqual(['change.requested', 'change.expired']);
 

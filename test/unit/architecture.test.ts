@@ -214,13 +214,25 @@ describe('the import graph of src/ (docs/architecture.md#layers)', () => {
 });
 
 describe('docs/architecture.md#layers', () => {
+  const doc = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
+
   it('lists the layers of architecture.config.js, in order', () => {
-    const doc = fs.readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
     const section = doc.slice(doc.indexOf('## Layers'), doc.indexOf('\n## ', doc.indexOf('## Layers') + 1));
     const rows = section.split('\n').filter((l) => /^\| \d+ \|/.test(l));
     expect(rows.map((r) => [...r.split('|')[2]!.matchAll(/`(src\/[^`]+)`/g)].map((m) => m[1]))).toEqual(
       layers.map((l) => l.paths),
     );
+  });
+
+  it('names every package of architecture.config.js and where it may be imported (#sdk-boundaries)', () => {
+    const start = doc.indexOf('### SDK boundaries');
+    const section = doc.slice(start, doc.indexOf('\n### ', start + 1));
+    // A scope or prefix (`@slack/`, `@microsoft/agents-`) is written with a `*`: `@slack/*`.
+    const written = (name: string): string => `\`${name}${name.endsWith('/') || name.endsWith('-') ? '*' : ''}\``;
+    const missing = packages.flatMap((rule) =>
+      [...rule.names.map(written), ...rule.allowed.map((p) => `\`${p}\``)].filter((w) => !section.includes(w)),
+    );
+    expect(missing).toEqual([]);
   });
 });
 
@@ -289,6 +301,11 @@ describe('the eslint boundary rule', () => {
       "import { Agenda } from 'agenda';\nexport const x = Agenda;\n",
       /agenda may be imported only in src\/jobs\//,
     ],
+    [
+      'src/chat/planted.ts',
+      "import { Lexer } from 'marked';\nexport const x = Lexer;\n",
+      /marked may be imported only in src\/chat\/markdown.ts/,
+    ],
   ])('fails on a planted violation in %s', async (file, code, message) => {
     const out = await lint(file, code);
     expect(out.failed).toBe(true);
@@ -307,6 +324,7 @@ describe('the eslint boundary rule', () => {
       "import { createRequire } from 'node:module';\nimport type * as Orm from 'drizzle-orm';\nexport const { eq } = createRequire(import.meta.url)('drizzle-orm') as typeof Orm;\n",
     ],
     ['src/cloud/aws/planted.ts', "import { EC2Client } from '@aws-sdk/client-ec2';\nexport const x = EC2Client;\n"],
+    ['src/chat/markdown.ts', "import { Lexer } from 'marked';\nexport const x = Lexer;\n"],
   ])('passes an allowed import in %s', async (file, code) => {
     const out = await lint(file, code);
     expect(out.output).toBe('');

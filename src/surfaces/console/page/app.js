@@ -49,17 +49,53 @@
     return node;
   };
 
-  /** Light markdown: *bold* and `code`; everything else stays literal text. */
+  /**
+   * Light markdown: *bold*, _italic_, ~strike~ and `code`; everything else stays literal text.
+   * `_` and `~` count only at word edges, so snake_case names and ~/paths stay as they are.
+   */
   const inline = (text) => {
     const out = [];
-    const re = /`([^`\n]+)`|\*([^*\n]+)\*/g;
+    const re =
+      /`([^`\n]+)`|\*([^*\n]+)\*|(?<![\p{L}\p{N}_])_(?=\S)([^_\n]*?\S)_(?![\p{L}\p{N}_])|(?<![\p{L}\p{N}~])~(?=\S)([^~\n]*?\S)~(?![\p{L}\p{N}~])/gu;
     let last = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
       if (m.index > last) out.push(text.slice(last, m.index));
-      out.push(m[1] !== undefined ? h('code', {}, m[1]) : h('strong', {}, m[2]));
+      if (m[1] !== undefined) out.push(h('code', {}, m[1]));
+      else if (m[2] !== undefined) out.push(h('strong', {}, m[2]));
+      else if (m[3] !== undefined) out.push(h('em', {}, m[3]));
+      else out.push(h('s', {}, m[4]));
       last = re.lastIndex;
     }
     if (last < text.length) out.push(text.slice(last));
+    return out;
+  };
+
+  /**
+   * A text block: ``` fenced code in a monospace box (as Slack draws it), the prose around it
+   * through `inline`. Inside a list or a quote every code line carries the indent or `> ` that
+   * precedes its fence: the box shows the code without it.
+   */
+  const richText = (text) => {
+    const out = [];
+    const re = /```([\s\S]*?)```/g;
+    let last = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const lead = /(?:^|\n)([ >]*)$/.exec(text.slice(last, m.index));
+      const prefix = lead ? lead[1] : '';
+      // The line breaks next to a fence belong to the box, not to the prose around it.
+      const before = text.slice(last, m.index).replace(/\n[ >]*$/, '');
+      if (before) out.push(...inline(before));
+      const code = m[1]
+        .replace(/^[^\S\n]*\n/, '')
+        .replace(/\n[ >]*$/, '')
+        .split('\n')
+        .map((line) => (prefix && line.startsWith(prefix) ? line.slice(prefix.length) : line))
+        .join('\n');
+      out.push(h('pre', { class: 'block-code' }, h('code', {}, code)));
+      last = re.lastIndex;
+      if (text[last] === '\n') last += 1;
+    }
+    if (last < text.length) out.push(...inline(text.slice(last)));
     return out;
   };
 
@@ -260,7 +296,7 @@
       case 'header':
         return h('h3', { class: 'block-header', 'data-block': 'header' }, block.text);
       case 'text':
-        return h('p', { class: 'block-text', 'data-block': 'text' }, inline(block.text));
+        return h('div', { class: 'block-text', 'data-block': 'text' }, richText(block.text));
       case 'context':
         return h('p', { class: 'block-context', 'data-block': 'context' }, inline(block.text));
       case 'fields':
