@@ -33,6 +33,14 @@ export const inverseOf = (c: ChangeRequest): { inverse: Inverse } | { inverse: n
   }
 };
 
+const rollbackEffect: Record<ChangePlan['action'], (name: string, params: Record<string, string>) => string> = {
+  stop: (name) => `${name} stops serving until started again.`,
+  start: (name) => `${name} boots and starts billing compute again.`,
+  reboot: (name) => `${name} is unavailable for a minute or two while it reboots.`,
+  resize: (name, p) =>
+    `${name} is stopped, changed back to ${p.size ?? 'its previous size'} and started again if it was running: a few minutes of downtime.`,
+};
+
 /** The plan of a new change request that rolls `c` back (it still goes through policy and approval). */
 export const rollbackPlan = (c: ChangeRequest): ChangePlan => {
   const r = inverseOf(c);
@@ -47,7 +55,10 @@ export const rollbackPlan = (c: ChangeRequest): ChangePlan => {
     environment: c.plan.environment,
     params,
     summary: `Roll back ${c.id}: ${action} ${t.id} (${c.plan.resourceName}, ${c.plan.environment})${detail} in ${t.region}`,
-    blastRadius: c.plan.blastRadius,
+    // Said anew for the inverse action: the original's words describe the opposite change.
+    blastRadius: `${rollbackEffect[action](c.plan.resourceName, params)} This undoes ${c.id}.${
+      /^prod/i.test(c.plan.environment) ? ' It is a production resource.' : ''
+    }`,
     costDeltaCents: -c.plan.costDeltaCents,
     rollback: { action: c.plan.action, params: c.plan.params },
     rollbackOf: c.id,

@@ -31,6 +31,10 @@ const summary = (c: ChangeRequest) => ({
   environment: c.plan.environment,
   requester: c.requester.displayName,
   createdAt: c.createdAt.toISOString(),
+  costDeltaCents: c.plan.costDeltaCents,
+  approvals: `${c.decisions.filter((x) => x.decision === 'approved').length} of ${c.approvalsRequired}`,
+  decidedBy: c.decidedBy?.displayName ?? null,
+  reason: c.reason,
   result: c.result?.summary ?? null,
   error: c.error,
 });
@@ -162,7 +166,13 @@ export const auditLogTool = (d: ChangeToolDeps): Tool<typeof AuditInput> => ({
     return {
       type: 'answer',
       reply: reply(blocks, { text: `Audit log: ${latest.length} latest events` }),
-      data: latest.map((e) => ({ seq: e.seq, at: e.at.toISOString(), type: e.type, subject: e.subject })),
+      data: latest.map((e) => ({
+        seq: e.seq,
+        at: e.at.toISOString(),
+        type: e.type,
+        subject: e.subject,
+        by: e.actorKey ?? 'system',
+      })),
     };
   },
 });

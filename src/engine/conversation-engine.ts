@@ -4,6 +4,7 @@ import { ActionIds, Interaction, MAX_TURN_TEXT, OptionsQuery, Turn } from '../ch
 import { textReply, type Reply } from '../chat/reply.ts';
 import { recordCardCopy } from '../changes/card-copies.ts';
 import { renderChangeCard } from '../changes/card.ts';
+import type { ChangeRequest } from '../changes/model.ts';
 import type { ChangeService } from '../changes/service.ts';
 import { AppError, UnavailableError, badRequest, formatZodIssues, isAppError, isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -98,32 +99,14 @@ export const createEngine = (d: EngineDeps): Engine => {
     }
     try {
       const out = await d.registry.run(step.tool, step.input, ctx);
-      if (out.type === 'answer')
-        return {
-          ok: true,
-          reply: out.reply,
-          data: out.data ?? out.reply.text,
-          // A change card is for people to act on, like a picker: rollback_change files its request
-          // itself and answers with the card, which nobody would see otherwise.
-          needsUser: tool.asksUser === true || out.reply.changeId !== undefined,
-        };
+      if (out.type === 'answer') {
+        // rollback_change files its request itself and answers with the card: told like any change.
+        const filed = out.reply.changeId ? await d.changes.get(out.reply.changeId) : null;
+        if (filed) return changeResult(filed, out.reply);
+        return { ok: true, reply: out.reply, data: out.data ?? out.reply.text, needsUser: tool.asksUser === true };
+      }
       const change = await d.changes.request(out.plan, ctx.actor, ctx.role, ctx.conversation);
-      const card = renderChangeCard(change, { sandbox: d.sandbox });
-      const waiting = change.status === 'pending';
-      return {
-        ok: true,
-        reply: card,
-        needsUser: true,
-        change: { id: change.id, status: change.status, approvalsRequired: change.approvalsRequired },
-        data: {
-          changeId: change.id,
-          status: change.status,
-          summary: card.text,
-          note: waiting
-            ? `${change.id} was filed and is waiting for approval by ${change.approvalsRequired === 1 ? 'an approver' : `${change.approvalsRequired} approvers`}. Nothing has run. Its card is shown to the user.`
-            : `${change.id} was filed; the approval policy (rule ${change.policy.rule}) approved it without a person, so the executor will run it. Its card, shown to the user, reports the outcome; do not claim it is done.`,
-        },
-      };
+      return changeResult(change, renderChangeCard(change, { sandbox: d.sandbox }));
     } catch (e) {
       if (isUnavailable(e)) throw e;
       if (isUserFacing(e)) return { ok: false, error: e.userMessage };
@@ -131,6 +114,35 @@ export const createEngine = (d: EngineDeps): Engine => {
       d.logger.error({ err: e, ref, tool: step.tool }, 'tool failed in an LLM turn');
       return { ok: false, error: `The tool failed on the bot's side (ref ${ref}); nothing was changed.` };
     }
+  };
+
+  /**
+   * A filed change request as the model is told about it: what it is, and what happens next in
+   * words that match its status at this moment (an auto-approved change may already have run).
+   */
+  const changeResult = (c: ChangeRequest, card: Reply): ToolResult => {
+    const approvers = c.approvalsRequired === 1 ? 'an approver' : `${c.approvalsRequired} approvers`;
+    const byPolicy = `the approval policy (rule ${c.policy.rule}) approved it without a person`;
+    const note: Record<string, string> = {
+      pending: `${c.id} was filed and is waiting for approval by ${approvers}. Nothing has run. Its card is shown to the user.`,
+      approved: `${c.id} was filed; ${byPolicy}, and the executor is about to run it. Its card, shown to the user, reports the outcome; do not claim it is done.`,
+      executing: `${c.id} was filed; ${byPolicy}, and it is running now. Its card, shown to the user, reports the outcome; do not claim it is done.`,
+      succeeded: `${c.id} was filed; ${byPolicy}, and it has already run: ${c.result?.summary ?? 'done'}. Its card is shown to the user.`,
+      failed: `${c.id} was filed; ${byPolicy}, and it failed: ${c.error ?? 'unknown error'}. Its card is shown to the user.`,
+    };
+    return {
+      ok: true,
+      reply: card,
+      needsUser: true,
+      change: { id: c.id, status: c.status, approvalsRequired: c.approvalsRequired },
+      data: {
+        changeId: c.id,
+        status: c.status,
+        summary: c.plan.summary,
+        costDeltaCents: c.plan.costDeltaCents,
+        note: note[c.status] ?? `${c.id} was filed; its status is ${c.status}. Its card is shown to the user.`,
+      },
+    };
   };
 
   const store = async (conversationId: string, replies: Reply[], viewer: string): Promise<Reply[]> => {

@@ -49,7 +49,12 @@ export class ToolRegistry {
   llmTools(): { name: string; description: string; inputSchema: unknown }[] {
     return this.list()
       .filter((t) => this.offeredToLlm(t))
-      .map((t) => ({ name: t.name, description: t.description, inputSchema: z.toJSONSchema(t.input) }));
+      .map((t) => ({
+        name: t.name,
+        description: t.description,
+        // The input side: a field with a default is optional to the caller, not required.
+        inputSchema: z.toJSONSchema(t.input, { io: 'input' }),
+      }));
   }
 
   /** Validates input, checks the actor's role, runs the tool. Throws AppError for the user to see. */

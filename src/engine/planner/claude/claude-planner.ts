@@ -156,6 +156,14 @@ const failureWords: Record<FailureReason, string> = {
   api_error: 'refusing the request',
 };
 
+/**
+ * What the person must act on: every change card, and each picker the model showed unless a change
+ * was filed after it in the same turn (the model answered that question itself, e.g. it looked up
+ * the sizes and then asked for a resize: the size picker would file a second request).
+ */
+const toShow = (shown: Array<{ reply: Reply; change: boolean }>): Reply[] =>
+  shown.filter((s, i) => s.change || !shown.slice(i + 1).some((later) => later.change)).map((s) => s.reply);
+
 /** A one-line note above the grammar's answer, visible to the thread (it explains the different answer). */
 const notice = (text: string): Reply => reply([{ type: 'context', text }], { text });
 
@@ -250,7 +258,7 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
     const deadline = started + s.turnTimeoutMs;
     const usage: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
     /** Replies people must act on (change cards, pickers), in the order the tools produced them. */
-    const shown: Reply[] = [];
+    const shown: Array<{ reply: Reply; change: boolean }> = [];
     let toolCalls = 0;
     try {
       const estateSummary = await estateNow();
@@ -274,7 +282,7 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
         if (Date.now() >= deadline) throw new TurnLimit('time');
         const answer = await call(system, messages, deadline, usage);
         const uses = answer.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
-        if (answer.stop_reason !== 'tool_use' || uses.length === 0) return finish(answer, shown);
+        if (answer.stop_reason !== 'tool_use' || uses.length === 0) return finish(answer, toShow(shown));
         // The assistant's content goes back unmodified (thinking blocks must be returned as they came).
         messages.push({ role: 'assistant', content: answer.content as ContentBlockParam[] });
         const results: ToolResultBlockParam[] = [];
@@ -291,7 +299,7 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
           toolCalls += 1;
           reportProgress(progressText(use.name, use.input));
           const result = await input.runTool({ tool: use.name, input: use.input });
-          if (result.ok && result.needsUser) shown.push(result.reply);
+          if (result.ok && result.needsUser) shown.push({ reply: result.reply, change: result.change !== undefined });
           results.push(toolResultBlock(use.id, result));
         }
         messages.push({ role: 'user', content: results });
@@ -308,7 +316,7 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
             : `I stopped after ${toolCalls} tool calls without an answer.`;
         return {
           type: 'answer',
-          replies: [textReply(`${text} Try a narrower question, or a command (\`help\`).`), ...shown],
+          replies: [textReply(`${text} Try a narrower question, or a command (\`help\`).`), ...toShow(shown)],
         };
       }
       const reason = failureOf(e);
@@ -324,7 +332,7 @@ export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
         notice(
           `The AI planner is unavailable right now (Claude is ${failureWords[reason]}), so I answered with the command grammar.`,
         ),
-        ...shown,
+        ...toShow(shown),
       ]);
     } finally {
       if (usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens > 0)
