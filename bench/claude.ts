@@ -55,11 +55,14 @@ export const benchClaude = async (opts: { turns: number }): Promise<void> => {
     ANTHROPIC_BASE_URL: fake.url,
   });
   const app = await startApp(config, { logger: createLogger('silent'), jobs: false });
-  const turn = async (user: string, textIn: string): Promise<void> => {
+  // Each part in its own console channel: a thread of its own, whatever earlier steps of
+  // `npm run bench` left in the database (on PostgreSQL they share it).
+  const run = Date.now().toString(36);
+  const turn = async (user: string, textIn: string, channel = `claude-${run}-${user}`): Promise<void> => {
     const res = await fetch(`${app.url}/console/api/turn`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user, text: textIn }),
+      body: JSON.stringify({ user, text: textIn, channel }),
     });
     if (!res.ok) throw new Error(`turn → ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
@@ -112,13 +115,13 @@ export const benchClaude = async (opts: { turns: number }): Promise<void> => {
       const m = await app.metrics.llmCallSeconds.get();
       return m.values.filter((v) => v.metricName?.endsWith('_sum')).reduce((a, v) => a + v.value, 0);
     };
-    for (let i = 0; i < 20; i++) await turn('dave', `warm-up question ${i}`);
+    for (let i = 0; i < 20; i++) await turn('dave', `warm-up question ${i}`, `claude-${run}-overhead`);
     const overhead: number[] = [];
     const wall: number[] = [];
     for (let i = 0; i < opts.turns; i++) {
       const m0 = await modelSeconds();
       const t0 = performance.now();
-      await turn('dave', `how are the instances doing? (${i})`);
+      await turn('dave', `how are the instances doing? (${i})`, `claude-${run}-overhead`);
       const elapsed = performance.now() - t0;
       const model = ((await modelSeconds()) - m0) * 1000;
       wall.push(elapsed);
