@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startAnthropicFake, text, type AnthropicFake } from '../fakes/anthropic/index.ts';
+import { startApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createTestStore } from '../helpers/db.ts';
 import { startTestApp, turn, type TestApp } from '../helpers/app.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -114,4 +117,42 @@ describe('a model that never answers', () => {
     const replies = await turn(app, 'dave', 'summarise the estate for me');
     expect(replies[0]?.text).toMatch(/too slow to answer/);
   }, 20_000);
+});
+
+describe('memory across a restart', () => {
+  it('a thread started before a restart is in the history the model reads after it', async () => {
+    const fake = await startAnthropicFake({ apiKeys: [KEY] });
+    const store = await createTestStore();
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      SANDBOX: 'on',
+      ANTHROPIC_API_KEY: KEY,
+      ANTHROPIC_BASE_URL: fake.url,
+    });
+    const start = () => startApp(config, { logger: createLogger('silent'), jobs: false, store });
+    try {
+      const before = await start();
+      fake.script({ kind: 'message', content: [text('web-prod-2 looks busy: 41% CPU.')] });
+      await turn(before, 'alice', 'how busy is web-prod-2 this week?');
+      await before.close();
+
+      const after = await start();
+      try {
+        fake.script({ kind: 'message', content: [text('Yes, it is the busier of the two.')] });
+        await turn(after, 'alice', 'is that more than web-prod-1?');
+        const last = fake.requests.filter((r) => r.path === '/v1/messages').at(-1)!;
+        const sent = JSON.stringify((last.body as { messages: unknown[] }).messages);
+        expect(sent).toContain('how busy is web-prod-2 this week?');
+        expect(sent).toContain('web-prod-2 looks busy: 41% CPU.');
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await store.dispose();
+      await fake.close();
+    }
+  });
 });
