@@ -198,7 +198,12 @@ describe('Anthropic wire fake', () => {
 
   it('leaves a hanging request to the client timeout, and close() ends the ones still open', async () => {
     fake.script({ kind: 'hang' });
-    await expect(client.messages.create(ask('hi'), { timeout: 100 })).rejects.toBeInstanceOf(APIConnectionTimeoutError);
+    // No retry (a retried attempt could reach the fake during the next test and take its step), and
+    // a timeout long enough for a loaded machine to deliver the request before the client gives up.
+    await expect(client.messages.create(ask('hi'), { timeout: 1_000, maxRetries: 0 })).rejects.toBeInstanceOf(
+      APIConnectionTimeoutError,
+    );
+    expect(fake.requests).toHaveLength(1);
     expect(fake.requests[0]?.response.status).toBe(0);
 
     const other = await startAnthropicFake();
