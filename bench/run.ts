@@ -41,7 +41,10 @@ console.log(`   fresh data dir:    ${ms(start.freshDataDirMs!)}`);
 console.log(`   existing data dir: ${ms(start.existingDataDirMs!)}\n`);
 
 console.log('1b. start time and memory of `node src/main.ts` (the RSS of each process, from /proc)');
-await benchFootprint({ turns: Number(process.env.BENCH_FOOTPRINT_TURNS ?? 15_000) });
+await benchFootprint({
+  turns: Number(process.env.BENCH_FOOTPRINT_TURNS ?? 15_000),
+  starts: Number(process.env.BENCH_STARTS ?? 5),
+});
 console.log('');
 
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-'));

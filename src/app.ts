@@ -5,6 +5,7 @@ import { registerChangeJobs } from './changes/jobs.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
 import { refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
+import { resourceRepository } from './cloud/repository.ts';
 import { inventorySyncJob, registerInventoryJobs } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
 import { sandboxRegions } from './cloud/sandbox/fleet.ts';
@@ -24,6 +25,7 @@ import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/open.ts';
+import type { EmbeddedPostgres } from './store/embedded.ts';
 import { createConsoleApi } from './surfaces/console/console.ts';
 import { createConsoleSurface } from './surfaces/console/surface.ts';
 import { slackEnabled } from './surfaces/slack/enabled.ts';
@@ -63,6 +65,8 @@ export interface App {
   url: string;
   /** One inventory pass now (the scheduled job does the same on its interval). */
   syncNow(): Promise<SyncOutcome[]>;
+  /** Settles when the start's inventory pass is done (in the background for providers already stored). */
+  synced: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,6 +81,8 @@ export interface AppOptions {
   lockLifetimeMs?: number;
   /** An open store to use instead of opening one from config (tests); the caller closes it. */
   store?: Store;
+  /** Embedded PostgreSQL already starting (main.ts starts it while these modules load); the app owns it. */
+  embedded?: Promise<EmbeddedPostgres>;
   /** Slack surface timings and Web API retries (tests keep them short). */
   slack?: SlackTuning;
 }
@@ -89,31 +95,19 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
   const closeAll = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => logger.warn({ err: e }, 'error while closing'));
   };
-  try {
-    const store =
-      opts.store ??
-      (await openStore({
-        databaseUrl: config.DATABASE_URL,
-        dataDir: config.DATA_DIR,
-        poolMax: config.DB_POOL_MAX,
-        logger,
-      }));
-    if (!opts.store) cleanups.push(() => store.close());
-    const { db } = store;
-
-    let sandbox = opts.sandbox;
-    if (!sandbox && config.sandbox) {
-      const { startSandbox } = await import('./cloud/sandbox/server.ts');
-      sandbox = await startSandbox();
-      const started = sandbox;
-      cleanups.push(() => started.stop());
-    }
-    const inSandbox = Boolean(sandbox);
+  // The sandbox starts and every provider loads its SDK while the database opens: embedded
+  // PostgreSQL starts in a process of its own, and the EC2 SDK alone takes ~0.3 s of this thread
+  // (BENCHMARKS.md, start time). Awaited below; a failure surfaces there.
+  const cloudStarting = (async () => {
+    const sandbox =
+      opts.sandbox ?? (config.sandbox ? await (await import('./cloud/sandbox/server.ts')).startSandbox() : undefined);
+    // Stop a sandbox this started even if something else fails first.
+    if (sandbox && !opts.sandbox) cleanups.push(() => sandbox.stop());
     // AWS is the one provider today, configured by AWS_REGIONS (or AWS_REGION) or the sandbox.
     const { AwsProvider } = await import('./cloud/aws/provider.ts');
     const aws = new AwsProvider({
       regions: sandbox ? sandboxRegions : config.AWS_REGIONS,
-      sandbox: inSandbox,
+      sandbox: Boolean(sandbox),
       metrics,
       now,
       ...(sandbox
@@ -122,6 +116,27 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     });
     const providers: CloudProvider[] = [aws];
     cleanups.push(async () => providers.forEach((p) => p.close?.()));
+    // A provider whose SDK fails to load says so on its first call, like any other cloud error.
+    await Promise.all(providers.map((p) => p.load?.().catch(() => undefined)));
+    return { sandbox, aws, providers };
+  })();
+  // Awaited after the store opens, or never if it fails first: no unhandled rejection in between.
+  void cloudStarting.catch(() => undefined);
+  try {
+    const store =
+      opts.store ??
+      (await openStore({
+        databaseUrl: config.DATABASE_URL,
+        dataDir: config.DATA_DIR,
+        poolMax: config.DB_POOL_MAX,
+        logger,
+        ...(opts.embedded ? { embedded: opts.embedded } : {}),
+      }));
+    if (!opts.store) cleanups.push(() => store.close());
+    const { db } = store;
+
+    const { sandbox, aws, providers } = await cloudStarting;
+    const inSandbox = Boolean(sandbox);
     const providerByName = (name: string) => providers.find((p) => p.name === name);
 
     const surfaces = new Map<SurfaceName, ChatSurface>();
@@ -224,8 +239,15 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     }
 
     const syncNow = () => syncInventory(db, providers, now(), { logger, metrics });
-    // The first answer should not wait for the first scheduled run.
-    await syncNow();
+    // The first answer should not wait for the first scheduled run, nor readiness for cloud APIs
+    // (every provider, account and region listed): a provider with a stored inventory serves it
+    // and is refreshed in the background; one never synced is listed before the app is ready, so
+    // a first start never answers "no instances" only because nothing was read yet.
+    const repo = resourceRepository(db);
+    const stored = await Promise.all(providers.map(async (p) => (await repo.count({ provider: p.name })) > 0));
+    const neverSynced = providers.filter((_, i) => !stored[i]);
+    if (neverSynced.length > 0) await syncInventory(db, neverSynced, now(), { logger, metrics });
+    const refresh = providers.filter((_, i) => stored[i]);
 
     await registerInventoryJobs(scheduler, {
       db,
@@ -266,6 +288,15 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     });
     const { port } = await http.listen();
     cleanups.push(() => http.close());
+    // After listening: loading a provider's SDK (~0.3 s for EC2) no longer delays readiness.
+    // syncInventory reports failures per provider and never throws.
+    const synced: Promise<void> =
+      refresh.length > 0
+        ? new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+            await syncInventory(db, refresh, now(), { logger, metrics });
+          })
+        : Promise.resolve();
+    cleanups.push(() => synced);
     await slack?.start();
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -296,9 +327,12 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       slack,
       url,
       syncNow,
+      synced,
       close: closeAll,
     };
   } catch (e) {
+    // Let the cloud start settle first, so that what it started is in `cleanups`.
+    await cloudStarting.catch(() => undefined);
     await closeAll();
     throw e;
   }

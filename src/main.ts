@@ -1,8 +1,5 @@
 import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig, redactedConfig } from './config.ts';
-import { isAppError } from './errors.ts';
-import { createLogger } from './observability/logger.ts';
-import { productionChecks } from './production-checks.ts';
+import { forkEmbeddedHost } from './store/embedded-host.ts';
 
 /**
  * `npm start`: read .env (if present) and the environment, start everything, stop cleanly on
@@ -16,7 +13,24 @@ const fail = (lines: string[]): never => {
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
-const { startApp } = await import('./app.ts');
+// Without DATABASE_URL the database is embedded PostgreSQL, in a process of its own: it boots while
+// this process loads the config and the app's modules (~0.8 s together; BENCHMARKS.md, start
+// time). With a bad config, exiting below ends it too (it stops when this process goes).
+const host = process.env.DATABASE_URL ? undefined : forkEmbeddedHost();
+
+const [
+  { ConfigError, loadConfig, redactedConfig },
+  { isAppError },
+  { createLogger },
+  { productionChecks },
+  { embeddedMaxConnections, startEmbeddedPostgres },
+] = await Promise.all([
+  import('./config.ts'),
+  import('./errors.ts'),
+  import('./observability/logger.ts'),
+  import('./production-checks.ts'),
+  import('./store/embedded.ts'),
+]);
 
 let config;
 try {
@@ -33,8 +47,23 @@ const logger = createLogger(config.LOG_LEVEL);
 logger.info({ config: redactedConfig(config) }, 'starting');
 for (const f of production.warnings) logger.warn({ productionCheck: f.code }, f.message);
 
+// The database starts while the app's modules load below; startApp owns it from then on and
+// reports its failure.
+if (host && config.DATABASE_URL) host.kill();
+const embedded =
+  host && !config.DATABASE_URL
+    ? startEmbeddedPostgres({
+        dataDir: config.DATA_DIR,
+        maxConnections: embeddedMaxConnections(config.DB_POOL_MAX),
+        logger,
+        host,
+      })
+    : undefined;
+void embedded?.catch(() => undefined);
+
 try {
-  const app = await startApp(config, { logger });
+  const { startApp } = await import('./app.ts');
+  const app = await startApp(config, { logger, ...(embedded ? { embedded } : {}) });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

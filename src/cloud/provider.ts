@@ -40,6 +40,12 @@ export interface CloudProvider {
   sizesFor(type: ResourceType): string[];
   /** Estimated monthly cost in cents of a resource type at a size, when the provider prices it (for cost deltas). */
   monthlyCostFor?(type: ResourceType, size: string): number | undefined;
+  /**
+   * Loads the provider's SDK ahead of its first call (the app does this while the database
+   * starts). A provider that imports its SDK lazily implements it; the promise never rejects on a
+   * load failure: the first call reports it.
+   */
+  load?(): Promise<void>;
   /** Releases SDK clients and sockets at shutdown. */
   close?(): void;
   /**

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { lockDataDir, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.ts';
+import { forkEmbeddedHost } from './embedded-host.ts';
 
 /**
  * Embedded PostgreSQL (PGlite) for zero-setup runs: hosted in a child process (pglite-host.mjs says
@@ -30,7 +31,26 @@ export interface EmbeddedOptions {
   logger: Logger;
   /** Timings of the data dir lock (tests shorten them). */
   dataDirLock?: Pick<DataDirLockOptions, 'staleMs' | 'updateMs' | 'waitMs'>;
+  /** A host process from `forkEmbeddedHost()` to use (main.ts forks it first thing); owned from then on. */
+  host?: ChildProcess;
 }
+
+/** The scheduler's own pool (see jobs/scheduler.ts). */
+export const schedulerPoolMax = 3;
+
+/**
+ * Connections the embedded socket server accepts, like PostgreSQL's default max_connections.
+ * Over the limit Node's net server destroys the socket at once, so a client sees a bare
+ * "read ECONNRESET" rather than a PostgreSQL error; every connection shares PGlite's single
+ * session anyway, so a generous limit costs nothing. It must cover the app's pool, the
+ * scheduler's pool, db:migrate, a psql session and — in tests — several processes on one database
+ * (a limit of pool + scheduler + 4 reset connections of the two-process scheduler test in CI).
+ */
+const embeddedConnectionFloor = 100;
+
+/** Connections the embedded server must accept for a store pool of `poolMax`. */
+export const embeddedMaxConnections = (poolMax: number): number =>
+  Math.max(embeddedConnectionFloor, poolMax + schedulerPoolMax + 4);
 
 /** Subdirectory of DATA_DIR holding PGlite's files (the lock file sits beside it). */
 export const pgliteDirName = 'pglite';
@@ -85,28 +105,28 @@ export const startEmbeddedPostgres = async (opts: EmbeddedOptions): Promise<Embe
   const lostLock: { happened: boolean; stop?: () => void } = { happened: false };
   if (opts.dataDir !== undefined) {
     const dataDir = path.resolve(opts.dataDir);
-    lock = await lockDataDir(dataDir, {
-      ...opts.dataDirLock,
-      logger: opts.logger,
-      onCompromised: () => {
-        opts.logger.error(
-          { dataDir },
-          'another process took over the data dir: stopping embedded PostgreSQL (restart once the other process is gone)',
-        );
-        lostLock.happened = true;
-        lostLock.stop?.();
-      },
-    });
+    try {
+      lock = await lockDataDir(dataDir, {
+        ...opts.dataDirLock,
+        logger: opts.logger,
+        onCompromised: () => {
+          opts.logger.error(
+            { dataDir },
+            'another process took over the data dir: stopping embedded PostgreSQL (restart once the other process is gone)',
+          );
+          lostLock.happened = true;
+          lostLock.stop?.();
+        },
+      });
+    } catch (err) {
+      // A host forked ahead has opened nothing yet: it just goes.
+      opts.host?.kill('SIGKILL');
+      throw err;
+    }
     pgDir = path.join(dataDir, pgliteDirName);
   }
   const where = pgDir ? `in ${pgDir}` : 'in memory';
-  const host = fork(new URL('./pglite-host.mjs', import.meta.url), [], {
-    // Binary-safe IPC for dumps (structured clone of Uint8Array).
-    serialization: 'advanced',
-    // The host needs none of the app's flags (test runners add VM-module and inspector flags).
-    execArgv: [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const host = opts.host ?? forkEmbeddedHost();
   let port: number;
   try {
     const ready = waitFor(host, 'ready', startTimeoutMs);

@@ -4,7 +4,7 @@ import { AppError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from './db.ts';
 import type { DataDirLockOptions } from './data-dir-lock.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
+import { embeddedMaxConnections, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { runMigrations } from './migrate.ts';
 import { createPool, describeConnectError, describeTarget, timedQuery } from './pool.ts';
 
@@ -35,36 +35,27 @@ export interface StoreOptions {
   pingTimeoutMs?: number;
   /** Embedded only: timings of the data dir lock (tests shorten them). */
   dataDirLock?: Pick<DataDirLockOptions, 'staleMs' | 'updateMs' | 'waitMs'>;
+  /**
+   * Embedded only: a server already starting (main.ts starts it before the app's modules load, see
+   * `startEmbeddedPostgres`), used instead of starting one here; the store owns it from then on.
+   */
+  embedded?: Promise<EmbeddedPostgres>;
 }
-
-/** The scheduler's own pool (see jobs/scheduler.ts). */
-export const schedulerPoolMax = 3;
-
-/**
- * Connections the embedded socket server accepts, like PostgreSQL's default max_connections.
- * Over the limit Node's net server destroys the socket at once, so a client sees a bare
- * "read ECONNRESET" rather than a PostgreSQL error; every connection shares PGlite's single
- * session anyway, so a generous limit costs nothing. It must cover the app's pool, the
- * scheduler's pool, db:migrate, a psql session and — in tests — several processes on one database
- * (a limit of pool + scheduler + 4 reset connections of the two-process scheduler test in CI).
- */
-const embeddedConnectionFloor = 100;
 
 const defaultPingTimeoutMs = 2_000;
 
-/** Connections the embedded server must accept for a store pool of `poolMax`. */
-export const embeddedMaxConnections = (poolMax: number): number =>
-  Math.max(embeddedConnectionFloor, poolMax + schedulerPoolMax + 4);
+export { embeddedMaxConnections, schedulerPoolMax } from './embedded.ts';
 
 /** Opens the database (starting embedded PGlite in dataDir when no URL is given) and applies migrations. */
 export const openStore = async (opts: StoreOptions): Promise<Store> => {
   if (opts.databaseUrl) return connectStore(opts.databaseUrl, undefined, opts);
-  const embedded = await startEmbeddedPostgres({
-    dataDir: opts.dataDir,
-    maxConnections: embeddedMaxConnections(opts.poolMax),
-    logger: opts.logger,
-    ...(opts.dataDirLock ? { dataDirLock: opts.dataDirLock } : {}),
-  });
+  const embedded = await (opts.embedded ??
+    startEmbeddedPostgres({
+      dataDir: opts.dataDir,
+      maxConnections: embeddedMaxConnections(opts.poolMax),
+      logger: opts.logger,
+      ...(opts.dataDirLock ? { dataDirLock: opts.dataDirLock } : {}),
+    }));
   return connectStore(embedded.connectionString, embedded, opts);
 };
 

@@ -6,6 +6,7 @@
 // test suite; nodejs/node#64500). A separate process also keeps a PGlite crash from taking the app down.
 // Plain JS on purpose: some loaders (tsx) cannot start a .ts entry point.
 import { Blob } from 'node:buffer';
+import module from 'node:module';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { keepBatchesTogether } from './pglite-batches.mjs';
@@ -33,7 +34,7 @@ const stop = () =>
     } catch (err) {
       send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     }
-    process.disconnect?.();
+    if (process.connected) process.disconnect();
     process.exit(0);
   })());
 
@@ -55,6 +56,8 @@ const start = async ({ pgDir, maxConnections, dump }) => {
     keepBatchesTogether(server.queryQueue);
     await server.start();
     send({ type: 'ready', port: Number(server.getServerConn().split(':').pop()) });
+    // Write what was compiled now (with the app's compile cache on), not only at a clean exit.
+    module.flushCompileCache?.();
   } catch (err) {
     send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     process.exit(1);

@@ -11,7 +11,9 @@ const run = (env: Record<string, string>): Promise<{ code: number | null; stderr
     });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    // 'close', not 'exit': stderr closes once every process holding it has gone, the embedded
+    // database's process (forked before the config is read) included.
+    child.on('close', (code) => resolve({ code, stderr }));
   });
 
 const closedPort = (): Promise<number> =>

@@ -180,6 +180,18 @@ describe('the import graph of src/ (docs/architecture.md#layers)', () => {
     ).toEqual(['./b.ts']);
   });
 
+  it('starts the embedded database before loading any package, and loads a cloud SDK on first use', () => {
+    // main.ts forks the database's process first, then loads the config and the app (BENCHMARKS.md, start time).
+    expect(staticallyLoaded('src/main.ts').map((l) => `${l.file} → ${l.name}`)).toEqual([]);
+    // The app builds its providers at start; their SDKs load while the database starts, off this graph.
+    expect(
+      staticallyLoaded('src/cloud/aws/provider.ts')
+        .filter(({ name }) => name.startsWith('@aws-sdk/'))
+        .map((l) => `${l.file} → ${l.name}`),
+    ).toEqual([]);
+    expect(staticallyLoaded('src/cloud/aws/ec2.ts').some(({ name }) => name === '@aws-sdk/client-ec2')).toBe(true);
+  });
+
   it('has no import cycle', () => {
     expect(cycles(graph.edges).map((c) => c.join(' → '))).toEqual([]);
   });

@@ -10,26 +10,13 @@ import { AppError, badRequest, conflict } from '../../errors.ts';
 import type { ActionResult, ResourceAction } from '../provider.ts';
 import { translateAwsError } from './errors.ts';
 import { pricedInstanceTypes } from './pricing.ts';
+import type { WaitOptions } from './wait.ts';
 
 /**
  * start / stop / reboot / resize of one EC2 instance. Resize of a running instance is
  * stop → wait stopped → modify type → start → wait running, because EC2 changes the type of
  * stopped instances only. Waiting polls DescribeInstances with an injectable sleep.
  */
-
-export interface WaitOptions {
-  /** Polls before giving up (default 40). */
-  attempts: number;
-  /** Pause between polls (default 15 s, like the SDK's instance waiters). */
-  delayMs: number;
-  sleep: (ms: number) => Promise<void>;
-}
-
-export const defaultWait: WaitOptions = {
-  attempts: 40,
-  delayMs: 15_000,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 const describe = async (client: EC2Client, id: string): Promise<Instance> => {
   const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [id] }));

@@ -1,28 +1,18 @@
-import {
-  DescribeInstancesCommand,
-  EC2Client,
-  paginateDescribeInstances,
-  paginateDescribeSecurityGroups,
-  paginateDescribeSnapshots,
-  paginateDescribeVolumes,
-} from '@aws-sdk/client-ec2';
-import type { EC2ClientConfig, Instance } from '@aws-sdk/client-ec2';
-import { performance } from 'node:perf_hooks';
+import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { badRequest } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { ActionName, ResourceKey } from '../../tools/change-plan.ts';
 import type { ActionResult, CloudProvider, ExecuteOptions, ResourceAction } from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
-import { awsFailureKind, translateAwsError } from './errors.ts';
-import { defaultWait, executeInstanceAction } from './instance-actions.ts';
-import type { WaitOptions } from './instance-actions.ts';
-import { instanceResource, securityGroupResource, snapshotResource, volumeResource } from './normalize.ts';
+import { translateAwsError } from './errors.ts';
 import { instanceMonthlyCents, pricedInstanceTypes } from './pricing.ts';
+import { defaultWait, type WaitOptions } from './wait.ts';
 
 /**
  * CloudProvider for AWS EC2 (instances, EBS volumes, own snapshots, security groups), one SDK
  * client per region. Reads no environment itself: without `endpoint`/`credentials` the SDK's
- * default chain and AWS_ENDPOINT_URL apply, as the SDK documents.
+ * default chain and AWS_ENDPOINT_URL apply, as the SDK documents. The SDK itself (ec2.ts) loads
+ * on the first cloud call, not with this module.
  */
 
 export interface AwsProviderOptions {
@@ -51,17 +41,12 @@ const doing: Record<ActionName, string> = {
   resize: 'resizing',
 };
 
-const collect = async <P, T>(pages: AsyncIterable<P>, pick: (page: P) => T[] | undefined): Promise<T[]> => {
-  const all: T[] = [];
-  for await (const page of pages) all.push(...(pick(page) ?? []));
-  return all;
-};
-
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
   readonly sandbox: boolean;
   readonly #opts: AwsProviderOptions;
   readonly #clients = new Map<string, EC2Client>();
+  #ec2: Promise<typeof import('./ec2.ts')> | undefined;
   readonly #now: () => Date;
   readonly #wait: WaitOptions;
 
@@ -76,7 +61,18 @@ export class AwsProvider implements CloudProvider {
   /** Lists every region in parallel; one failing region fails the listing, so a sync never mistakes an outage for deletions. */
   async listResources(): Promise<Resource[]> {
     const seenAt = this.#now();
-    const perRegion = await Promise.all(this.#opts.regions.map((region) => this.#listRegion(region, seenAt)));
+    const ec2 = await this.#sdk();
+    const perRegion = await Promise.all(
+      this.#opts.regions.map(async (region) =>
+        ec2.listRegion(await this.#client(region), {
+          region,
+          seenAt,
+          sandbox: this.sandbox,
+          pageSize: this.#opts.pageSize ?? 200,
+          account: this.#opts.account,
+        }),
+      ),
+    );
     return perRegion.flat();
   }
 
@@ -107,7 +103,8 @@ export class AwsProvider implements CloudProvider {
           // Reporting must never fail the action.
         }
       };
-      return await executeInstanceAction(this.#client(target.region), action, this.#wait, progress);
+      const ec2 = await this.#sdk();
+      return await ec2.executeInstanceAction(await this.#client(target.region), action, this.#wait, progress);
     } catch (e) {
       throw translateAwsError(e, `${doing[action.action]} ${target.id} in ${target.region}`);
     }
@@ -115,22 +112,8 @@ export class AwsProvider implements CloudProvider {
 
   async describe(key: ResourceKey): Promise<Resource | null> {
     if (key.provider !== 'aws' || key.type !== 'instance') return null;
-    const client = this.#client(key.region);
-    try {
-      const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [key.id] }));
-      const instance = out.Reservations?.[0]?.Instances?.[0];
-      if (!instance || instance.State?.Name === 'terminated') return null;
-      return instanceResource(instance, {
-        account: key.account,
-        region: key.region,
-        seenAt: this.#now(),
-        sandbox: this.sandbox,
-      });
-    } catch (e) {
-      const err = translateAwsError(e, `describing ${key.id} in ${key.region}`);
-      if (err.code === 'not_found') return null;
-      throw err;
-    }
+    const ec2 = await this.#sdk();
+    return ec2.describeInstance(await this.#client(key.region), key, { seenAt: this.#now(), sandbox: this.sandbox });
   }
 
   /** The regions this provider inventories. */
@@ -146,11 +129,12 @@ export class AwsProvider implements CloudProvider {
    */
   async endpointInUse(): Promise<string | undefined> {
     if (this.#opts.endpoint) return this.#opts.endpoint;
-    // The SDK resolves this lazily, per client, on the first call; asking it now reads the same settings.
-    const config = this.#client(this.#opts.regions[0]!).config as {
-      serviceConfiguredEndpoint?: () => Promise<string | undefined>;
-    };
-    return (await config.serviceConfiguredEndpoint?.()) || undefined;
+    const ec2 = await this.#sdk();
+    return ec2.configuredEndpoint(await this.#client(this.#opts.regions[0]!));
+  }
+
+  async load(): Promise<void> {
+    await this.#sdk().catch(() => undefined);
   }
 
   /** Closes the SDK clients' sockets (tests, shutdown). */
@@ -163,77 +147,18 @@ export class AwsProvider implements CloudProvider {
     this.#clients.clear();
   }
 
-  async #listRegion(region: string, seenAt: Date): Promise<Resource[]> {
-    const client = this.#client(region);
-    const pageSize = this.#opts.pageSize ?? 200;
-    try {
-      const [groups, reservations, volumes, snapshots] = await Promise.all([
-        collect(paginateDescribeSecurityGroups({ client, pageSize }, {}), (p) => p.SecurityGroups),
-        collect(paginateDescribeInstances({ client, pageSize }, {}), (p) => p.Reservations),
-        collect(paginateDescribeVolumes({ client, pageSize }, {}), (p) => p.Volumes),
-        collect(paginateDescribeSnapshots({ client, pageSize }, { OwnerIds: ['self'] }), (p) => p.Snapshots),
-      ]);
-      // EC2 has no "who am I" call; every listing carries the owner somewhere (the default group at least).
-      const account =
-        this.#opts.account ??
-        [
-          ...groups.map((g) => g.OwnerId),
-          ...reservations.map((r) => r.OwnerId),
-          ...snapshots.map((s) => s.OwnerId),
-        ].find(Boolean) ??
-        'unknown';
-      const ctx = { account, region, seenAt, sandbox: this.sandbox };
-      const instances = reservations
-        .flatMap((r) => r.Instances ?? [])
-        .filter((i: Instance) => i.State?.Name !== 'terminated');
-      return [
-        ...instances.map((i) => instanceResource(i, ctx)),
-        ...volumes.map((v) => volumeResource(v, ctx)),
-        ...snapshots.map((s) => snapshotResource(s, ctx)),
-        ...groups.map((g) => securityGroupResource(g, ctx)),
-      ];
-    } catch (e) {
-      throw translateAwsError(e, `listing EC2 resources in ${region}`);
-    }
+  #sdk(): Promise<typeof import('./ec2.ts')> {
+    return (this.#ec2 ??= import('./ec2.ts'));
   }
 
-  #client(region: string): EC2Client {
+  async #client(region: string): Promise<EC2Client> {
+    const ec2 = await this.#sdk();
     let client = this.#clients.get(region);
-    if (client) return client;
-    const { endpoint, credentials, maxAttempts, metrics } = this.#opts;
-    client = new EC2Client({
-      region,
-      ...(endpoint ? { endpoint } : {}),
-      ...(credentials ? { credentials } : {}),
-      ...(maxAttempts ? { maxAttempts } : {}),
-    });
-    if (metrics) {
-      // Counted and timed once per logical call (retries happen further down the stack, so they
-      // are inside the time); a missing credential fails below this step too, before any request.
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
-          const started = performance.now();
-          const observe = (outcome: string) =>
-            metrics.cloudCallSeconds.observe(
-              { provider: 'aws', operation, outcome },
-              (performance.now() - started) / 1000,
-            );
-          try {
-            const out = await next(args);
-            metrics.cloudCalls.inc({ provider: 'aws', operation, outcome: 'ok' });
-            observe('ok');
-            return out;
-          } catch (e) {
-            metrics.cloudCalls.inc({ provider: 'aws', operation, outcome: 'error' });
-            observe(awsFailureKind(e));
-            throw e;
-          }
-        },
-        { step: 'initialize', name: 'devopsAgentCloudCalls' },
-      );
+    if (!client) {
+      const { endpoint, credentials, maxAttempts, metrics } = this.#opts;
+      client = ec2.createEc2Client({ region, endpoint, credentials, maxAttempts, metrics });
+      this.#clients.set(region, client);
     }
-    this.#clients.set(region, client);
     return client;
   }
 }

@@ -48,6 +48,11 @@ export interface Sandbox {
   requests: SandboxRequest[];
   /** Makes the next `times` calls of `action` ('*' for any) fail with `fault`. */
   failNext(action: string, fault: InjectedFault, times?: number): void;
+  /**
+   * Holds every request from now on (a slow or stuck cloud) until the returned function is called;
+   * held requests are then answered in order.
+   */
+  hold(): () => void;
   stop(): Promise<void>;
 }
 
@@ -96,7 +101,10 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     return f.fault;
   };
 
+  let held: Promise<void> | undefined;
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (held) await held;
     counter += 1;
     const requestId = `00000000-0000-4000-8000-${counter.toString(16).padStart(12, '0')}`;
     let params: Params = {};
@@ -142,6 +150,15 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     fleet,
     requests,
     failNext: (action, fault, times = 1) => void faults.push({ action, fault, left: times }),
+    hold: () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      held = gate;
+      return () => {
+        if (held === gate) held = undefined;
+        release();
+      };
+    },
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
