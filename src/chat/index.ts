@@ -4,3 +4,4 @@ export * from './interaction.ts';
 export * from './text.ts';
 export type * from './surface.ts';
 export type * from './directory.ts';
+export * from './mention.ts';

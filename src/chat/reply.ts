@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mentionsAsText } from './mention.ts';
 
 /**
  * The neutral reply every surface renders: Block Kit on Slack, Adaptive Cards on Teams, HTML in the
@@ -64,6 +65,40 @@ export const Button = z.object({
 });
 export type Button = z.infer<typeof Button>;
 
+/** Most categories (bars, points, slices) a chart carries; surfaces may show fewer natively. */
+export const MAX_CHART_CATEGORIES = 50;
+/** Most series a chart carries (Slack draws at most 6). */
+export const MAX_CHART_SERIES = 6;
+
+/**
+ * A chart: bar, line, area or pie. `values[i]` of each series belongs to `categories[i]`; a pie
+ * has one series. Surfaces draw it natively where they can (Slack data_visualization, Teams chart
+ * elements, an SVG in the console) and always keep the numbers readable as text (notifications,
+ * screen readers, clients that cannot draw it): see `chartText`.
+ */
+export const ChartBlock = z
+  .object({
+    type: z.literal('chart'),
+    kind: z.enum(['bar', 'line', 'area', 'pie']),
+    title: z.string().min(1).max(200),
+    categories: z.array(z.string().min(1).max(100)).min(1).max(MAX_CHART_CATEGORIES),
+    series: z
+      .array(z.object({ name: z.string().min(1).max(100), values: z.array(z.number().finite()) }))
+      .min(1)
+      .max(MAX_CHART_SERIES),
+    /** What the values count, shown with them: `USD/month`, `%`, `instances`. */
+    unit: z.string().max(30).optional(),
+  })
+  .refine((c) => c.series.every((s) => s.values.length === c.categories.length), {
+    message: 'every series has one value per category',
+    path: ['series'],
+  })
+  .refine((c) => c.kind !== 'pie' || (c.series.length === 1 && c.series[0]!.values.every((v) => v >= 0)), {
+    message: 'a pie has one series of values ≥ 0',
+    path: ['series'],
+  });
+export type ChartBlock = z.infer<typeof ChartBlock>;
+
 export const Block = z.discriminatedUnion('type', [
   z.object({ type: z.literal('header'), text: z.string() }),
   z.object({ type: z.literal('text'), text: z.string() }),
@@ -71,6 +106,7 @@ export const Block = z.discriminatedUnion('type', [
   z.object({ type: z.literal('table'), columns: z.array(z.string()), rows: z.array(z.array(z.string())) }),
   z.object({ type: z.literal('actions'), buttons: z.array(Button) }),
   z.object({ type: z.literal('context'), text: z.string() }),
+  ChartBlock,
 ]);
 export type Block = z.infer<typeof Block>;
 
@@ -127,9 +163,26 @@ export const plainText = (blocks: Block[]): string => {
       case 'table':
         parts.push(`${b.rows.length} row${b.rows.length === 1 ? '' : 's'}`);
         break;
+      case 'chart':
+        parts.push(chartText(b));
+        break;
       case 'actions':
         break;
     }
   }
-  return parts.join('\n').slice(0, 3000);
+  return mentionsAsText(parts.join('\n')).slice(0, 3000);
+};
+
+const formatValue = (v: number): string => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/**
+ * The numbers of a chart as text, e.g. `Monthly cost by service (USD/month): checkout 120, api 80`
+ * (one line per series when there are several): what a notification, a screen reader or a client
+ * that cannot draw the chart shows.
+ */
+export const chartText = (c: ChartBlock): string => {
+  const unit = c.unit ? ` (${c.unit})` : '';
+  const line = (values: number[]) => c.categories.map((cat, i) => `${cat} ${formatValue(values[i]!)}`).join(', ');
+  if (c.series.length === 1) return `${c.title}${unit}: ${line(c.series[0]!.values)}`;
+  return [`${c.title}${unit}:`, ...c.series.map((s) => `${s.name}: ${line(s.values)}`)].join('\n');
 };

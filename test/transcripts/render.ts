@@ -1,4 +1,4 @@
-import type { Block, Button, FormField, Reply } from '../../src/chat/reply.ts';
+import { chartText, type Block, type Button, type FormField, type Reply } from '../../src/chat/reply.ts';
 import type { RecordedRequest } from '../fakes/anthropic/index.ts';
 import type { ModelStep } from './transcript.ts';
 
@@ -115,6 +115,8 @@ const blockText = (b: Block): string => {
       return `_(context)_ ${b.text}`;
     case 'actions':
       return `Buttons:\n${b.buttons.map(buttonText).join('\n')}`;
+    case 'chart':
+      return `_(${b.kind} chart)_ ${chartText(b)}`;
   }
 };
 

@@ -4,7 +4,7 @@
  * ends with "…and N more", and says where it stopped (`nextUnit`) so the caller can offer the rest
  * (`moreButton`) and later render it with `fromUnit`. Approve/Reject stay in the first part only.
  */
-import { plainText, type Block, type Button, type Reply } from '../../chat/reply.ts';
+import { chartText, plainText, type Block, type Button, type Reply } from '../../chat/reply.ts';
 import { uniqueActionIds } from './action-ids.ts';
 import { blockTextLength, SLACK_LIMITS as L, type SlackBlock, type SlackButton } from './block-kit.ts';
 import { escapeMrkdwn, splitMrkdwn, toMrkdwn, toPlain, truncate, truncateMrkdwn, visibleLength } from './mrkdwn.ts';
@@ -155,6 +155,12 @@ const unitsOf = (b: Block): Draft[] => {
       const text = truncateMrkdwn(toMrkdwn(b.text.trim()), L.sectionText);
       return text ? [{ block: context(text), omits: { noun: 'item', count: 1 } }] : [];
     }
+    case 'chart':
+      // The numbers as text until the native data_visualization block is drawn here.
+      return splitMrkdwn(escapeMrkdwn(chartText(b)), L.sectionText).map((t) => ({
+        block: section(t),
+        omits: { noun: 'item', count: 1 },
+      }));
   }
 };
 

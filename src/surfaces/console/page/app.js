@@ -291,6 +291,15 @@
     Object.values(controls)[0]?.focus();
   };
 
+  const chartLines = (c) =>
+    `${c.title}${c.unit ? ` (${c.unit})` : ''}: ` +
+    c.series
+      .map(
+        (s) =>
+          (c.series.length > 1 ? `${s.name}: ` : '') + c.categories.map((cat, i) => `${cat} ${s.values[i]}`).join(', '),
+      )
+      .join('; ');
+
   const renderBlock = (block) => {
     switch (block.type) {
       case 'header':
@@ -299,6 +308,9 @@
         return h('div', { class: 'block-text', 'data-block': 'text' }, richText(block.text));
       case 'context':
         return h('p', { class: 'block-context', 'data-block': 'context' }, inline(block.text));
+      case 'chart':
+        // The numbers as text until the chart is drawn here.
+        return h('p', { class: 'block-chart', 'data-block': 'chart' }, chartLines(block));
       case 'fields':
         return h(
           'dl',
