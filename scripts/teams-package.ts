@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ZipFile } from 'yazl';
 import { z } from 'zod';
-import { CommandWord } from '../src/engine/planner/command.ts';
 import { HELP, HELP_SUMMARY, type HelpEntry } from '../src/engine/planner/help.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -81,7 +80,7 @@ export const commandMenu = (
   summary: string = HELP_SUMMARY,
   surface: readonly MenuCommand[] = SURFACE_COMMANDS,
 ): MenuCommand[] => {
-  const named = [...summary.matchAll(/`([a-z]+)/g)].map((m) => m[1]);
+  const named = [...summary.matchAll(/`(\w+)/g)].map((m) => m[1]);
   const grammarSlots = MENU_LIMITS.commands - surface.length;
   const picked = new Set(help.filter((e) => named.includes(e.command)).map((e) => e.command));
   for (const e of help) if (picked.size < grammarSlots) picked.add(e.command);
