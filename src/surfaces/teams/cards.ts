@@ -87,7 +87,7 @@ export const TEAMS_LIMITS = {
   factsPerSet: 12,
   factValue: 1_000,
   rowsPerTable: 20,
-  tableBytes: 7_000,
+  tableBytes: 12_000,
   /** A chart's data beyond this is shown as its numbers only. */
   chartBytes: 10_000,
   /** Wider tables read better as one line per row than as squeezed columns. */
@@ -322,6 +322,8 @@ interface Unit {
 type Draft = Omit<Unit, 'index' | 'source' | 'entities'>;
 
 const PINNED_ACTION_SETS = 2;
+/** Bytes kept for the "…and N more" line and the Show more button (built after the cut). */
+const NOTICE_RESERVE = 600;
 
 interface Ctx {
   reply: Reply;
@@ -776,10 +778,11 @@ export const renderPart = (reply: Reply, opts: RenderOptions = {}): RenderedPart
   const text = truncate(first ? summary : `(continued) ${summary}`, TEAMS_LIMITS.fallbackText);
   const build = (kept: Unit[], notice: El[]): TeamsMessage => {
     const body: El[] = [];
-    const cut = kept.length < units.length ? units.findIndex((u) => !kept.includes(u)) : -1;
+    const keptSet = new Set(kept);
+    const cut = kept.length < units.length ? units.findIndex((u) => !keptSet.has(u)) : -1;
     units.forEach((u, i) => {
       if (i === cut) body.push(...notice);
-      if (kept.includes(u)) body.push(...u.elements);
+      if (keptSet.has(u)) body.push(...u.elements);
     });
     if (cut < 0 && notice.length > 0) body.push(...notice);
     body.push(...tail);
@@ -787,15 +790,24 @@ export const renderPart = (reply: Reply, opts: RenderOptions = {}): RenderedPart
     return assemble(text, body.length > 0 ? body : [textBlock(escapeMarkdown(text))], uniqueEntities(kept));
   };
 
-  const whole = build(units, []);
-  if (messageBytes(whole) <= MESSAGE_BUDGET) return { message: whole, units: units.length, totalUnits: all.length };
+  // Sizes are estimated per unit (its elements and entities as they add to the JSON) so that a
+  // cut costs one pass; the assembled message is measured before it is returned.
+  const size = new Map(
+    units.map((u) => [u, messageBytes(u.elements) - 1 + u.entities.reduce((n, e) => n + 2 * (messageBytes(e) + 1), 0)]),
+  );
+  const base = messageBytes(build([], []));
+  const estimate = (kept: Unit[]): number => kept.reduce((n, u) => n + size.get(u)!, base);
+  if (estimate(units) <= MESSAGE_BUDGET) {
+    const whole = build(units, []);
+    if (messageBytes(whole) <= MESSAGE_BUDGET) return { message: whole, units: units.length, totalUnits: all.length };
+  }
 
   const id = storedId(reply, opts);
   const fingerprint = id !== undefined ? replyFingerprint(reply) : '';
   const noticeFor = (kept: Unit[]): { notice: El[]; nextUnit?: number } => {
-    const missing = units.filter((u) => !kept.includes(u));
+    const keptSet = new Set(kept);
     // Kept units other than the pinned ones are a prefix: the next part starts with the first one left out.
-    const nextUnit = missing.find((u) => !u.pinned)?.index;
+    const nextUnit = units.find((u) => !keptSet.has(u) && !u.pinned)?.index;
     const more =
       id !== undefined && nextUnit !== undefined
         ? [
@@ -813,21 +825,28 @@ export const renderPart = (reply: Reply, opts: RenderOptions = {}): RenderedPart
           ]
         : [];
     return {
-      notice: [textBlock(noticeText(omissions(units, new Set(kept))), { isSubtle: true, size: 'Small' }), ...more],
+      notice: [textBlock(noticeText(omissions(units, keptSet)), { isSubtle: true, size: 'Small' }), ...more],
       ...(nextUnit !== undefined ? { nextUnit } : {}),
     };
   };
 
   // Pinned units first, then the longest prefix of the others that fits with the notice.
+  const room = MESSAGE_BUDGET - NOTICE_RESERVE;
   const kept: Unit[] = units.filter((u) => u.pinned);
+  let used = estimate(kept);
   for (const u of units) {
     if (u.pinned) continue;
-    const attempt = [...kept, u].sort((a, b) => a.index - b.index);
-    if (messageBytes(build(attempt, noticeFor(attempt).notice)) > MESSAGE_BUDGET) break;
-    kept.splice(0, kept.length, ...attempt);
+    if (used + size.get(u)! > room) break;
+    kept.push(u);
+    used += size.get(u)!;
   }
-  // Pinned units alone too big (buttons with huge forms): drop them from the end until it fits.
-  while (kept.length > 0 && messageBytes(build(kept, noticeFor(kept).notice)) > MESSAGE_BUDGET) kept.pop();
+  kept.sort((x, y) => x.index - y.index);
+  // The estimate is close, not exact: drop units from the end (the pinned last) until the message fits.
+  const fits = (k: Unit[]): boolean => messageBytes(build(k, noticeFor(k).notice)) <= MESSAGE_BUDGET;
+  while (kept.length > 0 && !fits(kept)) {
+    const last = kept.findLastIndex((u) => !u.pinned);
+    kept.splice(last >= 0 ? last : kept.length - 1, 1);
+  }
   const { notice, nextUnit } = noticeFor(kept);
   return {
     message: build(kept, notice),
