@@ -472,6 +472,47 @@ describe('limits', () => {
     expect(all).toContain('category-49');
   });
 
+  it('charts: one bar series → Chart.VerticalBar, several → grouped, line and area → Chart.Line; numbers beside', () => {
+    const chart = (kind: 'bar' | 'line' | 'area', series: number): TeamsMessage =>
+      renderReply({
+        text: 'c',
+        blocks: [
+          {
+            type: 'chart',
+            kind,
+            title: 'Cost',
+            categories: ['a', 'b'],
+            series: Array.from({ length: series }, (_, i) => ({ name: `s${i}`, values: [i, i + 1] })),
+          },
+        ],
+      });
+    expect(body(chart('bar', 1))[0]).toMatchObject({
+      type: 'Chart.VerticalBar',
+      data: [
+        { x: 'a', y: 0 },
+        { x: 'b', y: 1 },
+      ],
+    });
+    expect(body(chart('bar', 2))[0]).toMatchObject({
+      type: 'Chart.VerticalBar.Grouped',
+      data: [
+        { legend: 's0' },
+        {
+          legend: 's1',
+          values: [
+            { x: 'a', y: 1 },
+            { x: 'b', y: 2 },
+          ],
+        },
+      ],
+    });
+    for (const kind of ['line', 'area'] as const) {
+      const b = body(chart(kind, 2));
+      expect(b[0]).toMatchObject({ type: 'Chart.Line', fallback: 'drop' });
+      expect(b[1]).toMatchObject({ type: 'TextBlock', text: 'Cost:\n\ns0: a 0, b 1\n\ns1: a 1, b 2' });
+    }
+  });
+
   it('a fitting reply is not cut and says nothing about more', () => {
     const p = renderPart({ text: 'ok', messageId: '7', blocks: [{ type: 'text', text: 'short' }] });
     expect(p.nextUnit).toBeUndefined();
