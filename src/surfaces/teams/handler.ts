@@ -265,7 +265,8 @@ export const createHandler = (d: HandlerDeps) => {
     const ref = conversationOf(a, tenantId);
     const actor = actorOf(a, tenantId);
     if (a.type === 'message' || a.type === 'invoke' || a.type === 'conversationUpdate') {
-      const reference = ctx.activity.getConversationReference() as ConversationReference;
+      // Without the activity id: a later post is a new message, not a reply to this one.
+      const { activityId: _activity, ...reference } = ctx.activity.getConversationReference() as ConversationReference;
       await d.references.save(
         {
           conversationId: ref.channelId,
