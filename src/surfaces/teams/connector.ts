@@ -102,9 +102,16 @@ export const createConnector = (d: {
     for (let attempt = 0; ; attempt++) {
       try {
         let out: T | undefined;
+        let failure: { error: unknown } | undefined;
+        // The adapter hands errors thrown in here to onTurnError and resolves: keep ours.
         await d.adapter.continueConversation(identity, reference, async (ctx) => {
-          out = await call(ctx, conversationId);
+          try {
+            out = await call(ctx, conversationId);
+          } catch (error) {
+            failure = { error };
+          }
         });
+        if (failure) throw failure.error;
         return out as T;
       } catch (e) {
         const status = statusOf(e);
