@@ -218,7 +218,7 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['TEAMS_APP_PASSWORD'],
         message:
-          'is required with TEAMS_APP_ID (the app registration\'s client secret), or set TEAMS_CERT_PEM_FILE and TEAMS_CERT_KEY_FILE',
+          "is required with TEAMS_APP_ID (the app registration's client secret), or set TEAMS_CERT_PEM_FILE and TEAMS_CERT_KEY_FILE",
       });
     if (Boolean(c.TEAMS_CERT_PEM_FILE) !== Boolean(c.TEAMS_CERT_KEY_FILE))
       ctx.addIssue({

@@ -1,5 +1,4 @@
 import type { Config } from './config.ts';
-import { teamsAnonymous, teamsEnabled } from './surfaces/teams/enabled.ts';
 
 /**
  * What `NODE_ENV=production` means: a few settings that are right for trying the bot out are
@@ -19,11 +18,7 @@ import { teamsAnonymous, teamsEnabled } from './surfaces/teams/enabled.ts';
  * (`ClientIdRequiredInProduction`), so there is nothing to allow.
  */
 export type ProductionCheckCode =
-  | 'embedded_database'
-  | 'sandbox_cloud'
-  | 'no_chat_surface'
-  | 'console_off'
-  | 'teams_anonymous';
+  'embedded_database' | 'sandbox_cloud' | 'no_chat_surface' | 'console_off' | 'teams_anonymous';
 
 export interface ProductionFinding {
   code: ProductionCheckCode;
@@ -54,6 +49,10 @@ type Checked = Pick<
   | 'HOST'
 >;
 
+/** Teams is on (the same rule as src/surfaces/teams/enabled.ts, which this layer may not import). */
+const teamsOn = (c: Checked): boolean =>
+  c.TEAMS_ENABLED === 'on' || (c.TEAMS_ENABLED === 'auto' && Boolean(c.TEAMS_APP_ID));
+
 export const productionChecks = (c: Checked): ProductionVerdict => {
   const none: ProductionVerdict = { refusals: [], warnings: [] };
   if (c.NODE_ENV !== 'production') return none;
@@ -75,7 +74,7 @@ export const productionChecks = (c: Checked): ProductionVerdict => {
           ? 'SANDBOX=on: the cloud is the local sandbox emulator, not a real cloud: set SANDBOX=auto or off'
           : 'the cloud is the local sandbox emulator (no AWS credentials or AWS_ENDPOINT_URL found): give the process AWS credentials',
     });
-  if (!c.SLACK_BOT_TOKEN && !c.SLACK_CLIENT_ID && !teamsEnabled(c))
+  if (!c.SLACK_BOT_TOKEN && !c.SLACK_CLIENT_ID && !teamsOn(c))
     warnings.push({
       code: 'no_chat_surface',
       message: c.consoleEnabled
@@ -83,15 +82,16 @@ export const productionChecks = (c: Checked): ProductionVerdict => {
         : 'no chat surface is configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID, TEAMS_APP_ID) and the web console is off: nobody can talk to the bot',
     });
   // Not subject to ALLOW_UNSAFE_PRODUCTION: the Agents SDK refuses it in production anyway.
-  const always: ProductionFinding[] = teamsAnonymous(c)
-    ? [
-        {
-          code: 'teams_anonymous',
-          message:
-            'TEAMS_ENABLED=on without TEAMS_APP_ID: /api/messages would accept activities from anyone (anonymous emulator mode); set TEAMS_APP_ID and TEAMS_APP_PASSWORD from the Azure bot registration',
-        },
-      ]
-    : [];
+  const always: ProductionFinding[] =
+    teamsOn(c) && !c.TEAMS_APP_ID
+      ? [
+          {
+            code: 'teams_anonymous',
+            message:
+              'TEAMS_ENABLED=on without TEAMS_APP_ID: /api/messages would accept activities from anyone (anonymous emulator mode); set TEAMS_APP_ID and TEAMS_APP_PASSWORD from the Azure bot registration',
+          },
+        ]
+      : [];
   // `auto` turns the console on for a loopback HOST or a token; off here means neither.
   if (c.CONSOLE_ENABLED === 'auto' && !c.consoleEnabled)
     warnings.push({

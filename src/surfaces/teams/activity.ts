@@ -37,7 +37,10 @@ export const InboundActivity = z.looseObject({
     isGroup: z.boolean().optional(),
   }),
   text: z.string().max(1_000_000).optional(),
-  entities: z.array(z.looseObject({ type: z.string().optional() })).max(500).optional(),
+  entities: z
+    .array(z.looseObject({ type: z.string().optional() }))
+    .max(500)
+    .optional(),
   channelData: z
     .looseObject({
       tenant: z.looseObject({ id: z.string().max(200) }).optional(),

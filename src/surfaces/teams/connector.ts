@@ -166,17 +166,22 @@ export const createConnector = (d: {
         await ctx.deleteActivity(activityId);
       }),
     member: (ref, userId) =>
-      run(ref, 'member', async (ctx, conversationId) => {
-        const m = (await client(ctx).getConversationMember(userId, conversationId)) as {
-          id?: string;
-          name?: string;
-          aadObjectId?: string;
-        };
-        return {
-          id: m.id ?? userId,
-          ...(m.name ? { name: m.name } : {}),
-          ...(m.aadObjectId ? { aadObjectId: m.aadObjectId } : {}),
-        };
-      }, false),
+      run(
+        ref,
+        'member',
+        async (ctx, conversationId) => {
+          const m = (await client(ctx).getConversationMember(userId, conversationId)) as {
+            id?: string;
+            name?: string;
+            aadObjectId?: string;
+          };
+          return {
+            id: m.id ?? userId,
+            ...(m.name ? { name: m.name } : {}),
+            ...(m.aadObjectId ? { aadObjectId: m.aadObjectId } : {}),
+          };
+        },
+        false,
+      ),
   };
 };

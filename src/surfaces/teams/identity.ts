@@ -68,9 +68,13 @@ export const teamsDirectory = (d: { mentions: MentionBook; connector: Connector;
       const status = (e as { status?: unknown }).status;
       if (status === 404) throw notFound(`Teams has no member ${mentioned.name ?? ref} in this conversation.`);
       d.logger.warn({ err: e }, 'the Bot Connector could not look up a mentioned member');
-      throw new AppError('unavailable', `I could not look ${mentioned.name ?? ref} up in Teams just now; try again in a moment.`, {
-        cause: e,
-      });
+      throw new AppError(
+        'unavailable',
+        `I could not look ${mentioned.name ?? ref} up in Teams just now; try again in a moment.`,
+        {
+          cause: e,
+        },
+      );
     }
     if (!member.aadObjectId) throw notFound(`Teams gave no Entra object id for ${mentioned.name ?? ref}.`);
     return { userId: member.aadObjectId, displayName: member.name ?? mentioned.name ?? ref };

@@ -1,4 +1,9 @@
-import { CloudAdapter, getAuthConfigWithDefaults, type AuthConfiguration, type Connections } from '@microsoft/agents-hosting';
+import {
+  CloudAdapter,
+  getAuthConfigWithDefaults,
+  type AuthConfiguration,
+  type Connections,
+} from '@microsoft/agents-hosting';
 import type { ChatSurface } from '../../chat/surface.ts';
 import type { Config } from '../../config.ts';
 import type { ConversationEngine, ConversationStore } from '../../engine/engine.ts';

@@ -190,7 +190,8 @@ export const startBotConnectorFake = async (
     authority,
     issuer: `${authority}/v2.0`,
     calls,
-    activities: (conversationId) => store.filter((a) => conversationId === undefined || a.conversationId === conversationId),
+    activities: (conversationId) =>
+      store.filter((a) => conversationId === undefined || a.conversationId === conversationId),
     messages: (prefix) => store.filter((a) => a.conversationId.startsWith(prefix) && a.activity.type === 'message'),
     fail: (conversationId, ...f) => failures.set(conversationId, [...(failures.get(conversationId) ?? []), ...f]),
     token: (claims, o = {}) => signJwt(claims, o.key === 'other' ? other : privateKey, o.header ?? {}),
