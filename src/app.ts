@@ -30,6 +30,8 @@ import { createConsoleApi } from './surfaces/console/console.ts';
 import { createConsoleSurface } from './surfaces/console/surface.ts';
 import { slackEnabled } from './surfaces/slack/enabled.ts';
 import type { SlackRuntime, SlackTuning } from './surfaces/slack/slack.ts';
+import { teamsEnabled } from './surfaces/teams/enabled.ts';
+import type { TeamsRuntime, TeamsTuning } from './surfaces/teams/teams.ts';
 import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
 import { userTools } from './users/tools.ts';
 import { usageTools } from './usage/tools.ts';
@@ -61,6 +63,8 @@ export interface App {
   http: HttpServer;
   /** The Slack surface when SLACK_* is configured (tests wait on `slack.idle()`). */
   slack: SlackRuntime | undefined;
+  /** The Teams surface when TEAMS_* is configured (tests wait on `teams.idle()`). */
+  teams: TeamsRuntime | undefined;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000. */
   url: string;
   /** One inventory pass now (the scheduled job does the same on its interval). */
@@ -85,6 +89,8 @@ export interface AppOptions {
   embedded?: Promise<EmbeddedPostgres>;
   /** Slack surface timings and Web API retries (tests keep them short). */
   slack?: SlackTuning;
+  /** Teams surface timings, connector retries, and (tests) the outbound token. */
+  teams?: TeamsTuning;
 }
 
 export const startApp = async (config: Config, opts: AppOptions = {}): Promise<App> => {
@@ -238,6 +244,26 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       cleanups.push(() => started.stop());
     }
 
+    let teams: TeamsRuntime | undefined;
+    if (teamsEnabled(config)) {
+      const [{ createTeams }, { createTeamsStores }] = await Promise.all([
+        import('./surfaces/teams/teams.ts'),
+        import('./surfaces/teams/store/stores.ts'),
+      ]);
+      const started = createTeams({
+        config,
+        stores: createTeamsStores(db),
+        conversations,
+        engine,
+        logger,
+        now,
+        ...(opts.teams ? { tuning: opts.teams } : {}),
+      });
+      teams = started;
+      surfaces.set('teams', started.surface);
+      cleanups.push(() => started.stop());
+    }
+
     const syncNow = () => syncInventory(db, providers, now(), { logger, metrics });
     // The first answer should not wait for the first scheduled run, nor readiness for cloud APIs
     // (every provider, account and region listed): a provider with a stored inventory serves it
@@ -276,7 +302,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       logger,
       metrics,
       ready: () => store.ping(),
-      ...(slack ? { routes: slack.routes } : {}),
+      routes: [...(slack?.routes ?? []), ...(teams?.routes ?? [])],
       console: createConsoleApi({
         config,
         conversations,
@@ -325,6 +351,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       scheduler,
       http,
       slack,
+      teams,
       url,
       syncNow,
       synced,

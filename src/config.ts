@@ -120,6 +120,28 @@ export const ConfigSchema = z
     /** OAuth installs: the Slack team (or Enterprise Grid org) ids allowed to install; empty = any. */
     SLACK_ALLOWED_TEAMS: csv.default([]),
 
+    /**
+     * Microsoft Teams (src/surfaces/teams): `auto` = on when TEAMS_APP_ID is set; `on` without an
+     * app id = anonymous, for a local emulator only (refused in production); `off`.
+     */
+    TEAMS_ENABLED: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** The bot's Microsoft App ID (Entra app registration client id): inbound tokens must name it. */
+    TEAMS_APP_ID: optionalString,
+    /** The app registration's client secret (or TEAMS_CERT_PEM_FILE + TEAMS_CERT_KEY_FILE). */
+    TEAMS_APP_PASSWORD: optionalString,
+    TEAMS_CERT_PEM_FILE: optionalString,
+    TEAMS_CERT_KEY_FILE: optionalString,
+    /** Single-tenant app registration: its tenant id. Unset: multi-tenant. */
+    TEAMS_TENANT_ID: optionalString,
+    /** Tenant ids whose users may talk to the bot; empty = any (warned at start). */
+    TEAMS_ALLOWED_TENANTS: csv.default([]),
+    /** Conversation id that also gets every approval card, or TENANT:CONVERSATION pairs. */
+    TEAMS_APPROVALS_CONVERSATION: optionalString,
+    /** The Entra authority (default https://login.microsoftonline.com): a sovereign cloud, or the test stub. */
+    TEAMS_AUTHORITY: z.url().optional(),
+    /** Token issuers accepted besides Bot Framework's own (the SDK's `issuers`); default from the authority and tenant. */
+    TEAMS_ISSUERS: csv.optional(),
+
     /** Set: plain-language requests are planned by Claude (src/engine/planner/claude/); unset: the command grammar only. */
     ANTHROPIC_API_KEY: optionalString,
     /** Another Messages API endpoint (a proxy or gateway; tests point it at a loopback fake). */
@@ -190,6 +212,19 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['SLACK_APP_TOKEN'],
         message: 'Socket Mode also needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID for OAuth installs)',
+      });
+    if (c.TEAMS_APP_ID && !c.TEAMS_APP_PASSWORD && !(c.TEAMS_CERT_PEM_FILE && c.TEAMS_CERT_KEY_FILE))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEAMS_APP_PASSWORD'],
+        message:
+          "is required with TEAMS_APP_ID (the app registration's client secret), or set TEAMS_CERT_PEM_FILE and TEAMS_CERT_KEY_FILE",
+      });
+    if (Boolean(c.TEAMS_CERT_PEM_FILE) !== Boolean(c.TEAMS_CERT_KEY_FILE))
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.TEAMS_CERT_PEM_FILE ? 'TEAMS_CERT_KEY_FILE' : 'TEAMS_CERT_PEM_FILE'],
+        message: 'TEAMS_CERT_PEM_FILE and TEAMS_CERT_KEY_FILE go together',
       });
     if (c.SLACK_CLIENT_ID && !c.TOKEN_ENCRYPTION_KEY)
       ctx.addIssue({
