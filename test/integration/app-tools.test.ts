@@ -81,7 +81,7 @@ describe('read commands', () => {
     const [denied] = await turn(app, 'alice', 'grant dave admin');
     expect(denied?.text).toMatch(/admin role/);
     const [ok] = await turn(app, 'carol', 'grant @dave operator');
-    expect(ok?.text).toBe('Dave is now operator (was viewer).');
+    expect(ok?.text).toBe('@Dave is now operator (was viewer).');
     const [audit] = await turn(app, 'carol', 'audit');
     expect(tableOf(audit).rows.some((r) => r[2] === 'role.granted')).toBe(true);
     await turn(app, 'carol', 'grant dave viewer');
