@@ -1,5 +1,6 @@
 import { formatMoney } from '../chat/format.ts';
 import { ActionIds } from '../chat/interaction.ts';
+import { mention, mentionsAsText } from '../chat/mention.ts';
 import { reply, type Block, type Reply } from '../chat/reply.ts';
 import { approvalText, formatTime, rolesText } from './explain.ts';
 import type { ChangeRequest, ChangeStatus } from './model.ts';
@@ -42,7 +43,7 @@ export const formatCostDelta = (cents: number): string =>
 const approvalsLine = (c: ChangeRequest): string => {
   const approved = c.decisions.filter((d) => d.decision === 'approved');
   if (c.policy.autoApprove) return `auto-approved (policy rule "${c.policy.rule}")`;
-  const who = approved.map((d) => d.approver.displayName).join(', ');
+  const who = approved.map((d) => mention(d.approver)).join(', ');
   return `${approved.length} of ${c.approvalsRequired} from the ${rolesText(c.policy.approverRoles)}, not the requester${who ? ` — ${who}` : ''}`;
 };
 
@@ -55,13 +56,15 @@ const outcomeLine = (c: ChangeRequest): string | undefined => {
       return undefined;
     case 'approved':
     case 'executing':
-      return `*${approvalText(c)}*`;
+      return `*${approvalText(c, mention)}*`;
     case 'succeeded':
-      return `*${approvalText(c)}* · ${c.result?.summary ?? 'done'}${c.finishedAt ? ` · ${formatTime(c.finishedAt)}` : ''}`;
+      return `*${approvalText(c, mention)}* · ${c.result?.summary ?? 'done'}${c.finishedAt ? ` · ${formatTime(c.finishedAt)}` : ''}`;
     case 'failed':
-      return `*${approvalText(c)}* · failed: ${c.error ?? 'unknown error'}`;
-    case 'rejected':
-      return `*Rejected by ${c.decidedBy?.displayName ?? rejection?.approver.displayName ?? 'someone'}*${rejection ? ` · ${formatTime(rejection.at)}` : ''}${c.reason ? ` · “${c.reason}”` : ''}`;
+      return `*${approvalText(c, mention)}* · failed: ${c.error ?? 'unknown error'}`;
+    case 'rejected': {
+      const by = c.decidedBy ?? rejection?.approver;
+      return `*Rejected by ${by ? mention(by) : 'someone'}*${rejection ? ` · ${formatTime(rejection.at)}` : ''}${c.reason ? ` · “${c.reason}”` : ''}`;
+    }
     case 'expired':
       return `*Expired* without enough approvals${c.expiresAt ? ` at ${formatTime(c.expiresAt)}` : ''}.`;
     case 'interrupted':
@@ -86,7 +89,7 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
               ? `${statusLabel.executing}: ${opts.progress}…`
               : statusLabel[c.status],
         },
-        { label: 'Requested by', value: c.requester.displayName },
+        { label: 'Requested by', value: mention(c.requester) },
         { label: 'Resource', value: `${p.resourceName} (\`${p.target.id}\`)` },
         {
           label: 'Where',
@@ -138,7 +141,7 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
   }
   const status =
     c.status === 'executing' && opts.progress ? `running (${opts.progress})` : statusLabel[c.status].toLowerCase();
-  const text = `${c.id} ${status}: ${p.summary}${outcome ? ` — ${outcome.replace(/\*/g, '')}` : ''}`;
+  const text = mentionsAsText(`${c.id} ${status}: ${p.summary}${outcome ? ` — ${outcome.replace(/\*/g, '')}` : ''}`);
   return reply(blocks, { text, changeId: c.id, ...(opts.sandbox ? { sandbox: true } : {}) });
 };
 
@@ -151,7 +154,7 @@ export const renderChangeResult = (c: ChangeRequest, opts: { sandbox?: boolean }
       ? `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}. Nothing else was changed.`
       : `${statusIcon[c.status]} ${c.id}: ${(outcomeLine(c) ?? statusLabel[c.status]).replace(/\*/g, '')}`;
   return reply([{ type: 'text', text: line }], {
-    text: line.replace(/`/g, ''),
+    text: mentionsAsText(line).replace(/`/g, ''),
     ...(opts.sandbox ? { sandbox: true } : {}),
   });
 };

@@ -1,4 +1,4 @@
-import { actorKey, type Role } from '../chat/actor.ts';
+import { actorKey, type Actor, type Role } from '../chat/actor.ts';
 import { AppError } from '../errors.ts';
 import type { ChangeRequest } from './model.ts';
 
@@ -12,13 +12,16 @@ const orList = (roles: readonly Role[]): string =>
 
 export const rolesText = (roles: readonly Role[]): string => `${orList(roles)} role`;
 
-/** "approved by Bob at …" or "auto-approved by policy rule "dev" at …". */
-export const approvalText = (c: ChangeRequest): string => {
+/**
+ * "approved by Bob at …" or "auto-approved by policy rule "dev" at …". `who` names the approver:
+ * the display name (errors, logs), or an inline mention on the card (chat/mention.ts).
+ */
+export const approvalText = (c: ChangeRequest, who: (a: Actor) => string = (a) => a.displayName): string => {
   if (!c.decidedBy)
     return `auto-approved by policy rule "${c.policy.rule}"${c.startedAt ? ` at ${formatTime(c.startedAt)}` : ''}`;
   const key = actorKey(c.decidedBy);
   const at = c.decisions.find((d) => d.approverKey === key && d.decision === 'approved')?.at;
-  return `approved by ${c.decidedBy.displayName}${at ? ` at ${formatTime(at)}` : ''}`;
+  return `approved by ${who(c.decidedBy)}${at ? ` at ${formatTime(at)}` : ''}`;
 };
 
 const rejectionText = (c: ChangeRequest): string => {

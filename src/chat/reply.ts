@@ -137,7 +137,8 @@ export type BlockOf<T extends Block['type']> = Extract<Block, { type: T }>;
 
 /** Builds a Reply from blocks, deriving the plain-text fallback from them when none is given. */
 export const reply = (blocks: Block[], opts: Partial<Omit<Reply, 'blocks'>> = {}): Reply => ({
-  text: opts.text ?? plainText(blocks),
+  // The fallback is plain text: a mention reads `@Name` there (surfaces draw mentions in blocks only).
+  text: opts.text !== undefined ? mentionsAsText(opts.text) : plainText(blocks),
   blocks,
   ...(opts.sandbox ? { sandbox: true } : {}),
   ...(opts.changeId !== undefined ? { changeId: opts.changeId } : {}),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { formatMoney, plural } from '../chat/format.ts';
 import { ActionIds } from '../chat/interaction.ts';
-import { reply, type Block, type Button } from '../chat/reply.ts';
+import { MAX_CHART_CATEGORIES, reply, type Block, type Button, type ChartBlock } from '../chat/reply.ts';
 import type { Tool } from '../tools/tool.ts';
-import { resourceRepository } from './repository.ts';
+import { resourceRepository, type CostLine } from './repository.ts';
 import { resolveResource } from './resolve.ts';
 import { CostReportGrouping, ProviderName, ResourceType, type Resource } from './resource.ts';
 import { powerActionTool, resizeTool } from './change-tools.ts';
@@ -182,6 +182,30 @@ export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
   },
 });
 
+/**
+ * The cost lines as a bar chart (dollars a month), the biggest first; past the categories a chart
+ * holds, the smallest are summed as "other (N)". None for an inventory that costs nothing.
+ */
+const costChart = (by: string, lines: CostLine[]): ChartBlock | undefined => {
+  if (!lines.some((l) => l.monthlyCostCents > 0)) return undefined;
+  const shown = lines.length > MAX_CHART_CATEGORIES ? lines.slice(0, MAX_CHART_CATEGORIES - 1) : lines;
+  const rest = lines.slice(shown.length);
+  const bars = [
+    ...shown.map((l) => ({ label: l.key.slice(0, 100) || '(none)', cents: l.monthlyCostCents })),
+    ...(rest.length > 0
+      ? [{ label: `other (${rest.length})`, cents: rest.reduce((n, l) => n + l.monthlyCostCents, 0) }]
+      : []),
+  ];
+  return {
+    type: 'chart',
+    kind: 'bar',
+    title: `Monthly cost by ${by}`,
+    categories: bars.map((b) => b.label),
+    series: [{ name: 'Monthly cost', values: bars.map((b) => b.cents / 100) }],
+    unit: 'USD/month',
+  };
+};
+
 const CostInput = z.object({
   by: CostReportGrouping.default('service').describe('How to group the monthly cost.'),
 });
@@ -197,8 +221,10 @@ export const costReportTool = (d: CloudToolDeps): Tool<typeof CostInput> => ({
     const repo = resourceRepository(d.db);
     const lines = await repo.costs(input.by);
     const total = lines.reduce((s, l) => s + l.monthlyCostCents, 0);
+    const chart = costChart(input.by, lines);
     const blocks: Block[] = [
       { type: 'header', text: `Monthly cost by ${input.by}: ${formatMoney(total)}` },
+      ...(chart ? [chart] : []),
       {
         type: 'table',
         columns: [input.by[0]!.toUpperCase() + input.by.slice(1), 'Resources', '$/mo', 'Share'],

@@ -1,5 +1,6 @@
 import { actorKey, type Actor, type Role } from '../chat/actor.ts';
 import { formatMoney, plural } from '../chat/format.ts';
+import { mention } from '../chat/mention.ts';
 import { reply, type Block, type Reply } from '../chat/reply.ts';
 import { renderChangeCard } from '../changes/card.ts';
 import { formatTime } from '../changes/explain.ts';
@@ -46,7 +47,7 @@ const pendingBlocks = (c: ChangeRequest, sandbox: boolean): Block[] => {
   return [
     {
       type: 'text',
-      text: `*${c.id}* · ${c.plan.summary}\nRequested by ${c.requester.displayName} · ${c.plan.environment}${c.expiresAt ? ` · expires ${formatTime(c.expiresAt)}` : ''}`,
+      text: `*${c.id}* · ${c.plan.summary}\nRequested by ${mention(c.requester)} · ${c.plan.environment}${c.expiresAt ? ` · expires ${formatTime(c.expiresAt)}` : ''}`,
     },
     ...actions,
   ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Role, type SurfaceName } from '../chat/actor.ts';
 import type { UserDirectory } from '../chat/directory.ts';
+import { mention } from '../chat/mention.ts';
 import { reply } from '../chat/reply.ts';
 import type { Tool } from '../tools/tool.ts';
 import type { Db } from '../store/db.ts';
@@ -83,15 +84,17 @@ export const grantRoleTool = (d: UserToolDeps): Tool<typeof GrantInput> => ({
       now: d.now(),
       ...(directory ? { directory } : {}),
     });
+    // The person granted to, as a mention: on their own surface they are notified of it.
+    const who = mention({ surface: u.surface as SurfaceName, userId: u.userId, displayName: u.displayName });
     const text =
       previousRole === null
-        ? `${u.displayName} is now ${role} (new here: they have not talked to me yet).`
+        ? `${who} is now ${role} (new here: they have not talked to me yet).`
         : previousRole === role
-          ? `${u.displayName} already has the ${role} role.`
-          : `${u.displayName} is now ${role} (was ${previousRole}).`;
+          ? `${who} already has the ${role} role.`
+          : `${who} is now ${role} (was ${previousRole}).`;
     return {
       type: 'answer',
-      reply: reply([{ type: 'text', text }], { text }),
+      reply: reply([{ type: 'text', text }]),
       data: { userId: u.userId, role, previousRole },
     };
   },

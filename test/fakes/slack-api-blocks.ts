@@ -13,6 +13,11 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** Cumulative text Slack accepts in one message's blocks (undocumented; see slackapi/bolt-js#2509). */
 const CUMULATIVE_TEXT = 12_000;
+/** Characters of all cells of one table block (apps report Slack refusing past it). */
+const TABLE_TEXT = 10_000;
+
+/** Block types a workspace may not take yet: `refuse` makes the fake answer invalid_blocks for them. */
+export type NativeBlockType = 'table' | 'data_visualization';
 
 class Checker {
   readonly messages: string[] = [];
@@ -21,9 +26,13 @@ class Checker {
   textTotal = 0;
   /** Messages: Slack rejects a repeated action_id. Views key state by block_id, so repeats are fine. */
   readonly uniqueActions: boolean;
+  readonly refuse: ReadonlySet<string>;
+  tables = 0;
+  charts = 0;
 
-  constructor(uniqueActions: boolean) {
+  constructor(uniqueActions: boolean, refuse: ReadonlySet<string> = new Set()) {
     this.uniqueActions = uniqueActions;
+    this.refuse = refuse;
   }
 
   err(path: string, what: string): void {
@@ -84,8 +93,75 @@ class Checker {
     v.forEach((x, i) => each(x, `${path}/${i}`));
   }
 
+  /** A table cell: raw_text with at least one character, or rich_text; its visible length. */
+  cell(c: unknown, path: string): number {
+    if (isObj(c) && c.type === 'raw_text') {
+      if (typeof c.text !== 'string' || c.text.length === 0) this.err(`${path}/text`, 'must be more than 0 characters');
+      return typeof c.text === 'string' ? c.text.length : 0;
+    }
+    if (isObj(c) && c.type === 'rich_text') {
+      let n = 0;
+      this.list(c.elements, `${path}/elements`, 1, 100, (s, p) => {
+        if (!isObj(s) || typeof s.type !== 'string' || !s.type.startsWith('rich_text_'))
+          return this.err(p, 'must be a rich text element');
+        this.list(s.elements, `${p}/elements`, 1, 100, (e, q) => {
+          if (isObj(e) && e.type === 'text' && typeof e.text === 'string' && e.text.length > 0) n += e.text.length;
+          else if (isObj(e) && e.type === 'user' && typeof e.user_id === 'string' && /^[UW][A-Z0-9]+$/.test(e.user_id))
+            n += 1;
+          else if (!(isObj(e) && typeof e.type === 'string' && ['emoji', 'link', 'channel', 'date'].includes(e.type)))
+            this.err(q, 'must be a rich text element');
+        });
+      });
+      return n;
+    }
+    this.err(path, 'must be a raw_text or rich_text cell');
+    return 0;
+  }
+
+  label(v: unknown, path: string, max: number): void {
+    if (typeof v !== 'string' || v.length === 0) return this.err(path, 'must be a non-empty string');
+    if (v.length > max) this.err(path, `must be less than ${max + 1} characters`);
+  }
+
+  chart(c: unknown, path: string): void {
+    if (!isObj(c)) return this.err(path, 'must be a chart object');
+    if (c.type === 'pie') {
+      return this.list(c.segments, `${path}/segments`, 1, 6, (s, p) => {
+        if (!isObj(s)) return this.err(p, 'must be a segment');
+        this.label(s.label, `${p}/label`, 20);
+        if (typeof s.value !== 'number' || !(s.value > 0)) this.err(`${p}/value`, 'must be greater than 0');
+      });
+    }
+    if (c.type !== 'bar' && c.type !== 'line' && c.type !== 'area')
+      return this.err(`${path}/type`, 'must be pie, bar, area or line');
+    const axis = c.axis_config;
+    if (!isObj(axis)) return this.err(`${path}/axis_config`, 'must be an axis config');
+    const categories: string[] = [];
+    this.list(axis.categories, `${path}/axis_config/categories`, 1, 20, (x, p) => {
+      this.label(x, p, 20);
+      if (typeof x === 'string') categories.push(x);
+    });
+    if (axis.x_label !== undefined) this.label(axis.x_label, `${path}/axis_config/x_label`, 50);
+    if (axis.y_label !== undefined) this.label(axis.y_label, `${path}/axis_config/y_label`, 50);
+    const names = new Set<string>();
+    this.list(c.series, `${path}/series`, 1, 6, (s, p) => {
+      if (!isObj(s)) return this.err(p, 'must be a data series');
+      this.label(s.name, `${p}/name`, 20);
+      if (typeof s.name === 'string' && names.has(s.name)) this.err(`${p}/name`, 'series names must be unique');
+      if (typeof s.name === 'string') names.add(s.name);
+      this.list(s.data, `${p}/data`, 1, 20, (d, q) => {
+        if (!isObj(d)) return this.err(q, 'must be a data point');
+        this.label(d.label, `${q}/label`, 20);
+        if (typeof d.label === 'string' && !categories.includes(d.label))
+          this.err(`${q}/label`, 'must be one of axis_config.categories');
+        if (typeof d.value !== 'number' || !Number.isFinite(d.value)) this.err(`${q}/value`, 'must be a number');
+      });
+    });
+  }
+
   block(b: unknown, path: string): void {
     if (!isObj(b) || typeof b.type !== 'string') return this.err(path, 'must be a block object');
+    if (this.refuse.has(b.type)) return this.err(`${path}/type`, `unsupported type: ${b.type}`);
     if (b.block_id !== undefined) {
       this.str(b.block_id, `${path}/block_id`, 255);
       if (typeof b.block_id === 'string' && this.blockIds.has(b.block_id))
@@ -113,6 +189,30 @@ class Checker {
         return this.element(b.element, `${path}/element`);
       case 'markdown':
         return this.str(b.text, `${path}/text`, 12_000);
+      case 'table': {
+        this.tables += 1;
+        if (this.tables > 1) this.err(path, 'only_one_table_allowed');
+        let chars = 0;
+        this.list(b.rows, `${path}/rows`, 1, 100, (r, p) =>
+          this.list(r, p, 1, 20, (c, q) => void (chars += this.cell(c, q))),
+        );
+        if (chars > TABLE_TEXT) this.err(`${path}/rows`, `cells must total less than ${TABLE_TEXT + 1} characters`);
+        if (b.column_settings !== undefined)
+          this.list(b.column_settings, `${path}/column_settings`, 0, 20, (s, p) => {
+            if (s === null) return;
+            if (!isObj(s)) return this.err(p, 'must be a column setting');
+            if (s.align !== undefined && !['left', 'center', 'right'].includes(String(s.align)))
+              this.err(`${p}/align`, 'must be left, center or right');
+            if (s.is_wrapped !== undefined && typeof s.is_wrapped !== 'boolean')
+              this.err(`${p}/is_wrapped`, 'must be a boolean');
+          });
+        return;
+      }
+      case 'data_visualization':
+        this.charts += 1;
+        if (this.charts > 2) this.err(path, 'no more than 2 data_visualization blocks allowed');
+        this.label(b.title, `${path}/title`, 50);
+        return this.chart(b.chart, `${path}/chart`);
       case 'divider':
       case 'rich_text':
       case 'image':
@@ -123,10 +223,17 @@ class Checker {
   }
 }
 
-/** Checks a `blocks` argument of a message (50 blocks) or a view (100 blocks). */
-export const checkBlocks = (blocks: unknown, maxBlocks: 50 | 100 = 50): BlocksVerdict | null => {
+/**
+ * Checks a `blocks` argument of a message (50 blocks) or a view (100 blocks). `refuse`: native
+ * block types this workspace does not take (answered like any unsupported type).
+ */
+export const checkBlocks = (
+  blocks: unknown,
+  maxBlocks: 50 | 100 = 50,
+  refuse: ReadonlySet<string> = new Set(),
+): BlocksVerdict | null => {
   if (!Array.isArray(blocks)) return { error: 'invalid_blocks_format', messages: ['[ERROR] must be an array'] };
-  const c = new Checker(maxBlocks === 50);
+  const c = new Checker(maxBlocks === 50, refuse);
   if (blocks.length > maxBlocks) c.err('/blocks', `no more than ${maxBlocks} items allowed`);
   blocks.forEach((b, i) => c.block(b, `/blocks/${i}`));
   if (c.messages.length > 0) return { error: 'invalid_blocks', messages: c.messages };

@@ -3,7 +3,7 @@
  * slack-api.ts: users, channels, messages per channel (postMessage appends, update edits in place),
  * ephemerals, views, and response_url targets. Answers follow the shapes of the real API.
  */
-import { checkBlocks, checkView } from './slack-api-blocks.ts';
+import { checkBlocks, checkView, type NativeBlockType } from './slack-api-blocks.ts';
 
 export interface FakeUser {
   id: string;
@@ -65,6 +65,8 @@ export interface SlackState {
   bindResponseUrl(target: { channel: string; ts?: string; threadTs?: string; user?: string }): string;
   handle(method: string, args: Args): Answer;
   respond(id: string, body: Args): [number, Answer];
+  /** Native block types this workspace refuses from now on (invalid_blocks), like a Slack without them. */
+  refuseBlocks(types: NativeBlockType[]): void;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -87,6 +89,7 @@ export const createSlackState = (cfg: {
   const targets = new Map<string, { channel: string; ts?: string; threadTs?: string; user?: string }>();
   /** Per response_url: how often it was used, and the ephemeral message it posted last (what a slash command's URL replaces or deletes). */
   const usage = new Map<string, { uses: number; last?: FakeEphemeral }>();
+  let refused: ReadonlySet<string> = new Set();
   let seq = 0;
   // Unique and increasing, like Slack's: seconds from the clock, a counter as the fraction.
   const nextTs = (): string => `${Math.floor(cfg.now().getTime() / 1000)}.${String(++seq).padStart(6, '0')}`;
@@ -110,7 +113,7 @@ export const createSlackState = (cfg: {
       return { rejected: fail('no_text') };
     if (text.length > 40_000) return { rejected: fail('msg_too_long') };
     if (args.blocks === undefined) return { text };
-    const verdict = checkBlocks(args.blocks, 50);
+    const verdict = checkBlocks(args.blocks, 50, refused);
     if (verdict) return { rejected: fail(verdict.error, verdict.messages) };
     return { text, blocks: args.blocks as unknown[] };
   };
@@ -303,6 +306,7 @@ export const createSlackState = (cfg: {
     openedViews,
     addUser: (u) => void users.set(u.id, u),
     addChannel: (c) => void channels.set(c.id, c),
+    refuseBlocks: (types) => void (refused = new Set(types)),
     bindResponseUrl: (target) => {
       const id = `R${String(targets.size + 1).padStart(6, '0')}`;
       targets.set(id, target);

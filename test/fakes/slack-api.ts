@@ -18,7 +18,7 @@ import { attachSocketMode, type SocketModeFake } from './slack-api-socket.ts';
 import { createSlackState, type FakeChannel, type FakeUser, type SlackState } from './slack-api-state.ts';
 
 export type { FakeChannel, FakeEphemeral, FakeMessage, FakeUser } from './slack-api-state.ts';
-export { checkBlocks, checkView, type BlocksVerdict } from './slack-api-blocks.ts';
+export { checkBlocks, checkView, type BlocksVerdict, type NativeBlockType } from './slack-api-blocks.ts';
 export type { OAuthGrant } from './slack-api-apps.ts';
 export type { DisconnectReason, SocketAck, SocketEnvelope, SocketModeFake } from './slack-api-socket.ts';
 
@@ -198,6 +198,7 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
     openedViews: state.openedViews,
     addUser: state.addUser,
     addChannel: state.addChannel,
+    refuseBlocks: state.refuseBlocks,
     bindResponseUrl: state.bindResponseUrl,
     url: `${origin}/api/`,
     origin,

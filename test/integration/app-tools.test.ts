@@ -55,13 +55,33 @@ describe('read commands', () => {
     expect(costs?.blocks[0]?.text).toContain(`$${(sum / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`);
   });
 
+  it('charts costs by service as bars beside the same numbers in the table', async () => {
+    const [costs] = await turn(app, 'dave', 'costs by service');
+    const chart = costs?.blocks.find((b) => b.type === 'chart') as unknown as {
+      kind: string;
+      title: string;
+      categories: string[];
+      series: Array<{ name: string; values: number[] }>;
+      unit: string;
+    };
+    expect(chart).toMatchObject({ kind: 'bar', title: 'Monthly cost by service', unit: 'USD/month' });
+    const rows = tableOf(costs).rows;
+    expect(rows.length).toBeGreaterThan(1);
+    expect(chart.categories).toEqual(rows.map((r) => r[0]));
+    expect(chart.series).toHaveLength(1);
+    expect(chart.series[0]!.values).toEqual(rows.map((r) => Number(r[2]!.replace(/[$,]/g, ''))));
+    // Biggest first, and the chart comes before the table it draws.
+    expect([...chart.series[0]!.values].sort((a, b) => b - a)).toEqual(chart.series[0]!.values);
+    expect(costs!.blocks.map((b) => b.type)).toEqual(['header', 'chart', 'table', 'context']);
+  });
+
   it('whoami and grant: only admins change roles, and it is audited', async () => {
     const [me] = await turn(app, 'alice', 'whoami');
     expect(me?.text).toMatch(/Alice, operator/);
     const [denied] = await turn(app, 'alice', 'grant dave admin');
     expect(denied?.text).toMatch(/admin role/);
     const [ok] = await turn(app, 'carol', 'grant @dave operator');
-    expect(ok?.text).toBe('Dave is now operator (was viewer).');
+    expect(ok?.text).toBe('@Dave is now operator (was viewer).');
     const [audit] = await turn(app, 'carol', 'audit');
     expect(tableOf(audit).rows.some((r) => r[2] === 'role.granted')).toBe(true);
     await turn(app, 'carol', 'grant dave viewer');

@@ -78,7 +78,7 @@ describe('approval cards in Slack', () => {
       expect(m.edited).toBeDefined();
       expect(buttonsOf(m)).toEqual([]);
       expect(m.text).toMatch(/done/);
-      expect(dump(m)).toMatch(/approved by Bob/);
+      expect(dump(m)).toMatch(new RegExp(`approved by @Bob [\\s\\S]*approved by <@${BOB}>`));
     }
     // The result in the requester's thread.
     expect(h.botMessages(OPS).some((m) => m.threadTs === threadTs && m.text.includes(`${id} done`))).toBe(true);
@@ -131,7 +131,7 @@ describe('approval cards in Slack', () => {
     expect(c?.reason).toBe('not during the release freeze');
     for (const m of [card(OPS, id), card(APPROVALS, id)]) {
       expect(buttonsOf(m)).toEqual([]);
-      expect(dump(m)).toMatch(/Rejected by Bob/);
+      expect(dump(m)).toMatch(new RegExp(`Rejected by @Bob [\\s\\S]*Rejected by <@${BOB}>`));
       expect(dump(m)).toContain('not during the release freeze');
     }
     expect(h.botMessages(OPS).some((m) => m.threadTs === threadTs && m.text.includes(`${id} rejected`))).toBe(true);

@@ -1,3 +1,4 @@
+import { mentionsAsText } from '../../src/chat/mention.ts';
 import { chartText, type Block, type Button, type FormField, type Reply } from '../../src/chat/reply.ts';
 import type { RecordedRequest } from '../fakes/anthropic/index.ts';
 import type { ModelStep } from './transcript.ts';
@@ -98,7 +99,10 @@ const buttonText = (b: Button): string => {
   return `- ${parts.join(' · ')}`;
 };
 
-const blockText = (b: Block): string => {
+/** A block as markdown; mentions read `@Name`, as people see them. */
+const blockText = (b: Block): string => mentionsAsText(blockMarkdown(b));
+
+const blockMarkdown = (b: Block): string => {
   switch (b.type) {
     case 'header':
       return `#### ${b.text}`;

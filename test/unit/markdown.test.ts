@@ -481,12 +481,12 @@ describe('markdownToBlocks: a realistic answer', () => {
       'section',
       'section',
       'header',
-      'section',
+      'table',
       'header',
       'section',
     ]);
     const sections = JSON.stringify(part.blocks);
-    // The table is a grid in a code block, the code block stays one, the quote is a Slack quote.
+    // The table is Slack's table block, the code block stays one, the quote is a Slack quote.
     expect(sections).toContain('web-prod-12');
     expect(sections).toContain('```\\naws ec2 describe-instances');
     expect(sections).toContain('\\n&gt; Note: prices exclude');

@@ -44,12 +44,27 @@ export const createDelivery = (d: { engine: ConversationEngine; forms: FormStore
   const render = async (r: Reply, fromUnit = 0): Promise<RenderedPart> =>
     renderPart(await d.forms.encode(r), fromUnit, r);
 
-  /** One Web API call with the message; retried as text only if Slack refuses the blocks. */
+  /**
+   * One Web API call with the message. If Slack refuses its blocks, it is sent again with its
+   * native tables and charts drawn as text (a workspace or client that does not take them yet),
+   * and then, refused again, as text only.
+   */
   const send = async <T>(call: (m: SlackMessage) => Promise<T>, m: SlackMessage): Promise<T> => {
     try {
       return await call(m);
     } catch (e) {
       if (!BLOCK_ERRORS.has(slackError(e) ?? '')) throw e;
+      if (m.fallbackBlocks) {
+        log.warn(
+          { slackError: slackError(e) },
+          'Slack refused the blocks of a reply; sending its tables and charts as text',
+        );
+        try {
+          return await call({ text: m.text, blocks: m.fallbackBlocks });
+        } catch (again) {
+          if (!BLOCK_ERRORS.has(slackError(again) ?? '')) throw again;
+        }
+      }
       log.warn({ slackError: slackError(e) }, 'Slack refused the blocks of a reply; sent its text only');
       return call({ text: m.text, blocks: [] });
     }

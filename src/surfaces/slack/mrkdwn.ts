@@ -4,6 +4,8 @@
  * surrogate pairs or code fences.
  */
 
+import { mentionsAsText, splitMentions, type Mention } from '../../chat/mention.ts';
+
 /**
  * Slack treats `<…>` as control sequences (mentions, `<!channel>`, links) and `&` as the start of
  * an entity, so user text must carry them escaped: this is also what stops a reply from pinging
@@ -30,16 +32,50 @@ const convertProse = (s: string): string =>
       (_m, label: string, url: string) => `<${url}|${label.replace(/\|/g, '¦')}>`,
     );
 
-/** Our light markdown (and common Markdown) → Slack mrkdwn, with &, <, > escaped everywhere. */
-export const toMrkdwn = (text: string): string =>
-  text
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+/**
+ * A mention of a Slack user as Slack draws it (`<@U0123>`: their current name, a link to their
+ * profile, a notification when first posted); undefined for anyone else (Teams, console people
+ * read as `@Name`).
+ */
+export const slackMention = (m: Mention): string | undefined =>
+  m.surface === 'slack' && SLACK_USER_ID.test(m.userId) ? `<@${m.userId}>` : undefined;
+
+/** Private-use characters that stand for a Slack mention while the text around it is escaped. */
+const HOLD_OPEN = '\uE000';
+const HOLD_CLOSE = '\uE001';
+const HELD = /\uE000(\d+)\uE001/g;
+
+/**
+ * Our light markdown (and common Markdown) → Slack mrkdwn, with &, <, > escaped everywhere. Inline
+ * mentions (chat/mention.ts) of Slack users become `<@U…>`, anyone else `@Name` (escaped like any
+ * text): the only `<…>` sequences that survive are ours.
+ */
+export const toMrkdwn = (text: string): string => {
+  const held: string[] = [];
+  const marked = splitMentions(text.replace(/[\uE000\uE001]/g, ''))
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const native = slackMention(part);
+      if (!native) return `@${part.displayName}`;
+      held.push(native);
+      return `${HOLD_OPEN}${held.length - 1}${HOLD_CLOSE}`;
+    })
+    .join('');
+  return marked
     .split(CODE)
     .map((part, i) => (i % 2 === 1 ? escapeMrkdwn(part) : convertProse(escapeMrkdwn(part))))
-    .join('');
+    .join('')
+    .replace(HELD, (_m, i: string) => held[Number(i)] ?? '');
+};
 
-/** Light markdown → plain text, for headers and button labels (plain_text shows markers literally). */
+/**
+ * Light markdown → plain text, for headers, button labels and the notification text (plain_text
+ * shows markers literally; a mention reads `@Name`).
+ */
 export const toPlain = (text: string): string =>
-  text
+  mentionsAsText(text)
     .replace(/```/g, '')
     .replace(/\*\*([^*]+)\*\*/g, '$1')
     .replace(/\*([^*\s][^*]*)\*/g, '$1')

@@ -4,10 +4,12 @@
  * ends with "…and N more", and says where it stopped (`nextUnit`) so the caller can offer the rest
  * (`moreButton`) and later render it with `fromUnit`. Approve/Reject stay in the first part only.
  */
-import { chartText, plainText, type Block, type Button, type Reply } from '../../chat/reply.ts';
+import { mentionsAsText } from '../../chat/mention.ts';
+import { chartText, plainText, type Block, type Button, type ChartBlock, type Reply } from '../../chat/reply.ts';
 import { uniqueActionIds } from './action-ids.ts';
 import { blockTextLength, SLACK_LIMITS as L, type SlackBlock, type SlackButton } from './block-kit.ts';
 import { escapeMrkdwn, splitMrkdwn, toMrkdwn, toPlain, truncate, truncateMrkdwn, visibleLength } from './mrkdwn.ts';
+import { chartTable, nativeChart, nativeTable } from './native.ts';
 import { renderTable } from './table-text.ts';
 
 export interface RenderOptions {
@@ -24,6 +26,12 @@ export interface SlackMessage {
   /** Notification and accessibility fallback; always set. */
   text: string;
   blocks: SlackBlock[];
+  /**
+   * Set when `blocks` holds a native `table` or `data_visualization` block: the same part with
+   * those drawn as text instead (same units, so Show more continues the same way). What to send
+   * when Slack refuses the native blocks (`invalid_blocks`), before giving up on blocks at all.
+   */
+  fallbackBlocks?: SlackBlock[];
 }
 
 export interface RenderedPart extends SlackMessage {
@@ -54,6 +62,21 @@ interface Unit {
   pinned?: boolean;
   /** Text sections may be shortened to use the last of the budget. */
   shrinkable?: boolean;
+  /**
+   * For a native table or chart block: what stands in for it when Slack refuses native blocks
+   * (null: nothing, the text beside a chart already holds its numbers).
+   */
+  plain?: SlackBlock | null;
+}
+
+/** What a unit costs of the message budget: the larger of its native and its text form. */
+const unitSize = (u: Pick<Unit, 'block' | 'plain'>): number =>
+  Math.max(blockTextLength(u.block), u.plain ? blockTextLength(u.plain) : 0);
+
+/** Native blocks still allowed in this reply (Slack: one table, two charts a message; counted per reply). */
+interface NativeBudget {
+  tables: number;
+  charts: number;
 }
 
 const PINNED_ACTION_BLOCKS = 2;
@@ -101,7 +124,57 @@ const button = (b: Button): SlackButton | null => {
 
 type Draft = Omit<Unit, 'source' | 'index'>;
 
-const unitsOf = (b: Block): Draft[] => {
+/** A table as text sections (table-text.ts), one unit each. */
+const textTableUnits = (columns: string[], rows: string[][]): Draft[] =>
+  renderTable(columns, rows, L.sectionText).map((c) => ({
+    block: section(c.text),
+    omits: c.rows > 0 ? { noun: 'row', count: c.rows } : { noun: 'item', count: 1 },
+  }));
+
+/** The text form of a native table in one section: its first chunk, and how many rows it leaves out. */
+const tableAsOneSection = (columns: string[], rows: string[][]): SlackBlock => {
+  const chunks = renderTable(columns, rows, L.sectionText - 60);
+  const rest = chunks.slice(1).reduce((n, c) => n + c.rows, 0);
+  const first = chunks[0]?.text ?? '_No rows._';
+  return section(rest > 0 ? `${first}\n_…and ${rest.toLocaleString('en-US')} more rows_` : first);
+};
+
+/** Slack's table block when it can hold the table and the reply has none yet; text sections otherwise. */
+const tableUnits = (columns: string[], rows: string[][], budget: NativeBudget): Draft[] => {
+  const native = budget.tables > 0 ? nativeTable(columns, rows) : null;
+  if (!native) return textTableUnits(columns, rows);
+  budget.tables -= 1;
+  return [{ block: native, plain: tableAsOneSection(columns, rows), omits: { noun: 'row', count: rows.length } }];
+};
+
+/**
+ * A chart: Slack's data_visualization block with its numbers as text beside it (notifications,
+ * screen readers, older clients), or, past the block's limits or the two a message holds, a
+ * table of its numbers under its title.
+ */
+const chartUnits = (c: ChartBlock, budget: NativeBudget): Draft[] => {
+  const numbers = truncateMrkdwn(escapeMrkdwn(mentionsAsText(chartText(c))), L.sectionText);
+  const native = budget.charts > 0 ? nativeChart(c) : null;
+  if (native) {
+    budget.charts -= 1;
+    const whole: Omission = { noun: 'item', count: 1 };
+    return [
+      { block: native, plain: null, omits: whole, whole },
+      { block: context(numbers), omits: whole, whole },
+    ];
+  }
+  const t = chartTable(c);
+  const unit = c.unit ? ` (${escapeMrkdwn(toPlain(c.unit))})` : '';
+  return [
+    {
+      block: section(truncate(`*${escapeMrkdwn(toPlain(c.title))}*${unit}`, L.sectionText)),
+      omits: { noun: 'item', count: 1 },
+    },
+    ...tableUnits(t.columns, t.rows, budget),
+  ];
+};
+
+const unitsOf = (b: Block, budget: NativeBudget): Draft[] => {
   switch (b.type) {
     case 'header': {
       const text = truncate(toPlain(b.text), L.headerText);
@@ -136,10 +209,7 @@ const unitsOf = (b: Block): Draft[] => {
       }));
     }
     case 'table':
-      return renderTable(b.columns, b.rows, L.sectionText).map((c) => ({
-        block: section(c.text),
-        omits: c.rows > 0 ? { noun: 'row', count: c.rows } : { noun: 'item', count: 1 },
-      }));
+      return tableUnits(b.columns, b.rows, budget);
     case 'actions': {
       const buttons = b.buttons.map(button).filter((x): x is SlackButton => x !== null);
       const groups: SlackButton[][] = [];
@@ -156,11 +226,7 @@ const unitsOf = (b: Block): Draft[] => {
       return text ? [{ block: context(text), omits: { noun: 'item', count: 1 } }] : [];
     }
     case 'chart':
-      // The numbers as text until the native data_visualization block is drawn here.
-      return splitMrkdwn(escapeMrkdwn(chartText(b)), L.sectionText).map((t) => ({
-        block: section(t),
-        omits: { noun: 'item', count: 1 },
-      }));
+      return chartUnits(b, budget);
   }
 };
 
@@ -168,8 +234,9 @@ const unitsOf = (b: Block): Draft[] => {
 const replyUnits = (reply: Reply): Unit[] => {
   const source: Block[] = reply.blocks.length > 0 ? reply.blocks : [{ type: 'text', text: reply.text }];
   let pinned = 0;
+  const budget: NativeBudget = { tables: L.tablesPerMessage, charts: L.chartsPerMessage };
   return source
-    .flatMap((b, i) => unitsOf(b).map((u) => ({ ...u, source: i })))
+    .flatMap((b, i) => unitsOf(b, budget).map((u) => ({ ...u, source: i })))
     .map((u, index) => {
       const keep = u.pinned === true && pinned < PINNED_ACTION_BLOCKS;
       if (keep) pinned += 1;
@@ -212,13 +279,13 @@ const fit = (units: Unit[], maxBlocks: number, maxText: number, shrink: boolean)
     blocks += 1;
     text += size;
   };
-  for (const u of units) if (u.pinned) take(u, blockTextLength(u.block));
+  for (const u of units) if (u.pinned) take(u, unitSize(u));
   let cutAt = -1;
   let cutChars = 0;
   const shrunk = new Map<Unit, SlackBlock>();
   units.forEach((u, i) => {
     if (kept.has(u) || cutAt >= 0) return;
-    const size = blockTextLength(u.block);
+    const size = unitSize(u);
     if (blocks + 1 <= maxBlocks && text + size <= maxText) return take(u, size);
     cutAt = i;
     if (
@@ -242,6 +309,7 @@ const fit = (units: Unit[], maxBlocks: number, maxText: number, shrink: boolean)
 };
 
 const total = (bs: SlackBlock[]): number => bs.reduce((n, b) => n + blockTextLength(b), 0);
+const unitsTotal = (us: Unit[]): number => us.reduce((n, u) => n + unitSize(u), 0);
 
 /** Renders (part of) a neutral Reply as a Slack message that chat.postMessage / chat.update will accept. */
 export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): RenderedPart => {
@@ -257,10 +325,7 @@ export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): Rendered
   let out: SlackBlock[];
   let nextUnit: number | undefined;
   let shown = units.length;
-  if (
-    units.length + tail.length <= L.blocksPerMessage &&
-    total(units.map((u) => u.block)) + total(tail) <= L.messageTextBudget
-  ) {
+  if (units.length + tail.length <= L.blocksPerMessage && unitsTotal(units) + total(tail) <= L.messageTextBudget) {
     out = [...units.map((u) => u.block), ...tail];
   } else {
     const more = opts.moreButton;
@@ -289,12 +354,20 @@ export const renderBlockKit = (reply: Reply, opts: RenderOptions = {}): Rendered
   const ids = uniqueActionIds();
   for (const b of out) if (b.type === 'actions') for (const e of b.elements) e.action_id = ids(e.action_id);
 
-  const summary = escapeMrkdwn(reply.text.trim() || plainText(reply.blocks).trim() || 'New message from DevOps Agent');
+  const summary = escapeMrkdwn(
+    mentionsAsText(reply.text).trim() || plainText(reply.blocks).trim() || 'New message from DevOps Agent',
+  );
   const fallback = truncate(first ? summary : `(continued) ${summary}`, L.fallbackText);
+  // The same part without native blocks, for a Slack that refuses them.
+  const plainOf = new Map(all.filter((u) => u.plain !== undefined).map((u) => [u.block, u.plain ?? null]));
+  const fallbackBlocks = out.some((b) => plainOf.has(b))
+    ? out.flatMap((b) => (plainOf.has(b) ? (plainOf.get(b) ? [plainOf.get(b)!] : []) : [b]))
+    : undefined;
   // An empty blocks array is not a message Slack renders; say at least what the notification says.
   return {
     text: fallback,
     blocks: out.length > 0 ? out : [section(truncate(fallback, L.sectionText))],
+    ...(fallbackBlocks ? { fallbackBlocks } : {}),
     units: shown,
     totalUnits: all.length,
     ...(nextUnit !== undefined ? { nextUnit } : {}),

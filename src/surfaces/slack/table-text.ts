@@ -1,6 +1,7 @@
 /**
- * Tables as mrkdwn. Why not Block Kit's own `table` block: Slack allows one per message, it needs a
- * recent client, and it cannot be split across sections when a reply runs long. Why not rich_text
+ * Tables as mrkdwn: the fallback for tables Slack's own `table` block cannot hold (native.ts:
+ * past 100 rows or 20 columns, a second table in one message, or a Slack that refuses the block).
+ * This rendering splits across sections when a reply runs long. Why not rich_text
  * `preformatted`: it renders the same monospace box but costs a deeper JSON tree for no gain. An
  * aligned grid in a ``` code block renders identically on desktop, mobile and in notifications,
  * splits cleanly into several sections (the column header repeats in each), and keeps alignment
@@ -10,6 +11,7 @@
  * monospace characters wide), which shreds the alignment. Past `GRID_MAX_WIDTH` each row becomes
  * one labelled line instead ("*web-1* · state: running · type: t3.micro"), which wraps gracefully.
  */
+import { mentionsAsText } from '../../chat/mention.ts';
 import { escapeMrkdwn, truncate } from './mrkdwn.ts';
 
 const GRID_MAX_WIDTH = 72;
@@ -24,7 +26,7 @@ export interface TableChunk {
 }
 
 const clean = (cell: string | undefined): string =>
-  (cell ?? '')
+  mentionsAsText(cell ?? '')
     .replace(/[\r\n\t]+/g, ' ')
     .replace(/`/g, "'")
     .trim();

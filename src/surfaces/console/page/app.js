@@ -50,10 +50,31 @@
   };
 
   /**
+   * Inline mentions (src/chat/mention.ts): `<@surface:id|Name>`. The console draws every person
+   * as `@Name` in a styled span; the token itself never shows.
+   */
+  const mentionRe = /<@(slack|teams|console):([^|<>\s]{1,200})\|([^<>]{0,200})>/g;
+  const cleanName = (name) => name.replace(/[<>|\n\r]/g, ' ').trim() || 'someone';
+  /** Text with mentions as plain `@Name`: headers, labels, aria text. */
+  const mentionsAsText = (text) => text.replace(mentionRe, (_all, _s, _id, name) => `@${cleanName(name)}`);
+  /** Plain runs through `render`, mentions as `<span class="mention">@Name</span>`. */
+  const withMentions = (text, render) => {
+    const out = [];
+    let last = 0;
+    for (const m of text.matchAll(mentionRe)) {
+      if (m.index > last) out.push(...render(text.slice(last, m.index)));
+      out.push(h('span', { class: 'mention', 'data-mention': `${m[1]}:${m[2]}` }, `@${cleanName(m[3])}`));
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) out.push(...render(text.slice(last)));
+    return out;
+  };
+
+  /**
    * Light markdown: *bold*, _italic_, ~strike~ and `code`; everything else stays literal text.
    * `_` and `~` count only at word edges, so snake_case names and ~/paths stay as they are.
    */
-  const inline = (text) => {
+  const inlineMarkup = (text) => {
     const out = [];
     const re =
       /`([^`\n]+)`|\*([^*\n]+)\*|(?<![\p{L}\p{N}_])_(?=\S)([^_\n]*?\S)_(?![\p{L}\p{N}_])|(?<![\p{L}\p{N}~])~(?=\S)([^~\n]*?\S)~(?![\p{L}\p{N}~])/gu;
@@ -69,6 +90,9 @@
     if (last < text.length) out.push(text.slice(last));
     return out;
   };
+
+  /** Light markdown with inline mentions. */
+  const inline = (text) => withMentions(text, inlineMarkup);
 
   /**
    * A text block: ``` fenced code in a monospace box (as Slack draws it), the prose around it
@@ -291,31 +315,203 @@
     Object.values(controls)[0]?.focus();
   };
 
-  const chartLines = (c) =>
-    `${c.title}${c.unit ? ` (${c.unit})` : ''}: ` +
-    c.series
-      .map(
-        (s) =>
-          (c.series.length > 1 ? `${s.name}: ` : '') + c.categories.map((cat, i) => `${cat} ${s.values[i]}`).join(', '),
-      )
-      .join('; ');
+  const formatValue = (v) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  /** The numbers of a chart as text, as `chartText` in src/chat/reply.ts writes them. */
+  const chartText = (c) => {
+    const unit = c.unit ? ` (${c.unit})` : '';
+    const line = (values) => c.categories.map((cat, i) => `${cat} ${formatValue(values[i])}`).join(', ');
+    if (c.series.length === 1) return `${c.title}${unit}: ${line(c.series[0].values)}`;
+    return [`${c.title}${unit}:`, ...c.series.map((s) => `${s.name}: ${line(s.values)}`)].join('\n');
+  };
+
+  const svgNs = 'http://www.w3.org/2000/svg';
+  /** An SVG element; children as in `h` (strings become text nodes). */
+  const s = (tag, attrs = {}, ...children) => {
+    const node = document.createElementNS(svgNs, tag);
+    for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, String(v));
+    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  };
+  /** A short axis number: 1.2k, 3.4M. */
+  const shortNumber = (v) => {
+    const a = Math.abs(v);
+    if (a >= 1e9) return `${formatValue(v / 1e9)}B`;
+    if (a >= 1e6) return `${formatValue(v / 1e6)}M`;
+    if (a >= 1e4) return `${formatValue(v / 1e3)}k`;
+    return formatValue(v);
+  };
+  /** A round step for about four grid lines over `span`. */
+  const niceStep = (span) => {
+    const raw = span / 4 || 1;
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    return [1, 2, 2.5, 5, 10].map((f) => f * mag).find((x) => x >= raw) ?? raw;
+  };
+  const shortLabel = (t, max) => (t.length > max ? `${t.slice(0, max - 1)}…` : t);
+
+  /** Bars, lines or areas over the categories, with a value axis from its grid lines. */
+  const axisChart = (c, W, H) => {
+    const all = c.series.flatMap((x) => x.values);
+    const step = niceStep(Math.max(...all, 0) - Math.min(...all, 0));
+    const top = Math.ceil(Math.max(...all, 0) / step) * step || step;
+    const bottom = Math.floor(Math.min(...all, 0) / step) * step;
+    const rotate = c.categories.length > 8;
+    const left = 48;
+    const right = 8;
+    const head = 10;
+    const foot = rotate ? 70 : 28;
+    const plotW = W - left - right;
+    const plotH = H - head - foot;
+    const y = (v) => head + ((top - v) / (top - bottom)) * plotH;
+    const band = plotW / c.categories.length;
+    const x = (i) => left + band * (i + 0.5);
+    const parts = [];
+    for (let v = bottom; v <= top + step / 2; v += step) {
+      parts.push(s('line', { class: 'chart-grid', x1: left, x2: W - right, y1: y(v), y2: y(v) }));
+      parts.push(s('text', { class: 'chart-tick', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, shortNumber(v)));
+    }
+    c.categories.forEach((cat, i) => {
+      const attrs = rotate
+        ? { x: x(i), y: H - foot + 14, 'text-anchor': 'end', transform: `rotate(-40 ${x(i)} ${H - foot + 14})` }
+        : { x: x(i), y: H - foot + 16, 'text-anchor': 'middle' };
+      parts.push(
+        s('text', { class: 'chart-tick', ...attrs }, shortLabel(cat, rotate ? 14 : Math.max(4, Math.floor(band / 7)))),
+      );
+    });
+    if (c.kind === 'bar') {
+      const inner = (band * 0.8) / c.series.length;
+      c.series.forEach((ser, k) =>
+        ser.values.forEach((v, i) => {
+          const x0 = left + band * i + band * 0.1 + inner * k;
+          parts.push(
+            s(
+              'rect',
+              {
+                class: `chart-series-${k % 6}`,
+                x: x0,
+                y: Math.min(y(v), y(0)),
+                width: Math.max(1, inner - 1),
+                height: Math.max(0.5, Math.abs(y(v) - y(0))),
+              },
+              s('title', {}, `${c.categories[i]}: ${formatValue(v)}${c.series.length > 1 ? ` (${ser.name})` : ''}`),
+            ),
+          );
+        }),
+      );
+    } else {
+      c.series.forEach((ser, k) => {
+        const points = ser.values.map((v, i) => `${x(i)},${y(v)}`).join(' ');
+        if (c.kind === 'area')
+          parts.push(
+            s('polygon', {
+              class: `chart-area chart-series-${k % 6}`,
+              points: `${x(0)},${y(0)} ${points} ${x(ser.values.length - 1)},${y(0)}`,
+            }),
+          );
+        parts.push(s('polyline', { class: `chart-line chart-stroke-${k % 6}`, points }));
+        ser.values.forEach((v, i) =>
+          parts.push(
+            s(
+              'circle',
+              { class: `chart-series-${k % 6}`, cx: x(i), cy: y(v), r: 3 },
+              s('title', {}, `${c.categories[i]}: ${formatValue(v)}${c.series.length > 1 ? ` (${ser.name})` : ''}`),
+            ),
+          ),
+        );
+      });
+    }
+    parts.push(s('line', { class: 'chart-axis', x1: left, x2: W - right, y1: y(0), y2: y(0) }));
+    return parts;
+  };
+
+  /** Slices clockwise from the top; a slice of the whole is a full circle. */
+  const pieChart = (c, W, H) => {
+    const values = c.series[0].values;
+    const sum = values.reduce((a, b) => a + b, 0);
+    const r = Math.min(W, H) / 2 - 8;
+    const cx = W / 2;
+    const cy = H / 2;
+    if (sum <= 0) return [s('circle', { class: 'chart-grid', cx, cy, r })];
+    let angle = -Math.PI / 2;
+    return values.flatMap((v, i) => {
+      if (v <= 0) return [];
+      const label = s('title', {}, `${c.categories[i]}: ${formatValue(v)} (${formatValue((v / sum) * 100)}%)`);
+      if (v >= sum) return [s('circle', { class: `chart-series-${i % 6}`, cx, cy, r }, label)];
+      const a0 = angle;
+      angle += (v / sum) * 2 * Math.PI;
+      const large = angle - a0 > Math.PI ? 1 : 0;
+      const d = `M ${cx} ${cy} L ${cx + r * Math.cos(a0)} ${cy + r * Math.sin(a0)} A ${r} ${r} 0 ${large} 1 ${cx + r * Math.cos(angle)} ${cy + r * Math.sin(angle)} Z`;
+      return [s('path', { class: `chart-series-${i % 6} chart-slice`, d }, label)];
+    });
+  };
+
+  /**
+   * A chart as inline SVG (no library, nothing fetched): role="img" with the numbers as its
+   * accessible name and <title>, a legend when there are several series (or slices), and the
+   * numbers as text under it for anyone who would rather read them.
+   */
+  const renderChart = (c) => {
+    const text = chartText(c);
+    const pie = c.kind === 'pie';
+    const W = pie ? 220 : 560;
+    const H = pie ? 220 : 260;
+    const id = `chart-${Math.random().toString(36).slice(2)}`;
+    const svg = s(
+      'svg',
+      {
+        class: `chart chart-${c.kind}`,
+        viewBox: `0 0 ${W} ${H}`,
+        width: W,
+        height: H,
+        role: 'img',
+        'aria-labelledby': `${id}-title`,
+        'data-testid': 'chart-svg',
+      },
+      s('title', { id: `${id}-title` }, text),
+      pie ? pieChart(c, W, H) : axisChart(c, W, H),
+    );
+    const legendItems = pie
+      ? c.categories.map((cat, i) => ({ name: cat, k: i % 6 }))
+      : c.series.length > 1
+        ? c.series.map((ser, k) => ({ name: ser.name, k: k % 6 }))
+        : [];
+    const legend = legendItems.length
+      ? h(
+          'ul',
+          { class: 'chart-legend', 'aria-hidden': 'true' },
+          legendItems.map((l) => h('li', {}, h('span', { class: `chart-swatch chart-series-bg-${l.k}` }), l.name)),
+        )
+      : null;
+    return h(
+      'figure',
+      { class: 'block-chart', 'data-block': 'chart', 'data-kind': c.kind },
+      h(
+        'figcaption',
+        { class: 'chart-title' },
+        c.title,
+        c.unit ? h('span', { class: 'chart-unit' }, ` (${c.unit})`) : null,
+      ),
+      h('div', { class: 'chart-body' }, svg, legend),
+      h('p', { class: 'chart-numbers', 'data-testid': 'chart-numbers' }, text),
+    );
+  };
 
   const renderBlock = (block) => {
     switch (block.type) {
       case 'header':
-        return h('h3', { class: 'block-header', 'data-block': 'header' }, block.text);
+        return h('h3', { class: 'block-header', 'data-block': 'header' }, mentionsAsText(block.text));
       case 'text':
         return h('div', { class: 'block-text', 'data-block': 'text' }, richText(block.text));
       case 'context':
         return h('p', { class: 'block-context', 'data-block': 'context' }, inline(block.text));
       case 'chart':
-        // The numbers as text until the chart is drawn here.
-        return h('p', { class: 'block-chart', 'data-block': 'chart' }, chartLines(block));
+        return renderChart(block);
       case 'fields':
         return h(
           'dl',
           { class: 'block-fields', 'data-block': 'fields' },
-          block.fields.map((f) => h('div', { class: 'field' }, h('dt', {}, f.label), h('dd', {}, inline(f.value)))),
+          block.fields.map((f) =>
+            h('div', { class: 'field' }, h('dt', {}, mentionsAsText(f.label)), h('dd', {}, inline(f.value))),
+          ),
         );
       case 'table':
         return h(
@@ -330,7 +526,7 @@
               h(
                 'tr',
                 {},
-                block.columns.map((c) => h('th', { scope: 'col' }, c)),
+                block.columns.map((c) => h('th', { scope: 'col' }, mentionsAsText(c))),
               ),
             ),
             h(
@@ -363,7 +559,7 @@
               'data-action-id': b.actionId,
               'data-value': b.value,
             },
-            b.label,
+            mentionsAsText(b.label),
           );
           button.addEventListener('click', () => (b.form ? openForm(button, group, b) : interact(button, group, b)));
           group.append(button);
