@@ -26,7 +26,7 @@ describe('grant in the console', () => {
     await app.store.db.delete(users).where(and(eq(users.workspaceId, 'console'), eq(users.userId, 'dave')));
     expect(await dave()).toHaveLength(0);
     const [answer] = await turn(app, 'carol', 'grant dave approver');
-    expect(answer?.text).toBe('Dave is now approver (new here: they have not talked to me yet).');
+    expect(answer?.text).toBe('@Dave is now approver (new here: they have not talked to me yet).');
     expect((await dave())[0]).toMatchObject({
       role: 'approver',
       displayName: 'Dave',
