@@ -197,3 +197,81 @@ describe('charts through the Teams transport', () => {
     expect(texts.some((t) => /^Monthly cost by service \(USD\/month\): \S+ [\d,.]+/.test(t))).toBe(true);
   });
 });
+
+describe('forms, typeahead and field errors through the Teams transport', () => {
+  const instance = (name: string) => h.app.sandbox!.fleet.instances.find((i) => i.tags.Name === name)!;
+  const search = async (dataset: string, queryText: string) => {
+    const r = await h.send({
+      type: 'invoke',
+      name: 'application/search',
+      id: `search-${queryText}-${Math.random()}`,
+      channelId: 'msteams',
+      serviceUrl: h.fake.url,
+      from: DAVE,
+      recipient: { id: '28:bot-app-id', name: 'DevOps Agent' },
+      conversation: { id: DAVE_CHAT, conversationType: 'personal', tenantId: TENANT },
+      channelData: { tenant: { id: TENANT } },
+      value: { queryText, dataset, queryOptions: { skip: 0, top: 15 } },
+    });
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.body) as { type: string; value: { results: Array<{ title: string; value: string }> } };
+    expect(body.type).toBe('application/vnd.microsoft.search.searchResponse');
+    return body.value.results;
+  };
+  /** The Action.ShowCard of a posted card and the inputs and submit inside it. */
+  const form = (a: FakeActivity, title: string) => {
+    const show = elements(a.activity).find((e) => e.type === 'Action.ShowCard' && e.title === title)!;
+    expect(show).toBeDefined();
+    const inside = walk((show.card as El).body).concat(walk((show.card as El).actions));
+    return {
+      inputs: inside.filter((e) => String(e.type).startsWith('Input.')),
+      submit: inside.find((e) => e.type === 'Action.Execute')!,
+    };
+  };
+
+  it('resize: the picker’s search field is a typeahead answered with matching instances; an invalid size comes back on the card, typed value kept', async () => {
+    const before = h.fake.messages(DAVE_CHAT).length;
+    await h.message(DAVE, DAVE_CHAT, 'resize');
+    const question = h.fake
+      .messages(DAVE_CHAT)
+      .slice(before)
+      .find((a) => /Which instance should I/.test(dump(a)))!;
+    const picker = form(question, 'Choose instance…');
+    const field = picker.inputs.find((e) => e.id === 'resource')!;
+    expect(field).toMatchObject({ type: 'Input.ChoiceSet', style: 'filtered', isRequired: true });
+    const dataset = (field['choices.data'] as { type: string; dataset: string }).dataset;
+    expect(field['choices.data']).toMatchObject({ type: 'Data.Query' });
+
+    const target = instance('api-staging-1');
+    const results = await search(dataset, 'api-staging');
+    expect(results.map((r) => r.value)).toEqual([target.id]);
+    expect(results[0]!.title).toContain('api-staging-1');
+    expect(await search(dataset, 'no-such-thing-%_')).toEqual([]);
+
+    // Submitting the picker: the resize question for that instance is posted in the chat.
+    const data = picker.submit.data as Record<string, unknown>;
+    const picked = await h.click(DAVE, DAVE_CHAT, String(picker.submit.verb), { ...data, resource: target.id });
+    expect(picked.status).toBe(200);
+    const sizes = h.fake.messages(DAVE_CHAT).at(-1)!;
+    expect(dump(sizes)).toMatch(/Resize api-staging-1 \(now t3\.medium\): pick a size/);
+    const resize = form(sizes, 'Choose size…');
+    expect(resize.inputs.find((e) => e.id === 'size')).toMatchObject({ type: 'Input.ChoiceSet', isRequired: true });
+
+    // A size the instance already has: the card comes back to the clicker with the message on the field.
+    const posted = h.fake.messages(DAVE_CHAT).length;
+    const invalid = await h.click(DAVE, DAVE_CHAT, String(resize.submit.verb), {
+      ...(resize.submit.data as Record<string, unknown>),
+      size: 't3.medium',
+    });
+    expect(invalid.status).toBe(200);
+    expect(invalid.json.type).toBe('application/vnd.microsoft.card.adaptive');
+    const els = walk((invalid.json.value as El).body);
+    const sizeInput = els.find((e) => e.id === 'size')!;
+    expect(sizeInput).toMatchObject({ type: 'Input.ChoiceSet', value: 't3.medium' });
+    expect(String(sizeInput.errorMessage)).toMatch(/already t3\.medium/);
+    expect(els.some((e) => e.type === 'TextBlock' && /⚠.*already t3\.medium/.test(String(e.text)))).toBe(true);
+    // Nothing posted for everyone, no change filed.
+    expect(h.fake.messages(DAVE_CHAT)).toHaveLength(posted);
+    expect((await h.app.changes.list()).filter((c) => c.plan.action === 'resize')).toEqual([]);
+  });
+});
