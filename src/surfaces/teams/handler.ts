@@ -29,8 +29,9 @@ import type { ConversationReferences } from './store/conversations.ts';
  * Teams fast and queues the engine work (background.ts).
  * - `message`: personal chat always; group chats and channels only when the bot is @mentioned
  *   (its mention stripped) → engine turn, with the activity id as the event id (a redelivery runs
- *   once). A typing indicator at once; a "working…" message after `workingAfterMs` or at the first
- *   progress step, updated with each step and replaced by the answer. `home` shows the home view.
+ *   once). A typing indicator at once and every `typingEveryMs` until the answer is out; a
+ *   "working…" message after `workingAfterMs` or at the first progress step, updated with each
+ *   step and replaced by the answer. `home` shows the home view.
  * - `invoke` `adaptiveCard/action` (Universal Actions `Action.Execute`): a card button → engine
  *   interaction; answered within `invokeBudgetMs` with a message only the clicker sees (the
  *   invoke response), public replies posted in the conversation; slower work answers "working"
@@ -67,6 +68,8 @@ export interface HandlerDeps {
   fallbackTenant: string | undefined;
   workingAfterMs: number;
   invokeBudgetMs: number;
+  /** The typing indicator is sent again this often until the answer is out (Teams shows it ~3 s); ≤ 0: once. */
+  typingEveryMs: number;
 }
 
 const invokeResponse = async (ctx: TurnContext, status: number, body: unknown): Promise<void> => {
@@ -88,8 +91,14 @@ export const createHandler = (d: HandlerDeps) => {
   /** The turn itself, queued after the ack. */
   const runTurn = async (actor: Actor, ref: ConversationRef, text: string, eventId: string): Promise<void> => {
     void d.delivery.typing(ref);
-    let working: Promise<string | undefined> | undefined;
     let stopped = false;
+    const typing =
+      d.typingEveryMs > 0
+        ? setInterval(() => {
+            if (!stopped) void d.delivery.typing(ref);
+          }, d.typingEveryMs)
+        : undefined;
+    let working: Promise<string | undefined> | undefined;
     let updating: Promise<void> = Promise.resolve();
     const postWorking = (): void => {
       working ??= d.delivery.working(ref);
@@ -119,11 +128,13 @@ export const createHandler = (d: HandlerDeps) => {
             );
       stopped = true;
       clearTimeout(timer);
+      clearInterval(typing);
       await updating;
       await d.delivery.deliver(ref, replies, await working);
     } finally {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(typing);
     }
   };
 
