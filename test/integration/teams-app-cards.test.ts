@@ -165,7 +165,7 @@ describe('Show more through the Teams transport', () => {
     const ref: ConversationRef = { surface: 'teams', workspaceId: TENANT, channelId: DAVE_CHAT };
     const here = await store(ref, findings(120));
     await h.app.teams!.surface.post(ref, here);
-    const value = String(moreButton(h.fake.messages(DAVE_CHAT).at(-1)!)!.data!.value);
+    const value = String((moreButton(h.fake.messages(DAVE_CHAT).at(-1)!)!.data as { value: string }).value);
     const forged = value.replace(/^v1\.\d+\./, `v1.${elsewhere.messageId}.`);
     const texts: string[] = [];
     for (const v of ['not-a-show-more-value', forged]) {
