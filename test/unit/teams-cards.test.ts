@@ -364,7 +364,8 @@ describe('renderReply golden layouts', () => {
       expect.arrayContaining([expect.objectContaining({ type: 'Input.Text', id: 'reason', isMultiline: true })]),
     );
     expect(form.actions).toEqual([
-      expect.objectContaining({ type: 'Action.Execute', verb: 'change.reject', data: { value: 'CR-42' } }),
+      // The submit names the stored card, so an invalid answer can show that card again with its errors.
+      expect.objectContaining({ type: 'Action.Execute', verb: 'change.reject', data: { value: 'CR-42', card: '101' } }),
     ]);
   });
 
@@ -632,6 +633,11 @@ describe('parseCardAction', () => {
         trigger: 'manual',
       }),
     ).toEqual({ actionId: 'change.reject', value: 'CR-1', inputs: { reason: 'freeze' } });
+    // A form's submit names its stored card (`card`), read apart from the inputs; anything else there is refused.
+    const submit = (card: unknown) =>
+      parseCardAction({ action: { type: 'Action.Execute', verb: 'change.reject', data: { value: 'CR-1', card } } });
+    expect(submit('101')).toEqual({ actionId: 'change.reject', value: 'CR-1', inputs: {}, cardMessageId: 101 });
+    for (const bad of [101, '0', 'x1', '1'.repeat(16), '']) expect(submit(bad)).toBeNull();
     expect(
       parseCardAction({
         action: { type: 'Action.Execute', verb: SHOW_MORE_VERB, data: { value: 'v1.1.2.0123456789ab' } },

@@ -332,6 +332,8 @@ interface Ctx {
   ids: Set<string>;
   /** Field names of `Reply.fieldErrors` that a form of this card shows. */
   shownErrors: Set<string>;
+  /** Stored id of the reply, when it has one: a form's submit names it (`CARD_KEY`). */
+  messageId?: number;
 }
 
 /** Collects the entities of Teams mentions rendered into one unit. */
@@ -367,8 +369,15 @@ const execute = (b: Button, title: string): El => ({
   ...style(b),
 });
 
+/**
+ * A form's submit names the stored reply its card shows (`data.card`): when the engine finds a
+ * submitted value invalid, the transport renders that card again with the errors on its fields
+ * and what was typed (`RenderOptions.values`), as the clicker's invoke response.
+ */
+export const CARD_KEY = 'card';
+
 /** Names that must not be input ids: they would overwrite our own members of `action.data`. */
-const RESERVED = new Set(['value', 'msteams', 'verb', 'action']);
+const RESERVED = new Set(['value', 'msteams', 'verb', 'action', CARD_KEY]);
 
 /** A unique input id for a field name: the name itself, or `name~2`… on a clash (parseCardAction strips it). */
 const inputId = (ctx: Ctx, name: string): string => {
@@ -434,7 +443,11 @@ const inputsOf = (ctx: Ctx, form: Form, showErrors: boolean): El[] =>
 
 /** A button with a form: the inputs behind a ShowCard, or open on the card when the engine found errors in them. */
 const formButton = (ctx: Ctx, b: Button & { form: Form }): { action: El; open?: El } => {
-  const submit = execute(b, b.form.submitLabel);
+  const plain = execute(b, b.form.submitLabel);
+  const submit =
+    ctx.messageId !== undefined
+      ? { ...plain, data: { ...(plain.data as El), [CARD_KEY]: String(ctx.messageId) } }
+      : plain;
   const errors = ctx.reply.fieldErrors ?? {};
   if (b.form.fields.some((f) => f.name in errors)) {
     const open: El = {
@@ -765,7 +778,14 @@ const storedId = (reply: Reply, opts: RenderOptions): number | undefined => {
 export const renderPart = (reply: Reply, opts: RenderOptions = {}): RenderedPart => {
   const from = Math.max(0, Math.floor(opts.fromUnit ?? 0));
   const first = from === 0;
-  const ctx: Ctx = { reply, values: opts.values ?? {}, ids: new Set(), shownErrors: new Set() };
+  const id = storedId(reply, opts);
+  const ctx: Ctx = {
+    reply,
+    values: opts.values ?? {},
+    ids: new Set(),
+    shownErrors: new Set(),
+    ...(id !== undefined ? { messageId: id } : {}),
+  };
   const all = replyUnits(ctx);
   // A continuation starts at `from` and leaves out the pinned buttons the first part already showed.
   const units = all
@@ -802,7 +822,6 @@ export const renderPart = (reply: Reply, opts: RenderOptions = {}): RenderedPart
     if (messageBytes(whole) <= MESSAGE_BUDGET) return { message: whole, units: units.length, totalUnits: all.length };
   }
 
-  const id = storedId(reply, opts);
   const fingerprint = id !== undefined ? replyFingerprint(reply) : '';
   const noticeFor = (kept: Unit[]): { notice: El[]; nextUnit?: number } => {
     const keptSet = new Set(kept);
@@ -871,6 +890,8 @@ export const CardActionData = z.object({ value: z.string().max(2000) }).passthro
 export interface CardAction {
   actionId: string;
   value: string;
+  /** Stored id of the reply whose form was submitted (`data.card`), when the card named one. */
+  cardMessageId?: number;
   /** Values of the card's inputs (a form: Reject's reason, a resize's size), keyed by field name. */
   inputs: Record<string, string>;
 }
@@ -899,7 +920,9 @@ export const parseCardAction = (invokeValue: unknown): CardAction | null => {
   if (!parsed.success) return null;
   const { verb, data } = parsed.data.action;
   const inputs: Record<string, string> = {};
-  const entries = Object.entries(data).filter(([k]) => k !== 'value' && k !== 'msteams');
+  const card = data[CARD_KEY];
+  if (card !== undefined && (typeof card !== 'string' || !/^[1-9]\d{0,14}$/.test(card))) return null;
+  const entries = Object.entries(data).filter(([k]) => k !== 'value' && k !== 'msteams' && k !== CARD_KEY);
   if (entries.length > MAX_INPUTS) return null;
   for (const [key, v] of entries) {
     const name = InputKey.exec(key)?.[1];
@@ -909,5 +932,5 @@ export const parseCardAction = (invokeValue: unknown): CardAction | null => {
     if (value === null || value.length > TEAMS_LIMITS.inputText) return null;
     if (value.trim() !== '') inputs[name] = value;
   }
-  return { actionId: verb, value: data.value, inputs };
+  return { actionId: verb, value: data.value, inputs, ...(card !== undefined ? { cardMessageId: Number(card) } : {}) };
 };

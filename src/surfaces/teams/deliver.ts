@@ -18,13 +18,20 @@ import type { Connector } from './connector.ts';
  */
 export const WORKING_TEXT = '⏳ Working on it…';
 
-/** The activity for a rendered message: a card carries its text as the notification summary. */
-export const messageActivity = (m: TeamsMessage): Partial<Activity> =>
-  ({
-    type: 'message',
-    ...(m.attachments.length > 0 ? { summary: m.text.slice(0, 300), attachments: m.attachments } : { text: m.text }),
-    ...(m.entities.length > 0 ? { entities: m.entities } : {}),
-  }) as Partial<Activity>;
+/**
+ * The activity for a rendered message. A card carries its text as the notification `summary` (no
+ * `text`: Teams would show it as a second message) and its mentions in the card's own
+ * `msteams.entities`, where Teams reads card mentions; the activity gets no mention entities then,
+ * because the Bot Connector checks each activity-level mention against the activity's `text`
+ * ("Mention entity text is not valid") and a card message has none. A text-only message carries
+ * the entities of the mentions its text holds.
+ */
+export const messageActivity = (m: TeamsMessage): Partial<Activity> => {
+  if (m.attachments.length > 0)
+    return { type: 'message', summary: m.text.slice(0, 300), attachments: m.attachments } as Partial<Activity>;
+  const entities = m.entities.filter((e) => m.text.includes(e.text));
+  return { type: 'message', text: m.text, ...(entities.length > 0 ? { entities } : {}) } as Partial<Activity>;
+};
 
 export interface Delivery {
   post(ref: ConversationRef, reply: Reply): Promise<PostedMessage>;

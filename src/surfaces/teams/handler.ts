@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { TurnContext } from '@microsoft/agents-hosting';
 import type { Actor, ConversationRef } from '../../chat/actor.ts';
 import { withProgress } from '../../chat/progress.ts';
-import { OptionsSource, plainText, textReply, type Reply } from '../../chat/reply.ts';
+import { OptionsSource, plainText, Reply, textReply } from '../../chat/reply.ts';
 import type { ConversationEngine, ConversationStore } from '../../engine/engine.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
@@ -18,9 +18,10 @@ import {
   textWithoutBotMention,
 } from './activity.ts';
 import type { BackgroundWork } from './background.ts';
-import { parseCardAction, type TeamsMessage } from './cards.ts';
+import { parseCardAction, renderReply, type CardAction, type TeamsMessage } from './cards.ts';
 import type { Delivery } from './deliver.ts';
 import type { MentionBook } from './identity.ts';
+import { handleMoreClick, moreRefusal } from './more.ts';
 import type { ConversationReferences } from './store/conversations.ts';
 
 /**
@@ -28,8 +29,9 @@ import type { ConversationReferences } from './store/conversations.ts';
  * Teams fast and queues the engine work (background.ts).
  * - `message`: personal chat always; group chats and channels only when the bot is @mentioned
  *   (its mention stripped) → engine turn, with the activity id as the event id (a redelivery runs
- *   once). A typing indicator at once; a "working…" message after `workingAfterMs` or at the first
- *   progress step, updated with each step and replaced by the answer. `home` shows the home view.
+ *   once). A typing indicator at once and every `typingEveryMs` until the answer is out; a
+ *   "working…" message after `workingAfterMs` or at the first progress step, updated with each
+ *   step and replaced by the answer. `home` shows the home view.
  * - `invoke` `adaptiveCard/action` (Universal Actions `Action.Execute`): a card button → engine
  *   interaction; answered within `invokeBudgetMs` with a message only the clicker sees (the
  *   invoke response), public replies posted in the conversation; slower work answers "working"
@@ -47,10 +49,9 @@ const SearchValue = z.looseObject({
   dataset: OptionsSource,
 });
 
-/** Written beside the card renderer (cards.ts); named through a constant so this file builds before it exists. */
-const MORE_MODULE = './more.ts';
-
 const MESSAGE_RESPONSE = 'application/vnd.microsoft.activity.message';
+/** A Universal Actions answer that replaces the clicked card for the clicker only. */
+const CARD_RESPONSE = 'application/vnd.microsoft.card.adaptive';
 
 export interface HandlerDeps {
   engine: ConversationEngine;
@@ -67,6 +68,8 @@ export interface HandlerDeps {
   fallbackTenant: string | undefined;
   workingAfterMs: number;
   invokeBudgetMs: number;
+  /** The typing indicator is sent again this often until the answer is out (Teams shows it ~3 s); ≤ 0: once. */
+  typingEveryMs: number;
 }
 
 const invokeResponse = async (ctx: TurnContext, status: number, body: unknown): Promise<void> => {
@@ -88,8 +91,14 @@ export const createHandler = (d: HandlerDeps) => {
   /** The turn itself, queued after the ack. */
   const runTurn = async (actor: Actor, ref: ConversationRef, text: string, eventId: string): Promise<void> => {
     void d.delivery.typing(ref);
-    let working: Promise<string | undefined> | undefined;
     let stopped = false;
+    const typing =
+      d.typingEveryMs > 0
+        ? setInterval(() => {
+            if (!stopped) void d.delivery.typing(ref);
+          }, d.typingEveryMs)
+        : undefined;
+    let working: Promise<string | undefined> | undefined;
     let updating: Promise<void> = Promise.resolve();
     const postWorking = (): void => {
       working ??= d.delivery.working(ref);
@@ -119,11 +128,13 @@ export const createHandler = (d: HandlerDeps) => {
             );
       stopped = true;
       clearTimeout(timer);
+      clearInterval(typing);
       await updating;
       await d.delivery.deliver(ref, replies, await working);
     } finally {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(typing);
     }
   };
 
@@ -147,15 +158,6 @@ export const createHandler = (d: HandlerDeps) => {
   const showMore = async (ctx: TurnContext, actor: Actor, ref: ConversationRef, value: string): Promise<void> => {
     let message: TeamsMessage;
     try {
-      // Loaded on first use: the card renderer's Show more lives beside it (more.ts).
-      const { handleMoreClick } = (await import(MORE_MODULE)) as {
-        handleMoreClick: (m: {
-          conversations: ConversationStore;
-          actor: Actor;
-          conversation: ConversationRef;
-          value: string;
-        }) => Promise<TeamsMessage>;
-      };
       message = await handleMoreClick({ conversations: d.conversations, actor, conversation: ref, value });
     } catch (e) {
       log.warn({ err: e }, 'a Show more click could not be answered');
@@ -168,6 +170,33 @@ export const createHandler = (d: HandlerDeps) => {
         .then(() => undefined)
         .catch((e: unknown) => log.error({ err: e }, 'could not post the rest of a reply')),
     );
+  };
+
+  /**
+   * The card whose form was submitted, again, with the engine's field errors on its fields and
+   * what was typed kept: the stored reply the submit named, if the clicker may see it here.
+   */
+  const formAgain = async (
+    action: CardAction,
+    actor: Actor,
+    ref: ConversationRef,
+    fieldErrors: Record<string, string>,
+  ): Promise<Record<string, unknown> | undefined> => {
+    if (action.cardMessageId === undefined) return undefined;
+    try {
+      const stored = await d.conversations.message(action.cardMessageId);
+      if (!stored || moreRefusal(stored, { actor, conversation: ref }) !== null) return undefined;
+      const original = Reply.safeParse(stored.reply);
+      if (!original.success) return undefined;
+      const card = renderReply(
+        { ...original.data, messageId: String(stored.id), fieldErrors },
+        { values: action.inputs },
+      ).attachments[0]?.content;
+      return card;
+    } catch (e) {
+      log.warn({ err: e }, 'could not show a form again with its errors');
+      return undefined;
+    }
   };
 
   const onCardAction = async (ctx: TurnContext, a: InboundActivity, actor: Actor, ref: ConversationRef) => {
@@ -200,6 +229,14 @@ export const createHandler = (d: HandlerDeps) => {
       // Too slow for the invoke: say so now, post everything when done.
       d.work.run(async () => deliverLater(ref, await work));
       return privateMessage(ctx, '⏳ Working on it… the answer will appear in this conversation.');
+    }
+    const invalid = early.find((r) => r.fieldErrors && Object.keys(r.fieldErrors).length > 0);
+    const again = invalid?.fieldErrors ? await formAgain(action, actor, ref, invalid.fieldErrors) : undefined;
+    if (again) {
+      // The clicker sees the card again with the messages on its fields; anything else is posted.
+      const rest = early.filter((r) => r !== invalid);
+      if (rest.length > 0) deliverLater(ref, rest);
+      return invokeResponse(ctx, 200, { statusCode: 200, type: CARD_RESPONSE, value: again });
     }
     const privately = early.filter((r) => r.ephemeral);
     const publicly = early.filter((r) => !r.ephemeral);

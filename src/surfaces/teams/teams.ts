@@ -28,6 +28,8 @@ import { createTeamsChatSurface } from './surface.ts';
 export interface TeamsTuning extends RetryTuning {
   /** Post "working…" for turns slower than this (≤ 0: always). Default 1.5 s. */
   workingAfterMs?: number;
+  /** Re-send the typing indicator this often while a turn runs (≤ 0: once). Default 3 s, what Teams shows it for. */
+  typingEveryMs?: number;
   /** How long a card action or typeahead waits for the engine before answering the invoke. Default 3 s. */
   invokeBudgetMs?: number;
   /** Engine work started at once after acks. Default 2. */
@@ -136,6 +138,7 @@ export const createTeams = (d: TeamsDeps): TeamsRuntime => {
     fallbackTenant: anonymous ? 'emulator' : undefined,
     workingAfterMs: d.tuning?.workingAfterMs ?? 1_500,
     invokeBudgetMs: d.tuning?.invokeBudgetMs ?? 3_000,
+    typingEveryMs: d.tuning?.typingEveryMs ?? 3_000,
   });
   const surface = createTeamsChatSurface({
     delivery,
