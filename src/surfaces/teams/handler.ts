@@ -127,15 +127,34 @@ export const createHandler = (d: HandlerDeps) => {
     }
   };
 
-  const onMessage = (a: InboundActivity, actor: Actor, ref: ConversationRef): void => {
+  /**
+   * A message for the bot is acknowledged without waiting for its conversation reference to be
+   * written: that write waits its turn on the database behind the engine work of earlier messages,
+   * and Teams would wait with it. The turn waits for it instead (its answer is posted through the
+   * stored reference); if it fails, the turn does not run, as when the write preceded the ack.
+   */
+  const onMessage = async (
+    a: InboundActivity,
+    actor: Actor,
+    ref: ConversationRef,
+    saveReference: () => Promise<void>,
+  ): Promise<void> => {
     const type = conversationType(a);
-    if (type !== 'personal' && !mentionsBot(a)) return;
+    if (type !== 'personal' && !mentionsBot(a)) return saveReference();
+    const stored = saveReference().then(
+      () => true,
+      (e: unknown) => {
+        log.error({ err: e }, 'could not store the conversation of a Teams message: it is not answered');
+        return false;
+      },
+    );
     const text = textWithoutBotMention(a);
     d.mentions.remember(actor.workspaceId, a, mentionsOf(a));
     const eventId = `teams:${splitConversationId(a.conversation.id).channelId}:${a.id ?? ''}`;
-    d.work.run(() =>
-      runTurn(actor, ref, text, eventId).catch((e: unknown) => log.error({ err: e }, 'a Teams turn failed')),
-    );
+    d.work.run(async () => {
+      if (!(await stored)) return;
+      await runTurn(actor, ref, text, eventId).catch((e: unknown) => log.error({ err: e }, 'a Teams turn failed'));
+    });
   };
 
   /** Posts what an interaction answered publicly; ephemeral ones too when the clicker was already answered. */
@@ -264,10 +283,10 @@ export const createHandler = (d: HandlerDeps) => {
     }
     const ref = conversationOf(a, tenantId);
     const actor = actorOf(a, tenantId);
-    if (a.type === 'message' || a.type === 'invoke' || a.type === 'conversationUpdate') {
+    const saveReference = (): Promise<void> => {
       // Without the activity id: a later post is a new message, not a reply to this one.
       const { activityId: _activity, ...reference } = ctx.activity.getConversationReference() as ConversationReference;
-      await d.references.save(
+      return d.references.save(
         {
           conversationId: ref.channelId,
           tenantId,
@@ -280,11 +299,13 @@ export const createHandler = (d: HandlerDeps) => {
         },
         d.now(),
       );
-    }
+    };
+    if (a.type === 'invoke' || a.type === 'conversationUpdate' || (a.type === 'message' && !actor))
+      await saveReference();
     switch (a.type) {
       case 'message':
         if (!actor) return void log.warn('a Teams message without a sender');
-        return onMessage(a, actor, ref);
+        return onMessage(a, actor, ref, saveReference);
       case 'invoke':
         if (!actor) return invokeResponse(ctx, 400, { error: 'an invoke without a sender' });
         if (a.name === 'adaptiveCard/action') return onCardAction(ctx, a, actor, ref);
