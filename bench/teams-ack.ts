@@ -264,28 +264,34 @@ export const benchTeamsAck = async (o: { total?: number; concurrency?: number } 
         locale: 'en-US',
       });
     };
-    const post = async (url: string, bearer: string): Promise<void> => {
+    const post = async (url: string, bearer: string, body = activity()): Promise<void> => {
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-        body: activity(),
+        body,
       });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`${url} → ${res.status}`);
     };
+    // The user typing: acknowledged and otherwise ignored by both sides (no engine work).
+    const typing = (): string =>
+      JSON.stringify({ ...(JSON.parse(activity()) as object), type: 'typing', text: undefined });
 
     // One real answer first: the bench measures a bot that answers.
     await post(ours, await token());
     await app.teams!.idle();
     if ((await fake.count(CHAT_PREFIX)) !== 1) throw new Error('the bot did not answer "list instances" once');
 
-    // Each phase first reopens its keep-alive connections (idle ones closed during the other
-    // phase) and settles, so both are measured warm; then all its answers are awaited.
+    // Each phase first warms up with real messages and settles (their answers posted), then
+    // reopens its keep-alive connections with typing activities (acked, no work: the client closes
+    // connections idle for a few seconds, and reconnecting 50 at once would be measured as acks),
+    // so both sides are measured warm; then all its answers are awaited.
     // `drainMs`: from the first message to the last answer posted (ours: the engine work after acks).
     const phase = async (url: string, count: number): Promise<{ times: number[]; drainMs: number }> => {
       const bearer = await token();
       await runPool(2 * concurrency, concurrency, () => post(url, bearer));
       await app.teams!.idle();
+      await runPool(concurrency, concurrency, () => post(url, bearer, typing()));
       const t0 = performance.now();
       const times = await runPool(count, concurrency, () => post(url, bearer));
       await app.teams!.idle();
