@@ -9,6 +9,7 @@ import { benchColdStart } from './cold-start.ts';
 import { benchFootprint } from './footprint.ts';
 import { benchSlackAck, printSlackAck } from './slack-ack.ts';
 import { ms, runPool, summarize } from './stats.ts';
+import { benchTeamsAck, printTeamsAck } from './teams-ack.ts';
 
 /**
  * `npm run bench`: cold start to ready, console turn latency, and change request → approve →
@@ -97,6 +98,11 @@ console.log(
   `4. Slack ack latency: signed block_actions posts at concurrency 50, ours vs a bare Bolt app that only acks`,
 );
 printSlackAck(await benchSlackAck({ total: Number(process.env.BENCH_SLACK_CLICKS ?? 5000), concurrency: 50 }));
+
+console.log(
+  `\n4b. Teams ack latency: "list instances" message activities with a Bot Framework JWT at concurrency 50, ours vs a bare Agents SDK app that only acks`,
+);
+printTeamsAck(await benchTeamsAck({ total: Number(process.env.BENCH_TEAMS_ACTIVITIES ?? 5000), concurrency: 50 }));
 
 console.log(`\n5. Claude planner against the loopback Messages API fake (token counts are the fake's: characters / 4)`);
 await benchClaude({ turns: Number(process.env.BENCH_CLAUDE_TURNS ?? 300) });

@@ -138,15 +138,31 @@ export const createHandler = (d: HandlerDeps) => {
     }
   };
 
-  const onMessage = (a: InboundActivity, actor: Actor, ref: ConversationRef): void => {
+  /**
+   * A message for the bot is acknowledged without writing its conversation reference: that write
+   * is the first step of the queued turn (the turn's answer is posted through it), so the ack does
+   * no database work and waits for no one's. If it fails, the turn does not run, as when the write
+   * preceded the ack.
+   */
+  const onMessage = async (
+    a: InboundActivity,
+    actor: Actor,
+    ref: ConversationRef,
+    saveReference: () => Promise<void>,
+  ): Promise<void> => {
     const type = conversationType(a);
-    if (type !== 'personal' && !mentionsBot(a)) return;
+    if (type !== 'personal' && !mentionsBot(a)) return saveReference();
     const text = textWithoutBotMention(a);
     d.mentions.remember(actor.workspaceId, a, mentionsOf(a));
     const eventId = `teams:${splitConversationId(a.conversation.id).channelId}:${a.id ?? ''}`;
-    d.work.run(() =>
-      runTurn(actor, ref, text, eventId).catch((e: unknown) => log.error({ err: e }, 'a Teams turn failed')),
-    );
+    d.work.run(async () => {
+      try {
+        await saveReference();
+      } catch (e) {
+        return log.error({ err: e }, 'could not store the conversation of a Teams message: it is not answered');
+      }
+      await runTurn(actor, ref, text, eventId).catch((e: unknown) => log.error({ err: e }, 'a Teams turn failed'));
+    });
   };
 
   /** Posts what an interaction answered publicly; ephemeral ones too when the clicker was already answered. */
@@ -283,6 +299,29 @@ export const createHandler = (d: HandlerDeps) => {
     return Promise.resolve();
   };
 
+  /** Writes the conversation's reference (from its latest activity), for posts outside a turn. */
+  const referenceSaver = (
+    ctx: TurnContext,
+    a: InboundActivity,
+    ref: ConversationRef,
+    tenantId: string,
+  ): (() => Promise<void>) => {
+    // Without the activity id: a later post is a new message, not a reply to this one.
+    const { activityId: _activity, ...reference } = ctx.activity.getConversationReference() as ConversationReference;
+    const row = {
+      conversationId: ref.channelId,
+      tenantId,
+      conversationType: conversationType(a),
+      serviceUrl: a.serviceUrl,
+      reference: {
+        ...reference,
+        conversation: { ...reference.conversation, id: ref.channelId },
+      } as unknown as Record<string, unknown>,
+    };
+    const at = d.now();
+    return () => d.references.save(row, at);
+  };
+
   /** The SDK's turn handler. */
   return async (ctx: TurnContext): Promise<void> => {
     const parsed = InboundActivity.safeParse(ctx.activity);
@@ -301,27 +340,17 @@ export const createHandler = (d: HandlerDeps) => {
     }
     const ref = conversationOf(a, tenantId);
     const actor = actorOf(a, tenantId);
-    if (a.type === 'message' || a.type === 'invoke' || a.type === 'conversationUpdate') {
-      // Without the activity id: a later post is a new message, not a reply to this one.
-      const { activityId: _activity, ...reference } = ctx.activity.getConversationReference() as ConversationReference;
-      await d.references.save(
-        {
-          conversationId: ref.channelId,
-          tenantId,
-          conversationType: conversationType(a),
-          serviceUrl: a.serviceUrl,
-          reference: {
-            ...reference,
-            conversation: { ...reference.conversation, id: ref.channelId },
-          } as unknown as Record<string, unknown>,
-        },
-        d.now(),
-      );
-    }
+    // Read now (the turn context is gone once the SDK has the ack); written now, or by the queued turn.
+    const saveReference =
+      a.type === 'message' || a.type === 'invoke' || a.type === 'conversationUpdate'
+        ? referenceSaver(ctx, a, ref, tenantId)
+        : () => Promise.resolve();
+    if (a.type === 'invoke' || a.type === 'conversationUpdate' || (a.type === 'message' && !actor))
+      await saveReference();
     switch (a.type) {
       case 'message':
         if (!actor) return void log.warn('a Teams message without a sender');
-        return onMessage(a, actor, ref);
+        return onMessage(a, actor, ref, saveReference);
       case 'invoke':
         if (!actor) return invokeResponse(ctx, 400, { error: 'an invoke without a sender' });
         if (a.name === 'adaptiveCard/action') return onCardAction(ctx, a, actor, ref);

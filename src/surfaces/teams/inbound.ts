@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CloudAdapter, TurnContext } from '@microsoft/agents-hosting';
-import type { HttpResponse, Route } from '../../http/route.ts';
+import type { HttpRequest, HttpResponse, Route } from '../../http/route.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { InboundActivity } from './activity.ts';
+import type { BackgroundWork } from './background.ts';
 
 /**
  * `POST /api/messages`, where Teams (through Azure Bot Service) delivers every activity. In order:
@@ -14,6 +15,7 @@ import { InboundActivity } from './activity.ts';
  * 2. The body: JSON and the fields we read (activity.ts), else 400 with the reason and a log line.
  * 3. `adapter.process` runs the handler; an invoke's answer is its response body, anything else a
  *    200 with an empty body (the engine work is queued, so that comes at once).
+ * All of it runs as `work.acking`: queued engine work waits while requests are being answered.
  *
  * The SDK is written for Express: its `req` and `res` are small adapters over our route's request
  * and a captured response. Its JWT middleware calls `next()` without awaiting it, so the process
@@ -66,48 +68,54 @@ const badRequest = (error: string): HttpResponse => ({
 export const messagesRoute = (d: {
   adapter: CloudAdapter;
   handler: (ctx: TurnContext) => Promise<void>;
+  work: Pick<BackgroundWork, 'acking'>;
   logger: Logger;
 }): Route => ({
   method: 'POST',
   path: '/api/messages',
-  handle: async (req) => {
-    const auth = captured();
-    const sdkReq: { method: string; headers: IncomingHttpHeaders; body?: unknown; user?: unknown } = {
-      method: 'POST',
-      headers: req.headers,
-    };
-    let authorized = false;
-    await d.adapter.authorizeRequest(sdkReq as never, auth.res as never, () => {
-      authorized = true;
-    });
-    if (!authorized) {
-      const refused = auth.result();
-      d.logger.warn({ status: refused.status, reason: refused.body }, 'refused a request to /api/messages');
-      return refused;
-    }
-
-    let json: unknown;
-    try {
-      json = JSON.parse(req.rawBody.toString('utf8'));
-    } catch {
-      d.logger.warn('a body that is not JSON at /api/messages');
-      return badRequest('the body is not JSON');
-    }
-    const activity = InboundActivity.safeParse(json);
-    if (!activity.success) {
-      const issue = activity.error.issues[0];
-      const reason = `not an activity we read: ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`;
-      d.logger.warn({ reason }, 'a malformed activity at /api/messages');
-      return badRequest(reason);
-    }
-    sdkReq.body = json;
-    const out = captured();
-    try {
-      await d.adapter.process(sdkReq as never, out.res as never, d.handler);
-    } catch (e) {
-      d.logger.error({ err: e, type: activity.data.type }, 'the Agents SDK could not process an activity');
-      if (!out.res.writableEnded) return { status: 500, body: '' };
-    }
-    return out.result();
-  },
+  handle: (req) => d.work.acking(() => answer(d, req)),
 });
+
+const answer = async (
+  d: { adapter: CloudAdapter; handler: (ctx: TurnContext) => Promise<void>; logger: Logger },
+  req: HttpRequest,
+): Promise<HttpResponse> => {
+  const auth = captured();
+  const sdkReq: { method: string; headers: IncomingHttpHeaders; body?: unknown; user?: unknown } = {
+    method: 'POST',
+    headers: req.headers,
+  };
+  let authorized = false;
+  await d.adapter.authorizeRequest(sdkReq as never, auth.res as never, () => {
+    authorized = true;
+  });
+  if (!authorized) {
+    const refused = auth.result();
+    d.logger.warn({ status: refused.status, reason: refused.body }, 'refused a request to /api/messages');
+    return refused;
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(req.rawBody.toString('utf8'));
+  } catch {
+    d.logger.warn('a body that is not JSON at /api/messages');
+    return badRequest('the body is not JSON');
+  }
+  const activity = InboundActivity.safeParse(json);
+  if (!activity.success) {
+    const issue = activity.error.issues[0];
+    const reason = `not an activity we read: ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`;
+    d.logger.warn({ reason }, 'a malformed activity at /api/messages');
+    return badRequest(reason);
+  }
+  sdkReq.body = json;
+  const out = captured();
+  try {
+    await d.adapter.process(sdkReq as never, out.res as never, d.handler);
+  } catch (e) {
+    d.logger.error({ err: e, type: activity.data.type }, 'the Agents SDK could not process an activity');
+    if (!out.res.writableEnded) return { status: 500, body: '' };
+  }
+  return out.result();
+};

@@ -156,7 +156,7 @@ export const createTeams = (d: TeamsDeps): TeamsRuntime => {
   );
   return {
     surface,
-    routes: [messagesRoute({ adapter, handler, logger: log })],
+    routes: [messagesRoute({ adapter, handler, work, logger: log })],
     anonymous,
     stop: () => work.idle(),
     idle: () => work.idle(),
