@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Reply } from '../../chat/reply.ts';
-import { canonicalJson } from '../../util/canonical-json.ts';
+import { encodeMore, replyFingerprint } from '../../chat/more-ref.ts';
 import type { SlackButton } from './block-kit.ts';
 import { renderBlockKit, type RenderedPart } from './render.ts';
 
@@ -15,34 +14,7 @@ import { renderBlockKit, type RenderedPart } from './render.ts';
  */
 export const SHOW_MORE_ACTION = 'slack.more';
 
-export interface MoreRef {
-  /** Stored message id (`Reply.messageId`). */
-  messageId: number;
-  /** First unit of the next part (`RenderedPart.nextUnit`). */
-  fromUnit: number;
-  /** `replyFingerprint` of the reply the button was rendered from. */
-  fingerprint: string;
-}
-
-const VALUE = /^v1\.([1-9]\d{0,14})\.([1-9]\d{0,5})\.([0-9a-f]{12})$/;
-
-/** Identifies the content a part was cut from, as stored (jsonb reorders keys; canonical JSON does not care). */
-export const replyFingerprint = (reply: Pick<Reply, 'text' | 'blocks'>): string =>
-  createHash('sha256')
-    .update(canonicalJson({ text: reply.text, blocks: reply.blocks }))
-    .digest('hex')
-    .slice(0, 12);
-
-export const encodeMore = (m: MoreRef): string => `v1.${m.messageId}.${m.fromUnit}.${m.fingerprint}`;
-
-/** The reference a button value carries, or null when it is not one we made. */
-export const parseMore = (value: string): MoreRef | null => {
-  const m = VALUE.exec(value);
-  if (!m) return null;
-  const messageId = Number(m[1]);
-  if (!Number.isSafeInteger(messageId)) return null;
-  return { messageId, fromUnit: Number(m[2]), fingerprint: m[3]! };
-};
+export { encodeMore, parseMore, replyFingerprint, type MoreRef } from '../../chat/more-ref.ts';
 
 export const showMoreButton = (value: string): SlackButton => ({
   type: 'button',

@@ -22,8 +22,8 @@
  * the next part starts with and a fingerprint of the content (more.ts answers the click).
  * Approve/Reject stay in the first part whatever is cut.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { encodeMore, replyFingerprint } from '../../chat/more-ref.ts';
 import { mentionsAsText, splitMentions, type Mention } from '../../chat/mention.ts';
 import {
   chartText,
@@ -35,7 +35,6 @@ import {
   type FormField,
   type Reply,
 } from '../../chat/reply.ts';
-import { canonicalJson } from '../../util/canonical-json.ts';
 
 export const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
 /** Table, chart elements and `Action.Execute` need 1.4–1.5; 1.5 is what Teams supports today. */
@@ -116,34 +115,7 @@ type El = Record<string, unknown>;
 /** Verb of the "Show more" button: Teams' own, the engine never sees these clicks. */
 export const SHOW_MORE_VERB = 'teams.more';
 
-export interface MoreRef {
-  /** Stored message id (`Reply.messageId`). */
-  messageId: number;
-  /** First unit of the next part. */
-  fromUnit: number;
-  /** `replyFingerprint` of the reply the button was rendered from. */
-  fingerprint: string;
-}
-
-const MORE_VALUE = /^v1\.([1-9]\d{0,14})\.([1-9]\d{0,5})\.([0-9a-f]{12})$/;
-
-/** Identifies the content a part was cut from, as stored (jsonb reorders keys; canonical JSON does not care). */
-export const replyFingerprint = (reply: Pick<Reply, 'text' | 'blocks'>): string =>
-  createHash('sha256')
-    .update(canonicalJson({ text: reply.text, blocks: reply.blocks }))
-    .digest('hex')
-    .slice(0, 12);
-
-export const encodeMore = (m: MoreRef): string => `v1.${m.messageId}.${m.fromUnit}.${m.fingerprint}`;
-
-/** The reference a Show more value carries, or null when it is not one we made. */
-export const parseMore = (value: string): MoreRef | null => {
-  const m = MORE_VALUE.exec(value);
-  if (!m) return null;
-  const messageId = Number(m[1]);
-  if (!Number.isSafeInteger(messageId)) return null;
-  return { messageId, fromUnit: Number(m[2]), fingerprint: m[3]! };
-};
+export { encodeMore, parseMore, replyFingerprint, type MoreRef } from '../../chat/more-ref.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Text

@@ -1,4 +1,5 @@
 import { actorKey, type Actor, type ConversationRef } from '../../chat/actor.ts';
+import { MORE_TEXT } from '../../chat/more-ref.ts';
 import { Reply, textReply } from '../../chat/reply.ts';
 import type { ConversationStore } from '../../engine/engine.ts';
 import { parseMore, renderPart, replyFingerprint, type TeamsMessage } from './cards.ts';
@@ -13,14 +14,7 @@ import { parseMore, renderPart, replyFingerprint, type TeamsMessage } from './ca
  */
 export { encodeMore, parseMore, replyFingerprint, SHOW_MORE_VERB, type MoreRef } from './cards.ts';
 
-export const MORE_TEXT = {
-  unreadable:
-    'That “Show more” button is not one I can read (it may come from an older version of me). Ask me again for a fresh answer.',
-  notHere:
-    'I can only show more of a message in the conversation where I posted it, to the people who could see it. Ask me again here for a fresh answer.',
-  changed: 'That message has changed since it was posted, so I cannot continue it. Ask me again for a fresh answer.',
-  nothing: 'There is nothing more to show for that message.',
-} as const;
+export { MORE_TEXT };
 
 export interface MoreClick {
   conversations: Pick<ConversationStore, 'message'>;
