@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { ActionName, ResourceKey } from '../tools/change-plan.ts';
+import type { ActionCatalog } from './actions.ts';
 import type { ProviderName, Resource, ResourceType } from './resource.ts';
 
 export const ResourceAction = z.object({
   action: ActionName,
   target: ResourceKey,
-  /** e.g. `{ size: 't3.large' }` for resize. */
+  /** e.g. `{ size: 't3.large' }` for resize, `{ replicas: '3' }` for scale. */
   params: z.record(z.string(), z.string()),
 });
 export type ResourceAction = z.infer<typeof ResourceAction>;
@@ -25,21 +26,64 @@ export interface ExecuteOptions {
 }
 
 /**
+ * One unit of inventory: a provider × account (AWS account, Azure subscription, GCP project,
+ * Kubernetes context) × region (or `global` for account-wide services, the cluster for Kubernetes).
+ * A sync lists each source on its own; the rows a source listed are replaced as one set, and a
+ * source that fails keeps its last rows.
+ */
+export interface SyncSource {
+  /** Stable and unique: `aws:prod:us-east-1`, `azure:<subscription>:all`, `kubernetes:kind-dev:cluster`. */
+  key: string;
+  provider: ProviderName;
+  /** What people call the account (its alias, or the id). */
+  account: string;
+  region: string;
+  /** For `inventory status`: "AWS prod (123456789012) us-east-1". */
+  label: string;
+}
+
+/** One day's aggregate of one metric of one resource (stored in `resource_metrics`). */
+export interface MetricSample {
+  provider: ProviderName;
+  account: string;
+  resourceId: string;
+  /** `cpu_percent`, `network_in_bytes`, `network_out_bytes`, `cpu_millicores`, `memory_bytes`, … */
+  metric: string;
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  avg: number;
+  max: number;
+  unit: string;
+}
+
+export interface ListOptions {
+  /** Aborted when the sync gives up on the source (shutdown, its time budget). */
+  signal?: AbortSignal;
+}
+
+/**
  * The port each cloud implements. Only a provider talks to its SDK; the rest of the app sees
- * normalized Resources and ResourceActions.
+ * normalized Resources, SyncSources, MetricSamples and ResourceActions.
  */
 export interface CloudProvider {
   readonly name: ProviderName;
   /** True when this provider points at the local sandbox emulator: replies say so. */
   readonly sandbox: boolean;
-  /** Lists every resource the provider can see, normalized (one full inventory pass). */
-  listResources(): Promise<Resource[]>;
-  /** Actions this provider can take on a resource type (empty when read-only). */
-  actionsFor(type: ResourceType): ActionName[];
-  /** Valid sizes for `resize` on a resource type (e.g. EC2 instance types), for validation and pickers. */
-  sizesFor(type: ResourceType): string[];
-  /** Estimated monthly cost in cents of a resource type at a size, when the provider prices it (for cost deltas). */
-  monthlyCostFor?(type: ResourceType, size: string): number | undefined;
+  /** The units a sync lists, from configuration (no cloud call). */
+  sources(): SyncSource[];
+  /**
+   * Every resource of one source, normalized, all pages. Throws AppError (the provider's own
+   * message) when the source cannot be listed; partial listings are never returned.
+   */
+  listSource(source: SyncSource, opts?: ListOptions): Promise<Resource[]>;
+  /** Daily aggregates for `days` whole UTC days up to `now`, for the source's resources that have metrics. */
+  metrics?(source: SyncSource, range: { days: number; now: Date }, opts?: ListOptions): Promise<MetricSample[]>;
+  /** What this provider can do, per resource type (src/cloud/actions.ts). Static: no SDK needed. */
+  readonly actions: ActionCatalog;
+  /** Valid sizes for resize-like actions on a type in a region, as the cloud lists them (cached by the provider). */
+  sizesFor(type: ResourceType, region: string, account: string): Promise<string[]>;
+  /** Estimated monthly cost in cents of a type at a size in a region, from the price tables (undefined: unpriced). */
+  monthlyCostFor?(type: ResourceType, size: string, region: string): number | undefined;
   /**
    * Loads the provider's SDK ahead of its first call (the app does this while the database
    * starts). A provider that imports its SDK lazily implements it; the promise never rejects on a
@@ -50,9 +94,9 @@ export interface CloudProvider {
   close?(): void;
   /**
    * One resource as the cloud sees it now (null when it no longer exists): lets the inventory
-   * show what a change did at once, without a full listing. Optional: without it a full sync runs.
+   * show what a change did at once, and lets the executor check a plan still holds.
    */
   describe?(key: ResourceKey): Promise<Resource | null>;
-  /** Carries out one action; throws AppError('cloud_error' | 'not_found' | …) on failure. */
+  /** Carries out one action; throws AppError('cloud_error' | 'not_found' | 'conflict' | …) on failure. */
   execute(action: ResourceAction, opts?: ExecuteOptions): Promise<ActionResult>;
 }

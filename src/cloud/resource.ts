@@ -5,18 +5,47 @@ export const ProviderName = z.enum(['aws', 'azure', 'gcp', 'kubernetes']);
 export type ProviderName = z.infer<typeof ProviderName>;
 
 /**
- * Normalized resource types across clouds. `instance` = EC2 instance / Azure VM / GCE instance;
- * `volume` = EBS / managed disk / persistent disk; later providers add `deployment`, `node`, …
+ * Normalized resource types across clouds. The same word means the same thing on every provider,
+ * so a rule or a picker can ask for it without knowing the cloud:
+ * - `instance`: EC2 instance / Azure VM / GCE instance; `volume`: EBS / managed disk / persistent disk;
+ *   `snapshot`: EBS / Azure / GCE disk snapshot; `ip_address`: Elastic IP / Azure public IP / GCE address;
+ * - `security_group`: EC2 security group / Azure NSG / GCE firewall rule (attribute `ingress`, one shape);
+ * - `load_balancer`, `nat_gateway`, `database` (RDS instance), `db_snapshot`, `bucket` (S3 / GCS),
+ *   `storage_account` (Azure), `iam_user`, `access_key` (IAM key / GCP service-account key),
+ *   `account_settings` (one per account: password policy, root MFA), `trail`, `config_recorder`,
+ *   `kms_key`, `vpc` (with flow-log status), `log_group`;
+ * - Kubernetes: `node`, `namespace`, `deployment`, `pod`, `service`, `persistent_volume`,
+ *   `volume_claim`, `role` (Role and ClusterRole), `role_binding` (RoleBinding and ClusterRoleBinding).
  */
 export const ResourceType = z.enum([
   'instance',
   'volume',
   'snapshot',
+  'ip_address',
   'security_group',
-  'deployment',
-  'node',
-  'bucket',
+  'load_balancer',
+  'nat_gateway',
   'database',
+  'db_snapshot',
+  'bucket',
+  'storage_account',
+  'iam_user',
+  'access_key',
+  'account_settings',
+  'trail',
+  'config_recorder',
+  'kms_key',
+  'vpc',
+  'log_group',
+  'node',
+  'namespace',
+  'deployment',
+  'pod',
+  'service',
+  'persistent_volume',
+  'volume_claim',
+  'role',
+  'role_binding',
 ]);
 export type ResourceType = z.infer<typeof ResourceType>;
 

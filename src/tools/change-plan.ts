@@ -6,8 +6,11 @@ import { z } from 'zod';
  * and the engine files them, without any of them importing another to agree on the shape.
  */
 
-/** Actions a change request can carry out on one resource. */
-export const ActionName = z.enum(['start', 'stop', 'reboot', 'resize']);
+/**
+ * An action a change request carries out on one resource: a lower_snake word each provider
+ * declares for its resource types (`stop`, `deallocate`, `scale`, `cordon`; src/cloud/actions.ts).
+ */
+export const ActionName = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be a lower_snake action name');
 export type ActionName = z.infer<typeof ActionName>;
 
 /** Which resource an action targets. */
