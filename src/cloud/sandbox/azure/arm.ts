@@ -1,0 +1,265 @@
+import type { AzureFleet, AzureVm, PowerState } from './fleet.ts';
+import {
+  diskJson,
+  instanceViewJson,
+  nsgJson,
+  publicIpJson,
+  snapshotJson,
+  storageAccountJson,
+  vmJson,
+  vmSizeJson,
+} from './shapes.ts';
+
+/**
+ * The emulator's ARM handlers: subscription-wide lists with `nextLink` paging, one VM (GET with
+ * `$expand=instanceView`, instanceView, PATCH for a resize), the power actions as long-running
+ * operations (202 with `Azure-AsyncOperation` and `Location`, polled until `Succeeded`), and the
+ * location's VM sizes. Errors carry ARM's codes and statuses (ResourceNotFound 404,
+ * OperationNotAllowed 409, SkuNotAvailable 409).
+ */
+
+export class ArmError extends Error {
+  readonly status: number;
+  readonly armCode: string;
+  constructor(status: number, armCode: string, message: string) {
+    super(message);
+    this.status = status;
+    this.armCode = armCode;
+  }
+}
+
+export interface ArmReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** An action in flight: polled through its operation URL. */
+interface Operation {
+  id: string;
+  vm: AzureVm;
+  kind: 'power' | 'update';
+  /** Polls left before an update settles (power actions settle with the VM's transition). */
+  pollsLeft: number;
+  startTime: string;
+}
+
+export interface ArmContext {
+  fleet: AzureFleet;
+  base: string;
+  pageSize: number;
+  transitionPolls: number;
+  now: () => Date;
+  operations: Map<string, Operation>;
+  nextOperationId: () => string;
+}
+
+/**
+ * The VM's power state as one read sees it: a transition shows its transitional state for
+ * `transitionPolls` reads, then settles. Each read (instanceView, a status list, an operation poll)
+ * counts, so a change can be observed while it runs and tests need no sleeps.
+ */
+export const observePower = (vm: AzureVm): PowerState => {
+  const t = vm.transition;
+  if (!t) return vm.power;
+  if (t.readsLeft > 0) {
+    t.readsLeft -= 1;
+    return vm.power;
+  }
+  vm.power = t.to;
+  delete vm.transition;
+  return vm.power;
+};
+
+const findVm = (ctx: ArmContext, sub: string, group: string, name: string): AzureVm => {
+  const vm = ctx.fleet.vms.find(
+    (v) =>
+      v.subscriptionId === sub &&
+      v.resourceGroup.toLowerCase() === group.toLowerCase() &&
+      v.name.toLowerCase() === name.toLowerCase(),
+  );
+  if (!vm)
+    throw new ArmError(
+      404,
+      'ResourceNotFound',
+      `The Resource 'Microsoft.Compute/virtualMachines/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    );
+  return vm;
+};
+
+const provisioningOf = (ctx: ArmContext, vm: AzureVm): string =>
+  [...ctx.operations.values()].some((o) => o.vm === vm && o.kind === 'update' && o.pollsLeft > 0)
+    ? 'Updating'
+    : 'Succeeded';
+
+/** One page of a list; `$skiptoken` is the offset, the nextLink keeps the request's other query parameters. */
+const page = (ctx: ArmContext, url: URL, items: unknown[]): ArmReply => {
+  const skip = Number.parseInt(url.searchParams.get('$skiptoken') ?? '0', 10) || 0;
+  const value = items.slice(skip, skip + ctx.pageSize);
+  const body: { value: unknown[]; nextLink?: string } = { value };
+  if (skip + ctx.pageSize < items.length) {
+    const next = new URL(url.pathname + url.search, ctx.base);
+    next.searchParams.set('$skiptoken', String(skip + ctx.pageSize));
+    body.nextLink = next.toString();
+  }
+  return { status: 200, body };
+};
+
+const inSub = <T extends { subscriptionId: string }>(items: T[], sub: string): T[] =>
+  items.filter((i) => i.subscriptionId === sub);
+
+const startOperation = (ctx: ArmContext, vm: AzureVm, kind: Operation['kind']): ArmReply => {
+  const id = ctx.nextOperationId();
+  ctx.operations.set(id, { id, vm, kind, pollsLeft: kind === 'update' ? ctx.transitionPolls : 0, startTime: ctx.now().toISOString() });
+  const ops = `${ctx.base}/subscriptions/${vm.subscriptionId}/providers/Microsoft.Compute/locations/${vm.location}`;
+  return {
+    status: 202,
+    headers: {
+      'azure-asyncoperation': `${ops}/operations/${id}?api-version=2026-04-01`,
+      location: `${ops}/operationresults/${id}?api-version=2026-04-01`,
+    },
+  };
+};
+
+const transitions: Record<string, { from: PowerState[]; via: PowerState; to: PowerState }> = {
+  start: { from: ['stopped', 'deallocated', 'running'], via: 'starting', to: 'running' },
+  deallocate: { from: ['running', 'stopped', 'deallocated'], via: 'deallocating', to: 'deallocated' },
+  poweroff: { from: ['running', 'stopped'], via: 'stopping', to: 'stopped' },
+  restart: { from: ['running'], via: 'starting', to: 'running' },
+};
+
+const powerAction = (ctx: ArmContext, vm: AzureVm, action: string): ArmReply => {
+  const t = transitions[action]!;
+  const current = observePower(vm);
+  if (vm.transition || !t.from.includes(current))
+    throw new ArmError(
+      409,
+      'OperationNotAllowed',
+      `Operation '${action}' is not allowed on VM '${vm.name}' since the VM is ${vm.transition ? `being ${current === 'starting' ? 'started' : 'changed'}` : current}.`,
+    );
+  vm.power = t.via;
+  vm.transition = { to: t.to, readsLeft: ctx.transitionPolls };
+  return startOperation(ctx, vm, 'power');
+};
+
+const resize = (ctx: ArmContext, vm: AzureVm, body: unknown): ArmReply => {
+  const size = (body as { properties?: { hardwareProfile?: { vmSize?: unknown } } } | undefined)?.properties
+    ?.hardwareProfile?.vmSize;
+  if (size === undefined) return { status: 200, body: vmJson(vm) };
+  if (typeof size !== 'string')
+    throw new ArmError(400, 'InvalidParameter', `The value of parameter hardwareProfile.vmSize is invalid.`);
+  if (!(ctx.fleet.sizes[vm.location] ?? []).some((s) => s.name.toLowerCase() === size.toLowerCase()))
+    throw new ArmError(
+      409,
+      'SkuNotAvailable',
+      `The requested VM size for resource 'Following SKUs have failed for Capacity Restrictions: ${size}' is currently not available in location '${vm.location}'. Please try another size or deploy to a different location or zones.`,
+    );
+  if (vm.transition) throw new ArmError(409, 'OperationNotAllowed', `Operation 'update' is not allowed on VM '${vm.name}' since the VM is ${vm.power}.`);
+  vm.size = size;
+  return startOperation(ctx, vm, 'update');
+};
+
+const pollOperation = (ctx: ArmContext, id: string, result: boolean): ArmReply => {
+  const op = ctx.operations.get(id);
+  if (!op) throw new ArmError(404, 'NotFound', `The operation '${id}' was not found.`);
+  let done: boolean;
+  if (op.kind === 'update') {
+    if (!result && op.pollsLeft > 0) op.pollsLeft -= 1;
+    done = op.pollsLeft === 0;
+  } else {
+    observePower(op.vm);
+    done = !op.vm.transition;
+  }
+  if (result) return done ? { status: 200, body: op.kind === 'update' ? vmJson(op.vm) : undefined } : { status: 202 };
+  return {
+    status: 200,
+    body: {
+      name: id,
+      status: done ? 'Succeeded' : 'InProgress',
+      startTime: op.startTime,
+      ...(done ? { endTime: ctx.now().toISOString() } : {}),
+    },
+  };
+};
+
+const sub = '/subscriptions/([^/]+)';
+const vmPath = `${sub}/resourceGroups/([^/]+)/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`;
+type Route = [method: string, pattern: RegExp, handler: (ctx: ArmContext, m: string[], url: URL, body: unknown) => ArmReply];
+const re = (s: string) => new RegExp(`^${s}$`, 'i');
+
+const routes: Route[] = [
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Compute/virtualMachines`),
+    (ctx, m, url) => {
+      const status = url.searchParams.get('statusOnly') === 'true';
+      return page(
+        ctx,
+        url,
+        inSub(ctx.fleet.vms, m[1]!).map((vm) =>
+          vmJson(vm, status ? { power: observePower(vm), provisioning: provisioningOf(ctx, vm) } : undefined),
+        ),
+      );
+    },
+  ],
+  ['GET', re(`${sub}/providers/Microsoft\\.Compute/disks`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.disks, m[1]!).map(diskJson))],
+  ['GET', re(`${sub}/providers/Microsoft\\.Compute/snapshots`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.snapshots, m[1]!).map(snapshotJson))],
+  ['GET', re(`${sub}/providers/Microsoft\\.Network/publicIPAddresses`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.publicIps, m[1]!).map(publicIpJson))],
+  ['GET', re(`${sub}/providers/Microsoft\\.Network/networkSecurityGroups`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.nsgs, m[1]!).map(nsgJson))],
+  ['GET', re(`${sub}/providers/Microsoft\\.Storage/storageAccounts`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.storageAccounts, m[1]!).map(storageAccountJson))],
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Compute/locations/([^/]+)/vmSizes`),
+    (ctx, m) => {
+      const sizes = ctx.fleet.sizes[m[2]!.toLowerCase()];
+      if (!sizes) throw new ArmError(404, 'NoRegisteredProviderFound', `No registered resource provider found for location '${m[2]}'.`);
+      return { status: 200, body: { value: sizes.map(vmSizeJson) } };
+    },
+  ],
+  ['GET', re(`${sub}/providers/Microsoft\\.Compute/locations/[^/]+/operations/([^/]+)`), (ctx, m) => pollOperation(ctx, m[2]!, false)],
+  ['GET', re(`${sub}/providers/Microsoft\\.Compute/locations/[^/]+/operationresults/([^/]+)`), (ctx, m) => pollOperation(ctx, m[2]!, true)],
+  [
+    'GET',
+    re(`${vmPath}/instanceView`),
+    (ctx, m) => {
+      const vm = findVm(ctx, m[1]!, m[2]!, m[3]!);
+      return { status: 200, body: instanceViewJson(vm, observePower(vm), provisioningOf(ctx, vm)) };
+    },
+  ],
+  [
+    'GET',
+    re(vmPath),
+    (ctx, m, url) => {
+      const vm = findVm(ctx, m[1]!, m[2]!, m[3]!);
+      const expand = url.searchParams.get('$expand') === 'instanceView';
+      return { status: 200, body: vmJson(vm, expand ? { power: observePower(vm), provisioning: provisioningOf(ctx, vm) } : undefined) };
+    },
+  ],
+  ['PATCH', re(vmPath), (ctx, m, _url, body) => resize(ctx, findVm(ctx, m[1]!, m[2]!, m[3]!), body)],
+  [
+    'POST',
+    re(`${vmPath}/(start|deallocate|powerOff|restart)`),
+    (ctx, m) => powerAction(ctx, findVm(ctx, m[1]!, m[2]!, m[3]!), m[4]!.toLowerCase()),
+  ],
+];
+
+/** The subscription a path is about, or undefined (Entra, unknown paths). */
+export const subscriptionOfPath = (path: string): string | undefined => /^\/subscriptions\/([^/]+)/i.exec(path)?.[1];
+
+/** What a request reads or does, for AuthorizationFailed messages: `Microsoft.Compute/virtualMachines/read`. */
+export const permissionOf = (method: string, path: string): string => {
+  const m = /\/providers\/(Microsoft\.[A-Za-z]+\/[A-Za-z]+)(?:\/[^/]+\/?([A-Za-z]+)?)?/i.exec(path);
+  const type = m?.[1] ?? 'Microsoft.Resources/subscriptions';
+  if (method === 'GET') return `${type}/read`;
+  if (m?.[2]) return `${type}/${m[2]}/action`;
+  return `${type}/write`;
+};
+
+export const routeArm = (ctx: ArmContext, method: string, url: URL, body: unknown): ArmReply => {
+  for (const [verb, pattern, handler] of routes) {
+    if (verb !== method) continue;
+    const m = pattern.exec(url.pathname);
+    if (m) return handler(ctx, [...m], url, body);
+  }
+  throw new ArmError(404, 'InvalidResourceType', `The resource type could not be found for ${method} ${url.pathname}.`);
+};
