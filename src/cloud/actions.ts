@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { closest } from '../chat/suggest.ts';
+import { badRequest, conflict } from '../errors.ts';
 import type { Resource, ResourceType } from './resource.ts';
 
 /**
@@ -57,7 +59,11 @@ export interface ActionSpec {
    * The action that undoes this one. Called at plan time with the subject as seen (`previous`
    * absent), and at rollback time with the provider's recorded previous values (ActionResult.previous).
    */
-  inverse(args: { params: Record<string, string>; subject?: ActionSubject; previous?: Record<string, string> }): Inverse;
+  inverse(args: {
+    params: Record<string, string>;
+    subject?: ActionSubject;
+    previous?: Record<string, string>;
+  }): Inverse;
 }
 
 /** The actions one provider declares, by resource type. */
@@ -76,3 +82,45 @@ export const subjectLabel = (s: Pick<ActionSubject, 'name' | 'id'>): string =>
 
 /** No parameters. */
 export const noParams = z.object({});
+
+/** Undoes a power action from the state recorded before it ran (or, at plan time, the one seen). */
+export const powerInverse =
+  (self: string, startName: string, stopName: string) =>
+  ({ subject, previous }: Parameters<ActionSpec['inverse']>[0]): Inverse => {
+    const before = previous?.state ?? subject?.state;
+    const running = ['running', 'pending', 'starting'];
+    const stopped = ['stopped', 'stopping', 'deallocated', 'deallocating', 'terminated'];
+    const inverse =
+      before && running.includes(before) ? startName : before && stopped.includes(before) ? stopName : undefined;
+    if (!inverse) return { why: 'its previous state was not recorded' };
+    if (inverse === self) return { why: `the resource was already ${before} before it ran` };
+    return { action: inverse, params: {} };
+  };
+
+/** A resize's inverse: back to the size recorded before it ran (or seen at plan time). */
+export const sizeInverse =
+  (actionName: string, sizeAttribute: string) =>
+  ({ subject, previous }: Parameters<ActionSpec['inverse']>[0]): Inverse => {
+    const size = previous?.size ?? (subject ? String(subject.attributes[sizeAttribute] ?? '') : '');
+    return size ? { action: actionName, params: { size } } : { why: 'its previous size was not recorded' };
+  };
+
+/** Checks `size` against what the cloud offers, with a "did you mean" for a near miss. */
+export const checkSize = async (
+  size: string,
+  current: string,
+  name: string,
+  sizes: () => Promise<string[]>,
+): Promise<void> => {
+  const valid = await sizes();
+  if (!valid.includes(size)) {
+    const guess = closest(size, valid);
+    const shown = valid.length > 40 ? `${valid.slice(0, 40).join(', ')} … (${valid.length} in all)` : valid.join(', ');
+    throw badRequest(
+      `“${size}” is not a size I can resize to.${guess ? ` Did you mean \`${guess}\`?` : ''} Valid sizes: ${shown}.`,
+      undefined,
+      'size',
+    );
+  }
+  if (current === size) throw conflict(`${name} is already ${size}.`);
+};
