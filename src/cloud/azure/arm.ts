@@ -8,7 +8,7 @@ import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { Resource } from '../resource.ts';
-import { azureFailureKind } from './errors.ts';
+import { azureFailureKind, rememberArmError } from './errors.ts';
 import {
   diskResource,
   nsgResource,
@@ -74,23 +74,28 @@ const statusKind = (status: number): string =>
             : 'cloud_error';
 
 /**
- * Counts and times each logical HTTP call in `metrics.cloudCalls` / `cloudCallSeconds` with
- * provider="azure". Placed per call, so the SDK's retries (throttling) are inside the time and a
- * failed token request (thrown by the bearer policy below it) is counted as a failure.
+ * The provider's one pipeline policy, per call (so the SDK's retries are inside it and a failed
+ * token request, thrown by the bearer policy below it, is seen): counts and times each call in
+ * `metrics.cloudCalls` / `cloudCallSeconds` with provider="azure", and records ARM's error body
+ * for the translator (the SDK's pager drops ARM's message).
  */
-export const metricsPolicy = (metrics: Metrics): PipelinePolicy => ({
-  name: 'devopsAgentCloudCalls',
+export const armPolicy = (metrics: Metrics | undefined): PipelinePolicy => ({
+  name: 'devopsAgentArmCalls',
   async sendRequest(request, next) {
     const operation = operationOf(request.method, request.url);
     const started = performance.now();
     const record = (outcome: string, kind: string) => {
+      if (!metrics) return;
       metrics.cloudCalls.inc({ provider: 'azure', operation, outcome });
       metrics.cloudCallSeconds.observe({ provider: 'azure', operation, outcome: kind }, (performance.now() - started) / 1000);
     };
     try {
       const response = await next(request);
       if (response.status < 400) record('ok', 'ok');
-      else record('error', statusKind(response.status));
+      else {
+        rememberArmError(request, response.bodyAsText ?? undefined);
+        record('error', statusKind(response.status));
+      }
       return response;
     } catch (e) {
       record('error', azureFailureKind(e));
@@ -119,7 +124,7 @@ export const createClients = (subscriptionId: string, s: ClientSettings): Subscr
   const options = {
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
     ...(s.ca ? { tlsOptions: { ca: s.ca } } : {}),
-    ...(s.metrics ? { additionalPolicies: [{ policy: metricsPolicy(s.metrics), position: 'perCall' as const }] } : {}),
+    additionalPolicies: [{ policy: armPolicy(s.metrics), position: 'perCall' as const }],
     ...(s.maxRetries !== undefined ? { retryOptions: { maxRetries: s.maxRetries } } : {}),
   };
   return {
@@ -188,6 +193,42 @@ export const readVm = async (
   try {
     const vm = await c.compute.virtualMachines.get(resourceGroup, name, { expand: 'instanceView' });
     return { vm, state: powerStateOf(vm.instanceView) };
+  } catch (e) {
+    if ((e as { statusCode?: unknown }).statusCode === 404) return null;
+    throw e;
+  }
+};
+
+/**
+ * One resource by type, resource group and name, normalized; null when ARM answers 404 (it no
+ * longer exists). Types the provider does not list answer null too.
+ */
+export const readResource = async (
+  c: SubscriptionClients,
+  type: string,
+  resourceGroup: string,
+  name: string,
+  ctx: NormalizeContext,
+): Promise<Resource | null> => {
+  try {
+    switch (type) {
+      case 'instance': {
+        const vm = await c.compute.virtualMachines.get(resourceGroup, name, { expand: 'instanceView' });
+        return vmResource(vm, ctx);
+      }
+      case 'volume':
+        return diskResource(await c.compute.disks.get(resourceGroup, name), ctx);
+      case 'snapshot':
+        return snapshotResource(await c.compute.snapshots.get(resourceGroup, name), ctx);
+      case 'ip_address':
+        return publicIpResource(await c.network.publicIPAddresses.get(resourceGroup, name), ctx);
+      case 'security_group':
+        return nsgResource(await c.network.networkSecurityGroups.get(resourceGroup, name), ctx);
+      case 'storage_account':
+        return storageAccountResource(await c.storage.storageAccounts.getProperties(resourceGroup, name), ctx);
+      default:
+        return null;
+    }
   } catch (e) {
     if ((e as { statusCode?: unknown }).statusCode === 404) return null;
     throw e;

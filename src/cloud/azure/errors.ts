@@ -17,7 +17,10 @@ const authCodes = new Set([
   'ExpiredAuthenticationToken',
   'LinkedAuthorizationFailed',
   'AuthenticationError',
+  'AuthenticationRequiredError',
 ]);
+/** Identity's error classes, told apart by name (their `code` is unset). */
+const identityNames = new Set(['AuthenticationError', 'AuthenticationRequiredError']);
 const noCredentialNames = new Set(['CredentialUnavailableError', 'AggregateAuthenticationError']);
 const notFoundCodes = new Set(['ResourceNotFound', 'ResourceGroupNotFound', 'NotFound', 'SubscriptionNotFound']);
 const conflictCodes = new Set(['OperationNotAllowed', 'Conflict', 'PropertyChangeNotAllowed']);
@@ -57,7 +60,7 @@ const fieldsOf = (e: unknown): AzureErrorLike => (e && typeof e === 'object' ? (
 /** ARM's error code, identity's error class name, or a Node network code. */
 export const azureErrorCode = (e: unknown): string => {
   const f = fieldsOf(e);
-  if (typeof f.name === 'string' && (noCredentialNames.has(f.name) || f.name === 'AuthenticationError')) return f.name;
+  if (typeof f.name === 'string' && (noCredentialNames.has(f.name) || identityNames.has(f.name))) return f.name;
   if (typeof f.code === 'string' && f.code) return f.code;
   if (typeof f.name === 'string' && f.name && f.name !== 'Error' && f.name !== 'RestError') return f.name;
   return /\b(E[A-Z_]{4,})\b/.exec(messageOf(e))?.[1] ?? 'Unknown';
@@ -73,12 +76,45 @@ const messageOf = (e: unknown): string => {
   return typeof f.message === 'string' && f.message ? f.message : String(e);
 };
 
-/** Entra's error description (with its AADSTS code) when identity carries one, else the error's text. */
+/**
+ * ARM's own error text for a request whose error the SDK replaced with a generic one: the
+ * modular SDKs' pager throws "Pagination failed with unexpected statusCode 403" and drops ARM's
+ * message, so the provider's pipeline policy records the body of every failed ARM response here,
+ * keyed by the request object the RestError keeps.
+ */
+const armBodies = new WeakMap<object, { code?: string; message?: string }>();
+
+/** Called by the pipeline policy with a failed response's parsed `error` object. */
+export const rememberArmError = (request: object, bodyText: string | undefined): void => {
+  if (!bodyText) return;
+  try {
+    const body = JSON.parse(bodyText) as { error?: { code?: unknown; message?: unknown } };
+    const { code, message } = body.error ?? {};
+    armBodies.set(request, {
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof message === 'string' ? { message } : {}),
+    });
+  } catch {
+    // Not JSON (a proxy's HTML page): the SDK's own message stays.
+  }
+};
+
+const armBodyOf = (e: unknown) => {
+  const request = (e as { request?: unknown } | undefined)?.request;
+  return request && typeof request === 'object' ? armBodies.get(request) : undefined;
+};
+
+/**
+ * Azure's own text: ARM's message (recorded by the policy when the SDK dropped it), or Entra's
+ * AADSTS sentence without MSAL's trace and correlation lines, or the error's message.
+ */
 const azureText = (e: unknown): string => {
+  const arm = armBodyOf(e)?.message;
+  if (arm) return arm;
   const desc = fieldsOf(e).errorResponse?.errorDescription;
   const text = typeof desc === 'string' && desc ? desc : messageOf(e);
-  // MSAL and Entra add trace lines; the first sentence with the AADSTS code is what helps.
-  return text.split(/\r?\n|\s+Trace ID:/)[0]!.trim();
+  const aadsts = /(AADSTS\d+:.*?)(?:\s+Trace ID:|\s+-\s+Correlation ID:|$)/s.exec(text)?.[1];
+  return (aadsts ?? text.split(/\r?\n/)[0]!).trim();
 };
 
 /** The AppError code for an Azure failure; `no_credentials` when nothing could sign a request. */

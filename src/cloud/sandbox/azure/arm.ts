@@ -87,6 +87,28 @@ const findVm = (ctx: ArmContext, sub: string, group: string, name: string): Azur
   return vm;
 };
 
+/** One resource of a listed kind by group and name, or ARM's 404. */
+const findNamed = <T extends { subscriptionId: string; resourceGroup: string; name: string }>(
+  items: T[],
+  type: string,
+  m: string[],
+): T => {
+  const [, sub, group, name] = m as [string, string, string, string];
+  const found = items.find(
+    (i) =>
+      i.subscriptionId === sub &&
+      i.resourceGroup.toLowerCase() === group.toLowerCase() &&
+      i.name.toLowerCase() === name.toLowerCase(),
+  );
+  if (!found)
+    throw new ArmError(
+      404,
+      'ResourceNotFound',
+      `The Resource '${type}/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    );
+  return found;
+};
+
 const provisioningOf = (ctx: ArmContext, vm: AzureVm): string =>
   [...ctx.operations.values()].some((o) => o.vm === vm && o.kind === 'update' && o.pollsLeft > 0)
     ? 'Updating'
@@ -235,6 +257,22 @@ const routes: Route[] = [
       return { status: 200, body: vmJson(vm, expand ? { power: observePower(vm), provisioning: provisioningOf(ctx, vm) } : undefined) };
     },
   ],
+  ...(
+    [
+      ['Microsoft.Compute/disks', (ctx: ArmContext) => ctx.fleet.disks, diskJson],
+      ['Microsoft.Compute/snapshots', (ctx: ArmContext) => ctx.fleet.snapshots, snapshotJson],
+      ['Microsoft.Network/publicIPAddresses', (ctx: ArmContext) => ctx.fleet.publicIps, publicIpJson],
+      ['Microsoft.Network/networkSecurityGroups', (ctx: ArmContext) => ctx.fleet.nsgs, nsgJson],
+      ['Microsoft.Storage/storageAccounts', (ctx: ArmContext) => ctx.fleet.storageAccounts, storageAccountJson],
+    ] as const
+  ).map(
+    ([type, items, json]): Route => [
+      'GET',
+      re(`${sub}/resourceGroups/([^/]+)/providers/${type.replace('.', '\\.')}/([^/]+)`),
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one table over six record types
+      (ctx, m) => ({ status: 200, body: (json as (r: any) => unknown)(findNamed(items(ctx) as any[], type, m)) }),
+    ],
+  ),
   ['PATCH', re(vmPath), (ctx, m, _url, body) => resize(ctx, findVm(ctx, m[1]!, m[2]!, m[3]!), body)],
   [
     'POST',

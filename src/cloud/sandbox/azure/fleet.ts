@@ -325,8 +325,8 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
 };
 
 /**
- * A large generated fleet for pagination and benchmarks: `vms` running VMs spread over both
- * subscriptions and locations, each with its OS disk; nothing else.
+ * A large generated fleet for pagination and benchmarks: `vms` running VMs in the prod
+ * subscription, spread over both locations, each with its OS disk; nothing else.
  */
 export const generatedAzureFleet = (now: Date, vms: number): AzureFleet => {
   const fleet: AzureFleet = {
@@ -343,8 +343,8 @@ export const generatedAzureFleet = (now: Date, vms: number): AzureFleet => {
     sizes: sandboxSizes(),
   };
   for (let i = 0; i < vms; i += 1) {
-    const subscriptionId = i % 2 === 0 ? prodSubscriptionId : devSubscriptionId;
-    const location = sandboxLocations[Math.floor(i / 2) % 2]!;
+    const subscriptionId = prodSubscriptionId;
+    const location = sandboxLocations[i % 2]!;
     const name = `vm-${String(i).padStart(5, '0')}`;
     const base = { subscriptionId, resourceGroup: `rg-gen-${i % 10}`, location, tags: { env: i % 2 === 0 ? 'prod' : 'dev', service: `svc-${i % 7}` } };
     fleet.vms.push({ ...base, name, vmId: guid(`gen/${name}`), size: 'Standard_B2s', power: 'running', osType: 'Linux', osDiskName: `${name}-osdisk`, timeCreated: ago(now, i % 365) });
