@@ -77,7 +77,11 @@ const vmRecord = (name: string) => {
 
 const act = (rows: Resource[], action: string, name: string, params: Record<string, string> = {}): ResourceAction => {
   const r = byName(rows, name);
-  return { action, target: { provider: 'azure', account: r.account, region: r.region, type: r.type, id: r.id }, params };
+  return {
+    action,
+    target: { provider: 'azure', account: r.account, region: r.region, type: r.type, id: r.id },
+    params,
+  };
 };
 
 afterEach(async () => {
@@ -123,7 +127,11 @@ describe('sources and listing', () => {
       `/subscriptions/${prodSubscriptionId}/resourceGroups/rg-web-prod-eus/providers/Microsoft.Compute/virtualMachines/web-prod-1`,
     );
     expect(web.tags).toMatchObject({ service: 'web', owner: 'web-team' });
-    expect(web.attributes).toMatchObject({ size: 'Standard_D4s_v5', osType: 'Linux', resourceGroup: 'rg-web-prod-eus' });
+    expect(web.attributes).toMatchObject({
+      size: 'Standard_D4s_v5',
+      osType: 'Linux',
+      resourceGroup: 'rg-web-prod-eus',
+    });
     expect(web.monthlyCostCents).toBe(Math.round(0.192 * 730 * 100));
 
     // Deallocated: no compute cost. Stopped (powered off, still allocated): still billed.
@@ -135,7 +143,12 @@ describe('sources and listing', () => {
 
     const unattached = byName(dev, 'old-migration-data');
     expect(unattached).toMatchObject({ type: 'volume', state: 'available' });
-    expect(unattached.attributes).toMatchObject({ attachedTo: null, diskState: 'Unattached', sizeGb: 512, tier: 'P20' });
+    expect(unattached.attributes).toMatchObject({
+      attachedTo: null,
+      diskState: 'Unattached',
+      sizeGb: 512,
+      tier: 'P20',
+    });
     expect(unattached.monthlyCostCents).toBe(Math.round(73.22 * 1.1 * 100));
     expect(byName(prod, 'db-prod-1-data').attributes.attachedToName).toBe('db-prod-1');
 
@@ -151,12 +164,26 @@ describe('sources and listing', () => {
 
     const open = byName(dev, 'nsg-dev-open');
     expect(open.attributes.ingress).toEqual([
-      { protocol: 'tcp', fromPort: 3389, toPort: 3389, cidrs: ['0.0.0.0/0'], name: 'allow-rdp-anywhere', priority: 100 },
+      {
+        protocol: 'tcp',
+        fromPort: 3389,
+        toPort: 3389,
+        cidrs: ['0.0.0.0/0'],
+        name: 'allow-rdp-anywhere',
+        priority: 100,
+      },
       { protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: ['0.0.0.0/0'], name: 'allow-ssh-internet', priority: 110 },
       { protocol: 'all', fromPort: 0, toPort: 65535, cidrs: ['10.20.0.0/16'], name: 'allow-vnet-all', priority: 200 },
     ]);
     expect(byName(prod, 'nsg-db-prod').attributes.ingress).toEqual([
-      { protocol: 'tcp', fromPort: 5432, toPort: 5432, cidrs: ['10.10.0.0/16'], name: 'allow-postgres-vnet', priority: 100 },
+      {
+        protocol: 'tcp',
+        fromPort: 5432,
+        toPort: 5432,
+        cidrs: ['10.10.0.0/16'],
+        name: 'allow-postgres-vnet',
+        priority: 100,
+      },
     ]);
 
     expect(byName(prod, 'stprodassets001').attributes).toMatchObject({ allowBlobPublicAccess: true, httpsOnly: true });
@@ -191,10 +218,24 @@ describe('sources and listing', () => {
 
     const rows = await p.listSource(source(p, devSubscriptionId));
     const disk = byName(rows, 'old-migration-data');
-    const described = await p.describe({ provider: 'azure', account: devSubscriptionId, region: disk.region, type: 'volume', id: disk.id });
+    const described = await p.describe({
+      provider: 'azure',
+      account: devSubscriptionId,
+      region: disk.region,
+      type: 'volume',
+      id: disk.id,
+    });
     expect(described).toMatchObject({ name: 'old-migration-data', state: 'available' });
     sandbox.state.fleet.disks = sandbox.state.fleet.disks.filter((d) => d.name !== 'old-migration-data');
-    expect(await p.describe({ provider: 'azure', account: devSubscriptionId, region: disk.region, type: 'volume', id: disk.id })).toBeNull();
+    expect(
+      await p.describe({
+        provider: 'azure',
+        account: devSubscriptionId,
+        region: disk.region,
+        type: 'volume',
+        id: disk.id,
+      }),
+    ).toBeNull();
   });
 });
 
@@ -214,12 +255,16 @@ describe('pagination, throttling and auth', () => {
   it('retries a throttled list (429 with Retry-After) and succeeds', async () => {
     await start();
     const p = provider();
-    sandbox.failNext('GET /subscriptions/11111111-1111-4111-8111-111111111111/providers/Microsoft.Compute/disks', {
-      status: 429,
-      code: 'TooManyRequests',
-      message: 'The request is being throttled.',
-      retryAfter: 0,
-    }, 2);
+    sandbox.failNext(
+      'GET /subscriptions/11111111-1111-4111-8111-111111111111/providers/Microsoft.Compute/disks',
+      {
+        status: 429,
+        code: 'TooManyRequests',
+        message: 'The request is being throttled.',
+        retryAfter: 0,
+      },
+      2,
+    );
     const rows = await p.listSource(source(p, prodSubscriptionId));
     expect(rows.filter((r) => r.type === 'volume')).toHaveLength(8);
     const diskCalls = sandbox.requests.filter((r) => r.path.endsWith('/Microsoft.Compute/disks')).map((r) => r.status);
@@ -229,7 +274,11 @@ describe('pagination, throttling and auth', () => {
   it('reports throttling that outlasts the retries as rate_limited, naming the subscription', async () => {
     await start();
     const p = provider({ maxRetries: 1 });
-    sandbox.failNext('/Microsoft.Network/publicIPAddresses', { status: 429, code: 'TooManyRequests', retryAfter: 0 }, 5);
+    sandbox.failNext(
+      '/Microsoft.Network/publicIPAddresses',
+      { status: 429, code: 'TooManyRequests', retryAfter: 0 },
+      5,
+    );
     const err = await failure(p.listSource(source(p, prodSubscriptionId)));
     expect(err.code).toBe('rate_limited');
     expect(err.userMessage).toContain(`prod (${prodSubscriptionId})`);
@@ -277,7 +326,13 @@ describe('actions', () => {
   beforeEach(() => start());
 
   /** Runs an action, then its inverse as the spec computes it from the recorded `previous`. */
-  const roundTrip = async (p: AzureProvider, rows: Resource[], action: string, name: string, params: Record<string, string> = {}) => {
+  const roundTrip = async (
+    p: AzureProvider,
+    rows: Resource[],
+    action: string,
+    name: string,
+    params: Record<string, string> = {},
+  ) => {
     const done = await p.execute(act(rows, action, name, params));
     const spec = findAction(p.actions, 'instance', action);
     const inverse = spec!.inverse({ params, previous: done.previous });
@@ -294,7 +349,9 @@ describe('actions', () => {
     expect(inverse).toEqual({ action: 'start', params: {} });
     expect(undone).toMatchObject({ newState: 'running', previous: { state: 'deallocated' } });
     expect(vmRecord('web-prod-1').power).toBe('running');
-    const posts = sandbox.requests.filter((r) => r.method === 'POST' && r.path.includes('web-prod-1')).map((r) => r.path.split('/').at(-1));
+    const posts = sandbox.requests
+      .filter((r) => r.method === 'POST' && r.path.includes('web-prod-1'))
+      .map((r) => r.path.split('/').at(-1));
     expect(posts).toEqual(['deallocate', 'start']);
   });
 

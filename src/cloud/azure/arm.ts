@@ -34,6 +34,8 @@ export interface CredentialSettings {
   authorityHost?: string | undefined;
   /** PEM to trust for TLS (the sandbox's self-signed certificate). */
   ca?: string | undefined;
+  /** Retries of Entra calls (identity's default 3, with backoff). */
+  maxRetries?: number | undefined;
 }
 
 /** The client secret credential when all three parts are given, else the SDK's default chain (env, managed identity, az login). */
@@ -41,6 +43,7 @@ export const makeCredential = (s: CredentialSettings): TokenCredential => {
   const common = {
     ...(s.authorityHost ? { authorityHost: s.authorityHost, disableInstanceDiscovery: true } : {}),
     ...(s.ca ? { tlsOptions: { ca: s.ca } } : {}),
+    ...(s.maxRetries !== undefined ? { retryOptions: { maxRetries: s.maxRetries } } : {}),
   };
   if (s.tenantId && s.clientId && s.clientSecret)
     return new ClientSecretCredential(s.tenantId, s.clientId, s.clientSecret, common);
@@ -87,7 +90,10 @@ export const armPolicy = (metrics: Metrics | undefined): PipelinePolicy => ({
     const record = (outcome: string, kind: string) => {
       if (!metrics) return;
       metrics.cloudCalls.inc({ provider: 'azure', operation, outcome });
-      metrics.cloudCallSeconds.observe({ provider: 'azure', operation, outcome: kind }, (performance.now() - started) / 1000);
+      metrics.cloudCallSeconds.observe(
+        { provider: 'azure', operation, outcome: kind },
+        (performance.now() - started) / 1000,
+      );
     };
     try {
       const response = await next(request);
@@ -161,12 +167,21 @@ export const listSubscription = async (
 ): Promise<Resource[]> => {
   const o = signal ? { abortSignal: signal } : {};
   const steps: Array<[string, () => Promise<Resource[]>]> = [
-    ['listing VMs', () => collect(c.compute.virtualMachines.listAll({ ...o, statusOnly: 'true' }), (v) => vmResource(v, ctx))],
+    [
+      'listing VMs',
+      () => collect(c.compute.virtualMachines.listAll({ ...o, statusOnly: 'true' }), (v) => vmResource(v, ctx)),
+    ],
     ['listing managed disks', () => collect(c.compute.disks.list(o), (d) => diskResource(d, ctx))],
     ['listing snapshots', () => collect(c.compute.snapshots.list(o), (s) => snapshotResource(s, ctx))],
     ['listing public IPs', () => collect(c.network.publicIPAddresses.listAll(o), (p) => publicIpResource(p, ctx))],
-    ['listing network security groups', () => collect(c.network.networkSecurityGroups.listAll(o), (n) => nsgResource(n, ctx))],
-    ['listing storage accounts', () => collect(c.storage.storageAccounts.list(o), (a) => storageAccountResource(a, ctx))],
+    [
+      'listing network security groups',
+      () => collect(c.network.networkSecurityGroups.listAll(o), (n) => nsgResource(n, ctx)),
+    ],
+    [
+      'listing storage accounts',
+      () => collect(c.storage.storageAccounts.list(o), (a) => storageAccountResource(a, ctx)),
+    ],
   ];
   const lists = await Promise.all(
     steps.map(async ([label, run]) => {

@@ -60,6 +60,9 @@ const fieldsOf = (e: unknown): AzureErrorLike => (e && typeof e === 'object' ? (
 /** ARM's error code, identity's error class name, or a Node network code. */
 export const azureErrorCode = (e: unknown): string => {
   const f = fieldsOf(e);
+  // MSAL could not fetch the authority's OpenID configuration (unreachable, or its certificate is
+  // not trusted): identity calls that "credential unavailable", but no credential was looked at.
+  if (/endpoints_resolution_error/.test(messageOf(e))) return 'AuthorityUnreachable';
   if (typeof f.name === 'string' && (noCredentialNames.has(f.name) || identityNames.has(f.name))) return f.name;
   if (typeof f.code === 'string' && f.code) return f.code;
   if (typeof f.name === 'string' && f.name && f.name !== 'Error' && f.name !== 'RestError') return f.name;
@@ -163,6 +166,11 @@ export const translateAzureError = (e: unknown, scope: AzureErrorScope): AppErro
       case 'bad_request':
         return `Azure rejected the request for ${scope.doing} in ${where}: ${azure}`;
       default:
+        if (code === 'AuthorityUnreachable')
+          return (
+            `Could not reach the Microsoft Entra sign-in endpoint for ${where} while ${scope.doing} (${azure}). ` +
+            'Check the authority host, the network, and for a private endpoint or the sandbox the trusted certificate (ca).'
+          );
         return networkCodes.has(code)
           ? `Could not reach Azure for ${where} while ${scope.doing} (${code}): ${azure}`
           : `Azure failed while ${scope.doing} in ${where}: ${azure} (${code})`;

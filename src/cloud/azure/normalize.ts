@@ -201,10 +201,7 @@ export const ingressOf = (rules: SecurityRule[] | undefined) =>
     .filter((r) => r.direction === 'Inbound' && r.access === 'Allow')
     .sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0))
     .flatMap((r) => {
-      const sources = [
-        ...(r.sourceAddressPrefix ? [r.sourceAddressPrefix] : []),
-        ...(r.sourceAddressPrefixes ?? []),
-      ];
+      const sources = [...(r.sourceAddressPrefix ? [r.sourceAddressPrefix] : []), ...(r.sourceAddressPrefixes ?? [])];
       const cidrs = [...new Set(sources.map((s) => (anywhere.has(s.toLowerCase()) ? '0.0.0.0/0' : s)))];
       const protocol = protocols[(r.protocol ?? '*').toLowerCase()] ?? (r.protocol ?? 'all').toLowerCase();
       const ranges = [...(r.destinationPortRange ? [r.destinationPortRange] : []), ...(r.destinationPortRanges ?? [])];

@@ -5,7 +5,14 @@ import type { Metrics } from '../../observability/metrics.ts';
 import type { ResourceKey } from '../../tools/change-plan.ts';
 import { findAction, type ActionCatalog } from '../actions.ts';
 import { monthlyCents } from '../pricing/index.ts';
-import type { ActionResult, CloudProvider, ExecuteOptions, ListOptions, ResourceAction, SyncSource } from '../provider.ts';
+import type {
+  ActionResult,
+  CloudProvider,
+  ExecuteOptions,
+  ListOptions,
+  ResourceAction,
+  SyncSource,
+} from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
 import { azureActions } from './actions.ts';
 import { translateAzureError } from './errors.ts';
@@ -65,7 +72,7 @@ export interface AzureProviderOptions {
   sandbox: boolean;
   now?: () => Date;
   metrics?: Metrics;
-  /** SDK retries per call (throttling with Retry-After, 5xx); SDK default 3. */
+  /** SDK retries per call, ARM and Entra (throttling with Retry-After, 5xx, network); SDK default 3. */
   maxRetries?: number;
   /** Long-running operation polling interval; default: the SDK's (2 s, or the server's Retry-After). */
   pollIntervalMs?: number;
@@ -97,7 +104,8 @@ export class AzureProvider implements CloudProvider {
     const r = ProviderOptions.safeParse(checked);
     if (!r.success) throw new AppError('config_invalid', `Azure provider options: ${formatZodIssues(r.error)}`);
     const ids = opts.subscriptions.map((s) => s.id.toLowerCase());
-    if (new Set(ids).size !== ids.length) throw new AppError('config_invalid', 'Azure provider options: a subscription is listed twice.');
+    if (new Set(ids).size !== ids.length)
+      throw new AppError('config_invalid', 'Azure provider options: a subscription is listed twice.');
     this.#opts = opts;
     this.sandbox = opts.sandbox;
     this.#now = opts.now ?? (() => new Date());
@@ -165,7 +173,13 @@ export class AzureProvider implements CloudProvider {
     if (!parts) throw badRequest(`“${key.id}” is not an Azure resource id.`);
     try {
       const arm = await this.#sdk();
-      return await arm.readResource(await this.#clientsFor(sub.id), key.type, parts.resourceGroup, parts.name, this.#ctx(sub.id));
+      return await arm.readResource(
+        await this.#clientsFor(sub.id),
+        key.type,
+        parts.resourceGroup,
+        parts.name,
+        this.#ctx(sub.id),
+      );
     } catch (e) {
       throw translateAzureError(e, { doing: `reading ${parts.name}`, subscription: this.#label(sub.id) });
     }
@@ -173,7 +187,8 @@ export class AzureProvider implements CloudProvider {
 
   async execute(action: ResourceAction, opts: ExecuteOptions = {}): Promise<ActionResult> {
     const { target } = action;
-    if (target.provider !== 'azure') throw badRequest(`The Azure provider cannot act on a ${target.provider} resource.`);
+    if (target.provider !== 'azure')
+      throw badRequest(`The Azure provider cannot act on a ${target.provider} resource.`);
     const spec = findAction(this.actions, target.type, action.action);
     if (!spec) throw badRequest(`Azure ${target.type} resources have no action “${action.action}” here.`);
     const params = spec.params.safeParse(action.params);
@@ -194,7 +209,10 @@ export class AzureProvider implements CloudProvider {
       const arm = await this.#sdk();
       const clients = await this.#clientsFor(sub.id);
       const before = await arm.readVm(clients, resourceGroup, name);
-      if (!before) throw notFound(`The Azure VM ${name} (${where}) no longer exists, so it was not ${spec.doing.replace(/ing$/, 'ed')}; nothing was changed.`);
+      if (!before)
+        throw notFound(
+          `The Azure VM ${name} (${where}) no longer exists, so it was not ${spec.doing.replace(/ing$/, 'ed')}; nothing was changed.`,
+        );
       if (spec.states && !spec.states.includes(before.state))
         throw conflict(
           `${name} is ${before.state} now; ${spec.title.toLowerCase()} needs it ${spec.states.join(' or ')}. Nothing was changed.`,
@@ -204,7 +222,12 @@ export class AzureProvider implements CloudProvider {
         const previousSize = before.vm.hardwareProfile?.vmSize ?? '';
         const offered = await this.sizesFor('instance', before.vm.location ?? '', sub.id);
         const size = offered.find((s) => s.toLowerCase() === String(params.data.size).toLowerCase());
-        if (!size) throw badRequest(`${String(params.data.size)} is not offered in ${before.vm.location}; nothing was changed.`, undefined, 'size');
+        if (!size)
+          throw badRequest(
+            `${String(params.data.size)} is not offered in ${before.vm.location}; nothing was changed.`,
+            undefined,
+            'size',
+          );
         if (size === previousSize) throw conflict(`${name} is already ${size}.`);
         progress(`resizing ${name} from ${previousSize} to ${size}`);
         await arm.resizeVm(clients, resourceGroup, name, size, pollMs);
@@ -279,6 +302,7 @@ export class AzureProvider implements CloudProvider {
         clientSecret: sub.clientSecret ?? o.clientSecret,
         authorityHost: o.authorityHost,
         ca: o.ca,
+        maxRetries: o.maxRetries,
       };
       // Subscriptions without their own principal share the provider's credential (and its token cache).
       const key = sub.tenantId || sub.clientId || sub.clientSecret ? `subscription:${sub.id}` : 'default';

@@ -132,7 +132,13 @@ const inSub = <T extends { subscriptionId: string }>(items: T[], sub: string): T
 
 const startOperation = (ctx: ArmContext, vm: AzureVm, kind: Operation['kind']): ArmReply => {
   const id = ctx.nextOperationId();
-  ctx.operations.set(id, { id, vm, kind, pollsLeft: kind === 'update' ? ctx.transitionPolls : 0, startTime: ctx.now().toISOString() });
+  ctx.operations.set(id, {
+    id,
+    vm,
+    kind,
+    pollsLeft: kind === 'update' ? ctx.transitionPolls : 0,
+    startTime: ctx.now().toISOString(),
+  });
   const ops = `${ctx.base}/subscriptions/${vm.subscriptionId}/providers/Microsoft.Compute/locations/${vm.location}`;
   return {
     status: 202,
@@ -176,7 +182,12 @@ const resize = (ctx: ArmContext, vm: AzureVm, body: unknown): ArmReply => {
       'SkuNotAvailable',
       `The requested VM size for resource 'Following SKUs have failed for Capacity Restrictions: ${size}' is currently not available in location '${vm.location}'. Please try another size or deploy to a different location or zones.`,
     );
-  if (vm.transition) throw new ArmError(409, 'OperationNotAllowed', `Operation 'update' is not allowed on VM '${vm.name}' since the VM is ${vm.power}.`);
+  if (vm.transition)
+    throw new ArmError(
+      409,
+      'OperationNotAllowed',
+      `Operation 'update' is not allowed on VM '${vm.name}' since the VM is ${vm.power}.`,
+    );
   vm.size = size;
   return startOperation(ctx, vm, 'update');
 };
@@ -206,7 +217,11 @@ const pollOperation = (ctx: ArmContext, id: string, result: boolean): ArmReply =
 
 const sub = '/subscriptions/([^/]+)';
 const vmPath = `${sub}/resourceGroups/([^/]+)/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`;
-type Route = [method: string, pattern: RegExp, handler: (ctx: ArmContext, m: string[], url: URL, body: unknown) => ArmReply];
+type Route = [
+  method: string,
+  pattern: RegExp,
+  handler: (ctx: ArmContext, m: string[], url: URL, body: unknown) => ArmReply,
+];
 const re = (s: string) => new RegExp(`^${s}$`, 'i');
 
 const routes: Route[] = [
@@ -224,22 +239,55 @@ const routes: Route[] = [
       );
     },
   ],
-  ['GET', re(`${sub}/providers/Microsoft\\.Compute/disks`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.disks, m[1]!).map(diskJson))],
-  ['GET', re(`${sub}/providers/Microsoft\\.Compute/snapshots`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.snapshots, m[1]!).map(snapshotJson))],
-  ['GET', re(`${sub}/providers/Microsoft\\.Network/publicIPAddresses`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.publicIps, m[1]!).map(publicIpJson))],
-  ['GET', re(`${sub}/providers/Microsoft\\.Network/networkSecurityGroups`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.nsgs, m[1]!).map(nsgJson))],
-  ['GET', re(`${sub}/providers/Microsoft\\.Storage/storageAccounts`), (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.storageAccounts, m[1]!).map(storageAccountJson))],
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Compute/disks`),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.disks, m[1]!).map(diskJson)),
+  ],
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Compute/snapshots`),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.snapshots, m[1]!).map(snapshotJson)),
+  ],
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Network/publicIPAddresses`),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.publicIps, m[1]!).map(publicIpJson)),
+  ],
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Network/networkSecurityGroups`),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.nsgs, m[1]!).map(nsgJson)),
+  ],
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Storage/storageAccounts`),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.storageAccounts, m[1]!).map(storageAccountJson)),
+  ],
   [
     'GET',
     re(`${sub}/providers/Microsoft\\.Compute/locations/([^/]+)/vmSizes`),
     (ctx, m) => {
       const sizes = ctx.fleet.sizes[m[2]!.toLowerCase()];
-      if (!sizes) throw new ArmError(404, 'NoRegisteredProviderFound', `No registered resource provider found for location '${m[2]}'.`);
+      if (!sizes)
+        throw new ArmError(
+          404,
+          'NoRegisteredProviderFound',
+          `No registered resource provider found for location '${m[2]}'.`,
+        );
       return { status: 200, body: { value: sizes.map(vmSizeJson) } };
     },
   ],
-  ['GET', re(`${sub}/providers/Microsoft\\.Compute/locations/[^/]+/operations/([^/]+)`), (ctx, m) => pollOperation(ctx, m[2]!, false)],
-  ['GET', re(`${sub}/providers/Microsoft\\.Compute/locations/[^/]+/operationresults/([^/]+)`), (ctx, m) => pollOperation(ctx, m[2]!, true)],
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Compute/locations/[^/]+/operations/([^/]+)`),
+    (ctx, m) => pollOperation(ctx, m[2]!, false),
+  ],
+  [
+    'GET',
+    re(`${sub}/providers/Microsoft\\.Compute/locations/[^/]+/operationresults/([^/]+)`),
+    (ctx, m) => pollOperation(ctx, m[2]!, true),
+  ],
   [
     'GET',
     re(`${vmPath}/instanceView`),
@@ -254,7 +302,10 @@ const routes: Route[] = [
     (ctx, m, url) => {
       const vm = findVm(ctx, m[1]!, m[2]!, m[3]!);
       const expand = url.searchParams.get('$expand') === 'instanceView';
-      return { status: 200, body: vmJson(vm, expand ? { power: observePower(vm), provisioning: provisioningOf(ctx, vm) } : undefined) };
+      return {
+        status: 200,
+        body: vmJson(vm, expand ? { power: observePower(vm), provisioning: provisioningOf(ctx, vm) } : undefined),
+      };
     },
   ],
   ...(
@@ -265,14 +316,12 @@ const routes: Route[] = [
       ['Microsoft.Network/networkSecurityGroups', (ctx: ArmContext) => ctx.fleet.nsgs, nsgJson],
       ['Microsoft.Storage/storageAccounts', (ctx: ArmContext) => ctx.fleet.storageAccounts, storageAccountJson],
     ] as const
-  ).map(
-    ([type, items, json]): Route => [
-      'GET',
-      re(`${sub}/resourceGroups/([^/]+)/providers/${type.replace('.', '\\.')}/([^/]+)`),
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one table over six record types
-      (ctx, m) => ({ status: 200, body: (json as (r: any) => unknown)(findNamed(items(ctx) as any[], type, m)) }),
-    ],
-  ),
+  ).map(([type, items, json]): Route => [
+    'GET',
+    re(`${sub}/resourceGroups/([^/]+)/providers/${type.replace('.', '\\.')}/([^/]+)`),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one table over six record types
+    (ctx, m) => ({ status: 200, body: (json as (r: any) => unknown)(findNamed(items(ctx) as any[], type, m)) }),
+  ]),
   ['PATCH', re(vmPath), (ctx, m, _url, body) => resize(ctx, findVm(ctx, m[1]!, m[2]!, m[3]!), body)],
   [
     'POST',

@@ -23,7 +23,10 @@ export interface EntraReply {
 const entraError = (status: number, error: string, aadsts: number, text: string): EntraReply => {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return {
     status,
     errorCode: `AADSTS${aadsts}`,

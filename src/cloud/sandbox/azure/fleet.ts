@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sandboxCpuTag } from '../../azure/normalize.ts';
 
 /**
  * The Azure emulator's in-memory cloud and its seeded demo fleet: two subscriptions (prod and
@@ -172,7 +173,7 @@ const vmRows: VmRow[] = [
   ['ml-dev-1', 'dev', 'westeurope', 'ml', 'data', 'Standard_E4s_v5', 'running', 'Linux', 58],
   ['win-dev-1', 'dev', 'westeurope', 'desktop', 'qa', 'Standard_B4ms', 'stopped', 'Windows', 150],
 ];
-/** Dev VMs the seed marks idle (tag `sandbox:cpu-avg-14d` below 5 %). */
+/** Dev VMs the seed marks idle (the sandbox CPU tag below 5 %; Azure Monitor is not emulated). */
 const idleVms = new Set(['web-dev-1', 'api-dev-1', 'ml-dev-1']);
 const cpuOf: Record<string, number> = { 'web-dev-1': 1.4, 'api-dev-1': 0.9, 'ml-dev-1': 2.2 };
 
@@ -186,7 +187,12 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
   const disks: AzureDisk[] = [];
   const publicIps: AzurePublicIp[] = [];
   vmRows.forEach(([name, sub, location, service, owner, vmSize, power, osType, created], i) => {
-    const tags: Tags = { env: sub, service, owner, ...(idleVms.has(name) ? { 'sandbox:cpu-avg-14d': String(cpuOf[name]) } : {}) };
+    const tags: Tags = {
+      env: sub,
+      service,
+      owner,
+      ...(idleVms.has(name) ? { [sandboxCpuTag]: String(cpuOf[name]) } : {}),
+    };
     const base = { subscriptionId: subOf(sub), resourceGroup: rg(sub, service, location), location, tags };
     vms.push({
       ...base,
@@ -217,7 +223,16 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
         attachedVm: name,
       });
   });
-  const dataDisk = (name: string, vm: string | undefined, sub: 'prod' | 'dev', location: string, service: string, sizeGb: number, sku: string, created: number): AzureDisk => ({
+  const dataDisk = (
+    name: string,
+    vm: string | undefined,
+    sub: 'prod' | 'dev',
+    location: string,
+    service: string,
+    sizeGb: number,
+    sku: string,
+    created: number,
+  ): AzureDisk => ({
     subscriptionId: subOf(sub),
     resourceGroup: rg(sub, service, location),
     location,
@@ -260,7 +275,13 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
     sku: 'Standard',
     allocation: 'Static',
   });
-  const allow = (name: string, priority: number, protocol: AzureSecurityRule['protocol'], sources: string[], ports: string[]): AzureSecurityRule => ({
+  const allow = (
+    name: string,
+    priority: number,
+    protocol: AzureSecurityRule['protocol'],
+    sources: string[],
+    ports: string[],
+  ): AzureSecurityRule => ({
     name,
     priority,
     direction: 'Inbound',
@@ -300,7 +321,13 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
       ],
     },
   ];
-  const account = (name: string, sub: 'prod' | 'dev', location: string, service: string, o: Partial<AzureStorageAccount>): AzureStorageAccount => ({
+  const account = (
+    name: string,
+    sub: 'prod' | 'dev',
+    location: string,
+    service: string,
+    o: Partial<AzureStorageAccount>,
+  ): AzureStorageAccount => ({
     subscriptionId: subOf(sub),
     resourceGroup: rg(sub, service, location),
     location,
@@ -319,7 +346,11 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
   const storageAccounts = [
     account('stprodlogs001', 'prod', 'eastus', 'logs', { sku: 'Standard_GRS', publicNetworkAccess: 'Disabled' }),
     account('stprodassets001', 'prod', 'westeurope', 'web', { allowBlobPublicAccess: true }),
-    account('stdevlegacy001', 'dev', 'eastus', 'ml', { minimumTlsVersion: 'TLS1_0', httpsOnly: false, kind: 'Storage' }),
+    account('stdevlegacy001', 'dev', 'eastus', 'ml', {
+      minimumTlsVersion: 'TLS1_0',
+      httpsOnly: false,
+      kind: 'Storage',
+    }),
   ];
   return { subscriptions, vms, disks, snapshots, publicIps, nsgs, storageAccounts, sizes: sandboxSizes() };
 };
@@ -346,9 +377,31 @@ export const generatedAzureFleet = (now: Date, vms: number): AzureFleet => {
     const subscriptionId = prodSubscriptionId;
     const location = sandboxLocations[i % 2]!;
     const name = `vm-${String(i).padStart(5, '0')}`;
-    const base = { subscriptionId, resourceGroup: `rg-gen-${i % 10}`, location, tags: { env: i % 2 === 0 ? 'prod' : 'dev', service: `svc-${i % 7}` } };
-    fleet.vms.push({ ...base, name, vmId: guid(`gen/${name}`), size: 'Standard_B2s', power: 'running', osType: 'Linux', osDiskName: `${name}-osdisk`, timeCreated: ago(now, i % 365) });
-    fleet.disks.push({ ...base, name: `${name}-osdisk`, sizeGb: 64, sku: 'StandardSSD_LRS', managedBy: name, timeCreated: ago(now, i % 365), osType: 'Linux' });
+    const base = {
+      subscriptionId,
+      resourceGroup: `rg-gen-${i % 10}`,
+      location,
+      tags: { env: i % 2 === 0 ? 'prod' : 'dev', service: `svc-${i % 7}` },
+    };
+    fleet.vms.push({
+      ...base,
+      name,
+      vmId: guid(`gen/${name}`),
+      size: 'Standard_B2s',
+      power: 'running',
+      osType: 'Linux',
+      osDiskName: `${name}-osdisk`,
+      timeCreated: ago(now, i % 365),
+    });
+    fleet.disks.push({
+      ...base,
+      name: `${name}-osdisk`,
+      sizeGb: 64,
+      sku: 'StandardSSD_LRS',
+      managedBy: name,
+      timeCreated: ago(now, i % 365),
+      osType: 'Linux',
+    });
   }
   return fleet;
 };

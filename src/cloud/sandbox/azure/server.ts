@@ -7,7 +7,7 @@ import { ArmError, permissionOf, routeArm, subscriptionOfPath } from './arm.ts';
 import type { ArmContext } from './arm.ts';
 import { openIdConfiguration, tokenGrant } from './entra.ts';
 import type { EntraReply, IssuedToken } from './entra.ts';
-import { sandboxClientId, sandboxTenantId, seedAzureFleet } from './fleet.ts';
+import { sandboxClientId, sandboxClientSecret, sandboxTenantId, seedAzureFleet } from './fleet.ts';
 import type { AzureFleet } from './fleet.ts';
 
 /**
@@ -124,7 +124,8 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
 
   const takeFault = (line: string): AzureFault | undefined => {
     const f = faults.find(
-      (x) => x.left > 0 && (x.match === '*' || (typeof x.match === 'string' ? line.includes(x.match) : x.match.test(line))),
+      (x) =>
+        x.left > 0 && (x.match === '*' || (typeof x.match === 'string' ? line.includes(x.match) : x.match.test(line))),
     );
     if (!f) return undefined;
     f.left -= 1;
@@ -139,7 +140,11 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
     const t = tokens.get(m[1]!);
     if (!t) throw new ArmError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
     if (t.expiresAt < Date.now())
-      throw new ArmError(401, 'ExpiredAuthenticationToken', 'The access token expiry UTC time is earlier than current UTC time.');
+      throw new ArmError(
+        401,
+        'ExpiredAuthenticationToken',
+        'The access token expiry UTC time is earlier than current UTC time.',
+      );
     return t;
   };
 
@@ -169,7 +174,11 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
     if (m[2]!.startsWith('v2.0')) {
       if (req.method !== 'GET') return undefined;
       if (!tenants.includes(m[1]!))
-        return { status: 400, errorCode: 'AADSTS90002', body: { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${m[1]}' not found.` } };
+        return {
+          status: 400,
+          errorCode: 'AADSTS90002',
+          body: { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${m[1]}' not found.` },
+        };
       return { status: 200, body: openIdConfiguration(base, m[1]!) };
     }
     if (req.method !== 'POST') return undefined;
@@ -183,7 +192,13 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
     const subscriptionId = subscriptionOfPath(path);
     const requestId = randomUUID();
     const send = (status: number, body: unknown, headers: Record<string, string> = {}, errorCode?: string) => {
-      requests.push({ method, path, status, ...(subscriptionId ? { subscriptionId } : {}), ...(errorCode ? { errorCode } : {}) });
+      requests.push({
+        method,
+        path,
+        status,
+        ...(subscriptionId ? { subscriptionId } : {}),
+        ...(errorCode ? { errorCode } : {}),
+      });
       const text = body === undefined ? '' : JSON.stringify(body);
       res
         .writeHead(status, {
@@ -203,14 +218,22 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
       const token = await entra(req, url);
       if (token) return send(token.status, token.body, {}, token.errorCode);
       if (!url.searchParams.get('api-version'))
-        throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+        throw new ArmError(
+          400,
+          'MissingApiVersionParameter',
+          'The api-version query parameter (?api-version=) is required for all requests.',
+        );
       authorize(req, method, path);
       const raw = method === 'PATCH' || method === 'PUT' || method === 'POST' ? await readBody(req) : '';
       let body: unknown;
       try {
         body = raw ? JSON.parse(raw) : undefined;
       } catch {
-        throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.');
+        throw new ArmError(
+          400,
+          'InvalidRequestContent',
+          'The request content was invalid and could not be deserialized.',
+        );
       }
       const ctx: ArmContext = {
         fleet: state.fleet,
@@ -224,10 +247,11 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
       const reply = routeArm(ctx, method, url, body);
       send(reply.status, reply.body, reply.headers);
     } catch (e) {
-      const err = e instanceof ArmError ? e : new ArmError(500, 'InternalServerError', 'Encountered internal server error.');
+      const err =
+        e instanceof ArmError ? e : new ArmError(500, 'InternalServerError', 'Encountered internal server error.');
       const retryAfter = (e as { retryAfter?: number }).retryAfter;
       const headers: Record<string, string> =
-        (err.status === 429 || err.status === 503) ? { 'retry-after': String(retryAfter ?? 1) } : {};
+        err.status === 429 || err.status === 503 ? { 'retry-after': String(retryAfter ?? 1) } : {};
       send(err.status, { error: { code: err.armCode, message: err.message } }, headers, err.armCode);
     }
   };
@@ -253,5 +277,18 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
   };
 };
 
-/** What the app passes to `new AzureProvider(...)` to use this emulator (see src/cloud/azure/README.md). */
-export const azureSandboxCredentials = { tenantId: sandboxTenantId, clientId: sandboxClientId } as const;
+/**
+ * The AzureProvider options that point it at this emulator with the real ClientSecretCredential
+ * (spread them into `new AzureProvider({ ...azureSandboxProviderOptions(sandbox), now, metrics })`).
+ * The secret is the sandbox's own, not a credential.
+ */
+export const azureSandboxProviderOptions = (sandbox: Pick<AzureSandbox, 'url' | 'ca' | 'state'>) => ({
+  subscriptions: sandbox.state.fleet.subscriptions.map((s) => ({ id: s.id, name: s.name })),
+  tenantId: sandboxTenantId,
+  clientId: sandboxClientId,
+  clientSecret: sandboxClientSecret,
+  authorityHost: sandbox.url,
+  endpoint: sandbox.url,
+  ca: sandbox.ca,
+  sandbox: true as const,
+});

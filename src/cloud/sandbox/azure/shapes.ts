@@ -34,7 +34,8 @@ export const instanceViewJson = (vm: AzureVm, power: PowerState, provisioning: s
     {
       code: `ProvisioningState/${provisioning.toLowerCase()}`,
       level: 'Info',
-      displayStatus: provisioning === 'Succeeded' ? 'Provisioning succeeded' : `Provisioning ${provisioning.toLowerCase()}`,
+      displayStatus:
+        provisioning === 'Succeeded' ? 'Provisioning succeeded' : `Provisioning ${provisioning.toLowerCase()}`,
     },
     { code: `PowerState/${power}`, level: 'Info', displayStatus: displayPower[power] },
   ],
