@@ -239,7 +239,7 @@ export const storageAccountResource = (a: StorageAccount, ctx: NormalizeContext)
     attributes: {
       kind: a.kind ?? null,
       sku: a.sku?.name ?? null,
-      // ARM's default when the property is absent is to allow it (older accounts).
+      // null when ARM omits it (older accounts): reported as unknown, not assumed either way.
       allowBlobPublicAccess: a.allowBlobPublicAccess ?? null,
       minimumTlsVersion: a.minimumTlsVersion ?? null,
       httpsOnly: a.enableHttpsTrafficOnly ?? null,
