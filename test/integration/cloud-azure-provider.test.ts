@@ -341,9 +341,15 @@ describe('actions', () => {
     return { done, inverse, undone };
   };
 
-  it('deallocate (alias stop) then start restores running', async () => {
+  it('deallocate (alias stop) then start restores running, reporting each poll', async () => {
     const p = provider();
     const rows = await p.listSource(source(p, prodSubscriptionId));
+    const steps: string[] = [];
+    const stopped = await p.execute(act(rows, 'stop', 'web-prod-1'), { progress: (s) => steps.push(s) });
+    expect(steps[0]).toBe('deallocating web-prod-1');
+    expect(steps).toContain('deallocating web-prod-1: in progress, check 1');
+    expect(stopped.newState).toBe('deallocated');
+    vmRecord('web-prod-1').power = 'running';
     const { done, inverse, undone } = await roundTrip(p, rows, 'stop', 'web-prod-1');
     expect(done).toMatchObject({ newState: 'deallocated', previous: { state: 'running' } });
     expect(inverse).toEqual({ action: 'start', params: {} });
@@ -352,7 +358,7 @@ describe('actions', () => {
     const posts = sandbox.requests
       .filter((r) => r.method === 'POST' && r.path.includes('web-prod-1'))
       .map((r) => r.path.split('/').at(-1));
-    expect(posts).toEqual(['deallocate', 'start']);
+    expect(posts).toEqual(['deallocate', 'deallocate', 'start']);
   });
 
   it('start then deallocate restores deallocated', async () => {
@@ -430,9 +436,9 @@ describe('actions', () => {
     expect(sandbox.requests.some((r) => r.method === 'POST' && r.path.startsWith('/subscriptions/'))).toBe(false);
   });
 
-  it('shows a transitional power state for the configured number of reads', async () => {
+  it('shows a transitional power state for the configured number of reads, a paged list counting once', async () => {
     await sandbox.stop();
-    await start({ transitionPolls: 2 });
+    await start({ transitionPolls: 2, pageSize: 2 });
     const p = provider();
     const rows = await p.listSource(source(p, prodSubscriptionId));
     const web = byName(rows, 'web-prod-2');
@@ -440,8 +446,8 @@ describe('actions', () => {
     vm.power = 'deallocating';
     vm.transition = { to: 'deallocated', readsLeft: 2 };
     const key = { provider: 'azure', account: prodSubscriptionId, region: web.region, type: 'instance', id: web.id };
-    const states = [];
-    for (let i = 0; i < 3; i += 1) states.push((await p.describe(key))?.state);
+    const states = [byName(await p.listSource(source(p, prodSubscriptionId)), 'web-prod-2').state];
+    for (let i = 0; i < 2; i += 1) states.push((await p.describe(key))?.state);
     expect(states).toEqual(['deallocating', 'deallocating', 'deallocated']);
   });
 });

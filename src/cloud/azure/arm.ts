@@ -252,19 +252,45 @@ export const readResource = async (
 
 export type PowerAction = 'start' | 'deallocate' | 'restart';
 
+/** Long-running operation settings: polling interval and a callback per poll ("check 3"). */
+export interface LroOptions {
+  pollMs?: number | undefined;
+  onPoll?: ((poll: number, status: string) => void) | undefined;
+}
+
+/** Awaits an ARM long-running operation, reporting each poll. */
+const settle = async <T>(
+  poller: PromiseLike<T> & { onProgress(cb: (state: { status: string }) => void): () => void },
+  lro: LroOptions,
+): Promise<T> => {
+  let polls = 0;
+  const cancel = poller.onProgress((state) => lro.onPoll?.((polls += 1), state.status));
+  try {
+    return await poller;
+  } finally {
+    cancel();
+  }
+};
+
+const lroOptions = (lro: LroOptions) => (lro.pollMs !== undefined ? { updateIntervalInMs: lro.pollMs } : {});
+
 /** Runs a power action as ARM's long-running operation and waits for it to finish. */
 export const powerAction = async (
   c: SubscriptionClients,
   action: PowerAction,
   resourceGroup: string,
   name: string,
-  pollMs: number | undefined,
+  lro: LroOptions = {},
 ): Promise<void> => {
-  const o = pollMs !== undefined ? { updateIntervalInMs: pollMs } : {};
   const vms = c.compute.virtualMachines;
-  if (action === 'start') await vms.start(resourceGroup, name, o);
-  else if (action === 'deallocate') await vms.deallocate(resourceGroup, name, o);
-  else await vms.restart(resourceGroup, name, o);
+  const o = lroOptions(lro);
+  const poller =
+    action === 'start'
+      ? vms.start(resourceGroup, name, o)
+      : action === 'deallocate'
+        ? vms.deallocate(resourceGroup, name, o)
+        : vms.restart(resourceGroup, name, o);
+  await settle(poller, lro);
 };
 
 /** Changes the VM's size (ARM restarts a running VM to apply it) and waits for the update. */
@@ -273,11 +299,9 @@ export const resizeVm = async (
   resourceGroup: string,
   name: string,
   size: string,
-  pollMs: number | undefined,
+  lro: LroOptions = {},
 ): Promise<VirtualMachine> =>
-  c.compute.virtualMachines.update(
-    resourceGroup,
-    name,
-    { hardwareProfile: { vmSize: size } },
-    pollMs !== undefined ? { updateIntervalInMs: pollMs } : {},
+  settle(
+    c.compute.virtualMachines.update(resourceGroup, name, { hardwareProfile: { vmSize: size } }, lroOptions(lro)),
+    lro,
   );

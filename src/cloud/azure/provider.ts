@@ -217,7 +217,12 @@ export class AzureProvider implements CloudProvider {
         throw conflict(
           `${name} is ${before.state} now; ${spec.title.toLowerCase()} needs it ${spec.states.join(' or ')}. Nothing was changed.`,
         );
-      const pollMs = this.#opts.pollIntervalMs;
+      const lro = {
+        pollMs: this.#opts.pollIntervalMs,
+        // core-lro calls an unfinished operation `running`, which reads like the VM's power state.
+        onPoll: (poll: number, status: string) =>
+          progress(`${spec.doing} ${name}: ${status === 'running' ? 'in progress' : status}, check ${poll}`),
+      };
       if (spec.name === 'resize') {
         const previousSize = before.vm.hardwareProfile?.vmSize ?? '';
         const offered = await this.sizesFor('instance', before.vm.location ?? '', sub.id);
@@ -230,7 +235,7 @@ export class AzureProvider implements CloudProvider {
           );
         if (size === previousSize) throw conflict(`${name} is already ${size}.`);
         progress(`resizing ${name} from ${previousSize} to ${size}`);
-        await arm.resizeVm(clients, resourceGroup, name, size, pollMs);
+        await arm.resizeVm(clients, resourceGroup, name, size, lro);
         const after = await this.#reread(arm, clients, resourceGroup, name, where, 'resized');
         return {
           summary: `${name} resized from ${previousSize} to ${after.vm.hardwareProfile?.vmSize ?? size} (${after.state})`,
@@ -240,7 +245,7 @@ export class AzureProvider implements CloudProvider {
       }
       const power = spec.name as PowerAction;
       progress(`${spec.doing} ${name}`);
-      await arm.powerAction(clients, power, resourceGroup, name, pollMs);
+      await arm.powerAction(clients, power, resourceGroup, name, lro);
       const after = await this.#reread(arm, clients, resourceGroup, name, where, pastTense[power]);
       return {
         summary: `${name} ${pastTense[power]} (was ${before.state})`,

@@ -114,10 +114,13 @@ const provisioningOf = (ctx: ArmContext, vm: AzureVm): string =>
     ? 'Updating'
     : 'Succeeded';
 
-/** One page of a list; `$skiptoken` is the offset, the nextLink keeps the request's other query parameters. */
-const page = (ctx: ArmContext, url: URL, items: unknown[]): ArmReply => {
+/**
+ * One page of a list; `$skiptoken` is the offset, the nextLink keeps the request's other query
+ * parameters. Only the page's items are rendered (and, for VMs, have their power state read).
+ */
+const page = <T>(ctx: ArmContext, url: URL, items: T[], render: (item: T) => unknown): ArmReply => {
   const skip = Number.parseInt(url.searchParams.get('$skiptoken') ?? '0', 10) || 0;
-  const value = items.slice(skip, skip + ctx.pageSize);
+  const value = items.slice(skip, skip + ctx.pageSize).map(render);
   const body: { value: unknown[]; nextLink?: string } = { value };
   if (skip + ctx.pageSize < items.length) {
     const next = new URL(url.pathname + url.search, ctx.base);
@@ -230,39 +233,35 @@ const routes: Route[] = [
     re(`${sub}/providers/Microsoft\\.Compute/virtualMachines`),
     (ctx, m, url) => {
       const status = url.searchParams.get('statusOnly') === 'true';
-      return page(
-        ctx,
-        url,
-        inSub(ctx.fleet.vms, m[1]!).map((vm) =>
-          vmJson(vm, status ? { power: observePower(vm), provisioning: provisioningOf(ctx, vm) } : undefined),
-        ),
+      return page(ctx, url, inSub(ctx.fleet.vms, m[1]!), (vm) =>
+        vmJson(vm, status ? { power: observePower(vm), provisioning: provisioningOf(ctx, vm) } : undefined),
       );
     },
   ],
   [
     'GET',
     re(`${sub}/providers/Microsoft\\.Compute/disks`),
-    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.disks, m[1]!).map(diskJson)),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.disks, m[1]!), diskJson),
   ],
   [
     'GET',
     re(`${sub}/providers/Microsoft\\.Compute/snapshots`),
-    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.snapshots, m[1]!).map(snapshotJson)),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.snapshots, m[1]!), snapshotJson),
   ],
   [
     'GET',
     re(`${sub}/providers/Microsoft\\.Network/publicIPAddresses`),
-    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.publicIps, m[1]!).map(publicIpJson)),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.publicIps, m[1]!), publicIpJson),
   ],
   [
     'GET',
     re(`${sub}/providers/Microsoft\\.Network/networkSecurityGroups`),
-    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.nsgs, m[1]!).map(nsgJson)),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.nsgs, m[1]!), nsgJson),
   ],
   [
     'GET',
     re(`${sub}/providers/Microsoft\\.Storage/storageAccounts`),
-    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.storageAccounts, m[1]!).map(storageAccountJson)),
+    (ctx, m, url) => page(ctx, url, inSub(ctx.fleet.storageAccounts, m[1]!), storageAccountJson),
   ],
   [
     'GET',
