@@ -446,7 +446,9 @@ describe('actions', () => {
     vm.power = 'deallocating';
     vm.transition = { to: 'deallocated', readsLeft: 2 };
     const key = { provider: 'azure', account: prodSubscriptionId, region: web.region, type: 'instance', id: web.id };
-    const states = [byName(await p.listSource(source(p, prodSubscriptionId)), 'web-prod-2').state];
+    const states: Array<string | undefined> = [
+      byName(await p.listSource(source(p, prodSubscriptionId)), 'web-prod-2').state,
+    ];
     for (let i = 0; i < 2; i += 1) states.push((await p.describe(key))?.state);
     expect(states).toEqual(['deallocating', 'deallocating', 'deallocated']);
   });
