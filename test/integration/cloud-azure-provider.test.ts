@@ -204,6 +204,7 @@ describe('sources and listing', () => {
     const calls = await metrics.registry.getSingleMetricAsString('devops_agent_cloud_calls_total');
     expect(calls).toContain('provider="azure",operation="virtualMachines.list",outcome="ok"} 1');
     expect(calls).toContain('provider="azure",operation="storageAccounts.list",outcome="ok"} 1');
+    expect(calls).toMatch(/provider="azure",operation="entra.token",outcome="ok"} [1-9]/);
   });
 
   it('answers the location’s VM sizes through the SDK, and describes one resource', async () => {
@@ -287,7 +288,9 @@ describe('pagination, throttling and auth', () => {
 
   it('a wrong client secret for one subscription fails that source with Entra’s message; the other lists', async () => {
     await start();
+    const metrics = createMetrics();
     const p = provider({
+      metrics,
       subscriptions: [
         { id: prodSubscriptionId, name: 'prod' },
         { id: devSubscriptionId, name: 'dev', clientSecret: 'a-rotated-away-secret' },
@@ -307,6 +310,9 @@ describe('pagination, throttling and auth', () => {
     expect(err.userMessage).toContain('AADSTS7000215');
     expect(err.userMessage).not.toContain('a-rotated-away-secret');
     expect(sandbox.requests.some((r) => r.errorCode === 'AADSTS7000215')).toBe(true);
+    const seconds = await metrics.registry.getSingleMetricAsString('devops_agent_cloud_call_duration_seconds');
+    expect(seconds).toMatch(/_count\{provider="azure",operation="entra.token",outcome="auth_failed"\} [1-9]/);
+    expect(seconds).toMatch(/_count\{provider="azure",operation="virtualMachines.list",outcome="auth_failed"\} 1/);
   });
 
   it('a subscription the principal cannot read fails with AuthorizationFailed; the other lists', async () => {

@@ -20,6 +20,9 @@ import {
 } from './normalize.ts';
 import type { NormalizeContext } from './normalize.ts';
 
+/** core-rest-pipeline's name for the policy that gets and adds the token. */
+const bearerTokenPolicy = 'bearerTokenAuthenticationPolicy';
+
 /**
  * The SDK-bound part of the Azure provider, loaded on its first call: the credential, the three
  * ARM clients per subscription (compute, network, storage) with the call-counting policy, the
@@ -36,6 +39,8 @@ export interface CredentialSettings {
   ca?: string | undefined;
   /** Retries of Entra calls (identity's default 3, with backoff). */
   maxRetries?: number | undefined;
+  /** Counts Entra calls too (token, discovery) in the cloud-call metrics. */
+  metrics?: Metrics | undefined;
 }
 
 /** The client secret credential when all three parts are given, else the SDK's default chain (env, managed identity, az login). */
@@ -44,6 +49,7 @@ export const makeCredential = (s: CredentialSettings): TokenCredential => {
     ...(s.authorityHost ? { authorityHost: s.authorityHost, disableInstanceDiscovery: true } : {}),
     ...(s.ca ? { tlsOptions: { ca: s.ca } } : {}),
     ...(s.maxRetries !== undefined ? { retryOptions: { maxRetries: s.maxRetries } } : {}),
+    additionalPolicies: [{ policy: armPolicy(s.metrics), position: 'perCall' as const }],
   };
   if (s.tenantId && s.clientId && s.clientSecret)
     return new ClientSecretCredential(s.tenantId, s.clientId, s.clientSecret, common);
@@ -53,6 +59,8 @@ export const makeCredential = (s: CredentialSettings): TokenCredential => {
 /** `POST …/virtualMachines/web-1/deallocate` → `virtualMachines.deallocate`; list pages and LRO polls get their own names. */
 export const operationOf = (method: string, url: string): string => {
   const path = new URL(url).pathname;
+  if (/\/oauth2\/v2\.0\/token$/i.test(path)) return 'entra.token';
+  if (/\/\.well-known\/openid-configuration$/i.test(path)) return 'entra.discovery';
   if (/\/operations\/[^/]+$/i.test(path)) return 'operations.poll';
   if (/\/operationresults\/[^/]+$/i.test(path)) return 'operations.result';
   const parts = /\/providers\/Microsoft\.[A-Za-z]+\/(.+)$/i.exec(path)?.[1]?.split('/') ?? [];
@@ -130,14 +138,18 @@ export const createClients = (subscriptionId: string, s: ClientSettings): Subscr
   const options = {
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
     ...(s.ca ? { tlsOptions: { ca: s.ca } } : {}),
-    additionalPolicies: [{ policy: armPolicy(s.metrics), position: 'perCall' as const }],
     ...(s.maxRetries !== undefined ? { retryOptions: { maxRetries: s.maxRetries } } : {}),
   };
-  return {
+  const clients = {
     compute: new ComputeManagementClient(s.credential, subscriptionId, options),
     network: new NetworkManagementClient(s.credential, subscriptionId, options),
     storage: new StorageManagementClient(s.credential, subscriptionId, options),
   };
+  // Ahead of the bearer policy (client options' `additionalPolicies` land after it), so a call
+  // that fails for want of a token is counted too, like the AWS middleware counts no_credentials.
+  for (const client of Object.values(clients))
+    client.pipeline.addPolicy(armPolicy(s.metrics), { beforePolicies: [bearerTokenPolicy] });
+  return clients;
 };
 
 const collect = async <T, R>(items: AsyncIterable<T>, map: (item: T) => R): Promise<R[]> => {

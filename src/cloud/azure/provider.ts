@@ -308,6 +308,7 @@ export class AzureProvider implements CloudProvider {
         authorityHost: o.authorityHost,
         ca: o.ca,
         maxRetries: o.maxRetries,
+        metrics: o.metrics,
       };
       // Subscriptions without their own principal share the provider's credential (and its token cache).
       const key = sub.tenantId || sub.clientId || sub.clientSecret ? `subscription:${sub.id}` : 'default';
