@@ -86,7 +86,12 @@ const parseArmId = (id: string): { subscriptionId: string; resourceGroup: string
   return m ? { subscriptionId: m[1]!, resourceGroup: m[2]!, name: m[3]! } : undefined;
 };
 
-const pastTense: Record<PowerAction, string> = { start: 'started', deallocate: 'deallocated', restart: 'restarted' };
+const pastTense: Record<PowerAction | 'resize', string> = {
+  start: 'started',
+  deallocate: 'deallocated',
+  restart: 'restarted',
+  resize: 'resized',
+};
 
 export class AzureProvider implements CloudProvider {
   readonly name = 'azure' as const;
@@ -211,7 +216,7 @@ export class AzureProvider implements CloudProvider {
       const before = await arm.readVm(clients, resourceGroup, name);
       if (!before)
         throw notFound(
-          `The Azure VM ${name} (${where}) no longer exists, so it was not ${spec.doing.replace(/ing$/, 'ed')}; nothing was changed.`,
+          `The Azure VM ${name} (${where}) no longer exists, so it was not ${pastTense[spec.name as PowerAction | 'resize']}; nothing was changed.`,
         );
       if (spec.states && !spec.states.includes(before.state))
         throw conflict(
