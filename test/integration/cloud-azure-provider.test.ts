@@ -128,7 +128,7 @@ describe('sources and listing', () => {
     );
     expect(web.tags).toMatchObject({ service: 'web', owner: 'web-team' });
     expect(web.attributes).toMatchObject({
-      size: 'Standard_D4s_v5',
+      vmSize: 'Standard_D4s_v5',
       osType: 'Linux',
       resourceGroup: 'rg-web-prod-eus',
     });

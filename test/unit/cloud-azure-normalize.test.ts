@@ -56,7 +56,7 @@ describe('Azure VM → Resource', () => {
       environment: 'prod',
       monthlyCostCents: Math.round(0.096 * 730 * 100),
     });
-    expect(running.attributes).toMatchObject({ size: 'Standard_D2s_v5', resourceGroup: 'rg-app', osType: 'Linux' });
+    expect(running.attributes).toMatchObject({ vmSize: 'Standard_D2s_v5', resourceGroup: 'rg-app', osType: 'Linux' });
     expect(vmResource(vm('Standard_D2s_v5', 'stopped'), ctx).monthlyCostCents).toBe(running.monthlyCostCents);
     expect(vmResource(vm('Standard_D2s_v5', 'deallocated'), ctx).monthlyCostCents).toBe(0);
   });
@@ -97,7 +97,7 @@ describe('disks, IPs, storage accounts', () => {
     };
     const r = diskResource(disk, ctx);
     expect(r).toMatchObject({ type: 'volume', state: 'available', region: 'westeurope' });
-    expect(r.attributes).toMatchObject({ attachedTo: null, tier: 'P15', sizeGb: 200 });
+    expect(r.attributes).toMatchObject({ attachedTo: null, tier: 'P15', sizeGb: 200, volumeType: 'Premium_LRS' });
     expect(r.monthlyCostCents).toBeGreaterThan(0);
     const vmId = id('Microsoft.Compute/virtualMachines', 'app-1');
     const attached = diskResource({ ...disk, diskState: 'Attached', managedBy: vmId }, ctx);
@@ -272,7 +272,7 @@ describe('Azure action specs', () => {
     name: 'app-1',
     state,
     environment: 'prod',
-    attributes: { size },
+    attributes: { vmSize: size },
     tags: {},
     monthlyCostCents,
   });

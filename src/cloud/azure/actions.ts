@@ -11,7 +11,7 @@ import type { ActionCheckContext, ActionSubject } from '../actions.ts';
  */
 
 const label = subjectLabel;
-const sizeOf = (s: ActionSubject): string => String(s.attributes.size ?? '');
+const sizeOf = (s: ActionSubject): string => String(s.attributes.vmSize ?? '');
 
 const Size = z.object({
   size: z
@@ -88,7 +88,7 @@ export const azureActions: ActionCatalog = {
         const after = ctx.monthlyCostAt(p.size!);
         return before !== undefined && after !== undefined ? after - before : 0;
       },
-      inverse: sizeInverse('resize', 'size'),
+      inverse: sizeInverse('resize', 'vmSize'),
     },
   ],
 };

@@ -72,7 +72,7 @@ export const vmResource = (vm: VirtualMachine, ctx: NormalizeContext, view?: Vir
     state,
     monthlyCostCents: unbilledStates.has(state) ? 0 : (price ?? 0),
     attributes: {
-      size,
+      vmSize: size,
       resourceGroup: resourceGroupOf(vm.id),
       vmId: vm.vmId ?? null,
       osType: osType ?? null,
@@ -122,7 +122,7 @@ export const diskResource = (d: Disk, ctx: NormalizeContext): Resource => {
     monthlyCostCents: price ?? 0,
     attributes: {
       sizeGb,
-      sku,
+      volumeType: sku,
       tier: tier ? tier.split('/')[1] : null,
       diskState,
       attachedTo: attached,
