@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { Role } from '../../chat/actor.ts';
-import { ActionName } from '../../tools/change-plan.ts';
 import { CostReportGrouping, ProviderName, ResourceType } from '../../cloud/resource.ts';
 import { ChangeFilter, ChangeId } from '../../changes/model.ts';
 import { UsageMonth } from '../../usage/month.ts';
@@ -36,7 +35,7 @@ export const ListType = z.enum([...ResourceType.options, 'all']);
 export type ListType = z.infer<typeof ListType>;
 
 /** Actions that take only a resource; `resize` has its own command because it takes a size. */
-export const PowerAction = ActionName.extract(['start', 'stop', 'reboot']);
+export const PowerAction = z.enum(['start', 'stop', 'reboot']);
 export type PowerAction = z.infer<typeof PowerAction>;
 
 /** A resource as the user named it: an id (`i-0abc…`, lowercased) or a name (case kept). */
