@@ -192,7 +192,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());
 
     const registry = new ToolRegistry(metrics).register(
-      ...cloudTools({ db, provider: providerByName, sandbox: inSandbox }),
+      ...cloudTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
       ...changeTools({ db, changes, sandbox: inSandbox }),
       // grant looks up someone new in the granter's platform (ChatSurface.directory).
       ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),
@@ -203,7 +203,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       }),
     );
     const optionSources = new OptionSources().register(
-      resourceOptions({ db, provider: providerByName, sandbox: inSandbox }),
+      resourceOptions({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
     );
     const planner = config.ANTHROPIC_API_KEY
       ? await claudePlannerFor(config, config.ANTHROPIC_API_KEY, { db, registry, logger, metrics, sandbox: inSandbox })

@@ -64,10 +64,14 @@ export const planAction = async (
   const spec = findAction(provider.actions, r.type, name);
   if (!spec) {
     const offered = (provider.actions[r.type] ?? []).map((s) => s.name);
+    const elsewhere = Object.keys(provider.actions).filter((t) => findAction(provider.actions, t, name));
+    const what = `${label} is a ${typeWords(r.type)}`;
     throw badRequest(
-      offered.length
-        ? `${label} is a ${r.provider} ${typeWords(r.type)}; “${name}” is not something I can do to it. It can: ${offered.join(', ')}.`
-        : `${label} is a ${r.provider} ${typeWords(r.type)}; I have no actions for that type.`,
+      elsewhere.length
+        ? `${what}; ${name} applies to ${elsewhere.map((t) => `${typeWords(t)}s`).join(' and ')}.${offered.length ? ` It can: ${offered.join(', ')}.` : ''}`
+        : offered.length
+          ? `${what}; “${name}” is not something I can do to it. It can: ${offered.join(', ')}.`
+          : `${what}; I have no actions for ${typeWords(r.type)}s.`,
     );
   }
   const parsed = spec.params.safeParse(rawParams);

@@ -29,7 +29,7 @@ export const registerInventoryJobs = async (
     if (failed.length)
       throw new AppError(
         'cloud_error',
-        `inventory sync failed for ${failed.map((o) => `${o.label}: ${o.error}`).join("; ")}`,
+        `inventory sync failed for ${failed.map((o) => `${o.label}: ${o.error}`).join('; ')}`,
       );
   });
   await scheduler.every(d.intervalMs, inventorySyncJob);
