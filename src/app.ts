@@ -5,6 +5,7 @@ import { registerChangeJobs } from './changes/jobs.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
 import { refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
+import { estateTools } from './cloud/estate-tools.ts';
 import { resourceRepository } from './cloud/repository.ts';
 import { inventorySyncJob, registerInventoryJobs } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
@@ -193,6 +194,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
 
     const registry = new ToolRegistry(metrics).register(
       ...cloudTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
+      ...estateTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
       ...changeTools({ db, changes, sandbox: inSandbox }),
       // grant looks up someone new in the granter's platform (ChatSurface.directory).
       ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),

@@ -126,6 +126,7 @@ const groupKey: Record<CostGrouping, SQL<string>> = {
   service: sql<string>`coalesce(nullif(${resources.tags}->>'service', ''), 'untagged')`,
   environment: sql<string>`${resources.environment}`,
   provider: sql<string>`${resources.provider}`,
+  account: sql<string>`${resources.provider} || ' ' || ${resources.account}`,
   type: sql<string>`${resources.type}`,
 };
 
