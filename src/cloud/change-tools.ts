@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChangePlan } from '../tools/change-plan.ts';
+import { withArticle } from '../chat/format.ts';
 import { AppError, badRequest, conflict, formatZodIssues } from '../errors.ts';
 import type { Tool } from '../tools/tool.ts';
 import { findAction, subjectLabel, type ActionCheckContext, type ActionSpec } from './actions.ts';
@@ -65,7 +66,7 @@ export const planAction = async (
   if (!spec) {
     const offered = (provider.actions[r.type] ?? []).map((s) => s.name);
     const elsewhere = Object.keys(provider.actions).filter((t) => findAction(provider.actions, t, name));
-    const what = `${label} is a ${typeWords(r.type)}`;
+    const what = `${label} is ${withArticle(typeWords(r.type))}`;
     throw badRequest(
       elsewhere.length
         ? `${what}; ${name} applies to ${elsewhere.map((t) => `${typeWords(t)}s`).join(' and ')}.${offered.length ? ` It can: ${offered.join(', ')}.` : ''}`
