@@ -9,15 +9,24 @@ import { CostReportGrouping, ProviderName, ResourceType, type Resource } from '.
 import { actionsNow, powerActionTool, resizeTool, resourceActionTool } from './change-tools.ts';
 import type { ActionSpec } from './actions.ts';
 import { pickResourceTool } from './pick.ts';
+import { metricKey, metricSummaries, type MetricSummary } from './metrics-repository.ts';
 import type { CloudToolDeps } from './tool-deps.ts';
 
 const PAGE = 20;
 
-const details = (r: Resource): string => {
+/** CPU of instances over the last 14 days (daily aggregates), keyed by metricKey. */
+type CpuByKey = Map<string, MetricSummary>;
+
+const pct = (n: number): string => `${n < 10 ? Math.round(n * 10) / 10 : Math.round(n)}%`;
+
+const details = (r: Resource, cpu?: CpuByKey): string => {
   const a = r.attributes;
   switch (r.type) {
-    case 'instance':
-      return String(a.instanceType ?? '') + (typeof a.cpuAvg7d === 'number' ? ` · cpu ${a.cpuAvg7d}%` : '');
+    case 'instance': {
+      const c = cpu?.get(metricKey(r));
+      const size = String(a.instanceType ?? a.vmSize ?? a.machineType ?? '');
+      return size + (c ? ` · cpu ${pct(c.avg)}` : '');
+    }
     case 'volume':
       return `${String(a.sizeGb ?? '?')} GB ${String(a.volumeType ?? '')}${a.attachedTo ? ` → ${String(a.attachedTo)}` : ' · unattached'}`;
     case 'snapshot':
@@ -61,7 +70,7 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
   kind: 'read',
   minRole: 'viewer',
   llm: true,
-  run: async (input) => {
+  run: async (input, ctx) => {
     const repo = resourceRepository(d.db);
     const filter = {
       ...(input.type !== 'all' ? { type: input.type } : {}),
@@ -72,6 +81,12 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
       repo.count(filter),
       repo.list({ ...filter, limit: PAGE, offset: (input.page - 1) * PAGE }),
     ]);
+    const cpu = await metricSummaries(
+      d.db,
+      'cpu_percent',
+      rows.filter((r) => r.type === 'instance'),
+      { days: 14, now: ctx.now },
+    );
     const scope = [input.provider && `in ${input.provider}`, input.environment && `env=${input.environment}`]
       .filter(Boolean)
       .join(' ');
@@ -97,7 +112,7 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
           r.id,
           r.environment,
           r.state,
-          details(r),
+          details(r, cpu),
           r.region,
           formatMoney(r.monthlyCostCents),
         ]),
@@ -129,7 +144,7 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
         environment: r.environment,
         state: r.state,
         monthlyCostCents: r.monthlyCostCents,
-        details: details(r),
+        details: details(r, cpu),
       })),
     };
     return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox, text: `${title}: ${total}` }), data };
