@@ -85,10 +85,15 @@ const extraAuthCodes = new Set([
   'ExpiredTokenException',
 ]);
 
-/** translateAwsError plus the auth codes above; `doing` names the listing, e.g. "listing RDS instances in eu-west-1". */
+/**
+ * translateAwsError plus the auth codes above. A refusal keeps AWS's own text, which names the
+ * missing permission (`… is not authorized to perform: kms:ListKeys`); `doing` names the listing,
+ * e.g. "listing RDS databases in eu-west-1".
+ */
 export const serviceError = (e: unknown, doing: string): AppError => {
   const code = awsCodeOf(e);
-  if (extraAuthCodes.has(code)) {
+  const translated = translateAwsError(e, doing);
+  if (code !== 'CredentialsProviderError' && (extraAuthCodes.has(code) || translated.code === 'auth_failed')) {
     const message = e instanceof Error ? e.message : String(e);
     return new AppError(
       'auth_failed',
@@ -96,7 +101,7 @@ export const serviceError = (e: unknown, doing: string): AppError => {
       { cause: e },
     );
   }
-  return translateAwsError(e, doing);
+  return translated;
 };
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping order (per-item reads: bucket settings, user keys). */
