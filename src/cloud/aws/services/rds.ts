@@ -22,9 +22,9 @@ import type { AwsServiceContext, AwsServiceLister } from './types.ts';
  * Compute (`database`, key `<class>:<engine>`) plus storage (`db_storage`, key storage type) a
  * month, doubled for Multi-AZ (a standby of the same class and storage); undefined unless both are priced.
  */
-export const dbMonthlyCents = (i: DBInstance, region: string): number | undefined => {
-  const compute = monthlyCents('aws', 'database', `${i.DBInstanceClass ?? ''}:${i.Engine ?? ''}`, region);
-  const storage = monthlyCents('aws', 'db_storage', i.StorageType ?? '', region, i.AllocatedStorage ?? 0);
+export const dbMonthlyCents = (i: DBInstance, region: string, price = monthlyCents): number | undefined => {
+  const compute = price('aws', 'database', `${i.DBInstanceClass ?? ''}:${i.Engine ?? ''}`, region);
+  const storage = price('aws', 'db_storage', i.StorageType ?? '', region, i.AllocatedStorage ?? 0);
   if (compute === undefined || storage === undefined) return undefined;
   return (compute + storage) * (i.MultiAZ ? 2 : 1);
 };
