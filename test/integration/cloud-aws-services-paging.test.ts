@@ -170,4 +170,25 @@ describe('throttling and refusals', () => {
     expect(err.code).toBe('auth_failed');
     expect(err.message).toContain('The security token included in the request is invalid.');
   });
+
+  it('a key the sandbox does not know is refused the way each service refuses it', async () => {
+    await sandbox.stop();
+    sandbox = await startSandbox({ now: () => now, accessKeyIds: ['AKIDOTHER'] });
+    services = sandbox.services!;
+    const codes: Record<string, string> = {};
+    for (const l of awsServiceListers) {
+      const err = await rejection(l.list(ctx('us-east-1')));
+      expect(err.code).toBe('auth_failed');
+      codes[l.service] = services.requests.at(-1)?.errorCode ?? '';
+    }
+    expect(codes).toEqual({
+      rds: 'InvalidClientTokenId',
+      s3: 'InvalidAccessKeyId',
+      iam: 'InvalidClientTokenId',
+      cloudtrail: 'UnrecognizedClientException',
+      config: 'UnrecognizedClientException',
+      kms: 'UnrecognizedClientException',
+      logs: 'UnrecognizedClientException',
+    });
+  });
 });

@@ -106,7 +106,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 
   let held: Promise<void> | undefined;
-  const services = startAwsServices({ now });
+  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (held) await held;

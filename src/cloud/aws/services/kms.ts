@@ -52,7 +52,7 @@ export const kmsLister: AwsServiceLister = {
             type: 'kms_key',
             id,
             name: names[0] ?? id,
-            state: (m.KeyState ?? 'unknown').toLowerCase(),
+            state: (m.KeyState ?? 'unknown').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase(),
             monthlyCostCents: undefined,
             attributes: {
               arn: m.Arn ?? k.KeyArn ?? null,

@@ -30,6 +30,18 @@ export interface AwsServicesOptions {
   account?: SandboxAwsAccount;
   /** The most items a service returns per page (whatever the caller asks for); default 100. */
   pageCaps?: Partial<Record<AwsServiceName, number>>;
+  /**
+   * Access key ids it accepts (default: any; signatures are never checked). Another key is refused
+   * the way each service refuses a key it does not know (InvalidClientTokenId, UnrecognizedClientException, InvalidAccessKeyId).
+   */
+  accessKeyIds?: readonly string[] | undefined;
+}
+
+/** The credential scope of a signed request. */
+export interface CredentialScope {
+  accessKeyId: string;
+  region: string;
+  service: string;
 }
 
 /** An error the emulator answers instead of running the operation (throttling, AccessDenied…). */
@@ -57,17 +69,16 @@ export interface AwsServicesSandbox {
   /** Makes the next `times` calls of `action` ('*' for any) of `service` fail with `fault`. */
   failNext(service: AwsServiceName, action: string, fault: ServiceFault, times?: number): void;
   /** Answers one request whose credential scope named `scope.service`. */
-  handle(req: IncomingMessage, res: ServerResponse, scope: { service: string; region: string }): Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, scope: CredentialScope): Promise<void>;
 }
 
-/** `AWS4-HMAC-SHA256 Credential=AKID/20261101/eu-west-1/rds/aws4_request, …` → service and region. */
-export const credentialScopeService = (
-  authorization: string | undefined,
-): { service: string; region: string } | undefined => {
-  const m = /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/.exec(authorization ?? '');
-  return m ? { region: m[1]!, service: m[2]! } : undefined;
+/** `AWS4-HMAC-SHA256 Credential=AKID/20261101/eu-west-1/rds/aws4_request, …` → key id, region and service. */
+export const credentialScopeService = (authorization: string | undefined): CredentialScope | undefined => {
+  const m = /Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/.exec(authorization ?? '');
+  return m ? { accessKeyId: m[1]!, region: m[2]!, service: m[3]! } : undefined;
 };
 
+type Protocol = 'query' | 'json' | 's3';
 const maxBodyBytes = 1_000_000;
 const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -82,6 +93,12 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     req.on('error', reject);
   });
 
+const unknownKey: Record<Protocol, ServiceError> = {
+  query: new ServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403),
+  json: new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
+  s3: new ServiceError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403),
+};
+
 const queryServices: Record<string, { version: string; namespace: string; handlers: Record<string, QueryHandler> }> = {
   rds: { version: rdsVersion, namespace: rdsNamespace, handlers: rdsHandlers },
   iam: { version: iamVersion, namespace: iamNamespace, handlers: iamHandlers },
@@ -93,7 +110,6 @@ const jsonServices: Record<string, JsonService> = {
   logs: logsService,
 };
 
-type Protocol = 'query' | 'json' | 's3';
 const protocolOf = (service: string): Protocol | undefined =>
   service === 's3' ? 's3' : queryServices[service] ? 'query' : jsonServices[service] ? 'json' : undefined;
 
@@ -115,7 +131,7 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
     return f.fault;
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, scope: { service: string; region: string }) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, scope: CredentialScope) => {
     counter += 1;
     const requestId = `10000000-0000-4000-8000-${counter.toString(16).padStart(12, '0')}`;
     const { service, region } = scope;
@@ -167,6 +183,7 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
     };
     try {
       const body = req.method === 'POST' ? await readBody(req) : '';
+      if (protocol && opts.accessKeyIds && !opts.accessKeyIds.includes(scope.accessKeyId)) throw unknownKey[protocol];
       if (protocol === 'query') {
         const svc = queryServices[service]!;
         const url = new URL(req.url ?? '/', 'http://sandbox');
