@@ -282,7 +282,7 @@ describe('AWS service listers against the sandbox', () => {
     const rows = await listAll('kms');
     expect(rows).toHaveLength(4);
     const legacy = rows.find((r) => r.name === 'alias/legacy-app');
-    expect(legacy).toMatchObject({ type: 'kms_key', state: 'enabled', region: 'us-east-1' });
+    expect(legacy).toMatchObject({ type: 'kms_key', state: 'enabled', region: 'us-east-1', environment: 'dev' });
     expect(legacy?.attributes).toMatchObject({ keyManager: 'CUSTOMER', keyState: 'Enabled', rotationEnabled: false });
     expect(rows.find((r) => r.name === 'alias/orders-db')?.attributes).toMatchObject({
       rotationEnabled: true,

@@ -4,6 +4,7 @@ import {
   KMSClient,
   paginateListAliases,
   paginateListKeys,
+  paginateListResourceTags,
 } from '@aws-sdk/client-kms';
 import type { KeyListEntry, KeyMetadata } from '@aws-sdk/client-kms';
 import { instrumentAwsClient } from '../clients.ts';
@@ -46,12 +47,22 @@ export const kmsLister: AwsServiceLister = {
           const rotation = rotatable(m)
             ? await client.send(new GetKeyRotationStatusCommand({ KeyId: k.KeyId }), opts)
             : undefined;
+          const tags: Record<string, string> = {};
+          // AWS-managed keys carry no tags of the customer's.
+          if (m.KeyManager === 'CUSTOMER')
+            for await (const page of paginateListResourceTags(
+              { client, pageSize: Math.min(pageSize, 50) },
+              { KeyId: k.KeyId },
+              opts,
+            ))
+              for (const t of page.Tags ?? []) if (t.TagKey) tags[t.TagKey] = t.TagValue ?? '';
           const id = m.KeyId ?? k.KeyId ?? 'unknown';
           const names = aliases.get(id) ?? [];
           return row(ctx, {
             type: 'kms_key',
             id,
             name: names[0] ?? id,
+            tags,
             state: (m.KeyState ?? 'unknown').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase(),
             monthlyCostCents: undefined,
             attributes: {

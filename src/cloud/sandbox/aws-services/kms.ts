@@ -5,7 +5,7 @@ import { ServiceError, epochSeconds, intParam, pageOf } from './wire.ts';
 import type { ServiceCall } from './wire.ts';
 
 /**
- * KMS over awsJson1_1 (`TrentService.<Op>`): ListKeys and ListAliases (Limit/Marker, Truncated/NextMarker),
+ * KMS over awsJson1_1 (`TrentService.<Op>`): ListKeys, ListAliases and ListResourceTags (Limit/Marker, Truncated/NextMarker),
  * DescribeKey, GetKeyRotationStatus (refused for AWS-managed keys, as KMS does).
  */
 
@@ -69,6 +69,12 @@ export const kmsService: JsonService = {
           MultiRegion: false,
         },
       };
+    },
+    ListResourceTags: (call, input) => {
+      const k = keyOf(call, str(input.KeyId));
+      const tags = Object.entries(k.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+      const page = pageOf(tags, str(input.Marker), limit(input), call, badMarker());
+      return { Tags: page.items, ...truncated(page) };
     },
     GetKeyRotationStatus: (call, input) => {
       const k = keyOf(call, str(input.KeyId));

@@ -137,6 +137,7 @@ export interface SandboxKmsKey {
   createDate: Date;
   description: string;
   aliases: string[];
+  tags: Tags;
 }
 
 export interface SandboxLogGroup {

@@ -296,6 +296,7 @@ export const seedAwsAccount = (now: Date): SandboxAwsAccount => {
         createDate: ago(now, 400),
         description: 'orders-db storage',
         aliases: ['alias/orders-db'],
+        tags: { env: 'prod', service: 'orders' },
       },
       {
         // Planted: a customer key that is never rotated.
@@ -307,6 +308,7 @@ export const seedAwsAccount = (now: Date): SandboxAwsAccount => {
         createDate: ago(now, 1000),
         description: 'legacy app secrets',
         aliases: ['alias/legacy-app'],
+        tags: { env: 'dev' },
       },
       {
         id: sandboxKeyId('aws-rds'),
@@ -317,6 +319,7 @@ export const seedAwsAccount = (now: Date): SandboxAwsAccount => {
         createDate: ago(now, 900),
         description: 'Default key that protects my RDS database volumes when no other key is defined',
         aliases: ['alias/aws/rds'],
+        tags: {},
       },
       {
         id: auditKey,
@@ -327,6 +330,7 @@ export const seedAwsAccount = (now: Date): SandboxAwsAccount => {
         createDate: ago(now, 500),
         description: 'security audit trail and backups',
         aliases: ['alias/security-audit'],
+        tags: { env: 'prod', service: 'audit' },
       },
     ],
     logGroups: [
