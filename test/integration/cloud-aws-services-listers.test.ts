@@ -3,6 +3,7 @@ import { awsServiceListers } from '../../src/cloud/aws/services/index.ts';
 import { createIamLister } from '../../src/cloud/aws/services/iam.ts';
 import type { AwsServiceContext, AwsServiceLister } from '../../src/cloud/aws/services/types.ts';
 import type { Resource } from '../../src/cloud/resource.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import { Resource as ResourceSchema } from '../../src/cloud/resource.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
@@ -241,6 +242,7 @@ describe('AWS service listers against the sandbox', () => {
     const gaveUp = await createIamLister({ reportAttempts: 3, sleep: async () => undefined }).list(ctx('us-east-1'));
     expect(one(gaveUp, 'account-settings').attributes.credentialReport).toBe('unavailable');
     expect(one(gaveUp, 'user/bob').attributes.consoleAccess).toBe(true);
+    iam.reportDelayCalls = 0;
   });
 
   it('CloudTrail: each trail once, in its home region; the single-region trail without validation', async () => {
@@ -305,5 +307,31 @@ describe('AWS service listers against the sandbox', () => {
     const rdsLogs = one(rows, 'log-group/eu-west-1//aws/rds/instance/billing-db/postgresql');
     expect(rdsLogs.attributes.retentionInDays).toBe(90);
     expect(rdsLogs.attributes.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:/);
+  });
+
+  it('counts every SDK call in the cloud-call metrics, failures by kind', async () => {
+    const metrics = createMetrics();
+    const withMetrics = (region: string): AwsServiceContext => ({ ...ctx(region), metrics });
+    await Promise.all(awsServiceListers.map((l) => l.list(withMetrics('us-east-1'))));
+    sandbox.services!.failNext('kms', 'ListKeys', { code: 'AccessDeniedException', message: 'denied' });
+    await expect(lister('kms').list(withMetrics('eu-west-1'))).rejects.toMatchObject({ code: 'auth_failed' });
+    const values = (await metrics.cloudCalls.get()).values;
+    const count = (operation: string, outcome = 'ok') =>
+      values.find((v) => v.labels.operation === operation && v.labels.outcome === outcome)?.value ?? 0;
+    for (const op of [
+      'DescribeDBInstances',
+      'ListBuckets',
+      'GetBucketLocation',
+      'ListUsers',
+      'GetCredentialReport',
+      'ListTrails',
+      'DescribeConfigurationRecorders',
+      'DescribeKey',
+      'DescribeLogGroups',
+    ])
+      expect(count(op)).toBeGreaterThan(0);
+    expect(count('GetBucketLocation')).toBe(4);
+    expect(count('ListKeys', 'error')).toBe(1);
+    expect(values.every((v) => v.labels.provider === 'aws')).toBe(true);
   });
 });
