@@ -4,6 +4,7 @@ import { createIamLister } from '../../src/cloud/aws/services/iam.ts';
 import type { AwsServiceContext, AwsServiceLister } from '../../src/cloud/aws/services/types.ts';
 import type { Resource } from '../../src/cloud/resource.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { monthlyCents } from '../../src/cloud/pricing/index.ts';
 import { Resource as ResourceSchema } from '../../src/cloud/resource.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
@@ -98,6 +99,11 @@ describe('AWS service listers against the sandbox', () => {
       iamAuth: false,
     });
     expect(legacy.environment).toBe('dev');
+    const compute = monthlyCents('aws', 'database', 'db.t3.micro:mysql', 'us-east-1');
+    const storage = monthlyCents('aws', 'db_storage', 'gp2', 'us-east-1', 20);
+    const price = compute !== undefined && storage !== undefined ? compute + storage : undefined;
+    expect(legacy.monthlyCostCents).toBe(price ?? 0);
+    expect(legacy.attributes.priced).toBe(price === undefined ? false : undefined);
     const orders = one(rows, 'db/us-east-1/orders-db');
     expect(orders.attributes).toMatchObject({
       storageEncrypted: true,
@@ -304,6 +310,10 @@ describe('AWS service listers against the sandbox', () => {
     const forever = one(rows, 'log-group/us-east-1//app/legacy-reports');
     expect(forever).toMatchObject({ type: 'log_group', name: '/app/legacy-reports', region: 'us-east-1' });
     expect(forever.attributes).toMatchObject({ retentionInDays: null, storedBytes: 120 * 1024 ** 3, kmsKeyId: null });
+    // Priced from the table when it has log storage, else marked unpriced (never guessed).
+    const price = monthlyCents('aws', 'log_storage', 'stored', 'us-east-1', 120);
+    expect(forever.monthlyCostCents).toBe(price ?? 0);
+    expect(forever.attributes.priced).toBe(price === undefined ? false : undefined);
     const rdsLogs = one(rows, 'log-group/eu-west-1//aws/rds/instance/billing-db/postgresql');
     expect(rdsLogs.attributes.retentionInDays).toBe(90);
     expect(rdsLogs.attributes.kmsKeyId).toMatch(/^arn:aws:kms:eu-west-1:/);
