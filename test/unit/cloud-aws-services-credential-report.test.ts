@@ -73,8 +73,9 @@ describe('service lister helpers', () => {
     expect(dbMonthlyCents({ ...db, MultiAZ: true }, 'us-east-1', price)).toBe(2 * (1241 + 240));
     expect(dbMonthlyCents({ ...db, StorageType: 'io2' }, 'us-east-1', price)).toBeUndefined();
     expect(dbMonthlyCents({ ...db, Engine: 'postgres' }, 'us-east-1', price)).toBeUndefined();
-    // The real table has no RDS prices yet: unpriced, never guessed.
-    expect(dbMonthlyCents(db, 'us-east-1')).toBeUndefined();
+    // The real table: a class or region it does not list is unpriced, never guessed from another.
+    expect(dbMonthlyCents({ ...db, DBInstanceClass: 'db.x9.unknown' }, 'us-east-1')).toBeUndefined();
+    expect(dbMonthlyCents(db, 'ap-south-1')).toBeUndefined();
   });
 
   it('serviceError: refusals keep AWS text; other codes go through the provider translator', () => {
