@@ -191,4 +191,15 @@ describe('throttling and refusals', () => {
       logs: 'UnrecognizedClientException',
     });
   });
+
+  it('an aborted listing stops at once, even while AWS holds the call', async () => {
+    const release = sandbox.hold();
+    const abort = new AbortController();
+    const pending = lister('logs').list(ctx('us-east-1', { signal: abort.signal }));
+    abort.abort();
+    const err = await rejection(pending);
+    release();
+    expect(err.message).toMatch(/abort/i);
+    expect(err.message).toContain('listing CloudWatch log groups in us-east-1');
+  });
 });
