@@ -23,7 +23,7 @@ export interface RowInput {
   tags?: Record<string, string>;
   /** Undefined: not priced (the row gets `priced: false` and cost 0). */
   monthlyCostCents?: number | undefined;
-  /** Set false to mark a row priced at 0 on purpose (IAM users, trails: no charge of their own). */
+  /** True for rows that cost nothing of their own (IAM users, trails): cost 0 without `priced: false`. */
   priceless?: boolean;
   attributes: Record<string, unknown>;
 }
