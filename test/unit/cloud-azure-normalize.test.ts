@@ -300,6 +300,7 @@ describe('Azure action specs', () => {
 
   it('checks a resize against the offered sizes, case-insensitively, and undoes it from `previous`', async () => {
     const resize = findAction(azureActions, 'instance', 'resize')!;
+    expect(resize.sizeAttribute).toBe('vmSize');
     await expect(resize.check!(subject('running', 7008), { size: 'standard_d4s_v5' }, check)).resolves.toBeUndefined();
     await expect(resize.check!(subject('running', 7008), { size: 'Standard_D4s_v9' }, check)).rejects.toMatchObject({
       code: 'bad_request',

@@ -75,6 +75,7 @@ export const azureActions: ActionCatalog = {
       doing: 'resizing',
       description: 'Change the VM size (Azure restarts a running VM to apply it)',
       params: Size,
+      sizeAttribute: 'vmSize',
       states: ['running', 'stopped', 'deallocated'],
       check: (s, p, ctx) => checkAzureSize(s, p.size!, ctx),
       detail: (s, p) => `from ${sizeOf(s) || '?'} to ${p.size}`,
