@@ -3,8 +3,7 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import type { VirtualMachine } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
-import type { TokenCredential } from '@azure/core-auth';
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { TokenCredential } from '@azure/identity';
 import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { Resource } from '../resource.ts';
@@ -19,6 +18,9 @@ import {
   vmResource,
 } from './normalize.ts';
 import type { NormalizeContext } from './normalize.ts';
+
+/** A pipeline policy, typed from the client (core-rest-pipeline is the SDKs' dependency, not ours). */
+type PipelinePolicy = Parameters<ComputeManagementClient['pipeline']['addPolicy']>[0];
 
 /** core-rest-pipeline's name for the policy that gets and adds the token. */
 const bearerTokenPolicy = 'bearerTokenAuthenticationPolicy';

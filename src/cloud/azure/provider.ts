@@ -1,4 +1,4 @@
-import type { TokenCredential } from '@azure/core-auth';
+import type { TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import { AppError, badRequest, conflict, formatZodIssues, notFound } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
