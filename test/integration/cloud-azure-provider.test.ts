@@ -315,6 +315,28 @@ describe('pagination, throttling and auth', () => {
     expect(seconds).toMatch(/_count\{provider="azure",operation="virtualMachines.list",outcome="auth_failed"\} 1/);
   });
 
+  it('a subscription in another tenant needs its own tenant id: without it ARM refuses the token', async () => {
+    const otherTenant = '3c3c3c3c-0000-4000-8000-0000000000b2';
+    await start({ tenants: [sandboxTenantId, otherTenant] });
+    sandbox.state.fleet.subscriptions.find((s) => s.id === devSubscriptionId)!.tenantId = otherTenant;
+    const shared = provider();
+    const err = await failure(shared.listSource(source(shared, devSubscriptionId)));
+    expect(err.code).toBe('auth_failed');
+    expect(err.userMessage).toContain('InvalidAuthenticationTokenTenant');
+    const split = provider({
+      subscriptions: [
+        { id: prodSubscriptionId, name: 'prod' },
+        { id: devSubscriptionId, name: 'dev', tenantId: otherTenant },
+      ],
+    });
+    expect((await split.listSource(source(split, devSubscriptionId))).length).toBeGreaterThan(10);
+    expect((await split.listSource(source(split, prodSubscriptionId))).length).toBeGreaterThan(20);
+    const tokenTenants = sandbox.requests
+      .filter((r) => r.path.endsWith('/oauth2/v2.0/token'))
+      .map((r) => r.path.split('/')[1]);
+    expect(new Set(tokenTenants)).toEqual(new Set([sandboxTenantId, otherTenant]));
+  });
+
   it('a subscription the principal cannot read fails with AuthorizationFailed; the other lists', async () => {
     await start();
     sandbox.state.unreadable.add(devSubscriptionId);
