@@ -166,7 +166,7 @@ const powerAction = (ctx: ArmContext, vm: AzureVm, action: string): ArmReply => 
     throw new ArmError(
       409,
       'OperationNotAllowed',
-      `Operation '${action}' is not allowed on VM '${vm.name}' since the VM is ${vm.transition ? `being ${current === 'starting' ? 'started' : 'changed'}` : current}.`,
+      `Operation '${action}' is not allowed on VM '${vm.name}' since the VM is ${current}.`,
     );
   vm.power = t.via;
   vm.transition = { to: t.to, readsLeft: ctx.transitionPolls };
