@@ -26,7 +26,7 @@ export const errorXml = (code: string, message: string, requestId: string): stri
   builder.build({ Response: { Errors: { Error: { Code: code, Message: message } }, RequestID: requestId } });
 
 export const itemSet = (items: XmlNode[]): XmlNode => ({ item: items });
-const tagSet = (tags: Tags): XmlNode => itemSet(Object.entries(tags).map(([key, value]) => ({ key, value })));
+export const tagSet = (tags: Tags): XmlNode => itemSet(Object.entries(tags).map(([key, value]) => ({ key, value })));
 const iso = (d: Date): string => d.toISOString();
 
 export const stateXml = (name: InstanceStateName): XmlNode => ({ code: instanceStateCodes[name], name });
