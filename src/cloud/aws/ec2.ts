@@ -1,5 +1,6 @@
 import {
   DescribeAddressesCommand,
+  DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   EC2Client,
   paginateDescribeFlowLogs,
@@ -145,7 +146,12 @@ export const describeInstance = async (
     const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [key.id] }));
     const instance = out.Reservations?.[0]?.Instances?.[0];
     if (!instance || instance.State?.Name === 'terminated') return null;
-    return instanceResource(instance, { account: key.account, region: key.region, ...opts });
+    // The same status-check attribute the listing has, so a describe and a listing compare equal.
+    const status = await client.send(
+      new DescribeInstanceStatusCommand({ InstanceIds: [key.id], IncludeAllInstances: true }),
+    );
+    const checks = status.InstanceStatuses?.[0]?.InstanceStatus?.Status;
+    return instanceResource(instance, { account: key.account, region: key.region, ...opts }, checks);
   } catch (e) {
     const err = translateAwsError(e, `describing ${key.id} in ${key.region}`);
     if (err.code === 'not_found') return null;
