@@ -1,4 +1,4 @@
-import { XMLBuilder } from 'fast-xml-parser';
+import { writeXml } from './xml-write.ts';
 import type { InjectedFault } from './faults.ts';
 import type { SandboxFleet, SandboxRole } from './model.ts';
 import type { Params } from './query.ts';
@@ -53,7 +53,6 @@ export interface ServiceResponse {
 
 export type ServiceRouter = (req: ServiceRequest) => ServiceResponse;
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' });
 const declaration = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 /** `<member>` list, the Query protocol's way of writing arrays. */
@@ -65,7 +64,7 @@ export const queryResponse = (ns: string, action: string, requestId: string, res
   action,
   body:
     declaration +
-    builder.build({
+    writeXml({
       [`${action}Response`]: {
         '@_xmlns': ns,
         [`${action}Result`]: result,
@@ -88,7 +87,7 @@ export const queryError = (
   errorCode: code,
   body:
     declaration +
-    builder.build({
+    writeXml({
       ErrorResponse: {
         '@_xmlns': ns,
         Error: { Type: status >= 500 ? 'Receiver' : 'Sender', Code: code, Message: message },

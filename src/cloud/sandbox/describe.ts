@@ -35,7 +35,11 @@ const describeInstances: Ec2Handler = (call) => {
     idParam: 'InstanceId',
   });
   const groups = call.fleet.securityGroups.filter((g) => g.region === call.region);
-  const volumes = call.fleet.volumes.filter((v) => v.region === call.region);
+  // Indexed once per page: a page of 1000 instances must not scan every volume per instance.
+  const volumes = new Map<string, SandboxVolume[]>();
+  for (const v of call.fleet.volumes)
+    if (v.region === call.region && v.attachment)
+      volumes.set(v.attachment.instanceId, [...(volumes.get(v.attachment.instanceId) ?? []), v]);
   return {
     // One reservation per instance: what RunInstances with count 1 gives, and paging stays per instance.
     reservationSet: itemSet(
@@ -43,7 +47,7 @@ const describeInstances: Ec2Handler = (call) => {
         reservationId: sandboxId('r', i.id),
         ownerId: call.fleet.account,
         groupSet: itemSet([]),
-        instancesSet: itemSet([instanceXml(i, groups, volumes)]),
+        instancesSet: itemSet([instanceXml(i, groups, volumes.get(i.id) ?? [])]),
       })),
     ),
     ...(nextToken ? { nextToken } : {}),
