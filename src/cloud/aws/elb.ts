@@ -42,15 +42,20 @@ export const listLoadBalancers = async (
   opts: ListOptions,
 ): Promise<Resource[]> => {
   const { region, signal } = opts;
+  // ELB's paginators take no pageSize (no page-size token in their model): PageSize goes in the input.
   const pageSize = Math.min(400, Math.max(1, opts.pageSize));
   try {
     const balancers = await collect(
-      paginateDescribeLoadBalancers({ client, pageSize }, {}),
+      paginateDescribeLoadBalancers({ client }, { PageSize: pageSize }),
       (p) => p.LoadBalancers,
       signal,
     );
     if (balancers.length === 0) return [];
-    const groups = await collect(paginateDescribeTargetGroups({ client, pageSize }, {}), (p) => p.TargetGroups, signal);
+    const groups = await collect(
+      paginateDescribeTargetGroups({ client }, { PageSize: pageSize }),
+      (p) => p.TargetGroups,
+      signal,
+    );
     const health = new Map(
       await inBatches(groups, parallel, (batch) =>
         Promise.all(
@@ -67,7 +72,7 @@ export const listLoadBalancers = async (
           batch.map(async (lb) => {
             const arn = lb.LoadBalancerArn ?? '';
             const ls = await collect(
-              paginateDescribeListeners({ client, pageSize }, { LoadBalancerArn: arn }),
+              paginateDescribeListeners({ client }, { LoadBalancerArn: arn, PageSize: pageSize }),
               (p) => p.Listeners,
               signal,
             );
