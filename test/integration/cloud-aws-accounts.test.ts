@@ -214,6 +214,35 @@ describe('AwsProvider with many accounts', () => {
     expect(seen[0]?.ctx).toMatchObject({ sandbox: true, pageSize: 200, seenAt: now });
   });
 
+  it("without endpoint options, every service follows the SDK's AWS_ENDPOINT_URL, and endpointInUse reports it", async () => {
+    const saved = { all: process.env.AWS_ENDPOINT_URL, ec2: process.env.AWS_ENDPOINT_URL_EC2 };
+    process.env.AWS_ENDPOINT_URL = sandbox.url;
+    delete process.env.AWS_ENDPOINT_URL_EC2;
+    try {
+      const p = provider({ endpoint: undefined });
+      expect(await p.endpointInUse()).toBe(sandbox.url);
+      const shared = await p.listSource(source(p, 'aws:sandbox-shared:eu-west-1'));
+      expect(shared.filter((r) => r.type === 'security_group')).toHaveLength(0);
+      const main = await p.listSource(source(p, 'aws:sandbox:eu-west-1'));
+      expect(main.filter((r) => r.type === 'load_balancer')).toHaveLength(1);
+      const samples = await p.metrics(source(p, 'aws:sandbox:eu-west-1'), { days: 2, now });
+      expect(samples.length).toBeGreaterThan(0);
+      expect(new Set(sandbox.requests.map((r) => r.service))).toEqual(
+        new Set(['sts', 'ec2', 'elasticloadbalancing', 'monitoring']),
+      );
+      process.env.AWS_ENDPOINT_URL_EC2 = 'http://127.0.0.1:9';
+      expect(await provider({ endpoint: undefined }).endpointInUse()).toBe('http://127.0.0.1:9');
+      expect(await provider({ endpoint: undefined, endpoints: { ec2: 'http://127.0.0.1:8' } }).endpointInUse()).toBe(
+        'http://127.0.0.1:8',
+      );
+    } finally {
+      if (saved.all === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = saved.all;
+      if (saved.ec2 === undefined) delete process.env.AWS_ENDPOINT_URL_EC2;
+      else process.env.AWS_ENDPOINT_URL_EC2 = saved.ec2;
+    }
+  });
+
   it('refuses a bad account list with a clear error', () => {
     expect(() => provider({ accounts: [] })).toThrow(/at least one account/);
     expect(() => provider({ accounts: [{ name: 'x', roleArn: 'not-an-arn', regions: ['us-east-1'] }] })).toThrow(
