@@ -5,7 +5,8 @@ import { awsServiceListers } from '../../src/cloud/aws/services/index.ts';
 import type { AwsServiceContext, AwsServiceLister } from '../../src/cloud/aws/services/types.ts';
 import type { SyncSource } from '../../src/cloud/provider.ts';
 import { Resource } from '../../src/cloud/resource.ts';
-import { sandboxAwsAccounts, sandboxSecondAccount, sandboxSecondRoleArn } from '../../src/cloud/sandbox/fleet.ts';
+import { sandboxAwsProviderOptions, sandboxStartMessage } from '../../src/cloud/sandbox/app-wiring.ts';
+import { sandboxSecondAccount, sandboxSecondRoleArn } from '../../src/cloud/sandbox/fleet.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { AppError } from '../../src/errors.ts';
@@ -21,11 +22,9 @@ let sandbox: Sandbox;
 const providers: AwsProvider[] = [];
 
 const provider = (opts: Partial<AwsProviderOptions> = {}): AwsProvider => {
+  // What the app passes in sandbox mode (src/cloud/sandbox/app-wiring.ts).
   const p = new AwsProvider({
-    accounts: sandboxAwsAccounts,
-    endpoint: sandbox.url,
-    sandbox: true,
-    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
+    ...sandboxAwsProviderOptions(sandbox),
     now: () => now,
     maxAttempts: 1,
     ...opts,
@@ -62,6 +61,7 @@ afterEach(async () => {
 
 describe('AwsProvider with many accounts', () => {
   it('has a source per account × region plus one global source per account', () => {
+    expect(sandboxStartMessage(sandbox)).toContain(`listening at ${sandbox.url}`);
     expect(provider().sources()).toEqual([
       {
         key: 'aws:sandbox:us-east-1',

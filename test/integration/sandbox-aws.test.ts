@@ -128,6 +128,13 @@ describe('EC2 as the AWS CLI calls it', () => {
     expect(named('worker-staging-1').instanceType).toBe('c7i.large');
   });
 
+  it('escapes what it writes: a tag value with XML metacharacters comes back unchanged', async () => {
+    const odd = `R&D <ops> "quoted" 'single'`;
+    named('web-prod-1').tags.team = odd;
+    const out = await ec2().send(new DescribeInstancesCommand({ InstanceIds: [named('web-prod-1').id] }));
+    expect(out.Reservations?.[0]?.Instances?.[0]?.Tags).toContainEqual({ Key: 'team', Value: odd });
+  });
+
   it('serves availability zones, the tag index, addresses, NAT gateways, VPCs and flow logs', async () => {
     const c = ec2();
     const eu = ec2('eu-west-1');
