@@ -60,7 +60,11 @@ export const DEFAULT_POLICY: Policy = Policy.parse({
     { name: 'production', match: { environment: ['prod', 'production'] }, approvals: 1, approverRoles: approvers },
     {
       name: 'dev-power-actions',
-      match: { action: ['start', 'stop', 'reboot'], environment: ['dev', 'development'] },
+      // The power actions of every provider: EC2 and GCE start/stop, Azure's deallocate and restart, GCE's reset.
+      match: {
+        action: ['start', 'stop', 'reboot', 'deallocate', 'restart', 'reset'],
+        environment: ['dev', 'development'],
+      },
       approvals: 0,
       approverRoles: approvers,
       autoApprove: true,

@@ -55,11 +55,23 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   for (const p of providers.splice(0)) p.destroy();
-  awsServiceListers.splice(0);
   await sandbox.stop();
 });
 
 describe('AwsProvider with many accounts', () => {
+  it("lists the account services' rows of each account: the main account's, and the second account's own (none)", async () => {
+    const p = provider();
+    const main = await p.listSource(source(p, 'aws:sandbox:us-east-1'));
+    const mainGlobal = await p.listSource(source(p, 'aws:sandbox:global'));
+    expect(main.some((r) => r.type === 'database')).toBe(true);
+    expect(mainGlobal.some((r) => r.type === 'iam_user')).toBe(true);
+    const shared = await p.listSource(source(p, 'aws:sandbox-shared:us-east-1'));
+    const sharedGlobal = await p.listSource(source(p, 'aws:sandbox-shared:global'));
+    expect(shared.filter((r) => r.type === 'database')).toEqual([]);
+    expect(sharedGlobal.filter((r) => r.type === 'iam_user' || r.type === 'bucket')).toEqual([]);
+    expect([...shared, ...sharedGlobal].every((r) => r.account === sandboxSecondAccount)).toBe(true);
+  });
+
   it('has a source per account × region plus one global source per account', () => {
     expect(sandboxStartMessage(sandbox)).toContain(`listening at ${sandbox.url}`);
     expect(provider().sources()).toEqual([
@@ -203,10 +215,20 @@ describe('AwsProvider with many accounts', () => {
         return [];
       },
     });
-    awsServiceListers.push(lister('rds', 'regional'), lister('iam', 'global'));
-    const p = provider({ endpoints: { rds: `${sandbox.url}/` } });
-    await p.listSource(source(p, 'aws:sandbox-shared:eu-west-1'));
-    await p.listSource(source(p, 'aws:sandbox-shared:global'));
+    // In place of the registered listers for this test only.
+    const registered = awsServiceListers.splice(
+      0,
+      awsServiceListers.length,
+      lister('rds', 'regional'),
+      lister('iam', 'global'),
+    );
+    try {
+      const p = provider({ endpoints: { rds: `${sandbox.url}/` } });
+      await p.listSource(source(p, 'aws:sandbox-shared:eu-west-1'));
+      await p.listSource(source(p, 'aws:sandbox-shared:global'));
+    } finally {
+      awsServiceListers.splice(0, awsServiceListers.length, ...registered);
+    }
     expect(seen.map((s) => [s.service, s.ctx.account, s.ctx.region, s.ctx.client.endpoint])).toEqual([
       ['rds', sandboxSecondAccount, 'eu-west-1', `${sandbox.url}/`],
       ['iam', sandboxSecondAccount, 'us-east-1', sandbox.url],

@@ -101,9 +101,13 @@ describe('AwsProvider.listSource against the sandbox fleet', () => {
     expect(new Set(all.map((r) => r.account))).toEqual(new Set(['123456789012']));
     await listAll(p);
     expect(sandbox.requests.filter((r) => r.action === 'GetCallerIdentity')).toHaveLength(1);
-    // The global source lists the global service listers (none registered on this branch): nothing, no EC2 call.
+    // The global source runs the global service listers (IAM, S3) and no EC2 or ELB call.
     const before = sandbox.requests.length;
-    expect(await p.listSource(p.sources().find((s) => s.region === 'global')!)).toEqual([]);
+    const global = await p.listSource(p.sources().find((s) => s.region === 'global')!);
+    expect(new Set(global.map((r) => r.type))).toEqual(
+      new Set(['bucket', 'iam_user', 'access_key', 'account_settings']),
+    );
+    expect(global.every((r) => r.account === '123456789012')).toBe(true);
     expect(sandbox.requests.length).toBe(before);
   });
 

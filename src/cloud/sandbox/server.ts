@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SandboxSession, ServiceResponse } from './aws-query.ts';
+import { credentialScopeService, startAwsServices } from './aws-services/router.ts';
+import type { AwsServicesSandbox } from './aws-services/router.ts';
 import type { Ec2Handler, Transition } from './call.ts';
 import { coreServiceRouters } from './core-services.ts';
 import { describeHandlers } from './describe.ts';
@@ -13,6 +15,7 @@ import { lifecycleHandlers } from './lifecycle.ts';
 import type { SandboxFleet, SandboxRequest, SandboxRole } from './model.ts';
 import { Ec2Error } from './query.ts';
 import type { Params } from './query.ts';
+import { emptyServicesAccount } from './service-accounts.ts';
 import { errorXml, responseXml } from './xml.ts';
 
 /**
@@ -72,6 +75,8 @@ export interface Sandbox {
    */
   hold(): () => void;
   stop(): Promise<void>;
+  /** The account services (RDS, S3, IAM, CloudTrail, Config, KMS, Logs) on the same port; see aws-services/router.ts. */
+  services?: AwsServicesSandbox;
 }
 
 const apiVersion = '2016-11-15';
@@ -122,7 +127,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     opts.transitionMs !== undefined
       ? { ms: Math.max(0, opts.transitionMs) }
       : { describes: Math.max(1, opts.transitionDescribes ?? 1) };
-  const services = coreServiceRouters({ metricDatapointsPerPage: opts.metricDatapointsPerPage });
+  const coreRouters = coreServiceRouters({ metricDatapointsPerPage: opts.metricDatapointsPerPage });
   const requests: SandboxRequest[] = [];
   const faults: Array<{ action: string; fault: InjectedFault; left: number }> = [];
   let counter = 0;
@@ -135,9 +140,25 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 
   let held: Promise<void> | undefined;
+  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds });
+  // Each other account gets its own (empty) per-service state, reached with its STS session's key.
+  const accountServices = new Map<string, AwsServicesSandbox>([
+    [fleet.account, services],
+    ...[...fleets.keys()]
+      .filter((a) => a !== fleet.account)
+      .map((a): [string, AwsServicesSandbox] => [
+        a,
+        startAwsServices({ now, account: emptyServicesAccount(a, now()) }),
+      ]),
+  ]);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (held) await held;
+    const scoped = credentialScopeService(req.headers.authorization);
+    if (scoped && scoped.service !== 'ec2' && !coreRouters[scoped.service]) {
+      const owner = sessions.get(scoped.accessKeyId)?.account ?? fleet.account;
+      return (accountServices.get(owner) ?? services).handle(req, res, scoped);
+    }
     counter += 1;
     const requestId = `00000000-0000-4000-8000-${counter.toString(16).padStart(12, '0')}`;
     let params: Params = {};
@@ -171,7 +192,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
         throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
       account = session?.account ?? fleet.account;
       const accountFleet = fleets.get(account) ?? fleet;
-      const router = services[service];
+      const router = coreRouters[service];
       if (router) {
         reply(
           router({
@@ -224,6 +245,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     fleets,
     roles,
     requests,
+    services,
     failNext: (action, fault, times = 1) => void faults.push({ action, fault, left: times }),
     hold: () => {
       let release!: () => void;
