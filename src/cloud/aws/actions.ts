@@ -68,7 +68,8 @@ export const awsActions: ActionCatalog = {
       sizeAttribute: 'instanceType',
       states: ['running', 'stopped'],
       check: (s, p, ctx) => checkSize(p.size!, String(s.attributes.instanceType ?? ''), label(s), ctx.sizes),
-      detail: (s, p) => (s.attributes.instanceType ? `from ${String(s.attributes.instanceType)} to ${p.size}` : `to ${p.size}`),
+      detail: (s, p) =>
+        s.attributes.instanceType ? `from ${String(s.attributes.instanceType)} to ${p.size}` : `to ${p.size}`,
       blastRadius: (s, p) =>
         s.state === 'running'
           ? `${label(s)} is stopped, changed to ${p.size} and started again: a few minutes of downtime.`

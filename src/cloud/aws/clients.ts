@@ -26,7 +26,10 @@ export const clientConfig = ({ region, endpoint, credentials, maxAttempts }: Aws
 interface InstrumentableClient {
   middlewareStack: {
     add(
-      mw: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
+      mw: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
       opts: { step: 'initialize'; name: string },
     ): void;
   };
@@ -60,3 +63,7 @@ export const instrumentAwsClient = <C>(client: C, metrics: Metrics | undefined):
   );
   return client;
 };
+
+/** The account id in a role ARN (`arn:aws:iam::210987654321:role/X` → 210987654321). */
+export const accountOfRole = (roleArn: string): string | undefined =>
+  /^arn:aws[\w-]*:iam::(\d{12}):role\//.exec(roleArn)?.[1];

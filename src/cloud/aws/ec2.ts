@@ -1,18 +1,33 @@
 import {
+  DescribeAddressesCommand,
+  DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   EC2Client,
+  paginateDescribeFlowLogs,
+  paginateDescribeInstanceStatus,
+  paginateDescribeInstanceTypes,
   paginateDescribeInstances,
+  paginateDescribeNatGateways,
   paginateDescribeSecurityGroups,
   paginateDescribeSnapshots,
   paginateDescribeVolumes,
+  paginateDescribeVpcs,
 } from '@aws-sdk/client-ec2';
-import type { EC2ClientConfig, Instance } from '@aws-sdk/client-ec2';
-import { performance } from 'node:perf_hooks';
+import type { Instance } from '@aws-sdk/client-ec2';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { ResourceKey } from '../../tools/change-plan.ts';
 import type { Resource } from '../resource.ts';
-import { awsFailureKind, translateAwsError } from './errors.ts';
-import { instanceResource, securityGroupResource, snapshotResource, volumeResource } from './normalize.ts';
+import { clientConfig, instrumentAwsClient, type AwsClientSettings } from './clients.ts';
+import { translateAwsError } from './errors.ts';
+import {
+  addressResource,
+  instanceResource,
+  natGatewayResource,
+  securityGroupResource,
+  snapshotResource,
+  volumeResource,
+  vpcResource,
+} from './normalize.ts';
 
 /**
  * The part of the AWS provider that needs the EC2 SDK (`@aws-sdk/client-ec2`, ~0.3 s of CPU to
@@ -22,94 +37,102 @@ import { instanceResource, securityGroupResource, snapshotResource, volumeResour
 
 export { executeInstanceAction } from './instance-actions.ts';
 
-export interface ClientOptions {
-  region: string;
-  endpoint?: string | undefined;
-  credentials?: EC2ClientConfig['credentials'] | undefined;
-  maxAttempts?: number | undefined;
-  metrics?: Metrics | undefined;
-}
+export const createEc2Client = (settings: AwsClientSettings, metrics: Metrics | undefined): EC2Client =>
+  instrumentAwsClient(new EC2Client(clientConfig(settings)), metrics);
 
-export const createEc2Client = ({ region, endpoint, credentials, maxAttempts, metrics }: ClientOptions): EC2Client => {
-  const client = new EC2Client({
-    region,
-    ...(endpoint ? { endpoint } : {}),
-    ...(credentials ? { credentials } : {}),
-    ...(maxAttempts ? { maxAttempts } : {}),
-  });
-  if (metrics) {
-    // Counted and timed once per logical call (retries happen further down the stack, so they
-    // are inside the time); a missing credential fails below this step too, before any request.
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
-        const started = performance.now();
-        const observe = (outcome: string) =>
-          metrics.cloudCallSeconds.observe(
-            { provider: 'aws', operation, outcome },
-            (performance.now() - started) / 1000,
-          );
-        try {
-          const out = await next(args);
-          metrics.cloudCalls.inc({ provider: 'aws', operation, outcome: 'ok' });
-          observe('ok');
-          return out;
-        } catch (e) {
-          metrics.cloudCalls.inc({ provider: 'aws', operation, outcome: 'error' });
-          observe(awsFailureKind(e));
-          throw e;
-        }
-      },
-      { step: 'initialize', name: 'devopsAgentCloudCalls' },
-    );
-  }
-  return client;
-};
-
-const collect = async <P, T>(pages: AsyncIterable<P>, pick: (page: P) => T[] | undefined): Promise<T[]> => {
+/** Every page's items; stops between pages once `signal` aborts (the paginators take no signal). */
+export const collect = async <P, T>(
+  pages: AsyncIterable<P>,
+  pick: (page: P) => T[] | undefined,
+  signal?: AbortSignal,
+): Promise<T[]> => {
   const all: T[] = [];
-  for await (const page of pages) all.push(...(pick(page) ?? []));
+  for await (const page of pages) {
+    signal?.throwIfAborted();
+    for (const item of pick(page) ?? []) all.push(item);
+  }
   return all;
 };
 
 export interface ListOptions {
+  account: string;
   region: string;
   seenAt: Date;
   sandbox: boolean;
   pageSize: number;
-  /** Account id to report when no EC2 response names the owner. */
-  account?: string | undefined;
+  signal?: AbortSignal | undefined;
 }
 
-/** Instances, volumes, own snapshots and security groups of one region. */
+/** DescribeInstanceStatus and DescribeFlowLogs cap MaxResults lower than the other describes. */
+const statusPage = (n: number) => Math.max(5, Math.min(n, 1000));
+
+/**
+ * Instances (with their status checks), volumes, own snapshots, security groups, Elastic IPs,
+ * NAT gateways and VPCs (with flow-log status) of one region, every page.
+ */
 export const listRegion = async (client: EC2Client, opts: ListOptions): Promise<Resource[]> => {
-  const { region, seenAt, sandbox, pageSize } = opts;
+  const { account, region, seenAt, sandbox, pageSize, signal } = opts;
+  const paging = { client, pageSize };
+  const send = signal ? { abortSignal: signal } : undefined;
   try {
-    const [groups, reservations, volumes, snapshots] = await Promise.all([
-      collect(paginateDescribeSecurityGroups({ client, pageSize }, {}), (p) => p.SecurityGroups),
-      collect(paginateDescribeInstances({ client, pageSize }, {}), (p) => p.Reservations),
-      collect(paginateDescribeVolumes({ client, pageSize }, {}), (p) => p.Volumes),
-      collect(paginateDescribeSnapshots({ client, pageSize }, { OwnerIds: ['self'] }), (p) => p.Snapshots),
+    const [groups, reservations, volumes, snapshots, statuses, addresses, nats, vpcs, flowLogs] = await Promise.all([
+      collect(paginateDescribeSecurityGroups(paging, {}), (p) => p.SecurityGroups, signal),
+      collect(paginateDescribeInstances(paging, {}), (p) => p.Reservations, signal),
+      collect(paginateDescribeVolumes(paging, {}), (p) => p.Volumes, signal),
+      collect(paginateDescribeSnapshots(paging, { OwnerIds: ['self'] }), (p) => p.Snapshots, signal),
+      collect(
+        paginateDescribeInstanceStatus({ client, pageSize: statusPage(pageSize) }, { IncludeAllInstances: true }),
+        (p) => p.InstanceStatuses,
+        signal,
+      ),
+      client.send(new DescribeAddressesCommand({}), send).then((o) => o.Addresses ?? []),
+      collect(paginateDescribeNatGateways(paging, {}), (p) => p.NatGateways),
+      collect(paginateDescribeVpcs(paging, {}), (p) => p.Vpcs),
+      collect(paginateDescribeFlowLogs({ client, pageSize: statusPage(pageSize) }, {}), (p) => p.FlowLogs),
     ]);
-    // EC2 has no "who am I" call; every listing carries the owner somewhere (the default group at least).
-    const account =
-      opts.account ??
-      [...groups.map((g) => g.OwnerId), ...reservations.map((r) => r.OwnerId), ...snapshots.map((s) => s.OwnerId)].find(
-        Boolean,
-      ) ??
-      'unknown';
     const ctx = { account, region, seenAt, sandbox };
+    const checks = new Map(statuses.map((s) => [s.InstanceId, s.InstanceStatus?.Status]));
     const instances = reservations
       .flatMap((r) => r.Instances ?? [])
       .filter((i: Instance) => i.State?.Name !== 'terminated');
     return [
-      ...instances.map((i) => instanceResource(i, ctx)),
+      ...instances.map((i) => instanceResource(i, ctx, checks.get(i.InstanceId) ?? undefined)),
       ...volumes.map((v) => volumeResource(v, ctx)),
       ...snapshots.map((s) => snapshotResource(s, ctx)),
       ...groups.map((g) => securityGroupResource(g, ctx)),
+      ...addresses.map((a) => addressResource(a, ctx)),
+      ...nats.filter((n) => n.State !== 'deleted').map((n) => natGatewayResource(n, ctx)),
+      ...vpcs.map((v) => vpcResource(v, flowLogs, ctx)),
     ];
   } catch (e) {
     throw translateAwsError(e, `listing EC2 resources in ${region}`);
+  }
+};
+
+/** Ids of the region's instances that are not terminated (what metrics are asked for). */
+export const instanceIds = async (client: EC2Client, region: string, pageSize: number): Promise<string[]> => {
+  try {
+    const reservations = await collect(paginateDescribeInstances({ client, pageSize }, {}), (p) => p.Reservations);
+    return reservations
+      .flatMap((r) => r.Instances ?? [])
+      .filter((i) => i.State?.Name !== 'terminated' && i.InstanceId)
+      .map((i) => i.InstanceId as string);
+  } catch (e) {
+    throw translateAwsError(e, `listing EC2 instances in ${region}`);
+  }
+};
+
+/** Every instance type EC2 offers in the client's region (DescribeInstanceTypes, all pages), sorted. */
+export const instanceTypes = async (client: EC2Client, region: string): Promise<string[]> => {
+  try {
+    const types = await collect(paginateDescribeInstanceTypes({ client, pageSize: 100 }, {}), (p) => p.InstanceTypes);
+    return types
+      .map((t) => t.InstanceType)
+      .filter((t): t is NonNullable<typeof t> => Boolean(t))
+      .map(String)
+      .sort();
+  } catch (e) {
+    throw translateAwsError(e, `listing the instance types of ${region}`);
   }
 };
 
@@ -123,7 +146,12 @@ export const describeInstance = async (
     const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [key.id] }));
     const instance = out.Reservations?.[0]?.Instances?.[0];
     if (!instance || instance.State?.Name === 'terminated') return null;
-    return instanceResource(instance, { account: key.account, region: key.region, ...opts });
+    // The same status-check attribute the listing has, so a describe and a listing compare equal.
+    const status = await client.send(
+      new DescribeInstanceStatusCommand({ InstanceIds: [key.id], IncludeAllInstances: true }),
+    );
+    const checks = status.InstanceStatuses?.[0]?.InstanceStatus?.Status;
+    return instanceResource(instance, { account: key.account, region: key.region, ...opts }, checks);
   } catch (e) {
     const err = translateAwsError(e, `describing ${key.id} in ${key.region}`);
     if (err.code === 'not_found') return null;

@@ -22,6 +22,8 @@ const authCodes = new Set([
   'AccessDenied',
   'AccessDeniedException',
 ]);
+/** Auth failures whose AWS text is about permissions (principal, action, resource), never about keys. */
+const permissionCodes = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
 const throttleCodes = new Set([
   'RequestLimitExceeded',
   'Throttling',
@@ -80,7 +82,10 @@ const userText = (kind: ErrorCode, code: string, aws: string, doing: string): st
     case 'conflict':
       return `AWS refused ${doing} because of the instance's current state: ${aws}`;
     case 'auth_failed':
-      return `AWS refused the credentials or permissions for ${doing} (${code}). Check the IAM policy and keys.`;
+      // A denied permission names the principal, action and resource: what the admin must fix, and no secret.
+      return permissionCodes.has(code)
+        ? `AWS refused the permissions for ${doing} (${code}): ${aws} Check the IAM policy (and the role's trust policy).`
+        : `AWS refused the credentials or permissions for ${doing} (${code}). Check the IAM policy and keys.`;
     case 'rate_limited':
       return `AWS is throttling requests (${code}) while ${doing}; try again in a minute.`;
     case 'bad_request':

@@ -1,4 +1,21 @@
-import type { Instance, IpPermission, SecurityGroup, Snapshot, Tag, Volume } from '@aws-sdk/client-ec2';
+import type {
+  Address,
+  FlowLog,
+  Instance,
+  IpPermission,
+  NatGateway,
+  SecurityGroup,
+  Snapshot,
+  Tag,
+  Volume,
+  Vpc,
+} from '@aws-sdk/client-ec2';
+import type {
+  Listener,
+  LoadBalancer,
+  TargetGroup,
+  TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { environmentFromTags } from '../resource.ts';
 import type { Resource } from '../resource.ts';
 import { monthlyCents } from '../pricing/index.ts';
@@ -8,9 +25,6 @@ import { monthlyCents } from '../pricing/index.ts';
  * stored as JSON. Compute is billed only while an instance runs (or is starting); its disks are
  * separate volume resources.
  */
-
-/** The sandbox's stand-in for CloudWatch's 7-day CPU average; only honoured in sandbox mode. */
-export const sandboxCpuTag = 'sandbox:cpu-avg-7d';
 
 export interface NormalizeContext {
   account: string;
@@ -33,12 +47,15 @@ const base = (ctx: NormalizeContext, tags: Record<string, string>) => ({
 
 const billedStates = new Set(['running', 'pending']);
 
-export const instanceResource = (i: Instance, ctx: NormalizeContext): Resource => {
+/**
+ * `statusChecks`: EC2's instance status check summary (`ok`, `impaired`, `initializing`,
+ * `insufficient-data`) from DescribeInstanceStatus, null when EC2 runs none (not running).
+ */
+export const instanceResource = (i: Instance, ctx: NormalizeContext, statusChecks?: string): Resource => {
   const tags = tagsOf(i.Tags);
   const state = i.State?.Name ?? 'unknown';
   const instanceType = i.InstanceType ?? 'unknown';
   const price = monthlyCents('aws', 'instance', instanceType, ctx.region);
-  const cpu = ctx.sandbox ? Number.parseFloat(tags[sandboxCpuTag] ?? '') : Number.NaN;
   return {
     ...base(ctx, tags),
     type: 'instance',
@@ -53,7 +70,8 @@ export const instanceResource = (i: Instance, ctx: NormalizeContext): Resource =
       publicIp: i.PublicIpAddress ?? null,
       availabilityZone: i.Placement?.AvailabilityZone ?? null,
       securityGroupIds: (i.SecurityGroups ?? []).map((g) => g.GroupId).filter(Boolean),
-      ...(Number.isFinite(cpu) ? { cpuAvg7d: cpu } : {}),
+      vpcId: i.VpcId ?? null,
+      statusChecks: statusChecks ?? null,
       ...(price === undefined ? { priced: false } : {}),
     },
   };
@@ -75,9 +93,19 @@ export const volumeResource = (v: Volume, ctx: NormalizeContext): Resource => {
       sizeGb,
       volumeType,
       attachedTo: v.Attachments?.[0]?.InstanceId ?? null,
+      attachments: (v.Attachments ?? []).map((a) => ({
+        instanceId: a.InstanceId ?? null,
+        device: a.Device ?? null,
+        state: a.State ?? null,
+        deleteOnTermination: a.DeleteOnTermination ?? false,
+      })),
       availabilityZone: v.AvailabilityZone ?? null,
       createTime: v.CreateTime?.toISOString() ?? null,
+      iops: v.Iops ?? null,
+      throughput: v.Throughput ?? null,
       encrypted: v.Encrypted ?? false,
+      kmsKeyId: v.KmsKeyId ?? null,
+      snapshotId: v.SnapshotId || null,
       ...(price === undefined ? { priced: false } : {}),
     },
   };
@@ -131,6 +159,135 @@ export const securityGroupResource = (g: SecurityGroup, ctx: NormalizeContext): 
       ingress: (g.IpPermissions ?? []).map(ingressRule),
       vpcId: g.VpcId ?? null,
       description: g.Description ?? '',
+    },
+  };
+};
+
+/**
+ * An Elastic IP. Since February 2024 AWS bills every public IPv4 address by the hour, attached or
+ * not; an unassociated one (`associatedTo: null`, state `idle`) is pure waste.
+ */
+export const addressResource = (a: Address, ctx: NormalizeContext): Resource => {
+  const tags = tagsOf(a.Tags);
+  const associatedTo = a.InstanceId || a.NetworkInterfaceId || null;
+  const key = associatedTo ? 'in_use' : 'idle';
+  const price = monthlyCents('aws', 'ip_address', key, ctx.region);
+  const id = a.AllocationId ?? a.PublicIp ?? '';
+  return {
+    ...base(ctx, tags),
+    type: 'ip_address',
+    id,
+    name: tags.Name || (a.PublicIp ?? id),
+    state: associatedTo ? 'in-use' : 'idle',
+    monthlyCostCents: price ?? 0,
+    attributes: {
+      publicIp: a.PublicIp ?? null,
+      associatedTo,
+      associationId: a.AssociationId ?? null,
+      privateIp: a.PrivateIpAddress ?? null,
+      domain: a.Domain ?? null,
+      ...(price === undefined ? { priced: false } : {}),
+    },
+  };
+};
+
+const billedNatStates = new Set(['pending', 'available']);
+
+export const natGatewayResource = (n: NatGateway, ctx: NormalizeContext): Resource => {
+  const tags = tagsOf(n.Tags);
+  const state = n.State ?? 'unknown';
+  const price = monthlyCents('aws', 'nat_gateway', 'standard', ctx.region);
+  return {
+    ...base(ctx, tags),
+    type: 'nat_gateway',
+    id: n.NatGatewayId ?? '',
+    name: tags.Name || (n.NatGatewayId ?? ''),
+    state,
+    monthlyCostCents: billedNatStates.has(state) ? (price ?? 0) : 0,
+    attributes: {
+      vpcId: n.VpcId ?? null,
+      subnetId: n.SubnetId ?? null,
+      connectivityType: n.ConnectivityType ?? 'public',
+      publicIps: (n.NatGatewayAddresses ?? []).map((x) => x.PublicIp).filter((ip): ip is string => Boolean(ip)),
+      createTime: n.CreateTime?.toISOString() ?? null,
+      ...(price === undefined ? { priced: false } : {}),
+    },
+  };
+};
+
+/** A VPC with whether any flow log records its traffic (`flowLogsEnabled`). */
+export const vpcResource = (v: Vpc, flowLogs: FlowLog[], ctx: NormalizeContext): Resource => {
+  const tags = tagsOf(v.Tags);
+  const mine = flowLogs.filter((f) => f.ResourceId === v.VpcId);
+  return {
+    ...base(ctx, tags),
+    type: 'vpc',
+    id: v.VpcId ?? '',
+    name: tags.Name || (v.VpcId ?? ''),
+    state: v.State ?? 'unknown',
+    monthlyCostCents: 0,
+    attributes: {
+      cidr: v.CidrBlock ?? null,
+      isDefault: v.IsDefault ?? false,
+      flowLogsEnabled: mine.some((f) => f.FlowLogStatus === 'ACTIVE'),
+      flowLogIds: mine.map((f) => f.FlowLogId).filter(Boolean),
+    },
+  };
+};
+
+export interface TargetGroupHealth {
+  group: TargetGroup;
+  health: TargetHealthDescription[];
+}
+
+/**
+ * An ELBv2 load balancer with its listeners and target groups (health counted per group). `idle`:
+ * no target group, or not one healthy target: it is billed and serves nothing.
+ */
+export const loadBalancerResource = (
+  lb: LoadBalancer,
+  listeners: Listener[],
+  groups: TargetGroupHealth[],
+  tags: Record<string, string>,
+  ctx: NormalizeContext,
+): Resource => {
+  const lbType = lb.Type ?? 'unknown';
+  const state = lb.State?.Code ?? 'unknown';
+  const price = monthlyCents('aws', 'load_balancer', lbType, ctx.region);
+  const count = (h: TargetHealthDescription[], s: string) => h.filter((d) => d.TargetHealth?.State === s).length;
+  const targetGroups = groups.map(({ group, health }) => ({
+    arn: group.TargetGroupArn ?? null,
+    name: group.TargetGroupName ?? null,
+    protocol: group.Protocol ?? null,
+    port: group.Port ?? null,
+    targets: health.length,
+    healthy: count(health, 'healthy'),
+    unhealthy: count(health, 'unhealthy'),
+    unused: count(health, 'unused'),
+  }));
+  const healthyTargets = targetGroups.reduce((n, g) => n + g.healthy, 0);
+  return {
+    ...base(ctx, tags),
+    type: 'load_balancer',
+    id: lb.LoadBalancerArn ?? '',
+    name: lb.LoadBalancerName ?? tags.Name ?? '',
+    state,
+    monthlyCostCents: state === 'active' || state === 'provisioning' ? (price ?? 0) : 0,
+    attributes: {
+      lbType,
+      scheme: lb.Scheme ?? null,
+      dnsName: lb.DNSName ?? null,
+      vpcId: lb.VpcId ?? null,
+      createdTime: lb.CreatedTime?.toISOString() ?? null,
+      listeners: listeners.map((l) => ({
+        port: l.Port ?? null,
+        protocol: l.Protocol ?? null,
+        targetGroupArns: (l.DefaultActions ?? []).map((a) => a.TargetGroupArn).filter(Boolean),
+      })),
+      targetGroups,
+      healthyTargets,
+      idle: targetGroups.length === 0 || healthyTargets === 0,
+      ...(price === undefined ? { priced: false } : {}),
     },
   };
 };

@@ -1,4 +1,4 @@
-import type { SandboxFleet, SandboxInstance } from './model.ts';
+import type { InstanceStateName, SandboxFleet, SandboxInstance } from './model.ts';
 import { Ec2Error, listParam } from './query.ts';
 import type { Params } from './query.ts';
 import type { XmlNode } from './xml.ts';
@@ -9,9 +9,46 @@ export interface Ec2Call {
   params: Params;
   fleet: SandboxFleet;
   now: () => Date;
-  /** DescribeInstances calls a transitional state (pending, stopping) survives; see SandboxInstance.settle. */
-  transitionDescribes: number;
+  /** How long a transitional state (pending, stopping) lasts; see SandboxInstance.settle. */
+  transition: Transition;
 }
+
+/** By the sandbox's clock (`ms`), or by DescribeInstances calls seen (`describes`: tests that count steps). */
+export type Transition = { ms: number } | { describes: number };
+
+/** Puts an instance in a transitional state that ends in `to` after the configured time or describes. */
+export const beginTransition = (
+  call: Ec2Call,
+  i: SandboxInstance,
+  state: InstanceStateName,
+  to: InstanceStateName,
+): void => {
+  i.state = state;
+  i.settle =
+    'ms' in call.transition
+      ? { to, at: call.now().getTime() + call.transition.ms }
+      : { to, afterDescribes: call.transition.describes };
+};
+
+/**
+ * Time passing: a timed transition ends once the clock reaches it (seen by any describe); a counted
+ * one moves a step on each DescribeInstances (`counted`).
+ */
+export const settleTransitions = (call: Ec2Call, instances: SandboxInstance[], counted: boolean): void => {
+  const now = call.now().getTime();
+  for (const i of instances) {
+    if (!i.settle) continue;
+    if (i.settle.at !== undefined) {
+      if (now < i.settle.at) continue;
+    } else {
+      if (!counted) continue;
+      i.settle.afterDescribes = (i.settle.afterDescribes ?? 1) - 1;
+      if (i.settle.afterDescribes > 0) continue;
+    }
+    i.state = i.settle.to;
+    delete i.settle;
+  }
+};
 
 /** Returns the response body (children of `<ActionResponse>`, minus requestId) or throws Ec2Error. */
 export type Ec2Handler = (call: Ec2Call) => XmlNode;

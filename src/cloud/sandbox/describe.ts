@@ -1,4 +1,4 @@
-import { instanceIdKind, instancesIn, requireIds } from './call.ts';
+import { instanceIdKind, instancesIn, requireIds, settleTransitions } from './call.ts';
 import type { Ec2Call, Ec2Handler } from './call.ts';
 import { sandboxId } from './fleet.ts';
 import type { SandboxInstance, SandboxSecurityGroup, SandboxSnapshot, SandboxVolume } from './model.ts';
@@ -7,18 +7,6 @@ import type { FilterFields } from './query.ts';
 import { instanceXml, itemSet, securityGroupXml, snapshotXml, volumeXml } from './xml.ts';
 
 /** The read-only EC2 actions: Describe* with id lists, filters and paging as EC2 validates them. */
-
-/** Time passing, deterministically: each DescribeInstances moves transitional states one step on. */
-const settleTransitions = (instances: SandboxInstance[]): void => {
-  for (const i of instances) {
-    if (!i.settle) continue;
-    i.settle.afterDescribes -= 1;
-    if (i.settle.afterDescribes <= 0) {
-      i.state = i.settle.to;
-      delete i.settle;
-    }
-  }
-};
 
 const instanceFields: FilterFields<SandboxInstance> = {
   'instance-id': (i) => [i.id],
@@ -36,7 +24,7 @@ const instanceFields: FilterFields<SandboxInstance> = {
 
 const describeInstances: Ec2Handler = (call) => {
   const all = instancesIn(call);
-  settleTransitions(all);
+  settleTransitions(call, all, true);
   const ids = listParam(call.params, 'InstanceId');
   const chosen = ids.length > 0 ? requireIds(ids, all, instanceIdKind) : all;
   const matched = applyFilters(chosen, filtersOf(call.params), instanceFields);
@@ -47,7 +35,11 @@ const describeInstances: Ec2Handler = (call) => {
     idParam: 'InstanceId',
   });
   const groups = call.fleet.securityGroups.filter((g) => g.region === call.region);
-  const volumes = call.fleet.volumes.filter((v) => v.region === call.region);
+  // Indexed once per page: a page of 1000 instances must not scan every volume per instance.
+  const volumes = new Map<string, SandboxVolume[]>();
+  for (const v of call.fleet.volumes)
+    if (v.region === call.region && v.attachment)
+      volumes.set(v.attachment.instanceId, [...(volumes.get(v.attachment.instanceId) ?? []), v]);
   return {
     // One reservation per instance: what RunInstances with count 1 gives, and paging stays per instance.
     reservationSet: itemSet(
@@ -55,7 +47,7 @@ const describeInstances: Ec2Handler = (call) => {
         reservationId: sandboxId('r', i.id),
         ownerId: call.fleet.account,
         groupSet: itemSet([]),
-        instancesSet: itemSet([instanceXml(i, groups, volumes)]),
+        instancesSet: itemSet([instanceXml(i, groups, volumes.get(i.id) ?? [])]),
       })),
     ),
     ...(nextToken ? { nextToken } : {}),
@@ -90,7 +82,7 @@ const describeVolumes: Ec2Handler = (call) => {
   const { page, nextToken } = paginate(matched, call.params, {
     action: 'DescribeVolumes',
     min: 5,
-    max: 500,
+    max: 1000,
     idParam: 'VolumeId',
   });
   return { volumeSet: itemSet(page.map((v) => volumeXml(v, call.fleet.account))), ...(nextToken ? { nextToken } : {}) };

@@ -1,22 +1,35 @@
 import { createHash } from 'node:crypto';
-import { sandboxCpuTag } from '../aws/normalize.ts';
 import type {
   IngressRule,
   InstanceStateName,
+  SandboxAddress,
   SandboxFleet,
+  SandboxFlowLog,
   SandboxInstance,
+  SandboxLoadBalancer,
+  SandboxNatGateway,
+  SandboxRole,
   SandboxSecurityGroup,
   SandboxSnapshot,
+  SandboxTargetGroup,
   SandboxVolume,
+  SandboxVpc,
 } from './model.ts';
 
 /**
- * The seeded demo fleet: one AWS account in two regions, dev/staging/prod, with the waste and
+ * The seeded demo fleet: two AWS accounts in two regions, dev/staging/prod, with the waste and
  * risk the scans should find (idle dev instances, an unattached volume, a snapshot over a year
- * old, SSH open to the world). Ids are hashes of names, times are offsets from `now`: the same
- * `now` always gives the same fleet.
+ * old, SSH open to the world, an unassociated Elastic IP, a load balancer with no healthy target,
+ * a VPC without flow logs). Ids are hashes of names, times are offsets from `now`: the same `now`
+ * always gives the same fleet. The second account is reached through an STS role, as a real
+ * multi-account setup is.
  */
 export const sandboxAccount = '123456789012';
+/** The second account: a small shared-services fleet behind the role below. */
+export const sandboxSecondAccount = '210987654321';
+export const sandboxSecondRoleArn = `arn:aws:iam::${sandboxSecondAccount}:role/DevOpsAgentRead`;
+/** Roles the sandbox's STS lets any caller assume. */
+export const sandboxRoles: SandboxRole[] = [{ arn: sandboxSecondRoleArn }];
 /** Account id AWS uses for the public snapshots it shares; `Owner=self` must not return them. */
 export const amazonAccount = '137112412989';
 export const sandboxRegions = ['us-east-1', 'eu-west-1'];
@@ -116,55 +129,50 @@ const snapshotRows: SnapshotRow[] = [
   ['legacy-db-backup', 'us-east-1', 'legacy-db-data', 300, 500, 'prod'],
 ];
 
-const buildInstances = (now: Date): SandboxInstance[] =>
-  Object.entries(instanceRows).flatMap(([region, rows], r) =>
+const buildInstances = (now: Date, rowsByRegion: Record<string, InstanceRow[]>, seed = ''): SandboxInstance[] =>
+  Object.entries(rowsByRegion).flatMap(([region, rows], r) =>
     rows.map(([name, env, team, service, type, state, cpu, group, launched], i): SandboxInstance => {
       const availabilityZone = `${region}${i % 2 === 0 ? 'a' : 'b'}`;
       const publicFacing = service === 'web' || service === 'bastion';
       return {
-        id: sandboxId('i', `${region}/${name}`),
+        id: sandboxId('i', `${seed}${region}/${name}`),
         region,
         availabilityZone,
         instanceType: type,
         state,
         launchTime: ago(now, launched),
         imageId: sandboxId('ami', `${region}/al2023`),
-        vpcId: vpcOf(region),
-        subnetId: subnetOf(availabilityZone),
+        vpcId: vpcOf(seed + region),
+        subnetId: subnetOf(seed + availabilityZone),
         privateIp: `10.${r}.${1 + (i % 2)}.${10 + i}`,
         ...(publicFacing && state === 'running' ? { publicIp: `198.51.100.${10 + r * 20 + i}` } : {}),
-        securityGroupIds: [sgId(region, group)],
+        securityGroupIds: [sgId(seed + region, group)],
         keyName: `${env}-key`,
-        tags: {
-          Name: name,
-          env,
-          team,
-          service,
-          /* stands in for CloudWatch, which the sandbox does not emulate */ [sandboxCpuTag]: String(cpu),
-        },
+        usage: { cpuPercent: cpu },
+        tags: { Name: name, env, team, service },
       };
     }),
   );
 
-const buildGroups = (): SandboxSecurityGroup[] =>
-  Object.entries(groupRows).flatMap(([region, rows]) =>
+const buildGroups = (rowsByRegion: Record<string, GroupRow[]>, account: string, seed = ''): SandboxSecurityGroup[] =>
+  Object.entries(rowsByRegion).flatMap(([region, rows]) =>
     rows.map(([name, env, team, description, ingress]): SandboxSecurityGroup => ({
-      id: sgId(region, name),
+      id: sgId(seed + region, name),
       region,
-      ownerId: sandboxAccount,
+      ownerId: account,
       name,
       description,
-      vpcId: vpcOf(region),
+      vpcId: vpcOf(seed + region),
       ingress,
       tags: env && team ? { Name: name, env, team } : {},
     })),
   );
 
-const buildVolumes = (now: Date, instances: SandboxInstance[]): SandboxVolume[] =>
-  volumeRows.map(([name, region, attachedTo, sizeGb, volumeType, created, env, team, service]): SandboxVolume => {
+const buildVolumes = (now: Date, instances: SandboxInstance[], rows: VolumeRow[], seed = ''): SandboxVolume[] =>
+  rows.map(([name, region, attachedTo, sizeGb, volumeType, created, env, team, service]): SandboxVolume => {
     const instance = instances.find((x) => x.tags.Name === attachedTo);
     return {
-      id: sandboxId('vol', `${region}/${name}`),
+      id: sandboxId('vol', `${seed}${region}/${name}`),
       region,
       availabilityZone: instance?.availabilityZone ?? `${region}a`,
       sizeGb,
@@ -204,15 +212,212 @@ const buildSnapshots = (now: Date): SandboxSnapshot[] => [
   })),
 ];
 
-/** A fresh, independent demo fleet (each sandbox gets its own copy). */
+// name, region, cidr, default VPC, flow logs to CloudWatch Logs
+type VpcRow = [string, string, string, boolean, boolean];
+const vpcRows: VpcRow[] = [
+  ['main', 'us-east-1', '10.0.0.0/16', true, true],
+  // Planted: no flow logs, so nobody can say what talked to what.
+  ['main', 'eu-west-1', '10.1.0.0/16', true, false],
+];
+
+const buildVpcs = (now: Date, rows: VpcRow[], seed = ''): { vpcs: SandboxVpc[]; flowLogs: SandboxFlowLog[] } => ({
+  vpcs: rows.map(([name, region, cidr, isDefault]) => ({
+    id: vpcOf(seed + region),
+    region,
+    cidr,
+    isDefault,
+    tags: { Name: `${name}-${region}` },
+  })),
+  flowLogs: rows
+    .filter((r) => r[4])
+    .map(([name, region]) => ({
+      id: sandboxId('fl', `${seed}${region}/${name}`),
+      region,
+      resourceId: vpcOf(seed + region),
+      trafficType: 'ALL',
+      logDestinationType: 'cloud-watch-logs',
+      logGroupName: `/vpc/flow-logs/${name}-${region}`,
+      createTime: ago(now, 300),
+    })),
+});
+
+// name, region, associated instance name (none: idle), env
+type AddressRow = [string, string, string | undefined, string];
+const addressRows: AddressRow[] = [
+  ['bastion-prod-ip', 'us-east-1', 'bastion-prod', 'prod'],
+  // Planted: allocated for a demo, never released, billed every hour.
+  ['old-demo-ip', 'eu-west-1', undefined, 'dev'],
+];
+
+const buildAddresses = (rows: AddressRow[], instances: SandboxInstance[], seed = ''): SandboxAddress[] =>
+  rows.map(([name, region, attachedTo, env], n): SandboxAddress => {
+    const instance = instances.find((x) => x.tags.Name === attachedTo && x.region === region);
+    const allocationId = sandboxId('eipalloc', `${seed}${region}/${name}`);
+    return {
+      allocationId,
+      region,
+      publicIp: instance?.publicIp ?? `203.0.113.${100 + n}`,
+      ...(instance
+        ? { instanceId: instance.id, associationId: sandboxId('eipassoc', allocationId), privateIp: instance.privateIp }
+        : {}),
+      tags: { Name: name, env },
+    };
+  });
+
+const buildNatGateways = (now: Date, regions: string[], seed = ''): SandboxNatGateway[] =>
+  regions.map((region, n) => ({
+    id: sandboxId('nat', `${seed}${region}/nat-a`),
+    region,
+    vpcId: vpcOf(seed + region),
+    subnetId: subnetOf(`${seed}${region}a`),
+    state: 'available',
+    allocationId: sandboxId('eipalloc', `${seed}${region}/nat-a`),
+    publicIp: `198.51.100.${200 + n}`,
+    privateIp: `10.${n}.0.5`,
+    createTime: ago(now, 400),
+    tags: { Name: `nat-${region}-a`, env: 'prod', team: 'platform' },
+  }));
+
+// name, region, type, scheme, listener port/protocol, targets (instance names; a stopped one is unused), env
+type BalancerRow = [
+  string,
+  string,
+  'application' | 'network',
+  'internet-facing' | 'internal',
+  number,
+  string,
+  string[],
+  string,
+];
+const balancerRows: BalancerRow[] = [
+  ['web-prod-alb', 'us-east-1', 'application', 'internet-facing', 443, 'HTTPS', ['web-prod-1', 'web-prod-2'], 'prod'],
+  ['api-prod-nlb', 'us-east-1', 'network', 'internal', 443, 'TCP', ['api-prod-1', 'api-prod-2'], 'prod'],
+  // Planted: its only target is stopped, so it serves nothing and is billed every hour.
+  ['legacy-dev-alb', 'eu-west-1', 'application', 'internet-facing', 80, 'HTTP', ['worker-dev-1'], 'dev'],
+];
+
+const buildBalancers = (
+  now: Date,
+  rows: BalancerRow[],
+  instances: SandboxInstance[],
+  account: string,
+  seed = '',
+): { loadBalancers: SandboxLoadBalancer[]; targetGroups: SandboxTargetGroup[] } => {
+  const loadBalancers: SandboxLoadBalancer[] = [];
+  const targetGroups: SandboxTargetGroup[] = [];
+  for (const [name, region, type, scheme, port, protocol, targetNames, env] of rows) {
+    const short = type === 'application' ? 'app' : 'net';
+    const arn = `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/${short}/${name}/${hex(`${seed}lb:${name}`, 16)}`;
+    const tgName = name.replace(/-(alb|nlb)$/, '');
+    const tgArn = `arn:aws:elasticloadbalancing:${region}:${account}:targetgroup/${tgName}/${hex(`${seed}tg:${tgName}`, 16)}`;
+    const targets = targetNames.map((t) => instances.find((i) => i.tags.Name === t && i.region === region)!);
+    loadBalancers.push({
+      arn,
+      name,
+      region,
+      type,
+      scheme,
+      vpcId: vpcOf(seed + region),
+      createdTime: ago(now, 180),
+      availabilityZones: [`${region}a`, `${region}b`],
+      securityGroupIds: type === 'application' ? [sgId(seed + region, 'default')] : [],
+      listeners: [
+        {
+          arn: arn.replace(':loadbalancer/', ':listener/') + `/${hex(`${seed}listener:${name}:${port}`, 16)}`,
+          port,
+          protocol,
+          targetGroupArn: tgArn,
+        },
+      ],
+      tags: { Name: name, env },
+    });
+    targetGroups.push({
+      arn: tgArn,
+      name: tgName,
+      region,
+      protocol: type === 'application' ? 'HTTP' : 'TCP',
+      port: type === 'application' ? 80 : port,
+      vpcId: vpcOf(seed + region),
+      loadBalancerArns: [arn],
+      targets: targets.map((i) =>
+        i.state === 'running'
+          ? { id: i.id, port: type === 'application' ? 80 : port, health: 'healthy' as const }
+          : {
+              id: i.id,
+              port: type === 'application' ? 80 : port,
+              health: 'unused' as const,
+              reason: 'Target.InvalidState',
+            },
+      ),
+    });
+  }
+  return { loadBalancers, targetGroups };
+};
+
+/** A fresh, independent demo fleet of the main account (each sandbox gets its own copy). */
 export const seedFleet = (now: Date): SandboxFleet => {
-  const instances = buildInstances(now);
+  const instances = buildInstances(now, instanceRows);
   return {
     account: sandboxAccount,
     regions: [...sandboxRegions],
     instances,
-    volumes: buildVolumes(now, instances),
+    volumes: buildVolumes(now, instances, volumeRows),
     snapshots: buildSnapshots(now),
-    securityGroups: buildGroups(),
+    securityGroups: buildGroups(groupRows, sandboxAccount),
+    addresses: buildAddresses(addressRows, instances),
+    natGateways: buildNatGateways(now, ['us-east-1']),
+    ...buildVpcs(now, vpcRows),
+    ...buildBalancers(now, balancerRows, instances, sandboxAccount),
   };
 };
+
+const secondSeed = `${sandboxSecondAccount}/`;
+const secondInstanceRows: Record<string, InstanceRow[]> = {
+  'us-east-1': [
+    ['ci-runner-1', 'prod', 'platform', 'ci', 'c5.large', 'running', 61, 'ci-runners', 30],
+    ['ci-runner-2', 'prod', 'platform', 'ci', 'c5.large', 'running', 58, 'ci-runners', 30],
+    ['grafana-1', 'prod', 'platform', 'monitoring', 't3.medium', 'running', 24, 'ci-runners', 160],
+    ['sandbox-dev-1', 'dev', 'platform', 'ci', 't3.large', 'running', 1.5, 'ci-runners', 90],
+  ],
+};
+const secondGroupRows: Record<string, GroupRow[]> = {
+  'us-east-1': [
+    ['default', undefined, undefined, 'default VPC security group', []],
+    ['ci-runners', 'prod', 'platform', 'CI runners, VPC only', [tcp(443, ['10.20.0.0/16'])]],
+  ],
+};
+
+/** The second account's fleet (shared services: CI runners and monitoring, in us-east-1). */
+export const seedSecondFleet = (now: Date): SandboxFleet => {
+  const instances = buildInstances(now, secondInstanceRows, secondSeed);
+  return {
+    account: sandboxSecondAccount,
+    regions: [...sandboxRegions],
+    instances,
+    volumes: buildVolumes(
+      now,
+      instances,
+      [
+        ['grafana-1-data', 'us-east-1', 'grafana-1', 100, 'gp3', 160, 'prod', 'platform', 'monitoring'],
+        ['ci-cache-old', 'us-east-1', undefined, 300, 'gp3', 200, 'dev', 'platform', 'ci'],
+      ],
+      secondSeed,
+    ),
+    snapshots: [],
+    securityGroups: buildGroups(secondGroupRows, sandboxSecondAccount, secondSeed),
+    addresses: [],
+    natGateways: [],
+    ...buildVpcs(now, [['shared', 'us-east-1', '10.20.0.0/16', false, true]], secondSeed),
+    loadBalancers: [],
+    targetGroups: [],
+  };
+};
+
+/**
+ * The accounts the app inventories in sandbox mode (AwsProvider `accounts`): the caller's own
+ * account, found through STS GetCallerIdentity, and the second one through its role.
+ */
+export const sandboxAwsAccounts = [
+  { name: 'sandbox', regions: [...sandboxRegions] },
+  { name: 'sandbox-shared', roleArn: sandboxSecondRoleArn, regions: [...sandboxRegions] },
+];

@@ -1,6 +1,7 @@
-import { targetInstances } from './call.ts';
+import { beginTransition as begin, settleTransitions, targetInstances } from './call.ts';
 import type { Ec2Call, Ec2Handler } from './call.ts';
-import type { InstanceStateName, SandboxInstance } from './model.ts';
+import { sandboxInstanceTypes } from './instance-types.ts';
+import type { SandboxInstance } from './model.ts';
 import { Ec2Error, listParam } from './query.ts';
 import { itemSet, stateXml } from './xml.ts';
 
@@ -9,36 +10,10 @@ import { itemSet, stateXml } from './xml.ts';
  * is checked before any changes, and a refusal names the first instance in the wrong state.
  */
 
-/** Instance types the sandbox accepts for ModifyInstanceAttribute, like EC2's catalogue (a subset). */
-export const sandboxInstanceTypes = [
-  't3.nano',
-  't3.micro',
-  't3.small',
-  't3.medium',
-  't3.large',
-  't3.xlarge',
-  't3.2xlarge',
-  'm5.large',
-  'm5.xlarge',
-  'm5.2xlarge',
-  'm5.4xlarge',
-  'c5.large',
-  'c5.xlarge',
-  'c5.2xlarge',
-  'c5.4xlarge',
-  'r5.large',
-  'r5.xlarge',
-  'r5.2xlarge',
-  'r5.4xlarge',
-];
+export { sandboxInstanceTypes };
 
 const wrongState = (i: SandboxInstance, verb: string): Ec2Error =>
   new Ec2Error('IncorrectInstanceState', `The instance '${i.id}' is not in a state from which it can be ${verb}.`);
-
-const begin = (call: Ec2Call, i: SandboxInstance, state: InstanceStateName, to: InstanceStateName): void => {
-  i.state = state;
-  i.settle = { to, afterDescribes: call.transitionDescribes };
-};
 
 /** Applies `change` to each target once every target passed `allowed`; answers EC2's state-change set. */
 const changeStates = (
@@ -48,6 +23,7 @@ const changeStates = (
   change: (i: SandboxInstance) => void,
 ) => {
   const targets = targetInstances(call);
+  settleTransitions(call, targets, false);
   const refused = targets.find((i) => !allowed(i));
   if (refused) throw wrongState(refused, verb);
   return {
@@ -110,6 +86,8 @@ const modifyInstanceAttribute: Ec2Handler = (call) => {
     throw new Ec2Error('InvalidParameterCombination', 'ModifyInstanceAttribute takes exactly one InstanceId.');
   const [instance] = targetInstances(call);
   if (!instance) throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId');
+  settleTransitions(call, [instance], false);
+  // EC2's answer for a type it does not offer (the same catalogue DescribeInstanceTypes lists).
   if (!sandboxInstanceTypes.includes(newType)) {
     throw new Ec2Error(
       'InvalidInstanceAttributeValue',

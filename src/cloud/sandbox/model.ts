@@ -23,10 +23,13 @@ export interface SandboxInstance {
   instanceType: string;
   state: InstanceStateName;
   /**
-   * Where a transitional state (pending, stopping) ends, and how many more DescribeInstances calls
-   * must see it before it gets there. EC2 is eventually consistent; the sandbox is deterministic.
+   * Where a transitional state (pending, stopping) ends, and when: at a time of the sandbox's clock
+   * (`at`, ms since the epoch) or after that many more DescribeInstances calls (`afterDescribes`).
+   * EC2 is eventually consistent; the sandbox is deterministic under a fixed clock.
    */
-  settle?: { to: InstanceStateName; afterDescribes: number };
+  settle?: { to: InstanceStateName; afterDescribes?: number; at?: number };
+  /** What CloudWatch would show while it runs: the average CPU percent (network follows from it). */
+  usage?: { cpuPercent: number };
   launchTime: Date;
   imageId: string;
   vpcId: string;
@@ -85,6 +88,83 @@ export interface SandboxSecurityGroup {
   tags: Tags;
 }
 
+/** An Elastic IP; unassociated when `instanceId` is unset (billed all the same). */
+export interface SandboxAddress {
+  allocationId: string;
+  region: string;
+  publicIp: string;
+  instanceId?: string;
+  associationId?: string;
+  privateIp?: string;
+  tags: Tags;
+}
+
+export interface SandboxNatGateway {
+  id: string;
+  region: string;
+  vpcId: string;
+  subnetId: string;
+  state: 'pending' | 'available' | 'deleting' | 'deleted' | 'failed';
+  allocationId: string;
+  publicIp: string;
+  privateIp: string;
+  createTime: Date;
+  tags: Tags;
+}
+
+export interface SandboxVpc {
+  id: string;
+  region: string;
+  cidr: string;
+  isDefault: boolean;
+  tags: Tags;
+}
+
+export interface SandboxFlowLog {
+  id: string;
+  region: string;
+  resourceId: string;
+  trafficType: 'ACCEPT' | 'REJECT' | 'ALL';
+  logDestinationType: 'cloud-watch-logs' | 's3';
+  logGroupName?: string;
+  createTime: Date;
+}
+
+export interface SandboxListener {
+  arn: string;
+  port: number;
+  protocol: string;
+  targetGroupArn?: string;
+}
+
+export interface SandboxLoadBalancer {
+  arn: string;
+  name: string;
+  region: string;
+  type: 'application' | 'network';
+  scheme: 'internet-facing' | 'internal';
+  vpcId: string;
+  createdTime: Date;
+  availabilityZones: string[];
+  securityGroupIds: string[];
+  listeners: SandboxListener[];
+  tags: Tags;
+}
+
+/** ELBv2 target health states, as DescribeTargetHealth names them. */
+export type TargetHealthState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable';
+
+export interface SandboxTargetGroup {
+  arn: string;
+  name: string;
+  region: string;
+  protocol: string;
+  port: number;
+  vpcId: string;
+  loadBalancerArns: string[];
+  targets: Array<{ id: string; port: number; health: TargetHealthState; reason?: string }>;
+}
+
 export interface SandboxFleet {
   /** The account every owned resource belongs to (what `Owner=self` means). */
   account: string;
@@ -93,10 +173,27 @@ export interface SandboxFleet {
   volumes: SandboxVolume[];
   snapshots: SandboxSnapshot[];
   securityGroups: SandboxSecurityGroup[];
+  addresses: SandboxAddress[];
+  natGateways: SandboxNatGateway[];
+  vpcs: SandboxVpc[];
+  flowLogs: SandboxFlowLog[];
+  loadBalancers: SandboxLoadBalancer[];
+  targetGroups: SandboxTargetGroup[];
+}
+
+/** An IAM role another account trusts the sandbox's caller to assume (STS AssumeRole). */
+export interface SandboxRole {
+  arn: string;
+  /** When set, AssumeRole must name this ExternalId (the confused-deputy guard). */
+  externalId?: string;
 }
 
 /** One call the sandbox answered, for tests that assert what went over the wire. */
 export interface SandboxRequest {
+  /** The SigV4 scope's service: `ec2`, `sts`, `monitoring`, `elasticloadbalancing`, … */
+  service?: string;
+  /** The account whose fleet answered (from the signing key). */
+  account?: string;
   action: string;
   region: string;
   params: Record<string, string>;

@@ -1,4 +1,4 @@
-import { XMLBuilder } from 'fast-xml-parser';
+import { writeXml } from './xml-write.ts';
 import { instanceStateCodes } from './model.ts';
 import type {
   InstanceStateName,
@@ -12,21 +12,19 @@ import type {
 /** EC2 Query API XML, element names as the EC2 2016-11-15 schema spells them (`xxxSet` of `item`). */
 export const ec2Namespace = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' });
 const declaration = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 export type XmlNode = Record<string, unknown>;
 
 export const responseXml = (action: string, requestId: string, body: XmlNode): string =>
-  declaration + builder.build({ [`${action}Response`]: { '@_xmlns': ec2Namespace, requestId, ...body } });
+  declaration + writeXml({ [`${action}Response`]: { '@_xmlns': ec2Namespace, requestId, ...body } });
 
 /** EC2's error envelope; note `RequestID` here, unlike `requestId` in successful responses. */
 export const errorXml = (code: string, message: string, requestId: string): string =>
-  declaration +
-  builder.build({ Response: { Errors: { Error: { Code: code, Message: message } }, RequestID: requestId } });
+  declaration + writeXml({ Response: { Errors: { Error: { Code: code, Message: message } }, RequestID: requestId } });
 
 export const itemSet = (items: XmlNode[]): XmlNode => ({ item: items });
-const tagSet = (tags: Tags): XmlNode => itemSet(Object.entries(tags).map(([key, value]) => ({ key, value })));
+export const tagSet = (tags: Tags): XmlNode => itemSet(Object.entries(tags).map(([key, value]) => ({ key, value })));
 const iso = (d: Date): string => d.toISOString();
 
 export const stateXml = (name: InstanceStateName): XmlNode => ({ code: instanceStateCodes[name], name });

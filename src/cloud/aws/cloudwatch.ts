@@ -1,0 +1,128 @@
+import { CloudWatchClient, paginateGetMetricData } from '@aws-sdk/client-cloudwatch';
+import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { MetricSample } from '../provider.ts';
+import { clientConfig, instrumentAwsClient, type AwsClientSettings } from './clients.ts';
+import { translateAwsError } from './errors.ts';
+
+/**
+ * Daily EC2 metrics from CloudWatch GetMetricData (`@aws-sdk/client-cloudwatch`, awsJson1_0 in this
+ * SDK version): per instance CPU utilisation and network in/out bytes, each day's Average and
+ * Maximum of the 5-minute samples, for whole UTC days. Up to 500 queries per call (CloudWatch's
+ * limit), every NextToken page.
+ */
+
+export const createCloudWatchClient = (settings: AwsClientSettings, metrics: Metrics | undefined): CloudWatchClient =>
+  instrumentAwsClient(new CloudWatchClient(clientConfig(settings)), metrics);
+
+/** CloudWatch's limit of queries per GetMetricData call. */
+export const maxQueriesPerCall = 500;
+const day = 86_400;
+
+const ec2Metrics = [
+  { name: 'CPUUtilization', metric: 'cpu_percent', unit: 'percent' },
+  { name: 'NetworkIn', metric: 'network_in_bytes', unit: 'bytes' },
+  { name: 'NetworkOut', metric: 'network_out_bytes', unit: 'bytes' },
+] as const;
+const stats = [
+  { stat: 'Average', field: 'avg' },
+  { stat: 'Maximum', field: 'max' },
+] as const;
+
+/** The whole UTC days before `now`'s day: [start, end) in epoch seconds. */
+export const wholeDays = (now: Date, days: number): { start: Date; end: Date } => {
+  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return { start: new Date(end - days * day * 1000), end: new Date(end) };
+};
+
+interface QueryRef {
+  instanceId: string;
+  metric: (typeof ec2Metrics)[number];
+  field: 'avg' | 'max';
+}
+
+export interface MetricsRequest {
+  account: string;
+  region: string;
+  instanceIds: string[];
+  days: number;
+  now: Date;
+  signal?: AbortSignal | undefined;
+}
+
+export const instanceMetrics = async (client: CloudWatchClient, req: MetricsRequest): Promise<MetricSample[]> => {
+  const { start, end } = wholeDays(req.now, req.days);
+  const refs = new Map<string, QueryRef>();
+  const queries: MetricDataQuery[] = [];
+  req.instanceIds.forEach((instanceId, i) => {
+    for (const [m, metric] of ec2Metrics.entries())
+      for (const { stat, field } of stats) {
+        const id = `q${i}_${m}_${field}`;
+        refs.set(id, { instanceId, metric, field });
+        queries.push({
+          Id: id,
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/EC2',
+              MetricName: metric.name,
+              Dimensions: [{ Name: 'InstanceId', Value: instanceId }],
+            },
+            Period: day,
+            Stat: stat,
+          },
+          ReturnData: true,
+        });
+      }
+  });
+  // instance/metric/day → the sample being filled in
+  const samples = new Map<string, MetricSample>();
+  try {
+    for (let i = 0; i < queries.length; i += maxQueriesPerCall) {
+      const pages = paginateGetMetricData(
+        { client },
+        {
+          MetricDataQueries: queries.slice(i, i + maxQueriesPerCall),
+          StartTime: start,
+          EndTime: end,
+          ScanBy: 'TimestampAscending',
+        },
+      );
+      for await (const page of pages) {
+        req.signal?.throwIfAborted();
+        for (const r of page.MetricDataResults ?? []) {
+          const ref = refs.get(r.Id ?? '');
+          if (!ref) continue;
+          (r.Timestamps ?? []).forEach((t, n) => {
+            const value = r.Values?.[n];
+            if (value === undefined) return;
+            const dayKey = t.toISOString().slice(0, 10);
+            const key = `${ref.instanceId}/${ref.metric.metric}/${dayKey}`;
+            let s = samples.get(key);
+            if (!s) {
+              s = {
+                provider: 'aws',
+                account: req.account,
+                resourceId: ref.instanceId,
+                metric: ref.metric.metric,
+                day: dayKey,
+                avg: Number.NaN,
+                max: Number.NaN,
+                unit: ref.metric.unit,
+              };
+              samples.set(key, s);
+            }
+            s[ref.field] = value;
+          });
+        }
+      }
+    }
+  } catch (e) {
+    throw translateAwsError(e, `reading CloudWatch metrics in ${req.region}`);
+  }
+  // A day with only one of the two statistics is filled from the other rather than dropped.
+  return [...samples.values()].map((s) => ({
+    ...s,
+    avg: Number.isNaN(s.avg) ? s.max : s.avg,
+    max: Number.isNaN(s.max) ? s.avg : s.max,
+  }));
+};

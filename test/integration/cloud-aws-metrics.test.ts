@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { AwsProvider } from '../../src/cloud/aws/provider.ts';
+import type { AwsProviderOptions } from '../../src/cloud/aws/provider.ts';
+import type { MetricSample } from '../../src/cloud/provider.ts';
+import { sandboxAwsAccounts, sandboxId, sandboxSecondAccount, seedFleet } from '../../src/cloud/sandbox/fleet.ts';
+import type { SandboxInstance } from '../../src/cloud/sandbox/model.ts';
+import { startSandbox } from '../../src/cloud/sandbox/server.ts';
+import type { Sandbox, SandboxOptions } from '../../src/cloud/sandbox/server.ts';
+import { AppError } from '../../src/errors.ts';
+
+/**
+ * CloudWatch metrics through the real @aws-sdk/client-cloudwatch (awsJson1_0) against the
+ * sandbox's GetMetricData: daily average and max of CPU and network for whole UTC days, batched
+ * at CloudWatch's 500 queries per call and paged with NextToken.
+ */
+
+const now = new Date('2026-11-01T12:00:00Z');
+let sandbox: Sandbox;
+const providers: AwsProvider[] = [];
+
+const start = async (opts: SandboxOptions = {}) => {
+  sandbox = await startSandbox({ now: () => now, ...opts });
+};
+
+const provider = (opts: Partial<AwsProviderOptions> = {}): AwsProvider => {
+  const p = new AwsProvider({
+    accounts: sandboxAwsAccounts,
+    endpoint: sandbox.url,
+    sandbox: true,
+    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
+    now: () => now,
+    maxAttempts: 1,
+    ...opts,
+  } as AwsProviderOptions);
+  providers.push(p);
+  return p;
+};
+
+const metricsOf = async (p: AwsProvider, key: string, days = 14): Promise<MetricSample[]> => {
+  const source = p.sources().find((s) => s.key === key)!;
+  return p.metrics(source, { days, now });
+};
+
+afterEach(async () => {
+  for (const p of providers.splice(0)) p.destroy();
+  await sandbox.stop();
+});
+
+describe('AwsProvider.metrics', () => {
+  beforeEach(() => start());
+
+  it('answers daily CPU and network average and max per running instance, for whole UTC days', async () => {
+    const samples = await metricsOf(provider(), 'aws:sandbox:eu-west-1');
+    const running = sandbox.fleet.instances.filter((i) => i.region === 'eu-west-1' && i.state === 'running');
+    expect(running).toHaveLength(7);
+    expect(samples).toHaveLength(7 * 3 * 14);
+    const days = [...new Set(samples.map((s) => s.day))].sort();
+    expect(days[0]).toBe('2026-10-18');
+    expect(days.at(-1)).toBe('2026-10-31');
+    expect(days).toHaveLength(14);
+    expect(new Set(samples.map((s) => s.metric))).toEqual(
+      new Set(['cpu_percent', 'network_in_bytes', 'network_out_bytes']),
+    );
+    for (const s of samples) {
+      expect(s).toMatchObject({ provider: 'aws', account: '123456789012' });
+      expect(s.max).toBeGreaterThanOrEqual(s.avg);
+      expect(s.unit).toBe(s.metric === 'cpu_percent' ? 'percent' : 'bytes');
+    }
+    const stopped = sandbox.fleet.instances.find((i) => i.tags.Name === 'worker-dev-1')!;
+    expect(samples.some((s) => s.resourceId === stopped.id)).toBe(false);
+    // One call: 7 instances × 3 metrics × 2 statistics = 42 queries, daily period, the range of whole days.
+    const calls = sandbox.requests.filter((r) => r.action === 'GetMetricData');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('shows idle dev instances under 5 % CPU every day and busy production ones well above', async () => {
+    const samples = await metricsOf(provider(), 'aws:sandbox:eu-west-1');
+    const cpu = (name: string) => {
+      const id = sandbox.fleet.instances.find((i) => i.tags.Name === name)!.id;
+      return samples.filter((s) => s.resourceId === id && s.metric === 'cpu_percent');
+    };
+    for (const idle of ['web-dev-1', 'api-dev-1', 'ml-dev-1']) {
+      expect(cpu(idle)).toHaveLength(14);
+      expect(cpu(idle).every((s) => s.avg < 5)).toBe(true);
+    }
+    const busy = cpu('web-prod-eu-1');
+    expect(busy.every((s) => s.avg > 30)).toBe(true);
+    const id = sandbox.fleet.instances.find((i) => i.tags.Name === 'web-prod-eu-1')!.id;
+    const netIn = samples.filter((s) => s.resourceId === id && s.metric === 'network_in_bytes');
+    const netOut = samples.filter((s) => s.resourceId === id && s.metric === 'network_out_bytes');
+    expect(netIn[0]!.avg).toBeGreaterThan(netOut[0]!.avg);
+  });
+
+  it("reads the second account's metrics through its role, and nothing for a global source", async () => {
+    const p = provider();
+    const samples = await metricsOf(p, 'aws:sandbox-shared:us-east-1', 7);
+    expect(samples).toHaveLength(4 * 3 * 7);
+    expect(new Set(samples.map((s) => s.account))).toEqual(new Set([sandboxSecondAccount]));
+    expect(await metricsOf(p, 'aws:sandbox:global')).toEqual([]);
+  });
+
+  it('translates a CloudWatch refusal', async () => {
+    sandbox.failNext('GetMetricData', {
+      code: 'AccessDenied',
+      message: 'User is not authorized to perform: cloudwatch:GetMetricData',
+      status: 403,
+    });
+    const err = await metricsOf(provider(), 'aws:sandbox:eu-west-1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'auth_failed' });
+    expect((err as AppError).userMessage).toContain('reading CloudWatch metrics in eu-west-1');
+  });
+});
+
+describe('AwsProvider.metrics at scale', () => {
+  const manyInstances = (n: number): SandboxInstance[] => {
+    const template = seedFleet(now).instances.find((i) => i.tags.Name === 'web-prod-1')!;
+    return Array.from({ length: n }, (_, k) => ({
+      ...template,
+      id: sandboxId('i', `many/${k}`),
+      usage: { cpuPercent: k % 10 },
+      tags: { Name: `many-${k}`, env: 'prod' },
+    }));
+  };
+
+  it('batches 500 queries per call and follows NextToken pages', async () => {
+    const fleet = seedFleet(now);
+    fleet.instances = manyInstances(100);
+    await start({ fleet, metricDatapointsPerPage: 1000 });
+    const samples = await metricsOf(
+      provider({ accounts: [{ name: 'main', regions: ['us-east-1'] }] }),
+      'aws:main:us-east-1',
+    );
+    expect(samples).toHaveLength(100 * 3 * 14);
+    const calls = sandbox.requests.filter((r) => r.action === 'GetMetricData');
+    // 600 queries: 500 + 100; their 7000 and 1400 datapoints in pages of 1000: 7 + 2 calls.
+    expect(calls).toHaveLength(9);
+    const k7 = samples.filter((s) => s.resourceId === sandboxId('i', 'many/7') && s.metric === 'cpu_percent');
+    expect(k7).toHaveLength(14);
+    expect(k7.every((s) => s.avg > 5 && s.avg < 9)).toBe(true);
+  });
+});
