@@ -3,11 +3,13 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  Observable,
   PatchStrategy,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import type {
   ConfigurationOptions,
+  ObservableMiddleware,
   RequestContext,
   ResponseContext,
   V1Deployment,
@@ -44,18 +46,19 @@ type PatchType = (typeof PatchStrategy)[keyof typeof PatchStrategy];
 
 /**
  * Per-call options: the abort signal (timeout and the caller's) and, for patches, the content
- * type. The ObjectParam API wraps options' middleware as promise middleware, so this one is.
+ * type. The ObjectParam API hands options to the observable layer, so the middleware answers
+ * the client's own Observable (as its setHeaderOptions does).
  */
 const callOptions = (signal: AbortSignal, contentType?: PatchType): ConfigurationOptions => {
-  const middleware = {
-    pre: async (ctx: RequestContext) => {
+  const middleware: ObservableMiddleware = {
+    pre: (ctx: RequestContext) => {
       ctx.setSignal(signal);
       if (contentType) ctx.setHeaderParam('Content-Type', contentType);
-      return ctx;
+      return new Observable(Promise.resolve(ctx));
     },
-    post: async (res: ResponseContext) => res,
+    post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
   };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' } as unknown as ConfigurationOptions;
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 };
 
 interface Page<T> {
