@@ -145,11 +145,25 @@ export class ContextApi {
     return items;
   }
 
-  /** Every object type the inventory shows, each type listed in full (types in parallel). */
+  /**
+   * Every object type the inventory shows, each type listed in full (types in parallel). The
+   * first failing type cancels the others: the listing fails as a whole anyway.
+   */
   async listCluster(pageSize: number, signal?: AbortSignal): Promise<ClusterListing> {
     const core = this.#core;
     const apps = this.#apps;
     const rbac = this.#rbac;
+    const failed = new AbortController();
+    const sig = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+    const all = <T>(
+      operation: string,
+      what: string,
+      page: (p: { limit: number; _continue?: string }, options: ConfigurationOptions) => Promise<Page<T>>,
+    ): Promise<T[]> =>
+      this.listAll(operation, what, page, pageSize, sig).catch((e: unknown) => {
+        failed.abort();
+        throw e;
+      });
     const [
       nodes,
       namespaces,
@@ -164,66 +178,20 @@ export class ContextApi {
       roleBindings,
       clusterRoleBindings,
     ] = await Promise.all([
-      this.listAll('listNode', 'nodes', (p, o) => core.listNode(p, o), pageSize, signal),
-      this.listAll('listNamespace', 'namespaces', (p, o) => core.listNamespace(p, o), pageSize, signal),
-      this.listAll('listPodForAllNamespaces', 'pods', (p, o) => core.listPodForAllNamespaces(p, o), pageSize, signal),
-      this.listAll(
-        'listServiceForAllNamespaces',
-        'services',
-        (p, o) => core.listServiceForAllNamespaces(p, o),
-        pageSize,
-        signal,
+      all('listNode', 'nodes', (p, o) => core.listNode(p, o)),
+      all('listNamespace', 'namespaces', (p, o) => core.listNamespace(p, o)),
+      all('listPodForAllNamespaces', 'pods', (p, o) => core.listPodForAllNamespaces(p, o)),
+      all('listServiceForAllNamespaces', 'services', (p, o) => core.listServiceForAllNamespaces(p, o)),
+      all('listPersistentVolume', 'persistent volumes', (p, o) => core.listPersistentVolume(p, o)),
+      all('listPersistentVolumeClaimForAllNamespaces', 'persistent volume claims', (p, o) =>
+        core.listPersistentVolumeClaimForAllNamespaces(p, o),
       ),
-      this.listAll(
-        'listPersistentVolume',
-        'persistent volumes',
-        (p, o) => core.listPersistentVolume(p, o),
-        pageSize,
-        signal,
-      ),
-      this.listAll(
-        'listPersistentVolumeClaimForAllNamespaces',
-        'persistent volume claims',
-        (p, o) => core.listPersistentVolumeClaimForAllNamespaces(p, o),
-        pageSize,
-        signal,
-      ),
-      this.listAll(
-        'listDeploymentForAllNamespaces',
-        'deployments',
-        (p, o) => apps.listDeploymentForAllNamespaces(p, o),
-        pageSize,
-        signal,
-      ),
-      this.listAll(
-        'listReplicaSetForAllNamespaces',
-        'replica sets',
-        (p, o) => apps.listReplicaSetForAllNamespaces(p, o),
-        pageSize,
-        signal,
-      ),
-      this.listAll(
-        'listRoleForAllNamespaces',
-        'roles',
-        (p, o) => rbac.listRoleForAllNamespaces(p, o),
-        pageSize,
-        signal,
-      ),
-      this.listAll('listClusterRole', 'cluster roles', (p, o) => rbac.listClusterRole(p, o), pageSize, signal),
-      this.listAll(
-        'listRoleBindingForAllNamespaces',
-        'role bindings',
-        (p, o) => rbac.listRoleBindingForAllNamespaces(p, o),
-        pageSize,
-        signal,
-      ),
-      this.listAll(
-        'listClusterRoleBinding',
-        'cluster role bindings',
-        (p, o) => rbac.listClusterRoleBinding(p, o),
-        pageSize,
-        signal,
-      ),
+      all('listDeploymentForAllNamespaces', 'deployments', (p, o) => apps.listDeploymentForAllNamespaces(p, o)),
+      all('listReplicaSetForAllNamespaces', 'replica sets', (p, o) => apps.listReplicaSetForAllNamespaces(p, o)),
+      all('listRoleForAllNamespaces', 'roles', (p, o) => rbac.listRoleForAllNamespaces(p, o)),
+      all('listClusterRole', 'cluster roles', (p, o) => rbac.listClusterRole(p, o)),
+      all('listRoleBindingForAllNamespaces', 'role bindings', (p, o) => rbac.listRoleBindingForAllNamespaces(p, o)),
+      all('listClusterRoleBinding', 'cluster role bindings', (p, o) => rbac.listClusterRoleBinding(p, o)),
     ]);
     return {
       nodes,

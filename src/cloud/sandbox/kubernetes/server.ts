@@ -27,6 +27,8 @@ export interface KubeSandboxOptions {
   pageLimit?: number;
   /** Overrides every seed's `metrics` flag (true: all clusters serve metrics.k8s.io; false: none). */
   withMetrics?: boolean;
+  /** How many answered requests `requests` keeps, oldest dropped first (default 10,000: the app runs it for days). */
+  maxRecordedRequests?: number;
 }
 
 /** An error the emulator answers instead of serving a request. */
@@ -60,7 +62,7 @@ export interface KubeSandbox {
   /** A kubeconfig (YAML) with one context, cluster and user per served cluster, tokens included. */
   kubeconfig(): string;
   clusters: KubeSandboxCluster[];
-  /** Every request answered, oldest first. */
+  /** The requests answered, oldest first (the last `maxRecordedRequests`). */
   requests: KubeSandboxRequest[];
   /**
    * Makes the next `times` (default 1) requests to `cluster` whose `METHOD /path` (no query)
@@ -384,6 +386,13 @@ const serve = async (
 /** Writes a patched object back in place; a deployment whose spec changed rolls out. */
 const update = (cluster: KubeClusterState, def: ResourceDef, found: KubeObject, next: KubeObject): void => {
   const specChanged = JSON.stringify(next.spec) !== JSON.stringify(found.spec);
+  const unschedulable = next.spec?.unschedulable;
+  if (def.plural === 'nodes' && unschedulable !== undefined && typeof unschedulable !== 'boolean')
+    throw new HttpFailure(
+      400,
+      'BadRequest',
+      `json: cannot unmarshal ${typeof unschedulable} into Go struct field NodeSpec.spec.unschedulable of type bool`,
+    );
   if (def.plural === 'deployments' && specChanged) {
     const parsed = DeploymentSpec.safeParse(next.spec);
     if (!parsed.success)
@@ -463,6 +472,7 @@ export const startKubernetesSandbox = async (opts: KubeSandboxOptions = {}): Pro
   const now = opts.now ?? (() => new Date());
   const seeds = opts.clusters ?? seedKubeFleet(now());
   const pageLimit = opts.pageLimit ?? 500;
+  const maxRecorded = opts.maxRecordedRequests ?? 10_000;
   const requests: KubeSandboxRequest[] = [];
   const faults: { cluster: string; match: string; fault: KubeFault; times: number }[] = [];
   const servers: Server[] = [];
@@ -492,6 +502,7 @@ export const startKubernetesSandbox = async (opts: KubeSandboxOptions = {}): Pro
           contentType: contentType || undefined,
           status,
         });
+        if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
         const text = JSON.stringify(payload);
         res.writeHead(status, {
           'content-type': 'application/json',
