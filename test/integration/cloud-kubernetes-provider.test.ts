@@ -350,6 +350,18 @@ describe('KubernetesProvider sources and listing', () => {
   });
 });
 
+describe('KubernetesProvider cancellation', () => {
+  it('stops a listing when the sync gives up on the source', async () => {
+    const p = provider();
+    const ac = new AbortController();
+    ac.abort();
+    const err = await failure(p.listSource(source(p, 'prod-eu'), { signal: ac.signal }));
+    expect(err.code).toBe('cloud_error');
+    expect(err.userMessage).toMatch(/^Stopped listing .* on context prod-eu: the caller cancelled it\.$/);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+});
+
 describe('KubernetesProvider.metrics', () => {
   it('reads node and pod usage from metrics.k8s.io on prod-eu', async () => {
     const p = provider();

@@ -141,7 +141,9 @@ export const translateKubeError = (e: unknown, scope: KubeErrorScope): AppError 
       { cause: e },
     );
   if (aborted === 'abort')
-    return new AppError('cloud_error', `${doing} on context ${context} was cancelled.`, { cause: e });
+    return new AppError('cloud_error', `Stopped ${doing} on context ${context}: the caller cancelled it.`, {
+      cause: e,
+    });
   const net = networkCause(e);
   if (net)
     return new AppError('cloud_error', `Cannot reach the API server of context ${context}${where}: ${net}`, {
