@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { parse, stringify } from 'yaml';
 import { findAction } from '../../src/cloud/actions.ts';
@@ -333,7 +333,9 @@ describe('KubernetesProvider sources and listing', () => {
   });
 
   it('times out a request that never answers', async () => {
-    const hung = createServer(() => undefined);
+    // Accepts the connection and never answers.
+    const sockets = new Set<Socket>();
+    const hung = createServer((socket) => void sockets.add(socket));
     await new Promise<void>((ok) => hung.listen(0, '127.0.0.1', ok));
     try {
       const { port } = hung.address() as AddressInfo;
@@ -345,7 +347,8 @@ describe('KubernetesProvider sources and listing', () => {
       expect(err.code).toBe('cloud_error');
       expect(err.userMessage).toMatch(/context dev-us .* did not answer within 150 ms/);
     } finally {
-      hung.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((ok) => hung.close(() => ok()));
     }
   });
 });
