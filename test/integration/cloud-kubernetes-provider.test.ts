@@ -440,6 +440,25 @@ describe('KubernetesProvider actions and their inverses', () => {
     ).toBe(true);
   });
 
+  it('describes one object of each kind as the listing shows it', async () => {
+    const p = provider();
+    const all = await p.listSource(source(p, 'prod-eu'));
+    const pod = all.find((r) => r.type === 'pod' && r.attributes.ownerDeployment === 'payments-api')!;
+    for (const r of [
+      pod,
+      byId(all, 'web/service/frontend'),
+      byId(all, 'clusterrolebinding/ci-deployer-admin'),
+      byId(all, 'payments/persistentvolumeclaim/ledger-data'),
+      byId(all, 'persistentvolume/pvc-old-reports'),
+      byId(all, 'payments/role/payments-reader'),
+      byId(all, 'namespace/web'),
+    ]) {
+      expect(await p.describe(key(r.type, r.id))).toEqual(r);
+    }
+    expect(await p.describe(key('pod', 'web/pod/ghost'))).toBeNull();
+    expect(await p.describe(key('deployment', 'node/prod-eu-node-1'))).toBeNull();
+  });
+
   it('refuses bad parameters before calling the cluster', async () => {
     const p = provider();
     const err = await failure(

@@ -9,6 +9,9 @@ import type { KubeClusterSeed, KubeClusterState, KubeObject, ResourceDef } from 
 import { applyPatch, PatchError } from './patch.ts';
 import type { Json } from './patch.ts';
 
+export type { KubeClusterSeed, KubeClusterState, KubeObject } from './model.ts';
+export { addBulkPods, seedKubeFleet } from './fleet.ts';
+
 /**
  * The local Kubernetes API emulator: one loopback HTTP listener per cluster, speaking the REST
  * API the real @kubernetes/client-node sends (core/v1, apps/v1, rbac.authorization.k8s.io/v1,
