@@ -4,13 +4,13 @@ import { newExecutorId } from './changes/context.ts';
 import { registerChangeJobs } from './changes/jobs.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
-import { refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
+import { collectMetrics, refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
 import { estateTools } from './cloud/estate-tools.ts';
 import { resourceRepository } from './cloud/repository.ts';
 import { inventorySyncJob, registerInventoryJobs, type InventoryJobDeps } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
-import { sandboxRegions } from './cloud/sandbox/fleet.ts';
 import type { Sandbox } from './cloud/sandbox/server.ts';
+import type { CloudSandboxes, SandboxCloud } from './cloud/setup.ts';
 import { resourceOptions } from './cloud/pick.ts';
 import { cloudTools } from './cloud/tools.ts';
 import type { Config } from './config.ts';
@@ -58,8 +58,10 @@ export interface App {
   engine: Engine;
   changes: ChangeService;
   providers: CloudProvider[];
-  /** The local cloud emulator when running in sandbox mode. */
+  /** The local EC2 emulator (with the AWS account services) when running in sandbox mode. */
   sandbox: Sandbox | undefined;
+  /** Every running emulator in sandbox mode (AWS, Azure, GCP, Kubernetes). */
+  sandboxes: CloudSandboxes | undefined;
   scheduler: Scheduler;
   http: HttpServer;
   /** The Slack surface when SLACK_* is configured (tests wait on `slack.idle()`). */
@@ -80,6 +82,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Use this running sandbox instead of starting one (tests that arrange the fleet). */
   sandbox?: Sandbox;
+  /** Sandbox mode: the clouds to emulate instead of SANDBOX_CLOUDS. */
+  clouds?: readonly SandboxCloud[];
   /** Do not start the scheduler (benchmarks, tests that drive jobs by hand). */
   jobs?: boolean;
   /** Scheduler lock lifetime (tests keep it small so the process exits promptly). */
@@ -106,26 +110,19 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
   // PostgreSQL starts in a process of its own, and the EC2 SDK alone takes ~0.3 s of this thread
   // (BENCHMARKS.md, start time). Awaited below; a failure surfaces there.
   const cloudStarting = (async () => {
-    const sandbox =
-      opts.sandbox ?? (config.sandbox ? await (await import('./cloud/sandbox/server.ts')).startSandbox() : undefined);
-    // Stop a sandbox this started even if something else fails first.
-    if (sandbox && !opts.sandbox) cleanups.push(() => sandbox.stop());
-    // AWS is the one provider today, configured by AWS_REGIONS (or AWS_REGION) or the sandbox.
-    const { AwsProvider } = await import('./cloud/aws/provider.ts');
-    const aws = new AwsProvider({
-      regions: sandbox ? sandboxRegions : config.AWS_REGIONS,
-      sandbox: Boolean(sandbox),
-      metrics,
-      now,
-      ...(sandbox
-        ? { endpoint: sandbox.url, credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' } }
-        : {}),
-    });
-    const providers: CloudProvider[] = [aws];
+    const setup = await import('./cloud/setup.ts');
+    const sandboxes =
+      config.sandbox || opts.sandbox
+        ? await setup.startSandboxes(opts.clouds ?? config.SANDBOX_CLOUDS, { aws: opts.sandbox, now })
+        : undefined;
+    // Stop the emulators this started even if something else fails first.
+    if (sandboxes) cleanups.push(() => sandboxes.stop());
+    const { providers, aws } = await setup.buildProviders(config, sandboxes, { metrics, now });
     cleanups.push(async () => providers.forEach((p) => p.close?.()));
-    // A provider whose SDK fails to load says so on its first call, like any other cloud error.
-    await Promise.all(providers.map((p) => p.load?.().catch(() => undefined)));
-    return { sandbox, aws, providers };
+    // The EC2 SDK (~0.3 s of this thread) loads while the database opens; the other clouds' SDKs
+    // load before a first sync, or after listening when their inventory is already stored.
+    await aws?.load();
+    return { sandbox: sandboxes?.aws, sandboxes, aws, providers };
   })();
   // Awaited after the store opens, or never if it fails first: no unhandled rejection in between.
   void cloudStarting.catch(() => undefined);
@@ -142,8 +139,9 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     if (!opts.store) cleanups.push(() => store.close());
     const { db } = store;
 
-    const { sandbox, aws, providers } = await cloudStarting;
-    const inSandbox = Boolean(sandbox);
+    const { sandbox, sandboxes, aws, providers } = await cloudStarting;
+    const inSandbox = Boolean(sandboxes);
+    for (const line of sandboxes?.messages ?? []) logger.info(line);
     const providerByName = (name: string) => providers.find((p) => p.name === name);
 
     const surfaces = new Map<SurfaceName, ChatSurface>();
@@ -267,7 +265,12 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     }
 
     const syncOpts = { logger, metrics, concurrency: config.INVENTORY_CONCURRENCY };
-    const syncNow = () => syncInventory(db, providers, now(), syncOpts);
+    // A sync now is followed by the metric aggregates (the list's CPU column reads them).
+    const syncNow = async () => {
+      const outcomes = await syncInventory(db, providers, now(), syncOpts);
+      await collectMetrics(db, providers, now(), { logger });
+      return outcomes;
+    };
     // The first answer should not wait for the first scheduled run, nor readiness for cloud APIs
     // (every provider, account and region listed): a provider with a stored inventory serves it
     // and is refreshed in the background; one never synced is listed before the app is ready, so
@@ -275,6 +278,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const repo = resourceRepository(db);
     const stored = await Promise.all(providers.map(async (p) => (await repo.count({ provider: p.name })) > 0));
     const neverSynced = providers.filter((_, i) => !stored[i]);
+    // A provider whose SDK fails to load says so on its first call, like any other cloud error.
+    await Promise.all(neverSynced.map((p) => p.load?.().catch(() => undefined)));
     if (neverSynced.length > 0) await syncInventory(db, neverSynced, now(), syncOpts);
     const refresh = providers.filter((_, i) => stored[i]);
 
@@ -322,25 +327,28 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     cleanups.push(() => http.close());
     // After listening: loading a provider's SDK (~0.3 s for EC2) no longer delays readiness.
     // syncInventory reports failures per provider and never throws.
-    const synced: Promise<void> =
-      refresh.length > 0
-        ? new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-            await syncInventory(db, refresh, now(), syncOpts);
-          })
-        : Promise.resolve();
+    // Then the metric aggregates of every provider, so CPU shows before the first metrics job runs.
+    const synced: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      if (refresh.length > 0) await syncInventory(db, refresh, now(), syncOpts);
+      await collectMetrics(db, providers, now(), { logger });
+    });
     cleanups.push(() => synced);
     await slack?.start();
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     // Which cloud this instance talks to: the sandbox, or AWS's endpoints or the one the SDK is configured with.
-    const awsEndpoint = await aws.endpointInUse().catch(() => config.awsEndpoint);
+    const awsEndpoint = aws ? await aws.endpointInUse().catch(() => config.awsEndpoint) : undefined;
     logger.info(
       {
         url,
         embedded: store.embedded,
         sandbox: inSandbox,
         console: config.consoleEnabled,
-        aws: { sandbox: inSandbox, regions: aws.regions, endpoint: awsEndpoint ?? 'AWS default endpoints' },
+        ...(aws
+          ? { aws: { sandbox: inSandbox, regions: aws.regions, endpoint: awsEndpoint ?? 'AWS default endpoints' } }
+          : {}),
+        clouds: providers.map((p) => p.name),
+        sources: providers.reduce((n, p) => n + p.sources().length, 0),
       },
       'DevOps Agent is ready',
     );
@@ -354,6 +362,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       changes,
       providers,
       sandbox,
+      sandboxes,
       scheduler,
       http,
       slack,

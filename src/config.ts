@@ -75,6 +75,13 @@ export const ConfigSchema = z
 
     SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Port of the standalone emulator (`npm run sandbox`); the app's own sandbox takes a free port. */
+    /** Which clouds the sandbox emulates (comma-separated): all four by default. */
+    SANDBOX_CLOUDS: csv.pipe(z.array(z.enum(['aws', 'azure', 'gcp', 'kubernetes'])).min(1)).default([
+      'aws',
+      'azure',
+      'gcp',
+      'kubernetes',
+    ]),
     SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4599),
     /** Unset: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (see loadConfig). */
     AWS_REGIONS: csv.pipe(z.array(awsRegion('must be AWS region names like eu-west-1')).min(1)).optional(),
@@ -272,6 +279,10 @@ export interface Config extends RawConfig {
   policy: Policy;
   /** What the inventory covers beyond the sandbox (CLOUDS_FILE merged with the per-cloud variables). */
   clouds: CloudsFile;
+  /** True when the AWS SDK's default chain has credentials in the environment. */
+  awsCredentials: boolean;
+  /** AZURE_CLIENT_SECRET, for the service principal CLOUDS_FILE or AZURE_CLIENT_ID names (redacted in logs). */
+  azureClientSecret: string | undefined;
 }
 
 export class ConfigError extends AppError {
@@ -340,7 +351,17 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
   const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
   if (problems.length) throw new ConfigError(problems);
-  return { ...c, AWS_REGIONS, awsEndpoint, consoleEnabled, sandbox, policy, clouds };
+  return {
+    ...c,
+    AWS_REGIONS,
+    awsEndpoint,
+    consoleEnabled,
+    sandbox,
+    policy,
+    clouds,
+    awsCredentials: hasAwsCredentials(env),
+    azureClientSecret: env.AZURE_CLIENT_SECRET || undefined,
+  };
 };
 
 /** Reads and checks the policy document; a problem becomes one line naming POLICY_FILE. */

@@ -17,6 +17,8 @@ export const startTestApp = async (env: Record<string, string> = {}, opts: AppOp
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     SANDBOX: 'on',
+    // One cloud unless a test asks for more: the others' emulators and SDKs cost every test a start.
+    SANDBOX_CLOUDS: 'aws',
     ...env,
   });
   try {
