@@ -4,6 +4,7 @@ import { reply, type Choice } from '../chat/reply.ts';
 import type { OptionSource } from '../tools/options.ts';
 import type { Tool } from '../tools/tool.ts';
 import { findAction } from './actions.ts';
+import { badRequest } from '../errors.ts';
 import { ActionName } from '../tools/change-plan.ts';
 import { resourceRepository } from './repository.ts';
 import { ResourceType, type Resource } from './resource.ts';
@@ -56,7 +57,7 @@ export const resourceOptions = (d: CloudToolDeps): OptionSource<typeof Resources
   minRole: 'viewer',
   list: async ({ type, action }, query) => {
     const scope = action ? actionScope(d, action) : undefined;
-    if (scope && scope.types.length === 0) return [];
+    if (scope && scope.types.length === 0) throw badRequest(`No configured cloud has an action called “${action}”.`);
     const rows = await resourceRepository(d.db).list({
       ...(type ? { type } : scope ? { types: scope.types } : {}),
       ...(scope?.states ? { states: scope.states } : {}),
