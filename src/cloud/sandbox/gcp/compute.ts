@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GceStatus, GcpDisk, GcpFleet, GcpInstance, GcpOperation } from './model.ts';
+import type { GceStatus, GcpDisk, GcpFleet, GcpInstance, GcpMachineType, GcpOperation } from './model.ts';
 import { GcpApiError, computeBase, iso, notFoundError, page, regionOfZone } from './wire.ts';
 
 /**
@@ -381,6 +381,17 @@ export const computeHandlers: Record<string, ComputeHandler> = {
   'compute.instances.stop': stop,
   'compute.instances.reset': reset,
   'compute.instances.setMachineType': setMachineType,
+  'compute.machineTypes.aggregatedList': (call) =>
+    aggregated(
+      'compute#machineTypeAggregatedList',
+      'machineTypes',
+      call.project,
+      call.fleet.machineTypes,
+      (m) => `zones/${m.zone}`,
+      zonesOf(call.fleet).map((z) => `zones/${z}`),
+      call.query,
+      (m) => machineTypeJson(call.project, m),
+    ),
   'compute.machineTypes.list': (call) => {
     const { zone } = call.params;
     const types = call.fleet.machineTypes.filter((m) => m.zone === zone);
@@ -389,16 +400,7 @@ export const computeHandlers: Record<string, ComputeHandler> = {
     return {
       kind: 'compute#machineTypeList',
       id: `projects/${call.project}/zones/${zone}/machineTypes`,
-      items: p.items.map((m) => ({
-        kind: 'compute#machineType',
-        id: String(gcpMachineTypeId(m.name)),
-        name: m.name,
-        description: `${m.guestCpus} vCPUs, ${m.memoryMb / 1024} GB RAM`,
-        guestCpus: m.guestCpus,
-        memoryMb: m.memoryMb,
-        zone: m.zone,
-        selfLink: url(call.project, `zones/${zone}/machineTypes/${m.name}`),
-      })),
+      items: p.items.map((m) => machineTypeJson(call.project, m)),
       selfLink: url(call.project, `zones/${zone}/machineTypes`),
       ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
     };
@@ -406,6 +408,17 @@ export const computeHandlers: Record<string, ComputeHandler> = {
   'compute.zoneOperations.get': pollOperation,
   'compute.zoneOperations.wait': pollOperation,
 };
+
+const machineTypeJson = (project: string, m: GcpMachineType) => ({
+  kind: 'compute#machineType',
+  id: String(gcpMachineTypeId(m.name)),
+  name: m.name,
+  description: `${m.guestCpus} vCPUs, ${m.memoryMb / 1024} GB RAM`,
+  guestCpus: m.guestCpus,
+  memoryMb: m.memoryMb,
+  zone: m.zone,
+  selfLink: url(project, `zones/${m.zone}/machineTypes/${m.name}`),
+});
 
 const gcpMachineTypeId = (name: string): number =>
   Number.parseInt(createHash('sha256').update(name).digest('hex').slice(0, 8), 16);

@@ -65,6 +65,7 @@ const routes: Route[] = [
   c('GET', 'aggregated/addresses', 'compute.addresses.aggregatedList'),
   c('GET', 'global/snapshots', 'compute.snapshots.list'),
   c('GET', 'global/firewalls', 'compute.firewalls.list'),
+  c('GET', 'aggregated/machineTypes', 'compute.machineTypes.aggregatedList'),
   c('GET', `zones/${seg}/machineTypes`, 'compute.machineTypes.list'),
   c('GET', `zones/${seg}/instances/${seg}`, 'compute.instances.get'),
   c('POST', `zones/${seg}/instances/${seg}/start`, 'compute.instances.start'),
