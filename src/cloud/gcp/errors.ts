@@ -66,6 +66,18 @@ const parse = (e: unknown): Parsed => {
   if (typeof first === 'string' && /^Multiple errors occurred/.test(message)) message = first;
   const fromBody = googleMessage(o.response?.data);
   if (fromBody) message = fromBody;
+  // gax gives up on retries with DEADLINE_EXCEEDED ("Exceeded maximum number of retries retrying
+  // error Error: <Google's message> before any response was received : Previous errors : [… code: 8 …]"):
+  // what it kept failing with is what the user needs.
+  const exhausted =
+    /^Exceeded maximum number of retries retrying error (?:\w*Error: )?([\s\S]*?) before any response was received/.exec(
+      message,
+    );
+  if (exhausted) {
+    message = exhausted[1]!;
+    const last = [...o.message!.toString().matchAll(/code: (\d+)/g)].pop()?.[1];
+    if (last) status = grpcToHttp[Number(last)] ?? status;
+  }
   const network =
     typeof o.code === 'string' && networkCodes.has(o.code)
       ? o.code
