@@ -84,7 +84,7 @@ const UNAVAILABLE = 14;
 
 const gaxRetry = (r: GcpRetryOptions, codes: number[]): CallOptions => ({
   retry: {
-    retryCodes: codes,
+    retryCodes: r.maxRetries > 0 ? codes : [],
     backoffSettings: {
       initialRetryDelayMillis: r.initialDelayMs,
       retryDelayMultiplier: 2,
@@ -92,7 +92,8 @@ const gaxRetry = (r: GcpRetryOptions, codes: number[]): CallOptions => ({
       initialRpcTimeoutMillis: 60_000,
       rpcTimeoutMultiplier: 1,
       maxRpcTimeoutMillis: 60_000,
-      maxRetries: r.maxRetries,
+      // gax counts attempts here (3 → three requests), ours counts retries after the first.
+      maxRetries: r.maxRetries + 1,
     },
   },
 });
