@@ -31,7 +31,10 @@ export interface GcpProviderOptions {
   projects: Array<{ id: string; name?: string | undefined }>;
   /** One host for compute, storage and IAM (the sandbox, an emulator), instead of Google's endpoints. */
   endpoint?: { host: string; port: number; protocol: 'http' | 'https' } | undefined;
-  /** A google-auth-library client (OAuth2Client with a token, PassThroughClient for an emulator…). */
+  /**
+   * A google-auth-library client (OAuth2Client with a token, PassThroughClient…). Without it and
+   * without `keyFilename`: no credentials in sandbox mode, Application Default Credentials otherwise.
+   */
   authClient?: AuthClient | undefined;
   /** A service-account key file, when no authClient is given. */
   keyFilename?: string | undefined;
@@ -207,6 +210,7 @@ export class GcpProvider implements CloudProvider {
         endpoint: this.#opts.endpoint,
         authClient: this.#opts.authClient,
         keyFilename: this.#opts.keyFilename,
+        anonymous: this.sandbox,
         metrics: this.#opts.metrics,
         pageSize: this.#opts.pageSize ?? 500,
         retry: { ...sdk.defaultRetry, ...this.#opts.retry },

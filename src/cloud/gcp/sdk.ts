@@ -9,7 +9,7 @@ import { MachineTypesClient } from '@google-cloud/compute/build/src/v1/machine_t
 import { SnapshotsClient } from '@google-cloud/compute/build/src/v1/snapshots_client.js';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
 import { Storage } from '@google-cloud/storage';
-import { GoogleAuth } from 'google-auth-library';
+import { GoogleAuth, PassThroughClient } from 'google-auth-library';
 import type { AuthClient } from 'google-auth-library';
 import type { CallOptions } from 'google-gax';
 import { performance } from 'node:perf_hooks';
@@ -48,6 +48,8 @@ export interface GcpClientOptions {
   endpoint?: GcpEndpoint | undefined;
   authClient?: AuthClient | undefined;
   keyFilename?: string | undefined;
+  /** No credentials when neither authClient nor keyFilename is given (the sandbox), instead of ADC. */
+  anonymous?: boolean | undefined;
   metrics?: Metrics | undefined;
   pageSize: number;
   retry: GcpRetryOptions;
@@ -100,10 +102,12 @@ const gaxRetry = (r: GcpRetryOptions, codes: number[]): CallOptions => ({
 
 export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
   const { endpoint, metrics, retry } = opts;
-  // Credentials: the given client, else a key file, else Application Default Credentials.
+  // Credentials: the given client, else a key file, else (sandbox) none at all, else Application
+  // Default Credentials. The sandbox never falls through to ADC: it could ask a metadata server.
+  const authClient = opts.authClient ?? (opts.anonymous && !opts.keyFilename ? new PassThroughClient() : undefined);
   const auth = new GoogleAuth({
     scopes,
-    ...(opts.authClient ? { authClient: opts.authClient } : opts.keyFilename ? { keyFilename: opts.keyFilename } : {}),
+    ...(authClient ? { authClient } : opts.keyFilename ? { keyFilename: opts.keyFilename } : {}),
   });
   // Compute's REST transport (gax "fallback"); `port` must be separate or the default 443 wins.
   const computeOptions = {
