@@ -19,6 +19,7 @@ afterEach(async () => {
 
 const get = async (sb: GcpSandbox, path: string, token?: string) => {
   const res = await fetch(`${sb.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw wire JSON, asserted field by field
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
