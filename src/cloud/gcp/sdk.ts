@@ -85,6 +85,8 @@ const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
 
 const gaxRetry = (r: GcpRetryOptions, codes: number[]): CallOptions => ({
+  // The *Async list methods page on demand anyway; saying so spares gax's AutopaginateTrueWarning.
+  autoPaginate: false,
   retry: {
     retryCodes: r.maxRetries > 0 ? codes : [],
     backoffSettings: {
