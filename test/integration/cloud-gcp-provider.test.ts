@@ -454,6 +454,23 @@ describe('GcpProvider actions', () => {
     expect(await p.sizesFor('instance', 'europe-west1', 'acme-prod')).not.toContain('c2-standard-4');
   });
 
+  it('fails with a conflict and touches nothing when the instance was started between plan and execute', async () => {
+    const sb = await start();
+    const p = provider(sb);
+    const key = instanceKey('acme-prod', 'us-central1-b', 'batch-prod-1');
+    const spec = findAction(p.actions, 'instance', 'set_machine_type')!;
+    const ctx = { sizes: async () => [], monthlyCostAt: () => undefined };
+    await spec.check!(await subjectOf(p, key), { size: 'e2-standard-8' }, ctx); // the plan holds now
+    sb.state.instances.find((i) => i.name === 'batch-prod-1')!.status = 'RUNNING'; // someone starts it
+    const err = await failure(
+      p.execute({ action: 'set_machine_type', target: key, params: { size: 'e2-standard-8' } }),
+    );
+    expect(err.code).toBe('conflict');
+    expect(err.userMessage).toContain('batch-prod-1 (us-central1-b, project acme-prod) is running');
+    expect(sb.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    expect(sb.state.instances.find((i) => i.name === 'batch-prod-1')?.machineType).toBe('e2-standard-4');
+  });
+
   it('fails with not_found and touches nothing when the instance was deleted between plan and execute', async () => {
     const sb = await start();
     const p = provider(sb);
