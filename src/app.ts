@@ -1,12 +1,13 @@
-import { actorKey, type SurfaceName } from './chat/actor.ts';
+import { actorKey, ConversationRef, type SurfaceName } from './chat/actor.ts';
 import type { ChatSurface } from './chat/surface.ts';
 import { newExecutorId } from './changes/context.ts';
 import { registerChangeJobs } from './changes/jobs.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
 import { refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
+import { estateTools } from './cloud/estate-tools.ts';
 import { resourceRepository } from './cloud/repository.ts';
-import { inventorySyncJob, registerInventoryJobs } from './cloud/jobs.ts';
+import { inventorySyncJob, registerInventoryJobs, type InventoryJobDeps } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
 import { sandboxRegions } from './cloud/sandbox/fleet.ts';
 import type { Sandbox } from './cloud/sandbox/server.ts';
@@ -192,7 +193,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());
 
     const registry = new ToolRegistry(metrics).register(
-      ...cloudTools({ db, provider: providerByName, sandbox: inSandbox }),
+      ...cloudTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
+      ...estateTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
       ...changeTools({ db, changes, sandbox: inSandbox }),
       // grant looks up someone new in the granter's platform (ChatSurface.directory).
       ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),
@@ -203,7 +205,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       }),
     );
     const optionSources = new OptionSources().register(
-      resourceOptions({ db, provider: providerByName, sandbox: inSandbox }),
+      resourceOptions({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
     );
     const planner = config.ANTHROPIC_API_KEY
       ? await claudePlannerFor(config, config.ANTHROPIC_API_KEY, { db, registry, logger, metrics, sandbox: inSandbox })
@@ -264,7 +266,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       cleanups.push(() => started.stop());
     }
 
-    const syncNow = () => syncInventory(db, providers, now(), { logger, metrics });
+    const syncOpts = { logger, metrics, concurrency: config.INVENTORY_CONCURRENCY };
+    const syncNow = () => syncInventory(db, providers, now(), syncOpts);
     // The first answer should not wait for the first scheduled run, nor readiness for cloud APIs
     // (every provider, account and region listed): a provider with a stored inventory serves it
     // and is refreshed in the background; one never synced is listed before the app is ready, so
@@ -272,7 +275,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const repo = resourceRepository(db);
     const stored = await Promise.all(providers.map(async (p) => (await repo.count({ provider: p.name })) > 0));
     const neverSynced = providers.filter((_, i) => !stored[i]);
-    if (neverSynced.length > 0) await syncInventory(db, neverSynced, now(), { logger, metrics });
+    if (neverSynced.length > 0) await syncInventory(db, neverSynced, now(), syncOpts);
     const refresh = providers.filter((_, i) => stored[i]);
 
     await registerInventoryJobs(scheduler, {
@@ -282,6 +285,9 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       metrics,
       now,
       intervalMs: config.INVENTORY_SYNC_INTERVAL,
+      concurrency: config.INVENTORY_CONCURRENCY,
+      metricsIntervalMs: config.METRICS_INTERVAL,
+      ...driftTarget(config.DRIFT_CONVERSATION, surfaces),
     });
     await registerChangeJobs(scheduler, {
       changes,
@@ -319,7 +325,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const synced: Promise<void> =
       refresh.length > 0
         ? new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-            await syncInventory(db, refresh, now(), { logger, metrics });
+            await syncInventory(db, refresh, now(), syncOpts);
           })
         : Promise.resolve();
     cleanups.push(() => synced);
@@ -436,4 +442,17 @@ const configSecrets = (config: Config): string[] => {
     }
   }
   return values;
+};
+
+/** DRIFT_CONVERSATION (`<surface>:<workspace>:<channel>`) as the drift job's target, when that surface runs. */
+const driftTarget = (
+  value: string | undefined,
+  surfaces: ReadonlyMap<SurfaceName, ChatSurface>,
+): Pick<InventoryJobDeps, 'drift'> => {
+  if (!value) return {};
+  const [surface, workspaceId, ...channel] = value.split(':');
+  const parsed = ConversationRef.safeParse({ surface, workspaceId, channelId: channel.join(':') });
+  const target = parsed.success ? surfaces.get(parsed.data.surface) : undefined;
+  if (!parsed.success || !target) return {};
+  return { drift: { conversation: parsed.data, post: (c, r) => target.post(c, r) } };
 };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
+import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
 import { AppError, isAppError, zodIssueLines } from './errors.ts';
 import { isSecretName } from './observability/logger.ts';
 import { decodeEncryptionKey } from './store/secret-box.ts';
@@ -95,6 +96,23 @@ export const ConfigSchema = z
     BOOTSTRAP_ADMINS: csv.default([]),
     /** Role of a chat user the bot sees for the first time (admins change it with `grant`). */
     DEFAULT_ROLE: z.enum(['viewer', 'operator']).default('viewer'),
+    /** YAML/JSON listing AWS accounts (roles), Azure subscriptions, GCP projects and kube contexts (src/cloud/clouds-config.ts). */
+    CLOUDS_FILE: optionalString,
+    /** Azure subscriptions to inventory (comma-separated ids), when CLOUDS_FILE does not list them. */
+    AZURE_SUBSCRIPTION_IDS: csv.pipe(z.array(z.uuid({ error: 'must be subscription ids (UUIDs)' })).min(1)).optional(),
+    /** GCP projects to inventory (comma-separated ids), when CLOUDS_FILE does not list them. */
+    GCP_PROJECTS: csv
+      .pipe(z.array(z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be GCP project ids')).min(1))
+      .optional(),
+    /** The kubeconfig to inventory (kubectl's own variable): every context, or KUBE_CONTEXTS. */
+    KUBECONFIG: optionalString,
+    KUBE_CONTEXTS: csv.pipe(z.array(z.string().min(1)).min(1)).optional(),
+    /** Inventory sources listed at once (each provider × account × region is one source). */
+    INVENTORY_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+    /** How often daily metric aggregates (CloudWatch, metrics.k8s.io) are collected. */
+    METRICS_INTERVAL: duration.pipe(z.number().min(300_000, 'must be at least 5m')).default(21_600_000),
+    /** Where the scheduled drift check posts a non-empty drift report (`slack:<channel>`, `teams:<conversation>`, `console`). */
+    DRIFT_CONVERSATION: optionalString,
     /** A JSON approval policy replacing the default one (src/changes/policy.ts), read at start. */
     POLICY_FILE: optionalString,
 
@@ -252,6 +270,8 @@ export interface Config extends RawConfig {
   sandbox: boolean;
   /** The approval policy: POLICY_FILE's, or the default. */
   policy: Policy;
+  /** What the inventory covers beyond the sandbox (CLOUDS_FILE merged with the per-cloud variables). */
+  clouds: CloudsFile;
 }
 
 export class ConfigError extends AppError {
@@ -297,11 +317,30 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const awsEndpoint =
     // The SDK's own rule: exactly "true" turns the configured endpoints off.
     env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true' ? undefined : (c.AWS_ENDPOINT_URL_EC2 ?? c.AWS_ENDPOINT_URL);
-  const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !awsEndpoint);
+  const file = c.CLOUDS_FILE ? (readCloudsFile(c.CLOUDS_FILE, problems) ?? {}) : {};
+  const clouds: CloudsFile = {
+    ...file,
+    ...(!file.azure && c.AZURE_SUBSCRIPTION_IDS
+      ? {
+          azure: {
+            subscriptions: c.AZURE_SUBSCRIPTION_IDS.map((id) => ({ id })),
+            ...(env.AZURE_TENANT_ID ? { tenantId: env.AZURE_TENANT_ID } : {}),
+            ...(env.AZURE_CLIENT_ID ? { clientId: env.AZURE_CLIENT_ID } : {}),
+          },
+        }
+      : {}),
+    ...(!file.gcp && c.GCP_PROJECTS ? { gcp: { projects: c.GCP_PROJECTS.map((id) => ({ id })) } } : {}),
+    ...(!file.kubernetes && c.KUBECONFIG
+      ? { kubernetes: { kubeconfig: c.KUBECONFIG, ...(c.KUBE_CONTEXTS ? { contexts: c.KUBE_CONTEXTS } : {}) } }
+      : {}),
+  };
+  const anyCloud = Boolean(clouds.aws || clouds.azure || clouds.gcp || clouds.kubernetes);
+  const sandbox =
+    c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !awsEndpoint && !anyCloud);
   const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
   const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
   if (problems.length) throw new ConfigError(problems);
-  return { ...c, AWS_REGIONS, awsEndpoint, consoleEnabled, sandbox, policy };
+  return { ...c, AWS_REGIONS, awsEndpoint, consoleEnabled, sandbox, policy, clouds };
 };
 
 /** Reads and checks the policy document; a problem becomes one line naming POLICY_FILE. */

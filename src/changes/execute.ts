@@ -1,3 +1,5 @@
+import { findAction } from '../cloud/actions.ts';
+import type { CloudProvider } from '../cloud/provider.ts';
 import { AppError, isUserFacing } from '../errors.ts';
 import type { ChangeContext } from './context.ts';
 import type { ChangeRequest } from './model.ts';
@@ -75,6 +77,35 @@ const withLease = async <T>(ctx: ChangeContext, id: string, run: () => Promise<T
 
 type Outcome = { to: 'succeeded' | 'failed'; patch: TransitionPatch; data: Record<string, unknown> };
 
+/**
+ * The plan was made against the inventory; before acting, the target is read from the cloud again.
+ * A target that vanished, or whose state no longer allows the action (someone else stopped it,
+ * a deployment was deleted), fails the change with the reason and touches nothing. A provider
+ * that cannot describe, or a describe that fails, leaves the check to the provider's own call.
+ */
+const changedSincePlan = async (
+  ctx: ChangeContext,
+  provider: CloudProvider,
+  c: ChangeRequest,
+): Promise<string | undefined> => {
+  if (!provider.describe) return undefined;
+  const t = c.plan.target;
+  let now;
+  try {
+    now = await provider.describe(t);
+  } catch (err) {
+    ctx.logger.warn({ err, changeId: c.id }, 'could not re-read the target before executing; the provider decides');
+    return undefined;
+  }
+  const name = c.plan.resourceName && c.plan.resourceName !== t.id ? `${c.plan.resourceName} (${t.id})` : t.id;
+  if (!now) return `${name} no longer exists in ${t.region}; nothing was changed`;
+  const spec = findAction(provider.actions, t.type, c.plan.action);
+  if (spec?.doneStates?.includes(now.state)) return `${name} is already ${now.state}; nothing was changed`;
+  if (spec?.states && !spec.states.includes(now.state))
+    return `${name} is now ${now.state} (it changed since the request); ${c.plan.action} needs it to be ${spec.states.join(' or ')}, so nothing was changed`;
+  return undefined;
+};
+
 const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcome> => {
   const p = c.plan;
   try {
@@ -83,6 +114,8 @@ const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcom
       const error = `no cloud provider "${p.target.provider}" is configured`;
       return { to: 'failed', patch: { error }, data: { error } };
     }
+    const stale = await changedSincePlan(ctx, provider, c);
+    if (stale) return { to: 'failed', patch: { error: stale }, data: { error: stale, stale: true } };
     const r = await provider.execute(
       { action: p.action, target: p.target, params: p.params },
       { progress: (step) => ctx.progress(c, step) },

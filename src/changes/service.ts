@@ -20,7 +20,8 @@ import {
   recordDecision,
   type ChangeFilter,
 } from './repository.ts';
-import { rollbackPlan } from './rollback.ts';
+import { rollbackPlan, type SpecLookup } from './rollback.ts';
+import { findAction } from '../cloud/actions.ts';
 
 export interface ChangeServiceDeps {
   db: Db;
@@ -77,6 +78,10 @@ const article = (role: Role): string => (role === 'admin' || role === 'approver'
 export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
   const ctx: ChangeContext = createChangeContext(deps);
   const { db, now } = ctx;
+  const specOf: SpecLookup = (provider, type, action) => {
+    const catalog = ctx.provider(provider)?.actions;
+    return catalog ? findAction(catalog, type, action) : undefined;
+  };
   // Counted in the database when /metrics is scraped: right whichever replica answers.
   deps.metrics.openChanges?.(() => openChangeStats(db, now()));
 
@@ -199,7 +204,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     }
     const [running] = await listChanges(db, { rollbackOf: id, status: ['pending', 'approved', 'executing'], limit: 1 });
     if (running) throw conflict(`A rollback of ${id} is already under way: ${running.id} (${running.status}).`);
-    return request(rollbackPlan(original), actor, role, original.conversation);
+    return request(rollbackPlan(original, specOf), actor, role, original.conversation);
   };
 
   const expireDue: ChangeService['expireDue'] = async () => {

@@ -41,8 +41,14 @@ export interface ActionSpec {
   doing: string;
   /** One line for help and pickers: "Stop the VM and release its compute (billing stops)". */
   description: string;
-  /** Parameters, as strings (they travel through buttons and JSON). `z.object({})` when none. */
+  /**
+   * Parameters, as strings (they travel through buttons and JSON). `z.object({})` when none. A
+   * `size` parameter means a resize: its choices are the provider's `sizesFor` and the current
+   * size is `attributes[sizeAttribute]`.
+   */
   params: z.ZodObject<Record<string, z.ZodType<string | undefined>>>;
+  /** The attribute holding the current size, for actions with a `size` parameter (`instanceType`, `vmSize`). */
+  sizeAttribute?: string;
   /** States the resource must be in (absent: any). */
   states?: string[];
   /** States in which the action would change nothing ("already stopped"). */

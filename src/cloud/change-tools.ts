@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { ChangePlan } from '../tools/change-plan.ts';
-import { AppError, badRequest, conflict } from '../errors.ts';
-import { closest } from '../chat/suggest.ts';
+import { withArticle } from '../chat/format.ts';
+import { AppError, badRequest, conflict, formatZodIssues } from '../errors.ts';
 import type { Tool } from '../tools/tool.ts';
+import { findAction, subjectLabel, type ActionCheckContext, type ActionSpec } from './actions.ts';
 import type { CloudProvider } from './provider.ts';
 import { resourceRepository } from './repository.ts';
 import { resolveResource } from './resolve.ts';
@@ -11,10 +12,12 @@ import type { CloudToolDeps } from './tool-deps.ts';
 
 /**
  * Change tools never touch a cloud: they check the request makes sense against the inventory and
- * return a plan (what, where, blast radius, cost delta, rollback) that becomes a change request.
+ * the provider's declared actions (src/cloud/actions.ts), and return a plan (what, where, blast
+ * radius, cost delta, rollback) that becomes a change request. Nothing here knows one cloud's
+ * verbs: `stop` on an Azure VM finds its `deallocate` through the alias the provider declares.
  */
 
-const providerFor = (d: CloudToolDeps, r: Resource): CloudProvider => {
+export const providerFor = (d: Pick<CloudToolDeps, 'provider'>, r: Resource): CloudProvider => {
   const p = d.provider(r.provider);
   if (!p)
     throw new AppError(
@@ -24,7 +27,7 @@ const providerFor = (d: CloudToolDeps, r: Resource): CloudProvider => {
   return p;
 };
 
-const label = (r: Resource): string => (r.name && r.name !== r.id ? `${r.name} (${r.id})` : r.id);
+const typeWords = (type: string): string => type.replace(/_/g, ' ');
 const where = (r: Resource): string => `${r.region}, env=${r.environment}`;
 const prodNote = (r: Resource): string =>
   ['prod', 'production'].includes(r.environment) ? ' This is production.' : '';
@@ -37,18 +40,105 @@ const targetOf = (r: Resource): ChangePlan['target'] => ({
   id: r.id,
 });
 
+/** What an action's checks may ask the provider (sizes from the cloud, prices from the tables). */
+export const checkContext = (p: CloudProvider, r: Pick<Resource, 'type' | 'region' | 'account'>): ActionCheckContext => ({
+  sizes: () => p.sizesFor(r.type, r.region, r.account),
+  monthlyCostAt: (size) => p.monthlyCostFor?.(r.type, size, r.region),
+});
+
+/** The actions a resource offers now (its type's specs whose states include its state). */
+export const actionsNow = (p: CloudProvider | undefined, r: Resource): ActionSpec[] =>
+  (p?.actions[r.type] ?? []).filter((s) => !s.states || s.states.includes(r.state));
+
+/**
+ * The plan for one action on one resource, or an AppError saying why not: unknown action for the
+ * type (with the ones it has), wrong state, bad parameters, a failed provider check.
+ */
+export const planAction = async (
+  d: Pick<CloudToolDeps, 'provider'>,
+  r: Resource,
+  name: string,
+  rawParams: Record<string, string> = {},
+): Promise<ChangePlan> => {
+  const provider = providerFor(d, r);
+  const label = subjectLabel(r);
+  const spec = findAction(provider.actions, r.type, name);
+  if (!spec) {
+    const offered = (provider.actions[r.type] ?? []).map((s) => s.name);
+    const elsewhere = Object.keys(provider.actions).filter((t) => findAction(provider.actions, t, name));
+    const what = `${label} is ${withArticle(typeWords(r.type))}`;
+    throw badRequest(
+      elsewhere.length
+        ? `${what}; ${name} applies to ${elsewhere.map((t) => `${typeWords(t)}s`).join(' and ')}.${offered.length ? ` It can: ${offered.join(', ')}.` : ''}`
+        : offered.length
+          ? `${what}; “${name}” is not something I can do to it. It can: ${offered.join(', ')}.`
+          : `${what}; I have no actions for ${typeWords(r.type)}s.`,
+    );
+  }
+  const parsed = spec.params.safeParse(rawParams);
+  if (!parsed.success) throw badRequest(`${spec.title} ${label}: ${formatZodIssues(parsed.error)}.`);
+  const params = Object.fromEntries(
+    Object.entries(parsed.data as Record<string, string | undefined>).filter(
+      (e): e is [string, string] => e[1] !== undefined,
+    ),
+  );
+  if (spec.doneStates?.includes(r.state)) throw conflict(`${label} is already ${r.state}.`);
+  if (spec.states && !spec.states.includes(r.state))
+    throw conflict(`${label} is ${r.state}; ${spec.name} needs it to be ${spec.states.join(' or ')}.`);
+  const ctx = checkContext(provider, r);
+  await spec.check?.(r, params, ctx);
+  const inverse = spec.inverse({ params, subject: r });
+  const detail = spec.detail?.(r, params);
+  return {
+    action: spec.name,
+    target: targetOf(r),
+    resourceName: r.name || r.id,
+    environment: r.environment,
+    params,
+    summary: `${spec.title} ${label}${detail ? ` ${detail}` : ''} in ${where(r)}`,
+    blastRadius: `${spec.blastRadius(r, params)}${prodNote(r)}`,
+    costDeltaCents: Math.round(spec.costDeltaCents?.(r, params, ctx) ?? 0),
+    rollback: 'action' in inverse ? inverse : null,
+  };
+};
+
+const ActionInput = z.object({
+  action: z
+    .string()
+    .min(1)
+    .max(40)
+    .describe(
+      'The action, as the provider names it: start, stop, reboot, resize (EC2, Azure VMs, GCE); deallocate, restart (Azure); reset, set_machine_type (GCE); scale, rollout_restart, undo_rollout (Kubernetes deployments); cordon, uncordon (Kubernetes nodes).',
+    ),
+  resource: z.string().min(1).max(200).describe('Resource id or name.'),
+  params: z
+    .record(z.string().max(40), z.string().max(200))
+    .optional()
+    .describe('Action parameters as strings, e.g. {"size":"t3.large"} for resize or {"replicas":"3"} for scale.'),
+})
+  // A button's form sends its fields at the top level (`replicas: "3"`): they are parameters too.
+  .catchall(z.string().max(200));
+
+export const resourceActionTool = (d: CloudToolDeps): Tool<typeof ActionInput> => ({
+  name: 'resource_action',
+  description:
+    'Requests any action a provider declares for a resource (see the action list). Never acts directly: returns a plan that becomes a change request needing approval per policy.',
+  input: ActionInput,
+  kind: 'change',
+  minRole: 'operator',
+  llm: true,
+  run: async (input) => {
+    const { action, resource, params, ...fromForm } = input;
+    const r = await resolveResource(resourceRepository(d.db), resource);
+    const all = { ...(fromForm as Record<string, string>), ...(params ?? {}) };
+    return { type: 'plan', plan: await planAction(d, r, action.toLowerCase().replace(/[\s-]+/g, '_'), all) };
+  },
+});
+
 const PowerInput = z.object({
   action: z.enum(['start', 'stop', 'reboot']).describe('What to do to the resource.'),
   resource: z.string().min(1).max(200).describe('Resource id or name.'),
 });
-
-/** The states an action applies to (a picker offers only these; the tools refuse others). */
-export const needsState: Record<'start' | 'stop' | 'reboot' | 'resize', string[]> = {
-  start: ['stopped'],
-  stop: ['running', 'pending'],
-  reboot: ['running'],
-  resize: ['running', 'stopped'],
-};
 
 export const powerActionTool = (d: CloudToolDeps): Tool<typeof PowerInput> => ({
   name: 'power_action',
@@ -60,95 +150,25 @@ export const powerActionTool = (d: CloudToolDeps): Tool<typeof PowerInput> => ({
   llm: true,
   run: async ({ action, resource }) => {
     const r = await resolveResource(resourceRepository(d.db), resource);
-    const provider = providerFor(d, r);
-    if (!provider.actionsFor(r.type).includes(action))
-      throw badRequest(`${label(r)} is a ${r.type.replace('_', ' ')}; ${action} applies to instances.`);
-    if (!needsState[action].includes(r.state)) {
-      const already =
-        (action === 'stop' && ['stopped', 'stopping'].includes(r.state)) ||
-        (action === 'start' && ['running', 'pending'].includes(r.state));
-      throw conflict(
-        already
-          ? `${label(r)} is already ${r.state}.`
-          : `${label(r)} is ${r.state}; ${action} needs it to be ${needsState[action].join(' or ')}.`,
-      );
-    }
-    const size = String(r.attributes.instanceType ?? '');
-    const compute = provider.monthlyCostFor?.(r.type, size) ?? 0;
-    // A running instance's inventory cost is its compute cost; a stopped one costs none until started.
-    const costDeltaCents = action === 'stop' ? -r.monthlyCostCents : action === 'start' ? compute : 0;
-    const blastRadius = {
-      stop: `${label(r)} stops serving until started again; its EBS volumes and private IP are kept, a public IP may change.${prodNote(r)}`,
-      start: `${label(r)} boots and starts billing compute again.${prodNote(r)}`,
-      reboot: `${label(r)} is unavailable for a minute or two while it reboots.${prodNote(r)}`,
-    }[action];
-    const verb = action[0]!.toUpperCase() + action.slice(1);
-    const plan: ChangePlan = {
-      action,
-      target: targetOf(r),
-      resourceName: r.name || r.id,
-      environment: r.environment,
-      params: {},
-      summary: `${verb} ${label(r)} in ${where(r)}`,
-      blastRadius,
-      costDeltaCents,
-      rollback:
-        action === 'stop'
-          ? { action: 'start', params: {} }
-          : action === 'start'
-            ? { action: 'stop', params: {} }
-            : null,
-    };
-    return { type: 'plan', plan };
+    return { type: 'plan', plan: await planAction(d, r, action) };
   },
 });
 
 const ResizeInput = z.object({
   resource: z.string().min(1).max(200).describe('Instance id or name.'),
-  size: z.string().min(1).max(50).describe('New instance size, e.g. t3.large.'),
+  size: z.string().min(1).max(60).describe('New instance size, e.g. t3.large, Standard_D4s_v5, e2-standard-4.'),
 });
 
 export const resizeTool = (d: CloudToolDeps): Tool<typeof ResizeInput> => ({
   name: 'resize_resource',
   description:
-    'Requests changing an instance to another size (instance type). Returns a plan that becomes a change request; a running instance is stopped, resized and started again.',
+    'Requests changing an instance to another size (instance type, VM size, machine type). Returns a plan that becomes a change request; a running instance is stopped, resized and started again.',
   input: ResizeInput,
   kind: 'change',
   minRole: 'operator',
   llm: true,
   run: async ({ resource, size }) => {
     const r = await resolveResource(resourceRepository(d.db), resource);
-    const provider = providerFor(d, r);
-    if (!provider.actionsFor(r.type).includes('resize'))
-      throw badRequest(`${label(r)} is a ${r.type.replace('_', ' ')}; only instances can be resized.`);
-    const sizes = provider.sizesFor(r.type);
-    const wanted = size.toLowerCase();
-    if (!sizes.includes(wanted)) {
-      const guess = closest(wanted, sizes);
-      throw badRequest(
-        `“${size}” is not a size I can resize to.${guess ? ` Did you mean \`${guess}\`?` : ''} Valid sizes: ${sizes.join(', ')}.`,
-        undefined,
-        'size',
-      );
-    }
-    const current = String(r.attributes.instanceType ?? '');
-    if (current === wanted) throw new AppError('conflict', `${label(r)} is already ${wanted}.`, { field: 'size' });
-    const running = r.state === 'running';
-    const before = provider.monthlyCostFor?.(r.type, current);
-    const after = provider.monthlyCostFor?.(r.type, wanted);
-    const plan: ChangePlan = {
-      action: 'resize',
-      target: targetOf(r),
-      resourceName: r.name || r.id,
-      environment: r.environment,
-      params: { size: wanted },
-      summary: `Resize ${label(r)} from ${current || '?'} to ${wanted} in ${where(r)}`,
-      blastRadius: running
-        ? `${label(r)} is stopped, changed to ${wanted} and started again: a few minutes of downtime.${prodNote(r)}`
-        : `${label(r)} is stopped, so no downtime; it runs as ${wanted} when next started.${prodNote(r)}`,
-      costDeltaCents: before !== undefined && after !== undefined && running ? after - before : 0,
-      rollback: current ? { action: 'resize', params: { size: current } } : null,
-    };
-    return { type: 'plan', plan };
+    return { type: 'plan', plan: await planAction(d, r, 'resize', { size }) };
   },
 });

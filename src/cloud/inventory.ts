@@ -1,27 +1,36 @@
 import { performance } from 'node:perf_hooks';
-import { isUserFacing } from '../errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError, isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
+import { sql } from '../store/orm.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
-import type { CloudProvider } from './provider.ts';
-import type { ProviderName } from './resource.ts';
+import type { CloudProvider, SyncSource } from './provider.ts';
+import type { ProviderName, Resource } from './resource.ts';
 import { resourceRepository } from './repository.ts';
+import { inventorySources, resourceMetrics } from './schema.ts';
 
 /**
- * One inventory pass: list every provider (in parallel, outside any transaction), then write each
- * listing in its own short transaction. A provider that fails keeps its previous rows: an outage
- * or a revoked key must never read as "everything was deleted".
+ * One inventory pass over every source (provider × account × region): each listed outside any
+ * transaction, at most `concurrency` at a time, then written in its own short transaction. A
+ * source that fails keeps its previous rows (an outage or a revoked key must never read as
+ * "everything was deleted") and is reported with the provider's own message; the others sync.
+ * Throttling is retried by the SDKs; a source still throttled after them is retried here with
+ * backoff before it is reported.
  */
 
 export interface SyncOutcome {
   provider: ProviderName;
-  /** Resources listed and stored; 0 when the provider failed. */
+  /** The source's key and words (`aws:prod:us-east-1`, "AWS prod us-east-1"). */
+  source: string;
+  label: string;
+  /** Resources listed and stored; 0 when the source failed. */
   count: number;
   /** Rows this pass marked gone. */
   gone: number;
   durationMs: number;
-  /** User-facing reason when the provider failed; its rows were left as they were. */
+  /** User-facing reason when the source failed; its rows were left as they were. */
   error?: string;
 }
 
@@ -29,7 +38,86 @@ export interface SyncOptions {
   logger?: Logger;
   /** Records each provider's successful pass (devops_agent_inventory_last_success_timestamp_seconds). */
   metrics?: Pick<Metrics, 'inventorySyncedAt'>;
+  /** Sources listed at once (default 4): a cloud's rate limits are per account, and the listing's memory is held until written. */
+  concurrency?: number;
+  /** Retries of a source the provider reports throttled (`rate_limited`), after the SDK's own (default 2). */
+  throttleRetries?: number;
+  /** Backoff before the first such retry, doubled each time (default 1000 ms). */
+  backoffMs?: number;
+  /** Only these source keys (default: all). */
+  only?: (source: SyncSource) => boolean;
 }
+
+/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
+export const mapBounded = async <T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> => {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(limit, 1), items.length) }, worker));
+  return out;
+};
+
+/** Every source of every provider, in provider order. */
+export const allSources = (providers: CloudProvider[]): { provider: CloudProvider; source: SyncSource }[] =>
+  providers.flatMap((provider) => provider.sources().map((source) => ({ provider, source })));
+
+/** Lists a source, retrying a throttled one with backoff. */
+const listWithBackoff = async (
+  provider: CloudProvider,
+  source: SyncSource,
+  retries: number,
+  backoffMs: number,
+): Promise<Resource[]> => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await provider.listSource(source);
+    } catch (e) {
+      if (!(e instanceof AppError && e.code === 'rate_limited') || attempt >= retries) throw e;
+      await sleep(backoffMs * 2 ** attempt);
+    }
+  }
+};
+
+const recordStatus = async (db: Db, source: SyncSource, now: Date, outcome: SyncOutcome): Promise<void> => {
+  const ok = outcome.error === undefined;
+  await db
+    .insert(inventorySources)
+    .values({
+      key: source.key,
+      provider: source.provider,
+      account: source.account,
+      region: source.region,
+      label: source.label,
+      lastAttemptAt: now,
+      lastSuccessAt: ok ? now : null,
+      count: outcome.count,
+      durationMs: outcome.durationMs,
+      error: outcome.error ?? null,
+      consecutiveFailures: ok ? 0 : 1,
+    })
+    .onConflictDoUpdate({
+      target: inventorySources.key,
+      set: {
+        provider: source.provider,
+        account: source.account,
+        region: source.region,
+        label: source.label,
+        lastAttemptAt: now,
+        durationMs: outcome.durationMs,
+        ...(ok
+          ? { lastSuccessAt: now, count: outcome.count, error: null, consecutiveFailures: 0 }
+          : {
+              error: outcome.error ?? null,
+              consecutiveFailures: sql`${inventorySources.consecutiveFailures} + 1`,
+            }),
+      },
+    });
+};
 
 export const syncInventory = async (
   db: Db,
@@ -38,29 +126,93 @@ export const syncInventory = async (
   opts: SyncOptions = {},
 ): Promise<SyncOutcome[]> => {
   const repo = resourceRepository(db);
-  return Promise.all(
-    providers.map(async (provider): Promise<SyncOutcome> => {
-      const started = performance.now();
-      const elapsed = () => Math.round(performance.now() - started);
-      try {
-        const listing = await provider.listResources();
-        const { upserted, gone } = await repo.replaceListing(provider.name, listing, now);
-        opts.metrics?.inventorySyncedAt.set({ provider: provider.name }, now.getTime() / 1000);
-        opts.logger?.info(
-          { provider: provider.name, count: upserted, gone, durationMs: elapsed() },
-          'inventory synced',
-        );
-        return { provider: provider.name, count: upserted, gone, durationMs: elapsed() };
-      } catch (e) {
-        const error = isUserFacing(e) ? e.userMessage : `The ${provider.name} inventory sync failed unexpectedly.`;
-        opts.logger?.warn(
-          { provider: provider.name, err: e, durationMs: elapsed() },
-          'inventory sync failed; previous rows kept',
-        );
-        return { provider: provider.name, count: 0, gone: 0, durationMs: elapsed(), error };
+  const units = allSources(providers).filter((u) => !opts.only || opts.only(u.source));
+  const outcomes = await mapBounded(units, opts.concurrency ?? 4, async ({ provider, source }) => {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const base = { provider: provider.name, source: source.key, label: source.label };
+    let outcome: SyncOutcome;
+    try {
+      const listing = await listWithBackoff(provider, source, opts.throttleRetries ?? 2, opts.backoffMs ?? 1000);
+      const { upserted, gone } = await repo.replaceListing(source, listing, now);
+      outcome = { ...base, count: upserted, gone, durationMs: elapsed() };
+      opts.logger?.info({ source: source.key, count: upserted, gone, durationMs: outcome.durationMs }, 'inventory synced');
+    } catch (e) {
+      const error = isUserFacing(e) ? e.userMessage : `The ${source.label} inventory sync failed unexpectedly.`;
+      opts.logger?.warn(
+        { source: source.key, err: e, durationMs: elapsed() },
+        'inventory sync of a source failed; its previous rows kept',
+      );
+      outcome = { ...base, count: 0, gone: 0, durationMs: elapsed(), error };
+    }
+    try {
+      await recordStatus(db, source, now, outcome);
+    } catch (e) {
+      opts.logger?.warn({ source: source.key, err: e }, 'could not record the sync status of a source');
+    }
+    return outcome;
+  });
+  for (const provider of providers) {
+    const mine = outcomes.filter((o) => o.provider === provider.name);
+    if (mine.length > 0 && mine.every((o) => !o.error))
+      opts.metrics?.inventorySyncedAt.set({ provider: provider.name }, now.getTime() / 1000);
+  }
+  return outcomes;
+};
+
+export interface MetricsOutcome {
+  source: string;
+  samples: number;
+  error?: string;
+}
+
+/**
+ * Collects daily metric aggregates of every source whose provider has metrics, on their own
+ * schedule (not in the listing): upserted by (resource, metric, day), so re-collecting a day
+ * overwrites it with the fuller figure.
+ */
+export const collectMetrics = async (
+  db: Db,
+  providers: CloudProvider[],
+  now: Date,
+  opts: { days?: number; concurrency?: number; logger?: Logger } = {},
+): Promise<MetricsOutcome[]> => {
+  const units = allSources(providers).filter((u) => u.provider.metrics);
+  return mapBounded(units, opts.concurrency ?? 2, async ({ provider, source }): Promise<MetricsOutcome> => {
+    try {
+      const samples = await provider.metrics!(source, { days: opts.days ?? 14, now });
+      for (let i = 0; i < samples.length; i += 1000) {
+        const batch = samples.slice(i, i + 1000);
+        await db
+          .insert(resourceMetrics)
+          .values(batch)
+          .onConflictDoUpdate({
+            target: [
+              resourceMetrics.provider,
+              resourceMetrics.account,
+              resourceMetrics.resourceId,
+              resourceMetrics.metric,
+              resourceMetrics.day,
+            ],
+            set: { avg: sql`excluded.avg`, max: sql`excluded.max`, unit: sql`excluded.unit` },
+          });
       }
-    }),
-  );
+      await db
+        .update(inventorySources)
+        .set({ metricsAt: now, metricsError: null })
+        .where(sql`${inventorySources.key} = ${source.key}`);
+      return { source: source.key, samples: samples.length };
+    } catch (e) {
+      const error = isUserFacing(e) ? e.userMessage : `Collecting metrics of ${source.label} failed unexpectedly.`;
+      opts.logger?.warn({ source: source.key, err: e }, 'metrics collection of a source failed');
+      await db
+        .update(inventorySources)
+        .set({ metricsError: error })
+        .where(sql`${inventorySources.key} = ${source.key}`)
+        .catch(() => undefined);
+      return { source: source.key, samples: 0, error };
+    }
+  });
 };
 
 /**
@@ -90,3 +242,7 @@ export const refreshResource = async (
     return false;
   }
 };
+
+/** Every resource of every source of a provider (tests, benches): what a full sync would store. */
+export const listAll = async (provider: CloudProvider): Promise<Resource[]> =>
+  (await Promise.all(provider.sources().map((s) => provider.listSource(s)))).flat();

@@ -3,7 +3,7 @@ import { ActionIds } from '../chat/interaction.ts';
 import { reply, type Choice } from '../chat/reply.ts';
 import type { OptionSource } from '../tools/options.ts';
 import type { Tool } from '../tools/tool.ts';
-import { needsState } from './change-tools.ts';
+import { findAction } from './actions.ts';
 import { ActionName } from '../tools/change-plan.ts';
 import { resourceRepository } from './repository.ts';
 import { ResourceType, type Resource } from './resource.ts';
@@ -30,14 +30,36 @@ const choiceOf = (r: Resource): Choice => ({
 });
 
 /** `resources?type=instance&action=stop`: live inventory matching what is typed (name or id). */
+/**
+ * The types (and their states) on which some configured provider declares `action`, across clouds:
+ * `stop` finds EC2 and GCE instances, and Azure VMs through deallocate's alias.
+ */
+const actionScope = (d: CloudToolDeps, action: string): { types: string[]; states: string[] | undefined } => {
+  const types = new Set<string>();
+  const states = new Set<string>();
+  let anyState = false;
+  for (const provider of d.providers?.() ?? []) {
+    for (const type of Object.keys(provider.actions)) {
+      const spec = findAction(provider.actions, type, action);
+      if (!spec) continue;
+      types.add(type);
+      if (spec.states) spec.states.forEach((s) => states.add(s));
+      else anyState = true;
+    }
+  }
+  return { types: [...types], states: anyState ? undefined : [...states] };
+};
+
 export const resourceOptions = (d: CloudToolDeps): OptionSource<typeof ResourcesParams> => ({
   name: 'resources',
   params: ResourcesParams,
   minRole: 'viewer',
   list: async ({ type, action }, query) => {
+    const scope = action ? actionScope(d, action) : undefined;
+    if (scope && scope.types.length === 0) return [];
     const rows = await resourceRepository(d.db).list({
-      ...(type ? { type } : action ? { type: 'instance' } : {}),
-      ...(action ? { states: needsState[action] } : {}),
+      ...(type ? { type } : scope ? { types: scope.types } : {}),
+      ...(scope?.states ? { states: scope.states } : {}),
       ...(query ? { search: query } : {}),
       limit: 100,
     });

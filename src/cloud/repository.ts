@@ -3,7 +3,8 @@ import type { SQL } from 'drizzle-orm';
 import { badRequest } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { Resource } from './resource.ts';
-import type { CostGrouping, ProviderName } from './resource.ts';
+import type { CostGrouping } from './resource.ts';
+import type { SyncSource } from './provider.ts';
 import { resources } from './schema.ts';
 
 /**
@@ -13,6 +14,8 @@ import { resources } from './schema.ts';
 
 export interface ResourceFilter {
   type?: string;
+  /** Any of these types. */
+  types?: string[];
   provider?: string;
   environment?: string;
   /** Any of these states. */
@@ -47,8 +50,12 @@ export interface ReplaceOutcome {
 }
 
 export interface ResourceRepository {
-  /** Upserts `listing` (all of `provider`'s resources) and marks its other live rows gone, in one transaction. */
-  replaceListing(provider: ProviderName, listing: Resource[], now: Date): Promise<ReplaceOutcome>;
+  /**
+   * Upserts `listing` (everything one source holds) and marks the source's other live rows gone,
+   * in one transaction. Rows stored before sources existed (source '') of the same provider and
+   * region count as the source's.
+   */
+  replaceListing(source: Pick<SyncSource, 'key' | 'provider' | 'region'>, listing: Resource[], now: Date): Promise<ReplaceOutcome>;
   /** Stores one resource as just described (after a change), leaving the rest of the listing alone. */
   upsertOne(resource: Resource): Promise<void>;
   /** Marks one resource gone (described after a change and no longer found). */
@@ -95,6 +102,8 @@ const toRow = (r: Resource) => ({
   goneAt: null,
 });
 
+type StoredRow = ReturnType<typeof toRow> & { source?: string };
+
 /** 500 rows × 14 columns stays far below PostgreSQL's 65,535 bind parameters per statement. */
 const batchSize = 500;
 const live = isNull(resources.goneAt);
@@ -103,6 +112,7 @@ const where = (f: ResourceFilter): SQL | undefined =>
   and(
     live,
     f.type ? eq(resources.type, f.type) : undefined,
+    f.types && f.types.length > 0 ? inArray(resources.type, f.types) : undefined,
     f.provider ? eq(resources.provider, f.provider) : undefined,
     f.environment ? eq(resources.environment, f.environment.toLowerCase()) : undefined,
     f.states && f.states.length > 0 ? inArray(resources.state, f.states) : undefined,
@@ -116,11 +126,12 @@ const groupKey: Record<CostGrouping, SQL<string>> = {
   service: sql<string>`coalesce(nullif(${resources.tags}->>'service', ''), 'untagged')`,
   environment: sql<string>`${resources.environment}`,
   provider: sql<string>`${resources.provider}`,
+  account: sql<string>`${resources.provider} || ' ' || ${resources.account}`,
   type: sql<string>`${resources.type}`,
 };
 
 /** INSERT … ON CONFLICT of rows from a listing or a describe: the newest sighting wins, gone rows come back. */
-const upsert = (tx: Pick<Db, 'insert'>, rows: ReturnType<typeof toRow>[]) =>
+const upsert = (tx: Pick<Db, 'insert'>, rows: StoredRow[]) =>
   tx
     .insert(resources)
     .values(rows)
@@ -137,17 +148,22 @@ const upsert = (tx: Pick<Db, 'insert'>, rows: ReturnType<typeof toRow>[]) =>
         attributes: sql`excluded.attributes`,
         seenAt: sql`excluded.seen_at`,
         goneAt: null,
+        // A describe after a change keeps the row's source; a listing claims it.
+        source: sql`case when excluded.source = '' then ${resources.source} else excluded.source end`,
       },
     });
 
 export const resourceRepository = (db: Db): ResourceRepository => ({
-  async replaceListing(provider, listing, now) {
+  async replaceListing(source, listing, now) {
+    const { provider } = source;
     const parsed = Resource.array().parse(listing);
     const stranger = parsed.find((r) => r.provider !== provider);
     if (stranger)
       throw badRequest(`A ${provider} listing cannot contain the ${stranger.provider} resource ${stranger.id}.`);
     // One INSERT … ON CONFLICT must not touch a row twice, so the last duplicate wins.
-    const rows = [...new Map(parsed.map((r) => [`${r.account}\u0000${r.id}`, toRow(r)])).values()];
+    const rows = [
+      ...new Map(parsed.map((r) => [`${r.account}\u0000${r.id}`, { ...toRow(r), source: source.key }])).values(),
+    ];
     return db.transaction(async (tx) => {
       for (let i = 0; i < rows.length; i += batchSize) {
         await upsert(tx, rows.slice(i, i + batchSize));
@@ -161,6 +177,7 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
           and(
             eq(resources.provider, provider),
             live,
+            sql`(${resources.source} = ${source.key} or (${resources.source} = '' and ${resources.region} = ${source.region}))`,
             sql`(${resources.account}, ${resources.id}) not in (select a, i from unnest(${accounts}::text[], ${ids}::text[]) as seen(a, i))`,
           ),
         )

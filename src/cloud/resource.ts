@@ -53,11 +53,11 @@ export type ResourceType = z.infer<typeof ResourceType>;
  * How the inventory's monthly cost can be grouped: `service` is the `service` tag (what the team
  * calls the app: web, api, db…, untagged resources under `untagged`), `type` the resource type.
  */
-export const CostGrouping = z.enum(['service', 'environment', 'provider', 'type']);
+export const CostGrouping = z.enum(['service', 'environment', 'provider', 'account', 'type']);
 export type CostGrouping = z.infer<typeof CostGrouping>;
 
 /** The groupings the cost report offers people and planners. */
-export const CostReportGrouping = CostGrouping.exclude(['type']);
+export const CostReportGrouping = CostGrouping.exclude(['type', 'account']);
 export type CostReportGrouping = z.infer<typeof CostReportGrouping>;
 
 /** Environment derived from tags (`env`, `environment`, `stage`); `unknown` when untagged. */

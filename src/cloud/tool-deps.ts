@@ -5,6 +5,8 @@ import type { CloudProvider } from './provider.ts';
 export interface CloudToolDeps {
   db: Db;
   provider: (name: string) => CloudProvider | undefined;
+  /** Every configured provider (pickers that search across clouds). */
+  providers?: () => CloudProvider[];
   /** True when answers come from the local sandbox emulator. */
   sandbox: boolean;
 }

@@ -6,17 +6,27 @@ import type { Tool } from '../tools/tool.ts';
 import { resourceRepository, type CostLine } from './repository.ts';
 import { resolveResource } from './resolve.ts';
 import { CostReportGrouping, ProviderName, ResourceType, type Resource } from './resource.ts';
-import { powerActionTool, resizeTool } from './change-tools.ts';
+import { actionsNow, powerActionTool, resizeTool, resourceActionTool } from './change-tools.ts';
+import type { ActionSpec } from './actions.ts';
 import { pickResourceTool } from './pick.ts';
+import { metricKey, metricSummaries, type MetricSummary } from './metrics-repository.ts';
 import type { CloudToolDeps } from './tool-deps.ts';
 
 const PAGE = 20;
 
-const details = (r: Resource): string => {
+/** CPU of instances over the last 14 days (daily aggregates), keyed by metricKey. */
+type CpuByKey = Map<string, MetricSummary>;
+
+const pct = (n: number): string => `${n < 10 ? Math.round(n * 10) / 10 : Math.round(n)}%`;
+
+const details = (r: Resource, cpu?: CpuByKey): string => {
   const a = r.attributes;
   switch (r.type) {
-    case 'instance':
-      return String(a.instanceType ?? '') + (typeof a.cpuAvg7d === 'number' ? ` · cpu ${a.cpuAvg7d}%` : '');
+    case 'instance': {
+      const c = cpu?.get(metricKey(r));
+      const size = String(a.instanceType ?? a.vmSize ?? a.machineType ?? '');
+      return size + (c ? ` · cpu ${pct(c.avg)}` : '');
+    }
     case 'volume':
       return `${String(a.sizeGb ?? '?')} GB ${String(a.volumeType ?? '')}${a.attachedTo ? ` → ${String(a.attachedTo)}` : ' · unattached'}`;
     case 'snapshot':
@@ -60,7 +70,7 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
   kind: 'read',
   minRole: 'viewer',
   llm: true,
-  run: async (input) => {
+  run: async (input, ctx) => {
     const repo = resourceRepository(d.db);
     const filter = {
       ...(input.type !== 'all' ? { type: input.type } : {}),
@@ -71,6 +81,12 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
       repo.count(filter),
       repo.list({ ...filter, limit: PAGE, offset: (input.page - 1) * PAGE }),
     ]);
+    const cpu = await metricSummaries(
+      d.db,
+      'cpu_percent',
+      rows.filter((r) => r.type === 'instance'),
+      { days: 14, now: ctx.now },
+    );
     const scope = [input.provider && `in ${input.provider}`, input.environment && `env=${input.environment}`]
       .filter(Boolean)
       .join(' ');
@@ -96,7 +112,7 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
           r.id,
           r.environment,
           r.state,
-          details(r),
+          details(r, cpu),
           r.region,
           formatMoney(r.monthlyCostCents),
         ]),
@@ -128,7 +144,7 @@ export const listResourcesTool = (d: CloudToolDeps): Tool<typeof ListInput> => (
         environment: r.environment,
         state: r.state,
         monthlyCostCents: r.monthlyCostCents,
-        details: details(r),
+        details: details(r, cpu),
       })),
     };
     return { type: 'answer', reply: reply(blocks, { sandbox: d.sandbox, text: `${title}: ${total}` }), data };
@@ -154,7 +170,7 @@ export const showResourceTool = (d: CloudToolDeps): Tool<typeof ShowInput> => ({
     const tags = Object.entries(r.tags)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
-    const buttons = actionButtons(d, r);
+    const buttons = await actionButtons(d, r);
     const blocks: Block[] = [
       { type: 'header', text: `${r.name || r.id} (${r.type})` },
       {
@@ -250,11 +266,31 @@ export const costReportTool = (d: CloudToolDeps): Tool<typeof CostInput> => ({
 
 const call = (tool: string, input: Record<string, unknown>): string => JSON.stringify({ tool, input });
 
+/** The spec of a resource's resize-like action (one with a `size` parameter), if its provider has one. */
+const resizeSpec = (d: CloudToolDeps, r: Resource): ActionSpec | undefined =>
+  (d.provider(r.provider)?.actions[r.type] ?? []).find((s) => 'size' in s.params.shape);
+
+const currentSize = (spec: ActionSpec | undefined, r: Resource): string =>
+  spec?.sizeAttribute ? String(r.attributes[spec.sizeAttribute] ?? '') : '';
+
+/** The sizes a resource may be resized to (the cloud's list, cached by the provider); [] when it cannot be. */
+const sizesOf = async (d: CloudToolDeps, r: Resource): Promise<string[]> => {
+  const provider = d.provider(r.provider);
+  if (!provider || !resizeSpec(d, r)) return [];
+  try {
+    return await provider.sizesFor(r.type, r.region, r.account);
+  } catch {
+    // The picker is a convenience: a cloud that cannot list sizes now leaves the typed command.
+    return [];
+  }
+};
+
 /** The resize picker: a button whose form offers the provider's valid sizes. */
-const resizeButton = (d: CloudToolDeps, r: Resource, label = 'Resize…'): Button | undefined => {
-  const sizes = d.provider(r.provider)?.sizesFor(r.type) ?? [];
-  const current = String(r.attributes.instanceType ?? '');
-  const options = sizes
+const resizeButton = async (d: CloudToolDeps, r: Resource, label = 'Resize…'): Promise<Button | undefined> => {
+  const spec = resizeSpec(d, r);
+  if (!spec || (spec.states && !spec.states.includes(r.state))) return undefined;
+  const current = currentSize(spec, r);
+  const options = (await sizesOf(d, r))
     .filter((s) => s !== current)
     .slice(0, 100)
     .map((s) => ({ label: s, value: s }));
@@ -264,7 +300,7 @@ const resizeButton = (d: CloudToolDeps, r: Resource, label = 'Resize…'): Butto
     label,
     value: call('resize_resource', { resource: r.id }),
     form: {
-      title: 'Resize instance',
+      title: `${spec.title} ${r.type.replace(/_/g, ' ')}`,
       submitLabel: 'Request',
       fields: [
         { name: 'size', label: `New size (now ${current || 'unknown'})`, kind: 'select', required: true, options },
@@ -273,32 +309,43 @@ const resizeButton = (d: CloudToolDeps, r: Resource, label = 'Resize…'): Butto
   };
 };
 
-/** Change buttons for a resource; clicking one files a change request like the typed command. */
-const actionButtons = (d: CloudToolDeps, r: Resource): Button[] => {
-  const actions = d.provider(r.provider)?.actionsFor(r.type) ?? [];
+/** One button per action the resource offers in its state; clicking files a change request like the typed command. */
+const actionButtons = async (d: CloudToolDeps, r: Resource): Promise<Button[]> => {
   const buttons: Button[] = [];
-  if (actions.includes('start') && r.state === 'stopped')
+  for (const spec of actionsNow(d.provider(r.provider), r)) {
+    const fields = Object.keys(spec.params.shape);
+    if (fields.includes('size')) {
+      const resize = await resizeButton(d, r);
+      if (resize) buttons.push(resize);
+      continue;
+    }
+    if (spec.doneStates?.includes(r.state)) continue;
+    const value =
+      ['start', 'stop', 'reboot'].includes(spec.name) && fields.length === 0
+        ? call('power_action', { action: spec.name, resource: r.id })
+        : call('resource_action', { action: spec.name, resource: r.id });
     buttons.push({
       actionId: ActionIds.command,
-      label: 'Start',
-      value: call('power_action', { action: 'start', resource: r.id }),
+      label: fields.length ? `${spec.title}…` : spec.title,
+      value,
+      ...(/stop|deallocate|cordon|scale/.test(spec.name) ? { style: 'danger' as const } : {}),
+      ...(fields.length
+        ? {
+            form: {
+              title: `${spec.title} ${r.name || r.id}`.slice(0, 24),
+              submitLabel: 'Request',
+              fields: fields.map((name) => ({
+                name,
+                label: name,
+                kind: 'text' as const,
+                required: true,
+              })),
+            },
+          }
+        : {}),
     });
-  if (actions.includes('stop') && r.state === 'running')
-    buttons.push({
-      actionId: ActionIds.command,
-      label: 'Stop',
-      value: call('power_action', { action: 'stop', resource: r.id }),
-      style: 'danger',
-    });
-  if (actions.includes('reboot') && r.state === 'running')
-    buttons.push({
-      actionId: ActionIds.command,
-      label: 'Reboot',
-      value: call('power_action', { action: 'reboot', resource: r.id }),
-    });
-  const resize = actions.includes('resize') ? resizeButton(d, r) : undefined;
-  if (resize) buttons.push(resize);
-  return buttons;
+  }
+  return buttons.slice(0, 5);
 };
 
 const ResizeOptionsInput = z.object({ resource: z.string().min(1).max(200).describe('Instance id or name.') });
@@ -314,7 +361,7 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
   asksUser: true,
   run: async ({ resource }) => {
     const r = await resolveResource(resourceRepository(d.db), resource);
-    const button = resizeButton(d, r, 'Choose size…');
+    const button = await resizeButton(d, r, 'Choose size…');
     if (!button)
       return {
         type: 'answer',
@@ -322,8 +369,8 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
           { type: 'text', text: `${r.name || r.id} is a ${r.type.replace('_', ' ')}; it cannot be resized.` },
         ]),
       };
-    const text = `Resize ${r.name || r.id} (now ${String(r.attributes.instanceType ?? 'unknown')}): pick a size, or type \`resize ${r.name || r.id} to <size>\`.`;
-    const current = String(r.attributes.instanceType ?? '');
+    const current = currentSize(resizeSpec(d, r), r);
+    const text = `Resize ${r.name || r.id} (now ${current || 'unknown'}): pick a size, or type \`resize ${r.name || r.id} to <size>\`.`;
     return {
       type: 'answer',
       reply: reply(
@@ -338,9 +385,12 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
         name: r.name,
         current: current || null,
         currentMonthlyCostCents: r.monthlyCostCents,
-        sizes: (d.provider(r.provider)?.sizesFor(r.type) ?? [])
+        sizes: (await sizesOf(d, r))
           .filter((s) => s !== current)
-          .map((size) => ({ size, monthlyCostCents: d.provider(r.provider)?.monthlyCostFor?.(r.type, size) ?? null })),
+          .map((size) => ({
+            size,
+            monthlyCostCents: d.provider(r.provider)?.monthlyCostFor?.(r.type, size, r.region) ?? null,
+          })),
       },
     };
   },
@@ -352,6 +402,7 @@ export const cloudTools = (d: CloudToolDeps): Tool[] => [
   costReportTool(d),
   powerActionTool(d),
   resizeTool(d),
+  resourceActionTool(d),
   resizeOptionsTool(d),
   pickResourceTool(d),
 ];

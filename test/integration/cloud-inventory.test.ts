@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { eq } from '../../src/store/orm.ts';
 import { AwsProvider } from '../../src/cloud/aws/provider.ts';
-import { syncInventory } from '../../src/cloud/inventory.ts';
+import { listAll, syncInventory } from '../../src/cloud/inventory.ts';
+import { inventorySources } from '../../src/cloud/schema.ts';
 import type { CloudProvider } from '../../src/cloud/provider.ts';
 import { resourceRepository } from '../../src/cloud/repository.ts';
 import type { Resource } from '../../src/cloud/resource.ts';
@@ -21,12 +22,21 @@ let aws: AwsProvider;
 const cluster = (listing: Resource[] | Error): CloudProvider => ({
   name: 'kubernetes',
   sandbox: true,
-  listResources: async () => {
+  sources: () => [
+    {
+      key: 'kubernetes:kind-dev:local',
+      provider: 'kubernetes',
+      account: 'kind-dev',
+      region: 'local',
+      label: 'Kubernetes kind-dev',
+    },
+  ],
+  listSource: async () => {
     if (listing instanceof Error) throw listing;
     return listing;
   },
-  actionsFor: () => [],
-  sizesFor: () => [],
+  actions: {},
+  sizesFor: async () => [],
   execute: async () => {
     throw new Error('read-only');
   },
@@ -57,6 +67,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await store.db.delete(resources);
+  await store.db.delete(inventorySources);
   sandbox = await startSandbox({ now: () => t0 });
   aws = new AwsProvider({
     regions: ['us-east-1', 'eu-west-1'],
@@ -74,10 +85,14 @@ afterEach(async () => {
 
 describe('syncInventory', () => {
   it('stores the whole fleet and answers totals and costs that add up to the listing', async () => {
-    const [outcome] = await syncInventory(store.db, [aws], t0);
-    expect(outcome).toMatchObject({ provider: 'aws', count: 38, gone: 0 });
-    expect(outcome?.error).toBeUndefined();
-    const listing = await aws.listResources();
+    const outcomes = await syncInventory(store.db, [aws], t0);
+    expect(outcomes).toMatchObject([
+      { provider: 'aws', source: 'aws:default:us-east-1', gone: 0 },
+      { provider: 'aws', source: 'aws:default:eu-west-1', gone: 0 },
+    ]);
+    expect(outcomes.reduce((n, o) => n + o.count, 0)).toBe(38);
+    expect(outcomes.filter((o) => o.error)).toEqual([]);
+    const listing = await listAll(aws);
     const sum = (rs: Resource[]) => rs.reduce((n, r) => n + r.monthlyCostCents, 0);
     const repo = resourceRepository(store.db);
     expect(await repo.totals()).toEqual({
@@ -162,14 +177,17 @@ describe('syncInventory', () => {
     });
     const worker = sandbox.fleet.instances.find((i) => i.tags.Name === 'worker-prod-1');
     if (worker) worker.state = 'terminated';
-    const [second] = await syncInventory(store.db, [aws], t1);
-    expect(second).toMatchObject({ count: 37, gone: 1 });
+    const second = await syncInventory(store.db, [aws], t1);
+    expect(second.reduce((n, o) => n + o.count, 0)).toBe(37);
+    expect(second.reduce((n, o) => n + o.gone, 0)).toBe(1);
     expect(await repo.findByIdOrName('web-prod-2')).toMatchObject([{ state: 'stopped', monthlyCostCents: 0 }]);
     expect(await repo.findByIdOrName('worker-prod-1')).toEqual([]);
     const [row] = await store.db.select().from(resources).where(eq(resources.name, 'worker-prod-1'));
     expect(row?.goneAt).toEqual(t1);
     if (worker) worker.state = 'running';
-    expect((await syncInventory(store.db, [aws], t1))[0]).toMatchObject({ count: 38, gone: 0 });
+    const third = await syncInventory(store.db, [aws], t1);
+    expect(third.map((o) => o.count).reduce((a, b) => a + b)).toBe(38);
+    expect(third.map((o) => o.gone)).toEqual([0, 0]);
     const [revived] = await store.db.select().from(resources).where(eq(resources.name, 'worker-prod-1'));
     expect(revived?.goneAt).toBeNull();
     expect(revived?.firstSeenAt.getTime()).toBe(row?.firstSeenAt.getTime());
@@ -184,7 +202,18 @@ describe('syncInventory', () => {
     );
     const outcomes = await syncInventory(store.db, [aws, cluster([deployment('web', 'web', t1)])], t1);
     expect(outcomes).toMatchObject([
-      { provider: 'aws', count: 0, gone: 0, error: expect.stringContaining('AWS refused the credentials') },
+      {
+        source: 'aws:default:us-east-1',
+        count: 0,
+        gone: 0,
+        error: expect.stringContaining('AWS refused the credentials'),
+      },
+      {
+        source: 'aws:default:eu-west-1',
+        count: 0,
+        gone: 0,
+        error: expect.stringContaining('AWS refused the credentials'),
+      },
       { provider: 'kubernetes', count: 1, gone: 1 },
     ]);
     const repo = resourceRepository(store.db);
@@ -192,7 +221,7 @@ describe('syncInventory', () => {
     expect((await repo.list({ provider: 'kubernetes' })).map((r) => r.name)).toEqual(['web']);
     const crashed = await syncInventory(store.db, [cluster(new Error('socket hang up'))], t1);
     expect(crashed).toMatchObject([
-      { provider: 'kubernetes', count: 0, error: 'The kubernetes inventory sync failed unexpectedly.' },
+      { provider: 'kubernetes', count: 0, error: 'The Kubernetes kind-dev inventory sync failed unexpectedly.' },
     ]);
     expect(await repo.count({ provider: 'kubernetes' })).toBe(1);
   });
@@ -200,10 +229,64 @@ describe('syncInventory', () => {
   it('refuses a listing that mixes providers, writing nothing', async () => {
     const repo = resourceRepository(store.db);
     const stray = { ...deployment('web', 'web', t0), provider: 'aws' as const };
-    await expect(repo.replaceListing('kubernetes', [deployment('api', 'api', t0), stray], t0)).rejects.toMatchObject({
+    const source = { key: 'kubernetes:kind-dev:local', provider: 'kubernetes' as const, region: 'local' };
+    await expect(repo.replaceListing(source, [deployment('api', 'api', t0), stray], t0)).rejects.toMatchObject({
       code: 'bad_request',
     });
     expect((await repo.totals()).count).toBe(0);
     expect((await repo.totals()).lastSeenAt).toBeNull();
+  });
+
+  it('keeps the rows of one failing region, syncs the other, and records every source in inventory status', async () => {
+    await syncInventory(store.db, [aws], t0);
+    const repo = resourceRepository(store.db);
+    const euBefore = await repo.count({ provider: 'aws' });
+    // Every call signed for eu-west-1 fails; us-east-1 keeps working.
+    sandbox.fleet.instances.find((i) => i.tags.Name === 'web-prod-2')!.state = 'terminated';
+    const failing = aws.sources().find((s) => s.region === 'eu-west-1')!;
+    const original = aws.listSource.bind(aws);
+    aws.listSource = async (source) => {
+      if (source.key === failing.key) {
+        const { AppError } = await import('../../src/errors.ts');
+        throw new AppError('auth_failed', 'AWS refused the credentials for eu-west-1.');
+      }
+      return original(source);
+    };
+    const outcomes = await syncInventory(store.db, [aws], t1);
+    expect(outcomes.find((o) => o.source === failing.key)).toMatchObject({
+      count: 0,
+      error: 'AWS refused the credentials for eu-west-1.',
+    });
+    expect(outcomes.find((o) => o.source === 'aws:default:us-east-1')?.error).toBeUndefined();
+    expect(await repo.count({ provider: 'aws' })).toBe(euBefore - 1);
+    const status = await store.db.select().from(inventorySources).orderBy(inventorySources.key);
+    expect(status).toMatchObject([
+      {
+        key: 'aws:default:eu-west-1',
+        lastSuccessAt: t0,
+        lastAttemptAt: t1,
+        error: 'AWS refused the credentials for eu-west-1.',
+        consecutiveFailures: 1,
+      },
+      { key: 'aws:default:us-east-1', lastSuccessAt: t1, error: null, consecutiveFailures: 0 },
+    ]);
+  });
+
+  it('retries a throttled source with backoff before reporting it', async () => {
+    const { AppError } = await import('../../src/errors.ts');
+    let calls = 0;
+    const throttled = cluster([deployment('web', 'web', t0)]);
+    const list = throttled.listSource.bind(throttled);
+    throttled.listSource = async (source) => {
+      calls++;
+      if (calls <= 2) throw new AppError('rate_limited', 'Rate exceeded.');
+      return list(source);
+    };
+    const [ok] = await syncInventory(store.db, [throttled], t0, { backoffMs: 1 });
+    expect(ok).toMatchObject({ count: 1 });
+    expect(calls).toBe(3);
+    calls = -10;
+    const [failed] = await syncInventory(store.db, [throttled], t1, { backoffMs: 1, throttleRetries: 1 });
+    expect(failed).toMatchObject({ count: 0, error: 'Rate exceeded.' });
   });
 });

@@ -1,10 +1,16 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ChangeRequest } from '../../src/changes/model.ts';
 import { closedError } from '../../src/changes/explain.ts';
-import { inverseOf, rollbackPlan } from '../../src/changes/rollback.ts';
+import { inverseOf, rollbackPlan as planRollback, type SpecLookup } from '../../src/changes/rollback.ts';
+import { findAction } from '../../src/cloud/actions.ts';
+import { awsActions } from '../../src/cloud/aws/actions.ts';
 import { person, planFor, conversation } from '../fixtures/changes-plans.ts';
 
 const at = new Date('2026-11-02T10:00:00.000Z');
+const specOf: SpecLookup = (_provider, type, action) => findAction(awsActions, type, action);
+const specFor = (c: ChangeRequest) => specOf(c.plan.target.provider, c.plan.target.type, c.plan.action);
+const inverse = (c: ChangeRequest) => inverseOf(c, specFor(c));
+const rollbackPlan = (c: ChangeRequest) => planRollback(c, specOf);
 const change = (over: Partial<ChangeRequest>): ChangeRequest => ({
   id: 'CR-7',
   workspaceId: 'T1',
@@ -37,7 +43,7 @@ const change = (over: Partial<ChangeRequest>): ChangeRequest => ({
 
 describe('inverseOf', () => {
   test('the recorded previous state beats the plan’s guess', () => {
-    expect(inverseOf(change({ rollbackData: { state: 'running' } }))).toEqual({
+    expect(inverse(change({ rollbackData: { state: 'running' } }))).toEqual({
       inverse: { action: 'start', params: {} },
     });
     const resize = change({
@@ -48,19 +54,19 @@ describe('inverseOf', () => {
       }),
       rollbackData: { size: 't3.small' },
     });
-    expect(inverseOf(resize)).toEqual({ inverse: { action: 'resize', params: { size: 't3.small' } } });
+    expect(inverse(resize)).toEqual({ inverse: { action: 'resize', params: { size: 't3.small' } } });
   });
 
   test('falls back to the declared rollback when nothing was recorded', () => {
-    expect(inverseOf(change({ rollbackData: null }))).toEqual({ inverse: { action: 'start', params: {} } });
-    expect(inverseOf(change({ rollbackData: null, plan: planFor({ rollback: null }) }))).toEqual({
+    expect(inverse(change({ rollbackData: null }))).toEqual({ inverse: { action: 'start', params: {} } });
+    expect(inverse(change({ rollbackData: null, plan: planFor({ rollback: null }) }))).toEqual({
       inverse: null,
       why: 'its previous state was not recorded',
     });
   });
 
   test('nothing to undo: stopping what was already stopped, or a reboot', () => {
-    expect(inverseOf(change({ rollbackData: { state: 'stopped' } }))).toEqual({
+    expect(inverse(change({ rollbackData: { state: 'stopped' } }))).toEqual({
       inverse: null,
       why: 'the resource was already stopped before it ran',
     });

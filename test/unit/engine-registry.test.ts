@@ -101,7 +101,7 @@ describe('ToolRegistry', () => {
         .filter((t) => t.kind === 'change')
         .map((t) => t.name)
         .sort(),
-    ).toEqual(['power_action', 'resize_resource']);
+    ).toEqual(['power_action', 'resize_resource', 'resource_action']);
   });
 
   it('refuses to register a name twice', () => {

@@ -19,6 +19,15 @@ const kindOf: Record<CommandWord, string> = {
   stop: 'action',
   reboot: 'action',
   resize: 'resize',
+  scale: 'do',
+  cordon: 'do',
+  uncordon: 'do',
+  deallocate: 'do',
+  rollout: 'do',
+  inventory: 'inventory',
+  drift: 'drift',
+  baseline: 'baseline',
+  price: 'price',
   approve: 'approve',
   reject: 'reject',
   rollback: 'rollback',
@@ -80,5 +89,41 @@ describe('the planner README documents the grammar HELP defines', () => {
   const readme = readFileSync(new URL('../../src/engine/planner/README.md', import.meta.url), 'utf8');
   test.each(HELP.map((e) => [e.usage]))('mentions `%s`', (usage) => {
     expect(readme).toContain(`\`${usage}\``);
+  });
+});
+
+describe('estate and provider-action commands', () => {
+  test.each([
+    ['scale checkout-api to 4', { kind: 'do', action: 'scale', resource: 'checkout-api', params: { replicas: '4' } }],
+    ['scale checkout-api 0', { kind: 'do', action: 'scale', resource: 'checkout-api', params: { replicas: '0' } }],
+    ['scale web replicas=3', { kind: 'do', action: 'scale', resource: 'web', params: { replicas: '3' } }],
+    ['rollout restart api', { kind: 'do', action: 'rollout_restart', resource: 'api', params: {} }],
+    ['rollout undo api', { kind: 'do', action: 'undo_rollout', resource: 'api', params: {} }],
+    ['cordon node/ip-10-0-1-12', { kind: 'do', action: 'cordon', resource: 'node/ip-10-0-1-12', params: {} }],
+    ['deallocate vm-web-dev-1', { kind: 'do', action: 'deallocate', resource: 'vm-web-dev-1', params: {} }],
+    ['inventory', { kind: 'inventory', view: 'summary' }],
+    ['inventory status', { kind: 'inventory', view: 'status' }],
+    ['drift', { kind: 'drift', scope: {} }],
+    ['drift aws env=prod', { kind: 'drift', scope: { provider: 'aws', environment: 'prod' } }],
+    ['drift in k8s deployments', { kind: 'drift', scope: { provider: 'kubernetes', type: 'deployment' } }],
+    ['baseline set', { kind: 'baseline', scope: {} }],
+    ['baseline set gcp', { kind: 'baseline', scope: { provider: 'gcp' } }],
+    ['price compare vm 4 cpu 16 gb', { kind: 'price', shape: 'vm', vcpu: 4, memoryGib: 16 }],
+    ['price compare db 2vcpu 8gib', { kind: 'price', shape: 'database', vcpu: 2, memoryGib: 8 }],
+    ['price compare disk 500 gb', { kind: 'price', shape: 'disk', gb: 500 }],
+  ])('%s', (text, command) => {
+    expect(parseCommand(text)).toEqual({ ok: true, command });
+  });
+
+  test.each([
+    ['scale web', 'usage: scale <deployment> to <replicas>'],
+    ['rollout sideways web', 'usage: rollout restart|undo <deployment>'],
+    ['inventory everything now', 'usage: inventory [summary|status]'],
+    ['baseline', 'Say `baseline set` to record one'],
+    ['price compare boat', '“boat” is not something I can price'],
+  ])('%s is refused with its usage', (text, message) => {
+    const r = parseCommand(text);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toContain(message);
   });
 });

@@ -65,9 +65,10 @@ export const awsActions: ActionCatalog = {
       doing: 'resizing',
       description: 'Change the instance type (a running instance is stopped, changed and started)',
       params: Size,
+      sizeAttribute: 'instanceType',
       states: ['running', 'stopped'],
       check: (s, p, ctx) => checkSize(p.size!, String(s.attributes.instanceType ?? ''), label(s), ctx.sizes),
-      detail: (s, p) => `from ${String(s.attributes.instanceType ?? '?')} to ${p.size}`,
+      detail: (s, p) => (s.attributes.instanceType ? `from ${String(s.attributes.instanceType)} to ${p.size}` : `to ${p.size}`),
       blastRadius: (s, p) =>
         s.state === 'running'
           ? `${label(s)} is stopped, changed to ${p.size} and started again: a few minutes of downtime.`

@@ -1,7 +1,7 @@
 import type { Instance, IpPermission, SecurityGroup, Snapshot, Tag, Volume } from '@aws-sdk/client-ec2';
 import { environmentFromTags } from '../resource.ts';
 import type { Resource } from '../resource.ts';
-import { instanceMonthlyCents, snapshotMonthlyCents, volumeMonthlyCents } from './pricing.ts';
+import { monthlyCents } from '../pricing/index.ts';
 
 /**
  * EC2 shapes → normalized Resources. Times inside `attributes` are ISO strings because they are
@@ -37,7 +37,7 @@ export const instanceResource = (i: Instance, ctx: NormalizeContext): Resource =
   const tags = tagsOf(i.Tags);
   const state = i.State?.Name ?? 'unknown';
   const instanceType = i.InstanceType ?? 'unknown';
-  const price = instanceMonthlyCents(instanceType);
+  const price = monthlyCents('aws', 'instance', instanceType, ctx.region);
   const cpu = ctx.sandbox ? Number.parseFloat(tags[sandboxCpuTag] ?? '') : Number.NaN;
   return {
     ...base(ctx, tags),
@@ -63,7 +63,7 @@ export const volumeResource = (v: Volume, ctx: NormalizeContext): Resource => {
   const tags = tagsOf(v.Tags);
   const sizeGb = v.Size ?? 0;
   const volumeType = v.VolumeType ?? 'unknown';
-  const price = volumeMonthlyCents(volumeType, sizeGb);
+  const price = monthlyCents('aws', 'disk', volumeType, ctx.region, sizeGb);
   return {
     ...base(ctx, tags),
     type: 'volume',
@@ -86,19 +86,21 @@ export const volumeResource = (v: Volume, ctx: NormalizeContext): Resource => {
 export const snapshotResource = (s: Snapshot, ctx: NormalizeContext): Resource => {
   const tags = tagsOf(s.Tags);
   const sizeGb = s.VolumeSize ?? 0;
+  const price = monthlyCents('aws', 'snapshot', 'standard', ctx.region, sizeGb);
   return {
     ...base(ctx, tags),
     type: 'snapshot',
     id: s.SnapshotId ?? '',
     name: tags.Name || (s.SnapshotId ?? ''),
     state: s.State ?? 'unknown',
-    monthlyCostCents: snapshotMonthlyCents(sizeGb),
+    monthlyCostCents: price ?? 0,
     attributes: {
       sizeGb,
       startTime: s.StartTime?.toISOString() ?? null,
       volumeId: s.VolumeId ?? null,
       description: s.Description ?? '',
       encrypted: s.Encrypted ?? false,
+      ...(price === undefined ? { priced: false } : {}),
     },
   };
 };

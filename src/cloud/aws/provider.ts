@@ -1,11 +1,13 @@
 import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { badRequest } from '../../errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { ActionName, ResourceKey } from '../../tools/change-plan.ts';
-import type { ActionResult, CloudProvider, ExecuteOptions, ResourceAction } from '../provider.ts';
+import type { ResourceKey } from '../../tools/change-plan.ts';
+import { findAction, type ActionCatalog } from '../actions.ts';
+import { monthlyCents, pricedKeys } from '../pricing/index.ts';
+import type { ActionResult, CloudProvider, ExecuteOptions, ListOptions, ResourceAction, SyncSource } from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
+import { awsActions } from './actions.ts';
 import { translateAwsError } from './errors.ts';
-import { instanceMonthlyCents, pricedInstanceTypes } from './pricing.ts';
 import { defaultWait, type WaitOptions } from './wait.ts';
 
 /**
@@ -34,16 +36,10 @@ export interface AwsProviderOptions {
   wait?: Partial<WaitOptions>;
 }
 
-const doing: Record<ActionName, string> = {
-  start: 'starting',
-  stop: 'stopping',
-  reboot: 'rebooting',
-  resize: 'resizing',
-};
-
 export class AwsProvider implements CloudProvider {
   readonly name = 'aws' as const;
   readonly sandbox: boolean;
+  readonly actions: ActionCatalog = awsActions;
   readonly #opts: AwsProviderOptions;
   readonly #clients = new Map<string, EC2Client>();
   #ec2: Promise<typeof import('./ec2.ts')> | undefined;
@@ -58,43 +54,43 @@ export class AwsProvider implements CloudProvider {
     this.#wait = { ...defaultWait, ...opts.wait };
   }
 
-  /** Lists every region in parallel; one failing region fails the listing, so a sync never mistakes an outage for deletions. */
-  async listResources(): Promise<Resource[]> {
-    const seenAt = this.#now();
+  /** One source per region of the configured account. */
+  sources(): SyncSource[] {
+    const account = this.#opts.account ?? 'default';
+    return this.#opts.regions.map((region) => ({
+      key: `aws:${account}:${region}`,
+      provider: 'aws',
+      account,
+      region,
+      label: `AWS ${account === 'default' ? 'account' : account} ${region}`,
+    }));
+  }
+
+  /** EC2 instances, volumes, own snapshots and security groups of one region, every page. */
+  async listSource(source: SyncSource, _opts: ListOptions = {}): Promise<Resource[]> {
     const ec2 = await this.#sdk();
-    const perRegion = await Promise.all(
-      this.#opts.regions.map(async (region) =>
-        ec2.listRegion(await this.#client(region), {
-          region,
-          seenAt,
-          sandbox: this.sandbox,
-          pageSize: this.#opts.pageSize ?? 200,
-          account: this.#opts.account,
-        }),
-      ),
-    );
-    return perRegion.flat();
+    return ec2.listRegion(await this.#client(source.region), {
+      region: source.region,
+      seenAt: this.#now(),
+      sandbox: this.sandbox,
+      pageSize: this.#opts.pageSize ?? 200,
+      account: this.#opts.account,
+    });
   }
 
-  actionsFor(type: ResourceType): ActionName[] {
-    return type === 'instance' ? ['start', 'stop', 'reboot', 'resize'] : [];
+  async sizesFor(type: ResourceType, region: string): Promise<string[]> {
+    return type === 'instance' ? pricedKeys('aws', 'instance', region) : [];
   }
 
-  sizesFor(type: ResourceType): string[] {
-    return type === 'instance' ? pricedInstanceTypes() : [];
-  }
-
-  monthlyCostFor(type: ResourceType, size: string): number | undefined {
-    return type === 'instance' ? instanceMonthlyCents(size) : undefined;
+  monthlyCostFor(type: ResourceType, size: string, region: string): number | undefined {
+    return type === 'instance' ? monthlyCents('aws', 'instance', size, region) : undefined;
   }
 
   async execute(action: ResourceAction, opts: ExecuteOptions = {}): Promise<ActionResult> {
     const { target } = action;
     if (target.provider !== 'aws') throw badRequest(`The AWS provider cannot act on a ${target.provider} resource.`);
-    if (target.type !== 'instance')
-      throw badRequest(
-        `AWS ${target.type} resources have no actions here; only instances can be started, stopped, rebooted or resized.`,
-      );
+    const spec = findAction(this.actions, target.type, action.action);
+    if (!spec) throw badRequest(`AWS ${target.type} resources have no action “${action.action}” here.`);
     try {
       const progress = (step: string): void => {
         try {
@@ -106,7 +102,7 @@ export class AwsProvider implements CloudProvider {
       const ec2 = await this.#sdk();
       return await ec2.executeInstanceAction(await this.#client(target.region), action, this.#wait, progress);
     } catch (e) {
-      throw translateAwsError(e, `${doing[action.action]} ${target.id} in ${target.region}`);
+      throw translateAwsError(e, `${spec.doing} ${target.id} in ${target.region}`);
     }
   }
 

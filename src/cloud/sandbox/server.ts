@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { credentialScopeService, startAwsServices } from './aws-services/router.ts';
+import type { AwsServicesSandbox } from './aws-services/router.ts';
 import type { Ec2Handler } from './call.ts';
 import { describeHandlers } from './describe.ts';
 import { seedFleet } from './fleet.ts';
@@ -54,6 +56,8 @@ export interface Sandbox {
    */
   hold(): () => void;
   stop(): Promise<void>;
+  /** The account services (RDS, S3, IAM, CloudTrail, Config, KMS, Logs) on the same port; see aws-services/router.ts. */
+  services?: AwsServicesSandbox;
 }
 
 const apiVersion = '2016-11-15';
@@ -102,9 +106,12 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 
   let held: Promise<void> | undefined;
+  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (held) await held;
+    const scoped = credentialScopeService(req.headers.authorization);
+    if (scoped && scoped.service !== 'ec2') return services.handle(req, res, scoped);
     counter += 1;
     const requestId = `00000000-0000-4000-8000-${counter.toString(16).padStart(12, '0')}`;
     let params: Params = {};
@@ -149,6 +156,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     url: `http://127.0.0.1:${port}`,
     fleet,
     requests,
+    services,
     failNext: (action, fault, times = 1) => void faults.push({ action, fault, left: times }),
     hold: () => {
       let release!: () => void;

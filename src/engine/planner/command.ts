@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { Role } from '../../chat/actor.ts';
-import { ActionName } from '../../tools/change-plan.ts';
 import { CostReportGrouping, ProviderName, ResourceType } from '../../cloud/resource.ts';
 import { ChangeFilter, ChangeId } from '../../changes/model.ts';
 import { UsageMonth } from '../../usage/month.ts';
@@ -24,6 +23,15 @@ export const CommandWord = z.enum([
   'stop',
   'reboot',
   'resize',
+  'scale',
+  'cordon',
+  'uncordon',
+  'deallocate',
+  'rollout',
+  'inventory',
+  'drift',
+  'baseline',
+  'price',
   'approve',
   'reject',
   'rollback',
@@ -36,7 +44,7 @@ export const ListType = z.enum([...ResourceType.options, 'all']);
 export type ListType = z.infer<typeof ListType>;
 
 /** Actions that take only a resource; `resize` has its own command because it takes a size. */
-export const PowerAction = ActionName.extract(['start', 'stop', 'reboot']);
+export const PowerAction = z.enum(['start', 'stop', 'reboot']);
 export type PowerAction = z.infer<typeof PowerAction>;
 
 /** A resource as the user named it: an id (`i-0abc…`, lowercased) or a name (case kept). */
@@ -48,6 +56,13 @@ export const UserRef = z.discriminatedUnion('by', [
   z.object({ by: z.literal('name'), name: z.string().min(1) }),
 ]);
 export type UserRef = z.infer<typeof UserRef>;
+
+/** Which part of the inventory a baseline or drift covers; all when empty. */
+export const EstateScope = z.object({
+  provider: ProviderName.optional(),
+  environment: z.string().min(1).optional(),
+  type: z.string().min(1).optional(),
+});
 
 export const Command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('help'), topic: CommandWord.optional() }),
@@ -71,6 +86,23 @@ export const Command = z.discriminatedUnion('kind', [
   /** Without a month: this month (UTC). */
   z.object({ kind: z.literal('usage'), month: UsageMonth.optional() }),
   z.object({ kind: z.literal('grant'), user: UserRef, role: Role }),
+  /** Any action a provider declares (`scale web to 3`, `cordon node-1`, `rollout restart api`). */
+  z.object({
+    kind: z.literal('do'),
+    action: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    resource: ResourceRef,
+    params: z.record(z.string(), z.string()),
+  }),
+  z.object({ kind: z.literal('inventory'), view: z.enum(['summary', 'status']) }),
+  z.object({ kind: z.literal('drift'), scope: EstateScope }),
+  z.object({ kind: z.literal('baseline'), scope: EstateScope }),
+  z.object({
+    kind: z.literal('price'),
+    shape: z.enum(['vm', 'database', 'disk']),
+    vcpu: z.number().int().positive().optional(),
+    memoryGib: z.number().positive().optional(),
+    gb: z.number().int().positive().optional(),
+  }),
   /** `stop` alone (or start, reboot, resize, show): the engine asks which resource, with a picker. */
   z.object({ kind: z.literal('pick'), for: z.enum(['start', 'stop', 'reboot', 'resize', 'show']) }),
 ]);

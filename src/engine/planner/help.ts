@@ -72,6 +72,53 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
       'Requests a new size (instance type) for a resource (a change request); without a size, offers the valid ones; alone, asks which resource.',
     example: 'resize web-1 to t3.large',
   },
+  scale: {
+    usage: 'scale <deployment> to <replicas>',
+    description: 'Requests a new replica count for a Kubernetes deployment (a change request).',
+    example: 'scale checkout-api to 4',
+  },
+  cordon: {
+    usage: 'cordon <node>',
+    description: 'Requests marking a Kubernetes node unschedulable (a change request).',
+    example: 'cordon node/ip-10-0-1-12',
+  },
+  uncordon: {
+    usage: 'uncordon <node>',
+    description: 'Requests making a cordoned Kubernetes node schedulable again (a change request).',
+    example: 'uncordon node/ip-10-0-1-12',
+  },
+  deallocate: {
+    usage: 'deallocate <vm>',
+    description: 'Requests stopping an Azure VM and releasing its compute, so it stops billing (a change request).',
+    example: 'deallocate vm-web-dev-1',
+  },
+  rollout: {
+    usage: 'rollout restart|undo <deployment>',
+    description:
+      'Requests restarting a Kubernetes deployment’s pods, or rolling it back to its previous revision (a change request).',
+    example: 'rollout restart checkout-api',
+  },
+  inventory: {
+    usage: 'inventory [summary|status]',
+    description:
+      'Counts and monthly cost by provider, account, environment and service; `status` shows each source’s last sync, count, duration and error.',
+    example: 'inventory status',
+  },
+  drift: {
+    usage: 'drift [<provider>] [env=<env>] [<type>]',
+    description: 'What was added, removed or changed (size, state, tags, rules, replicas, image) since the baseline.',
+    example: 'drift aws env=prod',
+  },
+  baseline: {
+    usage: 'baseline set [<provider>] [env=<env>] [<type>]',
+    description: 'Records the current inventory as the drift baseline (admins).',
+    example: 'baseline set aws env=prod',
+  },
+  price: {
+    usage: 'price compare vm|db <vcpu> cpu <gib> gb | disk <gb> gb',
+    description: 'What the same shape costs on AWS, Azure and GCP, from the offline price tables.',
+    example: 'price compare vm 4 cpu 16 gb',
+  },
   approve: {
     usage: 'approve <change>',
     description: 'Approves a pending change request. Ids: CR-12, cr12, #12 or 12.',

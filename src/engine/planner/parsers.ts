@@ -6,6 +6,15 @@ import { correction, didYouMean, ok, quote, usage, type CommandParser, type Pars
 import { closest } from '../../chat/suggest.ts';
 import { ALIASES, ROLE_WORDS } from './vocabulary.ts';
 import { UsageMonth } from '../../usage/month.ts';
+import {
+  parseBaseline,
+  parseDrift,
+  parseInventory,
+  parsePrice,
+  parseRollout,
+  parseScale,
+  plainAction,
+} from './parse-estate.ts';
 
 /** Parsers of every command but the inventory questions (parse-reads.ts). */
 
@@ -164,6 +173,15 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   stop: powerAction('stop'),
   reboot: powerAction('reboot'),
   resize: parseResize,
+  scale: parseScale,
+  cordon: plainAction('cordon'),
+  uncordon: plainAction('uncordon'),
+  deallocate: plainAction('deallocate'),
+  rollout: parseRollout,
+  inventory: parseInventory,
+  drift: parseDrift,
+  baseline: parseBaseline,
+  price: parsePrice,
   approve: changeCommand('approve'),
   reject: parseReject,
   rollback: changeCommand('rollback'),

@@ -21,6 +21,12 @@ export const ToolNames = {
   whoami: 'whoami',
   usage: 'usage',
   grant: 'grant_role',
+  resourceAction: 'resource_action',
+  inventorySummary: 'inventory_summary',
+  inventoryStatus: 'inventory_status',
+  drift: 'drift',
+  baselineSet: 'baseline_set',
+  priceCompare: 'price_compare',
 } as const;
 
 /** One command → one tool call. Help and grammar errors are answered without a tool. */
@@ -59,6 +65,18 @@ export const commandToPlan = (c: Command): Plan => {
       return one(ToolNames.grant, { user: c.user, role: c.role });
     case 'pick':
       return one(ToolNames.pickResource, { for: c.for });
+    case 'do':
+      return one(ToolNames.resourceAction, { action: c.action, resource: c.resource, params: c.params });
+    case 'inventory':
+      return one(c.view === 'status' ? ToolNames.inventoryStatus : ToolNames.inventorySummary, {});
+    case 'drift':
+      return one(ToolNames.drift, c.scope);
+    case 'baseline':
+      return one(ToolNames.baselineSet, c.scope);
+    case 'price': {
+      const { kind: _kind, ...input } = c;
+      return one(ToolNames.priceCompare, input);
+    }
   }
 };
 
