@@ -303,6 +303,39 @@ describe('GcpProvider sources and listing', () => {
     expect(refused.userMessage).toContain('invalid authentication credentials');
   });
 
+  it('collects 14 days of daily CPU per running instance from Cloud Monitoring', async () => {
+    const sb = await start({ tokens: { 'dev-reader': ['acme-dev'] } });
+    const p = provider(sb, { authClient: tokenClient('dev-reader') });
+    const samples = await p.metrics(source(p, 'acme-dev'), { days: 14, now });
+    const byId = Map.groupBy(samples, (s) => s.resourceId);
+    // worker-dev-1 is TERMINATED: no data.
+    expect([...byId.keys()].sort()).toEqual([
+      'europe-west1-b/ml-dev-1',
+      'us-central1-a/api-dev-1',
+      'us-central1-a/web-dev-1',
+      'us-central1-b/db-dev-1',
+    ]);
+    const web = byId.get('us-central1-a/web-dev-1')!;
+    expect(web.map((s) => s.day).sort()).toEqual(
+      Array.from({ length: 14 }, (_, i) => new Date(Date.UTC(2026, 10, 6 + i)).toISOString().slice(0, 10)),
+    );
+    for (const s of samples) {
+      expect(s).toMatchObject({ provider: 'gcp', account: 'acme-dev', metric: 'cpu_percent', unit: 'percent' });
+      expect(s.max).toBeGreaterThanOrEqual(s.avg);
+    }
+    const mean = (id: string) => byId.get(id)!.reduce((n, s) => n + s.avg, 0) / 14;
+    expect(mean('us-central1-a/web-dev-1')).toBeGreaterThan(0.9);
+    expect(mean('us-central1-a/web-dev-1')).toBeLessThan(1.3);
+    expect(mean('us-central1-b/db-dev-1')).toBeGreaterThan(10);
+    const q = sb.requests.filter((r) => r.path === '/v3/projects/acme-dev/timeSeries');
+    expect(q.map((r) => r.query['aggregation.perSeriesAligner']).sort()).toEqual(['ALIGN_MAX', 'ALIGN_MEAN']);
+    expect(q[0]!.query['interval.endTime']).toBe('2026-11-20T00:00:00.000Z');
+
+    const denied = await failure(p.metrics(source(p, 'acme-prod'), { days: 14, now }));
+    expect(denied.code).toBe('auth_failed');
+    expect(denied.userMessage).toContain('reading instance CPU from Cloud Monitoring in project acme-prod');
+  });
+
   it('refuses an unconfigured project and bad options without calling Google', async () => {
     const sb = await start();
     const p = provider(sb);

@@ -11,6 +11,7 @@ import type {
   CloudProvider,
   ExecuteOptions,
   ListOptions,
+  MetricSample,
   ResourceAction,
   SyncSource,
 } from '../provider.ts';
@@ -103,6 +104,18 @@ export class GcpProvider implements CloudProvider {
     const [sdk, clients] = await Promise.all([this.#sdk(), this.#client()]);
     opts.signal?.throwIfAborted();
     return sdk.listProject(clients, { project, seenAt: this.#now(), sandbox: this.sandbox }, opts.signal);
+  }
+
+  /** Daily CPU of the project's instances (Cloud Monitoring), for `days` whole UTC days before `now`. */
+  async metrics(
+    source: SyncSource,
+    range: { days: number; now: Date },
+    opts: ListOptions = {},
+  ): Promise<MetricSample[]> {
+    const project = this.#project(source.account);
+    const [sdk, clients] = await Promise.all([this.#sdk(), this.#client()]);
+    opts.signal?.throwIfAborted();
+    return sdk.instanceCpuSamples(clients, project, range);
   }
 
   /** Machine types offered in the region (any of its zones); set_machine_type checks the instance's own zone. */

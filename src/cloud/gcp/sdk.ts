@@ -25,6 +25,7 @@ import { gcpFailureKind } from './errors.ts';
 export { listProject } from './listing.ts';
 export { describeInstance, regionMachineTypes, zoneMachineTypes } from './compute.ts';
 export { executeInstanceAction } from './instance-actions.ts';
+export { instanceCpuSamples } from './monitoring.ts';
 
 export interface GcpEndpoint {
   host: string;
@@ -67,6 +68,8 @@ export interface GcpClients {
   storage(project: string): Storage;
   /** GET on the IAM admin REST API, parsed JSON (validated by the caller). */
   iamGet(path: string, params?: Record<string, string>): Promise<unknown>;
+  /** GET on the Cloud Monitoring v3 REST API, parsed JSON (validated by the caller). */
+  monitoringGet(path: string, params?: Record<string, string>): Promise<unknown>;
   /** gax call options for reads: retry on 429, 503 and deadline. */
   readOptions: CallOptions;
   /** gax call options for mutations: retry only on 429 (refused before anything ran). */
@@ -119,7 +122,28 @@ export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
   };
   const base = endpoint ? `${endpoint.protocol}://${endpoint.host}:${endpoint.port}` : undefined;
   const iamBase = base ?? 'https://iam.googleapis.com';
+  const monitoringBase = base ?? 'https://monitoring.googleapis.com';
   const storages = new Map<string, Storage>();
+  const restGet = async (url: string, params?: Record<string, string>): Promise<unknown> => {
+    const res = await auth.request({
+      url,
+      method: 'GET',
+      ...(params ? { params } : {}),
+      retry: retry.maxRetries > 0,
+      retryConfig: {
+        retry: retry.maxRetries,
+        retryDelay: retry.initialDelayMs,
+        retryDelayMultiplier: 2,
+        maxRetryDelay: retry.maxDelayMs,
+        httpMethodsToRetry: ['GET'],
+        statusCodesToRetry: [
+          [429, 429],
+          [500, 599],
+        ],
+      },
+    });
+    return res.data;
+  };
   const compute = {
     instances: new InstancesClient(computeOptions),
     disks: new DisksClient(computeOptions),
@@ -150,28 +174,10 @@ export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
       }
       return s;
     },
-    // No IAM admin client is installed: the REST API is called through google-auth-library's
-    // authenticated `request` (gaxios underneath), which adds the bearer token and retries.
-    iamGet: async (path, params) => {
-      const res = await auth.request({
-        url: `${iamBase}${path}`,
-        method: 'GET',
-        ...(params ? { params } : {}),
-        retry: retry.maxRetries > 0,
-        retryConfig: {
-          retry: retry.maxRetries,
-          retryDelay: retry.initialDelayMs,
-          retryDelayMultiplier: 2,
-          maxRetryDelay: retry.maxDelayMs,
-          httpMethodsToRetry: ['GET'],
-          statusCodesToRetry: [
-            [429, 429],
-            [500, 599],
-          ],
-        },
-      });
-      return res.data;
-    },
+    // No IAM admin or Monitoring client is installed: their REST APIs are called through
+    // google-auth-library's authenticated `request` (gaxios underneath: bearer token, retries).
+    iamGet: (path, params) => restGet(`${iamBase}${path}`, params),
+    monitoringGet: (path, params) => restGet(`${monitoringBase}${path}`, params),
     readOptions: gaxRetry(retry, [RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED]),
     writeOptions: gaxRetry(retry, [RESOURCE_EXHAUSTED]),
     timed: async (operation, fn) => {

@@ -4,14 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { computeHandlers } from './compute.ts';
 import { seedGcpFleet } from './fleet.ts';
 import type { GcpFleet, GcpRequest } from './model.ts';
+import { monitoringHandlers } from './monitoring.ts';
 import { bucketNamed, storageHandlers } from './storage.ts';
 import { GcpApiError, faultError, projectOf } from './wire.ts';
 import type { GcpFault } from './wire.ts';
 
 /**
  * The local GCP emulator: one loopback HTTP server speaking compute v1 REST (what
- * @google-cloud/compute's REST transport sends), the Cloud Storage JSON API and the IAM admin
- * REST API, with Google's JSON errors. Plain http works for GCP: point the clients at
+ * @google-cloud/compute's REST transport sends), the Cloud Storage JSON API, the IAM admin REST
+ * API and Cloud Monitoring's timeSeries.list (daily CPU), with Google's JSON errors. Plain http works for GCP: point the clients at
  * `{ apiEndpoint: '127.0.0.1', port, protocol: 'http' }` (compute) and `apiEndpoint: url` (storage).
  */
 
@@ -50,7 +51,7 @@ export interface GcpSandbox {
   stop(): Promise<void>;
 }
 
-type Route = { method: string; pattern: RegExp; operation: string; api: 'compute' | 'storage' | 'iam' };
+type Route = { method: string; pattern: RegExp; operation: string; api: 'compute' | 'storage' | 'iam' | 'monitoring' };
 
 const seg = '([^/]+)';
 const c = (method: string, rest: string, operation: string): Route => ({
@@ -93,6 +94,12 @@ const routes: Route[] = [
     pattern: new RegExp(`^/v1/projects/${seg}/serviceAccounts/${seg}/keys$`),
     operation: 'iam.serviceAccounts.keys.list',
     api: 'iam',
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/v3/projects/${seg}/timeSeries$`),
+    operation: 'monitoring.timeSeries.list',
+    api: 'monitoring',
   },
 ];
 
@@ -198,7 +205,7 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
       const out =
         route.api === 'compute'
           ? computeHandlers[route.operation]!({ fleet: state, project, query, body, now, transitionPolls, params })
-          : storageHandlers[route.operation]!({ fleet: state, project, query, params });
+          : { ...storageHandlers, ...monitoringHandlers }[route.operation]!({ fleet: state, project, query, params });
       send(200, out);
     } catch (e) {
       const err = e instanceof GcpApiError ? e : new GcpApiError(500, 'backendError', 'Internal error encountered.');
