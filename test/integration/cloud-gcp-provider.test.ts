@@ -159,7 +159,7 @@ describe('GcpProvider sources and listing', () => {
         state: 'available',
         region: 'us-central1',
         monthlyCostCents: 2000, // 500 GB pd-standard at 0.04
-        attributes: { sizeGb: 500, diskType: 'pd-standard', zone: 'us-central1-a', users: [] },
+        attributes: { sizeGb: 500, volumeType: 'pd-standard', zone: 'us-central1-a', users: [] },
       },
     ]);
     expect(named('volume', 'db-prod-1-data').attributes).toMatchObject({

@@ -83,7 +83,7 @@ describe('GCE → Resource', () => {
       region: 'europe-west1',
       state: 'in-use',
       monthlyCostCents: 1870, // 100 GB × 0.187
-      attributes: { sizeGb: 100, diskType: 'pd-ssd', attachedTo: 'europe-west1-b/db-1', encryption: 'google-managed' },
+      attributes: { sizeGb: 100, volumeType: 'pd-ssd', attachedTo: 'europe-west1-b/db-1', encryption: 'google-managed' },
     });
     expect(diskResource({ ...disk, users: [] }, ctx)).toMatchObject({
       state: 'available',

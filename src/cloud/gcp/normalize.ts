@@ -132,7 +132,7 @@ export const diskResource = (d: Disk, ctx: NormalizeContext): Resource => {
     monthlyCostCents: price ?? 0,
     attributes: {
       sizeGb,
-      diskType,
+      volumeType: diskType,
       zone,
       attachedTo: users[0] ?? null,
       users,
