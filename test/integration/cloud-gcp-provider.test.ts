@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { OAuth2Client, PassThroughClient } from 'google-auth-library';
 import { findAction } from '../../src/cloud/actions.ts';
+import { planAction } from '../../src/cloud/change-tools.ts';
 import type { ActionSubject } from '../../src/cloud/actions.ts';
 import { GcpProvider } from '../../src/cloud/gcp/provider.ts';
 import type { GcpProviderOptions } from '../../src/cloud/gcp/provider.ts';
@@ -485,6 +486,40 @@ describe('GcpProvider actions', () => {
     expect(sb.requests.some((r) => r.path.endsWith('/setMachineType'))).toBe(false);
     expect(await p.sizesFor('instance', 'us-central1', 'acme-prod')).toContain('c2-standard-4');
     expect(await p.sizesFor('instance', 'europe-west1', 'acme-prod')).not.toContain('c2-standard-4');
+  });
+
+  it('plans through the generic planner, executes the plan and rolls it back', async () => {
+    const sb = await start();
+    const p = provider(sb);
+    const d = { provider: (name: string) => (name === 'gcp' ? p : undefined) };
+    const stopped = (await p.describe(instanceKey('acme-prod', 'us-central1-b', 'batch-prod-1')))!;
+    const plan = await planAction(d, stopped, 'resize', { size: 'E2-Standard-8' });
+    expect(plan).toMatchObject({
+      action: 'set_machine_type',
+      params: { size: 'e2-standard-8' },
+      costDeltaCents: 0,
+      rollback: { action: 'set_machine_type', params: { size: 'e2-standard-4' } },
+    });
+    expect(plan.summary).toContain('from e2-standard-4 to e2-standard-8');
+    const done = await p.execute({ action: plan.action, target: plan.target, params: plan.params });
+    const back = findAction(p.actions, 'instance', plan.action)!.inverse({
+      params: plan.params,
+      previous: done.previous,
+    });
+    expect(back).toEqual(plan.rollback);
+    await p.execute({ action: plan.rollback!.action, target: plan.target, params: plan.rollback!.params });
+    expect(sb.state.instances.find((i) => i.name === 'batch-prod-1')?.machineType).toBe('e2-standard-4');
+
+    const typo = await failure(planAction(d, stopped, 'resize', { size: 'e2-standrd-8' }));
+    expect(typo.code).toBe('bad_request');
+    expect(typo.userMessage).toContain('Did you mean `e2-standard-8`?');
+    const running = (await p.describe(instanceKey('acme-prod', 'us-central1-a', 'web-prod-1')))!;
+    const refused = await failure(planAction(d, running, 'set_machine_type', { size: 'e2-standard-8' }));
+    expect(refused.code).toBe('conflict');
+    expect(refused.userMessage).toContain('Stop it first');
+    const stop = await planAction(d, running, 'stop');
+    expect(stop).toMatchObject({ action: 'stop', costDeltaCents: -14179, rollback: { action: 'start', params: {} } });
+    expect((await planAction(d, running, 'reboot')).rollback).toBeNull();
   });
 
   it('fails with a conflict and touches nothing when the instance was started between plan and execute', async () => {

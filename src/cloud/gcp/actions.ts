@@ -81,7 +81,9 @@ export const gcpActions = (zoneSizes?: ZoneSizes): ActionCatalog => ({
       doing: 'changing the machine type of',
       description: 'Change the machine type of a stopped instance',
       params: Size,
-      states: ['stopped'],
+      sizeAttribute: 'machineType',
+      // No `states`: the generic "needs it to be stopped" would pre-empt check()'s sentence that
+      // says what to do (stop it first), and the resize button stays offered to say it.
       check: async (s, p, ctx) => {
         if (s.state !== 'stopped') throw conflict(stopFirst(label(s), s.state));
         const zone = String(s.attributes.zone ?? '');
