@@ -66,7 +66,7 @@ const instanceKey = (project: string, zone: string, name: string) => ({
   account: project,
   region: zone.replace(/-[a-z]$/, ''),
   type: 'instance',
-  id: `${zone}/${name}`,
+  id: `zones/${zone}/instances/${name}`,
 });
 
 afterEach(async () => {
@@ -118,9 +118,12 @@ describe('GcpProvider sources and listing', () => {
       access_key: 1,
     });
     expect(new Set(prod.map((r) => r.account))).toEqual(new Set(['acme-prod']));
+    // The store keys rows by provider, account and id: a boot disk named like its instance must not collide.
+    expect(new Set(prod.map((r) => r.id)).size).toBe(prod.length);
+    expect(new Set(dev.map((r) => r.id)).size).toBe(dev.length);
     const web = prod.find((r) => r.name === 'web-prod-1')!;
     expect(web).toMatchObject({
-      id: 'us-central1-a/web-prod-1',
+      id: 'zones/us-central1-a/instances/web-prod-1',
       region: 'us-central1',
       state: 'running',
       environment: 'prod',
@@ -164,7 +167,7 @@ describe('GcpProvider sources and listing', () => {
       },
     ]);
     expect(named('volume', 'db-prod-1-data').attributes).toMatchObject({
-      attachedTo: 'us-central1-b/db-prod-1',
+      attachedTo: 'zones/us-central1-b/instances/db-prod-1',
       encryption: 'customer-managed',
     });
 
@@ -178,7 +181,7 @@ describe('GcpProvider sources and listing', () => {
     expect(all.filter((r) => r.type === 'ip_address' && r.attributes.associatedTo === null)).toMatchObject([
       { name: 'old-demo-ip', state: 'reserved', monthlyCostCents: 730, attributes: { status: 'RESERVED' } },
     ]);
-    expect(named('ip_address', 'web-prod-ip').attributes.associatedTo).toBe('us-central1-a/web-prod-1');
+    expect(named('ip_address', 'web-prod-ip').attributes.associatedTo).toBe('zones/us-central1-a/instances/web-prod-1');
 
     const worldOpen = (port: number) =>
       all
@@ -311,12 +314,12 @@ describe('GcpProvider sources and listing', () => {
     const byId = Map.groupBy(samples, (s) => s.resourceId);
     // worker-dev-1 is TERMINATED: no data.
     expect([...byId.keys()].sort()).toEqual([
-      'europe-west1-b/ml-dev-1',
-      'us-central1-a/api-dev-1',
-      'us-central1-a/web-dev-1',
-      'us-central1-b/db-dev-1',
+      'zones/europe-west1-b/instances/ml-dev-1',
+      'zones/us-central1-a/instances/api-dev-1',
+      'zones/us-central1-a/instances/web-dev-1',
+      'zones/us-central1-b/instances/db-dev-1',
     ]);
-    const web = byId.get('us-central1-a/web-dev-1')!;
+    const web = byId.get('zones/us-central1-a/instances/web-dev-1')!;
     expect(web.map((s) => s.day).sort()).toEqual(
       Array.from({ length: 14 }, (_, i) => new Date(Date.UTC(2026, 10, 6 + i)).toISOString().slice(0, 10)),
     );
@@ -325,9 +328,9 @@ describe('GcpProvider sources and listing', () => {
       expect(s.max).toBeGreaterThanOrEqual(s.avg);
     }
     const mean = (id: string) => byId.get(id)!.reduce((n, s) => n + s.avg, 0) / 14;
-    expect(mean('us-central1-a/web-dev-1')).toBeGreaterThan(0.9);
-    expect(mean('us-central1-a/web-dev-1')).toBeLessThan(1.3);
-    expect(mean('us-central1-b/db-dev-1')).toBeGreaterThan(10);
+    expect(mean('zones/us-central1-a/instances/web-dev-1')).toBeGreaterThan(0.9);
+    expect(mean('zones/us-central1-a/instances/web-dev-1')).toBeLessThan(1.3);
+    expect(mean('zones/us-central1-b/instances/db-dev-1')).toBeGreaterThan(10);
     const q = sb.requests.filter((r) => r.path === '/v3/projects/acme-dev/timeSeries');
     expect(q.map((r) => r.query['aggregation.perSeriesAligner']).sort()).toEqual(['ALIGN_MAX', 'ALIGN_MEAN']);
     expect(q[0]!.query['interval.endTime']).toBe('2026-11-20T00:00:00.000Z');

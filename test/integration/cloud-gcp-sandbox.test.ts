@@ -105,7 +105,7 @@ describe('GCP sandbox', () => {
       account: 'acme-dev',
       region: 'us-central1',
       type: 'instance',
-      id: 'us-central1-b/worker-dev-1',
+      id: 'zones/us-central1-b/instances/worker-dev-1',
     };
     const res = await fetch(`${sb.url}/compute/v1/projects/acme-dev/zones/us-central1-b/instances/worker-dev-1/start`, {
       method: 'POST',

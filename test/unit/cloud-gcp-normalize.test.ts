@@ -43,7 +43,7 @@ describe('GCE → Resource', () => {
       provider: 'gcp',
       account: 'acme-prod',
       region: 'us-central1',
-      id: 'us-central1-a/web-1',
+      id: 'zones/us-central1-a/instances/web-1',
       environment: 'prod',
       monthlyCostCents: 9783, // 0.134012 × 730
       attributes: {
@@ -79,11 +79,16 @@ describe('GCE → Resource', () => {
       users: [`${base}/zones/europe-west1-b/instances/db-1`],
     };
     expect(diskResource(disk, ctx)).toMatchObject({
-      id: 'europe-west1-b/data',
+      id: 'zones/europe-west1-b/disks/data',
       region: 'europe-west1',
       state: 'in-use',
       monthlyCostCents: 1870, // 100 GB × 0.187
-      attributes: { sizeGb: 100, volumeType: 'pd-ssd', attachedTo: 'europe-west1-b/db-1', encryption: 'google-managed' },
+      attributes: {
+        sizeGb: 100,
+        volumeType: 'pd-ssd',
+        attachedTo: 'zones/europe-west1-b/instances/db-1',
+        encryption: 'google-managed',
+      },
     });
     expect(diskResource({ ...disk, users: [] }, ctx)).toMatchObject({
       state: 'available',
@@ -107,7 +112,12 @@ describe('GCE → Resource', () => {
       region: 'global',
       state: 'completed',
       monthlyCostCents: 250,
-      attributes: { sizeGb: 200, storageGb: 50, sourceDisk: 'us-central1-b/db', startTime: '2025-10-16T12:00:00.000Z' },
+      attributes: {
+        sizeGb: 200,
+        storageGb: 50,
+        sourceDisk: 'zones/us-central1-b/disks/db',
+        startTime: '2025-10-16T12:00:00.000Z',
+      },
     });
   });
 
@@ -123,7 +133,7 @@ describe('GCE → Resource', () => {
       ctx,
     );
     expect(reserved).toMatchObject({
-      id: 'us-central1/ip',
+      id: 'regions/us-central1/addresses/ip',
       state: 'reserved',
       monthlyCostCents: 730,
       attributes: { associatedTo: null },
@@ -140,7 +150,7 @@ describe('GCE → Resource', () => {
     expect(used).toMatchObject({
       state: 'in-use',
       monthlyCostCents: 365,
-      attributes: { associatedTo: 'us-central1-a/web-1' },
+      attributes: { associatedTo: 'zones/us-central1-a/instances/web-1' },
     });
     expect(
       addressResource(
@@ -224,7 +234,7 @@ describe('GCE → Resource', () => {
     Resource.parse(key);
     expect(key).toMatchObject({
       type: 'access_key',
-      id: 'abcdef0123456789',
+      id: 'serviceAccounts/bot@acme-prod.iam.gserviceaccount.com/keys/abcdef0123456789',
       region: 'global',
       state: 'active',
       attributes: {

@@ -14,10 +14,13 @@ import type { GcpClients } from './sdk.ts';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 
-/** Our instance id `us-central1-a/web-1` → zone and name. */
+/** Our instance id `zones/us-central1-a/instances/web-1` → zone and name. */
 export const parseInstanceId = (id: string): { zone: string; name: string } => {
-  const m = /^([a-z]+-[a-z]+\d+-[a-z])\/([a-z]([-a-z0-9]{0,61}[a-z0-9])?)$/.exec(id);
-  if (!m) throw badRequest(`“${id}” is not a GCE instance id here (expected <zone>/<name>, e.g. us-central1-a/web-1).`);
+  const m = /^zones\/([a-z]+-[a-z]+\d+-[a-z])\/instances\/([a-z]([-a-z0-9]{0,61}[a-z0-9])?)$/.exec(id);
+  if (!m)
+    throw badRequest(
+      `“${id}” is not a GCE instance id here (expected zones/<zone>/instances/<name>, e.g. zones/us-central1-a/instances/web-1).`,
+    );
   return { zone: m[1]!, name: m[2]! };
 };
 

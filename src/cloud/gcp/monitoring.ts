@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError, formatZodIssues } from '../../errors.ts';
 import type { MetricSample } from '../provider.ts';
 import { translateGcpError } from './errors.ts';
+import { instanceId } from './normalize.ts';
 import type { GcpClients } from './sdk.ts';
 
 /**
@@ -9,7 +10,7 @@ import type { GcpClients } from './sdk.ts';
  * v3 REST API, through the authenticated google-auth-library client: no Monitoring client is
  * installed). Two aligned queries, the daily mean and the daily max of
  * compute.googleapis.com/instance/cpu/utilization (a 0–1 fraction), become `cpu_percent`
- * samples keyed by our instance id `<zone>/<name>`.
+ * samples keyed by our instance id `zones/<zone>/instances/<name>`.
  */
 
 export const cpuMetricType = 'compute.googleapis.com/instance/cpu/utilization';
@@ -66,7 +67,7 @@ const aligned = async (
       const zone = s.resource.labels?.zone;
       const name = s.metric.labels?.instance_name;
       if (!zone || !name) continue;
-      const id = `${zone}/${name}`;
+      const id = instanceId(zone, name);
       const days = out.get(id) ?? new Map<string, number>();
       for (const p of s.points ?? []) {
         const end = Date.parse(p.interval.endTime);

@@ -7,9 +7,12 @@ import type { Resource } from '../resource.ts';
 /**
  * Google Cloud shapes → normalized Resources. The account is the project id; a zonal or
  * regional resource carries its region (`us-central1`) and its zone in attributes; global ones
- * (snapshots, firewall rules, service-account keys) the region `global`. Ids are unique within a
- * project: `<zone>/<name>` for instances and disks (names are unique per zone), `<region>/<name>`
- * for addresses, the name for snapshots, firewall rules and buckets, the key id for keys.
+ * (snapshots, firewall rules, service-account keys) the region `global`. Ids must be unique
+ * within a project across types (the store keys rows by provider, account and id, and a boot
+ * disk is named like its instance), so they are Google's own partial resource paths:
+ * `zones/<zone>/instances/<name>`, `zones/<zone>/disks/<name>`, `regions/<region>/addresses/<name>`,
+ * `global/snapshots/<name>`, `global/firewalls/<name>`, `buckets/<name>`,
+ * `serviceAccounts/<email>/keys/<key id>`. `name` stays the short name people type.
  */
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
@@ -31,11 +34,12 @@ export interface NormalizeContext {
 export const lastSegment = (url: string | null | undefined): string => (url ? (url.split('/').pop() ?? '') : '');
 /** `us-central1-a` → `us-central1`. */
 export const regionOfZone = (zone: string): string => zone.replace(/-[a-z]$/, '');
-/** `…/zones/us-central1-a/instances/web-1` → `us-central1-a/web-1` (our instance id). */
+/** `https://…/projects/p/zones/us-central1-a/instances/web-1` → `zones/us-central1-a/instances/web-1` (our id). */
 export const zonalId = (url: string | null | undefined): string | null => {
-  const m = /zones\/([^/]+)\/(?:instances|disks)\/([^/]+)$/.exec(url ?? '');
-  return m ? `${m[1]}/${m[2]}` : null;
+  const m = /zones\/([^/]+)\/(instances|disks)\/([^/]+)$/.exec(url ?? '');
+  return m ? `zones/${m[1]}/${m[2]}/${m[3]}` : null;
 };
+export const instanceId = (zone: string, name: string): string => `zones/${zone}/instances/${name}`;
 
 const iso = (t: string | null | undefined): string | null => {
   if (!t) return null;
@@ -93,7 +97,7 @@ export const instanceResource = (i: Instance, ctx: NormalizeContext): Resource =
   return {
     ...base(ctx, region, tags),
     type: 'instance',
-    id: `${zone}/${i.name ?? ''}`,
+    id: instanceId(zone, i.name ?? ''),
     name: i.name ?? '',
     state,
     monthlyCostCents: billed.has(state) ? (price ?? 0) : 0,
@@ -126,7 +130,7 @@ export const diskResource = (d: Disk, ctx: NormalizeContext): Resource => {
   return {
     ...base(ctx, region, tags),
     type: 'volume',
-    id: `${zone}/${d.name ?? ''}`,
+    id: `zones/${zone}/disks/${d.name ?? ''}`,
     name: d.name ?? '',
     state: users.length ? 'in-use' : 'available',
     monthlyCostCents: price ?? 0,
@@ -150,12 +154,12 @@ export const snapshotResource = (s: Snapshot, ctx: NormalizeContext): Resource =
   const sourceDisk = zonalId(s.sourceDisk);
   // Billed on the bytes stored (snapshots are incremental), priced in the source disk's region.
   const storageGb = num(s.storageBytes) / 1024 ** 3;
-  const sourceRegion = sourceDisk ? regionOfZone(sourceDisk.split('/')[0]!) : undefined;
+  const sourceRegion = sourceDisk ? regionOfZone(sourceDisk.split('/')[1]!) : undefined;
   const price = sourceRegion ? monthlyCents('gcp', 'snapshot', 'standard', sourceRegion, storageGb) : undefined;
   return {
     ...base(ctx, 'global', tags),
     type: 'snapshot',
-    id: s.name ?? '',
+    id: `global/snapshots/${s.name ?? ''}`,
     name: s.name ?? '',
     state: s.status === 'READY' ? 'completed' : (s.status ?? 'unknown').toLowerCase(),
     monthlyCostCents: price ?? 0,
@@ -180,7 +184,7 @@ export const addressResource = (a: Address, ctx: NormalizeContext): Resource => 
   return {
     ...base(ctx, region, tags),
     type: 'ip_address',
-    id: `${region}/${a.name ?? ''}`,
+    id: `regions/${region}/addresses/${a.name ?? ''}`,
     name: a.name ?? '',
     state: inUse ? 'in-use' : (a.status ?? 'unknown').toLowerCase(),
     monthlyCostCents: price ?? 0,
@@ -213,7 +217,7 @@ export const firewallIngress = (f: Firewall) => {
 export const firewallResource = (f: Firewall, ctx: NormalizeContext): Resource => ({
   ...base(ctx, 'global', {}),
   type: 'security_group',
-  id: f.name ?? '',
+  id: `global/firewalls/${f.name ?? ''}`,
   name: f.name ?? '',
   state: f.disabled ? 'disabled' : 'active',
   monthlyCostCents: 0,
@@ -261,7 +265,7 @@ export const bucketResource = (b: BucketInfo, bindings: PolicyBinding[], ctx: No
   return {
     ...base(ctx, (b.location ?? 'unknown').toLowerCase(), tags),
     type: 'bucket',
-    id: b.name ?? '',
+    id: `buckets/${b.name ?? ''}`,
     name: b.name ?? '',
     state: 'active',
     // Storage is billed on bytes stored, which the bucket listing does not say.
@@ -303,7 +307,7 @@ export const accessKeyResource = (k: ServiceAccountKey, serviceAccount: string, 
   return {
     ...base(ctx, 'global', {}),
     type: 'access_key',
-    id: keyId,
+    id: `serviceAccounts/${serviceAccount}/keys/${keyId}`,
     name: `${serviceAccount} key ${keyId.slice(0, 8)}`,
     state: k.disabled ? 'inactive' : 'active',
     monthlyCostCents: 0,
@@ -314,6 +318,7 @@ export const accessKeyResource = (k: ServiceAccountKey, serviceAccount: string, 
       createdAt: iso(k.validAfterTime),
       // User-managed keys never expire unless a policy says so: Google sends year 9999.
       expiresAt: expires && !expires.startsWith('9999') ? expires : null,
+      keyId,
       keyAlgorithm: k.keyAlgorithm ?? null,
       keyOrigin: k.keyOrigin ?? null,
     },
