@@ -480,3 +480,21 @@ export const addBulkInstances = (fleet: GcpFleet, project: string, zone: string,
     });
   }
 };
+
+/** Adds `count` unattached 10 GB pd-balanced disks named `bulk-disk-00001`… (benches). */
+export const addBulkDisks = (fleet: GcpFleet, project: string, zone: string, count: number, now: Date): void => {
+  for (let n = 1; n <= count; n++) {
+    const name = `bulk-disk-${String(n).padStart(5, '0')}`;
+    fleet.disks.push({
+      project,
+      zone,
+      name,
+      id: gcpId(`disk:${project}/${zone}/${name}`),
+      sizeGb: 10,
+      type: 'pd-balanced',
+      users: [],
+      labels: { env: n % 2 ? 'prod' : 'dev', service: 'bulk' },
+      created: now,
+    });
+  }
+};
