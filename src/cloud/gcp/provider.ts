@@ -185,9 +185,7 @@ export class GcpProvider implements CloudProvider {
    * Building a client sends nothing, so this never reaches Google.
    */
   async load(): Promise<void> {
-    await this.#client().catch(() => {
-      this.#clients = undefined;
-    });
+    await this.#client().catch(() => undefined);
   }
 
   close(): void {
@@ -229,7 +227,13 @@ export class GcpProvider implements CloudProvider {
         retry: { ...sdk.defaultRetry, ...this.#opts.retry },
       }),
     );
-    return this.#clients;
+    const clients = this.#clients;
+    // A failed load (a broken install) is reported by this call and retried by the next one.
+    clients.catch(() => {
+      if (this.#clients === clients) this.#clients = undefined;
+      this.#sdkModule = undefined;
+    });
+    return clients;
   }
 
   /** Machine-type lists change rarely: one call per key per process; a failed call is not cached. */
