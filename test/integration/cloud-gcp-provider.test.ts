@@ -340,6 +340,21 @@ describe('GcpProvider sources and listing', () => {
     expect(denied.userMessage).toContain('reading instance CPU from Cloud Monitoring in project acme-prod');
   });
 
+  it('stops an aborted listing at once, even while Google holds the call', async () => {
+    const sb = await start();
+    const p = provider(sb);
+    await p.load();
+    const release = sb.hold();
+    const abort = new AbortController();
+    const pending = p.listSource(source(p, 'acme-prod'), { signal: abort.signal });
+    abort.abort(new Error('sync time budget spent'));
+    const err = await failure(pending);
+    release();
+    expect(err.userMessage).toBe(
+      'Stopped listing project acme-prod: the work was aborted (Error: sync time budget spent).',
+    );
+  });
+
   it('refuses an unconfigured project and bad options without calling Google', async () => {
     const sb = await start();
     const p = provider(sb);

@@ -123,7 +123,40 @@ const listServiceAccountKeys = async (
   return perAccount.flat();
 };
 
-export const listProject = async (c: GcpClients, ctx: NormalizeContext, signal?: AbortSignal): Promise<Resource[]> => {
+/**
+ * `work`, or a rejection as soon as `signal` aborts: the Google clients take no AbortSignal, so a
+ * call the cloud holds would otherwise keep the sync waiting. What is in flight finishes unheard.
+ */
+export const untilAborted = <T>(work: Promise<T>, signal: AbortSignal | undefined, doing: string): Promise<T> => {
+  if (!signal) return work;
+  const aborted = (): AppError =>
+    new AppError('cloud_error', `Stopped ${doing}: the work was aborted (${String(signal.reason ?? 'aborted')}).`, {
+      cause: signal.reason,
+    });
+  if (signal.aborted) {
+    work.catch(() => undefined); // it stops on its own at its next check; nobody waits for it
+    return Promise.reject(aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+};
+
+export const listProject = (c: GcpClients, ctx: NormalizeContext, signal?: AbortSignal): Promise<Resource[]> =>
+  untilAborted(listAll(c, ctx, signal), signal, `listing project ${ctx.project}`);
+
+const listAll = async (c: GcpClients, ctx: NormalizeContext, signal?: AbortSignal): Promise<Resource[]> => {
   const { project } = ctx;
   const maxResults = Math.min(c.pageSize, 500);
   const opts = c.readOptions;

@@ -102,7 +102,6 @@ export class GcpProvider implements CloudProvider {
   async listSource(source: SyncSource, opts: ListOptions = {}): Promise<Resource[]> {
     const project = this.#project(source.account);
     const [sdk, clients] = await Promise.all([this.#sdk(), this.#client()]);
-    opts.signal?.throwIfAborted();
     return sdk.listProject(clients, { project, seenAt: this.#now(), sandbox: this.sandbox }, opts.signal);
   }
 
@@ -114,8 +113,11 @@ export class GcpProvider implements CloudProvider {
   ): Promise<MetricSample[]> {
     const project = this.#project(source.account);
     const [sdk, clients] = await Promise.all([this.#sdk(), this.#client()]);
-    opts.signal?.throwIfAborted();
-    return sdk.instanceCpuSamples(clients, project, range);
+    return sdk.untilAborted(
+      sdk.instanceCpuSamples(clients, project, range),
+      opts.signal,
+      `reading instance CPU of project ${project}`,
+    );
   }
 
   /** Machine types offered in the region (any of its zones); set_machine_type checks the instance's own zone. */

@@ -22,7 +22,7 @@ import { gcpFailureKind } from './errors.ts';
  * cloud-call metrics. `GcpProvider` imports this module on its first cloud call or in `load()`.
  */
 
-export { listProject } from './listing.ts';
+export { listProject, untilAborted } from './listing.ts';
 export { describeInstance, regionMachineTypes, zoneMachineTypes } from './compute.ts';
 export { executeInstanceAction } from './instance-actions.ts';
 export { instanceCpuSamples } from './monitoring.ts';

@@ -48,6 +48,11 @@ export interface GcpSandbox {
    * optionally `@project`-suffixed, or `*`.
    */
   failNext(match: string, fault: GcpFault, times?: number): void;
+  /**
+   * Holds every request from now on (a slow or stuck cloud) until the returned function is called;
+   * held requests are then answered in order.
+   */
+  hold(): () => void;
   stop(): Promise<void>;
 }
 
@@ -172,7 +177,10 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
     }
   };
 
+  let held: Promise<void> | undefined;
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (held) await held;
     const u = new URL(req.url ?? '/', 'http://sandbox');
     const query: Record<string, string> = {};
     for (const [k, v] of u.searchParams) query[k] = v;
@@ -224,6 +232,15 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
     state,
     requests,
     failNext: (match, fault, times = 1) => void faults.push({ match, fault, left: times }),
+    hold: () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      held = gate;
+      return () => {
+        if (held === gate) held = undefined;
+        release();
+      };
+    },
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
