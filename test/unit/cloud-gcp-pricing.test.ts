@@ -39,5 +39,11 @@ describe('src/cloud/pricing/gcp.json', () => {
     );
     expect(monthlyCents('gcp', 'disk', 'pd-standard', 'us-central1', 500)).toBe(2000);
     expect(monthlyCents('gcp', 'instance', 'e2-standard-4', 'asia-east1')).toBeUndefined();
+    // Cloud SQL custom types: vCPU-hours plus GB-hours, named by their memory in MiB.
+    for (const i of table.items.filter((x) => x.kind === 'database')) {
+      const m = /^db-custom-(\d+)-(\d+):postgres$/.exec(i.key);
+      expect([i.key, Number(m?.[1]), Number(m?.[2]) / 1024]).toEqual([i.key, i.vcpu, i.memoryGib]);
+    }
+    expect(monthlyCents('gcp', 'database', 'db-custom-2-7680:postgres', 'us-central1')).toBe(9862);
   });
 });
