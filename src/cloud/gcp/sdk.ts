@@ -1,0 +1,205 @@
+// The seven v1 clients we use, by path: the package index requires every client of v1, v1beta
+// and v1small (measured 7.5 s against 2.5 s on this machine). @google-cloud/compute has no
+// `exports` map and is pinned (7.8.0), so these paths are stable for us.
+import { AddressesClient } from '@google-cloud/compute/build/src/v1/addresses_client.js';
+import { DisksClient } from '@google-cloud/compute/build/src/v1/disks_client.js';
+import { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
+import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
+import { MachineTypesClient } from '@google-cloud/compute/build/src/v1/machine_types_client.js';
+import { SnapshotsClient } from '@google-cloud/compute/build/src/v1/snapshots_client.js';
+import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
+import { Storage } from '@google-cloud/storage';
+import { GoogleAuth, PassThroughClient } from 'google-auth-library';
+import type { AuthClient } from 'google-auth-library';
+import type { CallOptions } from 'google-gax';
+import { performance } from 'node:perf_hooks';
+import type { Metrics } from '../../observability/metrics.ts';
+import { gcpFailureKind } from './errors.ts';
+
+/**
+ * The part of the GCP provider that loads Google's SDKs (@google-cloud/compute on its REST
+ * transport, @google-cloud/storage, google-auth-library): client construction, retries and the
+ * cloud-call metrics. `GcpProvider` imports this module on its first cloud call or in `load()`.
+ */
+
+export { listProject, untilAborted } from './listing.ts';
+export { describeInstance, regionMachineTypes, zoneMachineTypes } from './compute.ts';
+export { executeInstanceAction } from './instance-actions.ts';
+export { instanceCpuSamples } from './monitoring.ts';
+
+export interface GcpEndpoint {
+  host: string;
+  port: number;
+  protocol: 'http' | 'https';
+}
+
+/** Backoff on throttling (HTTP 429 / RESOURCE_EXHAUSTED) and unavailability (503), for every client. */
+export interface GcpRetryOptions {
+  /** Retries after the first attempt (default 5). */
+  maxRetries: number;
+  /** First pause (default 500 ms); doubles each retry. */
+  initialDelayMs: number;
+  /** Longest pause (default 32 s). */
+  maxDelayMs: number;
+}
+
+export const defaultRetry: GcpRetryOptions = { maxRetries: 5, initialDelayMs: 500, maxDelayMs: 32_000 };
+
+export interface GcpClientOptions {
+  endpoint?: GcpEndpoint | undefined;
+  authClient?: AuthClient | undefined;
+  keyFilename?: string | undefined;
+  /** No credentials when neither authClient nor keyFilename is given (the sandbox), instead of ADC. */
+  anonymous?: boolean | undefined;
+  metrics?: Metrics | undefined;
+  pageSize: number;
+  retry: GcpRetryOptions;
+}
+
+export interface GcpClients {
+  instances: InstancesClient;
+  disks: DisksClient;
+  addresses: AddressesClient;
+  snapshots: SnapshotsClient;
+  firewalls: FirewallsClient;
+  machineTypes: MachineTypesClient;
+  zoneOperations: ZoneOperationsClient;
+  /** One Storage client per project (its `projectId` scopes the bucket list). */
+  storage(project: string): Storage;
+  /** GET on the IAM admin REST API, parsed JSON (validated by the caller). */
+  iamGet(path: string, params?: Record<string, string>): Promise<unknown>;
+  /** GET on the Cloud Monitoring v3 REST API, parsed JSON (validated by the caller). */
+  monitoringGet(path: string, params?: Record<string, string>): Promise<unknown>;
+  /** gax call options for reads: retry on 429, 503 and deadline. */
+  readOptions: CallOptions;
+  /** gax call options for mutations: retry only on 429 (refused before anything ran). */
+  writeOptions: CallOptions;
+  /** Counts and times one logical call (all its pages and retries) in the cloud-call metrics. */
+  timed<T>(operation: string, fn: () => Promise<T>): Promise<T>;
+  pageSize: number;
+  close(): Promise<void>;
+}
+
+const scopes = ['https://www.googleapis.com/auth/cloud-platform'];
+
+// google.rpc.Code numbers gax retries on.
+const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
+const UNAVAILABLE = 14;
+
+const gaxRetry = (r: GcpRetryOptions, codes: number[]): CallOptions => ({
+  // The *Async list methods page on demand anyway; saying so spares gax's AutopaginateTrueWarning.
+  autoPaginate: false,
+  retry: {
+    retryCodes: r.maxRetries > 0 ? codes : [],
+    backoffSettings: {
+      initialRetryDelayMillis: r.initialDelayMs,
+      retryDelayMultiplier: 2,
+      maxRetryDelayMillis: r.maxDelayMs,
+      initialRpcTimeoutMillis: 60_000,
+      rpcTimeoutMultiplier: 1,
+      maxRpcTimeoutMillis: 60_000,
+      // gax counts attempts here (3 → three requests), ours counts retries after the first.
+      maxRetries: r.maxRetries + 1,
+    },
+  },
+});
+
+export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
+  const { endpoint, metrics, retry } = opts;
+  // Credentials: the given client, else a key file, else (sandbox) none at all, else Application
+  // Default Credentials. The sandbox never falls through to ADC: it could ask a metadata server.
+  const authClient = opts.authClient ?? (opts.anonymous && !opts.keyFilename ? new PassThroughClient() : undefined);
+  const auth = new GoogleAuth({
+    scopes,
+    ...(authClient ? { authClient } : opts.keyFilename ? { keyFilename: opts.keyFilename } : {}),
+  });
+  // Compute's REST transport (gax "fallback"); `port` must be separate or the default 443 wins.
+  const computeOptions = {
+    auth,
+    fallback: true as const,
+    ...(endpoint ? { apiEndpoint: endpoint.host, port: endpoint.port, protocol: endpoint.protocol } : {}),
+  };
+  const base = endpoint ? `${endpoint.protocol}://${endpoint.host}:${endpoint.port}` : undefined;
+  const iamBase = base ?? 'https://iam.googleapis.com';
+  const monitoringBase = base ?? 'https://monitoring.googleapis.com';
+  const storages = new Map<string, Storage>();
+  const restGet = async (url: string, params?: Record<string, string>): Promise<unknown> => {
+    const res = await auth.request({
+      url,
+      method: 'GET',
+      ...(params ? { params } : {}),
+      retry: retry.maxRetries > 0,
+      retryConfig: {
+        retry: retry.maxRetries,
+        retryDelay: retry.initialDelayMs,
+        retryDelayMultiplier: 2,
+        maxRetryDelay: retry.maxDelayMs,
+        httpMethodsToRetry: ['GET'],
+        statusCodesToRetry: [
+          [429, 429],
+          [500, 599],
+        ],
+      },
+    });
+    return res.data;
+  };
+  const compute = {
+    instances: new InstancesClient(computeOptions),
+    disks: new DisksClient(computeOptions),
+    addresses: new AddressesClient(computeOptions),
+    snapshots: new SnapshotsClient(computeOptions),
+    firewalls: new FirewallsClient(computeOptions),
+    machineTypes: new MachineTypesClient(computeOptions),
+    zoneOperations: new ZoneOperationsClient(computeOptions),
+  };
+
+  return {
+    ...compute,
+    storage: (project) => {
+      let s = storages.get(project);
+      if (!s) {
+        s = new Storage({
+          projectId: project,
+          authClient: auth,
+          ...(base ? { apiEndpoint: base, useAuthWithCustomEndpoint: true } : {}),
+          // Storage's own backoff starts near 1 s (not configurable); its retry count follows ours.
+          retryOptions: {
+            autoRetry: retry.maxRetries > 0,
+            maxRetries: retry.maxRetries,
+            maxRetryDelay: retry.maxDelayMs / 1000,
+          },
+        });
+        storages.set(project, s);
+      }
+      return s;
+    },
+    // No IAM admin or Monitoring client is installed: their REST APIs are called through
+    // google-auth-library's authenticated `request` (gaxios underneath: bearer token, retries).
+    iamGet: (path, params) => restGet(`${iamBase}${path}`, params),
+    monitoringGet: (path, params) => restGet(`${monitoringBase}${path}`, params),
+    readOptions: gaxRetry(retry, [RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED]),
+    writeOptions: gaxRetry(retry, [RESOURCE_EXHAUSTED]),
+    timed: async (operation, fn) => {
+      if (!metrics) return fn();
+      const started = performance.now();
+      const observe = (outcome: string) =>
+        metrics.cloudCallSeconds.observe({ provider: 'gcp', operation, outcome }, (performance.now() - started) / 1000);
+      try {
+        const out = await fn();
+        metrics.cloudCalls.inc({ provider: 'gcp', operation, outcome: 'ok' });
+        observe('ok');
+        return out;
+      } catch (e) {
+        metrics.cloudCalls.inc({ provider: 'gcp', operation, outcome: 'error' });
+        observe(gcpFailureKind(e));
+        throw e;
+      }
+    },
+    pageSize: opts.pageSize,
+    close: async () => {
+      await Promise.all(Object.values(compute).map((c) => c.close().catch(() => undefined)));
+      storages.clear();
+    },
+  };
+};

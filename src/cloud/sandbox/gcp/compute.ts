@@ -1,0 +1,424 @@
+import { createHash } from 'node:crypto';
+import type { GceStatus, GcpDisk, GcpFleet, GcpInstance, GcpMachineType, GcpOperation } from './model.ts';
+import { GcpApiError, computeBase, iso, notFoundError, page, regionOfZone } from './wire.ts';
+
+/**
+ * The compute v1 REST surface the provider uses: aggregated lists of instances, disks and
+ * addresses, global lists of snapshots and firewalls, instances.get, start/stop/reset/
+ * setMachineType answered with zone Operations, operations get/wait, and machineTypes per zone.
+ * Lists page with `maxResults` (at most 500, as GCE) and opaque `pageToken`s.
+ */
+
+export interface ComputeCall {
+  fleet: GcpFleet;
+  project: string;
+  query: Record<string, string>;
+  body: unknown;
+  now: () => Date;
+  transitionPolls: number;
+  /** Path parameters after the project (zone, instance, operation). */
+  params: Record<string, string>;
+}
+
+export type ComputeHandler = (call: ComputeCall) => unknown;
+
+const listPage = { defaultSize: 500, max: 500 };
+const url = (project: string, rest: string): string => `${computeBase}/projects/${project}/${rest}`;
+const zoneUrl = (project: string, zone: string): string => url(project, `zones/${zone}`);
+
+/** Reads advance a transition: the status seen now, then one step closer to where it settles. */
+const observe = (i: GcpInstance): GcpInstance => {
+  const seen = { ...i };
+  if (i.settle) {
+    i.settle.left -= 1;
+    if (i.settle.left <= 0) settle(i);
+  }
+  return seen;
+};
+
+const settle = (i: GcpInstance): void => {
+  if (!i.settle) return;
+  i.status = i.settle.to;
+  i.settle = undefined;
+};
+
+export const instanceJson = (i: GcpInstance, fleet: GcpFleet) => {
+  const disks = i.disks
+    .map((name) => fleet.disks.find((d) => d.project === i.project && d.zone === i.zone && d.name === name))
+    .filter((d): d is GcpDisk => Boolean(d));
+  return {
+    kind: 'compute#instance',
+    id: i.id,
+    creationTimestamp: iso(i.created),
+    name: i.name,
+    machineType: url(i.project, `zones/${i.zone}/machineTypes/${i.machineType}`),
+    status: i.status,
+    zone: zoneUrl(i.project, i.zone),
+    networkInterfaces: [
+      {
+        network: url(i.project, 'global/networks/default'),
+        networkIP: i.networkIp,
+        name: 'nic0',
+        accessConfigs: i.natIp
+          ? [{ type: 'ONE_TO_ONE_NAT', name: 'External NAT', natIP: i.natIp, networkTier: 'PREMIUM' }]
+          : [],
+      },
+    ],
+    disks: disks.map((d, index) => ({
+      type: 'PERSISTENT',
+      mode: 'READ_WRITE',
+      source: url(i.project, `zones/${i.zone}/disks/${d.name}`),
+      deviceName: d.name,
+      index,
+      boot: index === 0,
+      autoDelete: index === 0,
+      diskSizeGb: String(d.sizeGb),
+    })),
+    labels: i.labels,
+    selfLink: url(i.project, `zones/${i.zone}/instances/${i.name}`),
+    ...(i.lastStart ? { lastStartTimestamp: iso(i.lastStart) } : {}),
+    ...(i.lastStop ? { lastStopTimestamp: iso(i.lastStop) } : {}),
+    deletionProtection: false,
+  };
+};
+
+const diskJson = (d: GcpDisk) => ({
+  kind: 'compute#disk',
+  id: d.id,
+  creationTimestamp: iso(d.created),
+  name: d.name,
+  sizeGb: String(d.sizeGb),
+  zone: zoneUrl(d.project, d.zone),
+  status: 'READY',
+  selfLink: url(d.project, `zones/${d.zone}/disks/${d.name}`),
+  type: url(d.project, `zones/${d.zone}/diskTypes/${d.type}`),
+  ...(d.users.length ? { users: d.users.map((u) => url(d.project, `zones/${d.zone}/instances/${u}`)) } : {}),
+  labels: d.labels,
+  ...(d.kmsKeyName ? { diskEncryptionKey: { kmsKeyName: `${d.kmsKeyName}/cryptoKeyVersions/1` } } : {}),
+});
+
+/**
+ * An aggregated list page: items grouped by scope (`zones/us-central1-a`, `regions/us-central1`);
+ * scopes with nothing on this page get GCE's NO_RESULTS_ON_PAGE warning.
+ */
+const aggregated = <T>(
+  kind: string,
+  field: string,
+  project: string,
+  items: T[],
+  scopeOf: (item: T) => string,
+  allScopes: string[],
+  query: Record<string, string>,
+  render: (item: T) => unknown,
+) => {
+  const sorted = [...items].sort((a, b) => scopeOf(a).localeCompare(scopeOf(b)));
+  const p = page(sorted, query, listPage);
+  const groups: Record<string, unknown> = {};
+  for (const scope of allScopes)
+    groups[scope] = {
+      warning: {
+        code: 'NO_RESULTS_ON_PAGE',
+        message: `There are no results for scope '${scope}' on this page.`,
+        data: [{ key: 'scope', value: scope }],
+      },
+    };
+  for (const item of p.items) {
+    const scope = scopeOf(item);
+    const g = groups[scope] as Record<string, unknown[]> | undefined;
+    if (!g || !Array.isArray(g[field])) groups[scope] = { [field]: [] };
+    (groups[scope] as Record<string, unknown[]>)[field]!.push(render(item));
+  }
+  return {
+    kind,
+    id: `projects/${project}/aggregated/${field}`,
+    items: groups,
+    selfLink: url(project, `aggregated/${field}`),
+    ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
+  };
+};
+
+const zonesOf = (fleet: GcpFleet): string[] => [...new Set(fleet.machineTypes.map((m) => m.zone))].sort();
+
+const findInstance = (call: ComputeCall): GcpInstance => {
+  const { zone, instance } = call.params;
+  const i = call.fleet.instances.find((x) => x.project === call.project && x.zone === zone && x.name === instance);
+  if (!i) throw notFoundError(`projects/${call.project}/zones/${zone}/instances/${instance}`);
+  return i;
+};
+
+const operationJson = (op: GcpOperation, fleet: GcpFleet, now: Date) => {
+  const target = fleet.instances.find((i) => i.project === op.project && i.zone === op.zone && i.name === op.target);
+  const done = !target?.settle || target.settle.operation !== op.name;
+  return {
+    kind: 'compute#operation',
+    id: op.id,
+    name: op.name,
+    operationType: op.operationType,
+    targetLink: url(op.project, `zones/${op.zone}/instances/${op.target}`),
+    targetId: op.targetId,
+    status: done ? 'DONE' : 'RUNNING',
+    user: 'sandbox@example.iam.gserviceaccount.com',
+    progress: done ? 100 : 0,
+    insertTime: iso(op.inserted),
+    startTime: iso(op.inserted),
+    ...(done ? { endTime: iso(now) } : {}),
+    selfLink: url(op.project, `zones/${op.zone}/operations/${op.name}`),
+    zone: zoneUrl(op.project, op.zone),
+  };
+};
+
+let opCounter = 0;
+const operation = (call: ComputeCall, i: GcpInstance, operationType: string): GcpOperation => {
+  opCounter += 1;
+  const now = call.now();
+  const op = {
+    project: i.project,
+    zone: i.zone,
+    name: `operation-${now.getTime()}-${createHash('sha256').update(`${i.id}/${opCounter}`).digest('hex').slice(0, 13)}`,
+    id: String(7_000_000_000_000_000n + BigInt(opCounter)),
+    operationType,
+    target: i.name,
+    targetId: i.id,
+    inserted: now,
+  };
+  call.fleet.operations.push(op);
+  return op;
+};
+
+const notReady = (i: GcpInstance, why: string): GcpApiError =>
+  new GcpApiError(
+    400,
+    'resourceNotReady',
+    `The resource 'projects/${i.project}/zones/${i.zone}/instances/${i.name}' is not ready: ${why}`,
+  );
+
+/** Starts a transition that settles after `transitionPolls` reads; answers the zone Operation. */
+const transition = (call: ComputeCall, i: GcpInstance, type: string, via: GceStatus | undefined, to: GceStatus) => {
+  const op = operation(call, i, type);
+  if (via) {
+    i.status = via;
+    i.settle = { to, left: call.transitionPolls, operation: op.name };
+  }
+  return operationJson(op, call.fleet, call.now());
+};
+
+const start: ComputeHandler = (call) => {
+  const i = findInstance(call);
+  if (i.status === 'RUNNING' || i.status === 'PROVISIONING' || i.status === 'STAGING')
+    return transition(call, i, 'start', undefined, 'RUNNING');
+  if (i.status !== 'TERMINATED') throw notReady(i, `it is ${i.status}.`);
+  i.lastStart = call.now();
+  return transition(call, i, 'start', 'STAGING', 'RUNNING');
+};
+
+const stop: ComputeHandler = (call) => {
+  const i = findInstance(call);
+  if (i.status === 'TERMINATED' || i.status === 'STOPPING') return transition(call, i, 'stop', undefined, 'TERMINATED');
+  if (i.status !== 'RUNNING') throw notReady(i, `it is ${i.status}.`);
+  i.lastStop = call.now();
+  return transition(call, i, 'stop', 'STOPPING', 'TERMINATED');
+};
+
+const reset: ComputeHandler = (call) => {
+  const i = findInstance(call);
+  if (i.status !== 'RUNNING') throw notReady(i, `only a RUNNING instance can be reset; it is ${i.status}.`);
+  // A reset keeps RUNNING; its operation stays RUNNING for the transition's reads.
+  const op = operation(call, i, 'reset');
+  i.settle = { to: 'RUNNING', left: call.transitionPolls, operation: op.name };
+  return operationJson(op, call.fleet, call.now());
+};
+
+const setMachineType: ComputeHandler = (call) => {
+  const i = findInstance(call);
+  const asked = (call.body as { machineType?: unknown } | undefined)?.machineType;
+  if (typeof asked !== 'string' || !asked)
+    throw new GcpApiError(400, 'required', "Required field 'resource.machineType' not specified");
+  const name = asked.split('/').pop()!;
+  if (!call.fleet.machineTypes.some((m) => m.zone === i.zone && m.name === name))
+    throw new GcpApiError(
+      400,
+      'invalid',
+      `Invalid value for field 'resource.machineType': '${asked}'. Machine type with name '${name}' does not exist in zone '${i.zone}'.`,
+    );
+  if (i.status !== 'TERMINATED')
+    throw notReady(i, `the instance must be stopped (TERMINATED) to change its machine type; it is ${i.status}.`);
+  i.machineType = name;
+  return transition(call, i, 'setMachineType', undefined, 'TERMINATED');
+};
+
+const findOperation = (call: ComputeCall): GcpOperation => {
+  const { zone, operation: name } = call.params;
+  const op = call.fleet.operations.find((o) => o.project === call.project && o.zone === zone && o.name === name);
+  if (!op) throw notFoundError(`projects/${call.project}/zones/${zone}/operations/${name}`);
+  return op;
+};
+
+/** Polling an operation (get or wait) advances its instance's transition by one read. */
+const pollOperation: ComputeHandler = (call) => {
+  const op = findOperation(call);
+  const target = call.fleet.instances.find(
+    (i) => i.project === op.project && i.zone === op.zone && i.name === op.target,
+  );
+  if (target?.settle?.operation === op.name) observe(target);
+  return operationJson(op, call.fleet, call.now());
+};
+
+export const computeHandlers: Record<string, ComputeHandler> = {
+  'compute.instances.aggregatedList': (call) =>
+    aggregated(
+      'compute#instanceAggregatedList',
+      'instances',
+      call.project,
+      call.fleet.instances.filter((i) => i.project === call.project),
+      (i) => `zones/${i.zone}`,
+      zonesOf(call.fleet).map((z) => `zones/${z}`),
+      call.query,
+      (i) => instanceJson(observe(i), call.fleet),
+    ),
+  'compute.disks.aggregatedList': (call) =>
+    aggregated(
+      'compute#diskAggregatedList',
+      'disks',
+      call.project,
+      call.fleet.disks.filter((d) => d.project === call.project),
+      (d) => `zones/${d.zone}`,
+      zonesOf(call.fleet).map((z) => `zones/${z}`),
+      call.query,
+      diskJson,
+    ),
+  'compute.addresses.aggregatedList': (call) =>
+    aggregated(
+      'compute#addressAggregatedList',
+      'addresses',
+      call.project,
+      call.fleet.addresses.filter((a) => a.project === call.project),
+      (a) => `regions/${a.region}`,
+      [...new Set(zonesOf(call.fleet).map(regionOfZone))].map((r) => `regions/${r}`),
+      call.query,
+      (a) => ({
+        kind: 'compute#address',
+        id: a.id,
+        creationTimestamp: iso(a.created),
+        name: a.name,
+        address: a.address,
+        status: a.users.length ? 'IN_USE' : 'RESERVED',
+        region: url(a.project, `regions/${a.region}`),
+        selfLink: url(a.project, `regions/${a.region}/addresses/${a.name}`),
+        ...(a.users.length
+          ? {
+              users: a.users.map((u) => {
+                const [zone, name] = u.split('/');
+                return url(a.project, `zones/${zone}/instances/${name}`);
+              }),
+            }
+          : {}),
+        networkTier: 'PREMIUM',
+        addressType: 'EXTERNAL',
+        labels: a.labels,
+      }),
+    ),
+  'compute.snapshots.list': (call) => {
+    const p = page(
+      call.fleet.snapshots.filter((s) => s.project === call.project),
+      call.query,
+      listPage,
+    );
+    return {
+      kind: 'compute#snapshotList',
+      id: `projects/${call.project}/global/snapshots`,
+      items: p.items.map((s) => {
+        const [zone, disk] = s.sourceDisk.split('/');
+        return {
+          kind: 'compute#snapshot',
+          id: s.id,
+          creationTimestamp: iso(s.created),
+          name: s.name,
+          status: 'READY',
+          sourceDisk: url(s.project, `zones/${zone}/disks/${disk}`),
+          diskSizeGb: String(s.diskSizeGb),
+          storageBytes: String(s.storageBytes),
+          storageBytesStatus: 'UP_TO_DATE',
+          storageLocations: [regionOfZone(zone!).split('-')[0]],
+          labels: s.labels,
+          selfLink: url(s.project, `global/snapshots/${s.name}`),
+        };
+      }),
+      selfLink: url(call.project, 'global/snapshots'),
+      ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
+    };
+  },
+  'compute.firewalls.list': (call) => {
+    const p = page(
+      call.fleet.firewalls.filter((f) => f.project === call.project),
+      call.query,
+      listPage,
+    );
+    return {
+      kind: 'compute#firewallList',
+      id: `projects/${call.project}/global/firewalls`,
+      items: p.items.map((f) => ({
+        kind: 'compute#firewall',
+        id: f.id,
+        creationTimestamp: iso(f.created),
+        name: f.name,
+        description: f.description,
+        network: url(f.project, `global/networks/${f.network}`),
+        priority: f.priority,
+        direction: f.direction,
+        ...(f.direction === 'INGRESS' ? { sourceRanges: f.sourceRanges } : { destinationRanges: ['0.0.0.0/0'] }),
+        ...(f.allowed.length ? { allowed: f.allowed } : {}),
+        ...(f.denied.length ? { denied: f.denied } : {}),
+        ...(f.targetTags.length ? { targetTags: f.targetTags } : {}),
+        disabled: f.disabled,
+        selfLink: url(f.project, `global/firewalls/${f.name}`),
+      })),
+      selfLink: url(call.project, 'global/firewalls'),
+      ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
+    };
+  },
+  'compute.instances.get': (call) => instanceJson(observe(findInstance(call)), call.fleet),
+  'compute.instances.start': start,
+  'compute.instances.stop': stop,
+  'compute.instances.reset': reset,
+  'compute.instances.setMachineType': setMachineType,
+  'compute.machineTypes.aggregatedList': (call) =>
+    aggregated(
+      'compute#machineTypeAggregatedList',
+      'machineTypes',
+      call.project,
+      call.fleet.machineTypes,
+      (m) => `zones/${m.zone}`,
+      zonesOf(call.fleet).map((z) => `zones/${z}`),
+      call.query,
+      (m) => machineTypeJson(call.project, m),
+    ),
+  'compute.machineTypes.list': (call) => {
+    const { zone } = call.params;
+    const types = call.fleet.machineTypes.filter((m) => m.zone === zone);
+    if (types.length === 0) throw notFoundError(`projects/${call.project}/zones/${zone}`);
+    const p = page(types, call.query, listPage);
+    return {
+      kind: 'compute#machineTypeList',
+      id: `projects/${call.project}/zones/${zone}/machineTypes`,
+      items: p.items.map((m) => machineTypeJson(call.project, m)),
+      selfLink: url(call.project, `zones/${zone}/machineTypes`),
+      ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
+    };
+  },
+  'compute.zoneOperations.get': pollOperation,
+  'compute.zoneOperations.wait': pollOperation,
+};
+
+const machineTypeJson = (project: string, m: GcpMachineType) => ({
+  kind: 'compute#machineType',
+  id: String(gcpMachineTypeId(m.name)),
+  name: m.name,
+  description: `${m.guestCpus} vCPUs, ${m.memoryMb / 1024} GB RAM`,
+  guestCpus: m.guestCpus,
+  memoryMb: m.memoryMb,
+  zone: m.zone,
+  selfLink: url(project, `zones/${m.zone}/machineTypes/${m.name}`),
+});
+
+const gcpMachineTypeId = (name: string): number =>
+  Number.parseInt(createHash('sha256').update(name).digest('hex').slice(0, 8), 16);
