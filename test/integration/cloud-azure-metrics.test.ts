@@ -186,6 +186,45 @@ describe('Azure VM metrics', () => {
     expect((await p.listSource(source(p, devSubscriptionId))).length).toBeGreaterThan(5);
   });
 
+  it('skips a VM deleted between the listing and its metrics read', async () => {
+    await start();
+    sandbox.failNext('/virtualMachines/api-dev-1/providers/Microsoft.Insights/metrics', {
+      status: 404,
+      code: 'ResourceNotFound',
+      message:
+        "The Resource 'Microsoft.Compute/virtualMachines/api-dev-1' under resource group 'rg-api-dev-eus' was not found.",
+    });
+    const p = provider();
+    const dev = await p.metrics(source(p, devSubscriptionId), { days: 2, now });
+    expect(dev.filter((s) => s.resourceId === vmId('api-dev-1'))).toEqual([]);
+    expect(new Set(dev.map((s) => s.resourceId))).toEqual(new Set([vmId('web-dev-1'), vmId('ml-dev-1')]));
+  });
+
+  it('a throttled Monitor read fails the call with rate_limited and Azure’s text', async () => {
+    await start();
+    sandbox.failNext('/providers/Microsoft.Insights/metrics', {
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'Too many requests. Please retry.',
+      retryAfter: 1,
+    });
+    const p = provider();
+    const err = await failure(p.metrics(source(p, devSubscriptionId), { days: 2, now }));
+    expect(err.code).toBe('rate_limited');
+    expect(err.userMessage).toContain('Too many requests. Please retry.');
+  });
+
+  it('stops when the sync gives up on the source', async () => {
+    await start();
+    const p = provider();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      p.metrics(source(p, devSubscriptionId), { days: 2, now }, { signal: controller.signal }),
+    ).rejects.toBeInstanceOf(AppError);
+    expect(metricsRequests()).toEqual([]);
+  });
+
   it('refuses a bad range before any call', async () => {
     await start();
     const p = provider();
