@@ -93,6 +93,13 @@ export const vmMetricsJson = (vm: AzureVm, armId: string, url: URL, now: Date): 
     );
   if ((end.getTime() - start.getTime()) / grain > 10_000)
     throw new ArmError(400, 'BadRequest', 'The number of data points requested exceeds the limit.');
+  const namespace = q.get('metricnamespace');
+  if (namespace && namespace.toLowerCase() !== 'microsoft.compute/virtualmachines')
+    throw new ArmError(
+      400,
+      'BadRequest',
+      `Metric namespace '${namespace}' is not valid for resource type Microsoft.Compute/virtualMachines.`,
+    );
   const names = (q.get('metricnames') ?? 'Percentage CPU').split(',').map((n) => n.trim());
   const wanted = names.map((n) => {
     const def = defs.find((d) => d.name.toLowerCase() === n.toLowerCase());
