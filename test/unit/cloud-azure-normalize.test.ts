@@ -69,10 +69,12 @@ describe('Azure VM → Resource', () => {
     expect(vmResource(vm('Standard_B2s', 'running'), ctx).attributes.priced).toBeUndefined();
   });
 
-  it('reads the sandbox CPU tag only in sandbox mode', () => {
+  it('puts no CPU figure in attributes, in sandbox mode either (metrics are their own rows)', () => {
     const tagged = { ...vm('Standard_B2s', 'running'), tags: { 'sandbox:cpu-avg-14d': '1.5' } };
-    expect(vmResource(tagged, ctx).attributes.cpuAvg14d).toBeUndefined();
-    expect(vmResource(tagged, { ...ctx, sandbox: true }).attributes.cpuAvg14d).toBe(1.5);
+    for (const sandbox of [false, true]) {
+      const attributes = vmResource(tagged, { ...ctx, sandbox }).attributes;
+      expect(Object.keys(attributes).filter((k) => /cpu/i.test(k))).toEqual([]);
+    }
   });
 });
 

@@ -65,7 +65,8 @@ export const operationOf = (method: string, url: string): string => {
   if (/\/\.well-known\/openid-configuration$/i.test(path)) return 'entra.discovery';
   if (/\/operations\/[^/]+$/i.test(path)) return 'operations.poll';
   if (/\/operationresults\/[^/]+$/i.test(path)) return 'operations.result';
-  const parts = /\/providers\/Microsoft\.[A-Za-z]+\/(.+)$/i.exec(path)?.[1]?.split('/') ?? [];
+  // The last provider segment names the call: `…/virtualMachines/web-1/providers/Microsoft.Insights/metrics` → `metrics.list`.
+  const parts = /.*\/providers\/Microsoft\.[A-Za-z]+\/(.+)$/i.exec(path)?.[1]?.split('/') ?? [];
   if (parts[0] === 'locations' && parts[2]) return `${parts[2]}.list`;
   const type = parts[0] ?? 'unknown';
   if (parts.length === 1) return `${type}.list`;

@@ -20,9 +20,6 @@ export interface NormalizeContext {
   sandbox: boolean;
 }
 
-/** The sandbox's stand-in for a 14-day CPU average (Azure Monitor is not emulated); read only in sandbox mode. */
-export const sandboxCpuTag = 'sandbox:cpu-avg-14d';
-
 type Tagged = { tags?: Record<string, string>; location?: string; id?: string; name?: string };
 
 const base = (r: Tagged, ctx: NormalizeContext) => {
@@ -65,7 +62,6 @@ export const vmResource = (vm: VirtualMachine, ctx: NormalizeContext, view?: Vir
   const size = vm.hardwareProfile?.vmSize ?? 'unknown';
   const osType = vm.storageProfile?.osDisk?.osType;
   const price = vmMonthlyCents(size, b.region, osType);
-  const cpu = ctx.sandbox ? Number.parseFloat(b.tags[sandboxCpuTag] ?? '') : Number.NaN;
   return {
     ...b,
     type: 'instance',
@@ -79,7 +75,6 @@ export const vmResource = (vm: VirtualMachine, ctx: NormalizeContext, view?: Vir
       provisioningState: vm.provisioningState ?? null,
       timeCreated: vm.timeCreated?.toISOString() ?? null,
       osDisk: vm.storageProfile?.osDisk?.name ?? null,
-      ...(Number.isFinite(cpu) ? { cpuAvg14d: cpu } : {}),
       ...(price === undefined ? { priced: false } : {}),
     },
   };

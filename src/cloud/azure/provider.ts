@@ -1,3 +1,4 @@
+import type { MonitorClient } from '@azure/arm-monitor';
 import type { TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import { AppError, badRequest, conflict, formatZodIssues, notFound } from '../../errors.ts';
@@ -10,6 +11,7 @@ import type {
   CloudProvider,
   ExecuteOptions,
   ListOptions,
+  MetricSample,
   ResourceAction,
   SyncSource,
 } from '../provider.ts';
@@ -68,7 +70,7 @@ export interface AzureProviderOptions {
   endpoint?: string;
   /** PEM certificate to trust for ARM and Entra (the sandbox's self-signed `ca`). */
   ca?: string;
-  /** True when `endpoint` is the local sandbox: answers say so, and the sandbox CPU tag is read. */
+  /** True when `endpoint` is the local sandbox: answers say so. */
   sandbox: boolean;
   now?: () => Date;
   metrics?: Metrics;
@@ -79,6 +81,12 @@ export interface AzureProviderOptions {
 }
 
 type Arm = typeof import('./arm.ts');
+type Monitor = typeof import('./monitor.ts');
+
+const MetricsRange = z.object({
+  days: z.number().int().min(1).max(93),
+  now: z.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date'),
+});
 
 /** `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/name` → its parts. */
 const parseArmId = (id: string): { subscriptionId: string; resourceGroup: string; name: string } | undefined => {
@@ -102,7 +110,9 @@ export class AzureProvider implements CloudProvider {
   readonly #clients = new Map<string, SubscriptionClients>();
   readonly #credentials = new Map<string, TokenCredential>();
   readonly #sizes = new Map<string, Promise<string[]>>();
+  readonly #monitors = new Map<string, MonitorClient>();
   #arm: Promise<Arm> | undefined;
+  #monitor: Promise<Monitor> | undefined;
 
   constructor(opts: AzureProviderOptions) {
     const { credential: _c, sandbox: _s, now: _n, metrics: _m, ...checked } = opts;
@@ -141,6 +151,43 @@ export class AzureProvider implements CloudProvider {
         }
         throw e;
       });
+    } catch (e) {
+      throw translateAzureError(e, { doing: step, subscription: this.#label(sub.id) });
+    }
+  }
+
+  /**
+   * Daily Azure Monitor aggregates of the subscription's VMs (monitor.ts): `cpu_percent`,
+   * `network_in_bytes`, `network_out_bytes` for `days` whole UTC days before `now`'s day. VMs
+   * without data (deallocated all along) give no rows. Azure Monitor keeps 93 days.
+   */
+  async metrics(
+    source: SyncSource,
+    range: { days: number; now: Date },
+    opts: ListOptions = {},
+  ): Promise<MetricSample[]> {
+    const r = MetricsRange.safeParse(range);
+    if (!r.success) throw badRequest(`Azure metrics range: ${formatZodIssues(r.error)}`);
+    const sub = this.#subscription(source.account);
+    let step = 'reading VM metrics';
+    try {
+      const arm = await this.#sdk();
+      const monitor = await (this.#monitor ??= import('./monitor.ts'));
+      const clients = await this.#clientsFor(sub.id);
+      let client = this.#monitors.get(sub.id);
+      if (!client) {
+        client = monitor.createMonitorClient(sub.id, this.#clientSettings(await this.#credentialFor(sub.id)));
+        this.#monitors.set(sub.id, client);
+      }
+      return await monitor
+        .vmDailyMetrics(clients, client, { subscriptionId: sub.id, ...r.data, signal: opts.signal })
+        .catch((e: unknown) => {
+          if (e instanceof arm.ListStepError) {
+            step = e.step;
+            throw e.cause;
+          }
+          throw e;
+        });
     } catch (e) {
       throw translateAzureError(e, { doing: step, subscription: this.#label(sub.id) });
     }
@@ -263,12 +310,16 @@ export class AzureProvider implements CloudProvider {
   }
 
   async load(): Promise<void> {
-    await this.#sdk().catch(() => undefined);
+    await Promise.all([
+      this.#sdk().catch(() => undefined),
+      (this.#monitor ??= import('./monitor.ts')).catch(() => undefined),
+    ]);
   }
 
   /** Forgets clients and credentials (their sockets close with the process's keep-alive timeout). */
   close(): void {
     this.#clients.clear();
+    this.#monitors.clear();
     this.#credentials.clear();
     this.#sizes.clear();
   }
@@ -302,11 +353,26 @@ export class AzureProvider implements CloudProvider {
     let clients = this.#clients.get(subscriptionId);
     if (clients) return clients;
     const arm = await this.#sdk();
+    clients = arm.createClients(subscriptionId, this.#clientSettings(await this.#credentialFor(subscriptionId)));
+    this.#clients.set(subscriptionId, clients);
+    return clients;
+  }
+
+  #clientSettings(credential: TokenCredential) {
     const o = this.#opts;
+    return { credential, endpoint: o.endpoint, ca: o.ca, metrics: o.metrics, maxRetries: o.maxRetries };
+  }
+
+  async #credentialFor(subscriptionId: string): Promise<TokenCredential> {
+    const o = this.#opts;
+    if (o.credential) return o.credential;
     const sub = this.#subscription(subscriptionId);
-    let credential = o.credential;
+    // Subscriptions without their own principal share the provider's credential (and its token cache).
+    const key = sub.tenantId || sub.clientId || sub.clientSecret ? `subscription:${sub.id}` : 'default';
+    let credential = this.#credentials.get(key);
     if (!credential) {
-      const settings = {
+      const arm = await this.#sdk();
+      credential = arm.makeCredential({
         tenantId: sub.tenantId ?? o.tenantId,
         clientId: sub.clientId ?? o.clientId,
         clientSecret: sub.clientSecret ?? o.clientSecret,
@@ -314,23 +380,9 @@ export class AzureProvider implements CloudProvider {
         ca: o.ca,
         maxRetries: o.maxRetries,
         metrics: o.metrics,
-      };
-      // Subscriptions without their own principal share the provider's credential (and its token cache).
-      const key = sub.tenantId || sub.clientId || sub.clientSecret ? `subscription:${sub.id}` : 'default';
-      credential = this.#credentials.get(key);
-      if (!credential) {
-        credential = arm.makeCredential(settings);
-        this.#credentials.set(key, credential);
-      }
+      });
+      this.#credentials.set(key, credential);
     }
-    clients = arm.createClients(subscriptionId, {
-      credential,
-      endpoint: o.endpoint,
-      ca: o.ca,
-      metrics: o.metrics,
-      maxRetries: o.maxRetries,
-    });
-    this.#clients.set(subscriptionId, clients);
-    return clients;
+    return credential;
   }
 }

@@ -1,4 +1,6 @@
+import { ArmError } from './arm-error.ts';
 import type { AzureFleet, AzureVm, PowerState } from './fleet.ts';
+import { vmMetricsJson } from './monitor.ts';
 import {
   diskJson,
   instanceViewJson,
@@ -18,15 +20,7 @@ import {
  * OperationNotAllowed 409, SkuNotAvailable 409).
  */
 
-export class ArmError extends Error {
-  readonly status: number;
-  readonly armCode: string;
-  constructor(status: number, armCode: string, message: string) {
-    super(message);
-    this.status = status;
-    this.armCode = armCode;
-  }
-}
+export { ArmError };
 
 export interface ArmReply {
   status: number;
@@ -289,6 +283,14 @@ const routes: Route[] = [
   ],
   [
     'GET',
+    re(`${vmPath}/providers/Microsoft\\.Insights/metrics`),
+    (ctx, m, url) => {
+      const vm = findVm(ctx, m[1]!, m[2]!, m[3]!);
+      return { status: 200, body: vmMetricsJson(vm, vmJson(vm).id, url, ctx.now()) };
+    },
+  ],
+  [
+    'GET',
     re(`${vmPath}/instanceView`),
     (ctx, m) => {
       const vm = findVm(ctx, m[1]!, m[2]!, m[3]!);
@@ -334,7 +336,8 @@ export const subscriptionOfPath = (path: string): string | undefined => /^\/subs
 
 /** What a request reads or does, for AuthorizationFailed messages: `Microsoft.Compute/virtualMachines/read`. */
 export const permissionOf = (method: string, path: string): string => {
-  const m = /\/providers\/(Microsoft\.[A-Za-z]+\/[A-Za-z]+)(?:\/[^/]+\/?([A-Za-z]+)?)?/i.exec(path);
+  // The last provider segment: reading a VM's metrics is `Microsoft.Insights/metrics/read`.
+  const m = /.*\/providers\/(Microsoft\.[A-Za-z]+\/[A-Za-z]+)(?:\/[^/]+\/?([A-Za-z]+)?)?/i.exec(path);
   const type = m?.[1] ?? 'Microsoft.Resources/subscriptions';
   if (method === 'GET') return `${type}/read`;
   if (m?.[2]) return `${type}/${m[2]}/action`;

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { sandboxCpuTag } from '../../azure/normalize.ts';
 
 /**
  * The Azure emulator's in-memory cloud and its seeded demo fleet: two subscriptions (prod and
@@ -39,6 +38,11 @@ export interface AzureVm extends Located {
   osType: 'Linux' | 'Windows';
   osDiskName: string;
   timeCreated: Date;
+  /**
+   * The VM's typical CPU use in percent: Azure Monitor's `Percentage CPU` (and the network totals)
+   * are derived from it, day by day, while the VM runs (src/cloud/sandbox/azure/monitor.ts).
+   */
+  cpuPercent: number;
 }
 
 export interface AzureDisk extends Located {
@@ -158,24 +162,22 @@ export const sandboxSizes = (): Record<string, AzureVmSize[]> => ({
 const rg = (subscription: 'prod' | 'dev', service: string, location: string) =>
   `rg-${service}-${subscription}-${location === 'eastus' ? 'eus' : 'weu'}`;
 
-// name, subscription, location, service, owner, size, power, os, created days ago
-type VmRow = [string, 'prod' | 'dev', string, string, string, string, PowerState, 'Linux' | 'Windows', number];
+// name, subscription, location, service, owner, size, power, os, created days ago, typical CPU %
+type VmRow = [string, 'prod' | 'dev', string, string, string, string, PowerState, 'Linux' | 'Windows', number, number];
+/** The idle dev VMs (web-dev-1, api-dev-1, ml-dev-1) average under 5 % CPU; the prod ones are busy. */
 const vmRows: VmRow[] = [
-  ['web-prod-1', 'prod', 'eastus', 'web', 'web-team', 'Standard_D4s_v5', 'running', 'Linux', 90],
-  ['web-prod-2', 'prod', 'eastus', 'web', 'web-team', 'Standard_D4s_v5', 'running', 'Linux', 90],
-  ['api-prod-1', 'prod', 'eastus', 'api', 'platform', 'Standard_F4s_v2', 'running', 'Linux', 120],
-  ['db-prod-1', 'prod', 'eastus', 'db', 'data', 'Standard_E8s_v5', 'running', 'Linux', 300],
-  ['web-prod-weu-1', 'prod', 'westeurope', 'web', 'web-team', 'Standard_D2s_v5', 'running', 'Linux', 60],
-  ['jump-prod-weu', 'prod', 'westeurope', 'bastion', 'platform', 'Standard_B2s', 'running', 'Windows', 200],
-  ['batch-prod-old', 'prod', 'westeurope', 'batch', 'data', 'Standard_D8s_v5', 'deallocated', 'Linux', 400],
-  ['web-dev-1', 'dev', 'eastus', 'web', 'web-team', 'Standard_B2ms', 'running', 'Linux', 75],
-  ['api-dev-1', 'dev', 'eastus', 'api', 'platform', 'Standard_D2s_v5', 'running', 'Linux', 75],
-  ['ml-dev-1', 'dev', 'westeurope', 'ml', 'data', 'Standard_E4s_v5', 'running', 'Linux', 58],
-  ['win-dev-1', 'dev', 'westeurope', 'desktop', 'qa', 'Standard_B4ms', 'stopped', 'Windows', 150],
+  ['web-prod-1', 'prod', 'eastus', 'web', 'web-team', 'Standard_D4s_v5', 'running', 'Linux', 90, 38],
+  ['web-prod-2', 'prod', 'eastus', 'web', 'web-team', 'Standard_D4s_v5', 'running', 'Linux', 90, 35],
+  ['api-prod-1', 'prod', 'eastus', 'api', 'platform', 'Standard_F4s_v2', 'running', 'Linux', 120, 52],
+  ['db-prod-1', 'prod', 'eastus', 'db', 'data', 'Standard_E8s_v5', 'running', 'Linux', 300, 61],
+  ['web-prod-weu-1', 'prod', 'westeurope', 'web', 'web-team', 'Standard_D2s_v5', 'running', 'Linux', 60, 27],
+  ['jump-prod-weu', 'prod', 'westeurope', 'bastion', 'platform', 'Standard_B2s', 'running', 'Windows', 200, 9],
+  ['batch-prod-old', 'prod', 'westeurope', 'batch', 'data', 'Standard_D8s_v5', 'deallocated', 'Linux', 400, 45],
+  ['web-dev-1', 'dev', 'eastus', 'web', 'web-team', 'Standard_B2ms', 'running', 'Linux', 75, 1.4],
+  ['api-dev-1', 'dev', 'eastus', 'api', 'platform', 'Standard_D2s_v5', 'running', 'Linux', 75, 0.9],
+  ['ml-dev-1', 'dev', 'westeurope', 'ml', 'data', 'Standard_E4s_v5', 'running', 'Linux', 58, 2.2],
+  ['win-dev-1', 'dev', 'westeurope', 'desktop', 'qa', 'Standard_B4ms', 'stopped', 'Windows', 150, 12],
 ];
-/** Dev VMs the seed marks idle (the sandbox CPU tag below 5 %; Azure Monitor is not emulated). */
-const idleVms = new Set(['web-dev-1', 'api-dev-1', 'ml-dev-1']);
-const cpuOf: Record<string, number> = { 'web-dev-1': 1.4, 'api-dev-1': 0.9, 'ml-dev-1': 2.2 };
 
 export const seedAzureFleet = (now: Date): AzureFleet => {
   const subscriptions: AzureSubscription[] = [
@@ -186,13 +188,8 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
   const vms: AzureVm[] = [];
   const disks: AzureDisk[] = [];
   const publicIps: AzurePublicIp[] = [];
-  vmRows.forEach(([name, sub, location, service, owner, vmSize, power, osType, created], i) => {
-    const tags: Tags = {
-      env: sub,
-      service,
-      owner,
-      ...(idleVms.has(name) ? { [sandboxCpuTag]: String(cpuOf[name]) } : {}),
-    };
+  vmRows.forEach(([name, sub, location, service, owner, vmSize, power, osType, created, cpuPercent], i) => {
+    const tags: Tags = { env: sub, service, owner };
     const base = { subscriptionId: subOf(sub), resourceGroup: rg(sub, service, location), location, tags };
     vms.push({
       ...base,
@@ -203,6 +200,7 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
       osType,
       osDiskName: `${name}-osdisk`,
       timeCreated: ago(now, created),
+      cpuPercent,
     });
     disks.push({
       ...base,
@@ -392,6 +390,7 @@ export const generatedAzureFleet = (now: Date, vms: number): AzureFleet => {
       osType: 'Linux',
       osDiskName: `${name}-osdisk`,
       timeCreated: ago(now, i % 365),
+      cpuPercent: 2 + (i % 9) * 7,
     });
     fleet.disks.push({
       ...base,

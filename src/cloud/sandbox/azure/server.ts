@@ -56,6 +56,11 @@ export interface AzureSandboxState {
   unreadable: Set<string>;
   /** Items per list page; tests may change it. */
   pageSize: number;
+  /**
+   * Actions the sandbox principal's role lacks in every subscription (e.g. `Microsoft.Insights/metrics/read`,
+   * as with a custom role without Monitoring Reader): ARM answers 403 AuthorizationFailed for them.
+   */
+  denied: Set<string>;
 }
 
 export interface AzureSandbox {
@@ -112,6 +117,7 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
   const state: AzureSandboxState = {
     fleet: opts.fleet ?? seedAzureFleet(now()),
     unreadable: new Set(),
+    denied: new Set(),
     pageSize: Math.max(1, opts.pageSize ?? 100),
   };
   const tenants = opts.tenants ?? [sandboxTenantId];
@@ -160,11 +166,13 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
         'InvalidAuthenticationTokenTenant',
         `The access token is from the wrong issuer '${base}/${who.tenantId}/'. It must match the tenant '${base}/${sub.tenantId}/' associated with this subscription. Please use the authority (URL) '${base}/${sub.tenantId}' to get the token.`,
       );
-    if (state.unreadable.has(sub.id))
+    const action = permissionOf(method, path);
+    const denied = state.unreadable.has(sub.id) || state.denied.has(action);
+    if (denied)
       throw new ArmError(
         403,
         'AuthorizationFailed',
-        `The client '${who.clientId}' with object id '${who.clientId}' does not have authorization to perform action '${permissionOf(method, path)}' over scope '/subscriptions/${sub.id}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+        `The client '${who.clientId}' with object id '${who.clientId}' does not have authorization to perform action '${action}' over scope '${state.unreadable.has(sub.id) ? `/subscriptions/${sub.id}` : path}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
       );
   };
 
