@@ -78,7 +78,7 @@ export const Resource = z.object({
   tags: z.record(z.string(), z.string()),
   environment: Environment,
   monthlyCostCents: z.number().int().nonnegative(),
-  /** Type-specific details (instanceType, sizeGb, attachedTo, ingress rules, cpuAvg7d…). */
+  /** Type-specific details (instanceType, sizeGb, attachedTo, ingress rules…); metrics live in resource_metrics. */
   attributes: z.record(z.string(), z.unknown()),
   seenAt: z.date(),
 });

@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { AwsProvider } from './aws/provider.ts';
 import type { CloudProvider } from './provider.ts';
 import type { AzureSandbox } from './sandbox/azure/server.ts';
+import type { GcpSandbox } from './sandbox/gcp/server.ts';
 import type { KubeSandbox } from './sandbox/kubernetes/server.ts';
 import type { Sandbox } from './sandbox/server.ts';
 
@@ -24,6 +25,7 @@ export type SandboxCloud = (typeof SandboxCloud)[number];
 export interface CloudSandboxes {
   aws?: Sandbox | undefined;
   azure?: AzureSandbox | undefined;
+  gcp?: GcpSandbox | undefined;
   kubernetes?: KubeSandbox | undefined;
   /** Lines to log at start: where each emulator listens, how to point a CLI at it. */
   messages: string[];
@@ -61,6 +63,13 @@ export const startSandboxes = async (
         out.azure = await startAzureSandbox(opts.now ? { now: opts.now } : {});
         started.push(out.azure);
         out.messages.push(`Azure sandbox emulator (ARM and Entra over loopback TLS) listening at ${out.azure.url}`);
+      })(),
+      (async () => {
+        if (!clouds.includes('gcp')) return;
+        const { startGcpSandbox } = await import('./sandbox/gcp/server.ts');
+        out.gcp = await startGcpSandbox(opts.now ? { now: opts.now } : {});
+        started.push(out.gcp);
+        out.messages.push(`GCP sandbox emulator (Compute, Storage, IAM, Monitoring REST) listening at ${out.gcp.url}`);
       })(),
       (async () => {
         if (!clouds.includes('kubernetes')) return;
@@ -111,9 +120,26 @@ export const buildProviders = async (
       ]);
       providers.push(new AzureProvider({ ...azureSandboxProviderOptions(sandboxes.azure), ...common }));
     }
+    if (sandboxes.gcp) {
+      const [{ GcpProvider }, { gcpSandboxProjects }] = await Promise.all([
+        import('./gcp/provider.ts'),
+        import('./sandbox/gcp/fleet.ts'),
+      ]);
+      const { host, port } = sandboxes.gcp;
+      providers.push(
+        new GcpProvider({
+          projects: gcpSandboxProjects.map((id) => ({ id })),
+          endpoint: { host, port, protocol: 'http' },
+          sandbox: true,
+          ...common,
+        }),
+      );
+    }
     if (sandboxes.kubernetes) {
       const { KubernetesProvider } = await import('./kubernetes/provider.ts');
-      providers.push(new KubernetesProvider({ kubeconfig: sandboxes.kubernetes.kubeconfig(), sandbox: true, ...common }));
+      providers.push(
+        new KubernetesProvider({ kubeconfig: sandboxes.kubernetes.kubeconfig(), sandbox: true, ...common }),
+      );
     }
     return { providers, aws };
   }
@@ -142,6 +168,17 @@ export const buildProviders = async (
         ...(clouds.azure.tenantId ? { tenantId: clouds.azure.tenantId } : {}),
         ...(clouds.azure.clientId ? { clientId: clouds.azure.clientId } : {}),
         ...(config.azureClientSecret ? { clientSecret: config.azureClientSecret } : {}),
+        sandbox: false,
+        ...common,
+      }),
+    );
+  }
+  if (clouds.gcp) {
+    const { GcpProvider } = await import('./gcp/provider.ts');
+    providers.push(
+      new GcpProvider({
+        projects: clouds.gcp.projects,
+        ...(clouds.gcp.keyFile ? { keyFilename: clouds.gcp.keyFile } : {}),
         sandbox: false,
         ...common,
       }),

@@ -144,10 +144,12 @@ describe('GcpProvider sources and listing', () => {
     const all = [...(await p.listSource(source(p, 'acme-prod'))), ...(await p.listSource(source(p, 'acme-dev')))];
     const named = (type: string, name: string) => all.find((r) => r.type === type && r.name === name)!;
 
-    const idle = all.filter(
-      (r) =>
-        r.type === 'instance' && r.environment === 'dev' && r.state === 'running' && Number(r.attributes.cpuAvg7d) < 5,
-    );
+    const devRunning = all.filter((r) => r.type === 'instance' && r.environment === 'dev' && r.state === 'running');
+    const cpu = await p.metrics!(source(p, 'acme-dev'), { days: 7, now });
+    const idle = devRunning.filter((r) => {
+      const rows = cpu.filter((m) => m.resourceId === r.id && m.metric === 'cpu_percent');
+      return rows.length > 0 && rows.every((m) => m.avg < 5);
+    });
     expect(idle.map((r) => r.name).sort()).toEqual(['api-dev-1', 'ml-dev-1', 'web-dev-1']);
     expect(named('instance', 'batch-prod-1')).toMatchObject({
       state: 'stopped',

@@ -32,7 +32,7 @@ describe('GCE → Resource', () => {
       zone: `${base}/zones/us-central1-a`,
       machineType: `${base}/zones/us-central1-a/machineTypes/e2-standard-4`,
       status: 'RUNNING',
-      labels: { env: 'Prod', service: 'web', 'sandbox-cpu-avg-7d': '1_5' },
+      labels: { env: 'Prod', service: 'web' },
       networkInterfaces: [{ networkIP: '10.0.0.2', accessConfigs: [{ natIP: '34.1.2.3' }] }],
       disks: [{ source: `${base}/zones/us-central1-a/disks/web-1` }],
       creationTimestamp: '2026-01-01T10:00:00.000-08:00',
@@ -56,9 +56,8 @@ describe('GCE → Resource', () => {
         creationTimestamp: '2026-01-01T18:00:00.000Z',
       },
     });
-    // The CPU label is honoured only in sandbox mode.
-    expect(running.attributes.cpuAvg7d).toBeUndefined();
-    expect(instanceResource(vm, { ...ctx, sandbox: true }).attributes.cpuAvg7d).toBe(1.5);
+    // CPU is a metric (Cloud Monitoring → resource_metrics), never an attribute, in the sandbox too.
+    expect(Object.keys(instanceResource(vm, { ...ctx, sandbox: true }).attributes)).not.toContain('cpuAvg7d');
     expect(instanceResource({ ...vm, status: 'TERMINATED' }, ctx)).toMatchObject({
       state: 'stopped',
       monthlyCostCents: 0,

@@ -21,9 +21,6 @@ type Snapshot = protos.google.cloud.compute.v1.ISnapshot;
 type Address = protos.google.cloud.compute.v1.IAddress;
 type Firewall = protos.google.cloud.compute.v1.IFirewall;
 
-/** Sandbox-only label with a 7-day CPU average (`1_2` = 1.2 %); see src/cloud/sandbox/gcp/fleet.ts. */
-export const sandboxCpuLabel = 'sandbox-cpu-avg-7d';
-
 export interface NormalizeContext {
   project: string;
   seenAt: Date;
@@ -92,7 +89,6 @@ export const instanceResource = (i: Instance, ctx: NormalizeContext): Resource =
   const state = instanceState(i.status);
   const machineType = lastSegment(i.machineType) || 'unknown';
   const price = monthlyCents('gcp', 'instance', machineType, region);
-  const cpu = ctx.sandbox ? Number.parseFloat((tags[sandboxCpuLabel] ?? '').replace('_', '.')) : Number.NaN;
   const nic = i.networkInterfaces?.[0];
   return {
     ...base(ctx, region, tags),
@@ -112,7 +108,6 @@ export const instanceResource = (i: Instance, ctx: NormalizeContext): Resource =
       privateIp: nic?.networkIP ?? null,
       publicIp: nic?.accessConfigs?.find((a) => a.natIP)?.natIP ?? null,
       disks: (i.disks ?? []).map((d) => lastSegment(d.source)).filter(Boolean),
-      ...(Number.isFinite(cpu) ? { cpuAvg7d: cpu } : {}),
       ...(price === undefined ? { priced: false } : {}),
     },
   };

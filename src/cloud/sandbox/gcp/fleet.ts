@@ -24,12 +24,6 @@ import type {
 export const gcpSandboxProjects = ['acme-prod', 'acme-dev'];
 export const gcpSandboxZones = ['us-central1-a', 'us-central1-b', 'europe-west1-b'];
 
-/**
- * Sandbox-only label carrying a 7-day CPU average (`1_2` = 1.2 %), the GCP twin of the AWS
- * sandbox's `sandbox:cpu-avg-7d` tag (label values allow no dots). Read only in sandbox mode.
- */
-export const gcpSandboxCpuLabel = 'sandbox-cpu-avg-7d';
-
 const hash = (seed: string): string => createHash('sha256').update(seed).digest('hex');
 /** A uint64-looking decimal id (GCE sends ids as strings), stable for a seed. */
 export const gcpId = (seed: string): string => (BigInt(`0x${hash(seed).slice(0, 15)}`) + 1_000_000_000_000n).toString();
@@ -255,7 +249,8 @@ export const seedGcpFleet = (now: Date): GcpFleet => {
       id: gcpId(`${project}/${zone}/${name}`),
       machineType,
       status,
-      labels: { env, service, owner, [gcpSandboxCpuLabel]: String(cpu).replace('.', '_') },
+      labels: { env, service, owner },
+      cpuPercent: cpu,
       created,
       lastStart: running ? ago(now, Math.min(age, 7)) : created,
       ...(running ? {} : { lastStop: ago(now, 21) }),

@@ -28,6 +28,8 @@ export interface GcpInstance {
   machineType: string;
   status: GceStatus;
   labels: Record<string, string>;
+  /** Emulator only: the average CPU % its Cloud Monitoring series is drawn around (not an API field). */
+  cpuPercent?: number;
   created: Date;
   lastStart?: Date;
   lastStop?: Date;

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { gcpSandboxCpuLabel } from './fleet.ts';
 import type { RestCall, RestHandler } from './storage.ts';
 import { GcpApiError, page } from './wire.ts';
 
@@ -39,9 +38,9 @@ const timeSeriesList: RestHandler = (call: RestCall) => {
   const days: number[] = [];
   for (let t = Math.ceil(start / day) * day + day; t <= end; t += day) days.unshift(t);
   const series = call.fleet.instances
-    .filter((i) => i.project === call.project && i.status === 'RUNNING' && i.labels[gcpSandboxCpuLabel] !== undefined)
+    .filter((i) => i.project === call.project && i.status === 'RUNNING' && i.cpuPercent !== undefined)
     .map((i) => {
-      const avg = Number.parseFloat(i.labels[gcpSandboxCpuLabel]!.replace('_', '.')) / 100;
+      const avg = i.cpuPercent! / 100;
       return {
         metric: { type, labels: { instance_name: i.name } },
         resource: { type: 'gce_instance', labels: { project_id: i.project, instance_id: i.id, zone: i.zone } },
