@@ -102,6 +102,12 @@ export const planAction = async (
   };
 };
 
+/** Resolves what a change names, preferring resources that have the action (their provider declares it for their type). */
+const resolveFor = (d: CloudToolDeps, ref: string, action: string): Promise<Resource> =>
+  resolveResource(resourceRepository(d.db), ref, {
+    accept: (r) => Boolean(findAction(d.provider(r.provider)?.actions ?? {}, r.type, action)),
+  });
+
 const ActionInput = z.object({
   action: z
     .string()
@@ -129,9 +135,10 @@ export const resourceActionTool = (d: CloudToolDeps): Tool<typeof ActionInput> =
   llm: true,
   run: async (input) => {
     const { action, resource, params, ...fromForm } = input;
-    const r = await resolveResource(resourceRepository(d.db), resource);
+    const name = action.toLowerCase().replace(/[\s-]+/g, '_');
+    const r = await resolveFor(d, resource, name);
     const all = { ...(fromForm as Record<string, string>), ...(params ?? {}) };
-    return { type: 'plan', plan: await planAction(d, r, action.toLowerCase().replace(/[\s-]+/g, '_'), all) };
+    return { type: 'plan', plan: await planAction(d, r, name, all) };
   },
 });
 
@@ -149,7 +156,7 @@ export const powerActionTool = (d: CloudToolDeps): Tool<typeof PowerInput> => ({
   minRole: 'operator',
   llm: true,
   run: async ({ action, resource }) => {
-    const r = await resolveResource(resourceRepository(d.db), resource);
+    const r = await resolveFor(d, resource, action);
     return { type: 'plan', plan: await planAction(d, r, action) };
   },
 });
@@ -168,7 +175,7 @@ export const resizeTool = (d: CloudToolDeps): Tool<typeof ResizeInput> => ({
   minRole: 'operator',
   llm: true,
   run: async ({ resource, size }) => {
-    const r = await resolveResource(resourceRepository(d.db), resource);
+    const r = await resolveFor(d, resource, 'resize');
     return { type: 'plan', plan: await planAction(d, r, 'resize', { size }) };
   },
 });

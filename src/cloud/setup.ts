@@ -118,7 +118,10 @@ export const buildProviders = async (
         import('./azure/provider.ts'),
         import('./sandbox/azure/server.ts'),
       ]);
-      providers.push(new AzureProvider({ ...azureSandboxProviderOptions(sandboxes.azure), ...common }));
+      // The emulator's operations finish in a few polls: poll it fast, not at Azure's 2 s default.
+      providers.push(
+        new AzureProvider({ ...azureSandboxProviderOptions(sandboxes.azure), pollIntervalMs: 200, ...common }),
+      );
     }
     if (sandboxes.gcp) {
       const [{ GcpProvider }, { gcpSandboxProjects }] = await Promise.all([

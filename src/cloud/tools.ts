@@ -360,7 +360,7 @@ export const resizeOptionsTool = (d: CloudToolDeps): Tool<typeof ResizeOptionsIn
   llm: true,
   asksUser: true,
   run: async ({ resource }) => {
-    const r = await resolveResource(resourceRepository(d.db), resource);
+    const r = await resolveResource(resourceRepository(d.db), resource, { accept: (x) => Boolean(resizeSpec(d, x)) });
     const button = await resizeButton(d, r, 'Choose size…');
     if (!button)
       return {
