@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { closest } from '../chat/suggest.ts';
-import { badRequest, conflict } from '../errors.ts';
+import { AppError, badRequest } from '../errors.ts';
 import type { Resource, ResourceType } from './resource.ts';
 
 /**
@@ -128,5 +128,5 @@ export const checkSize = async (
       'size',
     );
   }
-  if (current === size) throw conflict(`${name} is already ${size}.`);
+  if (current === size) throw new AppError('conflict', `${name} is already ${size}.`, { field: 'size' });
 };

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config.ts';
+import type { CloudsFile } from './clouds-config.ts';
 import { AppError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { AwsProvider } from './aws/provider.ts';
@@ -89,6 +89,15 @@ export const startSandboxes = async (
   return out;
 };
 
+/** What the configuration says about clouds (src/config.ts's Config has these fields). */
+export interface CloudSettings {
+  clouds: CloudsFile;
+  AWS_REGIONS: string[];
+  awsEndpoint: string | undefined;
+  awsCredentials: boolean;
+  azureClientSecret: string | undefined;
+}
+
 export interface BuiltProviders {
   providers: CloudProvider[];
   /** The AWS provider when AWS is in use (its endpoint goes in the start-up log). */
@@ -97,7 +106,7 @@ export interface BuiltProviders {
 
 /** The providers of the sandboxes, or of the configuration; none are loaded here (`load()` is the caller's). */
 export const buildProviders = async (
-  config: Config,
+  config: CloudSettings,
   sandboxes: CloudSandboxes | undefined,
   d: { metrics: Metrics; now: () => Date },
 ): Promise<BuiltProviders> => {

@@ -5,7 +5,7 @@ import type { Resource } from '../resource.ts';
 import { translateGcpError } from './errors.ts';
 import { instanceResource, regionOfZone } from './normalize.ts';
 import type { NormalizeContext } from './normalize.ts';
-import type { GcpClients } from './sdk.ts';
+import type { GcpClients } from './types.ts';
 
 /**
  * Compute Engine reads: aggregated lists (every zone or region of a project in one paged call),

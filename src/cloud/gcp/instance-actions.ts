@@ -5,7 +5,7 @@ import { stopFirst } from './actions.ts';
 import { getInstance, parseInstanceId, zoneMachineTypes } from './compute.ts';
 import { translateGcpError } from './errors.ts';
 import { instanceState, lastSegment } from './normalize.ts';
-import type { GcpClients } from './sdk.ts';
+import type { GcpClients } from './types.ts';
 
 /**
  * start / stop / reset / set_machine_type of one GCE instance. Each call answers a zone

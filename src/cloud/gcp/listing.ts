@@ -16,7 +16,7 @@ import {
   snapshotResource,
 } from './normalize.ts';
 import type { BucketInfo, NormalizeContext, PolicyBinding } from './normalize.ts';
-import type { GcpClients } from './sdk.ts';
+import type { GcpClients } from './types.ts';
 
 /**
  * Everything the inventory lists of one project, all pages: instances, disks and addresses

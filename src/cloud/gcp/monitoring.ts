@@ -3,7 +3,7 @@ import { AppError, formatZodIssues } from '../../errors.ts';
 import type { MetricSample } from '../provider.ts';
 import { translateGcpError } from './errors.ts';
 import { instanceId } from './normalize.ts';
-import type { GcpClients } from './sdk.ts';
+import type { GcpClients } from './types.ts';
 
 /**
  * Daily CPU of a project's instances from Cloud Monitoring (`projects.timeSeries.list` on the

@@ -10,10 +10,8 @@ import { SnapshotsClient } from '@google-cloud/compute/build/src/v1/snapshots_cl
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
 import { Storage } from '@google-cloud/storage';
 import { GoogleAuth, PassThroughClient } from 'google-auth-library';
-import type { AuthClient } from 'google-auth-library';
 import type { CallOptions } from 'google-gax';
 import { performance } from 'node:perf_hooks';
-import type { Metrics } from '../../observability/metrics.ts';
 import { gcpFailureKind } from './errors.ts';
 
 /**
@@ -27,58 +25,9 @@ export { describeInstance, regionMachineTypes, zoneMachineTypes } from './comput
 export { executeInstanceAction } from './instance-actions.ts';
 export { instanceCpuSamples } from './monitoring.ts';
 
-export interface GcpEndpoint {
-  host: string;
-  port: number;
-  protocol: 'http' | 'https';
-}
-
-/** Backoff on throttling (HTTP 429 / RESOURCE_EXHAUSTED) and unavailability (503), for every client. */
-export interface GcpRetryOptions {
-  /** Retries after the first attempt (default 5). */
-  maxRetries: number;
-  /** First pause (default 500 ms); doubles each retry. */
-  initialDelayMs: number;
-  /** Longest pause (default 32 s). */
-  maxDelayMs: number;
-}
-
-export const defaultRetry: GcpRetryOptions = { maxRetries: 5, initialDelayMs: 500, maxDelayMs: 32_000 };
-
-export interface GcpClientOptions {
-  endpoint?: GcpEndpoint | undefined;
-  authClient?: AuthClient | undefined;
-  keyFilename?: string | undefined;
-  /** No credentials when neither authClient nor keyFilename is given (the sandbox), instead of ADC. */
-  anonymous?: boolean | undefined;
-  metrics?: Metrics | undefined;
-  pageSize: number;
-  retry: GcpRetryOptions;
-}
-
-export interface GcpClients {
-  instances: InstancesClient;
-  disks: DisksClient;
-  addresses: AddressesClient;
-  snapshots: SnapshotsClient;
-  firewalls: FirewallsClient;
-  machineTypes: MachineTypesClient;
-  zoneOperations: ZoneOperationsClient;
-  /** One Storage client per project (its `projectId` scopes the bucket list). */
-  storage(project: string): Storage;
-  /** GET on the IAM admin REST API, parsed JSON (validated by the caller). */
-  iamGet(path: string, params?: Record<string, string>): Promise<unknown>;
-  /** GET on the Cloud Monitoring v3 REST API, parsed JSON (validated by the caller). */
-  monitoringGet(path: string, params?: Record<string, string>): Promise<unknown>;
-  /** gax call options for reads: retry on 429, 503 and deadline. */
-  readOptions: CallOptions;
-  /** gax call options for mutations: retry only on 429 (refused before anything ran). */
-  writeOptions: CallOptions;
-  /** Counts and times one logical call (all its pages and retries) in the cloud-call metrics. */
-  timed<T>(operation: string, fn: () => Promise<T>): Promise<T>;
-  pageSize: number;
-  close(): Promise<void>;
-}
+export { defaultRetry } from './types.ts';
+export type { GcpClientOptions, GcpClients, GcpEndpoint, GcpRetryOptions } from './types.ts';
+import type { GcpClientOptions, GcpClients, GcpRetryOptions } from './types.ts';
 
 const scopes = ['https://www.googleapis.com/auth/cloud-platform'];
 
