@@ -6,7 +6,6 @@ import type { Tool } from '../tools/tool.ts';
 import { computeDrift, DriftScope, recordBaseline, type DriftItem, type DriftReport } from './drift.ts';
 import { priceTable, HOURS_PER_MONTH, type PriceItem, type PricedProvider } from './pricing/index.ts';
 import { resourceRepository } from './repository.ts';
-import { ProviderName } from './resource.ts';
 import { inventorySources } from './schema.ts';
 import type { CloudToolDeps } from './tool-deps.ts';
 

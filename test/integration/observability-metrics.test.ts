@@ -100,7 +100,8 @@ describe('metrics of the app on the sandbox cloud', () => {
     expect(text).not.toContain('devops_agent_inventory_last_success_timestamp_seconds{');
     const [outcome] = await app.syncNow();
     expect(outcome?.error).toMatch(
-      /^AWS refused the credentials or permissions for listing EC2 resources in .*AuthFailure/,
+      // The first call of a source without a known account id asks STS who it is.
+      /^AWS refused the credentials or permissions for .*AuthFailure/,
     );
     expect(sandbox.requests.at(-1)).toMatchObject({ status: 401, errorCode: 'AuthFailure' });
   }, 30_000);

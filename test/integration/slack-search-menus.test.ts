@@ -51,7 +51,11 @@ describe('search menus in Slack modals', () => {
 
     const all = await suggest(DAVE, field, view, '');
     expect(all.length).toBeGreaterThan(5);
-    const running = h.app.sandbox!.fleet.instances.filter((i) => i.state === 'running').map((i) => i.id);
+    // Both seeded AWS accounts' instances (the second reached through its role).
+    const running = [...h.app.sandbox!.fleets.values()]
+      .flatMap((f) => f.instances)
+      .filter((i) => i.state === 'running')
+      .map((i) => i.id);
     expect(all.every((o) => running.includes(o.value))).toBe(true);
     expect(all.every((o) => o.text.type === 'plain_text' && o.text.text.length <= 75)).toBe(true);
 

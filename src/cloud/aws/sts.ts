@@ -2,6 +2,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Metrics } from '../../observability/metrics.ts';
 import { accountOfRole, clientConfig, instrumentAwsClient, type AwsClientSettings } from './clients.ts';
+import { AppError } from '../../errors.ts';
 import { translateAwsError } from './errors.ts';
 
 /**
@@ -35,7 +36,7 @@ export const assumeRole = async (
     );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.Expiration)
-      throw new Error(`STS AssumeRole for ${role.roleArn} answered without credentials`);
+      throw new AppError('cloud_error', `STS AssumeRole for ${role.roleArn} answered without credentials.`);
     return {
       credentials: {
         accessKeyId: c.AccessKeyId,
@@ -54,7 +55,7 @@ export const assumeRole = async (
 export const callerAccount = async (client: STSClient): Promise<string> => {
   try {
     const out = await client.send(new GetCallerIdentityCommand({}));
-    if (!out.Account) throw new Error('STS GetCallerIdentity answered without an account');
+    if (!out.Account) throw new AppError('cloud_error', 'STS GetCallerIdentity answered without an account.');
     return out.Account;
   } catch (e) {
     throw translateAwsError(e, 'asking STS which account the credentials belong to');

@@ -1,3 +1,4 @@
+import { AppError } from '../../errors.ts';
 import { z } from 'zod';
 import type { MetricSample } from '../provider.ts';
 import { idOf } from './normalize.ts';
@@ -29,7 +30,10 @@ export const usageSamples = (
   const nodes = NodeMetricsList.safeParse(lists.nodes);
   const pods = PodMetricsList.safeParse(lists.pods);
   if (!nodes.success || !pods.success)
-    throw new Error(`metrics.k8s.io answered an unexpected shape: ${(nodes.error ?? pods.error)!.issues[0]?.message}`);
+    throw new AppError(
+      'cloud_error',
+      `metrics.k8s.io answered an unexpected shape: ${(nodes.error ?? pods.error)!.issues[0]?.message}`,
+    );
   const rows: MetricSample[] = [];
   const push = (resourceId: string, cpu: number | undefined, memory: number | undefined) => {
     const base = { provider: 'kubernetes' as const, account: o.context, resourceId, day: o.day };

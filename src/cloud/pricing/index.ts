@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { formatZodIssues } from '../../errors.ts';
+import { formatZodIssues, AppError } from '../../errors.ts';
 import type { ProviderName } from '../resource.ts';
 
 /**
@@ -89,7 +89,8 @@ const tables = new Map<PricedProvider, { table: PriceTable; index: Map<string, P
 /** Parses and validates one table file; throws with the file and the failing paths. */
 export const parsePriceTable = (json: unknown, file: string): PriceTable => {
   const r = PriceTable.safeParse(json);
-  if (!r.success) throw new Error(`${file} is not a valid price table: ${formatZodIssues(r.error)}`);
+  if (!r.success)
+    throw new AppError('config_invalid', `${file} is not a valid price table: ${formatZodIssues(r.error)}`);
   return r.data;
 };
 
@@ -98,7 +99,8 @@ const load = (provider: PricedProvider) => {
   if (!entry) {
     const file = new URL(`./${provider}.json`, import.meta.url);
     const table = parsePriceTable(JSON.parse(readFileSync(file, 'utf8')), `src/cloud/pricing/${provider}.json`);
-    if (table.provider !== provider) throw new Error(`${provider}.json declares provider ${table.provider}`);
+    if (table.provider !== provider)
+      throw new AppError('config_invalid', `${provider}.json declares provider ${table.provider}`);
     entry = { table, index: new Map(table.items.map((i) => [`${i.kind}:${i.key}`, i])) };
     tables.set(provider, entry);
   }

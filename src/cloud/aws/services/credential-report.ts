@@ -1,3 +1,4 @@
+import { AppError } from '../../../errors.ts';
 /**
  * IAM's credential report (GetCredentialReport's CSV): one row per user plus `<root_account>`.
  * Pure parsing, no SDK: IAM writes `N/A`, `no_information` or `not_supported` where a date does not
@@ -32,7 +33,7 @@ export const parseCredentialReport = (csv: string): CredentialReportRow[] => {
   const header = (lines.shift() ?? '').split(',');
   const col = (name: string): number => {
     const i = header.indexOf(name);
-    if (i < 2) throw new Error(`the credential report has no ${name} column`);
+    if (i < 2) throw new AppError('cloud_error', `The IAM credential report has no ${name} column.`);
     return i;
   };
   const cols = {
