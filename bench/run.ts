@@ -7,6 +7,7 @@ import { createLogger } from '../src/observability/logger.ts';
 import { benchClaude } from './claude.ts';
 import { benchColdStart } from './cold-start.ts';
 import { benchFootprint } from './footprint.ts';
+import { benchInventory } from './inventory.ts';
 import { benchSlackAck, printSlackAck } from './slack-ack.ts';
 import { ms, runPool, summarize } from './stats.ts';
 import { benchTeamsAck, printTeamsAck } from './teams-ack.ts';
@@ -106,3 +107,11 @@ printTeamsAck(await benchTeamsAck({ total: Number(process.env.BENCH_TEAMS_ACTIVI
 
 console.log(`\n5. Claude planner against the loopback Messages API fake (token counts are the fake's: characters / 4)`);
 await benchClaude({ turns: Number(process.env.BENCH_CLAUDE_TURNS ?? 300) });
+
+console.log(
+  `\n6. Inventory at scale: sync from the EC2 emulator, a list over 100,000 stored resources, memory after a 100,000-resource sync`,
+);
+await benchInventory({
+  syncRuns: Number(process.env.BENCH_SYNC_RUNS ?? 3),
+  listTurns: Number(process.env.BENCH_LIST_TURNS ?? 500),
+});
