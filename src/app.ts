@@ -113,7 +113,11 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const setup = await import('./cloud/setup.ts');
     const sandboxes =
       config.sandbox || opts.sandbox
-        ? await setup.startSandboxes(opts.clouds ?? config.SANDBOX_CLOUDS, { aws: opts.sandbox, now })
+        ? // An arranged AWS sandbox (tests) means AWS alone unless the clouds are named.
+          await setup.startSandboxes(opts.clouds ?? (opts.sandbox ? ['aws'] : config.SANDBOX_CLOUDS), {
+            aws: opts.sandbox,
+            now,
+          })
         : undefined;
     // Stop the emulators this started even if something else fails first.
     if (sandboxes) cleanups.push(() => sandboxes.stop());

@@ -20,7 +20,7 @@ beforeAll(async () => {
   db = await openProxiedStore();
   ({ proxy, store } = db);
   const logger = createLogger('silent');
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', SANDBOX: 'on' });
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', SANDBOX: 'on', SANDBOX_CLOUDS: 'aws' });
   app = await startApp(config, { logger, store, jobs: false });
 }, 60_000);
 afterAll(async () => {

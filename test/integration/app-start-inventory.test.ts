@@ -24,7 +24,14 @@ afterEach(async () => {
   store = sandbox = undefined;
 });
 
-const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SANDBOX: 'on' });
+const config = loadConfig({
+  NODE_ENV: 'test',
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'silent',
+  SANDBOX: 'on',
+  SANDBOX_CLOUDS: 'aws',
+});
 const start = async (): Promise<App> => {
   const app = await startApp(config, { logger: createLogger('silent'), jobs: false, store: store!, sandbox: sandbox! });
   apps.push(app);

@@ -92,7 +92,14 @@ describe('kill -9 while executing', () => {
     );
     expect(await killWhileExecuting(crashed.id)).toBe(`executing ${crashed.id}\n`);
 
-    const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SANDBOX: 'on' });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      SANDBOX: 'on',
+      SANDBOX_CLOUDS: 'aws',
+    });
     const app = await startApp(config, { logger: createLogger('silent'), jobs: false, store, now: h.clock.now });
     try {
       const after = await app.changes.get(crashed.id);

@@ -129,6 +129,7 @@ describe('memory across a restart', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
       SANDBOX: 'on',
+      SANDBOX_CLOUDS: 'aws',
       ANTHROPIC_API_KEY: KEY,
       ANTHROPIC_BASE_URL: fake.url,
     });

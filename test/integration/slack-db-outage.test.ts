@@ -37,6 +37,7 @@ beforeAll(async () => {
     PORT: '0',
     LOG_LEVEL: 'silent',
     SANDBOX: 'on',
+    SANDBOX_CLOUDS: 'aws',
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: SECRET,
     SLACK_API_URL: fake.url,
