@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, max, sql } from '../store/orm.ts';
 import type { SQL } from 'drizzle-orm';
 import { badRequest } from '../errors.ts';
@@ -55,7 +56,11 @@ export interface ResourceRepository {
    * in one transaction. Rows stored before sources existed (source '') of the same provider and
    * region count as the source's.
    */
-  replaceListing(source: Pick<SyncSource, 'key' | 'provider' | 'region'>, listing: Resource[], now: Date): Promise<ReplaceOutcome>;
+  replaceListing(
+    source: Pick<SyncSource, 'key' | 'provider' | 'region'>,
+    listing: Resource[],
+    now: Date,
+  ): Promise<ReplaceOutcome>;
   /** Stores one resource as just described (after a change), leaving the rest of the listing alone. */
   upsertOne(resource: Resource): Promise<void>;
   /** Marks one resource gone (described after a change and no longer found). */
@@ -102,9 +107,9 @@ const toRow = (r: Resource) => ({
   goneAt: null,
 });
 
-type StoredRow = ReturnType<typeof toRow> & { source?: string };
+type StoredRow = ReturnType<typeof toRow> & { source?: string; syncId?: string };
 
-/** 500 rows × 14 columns stays far below PostgreSQL's 65,535 bind parameters per statement. */
+/** 500 rows × 16 columns stays far below PostgreSQL's 65,535 bind parameters per statement (larger batches measured no faster). */
 const batchSize = 500;
 const live = isNull(resources.goneAt);
 
@@ -150,26 +155,29 @@ const upsert = (tx: Pick<Db, 'insert'>, rows: StoredRow[]) =>
         goneAt: null,
         // A describe after a change keeps the row's source; a listing claims it.
         source: sql`case when excluded.source = '' then ${resources.source} else excluded.source end`,
+        syncId: sql`coalesce(excluded.sync_id, ${resources.syncId})`,
       },
     });
 
 export const resourceRepository = (db: Db): ResourceRepository => ({
   async replaceListing(source, listing, now) {
     const { provider } = source;
+    // Every row this listing stores gets its stamp; the source's live rows without it were not listed.
+    const syncId = randomUUID();
     const parsed = Resource.array().parse(listing);
     const stranger = parsed.find((r) => r.provider !== provider);
     if (stranger)
       throw badRequest(`A ${provider} listing cannot contain the ${stranger.provider} resource ${stranger.id}.`);
     // One INSERT … ON CONFLICT must not touch a row twice, so the last duplicate wins.
     const rows = [
-      ...new Map(parsed.map((r) => [`${r.account}\u0000${r.id}`, { ...toRow(r), source: source.key }])).values(),
+      ...new Map(
+        parsed.map((r) => [`${r.account}\u0000${r.id}`, { ...toRow(r), source: source.key, syncId }]),
+      ).values(),
     ];
     return db.transaction(async (tx) => {
       for (let i = 0; i < rows.length; i += batchSize) {
         await upsert(tx, rows.slice(i, i + batchSize));
       }
-      const accounts = sql.param(rows.map((r) => r.account));
-      const ids = sql.param(rows.map((r) => r.id));
       const gone = await tx
         .update(resources)
         .set({ goneAt: now })
@@ -178,7 +186,7 @@ export const resourceRepository = (db: Db): ResourceRepository => ({
             eq(resources.provider, provider),
             live,
             sql`(${resources.source} = ${source.key} or (${resources.source} = '' and ${resources.region} = ${source.region}))`,
-            sql`(${resources.account}, ${resources.id}) not in (select a, i from unnest(${accounts}::text[], ${ids}::text[]) as seen(a, i))`,
+            sql`${resources.syncId} is distinct from ${syncId}`,
           ),
         )
         .returning({ id: resources.id });

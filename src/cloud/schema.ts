@@ -31,6 +31,8 @@ export const resources = pgTable(
     goneAt: timestamp('gone_at', { withTimezone: true }),
     /** The sync source that listed it last (`aws:prod:us-east-1`); a source's listing replaces its rows. */
     source: text('source').notNull().default(''),
+    /** The listing that last stored it: a listing marks gone the source's live rows it did not stamp. */
+    syncId: text('sync_id'),
   },
   (t) => [
     primaryKey({ columns: [t.provider, t.account, t.id] }),

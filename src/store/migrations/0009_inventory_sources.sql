@@ -47,6 +47,7 @@ CREATE TABLE "resource_metrics" (
 );
 --> statement-breakpoint
 ALTER TABLE "resources" ADD COLUMN "source" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "resources" ADD COLUMN "sync_id" text;--> statement-breakpoint
 ALTER TABLE "baseline_resources" ADD CONSTRAINT "baseline_resources_baseline_id_inventory_baselines_id_fk" FOREIGN KEY ("baseline_id") REFERENCES "public"."inventory_baselines"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "inventory_baselines_scope_idx" ON "inventory_baselines" USING btree ("scope","created_at");--> statement-breakpoint
 CREATE INDEX "resource_metrics_day_idx" ON "resource_metrics" USING btree ("day");--> statement-breakpoint
