@@ -76,12 +76,9 @@ export const ConfigSchema = z
     SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Port of the standalone emulator (`npm run sandbox`); the app's own sandbox takes a free port. */
     /** Which clouds the sandbox emulates (comma-separated): all four by default. */
-    SANDBOX_CLOUDS: csv.pipe(z.array(z.enum(['aws', 'azure', 'gcp', 'kubernetes'])).min(1)).default([
-      'aws',
-      'azure',
-      'gcp',
-      'kubernetes',
-    ]),
+    SANDBOX_CLOUDS: csv
+      .pipe(z.array(z.enum(['aws', 'azure', 'gcp', 'kubernetes'])).min(1))
+      .default(['aws', 'azure', 'gcp', 'kubernetes']),
     SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4599),
     /** Unset: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (see loadConfig). */
     AWS_REGIONS: csv.pipe(z.array(awsRegion('must be AWS region names like eu-west-1')).min(1)).optional(),
@@ -346,8 +343,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
       : {}),
   };
   const anyCloud = Boolean(clouds.aws || clouds.azure || clouds.gcp || clouds.kubernetes);
-  const sandbox =
-    c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !awsEndpoint && !anyCloud);
+  const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !awsEndpoint && !anyCloud);
   const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
   const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
   if (problems.length) throw new ConfigError(problems);

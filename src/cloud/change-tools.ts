@@ -41,7 +41,10 @@ const targetOf = (r: Resource): ChangePlan['target'] => ({
 });
 
 /** What an action's checks may ask the provider (sizes from the cloud, prices from the tables). */
-export const checkContext = (p: CloudProvider, r: Pick<Resource, 'type' | 'region' | 'account'>): ActionCheckContext => ({
+export const checkContext = (
+  p: CloudProvider,
+  r: Pick<Resource, 'type' | 'region' | 'account'>,
+): ActionCheckContext => ({
   sizes: () => p.sizesFor(r.type, r.region, r.account),
   monthlyCostAt: (size) => p.monthlyCostFor?.(r.type, size, r.region),
 });
@@ -108,20 +111,21 @@ const resolveFor = (d: CloudToolDeps, ref: string, action: string): Promise<Reso
     accept: (r) => Boolean(findAction(d.provider(r.provider)?.actions ?? {}, r.type, action)),
   });
 
-const ActionInput = z.object({
-  action: z
-    .string()
-    .min(1)
-    .max(40)
-    .describe(
-      'The action, as the provider names it: start, stop, reboot, resize (EC2, Azure VMs, GCE); deallocate, restart (Azure); reset, set_machine_type (GCE); scale, rollout_restart, undo_rollout (Kubernetes deployments); cordon, uncordon (Kubernetes nodes).',
-    ),
-  resource: z.string().min(1).max(200).describe('Resource id or name.'),
-  params: z
-    .record(z.string().max(40), z.string().max(200))
-    .optional()
-    .describe('Action parameters as strings, e.g. {"size":"t3.large"} for resize or {"replicas":"3"} for scale.'),
-})
+const ActionInput = z
+  .object({
+    action: z
+      .string()
+      .min(1)
+      .max(40)
+      .describe(
+        'The action, as the provider names it: start, stop, reboot, resize (EC2, Azure VMs, GCE); deallocate, restart (Azure); reset, set_machine_type (GCE); scale, rollout_restart, undo_rollout (Kubernetes deployments); cordon, uncordon (Kubernetes nodes).',
+      ),
+    resource: z.string().min(1).max(200).describe('Resource id or name.'),
+    params: z
+      .record(z.string().max(40), z.string().max(200))
+      .optional()
+      .describe('Action parameters as strings, e.g. {"size":"t3.large"} for resize or {"replicas":"3"} for scale.'),
+  })
   // A button's form sends its fields at the top level (`replicas: "3"`): they are parameters too.
   .catchall(z.string().max(200));
 

@@ -35,12 +35,13 @@ export const AwsAccountConfig = z
 
 export const CloudsFile = z
   .object({
-    aws: z.object({ accounts: z.array(AwsAccountConfig).min(1) }).strict().optional(),
+    aws: z
+      .object({ accounts: z.array(AwsAccountConfig).min(1) })
+      .strict()
+      .optional(),
     azure: z
       .object({
-        subscriptions: z
-          .array(z.object({ id: z.uuid(), name: z.string().min(1).max(64).optional() }).strict())
-          .min(1),
+        subscriptions: z.array(z.object({ id: z.uuid(), name: z.string().min(1).max(64).optional() }).strict()).min(1),
         /** With clientId (and AZURE_CLIENT_SECRET in the environment): a service principal; else DefaultAzureCredential. */
         tenantId: z.string().min(1).optional(),
         clientId: z.string().min(1).optional(),

@@ -136,7 +136,10 @@ export const syncInventory = async (
       const listing = await listWithBackoff(provider, source, opts.throttleRetries ?? 2, opts.backoffMs ?? 1000);
       const { upserted, gone } = await repo.replaceListing(source, listing, now);
       outcome = { ...base, count: upserted, gone, durationMs: elapsed() };
-      opts.logger?.info({ source: source.key, count: upserted, gone, durationMs: outcome.durationMs }, 'inventory synced');
+      opts.logger?.info(
+        { source: source.key, count: upserted, gone, durationMs: outcome.durationMs },
+        'inventory synced',
+      );
     } catch (e) {
       const error = isUserFacing(e) ? e.userMessage : `The ${source.label} inventory sync failed unexpectedly.`;
       opts.logger?.warn(

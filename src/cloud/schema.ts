@@ -1,14 +1,4 @@
-import {
-  doublePrecision,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  serial,
-  text,
-  timestamp,
-} from '../store/orm.ts';
+import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from '../store/orm.ts';
 
 /** The synced inventory: one row per provider resource, normalized. */
 export const resources = pgTable(
