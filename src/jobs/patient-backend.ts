@@ -16,6 +16,24 @@ const maxDelayMs = 30_000;
 
 export const patientBackend = (inner: AgendaBackend, logger: Logger): PatientBackend => {
   let cancelled = false;
+  // Agenda releases a job lock without awaiting it (`this.agenda.db.unlockJob(job.attrs)` in its
+  // JobProcessor): with the database gone that rejection is unhandled and ends the process. The
+  // lock then lapses by itself (lockLifetime), so the failure is logged, not thrown.
+  const patched = new WeakSet<object>();
+  const guarded = (repo: AgendaBackend['repository']): AgendaBackend['repository'] => {
+    if (!patched.has(repo)) {
+      patched.add(repo);
+      const unlock = repo.unlockJob.bind(repo);
+      repo.unlockJob = async (job) => {
+        try {
+          await unlock(job);
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'could not release a job lock; it lapses by itself');
+        }
+      };
+    }
+    return repo;
+  };
   let wake: (() => void) | undefined;
   const pause = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -29,7 +47,7 @@ export const patientBackend = (inner: AgendaBackend, logger: Logger): PatientBac
   return {
     name: inner.name,
     get repository() {
-      return inner.repository;
+      return guarded(inner.repository);
     },
     get notificationChannel() {
       return inner.notificationChannel;
