@@ -4,9 +4,9 @@ import { AppError, isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
-import { sql } from '../store/orm.ts';
+import { inArray, sql } from '../store/orm.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
-import type { CloudProvider, SyncSource } from './provider.ts';
+import type { CloudProvider, MetricSample, SyncSource } from './provider.ts';
 import type { ProviderName, Resource } from './resource.ts';
 import { resourceRepository } from './repository.ts';
 import { inventorySources, resourceMetrics } from './schema.ts';
@@ -166,13 +166,46 @@ export const syncInventory = async (
 export interface MetricsOutcome {
   source: string;
   samples: number;
+  /** Whole days asked for: only those since the source's last collection (at most `days`). */
+  days: number;
   error?: string;
 }
+
+const dayMs = 86_400_000;
+const utcDay = (d: Date): number => Math.floor(d.getTime() / dayMs);
+
+/**
+ * The whole days a source still needs, given when its metrics were last collected: days before
+ * `now`'s are final once collected, so only the ones since (and the last one again, which a
+ * collection just after midnight may have read before its late samples arrived), at most `max`.
+ */
+export const missingDays = (lastCollected: Date | null | undefined, now: Date, max: number): number =>
+  lastCollected ? Math.min(max, Math.max(1, utcDay(now) - utcDay(lastCollected) + 1)) : max;
+
+const writeSamples = async (db: Db, samples: MetricSample[]): Promise<void> => {
+  for (let i = 0; i < samples.length; i += 1000) {
+    await db
+      .insert(resourceMetrics)
+      .values(samples.slice(i, i + 1000))
+      .onConflictDoUpdate({
+        target: [
+          resourceMetrics.provider,
+          resourceMetrics.account,
+          resourceMetrics.resourceId,
+          resourceMetrics.metric,
+          resourceMetrics.day,
+        ],
+        set: { avg: sql`excluded.avg`, max: sql`excluded.max`, unit: sql`excluded.unit` },
+      });
+  }
+};
 
 /**
  * Collects daily metric aggregates of every source whose provider has metrics, on their own
  * schedule (not in the listing): upserted by (resource, metric, day), so re-collecting a day
- * overwrites it with the fuller figure.
+ * overwrites it with the fuller figure. A source asks only for the days since its last
+ * collection, and its samples are written batch by batch as the provider hands them on, so a
+ * region of 50,000 instances never holds its 2 million samples at once.
  */
 export const collectMetrics = async (
   db: Db,
@@ -181,30 +214,42 @@ export const collectMetrics = async (
   opts: { days?: number; concurrency?: number; logger?: Logger } = {},
 ): Promise<MetricsOutcome[]> => {
   const units = allSources(providers).filter((u) => u.provider.metrics);
+  if (units.length === 0) return [];
+  const max = opts.days ?? 14;
+  const last = new Map(
+    (
+      await db
+        .select({ key: inventorySources.key, metricsAt: inventorySources.metricsAt })
+        .from(inventorySources)
+        .where(
+          inArray(
+            inventorySources.key,
+            units.map((u) => u.source.key),
+          ),
+        )
+    ).map((r) => [r.key, r.metricsAt]),
+  );
   return mapBounded(units, opts.concurrency ?? 2, async ({ provider, source }): Promise<MetricsOutcome> => {
+    const days = missingDays(last.get(source.key), now, max);
+    let written = 0;
     try {
-      const samples = await provider.metrics!(source, { days: opts.days ?? 14, now });
-      for (let i = 0; i < samples.length; i += 1000) {
-        const batch = samples.slice(i, i + 1000);
-        await db
-          .insert(resourceMetrics)
-          .values(batch)
-          .onConflictDoUpdate({
-            target: [
-              resourceMetrics.provider,
-              resourceMetrics.account,
-              resourceMetrics.resourceId,
-              resourceMetrics.metric,
-              resourceMetrics.day,
-            ],
-            set: { avg: sql`excluded.avg`, max: sql`excluded.max`, unit: sql`excluded.unit` },
-          });
-      }
+      const rest = await provider.metrics!(
+        source,
+        { days, now },
+        {
+          onBatch: async (batch) => {
+            await writeSamples(db, batch);
+            written += batch.length;
+          },
+        },
+      );
+      await writeSamples(db, rest);
+      written += rest.length;
       await db
         .update(inventorySources)
         .set({ metricsAt: now, metricsError: null })
         .where(sql`${inventorySources.key} = ${source.key}`);
-      return { source: source.key, samples: samples.length };
+      return { source: source.key, samples: written, days };
     } catch (e) {
       const error = isUserFacing(e) ? e.userMessage : `Collecting metrics of ${source.label} failed unexpectedly.`;
       opts.logger?.warn({ source: source.key, err: e }, 'metrics collection of a source failed');
@@ -213,7 +258,7 @@ export const collectMetrics = async (
         .set({ metricsError: error })
         .where(sql`${inventorySources.key} = ${source.key}`)
         .catch(() => undefined);
-      return { source: source.key, samples: 0, error };
+      return { source: source.key, samples: written, days, error };
     }
   });
 };

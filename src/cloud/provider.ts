@@ -61,6 +61,14 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+export interface MetricsOptions extends ListOptions {
+  /**
+   * Where a provider may hand samples as they arrive, batch by batch, instead of returning them
+   * all at once (a large region has millions). Samples given to it are not in the returned array.
+   */
+  onBatch?: (samples: MetricSample[]) => Promise<void>;
+}
+
 /**
  * The port each cloud implements. Only a provider talks to its SDK; the rest of the app sees
  * normalized Resources, SyncSources, MetricSamples and ResourceActions.
@@ -77,7 +85,7 @@ export interface CloudProvider {
    */
   listSource(source: SyncSource, opts?: ListOptions): Promise<Resource[]>;
   /** Daily aggregates for `days` whole UTC days up to `now`, for the source's resources that have metrics. */
-  metrics?(source: SyncSource, range: { days: number; now: Date }, opts?: ListOptions): Promise<MetricSample[]>;
+  metrics?(source: SyncSource, range: { days: number; now: Date }, opts?: MetricsOptions): Promise<MetricSample[]>;
   /** What this provider can do, per resource type (src/cloud/actions.ts). Static: no SDK needed. */
   readonly actions: ActionCatalog;
   /** Valid sizes for resize-like actions on a type in a region, as the cloud lists them (cached by the provider). */

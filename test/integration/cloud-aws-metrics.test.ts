@@ -7,6 +7,10 @@ import type { SandboxInstance } from '../../src/cloud/sandbox/model.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox, SandboxOptions } from '../../src/cloud/sandbox/server.ts';
 import { AppError } from '../../src/errors.ts';
+import { collectMetrics, missingDays, syncInventory } from '../../src/cloud/inventory.ts';
+import { inventorySources, resourceMetrics } from '../../src/cloud/schema.ts';
+import { createTestStore, type TestStore } from '../helpers/db.ts';
+import { eq } from '../../src/store/orm.ts';
 
 /**
  * CloudWatch metrics through the real @aws-sdk/client-cloudwatch (awsJson1_0) against the
@@ -123,7 +127,7 @@ describe('AwsProvider.metrics at scale', () => {
     }));
   };
 
-  it('batches 500 queries per call and follows NextToken pages', async () => {
+  it('batches up to 500 queries per call, an instance never split, and follows NextToken pages', async () => {
     const fleet = seedFleet(now);
     fleet.instances = manyInstances(100);
     await start({ fleet, metricDatapointsPerPage: 1000 });
@@ -133,10 +137,48 @@ describe('AwsProvider.metrics at scale', () => {
     );
     expect(samples).toHaveLength(100 * 3 * 14);
     const calls = sandbox.requests.filter((r) => r.action === 'GetMetricData');
-    // 600 queries: 500 + 100; their 7000 and 1400 datapoints in pages of 1000: 7 + 2 calls.
+    // 83 instances (498 queries) + 17 (102); their 6972 and 1428 datapoints in pages of 1000: 7 + 2 calls.
     expect(calls).toHaveLength(9);
     const k7 = samples.filter((s) => s.resourceId === sandboxId('i', 'many/7') && s.metric === 'cpu_percent');
     expect(k7).toHaveLength(14);
     expect(k7.every((s) => s.avg > 5 && s.avg < 9)).toBe(true);
+  });
+
+  it("writes each call's samples as it completes and, collected again, asks only for the days since", async () => {
+    const store: TestStore = await createTestStore();
+    try {
+      const fleet = seedFleet(now);
+      fleet.instances = manyInstances(200);
+      await start({ fleet });
+      const p = provider({ accounts: [{ name: 'main', regions: ['us-east-1'] }] });
+      await syncInventory(store.db, [p], now, { only: (s) => s.region === 'us-east-1' });
+      const source = p.sources().find((s) => s.key === 'aws:main:us-east-1')!;
+      // Straight from the provider: 200 instances in three calls (83 + 83 + 34), handed on one by one.
+      const batches: number[] = [];
+      const rest = await p.metrics(source, { days: 2, now }, { onBatch: async (b) => void batches.push(b.length) });
+      expect(rest).toEqual([]);
+      expect(batches).toEqual([83 * 3 * 2, 83 * 3 * 2, 34 * 3 * 2]);
+
+      const only = [p];
+      const first = (await collectMetrics(store.db, only, now)).find((o) => o.source === source.key)!;
+      expect(first).toMatchObject({ samples: 200 * 3 * 14, days: 14 });
+      expect(await store.db.$count(resourceMetrics)).toBe(200 * 3 * 14);
+      const [status] = await store.db.select().from(inventorySources).where(eq(inventorySources.key, source.key));
+      expect(status?.metricsAt).toEqual(now);
+
+      sandbox.requests.length = 0;
+      const sameDay = (await collectMetrics(store.db, only, new Date('2026-11-01T18:00:00Z'))).find(
+        (o) => o.source === source.key,
+      )!;
+      expect(sameDay).toMatchObject({ samples: 200 * 3, days: 1 });
+      const threeDaysOn = (await collectMetrics(store.db, only, new Date('2026-11-04T01:00:00Z'))).find(
+        (o) => o.source === source.key,
+      )!;
+      expect(threeDaysOn).toMatchObject({ samples: 200 * 3 * 4, days: 4 });
+      // 2026-10-18 … 2026-11-03: nothing asked twice is stored twice.
+      expect(await store.db.$count(resourceMetrics)).toBe(200 * 3 * 17);
+    } finally {
+      await store.dispose();
+    }
   });
 });

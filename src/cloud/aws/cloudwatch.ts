@@ -9,7 +9,7 @@ import { translateAwsError } from './errors.ts';
  * Daily EC2 metrics from CloudWatch GetMetricData (`@aws-sdk/client-cloudwatch`, awsJson1_0 in this
  * SDK version): per instance CPU utilisation and network in/out bytes, each day's Average and
  * Maximum of the 5-minute samples, for whole UTC days. Up to 500 queries per call (CloudWatch's
- * limit), every NextToken page.
+ * limit: 83 instances), every NextToken page; each call's samples can be handed on as it completes.
  */
 
 export const createCloudWatchClient = (settings: AwsClientSettings, metrics: Metrics | undefined): CloudWatchClient =>
@@ -48,13 +48,26 @@ export interface MetricsRequest {
   days: number;
   now: Date;
   signal?: AbortSignal | undefined;
+  /**
+   * Receives each call's samples as soon as they are complete (a 50,000-instance region gives
+   * 2 million samples; held at once they cost gigabytes). Samples handed to it are not returned.
+   */
+  onBatch?: ((samples: MetricSample[]) => Promise<void>) | undefined;
 }
 
-export const instanceMetrics = async (client: CloudWatchClient, req: MetricsRequest): Promise<MetricSample[]> => {
-  const { start, end } = wholeDays(req.now, req.days);
+/** Instances per GetMetricData call: every metric and statistic of one instance in the same call. */
+const instancesPerCall = Math.floor(maxQueriesPerCall / (ec2Metrics.length * stats.length));
+
+/** One call's worth of instances: its queries, and the samples filled in from every page. */
+const callMetrics = async (
+  client: CloudWatchClient,
+  req: MetricsRequest,
+  instanceIds: string[],
+  range: { start: Date; end: Date },
+): Promise<MetricSample[]> => {
   const refs = new Map<string, QueryRef>();
   const queries: MetricDataQuery[] = [];
-  req.instanceIds.forEach((instanceId, i) => {
+  instanceIds.forEach((instanceId, i) => {
     for (const [m, metric] of ec2Metrics.entries())
       for (const { stat, field } of stats) {
         const id = `q${i}_${m}_${field}`;
@@ -76,48 +89,37 @@ export const instanceMetrics = async (client: CloudWatchClient, req: MetricsRequ
   });
   // instance/metric/day → the sample being filled in
   const samples = new Map<string, MetricSample>();
-  try {
-    for (let i = 0; i < queries.length; i += maxQueriesPerCall) {
-      const pages = paginateGetMetricData(
-        { client },
-        {
-          MetricDataQueries: queries.slice(i, i + maxQueriesPerCall),
-          StartTime: start,
-          EndTime: end,
-          ScanBy: 'TimestampAscending',
-        },
-      );
-      for await (const page of pages) {
-        req.signal?.throwIfAborted();
-        for (const r of page.MetricDataResults ?? []) {
-          const ref = refs.get(r.Id ?? '');
-          if (!ref) continue;
-          (r.Timestamps ?? []).forEach((t, n) => {
-            const value = r.Values?.[n];
-            if (value === undefined) return;
-            const dayKey = t.toISOString().slice(0, 10);
-            const key = `${ref.instanceId}/${ref.metric.metric}/${dayKey}`;
-            let s = samples.get(key);
-            if (!s) {
-              s = {
-                provider: 'aws',
-                account: req.account,
-                resourceId: ref.instanceId,
-                metric: ref.metric.metric,
-                day: dayKey,
-                avg: Number.NaN,
-                max: Number.NaN,
-                unit: ref.metric.unit,
-              };
-              samples.set(key, s);
-            }
-            s[ref.field] = value;
-          });
+  const pages = paginateGetMetricData(
+    { client },
+    { MetricDataQueries: queries, StartTime: range.start, EndTime: range.end, ScanBy: 'TimestampAscending' },
+  );
+  for await (const page of pages) {
+    req.signal?.throwIfAborted();
+    for (const r of page.MetricDataResults ?? []) {
+      const ref = refs.get(r.Id ?? '');
+      if (!ref) continue;
+      (r.Timestamps ?? []).forEach((t, n) => {
+        const value = r.Values?.[n];
+        if (value === undefined) return;
+        const dayKey = t.toISOString().slice(0, 10);
+        const key = `${ref.instanceId}/${ref.metric.metric}/${dayKey}`;
+        let s = samples.get(key);
+        if (!s) {
+          s = {
+            provider: 'aws',
+            account: req.account,
+            resourceId: ref.instanceId,
+            metric: ref.metric.metric,
+            day: dayKey,
+            avg: Number.NaN,
+            max: Number.NaN,
+            unit: ref.metric.unit,
+          };
+          samples.set(key, s);
         }
-      }
+        s[ref.field] = value;
+      });
     }
-  } catch (e) {
-    throw translateAwsError(e, `reading CloudWatch metrics in ${req.region}`);
   }
   // A day with only one of the two statistics is filled from the other rather than dropped.
   return [...samples.values()].map((s) => ({
@@ -125,4 +127,20 @@ export const instanceMetrics = async (client: CloudWatchClient, req: MetricsRequ
     avg: Number.isNaN(s.avg) ? s.max : s.avg,
     max: Number.isNaN(s.max) ? s.avg : s.max,
   }));
+};
+
+export const instanceMetrics = async (client: CloudWatchClient, req: MetricsRequest): Promise<MetricSample[]> => {
+  const range = wholeDays(req.now, req.days);
+  const kept: MetricSample[] = [];
+  for (let i = 0; i < req.instanceIds.length; i += instancesPerCall) {
+    const batch = await callMetrics(client, req, req.instanceIds.slice(i, i + instancesPerCall), range).catch(
+      (e: unknown) => {
+        throw translateAwsError(e, `reading CloudWatch metrics in ${req.region}`);
+      },
+    );
+    // The receiver's own failure (the store) is not a CloudWatch error.
+    if (req.onBatch) await req.onBatch(batch);
+    else kept.push(...batch);
+  }
+  return kept;
 };

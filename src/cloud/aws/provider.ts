@@ -15,6 +15,7 @@ import type {
   ExecuteOptions,
   ListOptions,
   MetricSample,
+  MetricsOptions,
   ResourceAction,
   SyncSource,
 } from '../provider.ts';
@@ -219,7 +220,7 @@ export class AwsProvider implements CloudProvider {
   async metrics(
     source: SyncSource,
     range: { days: number; now: Date },
-    opts: ListOptions = {},
+    opts: MetricsOptions = {},
   ): Promise<MetricSample[]> {
     if (source.region === 'global') return [];
     const account = this.#sourceAccount(source);
@@ -241,6 +242,7 @@ export class AwsProvider implements CloudProvider {
       days: range.days > 0 ? range.days : 14,
       now: range.now,
       signal: opts.signal,
+      onBatch: opts.onBatch,
     });
   }
 

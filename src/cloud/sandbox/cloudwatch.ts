@@ -104,6 +104,18 @@ interface Point {
   v: number;
 }
 
+/** Instances by id, rebuilt when the fleet's list grows or is replaced (a call asks for up to 500). */
+const indexes = new WeakMap<SandboxInstance[], { size: number; byId: Map<string, SandboxInstance> }>();
+const instanceById = (list: SandboxInstance[], id: string | undefined): SandboxInstance | undefined => {
+  if (id === undefined) return undefined;
+  let index = indexes.get(list);
+  if (!index || index.size !== list.length) {
+    index = { size: list.length, byId: new Map(list.map((i) => [i.id, i])) };
+    indexes.set(list, index);
+  }
+  return index.byId.get(id);
+};
+
 const pointsOf = (req: ServiceRequest, q: Query, start: number, end: number): Point[] => {
   const ms = q.MetricStat;
   if (!ms)
@@ -116,10 +128,11 @@ const pointsOf = (req: ServiceRequest, q: Query, start: number, end: number): Po
   if (!(stats as readonly string[]).includes(ms.Stat))
     throw new CloudWatchError('InvalidParameterValue', `The parameter Stat '${ms.Stat}' is not a valid statistic.`);
   const instanceId = ms.Metric.Dimensions?.find((d) => d.Name === 'InstanceId')?.Value;
-  const instance =
+  const found =
     ms.Metric.Namespace === 'AWS/EC2' && (metricNames as readonly string[]).includes(ms.Metric.MetricName)
-      ? req.fleet.instances.find((i) => i.id === instanceId && i.region === req.region)
+      ? instanceById(req.fleet.instances, instanceId)
       : undefined;
+  const instance = found?.region === req.region ? found : undefined;
   if (!instance) return [];
   const points: Point[] = [];
   const first = Math.ceil(start / ms.Period) * ms.Period;
