@@ -48,7 +48,7 @@ const bigFleet = (n: number): SandboxFleet => {
 
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' };
 
-const benchSync = async (runs: number): Promise<void> => {
+export const benchSync = async (runs: number): Promise<void> => {
   const sandbox = await startSandbox({ now: () => now, fleet: bigFleet(10_000), otherFleets: [] });
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-inv-'));
   const store = await openStore({
@@ -107,7 +107,7 @@ const synthetic = (count: number): Resource[] =>
     };
   });
 
-const benchList = async (turns: number): Promise<void> => {
+export const benchList = async (turns: number): Promise<void> => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-list-'));
   const config = loadConfig({
     ...process.env,
@@ -154,7 +154,7 @@ const statusKb = async (pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> 
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
 };
 
-const benchMemory = async (): Promise<void> => {
+export const benchMemory = async (): Promise<void> => {
   // 50,000 instances + 50,000 volumes (+ the seeded rest) from the emulator in this process.
   const sandbox = await startSandbox({ now: () => now, fleet: bigFleet(50_000), otherFleets: [] });
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-mem-'));

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
-import { inArray, sql } from '../store/orm.ts';
+import { and, eq, inArray, sql } from '../store/orm.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
 import type { CloudProvider, MetricSample, SyncSource } from './provider.ts';
 import type { ProviderName, Resource } from './resource.ts';
@@ -32,6 +33,8 @@ export interface SyncOutcome {
   durationMs: number;
   /** User-facing reason when the source failed; its rows were left as they were. */
   error?: string;
+  /** True when another replica was listing the source: this pass left it to that one. */
+  skipped?: boolean;
 }
 
 export interface SyncOptions {
@@ -66,21 +69,60 @@ export const mapBounded = async <T, R>(items: T[], limit: number, work: (item: T
 export const allSources = (providers: CloudProvider[]): { provider: CloudProvider; source: SyncSource }[] =>
   providers.flatMap((provider) => provider.sources().map((source) => ({ provider, source })));
 
-/** Lists a source, retrying a throttled one with backoff. */
+/** Lists a source, retrying a throttled one with backoff; batches handed on are written as they come. */
 const listWithBackoff = async (
   provider: CloudProvider,
   source: SyncSource,
   retries: number,
   backoffMs: number,
+  onBatch: (batch: Resource[]) => Promise<void>,
 ): Promise<Resource[]> => {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await provider.listSource(source);
+      return await provider.listSource(source, { onBatch });
     } catch (e) {
       if (!(e instanceof AppError && e.code === 'rate_limited') || attempt >= retries) throw e;
       await sleep(backoffMs * 2 ** attempt);
     }
   }
+};
+
+/** How long a claim on a source holds unless released: a replica that died mid-listing loses it then. */
+export const listingClaimMs = 15 * 60_000;
+
+/**
+ * Claims a source for one listing. A listing writes its batches as they arrive and marks gone
+ * what it did not stamp, so two listings of one source at once (two replicas starting together)
+ * could each mark the other's rows gone: the second replica leaves the source to the first.
+ */
+const claimSource = async (db: Db, source: SyncSource, now: Date, listingId: string): Promise<boolean> => {
+  const until = new Date(now.getTime() + listingClaimMs);
+  const claimed = await db
+    .insert(inventorySources)
+    .values({
+      key: source.key,
+      provider: source.provider,
+      account: source.account,
+      region: source.region,
+      label: source.label,
+      lastAttemptAt: now,
+      listingId,
+      listingUntil: until,
+    })
+    .onConflictDoUpdate({
+      target: inventorySources.key,
+      set: { listingId, listingUntil: until },
+      setWhere: sql`${inventorySources.listingUntil} is null or ${inventorySources.listingUntil} <= ${now}`,
+    })
+    .returning({ key: inventorySources.key });
+  return claimed.length > 0;
+};
+
+const releaseSource = async (db: Db, source: SyncSource, listingId: string): Promise<void> => {
+  await db
+    .update(inventorySources)
+    .set({ listingId: null, listingUntil: null })
+    .where(and(eq(inventorySources.key, source.key), eq(inventorySources.listingId, listingId)));
 };
 
 const recordStatus = async (db: Db, source: SyncSource, now: Date, outcome: SyncOutcome): Promise<void> => {
@@ -132,9 +174,22 @@ export const syncInventory = async (
     const elapsed = () => Math.round(performance.now() - started);
     const base = { provider: provider.name, source: source.key, label: source.label };
     let outcome: SyncOutcome;
+    const listingId = randomUUID();
+    let claimed = false;
     try {
-      const listing = await listWithBackoff(provider, source, opts.throttleRetries ?? 2, opts.backoffMs ?? 1000);
-      const { upserted, gone } = await repo.replaceListing(source, listing, now);
+      claimed = await claimSource(db, source, now, listingId);
+      if (!claimed) {
+        opts.logger?.info({ source: source.key }, 'inventory source is being listed by another replica; left to it');
+        return { ...base, count: 0, gone: 0, durationMs: elapsed(), skipped: true };
+      }
+      // Batches a provider hands on are stored as they arrive (a 100,000-resource region is
+      // never held whole); what it returns is the rest.
+      const writer = repo.beginListing(source);
+      const rest = await listWithBackoff(provider, source, opts.throttleRetries ?? 2, opts.backoffMs ?? 1000, (batch) =>
+        writer.write(batch),
+      );
+      await writer.write(rest);
+      const { upserted, gone } = await writer.finish(now);
       outcome = { ...base, count: upserted, gone, durationMs: elapsed() };
       opts.logger?.info(
         { source: source.key, count: upserted, gone, durationMs: outcome.durationMs },
@@ -150,6 +205,7 @@ export const syncInventory = async (
     }
     try {
       await recordStatus(db, source, now, outcome);
+      if (claimed) await releaseSource(db, source, listingId);
     } catch (e) {
       opts.logger?.warn({ source: source.key, err: e }, 'could not record the sync status of a source');
     }
@@ -237,7 +293,7 @@ export const collectMetrics = async (
         source,
         { days, now },
         {
-          onBatch: async (batch) => {
+          onSamples: async (batch) => {
             await writeSamples(db, batch);
             written += batch.length;
           },

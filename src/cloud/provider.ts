@@ -59,14 +59,21 @@ export interface MetricSample {
 export interface ListOptions {
   /** Aborted when the sync gives up on the source (shutdown, its time budget). */
   signal?: AbortSignal;
+  /**
+   * Where a provider may hand resources as pages arrive instead of returning them all at once
+   * (a region can hold 100,000). Resources given to it are not in the returned array. If the
+   * listing then fails, what was handed on stays stored as listed and nothing is marked gone.
+   */
+  onBatch?: (resources: Resource[]) => Promise<void>;
 }
 
-export interface MetricsOptions extends ListOptions {
+export interface MetricsOptions {
+  signal?: AbortSignal;
   /**
    * Where a provider may hand samples as they arrive, batch by batch, instead of returning them
    * all at once (a large region has millions). Samples given to it are not in the returned array.
    */
-  onBatch?: (samples: MetricSample[]) => Promise<void>;
+  onSamples?: (samples: MetricSample[]) => Promise<void>;
 }
 
 /**

@@ -50,11 +50,27 @@ export interface ReplaceOutcome {
   gone: number;
 }
 
+/** One listing of one source being written, batch by batch (see ResourceRepository.beginListing). */
+export interface ListingWriter {
+  /** Validates and upserts a batch, stamped with this listing: visible at once, nothing marked gone yet. */
+  write(batch: Resource[]): Promise<void>;
+  /** After the whole listing: marks the source's live rows this listing did not stamp gone. */
+  finish(now: Date): Promise<ReplaceOutcome>;
+}
+
 export interface ResourceRepository {
   /**
-   * Upserts `listing` (everything one source holds) and marks the source's other live rows gone,
-   * in one transaction. Rows stored before sources existed (source '') of the same provider and
-   * region count as the source's.
+   * Starts a listing of a source that arrives in batches. Each batch is written as it comes, in
+   * its own statement (no transaction held while a cloud is being read: on embedded PostgreSQL
+   * one would stall every other query); only `finish` marks rows gone, so a listing that fails
+   * half-way leaves the rows it refreshed refreshed and every other row as it was. The caller
+   * makes sure one source has one listing at a time (inventory.ts claims the source first).
+   */
+  beginListing(source: Pick<SyncSource, 'key' | 'provider' | 'region'>): ListingWriter;
+  /**
+   * Upserts `listing` (everything one source holds) and marks the source's other live rows gone:
+   * `beginListing`, one write, `finish`. Rows stored before sources existed (source '') of the
+   * same provider and region count as the source's.
    */
   replaceListing(
     source: Pick<SyncSource, 'key' | 'provider' | 'region'>,
@@ -109,8 +125,6 @@ const toRow = (r: Resource) => ({
 
 type StoredRow = ReturnType<typeof toRow> & { source?: string; syncId?: string };
 
-/** 500 rows × 16 columns stays far below PostgreSQL's 65,535 bind parameters per statement (larger batches measured no faster). */
-const batchSize = 500;
 const live = isNull(resources.goneAt);
 
 const where = (f: ResourceFilter): SQL | undefined =>
@@ -159,39 +173,75 @@ const upsert = (tx: Pick<Db, 'insert'>, rows: StoredRow[]) =>
       },
     });
 
+/**
+ * The same upsert for a listing's batch, as one statement whatever its size: the rows travel as
+ * one JSON parameter unpacked by json_to_recordset, instead of 16 bind parameters a row built by
+ * the query builder (which cost more time than PostgreSQL spent storing them: BENCHMARKS.md).
+ */
+const upsertListed = async (db: Db, rows: StoredRow[]): Promise<void> => {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(rows);
+  await db.execute(sql`
+    insert into resources (provider, account, id, region, type, name, state, tags, environment,
+      monthly_cost_cents, attributes, seen_at, source, sync_id)
+    select provider, account, id, region, type, name, state, tags, environment,
+      "monthlyCostCents", attributes, "seenAt", source, "syncId"
+    from json_to_recordset(${json}::json) as x(provider text, account text, id text, region text,
+      type text, name text, state text, tags jsonb, environment text, "monthlyCostCents" integer,
+      attributes jsonb, "seenAt" timestamptz, source text, "syncId" text)
+    on conflict (provider, account, id) do update set
+      region = excluded.region, type = excluded.type, name = excluded.name, state = excluded.state,
+      tags = excluded.tags, environment = excluded.environment,
+      monthly_cost_cents = excluded.monthly_cost_cents, attributes = excluded.attributes,
+      seen_at = excluded.seen_at, gone_at = null, source = excluded.source, sync_id = excluded.sync_id`);
+};
+
+/** Rows a listing batch upserts at once: ~2 MB of JSON for EC2 instances. */
+const listedBatch = 2000;
+
 export const resourceRepository = (db: Db): ResourceRepository => ({
-  async replaceListing(source, listing, now) {
+  beginListing(source) {
     const { provider } = source;
     // Every row this listing stores gets its stamp; the source's live rows without it were not listed.
     const syncId = randomUUID();
-    const parsed = Resource.array().parse(listing);
-    const stranger = parsed.find((r) => r.provider !== provider);
-    if (stranger)
-      throw badRequest(`A ${provider} listing cannot contain the ${stranger.provider} resource ${stranger.id}.`);
-    // One INSERT … ON CONFLICT must not touch a row twice, so the last duplicate wins.
-    const rows = [
-      ...new Map(
-        parsed.map((r) => [`${r.account}\u0000${r.id}`, { ...toRow(r), source: source.key, syncId }]),
-      ).values(),
-    ];
-    return db.transaction(async (tx) => {
-      for (let i = 0; i < rows.length; i += batchSize) {
-        await upsert(tx, rows.slice(i, i + batchSize));
-      }
-      const gone = await tx
-        .update(resources)
-        .set({ goneAt: now })
-        .where(
-          and(
-            eq(resources.provider, provider),
-            live,
-            sql`(${resources.source} = ${source.key} or (${resources.source} = '' and ${resources.region} = ${source.region}))`,
-            sql`${resources.syncId} is distinct from ${syncId}`,
-          ),
-        )
-        .returning({ id: resources.id });
-      return { upserted: rows.length, gone: gone.length };
-    });
+    const written = new Set<string>();
+    return {
+      async write(batch) {
+        const parsed = Resource.array().parse(batch);
+        const stranger = parsed.find((r) => r.provider !== provider);
+        if (stranger)
+          throw badRequest(`A ${provider} listing cannot contain the ${stranger.provider} resource ${stranger.id}.`);
+        // One INSERT … ON CONFLICT must not touch a row twice, so the last duplicate wins.
+        const rows = [
+          ...new Map(
+            parsed.map((r) => [`${r.account}\u0000${r.id}`, { ...toRow(r), source: source.key, syncId }]),
+          ).values(),
+        ];
+        for (let i = 0; i < rows.length; i += listedBatch) await upsertListed(db, rows.slice(i, i + listedBatch));
+        for (const r of rows) written.add(`${r.account}\u0000${r.id}`);
+      },
+      async finish(now) {
+        const gone = await db
+          .update(resources)
+          .set({ goneAt: now })
+          .where(
+            and(
+              eq(resources.provider, provider),
+              live,
+              sql`(${resources.source} = ${source.key} or (${resources.source} = '' and ${resources.region} = ${source.region}))`,
+              sql`${resources.syncId} is distinct from ${syncId}`,
+            ),
+          )
+          .returning({ id: resources.id });
+        return { upserted: written.size, gone: gone.length };
+      },
+    };
+  },
+
+  async replaceListing(source, listing, now) {
+    const writer = resourceRepository(db).beginListing(source);
+    await writer.write(listing);
+    return writer.finish(now);
   },
 
   async upsertOne(resource) {

@@ -49,6 +49,9 @@ export const inventorySources = pgTable('inventory_sources', {
   consecutiveFailures: integer('consecutive_failures').notNull().default(0),
   metricsAt: timestamp('metrics_at', { withTimezone: true }),
   metricsError: text('metrics_error'),
+  /** The listing in progress and until when its claim holds: one source is listed by one replica at a time. */
+  listingId: text('listing_id'),
+  listingUntil: timestamp('listing_until', { withTimezone: true }),
 });
 
 /** Daily aggregates of resource metrics (CPU, network, usage), one row per resource, metric and UTC day. */

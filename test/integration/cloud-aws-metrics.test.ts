@@ -155,7 +155,7 @@ describe('AwsProvider.metrics at scale', () => {
       const source = p.sources().find((s) => s.key === 'aws:main:us-east-1')!;
       // Straight from the provider: 200 instances in three calls (83 + 83 + 34), handed on one by one.
       const batches: number[] = [];
-      const rest = await p.metrics(source, { days: 2, now }, { onBatch: async (b) => void batches.push(b.length) });
+      const rest = await p.metrics(source, { days: 2, now }, { onSamples: async (b) => void batches.push(b.length) });
       expect(rest).toEqual([]);
       expect(batches).toEqual([83 * 3 * 2, 83 * 3 * 2, 34 * 3 * 2]);
 

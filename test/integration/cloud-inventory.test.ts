@@ -291,4 +291,107 @@ describe('syncInventory', () => {
     const [failed] = await syncInventory(store.db, [throttled], t1, { backoffMs: 1, throttleRetries: 1 });
     expect(failed).toMatchObject({ count: 0, error: 'Rate exceeded.' });
   });
+
+  it('writes a large region page by page, and a listing that fails half-way refreshes what it stored and marks nothing gone', async () => {
+    const paged = new AwsProvider({
+      regions: ['us-east-1'],
+      endpoint: sandbox.url,
+      sandbox: true,
+      maxAttempts: 1,
+      pageSize: 5,
+      credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
+      now: () => t1,
+    });
+    try {
+      const source = paged.sources().find((s) => s.region === 'us-east-1')!;
+      const batches: Resource[][] = [];
+      const rest = await paged.listSource(source, { onBatch: async (b) => void batches.push(b) });
+      const region = await paged.listSource(source);
+      const streamed = batches.flat();
+      // Instances, volumes and snapshots arrive a page (≤ 5) at a time; the small types come back at the end.
+      expect(batches.length).toBeGreaterThan(3);
+      expect(batches.every((b) => b.length <= 5)).toBe(true);
+      expect(new Set(streamed.map((r) => r.type))).toEqual(new Set(['instance', 'volume', 'snapshot']));
+      expect(rest.some((r) => r.type === 'instance')).toBe(false);
+      expect([...streamed, ...rest].map((r) => r.id).sort()).toEqual(region.map((r) => r.id).sort());
+
+      await syncInventory(store.db, [aws], t0);
+      const repo = resourceRepository(store.db);
+      const before = await repo.count({ provider: 'aws' });
+      const gone = sandbox.fleet.instances.find((i) => i.tags.Name === 'web-prod-1')!;
+      gone.state = 'terminated';
+      // Every page is listed and handed on, then the listing fails (a last part refused).
+      const { AppError } = await import('../../src/errors.ts');
+      const failsLate: CloudProvider = {
+        name: 'aws',
+        sandbox: true,
+        sources: () => paged.sources(),
+        actions: paged.actions,
+        sizesFor: async () => [],
+        execute: async () => {
+          throw new Error('read-only');
+        },
+        listSource: async (s, o) => {
+          await paged.listSource(s, o);
+          throw new AppError('cloud_error', 'AWS could not list the snapshots: internal error.');
+        },
+      };
+      const [failed] = await syncInventory(store.db, [failsLate], t1, { only: (s) => s.key === source.key });
+      expect(failed).toMatchObject({ count: 0, gone: 0, error: expect.stringMatching(/internal error/i) });
+      const rows = await repo.list({ provider: 'aws', type: 'instance', limit: 1000 });
+      expect(rows.find((r) => r.id === gone.id)).toBeDefined();
+      expect(
+        rows
+          .filter((r) => r.region === 'us-east-1' && r.id !== gone.id)
+          .every((r) => r.seenAt.getTime() === t1.getTime()),
+      ).toBe(true);
+      expect(await repo.count({ provider: 'aws' })).toBe(before);
+      // The next pass that succeeds marks it gone.
+      const [ok] = await syncInventory(store.db, [paged], t1, { only: (s) => s.key === source.key });
+      expect(ok).toMatchObject({ gone: 1 });
+    } finally {
+      paged.destroy();
+    }
+  });
+
+  it('stores every character of names, tags and attributes as listed', async () => {
+    const odd = {
+      ...deployment('odd', 'quote " back\\slash \u00e9t\u00e9 \ud83d\ude80', t0),
+      tags: { env: 'dev', note: 'a "b" \\c\\ \n new line', 'k\u00f8y': '\u65e5\u672c' },
+      attributes: { nested: { list: [1, 'two', null, { three: true }] }, empty: '', big: 2 ** 40 },
+    };
+    await syncInventory(store.db, [cluster([odd])], t0);
+    const [back] = await resourceRepository(store.db).list({ provider: 'kubernetes' });
+    expect(back).toEqual({ ...odd, seenAt: t0 });
+  });
+
+  it('lists one source in one replica at a time: a second pass leaves it to the first, a stale claim expires', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let listings = 0;
+    const slow = cluster([deployment('web', 'web', t0)]);
+    const list = slow.listSource.bind(slow);
+    slow.listSource = async (source) => {
+      listings++;
+      await gate;
+      return list(source);
+    };
+    const first = syncInventory(store.db, [slow], t0);
+    while (listings === 0) await new Promise((r) => setImmediate(r));
+    const [second] = await syncInventory(store.db, [slow], t0);
+    expect(second).toMatchObject({ count: 0, skipped: true });
+    expect(second?.error).toBeUndefined();
+    release();
+    expect(await first).toMatchObject([{ count: 1, gone: 0 }]);
+    expect(listings).toBe(1);
+    // Released: the next pass lists.
+    expect(await syncInventory(store.db, [slow], t1)).toMatchObject([{ count: 1 }]);
+    // A replica that died mid-listing holds its claim until it expires.
+    await store.db
+      .update(inventorySources)
+      .set({ listingId: 'dead-replica', listingUntil: new Date(t1.getTime() + 60_000) })
+      .where(eq(inventorySources.key, 'kubernetes:kind-dev:local'));
+    expect(await syncInventory(store.db, [slow], t1)).toMatchObject([{ skipped: true }]);
+    expect(await syncInventory(store.db, [slow], new Date(t1.getTime() + 60_000))).toMatchObject([{ count: 1 }]);
+  });
 });

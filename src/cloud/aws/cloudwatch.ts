@@ -52,7 +52,7 @@ export interface MetricsRequest {
    * Receives each call's samples as soon as they are complete (a 50,000-instance region gives
    * 2 million samples; held at once they cost gigabytes). Samples handed to it are not returned.
    */
-  onBatch?: ((samples: MetricSample[]) => Promise<void>) | undefined;
+  onSamples?: ((samples: MetricSample[]) => Promise<void>) | undefined;
 }
 
 /** Instances per GetMetricData call: every metric and statistic of one instance in the same call. */
@@ -139,7 +139,7 @@ export const instanceMetrics = async (client: CloudWatchClient, req: MetricsRequ
       },
     );
     // The receiver's own failure (the store) is not a CloudWatch error.
-    if (req.onBatch) await req.onBatch(batch);
+    if (req.onSamples) await req.onSamples(batch);
     else kept.push(...batch);
   }
   return kept;

@@ -19,6 +19,7 @@ import type { ResourceKey } from '../../tools/change-plan.ts';
 import type { Resource } from '../resource.ts';
 import { clientConfig, instrumentAwsClient, type AwsClientSettings } from './clients.ts';
 import { translateAwsError } from './errors.ts';
+import { settleAll } from '../settle.ts';
 import {
   addressResource,
   instanceResource,
@@ -61,6 +62,8 @@ export interface ListOptions {
   sandbox: boolean;
   pageSize: number;
   signal?: AbortSignal | undefined;
+  /** Receives instances, volumes and snapshots page by page; those are then not returned. */
+  onBatch?: ((resources: Resource[]) => Promise<void>) | undefined;
 }
 
 /** DescribeInstanceStatus and DescribeFlowLogs cap MaxResults lower than the other describes. */
@@ -71,40 +74,88 @@ const statusPage = (n: number) => Math.max(5, Math.min(n, 1000));
  * NAT gateways and VPCs (with flow-log status) of one region, every page.
  */
 export const listRegion = async (client: EC2Client, opts: ListOptions): Promise<Resource[]> => {
-  const { account, region, seenAt, sandbox, pageSize, signal } = opts;
+  const { account, region, seenAt, sandbox, pageSize, onBatch } = opts;
   const paging = { client, pageSize };
-  const send = signal ? { abortSignal: signal } : undefined;
+  const ctx = { account, region, seenAt, sandbox };
+  // A batch the receiver (the store) failed to take is its failure, not EC2's.
+  let receiverFailure: unknown;
+  /**
+   * The large types page by page: each page normalized as it arrives and handed on when the
+   * caller takes batches, so 50,000 SDK instance objects are never held at once.
+   */
+  const stream = async <P, T>(
+    signal: AbortSignal,
+    pages: AsyncIterable<P>,
+    pick: (page: P) => T[] | undefined,
+    normalize: (items: T[]) => Resource[] | Promise<Resource[]>,
+  ): Promise<Resource[]> => {
+    const kept: Resource[] = [];
+    for await (const page of pages) {
+      signal?.throwIfAborted();
+      const batch = await normalize(pick(page) ?? []);
+      if (onBatch)
+        await onBatch(batch).catch((e: unknown) => {
+          receiverFailure = e;
+          throw e;
+        });
+      else kept.push(...batch);
+    }
+    return kept;
+  };
   try {
-    const [groups, reservations, volumes, snapshots, statuses, addresses, nats, vpcs, flowLogs] = await Promise.all([
-      collect(paginateDescribeSecurityGroups(paging, {}), (p) => p.SecurityGroups, signal),
-      collect(paginateDescribeInstances(paging, {}), (p) => p.Reservations, signal),
-      collect(paginateDescribeVolumes(paging, {}), (p) => p.Volumes, signal),
-      collect(paginateDescribeSnapshots(paging, { OwnerIds: ['self'] }), (p) => p.Snapshots, signal),
-      collect(
+    // Every part runs to its end before a failure is reported: none writes a batch after that.
+    const [instances, volumes, snapshots, groups, addresses, nats, vpcs, flowLogs] = await settleAll((signal) => {
+      // Status checks are small; instances wait for them to carry theirs.
+      const checks = collect(
         paginateDescribeInstanceStatus({ client, pageSize: statusPage(pageSize) }, { IncludeAllInstances: true }),
         (p) => p.InstanceStatuses,
         signal,
-      ),
-      client.send(new DescribeAddressesCommand({}), send).then((o) => o.Addresses ?? []),
-      collect(paginateDescribeNatGateways(paging, {}), (p) => p.NatGateways),
-      collect(paginateDescribeVpcs(paging, {}), (p) => p.Vpcs),
-      collect(paginateDescribeFlowLogs({ client, pageSize: statusPage(pageSize) }, {}), (p) => p.FlowLogs),
-    ]);
-    const ctx = { account, region, seenAt, sandbox };
-    const checks = new Map(statuses.map((s) => [s.InstanceId, s.InstanceStatus?.Status]));
-    const instances = reservations
-      .flatMap((r) => r.Instances ?? [])
-      .filter((i: Instance) => i.State?.Name !== 'terminated');
+      ).then((statuses) => new Map(statuses.map((s) => [s.InstanceId, s.InstanceStatus?.Status])));
+      return [
+        stream(
+          signal,
+          paginateDescribeInstances(paging, {}),
+          (p) => p.Reservations,
+          async (reservations) => {
+            const byId = await checks;
+            return reservations
+              .flatMap((r) => r.Instances ?? [])
+              .filter((i: Instance) => i.State?.Name !== 'terminated')
+              .map((i) => instanceResource(i, ctx, byId.get(i.InstanceId) ?? undefined));
+          },
+        ),
+        stream(
+          signal,
+          paginateDescribeVolumes(paging, {}),
+          (p) => p.Volumes,
+          (vs) => vs.map((v) => volumeResource(v, ctx)),
+        ),
+        stream(
+          signal,
+          paginateDescribeSnapshots(paging, { OwnerIds: ['self'] }),
+          (p) => p.Snapshots,
+          (ss) => ss.map((s) => snapshotResource(s, ctx)),
+        ),
+        collect(paginateDescribeSecurityGroups(paging, {}), (p) => p.SecurityGroups, signal),
+        client.send(new DescribeAddressesCommand({}), { abortSignal: signal }).then((o) => o.Addresses ?? []),
+        collect(paginateDescribeNatGateways(paging, {}), (p) => p.NatGateways, signal),
+        collect(paginateDescribeVpcs(paging, {}), (p) => p.Vpcs, signal),
+        collect(paginateDescribeFlowLogs({ client, pageSize: statusPage(pageSize) }, {}), (p) => p.FlowLogs, signal),
+        // Awaited by the instances too, but settled here like every part.
+        checks,
+      ] as const;
+    }, opts.signal);
     return [
-      ...instances.map((i) => instanceResource(i, ctx, checks.get(i.InstanceId) ?? undefined)),
-      ...volumes.map((v) => volumeResource(v, ctx)),
-      ...snapshots.map((s) => snapshotResource(s, ctx)),
+      ...instances,
+      ...volumes,
+      ...snapshots,
       ...groups.map((g) => securityGroupResource(g, ctx)),
       ...addresses.map((a) => addressResource(a, ctx)),
       ...nats.filter((n) => n.State !== 'deleted').map((n) => natGatewayResource(n, ctx)),
       ...vpcs.map((v) => vpcResource(v, flowLogs, ctx)),
     ];
   } catch (e) {
+    if (e === receiverFailure) throw e;
     throw translateAwsError(e, `listing EC2 resources in ${region}`);
   }
 };

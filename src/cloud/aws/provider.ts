@@ -22,6 +22,7 @@ import type {
 import type { Resource, ResourceType } from '../resource.ts';
 import { awsActions } from './actions.ts';
 import { accountOfRole, type AwsClientSettings } from './clients.ts';
+import { settleAll } from '../settle.ts';
 import { translateAwsError } from './errors.ts';
 import { defaultWait, type WaitOptions } from './wait.ts';
 
@@ -187,33 +188,52 @@ export class AwsProvider implements CloudProvider {
     const seenAt = this.#now();
     const pageSize = this.#opts.pageSize ?? 200;
     const listers = awsServiceListers.filter((l) => l.scope === (global ? 'global' : 'regional'));
-    const parts: Array<Promise<Resource[]>> = listers.map((l) =>
-      l.list({
-        account: accountId,
-        region: clientRegion,
-        seenAt,
-        sandbox: this.sandbox,
-        client: this.#settings(account, l.service, clientRegion),
-        metrics: this.#opts.metrics,
-        pageSize,
-        signal: opts.signal,
-      }),
+    const [ec2, elb] = global ? [undefined, undefined] : await Promise.all([this.#load('ec2'), this.#load('elb')]);
+    const [ec2Client, elbClient] = global
+      ? [undefined, undefined]
+      : await Promise.all([this.#ec2(account, source.region), this.#elb(account, source.region)]);
+    // All or nothing: a source that fails keeps its last rows (see CloudProvider.listSource), and
+    // no part keeps writing batches after another failed.
+    const parts = await settleAll(
+      (signal) =>
+        [
+          ...listers.map((l) =>
+            l.list({
+              account: accountId,
+              region: clientRegion,
+              seenAt,
+              sandbox: this.sandbox,
+              client: this.#settings(account, l.service, clientRegion),
+              metrics: this.#opts.metrics,
+              pageSize,
+              signal,
+            }),
+          ),
+          ...(ec2 && elb && ec2Client && elbClient
+            ? [
+                ec2.listRegion(ec2Client, {
+                  account: accountId,
+                  region: source.region,
+                  seenAt,
+                  sandbox: this.sandbox,
+                  pageSize,
+                  signal,
+                  onBatch: opts.onBatch,
+                }),
+                elb.listLoadBalancers(elbClient, {
+                  account: accountId,
+                  region: source.region,
+                  seenAt,
+                  sandbox: this.sandbox,
+                  pageSize,
+                  signal,
+                }),
+              ]
+            : []),
+        ] as Array<Promise<Resource[]>>,
+      opts.signal,
     );
-    if (!global) {
-      const ctx = {
-        account: accountId,
-        region: source.region,
-        seenAt,
-        sandbox: this.sandbox,
-        pageSize,
-        signal: opts.signal,
-      };
-      const [ec2, elb] = await Promise.all([this.#load('ec2'), this.#load('elb')]);
-      parts.push(ec2.listRegion(await this.#ec2(account, source.region), ctx));
-      parts.push(elb.listLoadBalancers(await this.#elb(account, source.region), ctx));
-    }
-    // All or nothing: a source that fails keeps its last rows (see CloudProvider.listSource).
-    return (await Promise.all(parts)).flat();
+    return parts.flat();
   }
 
   /** CPU and network, daily average and max per instance, for `days` whole UTC days before `now`. */
@@ -242,7 +262,7 @@ export class AwsProvider implements CloudProvider {
       days: range.days > 0 ? range.days : 14,
       now: range.now,
       signal: opts.signal,
-      onBatch: opts.onBatch,
+      onSamples: opts.onSamples,
     });
   }
 
