@@ -7,7 +7,7 @@ import type { SandboxInstance } from '../../src/cloud/sandbox/model.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox, SandboxOptions } from '../../src/cloud/sandbox/server.ts';
 import { AppError } from '../../src/errors.ts';
-import { collectMetrics, missingDays, syncInventory } from '../../src/cloud/inventory.ts';
+import { collectMetrics, syncInventory } from '../../src/cloud/inventory.ts';
 import { inventorySources, resourceMetrics } from '../../src/cloud/schema.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
 import { eq } from '../../src/store/orm.ts';

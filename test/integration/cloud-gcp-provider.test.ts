@@ -134,7 +134,8 @@ describe('GcpProvider sources and listing', () => {
     });
     expect(prod.find((r) => r.name === 'web-prod-eu-1')).toMatchObject({
       region: 'europe-west1',
-      monthlyCostCents: 15606,
+      // n2-standard-4 in europe-west1: 0.213668 USD/h × 730 h
+      monthlyCostCents: 15598,
     });
   });
 
