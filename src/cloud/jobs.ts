@@ -67,7 +67,8 @@ export const registerInventoryJobs = async (scheduler: Scheduler, d: InventoryJo
         `inventory sync failed for ${failed.map((o) => `${o.label}: ${o.error}`).join('; ')}`,
       );
   });
-  await scheduler.every(d.intervalMs, inventorySyncJob);
+  // The app lists (and collects metrics) as it starts: the schedules' first runs are an interval away.
+  await scheduler.every(d.intervalMs, inventorySyncJob, undefined, { skipImmediate: true });
   if (d.providers.some((p) => p.metrics)) {
     scheduler.define(inventoryMetricsJob, async () => {
       const outcomes = await collectMetrics(d.db, d.providers, d.now(), { logger: d.logger });
@@ -78,7 +79,7 @@ export const registerInventoryJobs = async (scheduler: Scheduler, d: InventoryJo
           `metrics collection failed for ${failed.map((o) => `${o.source}: ${o.error}`).join('; ')}`,
         );
     });
-    await scheduler.every(d.metricsIntervalMs ?? 21_600_000, inventoryMetricsJob);
+    await scheduler.every(d.metricsIntervalMs ?? 21_600_000, inventoryMetricsJob, undefined, { skipImmediate: true });
   }
   if (d.drift) {
     scheduler.define(inventoryDriftJob, async () => {

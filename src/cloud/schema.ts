@@ -1,4 +1,15 @@
-import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from '../store/orm.ts';
+import {
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  sql,
+  text,
+  timestamp,
+} from '../store/orm.ts';
 
 /** The synced inventory: one row per provider resource, normalized. */
 export const resources = pgTable(
@@ -27,6 +38,10 @@ export const resources = pgTable(
   (t) => [
     primaryKey({ columns: [t.provider, t.account, t.id] }),
     index('resources_type_env_idx').on(t.type, t.environment),
+    // `list instances env=prod`: the page in the list's order straight from the index, live rows only.
+    index('resources_list_idx')
+      .on(t.type, t.environment, t.provider, t.name, t.id)
+      .where(sql`${t.goneAt} is null`),
     index('resources_name_idx').on(t.name),
     index('resources_source_idx').on(t.source),
   ],

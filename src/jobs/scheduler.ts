@@ -24,8 +24,17 @@ export interface Scheduler {
     schema?: z.ZodType<T>,
     options?: DefineOptions,
   ): void;
-  /** Runs `name` every `intervalMs`: one schedule per name, shared by all instances (upserted). */
-  every(intervalMs: number, name: string, data?: Record<string, unknown>): Promise<void>;
+  /**
+   * Runs `name` every `intervalMs`: one schedule per name, shared by all instances (upserted).
+   * `skipImmediate`: the first run is one interval from now, not at once (for work the app
+   * already does as it starts).
+   */
+  every(
+    intervalMs: number,
+    name: string,
+    data?: Record<string, unknown>,
+    opts?: { skipImmediate?: boolean },
+  ): Promise<void>;
   /** Queues one run of `name` as soon as an instance is free. */
   now(name: string, data?: Record<string, unknown>): Promise<void>;
   /** Starts processing jobs in this instance. */
@@ -184,14 +193,14 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
 
   return {
     define,
-    every: async (intervalMs, name, data) => {
+    every: async (intervalMs, name, data, opts) => {
       if (intervalMs < pollMs)
         logger.warn(
           { job: name, intervalMs, processEveryMs: pollMs },
           'job interval is shorter than processEvery: it will run less often',
         );
       await agenda.ready;
-      await agenda.every(intervalMs, name, data ?? {});
+      await agenda.every(intervalMs, name, data ?? {}, opts?.skipImmediate ? { skipImmediate: true } : {});
     },
     now: async (name, data) => {
       await agenda.ready;

@@ -163,11 +163,12 @@ export const listRegion = async (client: EC2Client, opts: ListOptions): Promise<
 /** Ids of the region's instances that are not terminated (what metrics are asked for). */
 export const instanceIds = async (client: EC2Client, region: string, pageSize: number): Promise<string[]> => {
   try {
-    const reservations = await collect(paginateDescribeInstances({ client, pageSize }, {}), (p) => p.Reservations);
-    return reservations
-      .flatMap((r) => r.Instances ?? [])
-      .filter((i) => i.State?.Name !== 'terminated' && i.InstanceId)
-      .map((i) => i.InstanceId as string);
+    // Only the ids are kept, page by page: 50,000 SDK instance objects would hold hundreds of MB.
+    const ids: string[] = [];
+    for await (const page of paginateDescribeInstances({ client, pageSize }, {}))
+      for (const r of page.Reservations ?? [])
+        for (const i of r.Instances ?? []) if (i.State?.Name !== 'terminated' && i.InstanceId) ids.push(i.InstanceId);
+    return ids;
   } catch (e) {
     throw translateAwsError(e, `listing EC2 instances in ${region}`);
   }
