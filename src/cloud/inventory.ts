@@ -5,12 +5,12 @@ import { AppError, isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
-import { and, eq, inArray, sql } from '../store/orm.ts';
+import { and, eq, inArray, isNull, sql } from '../store/orm.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
 import type { CloudProvider, MetricSample, SyncSource } from './provider.ts';
 import type { ProviderName, Resource } from './resource.ts';
 import { resourceRepository } from './repository.ts';
-import { inventorySources, resourceMetrics } from './schema.ts';
+import { inventorySources, resourceMetrics, resources } from './schema.ts';
 
 /**
  * One inventory pass over every source (provider × account × region): each listed outside any
@@ -289,10 +289,16 @@ export const collectMetrics = async (
     const days = missingDays(last.get(source.key), now, max);
     let written = 0;
     try {
+      // The instances the last listing stored: the provider need not list them again to ask.
+      const listed = await db
+        .select({ id: resources.id })
+        .from(resources)
+        .where(and(eq(resources.source, source.key), eq(resources.type, 'instance'), isNull(resources.goneAt)));
       const rest = await provider.metrics!(
         source,
         { days, now },
         {
+          ...(listed.length > 0 ? { instanceIds: listed.map((r) => r.id) } : {}),
           onSamples: async (batch) => {
             await writeSamples(db, batch);
             written += batch.length;

@@ -70,6 +70,11 @@ export interface ListOptions {
 export interface MetricsOptions {
   signal?: AbortSignal;
   /**
+   * The source's live instances as the inventory last stored them: a provider that would list
+   * them again to know what to ask for (EC2 for CloudWatch) uses these instead.
+   */
+  instanceIds?: string[];
+  /**
    * Where a provider may hand samples as they arrive, batch by batch, instead of returning them
    * all at once (a large region has millions). Samples given to it are not in the returned array.
    */

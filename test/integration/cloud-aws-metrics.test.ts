@@ -171,6 +171,9 @@ describe('AwsProvider.metrics at scale', () => {
         (o) => o.source === source.key,
       )!;
       expect(sameDay).toMatchObject({ samples: 200 * 3, days: 1 });
+      // The instances come from the stored listing, not from EC2 again.
+      expect(sandbox.requests.filter((r) => r.action === 'DescribeInstances')).toEqual([]);
+      expect(sandbox.requests.filter((r) => r.action === 'GetMetricData').length).toBeGreaterThan(0);
       const threeDaysOn = (await collectMetrics(store.db, only, new Date('2026-11-04T01:00:00Z'))).find(
         (o) => o.source === source.key,
       )!;

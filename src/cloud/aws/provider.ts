@@ -246,11 +246,9 @@ export class AwsProvider implements CloudProvider {
     const account = this.#sourceAccount(source);
     const accountId = await this.#accountId(account);
     const [ec2, cloudwatch] = await Promise.all([this.#load('ec2'), this.#load('cloudwatch')]);
-    const ids = await ec2.instanceIds(
-      await this.#ec2(account, source.region),
-      source.region,
-      this.#opts.pageSize ?? 200,
-    );
+    const ids =
+      opts.instanceIds ??
+      (await ec2.instanceIds(await this.#ec2(account, source.region), source.region, this.#opts.pageSize ?? 200));
     if (ids.length === 0) return [];
     const client = await this.#client(account, 'monitoring', source.region, (s) =>
       cloudwatch.createCloudWatchClient(s, this.#opts.metrics),
