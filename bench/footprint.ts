@@ -84,7 +84,7 @@ const startOptions = async (): Promise<string[]> => {
   return words.slice(1, -1);
 };
 
-const spawnApp = async (dataDir: string, env: Record<string, string>): Promise<Running> => {
+export const spawnApp = async (dataDir: string, env: Record<string, string>): Promise<Running> => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const options = await startOptions();

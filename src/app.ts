@@ -80,6 +80,8 @@ export interface App {
 export interface AppOptions {
   logger?: Logger;
   now?: () => Date;
+  /** How long after listening a restart starts refreshing the stored inventory (default 1 s; tests 0). */
+  refreshDelayMs?: number;
   /** Use this running sandbox instead of starting one (tests that arrange the fleet). */
   sandbox?: Sandbox;
   /** Sandbox mode: the clouds to emulate instead of SANDBOX_CLOUDS. */
@@ -329,14 +331,30 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     });
     const { port } = await http.listen();
     cleanups.push(() => http.close());
-    // After listening: loading a provider's SDK (~0.3 s for EC2) no longer delays readiness.
-    // syncInventory reports failures per provider and never throws.
-    // Then the metric aggregates of every provider, so CPU shows before the first metrics job runs.
-    const synced: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+    // After listening, and after a pause (`refreshDelayMs`): loading the other clouds' SDKs blocks
+    // the event loop (GCP's gax and protobufjs alone ~0.5 s), and should not do so just as the
+    // first probes and messages of a restart arrive. syncInventory reports failures per provider
+    // and never throws. Then the metric aggregates of every provider (the days not yet stored).
+    let closing = false;
+    let wake = (): void => undefined;
+    const pause = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, opts.refreshDelayMs ?? 1000);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const synced: Promise<void> = pause.then(async () => {
+      if (closing) return;
       if (refresh.length > 0) await syncInventory(db, refresh, now(), syncOpts);
+      if (closing) return;
       await collectMetrics(db, providers, now(), { logger });
     });
-    cleanups.push(() => synced);
+    cleanups.push(async () => {
+      closing = true;
+      wake();
+      await synced;
+    });
     await slack?.start();
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;

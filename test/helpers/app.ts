@@ -26,6 +26,7 @@ export const startTestApp = async (env: Record<string, string> = {}, opts: AppOp
       logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
       jobs: false,
       lockLifetimeMs: 2_000,
+      refreshDelayMs: 0,
       ...opts,
       store: testStore,
     });
