@@ -270,11 +270,12 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       cleanups.push(() => started.stop());
     }
 
-    const syncOpts = { logger, metrics, concurrency: config.INVENTORY_CONCURRENCY };
+    // Embedded PostgreSQL has no autovacuum: a pass vacuums what it rewrote (store/maintenance.ts).
+    const syncOpts = { logger, metrics, concurrency: config.INVENTORY_CONCURRENCY, vacuum: store.embedded };
     // A sync now is followed by the metric aggregates (the list's CPU column reads them).
     const syncNow = async () => {
       const outcomes = await syncInventory(db, providers, now(), syncOpts);
-      await collectMetrics(db, providers, now(), { logger });
+      await collectMetrics(db, providers, now(), { logger, vacuum: store.embedded });
       return outcomes;
     };
     // The first answer should not wait for the first scheduled run, nor readiness for cloud APIs
@@ -296,6 +297,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       metrics,
       now,
       intervalMs: config.INVENTORY_SYNC_INTERVAL,
+      vacuum: store.embedded,
       concurrency: config.INVENTORY_CONCURRENCY,
       metricsIntervalMs: config.METRICS_INTERVAL,
       ...driftTarget(config.DRIFT_CONVERSATION, surfaces),
@@ -348,7 +350,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       if (closing) return;
       if (refresh.length > 0) await syncInventory(db, refresh, now(), syncOpts);
       if (closing) return;
-      await collectMetrics(db, providers, now(), { logger });
+      await collectMetrics(db, providers, now(), { logger, vacuum: store.embedded });
     });
     cleanups.push(async () => {
       closing = true;

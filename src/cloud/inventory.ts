@@ -5,6 +5,7 @@ import { AppError, isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
+import { vacuumIfNeeded } from '../store/maintenance.ts';
 import { and, eq, inArray, isNull, sql } from '../store/orm.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
 import type { CloudProvider, MetricSample, SyncSource } from './provider.ts';
@@ -49,6 +50,8 @@ export interface SyncOptions {
   backoffMs?: number;
   /** Only these source keys (default: all). */
   only?: (source: SyncSource) => boolean;
+  /** Embedded PostgreSQL (no autovacuum): vacuum what the pass rewrote when it needs it (store/maintenance.ts). */
+  vacuum?: boolean;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; results in input order. */
@@ -211,6 +214,10 @@ export const syncInventory = async (
     }
     return outcome;
   });
+  if (opts.vacuum && outcomes.some((o) => o.count > 0 || o.gone > 0))
+    await vacuumIfNeeded(db, ['resources', 'inventory_sources'], opts.logger).catch((e: unknown) =>
+      opts.logger?.warn({ err: e }, 'could not vacuum the inventory tables'),
+    );
   for (const provider of providers) {
     const mine = outcomes.filter((o) => o.provider === provider.name);
     if (mine.length > 0 && mine.every((o) => !o.error))
@@ -267,7 +274,7 @@ export const collectMetrics = async (
   db: Db,
   providers: CloudProvider[],
   now: Date,
-  opts: { days?: number; concurrency?: number; logger?: Logger } = {},
+  opts: { days?: number; concurrency?: number; logger?: Logger; vacuum?: boolean } = {},
 ): Promise<MetricsOutcome[]> => {
   const units = allSources(providers).filter((u) => u.provider.metrics);
   if (units.length === 0) return [];
@@ -285,44 +292,53 @@ export const collectMetrics = async (
         )
     ).map((r) => [r.key, r.metricsAt]),
   );
-  return mapBounded(units, opts.concurrency ?? 2, async ({ provider, source }): Promise<MetricsOutcome> => {
-    const days = missingDays(last.get(source.key), now, max);
-    let written = 0;
-    try {
-      // The instances the last listing stored: the provider need not list them again to ask.
-      const listed = await db
-        .select({ id: resources.id })
-        .from(resources)
-        .where(and(eq(resources.source, source.key), eq(resources.type, 'instance'), isNull(resources.goneAt)));
-      const rest = await provider.metrics!(
-        source,
-        { days, now },
-        {
-          ...(listed.length > 0 ? { instanceIds: listed.map((r) => r.id) } : {}),
-          onSamples: async (batch) => {
-            await writeSamples(db, batch);
-            written += batch.length;
+  const outcomes = await mapBounded(
+    units,
+    opts.concurrency ?? 2,
+    async ({ provider, source }): Promise<MetricsOutcome> => {
+      const days = missingDays(last.get(source.key), now, max);
+      let written = 0;
+      try {
+        // The instances the last listing stored: the provider need not list them again to ask.
+        const listed = await db
+          .select({ id: resources.id })
+          .from(resources)
+          .where(and(eq(resources.source, source.key), eq(resources.type, 'instance'), isNull(resources.goneAt)));
+        const rest = await provider.metrics!(
+          source,
+          { days, now },
+          {
+            ...(listed.length > 0 ? { instanceIds: listed.map((r) => r.id) } : {}),
+            onSamples: async (batch) => {
+              await writeSamples(db, batch);
+              written += batch.length;
+            },
           },
-        },
-      );
-      await writeSamples(db, rest);
-      written += rest.length;
-      await db
-        .update(inventorySources)
-        .set({ metricsAt: now, metricsError: null })
-        .where(sql`${inventorySources.key} = ${source.key}`);
-      return { source: source.key, samples: written, days };
-    } catch (e) {
-      const error = isUserFacing(e) ? e.userMessage : `Collecting metrics of ${source.label} failed unexpectedly.`;
-      opts.logger?.warn({ source: source.key, err: e }, 'metrics collection of a source failed');
-      await db
-        .update(inventorySources)
-        .set({ metricsError: error })
-        .where(sql`${inventorySources.key} = ${source.key}`)
-        .catch(() => undefined);
-      return { source: source.key, samples: written, days, error };
-    }
-  });
+        );
+        await writeSamples(db, rest);
+        written += rest.length;
+        await db
+          .update(inventorySources)
+          .set({ metricsAt: now, metricsError: null })
+          .where(sql`${inventorySources.key} = ${source.key}`);
+        return { source: source.key, samples: written, days };
+      } catch (e) {
+        const error = isUserFacing(e) ? e.userMessage : `Collecting metrics of ${source.label} failed unexpectedly.`;
+        opts.logger?.warn({ source: source.key, err: e }, 'metrics collection of a source failed');
+        await db
+          .update(inventorySources)
+          .set({ metricsError: error })
+          .where(sql`${inventorySources.key} = ${source.key}`)
+          .catch(() => undefined);
+        return { source: source.key, samples: written, days, error };
+      }
+    },
+  );
+  if (opts.vacuum && outcomes.some((o) => o.samples > 0))
+    await vacuumIfNeeded(db, ['resource_metrics'], opts.logger).catch((e: unknown) =>
+      opts.logger?.warn({ err: e }, 'could not vacuum the metrics table'),
+    );
+  return outcomes;
 };
 
 /**

@@ -29,6 +29,8 @@ export interface InventoryJobDeps {
   /** Sources listed at once. */
   concurrency?: number;
   metricsIntervalMs?: number;
+  /** Embedded PostgreSQL: passes vacuum what they rewrote (it has no autovacuum). */
+  vacuum?: boolean;
   /** Where a non-empty drift report is posted (none: drift is only answered when asked). */
   drift?: {
     conversation: ConversationRef;
@@ -59,6 +61,7 @@ export const registerInventoryJobs = async (scheduler: Scheduler, d: InventoryJo
       logger: d.logger,
       ...(d.metrics ? { metrics: d.metrics } : {}),
       ...(d.concurrency ? { concurrency: d.concurrency } : {}),
+      ...(d.vacuum ? { vacuum: true } : {}),
     });
     const failed = outcomes.filter((o) => o.error);
     if (failed.length)
@@ -71,7 +74,10 @@ export const registerInventoryJobs = async (scheduler: Scheduler, d: InventoryJo
   await scheduler.every(d.intervalMs, inventorySyncJob, undefined, { skipImmediate: true });
   if (d.providers.some((p) => p.metrics)) {
     scheduler.define(inventoryMetricsJob, async () => {
-      const outcomes = await collectMetrics(d.db, d.providers, d.now(), { logger: d.logger });
+      const outcomes = await collectMetrics(d.db, d.providers, d.now(), {
+        logger: d.logger,
+        ...(d.vacuum ? { vacuum: true } : {}),
+      });
       const failed = outcomes.filter((o) => o.error);
       if (failed.length)
         throw new AppError(

@@ -394,4 +394,31 @@ describe('syncInventory', () => {
     expect(await syncInventory(store.db, [slow], t1)).toMatchObject([{ skipped: true }]);
     expect(await syncInventory(store.db, [slow], new Date(t1.getTime() + 60_000))).toMatchObject([{ count: 1 }]);
   });
+
+  it('vacuums the rewritten inventory where PostgreSQL has no autovacuum (embedded), by its default rule', async () => {
+    const { sql } = await import('../../src/store/orm.ts');
+    const { vacuumIfNeeded } = await import('../../src/store/maintenance.ts');
+    const dead = async () =>
+      Number(
+        (
+          await store.db.execute<{ dead: string }>(
+            sql`select n_dead_tup as dead from pg_stat_user_tables where relname = 'resources'`,
+          )
+        ).rows[0]?.dead,
+      );
+    await syncInventory(store.db, [aws], t0);
+    if (process.env.DATABASE_URL) {
+      // A server's own autovacuum does this there; the rule still holds on a table without dead rows.
+      await store.db.execute(sql`vacuum resources`);
+      expect(await vacuumIfNeeded(store.db, ['resources'])).toEqual([]);
+      return;
+    }
+    // Every listed row rewritten: well over 50 + 20 % dead, then none once the pass vacuumed.
+    await syncInventory(store.db, [aws], t1);
+    expect(await dead()).toBeGreaterThan(30);
+    await syncInventory(store.db, [aws], t1, { vacuum: true });
+    expect(await dead()).toBe(0);
+    // Below the threshold nothing is vacuumed.
+    expect(await vacuumIfNeeded(store.db, ['resources'])).toEqual([]);
+  });
 });

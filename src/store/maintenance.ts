@@ -1,0 +1,30 @@
+import type { Logger } from '../observability/logger.ts';
+import type { Db } from './db.ts';
+import { sql } from './orm.ts';
+
+/**
+ * Autovacuum for embedded PostgreSQL. PGlite runs PostgreSQL in single-user mode, with no
+ * autovacuum launcher (`autovacuum` reads `on`, `last_autovacuum` stays null): every inventory
+ * sync rewrites each row it lists, so without this a 100,000-resource estate leaves 100,000 dead
+ * rows a pass, the table grows without end, and counts read every heap page (27 ms for one
+ * `list instances env=prod` count over 100,000 rows, 3 ms after a vacuum: BENCHMARKS.md).
+ * External PostgreSQL has its own autovacuum: callers use this only on the embedded store.
+ *
+ * The rule is PostgreSQL's default one: vacuum (and analyze) a table once its dead rows exceed
+ * 50 + 20 % of its live rows.
+ */
+export const vacuumIfNeeded = async (db: Db, tables: readonly string[], logger?: Logger): Promise<string[]> => {
+  const vacuumed: string[] = [];
+  for (const table of tables) {
+    const { rows } = await db.execute<{ live: string; dead: string }>(
+      sql`select n_live_tup as live, n_dead_tup as dead from pg_stat_user_tables where relname = ${table}`,
+    );
+    const stats = rows[0];
+    if (!stats || Number(stats.dead) <= 50 + 0.2 * Number(stats.live)) continue;
+    // A table name from our own schema, never from input.
+    await db.execute(sql.raw(`vacuum (analyze) "${table.replaceAll('"', '')}"`));
+    vacuumed.push(table);
+    logger?.debug({ table, dead: Number(stats.dead), live: Number(stats.live) }, 'embedded database table vacuumed');
+  }
+  return vacuumed;
+};
