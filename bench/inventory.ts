@@ -8,6 +8,7 @@ import { AwsProvider } from '../src/cloud/aws/provider.ts';
 import { syncInventory } from '../src/cloud/inventory.ts';
 import { resourceRepository } from '../src/cloud/repository.ts';
 import { resourceMetrics } from '../src/cloud/schema.ts';
+import { vacuumIfNeeded } from '../src/store/maintenance.ts';
 import type { Resource } from '../src/cloud/resource.ts';
 import { sandboxId, seedFleet } from '../src/cloud/sandbox/fleet.ts';
 import type { SandboxFleet } from '../src/cloud/sandbox/model.ts';
@@ -128,6 +129,8 @@ export const benchList = async (turns: number): Promise<void> => {
       rows,
       now,
     );
+    // What the sync pass that stored them does next on the embedded store (no autovacuum there).
+    if (app.store.embedded) await vacuumIfNeeded(app.store.db, ['resources']);
     const stored = await resourceRepository(app.store.db).count();
     console.log(`   stored ${stored.toLocaleString('en-US')} resources in ${ms(performance.now() - t0)}`);
     // 14 days of CPU for every instance, as the metrics job stores them (the list's CPU column reads them).
@@ -148,6 +151,7 @@ export const benchList = async (turns: number): Promise<void> => {
       );
     for (let i = 0; i < samples.length; i += 2000)
       await app.store.db.insert(resourceMetrics).values(samples.slice(i, i + 2000));
+    if (app.store.embedded) await vacuumIfNeeded(app.store.db, ['resource_metrics']);
     console.log(
       `   stored ${samples.length.toLocaleString('en-US')} daily CPU samples in ${ms(performance.now() - t1)}`,
     );

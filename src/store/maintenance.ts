@@ -10,21 +10,29 @@ import { sql } from './orm.ts';
  * `list instances env=prod` count over 100,000 rows, 3 ms after a vacuum: BENCHMARKS.md).
  * External PostgreSQL has its own autovacuum: callers use this only on the embedded store.
  *
- * The rule is PostgreSQL's default one: vacuum (and analyze) a table once its dead rows exceed
- * 50 + 20 % of its live rows.
+ * The rules are PostgreSQL's defaults: vacuum (and analyze) a table once its dead rows exceed
+ * 50 + 20 % of its live rows, or the rows inserted since its last vacuum exceed 1,000 + 20 % of
+ * them (a first sync only inserts, and a count reads the heap until a vacuum marks its pages
+ * all-visible).
  */
 export const vacuumIfNeeded = async (db: Db, tables: readonly string[], logger?: Logger): Promise<string[]> => {
   const vacuumed: string[] = [];
   for (const table of tables) {
-    const { rows } = await db.execute<{ live: string; dead: string }>(
-      sql`select n_live_tup as live, n_dead_tup as dead from pg_stat_user_tables where relname = ${table}`,
+    const { rows } = await db.execute<{ live: string; dead: string; inserted: string }>(
+      sql`select n_live_tup as live, n_dead_tup as dead, n_ins_since_vacuum as inserted
+          from pg_stat_user_tables where relname = ${table}`,
     );
     const stats = rows[0];
-    if (!stats || Number(stats.dead) <= 50 + 0.2 * Number(stats.live)) continue;
+    if (!stats) continue;
+    const live = Number(stats.live);
+    if (Number(stats.dead) <= 50 + 0.2 * live && Number(stats.inserted) <= 1000 + 0.2 * live) continue;
     // A table name from our own schema, never from input.
     await db.execute(sql.raw(`vacuum (analyze) "${table.replaceAll('"', '')}"`));
     vacuumed.push(table);
-    logger?.debug({ table, dead: Number(stats.dead), live: Number(stats.live) }, 'embedded database table vacuumed');
+    logger?.debug(
+      { table, dead: Number(stats.dead), inserted: Number(stats.inserted), live },
+      'embedded database table vacuumed',
+    );
   }
   return vacuumed;
 };
