@@ -50,6 +50,8 @@ export interface SyncOptions {
   backoffMs?: number;
   /** Only these source keys (default: all). */
   only?: (source: SyncSource) => boolean;
+  /** How long a claim on a source holds unless renewed (default listingClaimMs). */
+  claimMs?: number;
   /** Embedded PostgreSQL (no autovacuum): vacuum what the pass rewrote when it needs it (store/maintenance.ts). */
   vacuum?: boolean;
 }
@@ -98,8 +100,14 @@ export const listingClaimMs = 15 * 60_000;
  * what it did not stamp, so two listings of one source at once (two replicas starting together)
  * could each mark the other's rows gone: the second replica leaves the source to the first.
  */
-const claimSource = async (db: Db, source: SyncSource, now: Date, listingId: string): Promise<boolean> => {
-  const until = new Date(now.getTime() + listingClaimMs);
+const claimSource = async (
+  db: Db,
+  source: SyncSource,
+  now: Date,
+  listingId: string,
+  claimMs: number,
+): Promise<boolean> => {
+  const until = new Date(now.getTime() + claimMs);
   const claimed = await db
     .insert(inventorySources)
     .values({
@@ -119,6 +127,13 @@ const claimSource = async (db: Db, source: SyncSource, now: Date, listingId: str
     })
     .returning({ key: inventorySources.key });
   return claimed.length > 0;
+};
+
+const renewClaim = async (db: Db, source: SyncSource, listingId: string, until: Date): Promise<void> => {
+  await db
+    .update(inventorySources)
+    .set({ listingUntil: until })
+    .where(and(eq(inventorySources.key, source.key), eq(inventorySources.listingId, listingId)));
 };
 
 const releaseSource = async (db: Db, source: SyncSource, listingId: string): Promise<void> => {
@@ -171,6 +186,7 @@ export const syncInventory = async (
   opts: SyncOptions = {},
 ): Promise<SyncOutcome[]> => {
   const repo = resourceRepository(db);
+  const claimMs = opts.claimMs ?? listingClaimMs;
   const units = allSources(providers).filter((u) => !opts.only || opts.only(u.source));
   const outcomes = await mapBounded(units, opts.concurrency ?? 4, async ({ provider, source }) => {
     const started = performance.now();
@@ -180,7 +196,7 @@ export const syncInventory = async (
     const listingId = randomUUID();
     let claimed = false;
     try {
-      claimed = await claimSource(db, source, now, listingId);
+      claimed = await claimSource(db, source, now, listingId, claimMs);
       if (!claimed) {
         opts.logger?.info({ source: source.key }, 'inventory source is being listed by another replica; left to it');
         return { ...base, count: 0, gone: 0, durationMs: elapsed(), skipped: true };
@@ -188,8 +204,20 @@ export const syncInventory = async (
       // Batches a provider hands on are stored as they arrive (a 100,000-resource region is
       // never held whole); what it returns is the rest.
       const writer = repo.beginListing(source);
-      const rest = await listWithBackoff(provider, source, opts.throttleRetries ?? 2, opts.backoffMs ?? 1000, (batch) =>
-        writer.write(batch),
+      // A listing longer than a third of the claim renews it as its batches arrive.
+      let renewed = performance.now();
+      const rest = await listWithBackoff(
+        provider,
+        source,
+        opts.throttleRetries ?? 2,
+        opts.backoffMs ?? 1000,
+        async (batch) => {
+          await writer.write(batch);
+          if (performance.now() - renewed > claimMs / 3) {
+            renewed = performance.now();
+            await renewClaim(db, source, listingId, new Date(now.getTime() + elapsed() + claimMs));
+          }
+        },
       );
       await writer.write(rest);
       const { upserted, gone } = await writer.finish(now);

@@ -393,6 +393,26 @@ describe('syncInventory', () => {
       .where(eq(inventorySources.key, 'kubernetes:kind-dev:local'));
     expect(await syncInventory(store.db, [slow], t1)).toMatchObject([{ skipped: true }]);
     expect(await syncInventory(store.db, [slow], new Date(t1.getTime() + 60_000))).toMatchObject([{ count: 1 }]);
+
+    // A long listing renews its claim as batches arrive (here a claim of 30 ms, renewed after 10).
+    const untils: Array<Date | null> = [];
+    const readUntil = async () =>
+      untils.push(
+        (await store.db.select().from(inventorySources).where(eq(inventorySources.key, 'kubernetes:kind-dev:local')))[0]
+          ?.listingUntil ?? null,
+      );
+    const long = cluster([]);
+    long.listSource = async (_source, o) => {
+      for (const id of ['a', 'b', 'c']) {
+        await o?.onBatch?.([deployment(id, id, t1)]);
+        await readUntil();
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      return [];
+    };
+    expect(await syncInventory(store.db, [long], t1, { claimMs: 30 })).toMatchObject([{ count: 3 }]);
+    expect(untils[1]!.getTime()).toBeGreaterThan(untils[0]!.getTime());
+    expect(untils[2]!.getTime()).toBeGreaterThan(untils[1]!.getTime());
   });
 
   it('vacuums the rewritten inventory where PostgreSQL has no autovacuum (embedded), by its default rule', async () => {
