@@ -186,6 +186,19 @@ describe('sources and listing', () => {
       },
     ]);
 
+    // Inbound Deny rules are kept beside the Allows; the open NSG's only Deny is outbound.
+    expect(byName(prod, 'nsg-db-prod').attributes.denyIngress).toEqual([
+      {
+        protocol: 'all',
+        fromPort: 0,
+        toPort: 65535,
+        cidrs: ['0.0.0.0/0'],
+        name: 'deny-internet-inbound',
+        priority: 4000,
+      },
+    ]);
+    expect(open.attributes.denyIngress).toEqual([]);
+
     expect(byName(prod, 'stprodassets001').attributes).toMatchObject({ allowBlobPublicAccess: true, httpsOnly: true });
     expect(byName(dev, 'stdevlegacy001').attributes).toMatchObject({
       minimumTlsVersion: 'TLS1_0',

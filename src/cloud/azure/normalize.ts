@@ -186,14 +186,16 @@ const portRange = (range: string): [number, number] => {
 };
 
 /**
- * Inbound Allow rules in the AWS `ingress` shape (`{ protocol, fromPort, toPort, cidrs }`), one
- * entry per destination port range; `*`/`Internet` sources become `0.0.0.0/0`, service tags
- * (VirtualNetwork, AzureLoadBalancer) stay as named. Deny rules and Azure's default rules (which
- * open nothing to the Internet) are not ingress; a higher-priority Deny is not subtracted.
+ * Inbound rules of one access in the AWS `ingress` shape (`{ protocol, fromPort, toPort, cidrs }`,
+ * plus the rule's name and priority), one entry per destination port range, lowest priority
+ * number (evaluated first) first; `*`/`Internet` sources become `0.0.0.0/0`, service tags
+ * (VirtualNetwork, AzureLoadBalancer) stay as named. The Allow rules are `ingress`; the Deny
+ * rules are kept beside them (`denyIngress`) so a reader can tell an Allow that a Deny of a lower
+ * priority number shadows. Azure's default rules open nothing to the Internet and are not listed.
  */
-export const ingressOf = (rules: SecurityRule[] | undefined) =>
+export const ingressOf = (rules: SecurityRule[] | undefined, access: 'Allow' | 'Deny' = 'Allow') =>
   (rules ?? [])
-    .filter((r) => r.direction === 'Inbound' && r.access === 'Allow')
+    .filter((r) => r.direction === 'Inbound' && r.access === access)
     .sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0))
     .flatMap((r) => {
       const sources = [...(r.sourceAddressPrefix ? [r.sourceAddressPrefix] : []), ...(r.sourceAddressPrefixes ?? [])];
@@ -215,6 +217,7 @@ export const nsgResource = (n: NetworkSecurityGroup, ctx: NormalizeContext): Res
     monthlyCostCents: 0,
     attributes: {
       ingress: ingressOf(n.securityRules),
+      denyIngress: ingressOf(n.securityRules, 'Deny'),
       resourceGroup: resourceGroupOf(n.id),
       subnets: (n.subnets ?? []).map((s) => s.id).filter(Boolean),
       networkInterfaces: (n.networkInterfaces ?? []).map((i) => i.id).filter(Boolean),

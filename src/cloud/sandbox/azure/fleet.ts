@@ -303,7 +303,10 @@ export const seedAzureFleet = (now: Date): AzureFleet => {
       location: 'eastus',
       tags: { env: 'prod', service: 'db' },
       name: 'nsg-db-prod',
-      rules: [allow('allow-postgres-vnet', 100, 'Tcp', ['10.10.0.0/16'], ['5432'])],
+      rules: [
+        allow('allow-postgres-vnet', 100, 'Tcp', ['10.10.0.0/16'], ['5432']),
+        { ...allow('deny-internet-inbound', 4000, '*', ['Internet'], ['*']), access: 'Deny' },
+      ],
     },
     {
       subscriptionId: devSubscriptionId,
