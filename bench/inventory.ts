@@ -244,7 +244,8 @@ export const benchMemory = async (): Promise<void> => {
       if (performance.now() - t0 > 600_000) throw new Error('metrics not collected within 600 s');
     }
     const metricsS = (performance.now() - t0) / 1000 - readyS;
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Idle for 10 s, as an app between two syncs is: V8 shrinks its heap once allocation stops.
+    await new Promise((r) => setTimeout(r, 10_000));
     const rss = await statusKb(child.pid!, 'VmRSS');
     const heap = Number(
       /^nodejs_heap_size_used_bytes (\d+)/m.exec(await fetch(`${url}/metrics`).then((r) => r.text()))?.[1] ?? NaN,
