@@ -1,0 +1,22 @@
+import type { SyncSource } from '../../src/cloud/provider.ts';
+import { AppError } from '../../src/errors.ts';
+
+/** Shared by the cloud provider tests (test/integration/cloud-*.test.ts). */
+
+/** The AppError `p` rejects with; any other rejection is rethrown, and success fails the test. */
+export const rejectedAppError = async (p: Promise<unknown>): Promise<AppError> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected an AppError');
+};
+
+/** The provider's sync source for `account` (an AWS account, Azure subscription, GCP project or kube context). */
+export const sourceOf = (provider: { sources(): SyncSource[] }, account: string): SyncSource => {
+  const s = provider.sources().find((x) => x.account === account);
+  if (!s) throw new Error(`no source for ${account}`);
+  return s;
+};
