@@ -1,7 +1,7 @@
 import type { SyncSource } from '../../src/cloud/provider.ts';
 import { AppError } from '../../src/errors.ts';
 
-/** Shared by the cloud provider tests (test/integration/cloud-*.test.ts). */
+/** Shared by the cloud provider and sandbox tests (test/integration/cloud-*.test.ts). */
 
 /** The AppError `p` rejects with; any other rejection is rethrown, and success fails the test. */
 export const rejectedAppError = async (p: Promise<unknown>): Promise<AppError> => {
@@ -19,4 +19,17 @@ export const sourceOf = (provider: { sources(): SyncSource[] }, account: string)
   const s = provider.sources().find((x) => x.account === account);
   if (!s) throw new Error(`no source for ${account}`);
   return s;
+};
+
+/** What an AWS SDK call rejected with: the error's name (AWS's code), message and HTTP status. Success fails the test. */
+export const awsSdkRejection = async (
+  p: Promise<unknown>,
+): Promise<{ name: string; message: string; status?: number }> => {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
+    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
+  }
+  throw new Error('expected the call to fail');
 };
