@@ -1,3 +1,4 @@
+import type { AwsServiceContext } from '../../src/cloud/aws/services/types.ts';
 import type { SyncSource } from '../../src/cloud/provider.ts';
 import { AppError } from '../../src/errors.ts';
 
@@ -33,3 +34,28 @@ export const awsSdkRejection = async (
   }
   throw new Error('expected the call to fail');
 };
+
+/**
+ * An AWS service lister's context against the sandbox at `sandbox.url`: its seeded account and
+ * access key, pages of 100, `maxAttempts` SDK attempts per call (1: no retries), then `over`.
+ */
+export const sandboxServiceContext = (
+  sandbox: { url: string },
+  region: string,
+  seenAt: Date,
+  over: Partial<AwsServiceContext> = {},
+  maxAttempts = 1,
+): AwsServiceContext => ({
+  account: '123456789012',
+  region,
+  seenAt,
+  sandbox: true,
+  client: {
+    region,
+    endpoint: sandbox.url,
+    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
+    maxAttempts,
+  },
+  pageSize: 100,
+  ...over,
+});
