@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 
 /**
- * What the sandbox emulators (EC2 and the AWS services, Azure, GCP) share to play a misbehaving
- * cloud in tests: the faults `failNext` queues, the gate `hold` closes, and the plumbing every
- * emulator's HTTP server needs (a capped request body, a stop that does not wait for keep-alives).
+ * What the sandbox emulators (EC2 and the AWS services, Azure, GCP, Kubernetes) share to play a
+ * misbehaving cloud in tests: the faults `failNext` queues, the gate `hold` closes, and plumbing
+ * their HTTP servers need (a capped request body, a stop that does not wait for keep-alives).
  */
 
 /** An error the sandbox answers instead of running the action, e.g. to test throttling. */
