@@ -10,6 +10,7 @@ import { sandboxSecondAccount, sandboxSecondRoleArn } from '../../src/cloud/sand
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { AppError } from '../../src/errors.ts';
+import { rejectedAppError } from '../helpers/cloud.ts';
 
 /**
  * Many AWS accounts through the real SDKs against the sandbox: the main account with the
@@ -31,16 +32,6 @@ const provider = (opts: Partial<AwsProviderOptions> = {}): AwsProvider => {
   } as AwsProviderOptions);
   providers.push(p);
   return p;
-};
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
 };
 
 const source = (p: AwsProvider, key: string): SyncSource => {
@@ -185,7 +176,7 @@ describe('AwsProvider with many accounts', () => {
   it('passes the ExternalId the role requires, and is refused without it', async () => {
     sandbox.roles.splice(0, sandbox.roles.length, { arn: sandboxSecondRoleArn, externalId: 'ext-42' });
     const without = provider({ accounts: [{ name: 'shared', roleArn: sandboxSecondRoleArn, regions: ['us-east-1'] }] });
-    expect((await failure(without.listSource(without.sources()[0]!))).code).toBe('auth_failed');
+    expect((await rejectedAppError(without.listSource(without.sources()[0]!))).code).toBe('auth_failed');
     const withId = provider({
       accounts: [{ name: 'shared', roleArn: sandboxSecondRoleArn, externalId: 'ext-42', regions: ['us-east-1'] }],
     });
@@ -289,6 +280,8 @@ describe('AwsProvider with many accounts', () => {
     expect(result).toMatchObject({ newState: 'stopping', previous: { state: 'running' } });
     expect(await p.describe(target)).toMatchObject({ account: sandboxSecondAccount, name: 'sandbox-dev-1' });
     const elsewhere = { ...target, account: '999999999999' };
-    expect((await failure(p.execute({ action: 'stop', target: elsewhere, params: {} }))).code).toBe('not_found');
+    expect((await rejectedAppError(p.execute({ action: 'stop', target: elsewhere, params: {} }))).code).toBe(
+      'not_found',
+    );
   });
 });

@@ -7,8 +7,8 @@ import type { ResourceAction } from '../../src/cloud/provider.ts';
 import { Resource } from '../../src/cloud/resource.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
-import { AppError } from '../../src/errors.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { rejectedAppError } from '../helpers/cloud.ts';
 
 const now = new Date('2026-11-01T12:00:00Z');
 let sandbox: Sandbox;
@@ -57,16 +57,6 @@ const act = (action: ResourceAction['action'], name: string, params: Record<stri
     target: { provider: 'aws', account: '123456789012', region: i.region, type: 'instance', id: i.id },
     params,
   };
-};
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
 };
 
 beforeEach(async () => {
@@ -240,7 +230,7 @@ describe('AwsProvider.listSource against the sandbox fleet', () => {
       message: 'You are not authorized to perform this operation.',
       status: 403,
     });
-    const err = await failure(listAll(provider({ metrics })));
+    const err = await rejectedAppError(listAll(provider({ metrics })));
     expect(err.code).toBe('auth_failed');
     expect(err.userMessage).toMatch(/listing EC2 resources in (us-east-1|eu-west-1).*UnauthorizedOperation/);
     const calls = await metrics.registry.getSingleMetricAsString('devops_agent_cloud_calls_total');
@@ -265,12 +255,12 @@ describe('AwsProvider.listSource against the sandbox fleet', () => {
     );
     expect(throttled).toHaveLength(4);
     sandbox.failNext('*', { code: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 });
-    expect((await failure(listAll(provider({ regions: ['us-east-1'] })))).code).toBe('rate_limited');
+    expect((await rejectedAppError(listAll(provider({ regions: ['us-east-1'] })))).code).toBe('rate_limited');
   });
 
   it('reports a dead endpoint as cloud_error', async () => {
     const dead = provider({ endpoint: 'http://127.0.0.1:9', regions: ['us-east-1'], account: undefined });
-    const err = await failure(dead.listSource(dead.sources()[0]!));
+    const err = await rejectedAppError(dead.listSource(dead.sources()[0]!));
     expect(err.code).toBe('cloud_error');
     expect(err.userMessage).toContain('Could not reach AWS');
   });
@@ -313,7 +303,7 @@ describe('AwsProvider.execute', () => {
       newState: 'running',
       previous: { state: 'running' },
     });
-    const err = await failure(p.execute(act('reboot', 'worker-dev-1')));
+    const err = await rejectedAppError(p.execute(act('reboot', 'worker-dev-1')));
     expect(err.code).toBe('conflict');
     expect(err.userMessage).toContain('not in a state from which it can be rebooted');
   });
@@ -348,7 +338,7 @@ describe('AwsProvider.execute', () => {
   it('gives up waiting after the configured attempts', async () => {
     await sandbox.stop();
     sandbox = await startSandbox({ now: () => now, transitionDescribes: 10 });
-    const err = await failure(
+    const err = await rejectedAppError(
       provider({ wait: { attempts: 3, delayMs: 1, sleep: async () => undefined } }).execute(
         act('resize', 'api-dev-1', { size: 't3.medium' }),
       ),
@@ -370,7 +360,7 @@ describe('AwsProvider.execute', () => {
       message: 'We currently do not have sufficient t3.medium capacity.',
       status: 500,
     });
-    const err = await failure(provider().execute(act('resize', 'api-dev-1', { size: 't3.medium' })));
+    const err = await rejectedAppError(provider().execute(act('resize', 'api-dev-1', { size: 't3.medium' })));
     expect(err.code).toBe('cloud_error');
     expect(err.userMessage).toContain('It was started again as t3.large.');
     expect(fleetInstance('api-dev-1')).toMatchObject({ instanceType: 't3.large', state: 'pending' });
@@ -386,13 +376,15 @@ describe('AwsProvider.execute', () => {
       attributes: { instanceType: 't3.large' },
     };
     const ctx = { sizes: () => p.sizesFor('instance', 'eu-west-1', '123456789012'), monthlyCostAt: () => undefined };
-    const err = await failure(Promise.resolve(spec.check!(subject as never, { size: 'x9.mega' }, ctx as never)));
+    const err = await rejectedAppError(
+      Promise.resolve(spec.check!(subject as never, { size: 'x9.mega' }, ctx as never)),
+    );
     expect(err.code).toBe('bad_request');
     expect(err.userMessage).toContain('“x9.mega” is not a size I can resize to');
     await spec.check!(subject as never, { size: 'm6i.large' }, ctx as never);
     expect(sandbox.requests.map((r) => r.action)).toEqual(['DescribeInstanceTypes']);
     // And EC2 itself refuses a type it does not offer, as InvalidInstanceAttributeValue.
-    const refused = await failure(provider().execute(act('resize', 'worker-dev-1', { size: 'x9.mega' })));
+    const refused = await rejectedAppError(provider().execute(act('resize', 'worker-dev-1', { size: 'x9.mega' })));
     expect(refused.code).toBe('bad_request');
     expect(refused.userMessage).toContain('x9.mega is not a valid instance type');
     expect((await provider().execute(act('resize', 'api-dev-1', { size: 't3.large' }))).summary).toContain(
@@ -413,14 +405,14 @@ describe('AwsProvider.execute', () => {
       },
       params: {},
     };
-    const err = await failure(p.execute(missing));
+    const err = await rejectedAppError(p.execute(missing));
     expect(err.code).toBe('not_found');
     expect(err.userMessage).toBe(
       "AWS could not find it while stopping i-0123456789abcdef0 in us-east-1: The instance ID 'i-0123456789abcdef0' does not exist",
     );
-    expect((await failure(p.execute({ ...missing, target: { ...missing.target, type: 'volume' } }))).code).toBe(
-      'bad_request',
-    );
+    expect(
+      (await rejectedAppError(p.execute({ ...missing, target: { ...missing.target, type: 'volume' } }))).code,
+    ).toBe('bad_request');
   });
 });
 
@@ -439,6 +431,6 @@ describe('AwsProvider.describe', () => {
 
   it('throws a translated error when the cloud fails', async () => {
     const p = provider({ endpoint: 'http://127.0.0.1:9' });
-    expect((await failure(p.describe(act('stop', 'web-dev-1').target))).code).toBe('cloud_error');
+    expect((await rejectedAppError(p.describe(act('stop', 'web-dev-1').target))).code).toBe('cloud_error');
   });
 });

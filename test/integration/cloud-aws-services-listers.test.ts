@@ -8,25 +8,14 @@ import { monthlyCents } from '../../src/cloud/pricing/index.ts';
 import { Resource as ResourceSchema } from '../../src/cloud/resource.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { sandboxServiceContext } from '../helpers/cloud.ts';
 
 // Each lister through its real @aws-sdk/client-* against the sandbox's emulators over HTTP: every
 // planted problem of the seeded account must be visible in the rows' attributes.
 const now = new Date('2026-11-01T12:00:00Z');
 let sandbox: Sandbox;
 
-const ctx = (region: string): AwsServiceContext => ({
-  account: '123456789012',
-  region,
-  seenAt: now,
-  sandbox: true,
-  client: {
-    region,
-    endpoint: sandbox.url,
-    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  },
-  pageSize: 100,
-});
+const ctx = (region: string): AwsServiceContext => sandboxServiceContext(sandbox, region, now);
 
 const lister = (service: string): AwsServiceLister => {
   const found = awsServiceListers.find((l) => l.service === service);

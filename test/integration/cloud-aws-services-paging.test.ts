@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { AppError } from '../../src/errors.ts';
 import { awsServiceListers } from '../../src/cloud/aws/services/index.ts';
 import type { AwsServiceContext, AwsServiceLister } from '../../src/cloud/aws/services/types.ts';
 import { awsServiceNames } from '../../src/cloud/sandbox/aws-services/router.ts';
@@ -7,26 +6,15 @@ import type { AwsServiceName, AwsServicesSandbox } from '../../src/cloud/sandbox
 import { bulkLogGroups } from '../../src/cloud/sandbox/aws-services/seed.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { rejectedAppError, sandboxServiceContext } from '../helpers/cloud.ts';
 
 // Paging, throttling and refusals of the AWS service listers, through the real SDKs over HTTP.
 const now = new Date('2026-11-01T12:00:00Z');
 let sandbox: Sandbox;
 let services: AwsServicesSandbox;
 
-const ctx = (region: string, over: Partial<AwsServiceContext> = {}, maxAttempts = 1): AwsServiceContext => ({
-  account: '123456789012',
-  region,
-  seenAt: now,
-  sandbox: true,
-  client: {
-    region,
-    endpoint: sandbox.url,
-    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
-    maxAttempts,
-  },
-  pageSize: 100,
-  ...over,
-});
+const ctx = (region: string, over: Partial<AwsServiceContext> = {}, maxAttempts = 1): AwsServiceContext =>
+  sandboxServiceContext(sandbox, region, now, over, maxAttempts);
 
 const lister = (service: string): AwsServiceLister => {
   const found = awsServiceListers.find((l) => l.service === service);
@@ -39,16 +27,6 @@ const calls = (service: string, action: string) =>
 
 const ids = async (service: string, region = 'us-east-1') =>
   (await lister(service).list(ctx(region))).map((r) => r.id).sort();
-
-const rejection = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected the listing to fail');
-};
 
 beforeEach(async () => {
   sandbox = await startSandbox({ now: () => now });
@@ -134,7 +112,7 @@ describe('throttling and refusals', () => {
 
   it('throttling beyond the retries rejects as rate_limited', async () => {
     services.failNext('config', '*', { code: 'ThrottlingException', message: 'Rate exceeded' }, 10);
-    const err = await rejection(lister('config').list(ctx('eu-west-1', {}, 2)));
+    const err = await rejectedAppError(lister('config').list(ctx('eu-west-1', {}, 2)));
     expect(err.code).toBe('rate_limited');
     expect(err.message).toContain('listing AWS Config recorders in eu-west-1');
   });
@@ -152,7 +130,7 @@ describe('throttling and refusals', () => {
   it.each(denials)("%s: %s refused → the lister rejects with AWS's message", async (service, action, code, status) => {
     const message = `User: arn:aws:iam::123456789012:user/readonly is not authorized to perform: ${service}:${action}`;
     services.failNext(service, action, { code, message, status });
-    const err = await rejection(lister(service).list(ctx('us-east-1')));
+    const err = await rejectedAppError(lister(service).list(ctx('us-east-1')));
     expect(err.code).toBe('auth_failed');
     expect(err.message).toContain(code);
     expect(err.message).toContain(`not authorized to perform: ${service}:${action}`);
@@ -166,7 +144,7 @@ describe('throttling and refusals', () => {
       code: 'UnrecognizedClientException',
       message: 'The security token included in the request is invalid.',
     });
-    const err = await rejection(lister('logs').list(ctx('eu-west-1')));
+    const err = await rejectedAppError(lister('logs').list(ctx('eu-west-1')));
     expect(err.code).toBe('auth_failed');
     expect(err.message).toContain('The security token included in the request is invalid.');
   });
@@ -177,7 +155,7 @@ describe('throttling and refusals', () => {
     services = sandbox.services!;
     const codes: Record<string, string> = {};
     for (const l of awsServiceListers) {
-      const err = await rejection(l.list(ctx('us-east-1')));
+      const err = await rejectedAppError(l.list(ctx('us-east-1')));
       expect(err.code).toBe('auth_failed');
       codes[l.service] = services.requests.at(-1)?.errorCode ?? '';
     }
@@ -197,7 +175,7 @@ describe('throttling and refusals', () => {
     const abort = new AbortController();
     const pending = lister('logs').list(ctx('us-east-1', { signal: abort.signal }));
     abort.abort();
-    const err = await rejection(pending);
+    const err = await rejectedAppError(pending);
     release();
     expect(err.message).toMatch(/abort/i);
     expect(err.message).toContain('listing CloudWatch log groups in us-east-1');

@@ -8,6 +8,7 @@ import { GetTrailCommand, CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { sandboxKeyId } from '../../src/cloud/sandbox/aws-services/seed.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { awsSdkRejection } from '../helpers/cloud.ts';
 
 // The account-service emulators answer the way AWS does where the listers depend on it: errors,
 // codes and statuses read by the real SDKs.
@@ -23,16 +24,6 @@ const config = (region: string) => ({
 });
 const track = <C extends { destroy(): void }>(c: C): C => (destroyers.push(c), c);
 
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-};
-
 beforeAll(async () => {
   sandbox = await startSandbox({ now: () => now });
 });
@@ -44,14 +35,16 @@ afterAll(async () => {
 describe('AWS account-service emulators', () => {
   it('RDS refuses MaxRecords outside 20–100 and a forged marker; an unknown instance is DBInstanceNotFound', async () => {
     const rds = track(new RDSClient(config('us-east-1')));
-    expect(await failure(rds.send(new DescribeDBInstancesCommand({ MaxRecords: 5 })))).toMatchObject({
+    expect(await awsSdkRejection(rds.send(new DescribeDBInstancesCommand({ MaxRecords: 5 })))).toMatchObject({
       name: 'InvalidParameterValue',
       status: 400,
     });
-    expect(await failure(rds.send(new DescribeDBInstancesCommand({ Marker: 'forged' })))).toMatchObject({
+    expect(await awsSdkRejection(rds.send(new DescribeDBInstancesCommand({ Marker: 'forged' })))).toMatchObject({
       name: 'InvalidParameterValue',
     });
-    expect(await failure(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nope' })))).toMatchObject({
+    expect(
+      await awsSdkRejection(rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nope' }))),
+    ).toMatchObject({
       name: 'DBInstanceNotFoundFault',
       status: 404,
     });
@@ -61,13 +54,17 @@ describe('AWS account-service emulators', () => {
 
   it('S3 answers a bucket only in its own region (301 PermanentRedirect elsewhere)', async () => {
     const wrong = track(new S3Client({ ...config('us-east-1'), forcePathStyle: true }));
-    expect(await failure(wrong.send(new GetBucketVersioningCommand({ Bucket: 'acme-prod-backups' })))).toMatchObject({
+    expect(
+      await awsSdkRejection(wrong.send(new GetBucketVersioningCommand({ Bucket: 'acme-prod-backups' }))),
+    ).toMatchObject({
       name: 'PermanentRedirect',
       status: 301,
     });
     const right = track(new S3Client({ ...config('eu-west-1'), forcePathStyle: true }));
     expect((await right.send(new GetBucketVersioningCommand({ Bucket: 'acme-prod-backups' }))).Status).toBe('Enabled');
-    expect(await failure(right.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket' })))).toMatchObject({
+    expect(
+      await awsSdkRejection(right.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket' }))),
+    ).toMatchObject({
       name: 'NoSuchBucket',
       status: 404,
     });
@@ -75,7 +72,7 @@ describe('AWS account-service emulators', () => {
 
   it('IAM: a user without a console password is NoSuchEntity (404)', async () => {
     const iam = track(new IAMClient(config('us-east-1')));
-    expect(await failure(iam.send(new GetLoginProfileCommand({ UserName: 'ci-deploy' })))).toMatchObject({
+    expect(await awsSdkRejection(iam.send(new GetLoginProfileCommand({ UserName: 'ci-deploy' })))).toMatchObject({
       name: 'NoSuchEntityException',
       status: 404,
     });
@@ -85,7 +82,9 @@ describe('AWS account-service emulators', () => {
 
   it('KMS refuses rotation status for AWS-managed keys and pages with Truncated/NextMarker', async () => {
     const kms = track(new KMSClient(config('us-east-1')));
-    expect(await failure(kms.send(new GetKeyRotationStatusCommand({ KeyId: sandboxKeyId('aws-rds') })))).toMatchObject({
+    expect(
+      await awsSdkRejection(kms.send(new GetKeyRotationStatusCommand({ KeyId: sandboxKeyId('aws-rds') }))),
+    ).toMatchObject({
       name: 'AccessDeniedException',
     });
     sandbox.services!.pageCaps.kms = 2;
@@ -100,11 +99,11 @@ describe('AWS account-service emulators', () => {
 
   it('Logs refuses a limit over 50; CloudTrail does not know a trail of another region by name', async () => {
     const logs = track(new CloudWatchLogsClient(config('us-east-1')));
-    expect(await failure(logs.send(new DescribeLogGroupsCommand({ limit: 51 })))).toMatchObject({
+    expect(await awsSdkRejection(logs.send(new DescribeLogGroupsCommand({ limit: 51 })))).toMatchObject({
       name: 'InvalidParameterException',
     });
     const trail = track(new CloudTrailClient(config('eu-west-1')));
-    expect(await failure(trail.send(new GetTrailCommand({ Name: 'management-events' })))).toMatchObject({
+    expect(await awsSdkRejection(trail.send(new GetTrailCommand({ Name: 'management-events' })))).toMatchObject({
       name: 'TrailNotFoundException',
     });
     const byArn = await trail.send(

@@ -7,6 +7,7 @@ import type { AzureSandbox, AzureSandboxOptions } from '../../src/cloud/sandbox/
 import { AppError } from '../../src/errors.ts';
 import type { Metrics } from '../../src/observability/metrics.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { rejectedAppError, sourceOf } from '../helpers/cloud.ts';
 
 /**
  * AzureProvider.metrics through the real @azure/identity, @azure/arm-compute and @azure/arm-monitor
@@ -30,12 +31,6 @@ const provider = (opts: { metrics?: Metrics; now?: Date } = {}): AzureProvider =
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
 
-const source = (p: AzureProvider, subscription: string) => {
-  const s = p.sources().find((x) => x.account === subscription);
-  if (!s) throw new Error(`no source for ${subscription}`);
-  return s;
-};
-
 const vmId = (name: string): string => {
   const vm = sandbox.state.fleet.vms.find((v) => v.name === name);
   if (!vm) throw new Error(`no VM ${name}`);
@@ -48,16 +43,6 @@ const rowsOf = (samples: MetricSample[], name: string, metric: string) =>
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const metricsRequests = () => sandbox.requests.filter((r) => r.path.endsWith('/providers/Microsoft.Insights/metrics'));
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-};
 
 /** The 14 whole UTC days before 2026-11-01: 2026-10-18 … 2026-10-31. */
 const fourteenDays = Array.from({ length: 14 }, (_, i) =>
@@ -72,8 +57,8 @@ describe('Azure VM metrics', () => {
   it('gives idle dev VMs under 5 % CPU and busy prod VMs far more, one row per whole day and metric', async () => {
     await start();
     const p = provider();
-    const dev = await p.metrics(source(p, devSubscriptionId), { days: 14, now });
-    const prod = await p.metrics(source(p, prodSubscriptionId), { days: 14, now });
+    const dev = await p.metrics(sourceOf(p, devSubscriptionId), { days: 14, now });
+    const prod = await p.metrics(sourceOf(p, prodSubscriptionId), { days: 14, now });
 
     for (const s of [...dev, ...prod]) {
       expect(s.provider).toBe('azure');
@@ -120,8 +105,8 @@ describe('Azure VM metrics', () => {
     // Created at 18:00 on Oct 28: that day has 6 hours of samples, then three full days.
     web.timeCreated = new Date('2026-10-28T18:00:00Z');
     const p = provider();
-    const dev = await p.metrics(source(p, devSubscriptionId), { days: 14, now });
-    const prod = await p.metrics(source(p, prodSubscriptionId), { days: 14, now });
+    const dev = await p.metrics(sourceOf(p, devSubscriptionId), { days: 14, now });
+    const prod = await p.metrics(sourceOf(p, prodSubscriptionId), { days: 14, now });
     expect(prod.filter((s) => s.resourceId === vmId('batch-prod-old'))).toEqual([]);
     expect(dev.filter((s) => s.resourceId === vmId('win-dev-1'))).toEqual([]);
     expect(rowsOf(dev, 'web-dev-1', 'cpu_percent').map((s) => s.day)).toEqual([
@@ -139,13 +124,16 @@ describe('Azure VM metrics', () => {
     await start();
     const early = provider({ now: new Date('2026-11-01T00:00:30Z') });
     const late = provider({ now: new Date('2026-11-01T23:59:00Z') });
-    const a = await early.metrics(source(early, devSubscriptionId), { days: 3, now: new Date('2026-11-01T00:00:30Z') });
-    const b = await late.metrics(source(late, devSubscriptionId), { days: 3, now: new Date('2026-11-01T23:59:00Z') });
+    const a = await early.metrics(sourceOf(early, devSubscriptionId), {
+      days: 3,
+      now: new Date('2026-11-01T00:00:30Z'),
+    });
+    const b = await late.metrics(sourceOf(late, devSubscriptionId), { days: 3, now: new Date('2026-11-01T23:59:00Z') });
     expect(a).toEqual(b);
     expect(new Set(a.map((s) => s.day))).toEqual(new Set(['2026-10-29', '2026-10-30', '2026-10-31']));
     // Same fleet, same answers: the emulator's series are deterministic.
     expect(
-      await early.metrics(source(early, devSubscriptionId), { days: 3, now: new Date('2026-11-01T06:00:00Z') }),
+      await early.metrics(sourceOf(early, devSubscriptionId), { days: 3, now: new Date('2026-11-01T06:00:00Z') }),
     ).toEqual(a);
   });
 
@@ -153,7 +141,7 @@ describe('Azure VM metrics', () => {
     await start();
     const metrics = createMetrics();
     const p = provider({ metrics });
-    await p.metrics(source(p, devSubscriptionId), { days: 2, now });
+    await p.metrics(sourceOf(p, devSubscriptionId), { days: 2, now });
     const calls = await metrics.registry.getSingleMetricAsString('devops_agent_cloud_calls_total');
     expect(calls).toContain('provider="azure",operation="metrics.list",outcome="ok"} 4');
     expect(calls).toContain('provider="azure",operation="virtualMachines.list",outcome="ok"} 1');
@@ -164,7 +152,7 @@ describe('Azure VM metrics', () => {
     for (const vm of fleet.vms) vm.timeCreated = new Date('2026-09-01T00:00:00Z');
     await start({ fleet, pageSize: 15 });
     const p = provider();
-    const rows = await p.metrics(source(p, prodSubscriptionId), { days: 2, now });
+    const rows = await p.metrics(sourceOf(p, prodSubscriptionId), { days: 2, now });
     expect(metricsRequests()).toHaveLength(40);
     expect(new Set(rows.map((s) => s.resourceId)).size).toBe(40);
     expect(rows).toHaveLength(40 * 3 * 2);
@@ -174,7 +162,7 @@ describe('Azure VM metrics', () => {
     await start();
     sandbox.state.denied.add('Microsoft.Insights/metrics/read');
     const p = provider();
-    const err = await failure(p.metrics(source(p, devSubscriptionId), { days: 14, now }));
+    const err = await rejectedAppError(p.metrics(sourceOf(p, devSubscriptionId), { days: 14, now }));
     expect(err.code).toBe('auth_failed');
     expect(err.userMessage).toContain(`dev (${devSubscriptionId})`);
     expect(err.userMessage).toContain('AuthorizationFailed');
@@ -183,7 +171,7 @@ describe('Azure VM metrics', () => {
     );
     expect(err.userMessage).toMatch(/reading the metrics of (web|api|ml|win)-dev-1/);
     // The listing itself is still allowed.
-    expect((await p.listSource(source(p, devSubscriptionId))).length).toBeGreaterThan(5);
+    expect((await p.listSource(sourceOf(p, devSubscriptionId))).length).toBeGreaterThan(5);
   });
 
   it('skips a VM deleted between the listing and its metrics read', async () => {
@@ -195,7 +183,7 @@ describe('Azure VM metrics', () => {
         "The Resource 'Microsoft.Compute/virtualMachines/api-dev-1' under resource group 'rg-api-dev-eus' was not found.",
     });
     const p = provider();
-    const dev = await p.metrics(source(p, devSubscriptionId), { days: 2, now });
+    const dev = await p.metrics(sourceOf(p, devSubscriptionId), { days: 2, now });
     expect(dev.filter((s) => s.resourceId === vmId('api-dev-1'))).toEqual([]);
     expect(new Set(dev.map((s) => s.resourceId))).toEqual(new Set([vmId('web-dev-1'), vmId('ml-dev-1')]));
   });
@@ -209,7 +197,7 @@ describe('Azure VM metrics', () => {
       retryAfter: 1,
     });
     const p = provider();
-    const err = await failure(p.metrics(source(p, devSubscriptionId), { days: 2, now }));
+    const err = await rejectedAppError(p.metrics(sourceOf(p, devSubscriptionId), { days: 2, now }));
     expect(err.code).toBe('rate_limited');
     expect(err.userMessage).toContain('Too many requests. Please retry.');
   });
@@ -220,7 +208,7 @@ describe('Azure VM metrics', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(
-      p.metrics(source(p, devSubscriptionId), { days: 2, now }, { signal: controller.signal }),
+      p.metrics(sourceOf(p, devSubscriptionId), { days: 2, now }, { signal: controller.signal }),
     ).rejects.toBeInstanceOf(AppError);
     expect(metricsRequests()).toEqual([]);
   });
@@ -228,11 +216,11 @@ describe('Azure VM metrics', () => {
   it('refuses a bad range before any call', async () => {
     await start();
     const p = provider();
-    const err = await failure(p.metrics(source(p, devSubscriptionId), { days: 0, now }));
+    const err = await rejectedAppError(p.metrics(sourceOf(p, devSubscriptionId), { days: 0, now }));
     expect(err.code).toBe('bad_request');
-    expect(await failure(p.metrics(source(p, devSubscriptionId), { days: 3, now: new Date('nope') }))).toBeInstanceOf(
-      AppError,
-    );
+    expect(
+      await rejectedAppError(p.metrics(sourceOf(p, devSubscriptionId), { days: 3, now: new Date('nope') })),
+    ).toBeInstanceOf(AppError);
     expect(sandbox.requests).toEqual([]);
   });
 });

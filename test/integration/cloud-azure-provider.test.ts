@@ -16,6 +16,7 @@ import { startAzureSandbox } from '../../src/cloud/sandbox/azure/server.ts';
 import type { AzureSandbox, AzureSandboxOptions } from '../../src/cloud/sandbox/azure/server.ts';
 import { AppError } from '../../src/errors.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { rejectedAppError, sourceOf } from '../helpers/cloud.ts';
 
 /**
  * The Azure provider through the real @azure/identity and @azure/arm-* SDKs against the loopback
@@ -46,22 +47,6 @@ const provider = (opts: Partial<AzureProviderOptions> = {}): AzureProvider =>
     pollIntervalMs: 1,
     ...opts,
   });
-
-const source = (p: AzureProvider, subscription: string) => {
-  const s = p.sources().find((x) => x.account === subscription);
-  if (!s) throw new Error(`no source for ${subscription}`);
-  return s;
-};
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-};
 
 const byName = (rows: Resource[], name: string): Resource => {
   const r = rows.find((x) => x.name === name);
@@ -112,8 +97,8 @@ describe('sources and listing', () => {
 
   it('lists every type of a subscription with the planted problems visible', async () => {
     const p = provider();
-    const prod = await p.listSource(source(p, prodSubscriptionId));
-    const dev = await p.listSource(source(p, devSubscriptionId));
+    const prod = await p.listSource(sourceOf(p, prodSubscriptionId));
+    const dev = await p.listSource(sourceOf(p, devSubscriptionId));
     for (const r of [...prod, ...dev]) expect(Resource.safeParse(r).success).toBe(true);
     expect(new Set(prod.map((r) => r.account))).toEqual(new Set([prodSubscriptionId]));
     expect(new Set([...prod, ...dev].map((r) => r.type))).toEqual(
@@ -213,7 +198,7 @@ describe('sources and listing', () => {
   it('counts SDK calls per operation with provider="azure"', async () => {
     const metrics = createMetrics();
     const p = provider({ metrics });
-    await p.listSource(source(p, prodSubscriptionId));
+    await p.listSource(sourceOf(p, prodSubscriptionId));
     const calls = await metrics.registry.getSingleMetricAsString('devops_agent_cloud_calls_total');
     expect(calls).toContain('provider="azure",operation="virtualMachines.list",outcome="ok"} 1');
     expect(calls).toContain('provider="azure",operation="storageAccounts.list",outcome="ok"} 1');
@@ -230,7 +215,7 @@ describe('sources and listing', () => {
     expect(await p.sizesFor('volume', 'eastus', prodSubscriptionId)).toEqual([]);
     expect(p.monthlyCostFor('instance', 'Standard_D2s_v5', 'westeurope')).toBe(Math.round(0.115 * 730 * 100));
 
-    const rows = await p.listSource(source(p, devSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, devSubscriptionId));
     const disk = byName(rows, 'old-migration-data');
     const described = await p.describe({
       provider: 'azure',
@@ -257,7 +242,7 @@ describe('pagination, throttling and auth', () => {
   it('follows nextLink over 10,000 VMs and their disks', async () => {
     await start({ fleet: generatedAzureFleet(now, 10_000), pageSize: 1000 });
     const p = provider();
-    const rows = await p.listSource(source(p, prodSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, prodSubscriptionId));
     expect(rows.filter((r) => r.type === 'instance')).toHaveLength(10_000);
     expect(rows.filter((r) => r.type === 'volume')).toHaveLength(10_000);
     expect(new Set(rows.map((r) => r.id)).size).toBe(20_000);
@@ -279,7 +264,7 @@ describe('pagination, throttling and auth', () => {
       },
       2,
     );
-    const rows = await p.listSource(source(p, prodSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, prodSubscriptionId));
     expect(rows.filter((r) => r.type === 'volume')).toHaveLength(8);
     const diskCalls = sandbox.requests.filter((r) => r.path.endsWith('/Microsoft.Compute/disks')).map((r) => r.status);
     expect(diskCalls).toEqual([429, 429, 200]);
@@ -293,7 +278,7 @@ describe('pagination, throttling and auth', () => {
       { status: 429, code: 'TooManyRequests', retryAfter: 0 },
       5,
     );
-    const err = await failure(p.listSource(source(p, prodSubscriptionId)));
+    const err = await rejectedAppError(p.listSource(sourceOf(p, prodSubscriptionId)));
     expect(err.code).toBe('rate_limited');
     expect(err.userMessage).toContain(`prod (${prodSubscriptionId})`);
     expect(err.userMessage).toContain('listing public IPs');
@@ -310,8 +295,8 @@ describe('pagination, throttling and auth', () => {
       ],
     });
     const [prod, dev] = await Promise.allSettled([
-      p.listSource(source(p, prodSubscriptionId)),
-      p.listSource(source(p, devSubscriptionId)),
+      p.listSource(sourceOf(p, prodSubscriptionId)),
+      p.listSource(sourceOf(p, devSubscriptionId)),
     ]);
     expect(prod.status).toBe('fulfilled');
     expect(prod.status === 'fulfilled' && prod.value.length).toBeGreaterThan(20);
@@ -333,7 +318,7 @@ describe('pagination, throttling and auth', () => {
     await start({ tenants: [sandboxTenantId, otherTenant] });
     sandbox.state.fleet.subscriptions.find((s) => s.id === devSubscriptionId)!.tenantId = otherTenant;
     const shared = provider();
-    const err = await failure(shared.listSource(source(shared, devSubscriptionId)));
+    const err = await rejectedAppError(shared.listSource(sourceOf(shared, devSubscriptionId)));
     expect(err.code).toBe('auth_failed');
     expect(err.userMessage).toContain('InvalidAuthenticationTokenTenant');
     const split = provider({
@@ -342,8 +327,8 @@ describe('pagination, throttling and auth', () => {
         { id: devSubscriptionId, name: 'dev', tenantId: otherTenant },
       ],
     });
-    expect((await split.listSource(source(split, devSubscriptionId))).length).toBeGreaterThan(10);
-    expect((await split.listSource(source(split, prodSubscriptionId))).length).toBeGreaterThan(20);
+    expect((await split.listSource(sourceOf(split, devSubscriptionId))).length).toBeGreaterThan(10);
+    expect((await split.listSource(sourceOf(split, prodSubscriptionId))).length).toBeGreaterThan(20);
     const tokenTenants = sandbox.requests
       .filter((r) => r.path.endsWith('/oauth2/v2.0/token'))
       .map((r) => r.path.split('/')[1]);
@@ -354,12 +339,12 @@ describe('pagination, throttling and auth', () => {
     await start();
     sandbox.state.unreadable.add(devSubscriptionId);
     const p = provider();
-    const err = await failure(p.listSource(source(p, devSubscriptionId)));
+    const err = await rejectedAppError(p.listSource(sourceOf(p, devSubscriptionId)));
     expect(err.code).toBe('auth_failed');
     expect(err.userMessage).toContain(`dev (${devSubscriptionId})`);
     expect(err.userMessage).toContain('AuthorizationFailed');
     expect(err.userMessage).toContain(`over scope '/subscriptions/${devSubscriptionId}'`);
-    expect((await p.listSource(source(p, prodSubscriptionId))).length).toBeGreaterThan(20);
+    expect((await p.listSource(sourceOf(p, prodSubscriptionId))).length).toBeGreaterThan(20);
   });
 });
 
@@ -384,7 +369,7 @@ describe('actions', () => {
 
   it('deallocate (alias stop) then start restores running, reporting each poll', async () => {
     const p = provider();
-    const rows = await p.listSource(source(p, prodSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, prodSubscriptionId));
     const steps: string[] = [];
     const stopped = await p.execute(act(rows, 'stop', 'web-prod-1'), { progress: (s) => steps.push(s) });
     expect(steps[0]).toBe('deallocating web-prod-1');
@@ -404,7 +389,7 @@ describe('actions', () => {
 
   it('start then deallocate restores deallocated', async () => {
     const p = provider();
-    const rows = await p.listSource(source(p, prodSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, prodSubscriptionId));
     const { done, inverse, undone } = await roundTrip(p, rows, 'start', 'batch-prod-old');
     expect(done).toMatchObject({ newState: 'running', previous: { state: 'deallocated' } });
     expect(inverse).toEqual({ action: 'deallocate', params: {} });
@@ -414,7 +399,7 @@ describe('actions', () => {
 
   it('resize then resize back restores the size; the inverse comes from `previous`', async () => {
     const p = provider();
-    const rows = await p.listSource(source(p, prodSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, prodSubscriptionId));
     const { done, inverse, undone } = await roundTrip(p, rows, 'resize', 'api-prod-1', { size: 'standard_f8s_v2' });
     expect(done).toMatchObject({ previous: { size: 'Standard_F4s_v2' }, newState: 'running' });
     expect(done.summary).toContain('to Standard_F8s_v2');
@@ -425,7 +410,7 @@ describe('actions', () => {
 
   it('restart (alias reboot) runs and has no inverse', async () => {
     const p = provider();
-    const rows = await p.listSource(source(p, prodSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, prodSubscriptionId));
     const r = await p.execute(act(rows, 'reboot', 'db-prod-1'));
     expect(r).toMatchObject({ newState: 'running', previous: { state: 'running' } });
     expect(findAction(p.actions, 'instance', 'restart')!.inverse({ params: {}, previous: r.previous })).toEqual({
@@ -436,20 +421,20 @@ describe('actions', () => {
 
   it('refuses a size the location does not offer, through the spec check and at execution', async () => {
     const p = provider();
-    const rows = await p.listSource(source(p, prodSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, prodSubscriptionId));
     const vm = byName(rows, 'web-prod-weu-1');
     const spec = findAction(p.actions, 'instance', 'resize')!;
     const ctx = {
       sizes: () => p.sizesFor('instance', vm.region, vm.account),
       monthlyCostAt: (s: string) => p.monthlyCostFor('instance', s, vm.region),
     };
-    const checked = await failure(spec.check!({ ...vm }, { size: 'Standard_F16s_v2' }, ctx));
+    const checked = await rejectedAppError(spec.check!({ ...vm }, { size: 'Standard_F16s_v2' }, ctx));
     expect(checked.code).toBe('bad_request');
     await expect(spec.check!({ ...vm }, { size: 'standard_d4s_v5' }, ctx)).resolves.toBeUndefined();
     expect(spec.costDeltaCents!({ ...vm }, { size: 'Standard_D4s_v5' }, ctx)).toBe(
       Math.round(0.23 * 730 * 100) - Math.round(0.115 * 730 * 100),
     );
-    const err = await failure(p.execute(act(rows, 'resize', 'web-prod-weu-1', { size: 'Standard_F16s_v2' })));
+    const err = await rejectedAppError(p.execute(act(rows, 'resize', 'web-prod-weu-1', { size: 'Standard_F16s_v2' })));
     expect(err.code).toBe('bad_request');
     expect(err.userMessage).toContain('not offered in westeurope');
     expect(vmRecord('web-prod-weu-1').size).toBe('Standard_D2s_v5');
@@ -457,9 +442,9 @@ describe('actions', () => {
 
   it('a VM deleted between plan and execution fails not_found and nothing is sent', async () => {
     const p = provider();
-    const rows = await p.listSource(source(p, devSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, devSubscriptionId));
     sandbox.state.fleet.vms = sandbox.state.fleet.vms.filter((v) => v.name !== 'api-dev-1');
-    const err = await failure(p.execute(act(rows, 'deallocate', 'api-dev-1')));
+    const err = await rejectedAppError(p.execute(act(rows, 'deallocate', 'api-dev-1')));
     expect(err.code).toBe('not_found');
     expect(err.userMessage).toBe(
       `The Azure VM api-dev-1 (resource group rg-api-dev-eus, subscription dev (${devSubscriptionId})) no longer exists, so it was not deallocated; nothing was changed.`,
@@ -469,9 +454,9 @@ describe('actions', () => {
 
   it('a VM whose state changed since the plan fails with conflict and nothing is sent', async () => {
     const p = provider();
-    const rows = await p.listSource(source(p, devSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, devSubscriptionId));
     vmRecord('ml-dev-1').power = 'deallocated';
-    const err = await failure(p.execute(act(rows, 'restart', 'ml-dev-1')));
+    const err = await rejectedAppError(p.execute(act(rows, 'restart', 'ml-dev-1')));
     expect(err.code).toBe('conflict');
     expect(err.userMessage).toContain('ml-dev-1 is deallocated now');
     expect(sandbox.requests.some((r) => r.method === 'POST' && r.path.startsWith('/subscriptions/'))).toBe(false);
@@ -481,14 +466,14 @@ describe('actions', () => {
     await sandbox.stop();
     await start({ transitionPolls: 2, pageSize: 2 });
     const p = provider();
-    const rows = await p.listSource(source(p, prodSubscriptionId));
+    const rows = await p.listSource(sourceOf(p, prodSubscriptionId));
     const web = byName(rows, 'web-prod-2');
     const vm = vmRecord('web-prod-2');
     vm.power = 'deallocating';
     vm.transition = { to: 'deallocated', readsLeft: 2 };
     const key = { provider: 'azure', account: prodSubscriptionId, region: web.region, type: 'instance', id: web.id };
     const states: Array<string | undefined> = [
-      byName(await p.listSource(source(p, prodSubscriptionId)), 'web-prod-2').state,
+      byName(await p.listSource(sourceOf(p, prodSubscriptionId)), 'web-prod-2').state,
     ];
     for (let i = 0; i < 2; i += 1) states.push((await p.describe(key))?.state);
     expect(states).toEqual(['deallocating', 'deallocating', 'deallocated']);

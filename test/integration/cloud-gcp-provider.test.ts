@@ -12,6 +12,7 @@ import { startGcpSandbox } from '../../src/cloud/sandbox/gcp/server.ts';
 import type { GcpSandbox, GcpSandboxOptions } from '../../src/cloud/sandbox/gcp/server.ts';
 import { AppError } from '../../src/errors.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { rejectedAppError, sourceOf } from '../helpers/cloud.ts';
 
 /**
  * GcpProvider through the real @google-cloud/compute (REST transport), @google-cloud/storage and
@@ -49,18 +50,6 @@ const provider = (sb: GcpSandbox, opts: Partial<GcpProviderOptions> = {}): GcpPr
   return p;
 };
 
-const source = (p: GcpProvider, project: string) => p.sources().find((s) => s.account === project)!;
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-};
-
 const instanceKey = (project: string, zone: string, name: string) => ({
   provider: 'gcp',
   account: project,
@@ -89,8 +78,8 @@ describe('GcpProvider sources and listing', () => {
       },
       { key: 'gcp:acme-dev:all', provider: 'gcp', account: 'acme-dev', region: 'all', label: 'GCP acme-dev' },
     ]);
-    const prod = await p.listSource(source(p, 'acme-prod'));
-    const dev = await p.listSource(source(p, 'acme-dev'));
+    const prod = await p.listSource(sourceOf(p, 'acme-prod'));
+    const dev = await p.listSource(sourceOf(p, 'acme-dev'));
     for (const r of [...prod, ...dev]) Resource.parse(r);
     const count = (rows: typeof prod) =>
       Object.fromEntries(
@@ -142,11 +131,11 @@ describe('GcpProvider sources and listing', () => {
   it('shows the planted problems: idle dev VMs, a stopped VM at zero compute, an unattached disk, an old snapshot, a reserved IP, open SSH/RDP, a public bucket, a bucket without uniform access or versioning and a 200-day key', async () => {
     const sb = await start();
     const p = provider(sb);
-    const all = [...(await p.listSource(source(p, 'acme-prod'))), ...(await p.listSource(source(p, 'acme-dev')))];
+    const all = [...(await p.listSource(sourceOf(p, 'acme-prod'))), ...(await p.listSource(sourceOf(p, 'acme-dev')))];
     const named = (type: string, name: string) => all.find((r) => r.type === type && r.name === name)!;
 
     const devRunning = all.filter((r) => r.type === 'instance' && r.environment === 'dev' && r.state === 'running');
-    const cpu = await p.metrics!(source(p, 'acme-dev'), { days: 7, now });
+    const cpu = await p.metrics!(sourceOf(p, 'acme-dev'), { days: 7, now });
     const idle = devRunning.filter((r) => {
       const rows = cpu.filter((m) => m.resourceId === r.id && m.metric === 'cpu_percent');
       return rows.length > 0 && rows.every((m) => m.avg < 5);
@@ -245,7 +234,7 @@ describe('GcpProvider sources and listing', () => {
     const metrics = createMetrics();
     const p = provider(sb, { pageSize: 500, metrics });
     const started = performance.now();
-    const rows = await p.listSource(source(p, 'acme-prod'));
+    const rows = await p.listSource(sourceOf(p, 'acme-prod'));
     const ms = performance.now() - started;
     const instances = rows.filter((r) => r.type === 'instance');
     expect(instances).toHaveLength(10_008);
@@ -268,7 +257,7 @@ describe('GcpProvider sources and listing', () => {
     const p = provider(sb);
     sb.failNext('compute.instances.aggregatedList', { status: 429 }, 2);
     sb.failNext('iam.serviceAccounts.list', { status: 429 }, 1);
-    const rows = await p.listSource(source(p, 'acme-prod'));
+    const rows = await p.listSource(sourceOf(p, 'acme-prod'));
     expect(rows.filter((r) => r.type === 'instance')).toHaveLength(8);
     expect(rows.filter((r) => r.type === 'access_key')).toHaveLength(3);
     const statuses = (suffix: string) => sb.requests.filter((r) => r.path.endsWith(suffix)).map((r) => r.status);
@@ -276,7 +265,7 @@ describe('GcpProvider sources and listing', () => {
     expect(statuses('/acme-prod/serviceAccounts')).toEqual([429, 200]);
 
     sb.failNext('compute.firewalls.list', { status: 429 }, 10);
-    const err = await failure(p.listSource(source(p, 'acme-prod')));
+    const err = await rejectedAppError(p.listSource(sourceOf(p, 'acme-prod')));
     expect(err.code).toBe('rate_limited');
     expect(err.userMessage).toContain('listing firewall rules in project acme-prod');
     expect(err.userMessage).toContain('Quota exceeded');
@@ -288,8 +277,8 @@ describe('GcpProvider sources and listing', () => {
     const metrics = createMetrics();
     const p = provider(sb, { authClient: tokenClient('prod-reader'), metrics });
     const [prod, dev] = await Promise.allSettled([
-      p.listSource(source(p, 'acme-prod')),
-      p.listSource(source(p, 'acme-dev')),
+      p.listSource(sourceOf(p, 'acme-prod')),
+      p.listSource(sourceOf(p, 'acme-dev')),
     ]);
     expect(prod.status).toBe('fulfilled');
     expect(prod.status === 'fulfilled' && prod.value.length).toBe(31);
@@ -304,7 +293,7 @@ describe('GcpProvider sources and listing', () => {
     expect(calls).toMatch(/provider="gcp",operation="[a-zA-Z.]+",outcome="auth_failed"/);
 
     const stranger = provider(sb, { authClient: tokenClient('who-is-this') });
-    const refused = await failure(stranger.listSource(source(stranger, 'acme-prod')));
+    const refused = await rejectedAppError(stranger.listSource(sourceOf(stranger, 'acme-prod')));
     expect(refused.code).toBe('auth_failed');
     expect(refused.userMessage).toContain('HTTP 401');
     expect(refused.userMessage).toContain('invalid authentication credentials');
@@ -313,7 +302,7 @@ describe('GcpProvider sources and listing', () => {
   it('collects 14 days of daily CPU per running instance from Cloud Monitoring', async () => {
     const sb = await start({ tokens: { 'dev-reader': ['acme-dev'] } });
     const p = provider(sb, { authClient: tokenClient('dev-reader') });
-    const samples = await p.metrics(source(p, 'acme-dev'), { days: 14, now });
+    const samples = await p.metrics(sourceOf(p, 'acme-dev'), { days: 14, now });
     const byId = Map.groupBy(samples, (s) => s.resourceId);
     // worker-dev-1 is TERMINATED: no data.
     expect([...byId.keys()].sort()).toEqual([
@@ -338,7 +327,7 @@ describe('GcpProvider sources and listing', () => {
     expect(q.map((r) => r.query['aggregation.perSeriesAligner']).sort()).toEqual(['ALIGN_MAX', 'ALIGN_MEAN']);
     expect(q[0]!.query['interval.endTime']).toBe('2026-11-20T00:00:00.000Z');
 
-    const denied = await failure(p.metrics(source(p, 'acme-prod'), { days: 14, now }));
+    const denied = await rejectedAppError(p.metrics(sourceOf(p, 'acme-prod'), { days: 14, now }));
     expect(denied.code).toBe('auth_failed');
     expect(denied.userMessage).toContain('reading instance CPU from Cloud Monitoring in project acme-prod');
   });
@@ -349,9 +338,9 @@ describe('GcpProvider sources and listing', () => {
     await p.load();
     const release = sb.hold();
     const abort = new AbortController();
-    const pending = p.listSource(source(p, 'acme-prod'), { signal: abort.signal });
+    const pending = p.listSource(sourceOf(p, 'acme-prod'), { signal: abort.signal });
     abort.abort(new Error('sync time budget spent'));
-    const err = await failure(pending);
+    const err = await rejectedAppError(pending);
     release();
     expect(err.userMessage).toBe(
       'Stopped listing project acme-prod: the work was aborted (Error: sync time budget spent).',
@@ -440,7 +429,7 @@ describe('GcpProvider actions', () => {
       'reset',
       expect.any(String),
     ]);
-    const stopped = await failure(
+    const stopped = await rejectedAppError(
       p.execute({ action: 'reset', target: instanceKey('acme-dev', 'us-central1-b', 'worker-dev-1'), params: {} }),
     );
     expect(stopped.code).toBe('conflict');
@@ -471,7 +460,7 @@ describe('GcpProvider actions', () => {
     const p = provider(sb);
     const spec = findAction(p.actions, 'instance', 'set_machine_type')!;
     const running = instanceKey('acme-prod', 'us-central1-a', 'web-prod-1');
-    const checkErr = await failure(
+    const checkErr = await rejectedAppError(
       spec.check!(
         await subjectOf(p, running),
         { size: 'e2-standard-4' },
@@ -480,7 +469,7 @@ describe('GcpProvider actions', () => {
     );
     expect(checkErr.code).toBe('conflict');
     expect(checkErr.userMessage).toContain('Stop it first');
-    const execErr = await failure(
+    const execErr = await rejectedAppError(
       p.execute({ action: 'set_machine_type', target: running, params: { size: 'e2-standard-4' } }),
     );
     expect(execErr.code).toBe('conflict');
@@ -490,7 +479,7 @@ describe('GcpProvider actions', () => {
     const eu = instanceKey('acme-prod', 'europe-west1-b', 'web-prod-eu-1');
     await p.execute({ action: 'stop', target: eu, params: {} });
     const euSubject = await subjectOf(p, eu);
-    const notOffered = await failure(
+    const notOffered = await rejectedAppError(
       spec.check!(
         euSubject,
         { size: 'c2-standard-4' },
@@ -499,7 +488,7 @@ describe('GcpProvider actions', () => {
     );
     expect(notOffered.code).toBe('bad_request');
     expect(notOffered.userMessage).toContain('not a size I can resize to');
-    const execBad = await failure(
+    const execBad = await rejectedAppError(
       p.execute({ action: 'set_machine_type', target: eu, params: { size: 'c2-standard-4' } }),
     );
     expect(execBad.code).toBe('bad_request');
@@ -531,11 +520,11 @@ describe('GcpProvider actions', () => {
     await p.execute({ action: plan.rollback!.action, target: plan.target, params: plan.rollback!.params });
     expect(sb.state.instances.find((i) => i.name === 'batch-prod-1')?.machineType).toBe('e2-standard-4');
 
-    const typo = await failure(planAction(d, stopped, 'resize', { size: 'e2-standrd-8' }));
+    const typo = await rejectedAppError(planAction(d, stopped, 'resize', { size: 'e2-standrd-8' }));
     expect(typo.code).toBe('bad_request');
     expect(typo.userMessage).toContain('Did you mean `e2-standard-8`?');
     const running = (await p.describe(instanceKey('acme-prod', 'us-central1-a', 'web-prod-1')))!;
-    const refused = await failure(planAction(d, running, 'set_machine_type', { size: 'e2-standard-8' }));
+    const refused = await rejectedAppError(planAction(d, running, 'set_machine_type', { size: 'e2-standard-8' }));
     expect(refused.code).toBe('conflict');
     expect(refused.userMessage).toContain('Stop it first');
     const stop = await planAction(d, running, 'stop');
@@ -551,7 +540,7 @@ describe('GcpProvider actions', () => {
     const ctx = { sizes: async () => [], monthlyCostAt: () => undefined };
     await spec.check!(await subjectOf(p, key), { size: 'e2-standard-8' }, ctx); // the plan holds now
     sb.state.instances.find((i) => i.name === 'batch-prod-1')!.status = 'RUNNING'; // someone starts it
-    const err = await failure(
+    const err = await rejectedAppError(
       p.execute({ action: 'set_machine_type', target: key, params: { size: 'e2-standard-8' } }),
     );
     expect(err.code).toBe('conflict');
@@ -567,7 +556,7 @@ describe('GcpProvider actions', () => {
     expect((await p.describe(key))?.state).toBe('running');
     sb.state.instances = sb.state.instances.filter((i) => i.name !== 'web-dev-1');
     expect(await p.describe(key)).toBeNull();
-    const err = await failure(p.execute({ action: 'stop', target: key, params: {} } satisfies ResourceAction));
+    const err = await rejectedAppError(p.execute({ action: 'stop', target: key, params: {} } satisfies ResourceAction));
     expect(err.code).toBe('not_found');
     expect(err.userMessage).toContain('web-dev-1 (us-central1-a, project acme-dev) no longer exists');
     expect(err.userMessage).toContain('Nothing was changed');

@@ -6,13 +6,13 @@ import { findAction } from '../../src/cloud/actions.ts';
 import type { ActionSubject } from '../../src/cloud/actions.ts';
 import { KubernetesProvider } from '../../src/cloud/kubernetes/provider.ts';
 import type { KubernetesProviderOptions } from '../../src/cloud/kubernetes/provider.ts';
-import type { ResourceAction, SyncSource } from '../../src/cloud/provider.ts';
+import type { ResourceAction } from '../../src/cloud/provider.ts';
 import { Resource } from '../../src/cloud/resource.ts';
 import { addBulkPods, seedKubeFleet } from '../../src/cloud/sandbox/kubernetes/fleet.ts';
 import { startKubernetesSandbox } from '../../src/cloud/sandbox/kubernetes/server.ts';
 import type { KubeSandbox } from '../../src/cloud/sandbox/kubernetes/server.ts';
-import { AppError } from '../../src/errors.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { rejectedAppError, sourceOf } from '../helpers/cloud.ts';
 
 /**
  * The real @kubernetes/client-node against the loopback Kubernetes emulator: listing every type
@@ -42,22 +42,6 @@ const provider = (opts: Partial<KubernetesProviderOptions> = {}): KubernetesProv
   });
   providers.push(p);
   return p;
-};
-
-const source = (p: KubernetesProvider, context: string): SyncSource => {
-  const s = p.sources().find((x) => x.account === context);
-  if (!s) throw new Error(`no source ${context}`);
-  return s;
-};
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
 };
 
 const byId = (all: Resource[], id: string): Resource => {
@@ -122,7 +106,7 @@ describe('KubernetesProvider sources and listing', () => {
 
   it('lists every type of prod-eu, normalized, with the planted problems visible', async () => {
     const p = provider();
-    const all = await p.listSource(source(p, 'prod-eu'));
+    const all = await p.listSource(sourceOf(p, 'prod-eu'));
     for (const r of all) Resource.parse(r);
     expect(new Set(all.map((r) => r.account))).toEqual(new Set(['prod-eu']));
     expect(new Set(all.map((r) => r.region))).toEqual(new Set(['prod-eu']));
@@ -250,7 +234,7 @@ describe('KubernetesProvider sources and listing', () => {
 
   it('lists dev-us with its NotReady node and the pod in CrashLoopBackOff', async () => {
     const p = provider();
-    const all = await p.listSource(source(p, 'dev-us'));
+    const all = await p.listSource(sourceOf(p, 'dev-us'));
     expect(byId(all, 'node/dev-us-node-3').state).toBe('not_ready');
     const crashing = all.filter((r) => r.type === 'pod' && r.state === 'crashloopbackoff');
     expect(crashing).toHaveLength(1);
@@ -270,7 +254,7 @@ describe('KubernetesProvider sources and listing', () => {
     sandbox = await startKubernetesSandbox({ now: () => now, clusters: seeds });
     const p = provider({ pageSize: 500 });
     const started = performance.now();
-    const all = await p.listSource(source(p, 'prod-eu'));
+    const all = await p.listSource(sourceOf(p, 'prod-eu'));
     const ms = performance.now() - started;
     const pods = all.filter((r) => r.type === 'pod');
     expect(pods).toHaveLength(10_011);
@@ -286,7 +270,7 @@ describe('KubernetesProvider sources and listing', () => {
     const metrics = createMetrics();
     sandbox.failNext('prod-eu', 'GET /api/v1/pods', { status: 429, retryAfterSeconds: 1 }, 2);
     const p = provider({ metrics });
-    const all = await p.listSource(source(p, 'prod-eu'));
+    const all = await p.listSource(sourceOf(p, 'prod-eu'));
     expect(all.filter((r) => r.type === 'pod')).toHaveLength(11);
     expect(sandbox.requests.filter((r) => r.path.startsWith('/api/v1/pods')).map((r) => r.status)).toEqual([
       429, 429, 200,
@@ -303,7 +287,7 @@ describe('KubernetesProvider sources and listing', () => {
     const metrics = createMetrics();
     sandbox.failNext('prod-eu', 'GET /api/v1/nodes', { status: 429 }, 10);
     const p = provider({ metrics, retry: { attempts: 3, maxDelayMs: 5, sleep: async () => undefined } });
-    const err = await failure(p.listSource(source(p, 'prod-eu')));
+    const err = await rejectedAppError(p.listSource(sourceOf(p, 'prod-eu')));
     expect(err.code).toBe('rate_limited');
     expect(err.userMessage).toMatch(/context prod-eu is throttling/);
     expect(sandbox.requests.filter((r) => r.path.startsWith('/api/v1/nodes')).map((r) => r.status)).toEqual([
@@ -316,20 +300,20 @@ describe('KubernetesProvider sources and listing', () => {
   it('rejects an unreachable context with a clear error while the other lists', async () => {
     const port = await closedPort();
     const p = provider({ kubeconfig: editedKubeconfig('dev-us', { server: `http://127.0.0.1:${port}` }) });
-    const err = await failure(p.listSource(source(p, 'dev-us')));
+    const err = await rejectedAppError(p.listSource(sourceOf(p, 'dev-us')));
     expect(err.code).toBe('cloud_error');
     expect(err.userMessage).toContain(`Cannot reach the API server of context dev-us (http://127.0.0.1:${port})`);
     expect(err.userMessage).toMatch(/ECONNREFUSED/);
-    expect((await p.listSource(source(p, 'prod-eu'))).length).toBeGreaterThan(30);
+    expect((await p.listSource(sourceOf(p, 'prod-eu'))).length).toBeGreaterThan(30);
   });
 
   it('rejects a wrong token with auth_failed naming the context while the other lists', async () => {
     const p = provider({ kubeconfig: editedKubeconfig('prod-eu', { token: 'not-the-token' }) });
-    const err = await failure(p.listSource(source(p, 'prod-eu')));
+    const err = await rejectedAppError(p.listSource(sourceOf(p, 'prod-eu')));
     expect(err.code).toBe('auth_failed');
     expect(err.userMessage).toMatch(/context prod-eu refused the credentials \(401 Unauthorized\)/);
     expect(err.userMessage).not.toContain('not-the-token');
-    expect((await p.listSource(source(p, 'dev-us'))).some((r) => r.type === 'deployment')).toBe(true);
+    expect((await p.listSource(sourceOf(p, 'dev-us'))).some((r) => r.type === 'deployment')).toBe(true);
   });
 
   it('times out a request that never answers', async () => {
@@ -343,7 +327,7 @@ describe('KubernetesProvider sources and listing', () => {
         kubeconfig: editedKubeconfig('dev-us', { server: `http://127.0.0.1:${port}` }),
         requestTimeoutMs: 150,
       });
-      const err = await failure(p.listSource(source(p, 'dev-us')));
+      const err = await rejectedAppError(p.listSource(sourceOf(p, 'dev-us')));
       expect(err.code).toBe('cloud_error');
       expect(err.userMessage).toMatch(/context dev-us .* did not answer within 150 ms/);
     } finally {
@@ -358,7 +342,7 @@ describe('KubernetesProvider cancellation', () => {
     const p = provider();
     const ac = new AbortController();
     ac.abort();
-    const err = await failure(p.listSource(source(p, 'prod-eu'), { signal: ac.signal }));
+    const err = await rejectedAppError(p.listSource(sourceOf(p, 'prod-eu'), { signal: ac.signal }));
     expect(err.code).toBe('cloud_error');
     expect(err.userMessage).toMatch(/^Stopped listing .* on context prod-eu: the caller cancelled it\.$/);
     expect(sandbox.requests).toHaveLength(0);
@@ -368,7 +352,7 @@ describe('KubernetesProvider cancellation', () => {
 describe('KubernetesProvider.metrics', () => {
   it('reads node and pod usage from metrics.k8s.io on prod-eu', async () => {
     const p = provider();
-    const rows = await p.metrics!(source(p, 'prod-eu'), { days: 1, now });
+    const rows = await p.metrics!(sourceOf(p, 'prod-eu'), { days: 1, now });
     const node3 = rows.filter((r) => r.resourceId === 'node/prod-eu-node-3');
     expect(node3.map((r) => r.metric).sort()).toEqual(['cpu_millicores', 'memory_bytes']);
     const mem = node3.find((r) => r.metric === 'memory_bytes')!;
@@ -379,13 +363,13 @@ describe('KubernetesProvider.metrics', () => {
     expect(podCpu.length).toBe(4);
     // Pods stuck pulling their image use nothing and are not reported.
     expect(rows.some((r) => r.resourceId.startsWith('payments/pod/payments-worker'))).toBe(false);
-    const all = await p.listSource(source(p, 'prod-eu'));
+    const all = await p.listSource(sourceOf(p, 'prod-eu'));
     for (const r of rows) expect(all.some((x) => x.id === r.resourceId)).toBe(true);
   });
 
   it('answers [] without error on dev-us, which has no metrics API', async () => {
     const p = provider();
-    expect(await p.metrics!(source(p, 'dev-us'), { days: 1, now })).toEqual([]);
+    expect(await p.metrics!(sourceOf(p, 'dev-us'), { days: 1, now })).toEqual([]);
     expect(
       sandbox.requests.some(
         (r) => r.cluster === 'dev-us' && r.path.startsWith('/apis/metrics.k8s.io') && r.status === 404,
@@ -425,7 +409,7 @@ describe('KubernetesProvider actions and their inverses', () => {
     expect(done.summary).toContain('scaled to 5 replicas (was 2)');
     const scaled = (await p.describe(key('deployment', id)))!;
     expect(scaled.attributes.replicas).toMatchObject({ desired: 5, available: 5 });
-    const pods = (await p.listSource(source(p, 'prod-eu'))).filter(
+    const pods = (await p.listSource(sourceOf(p, 'prod-eu'))).filter(
       (r) => r.attributes.ownerDeployment === 'payments-api',
     );
     expect(pods).toHaveLength(5);
@@ -442,7 +426,7 @@ describe('KubernetesProvider actions and their inverses', () => {
 
   it('describes one object of each kind as the listing shows it', async () => {
     const p = provider();
-    const all = await p.listSource(source(p, 'prod-eu'));
+    const all = await p.listSource(sourceOf(p, 'prod-eu'));
     const pod = all.find((r) => r.type === 'pod' && r.attributes.ownerDeployment === 'payments-api')!;
     for (const r of [
       pod,
@@ -461,7 +445,7 @@ describe('KubernetesProvider actions and their inverses', () => {
 
   it('refuses bad parameters before calling the cluster', async () => {
     const p = provider();
-    const err = await failure(
+    const err = await rejectedAppError(
       p.execute(act('scale', 'deployment', 'payments/deployment/payments-api', { replicas: '5000' })),
     );
     expect(err.code).toBe('bad_request');
@@ -515,14 +499,16 @@ describe('KubernetesProvider actions and their inverses', () => {
     const id = 'web/deployment/legacy-admin';
     const subject = (await p.describe(key('deployment', id)))!;
     const spec = findAction(p.actions, 'deployment', 'undo_rollout')!;
-    const planErr = await failure(spec.check!(subject, {}, { sizes: async () => [], monthlyCostAt: () => undefined }));
+    const planErr = await rejectedAppError(
+      spec.check!(subject, {}, { sizes: async () => [], monthlyCostAt: () => undefined }),
+    );
     expect(planErr.code).toBe('conflict');
-    const err = await failure(p.execute(act('undo_rollout', 'deployment', id)));
+    const err = await rejectedAppError(p.execute(act('undo_rollout', 'deployment', id)));
     expect(err.code).toBe('conflict');
     expect(err.userMessage).toBe(
       'web/deployment/legacy-admin has no previous revision to roll back to: its history keeps only revision 1.',
     );
-    const missing = await failure(
+    const missing = await rejectedAppError(
       p.execute(act('undo_rollout', 'deployment', 'web/deployment/frontend', { toRevision: '9' })),
     );
     expect(missing.code).toBe('conflict');
@@ -563,13 +549,13 @@ describe('KubernetesProvider actions and their inverses', () => {
       act('rollout_restart', 'deployment', id),
       act('undo_rollout', 'deployment', id),
     ]) {
-      const err = await failure(p.execute(a));
+      const err = await rejectedAppError(p.execute(a));
       expect(err.code).toBe('not_found');
       expect(err.userMessage).toMatch(/web\/deployment\/frontend no longer exists/);
     }
     expect(await p.describe(key('deployment', id))).toBeNull();
     expect(sandbox.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
-    const gone = await failure(p.execute(act('cordon', 'node', 'node/no-such-node')));
+    const gone = await rejectedAppError(p.execute(act('cordon', 'node', 'node/no-such-node')));
     expect(gone.code).toBe('not_found');
   });
 });

@@ -15,6 +15,7 @@ import {
 import type { Instance } from '@aws-sdk/client-ec2';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { awsSdkRejection } from '../helpers/cloud.ts';
 
 // The real @aws-sdk/client-ec2 against the sandbox: what goes over the wire and what the SDK parses.
 const now = new Date('2026-11-01T12:00:00Z');
@@ -36,16 +37,6 @@ const byName = (name: string) => {
   const found = sandbox.fleet.instances.find((i) => i.tags.Name === name);
   if (!found) throw new Error(`no ${name} in the fleet`);
   return found;
-};
-
-const rejection = async (p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> => {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
 };
 
 const describeOne = async (client: EC2Client, id: string): Promise<Instance> => {
@@ -109,7 +100,7 @@ describe('sandbox EC2 Query API, driven by the real SDK', () => {
     expect(stopped.Reservations?.flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId)).toEqual([
       byName('worker-staging-1').id,
     ]);
-    const bad = await rejection(
+    const bad = await awsSdkRejection(
       client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'colour', Values: ['blue'] }] })),
     );
     expect(bad).toMatchObject({ name: 'InvalidParameterValue', status: 400 });
@@ -117,7 +108,7 @@ describe('sandbox EC2 Query API, driven by the real SDK', () => {
 
   it('answers EC2 id errors: NotFound, Malformed, and MaxResults with ids', async () => {
     const client = ec2('us-east-1');
-    const missing = await rejection(
+    const missing = await awsSdkRejection(
       client.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })),
     );
     expect(missing).toEqual({
@@ -125,17 +116,19 @@ describe('sandbox EC2 Query API, driven by the real SDK', () => {
       message: "The instance ID 'i-0123456789abcdef0' does not exist",
       status: 400,
     });
-    expect(await rejection(client.send(new StopInstancesCommand({ InstanceIds: ['web-prod-1'] })))).toMatchObject({
-      name: 'InvalidInstanceID.Malformed',
-    });
+    expect(await awsSdkRejection(client.send(new StopInstancesCommand({ InstanceIds: ['web-prod-1'] })))).toMatchObject(
+      {
+        name: 'InvalidInstanceID.Malformed',
+      },
+    );
     expect(
-      await rejection(
+      await awsSdkRejection(
         client.send(new DescribeInstancesCommand({ InstanceIds: [byName('web-prod-1').id], MaxResults: 5 })),
       ),
     ).toMatchObject({ name: 'InvalidParameterCombination' });
     // An instance of the other region does not exist here, as on AWS.
     expect(
-      await rejection(client.send(new DescribeInstancesCommand({ InstanceIds: [byName('ml-dev-1').id] }))),
+      await awsSdkRejection(client.send(new DescribeInstancesCommand({ InstanceIds: [byName('ml-dev-1').id] }))),
     ).toMatchObject({ name: 'InvalidInstanceID.NotFound' });
   });
 
@@ -158,12 +151,12 @@ describe('sandbox EC2 Query API, driven by the real SDK', () => {
     const client = ec2('us-east-1');
     const id = byName('api-prod-1').id;
     await client.send(new StopInstancesCommand({ InstanceIds: [id] }));
-    expect(await rejection(client.send(new StartInstancesCommand({ InstanceIds: [id] })))).toMatchObject({
+    expect(await awsSdkRejection(client.send(new StartInstancesCommand({ InstanceIds: [id] })))).toMatchObject({
       name: 'IncorrectInstanceState',
       status: 400,
     });
     const stoppedId = byName('worker-staging-1').id;
-    expect(await rejection(client.send(new RebootInstancesCommand({ InstanceIds: [stoppedId] })))).toMatchObject({
+    expect(await awsSdkRejection(client.send(new RebootInstancesCommand({ InstanceIds: [stoppedId] })))).toMatchObject({
       name: 'IncorrectInstanceState',
     });
   });
@@ -171,7 +164,7 @@ describe('sandbox EC2 Query API, driven by the real SDK', () => {
   it('refuses ModifyInstanceAttribute on a running instance and applies it once stopped', async () => {
     const client = ec2('eu-west-1');
     const id = byName('api-dev-1').id;
-    const refused = await rejection(
+    const refused = await awsSdkRejection(
       client.send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: 't3.small' } })),
     );
     expect(refused).toEqual({
@@ -182,7 +175,7 @@ describe('sandbox EC2 Query API, driven by the real SDK', () => {
     expect(byName('api-dev-1').instanceType).toBe('t3.large');
     await client.send(new StopInstancesCommand({ InstanceIds: [id] }));
     await describeOne(client, id);
-    const invalid = await rejection(
+    const invalid = await awsSdkRejection(
       client.send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceType: { Value: 't3.gigantic' } })),
     );
     expect(invalid.name).toBe('InvalidInstanceAttributeValue');
@@ -228,7 +221,7 @@ describe('sandbox EC2 Query API, driven by the real SDK', () => {
       status: 403,
     });
     const client = ec2('us-east-1');
-    expect(await rejection(client.send(new DescribeVolumesCommand({})))).toMatchObject({
+    expect(await awsSdkRejection(client.send(new DescribeVolumesCommand({})))).toMatchObject({
       name: 'UnauthorizedOperation',
       status: 403,
     });

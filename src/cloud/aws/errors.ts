@@ -1,5 +1,6 @@
 import { AppError, isAppError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
+import { socketErrorCodes } from '../errors.ts';
 
 /**
  * The one translator from AWS SDK failures to AppError. The SDK names a service exception after
@@ -39,16 +40,7 @@ const badRequestCodes = new Set([
   'UnsupportedOperation',
   'InvalidParameter',
 ]);
-const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EPIPE',
-  'TimeoutError',
-  'RequestTimeout',
-]);
+const networkCodes = new Set([...socketErrorCodes, 'TimeoutError', 'RequestTimeout']);
 
 const codeOf = (e: unknown): string => {
   if (!e || typeof e !== 'object') return 'Unknown';

@@ -171,6 +171,19 @@ export class ListStepError extends Error {
 }
 
 /**
+ * Awaits a listing; if it fails with a ListStepError, `onStep` is told the step that failed and
+ * the SDK's own error (its cause) is rethrown, for the caller to translate with that step.
+ */
+export const unwrapListStep = <T>(listing: Promise<T>, onStep: (step: string) => void): Promise<T> =>
+  listing.catch((e: unknown) => {
+    if (e instanceof ListStepError) {
+      onStep(e.step);
+      throw e.cause;
+    }
+    throw e;
+  });
+
+/**
  * Every resource of one subscription, all regions, all pages (the SDK follows `nextLink`). The
  * six listings run in parallel; any failure fails the whole listing so a sync never mistakes an
  * outage for deletions. VMs are listed with `statusOnly=true`, which returns each one's power state.

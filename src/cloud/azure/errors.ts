@@ -1,5 +1,6 @@
 import { AppError, isAppError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
+import { socketErrorCodes } from '../errors.ts';
 
 /**
  * The one translator from Azure SDK failures to AppError. ARM errors arrive as RestError with
@@ -34,12 +35,7 @@ const badRequestCodes = new Set([
 ]);
 const throttleCodes = new Set(['TooManyRequests', 'RequestThrottled', 'SubscriptionRequestsThrottled']);
 const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EPIPE',
+  ...socketErrorCodes,
   'REQUEST_SEND_ERROR',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',

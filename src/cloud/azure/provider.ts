@@ -144,13 +144,10 @@ export class AzureProvider implements CloudProvider {
     try {
       const arm = await this.#sdk();
       const clients = await this.#clientsFor(sub.id);
-      return await arm.listSubscription(clients, this.#ctx(sub.id), opts.signal).catch((e: unknown) => {
-        if (e instanceof arm.ListStepError) {
-          step = e.step;
-          throw e.cause;
-        }
-        throw e;
-      });
+      return await arm.unwrapListStep(
+        arm.listSubscription(clients, this.#ctx(sub.id), opts.signal),
+        (failed) => (step = failed),
+      );
     } catch (e) {
       throw translateAzureError(e, { doing: step, subscription: this.#label(sub.id) });
     }
@@ -179,15 +176,10 @@ export class AzureProvider implements CloudProvider {
         client = monitor.createMonitorClient(sub.id, this.#clientSettings(await this.#credentialFor(sub.id)));
         this.#monitors.set(sub.id, client);
       }
-      return await monitor
-        .vmDailyMetrics(clients, client, { subscriptionId: sub.id, ...r.data, signal: opts.signal })
-        .catch((e: unknown) => {
-          if (e instanceof arm.ListStepError) {
-            step = e.step;
-            throw e.cause;
-          }
-          throw e;
-        });
+      return await arm.unwrapListStep(
+        monitor.vmDailyMetrics(clients, client, { subscriptionId: sub.id, ...r.data, signal: opts.signal }),
+        (failed) => (step = failed),
+      );
     } catch (e) {
       throw translateAzureError(e, { doing: step, subscription: this.#label(sub.id) });
     }

@@ -1,5 +1,6 @@
 import { AppError, isAppError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
+import { appCodeForCloudStatus, socketErrorCodes } from '../errors.ts';
 
 /**
  * The one translator from Google client failures to AppError. Three shapes reach it:
@@ -26,7 +27,9 @@ const grpcToHttp: Record<number, number> = {
   16: 401, // UNAUTHENTICATED
 };
 
-const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
+const networkCodes = new Set(socketErrorCodes);
+/** A socket error code named only in an error's message. */
+const networkCodeInText = new RegExp(`\\b(${socketErrorCodes.join('|')})\\b`);
 
 interface Parsed {
   status: number | undefined;
@@ -79,30 +82,14 @@ const parse = (e: unknown): Parsed => {
     if (last) status = grpcToHttp[Number(last)] ?? status;
   }
   const network =
-    typeof o.code === 'string' && networkCodes.has(o.code)
-      ? o.code
-      : /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EPIPE)\b/.exec(message)?.[1];
+    typeof o.code === 'string' && networkCodes.has(o.code) ? o.code : networkCodeInText.exec(message)?.[1];
   return { status, network, message };
 };
 
 const classify = (p: Parsed): ErrorCode => {
   if (p.network) return 'cloud_error';
   if (/\bis not ready\b/.test(p.message)) return 'conflict';
-  switch (p.status) {
-    case 404:
-      return 'not_found';
-    case 401:
-    case 403:
-      return 'auth_failed';
-    case 429:
-      return 'rate_limited';
-    case 409:
-      return 'conflict';
-    case 400:
-      return 'bad_request';
-    default:
-      return 'cloud_error';
-  }
+  return appCodeForCloudStatus(p.status);
 };
 
 /** What kind of failure a client error is, for metrics (the AppError code it translates to). */

@@ -1,5 +1,6 @@
 import { AppError, isAppError } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
+import { appCodeForCloudStatus, socketErrorCodes } from '../errors.ts';
 
 /**
  * The one translator from @kubernetes/client-node failures to AppError. The client throws an
@@ -45,12 +46,7 @@ export const retryAfterSeconds = (e: unknown): number | undefined => {
 };
 
 const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EPIPE',
+  ...socketErrorCodes,
   'EHOSTUNREACH',
   'ENETUNREACH',
   'UND_ERR_SOCKET',
@@ -78,14 +74,8 @@ const isAbort = (e: unknown): 'timeout' | 'abort' | undefined => {
   return undefined;
 };
 
-const codeForStatus = (status: number): ErrorCode => {
-  if (status === 401 || status === 403) return 'auth_failed';
-  if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
-  if (status === 429) return 'rate_limited';
-  if (status === 400 || status === 415 || status === 422) return 'bad_request';
-  return 'cloud_error';
-};
+/** The API server answers a malformed object 400, an unsupported patch type 415 and an invalid object 422. */
+const codeForStatus = (status: number): ErrorCode => appCodeForCloudStatus(status, [400, 415, 422]);
 
 /** What kind of failure it is, for metrics: the AppError code it translates to. */
 export const kubeFailureKind = (e: unknown): ErrorCode => {

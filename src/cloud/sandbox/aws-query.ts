@@ -95,3 +95,46 @@ export const queryError = (
       },
     }),
 });
+
+/**
+ * Answers a Query protocol request the way STS and ELBv2 do before any action runs: an action the
+ * service lacks is `InvalidAction`, a `Version` other than the service's is `InvalidParameterValue`,
+ * and a fault a test queued for the action is answered in its place (400 unless it names a status).
+ * Otherwise the action's handler answers.
+ */
+export const routeQuery = (
+  req: ServiceRequest,
+  service: { ns: string; version: string },
+  actions: Record<string, (req: ServiceRequest) => ServiceResponse>,
+): ServiceResponse => {
+  const { ns, version } = service;
+  const action = req.params.Action ?? '';
+  const handler = actions[action];
+  if (!handler)
+    return queryError(
+      ns,
+      action,
+      req.requestId,
+      'InvalidAction',
+      `Could not find operation ${action} for version ${version}`,
+    );
+  if (req.params.Version !== version)
+    return queryError(
+      ns,
+      action,
+      req.requestId,
+      'InvalidParameterValue',
+      `Version ${req.params.Version ?? ''} is not supported`,
+    );
+  const fault = req.fault(action);
+  if (fault)
+    return queryError(
+      ns,
+      action,
+      req.requestId,
+      fault.code,
+      fault.message ?? `Injected ${fault.code}`,
+      fault.status ?? 400,
+    );
+  return handler(req);
+};

@@ -55,17 +55,32 @@ export type Ec2Handler = (call: Ec2Call) => XmlNode;
 
 const instanceIdPattern = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
 
+/** How EC2 checks one kind of id: its pattern, the codes for a malformed and an unknown id, and the message naming the unknown ones. */
+export interface IdKind {
+  pattern: RegExp;
+  malformed: string;
+  notFound: string;
+  describe: (missing: string[]) => string;
+}
+
 /** EC2's id checks in its order: malformed ids first, then unknown ones (all named in one message). */
-export const requireIds = <T extends { id: string }>(
-  ids: string[],
-  items: T[],
-  kind: { pattern: RegExp; malformed: string; notFound: string; describe: (missing: string[]) => string },
-): T[] => {
+export const requireIds = <T extends { id: string }>(ids: string[], items: T[], kind: IdKind): T[] => {
   const bad = ids.find((id) => !kind.pattern.test(id));
   if (bad !== undefined) throw new Ec2Error(kind.malformed, `Invalid id: "${bad}"`);
   const missing = ids.filter((id) => !items.some((x) => x.id === id));
   if (missing.length > 0) throw new Ec2Error(kind.notFound, kind.describe(missing));
   return ids.map((id) => items.find((x) => x.id === id) as T);
+};
+
+/** The items the `idParam` list names (with requireIds' checks), or all of them when it names none. */
+export const chosenByIds = <T extends { id: string }>(
+  params: Params,
+  idParam: string,
+  items: T[],
+  kind: IdKind,
+): T[] => {
+  const ids = listParam(params, idParam);
+  return ids.length > 0 ? requireIds(ids, items, kind) : items;
 };
 
 export const instanceIdKind = {

@@ -1,8 +1,8 @@
 import type { Ec2Handler } from './call.ts';
-import { instanceIdKind, instancesIn, requireIds, settleTransitions } from './call.ts';
+import { chosenByIds, instanceIdKind, instancesIn, settleTransitions } from './call.ts';
 import { sandboxInstanceTypeCatalogue } from './instance-types.ts';
 import type { SandboxInstance, Tags } from './model.ts';
-import { Ec2Error, applyFilters, filtersOf, listParam, paginate } from './query.ts';
+import { Ec2Error, applyFilters, filterAndPage, filtersOf, listParam } from './query.ts';
 import type { FilterFields } from './query.ts';
 import { itemSet, stateXml } from './xml.ts';
 
@@ -23,9 +23,9 @@ const describeInstanceTypes: Ec2Handler = (call) => {
     wanted.length > 0
       ? sandboxInstanceTypeCatalogue.filter((t) => wanted.includes(t.name))
       : sandboxInstanceTypeCatalogue;
-  const matched = applyFilters(
+  const { page, nextToken } = filterAndPage(
     chosen.map((t) => ({ ...t, tags: {} as Tags })),
-    filtersOf(call.params),
+    call.params,
     {
       'instance-type': (t) => [t.name],
       'vcpu-info.default-vcpus': (t) => [String(t.vcpu)],
@@ -33,13 +33,13 @@ const describeInstanceTypes: Ec2Handler = (call) => {
       'current-generation': () => ['true'],
       'processor-info.supported-architecture': () => ['x86_64'],
     },
+    {
+      action: 'DescribeInstanceTypes',
+      min: 5,
+      max: 100,
+      idParam: 'InstanceType',
+    },
   );
-  const { page, nextToken } = paginate(matched, call.params, {
-    action: 'DescribeInstanceTypes',
-    min: 5,
-    max: 100,
-    idParam: 'InstanceType',
-  });
   return {
     instanceTypeSet: itemSet(
       page.map((t) => ({
@@ -71,22 +71,25 @@ const statusOf = (i: SandboxInstance): { status: string; check: string } =>
 const describeInstanceStatus: Ec2Handler = (call) => {
   const all = instancesIn(call);
   settleTransitions(call, all, false);
-  const ids = listParam(call.params, 'InstanceId');
-  const chosen = ids.length > 0 ? requireIds(ids, all, instanceIdKind) : all;
+  const chosen = chosenByIds(call.params, 'InstanceId', all, instanceIdKind);
   const includeAll = call.params.IncludeAllInstances === 'true';
   const visible = chosen.filter((i) => i.state !== 'terminated' && (includeAll || i.state === 'running'));
-  const matched = applyFilters(visible, filtersOf(call.params), {
-    'availability-zone': (i) => [i.availabilityZone],
-    'instance-state-name': (i) => [i.state],
-    'instance-status.status': (i) => [statusOf(i).status],
-    'system-status.status': (i) => [statusOf(i).status],
-  });
-  const { page, nextToken } = paginate(matched, call.params, {
-    action: 'DescribeInstanceStatus',
-    min: 5,
-    max: 1000,
-    idParam: 'InstanceId',
-  });
+  const { page, nextToken } = filterAndPage(
+    visible,
+    call.params,
+    {
+      'availability-zone': (i) => [i.availabilityZone],
+      'instance-state-name': (i) => [i.state],
+      'instance-status.status': (i) => [statusOf(i).status],
+      'system-status.status': (i) => [statusOf(i).status],
+    },
+    {
+      action: 'DescribeInstanceStatus',
+      min: 5,
+      max: 1000,
+      idParam: 'InstanceId',
+    },
+  );
   return {
     instanceStatusSet: itemSet(
       page.map((i) => {
@@ -172,8 +175,7 @@ const tagFields: FilterFields<TagRow> = {
 };
 
 const describeTags: Ec2Handler = (call) => {
-  const matched = applyFilters(tagRows(call), filtersOf(call.params), tagFields);
-  const { page, nextToken } = paginate(matched, call.params, {
+  const { page, nextToken } = filterAndPage(tagRows(call), call.params, tagFields, {
     action: 'DescribeTags',
     min: 5,
     max: 1000,

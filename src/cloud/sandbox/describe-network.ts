@@ -1,7 +1,7 @@
 import type { Ec2Call, Ec2Handler } from './call.ts';
-import { requireIds } from './call.ts';
+import { chosenByIds, requireIds } from './call.ts';
 import type { SandboxAddress, SandboxFlowLog, SandboxNatGateway, SandboxVpc } from './model.ts';
-import { applyFilters, filtersOf, listParam, paginate } from './query.ts';
+import { applyFilters, filterAndPage, filtersOf, listParam } from './query.ts';
 import type { FilterFields } from './query.ts';
 import { itemSet, tagSet } from './xml.ts';
 
@@ -66,18 +66,13 @@ const natFields: FilterFields<SandboxNatGateway> = {
 
 const describeNatGateways: Ec2Handler = (call) => {
   const all = inRegion(call, call.fleet.natGateways);
-  const ids = listParam(call.params, 'NatGatewayId');
-  const chosen =
-    ids.length > 0
-      ? requireIds(ids, all, {
-          pattern: /^nat-[0-9a-f]{8,17}$/,
-          malformed: 'InvalidParameterValue',
-          notFound: 'NatGatewayNotFound',
-          describe: (m) => `NAT gateway ${m[0]} was not found`,
-        })
-      : all;
-  const matched = applyFilters(chosen, filtersOf(call.params), natFields);
-  const { page, nextToken } = paginate(matched, call.params, {
+  const chosen = chosenByIds(call.params, 'NatGatewayId', all, {
+    pattern: /^nat-[0-9a-f]{8,17}$/,
+    malformed: 'InvalidParameterValue',
+    notFound: 'NatGatewayNotFound',
+    describe: (m) => `NAT gateway ${m[0]} was not found`,
+  });
+  const { page, nextToken } = filterAndPage(chosen, call.params, natFields, {
     action: 'DescribeNatGateways',
     min: 5,
     max: 1000,
@@ -117,18 +112,13 @@ const vpcFields: FilterFields<SandboxVpc> = {
 
 const describeVpcs: Ec2Handler = (call) => {
   const all = inRegion(call, call.fleet.vpcs);
-  const ids = listParam(call.params, 'VpcId');
-  const chosen =
-    ids.length > 0
-      ? requireIds(ids, all, {
-          pattern: /^vpc-[0-9a-f]{8,17}$/,
-          malformed: 'InvalidVpcID.Malformed',
-          notFound: 'InvalidVpcID.NotFound',
-          describe: (m) => `The vpc ID '${m.join(', ')}' does not exist`,
-        })
-      : all;
-  const matched = applyFilters(chosen, filtersOf(call.params), vpcFields);
-  const { page, nextToken } = paginate(matched, call.params, {
+  const chosen = chosenByIds(call.params, 'VpcId', all, {
+    pattern: /^vpc-[0-9a-f]{8,17}$/,
+    malformed: 'InvalidVpcID.Malformed',
+    notFound: 'InvalidVpcID.NotFound',
+    describe: (m) => `The vpc ID '${m.join(', ')}' does not exist`,
+  });
+  const { page, nextToken } = filterAndPage(chosen, call.params, vpcFields, {
     action: 'DescribeVpcs',
     min: 5,
     max: 1000,
@@ -164,17 +154,17 @@ const describeFlowLogs: Ec2Handler = (call) => {
   const all = inRegion(call, call.fleet.flowLogs);
   const ids = listParam(call.params, 'FlowLogId');
   const chosen = ids.length > 0 ? all.filter((f) => ids.includes(f.id)) : all;
-  const matched = applyFilters(
+  const { page, nextToken } = filterAndPage(
     chosen.map((f) => ({ ...f, tags: {} })),
-    filtersOf(call.params),
+    call.params,
     flowLogFields,
+    {
+      action: 'DescribeFlowLogs',
+      min: 1,
+      max: 1000,
+      idParam: 'FlowLogId',
+    },
   );
-  const { page, nextToken } = paginate(matched, call.params, {
-    action: 'DescribeFlowLogs',
-    min: 1,
-    max: 1000,
-    idParam: 'FlowLogId',
-  });
   return {
     flowLogSet: itemSet(
       page.map((f) => ({

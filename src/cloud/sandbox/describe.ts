@@ -1,8 +1,8 @@
-import { instanceIdKind, instancesIn, requireIds, settleTransitions } from './call.ts';
+import { chosenByIds, instanceIdKind, instancesIn, settleTransitions } from './call.ts';
 import type { Ec2Call, Ec2Handler } from './call.ts';
 import { sandboxId } from './fleet.ts';
 import type { SandboxInstance, SandboxSecurityGroup, SandboxSnapshot, SandboxVolume } from './model.ts';
-import { Ec2Error, applyFilters, filtersOf, listParam, paginate } from './query.ts';
+import { Ec2Error, filterAndPage, listParam } from './query.ts';
 import type { FilterFields } from './query.ts';
 import { instanceXml, itemSet, securityGroupXml, snapshotXml, volumeXml } from './xml.ts';
 
@@ -25,10 +25,8 @@ const instanceFields: FilterFields<SandboxInstance> = {
 const describeInstances: Ec2Handler = (call) => {
   const all = instancesIn(call);
   settleTransitions(call, all, true);
-  const ids = listParam(call.params, 'InstanceId');
-  const chosen = ids.length > 0 ? requireIds(ids, all, instanceIdKind) : all;
-  const matched = applyFilters(chosen, filtersOf(call.params), instanceFields);
-  const { page, nextToken } = paginate(matched, call.params, {
+  const chosen = chosenByIds(call.params, 'InstanceId', all, instanceIdKind);
+  const { page, nextToken } = filterAndPage(chosen, call.params, instanceFields, {
     action: 'DescribeInstances',
     min: 5,
     max: 1000,
@@ -68,18 +66,13 @@ const volumeFields: FilterFields<SandboxVolume> = {
 
 const describeVolumes: Ec2Handler = (call) => {
   const all = call.fleet.volumes.filter((v) => v.region === call.region);
-  const ids = listParam(call.params, 'VolumeId');
-  const chosen =
-    ids.length > 0
-      ? requireIds(ids, all, {
-          pattern: /^vol-[0-9a-f]{8,17}$/,
-          malformed: 'InvalidVolumeID.Malformed',
-          notFound: 'InvalidVolume.NotFound',
-          describe: (m) => `The volume '${m.join(', ')}' does not exist.`,
-        })
-      : all;
-  const matched = applyFilters(chosen, filtersOf(call.params), volumeFields);
-  const { page, nextToken } = paginate(matched, call.params, {
+  const chosen = chosenByIds(call.params, 'VolumeId', all, {
+    pattern: /^vol-[0-9a-f]{8,17}$/,
+    malformed: 'InvalidVolumeID.Malformed',
+    notFound: 'InvalidVolume.NotFound',
+    describe: (m) => `The volume '${m.join(', ')}' does not exist.`,
+  });
+  const { page, nextToken } = filterAndPage(chosen, call.params, volumeFields, {
     action: 'DescribeVolumes',
     min: 5,
     max: 1000,
@@ -108,19 +101,14 @@ const ownedBy =
 
 const describeSnapshots: Ec2Handler = (call) => {
   const all = call.fleet.snapshots.filter((s) => s.region === call.region);
-  const ids = listParam(call.params, 'SnapshotId');
-  const chosen =
-    ids.length > 0
-      ? requireIds(ids, all, {
-          pattern: /^snap-[0-9a-f]{8,17}$/,
-          malformed: 'InvalidSnapshotID.Malformed',
-          notFound: 'InvalidSnapshot.NotFound',
-          describe: (m) => `The snapshot '${m.join(', ')}' does not exist.`,
-        })
-      : all;
+  const chosen = chosenByIds(call.params, 'SnapshotId', all, {
+    pattern: /^snap-[0-9a-f]{8,17}$/,
+    malformed: 'InvalidSnapshotID.Malformed',
+    notFound: 'InvalidSnapshot.NotFound',
+    describe: (m) => `The snapshot '${m.join(', ')}' does not exist.`,
+  });
   const owned = chosen.filter(ownedBy(call, listParam(call.params, 'Owner')));
-  const matched = applyFilters(owned, filtersOf(call.params), snapshotFields);
-  const { page, nextToken } = paginate(matched, call.params, {
+  const { page, nextToken } = filterAndPage(owned, call.params, snapshotFields, {
     action: 'DescribeSnapshots',
     min: 5,
     max: 1000,
@@ -144,16 +132,12 @@ const groupFields: FilterFields<SandboxSecurityGroup> = {
 
 const describeSecurityGroups: Ec2Handler = (call) => {
   const all = call.fleet.securityGroups.filter((g) => g.region === call.region);
-  const ids = listParam(call.params, 'GroupId');
-  let chosen =
-    ids.length > 0
-      ? requireIds(ids, all, {
-          pattern: /^sg-[0-9a-f]{8,17}$/,
-          malformed: 'InvalidGroupId.Malformed',
-          notFound: 'InvalidGroup.NotFound',
-          describe: (m) => `The security group '${m.join(', ')}' does not exist`,
-        })
-      : all;
+  let chosen = chosenByIds(call.params, 'GroupId', all, {
+    pattern: /^sg-[0-9a-f]{8,17}$/,
+    malformed: 'InvalidGroupId.Malformed',
+    notFound: 'InvalidGroup.NotFound',
+    describe: (m) => `The security group '${m.join(', ')}' does not exist`,
+  });
   const names = listParam(call.params, 'GroupName');
   const unknown = names.find((n) => !chosen.some((g) => g.name === n));
   if (unknown !== undefined)
@@ -162,8 +146,7 @@ const describeSecurityGroups: Ec2Handler = (call) => {
       `The security group '${unknown}' does not exist in default VPC '${sandboxId('vpc', call.region)}'`,
     );
   if (names.length > 0) chosen = chosen.filter((g) => names.includes(g.name));
-  const matched = applyFilters(chosen, filtersOf(call.params), groupFields);
-  const { page, nextToken } = paginate(matched, call.params, {
+  const { page, nextToken } = filterAndPage(chosen, call.params, groupFields, {
     action: 'DescribeSecurityGroups',
     min: 5,
     max: 1000,

@@ -1,5 +1,5 @@
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from './aws-query.ts';
-import { members, queryError, queryResponse } from './aws-query.ts';
+import { members, queryError, queryResponse, routeQuery } from './aws-query.ts';
 import type { SandboxLoadBalancer, SandboxTargetGroup, TargetHealthState } from './model.ts';
 import { listParam } from './query.ts';
 import type { XmlNode } from './xml.ts';
@@ -218,39 +218,19 @@ const actions: Record<string, (req: ServiceRequest) => XmlNode> = {
   DescribeTags: describeTags,
 };
 
-export const elbv2Router: ServiceRouter = (req): ServiceResponse => {
-  const action = req.params.Action ?? '';
-  const handler = actions[action];
-  if (!handler)
-    return queryError(
-      ns,
-      action,
-      req.requestId,
-      'InvalidAction',
-      `Could not find operation ${action} for version ${version}`,
-    );
-  if (req.params.Version !== version)
-    return queryError(
-      ns,
-      action,
-      req.requestId,
-      'InvalidParameterValue',
-      `Version ${req.params.Version ?? ''} is not supported`,
-    );
-  const fault = req.fault(action);
-  if (fault)
-    return queryError(
-      ns,
-      action,
-      req.requestId,
-      fault.code,
-      fault.message ?? `Injected ${fault.code}`,
-      fault.status ?? 400,
-    );
-  try {
-    return queryResponse(ns, action, req.requestId, handler(req));
-  } catch (e) {
-    if (e instanceof ElbError) return queryError(ns, action, req.requestId, e.code, e.message, e.status);
-    throw e;
-  }
-};
+/** Each action's result wrapped in its `<XResponse>`; an ElbError becomes the Query protocol's error. */
+const answers = Object.fromEntries(
+  Object.entries(actions).map(([action, handler]) => [
+    action,
+    (req: ServiceRequest): ServiceResponse => {
+      try {
+        return queryResponse(ns, action, req.requestId, handler(req));
+      } catch (e) {
+        if (e instanceof ElbError) return queryError(ns, action, req.requestId, e.code, e.message, e.status);
+        throw e;
+      }
+    },
+  ]),
+);
+
+export const elbv2Router: ServiceRouter = (req): ServiceResponse => routeQuery(req, { ns, version }, answers);

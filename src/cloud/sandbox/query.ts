@@ -131,3 +131,14 @@ export const paginate = <T>(items: T[], params: Params, limits: PageLimits): { p
   const page = items.slice(offset, offset + max);
   return offset + max < items.length ? { page, nextToken: encodeToken(limits.action, offset + max) } : { page };
 };
+
+/**
+ * What every paged Describe* call does after choosing its items: EC2's filters (see applyFilters),
+ * then one page of what they kept (see paginate). Filter errors come before paging errors, as on EC2.
+ */
+export const filterAndPage = <T extends { tags: Tags }>(
+  items: T[],
+  params: Params,
+  fields: FilterFields<T>,
+  limits: PageLimits,
+): { page: T[]; nextToken?: string } => paginate(applyFilters(items, filtersOf(params), fields), params, limits);

@@ -9,6 +9,7 @@ import { coreServiceRouters } from './core-services.ts';
 import { describeHandlers } from './describe.ts';
 import { catalogHandlers } from './describe-catalog.ts';
 import { networkHandlers } from './describe-network.ts';
+import { closeServer, faultQueue, readBody, requestGate } from './faults.ts';
 import type { InjectedFault } from './faults.ts';
 import { sandboxRoles, seedFleet, seedSecondFleet } from './fleet.ts';
 import { lifecycleHandlers } from './lifecycle.ts';
@@ -81,25 +82,13 @@ export interface Sandbox {
 
 const apiVersion = '2016-11-15';
 const maxBodyBytes = 1_000_000;
+const tooLarge = () => new Ec2Error('RequestEntityTooLarge', 'The request body is too large.', 413);
 const handlers: Record<string, Ec2Handler> = {
   ...describeHandlers,
   ...catalogHandlers,
   ...networkHandlers,
   ...lifecycleHandlers,
 };
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBodyBytes) reject(new Ec2Error('RequestEntityTooLarge', 'The request body is too large.', 413));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 
 /** `AWS4-HMAC-SHA256 Credential=AKID/20261101/eu-west-1/ec2/aws4_request, …` → the access key id, region and service. */
 const credentialScope = (header: string | undefined): { accessKeyId: string; region: string; service: string } => {
@@ -129,17 +118,12 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
       : { describes: Math.max(1, opts.transitionDescribes ?? 1) };
   const coreRouters = coreServiceRouters({ metricDatapointsPerPage: opts.metricDatapointsPerPage });
   const requests: SandboxRequest[] = [];
-  const faults: Array<{ action: string; fault: InjectedFault; left: number }> = [];
+  const faults = faultQueue<string, InjectedFault>();
   let counter = 0;
 
-  const takeFault = (action: string): InjectedFault | undefined => {
-    const f = faults.find((x) => x.left > 0 && (x.action === '*' || x.action === action));
-    if (!f) return undefined;
-    f.left -= 1;
-    return f.fault;
-  };
+  const takeFault = (action: string): InjectedFault | undefined => faults.take((x) => x === '*' || x === action);
 
-  let held: Promise<void> | undefined;
+  const gate = requestGate();
   const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds });
   // Each other account gets its own (empty) per-service state, reached with its STS session's key.
   const accountServices = new Map<string, AwsServicesSandbox>([
@@ -153,6 +137,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   ]);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const held = gate.passed();
     if (held) await held;
     const scoped = credentialScopeService(req.headers.authorization);
     if (scoped && scoped.service !== 'ec2' && !coreRouters[scoped.service]) {
@@ -179,7 +164,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     };
     try {
       const url = new URL(req.url ?? '/', 'http://sandbox');
-      const body = req.method === 'POST' ? await readBody(req) : '';
+      const body = req.method === 'POST' ? await readBody(req, maxBodyBytes, tooLarge) : '';
       const form = !String(req.headers['content-type'] ?? '').includes('json');
       params = Object.fromEntries([...url.searchParams, ...(form ? new URLSearchParams(body) : [])]);
       const scope = credentialScope(req.headers.authorization);
@@ -246,21 +231,8 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     roles,
     requests,
     services,
-    failNext: (action, fault, times = 1) => void faults.push({ action, fault, left: times }),
-    hold: () => {
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      held = gate;
-      return () => {
-        if (held === gate) held = undefined;
-        release();
-      };
-    },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // The SDK keeps connections alive; without this close() waits for them to time out.
-        server.closeAllConnections();
-      }),
+    failNext: (action, fault, times = 1) => faults.push(action, fault, times),
+    hold: gate.hold,
+    stop: () => closeServer(server),
   };
 };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ServiceRequest, ServiceResponse, ServiceRouter } from './aws-query.ts';
-import { queryError, queryResponse } from './aws-query.ts';
+import { queryError, queryResponse, routeQuery } from './aws-query.ts';
 
 /**
  * The sandbox's STS (Query protocol, 2011-06-15): AssumeRole into a role another seeded account
@@ -81,34 +81,4 @@ const actions: Record<string, (req: ServiceRequest) => ServiceResponse> = {
   GetCallerIdentity: getCallerIdentity,
 };
 
-export const stsRouter: ServiceRouter = (req) => {
-  const action = req.params.Action ?? '';
-  const handler = actions[action];
-  if (!handler)
-    return queryError(
-      ns,
-      action,
-      req.requestId,
-      'InvalidAction',
-      `Could not find operation ${action} for version ${version}`,
-    );
-  if (req.params.Version !== version)
-    return queryError(
-      ns,
-      action,
-      req.requestId,
-      'InvalidParameterValue',
-      `Version ${req.params.Version ?? ''} is not supported`,
-    );
-  const fault = req.fault(action);
-  if (fault)
-    return queryError(
-      ns,
-      action,
-      req.requestId,
-      fault.code,
-      fault.message ?? `Injected ${fault.code}`,
-      fault.status ?? 400,
-    );
-  return handler(req);
-};
+export const stsRouter: ServiceRouter = (req) => routeQuery(req, { ns, version }, actions);

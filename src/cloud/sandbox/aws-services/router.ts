@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { faultQueue, readBody } from '../faults.ts';
 import { cloudTrailService } from './cloudtrail.ts';
 import { configService } from './config.ts';
 import { iamHandlers, iamNamespace, iamVersion } from './iam.ts';
@@ -80,18 +81,7 @@ export const credentialScopeService = (authorization: string | undefined): Crede
 
 type Protocol = 'query' | 'json' | 's3';
 const maxBodyBytes = 1_000_000;
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBodyBytes) reject(new ServiceError('RequestEntityTooLarge', 'The request body is too large.', 413));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+const tooLarge = () => new ServiceError('RequestEntityTooLarge', 'The request body is too large.', 413);
 
 const unknownKey: Record<Protocol, ServiceError> = {
   query: new ServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403),
@@ -121,15 +111,11 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
     number
   >;
   const requests: AwsServiceRequest[] = [];
-  const faults: Array<{ service: string; action: string; fault: ServiceFault; left: number }> = [];
+  const faults = faultQueue<{ service: string; action: string }, ServiceFault>();
   let counter = 0;
 
-  const takeFault = (service: string, action: string): ServiceFault | undefined => {
-    const f = faults.find((x) => x.left > 0 && x.service === service && (x.action === '*' || x.action === action));
-    if (!f) return undefined;
-    f.left -= 1;
-    return f.fault;
-  };
+  const takeFault = (service: string, action: string): ServiceFault | undefined =>
+    faults.take((x) => x.service === service && (x.action === '*' || x.action === action));
 
   const handle = async (req: IncomingMessage, res: ServerResponse, scope: CredentialScope) => {
     counter += 1;
@@ -182,7 +168,7 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
       if (f) throw new ServiceError(f.code, f.message ?? `Injected ${f.code}`, f.status ?? 400);
     };
     try {
-      const body = req.method === 'POST' ? await readBody(req) : '';
+      const body = req.method === 'POST' ? await readBody(req, maxBodyBytes, tooLarge) : '';
       if (protocol && opts.accessKeyIds && !opts.accessKeyIds.includes(scope.accessKeyId)) throw unknownKey[protocol];
       if (protocol === 'query') {
         const svc = queryServices[service]!;
@@ -245,7 +231,7 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
     account,
     pageCaps,
     requests,
-    failNext: (service, action, fault, times = 1) => void faults.push({ service, action, fault, left: times }),
+    failNext: (service, action, fault, times = 1) => faults.push({ service, action }, fault, times),
     handle,
   };
 };

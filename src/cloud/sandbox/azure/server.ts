@@ -3,6 +3,7 @@ import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
+import { closeServer, faultQueue, readBody } from '../faults.ts';
 import { ArmError, permissionOf, routeArm, subscriptionOfPath } from './arm.ts';
 import type { ArmContext } from './arm.ts';
 import { openIdConfiguration, tokenGrant } from './entra.ts';
@@ -80,19 +81,7 @@ export interface AzureSandbox {
 }
 
 const maxBodyBytes = 1_000_000;
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBodyBytes) reject(new ArmError(413, 'RequestEntityTooLarge', 'The request body is too large.'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+const tooLarge = () => new ArmError(413, 'RequestEntityTooLarge', 'The request body is too large.');
 
 /** A self-signed certificate for 127.0.0.1 (EC P-256: generated in milliseconds). */
 const certificate = async (): Promise<{ key: string; cert: string }> => {
@@ -123,20 +112,13 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
   const tenants = opts.tenants ?? [sandboxTenantId];
   const tokens = new Map<string, IssuedToken>();
   const requests: AzureSandboxRequest[] = [];
-  const faults: Array<{ match: string | RegExp; fault: AzureFault; left: number }> = [];
+  const faults = faultQueue<string | RegExp, AzureFault>();
   const operations: ArmContext['operations'] = new Map();
   let operationCounter = 0;
   let base = '';
 
-  const takeFault = (line: string): AzureFault | undefined => {
-    const f = faults.find(
-      (x) =>
-        x.left > 0 && (x.match === '*' || (typeof x.match === 'string' ? line.includes(x.match) : x.match.test(line))),
-    );
-    if (!f) return undefined;
-    f.left -= 1;
-    return f.fault;
-  };
+  const takeFault = (line: string): AzureFault | undefined =>
+    faults.take((x) => x === '*' || (typeof x === 'string' ? line.includes(x) : x.test(line)));
 
   /** The bearer token's principal, or an ARM 401 as Azure answers a missing or unknown token. */
   const principal = (req: IncomingMessage): IssuedToken => {
@@ -190,7 +172,13 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
       return { status: 200, body: openIdConfiguration(base, m[1]!) };
     }
     if (req.method !== 'POST') return undefined;
-    return tokenGrant(m[1]!, new URLSearchParams(await readBody(req)), tenants, tokens, Date.now());
+    return tokenGrant(
+      m[1]!,
+      new URLSearchParams(await readBody(req, maxBodyBytes, tooLarge)),
+      tenants,
+      tokens,
+      Date.now(),
+    );
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -232,7 +220,8 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
           'The api-version query parameter (?api-version=) is required for all requests.',
         );
       authorize(req, method, path);
-      const raw = method === 'PATCH' || method === 'PUT' || method === 'POST' ? await readBody(req) : '';
+      const raw =
+        method === 'PATCH' || method === 'PUT' || method === 'POST' ? await readBody(req, maxBodyBytes, tooLarge) : '';
       let body: unknown;
       try {
         body = raw ? JSON.parse(raw) : undefined;
@@ -275,13 +264,8 @@ export const startAzureSandbox = async (opts: AzureSandboxOptions = {}): Promise
     ca: cert,
     state,
     requests,
-    failNext: (match, fault, times = 1) => void faults.push({ match, fault, left: times }),
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // The SDKs keep connections alive; without this close() waits for them to time out.
-        server.closeAllConnections();
-      }),
+    failNext: (match, fault, times = 1) => faults.push(match, fault, times),
+    stop: () => closeServer(server),
   };
 };
 

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, faultQueue, readBody, requestGate } from '../faults.ts';
 import { computeHandlers } from './compute.ts';
 import { seedGcpFleet } from './fleet.ts';
 import type { GcpFleet, GcpRequest } from './model.ts';
@@ -118,18 +119,7 @@ const paramNames = (operation: string): string[] => {
 };
 
 const maxBodyBytes = 100_000;
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBodyBytes) reject(new GcpApiError(413, 'uploadTooLarge', 'The request body is too large.'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+const tooLarge = () => new GcpApiError(413, 'uploadTooLarge', 'The request body is too large.');
 
 const parseBody = (text: string): unknown => {
   if (!text) return undefined;
@@ -145,16 +135,10 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
   const state = opts.fleet ?? seedGcpFleet(now());
   const transitionPolls = Math.max(1, opts.transitionPolls ?? 1);
   const requests: GcpRequest[] = [];
-  const faults: Array<{ match: string; fault: GcpFault; left: number }> = [];
+  const faults = faultQueue<string, GcpFault>();
 
-  const takeFault = (operation: string, project: string): GcpFault | undefined => {
-    const f = faults.find(
-      (x) => x.left > 0 && (x.match === '*' || x.match === operation || x.match === `${operation}@${project}`),
-    );
-    if (!f) return undefined;
-    f.left -= 1;
-    return f.fault;
-  };
+  const takeFault = (operation: string, project: string): GcpFault | undefined =>
+    faults.take((x) => x === '*' || x === operation || x === `${operation}@${project}`);
 
   /** Who may read `project`: any caller without a token table; else the token's projects. */
   const authorize = (req: IncomingMessage, project: string, operation: string): void => {
@@ -177,9 +161,10 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
     }
   };
 
-  let held: Promise<void> | undefined;
+  const gate = requestGate();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const held = gate.passed();
     if (held) await held;
     const u = new URL(req.url ?? '/', 'http://sandbox');
     const query: Record<string, string> = {};
@@ -194,7 +179,7 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
       const route = routes.find((r) => r.method === req.method && r.pattern.test(u.pathname));
       if (!route) throw new GcpApiError(404, 'notFound', `No ${req.method} ${u.pathname} in the GCP sandbox.`);
       const m = route.pattern.exec(u.pathname)!.slice(1).map(decodeURIComponent);
-      const body = parseBody(req.method === 'POST' ? await readBody(req) : '');
+      const body = parseBody(req.method === 'POST' ? await readBody(req, maxBodyBytes, tooLarge) : '');
       let project: string;
       let params: Record<string, string>;
       if (route.api === 'storage' && route.operation !== 'storage.buckets.list') {
@@ -231,21 +216,8 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
     port,
     state,
     requests,
-    failNext: (match, fault, times = 1) => void faults.push({ match, fault, left: times }),
-    hold: () => {
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      held = gate;
-      return () => {
-        if (held === gate) held = undefined;
-        release();
-      };
-    },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // The SDKs keep connections alive; without this close() waits for them to time out.
-        server.closeAllConnections();
-      }),
+    failNext: (match, fault, times = 1) => faults.push(match, fault, times),
+    hold: gate.hold,
+    stop: () => closeServer(server),
   };
 };

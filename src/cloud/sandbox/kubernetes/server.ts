@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
+import { faultQueue } from '../faults.ts';
 import { deleteDeployment, DeploymentSpec, reconcileDeployment } from './controller.ts';
 import { seedKubeFleet } from './fleet.ts';
 import { apiVersionOf, hex, isoSeconds, resourceDefs } from './model.ts';
@@ -477,7 +478,7 @@ export const startKubernetesSandbox = async (opts: KubeSandboxOptions = {}): Pro
   const pageLimit = opts.pageLimit ?? 500;
   const maxRecorded = opts.maxRecordedRequests ?? 10_000;
   const requests: KubeSandboxRequest[] = [];
-  const faults: { cluster: string; match: string; fault: KubeFault; times: number }[] = [];
+  const faults = faultQueue<{ cluster: string; match: string }, KubeFault>();
   const servers: Server[] = [];
   const clusters: KubeSandboxCluster[] = [];
 
@@ -519,22 +520,20 @@ export const startKubernetesSandbox = async (opts: KubeSandboxOptions = {}): Pro
           answer(401, statusBody(401, 'Unauthorized', 'Unauthorized'));
           return;
         }
-        const i = faults.findIndex(
+        const fault = faults.take(
           (f) => f.cluster === state.name && (f.match === '*' || `${method} ${url.pathname}`.includes(f.match)),
         );
-        if (i >= 0) {
-          const f = faults[i]!;
-          if (--f.times <= 0) faults.splice(i, 1);
-          const reason = f.fault.reason ?? (f.fault.status === 429 ? 'TooManyRequests' : 'InternalError');
+        if (fault) {
+          const reason = fault.reason ?? (fault.status === 429 ? 'TooManyRequests' : 'InternalError');
           const message =
-            f.fault.message ??
-            (f.fault.status === 429
+            fault.message ??
+            (fault.status === 429
               ? 'Too many requests, please try again later.'
               : 'an error on the server has prevented the request from succeeding');
           answer(
-            f.fault.status,
-            statusBody(f.fault.status, reason, message),
-            f.fault.retryAfterSeconds !== undefined ? { 'retry-after': String(f.fault.retryAfterSeconds) } : {},
+            fault.status,
+            statusBody(fault.status, reason, message),
+            fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
           );
           return;
         }
@@ -564,9 +563,7 @@ export const startKubernetesSandbox = async (opts: KubeSandboxOptions = {}): Pro
     kubeconfig: () => kubeconfigYaml(clusters),
     clusters,
     requests,
-    failNext: (cluster, match, fault, times = 1) => {
-      faults.push({ cluster, match, fault, times });
-    },
+    failNext: (cluster, match, fault, times = 1) => faults.push({ cluster, match }, fault, times),
     stop: async () => {
       await Promise.all(
         servers.map(
