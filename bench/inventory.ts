@@ -203,22 +203,26 @@ export const benchMemory = async (): Promise<void> => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', 'bin/devops-agent.mjs'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      SANDBOX: 'off',
-      AWS_ENDPOINT_URL: sandbox.url,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_REGIONS: 'us-east-1',
-      METRICS_INTERVAL: '24h',
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_APP_FLAGS ?? '--max-semi-space-size=4').split(' '), 'bin/devops-agent.mjs'],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        SANDBOX: 'off',
+        AWS_ENDPOINT_URL: sandbox.url,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_REGIONS: 'us-east-1',
+        METRICS_INTERVAL: '24h',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   try {
     // The first start lists every never-synced source before it is ready.
     for (;;) {
