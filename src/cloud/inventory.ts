@@ -92,6 +92,16 @@ const listWithBackoff = async (
   }
 };
 
+/** A source's own columns of its inventory_sources row, as of an attempt at `now`. */
+const sourceRow = (source: SyncSource, now: Date) => ({
+  key: source.key,
+  provider: source.provider,
+  account: source.account,
+  region: source.region,
+  label: source.label,
+  lastAttemptAt: now,
+});
+
 /** How long a claim on a source holds unless released: a replica that died mid-listing loses it then. */
 export const listingClaimMs = 15 * 60_000;
 
@@ -110,16 +120,7 @@ const claimSource = async (
   const until = new Date(now.getTime() + claimMs);
   const claimed = await db
     .insert(inventorySources)
-    .values({
-      key: source.key,
-      provider: source.provider,
-      account: source.account,
-      region: source.region,
-      label: source.label,
-      lastAttemptAt: now,
-      listingId,
-      listingUntil: until,
-    })
+    .values({ ...sourceRow(source, now), listingId, listingUntil: until })
     .onConflictDoUpdate({
       target: inventorySources.key,
       set: { listingId, listingUntil: until },
@@ -148,12 +149,7 @@ const recordStatus = async (db: Db, source: SyncSource, now: Date, outcome: Sync
   await db
     .insert(inventorySources)
     .values({
-      key: source.key,
-      provider: source.provider,
-      account: source.account,
-      region: source.region,
-      label: source.label,
-      lastAttemptAt: now,
+      ...sourceRow(source, now),
       lastSuccessAt: ok ? now : null,
       count: outcome.count,
       durationMs: outcome.durationMs,

@@ -192,6 +192,14 @@ export class AwsProvider implements CloudProvider {
     const [ec2Client, elbClient] = global
       ? [undefined, undefined]
       : await Promise.all([this.#ec2(account, source.region), this.#elb(account, source.region)]);
+    const regional = (signal: AbortSignal) => ({
+      account: accountId,
+      region: source.region,
+      seenAt,
+      sandbox: this.sandbox,
+      pageSize,
+      signal,
+    });
     // All or nothing: a source that fails keeps its last rows (see CloudProvider.listSource), and
     // no part keeps writing batches after another failed.
     const parts = await settleAll(
@@ -211,23 +219,8 @@ export class AwsProvider implements CloudProvider {
           ),
           ...(ec2 && elb && ec2Client && elbClient
             ? [
-                ec2.listRegion(ec2Client, {
-                  account: accountId,
-                  region: source.region,
-                  seenAt,
-                  sandbox: this.sandbox,
-                  pageSize,
-                  signal,
-                  onBatch: opts.onBatch,
-                }),
-                elb.listLoadBalancers(elbClient, {
-                  account: accountId,
-                  region: source.region,
-                  seenAt,
-                  sandbox: this.sandbox,
-                  pageSize,
-                  signal,
-                }),
+                ec2.listRegion(ec2Client, { ...regional(signal), onBatch: opts.onBatch }),
+                elb.listLoadBalancers(elbClient, regional(signal)),
               ]
             : []),
         ] as Array<Promise<Resource[]>>,
