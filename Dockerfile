@@ -42,4 +42,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 CMD ["node", "bin/healthcheck.mjs"]
 ENTRYPOINT ["tini", "--"]
 # Checks the Node version, then runs src/main.ts (exec form: no shell between tini and node).
-CMD ["node", "--max-semi-space-size=4", "bin/devops-agent.mjs"]
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=1024", "bin/devops-agent.mjs"]

@@ -75,7 +75,7 @@ const waitReady = async (child: ChildProcess, url: string, t0: number, limitMs =
  * The node options of `npm start` (package.json `scripts.start`: `node <options> bin/devops-agent.mjs`,
  * the same words as the image's CMD), so the figures are those of the app as it is run.
  */
-const startOptions = async (): Promise<string[]> => {
+export const startOptions = async (): Promise<string[]> => {
   const pkg = JSON.parse(await fs.readFile('package.json', 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.split(/\s+/);
   if (words[0] !== 'node' || words.at(-1) !== 'bin/devops-agent.mjs') {

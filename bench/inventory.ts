@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { openStore } from '../src/store/open.ts';
 import { freePort } from './cold-start.ts';
+import { startOptions } from './footprint.ts';
 import { ms, runPool, summarize } from './stats.ts';
 
 /**
@@ -205,7 +207,7 @@ export const benchMemory = async (): Promise<void> => {
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    [...(process.env.BENCH_APP_FLAGS ?? '--max-semi-space-size=4').split(' '), 'bin/devops-agent.mjs'],
+    [...(process.env.BENCH_APP_FLAGS?.split(' ') ?? (await startOptions())), 'bin/devops-agent.mjs'],
     {
       env: {
         ...process.env,
@@ -220,7 +222,8 @@ export const benchMemory = async (): Promise<void> => {
         AWS_REGIONS: 'us-east-1',
         METRICS_INTERVAL: '24h',
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // BENCH_APP_STDOUT=<file> keeps the app's stdout (with BENCH_APP_FLAGS=--trace-gc, say).
+      stdio: ['ignore', process.env.BENCH_APP_STDOUT ? openSync(process.env.BENCH_APP_STDOUT, 'w') : 'ignore', 'inherit'],
     },
   );
   try {

@@ -299,7 +299,7 @@ describe('the container image (Dockerfile), built step by step without a registr
     expect(image.expose).toEqual([image.env.PORT]);
     expect(image.env.NODE_ENV).toBe('production');
     expect(image.entrypoint).toEqual(['tini', '--']);
-    expect(image.cmd).toEqual(['node', '--max-semi-space-size=4', 'bin/devops-agent.mjs']);
+    expect(image.cmd).toEqual(['node', '--max-semi-space-size=4', '--max-old-space-size=1024', 'bin/devops-agent.mjs']);
     // `npm start` runs the same entry.
     expect(pkg.scripts.start).toBe(image.cmd.join(' '));
   });

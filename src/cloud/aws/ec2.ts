@@ -105,12 +105,21 @@ export const listRegion = async (client: EC2Client, opts: ListOptions): Promise<
   try {
     // Every part runs to its end before a failure is reported: none writes a batch after that.
     const [instances, volumes, snapshots, groups, addresses, nats, vpcs, flowLogs] = await settleAll((signal) => {
-      // Status checks are small; instances wait for them to carry theirs.
-      const checks = collect(
-        paginateDescribeInstanceStatus({ client, pageSize: statusPage(pageSize) }, { IncludeAllInstances: true }),
-        (p) => p.InstanceStatuses,
-        signal,
-      ).then((statuses) => new Map(statuses.map((s) => [s.InstanceId, s.InstanceStatus?.Status])));
+      // Instances wait for the status checks to carry theirs. Only the id → status pairs are
+      // kept, page by page: 50,000 SDK status objects (events, details) held at once were most
+      // of a large listing's live heap.
+      const checks = (async () => {
+        const byId = new Map<string | undefined, string | undefined>();
+        const pages = paginateDescribeInstanceStatus(
+          { client, pageSize: statusPage(pageSize) },
+          { IncludeAllInstances: true },
+        );
+        for await (const page of pages) {
+          signal.throwIfAborted();
+          for (const s of page.InstanceStatuses ?? []) byId.set(s.InstanceId, s.InstanceStatus?.Status);
+        }
+        return byId;
+      })();
       return [
         stream(
           signal,
