@@ -223,7 +223,11 @@ export const benchMemory = async (): Promise<void> => {
         METRICS_INTERVAL: '24h',
       },
       // BENCH_APP_STDOUT=<file> keeps the app's stdout (with BENCH_APP_FLAGS=--trace-gc, say).
-      stdio: ['ignore', process.env.BENCH_APP_STDOUT ? openSync(process.env.BENCH_APP_STDOUT, 'w') : 'ignore', 'inherit'],
+      stdio: [
+        'ignore',
+        process.env.BENCH_APP_STDOUT ? openSync(process.env.BENCH_APP_STDOUT, 'w') : 'ignore',
+        'inherit',
+      ],
     },
   );
   try {
