@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { startApp } from '../src/app.ts';
 import { AwsProvider } from '../src/cloud/aws/provider.ts';
 import { syncInventory } from '../src/cloud/inventory.ts';
@@ -52,11 +54,37 @@ const bigFleet = (n: number): SandboxFleet => {
 
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' };
 
+/** Runs one statement on the server's maintenance connection (CREATE/DROP DATABASE). */
+const onServer = async (url: string, sql: string): Promise<void> => {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+};
+
+/**
+ * With DATABASE_URL: a fresh database on that server for one part (dropped by `drop`), so a part
+ * never reads rows an earlier run left. Without: undefined (embedded PGlite in the data dir).
+ */
+const benchDatabase = async (): Promise<{ url: string | undefined; drop(): Promise<void> }> => {
+  const server = process.env.DATABASE_URL;
+  if (!server) return { url: undefined, drop: async () => {} };
+  const name = `da_bench_${randomBytes(6).toString('hex')}`;
+  await onServer(server, `CREATE DATABASE "${name}"`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => onServer(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+};
+
 export const benchSync = async (runs: number): Promise<void> => {
   const sandbox = await startSandbox({ now: () => now, fleet: bigFleet(10_000), otherFleets: [] });
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-inv-'));
+  const database = await benchDatabase();
   const store = await openStore({
-    databaseUrl: process.env.DATABASE_URL,
+    databaseUrl: database.url,
     dataDir,
     poolMax: 10,
     logger: createLogger('silent'),
@@ -87,6 +115,7 @@ export const benchSync = async (runs: number): Promise<void> => {
     provider.destroy();
     await sandbox.stop();
     await store.close();
+    await database.drop();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 };
@@ -114,8 +143,10 @@ const synthetic = (count: number): Resource[] =>
 
 export const benchList = async (turns: number): Promise<void> => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-list-'));
+  const database = await benchDatabase();
   const config = loadConfig({
     ...process.env,
+    ...(database.url ? { DATABASE_URL: database.url } : {}),
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
@@ -189,6 +220,7 @@ export const benchList = async (turns: number): Promise<void> => {
     );
   } finally {
     await app.close();
+    await database.drop();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 };
@@ -202,6 +234,7 @@ export const benchMemory = async (): Promise<void> => {
   // 50,000 instances + 50,000 volumes (+ the seeded rest) from the emulator in this process.
   const sandbox = await startSandbox({ now: () => now, fleet: bigFleet(50_000), otherFleets: [] });
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-mem-'));
+  const database = await benchDatabase();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
@@ -211,6 +244,7 @@ export const benchMemory = async (): Promise<void> => {
     {
       env: {
         ...process.env,
+        ...(database.url ? { DATABASE_URL: database.url } : {}),
         PORT: String(port),
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
@@ -277,6 +311,7 @@ export const benchMemory = async (): Promise<void> => {
       await new Promise((r) => child.once('exit', r));
     }
     await sandbox.stop();
+    await database.drop();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 };

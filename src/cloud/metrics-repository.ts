@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, sql } from '../store/orm.ts';
+import { sql } from '../store/orm.ts';
 import type { Db } from '../store/db.ts';
 import { resourceMetrics } from './schema.ts';
 
@@ -28,30 +28,28 @@ export const metricSummaries = async (
   const out = new Map<string, MetricSummary>();
   if (keys.length === 0) return out;
   const since = dayOf(new Date(range.now.getTime() - range.days * 86_400_000));
-  const rows = await db
-    .select({
-      provider: resourceMetrics.provider,
-      account: resourceMetrics.account,
-      id: resourceMetrics.resourceId,
-      avg: sql<number>`avg(${resourceMetrics.avg})::float8`,
-      max: sql<number>`max(${resourceMetrics.max})::float8`,
-      days: sql<number>`count(*)::int`,
-    })
-    .from(resourceMetrics)
-    .where(
-      and(
-        // The key's leading columns too, so the primary key finds the rows (2 million in a large estate).
-        inArray(resourceMetrics.provider, [...new Set(keys.map((k) => k.provider))]),
-        inArray(resourceMetrics.account, [...new Set(keys.map((k) => k.account))]),
-        eq(resourceMetrics.metric, metric),
-        gte(resourceMetrics.day, since),
-        inArray(
-          resourceMetrics.resourceId,
-          keys.map((k) => k.id),
-        ),
-      ),
-    )
-    .groupBy(resourceMetrics.provider, resourceMetrics.account, resourceMetrics.resourceId);
+  // One primary-key range read per resource (provider, account, id, metric, days since), whatever
+  // the table's statistics say: with IN lists for each column, PostgreSQL right after a bulk
+  // load (no ANALYZE yet) matched on provider, metric and day alone and filtered 325,000 rows
+  // (78 ms for 20 instances); the lateral lookup reads only each resource's own days.
+  const wanted = JSON.stringify(keys.map((k) => ({ provider: k.provider, account: k.account, id: k.id })));
+  const { rows } = await db.execute<{
+    provider: string;
+    account: string;
+    id: string;
+    avg: number;
+    max: number;
+    days: number;
+  }>(sql`
+    select k.provider, k.account, k.id, s.avg, s.max, s.days
+    from json_to_recordset(${wanted}::json) as k(provider text, account text, id text)
+    cross join lateral (
+      select avg(m.avg)::float8 as avg, max(m.max)::float8 as max, count(*)::int as days
+      from ${resourceMetrics} m
+      where m.provider = k.provider and m.account = k.account and m.resource_id = k.id
+        and m.metric = ${metric} and m.day >= ${since}
+    ) s
+    where s.days > 0`);
   for (const r of rows)
     out.set(`${r.provider}\u0000${r.account}\u0000${r.id}`, { avg: r.avg, max: r.max, days: r.days });
   return out;
