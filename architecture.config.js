@@ -14,6 +14,7 @@ export const layers = [
   { name: 'changes', paths: ['src/changes/'] },
   { name: 'users', paths: ['src/users/'] },
   { name: 'usage', paths: ['src/usage/'] },
+  { name: 'scans', paths: ['src/scans/'] },
   { name: 'engine', paths: ['src/engine/'] },
   { name: 'config', paths: ['src/config.ts', 'src/production-checks.ts'] },
   { name: 'http', paths: ['src/http/'] },
