@@ -116,7 +116,11 @@ export const ThresholdEnvPattern = /^SCAN_[A-Z0-9_]+$/;
 
 /** Shorthands for rule authors. */
 export const pass = (evidence: Record<string, unknown>): Evaluation => ({ verdict: 'pass', evidence });
-export const fail = (evidence: Record<string, unknown>, detail: string, extra: Partial<Evaluation> = {}): Evaluation => ({
+export const fail = (
+  evidence: Record<string, unknown>,
+  detail: string,
+  extra: Partial<Evaluation> = {},
+): Evaluation => ({
   verdict: 'fail',
   evidence,
   detail,

@@ -1,0 +1,640 @@
+import { createHash } from 'node:crypto';
+import type { ProviderName, Resource, ResourceType } from '../cloud/resource.ts';
+import { AppError, conflict } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Db } from '../store/db.ts';
+import { sql } from '../store/orm.ts';
+import type { DailyMetric, Evaluation, ResourceRef, Rule, RuleCategory, RuleContext } from './rule.ts';
+import type { RuleTally } from './schema.ts';
+import { metricWindowDays, thresholdOf, type ThresholdValues } from './settings.ts';
+
+/**
+ * The scan engine: evaluates rules over the synced inventory in PostgreSQL. It streams the live
+ * resources of the rules' types in primary-key order, batch by batch; for each batch it reads
+ * what the rules declared (daily metrics, referenced resources, account-wide types) in a few
+ * set-based queries, evaluates every applicable rule on every resource, and stages the results
+ * in `scan_results`. At the end one transaction merges them into `findings` (new, reopened,
+ * still open), resolves the open findings the scan no longer made, records the history in
+ * `finding_events`, and deletes the staging rows. A scan that stops half way (an error, a
+ * restart, a cancel) is marked failed and the findings are as they were before it.
+ */
+
+export type ScanCategory = RuleCategory | 'all';
+
+export interface ScanScope {
+  provider?: ProviderName | undefined;
+  account?: string | undefined;
+  environment?: string | undefined;
+}
+
+export interface ScanRequest {
+  workspaceId: string;
+  category: ScanCategory;
+  scope?: ScanScope;
+  /** `schedule`, or the display name of the person who asked. */
+  startedBy: string;
+}
+
+export interface ScanProgress {
+  scanId: number;
+  evaluated: number;
+  total: number;
+}
+
+export interface ScanDeps {
+  db: Db;
+  rules: readonly Rule[];
+  thresholds: ThresholdValues;
+  now: () => Date;
+  /** This app instance (the scan's lease holder). */
+  runner: string;
+  logger?: Logger | undefined;
+  /** Resources per batch (default 2,000). */
+  batchSize?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: ScanProgress) => void | Promise<void>) | undefined;
+}
+
+export interface ScanSummary {
+  scanId: number;
+  workspaceId: string;
+  category: ScanCategory;
+  scope: ScanScope;
+  resources: number;
+  evaluated: number;
+  newFindings: number;
+  resolvedFindings: number;
+  /** Open, unsuppressed findings of the workspace after the scan. */
+  openFindings: number;
+  errorFindings: number;
+  openSavingCents: number;
+  tally: RuleTally;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** Findings people type: 12 hex characters of a hash of rule, provider, account, region and resource. */
+export const findingId = (k: {
+  ruleId: string;
+  provider: string;
+  account: string;
+  region: string;
+  resourceId: string;
+}): string =>
+  createHash('sha256')
+    .update([k.ruleId, k.provider, k.account, k.region, k.resourceId].join('\u0000'))
+    .digest('hex')
+    .slice(0, 12);
+
+/** A scan whose runner has not been heard of for this long is taken as dead (marked failed). */
+export const scanStaleMs = 5 * 60_000;
+
+const keyOf = (r: { provider: string; account: string; id: string }) => `${r.provider}\u0000${r.account}\u0000${r.id}`;
+
+interface StagedRow {
+  workspaceId: string;
+  id: string;
+  ruleId: string;
+  category: string;
+  severity: string;
+  provider: string;
+  account: string;
+  region: string;
+  resourceType: string;
+  resourceId: string;
+  resourceName: string;
+  environment: string;
+  tags: Record<string, string>;
+  verdict: 'fail' | 'manual' | 'error';
+  detail: string;
+  evidence: Record<string, unknown>;
+  savingCents: number;
+  fixParams: Record<string, string> | null;
+}
+
+type ResourceRow = {
+  provider: ProviderName;
+  account: string;
+  id: string;
+  region: string;
+  type: ResourceType;
+  name: string;
+  state: string;
+  tags: Record<string, string>;
+  environment: string;
+  monthly_cost_cents: number;
+  attributes: Record<string, unknown>;
+  seen_at: string | Date;
+};
+
+const toResource = (r: ResourceRow): Resource => ({
+  provider: r.provider,
+  account: r.account,
+  id: r.id,
+  region: r.region,
+  type: r.type,
+  name: r.name,
+  state: r.state,
+  tags: r.tags,
+  environment: r.environment,
+  monthlyCostCents: r.monthly_cost_cents,
+  attributes: r.attributes,
+  seenAt: new Date(r.seen_at),
+});
+
+const resourceColumns = sql.raw(
+  'provider, account, id, region, type, name, state, tags, environment, monthly_cost_cents, attributes, seen_at',
+);
+
+const scopeSql = (scope: ScanScope, alias = '') => {
+  const col = (c: string) => sql.raw(alias ? `${alias}.${c}` : c);
+  return sql.join(
+    [
+      scope.provider ? sql` and ${col('provider')} = ${scope.provider}` : sql``,
+      scope.account ? sql` and ${col('account')} = ${scope.account}` : sql``,
+      scope.environment ? sql` and ${col('environment')} = ${scope.environment.toLowerCase()}` : sql``,
+    ],
+    sql``,
+  );
+};
+
+/** An evaluation a rule returned, checked: anything malformed is the rule's error, not a finding. */
+const checked = (rule: Rule, e: Evaluation): Evaluation => {
+  if (e === null || typeof e !== 'object' || !['pass', 'fail', 'manual'].includes(e.verdict))
+    throw new Error(`returned no verdict`);
+  if (e.savingCents !== undefined && !(Number.isInteger(e.savingCents) && e.savingCents >= 0))
+    throw new Error(`returned a saving that is not whole cents ≥ 0: ${String(e.savingCents)}`);
+  if (rule.category !== 'cost' && e.savingCents) throw new Error('is not a cost rule but returned a saving');
+  return e;
+};
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 300);
+
+/**
+ * Claims the workspace's scan (one running at a time) and returns its id. A running scan whose
+ * runner went silent for `scanStaleMs` is marked failed first; a live one is a conflict.
+ */
+const claim = async (deps: ScanDeps, req: ScanRequest, total: number): Promise<{ id: number; startedAt: Date }> => {
+  const now = deps.now();
+  await failStale(deps.db, now, req.workspaceId);
+  const startedAt = now;
+  const { rows } = await deps.db.execute<{ id: number }>(sql`
+    insert into scans (workspace_id, category, scope, status, started_by, runner, heartbeat_at, started_at, resources)
+    values (${req.workspaceId}, ${req.category}, ${JSON.stringify(req.scope ?? {})}::jsonb, 'running',
+      ${req.startedBy}, ${deps.runner}, ${now}, ${now}, ${total})
+    on conflict (workspace_id) where status = 'running' do nothing
+    returning id`);
+  const id = rows[0]?.id;
+  if (id === undefined) {
+    const { rows: running } = await deps.db.execute<{
+      id: number;
+      started_by: string;
+      evaluated: number;
+      resources: number;
+    }>(
+      sql`select id, started_by, evaluated, resources from scans where workspace_id = ${req.workspaceId} and status = 'running'`,
+    );
+    const r = running[0];
+    throw conflict(
+      r
+        ? `a scan is already running (scan ${r.id}, started by ${r.started_by}, ${r.evaluated} of ${r.resources} resources done)`
+        : 'a scan is already running',
+    );
+  }
+  return { id: Number(id), startedAt };
+};
+
+/**
+ * Marks failed every running scan (of one workspace, or all) whose runner has been silent for
+ * `scanStaleMs` (the process stopped), and deletes what it had staged. Returns their ids.
+ */
+export const failStale = async (db: Db, now: Date, workspaceId?: string): Promise<number[]> => {
+  const before = new Date(now.getTime() - scanStaleMs);
+  const { rows } = await db.execute<{ id: number }>(sql`
+    update scans set status = 'failed', finished_at = ${now},
+      error = 'interrupted: the app running it stopped before it ended; no finding was changed'
+    where status = 'running' and heartbeat_at < ${before}
+      ${workspaceId ? sql`and workspace_id = ${workspaceId}` : sql``}
+    returning id`);
+  const ids = rows.map((r) => Number(r.id));
+  if (ids.length > 0)
+    await db.execute(
+      sql`delete from scan_results where scan_id in (select json_array_elements_text(${JSON.stringify(ids)}::json)::int)`,
+    );
+  return ids;
+};
+
+/**
+ * Marks failed the running scans this app instance started (called at start-up with the same
+ * runner name, or when a scan's own error path could not), and deletes their staging.
+ */
+export const failRunning = async (db: Db, now: Date, runner: string, why: string): Promise<number[]> => {
+  const { rows } = await db.execute<{ id: number }>(sql`
+    update scans set status = 'failed', finished_at = ${now}, error = ${why}
+    where status = 'running' and runner = ${runner} returning id`);
+  const ids = rows.map((r) => Number(r.id));
+  if (ids.length > 0)
+    await db.execute(
+      sql`delete from scan_results where scan_id in (select json_array_elements_text(${JSON.stringify(ids)}::json)::int)`,
+    );
+  return ids;
+};
+
+/** Runs one scan to its end. Throws a conflict when the workspace already has one running. */
+export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSummary> => {
+  const { db } = deps;
+  const scope = req.scope ?? {};
+  const rules = deps.rules.filter(
+    (r) =>
+      (req.category === 'all' || r.category === req.category) && (!scope.provider || r.provider === scope.provider),
+  );
+  const types = [...new Set(rules.flatMap((r) => r.types))];
+  const byKind = new Map<string, Rule[]>();
+  for (const r of rules)
+    for (const t of r.types) {
+      const k = `${r.provider}\u0000${t}`;
+      byKind.set(k, [...(byKind.get(k) ?? []), r]);
+    }
+  const typesJson = JSON.stringify(types);
+  const { rows: countRows } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from resources
+    where gone_at is null and type in (select json_array_elements_text(${typesJson}::json)) ${scopeSql(scope)}`);
+  const total = Number(countRows[0]?.n ?? 0);
+  const { id: scanId, startedAt } = await claim(deps, req, total);
+  const now = startedAt;
+  const tally: RuleTally = Object.fromEntries(rules.map((r) => [r.id, { pass: 0, fail: 0, manual: 0, error: 0 }]));
+  const accountCache = new Map<string, Resource[]>();
+  const batchSize = deps.batchSize ?? 2000;
+  let evaluated = 0;
+  try {
+    let after: { provider: string; account: string; id: string } | undefined;
+    for (;;) {
+      deps.signal?.throwIfAborted();
+      const { rows } = await db.execute<ResourceRow>(sql`
+        select ${resourceColumns} from resources
+        where gone_at is null and type in (select json_array_elements_text(${typesJson}::json)) ${scopeSql(scope)}
+          ${after ? sql`and (provider, account, id) > (${after.provider}, ${after.account}, ${after.id})` : sql``}
+        order by provider, account, id limit ${batchSize}`);
+      if (rows.length === 0) break;
+      const batch = rows.map(toResource);
+      const last = batch.at(-1)!;
+      after = { provider: last.provider, account: last.account, id: last.id };
+      const staged = await evaluateBatch(deps, rules, byKind, batch, {
+        scanId,
+        workspaceId: req.workspaceId,
+        now,
+        tally,
+        accountCache,
+      });
+      await stage(db, scanId, staged);
+      evaluated += batch.length;
+      // The heartbeat doubles as a check that nobody marked this scan failed meanwhile.
+      const { rows: alive } = await db.execute<{ id: number }>(sql`
+        update scans set evaluated = ${evaluated}, heartbeat_at = ${deps.now()}
+        where id = ${scanId} and status = 'running' returning id`);
+      if (alive.length === 0)
+        throw new AppError('conflict', `scan ${scanId} was marked failed while it ran (its runner was taken as dead)`);
+      await deps.onProgress?.({ scanId, evaluated, total });
+      if (rows.length < batchSize) break;
+    }
+    deps.signal?.throwIfAborted();
+    const summary = await merge(db, {
+      scanId,
+      workspaceId: req.workspaceId,
+      scope,
+      ruleIds: rules.map((r) => r.id),
+      now,
+      finishedAt: deps.now(),
+      tally,
+      evaluated,
+    });
+    deps.logger?.info(
+      {
+        scanId,
+        workspaceId: req.workspaceId,
+        resources: total,
+        new: summary.newFindings,
+        resolved: summary.resolvedFindings,
+      },
+      'scan finished',
+    );
+    return {
+      ...summary,
+      scanId,
+      workspaceId: req.workspaceId,
+      category: req.category,
+      scope,
+      resources: total,
+      evaluated,
+      tally,
+      startedAt,
+    };
+  } catch (e) {
+    const why = deps.signal?.aborted
+      ? 'cancelled before it ended; no finding was changed'
+      : `failed: ${errorText(e)}; no finding was changed`;
+    await db
+      .execute(
+        sql`update scans set status = 'failed', finished_at = ${deps.now()}, error = ${why}, evaluated = ${evaluated}
+        where id = ${scanId} and status = 'running'`,
+      )
+      .then(() => db.execute(sql`delete from scan_results where scan_id = ${scanId}`))
+      .catch((cleanup: unknown) => deps.logger?.warn({ err: cleanup, scanId }, 'could not mark the scan failed'));
+    throw e;
+  }
+};
+
+interface BatchState {
+  scanId: number;
+  workspaceId: string;
+  now: Date;
+  tally: RuleTally;
+  accountCache: Map<string, Resource[]>;
+}
+
+/** Evaluates every applicable rule on a batch; returns the rows to stage (fail, manual, error). */
+const evaluateBatch = async (
+  deps: ScanDeps,
+  rules: readonly Rule[],
+  byKind: Map<string, Rule[]>,
+  batch: Resource[],
+  state: BatchState,
+): Promise<StagedRow[]> => {
+  const { db, thresholds } = deps;
+  const applicable = (r: Resource) => byKind.get(`${r.provider}\u0000${r.type}`) ?? [];
+  // What the batch's rules read: metrics, referenced resources, account-wide types.
+  const metricNames = new Set<string>();
+  let maxDays = 0;
+  const metricKeys: Resource[] = [];
+  const refs = new Map<string, ResourceRef>();
+  const accountNeeds = new Set<string>();
+  for (const r of batch) {
+    let wantsMetrics = false;
+    for (const rule of applicable(r)) {
+      if (rule.metrics) {
+        wantsMetrics = true;
+        for (const m of rule.metrics.names) metricNames.add(m);
+        maxDays = Math.max(maxDays, metricWindowDays(rule, thresholds));
+      }
+      if (rule.refs) for (const ref of safeRefs(rule, r)) refs.set(keyOf(ref), ref);
+      for (const t of rule.accountTypes ?? []) {
+        const k = `${r.provider}\u0000${r.account}\u0000${t}`;
+        if (!state.accountCache.has(k)) accountNeeds.add(k);
+      }
+    }
+    if (wantsMetrics) metricKeys.push(r);
+  }
+  const metrics = await readDaily(db, metricKeys, [...metricNames], maxDays, state.now);
+  const referenced = await readRefs(db, [...refs.values()]);
+  for (const k of accountNeeds) {
+    const [provider, account, type] = k.split('\u0000') as [string, string, string];
+    const { rows } = await db.execute<ResourceRow>(sql`
+      select ${resourceColumns} from resources
+      where gone_at is null and provider = ${provider} and account = ${account} and type = ${type}
+      order by id`);
+    state.accountCache.set(k, rows.map(toResource));
+  }
+  const out: StagedRow[] = [];
+  for (const r of batch) {
+    for (const rule of applicable(r)) {
+      const since = new Date(state.now.getTime() - metricWindowDays(rule, thresholds) * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      const ctx: RuleContext = {
+        now: state.now,
+        threshold: (name) => thresholdOf(rule, name, thresholds),
+        daily: (metric) => {
+          if (!rule.metrics?.names.includes(metric)) throw new Error(`read metric "${metric}" it did not declare`);
+          return (metrics.get(keyOf(r))?.get(metric) ?? []).filter((d) => d.day >= since);
+        },
+        lookup: (ref) => referenced.get(keyOf(ref)),
+        inAccount: (type) => {
+          if (!rule.accountTypes?.includes(type)) throw new Error(`read account type "${type}" it did not declare`);
+          return state.accountCache.get(`${r.provider}\u0000${r.account}\u0000${type}`) ?? [];
+        },
+      };
+      let verdict: StagedRow['verdict'] | 'pass';
+      let e: Evaluation;
+      try {
+        e = checked(rule, rule.evaluate(r, ctx));
+        verdict = e.verdict;
+      } catch (err) {
+        verdict = 'error';
+        e = { verdict: 'manual', evidence: {}, detail: `The rule could not judge this resource: ${errorText(err)}` };
+        deps.logger?.warn({ err, rule: rule.id, resource: r.id }, 'scan rule failed on a resource');
+      }
+      state.tally[rule.id]![verdict]++;
+      if (verdict === 'pass') continue;
+      out.push({
+        workspaceId: state.workspaceId,
+        id: findingId({
+          ruleId: rule.id,
+          provider: r.provider,
+          account: r.account,
+          region: r.region,
+          resourceId: r.id,
+        }),
+        ruleId: rule.id,
+        category: rule.category,
+        severity: rule.severity,
+        provider: r.provider,
+        account: r.account,
+        region: r.region,
+        resourceType: r.type,
+        resourceId: r.id,
+        resourceName: r.name,
+        environment: r.environment,
+        tags: r.tags,
+        verdict,
+        detail: e.detail ?? rule.title,
+        evidence: e.evidence ?? {},
+        savingCents: verdict === 'fail' ? (e.savingCents ?? 0) : 0,
+        fixParams: verdict === 'fail' && rule.fix ? (e.fixParams ?? {}) : null,
+      });
+    }
+  }
+  return out;
+};
+
+/** A rule's refs for a resource; a rule that throws here is judged (as an error) when evaluated. */
+const safeRefs = (rule: Rule, r: Resource): ResourceRef[] => {
+  try {
+    return rule.refs?.(r) ?? [];
+  } catch {
+    return [];
+  }
+};
+
+/** Daily rows of the wanted metrics for the given resources since `days` ago: key → metric → days (oldest first). */
+const readDaily = async (
+  db: Db,
+  resources: Resource[],
+  metrics: string[],
+  days: number,
+  now: Date,
+): Promise<Map<string, Map<string, DailyMetric[]>>> => {
+  const out = new Map<string, Map<string, DailyMetric[]>>();
+  if (resources.length === 0 || metrics.length === 0 || days <= 0) return out;
+  const since = new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10);
+  const keys = JSON.stringify(resources.map((r) => ({ provider: r.provider, account: r.account, id: r.id })));
+  // One primary-key range read per resource (see metrics-repository.ts for why lateral).
+  const { rows } = await db.execute<{
+    provider: string;
+    account: string;
+    id: string;
+    metric: string;
+    day: string;
+    avg: number;
+    max: number;
+  }>(sql`
+    select k.provider, k.account, k.id, m.metric, m.day, m.avg, m.max
+    from json_to_recordset(${keys}::json) as k(provider text, account text, id text)
+    cross join lateral (
+      select metric, day, avg, max from resource_metrics
+      where provider = k.provider and account = k.account and resource_id = k.id
+        and metric in (select json_array_elements_text(${JSON.stringify(metrics)}::json)) and day >= ${since}
+    ) m
+    order by k.provider, k.account, k.id, m.metric, m.day`);
+  for (const row of rows) {
+    const k = keyOf(row);
+    let byMetric = out.get(k);
+    if (!byMetric) out.set(k, (byMetric = new Map()));
+    const list = byMetric.get(row.metric) ?? [];
+    list.push({ day: row.day, avg: Number(row.avg), max: Number(row.max) });
+    byMetric.set(row.metric, list);
+  }
+  return out;
+};
+
+/** Live resources by key. */
+const readRefs = async (db: Db, refs: ResourceRef[]): Promise<Map<string, Resource>> => {
+  const out = new Map<string, Resource>();
+  if (refs.length === 0) return out;
+  const { rows } = await db.execute<ResourceRow>(sql`
+    select r.provider, r.account, r.id, r.region, r.type, r.name, r.state, r.tags, r.environment,
+      r.monthly_cost_cents, r.attributes, r.seen_at
+    from json_to_recordset(${JSON.stringify(refs)}::json) as k(provider text, account text, id text)
+    join resources r on r.provider = k.provider and r.account = k.account and r.id = k.id
+    where r.gone_at is null`);
+  for (const row of rows) out.set(keyOf(row), toResource(row));
+  return out;
+};
+
+/** Stages a batch's results: one statement, the rows as one JSON parameter. */
+const stage = async (db: Db, scanId: number, rows: StagedRow[]): Promise<void> => {
+  for (let i = 0; i < rows.length; i += 2000) {
+    const json = JSON.stringify(rows.slice(i, i + 2000));
+    await db.execute(sql`
+      insert into scan_results (scan_id, workspace_id, id, rule_id, category, severity, provider, account, region,
+        resource_type, resource_id, resource_name, environment, tags, verdict, detail, evidence, saving_cents, fix_params)
+      select ${scanId}, "workspaceId", id, "ruleId", category, severity, provider, account, region,
+        "resourceType", "resourceId", "resourceName", environment, tags, verdict, detail, evidence, "savingCents", "fixParams"
+      from json_to_recordset(${json}::json) as x("workspaceId" text, id text, "ruleId" text, category text,
+        severity text, provider text, account text, region text, "resourceType" text, "resourceId" text,
+        "resourceName" text, environment text, tags jsonb, verdict text, detail text, evidence jsonb,
+        "savingCents" integer, "fixParams" jsonb)
+      on conflict (scan_id, id) do nothing`);
+  }
+};
+
+/** The active suppression (lowest id) covering a staged row `s` at `now`, as a scalar subquery. */
+const suppressionOf = (now: Date) => sql`(
+  select min(p.id) from suppressions p
+  where p.workspace_id = s.workspace_id and p.removed_at is null and p.expires_at > ${now} and (
+    (p.scope = 'finding' and p.finding_id = s.id)
+    or (p.scope = 'rule' and p.rule_id = s.rule_id and (p.tag_key is null or s.tags ->> p.tag_key = p.tag_value))
+    or (p.scope = 'account' and p.provider = s.provider and p.account = s.account and (p.rule_id is null or p.rule_id = s.rule_id))
+  ))`;
+
+interface MergeArgs {
+  scanId: number;
+  workspaceId: string;
+  scope: ScanScope;
+  ruleIds: string[];
+  now: Date;
+  finishedAt: Date;
+  tally: RuleTally;
+  evaluated: number;
+}
+
+/** The end of a scan, in one transaction: history, findings, resolutions, totals, staging gone. */
+const merge = (db: Db, a: MergeArgs) =>
+  db.transaction(async (tx) => {
+    const ws = a.workspaceId;
+    // Only the runner's own running scan may merge (it could have been marked failed as stale).
+    const { rows: mine } = await tx.execute<{ id: number }>(
+      sql`select id from scans where id = ${a.scanId} and status = 'running' for update`,
+    );
+    if (mine.length === 0)
+      throw new AppError('conflict', `scan ${a.scanId} was marked failed before it could record its findings`);
+    await tx.execute(sql`
+      insert into finding_events (workspace_id, finding_id, scan_id, kind, at)
+      select s.workspace_id, s.id, ${a.scanId}, case when f.id is null then 'new' else 'reopened' end, ${a.now}
+      from scan_results s left join findings f on f.workspace_id = s.workspace_id and f.id = s.id
+      where s.scan_id = ${a.scanId} and (f.id is null or f.status = 'resolved')`);
+    await tx.execute(sql`
+      insert into findings (workspace_id, id, rule_id, category, severity, provider, account, region, resource_type,
+        resource_id, resource_name, environment, tags, verdict, detail, evidence, saving_cents, fix_params,
+        status, first_seen_at, last_seen_at, resolved_at, last_scan_id, suppression_id)
+      select s.workspace_id, s.id, s.rule_id, s.category, s.severity, s.provider, s.account, s.region, s.resource_type,
+        s.resource_id, s.resource_name, s.environment, s.tags, s.verdict, s.detail, s.evidence, s.saving_cents, s.fix_params,
+        'open', ${a.now}, ${a.now}, null, ${a.scanId}, ${suppressionOf(a.now)}
+      from scan_results s where s.scan_id = ${a.scanId}
+      on conflict (workspace_id, id) do update set
+        category = excluded.category, severity = excluded.severity, region = excluded.region,
+        resource_type = excluded.resource_type, resource_name = excluded.resource_name,
+        environment = excluded.environment, tags = excluded.tags, verdict = excluded.verdict,
+        detail = excluded.detail, evidence = excluded.evidence, saving_cents = excluded.saving_cents,
+        fix_params = excluded.fix_params, status = 'open', last_seen_at = excluded.last_seen_at,
+        resolved_at = null, last_scan_id = excluded.last_scan_id, suppression_id = excluded.suppression_id`);
+    // Open findings of the scanned rules and scope that this scan did not make again are resolved.
+    await tx.execute(sql`
+      with gone as (
+        update findings f set status = 'resolved', resolved_at = ${a.now}, last_scan_id = ${a.scanId}
+        where f.workspace_id = ${ws} and f.status = 'open' and f.last_scan_id <> ${a.scanId}
+          and f.rule_id in (select json_array_elements_text(${JSON.stringify(a.ruleIds)}::json)) ${scopeSql(a.scope, 'f')}
+        returning f.id)
+      insert into finding_events (workspace_id, finding_id, scan_id, kind, at)
+      select ${ws}, id, ${a.scanId}, 'resolved', ${a.now} from gone`);
+    const { rows: ev } = await tx.execute<{ fresh: number; resolved: number }>(sql`
+      select count(*) filter (where kind in ('new', 'reopened'))::int as fresh,
+        count(*) filter (where kind = 'resolved')::int as resolved
+      from finding_events where scan_id = ${a.scanId}`);
+    const totals = await openTotals(tx, ws);
+    await tx.execute(sql`delete from scan_results where scan_id = ${a.scanId}`);
+    await tx.execute(sql`
+      update scans set status = 'succeeded', finished_at = ${a.finishedAt}, evaluated = ${a.evaluated},
+        new_findings = ${ev[0]?.fresh ?? 0}, resolved_findings = ${ev[0]?.resolved ?? 0},
+        open_findings = ${totals.open}, error_findings = ${totals.errors}, open_saving_cents = ${totals.savingCents},
+        tally = ${JSON.stringify(a.tally)}::jsonb, heartbeat_at = ${a.finishedAt}
+      where id = ${a.scanId}`);
+    return {
+      newFindings: ev[0]?.fresh ?? 0,
+      resolvedFindings: ev[0]?.resolved ?? 0,
+      openFindings: totals.open,
+      errorFindings: totals.errors,
+      openSavingCents: totals.savingCents,
+      finishedAt: a.finishedAt,
+    };
+  });
+
+/**
+ * Open, unsuppressed findings of a workspace: how many, how many are rule errors, and the monthly
+ * saving if all were fixed, one saving per resource (the largest of its findings), so a volume
+ * that is both unattached and gp2 is not counted twice.
+ */
+export const openTotals = async (
+  db: Pick<Db, 'execute'>,
+  workspaceId: string,
+): Promise<{ open: number; errors: number; savingCents: number }> => {
+  const { rows } = await db.execute<{ open: number; errors: number; saving: string | number }>(sql`
+    select
+      (select count(*)::int from findings where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null) as open,
+      (select count(*)::int from findings where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null and verdict = 'error') as errors,
+      (select coalesce(sum(m), 0) from (
+        select max(saving_cents) as m from findings
+        where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null
+        group by provider, account, resource_id) x) as saving`);
+  const r = rows[0];
+  return { open: Number(r?.open ?? 0), errors: Number(r?.errors ?? 0), savingCents: Number(r?.saving ?? 0) };
+};

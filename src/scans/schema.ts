@@ -1,0 +1,161 @@
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  sql,
+  text,
+  timestamp,
+  uniqueIndex,
+} from '../store/orm.ts';
+
+/** Per-rule tallies of one scan: what a compliance score is computed from. */
+export type RuleTally = Record<string, { pass: number; fail: number; manual: number; error: number }>;
+
+/**
+ * One scan of one workspace. `running` → `succeeded` | `failed`; at most one `running` per
+ * workspace (partial unique index). A scan's findings are staged in `scan_results` and merged
+ * into `findings` in one transaction at its end, so an interrupted scan leaves the findings as
+ * they were.
+ */
+export const scans = pgTable(
+  'scans',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    /** `cost`, `security` or `all`. */
+    category: text('category').notNull(),
+    /** Provider / account / environment filters the scan was limited to (empty: the whole estate). */
+    scope: jsonb('scope').$type<Record<string, string>>().notNull().default({}),
+    status: text('status').notNull(),
+    /** Who or what started it (`schedule`, or a user's display name). */
+    startedBy: text('started_by').notNull(),
+    /** The app instance running it and its last sign of life (like the executor lease). */
+    runner: text('runner'),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** Resources in scope and how many were evaluated so far (progress). */
+    resources: integer('resources').notNull().default(0),
+    evaluated: integer('evaluated').notNull().default(0),
+    newFindings: integer('new_findings').notNull().default(0),
+    resolvedFindings: integer('resolved_findings').notNull().default(0),
+    openFindings: integer('open_findings').notNull().default(0),
+    errorFindings: integer('error_findings').notNull().default(0),
+    /** Open (unsuppressed) savings after the scan, one saving per resource (the largest). */
+    openSavingCents: integer('open_saving_cents').notNull().default(0),
+    tally: jsonb('tally').$type<RuleTally>().notNull().default({}),
+    error: text('error'),
+  },
+  (t) => [
+    uniqueIndex('scans_one_running_idx')
+      .on(t.workspaceId)
+      .where(sql`${t.status} = 'running'`),
+    index('scans_workspace_idx').on(t.workspaceId, t.id),
+  ],
+);
+
+/** Columns a scan result and a finding share: what the rule said about one resource. */
+const judged = {
+  workspaceId: text('workspace_id').notNull(),
+  /** Deterministic: a hash of rule, provider, account, region and resource id (`findingId`). */
+  id: text('id').notNull(),
+  ruleId: text('rule_id').notNull(),
+  category: text('category').notNull(),
+  severity: text('severity').notNull(),
+  provider: text('provider').notNull(),
+  account: text('account').notNull(),
+  region: text('region').notNull(),
+  resourceType: text('resource_type').notNull(),
+  resourceId: text('resource_id').notNull(),
+  resourceName: text('resource_name').notNull(),
+  environment: text('environment').notNull(),
+  /** The resource's tags when judged: owner routing and tag-scoped suppressions read them. */
+  tags: jsonb('tags').$type<Record<string, string>>().notNull(),
+  /** `fail`, `manual`, or `error` (the rule threw on this resource). */
+  verdict: text('verdict').notNull(),
+  detail: text('detail').notNull(),
+  evidence: jsonb('evidence').$type<Record<string, unknown>>().notNull(),
+  savingCents: integer('saving_cents').notNull().default(0),
+  fixParams: jsonb('fix_params').$type<Record<string, string>>(),
+};
+
+/** A scan's findings while it runs (merged into `findings` at its end, then deleted). */
+export const scanResults = pgTable(
+  'scan_results',
+  {
+    scanId: integer('scan_id').notNull(),
+    ...judged,
+  },
+  (t) => [primaryKey({ columns: [t.scanId, t.id] })],
+);
+
+/** Every finding a workspace's scans have made, open or resolved, with its lifecycle. */
+export const findings = pgTable(
+  'findings',
+  {
+    ...judged,
+    /** `open` or `resolved`. */
+    status: text('status').notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    /** The scan that last saw it (open) or resolved it. */
+    lastScanId: integer('last_scan_id').notNull(),
+    /** The active suppression covering it at the last scan (null: not suppressed). */
+    suppressionId: integer('suppression_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    index('findings_open_idx').on(t.workspaceId, t.status, t.severity),
+    index('findings_resource_idx').on(t.workspaceId, t.provider, t.account, t.resourceId),
+  ],
+);
+
+/** The history of findings: each scan's new, reopened and resolved ones. */
+export const findingEvents = pgTable(
+  'finding_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    findingId: text('finding_id').notNull(),
+    scanId: integer('scan_id').notNull(),
+    /** `new`, `reopened` or `resolved`. */
+    kind: text('kind').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('finding_events_scan_idx').on(t.scanId, t.kind),
+    index('finding_events_finding_idx').on(t.workspaceId, t.findingId),
+  ],
+);
+
+/**
+ * A suppression: findings it covers stay recorded but leave digests, totals and scores until it
+ * expires or is removed. Scope `finding` (one finding id), `rule` (a rule, optionally only on
+ * resources with a tag `tagKey`=`tagValue`), or `account` (a provider account, optionally one rule).
+ */
+export const suppressions = pgTable(
+  'suppressions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    scope: text('scope').notNull(),
+    findingId: text('finding_id'),
+    ruleId: text('rule_id'),
+    tagKey: text('tag_key'),
+    tagValue: text('tag_value'),
+    provider: text('provider'),
+    account: text('account'),
+    owner: text('owner').notNull(),
+    reason: text('reason').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+    removedBy: text('removed_by'),
+  },
+  (t) => [index('suppressions_workspace_idx').on(t.workspaceId, t.expiresAt)],
+);

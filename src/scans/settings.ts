@@ -1,0 +1,61 @@
+import { RuleIdPattern, ThresholdEnvPattern, type Rule, type Threshold } from './rule.ts';
+
+/**
+ * Scan thresholds as configured: every rule threshold is a documented setting read from its
+ * environment variable (`SCAN_IDLE_CPU_PERCENT=5`), its default otherwise. A value that is not
+ * a number or lies outside the threshold's range stops start-up with one line naming it.
+ */
+export type ThresholdValues = ReadonlyMap<string, number>;
+
+/** The thresholds of a rule set by env name, each declared once (two rules may share one name only with the same default). */
+export const thresholdCatalog = (rules: readonly Rule[]): Map<string, Threshold & { rules: string[] }> => {
+  const out = new Map<string, Threshold & { rules: string[] }>();
+  const ids = new Set<string>();
+  for (const rule of rules) {
+    if (!RuleIdPattern.test(rule.id)) throw new Error(`scan rule id "${rule.id}" is not lower-case dotted words`);
+    if (ids.has(rule.id)) throw new Error(`scan rule "${rule.id}" is defined twice`);
+    ids.add(rule.id);
+    for (const [name, t] of Object.entries(rule.thresholds ?? {})) {
+      if (!ThresholdEnvPattern.test(t.env))
+        throw new Error(`scan rule ${rule.id}: threshold ${name} has env "${t.env}", not SCAN_<UPPER_SNAKE>`);
+      const seen = out.get(t.env);
+      if (seen && (seen.default !== t.default || seen.unit !== t.unit))
+        throw new Error(
+          `${t.env} is declared by ${seen.rules[0]} (default ${seen.default} ${seen.unit}) and ${rule.id} (default ${t.default} ${t.unit})`,
+        );
+      if (seen) seen.rules.push(rule.id);
+      else out.set(t.env, { ...t, rules: [rule.id] });
+    }
+  }
+  return out;
+};
+
+/** Reads every threshold of `rules` from `env`; throws one line naming the first bad setting. */
+export const loadThresholds = (rules: readonly Rule[], env: Record<string, string | undefined>): ThresholdValues => {
+  const values = new Map<string, number>();
+  for (const [name, t] of thresholdCatalog(rules)) {
+    const raw = env[name]?.trim();
+    const value = raw === undefined || raw === '' ? t.default : Number(raw);
+    const range = `${t.min ?? '-∞'}…${t.max ?? '∞'} ${t.unit}`;
+    if (!Number.isFinite(value))
+      throw new Error(`${name}="${raw}" is not a number (${t.description}; default ${t.default} ${t.unit})`);
+    if ((t.min !== undefined && value < t.min) || (t.max !== undefined && value > t.max))
+      throw new Error(`${name}=${value} is outside ${range} (${t.description}; default ${t.default})`);
+    values.set(name, value);
+  }
+  return values;
+};
+
+/** A rule's threshold by its name in the rule, as configured. */
+export const thresholdOf = (rule: Rule, name: string, values: ThresholdValues): number => {
+  const t = rule.thresholds?.[name];
+  if (!t) throw new Error(`scan rule ${rule.id} has no threshold "${name}"`);
+  return values.get(t.env) ?? t.default;
+};
+
+/** A rule's metric window in days (a number, or one of its thresholds by name). */
+export const metricWindowDays = (rule: Rule, values: ThresholdValues): number => {
+  const days = rule.metrics?.days;
+  if (days === undefined) return 0;
+  return typeof days === 'number' ? days : thresholdOf(rule, days, values);
+};
