@@ -26,6 +26,8 @@ export const AuditEventType = z.enum([
   'change.rollback_requested',
   'change.rolled_back',
   'role.granted',
+  'finding.suppressed',
+  'finding.unsuppressed',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventType>;
 

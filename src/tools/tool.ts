@@ -26,10 +26,12 @@ export type ToolOutcome = { type: 'answer'; reply: Reply; data?: unknown } | { t
  *   what it files waits for approval like any other.
  * - `decide`: records a person's decision on a change request (approve, reject).
  * - `admin`: changes who may do what (grant a role).
+ * - `record`: records something in the bot's own data on the asker's behalf, never in a cloud (a
+ *   scan's findings, a suppression with its owner and reason).
  * `decide` and `admin` tools act with the asking person's own authority, so they are never offered
  * to an LLM (`llm: false`, checked when the tool is registered).
  */
-export type ToolKind = 'read' | 'change' | 'request' | 'decide' | 'admin';
+export type ToolKind = 'read' | 'change' | 'request' | 'decide' | 'admin' | 'record';
 
 /** Kinds that act with a person's own authority: only the deterministic grammar or a button reaches them. */
 export const PERSONAL_KINDS: ReadonlySet<ToolKind> = new Set(['decide', 'admin']);
