@@ -21,7 +21,8 @@ const adminPorts = [
   { port: 3389, service: 'RDP' },
 ] as const;
 
-const world = (cidrs: readonly string[]) => cidrs.some((c) => c === '0.0.0.0/0' || c === '::/0');
+const worldCidrs = new Set(['0.0.0.0/0', '::/0']);
+const world = (cidrs: readonly string[]) => cidrs.some((c) => worldCidrs.has(c));
 const covers = (e: NsgEntry, port: number) =>
   (e.protocol === 'tcp' || e.protocol === 'all') && e.fromPort <= port && port <= e.toPort;
 const entriesOf = (value: unknown): NsgEntry[] => (Array.isArray(value) ? (value as NsgEntry[]) : []);
@@ -68,9 +69,11 @@ const nsgAdminPorts: Rule = {
     if (!open.length) return pass(evidence);
     const rules = [...new Set(open.map((o) => o.rule))];
     const ports = [...new Set(open.map((o) => o.port))];
+    const cidrs = [...new Set(open.flatMap((o) => o.cidrs.filter((c) => worldCidrs.has(c))))];
     const services = [...new Set(open.map((o) => o.service))].join(' and ');
-    return fail(evidence, `${resource.name} lets the whole Internet reach ${services} (rule ${rules.join(', ')}).`, {
-      fixParams: { rules: rules.join(','), ports: ports.join(','), cidrs: '0.0.0.0/0' },
+    const named = `${rules.length > 1 ? 'rules' : 'rule'} ${rules.join(', ')}`;
+    return fail(evidence, `${resource.name} lets the whole Internet reach ${services} (${named}).`, {
+      fixParams: { rules: rules.join(','), ports: ports.join(','), cidrs: cidrs.join(',') },
     });
   },
 };

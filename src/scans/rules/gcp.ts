@@ -18,7 +18,8 @@ const adminPorts = [
   { port: 3389, service: 'RDP' },
 ] as const;
 
-const world = (cidrs: readonly string[]) => cidrs.some((c) => c === '0.0.0.0/0' || c === '::/0');
+const worldCidrs = new Set(['0.0.0.0/0', '::/0']);
+const world = (cidrs: readonly string[]) => cidrs.some((c) => worldCidrs.has(c));
 // Firewall rules may name the protocol by number (6 = TCP).
 const tcp = new Set(['tcp', '6', 'all']);
 const covers = (e: IngressEntry, port: number) => tcp.has(e.protocol) && e.fromPort <= port && port <= e.toPort;
@@ -56,10 +57,11 @@ const firewallAdminPorts: Rule = {
       Array.isArray(targetTags) && targetTags.length
         ? `instances tagged ${targetTags.join(', ')}`
         : 'every instance of its network';
+    const cidrs = [...new Set(ingress.flatMap((e) => e.cidrs.filter((c) => worldCidrs.has(c))))];
     return fail(
       evidence,
       `Firewall rule ${resource.name} lets the whole Internet reach ${open.map((o) => o.service).join(' and ')} on ${targets}.`,
-      { fixParams: { rules: resource.name, ports: open.map((o) => o.port).join(','), cidrs: '0.0.0.0/0' } },
+      { fixParams: { rules: resource.name, ports: open.map((o) => o.port).join(','), cidrs: cidrs.join(',') } },
     );
   },
 };
