@@ -174,6 +174,9 @@ describe('cost.ec2.idle', () => {
     const e = judge(idle, instance);
     expect(e.verdict).toBe('manual');
     expect(e.detail).toMatch(/No CPU metrics/);
+    const cpuOnly = { cpu_percent: series(fortnight(14)).cpu_percent };
+    expect(judge(idle, instance, { daily: cpuOnly }).verdict).toBe('manual');
+    expect(judge(idle, instance, { daily: cpuOnly }).detail).toMatch(/No network metrics/);
     expect(judge(idle, { ...instance, state: 'stopped' }).verdict).toBe('pass');
   });
 });
@@ -340,6 +343,14 @@ describe('cost.snapshot.old and cost.snapshot.old.gcp', () => {
     expect(judge(aws, snapshot(30)).verdict).toBe('pass');
     expect(judge(aws, snapshot(100), { thresholds: { maxAgeDays: 120 } }).verdict).toBe('pass');
     expect(judge(aws, snapshot(null)).verdict).toBe('manual');
+  });
+
+  it('names the image a CreateImage snapshot was made for', () => {
+    const s = snapshot(100);
+    s.attributes.description = 'Created by CreateImage(i-0abc) for ami-0123456789abcdef0';
+    const e = judge(aws, s);
+    expect(e.evidence.image).toBe('ami-0123456789abcdef0');
+    expect(e.detail).toMatch(/deregister the image first/);
   });
 
   it('judges GCP snapshots the same way, under their own setting', () => {

@@ -92,6 +92,11 @@ const ec2Idle: Rule = {
       return manual({ state: r.state, windowDays }, `No CPU metrics were collected for the last ${windowDays} days.`);
     const netIn = byDay(ctx.daily('network_in_bytes'));
     const netOut = byDay(ctx.daily('network_out_bytes'));
+    if (netIn.size === 0 || netOut.size === 0)
+      return manual(
+        { state: r.state, windowDays, daysWithCpu: cpu.length },
+        `No network metrics were collected for the last ${windowDays} days (CPU alone does not make an instance idle).`,
+      );
     // A day counts only when its CPU and both network figures are known: a missing figure is not a zero.
     const perDay = cpu.map((c) => {
       const i = netIn.get(c.day);
@@ -120,7 +125,7 @@ const ec2Idle: Rule = {
 };
 
 /** The size of the same family with half the vCPUs, the dearest such priced one (m5.xlarge → m5.large). */
-export const smallerSize = (provider: ProviderName, instanceType: string, region: string): string | undefined => {
+const smallerSize = (provider: ProviderName, instanceType: string, region: string): string | undefined => {
   const current = priceItem(provider, 'instance', instanceType);
   if (!current?.vcpu) return undefined;
   const family = instanceType.split('.')[0];
@@ -410,9 +415,15 @@ const oldSnapshot = (s: OldSnapshotSpec): Rule => ({
     };
     if (age === undefined) return manual(evidence, 'The snapshot has no creation time.');
     if (age <= limit) return pass(evidence);
-    return fail(evidence, `Snapshot is ${age} days old (limit ${limit}).`, {
-      savingCents: capped(r.monthlyCostCents, r),
-    });
+    // EC2 refuses to delete a snapshot behind a registered AMI; CreateImage's description names it.
+    const image = /\bami-[0-9a-f]+/.exec(str(r.attributes.description) ?? '')?.[0];
+    return fail(
+      { ...evidence, ...(image ? { image } : {}) },
+      `Snapshot is ${age} days old (limit ${limit})${image ? `; it was made for ${image}: deregister the image first if it still exists` : ''}.`,
+      {
+        savingCents: capped(r.monthlyCostCents, r),
+      },
+    );
   },
 });
 
