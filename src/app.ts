@@ -36,6 +36,10 @@ import type { TeamsRuntime, TeamsTuning } from './surfaces/teams/teams.ts';
 import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
 import { userTools } from './users/tools.ts';
 import { usageTools } from './usage/tools.ts';
+import { complianceTool } from './scans/compliance.ts';
+import { failAllRunning } from './scans/engine.ts';
+import { builtInRules } from './scans/rules/index.ts';
+import { scanTools, type ScanToolDeps } from './scans/tools.ts';
 import { isSecretName } from './observability/logger.ts';
 import { recordUsage, workspaceTokensSince } from './usage/repository.ts';
 import type { Db } from './store/db.ts';
@@ -164,6 +168,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...(opts.lockLifetimeMs ? { lockLifetimeMs: opts.lockLifetimeMs } : {}),
     });
     cleanups.push(() => scheduler.stop());
+    // This process among the replicas: the executor lease and the scan lease name it.
+    const instanceId = newExecutorId();
     const changes = createChangeService({
       db,
       providers: providerByName,
@@ -188,11 +194,25 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       },
       logger,
       metrics,
-      executor: { id: newExecutorId(), leaseMs: config.EXECUTION_LEASE },
+      executor: { id: instanceId, leaseMs: config.EXECUTION_LEASE },
     });
     // An embedded database is this process's alone (data dir lock): whatever was running belonged
     // to a previous process. On a shared server only lapsed leases are recovered (the job below).
     await changes.recoverInterrupted({ all: store.embedded });
+    // Likewise for scans: an embedded store's running scans belonged to a previous process; on a
+    // shared server a scan whose runner went silent is taken over when the next one starts.
+    if (store.embedded)
+      await failAllRunning(db, now(), 'interrupted: the app stopped before the scan ended; no finding was changed');
+    const scanDeps: ScanToolDeps = {
+      db,
+      rules: builtInRules,
+      thresholds: config.scanThresholds,
+      now,
+      runner: instanceId,
+      maxSuppressionDays: config.SCAN_SUPPRESSION_MAX_DAYS,
+      sandbox: inSandbox,
+      logger,
+    };
 
     if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());
 
@@ -207,6 +227,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         budgetTokens: () => config.ANTHROPIC_MONTHLY_TOKEN_BUDGET || undefined,
         model: () => (config.ANTHROPIC_API_KEY ? config.ANTHROPIC_MODEL : undefined),
       }),
+      ...scanTools(scanDeps),
+      complianceTool({ ...scanDeps, frameworks: config.frameworks }),
     );
     const optionSources = new OptionSources().register(
       resourceOptions({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
 import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
+import { builtInFrameworks, type Framework } from './scans/frameworks/index.ts';
+import { builtInRules } from './scans/rules/index.ts';
+import { loadThresholds, type ThresholdValues } from './scans/settings.ts';
 import { AppError, isAppError, zodIssueLines } from './errors.ts';
 import { isSecretName } from './observability/logger.ts';
 import { decodeEncryptionKey } from './store/secret-box.ts';
@@ -115,6 +118,8 @@ export const ConfigSchema = z
     INVENTORY_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
     /** How often daily metric aggregates (CloudWatch, metrics.k8s.io) are collected. */
     METRICS_INTERVAL: duration.pipe(z.number().min(300_000, 'must be at least 5m')).default(21_600_000),
+    /** The longest a finding may stay suppressed, in days (`suppress … for <duration>`; 90 days when no duration is given). */
+    SCAN_SUPPRESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
     /** Where the scheduled drift check posts a non-empty drift report (`slack:<channel>`, `teams:<conversation>`, `console`). */
     DRIFT_CONVERSATION: optionalString,
     /** A JSON approval policy replacing the default one (src/changes/policy.ts), read at start. */
@@ -280,6 +285,10 @@ export interface Config extends RawConfig {
   awsCredentials: boolean;
   /** AZURE_CLIENT_SECRET, for the service principal CLOUDS_FILE or AZURE_CLIENT_ID names (redacted in logs). */
   azureClientSecret: string | undefined;
+  /** The scan rules' thresholds as set by their SCAN_* variables (defaults otherwise). */
+  scanThresholds: ThresholdValues;
+  /** The compliance frameworks the scans score (the shipped mapping file, checked against the rules). */
+  frameworks: readonly Framework[];
 }
 
 export class ConfigError extends AppError {
@@ -346,6 +355,8 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !awsEndpoint && !anyCloud);
   const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
   const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
+  const scanThresholds = oneLine(problems, () => loadThresholds(builtInRules, env), new Map());
+  const frameworks = oneLine(problems, () => builtInFrameworks(new Set(builtInRules.map((r) => r.id))), []);
   if (problems.length) throw new ConfigError(problems);
   return {
     ...c,
@@ -357,7 +368,19 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     clouds,
     awsCredentials: hasAwsCredentials(env),
     azureClientSecret: env.AZURE_CLIENT_SECRET || undefined,
+    scanThresholds,
+    frameworks,
   };
+};
+
+/** Runs a loader whose errors are one line each (scan thresholds, the mapping file): a failure becomes a problem. */
+const oneLine = <T>(problems: string[], load: () => T, fallback: T): T => {
+  try {
+    return load();
+  } catch (e) {
+    problems.push(e instanceof Error ? e.message : String(e));
+    return fallback;
+  }
 };
 
 /** Reads and checks the policy document; a problem becomes one line naming POLICY_FILE. */

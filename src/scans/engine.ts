@@ -225,13 +225,13 @@ export const failStale = async (db: Db, now: Date, workspaceId?: string): Promis
 };
 
 /**
- * Marks failed the running scans this app instance started (called at start-up with the same
- * runner name, or when a scan's own error path could not), and deletes their staging.
+ * Marks failed every running scan and deletes their staging: at the start of an app on an
+ * embedded store, whose running scans can only have belonged to a previous process.
  */
-export const failRunning = async (db: Db, now: Date, runner: string, why: string): Promise<number[]> => {
+export const failAllRunning = async (db: Db, now: Date, why: string): Promise<number[]> => {
   const { rows } = await db.execute<{ id: number }>(sql`
     update scans set status = 'failed', finished_at = ${now}, error = ${why}
-    where status = 'running' and runner = ${runner} returning id`);
+    where status = 'running' returning id`);
   const ids = rows.map((r) => Number(r.id));
   if (ids.length > 0)
     await db.execute(

@@ -119,6 +119,41 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     description: 'What the same shape costs on AWS, Azure and GCP, from the offline price tables.',
     example: 'price compare vm 4 cpu 16 gb',
   },
+  scan: {
+    usage: 'scan [cost|security|all] [<provider>] [account=<id>] [env=<env>]',
+    description:
+      'Runs the cost and compliance rules over the synced inventory now and reports new, resolved and open findings with the monthly savings; one scan at a time per workspace.',
+    example: 'scan cost aws',
+  },
+  findings: {
+    usage:
+      'findings [open|resolved|suppressed] [cost|security] [<severity>] [<provider>] [env=<env>] [rule=<id>] [on <resource>] [page <n>]',
+    description: 'The findings of the scans, most severe and largest saving first.',
+    example: 'findings critical security',
+  },
+  savings: {
+    usage: 'savings',
+    description: 'Monthly savings the open cost findings would bring, by rule, each resource counted once.',
+    example: 'savings',
+  },
+  compliance: {
+    usage: 'compliance <framework>',
+    description:
+      'A framework’s score per section from the last security scan, and its failing requirements with their resources: cis-aws, cis-azure, cis-gcp, cis-kubernetes, soc2, hipaa, pci-dss, gdpr.',
+    example: 'compliance cis-aws',
+  },
+  suppress: {
+    usage:
+      'suppress <finding>|rule <id> [where <key>=<value>]|account <provider> <account> [for <duration>] because <reason>',
+    description:
+      'Accepts a finding (or a rule on tagged resources, or an account) for a while, with a reason and you as owner (`owner <name>` to name another); 90 days unless `for` says otherwise. Audited.',
+    example: 'suppress F-3fa2c1d9e0b1 for 30d because it is the public docs bucket',
+  },
+  unsuppress: {
+    usage: 'unsuppress <suppression>',
+    description: 'Removes a suppression (S-12): its findings count again. Audited.',
+    example: 'unsuppress S-12',
+  },
   approve: {
     usage: 'approve <change>',
     description: 'Approves a pending change request. Ids: CR-12, cr12, #12 or 12.',

@@ -16,7 +16,16 @@ import {
   plainAction,
 } from './parse-estate.ts';
 
-/** Parsers of every command but the inventory questions (parse-reads.ts). */
+import {
+  parseCompliance,
+  parseFindings,
+  parseSavings,
+  parseScan,
+  parseSuppress,
+  parseUnsuppress,
+} from './parse-scans.ts';
+
+/** Parsers of every command but the inventory questions (parse-reads.ts) and scans (parse-scans.ts). */
 
 const QUOTE_HINT = 'Put a name with spaces in quotes, like `"web server 1"`.';
 
@@ -182,6 +191,12 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   drift: parseDrift,
   baseline: parseBaseline,
   price: parsePrice,
+  scan: parseScan,
+  findings: parseFindings,
+  savings: parseSavings,
+  compliance: parseCompliance,
+  suppress: parseSuppress,
+  unsuppress: parseUnsuppress,
   approve: changeCommand('approve'),
   reject: parseReject,
   rollback: changeCommand('rollback'),

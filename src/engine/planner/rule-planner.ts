@@ -27,6 +27,12 @@ export const ToolNames = {
   drift: 'drift',
   baselineSet: 'baseline_set',
   priceCompare: 'price_compare',
+  scan: 'scan',
+  findings: 'findings',
+  savings: 'savings',
+  compliance: 'compliance',
+  suppress: 'suppress',
+  unsuppress: 'unsuppress',
 } as const;
 
 /** One command → one tool call. Help and grammar errors are answered without a tool. */
@@ -73,6 +79,15 @@ export const commandToPlan = (c: Command): Plan => {
       return one(ToolNames.drift, c.scope);
     case 'baseline':
       return one(ToolNames.baselineSet, c.scope);
+    case 'scan':
+    case 'findings':
+    case 'savings':
+    case 'compliance':
+    case 'suppress':
+    case 'unsuppress': {
+      const { kind, ...input } = c;
+      return one(ToolNames[kind], input);
+    }
     case 'price': {
       const { kind: _kind, ...input } = c;
       return one(ToolNames.priceCompare, input);
