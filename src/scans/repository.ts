@@ -115,7 +115,7 @@ const filterSql = (workspaceId: string, f: FindingFilter): SQL => {
   return sql.join(parts, sql` and `);
 };
 
-/** A page of findings, most severe first, then the largest saving; with the total matching. */
+/** A page of findings, most severe first, failures before checks to do by hand, then the largest saving; with the total matching. */
 export const listFindings = async (
   db: Db,
   workspaceId: string,
@@ -126,7 +126,7 @@ export const listFindings = async (
   const [{ rows }, { rows: count }] = await Promise.all([
     db.execute<FindingRow>(sql`
       select * from findings where ${where}
-      order by ${severityOrder}, saving_cents desc, rule_id, resource_name, id
+      order by ${severityOrder}, case verdict when 'fail' then 0 when 'error' then 1 else 2 end, saving_cents desc, rule_id, resource_name, id
       limit ${page.limit} offset ${page.offset ?? 0}`),
     db.execute<{ n: number }>(sql`select count(*)::int as n from findings where ${where}`),
   ]);
