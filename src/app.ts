@@ -38,6 +38,7 @@ import { userTools } from './users/tools.ts';
 import { usageTools } from './usage/tools.ts';
 import { complianceTool } from './scans/compliance.ts';
 import { failAllRunning } from './scans/engine.ts';
+import { fixTool } from './scans/fix.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { scanTools, type ScanToolDeps } from './scans/tools.ts';
 import { isSecretName } from './observability/logger.ts';
@@ -229,6 +230,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       }),
       ...scanTools(scanDeps),
       complianceTool({ ...scanDeps, frameworks: config.frameworks }),
+      fixTool({ db, rules: builtInRules, provider: providerByName }),
     );
     const optionSources = new OptionSources().register(
       resourceOptions({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),

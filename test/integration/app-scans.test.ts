@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { listAuditEvents } from '../../src/changes/audit.ts';
-import { startTestApp, turn, type TestApp } from '../helpers/app.ts';
+import { click, startTestApp, turn, type TestApp } from '../helpers/app.ts';
 
 /**
  * Scans through the console over the real HTTP server, on the sandbox estate (four clouds): a
@@ -112,6 +112,32 @@ describe('scans in the console', () => {
       reason: 'it is the break-glass account',
       covers: `finding ${ref.slice(2)}`,
     });
+  });
+
+  it('fixes a finding through a change request that another person approves; the next scan resolves it', async () => {
+    const [list] = await turn(app, 'dave', 'findings rule=cost.snapshot.old');
+    const row = table(list)!.rows[0]!;
+    const ref = row[0]!;
+    const [viewer] = await turn(app, 'dave', `fix ${ref}`);
+    expect(viewer?.text).toMatch(/operator/);
+    const [card] = await turn(app, 'alice', `fix ${ref}`);
+    expect(card?.changeId).toMatch(/^CR-\d+$/);
+    expect(card?.text).toContain(`fixes ${ref}, cost.snapshot.old`);
+    const deletes = () => app.sandbox!.requests.filter((r) => r.action === 'DeleteSnapshot').length;
+    expect(deletes()).toBe(0);
+    await click(app, 'bob', 'change.approve', card!.changeId!);
+    expect(deletes()).toBe(1);
+    const [scan] = await turn(app, 'alice', 'scan cost');
+    expect(scan?.text).toMatch(/ [1-9]\d* resolved/);
+    const [resolved] = await turn(app, 'dave', 'findings resolved');
+    expect(table(resolved)?.rows.map((r) => r[0])).toContain(ref);
+    const [again] = await turn(app, 'alice', `fix ${ref}`);
+    expect(again?.text).toMatch(
+      new RegExp(`^${ref} was resolved on \\d{4}-\\d\\d-\\d\\d: there is nothing to fix\\.$`),
+    );
+    const [manual] = await turn(app, 'dave', 'findings rule=aws.ec2.imdsv2');
+    const [noFix] = await turn(app, 'alice', `fix ${table(manual)!.rows[0]![0]}`);
+    expect(noFix?.text).toMatch(/has no one-click fix: it needs a person to check it/);
   });
 
   it('reports what changed on the next scan', async () => {

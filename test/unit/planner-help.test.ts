@@ -34,6 +34,7 @@ const kindOf: Record<CommandWord, string> = {
   compliance: 'compliance',
   suppress: 'suppress',
   unsuppress: 'unsuppress',
+  fix: 'fix',
   approve: 'approve',
   reject: 'reject',
   rollback: 'rollback',

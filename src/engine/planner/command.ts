@@ -38,6 +38,7 @@ export const CommandWord = z.enum([
   'compliance',
   'suppress',
   'unsuppress',
+  'fix',
   'approve',
   'reject',
   'rollback',
@@ -143,6 +144,7 @@ export const Command = z.discriminatedUnion('kind', [
     reason: z.string().min(1).optional(),
   }),
   z.object({ kind: z.literal('unsuppress'), suppression: z.number().int().positive() }),
+  z.object({ kind: z.literal('fix'), finding: z.string().min(1) }),
   /** `stop` alone (or start, reboot, resize, show): the engine asks which resource, with a picker. */
   z.object({ kind: z.literal('pick'), for: z.enum(['start', 'stop', 'reboot', 'resize', 'show']) }),
 ]);

@@ -154,6 +154,12 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     description: 'Removes a suppression (S-12): its findings count again. Audited.',
     example: 'unsuppress S-12',
   },
+  fix: {
+    usage: 'fix <finding>',
+    description:
+      'Requests the one-click fix of a finding (stop an idle instance, release an IP, revoke a world-open rule…) as a change request that needs approval per policy.',
+    example: 'fix F-3fa2c1d9e0b1',
+  },
   approve: {
     usage: 'approve <change>',
     description: 'Approves a pending change request. Ids: CR-12, cr12, #12 or 12.',

@@ -254,6 +254,14 @@ export const parseSuppress: CommandParser = (args, ctx) => {
   return ok(command);
 };
 
+/** `fix F-3fa2c1d9e0b1` (a prefix of at least 6 characters will do). */
+export const parseFix: CommandParser = (args, ctx) => {
+  const m = args.length === 1 ? /^(?:f-)?([0-9a-f]{6,12})$/i.exec(args[0]!.text) : null;
+  return m?.[1]
+    ? ok({ kind: 'fix', finding: m[1].toLowerCase() })
+    : usage(ctx.word, 'Name the finding, like F-3fa2c1d9e0b1.');
+};
+
 /** `unsuppress S-12`, `unsuppress 12`. */
 export const parseUnsuppress: CommandParser = (args, ctx) => {
   const m = args.length === 1 ? /^(?:s-?)?(\d+)$/i.exec(args[0]!.text) : null;

@@ -19,6 +19,7 @@ import {
 import {
   parseCompliance,
   parseFindings,
+  parseFix,
   parseSavings,
   parseScan,
   parseSuppress,
@@ -197,6 +198,7 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   compliance: parseCompliance,
   suppress: parseSuppress,
   unsuppress: parseUnsuppress,
+  fix: parseFix,
   approve: changeCommand('approve'),
   reject: parseReject,
   rollback: changeCommand('rollback'),

@@ -33,6 +33,7 @@ export const ToolNames = {
   compliance: 'compliance',
   suppress: 'suppress',
   unsuppress: 'unsuppress',
+  fix: 'fix',
 } as const;
 
 /** One command → one tool call. Help and grammar errors are answered without a tool. */
@@ -84,7 +85,8 @@ export const commandToPlan = (c: Command): Plan => {
     case 'savings':
     case 'compliance':
     case 'suppress':
-    case 'unsuppress': {
+    case 'unsuppress':
+    case 'fix': {
       const { kind, ...input } = c;
       return one(ToolNames[kind], input);
     }
