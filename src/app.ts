@@ -39,6 +39,7 @@ import { usageTools } from './usage/tools.ts';
 import { complianceTool } from './scans/compliance.ts';
 import { failAllRunning } from './scans/engine.ts';
 import { fixTool } from './scans/fix.ts';
+import { registerScanJobs } from './scans/jobs.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { scanTools, type ScanToolDeps } from './scans/tools.ts';
 import { isSecretName } from './observability/logger.ts';
@@ -330,6 +331,19 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       changes,
       intervalMs: config.EXPIRY_CHECK_INTERVAL,
       leaseMs: config.EXECUTION_LEASE,
+    });
+    await registerScanJobs(scheduler, {
+      ...scanDeps,
+      logger,
+      schedule: config.SCAN_SCHEDULE,
+      timezone: config.SCAN_SCHEDULE_TIMEZONE,
+      digests: config.scanDigests,
+      post: async (conversation, reply) => {
+        const surface = surfaces.get(conversation.surface);
+        if (!surface) return false;
+        await surface.post(conversation, reply);
+        return true;
+      },
     });
     await registerRetentionJobs(scheduler, {
       db,

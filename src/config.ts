@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
 import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
+import { parseDigestSettings, type DigestSettings } from './scans/digest.ts';
 import { builtInFrameworks, type Framework } from './scans/frameworks/index.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { loadThresholds, type ThresholdValues } from './scans/settings.ts';
@@ -119,6 +120,31 @@ export const ConfigSchema = z
     /** How often daily metric aggregates (CloudWatch, metrics.k8s.io) are collected. */
     METRICS_INTERVAL: duration.pipe(z.number().min(300_000, 'must be at least 5m')).default(21_600_000),
     /** The longest a finding may stay suppressed, in days (`suppress … for <duration>`; 90 days when no duration is given). */
+    /** When every workspace is scanned and its digests posted (cron, five fields), unless the workspace sets its own. */
+    SCAN_SCHEDULE: z
+      .string()
+      .trim()
+      .regex(/^\S+(\s+\S+){4}$/, 'must be a cron expression of five fields, like "0 7 * * *"')
+      .default('0 7 * * *'),
+    /** The time zone SCAN_SCHEDULE is read in (IANA name). */
+    SCAN_SCHEDULE_TIMEZONE: z
+      .string()
+      .trim()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone, like UTC or Europe/Berlin')
+      .default('UTC'),
+    /** Tag keys naming a resource's owner for scan digests, in order of preference. */
+    SCAN_OWNER_TAGS: optionalString,
+    /** `<owner>=<surface>:<workspace>:<channel>,…`: where each owner's scan digest goes. */
+    SCAN_DIGEST_ROUTES: optionalString,
+    /** `<surface>:<workspace>:<channel>`: where the digests of owners without a route go. */
+    SCAN_DIGEST_CONVERSATION: optionalString,
     SCAN_SUPPRESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
     /** Where the scheduled drift check posts a non-empty drift report (`slack:<channel>`, `teams:<conversation>`, `console`). */
     DRIFT_CONVERSATION: optionalString,
@@ -287,6 +313,8 @@ export interface Config extends RawConfig {
   azureClientSecret: string | undefined;
   /** The scan rules' thresholds as set by their SCAN_* variables (defaults otherwise). */
   scanThresholds: ThresholdValues;
+  /** Owner tags and where each owner's scan digest goes. */
+  scanDigests: DigestSettings;
   /** The compliance frameworks the scans score (the shipped mapping file, checked against the rules). */
   frameworks: readonly Framework[];
 }
@@ -356,6 +384,10 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
   const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
   const scanThresholds = oneLine(problems, () => loadThresholds(builtInRules, env), new Map());
+  const scanDigests = oneLine(problems, () => parseDigestSettings(c), {
+    ownerTags: ['owner', 'team'],
+    routes: new Map(),
+  });
   const frameworks = oneLine(problems, () => builtInFrameworks(new Set(builtInRules.map((r) => r.id))), []);
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -369,6 +401,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     awsCredentials: hasAwsCredentials(env),
     azureClientSecret: env.AZURE_CLIENT_SECRET || undefined,
     scanThresholds,
+    scanDigests,
     frameworks,
   };
 };

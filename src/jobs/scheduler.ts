@@ -35,6 +35,17 @@ export interface Scheduler {
     data?: Record<string, unknown>,
     opts?: { skipImmediate?: boolean },
   ): Promise<void>;
+  /**
+   * Runs `name` on a cron schedule (`0 7 * * *`, in `timezone`, UTC by default), one schedule per
+   * value of `data[key]` (a workspace's scan, say): calling it again with the same key value
+   * updates that schedule instead of adding one. An invalid expression throws.
+   */
+  cron(
+    expression: string,
+    name: string,
+    data: Record<string, string>,
+    opts: { key: string; timezone?: string | undefined },
+  ): Promise<void>;
   /** Queues one run of `name` as soon as an instance is free. */
   now(name: string, data?: Record<string, unknown>): Promise<void>;
   /** Starts processing jobs in this instance. */
@@ -201,6 +212,18 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
         );
       await agenda.ready;
       await agenda.every(intervalMs, name, data ?? {}, opts?.skipImmediate ? { skipImmediate: true } : {});
+    },
+    cron: async (expression, name, data, o) => {
+      const value = data[o.key];
+      if (value === undefined) throw new Error(`cron ${name}: data has no "${o.key}"`);
+      await agenda.ready;
+      const job = agenda
+        .create(name, data)
+        .repeatEvery(expression, { timezone: o.timezone ?? 'UTC', skipImmediate: true })
+        .unique({ [`data.${o.key}`]: value });
+      // Agenda records a bad expression as the job's failure instead of throwing: say it here.
+      if (job.attrs.failReason) throw new Error(`cron "${expression}": ${job.attrs.failReason}`);
+      await job.save();
     },
     now: async (name, data) => {
       await agenda.ready;

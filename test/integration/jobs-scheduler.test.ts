@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { createScheduler, processEveryMs, type Scheduler } from '../../src/jobs/scheduler.ts';
+import { sql } from '../../src/store/orm.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
@@ -122,6 +123,37 @@ describe('a scheduler on one instance', () => {
     await settled('t-after-failure');
     expect(calls.after).toEqual([{ n: 2 }]);
     expect(await counted(metrics, 't-after-failure')).toEqual({ success: 1, failure: 0 });
+  });
+
+  it('keeps one cron schedule per key value, updated in place, and refuses a bad expression', async () => {
+    scheduler.define('t-cron', async () => {});
+    await scheduler.cron('0 7 * * *', 't-cron', { workspaceId: 'T1' }, { key: 'workspaceId' });
+    await scheduler.cron(
+      '30 6 * * 1-5',
+      't-cron',
+      { workspaceId: 'T1' },
+      { key: 'workspaceId', timezone: 'Europe/Berlin' },
+    );
+    await scheduler.cron('0 7 * * *', 't-cron', { workspaceId: 'T2' }, { key: 'workspaceId' });
+    const { rows } = await store.db.execute<{
+      ws: string;
+      repeat_interval: string;
+      repeat_timezone: string;
+      next: Date;
+    }>(
+      sql`select data->>'workspaceId' as ws, repeat_interval, repeat_timezone, next_run_at as next
+          from agenda_jobs where name = 't-cron' order by 1`,
+    );
+    expect(rows.map((r) => [r.ws, r.repeat_interval, r.repeat_timezone])).toEqual([
+      ['T1', '30 6 * * 1-5', 'Europe/Berlin'],
+      ['T2', '0 7 * * *', 'UTC'],
+    ]);
+    // The next run is in the future (not at once), at 07:00 UTC for T2.
+    expect(new Date(rows[1]!.next).getUTCHours()).toBe(7);
+    expect(new Date(rows[1]!.next).getTime()).toBeGreaterThan(Date.now());
+    await expect(scheduler.cron('61 7 * * *', 't-cron', { workspaceId: 'T3' }, { key: 'workspaceId' })).rejects.toThrow(
+      /cron "61 7 \* \* \*"/,
+    );
   });
 
   it('fails a run whose data does not match the schema without calling the handler', async () => {
