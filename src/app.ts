@@ -38,6 +38,7 @@ import { userTools } from './users/tools.ts';
 import { usageTools } from './usage/tools.ts';
 import { complianceTool } from './scans/compliance.ts';
 import { failAllRunning } from './scans/engine.ts';
+import { scanReports } from './scans/reports.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { scanTools, type ScanToolDeps } from './scans/tools.ts';
 import { isSecretName } from './observability/logger.ts';
@@ -351,6 +352,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         surface: consoleSurface,
         listConsoleUsers: async () =>
           (await listUsers(db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName, role: u.role })),
+        reports: scanReports({ db, rules: builtInRules, frameworks: config.frameworks, now }),
       }),
     });
     const { port } = await http.listen();
