@@ -365,6 +365,7 @@ export interface ScanReportsDeps {
 
 /** The reports as the console downloads them (an unknown framework is a not_found error naming the known ones). */
 export const scanReports = (d: ScanReportsDeps) => ({
+  frameworks: d.frameworks.map((f) => ({ id: f.id, name: f.name, version: f.version })),
   csv: async (workspaceId: string, filter: FindingFilter): Promise<string> =>
     findingsCsv(await allFindings(d.db, workspaceId, filter), { rules: d.rules }),
   ocsf: async (workspaceId: string, filter: FindingFilter): Promise<OcsfDetectionFinding[]> =>

@@ -34,6 +34,8 @@ export interface ReportFilter {
 
 /** Reads and renders scan reports for a workspace; `html` of an unknown framework throws not_found. */
 export interface ReportsPort {
+  /** The frameworks a compliance report can be downloaded for. */
+  frameworks: readonly { id: string; name: string; version: string }[];
   csv(workspaceId: string, filter: ReportFilter): Promise<string>;
   ocsf(workspaceId: string, filter: ReportFilter): Promise<unknown[]>;
   html(workspaceId: string, framework: string): Promise<string>;
@@ -126,6 +128,12 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
     body,
   });
   const reportRoutes = (reports: ReportsPort): Route[] => [
+    {
+      // What the page's Reports menu offers.
+      method: 'GET',
+      path: '/console/api/reports',
+      handle: () => json(200, { frameworks: reports.frameworks }),
+    },
     {
       method: 'GET',
       path: '/console/api/reports/findings.csv',
