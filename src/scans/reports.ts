@@ -208,7 +208,6 @@ export const findingsOcsf = (
         },
         version: ocsfSchemaVersion,
         profiles: ['cloud'],
-        uid: ref(f.id),
       },
       // What the rule judged, the verdict and the saving have no OCSF attribute of their own.
       unmapped: {
@@ -273,7 +272,8 @@ const failingList = (r: ComplianceReport['requirements'][number]): string =>
     : `<ul>${r.failing
         .map(
           (x) =>
-            `<li>${escapeHtml(x.resource)}, account <code>${escapeHtml(x.account)}</code>: <code>${escapeHtml(ref(x.findingId))}</code> (${escapeHtml(x.ruleId)})</li>`,
+            // The rule is worth naming only when the requirement has several.
+            `<li>${escapeHtml(x.resource)}, account <code>${escapeHtml(x.account)}</code>: <code>${escapeHtml(ref(x.findingId))}</code>${r.rules.length > 1 ? ` (${escapeHtml(x.ruleId)})` : ''}</li>`,
         )
         .join('')}</ul>`;
 
@@ -300,7 +300,7 @@ export const complianceHtml = (report: ComplianceReport, opts: HtmlOptions): str
         .join('\n');
       return `<h3>${e(s.id)} ${e(s.title)}</h3>
 <table>
-<thead><tr><th scope="col">Requirement</th><th scope="col">Title</th><th scope="col">Status</th><th scope="col">Resources passed</th><th scope="col">Failed</th><th scope="col">To check by hand</th><th scope="col">Rules</th><th scope="col">Failing resources</th></tr></thead>
+<thead><tr><th scope="col">Requirement</th><th scope="col">Title</th><th scope="col">Status</th><th scope="col">Resources passed</th><th scope="col">Resources failed</th><th scope="col">Resources to check by hand</th><th scope="col">Rules</th><th scope="col">Failing resources</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
