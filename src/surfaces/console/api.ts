@@ -159,12 +159,12 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
       path: '/console/api/reports/compliance',
       prefix: true,
       handle: async (req) => {
-        const { user: userId } = req.query(z.object({ user }));
         const m = frameworkPath.exec(req.path);
         if (!m?.[1])
           throw notFound(
             'No such report: compliance reports are at /console/api/reports/compliance/<framework>.html, e.g. cis-aws.html.',
           );
+        const { user: userId } = req.query(z.object({ user }));
         const actor = await actorFor(userId);
         const framework = m[1].toLowerCase();
         const html = await reports.html(actor.workspaceId, framework);
