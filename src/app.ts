@@ -40,6 +40,7 @@ import { complianceTool } from './scans/compliance.ts';
 import { failAllRunning } from './scans/engine.ts';
 import { fixTool } from './scans/fix.ts';
 import { registerScanJobs } from './scans/jobs.ts';
+import { scanReports } from './scans/reports.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { scanTools, type ScanToolDeps } from './scans/tools.ts';
 import { isSecretName } from './observability/logger.ts';
@@ -367,6 +368,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         surface: consoleSurface,
         listConsoleUsers: async () =>
           (await listUsers(db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName, role: u.role })),
+        reports: scanReports({ db, rules: builtInRules, frameworks: config.frameworks, now }),
       }),
     });
     const { port } = await http.listen();

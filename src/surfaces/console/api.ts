@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { actorKey, conversationKey, Role, type Actor, type ConversationRef } from '../../chat/actor.ts';
 import type { Reply } from '../../chat/reply.ts';
 import type { ConversationEngine, ConversationStore, StoredMessage } from '../../engine/engine.ts';
-import { badRequest } from '../../errors.ts';
+import { badRequest, notFound } from '../../errors.ts';
 import { HttpError } from '../../http/errors.ts';
-import { json, type HttpRequest, type Route } from '../../http/route.ts';
+import { json, type HttpRequest, type HttpResponse, type Route } from '../../http/route.ts';
 import { createTurnProgress, type TurnProgress } from './progress.ts';
 import { consoleChannel, consoleConversation, consoleWorkspaceId, type ConsoleSurface } from './surface.ts';
 
@@ -21,6 +21,24 @@ export interface ConsoleApiDeps {
   clock?: () => Date;
   /** Where running turns keep their newest step (default: this process's memory, bounded; see progress.ts). */
   progress?: TurnProgress;
+  /** The scan reports to download (no report routes without it). */
+  reports?: ReportsPort;
+}
+
+/** Which findings a report holds (`status` defaults to open: unsuppressed and unresolved). */
+export interface ReportFilter {
+  status?: 'open' | 'suppressed' | 'resolved';
+  category?: 'cost' | 'security';
+  severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+}
+
+/** Reads and renders scan reports for a workspace; `html` of an unknown framework throws not_found. */
+export interface ReportsPort {
+  /** The frameworks a compliance report can be downloaded for. */
+  frameworks: readonly { id: string; name: string; version: string }[];
+  csv(workspaceId: string, filter: ReportFilter): Promise<string>;
+  ocsf(workspaceId: string, filter: ReportFilter): Promise<unknown[]>;
+  html(workspaceId: string, framework: string): Promise<string>;
 }
 
 /**
@@ -52,6 +70,14 @@ const OptionsQueryParams = z.object({
   source: z.string().min(1).max(200),
   query: z.string().max(200).default(''),
 });
+
+const ReportQuery = z.object({
+  user,
+  status: z.enum(['open', 'suppressed', 'resolved']).optional(),
+  category: z.enum(['cost', 'security']).optional(),
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info']).optional(),
+});
+const frameworkPath = /^\/console\/api\/reports\/compliance\/([a-z0-9][a-z0-9-]{0,39})\.html$/i;
 
 export const toWireMessage = (m: StoredMessage) => ({
   id: m.id,
@@ -87,7 +113,68 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
     }
   };
 
+  const day = () => clock().toISOString().slice(0, 10);
+  /** A download: saved under `filename`, never rendered in the console's origin. */
+  const attachment = (type: string, filename: string, body: string): HttpResponse => ({
+    status: 200,
+    headers: {
+      'content-type': type,
+      'content-disposition': `attachment; filename="${filename}"`,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      // The compliance page needs its inline style and nothing else; the others need nothing.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    },
+    body,
+  });
+  const reportRoutes = (reports: ReportsPort): Route[] => [
+    {
+      // What the page's Reports menu offers.
+      method: 'GET',
+      path: '/console/api/reports',
+      handle: () => json(200, { frameworks: reports.frameworks }),
+    },
+    {
+      method: 'GET',
+      path: '/console/api/reports/findings.csv',
+      handle: async (req) => {
+        const { user: userId, ...filter } = req.query(ReportQuery);
+        const actor = await actorFor(userId);
+        const csv = await reports.csv(actor.workspaceId, filter);
+        return attachment('text/csv; charset=utf-8; header=present', `findings-${day()}.csv`, csv);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/console/api/reports/findings.ocsf.json',
+      handle: async (req) => {
+        const { user: userId, ...filter } = req.query(ReportQuery);
+        const actor = await actorFor(userId);
+        const events = await reports.ocsf(actor.workspaceId, filter);
+        return attachment('application/json; charset=utf-8', `findings-${day()}.ocsf.json`, JSON.stringify(events));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/console/api/reports/compliance',
+      prefix: true,
+      handle: async (req) => {
+        const m = frameworkPath.exec(req.path);
+        if (!m?.[1])
+          throw notFound(
+            'No such report: compliance reports are at /console/api/reports/compliance/<framework>.html, e.g. cis-aws.html.',
+          );
+        const { user: userId } = req.query(z.object({ user }));
+        const actor = await actorFor(userId);
+        const framework = m[1].toLowerCase();
+        const html = await reports.html(actor.workspaceId, framework);
+        return attachment('text/html; charset=utf-8', `compliance-${framework}-${day()}.html`, html);
+      },
+    },
+  ];
+
   return [
+    ...(deps.reports ? reportRoutes(deps.reports) : []),
     {
       method: 'GET',
       path: '/console/api/users',

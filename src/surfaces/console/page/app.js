@@ -704,8 +704,32 @@
   };
   const pollNow = () => poll();
 
+  /** The Reports menu's links carry the chosen user and framework (plain downloads: the cookie goes along). */
+  const reportLinks = () => {
+    const q = `?user=${encodeURIComponent(state.user || '')}`;
+    $('report-csv').href = `/console/api/reports/findings.csv${q}`;
+    $('report-ocsf').href = `/console/api/reports/findings.ocsf.json${q}`;
+    const fw = $('report-framework').value;
+    if (fw) $('report-html').href = `/console/api/reports/compliance/${encodeURIComponent(fw)}.html${q}`;
+  };
+
+  const loadReports = async () => {
+    try {
+      const { frameworks } = await api('GET', '/console/api/reports');
+      $('report-framework').replaceChildren(
+        ...frameworks.map((f) => h('option', { value: f.id }, `${f.name} ${f.version}`)),
+      );
+      $('report-framework').addEventListener('change', reportLinks);
+      reportLinks();
+      $('reports').hidden = false;
+    } catch {
+      // No reports on this server (the app did not wire them): the menu stays hidden.
+    }
+  };
+
   const selectUser = (userId) => {
     state.user = userId;
+    reportLinks();
     state.generation += 1;
     state.since = null;
     state.rendered.clear();
@@ -774,6 +798,7 @@
       const initial = wanted || users[0]?.userId || '';
       select.value = initial;
       selectUser(initial);
+      await loadReports();
     } catch (err) {
       showStatus(`Cannot load console users: ${err.message}`);
     }
