@@ -46,11 +46,11 @@ const prng = (seed: number) => {
     next,
     chance: (p: number) => next() < p,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(weighted: ReadonlyArray<readonly [T, number]>): T => {
-      const total = weighted.reduce((n, [, w]) => n + w, 0);
-      let x = next() * total;
-      for (const [v, w] of weighted) if ((x -= w) < 0) return v;
-      return weighted.at(-1)![0];
+    /** One of `values`, with the matching relative `weights`. */
+    pick: <T>(values: readonly T[], weights: readonly number[]): T => {
+      let x = next() * weights.reduce((a, b) => a + b, 0);
+      for (let k = 0; k < values.length; k++) if ((x -= weights[k]!) < 0) return values[k]!;
+      return values.at(-1)!;
     },
   };
 };
@@ -95,12 +95,7 @@ interface Kind {
 }
 
 const envTags = (rand: Rand): Record<string, string> => {
-  const env = rand.pick([
-    ['prod', 40],
-    ['staging', 20],
-    ['dev', 30],
-    ['', 10],
-  ] as const);
+  const env = rand.pick(['prod', 'staging', 'dev', ''] as const, [40, 20, 30, 10]);
   const service = `svc-${rand.int(0, 59)}`;
   return env ? { env, service, owner: `team-${rand.int(0, 11)}` } : { service };
 };
@@ -168,11 +163,7 @@ const dailies = (
 
 /** CPU and network days of an EC2 instance: idle (the idle rule's), small (the rightsizing rule's) or busy. */
 const ec2Metrics = (r: Resource, rand: Rand): MetricRow[] => {
-  const profile = rand.pick([
-    ['idle', 12],
-    ['small', 18],
-    ['busy', 70],
-  ] as const);
+  const profile = rand.pick(['idle', 'small', 'busy'] as const, [12, 18, 70]);
   const cpu = () => {
     const avg = profile === 'idle' ? rand.int(5, 40) / 10 : profile === 'small' ? rand.int(5, 15) : rand.int(20, 60);
     const max = profile === 'idle' ? avg * 3 : profile === 'small' ? rand.int(15, 38) : rand.int(60, 100);
@@ -215,19 +206,22 @@ const aws: Kind[] = [
       const region = awsRegionOf(e, i);
       const tags = envTags(rand);
       const state = rand.chance(0.88) ? 'running' : 'stopped';
-      const instanceType = rand.pick([
-        ['t3.medium', 20],
-        ['t3.large', 15],
-        ['m5.large', 15],
-        ['m5.xlarge', 10],
-        ['c5.xlarge', 8],
-        ['r5.large', 8],
-        ['m6i.large', 8],
-        ['m7i.xlarge', 4],
-        ['t2.micro', 6],
-        ['m4.large', 4],
-        ['c4.xlarge', 2],
-      ] as const);
+      const instanceType = rand.pick(
+        [
+          't3.medium',
+          't3.large',
+          'm5.large',
+          'm5.xlarge',
+          'c5.xlarge',
+          'r5.large',
+          'm6i.large',
+          'm7i.xlarge',
+          't2.micro',
+          'm4.large',
+          'c4.xlarge',
+        ] as const,
+        [20, 15, 15, 10, 8, 8, 8, 4, 6, 4, 2],
+      );
       const price = monthlyCents('aws', 'instance', instanceType, region);
       const id = instanceId(i);
       const resource = base(
@@ -245,11 +239,7 @@ const aws: Kind[] = [
           launchTime: daysAgo(rand.int(1, 700), rand),
           privateIp: `10.${i % 250}.${(i >> 8) % 250}.${rand.int(1, 250)}`,
           publicIp: rand.chance(0.3) ? `54.${rand.int(0, 255)}.${rand.int(0, 255)}.${rand.int(1, 254)}` : null,
-          availabilityZone: `${region}${rand.pick([
-            ['a', 1],
-            ['b', 1],
-            ['c', 1],
-          ] as const)}`,
+          availabilityZone: `${region}${rand.pick(['a', 'b', 'c'] as const, [1, 1, 1])}`,
           securityGroupIds: [`sg-0${hex(rand.int(0, 1 << 30), 16)}`],
           vpcId: `vpc-0${hex(i % 40, 16)}`,
           statusChecks: state === 'running' ? 'ok' : null,
@@ -269,21 +259,8 @@ const aws: Kind[] = [
       const { rand } = e;
       const region = awsRegionOf(e, i);
       const tags = envTags(rand);
-      const volumeType = rand.pick([
-        ['gp3', 65],
-        ['gp2', 22],
-        ['io1', 4],
-        ['st1', 4],
-        ['sc1', 2],
-        ['standard', 3],
-      ] as const);
-      const sizeGb = rand.pick([
-        [8, 30],
-        [20, 20],
-        [100, 25],
-        [500, 15],
-        [1000, 10],
-      ] as const);
+      const volumeType = rand.pick(['gp3', 'gp2', 'io1', 'st1', 'sc1', 'standard'] as const, [65, 22, 4, 4, 2, 3]);
+      const sizeGb = rand.pick([8, 20, 100, 500, 1000] as const, [30, 20, 25, 15, 10]);
       const j = rand.chance(0.85) ? sameAccount(e, 'aws.instance', 'aws', i) : undefined;
       const attachedTo = j === undefined ? null : instanceId(j);
       const price = monthlyCents('aws', 'disk', volumeType, region, sizeGb);
@@ -327,13 +304,7 @@ const aws: Kind[] = [
     make(i, e) {
       const { rand } = e;
       const region = awsRegionOf(e, i);
-      const sizeGb = rand.pick([
-        [8, 30],
-        [20, 20],
-        [100, 30],
-        [500, 15],
-        [1000, 5],
-      ] as const);
+      const sizeGb = rand.pick([8, 20, 100, 500, 1000] as const, [30, 20, 30, 15, 5]);
       const ami = rand.chance(0.15);
       const volumeId = `vol-0${hex(rand.int(0, 1 << 30), 16)}`;
       return {
@@ -419,11 +390,7 @@ const aws: Kind[] = [
     make(i, e) {
       const { rand } = e;
       const account = accountOf(e, 'aws', i);
-      const block = rand.pick([
-        ['all', 82],
-        ['none', 8],
-        ['some', 10],
-      ] as const);
+      const block = rand.pick(['all', 'none', 'some'] as const, [82, 8, 10]);
       const publicAccessBlock =
         block === 'none'
           ? null
@@ -433,11 +400,7 @@ const aws: Kind[] = [
               blockPublicPolicy: block === 'all',
               restrictPublicBuckets: block === 'all',
             };
-      const encryption = rand.pick([
-        ['AES256', 75],
-        ['aws:kms', 20],
-        [null, 5],
-      ] as const);
+      const encryption = rand.pick(['AES256', 'aws:kms', null] as const, [75, 20, 5]);
       const hasPolicy = rand.chance(0.7);
       const name = `bench-${account}-${i}`;
       return {
@@ -465,21 +428,11 @@ const aws: Kind[] = [
       const { rand } = e;
       const region = awsRegionOf(e, i);
       const account = accountOf(e, 'aws', i);
-      const name = rand.pick([
-        [`/aws/lambda/fn-${i}`, 60],
-        [`/aws/ecs/svc-${i}`, 15],
-        [`/aws/rds/instance/db-${i}/postgresql`, 5],
-        [`/app/svc-${i}`, 20],
-      ] as const);
-      const retentionInDays = rand.pick([
-        [null, 18],
-        [7, 4],
-        [14, 3],
-        [30, 5],
-        [365, 40],
-        [731, 20],
-        [3653, 10],
-      ] as const);
+      const name = rand.pick(
+        [`/aws/lambda/fn-${i}`, `/aws/ecs/svc-${i}`, `/aws/rds/instance/db-${i}/postgresql`, `/app/svc-${i}`] as const,
+        [60, 15, 5, 20],
+      );
+      const retentionInDays = rand.pick([null, 7, 14, 30, 365, 731, 3653] as const, [18, 4, 3, 5, 40, 20, 10]);
       const storedBytes = Math.floor(rand.next() ** 3 * 50 * 1024 ** 3);
       return {
         resource: base(
@@ -512,11 +465,7 @@ const aws: Kind[] = [
     make(i, e) {
       const { rand } = e;
       const region = awsRegionOf(e, i);
-      const to = rand.pick([
-        ['instance', 75],
-        ['eni', 8],
-        ['none', 17],
-      ] as const);
+      const to = rand.pick(['instance', 'eni', 'none'] as const, [75, 8, 17]);
       const j = to === 'instance' ? sameAccount(e, 'aws.instance', 'aws', i) : undefined;
       const associatedTo = j !== undefined ? instanceId(j) : to === 'eni' ? `eni-0${hex(i, 16)}` : null;
       const publicIp = `3.${(i >> 16) % 256}.${(i >> 8) % 256}.${i % 256}`;
@@ -553,11 +502,7 @@ const aws: Kind[] = [
       const name = `user-${i}`;
       const consoleAccess = rand.chance(0.45);
       const mfaDevices = (consoleAccess ? rand.chance(0.85) : rand.chance(0.2)) ? 1 : 0;
-      const keys = rand.pick([
-        [0, 40],
-        [1, 50],
-        [2, 10],
-      ] as const);
+      const keys = rand.pick([0, 1, 2] as const, [40, 50, 10]);
       const adminPolicy = rand.chance(0.03);
       return {
         resource: base('aws', account, 'global', 'iam_user', `user/${name}`, name, 'active', {}, 0, {
@@ -693,19 +638,18 @@ const aws: Kind[] = [
     make(i, e) {
       const { rand } = e;
       const region = awsRegionOf(e, i);
-      const [cls, engine] = rand.pick([
-        [['db.t3.micro', 'postgres'], 20],
-        [['db.t3.medium', 'postgres'], 30],
-        [['db.m5.large', 'postgres'], 20],
-        [['db.t3.medium', 'mysql'], 20],
-        [['db.m5.large', 'mysql'], 10],
-      ] as const);
+      const [cls, engine] = rand.pick(
+        [
+          ['db.t3.micro', 'postgres'],
+          ['db.t3.medium', 'postgres'],
+          ['db.m5.large', 'postgres'],
+          ['db.t3.medium', 'mysql'],
+          ['db.m5.large', 'mysql'],
+        ] as const,
+        [20, 30, 20, 20, 10],
+      );
       const storageType = rand.chance(0.6) ? 'gp3' : 'gp2';
-      const allocated = rand.pick([
-        [20, 40],
-        [100, 40],
-        [500, 20],
-      ] as const);
+      const allocated = rand.pick([20, 100, 500] as const, [40, 40, 20]);
       const multiAZ = rand.chance(0.3);
       const compute = monthlyCents('aws', 'database', `${cls}:${engine}`, region);
       const storage = monthlyCents('aws', 'db_storage', storageType, region, allocated);
@@ -730,13 +674,7 @@ const aws: Kind[] = [
             storageEncrypted: rand.chance(0.85),
             kmsKeyId: null,
             publiclyAccessible: rand.chance(0.04),
-            backupRetentionPeriod: rand.pick([
-              [7, 60],
-              [14, 15],
-              [35, 5],
-              [1, 12],
-              [0, 8],
-            ] as const),
+            backupRetentionPeriod: rand.pick([7, 14, 35, 1, 0] as const, [60, 15, 5, 12, 8]),
             multiAZ,
             allocatedStorage: allocated,
             storageType,
@@ -971,18 +909,11 @@ const azure: Kind[] = [
       const sub = accountOf(e, 'azure', i);
       const region = azureRegions[i % 2]!;
       const rg = `rg-${i % 30}`;
-      const state = rand.pick([
-        ['running', 80],
-        ['deallocated', 12],
-        ['stopped', 8],
-      ] as const);
-      const vmSize = rand.pick([
-        ['Standard_B2s', 25],
-        ['Standard_D2s_v5', 30],
-        ['Standard_D4s_v5', 20],
-        ['Standard_E4s_v5', 15],
-        ['Standard_F4s_v2', 10],
-      ] as const);
+      const state = rand.pick(['running', 'deallocated', 'stopped'] as const, [80, 12, 8]);
+      const vmSize = rand.pick(
+        ['Standard_B2s', 'Standard_D2s_v5', 'Standard_D4s_v5', 'Standard_E4s_v5', 'Standard_F4s_v2'] as const,
+        [25, 30, 20, 15, 10],
+      );
       const price = monthlyCents('azure', 'instance', vmSize, region);
       const name = `vm-${i}`;
       const resource = base(
@@ -1018,17 +949,8 @@ const azure: Kind[] = [
       const sub = accountOf(e, 'azure', i);
       const region = azureRegions[i % 2]!;
       const rg = `rg-${i % 30}`;
-      const sku = rand.pick([
-        ['Premium_LRS', 50],
-        ['StandardSSD_LRS', 30],
-        ['Standard_LRS', 20],
-      ] as const);
-      const sizeGb = rand.pick([
-        [32, 30],
-        [128, 40],
-        [512, 20],
-        [1024, 10],
-      ] as const);
+      const sku = rand.pick(['Premium_LRS', 'StandardSSD_LRS', 'Standard_LRS'] as const, [50, 30, 20]);
+      const sizeGb = rand.pick([32, 128, 512, 1024] as const, [30, 40, 20, 10]);
       const tiers: Record<number, number> = { 32: 4, 128: 10, 512: 20, 1024: 30 };
       const tier = `${{ Premium_LRS: 'P', StandardSSD_LRS: 'E', Standard_LRS: 'S' }[sku]}${tiers[sizeGb]}`;
       const attached = rand.chance(0.82);
@@ -1165,21 +1087,9 @@ const azure: Kind[] = [
           {
             kind: 'StorageV2',
             sku: 'Standard_LRS',
-            allowBlobPublicAccess: rand.pick([
-              [false, 75],
-              [true, 10],
-              [null, 15],
-            ] as const),
-            minimumTlsVersion: rand.pick([
-              ['TLS1_2', 80],
-              ['TLS1_0', 10],
-              [null, 10],
-            ] as const),
-            httpsOnly: rand.pick([
-              [true, 92],
-              [false, 5],
-              [null, 3],
-            ] as const),
+            allowBlobPublicAccess: rand.pick([false, true, null] as const, [75, 10, 15]),
+            minimumTlsVersion: rand.pick(['TLS1_2', 'TLS1_0', null] as const, [80, 10, 10]),
+            httpsOnly: rand.pick([true, false, null] as const, [92, 5, 3]),
             publicNetworkAccess: 'Enabled',
             encryption: { keySource: 'Microsoft.Storage', blob: true, file: true, infrastructure: false },
             resourceGroup: rg,
@@ -1232,12 +1142,10 @@ const gcp: Kind[] = [
       const zone = gcpZones[i % 2]!;
       const region = gcpRegionOf(zone);
       const running = rand.chance(0.85);
-      const machineType = rand.pick([
-        ['e2-standard-2', 35],
-        ['e2-standard-4', 25],
-        ['n2-standard-4', 20],
-        ['e2-medium', 20],
-      ] as const);
+      const machineType = rand.pick(
+        ['e2-standard-2', 'e2-standard-4', 'n2-standard-4', 'e2-medium'] as const,
+        [35, 25, 20, 20],
+      );
       const price = monthlyCents('gcp', 'instance', machineType, region);
       const name = `gce-${i}`;
       const resource = base(
@@ -1275,16 +1183,8 @@ const gcp: Kind[] = [
       const { rand } = e;
       const zone = gcpZones[i % 2]!;
       const region = gcpRegionOf(zone);
-      const diskType = rand.pick([
-        ['pd-balanced', 60],
-        ['pd-standard', 25],
-        ['pd-ssd', 15],
-      ] as const);
-      const sizeGb = rand.pick([
-        [10, 30],
-        [100, 50],
-        [500, 20],
-      ] as const);
+      const diskType = rand.pick(['pd-balanced', 'pd-standard', 'pd-ssd'] as const, [60, 25, 15]);
+      const sizeGb = rand.pick([10, 100, 500] as const, [30, 50, 20]);
       const users = rand.chance(0.85) ? [`zones/${zone}/instances/gce-${i}`] : [];
       const name = `pd-${i}`;
       return {
@@ -1335,11 +1235,7 @@ const gcp: Kind[] = [
           {},
           monthlyCents('gcp', 'snapshot', 'standard', gcpRegionOf(zone), storageGb),
           {
-            sizeGb: rand.pick([
-              [10, 30],
-              [100, 50],
-              [500, 20],
-            ] as const),
+            sizeGb: rand.pick([10, 100, 500] as const, [30, 50, 20]),
             storageGb,
             startTime: daysAgo(rand.chance(0.75) ? rand.int(0, 90) : rand.int(91, 900), rand),
             sourceDisk: `zones/${zone}/disks/pd-${i}`,
@@ -1512,18 +1408,8 @@ const kubernetes: Kind[] = [
       const deployment = `app-${i % 400}`;
       const name = `${deployment}-7d9f8c-${hex(i, 5)}`;
       const phase = rand.chance(0.93) ? 'Running' : 'Pending';
-      const cpu = rand.pick([
-        [100, 30],
-        [250, 30],
-        [500, 25],
-        [1000, 15],
-      ] as const);
-      const memoryMi = rand.pick([
-        [128, 30],
-        [256, 30],
-        [512, 25],
-        [1024, 15],
-      ] as const);
+      const cpu = rand.pick([100, 250, 500, 1000] as const, [30, 30, 25, 15]);
+      const memoryMi = rand.pick([128, 256, 512, 1024] as const, [30, 30, 25, 15]);
       const privileged = rand.chance(0.03);
       const runAsNonRoot = rand.chance(0.75) ? true : null;
       const container = {
@@ -1876,6 +1762,15 @@ export const benchScanSize = async (size: number): Promise<void> => {
     );
     console.log(
       `      ${n(first.summary.evaluated)} resources, ${n(judged)} rule evaluations: fail ${n(t.fail)} (${((100 * t.fail) / judged).toFixed(0)} %), manual ${n(t.manual)}, error ${n(t.error)}; ${n(first.summary.newFindings)} new findings, ${n(first.summary.openFindings)} open, saving $${n(Math.round(first.summary.openSavingCents / 100))}/month`,
+    );
+    const idle = Object.entries(first.summary.tally)
+      .filter(([, r]) => r.pass + r.fail + r.manual + r.error === 0)
+      .map(([id]) => id);
+    const neverFailed = Object.entries(first.summary.tally)
+      .filter(([, r]) => r.pass + r.fail + r.manual + r.error > 0 && r.fail === 0)
+      .map(([id]) => id);
+    console.log(
+      `      rules with nothing to judge: ${idle.join(', ') || 'none'}; rules that judged but never failed: ${neverFailed.join(', ') || 'none'}`,
     );
     console.log(
       `      memory after the scan: RSS ${mb(rss)}, V8 heap used ${mb(heap)}; peak RSS ${peakReset ? 'during the scan' : 'of the process (the peak could not be reset)'} ${mb(peak)} (goal ≤ ${mb(goals.memoryBytes)} RSS${store.embedded ? '; embedded PGlite runs in this process and is counted' : ''})`,
