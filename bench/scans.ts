@@ -12,10 +12,10 @@ import { builtInRules } from '../src/scans/rules/index.ts';
 import { loadThresholds } from '../src/scans/settings.ts';
 import type { Db } from '../src/store/db.ts';
 import { vacuumIfNeeded } from '../src/store/maintenance.ts';
-import { openStore } from '../src/store/open.ts';
+import { openStore, type Store } from '../src/store/open.ts';
 import { sql } from '../src/store/orm.ts';
 import { benchDatabase } from './inventory.ts';
-import { ms } from './stats.ts';
+import { ms, summarize } from './stats.ts';
 
 /**
  * Issue 15's scan figures: synthetic estates of BENCH_SCAN_SIZES resources (default 10,000,
@@ -24,7 +24,8 @@ import { ms } from './stats.ts';
  * with 14 days of daily metrics for instances and pods. Each size gets a fresh store (embedded
  * PGlite, or a fresh database on DATABASE_URL's server): the load is timed apart ("collection",
  * which a scan never pays), then a full scan with the shipped rules and default thresholds,
- * then a second scan over the same data (the steady state: every finding already open).
+ * then a second scan over the same data (the steady state: every finding already open), then a
+ * third while another connection probes with `SELECT 1` (what a chat turn waits for meanwhile).
  */
 
 const now = new Date('2026-12-01T12:00:00Z');
@@ -1707,16 +1708,41 @@ const goals = { memoryBytes: 500 * 2 ** 20 };
 const goalFor = (size: number): string =>
   size <= 100_000 ? 'goal ≤ 3 s at 100,000' : size <= 300_000 ? 'goal ≤ 10 s at 300,000' : 'no goal set';
 
-const scanOnce = async (deps: ScanDeps, startedBy: string) => {
+/**
+ * One full scan; with `pool`, while another connection asks `SELECT 1` every 5 ms: what a chat
+ * request waits for meanwhile (on the embedded store every statement takes turns on one PostgreSQL).
+ */
+const scanOnce = async (deps: ScanDeps, startedBy: string, pool?: Store['pool']) => {
+  const probes: number[] = [];
+  let scanning = Boolean(pool);
+  const probe = (async () => {
+    while (scanning && pool) {
+      const t = performance.now();
+      await pool.query('SELECT 1');
+      probes.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
   let evaluatedAt = 0;
   const t0 = performance.now();
-  const summary: ScanSummary = await runScan(
-    { ...deps, onProgress: () => void (evaluatedAt = performance.now()) },
-    { workspaceId, category: 'all', startedBy },
-  );
-  const total = performance.now() - t0;
-  // The last batch's progress ends the evaluation; the rest is the merge into findings.
-  return { summary, total, batches: evaluatedAt - t0, merge: performance.now() - evaluatedAt };
+  try {
+    const summary: ScanSummary = await runScan(
+      { ...deps, onProgress: () => void (evaluatedAt = performance.now()) },
+      { workspaceId, category: 'all', startedBy },
+    );
+    const total = performance.now() - t0;
+    // The last batch's progress ends the evaluation; the rest is the merge into findings.
+    return {
+      summary,
+      total,
+      batches: evaluatedAt - t0,
+      merge: performance.now() - evaluatedAt,
+      probe: summarize(probes),
+    };
+  } finally {
+    scanning = false;
+    await probe;
+  }
 };
 
 const tallyOf = (summary: ScanSummary) =>
@@ -1779,6 +1805,11 @@ export const benchScanSize = async (size: number): Promise<void> => {
     const second = await scanOnce(deps, 'bench (steady state)');
     console.log(
       `      second scan (steady state, every finding already open): ${s(second.total)} = read + evaluate + stage ${s(second.batches)}, merge ${s(second.merge)}; new ${n(second.summary.newFindings)}, resolved ${n(second.summary.resolvedFindings)} (expected 0 and 0); peak RSS ${mb(statusBytes('VmHWM'))}`,
+    );
+    // A third, probed apart so the probe's queries do not weigh on the two timings above.
+    const probed = await scanOnce(deps, 'bench (probed)', store.pool);
+    console.log(
+      `      a "SELECT 1" on another connection every 5 ms during a third scan (what a chat turn waits for): p50 ${ms(probed.probe.p50)}  p99 ${ms(probed.probe.p99)}  max ${ms(probed.probe.max)} (that scan: ${s(probed.total)})`,
     );
     const digests = await timeDigests(store.db, workspaceId);
     console.log(
