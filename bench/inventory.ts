@@ -69,7 +69,7 @@ const onServer = async (url: string, sql: string): Promise<void> => {
  * With DATABASE_URL: a fresh database on that server for one part (dropped by `drop`), so a part
  * never reads rows an earlier run left. Without: undefined (embedded PGlite in the data dir).
  */
-const benchDatabase = async (): Promise<{ url: string | undefined; drop(): Promise<void> }> => {
+export const benchDatabase = async (): Promise<{ url: string | undefined; drop(): Promise<void> }> => {
   const server = process.env.DATABASE_URL;
   if (!server) return { url: undefined, drop: async () => {} };
   const name = `da_bench_${randomBytes(6).toString('hex')}`;

@@ -8,6 +8,7 @@ import { benchClaude } from './claude.ts';
 import { benchColdStart } from './cold-start.ts';
 import { benchFootprint } from './footprint.ts';
 import { benchInventory } from './inventory.ts';
+import { benchScans, scanSizes } from './scans.ts';
 import { benchSlackAck, printSlackAck } from './slack-ack.ts';
 import { ms, runPool, summarize } from './stats.ts';
 import { benchTeamsAck, printTeamsAck } from './teams-ack.ts';
@@ -115,3 +116,10 @@ await benchInventory({
   syncRuns: Number(process.env.BENCH_SYNC_RUNS ?? 3),
   listTurns: Number(process.env.BENCH_LIST_TURNS ?? 500),
 });
+
+console.log(
+  `\n7. Scans at scale: synthetic estates of ${scanSizes()
+    .map((n) => n.toLocaleString('en-US'))
+    .join(', ')} resources, loaded apart, then a full scan and a steady-state one`,
+);
+await benchScans({ sizes: scanSizes() });
