@@ -215,6 +215,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       maxSuppressionDays: config.SCAN_SUPPRESSION_MAX_DAYS,
       sandbox: inSandbox,
       logger,
+      vacuum: store.embedded,
     };
 
     if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());

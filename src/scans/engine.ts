@@ -3,6 +3,7 @@ import type { ProviderName, Resource, ResourceType } from '../cloud/resource.ts'
 import { AppError, conflict } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
+import { vacuumIfNeeded } from '../store/maintenance.ts';
 import { sql } from '../store/orm.ts';
 import type { DailyMetric, Evaluation, ResourceRef, Rule, RuleCategory, RuleContext } from './rule.ts';
 import type { RuleTally } from './schema.ts';
@@ -53,6 +54,11 @@ export interface ScanDeps {
   batchSize?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: ScanProgress) => void | Promise<void>) | undefined;
+  /**
+   * Vacuum the scan tables after a scan by PostgreSQL's rules (the embedded store has no
+   * autovacuum; each scan stages and deletes a row per finding and rewrites the open ones).
+   */
+  vacuum?: boolean | undefined;
 }
 
 export interface ScanSummary {
@@ -318,6 +324,16 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
       },
       'scan finished',
     );
+    if (deps.vacuum)
+      await vacuumIfNeeded(db, ['scan_results', 'findings', 'finding_events'], deps.logger).catch((e: unknown) =>
+        deps.logger?.warn({ err: e }, 'could not vacuum the scan tables'),
+      );
+    const errors = Object.entries(tally).filter(([, t]) => t.error > 0);
+    if (errors.length > 0)
+      deps.logger?.warn(
+        { scanId, rules: Object.fromEntries(errors.map(([id, t]) => [id, t.error])) },
+        'scan rules failed on some resources (error findings)',
+      );
     return {
       ...summary,
       scanId,
@@ -421,7 +437,9 @@ const evaluateBatch = async (
       } catch (err) {
         verdict = 'error';
         e = { verdict: 'manual', evidence: {}, detail: `The rule could not judge this resource: ${errorText(err)}` };
-        deps.logger?.warn({ err, rule: rule.id, resource: r.id }, 'scan rule failed on a resource');
+        // Logged once per rule and scan (its first resource); the scan's end counts them all.
+        if (state.tally[rule.id]!.error === 0)
+          deps.logger?.warn({ err, rule: rule.id, resource: r.id }, 'scan rule failed on a resource');
       }
       state.tally[rule.id]![verdict]++;
       if (verdict === 'pass') continue;
@@ -587,6 +605,9 @@ const merge = (db: Db, a: MergeArgs) =>
         detail = excluded.detail, evidence = excluded.evidence, saving_cents = excluded.saving_cents,
         fix_params = excluded.fix_params, status = 'open', last_seen_at = excluded.last_seen_at,
         resolved_at = null, last_scan_id = excluded.last_scan_id, suppression_id = excluded.suppression_id`);
+    // Findings that were open before and still are keep their row (no rewrite, no dead tuple)
+    // unless what the rule said changed; the rest of the merge tells them apart by last_scan_id,
+    // so those untouched rows are stamped below in one statement that changes two columns.
     // Open findings of the scanned rules and scope that this scan did not make again are resolved.
     await tx.execute(sql`
       with gone as (

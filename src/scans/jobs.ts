@@ -41,6 +41,8 @@ export interface ScanJobDeps {
   /** Posts into a conversation when its surface runs here; false when it does not. */
   post(conversation: ConversationRef, reply: Reply): Promise<boolean>;
   sandbox: boolean;
+  /** The embedded store: vacuum the scan tables after each scan. */
+  vacuum?: boolean | undefined;
 }
 
 const WorkspaceSettings = z
@@ -52,7 +54,15 @@ export const runScheduledScan = async (d: ScanJobDeps, workspaceId: string): Pro
   let summary: ScanSummary;
   try {
     summary = await runScan(
-      { db: d.db, rules: d.rules, thresholds: d.thresholds, now: d.now, runner: d.runner, logger: d.logger },
+      {
+        db: d.db,
+        rules: d.rules,
+        thresholds: d.thresholds,
+        now: d.now,
+        runner: d.runner,
+        logger: d.logger,
+        vacuum: d.vacuum,
+      },
       { workspaceId, category: 'all', startedBy: 'schedule' },
     );
   } catch (e) {

@@ -26,6 +26,8 @@ export interface ScanToolDeps {
   maxSuppressionDays: number;
   sandbox: boolean;
   logger?: Logger | undefined;
+  /** The embedded store: scans vacuum their tables (no autovacuum there). */
+  vacuum?: boolean | undefined;
 }
 
 const Scope = {
@@ -90,6 +92,7 @@ export const scanTool = (d: ScanToolDeps): Tool<typeof ScanInput> => ({
         now: d.now,
         runner: d.runner,
         logger: d.logger,
+        vacuum: d.vacuum,
         onProgress: (p) =>
           reportProgress(
             `Scanning: ${p.evaluated.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} resources…`,
