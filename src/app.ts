@@ -39,7 +39,8 @@ import { usageTools } from './usage/tools.ts';
 import { complianceTool } from './scans/compliance.ts';
 import { failAllRunning } from './scans/engine.ts';
 import { fixTool } from './scans/fix.ts';
-import { registerScanJobs } from './scans/jobs.ts';
+import { applySchedule, registerScanJobs } from './scans/jobs.ts';
+import { scanScheduleTool } from './scans/schedule-tool.ts';
 import { scanReports } from './scans/reports.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { scanTools, type ScanToolDeps } from './scans/tools.ts';
@@ -234,6 +235,13 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...scanTools(scanDeps),
       complianceTool({ ...scanDeps, frameworks: config.frameworks }),
       fixTool({ db, rules: builtInRules, provider: providerByName }),
+      scanScheduleTool({
+        db,
+        defaultSchedule: config.SCAN_SCHEDULE,
+        timezone: config.SCAN_SCHEDULE_TIMEZONE,
+        reschedule: (workspaceId, schedule) =>
+          applySchedule(scheduler, config.SCAN_SCHEDULE_TIMEZONE, workspaceId, schedule),
+      }),
     );
     const optionSources = new OptionSources().register(
       resourceOptions({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),

@@ -46,7 +46,7 @@ export interface ScanJobDeps {
 }
 
 const WorkspaceSettings = z
-  .object({ scans: z.object({ schedule: CronExpression.optional() }).optional() })
+  .object({ scans: z.object({ schedule: z.union([z.literal('off'), CronExpression]).optional() }).optional() })
   .passthrough();
 
 /** Scans a workspace and posts its digests; returns the scan, or undefined when one was running. */
@@ -117,22 +117,47 @@ export const workspaceSchedules = async (
   return [...seen].map(([workspaceId, schedule]) => ({ workspaceId, schedule }));
 };
 
+/** Puts a workspace's schedule in force: `off` keeps its Agenda schedule, whose runs then do nothing. */
+export const applySchedule = async (
+  scheduler: Scheduler,
+  timezone: string,
+  workspaceId: string,
+  schedule: string,
+): Promise<void> => {
+  if (schedule !== 'off') await scheduler.cron(schedule, scanRunJob, { workspaceId }, { key: 'workspaceId', timezone });
+};
+
 export const registerScanJobs = async (scheduler: Scheduler, d: ScanJobDeps): Promise<void> => {
   scheduler.define(
     scanRunJob,
-    async ({ workspaceId }) => void (await runScheduledScan(d, workspaceId)),
+    async ({ workspaceId }) => {
+      const own = (await workspaceSchedules(d.db, d.schedule)).find((w) => w.workspaceId === workspaceId);
+      if (own?.schedule === 'off') return void d.logger.info({ workspaceId }, 'scheduled scans are off here');
+      await runScheduledScan(d, workspaceId);
+    },
     z.object({ workspaceId: z.string().min(1) }),
   );
   const sync = async () => {
     for (const w of await workspaceSchedules(d.db, d.schedule))
-      await scheduler.cron(
-        w.schedule,
-        scanRunJob,
-        { workspaceId: w.workspaceId },
-        { key: 'workspaceId', timezone: d.timezone },
-      );
+      await applySchedule(scheduler, d.timezone, w.workspaceId, w.schedule);
   };
   scheduler.define(scanScheduleJob, sync);
   await sync();
   await scheduler.every(3_600_000, scanScheduleJob, {}, { skipImmediate: true });
+};
+
+/** A workspace's own scan schedule: a cron expression, `off`, or undefined for SCAN_SCHEDULE. */
+export const setWorkspaceSchedule = async (
+  db: Db,
+  workspaceId: string,
+  schedule: string | undefined,
+): Promise<number> => {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    update workspaces set settings = case
+      when ${schedule ?? null}::text is null then settings #- '{scans,schedule}'
+      else jsonb_set(coalesce(settings, '{}'::jsonb), '{scans}',
+        coalesce(settings -> 'scans', '{}'::jsonb) || jsonb_build_object('schedule', ${schedule ?? null}::text))
+    end
+    where external_id = ${workspaceId} returning id`);
+  return rows.length;
 };

@@ -129,6 +129,8 @@ export const Command = z.discriminatedUnion('kind', [
     resource: z.string().min(1).optional(),
     page: z.number().int().positive().optional(),
   }),
+  /** `scan schedule [<cron>|off|default]`; no schedule: show it. */
+  z.object({ kind: z.literal('scan_schedule'), schedule: z.string().min(1).optional() }),
   z.object({ kind: z.literal('savings') }),
   z.object({ kind: z.literal('compliance'), framework: z.string().min(1) }),
   /** One finding, a rule (optionally on `key=value` tagged resources), or an account (optionally one rule). */

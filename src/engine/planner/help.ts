@@ -122,7 +122,7 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
   scan: {
     usage: 'scan [cost|security|all] [<provider>] [account=<id>] [env=<env>]',
     description:
-      'Runs the cost and compliance rules over the synced inventory now and reports new, resolved and open findings with the monthly savings; one scan at a time per workspace.',
+      'Runs the cost and compliance rules over the synced inventory now and reports new, resolved and open findings with the monthly savings; one scan at a time per workspace. `scan schedule [<cron>|off|default]` shows or sets the workspace’s scheduled scan (admins).',
     example: 'scan cost aws',
   },
   findings: {

@@ -103,6 +103,10 @@ const SCAN_ALLOWS = new Set<keyof Filters>(['category', 'provider', 'account', '
 
 /** `scan`, `scan now`, `scan cost aws`, `scan security account=123 env=prod`. */
 export const parseScan: CommandParser = (args, ctx) => {
+  if (args[0] && !args[0].quoted && args[0].lower === 'schedule') {
+    const rest = args[1] ? ctx.text.slice(args[1].start).trim() : '';
+    return ok(rest ? { kind: 'scan_schedule', schedule: rest } : { kind: 'scan_schedule' });
+  }
   const { f, unknown } = readFilters(args, SCAN_ALLOWS);
   if (unknown) return unplaced(ctx, unknown, [...Object.keys(CATEGORY_WORDS), ...Object.keys(PROVIDER_WORDS)]);
   const command: CommandOf<'scan'> = { kind: 'scan', category: f.category ?? 'all' };

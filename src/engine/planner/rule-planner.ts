@@ -34,6 +34,7 @@ export const ToolNames = {
   suppress: 'suppress',
   unsuppress: 'unsuppress',
   fix: 'fix',
+  scan_schedule: 'scan_schedule',
 } as const;
 
 /** One command → one tool call. Help and grammar errors are answered without a tool. */
@@ -86,7 +87,8 @@ export const commandToPlan = (c: Command): Plan => {
     case 'compliance':
     case 'suppress':
     case 'unsuppress':
-    case 'fix': {
+    case 'fix':
+    case 'scan_schedule': {
       const { kind, ...input } = c;
       return one(ToolNames[kind], input);
     }
