@@ -86,6 +86,7 @@ describe('the AWS fix catalog', () => {
     const names = (type: string) => (p.actions[type as keyof typeof p.actions] ?? []).map((a) => a.name);
     expect(names('volume')).toEqual(['snapshot_and_delete', 'modify_volume_type']);
     expect(names('snapshot')).toEqual(['delete_snapshot']);
+    expect(names('db_snapshot')).toEqual(['delete_snapshot']);
     expect(names('ip_address')).toEqual(['release_address']);
     expect(names('security_group')).toEqual(['revoke_ingress', 'authorize_ingress']);
     expect(names('log_group')).toEqual(['set_retention', 'clear_retention']);
@@ -232,6 +233,31 @@ describe('EBS volumes and snapshots', () => {
     expect(err.userMessage).toBe(
       `AWS could not find it while deleting snapshot ${snap.id} in us-east-1: The snapshot '${snap.id}' does not exist.`,
     );
+  });
+});
+
+describe('RDS snapshots', () => {
+  it('deletes a manual DB snapshot; RDS refuses an automated one as a conflict', async () => {
+    const p = provider();
+    const rows = await sync(p);
+    const manual = find(rows, 'db_snapshot', 'legacy-reports-final')!;
+    const automated = rows.find((r) => r.type === 'db_snapshot' && r.attributes.instance === 'orders-db')!;
+    expect(spec(p, 'db_snapshot', 'delete_snapshot').blastRadius(manual, {})).toContain(
+      'its database legacy-reports can no longer be restored from it',
+    );
+    expect(await run(p, manual, 'delete_snapshot')).toEqual({
+      summary: 'DB snapshot legacy-reports-final deleted',
+      newState: 'deleted',
+      previous: {},
+    });
+    expect(find(await sync(p), 'db_snapshot', 'legacy-reports-final')).toBeUndefined();
+
+    const refused = await rejectedAppError(run(p, automated, 'delete_snapshot'));
+    expect(refused.code).toBe('conflict');
+    expect(refused.userMessage).toContain('Only manual snapshots may be deleted.');
+    const gone = await rejectedAppError(run(p, manual, 'delete_snapshot'));
+    expect(gone.code).toBe('not_found');
+    expect(gone.userMessage).toContain('DBSnapshot legacy-reports-final not found.');
   });
 });
 

@@ -249,6 +249,21 @@ export const awsActions: ActionCatalog = {
       inverse: () => ({ why: 'a deleted snapshot cannot be restored' }),
     },
   ],
+  db_snapshot: [
+    {
+      name: 'delete_snapshot',
+      title: 'Delete DB snapshot',
+      doing: 'deleting DB snapshot',
+      description: 'Delete a manual RDS snapshot (RDS deletes automated ones itself)',
+      params: noParams,
+      states: ['available'],
+      blastRadius: (s) =>
+        `${label(s)} is deleted for good: its database${s.attributes.instance ? ` ${String(s.attributes.instance)}` : ''} can no longer be restored from it.`,
+      // RDS snapshots are unpriced (backup storage beyond the free allowance): no saving claimed then.
+      costDeltaCents: (s) => -(s.monthlyCostCents || 0),
+      inverse: () => ({ why: 'a deleted snapshot cannot be restored' }),
+    },
+  ],
   ip_address: [
     {
       name: 'release_address',

@@ -58,7 +58,9 @@ const codeOf = (e: unknown): string => {
 const messageOf = (e: unknown): string => (e instanceof Error && e.message ? e.message : String(e));
 
 const classify = (code: string): ErrorCode => {
-  if (code.endsWith('NotFound') || code.endsWith('NotFoundException') || code.startsWith('NoSuch')) return 'not_found';
+  // RDS names its SDK errors with Fault (DBSnapshotNotFoundFault) over the wire's code (DBSnapshotNotFound).
+  if (/NotFound(Exception|Fault)?$/.test(code) || code.startsWith('NoSuch')) return 'not_found';
+  if (/^Invalid\w+State(Fault)?$/.test(code)) return 'conflict';
   // A resource in the wrong state, in use (an attached volume, an associated address, a snapshot
   // behind an AMI) or a rule that is already there.
   if (

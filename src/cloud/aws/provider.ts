@@ -112,7 +112,12 @@ type Sdk = {
 };
 
 /** The SigV4 service (and `endpoints` key) of the account-service types the provider acts on. */
-const serviceOfType: Partial<Record<string, string>> = { log_group: 'logs', kms_key: 'kms', bucket: 's3' };
+const serviceOfType: Partial<Record<string, string>> = {
+  log_group: 'logs',
+  kms_key: 'kms',
+  bucket: 's3',
+  db_snapshot: 'rds',
+};
 
 const normalizeAccounts = (opts: AwsProviderOptions): AwsAccountConfig[] => {
   const raw = opts.accounts ?? [

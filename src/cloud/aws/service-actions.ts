@@ -10,6 +10,7 @@ import {
   GetKeyRotationStatusCommand,
   KMSClient,
 } from '@aws-sdk/client-kms';
+import { DeleteDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import {
   DeletePublicAccessBlockCommand,
   GetPublicAccessBlockCommand,
@@ -27,7 +28,7 @@ import { pathStyle } from './services/s3.ts';
 
 /**
  * The scanner's fixes on account services: a CloudWatch Logs group's retention, a bucket's S3
- * Block Public Access and a KMS key's automatic rotation. Each reads the setting first and returns
+ * Block Public Access, a KMS key's automatic rotation and deleting a manual RDS snapshot. Each reads the setting first and returns
  * it as rollback data (`retentionInDays: never` for no policy, `configured: false` for no block).
  * Clients are made per call, as the listers of ./services/ make theirs.
  */
@@ -121,7 +122,17 @@ const s3 = async (client: S3Client, action: ResourceAction): Promise<ActionResul
   };
 };
 
-/** Runs a log group, bucket or KMS key fix with a client of that service in the target's region. */
+/** `db-snapshot/<region>/<identifier>` (the lister's id) → the identifier. */
+const rdsSnapshot = async (client: RDSClient, action: ResourceAction): Promise<ActionResult> => {
+  const prefix = `db-snapshot/${action.target.region}/`;
+  if (!action.target.id.startsWith(prefix))
+    throw badRequest(`“${action.target.id}” is not a DB snapshot id (db-snapshot/<region>/<identifier>).`);
+  const DBSnapshotIdentifier = action.target.id.slice(prefix.length);
+  await client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier }));
+  return { summary: `DB snapshot ${DBSnapshotIdentifier} deleted`, newState: 'deleted', previous: {} };
+};
+
+/** Runs a log group, bucket, KMS key or DB snapshot fix with a client of that service in the target's region. */
 export const executeServiceAction = async (
   settings: AwsClientSettings,
   metrics: Metrics | undefined,
@@ -137,12 +148,15 @@ export const executeServiceAction = async (
         ? new KMSClient(config)
         : type === 'bucket'
           ? new S3Client({ ...config, forcePathStyle: pathStyle(settings.endpoint) })
-          : undefined;
+          : type === 'db_snapshot'
+            ? new RDSClient(config)
+            : undefined;
   if (!client) throw badRequest(`AWS ${type} resources have no action “${action.action}”.`);
   instrumentAwsClient(client, metrics);
   try {
     if (client instanceof CloudWatchLogsClient) return await logs(client, action);
     if (client instanceof KMSClient) return await kms(client, action);
+    if (client instanceof RDSClient) return await rdsSnapshot(client, action);
     return await s3(client, action);
   } catch (e) {
     throw serviceError(e, doing);
