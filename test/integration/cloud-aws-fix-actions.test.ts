@@ -7,6 +7,7 @@ import type { ActionResult } from '../../src/cloud/provider.ts';
 import type { Resource } from '../../src/cloud/resource.ts';
 import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { builtInRules } from '../../src/scans/rules/index.ts';
 import { rejectedAppError } from '../helpers/cloud.ts';
 
 // The scanner's AWS fixes, each run through AwsProvider.execute against the sandbox: the emulator's
@@ -92,6 +93,26 @@ describe('the AWS fix catalog', () => {
     expect(names('log_group')).toEqual(['set_retention', 'clear_retention']);
     expect(names('bucket')).toEqual(['block_public_access', 'set_public_access_block', 'delete_public_access_block']);
     expect(names('kms_key')).toEqual(['enable_key_rotation', 'disable_key_rotation']);
+    // Every AWS rule's fix is an action of each type the rule judges.
+    const fixes = builtInRules.filter((r) => r.provider === 'aws' && r.fix);
+    expect(new Set(fixes.map((r) => r.fix!.action))).toEqual(
+      new Set([
+        'stop',
+        'resize',
+        'snapshot_and_delete',
+        'modify_volume_type',
+        'delete_snapshot',
+        'release_address',
+        'revoke_ingress',
+        'set_retention',
+        'block_public_access',
+        'enable_key_rotation',
+      ]),
+    );
+    const missing = fixes.flatMap((r) =>
+      r.types.filter((t) => !findAction(p.actions, t, r.fix!.action)).map((t) => `${r.id}: ${t}`),
+    );
+    expect(missing).toEqual([]);
     // The rules' fixParams parse as they are.
     const ok = (type: string, name: string, params: Record<string, string>) =>
       spec(p, type, name).params.safeParse(params).success;
