@@ -77,7 +77,8 @@ const Ingress = z.object({
     .string()
     .regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]*:[0-9a-fA-F:]*\/\d{1,3})$/, 'an IPv4 or IPv6 CIDR'),
 });
-const ruleWords = (p: Record<string, string>): string => {
+/** `tcp 22 from 0.0.0.0/0`, `all traffic from ::/0`: one ingress rule in words. */
+export const ruleWords = (p: Record<string, string>): string => {
   const all = p.protocol === 'all' || p.protocol === '-1';
   const ports = p.fromPort === p.toPort ? p.fromPort : `${p.fromPort}-${p.toPort}`;
   return `${all ? 'all traffic' : `${p.protocol} ${ports}`} from ${p.cidr}`;

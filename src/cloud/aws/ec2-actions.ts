@@ -14,6 +14,7 @@ import {
 import type { EC2Client, IpPermission, Tag, Volume, VolumeType } from '@aws-sdk/client-ec2';
 import { AppError, badRequest, conflict } from '../../errors.ts';
 import type { ActionResult, ResourceAction } from '../provider.ts';
+import { ruleWords } from './actions.ts';
 import { translateAwsError } from './errors.ts';
 import type { WaitOptions } from './wait.ts';
 
@@ -169,11 +170,6 @@ export const ipPermission = (p: Record<string, string>): IpPermission => {
   };
 };
 
-const ruleText = (p: Record<string, string>): string => {
-  const all = p.protocol === 'all' || p.protocol === '-1';
-  return `${all ? 'all traffic' : `${p.protocol} ${p.fromPort === p.toPort ? p.fromPort : `${p.fromPort}-${p.toPort}`}`} from ${p.cidr}`;
-};
-
 const ingress = async (
   client: EC2Client,
   groupId: string,
@@ -184,13 +180,13 @@ const ingress = async (
   const rule = { protocol: params.protocol!, fromPort: params.fromPort!, toPort: params.toPort!, cidr: params.cidr! };
   if (verb === 'authorize_ingress') {
     await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions }));
-    return { summary: `${groupId} now allows ${ruleText(params)}`, newState: 'active', previous: rule };
+    return { summary: `${groupId} now allows ${ruleWords(params)}`, newState: 'active', previous: rule };
   }
   const out = await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions }));
   // EC2 answers success for a rule that does not match, naming it among the unknown permissions.
   if ((out.UnknownIpPermissions ?? []).length > 0 || out.Return === false)
-    throw new AppError('not_found', `${groupId} has no rule allowing ${ruleText(params)}; nothing was revoked.`);
-  return { summary: `${groupId} no longer allows ${ruleText(params)}`, newState: 'active', previous: rule };
+    throw new AppError('not_found', `${groupId} has no rule allowing ${ruleWords(params)}; nothing was revoked.`);
+  return { summary: `${groupId} no longer allows ${ruleWords(params)}`, newState: 'active', previous: rule };
 };
 
 /** Runs one of the EC2 fixes above on `action.target` (a volume, snapshot, Elastic IP or security group). */
