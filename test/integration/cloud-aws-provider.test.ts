@@ -270,7 +270,9 @@ describe('AwsProvider.execute', () => {
   it('offers instance actions, and sizes from DescribeInstanceTypes cached per region', async () => {
     const p = provider();
     expect(p.actions.instance?.map((a) => a.name)).toEqual(['start', 'stop', 'reboot', 'resize']);
-    expect(p.actions.volume).toBeUndefined();
+    // The scanner's fixes on other types are covered in cloud-aws-fix-actions; none for load balancers.
+    expect(p.actions.volume?.map((a) => a.name)).toEqual(['snapshot_and_delete', 'modify_volume_type']);
+    expect(p.actions.load_balancer).toBeUndefined();
     const sizes = await p.sizesFor('instance', 'eu-west-1', '123456789012');
     expect(sizes).toContain('t3.large');
     // Offered by EC2 though not in the price table for eu-west-1: a valid size all the same.

@@ -37,6 +37,7 @@ import {
  */
 
 export { executeInstanceAction } from './instance-actions.ts';
+export { executeEc2ResourceAction } from './ec2-actions.ts';
 
 export const createEc2Client = (settings: AwsClientSettings, metrics: Metrics | undefined): EC2Client =>
   instrumentAwsClient(new EC2Client(clientConfig(settings)), metrics);

@@ -39,6 +39,10 @@ const badRequestCodes = new Set([
   'MissingParameter',
   'UnsupportedOperation',
   'InvalidParameter',
+  // CloudWatch Logs, KMS and S3 spell it their own way.
+  'InvalidParameterException',
+  'ValidationException',
+  'InvalidArgument',
 ]);
 const networkCodes = new Set([...socketErrorCodes, 'TimeoutError', 'RequestTimeout']);
 
@@ -54,8 +58,20 @@ const codeOf = (e: unknown): string => {
 const messageOf = (e: unknown): string => (e instanceof Error && e.message ? e.message : String(e));
 
 const classify = (code: string): ErrorCode => {
-  if (code.endsWith('.NotFound') || code.endsWith('NotFound')) return 'not_found';
-  if (code === 'IncorrectInstanceState' || code === 'IncorrectState') return 'conflict';
+  // RDS names its SDK errors with Fault (DBSnapshotNotFoundFault) over the wire's code (DBSnapshotNotFound).
+  if (/NotFound(Exception|Fault)?$/.test(code) || code.startsWith('NoSuch')) return 'not_found';
+  if (/^Invalid\w+State(Fault)?$/.test(code)) return 'conflict';
+  // A resource in the wrong state, in use (an attached volume, an associated address, a snapshot
+  // behind an AMI) or a rule that is already there.
+  if (
+    code === 'IncorrectInstanceState' ||
+    code === 'IncorrectState' ||
+    code.endsWith('InUse') ||
+    code.endsWith('.Duplicate') ||
+    code === 'KMSInvalidStateException' ||
+    code === 'DisabledException'
+  )
+    return 'conflict';
   if (authCodes.has(code)) return 'auth_failed';
   if (throttleCodes.has(code)) return 'rate_limited';
   if (code.endsWith('.Malformed') || badRequestCodes.has(code)) return 'bad_request';
@@ -72,7 +88,7 @@ const userText = (kind: ErrorCode, code: string, aws: string, doing: string): st
     case 'not_found':
       return `AWS could not find it while ${doing}: ${aws}`;
     case 'conflict':
-      return `AWS refused ${doing} because of the instance's current state: ${aws}`;
+      return `AWS refused ${doing} because of its current state: ${aws}`;
     case 'auth_failed':
       // A denied permission names the principal, action and resource: what the admin must fix, and no secret.
       return permissionCodes.has(code)

@@ -108,6 +108,15 @@ type Sdk = {
   elb: typeof import('./elb.ts');
   cloudwatch: typeof import('./cloudwatch.ts');
   sts: typeof import('./sts.ts');
+  services: typeof import('./service-actions.ts');
+};
+
+/** The SigV4 service (and `endpoints` key) of the account-service types the provider acts on. */
+const serviceOfType: Partial<Record<string, string>> = {
+  log_group: 'logs',
+  kms_key: 'kms',
+  bucket: 's3',
+  db_snapshot: 'rds',
 };
 
 const normalizeAccounts = (opts: AwsProviderOptions): AwsAccountConfig[] => {
@@ -283,6 +292,16 @@ export class AwsProvider implements CloudProvider {
     if (target.provider !== 'aws') throw badRequest(`The AWS provider cannot act on a ${target.provider} resource.`);
     const spec = findAction(this.actions, target.type, action.action);
     if (!spec) throw badRequest(`AWS ${target.type} resources have no action “${action.action}” here.`);
+    // Checked again here: a rollback's or a stored plan's parameters reach execute without the planner.
+    const parsed = spec.params.safeParse(action.params);
+    if (!parsed.success) throw badRequest(`${spec.title}: ${formatZodIssues(parsed.error)}`);
+    const params = Object.fromEntries(
+      Object.entries(parsed.data as Record<string, string | undefined>).filter(
+        (e): e is [string, string] => e[1] !== undefined,
+      ),
+    );
+    const named: ResourceAction = { ...action, action: spec.name, params };
+    const doing = `${spec.doing} ${target.id} in ${target.region}`;
     try {
       const progress = (step: string): void => {
         try {
@@ -291,11 +310,24 @@ export class AwsProvider implements CloudProvider {
           // Reporting must never fail the action.
         }
       };
-      const ec2 = await this.#load('ec2');
       const account = await this.#accountFor(target.account, target.region);
-      return await ec2.executeInstanceAction(await this.#ec2(account, target.region), action, this.#wait, progress);
+      const service = serviceOfType[target.type];
+      if (service) {
+        const services = await this.#load('services');
+        return await services.executeServiceAction(
+          this.#settings(account, service, target.region),
+          this.#opts.metrics,
+          named,
+          doing,
+        );
+      }
+      const ec2 = await this.#load('ec2');
+      const client = await this.#ec2(account, target.region);
+      return target.type === 'instance'
+        ? await ec2.executeInstanceAction(client, named, this.#wait, progress)
+        : await ec2.executeEc2ResourceAction(client, named, this.#wait, progress);
     } catch (e) {
-      throw translateAwsError(e, `${spec.doing} ${target.id} in ${target.region}`);
+      throw translateAwsError(e, doing);
     }
   }
 
@@ -349,6 +381,7 @@ export class AwsProvider implements CloudProvider {
       elb: () => import('./elb.ts'),
       cloudwatch: () => import('./cloudwatch.ts'),
       sts: () => import('./sts.ts'),
+      services: () => import('./service-actions.ts'),
     };
     const loaded = (this.#sdk[name] ??= loaders[name]() as never) as Promise<Sdk[K]>;
     return loaded;

@@ -1,4 +1,4 @@
-import type { InstanceStateName, SandboxFleet, SandboxInstance } from './model.ts';
+import type { InstanceStateName, SandboxFleet, SandboxInstance, SandboxSnapshot } from './model.ts';
 import { Ec2Error, listParam } from './query.ts';
 import type { Params } from './query.ts';
 import type { XmlNode } from './xml.ts';
@@ -47,6 +47,31 @@ export const settleTransitions = (call: Ec2Call, instances: SandboxInstance[], c
     }
     i.state = i.settle.to;
     delete i.settle;
+  }
+};
+
+/** A new snapshot stays `pending` for the configured time or DescribeSnapshots calls, as instances do. */
+export const beginSnapshot = (call: Ec2Call, s: SandboxSnapshot): void => {
+  s.state = 'pending';
+  s.settle =
+    'ms' in call.transition
+      ? { at: call.now().getTime() + call.transition.ms }
+      : { afterDescribes: call.transition.describes };
+};
+
+/** Completes pending snapshots whose time came (each DescribeSnapshots counts as one describe). */
+export const settleSnapshots = (call: Ec2Call, snapshots: SandboxSnapshot[]): void => {
+  const now = call.now().getTime();
+  for (const s of snapshots) {
+    if (!s.settle) continue;
+    if (s.settle.at !== undefined) {
+      if (now < s.settle.at) continue;
+    } else {
+      s.settle.afterDescribes = (s.settle.afterDescribes ?? 1) - 1;
+      if (s.settle.afterDescribes > 0) continue;
+    }
+    s.state = 'completed';
+    delete s.settle;
   }
 };
 

@@ -1,4 +1,4 @@
-import { chosenByIds, instanceIdKind, instancesIn, settleTransitions } from './call.ts';
+import { chosenByIds, instanceIdKind, instancesIn, settleSnapshots, settleTransitions } from './call.ts';
 import type { Ec2Call, Ec2Handler } from './call.ts';
 import { sandboxId } from './fleet.ts';
 import type { SandboxInstance, SandboxSecurityGroup, SandboxSnapshot, SandboxVolume } from './model.ts';
@@ -87,7 +87,7 @@ const snapshotFields: FilterFields<SandboxSnapshot> = {
   'owner-alias': (s) => [s.ownerAlias],
   'volume-id': (s) => [s.volumeId],
   'volume-size': (s) => [String(s.sizeGb)],
-  status: () => ['completed'],
+  status: (s) => [s.state ?? 'completed'],
   description: (s) => [s.description],
   encrypted: (s) => [String(s.encrypted)],
 };
@@ -101,6 +101,7 @@ const ownedBy =
 
 const describeSnapshots: Ec2Handler = (call) => {
   const all = call.fleet.snapshots.filter((s) => s.region === call.region);
+  settleSnapshots(call, all);
   const chosen = chosenByIds(call.params, 'SnapshotId', all, {
     pattern: /^snap-[0-9a-f]{8,17}$/,
     malformed: 'InvalidSnapshotID.Malformed',

@@ -66,6 +66,9 @@ export interface SandboxSnapshot {
   description: string;
   encrypted: boolean;
   tags: Tags;
+  /** Absent: completed. A CreateSnapshot starts `pending` and settles like an instance transition. */
+  state?: 'pending' | 'completed';
+  settle?: { afterDescribes?: number; at?: number };
 }
 
 export interface IngressRule {

@@ -13,6 +13,7 @@ import { closeServer, faultQueue, readBody, requestGate } from './faults.ts';
 import type { InjectedFault } from './faults.ts';
 import { sandboxRoles, seedFleet, seedSecondFleet } from './fleet.ts';
 import { lifecycleHandlers } from './lifecycle.ts';
+import { resourceChangeHandlers } from './resource-changes.ts';
 import type { SandboxFleet, SandboxRequest, SandboxRole } from './model.ts';
 import { Ec2Error } from './query.ts';
 import type { Params } from './query.ts';
@@ -88,6 +89,7 @@ const handlers: Record<string, Ec2Handler> = {
   ...catalogHandlers,
   ...networkHandlers,
   ...lifecycleHandlers,
+  ...resourceChangeHandlers,
 };
 
 /** `AWS4-HMAC-SHA256 Credential=AKID/20261101/eu-west-1/ec2/aws4_request, …` → the access key id, region and service. */

@@ -116,9 +116,9 @@ export const volumeXml = (v: SandboxVolume, ownerId: string): XmlNode => ({
 export const snapshotXml = (s: SandboxSnapshot): XmlNode => ({
   snapshotId: s.id,
   volumeId: s.volumeId,
-  status: 'completed',
+  status: s.state ?? 'completed',
   startTime: iso(s.startTime),
-  progress: '100%',
+  progress: s.state === 'pending' ? '0%' : '100%',
   ownerId: s.ownerId,
   ...(s.ownerAlias ? { ownerAlias: s.ownerAlias } : {}),
   volumeSize: s.sizeGb,

@@ -29,11 +29,14 @@ export const bucketRegion = (constraint: string | undefined): string =>
  * Path-style addressing whenever the endpoint is not AWS's own (an emulator, a VPC endpoint), set
  * in the options or through the SDK's `AWS_ENDPOINT_URL[_S3]`: `<bucket>.127.0.0.1` resolves nowhere.
  */
-const pathStyle = (ctx: AwsServiceContext): boolean =>
-  !!(ctx.client.endpoint || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+export const pathStyle = (endpoint: string | undefined): boolean =>
+  !!(endpoint || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
 
 const client = (ctx: AwsServiceContext, region: string) =>
-  instrumentAwsClient(new S3Client({ ...settingsFor(ctx, region), forcePathStyle: pathStyle(ctx) }), ctx.metrics);
+  instrumentAwsClient(
+    new S3Client({ ...settingsFor(ctx, region), forcePathStyle: pathStyle(ctx.client.endpoint) }),
+    ctx.metrics,
+  );
 
 export const s3Lister: AwsServiceLister = {
   service: 's3',

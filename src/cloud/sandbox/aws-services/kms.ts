@@ -6,7 +6,8 @@ import type { ServiceCall } from './wire.ts';
 
 /**
  * KMS over awsJson1_1 (`TrentService.<Op>`): ListKeys, ListAliases and ListResourceTags (Limit/Marker, Truncated/NextMarker),
- * DescribeKey, GetKeyRotationStatus (refused for AWS-managed keys, as KMS does).
+ * DescribeKey, GetKeyRotationStatus (refused for AWS-managed keys, as KMS does), and Enable/DisableKeyRotation,
+ * which KMS refuses for AWS-managed keys and for keys that are not enabled.
  */
 
 const keyArn = (call: ServiceCall, k: SandboxKmsKey) => `arn:aws:kms:${k.region}:${call.account.accountId}:key/${k.id}`;
@@ -14,6 +15,18 @@ const keyArn = (call: ServiceCall, k: SandboxKmsKey) => `arn:aws:kms:${k.region}
 const keyOf = (call: ServiceCall, id: string | undefined): SandboxKmsKey => {
   const k = call.account.kmsKeys.find((x) => x.region === call.region && (x.id === id || keyArn(call, x) === id));
   if (!k) throw new ServiceError('NotFoundException', `Key '${id ?? ''}' does not exist`);
+  return k;
+};
+
+/** A key whose rotation the caller may change: customer-managed and enabled. */
+const rotatableKey = (call: ServiceCall, id: string | undefined, op: string): SandboxKmsKey => {
+  const k = keyOf(call, id);
+  if (k.manager === 'AWS')
+    throw new ServiceError(
+      'AccessDeniedException',
+      `User is not authorized to perform kms:${op} on AWS managed key ${keyArn(call, k)}`,
+    );
+  if (k.state !== 'Enabled') throw new ServiceError('KMSInvalidStateException', `${keyArn(call, k)} is ${k.state}.`);
   return k;
 };
 
@@ -88,6 +101,14 @@ export const kmsService: JsonService = {
         KeyId: keyArn(call, k),
         ...(k.rotation ? { RotationPeriodInDays: 365 } : {}),
       };
+    },
+    EnableKeyRotation: (call, input) => {
+      rotatableKey(call, str(input.KeyId), 'EnableKeyRotation').rotation = true;
+      return {};
+    },
+    DisableKeyRotation: (call, input) => {
+      rotatableKey(call, str(input.KeyId), 'DisableKeyRotation').rotation = false;
+      return {};
     },
   },
 };

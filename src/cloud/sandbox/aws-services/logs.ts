@@ -1,8 +1,30 @@
 import { str } from './json.ts';
 import type { JsonService } from './json.ts';
 import { ServiceError, defined, intParam, pageOf } from './wire.ts';
+import type { ServiceCall } from './wire.ts';
+import type { SandboxLogGroup } from './model.ts';
 
-/** CloudWatch Logs over awsJson1_1 (`Logs_20140328.<Op>`): DescribeLogGroups (limit 1–50, nextToken). */
+/**
+ * CloudWatch Logs over awsJson1_1 (`Logs_20140328.<Op>`): DescribeLogGroups (limit 1–50, nextToken),
+ * and PutRetentionPolicy / DeleteRetentionPolicy, which change the group's `retentionInDays`.
+ */
+
+/** The periods PutRetentionPolicy accepts; any other is refused. */
+const retentionValues = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const groupOf = (call: ServiceCall, name: unknown): SandboxLogGroup => {
+  const wanted = str(name);
+  if (!wanted)
+    throw new ServiceError(
+      'InvalidParameterException',
+      "1 validation error detected: Value null at 'logGroupName' failed to satisfy constraint: Member must not be null",
+    );
+  const g = call.account.logGroups.find((x) => x.region === call.region && x.name === wanted);
+  if (!g) throw new ServiceError('ResourceNotFoundException', 'The specified log group does not exist.');
+  return g;
+};
 
 export const logsService: JsonService = {
   targetPrefix: 'Logs_20140328',
@@ -42,6 +64,20 @@ export const logsService: JsonService = {
         ),
         nextToken: page.next,
       });
+    },
+    PutRetentionPolicy: (call, input) => {
+      const days = input.retentionInDays;
+      if (typeof days !== 'number' || !retentionValues.includes(days))
+        throw new ServiceError(
+          'InvalidParameterException',
+          `1 validation error detected: Value '${String(days)}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${retentionValues.join(', ')}]`,
+        );
+      groupOf(call, input.logGroupName).retentionInDays = days;
+      return {};
+    },
+    DeleteRetentionPolicy: (call, input) => {
+      delete groupOf(call, input.logGroupName).retentionInDays;
+      return {};
     },
   },
 };

@@ -4,7 +4,8 @@ import type { Params, ServiceCall, XmlNode } from './wire.ts';
 
 /**
  * RDS over its Query API (form POST, version 2014-10-31, XML with named list members: `DBInstance`,
- * `DBSnapshot`, `Tag`): DescribeDBInstances, DescribeDBSnapshots, DescribeDBSnapshotAttributes.
+ * `DBSnapshot`, `Tag`): DescribeDBInstances, DescribeDBSnapshots, DescribeDBSnapshotAttributes, and
+ * DeleteDBSnapshot (manual snapshots only, as RDS allows).
  */
 
 export const rdsVersion = '2014-10-31';
@@ -107,6 +108,15 @@ export const rdsHandlers: Record<string, QueryHandler> = {
       ),
       Marker: page.next,
     });
+  },
+  DeleteDBSnapshot: (call, params) => {
+    const s = snapshotsIn(call).find((x) => x.id === params.DBSnapshotIdentifier);
+    if (!s)
+      throw new ServiceError('DBSnapshotNotFound', `DBSnapshot ${params.DBSnapshotIdentifier ?? ''} not found.`, 404);
+    // RDS deletes automated snapshots itself, with their retention period or their instance.
+    if (s.type !== 'manual') throw new ServiceError('InvalidDBSnapshotState', 'Only manual snapshots may be deleted.');
+    call.account.dbSnapshots.splice(call.account.dbSnapshots.indexOf(s), 1);
+    return { DBSnapshot: { ...snapshotXml(call, s), Status: 'deleted' } };
   },
   DescribeDBSnapshotAttributes: (call, params) => {
     const s = snapshotsIn(call).find((x) => x.id === params.DBSnapshotIdentifier);

@@ -168,7 +168,7 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
       if (f) throw new ServiceError(f.code, f.message ?? `Injected ${f.code}`, f.status ?? 400);
     };
     try {
-      const body = req.method === 'POST' ? await readBody(req, maxBodyBytes, tooLarge) : '';
+      const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, maxBodyBytes, tooLarge) : '';
       if (protocol && opts.accessKeyIds && !opts.accessKeyIds.includes(scope.accessKeyId)) throw unknownKey[protocol];
       if (protocol === 'query') {
         const svc = queryServices[service]!;
@@ -214,11 +214,13 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
       } else if (protocol === 's3') {
         const url = new URL(req.url ?? '/', 'http://sandbox');
         const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '') || undefined;
-        const s3req = { method: req.method ?? 'GET', bucket, query: url.searchParams };
+        const s3req = { method: req.method ?? 'GET', bucket, query: url.searchParams, body };
         const route = routeS3(s3req);
         action = route.action;
         injected();
-        send(200, 'application/xml', buildXml(runS3(call, s3req, route.handler)));
+        const answer = runS3(call, s3req, route.handler);
+        if (answer) send(200, 'application/xml', buildXml(answer));
+        else send(s3req.method === 'DELETE' ? 204 : 200, 'application/xml', '');
       } else {
         throw new ServiceError('UnrecognizedService', `The sandbox does not emulate the ${service} service.`);
       }

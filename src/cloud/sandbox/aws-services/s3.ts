@@ -1,3 +1,4 @@
+import { XMLParser } from 'fast-xml-parser';
 import type { SandboxBucket } from './model.ts';
 import { ServiceError, defined, intParam, iso, pageOf, xmlList } from './wire.ts';
 import type { ServiceCall, XmlNode } from './wire.ts';
@@ -6,6 +7,8 @@ import type { ServiceCall, XmlNode } from './wire.ts';
  * S3 over REST-XML, path style (`GET /`, `GET /<bucket>?<subresource>`): ListBuckets (max-buckets,
  * continuation-token) and the bucket configuration reads a scan needs. A bucket answers only in its
  * own region (elsewhere 301 PermanentRedirect, as S3 does); GetBucketLocation answers anywhere.
+ * PutPublicAccessBlock and DeletePublicAccessBlock (`PUT`/`DELETE /<bucket>?publicAccessBlock`)
+ * change the bucket's Block Public Access, answering 200 and 204 with no body as S3 does.
  */
 
 export const s3Namespace = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -15,10 +18,12 @@ export interface S3Request {
   method: string;
   bucket: string | undefined;
   query: URLSearchParams;
+  /** The request body (PUT's XML document); empty otherwise. */
+  body: string;
 }
 
-/** The XML document to answer (one root element). */
-export type S3Handler = (call: ServiceCall, req: S3Request, bucket: SandboxBucket | undefined) => XmlNode;
+/** The XML document to answer (one root element), or undefined for S3's empty answers (PUT 200, DELETE 204). */
+export type S3Handler = (call: ServiceCall, req: S3Request, bucket: SandboxBucket | undefined) => XmlNode | undefined;
 
 const doc = (root: string, body: XmlNode | string): XmlNode => ({
   [root]: typeof body === 'string' ? { '@_xmlns': s3Namespace, '#text': body } : { '@_xmlns': s3Namespace, ...body },
@@ -108,6 +113,52 @@ const bucketHandlers: Record<string, S3Handler> = {
   },
 };
 
+const parser = new XMLParser({ parseTagValue: false, ignoreAttributes: true });
+
+const malformed = () =>
+  new ServiceError(
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema',
+  );
+
+const putPublicAccessBlock: S3Handler = (_call, req, b) => {
+  const bucket = need(req, b);
+  let parsed: unknown;
+  try {
+    parsed = parser.parse(req.body);
+  } catch {
+    throw malformed();
+  }
+  const conf = (parsed as { PublicAccessBlockConfiguration?: Record<string, unknown> } | undefined)
+    ?.PublicAccessBlockConfiguration;
+  if (!conf || typeof conf !== 'object') throw malformed();
+  // An omitted setting is false, as S3 stores it.
+  const flag = (k: string): boolean => {
+    const v = conf[k];
+    if (v === undefined || v === '') return false;
+    if (v !== 'true' && v !== 'false') throw malformed();
+    return v === 'true';
+  };
+  bucket.publicAccessBlock = {
+    blockPublicAcls: flag('BlockPublicAcls'),
+    ignorePublicAcls: flag('IgnorePublicAcls'),
+    blockPublicPolicy: flag('BlockPublicPolicy'),
+    restrictPublicBuckets: flag('RestrictPublicBuckets'),
+  };
+  return undefined;
+};
+
+const deletePublicAccessBlock: S3Handler = (_call, req, b) => {
+  delete need(req, b).publicAccessBlock;
+  return undefined;
+};
+
+/** Writes by method and subresource. */
+const writeHandlers: Record<string, Record<string, { action: string; handler: S3Handler }>> = {
+  PUT: { publicAccessBlock: { action: 'PutPublicAccessBlock', handler: putPublicAccessBlock } },
+  DELETE: { publicAccessBlock: { action: 'DeletePublicAccessBlock', handler: deletePublicAccessBlock } },
+};
+
 const actionNames: Record<string, string> = {
   location: 'GetBucketLocation',
   publicAccessBlock: 'GetPublicAccessBlock',
@@ -119,6 +170,8 @@ const actionNames: Record<string, string> = {
 
 /** The operation name (for fault injection and the request log) and its handler, or an S3 error. */
 export const routeS3 = (req: S3Request): { action: string; handler: S3Handler } => {
+  const writes = writeHandlers[req.method];
+  if (writes && req.bucket) for (const [sub, route] of Object.entries(writes)) if (req.query.has(sub)) return route;
   if (req.method !== 'GET')
     throw new ServiceError('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
   if (!req.bucket) return { action: 'ListBuckets', handler: listBuckets };
@@ -131,7 +184,7 @@ export const routeS3 = (req: S3Request): { action: string; handler: S3Handler } 
   );
 };
 
-export const runS3 = (call: ServiceCall, req: S3Request, handler: S3Handler): XmlNode => {
+export const runS3 = (call: ServiceCall, req: S3Request, handler: S3Handler): XmlNode | undefined => {
   const bucket = req.bucket ? call.account.buckets.find((b) => b.name === req.bucket) : undefined;
   if (bucket && !req.query.has('location') && bucket.region !== call.region)
     throw new ServiceError(
