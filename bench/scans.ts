@@ -12,7 +12,7 @@ import { runScan, type ScanDeps, type ScanSummary } from '../src/scans/engine.ts
 import { builtInRules } from '../src/scans/rules/index.ts';
 import { loadThresholds } from '../src/scans/settings.ts';
 import type { Db } from '../src/store/db.ts';
-import { vacuumIfNeeded } from '../src/store/maintenance.ts';
+import { analyzeIfNeeded, vacuumIfNeeded } from '../src/store/maintenance.ts';
 import { openStore, type Store } from '../src/store/open.ts';
 import { sql } from '../src/store/orm.ts';
 import { benchDatabase } from './inventory.ts';
@@ -1665,7 +1665,8 @@ export const loadEstate = async (db: Db, size: number, vacuum: boolean): Promise
     await writer.finish(now);
   }
   // What the sync and metrics jobs do next on the embedded store (no autovacuum there).
-  if (vacuum) await vacuumIfNeeded(db, ['resources', 'resource_metrics']);
+  // (and on external PostgreSQL, what they do instead: analyze at once).
+  await (vacuum ? vacuumIfNeeded : analyzeIfNeeded)(db, ['resources', 'resource_metrics']);
   return { resources, metrics: metricCount, byType, ms: performance.now() - t0 };
 };
 

@@ -6,6 +6,7 @@ import { createChangeService, type ChangeService } from './changes/service.ts';
 import { changeTools } from './changes/tools.ts';
 import { collectMetrics, refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
 import { estateTools } from './cloud/estate-tools.ts';
+import { findAction } from './cloud/actions.ts';
 import { resourceRepository } from './cloud/repository.ts';
 import { inventorySyncJob, registerInventoryJobs, type InventoryJobDeps } from './cloud/jobs.ts';
 import type { CloudProvider } from './cloud/provider.ts';
@@ -186,7 +187,12 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           // re-read at once (a full sync is queued when its provider cannot describe one resource).
           if (event === 'succeeded' || event === 'failed') {
             const provider = providerByName(c.plan.target.provider);
-            const refreshed = provider ? await refreshResource(db, provider, c.plan.target, now(), { logger }) : false;
+            const removed =
+              event === 'succeeded' &&
+              Boolean(provider && findAction(provider.actions, c.plan.target.type, c.plan.action)?.deletes);
+            if (removed) await resourceRepository(db).markGone(c.plan.target, now());
+            const refreshed =
+              removed || (provider ? await refreshResource(db, provider, c.plan.target, now(), { logger }) : false);
             if (!refreshed)
               void scheduler
                 .now(inventorySyncJob)

@@ -49,6 +49,11 @@ export interface ActionSpec {
   params: z.ZodObject<Record<string, z.ZodType<string | undefined>>>;
   /** The attribute holding the current size, for actions with a `size` parameter (`instanceType`, `vmSize`). */
   sizeAttribute?: string;
+  /**
+   * The action removes the resource (delete a snapshot, release an address): once it has run,
+   * the inventory marks the resource gone at once, without reading it back from the cloud.
+   */
+  deletes?: boolean;
   /** States the resource must be in (absent: any). */
   states?: string[];
   /** States in which the action would change nothing ("already stopped"). */

@@ -5,7 +5,7 @@ import { AppError, isUserFacing } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
-import { vacuumIfNeeded } from '../store/maintenance.ts';
+import { analyzeIfNeeded, vacuumIfNeeded } from '../store/maintenance.ts';
 import { and, eq, inArray, isNull, sql } from '../store/orm.ts';
 import type { ResourceKey } from '../tools/change-plan.ts';
 import type { CloudProvider, MetricSample, SyncSource } from './provider.ts';
@@ -238,9 +238,10 @@ export const syncInventory = async (
     }
     return outcome;
   });
-  if (opts.vacuum && outcomes.some((o) => o.count > 0 || o.gone > 0))
-    await vacuumIfNeeded(db, ['resources', 'inventory_sources'], opts.logger).catch((e: unknown) =>
-      opts.logger?.warn({ err: e }, 'could not vacuum the inventory tables'),
+  // Embedded: vacuum (no autovacuum there); external: analyze now rather than on autovacuum's next round.
+  if (outcomes.some((o) => o.count > 0 || o.gone > 0))
+    await (opts.vacuum ? vacuumIfNeeded : analyzeIfNeeded)(db, ['resources', 'inventory_sources'], opts.logger).catch(
+      (e: unknown) => opts.logger?.warn({ err: e }, 'could not vacuum the inventory tables'),
     );
   for (const provider of providers) {
     const mine = outcomes.filter((o) => o.provider === provider.name);
@@ -358,8 +359,8 @@ export const collectMetrics = async (
       }
     },
   );
-  if (opts.vacuum && outcomes.some((o) => o.samples > 0))
-    await vacuumIfNeeded(db, ['resource_metrics'], opts.logger).catch((e: unknown) =>
+  if (outcomes.some((o) => o.samples > 0))
+    await (opts.vacuum ? vacuumIfNeeded : analyzeIfNeeded)(db, ['resource_metrics'], opts.logger).catch((e: unknown) =>
       opts.logger?.warn({ err: e }, 'could not vacuum the metrics table'),
     );
   return outcomes;

@@ -125,7 +125,8 @@ describe('scans in the console', () => {
     expect(card?.text).toContain(`fixes ${ref}, cost.snapshot.old`);
     const deletes = () => app.sandbox!.requests.filter((r) => r.action === 'DeleteSnapshot').length;
     expect(deletes()).toBe(0);
-    await click(app, 'bob', 'change.approve', card!.changeId!);
+    const [ack] = await click(app, 'bob', 'change.approve', card!.changeId!);
+    expect(ack?.text).toMatch(/done/);
     expect(deletes()).toBe(1);
     const [scan] = await turn(app, 'alice', 'scan cost');
     expect(scan?.text).toMatch(/ [1-9]\d* resolved/);

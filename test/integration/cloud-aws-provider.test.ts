@@ -419,7 +419,7 @@ describe('AwsProvider.execute', () => {
 });
 
 describe('AwsProvider.describe', () => {
-  it('reads one instance as the listing would, and null for one that is gone or not an instance', async () => {
+  it('reads one instance as the listing would, null for one that is gone, and refuses another type', async () => {
     const p = provider();
     const { target } = act('stop', 'web-dev-1');
     await p.execute(act('stop', 'web-dev-1'));
@@ -428,7 +428,8 @@ describe('AwsProvider.describe', () => {
     expect(one).toEqual(listed);
     expect(Resource.parse(one)).toMatchObject({ state: 'stopped', monthlyCostCents: 0 });
     expect(await p.describe({ ...target, id: 'i-0000000000000dead' })).toBeNull();
-    expect(await p.describe({ ...target, type: 'volume' })).toBeNull();
+    // Null would mark a volume gone: a type it cannot read one by one is refused (the next sync reads it).
+    expect((await rejectedAppError(p.describe({ ...target, type: 'volume' }))).code).toBe('bad_request');
   });
 
   it('throws a translated error when the cloud fails', async () => {

@@ -192,6 +192,7 @@ export const awsActions: ActionCatalog = {
   volume: [
     {
       name: 'snapshot_and_delete',
+      deletes: true,
       title: 'Snapshot and delete',
       doing: 'snapshotting and deleting',
       description: 'Snapshot an unattached volume, wait for the snapshot to complete, then delete the volume',
@@ -240,6 +241,7 @@ export const awsActions: ActionCatalog = {
   snapshot: [
     {
       name: 'delete_snapshot',
+      deletes: true,
       title: 'Delete snapshot',
       doing: 'deleting snapshot',
       description: 'Delete an EBS snapshot (refused by EC2 while a registered AMI uses it)',
@@ -253,6 +255,7 @@ export const awsActions: ActionCatalog = {
   db_snapshot: [
     {
       name: 'delete_snapshot',
+      deletes: true,
       title: 'Delete DB snapshot',
       doing: 'deleting DB snapshot',
       description: 'Delete a manual RDS snapshot (RDS deletes automated ones itself)',
@@ -268,6 +271,7 @@ export const awsActions: ActionCatalog = {
   ip_address: [
     {
       name: 'release_address',
+      deletes: true,
       aliases: ['release'],
       title: 'Release address',
       doing: 'releasing',

@@ -332,7 +332,9 @@ export class AwsProvider implements CloudProvider {
   }
 
   async describe(key: ResourceKey): Promise<Resource | null> {
-    if (key.provider !== 'aws' || key.type !== 'instance') return null;
+    if (key.provider !== 'aws') throw badRequest(`The AWS provider cannot describe a ${key.provider} resource.`);
+    // Null would mean "gone": a type it cannot read one by one is left to the next sync instead.
+    if (key.type !== 'instance') throw badRequest(`The AWS provider describes instances only, not ${key.type}.`);
     const ec2 = await this.#load('ec2');
     const account = await this.#accountFor(key.account, key.region);
     return ec2.describeInstance(await this.#ec2(account, key.region), key, {
