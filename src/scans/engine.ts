@@ -50,7 +50,7 @@ export interface ScanDeps {
   /** This app instance (the scan's lease holder). */
   runner: string;
   logger?: Logger | undefined;
-  /** Resources per batch (default 2,000). */
+  /** Resources per batch (default 5,000: fewer round trips; ~15 MB of rows and results at a time). */
   batchSize?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: ScanProgress) => void | Promise<void>) | undefined;
@@ -272,7 +272,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
   const now = startedAt;
   const tally: RuleTally = Object.fromEntries(rules.map((r) => [r.id, { pass: 0, fail: 0, manual: 0, error: 0 }]));
   const accountCache = new Map<string, Resource[]>();
-  const batchSize = deps.batchSize ?? 2000;
+  const batchSize = deps.batchSize ?? 5000;
   let evaluated = 0;
   try {
     let after: { provider: string; account: string; id: string } | undefined;
@@ -605,6 +605,11 @@ const merge = (db: Db, a: MergeArgs) =>
     );
     if (mine.length === 0)
       throw new AppError('conflict', `scan ${a.scanId} was marked failed before it could record its findings`);
+    // The per-row suppression lookup only when the workspace has one in force (most have none).
+    const { rows: active } = await tx.execute<{ n: number }>(sql`
+      select count(*)::int as n from suppressions
+      where workspace_id = ${ws} and removed_at is null and expires_at > ${a.now}`);
+    const anySuppression = Number(active[0]?.n ?? 0) > 0;
     await tx.execute(sql`
       insert into finding_events (workspace_id, finding_id, scan_id, kind, at)
       select s.workspace_id, s.id, ${a.scanId}, case when f.id is null then 'new' else 'reopened' end, ${a.now}
@@ -616,7 +621,7 @@ const merge = (db: Db, a: MergeArgs) =>
         status, first_seen_at, last_seen_at, resolved_at, last_scan_id, suppression_id)
       select s.workspace_id, s.id, s.rule_id, s.category, s.severity, s.provider, s.account, s.region, s.resource_type,
         s.resource_id, s.resource_name, s.environment, s.tags, s.verdict, s.detail, s.evidence, s.saving_cents, s.fix_params,
-        'open', ${a.now}, ${a.now}, null, ${a.scanId}, ${suppressionOf(a.now)}
+        'open', ${a.now}, ${a.now}, null, ${a.scanId}, ${anySuppression ? suppressionOf(a.now) : sql`null::bigint`}
       from scan_results s where s.scan_id = ${a.scanId}
       on conflict (workspace_id, id) do update set
         category = excluded.category, severity = excluded.severity, region = excluded.region,
