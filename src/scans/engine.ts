@@ -544,6 +544,10 @@ const readDaily = async (
   return out;
 };
 
+/** One live resource by key (undefined: not in the inventory, or gone). */
+export const liveResource = async (db: Db, ref: ResourceRef): Promise<Resource | undefined> =>
+  (await readRefs(db, [ref])).get(keyOf(ref));
+
 /** Live resources by key. */
 const readRefs = async (db: Db, refs: ResourceRef[]): Promise<Map<string, Resource>> => {
   const out = new Map<string, Resource>();

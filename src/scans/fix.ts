@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { planAction } from '../cloud/change-tools.ts';
 import type { CloudProvider } from '../cloud/provider.ts';
-import type { Resource } from '../cloud/resource.ts';
+import type { ProviderName } from '../cloud/resource.ts';
 import { AppError, badRequest, conflict, isAppError, notFound } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { sql } from '../store/orm.ts';
 import type { Tool } from '../tools/tool.ts';
+import { liveResource } from './engine.ts';
 import { findFinding } from './repository.ts';
 import type { Rule } from './rule.ts';
 import { findingRef } from './tools.ts';
@@ -26,46 +26,6 @@ export interface FixToolDeps {
 const FixInput = z.object({
   finding: z.string().min(6).max(20).describe('The finding to fix, e.g. F-3fa2c1d9e0b1.'),
 });
-
-/** The live resource a finding is about, or undefined when the inventory no longer has it. */
-const liveResource = async (
-  db: Db,
-  k: { provider: string; account: string; id: string },
-): Promise<Resource | undefined> => {
-  const { rows } = await db.execute<{
-    provider: Resource['provider'];
-    account: string;
-    id: string;
-    region: string;
-    type: Resource['type'];
-    name: string;
-    state: string;
-    tags: Record<string, string>;
-    environment: string;
-    monthly_cost_cents: number;
-    attributes: Record<string, unknown>;
-    seen_at: string | Date;
-  }>(sql`
-    select provider, account, id, region, type, name, state, tags, environment, monthly_cost_cents, attributes, seen_at
-    from resources where provider = ${k.provider} and account = ${k.account} and id = ${k.id} and gone_at is null`);
-  const r = rows[0];
-  return r
-    ? {
-        provider: r.provider,
-        account: r.account,
-        id: r.id,
-        region: r.region,
-        type: r.type,
-        name: r.name,
-        state: r.state,
-        tags: r.tags,
-        environment: r.environment,
-        monthlyCostCents: r.monthly_cost_cents,
-        attributes: r.attributes,
-        seenAt: new Date(r.seen_at),
-      }
-    : undefined;
-};
 
 export const fixTool = (d: FixToolDeps): Tool<typeof FixInput> => ({
   name: 'fix',
@@ -91,7 +51,11 @@ export const fixTool = (d: FixToolDeps): Tool<typeof FixInput> => ({
       throw badRequest(
         `${ref} (${f.ruleId}) has no one-click fix${f.verdict === 'manual' ? ': it needs a person to check it' : ''}. ${rule?.remediation ?? ''}`.trim(),
       );
-    const resource = await liveResource(d.db, { provider: f.provider, account: f.account, id: f.resourceId });
+    const resource = await liveResource(d.db, {
+      provider: f.provider as ProviderName,
+      account: f.account,
+      id: f.resourceId,
+    });
     if (!resource) throw conflict(`${f.resourceName} is no longer in the inventory: the next scan resolves ${ref}.`);
     try {
       const plan = await planAction(d, resource, rule.fix.action, f.fixParams ?? {});

@@ -8,55 +8,10 @@ import {
   requirementsOf,
   type Framework,
 } from '../../src/scans/frameworks/index.ts';
+import { FIRST_RELEASE_RULE_IDS } from '../helpers/scan-rule.ts';
 
-// The first column of the rule table in the scan-rules notes: the ids the rule registry ships.
-// Hard-coded so the mapping file is checked against the agreed ids, not against whatever the
-// registry holds while the rules are being written.
-const NOTES_RULE_IDS = [
-  'aws.iam.root_mfa',
-  'aws.iam.root_access_key',
-  'aws.iam.user_mfa',
-  'aws.iam.stale_credentials',
-  'aws.iam.admin_policy',
-  'aws.iam.password_policy',
-  'aws.trail.multi_region',
-  'aws.config.all_regions',
-  'aws.kms.rotation',
-  'aws.vpc.flow_logs',
-  'aws.s3.public_block',
-  'aws.s3.tls_and_sse',
-  'aws.rds.encrypted',
-  'aws.rds.not_public',
-  'aws.ebs.encrypted',
-  'aws.sg.admin_ports',
-  'aws.ec2.imdsv2',
-  'aws.detect.enabled',
-  'aws.rds.backups',
-  'aws.logs.retention',
-  'az.entra.mfa',
-  'az.nsg.admin_ports',
-  'az.storage.secure',
-  'gcp.fw.admin_ports',
-  'gcp.gcs.public',
-  'gcp.iam.sa_keys',
-  'k8s.pod.privileged',
-  'k8s.rbac.wildcards',
-  'cost.ec2.idle',
-  'cost.ec2.rightsize',
-  'cost.ebs.unattached',
-  'cost.ebs.gp2_io1',
-  'cost.snapshot.old',
-  'cost.eip.unassociated',
-  'cost.elb.idle',
-  'cost.rds.idle',
-  'cost.nat.unused',
-  'cost.ec2.stopped',
-  'cost.ec2.prev_gen',
-  'cost.commit.coverage',
-  'cost.az.orphans_idle',
-  'cost.gcp.orphans_idle',
-  'cost.k8s.requests',
-];
+// The agreed ids, not whatever the registry holds.
+const NOTES_RULE_IDS = FIRST_RELEASE_RULE_IDS;
 const KNOWN = new Set(NOTES_RULE_IDS);
 // Every security rule of the notes has at least one framework requirement; these cost rules have none.
 const UNMAPPED = [

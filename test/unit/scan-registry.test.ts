@@ -4,56 +4,12 @@ import { builtInFrameworks } from '../../src/scans/frameworks/index.ts';
 import { RuleIdPattern } from '../../src/scans/rule.ts';
 import { builtInRules } from '../../src/scans/rules/index.ts';
 import { loadThresholds, thresholdCatalog } from '../../src/scans/settings.ts';
+import { FIRST_RELEASE_RULE_IDS } from '../helpers/scan-rule.ts';
 
 // The shipped rule set as a whole: what start-up loads, and what the README documents.
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const notes = [
-  // Every rule id of the first release's table (the notes' rule list), by its row id.
-  'aws.iam.root_mfa',
-  'aws.iam.root_access_key',
-  'aws.iam.user_mfa',
-  'aws.iam.stale_credentials',
-  'aws.iam.admin_policy',
-  'aws.iam.password_policy',
-  'aws.trail.multi_region',
-  'aws.config.all_regions',
-  'aws.kms.rotation',
-  'aws.vpc.flow_logs',
-  'aws.s3.public_block',
-  'aws.s3.tls_and_sse',
-  'aws.rds.encrypted',
-  'aws.rds.not_public',
-  'aws.ebs.encrypted',
-  'aws.sg.admin_ports',
-  'aws.ec2.imdsv2',
-  'aws.detect.enabled',
-  'aws.rds.backups',
-  'aws.logs.retention',
-  'az.entra.mfa',
-  'az.nsg.admin_ports',
-  'az.storage.secure',
-  'gcp.fw.admin_ports',
-  'gcp.gcs.public',
-  'gcp.iam.sa_keys',
-  'k8s.pod.privileged',
-  'k8s.rbac.wildcards',
-  'cost.ec2.idle',
-  'cost.ec2.rightsize',
-  'cost.ebs.unattached',
-  'cost.ebs.gp2_io1',
-  'cost.snapshot.old',
-  'cost.eip.unassociated',
-  'cost.elb.idle',
-  'cost.rds.idle',
-  'cost.nat.unused',
-  'cost.ec2.stopped',
-  'cost.ec2.prev_gen',
-  'cost.commit.coverage',
-  'cost.az.orphans_idle',
-  'cost.gcp.orphans_idle',
-  'cost.k8s.requests',
-];
+const notes = FIRST_RELEASE_RULE_IDS;
 
 describe('the shipped scan rules', () => {
   const ids = builtInRules.map((r) => r.id);
