@@ -220,6 +220,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       now,
       runner: instanceId,
       maxSuppressionDays: config.SCAN_SUPPRESSION_MAX_DAYS,
+      ownerTags: config.scanDigests.ownerTags,
       sandbox: inSandbox,
       logger,
       vacuum: store.embedded,

@@ -6,6 +6,7 @@ import type { Db } from '../store/db.ts';
 import { sql } from '../store/orm.ts';
 import type { Rule } from './rule.ts';
 import { Severity, severityRank } from './rule.ts';
+import { ownerExpr } from './repository.ts';
 import { findingRef } from './tools.ts';
 
 /**
@@ -52,16 +53,6 @@ export interface OwnerDigest {
 
 /** How many findings a digest lists (the rest are one `findings` command away). */
 export const digestTopN = 10;
-
-const ownerExpr = (tags: readonly string[]) =>
-  sql.join(
-    [
-      sql`coalesce(`,
-      sql.join([...tags.map((k) => sql`nullif(lower(tags ->> ${k}::text), '')`), sql`'unowned'`], sql`, `),
-      sql`)`,
-    ],
-    sql``,
-  );
 
 /**
  * The digests of a workspace after `scanId`: every owner with open findings or with findings the
@@ -218,7 +209,7 @@ export const renderDigest = (d: OwnerDigest, opts: { scanId: number; sandbox: bo
   if (d.open > d.top.length)
     blocks.push({
       type: 'context',
-      text: `${d.open - d.top.length} more: \`findings\` lists them all (scan ${opts.scanId}).`,
+      text: `${d.open - d.top.length} more: \`findings owner=${d.owner}\` lists them all (scan ${opts.scanId}).`,
     });
   return reply(blocks, { sandbox: opts.sandbox });
 };

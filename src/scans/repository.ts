@@ -5,6 +5,20 @@ import type { RuleTally } from './schema.ts';
 
 /** Reads of findings and scans for the chat tools, digests and reports. */
 
+/**
+ * A finding's owner: the lower-cased value of the first of `tags` (SCAN_OWNER_TAGS) its resource
+ * carries, else `unowned`.
+ */
+export const ownerExpr = (tags: readonly string[]) =>
+  sql.join(
+    [
+      sql`coalesce(`,
+      sql.join([...tags.map((k) => sql`nullif(lower(tags ->> ${k}::text), '')`), sql`'unowned'`], sql`, `),
+      sql`)`,
+    ],
+    sql``,
+  );
+
 export type FindingStatus = 'open' | 'resolved' | 'suppressed';
 
 export interface FindingFilter {
@@ -17,6 +31,9 @@ export interface FindingFilter {
   ruleId?: string | undefined;
   /** A resource id or name (exact, case-insensitive). */
   resource?: string | undefined;
+  /** An owner as digests name it (`unowned` included), read from `ownerTags`. */
+  owner?: string | undefined;
+  ownerTags?: readonly string[] | undefined;
 }
 
 export interface Finding {
@@ -110,6 +127,7 @@ const filterSql = (workspaceId: string, f: FindingFilter): SQL => {
   if (f.account) parts.push(sql`account = ${f.account}`);
   if (f.environment) parts.push(sql`environment = ${f.environment.toLowerCase()}`);
   if (f.ruleId) parts.push(sql`rule_id = ${f.ruleId}`);
+  if (f.owner) parts.push(sql`${ownerExpr(f.ownerTags ?? ['owner', 'team'])} = ${f.owner.toLowerCase()}`);
   if (f.resource)
     parts.push(sql`(lower(resource_id) = lower(${f.resource}) or lower(resource_name) = lower(${f.resource}))`);
   return sql.join(parts, sql` and `);

@@ -22,6 +22,8 @@ export interface ScanToolDeps {
   now: () => Date;
   /** This app instance (a scan's lease holder). */
   runner: string;
+  /** SCAN_OWNER_TAGS: how `findings owner=…` finds an owner's findings. */
+  ownerTags?: readonly string[] | undefined;
   /** SCAN_SUPPRESSION_MAX_DAYS. */
   maxSuppressionDays: number;
   sandbox: boolean;
@@ -172,6 +174,12 @@ const FindingsInput = z.object({
   severity: Severity.optional().describe('Only this severity.'),
   rule: z.string().min(1).max(100).optional().describe('Only this rule id, e.g. aws.s3.public_block.'),
   resource: z.string().min(1).max(200).optional().describe('Only findings on this resource (id or name).'),
+  owner: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Only findings of this owner, as digests name them (an owner/team tag value, or unowned).'),
   page: z.number().int().min(1).max(10_000).default(1).describe('Page of 20, from 1.'),
   ...Scope,
 });
@@ -191,6 +199,8 @@ export const findingsTool = (d: ScanToolDeps): Tool<typeof FindingsInput> => ({
       severity: input.severity,
       ruleId: input.rule,
       resource: input.resource,
+      owner: input.owner,
+      ownerTags: d.ownerTags,
       provider: input.provider,
       account: input.account,
       environment: input.environment,

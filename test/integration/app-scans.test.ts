@@ -52,6 +52,12 @@ describe('scans in the console', () => {
     expect((table(cost)?.rows ?? []).every((r) => r[2]!.startsWith('cost.'))).toBe(true);
     const [none] = await turn(app, 'dave', 'findings resolved');
     expect(none?.text).toMatch(/^No resolved findings match/);
+    // The sandbox tags some resources team=platform: an owner's list is what its digest points to.
+    const [owned] = await turn(app, 'dave', 'findings owner=platform');
+    expect(owned?.text).toMatch(/^\d+ open findings/);
+    expect(table(owned)!.rows.length).toBeGreaterThan(0);
+    const [all2] = await turn(app, 'dave', 'findings owner=nobody-at-all');
+    expect(all2?.text).toMatch(/^No open findings match/);
     const [typo] = await turn(app, 'dave', 'findings critcal');
     expect(typo?.text).toContain('Did you mean `findings critical`?');
   });

@@ -127,6 +127,7 @@ export const Command = z.discriminatedUnion('kind', [
     environment: z.string().min(1).optional(),
     rule: z.string().min(1).optional(),
     resource: z.string().min(1).optional(),
+    owner: z.string().min(1).optional(),
     page: z.number().int().positive().optional(),
   }),
   /** `scan schedule [<cron>|off|default]`; no schedule: show it. */

@@ -127,7 +127,7 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
   },
   findings: {
     usage:
-      'findings [open|resolved|suppressed] [cost|security] [<severity>] [<provider>] [env=<env>] [rule=<id>] [on <resource>] [page <n>]',
+      'findings [open|resolved|suppressed] [cost|security] [<severity>] [<provider>] [env=<env>] [rule=<id>] [owner=<owner>] [on <resource>] [page <n>]',
     description: 'The findings of the scans, most severe and largest saving first.',
     example: 'findings critical security',
   },

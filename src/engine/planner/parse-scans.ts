@@ -41,6 +41,7 @@ interface Filters {
   status?: (typeof STATUS_WORDS)[number];
   rule?: string;
   resource?: string;
+  owner?: string;
   page?: number;
 }
 
@@ -61,6 +62,7 @@ const readFilters = (args: Token[], allow: ReadonlySet<keyof Filters>): { f: Fil
         f.provider = lookup(PROVIDER_WORDS, kv.value.toLowerCase());
       else if (key === 'account' && allow.has('account')) f.account = kv.value;
       else if (key === 'rule' && allow.has('rule')) f.rule = kv.value.toLowerCase();
+      else if ((key === 'owner' || key === 'team') && allow.has('owner')) f.owner = kv.value.toLowerCase();
       else if ((key === 'resource' || key === 'on') && allow.has('resource')) f.resource = kv.value;
       else if (
         key === 'severity' &&
@@ -125,6 +127,7 @@ const FINDINGS_ALLOWS = new Set<keyof Filters>([
   'status',
   'rule',
   'resource',
+  'owner',
   'page',
 ]);
 
@@ -148,6 +151,7 @@ export const parseFindings: CommandParser = (args, ctx) => {
     'environment',
     'rule',
     'resource',
+    'owner',
     'page',
   ] as const)
     if (f[k] !== undefined) (command as Record<string, unknown>)[k] = f[k];
