@@ -215,14 +215,14 @@ export const createScheduler = (opts: SchedulerOptions): Scheduler => {
     },
     cron: async (expression, name, data, o) => {
       const value = data[o.key];
-      if (value === undefined) throw new Error(`cron ${name}: data has no "${o.key}"`);
+      if (value === undefined) throw new AppError('internal', `cron ${name}: data has no "${o.key}"`);
       await agenda.ready;
       const job = agenda
         .create(name, data)
         .repeatEvery(expression, { timezone: o.timezone ?? 'UTC', skipImmediate: true })
         .unique({ [`data.${o.key}`]: value });
       // Agenda records a bad expression as the job's failure instead of throwing: say it here.
-      if (job.attrs.failReason) throw new Error(`cron "${expression}": ${job.attrs.failReason}`);
+      if (job.attrs.failReason) throw new AppError('bad_request', `cron "${expression}": ${job.attrs.failReason}`);
       await job.save();
     },
     now: async (name, data) => {

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts';
 import { ConversationRef } from '../chat/actor.ts';
 import { formatMoney, plural } from '../chat/format.ts';
 import { ActionIds } from '../chat/interaction.ts';
@@ -227,21 +228,29 @@ export const parseDigestSettings = (env: {
     const [surface, workspaceId, ...channel] = value.trim().split(':');
     const parsed = ConversationRef.safeParse({ surface, workspaceId, channelId: channel.join(':') });
     if (!parsed.success)
-      throw new Error(`${name}: "${value}" is not <surface>:<workspace>:<channel> (surface slack, teams or console)`);
+      throw new AppError(
+        'config_invalid',
+        `${name}: "${value}" is not <surface>:<workspace>:<channel> (surface slack, teams or console)`,
+      );
     return parsed.data;
   };
   const ownerTags = (env.SCAN_OWNER_TAGS ?? 'owner,team')
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
-  if (ownerTags.length === 0) throw new Error('SCAN_OWNER_TAGS: name at least one tag key (default owner,team)');
+  if (ownerTags.length === 0)
+    throw new AppError('config_invalid', 'SCAN_OWNER_TAGS: name at least one tag key (default owner,team)');
   const routes = new Map<string, ConversationRef>();
   for (const entry of (env.SCAN_DIGEST_ROUTES ?? '')
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean)) {
     const eq = entry.indexOf('=');
-    if (eq <= 0) throw new Error(`SCAN_DIGEST_ROUTES: "${entry}" is not <owner>=<surface>:<workspace>:<channel>`);
+    if (eq <= 0)
+      throw new AppError(
+        'config_invalid',
+        `SCAN_DIGEST_ROUTES: "${entry}" is not <owner>=<surface>:<workspace>:<channel>`,
+      );
     routes.set(entry.slice(0, eq).trim().toLowerCase(), conversation('SCAN_DIGEST_ROUTES', entry.slice(eq + 1)));
   }
   return {

@@ -167,10 +167,11 @@ const scopeSql = (scope: ScanScope, alias = '') => {
 /** An evaluation a rule returned, checked: anything malformed is the rule's error, not a finding. */
 const checked = (rule: Rule, e: Evaluation): Evaluation => {
   if (e === null || typeof e !== 'object' || !['pass', 'fail', 'manual'].includes(e.verdict))
-    throw new Error(`returned no verdict`);
+    throw new AppError('internal', `returned no verdict`);
   if (e.savingCents !== undefined && !(Number.isInteger(e.savingCents) && e.savingCents >= 0))
-    throw new Error(`returned a saving that is not whole cents ≥ 0: ${String(e.savingCents)}`);
-  if (rule.category !== 'cost' && e.savingCents) throw new Error('is not a cost rule but returned a saving');
+    throw new AppError('internal', `returned a saving that is not whole cents ≥ 0: ${String(e.savingCents)}`);
+  if (rule.category !== 'cost' && e.savingCents)
+    throw new AppError('internal', 'is not a cost rule but returned a saving');
   return e;
 };
 
@@ -422,12 +423,14 @@ const evaluateBatch = async (
         now: state.now,
         threshold: (name) => thresholdOf(rule, name, thresholds),
         daily: (metric) => {
-          if (!rule.metrics?.names.includes(metric)) throw new Error(`read metric "${metric}" it did not declare`);
+          if (!rule.metrics?.names.includes(metric))
+            throw new AppError('internal', `read metric "${metric}" it did not declare`);
           return (metrics.get(keyOf(r))?.get(metric) ?? []).filter((d) => d.day >= since);
         },
         lookup: (ref) => referenced.get(keyOf(ref)),
         inAccount: (type) => {
-          if (!rule.accountTypes?.includes(type)) throw new Error(`read account type "${type}" it did not declare`);
+          if (!rule.accountTypes?.includes(type))
+            throw new AppError('internal', `read account type "${type}" it did not declare`);
           return state.accountCache.get(`${r.provider}\u0000${r.account}\u0000${type}`) ?? [];
         },
       };

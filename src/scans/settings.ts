@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts';
 import { RuleIdPattern, ThresholdEnvPattern, type Rule, type Threshold } from './rule.ts';
 
 /**
@@ -12,15 +13,20 @@ export const thresholdCatalog = (rules: readonly Rule[]): Map<string, Threshold 
   const out = new Map<string, Threshold & { rules: string[] }>();
   const ids = new Set<string>();
   for (const rule of rules) {
-    if (!RuleIdPattern.test(rule.id)) throw new Error(`scan rule id "${rule.id}" is not lower-case dotted words`);
-    if (ids.has(rule.id)) throw new Error(`scan rule "${rule.id}" is defined twice`);
+    if (!RuleIdPattern.test(rule.id))
+      throw new AppError('config_invalid', `scan rule id "${rule.id}" is not lower-case dotted words`);
+    if (ids.has(rule.id)) throw new AppError('config_invalid', `scan rule "${rule.id}" is defined twice`);
     ids.add(rule.id);
     for (const [name, t] of Object.entries(rule.thresholds ?? {})) {
       if (!ThresholdEnvPattern.test(t.env))
-        throw new Error(`scan rule ${rule.id}: threshold ${name} has env "${t.env}", not SCAN_<UPPER_SNAKE>`);
+        throw new AppError(
+          'config_invalid',
+          `scan rule ${rule.id}: threshold ${name} has env "${t.env}", not SCAN_<UPPER_SNAKE>`,
+        );
       const seen = out.get(t.env);
       if (seen && (seen.default !== t.default || seen.unit !== t.unit))
-        throw new Error(
+        throw new AppError(
+          'config_invalid',
           `${t.env} is declared by ${seen.rules[0]} (default ${seen.default} ${seen.unit}) and ${rule.id} (default ${t.default} ${t.unit})`,
         );
       if (seen) seen.rules.push(rule.id);
@@ -38,9 +44,15 @@ export const loadThresholds = (rules: readonly Rule[], env: Record<string, strin
     const value = raw === undefined || raw === '' ? t.default : Number(raw);
     const range = `${t.min ?? '-∞'}…${t.max ?? '∞'} ${t.unit}`;
     if (!Number.isFinite(value))
-      throw new Error(`${name}="${raw}" is not a number (${t.description}; default ${t.default} ${t.unit})`);
+      throw new AppError(
+        'config_invalid',
+        `${name}="${raw}" is not a number (${t.description}; default ${t.default} ${t.unit})`,
+      );
     if ((t.min !== undefined && value < t.min) || (t.max !== undefined && value > t.max))
-      throw new Error(`${name}=${value} is outside ${range} (${t.description}; default ${t.default})`);
+      throw new AppError(
+        'config_invalid',
+        `${name}=${value} is outside ${range} (${t.description}; default ${t.default})`,
+      );
     values.set(name, value);
   }
   return values;
@@ -49,7 +61,7 @@ export const loadThresholds = (rules: readonly Rule[], env: Record<string, strin
 /** A rule's threshold by its name in the rule, as configured. */
 export const thresholdOf = (rule: Rule, name: string, values: ThresholdValues): number => {
   const t = rule.thresholds?.[name];
-  if (!t) throw new Error(`scan rule ${rule.id} has no threshold "${name}"`);
+  if (!t) throw new AppError('config_invalid', `scan rule ${rule.id} has no threshold "${name}"`);
   return values.get(t.env) ?? t.default;
 };
 
