@@ -331,8 +331,8 @@ export class KubernetesProvider implements CloudProvider {
       throw badRequest('set_requests needs cpu, memory or both (e.g. cpu 120m, memory 128Mi).');
     const before = await api.readDeployment(ref.namespace!, ref.name, doing).catch((e: unknown) => {
       if (isAppError(e) && e.code === 'not_found')
-        return Promise.reject(
-          notFound(`There is no deployment ${ref.name} in namespace ${ref.namespace} (${doing}): nothing was changed.`),
+        throw notFound(
+          `There is no deployment ${ref.name} in namespace ${ref.namespace} (${doing}): nothing was changed.`,
         );
       throw e;
     });
@@ -348,7 +348,8 @@ export class KubernetesProvider implements CloudProvider {
     if (changed.every((k) => previous[k] === want[k]))
       throw conflict(`${container} in ${id} already requests ${changed.map((k) => `${k} ${want[k]}`).join(', ')}.`);
     const requests = Object.fromEntries(changed.map((k) => [k, want[k] === noRequest ? null : want[k]]));
-    const words = changed.map((k) => `${k} ${previous[k]} → ${want[k]}`).join(', ');
+    const shown = (q: string | undefined) => (q === noRequest ? 'nothing' : q);
+    const words = changed.map((k) => `${k} ${shown(previous[k])} → ${shown(want[k])}`).join(', ');
     progress(`setting the requests of ${container} in ${id}: ${words}`);
     await api.patchDeployment(
       ref.namespace!,
@@ -358,7 +359,7 @@ export class KubernetesProvider implements CloudProvider {
     );
     const after = await this.#deployment(api, ref, `reading ${id} after setting its requests`);
     return {
-      summary: `${container} in ${id} now requests ${words.replaceAll(`${noRequest} → `, 'nothing → ')} (revision ${after.metadata?.annotations?.[revisionAnnotation] ?? '?'}); rollout: ${rolloutOf(after).message}`,
+      summary: `${container} in ${id} now requests ${words} (revision ${after.metadata?.annotations?.[revisionAnnotation] ?? '?'}); rollout: ${rolloutOf(after).message}`,
       newState: rolloutOf(after).state,
       previous,
     };
