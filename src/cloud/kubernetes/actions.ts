@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { AppError, conflict } from '../../errors.ts';
+import { AppError, badRequest, conflict } from '../../errors.ts';
 import { noParams, subjectLabel } from '../actions.ts';
 import type { ActionCatalog, ActionSpec, ActionSubject } from '../actions.ts';
+import { bytes, cpuMillicores } from './quantity.ts';
 
 /**
  * What the Kubernetes provider can do, as data: scale, rollout restart and rollback (undo) of a
- * deployment, cordon and uncordon of a node. Inverses: scale ↔ scale back to the recorded
- * replica count; undo_rollout ↔ undo_rollout to the revision that was current; cordon ↔ uncordon.
+ * deployment, cordon and uncordon of a node, and lowering (or raising) the requests of a pod's
+ * container, which acts on the pod's deployment. Inverses: scale ↔ scale back to the recorded
+ * replica count; undo_rollout ↔ undo_rollout to the revision that was current; cordon ↔ uncordon;
+ * set_requests ↔ set_requests with the requests the container had.
  * A rollout restart has no inverse (`why`): the old pods are gone for good and the template
  * only gained a restartedAt annotation; if the new pods misbehave, undo_rollout is the way back.
  */
@@ -161,7 +164,109 @@ const uncordon: ActionSpec = {
   inverse: () => ({ action: 'cordon', params: {} }),
 };
 
+/** `none` in set_requests: the container gets no request for that resource (how an inverse removes one). */
+export const noRequest = 'none';
+
+// The API server's own limits: CPU to the millicore, memory in whole bytes.
+const cpuQuantity = z
+  .string()
+  .regex(
+    /^(?:[1-9]\d{0,6}m|\d{1,4}(?:\.\d{1,3})?|none)$/,
+    'cpu must be a Kubernetes CPU quantity such as 250m or 0.5 (or none)',
+  )
+  .refine((v) => v === noRequest || (cpuMillicores(v) ?? 0) > 0, 'cpu must be more than 0');
+const memoryQuantity = z
+  .string()
+  .regex(
+    /^(?:(?:\d{1,15}|\d{1,6}\.\d{1,3})(?:Ki|Mi|Gi|Ti|k|M|G|T)?|none)$/,
+    'memory must be a Kubernetes memory quantity such as 128Mi or 1Gi (or none)',
+  )
+  .refine((v) => v === noRequest || (bytes(v) ?? 0) >= 1, 'memory must be at least 1 byte');
+const objectName = z
+  .string()
+  .regex(/^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes object name (lower-case, digits, - and .)');
+
+interface ContainerRequests {
+  name?: unknown;
+  requests?: { cpu?: unknown; memory?: unknown; cpuMillicores?: unknown; memoryBytes?: unknown } | null;
+}
+const containersOf = (s: ActionSubject): ContainerRequests[] =>
+  Array.isArray(s.attributes.containers) ? (s.attributes.containers as ContainerRequests[]) : [];
+
+const setRequests: ActionSpec = {
+  name: 'set_requests',
+  aliases: ['set_resources', 'lower_requests', 'rightsize_requests'],
+  title: 'Set the requests',
+  doing: 'setting the requests',
+  description:
+    "Set a container's CPU and memory requests in the pod's deployment (its pods are replaced by a rolling update)",
+  params: z.object({
+    deployment: objectName,
+    container: objectName,
+    cpu: cpuQuantity.optional(),
+    memory: memoryQuantity.optional(),
+  }),
+  async check(subject, params) {
+    if (params.cpu === undefined && params.memory === undefined)
+      throw badRequest('set_requests needs cpu, memory or both (e.g. cpu 120m, memory 128Mi).');
+    const owner = subject.attributes.ownerDeployment;
+    if (typeof owner === 'string' && owner !== params.deployment)
+      throw badRequest(
+        `${subjectLabel(subject)} belongs to deployment ${owner}, not ${params.deployment}.`,
+        undefined,
+        'deployment',
+      );
+    const containers = containersOf(subject);
+    const c = containers.find((x) => x.name === params.container);
+    if (containers.length && !c)
+      throw badRequest(
+        `${subjectLabel(subject)} has no container ${params.container} (it has ${containers.map((x) => String(x.name)).join(', ')}).`,
+        undefined,
+        'container',
+      );
+    const same = (want: string | undefined, have: unknown, parse: (q: string) => number | undefined) =>
+      want === undefined || (want === noRequest ? have === undefined || have === null : parse(want) === have);
+    if (
+      c &&
+      same(params.cpu, c.requests?.cpuMillicores, cpuMillicores) &&
+      same(params.memory, c.requests?.memoryBytes, bytes)
+    )
+      throw conflict(`${params.container} of ${subjectLabel(subject)} already requests that.`);
+  },
+  blastRadius(subject, params) {
+    const ns = subject.id.split('/')[0];
+    return `The deployment ${ns}/${params.deployment} rolls out new pods with the new requests of ${params.container} (this pod among the replaced); a pod whose use later exceeds its lower requests is among the first evicted when its node runs short, and CPU beyond the request is not guaranteed.`;
+  },
+  detail: (_s, params) =>
+    `of ${params.container} in deployment ${params.deployment} to ${[params.cpu && `cpu ${params.cpu}`, params.memory && `memory ${params.memory}`].filter(Boolean).join(', ')}`,
+  costDeltaCents: () => 0,
+  inverse({ params, subject, previous }) {
+    const seen = subject ? containersOf(subject).find((c) => c.name === params.container) : undefined;
+    const was = (key: 'cpu' | 'memory'): string | undefined => {
+      if (params[key] === undefined) return undefined;
+      if (previous) return previous[key];
+      if (!seen) return undefined;
+      const q = seen.requests?.[key];
+      return typeof q === 'string' && q ? q : noRequest;
+    };
+    const cpu = was('cpu');
+    const memory = was('memory');
+    if ((params.cpu !== undefined && cpu === undefined) || (params.memory !== undefined && memory === undefined))
+      return { why: 'The requests before the change are not known.' };
+    return {
+      action: 'set_requests',
+      params: {
+        deployment: params.deployment!,
+        container: params.container!,
+        ...(cpu !== undefined ? { cpu } : {}),
+        ...(memory !== undefined ? { memory } : {}),
+      },
+    };
+  },
+};
+
 export const kubernetesActions: ActionCatalog = {
   deployment: [scale, rolloutRestart, undoRollout],
   node: [cordon, uncordon],
+  pod: [setRequests],
 };

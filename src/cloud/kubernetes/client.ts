@@ -329,6 +329,22 @@ export class ContextApi {
     );
   }
 
+  readReplicaSet(namespace: string, name: string, doing: string) {
+    return this.call('readNamespacedReplicaSet', doing, (o) =>
+      this.#apps.readNamespacedReplicaSet({ name, namespace }, o()),
+    );
+  }
+
+  /** The pods of a namespace that match `labelSelector` (`k=v,k2=v2`). */
+  podsMatching(namespace: string, labelSelector: string, doing: string) {
+    return this.listAll(
+      'listNamespacedPod',
+      `the pods of ${namespace} matching ${labelSelector} (${doing})`,
+      (p, o) => this.#core.listNamespacedPod({ ...p, namespace, labelSelector }, o),
+      500,
+    );
+  }
+
   /** A strategic merge patch of the deployment (how kubectl writes rollout restarts). */
   patchDeployment(
     namespace: string,

@@ -13,7 +13,7 @@ import type {
   SyncSource,
 } from '../provider.ts';
 import type { Resource } from '../resource.ts';
-import { kubernetesActions, rollbackTarget } from './actions.ts';
+import { kubernetesActions, noRequest, rollbackTarget } from './actions.ts';
 import type { ContextApi, RetrySettings } from './client.ts';
 import { readContexts } from './kubeconfig.ts';
 import type { KubeContext } from './kubeconfig.ts';
@@ -152,9 +152,53 @@ export class KubernetesProvider implements CloudProvider {
       );
       return found.find((r) => r.id === key.id && r.type === key.type) ?? null;
     } catch (e) {
-      if (isAppError(e) && e.code === 'not_found') return null;
+      if (isAppError(e) && e.code === 'not_found') return ref.kind === 'pod' ? this.#replacementOf(api, ref) : null;
       throw e;
     }
+  }
+
+  /**
+   * Every rollout replaces a deployment's pods, set_requests (planned on a pod) and its rollback
+   * included, so the pod a change was planned on may be gone by the time it runs while what the
+   * change acts on, its deployment, is there. A gone pod whose ReplicaSet (its name less the
+   * last `-suffix`) and deployment still exist is described by one of the deployment's current
+   * pods, under that pod's own id; null when there is none.
+   */
+  async #replacementOf(api: ContextApi, ref: KubeRef): Promise<Resource | null> {
+    const ns = ref.namespace!;
+    const doing = `looking for the pods that replaced ${idOf(ref)}`;
+    const cut = ref.name.lastIndexOf('-');
+    if (cut <= 0) return null;
+    const absent = (e: unknown) => {
+      if (isAppError(e) && e.code === 'not_found') return null;
+      throw e;
+    };
+    const rs = await api.readReplicaSet(ns, ref.name.slice(0, cut), doing).catch(absent);
+    const owner = rs?.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment');
+    if (!owner) return null;
+    const deployment = await api.readDeployment(ns, owner.name, doing).catch(absent);
+    if (!deployment || deployment.metadata?.uid !== owner.uid) return null;
+    const revision = deployment.metadata?.annotations?.[revisionAnnotation];
+    const current = (await api.replicaSetsOf(deployment, doing)).find(
+      (r) => r.metadata?.annotations?.[revisionAnnotation] === revision,
+    );
+    const labels = current?.spec?.selector?.matchLabels;
+    if (!labels) return null;
+    const selector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const pods = (await api.podsMatching(ns, selector, doing))
+      .filter((p) => p.metadata?.ownerReferences?.some((o) => o.uid === current.metadata?.uid))
+      .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+    const name = pods[0]?.metadata?.name;
+    if (!name) return null;
+    const parts = await api.readOne({ namespace: ns, kind: 'pod', name }, doing).catch(absent);
+    if (!parts) return null;
+    const found = normalizeCluster(
+      { ...emptyListing(), ...parts },
+      { context: api.context.name, cluster: api.context.cluster, seenAt: this.#now() },
+    );
+    return found.find((r) => r.type === 'pod') ?? null;
   }
 
   async execute(action: ResourceAction, opts: ExecuteOptions = {}): Promise<ActionResult> {
@@ -182,6 +226,14 @@ export class KubernetesProvider implements CloudProvider {
       case 'cordon':
       case 'uncordon':
         return this.#cordon(api, ref, spec.name === 'cordon', progress);
+      case 'set_requests':
+        return this.#setRequests(
+          api,
+          { namespace: ref.namespace, kind: 'deployment', name: params.deployment! },
+          params.container!,
+          { cpu: params.cpu, memory: params.memory },
+          progress,
+        );
       default:
         throw badRequest(`Kubernetes cannot ${spec.name} a ${target.type}.`);
     }
@@ -258,6 +310,58 @@ export class KubernetesProvider implements CloudProvider {
       summary: `${id} rolled back to revision ${target} (${images}), now revision ${after.metadata?.annotations?.[revisionAnnotation] ?? '?'}; was revision ${current ?? '?'}; rollout: ${rolloutOf(after).message}`,
       newState: rolloutOf(after).state,
       previous: { revision: String(current ?? '') },
+    };
+  }
+
+  /**
+   * A container's requests in the deployment's pod template, by a strategic merge patch (containers
+   * merge by name, so the others stay as they are); `none` removes a request. The previous values
+   * are the template's own text, `none` where there was no request, for the inverse.
+   */
+  async #setRequests(
+    api: ContextApi,
+    ref: KubeRef,
+    container: string,
+    want: { cpu?: string; memory?: string },
+    progress: (s: string) => void,
+  ): Promise<ActionResult> {
+    const id = idOf(ref);
+    const doing = `setting the requests of ${container} in ${id}`;
+    if (want.cpu === undefined && want.memory === undefined)
+      throw badRequest('set_requests needs cpu, memory or both (e.g. cpu 120m, memory 128Mi).');
+    const before = await api.readDeployment(ref.namespace!, ref.name, doing).catch((e: unknown) => {
+      if (isAppError(e) && e.code === 'not_found')
+        throw notFound(
+          `There is no deployment ${ref.name} in namespace ${ref.namespace} (${doing}): nothing was changed.`,
+        );
+      throw e;
+    });
+    const containers = before.spec?.template?.spec?.containers ?? [];
+    const c = containers.find((x) => x.name === container);
+    if (!c)
+      throw conflict(
+        `${id} has no container ${container} (it has ${containers.map((x) => x.name).join(', ') || 'none'}): nothing was changed.`,
+      );
+    const had = c.resources?.requests ?? {};
+    const changed = (['cpu', 'memory'] as const).filter((k) => want[k] !== undefined);
+    const previous = Object.fromEntries(changed.map((k) => [k, had[k] ?? noRequest]));
+    if (changed.every((k) => previous[k] === want[k]))
+      throw conflict(`${container} in ${id} already requests ${changed.map((k) => `${k} ${want[k]}`).join(', ')}.`);
+    const requests = Object.fromEntries(changed.map((k) => [k, want[k] === noRequest ? null : want[k]]));
+    const shown = (q: string | undefined) => (q === noRequest ? 'nothing' : q);
+    const words = changed.map((k) => `${k} ${shown(previous[k])} → ${shown(want[k])}`).join(', ');
+    progress(`setting the requests of ${container} in ${id}: ${words}`);
+    await api.patchDeployment(
+      ref.namespace!,
+      ref.name,
+      { spec: { template: { spec: { containers: [{ name: container, resources: { requests } }] } } } },
+      doing,
+    );
+    const after = await this.#deployment(api, ref, `reading ${id} after setting its requests`);
+    return {
+      summary: `${container} in ${id} now requests ${words} (revision ${after.metadata?.annotations?.[revisionAnnotation] ?? '?'}); rollout: ${rolloutOf(after).message}`,
+      newState: rolloutOf(after).state,
+      previous,
     };
   }
 

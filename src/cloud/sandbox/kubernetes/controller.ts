@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseQuantity } from '../../kubernetes/quantity.ts';
 import { defOf, hex, isoSeconds, makeObject, safeSuffix } from './model.ts';
 import type { ImageFault, KubeClusterState, KubeObject, Labels } from './model.ts';
 
@@ -15,7 +16,31 @@ const hashLabel = 'pod-template-hash';
 /** ReplicaSets kept per deployment (spec.revisionHistoryLimit's default). */
 const historyLimit = 10;
 
-const Container = z.looseObject({ name: z.string().min(1), image: z.string().min(1) });
+const Quantity = z
+  .union([z.string(), z.number()])
+  .refine((q) => parseQuantity(q) !== undefined && parseQuantity(q)! >= 0, {
+    message: 'must be a quantity such as 250m, 0.5, 128Mi or 1Gi',
+  });
+const ResourceList = z.record(z.string(), Quantity);
+/** As the API server's validation: quantities parse, and no request exceeds its limit. */
+const Resources = z
+  .looseObject({ requests: ResourceList.optional(), limits: ResourceList.optional() })
+  .superRefine((r, ctx) => {
+    for (const [k, req] of Object.entries(r.requests ?? {})) {
+      const limit = r.limits?.[k];
+      if (limit !== undefined && parseQuantity(req)! > parseQuantity(limit)!)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requests'],
+          message: `Invalid value: "${req}": must be less than or equal to ${k} limit of ${limit}`,
+        });
+    }
+  });
+const Container = z.looseObject({
+  name: z.string().min(1),
+  image: z.string().min(1),
+  resources: Resources.optional(),
+});
 const Template = z.looseObject({
   metadata: z.looseObject({ labels: z.record(z.string(), z.string()).optional() }).optional(),
   spec: z.looseObject({ containers: z.array(Container).min(1) }),
