@@ -1,0 +1,192 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { PassThroughClient } from 'google-auth-library';
+import { findAction } from '../../src/cloud/actions.ts';
+import type { ActionCatalog, ActionSpec } from '../../src/cloud/actions.ts';
+import { GcpProvider } from '../../src/cloud/gcp/provider.ts';
+import type { ActionResult } from '../../src/cloud/provider.ts';
+import type { Resource } from '../../src/cloud/resource.ts';
+import { startGcpSandbox } from '../../src/cloud/sandbox/gcp/server.ts';
+import type { GcpSandbox } from '../../src/cloud/sandbox/gcp/server.ts';
+import type { RuleContext } from '../../src/scans/rule.ts';
+import { builtInRules } from '../../src/scans/rules/index.ts';
+import { rejectedAppError } from '../helpers/cloud.ts';
+
+// The scanner's Azure and GCP fixes, each run through the provider's execute against its sandbox:
+// the emulator's state changes, a re-sync shows it, and the recorded rollback data gives the
+// inverse, which runs where the cloud allows one.
+const now = new Date('2026-11-20T12:00:00Z');
+
+const spec = (actions: ActionCatalog, type: string, name: string): ActionSpec => {
+  const s = findAction(actions, type, name);
+  if (!s) throw new Error(`no action ${name} for ${type}`);
+  return s;
+};
+
+/** The fixParams a rule puts on its finding for `r` (the rules used here read nothing but the resource). */
+const fixParamsOf = (ruleId: string, r: Resource): Record<string, string> => {
+  const rule = builtInRules.find((x) => x.id === ruleId)!;
+  const e = rule.evaluate(r, {} as RuleContext);
+  expect(e.verdict).toBe('fail');
+  return e.fixParams ?? {};
+};
+
+const implemented: Record<string, string[]> = {
+  gcp: ['revoke_ingress', 'delete_snapshot', 'release_address', 'block_public_access'],
+};
+
+describe('GCP fix actions', () => {
+  let sandbox: GcpSandbox;
+  let p: GcpProvider;
+
+  const start = async () => {
+    sandbox = await startGcpSandbox({ now: () => now });
+    p = new GcpProvider({
+      projects: [{ id: 'acme-prod' }, { id: 'acme-dev' }],
+      endpoint: { host: sandbox.host, port: sandbox.port, protocol: 'http' },
+      authClient: new PassThroughClient(),
+      sandbox: true,
+      now: () => now,
+      retry: { maxRetries: 0, initialDelayMs: 5, maxDelayMs: 20 },
+    });
+  };
+  afterEach(async () => {
+    await p.closeAsync();
+    await sandbox.stop();
+  });
+
+  const resource = async (project: string, type: string, name: string): Promise<Resource | undefined> => {
+    const rows = await p.listSource(p.sources().find((s) => s.account === project)!);
+    return rows.find((r) => r.type === type && r.name === name);
+  };
+  const run = (r: Resource, action: string, params: Record<string, string> = {}): Promise<ActionResult> =>
+    p.execute({
+      action,
+      target: { provider: 'gcp', account: r.account, region: r.region, type: r.type, id: r.id },
+      params,
+    });
+
+  it('declares each fix the GCP rules name, for every type they judge, with the rules’ parameters', async () => {
+    await start();
+    const fixes = builtInRules.filter((r) => r.provider === 'gcp' && r.fix && implemented.gcp!.includes(r.fix.action));
+    expect(new Set(fixes.map((r) => r.fix!.action))).toEqual(new Set(implemented.gcp));
+    const missing = fixes.flatMap((r) =>
+      r.types.filter((t) => !findAction(p.actions, t, r.fix!.action)).map((t) => `${r.id}: ${t}`),
+    );
+    expect(missing).toEqual([]);
+    const ok = (type: string, name: string, params: Record<string, string>) =>
+      spec(p.actions, type, name).params.safeParse(params).success;
+    expect(ok('security_group', 'revoke_ingress', { rules: 'x-1', ports: '22,3389', cidrs: '0.0.0.0/0,::/0' })).toBe(
+      true,
+    );
+    expect(ok('security_group', 'revoke_ingress', { rules: 'a,b', ports: '22', cidrs: '0.0.0.0/0' })).toBe(false);
+    expect(ok('bucket', 'block_public_access', { publicAccessPrevention: 'enforced' })).toBe(true);
+    expect(ok('bucket', 'block_public_access', { publicAccessPrevention: 'inherited' })).toBe(false);
+  });
+
+  it('revoke_ingress deletes the firewall rule the scanner flagged; rollback says how to recreate it', async () => {
+    await start();
+    const fw = (await resource('acme-dev', 'security_group', 'dev-allow-ssh-rdp'))!;
+    const params = fixParamsOf('gcp.fw.admin_ports', fw);
+    expect(params).toEqual({ rules: 'dev-allow-ssh-rdp', ports: '22,3389', cidrs: '0.0.0.0/0' });
+    const s = spec(p.actions, 'security_group', 'revoke_ingress');
+    expect(s.deletes).toBe(true);
+    expect(s.blastRadius(fw, params)).toMatch(/deleted whole: every instance on default .*tcp 22, tcp 3389/);
+    const result = await run(fw, 'revoke_ingress', params);
+    expect(result.newState).toBe('deleted');
+    expect(result.summary).toContain('allowed tcp:22,3389 from 0.0.0.0/0');
+    expect(sandbox.state.firewalls.some((f) => f.name === 'dev-allow-ssh-rdp')).toBe(false);
+    expect(await resource('acme-dev', 'security_group', 'dev-allow-ssh-rdp')).toBeUndefined();
+    expect(s.inverse({ params, previous: result.previous })).toEqual({
+      why: expect.stringContaining(
+        'recreate dev-allow-ssh-rdp on network default (INGRESS, priority 1000, allow tcp:22,3389 from 0.0.0.0/0)',
+      ),
+    });
+    // Run again: the rule is gone, said before anything is sent.
+    const again = await rejectedAppError(run(fw, 'revoke_ingress', params));
+    expect(again.code).toBe('not_found');
+    expect(again.message).toContain('dev-allow-ssh-rdp');
+  });
+
+  it('delete_snapshot and release_address remove the resource; an address in use is refused with Google’s words', async () => {
+    await start();
+    const snap = (await resource('acme-prod', 'snapshot', 'legacy-db-backup'))!;
+    const s = spec(p.actions, 'snapshot', 'delete_snapshot');
+    expect(s.deletes).toBe(true);
+    expect(s.costDeltaCents!(snap, {}, { sizes: async () => [], monthlyCostAt: () => undefined })).toBe(
+      -snap.monthlyCostCents,
+    );
+    const deleted = await run(snap, 'delete_snapshot');
+    expect(deleted).toMatchObject({
+      newState: 'deleted',
+      previous: { sourceDisk: 'zones/us-central1-b/disks/legacy-db' },
+    });
+    expect(sandbox.state.snapshots.map((x) => x.name)).not.toContain('legacy-db-backup');
+    expect(s.inverse({ params: {}, previous: deleted.previous })).toEqual({
+      why: 'a deleted snapshot cannot come back',
+    });
+
+    const ip = (await resource('acme-dev', 'ip_address', 'old-demo-ip'))!;
+    expect(ip.state).toBe('reserved');
+    const released = await run(ip, 'release_address');
+    expect(released).toMatchObject({ newState: 'released', previous: { address: '34.70.200.9' } });
+    expect(sandbox.state.addresses.map((x) => x.name)).not.toContain('old-demo-ip');
+    expect(await resource('acme-dev', 'ip_address', 'old-demo-ip')).toBeUndefined();
+
+    // An address in use: the provider's own read refuses it before the delete…
+    const used = (await resource('acme-prod', 'ip_address', 'web-prod-ip'))!;
+    const refused = await rejectedAppError(run(used, 'release_address'));
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toContain('in use by zones/us-central1-a/instances/web-prod-1');
+    // …and GCE itself refuses to release an address in use, as the emulator does.
+    const res = await fetch(`${sandbox.url}/compute/v1/projects/acme-prod/regions/us-central1/addresses/web-prod-ip`, {
+      method: 'DELETE',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('resourceInUseByAnotherResource');
+    expect(sandbox.state.addresses.some((a) => a.name === 'web-prod-ip')).toBe(true);
+  });
+
+  it('block_public_access enforces public access prevention; the inverse puts back inherited', async () => {
+    await start();
+    const bucket = (await resource('acme-prod', 'bucket', 'acme-prod-assets'))!;
+    const params = fixParamsOf('gcp.gcs.public', bucket);
+    expect(params).toEqual({ publicAccessPrevention: 'enforced' });
+    const s = spec(p.actions, 'bucket', 'block_public_access');
+    expect(s.inverse({ params, subject: bucket })).toEqual({
+      action: 'set_public_access_prevention',
+      params: { publicAccessPrevention: 'inherited' },
+    });
+    const result = await run(bucket, 'block_public_access', params);
+    expect(result).toMatchObject({ newState: 'active', previous: { publicAccessPrevention: 'inherited' } });
+    expect(sandbox.state.buckets.find((b) => b.name === 'acme-prod-assets')!.publicAccessPrevention).toBe('enforced');
+    expect((await resource('acme-prod', 'bucket', 'acme-prod-assets'))!.attributes).toMatchObject({
+      publicAccessPrevention: 'enforced',
+      public: false,
+    });
+    const inverse = s.inverse({ params, previous: result.previous });
+    if (!('action' in inverse)) throw new Error(inverse.why);
+    const back = await run(bucket, inverse.action, inverse.params);
+    expect(back.previous).toEqual({ publicAccessPrevention: 'enforced' });
+    expect(sandbox.state.buckets.find((b) => b.name === 'acme-prod-assets')!.publicAccessPrevention).toBe('inherited');
+    // Enforcing twice changes nothing and records nothing to undo.
+    await run(bucket, 'block_public_access', params);
+    const twice = await run(bucket, 'block_public_access', params);
+    expect(twice.summary).toContain('already');
+    expect(s.inverse({ params, previous: twice.previous })).toEqual({
+      why: 'it was already enforced, so nothing changed',
+    });
+  });
+
+  it('reports an API error on the delete clearly and leaves the state as it was', async () => {
+    await start();
+    const snap = (await resource('acme-prod', 'snapshot', 'db-prod-1-data-daily'))!;
+    const denied =
+      "Required 'compute.snapshots.delete' permission for 'projects/acme-prod/global/snapshots/db-prod-1-data-daily'";
+    sandbox.failNext('compute.snapshots.delete', { status: 403, message: denied });
+    const err = await rejectedAppError(run(snap, 'delete_snapshot'));
+    expect(err.code).toBe('auth_failed');
+    expect(err.message).toContain('deleting snapshot db-prod-1-data-daily');
+    expect(err.message).toContain(denied);
+    expect(sandbox.state.snapshots.some((x) => x.name === 'db-prod-1-data-daily')).toBe(true);
+  });
+});
