@@ -1,15 +1,25 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PassThroughClient } from 'google-auth-library';
 import { findAction } from '../../src/cloud/actions.ts';
+import { AzureProvider } from '../../src/cloud/azure/provider.ts';
 import type { ActionCatalog, ActionSpec } from '../../src/cloud/actions.ts';
 import { GcpProvider } from '../../src/cloud/gcp/provider.ts';
 import type { ActionResult } from '../../src/cloud/provider.ts';
 import type { Resource } from '../../src/cloud/resource.ts';
+import {
+  devSubscriptionId,
+  prodSubscriptionId,
+  sandboxClientId,
+  sandboxClientSecret,
+  sandboxTenantId,
+} from '../../src/cloud/sandbox/azure/fleet.ts';
+import { startAzureSandbox } from '../../src/cloud/sandbox/azure/server.ts';
+import type { AzureSandbox } from '../../src/cloud/sandbox/azure/server.ts';
 import { startGcpSandbox } from '../../src/cloud/sandbox/gcp/server.ts';
 import type { GcpSandbox } from '../../src/cloud/sandbox/gcp/server.ts';
 import type { RuleContext } from '../../src/scans/rule.ts';
 import { builtInRules } from '../../src/scans/rules/index.ts';
-import { rejectedAppError } from '../helpers/cloud.ts';
+import { rejectedAppError, sourceOf } from '../helpers/cloud.ts';
 
 // The scanner's Azure and GCP fixes, each run through the provider's execute against its sandbox:
 // the emulator's state changes, a re-sync shows it, and the recorded rollback data gives the
@@ -32,6 +42,18 @@ const fixParamsOf = (ruleId: string, r: Resource): Record<string, string> => {
 
 const implemented: Record<string, string[]> = {
   gcp: ['revoke_ingress', 'delete_snapshot', 'release_address', 'block_public_access'],
+  azure: ['revoke_ingress', 'release_address'],
+};
+
+/** Each implemented fix of `provider`'s rules is an action of every type the rule judges. */
+const missingFixes = (provider: 'gcp' | 'azure', actions: ActionCatalog): string[] => {
+  const fixes = builtInRules.filter(
+    (r) => r.provider === provider && r.fix && implemented[provider]!.includes(r.fix.action),
+  );
+  expect(new Set(fixes.map((r) => r.fix!.action))).toEqual(new Set(implemented[provider]));
+  return fixes.flatMap((r) =>
+    r.types.filter((t) => !findAction(actions, t, r.fix!.action)).map((t) => `${r.id}: ${t}`),
+  );
 };
 
 describe('GCP fix actions', () => {
@@ -67,12 +89,7 @@ describe('GCP fix actions', () => {
 
   it('declares each fix the GCP rules name, for every type they judge, with the rules’ parameters', async () => {
     await start();
-    const fixes = builtInRules.filter((r) => r.provider === 'gcp' && r.fix && implemented.gcp!.includes(r.fix.action));
-    expect(new Set(fixes.map((r) => r.fix!.action))).toEqual(new Set(implemented.gcp));
-    const missing = fixes.flatMap((r) =>
-      r.types.filter((t) => !findAction(p.actions, t, r.fix!.action)).map((t) => `${r.id}: ${t}`),
-    );
-    expect(missing).toEqual([]);
+    expect(missingFixes('gcp', p.actions)).toEqual([]);
     const ok = (type: string, name: string, params: Record<string, string>) =>
       spec(p.actions, type, name).params.safeParse(params).success;
     expect(ok('security_group', 'revoke_ingress', { rules: 'x-1', ports: '22,3389', cidrs: '0.0.0.0/0,::/0' })).toBe(
@@ -188,5 +205,130 @@ describe('GCP fix actions', () => {
     expect(err.message).toContain('deleting snapshot db-prod-1-data-daily');
     expect(err.message).toContain(denied);
     expect(sandbox.state.snapshots.some((x) => x.name === 'db-prod-1-data-daily')).toBe(true);
+  });
+});
+
+describe('Azure fix actions', () => {
+  let sandbox: AzureSandbox;
+  let p: AzureProvider;
+
+  const start = async () => {
+    sandbox = await startAzureSandbox({ now: () => now });
+    p = new AzureProvider({
+      subscriptions: [
+        { id: prodSubscriptionId, name: 'prod' },
+        { id: devSubscriptionId, name: 'dev' },
+      ],
+      tenantId: sandboxTenantId,
+      clientId: sandboxClientId,
+      clientSecret: sandboxClientSecret,
+      authorityHost: sandbox.url,
+      endpoint: sandbox.url,
+      ca: sandbox.ca,
+      sandbox: true,
+      now: () => now,
+      pollIntervalMs: 1,
+      maxRetries: 0,
+    });
+  };
+  afterEach(async () => {
+    p.close();
+    await sandbox.stop();
+  });
+
+  const resource = async (subscription: string, type: string, name: string): Promise<Resource | undefined> =>
+    (await p.listSource(sourceOf(p, subscription))).find((r) => r.type === type && r.name === name);
+  const run = (r: Resource, action: string, params: Record<string, string> = {}): Promise<ActionResult> =>
+    p.execute({
+      action,
+      target: { provider: 'azure', account: r.account, region: r.region, type: r.type, id: r.id },
+      params,
+    });
+  const nsgRules = (name: string) => sandbox.state.fleet.nsgs.find((n) => n.name === name)!.rules.map((r) => r.name);
+
+  it('declares each fix the Azure rules name, for every type they judge', async () => {
+    await start();
+    expect(missingFixes('azure', p.actions)).toEqual([]);
+  });
+
+  it('revoke_ingress deletes the NSG rules the scanner flagged; restore_security_rules puts them back', async () => {
+    await start();
+    const nsg = (await resource(devSubscriptionId, 'security_group', 'nsg-dev-open'))!;
+    const params = fixParamsOf('az.nsg.admin_ports', nsg);
+    expect(params).toEqual({ rules: 'allow-ssh-internet,allow-rdp-anywhere', ports: '22,3389', cidrs: '0.0.0.0/0' });
+    const s = spec(p.actions, 'security_group', 'revoke_ingress');
+    expect(s.blastRadius(nsg, params)).toContain(
+      'allow-ssh-internet, allow-rdp-anywhere are deleted from nsg-dev-open',
+    );
+    const result = await run(nsg, 'revoke_ingress', params);
+    expect(result.summary).toContain('allow-rdp-anywhere (allow Tcp 3389 from *, priority 100)');
+    expect(nsgRules('nsg-dev-open')).toEqual(['allow-vnet-all', 'deny-outbound-smtp']);
+    const after = (await resource(devSubscriptionId, 'security_group', 'nsg-dev-open'))!;
+    expect(builtInRules.find((r) => r.id === 'az.nsg.admin_ports')!.evaluate(after, {} as RuleContext).verdict).toBe(
+      'pass',
+    );
+
+    const inverse = s.inverse({ params, previous: result.previous });
+    if (!('action' in inverse)) throw new Error(inverse.why);
+    expect(inverse.action).toBe('restore_security_rules');
+    const restore = spec(p.actions, 'security_group', 'restore_security_rules');
+    expect(restore.params.safeParse(inverse.params).success).toBe(true);
+    expect(restore.params.safeParse({ rules: '[{"name":"x"}]' }).success).toBe(false);
+    await run(after, inverse.action, inverse.params);
+    const rules = sandbox.state.fleet.nsgs.find((n) => n.name === 'nsg-dev-open')!.rules;
+    expect(rules.find((r) => r.name === 'allow-ssh-internet')).toEqual({
+      name: 'allow-ssh-internet',
+      priority: 110,
+      direction: 'Inbound',
+      access: 'Allow',
+      protocol: 'Tcp',
+      sourceAddressPrefixes: ['Internet'],
+      destinationPortRanges: ['22'],
+    });
+    const back = (await resource(devSubscriptionId, 'security_group', 'nsg-dev-open'))!;
+    expect(back.attributes.ingress).toEqual(nsg.attributes.ingress);
+
+    // The rules gone again (deleted in the portal meanwhile): said before anything is sent.
+    await run(back, 'revoke_ingress', params);
+    const gone = await rejectedAppError(run(back, 'revoke_ingress', params));
+    expect(gone.code).toBe('not_found');
+    expect(gone.message).toContain('has no rule allow-ssh-internet or allow-rdp-anywhere');
+  });
+
+  it('release_address deletes an unassociated public IP; ARM refuses one still allocated, reported clearly', async () => {
+    await start();
+    const ip = (await resource(devSubscriptionId, 'ip_address', 'old-demo-pip'))!;
+    const s = spec(p.actions, 'ip_address', 'release_address');
+    expect(s.deletes).toBe(true);
+    const result = await run(ip, 'release_address');
+    expect(result).toMatchObject({ newState: 'deleted', previous: { ipAddress: '20.62.99.99' } });
+    expect(sandbox.state.fleet.publicIps.some((x) => x.name === 'old-demo-pip')).toBe(false);
+    expect(await resource(devSubscriptionId, 'ip_address', 'old-demo-pip')).toBeUndefined();
+    expect(s.inverse({ params: {}, previous: result.previous })).toEqual({
+      why: "a deleted public IP cannot be taken back; 20.62.99.99 returns to Azure's pool",
+    });
+
+    // One held by a NIC: the provider's read refuses it; ARM's own refusal, asked directly, says why.
+    const held = sandbox.state.fleet.publicIps.find((x) => x.attachedVm)!;
+    const heldRow = (await resource(held.subscriptionId, 'ip_address', held.name))!;
+    const refused = await rejectedAppError(run(heldRow, 'release_address'));
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toContain(`${held.attachedVm}-nic`);
+    expect(sandbox.state.fleet.publicIps).toContain(held);
+  });
+
+  it('reports an ARM error on the delete clearly and leaves the NSG as it was', async () => {
+    await start();
+    const nsg = (await resource(devSubscriptionId, 'security_group', 'nsg-dev-open'))!;
+    sandbox.failNext(`DELETE ${nsg.id}/securityRules/allow-rdp-anywhere`, {
+      status: 403,
+      code: 'AuthorizationFailed',
+      message:
+        'The client does not have authorization to perform action Microsoft.Network/networkSecurityGroups/securityRules/delete.',
+    });
+    const err = await rejectedAppError(run(nsg, 'revoke_ingress', fixParamsOf('az.nsg.admin_ports', nsg)));
+    expect(err.message).toContain('securityRules/delete');
+    expect(err.message).toContain('removing security rules from nsg-dev-open');
+    expect(nsgRules('nsg-dev-open')).toContain('allow-rdp-anywhere');
   });
 });

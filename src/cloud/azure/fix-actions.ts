@@ -1,0 +1,147 @@
+import type { SecurityRule } from '@azure/arm-network';
+import { AppError, badRequest, conflict } from '../../errors.ts';
+import type { ActionResult } from '../provider.ts';
+import { RecordedRules, type RecordedRule } from './actions.ts';
+import { lroOptions, settle } from './arm.ts';
+import type { LroOptions, SubscriptionClients } from './arm.ts';
+
+/**
+ * The scanner's fixes on Azure (src/scans/rules/azure.ts, cost.ts), through @azure/arm-network:
+ * delete the NSG security rules that open SSH/RDP to the Internet (recording each definition, so
+ * restore_security_rules can PUT them back), and delete a public IP nothing holds. The resource is
+ * read first: one that vanished after the plan fails with not_found before anything is sent.
+ * Loaded with arm.ts, on the first cloud call.
+ */
+
+export interface FixTarget {
+  type: string;
+  action: string;
+  params: Record<string, string>;
+  resourceGroup: string;
+  name: string;
+  /** `resource group …, subscription …`, for messages. */
+  where: string;
+}
+
+const both = (one: string | undefined, many: string[] | undefined): string[] =>
+  many?.length ? many : one ? [one] : [];
+
+const recorded = (r: SecurityRule): RecordedRule => ({
+  name: r.name ?? '',
+  priority: r.priority ?? 0,
+  direction: r.direction === 'Outbound' ? 'Outbound' : 'Inbound',
+  access: r.access === 'Deny' ? 'Deny' : 'Allow',
+  protocol: r.protocol ?? '*',
+  sourceAddressPrefixes: both(r.sourceAddressPrefix, r.sourceAddressPrefixes),
+  sourcePortRanges: both(r.sourcePortRange, r.sourcePortRanges).length
+    ? both(r.sourcePortRange, r.sourcePortRanges)
+    : ['*'],
+  destinationAddressPrefixes: both(r.destinationAddressPrefix, r.destinationAddressPrefixes).length
+    ? both(r.destinationAddressPrefix, r.destinationAddressPrefixes)
+    : ['*'],
+  destinationPortRanges: both(r.destinationPortRange, r.destinationPortRanges),
+  ...(r.description ? { description: r.description } : {}),
+});
+
+/** ARM takes the singular field for one value and the plural one for several. */
+const field = (one: string, many: string, values: string[]) =>
+  values.length === 1 ? { [one]: values[0] } : { [many]: values };
+
+const armRule = (r: RecordedRule): SecurityRule => ({
+  priority: r.priority,
+  direction: r.direction,
+  access: r.access,
+  protocol: r.protocol,
+  ...field('sourceAddressPrefix', 'sourceAddressPrefixes', r.sourceAddressPrefixes),
+  ...field('sourcePortRange', 'sourcePortRanges', r.sourcePortRanges),
+  ...field('destinationAddressPrefix', 'destinationAddressPrefixes', r.destinationAddressPrefixes),
+  ...field('destinationPortRange', 'destinationPortRanges', r.destinationPortRanges),
+  ...(r.description ? { description: r.description } : {}),
+});
+
+const words = (r: RecordedRule): string =>
+  `${r.name} (${r.access.toLowerCase()} ${r.protocol} ${r.destinationPortRanges.join(',')} from ${r.sourceAddressPrefixes.join(',')}, priority ${r.priority})`;
+
+const readNsg = async (c: SubscriptionClients, t: FixTarget) => {
+  try {
+    return await c.network.networkSecurityGroups.get(t.resourceGroup, t.name);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404)
+      throw new AppError(
+        'not_found',
+        `The network security group ${t.name} (${t.where}) no longer exists; nothing was changed.`,
+      );
+    throw e;
+  }
+};
+
+const revokeIngress = async (c: SubscriptionClients, t: FixTarget, lro: LroOptions): Promise<ActionResult> => {
+  const names = t.params.rules!.split(',').map((n) => n.trim());
+  const nsg = await readNsg(c, t);
+  const rules = names.map((n) => (nsg.securityRules ?? []).find((r) => r.name?.toLowerCase() === n.toLowerCase()));
+  const found = rules.filter((r): r is SecurityRule => Boolean(r));
+  if (!found.length)
+    throw new AppError(
+      'not_found',
+      `${t.name} (${t.where}) has no rule ${names.join(' or ')} any more; nothing was changed.`,
+    );
+  const definitions = found.map(recorded);
+  for (const rule of definitions) {
+    await settle(c.network.securityRules.delete(t.resourceGroup, t.name, rule.name, lroOptions(lro)), lro);
+  }
+  const missing = names.filter((n) => !found.some((r) => r.name?.toLowerCase() === n.toLowerCase()));
+  return {
+    summary: `${t.name}: removed ${definitions.map(words).join('; ')}${missing.length ? `; ${missing.join(', ')} was already gone` : ''}`,
+    newState: 'active',
+    previous: { rules: JSON.stringify(definitions) },
+  };
+};
+
+const restoreRules = async (c: SubscriptionClients, t: FixTarget, lro: LroOptions): Promise<ActionResult> => {
+  const definitions = RecordedRules.parse(JSON.parse(t.params.rules!));
+  await readNsg(c, t);
+  for (const rule of definitions) {
+    await settle(
+      c.network.securityRules.createOrUpdate(t.resourceGroup, t.name, rule.name, armRule(rule), lroOptions(lro)),
+      lro,
+    );
+  }
+  return {
+    summary: `${t.name}: restored ${definitions.map(words).join('; ')}`,
+    newState: 'active',
+    previous: { names: definitions.map((r) => r.name).join(',') },
+  };
+};
+
+const releaseAddress = async (c: SubscriptionClients, t: FixTarget, lro: LroOptions): Promise<ActionResult> => {
+  let ip;
+  try {
+    ip = await c.network.publicIPAddresses.get(t.resourceGroup, t.name);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404)
+      throw new AppError('not_found', `The public IP ${t.name} (${t.where}) no longer exists; nothing was changed.`);
+    throw e;
+  }
+  const holder = ip.ipConfiguration?.id ?? ip.natGateway?.id;
+  if (holder)
+    throw conflict(`The public IP ${t.name} is associated with ${holder}; detach it first. Nothing was deleted.`);
+  await settle(c.network.publicIPAddresses.delete(t.resourceGroup, t.name, lroOptions(lro)), lro);
+  return {
+    summary: `Public IP ${t.name}${ip.ipAddress ? ` (${ip.ipAddress})` : ''} deleted`,
+    newState: 'deleted',
+    previous: { ipAddress: ip.ipAddress ?? '', sku: ip.sku?.name ?? '', allocation: ip.publicIPAllocationMethod ?? '' },
+  };
+};
+
+export const executeFixAction = (c: SubscriptionClients, t: FixTarget, lro: LroOptions): Promise<ActionResult> => {
+  switch (`${t.type}/${t.action}`) {
+    case 'security_group/revoke_ingress':
+      return revokeIngress(c, t, lro);
+    case 'security_group/restore_security_rules':
+      return restoreRules(c, t, lro);
+    case 'ip_address/release_address':
+      return releaseAddress(c, t, lro);
+    default:
+      throw badRequest(`Azure ${t.type} resources have no action “${t.action}” here.`);
+  }
+};
