@@ -41,7 +41,7 @@ const fixParamsOf = (ruleId: string, r: Resource): Record<string, string> => {
 };
 
 const implemented: Record<string, string[]> = {
-  gcp: ['revoke_ingress', 'delete_snapshot', 'release_address', 'block_public_access'],
+  gcp: ['revoke_ingress', 'delete_snapshot', 'release_address', 'block_public_access', 'disable_key'],
   azure: ['revoke_ingress', 'release_address'],
 };
 
@@ -192,6 +192,43 @@ describe('GCP fix actions', () => {
     expect(s.inverse({ params, previous: twice.previous })).toEqual({
       why: 'it was already enforced, so nothing changed',
     });
+  });
+
+  it('disable_key disables an old user-managed key; enable_key undoes it', async () => {
+    await start();
+    const rows = await p.listSource(p.sources().find((x) => x.account === 'acme-prod')!);
+    const key = rows.find((r) => r.type === 'access_key' && r.attributes.userManaged === true)!;
+    const rule = builtInRules.find((r) => r.id === 'gcp.iam.sa_keys')!;
+    const e = rule.evaluate(key, { now, threshold: () => 90 } as unknown as RuleContext);
+    expect(e.verdict).toBe('fail');
+    const params = e.fixParams!;
+    expect(params).toEqual({
+      serviceAccount: 'deploy-bot@acme-prod.iam.gserviceaccount.com',
+      keyId: key.attributes.keyId,
+    });
+    const stored = () =>
+      sandbox.state.serviceAccounts
+        .find((a) => a.email === params.serviceAccount)!
+        .keys.find((k) => k.id === params.keyId)!;
+    const s = spec(p.actions, 'access_key', 'disable_key');
+    expect(s.params.safeParse(params).success).toBe(true);
+    const result = await run(key, 'disable_key', params);
+    expect(result).toMatchObject({ newState: 'inactive', previous: { state: 'active' } });
+    expect(stored().disabled).toBe(true);
+    const listed = (await p.listSource(p.sources().find((x) => x.account === 'acme-prod')!)).find(
+      (r) => r.id === key.id,
+    )!;
+    expect(listed.state).toBe('inactive');
+    const inverse = s.inverse({ params, previous: result.previous });
+    expect(inverse).toEqual({ action: 'enable_key', params: {} });
+    if (!('action' in inverse)) throw new Error(inverse.why);
+    const back = await run(key, inverse.action, inverse.params);
+    expect(back).toMatchObject({ newState: 'active', previous: { state: 'inactive' } });
+    expect(stored().disabled).toBe(false);
+    // Parameters naming another key are refused before anything is sent.
+    const other = await rejectedAppError(run(key, 'disable_key', { ...params, keyId: 'ffffffff' }));
+    expect(other.code).toBe('bad_request');
+    expect(stored().disabled).toBe(false);
   });
 
   it('reports an API error on the delete clearly and leaves the state as it was', async () => {

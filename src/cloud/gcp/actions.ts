@@ -16,7 +16,8 @@ import {
  * reset, set machine type. A power action records `{ state }` before it ran and a machine-type
  * change `{ size }`, so rollback restores what was there. The scanner's fixes (src/scans/rules/gcp.ts,
  * cost.ts) delete a firewall rule that opens SSH/RDP to the Internet, delete an old snapshot,
- * release an unused address and enforce a bucket's public access prevention.
+ * release an unused address, enforce a bucket's public access prevention and disable an old
+ * user-managed service-account key (enable_key undoes it).
  *
  * set_machine_type needs a stopped (TERMINATED) instance, as GCE itself requires: a running one
  * is refused with a sentence telling to stop it first, rather than stopped behind the user's
@@ -88,6 +89,30 @@ const preventionInverse = ({
     ? { action: 'set_public_access_prevention', params: { publicAccessPrevention: parsed.data } }
     : { why: 'its previous public access prevention was not recorded' };
 };
+
+/** What gcp.iam.sa_keys puts in fixParams: the key's service account and id. */
+const KeyParams = z.object({
+  serviceAccount: z
+    .string()
+    .regex(/^[^/\s@]+@[^/\s@]+$/, 'a service-account email')
+    .optional(),
+  keyId: z
+    .string()
+    .regex(/^[0-9a-f]{8,64}$/, 'a key id (hex)')
+    .optional(),
+});
+
+const keyPower =
+  (self: 'disable_key' | 'enable_key') =>
+  ({ subject, previous }: { subject?: ActionSubject; previous?: Record<string, string> }): Inverse => {
+    const before = previous ? previous.state : subject?.state;
+    if (previous && !before) return { why: 'the key was already in that state, so nothing changed' };
+    if (before === 'active')
+      return self === 'disable_key' ? { action: 'enable_key', params: {} } : { why: 'the key was already enabled' };
+    if (before === 'inactive')
+      return self === 'enable_key' ? { action: 'disable_key', params: {} } : { why: 'the key was already disabled' };
+    return { why: 'its previous state was not recorded' };
+  };
 
 /** Valid machine types of one zone of a project (the provider's cached machineTypes.list). */
 export type ZoneSizes = (project: string, zone: string) => Promise<string[]>;
@@ -246,6 +271,36 @@ export const gcpActions = (zoneSizes?: ZoneSizes): ActionCatalog => ({
           : `${label(s)} follows the organization policy again: any allUsers or allAuthenticatedUsers grant in its IAM policy makes it public.`,
       costDeltaCents: () => 0,
       inverse: preventionInverse,
+    },
+  ],
+  access_key: [
+    {
+      name: 'disable_key',
+      aliases: ['deactivate_key'],
+      title: 'Disable key',
+      doing: 'disabling',
+      description: 'Disable a user-managed service-account key (it can be enabled again)',
+      params: KeyParams,
+      states: ['active'],
+      doneStates: ['inactive'],
+      blastRadius: (s) =>
+        `Whatever authenticates as ${String(s.attributes.serviceAccount ?? 'the service account')} with ${label(s)} (CI jobs, scripts, servers outside Google Cloud) is refused until the key is enabled again; its other keys and attached identities keep working.`,
+      costDeltaCents: () => 0,
+      inverse: keyPower('disable_key'),
+    },
+    {
+      name: 'enable_key',
+      aliases: ['activate_key'],
+      title: 'Enable key',
+      doing: 'enabling',
+      description: 'Enable a disabled user-managed service-account key',
+      params: KeyParams,
+      states: ['inactive'],
+      doneStates: ['active'],
+      blastRadius: (s) =>
+        `${label(s)} authenticates as ${String(s.attributes.serviceAccount ?? 'its service account')} again, for whoever holds the key file.`,
+      costDeltaCents: () => 0,
+      inverse: keyPower('enable_key'),
     },
   ],
 });

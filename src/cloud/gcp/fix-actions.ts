@@ -1,7 +1,9 @@
 import type { protos } from '@google-cloud/compute';
 import { AppError, badRequest, conflict } from '../../errors.ts';
 import type { ActionResult, ResourceAction } from '../provider.ts';
+import { z } from 'zod';
 import { translateGcpError } from './errors.ts';
+import { ServiceAccountKey } from './normalize.ts';
 import type { GcpClients } from './types.ts';
 
 /**
@@ -198,7 +200,48 @@ const setPublicAccessPrevention = async (c: GcpClients, action: ResourceAction):
   };
 };
 
+const KeyList = z.object({ keys: z.array(ServiceAccountKey).optional() });
+
+/** disable_key / enable_key: IAM's keys.disable and keys.enable (POST …/keys/<id>:disable). */
+const setKeyEnabled = async (c: GcpClients, action: ResourceAction, enable: boolean): Promise<ActionResult> => {
+  const project = action.target.account;
+  const [account, keyId] = segment(
+    action.target.id,
+    /^serviceAccounts\/([^/]+@[^/]+)\/keys\/([0-9a-f]{8,64})$/,
+    'service-account key',
+  );
+  const { serviceAccount, keyId: asked } = action.params;
+  if ((serviceAccount && serviceAccount !== account) || (asked && asked !== keyId))
+    throw badRequest(
+      `The parameters name key ${asked} of ${serviceAccount}, not key ${keyId} of ${account} it acts on.`,
+    );
+  const label = `Key ${keyId!.slice(0, 8)} of ${account}`;
+  const base = `/v1/projects/${encodeURIComponent(project)}/serviceAccounts/${encodeURIComponent(account!)}/keys`;
+  const listed = KeyList.parse(
+    await c.timed('iam.serviceAccounts.keys.list', () => c.iamGet(base, { keyTypes: 'USER_MANAGED' })),
+  );
+  const key = listed.keys?.find((k) => k.name.endsWith(`/keys/${keyId}`));
+  if (!key) throw gone(label);
+  const wasDisabled = key.disabled === true;
+  const state = (disabled: boolean) => (disabled ? 'inactive' : 'active');
+  if (wasDisabled === !enable)
+    return {
+      summary: `${label} was already ${enable ? 'enabled' : 'disabled'}`,
+      newState: state(wasDisabled),
+      previous: {},
+    };
+  const verb = enable ? 'enable' : 'disable';
+  await c.timed(`iam.serviceAccounts.keys.${verb}`, () => c.iamPost(`${base}/${keyId}:${verb}`, {}));
+  return {
+    summary: `${label} ${verb}d: ${enable ? 'it authenticates again' : 'it authenticates nothing until enabled again'}`,
+    newState: state(!enable),
+    previous: { state: state(wasDisabled) },
+  };
+};
+
 const doingOf: Record<string, string> = {
+  disable_key: 'disabling',
+  enable_key: 'enabling',
   revoke_ingress: 'deleting firewall rule',
   delete_snapshot: 'deleting snapshot',
   release_address: 'releasing address',
@@ -224,6 +267,10 @@ export const executeFixAction = async (
       case 'bucket/block_public_access':
       case 'bucket/set_public_access_prevention':
         return await setPublicAccessPrevention(c, action);
+      case 'access_key/disable_key':
+        return await setKeyEnabled(c, action, false);
+      case 'access_key/enable_key':
+        return await setKeyEnabled(c, action, true);
       default:
         throw badRequest(`GCP ${action.target.type} resources have no action “${action.action}”.`);
     }

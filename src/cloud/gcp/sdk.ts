@@ -96,6 +96,24 @@ export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
     });
     return res.data;
   };
+  // A refused (429) POST did not run, so it is safe to send again; nothing else is retried.
+  const restPost = async (url: string, data: unknown): Promise<unknown> => {
+    const res = await auth.request({
+      url,
+      method: 'POST',
+      data,
+      retry: retry.maxRetries > 0,
+      retryConfig: {
+        retry: retry.maxRetries,
+        retryDelay: retry.initialDelayMs,
+        retryDelayMultiplier: 2,
+        maxRetryDelay: retry.maxDelayMs,
+        httpMethodsToRetry: ['POST'],
+        statusCodesToRetry: [[429, 429]],
+      },
+    });
+    return res.data;
+  };
   const compute = {
     instances: new InstancesClient(computeOptions),
     disks: new DisksClient(computeOptions),
@@ -131,6 +149,7 @@ export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
     // No IAM admin or Monitoring client is installed: their REST APIs are called through
     // google-auth-library's authenticated `request` (gaxios underneath: bearer token, retries).
     iamGet: (path, params) => restGet(`${iamBase}${path}`, params),
+    iamPost: (path, body) => restPost(`${iamBase}${path}`, body),
     monitoringGet: (path, params) => restGet(`${monitoringBase}${path}`, params),
     readOptions: gaxRetry(retry, [RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED]),
     writeOptions: gaxRetry(retry, [RESOURCE_EXHAUSTED]),

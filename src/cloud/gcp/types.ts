@@ -61,6 +61,8 @@ export interface GcpClients {
   storage(project: string): Storage;
   /** GET on the IAM admin REST API, parsed JSON (validated by the caller). */
   iamGet(path: string, params?: Record<string, string>): Promise<unknown>;
+  /** POST on the IAM admin REST API (key disable/enable), retried only on 429; parsed JSON. */
+  iamPost(path: string, body: unknown): Promise<unknown>;
   /** GET on the Cloud Monitoring v3 REST API, parsed JSON (validated by the caller). */
   monitoringGet(path: string, params?: Record<string, string>): Promise<unknown>;
   /** gax call options for reads: retry on 429, 503 and deadline. */

@@ -113,6 +113,12 @@ const routes: Route[] = [
     operation: 'iam.serviceAccounts.keys.list',
     api: 'iam',
   },
+  ...(['disable', 'enable'] as const).map((verb): Route => ({
+    method: 'POST',
+    pattern: new RegExp(`^/v1/projects/${seg}/serviceAccounts/${seg}/keys/([^/:]+):${verb}$`),
+    operation: `iam.serviceAccounts.keys.${verb}`,
+    api: 'iam',
+  })),
   {
     method: 'GET',
     pattern: new RegExp(`^/v3/projects/${seg}/timeSeries$`),
@@ -130,6 +136,7 @@ const paramNames = (operation: string): string[] => {
   if (/^compute\.snapshots\.(get|delete)$/.test(operation)) return ['snapshot'];
   if (/^compute\.addresses\.(get|delete)$/.test(operation)) return ['region', 'address'];
   if (operation === 'iam.serviceAccounts.keys.list') return ['account'];
+  if (/^iam\.serviceAccounts\.keys\.(disable|enable)$/.test(operation)) return ['account', 'key'];
   return [];
 };
 

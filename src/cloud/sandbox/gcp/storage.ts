@@ -4,7 +4,7 @@ import { GcpApiError, iso, notFoundError, page } from './wire.ts';
 /**
  * Cloud Storage JSON API (bucket list, get, IAM policy, and a patch of
  * iamConfiguration.publicAccessPrevention) and the IAM admin REST API (service accounts and their
- * keys), as far as the inventory reads them.
+ * keys, keys.disable and keys.enable), as far as the provider uses them.
  */
 
 export interface RestCall {
@@ -56,6 +56,21 @@ const serviceAccountOf = (call: RestCall) => {
   );
   if (!sa) throw notFoundError(`projects/${call.project}/serviceAccounts/${ref}`);
   return sa;
+};
+
+/** keys.disable / keys.enable: IAM answers an empty object; a system-managed key cannot be changed. */
+const setKeyDisabled = (call: RestCall, disabled: boolean) => {
+  const sa = serviceAccountOf(call);
+  const key = sa.keys.find((k) => k.id === call.params.key);
+  if (!key) throw notFoundError(`projects/${sa.project}/serviceAccounts/${sa.email}/keys/${call.params.key}`);
+  if (key.keyType !== 'USER_MANAGED')
+    throw new GcpApiError(
+      400,
+      'failedPrecondition',
+      `Key ${key.id} is system-managed and cannot be ${disabled ? 'disabled' : 'enabled'}.`,
+    );
+  key.disabled = disabled;
+  return {};
 };
 
 export const storageHandlers: Record<string, RestHandler> = {
@@ -118,6 +133,8 @@ export const storageHandlers: Record<string, RestHandler> = {
       ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
     };
   },
+  'iam.serviceAccounts.keys.disable': (call) => setKeyDisabled(call, true),
+  'iam.serviceAccounts.keys.enable': (call) => setKeyDisabled(call, false),
   'iam.serviceAccounts.keys.list': (call) => {
     const sa = serviceAccountOf(call);
     const types = Object.entries(call.query)
