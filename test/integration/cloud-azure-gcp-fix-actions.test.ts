@@ -42,7 +42,7 @@ const fixParamsOf = (ruleId: string, r: Resource): Record<string, string> => {
 
 const implemented: Record<string, string[]> = {
   gcp: ['revoke_ingress', 'delete_snapshot', 'release_address', 'block_public_access', 'disable_key'],
-  azure: ['revoke_ingress', 'release_address'],
+  azure: ['revoke_ingress', 'release_address', 'secure_storage_account'],
 };
 
 /** Each implemented fix of `provider`'s rules is an action of every type the rule judges. */
@@ -352,6 +352,40 @@ describe('Azure fix actions', () => {
     expect(refused.code).toBe('conflict');
     expect(refused.message).toContain(`${held.attachedVm}-nic`);
     expect(sandbox.state.fleet.publicIps).toContain(held);
+  });
+
+  it('secure_storage_account requires HTTPS and TLS 1.2; rollback puts back the recorded settings', async () => {
+    await start();
+    const acct = (await resource(devSubscriptionId, 'storage_account', 'stdevlegacy001'))!;
+    const rule = builtInRules.find((r) => r.id === 'az.storage.secure')!;
+    const e = rule.evaluate(acct, { now, threshold: () => 1.2 } as unknown as RuleContext);
+    expect(e.verdict).toBe('fail');
+    const params = e.fixParams!;
+    expect(params).toEqual({ httpsOnly: 'true', minimumTlsVersion: 'TLS1_2' });
+    const s = spec(p.actions, 'storage_account', 'secure_storage_account');
+    expect(s.params.safeParse({}).success).toBe(false);
+    expect(s.blastRadius(acct, params)).toContain('require HTTPS, minimum TLS 1.2');
+    const result = await run(acct, 'secure_storage_account', params);
+    expect(result.previous).toEqual({ httpsOnly: 'false', minimumTlsVersion: 'TLS1_0' });
+    const stored = () => sandbox.state.fleet.storageAccounts.find((a) => a.name === 'stdevlegacy001')!;
+    expect(stored()).toMatchObject({ httpsOnly: true, minimumTlsVersion: 'TLS1_2', allowBlobPublicAccess: false });
+    const after = (await resource(devSubscriptionId, 'storage_account', 'stdevlegacy001'))!;
+    expect(rule.evaluate(after, { now, threshold: () => 1.2 } as unknown as RuleContext).verdict).toBe('pass');
+    const inverse = s.inverse({ params, previous: result.previous });
+    expect(inverse).toEqual({
+      action: 'secure_storage_account',
+      params: { httpsOnly: 'false', minimumTlsVersion: 'TLS1_0' },
+    });
+    if (!('action' in inverse)) throw new Error(inverse.why);
+    await run(after, inverse.action, inverse.params);
+    expect(stored()).toMatchObject({ httpsOnly: false, minimumTlsVersion: 'TLS1_0' });
+
+    const assets = (await resource(prodSubscriptionId, 'storage_account', 'stprodassets001'))!;
+    const blocked = await run(assets, 'secure_storage_account', { allowBlobPublicAccess: 'false' });
+    expect(blocked.previous).toEqual({ allowBlobPublicAccess: 'true' });
+    expect(sandbox.state.fleet.storageAccounts.find((a) => a.name === 'stprodassets001')!.allowBlobPublicAccess).toBe(
+      false,
+    );
   });
 
   it('reports an ARM error on the delete clearly and leaves the NSG as it was', async () => {

@@ -11,7 +11,9 @@ import type { ActionCheckContext, ActionSubject, Inverse } from '../actions.ts';
  *
  * The scanner's fixes (src/scans/rules/azure.ts, cost.ts): revoke_ingress deletes the NSG rules
  * that open SSH/RDP to the Internet and records their definitions, which restore_security_rules
- * puts back; release_address deletes a public IP nothing holds.
+ * puts back; release_address deletes a public IP nothing holds; secure_storage_account sets a
+ * storage account's secure transfer, minimum TLS and anonymous blob access, and rollback runs it
+ * again with the values it recorded.
  */
 
 const label = subjectLabel;
@@ -88,6 +90,32 @@ const revokeInverse = ({ previous }: { previous?: Record<string, string> }): Inv
   previous?.rules
     ? { action: 'restore_security_rules', params: { rules: previous.rules } }
     : { why: 'the removed rules are recorded when it runs; rollback re-creates them from that record' };
+
+const flag = z.enum(['true', 'false']);
+/** What az.storage.secure puts in fixParams (only the settings it found wrong); rollback sends the recorded values. */
+const StorageSettings = z
+  .object({
+    httpsOnly: flag.optional(),
+    minimumTlsVersion: z.enum(['TLS1_0', 'TLS1_1', 'TLS1_2']).optional(),
+    allowBlobPublicAccess: flag.optional(),
+  })
+  .refine(
+    (p) => Object.values(p).some((v) => v !== undefined),
+    'needs httpsOnly, minimumTlsVersion or allowBlobPublicAccess',
+  );
+
+const storageWords = (p: Record<string, string>): string =>
+  [
+    p.httpsOnly ? (p.httpsOnly === 'true' ? 'require HTTPS' : 'accept plain HTTP') : '',
+    p.minimumTlsVersion ? `minimum TLS ${p.minimumTlsVersion.replace('TLS', '').replace('_', '.')}` : '',
+    p.allowBlobPublicAccess
+      ? p.allowBlobPublicAccess === 'true'
+        ? 'allow anonymous blob access'
+        : 'block anonymous blob access'
+      : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 
 export const azureActions: ActionCatalog = {
   instance: [
@@ -212,6 +240,34 @@ export const azureActions: ActionCatalog = {
       inverse: ({ previous }) => ({
         why: `a deleted public IP cannot be taken back${previous?.ipAddress ? `; ${previous.ipAddress} returns to Azure's pool` : ''}`,
       }),
+    },
+  ],
+  storage_account: [
+    {
+      name: 'secure_storage_account',
+      aliases: ['set_storage_account_settings'],
+      title: 'Secure storage account',
+      doing: 'updating storage account',
+      description: 'Require HTTPS, set the minimum TLS version, block anonymous blob access (each only where asked)',
+      params: StorageSettings,
+      detail: (_s, p) => `(${storageWords(p)})`,
+      blastRadius: (s, p) =>
+        `${label(s)} will ${storageWords(p)}: clients using plain HTTP, an older TLS version or anonymous blob URLs, as the change applies, are refused at once; signed-in and SAS access over HTTPS keeps working.`,
+      costDeltaCents: () => 0,
+      inverse: ({ subject, params, previous }) => {
+        const before: Record<string, string> = previous ?? {};
+        if (!previous && subject) {
+          const attr = subject.attributes;
+          if (params.httpsOnly && typeof attr.httpsOnly === 'boolean') before.httpsOnly = String(attr.httpsOnly);
+          if (params.minimumTlsVersion && typeof attr.minimumTlsVersion === 'string')
+            before.minimumTlsVersion = attr.minimumTlsVersion;
+          if (params.allowBlobPublicAccess && typeof attr.allowBlobPublicAccess === 'boolean')
+            before.allowBlobPublicAccess = String(attr.allowBlobPublicAccess);
+        }
+        return Object.keys(before).length
+          ? { action: 'secure_storage_account', params: before }
+          : { why: 'nothing was changed, or the previous settings were not reported' };
+      },
     },
   ],
 };

@@ -8,7 +8,8 @@ import type { LroOptions, SubscriptionClients } from './arm.ts';
 /**
  * The scanner's fixes on Azure (src/scans/rules/azure.ts, cost.ts), through @azure/arm-network:
  * delete the NSG security rules that open SSH/RDP to the Internet (recording each definition, so
- * restore_security_rules can PUT them back), and delete a public IP nothing holds. The resource is
+ * restore_security_rules can PUT them back), delete a public IP nothing holds, and set a storage
+ * account's secure transfer, minimum TLS and anonymous blob access (recording what they were). The resource is
  * read first: one that vanished after the plan fails with not_found before anything is sent.
  * Loaded with arm.ts, on the first cloud call.
  */
@@ -133,6 +134,47 @@ const releaseAddress = async (c: SubscriptionClients, t: FixTarget, lro: LroOpti
   };
 };
 
+const secureStorageAccount = async (c: SubscriptionClients, t: FixTarget): Promise<ActionResult> => {
+  let before;
+  try {
+    before = await c.storage.storageAccounts.getProperties(t.resourceGroup, t.name);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404)
+      throw new AppError(
+        'not_found',
+        `The storage account ${t.name} (${t.where}) no longer exists; nothing was changed.`,
+      );
+    throw e;
+  }
+  const { httpsOnly, minimumTlsVersion, allowBlobPublicAccess } = t.params;
+  const previous: Record<string, string> = {};
+  const changes: string[] = [];
+  const update: { enableHttpsTrafficOnly?: boolean; minimumTlsVersion?: string; allowBlobPublicAccess?: boolean } = {};
+  if (httpsOnly && String(before.enableHttpsTrafficOnly ?? '') !== httpsOnly) {
+    update.enableHttpsTrafficOnly = httpsOnly === 'true';
+    if (before.enableHttpsTrafficOnly !== undefined) previous.httpsOnly = String(before.enableHttpsTrafficOnly);
+    changes.push(`secure transfer ${httpsOnly === 'true' ? 'required' : 'not required'}`);
+  }
+  if (minimumTlsVersion && before.minimumTlsVersion !== minimumTlsVersion) {
+    update.minimumTlsVersion = minimumTlsVersion;
+    if (before.minimumTlsVersion) previous.minimumTlsVersion = before.minimumTlsVersion;
+    changes.push(`minimum TLS ${minimumTlsVersion} (was ${before.minimumTlsVersion ?? 'not set'})`);
+  }
+  if (allowBlobPublicAccess && String(before.allowBlobPublicAccess ?? '') !== allowBlobPublicAccess) {
+    update.allowBlobPublicAccess = allowBlobPublicAccess === 'true';
+    if (before.allowBlobPublicAccess !== undefined)
+      previous.allowBlobPublicAccess = String(before.allowBlobPublicAccess);
+    changes.push(`anonymous blob access ${allowBlobPublicAccess === 'true' ? 'allowed' : 'blocked'}`);
+  }
+  if (!changes.length) return { summary: `${t.name} already had those settings`, newState: 'available', previous: {} };
+  const after = await c.storage.storageAccounts.update(t.resourceGroup, t.name, update);
+  return {
+    summary: `${t.name}: ${changes.join(', ')}`,
+    newState: after.statusOfPrimary ?? 'available',
+    previous,
+  };
+};
+
 export const executeFixAction = (c: SubscriptionClients, t: FixTarget, lro: LroOptions): Promise<ActionResult> => {
   switch (`${t.type}/${t.action}`) {
     case 'security_group/revoke_ingress':
@@ -141,6 +183,8 @@ export const executeFixAction = (c: SubscriptionClients, t: FixTarget, lro: LroO
       return restoreRules(c, t, lro);
     case 'ip_address/release_address':
       return releaseAddress(c, t, lro);
+    case 'storage_account/secure_storage_account':
+      return secureStorageAccount(c, t);
     default:
       throw badRequest(`Azure ${t.type} resources have no action “${t.action}” here.`);
   }

@@ -19,7 +19,8 @@ import {
  * operations (202 with `Azure-AsyncOperation` and `Location`, polled until `Succeeded`), and the
  * location's VM sizes. The scanner's fixes: DELETE of a public IP (refused while a NIC holds it,
  * as ARM does) and DELETE / PUT of one NSG security rule, each completing at once (200, or 204 for
- * one already gone). Errors carry ARM's codes and statuses (ResourceNotFound 404,
+ * one already gone), and PATCH of a storage account's secure-transfer, minimum-TLS and
+ * anonymous-blob settings. Errors carry ARM's codes and statuses (ResourceNotFound 404,
  * OperationNotAllowed 409, SkuNotAvailable 409, PublicIPAddressCannotBeDeleted 400).
  */
 
@@ -280,6 +281,34 @@ const SecurityRuleBody = (body: unknown, name: string): AzureSecurityRule => {
   };
 };
 
+const patchStorageAccount = (ctx: ArmContext, m: string[], body: unknown): ArmReply => {
+  const account = findNamed(ctx.fleet.storageAccounts, 'Microsoft.Storage/storageAccounts', m);
+  const p = ((body as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const bool = (name: string): boolean | undefined => {
+    const v = p[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'boolean')
+      throw new ArmError(400, 'InvalidRequestPropertyValue', `The value of property '${name}' is not valid.`);
+    return v;
+  };
+  const tls = p.minimumTlsVersion;
+  if (tls !== undefined && tls !== 'TLS1_0' && tls !== 'TLS1_1' && tls !== 'TLS1_2')
+    throw new ArmError(
+      400,
+      'InvalidRequestPropertyValue',
+      `The value '${String(tls)}' is not allowed for property 'minimumTlsVersion'; allowed: TLS1_0, TLS1_1, TLS1_2.`,
+    );
+  const https = bool('supportsHttpsTrafficOnly');
+  const blob = bool('allowBlobPublicAccess');
+  if (https !== undefined) account.httpsOnly = https;
+  if (blob !== undefined) account.allowBlobPublicAccess = blob;
+  if (tls !== undefined) account.minimumTlsVersion = tls;
+  return { status: 200, body: storageAccountJson(account) };
+};
+
 const putSecurityRule = (ctx: ArmContext, m: string[], body: unknown): ArmReply => {
   const nsg = nsgOf(ctx, m);
   const rule = SecurityRuleBody(body, m[4]!);
@@ -420,6 +449,11 @@ const routes: Route[] = [
     },
   ],
   ['DELETE', re(`${group}/Microsoft\\.Network/publicIPAddresses/([^/]+)`), deletePublicIp],
+  [
+    'PATCH',
+    re(`${group}/Microsoft\\.Storage/storageAccounts/([^/]+)`),
+    (ctx, m, _url, body) => patchStorageAccount(ctx, m, body),
+  ],
   [
     'DELETE',
     re(`${group}/Microsoft\\.Network/networkSecurityGroups/([^/]+)/securityRules/([^/]+)`),
