@@ -41,7 +41,14 @@ const fixParamsOf = (ruleId: string, r: Resource): Record<string, string> => {
 };
 
 const implemented: Record<string, string[]> = {
-  gcp: ['revoke_ingress', 'delete_snapshot', 'release_address', 'block_public_access', 'disable_key'],
+  gcp: [
+    'revoke_ingress',
+    'snapshot_and_delete',
+    'delete_snapshot',
+    'release_address',
+    'block_public_access',
+    'disable_key',
+  ],
   azure: ['revoke_ingress', 'release_address', 'secure_storage_account'],
 };
 
@@ -161,6 +168,30 @@ describe('GCP fix actions', () => {
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toContain('resourceInUseByAnotherResource');
     expect(sandbox.state.addresses.some((a) => a.name === 'web-prod-ip')).toBe(true);
+  });
+
+  it('snapshot_and_delete snapshots an unattached disk, then deletes it; an attached one is refused', async () => {
+    await start();
+    const disk = (await resource('acme-dev', 'volume', 'old-migration-data'))!;
+    expect(disk.state).toBe('available');
+    const result = await run(disk, 'snapshot_and_delete');
+    expect(result).toMatchObject({
+      newState: 'deleted',
+      previous: { snapshotId: 'old-migration-data-20261120120000' },
+    });
+    expect(sandbox.state.disks.some((d) => d.name === 'old-migration-data')).toBe(false);
+    const snap = sandbox.state.snapshots.find((x) => x.name === 'old-migration-data-20261120120000')!;
+    expect(snap.sourceDisk).toBe(`${disk.attributes.zone}/old-migration-data`);
+    expect(await resource('acme-dev', 'volume', 'old-migration-data')).toBeUndefined();
+    expect(spec(p.actions, 'volume', 'snapshot_and_delete').inverse({ params: {}, previous: result.previous })).toEqual(
+      {
+        why: `a deleted disk cannot come back; create a new disk from snapshot old-migration-data-20261120120000 in ${String(disk.attributes.zone)}`,
+      },
+    );
+    const attached = (await resource('acme-prod', 'volume', 'db-prod-1-data'))!;
+    const refused = await rejectedAppError(run(attached, 'snapshot_and_delete'));
+    expect(refused.code).toBe('conflict');
+    expect(sandbox.state.disks.some((d) => d.name === 'db-prod-1-data')).toBe(true);
   });
 
   it('block_public_access enforces public access prevention; the inverse puts back inherited', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { monthlyCents } from '../pricing/index.ts';
 import { conflict } from '../../errors.ts';
 import {
   checkSize,
@@ -16,7 +17,7 @@ import {
  * reset, set machine type. A power action records `{ state }` before it ran and a machine-type
  * change `{ size }`, so rollback restores what was there. The scanner's fixes (src/scans/rules/gcp.ts,
  * cost.ts) delete a firewall rule that opens SSH/RDP to the Internet, delete an old snapshot,
- * release an unused address, enforce a bucket's public access prevention and disable an old
+ * release an unused address, snapshot and delete an unattached disk, enforce a bucket's public access prevention and disable an old
  * user-managed service-account key (enable_key undoes it).
  *
  * set_machine_type needs a stopped (TERMINATED) instance, as GCE itself requires: a running one
@@ -209,6 +210,27 @@ export const gcpActions = (zoneSizes?: ZoneSizes): ActionCatalog => ({
         why: previous?.firewall
           ? `a deleted firewall rule cannot be restored by this app; recreate ${previous.firewall} on network ${previous.network || 'default'} (${previous.direction || 'INGRESS'}, priority ${previous.priority || '1000'}, allow ${previous.allowed || 'nothing'} from ${previous.sourceRanges || 'no range'}${previous.targetTags ? `, target tags ${previous.targetTags}` : ''}) with narrower source ranges`
           : 'a deleted firewall rule cannot be restored by this app; recreate it with narrower source ranges',
+      }),
+    },
+  ],
+  volume: [
+    {
+      name: 'snapshot_and_delete',
+      deletes: true,
+      title: 'Snapshot and delete',
+      doing: 'snapshotting and deleting',
+      description: 'Snapshot an unattached persistent disk, wait for the snapshot, then delete the disk',
+      params: noParams,
+      states: ['available'],
+      blastRadius: (s) =>
+        `${label(s)} is deleted once its snapshot completes; its data survives only in that snapshot, from which a new disk (same name possible) can be made.`,
+      costDeltaCents: (s) =>
+        -s.monthlyCostCents +
+        (monthlyCents('gcp', 'snapshot', 'standard', s.region, Number(s.attributes.sizeGb ?? 0)) ?? 0),
+      inverse: ({ previous }) => ({
+        why: previous?.snapshotId
+          ? `a deleted disk cannot come back; create a new disk from snapshot ${previous.snapshotId}${previous.zone ? ` in ${previous.zone}` : ''}`
+          : 'a deleted disk cannot come back; a new one can be made from the snapshot taken first',
       }),
     },
   ],

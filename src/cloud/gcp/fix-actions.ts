@@ -8,7 +8,7 @@ import type { GcpClients } from './types.ts';
 
 /**
  * The scanner's fixes on GCP (src/scans/rules/gcp.ts, cost.ts): delete a firewall rule that opens
- * SSH/RDP to the Internet, delete a snapshot, release a reserved address, enforce a bucket's public
+ * SSH/RDP to the Internet, snapshot and delete an unattached disk, delete a snapshot, release a reserved address, enforce a bucket's public
  * access prevention. Compute deletes answer a global or region Operation, waited on like the
  * instance actions' zone Operations; each resource is read first, so one that vanished after the
  * plan fails with not_found before anything is sent, and what it was is recorded for rollback.
@@ -18,17 +18,25 @@ type Operation = protos.google.cloud.compute.v1.IOperation;
 
 export interface FixContext {
   maxWaits: number;
+  /** Names the snapshot taken before a disk is deleted. */
+  now: () => Date;
   progress: (step: string) => void;
 }
 
 const lro = (p: Promise<unknown>): Promise<Operation> =>
   p.then((r) => (r as [{ latestResponse: Operation }])[0].latestResponse);
 
-/** Waits on a global (`region` absent) or region Operation until DONE; throws its error, if any. */
+/** Where an Operation lives: a zone, a region, or global (neither). */
+interface OperationScope {
+  zone?: string;
+  region?: string;
+}
+
+/** Waits on a zone, region or global Operation until DONE; throws its error, if any. */
 const waitDone = async (
   c: GcpClients,
   project: string,
-  region: string | undefined,
+  { zone, region }: OperationScope,
   op: Operation,
   ctx: FixContext,
 ): Promise<void> => {
@@ -41,11 +49,13 @@ const waitDone = async (
       );
     ctx.progress(`waiting for Google to finish the ${current.operationType ?? ''} operation (check ${round})`);
     const operation = current.name ?? '';
-    const [next] = region
-      ? await c.timed('regionOperations.wait', () =>
-          c.regionOperations.wait({ project, region, operation }, c.readOptions),
-        )
-      : await c.timed('globalOperations.wait', () => c.globalOperations.wait({ project, operation }, c.readOptions));
+    const [next] = zone
+      ? await c.timed('zoneOperations.wait', () => c.zoneOperations.wait({ project, zone, operation }, c.readOptions))
+      : region
+        ? await c.timed('regionOperations.wait', () =>
+            c.regionOperations.wait({ project, region, operation }, c.readOptions),
+          )
+        : await c.timed('globalOperations.wait', () => c.globalOperations.wait({ project, operation }, c.readOptions));
     current = next;
   }
   const failure = current.error?.errors?.[0];
@@ -97,7 +107,7 @@ const revokeIngress = async (c: GcpClients, action: ResourceAction, ctx: FixCont
   const op = await c.timed('firewalls.delete', () =>
     lro(c.firewalls.delete({ project, firewall: name }, c.writeOptions)),
   );
-  await waitDone(c, project, undefined, op, ctx);
+  await waitDone(c, project, {}, op, ctx);
   const allowed = (before.allowed ?? [])
     .map((a) => `${a.IPProtocol ?? 'all'}${a.ports?.length ? `:${a.ports.join(',')}` : ''}`)
     .join(' ');
@@ -131,7 +141,7 @@ const deleteSnapshot = async (c: GcpClients, action: ResourceAction, ctx: FixCon
   const op = await c.timed('snapshots.delete', () =>
     lro(c.snapshots.delete({ project, snapshot: name }, c.writeOptions)),
   );
-  await waitDone(c, project, undefined, op, ctx);
+  await waitDone(c, project, {}, op, ctx);
   const source = before.sourceDisk?.replace(/^.*\/zones\//, 'zones/') ?? '';
   return {
     summary: `${label} deleted${source ? ` (it was taken of ${source})` : ''}`,
@@ -163,7 +173,7 @@ const releaseAddress = async (c: GcpClients, action: ResourceAction, ctx: FixCon
   const op = await c.timed('addresses.delete', () =>
     lro(c.addresses.delete({ project, region, address: name }, c.writeOptions)),
   );
-  await waitDone(c, project, region, op, ctx);
+  await waitDone(c, project, { region }, op, ctx);
   return {
     summary: `${label} released${before.address ? ` (${before.address} is gone for good)` : ''}`,
     newState: 'released',
@@ -197,6 +207,46 @@ const setPublicAccessPrevention = async (c: GcpClients, action: ResourceAction):
     summary: `${label}: public access prevention now ${preventionOf(after.iamConfiguration?.publicAccessPrevention) || target} (was ${was || 'not reported'})`,
     newState: 'active',
     previous: was ? { publicAccessPrevention: was } : {},
+  };
+};
+
+/** `<disk>-<yyyymmddhhmmss>`, within GCE's 63 characters. */
+const snapshotName = (disk: string, at: Date): string =>
+  `${disk.slice(0, 48)}-${at.toISOString().replace(/\D/g, '').slice(0, 14)}`;
+
+/** Snapshot an unattached disk, wait for it, then delete the disk (the snapshot stays). */
+const snapshotAndDelete = async (c: GcpClients, action: ResourceAction, ctx: FixContext): Promise<ActionResult> => {
+  const project = action.target.account;
+  const [zone, name] = segment(
+    action.target.id,
+    /^zones\/([a-z]+-[a-z]+\d+-[a-z])\/disks\/([a-z][-a-z0-9]{0,62})$/,
+    'persistent disk',
+  );
+  const label = `Disk ${name} (${zone}, project ${project})`;
+  const [before] =
+    (await readOrNull(
+      () => c.timed('disks.get', () => c.disks.get({ project, zone, disk: name }, c.readOptions)),
+      `reading disk ${name} in ${zone}`,
+      project,
+    )) ?? [];
+  if (!before) throw gone(label);
+  if (before.users?.length)
+    throw conflict(
+      `${label} is attached to ${before.users.map((u) => u.replace(/^.*\/instances\//, '')).join(', ')}; detach it first. Nothing was changed.`,
+    );
+  const snapshot = snapshotName(name!, ctx.now());
+  ctx.progress(`snapshotting disk ${name} as ${snapshot}`);
+  const snap = await c.timed('disks.createSnapshot', () =>
+    lro(c.disks.createSnapshot({ project, zone, disk: name, snapshotResource: { name: snapshot } }, c.writeOptions)),
+  );
+  await waitDone(c, project, { zone }, snap, ctx);
+  ctx.progress(`deleting disk ${name}`);
+  const del = await c.timed('disks.delete', () => lro(c.disks.delete({ project, zone, disk: name }, c.writeOptions)));
+  await waitDone(c, project, { zone }, del, ctx);
+  return {
+    summary: `${label} deleted after snapshot ${snapshot} completed`,
+    newState: 'deleted',
+    previous: { snapshotId: snapshot, zone: zone!, sizeGb: String(before.sizeGb ?? '') },
   };
 };
 
@@ -243,6 +293,7 @@ const doingOf: Record<string, string> = {
   disable_key: 'disabling',
   enable_key: 'enabling',
   revoke_ingress: 'deleting firewall rule',
+  snapshot_and_delete: 'snapshotting and deleting disk',
   delete_snapshot: 'deleting snapshot',
   release_address: 'releasing address',
   block_public_access: 'enforcing public access prevention of',
@@ -260,6 +311,8 @@ export const executeFixAction = async (
     switch (key) {
       case 'security_group/revoke_ingress':
         return await revokeIngress(c, action, ctx);
+      case 'volume/snapshot_and_delete':
+        return await snapshotAndDelete(c, action, ctx);
       case 'snapshot/delete_snapshot':
         return await deleteSnapshot(c, action, ctx);
       case 'ip_address/release_address':

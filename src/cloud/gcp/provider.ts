@@ -177,6 +177,7 @@ export class GcpProvider implements CloudProvider {
         {
           maxWaits: this.#opts.maxWaits ?? 20,
           progress,
+          now: this.#now,
         },
       );
     } catch (e) {

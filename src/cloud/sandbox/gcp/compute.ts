@@ -16,9 +16,9 @@ import { GcpApiError, computeBase, iso, notFoundError, page, regionOfZone } from
  * The compute v1 REST surface the provider uses: aggregated lists of instances, disks and
  * addresses, global lists of snapshots and firewalls, get of one instance, firewall, snapshot or address, start/stop/reset/
  * setMachineType answered with zone Operations, operations get/wait, and machineTypes per zone.
- * Deleting a firewall rule or a snapshot (global) and releasing an address (regional) change the
- * state at once and answer a DONE global or region Operation; an address still in use is refused
- * with GCE's 400 resourceInUseByAnotherResource.
+ * Deleting a firewall rule or a snapshot (global), releasing an address (regional), snapshotting
+ * and deleting a disk (zonal) change the state at once and answer a DONE Operation; an address or
+ * disk still in use is refused with GCE's 400 resourceInUseByAnotherResource.
  * Lists page with `maxResults` (at most 500, as GCE) and opaque `pageToken`s.
  */
 
@@ -374,6 +374,52 @@ const removeFrom = <T>(list: T[], find: (x: T) => boolean, path: string): T => {
   return list.splice(index, 1)[0]!;
 };
 
+const findDisk = (call: ComputeCall): GcpDisk => {
+  const { zone, disk } = call.params;
+  const d = call.fleet.disks.find((x) => x.project === call.project && x.zone === zone && x.name === disk);
+  if (!d) throw notFoundError(`projects/${call.project}/zones/${zone}/disks/${disk}`);
+  return d;
+};
+
+const createSnapshot: ComputeHandler = (call) => {
+  const d = findDisk(call);
+  const name = (call.body as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
+    throw new GcpApiError(400, 'invalid', `Invalid value for field 'resource.name': '${String(name)}'.`);
+  if (call.fleet.snapshots.some((x) => x.project === call.project && x.name === name))
+    throw new GcpApiError(
+      409,
+      'alreadyExists',
+      `The resource 'projects/${call.project}/global/snapshots/${name}' already exists`,
+    );
+  const now = call.now();
+  call.fleet.snapshots.push({
+    project: call.project,
+    name,
+    id: String(
+      BigInt(`0x${createHash('sha256').update(`snapshot:${call.project}/${name}`).digest('hex').slice(0, 15)}`),
+    ),
+    diskSizeGb: d.sizeGb,
+    storageBytes: d.sizeGb * 1024 ** 3,
+    sourceDisk: `${d.zone}/${d.name}`,
+    labels: { ...d.labels },
+    created: now,
+  });
+  return doneOperation(call, `zones/${d.zone}`, 'createSnapshot', `disks/${d.name}`, d.id);
+};
+
+const deleteDisk: ComputeHandler = (call) => {
+  const d = findDisk(call);
+  if (d.users.length)
+    throw new GcpApiError(
+      400,
+      'resourceInUseByAnotherResource',
+      `The disk resource 'projects/${d.project}/zones/${d.zone}/disks/${d.name}' is already being used by 'projects/${d.project}/zones/${d.zone}/instances/${d.users[0]}'`,
+    );
+  call.fleet.disks.splice(call.fleet.disks.indexOf(d), 1);
+  return doneOperation(call, `zones/${d.zone}`, 'delete', `disks/${d.name}`, d.id);
+};
+
 const deleteFirewall: ComputeHandler = (call) => {
   const { firewall } = call.params;
   const f = removeFrom(
@@ -516,6 +562,9 @@ export const computeHandlers: Record<string, ComputeHandler> = {
     if (!a) throw notFoundError(`projects/${call.project}/regions/${region}/addresses/${address}`);
     return addressJson(a);
   },
+  'compute.disks.get': (call) => diskJson(findDisk(call)),
+  'compute.disks.createSnapshot': createSnapshot,
+  'compute.disks.delete': deleteDisk,
   'compute.firewalls.delete': deleteFirewall,
   'compute.snapshots.delete': deleteSnapshot,
   'compute.addresses.delete': deleteAddress,

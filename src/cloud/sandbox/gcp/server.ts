@@ -79,6 +79,9 @@ const routes: Route[] = [
   c('POST', `zones/${seg}/instances/${seg}/stop`, 'compute.instances.stop'),
   c('POST', `zones/${seg}/instances/${seg}/reset`, 'compute.instances.reset'),
   c('POST', `zones/${seg}/instances/${seg}/setMachineType`, 'compute.instances.setMachineType'),
+  c('GET', `zones/${seg}/disks/${seg}`, 'compute.disks.get'),
+  c('POST', `zones/${seg}/disks/${seg}/createSnapshot`, 'compute.disks.createSnapshot'),
+  c('DELETE', `zones/${seg}/disks/${seg}`, 'compute.disks.delete'),
   c('GET', `global/firewalls/${seg}`, 'compute.firewalls.get'),
   c('GET', `global/snapshots/${seg}`, 'compute.snapshots.get'),
   c('GET', `regions/${seg}/addresses/${seg}`, 'compute.addresses.get'),
@@ -132,6 +135,7 @@ const paramNames = (operation: string): string[] => {
   if (operation === 'compute.machineTypes.list') return ['zone'];
   if (operation.startsWith('compute.instances.') && !operation.endsWith('aggregatedList')) return ['zone', 'instance'];
   if (operation.startsWith('compute.zoneOperations.')) return ['zone', 'operation'];
+  if (/^compute\.disks\.(get|createSnapshot|delete)$/.test(operation)) return ['zone', 'disk'];
   if (/^compute\.firewalls\.(get|delete)$/.test(operation)) return ['firewall'];
   if (/^compute\.snapshots\.(get|delete)$/.test(operation)) return ['snapshot'];
   if (/^compute\.addresses\.(get|delete)$/.test(operation)) return ['region', 'address'];
