@@ -49,7 +49,7 @@ const implemented: Record<string, string[]> = {
     'block_public_access',
     'disable_key',
   ],
-  azure: ['revoke_ingress', 'release_address', 'secure_storage_account'],
+  azure: ['revoke_ingress', 'snapshot_and_delete', 'release_address', 'secure_storage_account'],
 };
 
 /** Each implemented fix of `provider`'s rules is an action of every type the rule judges. */
@@ -383,6 +383,30 @@ describe('Azure fix actions', () => {
     expect(refused.code).toBe('conflict');
     expect(refused.message).toContain(`${held.attachedVm}-nic`);
     expect(sandbox.state.fleet.publicIps).toContain(held);
+  });
+
+  it('snapshot_and_delete snapshots an unattached managed disk, then deletes it; an attached one is refused', async () => {
+    await start();
+    const disk = (await resource(devSubscriptionId, 'volume', 'old-migration-data'))!;
+    expect(disk.state).toBe('available');
+    const result = await run(disk, 'snapshot_and_delete');
+    expect(result).toMatchObject({
+      newState: 'deleted',
+      previous: { snapshotId: 'old-migration-data-20261120120000' },
+    });
+    expect(sandbox.state.fleet.disks.some((d) => d.name === 'old-migration-data')).toBe(false);
+    expect(sandbox.state.fleet.snapshots.find((x) => x.name === 'old-migration-data-20261120120000')).toMatchObject({
+      sourceDisk: 'old-migration-data',
+      incremental: true,
+      sizeGb: 512,
+    });
+    expect(await resource(devSubscriptionId, 'volume', 'old-migration-data')).toBeUndefined();
+
+    const attached = (await resource(prodSubscriptionId, 'volume', 'db-prod-1-data'))!;
+    const refused = await rejectedAppError(run(attached, 'snapshot_and_delete'));
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toContain('db-prod-1');
+    expect(sandbox.state.fleet.disks.some((d) => d.name === 'db-prod-1-data')).toBe(true);
   });
 
   it('secure_storage_account requires HTTPS and TLS 1.2; rollback puts back the recorded settings', async () => {

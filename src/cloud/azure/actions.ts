@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { monthlyCents } from '../pricing/index.ts';
 import { checkSize, noParams, powerInverse, sizeInverse, subjectLabel, type ActionCatalog } from '../actions.ts';
 import type { ActionCheckContext, ActionSubject, Inverse } from '../actions.ts';
 
@@ -221,6 +222,28 @@ export const azureActions: ActionCatalog = {
             .map((r) => r.name)
             .join(', ') || 'the rules'
         } with revoke_ingress instead`,
+      }),
+    },
+  ],
+  volume: [
+    {
+      name: 'snapshot_and_delete',
+      deletes: true,
+      title: 'Snapshot and delete',
+      doing: 'snapshotting and deleting',
+      description: 'Take an incremental snapshot of an unattached managed disk, then delete the disk',
+      params: noParams,
+      states: ['available'],
+      // The first incremental snapshot holds every used block: priced here as the full size.
+      blastRadius: (s) =>
+        `${label(s)} is deleted once its snapshot completes; its data survives only in that snapshot (in the same resource group), from which a new disk can be made.`,
+      costDeltaCents: (s) =>
+        -s.monthlyCostCents +
+        (monthlyCents('azure', 'snapshot', 'Standard_LRS', s.region, Number(s.attributes.sizeGb ?? 0)) ?? 0),
+      inverse: ({ previous }) => ({
+        why: previous?.snapshotId
+          ? `a deleted disk cannot come back; create a new disk from snapshot ${previous.snapshotId}${previous.resourceGroup ? ` in resource group ${previous.resourceGroup}` : ''}`
+          : 'a deleted disk cannot come back; a new one can be made from the snapshot taken first',
       }),
     },
   ],

@@ -8,7 +8,8 @@ import type { LroOptions, SubscriptionClients } from './arm.ts';
 /**
  * The scanner's fixes on Azure (src/scans/rules/azure.ts, cost.ts), through @azure/arm-network:
  * delete the NSG security rules that open SSH/RDP to the Internet (recording each definition, so
- * restore_security_rules can PUT them back), delete a public IP nothing holds, and set a storage
+ * restore_security_rules can PUT them back), delete a public IP nothing holds, snapshot and delete
+ * an unattached managed disk, and set a storage
  * account's secure transfer, minimum TLS and anonymous blob access (recording what they were). The resource is
  * read first: one that vanished after the plan fails with not_found before anything is sent.
  * Loaded with arm.ts, on the first cloud call.
@@ -134,6 +135,50 @@ const releaseAddress = async (c: SubscriptionClients, t: FixTarget, lro: LroOpti
   };
 };
 
+/** `<disk>-<yyyymmddhhmmss>`, within ARM's 80 characters. */
+const snapshotName = (disk: string, at: Date): string =>
+  `${disk.slice(0, 64)}-${at.toISOString().replace(/\D/g, '').slice(0, 14)}`;
+
+/** Snapshot (incremental) an unattached managed disk into its group, then delete the disk. */
+const snapshotAndDelete = async (
+  c: SubscriptionClients,
+  t: FixTarget,
+  lro: LroOptions,
+  now: () => Date,
+): Promise<ActionResult> => {
+  let disk;
+  try {
+    disk = await c.compute.disks.get(t.resourceGroup, t.name);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404)
+      throw new AppError('not_found', `The disk ${t.name} (${t.where}) no longer exists; nothing was changed.`);
+    throw e;
+  }
+  if (disk.managedBy && disk.diskState !== 'Unattached')
+    throw conflict(`The disk ${t.name} is attached to ${disk.managedBy}; detach it first. Nothing was changed.`);
+  const snapshot = snapshotName(t.name, now());
+  await settle(
+    c.compute.snapshots.createOrUpdate(
+      t.resourceGroup,
+      snapshot,
+      {
+        location: disk.location ?? '',
+        incremental: true,
+        creationData: { createOption: 'Copy', sourceResourceId: disk.id ?? '' },
+        tags: disk.tags ?? {},
+      },
+      lroOptions(lro),
+    ),
+    lro,
+  );
+  await settle(c.compute.disks.delete(t.resourceGroup, t.name, lroOptions(lro)), lro);
+  return {
+    summary: `Disk ${t.name} deleted after snapshot ${snapshot} completed`,
+    newState: 'deleted',
+    previous: { snapshotId: snapshot, availabilityZone: disk.zones?.[0] ?? '', resourceGroup: t.resourceGroup },
+  };
+};
+
 const secureStorageAccount = async (c: SubscriptionClients, t: FixTarget): Promise<ActionResult> => {
   let before;
   try {
@@ -175,7 +220,12 @@ const secureStorageAccount = async (c: SubscriptionClients, t: FixTarget): Promi
   };
 };
 
-export const executeFixAction = (c: SubscriptionClients, t: FixTarget, lro: LroOptions): Promise<ActionResult> => {
+export const executeFixAction = (
+  c: SubscriptionClients,
+  t: FixTarget,
+  lro: LroOptions,
+  now: () => Date,
+): Promise<ActionResult> => {
   switch (`${t.type}/${t.action}`) {
     case 'security_group/revoke_ingress':
       return revokeIngress(c, t, lro);
@@ -183,6 +233,8 @@ export const executeFixAction = (c: SubscriptionClients, t: FixTarget, lro: LroO
       return restoreRules(c, t, lro);
     case 'ip_address/release_address':
       return releaseAddress(c, t, lro);
+    case 'volume/snapshot_and_delete':
+      return snapshotAndDelete(c, t, lro, now);
     case 'storage_account/secure_storage_account':
       return secureStorageAccount(c, t);
     default:

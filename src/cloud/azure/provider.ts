@@ -272,6 +272,7 @@ export class AzureProvider implements CloudProvider {
             onPoll: (poll: number, status: string) =>
               progress(`${spec.doing} ${name}: ${status === 'running' ? 'in progress' : status}, check ${poll}`),
           },
+          this.#now,
         );
       }
       const before = await arm.readVm(clients, resourceGroup, name);

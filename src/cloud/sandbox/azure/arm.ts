@@ -20,7 +20,8 @@ import {
  * location's VM sizes. The scanner's fixes: DELETE of a public IP (refused while a NIC holds it,
  * as ARM does) and DELETE / PUT of one NSG security rule, each completing at once (200, or 204 for
  * one already gone), and PATCH of a storage account's secure-transfer, minimum-TLS and
- * anonymous-blob settings. Errors carry ARM's codes and statuses (ResourceNotFound 404,
+ * anonymous-blob settings, PUT of a snapshot copied from a disk and DELETE of a disk (refused
+ * while a VM holds it). Errors carry ARM's codes and statuses (ResourceNotFound 404,
  * OperationNotAllowed 409, SkuNotAvailable 409, PublicIPAddressCannotBeDeleted 400).
  */
 
@@ -281,6 +282,64 @@ const SecurityRuleBody = (body: unknown, name: string): AzureSecurityRule => {
   };
 };
 
+const putSnapshot = (ctx: ArmContext, m: string[], body: unknown): ArmReply => {
+  const [, subscription, rgName, name] = m as [string, string, string, string];
+  const b = (body ?? {}) as {
+    location?: unknown;
+    properties?: { creationData?: { createOption?: unknown; sourceResourceId?: unknown }; incremental?: unknown };
+  };
+  const source = b.properties?.creationData?.sourceResourceId;
+  if (b.properties?.creationData?.createOption !== 'Copy' || typeof source !== 'string')
+    throw new ArmError(
+      400,
+      'InvalidParameter',
+      "Snapshot creationData must be createOption 'Copy' with a sourceResourceId.",
+    );
+  const disk = ctx.fleet.disks.find((d) => diskJson(d).id.toLowerCase() === source.toLowerCase());
+  if (!disk) throw new ArmError(404, 'NotFound', `Resource ${source} is not found.`);
+  const existing = ctx.fleet.snapshots.find(
+    (x) =>
+      x.subscriptionId === subscription && x.resourceGroup.toLowerCase() === rgName.toLowerCase() && x.name === name,
+  );
+  if (existing) throw new ArmError(409, 'Conflict', `Snapshot ${name} already exists.`);
+  const snapshot = {
+    subscriptionId: subscription,
+    resourceGroup: disk.resourceGroup,
+    location: typeof b.location === 'string' ? b.location : disk.location,
+    tags: { ...disk.tags },
+    name,
+    sizeGb: disk.sizeGb,
+    sku: 'Standard_LRS',
+    sourceDisk: disk.name,
+    incremental: b.properties?.incremental === true,
+    timeCreated: ctx.now(),
+  };
+  ctx.fleet.snapshots.push(snapshot);
+  return { status: 200, body: snapshotJson(snapshot) };
+};
+
+const deleteDisk = (ctx: ArmContext, m: string[]): ArmReply => {
+  const [, subscription, rgName, name] = m as [string, string, string, string];
+  const disk = ctx.fleet.disks.find(
+    (d) =>
+      d.subscriptionId === subscription &&
+      d.resourceGroup.toLowerCase() === rgName.toLowerCase() &&
+      d.name.toLowerCase() === name.toLowerCase(),
+  );
+  if (!disk) return { status: 204 };
+  if (disk.managedBy)
+    throw new ArmError(
+      409,
+      'OperationNotAllowed',
+      `Disk ${disk.name} is attached to VM ${armIdOf(disk, 'Microsoft.Compute/virtualMachines', disk.managedBy)}.`,
+    );
+  ctx.fleet.disks.splice(ctx.fleet.disks.indexOf(disk), 1);
+  return { status: 200 };
+};
+
+const armIdOf = (r: { subscriptionId: string; resourceGroup: string }, type: string, name: string): string =>
+  `/subscriptions/${r.subscriptionId}/resourceGroups/${r.resourceGroup}/providers/${type}/${name}`;
+
 const patchStorageAccount = (ctx: ArmContext, m: string[], body: unknown): ArmReply => {
   const account = findNamed(ctx.fleet.storageAccounts, 'Microsoft.Storage/storageAccounts', m);
   const p = ((body as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as Record<
@@ -449,6 +508,8 @@ const routes: Route[] = [
     },
   ],
   ['DELETE', re(`${group}/Microsoft\\.Network/publicIPAddresses/([^/]+)`), deletePublicIp],
+  ['DELETE', re(`${group}/Microsoft\\.Compute/disks/([^/]+)`), deleteDisk],
+  ['PUT', re(`${group}/Microsoft\\.Compute/snapshots/([^/]+)`), (ctx, m, _url, body) => putSnapshot(ctx, m, body)],
   [
     'PATCH',
     re(`${group}/Microsoft\\.Storage/storageAccounts/([^/]+)`),
