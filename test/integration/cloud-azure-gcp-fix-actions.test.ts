@@ -216,8 +216,9 @@ describe('GCP fix actions', () => {
     const back = await run(bucket, inverse.action, inverse.params);
     expect(back.previous).toEqual({ publicAccessPrevention: 'enforced' });
     expect(sandbox.state.buckets.find((b) => b.name === 'acme-prod-assets')!.publicAccessPrevention).toBe('inherited');
-    // Enforcing twice changes nothing and records nothing to undo.
-    await run(bucket, 'block_public_access', params);
+    // Enforcing twice changes nothing and records nothing to undo (the parameter may be left out).
+    await run(bucket, 'block_public_access', {});
+    expect(sandbox.state.buckets.find((b) => b.name === 'acme-prod-assets')!.publicAccessPrevention).toBe('enforced');
     const twice = await run(bucket, 'block_public_access', params);
     expect(twice.summary).toContain('already');
     expect(s.inverse({ params, previous: twice.previous })).toEqual({

@@ -189,7 +189,8 @@ const setPublicAccessPrevention = async (c: GcpClients, action: ResourceAction):
   const project = action.target.account;
   const [name] = segment(action.target.id, /^buckets\/([a-z0-9][-_.a-z0-9]{1,221})$/, 'Cloud Storage bucket');
   const label = `Bucket ${name}`;
-  const target = action.params.publicAccessPrevention!;
+  // block_public_access may come without its one possible value.
+  const target = action.params.publicAccessPrevention ?? 'enforced';
   const bucket = c.storage(project).bucket(name!);
   const metadata = await readOrNull(
     () => c.timed('storage.buckets.get', () => bucket.getMetadata()).then(([m]) => m),
