@@ -287,7 +287,7 @@ export interface LroOptions {
 }
 
 /** Awaits an ARM long-running operation, reporting each poll. */
-const settle = async <T>(
+export const settle = async <T>(
   poller: PromiseLike<T> & { onProgress(cb: (state: { status: string }) => void): () => void },
   lro: LroOptions,
 ): Promise<T> => {
@@ -300,7 +300,7 @@ const settle = async <T>(
   }
 };
 
-const lroOptions = (lro: LroOptions) => (lro.pollMs !== undefined ? { updateIntervalInMs: lro.pollMs } : {});
+export const lroOptions = (lro: LroOptions) => (lro.pollMs !== undefined ? { updateIntervalInMs: lro.pollMs } : {});
 
 /** Runs a power action as ARM's long-running operation and waits for it to finish. */
 export const powerAction = async (

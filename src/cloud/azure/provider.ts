@@ -239,7 +239,7 @@ export class AzureProvider implements CloudProvider {
     if (!params.success) throw badRequest(`${spec.title}: ${formatZodIssues(params.error, 'params')}`);
     const sub = this.#subscription(target.account);
     const parts = parseArmId(target.id);
-    if (!parts) throw badRequest(`“${target.id}” is not an Azure VM id.`);
+    if (!parts) throw badRequest(`“${target.id}” is not an Azure resource id.`);
     const { resourceGroup, name } = parts;
     const where = `resource group ${resourceGroup}, subscription ${this.#label(sub.id)}`;
     const progress = (step: string): void => {
@@ -252,6 +252,29 @@ export class AzureProvider implements CloudProvider {
     try {
       const arm = await this.#sdk();
       const clients = await this.#clientsFor(sub.id);
+      if (target.type !== 'instance') {
+        const fix = await import('./fix-actions.ts');
+        progress(`${spec.doing} ${name}`);
+        return await fix.executeFixAction(
+          clients,
+          {
+            type: target.type,
+            action: spec.name,
+            params: Object.fromEntries(
+              Object.entries(params.data).filter((e): e is [string, string] => typeof e[1] === 'string'),
+            ),
+            resourceGroup,
+            name,
+            where,
+          },
+          {
+            pollMs: this.#opts.pollIntervalMs,
+            onPoll: (poll: number, status: string) =>
+              progress(`${spec.doing} ${name}: ${status === 'running' ? 'in progress' : status}, check ${poll}`),
+          },
+          this.#now,
+        );
+      }
       const before = await arm.readVm(clients, resourceGroup, name);
       if (!before)
         throw notFound(

@@ -22,6 +22,8 @@ export interface ExecuteContext {
   /** Wait rounds before giving up on an operation (each round is one blocking `wait` call). */
   maxWaits: number;
   progress: Progress;
+  /** The clock (fix actions name the snapshot they take by it). */
+  now: () => Date;
 }
 
 const waitDone = async (

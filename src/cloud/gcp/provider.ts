@@ -149,10 +149,12 @@ export class GcpProvider implements CloudProvider {
     const { target } = action;
     if (target.provider !== 'gcp') throw badRequest(`The GCP provider cannot act on a ${target.provider} resource.`);
     const spec = findAction(this.actions, target.type, action.action);
-    if (!spec)
+    if (!spec) {
+      const offered = (this.actions[target.type as ResourceType] ?? []).map((a) => a.name);
       throw badRequest(
-        `GCP ${target.type} resources have no action “${action.action}”; instances can be started, stopped, reset or given another machine type.`,
+        `GCP ${target.type} resources have no action “${action.action}”${offered.length ? `; they have ${offered.join(', ')}` : ''}.`,
       );
+    }
     const parsed = spec.params.safeParse(action.params);
     if (!parsed.success) throw badRequest(`${spec.title}: ${formatZodIssues(parsed.error)}`);
     const params = Object.fromEntries(
@@ -168,12 +170,14 @@ export class GcpProvider implements CloudProvider {
     };
     try {
       const [sdk, clients] = await Promise.all([this.#sdk(), this.#client()]);
-      return await sdk.executeInstanceAction(
+      const run = target.type === 'instance' ? sdk.executeInstanceAction : sdk.executeFixAction;
+      return await run(
         clients,
         { ...action, action: spec.name, params },
         {
           maxWaits: this.#opts.maxWaits ?? 20,
           progress,
+          now: this.#now,
         },
       );
     } catch (e) {

@@ -1,11 +1,13 @@
-// The seven v1 clients we use, by path: the package index requires every client of v1, v1beta
+// The nine v1 clients we use, by path: the package index requires every client of v1, v1beta
 // and v1small (measured 7.5 s against 2.5 s on this machine). @google-cloud/compute has no
 // `exports` map and is pinned (7.8.0), so these paths are stable for us.
 import { AddressesClient } from '@google-cloud/compute/build/src/v1/addresses_client.js';
 import { DisksClient } from '@google-cloud/compute/build/src/v1/disks_client.js';
 import { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
+import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
 import { MachineTypesClient } from '@google-cloud/compute/build/src/v1/machine_types_client.js';
+import { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client.js';
 import { SnapshotsClient } from '@google-cloud/compute/build/src/v1/snapshots_client.js';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
 import { Storage } from '@google-cloud/storage';
@@ -23,6 +25,7 @@ import { gcpFailureKind } from './errors.ts';
 export { listProject, untilAborted } from './listing.ts';
 export { describeInstance, regionMachineTypes, zoneMachineTypes } from './compute.ts';
 export { executeInstanceAction } from './instance-actions.ts';
+export { executeFixAction } from './fix-actions.ts';
 export { instanceCpuSamples } from './monitoring.ts';
 
 export { defaultRetry } from './types.ts';
@@ -93,6 +96,24 @@ export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
     });
     return res.data;
   };
+  // A refused (429) POST did not run, so it is safe to send again; nothing else is retried.
+  const restPost = async (url: string, data: unknown): Promise<unknown> => {
+    const res = await auth.request({
+      url,
+      method: 'POST',
+      data,
+      retry: retry.maxRetries > 0,
+      retryConfig: {
+        retry: retry.maxRetries,
+        retryDelay: retry.initialDelayMs,
+        retryDelayMultiplier: 2,
+        maxRetryDelay: retry.maxDelayMs,
+        httpMethodsToRetry: ['POST'],
+        statusCodesToRetry: [[429, 429]],
+      },
+    });
+    return res.data;
+  };
   const compute = {
     instances: new InstancesClient(computeOptions),
     disks: new DisksClient(computeOptions),
@@ -101,6 +122,8 @@ export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
     firewalls: new FirewallsClient(computeOptions),
     machineTypes: new MachineTypesClient(computeOptions),
     zoneOperations: new ZoneOperationsClient(computeOptions),
+    globalOperations: new GlobalOperationsClient(computeOptions),
+    regionOperations: new RegionOperationsClient(computeOptions),
   };
 
   return {
@@ -126,6 +149,7 @@ export const createGcpClients = (opts: GcpClientOptions): GcpClients => {
     // No IAM admin or Monitoring client is installed: their REST APIs are called through
     // google-auth-library's authenticated `request` (gaxios underneath: bearer token, retries).
     iamGet: (path, params) => restGet(`${iamBase}${path}`, params),
+    iamPost: (path, body) => restPost(`${iamBase}${path}`, body),
     monitoringGet: (path, params) => restGet(`${monitoringBase}${path}`, params),
     readOptions: gaxRetry(retry, [RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED]),
     writeOptions: gaxRetry(retry, [RESOURCE_EXHAUSTED]),

@@ -1,8 +1,10 @@
 import type { AddressesClient } from '@google-cloud/compute/build/src/v1/addresses_client.js';
 import type { DisksClient } from '@google-cloud/compute/build/src/v1/disks_client.js';
 import type { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
+import type { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
 import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
 import type { MachineTypesClient } from '@google-cloud/compute/build/src/v1/machine_types_client.js';
+import type { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client.js';
 import type { SnapshotsClient } from '@google-cloud/compute/build/src/v1/snapshots_client.js';
 import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
 import type { Storage } from '@google-cloud/storage';
@@ -53,10 +55,14 @@ export interface GcpClients {
   firewalls: FirewallsClient;
   machineTypes: MachineTypesClient;
   zoneOperations: ZoneOperationsClient;
+  globalOperations: GlobalOperationsClient;
+  regionOperations: RegionOperationsClient;
   /** One Storage client per project (its `projectId` scopes the bucket list). */
   storage(project: string): Storage;
   /** GET on the IAM admin REST API, parsed JSON (validated by the caller). */
   iamGet(path: string, params?: Record<string, string>): Promise<unknown>;
+  /** POST on the IAM admin REST API (key disable/enable), retried only on 429; parsed JSON. */
+  iamPost(path: string, body: unknown): Promise<unknown>;
   /** GET on the Cloud Monitoring v3 REST API, parsed JSON (validated by the caller). */
   monitoringGet(path: string, params?: Record<string, string>): Promise<unknown>;
   /** gax call options for reads: retry on 429, 503 and deadline. */

@@ -1,11 +1,12 @@
 import { ArmError } from './arm-error.ts';
-import type { AzureFleet, AzureVm, PowerState } from './fleet.ts';
+import type { AzureFleet, AzureSecurityRule, AzureVm, PowerState } from './fleet.ts';
 import { vmMetricsJson } from './monitor.ts';
 import {
   diskJson,
   instanceViewJson,
   nsgJson,
   publicIpJson,
+  securityRuleJson,
   snapshotJson,
   storageAccountJson,
   vmJson,
@@ -16,8 +17,12 @@ import {
  * The emulator's ARM handlers: subscription-wide lists with `nextLink` paging, one VM (GET with
  * `$expand=instanceView`, instanceView, PATCH for a resize), the power actions as long-running
  * operations (202 with `Azure-AsyncOperation` and `Location`, polled until `Succeeded`), and the
- * location's VM sizes. Errors carry ARM's codes and statuses (ResourceNotFound 404,
- * OperationNotAllowed 409, SkuNotAvailable 409).
+ * location's VM sizes. The scanner's fixes: DELETE of a public IP (refused while a NIC holds it,
+ * as ARM does) and DELETE / PUT of one NSG security rule, each completing at once (200, or 204 for
+ * one already gone), and PATCH of a storage account's secure-transfer, minimum-TLS and
+ * anonymous-blob settings, PUT of a snapshot copied from a disk and DELETE of a disk (refused
+ * while a VM holds it). Errors carry ARM's codes and statuses (ResourceNotFound 404,
+ * OperationNotAllowed 409, SkuNotAvailable 409, PublicIPAddressCannotBeDeleted 400).
  */
 
 export { ArmError };
@@ -213,6 +218,175 @@ const pollOperation = (ctx: ArmContext, id: string, result: boolean): ArmReply =
 };
 
 const sub = '/subscriptions/([^/]+)';
+const group = `${sub}/resourceGroups/([^/]+)/providers`;
+
+const deletePublicIp = (ctx: ArmContext, m: string[]): ArmReply => {
+  const [, subscription, rgName, name] = m as [string, string, string, string];
+  const ip = ctx.fleet.publicIps.find(
+    (p) =>
+      p.subscriptionId === subscription &&
+      p.resourceGroup.toLowerCase() === rgName.toLowerCase() &&
+      p.name.toLowerCase() === name.toLowerCase(),
+  );
+  if (!ip) return { status: 204 };
+  if (ip.attachedVm) {
+    const json = publicIpJson(ip);
+    throw new ArmError(
+      400,
+      'PublicIPAddressCannotBeDeleted',
+      `Public IP address ${json.id} can not be deleted since it is still allocated to resource ${json.properties.ipConfiguration?.id ?? ''}. In order to delete the public IP, disassociate/detach the Public IP address from the resource.`,
+    );
+  }
+  ctx.fleet.publicIps.splice(ctx.fleet.publicIps.indexOf(ip), 1);
+  return { status: 200 };
+};
+
+const nsgOf = (ctx: ArmContext, m: string[]) =>
+  findNamed(ctx.fleet.nsgs, 'Microsoft.Network/networkSecurityGroups', m.slice(0, 4));
+
+const deleteSecurityRule = (ctx: ArmContext, m: string[]): ArmReply => {
+  const nsg = nsgOf(ctx, m);
+  const index = nsg.rules.findIndex((r) => r.name.toLowerCase() === m[4]!.toLowerCase());
+  if (index < 0) return { status: 204 };
+  nsg.rules.splice(index, 1);
+  return { status: 200 };
+};
+
+const SecurityRuleBody = (body: unknown, name: string): AzureSecurityRule => {
+  const p = ((body as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const list = (one: unknown, many: unknown): string[] =>
+    Array.isArray(many) && many.length ? many.map(String) : typeof one === 'string' ? [one] : [];
+  const invalid = (field: string) =>
+    new ArmError(400, 'SecurityRuleInvalidParameter', `Security rule ${name} has invalid or missing ${field}.`);
+  const priority = Number(p.priority);
+  if (!Number.isInteger(priority) || priority < 100 || priority > 4096) throw invalid('priority (100-4096)');
+  if (p.direction !== 'Inbound' && p.direction !== 'Outbound') throw invalid('direction');
+  if (p.access !== 'Allow' && p.access !== 'Deny') throw invalid('access');
+  const protocol = ['Tcp', 'Udp', 'Icmp', '*'].find((x) => x.toLowerCase() === String(p.protocol).toLowerCase());
+  if (!protocol) throw invalid('protocol');
+  const sources = list(p.sourceAddressPrefix, p.sourceAddressPrefixes);
+  const ports = list(p.destinationPortRange, p.destinationPortRanges);
+  if (!sources.length) throw invalid('sourceAddressPrefix');
+  if (!ports.length) throw invalid('destinationPortRange');
+  return {
+    name,
+    priority,
+    direction: p.direction,
+    access: p.access,
+    protocol: protocol as AzureSecurityRule['protocol'],
+    sourceAddressPrefixes: sources,
+    destinationPortRanges: ports,
+  };
+};
+
+const putSnapshot = (ctx: ArmContext, m: string[], body: unknown): ArmReply => {
+  const [, subscription, rgName, name] = m as [string, string, string, string];
+  const b = (body ?? {}) as {
+    location?: unknown;
+    properties?: { creationData?: { createOption?: unknown; sourceResourceId?: unknown }; incremental?: unknown };
+  };
+  const source = b.properties?.creationData?.sourceResourceId;
+  if (b.properties?.creationData?.createOption !== 'Copy' || typeof source !== 'string')
+    throw new ArmError(
+      400,
+      'InvalidParameter',
+      "Snapshot creationData must be createOption 'Copy' with a sourceResourceId.",
+    );
+  const disk = ctx.fleet.disks.find((d) => diskJson(d).id.toLowerCase() === source.toLowerCase());
+  if (!disk) throw new ArmError(404, 'NotFound', `Resource ${source} is not found.`);
+  const existing = ctx.fleet.snapshots.find(
+    (x) =>
+      x.subscriptionId === subscription && x.resourceGroup.toLowerCase() === rgName.toLowerCase() && x.name === name,
+  );
+  if (existing) throw new ArmError(409, 'Conflict', `Snapshot ${name} already exists.`);
+  const snapshot = {
+    subscriptionId: subscription,
+    resourceGroup: disk.resourceGroup,
+    location: typeof b.location === 'string' ? b.location : disk.location,
+    tags: { ...disk.tags },
+    name,
+    sizeGb: disk.sizeGb,
+    sku: 'Standard_LRS',
+    sourceDisk: disk.name,
+    incremental: b.properties?.incremental === true,
+    timeCreated: ctx.now(),
+  };
+  ctx.fleet.snapshots.push(snapshot);
+  return { status: 200, body: snapshotJson(snapshot) };
+};
+
+const deleteDisk = (ctx: ArmContext, m: string[]): ArmReply => {
+  const [, subscription, rgName, name] = m as [string, string, string, string];
+  const disk = ctx.fleet.disks.find(
+    (d) =>
+      d.subscriptionId === subscription &&
+      d.resourceGroup.toLowerCase() === rgName.toLowerCase() &&
+      d.name.toLowerCase() === name.toLowerCase(),
+  );
+  if (!disk) return { status: 204 };
+  if (disk.managedBy)
+    throw new ArmError(
+      409,
+      'OperationNotAllowed',
+      `Disk ${disk.name} is attached to VM ${armIdOf(disk, 'Microsoft.Compute/virtualMachines', disk.managedBy)}.`,
+    );
+  ctx.fleet.disks.splice(ctx.fleet.disks.indexOf(disk), 1);
+  return { status: 200 };
+};
+
+const armIdOf = (r: { subscriptionId: string; resourceGroup: string }, type: string, name: string): string =>
+  `/subscriptions/${r.subscriptionId}/resourceGroups/${r.resourceGroup}/providers/${type}/${name}`;
+
+const patchStorageAccount = (ctx: ArmContext, m: string[], body: unknown): ArmReply => {
+  const account = findNamed(ctx.fleet.storageAccounts, 'Microsoft.Storage/storageAccounts', m);
+  const p = ((body as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const bool = (name: string): boolean | undefined => {
+    const v = p[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'boolean')
+      throw new ArmError(400, 'InvalidRequestPropertyValue', `The value of property '${name}' is not valid.`);
+    return v;
+  };
+  const tls = p.minimumTlsVersion;
+  if (tls !== undefined && tls !== 'TLS1_0' && tls !== 'TLS1_1' && tls !== 'TLS1_2')
+    throw new ArmError(
+      400,
+      'InvalidRequestPropertyValue',
+      `The value '${String(tls)}' is not allowed for property 'minimumTlsVersion'; allowed: TLS1_0, TLS1_1, TLS1_2.`,
+    );
+  const https = bool('supportsHttpsTrafficOnly');
+  const blob = bool('allowBlobPublicAccess');
+  if (https !== undefined) account.httpsOnly = https;
+  if (blob !== undefined) account.allowBlobPublicAccess = blob;
+  if (tls !== undefined) account.minimumTlsVersion = tls;
+  return { status: 200, body: storageAccountJson(account) };
+};
+
+const putSecurityRule = (ctx: ArmContext, m: string[], body: unknown): ArmReply => {
+  const nsg = nsgOf(ctx, m);
+  const rule = SecurityRuleBody(body, m[4]!);
+  const index = nsg.rules.findIndex((r) => r.name.toLowerCase() === rule.name.toLowerCase());
+  const clash = nsg.rules.find((r, i) => i !== index && r.direction === rule.direction && r.priority === rule.priority);
+  if (clash)
+    throw new ArmError(
+      400,
+      'SecurityRuleConflict',
+      `Security rule ${rule.name} conflicts with rule ${clash.name}. Rules cannot have the same Priority and Direction.`,
+    );
+  if (index >= 0) nsg.rules[index] = rule;
+  else nsg.rules.push(rule);
+  const id = publicIdOfNsg(nsg);
+  return { status: index >= 0 ? 200 : 201, body: securityRuleJson(id, rule) };
+};
+
+const publicIdOfNsg = (nsg: { subscriptionId: string; resourceGroup: string; name: string }): string =>
+  `/subscriptions/${nsg.subscriptionId}/resourceGroups/${nsg.resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/${nsg.name}`;
 const vmPath = `${sub}/resourceGroups/([^/]+)/providers/Microsoft\\.Compute/virtualMachines/([^/]+)`;
 type Route = [
   method: string,
@@ -323,6 +497,34 @@ const routes: Route[] = [
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one table over six record types
     (ctx, m) => ({ status: 200, body: (json as (r: any) => unknown)(findNamed(items(ctx) as any[], type, m)) }),
   ]),
+  [
+    'GET',
+    re(`${group}/Microsoft\\.Network/networkSecurityGroups/([^/]+)/securityRules/([^/]+)`),
+    (ctx, m) => {
+      const nsg = nsgOf(ctx, m);
+      const rule = nsg.rules.find((r) => r.name.toLowerCase() === m[4]!.toLowerCase());
+      if (!rule) throw new ArmError(404, 'NotFound', `Resource ${publicIdOfNsg(nsg)}/securityRules/${m[4]} not found.`);
+      return { status: 200, body: securityRuleJson(publicIdOfNsg(nsg), rule) };
+    },
+  ],
+  ['DELETE', re(`${group}/Microsoft\\.Network/publicIPAddresses/([^/]+)`), deletePublicIp],
+  ['DELETE', re(`${group}/Microsoft\\.Compute/disks/([^/]+)`), deleteDisk],
+  ['PUT', re(`${group}/Microsoft\\.Compute/snapshots/([^/]+)`), (ctx, m, _url, body) => putSnapshot(ctx, m, body)],
+  [
+    'PATCH',
+    re(`${group}/Microsoft\\.Storage/storageAccounts/([^/]+)`),
+    (ctx, m, _url, body) => patchStorageAccount(ctx, m, body),
+  ],
+  [
+    'DELETE',
+    re(`${group}/Microsoft\\.Network/networkSecurityGroups/([^/]+)/securityRules/([^/]+)`),
+    deleteSecurityRule,
+  ],
+  [
+    'PUT',
+    re(`${group}/Microsoft\\.Network/networkSecurityGroups/([^/]+)/securityRules/([^/]+)`),
+    (ctx, m, _url, body) => putSecurityRule(ctx, m, body),
+  ],
   ['PATCH', re(vmPath), (ctx, m, _url, body) => resize(ctx, findVm(ctx, m[1]!, m[2]!, m[3]!), body)],
   [
     'POST',

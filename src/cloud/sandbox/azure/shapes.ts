@@ -2,6 +2,7 @@ import type {
   AzureDisk,
   AzureNsg,
   AzurePublicIp,
+  AzureSecurityRule,
   AzureSnapshot,
   AzureStorageAccount,
   AzureVm,
@@ -125,6 +126,27 @@ export const publicIpJson = (p: AzurePublicIp) => ({
   },
 });
 
+/** One security rule of the NSG `nsgId`, as ARM renders it in the NSG and on its own. */
+export const securityRuleJson = (nsgId: string, r: AzureSecurityRule) => ({
+  id: `${nsgId}/securityRules/${r.name}`,
+  name: r.name,
+  properties: {
+    protocol: r.protocol,
+    sourcePortRange: '*',
+    ...(r.sourceAddressPrefixes.length === 1
+      ? { sourceAddressPrefix: r.sourceAddressPrefixes[0], sourceAddressPrefixes: [] }
+      : { sourceAddressPrefixes: r.sourceAddressPrefixes }),
+    destinationAddressPrefix: '*',
+    ...(r.destinationPortRanges.length === 1
+      ? { destinationPortRange: r.destinationPortRanges[0], destinationPortRanges: [] }
+      : { destinationPortRanges: r.destinationPortRanges }),
+    access: r.access,
+    priority: r.priority,
+    direction: r.direction,
+    provisioningState: 'Succeeded',
+  },
+});
+
 export const nsgJson = (n: AzureNsg) => {
   const id = armId(n, 'Microsoft.Network/networkSecurityGroups', n.name);
   return {
@@ -136,25 +158,7 @@ export const nsgJson = (n: AzureNsg) => {
     properties: {
       provisioningState: 'Succeeded',
       // ARM uses the singular field for one value and the plural one for several.
-      securityRules: n.rules.map((r) => ({
-        id: `${id}/securityRules/${r.name}`,
-        name: r.name,
-        properties: {
-          protocol: r.protocol,
-          sourcePortRange: '*',
-          ...(r.sourceAddressPrefixes.length === 1
-            ? { sourceAddressPrefix: r.sourceAddressPrefixes[0], sourceAddressPrefixes: [] }
-            : { sourceAddressPrefixes: r.sourceAddressPrefixes }),
-          destinationAddressPrefix: '*',
-          ...(r.destinationPortRanges.length === 1
-            ? { destinationPortRange: r.destinationPortRanges[0], destinationPortRanges: [] }
-            : { destinationPortRanges: r.destinationPortRanges }),
-          access: r.access,
-          priority: r.priority,
-          direction: r.direction,
-          provisioningState: 'Succeeded',
-        },
-      })),
+      securityRules: n.rules.map((r) => securityRuleJson(id, r)),
       defaultSecurityRules: [
         ['AllowVnetInBound', 65000, 'Allow', 'VirtualNetwork'],
         ['AllowAzureLoadBalancerInBound', 65001, 'Allow', 'AzureLoadBalancer'],

@@ -1,11 +1,24 @@
 import { createHash } from 'node:crypto';
-import type { GceStatus, GcpDisk, GcpFleet, GcpInstance, GcpMachineType, GcpOperation } from './model.ts';
+import type {
+  GceStatus,
+  GcpAddress,
+  GcpDisk,
+  GcpFirewall,
+  GcpFleet,
+  GcpInstance,
+  GcpMachineType,
+  GcpOperation,
+  GcpSnapshot,
+} from './model.ts';
 import { GcpApiError, computeBase, iso, notFoundError, page, regionOfZone } from './wire.ts';
 
 /**
  * The compute v1 REST surface the provider uses: aggregated lists of instances, disks and
- * addresses, global lists of snapshots and firewalls, instances.get, start/stop/reset/
+ * addresses, global lists of snapshots and firewalls, get of one instance, firewall, snapshot or address, start/stop/reset/
  * setMachineType answered with zone Operations, operations get/wait, and machineTypes per zone.
+ * Deleting a firewall rule or a snapshot (global), releasing an address (regional), snapshotting
+ * and deleting a disk (zonal) change the state at once and answer a DONE Operation; an address or
+ * disk still in use is refused with GCE's 400 resourceInUseByAnotherResource.
  * Lists page with `maxResults` (at most 500, as GCE) and opaque `pageToken`s.
  */
 
@@ -95,6 +108,63 @@ const diskJson = (d: GcpDisk) => ({
   ...(d.users.length ? { users: d.users.map((u) => url(d.project, `zones/${d.zone}/instances/${u}`)) } : {}),
   labels: d.labels,
   ...(d.kmsKeyName ? { diskEncryptionKey: { kmsKeyName: `${d.kmsKeyName}/cryptoKeyVersions/1` } } : {}),
+});
+
+const addressJson = (a: GcpAddress) => ({
+  kind: 'compute#address',
+  id: a.id,
+  creationTimestamp: iso(a.created),
+  name: a.name,
+  address: a.address,
+  status: a.users.length ? 'IN_USE' : 'RESERVED',
+  region: url(a.project, `regions/${a.region}`),
+  selfLink: url(a.project, `regions/${a.region}/addresses/${a.name}`),
+  ...(a.users.length
+    ? {
+        users: a.users.map((u) => {
+          const [zone, name] = u.split('/');
+          return url(a.project, `zones/${zone}/instances/${name}`);
+        }),
+      }
+    : {}),
+  networkTier: 'PREMIUM',
+  addressType: 'EXTERNAL',
+  labels: a.labels,
+});
+
+const snapshotJson = (s: GcpSnapshot) => {
+  const [zone, disk] = s.sourceDisk.split('/');
+  return {
+    kind: 'compute#snapshot',
+    id: s.id,
+    creationTimestamp: iso(s.created),
+    name: s.name,
+    status: 'READY',
+    sourceDisk: url(s.project, `zones/${zone}/disks/${disk}`),
+    diskSizeGb: String(s.diskSizeGb),
+    storageBytes: String(s.storageBytes),
+    storageBytesStatus: 'UP_TO_DATE',
+    storageLocations: [regionOfZone(zone!).split('-')[0]],
+    labels: s.labels,
+    selfLink: url(s.project, `global/snapshots/${s.name}`),
+  };
+};
+
+const firewallJson = (f: GcpFirewall) => ({
+  kind: 'compute#firewall',
+  id: f.id,
+  creationTimestamp: iso(f.created),
+  name: f.name,
+  description: f.description,
+  network: url(f.project, `global/networks/${f.network}`),
+  priority: f.priority,
+  direction: f.direction,
+  ...(f.direction === 'INGRESS' ? { sourceRanges: f.sourceRanges } : { destinationRanges: ['0.0.0.0/0'] }),
+  ...(f.allowed.length ? { allowed: f.allowed } : {}),
+  ...(f.denied.length ? { denied: f.denied } : {}),
+  ...(f.targetTags.length ? { targetTags: f.targetTags } : {}),
+  disabled: f.disabled,
+  selfLink: url(f.project, `global/firewalls/${f.name}`),
 });
 
 /**
@@ -263,6 +333,130 @@ const pollOperation: ComputeHandler = (call) => {
   return operationJson(op, call.fleet, call.now());
 };
 
+/** A global or region Operation that finished at once (deletes of records the emulator holds). */
+const doneOperation = (call: ComputeCall, scope: string, operationType: string, target: string, targetId: string) => {
+  opCounter += 1;
+  const now = call.now();
+  const name = `operation-${now.getTime()}-${createHash('sha256').update(`${targetId}/${opCounter}`).digest('hex').slice(0, 13)}`;
+  return {
+    kind: 'compute#operation',
+    id: String(7_000_000_000_000_000n + BigInt(opCounter)),
+    name,
+    operationType,
+    targetLink: url(call.project, `${scope}/${target}`),
+    targetId,
+    status: 'DONE',
+    user: 'sandbox@example.iam.gserviceaccount.com',
+    progress: 100,
+    insertTime: iso(now),
+    startTime: iso(now),
+    endTime: iso(now),
+    selfLink: url(call.project, `${scope}/operations/${name}`),
+    ...(scope.startsWith('regions/') ? { region: url(call.project, scope) } : {}),
+  };
+};
+
+const findNamed = <T extends { project: string; name: string }>(
+  list: T[],
+  call: ComputeCall,
+  name: string,
+  path: string,
+): T => {
+  const found = list.find((x) => x.project === call.project && x.name === name);
+  if (!found) throw notFoundError(`projects/${call.project}/${path}`);
+  return found;
+};
+
+/** Removes the record `find` matches from `list`, or answers GCE's 404 for `path`. */
+const removeFrom = <T>(list: T[], find: (x: T) => boolean, path: string): T => {
+  const index = list.findIndex(find);
+  if (index < 0) throw notFoundError(path);
+  return list.splice(index, 1)[0]!;
+};
+
+const findDisk = (call: ComputeCall): GcpDisk => {
+  const { zone, disk } = call.params;
+  const d = call.fleet.disks.find((x) => x.project === call.project && x.zone === zone && x.name === disk);
+  if (!d) throw notFoundError(`projects/${call.project}/zones/${zone}/disks/${disk}`);
+  return d;
+};
+
+const createSnapshot: ComputeHandler = (call) => {
+  const d = findDisk(call);
+  const name = (call.body as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name))
+    throw new GcpApiError(400, 'invalid', `Invalid value for field 'resource.name': '${String(name)}'.`);
+  if (call.fleet.snapshots.some((x) => x.project === call.project && x.name === name))
+    throw new GcpApiError(
+      409,
+      'alreadyExists',
+      `The resource 'projects/${call.project}/global/snapshots/${name}' already exists`,
+    );
+  const now = call.now();
+  call.fleet.snapshots.push({
+    project: call.project,
+    name,
+    id: String(
+      BigInt(`0x${createHash('sha256').update(`snapshot:${call.project}/${name}`).digest('hex').slice(0, 15)}`),
+    ),
+    diskSizeGb: d.sizeGb,
+    storageBytes: d.sizeGb * 1024 ** 3,
+    sourceDisk: `${d.zone}/${d.name}`,
+    labels: { ...d.labels },
+    created: now,
+  });
+  return doneOperation(call, `zones/${d.zone}`, 'createSnapshot', `disks/${d.name}`, d.id);
+};
+
+const deleteDisk: ComputeHandler = (call) => {
+  const d = findDisk(call);
+  if (d.users.length)
+    throw new GcpApiError(
+      400,
+      'resourceInUseByAnotherResource',
+      `The disk resource 'projects/${d.project}/zones/${d.zone}/disks/${d.name}' is already being used by 'projects/${d.project}/zones/${d.zone}/instances/${d.users[0]}'`,
+    );
+  call.fleet.disks.splice(call.fleet.disks.indexOf(d), 1);
+  return doneOperation(call, `zones/${d.zone}`, 'delete', `disks/${d.name}`, d.id);
+};
+
+const deleteFirewall: ComputeHandler = (call) => {
+  const { firewall } = call.params;
+  const f = removeFrom(
+    call.fleet.firewalls,
+    (x) => x.project === call.project && x.name === firewall,
+    `projects/${call.project}/global/firewalls/${firewall}`,
+  );
+  return doneOperation(call, 'global', 'delete', `firewalls/${f.name}`, f.id);
+};
+
+const deleteSnapshot: ComputeHandler = (call) => {
+  const { snapshot } = call.params;
+  const s = removeFrom(
+    call.fleet.snapshots,
+    (x) => x.project === call.project && x.name === snapshot,
+    `projects/${call.project}/global/snapshots/${snapshot}`,
+  );
+  return doneOperation(call, 'global', 'delete', `snapshots/${s.name}`, s.id);
+};
+
+const deleteAddress: ComputeHandler = (call) => {
+  const { region, address } = call.params;
+  const path = `projects/${call.project}/regions/${region}/addresses/${address}`;
+  const a = call.fleet.addresses.find((x) => x.project === call.project && x.region === region && x.name === address);
+  if (!a) throw notFoundError(path);
+  if (a.users.length) {
+    const [zone, name] = a.users[0]!.split('/');
+    throw new GcpApiError(
+      400,
+      'resourceInUseByAnotherResource',
+      `The address resource '${path}' is already being used by 'projects/${call.project}/zones/${zone}/instances/${name}'`,
+    );
+  }
+  removeFrom(call.fleet.addresses, (x) => x === a, path);
+  return doneOperation(call, `regions/${region}`, 'delete', `addresses/${a.name}`, a.id);
+};
+
 export const computeHandlers: Record<string, ComputeHandler> = {
   'compute.instances.aggregatedList': (call) =>
     aggregated(
@@ -295,27 +489,7 @@ export const computeHandlers: Record<string, ComputeHandler> = {
       (a) => `regions/${a.region}`,
       [...new Set(zonesOf(call.fleet).map(regionOfZone))].map((r) => `regions/${r}`),
       call.query,
-      (a) => ({
-        kind: 'compute#address',
-        id: a.id,
-        creationTimestamp: iso(a.created),
-        name: a.name,
-        address: a.address,
-        status: a.users.length ? 'IN_USE' : 'RESERVED',
-        region: url(a.project, `regions/${a.region}`),
-        selfLink: url(a.project, `regions/${a.region}/addresses/${a.name}`),
-        ...(a.users.length
-          ? {
-              users: a.users.map((u) => {
-                const [zone, name] = u.split('/');
-                return url(a.project, `zones/${zone}/instances/${name}`);
-              }),
-            }
-          : {}),
-        networkTier: 'PREMIUM',
-        addressType: 'EXTERNAL',
-        labels: a.labels,
-      }),
+      addressJson,
     ),
   'compute.snapshots.list': (call) => {
     const p = page(
@@ -326,23 +500,7 @@ export const computeHandlers: Record<string, ComputeHandler> = {
     return {
       kind: 'compute#snapshotList',
       id: `projects/${call.project}/global/snapshots`,
-      items: p.items.map((s) => {
-        const [zone, disk] = s.sourceDisk.split('/');
-        return {
-          kind: 'compute#snapshot',
-          id: s.id,
-          creationTimestamp: iso(s.created),
-          name: s.name,
-          status: 'READY',
-          sourceDisk: url(s.project, `zones/${zone}/disks/${disk}`),
-          diskSizeGb: String(s.diskSizeGb),
-          storageBytes: String(s.storageBytes),
-          storageBytesStatus: 'UP_TO_DATE',
-          storageLocations: [regionOfZone(zone!).split('-')[0]],
-          labels: s.labels,
-          selfLink: url(s.project, `global/snapshots/${s.name}`),
-        };
-      }),
+      items: p.items.map(snapshotJson),
       selfLink: url(call.project, 'global/snapshots'),
       ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
     };
@@ -356,22 +514,7 @@ export const computeHandlers: Record<string, ComputeHandler> = {
     return {
       kind: 'compute#firewallList',
       id: `projects/${call.project}/global/firewalls`,
-      items: p.items.map((f) => ({
-        kind: 'compute#firewall',
-        id: f.id,
-        creationTimestamp: iso(f.created),
-        name: f.name,
-        description: f.description,
-        network: url(f.project, `global/networks/${f.network}`),
-        priority: f.priority,
-        direction: f.direction,
-        ...(f.direction === 'INGRESS' ? { sourceRanges: f.sourceRanges } : { destinationRanges: ['0.0.0.0/0'] }),
-        ...(f.allowed.length ? { allowed: f.allowed } : {}),
-        ...(f.denied.length ? { denied: f.denied } : {}),
-        ...(f.targetTags.length ? { targetTags: f.targetTags } : {}),
-        disabled: f.disabled,
-        selfLink: url(f.project, `global/firewalls/${f.name}`),
-      })),
+      items: p.items.map(firewallJson),
       selfLink: url(call.project, 'global/firewalls'),
       ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
     };
@@ -405,6 +548,26 @@ export const computeHandlers: Record<string, ComputeHandler> = {
       ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
     };
   },
+  'compute.firewalls.get': (call) =>
+    firewallJson(
+      findNamed(call.fleet.firewalls, call, call.params.firewall!, `global/firewalls/${call.params.firewall}`),
+    ),
+  'compute.snapshots.get': (call) =>
+    snapshotJson(
+      findNamed(call.fleet.snapshots, call, call.params.snapshot!, `global/snapshots/${call.params.snapshot}`),
+    ),
+  'compute.addresses.get': (call) => {
+    const { region, address } = call.params;
+    const a = call.fleet.addresses.find((x) => x.project === call.project && x.region === region && x.name === address);
+    if (!a) throw notFoundError(`projects/${call.project}/regions/${region}/addresses/${address}`);
+    return addressJson(a);
+  },
+  'compute.disks.get': (call) => diskJson(findDisk(call)),
+  'compute.disks.createSnapshot': createSnapshot,
+  'compute.disks.delete': deleteDisk,
+  'compute.firewalls.delete': deleteFirewall,
+  'compute.snapshots.delete': deleteSnapshot,
+  'compute.addresses.delete': deleteAddress,
   'compute.zoneOperations.get': pollOperation,
   'compute.zoneOperations.wait': pollOperation,
 };

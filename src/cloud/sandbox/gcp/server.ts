@@ -79,10 +79,25 @@ const routes: Route[] = [
   c('POST', `zones/${seg}/instances/${seg}/stop`, 'compute.instances.stop'),
   c('POST', `zones/${seg}/instances/${seg}/reset`, 'compute.instances.reset'),
   c('POST', `zones/${seg}/instances/${seg}/setMachineType`, 'compute.instances.setMachineType'),
+  c('GET', `zones/${seg}/disks/${seg}`, 'compute.disks.get'),
+  c('POST', `zones/${seg}/disks/${seg}/createSnapshot`, 'compute.disks.createSnapshot'),
+  c('DELETE', `zones/${seg}/disks/${seg}`, 'compute.disks.delete'),
+  c('GET', `global/firewalls/${seg}`, 'compute.firewalls.get'),
+  c('GET', `global/snapshots/${seg}`, 'compute.snapshots.get'),
+  c('GET', `regions/${seg}/addresses/${seg}`, 'compute.addresses.get'),
+  c('DELETE', `global/firewalls/${seg}`, 'compute.firewalls.delete'),
+  c('DELETE', `global/snapshots/${seg}`, 'compute.snapshots.delete'),
+  c('DELETE', `regions/${seg}/addresses/${seg}`, 'compute.addresses.delete'),
   c('GET', `zones/${seg}/operations/${seg}`, 'compute.zoneOperations.get'),
   c('POST', `zones/${seg}/operations/${seg}/wait`, 'compute.zoneOperations.wait'),
   { method: 'GET', pattern: /^\/storage\/v1\/b$/, operation: 'storage.buckets.list', api: 'storage' },
   { method: 'GET', pattern: new RegExp(`^/storage/v1/b/${seg}$`), operation: 'storage.buckets.get', api: 'storage' },
+  {
+    method: 'PATCH',
+    pattern: new RegExp(`^/storage/v1/b/${seg}$`),
+    operation: 'storage.buckets.patch',
+    api: 'storage',
+  },
   {
     method: 'GET',
     pattern: new RegExp(`^/storage/v1/b/${seg}/iam$`),
@@ -101,6 +116,12 @@ const routes: Route[] = [
     operation: 'iam.serviceAccounts.keys.list',
     api: 'iam',
   },
+  ...(['disable', 'enable'] as const).map((verb): Route => ({
+    method: 'POST',
+    pattern: new RegExp(`^/v1/projects/${seg}/serviceAccounts/${seg}/keys/([^/:]+):${verb}$`),
+    operation: `iam.serviceAccounts.keys.${verb}`,
+    api: 'iam',
+  })),
   {
     method: 'GET',
     pattern: new RegExp(`^/v3/projects/${seg}/timeSeries$`),
@@ -114,7 +135,12 @@ const paramNames = (operation: string): string[] => {
   if (operation === 'compute.machineTypes.list') return ['zone'];
   if (operation.startsWith('compute.instances.') && !operation.endsWith('aggregatedList')) return ['zone', 'instance'];
   if (operation.startsWith('compute.zoneOperations.')) return ['zone', 'operation'];
+  if (/^compute\.disks\.(get|createSnapshot|delete)$/.test(operation)) return ['zone', 'disk'];
+  if (/^compute\.firewalls\.(get|delete)$/.test(operation)) return ['firewall'];
+  if (/^compute\.snapshots\.(get|delete)$/.test(operation)) return ['snapshot'];
+  if (/^compute\.addresses\.(get|delete)$/.test(operation)) return ['region', 'address'];
   if (operation === 'iam.serviceAccounts.keys.list') return ['account'];
+  if (/^iam\.serviceAccounts\.keys\.(disable|enable)$/.test(operation)) return ['account', 'key'];
   return [];
 };
 
@@ -179,7 +205,9 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
       const route = routes.find((r) => r.method === req.method && r.pattern.test(u.pathname));
       if (!route) throw new GcpApiError(404, 'notFound', `No ${req.method} ${u.pathname} in the GCP sandbox.`);
       const m = route.pattern.exec(u.pathname)!.slice(1).map(decodeURIComponent);
-      const body = parseBody(req.method === 'POST' ? await readBody(req, maxBodyBytes, tooLarge) : '');
+      const body = parseBody(
+        req.method === 'POST' || req.method === 'PATCH' ? await readBody(req, maxBodyBytes, tooLarge) : '',
+      );
       let project: string;
       let params: Record<string, string>;
       if (route.api === 'storage' && route.operation !== 'storage.buckets.list') {
@@ -198,7 +226,13 @@ export const startGcpSandbox = async (opts: GcpSandboxOptions = {}): Promise<Gcp
       const out =
         route.api === 'compute'
           ? computeHandlers[route.operation]!({ fleet: state, project, query, body, now, transitionPolls, params })
-          : { ...storageHandlers, ...monitoringHandlers }[route.operation]!({ fleet: state, project, query, params });
+          : { ...storageHandlers, ...monitoringHandlers }[route.operation]!({
+              fleet: state,
+              project,
+              query,
+              params,
+              body,
+            });
       send(200, out);
     } catch (e) {
       const err = e instanceof GcpApiError ? e : new GcpApiError(500, 'backendError', 'Internal error encountered.');

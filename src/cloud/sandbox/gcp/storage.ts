@@ -1,9 +1,10 @@
 import type { GcpBucket, GcpFleet } from './model.ts';
-import { iso, notFoundError, page } from './wire.ts';
+import { GcpApiError, iso, notFoundError, page } from './wire.ts';
 
 /**
- * Cloud Storage JSON API (bucket list, get and IAM policy) and the IAM admin REST API (service
- * accounts and their keys), as far as the inventory reads them.
+ * Cloud Storage JSON API (bucket list, get, IAM policy, and a patch of
+ * iamConfiguration.publicAccessPrevention) and the IAM admin REST API (service accounts and their
+ * keys, keys.disable and keys.enable), as far as the provider uses them.
  */
 
 export interface RestCall {
@@ -11,6 +12,7 @@ export interface RestCall {
   project: string;
   query: Record<string, string>;
   params: Record<string, string>;
+  body?: unknown;
 }
 
 export type RestHandler = (call: RestCall) => unknown;
@@ -56,6 +58,21 @@ const serviceAccountOf = (call: RestCall) => {
   return sa;
 };
 
+/** keys.disable / keys.enable: IAM answers an empty object; a system-managed key cannot be changed. */
+const setKeyDisabled = (call: RestCall, disabled: boolean) => {
+  const sa = serviceAccountOf(call);
+  const key = sa.keys.find((k) => k.id === call.params.key);
+  if (!key) throw notFoundError(`projects/${sa.project}/serviceAccounts/${sa.email}/keys/${call.params.key}`);
+  if (key.keyType !== 'USER_MANAGED')
+    throw new GcpApiError(
+      400,
+      'failedPrecondition',
+      `Key ${key.id} is system-managed and cannot be ${disabled ? 'disabled' : 'enabled'}.`,
+    );
+  key.disabled = disabled;
+  return {};
+};
+
 export const storageHandlers: Record<string, RestHandler> = {
   'storage.buckets.list': (call) => {
     const p = page(
@@ -70,6 +87,22 @@ export const storageHandlers: Record<string, RestHandler> = {
     };
   },
   'storage.buckets.get': (call) => bucketJson(bucketNamed(call.fleet, call.params.bucket!), call.fleet),
+  'storage.buckets.patch': (call) => {
+    const b = bucketNamed(call.fleet, call.params.bucket!);
+    const asked = (call.body as { iamConfiguration?: { publicAccessPrevention?: unknown } } | undefined)
+      ?.iamConfiguration?.publicAccessPrevention;
+    if (asked !== undefined) {
+      // GCS also takes the legacy `unspecified`, which it stores as `inherited`.
+      if (asked !== 'enforced' && asked !== 'inherited' && asked !== 'unspecified')
+        throw new GcpApiError(
+          400,
+          'invalid',
+          `Invalid argument: iamConfiguration.publicAccessPrevention must be 'enforced' or 'inherited', not '${String(asked)}'.`,
+        );
+      b.publicAccessPrevention = asked === 'enforced' ? 'enforced' : 'inherited';
+    }
+    return bucketJson(b, call.fleet);
+  },
   'storage.buckets.getIamPolicy': (call) => {
     const b = bucketNamed(call.fleet, call.params.bucket!);
     return {
@@ -100,6 +133,8 @@ export const storageHandlers: Record<string, RestHandler> = {
       ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}),
     };
   },
+  'iam.serviceAccounts.keys.disable': (call) => setKeyDisabled(call, true),
+  'iam.serviceAccounts.keys.enable': (call) => setKeyDisabled(call, false),
   'iam.serviceAccounts.keys.list': (call) => {
     const sa = serviceAccountOf(call);
     const types = Object.entries(call.query)
