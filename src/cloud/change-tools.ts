@@ -118,7 +118,7 @@ const ActionInput = z
       .min(1)
       .max(40)
       .describe(
-        'The action, as the provider names it: start, stop, reboot, resize (EC2, Azure VMs, GCE); deallocate, restart (Azure); reset, set_machine_type (GCE); scale, rollout_restart, undo_rollout (Kubernetes deployments); cordon, uncordon (Kubernetes nodes); on AWS also snapshot_and_delete and modify_volume_type (volumes), delete_snapshot (snapshots, RDS snapshots), release_address, revoke_ingress / authorize_ingress (security groups), set_retention / clear_retention (log groups), block_public_access (buckets), enable_key_rotation / disable_key_rotation (KMS keys).',
+        'The action, as the provider names it: start, stop, reboot, resize (EC2, Azure VMs, GCE); deallocate, restart (Azure); reset, set_machine_type (GCE); scale, rollout_restart, undo_rollout (Kubernetes deployments); cordon, uncordon (Kubernetes nodes); set_requests (Kubernetes pods: the container requests of their deployment); on AWS also snapshot_and_delete and modify_volume_type (volumes), delete_snapshot (snapshots, RDS snapshots), release_address, revoke_ingress / authorize_ingress (security groups), set_retention / clear_retention (log groups), block_public_access (buckets), enable_key_rotation / disable_key_rotation (KMS keys).',
       ),
     resource: z.string().min(1).max(200).describe('Resource id or name.'),
     params: z
