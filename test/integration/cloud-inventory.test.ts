@@ -417,15 +417,14 @@ describe('syncInventory', () => {
 
   it('vacuums the rewritten inventory where PostgreSQL has no autovacuum (embedded), by its default rule', async () => {
     const { sql } = await import('../../src/store/orm.ts');
-    const { vacuumIfNeeded } = await import('../../src/store/maintenance.ts');
-    const dead = async () =>
-      Number(
-        (
-          await store.db.execute<{ dead: string }>(
-            sql`select n_dead_tup as dead from pg_stat_user_tables where relname = 'resources'`,
-          )
-        ).rows[0]?.dead,
+    const { flushStats, vacuumIfNeeded } = await import('../../src/store/maintenance.ts');
+    const dead = async () => {
+      await flushStats(store.db);
+      const { rows } = await store.db.execute<{ dead: string }>(
+        sql`select n_dead_tup as dead from pg_stat_user_tables where relname = 'resources'`,
       );
+      return Number(rows[0]?.dead);
+    };
     await syncInventory(store.db, [aws], t0);
     if (process.env.DATABASE_URL) {
       // A server's own autovacuum does this there; the rule still holds on a table without dead rows.
