@@ -177,6 +177,8 @@ const upsert = (tx: Pick<Db, 'insert'>, rows: StoredRow[]) =>
  * The same upsert for a listing's batch, as one statement whatever its size: the rows travel as
  * one JSON parameter unpacked by json_to_recordset, instead of 16 bind parameters a row built by
  * the query builder (which cost more time than PostgreSQL spent storing them: BENCHMARKS.md).
+ * The JSON columns are unpacked as `json` and cast: json_to_recordset filling `jsonb` columns
+ * itself is ~4× slower (src/scans/engine.ts `stage`).
  */
 const upsertListed = async (db: Db, rows: StoredRow[]): Promise<void> => {
   if (rows.length === 0) return;
@@ -184,11 +186,11 @@ const upsertListed = async (db: Db, rows: StoredRow[]): Promise<void> => {
   await db.execute(sql`
     insert into resources (provider, account, id, region, type, name, state, tags, environment,
       monthly_cost_cents, attributes, seen_at, source, sync_id)
-    select provider, account, id, region, type, name, state, tags, environment,
-      "monthlyCostCents", attributes, "seenAt", source, "syncId"
+    select provider, account, id, region, type, name, state, tags::jsonb, environment,
+      "monthlyCostCents", attributes::jsonb, "seenAt", source, "syncId"
     from json_to_recordset(${json}::json) as x(provider text, account text, id text, region text,
-      type text, name text, state text, tags jsonb, environment text, "monthlyCostCents" integer,
-      attributes jsonb, "seenAt" timestamptz, source text, "syncId" text)
+      type text, name text, state text, tags json, environment text, "monthlyCostCents" integer,
+      attributes json, "seenAt" timestamptz, source text, "syncId" text)
     on conflict (provider, account, id) do update set
       region = excluded.region, type = excluded.type, name = excluded.name, state = excluded.state,
       tags = excluded.tags, environment = excluded.environment,

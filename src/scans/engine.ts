@@ -116,7 +116,30 @@ interface StagedRow {
   evidence: Record<string, unknown>;
   savingCents: number;
   fixParams: Record<string, string> | null;
+  digest: string;
 }
+
+/** The hash of what a rule said about a resource (`findings.digest`). */
+const judgedDigest = (r: Omit<StagedRow, 'digest'>): string =>
+  createHash('sha256')
+    .update(
+      JSON.stringify([
+        r.category,
+        r.severity,
+        r.region,
+        r.resourceType,
+        r.resourceName,
+        r.environment,
+        r.tags,
+        r.verdict,
+        r.detail,
+        r.evidence,
+        r.savingCents,
+        r.fixParams,
+      ]),
+    )
+    .digest('base64url')
+    .slice(0, 22);
 
 type ResourceRow = {
   provider: ProviderName;
@@ -276,35 +299,59 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
   const batchSize = deps.batchSize ?? 5000;
   let evaluated = 0;
   try {
-    let after: { provider: string; account: string; id: string } | undefined;
-    for (;;) {
-      deps.signal?.throwIfAborted();
+    // The open findings as they were judged: one judged the same again is only stamped seen.
+    const { rows: openRows } = await db.execute<{ id: string; digest: string }>(
+      sql`select id, digest from findings where workspace_id = ${req.workspaceId} and status = 'open'`,
+    );
+    const state: BatchState = {
+      scanId,
+      workspaceId: req.workspaceId,
+      now,
+      tally,
+      accountCache,
+      open: new Map(openRows.map((r) => [r.id, r.digest])),
+      unchanged: [],
+    };
+    // One batch ahead: the next page and what its rules read are fetched while this one is
+    // evaluated and staged (on PostgreSQL over other pooled connections; on the embedded store
+    // the database's process reads while this one evaluates).
+    const load = async (after?: { provider: string; account: string; id: string }): Promise<Loaded | undefined> => {
       const { rows } = await db.execute<ResourceRow>(sql`
         select ${resourceColumns} from resources
         where gone_at is null and type = any(${typesArray}::text[]) ${scopeSql(scope)}
           ${after ? sql`and (provider, account, id) > (${after.provider}, ${after.account}, ${after.id})` : sql``}
         order by provider, account, id limit ${batchSize}`);
-      if (rows.length === 0) break;
+      if (rows.length === 0) return undefined;
       const batch = rows.map(toResource);
-      const last = batch.at(-1)!;
-      after = { provider: last.provider, account: last.account, id: last.id };
-      const staged = await evaluateBatch(deps, rules, byKind, batch, {
-        scanId,
-        workspaceId: req.workspaceId,
-        now,
-        tally,
-        accountCache,
-      });
-      await stage(db, scanId, staged);
-      evaluated += batch.length;
-      // The heartbeat doubles as a check that nobody marked this scan failed meanwhile.
-      const { rows: alive } = await db.execute<{ id: number }>(sql`
-        update scans set evaluated = ${evaluated}, heartbeat_at = ${deps.now()}
-        where id = ${scanId} and status = 'running' returning id`);
-      if (alive.length === 0)
-        throw new AppError('conflict', `scan ${scanId} was marked failed while it ran (its runner was taken as dead)`);
-      await deps.onProgress?.({ scanId, evaluated, total });
-      if (rows.length < batchSize) break;
+      return { batch, full: rows.length === batchSize, inputs: await prefetch(deps, byKind, batch, state) };
+    };
+    let next: Promise<Loaded | undefined> | undefined = load();
+    try {
+      while (next) {
+        deps.signal?.throwIfAborted();
+        const current: Loaded | undefined = await next;
+        if (!current) break;
+        const last: Resource = current.batch.at(-1)!;
+        next = current.full ? load({ provider: last.provider, account: last.account, id: last.id }) : undefined;
+        // Awaited at the top of the loop; a failure meanwhile is not an unhandled rejection.
+        next?.catch(() => undefined);
+        const staged = evaluateBatch(deps, byKind, current.batch, current.inputs, state);
+        await stage(db, scanId, staged);
+        evaluated += current.batch.length;
+        // The heartbeat doubles as a check that nobody marked this scan failed meanwhile.
+        const { rows: alive } = await db.execute<{ id: number }>(sql`
+          update scans set evaluated = ${evaluated}, heartbeat_at = ${deps.now()}
+          where id = ${scanId} and status = 'running' returning id`);
+        if (alive.length === 0)
+          throw new AppError(
+            'conflict',
+            `scan ${scanId} was marked failed while it ran (its runner was taken as dead)`,
+          );
+        await deps.onProgress?.({ scanId, evaluated, total });
+      }
+    } finally {
+      // A failure half way lets the read ahead settle before the scan is marked failed.
+      await next?.catch(() => undefined);
     }
     deps.signal?.throwIfAborted();
     const summary = await merge(db, {
@@ -312,6 +359,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
       workspaceId: req.workspaceId,
       scope,
       ruleIds: rules.map((r) => r.id),
+      unchanged: state.unchanged,
       now,
       finishedAt: deps.now(),
       tally,
@@ -369,19 +417,35 @@ interface BatchState {
   now: Date;
   tally: RuleTally;
   accountCache: Map<string, Resource[]>;
+  /** Open finding id → its digest, read when the scan began. */
+  open: Map<string, string>;
+  /** Ids of open findings this scan judged as before (not staged). */
+  unchanged: string[];
 }
 
-/** Evaluates every applicable rule on a batch; returns the rows to stage (fail, manual, error). */
-const evaluateBatch = async (
+/** What a batch's rules read, fetched before they run. */
+interface BatchInputs {
+  metrics: Map<string, Map<string, DailyMetric[]>>;
+  referenced: Map<string, Resource>;
+}
+
+interface Loaded {
+  batch: Resource[];
+  /** A full page: there may be more after it. */
+  full: boolean;
+  inputs: BatchInputs;
+}
+
+const applicableTo = (byKind: Map<string, Rule[]>, r: Resource) => byKind.get(`${r.provider}\u0000${r.type}`) ?? [];
+
+/** Reads what a batch's rules declared: metrics, referenced resources, account-wide types (cached). */
+const prefetch = async (
   deps: ScanDeps,
-  rules: readonly Rule[],
   byKind: Map<string, Rule[]>,
   batch: Resource[],
   state: BatchState,
-): Promise<StagedRow[]> => {
+): Promise<BatchInputs> => {
   const { db, thresholds } = deps;
-  const applicable = (r: Resource) => byKind.get(`${r.provider}\u0000${r.type}`) ?? [];
-  // What the batch's rules read: metrics, referenced resources, account-wide types.
   const metricNames = new Set<string>();
   let maxDays = 0;
   const metricKeys: Resource[] = [];
@@ -389,7 +453,7 @@ const evaluateBatch = async (
   const accountNeeds = new Set<string>();
   for (const r of batch) {
     let wantsMetrics = false;
-    for (const rule of applicable(r)) {
+    for (const rule of applicableTo(byKind, r)) {
       if (rule.metrics) {
         wantsMetrics = true;
         for (const m of rule.metrics.names) metricNames.add(m);
@@ -413,6 +477,19 @@ const evaluateBatch = async (
       order by id`);
     state.accountCache.set(k, rows.map(toResource));
   }
+  return { metrics, referenced };
+};
+
+/** Evaluates every applicable rule on a batch; returns the rows to stage (fail, manual, error). */
+const evaluateBatch = (
+  deps: ScanDeps,
+  byKind: Map<string, Rule[]>,
+  batch: Resource[],
+  { metrics, referenced }: BatchInputs,
+  state: BatchState,
+): StagedRow[] => {
+  const { thresholds } = deps;
+  const applicable = (r: Resource) => applicableTo(byKind, r);
   const out: StagedRow[] = [];
   for (const r of batch) {
     for (const rule of applicable(r)) {
@@ -448,7 +525,7 @@ const evaluateBatch = async (
       }
       state.tally[rule.id]![verdict]++;
       if (verdict === 'pass') continue;
-      out.push({
+      const row = {
         workspaceId: state.workspaceId,
         id: findingId({
           ruleId: rule.id,
@@ -473,7 +550,10 @@ const evaluateBatch = async (
         evidence: e.evidence ?? {},
         savingCents: verdict === 'fail' ? (e.savingCents ?? 0) : 0,
         fixParams: verdict === 'fail' && rule.fix ? (e.fixParams ?? {}) : null,
-      });
+      };
+      const digest = judgedDigest(row);
+      if (state.open.get(row.id) === digest) state.unchanged.push(row.id);
+      else out.push({ ...row, digest });
     }
   }
   return out;
@@ -565,19 +645,25 @@ const readRefs = async (db: Db, refs: ResourceRef[]): Promise<Map<string, Resour
   return out;
 };
 
-/** Stages a batch's results: one statement, the rows as one JSON parameter. */
+/**
+ * Stages a batch's results: one statement, the rows as one JSON parameter. Its JSON columns are
+ * taken as `json` and cast: json_to_recordset filling `jsonb` columns itself took 4× as long
+ * (100 ms against 27 ms for 2,000 findings on PostgreSQL 15; BENCHMARKS.md "Scans").
+ */
 const stage = async (db: Db, scanId: number, rows: StagedRow[]): Promise<void> => {
   for (let i = 0; i < rows.length; i += 2000) {
     const json = JSON.stringify(rows.slice(i, i + 2000));
     await db.execute(sql`
       insert into scan_results (scan_id, workspace_id, id, rule_id, category, severity, provider, account, region,
-        resource_type, resource_id, resource_name, environment, tags, verdict, detail, evidence, saving_cents, fix_params)
+        resource_type, resource_id, resource_name, environment, tags, verdict, detail, evidence, saving_cents, fix_params,
+        digest)
       select ${scanId}, "workspaceId", id, "ruleId", category, severity, provider, account, region,
-        "resourceType", "resourceId", "resourceName", environment, tags, verdict, detail, evidence, "savingCents", "fixParams"
+        "resourceType", "resourceId", "resourceName", environment, tags::jsonb, verdict, detail, evidence::jsonb,
+        "savingCents", "fixParams"::jsonb, digest
       from json_to_recordset(${json}::json) as x("workspaceId" text, id text, "ruleId" text, category text,
         severity text, provider text, account text, region text, "resourceType" text, "resourceId" text,
-        "resourceName" text, environment text, tags jsonb, verdict text, detail text, evidence jsonb,
-        "savingCents" integer, "fixParams" jsonb)
+        "resourceName" text, environment text, tags json, verdict text, detail text, evidence json,
+        "savingCents" integer, "fixParams" json, digest text)
       on conflict (scan_id, id) do nothing`);
   }
 };
@@ -596,6 +682,7 @@ interface MergeArgs {
   workspaceId: string;
   scope: ScanScope;
   ruleIds: string[];
+  unchanged: string[];
   now: Date;
   finishedAt: Date;
   tally: RuleTally;
@@ -624,23 +711,29 @@ const merge = (db: Db, a: MergeArgs) =>
       where s.scan_id = ${a.scanId} and (f.id is null or f.status = 'resolved')`);
     await tx.execute(sql`
       insert into findings (workspace_id, id, rule_id, category, severity, provider, account, region, resource_type,
-        resource_id, resource_name, environment, tags, verdict, detail, evidence, saving_cents, fix_params,
+        resource_id, resource_name, environment, tags, verdict, detail, evidence, saving_cents, fix_params, digest,
         status, first_seen_at, last_seen_at, resolved_at, last_scan_id, suppression_id)
       select s.workspace_id, s.id, s.rule_id, s.category, s.severity, s.provider, s.account, s.region, s.resource_type,
         s.resource_id, s.resource_name, s.environment, s.tags, s.verdict, s.detail, s.evidence, s.saving_cents, s.fix_params,
-        'open', ${a.now}, ${a.now}, null, ${a.scanId}, ${anySuppression ? suppressionOf(a.now) : sql`null::bigint`}
+        s.digest, 'open', ${a.now}, ${a.now}, null, ${a.scanId}, ${anySuppression ? suppressionOf(a.now) : sql`null::bigint`}
       from scan_results s where s.scan_id = ${a.scanId}
       on conflict (workspace_id, id) do update set
         category = excluded.category, severity = excluded.severity, region = excluded.region,
         resource_type = excluded.resource_type, resource_name = excluded.resource_name,
         environment = excluded.environment, tags = excluded.tags, verdict = excluded.verdict,
         detail = excluded.detail, evidence = excluded.evidence, saving_cents = excluded.saving_cents,
-        fix_params = excluded.fix_params, status = 'open', last_seen_at = excluded.last_seen_at,
+        fix_params = excluded.fix_params, digest = excluded.digest, status = 'open', last_seen_at = excluded.last_seen_at,
         resolved_at = null, last_scan_id = excluded.last_scan_id, suppression_id = excluded.suppression_id`);
-    // Findings that were open before and still are keep their row (no rewrite, no dead tuple)
-    // unless what the rule said changed; the rest of the merge tells them apart by last_scan_id,
-    // so those untouched rows are stamped below in one statement that changes two columns.
-    // Open findings of the scanned rules and scope that this scan did not make again are resolved.
+    // Open findings judged as before were not staged: stamped seen (two columns no index reads,
+    // so PostgreSQL rewrites them in place) and their suppression looked up again (one may have
+    // expired or been added). Then the open findings of the scanned rules and scope that this
+    // scan did not make again are resolved.
+    for (let i = 0; i < a.unchanged.length; i += 50_000)
+      await tx.execute(sql`
+        update findings s set last_seen_at = ${a.now}, last_scan_id = ${a.scanId},
+          suppression_id = ${anySuppression ? suppressionOf(a.now) : sql`null::bigint`}
+        where s.workspace_id = ${ws} and s.status = 'open'
+          and s.id = any(${`{${a.unchanged.slice(i, i + 50_000).join(',')}}`}::text[])`);
     await tx.execute(sql`
       with gone as (
         update findings f set status = 'resolved', resolved_at = ${a.now}, last_scan_id = ${a.scanId}

@@ -80,6 +80,11 @@ const judged = {
   evidence: jsonb('evidence').$type<Record<string, unknown>>().notNull(),
   savingCents: integer('saving_cents').notNull().default(0),
   fixParams: jsonb('fix_params').$type<Record<string, string>>(),
+  /**
+   * A hash of what the rule said (the columns above but the key): a scan that judges an open
+   * finding the same way leaves its row alone and only stamps it seen.
+   */
+  digest: text('digest').notNull().default(''),
 };
 
 /** A scan's findings while it runs (merged into `findings` at its end, then deleted). */

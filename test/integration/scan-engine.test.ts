@@ -279,6 +279,36 @@ describe('a scan', () => {
     expect(first.scanId).toBeLessThan(third.scanId);
   });
 
+  it('stamps a finding judged as before without rewriting it, and rewrites one whose judgement changed', async () => {
+    const first = await runScan(deps(), { workspaceId: ws, category: 'all', startedBy: 'schedule' });
+    const row = async (id: string) =>
+      (
+        await store.db.execute<{ last_seen_at: Date; last_scan_id: number; saving_cents: number; xmin: string }>(
+          sql`select last_seen_at, last_scan_id, saving_cents, xmin::text as xmin from findings where id = ${id}`,
+        )
+      ).rows[0]!;
+    const sg = await row(fid('test.sg.open', 'sg-1'));
+    clock = new Date(clock.getTime() + day);
+    // vol-1 costs more now: its gp2 finding's saving changes; sg-1's open rule says the same again.
+    await put({
+      type: 'volume',
+      id: 'vol-1',
+      state: 'available',
+      monthlyCostCents: 2000,
+      tags: { team: 'data' },
+      attributes: { volumeType: 'gp2' },
+    });
+    const second = await runScan(deps(), { workspaceId: ws, category: 'all', startedBy: 'schedule' });
+    expect(second).toMatchObject({ newFindings: 0, resolvedFindings: 0, openFindings: 8 });
+    const sgAfter = await row(fid('test.sg.open', 'sg-1'));
+    expect(new Date(sgAfter.last_seen_at).getTime()).toBe(clock.getTime());
+    expect(sgAfter.last_scan_id).toBe(second.scanId);
+    expect(sgAfter.last_scan_id).not.toBe(first.scanId);
+    expect(sgAfter.xmin).not.toBe(sg.xmin); // stamped in the merge's transaction
+    expect((await row(fid('test.volume.gp2', 'vol-1'))).saving_cents).toBe(400);
+    expect(second.openSavingCents).toBe(2000 + 6000 + 365);
+  });
+
   it('resolves the findings of a resource that is gone', async () => {
     await runScan(deps(), { workspaceId: ws, category: 'all', startedBy: 'schedule' });
     await resourceRepository(store.db).markGone({ provider: 'aws', account: '111111111111', id: 'vol-1' }, clock);

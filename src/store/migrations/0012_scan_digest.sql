@@ -1,0 +1,2 @@
+ALTER TABLE "findings" ADD COLUMN "digest" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "scan_results" ADD COLUMN "digest" text DEFAULT '' NOT NULL;
