@@ -245,6 +245,9 @@ const aws: Kind[] = [
           securityGroupIds: [`sg-0${hex(rand.int(0, 1 << 30), 16)}`],
           vpcId: `vpc-0${hex(i % 40, 16)}`,
           statusChecks: state === 'running' ? 'ok' : null,
+          // One in five still answers IMDSv1 (no draw from the seeded generator: the rest of the estate stays as it was).
+          httpTokens: i % 5 === 0 ? 'optional' : 'required',
+          metadataEndpoint: 'enabled',
           ...(price === undefined ? { priced: false } : {}),
         },
       );

@@ -142,7 +142,7 @@ describe('scans in the console', () => {
     expect(again?.text).toMatch(
       new RegExp(`^${ref} was resolved on \\d{4}-\\d\\d-\\d\\d: there is nothing to fix\\.$`),
     );
-    const [manual] = await turn(app, 'dave', 'findings rule=aws.ec2.imdsv2');
+    const [manual] = await turn(app, 'dave', 'findings rule=aws.detect.enabled');
     const [noFix] = await turn(app, 'alice', `fix ${table(manual)!.rows[0]![0]}`);
     expect(noFix?.text).toMatch(/has no one-click fix: it needs a person to check it/);
   });

@@ -511,11 +511,34 @@ describe('aws.sg.admin_ports', () => {
   });
 });
 
-describe('rules the inventory cannot judge: aws.ec2.imdsv2 and aws.detect.enabled', () => {
-  it('are manual and name what is not collected', () => {
-    const imds = judge(rule('aws.ec2.imdsv2'), resourceOf({ type: 'instance', id: 'i-1', name: 'api' }));
-    expect(imds.verdict).toBe('manual');
-    expect(imds.detail).toContain('HttpTokens');
+describe('aws.ec2.imdsv2', () => {
+  const r = rule('aws.ec2.imdsv2');
+  const instance = (attributes: Record<string, unknown>) =>
+    resourceOf({ type: 'instance', id: 'i-1', name: 'api', attributes });
+
+  it('passes an instance that requires tokens or has no metadata endpoint', () => {
+    expect(judge(r, instance({ httpTokens: 'required', metadataEndpoint: 'enabled' }))).toEqual({
+      verdict: 'pass',
+      evidence: { httpTokens: 'required', metadataEndpoint: 'enabled' },
+    });
+    expect(judge(r, instance({ httpTokens: 'optional', metadataEndpoint: 'disabled' })).verdict).toBe('pass');
+  });
+
+  it('fails an instance that still answers IMDSv1', () => {
+    const e = judge(r, instance({ httpTokens: 'optional', metadataEndpoint: 'enabled' }));
+    expect(e).toMatchObject({ verdict: 'fail', evidence: { httpTokens: 'optional' } });
+    expect(e.detail).toBe('api accepts IMDSv1 requests (HttpTokens optional)');
+  });
+
+  it('is manual for an instance synced before metadata options were kept', () => {
+    const e = judge(r, instance({}));
+    expect(e.verdict).toBe('manual');
+    expect(e.detail).toContain('HttpTokens');
+  });
+});
+
+describe('a rule the inventory cannot judge: aws.detect.enabled', () => {
+  it('is manual and names what is not collected', () => {
     const detect = judge(rule('aws.detect.enabled'), settings({}));
     expect(detect.verdict).toBe('manual');
     expect(detect.detail).toContain('GuardDuty');

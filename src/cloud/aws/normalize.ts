@@ -72,6 +72,9 @@ export const instanceResource = (i: Instance, ctx: NormalizeContext, statusCheck
       securityGroupIds: (i.SecurityGroups ?? []).map((g) => g.GroupId).filter(Boolean),
       vpcId: i.VpcId ?? null,
       statusChecks: statusChecks ?? null,
+      // Instance metadata service: HttpTokens `required` is IMDSv2 only; an endpoint `disabled` has none.
+      httpTokens: i.MetadataOptions?.HttpTokens ?? null,
+      metadataEndpoint: i.MetadataOptions?.HttpEndpoint ?? null,
       ...(price === undefined ? { priced: false } : {}),
     },
   };

@@ -38,6 +38,8 @@ export interface SandboxInstance {
   publicIp?: string;
   securityGroupIds: string[];
   keyName?: string;
+  /** Instance metadata service: `required` (IMDSv2 only, the default here) or `optional` (v1 too). */
+  httpTokens?: 'required' | 'optional';
   tags: Tags;
 }
 

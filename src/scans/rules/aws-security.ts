@@ -650,11 +650,19 @@ const ec2Imdsv2: Rule = {
   severity: 'high',
   remediation:
     'Modify the instance metadata options to require tokens (HttpTokens: required), after checking its software uses IMDSv2-aware SDKs.',
-  evaluate: (r) =>
-    manual(
-      {},
-      `The inventory does not collect instance metadata options (HttpTokens): check that ${r.name} requires IMDSv2.`,
-    ),
+  evaluate: (r) => {
+    const httpTokens = typeof r.attributes.httpTokens === 'string' ? r.attributes.httpTokens : null;
+    const metadataEndpoint = typeof r.attributes.metadataEndpoint === 'string' ? r.attributes.metadataEndpoint : null;
+    const evidence = { httpTokens, metadataEndpoint };
+    // Synced before the inventory kept metadata options: the next sync brings them.
+    if (httpTokens === null && metadataEndpoint === null)
+      return manual(
+        evidence,
+        `The inventory has no metadata options (HttpTokens) for ${r.name} yet: the next sync collects them, or check that it requires IMDSv2.`,
+      );
+    if (metadataEndpoint === 'disabled' || httpTokens === 'required') return pass(evidence);
+    return fail(evidence, `${r.name} accepts IMDSv1 requests (HttpTokens ${httpTokens ?? 'unknown'})`);
+  },
 };
 
 export const awsSecurityRules: readonly Rule[] = [
