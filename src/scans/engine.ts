@@ -5,9 +5,17 @@ import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
 import { vacuumIfNeeded } from '../store/maintenance.ts';
 import { sql } from '../store/orm.ts';
-import type { DailyMetric, Evaluation, ResourceRef, Rule, RuleCategory, RuleContext } from './rule.ts';
+import type {
+  CoveringSchedule,
+  DailyMetric,
+  Evaluation,
+  ResourceRef,
+  Rule,
+  RuleCategory,
+  RuleContext,
+} from './rule.ts';
 import type { RuleTally } from './schema.ts';
-import { metricWindowDays, thresholdOf, type ThresholdValues } from './settings.ts';
+import { listOf, metricWindowDays, thresholdOf, type ListValues, type ThresholdValues } from './settings.ts';
 
 /**
  * The scan engine: evaluates rules over the synced inventory in PostgreSQL. It streams the live
@@ -46,6 +54,8 @@ export interface ScanDeps {
   db: Db;
   rules: readonly Rule[];
   thresholds: ThresholdValues;
+  /** The rules' list settings as configured (SCAN_OFF_HOURS_ENVS…); their defaults when absent. */
+  lists?: ListValues | undefined;
   now: () => Date;
   /** This app instance (the scan's lease holder). */
   runner: string;
@@ -273,6 +283,9 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
   const now = startedAt;
   const tally: RuleTally = Object.fromEntries(rules.map((r) => [r.id, { pass: 0, fail: 0, manual: 0, error: 0 }]));
   const accountCache = new Map<string, Resource[]>();
+  const offHours = rules.some((r) => r.readsOffHours)
+    ? await coveringSchedules(db, req.workspaceId)
+    : new Map<string, CoveringSchedule>();
   const batchSize = deps.batchSize ?? 5000;
   let evaluated = 0;
   try {
@@ -294,6 +307,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
         now,
         tally,
         accountCache,
+        offHours,
       });
       await stage(db, scanId, staged);
       evaluated += batch.length;
@@ -369,7 +383,24 @@ interface BatchState {
   now: Date;
   tally: RuleTally;
   accountCache: Map<string, Resource[]>;
+  /** Resources covered by an active or paused off-hours schedule of the workspace, by key. */
+  offHours: ReadonlyMap<string, CoveringSchedule>;
 }
+
+/** The resources an active or paused off-hours schedule of the workspace covers (read once per scan). */
+const coveringSchedules = async (db: Db, workspaceId: string): Promise<Map<string, CoveringSchedule>> => {
+  const { rows } = await db.execute<{ id: string; status: string; provider: string; account: string; rid: string }>(sql`
+    select s.id, s.status, r ->> 'provider' as provider, r ->> 'account' as account, r ->> 'id' as rid
+    from off_hours_schedules s, jsonb_array_elements(s.resources) r
+    where s.workspace_id = ${workspaceId} and s.status in ('active', 'paused')
+    order by s.id`);
+  const out = new Map<string, CoveringSchedule>();
+  for (const row of rows) {
+    const k = keyOf({ provider: row.provider, account: row.account, id: row.rid });
+    if (!out.has(k)) out.set(k, { id: row.id, status: row.status });
+  }
+  return out;
+};
 
 /** Evaluates every applicable rule on a batch; returns the rows to stage (fail, manual, error). */
 const evaluateBatch = async (
@@ -432,6 +463,11 @@ const evaluateBatch = async (
           if (!rule.accountTypes?.includes(type))
             throw new AppError('internal', `read account type "${type}" it did not declare`);
           return state.accountCache.get(`${r.provider}\u0000${r.account}\u0000${type}`) ?? [];
+        },
+        list: (name) => listOf(rule, name, deps.lists),
+        offHours: () => {
+          if (!rule.readsOffHours) throw new AppError('internal', 'read off-hours schedules it did not declare');
+          return state.offHours.get(keyOf(r));
         },
       };
       let verdict: StagedRow['verdict'] | 'pass';
