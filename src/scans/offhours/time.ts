@@ -8,7 +8,7 @@ import { badRequest } from '../../errors.ts';
  * midnight (start 20:00, stop 06:00: the night shift, stopped by day). Local times are turned into
  * instants with the zone's own offset on that date, so a transition keeps its wall time across
  * DST changes; a wall time the change skips (02:30 on a spring-forward night) runs at the same
- * distance after the change (03:30), and one that happens twice runs at its later occurrence.
+ * distance after the change (03:30), and one that happens twice runs at its first occurrence.
  */
 
 export const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -156,16 +156,12 @@ const offsetAt = (ms: number, tz: string): number => wallMs(Math.floor(ms / 1000
 /**
  * The instant of a local wall time (`localMs`: the wall time written as if UTC) in `tz`. A
  * skipped wall time gives the instant as far after the change as the time was after its start;
- * a repeated one gives its later occurrence.
+ * a repeated one gives its first occurrence. (Offsets change at most once within a day either side.)
  */
 export const zonedToUtc = (localMs: number, tz: string): Date => {
-  const o1 = offsetAt(localMs, tz);
-  const t1 = localMs - o1;
-  const o2 = offsetAt(t1, tz);
-  if (o1 === o2) return new Date(t1);
-  const t2 = localMs - o2;
-  if (offsetAt(t2, tz) === o2) return new Date(t2);
-  return new Date(Math.max(t1, t2));
+  const candidates = [offsetAt(localMs - 86_400_000, tz), offsetAt(localMs + 86_400_000, tz)].map((o) => localMs - o);
+  const valid = candidates.filter((t) => wallMs(t, tz) === localMs);
+  return new Date(valid.length > 0 ? Math.min(...valid) : Math.max(...candidates));
 };
 
 /** The local calendar date in `tz` at `at`: as a UTC midnight (ms). */
