@@ -105,7 +105,10 @@ export const buildDigests = async (
       from findings
       where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null) ranked
     where rank <= ${digestTopN} order by owner, rank`);
-  const offHoursRules = `{${rules.filter((r) => r.id.startsWith('cost.vm.off_hours.')).map((r) => r.id).join(',')}}`;
+  const offHoursRules = `{${rules
+    .filter((r) => r.id.startsWith('cost.vm.off_hours.'))
+    .map((r) => r.id)
+    .join(',')}}`;
   const { rows: offHours } = await db.execute<{ owner: string; n: number; saving: string | number }>(sql`
     select ${owner} as owner, count(*)::int as n, coalesce(sum(saving_cents), 0) as saving from findings
     where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null and verdict = 'fail'

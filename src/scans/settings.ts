@@ -81,10 +81,16 @@ export const listCatalog = (rules: readonly Rule[]): Map<string, ListSetting & {
   for (const rule of rules)
     for (const [name, l] of Object.entries(rule.lists ?? {})) {
       if (!ThresholdEnvPattern.test(l.env))
-        throw new AppError('config_invalid', `scan rule ${rule.id}: list ${name} has env "${l.env}", not SCAN_<UPPER_SNAKE>`);
+        throw new AppError(
+          'config_invalid',
+          `scan rule ${rule.id}: list ${name} has env "${l.env}", not SCAN_<UPPER_SNAKE>`,
+        );
       const seen = out.get(l.env);
       if (seen && seen.default.join(',') !== l.default.join(','))
-        throw new AppError('config_invalid', `${l.env} is declared by ${seen.rules[0]} and ${rule.id} with different defaults`);
+        throw new AppError(
+          'config_invalid',
+          `${l.env} is declared by ${seen.rules[0]} and ${rule.id} with different defaults`,
+        );
       if (seen) seen.rules.push(rule.id);
       else out.set(l.env, { ...l, rules: [rule.id] });
     }

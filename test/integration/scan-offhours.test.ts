@@ -27,7 +27,8 @@ afterAll(async () => {
 });
 
 type TableBlock = { type: 'table'; columns: string[]; rows: string[][] };
-const table = (r: ReplyLike | undefined) => r?.blocks.find((b) => b.type === 'table') as unknown as TableBlock | undefined;
+const table = (r: ReplyLike | undefined) =>
+  r?.blocks.find((b) => b.type === 'table') as unknown as TableBlock | undefined;
 const jobDeps = (): OffHoursJobDeps => ({
   db: app.store.db,
   now: () => clock,
@@ -41,9 +42,7 @@ let changeId = '';
 let instances: Array<{ account: string; region: string; id: string }> = [];
 const states = async () =>
   Promise.all(
-    instances.map(
-      async (r) => (await aws().describe!({ provider: 'aws', type: 'instance', ...r }))?.state ?? 'gone',
-    ),
+    instances.map(async (r) => (await aws().describe!({ provider: 'aws', type: 'instance', ...r }))?.state ?? 'gone'),
   );
 /** The schedule's audit events, oldest first. */
 const events = async () => listAuditEvents(app.store.db, { subject: `offhours:${scheduleId}`, limit: 1000 });
@@ -72,7 +71,9 @@ describe('off-hours schedules', () => {
     const button = renderDigest(web, { scanId, sandbox: true })
       .blocks.flatMap((b) => (b.type === 'actions' ? b.buttons : []))
       .find((b) => b.label.startsWith('Schedule off-hours'))!;
-    expect(button.label).toBe(`Schedule off-hours for 2 instances (saves $${(web.offHours!.savingCents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}/month)`);
+    expect(button.label).toBe(
+      `Schedule off-hours for 2 instances (saves $${(web.offHours!.savingCents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}/month)`,
+    );
 
     // The viewer cannot ask for it; the operator's click files one change request.
     const [denied] = await click(app, 'dave', ActionIds.command, button.value);
@@ -80,7 +81,9 @@ describe('off-hours schedules', () => {
     const [card] = await click(app, 'alice', ActionIds.command, button.value);
     expect(card?.changeId).toMatch(/^CR-\d+$/);
     changeId = card!.changeId!;
-    expect(card?.text).toMatch(/Schedule off-hours OH-[0-9A-F]{6} for 2 instances \(web-staging-1, web-dev-1|web-dev-1, web-staging-1\)/);
+    expect(card?.text).toMatch(
+      /Schedule off-hours OH-[0-9A-F]{6} for 2 instances \(web-staging-1, web-dev-1|web-dev-1, web-staging-1\)/,
+    );
     scheduleId = /OH-[0-9A-F]{6}/.exec(card!.text)![0];
     const c = await app.changes.get(changeId);
     expect(c?.status).toBe('pending');
@@ -106,7 +109,9 @@ describe('off-hours schedules', () => {
     await turn(app, 'bob', `approve ${changeId}`);
     const c = await app.changes.get(changeId);
     expect(c?.status).toBe('succeeded');
-    expect(c?.result?.summary).toMatch(new RegExp(`^${scheduleId} is active: 2 instances, run 08:00–19:00 Mon–Fri \\(UTC\\)`));
+    expect(c?.result?.summary).toMatch(
+      new RegExp(`^${scheduleId} is active: 2 instances, run 08:00–19:00 Mon–Fri \\(UTC\\)`),
+    );
     const s = (await getSchedule(app.store.db, 'console', scheduleId))!;
     expect(s).toMatchObject({ status: 'active', changeId, requesterName: 'Alice', timezone: 'UTC' });
     expect(s.savingCents).toBeGreaterThan(0);
@@ -170,11 +175,15 @@ describe('off-hours schedules', () => {
     const [viewer] = await turn(app, 'dave', `offhours pause ${scheduleId}`);
     expect(viewer?.text).toMatch(/operator/);
     const [paused] = await turn(app, 'alice', `offhours pause ${scheduleId.toLowerCase()}`);
-    expect(paused?.text).toBe(`${scheduleId} is paused: its instances stay as they are until \`offhours resume ${scheduleId}\`.`);
+    expect(paused?.text).toBe(
+      `${scheduleId} is paused: its instances stay as they are until \`offhours resume ${scheduleId}\`.`,
+    );
     clock = new Date('2026-12-03T19:00:10Z');
     expect(await runDueSchedules(jobDeps())).toEqual([]);
     const [resumed] = await turn(app, 'alice', `offhours resume ${scheduleId}`);
-    expect(resumed?.text).toMatch(new RegExp(`^${scheduleId} is active again .*; next: start at Fri 2026-12-04 08:00\\.$`));
+    expect(resumed?.text).toMatch(
+      new RegExp(`^${scheduleId} is active again .*; next: start at Fri 2026-12-04 08:00\\.$`),
+    );
     // Resumed after the 19:00 stop: that stop is not run; the next start is.
     expect(await runDueSchedules(jobDeps())).toEqual([]);
     clock = new Date('2026-12-04T08:00:10Z');
@@ -186,7 +195,10 @@ describe('off-hours schedules', () => {
   it('is removed by rolling back its change request (after approval)', async () => {
     const [card] = await turn(app, 'alice', `rollback ${changeId}`);
     const rollbackId = card!.changeId!;
-    expect((await app.changes.get(rollbackId))?.plan).toMatchObject({ action: 'remove_off_hours', rollbackOf: changeId });
+    expect((await app.changes.get(rollbackId))?.plan).toMatchObject({
+      action: 'remove_off_hours',
+      rollbackOf: changeId,
+    });
     await turn(app, 'bob', `approve ${rollbackId}`);
     expect((await app.changes.get(rollbackId))?.status).toBe('succeeded');
     expect((await getSchedule(app.store.db, 'console', scheduleId))?.status).toBe('removed');

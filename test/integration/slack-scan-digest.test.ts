@@ -85,8 +85,7 @@ it('posts one digest per owner to its conversation, with the change since the la
   expect(
     buttons.every(
       (t) =>
-        /^Fix F-[0-9a-f]{12}$/.test(t) ||
-        /^Schedule off-hours for \d+ instances? \(saves \$[\d,.]+\/month\)$/.test(t),
+        /^Fix F-[0-9a-f]{12}$/.test(t) || /^Schedule off-hours for \d+ instances? \(saves \$[\d,.]+\/month\)$/.test(t),
     ),
   ).toBe(true);
   // The sandbox's running dev and staging instances: one off-hours button per owner that has them.

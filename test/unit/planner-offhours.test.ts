@@ -56,7 +56,7 @@ describe('offhours', () => {
     expect(noWho.ok).toBe(false);
     expect(!noWho.ok && noWho.message).toContain('offhours owner=web');
     const odd = parseCommand('offhours owner=web at night');
-    expect(!odd.ok && odd.message).toContain('I can\'t place “at”');
+    expect(!odd.ok && odd.message).toContain("I can't place “at”");
     const noId = parseCommand('offhours pause');
     expect(!noId.ok && noId.message).toContain('OH-3FA2C1');
   });

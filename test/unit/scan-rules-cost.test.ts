@@ -647,7 +647,11 @@ describe('cost.vm.off_hours.* (non-production instances running around the clock
     expect(e.detail).toBe(
       'Tagged env=dev and running around the clock: running only 08:00–19:00 Mon–Fri would stop it 67% of the week.',
     );
-    expect(e.evidence).toMatchObject({ environmentTag: 'env=dev', runHours: '08:00–19:00 Mon–Fri', offSharePercent: 67.3 });
+    expect(e.evidence).toMatchObject({
+      environmentTag: 'env=dev',
+      runHours: '08:00–19:00 Mon–Fri',
+      offSharePercent: 67.3,
+    });
   });
 
   it('reads the environment from env, environment or stage, in any case', () => {

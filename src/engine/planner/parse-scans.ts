@@ -280,7 +280,8 @@ export const parseUnsuppress: CommandParser = (args, ctx) => {
 
 const OFFHOURS_HINT =
   'Say which findings or whose: `offhours F-3fa2c1d9e0b1 F-…` or `offhours owner=web`, optionally `19:00-08:00` (stop-start), `weekdays` / `daily` / `mon-fri` and `tz=Europe/Berlin`; `offhours pause|resume|remove OH-3FA2C1`.';
-const DAY_LIST = /^(weekdays?|workdays|weekends?|daily|every-?day|(mon|tue|wed|thu|fri|sat|sun)[a-z]*([-,](mon|tue|wed|thu|fri|sat|sun)[a-z]*)*)$/;
+const DAY_LIST =
+  /^(weekdays?|workdays|weekends?|daily|every-?day|(mon|tue|wed|thu|fri|sat|sun)[a-z]*([-,](mon|tue|wed|thu|fri|sat|sun)[a-z]*)*)$/;
 const WINDOW = /^\d{1,2}[:.h]?\d{2}\s*[-–—]\s*\d{1,2}[:.h]?\d{2}$/;
 
 /**
@@ -307,7 +308,11 @@ export const parseOffHours: CommandParser = (args, ctx) => {
     else if (kv) return usage(ctx.word, `I can't place ${quote(t.text)}. ${OFFHOURS_HINT}`);
     else if (/^(?:f-)?[0-9a-f]{6,12}$/i.test(t.text)) findings.push(t.text.toLowerCase().replace(/^f-/, ''));
     else if (WINDOW.test(t.text)) command.window = t.text;
-    else if (/^\d{1,2}[:.h]?\d{2}$/.test(t.text) && ['-', 'to', '–'].includes(args[i + 1]?.lower ?? '') && args[i + 2]) {
+    else if (
+      /^\d{1,2}[:.h]?\d{2}$/.test(t.text) &&
+      ['-', 'to', '–'].includes(args[i + 1]?.lower ?? '') &&
+      args[i + 2]
+    ) {
       command.window = `${t.text}-${args[i + 2]!.text}`;
       i += 2;
       continue;

@@ -13,7 +13,15 @@ import type { Db } from '../../store/db.ts';
 import { sql } from '../../store/orm.ts';
 import type { ChangePlan } from '../../tools/change-plan.ts';
 import type { OffHoursResource } from '../schema.ts';
-import { auditData, getSchedule, resourceKey, scheduledResources, timesText, toSchedule, type ScheduleRow } from './store.ts';
+import {
+  auditData,
+  getSchedule,
+  resourceKey,
+  scheduledResources,
+  timesText,
+  toSchedule,
+  type ScheduleRow,
+} from './store.ts';
 import { ClockTime, DAY_NAMES, type DayName, type ScheduleTimes } from './time.ts';
 
 /**
@@ -56,7 +64,9 @@ const ActivateParams = z.object({
   }),
   stop: ClockTime,
   start: ClockTime,
-  days: z.string().transform((s) => s.split(',').filter((d): d is DayName => (DAY_NAMES as readonly string[]).includes(d))),
+  days: z
+    .string()
+    .transform((s) => s.split(',').filter((d): d is DayName => (DAY_NAMES as readonly string[]).includes(d))),
   timezone: z.string().min(1),
   saving: z.coerce.number().int().min(0),
   findings: z.string().default(''),

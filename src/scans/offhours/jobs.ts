@@ -53,11 +53,7 @@ export interface RunReport {
   instances: InstanceOutcome[];
 }
 
-const actOn = async (
-  d: OffHoursJobDeps,
-  kind: Transition['kind'],
-  r: OffHoursResource,
-): Promise<InstanceOutcome> => {
+const actOn = async (d: OffHoursJobDeps, kind: Transition['kind'], r: OffHoursResource): Promise<InstanceOutcome> => {
   const base = { instance: `${r.provider}/${r.account}/${r.region}/${r.id}`, name: r.name };
   try {
     const provider = d.provider(r.provider);
@@ -74,9 +70,11 @@ const actOn = async (
         return { ...base, outcome: 'skipped', error: `it is ${now.state}` };
     }
     await provider.execute({ action: spec.name, target: key, params: {} });
-    await d.refresh?.(provider, r)?.catch((err: unknown) =>
-      d.logger?.warn({ err, instance: r.id }, 'could not re-read an instance after an off-hours run'),
-    );
+    await d
+      .refresh?.(provider, r)
+      ?.catch((err: unknown) =>
+        d.logger?.warn({ err, instance: r.id }, 'could not re-read an instance after an off-hours run'),
+      );
     return { ...base, outcome: kind === 'stop' ? 'stopped' : 'started' };
   } catch (err) {
     d.logger?.warn({ err, instance: r.id, kind }, 'off-hours run failed on an instance');

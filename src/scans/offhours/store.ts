@@ -116,7 +116,9 @@ export const getSchedule = async (
 
 /** Every active schedule of every workspace (the job's work list). */
 export const activeSchedules = async (db: Pick<Db, 'execute'>): Promise<OffHoursSchedule[]> => {
-  const { rows } = await db.execute<ScheduleRow>(sql`select * from off_hours_schedules where status = 'active' order by id`);
+  const { rows } = await db.execute<ScheduleRow>(
+    sql`select * from off_hours_schedules where status = 'active' order by id`,
+  );
   return rows.map(toSchedule);
 };
 
@@ -173,7 +175,8 @@ export const setScheduleStatus = (
   },
 ): Promise<OffHoursSchedule> =>
   db.transaction(async (tx) => {
-    const from: ScheduleStatus[] = a.to === 'paused' ? ['active'] : a.to === 'active' ? ['paused'] : ['pending', 'active', 'paused'];
+    const from: ScheduleStatus[] =
+      a.to === 'paused' ? ['active'] : a.to === 'active' ? ['paused'] : ['pending', 'active', 'paused'];
     const { rows } = await tx.execute<ScheduleRow>(sql`
       update off_hours_schedules set status = ${a.to}, updated_at = ${a.now},
         armed_at = case when ${a.to} = 'active' then ${a.now}::timestamptz else armed_at end,

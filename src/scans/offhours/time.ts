@@ -151,7 +151,8 @@ const wallMs = (ms: number, tz: string): number => {
 };
 
 /** The zone's offset from UTC at `ms`, in ms (Berlin in summer: +7,200,000). */
-const offsetAt = (ms: number, tz: string): number => wallMs(Math.floor(ms / 1000) * 1000, tz) - Math.floor(ms / 1000) * 1000;
+const offsetAt = (ms: number, tz: string): number =>
+  wallMs(Math.floor(ms / 1000) * 1000, tz) - Math.floor(ms / 1000) * 1000;
 
 /**
  * The instant of a local wall time (`localMs`: the wall time written as if UTC) in `tz`. A

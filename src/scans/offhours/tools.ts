@@ -130,13 +130,17 @@ const RequestInput = z.object({
     .max(50)
     .optional()
     .describe('Off-hours findings (cost.vm.off_hours.*) whose instances to schedule, e.g. F-3fa2c1d9e0b1.'),
-  owner: z.string().min(1).max(100).optional().describe("Every open off-hours finding of this owner (owner tag)."),
+  owner: z.string().min(1).max(100).optional().describe('Every open off-hours finding of this owner (owner tag).'),
   window: z
     .string()
     .max(20)
     .optional()
     .describe('When they are stopped: `<stop>-<start>`, e.g. 19:00-08:00 (the default).'),
-  days: z.string().max(40).optional().describe('The days they run in office hours: weekdays (default), daily, mon-fri, …'),
+  days: z
+    .string()
+    .max(40)
+    .optional()
+    .describe('The days they run in office hours: weekdays (default), daily, mon-fri, …'),
   timezone: z.string().max(60).optional().describe('IANA time zone of the times (SCAN_SCHEDULE_TIMEZONE by default).'),
 });
 
@@ -173,7 +177,9 @@ export const offHoursRequestTool = (d: OffHoursToolDeps): Tool<typeof RequestInp
   run: async (input, ctx) => {
     const ws = ctx.actor.workspaceId;
     if (!input.findings?.length && !input.owner)
-      throw badRequest('Name the off-hours findings (`offhours F-3fa2c1d9e0b1 F-…`) or an owner (`offhours owner=web`).');
+      throw badRequest(
+        'Name the off-hours findings (`offhours F-3fa2c1d9e0b1 F-…`) or an owner (`offhours owner=web`).',
+      );
     const window = input.window ? parseWindow(input.window) : { stop: defaultTimes.stop, start: defaultTimes.start };
     if (!window) throw badRequest(`“${input.window}” is not a window like 19:00-08:00 (stop-start).`);
     const days = input.days ? parseDays(input.days) : [...defaultTimes.days];
@@ -192,7 +198,8 @@ export const offHoursRequestTool = (d: OffHoursToolDeps): Tool<typeof RequestInp
           where id = w.ref or (length(w.ref) >= 6 and left(id, length(w.ref)) = w.ref))
         order by id`);
       for (const ref of ids)
-        if (!rows.some((r) => r.id.startsWith(ref))) throw notFound(`There is no finding ${findingRef(ref)} in this workspace.`);
+        if (!rows.some((r) => r.id.startsWith(ref)))
+          throw notFound(`There is no finding ${findingRef(ref)} in this workspace.`);
       const wrong = rows.find((r) => !(offHoursRuleIds as readonly string[]).includes(r.rule_id));
       if (wrong)
         throw badRequest(
@@ -227,7 +234,10 @@ export const offHoursRequestTool = (d: OffHoursToolDeps): Tool<typeof RequestInp
       }
       const r = await liveResource(d.db, { ...key, provider: f.provider as ProviderName });
       if (!r) {
-        if (named) throw conflict(`${f.resource_name} is no longer in the inventory: the next scan resolves ${findingRef(f.id)}.`);
+        if (named)
+          throw conflict(
+            `${f.resource_name} is no longer in the inventory: the next scan resolves ${findingRef(f.id)}.`,
+          );
         skipped.push(f.resource_name);
         continue;
       }
@@ -305,7 +315,17 @@ const moveTool = (
 export const offHoursTools = (d: OffHoursToolDeps) => [
   offHoursListTool(d),
   offHoursRequestTool(d),
-  moveTool(d, 'offhours_pause', 'paused', 'Pauses an off-hours schedule: the job leaves its instances alone until resumed (operators; audited).'),
-  moveTool(d, 'offhours_resume', 'active', 'Resumes a paused off-hours schedule from its next stop or start (operators; audited).'),
+  moveTool(
+    d,
+    'offhours_pause',
+    'paused',
+    'Pauses an off-hours schedule: the job leaves its instances alone until resumed (operators; audited).',
+  ),
+  moveTool(
+    d,
+    'offhours_resume',
+    'active',
+    'Resumes a paused off-hours schedule from its next stop or start (operators; audited).',
+  ),
   moveTool(d, 'offhours_remove', 'removed', 'Removes an off-hours schedule for good (operators; audited).'),
 ];

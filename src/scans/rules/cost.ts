@@ -780,7 +780,8 @@ const offHoursEnvs = {
   environments: {
     env: 'SCAN_OFF_HOURS_ENVS',
     default: ['dev', 'development', 'test', 'qa', 'staging', 'sandbox'],
-    description: 'Environment tag values (env / environment / stage) whose running instances are offered an off-hours schedule',
+    description:
+      'Environment tag values (env / environment / stage) whose running instances are offered an off-hours schedule',
   },
 } as const;
 
