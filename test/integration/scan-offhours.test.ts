@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
 import { ActionIds } from '../../src/chat/interaction.ts';
 import { buildDigests, renderDigest } from '../../src/scans/digest.ts';
+import { activationPlan, offHoursRunner } from '../../src/scans/offhours/executor.ts';
 import { runDueSchedules, type OffHoursJobDeps } from '../../src/scans/offhours/jobs.ts';
+import { offHoursTools } from '../../src/scans/offhours/tools.ts';
 import { getSchedule } from '../../src/scans/offhours/store.ts';
 import { builtInRules } from '../../src/scans/rules/index.ts';
 import { click, startTestApp, turn, type ReplyLike, type TestApp } from '../helpers/app.ts';
@@ -212,6 +214,40 @@ describe('off-hours schedules', () => {
     const [gone] = await turn(app, 'alice', `offhours remove ${scheduleId}`);
     expect(gone?.text).toBe(`${scheduleId} is removed: it cannot be removed.`);
     expect((await verifyAudit(app.store.db)).ok).toBe(true);
+  });
+
+  it('cannot be activated but by an executing change request, and only its list is offered to an LLM', async () => {
+    const plan = activationPlan({
+      id: 'OH-ABCDEF',
+      resources: [
+        {
+          provider: 'aws',
+          account: '1',
+          region: 'eu-west-1',
+          type: 'instance',
+          id: 'i-1',
+          name: 'x',
+          monthlyCostCents: 100,
+        },
+      ],
+      stop: '19:00',
+      start: '08:00',
+      days: ['mon'],
+      timezone: 'UTC',
+      savingCents: 67,
+      findingIds: [],
+    });
+    await expect(
+      offHoursRunner({ db: app.store.db, now: () => clock }).execute({
+        action: plan.action,
+        target: plan.target,
+        params: plan.params,
+      }),
+    ).rejects.toThrow(/no running change request activates OH-ABCDEF/);
+    expect(await getSchedule(app.store.db, 'console', 'OH-ABCDEF')).toBeUndefined();
+    const tools = offHoursTools({ db: app.store.db, provider: () => undefined, timezone: 'UTC', now: () => clock });
+    expect(tools.filter((t) => t.llm).map((t) => t.name)).toEqual(['offhours']);
+    expect(tools.find((t) => t.name === 'offhours_request')).toMatchObject({ kind: 'change', minRole: 'operator' });
   });
 
   it('asks by finding and removes a pending schedule when its request is rejected', async () => {
