@@ -24,6 +24,9 @@ import { latestDue, localText, type Transition } from './time.ts';
 
 export const offHoursTickJob = 'offhours.tick';
 
+/** Instances of one run acted on at once. */
+const instanceConcurrency = 8;
+
 export interface OffHoursJobDeps {
   db: Db;
   now: () => Date;
@@ -146,9 +149,13 @@ export const runSchedule = async (d: OffHoursJobDeps, s: OffHoursSchedule): Prom
     d.logger?.warn({ schedule: s.id, kind: due.kind, dueAt: due.at }, 'off-hours transition missed (too late to run)');
     return report;
   }
-  const instances: InstanceOutcome[] = [];
-  // One at a time: a schedule holds a handful of instances, and the provider's clients are shared.
-  for (const r of s.resources) instances.push(await actOn(d, due.kind, r));
+  // A few at a time (an Azure deallocate waits minutes for its operation); results in the schedule's order.
+  const instances: InstanceOutcome[] = new Array<InstanceOutcome>(s.resources.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < s.resources.length; i = next++) instances[i] = await actOn(d, due.kind, s.resources[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(instanceConcurrency, s.resources.length) }, worker));
   const report: RunReport = {
     schedule: s.id,
     kind: due.kind,
@@ -176,9 +183,8 @@ export const runDueSchedules = async (d: OffHoursJobDeps): Promise<RunReport[]> 
 };
 
 export const registerOffHoursJobs = async (scheduler: Scheduler, d: OffHoursJobDeps): Promise<void> => {
-  // A run stops or starts a handful of instances (each waits for its state): well within 5 minutes.
-  scheduler.define(offHoursTickJob, async () => void (await runDueSchedules(d)), undefined, {
-    lockLifetimeMs: 5 * 60_000,
-  });
+  // A lock that lapses during a long run only lets another replica tick: the run keys keep each
+  // transition to one run whatever Agenda does.
+  scheduler.define(offHoursTickJob, async () => void (await runDueSchedules(d)));
   await scheduler.every(60_000, offHoursTickJob);
 };
