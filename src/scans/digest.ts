@@ -17,7 +17,8 @@ import { findingRef } from './tools.ts';
  * user's direct messages where the surface allows), the rest go to `SCAN_DIGEST_CONVERSATION`.
  * Each digest counts the owner's open findings by severity, shows the change since the last
  * scan ("4 new, 2 resolved, $1,240.00/month open") and the top findings, most severe and largest
- * saving first, with a Fix button where a finding has one.
+ * saving first, with a Fix button where a finding has one, and one button that asks for an
+ * off-hours schedule for all of the owner's off-hours findings (src/scans/offhours/).
  */
 
 export interface DigestSettings {
