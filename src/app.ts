@@ -42,6 +42,9 @@ import { failAllRunning } from './scans/engine.ts';
 import { fixTool } from './scans/fix.ts';
 import { applySchedule, registerScanJobs } from './scans/jobs.ts';
 import { scanScheduleTool } from './scans/schedule-tool.ts';
+import { OFF_HOURS_PROVIDER, offHoursChanged, offHoursRunner } from './scans/offhours/executor.ts';
+import { registerOffHoursJobs } from './scans/offhours/jobs.ts';
+import { offHoursTools } from './scans/offhours/tools.ts';
 import { scanReports } from './scans/reports.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { scanTools, type ScanToolDeps } from './scans/tools.ts';
@@ -175,14 +178,22 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     cleanups.push(() => scheduler.stop());
     // This process among the replicas: the executor lease and the scan lease name it.
     const instanceId = newExecutorId();
+    // Off-hours schedules are activated by approved change requests, through the same executor.
+    const offHours = offHoursRunner({ db, now });
     const changes = createChangeService({
       db,
-      providers: providerByName,
+      providers: (name) => (name === OFF_HOURS_PROVIDER ? offHours : providerByName(name)),
       policy: config.policy,
       approvalTtlMs: config.APPROVAL_TTL,
       now,
       listener: {
         changed: async (c, event) => {
+          if (c.plan.target.provider === OFF_HOURS_PROVIDER) {
+            await offHoursChanged(db, now(), c, event, logger).catch((err: unknown) =>
+              logger.warn({ err, changeId: c.id }, 'could not record an off-hours request'),
+            );
+            return notifier.changed(c, event);
+          }
           // The inventory shows what a change did before anyone is told it is done: the target is
           // re-read at once (a full sync is queued when its provider cannot describe one resource).
           if (event === 'succeeded' || event === 'failed') {
@@ -217,6 +228,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       db,
       rules: builtInRules,
       thresholds: config.scanThresholds,
+      lists: config.scanLists,
       now,
       runner: instanceId,
       maxSuppressionDays: config.SCAN_SUPPRESSION_MAX_DAYS,
@@ -242,6 +254,13 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...scanTools(scanDeps),
       complianceTool({ ...scanDeps, frameworks: config.frameworks }),
       fixTool({ db, rules: builtInRules, provider: providerByName }),
+      ...offHoursTools({
+        db,
+        provider: providerByName,
+        ownerTags: config.scanDigests.ownerTags,
+        timezone: config.SCAN_SCHEDULE_TIMEZONE,
+        now,
+      }),
       scanScheduleTool({
         db,
         defaultSchedule: config.SCAN_SCHEDULE,
@@ -361,6 +380,15 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         await surface.post(conversation, reply);
         return true;
       },
+    });
+    await registerOffHoursJobs(scheduler, {
+      db,
+      now,
+      provider: providerByName,
+      graceMs: config.SCAN_OFF_HOURS_GRACE,
+      runner: instanceId,
+      logger,
+      refresh: (provider, r) => refreshResource(db, provider, r, now(), { logger }),
     });
     await registerRetentionJobs(scheduler, {
       db,

@@ -5,7 +5,7 @@ import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
 import { parseDigestSettings, type DigestSettings } from './scans/digest.ts';
 import { builtInFrameworks, type Framework } from './scans/frameworks/index.ts';
 import { builtInRules } from './scans/rules/index.ts';
-import { loadThresholds, type ThresholdValues } from './scans/settings.ts';
+import { loadLists, loadThresholds, type ListValues, type ThresholdValues } from './scans/settings.ts';
 import { AppError, isAppError, zodIssueLines } from './errors.ts';
 import { isSecretName } from './observability/logger.ts';
 import { decodeEncryptionKey } from './store/secret-box.ts';
@@ -146,6 +146,8 @@ export const ConfigSchema = z
     /** `<surface>:<workspace>:<channel>`: where the digests of owners without a route go. */
     SCAN_DIGEST_CONVERSATION: optionalString,
     SCAN_SUPPRESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+    /** How late an off-hours stop or start may still run (the app was down at its time); later ones are skipped as missed. */
+    SCAN_OFF_HOURS_GRACE: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(3_600_000),
     /** Where the scheduled drift check posts a non-empty drift report (`slack:<channel>`, `teams:<conversation>`, `console`). */
     DRIFT_CONVERSATION: optionalString,
     /** A JSON approval policy replacing the default one (src/changes/policy.ts), read at start. */
@@ -313,6 +315,8 @@ export interface Config extends RawConfig {
   azureClientSecret: string | undefined;
   /** The scan rules' thresholds as set by their SCAN_* variables (defaults otherwise). */
   scanThresholds: ThresholdValues;
+  /** The scan rules' list settings (SCAN_OFF_HOURS_ENVS), defaults otherwise. */
+  scanLists: ListValues;
   /** Owner tags and where each owner's scan digest goes. */
   scanDigests: DigestSettings;
   /** The compliance frameworks the scans score (the shipped mapping file, checked against the rules). */
@@ -384,6 +388,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
   const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
   const scanThresholds = oneLine(problems, () => loadThresholds(builtInRules, env), new Map());
+  const scanLists = oneLine(problems, () => loadLists(builtInRules, env), new Map());
   const scanDigests = oneLine(problems, () => parseDigestSettings(c), {
     ownerTags: ['owner', 'team'],
     routes: new Map(),
@@ -401,6 +406,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     awsCredentials: hasAwsCredentials(env),
     azureClientSecret: env.AZURE_CLIENT_SECRET || undefined,
     scanThresholds,
+    scanLists,
     scanDigests,
     frameworks,
   };

@@ -28,6 +28,12 @@ export const AuditEventType = z.enum([
   'role.granted',
   'finding.suppressed',
   'finding.unsuppressed',
+  'offhours.activated',
+  'offhours.run',
+  'offhours.missed',
+  'offhours.paused',
+  'offhours.resumed',
+  'offhours.removed',
 ]);
 export type AuditEventType = z.infer<typeof AuditEventType>;
 

@@ -10,8 +10,15 @@ import type { ChangeEvent, ChangeListener } from './listener.ts';
 import type { ChangeRequest, ChangeStatus } from './model.ts';
 import { transition, type Transition } from './repository.ts';
 
-/** Cloud providers by name: a map, or a lookup that returns undefined (or throws) for unknown names. */
-export type ProviderLookup = ReadonlyMap<string, CloudProvider> | ((name: string) => CloudProvider | undefined);
+/**
+ * What the executor needs of a change's target kind: the declared actions and a way to run one.
+ * A cloud provider is one; so is the bot's own off-hours schedules (src/scans/offhours/executor.ts),
+ * whose activation is a change request like any other.
+ */
+export type ActionRunner = Pick<CloudProvider, 'actions' | 'execute' | 'describe'>;
+
+/** Action runners (cloud providers) by name: a map, or a lookup that returns undefined (or throws) for unknown names. */
+export type ProviderLookup = ReadonlyMap<string, ActionRunner> | ((name: string) => ActionRunner | undefined);
 
 /** This app instance as an executor of changes, and how long its lease on a running change lasts. */
 export interface ExecutorLease {
@@ -29,7 +36,7 @@ export interface ChangeContext {
   now: () => Date;
   logger: Logger;
   executor: ExecutorLease;
-  provider(name: string): CloudProvider | undefined;
+  provider(name: string): ActionRunner | undefined;
   /**
    * Reports a committed transition: counts it and writes its one info log line (who, what, which
    * resource, from → to). Every transition passes here exactly once: `move` calls it, and so do the
@@ -56,7 +63,7 @@ export const createChangeContext = (d: {
   const lookup =
     typeof d.providers === 'function'
       ? d.providers
-      : (n: string) => (d.providers as ReadonlyMap<string, CloudProvider>).get(n);
+      : (n: string) => (d.providers as ReadonlyMap<string, ActionRunner>).get(n);
   const committed = (change: ChangeRequest, from: ChangeStatus | 'none', to: ChangeStatus, by: Actor | null): void => {
     // pending → pending (an approval short of the count) is logged, not counted: the status did not change.
     if (from !== to) d.metrics.changeTransitions.inc({ from, to });

@@ -1,7 +1,6 @@
 import { findAction } from '../cloud/actions.ts';
-import type { CloudProvider } from '../cloud/provider.ts';
 import { AppError, isUserFacing } from '../errors.ts';
-import type { ChangeContext } from './context.ts';
+import type { ActionRunner, ChangeContext } from './context.ts';
 import type { ChangeRequest } from './model.ts';
 import { getChange, renewLease, type TransitionPatch } from './repository.ts';
 
@@ -85,7 +84,7 @@ type Outcome = { to: 'succeeded' | 'failed'; patch: TransitionPatch; data: Recor
  */
 const changedSincePlan = async (
   ctx: ChangeContext,
-  provider: CloudProvider,
+  provider: ActionRunner,
   c: ChangeRequest,
 ): Promise<string | undefined> => {
   if (!provider.describe) return undefined;

@@ -17,7 +17,8 @@ import { findingRef } from './tools.ts';
  * user's direct messages where the surface allows), the rest go to `SCAN_DIGEST_CONVERSATION`.
  * Each digest counts the owner's open findings by severity, shows the change since the last
  * scan ("4 new, 2 resolved, $1,240.00/month open") and the top findings, most severe and largest
- * saving first, with a Fix button where a finding has one.
+ * saving first, with a Fix button where a finding has one, and one button that asks for an
+ * off-hours schedule for all of the owner's off-hours findings (src/scans/offhours/).
  */
 
 export interface DigestSettings {
@@ -50,6 +51,8 @@ export interface OwnerDigest {
   resolvedFindings: number;
   savingCents: number;
   top: DigestFinding[];
+  /** The owner's open off-hours findings (`cost.vm.off_hours.*`): one button asks for a schedule for all. */
+  offHours?: { instances: number; savingCents: number } | undefined;
 }
 
 /** How many findings a digest lists (the rest are one `findings` command away). */
@@ -103,6 +106,15 @@ export const buildDigests = async (
       from findings
       where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null) ranked
     where rank <= ${digestTopN} order by owner, rank`);
+  const offHoursRules = `{${rules
+    .filter((r) => r.id.startsWith('cost.vm.off_hours.'))
+    .map((r) => r.id)
+    .join(',')}}`;
+  const { rows: offHours } = await db.execute<{ owner: string; n: number; saving: string | number }>(sql`
+    select ${owner} as owner, count(*)::int as n, coalesce(sum(saving_cents), 0) as saving from findings
+    where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null and verdict = 'fail'
+      and rule_id = any(${offHoursRules}::text[])
+    group by 1`);
   const fixable = new Set(rules.filter((r) => r.fix).map((r) => r.id));
   const byOwner = new Map<string, OwnerDigest>();
   const digest = (name: string): OwnerDigest => {
@@ -146,6 +158,7 @@ export const buildDigests = async (
       savingCents: Number(t.saving_cents),
       fixable: t.verdict === 'fail' && fixable.has(t.rule_id),
     });
+  for (const o of offHours) digest(o.owner).offHours = { instances: o.n, savingCents: Number(o.saving) };
   // Owners with the most severe open findings first; `unowned` last.
   const weight = (d: OwnerDigest) =>
     (Object.keys(severityRank) as Severity[])
@@ -207,6 +220,18 @@ export const renderDigest = (d: OwnerDigest, opts: { scanId: number; sandbox: bo
         })),
       });
   }
+  // One off-hours schedule for all the owner's off-hours findings: one change request when clicked.
+  if (d.offHours && d.offHours.instances > 0)
+    blocks.push({
+      type: 'actions',
+      buttons: [
+        {
+          actionId: ActionIds.command,
+          label: `Schedule off-hours for ${plural(d.offHours.instances, 'instance')} (saves ${formatMoney(d.offHours.savingCents)}/month)`,
+          value: JSON.stringify({ tool: 'offhours_request', input: { owner: d.owner } }),
+        },
+      ],
+    });
   if (d.open > d.top.length)
     blocks.push({
       type: 'context',

@@ -5,9 +5,17 @@ import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
 import { vacuumIfNeeded } from '../store/maintenance.ts';
 import { sql } from '../store/orm.ts';
-import type { DailyMetric, Evaluation, ResourceRef, Rule, RuleCategory, RuleContext } from './rule.ts';
+import type {
+  CoveringSchedule,
+  DailyMetric,
+  Evaluation,
+  ResourceRef,
+  Rule,
+  RuleCategory,
+  RuleContext,
+} from './rule.ts';
 import type { RuleTally } from './schema.ts';
-import { metricWindowDays, thresholdOf, type ThresholdValues } from './settings.ts';
+import { listOf, metricWindowDays, thresholdOf, type ListValues, type ThresholdValues } from './settings.ts';
 
 /**
  * The scan engine: evaluates rules over the synced inventory in PostgreSQL. It streams the live
@@ -46,6 +54,8 @@ export interface ScanDeps {
   db: Db;
   rules: readonly Rule[];
   thresholds: ThresholdValues;
+  /** The rules' list settings as configured (SCAN_OFF_HOURS_ENVS…); their defaults when absent. */
+  lists?: ListValues | undefined;
   now: () => Date;
   /** This app instance (the scan's lease holder). */
   runner: string;
@@ -296,6 +306,9 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
   const now = startedAt;
   const tally: RuleTally = Object.fromEntries(rules.map((r) => [r.id, { pass: 0, fail: 0, manual: 0, error: 0 }]));
   const accountCache = new Map<string, Resource[]>();
+  const offHours = rules.some((r) => r.readsOffHours)
+    ? await coveringSchedules(db, req.workspaceId)
+    : new Map<string, CoveringSchedule>();
   const batchSize = deps.batchSize ?? 5000;
   let evaluated = 0;
   try {
@@ -311,6 +324,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
       accountCache,
       open: new Map(openRows.map((r) => [r.id, r.digest])),
       unchanged: [],
+      offHours,
     };
     // One batch ahead: the next page and what its rules read are fetched while this one is
     // evaluated and staged (on PostgreSQL over other pooled connections; on the embedded store
@@ -421,7 +435,24 @@ interface BatchState {
   open: Map<string, string>;
   /** Ids of open findings this scan judged as before (not staged). */
   unchanged: string[];
+  /** Resources covered by an active or paused off-hours schedule of the workspace, by key. */
+  offHours: ReadonlyMap<string, CoveringSchedule>;
 }
+
+/** The resources an active or paused off-hours schedule of the workspace covers (read once per scan). */
+const coveringSchedules = async (db: Db, workspaceId: string): Promise<Map<string, CoveringSchedule>> => {
+  const { rows } = await db.execute<{ id: string; status: string; provider: string; account: string; rid: string }>(sql`
+    select s.id, s.status, r ->> 'provider' as provider, r ->> 'account' as account, r ->> 'id' as rid
+    from off_hours_schedules s, jsonb_array_elements(s.resources) r
+    where s.workspace_id = ${workspaceId} and s.status in ('active', 'paused')
+    order by s.id`);
+  const out = new Map<string, CoveringSchedule>();
+  for (const row of rows) {
+    const k = keyOf({ provider: row.provider, account: row.account, id: row.rid });
+    if (!out.has(k)) out.set(k, { id: row.id, status: row.status });
+  }
+  return out;
+};
 
 /** What a batch's rules read, fetched before they run. */
 interface BatchInputs {
@@ -509,6 +540,11 @@ const evaluateBatch = (
           if (!rule.accountTypes?.includes(type))
             throw new AppError('internal', `read account type "${type}" it did not declare`);
           return state.accountCache.get(`${r.provider}\u0000${r.account}\u0000${type}`) ?? [];
+        },
+        list: (name) => listOf(rule, name, deps.lists),
+        offHours: () => {
+          if (!rule.readsOffHours) throw new AppError('internal', 'read off-hours schedules it did not declare');
+          return state.offHours.get(keyOf(r));
         },
       };
       let verdict: StagedRow['verdict'] | 'pass';

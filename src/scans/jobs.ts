@@ -9,7 +9,7 @@ import { sql } from '../store/orm.ts';
 import { buildDigests, renderDigest, type DigestSettings } from './digest.ts';
 import { runScan, type ScanSummary } from './engine.ts';
 import type { Rule } from './rule.ts';
-import type { ThresholdValues } from './settings.ts';
+import type { ListValues, ThresholdValues } from './settings.ts';
 
 /**
  * Scheduled scans: one Agenda schedule per workspace (`scans.run`, cron `SCAN_SCHEDULE`, or the
@@ -31,6 +31,8 @@ export interface ScanJobDeps {
   db: Db;
   rules: readonly Rule[];
   thresholds: ThresholdValues;
+  /** SCAN_OFF_HOURS_ENVS and other list settings (defaults when absent). */
+  lists?: ListValues | undefined;
   now: () => Date;
   runner: string;
   logger: Logger;
@@ -58,6 +60,7 @@ export const runScheduledScan = async (d: ScanJobDeps, workspaceId: string): Pro
         db: d.db,
         rules: d.rules,
         thresholds: d.thresholds,
+        lists: d.lists,
         now: d.now,
         runner: d.runner,
         logger: d.logger,

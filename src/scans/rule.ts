@@ -66,6 +66,22 @@ export interface Threshold {
   max?: number;
 }
 
+/** A list setting a rule judges by (environment names, say): comma-separated in its env variable. */
+export interface ListSetting {
+  /** `SCAN_` + upper snake, like thresholds. */
+  env: string;
+  default: readonly string[];
+  /** One line for the README's settings table. */
+  description: string;
+}
+
+/** The off-hours schedule of the scan's workspace that covers a resource (src/scans/offhours/). */
+export interface CoveringSchedule {
+  id: string;
+  /** `active` or `paused`. */
+  status: string;
+}
+
 export interface RuleContext {
   /** The scan's clock (fixed in tests). */
   now: Date;
@@ -80,6 +96,10 @@ export interface RuleContext {
   lookup(ref: ResourceRef): Resource | undefined;
   /** The live resources of an account-wide type the rule declared in `accountTypes`, in this resource's provider and account. */
   inAccount(type: ResourceType): Resource[];
+  /** A list setting the rule declared in `lists`, as configured (lower case; its default unless set). */
+  list(name: string): readonly string[];
+  /** The active or paused off-hours schedule covering this resource (rules that declared `readsOffHours`). */
+  offHours(): CoveringSchedule | undefined;
 }
 
 export interface Rule {
@@ -95,6 +115,10 @@ export interface Rule {
   remediation: string;
   /** Thresholds by name (read in `evaluate` through `ctx.threshold(name)`). */
   thresholds?: Readonly<Record<string, Threshold>>;
+  /** List settings by name (read in `evaluate` through `ctx.list(name)`). */
+  lists?: Readonly<Record<string, ListSetting>>;
+  /** It reads which off-hours schedules cover a resource (`ctx.offHours()`). */
+  readsOffHours?: boolean;
   /** Metrics it reads and the window in days (a number, or the name of one of its thresholds). */
   metrics?: { names: readonly string[]; days: number | string };
   /** Other resources it reads for one resource (prefetched per batch, served by `ctx.lookup`). */

@@ -164,3 +164,82 @@ export const suppressions = pgTable(
   },
   (t) => [index('suppressions_workspace_idx').on(t.workspaceId, t.expiresAt)],
 );
+
+/** One instance an off-hours schedule stops and starts. */
+export interface OffHoursResource {
+  provider: string;
+  account: string;
+  region: string;
+  type: string;
+  id: string;
+  name: string;
+  /** Monthly cost when it was scheduled (the saving is a share of it). */
+  monthlyCostCents: number;
+}
+
+/**
+ * An off-hours schedule (src/scans/offhours/): instances that run on the listed days between
+ * `start` and `stop` (wall times in `timezone`) and are stopped otherwise. `pending` from the
+ * moment its change request is filed, `active` once the executor ran the approved request,
+ * `paused` / `active` by command, `removed` by command, by rollback, or when its request ended
+ * without running (rejected, expired, failed).
+ */
+export const offHoursSchedules = pgTable(
+  'off_hours_schedules',
+  {
+    /** `OH-` and 6 hex characters, chosen when the request is planned. */
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    resources: jsonb('resources').$type<OffHoursResource[]>().notNull(),
+    /** `HH:MM`. */
+    stopTime: text('stop_time').notNull(),
+    startTime: text('start_time').notNull(),
+    /** Listed days, comma-separated in week order (`mon,tue,wed,thu,fri`). */
+    days: text('days').notNull(),
+    timezone: text('timezone').notNull(),
+    /** `pending`, `active`, `paused` or `removed`. */
+    status: text('status').notNull(),
+    /** The change request that approved it (CR-n). */
+    changeId: text('change_id'),
+    /** Who asked: `actorKey` and display name. */
+    requesterKey: text('requester_key').notNull(),
+    requesterName: text('requester_name').notNull(),
+    /** Estimated monthly saving in cents. */
+    savingCents: integer('saving_cents').notNull(),
+    /** The findings it came from (finding ids). */
+    findingIds: jsonb('finding_ids').$type<string[]>().notNull().default([]),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    /** Transitions due before this (activation or resume) are not run. */
+    armedAt: timestamp('armed_at', { withTimezone: true }),
+    /** The last transition handled (run or missed): its due time, kind and outcome. */
+    lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+    lastRunKind: text('last_run_kind'),
+    lastRunSummary: text('last_run_summary'),
+    /** Why it was removed. */
+    reason: text('reason'),
+  },
+  (t) => [index('off_hours_schedules_workspace_idx').on(t.workspaceId, t.status)],
+);
+
+/**
+ * One transition of one schedule, claimed by the replica that runs it: the primary key is the
+ * unique run key, so two replicas never run the same transition.
+ */
+export const offHoursRuns = pgTable(
+  'off_hours_runs',
+  {
+    scheduleId: text('schedule_id').notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    /** `stop` or `start`. */
+    kind: text('kind').notNull(),
+    /** `running`, `done` (every instance handled), `partial` (some failed) or `missed` (too late, not run). */
+    outcome: text('outcome').notNull(),
+    runner: text('runner').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** Per instance: id, what happened, error. */
+    instances: jsonb('instances').$type<Array<Record<string, string>>>().notNull().default([]),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.dueAt] })],
+);

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.ts';
-import { RuleIdPattern, ThresholdEnvPattern, type Rule, type Threshold } from './rule.ts';
+import { RuleIdPattern, ThresholdEnvPattern, type ListSetting, type Rule, type Threshold } from './rule.ts';
 
 /**
  * Scan thresholds as configured: every rule threshold is a documented setting read from its
@@ -70,4 +70,49 @@ export const metricWindowDays = (rule: Rule, values: ThresholdValues): number =>
   const days = rule.metrics?.days;
   if (days === undefined) return 0;
   return typeof days === 'number' ? days : thresholdOf(rule, days, values);
+};
+
+/** List settings as configured, by env name (lower-cased values). */
+export type ListValues = ReadonlyMap<string, readonly string[]>;
+
+/** The list settings of a rule set by env name, each declared once (shared only with the same default). */
+export const listCatalog = (rules: readonly Rule[]): Map<string, ListSetting & { rules: string[] }> => {
+  const out = new Map<string, ListSetting & { rules: string[] }>();
+  for (const rule of rules)
+    for (const [name, l] of Object.entries(rule.lists ?? {})) {
+      if (!ThresholdEnvPattern.test(l.env))
+        throw new AppError(
+          'config_invalid',
+          `scan rule ${rule.id}: list ${name} has env "${l.env}", not SCAN_<UPPER_SNAKE>`,
+        );
+      const seen = out.get(l.env);
+      if (seen && seen.default.join(',') !== l.default.join(','))
+        throw new AppError(
+          'config_invalid',
+          `${l.env} is declared by ${seen.rules[0]} and ${rule.id} with different defaults`,
+        );
+      if (seen) seen.rules.push(rule.id);
+      else out.set(l.env, { ...l, rules: [rule.id] });
+    }
+  return out;
+};
+
+/** Reads every list setting of `rules` from `env` (comma-separated; empty or unset: the default). */
+export const loadLists = (rules: readonly Rule[], env: Record<string, string | undefined>): ListValues => {
+  const values = new Map<string, readonly string[]>();
+  for (const [name, l] of listCatalog(rules)) {
+    const items = (env[name] ?? '')
+      .split(',')
+      .map((v) => v.trim().toLowerCase())
+      .filter(Boolean);
+    values.set(name, items.length > 0 ? items : l.default);
+  }
+  return values;
+};
+
+/** A rule's list setting by its name in the rule, as configured (its default when not loaded). */
+export const listOf = (rule: Rule, name: string, values: ListValues | undefined): readonly string[] => {
+  const l = rule.lists?.[name];
+  if (!l) throw new AppError('config_invalid', `scan rule ${rule.id} has no list setting "${name}"`);
+  return values?.get(l.env) ?? l.default;
 };

@@ -10,7 +10,7 @@ import type { Tool, ToolContext } from '../tools/tool.ts';
 import { runScan, type ScanCategory, type ScanSummary } from './engine.ts';
 import { findFinding, listFindings, recentScans, savingsByRule, type Finding } from './repository.ts';
 import { Severity, type Rule } from './rule.ts';
-import type { ThresholdValues } from './settings.ts';
+import type { ListValues, ThresholdValues } from './settings.ts';
 import { defaultSuppressionDays, scopeText, suppress, unsuppress } from './suppressions.ts';
 
 /** The chat tools of scans: scan, findings, savings, suppress, unsuppress. */
@@ -19,6 +19,8 @@ export interface ScanToolDeps {
   db: Db;
   rules: readonly Rule[];
   thresholds: ThresholdValues;
+  /** SCAN_OFF_HOURS_ENVS and other list settings (defaults when absent). */
+  lists?: ListValues | undefined;
   now: () => Date;
   /** This app instance (a scan's lease holder). */
   runner: string;
@@ -91,6 +93,7 @@ export const scanTool = (d: ScanToolDeps): Tool<typeof ScanInput> => ({
         db: d.db,
         rules: d.rules,
         thresholds: d.thresholds,
+        lists: d.lists,
         now: d.now,
         runner: d.runner,
         logger: d.logger,

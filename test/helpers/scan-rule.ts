@@ -28,6 +28,10 @@ export interface ContextSetup {
   daily?: Record<string, DailyMetric[]>;
   /** Other resources, found by ctx.lookup (provider, account, id). */
   others?: Resource[];
+  /** List settings by name (the rule's defaults otherwise). */
+  lists?: Record<string, string[]>;
+  /** The off-hours schedule covering the resource. */
+  offHours?: { id: string; status: string };
 }
 
 /**
@@ -53,6 +57,15 @@ export const contextFor = (rule: Rule, resource: Resource, setup: ContextSetup =
     return (setup.others ?? []).filter(
       (o) => o.type === type && o.provider === resource.provider && o.account === resource.account,
     );
+  },
+  list: (name) => {
+    const l = rule.lists?.[name];
+    if (!l) throw new Error(`${rule.id} has no list setting "${name}"`);
+    return setup.lists?.[name] ?? l.default;
+  },
+  offHours: () => {
+    if (!rule.readsOffHours) throw new Error(`${rule.id} did not declare readsOffHours`);
+    return setup.offHours;
   },
 });
 
@@ -117,4 +130,5 @@ export const FIRST_RELEASE_RULE_IDS: readonly string[] = [
   'cost.az.orphans_idle',
   'cost.gcp.orphans_idle',
   'cost.k8s.requests',
+  'cost.vm.off_hours',
 ];

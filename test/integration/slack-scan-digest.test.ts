@@ -82,5 +82,12 @@ it('posts one digest per owner to its conversation, with the change since the la
       .flatMap((b) => (b as { elements: Array<{ text: { text: string } }> }).elements.map((e) => e.text.text)),
   );
   expect(buttons.length).toBeGreaterThan(0);
-  expect(buttons.every((t) => /^Fix F-[0-9a-f]{12}$/.test(t))).toBe(true);
+  expect(
+    buttons.every(
+      (t) =>
+        /^Fix F-[0-9a-f]{12}$/.test(t) || /^Schedule off-hours for \d+ instances? \(saves \$[\d,.]+\/month\)$/.test(t),
+    ),
+  ).toBe(true);
+  // The sandbox's running dev and staging instances: one off-hours button per owner that has them.
+  expect(buttons.some((t) => t.startsWith('Schedule off-hours for '))).toBe(true);
 }, 60_000);

@@ -35,6 +35,7 @@ const kindOf: Record<CommandWord, string> = {
   suppress: 'suppress',
   unsuppress: 'unsuppress',
   fix: 'fix',
+  offhours: 'offhours_request',
   approve: 'approve',
   reject: 'reject',
   rollback: 'rollback',

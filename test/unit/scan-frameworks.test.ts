@@ -29,6 +29,7 @@ const UNMAPPED = [
   'cost.az.orphans_idle',
   'cost.gcp.orphans_idle',
   'cost.k8s.requests',
+  'cost.vm.off_hours',
 ];
 
 const FILE = 'src/scans/frameworks/mappings.json';

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { builtInFrameworks } from '../../src/scans/frameworks/index.ts';
 import { RuleIdPattern } from '../../src/scans/rule.ts';
 import { builtInRules } from '../../src/scans/rules/index.ts';
-import { loadThresholds, thresholdCatalog } from '../../src/scans/settings.ts';
+import { listCatalog, loadLists, loadThresholds, thresholdCatalog } from '../../src/scans/settings.ts';
 import { FIRST_RELEASE_RULE_IDS } from '../helpers/scan-rule.ts';
 
 // The shipped rule set as a whole: what start-up loads, and what the README documents.
@@ -34,6 +34,25 @@ describe('the shipped scan rules', () => {
       expect(row).toBeDefined();
       expect(row).toContain(`| ${t.default} ${t.unit} |`);
     }
+  });
+
+  it('each list setting is documented in the README with its default, and read comma-separated', () => {
+    for (const [env, l] of listCatalog(builtInRules)) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${env}\` |`));
+      expect(row).toContain(`| \`${l.default.join(',')}\` |`);
+    }
+    expect(loadLists(builtInRules, {}).get('SCAN_OFF_HOURS_ENVS')).toEqual([
+      'dev',
+      'development',
+      'test',
+      'qa',
+      'staging',
+      'sandbox',
+    ]);
+    expect(loadLists(builtInRules, { SCAN_OFF_HOURS_ENVS: ' Perf, ,UAT ' }).get('SCAN_OFF_HOURS_ENVS')).toEqual([
+      'perf',
+      'uat',
+    ]);
   });
 
   it('the mapping file loads against them', () => {

@@ -626,3 +626,61 @@ describe('cost.k8s.requests', () => {
     );
   });
 });
+
+describe('cost.vm.off_hours.* (non-production instances running around the clock)', () => {
+  const aws = rule('cost.vm.off_hours.aws');
+  const vm = (over: Partial<Resource> = {}) =>
+    resourceOf({
+      type: 'instance',
+      state: 'running',
+      tags: { Name: 'web-dev-1', env: 'dev', team: 'web' },
+      monthlyCostCents: 30_368,
+      attributes: { instanceType: 't3.medium' },
+      ...over,
+    });
+
+  it('fails for a running dev instance, saving the share of the week 08:00–19:00 weekdays stops it', () => {
+    const r = vm();
+    const e = judge(aws, r);
+    // 113 of 168 hours stopped.
+    failedWith(e, r, Math.round((30_368 * 113) / 168));
+    expect(e.detail).toBe(
+      'Tagged env=dev and running around the clock: running only 08:00–19:00 Mon–Fri would stop it 67% of the week.',
+    );
+    expect(e.evidence).toMatchObject({
+      environmentTag: 'env=dev',
+      runHours: '08:00–19:00 Mon–Fri',
+      offSharePercent: 67.3,
+    });
+  });
+
+  it('reads the environment from env, environment or stage, in any case', () => {
+    expect(judge(aws, vm({ tags: { Environment: 'QA' } })).verdict).toBe('fail');
+    expect(judge(aws, vm({ tags: { STAGE: 'staging' } })).verdict).toBe('fail');
+    expect(judge(aws, vm({ tags: { owner: 'web' } })).verdict).toBe('pass');
+  });
+
+  it('passes production, stopped instances, and those an off-hours schedule covers', () => {
+    expect(judge(aws, vm({ tags: { env: 'prod' } })).verdict).toBe('pass');
+    expect(judge(aws, vm({ state: 'stopped' })).verdict).toBe('pass');
+    const covered = judge(aws, vm(), { offHours: { id: 'OH-3FA2C1', status: 'active' } });
+    expect(covered).toMatchObject({ verdict: 'pass', evidence: { schedule: 'OH-3FA2C1', scheduleStatus: 'active' } });
+  });
+
+  it('takes its environments from SCAN_OFF_HOURS_ENVS', () => {
+    expect(judge(aws, vm({ tags: { env: 'perf' } })).verdict).toBe('pass');
+    expect(judge(aws, vm({ tags: { env: 'perf' } }), { lists: { environments: ['perf'] } }).verdict).toBe('fail');
+    expect(judge(aws, vm(), { lists: { environments: ['perf'] } }).verdict).toBe('pass');
+  });
+
+  it('judges Azure VMs and GCE instances alike', () => {
+    for (const [id, provider] of [
+      ['cost.vm.off_hours.azure', 'azure'],
+      ['cost.vm.off_hours.gcp', 'gcp'],
+    ] as const) {
+      const r = vm({ provider, attributes: { vmSize: 'Standard_B2s' } });
+      failedWith(judge(rule(id), r), r, Math.round((30_368 * 113) / 168));
+      expect(judge(rule(id), vm({ provider, state: 'deallocated' })).verdict).toBe('pass');
+    }
+  });
+});

@@ -39,6 +39,7 @@ export const CommandWord = z.enum([
   'suppress',
   'unsuppress',
   'fix',
+  'offhours',
   'approve',
   'reject',
   'rollback',
@@ -148,6 +149,22 @@ export const Command = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('unsuppress'), suppression: z.number().int().positive() }),
   z.object({ kind: z.literal('fix'), finding: z.string().min(1) }),
+  /** `offhours [all]`: the workspace's off-hours schedules. */
+  z.object({ kind: z.literal('offhours'), all: z.boolean().optional() }),
+  /** `offhours <findings…>|owner=<owner> [<stop>-<start>] [<days>] [tz=<zone>]`: a schedule, after approval. */
+  z.object({
+    kind: z.literal('offhours_request'),
+    findings: z.array(z.string().min(1)).optional(),
+    owner: z.string().min(1).optional(),
+    window: z.string().min(1).optional(),
+    days: z.string().min(1).optional(),
+    timezone: z.string().min(1).optional(),
+  }),
+  /** `offhours pause|resume|remove <schedule>`. */
+  z.object({
+    kind: z.enum(['offhours_pause', 'offhours_resume', 'offhours_remove']),
+    schedule: z.string().min(1),
+  }),
   /** `stop` alone (or start, reboot, resize, show): the engine asks which resource, with a picker. */
   z.object({ kind: z.literal('pick'), for: z.enum(['start', 'stop', 'reboot', 'resize', 'show']) }),
 ]);

@@ -160,6 +160,13 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
       'Requests the one-click fix of a finding (stop an idle instance, release an IP, revoke a world-open rule…) as a change request that needs approval per policy.',
     example: 'fix F-3fa2c1d9e0b1',
   },
+  offhours: {
+    usage:
+      'offhours [all] | offhours <finding…>|owner=<owner> [<stop>-<start>] [weekdays|daily|mon-fri…] [tz=<zone>] | offhours pause|resume|remove <schedule>',
+    description:
+      'Off-hours schedules: lists them (status, next stop or start, saving); asks for one for off-hours findings (stopped 19:00–08:00 and at weekends unless you say otherwise) as one change request that needs approval; pauses, resumes or removes one (operators; audited).',
+    example: 'offhours owner=web 19:00-08:00 weekdays',
+  },
   approve: {
     usage: 'approve <change>',
     description: 'Approves a pending change request. Ids: CR-12, cr12, #12 or 12.',

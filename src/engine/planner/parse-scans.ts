@@ -277,3 +277,51 @@ export const parseUnsuppress: CommandParser = (args, ctx) => {
     ? ok({ kind: 'unsuppress', suppression: Number(m[1]) })
     : usage(ctx.word, 'Name the suppression, like S-12.');
 };
+
+const OFFHOURS_HINT =
+  'Say which findings or whose: `offhours F-3fa2c1d9e0b1 F-…` or `offhours owner=web`, optionally `19:00-08:00` (stop-start), `weekdays` / `daily` / `mon-fri` and `tz=Europe/Berlin`; `offhours pause|resume|remove OH-3FA2C1`.';
+const DAY_LIST =
+  /^(weekdays?|workdays|weekends?|daily|every-?day|(mon|tue|wed|thu|fri|sat|sun)[a-z]*([-,](mon|tue|wed|thu|fri|sat|sun)[a-z]*)*)$/;
+const WINDOW = /^\d{1,2}[:.h]?\d{2}\s*[-–—]\s*\d{1,2}[:.h]?\d{2}$/;
+
+/**
+ * `offhours [all]`, `offhours pause|resume|remove <schedule>`, and
+ * `offhours <finding…>|owner=<owner> [<stop>-<start>] [<days>] [tz=<zone>]`.
+ */
+export const parseOffHours: CommandParser = (args, ctx) => {
+  const first = args[0];
+  if (!first || (args.length === 1 && !first.quoted && ['all', 'list'].includes(first.lower)))
+    return ok(first ? { kind: 'offhours', all: first.lower === 'all' } : { kind: 'offhours' });
+  if (!first.quoted && ['pause', 'resume', 'remove', 'delete', 'unpause'].includes(first.lower)) {
+    const id = args[1];
+    if (!id || args.length > 2) return usage(ctx.word, 'Name the schedule, like OH-3FA2C1.');
+    const op = first.lower === 'delete' ? 'remove' : first.lower === 'unpause' ? 'resume' : first.lower;
+    return ok({ kind: `offhours_${op}` as 'offhours_pause', schedule: id.text });
+  }
+  const command: CommandOf<'offhours_request'> = { kind: 'offhours_request' };
+  const findings: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i]!;
+    const kv = keyValue(args, i);
+    if (kv && (kv.key === 'owner' || kv.key === 'team')) command.owner = kv.value.toLowerCase();
+    else if (kv && (kv.key === 'tz' || kv.key === 'timezone' || kv.key === 'zone')) command.timezone = kv.value;
+    else if (kv) return usage(ctx.word, `I can't place ${quote(t.text)}. ${OFFHOURS_HINT}`);
+    else if (/^(?:f-)?[0-9a-f]{6,12}$/i.test(t.text)) findings.push(t.text.toLowerCase().replace(/^f-/, ''));
+    else if (WINDOW.test(t.text)) command.window = t.text;
+    else if (
+      /^\d{1,2}[:.h]?\d{2}$/.test(t.text) &&
+      ['-', 'to', '–'].includes(args[i + 1]?.lower ?? '') &&
+      args[i + 2]
+    ) {
+      command.window = `${t.text}-${args[i + 2]!.text}`;
+      i += 2;
+      continue;
+    } else if (DAY_LIST.test(t.lower)) command.days = t.lower;
+    else if (!t.quoted && FILLERS.has(t.lower)) continue;
+    else return usage(ctx.word, `I can't place ${quote(t.text)}. ${OFFHOURS_HINT}`);
+    if (kv) i += kv.used - 1;
+  }
+  if (findings.length > 0) command.findings = findings;
+  if (!command.findings && !command.owner) return usage(ctx.word, OFFHOURS_HINT);
+  return ok(command);
+};

@@ -24,6 +24,7 @@ import {
   parseScan,
   parseSuppress,
   parseUnsuppress,
+  parseOffHours,
 } from './parse-scans.ts';
 
 /** Parsers of every command but the inventory questions (parse-reads.ts) and scans (parse-scans.ts). */
@@ -199,6 +200,7 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   suppress: parseSuppress,
   unsuppress: parseUnsuppress,
   fix: parseFix,
+  offhours: parseOffHours,
   approve: changeCommand('approve'),
   reject: parseReject,
   rollback: changeCommand('rollback'),

@@ -35,6 +35,11 @@ export const ToolNames = {
   unsuppress: 'unsuppress',
   fix: 'fix',
   scan_schedule: 'scan_schedule',
+  offhours: 'offhours',
+  offhours_request: 'offhours_request',
+  offhours_pause: 'offhours_pause',
+  offhours_resume: 'offhours_resume',
+  offhours_remove: 'offhours_remove',
 } as const;
 
 /** One command → one tool call. Help and grammar errors are answered without a tool. */
@@ -88,7 +93,12 @@ export const commandToPlan = (c: Command): Plan => {
     case 'suppress':
     case 'unsuppress':
     case 'fix':
-    case 'scan_schedule': {
+    case 'scan_schedule':
+    case 'offhours':
+    case 'offhours_request':
+    case 'offhours_pause':
+    case 'offhours_resume':
+    case 'offhours_remove': {
       const { kind, ...input } = c;
       return one(ToolNames[kind], input);
     }

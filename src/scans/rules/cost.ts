@@ -2,6 +2,7 @@ import { monthlyCents, pricedKeys, priceItem } from '../../cloud/pricing/index.t
 import type { ProviderName, Resource } from '../../cloud/resource.ts';
 import { dateAttr, daysBetween, fail, manual, pass } from '../rule.ts';
 import type { DailyMetric, Rule, Threshold } from '../rule.ts';
+import { daysText, defaultTimes, offShare } from '../offhours/time.ts';
 
 /**
  * The cost rules of the scan-rules table (issue 15, rows `cost.*`). Savings are integer cents a
@@ -760,6 +761,69 @@ const gcpVm = idleVm({
   billed: ['running'],
 });
 
+// ---- off-hours schedules (AWS, Azure, GCP)
+
+/** Tag keys that name a resource's environment, in order of preference (case-insensitive). */
+export const envTagKeys = ['env', 'environment', 'stage'] as const;
+
+/** The environment tag of a resource: its key as written and its value, or undefined. */
+export const envTag = (r: Pick<Resource, 'tags'>): { key: string; value: string } | undefined => {
+  for (const want of envTagKeys) {
+    const key = Object.keys(r.tags).find((k) => k.toLowerCase() === want);
+    const value = key ? str(r.tags[key]) : undefined;
+    if (key && value) return { key, value };
+  }
+  return undefined;
+};
+
+const offHoursEnvs = {
+  environments: {
+    env: 'SCAN_OFF_HOURS_ENVS',
+    default: ['dev', 'development', 'test', 'qa', 'staging', 'sandbox'],
+    description:
+      'Environment tag values (env / environment / stage) whose running instances are offered an off-hours schedule',
+  },
+} as const;
+
+/**
+ * Non-production instances that run around the clock. Metrics are daily aggregates, so nightly
+ * idleness cannot be measured: the rule judges by the environment tag alone (a running instance
+ * tagged dev, test, … is taken to be used in office hours), and its saving is the monthly cost
+ * times the share of the week the default schedule (19:00–08:00 and weekends) keeps it stopped.
+ * Instances an active or paused off-hours schedule already covers pass.
+ */
+const offHoursVm = (id: string, provider: ProviderName): Rule => ({
+  id,
+  title: 'Non-production instance runs around the clock',
+  category: 'cost',
+  provider,
+  types: ['instance'],
+  severity: 'low',
+  remediation:
+    'Put it on an off-hours schedule (`offhours <finding>` or the digest button): stopped 19:00–08:00 and at weekends, started for office hours, after one approval.',
+  lists: offHoursEnvs,
+  readsOffHours: true,
+  evaluate(r, ctx) {
+    const tag = envTag(r);
+    const size = r.attributes.instanceType ?? r.attributes.vmSize ?? r.attributes.machineType ?? null;
+    const evidence = { state: r.state, size, environmentTag: tag ? `${tag.key}=${tag.value}` : null };
+    if (r.state !== 'running') return pass(evidence);
+    if (!tag || !ctx.list('environments').includes(tag.value.toLowerCase())) return pass(evidence);
+    const covering = ctx.offHours();
+    if (covering) return pass({ ...evidence, schedule: covering.id, scheduleStatus: covering.status });
+    const share = offShare(defaultTimes);
+    const window = `${defaultTimes.start}–${defaultTimes.stop} ${daysText(defaultTimes.days)}`;
+    return fail(
+      { ...evidence, monthlyCostCents: r.monthlyCostCents, runHours: window, offSharePercent: round(share * 100, 1) },
+      `Tagged ${tag.key}=${tag.value} and running around the clock: running only ${window} would stop it ${Math.round(share * 100)}% of the week.`,
+      { savingCents: capped(r.monthlyCostCents * share, r) },
+    );
+  },
+});
+
+/** The off-hours rules, by provider. */
+export const offHoursRuleIds = ['cost.vm.off_hours.aws', 'cost.vm.off_hours.azure', 'cost.vm.off_hours.gcp'] as const;
+
 // ---- Kubernetes
 
 interface ContainerRequests {
@@ -879,4 +943,7 @@ export const costRules: readonly Rule[] = [
   gcpIp,
   gcpVm,
   k8sRequests,
+  offHoursVm('cost.vm.off_hours.aws', 'aws'),
+  offHoursVm('cost.vm.off_hours.azure', 'azure'),
+  offHoursVm('cost.vm.off_hours.gcp', 'gcp'),
 ];
