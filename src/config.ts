@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
 import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
 import { parseDigestSettings, type DigestSettings } from './scans/digest.ts';
+import { parseDigestReports, type DigestReport } from './scans/digest-reports.ts';
 import { builtInFrameworks, type Framework } from './scans/frameworks/index.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { loadThresholds, type ThresholdValues } from './scans/settings.ts';
@@ -76,6 +77,8 @@ export const ConfigSchema = z
 
     CONSOLE_ENABLED: z.enum(['auto', 'true', 'false']).default('auto'),
     CONSOLE_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** The console's address as people reach it (`https://ops.example.com`): chat messages link its report downloads. */
+    CONSOLE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 
     SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Port of the standalone emulator (`npm run sandbox`); the app's own sandbox takes a free port. */
@@ -145,6 +148,8 @@ export const ConfigSchema = z
     SCAN_DIGEST_ROUTES: optionalString,
     /** `<surface>:<workspace>:<channel>`: where the digests of owners without a route go. */
     SCAN_DIGEST_CONVERSATION: optionalString,
+    /** The reports attached in each digest's thread: `csv`, `ocsf`, `html:<framework>` (comma-separated) or `none`. */
+    SCAN_DIGEST_REPORTS: optionalString,
     SCAN_SUPPRESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
     /** Where the scheduled drift check posts a non-empty drift report (`slack:<channel>`, `teams:<conversation>`, `console`). */
     DRIFT_CONVERSATION: optionalString,
@@ -194,6 +199,8 @@ export const ConfigSchema = z
     TEAMS_AUTHORITY: z.url().optional(),
     /** Token issuers accepted besides Bot Framework's own (the SDK's `issuers`); default from the authority and tenant. */
     TEAMS_ISSUERS: csv.optional(),
+    /** Microsoft Graph (scan reports uploaded to a channel's files); a national cloud's, or a test fake. */
+    TEAMS_GRAPH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://graph.microsoft.com/v1.0'),
 
     /** Set: plain-language requests are planned by Claude (src/engine/planner/claude/); unset: the command grammar only. */
     ANTHROPIC_API_KEY: optionalString,
@@ -317,6 +324,8 @@ export interface Config extends RawConfig {
   scanDigests: DigestSettings;
   /** The compliance frameworks the scans score (the shipped mapping file, checked against the rules). */
   frameworks: readonly Framework[];
+  /** SCAN_DIGEST_REPORTS, checked against the frameworks. */
+  scanDigestReports: readonly DigestReport[];
 }
 
 export class ConfigError extends AppError {
@@ -389,6 +398,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     routes: new Map(),
   });
   const frameworks = oneLine(problems, () => builtInFrameworks(new Set(builtInRules.map((r) => r.id))), []);
+  const scanDigestReports = oneLine(problems, () => parseDigestReports(c.SCAN_DIGEST_REPORTS, frameworks), []);
   if (problems.length) throw new ConfigError(problems);
   return {
     ...c,
@@ -402,6 +412,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     azureClientSecret: env.AZURE_CLIENT_SECRET || undefined,
     scanThresholds,
     scanDigests,
+    scanDigestReports,
     frameworks,
   };
 };
