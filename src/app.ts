@@ -407,7 +407,13 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         surface: consoleSurface,
         listConsoleUsers: async () =>
           (await listUsers(db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName, role: u.role })),
-        reports: scanReports({ db, rules: builtInRules, frameworks: config.frameworks, now }),
+        reports: scanReports({
+          db,
+          rules: builtInRules,
+          frameworks: config.frameworks,
+          now,
+          ownerTags: config.scanDigests.ownerTags,
+        }),
       }),
     });
     const { port } = await http.listen();

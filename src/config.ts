@@ -77,8 +77,6 @@ export const ConfigSchema = z
 
     CONSOLE_ENABLED: z.enum(['auto', 'true', 'false']).default('auto'),
     CONSOLE_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    /** The console's address as people reach it (`https://ops.example.com`): chat messages link its report downloads. */
-    CONSOLE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 
     SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Port of the standalone emulator (`npm run sandbox`); the app's own sandbox takes a free port. */
