@@ -198,7 +198,9 @@ export const ConfigSchema = z
     /** Token issuers accepted besides Bot Framework's own (the SDK's `issuers`); default from the authority and tenant. */
     TEAMS_ISSUERS: csv.optional(),
     /** Microsoft Graph (scan reports uploaded to a channel's files); a national cloud's, or a test fake. */
-    TEAMS_GRAPH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://graph.microsoft.com/v1.0'),
+    TEAMS_GRAPH_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .default('https://graph.microsoft.com/v1.0'),
 
     /** Set: plain-language requests are planned by Claude (src/engine/planner/claude/); unset: the command grammar only. */
     ANTHROPIC_API_KEY: optionalString,

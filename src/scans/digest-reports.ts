@@ -27,8 +27,7 @@ export const parseDigestReports = (
     .map((e) => e.trim().toLowerCase())
     .filter(Boolean);
   const known = frameworks.map((f) => f.id);
-  const bad = (entry: string, why: string) =>
-    new AppError('config_invalid', `SCAN_DIGEST_REPORTS: "${entry}" ${why}`);
+  const bad = (entry: string, why: string) => new AppError('config_invalid', `SCAN_DIGEST_REPORTS: "${entry}" ${why}`);
   if (entries.length === 0) throw bad(value ?? '', 'is empty: name csv, ocsf, html:<framework>, or none');
   if (entries.includes('none')) {
     if (entries.length > 1) throw bad(value ?? '', 'mixes none with reports: none turns them all off');

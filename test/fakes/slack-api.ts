@@ -207,7 +207,10 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
       if (method === 'files.completeUploadExternal')
         return record(
           200,
-          files.completeUploadExternal(parsed.args, (c) => state.handle('conversations.info', { channel: c }).ok === true),
+          files.completeUploadExternal(
+            parsed.args,
+            (c) => state.handle('conversations.info', { channel: c }).ok === true,
+          ),
         );
       return record(200, state.handle(method, parsed.args));
     })().catch((e: unknown) => {

@@ -5,7 +5,15 @@ import { listFindings } from '../../src/scans/repository.ts';
 import { builtInRules } from '../../src/scans/rules/index.ts';
 import { startBotConnectorFake, type BotConnectorFake, type FakeActivity } from '../fakes/bot-connector/index.ts';
 import { startGraphFake, type GraphFake } from '../fakes/graph/index.ts';
-import { ALICE, BOT, DAVE, DAVE_CHAT, TENANT, startTeamsHarness, type TeamsHarness } from '../fixtures/teams-harness.ts';
+import {
+  ALICE,
+  BOT,
+  DAVE,
+  DAVE_CHAT,
+  TENANT,
+  startTeamsHarness,
+  type TeamsHarness,
+} from '../fixtures/teams-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**

@@ -57,7 +57,9 @@ export const createConsoleSurface = (deps: {
       if (links.length === 0) return;
       await post(
         conversation,
-        reply([{ type: 'context', text: `Download: ${links.map((f) => `[${f.title}](${f.consolePath})`).join(' · ')}` }]),
+        reply([
+          { type: 'context', text: `Download: ${links.map((f) => `[${f.title}](${f.consolePath})`).join(' · ')}` },
+        ]),
       );
     },
     update: async (message, reply) => {

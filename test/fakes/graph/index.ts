@@ -72,14 +72,21 @@ export const startGraphFake = async (opts: { token: string; channels: GraphChann
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const body = await readBody(req);
       const send = (status: number, json: unknown) => {
-        calls.push({ method: req.method ?? '', path: url.pathname, authorization: req.headers.authorization ?? null, status });
+        calls.push({
+          method: req.method ?? '',
+          path: url.pathname,
+          authorization: req.headers.authorization ?? null,
+          status,
+        });
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(json));
       };
       const failure = failures.shift();
       if (failure) return send(failure.status, { error: { code: failure.code, message: 'scripted' } });
       if (req.headers.authorization !== `Bearer ${opts.token}`)
-        return send(401, { error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty or invalid.' } });
+        return send(401, {
+          error: { code: 'InvalidAuthenticationToken', message: 'Access token is empty or invalid.' },
+        });
       const folderPath = /^\/v1\.0\/teams\/([^/]+)\/channels\/([^/]+)\/filesFolder$/.exec(url.pathname);
       if (folderPath && req.method === 'GET') {
         const [groupId, channelId] = [decodeURIComponent(folderPath[1]!), decodeURIComponent(folderPath[2]!)];
