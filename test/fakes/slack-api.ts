@@ -5,7 +5,9 @@
  * so tests assert what a user would see, plus a record of every call with its parsed arguments.
  * The app-level methods are here too (slack-api-apps.ts): `oauth.v2.access` for OAuth installs
  * (`oauth` option) and `apps.connections.open` with its Socket Mode WebSocket (`appToken` option,
- * `fake.socket`, slack-api-socket.ts).
+ * `fake.socket`, slack-api-socket.ts). File uploads (slack-api-files.ts): getUploadURLExternal
+ * hands out `POST /upload/<file id>` on this server, completeUploadExternal shares the file in a
+ * channel or thread (`fake.files(channel)`); `failNext('upload', { status })` fails an upload.
  *
  * Wire: `POST /api/<method>`, form-encoded (objects JSON-encoded inside fields, as @slack/web-api
  * sends them) or JSON; token from `Authorization: Bearer` or a `token` field. Errors answer 200

@@ -318,7 +318,7 @@ export const createHandler = (d: HandlerDeps) => {
         ...reference,
         conversation: { ...reference.conversation, id: ref.channelId },
         // A channel's team, for Microsoft Graph (files.ts); not part of the SDK's reference.
-        ...(a.channelData?.team ? { [teamKey]: a.channelData.team } : {}),
+        ...(a.channelData?.team?.id ? { [teamKey]: a.channelData.team } : {}),
       } as unknown as Record<string, unknown>,
     };
     const at = d.now();
