@@ -48,7 +48,9 @@ beforeAll(async () => {
   app = await startApp(config, {
     logger: createLogger('silent'),
     store,
-    lockLifetimeMs: 2_000,
+    // The job scans, posts and uploads for a few seconds: a shorter lock would let Agenda run it
+    // again alongside (a lock older than its lifetime counts as a dead instance's).
+    lockLifetimeMs: 60_000,
     slack: { retryConfig: { retries: 0 } },
   });
 }, testStoreTimeoutMs);

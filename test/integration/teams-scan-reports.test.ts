@@ -54,6 +54,8 @@ beforeAll(async () => {
     },
     opts: {
       jobs: true,
+      // The scan job runs a few seconds (scan, posts, uploads): a 2 s lock would let Agenda start it again.
+      lockLifetimeMs: 60_000,
       teams: {
         workingAfterMs: 60_000,
         typingEveryMs: 60_000,
