@@ -40,6 +40,7 @@ import { usageTools } from './usage/tools.ts';
 import { complianceTool } from './scans/compliance.ts';
 import { failAllRunning } from './scans/engine.ts';
 import { fixTool } from './scans/fix.ts';
+import { digestReportFiles } from './scans/digest-reports.ts';
 import { applySchedule, registerScanJobs } from './scans/jobs.ts';
 import { scanScheduleTool } from './scans/schedule-tool.ts';
 import { OFF_HOURS_PROVIDER, offHoursChanged, offHoursRunner } from './scans/offhours/executor.ts';
@@ -374,12 +375,34 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       schedule: config.SCAN_SCHEDULE,
       timezone: config.SCAN_SCHEDULE_TIMEZONE,
       digests: config.scanDigests,
-      post: async (conversation, reply) => {
-        const surface = surfaces.get(conversation.surface);
-        if (!surface) return false;
-        await surface.post(conversation, reply);
-        return true;
-      },
+      post: async (conversation, reply) => surfaces.get(conversation.surface)?.post(conversation, reply),
+      ...(config.scanDigestReports.length > 0
+        ? {
+            reports: {
+              files: (workspaceId, owner) =>
+                digestReportFiles(
+                  {
+                    db,
+                    rules: builtInRules,
+                    frameworks: config.frameworks,
+                    now,
+                    ownerTags: config.scanDigests.ownerTags,
+                  },
+                  workspaceId,
+                  owner,
+                  config.scanDigestReports,
+                ),
+              // In the digest's thread: a digest posted into a channel starts one.
+              attach: async (digest, files) => {
+                const surface = surfaces.get(digest.surface);
+                if (!surface?.attach) return false;
+                const thread = digest.conversation.threadId ?? digest.messageId;
+                await surface.attach({ ...digest.conversation, threadId: thread }, files);
+                return true;
+              },
+            },
+          }
+        : {}),
     });
     await registerOffHoursJobs(scheduler, {
       db,
@@ -412,7 +435,13 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         surface: consoleSurface,
         listConsoleUsers: async () =>
           (await listUsers(db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName, role: u.role })),
-        reports: scanReports({ db, rules: builtInRules, frameworks: config.frameworks, now }),
+        reports: scanReports({
+          db,
+          rules: builtInRules,
+          frameworks: config.frameworks,
+          now,
+          ownerTags: config.scanDigests.ownerTags,
+        }),
       }),
     });
     const { port } = await http.listen();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
 import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
 import { parseDigestSettings, type DigestSettings } from './scans/digest.ts';
+import { parseDigestReports, type DigestReport } from './scans/digest-reports.ts';
 import { builtInFrameworks, type Framework } from './scans/frameworks/index.ts';
 import { builtInRules } from './scans/rules/index.ts';
 import { loadLists, loadThresholds, type ListValues, type ThresholdValues } from './scans/settings.ts';
@@ -145,6 +146,8 @@ export const ConfigSchema = z
     SCAN_DIGEST_ROUTES: optionalString,
     /** `<surface>:<workspace>:<channel>`: where the digests of owners without a route go. */
     SCAN_DIGEST_CONVERSATION: optionalString,
+    /** The reports attached in each digest's thread: `csv`, `ocsf`, `html:<framework>` (comma-separated) or `none`. */
+    SCAN_DIGEST_REPORTS: optionalString,
     SCAN_SUPPRESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
     /** How late an off-hours stop or start may still run (the app was down at its time); later ones are skipped as missed. */
     SCAN_OFF_HOURS_GRACE: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(3_600_000),
@@ -196,6 +199,10 @@ export const ConfigSchema = z
     TEAMS_AUTHORITY: z.url().optional(),
     /** Token issuers accepted besides Bot Framework's own (the SDK's `issuers`); default from the authority and tenant. */
     TEAMS_ISSUERS: csv.optional(),
+    /** Microsoft Graph (scan reports uploaded to a channel's files); a national cloud's, or a test fake. */
+    TEAMS_GRAPH_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .default('https://graph.microsoft.com/v1.0'),
 
     /** Set: plain-language requests are planned by Claude (src/engine/planner/claude/); unset: the command grammar only. */
     ANTHROPIC_API_KEY: optionalString,
@@ -321,6 +328,8 @@ export interface Config extends RawConfig {
   scanDigests: DigestSettings;
   /** The compliance frameworks the scans score (the shipped mapping file, checked against the rules). */
   frameworks: readonly Framework[];
+  /** SCAN_DIGEST_REPORTS, checked against the frameworks. */
+  scanDigestReports: readonly DigestReport[];
 }
 
 export class ConfigError extends AppError {
@@ -394,6 +403,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     routes: new Map(),
   });
   const frameworks = oneLine(problems, () => builtInFrameworks(new Set(builtInRules.map((r) => r.id))), []);
+  const scanDigestReports = oneLine(problems, () => parseDigestReports(c.SCAN_DIGEST_REPORTS, frameworks), []);
   if (problems.length) throw new ConfigError(problems);
   return {
     ...c,
@@ -408,6 +418,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     scanThresholds,
     scanLists,
     scanDigests,
+    scanDigestReports,
     frameworks,
   };
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ConversationRef } from '../chat/actor.ts';
 import type { Reply } from '../chat/reply.ts';
+import type { ChatFile, PostedMessage } from '../chat/surface.ts';
 import { isAppError } from '../errors.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -40,8 +41,16 @@ export interface ScanJobDeps {
   schedule: string;
   timezone: string;
   digests: DigestSettings;
-  /** Posts into a conversation when its surface runs here; false when it does not. */
-  post(conversation: ConversationRef, reply: Reply): Promise<boolean>;
+  /** Posts into a conversation when its surface runs here (the message posted); undefined when it does not. */
+  post(conversation: ConversationRef, reply: Reply): Promise<PostedMessage | undefined>;
+  /**
+   * The reports attached in each digest's thread (SCAN_DIGEST_REPORTS): `files` builds one
+   * owner's, `attach` puts them in the thread of the posted digest (false: that surface cannot).
+   */
+  reports?: {
+    files(workspaceId: string, owner: string): Promise<ChatFile[]>;
+    attach(digest: PostedMessage, files: readonly ChatFile[]): Promise<boolean>;
+  };
   sandbox: boolean;
   /** The embedded store: vacuum the scan tables after each scan. */
   vacuum?: boolean | undefined;
@@ -88,11 +97,15 @@ export const postDigests = async (d: ScanJobDeps, workspaceId: string, scanId: n
     // A digest goes only to a conversation of the scanned workspace, and only when something is open or changed.
     if (!to || to.workspaceId !== workspaceId) continue;
     if (digest.open === 0 && digest.newFindings === 0 && digest.resolvedFindings === 0) continue;
+    let message: PostedMessage | undefined;
     try {
-      if (await d.post(to, renderDigest(digest, { scanId, sandbox: d.sandbox }))) posted++;
+      message = await d.post(to, renderDigest(digest, { scanId, sandbox: d.sandbox }));
     } catch (err) {
       d.logger.warn({ err, owner: digest.owner, workspaceId }, 'could not post a scan digest');
     }
+    if (!message) continue;
+    posted++;
+    await attachReports(d, workspaceId, digest.owner, message);
   }
   const unrouted = digests.filter((g) => !g.conversation || g.conversation.workspaceId !== workspaceId);
   if (unrouted.length > 0)
@@ -101,6 +114,26 @@ export const postDigests = async (d: ScanJobDeps, workspaceId: string, scanId: n
       'scan digests without a conversation (SCAN_DIGEST_ROUTES, SCAN_DIGEST_CONVERSATION)',
     );
   return posted;
+};
+
+/** The owner's reports in the digest's thread; a failure is logged, the digest stays posted. */
+const attachReports = async (
+  d: ScanJobDeps,
+  workspaceId: string,
+  owner: string,
+  digest: PostedMessage,
+): Promise<void> => {
+  if (!d.reports) return;
+  try {
+    const files = await d.reports.files(workspaceId, owner);
+    if (files.length > 0 && !(await d.reports.attach(digest, files)))
+      d.logger.debug({ surface: digest.surface }, 'this surface takes no files: digest reports not attached');
+  } catch (err) {
+    d.logger.warn(
+      { err, owner, workspaceId, surface: digest.surface },
+      'could not attach the reports to a scan digest (the digest is posted)',
+    );
+  }
 };
 
 /** The schedule of each workspace: its own setting, or the default. */

@@ -361,19 +361,25 @@ export interface ScanReportsDeps {
   frameworks: readonly Framework[];
   now: () => Date;
   vendorName?: string;
+  /** SCAN_OWNER_TAGS: how a filter's `owner` is read (default owner, team). */
+  ownerTags?: readonly string[];
 }
 
 /** The reports as the console downloads them (an unknown framework is a not_found error naming the known ones). */
-export const scanReports = (d: ScanReportsDeps) => ({
-  frameworks: d.frameworks.map((f) => ({ id: f.id, name: f.name, version: f.version })),
-  csv: async (workspaceId: string, filter: FindingFilter): Promise<string> =>
-    findingsCsv(await allFindings(d.db, workspaceId, filter), { rules: d.rules }),
-  ocsf: async (workspaceId: string, filter: FindingFilter): Promise<OcsfDetectionFinding[]> =>
-    findingsOcsf(await allFindings(d.db, workspaceId, filter), d.rules, {
-      ...(d.vendorName ? { vendorName: d.vendorName } : {}),
-    }),
-  html: async (workspaceId: string, framework: string): Promise<string> => {
-    const report = await complianceReport(d.db, workspaceId, frameworkById(d.frameworks, framework));
-    return complianceHtml(report, { generatedAt: d.now(), workspace: workspaceId });
-  },
-});
+export const scanReports = (d: ScanReportsDeps) => {
+  const withTags = (f: FindingFilter): FindingFilter =>
+    f.owner && !f.ownerTags && d.ownerTags ? { ...f, ownerTags: d.ownerTags } : f;
+  return {
+    frameworks: d.frameworks.map((f) => ({ id: f.id, name: f.name, version: f.version })),
+    csv: async (workspaceId: string, filter: FindingFilter): Promise<string> =>
+      findingsCsv(await allFindings(d.db, workspaceId, withTags(filter)), { rules: d.rules }),
+    ocsf: async (workspaceId: string, filter: FindingFilter): Promise<OcsfDetectionFinding[]> =>
+      findingsOcsf(await allFindings(d.db, workspaceId, withTags(filter)), d.rules, {
+        ...(d.vendorName ? { vendorName: d.vendorName } : {}),
+      }),
+    html: async (workspaceId: string, framework: string): Promise<string> => {
+      const report = await complianceReport(d.db, workspaceId, frameworkById(d.frameworks, framework));
+      return complianceHtml(report, { generatedAt: d.now(), workspace: workspaceId });
+    },
+  };
+};

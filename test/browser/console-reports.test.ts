@@ -1,5 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it, jest } from '@jest/globals';
+import { createConversationStore } from '../../src/engine/conversations.ts';
+import { digestReportFiles } from '../../src/scans/digest-reports.ts';
+import { builtInRules } from '../../src/scans/rules/index.ts';
+import { consoleConversation, createConsoleSurface } from '../../src/surfaces/console/surface.ts';
 import { send, useConsoleApp } from '../helpers/console-page.ts';
 
 /** The Reports menu of the console page: its links download the reports for the user shown. */
@@ -38,5 +42,39 @@ describe('console reports menu', () => {
     expect(await page.getByTestId('report-csv').getAttribute('href')).toBe(
       '/console/api/reports/findings.csv?user=dave',
     );
+  });
+
+  it("links a scan digest's reports, which download the owner's findings for the viewer", async () => {
+    const page = await ctx.pages.openAs('alice');
+    await send(page, 'scan now');
+    // What the scheduled scan does after posting the platform team's digest here (jobs.ts).
+    const app = ctx.app;
+    const files = await digestReportFiles(
+      {
+        db: app.store.db,
+        rules: builtInRules,
+        frameworks: app.config.frameworks,
+        now: () => new Date(),
+        ownerTags: app.config.scanDigests.ownerTags,
+      },
+      'console',
+      'platform',
+      [{ kind: 'csv' }, { kind: 'html', framework: 'cis-aws' }],
+    );
+    const surface = createConsoleSurface({ conversations: createConversationStore(app.store.db) });
+    await surface.attach!(consoleConversation(), files);
+
+    const link = page.locator('[data-report="link"]', { hasText: 'Open findings of platform (CSV)' });
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toBe('/console/api/reports/findings.csv?owner=platform&user=alice');
+    const saved = page.waitForEvent('download');
+    await link.click();
+    const csv = await readFile((await (await saved).path())!, 'utf8');
+    // The route serves the same bytes the digest would have attached: platform's open findings only.
+    expect(csv).toBe(new TextDecoder().decode(files[0]!.bytes));
+    expect(csv.split('\n').length).toBeGreaterThan(2);
+    expect(
+      await page.locator('[data-report="link"]', { hasText: 'compliance report (HTML)' }).getAttribute('href'),
+    ).toBe('/console/api/reports/compliance/cis-aws.html?user=alice');
   });
 });

@@ -5,7 +5,9 @@
  * so tests assert what a user would see, plus a record of every call with its parsed arguments.
  * The app-level methods are here too (slack-api-apps.ts): `oauth.v2.access` for OAuth installs
  * (`oauth` option) and `apps.connections.open` with its Socket Mode WebSocket (`appToken` option,
- * `fake.socket`, slack-api-socket.ts).
+ * `fake.socket`, slack-api-socket.ts). File uploads (slack-api-files.ts): getUploadURLExternal
+ * hands out `POST /upload/<file id>` on this server, completeUploadExternal shares the file in a
+ * channel or thread (`fake.files(channel)`); `failNext('upload', { status })` fails an upload.
  *
  * Wire: `POST /api/<method>`, form-encoded (objects JSON-encoded inside fields, as @slack/web-api
  * sends them) or JSON; token from `Authorization: Bearer` or a `token` field. Errors answer 200
@@ -14,12 +16,14 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appsConnectionsOpen, oauthV2Access, type OAuthGrant } from './slack-api-apps.ts';
+import { createSlackFiles, type FakeFile } from './slack-api-files.ts';
 import { attachSocketMode, type SocketModeFake } from './slack-api-socket.ts';
 import { createSlackState, type FakeChannel, type FakeUser, type SlackState } from './slack-api-state.ts';
 
 export type { FakeChannel, FakeEphemeral, FakeMessage, FakeUser } from './slack-api-state.ts';
 export { checkBlocks, checkView, type BlocksVerdict, type NativeBlockType } from './slack-api-blocks.ts';
 export type { OAuthGrant } from './slack-api-apps.ts';
+export type { FakeFile } from './slack-api-files.ts';
 export type { DisconnectReason, SocketAck, SocketEnvelope, SocketModeFake } from './slack-api-socket.ts';
 
 export interface RecordedCall {
@@ -72,16 +76,18 @@ export interface SlackFake extends Omit<SlackState, 'handle' | 'respond'> {
   holdNext(method: string): () => void;
   /** The Socket Mode WebSocket that `apps.connections.open` points to. */
   socket: SocketModeFake;
+  /** Files shared into a channel by files.completeUploadExternal (threads included, `threadTs` set), in order. */
+  files(channel: string): FakeFile[];
   stop(): Promise<void>;
 }
 
 /** Arguments @slack/web-api sends JSON-encoded inside form fields. */
-const OBJECT_ARGS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls']);
+const OBJECT_ARGS = new Set(['blocks', 'attachments', 'view', 'metadata', 'unfurls', 'files']);
 
-const readBody = async (req: IncomingMessage): Promise<string> => {
+const readBody = async (req: IncomingMessage): Promise<Buffer> => {
   const parts: Buffer[] = [];
   for await (const p of req) parts.push(p as Buffer);
-  return Buffer.concat(parts).toString('utf8');
+  return Buffer.concat(parts);
 };
 
 const parseArgs = (
@@ -124,20 +130,40 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
   for (const u of opts.users ?? []) state.addUser(u);
   for (const c of opts.channels ?? []) state.addChannel(c);
   const calls: RecordedCall[] = [];
+  const files = createSlackFiles();
   const failures = new Map<string, Failure[]>();
   const holds = new Map<string, Array<Promise<void>>>();
 
   const server = createServer((req, res) => {
     void (async () => {
-      const raw = await readBody(req);
+      const bytes = await readBody(req);
+      const raw = bytes.toString('utf8');
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const api = /^\/api\/([\w.]+)$/.exec(path);
       const resp = /^\/response\/([\w-]+)$/.exec(path);
-      const method = api?.[1] ?? (resp ? 'response_url' : null);
+      const upload = /^\/upload\/(\w+)$/.exec(path);
+      const method = api?.[1] ?? (resp ? 'response_url' : upload ? 'upload' : null);
       const send = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void => {
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
         res.end(JSON.stringify(body));
       };
+      if (upload && req.method === 'POST') {
+        // The upload URL carries its own authority (no token), and answers plain text like Slack's.
+        const failure = failures.get('upload')?.shift();
+        const [status, text] = failure
+          ? [failure.status ?? 500, 'upload failed']
+          : await files.upload(upload[1]!, req, bytes);
+        calls.push({
+          method: 'upload',
+          args: { file: upload[1], bytes: bytes.length },
+          encoding: 'form',
+          token: null,
+          status,
+          response: { text },
+        });
+        res.writeHead(status, { 'content-type': 'text/plain' });
+        return void res.end(text);
+      }
       if (req.method !== 'POST' || method === null) return send(404, { ok: false, error: 'not_found' });
       const parsed = parseArgs(raw, req.headers['content-type'] ?? '');
       const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
@@ -179,6 +205,15 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
         );
       if (token === null) return record(200, { ok: false, error: 'not_authed' });
       if (!tokens.has(token)) return record(200, { ok: false, error: 'invalid_auth' });
+      if (method === 'files.getUploadURLExternal') return record(200, files.getUploadURLExternal(parsed.args, origin));
+      if (method === 'files.completeUploadExternal')
+        return record(
+          200,
+          files.completeUploadExternal(
+            parsed.args,
+            (c) => state.handle('conversations.info', { channel: c }).ok === true,
+          ),
+        );
       return record(200, state.handle(method, parsed.args));
     })().catch((e: unknown) => {
       res.writeHead(500);
@@ -214,6 +249,7 @@ export const startSlackFake = async (opts: SlackFakeOptions = {}): Promise<Slack
       return release;
     },
     socket,
+    files: (channel) => files.shared(channel),
     stop: () =>
       new Promise<void>((resolve, reject) => {
         socket.close();

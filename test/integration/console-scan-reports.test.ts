@@ -54,6 +54,18 @@ describe('scan reports from the console', () => {
     expect(resolved).toHaveLength(1);
   });
 
+  it("filters by owner, as a scan digest's report links do", async () => {
+    const all = csvRecords(await (await get('/console/api/reports/findings.csv?user=dave')).text()).slice(1);
+    const platform = csvRecords(
+      await (await get('/console/api/reports/findings.csv?user=dave&owner=Platform')).text(),
+    ).slice(1);
+    const [list] = await turn(app, 'dave', 'findings owner=platform');
+    const count = Number(/^(\d+) open findings/.exec(list?.text ?? '')?.[1]);
+    expect(platform.length).toBe(count);
+    expect(platform.length).toBeGreaterThan(0);
+    expect(platform.length).toBeLessThan(all.length);
+  });
+
   it('downloads the same findings as OCSF Detection Findings', async () => {
     const res = await get('/console/api/reports/findings.ocsf.json?user=dave');
     expect(res.status).toBe(200);

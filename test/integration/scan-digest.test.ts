@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { ConversationRef } from '../../src/chat/actor.ts';
 import type { Reply } from '../../src/chat/reply.ts';
+import type { ChatFile, PostedMessage } from '../../src/chat/surface.ts';
+import { loadConfig } from '../../src/config.ts';
 import { resourceRepository } from '../../src/cloud/repository.ts';
 import type { Resource } from '../../src/cloud/resource.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { buildDigests, parseDigestSettings, renderDigest } from '../../src/scans/digest.ts';
+import { digestReportFiles, parseDigestReports } from '../../src/scans/digest-reports.ts';
 import { runScan } from '../../src/scans/engine.ts';
 import { postDigests, runScheduledScan, type ScanJobDeps } from '../../src/scans/jobs.ts';
 import { fail, pass, type Rule } from '../../src/scans/rule.ts';
@@ -156,7 +159,7 @@ describe('digests', () => {
       digests: settings,
       post: async (to, reply) => {
         posted.push({ to, reply });
-        return true;
+        return { surface: to.surface, conversation: to, messageId: `m${posted.length}` };
       },
       sandbox: false,
     };
@@ -179,7 +182,101 @@ describe('digests', () => {
   });
 });
 
+describe('digest reports', () => {
+  const deps = (over: Partial<ScanJobDeps>): ScanJobDeps => ({
+    db: store.db,
+    rules,
+    thresholds: new Map(),
+    now: () => clock,
+    runner: 'r',
+    logger: createLogger('silent'),
+    schedule: '0 7 * * *',
+    timezone: 'UTC',
+    digests: settings,
+    post: async (to) => ({ surface: to.surface, conversation: to, messageId: `ts-${to.channelId}` }),
+    sandbox: false,
+    ...over,
+  });
+  const reportDeps = { rules, frameworks: [], now: () => clock, ownerTags: settings.ownerTags };
+
+  it("are each owner's own findings, attached to that owner's digest", async () => {
+    const attached: Array<{ digest: PostedMessage; files: readonly ChatFile[] }> = [];
+    const s = await runScheduledScan(
+      deps({
+        reports: {
+          files: (w, owner) =>
+            digestReportFiles({ ...reportDeps, db: store.db }, w, owner, [{ kind: 'csv' }, { kind: 'ocsf' }]),
+          attach: async (digest, files) => {
+            attached.push({ digest, files });
+            return true;
+          },
+        },
+      }),
+      ws,
+    );
+    expect(s?.newFindings).toBe(6);
+    expect(attached.map((a) => a.digest.messageId)).toEqual(['ts-CDATA', 'ts-UALICE', 'ts-CSEC']);
+    const data = attached[0]!.files;
+    expect(data.map((f) => [f.name, f.mimeType, f.consolePath])).toEqual([
+      ['findings-data-2026-12-01.csv', 'text/csv', '/console/api/reports/findings.csv?owner=data'],
+      ['findings-data-2026-12-01.ocsf.json', 'application/json', '/console/api/reports/findings.ocsf.json?owner=data'],
+    ]);
+    // The data team's CSV holds its three findings (sg-1, vol-1 twice), not alice's nor the unowned one.
+    const csv = new TextDecoder().decode(data[0]!.bytes).trim().split('\n');
+    expect(csv).toHaveLength(4);
+    expect(csv.slice(1).every((l) => /sg-1|vol-1/.test(l))).toBe(true);
+    expect(JSON.parse(new TextDecoder().decode(data[1]!.bytes))).toHaveLength(3);
+    expect(attached[1]!.files[0]!.name).toBe('findings-alice-example.com-2026-12-01.csv');
+    expect(new TextDecoder().decode(attached[2]!.files[0]!.bytes)).toContain('vol-2');
+  });
+
+  it('that cannot be attached leave the digests posted', async () => {
+    const posted: string[] = [];
+    const n = await postDigests(
+      deps({
+        post: async (to) => {
+          posted.push(to.channelId);
+          return { surface: to.surface, conversation: to, messageId: `ts-${posted.length}` };
+        },
+        reports: {
+          files: async () => [{ name: 'x.csv', title: 'x', mimeType: 'text/csv', bytes: new Uint8Array([1]) }],
+          attach: async () => {
+            throw new Error('files:write is missing');
+          },
+        },
+      }),
+      ws,
+      (await scan()).scanId,
+    );
+    expect(n).toBe(3);
+    expect(posted).toEqual(['CDATA', 'UALICE', 'CSEC']);
+  });
+});
+
 describe('digest settings', () => {
+  it('SCAN_DIGEST_REPORTS: csv by default, none, and one line naming a bad entry', () => {
+    const frameworks = [{ id: 'cis-aws' }, { id: 'soc2' }];
+    expect(parseDigestReports(undefined, frameworks)).toEqual([{ kind: 'csv' }]);
+    expect(parseDigestReports('none', frameworks)).toEqual([]);
+    expect(parseDigestReports(' CSV, ocsf ,html:cis-aws,csv', frameworks)).toEqual([
+      { kind: 'csv' },
+      { kind: 'ocsf' },
+      { kind: 'html', framework: 'cis-aws' },
+    ]);
+    expect(() => parseDigestReports('csv,pdf', frameworks)).toThrow(
+      'SCAN_DIGEST_REPORTS: "pdf" is not csv, ocsf, html:<framework> or none',
+    );
+    expect(() => parseDigestReports('html:cis-gcp', frameworks)).toThrow(
+      'SCAN_DIGEST_REPORTS: "html:cis-gcp" names no framework: html:<framework> takes one of cis-aws, soc2',
+    );
+    expect(() => parseDigestReports('none,csv', frameworks)).toThrow(/none turns them all off/);
+    // At start-up: one line of the configuration error, and the app does not start.
+    expect(() => loadConfig({ SCAN_DIGEST_REPORTS: 'html:nist' })).toThrow(
+      /^invalid configuration:\n {2}SCAN_DIGEST_REPORTS: "html:nist" names no framework: html:<framework> takes one of cis-aws, /,
+    );
+    expect(loadConfig({}).scanDigestReports).toEqual([{ kind: 'csv' }]);
+  });
+
   it('name a malformed route or conversation in one line', () => {
     expect(() => parseDigestSettings({ SCAN_DIGEST_ROUTES: 'data' })).toThrow(
       'SCAN_DIGEST_ROUTES: "data" is not <owner>=<surface>:<workspace>:<channel>',

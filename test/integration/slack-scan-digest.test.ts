@@ -3,6 +3,9 @@ import { startApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { scanRunJob } from '../../src/scans/jobs.ts';
+import { findingsCsv } from '../../src/scans/reports.ts';
+import { listFindings } from '../../src/scans/repository.ts';
+import { builtInRules } from '../../src/scans/rules/index.ts';
 import { startSlackFake, type SlackFake } from '../fakes/slack-api.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -10,7 +13,9 @@ import { waitFor } from '../helpers/wait-for.ts';
 /**
  * A scheduled scan end to end on the wire: the Agenda job scans the Slack workspace's estate (the
  * sandbox) and posts one digest per owner through the Slack surface, as Block Kit the Web API
- * fake validates, into the conversations SCAN_DIGEST_ROUTES and SCAN_DIGEST_CONVERSATION name.
+ * fake validates, into the conversations SCAN_DIGEST_ROUTES and SCAN_DIGEST_CONVERSATION name;
+ * then uploads the reports SCAN_DIGEST_REPORTS names into each digest's thread (Slack's upload
+ * flow: files.getUploadURLExternal, the bytes to the upload URL, files.completeUploadExternal).
  */
 const TEAM = 'T0FAKE0001';
 const SEC = 'C0SEC00001';
@@ -38,11 +43,14 @@ beforeAll(async () => {
     SLACK_API_URL: fake.url,
     SCAN_DIGEST_ROUTES: `platform=slack:${TEAM}:${PLATFORM}`,
     SCAN_DIGEST_CONVERSATION: `slack:${TEAM}:${SEC}`,
+    SCAN_DIGEST_REPORTS: 'csv,html:cis-aws',
   });
   app = await startApp(config, {
     logger: createLogger('silent'),
     store,
-    lockLifetimeMs: 2_000,
+    // The job scans, posts and uploads for a few seconds: a shorter lock would let Agenda run it
+    // again alongside (a lock older than its lifetime counts as a dead instance's).
+    lockLifetimeMs: 60_000,
     slack: { retryConfig: { retries: 0 } },
   });
 }, testStoreTimeoutMs);
@@ -90,4 +98,58 @@ it('posts one digest per owner to its conversation, with the change since the la
   ).toBe(true);
   // The sandbox's running dev and staging instances: one off-hours button per owner that has them.
   expect(buttons.some((t) => t.startsWith('Schedule off-hours for '))).toBe(true);
+}, 60_000);
+
+it("uploads the owner's findings CSV and the compliance report into each digest's thread", async () => {
+  // The previous test ran the scan; its uploads follow each digest.
+  const digest = fake.messages(PLATFORM)[0]!;
+  const files = await waitFor(() => fake.files(PLATFORM).length >= 2 && fake.files(PLATFORM), {
+    what: "the platform digest's reports",
+    timeoutMs: 30_000,
+    detail: () => fake.calls.map((c) => c.method),
+  });
+  expect(files.map((f) => [f.name, f.threadTs])).toEqual([
+    [expect.stringMatching(/^findings-platform-\d{4}-\d{2}-\d{2}\.csv$/), digest.ts],
+    [expect.stringMatching(/^compliance-cis-aws-\d{4}-\d{2}-\d{2}\.html$/), digest.ts],
+  ]);
+  expect(files[0]!.title).toBe('Open findings of platform (CSV)');
+  // The bytes are the platform team's open findings as the CSV report writes them, and only theirs.
+  const { findings } = await listFindings(
+    app.store.db,
+    TEAM,
+    { owner: 'platform', ownerTags: app.config.scanDigests.ownerTags },
+    { limit: 1000, offset: 0 },
+  );
+  expect(findings.length).toBeGreaterThan(0);
+  expect(files[0]!.bytes!.toString('utf8')).toBe(findingsCsv(findings, { rules: builtInRules }));
+  expect(files[1]!.bytes!.toString('utf8')).toMatch(/^<!doctype html>[\s\S]*CIS Amazon Web Services/);
+  // Every digest in #security got its own CSV in its own thread, none went to the channel itself.
+  await waitFor(() => fake.files(SEC).length === fake.messages(SEC).length * 2, {
+    what: 'the reports of every digest in #security',
+    timeoutMs: 30_000,
+  });
+  const roots = new Set(fake.messages(SEC).map((m) => m.ts));
+  expect(fake.files(SEC).every((f) => f.threadTs !== undefined && roots.has(f.threadTs))).toBe(true);
+  expect(fake.callsTo('files.completeUploadExternal').every((c) => c.response.ok === true)).toBe(true);
+}, 60_000);
+
+it('keeps the digest when Slack refuses the upload', async () => {
+  const before = fake.messages(SEC).length;
+  fake.failNext('files.getUploadURLExternal', { error: 'missing_scope' });
+  fake.failNext('files.getUploadURLExternal', { error: 'missing_scope' });
+  const uploads = fake.callsTo('files.completeUploadExternal').length;
+  await app.scheduler.now(scanRunJob, { workspaceId: TEAM });
+  await waitFor(() => fake.messages(SEC).length >= before * 2 && fake.messages(PLATFORM).length === 2, {
+    what: 'the second run to post its digests',
+    timeoutMs: 30_000,
+  });
+  // One filesUploadV2 per digest, one after the other: all but the refused one complete.
+  const digests = before + 1;
+  await waitFor(() => fake.callsTo('files.completeUploadExternal').length === uploads + digests - 1, {
+    what: 'the uploads that were not refused',
+    timeoutMs: 30_000,
+  });
+  // Two refused getUploadURLExternal calls: one digest (the first posted) lost its files, not its message.
+  expect(fake.callsTo('files.getUploadURLExternal').filter((c) => c.response.ok === false)).toHaveLength(2);
+  expect(fake.messages(PLATFORM)).toHaveLength(2);
 }, 60_000);

@@ -43,10 +43,7 @@ it('posts one Adaptive Card digest per owner into the configured channel, with F
       schedule: '0 7 * * *',
       timezone: 'UTC',
       digests: parseDigestSettings({ SCAN_DIGEST_CONVERSATION: `teams:${TENANT}:${FINOPS}` }),
-      post: async (conversation, reply) => {
-        await app.teams!.surface.post(conversation, reply);
-        return true;
-      },
+      post: (conversation, reply) => app.teams!.surface.post(conversation, reply),
       sandbox: true,
     },
     TENANT,

@@ -49,6 +49,32 @@ afterEach(async () => {
 });
 
 describe('Slack fake', () => {
+  it('takes an upload the SDK makes with filesUploadV2 and shares it in the thread', async () => {
+    const { ts } = await client().chat.postMessage({ channel: 'C0OPS00001', text: 'digest' });
+    await client().filesUploadV2({
+      channel_id: 'C0OPS00001',
+      thread_ts: ts!,
+      file_uploads: [{ file: Buffer.from('a,b\r\n1,2\r\n'), filename: 'r.csv', title: 'Report' }],
+    });
+    expect(fake.files('C0OPS00001')).toEqual([
+      expect.objectContaining({ name: 'r.csv', title: 'Report', threadTs: ts, bytes: Buffer.from('a,b\r\n1,2\r\n') }),
+    ]);
+    expect(fake.callsTo('upload')).toHaveLength(1);
+  });
+
+  it('refuses an upload of another length than announced, and completing a file never uploaded', async () => {
+    const { upload_url, file_id } = await client().files.getUploadURLExternal({ filename: 'x.txt', length: 3 });
+    expect((await fetch(upload_url!, { method: 'POST', body: 'abcd' })).status).toBe(400);
+    expect(
+      await errorOf(client().files.completeUploadExternal({ files: [{ id: file_id! }], channel_id: 'C0OPS00001' })),
+    ).toBe('file_not_found');
+    expect((await fetch(upload_url!, { method: 'POST', body: 'abc' })).status).toBe(200);
+    expect(
+      await errorOf(client().files.completeUploadExternal({ files: [{ id: file_id! }], channel_id: 'C0NOPE0000' })),
+    ).toBe('channel_not_found');
+    expect(fake.files('C0OPS00001')).toEqual([]);
+  });
+
   it('answers auth.test with the bot identity Bolt reads', async () => {
     const r = await client().auth.test();
     expect(r).toMatchObject({ ok: true, user_id: 'U0BOT00001', bot_id: 'B0BOT00001', team_id: 'T0FAKE0001' });

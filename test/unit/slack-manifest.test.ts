@@ -21,6 +21,8 @@ const listUnder = (key: string, indent: number): string[] => {
 describe('Slack app manifest', () => {
   it('requests exactly the bot scopes the OAuth install asks for', () => {
     expect(listUnder('bot', 4).sort()).toEqual([...BOT_SCOPES].sort());
+    // Scan digests upload their reports into the digest's thread (src/surfaces/slack/surface.ts attach).
+    expect(BOT_SCOPES).toContain('files:write');
   });
 
   it('subscribes to the events the surface handles and points every URL at /slack/events', () => {

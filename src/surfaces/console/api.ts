@@ -30,6 +30,8 @@ export interface ReportFilter {
   status?: 'open' | 'suppressed' | 'resolved';
   category?: 'cost' | 'security';
   severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  /** An owner as the scan digests name it (`unowned` included). */
+  owner?: string;
 }
 
 /** Reads and renders scan reports for a workspace; `html` of an unknown framework throws not_found. */
@@ -76,6 +78,7 @@ const ReportQuery = z.object({
   status: z.enum(['open', 'suppressed', 'resolved']).optional(),
   category: z.enum(['cost', 'security']).optional(),
   severity: z.enum(['critical', 'high', 'medium', 'low', 'info']).optional(),
+  owner: z.string().trim().min(1).max(200).optional(),
 });
 const frameworkPath = /^\/console\/api\/reports\/compliance\/([a-z0-9][a-z0-9-]{0,39})\.html$/i;
 

@@ -1,5 +1,5 @@
 import type { ConversationRef } from '../../chat/actor.ts';
-import type { Reply } from '../../chat/reply.ts';
+import { reply, type Reply } from '../../chat/reply.ts';
 import type { DirectoryUser } from '../../chat/directory.ts';
 import type { ChatSurface, PostedMessage } from '../../chat/surface.ts';
 import type { ConversationStore } from '../../engine/engine.ts';
@@ -50,6 +50,18 @@ export const createConsoleSurface = (deps: {
   return {
     name: 'console',
     post,
+    // The console serves the reports itself: a file becomes a download link to its report route
+    // (the page adds the viewer's `user`), posted under the message it belongs to. No upload.
+    attach: async (conversation, files) => {
+      const links = files.filter((f) => f.consolePath?.startsWith('/console/api/reports/'));
+      if (links.length === 0) return;
+      await post(
+        conversation,
+        reply([
+          { type: 'context', text: `Download: ${links.map((f) => `[${f.title}](${f.consolePath})`).join(' · ')}` },
+        ]),
+      );
+    },
     update: async (message, reply) => {
       const id = Number(message.messageId);
       if (!Number.isSafeInteger(id) || !(await deps.conversations.updateReply(id, reply))) {

@@ -25,6 +25,7 @@ export const BOT_SCOPES = [
   'groups:history',
   'channels:read',
   'groups:read',
+  'files:write',
 ];
 
 export interface OAuthOptions {

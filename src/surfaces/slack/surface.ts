@@ -56,6 +56,18 @@ export const createSlackChatSurface = (d: {
     // The port names no recipient, so an ephemeral reply posted here is shown to the whole conversation.
     post: async (conversation, reply) =>
       d.delivery.post(await d.clientFor(conversation.workspaceId), conversation, { ...reply, ephemeral: false }),
+    // Slack's upload flow (files.upload is retired): files.getUploadURLExternal per file, the bytes
+    // POSTed to the upload_url it returns, then files.completeUploadExternal shares them in the
+    // channel or thread. The SDK's filesUploadV2 makes those calls; needs the files:write scope.
+    attach: async (conversation, files) => {
+      if (files.length === 0) return;
+      const client = await d.clientFor(conversation.workspaceId);
+      await client.filesUploadV2({
+        channel_id: conversation.channelId,
+        ...(conversation.threadId ? { thread_ts: conversation.threadId } : {}),
+        file_uploads: files.map((f) => ({ file: Buffer.from(f.bytes), filename: f.name, title: f.title })),
+      });
+    },
     update: async (message, reply) => {
       const client = await d.clientFor(message.conversation.workspaceId);
       await d.delivery.update(client, message.conversation.channelId, message.messageId, reply);

@@ -44,6 +44,10 @@ export const InboundActivity = z.looseObject({
   channelData: z
     .looseObject({
       tenant: z.looseObject({ id: z.string().max(200) }).optional(),
+      /** A channel's team: its thread id (`19:…`) and, on some activities, its Microsoft 365 group id. */
+      team: z
+        .looseObject({ id: z.string().max(500).optional(), aadGroupId: z.string().max(200).optional() })
+        .optional(),
     })
     .optional(),
   membersAdded: z.array(Account).max(1000).optional(),

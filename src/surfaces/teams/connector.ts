@@ -1,4 +1,5 @@
 import type { Activity, ConversationReference } from '@microsoft/agents-activity';
+import { z } from 'zod';
 import type { CloudAdapter, ConnectorClient, TurnContext } from '@microsoft/agents-hosting';
 import type { ConversationRef } from '../../chat/actor.ts';
 import { AppError } from '../../errors.ts';
@@ -27,6 +28,11 @@ export class TeamsConversationGone extends AppError {
   }
 }
 
+/** Where a stored reference keeps the channel's team (`channelData.team`), beside the SDK's fields. */
+export const teamKey = 'teamsTeam';
+const StoredTeam = z.looseObject({ id: z.string().min(1), aadGroupId: z.string().min(1).optional() });
+const TeamDetails = z.looseObject({ aadGroupId: z.string().min(1) });
+
 export interface RetryTuning {
   /** Retries after the first attempt (default 5). */
   retries?: number;
@@ -43,6 +49,12 @@ export interface Connector {
   remove(ref: ConversationRef, activityId: string): Promise<void>;
   /** The connector's view of one member of a conversation (Entra object id, name). */
   member(ref: ConversationRef, userId: string): Promise<{ id: string; name?: string; aadObjectId?: string }>;
+  /**
+   * What a stored conversation is (`personal`, `groupChat`, `channel`) and, for a channel, its
+   * team's Microsoft 365 group id (what Microsoft Graph calls the team): as Teams sent it, else
+   * asked of the Bot Connector (`GET /v3/teams/{team}`).
+   */
+  place(ref: ConversationRef): Promise<{ conversationType: string; teamGroupId?: string }>;
 }
 
 const statusOf = (e: unknown): number | undefined => {
@@ -93,7 +105,9 @@ export const createConnector = (d: {
       );
     if (stored.removedAt) throw new TeamsConversationGone(ref.channelId, stored.removedReason ?? 'removed');
     const conversationId = teamsConversationId(ref);
-    const base = stored.reference as unknown as ConversationReference;
+    const { [teamKey]: _team, ...base } = stored.reference as unknown as ConversationReference & {
+      [teamKey]?: unknown;
+    };
     const reference: ConversationReference = {
       ...base,
       serviceUrl: stored.serviceUrl,
@@ -152,6 +166,24 @@ export const createConnector = (d: {
     ctx.turnState.get<ConnectorClient>(d.adapter.ConnectorClientKey);
 
   return {
+    place: async (ref) => {
+      const stored = await d.references.get(ref.channelId);
+      if (!stored) throw new AppError('not_found', `no Teams conversation ${ref.channelId} is known`);
+      const conversationType = stored.conversationType;
+      if (conversationType !== 'channel') return { conversationType };
+      const team = StoredTeam.safeParse(stored.reference[teamKey]);
+      if (team.success && team.data.aadGroupId) return { conversationType, teamGroupId: team.data.aadGroupId };
+      // A team's General channel has the team's own id; activities name the team otherwise.
+      const teamId = team.success ? team.data.id : ref.channelId;
+      const details = await run(
+        ref,
+        'team',
+        async (ctx) => (await client(ctx).httpClient.get(`v3/teams/${encodeURIComponent(teamId)}`)).data,
+        false,
+      );
+      const parsed = TeamDetails.safeParse(details);
+      return parsed.success ? { conversationType, teamGroupId: parsed.data.aadGroupId } : { conversationType };
+    },
     send: (ref, activity) =>
       run(ref, 'send', async (ctx) => {
         const res = await ctx.sendActivity(activity as Activity);

@@ -18,6 +18,7 @@ import {
   textWithoutBotMention,
 } from './activity.ts';
 import type { BackgroundWork } from './background.ts';
+import { teamKey } from './connector.ts';
 import { parseCardAction, renderReply, type CardAction, type TeamsMessage } from './cards.ts';
 import type { Delivery } from './deliver.ts';
 import type { MentionBook } from './identity.ts';
@@ -316,6 +317,8 @@ export const createHandler = (d: HandlerDeps) => {
       reference: {
         ...reference,
         conversation: { ...reference.conversation, id: ref.channelId },
+        // A channel's team, for Microsoft Graph (files.ts); not part of the SDK's reference.
+        ...(a.channelData?.team?.id ? { [teamKey]: a.channelData.team } : {}),
       } as unknown as Record<string, unknown>,
     };
     const at = d.now();

@@ -1,6 +1,6 @@
 import type { ConversationRef } from '../../chat/actor.ts';
 import type { UserDirectory } from '../../chat/directory.ts';
-import type { ChatSurface } from '../../chat/surface.ts';
+import type { ChatFile, ChatSurface } from '../../chat/surface.ts';
 import type { Delivery } from './deliver.ts';
 
 /**
@@ -36,6 +36,8 @@ export const createTeamsChatSurface = (d: {
   delivery: Delivery;
   approvalsConversation?: string;
   directory?: UserDirectory;
+  /** Files in a thread (files.ts: Microsoft Graph in a channel, an explanation elsewhere). */
+  files?: { attach(conversation: ConversationRef, files: readonly ChatFile[]): Promise<void> };
 }): ChatSurface => {
   const approvals = parseApprovalConversations(d.approvalsConversation);
   return {
@@ -44,6 +46,7 @@ export const createTeamsChatSurface = (d: {
     // The port names no recipient: a private reply posted here is seen by the whole conversation.
     post: (conversation, reply) => d.delivery.post(conversation, { ...reply, ephemeral: false }),
     update: (message, reply) => d.delivery.update(message.conversation, message.messageId, reply),
+    ...(d.files ? { attach: d.files.attach } : {}),
     approvalChannels: (workspaceId): ConversationRef[] => {
       const channelId = approvals.byTenant.get(workspaceId.toLowerCase()) ?? approvals.any;
       return channelId ? [{ surface: 'teams', workspaceId, channelId }] : [];

@@ -12,6 +12,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { createBackgroundWork } from './background.ts';
 import { createConnector, type RetryTuning } from './connector.ts';
 import { createDelivery } from './deliver.ts';
+import { createTeamsFiles } from './files.ts';
 import { teamsAnonymous } from './enabled.ts';
 import { createHandler } from './handler.ts';
 import { createMentionBook, teamsDirectory } from './identity.ts';
@@ -35,12 +36,13 @@ export interface TeamsTuning extends RetryTuning {
   /** Engine work started at once after acks. Default 2. */
   maxConcurrentWork?: number;
   /**
-   * Tests only: the bot's outbound access token. The SDK gets it from Entra through MSAL, which
+   * Tests only: the bot's outbound access token for a resource (the Bot Connector's, Microsoft
+   * Graph's: the scope the SDK asks for). The SDK gets it from Entra through MSAL, which
    * refuses a non-https authority (`authority_uri_insecure`), so a loopback token stub cannot
    * stand in for Entra; the adapter's connection manager is replaced in-process instead and every
    * connector call still goes over HTTP to the fake Bot Connector with this token.
    */
-  accessToken?: () => Promise<string>;
+  accessToken?: (scope: string | undefined) => Promise<string>;
 }
 
 export interface TeamsDeps {
@@ -88,7 +90,11 @@ export const createTeams = (d: TeamsDeps): TeamsRuntime => {
   // The SDK's default would tell the user to "fix the source code": our handler answers users itself.
   adapter.onTurnError = async (_ctx, err) => void log.error({ err }, 'a Teams turn failed');
   if (d.tuning?.accessToken) {
-    const provider = { getAccessToken: d.tuning.accessToken } as unknown as ReturnType<Connections['getTokenProvider']>;
+    const token = d.tuning.accessToken;
+    const provider = {
+      // Called as (scope) or (authConfig, scope), like the SDK's MsalTokenProvider.
+      getAccessToken: (a: unknown, scope?: string) => token(typeof a === 'string' ? a : scope),
+    } as unknown as ReturnType<Connections['getTokenProvider']>;
     const real = adapter.connectionManager;
     adapter.connectionManager = {
       getConnection: () => provider,
@@ -140,8 +146,20 @@ export const createTeams = (d: TeamsDeps): TeamsRuntime => {
     invokeBudgetMs: d.tuning?.invokeBudgetMs ?? 3_000,
     typingEveryMs: d.tuning?.typingEveryMs ?? 3_000,
   });
+  // Microsoft Graph with the bot's own credentials (the SDK's token provider: secret, certificate
+  // or managed identity as configured), for the conversation's tenant; '' in anonymous mode.
+  const graphResource = new URL(c.TEAMS_GRAPH_URL).origin;
+  const graph = {
+    url: c.TEAMS_GRAPH_URL,
+    token: async (tenantId: string): Promise<string> => {
+      if (anonymous) return '';
+      const provider = adapter.connectionManager.getDefaultConnection();
+      return provider.getAccessToken({ ...provider.connectionSettings, tenantId }, graphResource);
+    },
+  };
   const surface = createTeamsChatSurface({
     delivery,
+    files: createTeamsFiles({ connector, delivery, graph, logger: log }),
     directory: teamsDirectory({ mentions, connector, logger: log }),
     ...(c.TEAMS_APPROVALS_CONVERSATION ? { approvalsConversation: c.TEAMS_APPROVALS_CONVERSATION } : {}),
   });

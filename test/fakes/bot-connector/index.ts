@@ -8,7 +8,8 @@
  * - `POST /v3/conversations/{id}/activities[/{replyToId}]` → `{ id }` (a new activity id);
  * - `PUT /v3/conversations/{id}/activities/{activityId}` → `{ id }`;
  * - `DELETE /v3/conversations/{id}/activities/{activityId}` → 200;
- * - `GET /v3/conversations/{id}/members/{userId}` → the member (`members` option) or 404.
+ * - `GET /v3/conversations/{id}/members/{userId}` → the member (`members` option) or 404;
+ * - `GET /v3/teams/{teamId}` → the team's details `{ id, name, aadGroupId }` (`teams` option) or 404.
  * State: the activities of each conversation as they now read (updates applied, deletes marked),
  * and a record of every call with its Authorization header. `fail(...)` scripts the next answers
  * for a conversation: 429 with Retry-After, 403, 404, 5xx.
@@ -78,6 +79,8 @@ export const startBotConnectorFake = async (
   opts: {
     tenant?: string;
     members?: Record<string, { id: string; name: string; aadObjectId?: string }>;
+    /** Team thread id (`19:…`) → its details, as `GET /v3/teams/{id}` answers them. */
+    teams?: Record<string, { name: string; aadGroupId: string }>;
     now?: () => number;
   } = {},
 ): Promise<BotConnectorFake> => {
@@ -101,6 +104,21 @@ export const startBotConnectorFake = async (
       };
       if (req.method === 'GET' && url.pathname === `/${tenant}/discovery/v2.0/keys`)
         return send(200, { keys: [{ ...jwk, kid, use: 'sig', alg: 'RS256' }] });
+      const team = /^\/v3\/teams\/([^/]+)\/?$/.exec(url.pathname);
+      if (team && req.method === 'GET') {
+        const teamId = decodeURIComponent(team[1]!);
+        const details = opts.teams?.[teamId];
+        calls.push({
+          method: 'GET',
+          path: url.pathname,
+          conversationId: teamId,
+          authorization: req.headers.authorization ?? null,
+          status: details ? 200 : 404,
+          body: undefined,
+          at: now(),
+        });
+        return details ? send(200, { id: teamId, ...details }) : send(404, { error: { code: 'TeamNotFound' } });
+      }
       const m = /^\/v3\/conversations\/([^/]+)(?:\/(activities|members)(?:\/([^/]+))?)?\/?$/.exec(url.pathname);
       if (!m) return send(404, { error: { code: 'NotFound', message: url.pathname } });
       const conversationId = decodeURIComponent(m[1]!);

@@ -70,21 +70,27 @@
     return out;
   };
 
+  /** A report route with the viewer as its `user` (the routes serve a console user's workspace). */
+  const reportHref = (path) => `${path}${path.includes('?') ? '&' : '?'}user=${encodeURIComponent(state.user || '')}`;
+
   /**
-   * Light markdown: *bold*, _italic_, ~strike~ and `code`; everything else stays literal text.
+   * Light markdown: *bold*, _italic_, ~strike~ and `code`, and `[label](/console/api/reports/…)` as a
+   * download link for the viewer; everything else stays literal text.
    * `_` and `~` count only at word edges, so snake_case names and ~/paths stay as they are.
    */
   const inlineMarkup = (text) => {
     const out = [];
     const re =
-      /`([^`\n]+)`|\*([^*\n]+)\*|(?<![\p{L}\p{N}_])_(?=\S)([^_\n]*?\S)_(?![\p{L}\p{N}_])|(?<![\p{L}\p{N}~])~(?=\S)([^~\n]*?\S)~(?![\p{L}\p{N}~])/gu;
+      /\[([^\]\n]+)\]\((\/console\/api\/reports\/[^)\s]+)\)|`([^`\n]+)`|\*([^*\n]+)\*|(?<![\p{L}\p{N}_])_(?=\S)([^_\n]*?\S)_(?![\p{L}\p{N}_])|(?<![\p{L}\p{N}~])~(?=\S)([^~\n]*?\S)~(?![\p{L}\p{N}~])/gu;
     let last = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
       if (m.index > last) out.push(text.slice(last, m.index));
-      if (m[1] !== undefined) out.push(h('code', {}, m[1]));
-      else if (m[2] !== undefined) out.push(h('strong', {}, m[2]));
-      else if (m[3] !== undefined) out.push(h('em', {}, m[3]));
-      else out.push(h('s', {}, m[4]));
+      // A report download (a scan digest's reports): this server's own route, for the viewer.
+      if (m[1] !== undefined) out.push(h('a', { href: reportHref(m[2]), download: true, 'data-report': 'link' }, m[1]));
+      else if (m[3] !== undefined) out.push(h('code', {}, m[3]));
+      else if (m[4] !== undefined) out.push(h('strong', {}, m[4]));
+      else if (m[5] !== undefined) out.push(h('em', {}, m[5]));
+      else out.push(h('s', {}, m[6]));
       last = re.lastIndex;
     }
     if (last < text.length) out.push(text.slice(last));
