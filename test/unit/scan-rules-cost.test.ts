@@ -193,6 +193,28 @@ describe('cost.ec2.rightsize', () => {
     expect(e.verdict).toBe('pass');
     expect(e.evidence.suggestedSize).toBeNull();
   });
+
+  it('judges only the days since the instance last started: a resize restarts it, its old days do not count', () => {
+    const started = (daysAgo: number) =>
+      resourceOf({
+        type: 'instance',
+        monthlyCostCents: price,
+        attributes: {
+          instanceType: 'm5.xlarge',
+          launchTime: new Date(scanNow.getTime() - daysAgo * 86_400_000 - 3_600_000).toISOString(),
+        },
+      });
+    // Resized (restarted) 3 days ago: 2 whole days since, 7 needed.
+    const e = judge(rightsize, started(3), { daily: peaks(10) });
+    expect(e.verdict).toBe('manual');
+    expect(e.evidence).toMatchObject({ daysWithData: 2, startedDay: expect.stringMatching(/^\d{4}-\d\d-\d\d$/) });
+    expect(e.detail).toMatch(/^Only 2 days of CPU metrics since it last started \(\d{4}-\d\d-\d\d\) \(7 needed\)/);
+    // Running for a month: the whole window counts.
+    expect(judge(rightsize, started(30), { daily: peaks(10) })).toMatchObject({
+      verdict: 'fail',
+      evidence: { daysWithData: 14 },
+    });
+  });
 });
 
 describe('cost.ec2.stopped', () => {

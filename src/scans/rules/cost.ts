@@ -161,11 +161,25 @@ const ec2Rightsize: Rule = {
     const instanceType = str(r.attributes.instanceType) ?? 'unknown';
     const limit = ctx.threshold('cpuPercent');
     const minDays = ctx.threshold('minDays');
-    const cpu = ctx.daily('cpu_percent');
+    // Only whole days since the instance last started: a resize stops and starts it (EC2 then sets
+    // LaunchTime), and the days before belong to its old size; judging them again would ask to
+    // halve it a second time right after the first fix.
+    const startedDay = typeof r.attributes.launchTime === 'string' ? r.attributes.launchTime.slice(0, 10) : null;
+    const cpu = ctx.daily('cpu_percent').filter((d) => startedDay === null || d.day > startedDay);
     const peak = cpu.length ? round(Math.max(...cpu.map((c) => c.max))) : null;
-    const evidence = { instanceType, peakCpuPercent: peak, daysWithData: cpu.length, cpuPercentMax: limit, minDays };
+    const evidence = {
+      instanceType,
+      peakCpuPercent: peak,
+      daysWithData: cpu.length,
+      cpuPercentMax: limit,
+      minDays,
+      startedDay,
+    };
     if (cpu.length < minDays)
-      return manual(evidence, `Only ${cpu.length} days of CPU metrics (${minDays} needed) to judge the size.`);
+      return manual(
+        evidence,
+        `Only ${cpu.length} days of CPU metrics${startedDay ? ` since it last started (${startedDay})` : ''} (${minDays} needed) to judge the size.`,
+      );
     if (peak! > limit) return pass(evidence);
     const size = smallerSize('aws', instanceType, r.region);
     if (!size) return pass({ ...evidence, suggestedSize: null });
