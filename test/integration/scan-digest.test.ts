@@ -96,6 +96,22 @@ const scan = () =>
     { workspaceId: ws, category: 'all', startedBy: 'schedule' },
   );
 
+/** The scan job's dependencies over the test store; digests posted nowhere unless `post` is given. */
+const jobDeps = (over: Partial<ScanJobDeps> = {}): ScanJobDeps => ({
+  db: store.db,
+  rules,
+  thresholds: new Map(),
+  now: () => clock,
+  runner: 'r',
+  logger: createLogger('silent'),
+  schedule: '0 7 * * *',
+  timezone: 'UTC',
+  digests: settings,
+  post: async (to) => ({ surface: to.surface, conversation: to, messageId: `ts-${to.channelId}` }),
+  sandbox: false,
+  ...over,
+});
+
 describe('digests', () => {
   it('group open findings by the first owner tag, with counts, savings once per resource, and the change', async () => {
     const s = await scan();
@@ -147,22 +163,12 @@ describe('digests', () => {
 
   it('are posted one per owner, only to conversations of the scanned workspace', async () => {
     const posted: Array<{ to: ConversationRef; reply: Reply }> = [];
-    const deps: ScanJobDeps = {
-      db: store.db,
-      rules,
-      thresholds: new Map(),
-      now: () => clock,
-      runner: 'r',
-      logger: createLogger('silent'),
-      schedule: '0 7 * * *',
-      timezone: 'UTC',
-      digests: settings,
+    const deps = jobDeps({
       post: async (to, reply) => {
         posted.push({ to, reply });
         return { surface: to.surface, conversation: to, messageId: `m${posted.length}` };
       },
-      sandbox: false,
-    };
+    });
     const s = await runScheduledScan(deps, ws);
     expect(s?.newFindings).toBe(6);
     // alice, data and unowned in T1; web's route is in workspace T2, so it is not posted here.
@@ -183,20 +189,7 @@ describe('digests', () => {
 });
 
 describe('digest reports', () => {
-  const deps = (over: Partial<ScanJobDeps>): ScanJobDeps => ({
-    db: store.db,
-    rules,
-    thresholds: new Map(),
-    now: () => clock,
-    runner: 'r',
-    logger: createLogger('silent'),
-    schedule: '0 7 * * *',
-    timezone: 'UTC',
-    digests: settings,
-    post: async (to) => ({ surface: to.surface, conversation: to, messageId: `ts-${to.channelId}` }),
-    sandbox: false,
-    ...over,
-  });
+  const deps = jobDeps;
   const reportDeps = { rules, frameworks: [], now: () => clock, ownerTags: settings.ownerTags };
 
   it("are each owner's own findings, attached to that owner's digest", async () => {
