@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -1725,6 +1725,37 @@ const goalFor = (size: number): string =>
  * One full scan; with `pool`, while another connection asks `SELECT 1` every 5 ms: what a chat
  * request waits for meanwhile (on the embedded store every statement takes turns on one PostgreSQL).
  */
+/**
+ * CPU seconds used so far by this process and by every local `postgres` process (the server's
+ * backends: on a machine this noisy, CPU time is what compares two versions, not wall time).
+ * Zero for the server when it is not local or /proc cannot be read.
+ */
+const cpuSeconds = (): { app: number; db: number } => {
+  const u = process.cpuUsage();
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+        // The bench database's backends and the server's own processes (WAL writer,
+        // checkpointer), not the backends of other databases (a test run beside the bench).
+        const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (/\d+\.\d+\.\d+\.\d+\(|\[local\]/.test(title) && !title.includes('da_bench_')) continue;
+        const f = stat.slice(close + 2).split(' ');
+        ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+  } catch {
+    // No /proc here.
+  }
+  return { app: (u.user + u.system) / 1e6, db: ticks / 100 };
+};
+
 const scanOnce = async (deps: ScanDeps, startedBy: string, pool?: Store['pool']) => {
   const probes: number[] = [];
   let scanning = Boolean(pool);
@@ -1737,6 +1768,7 @@ const scanOnce = async (deps: ScanDeps, startedBy: string, pool?: Store['pool'])
     }
   })();
   let evaluatedAt = 0;
+  const cpu0 = cpuSeconds();
   const t0 = performance.now();
   try {
     const summary: ScanSummary = await runScan(
@@ -1744,6 +1776,7 @@ const scanOnce = async (deps: ScanDeps, startedBy: string, pool?: Store['pool'])
       { workspaceId, category: 'all', startedBy },
     );
     const total = performance.now() - t0;
+    const cpu1 = cpuSeconds();
     // The last batch's progress ends the evaluation; the rest is the merge into findings.
     return {
       summary,
@@ -1751,6 +1784,7 @@ const scanOnce = async (deps: ScanDeps, startedBy: string, pool?: Store['pool'])
       batches: evaluatedAt - t0,
       merge: performance.now() - evaluatedAt,
       probe: summarize(probes),
+      cpu: `CPU ${(cpu1.app - cpu0.app).toFixed(2)} s app + ${(cpu1.db - cpu0.db).toFixed(2)} s PostgreSQL (the bench database and the server\'s own processes)`,
     };
   } finally {
     scanning = false;
@@ -1789,8 +1823,10 @@ export const benchScanSize = async (size: number): Promise<void> => {
       now: () => now,
       runner: 'bench',
       logger: createLogger('silent'),
-      // As the app scans on the embedded store: the scan tables vacuumed after each scan.
+      // As the app scans: on the embedded store the scan tables vacuumed after each scan; on
+      // PostgreSQL the findings written in one transaction as the scan goes.
       vacuum: store.embedded,
+      direct: !store.embedded,
     };
     const peakReset = resetPeak();
     const first = await scanOnce(deps, 'bench (first)');
@@ -1800,7 +1836,7 @@ export const benchScanSize = async (size: number): Promise<void> => {
     const t = tallyOf(first.summary);
     const judged = t.pass + t.fail + t.manual + t.error;
     console.log(
-      `      first scan: ${s(first.total)} (${goalFor(size)}) = read + evaluate + stage ${s(first.batches)}, merge into findings ${s(first.merge)}; ${n(Math.round(first.summary.evaluated / (first.total / 1000)))} resources/s`,
+      `      first scan: ${s(first.total)} (${goalFor(size)}) = read + evaluate + stage ${s(first.batches)}, end ${s(first.merge)}; ${n(Math.round(first.summary.evaluated / (first.total / 1000)))} resources/s; ${first.cpu}`,
     );
     console.log(
       `      ${n(first.summary.evaluated)} resources, ${n(judged)} rule evaluations: fail ${n(t.fail)} (${((100 * t.fail) / judged).toFixed(0)} %), manual ${n(t.manual)}, error ${n(t.error)}; ${n(first.summary.newFindings)} new findings, ${n(first.summary.openFindings)} open, saving $${n(Math.round(first.summary.openSavingCents / 100))}/month`,
@@ -1820,7 +1856,7 @@ export const benchScanSize = async (size: number): Promise<void> => {
     resetPeak();
     const second = await scanOnce(deps, 'bench (steady state)');
     console.log(
-      `      second scan (steady state, every finding already open): ${s(second.total)} = read + evaluate + stage ${s(second.batches)}, merge ${s(second.merge)}; new ${n(second.summary.newFindings)}, resolved ${n(second.summary.resolvedFindings)} (expected 0 and 0); peak RSS ${mb(statusBytes('VmHWM'))}`,
+      `      second scan (steady state, every finding already open): ${s(second.total)} = read + evaluate + stage ${s(second.batches)}, end ${s(second.merge)}; ${second.cpu}; new ${n(second.summary.newFindings)}, resolved ${n(second.summary.resolvedFindings)} (expected 0 and 0); peak RSS ${mb(statusBytes('VmHWM'))}`,
     );
     // A third, probed apart so the probe's queries do not weigh on the two timings above.
     const probed = await scanOnce(deps, 'bench (probed)', store.pool);

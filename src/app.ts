@@ -237,6 +237,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       sandbox: inSandbox,
       logger,
       vacuum: store.embedded,
+      direct: !store.embedded,
     };
 
     if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());

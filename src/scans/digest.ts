@@ -84,7 +84,7 @@ export const buildDigests = async (
     select ${owner} as owner,
       count(*) filter (where e.kind in ('new', 'reopened'))::int as fresh,
       count(*) filter (where e.kind = 'resolved')::int as resolved
-    from finding_events e join findings f on f.workspace_id = e.workspace_id and f.id = e.finding_id
+    from finding_history e join findings f on f.workspace_id = e.workspace_id and f.id = e.finding_id
     where e.scan_id = ${scanId} and f.suppression_id is null
     group by 1`);
   const { rows: top } = await db.execute<{

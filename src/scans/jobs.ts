@@ -54,6 +54,8 @@ export interface ScanJobDeps {
   sandbox: boolean;
   /** The embedded store: vacuum the scan tables after each scan. */
   vacuum?: boolean | undefined;
+  /** External PostgreSQL: a scan writes its findings in one transaction as it goes (`ScanDeps.direct`). */
+  direct?: boolean | undefined;
 }
 
 const WorkspaceSettings = z
@@ -74,6 +76,7 @@ export const runScheduledScan = async (d: ScanJobDeps, workspaceId: string): Pro
         runner: d.runner,
         logger: d.logger,
         vacuum: d.vacuum,
+        direct: d.direct,
       },
       { workspaceId, category: 'all', startedBy: 'schedule' },
     );

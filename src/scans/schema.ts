@@ -109,6 +109,12 @@ export const findings = pgTable(
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
     /** The scan that last saw it (open) or resolved it. */
     lastScanId: integer('last_scan_id').notNull(),
+    /**
+     * The scan that first made it: its `new` event (`finding_history`). Not a row of
+     * `finding_events`: a first scan of 100,000 resources makes 60,000 findings, and writing an
+     * event for each cost as much as a third of writing the findings.
+     */
+    firstScanId: integer('first_scan_id').notNull().default(0),
     /** The active suppression covering it at the last scan (null: not suppressed). */
     suppressionId: integer('suppression_id'),
   },
@@ -119,7 +125,11 @@ export const findings = pgTable(
   ],
 );
 
-/** The history of findings: each scan's new, reopened and resolved ones. */
+/**
+ * The history of findings: each scan's reopened and resolved ones. With the findings' first
+ * scans it makes the view `finding_history` (kind `new`, `reopened` or `resolved`), which is
+ * what readers query.
+ */
 export const findingEvents = pgTable(
   'finding_events',
   {
@@ -127,7 +137,7 @@ export const findingEvents = pgTable(
     workspaceId: text('workspace_id').notNull(),
     findingId: text('finding_id').notNull(),
     scanId: integer('scan_id').notNull(),
-    /** `new`, `reopened` or `resolved`. */
+    /** `reopened` or `resolved` (`new`: findings.first_scan_id). */
     kind: text('kind').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull(),
   },

@@ -32,6 +32,8 @@ export interface ScanToolDeps {
   logger?: Logger | undefined;
   /** The embedded store: scans vacuum their tables (no autovacuum there). */
   vacuum?: boolean | undefined;
+  /** External PostgreSQL: a scan writes its findings in one transaction as it goes (`ScanDeps.direct`). */
+  direct?: boolean | undefined;
 }
 
 const Scope = {
@@ -98,6 +100,7 @@ export const scanTool = (d: ScanToolDeps): Tool<typeof ScanInput> => ({
         runner: d.runner,
         logger: d.logger,
         vacuum: d.vacuum,
+        direct: d.direct,
         onProgress: (p) =>
           reportProgress(
             `Scanning: ${p.evaluated.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} resources…`,

@@ -144,6 +144,8 @@ const deps = (over: Partial<ScanDeps> = {}): ScanDeps => ({
   now: () => clock,
   runner: 'test-runner',
   batchSize: 3,
+  // Each database its own path: one transaction on PostgreSQL, staging on the embedded store.
+  direct: !store.embedded,
   ...over,
 });
 
@@ -153,7 +155,7 @@ const put = (r: Partial<Resource> & { type: Resource['type'] }) =>
 const events = async (scanId: number) =>
   (
     await store.db.execute<{ finding_id: string; kind: string }>(
-      sql`select finding_id, kind from finding_events where scan_id = ${scanId} order by kind, finding_id`,
+      sql`select finding_id, kind from finding_history where scan_id = ${scanId} order by kind, finding_id`,
     )
   ).rows;
 
