@@ -1784,7 +1784,7 @@ const scanOnce = async (deps: ScanDeps, startedBy: string, pool?: Store['pool'])
       batches: evaluatedAt - t0,
       merge: performance.now() - evaluatedAt,
       probe: summarize(probes),
-      cpu: `CPU ${(cpu1.app - cpu0.app).toFixed(2)} s app + ${(cpu1.db - cpu0.db).toFixed(2)} s PostgreSQL (the bench database and the server\'s own processes)`,
+      cpu: `CPU ${(cpu1.app - cpu0.app).toFixed(2)} s app + ${(cpu1.db - cpu0.db).toFixed(2)} s PostgreSQL (the bench database and the server’s own processes)`,
     };
   } finally {
     scanning = false;

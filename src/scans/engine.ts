@@ -4,7 +4,6 @@ import { AppError, conflict } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
 import { vacuumIfNeeded } from '../store/maintenance.ts';
-import type { SQL } from 'drizzle-orm';
 import { sql } from '../store/orm.ts';
 import type {
   CoveringSchedule,
@@ -18,6 +17,8 @@ import type {
 import type { RuleTally } from './schema.ts';
 import { listOf, metricWindowDays, thresholdOf, type ListValues, type ThresholdValues } from './settings.ts';
 
+
+type SQL = ReturnType<typeof sql>;
 /**
  * The scan engine: evaluates rules over the synced inventory in PostgreSQL. It streams the live
  * resources of the rules' types in primary-key order, batch by batch; for each batch it reads
