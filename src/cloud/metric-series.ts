@@ -49,8 +49,10 @@ export const refreshMetricSeries = async (db: Executor, keys: readonly MetricSer
     if (!unique.has(id))
       unique.set(id, { provider: k.provider, account: k.account, resourceId: k.resourceId, metric: k.metric });
   }
+  const since = metricSeriesSince(now);
   // The delete and the upsert touch disjoint rows (keys without days, keys with), so one statement
-  // holds both. Float text is PostgreSQL's shortest exact form, which Number reads back.
+  // holds both; each probes resource_metrics' primary key once per key. Float text is
+  // PostgreSQL's shortest exact form, which Number reads back.
   await db.execute(sql`
     with k as (
       select provider, account, "resourceId" as resource_id, metric
@@ -61,16 +63,16 @@ export const refreshMetricSeries = async (db: Executor, keys: readonly MetricSer
         string_agg(m.day || ' ' || m.avg || ' ' || m.max, ' ' order by m.day) as days
       from k join resource_metrics m
         on m.provider = k.provider and m.account = k.account and m.resource_id = k.resource_id and m.metric = k.metric
-      where m.day >= ${metricSeriesSince(now)}
+      where m.day >= ${since}
       group by m.provider, m.account, m.resource_id, m.metric
     ), gone as (
       delete from resource_metric_series t using k
       where t.provider = k.provider and t.account = k.account and t.resource_id = k.resource_id
         and t.metric = k.metric
         and not exists (
-          select 1 from s
-          where s.provider = k.provider and s.account = k.account and s.resource_id = k.resource_id
-            and s.metric = k.metric)
+          select 1 from resource_metrics m
+          where m.provider = k.provider and m.account = k.account and m.resource_id = k.resource_id
+            and m.metric = k.metric and m.day >= ${since})
     )
     insert into resource_metric_series (provider, account, resource_id, metric, days)
     select provider, account, resource_id, metric, days from s
