@@ -9,6 +9,7 @@ import {
 import { resourceRepository } from '../../src/cloud/repository.ts';
 import { metricSeriesDays } from '../../src/cloud/schema.ts';
 import { runScan } from '../../src/scans/engine.ts';
+import { builtInRules } from '../../src/scans/rules/index.ts';
 import { pass, type DailyMetric, type Rule } from '../../src/scans/rule.ts';
 import { loadThresholds } from '../../src/scans/settings.ts';
 import { migrationsFolder } from '../../src/store/migrate.ts';
@@ -119,6 +120,21 @@ describe('storeMetricSamples', () => {
     // A key with no daily rows at all: nothing to keep, nothing fails.
     await refreshMetricSeries(store.db, [{ ...keys[0]!, resourceId: 'i-none' }], now);
     expect(await allSeries()).toEqual([]);
+  });
+});
+
+describe('metricSeriesDays', () => {
+  it('covers the longest metric window any shipped rule allows', () => {
+    const windows = builtInRules.flatMap((r) => {
+      if (!r.metrics) return [];
+      const d = r.metrics.days;
+      if (typeof d === 'number') return [d];
+      const max = r.thresholds?.[d]?.max;
+      expect(max).toBeDefined();
+      return [max!];
+    });
+    expect(windows.length).toBeGreaterThan(5);
+    expect(Math.max(...windows)).toBeLessThanOrEqual(metricSeriesDays);
   });
 });
 
