@@ -9,8 +9,8 @@ import pg from 'pg';
 import { startApp } from '../src/app.ts';
 import { AwsProvider } from '../src/cloud/aws/provider.ts';
 import { syncInventory } from '../src/cloud/inventory.ts';
+import { storeMetricSamples } from '../src/cloud/metric-series.ts';
 import { resourceRepository } from '../src/cloud/repository.ts';
-import { resourceMetrics } from '../src/cloud/schema.ts';
 import { vacuumIfNeeded } from '../src/store/maintenance.ts';
 import type { Resource } from '../src/cloud/resource.ts';
 import { sandboxId, seedFleet } from '../src/cloud/sandbox/fleet.ts';
@@ -184,8 +184,8 @@ export const benchList = async (turns: number): Promise<void> => {
         })),
       );
     for (let i = 0; i < samples.length; i += 2000)
-      await app.store.db.insert(resourceMetrics).values(samples.slice(i, i + 2000));
-    if (app.store.embedded) await vacuumIfNeeded(app.store.db, ['resource_metrics']);
+      await storeMetricSamples(app.store.db, samples.slice(i, i + 2000), now);
+    if (app.store.embedded) await vacuumIfNeeded(app.store.db, ['resource_metrics', 'resource_metric_series']);
     console.log(
       `   stored ${samples.length.toLocaleString('en-US')} daily CPU samples in ${ms(performance.now() - t1)}`,
     );

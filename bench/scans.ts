@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { storeMetricSamples } from '../src/cloud/metric-series.ts';
 import { monthlyCents } from '../src/cloud/pricing/index.ts';
 import { resourceRepository } from '../src/cloud/repository.ts';
 import { environmentFromTags, type ProviderName, type Resource, type ResourceType } from '../src/cloud/resource.ts';
@@ -14,7 +15,6 @@ import { loadThresholds } from '../src/scans/settings.ts';
 import type { Db } from '../src/store/db.ts';
 import { analyzeIfNeeded, vacuumIfNeeded } from '../src/store/maintenance.ts';
 import { openStore, type Store } from '../src/store/open.ts';
-import { sql } from '../src/store/orm.ts';
 import { benchDatabase } from './inventory.ts';
 import { ms, summarize } from './stats.ts';
 
@@ -1609,16 +1609,6 @@ const accountsFor = (counts: Map<string, number>): Record<ProviderName, string[]
 
 // ---- loading (the "collection" a scan never pays)
 
-const writeMetrics = async (db: Db, rows: MetricRow[]): Promise<void> => {
-  if (rows.length === 0) return;
-  await db.execute(sql`
-    insert into resource_metrics (provider, account, resource_id, metric, day, avg, max, unit)
-    select provider, account, "resourceId", metric, day, avg, max, unit
-    from json_to_recordset(${JSON.stringify(rows)}::json) as x(provider text, account text, "resourceId" text,
-      metric text, day text, avg double precision, max double precision, unit text)
-    on conflict do nothing`);
-};
-
 interface LoadFigures {
   resources: number;
   metrics: number;
@@ -1651,7 +1641,7 @@ export const loadEstate = async (db: Db, size: number, vacuum: boolean): Promise
       }
       while (metrics.length >= metricBatch || (all && metrics.length)) {
         const part = metrics.splice(0, metricBatch);
-        await writeMetrics(db, part);
+        await storeMetricSamples(db, part, now);
         metricCount += part.length;
       }
     };
@@ -1669,7 +1659,7 @@ export const loadEstate = async (db: Db, size: number, vacuum: boolean): Promise
   }
   // What the sync and metrics jobs do next on the embedded store (no autovacuum there).
   // (and on external PostgreSQL, what they do instead: analyze at once).
-  await (vacuum ? vacuumIfNeeded : analyzeIfNeeded)(db, ['resources', 'resource_metrics']);
+  await (vacuum ? vacuumIfNeeded : analyzeIfNeeded)(db, ['resources', 'resource_metrics', 'resource_metric_series']);
   return { resources, metrics: metricCount, byType, ms: performance.now() - t0 };
 };
 

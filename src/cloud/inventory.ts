@@ -11,7 +11,8 @@ import type { ResourceKey } from '../tools/change-plan.ts';
 import type { CloudProvider, MetricSample, SyncSource } from './provider.ts';
 import type { ProviderName, Resource } from './resource.ts';
 import { resourceRepository } from './repository.ts';
-import { inventorySources, resourceMetrics, resources } from './schema.ts';
+import { storeMetricSamples } from './metric-series.ts';
+import { inventorySources, resources } from './schema.ts';
 
 /**
  * One inventory pass over every source (provider × account × region): each listed outside any
@@ -270,22 +271,9 @@ const utcDay = (d: Date): number => Math.floor(d.getTime() / dayMs);
 export const missingDays = (lastCollected: Date | null | undefined, now: Date, max: number): number =>
   lastCollected ? Math.min(max, Math.max(1, utcDay(now) - utcDay(lastCollected) + 1)) : max;
 
-const writeSamples = async (db: Db, samples: MetricSample[]): Promise<void> => {
-  for (let i = 0; i < samples.length; i += 1000) {
-    await db
-      .insert(resourceMetrics)
-      .values(samples.slice(i, i + 1000))
-      .onConflictDoUpdate({
-        target: [
-          resourceMetrics.provider,
-          resourceMetrics.account,
-          resourceMetrics.resourceId,
-          resourceMetrics.metric,
-          resourceMetrics.day,
-        ],
-        set: { avg: sql`excluded.avg`, max: sql`excluded.max`, unit: sql`excluded.unit` },
-      });
-  }
+/** Stores samples a thousand at a time, each batch's series refreshed with it (the scans read those). */
+const writeSamples = async (db: Db, samples: MetricSample[], now: Date): Promise<void> => {
+  for (let i = 0; i < samples.length; i += 1000) await storeMetricSamples(db, samples.slice(i, i + 1000), now);
 };
 
 /**
@@ -335,12 +323,12 @@ export const collectMetrics = async (
           {
             ...(listed.length > 0 ? { instanceIds: listed.map((r) => r.id) } : {}),
             onSamples: async (batch) => {
-              await writeSamples(db, batch);
+              await writeSamples(db, batch, now);
               written += batch.length;
             },
           },
         );
-        await writeSamples(db, rest);
+        await writeSamples(db, rest, now);
         written += rest.length;
         await db
           .update(inventorySources)
@@ -360,9 +348,11 @@ export const collectMetrics = async (
     },
   );
   if (outcomes.some((o) => o.samples > 0))
-    await (opts.vacuum ? vacuumIfNeeded : analyzeIfNeeded)(db, ['resource_metrics'], opts.logger).catch((e: unknown) =>
-      opts.logger?.warn({ err: e }, 'could not vacuum the metrics table'),
-    );
+    await (opts.vacuum ? vacuumIfNeeded : analyzeIfNeeded)(
+      db,
+      ['resource_metrics', 'resource_metric_series'],
+      opts.logger,
+    ).catch((e: unknown) => opts.logger?.warn({ err: e }, 'could not vacuum the metrics table'));
   return outcomes;
 };
 

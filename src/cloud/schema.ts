@@ -88,6 +88,27 @@ export const resourceMetrics = pgTable(
   ],
 );
 
+/** The longest run of days a series keeps: a scan threshold's metric window is at most 90 days (SCAN_IDLE_WINDOW_DAYS in src/scans/rules/cost.ts), plus two. */
+export const metricSeriesDays = 92;
+
+/**
+ * The last `metricSeriesDays` days of resource_metrics as one row per resource and metric, their
+ * days as text ("YYYY-MM-DD avg max YYYY-MM-DD avg max …", in day order): kept by whoever writes
+ * resource_metrics (refreshMetricSeries in metric-series.ts, after each write), read by scans, so
+ * a scan reads one short row per resource and metric instead of aggregating every daily row.
+ */
+export const resourceMetricSeries = pgTable(
+  'resource_metric_series',
+  {
+    provider: text('provider').notNull(),
+    account: text('account').notNull(),
+    resourceId: text('resource_id').notNull(),
+    metric: text('metric').notNull(),
+    days: text('days').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.account, t.resourceId, t.metric] })],
+);
+
 /** A recorded baseline of the inventory (one scope); drift compares the live inventory with the newest of its scope. */
 export const inventoryBaselines = pgTable(
   'inventory_baselines',

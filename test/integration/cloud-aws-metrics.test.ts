@@ -8,7 +8,7 @@ import { startSandbox } from '../../src/cloud/sandbox/server.ts';
 import type { Sandbox, SandboxOptions } from '../../src/cloud/sandbox/server.ts';
 import { AppError } from '../../src/errors.ts';
 import { collectMetrics, syncInventory } from '../../src/cloud/inventory.ts';
-import { inventorySources, resourceMetrics } from '../../src/cloud/schema.ts';
+import { inventorySources, resourceMetricSeries, resourceMetrics } from '../../src/cloud/schema.ts';
 import { createTestStore, type TestStore } from '../helpers/db.ts';
 import { eq } from '../../src/store/orm.ts';
 
@@ -180,6 +180,14 @@ describe('AwsProvider.metrics at scale', () => {
       expect(threeDaysOn).toMatchObject({ samples: 200 * 3 * 4, days: 4 });
       // 2026-10-18 … 2026-11-03: nothing asked twice is stored twice.
       expect(await store.db.$count(resourceMetrics)).toBe(200 * 3 * 17);
+      // Each instance's three metrics as one series a scan reads, all 17 days in day order.
+      expect(await store.db.$count(resourceMetricSeries)).toBe(200 * 3);
+      const [one] = await store.db.select().from(resourceMetricSeries).limit(1);
+      const seriesDays = one!.days.split(' ').filter((_, i) => i % 3 === 0);
+      expect(seriesDays).toHaveLength(17);
+      expect(seriesDays[0]).toBe('2026-10-18');
+      expect(seriesDays.at(-1)).toBe('2026-11-03');
+      expect([...seriesDays].sort()).toEqual(seriesDays);
     } finally {
       await store.dispose();
     }

@@ -6,7 +6,7 @@ import { metricKey, metricSummaries } from '../../src/cloud/metrics-repository.t
 import { resourceRepository } from '../../src/cloud/repository.ts';
 import { startGcpSandbox } from '../../src/cloud/sandbox/gcp/server.ts';
 import type { GcpSandbox } from '../../src/cloud/sandbox/gcp/server.ts';
-import { inventorySources, resourceMetrics, resources } from '../../src/cloud/schema.ts';
+import { inventorySources, resourceMetricSeries, resourceMetrics, resources } from '../../src/cloud/schema.ts';
 import { createTestStore } from '../helpers/db.ts';
 import type { TestStore } from '../helpers/db.ts';
 
@@ -46,6 +46,7 @@ beforeEach(async () => {
   await store.db.delete(resources);
   await store.db.delete(inventorySources);
   await store.db.delete(resourceMetrics);
+  await store.db.delete(resourceMetricSeries);
   sandbox = await startGcpSandbox({ now: () => t0, tokens: { all: ['acme-prod', 'acme-dev'], prod: ['acme-prod'] } });
 });
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { resourceRepository } from '../../src/cloud/repository.ts';
 import type { Resource } from '../../src/cloud/resource.ts';
-import { resourceMetrics } from '../../src/cloud/schema.ts';
+import { storeMetricSamples } from '../../src/cloud/metric-series.ts';
 import { failStale, findingId, openTotals, runScan, scanStaleMs, type ScanDeps } from '../../src/scans/engine.ts';
 import { fail, manual, pass, type Rule } from '../../src/scans/rule.ts';
 import { loadThresholds } from '../../src/scans/settings.ts';
@@ -177,7 +177,7 @@ afterAll(async () => store.dispose());
 beforeEach(async () => {
   clock = new Date('2026-12-01T06:00:00Z');
   await store.db.execute(
-    sql`truncate resources, resource_metrics, scans, scan_results, findings, finding_events, suppressions`,
+    sql`truncate resources, resource_metrics, resource_metric_series, scans, scan_results, findings, finding_events, suppressions`,
   );
   await put({ type: 'security_group', id: 'sg-1', name: 'sg-open', attributes: { open: true } });
   await put({ type: 'security_group', id: 'sg-2', name: 'sg-closed', attributes: { open: false } });
@@ -198,7 +198,8 @@ beforeEach(async () => {
   await put({ type: 'account_settings', id: 'acct', name: 'account 111111111111' });
   await put({ type: 'trail', id: 'trail-1', attributes: { logging: false } });
   // Three days of low CPU for i-1 inside the window, one high day outside it.
-  await store.db.insert(resourceMetrics).values(
+  await storeMetricSamples(
+    store.db,
     [1, 2, 3, 5].map((d) => ({
       provider: 'aws',
       account: '111111111111',
@@ -209,6 +210,7 @@ beforeEach(async () => {
       max: d === 5 ? 95 : 5,
       unit: 'percent',
     })),
+    clock,
   );
 });
 
