@@ -17,7 +17,6 @@ import type {
 import type { RuleTally } from './schema.ts';
 import { listOf, metricWindowDays, thresholdOf, type ListValues, type ThresholdValues } from './settings.ts';
 
-
 type SQL = ReturnType<typeof sql>;
 /**
  * The scan engine: evaluates rules over the synced inventory in PostgreSQL. It streams the live
@@ -157,39 +156,18 @@ const judgedDigest = (r: Omit<StagedRow, 'digest'>): string =>
     'base64url',
   ).slice(0, 22);
 
-type ResourceRow = {
-  provider: ProviderName;
-  account: string;
-  id: string;
-  region: string;
-  type: ResourceType;
-  name: string;
-  state: string;
-  tags: Record<string, string>;
-  environment: string;
-  monthly_cost_cents: number;
-  attributes: Record<string, unknown>;
-  seen_at: string | Date;
+/**
+ * The columns of `resources` a rule reads, named as `Resource` names them: the driver's rows are
+ * the resources themselves (timestamps parsed to Date, integers to numbers), with no copy of
+ * each of 100,000 rows into a second object.
+ */
+const resourceColumns = (alias = '') => {
+  const p = alias ? `${alias}.` : '';
+  return sql.raw(
+    `${p}provider, ${p}account, ${p}id, ${p}region, ${p}type, ${p}name, ${p}state, ${p}tags, ${p}environment, ` +
+      `${p}monthly_cost_cents as "monthlyCostCents", ${p}attributes, ${p}seen_at as "seenAt"`,
+  );
 };
-
-const toResource = (r: ResourceRow): Resource => ({
-  provider: r.provider,
-  account: r.account,
-  id: r.id,
-  region: r.region,
-  type: r.type,
-  name: r.name,
-  state: r.state,
-  tags: r.tags,
-  environment: r.environment,
-  monthlyCostCents: r.monthly_cost_cents,
-  attributes: r.attributes,
-  seenAt: new Date(r.seen_at),
-});
-
-const resourceColumns = sql.raw(
-  'provider, account, id, region, type, name, state, tags, environment, monthly_cost_cents, attributes, seen_at',
-);
 
 const scopeSql = (scope: ScanScope, alias = '') => {
   const col = (c: string) => sql.raw(alias ? `${alias}.${c}` : c);
@@ -337,14 +315,13 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
     // evaluated (on PostgreSQL over other pooled connections; on the embedded store the
     // database's process reads while this one evaluates).
     const load = async (after?: { provider: string; account: string; id: string }): Promise<Loaded | undefined> => {
-      const { rows } = await db.execute<ResourceRow>(sql`
-        select ${resourceColumns} from resources
+      const { rows: batch } = await db.execute<Resource>(sql`
+        select ${resourceColumns()} from resources
         where gone_at is null and type = any(${typesArray}::text[]) ${scopeSql(scope)}
           ${after ? sql`and (provider, account, id) > (${after.provider}, ${after.account}, ${after.id})` : sql``}
         order by provider, account, id limit ${batchSize}`);
-      if (rows.length === 0) return undefined;
-      const batch = rows.map(toResource);
-      return { batch, full: rows.length === batchSize, inputs: await prefetch(deps, byKind, batch, state) };
+      if (batch.length === 0) return undefined;
+      return { batch, full: batch.length === batchSize, inputs: await prefetch(deps, byKind, batch, state) };
     };
     /**
      * Evaluates every batch and hands its results to `write`, which runs while the next batch is
@@ -537,7 +514,9 @@ const ruleRuns = (deps: ScanDeps, rules: readonly Rule[], now: Date): Map<string
         daily: (metric) => {
           if (!rule.metrics?.names.includes(metric))
             throw new AppError('internal', `read metric "${metric}" it did not declare`);
-          return (run.at.metrics?.get(metric) ?? []).filter((d) => d.day >= since);
+          const days = run.at.metrics?.get(metric) ?? [];
+          // Oldest first: when the first day is in the window, all are (the common case; no copy).
+          return days.length === 0 || days[0]!.day >= since ? days : days.filter((d) => d.day >= since);
         },
         lookup: (ref) => run.at.inputs.referenced.get(keyOf(ref)),
         inAccount: (type) => {
@@ -592,11 +571,11 @@ const prefetch = async (
   const referenced = await readRefs(db, [...refs.values()]);
   for (const k of accountNeeds) {
     const [provider, account, type] = k.split('\u0000') as [string, string, string];
-    const { rows } = await db.execute<ResourceRow>(sql`
-      select ${resourceColumns} from resources
+    const { rows } = await db.execute<Resource>(sql`
+      select ${resourceColumns()} from resources
       where gone_at is null and provider = ${provider} and account = ${account} and type = ${type}
       order by id`);
-    state.accountCache.set(k, rows.map(toResource));
+    state.accountCache.set(k, rows);
   }
   return { metrics, referenced };
 };
@@ -724,11 +703,18 @@ const readDaily = async (
     for (const row of rows) {
       const k = keyOf({ provider: range.provider, account: range.account, id: row.id });
       if (!wanted.has(k)) continue;
-      const parts = row.days.split(' ');
+      // Scanned in place, not split: 600,000 days a scan made 1.8 million short strings.
+      const text = row.days;
       const days: DailyMetric[] = [];
-      for (let i = 0; i + 2 < parts.length; i += 3) {
-        const day = parts[i]!;
-        if (day >= since) days.push({ day, avg: Number(parts[i + 1]), max: Number(parts[i + 2]) });
+      for (let i = 0; i < text.length; ) {
+        const a = text.indexOf(' ', i);
+        const b = a < 0 ? -1 : text.indexOf(' ', a + 1);
+        if (b < 0) break;
+        let c = text.indexOf(' ', b + 1);
+        if (c < 0) c = text.length;
+        const day = text.slice(i, a);
+        if (day >= since) days.push({ day, avg: Number(text.slice(a + 1, b)), max: Number(text.slice(b + 1, c)) });
+        i = c + 1;
       }
       if (days.length === 0) continue;
       let byMetric = out.get(k);
@@ -747,13 +733,12 @@ export const liveResource = async (db: Db, ref: ResourceRef): Promise<Resource |
 const readRefs = async (db: Db, refs: ResourceRef[]): Promise<Map<string, Resource>> => {
   const out = new Map<string, Resource>();
   if (refs.length === 0) return out;
-  const { rows } = await db.execute<ResourceRow>(sql`
-    select r.provider, r.account, r.id, r.region, r.type, r.name, r.state, r.tags, r.environment,
-      r.monthly_cost_cents, r.attributes, r.seen_at
+  const { rows } = await db.execute<Resource>(sql`
+    select ${resourceColumns('r')}
     from json_to_recordset(${JSON.stringify(refs)}::json) as k(provider text, account text, id text)
     join resources r on r.provider = k.provider and r.account = k.account and r.id = k.id
     where r.gone_at is null`);
-  for (const row of rows) out.set(keyOf(row), toResource(row));
+  for (const row of rows) out.set(keyOf(row), row);
   return out;
 };
 
@@ -940,14 +925,13 @@ export const openTotals = async (
   db: Pick<Db, 'execute'>,
   workspaceId: string,
 ): Promise<{ open: number; errors: number; savingCents: number }> => {
+  // One pass over the open findings, grouped by resource (0.3 s for three passes at 60,000).
   const { rows } = await db.execute<{ open: number; errors: number; saving: string | number }>(sql`
-    select
-      (select count(*)::int from findings where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null) as open,
-      (select count(*)::int from findings where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null and verdict = 'error') as errors,
-      (select coalesce(sum(m), 0) from (
-        select max(saving_cents) as m from findings
-        where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null
-        group by provider, account, resource_id) x) as saving`);
+    select coalesce(sum(n), 0)::int as open, coalesce(sum(e), 0)::int as errors, coalesce(sum(m), 0) as saving
+    from (
+      select count(*) as n, count(*) filter (where verdict = 'error') as e, max(saving_cents) as m from findings
+      where workspace_id = ${workspaceId} and status = 'open' and suppression_id is null
+      group by provider, account, resource_id) x`);
   const r = rows[0];
   return { open: Number(r?.open ?? 0), errors: Number(r?.errors ?? 0), savingCents: Number(r?.saving ?? 0) };
 };

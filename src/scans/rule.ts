@@ -91,7 +91,7 @@ export interface RuleContext {
    * The daily values of a metric the rule declared, for this resource, over the rule's window,
    * oldest first. Empty when none were collected for it.
    */
-  daily(metric: string): DailyMetric[];
+  daily(metric: string): readonly DailyMetric[];
   /** Another resource the rule declared through `refs` (undefined: not in the inventory, or gone). */
   lookup(ref: ResourceRef): Resource | undefined;
   /** The live resources of an account-wide type the rule declared in `accountTypes`, in this resource's provider and account. */

@@ -164,7 +164,7 @@ describe('the migration', () => {
 
 describe('a scan', () => {
   it('hands a rule the same days the daily rows hold within its window, oldest first', async () => {
-    const seen = new Map<string, DailyMetric[]>();
+    const seen = new Map<string, readonly DailyMetric[]>();
     const rule: Rule = {
       id: 'test.instance.cpu',
       title: 'Reads CPU',

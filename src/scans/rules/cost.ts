@@ -49,7 +49,7 @@ const ageOf = (value: unknown, now: Date): number | undefined => {
   return d ? daysBetween(d, now) : undefined;
 };
 
-const byDay = (list: DailyMetric[]) => new Map(list.map((m) => [m.day, m]));
+const byDay = (list: readonly DailyMetric[]) => new Map(list.map((m) => [m.day, m]));
 const round = (n: number, places = 2) => Math.round(n * 10 ** places) / 10 ** places;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
