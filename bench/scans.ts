@@ -1813,6 +1813,8 @@ export const benchScanSize = async (size: number): Promise<void> => {
       now: () => now,
       runner: 'bench',
       logger: createLogger('silent'),
+      // BENCH_SCAN_BATCH: resources per batch (the engine's default unless set).
+      ...(process.env.BENCH_SCAN_BATCH ? { batchSize: Number(process.env.BENCH_SCAN_BATCH) } : {}),
       // As the app scans: on the embedded store the scan tables vacuumed after each scan; on
       // PostgreSQL the findings written in one transaction as the scan goes.
       vacuum: store.embedded,

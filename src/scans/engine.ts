@@ -474,7 +474,10 @@ const coveringSchedules = async (db: Db, workspaceId: string): Promise<Map<strin
 
 /** What a batch's rules read, fetched before they run. */
 interface BatchInputs {
-  metrics: Map<string, Map<string, DailyMetric[]>>;
+  /** Resource key → metric → its days as stored ("day avg max …", oldest first), parsed when a rule asks. */
+  metrics: Map<string, Map<string, string>>;
+  /** The first day any rule of the batch looks at. */
+  metricsSince: string;
   referenced: Map<string, Resource>;
 }
 
@@ -496,14 +499,23 @@ interface RuleRun {
   /** The first day (YYYY-MM-DD) of its metric window at the scan's clock; '' without metrics. */
   since: string;
   ctx: RuleContext;
-  at: { r: Resource; metrics: Map<string, DailyMetric[]> | undefined; inputs: BatchInputs; state: BatchState };
+  at: ResourceAt;
+}
+
+/** The resource being judged, what its batch read, and its metric days parsed so far. */
+interface ResourceAt {
+  r: Resource;
+  metrics: Map<string, string> | undefined;
+  parsed: Map<string, DailyMetric[]> | undefined;
+  inputs: BatchInputs;
+  state: BatchState;
 }
 
 const ruleRuns = (deps: ScanDeps, rules: readonly Rule[], now: Date): Map<string, RuleRun> => {
   const out = new Map<string, RuleRun>();
   for (const rule of rules) {
     const windowDays = metricWindowDays(rule, deps.thresholds);
-    const since = windowDays > 0 ? new Date(now.getTime() - windowDays * 86_400_000).toISOString().slice(0, 10) : '';
+    const since = windowDays > 0 ? dayBefore(now, windowDays) : '';
     const run: RuleRun = {
       rule,
       since,
@@ -514,7 +526,7 @@ const ruleRuns = (deps: ScanDeps, rules: readonly Rule[], now: Date): Map<string
         daily: (metric) => {
           if (!rule.metrics?.names.includes(metric))
             throw new AppError('internal', `read metric "${metric}" it did not declare`);
-          const days = run.at.metrics?.get(metric) ?? [];
+          const days = dailyOf(run.at, metric);
           // Oldest first: when the first day is in the window, all are (the common case; no copy).
           return days.length === 0 || days[0]!.day >= since ? days : days.filter((d) => d.day >= since);
         },
@@ -567,7 +579,7 @@ const prefetch = async (
     }
     if (wantsMetrics) metricKeys.push(r);
   }
-  const metrics = await readDaily(db, metricKeys, [...metricNames], maxDays, state.now);
+  const metrics = await readDaily(db, metricKeys, [...metricNames], maxDays);
   const referenced = await readRefs(db, [...refs.values()]);
   for (const k of accountNeeds) {
     const [provider, account, type] = k.split('\u0000') as [string, string, string];
@@ -577,7 +589,43 @@ const prefetch = async (
       order by id`);
     state.accountCache.set(k, rows);
   }
-  return { metrics, referenced };
+  return { metrics, metricsSince: dayBefore(state.now, maxDays), referenced };
+};
+
+/** The UTC day (YYYY-MM-DD) `days` before `now`. */
+const dayBefore = (now: Date, days: number): string =>
+  new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * A metric's days for the resource being judged, parsed on the first ask and kept for the other
+ * rules of the resource: a rule that judges by CPU first never pays for its network days.
+ */
+const dailyOf = (at: ResourceAt, metric: string): DailyMetric[] => {
+  let days = at.parsed?.get(metric);
+  if (days) return days;
+  days = parseDays(at.metrics?.get(metric) ?? '', at.inputs.metricsSince);
+  (at.parsed ??= new Map()).set(metric, days);
+  return days;
+};
+
+/**
+ * Parses "day avg max day avg max …" (days carry no spaces; PostgreSQL's float output, NaN and
+ * Infinity included, is what Number reads), keeping the days from `since` on. Scanned in place,
+ * not split: 600,000 days a scan made 1.8 million short strings.
+ */
+const parseDays = (text: string, since: string): DailyMetric[] => {
+  const days: DailyMetric[] = [];
+  for (let i = 0; i < text.length; ) {
+    const a = text.indexOf(' ', i);
+    const b = a < 0 ? -1 : text.indexOf(' ', a + 1);
+    if (b < 0) break;
+    let c = text.indexOf(' ', b + 1);
+    if (c < 0) c = text.length;
+    const day = text.slice(i, a);
+    if (day >= since) days.push({ day, avg: Number(text.slice(a + 1, b)), max: Number(text.slice(b + 1, c)) });
+    i = c + 1;
+  }
+  return days;
 };
 
 /**
@@ -594,7 +642,7 @@ const evaluateBatch = (
 ): StagedRow[] => {
   const out: StagedRow[] = [];
   for (const r of batch) {
-    const at = { r, metrics: inputs.metrics.get(keyOf(r)), inputs, state };
+    const at: ResourceAt = { r, metrics: inputs.metrics.get(keyOf(r)), parsed: undefined, inputs, state };
     for (const run of applicableTo(byKind, r)) {
       const { rule } = run;
       run.at = at;
@@ -665,11 +713,9 @@ const readDaily = async (
   resources: Resource[],
   metrics: string[],
   days: number,
-  now: Date,
-): Promise<Map<string, Map<string, DailyMetric[]>>> => {
-  const out = new Map<string, Map<string, DailyMetric[]>>();
+): Promise<Map<string, Map<string, string>>> => {
+  const out = new Map<string, Map<string, string>>();
   if (resources.length === 0 || metrics.length === 0 || days <= 0) return out;
-  const since = new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10);
   // A batch comes in primary-key order, so its resources of one provider and account span one
   // range of ids: one primary-key range read per (provider, account) of the batch, instead of a
   // lookup per resource (3 s of a 100,000-resource scan on the embedded store went to those).
@@ -691,8 +737,7 @@ const readDaily = async (
   // One row per resource and metric, its days as one string ("day avg max day avg max …", oldest
   // first): a 100,000-resource estate has ~600,000 daily rows, and aggregating them here cost
   // 0.9 s of server CPU a scan on PostgreSQL 15; the collection keeps them aggregated instead.
-  // Days carry no spaces; PostgreSQL's float output, NaN and Infinity included, is what Number
-  // reads. The series holds up to 92 days: those before `since` are skipped here.
+  // The text is parsed only when a rule asks (`dailyOf`).
   for (const range of ranges.values()) {
     const { rows } = await db.execute<{ id: string; metric: string; days: string }>(sql`
       select resource_id as id, metric, days
@@ -703,23 +748,9 @@ const readDaily = async (
     for (const row of rows) {
       const k = keyOf({ provider: range.provider, account: range.account, id: row.id });
       if (!wanted.has(k)) continue;
-      // Scanned in place, not split: 600,000 days a scan made 1.8 million short strings.
-      const text = row.days;
-      const days: DailyMetric[] = [];
-      for (let i = 0; i < text.length; ) {
-        const a = text.indexOf(' ', i);
-        const b = a < 0 ? -1 : text.indexOf(' ', a + 1);
-        if (b < 0) break;
-        let c = text.indexOf(' ', b + 1);
-        if (c < 0) c = text.length;
-        const day = text.slice(i, a);
-        if (day >= since) days.push({ day, avg: Number(text.slice(a + 1, b)), max: Number(text.slice(b + 1, c)) });
-        i = c + 1;
-      }
-      if (days.length === 0) continue;
       let byMetric = out.get(k);
       if (!byMetric) out.set(k, (byMetric = new Map()));
-      byMetric.set(row.metric, days);
+      byMetric.set(row.metric, row.days);
     }
   }
   return out;

@@ -128,7 +128,8 @@ describe('cost.ec2.idle', () => {
   it('passes on 3 quiet days, and fails on them when SCAN_IDLE_MIN_DAYS is 3', () => {
     const e = judge(idle, instance, { daily: series(fortnight(3)) });
     expect(e.verdict).toBe('pass');
-    expect(e.evidence.idleDays).toBe(3);
+    // Too few quiet-CPU days: judged on CPU alone.
+    expect(e.evidence).toMatchObject({ cpuQuietDays: 3, daysWithData: 14, minDays: 4 });
     expect(judge(idle, instance, { daily: series(fortnight(3)), thresholds: { minDays: 3 } }).verdict).toBe('fail');
   });
 
@@ -152,6 +153,11 @@ describe('cost.ec2.idle', () => {
     const chatty = Array<{ cpu: number; net: number }>(14).fill({ cpu: 1, net: 10_000 }); // 5.76 MB a day
     expect(judge(idle, instance, { daily: series(chatty) }).verdict).toBe('pass');
     expect(judge(idle, instance, { daily: series(chatty), thresholds: { networkMb: 6 } }).verdict).toBe('fail');
+  });
+
+  it('passes on busy CPU alone, even without network metrics (which it then does not read)', () => {
+    const cpuOnly = { cpu_percent: series(fortnight(3)).cpu_percent };
+    expect(judge(idle, instance, { daily: cpuOnly })).toMatchObject({ verdict: 'pass', evidence: { cpuQuietDays: 3 } });
   });
 
   it('is manual without CPU metrics and passes an instance that is not running', () => {

@@ -91,6 +91,18 @@ const ec2Idle: Rule = {
     const cpu = ctx.daily('cpu_percent');
     if (cpu.length === 0)
       return manual({ state: r.state, windowDays }, `No CPU metrics were collected for the last ${windowDays} days.`);
+    // An idle day is a quiet-CPU day first: too few of those and the network cannot change the
+    // verdict (nor is it read: most instances are busy).
+    const cpuQuietDays = cpu.reduce((n, c) => (round(c.avg) <= cpuMax ? n + 1 : n), 0);
+    if (cpuQuietDays < minDays)
+      return pass({
+        instanceType: r.attributes.instanceType ?? null,
+        cpuQuietDays,
+        daysWithData: cpu.length,
+        windowDays,
+        cpuPercentMax: cpuMax,
+        minDays,
+      });
     const netIn = byDay(ctx.daily('network_in_bytes'));
     const netOut = byDay(ctx.daily('network_out_bytes'));
     if (netIn.size === 0 || netOut.size === 0)
