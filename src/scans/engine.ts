@@ -309,6 +309,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
       accountCache,
       open: new Map(openRows.map((r) => [r.id, r.digest])),
       unchanged: [],
+      fresh: 0,
       offHours,
     };
     // One batch ahead: the next page and what its rules read are fetched while this one is
@@ -385,7 +386,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
           });
           await stampSeen(tx, state.unchanged.splice(0), w);
           await lockRunning(tx, scanId);
-          return finish(tx, { ...end, staged: false, finishedAt: deps.now(), evaluated });
+          return finish(tx, { ...end, staged: false, fresh: state.fresh, finishedAt: deps.now(), evaluated });
         })
       : await (async () => {
           await evaluateAll((rows) => stage(db, scanId, rows));
@@ -394,7 +395,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
             await lockRunning(tx, scanId);
             await upsertFindings(tx, sql`select ${judgedColumns} from scan_results where scan_id = ${scanId}`, w);
             await stampSeen(tx, state.unchanged, w);
-            return finish(tx, { ...end, staged: true, finishedAt: deps.now(), evaluated });
+            return finish(tx, { ...end, staged: true, fresh: state.fresh, finishedAt: deps.now(), evaluated });
           });
         })();
     deps.logger?.info(
@@ -453,6 +454,8 @@ interface BatchState {
   open: Map<string, string>;
   /** Ids of open findings this scan judged as before (not staged). */
   unchanged: string[];
+  /** Results written that were not open before the scan: new or reopened findings. */
+  fresh: number;
   /** Resources covered by an active or paused off-hours schedule of the workspace, by key. */
   offHours: ReadonlyMap<string, CoveringSchedule>;
 }
@@ -615,7 +618,7 @@ const dailyOf = (at: ResourceAt, metric: string): DailyMetric[] => {
  */
 const parseDays = (text: string, since: string): DailyMetric[] => {
   const days: DailyMetric[] = [];
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const a = text.indexOf(' ', i);
     const b = a < 0 ? -1 : text.indexOf(' ', a + 1);
     if (b < 0) break;
@@ -687,8 +690,12 @@ const evaluateBatch = (
         fixParams: verdict === 'fail' && rule.fix ? (e.fixParams ?? {}) : null,
       };
       const digest = judgedDigest(row);
-      if (state.open.get(row.id) === digest) state.unchanged.push(row.id);
-      else out.push(Object.assign(row, { digest }));
+      const was = state.open.get(row.id);
+      if (was === digest) state.unchanged.push(row.id);
+      else {
+        if (was === undefined) state.fresh++;
+        out.push(Object.assign(row, { digest }));
+      }
     }
   }
   return out;
@@ -907,6 +914,8 @@ interface FinishArgs {
   evaluated: number;
   /** The results went through `scan_results` (deleted here). */
   staged: boolean;
+  /** Findings the scan opened: new or reopened (written, and not open before). */
+  fresh: number;
 }
 
 /**
@@ -916,30 +925,28 @@ interface FinishArgs {
  */
 const finish = async (tx: Pick<Db, 'execute'>, a: FinishArgs) => {
   const ws = a.workspaceId;
-  await tx.execute(sql`
+  const { rows: gone } = await tx.execute<{ n: number }>(sql`
     with gone as (
       update findings f set status = 'resolved', resolved_at = ${a.now}, last_scan_id = ${a.scanId}
       where f.workspace_id = ${ws} and f.status = 'open' and f.last_scan_id <> ${a.scanId}
         and f.rule_id in (select json_array_elements_text(${JSON.stringify(a.ruleIds)}::json)) ${scopeSql(a.scope, 'f')}
-      returning f.id)
-    insert into finding_events (workspace_id, finding_id, scan_id, kind, at)
-    select ${ws}, id, ${a.scanId}, 'resolved', ${a.now} from gone`);
-  const { rows: ev } = await tx.execute<{ fresh: number; resolved: number }>(sql`
-    select
-      (select count(*)::int from findings where workspace_id = ${ws} and first_scan_id = ${a.scanId})
-        + (select count(*)::int from finding_events where scan_id = ${a.scanId} and kind = 'reopened') as fresh,
-      (select count(*)::int from finding_events where scan_id = ${a.scanId} and kind = 'resolved') as resolved`);
+      returning f.id),
+    history as (
+      insert into finding_events (workspace_id, finding_id, scan_id, kind, at)
+      select ${ws}, id, ${a.scanId}, 'resolved', ${a.now} from gone)
+    select count(*)::int as n from gone`);
+  const resolved = Number(gone[0]?.n ?? 0);
   const totals = await openTotals(tx, ws);
   if (a.staged) await tx.execute(sql`delete from scan_results where scan_id = ${a.scanId}`);
   await tx.execute(sql`
     update scans set status = 'succeeded', finished_at = ${a.finishedAt}, evaluated = ${a.evaluated},
-      new_findings = ${ev[0]?.fresh ?? 0}, resolved_findings = ${ev[0]?.resolved ?? 0},
+      new_findings = ${a.fresh}, resolved_findings = ${resolved},
       open_findings = ${totals.open}, error_findings = ${totals.errors}, open_saving_cents = ${totals.savingCents},
       tally = ${JSON.stringify(a.tally)}::jsonb, heartbeat_at = ${a.finishedAt}
     where id = ${a.scanId}`);
   return {
-    newFindings: ev[0]?.fresh ?? 0,
-    resolvedFindings: ev[0]?.resolved ?? 0,
+    newFindings: a.fresh,
+    resolvedFindings: resolved,
     openFindings: totals.open,
     errorFindings: totals.errors,
     openSavingCents: totals.savingCents,

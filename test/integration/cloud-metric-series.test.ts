@@ -154,8 +154,10 @@ describe('the migration', () => {
     const written = await allSeries();
     expect(written).toHaveLength(3);
     await store.db.execute(sql`truncate resource_metric_series`);
-    const migration = fs.readdirSync(migrationsFolder).find((f) => /^\d+_metric_series\.sql$/.test(f));
-    const statements = fs.readFileSync(`${migrationsFolder}/${migration!}`, 'utf8').split('--> statement-breakpoint');
+    const statements = fs
+      .readdirSync(migrationsFolder)
+      .filter((f) => f.endsWith('.sql'))
+      .flatMap((f) => fs.readFileSync(`${migrationsFolder}/${f}`, 'utf8').split('--> statement-breakpoint'));
     const backfill = statements.find((s) => /INSERT INTO "resource_metric_series"/.test(s));
     await store.db.execute(sql.raw(backfill!));
     expect(await allSeries()).toEqual(written);
