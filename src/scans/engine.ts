@@ -113,7 +113,8 @@ export const scanStaleMs = 5 * 60_000;
 
 const keyOf = (r: { provider: string; account: string; id: string }) => `${r.provider}\u0000${r.account}\u0000${r.id}`;
 
-interface StagedRow {
+/** What a rule said about a resource, as a finding row (`judgedColumns`) before its digest. */
+interface Judged {
   workspaceId: string;
   id: string;
   ruleId: string;
@@ -132,29 +133,23 @@ interface StagedRow {
   evidence: Record<string, unknown>;
   savingCents: number;
   fixParams: Record<string, string> | null;
-  digest: string;
 }
 
-/** The hash of what a rule said about a resource (`findings.digest`). */
-const judgedDigest = (r: Omit<StagedRow, 'digest'>): string =>
-  hash(
-    'sha256',
-    JSON.stringify([
-      r.category,
-      r.severity,
-      r.region,
-      r.resourceType,
-      r.resourceName,
-      r.environment,
-      r.tags,
-      r.verdict,
-      r.detail,
-      r.evidence,
-      r.savingCents,
-      r.fixParams,
-    ]),
-    'base64url',
-  ).slice(0, 22);
+/**
+ * A result to write: its finding id and its row as one JSON object, digest included. The row is
+ * serialised once: its digest (`findings.digest`) is the hash of that same text.
+ */
+interface StagedRow {
+  id: string;
+  json: string;
+}
+
+/** A result's row as JSON and the hash of that text (`findings.digest`: equal digests, equal findings). */
+const serialise = (row: Judged): { digest: string; json: string } => {
+  const json = JSON.stringify(row);
+  const digest = hash('sha256', json, 'base64url').slice(0, 22);
+  return { digest, json };
+};
 
 /**
  * The columns of `resources` a rule reads, named as `Resource` names them: the driver's rows are
@@ -289,11 +284,12 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
     : new Map<string, CoveringSchedule>();
   const batchSize = deps.batchSize ?? 5000;
   const runs = ruleRuns(deps, rules, now);
-  const byKind = new Map<string, RuleRun[]>();
+  const byKind: ByKind = new Map();
   for (const run of runs.values())
     for (const t of run.rule.types) {
-      const k = `${run.rule.provider}\u0000${t}`;
-      byKind.set(k, [...(byKind.get(k) ?? []), run]);
+      let byType = byKind.get(run.rule.provider);
+      if (!byType) byKind.set(run.rule.provider, (byType = new Map()));
+      byType.set(t, [...(byType.get(t) ?? []), run]);
     }
   let evaluated = 0;
   try {
@@ -551,15 +547,14 @@ const ruleRuns = (deps: ScanDeps, rules: readonly Rule[], now: Date): Map<string
   return out;
 };
 
-const applicableTo = (byKind: Map<string, RuleRun[]>, r: Resource) => byKind.get(`${r.provider}\u0000${r.type}`) ?? [];
+/** The rules of each provider and resource type. */
+type ByKind = Map<string, Map<string, RuleRun[]>>;
+
+const noRules: RuleRun[] = [];
+const applicableTo = (byKind: ByKind, r: Resource) => byKind.get(r.provider)?.get(r.type) ?? noRules;
 
 /** Reads what a batch's rules declared: metrics, referenced resources, account-wide types (cached). */
-const prefetch = async (
-  deps: ScanDeps,
-  byKind: Map<string, RuleRun[]>,
-  batch: Resource[],
-  state: BatchState,
-): Promise<BatchInputs> => {
+const prefetch = async (deps: ScanDeps, byKind: ByKind, batch: Resource[], state: BatchState): Promise<BatchInputs> => {
   const { db, thresholds } = deps;
   const metricNames = new Set<string>();
   let maxDays = 0;
@@ -637,7 +632,7 @@ const parseDays = (text: string, since: string): DailyMetric[] => {
  * again go to `state.unchanged`.
  */
 const evaluateBatch = (
-  byKind: Map<string, RuleRun[]>,
+  byKind: ByKind,
   batch: Resource[],
   inputs: BatchInputs,
   state: BatchState,
@@ -649,7 +644,7 @@ const evaluateBatch = (
     for (const run of applicableTo(byKind, r)) {
       const { rule } = run;
       run.at = at;
-      let verdict: StagedRow['verdict'] | 'pass';
+      let verdict: Judged['verdict'] | 'pass';
       let e: Evaluation;
       try {
         e = checked(rule, rule.evaluate(r, run.ctx));
@@ -663,7 +658,7 @@ const evaluateBatch = (
       }
       state.tally[rule.id]![verdict]++;
       if (verdict === 'pass') continue;
-      const row = {
+      const row: Judged = {
         workspaceId: state.workspaceId,
         id: findingId({
           ruleId: rule.id,
@@ -689,12 +684,12 @@ const evaluateBatch = (
         savingCents: verdict === 'fail' ? (e.savingCents ?? 0) : 0,
         fixParams: verdict === 'fail' && rule.fix ? (e.fixParams ?? {}) : null,
       };
-      const digest = judgedDigest(row);
+      const { digest, json } = serialise(row);
       const was = state.open.get(row.id);
       if (was === digest) state.unchanged.push(row.id);
       else {
         if (was === undefined) state.fresh++;
-        out.push(Object.assign(row, { digest }));
+        out.push({ id: row.id, json: `${json.slice(0, -1)},"digest":"${digest}"}` });
       }
     }
   }
@@ -794,7 +789,7 @@ const judgedColumns = sql.raw(
 const jsonSource = (rows: StagedRow[]) => sql`
   select "workspaceId", id, "ruleId", category, severity, provider, account, region, "resourceType", "resourceId",
     "resourceName", environment, tags::jsonb, verdict, detail, evidence::jsonb, "savingCents", "fixParams"::jsonb, digest
-  from json_to_recordset(${JSON.stringify(rows)}::json) as x("workspaceId" text, id text, "ruleId" text, category text,
+  from json_to_recordset(${`[${rows.map((r) => r.json).join(',')}]`}::json) as x("workspaceId" text, id text, "ruleId" text, category text,
     severity text, provider text, account text, region text, "resourceType" text, "resourceId" text,
     "resourceName" text, environment text, tags json, verdict text, detail text, evidence json,
     "savingCents" integer, "fixParams" json, digest text)`;

@@ -81,8 +81,8 @@ const judged = {
   savingCents: integer('saving_cents').notNull().default(0),
   fixParams: jsonb('fix_params').$type<Record<string, string>>(),
   /**
-   * A hash of what the rule said (the columns above but the key): a scan that judges an open
-   * finding the same way leaves its row alone and only stamps it seen.
+   * A hash of what the rule said (the columns above, as the scan serialises them): a scan that
+   * judges an open finding the same way leaves its row alone and only stamps it seen.
    */
   digest: text('digest').notNull().default(''),
 };
