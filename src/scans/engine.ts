@@ -859,7 +859,7 @@ const writeContext = async (
  */
 const upsertFindings = (tx: Pick<Db, 'execute'>, source: SQL, w: WriteContext) =>
   tx.execute(sql`
-    with s (${judgedColumns}) as materialized (${source})
+    with s (${judgedColumns}) as ${w.anyResolved ? sql`materialized` : sql``} (${source})
     ${
       w.anyResolved
         ? sql`, history as (
