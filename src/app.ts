@@ -237,7 +237,9 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       sandbox: inSandbox,
       logger,
       vacuum: store.embedded,
-      direct: !store.embedded,
+      // A direct scan holds one pooled connection for its whole run while it reads over others:
+      // with fewer than 3 it would wait for itself, so it stages instead.
+      direct: !store.embedded && config.DB_POOL_MAX >= 3,
     };
 
     if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());
