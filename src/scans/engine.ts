@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { ProviderName, Resource, ResourceType } from '../cloud/resource.ts';
+import type { ProviderName, Resource } from '../cloud/resource.ts';
 import { AppError, conflict } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
