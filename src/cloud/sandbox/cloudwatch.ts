@@ -73,7 +73,11 @@ export const sampleValue = (
   if (i.state !== 'running' && i.state !== 'stopping') return undefined;
   if (i.launchTime.getTime() / 1000 >= periodStartSec + periodSec) return undefined;
   const cpu = i.usage?.cpuPercent ?? 0;
-  const f = wobble(`${i.id}:${metric}:${periodStartSec}`);
+  // Seeded by the period's distance from the start of the instance's launch day (the fleet is
+  // seeded relative to its clock): the same fleet answers the same figures on any date, so a
+  // transcript read on Tuesday reads the same on Wednesday.
+  const launchDaySec = Math.floor(i.launchTime.getTime() / 86_400_000) * 86_400;
+  const f = wobble(`${i.id}:${metric}:${periodStartSec - launchDaySec}`);
   const samples = Math.max(1, Math.floor(periodSec / 300));
   // Bytes per 5-minute sample, roughly following load.
   const avg =
