@@ -462,12 +462,16 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         resolve();
       };
     });
-    const synced: Promise<void> = pause.then(async () => {
-      if (closing) return;
-      if (refresh.length > 0) await syncInventory(db, refresh, now(), syncOpts);
-      if (closing) return;
-      await collectMetrics(db, providers, now(), { logger, vacuum: store.embedded });
-    });
+    const synced: Promise<void> = pause
+      .then(async () => {
+        if (closing) return;
+        if (refresh.length > 0) await syncInventory(db, refresh, now(), syncOpts);
+        if (closing) return;
+        await collectMetrics(db, providers, now(), { logger, vacuum: store.embedded });
+      })
+      // The database can be down just then (collectMetrics reads its sources first): the
+      // scheduled jobs try again; an unhandled rejection here would end the process.
+      .catch((err: unknown) => logger.warn({ err }, 'the refresh at start failed; the scheduled jobs will retry'));
     cleanups.push(async () => {
       closing = true;
       wake();
