@@ -313,6 +313,46 @@ describe('a scan', () => {
     expect(second.openSavingCents).toBe(2000 + 6000 + 365);
   });
 
+  // Both write paths, on either store: lines streamed with COPY (direct, PostgreSQL only: the
+  // embedded store's socket takes no COPY FROM STDIN) and lines staged through one text parameter.
+  for (const direct of process.env.DATABASE_URL ? [true, false] : [false])
+    it(`keeps text with tabs, newlines, backslashes, quotes and non-ASCII exactly as judged (${direct ? 'direct' : 'staged'})`, async () => {
+      const odd = 'sg\tweird\nname\r \\N \\011 "q" ≤ é 😀 \\';
+      await put({
+        type: 'security_group',
+        id: 'sg-odd',
+        name: odd,
+        tags: { owner: 'a\\b\tc', 'k\n"': '≤' },
+        attributes: { open: true },
+      });
+      const echo: Rule = {
+        ...openRule,
+        id: 'test.sg.echo',
+        evaluate: (r) => fail({ name: r.name, path: 'C:\\temp\\new', tab: '\t' }, `${r.name} said \\N`),
+      };
+      const s = await runScan(deps({ rules: [echo], direct }), { workspaceId: ws, category: 'all', startedBy: 'x' });
+      expect(s.newFindings).toBe(4);
+      const row = (
+        await store.db.execute<Record<string, unknown>>(
+          sql`select resource_name, tags, evidence, detail, fix_params from findings where id = ${fid('test.sg.echo', 'sg-odd')}`,
+        )
+      ).rows[0];
+      expect(row).toEqual({
+        resource_name: odd,
+        tags: { owner: 'a\\b\tc', 'k\n"': '≤' },
+        evidence: { name: odd, path: 'C:\\temp\\new', tab: '\t' },
+        detail: `${odd} said \\N`,
+        fix_params: null,
+      });
+      // Judged the same again: the digest of the same line, so stamped, not rewritten.
+      const again = await runScan(deps({ rules: [echo], direct }), {
+        workspaceId: ws,
+        category: 'all',
+        startedBy: 'x',
+      });
+      expect(again).toMatchObject({ newFindings: 0, resolvedFindings: 0, openFindings: 4 });
+    });
+
   it('resolves the findings of a resource that is gone', async () => {
     await runScan(deps(), { workspaceId: ws, category: 'all', startedBy: 'schedule' });
     await resourceRepository(store.db).markGone({ provider: 'aws', account: '111111111111', id: 'vol-1' }, clock);
