@@ -128,6 +128,11 @@ interface StagedRow {
   /** The line without its digest and newline. */
   line: string;
   digest: string;
+  /**
+   * The staged path's encoding of the same row (the embedded store's socket takes no COPY): a
+   * JSON array of the line's fields in `lineColumns` order, tags and evidence as objects.
+   */
+  json?: string | undefined;
 }
 
 /**
@@ -162,8 +167,7 @@ const copyEscapes: Record<string, string> = { '\\': '\\\\', '\t': '\\011', '\n':
 /**
  * A text as a field of COPY's text format. Backslash, tab, newline and carriage return are the
  * characters that format gives a meaning; a backslash is doubled and the others become octal
- * escapes, which is also what `decode(f, 'escape')` reads back (the staged path, `lineSource`),
- * so one encoding serves both.
+ * escapes.
  */
 export const copyField = (s: string): string =>
   copySpecial.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => copyEscapes[c]!) : s;
@@ -327,6 +331,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
       tally,
       accountCache,
       open: new Map(openRows.map((r) => [r.id, r.digest])),
+      staged: !deps.direct,
       unchanged: [],
       fresh: 0,
       offHours,
@@ -485,6 +490,8 @@ interface BatchState {
   accountCache: AccountCache;
   /** Open finding id → its digest, read when the scan began. */
   open: Map<string, string>;
+  /** Results also encoded as JSON for `scan_results` (the staged path: `StagedRow.json`). */
+  staged: boolean;
   /** Ids of open findings this scan judged as before (not staged). */
   unchanged: string[];
   /** Results written that were not open before the scan: new or reopened findings. */
@@ -746,7 +753,34 @@ const evaluateBatch = (
       if (was === digest) state.unchanged.push(id);
       else {
         if (was === undefined) state.fresh++;
-        out.push({ id, line, digest });
+        out.push({
+          id,
+          line,
+          digest,
+          json: state.staged
+            ? JSON.stringify([
+                id,
+                rule.id,
+                rule.category,
+                rule.severity,
+                verdict,
+                e.detail ?? rule.title,
+                e.evidence ?? {},
+                verdict === 'fail' ? (e.savingCents ?? 0) : 0,
+                fixParams,
+                state.workspaceId,
+                r.provider,
+                r.account,
+                r.region,
+                r.type,
+                r.id,
+                r.name,
+                r.environment,
+                r.tags ?? {},
+                digest,
+              ])
+            : undefined,
+        });
       }
     }
   }
@@ -842,44 +876,41 @@ const judgedColumns = sql.raw(
     'resource_name, environment, tags, verdict, detail, evidence, saving_cents, fix_params, digest',
 );
 
-/** A field of a result line as text: COPY's escapes undone (`copyField`), only where there are any. */
-const unescaped = (f: string) =>
-  `case when strpos(${f}, '\\') > 0 then convert_from(decode(${f}, 'escape'), 'UTF8') else ${f} end`;
-
 /**
- * Result lines sent as one text parameter, as rows of `judgedColumns`: the staged path's source
- * (the embedded store's socket does not take COPY FROM STDIN). Fields are numbered as in
- * `lineColumns`.
+ * Results sent as one JSON parameter (arrays of the line's fields), as rows of `judgedColumns`:
+ * the staged path's source. Parsed once as jsonb, whose array elements are read by position in
+ * constant time; tags and evidence come out as jsonb without a second parse. (On PGlite, lines
+ * split with `string_to_array` and unescaped field by field cost 40 % more database time.)
  */
-const lineSource = (rows: StagedRow[]) => {
-  const f = (name: (typeof lineColumns)[number]) => `f[${lineColumns.indexOf(name) + 1}]`;
-  const u = (name: (typeof lineColumns)[number]) => unescaped(f(name));
+const jsonSource = (rows: StagedRow[]) => {
+  const at = (name: (typeof lineColumns)[number]) => lineColumns.indexOf(name);
+  const text = (name: (typeof lineColumns)[number]) => `j ->> ${at(name)}`;
+  const json = (name: (typeof lineColumns)[number]) => `j -> ${at(name)}`;
   return sql`
   select ${sql.raw(
     [
-      u('workspace_id'),
-      f('id'),
-      f('rule_id'),
-      f('category'),
-      f('severity'),
-      u('provider'),
-      u('account'),
-      u('region'),
-      u('resource_type'),
-      u('resource_id'),
-      u('resource_name'),
-      u('environment'),
-      `(${u('tags')})::jsonb`,
-      f('verdict'),
-      u('detail'),
-      `(${u('evidence')})::jsonb`,
-      `${f('saving_cents')}::integer`,
-      `case when ${f('fix_params')} = '\\N' then null else (${u('fix_params')})::jsonb end`,
-      f('digest'),
+      text('workspace_id'),
+      text('id'),
+      text('rule_id'),
+      text('category'),
+      text('severity'),
+      text('provider'),
+      text('account'),
+      text('region'),
+      text('resource_type'),
+      text('resource_id'),
+      text('resource_name'),
+      text('environment'),
+      json('tags'),
+      text('verdict'),
+      text('detail'),
+      json('evidence'),
+      `(${text('saving_cents')})::integer`,
+      `case when jsonb_typeof(${json('fix_params')}) = 'null' then null else ${json('fix_params')} end`,
+      text('digest'),
     ].join(', '),
   )}
-  from (select string_to_array(l, E'\\t') as f
-    from string_to_table(${rows.map((r) => `${r.line}\t${r.digest}\n`).join('')}, E'\\n') as l where l <> '') x`;
+  from jsonb_array_elements(${`[${rows.map((r) => r.json ?? '').join(',')}]`}::jsonb) as j`;
 };
 
 /** Stages a batch's results in `scan_results` (the embedded store's path), 2,000 per statement. */
@@ -887,7 +918,7 @@ const stage = async (db: Db, scanId: number, rows: StagedRow[]): Promise<void> =
   for (let i = 0; i < rows.length; i += 2000)
     await db.execute(sql`
       insert into scan_results (scan_id, ${judgedColumns})
-      select ${scanId}, x.* from (${lineSource(rows.slice(i, i + 2000))}) x
+      select ${scanId}, x.* from (${jsonSource(rows.slice(i, i + 2000))}) x
       on conflict (scan_id, id) do nothing`);
 };
 
