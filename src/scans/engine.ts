@@ -1,13 +1,11 @@
 import { hash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
 import type { ProviderName, Resource } from '../cloud/resource.ts';
 import { AppError, conflict } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { poolOf, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import { vacuumIfNeeded } from '../store/maintenance.ts';
-import { drizzle, sql } from '../store/orm.ts';
+import { sql } from '../store/orm.ts';
+import { inSession, type Session } from '../store/session.ts';
 import type {
   CoveringSchedule,
   DailyMetric,
@@ -401,14 +399,13 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
       ? // The whole scan in one transaction on a connection of its own: a changed finding is
         // written once, while the next batch is evaluated; unchanged ones are stamped seen batch
         // by batch.
-        await inTransaction(db, async (client, tx) => {
-          const { from } = await import('pg-copy-streams');
-          copyFrom = from;
-          await createBatchTable(client);
+        await inSession(db, async (session) => {
+          const { tx } = session;
+          await createBatchTable(tx);
           const w = await writeContext(tx, scanId, req.workspaceId, now);
           await evaluateAll(async (rows) => {
             if (rows.length > 0) {
-              await copyBatch(client, rows);
+              await copyBatch(session, rows);
               await upsertFindings(tx, batchSource, w);
             }
             // In a few large statements: one per batch of 5,000 resources cost 4× as much.
@@ -602,7 +599,7 @@ const applicableTo = (byKind: ByKind, r: Resource) => byKind.get(r.provider)?.ge
 
 /** Reads what a batch's rules declared: metrics, referenced resources, account-wide types (cached). */
 const prefetch = async (deps: ScanDeps, byKind: ByKind, batch: Resource[], state: BatchState): Promise<BatchInputs> => {
-  const { db, thresholds } = deps;
+  const { db } = deps;
   const metricNames = new Set<string>();
   let maxDays = 0;
   const metricKeys: Resource[] = [];
@@ -928,11 +925,13 @@ const stage = async (db: Db, scanId: number, rows: StagedRow[]): Promise<void> =
  * cheapest way in: 60,000 findings took 0.19 s to copy and 0.74 s to upsert from here, against
  * 1.5 s from a JSON parameter), then upserted into `findings`.
  */
-const createBatchTable = (client: pg.PoolClient) =>
-  client.query(
-    `create temporary table scan_batch (${lineColumns
-      .map((c) => `${c} ${c === 'saving_cents' ? 'integer' : 'text'}`)
-      .join(', ')}) on commit drop`,
+const createBatchTable = (tx: Db) =>
+  tx.execute(
+    sql.raw(
+      `create temporary table scan_batch (${lineColumns
+        .map((c) => `${c} ${c === 'saving_cents' ? 'integer' : 'text'}`)
+        .join(', ')}) on commit drop`,
+    ),
   );
 
 const batchSource = sql`
@@ -941,12 +940,9 @@ const batchSource = sql`
   from scan_batch`;
 
 /** Replaces the batch table's rows with `rows` (COPY FROM STDIN). */
-const copyBatch = async (client: pg.PoolClient, rows: StagedRow[]): Promise<void> => {
-  await client.query('truncate scan_batch');
-  await pipeline(
-    Readable.from(lines(rows)),
-    client.query(copyFrom(`copy scan_batch (${lineColumns.join(', ')}) from stdin`)),
-  );
+const copyBatch = async (session: Session, rows: StagedRow[]): Promise<void> => {
+  await session.tx.execute(sql`truncate scan_batch`);
+  await session.copyIn('scan_batch', lineColumns, lines(rows));
 };
 
 /**
@@ -990,31 +986,6 @@ const lockRunning = async (tx: Pick<Db, 'execute'>, scanId: number): Promise<voi
   );
   if (rows.length === 0)
     throw new AppError('conflict', `scan ${scanId} was marked failed before it could record its findings`);
-};
-
-/** pg-copy-streams' `from`, loaded by the first direct scan (the embedded store never needs it). */
-let copyFrom: typeof import('pg-copy-streams').from;
-
-/**
- * Runs `work` in one transaction on a connection taken from the store's pool for it (the batch
- * table and COPY need the connection itself, not only a drizzle handle): committed when it
- * returns, rolled back when it throws; a connection that failed is discarded, not pooled again.
- */
-const inTransaction = async <T>(db: Db, work: (client: pg.PoolClient, tx: Db) => Promise<T>): Promise<T> => {
-  const client = await poolOf(db).connect();
-  let failure: Error | undefined;
-  try {
-    await client.query('begin');
-    const result = await work(client, drizzle({ client }));
-    await client.query('commit');
-    return result;
-  } catch (e) {
-    failure = e instanceof Error ? e : new Error(String(e));
-    await client.query('rollback').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release(failure);
-  }
 };
 
 /** What every write of a scan needs to know, read when it starts writing. */
