@@ -1,0 +1,240 @@
+import { describe, expect, it } from '@jest/globals';
+import { findAction, type ActionCatalog } from '../../src/cloud/actions.ts';
+import { awsActions } from '../../src/cloud/aws/actions.ts';
+import { kubernetesActions } from '../../src/cloud/kubernetes/actions.ts';
+import { monthlyCents } from '../../src/cloud/pricing/index.ts';
+import {
+  checkTemplate,
+  describeProblems,
+  estimateMonthlyCents,
+  inputProblem,
+  parseDuration,
+  resolveValue,
+  type Template,
+} from '../../src/workflows/template.ts';
+
+const catalogs: Record<string, ActionCatalog> = { aws: awsActions, kubernetes: kubernetesActions };
+const actions = (provider: string, type: string, action: string) => {
+  const catalog = catalogs[provider];
+  return catalog ? findAction(catalog, type, action) : undefined;
+};
+
+const restartYaml = `
+name: scale-and-restart
+version: 2
+category: release
+description: Scale a deployment out, restart it once a colleague approves, and wait until it is available.
+provider: kubernetes
+manualMinutes: 20
+inputs:
+  deployment:
+    type: resource
+    description: The deployment
+    resource: { type: deployment }
+  replicas:
+    type: integer
+    description: Replicas while it restarts
+    default: 4
+    min: 1
+    max: 50
+steps:
+  - id: scale_out
+    title: Scale out
+    action: scale
+    target: { type: deployment, id: "\${inputs.deployment}" }
+    params: { replicas: "\${inputs.replicas}" }
+  - id: gate
+    title: A second pair of eyes
+    approval: { roles: [approver, admin], quorum: 2 }
+  - id: restart
+    title: Restart
+    action: rollout_restart
+    target: { type: deployment, id: "\${inputs.deployment}" }
+    timeout: 15m
+    retries: 2
+    compensate: none
+  - id: settle
+    title: Wait until available
+    wait: { target: { type: deployment, id: "\${inputs.deployment}" }, until: available }
+`;
+
+describe('a workflow template', () => {
+  it('reads a valid file with its defaults filled in', () => {
+    const check = checkTemplate(restartYaml, 'restart.yaml', actions);
+    expect(check.ok).toBe(true);
+    const t = (check as { ok: true; template: Template }).template;
+    expect(t.steps.map((s) => s.id)).toEqual(['scale_out', 'gate', 'restart', 'settle']);
+    expect(t.steps[0]).toMatchObject({
+      timeout: '10m',
+      retries: 0,
+      compensate: 'inverse',
+      params: { replicas: '${inputs.replicas}' },
+    });
+    expect(t.steps[1]).toMatchObject({ approval: { roles: ['approver', 'admin'], quorum: 2 } });
+    expect(t.steps[2]).toMatchObject({ timeout: '15m', retries: 2, compensate: 'none' });
+    // A number in YAML is kept as the text a parameter travels as.
+    expect(t.inputs.replicas?.default).toBe('4');
+  });
+
+  it('refuses a bad file with every problem at once, each with its path and line', () => {
+    const bad = `
+name: Scale_It
+version: 1
+category: release
+description: d
+provider: kubernetes
+inputs:
+  size:
+    type: choice
+    description: no choices given
+  count:
+    type: integer
+    description: c
+    default: 99
+    max: 10
+steps:
+  - id: first
+    title: First
+    action: explode
+    target: { type: deployment, id: "\${inputs.missing}" }
+  - id: second
+    title: Second
+    action: scale
+    target: { type: deployment, id: web }
+    params: { replicas: "\${steps.third.count}", colour: blue }
+    timeout: 3 weeks
+  - id: third
+    title: Third
+    action: scale
+    target: { type: deployment, id: web }
+    params: { replicas: lots }
+`;
+    const check = checkTemplate(bad, 'bad.yaml', actions);
+    expect(check.ok).toBe(false);
+    const text = describeProblems('bad.yaml', (check as { ok: false; problems: [] }).problems);
+    // Shape problems come first (nothing else is checked on a file whose shape is wrong).
+    expect(text).toContain('bad.yaml:2 name: lower-kebab');
+    expect(text).toContain('inputs.size.choices: a choice input needs its choices');
+    expect(text).toContain('inputs.count.default: the default 99 is above the maximum 10');
+    expect(text).toMatch(/bad\.yaml:26 steps\[1\]\.timeout: a duration such as 30s/);
+
+    const fixed = bad
+      .replace('Scale_It', 'scale-it')
+      .replace('3 weeks', '3m')
+      .replace(/  size:\n.*\n.*\n/, '')
+      .replace('default: 99', 'default: 9');
+    const second = checkTemplate(fixed, 'fixed.yaml', actions);
+    expect(second.ok).toBe(false);
+    const lines = describeProblems('fixed.yaml', (second as { ok: false; problems: [] }).problems).split('\n');
+    expect(lines).toEqual(
+      [
+        expect.stringMatching(
+          /^fixed\.yaml:\d+ steps\[0\]\.action: kubernetes has no action explode for a deployment$/,
+        ),
+        expect.stringMatching(
+          /^fixed\.yaml:\d+ steps\[0\]\.target\.id: \$\{inputs\.missing\} names no input of this template$/,
+        ),
+        expect.stringMatching(
+          /steps\[1\]\.params\.replicas: \$\{steps\.third\.count\} refers to step third, which runs later$/,
+        ),
+        expect.stringMatching(/steps\[1\]\.params\.colour: scale takes no parameter colour \(it takes replicas\)$/),
+        expect.stringMatching(/steps\[2\]\.params\.replicas: /),
+        expect.stringMatching(/steps\[2\]\.params\.replicas: /),
+      ],
+    );
+  });
+
+  it('refuses YAML that does not parse, naming the line', () => {
+    const check = checkTemplate('name: x\nsteps: [\n  - {', 'broken.yaml', actions);
+    expect(check.ok).toBe(false);
+    const [p] = (check as { ok: false; problems: { line?: number; message: string }[] }).problems;
+    expect(p?.message).toMatch(/^not valid YAML: /);
+    expect(p?.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a step id used twice and a reference to the step itself', () => {
+    const yaml = restartYaml
+      .replace('id: restart', 'id: scale_out')
+      .replace('params: { replicas: "${inputs.replicas}" }', 'params: { replicas: "${steps.scale_out.replicas}" }');
+    const check = checkTemplate(yaml, 't.yaml', actions);
+    const text = describeProblems('t.yaml', (check as { ok: false; problems: [] }).problems);
+    expect(text).toContain('steps[0].params.replicas: ${steps.scale_out.replicas} refers to this step itself');
+    expect(text).toContain('steps[2].id: step id scale_out is used twice');
+  });
+});
+
+describe('inputs, values and cost', () => {
+  it('checks a value against its input', () => {
+    expect(inputProblem({ type: 'integer', description: 'n', optional: false, min: 1, max: 3 }, '2')).toBeUndefined();
+    expect(inputProblem({ type: 'integer', description: 'n', optional: false, min: 1 }, '0')).toBe(
+      '0 is below the minimum 1',
+    );
+    expect(inputProblem({ type: 'integer', description: 'n', optional: false }, '2.5')).toBe(
+      '"2.5" is not a whole number',
+    );
+    expect(inputProblem({ type: 'boolean', description: 'b', optional: false }, 'yes')).toBe(
+      '"yes" is not true or false',
+    );
+    expect(inputProblem({ type: 'choice', description: 'c', optional: false, choices: ['a', 'b'] }, 'c')).toBe(
+      '"c" is not one of a, b',
+    );
+    expect(
+      inputProblem({ type: 'string', description: 's', optional: false, pattern: '[a-z]+' }, 'abc'),
+    ).toBeUndefined();
+    expect(inputProblem({ type: 'string', description: 's', optional: false, pattern: '[a-z]+' }, 'abc1')).toBe(
+      '"abc1" does not match [a-z]+',
+    );
+  });
+
+  it('reads durations up to a day', () => {
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('24h')).toBe(86_400_000);
+    expect(parseDuration('25h')).toBeUndefined();
+    expect(parseDuration('0s')).toBeUndefined();
+    expect(parseDuration('5 m')).toBeUndefined();
+  });
+
+  it('resolves references, and says which one has no value', () => {
+    const scope = { inputs: { app: 'checkout' }, steps: { tg: { arn: 'arn:aws:tg/1' } } };
+    expect(resolveValue('${inputs.app}-blue → ${ steps.tg.arn }', scope)).toBe('checkout-blue → arn:aws:tg/1');
+    expect(() => resolveValue('${steps.tg.name}', scope)).toThrow('${steps.tg.name} has no value yet');
+  });
+
+  it('prices what a template builds from the price tables, and lists what is not priced', () => {
+    const yaml = `
+name: two-instances
+version: 1
+category: deploy
+description: d
+provider: aws
+inputs:
+  region: { type: string, description: r, default: us-east-1 }
+  count: { type: integer, description: c, default: 2 }
+steps:
+  - id: stop
+    title: Stop
+    action: stop
+    target: { type: instance, id: i-1 }
+cost:
+  - { kind: instance, item: t3.small, quantity: "\${inputs.count}" }
+  - { kind: load_balancer, item: application, region: eu-west-1 }
+  - { kind: instance, item: t3.small, region: mars-north-1 }
+`;
+    const check = checkTemplate(yaml, 'c.yaml', actions);
+    expect(check.ok).toBe(true);
+    const t = (check as { ok: true; template: Template }).template;
+    const e = estimateMonthlyCents(t, { region: 'us-east-1', count: '3' });
+    expect(e.cents).toBe(
+      monthlyCents('aws', 'instance', 't3.small', 'us-east-1', 3)! +
+        monthlyCents('aws', 'load_balancer', 'application', 'eu-west-1')!,
+    );
+    expect(e.cents).toBeGreaterThan(0);
+    expect(e.unpriced).toEqual(['instance t3.small in mars-north-1']);
+    // An item the price table does not have is a problem of the file.
+    const unknown = checkTemplate(yaml.replace('item: application', 'item: quantum'), 'c.yaml', actions);
+    expect(describeProblems('c.yaml', (unknown as { ok: false; problems: [] }).problems)).toContain(
+      'cost[1].item: the aws price table has no load_balancer quantum',
+    );
+  });
+});
