@@ -121,7 +121,7 @@ steps:
     const fixed = bad
       .replace('Scale_It', 'scale-it')
       .replace('3 weeks', '3m')
-      .replace(/  size:\n.*\n.*\n/, '')
+      .replace(/ {2}size:\n.*\n.*\n/, '')
       .replace('default: 99', 'default: 9');
     const second = checkTemplate(fixed, 'fixed.yaml', actions);
     expect(second.ok).toBe(false);
