@@ -126,22 +126,18 @@ steps:
     const second = checkTemplate(fixed, 'fixed.yaml', actions);
     expect(second.ok).toBe(false);
     const lines = describeProblems('fixed.yaml', (second as { ok: false; problems: [] }).problems).split('\n');
-    expect(lines).toEqual(
-      [
-        expect.stringMatching(
-          /^fixed\.yaml:\d+ steps\[0\]\.action: kubernetes has no action explode for a deployment$/,
-        ),
-        expect.stringMatching(
-          /^fixed\.yaml:\d+ steps\[0\]\.target\.id: \$\{inputs\.missing\} names no input of this template$/,
-        ),
-        expect.stringMatching(
-          /steps\[1\]\.params\.replicas: \$\{steps\.third\.count\} refers to step third, which runs later$/,
-        ),
-        expect.stringMatching(/steps\[1\]\.params\.colour: scale takes no parameter colour \(it takes replicas\)$/),
-        expect.stringMatching(/steps\[2\]\.params\.replicas: /),
-        expect.stringMatching(/steps\[2\]\.params\.replicas: /),
-      ],
-    );
+    expect(lines).toEqual([
+      expect.stringMatching(/^fixed\.yaml:\d+ steps\[0\]\.action: kubernetes has no action explode for a deployment$/),
+      expect.stringMatching(
+        /^fixed\.yaml:\d+ steps\[0\]\.target\.id: \$\{inputs\.missing\} names no input of this template$/,
+      ),
+      expect.stringMatching(
+        /steps\[1\]\.params\.replicas: \$\{steps\.third\.count\} refers to step third, which runs later$/,
+      ),
+      expect.stringMatching(/steps\[1\]\.params\.colour: scale takes no parameter colour \(it takes replicas\)$/),
+      expect.stringMatching(/steps\[2\]\.params\.replicas: /),
+      expect.stringMatching(/steps\[2\]\.params\.replicas: /),
+    ]);
   });
 
   it('refuses YAML that does not parse, naming the line', () => {
