@@ -18,6 +18,8 @@ export interface ActionResult {
   newState: string;
   /** What it was before: the rollback data (`{ state: 'running' }`, `{ size: 't3.small' }`). */
   previous: Record<string, string>;
+  /** What it made that a workflow's later steps may read (`${steps.<id>.<name>}`): a new resource's id, an ARN. */
+  outputs?: Record<string, string>;
 }
 
 export interface ExecuteOptions {

@@ -1,0 +1,194 @@
+import { hash } from 'node:crypto';
+import { findAction, subjectLabel } from '../cloud/actions.ts';
+import { planAction } from '../cloud/change-tools.ts';
+import type { CloudProvider } from '../cloud/provider.ts';
+import type { Resource } from '../cloud/resource.ts';
+import { AppError, badRequest } from '../errors.ts';
+import type { ResourceKey } from '../tools/change-plan.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
+import { estimateMonthlyCents, inputProblem, parseDuration, resolveValue, type Template } from './template.ts';
+
+/**
+ * A template and its inputs made into the whole plan a person approves: every step with its
+ * resolved target (read from the inventory now), parameters, what it affects, what it costs and
+ * what undoes it, and a hash of all of it. The approval binds to that hash: a plan that no longer
+ * builds the same before it runs needs a new approval.
+ */
+
+/** What undoes a completed step: an action and its parameters, the action's inverse (known once it ran), or nothing. */
+export type PlannedCompensation = { action: string; params: Record<string, string> } | 'inverse' | null;
+
+interface PlannedBase {
+  /** The template's step id. */
+  id: string;
+  title: string;
+  target: ResourceKey;
+  resourceName: string;
+  timeoutMs: number;
+  retries: number;
+}
+
+export interface PlannedAction extends PlannedBase {
+  kind: 'action';
+  action: string;
+  /** Resolved, except `${steps.<id>.<output>}`, resolved when the step runs. */
+  params: Record<string, string>;
+  summary: string;
+  blastRadius: string;
+  costDeltaCents: number;
+  compensate: PlannedCompensation;
+}
+
+export interface PlannedWait extends PlannedBase {
+  kind: 'wait';
+  /** The state the target must reach before the next step. */
+  until: string;
+}
+
+export type PlannedStep = PlannedAction | PlannedWait;
+
+export interface WorkflowPlan {
+  template: string;
+  version: number;
+  inputs: Record<string, string>;
+  steps: PlannedStep[];
+  /** Monthly cost of what the template builds, from the price tables (cents), and what could not be priced. */
+  monthlyCents: number;
+  unpriced: string[];
+  /** sha256 of the canonical JSON of everything above: what an approval binds to. */
+  hash: string;
+}
+
+/** The plan's hash: canonical JSON (the audit chain's), so key order never changes it. */
+export const planHash = (plan: Omit<WorkflowPlan, 'hash'>): string =>
+  hash('sha256', canonicalJson({ ...plan, hash: undefined }), 'hex');
+
+/**
+ * The inputs a run gives, checked against the template: unknown names, missing required ones and
+ * values that do not fit are all reported at once (`name: reason`, the form shows each by its field).
+ */
+export const checkInputs = (template: Template, given: Record<string, string>): Record<string, string> => {
+  const problems: string[] = [];
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(given))
+    if (!(name in template.inputs)) problems.push(`${name}: ${template.name} has no such input`);
+  for (const [name, input] of Object.entries(template.inputs)) {
+    const value = given[name]?.trim() || input.default;
+    if (value === undefined) {
+      if (!input.optional) problems.push(`${name}: required (${input.description})`);
+      continue;
+    }
+    const why = inputProblem(input, value);
+    if (why) problems.push(`${name}: ${why}`);
+    else out[name] = value;
+  }
+  if (problems.length > 0)
+    throw badRequest(`${template.name} cannot run with these inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+  return out;
+};
+
+export interface PlanDeps {
+  provider(name: string): CloudProvider | undefined;
+  /** A live resource of the inventory by type and id or name; throws a user-facing error when there is none. */
+  resource(provider: string, type: string, ref: string): Promise<Resource>;
+}
+
+const stepRefs = /\$\{\s*steps\./;
+
+const keyOf = (r: Resource): ResourceKey => ({
+  provider: r.provider,
+  account: r.account,
+  region: r.region,
+  type: r.type,
+  id: r.id,
+});
+
+/**
+ * Builds the plan of a template for given inputs. Every target is read from the inventory now, so
+ * the card shows what will be touched; an action's parameters are checked by its own schema and
+ * checks (a step whose parameters wait for an earlier step's output is checked when it runs).
+ */
+export const planWorkflow = async (
+  d: PlanDeps,
+  template: Template,
+  given: Record<string, string>,
+): Promise<WorkflowPlan> => {
+  const inputs = checkInputs(template, given);
+  const scope = { inputs, steps: {} };
+  const provider = d.provider(template.provider);
+  if (!provider) throw new AppError('unavailable', `no cloud provider "${template.provider}" is configured`);
+  const steps: PlannedStep[] = [];
+  for (const step of template.steps) {
+    if ('approval' in step)
+      throw badRequest(
+        `${template.name}: step ${step.id} is an approval gate; gates inside a run are not supported yet (the whole plan is approved once)`,
+      );
+    const t = 'action' in step ? step.target : step.wait.target;
+    if (stepRefs.test(t.id))
+      throw badRequest(
+        `${template.name}: step ${step.id}'s target must be known when the plan is built, not from an earlier step`,
+      );
+    const r = await d.resource(template.provider, t.type, resolveValue(t.id, scope));
+    if (r.type !== t.type)
+      throw badRequest(`${template.name}: step ${step.id} needs a ${t.type}; ${subjectLabel(r)} is a ${r.type}`);
+    const base = {
+      id: step.id,
+      title: step.title,
+      target: keyOf(r),
+      resourceName: r.name || r.id,
+      timeoutMs: parseDuration(step.timeout)!,
+      retries: step.retries,
+    };
+    if ('wait' in step) {
+      steps.push({ ...base, kind: 'wait', until: step.wait.until });
+      continue;
+    }
+    const spec = findAction(provider.actions, r.type, step.action);
+    if (!spec) throw badRequest(`${template.name}: ${template.provider} has no action ${step.action} for a ${r.type}`);
+    const params: Record<string, string> = {};
+    let later = false;
+    for (const [k, v] of Object.entries(step.params)) {
+      if (stepRefs.test(v)) {
+        later = true;
+        params[k] = v;
+      } else params[k] = resolveValue(v, scope);
+    }
+    // Parameters known now go through the same planning as a single change: the action's schema,
+    // the states it needs, the provider's checks, the blast radius and the cost delta.
+    const single = later ? undefined : await planAction({ provider: d.provider }, r, spec.name, params);
+    const compensate: PlannedCompensation =
+      step.compensate === 'none'
+        ? null
+        : step.compensate === 'inverse'
+          ? 'inverse'
+          : {
+              action: step.compensate.action,
+              params: Object.fromEntries(
+                Object.entries(step.compensate.params).map(([k, v]) => [
+                  k,
+                  stepRefs.test(v) ? v : resolveValue(v, scope),
+                ]),
+              ),
+            };
+    steps.push({
+      ...base,
+      kind: 'action',
+      action: spec.name,
+      params: single?.params ?? params,
+      summary: single?.summary ?? `${spec.title} ${subjectLabel(r)}`,
+      blastRadius: single?.blastRadius ?? spec.blastRadius(r, params),
+      costDeltaCents: single?.costDeltaCents ?? 0,
+      compensate,
+    });
+  }
+  const cost = estimateMonthlyCents(template, inputs);
+  const plan = {
+    template: template.name,
+    version: template.version,
+    inputs,
+    steps,
+    monthlyCents: cost.cents,
+    unpriced: cost.unpriced,
+  };
+  return { ...plan, hash: planHash(plan) };
+};

@@ -1,0 +1,235 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { AwsProvider } from '../../src/cloud/aws/provider.ts';
+import type { Resource } from '../../src/cloud/resource.ts';
+import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { findAction } from '../../src/cloud/actions.ts';
+import { planWorkflow } from '../../src/workflows/plan.ts';
+import { runWorkflow, type RunDeps, type StepRecord } from '../../src/workflows/run.ts';
+import { checkTemplate, type Template } from '../../src/workflows/template.ts';
+
+// Workflow plans built from a template over the sandbox's inventory and run step by step through
+// the real AWS SDK against the sandbox's EC2 emulator: success, a failing step and its
+// compensation, retries, a wait that times out, and a cancel between steps.
+const now = new Date('2026-11-01T12:00:00Z');
+let sandbox: Sandbox;
+let aws: AwsProvider;
+
+const templateYaml = `
+name: quiet-dev
+version: 1
+category: other
+description: Stop the two dev instances, one after the other, waiting for each to stop.
+provider: aws
+inputs:
+  first: { type: resource, description: The first instance, resource: { type: instance } }
+  second: { type: resource, description: The second instance, resource: { type: instance } }
+steps:
+  - id: stop_first
+    title: Stop the first
+    action: stop
+    target: { type: instance, id: "\${inputs.first}" }
+  - id: first_stopped
+    title: Wait for the first to stop
+    wait: { target: { type: instance, id: "\${inputs.first}" }, until: stopped }
+    timeout: 2m
+  - id: stop_second
+    title: Stop the second
+    action: stop
+    target: { type: instance, id: "\${inputs.second}" }
+    retries: 1
+`;
+
+const template = (yaml = templateYaml): Template => {
+  const check = checkTemplate(yaml, 'quiet-dev.yaml', (p, t, a) =>
+    p === 'aws' ? findAction(aws.actions, t, a) : undefined,
+  );
+  if (!check.ok) throw new Error(JSON.stringify(check.problems));
+  return check.template;
+};
+
+const inventory = async (): Promise<Resource[]> =>
+  (await Promise.all(aws.sources().map((s) => aws.listSource(s)))).flat();
+
+const planDeps = {
+  provider: (name: string) => (name === 'aws' ? aws : undefined),
+  resource: async (_provider: string, type: string, ref: string) => {
+    const r = (await inventory()).find((x) => x.type === type && (x.id === ref || x.name === ref));
+    if (!r) throw new Error(`no ${type} ${ref}`);
+    return r;
+  },
+};
+
+const state = async (name: string) => (await inventory()).find((r) => r.type === 'instance' && r.name === name)?.state;
+
+/** Run deps with a fake clock for waits and timeouts: a poll passes at once; a timeout fires after `pollsBeforeTimeout` polls. */
+const runDeps = (o: { cancelAfter?: number; pollsBeforeTimeout?: number } = {}) => {
+  const records: StepRecord[] = [];
+  const progress: string[] = [];
+  let polls = 0;
+  const deps: RunDeps = {
+    provider: (name) => (name === 'aws' ? aws : undefined),
+    now: () => now,
+    progress: (s) => progress.push(s),
+    cancelRequested: async () => o.cancelAfter !== undefined && records.length >= o.cancelAfter,
+    record: async (r) => void records.push(r),
+    waitPollMs: 1_000,
+    sleep: (ms) =>
+      ms === 1_000
+        ? new Promise<void>((resolve) => {
+            polls += 1;
+            setImmediate(resolve);
+          })
+        : new Promise<void>((resolve) => {
+            // A step's timeout: fires only once the wait has polled enough (never for actions).
+            const check = () =>
+              o.pollsBeforeTimeout !== undefined && polls >= o.pollsBeforeTimeout ? resolve() : setImmediate(check);
+            if (o.pollsBeforeTimeout !== undefined) check();
+          }),
+  };
+  return { deps, records, progress };
+};
+
+beforeEach(async () => {
+  sandbox = await startSandbox({ now: () => now });
+  aws = new AwsProvider({
+    regions: ['us-east-1', 'eu-west-1'],
+    account: '123456789012',
+    endpoint: sandbox.url,
+    sandbox: true,
+    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
+    now: () => now,
+    maxAttempts: 1,
+    wait: { attempts: 5, delayMs: 1000, sleep: async () => undefined },
+  });
+});
+afterEach(async () => {
+  aws.destroy();
+  await sandbox.stop();
+});
+
+describe('a workflow plan', () => {
+  it('resolves every target from the inventory, checks each action, and hashes the whole', async () => {
+    const plan = await planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'api-dev-1' });
+    expect(plan.steps.map((s) => [s.id, s.kind, s.resourceName])).toEqual([
+      ['stop_first', 'action', 'web-dev-1'],
+      ['first_stopped', 'wait', 'web-dev-1'],
+      ['stop_second', 'action', 'api-dev-1'],
+    ]);
+    expect(plan.steps[0]).toMatchObject({ action: 'stop', compensate: 'inverse', timeoutMs: 600_000, retries: 0 });
+    expect(plan.steps[0]!.kind === 'action' && plan.steps[0]!.summary).toMatch(/^Stop web-dev-1 \(i-[0-9a-f]+\)/);
+    expect(plan.hash).toMatch(/^[0-9a-f]{64}$/);
+    const again = await planWorkflow(planDeps, template(), { second: 'api-dev-1', first: 'web-dev-1' });
+    expect(again.hash).toBe(plan.hash);
+    const other = await planWorkflow(planDeps, template(), { first: 'api-dev-1', second: 'web-dev-1' });
+    expect(other.hash).not.toBe(plan.hash);
+  });
+
+  it('refuses inputs with every problem at once, and an action the target is not in a state for', async () => {
+    await expect(planWorkflow(planDeps, template(), { first: 'web-dev-1', colour: 'red' })).rejects.toThrow(
+      /quiet-dev cannot run with these inputs:\n- colour: quiet-dev has no such input\n- second: required \(The second instance\)/,
+    );
+    // worker-staging-1 is stopped already: the plan says so rather than filing a step that does nothing.
+    await expect(
+      planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'worker-staging-1' }),
+    ).rejects.toThrow(/worker-staging-1.*already stopped/);
+  });
+});
+
+describe('a workflow run', () => {
+  it('runs every step in order and records each', async () => {
+    const plan = await planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'api-dev-1' });
+    const { deps, records, progress } = runDeps();
+    const out = await runWorkflow(deps, plan);
+    expect(out).toMatchObject({ status: 'succeeded', error: null, summary: 'quiet-dev: all 3 steps done.' });
+    expect(records.map((r) => [r.id, r.status, r.attempts])).toEqual([
+      ['stop_first', 'succeeded', 1],
+      ['first_stopped', 'succeeded', 1],
+      ['stop_second', 'succeeded', 1],
+    ]);
+    expect(records[0]!.previous).toEqual({ state: 'running' });
+    expect(progress[0]).toBe('step 1 of 3: Stop the first');
+    expect(await state('web-dev-1')).toBe('stopped');
+    expect(await state('api-dev-1')).toBe('stopped');
+  });
+
+  it('undoes the completed steps in reverse when a step fails, and says what it undid', async () => {
+    const plan = await planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'api-dev-1' });
+    // The second stop is refused (twice, were it tried again): IAM says no.
+    const { deps, records } = runDeps();
+    let stops = 0;
+    const execute = aws.execute.bind(aws);
+    aws.execute = async (action, opts) => {
+      if (action.action === 'stop' && ++stops === 2)
+        sandbox.failNext(
+          'StopInstances',
+          { code: 'UnauthorizedOperation', message: 'You are not authorized', status: 403 },
+          2,
+        );
+      return execute(action, opts);
+    };
+    const out = await runWorkflow(deps, plan);
+    expect(out.status).toBe('failed');
+    expect(out.summary).toMatch(/^quiet-dev: step 3 of 3 \(Stop the second\) failed: .+\n- Stop the first: undone \(/);
+    expect(records.map((r) => [r.id, r.status])).toEqual([
+      ['stop_first', 'succeeded'],
+      ['first_stopped', 'succeeded'],
+      ['stop_second', 'failed'],
+      ['stop_first', 'compensated'],
+    ]);
+    // An authorisation failure is final: no second attempt despite `retries: 1`.
+    expect(records[2]!.attempts).toBe(1);
+    expect(await state('web-dev-1')).toBe('running');
+    expect(await state('api-dev-1')).toBe('running');
+  });
+
+  it('tries a step again after a failure that another attempt can fix', async () => {
+    const plan = await planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'api-dev-1' });
+    const execute = aws.execute.bind(aws);
+    let stops = 0;
+    aws.execute = async (action, opts) => {
+      if (action.action === 'stop' && ++stops === 2)
+        sandbox.failNext('StopInstances', {
+          code: 'InternalError',
+          message: 'We encountered an internal error',
+          status: 500,
+        });
+      return execute(action, opts);
+    };
+    const { deps, records, progress } = runDeps();
+    const out = await runWorkflow(deps, plan);
+    expect(out.status).toBe('succeeded');
+    expect(records[2]).toMatchObject({ id: 'stop_second', status: 'succeeded', attempts: 2 });
+    expect(progress.some((p) => /attempt 1 failed .*trying again/.test(p))).toBe(true);
+  });
+
+  it('fails a wait that outlasts its timeout, and undoes what ran before it', async () => {
+    const yaml = templateYaml.replace('until: stopped', 'until: terminated');
+    const plan = await planWorkflow(planDeps, template(yaml), { first: 'web-dev-1', second: 'api-dev-1' });
+    const { deps, records } = runDeps({ pollsBeforeTimeout: 3 });
+    const out = await runWorkflow(deps, plan);
+    expect(out).toMatchObject({ status: 'failed', error: 'did not finish within 120 s' });
+    expect(records.map((r) => [r.id, r.status])).toEqual([
+      ['stop_first', 'succeeded'],
+      ['first_stopped', 'timed_out'],
+      ['stop_first', 'compensated'],
+    ]);
+    expect(await state('web-dev-1')).toBe('running');
+    expect(await state('api-dev-1')).toBe('running');
+  });
+
+  it('stops between steps when cancelled, and undoes the steps done', async () => {
+    const plan = await planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'api-dev-1' });
+    const { deps, records } = runDeps({ cancelAfter: 2 });
+    const out = await runWorkflow(deps, plan);
+    expect(out.status).toBe('cancelled');
+    expect(out.summary).toMatch(
+      /^quiet-dev: cancelled before step 3 of 3 \(Stop the second\)\.\n- Stop the first: undone/,
+    );
+    expect(records.map((r) => [r.id, r.status])).toEqual([
+      ['stop_first', 'succeeded'],
+      ['first_stopped', 'succeeded'],
+      ['stop_first', 'compensated'],
+    ]);
+    expect(await state('api-dev-1')).toBe('running');
+  });
+});
