@@ -15,6 +15,7 @@ export const layers = [
   { name: 'users', paths: ['src/users/'] },
   { name: 'usage', paths: ['src/usage/'] },
   { name: 'scans', paths: ['src/scans/'] },
+  { name: 'workflows', paths: ['src/workflows/'] },
   { name: 'engine', paths: ['src/engine/'] },
   { name: 'config', paths: ['src/config.ts', 'src/production-checks.ts'] },
   { name: 'http', paths: ['src/http/'] },
