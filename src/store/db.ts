@@ -1,4 +1,5 @@
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { AppError } from '../errors.ts';
 import type pg from 'pg';
 
 /**
@@ -15,6 +16,6 @@ export type Db = NodePgDatabase;
 export const poolOf = (db: Db): pg.Pool => {
   const client = (db as Db & { $client?: Partial<pg.Pool> }).$client;
   if (typeof client?.connect !== 'function' || typeof client.totalCount !== 'number')
-    throw new Error('this database handle has no pool under it');
+    throw new AppError('internal', 'this database handle has no pool under it');
   return client as pg.Pool;
 };

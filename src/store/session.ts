@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { AppError } from '../errors.ts';
 import { pipeline } from 'node:stream/promises';
 import { poolOf, type Db } from './db.ts';
 import { drizzle } from './orm.ts';
@@ -37,7 +38,7 @@ export const inSession = async <T>(db: Db, work: (s: Session) => Promise<T>): Pr
       tx: drizzle({ client }),
       copyIn: async (table, columns, chunks) => {
         for (const name of [table, ...columns])
-          if (!identifier.test(name)) throw new Error(`not a plain identifier: ${JSON.stringify(name)}`);
+          if (!identifier.test(name)) throw new AppError('internal', `not a plain identifier: ${JSON.stringify(name)}`);
         copyFrom ??= (await import('pg-copy-streams')).from;
         await pipeline(
           Readable.from(chunks),

@@ -1,7 +1,7 @@
 import { findAction } from '../cloud/actions.ts';
 import type { ActionResult } from '../cloud/provider.ts';
 import type { ActionRunner } from '../changes/context.ts';
-import { isAppError, isUserFacing } from '../errors.ts';
+import { AppError, isAppError, isUserFacing } from '../errors.ts';
 import type { PlannedAction, PlannedStep, WorkflowPlan } from './plan.ts';
 import { resolveValue } from './template.ts';
 
@@ -64,8 +64,6 @@ const final = (e: unknown): boolean =>
 const messageOf = (e: unknown): string => (isUserFacing(e) ? e.userMessage : 'the cloud provider failed unexpectedly');
 
 class StepTimeout extends Error {}
-/** A failure this module words itself (no provider, a parameter an earlier step did not give): safe to show. */
-class StepError extends Error {}
 
 const within = async <T>(ms: number, sleep: RunDeps['sleep'], work: Promise<T>): Promise<T> => {
   let settled = false;
@@ -127,7 +125,8 @@ export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<Workf
     for (;;) {
       attempts += 1;
       try {
-        if (!provider) throw new StepError(`no cloud provider "${step.target.provider}" is configured`);
+        if (!provider)
+          throw new AppError('config_invalid', `no cloud provider "${step.target.provider}" is configured`);
         if (step.kind === 'action') result = await within(step.timeoutMs, d.sleep, runAction(provider, step, outputs));
         else result = await within(step.timeoutMs, d.sleep, waitFor(d, provider, step));
         status = 'succeeded';
@@ -138,9 +137,7 @@ export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<Workf
         status = timedOut ? 'timed_out' : 'failed';
         error = timedOut
           ? `did not finish within ${Math.round(step.timeoutMs / 1000)} s${step.kind === 'action' ? ' (the provider may still complete it: check the resource)' : ''}`
-          : e instanceof StepError
-            ? e.message
-            : messageOf(e);
+          : messageOf(e);
         if (timedOut || final(e) || attempts > step.retries) break;
         d.progress(`step ${index + 1} of ${total}: ${step.title}: attempt ${attempts} failed (${error}); trying again`);
       }
@@ -177,12 +174,12 @@ const runAction = async (
       Object.entries(step.params).map(([k, v]) => [k, resolveValue(v, { inputs: {}, steps: outputs })]),
     );
   } catch (e) {
-    throw new StepError((e as Error).message);
+    throw isAppError(e) ? e : new AppError('bad_request', String(e));
   }
   const spec = findAction(provider.actions, step.target.type, step.action);
-  if (!spec) throw new StepError(`${step.target.provider} no longer has the action ${step.action}`);
+  if (!spec) throw new AppError('config_invalid', `${step.target.provider} no longer has the action ${step.action}`);
   const parsed = spec.params.safeParse(params);
-  if (!parsed.success) throw new StepError(parsed.error.issues.map((i) => i.message).join('; '));
+  if (!parsed.success) throw new AppError('bad_request', parsed.error.issues.map((i) => i.message).join('; '));
   return provider.execute({ action: step.action, target: step.target, params });
 };
 
@@ -192,10 +189,10 @@ const waitFor = async (
   step: Extract<PlannedStep, { kind: 'wait' }>,
 ): Promise<ActionResult> => {
   if (!provider.describe)
-    throw new StepError(`${step.target.provider} cannot read a ${step.target.type} to wait for it`);
+    throw new AppError('config_invalid', `${step.target.provider} cannot read a ${step.target.type} to wait for it`);
   for (;;) {
     const r = await provider.describe(step.target);
-    if (!r) throw new StepError(`${step.resourceName} no longer exists`);
+    if (!r) throw new AppError('not_found', `${step.resourceName} no longer exists`);
     if (r.state === step.until)
       return { summary: `${step.resourceName} is ${r.state}`, newState: r.state, previous: {} };
     await d.sleep(d.waitPollMs ?? 5_000);

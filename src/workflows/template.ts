@@ -1,4 +1,5 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { badRequest } from '../errors.ts';
 import { z } from 'zod';
 import { ActionNamePattern, type ActionSpec } from '../cloud/actions.ts';
 import { monthlyCents, PriceKind, priceItem } from '../cloud/pricing/index.ts';
@@ -342,7 +343,7 @@ export const resolveValue = (
         : kind === 'steps'
           ? scope.steps[name ?? '']?.[output ?? '']
           : undefined;
-    if (v === undefined) throw new Error(`\${${raw}} has no value yet`);
+    if (v === undefined) throw badRequest(`\${${raw}} has no value yet`);
     return v;
   });
 
