@@ -17,6 +17,18 @@ import { transition, type Transition } from './repository.ts';
  */
 export type ActionRunner = Pick<CloudProvider, 'actions' | 'execute' | 'describe'>;
 
+/**
+ * Runs the steps of a workflow change request (a plan with `workflow`): the executor calls it in
+ * place of a provider, under the same lease. Wired by the app from src/workflows/; absent, a
+ * workflow change fails with a clear reason.
+ */
+export interface WorkflowExecutor {
+  run(
+    change: ChangeRequest,
+    hooks: { progress(step: string): void },
+  ): Promise<{ ok: boolean; summary: string; error: string | null }>;
+}
+
 /** Action runners (cloud providers) by name: a map, or a lookup that returns undefined (or throws) for unknown names. */
 export type ProviderLookup = ReadonlyMap<string, ActionRunner> | ((name: string) => ActionRunner | undefined);
 
@@ -37,6 +49,7 @@ export interface ChangeContext {
   logger: Logger;
   executor: ExecutorLease;
   provider(name: string): ActionRunner | undefined;
+  workflows?: WorkflowExecutor | undefined;
   /**
    * Reports a committed transition: counts it and writes its one info log line (who, what, which
    * resource, from → to). Every transition passes here exactly once: `move` calls it, and so do the
@@ -57,6 +70,7 @@ export const createChangeContext = (d: {
   logger: Logger;
   executor: ExecutorLease;
   providers: ProviderLookup;
+  workflows?: WorkflowExecutor | undefined;
   listener: ChangeListener;
   metrics: Pick<Metrics, 'changeTransitions'>;
 }): ChangeContext => {
@@ -103,6 +117,7 @@ export const createChangeContext = (d: {
     logger: d.logger,
     executor: d.executor,
     provider: lookup,
+    workflows: d.workflows,
     committed,
     notify,
     progress: (change, step) => {

@@ -105,8 +105,31 @@ const changedSincePlan = async (
   return undefined;
 };
 
+/** A workflow change: its steps through the workflow runner (which re-checks the plan first). */
+const runWorkflowChange = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcome> => {
+  if (!ctx.workflows) {
+    const error = 'workflow runs are not enabled on this instance; nothing was changed';
+    return { to: 'failed', patch: { error }, data: { error } };
+  }
+  try {
+    const out = await ctx.workflows.run(c, { progress: (step) => ctx.progress(c, step) });
+    return out.ok
+      ? {
+          to: 'succeeded',
+          patch: { result: { summary: out.summary, newState: 'done' } },
+          data: { summary: out.summary },
+        }
+      : { to: 'failed', patch: { error: out.summary }, data: { error: out.error, summary: out.summary } };
+  } catch (err) {
+    const error = isUserFacing(err) ? err.userMessage : 'the workflow runner failed unexpectedly';
+    ctx.logger.warn({ err, changeId: c.id }, 'workflow execution failed');
+    return { to: 'failed', patch: { error }, data: { error } };
+  }
+};
+
 const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcome> => {
   const p = c.plan;
+  if (p.workflow) return runWorkflowChange(ctx, c);
   try {
     const provider = ctx.provider(p.target.provider);
     if (!provider) {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, lte, or, sql } from '../store/orm.ts';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from '../store/orm.ts';
 import type { SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
@@ -42,6 +42,7 @@ const toChange = (r: Row, decisions: ChangeDecision[]): ChangeRequest => ({
     costDeltaCents: r.costDeltaCents,
     rollback: r.rollback ?? null,
     ...(r.rollbackOf ? { rollbackOf: r.rollbackOf } : {}),
+    ...(r.workflow ? { workflow: r.workflow } : {}),
   }),
   requester: r.requester,
   requesterKey: r.requesterKey,
@@ -244,6 +245,7 @@ const insertChangeRow = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
         costDeltaCents: p.costDeltaCents,
         rollback: p.rollback,
         rollbackOf: p.rollbackOf ?? null,
+        workflow: p.workflow ?? null,
         requester: n.requester,
         requesterKey: actorKey(n.requester),
         conversation: n.conversation,
@@ -436,3 +438,32 @@ export const recordDecision = (exec: DbOrTx, d: Decision): Promise<DecisionOutco
     });
     return { kind: 'approved', change: (await one(tx, locked))!, completed };
   });
+
+/**
+ * Asks a running workflow change to stop before its next step (`cancel CR-n`). True when the
+ * request was recorded: the change is executing, a workflow, and not asked already.
+ */
+export const requestCancel = async (db: DbOrTx, id: string, now: Date): Promise<boolean> => {
+  const rows = await db
+    .update(changeRequests)
+    .set({ cancelRequestedAt: now })
+    .where(
+      and(
+        eq(changeRequests.id, id),
+        eq(changeRequests.status, 'executing'),
+        isNotNull(changeRequests.workflow),
+        isNull(changeRequests.cancelRequestedAt),
+      ),
+    )
+    .returning({ id: changeRequests.id });
+  return rows.length > 0;
+};
+
+/** Whether someone asked the change to stop (read by the workflow runner between steps). */
+export const cancelRequested = async (db: DbOrTx, id: string): Promise<boolean> => {
+  const [row] = await db
+    .select({ at: changeRequests.cancelRequestedAt })
+    .from(changeRequests)
+    .where(eq(changeRequests.id, id));
+  return Boolean(row?.at);
+};

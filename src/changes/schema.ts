@@ -56,6 +56,10 @@ export const changeRequests = pgTable(
     executor: text('executor'),
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** A workflow run: its plan of steps (null for a single action). Steps as they ran: `workflow_steps`. */
+    workflow: jsonb('workflow').$type<Record<string, unknown>>(),
+    /** Someone asked to stop the run; the runner stops before its next step and compensates. */
+    cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
   },
   (t) => [
     index('change_requests_status_idx').on(t.status, t.expiresAt),

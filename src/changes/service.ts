@@ -3,7 +3,13 @@ import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.t
 import type { Logger } from '../observability/logger.ts';
 import { openChangeStatuses, type Metrics, type OpenChangeStats } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
-import { createChangeContext, type ChangeContext, type ExecutorLease, type ProviderLookup } from './context.ts';
+import {
+  createChangeContext,
+  type ChangeContext,
+  type ExecutorLease,
+  type ProviderLookup,
+  type WorkflowExecutor,
+} from './context.ts';
 import { executeApproved } from './execute.ts';
 import { closedError, formatTime, rolesText } from './explain.ts';
 import type { ChangeListener } from './listener.ts';
@@ -36,6 +42,8 @@ export interface ChangeServiceDeps {
   metrics: Pick<Metrics, 'changeTransitions'> & Partial<Pick<Metrics, 'openChanges'>>;
   /** This instance's identity and lease length when it runs a change. */
   executor: ExecutorLease;
+  /** Runs workflow change requests (src/workflows/); without it they fail with a reason. */
+  workflows?: WorkflowExecutor | undefined;
 }
 
 /** Change requests from plan to result. Errors are AppErrors whose userMessage says what to do. */

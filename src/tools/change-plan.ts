@@ -23,6 +23,63 @@ export const ResourceKey = z.object({
 });
 export type ResourceKey = z.infer<typeof ResourceKey>;
 
+/** What undoes a completed workflow step: an action and its parameters, the action's recorded inverse, or nothing. */
+export const PlannedCompensation = z.union([
+  z.object({ action: ActionName, params: z.record(z.string(), z.string()) }),
+  z.literal('inverse'),
+  z.null(),
+]);
+export type PlannedCompensation = z.infer<typeof PlannedCompensation>;
+
+const PlannedBase = {
+  /** The template's step id. */
+  id: z.string().min(1),
+  title: z.string(),
+  target: ResourceKey,
+  resourceName: z.string(),
+  environment: z.string(),
+  timeoutMs: z.number().int().positive(),
+  retries: z.number().int().min(0),
+};
+
+/** A step of a workflow plan (src/workflows/plan.ts builds them). */
+export const PlannedStep = z.discriminatedUnion('kind', [
+  z.object({
+    ...PlannedBase,
+    kind: z.literal('action'),
+    action: ActionName,
+    /** Resolved, except `${steps.<id>.<output>}`, resolved when the step runs. */
+    params: z.record(z.string(), z.string()),
+    summary: z.string(),
+    blastRadius: z.string(),
+    costDeltaCents: z.number().int(),
+    compensate: PlannedCompensation,
+  }),
+  z.object({
+    ...PlannedBase,
+    kind: z.literal('wait'),
+    /** The state the target must reach before the next step. */
+    until: z.string(),
+  }),
+]);
+export type PlannedStep = z.infer<typeof PlannedStep>;
+export type PlannedAction = Extract<PlannedStep, { kind: 'action' }>;
+export type PlannedWait = Extract<PlannedStep, { kind: 'wait' }>;
+
+/** A workflow template made into steps for given inputs: what a workflow change request runs. */
+export const WorkflowPlan = z.object({
+  template: z.string(),
+  version: z.number().int(),
+  inputs: z.record(z.string(), z.string()),
+  steps: z.array(PlannedStep).min(1),
+  /** Monthly cost of what the template builds, from the price tables (cents), and what could not be priced. */
+  monthlyCents: z.number().int(),
+  unpriced: z.array(z.string()),
+  /** sha256 of the canonical JSON of everything above: what the approval binds to. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type WorkflowPlan = z.infer<typeof WorkflowPlan>;
+
 /** The plan that becomes a change request (docs/architecture.md#change-requests). */
 export const ChangePlan = z.object({
   action: ActionName,
@@ -40,5 +97,10 @@ export const ChangePlan = z.object({
   rollback: z.object({ action: ActionName, params: z.record(z.string(), z.string()) }).nullable(),
   /** Set when this plan rolls back an earlier change. */
   rollbackOf: z.string().optional(),
+  /**
+   * Set for a workflow run: its steps (the fields above describe the run as a whole, `target`
+   * being its first step's). The executor runs them through the workflow runner.
+   */
+  workflow: WorkflowPlan.optional(),
 });
 export type ChangePlan = z.infer<typeof ChangePlan>;

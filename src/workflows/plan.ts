@@ -4,7 +4,15 @@ import { planAction } from '../cloud/change-tools.ts';
 import type { CloudProvider } from '../cloud/provider.ts';
 import type { Resource } from '../cloud/resource.ts';
 import { AppError, badRequest } from '../errors.ts';
-import type { ResourceKey } from '../tools/change-plan.ts';
+import type {
+  ChangePlan,
+  PlannedAction,
+  PlannedCompensation,
+  PlannedStep,
+  PlannedWait,
+  ResourceKey,
+  WorkflowPlan,
+} from '../tools/change-plan.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { estimateMonthlyCents, inputProblem, parseDuration, resolveValue, type Template } from './template.ts';
 
@@ -15,49 +23,36 @@ import { estimateMonthlyCents, inputProblem, parseDuration, resolveValue, type T
  * builds the same before it runs needs a new approval.
  */
 
-/** What undoes a completed step: an action and its parameters, the action's inverse (known once it ran), or nothing. */
-export type PlannedCompensation = { action: string; params: Record<string, string> } | 'inverse' | null;
+export type { PlannedAction, PlannedCompensation, PlannedStep, PlannedWait, WorkflowPlan };
 
-interface PlannedBase {
-  /** The template's step id. */
-  id: string;
-  title: string;
-  target: ResourceKey;
-  resourceName: string;
-  timeoutMs: number;
-  retries: number;
-}
+/** Environments from the most to the least guarded: a run's environment is its most guarded step's. */
+const guarded = ['prod', 'production', 'staging'];
 
-export interface PlannedAction extends PlannedBase {
-  kind: 'action';
-  action: string;
-  /** Resolved, except `${steps.<id>.<output>}`, resolved when the step runs. */
-  params: Record<string, string>;
-  summary: string;
-  blastRadius: string;
-  costDeltaCents: number;
-  compensate: PlannedCompensation;
-}
-
-export interface PlannedWait extends PlannedBase {
-  kind: 'wait';
-  /** The state the target must reach before the next step. */
-  until: string;
-}
-
-export type PlannedStep = PlannedAction | PlannedWait;
-
-export interface WorkflowPlan {
-  template: string;
-  version: number;
-  inputs: Record<string, string>;
-  steps: PlannedStep[];
-  /** Monthly cost of what the template builds, from the price tables (cents), and what could not be priced. */
-  monthlyCents: number;
-  unpriced: string[];
-  /** sha256 of the canonical JSON of everything above: what an approval binds to. */
-  hash: string;
-}
+/**
+ * A workflow plan as the change request a person approves: the fields of a single change describe
+ * the run as a whole (its first step's target, its most guarded environment, every step in the
+ * summary, every action's blast radius), and `workflow` carries the steps.
+ */
+export const workflowChangePlan = (template: Template, plan: WorkflowPlan): ChangePlan => {
+  const first = plan.steps[0]!;
+  const envs = [...new Set(plan.steps.map((s) => s.environment))];
+  const environment = guarded.find((e) => envs.includes(e)) ?? envs[0] ?? first.environment;
+  const actions = plan.steps.filter((s): s is PlannedAction => s.kind === 'action');
+  return {
+    action: 'run_workflow',
+    target: first.target,
+    resourceName: first.resourceName,
+    environment,
+    params: { template: template.name, version: String(template.version) },
+    summary: `Run ${template.name} (v${template.version}), ${plan.steps.length} steps: ${plan.steps
+      .map((s, i) => `${i + 1}. ${s.kind === 'action' ? s.summary : `${s.title} (until ${s.until})`}`)
+      .join('; ')}`,
+    blastRadius: [...new Set(actions.map((s) => s.blastRadius))].join(' '),
+    costDeltaCents: actions.reduce((sum, s) => sum + s.costDeltaCents, 0) + plan.monthlyCents,
+    rollback: null,
+    workflow: plan,
+  };
+};
 
 /** The plan's hash: canonical JSON (the audit chain's), so key order never changes it. */
 export const planHash = (plan: Omit<WorkflowPlan, 'hash'>): string =>
@@ -136,6 +131,7 @@ export const planWorkflow = async (
       title: step.title,
       target: keyOf(r),
       resourceName: r.name || r.id,
+      environment: r.environment,
       timeoutMs: parseDuration(step.timeout)!,
       retries: step.retries,
     };

@@ -1,0 +1,67 @@
+import type { WorkflowExecutor } from '../changes/context.ts';
+import { cancelRequested } from '../changes/repository.ts';
+import { isUserFacing } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
+import { planWorkflow, type PlanDeps } from './plan.ts';
+import { insertStep } from './repository.ts';
+import { runWorkflow, type RunDeps } from './run.ts';
+import type { Template } from './template.ts';
+
+export interface WorkflowExecutorDeps extends PlanDeps {
+  db: Db;
+  now: () => Date;
+  /** The template a plan was built from, by name and version (undefined: no longer available). */
+  template(name: string, version: number): Template | undefined;
+  sleep?: RunDeps['sleep'];
+  waitPollMs?: number;
+}
+
+/**
+ * The executor's workflow runner. Before the first step it builds the plan again from the same
+ * template, version and inputs against the live inventory: the approval bound to the plan's hash,
+ * and a plan that no longer builds, or builds differently (a target gone or changed state, a price
+ * moved, the template edited in place), fails the change before anything runs: it needs a new
+ * request and a new approval. Then the approved steps run, each recorded in `workflow_steps`.
+ */
+export const createWorkflowExecutor = (d: WorkflowExecutorDeps): WorkflowExecutor => ({
+  run: async (change, hooks) => {
+    const plan = change.plan.workflow;
+    if (!plan) return { ok: false, summary: `${change.id} is not a workflow run.`, error: 'not a workflow' };
+    const refuse = (why: string) => ({
+      ok: false,
+      summary: `${plan.template}: ${why}; nothing was changed. Run it again to file a new request.`,
+      error: why,
+    });
+    const template = d.template(plan.template, plan.version);
+    if (!template) return refuse(`version ${plan.version} of the template is no longer available`);
+    let fresh;
+    try {
+      fresh = await planWorkflow(d, template, plan.inputs);
+    } catch (e) {
+      return refuse(`the plan no longer builds (${isUserFacing(e) ? e.userMessage : 'an unexpected error'})`);
+    }
+    if (fresh.hash !== plan.hash) {
+      const at = plan.steps.findIndex((s, i) => canonicalJson(s) !== canonicalJson(fresh.steps[i]));
+      return refuse(
+        at >= 0
+          ? `the plan changed since it was approved, from step ${at + 1} (${plan.steps[at]!.title})`
+          : 'the plan changed since it was approved (its cost estimate)',
+      );
+    }
+    let seq = 0;
+    const out = await runWorkflow(
+      {
+        provider: d.provider,
+        now: d.now,
+        progress: hooks.progress,
+        cancelRequested: () => cancelRequested(d.db, change.id),
+        record: (r) => insertStep(d.db, change.id, seq++, r),
+        sleep: d.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
+        ...(d.waitPollMs ? { waitPollMs: d.waitPollMs } : {}),
+      },
+      plan,
+    );
+    return { ok: out.status === 'succeeded', summary: out.summary, error: out.error };
+  },
+});

@@ -1,0 +1,201 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { findAction } from '../../src/cloud/actions.ts';
+import { AwsProvider } from '../../src/cloud/aws/provider.ts';
+import type { Resource } from '../../src/cloud/resource.ts';
+import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { DEFAULT_POLICY } from '../../src/changes/policy.ts';
+import { requestCancel } from '../../src/changes/repository.ts';
+import { createChangeService, type ChangeService } from '../../src/changes/service.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import { sql } from '../../src/store/orm.ts';
+import { createWorkflowExecutor } from '../../src/workflows/executor.ts';
+import { planWorkflow, workflowChangePlan } from '../../src/workflows/plan.ts';
+import { listSteps } from '../../src/workflows/repository.ts';
+import { checkTemplate, type Template } from '../../src/workflows/template.ts';
+import { conversation, person } from '../fixtures/changes-plans.ts';
+import { recordingListener } from '../fixtures/changes-harness.ts';
+import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
+
+// A workflow run as a change request: one plan, one approval, executed exactly once by the change
+// executor through the workflow runner (real AWS SDK against the sandbox's EC2 emulator), its
+// steps recorded in the database; a plan that drifted before its approval runs nothing; a cancel
+// asked while it runs stops it between steps and undoes what ran.
+const now = new Date('2026-11-01T12:00:00Z');
+let store: TestStore;
+let sandbox: Sandbox;
+let aws: AwsProvider;
+let service: ChangeService;
+
+const yaml = `
+name: quiet-dev
+version: 1
+category: other
+description: Stop the two dev instances, one after the other, waiting for each to stop.
+provider: aws
+inputs:
+  first: { type: resource, description: The first instance, resource: { type: instance } }
+  second: { type: resource, description: The second instance, resource: { type: instance } }
+steps:
+  - id: stop_first
+    title: Stop the first
+    action: stop
+    target: { type: instance, id: "\${inputs.first}" }
+  - id: first_stopped
+    title: Wait for the first to stop
+    wait: { target: { type: instance, id: "\${inputs.first}" }, until: stopped }
+  - id: stop_second
+    title: Stop the second
+    action: stop
+    target: { type: instance, id: "\${inputs.second}" }
+`;
+let template: Template;
+
+const inventory = async (): Promise<Resource[]> =>
+  (await Promise.all(aws.sources().map((s) => aws.listSource(s)))).flat();
+const state = async (name: string) => (await inventory()).find((r) => r.type === 'instance' && r.name === name)?.state;
+
+const deps = {
+  provider: (name: string) => (name === 'aws' ? aws : undefined),
+  resource: async (_provider: string, type: string, ref: string) => {
+    const r = (await inventory()).find((x) => x.type === type && (x.id === ref || x.name === ref));
+    if (!r) throw new Error(`no ${type} ${ref}`);
+    return r;
+  },
+};
+
+const file = async () =>
+  workflowChangePlan(template, await planWorkflow(deps, template, { first: 'web-dev-1', second: 'api-dev-1' }));
+
+beforeAll(async () => {
+  store = await createTestStore();
+}, testStoreTimeoutMs);
+afterAll(async () => store.dispose());
+
+beforeEach(async () => {
+  await store.db.execute(sql`truncate workflow_steps`);
+  sandbox = await startSandbox({ now: () => now });
+  aws = new AwsProvider({
+    regions: ['us-east-1', 'eu-west-1'],
+    account: '123456789012',
+    endpoint: sandbox.url,
+    sandbox: true,
+    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
+    now: () => now,
+    maxAttempts: 1,
+    wait: { attempts: 5, delayMs: 1000, sleep: async () => undefined },
+  });
+  const check = checkTemplate(yaml, 'quiet-dev.yaml', (p, t, a) =>
+    p === 'aws' ? findAction(aws.actions, t, a) : undefined,
+  );
+  if (!check.ok) throw new Error(JSON.stringify(check.problems));
+  template = check.template;
+  service = createChangeService({
+    db: store.db,
+    providers: new Map([['aws', aws]]),
+    policy: DEFAULT_POLICY,
+    approvalTtlMs: 3_600_000,
+    now: () => now,
+    listener: recordingListener(),
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+    executor: { id: 'test-executor', leaseMs: 60_000 },
+    workflows: createWorkflowExecutor({
+      ...deps,
+      db: store.db,
+      now: () => now,
+      template: (name, version) => (name === template.name && version === template.version ? template : undefined),
+      // Waits poll at once; no step here outlasts its timeout.
+      sleep: (ms) => (ms === 1 ? new Promise((r) => setImmediate(r)) : new Promise(() => undefined)),
+      waitPollMs: 1,
+    }),
+  });
+});
+afterEach(async () => {
+  aws.destroy();
+  await sandbox.stop();
+});
+
+describe('a workflow change request', () => {
+  it('is one plan with one approval, and runs every step once it is approved', async () => {
+    const plan = await file();
+    expect(plan).toMatchObject({
+      action: 'run_workflow',
+      environment: 'dev',
+      params: { template: 'quiet-dev', version: '1' },
+    });
+    expect(plan.summary).toMatch(
+      /^Run quiet-dev \(v1\), 3 steps: 1\. Stop web-dev-1 .*; 2\. Wait for the first to stop \(until stopped\); 3\. Stop api-dev-1/,
+    );
+    // A dev stop alone is auto-approved; a workflow is approved as a whole.
+    const c = await service.request(plan, person('alice'), 'operator', conversation);
+    expect(c.status).toBe('pending');
+    expect(await state('web-dev-1')).toBe('running');
+    const done = await service.approve(c.id, person('bob'), 'approver');
+    expect(done).toMatchObject({ status: 'succeeded', result: { summary: 'quiet-dev: all 3 steps done.' } });
+    expect(done.plan.workflow?.hash).toBe(plan.workflow?.hash);
+    expect((await listSteps(store.db, c.id)).map((s) => [s.id, s.status])).toEqual([
+      ['stop_first', 'succeeded'],
+      ['first_stopped', 'succeeded'],
+      ['stop_second', 'succeeded'],
+    ]);
+    expect(await state('web-dev-1')).toBe('stopped');
+    expect(await state('api-dev-1')).toBe('stopped');
+  });
+
+  it('runs nothing when the plan no longer builds the same as the one approved', async () => {
+    const c = await service.request(await file(), person('alice'), 'operator', conversation);
+    // Someone stops the second instance by hand before the approval.
+    const second = (await inventory()).find((r) => r.name === 'api-dev-1')!;
+    await aws.execute({
+      action: 'stop',
+      target: { provider: 'aws', account: second.account, region: second.region, type: 'instance', id: second.id },
+      params: {},
+    });
+    const done = await service.approve(c.id, person('bob'), 'approver');
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(
+      /^quiet-dev: the plan no longer builds \(.*already stopped.*\); nothing was changed\. Run it again to file a new request\.$/,
+    );
+    expect(await listSteps(store.db, c.id)).toEqual([]);
+    expect(await state('web-dev-1')).toBe('running');
+  });
+
+  it('runs nothing when the plan builds differently from the one approved (the template edited in place)', async () => {
+    const c = await service.request(await file(), person('alice'), 'operator', conversation);
+    template = { ...template, steps: template.steps.map((s, i) => (i === 2 ? { ...s, title: 'Stop the other' } : s)) };
+    const done = await service.approve(c.id, person('bob'), 'approver');
+    expect(done.status).toBe('failed');
+    expect(done.error).toBe(
+      'quiet-dev: the plan changed since it was approved, from step 3 (Stop the second); nothing was changed. Run it again to file a new request.',
+    );
+    expect(await listSteps(store.db, c.id)).toEqual([]);
+    expect(await state('web-dev-1')).toBe('running');
+  });
+
+  it('stops between steps when cancelled while it runs, and undoes the steps done', async () => {
+    const c = await service.request(await file(), person('alice'), 'operator', conversation);
+    const execute = aws.execute.bind(aws);
+    let asked: boolean | undefined;
+    aws.execute = async (action, opts) => {
+      const r = await execute(action, opts);
+      // `cancel CR-n` while the first step runs: recorded only because the change is executing.
+      if (asked === undefined) asked = await requestCancel(store.db, c.id, now);
+      return r;
+    };
+    const done = await service.approve(c.id, person('bob'), 'approver');
+    expect(asked).toBe(true);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(
+      /^quiet-dev: cancelled before step 2 of 3 \(Wait for the first to stop\)\.\n- Stop the first: undone/,
+    );
+    expect((await listSteps(store.db, c.id)).map((s) => [s.id, s.status])).toEqual([
+      ['stop_first', 'succeeded'],
+      ['stop_first', 'compensated'],
+    ]);
+    expect(await state('web-dev-1')).toBe('running');
+    expect(await state('api-dev-1')).toBe('running');
+    // Too late now: the change is no longer executing.
+    expect(await requestCancel(store.db, c.id, now)).toBe(false);
+  });
+});
