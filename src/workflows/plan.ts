@@ -113,6 +113,9 @@ export const planWorkflow = async (
   const provider = d.provider(template.provider);
   if (!provider) throw new AppError('unavailable', `no cloud provider "${template.provider}" is configured`);
   const steps: PlannedStep[] = [];
+  // Targets an earlier action step changes: their state when a later step runs is not the one the
+  // inventory shows now (a resize after a stop), so a later step on them is checked when it runs.
+  const touched = new Set<string>();
   for (const step of template.steps) {
     if ('approval' in step)
       throw badRequest(
@@ -141,17 +144,28 @@ export const planWorkflow = async (
     }
     const spec = findAction(provider.actions, r.type, step.action);
     if (!spec) throw badRequest(`${template.name}: ${template.provider} has no action ${step.action} for a ${r.type}`);
+    const key = `${r.provider}\u0000${r.account}\u0000${r.id}`;
     const params: Record<string, string> = {};
-    let later = false;
+    let later = touched.has(key);
+    touched.add(key);
     for (const [k, v] of Object.entries(step.params)) {
       if (stepRefs.test(v)) {
         later = true;
         params[k] = v;
       } else params[k] = resolveValue(v, scope);
     }
-    // Parameters known now go through the same planning as a single change: the action's schema,
-    // the states it needs, the provider's checks, the blast radius and the cost delta.
+    // A step on a target as it is now, with parameters known now, goes through the same planning as
+    // a single change: the action's schema, the states it needs, the provider's checks, the blast
+    // radius and the cost delta. Otherwise the schema is checked on what is known, the rest when it runs.
     const single = later ? undefined : await planAction({ provider: d.provider }, r, spec.name, params);
+    if (later) {
+      const known = Object.fromEntries(Object.entries(params).filter(([, v]) => !stepRefs.test(v)));
+      const checked = spec.params.partial().safeParse(known);
+      if (!checked.success)
+        throw badRequest(
+          `${template.name}, step ${step.id} (${spec.title} ${subjectLabel(r)}): ${checked.error.issues.map((i) => i.message).join('; ')}`,
+        );
+    }
     const compensate: PlannedCompensation =
       step.compensate === 'none'
         ? null

@@ -27,7 +27,7 @@ export interface StepRecord {
   summary: string | null;
   /** The provider's values from before (what the inverse restores). */
   previous: Record<string, string> | null;
-  /** What later steps may read as `${steps.<id>.<name>}`: `state`, `id`, and what the action reported. */
+  /** What later steps may read as `${steps.<id>.<name>}` (`outputsOf`). */
   outputs: Record<string, string>;
   error: string | null;
   startedAt: Date;
@@ -150,7 +150,7 @@ export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<Workf
       attempts,
       summary: result?.summary ?? null,
       previous: result?.previous ?? null,
-      outputs: result ? { id: step.target.id, state: result.newState, ...(result.outputs ?? {}) } : {},
+      outputs: result ? outputsOf(step.target.id, result) : {},
       error,
       startedAt,
       finishedAt: d.now(),
@@ -162,6 +162,18 @@ export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<Workf
   }
   return end('succeeded', null, undefined);
 };
+
+/**
+ * What later steps may read of a step (`${steps.<id>.<name>}`): the target's `id`, its `state`
+ * after the step, each value the provider recorded from before as `was_<key>` (a scale-out's
+ * `was_replicas`, to scale back to), and what the action reported making.
+ */
+const outputsOf = (id: string, r: ActionResult): Record<string, string> => ({
+  id,
+  state: r.newState,
+  ...Object.fromEntries(Object.entries(r.previous).map(([k, v]) => [`was_${k}`, v])),
+  ...(r.outputs ?? {}),
+});
 
 const runAction = async (
   provider: ActionRunner,

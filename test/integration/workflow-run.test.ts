@@ -217,6 +217,45 @@ describe('a workflow run', () => {
     expect(await state('api-dev-1')).toBe('running');
   });
 
+  it("plans a later step on a target an earlier one changes when it runs, and feeds it an earlier step's output", async () => {
+    const yaml = `
+name: bigger-for-a-while
+version: 1
+category: other
+description: Resize an instance up, then back to its size from before.
+provider: aws
+inputs:
+  instance: { type: resource, description: The instance, resource: { type: instance } }
+steps:
+  - id: grow
+    title: Grow
+    action: resize
+    target: { type: instance, id: "\${inputs.instance}" }
+    params: { size: t3.xlarge }
+  - id: shrink
+    title: Back to its size
+    action: resize
+    target: { type: instance, id: "\${inputs.instance}" }
+    params: { size: "\${steps.grow.was_size}" }
+`;
+    const size = async () =>
+      (await inventory()).find((r) => r.type === 'instance' && r.name === 'web-dev-1')?.attributes.instanceType;
+    const before = await size();
+    const plan = await planWorkflow(planDeps, template(yaml), { instance: 'web-dev-1' });
+    // The second resize is planned on what is known: its size comes from the first when it runs.
+    expect(plan.steps[1]).toMatchObject({
+      kind: 'action',
+      params: { size: '${steps.grow.was_size}' },
+      costDeltaCents: 0,
+    });
+    const { deps, records } = runDeps();
+    const out = await runWorkflow(deps, plan);
+    expect(out.status).toBe('succeeded');
+    expect(records[0]!.outputs).toMatchObject({ was_size: before, state: expect.any(String) });
+    expect(records[1]).toMatchObject({ id: 'shrink', status: 'succeeded' });
+    expect(await size()).toBe(before);
+  });
+
   it('stops between steps when cancelled, and undoes the steps done', async () => {
     const plan = await planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'api-dev-1' });
     const { deps, records } = runDeps({ cancelAfter: 2 });
