@@ -27,6 +27,11 @@ export interface WorkflowExecutor {
     change: ChangeRequest,
     hooks: { progress(step: string): void },
   ): Promise<{ ok: boolean; summary: string; error: string | null }>;
+  /**
+   * For a workflow change found executing with no live executor (marked interrupted, never
+   * re-run): what its steps had done, for the reason people read; undefined when it recorded none.
+   */
+  interruptedNote?(changeId: string): Promise<string | undefined>;
 }
 
 /** Action runners (cloud providers) by name: a map, or a lookup that returns undefined (or throws) for unknown names. */

@@ -240,8 +240,17 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     const staleBefore = opts.all ? undefined : new Date(now().getTime() - deps.executor.leaseMs);
     for (const { id, status } of await orphaned(db, staleBefore)) {
       const at = now();
+      const note =
+        status === 'executing'
+          ? await ctx.workflows?.interruptedNote?.(id).catch((err: unknown) => {
+              deps.logger.warn({ err, changeId: id }, 'could not read the steps of an interrupted workflow');
+              return undefined;
+            })
+          : undefined;
       const reason =
-        status === 'executing' ? 'the service stopped while it was running' : 'the service stopped before it started';
+        status === 'executing'
+          ? `the service stopped while it was running${note ? `; ${note}` : ''}`
+          : 'the service stopped before it started';
       const c = await ctx.move(
         { id, from: status, to: 'interrupted', now: at, by: null, patch: { reason, finishedAt: at } },
         'interrupted',

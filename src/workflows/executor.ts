@@ -4,7 +4,7 @@ import { isUserFacing } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { planWorkflow, type PlanDeps } from './plan.ts';
-import { insertStep } from './repository.ts';
+import { insertStep, listSteps } from './repository.ts';
 import { runWorkflow, type RunDeps } from './run.ts';
 import type { Template } from './template.ts';
 
@@ -63,5 +63,20 @@ export const createWorkflowExecutor = (d: WorkflowExecutorDeps): WorkflowExecuto
       plan,
     );
     return { ok: out.status === 'succeeded', summary: out.summary, error: out.error };
+  },
+  interruptedNote: async (changeId) => {
+    const steps = await listSteps(d.db, changeId);
+    if (steps.length === 0) return undefined;
+    const done = steps.filter((s) => s.status === 'succeeded');
+    const undone = steps.filter((s) => s.status === 'compensated');
+    return [
+      done.length
+        ? `steps completed before it stopped: ${done.map((s) => `${s.index + 1}. ${s.title}`).join(', ')}`
+        : 'no step had completed',
+      undone.length ? `undone: ${undone.map((s) => `${s.index + 1}. ${s.title}`).join(', ')}` : '',
+      'nothing was undone after the stop and nothing will run again: check those resources',
+    ]
+      .filter(Boolean)
+      .join('; ');
   },
 });

@@ -173,6 +173,38 @@ describe('a workflow change request', () => {
     expect(await state('web-dev-1')).toBe('running');
   });
 
+  it('is marked interrupted, with its completed steps listed, when its executor stops half way; never run again', async () => {
+    const c = await service.request(await file(), person('alice'), 'operator', conversation);
+    const execute = aws.execute.bind(aws);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const atThird = new Promise<void>((r) => (reached = r));
+    aws.execute = async (action, opts) => {
+      // The third step hangs: as far as this test goes, the process running it is gone.
+      if (action.target.id === planned.steps[2]!.target.id) {
+        reached();
+        await held;
+      }
+      return execute(action, opts);
+    };
+    const planned = c.plan.workflow!;
+    const running = service.approve(c.id, person('bob'), 'approver');
+    await atThird;
+    // Another instance's recovery, once the lease lapsed (here: told that no executor can be alive).
+    const [interrupted] = await service.recoverInterrupted({ all: true });
+    expect(interrupted).toMatchObject({ id: c.id, status: 'interrupted' });
+    expect(interrupted!.reason).toBe(
+      'the service stopped while it was running; steps completed before it stopped: 1. Stop the first, 2. Wait for the first to stop; nothing was undone after the stop and nothing will run again: check those resources',
+    );
+    // The hung step ends after all: the run it belonged to records what really happened (late), and
+    // no step runs twice.
+    release();
+    await running;
+    expect((await service.get(c.id))?.status).toBe('succeeded');
+    expect((await listSteps(store.db, c.id)).map((s) => s.id)).toEqual(['stop_first', 'first_stopped', 'stop_second']);
+  });
+
   it('stops between steps when cancelled while it runs, and undoes the steps done', async () => {
     const c = await service.request(await file(), person('alice'), 'operator', conversation);
     const execute = aws.execute.bind(aws);
