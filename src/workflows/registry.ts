@@ -1,0 +1,66 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../errors.ts';
+import { checkTemplate, describeProblems, type ActionLookup, type Template } from './template.ts';
+
+/**
+ * The templates a workspace can run, read from directories of YAML files (the built-in ones, then
+ * an admin's). Every version of a template is kept: a change request names the version it was
+ * planned from, and runs that one even after a newer version is added.
+ */
+export interface TemplateRegistry {
+  /** The newest version of each template, by name. */
+  list(): Template[];
+  /** The newest version of a template. */
+  latest(name: string): Template | undefined;
+  /** One version of a template (what a filed run was planned from). */
+  get(name: string, version: number): Template | undefined;
+}
+
+export const templateRegistry = (templates: readonly Template[]): TemplateRegistry => {
+  const byName = new Map<string, Template[]>();
+  for (const t of templates) byName.set(t.name, [...(byName.get(t.name) ?? []), t]);
+  for (const versions of byName.values()) versions.sort((a, b) => b.version - a.version);
+  return {
+    list: () => [...byName.values()].map((versions) => versions[0]!).sort((a, b) => a.name.localeCompare(b.name)),
+    latest: (name) => byName.get(name)?.[0],
+    get: (name, version) => byName.get(name)?.find((t) => t.version === version),
+  };
+};
+
+/**
+ * Reads every `.yaml` / `.yml` file of the directories, in name order. A file that does not
+ * validate, or a name and version that two files share, stops the load with one line per problem
+ * (`file:line path: reason`): templates are configuration, and a bad one is fixed before start.
+ */
+export const loadTemplates = async (dirs: readonly string[], actions: ActionLookup): Promise<TemplateRegistry> => {
+  const problems: string[] = [];
+  const templates: Template[] = [];
+  const seen = new Map<string, string>();
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+    } catch (e) {
+      problems.push(`${dir}: cannot read the template directory (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      continue;
+    }
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const check = checkTemplate(await readFile(file, 'utf8'), file, actions);
+      if (!check.ok) {
+        problems.push(describeProblems(file, check.problems));
+        continue;
+      }
+      const key = `${check.template.name} v${check.template.version}`;
+      const other = seen.get(key);
+      if (other) problems.push(`${file}: ${key} is also defined in ${other}; give this one a new version`);
+      else {
+        seen.set(key, file);
+        templates.push(check.template);
+      }
+    }
+  }
+  if (problems.length > 0) throw new AppError('config_invalid', `workflow templates:\n${problems.join('\n')}`);
+  return templateRegistry(templates);
+};
