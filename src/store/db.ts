@@ -1,6 +1,6 @@
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import { AppError } from '../errors.ts';
 import type pg from 'pg';
+import { AppError } from '../errors.ts';
 
 /**
  * The one database handle type every repository takes (drizzle over a `pg` Pool). It carries no

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { AppError } from '../errors.ts';
 import { pipeline } from 'node:stream/promises';
+import { AppError } from '../errors.ts';
 import { poolOf, type Db } from './db.ts';
 import { drizzle } from './orm.ts';
 
