@@ -1,7 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { findAction } from '../../src/cloud/actions.ts';
-import { AwsProvider } from '../../src/cloud/aws/provider.ts';
-import type { Resource } from '../../src/cloud/resource.ts';
+import type { AwsProvider } from '../../src/cloud/aws/provider.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { DEFAULT_POLICY } from '../../src/changes/policy.ts';
 import { requestCancel } from '../../src/changes/repository.ts';
@@ -10,12 +8,20 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { sql } from '../../src/store/orm.ts';
 import { createWorkflowExecutor } from '../../src/workflows/executor.ts';
-import { planWorkflow, workflowChangePlan } from '../../src/workflows/plan.ts';
+import { planWorkflow, workflowChangePlan, type PlanDeps } from '../../src/workflows/plan.ts';
 import { listSteps } from '../../src/workflows/repository.ts';
-import { checkTemplate, type Template } from '../../src/workflows/template.ts';
+import type { Template } from '../../src/workflows/template.ts';
 import { conversation, person } from '../fixtures/changes-plans.ts';
 import { recordingListener } from '../fixtures/changes-harness.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
+import {
+  instanceState,
+  inventoryOf,
+  planDepsOf,
+  quietDevYaml,
+  sandboxAws,
+  templateOf,
+} from '../fixtures/workflow-sandbox.ts';
 
 // A workflow run as a change request: one plan, one approval, executed exactly once by the change
 // executor through the workflow runner (real AWS SDK against the sandbox's EC2 emulator), its
@@ -27,42 +33,10 @@ let sandbox: Sandbox;
 let aws: AwsProvider;
 let service: ChangeService;
 
-const yaml = `
-name: quiet-dev
-version: 1
-category: other
-description: Stop the two dev instances, one after the other, waiting for each to stop.
-provider: aws
-inputs:
-  first: { type: resource, description: The first instance, resource: { type: instance } }
-  second: { type: resource, description: The second instance, resource: { type: instance } }
-steps:
-  - id: stop_first
-    title: Stop the first
-    action: stop
-    target: { type: instance, id: "\${inputs.first}" }
-  - id: first_stopped
-    title: Wait for the first to stop
-    wait: { target: { type: instance, id: "\${inputs.first}" }, until: stopped }
-  - id: stop_second
-    title: Stop the second
-    action: stop
-    target: { type: instance, id: "\${inputs.second}" }
-`;
 let template: Template;
-
-const inventory = async (): Promise<Resource[]> =>
-  (await Promise.all(aws.sources().map((s) => aws.listSource(s)))).flat();
-const state = async (name: string) => (await inventory()).find((r) => r.type === 'instance' && r.name === name)?.state;
-
-const deps = {
-  provider: (name: string) => (name === 'aws' ? aws : undefined),
-  resource: async (_provider: string, type: string, ref: string) => {
-    const r = (await inventory()).find((x) => x.type === type && (x.id === ref || x.name === ref));
-    if (!r) throw new Error(`no ${type} ${ref}`);
-    return r;
-  },
-};
+const inventory = () => inventoryOf(aws);
+const state = (name: string) => instanceState(aws, name);
+let deps: PlanDeps;
 
 const file = async () =>
   workflowChangePlan(template, await planWorkflow(deps, template, { first: 'web-dev-1', second: 'api-dev-1' }));
@@ -75,21 +49,9 @@ afterAll(async () => store.dispose());
 beforeEach(async () => {
   await store.db.execute(sql`truncate workflow_steps`);
   sandbox = await startSandbox({ now: () => now });
-  aws = new AwsProvider({
-    regions: ['us-east-1', 'eu-west-1'],
-    account: '123456789012',
-    endpoint: sandbox.url,
-    sandbox: true,
-    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
-    now: () => now,
-    maxAttempts: 1,
-    wait: { attempts: 5, delayMs: 1000, sleep: async () => undefined },
-  });
-  const check = checkTemplate(yaml, 'quiet-dev.yaml', (p, t, a) =>
-    p === 'aws' ? findAction(aws.actions, t, a) : undefined,
-  );
-  if (!check.ok) throw new Error(JSON.stringify(check.problems));
-  template = check.template;
+  aws = sandboxAws(sandbox.url, () => now);
+  deps = planDepsOf(aws);
+  template = templateOf(aws, quietDevYaml);
   service = createChangeService({
     db: store.db,
     providers: new Map([['aws', aws]]),

@@ -1,11 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { AwsProvider } from '../../src/cloud/aws/provider.ts';
-import type { Resource } from '../../src/cloud/resource.ts';
+import type { AwsProvider } from '../../src/cloud/aws/provider.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
-import { findAction } from '../../src/cloud/actions.ts';
-import { planWorkflow } from '../../src/workflows/plan.ts';
+import { planWorkflow, type PlanDeps } from '../../src/workflows/plan.ts';
 import { runWorkflow, type RunDeps, type StepRecord } from '../../src/workflows/run.ts';
-import { checkTemplate, type Template } from '../../src/workflows/template.ts';
+import type { Template } from '../../src/workflows/template.ts';
+import {
+  instanceState,
+  inventoryOf,
+  planDepsOf,
+  quietDevYaml,
+  sandboxAws,
+  templateOf,
+} from '../fixtures/workflow-sandbox.ts';
 
 // Workflow plans built from a template over the sandbox's inventory and run step by step through
 // the real AWS SDK against the sandbox's EC2 emulator: success, a failing step and its
@@ -14,52 +20,16 @@ const now = new Date('2026-11-01T12:00:00Z');
 let sandbox: Sandbox;
 let aws: AwsProvider;
 
-const templateYaml = `
-name: quiet-dev
-version: 1
-category: other
-description: Stop the two dev instances, one after the other, waiting for each to stop.
-provider: aws
-inputs:
-  first: { type: resource, description: The first instance, resource: { type: instance } }
-  second: { type: resource, description: The second instance, resource: { type: instance } }
-steps:
-  - id: stop_first
-    title: Stop the first
-    action: stop
-    target: { type: instance, id: "\${inputs.first}" }
-  - id: first_stopped
-    title: Wait for the first to stop
-    wait: { target: { type: instance, id: "\${inputs.first}" }, until: stopped }
-    timeout: 2m
-  - id: stop_second
-    title: Stop the second
-    action: stop
-    target: { type: instance, id: "\${inputs.second}" }
-    retries: 1
-`;
-
-const template = (yaml = templateYaml): Template => {
-  const check = checkTemplate(yaml, 'quiet-dev.yaml', (p, t, a) =>
-    p === 'aws' ? findAction(aws.actions, t, a) : undefined,
-  );
-  if (!check.ok) throw new Error(JSON.stringify(check.problems));
-  return check.template;
-};
-
-const inventory = async (): Promise<Resource[]> =>
-  (await Promise.all(aws.sources().map((s) => aws.listSource(s)))).flat();
-
-const planDeps = {
-  provider: (name: string) => (name === 'aws' ? aws : undefined),
-  resource: async (_provider: string, type: string, ref: string) => {
-    const r = (await inventory()).find((x) => x.type === type && (x.id === ref || x.name === ref));
-    if (!r) throw new Error(`no ${type} ${ref}`);
-    return r;
-  },
-};
-
-const state = async (name: string) => (await inventory()).find((r) => r.type === 'instance' && r.name === name)?.state;
+const templateYaml = quietDevYaml
+  .replace(
+    'title: Stop the second\n    action: stop\n    target: { type: instance, id: "${inputs.second}" }',
+    'title: Stop the second\n    action: stop\n    target: { type: instance, id: "${inputs.second}" }\n    retries: 1',
+  )
+  .replace('until: stopped }', 'until: stopped }\n    timeout: 2m');
+const template = (yaml = templateYaml): Template => templateOf(aws, yaml);
+const inventory = () => inventoryOf(aws);
+const state = (name: string) => instanceState(aws, name);
+let planDeps: PlanDeps;
 
 /** Run deps with a fake clock for waits and timeouts: a poll passes at once; a timeout fires after `pollsBeforeTimeout` polls. */
 const runDeps = (o: { cancelAfter?: number; pollsBeforeTimeout?: number } = {}) => {
@@ -91,16 +61,8 @@ const runDeps = (o: { cancelAfter?: number; pollsBeforeTimeout?: number } = {}) 
 
 beforeEach(async () => {
   sandbox = await startSandbox({ now: () => now });
-  aws = new AwsProvider({
-    regions: ['us-east-1', 'eu-west-1'],
-    account: '123456789012',
-    endpoint: sandbox.url,
-    sandbox: true,
-    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'secret' },
-    now: () => now,
-    maxAttempts: 1,
-    wait: { attempts: 5, delayMs: 1000, sleep: async () => undefined },
-  });
+  aws = sandboxAws(sandbox.url, () => now);
+  planDeps = planDepsOf(aws);
 });
 afterEach(async () => {
   aws.destroy();
