@@ -23,11 +23,14 @@ type SQL = ReturnType<typeof sql>;
  * The scan engine: evaluates rules over the synced inventory in PostgreSQL. It streams the live
  * resources of the rules' types in primary-key order, batch by batch; for each batch it reads
  * what the rules declared (daily metrics, referenced resources, account-wide types) in a few
- * set-based queries, evaluates every applicable rule on every resource, and stages the results
- * in `scan_results`. At the end one transaction merges them into `findings` (new, reopened,
- * still open), resolves the open findings the scan no longer made, records the history in
- * `finding_events`, and deletes the staging rows. A scan that stops half way (an error, a
- * restart, a cancel) is marked failed and the findings are as they were before it.
+ * set-based queries, and evaluates every applicable rule on every resource. A result judged as
+ * its open finding was is only stamped seen; the others are written once: on external PostgreSQL
+ * (`direct`) inside one transaction that spans the scan, each batch copied in with COPY and
+ * upserted while the next is evaluated; on the embedded store staged in `scan_results` and
+ * upserted in one short transaction at the end. Either way the end resolves the open findings
+ * the scan no longer made (history: `first_scan_id` and `finding_events`, the view
+ * `finding_history`). A scan that stops half way (an error, a restart, a cancel) is marked failed
+ * and the findings are as they were before it.
  */
 
 export type ScanCategory = RuleCategory | 'all';
