@@ -90,6 +90,9 @@ export interface PlanDeps {
 
 const stepRefs = /\$\{\s*steps\./;
 
+/** The step a `${steps.<id>.<output>}` target comes from. */
+const madeBy = (id: string): string => /\$\{\s*steps\.([^.}\s]+)/.exec(id)![1]!;
+
 const keyOf = (r: Resource): ResourceKey => ({
   provider: r.provider,
   account: r.account,
@@ -122,31 +125,50 @@ export const planWorkflow = async (
         `${template.name}: step ${step.id} is an approval gate; gates inside a run are not supported yet (the whole plan is approved once)`,
       );
     const t = 'action' in step ? step.target : step.wait.target;
-    if (stepRefs.test(t.id))
-      throw badRequest(
-        `${template.name}: step ${step.id}'s target must be known when the plan is built, not from an earlier step`,
-      );
-    const r = await d.resource(template.provider, t.type, resolveValue(t.id, scope));
-    if (r.type !== t.type)
-      throw badRequest(`${template.name}: step ${step.id} needs a ${t.type}; ${subjectLabel(r)} is a ${r.type}`);
-    const base = {
-      id: step.id,
-      title: step.title,
-      target: keyOf(r),
-      resourceName: r.name || r.id,
-      environment: r.environment,
-      timeoutMs: parseDuration(step.timeout)!,
-      retries: step.retries,
-    };
+    const timing = { timeoutMs: parseDuration(step.timeout)!, retries: step.retries };
+    let base: Omit<PlannedWait, 'kind' | 'until'>;
+    let r: Resource | undefined;
+    if (stepRefs.test(t.id)) {
+      // Made by an earlier step: it is found when this step runs, in that step's account (and region, unless moved).
+      const from = madeBy(t.id);
+      const maker = steps.find((s) => s.id === from);
+      if (!maker)
+        throw badRequest(`${template.name}: step ${step.id}'s target comes from step ${from}, which is not before it`);
+      base = {
+        id: step.id,
+        title: step.title,
+        target: {
+          ...maker.target,
+          type: t.type,
+          id: t.id.trim(),
+          region: t.region !== undefined ? resolveValue(t.region, scope) : maker.target.region,
+        },
+        resourceName: `the ${t.type} step ${from} makes`,
+        environment: maker.environment,
+        ...timing,
+      };
+    } else {
+      r = await d.resource(template.provider, t.type, resolveValue(t.id, scope));
+      if (r.type !== t.type)
+        throw badRequest(`${template.name}: step ${step.id} needs a ${t.type}; ${subjectLabel(r)} is a ${r.type}`);
+      base = {
+        id: step.id,
+        title: step.title,
+        target: keyOf(r),
+        resourceName: r.name || r.id,
+        environment: r.environment,
+        ...timing,
+      };
+    }
     if ('wait' in step) {
       steps.push({ ...base, kind: 'wait', until: step.wait.until });
       continue;
     }
-    const spec = findAction(provider.actions, r.type, step.action);
-    if (!spec) throw badRequest(`${template.name}: ${template.provider} has no action ${step.action} for a ${r.type}`);
-    const key = `${r.provider}\u0000${r.account}\u0000${r.id}`;
+    const spec = findAction(provider.actions, t.type, step.action);
+    if (!spec) throw badRequest(`${template.name}: ${template.provider} has no action ${step.action} for a ${t.type}`);
+    const key = `${base.target.provider}\u0000${base.target.account}\u0000${base.target.id}`;
     const params: Record<string, string> = {};
-    let later = touched.has(key);
+    let later = r === undefined || touched.has(key);
     touched.add(key);
     for (const [k, v] of Object.entries(step.params)) {
       if (stepRefs.test(v)) {
@@ -157,13 +179,13 @@ export const planWorkflow = async (
     // A step on a target as it is now, with parameters known now, goes through the same planning as
     // a single change: the action's schema, the states it needs, the provider's checks, the blast
     // radius and the cost delta. Otherwise the schema is checked on what is known, the rest when it runs.
-    const single = later ? undefined : await planAction({ provider: d.provider }, r, spec.name, params);
+    const single = later || !r ? undefined : await planAction({ provider: d.provider }, r, spec.name, params);
     if (later) {
       const known = Object.fromEntries(Object.entries(params).filter(([, v]) => !stepRefs.test(v)));
       const checked = spec.params.partial().safeParse(known);
       if (!checked.success)
         throw badRequest(
-          `${template.name}, step ${step.id} (${spec.title} ${subjectLabel(r)}): ${checked.error.issues.map((i) => i.message).join('; ')}`,
+          `${template.name}, step ${step.id} (${spec.title} ${base.resourceName}): ${checked.error.issues.map((i) => i.message).join('; ')}`,
         );
     }
     const compensate: PlannedCompensation =
@@ -185,8 +207,8 @@ export const planWorkflow = async (
       kind: 'action',
       action: spec.name,
       params: single?.params ?? params,
-      summary: single?.summary ?? `${spec.title} ${subjectLabel(r)}`,
-      blastRadius: single?.blastRadius ?? spec.blastRadius(r, params),
+      summary: single?.summary ?? `${spec.title} ${r ? subjectLabel(r) : base.resourceName}`,
+      blastRadius: single?.blastRadius ?? (r ? spec.blastRadius(r, params) : `Makes changes to ${base.resourceName}.`),
       costDeltaCents: single?.costDeltaCents ?? 0,
       compensate,
     });

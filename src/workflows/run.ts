@@ -61,6 +61,16 @@ const final = (e: unknown): boolean =>
   isAppError(e) &&
   ['bad_request', 'not_found', 'forbidden', 'conflict', 'auth_failed', 'config_invalid'].includes(e.code);
 
+/** A step's target with a `${steps.<id>.<output>}` id (a resource an earlier step made) resolved. */
+const targetOf = (step: PlannedStep, outputs: Record<string, Record<string, string>>): PlannedStep['target'] => {
+  if (!step.target.id.includes('${')) return step.target;
+  try {
+    return { ...step.target, id: resolveValue(step.target.id, { inputs: {}, steps: outputs }) };
+  } catch (e) {
+    throw isAppError(e) ? e : new AppError('bad_request', String(e));
+  }
+};
+
 const messageOf = (e: unknown): string => (isUserFacing(e) ? e.userMessage : 'the cloud provider failed unexpectedly');
 
 class StepTimeout extends Error {}
@@ -127,8 +137,10 @@ export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<Workf
       try {
         if (!provider)
           throw new AppError('config_invalid', `no cloud provider "${step.target.provider}" is configured`);
-        if (step.kind === 'action') result = await within(step.timeoutMs, d.sleep, runAction(provider, step, outputs));
-        else result = await within(step.timeoutMs, d.sleep, waitFor(d, provider, step));
+        const target = targetOf(step, outputs);
+        if (step.kind === 'action')
+          result = await within(step.timeoutMs, d.sleep, runAction(provider, { ...step, target }, outputs));
+        else result = await within(step.timeoutMs, d.sleep, waitFor(d, provider, { ...step, target }));
         status = 'succeeded';
         error = null;
         break;
@@ -150,7 +162,7 @@ export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<Workf
       attempts,
       summary: result?.summary ?? null,
       previous: result?.previous ?? null,
-      outputs: result ? outputsOf(step.target.id, result) : {},
+      outputs: result ? outputsOf(resolvedId(step, outputs), result) : {},
       error,
       startedAt,
       finishedAt: d.now(),
@@ -174,6 +186,29 @@ const outputsOf = (id: string, r: ActionResult): Record<string, string> => ({
   ...Object.fromEntries(Object.entries(r.previous).map(([k, v]) => [`was_${k}`, v])),
   ...(r.outputs ?? {}),
 });
+
+/** Parameters with the outputs known now filled in (a compensation's inverse reads what the step ran with). */
+const resolvedParams = (
+  params: Record<string, string>,
+  outputs: Record<string, Record<string, string>>,
+): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(params).map(([k, v]) => {
+      try {
+        return [k, resolveValue(v, { inputs: {}, steps: outputs })];
+      } catch {
+        return [k, v];
+      }
+    }),
+  );
+
+const resolvedId = (step: PlannedStep, outputs: Record<string, Record<string, string>>): string => {
+  try {
+    return targetOf(step, outputs).id;
+  } catch {
+    return step.target.id;
+  }
+};
 
 const runAction = async (
   provider: ActionRunner,
@@ -240,7 +275,9 @@ const compensate = async (
       step.compensate === null
         ? { why: 'the template gives it no compensation' }
         : step.compensate === 'inverse'
-          ? (spec?.inverse({ params: step.params, previous: done.previous ?? {} }) ?? { why: 'its action is gone' })
+          ? (spec?.inverse({ params: resolvedParams(step.params, outputs), previous: done.previous ?? {} }) ?? {
+              why: 'its action is gone',
+            })
           : {
               action: step.compensate.action,
               params: Object.fromEntries(
@@ -255,7 +292,11 @@ const compensate = async (
     else {
       d.progress(`undoing ${step.title}`);
       try {
-        const r = await provider.execute({ action: inverse.action, target: step.target, params: inverse.params });
+        const r = await provider.execute({
+          action: inverse.action,
+          target: targetOf(step, outputs),
+          params: inverse.params,
+        });
         record = undone('compensated', r.summary, null);
       } catch (e) {
         record = undone('not_compensated', null, messageOf(e));

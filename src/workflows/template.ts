@@ -83,8 +83,13 @@ const Input = z
   });
 export type TemplateInput = z.infer<typeof Input>;
 
-/** What a step acts on: a resource of the inventory by type and id (a reference, usually an input). */
-const Target = z.object({ type: ResourceType, id: Value }).strict();
+/**
+ * What a step acts on: a resource of the inventory by type and id (a reference, usually an input),
+ * or one an earlier step made (`id: ${steps.<id>.<output>}`), found when the step runs. A made
+ * resource is in the account of the step that made it, and in its region unless `region` says
+ * otherwise (a snapshot copied to another region).
+ */
+const Target = z.object({ type: ResourceType, id: Value, region: Value.optional() }).strict();
 
 /** What undoes a completed step when a later one fails: the action's own inverse, another action, or nothing. */
 const Compensate = z.union([
@@ -276,11 +281,30 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
     }
   };
 
+  // A target made by an earlier step is exactly one `${steps.<id>.<output>}`; `region` only moves such a target.
+  const checkTarget = (target: z.infer<typeof Target>, path: PropertyKey[], i: number) => {
+    checkValue(target.id, [...path, 'id'], i);
+    const refs = references(target.id);
+    const made = refs.some((r) => r.trim().startsWith('steps.'));
+    if (made && (refs.length !== 1 || !/^\$\{[^}]*\}$/.test(target.id.trim())))
+      problem([...path, 'id'], 'a target made by an earlier step is one ${steps.<id>.<output>} and nothing else');
+    if (target.region !== undefined) {
+      checkValue(target.region, [...path, 'region'], i);
+      if (!made)
+        problem(
+          [...path, 'region'],
+          'region is only for a target an earlier step makes (the inventory knows the others)',
+        );
+      if (references(target.region).some((r) => r.trim().startsWith('steps.')))
+        problem([...path, 'region'], 'region must be known when the plan is built (a literal or ${inputs.<name>})');
+    }
+  };
+
   template.steps.forEach((step, i) => {
     const at = ['steps', i];
     if (stepIds.has(step.id)) problem([...at, 'id'], `step id ${step.id} is used twice`);
     if ('action' in step) {
-      checkValue(step.target.id, [...at, 'target', 'id'], i);
+      checkTarget(step.target, [...at, 'target'], i);
       const spec = actions(template.provider, step.target.type, step.action);
       if (!spec)
         problem([...at, 'action'], `${template.provider} has no action ${step.action} for a ${step.target.type}`);
@@ -308,7 +332,7 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
         for (const [k, v] of Object.entries(step.compensate.params))
           checkValue(v, [...at, 'compensate', 'params', k], i);
       }
-    } else if ('wait' in step) checkValue(step.wait.target.id, [...at, 'wait', 'target', 'id'], i);
+    } else if ('wait' in step) checkTarget(step.wait.target, [...at, 'wait', 'target'], i);
     stepIds.set(step.id, i);
   });
 

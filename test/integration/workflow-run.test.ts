@@ -218,6 +218,56 @@ steps:
     expect(await size()).toBe(before);
   });
 
+  it('finds a target an earlier step made when the step runs, and undoes a step on it there', async () => {
+    const yaml = `
+name: stop-then-check
+version: 1
+category: other
+description: Stop an instance, then wait on what the stop reported, then fail.
+provider: aws
+inputs:
+  instance: { type: resource, description: The instance, resource: { type: instance } }
+steps:
+  - id: stop
+    title: Stop it
+    action: stop
+    target: { type: instance, id: "\${inputs.instance}" }
+  - id: stopped
+    title: Wait for what the stop touched
+    wait: { target: { type: instance, id: "\${steps.stop.id}" }, until: stopped }
+  - id: start_again
+    title: Start what the stop touched
+    action: start
+    target: { type: instance, id: "\${steps.stop.id}" }
+  - id: resize_bad
+    title: Resize to nothing
+    action: resize
+    target: { type: instance, id: "\${steps.stop.id}" }
+    params: { size: no-such-size }
+`;
+    const plan = await planWorkflow(planDeps, template(yaml), { instance: 'web-dev-1' });
+    const id = plan.steps[0]!.target.id;
+    expect(plan.steps[1]).toMatchObject({
+      kind: 'wait',
+      resourceName: 'the instance step stop makes',
+      target: { ...plan.steps[0]!.target, id: '${steps.stop.id}' },
+    });
+    expect(plan.steps[2]).toMatchObject({ kind: 'action', summary: 'Start the instance step stop makes' });
+    const { deps, records } = runDeps();
+    const out = await runWorkflow(deps, plan);
+    expect(out.status).toBe('failed');
+    expect(records.map((r) => [r.id, r.status])).toEqual([
+      ['stop', 'succeeded'],
+      ['stopped', 'succeeded'],
+      ['start_again', 'succeeded'],
+      ['resize_bad', 'failed'],
+      ['start_again', 'compensated'],
+      ['stop', 'compensated'],
+    ]);
+    expect(records[1]!.outputs.id).toBe(id);
+    expect(await state('web-dev-1')).toMatch(/running|pending/);
+  });
+
   it('stops between steps when cancelled, and undoes the steps done', async () => {
     const plan = await planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'api-dev-1' });
     const { deps, records } = runDeps({ cancelAfter: 2 });

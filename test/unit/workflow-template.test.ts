@@ -157,6 +157,27 @@ steps:
     expect(text).toContain('steps[0].params.replicas: ${steps.scale_out.replicas} refers to this step itself');
     expect(text).toContain('steps[2].id: step id scale_out is used twice');
   });
+
+  it('takes a target an earlier step makes only as one reference, and moves only such a target to another region', () => {
+    const yaml = restartYaml
+      .replace(
+        'wait: { target: { type: deployment, id: "${inputs.deployment}" }, until: available }',
+        'wait: { target: { type: deployment, id: "x-${steps.restart.id}", region: eu-west-1 }, until: available }',
+      )
+      .replace(
+        'target: { type: deployment, id: "${inputs.deployment}" }\n    params',
+        'target: { type: deployment, id: "${inputs.deployment}", region: "${inputs.replicas}" }\n    params',
+      );
+    const check = checkTemplate(yaml, 't.yaml', actions);
+    const text = describeProblems('t.yaml', (check as { ok: false; problems: [] }).problems);
+    expect(text).toContain('steps[0].target.region: region is only for a target an earlier step makes');
+    expect(text).toContain('steps[3].wait.target.id: a target made by an earlier step is one ${steps.<id>.<output>}');
+    const fine = restartYaml.replace(
+      'wait: { target: { type: deployment, id: "${inputs.deployment}" }, until: available }',
+      'wait: { target: { type: deployment, id: "${steps.restart.id}", region: eu-west-1 }, until: available }',
+    );
+    expect(checkTemplate(fine, 't.yaml', actions).ok).toBe(true);
+  });
 });
 
 describe('inputs, values and cost', () => {
