@@ -46,6 +46,19 @@ export const ResourceType = z.enum([
   'volume_claim',
   'role',
   'role_binding',
+  // What workflow templates make and wait for (issue 16): ECS and EKS clusters and Kubernetes
+  // contexts (`cluster`), EKS node groups, ECS services, ALB target groups, Route 53 zones, records
+  // and health checks, Kubernetes config maps, network policies and horizontal pod autoscalers.
+  'cluster',
+  'node_group',
+  'container_service',
+  'target_group',
+  'hosted_zone',
+  'dns_record',
+  'health_check',
+  'config_map',
+  'network_policy',
+  'autoscaler',
 ]);
 export type ResourceType = z.infer<typeof ResourceType>;
 

@@ -1,5 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { staticActionLookup } from '../cloud/catalogs.ts';
 import { AppError } from '../errors.ts';
 import { checkTemplate, describeProblems, type ActionLookup, type Template } from './template.ts';
 
@@ -64,3 +66,14 @@ export const loadTemplates = async (dirs: readonly string[], actions: ActionLook
   if (problems.length > 0) throw new AppError('config_invalid', `workflow templates:\n${problems.join('\n')}`);
   return templateRegistry(templates);
 };
+
+/** The templates that ship with the app (src/workflows/templates). */
+export const builtInTemplatesDir = fileURLToPath(new URL('./templates/', import.meta.url));
+
+/**
+ * The built-in templates, then the admin's directories (WORKFLOW_TEMPLATES_DIR), each checked
+ * against every provider's action catalog (a template may name a provider not configured here:
+ * it is listed, and says so when run).
+ */
+export const loadWorkspaceTemplates = (extraDirs: readonly string[] = []): Promise<TemplateRegistry> =>
+  loadTemplates([builtInTemplatesDir, ...extraDirs], staticActionLookup);
