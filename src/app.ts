@@ -3,6 +3,7 @@ import type { ChatSurface } from './chat/surface.ts';
 import { newExecutorId } from './changes/context.ts';
 import { registerChangeJobs } from './changes/jobs.ts';
 import { createChangeService, type ChangeService } from './changes/service.ts';
+import { freezeTools } from './changes/freeze-tools.ts';
 import { changeTools } from './changes/tools.ts';
 import { collectMetrics, refreshResource, syncInventory, type SyncOutcome } from './cloud/inventory.ts';
 import { estateTools } from './cloud/estate-tools.ts';
@@ -35,6 +36,7 @@ import type { SlackRuntime, SlackTuning } from './surfaces/slack/slack.ts';
 import { teamsEnabled } from './surfaces/teams/enabled.ts';
 import type { TeamsRuntime, TeamsTuning } from './surfaces/teams/teams.ts';
 import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
+import { registerGrantJobs } from './users/jobs.ts';
 import { userTools } from './users/tools.ts';
 import { usageTools } from './usage/tools.ts';
 import { complianceTool } from './scans/compliance.ts';
@@ -248,6 +250,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...cloudTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
       ...estateTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
       ...changeTools({ db, changes, sandbox: inSandbox }),
+      ...freezeTools({ db, changes }),
       // grant looks up someone new in the granter's platform (ChatSurface.directory).
       ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),
       ...usageTools({
@@ -371,6 +374,13 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       changes,
       intervalMs: config.EXPIRY_CHECK_INTERVAL,
       leaseMs: config.EXECUTION_LEASE,
+    });
+    await registerGrantJobs(scheduler, {
+      db,
+      now,
+      logger,
+      intervalMs: config.EXPIRY_CHECK_INTERVAL,
+      post: async (conversation, reply) => surfaces.get(conversation.surface)?.post(conversation, reply),
     });
     await registerScanJobs(scheduler, {
       ...scanDeps,

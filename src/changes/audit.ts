@@ -25,7 +25,13 @@ export const AuditEventType = z.enum([
   'change.interrupted',
   'change.rollback_requested',
   'change.rolled_back',
+  'change.overridden',
+  'freeze.created',
+  'freeze.lifted',
   'role.granted',
+  'role.temporary_granted',
+  'role.temporary_revoked',
+  'role.temporary_expired',
   'finding.suppressed',
   'finding.unsuppressed',
   'offhours.activated',
@@ -42,7 +48,7 @@ export interface AuditEventInput {
   type: AuditEventType;
   /** `actorKey(actor)` of who caused it; null for the system (expiry, recovery, config). */
   actorKey: string | null;
-  /** What it is about: a change id, or `role:<workspace>:<user>`. */
+  /** What it is about: a change id, `role:<workspace>:<user>`, or `freeze:<workspace>:<id>`. */
   subject: string | null;
   data: Record<string, unknown>;
 }
@@ -190,11 +196,12 @@ const prefix = (s: string): string => `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%
 
 /**
  * Events of one workspace: caused by one of its users, about one of its change requests, or about
- * a role in it. (The chain itself is global; `verifyAudit` checks all of it.)
+ * a role or a freeze in it. (The chain itself is global; `verifyAudit` checks all of it.)
  */
 const ofWorkspace = (w: { surface: string; workspaceId: string }): SQL =>
   sql`(${auditEvents.actorKey} like ${prefix(`${w.surface}:${w.workspaceId}:`)}
     or ${auditEvents.subject} like ${prefix(`role:${w.workspaceId}:`)}
+    or ${auditEvents.subject} like ${prefix(`freeze:${w.workspaceId}:`)}
     or ${auditEvents.subject} in (select ${changeRequests.id} from ${changeRequests} where ${changeRequests.workspaceId} = ${w.workspaceId}))`;
 
 /** Events in append order, optionally about one subject or one workspace; with `latest`, the newest N (still in append order). */

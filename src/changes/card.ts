@@ -2,8 +2,9 @@ import { formatMoney } from '../chat/format.ts';
 import { ActionIds } from '../chat/interaction.ts';
 import { mention, mentionsAsText } from '../chat/mention.ts';
 import { reply, type Block, type Reply } from '../chat/reply.ts';
-import { approvalText, formatTime, rolesText } from './explain.ts';
+import { approvalText, approversText, formatTime } from './explain.ts';
 import type { ChangeRequest, ChangeStatus } from './model.ts';
+import { windowsText } from './windows.ts';
 
 /**
  * The change request card: the same neutral Reply is posted in the requester's thread and in
@@ -44,7 +45,7 @@ const approvalsLine = (c: ChangeRequest): string => {
   const approved = c.decisions.filter((d) => d.decision === 'approved');
   if (c.policy.autoApprove) return `auto-approved (policy rule "${c.policy.rule}")`;
   const who = approved.map((d) => mention(d.approver)).join(', ');
-  return `${approved.length} of ${c.approvalsRequired} from the ${rolesText(c.policy.approverRoles)}, not the requester${who ? ` — ${who}` : ''}`;
+  return `${approved.length} of ${c.approvalsRequired} from the ${approversText(c.policy)}, not the requester${who ? ` — ${who}` : ''}`;
 };
 
 /** What happened, in one line, once the request left `pending`. */
@@ -107,6 +108,18 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
       text: `Rollback: ${p.rollback.action}${Object.keys(p.rollback.params).length ? ` ${Object.values(p.rollback.params).join(' ')}` : ''} (\`rollback ${c.id}\`)`,
     });
   if (p.rollbackOf) blocks.push({ type: 'context', text: `Rolls back ${p.rollbackOf}.` });
+  if (c.override) {
+    const what = [
+      c.override.freezes.length ? `freeze${c.override.freezes.length > 1 ? 's' : ''}` : '',
+      c.override.window ? 'approval window' : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    blocks.push({
+      type: 'text',
+      text: `⚠️ *${what.charAt(0).toUpperCase()}${what.slice(1)} overridden* by ${mention(c.override.by)} at ${formatTime(c.override.at)}: “${c.override.reason}” (audited)`,
+    });
+  }
   const outcome = outcomeLine(c);
   if (outcome) blocks.push({ type: 'text', text: outcome });
   if (c.status === 'pending') {
@@ -138,6 +151,8 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
     });
     if (c.expiresAt)
       blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });
+    if (c.policy.windows && !c.override?.window)
+      blocks.push({ type: 'context', text: `Can be approved only ${windowsText(c.policy.windows)}` });
   }
   const status =
     c.status === 'executing' && opts.progress ? `running (${opts.progress})` : statusLabel[c.status].toLowerCase();

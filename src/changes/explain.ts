@@ -1,16 +1,44 @@
 import { actorKey, type Actor, type Role } from '../chat/actor.ts';
 import { AppError } from '../errors.ts';
-import type { ChangeRequest } from './model.ts';
+import type { AppliedPolicy, ChangeRequest } from './model.ts';
 
 /** Human texts for why a change request cannot be decided any more, naming who did what and when. */
 
 /** `2026-11-02 10:04 UTC`: minutes are enough for people and never depend on the reader's zone. */
 export const formatTime = (d: Date): string => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
-const orList = (roles: readonly Role[]): string =>
-  roles.length === 1 ? roles[0]! : `${roles.slice(0, -1).join(', ')} or ${roles[roles.length - 1]!}`;
+const orList = (words: readonly string[]): string =>
+  words.length === 1 ? words[0]! : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]!}`;
 
 export const rolesText = (roles: readonly Role[]): string => `${orList(roles)} role`;
+
+type Approvers = Pick<AppliedPolicy, 'approverRoles' | 'approverGroups'>;
+
+const groupsText = (p: Approvers): string | undefined =>
+  p.approverGroups?.length ? `${orList(p.approverGroups.map((g) => g.name))} group` : undefined;
+
+/** Who approves, after "from the": `approver or admin role`, `dba group`, `admin role or the dba or sre group`. */
+export const approversText = (p: Approvers): string => {
+  const roles = p.approverRoles.length ? rolesText(p.approverRoles) : undefined;
+  const groups = groupsText(p);
+  return roles && groups ? `${roles} or the ${groups}` : (roles ?? groups ?? 'nobody');
+};
+
+/** What approving needs, after "needs": `the approver or admin role`, `someone in the dba group`, or both. */
+export const approverNeedText = (p: Approvers): string => {
+  const roles = p.approverRoles.length ? `the ${rolesText(p.approverRoles)}` : undefined;
+  const groups = groupsText(p);
+  const inGroup = groups ? `someone in the ${groups}` : undefined;
+  return roles && inGroup ? `${roles} or ${inGroup}` : (roles ?? inGroup ?? 'someone the policy names');
+};
+
+/** `someone else with the approver or admin role`, `someone else in the dba group`, or both. */
+export const someoneElseText = (p: Approvers): string => {
+  const roles = p.approverRoles.length ? `with the ${rolesText(p.approverRoles)}` : undefined;
+  const groups = groupsText(p);
+  const inGroup = groups ? `in the ${groups}` : undefined;
+  return `someone else ${roles && inGroup ? `${roles} or ${inGroup}` : (roles ?? inGroup ?? 'the policy names')}`;
+};
 
 /**
  * "approved by Bob at …" or "auto-approved by policy rule "dev" at …". `who` names the approver:

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { Role, type Actor, type ConversationRef } from '../chat/actor.ts';
+import { Actor, Role, type ConversationRef } from '../chat/actor.ts';
 import type { ChangePlan } from '../tools/change-plan.ts';
+import { ApprovalWindow } from './windows.ts';
 
 /** Lifecycle of a change request (docs/architecture.md#states). Every transition is one SQL compare-and-set. */
 export const ChangeStatus = z.enum([
@@ -24,16 +25,43 @@ export const ChangeId = z.string().regex(/^CR-[1-9]\d*$/, 'a change id looks lik
 export const ChangeFilter = z.enum(['all', 'pending', 'mine']);
 export type ChangeFilter = z.infer<typeof ChangeFilter>;
 
-/** The policy rule a change request was evaluated against, frozen on the request when it is created. */
+/** A named group of people who may approve, with its members' keys (`actorKey`) as the policy listed them. */
+export const ApproverGroup = z.object({ name: z.string().min(1), members: z.array(z.string().min(1)) });
+export type ApproverGroup = z.infer<typeof ApproverGroup>;
+
+/**
+ * The policy rule a change request was evaluated against, frozen on the request when it is
+ * created (with its groups' members and its approval windows), so a later policy change does not
+ * alter open requests. Approvers: anyone with one of `approverRoles` or in one of `approverGroups`.
+ */
 export const AppliedPolicy = z.object({
   rule: z.string().min(1),
   approvals: z.number().int().min(0),
-  approverRoles: z.array(Role).min(1),
+  /** Empty only when groups name the approvers. */
+  approverRoles: z.array(Role),
+  approverGroups: z.array(ApproverGroup).min(1).optional(),
   allowSelfApproval: z.literal(false),
   autoApprove: z.boolean(),
   ttlMs: z.number().int().positive().optional(),
+  /** When it may be approved (and so run); always when absent. */
+  windows: z.array(ApprovalWindow).min(1).optional(),
 });
 export type AppliedPolicy = z.infer<typeof AppliedPolicy>;
+
+/**
+ * An admin's override of what blocked approving a request (freezes, the rule's approval
+ * windows), stored on the request and audited (`change.overridden`): later approvals of the same
+ * request pass the freezes it names and, with `window`, the windows. A freeze begun after it
+ * still blocks.
+ */
+export const ChangeOverride = z.object({
+  by: Actor,
+  reason: z.string().min(1),
+  at: z.coerce.date(),
+  freezes: z.array(z.number().int()),
+  window: z.boolean(),
+});
+export type ChangeOverride = z.infer<typeof ChangeOverride>;
 
 /** One approver's recorded decision. */
 export interface ChangeDecision {
@@ -70,6 +98,8 @@ export interface ChangeRequest {
   decidedBy: Actor | null;
   /** Rejection reason, or why it ended (expired, interrupted, rolled back by CR-n). */
   reason: string | null;
+  /** An admin's audited override of a freeze or approval window; absent when there is none. */
+  override?: ChangeOverride;
   /** The provider's `previous` values, recorded after executing: what a rollback restores. */
   rollbackData: Record<string, string> | null;
   result: ChangeResult | null;

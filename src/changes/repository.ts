@@ -5,7 +5,14 @@ import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
 import { conflict } from '../errors.ts';
 import { appendAudit, type AuditEventType } from './audit.ts';
 import { ChangePlan } from '../tools/change-plan.ts';
-import { AppliedPolicy, ChangeStatus, type ChangeDecision, type ChangeRequest, type ChangeResult } from './model.ts';
+import {
+  AppliedPolicy,
+  ChangeOverride,
+  ChangeStatus,
+  type ChangeDecision,
+  type ChangeRequest,
+  type ChangeResult,
+} from './model.ts';
 import { approvals, changeRequests } from './schema.ts';
 import { assertTransition, initialStatus } from './state-machine.ts';
 import type { DbOrTx } from './tx.ts';
@@ -53,6 +60,7 @@ const toChange = (r: Row, decisions: ChangeDecision[]): ChangeRequest => ({
   expiresAt: r.expiresAt,
   decidedBy: r.decidedBy ?? null,
   reason: r.reason,
+  ...(r.override ? { override: ChangeOverride.parse(r.override) } : {}),
   rollbackData: r.rollbackData ?? null,
   result: r.result ? (ChangeResultSchema.parse(r.result) satisfies ChangeResult) : null,
   error: r.error,
@@ -351,6 +359,11 @@ export interface Decision {
   decision: 'approved' | 'rejected';
   reason?: string | undefined;
   now: Date;
+  /**
+   * An admin's approval through freezes or a shut approval window: stored on the request and
+   * audited (`change.overridden`, before the approval's own event) in the same transaction.
+   */
+  override?: ChangeOverride & { details: Record<string, unknown> };
 }
 
 /**
@@ -411,6 +424,24 @@ export const recordDecision = (exec: DbOrTx, d: Decision): Promise<DecisionOutco
         .where(and(eq(approvals.changeId, d.id), eq(approvals.approverKey, key)));
       return { kind: 'duplicate', change: (await one(tx, locked))!, at: prior?.createdAt ?? d.now };
     }
+    if (d.override) {
+      const { details, ...override } = d.override;
+      // Freezes an earlier override on this request named stay overridden.
+      const earlier = locked.override ? ChangeOverride.parse(locked.override) : undefined;
+      const stored: ChangeOverride = {
+        ...override,
+        freezes: [...new Set([...(earlier?.freezes ?? []), ...override.freezes])],
+        window: override.window || Boolean(earlier?.window),
+      };
+      await tx.update(changeRequests).set({ override: stored }).where(eq(changeRequests.id, d.id));
+      await appendAudit(tx, {
+        at: d.now,
+        type: 'change.overridden',
+        actorKey: key,
+        subject: d.id,
+        data: { reason: override.reason, by: d.by.displayName, ...details },
+      });
+    }
     const [{ count } = { count: 0 }] = await tx
       .select({ count: sql<number>`count(*)::int` })
       .from(approvals)
@@ -436,7 +467,7 @@ export const recordDecision = (exec: DbOrTx, d: Decision): Promise<DecisionOutco
       subject: d.id,
       data: { from: 'pending', to: 'pending', ...data },
     });
-    return { kind: 'approved', change: (await one(tx, locked))!, completed };
+    return { kind: 'approved', change: (await getChange(tx, d.id))!, completed };
   });
 
 /**

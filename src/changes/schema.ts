@@ -60,6 +60,8 @@ export const changeRequests = pgTable(
     workflow: jsonb('workflow').$type<Record<string, unknown>>(),
     /** Someone asked to stop the run; the runner stops before its next step and compensates. */
     cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
+    /** An admin's override of the freezes or approval window that blocked approving it (model.ts ChangeOverride). */
+    override: jsonb('override').$type<Record<string, unknown>>(),
   },
   (t) => [
     index('change_requests_status_idx').on(t.status, t.expiresAt),
@@ -84,6 +86,29 @@ export const approvals = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('approvals_change_approver_idx').on(t.changeId, t.approverKey)],
+);
+
+/**
+ * A change freeze: while one covers a change's environment (`*`: all), approving it is refused
+ * unless an admin overrides (audited). It ends at `ends_at` by itself, or earlier when lifted.
+ */
+export const changeFreezes = pgTable(
+  'change_freezes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    /** Lowercased environment name, or `*` for every environment. */
+    environment: text('environment').notNull(),
+    reason: text('reason'),
+    createdBy: jsonb('created_by').$type<Actor>().notNull(),
+    /** Where it was declared. */
+    conversation: jsonb('conversation').$type<ConversationRef>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+    liftedAt: timestamp('lifted_at', { withTimezone: true }),
+    liftedBy: jsonb('lifted_by').$type<Actor>(),
+  },
+  (t) => [index('change_freezes_active_idx').on(t.workspaceId, t.endsAt)],
 );
 
 /** Every posted copy of a change card, so all copies can be updated in place after a decision. */

@@ -11,11 +11,13 @@ import {
   type WorkflowExecutor,
 } from './context.ts';
 import { executeApproved } from './execute.ts';
-import { closedError, formatTime, rolesText } from './explain.ts';
+import { approverNeedText, closedError, formatTime, someoneElseText } from './explain.ts';
+import { ApprovalBlockedError, blockerLines, blockersFor, isBlocked, type Blockers } from './gates.ts';
 import type { ChangeListener } from './listener.ts';
 import { ChangePlan } from '../tools/change-plan.ts';
 import type { ChangeRequest } from './model.ts';
-import { approvalBlocker, evaluatePolicy, type Policy } from './policy.ts';
+import { approvalBlocker, evaluatePolicy, mayApprove, type Policy } from './policy.ts';
+import { windowsText } from './windows.ts';
 import {
   getChange,
   inStatus,
@@ -50,8 +52,12 @@ export interface ChangeServiceDeps {
 export interface ChangeService {
   /** Files a plan under policy; auto-approved plans run before this returns. */
   request(plan: ChangePlan, actor: Actor, role: Role, conversation: ConversationRef): Promise<ChangeRequest>;
-  /** Adds an approval; the approval that completes the count runs the change before this returns. */
-  approve(id: string, actor: Actor, role: Role): Promise<ChangeRequest>;
+  /**
+   * Adds an approval; the approval that completes the count runs the change before this returns.
+   * Refused (ApprovalBlockedError) while a freeze covers the change or its rule's approval windows
+   * are shut, unless an admin gives `override` (a reason): stored on the request and audited.
+   */
+  approve(id: string, actor: Actor, role: Role, opts?: { override?: string | undefined }): Promise<ChangeRequest>;
   /** Rejects a pending request (its requester may withdraw it). */
   reject(id: string, actor: Actor, role: Role, reason?: string): Promise<ChangeRequest>;
   /** Files a new request that undoes a succeeded one; the original becomes rolled_back when it succeeds. */
@@ -105,8 +111,17 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     if (!parsed.success) throw badRequest('That change plan is not valid.', parsed.error);
     const plan = parsed.data;
     if (role === 'viewer') throw forbidden('Viewers cannot request changes: ask an admin for the operator role.');
-    const decision = evaluatePolicy(deps.policy, plan, role);
+    const decision = evaluatePolicy(deps.policy, plan, role, { conversation });
     if (!decision.allowed) throw forbidden(`You cannot request this change: ${decision.reason}.`);
+    if (decision.autoApprove) {
+      // Auto-approved means run at once: a freeze or a shut window refuses the filing itself.
+      const blockers = await blockersFor(db, { workspaceId: actor.workspaceId, plan, policy: decision }, now());
+      if (isBlocked(blockers)) {
+        throw conflict(
+          `Not filed: ${blockerLines(blockers, decision.rule).join('; ')}. Policy rule "${decision.rule}" approves and runs changes as soon as they are filed, so none can be filed under it until then.`,
+        );
+      }
+    }
     if (plan.rollbackOf) {
       const original = await getChange(db, plan.rollbackOf);
       if (!original || original.status !== 'succeeded')
@@ -131,21 +146,62 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     return executeApproved(ctx, created);
   };
 
-  const approve: ChangeService['approve'] = async (id, actor, role) => {
+  /** What an admin's override records, or null when nothing blocks; throws when something blocks and it may not pass. */
+  const gate = async (c: ChangeRequest, actor: Actor, role: Role, reason: string | undefined) => {
+    const at = now();
+    const blockers: Blockers = await blockersFor(db, c, at);
+    if (!isBlocked(blockers)) return undefined;
+    if (reason === undefined) throw new ApprovalBlockedError(c.id, blockers, c.policy.rule, role === 'admin');
+    if (role !== 'admin')
+      throw forbidden(
+        `Only an admin can override what blocks ${c.id}: ${blockerLines(blockers, c.policy.rule).join('; ')}.`,
+      );
+    const why = reason.trim();
+    if (why.length < 3)
+      throw badRequest(
+        `Say why you override (it is audited): \`approve ${c.id} override "<reason>"\`.`,
+        undefined,
+        'override',
+      );
+    return {
+      by: actor,
+      reason: why.slice(0, 500),
+      at,
+      freezes: blockers.freezes.map((f) => f.id),
+      window: blockers.window !== undefined,
+      details: {
+        freezes: blockers.freezes.map((f) => ({
+          id: f.id,
+          environment: f.environment,
+          by: f.createdBy.displayName,
+          endsAt: f.endsAt,
+          reason: f.reason,
+        })),
+        window: blockers.window ? windowsText(blockers.window.windows) : null,
+      },
+    };
+  };
+
+  const approve: ChangeService['approve'] = async (id, actor, role, opts = {}) => {
     const c = await load(id, actor);
     if (c.status !== 'pending') throw closedError(c);
     const blocker = approvalBlocker(c, actor, role);
     if (blocker === 'own') {
-      throw forbidden(
-        `You requested ${id}, so you cannot approve it yourself: someone else with the ${rolesText(c.policy.approverRoles)} must.`,
-      );
+      throw forbidden(`You requested ${id}, so you cannot approve it yourself: ${someoneElseText(c.policy)} must.`);
     }
     if (blocker === 'role') {
       throw forbidden(
-        `Approving ${id} needs the ${rolesText(c.policy.approverRoles)} (policy rule "${c.policy.rule}"); you are ${article(role)} ${role}.`,
+        `Approving ${id} needs ${approverNeedText(c.policy)} (policy rule "${c.policy.rule}"); you are ${article(role)} ${role}.`,
       );
     }
-    const outcome = await recordDecision(db, { id, by: actor, decision: 'approved', now: now() });
+    const override = await gate(c, actor, role, opts.override);
+    const outcome = await recordDecision(db, {
+      id,
+      by: actor,
+      decision: 'approved',
+      now: now(),
+      ...(override ? { override } : {}),
+    });
     switch (outcome.kind) {
       case 'missing':
         throw notFound(`There is no change request ${id}.`);
@@ -175,10 +231,8 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     const c = await load(id, actor);
     if (c.status !== 'pending') throw closedError(c);
     const withdrawing = c.requesterKey === actorKey(actor);
-    if (!withdrawing && !c.policy.approverRoles.includes(role)) {
-      throw forbidden(
-        `Rejecting ${id} needs the ${rolesText(c.policy.approverRoles)}; you are ${article(role)} ${role}.`,
-      );
+    if (!withdrawing && !mayApprove(c.policy, actor, role)) {
+      throw forbidden(`Rejecting ${id} needs ${approverNeedText(c.policy)}; you are ${article(role)} ${role}.`);
     }
     const why = reason?.trim() || (withdrawing ? 'withdrawn by the requester' : undefined);
     const outcome = await recordDecision(db, { id, by: actor, decision: 'rejected', reason: why, now: now() });

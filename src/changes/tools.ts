@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { actorKey } from '../chat/actor.ts';
-import { reply, textReply, type Block } from '../chat/reply.ts';
+import { ActionIds } from '../chat/interaction.ts';
+import { reply, textReply, type Block, type Reply } from '../chat/reply.ts';
 import type { Db } from '../store/db.ts';
 import type { Tool, ToolOutcome } from '../tools/tool.ts';
 import { formatAuditAnchor, listAuditEvents, verifyAudit } from './audit.ts';
 import { formatCostDelta, renderChangeCard } from './card.ts';
 import { formatTime } from './explain.ts';
+import { ApprovalBlockedError } from './gates.ts';
 import { ChangeFilter, ChangeId, type ChangeRequest } from './model.ts';
 import type { ChangeService } from './service.ts';
 
@@ -91,14 +93,66 @@ export const listChangesTool = (d: ChangeToolDeps): Tool<typeof ListInput> => ({
 
 const DecideInput = z.object({ changeId: ChangeIdInput });
 
-export const approveChangeTool = (d: ChangeToolDeps): Tool<typeof DecideInput> => ({
+const ApproveInput = z.object({
+  changeId: ChangeIdInput,
+  override: z
+    .string()
+    .max(500)
+    .optional()
+    .describe('Admins only: why to approve through a change freeze or outside the approval window (audited).'),
+});
+
+/**
+ * Why approving is refused for now (a freeze, a shut approval window), as an answer rather than
+ * an error: for an admin it carries a button that asks for the reason and approves with an override.
+ */
+const blockedReply = (e: ApprovalBlockedError): Reply => {
+  const blocks: Block[] = [{ type: 'text', text: `⛔ ${e.userMessage}` }];
+  if (e.overridable)
+    blocks.push({
+      type: 'actions',
+      buttons: [
+        {
+          actionId: ActionIds.command,
+          label: 'Override and approve',
+          value: JSON.stringify({ tool: 'approve_change', input: { changeId: e.changeId } }),
+          style: 'danger',
+          form: {
+            title: `Override ${e.changeId}`.slice(0, 24),
+            submitLabel: 'Approve',
+            fields: [
+              {
+                name: 'override',
+                label: 'Why approve through it (audited)',
+                kind: 'text',
+                required: true,
+                multiline: true,
+                placeholder: 'e.g. hotfix for the checkout outage',
+              },
+            ],
+          },
+        },
+      ],
+    });
+  return reply(blocks, { text: e.userMessage, ephemeral: true });
+};
+
+export const approveChangeTool = (d: ChangeToolDeps): Tool<typeof ApproveInput> => ({
   name: 'approve_change',
   description: 'Approves a pending change request as the asking user.',
-  input: DecideInput,
+  input: ApproveInput,
   kind: 'decide',
   minRole: 'viewer', // the policy decides who may approve, with a message that says why
   llm: false,
-  run: async ({ changeId }, ctx) => card(d, await d.changes.approve(changeId, ctx.actor, ctx.role)),
+  run: async ({ changeId, override }, ctx) => {
+    try {
+      return card(d, await d.changes.approve(changeId, ctx.actor, ctx.role, { override }));
+    } catch (e) {
+      if (e instanceof ApprovalBlockedError)
+        return { type: 'answer', reply: blockedReply(e), data: { changeId, blocked: e.userMessage } };
+      throw e;
+    }
+  },
 });
 
 const RejectInput = z.object({

@@ -342,8 +342,12 @@ export const createEngine = (d: EngineDeps): Engine => {
   };
 };
 
-/** The clicker's private confirmation; everyone else sees the card change in place. */
+/**
+ * The clicker's private confirmation; everyone else sees the card change in place. An answer that
+ * is not the card (approving refused for now by a freeze, with what to do) is shown as it is.
+ */
 const decisionAck = (i: Interaction, card: Reply): Reply => {
+  if (!card.changeId) return { ...card, ephemeral: true };
   const verb = i.actionId === ActionIds.approve ? 'approved' : 'rejected';
   return textReply(`You ${verb} ${i.value}. ${card.text}`, {
     ephemeral: true,

@@ -1,9 +1,10 @@
 import { and, asc, eq, sql } from '../store/orm.ts';
-import { actorKey, Role, type Actor, type SurfaceName } from '../chat/actor.ts';
+import { actorKey, Role, roleRank, type Actor, type SurfaceName } from '../chat/actor.ts';
 import type { DirectoryUser, UserDirectory } from '../chat/directory.ts';
 import { appendAudit } from '../changes/audit.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import type { Db } from '../store/db.ts';
+import { activeGrant, type ActiveGrant } from './grants.ts';
 import { users, workspaces } from './schema.ts';
 
 /**
@@ -86,6 +87,8 @@ export const findUserByName = async (db: Db, workspaceId: string, name: string):
  * Called on every turn: the user's role, creating the workspace and user on first sight
  * (bootstrap admins → admin, everyone else → `newUserRole`) and keeping the display name fresh.
  * A user listed in bootstrapAdmins later is promoted: config is how a locked-out team recovers.
+ * The role returned is the effective one: an active just-in-time grant (grants.ts) raises it
+ * until the grant's expiry, read against `now` (not waiting for the job that ends it).
  */
 export const ensureUser = async (
   db: Db,
@@ -93,6 +96,18 @@ export const ensureUser = async (
   bootstrapAdmins: string[],
   now: Date = new Date(),
   newUserRole: Role = defaultRole,
+): Promise<{ role: Role; grant?: ActiveGrant }> => {
+  const { role } = await ensureStoredUser(db, actor, bootstrapAdmins, now, newUserRole);
+  const grant = await activeGrant(db, actor.workspaceId, actor.userId, now);
+  return grant && roleRank[grant.role] > roleRank[role] ? { role: grant.role, grant } : { role };
+};
+
+const ensureStoredUser = async (
+  db: Db,
+  actor: Actor,
+  bootstrapAdmins: string[],
+  now: Date,
+  newUserRole: Role,
 ): Promise<{ role: Role }> => {
   const bootstrap = isBootstrapAdmin(actor, bootstrapAdmins);
   const existing = await getUser(db, actor.workspaceId, actor.userId);
@@ -135,7 +150,7 @@ export const ensureUser = async (
     return row;
   });
   // Another request created the user first: theirs stands.
-  if (!inserted) return ensureUser(db, actor, bootstrapAdmins, now, newUserRole);
+  if (!inserted) return ensureStoredUser(db, actor, bootstrapAdmins, now, newUserRole);
   return { role };
 };
 
@@ -189,9 +204,9 @@ export interface GrantOutcome {
 }
 
 /** Whom a grant names: a user the bot knows, or one the platform's directory found. */
-const resolveTarget = async (
+export const resolveTarget = async (
   db: Db,
-  req: GrantRequest,
+  req: Pick<GrantRequest, 'workspaceId' | 'target' | 'directory'>,
 ): Promise<{ known: WorkspaceUser } | { found: DirectoryUser }> => {
   const matches = await findUserByName(db, req.workspaceId, req.target);
   if (matches.length > 1) {

@@ -2,9 +2,13 @@ import { z } from 'zod';
 import { Role, type SurfaceName } from '../chat/actor.ts';
 import type { UserDirectory } from '../chat/directory.ts';
 import { mention } from '../chat/mention.ts';
-import { reply } from '../chat/reply.ts';
+import { reply, textReply } from '../chat/reply.ts';
+import { formatTime } from '../changes/explain.ts';
+import { durationText } from '../changes/until.ts';
 import type { Tool } from '../tools/tool.ts';
 import type { Db } from '../store/db.ts';
+import { activeGrants, type RoleGrant } from './grants.ts';
+import { grantTemporaryRole, MAX_GRANT_MS, MIN_GRANT_MS, revokeTemporaryRole } from './jit.ts';
 import { grant } from './repository.ts';
 
 /** Engine tools about people: who am I, and (admins only) role grants. */
@@ -100,4 +104,132 @@ export const grantRoleTool = (d: UserToolDeps): Tool<typeof GrantInput> => ({
   },
 });
 
-export const userTools = (d: UserToolDeps): Tool[] => [whoamiTool(), grantRoleTool(d)];
+const person = (g: RoleGrant): string => mention({ surface: g.surface, userId: g.userId, displayName: g.displayName });
+
+const TemporaryGrantInput = GrantInput.extend({
+  durationMs: z
+    .number()
+    .int()
+    .min(MIN_GRANT_MS)
+    .max(MAX_GRANT_MS)
+    .describe('How long the role lasts, in milliseconds (1 minute to 7 days).'),
+  reason: z.string().max(300).optional().describe('Why they need it, shown in the grant list and audited.'),
+});
+
+export const grantTemporaryRoleTool = (d: UserToolDeps): Tool<typeof TemporaryGrantInput> => ({
+  name: 'grant_temporary_role',
+  description:
+    'Gives a user of this workspace a higher role for a while (admins only); it ends by itself at expiry, said in this conversation.',
+  input: TemporaryGrantInput,
+  kind: 'admin',
+  minRole: 'admin',
+  llm: false,
+  run: async ({ user, role, durationMs, reason }, ctx) => {
+    const directory = d.directory?.(ctx.actor.surface);
+    const {
+      grant: g,
+      replaced,
+      baseRole,
+    } = await grantTemporaryRole(d.db, {
+      workspaceId: ctx.actor.workspaceId,
+      target: user.by === 'id' ? user.id : user.name,
+      role,
+      durationMs,
+      reason,
+      by: ctx.actor,
+      conversation: ctx.conversation,
+      now: ctx.now,
+      directory,
+    });
+    const text =
+      `⏱️ ${person(g)} is ${g.role} for ${durationText(durationMs)}, until ${formatTime(g.expiresAt)}` +
+      `${g.reason ? ` (“${g.reason}”)` : ''}; then ${baseRole ? `${baseRole} again` : 'back to the default role'}.` +
+      `${replaced ? ` It replaces their ${replaced.role} grant until ${formatTime(replaced.expiresAt)}.` : ''}` +
+      ` I will say here when it expires; \`revoke ${/\s/.test(g.displayName) ? `"${g.displayName}"` : `@${g.displayName}`}\` ends it early.`;
+    return {
+      type: 'answer',
+      reply: reply([{ type: 'text', text }]),
+      data: { userId: g.userId, role: g.role, expiresAt: g.expiresAt.toISOString(), replaced: replaced?.id ?? null },
+    };
+  },
+});
+
+const RevokeInput = z.object({ user: GrantInput.shape.user });
+
+export const revokeRoleGrantTool = (d: UserToolDeps): Tool<typeof RevokeInput> => ({
+  name: 'revoke_role_grant',
+  description: "Ends a user's temporary role before its expiry (admins only).",
+  input: RevokeInput,
+  kind: 'admin',
+  minRole: 'admin',
+  llm: false,
+  run: async ({ user }, ctx) => {
+    const g = await revokeTemporaryRole(d.db, {
+      workspaceId: ctx.actor.workspaceId,
+      target: user.by === 'id' ? user.id : user.name,
+      by: ctx.actor,
+      now: ctx.now,
+    });
+    return {
+      type: 'answer',
+      reply: textReply(`✅ Revoked ${person(g)}'s temporary ${g.role} role (it was until ${formatTime(g.expiresAt)}).`),
+      data: { userId: g.userId, role: g.role },
+    };
+  },
+});
+
+const ListGrantsInput = z.object({});
+
+export const listRoleGrantsTool = (d: UserToolDeps): Tool<typeof ListGrantsInput> => ({
+  name: 'list_role_grants',
+  description:
+    'Lists the temporary role grants in force in this workspace: who, which role, until when, by whom and why.',
+  input: ListGrantsInput,
+  kind: 'read',
+  minRole: 'viewer',
+  llm: true,
+  run: async (_input, ctx) => {
+    const list = await activeGrants(d.db, ctx.actor.workspaceId, ctx.now);
+    if (list.length === 0)
+      return {
+        type: 'answer',
+        reply: textReply(
+          'No temporary role is in force. Admins grant one with `grant <user> <role> for <duration> [reason]`.',
+        ),
+        data: [],
+      };
+    return {
+      type: 'answer',
+      reply: reply(
+        [
+          { type: 'header', text: `Temporary roles in force (${list.length})` },
+          {
+            type: 'table',
+            columns: ['Who', 'Role', 'Until', 'Granted by', 'Reason'],
+            rows: list.map((g) => [person(g), g.role, formatTime(g.expiresAt), mention(g.grantedBy), g.reason ?? '']),
+          },
+          { type: 'context', text: 'Each ends by itself at its time; `revoke <user>` ends one early.' },
+        ],
+        {
+          text: `Temporary roles: ${list.map((g) => `${g.displayName} ${g.role} until ${formatTime(g.expiresAt)}`).join(', ')}`,
+        },
+      ),
+      data: list.map((g) => ({
+        userId: g.userId,
+        displayName: g.displayName,
+        role: g.role,
+        expiresAt: g.expiresAt.toISOString(),
+        by: g.grantedBy.displayName,
+        reason: g.reason,
+      })),
+    };
+  },
+});
+
+export const userTools = (d: UserToolDeps): Tool[] => [
+  whoamiTool(),
+  grantRoleTool(d),
+  grantTemporaryRoleTool(d),
+  revokeRoleGrantTool(d),
+  listRoleGrantsTool(d),
+];

@@ -6,6 +6,7 @@ import { ToolRegistry } from '../../src/engine/registry.ts';
 import type { Tool, ToolContext } from '../../src/tools/tool.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { cloudTools } from '../../src/cloud/tools.ts';
+import { freezeTools } from '../../src/changes/freeze-tools.ts';
 import { changeTools } from '../../src/changes/tools.ts';
 import { userTools } from '../../src/users/tools.ts';
 import { usageTools } from '../../src/usage/tools.ts';
@@ -14,6 +15,7 @@ import { usageTools } from '../../src/usage/tools.ts';
 const realTools = (): Tool[] => [
   ...cloudTools({} as never),
   ...changeTools({} as never),
+  ...freezeTools({} as never),
   ...userTools({} as never),
   ...usageTools({} as never),
 ];
@@ -93,7 +95,15 @@ describe('ToolRegistry', () => {
 
   it("declares every real tool's kind truthfully: the ones that decide or grant are never offered to an LLM", () => {
     const personal = realTools().filter((t) => t.kind === 'decide' || t.kind === 'admin');
-    expect(personal.map((t) => t.name).sort()).toEqual(['approve_change', 'grant_role', 'reject_change']);
+    expect(personal.map((t) => t.name).sort()).toEqual([
+      'approve_change',
+      'freeze_changes',
+      'grant_role',
+      'grant_temporary_role',
+      'reject_change',
+      'revoke_role_grant',
+      'unfreeze_changes',
+    ]);
     expect(personal.every((t) => !t.llm)).toBe(true);
     expect(realTools().find((t) => t.name === 'rollback_change')?.kind).toBe('request');
     expect(

@@ -100,6 +100,29 @@ const usages: Array<[string, string, string]> = [
   ['grant alice', 'usage: grant <user> <role>', ''],
   ['grant alice bob', 'usage: grant <user> <role>', '“bob” is not a role'],
   ['grant alice admin now', 'usage: grant <user> <role>', ''],
+  ['grant alice approver for', 'usage: grant <user> <role> [for <duration> [reason…]]', 'Say for how long'],
+  ['grant alice approver for ever', 'usage: grant <user> <role>', '“ever” is not a duration'],
+  ['grant alice for 2h', 'usage: grant <user> <role>', ''],
+  ['approve CR-3 override', 'usage: approve <change> [override <reason…>]', 'Say why you override'],
+  ['approve CR-3 please-now', 'usage: approve <change>', 'One change at a time'],
+  ['revoke', 'usage: revoke <user>', ''],
+  ['revoke alice bob', 'usage: revoke <user>', ''],
+  ['freeze', 'usage: freeze <environment|all>', 'Name the environment'],
+  ['freeze prod', 'usage: freeze <environment|all>', 'Say when it ends'],
+  ['freeze prod until', 'usage: freeze <environment|all>', 'Say when it ends'],
+  ['freeze prod until someday', 'usage: freeze <environment|all>', '“someday” is not a time I can read'],
+  ['freeze prod until 2026-02-30', 'usage: freeze <environment|all>', '“2026-02-30” is not a date'],
+  [
+    'freeze prod until friday tz=Mars/Olympus',
+    'usage: freeze <environment|all>',
+    '“Mars/Olympus” is not an IANA time zone',
+  ],
+  ['freeze prod for ages', 'usage: freeze <environment|all>', '“ages” is not a duration'],
+  ['freeze "prod env" until friday', 'usage: freeze <environment|all>', 'is not an environment name'],
+  ['unfreeze', 'usage: unfreeze <environment|all>', 'Name the environment'],
+  ['unfreeze prod staging', 'usage: unfreeze <environment|all>', 'One environment'],
+  ['freezes prod', 'usage: freezes', ''],
+  ['grants now', 'usage: grants', ''],
   ['whoami now', 'usage: whoami', ''],
   ['usage nonsense', 'usage: usage [YYYY-MM]', '“nonsense” is not a month. Give one month, like 2026-11'],
   ['usage 2026-13', 'usage: usage [YYYY-MM]', '“2026-13” is not a month'],
@@ -129,14 +152,14 @@ describe('usage errors', () => {
 
   test('the reason comes on its own line before the usage line', () => {
     expect(fail('approve web-1').message).toBe(
-      '“web-1” is not a change id (like CR-12).\nusage: approve <change> — e.g. `approve CR-12`',
+      '“web-1” is not a change id (like CR-12).\nusage: approve <change> [override <reason…>] — e.g. `approve CR-12`',
     );
   });
 
   test('a misspelled command without its arguments names the command and its usage', () => {
     const r = fail('aprove');
     expect(r.message).toBe(
-      "I didn't understand “aprove”. Did you mean `approve`? usage: approve <change> — e.g. `approve CR-12`",
+      "I didn't understand “aprove”. Did you mean `approve`? usage: approve <change> [override <reason…>] — e.g. `approve CR-12`",
     );
     expect(r.suggestion).toBeUndefined();
     // A command that works alone (it asks which resource) is simply suggested.

@@ -169,6 +169,104 @@ const accepted: Array<[string, Command]> = [
   ['grant admin alice', { kind: 'grant', user: { by: 'name', name: 'alice' }, role: 'admin' }],
   ['grant bob ADMINISTRATOR', { kind: 'grant', user: { by: 'name', name: 'bob' }, role: 'admin' }],
   ['grant <at>Bob Jones</at> operator', { kind: 'grant', user: { by: 'name', name: 'Bob Jones' }, role: 'operator' }],
+  // approve with an override
+  [
+    'approve CR-12 override "hotfix for the outage"',
+    { kind: 'approve', changeId: 'CR-12', override: 'hotfix for the outage' },
+  ],
+  [
+    'approve cr 12 override because checkout is down',
+    { kind: 'approve', changeId: 'CR-12', override: 'checkout is down' },
+  ],
+  ['approve #12 force reason: Sev1 INC-42', { kind: 'approve', changeId: 'CR-12', override: 'Sev1 INC-42' }],
+  // just-in-time roles
+  [
+    'grant @dave approver for 2h',
+    { kind: 'grant_temporary', user: { by: 'name', name: 'dave' }, role: 'approver', durationMs: 7_200_000 },
+  ],
+  [
+    'grant <@U9> as approver for 90 minutes covering the release',
+    {
+      kind: 'grant_temporary',
+      user: { by: 'id', id: 'U9' },
+      role: 'approver',
+      durationMs: 5_400_000,
+      reason: 'covering the release',
+    },
+  ],
+  [
+    'grant operator to "Dave Lee" for 3d because "on call"',
+    {
+      kind: 'grant_temporary',
+      user: { by: 'name', name: 'Dave Lee' },
+      role: 'operator',
+      durationMs: 259_200_000,
+      reason: 'on call',
+    },
+  ],
+  [
+    'grant bob approver for 1w',
+    { kind: 'grant_temporary', user: { by: 'name', name: 'bob' }, role: 'approver', durationMs: 604_800_000 },
+  ],
+  ['revoke @dave', { kind: 'revoke', user: { by: 'name', name: 'dave' } }],
+  ['revoke <@U9> approver', { kind: 'revoke', user: { by: 'id', id: 'U9' } }],
+  ['revoke the grant of "Dave Lee"', { kind: 'revoke', user: { by: 'name', name: 'Dave Lee' } }],
+  ['grants', { kind: 'grants' }],
+  ['list grants', { kind: 'grants' }],
+  // change freezes
+  [
+    'freeze prod until 2026-11-20 18:00 release week',
+    {
+      kind: 'freeze',
+      environment: 'prod',
+      until: { kind: 'at', date: '2026-11-20', time: '18:00', timeZone: 'UTC' },
+      reason: 'release week',
+    },
+  ],
+  [
+    'freeze PROD until friday at 6pm tz=Europe/Paris "release week"',
+    {
+      kind: 'freeze',
+      environment: 'prod',
+      until: { kind: 'at', day: 'fri', time: '18:00', timeZone: 'Europe/Paris' },
+      reason: 'release week',
+    },
+  ],
+  [
+    'freeze env=staging till tomorrow',
+    { kind: 'freeze', environment: 'staging', until: { kind: 'at', day: 'tomorrow', timeZone: 'UTC' } },
+  ],
+  [
+    'freeze all environments until 2026-11-20T18:00+01:00 because of the audit',
+    {
+      kind: 'freeze',
+      environment: 'all',
+      until: { kind: 'instant', iso: '2026-11-20T17:00:00.000Z' },
+      reason: 'of the audit',
+    },
+  ],
+  [
+    'freeze everything until 2026-11-20T18:00 America/New_York',
+    {
+      kind: 'freeze',
+      environment: 'all',
+      until: { kind: 'at', date: '2026-11-20', time: '18:00', timeZone: 'America/New_York' },
+    },
+  ],
+  [
+    'freeze prod until 17:30 UTC',
+    { kind: 'freeze', environment: 'prod', until: { kind: 'at', time: '17:30', timeZone: 'UTC' } },
+  ],
+  ['freeze dev for 3d', { kind: 'freeze', environment: 'dev', until: { kind: 'in', ms: 259_200_000 } }],
+  [
+    'freeze prod for 2 hours - db migration',
+    { kind: 'freeze', environment: 'prod', until: { kind: 'in', ms: 7_200_000 }, reason: 'db migration' },
+  ],
+  ['unfreeze prod', { kind: 'unfreeze', environment: 'prod' }],
+  ['unfreeze all', { kind: 'unfreeze', environment: 'all' }],
+  ['unfreeze env=Staging', { kind: 'unfreeze', environment: 'staging' }],
+  ['freezes', { kind: 'freezes' }],
+  ['show freezes', { kind: 'freezes' }],
 ];
 
 describe('parseCommand accepts every command form', () => {

@@ -15,6 +15,8 @@ const kindOf: Record<CommandWord, string> = {
   audit: 'audit',
   whoami: 'whoami',
   usage: 'usage',
+  freezes: 'freezes',
+  grants: 'grants',
   start: 'action',
   stop: 'action',
   reboot: 'action',
@@ -40,6 +42,9 @@ const kindOf: Record<CommandWord, string> = {
   reject: 'reject',
   rollback: 'rollback',
   grant: 'grant',
+  revoke: 'revoke',
+  freeze: 'freeze',
+  unfreeze: 'unfreeze',
 };
 
 describe('HELP', () => {

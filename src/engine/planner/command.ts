@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Role } from '../../chat/actor.ts';
 import { CostReportGrouping, ProviderName, ResourceType } from '../../cloud/resource.ts';
 import { ChangeFilter, ChangeId } from '../../changes/model.ts';
+import { Until } from '../../changes/until.ts';
 import { UsageMonth } from '../../usage/month.ts';
 
 /**
@@ -19,6 +20,8 @@ export const CommandWord = z.enum([
   'audit',
   'whoami',
   'usage',
+  'freezes',
+  'grants',
   'start',
   'stop',
   'reboot',
@@ -44,6 +47,9 @@ export const CommandWord = z.enum([
   'reject',
   'rollback',
   'grant',
+  'revoke',
+  'freeze',
+  'unfreeze',
 ]);
 export type CommandWord = z.infer<typeof CommandWord>;
 
@@ -86,7 +92,8 @@ export const Command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('action'), action: PowerAction, resource: ResourceRef }),
   z.object({ kind: z.literal('resize'), resource: ResourceRef, size: z.string().min(1).optional() }),
   z.object({ kind: z.literal('changes'), filter: ChangeFilter }),
-  z.object({ kind: z.literal('approve'), changeId: ChangeId }),
+  /** `override`: an admin's reason to approve through a change freeze or a shut approval window. */
+  z.object({ kind: z.literal('approve'), changeId: ChangeId, override: z.string().min(1).optional() }),
   z.object({ kind: z.literal('reject'), changeId: ChangeId, reason: z.string().min(1).optional() }),
   z.object({ kind: z.literal('rollback'), changeId: ChangeId }),
   z.object({ kind: z.literal('audit'), verify: z.boolean() }),
@@ -94,6 +101,25 @@ export const Command = z.discriminatedUnion('kind', [
   /** Without a month: this month (UTC). */
   z.object({ kind: z.literal('usage'), month: UsageMonth.optional() }),
   z.object({ kind: z.literal('grant'), user: UserRef, role: Role }),
+  /** `grant <user> <role> for <duration> [reason]`: a just-in-time role that ends by itself. */
+  z.object({
+    kind: z.literal('grant_temporary'),
+    user: UserRef,
+    role: Role,
+    durationMs: z.number().int().positive(),
+    reason: z.string().min(1).optional(),
+  }),
+  z.object({ kind: z.literal('revoke'), user: UserRef }),
+  z.object({ kind: z.literal('grants') }),
+  /** `environment`: lowercased, or `all`. */
+  z.object({
+    kind: z.literal('freeze'),
+    environment: z.string().min(1),
+    until: Until,
+    reason: z.string().min(1).optional(),
+  }),
+  z.object({ kind: z.literal('unfreeze'), environment: z.string().min(1) }),
+  z.object({ kind: z.literal('freezes') }),
   /** Any action a provider declares (`scale web to 3`, `cordon node-1`, `rollout restart api`). */
   z.object({
     kind: z.literal('do'),

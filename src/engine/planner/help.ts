@@ -51,6 +51,17 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
       'Tokens the LLM planner used and their estimated cost, this month (UTC) or the month given, with the monthly budget when one is set; admins see every workspace.',
     example: 'usage 2026-11',
   },
+  freezes: {
+    usage: 'freezes',
+    description:
+      'The change freezes in force: environment, end time, who declared it and why. While one covers a change, approving it needs an admin override.',
+    example: 'freezes',
+  },
+  grants: {
+    usage: 'grants',
+    description: 'The temporary roles in force: who, which role, until when, granted by whom and why.',
+    example: 'grants',
+  },
   start: {
     usage: 'start <resource>',
     description: 'Requests starting a stopped resource (a change request); alone, asks which.',
@@ -168,8 +179,9 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     example: 'offhours owner=web 19:00-08:00 weekdays',
   },
   approve: {
-    usage: 'approve <change>',
-    description: 'Approves a pending change request. Ids: CR-12, cr12, #12 or 12.',
+    usage: 'approve <change> [override <reason…>]',
+    description:
+      'Approves a pending change request. Ids: CR-12, cr12, #12 or 12. Admins add `override` and a reason to approve through a change freeze or outside the policy’s approval window (audited).',
     example: 'approve CR-12',
   },
   reject: {
@@ -183,9 +195,26 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     example: 'rollback CR-12',
   },
   grant: {
-    usage: 'grant <user> <role>',
-    description: 'Gives a user a role: viewer, operator, approver or admin.',
+    usage: 'grant <user> <role> [for <duration> [reason…]]',
+    description:
+      'Gives a user a role: viewer, operator, approver or admin (admins). With `for 2h` (1 minute to 7 days), operator or approver for a while: it ends by itself, said in this conversation.',
     example: 'grant @alice approver',
+  },
+  revoke: {
+    usage: 'revoke <user>',
+    description: 'Ends a temporary role before its time (admins).',
+    example: 'revoke @dave',
+  },
+  freeze: {
+    usage: 'freeze <environment|all> until <time>|for <duration> [reason…]',
+    description:
+      'Declares a change freeze (admins): requests can still be filed, approving them is refused until it ends unless an admin overrides. Times: 2026-11-20 18:00, friday 18:00, tomorrow, with tz=Europe/Paris (UTC by default); durations 2h, 3d, 1w.',
+    example: 'freeze prod until friday 18:00 release week',
+  },
+  unfreeze: {
+    usage: 'unfreeze <environment|all>',
+    description: 'Ends the change freezes of an environment, or all of them, early (admins).',
+    example: 'unfreeze prod',
   },
 };
 

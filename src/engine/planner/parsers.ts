@@ -16,6 +16,7 @@ import {
   plainAction,
 } from './parse-estate.ts';
 
+import { bare, parseApprove, parseFreeze, parseRevoke, parseUnfreeze, readGrantSpan } from './parse-policy.ts';
 import {
   parseCompliance,
   parseFindings,
@@ -95,7 +96,7 @@ const notAChangeId = (args: Token[]): string | undefined =>
   args[0] ? `${quote(args[0].text)} is not a change id (like CR-12).` : undefined;
 
 const changeCommand =
-  (kind: 'approve' | 'rollback'): CommandParser =>
+  (kind: 'rollback'): CommandParser =>
   (args, ctx) => {
     const id = readChangeId(args);
     if (!id) return usage(ctx.word, notAChangeId(args));
@@ -149,8 +150,26 @@ const parseUsage: CommandParser = (args, ctx) => {
 const GRANT_FILLERS = new Set(['as', 'role', 'the', 'a', 'an']);
 const ROLE_HINT = 'Roles are viewer, operator, approver and admin.';
 
-/** `grant alice admin`, `grant @alice as admin`, `grant admin to <@U1>`; a role given first is tolerated. */
+/**
+ * `grant alice admin`, `grant @alice as admin`, `grant admin to <@U1>`; a role given first is
+ * tolerated. `… for <duration> [reason…]` makes it a temporary grant.
+ */
 const parseGrant: CommandParser = (args, ctx) => {
+  const forAt = args.findIndex((t) => !t.quoted && t.lower === 'for');
+  if (forAt >= 0) {
+    const head = parseGrant(args.slice(0, forAt), ctx);
+    if (!head.ok || head.command.kind !== 'grant') return head;
+    const span = readGrantSpan(ctx, args.slice(forAt + 1));
+    if (!span.ok) return usage(ctx.word, span.message);
+    const { user, role } = head.command;
+    return ok({
+      kind: 'grant_temporary',
+      user,
+      role,
+      durationMs: span.durationMs,
+      ...(span.reason ? { reason: span.reason } : {}),
+    });
+  }
   const words = args.filter((t) => t.quoted || t.mentionId !== undefined || !GRANT_FILLERS.has(t.lower));
   let pair: [Token, Token] | undefined;
   const [a, b, c] = words;
@@ -180,6 +199,8 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   audit: parseAudit,
   whoami: parseWhoami,
   usage: parseUsage,
+  freezes: bare('freezes'),
+  grants: bare('grants'),
   start: powerAction('start'),
   stop: powerAction('stop'),
   reboot: powerAction('reboot'),
@@ -201,8 +222,11 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   unsuppress: parseUnsuppress,
   fix: parseFix,
   offhours: parseOffHours,
-  approve: changeCommand('approve'),
+  approve: parseApprove,
   reject: parseReject,
   rollback: changeCommand('rollback'),
   grant: parseGrant,
+  revoke: parseRevoke,
+  freeze: parseFreeze,
+  unfreeze: parseUnfreeze,
 };

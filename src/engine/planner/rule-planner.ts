@@ -21,6 +21,12 @@ export const ToolNames = {
   whoami: 'whoami',
   usage: 'usage',
   grant: 'grant_role',
+  grantTemporary: 'grant_temporary_role',
+  revoke: 'revoke_role_grant',
+  grants: 'list_role_grants',
+  freeze: 'freeze_changes',
+  unfreeze: 'unfreeze_changes',
+  freezes: 'list_freezes',
   resourceAction: 'resource_action',
   inventorySummary: 'inventory_summary',
   inventoryStatus: 'inventory_status',
@@ -63,7 +69,7 @@ export const commandToPlan = (c: Command): Plan => {
     case 'changes':
       return one(ToolNames.listChanges, { filter: c.filter });
     case 'approve':
-      return one(ToolNames.approve, { changeId: c.changeId });
+      return one(ToolNames.approve, { changeId: c.changeId, ...(c.override ? { override: c.override } : {}) });
     case 'reject':
       return one(ToolNames.reject, { changeId: c.changeId, reason: c.reason });
     case 'rollback':
@@ -76,6 +82,27 @@ export const commandToPlan = (c: Command): Plan => {
       return one(ToolNames.usage, c.month ? { month: c.month } : {});
     case 'grant':
       return one(ToolNames.grant, { user: c.user, role: c.role });
+    case 'grant_temporary':
+      return one(ToolNames.grantTemporary, {
+        user: c.user,
+        role: c.role,
+        durationMs: c.durationMs,
+        ...(c.reason ? { reason: c.reason } : {}),
+      });
+    case 'revoke':
+      return one(ToolNames.revoke, { user: c.user });
+    case 'grants':
+      return one(ToolNames.grants, {});
+    case 'freeze':
+      return one(ToolNames.freeze, {
+        environment: c.environment,
+        until: c.until,
+        ...(c.reason ? { reason: c.reason } : {}),
+      });
+    case 'unfreeze':
+      return one(ToolNames.unfreeze, { environment: c.environment });
+    case 'freezes':
+      return one(ToolNames.freezes, {});
     case 'pick':
       return one(ToolNames.pickResource, { for: c.for });
     case 'do':

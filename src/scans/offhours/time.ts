@@ -1,5 +1,16 @@
 import { z } from 'zod';
 import { badRequest } from '../../errors.ts';
+import {
+  DAY_MS,
+  DAY_NAMES,
+  dayNameOf,
+  daysText,
+  isTimeZone,
+  localDay,
+  localText,
+  zonedToUtc,
+  type DayName,
+} from '../../util/time-zone.ts';
 
 /**
  * Off-hours schedule times, pure. Semantics of AWS Instance Scheduler's "office hours": on each
@@ -11,8 +22,7 @@ import { badRequest } from '../../errors.ts';
  * distance after the change (03:30), and one that happens twice runs at its first occurrence.
  */
 
-export const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type DayName = (typeof DAY_NAMES)[number];
+export { DAY_NAMES, daysText, isTimeZone, localText, zonedToUtc, type DayName };
 
 /** `HH:MM`, 24-hour. */
 export const ClockTime = z
@@ -41,16 +51,6 @@ export const defaultTimes = { stop: '19:00', start: '08:00', days: DAY_NAMES.sli
 export const minutesOf = (clock: string): number => {
   const [h, m] = clock.split(':').map(Number);
   return h! * 60 + m!;
-};
-
-/** Whether `tz` is an IANA zone this runtime knows. */
-export const isTimeZone = (tz: string): boolean => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 };
 
 const DAY_WORDS: Readonly<Record<string, readonly DayName[]>> = {
@@ -95,15 +95,6 @@ export const parseDays = (text: string): DayName[] | undefined => {
   return DAY_NAMES.filter((d) => out.has(d));
 };
 
-/** `Mon–Fri`, `every day`, `Mon, Wed, Fri`. */
-export const daysText = (days: readonly DayName[]): string => {
-  const cap = (d: string) => d[0]!.toUpperCase() + d.slice(1);
-  if (days.length === 7) return 'every day';
-  const idx = days.map((d) => DAY_NAMES.indexOf(d));
-  const consecutive = idx.length > 2 && idx.every((v, i) => i === 0 || v === idx[i - 1]! + 1);
-  return consecutive ? `${cap(days[0]!)}–${cap(days.at(-1)!)}` : days.map(cap).join(', ');
-};
-
 /** Checks a schedule's times; throws a bad request naming what is wrong. */
 export const checkTimes = (t: ScheduleTimes): void => {
   if (t.stop === t.start) throw badRequest(`Stop and start are both ${t.stop}: that window never stops anything.`);
@@ -121,56 +112,6 @@ const runMinutes = (t: Pick<ScheduleTimes, 'stop' | 'start'>): number => {
 export const offShare = (t: Pick<ScheduleTimes, 'stop' | 'start' | 'days'>): number =>
   1 - (runMinutes(t) * t.days.length) / (7 * 1440);
 
-// ---- time zones
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const formatter = (tz: string): Intl.DateTimeFormat => {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-};
-
-/** The wall clock in `tz` at `ms` as if it were UTC (ms), seconds included. */
-const wallMs = (ms: number, tz: string): number => {
-  const p: Record<string, number> = {};
-  for (const part of formatter(tz).formatToParts(new Date(ms)))
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour! % 24, p.minute!, p.second!);
-};
-
-/** The zone's offset from UTC at `ms`, in ms (Berlin in summer: +7,200,000). */
-const offsetAt = (ms: number, tz: string): number =>
-  wallMs(Math.floor(ms / 1000) * 1000, tz) - Math.floor(ms / 1000) * 1000;
-
-/**
- * The instant of a local wall time (`localMs`: the wall time written as if UTC) in `tz`. A
- * skipped wall time gives the instant as far after the change as the time was after its start;
- * a repeated one gives its first occurrence. (Offsets change at most once within a day either side.)
- */
-export const zonedToUtc = (localMs: number, tz: string): Date => {
-  const candidates = [offsetAt(localMs - 86_400_000, tz), offsetAt(localMs + 86_400_000, tz)].map((o) => localMs - o);
-  const valid = candidates.filter((t) => wallMs(t, tz) === localMs);
-  return new Date(valid.length > 0 ? Math.min(...valid) : Math.max(...candidates));
-};
-
-/** The local calendar date in `tz` at `at`: as a UTC midnight (ms). */
-const localDay = (at: Date, tz: string): number => {
-  const w = wallMs(at.getTime(), tz);
-  return w - (w % 86_400_000);
-};
-
 export interface Transition {
   kind: 'stop' | 'start';
   at: Date;
@@ -183,12 +124,10 @@ export const transitionsBetween = (t: ScheduleTimes, from: Date, to: Date): Tran
   const stop = minutesOf(t.stop) * 60_000;
   const overnight = stop <= start;
   // A day's window may end the next day: begin one local day before `from`.
-  for (let day = localDay(from, t.timezone) - 86_400_000; day <= localDay(to, t.timezone); day += 86_400_000) {
-    // 1970-01-01 was a Thursday: index 3 of mon…sun.
-    const name = DAY_NAMES[(Math.floor(day / 86_400_000) + 3) % 7]!;
-    if (!t.days.includes(name)) continue;
+  for (let day = localDay(from, t.timezone) - DAY_MS; day <= localDay(to, t.timezone); day += DAY_MS) {
+    if (!t.days.includes(dayNameOf(day))) continue;
     out.push({ kind: 'start', at: zonedToUtc(day + start, t.timezone) });
-    out.push({ kind: 'stop', at: zonedToUtc(day + (overnight ? 86_400_000 : 0) + stop, t.timezone) });
+    out.push({ kind: 'stop', at: zonedToUtc(day + (overnight ? DAY_MS : 0) + stop, t.timezone) });
   }
   return out
     .filter((x) => x.at.getTime() >= from.getTime() && x.at.getTime() <= to.getTime())
@@ -204,10 +143,3 @@ export const latestDue = (t: ScheduleTimes, now: Date): Transition | undefined =
 /** The first transition after `now`, if any. */
 export const nextTransition = (t: ScheduleTimes, now: Date): Transition | undefined =>
   transitionsBetween(t, new Date(now.getTime() + 1), new Date(now.getTime() + week))[0];
-
-/** `Mon 19:00` in the schedule's zone. */
-export const localText = (at: Date, tz: string): string => {
-  const w = new Date(wallMs(at.getTime(), tz));
-  const name = DAY_NAMES[(w.getUTCDay() + 6) % 7]!;
-  return `${name[0]!.toUpperCase()}${name.slice(1)} ${w.toISOString().slice(0, 10)} ${w.toISOString().slice(11, 16)}`;
-};
