@@ -45,6 +45,8 @@ const RESET_TABLES = [
   'messages',
   'processed_events',
   'llm_usage',
+  'change_freezes',
+  'role_grants',
 ];
 
 const transcripts = loadTranscripts(DIR);
