@@ -153,6 +153,11 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
       blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });
     if (c.policy.windows && !c.override?.window)
       blocks.push({ type: 'context', text: `Can be approved only ${windowsText(c.policy.windows)}` });
+    if (c.policy.autoApproveHeld)
+      blocks.push({
+        type: 'context',
+        text: `Not auto-approved: ${c.policy.autoApproveHeld}. It runs once approved after that, or when an admin approves it with an override.`,
+      });
   }
   const status =
     c.status === 'executing' && opts.progress ? `running (${opts.progress})` : statusLabel[c.status].toLowerCase();

@@ -8,9 +8,10 @@ import { nextOpening, openingText, openWindow, windowsText, type ApprovalWindow 
 
 /**
  * What stops a change from being approved right now, besides who asks: the freezes covering its
- * environments and its rule's approval windows. Approving is checked against these (and so is
- * filing a change its rule auto-approves, since that runs it at once); an admin may override them
- * with a reason (`approve CR-n override "…"`), which is stored on the request and audited.
+ * environments and its rule's approval windows. Approving is checked against these, and so is
+ * filing a change its rule auto-approves (that would run it at once: it is filed pending instead,
+ * needing one approval). An admin may override them with a reason (`approve CR-n override "…"`),
+ * which is stored on the request and audited.
  */
 export interface Blockers {
   /** Active freezes covering the change, less those an earlier override named. */

@@ -45,6 +45,11 @@ export const AppliedPolicy = z.object({
   ttlMs: z.number().int().positive().optional(),
   /** When it may be approved (and so run); always when absent. */
   windows: z.array(ApprovalWindow).min(1).optional(),
+  /**
+   * The rule auto-approves, but a freeze or a shut window covered the change when it was filed:
+   * why it was filed pending instead, needing one approval (`autoApprove` false, `approvals` 1).
+   */
+  autoApproveHeld: z.string().min(1).optional(),
 });
 export type AppliedPolicy = z.infer<typeof AppliedPolicy>;
 

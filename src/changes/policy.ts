@@ -95,7 +95,7 @@ export const Policy = z
     /** Roles allowed to request changes at all. */
     requesterRoles: z.array(Role).min(1),
     /** Named groups of approvers: each a list of person keys. */
-    groups: z.record(GroupName, z.array(PersonKey).min(1)).default({}),
+    groups: z.record(GroupName, z.array(PersonKey).min(1)).optional(),
     rules: z.array(PolicyRule).min(1),
   })
   .strict()
@@ -103,9 +103,9 @@ export const Policy = z
     p.rules.forEach((r, i) => {
       const members = new Set<string>();
       (r.approverGroups ?? []).forEach((g, j) => {
-        const listed = p.groups[g];
+        const listed = p.groups?.[g];
         if (!listed) {
-          const known = Object.keys(p.groups);
+          const known = Object.keys(p.groups ?? {});
           ctx.addIssue({
             code: 'custom',
             path: ['rules', i, 'approverGroups', j],
@@ -232,7 +232,7 @@ export const evaluatePolicy = (
     approvals: rule.approvals,
     approverRoles: rule.approverRoles,
     ...(rule.approverGroups
-      ? { approverGroups: rule.approverGroups.map((name) => ({ name, members: [...(policy.groups[name] ?? [])] })) }
+      ? { approverGroups: rule.approverGroups.map((name) => ({ name, members: [...(policy.groups?.[name] ?? [])] })) }
       : {}),
     allowSelfApproval: false,
     autoApprove: rule.autoApprove,

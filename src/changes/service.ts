@@ -15,7 +15,7 @@ import { approverNeedText, closedError, formatTime, someoneElseText } from './ex
 import { ApprovalBlockedError, blockerLines, blockersFor, isBlocked, type Blockers } from './gates.ts';
 import type { ChangeListener } from './listener.ts';
 import { ChangePlan } from '../tools/change-plan.ts';
-import type { ChangeRequest } from './model.ts';
+import type { AppliedPolicy, ChangeRequest } from './model.ts';
 import { approvalBlocker, evaluatePolicy, mayApprove, type Policy } from './policy.ts';
 import { windowsText } from './windows.ts';
 import {
@@ -113,21 +113,25 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     if (role === 'viewer') throw forbidden('Viewers cannot request changes: ask an admin for the operator role.');
     const decision = evaluatePolicy(deps.policy, plan, role, { conversation });
     if (!decision.allowed) throw forbidden(`You cannot request this change: ${decision.reason}.`);
-    if (decision.autoApprove) {
-      // Auto-approved means run at once: a freeze or a shut window refuses the filing itself.
-      const blockers = await blockersFor(db, { workspaceId: actor.workspaceId, plan, policy: decision }, now());
-      if (isBlocked(blockers)) {
-        throw conflict(
-          `Not filed: ${blockerLines(blockers, decision.rule).join('; ')}. Policy rule "${decision.rule}" approves and runs changes as soon as they are filed, so none can be filed under it until then.`,
-        );
-      }
-    }
     if (plan.rollbackOf) {
       const original = await getChange(db, plan.rollbackOf);
       if (!original || original.status !== 'succeeded')
         throw conflict(`${plan.rollbackOf} is not a change that succeeded, so it cannot be rolled back.`);
     }
-    const { allowed: _allowed, ...applied } = decision;
+    const { allowed: _allowed, ...ruled } = decision;
+    let applied: AppliedPolicy = ruled;
+    if (ruled.autoApprove) {
+      // Auto-approved means run at once. Under a freeze or outside the rule's windows it is filed
+      // like any other request instead, needing one approval (or an admin's override) to run.
+      const blockers = await blockersFor(db, { workspaceId: actor.workspaceId, plan, policy: ruled }, now());
+      if (isBlocked(blockers))
+        applied = {
+          ...ruled,
+          autoApprove: false,
+          approvals: 1,
+          autoApproveHeld: blockerLines(blockers, ruled.rule).join('; '),
+        };
+    }
     const at = now();
     const created = await insertChange(db, {
       plan,

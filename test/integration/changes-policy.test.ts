@@ -117,6 +117,7 @@ describe('approval windows', () => {
         approvals: 0,
         autoApprove: true,
         approverRoles: ['approver'],
+        ttlMs: 3 * 86_400_000,
         windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00', timeZone: 'Europe/Paris' }],
       },
       {
@@ -154,18 +155,27 @@ describe('approval windows', () => {
     expect(h.provider.executions).toHaveLength(1);
   });
 
-  test('a rule that auto-approves refuses the filing itself outside its window (it would run at once)', async () => {
+  test('a rule that auto-approves files a pending request outside its window, which an approval inside it runs', async () => {
     const h = harness(store.db, { policy });
     const plan = planFor({ action: 'start', environment: 'dev', rollback: { action: 'stop', params: {} } });
     h.clock.advance(-3 * 3_600_000); // Monday 08:00 in Paris
-    const refused = await failure(h.service.request(plan, alice, 'operator', conversation));
-    expect(refused.code).toBe('conflict');
-    expect(refused.userMessage).toBe(
-      'Not filed: policy rule "dev-hours" allows approvals only Mon–Fri 09:00–17:00 Europe/Paris; the next window opens Mon 2026-11-02 09:00 Europe/Paris (2026-11-02 08:00 UTC). Policy rule "dev-hours" approves and runs changes as soon as they are filed, so none can be filed under it until then.',
-    );
+    const held = await h.service.request(plan, alice, 'operator', conversation);
+    expect(held.status).toBe('pending');
+    expect(held.policy).toMatchObject({
+      rule: 'dev-hours',
+      autoApprove: false,
+      approvals: 1,
+      autoApproveHeld:
+        'policy rule "dev-hours" allows approvals only Mon–Fri 09:00–17:00 Europe/Paris; the next window opens Mon 2026-11-02 09:00 Europe/Paris (2026-11-02 08:00 UTC)',
+    });
+    expect(texts(held)).toContain('Not auto-approved: policy rule "dev-hours" allows approvals only');
     expect(h.provider.executions).toHaveLength(0);
+    expect(await failure(h.service.approve(held.id, bob, 'approver'))).toBeInstanceOf(ApprovalBlockedError);
     h.clock.advance(3_600_000);
+    // In the window: an approval runs the held request, and a new one is auto-approved again.
+    expect((await h.service.approve(held.id, bob, 'approver')).status).toBe('succeeded');
     expect((await h.service.request(plan, alice, 'operator', conversation)).status).toBe('succeeded');
+    expect(h.provider.executions).toHaveLength(2);
   });
 
   test("an admin's override passes the shut window, once for the request, audited", async () => {
@@ -337,19 +347,28 @@ describe('change freezes', () => {
     expect((await h.service.approve(d.id, bob, 'approver')).status).toBe('succeeded');
   });
 
-  test('a workflow with one step in a frozen environment is covered; an auto-approved change there is not filed', async () => {
+  test('a workflow with one step in a frozen environment is covered; an auto-approved change there waits for an approval', async () => {
     const h = harness(store.db);
     await freeze(h, 'dev', 2, 'dev cluster upgrade');
-    const refused = await failure(
-      h.service.request(
-        planFor({ action: 'start', environment: 'dev', rollback: { action: 'stop', params: {} } }),
-        alice,
-        'operator',
-        conversation,
-      ),
+    const held = await h.service.request(
+      planFor({ action: 'start', environment: 'dev', rollback: { action: 'stop', params: {} } }),
+      alice,
+      'operator',
+      conversation,
     );
-    expect(refused.userMessage).toBe(
-      'Not filed: dev is frozen by Carol until 2026-11-02 12:00 UTC (“dev cluster upgrade”). Policy rule "dev-power-actions" approves and runs changes as soon as they are filed, so none can be filed under it until then.',
+    expect(held).toMatchObject({
+      status: 'pending',
+      approvalsRequired: 1,
+      policy: {
+        rule: 'dev-power-actions',
+        autoApprove: false,
+        autoApproveHeld: 'dev is frozen by Carol until 2026-11-02 12:00 UTC (“dev cluster upgrade”)',
+      },
+    });
+    expect((await auditOf(held.id)).map((e) => e.type)).toEqual(['change.requested']);
+    // An admin's override runs it through the freeze.
+    expect((await h.service.approve(held.id, carol, 'admin', { override: 'needed for the upgrade' })).status).toBe(
+      'succeeded',
     );
     const step = {
       kind: 'action' as const,

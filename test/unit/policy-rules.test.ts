@@ -223,7 +223,7 @@ describe('policy documents', () => {
         { name: 'all', match: { environment: ['prod'] }, approvals: 2, approverRoles: ['admin'], ttlMs: 600_000 },
       ],
     });
-    expect(old.groups).toEqual({});
+    expect(old.groups).toBeUndefined();
     expect(evaluatePolicy(old, planFor(), 'operator')).toEqual({
       allowed: true,
       rule: 'all',
