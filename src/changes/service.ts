@@ -198,7 +198,9 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
         `Approving ${id} needs ${approverNeedText(c.policy)} (policy rule "${c.policy.rule}"); you are ${article(role)} ${role}.`,
       );
     }
-    const override = await gate(c, actor, role, opts.override);
+    // Past its expiry, recording the decision expires it (below): that is the answer, not a freeze.
+    const due = c.expiresAt !== null && c.expiresAt.getTime() <= now().getTime();
+    const override = due ? undefined : await gate(c, actor, role, opts.override);
     const outcome = await recordDecision(db, {
       id,
       by: actor,

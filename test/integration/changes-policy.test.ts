@@ -264,6 +264,17 @@ describe('change freezes', () => {
     expect((await h.service.approve(c.id, bob, 'approver')).status).toBe('succeeded');
   });
 
+  test('a request past its expiry is expired by the approval, whatever freezes it', async () => {
+    const h = harness(store.db);
+    await freeze(h, 'prod', 4, null);
+    const c = await h.service.request(planFor(), alice, 'operator', conversation);
+    h.clock.advance(2 * 3_600_000);
+    const late = await failure(h.service.approve(c.id, carol, 'admin', { override: 'too late anyway' }));
+    expect(late.code).toBe('expired');
+    expect((await h.service.get(c.id))?.status).toBe('expired');
+    expect(await auditOf(c.id).then((es) => es.map((e) => e.type))).toEqual(['change.requested', 'change.expired']);
+  });
+
   test('an admin approves with an override and a reason: audited with the freeze, shown on the card, then run', async () => {
     const h = harness(store.db);
     const f = await freeze(h, 'production', 4, 'quarter close');
