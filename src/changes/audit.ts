@@ -24,6 +24,7 @@ export const AuditEventType = z.enum([
   'change.expired',
   'change.interrupted',
   'change.rollback_requested',
+  'change.cancel_requested',
   'change.rolled_back',
   'role.granted',
   'finding.suppressed',

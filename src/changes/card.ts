@@ -74,6 +74,45 @@ const outcomeLine = (c: ChangeRequest): string | undefined => {
   }
 };
 
+/** The most steps a card lists one by one (a chat message stays readable); the rest are counted. */
+const MAX_CARD_STEPS = 12;
+
+/**
+ * A workflow run's preview on its card: every step in order with what it does to what, its
+ * compensation, the plan's monthly cost and the hash the approval binds to. While it runs, the step
+ * the progress names is marked.
+ */
+const workflowBlocks = (w: NonNullable<ChangeRequest['plan']['workflow']>, progress: string | undefined): Block[] => {
+  const current = progress ? /^step (\d+) of/.exec(progress)?.[1] : undefined;
+  const lines = w.steps.slice(0, MAX_CARD_STEPS).map((s, i) => {
+    const mark =
+      current === undefined ? `${i + 1}.` : Number(current) === i + 1 ? '▶' : Number(current) > i + 1 ? '✓' : '·';
+    const what =
+      s.kind === 'action'
+        ? `${s.summary}${s.compensate === null ? ' (not undone on failure)' : ''}`
+        : `wait until ${s.resourceName} is ${s.until} (up to ${Math.round(s.timeoutMs / 60_000) || 1} min)`;
+    return `${mark} *${s.title}*: ${what}`;
+  });
+  if (w.steps.length > MAX_CARD_STEPS) lines.push(`… and ${w.steps.length - MAX_CARD_STEPS} more steps`);
+  const inputs = Object.entries(w.inputs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return [
+    { type: 'text', text: `*Steps of ${w.template} v${w.version}:*\n${lines.join('\n')}` },
+    {
+      type: 'context',
+      text: [
+        inputs ? `Inputs: ${inputs}` : '',
+        `What it builds: ${w.monthlyCents ? `${formatMoney(w.monthlyCents)}/mo` : 'nothing priced'}${w.unpriced.length ? ` (not priced: ${w.unpriced.join(', ')})` : ''}`,
+        'If a step fails, the completed ones are undone in reverse',
+        `Plan ${w.hash.slice(0, 12)}: re-checked before it runs; a changed plan needs a new approval`,
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    },
+  ];
+};
+
 /** `progress`: the running change's latest step, shown while it is `executing` (not stored). */
 export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; progress?: string } = {}): Reply => {
   const p = c.plan;
@@ -101,6 +140,7 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
     },
     { type: 'text', text: `*Blast radius:* ${p.blastRadius}` },
   ];
+  if (p.workflow) blocks.push(...workflowBlocks(p.workflow, c.status === 'executing' ? opts.progress : undefined));
   if (p.rollback)
     blocks.push({
       type: 'context',
@@ -148,10 +188,12 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
 /** The short message posted into the requester's thread when a change finishes. */
 export const renderChangeResult = (c: ChangeRequest, opts: { sandbox?: boolean } = {}): Reply => {
   const ok = c.status === 'succeeded';
+  const workflow = Boolean(c.plan.workflow);
   const line = ok
-    ? `${statusIcon.succeeded} ${c.id} done: ${c.result?.summary ?? c.plan.summary}. To undo: \`rollback ${c.id}\``
+    ? `${statusIcon.succeeded} ${c.id} done: ${c.result?.summary ?? c.plan.summary}.${workflow ? '' : ` To undo: \`rollback ${c.id}\``}`
     : c.status === 'failed'
-      ? `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}. Nothing else was changed.`
+      ? // A workflow's error already says which steps ran and what was undone.
+        `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}${workflow ? '' : '. Nothing else was changed.'}`
       : `${statusIcon[c.status]} ${c.id}: ${(outcomeLine(c) ?? statusLabel[c.status]).replace(/\*/g, '')}`;
   return reply([{ type: 'text', text: line }], {
     text: mentionsAsText(line).replace(/`/g, ''),

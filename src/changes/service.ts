@@ -24,8 +24,10 @@ import {
   listChanges,
   orphaned,
   recordDecision,
+  requestCancel,
   type ChangeFilter,
 } from './repository.ts';
+import { appendAudit } from './audit.ts';
 import { rollbackPlan, type SpecLookup } from './rollback.ts';
 import { findAction } from '../cloud/actions.ts';
 
@@ -54,6 +56,12 @@ export interface ChangeService {
   approve(id: string, actor: Actor, role: Role): Promise<ChangeRequest>;
   /** Rejects a pending request (its requester may withdraw it). */
   reject(id: string, actor: Actor, role: Role, reason?: string): Promise<ChangeRequest>;
+  /**
+   * Stops a change: a pending one is withdrawn (its requester) or rejected (an approver); a running
+   * workflow stops before its next step and undoes the completed ones (its requester, an approver
+   * of its rule, or an admin). A single action that is already running cannot be stopped.
+   */
+  cancel(id: string, actor: Actor, role: Role, reason?: string): Promise<ChangeRequest>;
   /** Files a new request that undoes a succeeded one; the original becomes rolled_back when it succeeds. */
   rollback(id: string, actor: Actor, role: Role): Promise<ChangeRequest>;
   list(filter?: ChangeFilter): Promise<ChangeRequest[]>;
@@ -201,6 +209,44 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     }
   };
 
+  const cancel: ChangeService['cancel'] = async (id, actor, role, reason) => {
+    const c = await load(id, actor);
+    if (c.status === 'pending') return reject(id, actor, role, reason?.trim() || 'cancelled');
+    const mine = c.requesterKey === actorKey(actor);
+    if (!mine && role !== 'admin' && !c.policy.approverRoles.includes(role))
+      throw forbidden(
+        `Cancelling ${id} needs its requester or someone with the ${rolesText([...new Set([...c.policy.approverRoles, 'admin' as const])])}; you are ${article(role)} ${role}.`,
+      );
+    if (c.status === 'approved' || (c.status === 'executing' && !c.plan.workflow))
+      throw conflict(
+        c.plan.workflow
+          ? `${id} is starting; cancel it again in a moment to stop it before its next step.`
+          : `${id} is a single action that is already running at the provider; it cannot be stopped. Once it ends, \`rollback ${id}\` undoes it.`,
+      );
+    if (c.status !== 'executing') throw closedError(c);
+    const at = now();
+    const asked = await db.transaction(async (tx) => {
+      if (!(await requestCancel(tx, id, at))) return false;
+      await appendAudit(tx, {
+        at,
+        type: 'change.cancel_requested',
+        actorKey: actorKey(actor),
+        subject: id,
+        data: { by: actor.displayName, ...(reason?.trim() ? { reason: reason.trim() } : {}) },
+      });
+      return true;
+    });
+    if (!asked) {
+      const again = await getChange(db, id);
+      if (again?.status === 'executing')
+        throw conflict(`Someone already asked ${id} to stop; it stops before its next step.`);
+      throw closedError(again ?? c);
+    }
+    deps.logger.info({ changeId: id, by: actorKey(actor) }, 'workflow cancel requested');
+    ctx.progress(c, `cancel asked by ${actor.displayName}; stopping before the next step`);
+    return (await getChange(db, id)) ?? c;
+  };
+
   const rollback: ChangeService['rollback'] = async (id, actor, role) => {
     const original = await load(id, actor);
     if (original.status !== 'succeeded') {
@@ -269,6 +315,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     request,
     approve,
     reject,
+    cancel,
     rollback,
     list: (filter = {}) => listChanges(db, filter),
     get: (id) => getChange(db, id),

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AwsProvider } from '../../src/cloud/aws/provider.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { listAuditEvents } from '../../src/changes/audit.ts';
 import { DEFAULT_POLICY } from '../../src/changes/policy.ts';
+import type { AppError } from '../../src/errors.ts';
 import { requestCancel } from '../../src/changes/repository.ts';
 import { createChangeService, type ChangeService } from '../../src/changes/service.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -171,14 +173,31 @@ describe('a workflow change request', () => {
     const c = await service.request(await file(), person('alice'), 'operator', conversation);
     const execute = aws.execute.bind(aws);
     let asked: boolean | undefined;
+    const refusals: string[] = [];
     aws.execute = async (action, opts) => {
       const r = await execute(action, opts);
-      // `cancel CR-n` while the first step runs: recorded only because the change is executing.
-      if (asked === undefined) asked = await requestCancel(store.db, c.id, now);
+      // `cancel CR-n` while the first step runs: only its requester, an approver or an admin may.
+      if (asked === undefined) {
+        await service.cancel(c.id, person('dave'), 'operator').catch((e: AppError) => refusals.push(e.userMessage));
+        const cancelled = await service.cancel(c.id, person('alice'), 'operator', 'wrong order');
+        asked = cancelled.status === 'executing';
+        await service.cancel(c.id, person('carol'), 'admin').catch((e: AppError) => refusals.push(e.userMessage));
+      }
       return r;
     };
     const done = await service.approve(c.id, person('bob'), 'approver');
     expect(asked).toBe(true);
+    expect(refusals).toEqual([
+      expect.stringMatching(
+        /^Cancelling CR-\d+ needs its requester or someone with the approver or admin role; you are an operator/,
+      ),
+      expect.stringMatching(/^Someone already asked CR-\d+ to stop/),
+    ]);
+    const audit = await listAuditEvents(store.db, { subject: c.id });
+    expect(audit.find((e) => e.type === 'change.cancel_requested')?.data).toEqual({
+      by: 'Alice',
+      reason: 'wrong order',
+    });
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(
       /^quiet-dev: cancelled before step 2 of 3 \(Wait for the first to stop\)\.\n- Stop the first: undone/,
@@ -191,5 +210,6 @@ describe('a workflow change request', () => {
     expect(await state('api-dev-1')).toBe('running');
     // Too late now: the change is no longer executing.
     expect(await requestCancel(store.db, c.id, now)).toBe(false);
+    await expect(service.cancel(c.id, person('alice'), 'operator')).rejects.toThrow(/failed/);
   });
 });

@@ -40,9 +40,13 @@ export const CommandWord = z.enum([
   'unsuppress',
   'fix',
   'offhours',
+  'templates',
+  'template',
+  'run',
   'approve',
   'reject',
   'rollback',
+  'cancel',
   'grant',
 ]);
 export type CommandWord = z.infer<typeof CommandWord>;
@@ -94,6 +98,10 @@ export const Command = z.discriminatedUnion('kind', [
   /** Without a month: this month (UTC). */
   z.object({ kind: z.literal('usage'), month: UsageMonth.optional() }),
   z.object({ kind: z.literal('grant'), user: UserRef, role: Role }),
+  z.object({ kind: z.literal('templates') }),
+  z.object({ kind: z.literal('template'), name: z.string().min(1) }),
+  z.object({ kind: z.literal('run'), template: z.string().min(1), inputs: z.record(z.string(), z.string()) }),
+  z.object({ kind: z.literal('cancel'), changeId: ChangeId, reason: z.string().min(1).optional() }),
   /** Any action a provider declares (`scale web to 3`, `cordon node-1`, `rollout restart api`). */
   z.object({
     kind: z.literal('do'),

@@ -16,6 +16,7 @@ import {
   plainAction,
 } from './parse-estate.ts';
 
+import { parseCancel, parseRun, parseTemplate, parseTemplates } from './parse-workflows.ts';
 import {
   parseCompliance,
   parseFindings,
@@ -201,8 +202,12 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   unsuppress: parseUnsuppress,
   fix: parseFix,
   offhours: parseOffHours,
+  templates: parseTemplates,
+  template: parseTemplate,
+  run: parseRun,
   approve: changeCommand('approve'),
   reject: parseReject,
   rollback: changeCommand('rollback'),
+  cancel: parseCancel,
   grant: parseGrant,
 };
