@@ -15,6 +15,7 @@ const statusLabel: Record<ChangeStatus, string> = {
   pending: 'Waiting for approval',
   approved: 'Approved — about to run',
   executing: 'Running',
+  waiting: 'Waiting at an approval gate',
   succeeded: 'Done',
   failed: 'Failed',
   rejected: 'Rejected',
@@ -28,6 +29,7 @@ const statusIcon: Record<ChangeStatus, string> = {
   pending: '⏳',
   approved: '✅',
   executing: '⚙️',
+  waiting: '✋',
   succeeded: '✅',
   failed: '❌',
   rejected: '🚫',
@@ -47,6 +49,17 @@ const approvalsLine = (c: ChangeRequest): string => {
   return `${approved.length} of ${c.approvalsRequired} from the ${rolesText(c.policy.approverRoles)}, not the requester${who ? ` — ${who}` : ''}`;
 };
 
+/** The approval gate a waiting run stopped at: which step, who may open it, and who has. */
+const gateLine = (c: ChangeRequest): string | undefined => {
+  if (c.status !== 'waiting' || !c.gate || !c.plan.workflow) return undefined;
+  const steps = c.plan.workflow.steps;
+  const step = steps.find((s) => s.id === c.gate!.step);
+  if (!step || step.kind !== 'approval') return undefined;
+  const approved = c.gateDecisions.filter((g) => g.step === step.id && g.decision === 'approved');
+  const who = approved.map((g) => mention(g.approver)).join(', ');
+  return `*✋ Waiting at step ${steps.indexOf(step) + 1} of ${steps.length} (${step.title}):* ${approved.length} of ${step.quorum} approvals from the ${step.roles.join(' or ')} role, not the requester${who ? ` — ${who}` : ''}. Approve goes on with the run; Reject undoes the completed steps.`;
+};
+
 /** What happened, in one line, once the request left `pending`. */
 const outcomeLine = (c: ChangeRequest): string | undefined => {
   const rejection = c.decisions.find((d) => d.decision === 'rejected');
@@ -56,6 +69,7 @@ const outcomeLine = (c: ChangeRequest): string | undefined => {
       return undefined;
     case 'approved':
     case 'executing':
+    case 'waiting':
       return `*${approvalText(c, mention)}*`;
     case 'succeeded':
       return `*${approvalText(c, mention)}* · ${c.result?.summary ?? 'done'}${c.finishedAt ? ` · ${formatTime(c.finishedAt)}` : ''}`;
@@ -90,7 +104,9 @@ const workflowBlocks = (w: NonNullable<ChangeRequest['plan']['workflow']>, progr
     const what =
       s.kind === 'action'
         ? `${s.summary}${s.compensate === null ? ' (not undone on failure)' : ''}`
-        : `wait until ${s.resourceName} is ${s.until} (up to ${Math.round(s.timeoutMs / 60_000) || 1} min)`;
+        : s.kind === 'wait'
+          ? `wait until ${s.resourceName} is ${s.until} (up to ${Math.round(s.timeoutMs / 60_000) || 1} min)`
+          : `approval gate: ${s.quorum} of the ${s.roles.join(' or ')} role (not the requester) before the run goes on`;
     return `${mark} *${s.title}*: ${what}`;
   });
   if (w.steps.length > MAX_CARD_STEPS) lines.push(`… and ${w.steps.length - MAX_CARD_STEPS} more steps`);
@@ -149,7 +165,9 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
   if (p.rollbackOf) blocks.push({ type: 'context', text: `Rolls back ${p.rollbackOf}.` });
   const outcome = outcomeLine(c);
   if (outcome) blocks.push({ type: 'text', text: outcome });
-  if (c.status === 'pending') {
+  const gate = gateLine(c);
+  if (gate) blocks.push({ type: 'text', text: gate });
+  if (c.status === 'pending' || (c.status === 'waiting' && gate)) {
     blocks.push({
       type: 'actions',
       buttons: [
@@ -176,7 +194,12 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
         },
       ],
     });
-    if (c.expiresAt)
+    if (c.status === 'waiting' && c.gate?.deadline)
+      blocks.push({
+        type: 'context',
+        text: `The gate lapses ${formatTime(c.gate.deadline)}: then the completed steps are undone · \`cancel ${c.id}\` stops the run now`,
+      });
+    else if (c.expiresAt)
       blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });
   }
   const status =
@@ -189,12 +212,15 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
 export const renderChangeResult = (c: ChangeRequest, opts: { sandbox?: boolean } = {}): Reply => {
   const ok = c.status === 'succeeded';
   const workflow = Boolean(c.plan.workflow);
-  const line = ok
-    ? `${statusIcon.succeeded} ${c.id} done: ${c.result?.summary ?? c.plan.summary}.${workflow ? '' : ` To undo: \`rollback ${c.id}\``}`
-    : c.status === 'failed'
-      ? // A workflow's error already says which steps ran and what was undone.
-        `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}${workflow ? '' : '. Nothing else was changed.'}`
-      : `${statusIcon[c.status]} ${c.id}: ${(outcomeLine(c) ?? statusLabel[c.status]).replace(/\*/g, '')}`;
+  const gate = gateLine(c);
+  const line = gate
+    ? `${c.id}: ${gate.replace(/^\*✋ /, '✋ ').replace(':*', ':')}`
+    : ok
+      ? `${statusIcon.succeeded} ${c.id} done: ${c.result?.summary ?? c.plan.summary}.${workflow ? '' : ` To undo: \`rollback ${c.id}\``}`
+      : c.status === 'failed'
+        ? // A workflow's error already says which steps ran and what was undone.
+          `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}${workflow ? '' : '. Nothing else was changed.'}`
+        : `${statusIcon[c.status]} ${c.id}: ${(outcomeLine(c) ?? statusLabel[c.status]).replace(/\*/g, '')}`;
   return reply([{ type: 'text', text: line }], {
     text: mentionsAsText(line).replace(/`/g, ''),
     ...(opts.sandbox ? { sandbox: true } : {}),

@@ -5,8 +5,15 @@ import { actorKey, type Actor, type ConversationRef } from '../chat/actor.ts';
 import { conflict } from '../errors.ts';
 import { appendAudit, type AuditEventType } from './audit.ts';
 import { ChangePlan } from '../tools/change-plan.ts';
-import { AppliedPolicy, ChangeStatus, type ChangeDecision, type ChangeRequest, type ChangeResult } from './model.ts';
-import { approvals, changeRequests } from './schema.ts';
+import {
+  AppliedPolicy,
+  ChangeStatus,
+  type ChangeDecision,
+  type ChangeRequest,
+  type ChangeResult,
+  type GateDecision,
+} from './model.ts';
+import { approvals, changeRequests, gateApprovals } from './schema.ts';
 import { assertTransition, initialStatus } from './state-machine.ts';
 import type { DbOrTx } from './tx.ts';
 
@@ -27,7 +34,7 @@ const toDecision = (r: typeof approvals.$inferSelect): ChangeDecision => ({
   at: r.createdAt,
 });
 
-const toChange = (r: Row, decisions: ChangeDecision[]): ChangeRequest => ({
+const toChange = (r: Row, decisions: ChangeDecision[], gateDecisions: GateDecision[]): ChangeRequest => ({
   id: r.id,
   workspaceId: r.workspaceId,
   status: ChangeStatus.parse(r.status),
@@ -60,6 +67,8 @@ const toChange = (r: Row, decisions: ChangeDecision[]): ChangeRequest => ({
   updatedAt: r.updatedAt,
   startedAt: r.startedAt,
   finishedAt: r.finishedAt,
+  gate: r.gateStep ? { step: r.gateStep, deadline: r.gateDeadline } : null,
+  gateDecisions,
 });
 
 const withDecisions = async (exec: DbOrTx, rows: Row[]): Promise<ChangeRequest[]> => {
@@ -74,7 +83,22 @@ const withDecisions = async (exec: DbOrTx, rows: Row[]): Promise<ChangeRequest[]
       ),
     )
     .orderBy(asc(approvals.createdAt), asc(approvals.id));
-  return rows.map((r) => toChange(r, ds.filter((d) => d.changeId === r.id).map(toDecision)));
+  // Gates exist only inside workflow runs: single actions skip the second read.
+  const runs = rows.filter((r) => r.workflow).map((r) => r.id);
+  const gs = runs.length
+    ? await exec
+        .select()
+        .from(gateApprovals)
+        .where(inArray(gateApprovals.changeId, runs))
+        .orderBy(asc(gateApprovals.createdAt), asc(gateApprovals.approverKey))
+    : [];
+  return rows.map((r) =>
+    toChange(
+      r,
+      ds.filter((d) => d.changeId === r.id).map(toDecision),
+      gs.filter((g) => g.changeId === r.id).map((g) => ({ ...toDecision({ ...g, id: 0 }), step: g.step })),
+    ),
+  );
 };
 
 const one = async (exec: DbOrTx, row: Row | undefined): Promise<ChangeRequest | null> =>
@@ -283,7 +307,7 @@ const insertChangeRow = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
         data: { from: 'pending', to: 'approved', auto: true, rule: n.policy.rule },
       });
     }
-    return toChange(row!, []);
+    return toChange(row!, [], []);
   });
 
 /** Columns a transition may set besides the status. */
@@ -297,6 +321,8 @@ export interface TransitionPatch {
   finishedAt?: Date;
   executor?: string | null;
   heartbeatAt?: Date | null;
+  gateStep?: string | null;
+  gateDeadline?: Date | null;
 }
 
 const auditTypeOf = (to: ChangeStatus): AuditEventType => `change.${to}` as AuditEventType;
@@ -450,7 +476,7 @@ export const requestCancel = async (db: DbOrTx, id: string, now: Date): Promise<
     .where(
       and(
         eq(changeRequests.id, id),
-        eq(changeRequests.status, 'executing'),
+        inArray(changeRequests.status, ['executing', 'waiting']),
         isNotNull(changeRequests.workflow),
         isNull(changeRequests.cancelRequestedAt),
       ),
@@ -467,3 +493,61 @@ export const cancelRequested = async (db: DbOrTx, id: string): Promise<boolean> 
     .where(eq(changeRequests.id, id));
   return Boolean(row?.at);
 };
+
+export type GateDecisionOutcome =
+  | { kind: 'missing' }
+  /** Not waiting at that gate (any more): explain `change`'s state to the caller. */
+  | { kind: 'closed'; change: ChangeRequest }
+  /** This person already decided this gate. */
+  | { kind: 'duplicate'; change: ChangeRequest; at: Date }
+  | { kind: 'recorded'; change: ChangeRequest };
+
+/**
+ * Records a decision on the approval gate a workflow run waits at, under a row lock (so a gate's
+ * decisions are counted one at a time), with its audit event. The caller checks who may decide.
+ */
+export const recordGateDecision = (exec: DbOrTx, d: Decision & { step: string }): Promise<GateDecisionOutcome> =>
+  exec.transaction(async (tx): Promise<GateDecisionOutcome> => {
+    const [locked] = await tx.select().from(changeRequests).where(eq(changeRequests.id, d.id)).for('update');
+    if (!locked) return { kind: 'missing' };
+    if (locked.status !== 'waiting' || locked.gateStep !== d.step)
+      return { kind: 'closed', change: (await one(tx, locked))! };
+    const key = actorKey(d.by);
+    const inserted = await tx
+      .insert(gateApprovals)
+      .values({
+        changeId: d.id,
+        step: d.step,
+        approverKey: key,
+        approver: d.by,
+        decision: d.decision,
+        reason: d.reason ?? null,
+        createdAt: d.now,
+      })
+      .onConflictDoNothing()
+      .returning({ at: gateApprovals.createdAt });
+    if (inserted.length === 0) {
+      const [earlier] = await tx
+        .select({ at: gateApprovals.createdAt })
+        .from(gateApprovals)
+        .where(
+          and(eq(gateApprovals.changeId, d.id), eq(gateApprovals.step, d.step), eq(gateApprovals.approverKey, key)),
+        );
+      return { kind: 'duplicate', change: (await one(tx, locked))!, at: earlier?.at ?? d.now };
+    }
+    await appendAudit(tx, {
+      at: d.now,
+      type: d.decision === 'approved' ? 'change.gate_approved' : 'change.gate_rejected',
+      actorKey: key,
+      subject: d.id,
+      data: { step: d.step, ...(d.reason ? { reason: d.reason } : {}) },
+    });
+    return { kind: 'recorded', change: (await one(tx, locked))! };
+  });
+
+/** Workflow runs waiting at a gate whose deadline has passed (the expiry job resumes them to undo). */
+export const lapsedGates = async (exec: DbOrTx, now: Date): Promise<Array<{ id: string }>> =>
+  exec
+    .select({ id: changeRequests.id })
+    .from(changeRequests)
+    .where(and(eq(changeRequests.status, 'waiting'), lte(changeRequests.gateDeadline, now)));

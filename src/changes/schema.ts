@@ -5,6 +5,7 @@ import {
   jsonb,
   pgSequence,
   pgTable,
+  primaryKey,
   sql,
   text,
   timestamp,
@@ -60,6 +61,9 @@ export const changeRequests = pgTable(
     workflow: jsonb('workflow').$type<Record<string, unknown>>(),
     /** Someone asked to stop the run; the runner stops before its next step and compensates. */
     cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
+    /** A waiting workflow run: the approval gate (step id) it stopped at, and when that gate lapses. */
+    gateStep: text('gate_step'),
+    gateDeadline: timestamp('gate_deadline', { withTimezone: true }),
   },
   (t) => [
     index('change_requests_status_idx').on(t.status, t.expiresAt),
@@ -84,6 +88,21 @@ export const approvals = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('approvals_change_approver_idx').on(t.changeId, t.approverKey)],
+);
+
+/** One approver's decision on an approval gate inside a workflow run (a step of its plan). */
+export const gateApprovals = pgTable(
+  'gate_approvals',
+  {
+    changeId: text('change_id').notNull(),
+    step: text('step').notNull(),
+    approverKey: text('approver_key').notNull(),
+    approver: jsonb('approver').$type<Actor>().notNull(),
+    decision: text('decision').notNull(),
+    reason: text('reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.changeId, t.step, t.approverKey] })],
 );
 
 /** Every posted copy of a change card, so all copies can be updated in place after a decision. */

@@ -10,7 +10,7 @@ import {
   type ProviderLookup,
   type WorkflowExecutor,
 } from './context.ts';
-import { executeApproved } from './execute.ts';
+import { executeApproved, resumeWaiting } from './execute.ts';
 import { closedError, formatTime, rolesText } from './explain.ts';
 import type { ChangeListener } from './listener.ts';
 import { ChangePlan } from '../tools/change-plan.ts';
@@ -23,7 +23,9 @@ import {
   insertChange,
   listChanges,
   orphaned,
+  lapsedGates,
   recordDecision,
+  recordGateDecision,
   requestCancel,
   type ChangeFilter,
 } from './repository.ts';
@@ -139,8 +141,53 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     return executeApproved(ctx, created);
   };
 
+  /**
+   * A decision on the approval gate a workflow run waits at: the gate's roles, never the requester,
+   * one decision per person. A rejection, or the approval that completes the quorum, resumes the
+   * run in this call (to go on, or to undo what it did); an approval short of it updates the card.
+   */
+  const decideGate = async (
+    c: ChangeRequest,
+    actor: Actor,
+    role: Role,
+    decision: 'approved' | 'rejected',
+    reason?: string,
+  ): Promise<ChangeRequest> => {
+    const step = c.plan.workflow?.steps.find((s) => s.id === c.gate?.step);
+    if (!step || step.kind !== 'approval') throw closedError(c);
+    const label = `step ${c.plan.workflow!.steps.indexOf(step) + 1} (${step.title}) of ${c.id}`;
+    if (c.requesterKey === actorKey(actor))
+      throw forbidden(
+        `You requested ${c.id}, so you cannot decide its gate at ${label}: someone else with the ${step.roles.join(' or ')} role must.`,
+      );
+    if (!step.roles.includes(role))
+      throw forbidden(
+        `Deciding the gate at ${label} needs the ${step.roles.join(' or ')} role; you are ${article(role)} ${role}.`,
+      );
+    const out = await recordGateDecision(db, { id: c.id, step: step.id, by: actor, decision, reason, now: now() });
+    switch (out.kind) {
+      case 'missing':
+        throw notFound(`There is no change request ${c.id}.`);
+      case 'closed':
+        throw closedError(out.change);
+      case 'duplicate':
+        throw conflict(
+          `You already decided the gate at ${label} at ${formatTime(out.at)}; it needs ${step.quorum} approvals from different people.`,
+        );
+      case 'recorded': {
+        const approvals = out.change.gateDecisions.filter((g) => g.step === step.id && g.decision === 'approved');
+        if (decision === 'approved' && approvals.length < step.quorum) {
+          await ctx.notify(out.change, 'waiting');
+          return out.change;
+        }
+        return resumeWaiting(ctx, out.change, actor);
+      }
+    }
+  };
+
   const approve: ChangeService['approve'] = async (id, actor, role) => {
     const c = await load(id, actor);
+    if (c.status === 'waiting') return decideGate(c, actor, role, 'approved');
     if (c.status !== 'pending') throw closedError(c);
     const blocker = approvalBlocker(c, actor, role);
     if (blocker === 'own') {
@@ -181,6 +228,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
 
   const reject: ChangeService['reject'] = async (id, actor, role, reason) => {
     const c = await load(id, actor);
+    if (c.status === 'waiting') return decideGate(c, actor, role, 'rejected', reason?.trim() || undefined);
     if (c.status !== 'pending') throw closedError(c);
     const withdrawing = c.requesterKey === actorKey(actor);
     if (!withdrawing && !c.policy.approverRoles.includes(role)) {
@@ -223,7 +271,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
           ? `${id} is starting; cancel it again in a moment to stop it before its next step.`
           : `${id} is a single action that is already running at the provider; it cannot be stopped. Once it ends, \`rollback ${id}\` undoes it.`,
       );
-    if (c.status !== 'executing') throw closedError(c);
+    if (c.status !== 'executing' && c.status !== 'waiting') throw closedError(c);
     const at = now();
     const asked = await db.transaction(async (tx) => {
       if (!(await requestCancel(tx, id, at))) return false;
@@ -243,6 +291,8 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       throw closedError(again ?? c);
     }
     deps.logger.info({ changeId: id, by: actorKey(actor) }, 'workflow cancel requested');
+    // At a gate nothing runs: the run is taken up now, sees the cancel, and undoes its steps.
+    if (c.status === 'waiting') return resumeWaiting(ctx, (await getChange(db, id)) ?? c, actor);
     ctx.progress(c, `cancel asked by ${actor.displayName}; stopping before the next step`);
     return (await getChange(db, id)) ?? c;
   };
@@ -277,6 +327,11 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
         'expired',
       );
       if (c) moved.push(c);
+    }
+    // Workflow runs whose approval gate lapsed: taken up to undo the steps they completed.
+    for (const { id } of await lapsedGates(db, now())) {
+      const c = await getChange(db, id);
+      if (c?.status === 'waiting') moved.push(await resumeWaiting(ctx, c, null));
     }
     return moved;
   };

@@ -8,6 +8,8 @@ import type {
   ChangePlan,
   PlannedAction,
   PlannedCompensation,
+  PlannedGate,
+  PlannedResourceStep,
   PlannedStep,
   PlannedWait,
   ResourceKey,
@@ -23,7 +25,15 @@ import { estimateMonthlyCents, inputProblem, parseDuration, resolveValue, type T
  * builds the same before it runs needs a new approval.
  */
 
-export type { PlannedAction, PlannedCompensation, PlannedStep, PlannedWait, WorkflowPlan };
+export type {
+  PlannedAction,
+  PlannedCompensation,
+  PlannedGate,
+  PlannedResourceStep,
+  PlannedStep,
+  PlannedWait,
+  WorkflowPlan,
+};
 
 /** Environments from the most to the least guarded: a run's environment is its most guarded step's. */
 const guarded = ['prod', 'production', 'staging'];
@@ -34,8 +44,9 @@ const guarded = ['prod', 'production', 'staging'];
  * summary, every action's blast radius), and `workflow` carries the steps.
  */
 export const workflowChangePlan = (template: Template, plan: WorkflowPlan): ChangePlan => {
-  const first = plan.steps[0]!;
-  const envs = [...new Set(plan.steps.map((s) => s.environment))];
+  const onResources = plan.steps.filter((s): s is PlannedResourceStep => s.kind !== 'approval');
+  const first = onResources[0]!;
+  const envs = [...new Set(onResources.map((s) => s.environment))];
   const environment = guarded.find((e) => envs.includes(e)) ?? envs[0] ?? first.environment;
   const actions = plan.steps.filter((s): s is PlannedAction => s.kind === 'action');
   return {
@@ -45,7 +56,10 @@ export const workflowChangePlan = (template: Template, plan: WorkflowPlan): Chan
     environment,
     params: { template: template.name, version: String(template.version) },
     summary: `Run ${template.name} (v${template.version}), ${plan.steps.length} steps: ${plan.steps
-      .map((s, i) => `${i + 1}. ${s.kind === 'action' ? s.summary : `${s.title} (until ${s.until})`}`)
+      .map(
+        (s, i) =>
+          `${i + 1}. ${s.kind === 'action' ? s.summary : s.kind === 'wait' ? `${s.title} (until ${s.until})` : `${s.title} (approval by ${s.quorum})`}`,
+      )
       .join('; ')}`,
     blastRadius: [...new Set(actions.map((s) => s.blastRadius))].join(' '),
     costDeltaCents: actions.reduce((sum, s) => sum + s.costDeltaCents, 0) + plan.monthlyCents,
@@ -120,10 +134,18 @@ export const planWorkflow = async (
   // inventory shows now (a resize after a stop), so a later step on them is checked when it runs.
   const touched = new Set<string>();
   for (const step of template.steps) {
-    if ('approval' in step)
-      throw badRequest(
-        `${template.name}: step ${step.id} is an approval gate; gates inside a run are not supported yet (the whole plan is approved once)`,
-      );
+    if ('approval' in step) {
+      // The run stops here until enough people approve (src/changes/service.ts decides gates).
+      steps.push({
+        id: step.id,
+        title: step.title,
+        kind: 'approval',
+        roles: step.approval.roles,
+        quorum: step.approval.quorum,
+        timeoutMs: parseDuration(step.timeout)!,
+      });
+      continue;
+    }
     const t = 'action' in step ? step.target : step.wait.target;
     const timing = { timeoutMs: parseDuration(step.timeout)!, retries: step.retries };
     let base: Omit<PlannedWait, 'kind' | 'until'>;
@@ -131,7 +153,7 @@ export const planWorkflow = async (
     if (stepRefs.test(t.id)) {
       // Made by an earlier step: it is found when this step runs, in that step's account (and region, unless moved).
       const from = madeBy(t.id);
-      const maker = steps.find((s) => s.id === from);
+      const maker = steps.find((s): s is PlannedResourceStep => s.id === from && s.kind !== 'approval');
       if (!maker)
         throw badRequest(`${template.name}: step ${step.id}'s target comes from step ${from}, which is not before it`);
       base = {

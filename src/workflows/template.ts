@@ -333,6 +333,11 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
           checkValue(v, [...at, 'compensate', 'params', k], i);
       }
     } else if ('wait' in step) checkTarget(step.wait.target, [...at, 'wait', 'target'], i);
+    else if (i === 0)
+      problem(
+        [...at, 'approval'],
+        'a run cannot start with an approval gate: the whole plan is approved before it runs (put the gate before the steps it guards)',
+      );
     stepIds.set(step.id, i);
   });
 
