@@ -160,7 +160,7 @@ steps:
 
   it('refuses a run that starts with an approval gate (the whole plan is approved before it runs)', () => {
     const yaml = restartYaml.replace(
-      /steps:\n[\s\S]*?  - id: gate\n    title: A second pair of eyes\n    approval: \{ roles: \[approver, admin\], quorum: 2 \}\n/,
+      /steps:\n[\s\S]*? {2}- id: gate\n {4}title: A second pair of eyes\n {4}approval: \{ roles: \[approver, admin\], quorum: 2 \}\n/,
       'steps:\n  - id: gate\n    title: A second pair of eyes\n    approval: { roles: [approver, admin], quorum: 2 }\n',
     );
     const check = checkTemplate(yaml, 't.yaml', actions);
