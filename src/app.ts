@@ -57,7 +57,7 @@ import { badRequest } from './errors.ts';
 import { resolveResource } from './cloud/resolve.ts';
 import { createWorkflowExecutor } from './workflows/executor.ts';
 import type { PlanDeps } from './workflows/plan.ts';
-import { loadWorkspaceTemplates } from './workflows/registry.ts';
+import { loadWorkspaceTemplates, workspaceTemplates } from './workflows/registry.ts';
 import { workflowTools } from './workflows/tools.ts';
 
 /**
@@ -196,6 +196,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         .map((d) => d.trim())
         .filter(Boolean),
     );
+    const workspace = workspaceTemplates({ db, base: templates });
     const workflowPlanDeps: PlanDeps = {
       provider: providerByName,
       resource: async (provider, type, ref) => {
@@ -211,7 +212,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       db,
       now,
       ...workflowPlanDeps,
-      template: (name, version) => templates.get(name, version),
+      template: async (name, version, workspaceId) => (await workspace.forWorkspace(workspaceId)).get(name, version),
       ...(opts.workflowPollMs ? { waitPollMs: opts.workflowPollMs } : {}),
     });
     const changes = createChangeService({
@@ -282,7 +283,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...cloudTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
       ...estateTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
       ...changeTools({ db, changes, sandbox: inSandbox }),
-      ...workflowTools({ db, changes, templates: () => templates, sandbox: inSandbox, ...workflowPlanDeps }),
+      ...workflowTools({ db, changes, templates: workspace, sandbox: inSandbox, ...workflowPlanDeps }),
       // grant looks up someone new in the granter's platform (ChatSurface.directory).
       ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),
       ...usageTools({

@@ -30,6 +30,7 @@ export const AuditEventType = z.enum([
   'change.gate_rejected',
   'change.rolled_back',
   'role.granted',
+  'template.added',
   'finding.suppressed',
   'finding.unsuppressed',
   'offhours.activated',

@@ -14,7 +14,7 @@ export interface WorkflowExecutorDeps extends PlanDeps {
   db: Db;
   now: () => Date;
   /** The template a plan was built from, by name and version (undefined: no longer available). */
-  template(name: string, version: number): Template | undefined;
+  template(name: string, version: number, workspaceId: string): Template | undefined | Promise<Template | undefined>;
   sleep?: RunDeps['sleep'];
   waitPollMs?: number;
 }
@@ -55,7 +55,7 @@ export const createWorkflowExecutor = (d: WorkflowExecutorDeps): WorkflowExecuto
         summary: `${plan.template}: ${why}; nothing was changed. Run it again to file a new request.`,
         error: why,
       });
-      const template = d.template(plan.template, plan.version);
+      const template = await d.template(plan.template, plan.version, change.workspaceId);
       if (!template) return refuse(`version ${plan.version} of the template is no longer available`);
       let fresh;
       try {

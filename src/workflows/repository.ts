@@ -2,7 +2,9 @@ import { changeRequests } from '../changes/schema.ts';
 import { and, asc, eq, isNotNull, sql } from '../store/orm.ts';
 import type { Db } from '../store/db.ts';
 import type { StepRecord } from './run.ts';
-import { workflowSteps } from './schema.ts';
+import { workflowSteps, workflowTemplates } from './schema.ts';
+import { actorKey, type Actor } from '../chat/actor.ts';
+import { appendAudit } from '../changes/audit.ts';
 
 /** Records a step of a workflow change as it ended (`seq` orders the run's records). */
 export const insertStep = async (db: Db, changeId: string, seq: number, r: StepRecord): Promise<void> => {
@@ -91,3 +93,61 @@ export const runStats = async (db: Db, workspaceId: string): Promise<Map<string,
     ]),
   );
 };
+
+/** A template a workspace's admin uploaded, as stored. */
+export interface UploadedTemplate {
+  name: string;
+  version: number;
+  source: string;
+  uploadedBy: Actor;
+  uploadedAt: Date;
+}
+
+/**
+ * Stores an uploaded template with its audit event; false when the workspace already has that name
+ * and version (a template is never replaced in place: a filed run executes the version it was planned from).
+ */
+export const insertTemplate = (
+  db: Db,
+  t: { workspaceId: string; name: string; version: number; source: string; by: Actor; now: Date },
+): Promise<boolean> =>
+  db.transaction(async (tx) => {
+    const rows = await tx
+      .insert(workflowTemplates)
+      .values({
+        workspaceId: t.workspaceId,
+        name: t.name,
+        version: t.version,
+        source: t.source,
+        uploadedByKey: actorKey(t.by),
+        uploadedBy: t.by,
+        uploadedAt: t.now,
+      })
+      .onConflictDoNothing()
+      .returning({ name: workflowTemplates.name });
+    if (rows.length === 0) return false;
+    await appendAudit(tx, {
+      at: t.now,
+      type: 'template.added',
+      actorKey: actorKey(t.by),
+      subject: `template:${t.workspaceId}:${t.name}:v${t.version}`,
+      data: { name: t.name, version: t.version, bytes: Buffer.byteLength(t.source) },
+    });
+    return true;
+  });
+
+/** A workspace's uploaded templates, every version. */
+export const listUploadedTemplates = async (db: Db, workspaceId: string): Promise<UploadedTemplate[]> =>
+  (
+    await db
+      .select()
+      .from(workflowTemplates)
+      .where(eq(workflowTemplates.workspaceId, workspaceId))
+      .orderBy(asc(workflowTemplates.name), asc(workflowTemplates.version))
+  ).map((r) => ({
+    name: r.name,
+    version: r.version,
+    source: r.source,
+    uploadedBy: r.uploadedBy,
+    uploadedAt: r.uploadedAt,
+  }));

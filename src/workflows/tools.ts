@@ -8,7 +8,7 @@ import { badRequest, isAppError, notFound } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import type { Tool } from '../tools/tool.ts';
 import { checkInputs, planWorkflow, workflowChangePlan, type PlanDeps } from './plan.ts';
-import type { TemplateRegistry } from './registry.ts';
+import type { TemplateRegistry, WorkspaceTemplates } from './registry.ts';
 import { runStats, type RunStats } from './repository.ts';
 import type { Template, TemplateInput } from './template.ts';
 
@@ -21,7 +21,7 @@ import type { Template, TemplateInput } from './template.ts';
 
 export interface WorkflowToolDeps extends PlanDeps {
   db: Db;
-  templates: () => TemplateRegistry;
+  templates: WorkspaceTemplates;
   changes: ChangeService;
   sandbox: boolean;
 }
@@ -98,8 +98,7 @@ export const runButton = (t: Template): Button => {
   };
 };
 
-const find = (d: WorkflowToolDeps, name: string): Template => {
-  const registry = d.templates();
+const find = (registry: TemplateRegistry, name: string): Template => {
   const t = registry.latest(name.trim().toLowerCase());
   if (t) return t;
   const names = registry.list().map((x) => x.name);
@@ -121,7 +120,7 @@ export const listTemplatesTool = (d: WorkflowToolDeps): Tool<typeof ListInput> =
   minRole: 'viewer',
   llm: true,
   run: async (_input, ctx) => {
-    const templates = d.templates().list();
+    const templates = (await d.templates.forWorkspace(ctx.actor.workspaceId)).list();
     if (templates.length === 0)
       return { type: 'answer', reply: reply([{ type: 'text', text: 'No workflow templates are loaded.' }]), data: [] };
     const stats = await runStats(d.db, ctx.actor.workspaceId);
@@ -171,7 +170,7 @@ export const showTemplateTool = (d: WorkflowToolDeps): Tool<typeof NameInput> =>
   minRole: 'viewer',
   llm: true,
   run: async ({ template }, ctx) => {
-    const t = find(d, template);
+    const t = find(await d.templates.forWorkspace(ctx.actor.workspaceId), template);
     const stats = (await runStats(d.db, ctx.actor.workspaceId)).get(t.name);
     const inputs = Object.entries(t.inputs).map(
       ([name, i]) =>
@@ -252,9 +251,9 @@ export const runTemplateTool = (d: WorkflowToolDeps): Tool<typeof RunInput> => (
   minRole: 'operator',
   llm: true,
   asksUser: true,
-  run: async (raw) => {
+  run: async (raw, ctx) => {
     const { template: name, inputs: nested, ...flat } = raw;
-    const t = find(d, name);
+    const t = find(await d.templates.forWorkspace(ctx.actor.workspaceId), name);
     const given = Object.fromEntries(
       Object.entries({ ...flat, ...nested }).map(([k, v]) => [k, String(v).trim()]),
     ) as Record<string, string>;
@@ -308,10 +307,49 @@ export const cancelChangeTool = (d: WorkflowToolDeps): Tool<typeof CancelInput> 
   },
 });
 
+/** Most bytes of a template pasted in chat (the largest built-in one is a few kilobytes). */
+export const MAX_TEMPLATE_BYTES = 64 * 1024;
+
+const AddInput = z.object({
+  yaml: z.string().min(1).max(MAX_TEMPLATE_BYTES).describe('The template file, YAML.'),
+});
+
+export const addTemplateTool = (d: WorkflowToolDeps): Tool<typeof AddInput> => ({
+  name: 'add_template',
+  description: "Adds a workflow template (YAML) to the workspace's templates, after checking it; admins only.",
+  input: AddInput,
+  kind: 'admin',
+  minRole: 'admin',
+  llm: false,
+  run: async ({ yaml }, ctx) => {
+    const out = await d.templates.add(ctx.actor.workspaceId, yaml, ctx.actor, ctx.now);
+    if (!out.ok)
+      throw badRequest(
+        `That template was not added. Every problem:\n${out.problems
+          .split('\n')
+          .map((l) => `- ${l}`)
+          .join('\n')}`,
+      );
+    const t = out.template;
+    return {
+      type: 'answer',
+      reply: reply([
+        {
+          type: 'text',
+          text: `Added *${t.name} v${t.version}* (${t.category}, ${t.provider}, ${t.steps.length} steps) to this workspace's templates. Runs filed from an earlier version keep running that version.`,
+        },
+        { type: 'context', text: `\`template show ${t.name}\` explains it; \`run ${t.name}\` plans a run.` },
+        { type: 'actions', buttons: [runButton(t)] },
+      ]),
+    };
+  },
+});
+
 /** The workflow tools, registered under the names the grammar maps to. */
 export const workflowTools = (d: WorkflowToolDeps) => [
   listTemplatesTool(d),
   showTemplateTool(d),
   runTemplateTool(d),
   cancelChangeTool(d),
+  addTemplateTool(d),
 ];

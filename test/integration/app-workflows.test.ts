@@ -142,6 +142,45 @@ describe('workflow templates in chat', () => {
   });
 });
 
+describe('templates added in chat', () => {
+  const upload = (yaml: string) => `template add\n\`\`\`yaml\n${yaml}\`\`\``;
+  const v2 = quietDevYaml
+    .replace('name: quiet-dev\nversion: 1', 'name: quiet-dev\nversion: 2')
+    .replace('title: Stop the second', 'title: Stop the other one');
+
+  it('an admin adds a new version, checked first; the workspace runs it, and a run filed before keeps its version', async () => {
+    // A run of v1 filed before the upload.
+    const [before] = await turn(app, 'alice', 'run quiet-dev first=db-dev-1 second=ml-dev-1');
+    expect(textOf(before)).toContain('Run quiet-dev (v1)');
+
+    const [operator] = await turn(app, 'alice', upload(v2));
+    expect(operator?.text).toMatch(/admin/);
+    const [bad] = await turn(app, 'carol', upload(v2.replace('action: stop\n', 'action: explode\n')));
+    expect(bad?.text).toMatch(
+      /That template was not added\. Every problem:\n- upload\.yaml:\d+ steps\[0\]\.action: aws has no action explode/,
+    );
+    const [taken] = await turn(app, 'carol', upload(quietDevYaml));
+    expect(taken?.text).toMatch(/quiet-dev v1 already exists here: give this one version 2/);
+
+    const [added] = await turn(app, 'carol', upload(v2));
+    expect(added?.text).toMatch(/^Added \*quiet-dev v2\* \(other, aws, 3 steps\)/);
+    const [again] = await turn(app, 'carol', upload(v2));
+    expect(again?.text).toMatch(/quiet-dev v2 already exists here: give this one version 3/);
+
+    const [shown] = await turn(app, 'dave', 'template show quiet-dev');
+    expect(shown?.blocks[0]).toMatchObject({ text: 'quiet-dev v2 · other · aws' });
+    expect(textOf(shown)).toContain('Stop the other one');
+    // The v1 run filed before executes v1, the version its approval saw.
+    const [done] = await turn(app, 'bob', `approve ${before!.changeId}`);
+    expect(textOf(done)).toMatch(/quiet-dev: all 3 steps done/);
+    const steps = await listSteps(app.store.db, before!.changeId!);
+    expect(steps.map((x) => x.title)).toContain('Stop the second');
+
+    const [audit] = await turn(app, 'carol', 'audit');
+    expect(JSON.stringify(audit?.blocks)).toContain('template.added');
+  });
+});
+
 describe('a template directory that does not validate', () => {
   it('stops the start with the file, line, path and reason of every problem', async () => {
     const bad = mkdtempSync(path.join(tmpdir(), 'templates-bad-'));

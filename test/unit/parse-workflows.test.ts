@@ -63,4 +63,25 @@ describe('workflow commands', () => {
     });
     expect(tool('cancel CR-3 oops')).toEqual({ tool: 'cancel_change', input: { changeId: 'CR-3', reason: 'oops' } });
   });
+
+  test('template add reads the pasted template from the raw message, lines and indentation kept', () => {
+    const yaml = 'name: x-y\nversion: 2\nsteps:\n  - id: a\n    title: A\n';
+    expect(parseCommand(`<@U1> template add\n\`\`\`yaml\n${yaml}\`\`\``)).toEqual({
+      ok: true,
+      command: { kind: 'template_add', yaml },
+    });
+    expect(parseCommand(`template upload\n${yaml}`)).toEqual({ ok: true, command: { kind: 'template_add', yaml } });
+    // Longer than any command may be.
+    const long = `name: x-y\ndescription: ${'d'.repeat(3_000)}\n`;
+    expect(parseCommand(`template add \`\`\`${long}\`\`\``)).toEqual({
+      ok: true,
+      command: { kind: 'template_add', yaml: long },
+    });
+    const empty = parseCommand('template add');
+    expect(empty.ok).toBe(false);
+    if (!empty.ok) expect(empty.message).toMatch(/Paste the template after `template add`/);
+    const huge = parseCommand(`template add\n${'x'.repeat(70_000)}`);
+    expect(huge.ok).toBe(false);
+    if (!huge.ok) expect(huge.message).toBe('That template is too long (at most 64 KB).');
+  });
 });

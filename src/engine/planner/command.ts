@@ -100,6 +100,7 @@ export const Command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('grant'), user: UserRef, role: Role }),
   z.object({ kind: z.literal('templates') }),
   z.object({ kind: z.literal('template'), name: z.string().min(1) }),
+  z.object({ kind: z.literal('template_add'), yaml: z.string().min(1) }),
   z.object({ kind: z.literal('run'), template: z.string().min(1), inputs: z.record(z.string(), z.string()) }),
   z.object({ kind: z.literal('cancel'), changeId: ChangeId, reason: z.string().min(1).optional() }),
   /** Any action a provider declares (`scale web to 3`, `cordon node-1`, `rollout restart api`). */

@@ -174,9 +174,9 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     example: 'templates',
   },
   template: {
-    usage: 'template show <name>',
+    usage: 'template show <name> | template add <yaml>',
     description:
-      'One template: what it does, its inputs and defaults, its steps and what undoes each, what it builds and costs a month; with a Run button that asks for the inputs.',
+      'One template: what it does, its inputs and defaults, its steps and what undoes each, what it builds and costs a month; with a Run button that asks for the inputs. `template add` followed by a template in a code block adds it to the workspace (admins; checked first, every problem listed; a new version never replaces a filed run’s).',
     example: 'template show blue-green',
   },
   run: {

@@ -42,6 +42,7 @@ export const ToolNames = {
   offhours_remove: 'offhours_remove',
   templates: 'list_templates',
   template: 'show_template',
+  template_add: 'add_template',
   run: 'run_template',
   cancel: 'cancel_change',
 } as const;
@@ -110,6 +111,8 @@ export const commandToPlan = (c: Command): Plan => {
       return one(ToolNames.templates, {});
     case 'template':
       return one(ToolNames.template, { template: c.name });
+    case 'template_add':
+      return one(ToolNames.template_add, { yaml: c.yaml });
     case 'run':
       return one(ToolNames.run, { template: c.template, inputs: c.inputs });
     case 'cancel':
