@@ -89,8 +89,18 @@ const messageOf = (e: unknown): string => (isUserFacing(e) ? e.userMessage : 'th
 
 class StepTimeout extends Error {}
 
-const within = async <T>(ms: number, sleep: RunDeps['sleep'], work: Promise<T>): Promise<T> => {
+/**
+ * Runs `start` with a timeout. When the time is up (or the work ends), the signal it was given is
+ * aborted: a wait step stops polling then, instead of reading its target for ever in the background.
+ */
+const within = async <T>(
+  ms: number,
+  sleep: RunDeps['sleep'],
+  start: (signal: AbortSignal) => Promise<T>,
+): Promise<T> => {
   let settled = false;
+  const stop = new AbortController();
+  const work = start(stop.signal);
   const timer = sleep(ms).then(() => {
     if (!settled) throw new StepTimeout();
     return undefined as never;
@@ -99,6 +109,7 @@ const within = async <T>(ms: number, sleep: RunDeps['sleep'], work: Promise<T>):
     return await Promise.race([work, timer]);
   } finally {
     settled = true;
+    stop.abort();
     // A provider call that outlives its timeout still settles later; its rejection is not unhandled.
     work.catch(() => undefined);
   }
@@ -202,8 +213,9 @@ export const runWorkflow = async (
           throw new AppError('config_invalid', `no cloud provider "${step.target.provider}" is configured`);
         const target = targetOf(step, outputs);
         if (step.kind === 'action')
-          result = await within(step.timeoutMs, d.sleep, runAction(provider, { ...step, target }, outputs));
-        else result = await within(step.timeoutMs, d.sleep, waitFor(d, provider, { ...step, target }));
+          result = await within(step.timeoutMs, d.sleep, () => runAction(provider, { ...step, target }, outputs));
+        else
+          result = await within(step.timeoutMs, d.sleep, (signal) => waitFor(d, provider, { ...step, target }, signal));
         status = 'succeeded';
         error = null;
         break;
@@ -297,10 +309,13 @@ const waitFor = async (
   d: RunDeps,
   provider: ActionRunner,
   step: Extract<PlannedStep, { kind: 'wait' }>,
+  signal: AbortSignal,
 ): Promise<ActionResult> => {
   if (!provider.describe)
     throw new AppError('config_invalid', `${step.target.provider} cannot read a ${step.target.type} to wait for it`);
   for (;;) {
+    // Timed out (the step has failed already): stop reading the target.
+    if (signal.aborted) throw new StepTimeout();
     const r = await provider.describe(step.target);
     if (!r) throw new AppError('not_found', `${step.resourceName} no longer exists`);
     if (r.state === step.until)

@@ -56,7 +56,7 @@ const runDeps = (o: { cancelAfter?: number; pollsBeforeTimeout?: number } = {}) 
             if (o.pollsBeforeTimeout !== undefined) check();
           }),
   };
-  return { deps, records, progress };
+  return { deps, records, progress, polls: () => polls };
 };
 
 beforeEach(async () => {
@@ -167,9 +167,13 @@ describe('a workflow run', () => {
   it('fails a wait that outlasts its timeout, and undoes what ran before it', async () => {
     const yaml = templateYaml.replace('until: stopped', 'until: terminated');
     const plan = await planWorkflow(planDeps, template(yaml), { first: 'web-dev-1', second: 'api-dev-1' });
-    const { deps, records } = runDeps({ pollsBeforeTimeout: 3 });
+    const { deps, records, polls } = runDeps({ pollsBeforeTimeout: 3 });
     const out = await runWorkflow(deps, plan);
     expect(out).toMatchObject({ status: 'failed', error: 'did not finish within 120 s' });
+    // The timed-out wait stops reading its target (no poll loop left running in the background).
+    const after = polls();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(polls()).toBeLessThanOrEqual(after + 1);
     expect(records.map((r) => [r.id, r.status])).toEqual([
       ['stop_first', 'succeeded'],
       ['first_stopped', 'timed_out'],
