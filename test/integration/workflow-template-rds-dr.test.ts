@@ -223,7 +223,9 @@ describe('the rds-disaster-recovery template', () => {
       ['snapshot', 'compensated'],
       ['backups', 'compensated'],
     ]);
-    expect(out.summary).toContain(`- Copy the snapshot to the DR region: undone (copy orders-db-dr-${stamp14} of orders-db-dr-${stamp14} in eu-west-1 deleted)`);
+    expect(out.summary).toContain(
+      `- Copy the snapshot to the DR region: undone (copy orders-db-dr-${stamp14} of orders-db-dr-${stamp14} in eu-west-1 deleted)`,
+    );
     // Nothing it made is left; what it changed is back.
     const snapshots = await rows('db_snapshot');
     expect(snapshots.filter(made(`orders-db-dr-${stamp14}`))).toEqual([]);
@@ -255,7 +257,9 @@ describe('the rds-disaster-recovery template', () => {
       ['backups', 'compensated'],
     ]);
     // The drill instance and the replica are being deleted; the copies are gone.
-    const left = sandbox.services!.account.dbInstances.filter((i) => i.id.includes('-drill-') || i.id.includes('-replica-'));
+    const left = sandbox.services!.account.dbInstances.filter(
+      (i) => i.id.includes('-drill-') || i.id.includes('-replica-'),
+    );
     expect(left.map((i) => i.status)).toEqual(['deleting', 'deleting']);
     expect(sandbox.services!.account.dbSnapshots.filter((s) => s.id.startsWith('orders-db-dr-'))).toEqual([]);
   });

@@ -312,7 +312,8 @@ export class AwsProvider implements CloudProvider {
       ),
     );
     const named: ResourceAction = { ...action, action: spec.name, params };
-    const doing = `${spec.doing} ${target.id} in ${target.region}`;
+    // Route 53 is global: its zones and health checks are in no region.
+    const doing = `${spec.doing} ${target.id}${target.region === 'global' ? '' : ` in ${target.region}`}`;
     try {
       const progress = (step: string): void => {
         try {

@@ -40,14 +40,21 @@ const was = (s: ActionSubject | undefined, key: string): string | undefined =>
 /** The monthly cents of an instance like `s` (its class, engine and storage) in `region`, Single-AZ; undefined when unpriced. */
 const replicaCents = (s: ActionSubject, region: string, cls?: string): number | undefined => {
   const compute = monthlyCents('aws', 'database', `${cls ?? was(s, 'class') ?? ''}:${was(s, 'engine') ?? ''}`, region);
-  const storage = monthlyCents('aws', 'db_storage', was(s, 'storageType') ?? '', region, Number(s.attributes.allocatedStorage ?? 0));
+  const storage = monthlyCents(
+    'aws',
+    'db_storage',
+    was(s, 'storageType') ?? '',
+    region,
+    Number(s.attributes.allocatedStorage ?? 0),
+  );
   return compute === undefined || storage === undefined ? undefined : compute + storage;
 };
 
 const backupCents = (s: ActionSubject, region: string): number | undefined =>
   monthlyCents('aws', 'db_backup', 'standard', region, Number(s.attributes.allocatedStorage ?? 0));
 
-const made = (what: string, action: string, key: string, extra: string[] = []) =>
+const made =
+  (what: string, action: string, key: string, extra: string[] = []) =>
   ({ params, previous }: { params: Record<string, string>; previous?: Record<string, string> }): Inverse => {
     const id = previous?.[key] ?? params[key];
     if (!id) return { why: `the ${what} is named when it runs; its inverse deletes it then` };
@@ -58,7 +65,8 @@ const made = (what: string, action: string, key: string, extra: string[] = []) =
   };
 
 const checkOtherRegion = async (s: ActionSubject, p: Record<string, string>) => {
-  if (p.region === s.region) throw badRequest(`${label(s)} is in ${s.region} already; name another region.`, undefined, 'region');
+  if (p.region === s.region)
+    throw badRequest(`${label(s)} is in ${s.region} already; name another region.`, undefined, 'region');
 };
 
 export const rdsActions: ActionCatalog = {
@@ -72,10 +80,12 @@ export const rdsActions: ActionCatalog = {
         'Turn automated backups on, or keep them at least a number of days (1–35); a longer retention is left as it is',
       params: z.object({ days: Days.refine((d) => Number(d) >= 1, 'at least 1 day (0 would turn backups off)') }),
       states: ['available'],
-      detail: (s, p) => `to at least ${p.days} days${was(s, 'backupRetentionPeriod') ? ` (was ${was(s, 'backupRetentionPeriod')})` : ''}`,
+      detail: (s, p) =>
+        `to at least ${p.days} days${was(s, 'backupRetentionPeriod') ? ` (was ${was(s, 'backupRetentionPeriod')})` : ''}`,
       blastRadius: (s, p) => {
         const before = Number(s.attributes.backupRetentionPeriod ?? 0);
-        if (before >= Number(p.days)) return `Nothing changes: ${label(s)} already keeps automated backups ${before} days.`;
+        if (before >= Number(p.days))
+          return `Nothing changes: ${label(s)} already keeps automated backups ${before} days.`;
         return before === 0
           ? `${label(s)} restarts for a few minutes (turning automated backups on is applied at once, with an outage); point-in-time restore becomes possible.`
           : `${label(s)} keeps automated backups ${p.days} days instead of ${before}; no downtime. Backup storage beyond the database's size is billed.`;
@@ -94,7 +104,8 @@ export const rdsActions: ActionCatalog = {
       description: 'Keep automated backups (daily snapshots and transaction logs) for 0–35 days; 0 turns them off',
       params: z.object({ days: Days }),
       states: ['available'],
-      detail: (s, p) => `to ${p.days} days${was(s, 'backupRetentionPeriod') ? ` (was ${was(s, 'backupRetentionPeriod')})` : ''}`,
+      detail: (s, p) =>
+        `to ${p.days} days${was(s, 'backupRetentionPeriod') ? ` (was ${was(s, 'backupRetentionPeriod')})` : ''}`,
       blastRadius: (s, p) => {
         const before = Number(s.attributes.backupRetentionPeriod ?? 0);
         const after = Number(p.days);
@@ -130,7 +141,8 @@ export const rdsActions: ActionCatalog = {
       description: "Delete one manual snapshot of this DB instance (refused for another instance's snapshot)",
       params: z.object({ snapshot: SnapshotIdentifier }),
       detail: (_s, p) => p.snapshot!,
-      blastRadius: (s, p) => `Snapshot ${p.snapshot} of ${label(s)} is deleted for good: nothing can be restored from it afterwards.`,
+      blastRadius: (s, p) =>
+        `Snapshot ${p.snapshot} of ${label(s)} is deleted for good: nothing can be restored from it afterwards.`,
       inverse: () => ({ why: 'a deleted snapshot cannot be restored' }),
     },
     {
@@ -161,7 +173,8 @@ export const rdsActions: ActionCatalog = {
       name: 'delete_read_replica',
       title: 'Delete read replica of',
       doing: 'deleting a read replica of',
-      description: 'Delete one read replica of this DB instance, with no final snapshot (refused for any other instance)',
+      description:
+        'Delete one read replica of this DB instance, with no final snapshot (refused for any other instance)',
       params: z.object({ replica: DbIdentifier, region: AwsRegion.optional() }),
       detail: (s, p) => `${p.replica} in ${p.region ?? s.region}`,
       blastRadius: (s, p) =>
@@ -216,10 +229,12 @@ export const rdsActions: ActionCatalog = {
       name: 'delete_snapshot_copy',
       title: 'Delete copy of',
       doing: 'deleting a copy of',
-      description: 'Delete the copy of this DB snapshot in another region (refused for a snapshot copied from elsewhere)',
+      description:
+        'Delete the copy of this DB snapshot in another region (refused for a snapshot copied from elsewhere)',
       params: z.object({ snapshot: SnapshotIdentifier, region: AwsRegion }),
       detail: (_s, p) => `in ${p.region}`,
-      blastRadius: (s, p) => `The copy ${p.snapshot} of ${label(s)} in ${p.region} is deleted for good; ${label(s)} itself is kept.`,
+      blastRadius: (s, p) =>
+        `The copy ${p.snapshot} of ${label(s)} in ${p.region} is deleted for good; ${label(s)} itself is kept.`,
       inverse: () => ({ why: 'a deleted snapshot cannot be restored' }),
     },
     {

@@ -45,7 +45,9 @@ export interface RdsDrContext {
 const identifierOf = (key: Pick<ResourceKey, 'id' | 'region' | 'type'>): string => {
   const prefix = `${key.type === 'database' ? 'db' : 'db-snapshot'}/${key.region}/`;
   if (!key.id.startsWith(prefix))
-    throw badRequest(`“${key.id}” is not an RDS ${key.type === 'database' ? 'DB instance' : 'DB snapshot'} id in ${key.region} (${prefix}<identifier>).`);
+    throw badRequest(
+      `“${key.id}” is not an RDS ${key.type === 'database' ? 'DB instance' : 'DB snapshot'} id in ${key.region} (${prefix}<identifier>).`,
+    );
   return key.id.slice(prefix.length);
 };
 
@@ -83,12 +85,7 @@ const must = <T>(found: T | undefined, what: string): T => {
 const tagOf = (tags: Array<{ Key?: string; Value?: string }> | undefined, key: string) =>
   tags?.find((t) => t.Key === key)?.Value;
 
-type Run = (
-  rds: Clients,
-  a: ResourceAction,
-  id: string,
-  ctx: RdsDrContext,
-) => Promise<ActionResult>;
+type Run = (rds: Clients, a: ResourceAction, id: string, ctx: RdsDrContext) => Promise<ActionResult>;
 
 /** Sets the backup retention (or, `raising`, keeps a longer one as it is), recording the one before. */
 const retention = async (rds: Clients, a: ResourceAction, id: string, raising: boolean): Promise<ActionResult> => {
@@ -180,7 +177,11 @@ const database: Record<string, Run> = {
     const name = a.params.replica!;
     const r = await instance(client, name);
     if (!r || r.DBInstanceStatus === 'deleting')
-      return { summary: `replica ${name} of ${id} was already ${r ? 'being deleted' : 'gone'}`, newState: 'deleted', previous: {} };
+      return {
+        summary: `replica ${name} of ${id} was already ${r ? 'being deleted' : 'gone'}`,
+        newState: 'deleted',
+        previous: {},
+      };
     const source = r.ReadReplicaSourceDBInstanceIdentifier ?? '';
     if (source !== id && !new RegExp(`^arn:aws[\\w-]*:rds:${a.target.region}:\\d{12}:db:${id}$`).test(source))
       throw conflict(`${name} in ${region} is not a read replica of ${id}; I delete only those.`);
@@ -195,7 +196,8 @@ const database: Record<string, Run> = {
     const problems = [
       db.DBInstanceStatus !== 'available' && `it is ${db.DBInstanceStatus ?? 'in no state'}, not available`,
       db.Engine !== s.Engine && `its engine is ${db.Engine ?? '?'}, the snapshot's ${s.Engine ?? '?'}`,
-      s.EngineVersion && db.EngineVersion !== s.EngineVersion &&
+      s.EngineVersion &&
+        db.EngineVersion !== s.EngineVersion &&
         `its engine version is ${db.EngineVersion ?? '?'}, the snapshot's ${s.EngineVersion}`,
       Boolean(db.StorageEncrypted) !== Boolean(s.Encrypted) &&
         `it is ${db.StorageEncrypted ? '' : 'not '}encrypted, the snapshot ${s.Encrypted ? 'is' : 'is not'}`,
@@ -253,7 +255,8 @@ const dbSnapshot: Record<string, Run> = {
     const client = rds(region);
     const name = a.params.snapshot!;
     const copy = await snapshot(client, name);
-    if (!copy) return { summary: `copy ${name} of ${id} in ${region} was already gone`, newState: 'deleted', previous: {} };
+    if (!copy)
+      return { summary: `copy ${name} of ${id} in ${region} was already gone`, newState: 'deleted', previous: {} };
     if (!new RegExp(`:rds:${a.target.region}:\\d{12}:snapshot:${id}$`).test(copy.SourceDBSnapshotIdentifier ?? ''))
       throw conflict(`${name} in ${region} is not a copy of ${id}; I delete only those.`);
     await client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: name }));
@@ -287,7 +290,9 @@ const dbSnapshot: Record<string, Run> = {
     if (!db || db.DBInstanceStatus === 'deleting')
       return { summary: `${name} was already ${db ? 'being deleted' : 'gone'}`, newState: 'deleted', previous: {} };
     if (tagOf(db.TagList, drillTag) !== id)
-      throw conflict(`${name} was not restored from ${id} by a drill (its ${drillTag} tag says otherwise); I delete only that one.`);
+      throw conflict(
+        `${name} was not restored from ${id} by a drill (its ${drillTag} tag says otherwise); I delete only that one.`,
+      );
     await client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true }));
     return { summary: `${name}, restored from ${id}, is being deleted`, newState: 'deleting', previous: {} };
   },

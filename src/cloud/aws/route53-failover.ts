@@ -158,7 +158,11 @@ const zoneOf = async (r53: Route53Client, id: string) => {
 
 const runs: Record<string, Run> = {
   create_health_check: async (ctx, r53, a) => {
-    const { dnsName, name, listener } = await balancer(ctx, a.target, a.params.port ? Number(a.params.port) : undefined);
+    const { dnsName, name, listener } = await balancer(
+      ctx,
+      a.target,
+      a.params.port ? Number(a.params.port) : undefined,
+    );
     const protocol = listener.Protocol === 'HTTPS' || listener.Protocol === 'HTTP' ? listener.Protocol : 'TCP';
     const reference = `devops-agent-${createHash('sha256').update(a.target.id).digest('hex').slice(0, 16)}-${ctx.now().getTime()}`;
     const out = await r53.send(
@@ -199,7 +203,9 @@ const runs: Record<string, Run> = {
     const setId = setIdentifierOf(a.params);
     const current = await recordSet(r53, zone.id, name, type, setId);
     if (current && !current.Failover)
-      throw conflict(`${name} ${type} (${setId}) in ${zone.name} is not a failover record; I replace only failover records.`);
+      throw conflict(
+        `${name} ${type} (${setId}) in ${zone.name} is not a failover record; I replace only failover records.`,
+      );
     const previous = current
       ? recorded(current, name, type, setId)
       : { existed: 'false', name, type, set_identifier: setId };
@@ -241,7 +247,9 @@ const runs: Record<string, Run> = {
     const current = await recordSet(r53, zone.id, name, type, setId);
     if (!current) return { summary: `${name} ${type} (${setId}) was already gone`, newState: 'active', previous: {} };
     if (!current.Failover)
-      throw conflict(`${name} ${type} (${setId}) in ${zone.name} is not a failover record; I delete only failover records.`);
+      throw conflict(
+        `${name} ${type} (${setId}) in ${zone.name} is not a failover record; I delete only failover records.`,
+      );
     const out = await r53.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: zone.id,

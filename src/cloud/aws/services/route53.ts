@@ -6,7 +6,14 @@ import {
   paginateListHealthChecks,
   paginateListHostedZones,
 } from '@aws-sdk/client-route-53';
-import type { HealthCheck, HealthCheckObservation, HostedZone, ResourceRecordSet } from '@aws-sdk/client-route-53';
+import type {
+  HealthCheck,
+  HealthCheckObservation,
+  HostedZone,
+  ListResourceRecordSetsCommandInput,
+  ResourceRecordSet,
+  RRType,
+} from '@aws-sdk/client-route-53';
 import type { Resource } from '../../resource.ts';
 import { instrumentAwsClient } from '../clients.ts';
 import { clampPage, listing, mapLimit, row, settingsFor } from './common.ts';
@@ -29,7 +36,10 @@ export const bare = (name: string | undefined): string => (name ?? '').toLowerCa
  * Whether Route 53 considers a check healthy: more than 18% of its checkers report success (Route
  * 53's threshold); a disabled check is always healthy, an inverted one the reverse.
  */
-export const healthOf = (hc: HealthCheck, observations: HealthCheckObservation[]): 'healthy' | 'unhealthy' => {
+export const healthOf = (
+  hc: Pick<HealthCheck, 'HealthCheckConfig'>,
+  observations: HealthCheckObservation[],
+): 'healthy' | 'unhealthy' => {
   const config = hc.HealthCheckConfig;
   if (config?.Disabled) return 'healthy';
   const ok = observations.filter((o) => o.StatusReport?.Status?.startsWith('Success')).length;
@@ -37,7 +47,11 @@ export const healthOf = (hc: HealthCheck, observations: HealthCheckObservation[]
   return healthy !== Boolean(config?.Inverted) ? 'healthy' : 'unhealthy';
 };
 
-export const healthCheckRow = (ctx: AwsServiceContext, hc: HealthCheck, observations: HealthCheckObservation[]): Resource => {
+export const healthCheckRow = (
+  ctx: AwsServiceContext,
+  hc: HealthCheck,
+  observations: HealthCheckObservation[],
+): Resource => {
   const c = hc.HealthCheckConfig;
   const endpoint = c?.FullyQualifiedDomainName ?? c?.IPAddress ?? '';
   const ok = observations.filter((o) => o.StatusReport?.Status?.startsWith('Success')).length;
@@ -86,7 +100,10 @@ const valueOf = (r: ResourceRecordSet | undefined): string | null =>
 
 /** The failover pairs of a zone's record sets, by name and type. */
 export const failoverPairs = (records: ResourceRecordSet[]) => {
-  const pairs = new Map<string, { name: string; type: string; primary?: ResourceRecordSet; secondary?: ResourceRecordSet }>();
+  const pairs = new Map<
+    string,
+    { name: string; type: string; primary?: ResourceRecordSet; secondary?: ResourceRecordSet }
+  >();
   for (const r of records) {
     if (!r.Failover || !r.Name || !r.Type) continue;
     const key = `${bare(r.Name)}/${r.Type}`;
@@ -140,12 +157,16 @@ export const dnsRecordRow = (
   });
 
 /** Every record set of a zone (ListResourceRecordSets pages by next name, type and identifier). */
-export const recordSets = async (client: Route53Client, zoneId: string, signal?: AbortSignal): Promise<ResourceRecordSet[]> => {
+export const recordSets = async (
+  client: Route53Client,
+  zoneId: string,
+  signal?: AbortSignal,
+): Promise<ResourceRecordSet[]> => {
   const out: ResourceRecordSet[] = [];
-  let next: { StartRecordName?: string; StartRecordType?: string; StartRecordIdentifier?: string } = {};
+  let next: Omit<ListResourceRecordSetsCommandInput, 'HostedZoneId' | 'MaxItems'> = {};
   for (;;) {
     const page = await client.send(
-      new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300, ...next } as never),
+      new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 300, ...next }),
       { abortSignal: signal },
     );
     out.push(...(page.ResourceRecordSets ?? []));
@@ -160,7 +181,7 @@ export const recordSets = async (client: Route53Client, zoneId: string, signal?:
 
 /** What Route 53 answers for a name and type now. */
 export const answerFor = async (client: Route53Client, zoneId: string, name: string, type: string): Promise<string[]> =>
-  (await client.send(new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: name, RecordType: type as never })))
+  (await client.send(new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: name, RecordType: type as RRType })))
     .RecordData ?? [];
 
 export const observationsOf = async (client: Route53Client, id: string): Promise<HealthCheckObservation[]> =>

@@ -72,7 +72,13 @@ const sourceOf = (call: ServiceCall, ref: string) => {
 };
 
 /** The key an encrypted copy is made with: the one named, else (same region only) the source's. */
-const copyKey = (call: ServiceCall, params: Params, encrypted: boolean, sourceKey: string | undefined, cross: boolean) => {
+const copyKey = (
+  call: ServiceCall,
+  params: Params,
+  encrypted: boolean,
+  sourceKey: string | undefined,
+  cross: boolean,
+) => {
   if (params.KmsKeyId) return kmsKeyFor(call, params.KmsKeyId);
   if (encrypted && cross)
     throw new ServiceError(
@@ -199,9 +205,7 @@ export const rdsChangeHandlers: Record<string, QueryHandler> = {
       checkPresignedUrl(call, params, 'CreateDBInstanceReadReplica', 'SourceDBInstanceIdentifier', region);
     const id = checkIdentifier('DBInstanceIdentifier', params.DBInstanceIdentifier, 63);
     alreadyInstance(call, id);
-    const kmsKeyId = src.storageEncrypted
-      ? copyKey(call, params, true, src.kmsKeyId, crossRegion)
-      : undefined;
+    const kmsKeyId = src.storageEncrypted ? copyKey(call, params, true, src.kmsKeyId, crossRegion) : undefined;
     const replica = newInstance(call, {
       id,
       engine: src.engine,
@@ -236,7 +240,8 @@ export const rdsChangeHandlers: Record<string, QueryHandler> = {
     const id = checkIdentifier('DBInstanceIdentifier', params.DBInstanceIdentifier, 63);
     alreadyInstance(call, id);
     const instanceClass = checkClass(params.DBInstanceClass, s.engine) ?? s.instanceClass;
-    if (!instanceClass) throw new ServiceError('MissingParameter', 'The request must contain the parameter DBInstanceClass');
+    if (!instanceClass)
+      throw new ServiceError('MissingParameter', 'The request must contain the parameter DBInstanceClass');
     const bad = () => new ServiceError('InvalidParameterValue', 'Invalid backup retention period.');
     const i = newInstance(call, {
       id,

@@ -36,8 +36,7 @@ export const tagsParam = (params: Params): Record<string, string> => {
   return tags;
 };
 
-export const boolParam = (v: string | undefined): boolean | undefined =>
-  v === undefined ? undefined : v === 'true';
+export const boolParam = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'true');
 
 export const instanceXml = (call: ServiceCall, i: SandboxDbInstance): XmlNode =>
   defined({
@@ -136,7 +135,11 @@ export const seen = countDescribe;
 /** An instance of this region by identifier or ARN, or DBInstanceNotFound. */
 export const instanceOf = (call: ServiceCall, ref: string | undefined, region = call.region): SandboxDbInstance => {
   const arn = ref ? parseRdsArn(ref) : undefined;
-  const id = arn ? (arn.kind === 'db' && arn.region === region && arn.account === call.account.accountId ? arn.id : '') : ref;
+  const id = arn
+    ? arn.kind === 'db' && arn.region === region && arn.account === call.account.accountId
+      ? arn.id
+      : ''
+    : ref;
   const i = instancesIn(call, region).find((x) => x.id === id);
   if (!i) throw new ServiceError('DBInstanceNotFound', `DBInstance ${ref ?? ''} not found.`, 404);
   return i;
@@ -157,8 +160,7 @@ export const snapshotOf = (call: ServiceCall, ref: string | undefined, region = 
 
 /** RDS's identifier rule: a letter first, then letters, digits and single hyphens, not ending in one. */
 export const checkIdentifier = (name: string, value: string | undefined, max: number): string => {
-  if (!value)
-    throw new ServiceError('MissingParameter', `The request must contain the parameter ${name}`);
+  if (!value) throw new ServiceError('MissingParameter', `The request must contain the parameter ${name}`);
   if (value.length > max || !/^[A-Za-z](?!.*--)[A-Za-z0-9-]*$/.test(value) || value.endsWith('-'))
     throw new ServiceError(
       'InvalidParameterValue',

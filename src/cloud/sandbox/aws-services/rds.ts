@@ -41,9 +41,7 @@ const badMarker = () => new ServiceError('InvalidParameterValue', 'The marker is
 export const rdsHandlers: Record<string, QueryHandler> = {
   DescribeDBInstances: (call, params) => {
     settleDue(call);
-    const all = params.DBInstanceIdentifier
-      ? [instanceOf(call, params.DBInstanceIdentifier)]
-      : instancesIn(call);
+    const all = params.DBInstanceIdentifier ? [instanceOf(call, params.DBInstanceIdentifier)] : instancesIn(call);
     const page = pageOf(all, params.Marker, maxRecords(params), call, badMarker());
     const answer = defined({
       DBInstances: xmlList(

@@ -50,7 +50,12 @@ export const consideredHealthy = (call: ServiceCall, hc: SandboxHealthCheck): bo
   hc.disabled || checkerReport(call, hc).ok !== hc.inverted;
 
 /** The record sets of a name and type that Route 53 answers with now (failover picks one). */
-export const answerOf = (call: ServiceCall, zone: SandboxHostedZone, name: string, type: string): SandboxRecordSet[] => {
+export const answerOf = (
+  call: ServiceCall,
+  zone: SandboxHostedZone,
+  name: string,
+  type: string,
+): SandboxRecordSet[] => {
   const sets = zone.records.filter((r) => r.name === name && r.type === type);
   const primary = sets.find((r) => r.failover === 'PRIMARY');
   const secondary = sets.find((r) => r.failover === 'SECONDARY');

@@ -41,18 +41,25 @@ const checkSet = (call: ServiceCall, zone: SandboxHostedZone, r: SandboxRecordSe
     problems.push(`RRSet with DNS name ${r.name} is not permitted in zone ${zone.name}`);
   if (r.failover && !r.setIdentifier) problems.push(`Failover RRSet ${describe(r)} needs a SetIdentifier.`);
   if (!r.failover && r.setIdentifier)
-    problems.push(`RRSet ${describe(r)} has a SetIdentifier but no routing policy (the sandbox emulates failover only).`);
+    problems.push(
+      `RRSet ${describe(r)} has a SetIdentifier but no routing policy (the sandbox emulates failover only).`,
+    );
   if (!r.alias) {
     if (r.ttl === undefined) problems.push(`RRSet ${describe(r)} needs a TTL.`);
     if (r.values.length === 0) problems.push(`RRSet ${describe(r)} needs at least one ResourceRecord.`);
-    if (r.type === 'CNAME' && r.values.length > 1) problems.push(`RRSet of type CNAME ${describe(r)} has more than one value.`);
+    if (r.type === 'CNAME' && r.values.length > 1)
+      problems.push(`RRSet of type CNAME ${describe(r)} has more than one value.`);
   }
   if (r.healthCheckId && !call.account.route53.healthChecks.some((h) => h.id === r.healthCheckId))
     throw new ServiceError('NoSuchHealthCheck', `A health check with id ${r.healthCheckId} does not exist.`, 404);
 };
 
 /** The zone's record sets after the batch, or InvalidChangeBatch with every problem. */
-export const applyChanges = (call: ServiceCall, zone: SandboxHostedZone, changes: RecordChange[]): SandboxRecordSet[] => {
+export const applyChanges = (
+  call: ServiceCall,
+  zone: SandboxHostedZone,
+  changes: RecordChange[],
+): SandboxRecordSet[] => {
   const problems: string[] = [];
   let records = [...zone.records];
   for (const { action, set } of changes) {

@@ -103,7 +103,12 @@ const recordXml = (r: SandboxRecordSet): XmlNode =>
     SetIdentifier: r.setIdentifier,
     Failover: r.failover,
     TTL: r.ttl,
-    ResourceRecords: r.alias ? undefined : xmlList('ResourceRecord', r.values.map((Value) => ({ Value }))),
+    ResourceRecords: r.alias
+      ? undefined
+      : xmlList(
+          'ResourceRecord',
+          r.values.map((Value) => ({ Value })),
+        ),
     AliasTarget: r.alias
       ? {
           HostedZoneId: r.alias.hostedZoneId,
@@ -134,7 +139,8 @@ const healthCheckXml = (hc: SandboxHealthCheck): XmlNode => ({
 
 const changeInfo = (call: ServiceCall, id: string): XmlNode => {
   const c = call.account.route53.changes.find((x) => x.id === bareId(id));
-  if (!c) throw new ServiceError('NoSuchChange', `A change with the specified change ID does not exist: ${bareId(id)}`, 404);
+  if (!c)
+    throw new ServiceError('NoSuchChange', `A change with the specified change ID does not exist: ${bareId(id)}`, 404);
   return defined({ Id: `/change/${c.id}`, Status: c.status, SubmittedAt: iso(c.submittedAt), Comment: c.comment });
 };
 
@@ -167,7 +173,10 @@ const healthCheckSettings = (config: Record<string, unknown>, type: string) => {
       `Invalid health check type ${type}: the sandbox emulates endpoint checks (${endpointTypes.join(', ')}).`,
     );
   if (!ipAddress && !fqdnName)
-    throw new ServiceError('InvalidInput', 'An endpoint health check needs an IPAddress or a FullyQualifiedDomainName.');
+    throw new ServiceError(
+      'InvalidInput',
+      'An endpoint health check needs an IPAddress or a FullyQualifiedDomainName.',
+    );
   if (ipAddress && (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ipAddress) || privateIp(ipAddress)))
     throw new ServiceError('InvalidInput', `The IP address ${ipAddress} is not a public IPv4 address.`);
   if (port !== undefined && (port < 1 || port > 65535)) throw new ServiceError('InvalidInput', `Invalid Port ${port}.`);
@@ -200,7 +209,10 @@ const recordSetOf = (raw: Record<string, unknown>): SandboxRecordSet => {
   if (!name || !type) throw new ServiceError('InvalidInput', 'A ResourceRecordSet needs a Name and a Type.');
   for (const unsupported of ['Weight', 'Region', 'GeoLocation', 'MultiValueAnswer', 'CidrRoutingConfig'])
     if (raw[unsupported] !== undefined)
-      throw new ServiceError('InvalidInput', `${unsupported} records are not emulated: the sandbox has simple and failover ones.`);
+      throw new ServiceError(
+        'InvalidInput',
+        `${unsupported} records are not emulated: the sandbox has simple and failover ones.`,
+      );
   const failover = text(raw.Failover);
   if (failover !== undefined && failover !== 'PRIMARY' && failover !== 'SECONDARY')
     throw new ServiceError('InvalidInput', `Invalid Failover ${failover}: PRIMARY or SECONDARY.`);
@@ -257,7 +269,12 @@ const handlers: Record<string, Handler> = {
         HostedZone: zoneXml(z),
         DelegationSet: z.private
           ? undefined
-          : { NameServers: xmlList('NameServer', z.records.find((r) => r.type === 'NS' && r.name === z.name)?.values ?? []) },
+          : {
+              NameServers: xmlList(
+                'NameServer',
+                z.records.find((r) => r.type === 'NS' && r.name === z.name)?.values ?? [],
+              ),
+            },
       }),
     );
   },
@@ -268,8 +285,14 @@ const handlers: Record<string, Handler> = {
     const type = req.query.get('type');
     const identifier = req.query.get('identifier');
     if (type && !name) throw new ServiceError('InvalidInput', 'The type parameter needs the name parameter.');
-    if (identifier && !type) throw new ServiceError('InvalidInput', 'The identifier parameter needs the type parameter.');
-    const from: SandboxRecordSet = { name: fqdn(name ?? z.name), type: type ?? '', values: [], ...(identifier ? { setIdentifier: identifier } : {}) };
+    if (identifier && !type)
+      throw new ServiceError('InvalidInput', 'The identifier parameter needs the type parameter.');
+    const from: SandboxRecordSet = {
+      name: fqdn(name ?? z.name),
+      type: type ?? '',
+      values: [],
+      ...(identifier ? { setIdentifier: identifier } : {}),
+    };
     const start = name ? sorted.findIndex((r) => recordOrder(r, from) >= 0) : 0;
     const size = maxItems(req, 300, 300);
     const p = page(sorted, start < 0 ? sorted.length : start, size);
@@ -288,15 +311,17 @@ const handlers: Record<string, Handler> = {
   ChangeResourceRecordSets: (call, req, id) => {
     const z = zoneOf(call, id);
     const batch = parseBody(req.body, 'ChangeResourceRecordSetsRequest').ChangeBatch as
-      | { Changes?: { Change?: Array<Record<string, unknown>> }; Comment?: unknown }
-      | undefined;
+      { Changes?: { Change?: Array<Record<string, unknown>> }; Comment?: unknown } | undefined;
     const raw = batch?.Changes?.Change ?? [];
     if (raw.length === 0) throw new ServiceError('InvalidInput', 'A ChangeBatch needs at least one Change.');
     const changes: RecordChange[] = raw.map((c) => {
       const action = text(c.Action);
       if (action !== 'CREATE' && action !== 'DELETE' && action !== 'UPSERT')
         throw new ServiceError('InvalidInput', `Invalid Action ${String(action)}: CREATE, DELETE or UPSERT.`);
-      return { action: action as ChangeAction, set: recordSetOf((c.ResourceRecordSet ?? {}) as Record<string, unknown>) };
+      return {
+        action: action as ChangeAction,
+        set: recordSetOf((c.ResourceRecordSet ?? {}) as Record<string, unknown>),
+      };
     });
     z.records = applyChanges(call, z, changes);
     const { changes: log } = call.account.route53;
@@ -356,7 +381,8 @@ const handlers: Record<string, Handler> = {
     call.account.route53.healthChecks.push(hc);
     return ok('CreateHealthCheckResponse', { HealthCheck: healthCheckXml(hc) }, 201, location(hc.id));
   },
-  GetHealthCheck: (call, _req, id) => ok('GetHealthCheckResponse', { HealthCheck: healthCheckXml(healthCheckOf(call, id)) }),
+  GetHealthCheck: (call, _req, id) =>
+    ok('GetHealthCheckResponse', { HealthCheck: healthCheckXml(healthCheckOf(call, id)) }),
   GetHealthCheckStatus: (call, _req, id) => {
     const hc = healthCheckOf(call, id);
     const report = checkerReport(call, hc);
@@ -452,10 +478,16 @@ const handlers: Record<string, Handler> = {
 const routes: Array<[RegExp, Record<string, string>]> = [
   [/^\/2013-04-01\/hostedzone$/, { GET: 'ListHostedZones' }],
   [/^\/2013-04-01\/hostedzone\/([^/]+)$/, { GET: 'GetHostedZone' }],
-  [/^\/2013-04-01\/hostedzone\/([^/]+)\/rrset\/?$/, { GET: 'ListResourceRecordSets', POST: 'ChangeResourceRecordSets' }],
+  [
+    /^\/2013-04-01\/hostedzone\/([^/]+)\/rrset\/?$/,
+    { GET: 'ListResourceRecordSets', POST: 'ChangeResourceRecordSets' },
+  ],
   [/^\/2013-04-01\/change\/([^/]+)$/, { GET: 'GetChange' }],
   [/^\/2013-04-01\/healthcheck$/, { GET: 'ListHealthChecks', POST: 'CreateHealthCheck' }],
-  [/^\/2013-04-01\/healthcheck\/([^/]+)$/, { GET: 'GetHealthCheck', POST: 'UpdateHealthCheck', DELETE: 'DeleteHealthCheck' }],
+  [
+    /^\/2013-04-01\/healthcheck\/([^/]+)$/,
+    { GET: 'GetHealthCheck', POST: 'UpdateHealthCheck', DELETE: 'DeleteHealthCheck' },
+  ],
   [/^\/2013-04-01\/healthcheck\/([^/]+)\/status$/, { GET: 'GetHealthCheckStatus' }],
   [/^\/2013-04-01\/testdnsanswer$/, { GET: 'TestDNSAnswer' }],
 ];

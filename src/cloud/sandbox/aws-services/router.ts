@@ -266,11 +266,7 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
         injected();
         const answer = route.run(call);
         for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
-        send(
-          answer.status,
-          'text/xml',
-          buildXml({ [answer.root]: { '@_xmlns': route53Namespace, ...answer.body } }),
-        );
+        send(answer.status, 'text/xml', buildXml({ [answer.root]: { '@_xmlns': route53Namespace, ...answer.body } }));
       } else {
         throw new ServiceError('UnrecognizedService', `The sandbox does not emulate the ${service} service.`);
       }

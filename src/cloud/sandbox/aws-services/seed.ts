@@ -367,10 +367,13 @@ export const seedAwsAccount = (now: Date): SandboxAwsAccount => {
     route53: {
       // Two public zones with the records every zone has (SOA, NS) and a few simple ones; no health
       // checks and no failover records yet: the multi-region-failover template makes those.
-      hostedZones: [zone('example.com', 'acme storefront', [
-        ['www', 'A', ['203.0.113.10']],
-        ['mail', 'MX', ['10 mail.example.com.']],
-      ]), zone('example.org', 'status pages', [['status', 'CNAME', ['status.example.com.']]])],
+      hostedZones: [
+        zone('example.com', 'acme storefront', [
+          ['www', 'A', ['203.0.113.10']],
+          ['mail', 'MX', ['10 mail.example.com.']],
+        ]),
+        zone('example.org', 'status pages', [['status', 'CNAME', ['status.example.com.']]]),
+      ],
       healthChecks: [],
       changes: [],
     },
@@ -380,7 +383,9 @@ export const seedAwsAccount = (now: Date): SandboxAwsAccount => {
 /** A public hosted zone with its SOA and NS and the given simple records (TTL 300). */
 const zone = (name: string, comment: string, records: Array<[string, string, string[]]>): SandboxHostedZone => {
   const apex = `${name}.`;
-  const ns = [1, 2, 3, 4].map((n) => `ns-${parseInt(hex(`ns:${name}:${n}`, 3), 16)}.awsdns-${String(n * 11).padStart(2, '0')}.com.`);
+  const ns = [1, 2, 3, 4].map(
+    (n) => `ns-${parseInt(hex(`ns:${name}:${n}`, 3), 16)}.awsdns-${String(n * 11).padStart(2, '0')}.com.`,
+  );
   return {
     id: `Z${hex(`zone:${name}`, 20).toUpperCase()}`,
     name: apex,

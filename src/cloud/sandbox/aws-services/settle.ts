@@ -31,5 +31,6 @@ export const dueStatus = (call: ServiceCall, item: Settling): string | undefined
 
 /** One describe saw these items in their transitional status: counted settles move a step on. */
 export const countDescribe = (items: readonly Settling[]): void => {
-  for (const i of items) if (i.settle && i.settle.at === undefined) i.settle.afterDescribes = (i.settle.afterDescribes ?? 1) - 1;
+  for (const i of items)
+    if (i.settle && i.settle.at === undefined) i.settle.afterDescribes = (i.settle.afterDescribes ?? 1) - 1;
 };
