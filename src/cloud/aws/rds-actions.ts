@@ -12,7 +12,7 @@ import { monthlyCents } from '../pricing/index.ts';
  * it, an instance a drill restored), so they cannot be pointed at anything else.
  */
 
-export const AwsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1');
+const AwsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1');
 
 /** RDS identifiers: a letter first, then letters, digits and single hyphens, not ending in one. */
 const identifier = (max: number) =>
@@ -20,11 +20,9 @@ const identifier = (max: number) =>
     .string()
     .max(max)
     .regex(/^[A-Za-z](?:-?[A-Za-z0-9])*$/, 'an RDS identifier: a letter, then letters, digits and single hyphens');
-export const DbIdentifier = identifier(63);
-export const SnapshotIdentifier = identifier(255);
-export const InstanceClass = z
-  .string()
-  .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'an RDS instance class such as db.t3.micro');
+const DbIdentifier = identifier(63);
+const SnapshotIdentifier = identifier(255);
+const InstanceClass = z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'an RDS instance class such as db.t3.micro');
 
 const Days = z
   .string()

@@ -26,7 +26,7 @@ const Ttl = z
   .regex(/^\d{1,6}$/, 'seconds')
   .refine((t) => Number(t) <= 172_800, 'at most 172800 seconds');
 
-export const FailoverRecord = z.object({
+const FailoverRecord = z.object({
   name: RecordName,
   role: Role,
   value: z.string().min(1).max(4000),
@@ -40,7 +40,7 @@ export const FailoverRecord = z.object({
 export const setIdentifierOf = (p: Record<string, string>): string => p.set_identifier ?? p.role!.toLowerCase();
 
 /** What a record change replaced (`existed: false`: nothing) → the change that puts it back. */
-export const recordInverse = ({ previous }: { previous?: Record<string, string> }): Inverse => {
+const recordInverse = ({ previous }: { previous?: Record<string, string> }): Inverse => {
   if (!previous?.existed) return { why: 'the record set it replaces is read when it runs' };
   const keep = (keys: string[]) =>
     Object.fromEntries(keys.map((k) => [k, previous[k]]).filter((e): e is [string, string] => Boolean(e[1])));

@@ -11,6 +11,7 @@ import {
   GetChangeCommand,
   GetHealthCheckCommand,
   GetHostedZoneCommand,
+  ListResourceRecordSetsCommand,
   Route53Client,
   UpdateHealthCheckCommand,
 } from '@aws-sdk/client-route-53';
@@ -32,7 +33,6 @@ import {
   healthOf,
   hostedZoneRow,
   observationsOf,
-  recordSets,
   zoneIdOf,
 } from './services/route53.ts';
 import type { AwsServiceContext } from './services/types.ts';
@@ -128,11 +128,22 @@ const recordName = (name: string, zone: string): string => {
 
 const valueOf = (r: ResourceRecordSet) => r.AliasTarget?.DNSName ?? r.ResourceRecords?.[0]?.Value ?? '';
 
+/** The record sets of one name and type: one page read from there (a failover pair is two sets). */
+const setsAt = async (r53: Route53Client, zoneId: string, name: string, type: string) =>
+  (
+    await r53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        StartRecordName: name,
+        StartRecordType: type as RRType,
+        MaxItems: 20,
+      }),
+    )
+  ).ResourceRecordSets?.filter((r) => bare(r.Name) === name && r.Type === type) ?? [];
+
 /** The record set of a name, type and set identifier, if the zone has it. */
 const recordSet = async (r53: Route53Client, zoneId: string, name: string, type: string, setId: string) =>
-  (await recordSets(r53, zoneId)).find(
-    (r) => bare(r.Name) === name && r.Type === type && (r.SetIdentifier ?? '') === setId,
-  );
+  (await setsAt(r53, zoneId, name, type)).find((r) => (r.SetIdentifier ?? '') === setId);
 
 /** A record set as `previous`: what the inverse puts back. */
 const recorded = (r: ResourceRecordSet, name: string, type: string, setId: string): Record<string, string> =>
@@ -337,7 +348,7 @@ export const describeRoute53 = async (ctx: Route53Context, key: ResourceKey): Pr
         if (isMissing(e)) return null;
         throw e;
       }
-      const pair = failoverPairs(await recordSets(r53, zoneId)).find((p) => p.name === name && p.type === type);
+      const pair = failoverPairs(await setsAt(r53, zoneId, name, type))[0];
       return pair ? dnsRecordRow(rc, zone, pair, await answerFor(r53, zoneId, name, type)) : null;
     }
     throw badRequest(`Route 53 has no ${key.type} to read.`);

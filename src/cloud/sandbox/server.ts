@@ -40,7 +40,8 @@ export interface SandboxOptions {
   /**
    * How long `pending`/`stopping` last by the `now` clock, so a change can be watched (and
    * killed) while it runs; the app uses 2000. Without it, transitions end after
-   * `transitionDescribes` DescribeInstances calls instead.
+   * `transitionDescribes` DescribeInstances calls instead. The account services settle the same
+   * way (an RDS instance or snapshot `creating`, a Route 53 change `PENDING`).
    */
   transitionMs?: number;
   /** How many DescribeInstances calls see `pending`/`stopping` before it settles (default 1; ignored with transitionMs). */

@@ -36,8 +36,6 @@ export const tagsParam = (params: Params): Record<string, string> => {
   return tags;
 };
 
-export const boolParam = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'true');
-
 export const instanceXml = (call: ServiceCall, i: SandboxDbInstance): XmlNode =>
   defined({
     DBInstanceIdentifier: i.id,

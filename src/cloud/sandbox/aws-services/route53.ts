@@ -81,11 +81,16 @@ const healthCheckOf = (call: ServiceCall, id: string): SandboxHealthCheck => {
   return hc;
 };
 
-/** maxitems within Route 53's bounds. */
-const maxItems = (req: Route53Request, fallback: number, max: number): number => {
+/** maxitems within Route 53's bounds; a page holds at most the sandbox's cap whatever was asked (Route 53 may return fewer too). */
+const maxItems = (
+  call: ServiceCall,
+  req: Route53Request,
+  fallback: number,
+  max: number,
+): { asked: number; size: number } => {
   const n = num(req.query.get('maxitems') ?? undefined, 'maxitems') ?? fallback;
   if (n < 1 || n > max) throw new ServiceError('InvalidInput', `maxitems must be between 1 and ${max}`);
-  return n;
+  return { asked: n, size: Math.max(1, Math.min(n, call.pageCap)) };
 };
 
 const zoneXml = (z: SandboxHostedZone): XmlNode => ({
@@ -248,7 +253,7 @@ const handlers: Record<string, Handler> = {
     const marker = req.query.get('marker') ?? undefined;
     const start = marker ? zones.findIndex((z) => z.id === bareId(marker)) : 0;
     if (start < 0) throw new ServiceError('InvalidInput', `Invalid marker ${marker}`);
-    const size = maxItems(req, 100, 100);
+    const { asked, size } = maxItems(call, req, 100, 100);
     const p = page(zones, start, size);
     return ok(
       'ListHostedZonesResponse',
@@ -257,7 +262,7 @@ const handlers: Record<string, Handler> = {
         Marker: marker ?? '',
         IsTruncated: p.truncated,
         NextMarker: p.truncated ? p.next!.id : undefined,
-        MaxItems: size,
+        MaxItems: asked,
       }),
     );
   },
@@ -294,7 +299,7 @@ const handlers: Record<string, Handler> = {
       ...(identifier ? { setIdentifier: identifier } : {}),
     };
     const start = name ? sorted.findIndex((r) => recordOrder(r, from) >= 0) : 0;
-    const size = maxItems(req, 300, 300);
+    const { asked, size } = maxItems(call, req, 300, 300);
     const p = page(sorted, start < 0 ? sorted.length : start, size);
     return ok(
       'ListResourceRecordSetsResponse',
@@ -304,7 +309,7 @@ const handlers: Record<string, Handler> = {
         NextRecordName: p.truncated ? p.next!.name : undefined,
         NextRecordType: p.truncated ? p.next!.type : undefined,
         NextRecordIdentifier: p.truncated ? p.next!.setIdentifier : undefined,
-        MaxItems: size,
+        MaxItems: asked,
       }),
     );
   },
@@ -438,7 +443,7 @@ const handlers: Record<string, Handler> = {
     const marker = req.query.get('marker') ?? undefined;
     const start = marker ? checks.findIndex((h) => h.id === marker) : 0;
     if (start < 0) throw new ServiceError('InvalidInput', `Invalid marker ${marker}`);
-    const size = maxItems(req, 100, 1000);
+    const { asked, size } = maxItems(call, req, 100, 1000);
     const p = page(checks, start, size);
     return ok(
       'ListHealthChecksResponse',
@@ -447,7 +452,7 @@ const handlers: Record<string, Handler> = {
         Marker: marker ?? '',
         IsTruncated: p.truncated,
         NextMarker: p.truncated ? p.next!.id : undefined,
-        MaxItems: size,
+        MaxItems: asked,
       }),
     );
   },

@@ -8,7 +8,8 @@ import type { SandboxAwsAccount, SandboxHostedZone, SandboxLogGroup } from './mo
  * manual DB snapshot, a public bucket without a public access block, a bucket without default
  * encryption or versioning, a console user without MFA, a 200-day-old key unused for 120 days, no
  * password policy, root MFA off, a single-region trail without log file validation, no Config
- * recorder in eu-west-1, a customer key without rotation and a log group that never expires.
+ * recorder in eu-west-1, a customer key without rotation and a log group that never expires; and two
+ * public Route 53 zones (example.com, example.org) with their SOA, NS and a few simple records.
  * Times are offsets from `now`: the same `now` always gives the same account.
  */
 
