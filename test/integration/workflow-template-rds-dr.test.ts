@@ -66,7 +66,8 @@ describe('the rds-disaster-recovery template', () => {
       retention_days: '7',
       drill_class: 'db.t3.micro',
     });
-    expect(plan.steps.map((s) => [s.id, s.kind, s.target.type, s.target.region])).toEqual([
+    const targeted = plan.steps.map((s) => ('target' in s ? s : undefined)!);
+    expect(targeted.map((s) => [s.id, s.kind, s.target.type, s.target.region])).toEqual([
       ['backups', 'action', 'database', 'us-east-1'],
       ['backups_applied', 'wait', 'database', 'us-east-1'],
       ['snapshot', 'action', 'database', 'us-east-1'],
