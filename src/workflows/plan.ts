@@ -16,7 +16,14 @@ import type {
   WorkflowPlan,
 } from '../tools/change-plan.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
-import { estimateMonthlyCents, inputProblem, parseDuration, resolveValue, type Template } from './template.ts';
+import {
+  costResourceInputs,
+  estimateMonthlyCents,
+  inputProblem,
+  parseDuration,
+  resolveValue,
+  type Template,
+} from './template.ts';
 
 /**
  * A template and its inputs made into the whole plan a person approves: every step with its
@@ -235,7 +242,15 @@ export const planWorkflow = async (
       compensate,
     });
   }
-  const cost = estimateMonthlyCents(template, inputs);
+  // Cost lines may read the picked resources' attributes (a database's engine and storage).
+  const resources: Record<string, Record<string, unknown>> = {};
+  for (const name of costResourceInputs(template)) {
+    const input = template.inputs[name]!;
+    if (inputs[name] === undefined || !input.resource) continue;
+    const r = await d.resource(template.provider, input.resource.type, inputs[name]);
+    resources[name] = { ...r.attributes, id: r.id, name: r.name, region: r.region, state: r.state };
+  }
+  const cost = estimateMonthlyCents(template, inputs, resources);
   const plan = {
     template: template.name,
     version: template.version,
