@@ -55,6 +55,12 @@ import { isSecretName } from './observability/logger.ts';
 import { recordUsage, workspaceTokensSince } from './usage/repository.ts';
 import type { Db } from './store/db.ts';
 import type { Planner } from './engine/planner.ts';
+import { badRequest } from './errors.ts';
+import { resolveResource } from './cloud/resolve.ts';
+import { createWorkflowExecutor } from './workflows/executor.ts';
+import type { PlanDeps } from './workflows/plan.ts';
+import { loadWorkspaceTemplates, workspaceTemplates } from './workflows/registry.ts';
+import { workflowTools } from './workflows/tools.ts';
 
 /**
  * The composition root: wires config → store → providers → change service → tools → engine →
@@ -113,6 +119,8 @@ export interface AppOptions {
   slack?: SlackTuning;
   /** Teams surface timings, connector retries, and (tests) the outbound token. */
   teams?: TeamsTuning;
+  /** How often a workflow's wait step reads its target (default 5 s; tests keep it short). */
+  workflowPollMs?: number;
 }
 
 export const startApp = async (config: Config, opts: AppOptions = {}): Promise<App> => {
@@ -183,6 +191,32 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const instanceId = newExecutorId();
     // Off-hours schedules are activated by approved change requests, through the same executor.
     const offHours = offHoursRunner({ db, now });
+    // Workflow templates: the built-in ones and the workspace's; a bad file stops the start with every problem.
+    const templates = await loadWorkspaceTemplates(
+      (config.WORKFLOW_TEMPLATES_DIR ?? '')
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean),
+    );
+    const workspace = workspaceTemplates({ db, base: templates });
+    const workflowPlanDeps: PlanDeps = {
+      provider: providerByName,
+      resource: async (provider, type, ref) => {
+        const r = await resolveResource(resourceRepository(db), ref, {
+          accept: (x) => x.provider === provider && x.type === type,
+        });
+        if (r.provider !== provider)
+          throw badRequest(`${r.name || r.id} is in ${r.provider}; this template works on ${provider}.`);
+        return r;
+      },
+    };
+    const workflows = createWorkflowExecutor({
+      db,
+      now,
+      ...workflowPlanDeps,
+      template: async (name, version, workspaceId) => (await workspace.forWorkspace(workspaceId)).get(name, version),
+      ...(opts.workflowPollMs ? { waitPollMs: opts.workflowPollMs } : {}),
+    });
     const changes = createChangeService({
       db,
       providers: (name) => (name === OFF_HOURS_PROVIDER ? offHours : providerByName(name)),
@@ -219,6 +253,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       logger,
       metrics,
       executor: { id: instanceId, leaseMs: config.EXECUTION_LEASE },
+      workflows,
     });
     // An embedded database is this process's alone (data dir lock): whatever was running belonged
     // to a previous process. On a shared server only lapsed leases are recovered (the job below).
@@ -251,6 +286,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ...estateTools({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
       ...changeTools({ db, changes, sandbox: inSandbox }),
       ...freezeTools({ db, changes }),
+      ...workflowTools({ db, changes, templates: workspace, sandbox: inSandbox, ...workflowPlanDeps }),
       // grant looks up someone new in the granter's platform (ChatSurface.directory).
       ...userTools({ db, now, directory: (surface) => surfaces.get(surface)?.directory }),
       ...usageTools({

@@ -155,6 +155,8 @@ export const ConfigSchema = z
     DRIFT_CONVERSATION: optionalString,
     /** A JSON approval policy replacing the default one (src/changes/policy.ts), read at start. */
     POLICY_FILE: optionalString,
+    /** Directories (comma-separated) of the workspace's own workflow templates, loaded after the built-in ones. */
+    WORKFLOW_TEMPLATES_DIR: optionalString,
 
     SLACK_BOT_TOKEN: optionalString.pipe(
       z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…, from OAuth & Permissions)').optional(),

@@ -16,6 +16,7 @@ const statusLabel: Record<ChangeStatus, string> = {
   pending: 'Waiting for approval',
   approved: 'Approved — about to run',
   executing: 'Running',
+  waiting: 'Waiting at an approval gate',
   succeeded: 'Done',
   failed: 'Failed',
   rejected: 'Rejected',
@@ -29,6 +30,7 @@ const statusIcon: Record<ChangeStatus, string> = {
   pending: '⏳',
   approved: '✅',
   executing: '⚙️',
+  waiting: '✋',
   succeeded: '✅',
   failed: '❌',
   rejected: '🚫',
@@ -48,6 +50,17 @@ const approvalsLine = (c: ChangeRequest): string => {
   return `${approved.length} of ${c.approvalsRequired} from the ${approversText(c.policy)}, not the requester${who ? ` — ${who}` : ''}`;
 };
 
+/** The approval gate a waiting run stopped at: which step, who may open it, and who has. */
+const gateLine = (c: ChangeRequest): string | undefined => {
+  if (c.status !== 'waiting' || !c.gate || !c.plan.workflow) return undefined;
+  const steps = c.plan.workflow.steps;
+  const step = steps.find((s) => s.id === c.gate!.step);
+  if (!step || step.kind !== 'approval') return undefined;
+  const approved = c.gateDecisions.filter((g) => g.step === step.id && g.decision === 'approved');
+  const who = approved.map((g) => mention(g.approver)).join(', ');
+  return `*✋ Waiting at step ${steps.indexOf(step) + 1} of ${steps.length} (${step.title}):* ${approved.length} of ${step.quorum} approvals from the ${step.roles.join(' or ')} role, not the requester${who ? ` — ${who}` : ''}. Approve goes on with the run; Reject undoes the completed steps.`;
+};
+
 /** What happened, in one line, once the request left `pending`. */
 const outcomeLine = (c: ChangeRequest): string | undefined => {
   const rejection = c.decisions.find((d) => d.decision === 'rejected');
@@ -57,6 +70,7 @@ const outcomeLine = (c: ChangeRequest): string | undefined => {
       return undefined;
     case 'approved':
     case 'executing':
+    case 'waiting':
       return `*${approvalText(c, mention)}*`;
     case 'succeeded':
       return `*${approvalText(c, mention)}* · ${c.result?.summary ?? 'done'}${c.finishedAt ? ` · ${formatTime(c.finishedAt)}` : ''}`;
@@ -73,6 +87,47 @@ const outcomeLine = (c: ChangeRequest): string | undefined => {
     case 'rolled_back':
       return `*Rolled back*${c.reason ? `: ${c.reason}` : ''}`;
   }
+};
+
+/** The most steps a card lists one by one (a chat message stays readable); the rest are counted. */
+const MAX_CARD_STEPS = 12;
+
+/**
+ * A workflow run's preview on its card: every step in order with what it does to what, its
+ * compensation, the plan's monthly cost and the hash the approval binds to. While it runs, the step
+ * the progress names is marked.
+ */
+const workflowBlocks = (w: NonNullable<ChangeRequest['plan']['workflow']>, progress: string | undefined): Block[] => {
+  const current = progress ? /^step (\d+) of/.exec(progress)?.[1] : undefined;
+  const lines = w.steps.slice(0, MAX_CARD_STEPS).map((s, i) => {
+    const mark =
+      current === undefined ? `${i + 1}.` : Number(current) === i + 1 ? '▶' : Number(current) > i + 1 ? '✓' : '·';
+    const what =
+      s.kind === 'action'
+        ? `${s.summary}${s.compensate === null ? ' (not undone on failure)' : ''}`
+        : s.kind === 'wait'
+          ? `wait until ${s.resourceName} is ${s.until} (up to ${Math.round(s.timeoutMs / 60_000) || 1} min)`
+          : `approval gate: ${s.quorum} of the ${s.roles.join(' or ')} role (not the requester) before the run goes on`;
+    return `${mark} *${s.title}*: ${what}`;
+  });
+  if (w.steps.length > MAX_CARD_STEPS) lines.push(`… and ${w.steps.length - MAX_CARD_STEPS} more steps`);
+  const inputs = Object.entries(w.inputs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return [
+    { type: 'text', text: `*Steps of ${w.template} v${w.version}:*\n${lines.join('\n')}` },
+    {
+      type: 'context',
+      text: [
+        inputs ? `Inputs: ${inputs}` : '',
+        `What it builds: ${w.monthlyCents ? `${formatMoney(w.monthlyCents)}/mo` : 'nothing priced'}${w.unpriced.length ? ` (not priced: ${w.unpriced.join(', ')})` : ''}`,
+        'If a step fails, the completed ones are undone in reverse',
+        `Plan ${w.hash.slice(0, 12)}: re-checked before it runs; a changed plan needs a new approval`,
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    },
+  ];
 };
 
 /** `progress`: the running change's latest step, shown while it is `executing` (not stored). */
@@ -102,6 +157,7 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
     },
     { type: 'text', text: `*Blast radius:* ${p.blastRadius}` },
   ];
+  if (p.workflow) blocks.push(...workflowBlocks(p.workflow, c.status === 'executing' ? opts.progress : undefined));
   if (p.rollback)
     blocks.push({
       type: 'context',
@@ -122,7 +178,9 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
   }
   const outcome = outcomeLine(c);
   if (outcome) blocks.push({ type: 'text', text: outcome });
-  if (c.status === 'pending') {
+  const gate = gateLine(c);
+  if (gate) blocks.push({ type: 'text', text: gate });
+  if (c.status === 'pending' || (c.status === 'waiting' && gate)) {
     blocks.push({
       type: 'actions',
       buttons: [
@@ -149,7 +207,12 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
         },
       ],
     });
-    if (c.expiresAt)
+    if (c.status === 'waiting' && c.gate?.deadline)
+      blocks.push({
+        type: 'context',
+        text: `The gate lapses ${formatTime(c.gate.deadline)}: then the completed steps are undone · \`cancel ${c.id}\` stops the run now`,
+      });
+    else if (c.expiresAt)
       blocks.push({ type: 'context', text: `Expires ${formatTime(c.expiresAt)} · policy rule "${c.policy.rule}"` });
     if (c.policy.windows && !c.override?.window)
       blocks.push({ type: 'context', text: `Can be approved only ${windowsText(c.policy.windows)}` });
@@ -168,11 +231,16 @@ export const renderChangeCard = (c: ChangeRequest, opts: { sandbox?: boolean; pr
 /** The short message posted into the requester's thread when a change finishes. */
 export const renderChangeResult = (c: ChangeRequest, opts: { sandbox?: boolean } = {}): Reply => {
   const ok = c.status === 'succeeded';
-  const line = ok
-    ? `${statusIcon.succeeded} ${c.id} done: ${c.result?.summary ?? c.plan.summary}. To undo: \`rollback ${c.id}\``
-    : c.status === 'failed'
-      ? `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}. Nothing else was changed.`
-      : `${statusIcon[c.status]} ${c.id}: ${(outcomeLine(c) ?? statusLabel[c.status]).replace(/\*/g, '')}`;
+  const workflow = Boolean(c.plan.workflow);
+  const gate = gateLine(c);
+  const line = gate
+    ? `${c.id}: ${gate.replace(/^\*✋ /, '✋ ').replace(':*', ':')}`
+    : ok
+      ? `${statusIcon.succeeded} ${c.id} done: ${c.result?.summary ?? c.plan.summary}.${workflow ? '' : ` To undo: \`rollback ${c.id}\``}`
+      : c.status === 'failed'
+        ? // A workflow's error already says which steps ran and what was undone.
+          `${statusIcon.failed} ${c.id} failed: ${c.error ?? 'unknown error'}${workflow ? '' : '. Nothing else was changed.'}`
+        : `${statusIcon[c.status]} ${c.id}: ${(outcomeLine(c) ?? statusLabel[c.status]).replace(/\*/g, '')}`;
   return reply([{ type: 'text', text: line }], {
     text: mentionsAsText(line).replace(/`/g, ''),
     ...(opts.sandbox ? { sandbox: true } : {}),

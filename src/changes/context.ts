@@ -23,16 +23,23 @@ export type ActionRunner = Pick<CloudProvider, 'actions' | 'execute' | 'describe
  * workflow change fails with a clear reason.
  */
 export interface WorkflowExecutor {
-  run(
-    change: ChangeRequest,
-    hooks: { progress(step: string): void },
-  ): Promise<{ ok: boolean; summary: string; error: string | null }>;
+  run(change: ChangeRequest, hooks: { progress(step: string): void }): Promise<WorkflowRunOutcome>;
+  /**
+   * Takes up a run that stopped at an approval gate (`change.gate`), once the gate is decided (or
+   * lapsed, or the run was cancelled there): it goes on, or undoes the steps it had completed.
+   */
+  resume(change: ChangeRequest, hooks: { progress(step: string): void }): Promise<WorkflowRunOutcome>;
   /**
    * For a workflow change found executing with no live executor (marked interrupted, never
    * re-run): what its steps had done, for the reason people read; undefined when it recorded none.
    */
   interruptedNote?(changeId: string): Promise<string | undefined>;
 }
+
+/** How a workflow run ended, or that it stopped at an approval gate (`waiting`: nothing undone, nothing lost). */
+export type WorkflowRunOutcome =
+  | { ok: boolean; summary: string; error: string | null; waiting?: undefined }
+  | { ok: false; summary: string; error: null; waiting: { step: string; deadline: Date } };
 
 /** Action runners (cloud providers) by name: a map, or a lookup that returns undefined (or throws) for unknown names. */
 export type ProviderLookup = ReadonlyMap<string, ActionRunner> | ((name: string) => ActionRunner | undefined);

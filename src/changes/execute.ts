@@ -1,6 +1,7 @@
 import { findAction } from '../cloud/actions.ts';
 import { AppError, isUserFacing } from '../errors.ts';
-import type { ActionRunner, ChangeContext } from './context.ts';
+import type { Actor } from '../chat/actor.ts';
+import type { ActionRunner, ChangeContext, WorkflowRunOutcome } from './context.ts';
 import type { ChangeRequest } from './model.ts';
 import { getChange, renewLease, type TransitionPatch } from './repository.ts';
 
@@ -25,10 +26,62 @@ export const executeApproved = async (ctx: ChangeContext, approved: ChangeReques
     'executing',
   );
   if (!executing) return reload(ctx, id);
+  return finish(ctx, id, await withLease(ctx, id, () => runProvider(ctx, executing)));
+};
 
-  const outcome = await withLease(ctx, id, () => runProvider(ctx, executing));
+/**
+ * Takes up a workflow run that waited at an approval gate, once the gate is decided, has lapsed
+ * or the run was cancelled there: only the caller that wins waiting → executing goes on (under a
+ * new lease), to run the remaining steps or to undo the completed ones.
+ */
+export const resumeWaiting = async (
+  ctx: ChangeContext,
+  waiting: ChangeRequest,
+  by: Actor | null,
+): Promise<ChangeRequest> => {
+  const id = waiting.id;
+  const at = ctx.now();
+  const executing = await ctx.move(
+    {
+      id,
+      from: 'waiting',
+      to: 'executing',
+      now: at,
+      by,
+      patch: { executor: ctx.executor.id, heartbeatAt: at, gateStep: null, gateDeadline: null },
+      data: { resumedAt: waiting.gate?.step ?? null },
+    },
+    'executing',
+  );
+  if (!executing) return reload(ctx, id);
+  if (!ctx.workflows) {
+    const error = 'workflow runs are not enabled on this instance; the run stopped at its gate';
+    return finish(ctx, id, { to: 'failed', patch: { error }, data: { error } });
+  }
+  const workflows = ctx.workflows;
+  return finish(
+    ctx,
+    id,
+    await withLease(ctx, id, async (): Promise<Outcome> => {
+      try {
+        // The change as it waited: its gate and the decisions on it say how the run goes on.
+        return outcomeOf(await workflows.resume(waiting, { progress: (step) => ctx.progress(executing, step) }));
+      } catch (err) {
+        const error = isUserFacing(err) ? err.userMessage : 'the workflow runner failed unexpectedly';
+        ctx.logger.warn({ err, changeId: id }, 'workflow resume failed');
+        return { to: 'failed', patch: { error }, data: { error } };
+      }
+    }),
+  );
+};
+
+/** Records how an execution ended: done, failed, or (a workflow) waiting at a gate. */
+const finish = async (ctx: ChangeContext, id: string, outcome: Outcome): Promise<ChangeRequest> => {
   const now = ctx.now();
-  const patch: TransitionPatch = { ...outcome.patch, finishedAt: now };
+  const patch: TransitionPatch =
+    outcome.to === 'waiting'
+      ? { ...outcome.patch, executor: null, heartbeatAt: null }
+      : { ...outcome.patch, finishedAt: now };
   const finished =
     (await ctx.move({ id, from: 'executing', to: outcome.to, now, by: null, patch, data: outcome.data }, outcome.to)) ??
     // Recovery elsewhere marked it interrupted while it ran: record what really happened.
@@ -74,7 +127,22 @@ const withLease = async <T>(ctx: ChangeContext, id: string, run: () => Promise<T
   }
 };
 
-type Outcome = { to: 'succeeded' | 'failed'; patch: TransitionPatch; data: Record<string, unknown> };
+type Outcome = { to: 'succeeded' | 'failed' | 'waiting'; patch: TransitionPatch; data: Record<string, unknown> };
+
+const outcomeOf = (out: WorkflowRunOutcome): Outcome =>
+  out.waiting
+    ? {
+        to: 'waiting',
+        patch: { gateStep: out.waiting.step, gateDeadline: out.waiting.deadline },
+        data: { gate: out.waiting.step, deadline: out.waiting.deadline, summary: out.summary },
+      }
+    : out.ok
+      ? {
+          to: 'succeeded',
+          patch: { result: { summary: out.summary, newState: 'done' } },
+          data: { summary: out.summary },
+        }
+      : { to: 'failed', patch: { error: out.summary }, data: { error: out.error, summary: out.summary } };
 
 /**
  * The plan was made against the inventory; before acting, the target is read from the cloud again.
@@ -112,14 +180,7 @@ const runWorkflowChange = async (ctx: ChangeContext, c: ChangeRequest): Promise<
     return { to: 'failed', patch: { error }, data: { error } };
   }
   try {
-    const out = await ctx.workflows.run(c, { progress: (step) => ctx.progress(c, step) });
-    return out.ok
-      ? {
-          to: 'succeeded',
-          patch: { result: { summary: out.summary, newState: 'done' } },
-          data: { summary: out.summary },
-        }
-      : { to: 'failed', patch: { error: out.summary }, data: { error: out.error, summary: out.summary } };
+    return outcomeOf(await ctx.workflows.run(c, { progress: (step) => ctx.progress(c, step) }));
   } catch (err) {
     const error = isUserFacing(err) ? err.userMessage : 'the workflow runner failed unexpectedly';
     ctx.logger.warn({ err, changeId: c.id }, 'workflow execution failed');

@@ -69,6 +69,11 @@ export const closedError = (c: ChangeRequest): AppError => {
       return new AppError('conflict', `${approved}; it is about to run.`);
     case 'executing':
       return new AppError('conflict', `${approved} and is running now.`);
+    case 'waiting':
+      return new AppError(
+        'conflict',
+        `${approved}; its run waits at an approval gate (\`approve ${c.id}\` decides the gate).`,
+      );
     case 'succeeded':
       return new AppError('conflict', `${approved} and succeeded${finished(c)}.`);
     case 'failed':

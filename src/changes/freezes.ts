@@ -61,7 +61,12 @@ export const environmentNames = (environment: string): string[] => {
 
 /** Every environment a plan touches: its own and, for a workflow, each step's. */
 export const environmentsOf = (plan: ChangePlan): string[] => [
-  ...new Set([plan.environment, ...(plan.workflow?.steps.map((s) => s.environment) ?? [])].map((e) => e.toLowerCase())),
+  ...new Set(
+    [
+      plan.environment,
+      ...(plan.workflow?.steps.flatMap((s) => (s.kind === 'approval' ? [] : [s.environment])) ?? []),
+    ].map((e) => e.toLowerCase()),
+  ),
 ];
 
 export const covers = (f: Pick<ChangeFreeze, 'environment'>, environments: readonly string[]): boolean =>

@@ -6,6 +6,7 @@ export type ChangeEvent =
   | 'approved'
   | 'rejected'
   | 'executing'
+  | 'waiting'
   | 'succeeded'
   | 'failed'
   | 'expired'

@@ -9,6 +9,8 @@ export const ChangeStatus = z.enum([
   'pending',
   'approved',
   'executing',
+  /** A workflow run stopped at an approval gate inside it: nothing runs until the gate is decided. */
+  'waiting',
   'succeeded',
   'failed',
   'rejected',
@@ -113,4 +115,13 @@ export interface ChangeRequest {
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** A workflow run waiting at an approval gate: the gate's step id and when it lapses (null otherwise). */
+  gate: { step: string; deadline: Date | null } | null;
+  /** Decisions on the approval gates inside a workflow run, oldest first (empty for a single action). */
+  gateDecisions: GateDecision[];
+}
+
+/** One approver's decision on an approval gate of a workflow run. */
+export interface GateDecision extends ChangeDecision {
+  step: string;
 }

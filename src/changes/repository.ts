@@ -12,8 +12,9 @@ import {
   type ChangeDecision,
   type ChangeRequest,
   type ChangeResult,
+  type GateDecision,
 } from './model.ts';
-import { approvals, changeRequests } from './schema.ts';
+import { approvals, changeRequests, gateApprovals } from './schema.ts';
 import { assertTransition, initialStatus } from './state-machine.ts';
 import type { DbOrTx } from './tx.ts';
 
@@ -34,7 +35,7 @@ const toDecision = (r: typeof approvals.$inferSelect): ChangeDecision => ({
   at: r.createdAt,
 });
 
-const toChange = (r: Row, decisions: ChangeDecision[]): ChangeRequest => ({
+const toChange = (r: Row, decisions: ChangeDecision[], gateDecisions: GateDecision[]): ChangeRequest => ({
   id: r.id,
   workspaceId: r.workspaceId,
   status: ChangeStatus.parse(r.status),
@@ -68,6 +69,8 @@ const toChange = (r: Row, decisions: ChangeDecision[]): ChangeRequest => ({
   updatedAt: r.updatedAt,
   startedAt: r.startedAt,
   finishedAt: r.finishedAt,
+  gate: r.gateStep ? { step: r.gateStep, deadline: r.gateDeadline } : null,
+  gateDecisions,
 });
 
 const withDecisions = async (exec: DbOrTx, rows: Row[]): Promise<ChangeRequest[]> => {
@@ -82,7 +85,22 @@ const withDecisions = async (exec: DbOrTx, rows: Row[]): Promise<ChangeRequest[]
       ),
     )
     .orderBy(asc(approvals.createdAt), asc(approvals.id));
-  return rows.map((r) => toChange(r, ds.filter((d) => d.changeId === r.id).map(toDecision)));
+  // Gates exist only inside workflow runs: single actions skip the second read.
+  const runs = rows.filter((r) => r.workflow).map((r) => r.id);
+  const gs = runs.length
+    ? await exec
+        .select()
+        .from(gateApprovals)
+        .where(inArray(gateApprovals.changeId, runs))
+        .orderBy(asc(gateApprovals.createdAt), asc(gateApprovals.approverKey))
+    : [];
+  return rows.map((r) =>
+    toChange(
+      r,
+      ds.filter((d) => d.changeId === r.id).map(toDecision),
+      gs.filter((g) => g.changeId === r.id).map((g) => ({ ...toDecision({ ...g, id: 0 }), step: g.step })),
+    ),
+  );
 };
 
 const one = async (exec: DbOrTx, row: Row | undefined): Promise<ChangeRequest | null> =>
@@ -291,7 +309,7 @@ const insertChangeRow = (exec: DbOrTx, n: NewChange): Promise<ChangeRequest> =>
         data: { from: 'pending', to: 'approved', auto: true, rule: n.policy.rule },
       });
     }
-    return toChange(row!, []);
+    return toChange(row!, [], []);
   });
 
 /** Columns a transition may set besides the status. */
@@ -305,6 +323,8 @@ export interface TransitionPatch {
   finishedAt?: Date;
   executor?: string | null;
   heartbeatAt?: Date | null;
+  gateStep?: string | null;
+  gateDeadline?: Date | null;
 }
 
 const auditTypeOf = (to: ChangeStatus): AuditEventType => `change.${to}` as AuditEventType;
@@ -367,6 +387,34 @@ export interface Decision {
 }
 
 /**
+ * Stores an admin's override on the locked request and audits it (`change.overridden`), inside the
+ * caller's transaction, before the approval it comes with. Freezes an earlier override on the same
+ * request named stay overridden.
+ */
+const writeOverride = async (
+  tx: DbOrTx,
+  locked: Row,
+  o: NonNullable<Decision['override']>,
+  d: Pick<Decision, 'id' | 'by' | 'now'> & { step?: string },
+): Promise<void> => {
+  const { details, ...override } = o;
+  const earlier = locked.override ? ChangeOverride.parse(locked.override) : undefined;
+  const stored: ChangeOverride = {
+    ...override,
+    freezes: [...new Set([...(earlier?.freezes ?? []), ...override.freezes])],
+    window: override.window || Boolean(earlier?.window),
+  };
+  await tx.update(changeRequests).set({ override: stored }).where(eq(changeRequests.id, d.id));
+  await appendAudit(tx, {
+    at: d.now,
+    type: 'change.overridden',
+    actorKey: actorKey(d.by),
+    subject: d.id,
+    data: { reason: override.reason, by: d.by.displayName, ...(d.step ? { step: d.step } : {}), ...details },
+  });
+};
+
+/**
  * Records an approval or rejection under a row lock, so concurrent approvals are counted one at a
  * time and exactly one of them (the one reaching the count) moves the request to approved.
  */
@@ -424,24 +472,7 @@ export const recordDecision = (exec: DbOrTx, d: Decision): Promise<DecisionOutco
         .where(and(eq(approvals.changeId, d.id), eq(approvals.approverKey, key)));
       return { kind: 'duplicate', change: (await one(tx, locked))!, at: prior?.createdAt ?? d.now };
     }
-    if (d.override) {
-      const { details, ...override } = d.override;
-      // Freezes an earlier override on this request named stay overridden.
-      const earlier = locked.override ? ChangeOverride.parse(locked.override) : undefined;
-      const stored: ChangeOverride = {
-        ...override,
-        freezes: [...new Set([...(earlier?.freezes ?? []), ...override.freezes])],
-        window: override.window || Boolean(earlier?.window),
-      };
-      await tx.update(changeRequests).set({ override: stored }).where(eq(changeRequests.id, d.id));
-      await appendAudit(tx, {
-        at: d.now,
-        type: 'change.overridden',
-        actorKey: key,
-        subject: d.id,
-        data: { reason: override.reason, by: d.by.displayName, ...details },
-      });
-    }
+    if (d.override) await writeOverride(tx, locked, d.override, d);
     const [{ count } = { count: 0 }] = await tx
       .select({ count: sql<number>`count(*)::int` })
       .from(approvals)
@@ -481,7 +512,7 @@ export const requestCancel = async (db: DbOrTx, id: string, now: Date): Promise<
     .where(
       and(
         eq(changeRequests.id, id),
-        eq(changeRequests.status, 'executing'),
+        inArray(changeRequests.status, ['executing', 'waiting']),
         isNotNull(changeRequests.workflow),
         isNull(changeRequests.cancelRequestedAt),
       ),
@@ -498,3 +529,62 @@ export const cancelRequested = async (db: DbOrTx, id: string): Promise<boolean> 
     .where(eq(changeRequests.id, id));
   return Boolean(row?.at);
 };
+
+export type GateDecisionOutcome =
+  | { kind: 'missing' }
+  /** Not waiting at that gate (any more): explain `change`'s state to the caller. */
+  | { kind: 'closed'; change: ChangeRequest }
+  /** This person already decided this gate. */
+  | { kind: 'duplicate'; change: ChangeRequest; at: Date }
+  | { kind: 'recorded'; change: ChangeRequest };
+
+/**
+ * Records a decision on the approval gate a workflow run waits at, under a row lock (so a gate's
+ * decisions are counted one at a time), with its audit event. The caller checks who may decide.
+ */
+export const recordGateDecision = (exec: DbOrTx, d: Decision & { step: string }): Promise<GateDecisionOutcome> =>
+  exec.transaction(async (tx): Promise<GateDecisionOutcome> => {
+    const [locked] = await tx.select().from(changeRequests).where(eq(changeRequests.id, d.id)).for('update');
+    if (!locked) return { kind: 'missing' };
+    if (locked.status !== 'waiting' || locked.gateStep !== d.step)
+      return { kind: 'closed', change: (await one(tx, locked))! };
+    const key = actorKey(d.by);
+    const inserted = await tx
+      .insert(gateApprovals)
+      .values({
+        changeId: d.id,
+        step: d.step,
+        approverKey: key,
+        approver: d.by,
+        decision: d.decision,
+        reason: d.reason ?? null,
+        createdAt: d.now,
+      })
+      .onConflictDoNothing()
+      .returning({ at: gateApprovals.createdAt });
+    if (inserted.length === 0) {
+      const [earlier] = await tx
+        .select({ at: gateApprovals.createdAt })
+        .from(gateApprovals)
+        .where(
+          and(eq(gateApprovals.changeId, d.id), eq(gateApprovals.step, d.step), eq(gateApprovals.approverKey, key)),
+        );
+      return { kind: 'duplicate', change: (await one(tx, locked))!, at: earlier?.at ?? d.now };
+    }
+    if (d.override) await writeOverride(tx, locked, d.override, d);
+    await appendAudit(tx, {
+      at: d.now,
+      type: d.decision === 'approved' ? 'change.gate_approved' : 'change.gate_rejected',
+      actorKey: key,
+      subject: d.id,
+      data: { step: d.step, ...(d.reason ? { reason: d.reason } : {}) },
+    });
+    return { kind: 'recorded', change: (await getChange(tx, d.id))! };
+  });
+
+/** Workflow runs waiting at a gate whose deadline has passed (the expiry job resumes them to undo). */
+export const lapsedGates = async (exec: DbOrTx, now: Date): Promise<Array<{ id: string }>> =>
+  exec
+    .select({ id: changeRequests.id })
+    .from(changeRequests)
+    .where(and(eq(changeRequests.status, 'waiting'), lte(changeRequests.gateDeadline, now)));

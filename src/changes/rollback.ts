@@ -46,6 +46,10 @@ const subjectOf = (c: ChangeRequest): ActionSubject => ({
 
 /** The plan of a new change request that rolls `c` back (it still goes through policy and approval). */
 export const rollbackPlan = (c: ChangeRequest, specOf: SpecLookup): ChangePlan => {
+  if (c.plan.workflow)
+    throw conflict(
+      `${c.id} is a run of ${c.plan.workflow.template}; a run is not rolled back as one change (a failed run already undid its completed steps). Undo what it built with the single changes, or run a template that removes it.`,
+    );
   const t = c.plan.target;
   const r = inverseOf(c, specOf(t.provider, t.type, c.plan.action));
   if (!r.inverse) throw conflict(`${c.id} cannot be rolled back: ${r.why}.`);

@@ -5,6 +5,7 @@ import {
   jsonb,
   pgSequence,
   pgTable,
+  primaryKey,
   sql,
   text,
   timestamp,
@@ -62,6 +63,9 @@ export const changeRequests = pgTable(
     cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
     /** An admin's override of the freezes or approval window that blocked approving it (model.ts ChangeOverride). */
     override: jsonb('override').$type<Record<string, unknown>>(),
+    /** A waiting workflow run: the approval gate (step id) it stopped at, and when that gate lapses. */
+    gateStep: text('gate_step'),
+    gateDeadline: timestamp('gate_deadline', { withTimezone: true }),
   },
   (t) => [
     index('change_requests_status_idx').on(t.status, t.expiresAt),
@@ -109,6 +113,21 @@ export const changeFreezes = pgTable(
     liftedBy: jsonb('lifted_by').$type<Actor>(),
   },
   (t) => [index('change_freezes_active_idx').on(t.workspaceId, t.endsAt)],
+);
+
+/** One approver's decision on an approval gate inside a workflow run (a step of its plan). */
+export const gateApprovals = pgTable(
+  'gate_approvals',
+  {
+    changeId: text('change_id').notNull(),
+    step: text('step').notNull(),
+    approverKey: text('approver_key').notNull(),
+    approver: jsonb('approver').$type<Actor>().notNull(),
+    decision: text('decision').notNull(),
+    reason: text('reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.changeId, t.step, t.approverKey] })],
 );
 
 /** Every posted copy of a change card, so all copies can be updated in place after a decision. */

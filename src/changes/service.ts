@@ -10,8 +10,8 @@ import {
   type ProviderLookup,
   type WorkflowExecutor,
 } from './context.ts';
-import { executeApproved } from './execute.ts';
-import { approverNeedText, closedError, formatTime, someoneElseText } from './explain.ts';
+import { executeApproved, resumeWaiting } from './execute.ts';
+import { approverNeedText, closedError, formatTime, rolesText, someoneElseText } from './explain.ts';
 import { ApprovalBlockedError, blockerLines, blockersFor, isBlocked, type Blockers } from './gates.ts';
 import type { ChangeListener } from './listener.ts';
 import { ChangePlan } from '../tools/change-plan.ts';
@@ -25,9 +25,13 @@ import {
   insertChange,
   listChanges,
   orphaned,
+  lapsedGates,
   recordDecision,
+  recordGateDecision,
+  requestCancel,
   type ChangeFilter,
 } from './repository.ts';
+import { appendAudit } from './audit.ts';
 import { rollbackPlan, type SpecLookup } from './rollback.ts';
 import { findAction } from '../cloud/actions.ts';
 
@@ -60,6 +64,12 @@ export interface ChangeService {
   approve(id: string, actor: Actor, role: Role, opts?: { override?: string | undefined }): Promise<ChangeRequest>;
   /** Rejects a pending request (its requester may withdraw it). */
   reject(id: string, actor: Actor, role: Role, reason?: string): Promise<ChangeRequest>;
+  /**
+   * Stops a change: a pending one is withdrawn (its requester) or rejected (an approver); a running
+   * workflow stops before its next step and undoes the completed ones (its requester, an approver
+   * of its rule, or an admin). A single action that is already running cannot be stopped.
+   */
+  cancel(id: string, actor: Actor, role: Role, reason?: string): Promise<ChangeRequest>;
   /** Files a new request that undoes a succeeded one; the original becomes rolled_back when it succeeds. */
   rollback(id: string, actor: Actor, role: Role): Promise<ChangeRequest>;
   list(filter?: ChangeFilter): Promise<ChangeRequest[]>;
@@ -186,8 +196,64 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     };
   };
 
+  /**
+   * A decision on the approval gate a workflow run waits at: the gate's roles, never the requester,
+   * one decision per person. A rejection, or the approval that completes the quorum, resumes the
+   * run in this call (to go on, or to undo what it did); an approval short of it updates the card.
+   */
+  const decideGate = async (
+    c: ChangeRequest,
+    actor: Actor,
+    role: Role,
+    decision: 'approved' | 'rejected',
+    reason?: string,
+    overrideReason?: string,
+  ): Promise<ChangeRequest> => {
+    const step = c.plan.workflow?.steps.find((s) => s.id === c.gate?.step);
+    if (!step || step.kind !== 'approval') throw closedError(c);
+    const label = `step ${c.plan.workflow!.steps.indexOf(step) + 1} (${step.title}) of ${c.id}`;
+    if (c.requesterKey === actorKey(actor))
+      throw forbidden(
+        `You requested ${c.id}, so you cannot decide its gate at ${label}: someone else with the ${step.roles.join(' or ')} role must.`,
+      );
+    if (!step.roles.includes(role))
+      throw forbidden(
+        `Deciding the gate at ${label} needs the ${step.roles.join(' or ')} role; you are ${article(role)} ${role}.`,
+      );
+    // Approving resumes the run: a freeze or a shut window of its rule refuses it, as for the run's own approval.
+    const override = decision === 'approved' ? await gate(c, actor, role, overrideReason) : undefined;
+    const out = await recordGateDecision(db, {
+      id: c.id,
+      step: step.id,
+      by: actor,
+      decision,
+      reason,
+      now: now(),
+      ...(override ? { override } : {}),
+    });
+    switch (out.kind) {
+      case 'missing':
+        throw notFound(`There is no change request ${c.id}.`);
+      case 'closed':
+        throw closedError(out.change);
+      case 'duplicate':
+        throw conflict(
+          `You already decided the gate at ${label} at ${formatTime(out.at)}; it needs ${step.quorum} approvals from different people.`,
+        );
+      case 'recorded': {
+        const approvals = out.change.gateDecisions.filter((g) => g.step === step.id && g.decision === 'approved');
+        if (decision === 'approved' && approvals.length < step.quorum) {
+          await ctx.notify(out.change, 'waiting');
+          return out.change;
+        }
+        return resumeWaiting(ctx, out.change, actor);
+      }
+    }
+  };
+
   const approve: ChangeService['approve'] = async (id, actor, role, opts = {}) => {
     const c = await load(id, actor);
+    if (c.status === 'waiting') return decideGate(c, actor, role, 'approved', undefined, opts.override);
     if (c.status !== 'pending') throw closedError(c);
     const blocker = approvalBlocker(c, actor, role);
     if (blocker === 'own') {
@@ -235,6 +301,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
 
   const reject: ChangeService['reject'] = async (id, actor, role, reason) => {
     const c = await load(id, actor);
+    if (c.status === 'waiting') return decideGate(c, actor, role, 'rejected', reason?.trim() || undefined);
     if (c.status !== 'pending') throw closedError(c);
     const withdrawing = c.requesterKey === actorKey(actor);
     if (!withdrawing && !mayApprove(c.policy, actor, role)) {
@@ -259,6 +326,46 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
         await ctx.notify(outcome.change, 'rejected');
         return outcome.change;
     }
+  };
+
+  const cancel: ChangeService['cancel'] = async (id, actor, role, reason) => {
+    const c = await load(id, actor);
+    if (c.status === 'pending') return reject(id, actor, role, reason?.trim() || 'cancelled');
+    const mine = c.requesterKey === actorKey(actor);
+    if (!mine && role !== 'admin' && !mayApprove(c.policy, actor, role))
+      throw forbidden(
+        `Cancelling ${id} needs its requester or someone with the ${rolesText([...new Set([...c.policy.approverRoles, 'admin' as const])])}; you are ${article(role)} ${role}.`,
+      );
+    if (c.status === 'approved' || (c.status === 'executing' && !c.plan.workflow))
+      throw conflict(
+        c.plan.workflow
+          ? `${id} is starting; cancel it again in a moment to stop it before its next step.`
+          : `${id} is a single action that is already running at the provider; it cannot be stopped. Once it ends, \`rollback ${id}\` undoes it.`,
+      );
+    if (c.status !== 'executing' && c.status !== 'waiting') throw closedError(c);
+    const at = now();
+    const asked = await db.transaction(async (tx) => {
+      if (!(await requestCancel(tx, id, at))) return false;
+      await appendAudit(tx, {
+        at,
+        type: 'change.cancel_requested',
+        actorKey: actorKey(actor),
+        subject: id,
+        data: { by: actor.displayName, ...(reason?.trim() ? { reason: reason.trim() } : {}) },
+      });
+      return true;
+    });
+    if (!asked) {
+      const again = await getChange(db, id);
+      if (again?.status === 'executing')
+        throw conflict(`Someone already asked ${id} to stop; it stops before its next step.`);
+      throw closedError(again ?? c);
+    }
+    deps.logger.info({ changeId: id, by: actorKey(actor) }, 'workflow cancel requested');
+    // At a gate nothing runs: the run is taken up now, sees the cancel, and undoes its steps.
+    if (c.status === 'waiting') return resumeWaiting(ctx, (await getChange(db, id)) ?? c, actor);
+    ctx.progress(c, `cancel asked by ${actor.displayName}; stopping before the next step`);
+    return (await getChange(db, id)) ?? c;
   };
 
   const rollback: ChangeService['rollback'] = async (id, actor, role) => {
@@ -291,6 +398,11 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
         'expired',
       );
       if (c) moved.push(c);
+    }
+    // Workflow runs whose approval gate lapsed: taken up to undo the steps they completed.
+    for (const { id } of await lapsedGates(db, now())) {
+      const c = await getChange(db, id);
+      if (c?.status === 'waiting') moved.push(await resumeWaiting(ctx, c, null));
     }
     return moved;
   };
@@ -329,6 +441,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     request,
     approve,
     reject,
+    cancel,
     rollback,
     list: (filter = {}) => listChanges(db, filter),
     get: (id) => getChange(db, id),

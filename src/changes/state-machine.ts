@@ -6,6 +6,8 @@ import type { ChangeStatus } from './model.ts';
  * not listed here, so a coding mistake cannot move a request backwards.
  *
  * - `approved → interrupted`: the process died between the approval and the start of execution.
+ * - `executing → waiting → executing`: a workflow run reached an approval gate inside it
+ *   (src/workflows/); it waits without an executor, and the gate's decision resumes it.
  * - `interrupted → succeeded | failed`: a late result from an executor that was still alive when
  *   its lease lapsed and another instance's recovery (job `changes.recover`, or start-up
  *   recovery on an embedded database) marked its change interrupted. The truth is recorded;
@@ -15,7 +17,9 @@ export const transitions: Readonly<Record<ChangeStatus, readonly ChangeStatus[]>
   draft: ['pending', 'rejected'],
   pending: ['approved', 'rejected', 'expired'],
   approved: ['executing', 'interrupted'],
-  executing: ['succeeded', 'failed', 'interrupted'],
+  executing: ['succeeded', 'failed', 'interrupted', 'waiting'],
+  // A workflow at a gate holds no executor: its decision (or its deadline) resumes it, to run on or to undo.
+  waiting: ['executing'],
   succeeded: ['rolled_back'],
   interrupted: ['succeeded', 'failed'],
   failed: [],

@@ -59,7 +59,10 @@ export const createChangeNotifier = (d: {
       }
       await updateCopies(c);
       // An auto-approved change finishes before the requester's own card is even posted: that card says it all.
-      if (resultEvents.has(event) && !c.policy.autoApprove) {
+      // A run that reaches an approval gate says so in its thread (once per gate, before anyone decided it).
+      const reachedGate =
+        event === 'waiting' && c.gate !== null && !c.gateDecisions.some((g) => g.step === c.gate!.step);
+      if (reachedGate || (resultEvents.has(event) && !c.policy.autoApprove)) {
         const surface = d.surfaces.get(c.conversation.surface);
         await surface?.post(c.conversation, renderChangeResult(c, { sandbox: d.sandbox }));
       }

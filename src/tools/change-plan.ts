@@ -61,10 +61,24 @@ export const PlannedStep = z.discriminatedUnion('kind', [
     /** The state the target must reach before the next step. */
     until: z.string(),
   }),
+  z.object({
+    id: z.string().min(1),
+    title: z.string(),
+    kind: z.literal('approval'),
+    /** Roles whose members may decide the gate (never the run's requester). */
+    roles: z.array(z.string().min(1)).min(1),
+    /** Distinct approvals that open it. */
+    quorum: z.number().int().min(1),
+    /** How long the run waits at the gate before it lapses (and the completed steps are undone). */
+    timeoutMs: z.number().int().positive(),
+  }),
 ]);
 export type PlannedStep = z.infer<typeof PlannedStep>;
 export type PlannedAction = Extract<PlannedStep, { kind: 'action' }>;
 export type PlannedWait = Extract<PlannedStep, { kind: 'wait' }>;
+export type PlannedGate = Extract<PlannedStep, { kind: 'approval' }>;
+/** The steps that act on or read a resource (every kind but an approval gate). */
+export type PlannedResourceStep = PlannedAction | PlannedWait;
 
 /** A workflow template made into steps for given inputs: what a workflow change request runs. */
 export const WorkflowPlan = z.object({

@@ -8,13 +8,22 @@ import type {
   ChangePlan,
   PlannedAction,
   PlannedCompensation,
+  PlannedGate,
+  PlannedResourceStep,
   PlannedStep,
   PlannedWait,
   ResourceKey,
   WorkflowPlan,
 } from '../tools/change-plan.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
-import { estimateMonthlyCents, inputProblem, parseDuration, resolveValue, type Template } from './template.ts';
+import {
+  costResourceInputs,
+  estimateMonthlyCents,
+  inputProblem,
+  parseDuration,
+  resolveValue,
+  type Template,
+} from './template.ts';
 
 /**
  * A template and its inputs made into the whole plan a person approves: every step with its
@@ -23,7 +32,15 @@ import { estimateMonthlyCents, inputProblem, parseDuration, resolveValue, type T
  * builds the same before it runs needs a new approval.
  */
 
-export type { PlannedAction, PlannedCompensation, PlannedStep, PlannedWait, WorkflowPlan };
+export type {
+  PlannedAction,
+  PlannedCompensation,
+  PlannedGate,
+  PlannedResourceStep,
+  PlannedStep,
+  PlannedWait,
+  WorkflowPlan,
+};
 
 /** Environments from the most to the least guarded: a run's environment is its most guarded step's. */
 const guarded = ['prod', 'production', 'staging'];
@@ -34,8 +51,9 @@ const guarded = ['prod', 'production', 'staging'];
  * summary, every action's blast radius), and `workflow` carries the steps.
  */
 export const workflowChangePlan = (template: Template, plan: WorkflowPlan): ChangePlan => {
-  const first = plan.steps[0]!;
-  const envs = [...new Set(plan.steps.map((s) => s.environment))];
+  const onResources = plan.steps.filter((s): s is PlannedResourceStep => s.kind !== 'approval');
+  const first = onResources[0]!;
+  const envs = [...new Set(onResources.map((s) => s.environment))];
   const environment = guarded.find((e) => envs.includes(e)) ?? envs[0] ?? first.environment;
   const actions = plan.steps.filter((s): s is PlannedAction => s.kind === 'action');
   return {
@@ -45,7 +63,10 @@ export const workflowChangePlan = (template: Template, plan: WorkflowPlan): Chan
     environment,
     params: { template: template.name, version: String(template.version) },
     summary: `Run ${template.name} (v${template.version}), ${plan.steps.length} steps: ${plan.steps
-      .map((s, i) => `${i + 1}. ${s.kind === 'action' ? s.summary : `${s.title} (until ${s.until})`}`)
+      .map(
+        (s, i) =>
+          `${i + 1}. ${s.kind === 'action' ? s.summary : s.kind === 'wait' ? `${s.title} (until ${s.until})` : `${s.title} (approval by ${s.quorum})`}`,
+      )
       .join('; ')}`,
     blastRadius: [...new Set(actions.map((s) => s.blastRadius))].join(' '),
     costDeltaCents: actions.reduce((sum, s) => sum + s.costDeltaCents, 0) + plan.monthlyCents,
@@ -120,10 +141,18 @@ export const planWorkflow = async (
   // inventory shows now (a resize after a stop), so a later step on them is checked when it runs.
   const touched = new Set<string>();
   for (const step of template.steps) {
-    if ('approval' in step)
-      throw badRequest(
-        `${template.name}: step ${step.id} is an approval gate; gates inside a run are not supported yet (the whole plan is approved once)`,
-      );
+    if ('approval' in step) {
+      // The run stops here until enough people approve (src/changes/service.ts decides gates).
+      steps.push({
+        id: step.id,
+        title: step.title,
+        kind: 'approval',
+        roles: step.approval.roles,
+        quorum: step.approval.quorum,
+        timeoutMs: parseDuration(step.timeout)!,
+      });
+      continue;
+    }
     const t = 'action' in step ? step.target : step.wait.target;
     const timing = { timeoutMs: parseDuration(step.timeout)!, retries: step.retries };
     let base: Omit<PlannedWait, 'kind' | 'until'>;
@@ -131,7 +160,7 @@ export const planWorkflow = async (
     if (stepRefs.test(t.id)) {
       // Made by an earlier step: it is found when this step runs, in that step's account (and region, unless moved).
       const from = madeBy(t.id);
-      const maker = steps.find((s) => s.id === from);
+      const maker = steps.find((s): s is PlannedResourceStep => s.id === from && s.kind !== 'approval');
       if (!maker)
         throw badRequest(`${template.name}: step ${step.id}'s target comes from step ${from}, which is not before it`);
       base = {
@@ -213,7 +242,15 @@ export const planWorkflow = async (
       compensate,
     });
   }
-  const cost = estimateMonthlyCents(template, inputs);
+  // Cost lines may read the picked resources' attributes (a database's engine and storage).
+  const resources: Record<string, Record<string, unknown>> = {};
+  for (const name of costResourceInputs(template)) {
+    const input = template.inputs[name]!;
+    if (inputs[name] === undefined || !input.resource) continue;
+    const r = await d.resource(template.provider, input.resource.type, inputs[name]);
+    resources[name] = { ...r.attributes, id: r.id, name: r.name, region: r.region, state: r.state };
+  }
+  const cost = estimateMonthlyCents(template, inputs, resources);
   const plan = {
     template: template.name,
     version: template.version,

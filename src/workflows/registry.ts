@@ -1,7 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Actor } from '../chat/actor.ts';
 import { staticActionLookup } from '../cloud/catalogs.ts';
+import type { Db } from '../store/db.ts';
+import { insertTemplate, listUploadedTemplates } from './repository.ts';
 import { AppError } from '../errors.ts';
 import { checkTemplate, describeProblems, type ActionLookup, type Template } from './template.ts';
 
@@ -17,6 +20,8 @@ export interface TemplateRegistry {
   latest(name: string): Template | undefined;
   /** One version of a template (what a filed run was planned from). */
   get(name: string, version: number): Template | undefined;
+  /** Every version of every template. */
+  all(): Template[];
 }
 
 export const templateRegistry = (templates: readonly Template[]): TemplateRegistry => {
@@ -27,6 +32,7 @@ export const templateRegistry = (templates: readonly Template[]): TemplateRegist
     list: () => [...byName.values()].map((versions) => versions[0]!).sort((a, b) => a.name.localeCompare(b.name)),
     latest: (name) => byName.get(name)?.[0],
     get: (name, version) => byName.get(name)?.find((t) => t.version === version),
+    all: () => [...byName.values()].flat(),
   };
 };
 
@@ -77,3 +83,60 @@ export const builtInTemplatesDir = fileURLToPath(new URL('./templates/', import.
  */
 export const loadWorkspaceTemplates = (extraDirs: readonly string[] = []): Promise<TemplateRegistry> =>
   loadTemplates([builtInTemplatesDir, ...extraDirs], staticActionLookup);
+
+/**
+ * The templates of each workspace: the ones loaded at start (built-in and WORKFLOW_TEMPLATES_DIR)
+ * and the ones its admins uploaded in chat (`workflow_templates`), read from the database on each
+ * use so that every replica sees an upload at once. An uploaded file is parsed once per process
+ * (a name and version is never replaced). A stored upload that no longer checks (an action since
+ * removed from a provider) is left out of the workspace's list rather than failing it.
+ */
+export interface WorkspaceTemplates {
+  forWorkspace(workspaceId: string): Promise<TemplateRegistry>;
+  /** Checks and stores an upload; the template, or every problem (`upload.yaml:line path: reason`). */
+  add(
+    workspaceId: string,
+    source: string,
+    by: Actor,
+    now: Date,
+  ): Promise<{ ok: true; template: Template } | { ok: false; problems: string }>;
+}
+
+export const workspaceTemplates = (d: {
+  db: Db;
+  base: TemplateRegistry;
+  actions?: ActionLookup;
+}): WorkspaceTemplates => {
+  const actions = d.actions ?? staticActionLookup;
+  const parsed = new Map<string, Template | null>();
+  const uploaded = async (workspaceId: string): Promise<Template[]> => {
+    const out: Template[] = [];
+    for (const row of await listUploadedTemplates(d.db, workspaceId)) {
+      const key = `${workspaceId}\u0000${row.name}\u0000${row.version}`;
+      if (!parsed.has(key)) {
+        const check = checkTemplate(row.source, `${row.name}.yaml`, actions);
+        parsed.set(key, check.ok ? check.template : null);
+      }
+      const t = parsed.get(key);
+      if (t) out.push(t);
+    }
+    return out;
+  };
+  return {
+    forWorkspace: async (workspaceId) => templateRegistry([...d.base.all(), ...(await uploaded(workspaceId))]),
+    add: async (workspaceId, source, by, now) => {
+      const check = checkTemplate(source, 'upload.yaml', actions);
+      if (!check.ok) return { ok: false, problems: describeProblems('upload.yaml', check.problems) };
+      const t = check.template;
+      const taken = `${t.name} v${t.version} already exists here: give this one version ${
+        Math.max(
+          ...[...d.base.all(), ...(await uploaded(workspaceId))].filter((x) => x.name === t.name).map((x) => x.version),
+        ) + 1
+      }`;
+      if (d.base.get(t.name, t.version)) return { ok: false, problems: taken };
+      if (!(await insertTemplate(d.db, { workspaceId, name: t.name, version: t.version, source, by, now })))
+        return { ok: false, problems: taken };
+      return { ok: true, template: t };
+    },
+  };
+};

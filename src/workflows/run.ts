@@ -2,7 +2,7 @@ import { findAction } from '../cloud/actions.ts';
 import type { ActionResult } from '../cloud/provider.ts';
 import type { ActionRunner } from '../changes/context.ts';
 import { AppError, isAppError, isUserFacing } from '../errors.ts';
-import type { PlannedAction, PlannedStep, WorkflowPlan } from './plan.ts';
+import type { PlannedAction, PlannedGate, PlannedResourceStep, PlannedStep, WorkflowPlan } from './plan.ts';
 import { resolveValue } from './template.ts';
 
 /**
@@ -46,10 +46,21 @@ export interface RunDeps {
   sleep(ms: number): Promise<void>;
   /** How often a wait step reads its target (default 5 s). */
   waitPollMs?: number;
+  /** Where an approval gate stands (absent: every gate is open, and the run waits there). */
+  gate?(step: PlannedGate): Promise<GateState>;
 }
 
+/** Where an approval gate stands: `by` names who approved it, or who rejected it. */
+export type GateState =
+  | { state: 'open' }
+  | { state: 'approved'; by: string[] }
+  | { state: 'rejected'; by: string; reason: string | null }
+  | { state: 'lapsed' };
+
 export interface WorkflowOutcome {
-  status: 'succeeded' | 'failed' | 'cancelled';
+  /** `waiting`: stopped at an approval gate (`gate`), nothing undone; the gate's decision resumes it. */
+  status: 'succeeded' | 'failed' | 'cancelled' | 'waiting';
+  gate?: PlannedGate;
   /** One paragraph for the thread and the card. */
   summary: string;
   steps: StepRecord[];
@@ -62,7 +73,10 @@ const final = (e: unknown): boolean =>
   ['bad_request', 'not_found', 'forbidden', 'conflict', 'auth_failed', 'config_invalid'].includes(e.code);
 
 /** A step's target with a `${steps.<id>.<output>}` id (a resource an earlier step made) resolved. */
-const targetOf = (step: PlannedStep, outputs: Record<string, Record<string, string>>): PlannedStep['target'] => {
+const targetOf = (
+  step: PlannedResourceStep,
+  outputs: Record<string, Record<string, string>>,
+): PlannedResourceStep['target'] => {
   if (!step.target.id.includes('${')) return step.target;
   try {
     return { ...step.target, id: resolveValue(step.target.id, { inputs: {}, steps: outputs }) };
@@ -75,8 +89,18 @@ const messageOf = (e: unknown): string => (isUserFacing(e) ? e.userMessage : 'th
 
 class StepTimeout extends Error {}
 
-const within = async <T>(ms: number, sleep: RunDeps['sleep'], work: Promise<T>): Promise<T> => {
+/**
+ * Runs `start` with a timeout. When the time is up (or the work ends), the signal it was given is
+ * aborted: a wait step stops polling then, instead of reading its target for ever in the background.
+ */
+const within = async <T>(
+  ms: number,
+  sleep: RunDeps['sleep'],
+  start: (signal: AbortSignal) => Promise<T>,
+): Promise<T> => {
   let settled = false;
+  const stop = new AbortController();
+  const work = start(stop.signal);
   const timer = sleep(ms).then(() => {
     if (!settled) throw new StepTimeout();
     return undefined as never;
@@ -85,14 +109,26 @@ const within = async <T>(ms: number, sleep: RunDeps['sleep'], work: Promise<T>):
     return await Promise.race([work, timer]);
   } finally {
     settled = true;
+    stop.abort();
     // A provider call that outlives its timeout still settles later; its rejection is not unhandled.
     work.catch(() => undefined);
   }
 };
 
-export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<WorkflowOutcome> => {
-  const steps: StepRecord[] = [];
-  const outputs: Record<string, Record<string, string>> = {};
+/**
+ * `resume`: the run stopped at an approval gate and is taken up again there; `done` are the steps it
+ * recorded before (what later steps read, and what a failure from here undoes).
+ */
+export const runWorkflow = async (
+  d: RunDeps,
+  plan: WorkflowPlan,
+  resume?: { done: StepRecord[] },
+): Promise<WorkflowOutcome> => {
+  const steps: StepRecord[] = [...(resume?.done ?? [])];
+  const outputs: Record<string, Record<string, string>> = Object.fromEntries(
+    steps.filter((s) => s.status === 'succeeded').map((s) => [s.id, s.outputs]),
+  );
+  const from = steps.length ? Math.max(...steps.map((s) => s.index)) + 1 : 0;
   const total = plan.steps.length;
   const end = async (
     status: WorkflowOutcome['status'],
@@ -124,7 +160,45 @@ export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<Workf
   };
 
   for (const [index, step] of plan.steps.entries()) {
+    if (index < from) continue;
     if (index > 0 && (await d.cancelRequested())) return end('cancelled', null, step);
+    if (step.kind === 'approval') {
+      const gate = d.gate ? await d.gate(step) : ({ state: 'open' } as const);
+      if (gate.state === 'open') {
+        d.progress(`waiting at step ${index + 1} of ${total}: ${step.title}`);
+        return {
+          status: 'waiting',
+          error: null,
+          steps,
+          gate: step,
+          summary: `${plan.template}: waiting at step ${index + 1} of ${total} (${step.title}) for ${step.quorum} approval${step.quorum === 1 ? '' : 's'} from the ${step.roles.join(' or ')} role.`,
+        };
+      }
+      const at = d.now();
+      const record: StepRecord = {
+        index,
+        id: step.id,
+        title: step.title,
+        status: gate.state === 'approved' ? 'succeeded' : 'failed',
+        attempts: 1,
+        summary: gate.state === 'approved' ? `approved by ${gate.by.join(', ')}` : null,
+        previous: null,
+        outputs: {},
+        error:
+          gate.state === 'rejected'
+            ? `rejected by ${gate.by}${gate.reason ? ` (${gate.reason})` : ''}`
+            : gate.state === 'lapsed'
+              ? `not approved within ${Math.round(step.timeoutMs / 60_000)} min`
+              : null,
+        startedAt: at,
+        finishedAt: at,
+      };
+      steps.push(record);
+      outputs[step.id] = {};
+      await d.record(record);
+      if (record.status !== 'succeeded') return end('failed', record.error, step);
+      continue;
+    }
     d.progress(`step ${index + 1} of ${total}: ${step.title}`);
     const provider = d.provider(step.target.provider);
     const startedAt = d.now();
@@ -139,8 +213,9 @@ export const runWorkflow = async (d: RunDeps, plan: WorkflowPlan): Promise<Workf
           throw new AppError('config_invalid', `no cloud provider "${step.target.provider}" is configured`);
         const target = targetOf(step, outputs);
         if (step.kind === 'action')
-          result = await within(step.timeoutMs, d.sleep, runAction(provider, { ...step, target }, outputs));
-        else result = await within(step.timeoutMs, d.sleep, waitFor(d, provider, { ...step, target }));
+          result = await within(step.timeoutMs, d.sleep, () => runAction(provider, { ...step, target }, outputs));
+        else
+          result = await within(step.timeoutMs, d.sleep, (signal) => waitFor(d, provider, { ...step, target }, signal));
         status = 'succeeded';
         error = null;
         break;
@@ -202,7 +277,7 @@ const resolvedParams = (
     }),
   );
 
-const resolvedId = (step: PlannedStep, outputs: Record<string, Record<string, string>>): string => {
+const resolvedId = (step: PlannedResourceStep, outputs: Record<string, Record<string, string>>): string => {
   try {
     return targetOf(step, outputs).id;
   } catch {
@@ -234,10 +309,13 @@ const waitFor = async (
   d: RunDeps,
   provider: ActionRunner,
   step: Extract<PlannedStep, { kind: 'wait' }>,
+  signal: AbortSignal,
 ): Promise<ActionResult> => {
   if (!provider.describe)
     throw new AppError('config_invalid', `${step.target.provider} cannot read a ${step.target.type} to wait for it`);
   for (;;) {
+    // Timed out (the step has failed already): stop reading the target.
+    if (signal.aborted) throw new StepTimeout();
     const r = await provider.describe(step.target);
     if (!r) throw new AppError('not_found', `${step.resourceName} no longer exists`);
     if (r.state === step.until)

@@ -1,3 +1,4 @@
+import type { Actor } from '../chat/actor.ts';
 import { integer, jsonb, pgTable, primaryKey, text, timestamp } from '../store/orm.ts';
 
 /**
@@ -25,4 +26,22 @@ export const workflowSteps = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.changeId, t.seq] })],
+);
+
+/**
+ * Templates a workspace's admins added in chat (`template add`), as they were uploaded: every
+ * version kept (a filed run executes the version it was planned from), checked again when read.
+ */
+export const workflowTemplates = pgTable(
+  'workflow_templates',
+  {
+    workspaceId: text('workspace_id').notNull(),
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    source: text('source').notNull(),
+    uploadedByKey: text('uploaded_by_key').notNull(),
+    uploadedBy: jsonb('uploaded_by').$type<Actor>().notNull(),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.name, t.version] })],
 );

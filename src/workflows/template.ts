@@ -13,8 +13,10 @@ import { ProviderName, ResourceType } from '../cloud/resource.ts';
  * fixes an upload in one round.
  *
  * Values in a step may refer to what is known when the plan is built or run: `${inputs.name}`,
- * and `${steps.<id>.<output>}` of an earlier step. References are checked here: an unknown input,
- * a later step or an unknown step is a problem of the template, not a failure half way through a run.
+ * and `${steps.<id>.<output>}` of an earlier step. A cost line may also read an attribute of the
+ * resource a resource input picks (`${inputs.database.allocatedStorage}`), known when the plan is
+ * built. References are checked here: an unknown input, a later step or an unknown step is a
+ * problem of the template, not a failure half way through a run.
  */
 
 /** lower-kebab, 2–64 characters: what people type after `run`. */
@@ -262,11 +264,15 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
 
   // References: inputs by name; steps only those before the one that refers to them.
   const stepIds = new Map<string, number>();
-  const checkValue = (value: string, path: PropertyKey[], stepIndex: number) => {
+  const checkValue = (value: string, path: PropertyKey[], stepIndex: number, attributes = false) => {
     for (const ref of references(value)) {
       const [scope, name, output, ...rest] = ref.split('.');
       if (scope === 'inputs' && name && output === undefined) {
         if (!(name in template.inputs)) problem(path, `\${${ref}} names no input of this template`);
+      } else if (scope === 'inputs' && name && output && rest.length === 0 && attributes) {
+        if (!(name in template.inputs)) problem(path, `\${${ref}} names no input of this template`);
+        else if (template.inputs[name]!.type !== 'resource')
+          problem(path, `\${${ref}}: only a resource input has attributes (${name} is ${template.inputs[name]!.type})`);
       } else if (scope === 'steps' && name && output && rest.length === 0) {
         const at = stepIds.get(name);
         if (template.steps[stepIndex]?.id === name) problem(path, `\${${ref}} refers to this step itself`);
@@ -333,13 +339,19 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
           checkValue(v, [...at, 'compensate', 'params', k], i);
       }
     } else if ('wait' in step) checkTarget(step.wait.target, [...at, 'wait', 'target'], i);
+    else if (i === 0)
+      problem(
+        [...at, 'approval'],
+        'a run cannot start with an approval gate: the whole plan is approved before it runs (put the gate before the steps it guards)',
+      );
     stepIds.set(step.id, i);
   });
 
   template.cost.forEach((line, i) => {
     const at = ['cost', i];
-    checkValue(line.quantity, [...at, 'quantity'], template.steps.length);
-    if (line.region !== undefined) checkValue(line.region, [...at, 'region'], template.steps.length);
+    checkValue(line.item, [...at, 'item'], template.steps.length, true);
+    checkValue(line.quantity, [...at, 'quantity'], template.steps.length, true);
+    if (line.region !== undefined) checkValue(line.region, [...at, 'region'], template.steps.length, true);
     else if (!('region' in template.inputs)) problem(at, 'names no region, and the template has no region input');
     if (references(line.item).length === 0 && !priceItem(template.provider, line.kind, line.item))
       problem([...at, 'item'], `the ${template.provider} price table has no ${line.kind} ${line.item}`);
@@ -354,22 +366,44 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
 export const describeProblems = (source: string, problems: readonly TemplateProblem[]): string =>
   problems.map((p) => `${source}${p.line ? `:${p.line}` : ''} ${p.path}: ${p.message}`).join('\n');
 
-/** Replaces `${inputs.x}` and `${steps.id.out}` in a value; an unknown reference is an error. */
-export const resolveValue = (
-  value: string,
-  scope: { inputs: Record<string, string>; steps: Record<string, Record<string, string>> },
-): string =>
+/** What a value may read: the inputs, earlier steps' outputs, and the picked resources' attributes (cost lines). */
+export interface ValueScope {
+  inputs: Record<string, string>;
+  steps: Record<string, Record<string, string>>;
+  /** By resource input name: the picked resource's attributes (and its id, name, region, state). */
+  resources?: Record<string, Record<string, unknown>>;
+}
+
+const scalar = (v: unknown): string | undefined =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+
+/** Replaces `${inputs.x}`, `${inputs.x.attr}` and `${steps.id.out}` in a value; an unknown reference is an error. */
+export const resolveValue = (value: string, scope: ValueScope): string =>
   value.replace(referencePattern, (_, raw: string) => {
     const [kind, name, output] = raw.trim().split('.');
     const v =
       kind === 'inputs'
-        ? scope.inputs[name ?? '']
+        ? output === undefined
+          ? scope.inputs[name ?? '']
+          : scalar(scope.resources?.[name ?? '']?.[output])
         : kind === 'steps'
           ? scope.steps[name ?? '']?.[output ?? '']
           : undefined;
     if (v === undefined) throw badRequest(`\${${raw}} has no value yet`);
     return v;
   });
+
+/** The resource inputs whose attributes the cost lines read (`${inputs.<name>.<attribute>}`). */
+export const costResourceInputs = (template: Template): string[] => {
+  const names = new Set<string>();
+  for (const line of template.cost)
+    for (const v of [line.item, line.quantity, line.region ?? ''])
+      for (const ref of references(v)) {
+        const [kind, name, output] = ref.split('.');
+        if (kind === 'inputs' && name && output && template.inputs[name]?.type === 'resource') names.add(name);
+      }
+  return [...names];
+};
 
 /**
  * The monthly cost in cents of what a template builds, from the price tables, for the given
@@ -378,14 +412,23 @@ export const resolveValue = (
 export const estimateMonthlyCents = (
   template: Template,
   inputs: Record<string, string>,
+  resources: ValueScope['resources'] = {},
 ): { cents: number; unpriced: string[] } => {
   let cents = 0;
   const unpriced: string[] = [];
   for (const line of template.cost) {
-    const scope = { inputs, steps: {} };
-    const item = resolveValue(line.item, scope);
-    const region = resolveValue(line.region ?? '${inputs.region}', scope);
-    const quantity = Number(resolveValue(line.quantity, scope));
+    const scope = { inputs, steps: {}, resources };
+    // An attribute the picked resource does not have (or an input left out) leaves the line unpriced.
+    const known = (v: string) => {
+      try {
+        return resolveValue(v, scope);
+      } catch {
+        return undefined;
+      }
+    };
+    const item = known(line.item) ?? line.item;
+    const region = known(line.region ?? '${inputs.region}') ?? '?';
+    const quantity = Number(known(line.quantity) ?? NaN);
     const each = Number.isFinite(quantity)
       ? monthlyCents(template.provider, line.kind, item, region, quantity)
       : undefined;

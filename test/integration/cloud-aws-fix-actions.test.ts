@@ -87,7 +87,14 @@ describe('the AWS fix catalog', () => {
     const names = (type: string) => (p.actions[type as keyof typeof p.actions] ?? []).map((a) => a.name);
     expect(names('volume')).toEqual(['snapshot_and_delete', 'modify_volume_type']);
     expect(names('snapshot')).toEqual(['delete_snapshot']);
-    expect(names('db_snapshot')).toEqual(['delete_snapshot']);
+    // The disaster-recovery actions on DB snapshots (workflow templates) follow the scanner's fix.
+    expect(names('db_snapshot')).toEqual([
+      'delete_snapshot',
+      'copy_to_region',
+      'delete_snapshot_copy',
+      'restore_snapshot',
+      'delete_restored_instance',
+    ]);
     expect(names('ip_address')).toEqual(['release_address']);
     expect(names('security_group')).toEqual(['revoke_ingress', 'authorize_ingress']);
     expect(names('log_group')).toEqual(['set_retention', 'clear_retention']);

@@ -95,7 +95,7 @@ describe('AwsProvider.listSource against the sandbox fleet', () => {
     const before = sandbox.requests.length;
     const global = await p.listSource(p.sources().find((s) => s.region === 'global')!);
     expect(new Set(global.map((r) => r.type))).toEqual(
-      new Set(['bucket', 'iam_user', 'access_key', 'account_settings']),
+      new Set(['bucket', 'iam_user', 'access_key', 'account_settings', 'hosted_zone']),
     );
     expect(global.every((r) => r.account === '123456789012')).toBe(true);
     expect(sandbox.requests.length).toBe(before);
@@ -270,9 +270,10 @@ describe('AwsProvider.execute', () => {
   it('offers instance actions, and sizes from DescribeInstanceTypes cached per region', async () => {
     const p = provider();
     expect(p.actions.instance?.map((a) => a.name)).toEqual(['start', 'stop', 'reboot', 'resize']);
-    // The scanner's fixes on other types are covered in cloud-aws-fix-actions; none for load balancers.
+    // The scanner's fixes on other types are covered in cloud-aws-fix-actions; load balancers get
+    // Route 53 health checks (workflow-template-failover).
     expect(p.actions.volume?.map((a) => a.name)).toEqual(['snapshot_and_delete', 'modify_volume_type']);
-    expect(p.actions.load_balancer).toBeUndefined();
+    expect(p.actions.load_balancer?.map((a) => a.name)).toEqual(['create_health_check', 'delete_health_check']);
     const sizes = await p.sizesFor('instance', 'eu-west-1', '123456789012');
     expect(sizes).toContain('t3.large');
     // Offered by EC2 though not in the price table for eu-west-1: a valid size all the same.

@@ -47,6 +47,8 @@ describe('paging', () => {
     ['kms', 'ListKeys', 'us-east-1'],
     ['kms', 'ListAliases', 'us-east-1'],
     ['logs', 'DescribeLogGroups', 'us-east-1'],
+    ['route53', 'ListHostedZones', 'us-east-1'],
+    ['route53', 'ListResourceRecordSets', 'us-east-1'],
   ];
 
   it.each(paged)('%s %s follows every page and loses nothing', async (service, action, region) => {
@@ -77,7 +79,7 @@ describe('paging', () => {
   });
 
   it('every service answers over the sandbox port; an unknown service is refused', async () => {
-    expect(awsServiceNames).toEqual(['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs']);
+    expect(awsServiceNames).toEqual(['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'route53']);
     const res = await fetch(`${sandbox.url}/`, {
       method: 'POST',
       headers: {
@@ -99,6 +101,7 @@ describe('throttling and refusals', () => {
     ['cloudtrail', 'GetTrail', 'ThrottlingException', 400],
     ['kms', 'DescribeKey', 'ThrottlingException', 400],
     ['logs', 'DescribeLogGroups', 'ThrottlingException', 400],
+    ['route53', 'ListHostedZones', 'Throttling', 400],
   ];
 
   it.each(throttles)('%s: a throttled %s is retried by the SDK', async (service, action, code, status) => {
@@ -125,6 +128,7 @@ describe('throttling and refusals', () => {
     ['config', 'DescribeConfigurationRecorders', 'AccessDeniedException', 400],
     ['kms', 'ListKeys', 'AccessDeniedException', 400],
     ['logs', 'DescribeLogGroups', 'AccessDeniedException', 400],
+    ['route53', 'ListHealthChecks', 'AccessDenied', 403],
   ];
 
   it.each(denials)("%s: %s refused → the lister rejects with AWS's message", async (service, action, code, status) => {
@@ -167,6 +171,7 @@ describe('throttling and refusals', () => {
       config: 'UnrecognizedClientException',
       kms: 'UnrecognizedClientException',
       logs: 'UnrecognizedClientException',
+      route53: 'InvalidClientTokenId',
     });
   });
 

@@ -47,6 +47,8 @@ const change = (status: ChangeRequest['status'], autoApprove = false): ChangeReq
     updatedAt: new Date(),
     startedAt: null,
     finishedAt: null,
+    gate: null,
+    gateDecisions: [],
     plan: {
       action: 'stop',
       target: { provider: 'aws', account: '1', region: 'us-east-1', type: 'instance', id: 'i-1' },

@@ -1,14 +1,17 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AwsProvider } from '../../src/cloud/aws/provider.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
+import { listAuditEvents } from '../../src/changes/audit.ts';
+import { createFreeze } from '../../src/changes/freezes.ts';
 import { DEFAULT_POLICY } from '../../src/changes/policy.ts';
+import type { AppError } from '../../src/errors.ts';
 import { requestCancel } from '../../src/changes/repository.ts';
 import { createChangeService, type ChangeService } from '../../src/changes/service.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { sql } from '../../src/store/orm.ts';
 import { createWorkflowExecutor } from '../../src/workflows/executor.ts';
-import { planWorkflow, workflowChangePlan, type PlanDeps } from '../../src/workflows/plan.ts';
+import { planWorkflow, type PlannedAction, workflowChangePlan, type PlanDeps } from '../../src/workflows/plan.ts';
 import { listSteps } from '../../src/workflows/repository.ts';
 import type { Template } from '../../src/workflows/template.ts';
 import { conversation, person } from '../fixtures/changes-plans.ts';
@@ -28,6 +31,8 @@ import {
 // steps recorded in the database; a plan that drifted before its approval runs nothing; a cancel
 // asked while it runs stops it between steps and undoes what ran.
 const now = new Date('2026-11-01T12:00:00Z');
+/** The service's clock: moved on by the tests of a gate that lapses. */
+let at = now;
 let store: TestStore;
 let sandbox: Sandbox;
 let aws: AwsProvider;
@@ -52,12 +57,13 @@ beforeEach(async () => {
   aws = sandboxAws(sandbox.url, () => now);
   deps = planDepsOf(aws);
   template = templateOf(aws, quietDevYaml);
+  at = now;
   service = createChangeService({
     db: store.db,
     providers: new Map([['aws', aws]]),
     policy: DEFAULT_POLICY,
     approvalTtlMs: 3_600_000,
-    now: () => now,
+    now: () => at,
     listener: recordingListener(),
     logger: createLogger('silent'),
     metrics: createMetrics(),
@@ -65,7 +71,7 @@ beforeEach(async () => {
     workflows: createWorkflowExecutor({
       ...deps,
       db: store.db,
-      now: () => now,
+      now: () => at,
       template: (name, version) => (name === template.name && version === template.version ? template : undefined),
       // Waits poll at once; no step here outlasts its timeout.
       sleep: (ms) => (ms === 1 ? new Promise((r) => setImmediate(r)) : new Promise(() => undefined)),
@@ -144,7 +150,7 @@ describe('a workflow change request', () => {
     const atThird = new Promise<void>((r) => (reached = r));
     aws.execute = async (action, opts) => {
       // The third step hangs: as far as this test goes, the process running it is gone.
-      if (action.target.id === planned.steps[2]!.target.id) {
+      if (action.target.id === (planned.steps[2] as PlannedAction).target.id) {
         reached();
         await held;
       }
@@ -171,14 +177,31 @@ describe('a workflow change request', () => {
     const c = await service.request(await file(), person('alice'), 'operator', conversation);
     const execute = aws.execute.bind(aws);
     let asked: boolean | undefined;
+    const refusals: string[] = [];
     aws.execute = async (action, opts) => {
       const r = await execute(action, opts);
-      // `cancel CR-n` while the first step runs: recorded only because the change is executing.
-      if (asked === undefined) asked = await requestCancel(store.db, c.id, now);
+      // `cancel CR-n` while the first step runs: only its requester, an approver or an admin may.
+      if (asked === undefined) {
+        await service.cancel(c.id, person('dave'), 'operator').catch((e: AppError) => refusals.push(e.userMessage));
+        const cancelled = await service.cancel(c.id, person('alice'), 'operator', 'wrong order');
+        asked = cancelled.status === 'executing';
+        await service.cancel(c.id, person('carol'), 'admin').catch((e: AppError) => refusals.push(e.userMessage));
+      }
       return r;
     };
     const done = await service.approve(c.id, person('bob'), 'approver');
     expect(asked).toBe(true);
+    expect(refusals).toEqual([
+      expect.stringMatching(
+        /^Cancelling CR-\d+ needs its requester or someone with the approver or admin role; you are an operator/,
+      ),
+      expect.stringMatching(/^Someone already asked CR-\d+ to stop/),
+    ]);
+    const audit = await listAuditEvents(store.db, { subject: c.id });
+    expect(audit.find((e) => e.type === 'change.cancel_requested')?.data).toEqual({
+      by: 'Alice',
+      reason: 'wrong order',
+    });
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(
       /^quiet-dev: cancelled before step 2 of 3 \(Wait for the first to stop\)\.\n- Stop the first: undone/,
@@ -191,5 +214,167 @@ describe('a workflow change request', () => {
     expect(await state('api-dev-1')).toBe('running');
     // Too late now: the change is no longer executing.
     expect(await requestCancel(store.db, c.id, now)).toBe(false);
+    await expect(service.cancel(c.id, person('alice'), 'operator')).rejects.toThrow(/failed/);
+  });
+});
+
+describe('an approval gate inside a run', () => {
+  const gated = () =>
+    templateOf(
+      aws,
+      quietDevYaml.replace(
+        '  - id: stop_second',
+        '  - id: go_on\n    title: A second pair of eyes\n    approval: { roles: [approver, admin], quorum: 2 }\n    timeout: 1h\n  - id: stop_second',
+      ),
+    );
+  const fileGated = async () => {
+    template = gated();
+    const plan = workflowChangePlan(
+      template,
+      await planWorkflow(deps, template, { first: 'web-dev-1', second: 'api-dev-1' }),
+    );
+    return service.request(plan, person('alice'), 'operator', conversation);
+  };
+  const stepsOf = async (id: string) => (await listSteps(store.db, id)).map((s) => [s.id, s.status]);
+
+  it('stops the run at the gate until a quorum of two other people approves it, then goes on', async () => {
+    const c = await fileGated();
+    expect(c.plan.workflow!.steps[2]).toEqual({
+      id: 'go_on',
+      title: 'A second pair of eyes',
+      kind: 'approval',
+      roles: ['approver', 'admin'],
+      quorum: 2,
+      timeoutMs: 3_600_000,
+    });
+    const waiting = await service.approve(c.id, person('bob'), 'approver');
+    expect(waiting).toMatchObject({
+      status: 'waiting',
+      gate: { step: 'go_on', deadline: new Date(now.getTime() + 3_600_000) },
+    });
+    expect(await stepsOf(c.id)).toEqual([
+      ['stop_first', 'succeeded'],
+      ['first_stopped', 'succeeded'],
+    ]);
+    expect(await state('api-dev-1')).toBe('running');
+
+    // Not the requester, not an operator; one decision per person.
+    await expect(service.approve(c.id, person('alice'), 'approver')).rejects.toThrow(
+      /You requested CR-\d+, so you cannot decide its gate at step 3 \(A second pair of eyes\)/,
+    );
+    await expect(service.approve(c.id, person('olga'), 'operator')).rejects.toThrow(
+      /needs the approver or admin role; you are an operator/,
+    );
+    const one = await service.approve(c.id, person('bob'), 'approver');
+    expect(one.status).toBe('waiting');
+    expect(one.gateDecisions.map((g) => [g.step, g.approver.displayName, g.decision])).toEqual([
+      ['go_on', 'Bob', 'approved'],
+    ]);
+    await expect(service.approve(c.id, person('bob'), 'approver')).rejects.toThrow(
+      /You already decided the gate at step 3/,
+    );
+    expect(await state('api-dev-1')).toBe('running');
+
+    const done = await service.approve(c.id, person('carol'), 'admin');
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      gate: null,
+      result: { summary: 'quiet-dev: all 4 steps done.' },
+    });
+    expect(await stepsOf(c.id)).toEqual([
+      ['stop_first', 'succeeded'],
+      ['first_stopped', 'succeeded'],
+      ['go_on', 'succeeded'],
+      ['stop_second', 'succeeded'],
+    ]);
+    expect((await listSteps(store.db, c.id))[2]!.summary).toBe('approved by Bob, Carol');
+    expect(await state('api-dev-1')).toBe('stopped');
+    const audit = (await listAuditEvents(store.db, { subject: c.id })).map((e) => e.type);
+    expect(audit).toEqual([
+      'change.requested',
+      'change.approved',
+      'change.executing',
+      'change.waiting',
+      'change.gate_approved',
+      'change.gate_approved',
+      'change.executing',
+      'change.succeeded',
+    ]);
+  });
+
+  it('undoes the completed steps when the gate is rejected, and says who rejected it', async () => {
+    const c = await fileGated();
+    await service.approve(c.id, person('bob'), 'approver');
+    const done = await service.reject(c.id, person('carol'), 'admin', 'not during the sale');
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(
+      /^quiet-dev: step 3 of 4 \(A second pair of eyes\) failed: rejected by Carol \(not during the sale\)\.\n- Stop the first: undone/,
+    );
+    expect(await stepsOf(c.id)).toEqual([
+      ['stop_first', 'succeeded'],
+      ['first_stopped', 'succeeded'],
+      ['go_on', 'failed'],
+      ['stop_first', 'compensated'],
+    ]);
+    expect(await state('web-dev-1')).toBe('running');
+  });
+
+  it('lapses at its deadline: the expiry job takes the run up and undoes its steps', async () => {
+    const c = await fileGated();
+    await service.approve(c.id, person('bob'), 'approver');
+    at = new Date(now.getTime() + 30 * 60_000);
+    expect(await service.expireDue()).toEqual([]);
+    at = new Date(now.getTime() + 3_600_000);
+    const [lapsed] = await service.expireDue();
+    expect(lapsed).toMatchObject({ id: c.id, status: 'failed' });
+    expect(lapsed!.error).toMatch(/step 3 of 4 \(A second pair of eyes\) failed: not approved within 60 min/);
+    expect(await state('web-dev-1')).toBe('running');
+  });
+
+  it('cancel at the gate undoes the steps at once', async () => {
+    const c = await fileGated();
+    await service.approve(c.id, person('bob'), 'approver');
+    const done = await service.cancel(c.id, person('alice'), 'operator', 'changed my mind');
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(
+      /^quiet-dev: cancelled before step 3 of 4 \(A second pair of eyes\)\.\n- Stop the first: undone/,
+    );
+    expect(await state('web-dev-1')).toBe('running');
+  });
+
+  it('a freeze declared while the run waits refuses its gate approvals; an admin overrides it, audited', async () => {
+    const c = await fileGated();
+    await service.approve(c.id, person('bob'), 'approver');
+    const freeze = await createFreeze(store.db, {
+      workspaceId: 'T1',
+      environment: 'dev',
+      reason: 'dev cluster upgrade',
+      by: person('carol'),
+      conversation,
+      now: at,
+      endsAt: new Date(at.getTime() + 3_600_000),
+    });
+    try {
+      await expect(service.approve(c.id, person('bob'), 'approver')).rejects.toThrow(
+        /cannot be approved now: dev is frozen by Carol until 2026-11-01 13:00 UTC \(“dev cluster upgrade”\)/,
+      );
+      // Rejecting (which undoes what ran) is never frozen; here an admin lets it go on instead.
+      const one = await service.approve(c.id, person('carol'), 'admin', { override: 'finish the half-done run' });
+      expect(one.status).toBe('waiting');
+      expect(one.override).toMatchObject({ reason: 'finish the half-done run', freezes: [freeze.id] });
+      // The second approval passes the freeze the override named.
+      const done = await service.approve(c.id, person('bob'), 'approver');
+      expect(done.status).toBe('succeeded');
+      expect(await state('api-dev-1')).toBe('stopped');
+      const audit = (await listAuditEvents(store.db, { subject: c.id })).map((e) => e.type);
+      expect(audit.slice(3, 7)).toEqual([
+        'change.waiting',
+        'change.overridden',
+        'change.gate_approved',
+        'change.gate_approved',
+      ]);
+    } finally {
+      await store.db.execute(sql`delete from change_freezes`);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AwsProvider } from '../../src/cloud/aws/provider.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
-import { planWorkflow, type PlanDeps } from '../../src/workflows/plan.ts';
+import { planWorkflow, type PlannedAction, type PlanDeps } from '../../src/workflows/plan.ts';
 import { runWorkflow, type RunDeps, type StepRecord } from '../../src/workflows/run.ts';
 import type { Template } from '../../src/workflows/template.ts';
 import {
@@ -56,7 +56,7 @@ const runDeps = (o: { cancelAfter?: number; pollsBeforeTimeout?: number } = {}) 
             if (o.pollsBeforeTimeout !== undefined) check();
           }),
   };
-  return { deps, records, progress };
+  return { deps, records, progress, polls: () => polls };
 };
 
 beforeEach(async () => {
@@ -72,7 +72,7 @@ afterEach(async () => {
 describe('a workflow plan', () => {
   it('resolves every target from the inventory, checks each action, and hashes the whole', async () => {
     const plan = await planWorkflow(planDeps, template(), { first: 'web-dev-1', second: 'api-dev-1' });
-    expect(plan.steps.map((s) => [s.id, s.kind, s.resourceName])).toEqual([
+    expect(plan.steps.map((s) => [s.id, s.kind, (s as PlannedAction).resourceName])).toEqual([
       ['stop_first', 'action', 'web-dev-1'],
       ['first_stopped', 'wait', 'web-dev-1'],
       ['stop_second', 'action', 'api-dev-1'],
@@ -167,9 +167,13 @@ describe('a workflow run', () => {
   it('fails a wait that outlasts its timeout, and undoes what ran before it', async () => {
     const yaml = templateYaml.replace('until: stopped', 'until: terminated');
     const plan = await planWorkflow(planDeps, template(yaml), { first: 'web-dev-1', second: 'api-dev-1' });
-    const { deps, records } = runDeps({ pollsBeforeTimeout: 3 });
+    const { deps, records, polls } = runDeps({ pollsBeforeTimeout: 3 });
     const out = await runWorkflow(deps, plan);
     expect(out).toMatchObject({ status: 'failed', error: 'did not finish within 120 s' });
+    // The timed-out wait stops reading its target (no poll loop left running in the background).
+    const after = polls();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(polls()).toBeLessThanOrEqual(after + 1);
     expect(records.map((r) => [r.id, r.status])).toEqual([
       ['stop_first', 'succeeded'],
       ['first_stopped', 'timed_out'],
@@ -246,11 +250,12 @@ steps:
     params: { size: no-such-size }
 `;
     const plan = await planWorkflow(planDeps, template(yaml), { instance: 'web-dev-1' });
-    const id = plan.steps[0]!.target.id;
+    const first = plan.steps[0] as PlannedAction;
+    const id = first.target.id;
     expect(plan.steps[1]).toMatchObject({
       kind: 'wait',
       resourceName: 'the instance step stop makes',
-      target: { ...plan.steps[0]!.target, id: '${steps.stop.id}' },
+      target: { ...first.target, id: '${steps.stop.id}' },
     });
     expect(plan.steps[2]).toMatchObject({ kind: 'action', summary: 'Start the instance step stop makes' });
     const { deps, records } = runDeps();

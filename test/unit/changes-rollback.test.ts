@@ -38,6 +38,8 @@ const change = (over: Partial<ChangeRequest>): ChangeRequest => ({
   updatedAt: at,
   startedAt: at,
   finishedAt: new Date(at.getTime() + 90_000),
+  gate: null,
+  gateDecisions: [],
   ...over,
 });
 

@@ -10,12 +10,12 @@ import {
   type Policy,
 } from '../../src/changes/policy.ts';
 import type { AppliedPolicy } from '../../src/changes/model.ts';
-import type { ChangePlan, PlannedStep } from '../../src/tools/change-plan.ts';
+import type { ChangePlan, PlannedAction, PlannedStep } from '../../src/tools/change-plan.ts';
 import { conversation, person, planFor } from '../fixtures/changes-plans.ts';
 
 /** The approval policy's newer parts: template, conversation and step matches, groups, windows in the document. */
 
-const step = (over: Partial<Extract<PlannedStep, { kind: 'action' }>> = {}): PlannedStep => ({
+const step = (over: Partial<PlannedAction> = {}): PlannedAction => ({
   kind: 'action',
   id: 'step',
   title: 'a step',

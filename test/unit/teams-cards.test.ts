@@ -172,6 +172,8 @@ const change = (over: Partial<ChangeRequest>): ChangeRequest => ({
   updatedAt: at,
   startedAt: null,
   finishedAt: null,
+  gate: null,
+  gateDecisions: [],
   ...over,
 });
 

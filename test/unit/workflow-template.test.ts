@@ -158,6 +158,16 @@ steps:
     expect(text).toContain('steps[2].id: step id scale_out is used twice');
   });
 
+  it('refuses a run that starts with an approval gate (the whole plan is approved before it runs)', () => {
+    const yaml = restartYaml.replace(
+      /steps:\n[\s\S]*? {2}- id: gate\n {4}title: A second pair of eyes\n {4}approval: \{ roles: \[approver, admin\], quorum: 2 \}\n/,
+      'steps:\n  - id: gate\n    title: A second pair of eyes\n    approval: { roles: [approver, admin], quorum: 2 }\n',
+    );
+    const check = checkTemplate(yaml, 't.yaml', actions);
+    const text = describeProblems('t.yaml', (check as { ok: false; problems: [] }).problems);
+    expect(text).toMatch(/t\.yaml:\d+ steps\[0\]\.approval: a run cannot start with an approval gate/);
+  });
+
   it('takes a target an earlier step makes only as one reference, and moves only such a target to another region', () => {
     const yaml = restartYaml
       .replace(

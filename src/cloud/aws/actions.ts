@@ -11,13 +11,16 @@ import {
   type Inverse,
 } from '../actions.ts';
 import { monthlyCents } from '../pricing/index.ts';
+import { rdsActions } from './rds-actions.ts';
+import { route53Actions } from './route53-actions.ts';
 
 /**
  * What the AWS provider can do, as data (src/cloud/actions.ts). EC2 instances: start, stop,
  * reboot, resize. A power action records `{ state }` before it ran and a resize `{ size }`, so
  * rollback restores what was there, not what the plan guessed. The scanner's fixes (src/scans/rules)
  * act on volumes, snapshots, Elastic IPs, security groups, log groups, buckets and KMS keys; each
- * records what it replaced, so rollback puts that back where AWS allows it.
+ * records what it replaced, so rollback puts that back where AWS allows it. RDS disaster recovery
+ * (./rds-actions.ts) and Route 53 failover (./route53-actions.ts) add their own.
  */
 
 const label = subjectLabel;
@@ -125,7 +128,7 @@ const publicAccessInverse = ({ subject, previous }: InverseArgs): Inverse => {
   };
 };
 
-export const awsActions: ActionCatalog = {
+const ec2AndServiceActions: ActionCatalog = {
   instance: [
     {
       name: 'start',
@@ -404,3 +407,14 @@ export const awsActions: ActionCatalog = {
     },
   ],
 };
+
+/** Catalogs joined type by type (each adds its own actions to a type's list). */
+const joined = (...catalogs: ActionCatalog[]): ActionCatalog => {
+  const out: ActionCatalog = {};
+  for (const c of catalogs)
+    for (const [type, specs] of Object.entries(c) as Array<[keyof ActionCatalog, ActionSpec[]]>)
+      out[type] = [...(out[type] ?? []), ...specs];
+  return out;
+};
+
+export const awsActions: ActionCatalog = joined(ec2AndServiceActions, rdsActions, route53Actions);

@@ -43,6 +43,11 @@ const badRequestCodes = new Set([
   'InvalidParameterException',
   'ValidationException',
   'InvalidArgument',
+  // Route 53: a change batch or input it refuses (the message says which rule).
+  'InvalidChangeBatch',
+  'InvalidInput',
+  // RDS: a KMS key it cannot use for a copy or replica.
+  'KMSKeyNotAccessibleFault',
 ]);
 const networkCodes = new Set([...socketErrorCodes, 'TimeoutError', 'RequestTimeout']);
 
@@ -69,7 +74,11 @@ const classify = (code: string): ErrorCode => {
     code.endsWith('InUse') ||
     code.endsWith('.Duplicate') ||
     code === 'KMSInvalidStateException' ||
-    code === 'DisabledException'
+    code === 'DisabledException' ||
+    // Something of that name exists already (an RDS snapshot or instance, a Route 53 health check),
+    // or was changed since it was read (Route 53's HealthCheckVersion).
+    /AlreadyExists(Fault)?$/.test(code) ||
+    code === 'HealthCheckVersionMismatch'
   )
     return 'conflict';
   if (authCodes.has(code)) return 'auth_failed';

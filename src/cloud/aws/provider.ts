@@ -21,6 +21,8 @@ import type {
 } from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
 import { awsActions } from './actions.ts';
+import { rdsActions } from './rds-actions.ts';
+import { route53Actions } from './route53-actions.ts';
 import { accountOfRole, type AwsClientSettings } from './clients.ts';
 import { settleAll } from '../settle.ts';
 import { translateAwsError } from './errors.ts';
@@ -30,7 +32,8 @@ import { defaultWait, type WaitOptions } from './wait.ts';
  * CloudProvider for AWS, across many accounts: each account is reached with the process's own
  * credentials or through an IAM role assumed with STS, and listed per region (EC2, EBS, Elastic
  * IPs, NAT gateways, VPCs, ELBv2, and the per-service listers of ./services/) plus once per
- * account for global services. Reads no environment itself: without `endpoint`/`endpoints`/
+ * account for global services (IAM, S3, Route 53). RDS disaster-recovery actions run in ./rds-dr.ts
+ * and Route 53 failover actions in ./route53-failover.ts. Reads no environment itself: without `endpoint`/`endpoints`/
  * `credentials` the SDK's default chain and AWS_ENDPOINT_URL[_<SERVICE>] apply, as the SDK
  * documents. The SDKs load on the first cloud call (or `load()`), not with this module.
  */
@@ -109,7 +112,15 @@ type Sdk = {
   cloudwatch: typeof import('./cloudwatch.ts');
   sts: typeof import('./sts.ts');
   services: typeof import('./service-actions.ts');
+  rdsDr: typeof import('./rds-dr.ts');
+  route53: typeof import('./route53-failover.ts');
 };
+
+/** Whether a catalog declares an action for a type (which module runs it). */
+const declares = (catalog: ActionCatalog, type: string, action: string): boolean =>
+  Boolean(catalog[type as ResourceType]?.some((s) => s.name === action));
+
+const route53Types = new Set(['hosted_zone', 'health_check', 'dns_record']);
 
 /** The SigV4 service (and `endpoints` key) of the account-service types the provider acts on. */
 const serviceOfType: Partial<Record<string, string>> = {
@@ -301,7 +312,8 @@ export class AwsProvider implements CloudProvider {
       ),
     );
     const named: ResourceAction = { ...action, action: spec.name, params };
-    const doing = `${spec.doing} ${target.id} in ${target.region}`;
+    // Route 53 is global: its zones and health checks are in no region.
+    const doing = `${spec.doing} ${target.id}${target.region === 'global' ? '' : ` in ${target.region}`}`;
     try {
       const progress = (step: string): void => {
         try {
@@ -311,6 +323,14 @@ export class AwsProvider implements CloudProvider {
         }
       };
       const account = await this.#accountFor(target.account, target.region);
+      if (declares(rdsActions, target.type, spec.name)) {
+        const rds = await this.#load('rdsDr');
+        return await rds.executeRdsAction(await this.#rdsContext(account), named);
+      }
+      if (declares(route53Actions, target.type, spec.name)) {
+        const route53 = await this.#load('route53');
+        return await route53.executeRoute53Action(await this.#route53Context(account, progress), named);
+      }
       const service = serviceOfType[target.type];
       if (service) {
         const services = await this.#load('services');
@@ -333,10 +353,27 @@ export class AwsProvider implements CloudProvider {
 
   async describe(key: ResourceKey): Promise<Resource | null> {
     if (key.provider !== 'aws') throw badRequest(`The AWS provider cannot describe a ${key.provider} resource.`);
-    // Null would mean "gone": a type it cannot read one by one is left to the next sync instead.
-    if (key.type !== 'instance') throw badRequest(`The AWS provider describes instances only, not ${key.type}.`);
-    const ec2 = await this.#load('ec2');
     const account = await this.#accountFor(key.account, key.region);
+    if (key.type === 'database' || key.type === 'db_snapshot') {
+      const rds = await this.#load('rdsDr');
+      const ctx = await this.#rdsContext(account);
+      return rds.describeRds(ctx, key).catch((e: unknown) => {
+        throw translateAwsError(e, `reading ${key.id}`);
+      });
+    }
+    if (route53Types.has(key.type)) {
+      const route53 = await this.#load('route53');
+      const ctx = await this.#route53Context(account);
+      return route53.describeRoute53(ctx, key).catch((e: unknown) => {
+        throw translateAwsError(e, `reading Route 53 ${key.type.replace('_', ' ')} ${key.id}`);
+      });
+    }
+    // Null would mean "gone": a type it cannot read one by one is left to the next sync instead.
+    if (key.type !== 'instance')
+      throw badRequest(
+        `The AWS provider describes instances, RDS databases and snapshots, and Route 53 zones, health checks and failover records, not ${key.type}.`,
+      );
+    const ec2 = await this.#load('ec2');
     return ec2.describeInstance(await this.#ec2(account, key.region), key, {
       seenAt: this.#now(),
       sandbox: this.sandbox,
@@ -384,9 +421,35 @@ export class AwsProvider implements CloudProvider {
       cloudwatch: () => import('./cloudwatch.ts'),
       sts: () => import('./sts.ts'),
       services: () => import('./service-actions.ts'),
+      rdsDr: () => import('./rds-dr.ts'),
+      route53: () => import('./route53-failover.ts'),
     };
     const loaded = (this.#sdk[name] ??= loaders[name]() as never) as Promise<Sdk[K]>;
     return loaded;
+  }
+
+  async #rdsContext(account: AccountState) {
+    return {
+      settings: (region: string) => this.#settings(account, 'rds', region),
+      metrics: this.#opts.metrics,
+      now: this.#now,
+      account: await this.#accountId(account),
+      sandbox: this.sandbox,
+    };
+  }
+
+  async #route53Context(account: AccountState, progress?: (step: string) => void) {
+    return {
+      settings: (service: string, region: string) => this.#settings(account, service, region),
+      // Route 53 is global: its calls go out from the account's first region.
+      homeRegion: account.config.regions[0]!,
+      metrics: this.#opts.metrics,
+      now: this.#now,
+      wait: this.#wait,
+      progress,
+      account: await this.#accountId(account),
+      sandbox: this.sandbox,
+    };
   }
 
   #sourceAccount(source: SyncSource): AccountState {

@@ -28,6 +28,11 @@ export const PriceKind = z.enum([
   'database',
   /** key: storage type (gp3, gp2, io1); unit gb_month. */
   'db_storage',
+  /**
+   * key: `standard`; unit gb_month: RDS backup storage (automated backups, manual snapshots and
+   * snapshot copies) beyond the free allowance, which is the region's provisioned DB storage.
+   */
+  'db_backup',
   /** key: storage class (standard, STANDARD, Hot_LRS); unit gb_month. */
   'object_storage',
   /** key: `stored`; unit gb_month. */

@@ -51,9 +51,13 @@ const page = <T>(req: ServiceRequest, action: string, items: T[]): { items: T[];
 const balancersIn = (req: ServiceRequest) => req.fleet.loadBalancers.filter((b) => b.region === req.region);
 const groupsIn = (req: ServiceRequest) => req.fleet.targetGroups.filter((g) => g.region === req.region);
 
+/** A balancer's DNS name, as ELB makes it (Route 53's health checkers resolve it too). */
+export const balancerDnsName = (b: SandboxLoadBalancer): string =>
+  `${b.scheme === 'internal' ? 'internal-' : ''}${b.name}-${b.arn.slice(-8)}.${b.region}.elb.amazonaws.com`;
+
 const balancerXml = (b: SandboxLoadBalancer): XmlNode => ({
   LoadBalancerArn: b.arn,
-  DNSName: `${b.scheme === 'internal' ? 'internal-' : ''}${b.name}-${b.arn.slice(-8)}.${b.region}.elb.amazonaws.com`,
+  DNSName: balancerDnsName(b),
   CanonicalHostedZoneId: b.type === 'application' ? 'Z35SXDOTRQ7X7K' : 'Z26RNL4JYFTOTI',
   CreatedTime: b.createdTime.toISOString(),
   LoadBalancerName: b.name,

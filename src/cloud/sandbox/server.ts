@@ -40,7 +40,8 @@ export interface SandboxOptions {
   /**
    * How long `pending`/`stopping` last by the `now` clock, so a change can be watched (and
    * killed) while it runs; the app uses 2000. Without it, transitions end after
-   * `transitionDescribes` DescribeInstances calls instead.
+   * `transitionDescribes` DescribeInstances calls instead. The account services settle the same
+   * way (an RDS instance or snapshot `creating`, a Route 53 change `PENDING`).
    */
   transitionMs?: number;
   /** How many DescribeInstances calls see `pending`/`stopping` before it settles (default 1; ignored with transitionMs). */
@@ -77,7 +78,7 @@ export interface Sandbox {
    */
   hold(): () => void;
   stop(): Promise<void>;
-  /** The account services (RDS, S3, IAM, CloudTrail, Config, KMS, Logs) on the same port; see aws-services/router.ts. */
+  /** The account services (RDS, S3, IAM, CloudTrail, Config, KMS, Logs, Route 53) on the same port; see aws-services/router.ts. */
   services?: AwsServicesSandbox;
 }
 
@@ -126,15 +127,15 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   const takeFault = (action: string): InjectedFault | undefined => faults.take((x) => x === '*' || x === action);
 
   const gate = requestGate();
-  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds });
+  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds, transition, fleet });
   // Each other account gets its own (empty) per-service state, reached with its STS session's key.
   const accountServices = new Map<string, AwsServicesSandbox>([
     [fleet.account, services],
-    ...[...fleets.keys()]
-      .filter((a) => a !== fleet.account)
-      .map((a): [string, AwsServicesSandbox] => [
+    ...[...fleets.entries()]
+      .filter(([a]) => a !== fleet.account)
+      .map(([a, f]): [string, AwsServicesSandbox] => [
         a,
-        startAwsServices({ now, account: emptyServicesAccount(a, now()) }),
+        startAwsServices({ now, account: emptyServicesAccount(a, now()), transition, fleet: f }),
       ]),
   ]);
 

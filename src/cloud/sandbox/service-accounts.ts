@@ -21,4 +21,5 @@ export const emptyServicesAccount = (accountId: string, now: Date): SandboxAwsAc
   recorders: [],
   kmsKeys: [],
   logGroups: [],
+  route53: { hostedZones: [], healthChecks: [], changes: [] },
 });

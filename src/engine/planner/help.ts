@@ -178,6 +178,30 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
       'Off-hours schedules: lists them (status, next stop or start, saving); asks for one for off-hours findings (stopped 19:00–08:00 and at weekends unless you say otherwise) as one change request that needs approval; pauses, resumes or removes one (operators; audited).',
     example: 'offhours owner=web 19:00-08:00 weekdays',
   },
+  templates: {
+    usage: 'templates',
+    description:
+      'The workflow templates (deploys, blue-green releases, monitoring, clusters, disaster-recovery and failover drills) with how their runs went here.',
+    example: 'templates',
+  },
+  template: {
+    usage: 'template show <name> | template add <yaml>',
+    description:
+      'One template: what it does, its inputs and defaults, its steps and what undoes each, what it builds and costs a month; with a Run button that asks for the inputs. `template add` followed by a template in a code block adds it to the workspace (admins; checked first, every problem listed; a new version never replaces a filed run’s).',
+    example: 'template show blue-green',
+  },
+  run: {
+    usage: 'run <template> [<input>=<value>…]',
+    description:
+      'Plans a run of a template (every step, resource, cost and compensation, re-checked before it runs) and files it as one change request to approve; without inputs it shows a form. Steps run in order with progress on the card; a failing step undoes the completed ones in reverse.',
+    example: 'run blue-green service=checkout-api image=registry/checkout:1.4',
+  },
+  cancel: {
+    usage: 'cancel <change> [reason]',
+    description:
+      'Stops a running workflow before its next step and undoes the steps it completed, or withdraws a request still waiting (requester, approvers, admins; audited).',
+    example: 'cancel CR-12 wrong image tag',
+  },
   approve: {
     usage: 'approve <change> [override <reason…>]',
     description:

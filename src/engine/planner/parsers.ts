@@ -17,6 +17,7 @@ import {
 } from './parse-estate.ts';
 
 import { bare, parseApprove, parseFreeze, parseRevoke, parseUnfreeze, readGrantSpan } from './parse-policy.ts';
+import { parseCancel, parseRun, parseTemplate, parseTemplates } from './parse-workflows.ts';
 import {
   parseCompliance,
   parseFindings,
@@ -222,9 +223,13 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   unsuppress: parseUnsuppress,
   fix: parseFix,
   offhours: parseOffHours,
+  templates: parseTemplates,
+  template: parseTemplate,
+  run: parseRun,
   approve: parseApprove,
   reject: parseReject,
   rollback: changeCommand('rollback'),
+  cancel: parseCancel,
   grant: parseGrant,
   revoke: parseRevoke,
   freeze: parseFreeze,

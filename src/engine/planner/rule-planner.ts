@@ -46,6 +46,11 @@ export const ToolNames = {
   offhours_pause: 'offhours_pause',
   offhours_resume: 'offhours_resume',
   offhours_remove: 'offhours_remove',
+  templates: 'list_templates',
+  template: 'show_template',
+  template_add: 'add_template',
+  run: 'run_template',
+  cancel: 'cancel_change',
 } as const;
 
 /** One command → one tool call. Help and grammar errors are answered without a tool. */
@@ -129,6 +134,16 @@ export const commandToPlan = (c: Command): Plan => {
       const { kind, ...input } = c;
       return one(ToolNames[kind], input);
     }
+    case 'templates':
+      return one(ToolNames.templates, {});
+    case 'template':
+      return one(ToolNames.template, { template: c.name });
+    case 'template_add':
+      return one(ToolNames.template_add, { yaml: c.yaml });
+    case 'run':
+      return one(ToolNames.run, { template: c.template, inputs: c.inputs });
+    case 'cancel':
+      return one(ToolNames.cancel, c.reason ? { changeId: c.changeId, reason: c.reason } : { changeId: c.changeId });
     case 'price': {
       const { kind: _kind, ...input } = c;
       return one(ToolNames.priceCompare, input);

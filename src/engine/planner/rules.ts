@@ -2,9 +2,9 @@ import { CommandWord, type ParseResult } from './command.ts';
 import { looksLikeAwsId } from './args.ts';
 import { HELP } from './help.ts';
 import { PARSERS } from './parsers.ts';
-import { didYouMean, notUnderstood, ok, quote } from './results.ts';
+import { didYouMean, notUnderstood, ok, quote, usage } from './results.ts';
 import { closest } from '../../chat/suggest.ts';
-import { MAX_COMMAND_LENGTH, cleanInput, replaceToken, tokenize, type Token } from './tokens.ts';
+import { LEADING_MENTION, MAX_COMMAND_LENGTH, cleanInput, replaceToken, tokenize, type Token } from './tokens.ts';
 import { ALIASES, KNOWN_ENVIRONMENTS, PROVIDER_WORDS, TYPE_WORDS, lookup } from './vocabulary.ts';
 
 /**
@@ -83,12 +83,42 @@ const unknownCommand = (text: string, tokens: Token[]): ParseResult => {
   return example ? didYouMean(text, example) : notUnderstood(text);
 };
 
+/** The most characters of a pasted template (what `add_template` accepts). */
+const MAX_UPLOAD = 64 * 1024;
+
+/**
+ * `template add` (or `upload`) followed by the template: in a code block (```yaml … ```) or on the
+ * lines after the command. Read from the raw message: cleaning would fold its lines. Undefined
+ * when the message is not such a command.
+ */
+const readTemplateUpload = (raw: string): ParseResult | undefined => {
+  let s = raw.slice(0, MAX_UPLOAD + 200).trimStart();
+  for (let guard = 0; guard < 3; guard++) s = s.replace(LEADING_MENTION, '');
+  const head = /^template\s+(?:add|upload)\b[ \t]*/i.exec(s);
+  if (!head) return undefined;
+  if (raw.length > MAX_UPLOAD + 200)
+    return { ok: false, message: `That template is too long (at most ${MAX_UPLOAD / 1024} KB).` };
+  const rest = s.slice(head[0].length);
+  // ```yaml⏎ … ``` or ``` … ```: a word right after the fence is its language only when a line break follows.
+  const fenced = /```(?:[a-z]+[ \t]*\r?\n|[ \t]*\r?\n?)([\s\S]*?)```/i.exec(rest);
+  const yaml = (fenced ? fenced[1]! : rest.replace(/^\r?\n/, '')).replace(/\r\n/g, '\n');
+  if (!yaml.trim())
+    return usage(
+      'template',
+      'Paste the template after `template add`, in a code block (```yaml … ```) or on the next lines.',
+    );
+  return ok({ kind: 'template_add', yaml });
+};
+
 const tooLong = (): ParseResult => ({
   ok: false,
   message: `That is too long for a command (at most ${MAX_COMMAND_LENGTH} characters). Type \`help\` to see the commands.`,
 });
 
 const parseUnchecked = (input: string): ParseResult => {
+  // A pasted template keeps its lines and indentation, and may be longer than any command.
+  const upload = typeof input === 'string' ? readTemplateUpload(input) : undefined;
+  if (upload) return upload;
   // Raw length is capped before cleaning so the regular expressions only ever see bounded input.
   if (typeof input !== 'string' || input.length > MAX_COMMAND_LENGTH * 4)
     return typeof input === 'string' ? tooLong() : notUnderstood('');

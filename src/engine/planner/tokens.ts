@@ -20,7 +20,7 @@ export interface Token {
 export const MAX_COMMAND_LENGTH = 1000;
 
 // The bot is usually addressed first: Slack `<@U123>`, Teams `<at>DevOps</at>`, or plain `@devops`.
-const LEADING_MENTION = /^(?:<@[A-Z0-9]+(?:\|[^>]*)?>|<at>[^<]*<\/at>|@[\p{L}\p{N}_.-]+)\s*[:,]?\s*/iu;
+export const LEADING_MENTION = /^(?:<@[A-Z0-9]+(?:\|[^>]*)?>|<at>[^<]*<\/at>|@[\p{L}\p{N}_.-]+)\s*[:,]?\s*/iu;
 const LEADING_POLITENESS = /^(?:please|pls|plz)\b[\s,]*/i;
 const TRAILING_NOISE = /(?:[\s.?!,;:…]|\b(?:please|pls|plz|thanks|thx)\b)+$/iu;
 // Zero-width and control characters arrive from copy-paste and rich-text editors.

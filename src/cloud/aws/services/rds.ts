@@ -29,7 +29,7 @@ export const dbMonthlyCents = (i: DBInstance, region: string, price = monthlyCen
   return (compute + storage) * (i.MultiAZ ? 2 : 1);
 };
 
-const instanceRow = (ctx: AwsServiceContext, i: DBInstance): Resource => {
+export const instanceRow = (ctx: AwsServiceContext, i: DBInstance): Resource => {
   const id = i.DBInstanceIdentifier ?? 'unknown';
   return row(ctx, {
     type: 'database',
@@ -56,11 +56,13 @@ const instanceRow = (ctx: AwsServiceContext, i: DBInstance): Resource => {
       availabilityZone: i.AvailabilityZone ?? null,
       endpoint: i.Endpoint?.Address ? `${i.Endpoint.Address}:${i.Endpoint.Port ?? ''}` : null,
       createTime: isoOrNull(i.InstanceCreateTime),
+      readReplicaSource: i.ReadReplicaSourceDBInstanceIdentifier ?? null,
+      readReplicas: i.ReadReplicaDBInstanceIdentifiers ?? [],
     },
   });
 };
 
-const snapshotRow = (ctx: AwsServiceContext, s: DBSnapshot, restore: string[]): Resource => {
+export const snapshotRow = (ctx: AwsServiceContext, s: DBSnapshot, restore: string[]): Resource => {
   const id = s.DBSnapshotIdentifier ?? 'unknown';
   return row(ctx, {
     type: 'db_snapshot',
@@ -79,6 +81,8 @@ const snapshotRow = (ctx: AwsServiceContext, s: DBSnapshot, restore: string[]): 
       snapshotCreateTime: isoOrNull(s.SnapshotCreateTime),
       snapshotType: s.SnapshotType ?? null,
       allocatedStorage: s.AllocatedStorage ?? null,
+      engineVersion: s.EngineVersion ?? null,
+      copiedFrom: s.SourceDBSnapshotIdentifier ?? null,
       public: restore.includes('all'),
       sharedWith: restore.filter((a) => a !== 'all'),
     },

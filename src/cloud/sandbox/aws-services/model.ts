@@ -24,6 +24,25 @@ export interface SandboxDbInstance {
   iamAuth: boolean;
   createTime: Date;
   tags: Tags;
+  /** Where a transitional status (creating, modifying, deleting) ends, and when: see `Settle`. `deleted` removes it. */
+  settle?: Settle;
+  /** A read replica: its source's identifier (same region) or ARN (another region). */
+  replicaSource?: string;
+  /** Its read replicas: identifiers (same region) or ARNs (another region). */
+  replicas?: string[];
+  /** Changes waiting for the maintenance window (ModifyDBInstance without ApplyImmediately). */
+  pending?: { backupRetentionPeriod?: number };
+}
+
+/**
+ * How a transitional status ends: at a time of the sandbox's clock (`at`, ms since the epoch) or
+ * after that many more describes of the resource (`afterDescribes`); no timers, so a fixed clock
+ * keeps the emulator deterministic.
+ */
+export interface Settle {
+  to: string;
+  afterDescribes?: number;
+  at?: number;
 }
 
 export interface SandboxDbSnapshot {
@@ -38,6 +57,16 @@ export interface SandboxDbSnapshot {
   /** The `restore` attribute: account ids it is shared with, `all` when public. */
   restore: string[];
   tags: Tags;
+  /** Absent: available. CreateDBSnapshot and CopyDBSnapshot start `creating`. */
+  status?: string;
+  settle?: Settle;
+  engineVersion?: string;
+  storageType?: string;
+  kmsKeyId?: string;
+  /** The class of the instance it was taken of: what a restore gets unless it names another. */
+  instanceClass?: string;
+  /** A copy: the region and ARN of the snapshot it was copied from. */
+  copiedFrom?: { region: string; arn: string };
 }
 
 export interface SandboxBucket {
@@ -149,6 +178,60 @@ export interface SandboxLogGroup {
   kmsKeyId?: string;
 }
 
+/** One record set of a hosted zone (name with its trailing dot, as Route 53 stores it). */
+export interface SandboxRecordSet {
+  name: string;
+  type: string;
+  ttl?: number;
+  values: string[];
+  setIdentifier?: string;
+  failover?: 'PRIMARY' | 'SECONDARY';
+  healthCheckId?: string;
+  alias?: { hostedZoneId: string; dnsName: string; evaluateTargetHealth: boolean };
+}
+
+export interface SandboxHostedZone {
+  /** Without the `/hostedzone/` prefix: `Z0…`. */
+  id: string;
+  /** With its trailing dot: `example.com.`. */
+  name: string;
+  callerReference: string;
+  comment?: string;
+  private: boolean;
+  records: SandboxRecordSet[];
+}
+
+export interface SandboxHealthCheck {
+  id: string;
+  callerReference: string;
+  type: string;
+  fqdn?: string;
+  ipAddress?: string;
+  port?: number;
+  resourcePath?: string;
+  requestInterval: number;
+  failureThreshold: number;
+  inverted: boolean;
+  disabled: boolean;
+  version: number;
+  createTime: Date;
+}
+
+/** A ChangeResourceRecordSets batch: PENDING until it settles, then INSYNC (GetChange). */
+export interface SandboxChange {
+  id: string;
+  submittedAt: Date;
+  comment?: string;
+  status: 'PENDING' | 'INSYNC';
+  settle?: Settle;
+}
+
+export interface SandboxRoute53 {
+  hostedZones: SandboxHostedZone[];
+  healthChecks: SandboxHealthCheck[];
+  changes: SandboxChange[];
+}
+
 export interface SandboxAwsAccount {
   accountId: string;
   dbInstances: SandboxDbInstance[];
@@ -159,4 +242,6 @@ export interface SandboxAwsAccount {
   recorders: SandboxRecorder[];
   kmsKeys: SandboxKmsKey[];
   logGroups: SandboxLogGroup[];
+  /** Route 53 is global: zones, health checks and change batches are the account's, in no region. */
+  route53: SandboxRoute53;
 }

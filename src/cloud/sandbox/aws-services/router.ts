@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Transition } from '../call.ts';
 import { faultQueue, readBody } from '../faults.ts';
+import type { SandboxFleet } from '../model.ts';
 import { cloudTrailService } from './cloudtrail.ts';
 import { configService } from './config.ts';
 import { iamHandlers, iamNamespace, iamVersion } from './iam.ts';
@@ -9,6 +11,7 @@ import { logsService } from './logs.ts';
 import type { SandboxAwsAccount } from './model.ts';
 import { rdsHandlers, rdsNamespace, rdsVersion } from './rds.ts';
 import type { QueryHandler } from './rds.ts';
+import { route53Namespace, routeRoute53 } from './route53.ts';
 import { routeS3, runS3 } from './s3.ts';
 import { seedAwsAccount } from './seed.ts';
 import { ServiceError, buildXml } from './wire.ts';
@@ -18,10 +21,11 @@ import type { ServiceCall, XmlNode } from './wire.ts';
  * The sandbox's AWS account services behind the EC2 sandbox's port: the EC2 server reads the
  * service from the SigV4 credential scope and hands every non-EC2 request here. Each service speaks
  * its own wire protocol (Query XML for RDS and IAM, awsJson1_1 for CloudTrail, Config, KMS and Logs,
- * path-style REST-XML for S3), so each real `@aws-sdk/client-*` runs against it unchanged.
+ * path-style REST-XML for S3, REST-XML under `/2013-04-01/` for Route 53), so each real
+ * `@aws-sdk/client-*` runs against it unchanged.
  */
 
-export const awsServiceNames = ['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs'] as const;
+export const awsServiceNames = ['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'route53'] as const;
 export type AwsServiceName = (typeof awsServiceNames)[number];
 
 export interface AwsServicesOptions {
@@ -36,6 +40,13 @@ export interface AwsServicesOptions {
    * the way each service refuses a key it does not know (InvalidClientTokenId, UnrecognizedClientException, InvalidAccessKeyId).
    */
   accessKeyIds?: readonly string[] | undefined;
+  /**
+   * How long transitional statuses last (an RDS instance `creating`, a Route 53 change `PENDING`):
+   * by the `now` clock, or for a number of describes that see them (default: one describe).
+   */
+  transition?: Transition | undefined;
+  /** The account's EC2 fleet: what Route 53's health checkers probe (load balancers, instances). */
+  fleet?: SandboxFleet | undefined;
 }
 
 /** The credential scope of a signed request. */
@@ -58,6 +69,8 @@ export interface AwsServiceRequest {
   region: string;
   status: number;
   errorCode?: string;
+  /** The decoded parameters of a Query-protocol request (RDS, IAM). */
+  params?: Record<string, string>;
 }
 
 export interface AwsServicesSandbox {
@@ -79,7 +92,7 @@ export const credentialScopeService = (authorization: string | undefined): Crede
   return m ? { accessKeyId: m[1]!, region: m[2]!, service: m[3]! } : undefined;
 };
 
-type Protocol = 'query' | 'json' | 's3';
+type Protocol = 'query' | 'json' | 's3' | 'route53';
 const maxBodyBytes = 1_000_000;
 const tooLarge = () => new ServiceError('RequestEntityTooLarge', 'The request body is too large.', 413);
 
@@ -87,6 +100,7 @@ const unknownKey: Record<Protocol, ServiceError> = {
   query: new ServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403),
   json: new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
   s3: new ServiceError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403),
+  route53: new ServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403),
 };
 
 const queryServices: Record<string, { version: string; namespace: string; handlers: Record<string, QueryHandler> }> = {
@@ -101,7 +115,15 @@ const jsonServices: Record<string, JsonService> = {
 };
 
 const protocolOf = (service: string): Protocol | undefined =>
-  service === 's3' ? 's3' : queryServices[service] ? 'query' : jsonServices[service] ? 'json' : undefined;
+  service === 's3'
+    ? 's3'
+    : service === 'route53'
+      ? 'route53'
+      : queryServices[service]
+        ? 'query'
+        : jsonServices[service]
+          ? 'json'
+          : undefined;
 
 export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSandbox => {
   const now = opts.now ?? (() => new Date());
@@ -123,8 +145,16 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
     const { service, region } = scope;
     const protocol = protocolOf(service);
     let action = '';
+    let params: Record<string, string> | undefined;
     const send = (status: number, contentType: string, body: string, errorCode?: string) => {
-      requests.push({ service, action, region, status, ...(errorCode ? { errorCode } : {}) });
+      requests.push({
+        service,
+        action,
+        region,
+        status,
+        ...(errorCode ? { errorCode } : {}),
+        ...(params ? { params } : {}),
+      });
       res
         .writeHead(status, {
           'content-type': contentType,
@@ -154,7 +184,7 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
           'text/xml',
           buildXml({
             ErrorResponse: {
-              '@_xmlns': queryServices[service]?.namespace ?? '',
+              '@_xmlns': protocol === 'route53' ? route53Namespace : (queryServices[service]?.namespace ?? ''),
               Error: { Type: err.status >= 500 ? 'Receiver' : 'Sender', Code: err.awsCode, Message: err.message },
               RequestId: requestId,
             },
@@ -162,7 +192,14 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
           err.awsCode,
         );
     };
-    const call: ServiceCall = { region, account, now, pageCap: pageCaps[service as AwsServiceName] ?? 100 };
+    const call: ServiceCall = {
+      region,
+      account,
+      now,
+      pageCap: pageCaps[service as AwsServiceName] ?? 100,
+      transition: opts.transition ?? { describes: 1 },
+      fleet: opts.fleet,
+    };
     const injected = () => {
       const f = takeFault(service, action);
       if (f) throw new ServiceError(f.code, f.message ?? `Injected ${f.code}`, f.status ?? 400);
@@ -173,16 +210,17 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
       if (protocol === 'query') {
         const svc = queryServices[service]!;
         const url = new URL(req.url ?? '/', 'http://sandbox');
-        const params = Object.fromEntries([...url.searchParams, ...new URLSearchParams(body)]);
-        action = params.Action ?? '';
+        const query = Object.fromEntries([...url.searchParams, ...new URLSearchParams(body)]);
+        params = query;
+        action = query.Action ?? '';
         const handler = svc.handlers[action];
         if (!action) throw new ServiceError('MissingAction', 'The request must contain the parameter Action');
-        if (params.Version !== svc.version)
-          throw new ServiceError('InvalidParameterValue', `Invalid API version ${params.Version ?? ''}`);
+        if (query.Version !== svc.version)
+          throw new ServiceError('InvalidParameterValue', `Invalid API version ${query.Version ?? ''}`);
         if (!handler)
           throw new ServiceError('InvalidAction', `The action ${action} is not valid for this web service.`);
         injected();
-        const result: XmlNode = handler(call, params);
+        const result: XmlNode = handler(call, query);
         send(
           200,
           'text/xml',
@@ -221,6 +259,14 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
         const answer = runS3(call, s3req, route.handler);
         if (answer) send(200, 'application/xml', buildXml(answer));
         else send(s3req.method === 'DELETE' ? 204 : 200, 'application/xml', '');
+      } else if (protocol === 'route53') {
+        const url = new URL(req.url ?? '/', 'http://sandbox');
+        const route = routeRoute53({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body });
+        action = route.action;
+        injected();
+        const answer = route.run(call);
+        for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
+        send(answer.status, 'text/xml', buildXml({ [answer.root]: { '@_xmlns': route53Namespace, ...answer.body } }));
       } else {
         throw new ServiceError('UnrecognizedService', `The sandbox does not emulate the ${service} service.`);
       }

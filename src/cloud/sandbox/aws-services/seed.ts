@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sandboxAccount } from '../fleet.ts';
-import type { SandboxAwsAccount, SandboxLogGroup } from './model.ts';
+import type { SandboxAwsAccount, SandboxHostedZone, SandboxLogGroup } from './model.ts';
 
 /**
  * The seeded account services of the sandbox's AWS account, in us-east-1 and eu-west-1, with the
@@ -8,7 +8,8 @@ import type { SandboxAwsAccount, SandboxLogGroup } from './model.ts';
  * manual DB snapshot, a public bucket without a public access block, a bucket without default
  * encryption or versioning, a console user without MFA, a 200-day-old key unused for 120 days, no
  * password policy, root MFA off, a single-region trail without log file validation, no Config
- * recorder in eu-west-1, a customer key without rotation and a log group that never expires.
+ * recorder in eu-west-1, a customer key without rotation and a log group that never expires; and two
+ * public Route 53 zones (example.com, example.org) with their SOA, NS and a few simple records.
  * Times are offsets from `now`: the same `now` always gives the same account.
  */
 
@@ -363,6 +364,44 @@ export const seedAwsAccount = (now: Date): SandboxAwsAccount => {
         retentionInDays: 365,
         storedBytes: 40 * gib,
       },
+    ],
+    route53: {
+      // Two public zones with the records every zone has (SOA, NS) and a few simple ones; no health
+      // checks and no failover records yet: the multi-region-failover template makes those.
+      hostedZones: [
+        zone('example.com', 'acme storefront', [
+          ['www', 'A', ['203.0.113.10']],
+          ['mail', 'MX', ['10 mail.example.com.']],
+        ]),
+        zone('example.org', 'status pages', [['status', 'CNAME', ['status.example.com.']]]),
+      ],
+      healthChecks: [],
+      changes: [],
+    },
+  };
+};
+
+/** A public hosted zone with its SOA and NS and the given simple records (TTL 300). */
+const zone = (name: string, comment: string, records: Array<[string, string, string[]]>): SandboxHostedZone => {
+  const apex = `${name}.`;
+  const ns = [1, 2, 3, 4].map(
+    (n) => `ns-${parseInt(hex(`ns:${name}:${n}`, 3), 16)}.awsdns-${String(n * 11).padStart(2, '0')}.com.`,
+  );
+  return {
+    id: `Z${hex(`zone:${name}`, 20).toUpperCase()}`,
+    name: apex,
+    callerReference: `sandbox-seed-${name}`,
+    comment,
+    private: false,
+    records: [
+      {
+        name: apex,
+        type: 'SOA',
+        ttl: 900,
+        values: [`${ns[0]} awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400`],
+      },
+      { name: apex, type: 'NS', ttl: 172800, values: ns },
+      ...records.map(([label, type, values]) => ({ name: `${label}.${apex}`, type, ttl: 300, values })),
     ],
   };
 };

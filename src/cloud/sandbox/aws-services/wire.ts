@@ -1,4 +1,6 @@
 import { XMLBuilder } from 'fast-xml-parser';
+import type { Transition } from '../call.ts';
+import type { SandboxFleet } from '../model.ts';
 import type { SandboxAwsAccount } from './model.ts';
 
 /**
@@ -26,6 +28,10 @@ export interface ServiceCall {
   now: () => Date;
   /** The most items this service returns per page, whatever the caller asked for (AWS may return fewer too). */
   pageCap: number;
+  /** How long a transitional status lasts (creating, deleting, a PENDING change): by the clock or by describes. */
+  transition: Transition;
+  /** The account's EC2 fleet (instances, load balancers), which Route 53's health checkers probe. */
+  fleet?: SandboxFleet | undefined;
 }
 
 export type XmlNode = Record<string, unknown>;
