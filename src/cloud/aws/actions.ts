@@ -11,6 +11,7 @@ import {
   type Inverse,
 } from '../actions.ts';
 import { monthlyCents } from '../pricing/index.ts';
+import { appActions } from './app-actions.ts';
 
 /**
  * What the AWS provider can do, as data (src/cloud/actions.ts). EC2 instances: start, stop,
@@ -125,7 +126,7 @@ const publicAccessInverse = ({ subject, previous }: InverseArgs): Inverse => {
   };
 };
 
-export const awsActions: ActionCatalog = {
+const fixActions: ActionCatalog = {
   instance: [
     {
       name: 'start',
@@ -404,3 +405,11 @@ export const awsActions: ActionCatalog = {
     },
   ],
 };
+
+/** Every AWS action: the instance actions and the scanner's fixes above, and deploying apps (./app-actions.ts). */
+export const awsActions: ActionCatalog = Object.fromEntries(
+  [...new Set([...Object.keys(fixActions), ...Object.keys(appActions)])].map((type) => [
+    type,
+    [...(fixActions[type as keyof ActionCatalog] ?? []), ...(appActions[type as keyof ActionCatalog] ?? [])],
+  ]),
+) as ActionCatalog;

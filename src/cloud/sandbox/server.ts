@@ -29,7 +29,7 @@ import { errorXml, responseXml } from './xml.ts';
  */
 
 export interface SandboxOptions {
-  /** Clock for seeding the fleet, launch times of started instances and timed transitions. */
+  /** Clock for seeding the fleet, launch times of started instances, timed transitions and ECS rollouts. */
   now?: () => Date;
   /** The main account's fleet, instead of the seeded demo fleet. */
   fleet?: SandboxFleet;
@@ -38,9 +38,9 @@ export interface SandboxOptions {
   /** Roles STS lets a caller assume (default: the second account's DevOpsAgentRead). */
   roles?: SandboxRole[];
   /**
-   * How long `pending`/`stopping` last by the `now` clock, so a change can be watched (and
-   * killed) while it runs; the app uses 2000. Without it, transitions end after
-   * `transitionDescribes` DescribeInstances calls instead.
+   * How long `pending`/`stopping` (and each phase of an ECS rollout) last by the `now` clock, so a
+   * change can be watched (and killed) while it runs; the app uses 2000. Without it, transitions
+   * end after `transitionDescribes` DescribeInstances calls instead (ECS: reads of the service).
    */
   transitionMs?: number;
   /** How many DescribeInstances calls see `pending`/`stopping` before it settles (default 1; ignored with transitionMs). */
@@ -118,7 +118,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     opts.transitionMs !== undefined
       ? { ms: Math.max(0, opts.transitionMs) }
       : { describes: Math.max(1, opts.transitionDescribes ?? 1) };
-  const coreRouters = coreServiceRouters({ metricDatapointsPerPage: opts.metricDatapointsPerPage });
+  const coreRouters = coreServiceRouters({ metricDatapointsPerPage: opts.metricDatapointsPerPage, transition });
   const requests: SandboxRequest[] = [];
   const faults = faultQueue<string, InjectedFault>();
   let counter = 0;
