@@ -23,6 +23,8 @@ type InverseArgs = Parameters<ActionSpec['inverse']>[0];
 
 const steps = (from: number, to: number, step: number): number[] =>
   Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+/** Fargate's vCPU sizes, smallest first (an object would list the whole numbers first). */
+export const fargateVcpus = ['0.25', '0.5', '1', '2', '4', '8', '16'] as const;
 export const fargateSizes: Record<string, number[]> = {
   '0.25': [0.5, 1, 2],
   '0.5': steps(1, 4, 1),
@@ -36,8 +38,7 @@ export const fargateSizes: Record<string, number[]> = {
 /** Refuses a vCPU and memory pair Fargate does not run, naming the memory sizes that vCPU allows. */
 export const checkFargateSize = (vcpu: string, memoryGb: string): void => {
   const allowed = fargateSizes[vcpu];
-  if (!allowed)
-    throw badRequest(`Fargate runs ${Object.keys(fargateSizes).join(', ')} vCPU tasks, not ${vcpu}.`, undefined, 'cpu');
+  if (!allowed) throw badRequest(`Fargate runs ${fargateVcpus.join(', ')} vCPU tasks, not ${vcpu}.`, undefined, 'cpu');
   if (!allowed.includes(Number(memoryGb)))
     throw badRequest(
       `A ${vcpu} vCPU Fargate task takes ${allowed.join(', ')} GB of memory, not ${memoryGb}.`,
@@ -74,7 +75,7 @@ const Image = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/, 'a container image such as public.ecr.aws/acme/app:1.2.3');
 /** Task definition families, service and container names. */
 const EcsName = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, hyphens and underscores (1–255)');
-const Vcpu = z.enum(Object.keys(fargateSizes) as [string, ...string[]], {
+const Vcpu = z.enum(fargateVcpus, {
   error: 'a Fargate vCPU size: 0.25, 0.5, 1, 2, 4, 8 or 16',
 });
 const MemoryGb = z.string().regex(/^\d{1,3}(\.5)?$/, 'memory in GB, such as 0.5, 1 or 2');

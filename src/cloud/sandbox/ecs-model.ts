@@ -1,10 +1,10 @@
-import type { Tags } from './model.ts';
-
 /**
  * The sandbox's ECS state, per account (SandboxFleet.ecs): plain records the ECS emulator
  * (./ecs.ts) reads and changes, and the ELBv2 emulator reads for the targets ECS registers.
  * Tests may arrange it (a faulty image, a service already deploying).
  */
+
+type Tags = Record<string, string>;
 
 export interface SandboxContainer {
   name: string;
