@@ -67,12 +67,12 @@ describe('the ECS and target group listing', () => {
       ],
     );
     expect(all.filter((r) => r.type === 'target_group').map((r) => [r.name, r.state])).toEqual([
-      ['web-prod', 'healthy'],
-      ['api-prod', 'healthy'],
-      ['checkout-blue', 'healthy'],
-      ['checkout-green', 'empty'],
+      ['web-prod-tg', 'healthy'],
+      ['api-prod-tg', 'healthy'],
+      ['checkout-blue-tg', 'healthy'],
+      ['checkout-green-tg', 'empty'],
       // Its only instance is stopped.
-      ['legacy-dev', 'unused'],
+      ['legacy-dev-tg', 'unused'],
     ]);
     // One service per page: two ListServices pages for prod-apps's two services.
     const client = createEcsClient(
@@ -102,7 +102,7 @@ describe('the ECS and target group listing', () => {
     await start();
     for (const [type, name] of [
       ['container_service', 'checkout-blue'],
-      ['target_group', 'checkout-blue'],
+      ['target_group', 'checkout-blue-tg'],
       ['cluster', 'prod-apps'],
       ['load_balancer', 'checkout-prod-alb'],
     ] as const) {
@@ -116,7 +116,7 @@ describe('the ECS and target group listing', () => {
       await aws.describe({
         ...blue,
         type: 'target_group',
-        id: `${(await named('target_group', 'checkout-blue')).id.slice(0, -1)}0`,
+        id: `${(await named('target_group', 'checkout-blue-tg')).id.slice(0, -1)}0`,
       }),
     ).toBeNull();
   });
@@ -135,7 +135,7 @@ describe('a rollout paced by the clock', () => {
     });
     const state = async () => [
       (await aws.describe(green))?.state,
-      (await named('target_group', 'checkout-green')).state,
+      (await named('target_group', 'checkout-green-tg')).state,
     ];
     // However often it is read, nothing moves until the clock does.
     for (let i = 0; i < 3; i++) expect(await state()).toEqual(['deploying', 'empty']);
@@ -152,14 +152,14 @@ describe("AWS's refusals", () => {
     const alb = await named('load_balancer', 'web-prod-alb');
     expect(
       await failure(
-        aws.execute(act(alb, 'create_target_group', { name: 'web-prod', port: '80', healthCheckPath: '/' })),
+        aws.execute(act(alb, 'create_target_group', { name: 'web-prod-tg', port: '80', healthCheckPath: '/' })),
       ),
     ).toMatchObject({
       code: 'conflict',
       field: 'name',
-      message: expect.stringContaining('A target group named web-prod already exists'),
+      message: expect.stringContaining('A target group named web-prod-tg already exists'),
     });
-    const inUse = (await named('target_group', 'web-prod')).id;
+    const inUse = (await named('target_group', 'web-prod-tg')).id;
     expect(await failure(aws.execute(act(alb, 'delete_target_group', { targetGroup: inUse })))).toEqual({
       code: 'conflict',
       field: undefined,

@@ -175,7 +175,7 @@ describe('AwsProvider.listSource against the sandbox fleet', () => {
         scheme: 'internet-facing',
         healthyTargets: 0,
         listeners: [{ port: 80, protocol: 'HTTP' }],
-        targetGroups: [{ name: 'legacy-dev', targets: 1, healthy: 0, unhealthy: 0, unused: 1 }],
+        targetGroups: [{ name: 'legacy-dev-tg', targets: 1, healthy: 0, unhealthy: 0, unused: 1 }],
       },
     });
     expect(lbs.find((r) => r.name === 'api-prod-nlb')).toMatchObject({

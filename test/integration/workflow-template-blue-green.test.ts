@@ -23,8 +23,8 @@ let template: Template;
 
 const inputs = {
   load_balancer: 'checkout-prod-alb',
-  blue_target_group: 'checkout-blue',
-  green_target_group: 'checkout-green',
+  blue_target_group: 'checkout-blue-tg',
+  green_target_group: 'checkout-green-tg',
   green_service: 'checkout-green',
   image: 'public.ecr.aws/acme/checkout:1.5.0',
 };
@@ -68,9 +68,9 @@ describe('the blue-green template', () => {
     expect(plan.steps.map((s) => [s.id, s.kind, s.target.type, s.resourceName])).toEqual([
       ['deploy_green', 'action', 'container_service', 'checkout-green'],
       ['green_steady', 'wait', 'container_service', 'checkout-green'],
-      ['green_healthy', 'wait', 'target_group', 'checkout-green'],
+      ['green_healthy', 'wait', 'target_group', 'checkout-green-tg'],
       ['switch', 'action', 'load_balancer', 'checkout-prod-alb'],
-      ['green_holds', 'wait', 'target_group', 'checkout-green'],
+      ['green_holds', 'wait', 'target_group', 'checkout-green-tg'],
     ]);
     const [deploy, , , swap] = plan.steps;
     expect(deploy!.kind === 'action' && deploy!.summary).toMatch(
@@ -79,7 +79,7 @@ describe('the blue-green template', () => {
     // Two more Fargate tasks of 0.5 vCPU and 1 GB in us-east-1.
     expect(deploy).toMatchObject({ costDeltaCents: 3604, compensate: 'inverse' });
     expect(swap!.kind === 'action' && swap!.blastRadius).toMatch(
-      /^Every new request to checkout-prod-alb .* on port 443 goes to checkout-green at once, no longer to checkout-blue;/,
+      /^Every new request to checkout-prod-alb .* on port 443 goes to checkout-green-tg at once, no longer to checkout-blue-tg;/,
     );
     expect(workflowChangePlan(template, plan)).toMatchObject({ costDeltaCents: 3604, environment: 'prod' });
   });
@@ -104,19 +104,19 @@ describe('the blue-green template', () => {
       desiredCount: '0',
       madeTaskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/checkout:8',
     });
-    expect(records[3]!.summary).toBe('checkout-prod-alb:443 now forwards to checkout-green (was checkout-blue)');
+    expect(records[3]!.summary).toBe('checkout-prod-alb:443 now forwards to checkout-green-tg (was checkout-blue-tg)');
     expect(records[3]!.previous).toMatchObject({
       port: '443',
-      targetGroup: expect.stringContaining(':targetgroup/checkout-blue/'),
+      targetGroup: expect.stringContaining(':targetgroup/checkout-blue-tg/'),
     });
 
-    expect(await liveGroups()).toEqual(['checkout-green']);
+    expect(await liveGroups()).toEqual(['checkout-green-tg']);
     expect(await find('container_service', 'checkout-green')).toMatchObject({
       state: 'steady',
       monthlyCostCents: 3604,
       attributes: { image: 'public.ecr.aws/acme/checkout:1.5.0', desiredCount: 2, runningCount: 2 },
     });
-    expect(await find('target_group', 'checkout-green')).toMatchObject({
+    expect(await find('target_group', 'checkout-green-tg')).toMatchObject({
       state: 'healthy',
       attributes: { healthy: 2 },
     });
@@ -125,7 +125,7 @@ describe('the blue-green template', () => {
       state: 'steady',
       attributes: { image: 'public.ecr.aws/acme/checkout:1.4.2', desiredCount: 2 },
     });
-    expect(await find('target_group', 'checkout-blue')).toMatchObject({ state: 'unused' });
+    expect(await find('target_group', 'checkout-blue-tg')).toMatchObject({ state: 'unused' });
   });
 
   it('puts traffic back on blue when green fails its health checks after the switch', async () => {
@@ -134,8 +134,8 @@ describe('the blue-green template', () => {
     const execute = aws.execute.bind(aws);
     aws.execute = async (action, opts) => {
       const result = await execute(action, opts);
-      if (action.action === 'switch_traffic' && action.params.targetGroup === 'checkout-green')
-        for (const t of sandbox.fleet.targetGroups.find((g) => g.name === 'checkout-green')!.targets)
+      if (action.action === 'switch_traffic' && action.params.targetGroup === 'checkout-green-tg')
+        for (const t of sandbox.fleet.targetGroups.find((g) => g.name === 'checkout-green-tg')!.targets)
           Object.assign(t, { health: 'unhealthy', reason: 'Target.ResponseCodeMismatch' });
       return result;
     };
@@ -156,13 +156,16 @@ describe('the blue-green template', () => {
     expect(out.summary).toBe(
       [
         "blue-green: step 5 of 5 (Check green's health under traffic) failed: did not finish within 300 s.",
-        '- Switch the listener from blue to green: undone (checkout-prod-alb:443 now forwards to checkout-blue (was checkout-green))',
+        '- Switch the listener from blue to green: undone (checkout-prod-alb:443 now forwards to checkout-blue-tg (was checkout-green-tg))',
         '- Deploy the new image to green: undone (checkout-green is rolling over to checkout:6 (was checkout:8), 0 tasks (was 2); checkout:8 deregistered)',
       ].join('\n'),
     );
     // Traffic is on blue again, healthy; green is back to its old revision at 0 tasks.
-    expect(await liveGroups()).toEqual(['checkout-blue']);
-    expect(await find('target_group', 'checkout-blue')).toMatchObject({ state: 'healthy', attributes: { healthy: 2 } });
+    expect(await liveGroups()).toEqual(['checkout-blue-tg']);
+    expect(await find('target_group', 'checkout-blue-tg')).toMatchObject({
+      state: 'healthy',
+      attributes: { healthy: 2 },
+    });
     expect(await find('container_service', 'checkout-green')).toMatchObject({
       attributes: {
         taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/checkout:6',
@@ -190,8 +193,8 @@ describe('the blue-green template', () => {
       ['green_steady', 'timed_out'],
       ['deploy_green', 'compensated'],
     ]);
-    expect(await liveGroups()).toEqual(['checkout-blue']);
-    expect(await find('target_group', 'checkout-blue')).toMatchObject({ state: 'healthy' });
+    expect(await liveGroups()).toEqual(['checkout-blue-tg']);
+    expect(await find('target_group', 'checkout-blue-tg')).toMatchObject({ state: 'healthy' });
     expect(await find('container_service', 'checkout-green')).toMatchObject({
       attributes: { image: 'public.ecr.aws/acme/checkout:1.4.1', desiredCount: 0 },
     });
@@ -199,16 +202,16 @@ describe('the blue-green template', () => {
 
   it('says so when the switch back cannot happen, and refuses plans whose sides are wrong', async () => {
     // The listener does not forward to the "blue" named: nothing would be switched from it.
-    await expect(planWorkflow(planDeps, template, { ...inputs, blue_target_group: 'web-prod' })).rejects.toThrow(
-      /checkout-prod-alb .* forwards port 443 to checkout-blue, not to web-prod; nothing would be switched from it/,
+    await expect(planWorkflow(planDeps, template, { ...inputs, blue_target_group: 'web-prod-tg' })).rejects.toThrow(
+      /checkout-prod-alb .* forwards port 443 to checkout-blue-tg, not to web-prod-tg; nothing would be switched from it/,
     );
     await expect(
       planWorkflow(planDeps, template, {
         ...inputs,
-        green_target_group: 'checkout-blue',
-        blue_target_group: 'checkout-blue',
+        green_target_group: 'checkout-blue-tg',
+        blue_target_group: 'checkout-blue-tg',
       }),
-    ).rejects.toThrow(/already forwards port 443 to checkout-blue/);
+    ).rejects.toThrow(/already forwards port 443 to checkout-blue-tg/);
     await expect(
       planWorkflow(planDeps, template, { ...inputs, image: 'public.ecr.aws/acme/checkout:1.4.1', desired_count: '0' }),
     ).rejects.toThrow(/desired_count: 0 is below the minimum 1/);
@@ -218,12 +221,12 @@ describe('the blue-green template', () => {
     const execute = aws.execute.bind(aws);
     aws.execute = async (action, opts) => {
       const result = await execute(action, opts);
-      if (action.action === 'switch_traffic' && action.params.targetGroup === 'checkout-green') {
+      if (action.action === 'switch_traffic' && action.params.targetGroup === 'checkout-green-tg') {
         const alb = sandbox.fleet.loadBalancers.find((b) => b.name === 'checkout-prod-alb')!;
         alb.listeners.find((l) => l.port === 443)!.targetGroupArn = sandbox.fleet.targetGroups.find(
-          (g) => g.name === 'web-prod',
+          (g) => g.name === 'web-prod-tg',
         )?.arn;
-        for (const t of sandbox.fleet.targetGroups.find((g) => g.name === 'checkout-green')!.targets)
+        for (const t of sandbox.fleet.targetGroups.find((g) => g.name === 'checkout-green-tg')!.targets)
           t.health = 'unhealthy';
       }
       return result;
@@ -238,10 +241,10 @@ describe('the blue-green template', () => {
       ['deploy_green', 'compensated'],
     ]);
     expect(records[5]!.error).toBe(
-      'checkout-prod-alb:443 forwards to web-prod, not to checkout-green; nothing was switched.',
+      'checkout-prod-alb:443 forwards to web-prod-tg, not to checkout-green-tg; nothing was switched.',
     );
     expect(out.summary).toContain(
-      '- Switch the listener from blue to green: NOT undone: checkout-prod-alb:443 forwards to web-prod, not to checkout-green',
+      '- Switch the listener from blue to green: NOT undone: checkout-prod-alb:443 forwards to web-prod-tg, not to checkout-green-tg',
     );
   });
 });

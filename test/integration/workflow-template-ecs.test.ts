@@ -81,7 +81,7 @@ describe('the ecs-node-app template', () => {
       'Register task definition prod-apps (arn:aws:ecs:us-east-1:123456789012:cluster/prod-apps) orders-api (public.ecr.aws/acme/orders-api:1.0.0, 0.5 vCPU, 1 GB, port 8080) in us-east-1, env=prod',
     );
     expect(group!.kind === 'action' && group!.blastRadius).toMatch(
-      /^Creates target group orders-api \(HTTP 8080, health check \/health\) in the VPC of web-prod-alb .* This is production\.$/,
+      /^Creates target group orders-api-tg \(HTTP 8080, health check \/health\) in the VPC of web-prod-alb .* This is production\.$/,
     );
     // Its target group is made by the step before: checked when it runs.
     expect(route).toMatchObject({
@@ -109,9 +109,9 @@ describe('the ecs-node-app template', () => {
     expect(records[0]!.outputs).toMatchObject({ taskDefinition, family: 'orders-api', revision: '1' });
     const groupArn = records[1]!.outputs.targetGroup!;
     expect(groupArn).toMatch(
-      /^arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup\/orders-api\/[0-9a-f]{16}$/,
+      /^arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup\/orders-api-tg\/[0-9a-f]{16}$/,
     );
-    expect(records[2]!.summary).toBe('web-prod-alb:443 forwards path /orders-api/* to orders-api (rule priority 1)');
+    expect(records[2]!.summary).toBe('web-prod-alb:443 forwards path /orders-api/* to orders-api-tg (rule priority 1)');
     const serviceArn = 'arn:aws:ecs:us-east-1:123456789012:service/prod-apps/orders-api';
     expect(records[3]!.outputs).toEqual(expect.objectContaining({ service: serviceArn, name: 'orders-api' }));
     expect(records[4]!.summary).toBe('the container_service step service makes is steady');
@@ -135,7 +135,7 @@ describe('the ecs-node-app template', () => {
         targetGroups: [groupArn],
       },
     });
-    const [group] = await rows('target_group', 'orders-api');
+    const [group] = await rows('target_group', 'orders-api-tg');
     expect(group).toMatchObject({
       id: groupArn,
       state: 'healthy',
@@ -143,7 +143,7 @@ describe('the ecs-node-app template', () => {
       attributes: { targetType: 'ip', port: 8080, healthCheckPath: '/health', targets: 2, healthy: 2 },
     });
     const [alb] = await rows('load_balancer', 'web-prod-alb');
-    expect((alb!.attributes.targetGroups as Array<{ name: string }>).map((g) => g.name)).toContain('orders-api');
+    expect((alb!.attributes.targetGroups as Array<{ name: string }>).map((g) => g.name)).toContain('orders-api-tg');
     expect(webAlbRules()).toEqual([
       expect.objectContaining({
         priority: 1,
@@ -191,11 +191,11 @@ describe('the ecs-node-app template', () => {
     ]);
     expect(records.slice(4).map((r) => r.summary)).toEqual([
       'Deleted a listener rule of web-prod-alb',
-      'Deleted target group orders-api',
+      'Deleted target group orders-api-tg',
       'Deregistered task definition orders-api:1',
     ]);
     // Nothing it made is left.
-    expect(await rows('target_group', 'orders-api')).toEqual([]);
+    expect(await rows('target_group', 'orders-api-tg')).toEqual([]);
     expect(await rows('container_service', 'orders-api')).toEqual([]);
     expect(webAlbRules()).toEqual([]);
     expect(ordersTaskDefinitions().map((d) => d.status)).toEqual(['INACTIVE']);
@@ -225,7 +225,7 @@ describe('the ecs-node-app template', () => {
     expect(
       await aws.describe({ ...plan.steps[0]!.target, type: 'container_service', id: records[3]!.outputs.service! }),
     ).toBeNull();
-    expect(await rows('target_group', 'orders-api')).toEqual([]);
+    expect(await rows('target_group', 'orders-api-tg')).toEqual([]);
     expect(webAlbRules()).toEqual([]);
     // The seeded checkout services were not touched.
     expect((await rows('container_service')).map((s) => [s.name, s.state])).toEqual([

@@ -150,9 +150,9 @@ export const seedEcs = (now: Date, account: string): SeededEcs => {
       ],
       taskDefinitions: [older, current],
       services: [
-        service('checkout-blue', current, 'checkout-blue', blueIps, 9),
+        service('checkout-blue', current, 'checkout-blue-tg', blueIps, 9),
         // Idle: the side the next release deploys to.
-        service('checkout-green', older, 'checkout-green', [], 21),
+        service('checkout-green', older, 'checkout-green-tg', [], 21),
       ],
       imageFaults: [],
       counter: 0,
@@ -171,12 +171,12 @@ export const seedEcs = (now: Date, account: string): SeededEcs => {
         securityGroupIds: [sandboxId('sg', `${region}/web-prod`)],
         listeners: [
           // Production traffic, and the test listener the idle side is checked through.
-          { arn: listener(443), port: 443, protocol: 'HTTPS', targetGroupArn: tgArn('checkout-blue') },
-          { arn: listener(8443), port: 8443, protocol: 'HTTPS', targetGroupArn: tgArn('checkout-green') },
+          { arn: listener(443), port: 443, protocol: 'HTTPS', targetGroupArn: tgArn('checkout-blue-tg') },
+          { arn: listener(8443), port: 8443, protocol: 'HTTPS', targetGroupArn: tgArn('checkout-green-tg') },
         ],
         tags: { Name: 'checkout-prod-alb', ...tags },
       },
     ],
-    targetGroups: [group('checkout-blue', blueIps), group('checkout-green', [])],
+    targetGroups: [group('checkout-blue-tg', blueIps), group('checkout-green-tg', [])],
   };
 };

@@ -309,7 +309,7 @@ const buildBalancers = (
   for (const [name, region, type, scheme, port, protocol, targetNames, env] of rows) {
     const short = type === 'application' ? 'app' : 'net';
     const arn = `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/${short}/${name}/${hex(`${seed}lb:${name}`, 16)}`;
-    const tgName = name.replace(/-(alb|nlb)$/, '');
+    const tgName = `${name.replace(/-(alb|nlb)$/, '')}-tg`;
     const tgArn = `arn:aws:elasticloadbalancing:${region}:${account}:targetgroup/${tgName}/${hex(`${seed}tg:${tgName}`, 16)}`;
     const targets = targetNames.map((t) => instances.find((i) => i.tags.Name === t && i.region === region)!);
     loadBalancers.push({
