@@ -30,7 +30,7 @@ cost:
 
 describe('a cost line of a product', () => {
   it('multiplies its factors, inputs and numbers alike', () => {
-    const check = checkTemplate(yaml('\${inputs.count} * \${inputs.cpu} * 2'), 'f.yaml', actions);
+    const check = checkTemplate(yaml('${inputs.count} * ${inputs.cpu} * 2'), 'f.yaml', actions);
     expect(check.ok).toBe(true);
     const t = (check as { ok: true; template: Template }).template;
     expect(estimateMonthlyCents(t, { region: 'us-east-1', count: '3', cpu: '0.5' })).toEqual({
@@ -45,7 +45,7 @@ describe('a cost line of a product', () => {
   });
 
   it('refuses a quantity that is not numbers and references joined by *', () => {
-    for (const bad of ['two', '\${inputs.count} + 1', '\${inputs.count} *', '3 x 2']) {
+    for (const bad of ['two', '${inputs.count} + 1', '${inputs.count} *', '3 x 2']) {
       const check = checkTemplate(yaml(bad), 'f.yaml', actions);
       expect(check.ok).toBe(false);
       expect(describeProblems('f.yaml', (check as { ok: false; problems: [] }).problems)).toContain(

@@ -136,10 +136,13 @@ const groupOf = (fleet: SandboxFleet, arn: string): SandboxTargetGroup | undefin
 
 const nextCounter = (ecs: SandboxEcs): number => (ecs.counter += 1);
 
+/** A service event, newest first (ECS keeps the last 100). */
 const event = (s: SandboxEcsService, at: Date, message: string): void => {
-  const ecs = s.arn;
   s.events.unshift({
-    id: `${hex(`${ecs}:${s.events.length}:${message}`, 8)}-${hex(message, 4)}`,
+    id: hex(`${s.arn}:${at.getTime()}:${s.events.length}:${message}`, 32).replace(
+      /^(.{8})(.{4})(.{4})(.{4})/,
+      '$1-$2-$3-$4-',
+    ),
     createdAt: at,
     message,
   });

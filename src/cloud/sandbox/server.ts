@@ -23,7 +23,7 @@ import { errorXml, responseXml } from './xml.ts';
 /**
  * The local AWS emulator: a loopback HTTP server speaking the EC2 Query API (form POST, XML
  * answers, EC2 error codes and statuses) so the real @aws-sdk/client-ec2 runs against it
- * unchanged, and STS, ELBv2 and CloudWatch beside it (./core-services.ts). The region and the
+ * unchanged, and STS, ELBv2, CloudWatch and ECS beside it (./core-services.ts). The region and the
  * service come from the SigV4 credential scope, as the endpoint does on AWS; the account from the
  * signing key (an STS session's key acts in the role's account, any other key in the main one).
  */
