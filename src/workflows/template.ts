@@ -151,7 +151,10 @@ const CostLine = z
   .object({
     kind: PriceKind,
     item: z.string().min(1).max(100),
-    /** How many (a number or a reference to an integer input); disks and storage in GB. */
+    /**
+     * How many (a number or a reference to an input), or a product of those (`${inputs.count} * ${inputs.cpu}`:
+     * tasks × vCPU each); disks and storage in GB.
+     */
     quantity: Value.default('1'),
     /** The region priced (a reference to an input, usually); absent: the template's `region` input. */
     region: Value.optional(),
@@ -351,6 +354,8 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
     const at = ['cost', i];
     checkValue(line.item, [...at, 'item'], template.steps.length, true);
     checkValue(line.quantity, [...at, 'quantity'], template.steps.length, true);
+    if (!line.quantity.split('*').every((f) => /^\s*(\d+(\.\d+)?|\$\{[^}]*\})\s*$/.test(f)))
+      problem([...at, 'quantity'], 'a number, a ${inputs.<name>}, or a product of those joined by *');
     if (line.region !== undefined) checkValue(line.region, [...at, 'region'], template.steps.length, true);
     else if (!('region' in template.inputs)) problem(at, 'names no region, and the template has no region input');
     if (references(line.item).length === 0 && !priceItem(template.provider, line.kind, line.item))
@@ -428,7 +433,9 @@ export const estimateMonthlyCents = (
     };
     const item = known(line.item) ?? line.item;
     const region = known(line.region ?? '${inputs.region}') ?? '?';
-    const quantity = Number(known(line.quantity) ?? NaN);
+    const quantity = (known(line.quantity) ?? '')
+      .split('*')
+      .reduce((product, factor) => product * (factor.trim() === '' ? Number.NaN : Number(factor)), 1);
     const each = Number.isFinite(quantity)
       ? monthlyCents(template.provider, line.kind, item, region, quantity)
       : undefined;

@@ -11,6 +11,7 @@ import {
   type Inverse,
 } from '../actions.ts';
 import { monthlyCents } from '../pricing/index.ts';
+import { appActions } from './app-actions.ts';
 import { rdsActions } from './rds-actions.ts';
 import { route53Actions } from './route53-actions.ts';
 
@@ -417,4 +418,5 @@ const joined = (...catalogs: ActionCatalog[]): ActionCatalog => {
   return out;
 };
 
-export const awsActions: ActionCatalog = joined(ec2AndServiceActions, rdsActions, route53Actions);
+/** Every AWS action: the instance actions and the scanner's fixes above, deploying apps, RDS recovery, Route 53 failover. */
+export const awsActions: ActionCatalog = joined(ec2AndServiceActions, appActions, rdsActions, route53Actions);

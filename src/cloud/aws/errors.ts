@@ -48,6 +48,12 @@ const badRequestCodes = new Set([
   'InvalidInput',
   // RDS: a KMS key it cannot use for a copy or replica.
   'KMSKeyNotAccessibleFault',
+  // ECS refuses a bad request as ClientException; ELBv2 as ValidationError and its own codes.
+  'ClientException',
+  'ValidationError',
+  'InvalidConfigurationRequest',
+  'IncompatibleProtocols',
+  'OperationNotPermitted',
 ]);
 const networkCodes = new Set([...socketErrorCodes, 'TimeoutError', 'RequestTimeout']);
 
@@ -73,6 +79,11 @@ const classify = (code: string): ErrorCode => {
     code === 'IncorrectState' ||
     code.endsWith('InUse') ||
     code.endsWith('.Duplicate') ||
+    // ELBv2: a name taken, a quota reached, a group on another balancer; ECS: a service not ACTIVE.
+    /^(Duplicate|TooMany)/.test(code) ||
+    code === 'TargetGroupAssociationLimit' ||
+    code === 'ServiceNotActiveException' ||
+    code === 'UpdateInProgressException' ||
     code === 'KMSInvalidStateException' ||
     code === 'DisabledException' ||
     // Something of that name exists already (an RDS snapshot or instance, a Route 53 health check),
