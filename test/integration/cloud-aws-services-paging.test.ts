@@ -77,7 +77,7 @@ describe('paging', () => {
   });
 
   it('every service answers over the sandbox port; an unknown service is refused', async () => {
-    expect(awsServiceNames).toEqual(['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs']);
+    expect(awsServiceNames).toEqual(['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'eks']);
     const res = await fetch(`${sandbox.url}/`, {
       method: 'POST',
       headers: {
@@ -99,6 +99,7 @@ describe('throttling and refusals', () => {
     ['cloudtrail', 'GetTrail', 'ThrottlingException', 400],
     ['kms', 'DescribeKey', 'ThrottlingException', 400],
     ['logs', 'DescribeLogGroups', 'ThrottlingException', 400],
+    ['eks', 'ListClusters', 'ThrottlingException', 429],
   ];
 
   it.each(throttles)('%s: a throttled %s is retried by the SDK', async (service, action, code, status) => {
@@ -125,6 +126,7 @@ describe('throttling and refusals', () => {
     ['config', 'DescribeConfigurationRecorders', 'AccessDeniedException', 400],
     ['kms', 'ListKeys', 'AccessDeniedException', 400],
     ['logs', 'DescribeLogGroups', 'AccessDeniedException', 400],
+    ['eks', 'ListClusters', 'AccessDeniedException', 403],
   ];
 
   it.each(denials)("%s: %s refused → the lister rejects with AWS's message", async (service, action, code, status) => {
@@ -167,6 +169,7 @@ describe('throttling and refusals', () => {
       config: 'UnrecognizedClientException',
       kms: 'UnrecognizedClientException',
       logs: 'UnrecognizedClientException',
+      eks: 'UnrecognizedClientException',
     });
   });
 

@@ -11,6 +11,8 @@ import {
   type Inverse,
 } from '../actions.ts';
 import { monthlyCents } from '../pricing/index.ts';
+import type { ResourceType } from '../resource.ts';
+import { eksActions } from './eks-actions.ts';
 
 /**
  * What the AWS provider can do, as data (src/cloud/actions.ts). EC2 instances: start, stop,
@@ -404,3 +406,8 @@ export const awsActions: ActionCatalog = {
     },
   ],
 };
+
+// EKS (eks-actions.ts): clusters made in a VPC, and node groups, access entries and policies, and
+// add-ons made on a cluster (the k8s-production-cluster template).
+for (const [type, specs] of Object.entries(eksActions))
+  awsActions[type as ResourceType] = [...(awsActions[type as ResourceType] ?? []), ...specs!];

@@ -43,6 +43,9 @@ const badRequestCodes = new Set([
   'InvalidParameterException',
   'ValidationException',
   'InvalidArgument',
+  // EKS: a request it refuses as such.
+  'ClientException',
+  'UnsupportedAvailabilityZoneException',
 ]);
 const networkCodes = new Set([...socketErrorCodes, 'TimeoutError', 'RequestTimeout']);
 
@@ -69,7 +72,10 @@ const classify = (code: string): ErrorCode => {
     code.endsWith('InUse') ||
     code.endsWith('.Duplicate') ||
     code === 'KMSInvalidStateException' ||
-    code === 'DisabledException'
+    code === 'DisabledException' ||
+    // EKS: a name taken or a cluster with node groups (ResourceInUse), a cluster not ACTIVE yet (InvalidRequest).
+    code === 'ResourceInUseException' ||
+    code === 'InvalidRequestException'
   )
     return 'conflict';
   if (authCodes.has(code)) return 'auth_failed';

@@ -21,6 +21,7 @@ import type {
 } from '../provider.ts';
 import type { Resource, ResourceType } from '../resource.ts';
 import { awsActions } from './actions.ts';
+import { eksActionNames } from './eks-actions.ts';
 import { accountOfRole, type AwsClientSettings } from './clients.ts';
 import { settleAll } from '../settle.ts';
 import { translateAwsError } from './errors.ts';
@@ -109,6 +110,7 @@ type Sdk = {
   cloudwatch: typeof import('./cloudwatch.ts');
   sts: typeof import('./sts.ts');
   services: typeof import('./service-actions.ts');
+  eks: typeof import('./eks.ts');
 };
 
 /** The SigV4 service (and `endpoints` key) of the account-service types the provider acts on. */
@@ -311,6 +313,13 @@ export class AwsProvider implements CloudProvider {
         }
       };
       const account = await this.#accountFor(target.account, target.region);
+      if (eksActionNames.has(spec.name)) {
+        const eks = await this.#load('eks');
+        const client = await this.#client(account, 'eks', target.region, (s) =>
+          eks.createEksClient(s, this.#opts.metrics),
+        );
+        return await eks.executeEksAction(client, named, this.#wait, progress);
+      }
       const service = serviceOfType[target.type];
       if (service) {
         const services = await this.#load('services');
@@ -333,8 +342,20 @@ export class AwsProvider implements CloudProvider {
 
   async describe(key: ResourceKey): Promise<Resource | null> {
     if (key.provider !== 'aws') throw badRequest(`The AWS provider cannot describe a ${key.provider} resource.`);
+    // EKS clusters, node groups and add-ons (by ARN): what a workflow waits on.
+    if (key.id.startsWith('arn:aws:eks:') && ['cluster', 'node_group', 'addon'].includes(key.type)) {
+      const eks = await this.#load('eks');
+      const account = await this.#accountFor(key.account, key.region);
+      const client = await this.#client(account, 'eks', key.region, (s) => eks.createEksClient(s, this.#opts.metrics));
+      try {
+        return await eks.describeEks(client, key, { account: key.account, region: key.region, seenAt: this.#now() });
+      } catch (e) {
+        throw translateAwsError(e, `reading ${key.id}`);
+      }
+    }
     // Null would mean "gone": a type it cannot read one by one is left to the next sync instead.
-    if (key.type !== 'instance') throw badRequest(`The AWS provider describes instances only, not ${key.type}.`);
+    if (key.type !== 'instance')
+      throw badRequest(`The AWS provider describes instances and EKS resources only, not ${key.type}.`);
     const ec2 = await this.#load('ec2');
     const account = await this.#accountFor(key.account, key.region);
     return ec2.describeInstance(await this.#ec2(account, key.region), key, {
@@ -384,6 +405,7 @@ export class AwsProvider implements CloudProvider {
       cloudwatch: () => import('./cloudwatch.ts'),
       sts: () => import('./sts.ts'),
       services: () => import('./service-actions.ts'),
+      eks: () => import('./eks.ts'),
     };
     const loaded = (this.#sdk[name] ??= loaders[name]() as never) as Promise<Sdk[K]>;
     return loaded;

@@ -126,7 +126,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   const takeFault = (action: string): InjectedFault | undefined => faults.take((x) => x === '*' || x === action);
 
   const gate = requestGate();
-  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds });
+  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds, vpcs: () => fleet.vpcs });
   // Each other account gets its own (empty) per-service state, reached with its STS session's key.
   const accountServices = new Map<string, AwsServicesSandbox>([
     [fleet.account, services],
@@ -134,7 +134,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
       .filter((a) => a !== fleet.account)
       .map((a): [string, AwsServicesSandbox] => [
         a,
-        startAwsServices({ now, account: emptyServicesAccount(a, now()) }),
+        startAwsServices({ now, account: emptyServicesAccount(a, now()), vpcs: () => fleets.get(a)?.vpcs ?? [] }),
       ]),
   ]);
 

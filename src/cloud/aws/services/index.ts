@@ -1,5 +1,6 @@
 import { cloudTrailLister } from './cloudtrail.ts';
 import { configLister } from './config.ts';
+import { eksLister } from '../eks.ts';
 import { iamLister } from './iam.ts';
 import { kmsLister } from './kms.ts';
 import { logsLister } from './logs.ts';
@@ -20,4 +21,5 @@ export const awsServiceListers: AwsServiceLister[] = [
   configLister,
   kmsLister,
   logsLister,
+  eksLister,
 ];
