@@ -161,6 +161,9 @@ const CostLine = z
   })
   .strict();
 
+/** One line per other cloud: what the same plan is there (its managed service and the settings that match). */
+const Equivalents = z.partialRecord(ProviderName, z.string().trim().min(1).max(300));
+
 export const TemplateCategory = z.enum(['deploy', 'observability', 'cluster', 'release', 'resilience', 'other']);
 
 export const TemplateFile = z
@@ -175,6 +178,11 @@ export const TemplateFile = z
     cost: z.array(CostLine).max(30).default([]),
     /** Minutes the same work takes by hand (the analytics' time saved). */
     manualMinutes: z.number().int().min(1).max(10_000).optional(),
+    /**
+     * The same plan on other clouds, one line each (`azure: AKS with …`, `gcp: GKE with …`), for
+     * `template show`: a template runs on its own provider only, this names what it would be elsewhere.
+     */
+    equivalents: Equivalents.optional(),
   })
   .strict();
 export type Template = z.infer<typeof TemplateFile>;
@@ -349,6 +357,14 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
       );
     stepIds.set(step.id, i);
   });
+
+  if (template.equivalents && Object.keys(template.equivalents).length === 0)
+    problem(['equivalents'], 'name at least one other cloud (azure, gcp, aws or kubernetes), or leave equivalents out');
+  if (template.equivalents?.[template.provider] !== undefined)
+    problem(
+      ['equivalents', template.provider],
+      `the template itself runs on ${template.provider}; equivalents name the other clouds`,
+    );
 
   template.cost.forEach((line, i) => {
     const at = ['cost', i];

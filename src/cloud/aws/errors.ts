@@ -54,6 +54,8 @@ const badRequestCodes = new Set([
   'InvalidConfigurationRequest',
   'IncompatibleProtocols',
   'OperationNotPermitted',
+  // EKS: a request it refuses as such.
+  'UnsupportedAvailabilityZoneException',
 ]);
 const networkCodes = new Set([...socketErrorCodes, 'TimeoutError', 'RequestTimeout']);
 
@@ -89,7 +91,10 @@ const classify = (code: string): ErrorCode => {
     // Something of that name exists already (an RDS snapshot or instance, a Route 53 health check),
     // or was changed since it was read (Route 53's HealthCheckVersion).
     /AlreadyExists(Fault)?$/.test(code) ||
-    code === 'HealthCheckVersionMismatch'
+    code === 'HealthCheckVersionMismatch' ||
+    // EKS: a name taken or a cluster with node groups (ResourceInUse), a cluster not ACTIVE yet (InvalidRequest).
+    code === 'ResourceInUseException' ||
+    code === 'InvalidRequestException'
   )
     return 'conflict';
   if (authCodes.has(code)) return 'auth_failed';

@@ -24,6 +24,7 @@ import type { Resource, ResourceType } from '../resource.ts';
 import { awsActions } from './actions.ts';
 import { rdsActions } from './rds-actions.ts';
 import { route53Actions } from './route53-actions.ts';
+import { eksActionNames } from './eks-actions.ts';
 import { accountOfRole, type AwsClientSettings } from './clients.ts';
 import { settleAll } from '../settle.ts';
 import { translateAwsError } from './errors.ts';
@@ -118,6 +119,7 @@ type Sdk = {
   services: typeof import('./service-actions.ts');
   rdsDr: typeof import('./rds-dr.ts');
   route53: typeof import('./route53-failover.ts');
+  eks: typeof import('./eks.ts');
 };
 
 /** Whether a catalog declares an action for a type (which module runs it). */
@@ -334,6 +336,13 @@ export class AwsProvider implements CloudProvider {
         }
       };
       const account = await this.#accountFor(target.account, target.region);
+      if (eksActionNames.has(spec.name)) {
+        const eks = await this.#load('eks');
+        const client = await this.#client(account, 'eks', target.region, (s) =>
+          eks.createEksClient(s, this.#opts.metrics),
+        );
+        return await eks.executeEksAction(client, named, this.#wait, progress);
+      }
       if (declares(rdsActions, target.type, spec.name)) {
         const rds = await this.#load('rdsDr');
         return await rds.executeRdsAction(await this.#rdsContext(account), named);
@@ -377,6 +386,17 @@ export class AwsProvider implements CloudProvider {
 
   async describe(key: ResourceKey): Promise<Resource | null> {
     if (key.provider !== 'aws') throw badRequest(`The AWS provider cannot describe a ${key.provider} resource.`);
+    // EKS clusters, node groups and add-ons (by ARN): what a workflow waits on.
+    if (key.id.startsWith('arn:aws:eks:') && ['cluster', 'node_group', 'addon'].includes(key.type)) {
+      const eks = await this.#load('eks');
+      const account = await this.#accountFor(key.account, key.region);
+      const client = await this.#client(account, 'eks', key.region, (s) => eks.createEksClient(s, this.#opts.metrics));
+      try {
+        return await eks.describeEks(client, key, { account: key.account, region: key.region, seenAt: this.#now() });
+      } catch (e) {
+        throw translateAwsError(e, `reading ${key.id}`);
+      }
+    }
     const account = await this.#accountFor(key.account, key.region);
     if (key.type === 'database' || key.type === 'db_snapshot') {
       const rds = await this.#load('rdsDr');
@@ -427,7 +447,7 @@ export class AwsProvider implements CloudProvider {
     }
     // Null would mean "gone": a type it cannot read one by one is left to the next sync instead.
     throw badRequest(
-      `The AWS provider describes instances, ECS clusters and services, load balancers and target groups, RDS databases and snapshots, and Route 53 zones, health checks and failover records, not ${key.type}.`,
+      `The AWS provider describes instances, ECS clusters and services, EKS clusters, node groups and add-ons, load balancers and target groups, RDS databases and snapshots, and Route 53 zones, health checks and failover records, not ${key.type}.`,
     );
   }
 
@@ -476,6 +496,7 @@ export class AwsProvider implements CloudProvider {
       services: () => import('./service-actions.ts'),
       rdsDr: () => import('./rds-dr.ts'),
       route53: () => import('./route53-failover.ts'),
+      eks: () => import('./eks.ts'),
     };
     const loaded = (this.#sdk[name] ??= loaders[name]() as never) as Promise<Sdk[K]>;
     return loaded;

@@ -39,6 +39,8 @@ export const PriceKind = z.enum([
   'object_storage',
   /** key: `stored`; unit gb_month. */
   'log_storage',
+  /** key: a managed Kubernetes control plane (`eks`, `eks_extended` for a version in extended support); unit hour (nodes are instances). */
+  'kubernetes_cluster',
 ]);
 export type PriceKind = z.infer<typeof PriceKind>;
 

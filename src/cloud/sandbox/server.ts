@@ -128,7 +128,13 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   const takeFault = (action: string): InjectedFault | undefined => faults.take((x) => x === '*' || x === action);
 
   const gate = requestGate();
-  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds, transition, fleet });
+  const services = startAwsServices({
+    now,
+    accessKeyIds: opts.accessKeyIds,
+    transition,
+    fleet,
+    vpcs: () => fleet.vpcs,
+  });
   // Each other account gets its own (empty) per-service state, reached with its STS session's key.
   const accountServices = new Map<string, AwsServicesSandbox>([
     [fleet.account, services],
@@ -136,7 +142,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
       .filter(([a]) => a !== fleet.account)
       .map(([a, f]): [string, AwsServicesSandbox] => [
         a,
-        startAwsServices({ now, account: emptyServicesAccount(a, now()), transition, fleet: f }),
+        startAwsServices({ now, account: emptyServicesAccount(a, now()), transition, fleet: f, vpcs: () => f.vpcs }),
       ]),
   ]);
 
