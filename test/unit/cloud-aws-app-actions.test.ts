@@ -320,7 +320,12 @@ describe('the load balancer actions', () => {
 
   it('are merged into the AWS catalog after the instance actions and the fixes', () => {
     expect(awsActions.instance?.map((a) => a.name)).toEqual(['start', 'stop', 'reboot', 'resize']);
-    expect(awsActions.load_balancer).toEqual(appActions.load_balancer);
+    // The deploy actions first on a load balancer, then Route 53's health checks of it.
+    expect(awsActions.load_balancer?.slice(0, appActions.load_balancer!.length)).toEqual(appActions.load_balancer);
+    expect(awsActions.load_balancer?.slice(appActions.load_balancer!.length).map((a) => a.name)).toEqual([
+      'create_health_check',
+      'delete_health_check',
+    ]);
     expect(Object.keys(appActions).sort()).toEqual(['cluster', 'container_service', 'load_balancer']);
   });
 });
