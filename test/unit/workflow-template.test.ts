@@ -304,3 +304,14 @@ cost:
     );
   });
 });
+
+describe('the README', () => {
+  it('documents a template format example that checks', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Workflow templates'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const check = checkTemplate(yaml, 'README.md', actions);
+    expect(check.ok ? [] : describeProblems('README.md', check.problems).split('\n')).toEqual([]);
+  });
+});
