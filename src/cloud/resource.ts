@@ -48,7 +48,8 @@ export const ResourceType = z.enum([
   'role_binding',
   // What workflow templates make and wait for (issue 16): ECS and EKS clusters and Kubernetes
   // contexts (`cluster`), EKS node groups, ECS services, ALB target groups, Route 53 zones, records
-  // and health checks, Kubernetes config maps, network policies and horizontal pod autoscalers.
+  // and health checks, Kubernetes config maps, network policies and horizontal pod autoscalers, and
+  // EKS add-ons (`addon`: vpc-cni, coredns, … installed and upgraded by EKS).
   'cluster',
   'node_group',
   'container_service',
@@ -59,6 +60,7 @@ export const ResourceType = z.enum([
   'config_map',
   'network_policy',
   'autoscaler',
+  'addon',
 ]);
 export type ResourceType = z.infer<typeof ResourceType>;
 

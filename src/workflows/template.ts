@@ -151,12 +151,18 @@ const CostLine = z
   .object({
     kind: PriceKind,
     item: z.string().min(1).max(100),
-    /** How many (a number or a reference to an integer input); disks and storage in GB. */
+    /**
+     * How many (a number or a reference to an input), or a product of those (`${inputs.count} * ${inputs.cpu}`:
+     * tasks × vCPU each); disks and storage in GB.
+     */
     quantity: Value.default('1'),
     /** The region priced (a reference to an input, usually); absent: the template's `region` input. */
     region: Value.optional(),
   })
   .strict();
+
+/** One line per other cloud: what the same plan is there (its managed service and the settings that match). */
+const Equivalents = z.partialRecord(ProviderName, z.string().trim().min(1).max(300));
 
 export const TemplateCategory = z.enum(['deploy', 'observability', 'cluster', 'release', 'resilience', 'other']);
 
@@ -172,6 +178,11 @@ export const TemplateFile = z
     cost: z.array(CostLine).max(30).default([]),
     /** Minutes the same work takes by hand (the analytics' time saved). */
     manualMinutes: z.number().int().min(1).max(10_000).optional(),
+    /**
+     * The same plan on other clouds, one line each (`azure: AKS with …`, `gcp: GKE with …`), for
+     * `template show`: a template runs on its own provider only, this names what it would be elsewhere.
+     */
+    equivalents: Equivalents.optional(),
   })
   .strict();
 export type Template = z.infer<typeof TemplateFile>;
@@ -347,10 +358,20 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
     stepIds.set(step.id, i);
   });
 
+  if (template.equivalents && Object.keys(template.equivalents).length === 0)
+    problem(['equivalents'], 'name at least one other cloud (azure, gcp, aws or kubernetes), or leave equivalents out');
+  if (template.equivalents?.[template.provider] !== undefined)
+    problem(
+      ['equivalents', template.provider],
+      `the template itself runs on ${template.provider}; equivalents name the other clouds`,
+    );
+
   template.cost.forEach((line, i) => {
     const at = ['cost', i];
     checkValue(line.item, [...at, 'item'], template.steps.length, true);
     checkValue(line.quantity, [...at, 'quantity'], template.steps.length, true);
+    if (!line.quantity.split('*').every((f) => /^\s*(\d+(\.\d+)?|\$\{[^}]*\})\s*$/.test(f)))
+      problem([...at, 'quantity'], 'a number, a ${inputs.<name>}, or a product of those joined by *');
     if (line.region !== undefined) checkValue(line.region, [...at, 'region'], template.steps.length, true);
     else if (!('region' in template.inputs)) problem(at, 'names no region, and the template has no region input');
     if (references(line.item).length === 0 && !priceItem(template.provider, line.kind, line.item))
@@ -428,7 +449,9 @@ export const estimateMonthlyCents = (
     };
     const item = known(line.item) ?? line.item;
     const region = known(line.region ?? '${inputs.region}') ?? '?';
-    const quantity = Number(known(line.quantity) ?? NaN);
+    const quantity = (known(line.quantity) ?? '')
+      .split('*')
+      .reduce((product, factor) => product * (factor.trim() === '' ? Number.NaN : Number(factor)), 1);
     const each = Number.isFinite(quantity)
       ? monthlyCents(template.provider, line.kind, item, region, quantity)
       : undefined;

@@ -211,6 +211,16 @@ export const showTemplateTool = (d: WorkflowToolDeps): Tool<typeof NameInput> =>
           .filter(Boolean)
           .join(' · '),
       },
+      ...(t.equivalents
+        ? [
+            {
+              type: 'text' as const,
+              text: `*The same plan on other clouds*\n${Object.entries(t.equivalents)
+                .map(([cloud, line]) => `• ${cloud}: ${line}`)
+                .join('\n')}`,
+            },
+          ]
+        : []),
       { type: 'context', text: `Type \`run ${t.name}${example ? ` ${example}` : ''}\`, or:` },
       { type: 'actions', buttons: [runButton(t)] },
     ];

@@ -55,6 +55,10 @@ describe('workflow templates in chat', () => {
       expect.objectContaining({ name: 'second', kind: 'search', source: 'resources?type=instance', required: true }),
     ]);
 
+    // A built-in one that names the same plan on other clouds.
+    const [eks] = await turn(app, 'dave', 'template show k8s-production-cluster');
+    expect(textOf(eks)).toMatch(/\*The same plan on other clouds\*\n• azure: .*AKS/);
+
     const [unknown] = await turn(app, 'dave', 'template show quiet-prod');
     expect(unknown?.text).toMatch(/There is no template “quiet-prod”\. Templates: .*quiet-dev/);
   });

@@ -241,7 +241,7 @@ describe('AwsProvider with many accounts', () => {
       const samples = await p.metrics(source(p, 'aws:sandbox:eu-west-1'), { days: 2, now });
       expect(samples.length).toBeGreaterThan(0);
       expect(new Set(sandbox.requests.map((r) => r.service))).toEqual(
-        new Set(['sts', 'ec2', 'elasticloadbalancing', 'monitoring']),
+        new Set(['sts', 'ec2', 'elasticloadbalancing', 'ecs', 'monitoring']),
       );
       process.env.AWS_ENDPOINT_URL_EC2 = 'http://127.0.0.1:9';
       expect(await provider({ endpoint: undefined }).endpointInUse()).toBe('http://127.0.0.1:9');

@@ -106,7 +106,9 @@ describe('AwsProvider.listSource against the sandbox fleet', () => {
     for (const r of all) Resource.parse(r);
     const count = (type: string) => all.filter((r) => r.type === type).length;
     expect([count('instance'), count('volume'), count('snapshot'), count('security_group')]).toEqual([19, 6, 5, 8]);
-    expect([count('ip_address'), count('nat_gateway'), count('vpc'), count('load_balancer')]).toEqual([2, 1, 2, 3]);
+    expect([count('ip_address'), count('nat_gateway'), count('vpc'), count('load_balancer')]).toEqual([2, 1, 2, 4]);
+    // Every target group on its own row; the ECS clusters and the checkout services (./ecs-fleet.ts).
+    expect([count('target_group'), count('cluster'), count('container_service')]).toEqual([5, 2, 2]);
     expect(new Set(all.map((r) => r.account))).toEqual(new Set(['123456789012']));
     expect(new Set(all.map((r) => r.environment))).toEqual(new Set(['prod', 'staging', 'dev', 'unknown']));
     expect(all.every((r) => r.seenAt === now)).toBe(true);
@@ -173,7 +175,7 @@ describe('AwsProvider.listSource against the sandbox fleet', () => {
         scheme: 'internet-facing',
         healthyTargets: 0,
         listeners: [{ port: 80, protocol: 'HTTP' }],
-        targetGroups: [{ name: 'legacy-dev', targets: 1, healthy: 0, unhealthy: 0, unused: 1 }],
+        targetGroups: [{ name: 'legacy-dev-tg', targets: 1, healthy: 0, unhealthy: 0, unused: 1 }],
       },
     });
     expect(lbs.find((r) => r.name === 'api-prod-nlb')).toMatchObject({
@@ -249,7 +251,7 @@ describe('AwsProvider.listSource against the sandbox fleet', () => {
     sandbox.failNext('DescribeLoadBalancers', { code: 'Throttling', message: 'Rate exceeded', status: 400 }, 2);
     const all = await listAll(provider({ regions: ['us-east-1'], maxAttempts: 3 }));
     expect(all.filter((r) => r.type === 'instance')).toHaveLength(11);
-    expect(all.filter((r) => r.type === 'load_balancer')).toHaveLength(2);
+    expect(all.filter((r) => r.type === 'load_balancer')).toHaveLength(3);
     const throttled = sandbox.requests.filter(
       (r) => r.errorCode === 'RequestLimitExceeded' || r.errorCode === 'Throttling',
     );
@@ -270,10 +272,19 @@ describe('AwsProvider.execute', () => {
   it('offers instance actions, and sizes from DescribeInstanceTypes cached per region', async () => {
     const p = provider();
     expect(p.actions.instance?.map((a) => a.name)).toEqual(['start', 'stop', 'reboot', 'resize']);
-    // The scanner's fixes on other types are covered in cloud-aws-fix-actions; load balancers get
-    // Route 53 health checks (workflow-template-failover).
+    // The scanner's fixes on other types are covered in cloud-aws-fix-actions; the deploy and release
+    // actions on load balancers in cloud-aws-ecs and the workflow template tests, and their Route 53
+    // health checks in workflow-template-failover.
     expect(p.actions.volume?.map((a) => a.name)).toEqual(['snapshot_and_delete', 'modify_volume_type']);
-    expect(p.actions.load_balancer?.map((a) => a.name)).toEqual(['create_health_check', 'delete_health_check']);
+    expect(p.actions.load_balancer?.map((a) => a.name)).toEqual([
+      'create_target_group',
+      'delete_target_group',
+      'create_listener_rule',
+      'delete_listener_rule',
+      'switch_traffic',
+      'create_health_check',
+      'delete_health_check',
+    ]);
     const sizes = await p.sizesFor('instance', 'eu-west-1', '123456789012');
     expect(sizes).toContain('t3.large');
     // Offered by EC2 though not in the price table for eu-west-1: a valid size all the same.

@@ -67,7 +67,7 @@ describe('AWS service listers against the sandbox', () => {
     // Every request went to the services' emulators (none fell through to EC2).
     expect(sandbox.requests).toHaveLength(0);
     expect(new Set(sandbox.services?.requests.map((r) => r.service))).toEqual(
-      new Set(['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'route53']),
+      new Set(['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'route53', 'eks']),
     );
   });
 

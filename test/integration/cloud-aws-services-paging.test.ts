@@ -79,7 +79,7 @@ describe('paging', () => {
   });
 
   it('every service answers over the sandbox port; an unknown service is refused', async () => {
-    expect(awsServiceNames).toEqual(['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'route53']);
+    expect(awsServiceNames).toEqual(['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'route53', 'eks']);
     const res = await fetch(`${sandbox.url}/`, {
       method: 'POST',
       headers: {
@@ -102,6 +102,7 @@ describe('throttling and refusals', () => {
     ['kms', 'DescribeKey', 'ThrottlingException', 400],
     ['logs', 'DescribeLogGroups', 'ThrottlingException', 400],
     ['route53', 'ListHostedZones', 'Throttling', 400],
+    ['eks', 'ListClusters', 'ThrottlingException', 429],
   ];
 
   it.each(throttles)('%s: a throttled %s is retried by the SDK', async (service, action, code, status) => {
@@ -129,6 +130,7 @@ describe('throttling and refusals', () => {
     ['kms', 'ListKeys', 'AccessDeniedException', 400],
     ['logs', 'DescribeLogGroups', 'AccessDeniedException', 400],
     ['route53', 'ListHealthChecks', 'AccessDenied', 403],
+    ['eks', 'ListClusters', 'AccessDeniedException', 403],
   ];
 
   it.each(denials)("%s: %s refused → the lister rejects with AWS's message", async (service, action, code, status) => {
@@ -172,6 +174,7 @@ describe('throttling and refusals', () => {
       kms: 'UnrecognizedClientException',
       logs: 'UnrecognizedClientException',
       route53: 'InvalidClientTokenId',
+      eks: 'UnrecognizedClientException',
     });
   });
 

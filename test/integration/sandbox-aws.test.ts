@@ -264,11 +264,11 @@ describe('ELBv2', () => {
     const names: string[] = [];
     for await (const page of paginateDescribeLoadBalancers({ client: elb }, { PageSize: 1 }))
       names.push(...(page.LoadBalancers ?? []).map((b) => b.LoadBalancerName ?? ''));
-    expect(names).toEqual(['web-prod-alb', 'api-prod-nlb']);
+    expect(names).toEqual(['web-prod-alb', 'api-prod-nlb', 'checkout-prod-alb']);
     const markers = sandbox.requests
       .filter((r) => r.action === 'DescribeLoadBalancers')
       .map((r) => r.params.Marker !== undefined);
-    expect(markers).toEqual([false, true]);
+    expect(markers).toEqual([false, true, true]);
 
     const eu = client((cfg) => new ElasticLoadBalancingV2Client(cfg), 'eu-west-1');
     const legacy = sandbox.fleet.loadBalancers.find((b) => b.name === 'legacy-dev-alb')!;

@@ -190,6 +190,45 @@ steps:
   });
 });
 
+describe('equivalents on other clouds', () => {
+  const withEquivalents = (lines: string) => `${restartYaml}${lines}`;
+
+  it('are optional, and read as one line per other cloud', () => {
+    const none = checkTemplate(restartYaml, 'e.yaml', actions);
+    expect(none.ok && none.template.equivalents).toBeUndefined();
+    const check = checkTemplate(
+      withEquivalents(
+        'equivalents:\n  azure: "AKS with a system node pool and the cluster autoscaler"\n  gcp: "  GKE Standard with a node pool  "\n',
+      ),
+      'e.yaml',
+      actions,
+    );
+    expect(check.ok && check.template.equivalents).toEqual({
+      azure: 'AKS with a system node pool and the cluster autoscaler',
+      gcp: 'GKE Standard with a node pool',
+    });
+  });
+
+  it('refuses an unknown cloud, an empty line, none at all, and the template’s own provider', () => {
+    const problems = (lines: string) => {
+      const check = checkTemplate(withEquivalents(lines), 'e.yaml', actions);
+      return check.ok ? [] : describeProblems('e.yaml', check.problems).split('\n');
+    };
+    expect(problems('equivalents:\n  oracle: OKE\n')).toEqual([
+      expect.stringMatching(/^e\.yaml:\d+ equivalents: Unrecognized key: "oracle"$/),
+    ]);
+    expect(problems('equivalents:\n  gcp: ""\n').join('\n')).toMatch(/equivalents\.gcp: /);
+    expect(problems('equivalents: {}\n')).toEqual([
+      expect.stringMatching(/equivalents: name at least one other cloud/),
+    ]);
+    expect(problems('equivalents:\n  kubernetes: the same\n  gcp: GKE\n')).toEqual([
+      expect.stringMatching(
+        /^e\.yaml:\d+ equivalents\.kubernetes: the template itself runs on kubernetes; equivalents name the other clouds$/,
+      ),
+    ]);
+  });
+});
+
 describe('inputs, values and cost', () => {
   it('checks a value against its input', () => {
     expect(inputProblem({ type: 'integer', description: 'n', optional: false, min: 1, max: 3 }, '2')).toBeUndefined();
@@ -263,5 +302,16 @@ cost:
     expect(describeProblems('c.yaml', (unknown as { ok: false; problems: [] }).problems)).toContain(
       'cost[1].item: the aws price table has no load_balancer quantum',
     );
+  });
+});
+
+describe('the README', () => {
+  it('documents a template format example that checks', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Workflow templates'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const check = checkTemplate(yaml, 'README.md', actions);
+    expect(check.ok ? [] : describeProblems('README.md', check.problems).split('\n')).toEqual([]);
   });
 });

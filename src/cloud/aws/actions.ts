@@ -11,8 +11,10 @@ import {
   type Inverse,
 } from '../actions.ts';
 import { monthlyCents } from '../pricing/index.ts';
+import { appActions } from './app-actions.ts';
 import { rdsActions } from './rds-actions.ts';
 import { route53Actions } from './route53-actions.ts';
+import { eksActions } from './eks-actions.ts';
 
 /**
  * What the AWS provider can do, as data (src/cloud/actions.ts). EC2 instances: start, stop,
@@ -417,4 +419,13 @@ const joined = (...catalogs: ActionCatalog[]): ActionCatalog => {
   return out;
 };
 
-export const awsActions: ActionCatalog = joined(ec2AndServiceActions, rdsActions, route53Actions);
+/** Every AWS action: the instance actions and the scanner's fixes above, deploying apps, RDS recovery, Route 53 failover, EKS clusters. */
+// EKS (eks-actions.ts): clusters made in a VPC, and node groups, access entries and policies, and
+// add-ons made on a cluster (the k8s-production-cluster template).
+export const awsActions: ActionCatalog = joined(
+  ec2AndServiceActions,
+  appActions,
+  rdsActions,
+  route53Actions,
+  eksActions,
+);

@@ -48,6 +48,14 @@ const badRequestCodes = new Set([
   'InvalidInput',
   // RDS: a KMS key it cannot use for a copy or replica.
   'KMSKeyNotAccessibleFault',
+  // ECS refuses a bad request as ClientException; ELBv2 as ValidationError and its own codes.
+  'ClientException',
+  'ValidationError',
+  'InvalidConfigurationRequest',
+  'IncompatibleProtocols',
+  'OperationNotPermitted',
+  // EKS: a request it refuses as such.
+  'UnsupportedAvailabilityZoneException',
 ]);
 const networkCodes = new Set([...socketErrorCodes, 'TimeoutError', 'RequestTimeout']);
 
@@ -73,12 +81,20 @@ const classify = (code: string): ErrorCode => {
     code === 'IncorrectState' ||
     code.endsWith('InUse') ||
     code.endsWith('.Duplicate') ||
+    // ELBv2: a name taken, a quota reached, a group on another balancer; ECS: a service not ACTIVE.
+    /^(Duplicate|TooMany)/.test(code) ||
+    code === 'TargetGroupAssociationLimit' ||
+    code === 'ServiceNotActiveException' ||
+    code === 'UpdateInProgressException' ||
     code === 'KMSInvalidStateException' ||
     code === 'DisabledException' ||
     // Something of that name exists already (an RDS snapshot or instance, a Route 53 health check),
     // or was changed since it was read (Route 53's HealthCheckVersion).
     /AlreadyExists(Fault)?$/.test(code) ||
-    code === 'HealthCheckVersionMismatch'
+    code === 'HealthCheckVersionMismatch' ||
+    // EKS: a name taken or a cluster with node groups (ResourceInUse), a cluster not ACTIVE yet (InvalidRequest).
+    code === 'ResourceInUseException' ||
+    code === 'InvalidRequestException'
   )
     return 'conflict';
   if (authCodes.has(code)) return 'auth_failed';

@@ -294,3 +294,57 @@ export const loadBalancerResource = (
     },
   };
 };
+
+/**
+ * A target group's health as one word, from its targets (draining ones aside): `empty` (no target),
+ * `unhealthy` (any failing), `initial` (any still being checked), `healthy` (all passing), `unused`
+ * (none in service: no listener forwards to the group, or their instances are stopped), `draining`,
+ * or `degraded` (some healthy, some not in service).
+ */
+export const targetGroupState = (health: TargetHealthDescription[]): string => {
+  if (health.length === 0) return 'empty';
+  const states = health.map((h) => h.TargetHealth?.State ?? 'unavailable');
+  const live = states.filter((s) => s !== 'draining');
+  if (live.length === 0) return 'draining';
+  if (live.includes('unhealthy')) return 'unhealthy';
+  if (live.includes('initial')) return 'initial';
+  if (live.every((s) => s === 'healthy')) return 'healthy';
+  if (live.every((s) => s === 'unused')) return 'unused';
+  return live.includes('healthy') ? 'degraded' : 'unavailable';
+};
+
+/** An ELBv2 target group (free of its own), its health summary as its state. */
+export const targetGroupResource = (
+  g: TargetGroup,
+  health: TargetHealthDescription[],
+  tags: Record<string, string>,
+  ctx: NormalizeContext,
+): Resource => {
+  const count = (s: string) => health.filter((d) => d.TargetHealth?.State === s).length;
+  return {
+    ...base(ctx, tags),
+    type: 'target_group',
+    id: g.TargetGroupArn ?? '',
+    name: g.TargetGroupName ?? tags.Name ?? '',
+    state: targetGroupState(health),
+    monthlyCostCents: 0,
+    attributes: {
+      arn: g.TargetGroupArn ?? null,
+      protocol: g.Protocol ?? null,
+      port: g.Port ?? null,
+      targetType: g.TargetType ?? null,
+      vpcId: g.VpcId ?? null,
+      healthCheckPath: g.HealthCheckPath ?? null,
+      loadBalancerArns: g.LoadBalancerArns ?? [],
+      targets: health.length,
+      healthy: count('healthy'),
+      unhealthy: count('unhealthy'),
+      initial: count('initial'),
+      unused: count('unused'),
+      draining: count('draining'),
+      failing: health
+        .filter((d) => d.TargetHealth?.State === 'unhealthy')
+        .map((d) => ({ id: d.Target?.Id ?? null, reason: d.TargetHealth?.Reason ?? null })),
+    },
+  };
+};

@@ -1,5 +1,6 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -23,6 +24,7 @@ import type { Resource, ResourceType } from '../resource.ts';
 import { awsActions } from './actions.ts';
 import { rdsActions } from './rds-actions.ts';
 import { route53Actions } from './route53-actions.ts';
+import { eksActionNames } from './eks-actions.ts';
 import { accountOfRole, type AwsClientSettings } from './clients.ts';
 import { settleAll } from '../settle.ts';
 import { translateAwsError } from './errors.ts';
@@ -31,9 +33,10 @@ import { defaultWait, type WaitOptions } from './wait.ts';
 /**
  * CloudProvider for AWS, across many accounts: each account is reached with the process's own
  * credentials or through an IAM role assumed with STS, and listed per region (EC2, EBS, Elastic
- * IPs, NAT gateways, VPCs, ELBv2, and the per-service listers of ./services/) plus once per
- * account for global services (IAM, S3, Route 53). RDS disaster-recovery actions run in ./rds-dr.ts
- * and Route 53 failover actions in ./route53-failover.ts. Reads no environment itself: without `endpoint`/`endpoints`/
+ * IPs, NAT gateways, VPCs, ELBv2 balancers and target groups, ECS clusters and services, and the
+ * per-service listers of ./services/) plus once per account for global services (IAM, S3, Route 53).
+ * ECS and ELB deploy actions run in ./ecs.ts and ./elb-actions.ts, RDS disaster-recovery actions in
+ * ./rds-dr.ts and Route 53 failover actions in ./route53-failover.ts. Reads no environment itself: without `endpoint`/`endpoints`/
  * `credentials` the SDK's default chain and AWS_ENDPOINT_URL[_<SERVICE>] apply, as the SDK
  * documents. The SDKs load on the first cloud call (or `load()`), not with this module.
  */
@@ -66,7 +69,7 @@ export type AwsAccountConfig = z.infer<typeof AwsAccountConfig>;
 interface CommonOptions {
   /** One base URL for every AWS service (the sandbox, an emulator), instead of AWS's endpoints. */
   endpoint?: string;
-  /** Per-service base URLs (`ec2`, `sts`, `monitoring`, `elasticloadbalancing`, `rds`, `s3`, `iam`, …), over `endpoint`. */
+  /** Per-service base URLs (`ec2`, `sts`, `monitoring`, `elasticloadbalancing`, `ecs`, `rds`, `s3`, `iam`, …), over `endpoint`. */
   endpoints?: Record<string, string>;
   /** True when the endpoints are the local sandbox: answers say so. */
   sandbox: boolean;
@@ -109,11 +112,14 @@ interface AccountState {
 type Sdk = {
   ec2: typeof import('./ec2.ts');
   elb: typeof import('./elb.ts');
+  elbActions: typeof import('./elb-actions.ts');
+  ecs: typeof import('./ecs.ts');
   cloudwatch: typeof import('./cloudwatch.ts');
   sts: typeof import('./sts.ts');
   services: typeof import('./service-actions.ts');
   rdsDr: typeof import('./rds-dr.ts');
   route53: typeof import('./route53-failover.ts');
+  eks: typeof import('./eks.ts');
 };
 
 /** Whether a catalog declares an action for a type (which module runs it). */
@@ -208,10 +214,16 @@ export class AwsProvider implements CloudProvider {
     const seenAt = this.#now();
     const pageSize = this.#opts.pageSize ?? 200;
     const listers = awsServiceListers.filter((l) => l.scope === (global ? 'global' : 'regional'));
-    const [ec2, elb] = global ? [undefined, undefined] : await Promise.all([this.#load('ec2'), this.#load('elb')]);
-    const [ec2Client, elbClient] = global
-      ? [undefined, undefined]
-      : await Promise.all([this.#ec2(account, source.region), this.#elb(account, source.region)]);
+    const [ec2, elb, ecs] = global
+      ? [undefined, undefined, undefined]
+      : await Promise.all([this.#load('ec2'), this.#load('elb'), this.#load('ecs')]);
+    const [ec2Client, elbClient, ecsClient] = global
+      ? [undefined, undefined, undefined]
+      : await Promise.all([
+          this.#ec2(account, source.region),
+          this.#elb(account, source.region),
+          this.#ecs(account, source.region),
+        ]);
     const regional = (signal: AbortSignal) => ({
       account: accountId,
       region: source.region,
@@ -237,10 +249,11 @@ export class AwsProvider implements CloudProvider {
               signal,
             }),
           ),
-          ...(ec2 && elb && ec2Client && elbClient
+          ...(ec2 && elb && ecs && ec2Client && elbClient && ecsClient
             ? [
                 ec2.listRegion(ec2Client, { ...regional(signal), onBatch: opts.onBatch }),
                 elb.listLoadBalancers(elbClient, regional(signal)),
+                ecs.listEcs(ecsClient, regional(signal)),
               ]
             : []),
         ] as Array<Promise<Resource[]>>,
@@ -323,6 +336,13 @@ export class AwsProvider implements CloudProvider {
         }
       };
       const account = await this.#accountFor(target.account, target.region);
+      if (eksActionNames.has(spec.name)) {
+        const eks = await this.#load('eks');
+        const client = await this.#client(account, 'eks', target.region, (s) =>
+          eks.createEksClient(s, this.#opts.metrics),
+        );
+        return await eks.executeEksAction(client, named, this.#wait, progress);
+      }
       if (declares(rdsActions, target.type, spec.name)) {
         const rds = await this.#load('rdsDr');
         return await rds.executeRdsAction(await this.#rdsContext(account), named);
@@ -330,6 +350,19 @@ export class AwsProvider implements CloudProvider {
       if (declares(route53Actions, target.type, spec.name)) {
         const route53 = await this.#load('route53');
         return await route53.executeRoute53Action(await this.#route53Context(account, progress), named);
+      }
+      if (target.type === 'cluster' || target.type === 'container_service') {
+        const ecs = await this.#load('ecs');
+        return await ecs.executeEcsAction(
+          await this.#ecs(account, target.region),
+          await this.#elb(account, target.region),
+          named,
+          doing,
+        );
+      }
+      if (target.type === 'load_balancer') {
+        const elbActions = await this.#load('elbActions');
+        return await elbActions.executeElbAction(await this.#elb(account, target.region), named, doing);
       }
       const service = serviceOfType[target.type];
       if (service) {
@@ -353,6 +386,17 @@ export class AwsProvider implements CloudProvider {
 
   async describe(key: ResourceKey): Promise<Resource | null> {
     if (key.provider !== 'aws') throw badRequest(`The AWS provider cannot describe a ${key.provider} resource.`);
+    // EKS clusters, node groups and add-ons (by ARN): what a workflow waits on.
+    if (key.id.startsWith('arn:aws:eks:') && ['cluster', 'node_group', 'addon'].includes(key.type)) {
+      const eks = await this.#load('eks');
+      const account = await this.#accountFor(key.account, key.region);
+      const client = await this.#client(account, 'eks', key.region, (s) => eks.createEksClient(s, this.#opts.metrics));
+      try {
+        return await eks.describeEks(client, key, { account: key.account, region: key.region, seenAt: this.#now() });
+      } catch (e) {
+        throw translateAwsError(e, `reading ${key.id}`);
+      }
+    }
     const account = await this.#accountFor(key.account, key.region);
     if (key.type === 'database' || key.type === 'db_snapshot') {
       const rds = await this.#load('rdsDr');
@@ -368,16 +412,43 @@ export class AwsProvider implements CloudProvider {
         throw translateAwsError(e, `reading Route 53 ${key.type.replace('_', ' ')} ${key.id}`);
       });
     }
+    const opts = { seenAt: this.#now(), sandbox: this.sandbox };
+    switch (key.type) {
+      case 'instance': {
+        const ec2 = await this.#load('ec2');
+        return ec2.describeInstance(await this.#ec2(account, key.region), key, opts);
+      }
+      case 'container_service': {
+        const ecs = await this.#load('ecs');
+        return ecs.describeService(await this.#ecs(account, key.region), key, {
+          account: key.account,
+          region: key.region,
+          ...opts,
+        });
+      }
+      case 'target_group':
+      case 'load_balancer': {
+        const elb = await this.#load('elb');
+        const client = await this.#elb(account, key.region);
+        return key.type === 'target_group'
+          ? elb.describeTargetGroup(client, key, opts)
+          : elb.describeLoadBalancer(client, key, opts);
+      }
+      case 'cluster':
+        if (/^arn:aws[\w-]*:ecs:/.test(key.id)) {
+          const ecs = await this.#load('ecs');
+          return ecs.describeCluster(await this.#ecs(account, key.region), key, {
+            account: key.account,
+            region: key.region,
+            ...opts,
+          });
+        }
+        break;
+    }
     // Null would mean "gone": a type it cannot read one by one is left to the next sync instead.
-    if (key.type !== 'instance')
-      throw badRequest(
-        `The AWS provider describes instances, RDS databases and snapshots, and Route 53 zones, health checks and failover records, not ${key.type}.`,
-      );
-    const ec2 = await this.#load('ec2');
-    return ec2.describeInstance(await this.#ec2(account, key.region), key, {
-      seenAt: this.#now(),
-      sandbox: this.sandbox,
-    });
+    throw badRequest(
+      `The AWS provider describes instances, ECS clusters and services, EKS clusters, node groups and add-ons, load balancers and target groups, RDS databases and snapshots, and Route 53 zones, health checks and failover records, not ${key.type}.`,
+    );
   }
 
   /**
@@ -418,11 +489,14 @@ export class AwsProvider implements CloudProvider {
     const loaders: { [P in keyof Sdk]: () => Promise<Sdk[P]> } = {
       ec2: () => import('./ec2.ts'),
       elb: () => import('./elb.ts'),
+      elbActions: () => import('./elb-actions.ts'),
+      ecs: () => import('./ecs.ts'),
       cloudwatch: () => import('./cloudwatch.ts'),
       sts: () => import('./sts.ts'),
       services: () => import('./service-actions.ts'),
       rdsDr: () => import('./rds-dr.ts'),
       route53: () => import('./route53-failover.ts'),
+      eks: () => import('./eks.ts'),
     };
     const loaded = (this.#sdk[name] ??= loaders[name]() as never) as Promise<Sdk[K]>;
     return loaded;
@@ -568,6 +642,11 @@ export class AwsProvider implements CloudProvider {
   async #ec2(account: AccountState, region: string): Promise<EC2Client> {
     const ec2 = await this.#load('ec2');
     return this.#client(account, 'ec2', region, (s) => ec2.createEc2Client(s, this.#opts.metrics));
+  }
+
+  async #ecs(account: AccountState, region: string): Promise<ECSClient> {
+    const ecs = await this.#load('ecs');
+    return this.#client(account, 'ecs', region, (s) => ecs.createEcsClient(s, this.#opts.metrics));
   }
 
   async #elb(account: AccountState, region: string): Promise<ElasticLoadBalancingV2Client> {

@@ -3,6 +3,14 @@ import { AppError, badRequest, conflict } from '../../errors.ts';
 import { noParams, subjectLabel } from '../actions.ts';
 import type { ActionCatalog, ActionSpec, ActionSubject } from '../actions.ts';
 import { bytes, cpuMillicores } from './quantity.ts';
+import {
+  configMapActions,
+  createNamespace,
+  deleteNamespace,
+  deploymentActions,
+  deploymentParamProblem,
+  serviceActions,
+} from './workload-actions.ts';
 
 /**
  * What the Kubernetes provider can do, as data: scale, rollout restart and rollback (undo) of a
@@ -12,6 +20,8 @@ import { bytes, cpuMillicores } from './quantity.ts';
  * set_requests ↔ set_requests with the requests the container had.
  * A rollout restart has no inverse (`why`): the old pods are gone for good and the template
  * only gained a restartedAt annotation; if the new pods misbehave, undo_rollout is the way back.
+ * What workflow templates make (namespaces, config maps, deployments, services) is in
+ * workload-actions.ts.
  */
 
 export const maxReplicas = 1000;
@@ -265,8 +275,19 @@ const setRequests: ActionSpec = {
   },
 };
 
+const applyDeployment: ActionSpec = {
+  ...deploymentActions[0]!,
+  async check(_subject, params) {
+    const why = deploymentParamProblem(params);
+    if (why) throw badRequest(why, undefined, 'mountPath');
+  },
+};
+
 export const kubernetesActions: ActionCatalog = {
   deployment: [scale, rolloutRestart, undoRollout],
   node: [cordon, uncordon],
   pod: [setRequests],
+  // What workflow templates make (workload-actions.ts): namespaces on a cluster, objects in a namespace.
+  cluster: [createNamespace, deleteNamespace],
+  namespace: [...configMapActions, applyDeployment, ...deploymentActions.slice(1), ...serviceActions],
 };

@@ -6,9 +6,13 @@ import {
   Observable,
   PatchStrategy,
   RbacAuthorizationV1Api,
+  VersionApi,
 } from '@kubernetes/client-node';
 import type {
   ConfigurationOptions,
+  V1ConfigMap,
+  V1Namespace,
+  V1Service,
   ObservableMiddleware,
   RequestContext,
   ResponseContext,
@@ -27,6 +31,20 @@ import type { ClusterListing, KubeRef } from './normalize.ts';
  * backoff on 429 (the client does not retry), and its failures translated to AppError. The
  * provider module imports this file only dynamically.
  */
+
+/** The kinds a workflow writes into a namespace. */
+export type WorkloadKind = 'configmap' | 'service' | 'deployment';
+export type WorkloadObject<K extends WorkloadKind> = K extends 'configmap'
+  ? V1ConfigMap
+  : K extends 'service'
+    ? V1Service
+    : V1Deployment;
+
+/** A 404 (already translated to not_found) read as "there is none". */
+const absentAsNull = (e: unknown): null => {
+  if ((e as { code?: unknown }).code === 'not_found') return null;
+  throw e;
+};
 
 export interface RetrySettings {
   /** Attempts per call, the first included. */
@@ -73,6 +91,7 @@ export class ContextApi {
   readonly #apps: AppsV1Api;
   readonly #rbac: RbacAuthorizationV1Api;
   readonly #custom: CustomObjectsApi;
+  readonly #version: VersionApi;
 
   constructor(kubeconfig: string, context: KubeContext, settings: ContextSettings) {
     this.context = context;
@@ -84,6 +103,7 @@ export class ContextApi {
     this.#apps = kc.makeApiClient(AppsV1Api);
     this.#rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     this.#custom = kc.makeApiClient(CustomObjectsApi);
+    this.#version = kc.makeApiClient(VersionApi);
   }
 
   /** One logical call: attempts with backoff on 429, a timeout per attempt, metrics, AppError on failure. */
@@ -177,6 +197,7 @@ export class ContextApi {
       clusterRoles,
       roleBindings,
       clusterRoleBindings,
+      configMaps,
     ] = await Promise.all([
       all('listNode', 'nodes', (p, o) => core.listNode(p, o)),
       all('listNamespace', 'namespaces', (p, o) => core.listNamespace(p, o)),
@@ -192,6 +213,7 @@ export class ContextApi {
       all('listClusterRole', 'cluster roles', (p, o) => rbac.listClusterRole(p, o)),
       all('listRoleBindingForAllNamespaces', 'role bindings', (p, o) => rbac.listRoleBindingForAllNamespaces(p, o)),
       all('listClusterRoleBinding', 'cluster role bindings', (p, o) => rbac.listClusterRoleBinding(p, o)),
+      all('listConfigMapForAllNamespaces', 'config maps', (p, o) => core.listConfigMapForAllNamespaces(p, o)),
     ]);
     return {
       nodes,
@@ -206,6 +228,7 @@ export class ContextApi {
       clusterRoles,
       roleBindings,
       clusterRoleBindings,
+      configMaps,
     };
   }
 
@@ -296,6 +319,118 @@ export class ContextApi {
           ],
           namespaces: await namespace(),
         };
+      case 'configmap':
+        return {
+          configMaps: [
+            await this.call('readNamespacedConfigMap', doing, (o) =>
+              core.readNamespacedConfigMap({ name, namespace: ns }, o()),
+            ),
+          ],
+          namespaces: await namespace(),
+        };
+      case 'cluster':
+        // The cluster is not an API object: the provider describes it from /version (`serverVersion`).
+        return {};
+    }
+  }
+
+  /** The API server's version (GET /version): what answers when the cluster is reachable. */
+  serverVersion(doing: string): Promise<{ gitVersion: string }> {
+    return this.call('getCode', doing, (o) => this.#version.getCode(o()));
+  }
+
+  /** A namespace, or null when there is none. */
+  readNamespace(name: string, doing: string): Promise<V1Namespace | null> {
+    return this.call('readNamespace', doing, (o) => this.#core.readNamespace({ name }, o())).catch(absentAsNull);
+  }
+
+  createNamespace(body: V1Namespace, doing: string): Promise<V1Namespace> {
+    return this.call('createNamespace', doing, (o) => this.#core.createNamespace({ body }, o()));
+  }
+
+  async deleteNamespace(name: string, doing: string): Promise<void> {
+    await this.call('deleteNamespace', doing, (o) => this.#core.deleteNamespace({ name }, o()));
+  }
+
+  /** A config map, service or deployment of a namespace, or null when there is none. */
+  readWorkload<K extends WorkloadKind>(kind: K, namespace: string, name: string, doing: string) {
+    const p = { name, namespace };
+    const call = (): Promise<WorkloadObject<K>> => {
+      switch (kind) {
+        case 'configmap':
+          return this.call('readNamespacedConfigMap', doing, (o) =>
+            this.#core.readNamespacedConfigMap(p, o()),
+          ) as never;
+        case 'service':
+          return this.call('readNamespacedService', doing, (o) => this.#core.readNamespacedService(p, o())) as never;
+        default:
+          return this.readDeployment(namespace, name, doing) as never;
+      }
+    };
+    return call().catch(absentAsNull);
+  }
+
+  /** POST: a new config map, service or deployment (409 AlreadyExists → conflict). */
+  createWorkload<K extends WorkloadKind>(
+    kind: K,
+    namespace: string,
+    body: WorkloadObject<K>,
+    doing: string,
+  ): Promise<WorkloadObject<K>> {
+    switch (kind) {
+      case 'configmap':
+        return this.call('createNamespacedConfigMap', doing, (o) =>
+          this.#core.createNamespacedConfigMap({ namespace, body: body as V1ConfigMap }, o()),
+        ) as never;
+      case 'service':
+        return this.call('createNamespacedService', doing, (o) =>
+          this.#core.createNamespacedService({ namespace, body: body as V1Service }, o()),
+        ) as never;
+      default:
+        return this.call('createNamespacedDeployment', doing, (o) =>
+          this.#apps.createNamespacedDeployment({ namespace, body: body as V1Deployment }, o()),
+        ) as never;
+    }
+  }
+
+  /** PUT: the whole object replaced (a resourceVersion in the body makes it conditional). */
+  replaceWorkload<K extends WorkloadKind>(
+    kind: K,
+    namespace: string,
+    name: string,
+    body: WorkloadObject<K>,
+    doing: string,
+  ): Promise<WorkloadObject<K>> {
+    switch (kind) {
+      case 'configmap':
+        return this.call('replaceNamespacedConfigMap', doing, (o) =>
+          this.#core.replaceNamespacedConfigMap({ name, namespace, body: body as V1ConfigMap }, o()),
+        ) as never;
+      case 'service':
+        return this.call('replaceNamespacedService', doing, (o) =>
+          this.#core.replaceNamespacedService({ name, namespace, body: body as V1Service }, o()),
+        ) as never;
+      default:
+        return this.call('replaceNamespacedDeployment', doing, (o) =>
+          this.#apps.replaceNamespacedDeployment({ name, namespace, body: body as V1Deployment }, o()),
+        ) as never;
+    }
+  }
+
+  /** DELETE (a deployment's ReplicaSets and pods go with it: background propagation). */
+  async deleteWorkload(kind: WorkloadKind, namespace: string, name: string, doing: string): Promise<void> {
+    const p = { name, namespace };
+    switch (kind) {
+      case 'configmap':
+        await this.call('deleteNamespacedConfigMap', doing, (o) => this.#core.deleteNamespacedConfigMap(p, o()));
+        return;
+      case 'service':
+        await this.call('deleteNamespacedService', doing, (o) => this.#core.deleteNamespacedService(p, o()));
+        return;
+      default:
+        await this.call('deleteNamespacedDeployment', doing, (o) =>
+          this.#apps.deleteNamespacedDeployment({ ...p, propagationPolicy: 'Background' }, o()),
+        );
     }
   }
 

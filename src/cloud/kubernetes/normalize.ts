@@ -1,5 +1,6 @@
 import type {
   V1ClusterRole,
+  V1ConfigMap,
   V1ClusterRoleBinding,
   V1Container,
   V1Deployment,
@@ -50,9 +51,12 @@ export type KubeKind =
   | 'service'
   | 'persistentvolumeclaim'
   | 'role'
-  | 'rolebinding';
+  | 'rolebinding'
+  | 'configmap'
+  | 'cluster';
 
 export const clusterScopedKinds: readonly KubeKind[] = [
+  'cluster',
   'node',
   'namespace',
   'persistentvolume',
@@ -72,6 +76,8 @@ export const typeOfKind: Record<KubeKind, ResourceType> = {
   persistentvolumeclaim: 'volume_claim',
   role: 'role',
   rolebinding: 'role_binding',
+  configmap: 'config_map',
+  cluster: 'cluster',
 };
 
 export interface KubeRef {
@@ -467,6 +473,40 @@ export const normalizeRoleBinding = (
     grantsClusterAdmin: b.roleRef.kind === 'ClusterRole' && b.roleRef.name === 'cluster-admin',
   });
 
+// ---- config maps
+
+/** A config map: its keys and size, never its values (configuration is not inventory). */
+export const normalizeConfigMap = (c: V1ConfigMap, ctx: NormalizeContext): Resource => {
+  const data = c.data ?? {};
+  const binary = c.binaryData ?? {};
+  return base(ctx, 'configmap', c.metadata, 'active', {
+    keys: [...Object.keys(data), ...Object.keys(binary)].sort(),
+    sizeBytes:
+      Object.values(data).reduce((n, v) => n + Buffer.byteLength(v), 0) +
+      Object.values(binary).reduce((n, v) => n + Math.floor((v.length * 3) / 4), 0),
+  });
+};
+
+// ---- the cluster itself
+
+/**
+ * The cluster behind a context, as one resource (`cluster/<cluster name>`, named after the
+ * context): what a workflow acts on to create namespaces. `active` when its API server answered,
+ * `unreachable` when it did not.
+ */
+export const clusterResource = (
+  ctx: NormalizeContext,
+  o: { server: string; reachable: boolean; version?: string | undefined; reason?: string | undefined },
+): Resource => ({
+  ...base(ctx, 'cluster', { name: ctx.cluster }, o.reachable ? 'active' : 'unreachable', {
+    context: ctx.context,
+    server: o.server,
+    version: o.version ?? null,
+    ...(o.reason ? { unreachable: o.reason } : {}),
+  }),
+  name: ctx.context,
+});
+
 // ---- a whole cluster
 
 export interface ClusterListing {
@@ -482,6 +522,8 @@ export interface ClusterListing {
   clusterRoles: V1ClusterRole[];
   roleBindings: V1RoleBinding[];
   clusterRoleBindings: V1ClusterRoleBinding[];
+  /** Absent in listings made before config maps were listed (and in tests that leave them out). */
+  configMaps?: V1ConfigMap[];
 }
 
 export const namespaceLabelsOf = (namespaces: readonly V1Namespace[]): Map<string, Record<string, string>> =>
@@ -510,5 +552,6 @@ export const normalizeCluster = (l: ClusterListing, ctx: Omit<NormalizeContext, 
     ...l.roles.map((r) => normalizeRole(r, false, c)),
     ...l.clusterRoleBindings.map((b) => normalizeRoleBinding(b, true, c)),
     ...l.roleBindings.map((b) => normalizeRoleBinding(b, false, c)),
+    ...(l.configMaps ?? []).map((m) => normalizeConfigMap(m, c)),
   ];
 };

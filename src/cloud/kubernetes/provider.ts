@@ -18,6 +18,7 @@ import type { ContextApi, RetrySettings } from './client.ts';
 import { readContexts } from './kubeconfig.ts';
 import type { KubeContext } from './kubeconfig.ts';
 import {
+  clusterResource,
   historyOf,
   idOf,
   nodeState,
@@ -30,6 +31,7 @@ import {
 } from './normalize.ts';
 import type { ClusterListing, KubeRef } from './normalize.ts';
 import { usageSamples } from './usage.ts';
+import { executeNamespaceAction, executeWorkloadAction } from './workloads.ts';
 
 /**
  * CloudProvider for Kubernetes: one source per kubeconfig context (account = context, region =
@@ -119,8 +121,30 @@ export class KubernetesProvider implements CloudProvider {
   async listSource(source: SyncSource, opts: ListOptions = {}): Promise<Resource[]> {
     const api = await this.#api(source.account);
     const seenAt = this.#now();
-    const listing = await api.listCluster(this.#opts.pageSize ?? 500, opts.signal);
-    return normalizeCluster(listing, { context: api.context.name, cluster: api.context.cluster, seenAt });
+    const [listing, version] = await Promise.all([
+      api.listCluster(this.#opts.pageSize ?? 500, opts.signal),
+      api.serverVersion('reading the server version'),
+    ]);
+    const ctx = { context: api.context.name, cluster: api.context.cluster, seenAt };
+    // The cluster itself first: what a workflow acts on to make namespaces (it answered, so it is reachable).
+    return [
+      clusterResource(ctx, { server: api.context.server, reachable: true, version: version.gitVersion }),
+      ...normalizeCluster(listing, ctx),
+    ];
+  }
+
+  /** The cluster of a context: `active` when its API server answers /version, `unreachable` when nothing answers. */
+  async #describeCluster(api: ContextApi): Promise<Resource> {
+    const ctx = { context: api.context.name, cluster: api.context.cluster, seenAt: this.#now() };
+    try {
+      const version = await api.serverVersion('reading the server version');
+      return clusterResource(ctx, { server: api.context.server, reachable: true, version: version.gitVersion });
+    } catch (e) {
+      // An answer that refuses (401, 403) is a reachable cluster with a credentials problem: that is an error.
+      if (isAppError(e) && e.code === 'cloud_error')
+        return clusterResource(ctx, { server: api.context.server, reachable: false, reason: e.userMessage });
+      throw e;
+    }
   }
 
   async metrics(
@@ -144,6 +168,7 @@ export class KubernetesProvider implements CloudProvider {
     const ref = parseId(key.id);
     if (!ref || typeOfKind[ref.kind] !== key.type) return null;
     const api = await this.#api(key.account);
+    if (ref.kind === 'cluster') return ref.name === api.context.cluster ? this.#describeCluster(api) : null;
     try {
       const parts = await api.readOne(ref, `reading ${key.id}`);
       const found = normalizeCluster(
@@ -234,7 +259,13 @@ export class KubernetesProvider implements CloudProvider {
           { cpu: params.cpu, memory: params.memory },
           progress,
         );
+      case 'create_namespace':
+      case 'delete_namespace':
+        if (ref.name !== api.context.cluster)
+          throw badRequest(`Context ${api.context.name} is cluster ${api.context.cluster}, not ${ref.name}.`);
+        return executeNamespaceAction(api, spec.name, params.name!, progress);
       default:
+        if (ref.kind === 'namespace') return executeWorkloadAction(api, spec.name, ref.name, params, progress);
         throw badRequest(`Kubernetes cannot ${spec.name} a ${target.type}.`);
     }
   }

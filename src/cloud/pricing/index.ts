@@ -24,6 +24,8 @@ export const PriceKind = z.enum([
   'load_balancer',
   /** key: `standard`; unit hour (data processed not counted). */
   'nat_gateway',
+  /** key: `vcpu` or `memory_gb` (AWS Fargate, ECS and EKS tasks: per vCPU and per GB of memory); unit hour. */
+  'fargate',
   /** key: `<class>:<engine>` (db.t3.micro:postgres, GP_Standard_D2s_v3:postgres, db-custom-2-7680:postgres); unit hour; `vcpu`, `memoryGib` set. */
   'database',
   /** key: storage type (gp3, gp2, io1); unit gb_month. */
@@ -37,6 +39,8 @@ export const PriceKind = z.enum([
   'object_storage',
   /** key: `stored`; unit gb_month. */
   'log_storage',
+  /** key: a managed Kubernetes control plane (`eks`, `eks_extended` for a version in extended support); unit hour (nodes are instances). */
+  'kubernetes_cluster',
 ]);
 export type PriceKind = z.infer<typeof PriceKind>;
 

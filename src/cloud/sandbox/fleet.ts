@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { seedEcs } from './ecs-fleet.ts';
 import type {
   IngressRule,
   InstanceStateName,
@@ -20,7 +21,7 @@ import type {
  * The seeded demo fleet: two AWS accounts in two regions, dev/staging/prod, with the waste and
  * risk the scans should find (idle dev instances, an unattached volume, a snapshot over a year
  * old, SSH open to the world, an unassociated Elastic IP, a load balancer with no healthy target,
- * a VPC without flow logs). Ids are hashes of names, times are offsets from `now`: the same `now`
+ * a VPC without flow logs), and checkout on ECS Fargate as a blue/green pair (./ecs-fleet.ts). Ids are hashes of names, times are offsets from `now`: the same `now`
  * always gives the same fleet. The second account is reached through an STS role, as a real
  * multi-account setup is.
  */
@@ -308,7 +309,7 @@ const buildBalancers = (
   for (const [name, region, type, scheme, port, protocol, targetNames, env] of rows) {
     const short = type === 'application' ? 'app' : 'net';
     const arn = `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/${short}/${name}/${hex(`${seed}lb:${name}`, 16)}`;
-    const tgName = name.replace(/-(alb|nlb)$/, '');
+    const tgName = `${name.replace(/-(alb|nlb)$/, '')}-tg`;
     const tgArn = `arn:aws:elasticloadbalancing:${region}:${account}:targetgroup/${tgName}/${hex(`${seed}tg:${tgName}`, 16)}`;
     const targets = targetNames.map((t) => instances.find((i) => i.tags.Name === t && i.region === region)!);
     loadBalancers.push({
@@ -320,6 +321,7 @@ const buildBalancers = (
       vpcId: vpcOf(seed + region),
       createdTime: ago(now, 180),
       availabilityZones: [`${region}a`, `${region}b`],
+      subnets: Object.fromEntries([`${region}a`, `${region}b`].map((az) => [az, subnetOf(seed + az)])),
       securityGroupIds: type === 'application' ? [sgId(seed + region, 'default')] : [],
       listeners: [
         {
@@ -339,6 +341,7 @@ const buildBalancers = (
       port: type === 'application' ? 80 : port,
       vpcId: vpcOf(seed + region),
       loadBalancerArns: [arn],
+      tags: { Name: tgName, env },
       targets: targets.map((i) =>
         i.state === 'running'
           ? { id: i.id, port: type === 'application' ? 80 : port, health: 'healthy' as const }
@@ -357,6 +360,8 @@ const buildBalancers = (
 /** A fresh, independent demo fleet of the main account (each sandbox gets its own copy). */
 export const seedFleet = (now: Date): SandboxFleet => {
   const instances = buildInstances(now, instanceRows);
+  const balancers = buildBalancers(now, balancerRows, instances, sandboxAccount);
+  const ecs = seedEcs(now, sandboxAccount);
   return {
     account: sandboxAccount,
     regions: [...sandboxRegions],
@@ -367,7 +372,9 @@ export const seedFleet = (now: Date): SandboxFleet => {
     addresses: buildAddresses(addressRows, instances),
     natGateways: buildNatGateways(now, ['us-east-1']),
     ...buildVpcs(now, vpcRows),
-    ...buildBalancers(now, balancerRows, instances, sandboxAccount),
+    loadBalancers: [...balancers.loadBalancers, ...ecs.loadBalancers],
+    targetGroups: [...balancers.targetGroups, ...ecs.targetGroups],
+    ecs: ecs.ecs,
   };
 };
 

@@ -1,3 +1,5 @@
+import type { SandboxEcs } from './ecs-model.ts';
+
 /**
  * The sandbox's in-memory cloud: plain mutable records the EC2 handlers read and change.
  * Tests may reach into `fleet` to arrange odd cases (a terminated instance, an extra volume).
@@ -135,11 +137,23 @@ export interface SandboxFlowLog {
   createTime: Date;
 }
 
+/** A listener rule (ALB): its conditions and the one target group it forwards to. */
+export interface SandboxRule {
+  arn: string;
+  /** 1…50000; lower is evaluated first. */
+  priority: number;
+  conditions: Array<{ field: 'path-pattern' | 'host-header'; values: string[] }>;
+  targetGroupArn: string;
+}
+
 export interface SandboxListener {
   arn: string;
   port: number;
   protocol: string;
+  /** Where its default action forwards. */
   targetGroupArn?: string;
+  /** Rules before the default action (ALB only). */
+  rules?: SandboxRule[];
 }
 
 export interface SandboxLoadBalancer {
@@ -151,6 +165,8 @@ export interface SandboxLoadBalancer {
   vpcId: string;
   createdTime: Date;
   availabilityZones: string[];
+  /** The subnet it uses in each zone (DescribeLoadBalancers' SubnetId), by zone name. */
+  subnets?: Record<string, string>;
   securityGroupIds: string[];
   listeners: SandboxListener[];
   tags: Tags;
@@ -166,7 +182,13 @@ export interface SandboxTargetGroup {
   protocol: string;
   port: number;
   vpcId: string;
+  /** Balancers whose listeners or rules forward to it; none: its targets are `unused` (Target.NotInUse). */
   loadBalancerArns: string[];
+  /** `instance` (default): targets are EC2 instance ids; `ip`: addresses (Fargate tasks). */
+  targetType?: 'instance' | 'ip';
+  /** Default `/`. */
+  healthCheckPath?: string;
+  tags?: Tags;
   targets: Array<{ id: string; port: number; health: TargetHealthState; reason?: string }>;
 }
 
@@ -184,6 +206,8 @@ export interface SandboxFleet {
   flowLogs: SandboxFlowLog[];
   loadBalancers: SandboxLoadBalancer[];
   targetGroups: SandboxTargetGroup[];
+  /** ECS clusters, task definitions and services (./ecs-model.ts); absent: none yet. */
+  ecs?: SandboxEcs;
 }
 
 /** An IAM role another account trusts the sandbox's caller to assume (STS AssumeRole). */

@@ -23,13 +23,13 @@ import { errorXml, responseXml } from './xml.ts';
 /**
  * The local AWS emulator: a loopback HTTP server speaking the EC2 Query API (form POST, XML
  * answers, EC2 error codes and statuses) so the real @aws-sdk/client-ec2 runs against it
- * unchanged, and STS, ELBv2 and CloudWatch beside it (./core-services.ts). The region and the
+ * unchanged, and STS, ELBv2, CloudWatch and ECS beside it (./core-services.ts). The region and the
  * service come from the SigV4 credential scope, as the endpoint does on AWS; the account from the
  * signing key (an STS session's key acts in the role's account, any other key in the main one).
  */
 
 export interface SandboxOptions {
-  /** Clock for seeding the fleet, launch times of started instances and timed transitions. */
+  /** Clock for seeding the fleet, launch times of started instances, timed transitions and ECS rollouts. */
   now?: () => Date;
   /** The main account's fleet, instead of the seeded demo fleet. */
   fleet?: SandboxFleet;
@@ -38,10 +38,11 @@ export interface SandboxOptions {
   /** Roles STS lets a caller assume (default: the second account's DevOpsAgentRead). */
   roles?: SandboxRole[];
   /**
-   * How long `pending`/`stopping` last by the `now` clock, so a change can be watched (and
-   * killed) while it runs; the app uses 2000. Without it, transitions end after
-   * `transitionDescribes` DescribeInstances calls instead. The account services settle the same
-   * way (an RDS instance or snapshot `creating`, a Route 53 change `PENDING`).
+   * How long `pending`/`stopping` (and each phase of an ECS rollout) last by the `now` clock, so a
+   * change can be watched (and killed) while it runs; the app uses 2000. Without it, transitions
+   * end after `transitionDescribes` DescribeInstances calls instead (ECS: reads of the service).
+   * The account services settle the same way (an RDS instance or snapshot `creating`, a Route 53
+   * change `PENDING`).
    */
   transitionMs?: number;
   /** How many DescribeInstances calls see `pending`/`stopping` before it settles (default 1; ignored with transitionMs). */
@@ -119,7 +120,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
     opts.transitionMs !== undefined
       ? { ms: Math.max(0, opts.transitionMs) }
       : { describes: Math.max(1, opts.transitionDescribes ?? 1) };
-  const coreRouters = coreServiceRouters({ metricDatapointsPerPage: opts.metricDatapointsPerPage });
+  const coreRouters = coreServiceRouters({ metricDatapointsPerPage: opts.metricDatapointsPerPage, transition });
   const requests: SandboxRequest[] = [];
   const faults = faultQueue<string, InjectedFault>();
   let counter = 0;
@@ -127,7 +128,13 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
   const takeFault = (action: string): InjectedFault | undefined => faults.take((x) => x === '*' || x === action);
 
   const gate = requestGate();
-  const services = startAwsServices({ now, accessKeyIds: opts.accessKeyIds, transition, fleet });
+  const services = startAwsServices({
+    now,
+    accessKeyIds: opts.accessKeyIds,
+    transition,
+    fleet,
+    vpcs: () => fleet.vpcs,
+  });
   // Each other account gets its own (empty) per-service state, reached with its STS session's key.
   const accountServices = new Map<string, AwsServicesSandbox>([
     [fleet.account, services],
@@ -135,7 +142,7 @@ export const startSandbox = async (opts: SandboxOptions = {}): Promise<Sandbox> 
       .filter(([a]) => a !== fleet.account)
       .map(([a, f]): [string, AwsServicesSandbox] => [
         a,
-        startAwsServices({ now, account: emptyServicesAccount(a, now()), transition, fleet: f }),
+        startAwsServices({ now, account: emptyServicesAccount(a, now()), transition, fleet: f, vpcs: () => f.vpcs }),
       ]),
   ]);
 

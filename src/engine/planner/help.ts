@@ -194,7 +194,7 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     usage: 'run <template> [<input>=<value>…]',
     description:
       'Plans a run of a template (every step, resource, cost and compensation, re-checked before it runs) and files it as one change request to approve; without inputs it shows a form. Steps run in order with progress on the card; a failing step undoes the completed ones in reverse.',
-    example: 'run blue-green service=checkout-api image=registry/checkout:1.4',
+    example: 'run blue-green green_service=checkout-green image=registry/checkout:1.4',
   },
   cancel: {
     usage: 'cancel <change> [reason]',

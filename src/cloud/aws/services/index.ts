@@ -1,5 +1,6 @@
 import { cloudTrailLister } from './cloudtrail.ts';
 import { configLister } from './config.ts';
+import { eksLister } from '../eks.ts';
 import { iamLister } from './iam.ts';
 import { kmsLister } from './kms.ts';
 import { logsLister } from './logs.ts';
@@ -22,4 +23,5 @@ export const awsServiceListers: AwsServiceLister[] = [
   kmsLister,
   logsLister,
   route53Lister,
+  eksLister,
 ];

@@ -4,6 +4,7 @@ import { faultQueue, readBody } from '../faults.ts';
 import type { SandboxFleet } from '../model.ts';
 import { cloudTrailService } from './cloudtrail.ts';
 import { configService } from './config.ts';
+import { routeEks } from './eks.ts';
 import { iamHandlers, iamNamespace, iamVersion } from './iam.ts';
 import type { JsonService } from './json.ts';
 import { kmsService } from './kms.ts';
@@ -21,11 +22,11 @@ import type { ServiceCall, XmlNode } from './wire.ts';
  * The sandbox's AWS account services behind the EC2 sandbox's port: the EC2 server reads the
  * service from the SigV4 credential scope and hands every non-EC2 request here. Each service speaks
  * its own wire protocol (Query XML for RDS and IAM, awsJson1_1 for CloudTrail, Config, KMS and Logs,
- * path-style REST-XML for S3, REST-XML under `/2013-04-01/` for Route 53), so each real
- * `@aws-sdk/client-*` runs against it unchanged.
+ * path-style REST-XML for S3, REST-XML under `/2013-04-01/` for Route 53, REST-JSON for EKS), so
+ * each real `@aws-sdk/client-*` runs against it unchanged.
  */
 
-export const awsServiceNames = ['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'route53'] as const;
+export const awsServiceNames = ['rds', 's3', 'iam', 'cloudtrail', 'config', 'kms', 'logs', 'route53', 'eks'] as const;
 export type AwsServiceName = (typeof awsServiceNames)[number];
 
 export interface AwsServicesOptions {
@@ -47,6 +48,8 @@ export interface AwsServicesOptions {
   transition?: Transition | undefined;
   /** The account's EC2 fleet: what Route 53's health checkers probe (load balancers, instances). */
   fleet?: SandboxFleet | undefined;
+  /** The account's VPCs (the EC2 emulator's fleet): EKS places clusters in their subnets. */
+  vpcs?: () => { id: string; region: string }[];
 }
 
 /** The credential scope of a signed request. */
@@ -92,7 +95,7 @@ export const credentialScopeService = (authorization: string | undefined): Crede
   return m ? { accessKeyId: m[1]!, region: m[2]!, service: m[3]! } : undefined;
 };
 
-type Protocol = 'query' | 'json' | 's3' | 'route53';
+type Protocol = 'query' | 'json' | 's3' | 'route53' | 'rest-json';
 const maxBodyBytes = 1_000_000;
 const tooLarge = () => new ServiceError('RequestEntityTooLarge', 'The request body is too large.', 413);
 
@@ -101,6 +104,11 @@ const unknownKey: Record<Protocol, ServiceError> = {
   json: new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
   s3: new ServiceError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403),
   route53: new ServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403),
+  'rest-json': new ServiceError(
+    'UnrecognizedClientException',
+    'The security token included in the request is invalid.',
+    403,
+  ),
 };
 
 const queryServices: Record<string, { version: string; namespace: string; handlers: Record<string, QueryHandler> }> = {
@@ -114,6 +122,9 @@ const jsonServices: Record<string, JsonService> = {
   logs: logsService,
 };
 
+/** REST-JSON services (path routes, JSON bodies, `x-amzn-ErrorType` errors): EKS. */
+const restJsonServices = new Set(['eks']);
+
 const protocolOf = (service: string): Protocol | undefined =>
   service === 's3'
     ? 's3'
@@ -123,7 +134,9 @@ const protocolOf = (service: string): Protocol | undefined =>
         ? 'query'
         : jsonServices[service]
           ? 'json'
-          : undefined;
+          : restJsonServices.has(service)
+            ? 'rest-json'
+            : undefined;
 
 export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSandbox => {
   const now = opts.now ?? (() => new Date());
@@ -146,7 +159,13 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
     const protocol = protocolOf(service);
     let action = '';
     let params: Record<string, string> | undefined;
-    const send = (status: number, contentType: string, body: string, errorCode?: string) => {
+    const send = (
+      status: number,
+      contentType: string,
+      body: string,
+      errorCode?: string,
+      headers: Record<string, string> = {},
+    ) => {
       requests.push({
         service,
         action,
@@ -160,11 +179,16 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
           'content-type': contentType,
           'x-amzn-requestid': requestId,
           'x-amz-request-id': requestId,
+          ...headers,
         })
         .end(body);
     };
     const fail = (err: ServiceError) => {
-      if (protocol === 'json')
+      if (protocol === 'rest-json')
+        send(err.status, 'application/json', JSON.stringify({ message: err.message }), err.awsCode, {
+          'x-amzn-errortype': err.awsCode,
+        });
+      else if (protocol === 'json')
         send(
           err.status,
           'application/x-amz-json-1.1',
@@ -205,7 +229,10 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
       if (f) throw new ServiceError(f.code, f.message ?? `Injected ${f.code}`, f.status ?? 400);
     };
     try {
-      const body = req.method === 'POST' || req.method === 'PUT' ? await readBody(req, maxBodyBytes, tooLarge) : '';
+      const body =
+        req.method === 'POST' || req.method === 'PUT' || req.method === 'DELETE'
+          ? await readBody(req, maxBodyBytes, tooLarge)
+          : '';
       if (protocol && opts.accessKeyIds && !opts.accessKeyIds.includes(scope.accessKeyId)) throw unknownKey[protocol];
       if (protocol === 'query') {
         const svc = queryServices[service]!;
@@ -267,6 +294,29 @@ export const startAwsServices = (opts: AwsServicesOptions = {}): AwsServicesSand
         const answer = route.run(call);
         for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
         send(answer.status, 'text/xml', buildXml({ [answer.root]: { '@_xmlns': route53Namespace, ...answer.body } }));
+      } else if (protocol === 'rest-json') {
+        const url = new URL(req.url ?? '/', 'http://sandbox');
+        // Path parameters (an IAM ARN) arrive percent-encoded, slashes included: split first.
+        const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+        const method = req.method ?? 'GET';
+        const route = routeEks(method, segments);
+        if (!route)
+          throw new ServiceError('UnknownOperationException', `No operation at ${method} ${url.pathname}`, 404);
+        action = route.action;
+        let input: unknown = {};
+        try {
+          input = body ? JSON.parse(body) : {};
+        } catch {
+          throw new ServiceError('SerializationException', 'The request body is not valid JSON.');
+        }
+        if (!input || typeof input !== 'object' || Array.isArray(input))
+          throw new ServiceError('SerializationException', 'The request body must be a JSON object.');
+        injected();
+        const out = route.handler(
+          { call, vpcs: opts.vpcs?.() ?? [] },
+          { method, segments, query: url.searchParams, body: input as Record<string, unknown> },
+        );
+        send(out.status ?? 200, 'application/json', JSON.stringify(out.body));
       } else {
         throw new ServiceError('UnrecognizedService', `The sandbox does not emulate the ${service} service.`);
       }

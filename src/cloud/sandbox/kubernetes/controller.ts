@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseQuantity } from '../../kubernetes/quantity.ts';
 import { defOf, hex, isoSeconds, makeObject, safeSuffix } from './model.ts';
-import type { ImageFault, KubeClusterState, KubeObject, Labels } from './model.ts';
+import type { KubeClusterState, KubeObject, Labels, PodFault } from './model.ts';
 
 /**
  * The deployment controller, settled at once: after a deployment's spec changes, its ReplicaSets,
@@ -82,8 +82,42 @@ const touch = (cluster: KubeClusterState, o: KubeObject): void => {
   o.metadata.resourceVersion = String(cluster.revision);
 };
 
-export const faultOf = (cluster: KubeClusterState, t: PodTemplate): ImageFault | undefined =>
-  t.spec.containers.map((c) => cluster.imageFaults[c.image]).find((f) => f !== undefined);
+interface ConfigRefs {
+  envFrom?: { secretRef?: { name?: string; optional?: boolean } }[];
+  env?: { valueFrom?: { secretKeyRef?: { name?: string; key?: string; optional?: boolean } } }[];
+}
+
+/**
+ * Why the template's pods would not start on this cluster: an image listed in `imageFaults`, a
+ * Secret (or a key of it) its environment needs that is not in the namespace
+ * (CreateContainerConfigError), or a ConfigMap volume that is not there (the pod stays
+ * ContainerCreating, FailedMount). Optional references never fail.
+ */
+export const faultOf = (cluster: KubeClusterState, t: PodTemplate, namespace: string): PodFault | undefined => {
+  const image = t.spec.containers.map((c) => cluster.imageFaults[c.image]).find((f) => f !== undefined);
+  if (image) return image;
+  const inNamespace = (plural: 'secrets' | 'configmaps', name: string | undefined) =>
+    cluster.objects[plural].find((o) => o.metadata.namespace === namespace && o.metadata.name === name);
+  const secretMissing = (name: string | undefined, key?: string): boolean => {
+    const secret = inNamespace('secrets', name);
+    if (!secret) return true;
+    const data = { ...(secret.data as Labels | undefined), ...(secret.stringData as Labels | undefined) };
+    return key !== undefined && !(key in data);
+  };
+  for (const c of t.spec.containers as ConfigRefs[]) {
+    for (const f of c.envFrom ?? [])
+      if (f.secretRef && !f.secretRef.optional && secretMissing(f.secretRef.name)) return 'CreateContainerConfigError';
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref && !ref.optional && secretMissing(ref.name, ref.key)) return 'CreateContainerConfigError';
+    }
+  }
+  const volumes = (t.spec.volumes as { configMap?: { name?: string; optional?: boolean } }[] | undefined) ?? [];
+  for (const v of volumes)
+    if (v.configMap && !v.configMap.optional && !inNamespace('configmaps', v.configMap.name))
+      return 'ContainerCreating';
+  return undefined;
+};
 
 /** Brings a deployment's ReplicaSets, pods and status in line with its spec. */
 export const reconcileDeployment = (cluster: KubeClusterState, deployment: KubeObject, at = cluster.now()): void => {
@@ -134,7 +168,7 @@ export const reconcileDeployment = (cluster: KubeClusterState, deployment: KubeO
     [revisionAnnotation]: current.metadata.annotations![revisionAnnotation]!,
   };
 
-  const fault = faultOf(cluster, spec.template);
+  const fault = faultOf(cluster, spec.template, ns);
   for (const rs of owned) {
     const replicas = rs === current ? spec.replicas : 0;
     const available = fault || replicas === 0 ? 0 : replicas;
@@ -217,7 +251,7 @@ const reconcilePods = (
   cluster: KubeClusterState,
   rs: KubeObject,
   replicas: number,
-  fault: ImageFault | undefined,
+  fault: PodFault | undefined,
   at: Date,
 ): void => {
   const pods = cluster.objects.pods;
@@ -247,7 +281,7 @@ const reconcilePods = (
 /** A pod as the kubelet reports it: running and ready, or stuck on an image fault. */
 export const podFromTemplate = (
   template: { metadata?: { labels?: Labels; annotations?: Labels }; spec: Record<string, unknown> },
-  o: { name: string; namespace: string; node?: string; fault?: ImageFault; at: Date },
+  o: { name: string; namespace: string; node?: string; fault?: PodFault; at: Date },
 ): KubeObject => {
   const containers =
     (template.spec.containers as {
@@ -268,12 +302,16 @@ export const podFromTemplate = (
       ? { running: { startedAt: started } }
       : o.fault === 'ImagePullBackOff'
         ? { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` } }
-        : {
-            waiting: {
-              reason: 'CrashLoopBackOff',
-              message: `back-off 5m0s restarting failed container=${c.name} pod=${o.name}`,
-            },
-          },
+        : o.fault === 'CrashLoopBackOff'
+          ? {
+              waiting: {
+                reason: 'CrashLoopBackOff',
+                message: `back-off 5m0s restarting failed container=${c.name} pod=${o.name}`,
+              },
+            }
+          : o.fault === 'CreateContainerConfigError'
+            ? { waiting: { reason: 'CreateContainerConfigError', message: 'secret not found' } }
+            : { waiting: { reason: 'ContainerCreating' } },
     ...(o.fault === 'CrashLoopBackOff'
       ? { lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: started, finishedAt: started } } }
       : {}),
@@ -291,7 +329,7 @@ export const podFromTemplate = (
     {
       spec: { ...structuredClone(template.spec), ...(o.node ? { nodeName: o.node } : {}) },
       status: {
-        phase: o.fault === 'ImagePullBackOff' ? 'Pending' : 'Running',
+        phase: o.fault && o.fault !== 'CrashLoopBackOff' ? 'Pending' : 'Running',
         conditions: [
           { type: 'PodScheduled', status: o.node ? 'True' : 'False' },
           { type: 'Ready', status: ready },
@@ -327,5 +365,33 @@ export const deleteDeployment = (cluster: KubeClusterState, deployment: KubeObje
     replicasets.splice(replicasets.indexOf(rs), 1);
   }
   deployments.splice(deployments.indexOf(deployment), 1);
+  cluster.rollouts?.delete(deployment.metadata.uid);
   cluster.revision += 1;
+};
+
+/**
+ * A deployment created or replaced through the API (POST, PUT): with the cluster's `rolloutReads`
+ * set, the controller has not observed it yet for that many reads (a new one has no status, no
+ * ReplicaSet and no pods; a replaced one keeps its old status and pods with its generation ahead),
+ * then the next read settles it. Without it, it settles at once.
+ */
+export const holdRollout = (cluster: KubeClusterState, deployment: KubeObject): void => {
+  if (!cluster.rolloutReads) {
+    reconcileDeployment(cluster, deployment);
+    return;
+  }
+  (cluster.rollouts ??= new Map()).set(deployment.metadata.uid, cluster.rolloutReads);
+  touch(cluster, deployment);
+};
+
+/** A read of a deployment (GET or LIST): counts against a held rollout, and settles it when none is left. */
+export const observeDeployment = (cluster: KubeClusterState, deployment: KubeObject): void => {
+  const left = cluster.rollouts?.get(deployment.metadata.uid);
+  if (left === undefined) return;
+  if (left > 0) {
+    cluster.rollouts!.set(deployment.metadata.uid, left - 1);
+    return;
+  }
+  cluster.rollouts!.delete(deployment.metadata.uid);
+  reconcileDeployment(cluster, deployment);
 };

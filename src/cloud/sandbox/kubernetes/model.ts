@@ -52,6 +52,8 @@ export const plurals = [
   'clusterroles',
   'rolebindings',
   'clusterrolebindings',
+  'configmaps',
+  'secrets',
 ] as const;
 export type Plural = (typeof plurals)[number];
 
@@ -98,12 +100,20 @@ export const resourceDefs: readonly ResourceDef[] = [
   rbac('clusterroles', 'ClusterRole', false),
   rbac('rolebindings', 'RoleBinding', true),
   rbac('clusterrolebindings', 'ClusterRoleBinding', false),
+  core('configmaps', 'ConfigMap', true),
+  core('secrets', 'Secret', true),
 ];
 
 export const apiVersionOf = (def: ResourceDef): string => (def.group ? `${def.group}/${def.version}` : def.version);
 
 /** How a container whose image is listed fails, as the kubelet reports it. */
 export type ImageFault = 'ImagePullBackOff' | 'CrashLoopBackOff';
+/**
+ * Why a pod does not start: its image (above), a Secret or key its environment names that is not
+ * there (CreateContainerConfigError), or a ConfigMap volume that cannot be mounted (it stays
+ * ContainerCreating).
+ */
+export type PodFault = ImageFault | 'CreateContainerConfigError' | 'ContainerCreating';
 
 /** One cluster to serve: its objects, its token, and whether metrics-server is installed. */
 export interface KubeClusterSeed {
@@ -126,6 +136,13 @@ export interface KubeClusterState extends KubeClusterSeed {
   /** Monotonic resourceVersion, bumped by every write. */
   revision: number;
   now: () => Date;
+  /**
+   * How many reads of a deployment created or replaced through the API (POST, PUT) still see its
+   * rollout unobserved (status lagging, as before the controller acts); 0 or absent: settled at once.
+   */
+  rolloutReads?: number;
+  /** Deployments whose rollout is held, by uid: the reads left before it settles. */
+  rollouts?: Map<string, number>;
 }
 
 export const emptyObjects = (): Record<Plural, KubeObject[]> =>

@@ -3,12 +3,14 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { faultQueue } from '../faults.ts';
-import { deleteDeployment, DeploymentSpec, reconcileDeployment } from './controller.ts';
+import { DeploymentSpec, observeDeployment, reconcileDeployment } from './controller.ts';
 import { seedKubeFleet } from './fleet.ts';
 import { apiVersionOf, hex, isoSeconds, resourceDefs } from './model.ts';
 import type { KubeClusterSeed, KubeClusterState, KubeObject, ResourceDef } from './model.ts';
+import { HttpFailure, notFound } from './http-failure.ts';
 import { applyPatch, PatchError } from './patch.ts';
 import type { Json } from './patch.ts';
+import { createObject, deleteObject, isWritable, replaceObject } from './writes.ts';
 
 export type { KubeClusterSeed, KubeClusterState, KubeObject } from './model.ts';
 export { addBulkPods, seedKubeFleet } from './fleet.ts';
@@ -17,8 +19,9 @@ export { addBulkPods, seedKubeFleet } from './fleet.ts';
  * The local Kubernetes API emulator: one loopback HTTP listener per cluster, speaking the REST
  * API the real @kubernetes/client-node sends (core/v1, apps/v1, rbac.authorization.k8s.io/v1,
  * metrics.k8s.io/v1beta1, discovery), with bearer-token auth, limit/continue pagination, the
- * three patch types, the deployment scale subresource, Status objects for errors, and injectable
- * faults (429 with Retry-After, 5xx). Plain http: the kubeconfig it writes sets
+ * three patch types, the deployment scale subresource, create (POST), replace (PUT) and delete of
+ * namespaces, config maps, secrets, services and deployments (./writes.ts), Status objects for
+ * errors, and injectable faults (429 with Retry-After, 5xx). Plain http: the kubeconfig it writes sets
  * insecure-skip-tls-verify, which the client requires to accept an http server.
  */
 
@@ -33,6 +36,12 @@ export interface KubeSandboxOptions {
   withMetrics?: boolean;
   /** How many answered requests `requests` keeps, oldest dropped first (default 10,000: the app runs it for days). */
   maxRecordedRequests?: number;
+  /**
+   * Reads (GET or LIST) of a deployment created or replaced through the API (POST, PUT) that still
+   * see its rollout unobserved before it settles (default 1: the first read after the write shows
+   * it progressing, the next the settled rollout); 0 settles at once. Patches settle at once.
+   */
+  rolloutReads?: number;
 }
 
 /** An error the emulator answers instead of serving a request. */
@@ -78,18 +87,6 @@ export interface KubeSandbox {
 
 const maxBodyBytes = 1_000_000;
 
-class HttpFailure extends Error {
-  readonly status: number;
-  readonly reason: string;
-  readonly details: Record<string, unknown> | undefined;
-  constructor(status: number, reason: string, message: string, details?: Record<string, unknown>) {
-    super(message);
-    this.status = status;
-    this.reason = reason;
-    this.details = details;
-  }
-}
-
 const statusBody = (code: number, reason: string, message: string, details?: Record<string, unknown>) => ({
   kind: 'Status',
   apiVersion: 'v1',
@@ -100,13 +97,6 @@ const statusBody = (code: number, reason: string, message: string, details?: Rec
   ...(details ? { details } : {}),
   code,
 });
-
-const notFound = (def: ResourceDef, name: string): HttpFailure =>
-  new HttpFailure(404, 'NotFound', `${def.group ? `${def.plural}.${def.group}` : def.plural} "${name}" not found`, {
-    name,
-    ...(def.group ? { group: def.group } : {}),
-    kind: def.plural,
-  });
 
 const noSuchPath = (): HttpFailure =>
   new HttpFailure(404, 'NotFound', 'the server could not find the requested resource');
@@ -240,7 +230,9 @@ const discovery = (cluster: KubeClusterState, path: string): unknown => {
         singularName: d.kind.toLowerCase(),
         namespaced: d.namespaced,
         kind: d.kind,
-        verbs: ['delete', 'get', 'list', 'patch'],
+        verbs: isWritable(d)
+          ? ['create', 'delete', 'get', 'list', 'patch', 'update']
+          : ['delete', 'get', 'list', 'patch'],
       },
       ...(d.plural === 'deployments'
         ? [
@@ -327,18 +319,31 @@ const serve = async (
   if (r.rest.length === 0 && method === 'GET') return { status: 200, body: discovery(cluster, pathname) };
   const { def, namespace, name, subresource } = resolve(r.groupVersion, r.rest);
   const store = cluster.objects[def.plural];
+  const notAllowed = () =>
+    new HttpFailure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   if (!name) {
-    if (method !== 'GET')
-      throw new HttpFailure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+    if (method === 'POST' && isWritable(def))
+      return { status: 201, body: createObject(cluster, def, namespace, await body()) };
+    if (method !== 'GET') throw notAllowed();
+    // A list is a read of every deployment in it: held rollouts count it (controller.ts).
+    if (def.plural === 'deployments')
+      for (const d of store.filter((o) => !namespace || o.metadata.namespace === namespace))
+        observeDeployment(cluster, d);
     return { status: 200, body: list(cluster, def, store, namespace, url.searchParams, pageLimit) };
   }
   const found = store.find((o) => o.metadata.name === name && (!def.namespaced || o.metadata.namespace === namespace));
   if (!found) throw notFound(def, name);
   if (subresource && !(subresource === 'scale' && def.plural === 'deployments')) throw noSuchPath();
-  if (method === 'GET') return { status: 200, body: subresource ? scaleOf(found) : found };
+  if (method === 'GET') {
+    if (def.plural === 'deployments' && !subresource) observeDeployment(cluster, found);
+    return { status: 200, body: subresource ? scaleOf(found) : found };
+  }
+  if (method === 'PUT' && !subresource) {
+    if (!isWritable(def)) throw notAllowed();
+    return { status: 200, body: replaceObject(cluster, def, found, await body()) };
+  }
   if (method === 'DELETE') {
-    if (def.plural === 'deployments') deleteDeployment(cluster, found);
-    else store.splice(store.indexOf(found), 1);
+    deleteObject(cluster, def, found);
     return {
       status: 200,
       body: {
@@ -493,6 +498,8 @@ export const startKubernetesSandbox = async (opts: KubeSandboxOptions = {}): Pro
       token: seed.token ?? `sandbox-${seed.name}-token`,
       revision: maxRv,
       now,
+      rolloutReads: opts.rolloutReads ?? 1,
+      rollouts: new Map(),
     };
     const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const method = req.method ?? 'GET';
