@@ -76,6 +76,11 @@ describe('config', () => {
       ['default', 1],
     ]);
     expect(policy.rules[1]!.ttlMs).toBe(4 * 3_600_000);
+    // The example of groups and windows is valid too.
+    const groups = /#### Groups, windows, freezes and temporary roles[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
+    const release = loadConfig({ POLICY_FILE: write('groups.json', groups) }).policy;
+    expect(release.rules[0]).toMatchObject({ name: 'releases', approvals: 2, approverGroups: ['sre'] });
+    expect(release.groups?.sre).toHaveLength(3);
 
     expect(problems({ POLICY_FILE: path.join(dir, 'missing.json') })).toEqual([
       `POLICY_FILE: cannot read ${path.join(dir, 'missing.json')}: no such file`,
