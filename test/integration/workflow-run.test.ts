@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AwsProvider } from '../../src/cloud/aws/provider.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { planWorkflow, type PlannedAction, type PlanDeps } from '../../src/workflows/plan.ts';
-import { runWorkflow, type RunDeps, type StepRecord } from '../../src/workflows/run.ts';
+import { runWorkflow } from '../../src/workflows/run.ts';
 import type { Template } from '../../src/workflows/template.ts';
 import {
   instanceState,
@@ -12,6 +12,7 @@ import {
   sandboxAws,
   templateOf,
 } from '../fixtures/workflow-sandbox.ts';
+import { fakeRunDeps } from '../fixtures/workflow-aws-run.ts';
 
 // Workflow plans built from a template over the sandbox's inventory and run step by step through
 // the real AWS SDK against the sandbox's EC2 emulator: success, a failing step and its
@@ -32,32 +33,7 @@ const state = (name: string) => instanceState(aws, name);
 let planDeps: PlanDeps;
 
 /** Run deps with a fake clock for waits and timeouts: a poll passes at once; a timeout fires after `pollsBeforeTimeout` polls. */
-const runDeps = (o: { cancelAfter?: number; pollsBeforeTimeout?: number } = {}) => {
-  const records: StepRecord[] = [];
-  const progress: string[] = [];
-  let polls = 0;
-  const deps: RunDeps = {
-    provider: (name) => (name === 'aws' ? aws : undefined),
-    now: () => now,
-    progress: (s) => progress.push(s),
-    cancelRequested: async () => o.cancelAfter !== undefined && records.length >= o.cancelAfter,
-    record: async (r) => void records.push(r),
-    waitPollMs: 1_000,
-    sleep: (ms) =>
-      ms === 1_000
-        ? new Promise<void>((resolve) => {
-            polls += 1;
-            setImmediate(resolve);
-          })
-        : new Promise<void>((resolve) => {
-            // A step's timeout: fires only once the wait has polled enough (never for actions).
-            const check = () =>
-              o.pollsBeforeTimeout !== undefined && polls >= o.pollsBeforeTimeout ? resolve() : setImmediate(check);
-            if (o.pollsBeforeTimeout !== undefined) check();
-          }),
-  };
-  return { deps, records, progress, polls: () => polls };
-};
+const runDeps = (o: { cancelAfter?: number; pollsBeforeTimeout?: number } = {}) => fakeRunDeps({ aws }, () => now, o);
 
 beforeEach(async () => {
   sandbox = await startSandbox({ now: () => now });

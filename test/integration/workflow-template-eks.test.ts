@@ -6,10 +6,11 @@ import { eksOf, sandboxSubnets } from '../../src/cloud/sandbox/aws-services/eks.
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { planWorkflow, type PlanDeps } from '../../src/workflows/plan.ts';
 import { loadWorkspaceTemplates } from '../../src/workflows/registry.ts';
-import { runWorkflow, type RunDeps, type StepRecord } from '../../src/workflows/run.ts';
+import { runWorkflow } from '../../src/workflows/run.ts';
 import type { Template } from '../../src/workflows/template.ts';
 import { rejectedAppError } from '../helpers/cloud.ts';
 import { inventoryOf, planDepsOf, sandboxAws } from '../fixtures/workflow-sandbox.ts';
+import { runDepsFor } from '../fixtures/workflow-aws-run.ts';
 
 // The built-in k8s-production-cluster template, loaded as the app loads it, planned over the AWS
 // provider's live listing and run step by step through the real @aws-sdk/client-eks against the
@@ -32,27 +33,7 @@ const eksRows = async () =>
     (r) => ['cluster', 'node_group', 'addon'].includes(r.type) && r.attributes.kind === 'eks',
   );
 
-const runDeps = () => {
-  const records: StepRecord[] = [];
-  let polls = 0;
-  const deps: RunDeps = {
-    provider: (name) => (name === 'aws' ? aws : undefined),
-    now: () => now,
-    progress: () => undefined,
-    cancelRequested: async () => false,
-    record: async (r) => void records.push(r),
-    waitPollMs: 1_000,
-    // A wait's poll passes at once; a step's timeout never fires.
-    sleep: (ms) =>
-      ms === 1_000
-        ? new Promise<void>((resolve) => {
-            polls += 1;
-            setImmediate(resolve);
-          })
-        : new Promise<void>(() => undefined),
-  };
-  return { deps, records, polls: () => polls };
-};
+const runDeps = () => runDepsFor(aws, () => now);
 
 beforeEach(async () => {
   sandbox = await startSandbox({ now: () => now });

@@ -5,9 +5,10 @@ import { balancerDnsName } from '../../src/cloud/sandbox/elbv2.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { planWorkflow, type PlanDeps } from '../../src/workflows/plan.ts';
 import { loadWorkspaceTemplates } from '../../src/workflows/registry.ts';
-import { runWorkflow, type RunDeps, type StepRecord } from '../../src/workflows/run.ts';
+import { runWorkflow } from '../../src/workflows/run.ts';
 import type { Template } from '../../src/workflows/template.ts';
 import { inventoryOf, planDepsOf, sandboxAws } from '../fixtures/workflow-sandbox.ts';
+import { runDepsFor } from '../fixtures/workflow-aws-run.ts';
 
 // The built-in multi-region-failover template, loaded as the app loads it, planned over the
 // sandbox's inventory and run through the real @aws-sdk/client-route-53 against the sandbox's
@@ -28,28 +29,7 @@ const inputs = {
   secondary: 'legacy-dev-alb',
 };
 
-/** Run deps whose waits poll at once; a step's timeout fires after `pollsBeforeTimeout` polls (never without it). */
-const runDeps = (o: { pollsBeforeTimeout?: number } = {}) => {
-  const records: StepRecord[] = [];
-  let polls = 0;
-  const deps: RunDeps = {
-    provider: (name) => (name === 'aws' ? aws : undefined),
-    now: () => now,
-    progress: () => undefined,
-    cancelRequested: async () => false,
-    record: async (r) => void records.push(r),
-    waitPollMs: 1_000,
-    sleep: (ms) =>
-      ms === 1_000
-        ? new Promise<void>((resolve) => (polls++, setImmediate(resolve)))
-        : new Promise<void>((resolve) => {
-            const check = () =>
-              o.pollsBeforeTimeout !== undefined && polls >= o.pollsBeforeTimeout ? resolve() : setImmediate(check);
-            if (o.pollsBeforeTimeout !== undefined) check();
-          }),
-  };
-  return { deps, records };
-};
+const runDeps = (o: { pollsBeforeTimeout?: number } = {}) => runDepsFor(aws, () => now, o);
 
 const zone = () => sandbox.services!.account.route53.hostedZones.find((z) => z.name === 'example.com.')!;
 const failoverSets = () => zone().records.filter((r) => r.failover);

@@ -5,9 +5,10 @@ import { startKubernetesSandbox, type KubeSandbox } from '../../src/cloud/sandbo
 import type { KubeObject } from '../../src/cloud/sandbox/kubernetes/model.ts';
 import { planWorkflow, type PlanDeps } from '../../src/workflows/plan.ts';
 import { loadWorkspaceTemplates } from '../../src/workflows/registry.ts';
-import { runWorkflow, type RunDeps, type StepRecord } from '../../src/workflows/run.ts';
+import { runWorkflow } from '../../src/workflows/run.ts';
 import type { Template } from '../../src/workflows/template.ts';
 import { rejectedAppError } from '../helpers/cloud.ts';
+import { fakeRunDeps } from '../fixtures/workflow-aws-run.ts';
 
 // The built-in prometheus-grafana template, loaded as the app loads it, planned over the Kubernetes
 // provider's live listing and run step by step through the real @kubernetes/client-node against
@@ -41,31 +42,7 @@ const planDeps: PlanDeps = {
 };
 
 /** Run deps: a wait's poll passes at once (counted); a step's timeout fires only after `pollsBeforeTimeout` polls. */
-const runDeps = (o: { pollsBeforeTimeout?: number } = {}) => {
-  const records: StepRecord[] = [];
-  const progress: string[] = [];
-  let polls = 0;
-  const deps: RunDeps = {
-    provider: (name) => (name === 'kubernetes' ? k8s : undefined),
-    now: () => now,
-    progress: (s) => progress.push(s),
-    cancelRequested: async () => false,
-    record: async (r) => void records.push(r),
-    waitPollMs: 1_000,
-    sleep: (ms) =>
-      ms === 1_000
-        ? new Promise<void>((resolve) => {
-            polls += 1;
-            setImmediate(resolve);
-          })
-        : new Promise<void>((resolve) => {
-            const check = () =>
-              o.pollsBeforeTimeout !== undefined && polls >= o.pollsBeforeTimeout ? resolve() : setImmediate(check);
-            if (o.pollsBeforeTimeout !== undefined) check();
-          }),
-  };
-  return { deps, records, progress, polls: () => polls };
-};
+const runDeps = (o: { pollsBeforeTimeout?: number } = {}) => fakeRunDeps({ kubernetes: k8s }, () => now, o);
 
 /** What an operator does before the run: the namespace and the Grafana admin Secret (kubectl create …). */
 const post = async (path: string, body: object): Promise<Response> =>

@@ -5,9 +5,10 @@ import type { Resource } from '../../src/cloud/resource.ts';
 import { startSandbox, type Sandbox } from '../../src/cloud/sandbox/server.ts';
 import { planWorkflow, type PlanDeps } from '../../src/workflows/plan.ts';
 import { loadWorkspaceTemplates } from '../../src/workflows/registry.ts';
-import { runWorkflow, type RunDeps, type StepRecord } from '../../src/workflows/run.ts';
+import { runWorkflow } from '../../src/workflows/run.ts';
 import type { Template } from '../../src/workflows/template.ts';
 import { inventoryOf, planDepsOf, sandboxAws } from '../fixtures/workflow-sandbox.ts';
+import { runDepsFor } from '../fixtures/workflow-aws-run.ts';
 
 // The built-in rds-disaster-recovery template, loaded as the app loads it, planned over the
 // sandbox's inventory and run step by step through the real @aws-sdk/client-rds against the
@@ -22,23 +23,7 @@ let aws: AwsProvider;
 let planDeps: PlanDeps;
 let template: Template;
 
-const runDeps = () => {
-  const records: StepRecord[] = [];
-  const progress: string[] = [];
-  let polls = 0;
-  const deps: RunDeps = {
-    provider: (name) => (name === 'aws' ? aws : undefined),
-    now: () => now,
-    progress: (s) => progress.push(s),
-    cancelRequested: async () => false,
-    record: async (r) => void records.push(r),
-    waitPollMs: 1_000,
-    // A wait's poll passes at once; a step's timeout never fires (the emulator settles after reads).
-    sleep: (ms) =>
-      ms === 1_000 ? new Promise<void>((resolve) => (polls++, setImmediate(resolve))) : new Promise<void>(() => {}),
-  };
-  return { deps, records, progress, polls: () => polls };
-};
+const runDeps = () => runDepsFor(aws, () => now);
 
 const rows = async (type: string): Promise<Resource[]> => (await inventoryOf(aws)).filter((r) => r.type === type);
 const row = async (type: string, id: string) => (await rows(type)).find((r) => r.id === id);
