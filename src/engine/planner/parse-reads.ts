@@ -111,9 +111,11 @@ export const parseList: CommandParser = (args, ctx) => {
       else return usage(ctx.word, `${quote(next.text)} is not a provider or an environment.`);
       continue;
     }
-    if (t.lower === 'security' && next && /^groups?$/.test(next.lower)) {
+    // Two words that name a type: `security groups`, `load balancers`, `target groups`, `hosted zones`.
+    const twoWords = next && !next.quoted ? lookup(TYPE_WORDS, `${t.lower}-${next.lower}`) : undefined;
+    if (twoWords) {
       i++;
-      if (!setType(f, 'security_group')) return usage(ctx.word, 'One type at a time, please.');
+      if (!setType(f, twoWords)) return usage(ctx.word, 'One type at a time, please.');
       continue;
     }
     const provider = lookup(PROVIDER_WORDS, t.lower);
@@ -180,5 +182,5 @@ export const parseChanges: CommandParser = (args, ctx) => {
 export const startsList = (args: Token[]): boolean => {
   const [a, b] = args;
   if (!a || a.quoted) return false;
-  return PLURAL_TYPE_WORDS.has(a.lower) || (a.lower === 'security' && b?.lower === 'groups');
+  return PLURAL_TYPE_WORDS.has(a.lower) || Boolean(b && !b.quoted && PLURAL_TYPE_WORDS.has(`${a.lower}-${b.lower}`));
 };

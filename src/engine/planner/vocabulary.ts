@@ -1,5 +1,5 @@
 import type { Role } from '../../chat/actor.ts';
-import type { ProviderName } from '../../cloud/resource.ts';
+import { ResourceType, type ProviderName } from '../../cloud/resource.ts';
 import type { CostReportGrouping } from '../../cloud/resource.ts';
 import type { ChangeFilter } from '../../changes/model.ts';
 import type { ListType } from './command.ts';
@@ -45,7 +45,53 @@ export const ALIASES: ReadonlyArray<readonly [readonly string[], readonly string
 ];
 
 /** Words for what `list` lists; `security group(s)` is also read as two words. */
+/** Every resource type by its own name, singular and plural, with `_`, `-` or nothing between words. */
+const typeNames = (): Record<string, ListType> => {
+  const out: Record<string, ListType> = {};
+  for (const type of ResourceType.options) {
+    const plural = type.endsWith('y') ? `${type.slice(0, -1)}ies` : type.endsWith('s') ? `${type}es` : `${type}s`;
+    for (const word of [type, plural]) for (const sep of ['_', '-', '']) out[word.replace(/_/g, sep)] = type;
+  }
+  return out;
+};
+
+/** Other words people use for the types made and read by templates and scans (`lbs`, `tgs`, `ecs-services`). */
+const TYPE_ALIASES: Readonly<Record<string, ListType>> = {
+  lbs: 'load_balancer',
+  lb: 'load_balancer',
+  albs: 'load_balancer',
+  alb: 'load_balancer',
+  elbs: 'load_balancer',
+  elb: 'load_balancer',
+  tgs: 'target_group',
+  tg: 'target_group',
+  zones: 'hosted_zone',
+  zone: 'hosted_zone',
+  records: 'dns_record',
+  record: 'dns_record',
+  'ecs-services': 'container_service',
+  'ecs-service': 'container_service',
+  nodegroups: 'node_group',
+  nodegroup: 'node_group',
+  configmaps: 'config_map',
+  configmap: 'config_map',
+  netpols: 'network_policy',
+  hpas: 'autoscaler',
+  hpa: 'autoscaler',
+  pvcs: 'volume_claim',
+  pvc: 'volume_claim',
+  pvs: 'persistent_volume',
+  pv: 'persistent_volume',
+  eips: 'ip_address',
+  ips: 'ip_address',
+  addresses: 'ip_address',
+  keys: 'access_key',
+  users: 'iam_user',
+};
+
 export const TYPE_WORDS: Readonly<Record<string, ListType>> = {
+  ...typeNames(),
+  ...TYPE_ALIASES,
   instances: 'instance',
   instance: 'instance',
   vms: 'instance',
@@ -91,6 +137,8 @@ export const TYPE_WORDS: Readonly<Record<string, ListType>> = {
 
 /** Plural type words: `show instances` means `list instances`, while `show web-1` shows one resource. */
 export const PLURAL_TYPE_WORDS: ReadonlySet<string> = new Set([
+  ...Object.keys(typeNames()).filter((w) => /(s|es|ies)$/.test(w) && !ResourceType.options.includes(w as ResourceType)),
+  ...Object.keys(TYPE_ALIASES).filter((w) => w.endsWith('s')),
   'instances',
   'vms',
   'servers',
