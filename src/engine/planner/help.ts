@@ -21,7 +21,8 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     usage: 'list <type> [in <provider>] [env=<env>]',
     description:
       'Lists inventory. Types: instances, volumes, snapshots, security groups (sgs), deployments, nodes, buckets, ' +
-      'databases, resources (everything). Providers: aws, azure, gcp, kubernetes (k8s).',
+      'databases, load balancers (lbs), target groups, clusters, hosted zones, … (any type, in one word or two), ' +
+      'resources (everything). Providers: aws, azure, gcp, kubernetes (k8s).',
     example: 'list instances in aws env=prod',
   },
   show: {
