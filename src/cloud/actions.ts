@@ -54,6 +54,12 @@ export interface ActionSpec {
    * the inventory marks the resource gone at once, without reading it back from the cloud.
    */
   deletes?: boolean;
+  /**
+   * Run only to undo an earlier change (a rollback, a workflow's compensation), never asked for on
+   * its own: its parameters are what the provider recorded (a whole object written back), not
+   * something a person or a template should type. Not offered on buttons, pickers or `do`.
+   */
+  inverseOnly?: boolean;
   /** States the resource must be in (absent: any). */
   states?: string[];
   /** States in which the action would change nothing ("already stopped"). */

@@ -51,7 +51,7 @@ export const checkContext = (
 
 /** The actions a resource offers now (its type's specs whose states include its state). */
 export const actionsNow = (p: CloudProvider | undefined, r: Resource): ActionSpec[] =>
-  (p?.actions[r.type] ?? []).filter((s) => !s.states || s.states.includes(r.state));
+  (p?.actions[r.type] ?? []).filter((s) => !s.inverseOnly && (!s.states || s.states.includes(r.state)));
 
 /**
  * The plan for one action on one resource, or an AppError saying why not: unknown action for the
@@ -67,7 +67,7 @@ export const planAction = async (
   const label = subjectLabel(r);
   const spec = findAction(provider.actions, r.type, name);
   if (!spec) {
-    const offered = (provider.actions[r.type] ?? []).map((s) => s.name);
+    const offered = (provider.actions[r.type] ?? []).filter((s) => !s.inverseOnly).map((s) => s.name);
     const elsewhere = Object.keys(provider.actions).filter((t) => findAction(provider.actions, t, name));
     const what = `${label} is ${withArticle(typeWords(r.type))}`;
     throw badRequest(
@@ -78,6 +78,10 @@ export const planAction = async (
           : `${what}; I have no actions for ${typeWords(r.type)}s.`,
     );
   }
+  if (spec.inverseOnly)
+    throw badRequest(
+      `${spec.title} only runs to undo an earlier change (\`rollback CR-n\`, or a workflow's compensation); it is not asked for on its own.`,
+    );
   const parsed = spec.params.safeParse(rawParams);
   if (!parsed.success) throw badRequest(`${spec.title} ${label}: ${formatZodIssues(parsed.error)}.`);
   const params = Object.fromEntries(

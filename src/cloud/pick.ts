@@ -42,7 +42,7 @@ const actionScope = (d: CloudToolDeps, action: string): { types: string[]; state
   for (const provider of d.providers?.() ?? []) {
     for (const type of Object.keys(provider.actions)) {
       const spec = findAction(provider.actions, type, action);
-      if (!spec) continue;
+      if (!spec || spec.inverseOnly) continue;
       types.add(type);
       if (spec.states) spec.states.forEach((s) => states.add(s));
       else anyState = true;

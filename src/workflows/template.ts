@@ -325,6 +325,11 @@ export const checkTemplate = (text: string, source: string, actions: ActionLooku
       const spec = actions(template.provider, step.target.type, step.action);
       if (!spec)
         problem([...at, 'action'], `${template.provider} has no action ${step.action} for a ${step.target.type}`);
+      else if (spec.inverseOnly)
+        problem(
+          [...at, 'action'],
+          `${step.action} only runs to undo an earlier change; use it in a step's compensate, not as a step`,
+        );
       for (const [k, v] of Object.entries(step.params)) checkValue(v, [...at, 'params', k], i);
       if (spec) {
         const known = Object.keys(spec.params.shape);

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { actionsNow, planAction } from '../../src/cloud/change-tools.ts';
+import type { CloudProvider } from '../../src/cloud/provider.ts';
+import type { Resource } from '../../src/cloud/resource.ts';
 import { findAction, type ActionCatalog } from '../../src/cloud/actions.ts';
 import { awsActions } from '../../src/cloud/aws/actions.ts';
 import { kubernetesActions } from '../../src/cloud/kubernetes/actions.ts';
@@ -302,6 +305,55 @@ cost:
     expect(describeProblems('c.yaml', (unknown as { ok: false; problems: [] }).problems)).toContain(
       'cost[1].item: the aws price table has no load_balancer quantum',
     );
+  });
+});
+
+describe('actions that only undo', () => {
+  const yaml = `
+name: apply-then-restore
+version: 1
+category: other
+description: Apply a config map; restoring it by hand is not a step.
+provider: kubernetes
+inputs:
+  ns: { type: resource, description: The namespace, resource: { type: namespace } }
+steps:
+  - id: apply
+    title: Apply
+    action: apply_config_map
+    target: { type: namespace, id: "\${inputs.ns}" }
+    params: { name: settings, key: app.conf, text: "x = 1" }
+    compensate: { action: restore_config_map, params: { name: settings, object: "{}" } }
+  - id: restore
+    title: Restore
+    action: restore_config_map
+    target: { type: namespace, id: "\${inputs.ns}" }
+    params: { name: settings, object: "{}" }
+`;
+  it('are refused as a step (a compensation may name them), and are never offered or planned on their own', async () => {
+    const check = checkTemplate(yaml, 't.yaml', actions);
+    const text = describeProblems('t.yaml', (check as { ok: false; problems: [] }).problems);
+    expect(text).toMatch(/t\.yaml:\d+ steps\[1\]\.action: restore_config_map only runs to undo an earlier change/);
+    expect(text).not.toMatch(/steps\[0\]/);
+    const ns = {
+      provider: 'kubernetes',
+      account: 'dev-us',
+      region: 'dev-us',
+      type: 'namespace',
+      id: 'ns/shop',
+      name: 'shop',
+      state: 'active',
+      tags: {},
+      environment: 'dev',
+      attributes: {},
+      monthlyCostCents: 0,
+    } as unknown as Resource;
+    const provider = { actions: kubernetesActions } as unknown as CloudProvider;
+    expect(actionsNow(provider, ns).map((a) => a.name)).not.toContain('restore_config_map');
+    expect(actionsNow(provider, ns).map((a) => a.name)).toContain('apply_config_map');
+    await expect(
+      planAction({ provider: () => provider }, ns, 'restore_config_map', { name: 'settings', object: '{}' }),
+    ).rejects.toThrow(/only runs to undo an earlier change/);
   });
 });
 

@@ -133,6 +133,7 @@ const workloadSpecs = (
   },
   {
     name: `restore_${kind}`,
+    inverseOnly: true,
     title: `Restore the ${words.title}`,
     doing: `restoring the ${words.title}`,
     description: `Put a ${words.what} back as an earlier change recorded it (how a rollback undoes an apply or a delete)`,
