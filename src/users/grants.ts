@@ -36,7 +36,7 @@ export interface RoleGrant {
 }
 
 /** What role resolution needs of an open grant. */
-export type ActiveGrant = Pick<RoleGrant, 'id' | 'role' | 'expiresAt' | 'grantedBy'>;
+export type ActiveGrant = Pick<RoleGrant, 'id' | 'role' | 'expiresAt' | 'grantedBy' | 'reason'>;
 
 type Row = typeof roleGrants.$inferSelect;
 

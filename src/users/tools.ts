@@ -7,7 +7,7 @@ import { formatTime } from '../changes/explain.ts';
 import { durationText } from '../changes/until.ts';
 import type { Tool } from '../tools/tool.ts';
 import type { Db } from '../store/db.ts';
-import { activeGrants, type RoleGrant } from './grants.ts';
+import { activeGrant, activeGrants, type RoleGrant } from './grants.ts';
 import { grantTemporaryRole, MAX_GRANT_MS, MIN_GRANT_MS, revokeTemporaryRole } from './jit.ts';
 import { grant } from './repository.ts';
 
@@ -15,7 +15,7 @@ import { grant } from './repository.ts';
 
 const WhoamiInput = z.object({});
 
-export const whoamiTool = (): Tool<typeof WhoamiInput> => ({
+export const whoamiTool = (d: { db?: Db } = {}): Tool<typeof WhoamiInput> => ({
   name: 'whoami',
   description: 'Tells the asking user their user id, workspace and role.',
   input: WhoamiInput,
@@ -29,6 +29,12 @@ export const whoamiTool = (): Tool<typeof WhoamiInput> => ({
       approver: "also approve other people's change requests",
       admin: 'do everything, including granting roles',
     }[ctx.role];
+    // A temporary role says until when, and why.
+    const temporary = d.db ? await activeGrant(d.db, ctx.actor.workspaceId, ctx.actor.userId, ctx.now) : undefined;
+    const roleText =
+      temporary && temporary.role === ctx.role
+        ? `${ctx.role} until ${formatTime(temporary.expiresAt)} (granted by ${temporary.grantedBy.displayName}${temporary.reason ? `: “${temporary.reason}”` : ''})`
+        : ctx.role;
     return {
       type: 'answer',
       reply: reply(
@@ -38,7 +44,7 @@ export const whoamiTool = (): Tool<typeof WhoamiInput> => ({
             fields: [
               { label: 'User', value: `${ctx.actor.displayName} (\`${ctx.actor.userId}\`)` },
               { label: 'Workspace', value: `${ctx.actor.surface} · ${ctx.actor.workspaceId}` },
-              { label: 'Role', value: ctx.role },
+              { label: 'Role', value: roleText },
             ],
           },
           {
@@ -46,7 +52,7 @@ export const whoamiTool = (): Tool<typeof WhoamiInput> => ({
             text: `As ${ctx.role === 'admin' || ctx.role === 'approver' || ctx.role === 'operator' ? 'an' : 'a'} ${ctx.role} you can ${can}.`,
           },
         ],
-        { text: `You are ${ctx.actor.displayName}, ${ctx.role} in ${ctx.actor.surface}:${ctx.actor.workspaceId}` },
+        { text: `You are ${ctx.actor.displayName}, ${roleText} in ${ctx.actor.surface}:${ctx.actor.workspaceId}` },
       ),
       data: { userId: ctx.actor.userId, role: ctx.role },
     };
@@ -227,7 +233,7 @@ export const listRoleGrantsTool = (d: UserToolDeps): Tool<typeof ListGrantsInput
 });
 
 export const userTools = (d: UserToolDeps): Tool[] => [
-  whoamiTool(),
+  whoamiTool({ db: d.db }),
   grantRoleTool(d),
   grantTemporaryRoleTool(d),
   revokeRoleGrantTool(d),

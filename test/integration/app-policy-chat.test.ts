@@ -153,7 +153,9 @@ describe('just-in-time roles', () => {
     expect(allText(granted)).toBe(
       '⏱️ @Dave is approver for 2 hours, until 2026-11-03 11:00 UTC (“covering the release”); then viewer again. I will say here when it expires; `revoke @Dave` ends it early.',
     );
-    expect((await say('dave', 'whoami')).text).toMatch(/approver/);
+    expect((await say('dave', 'whoami')).text).toBe(
+      'You are Dave, approver until 2026-11-03 11:00 UTC (granted by Carol: “covering the release”) in console:console',
+    );
     const listed = await say('alice', 'grants');
     expect(listed.text).toBe('Temporary roles: Dave approver until 2026-11-03 11:00 UTC');
 
