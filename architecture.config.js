@@ -16,6 +16,7 @@ export const layers = [
   { name: 'usage', paths: ['src/usage/'] },
   { name: 'scans', paths: ['src/scans/'] },
   { name: 'workflows', paths: ['src/workflows/'] },
+  { name: 'incidents', paths: ['src/incidents/'] },
   { name: 'engine', paths: ['src/engine/'] },
   { name: 'config', paths: ['src/config.ts', 'src/production-checks.ts'] },
   { name: 'http', paths: ['src/http/'] },
@@ -44,6 +45,7 @@ export const packages = [
   { names: ['@google-cloud/', 'googleapis', 'google-auth-library'], allowed: ['src/cloud/gcp/'] },
   { names: ['@kubernetes/'], allowed: ['src/cloud/kubernetes/'] },
   { names: ['@pagerduty/'], allowed: ['src/incidents/pagerduty/'] },
+  { names: ['nodemailer'], allowed: ['src/incidents/routing/'] },
   { names: ['pg', '@electric-sql/'], allowed: ['src/store/'] },
   { names: ['agenda', '@agendajs/'], allowed: ['src/jobs/'] },
   {
