@@ -158,6 +158,28 @@ export const ConfigSchema = z
     /** Directories (comma-separated) of the workspace's own workflow templates, loaded after the built-in ones. */
     WORKFLOW_TEMPLATES_DIR: optionalString,
 
+    /** PagerDuty V3 webhook signing secrets (comma-separated: during a rotation, old and new). Mounts /webhooks/pagerduty. */
+    PAGERDUTY_WEBHOOK_SECRETS: csv.optional(),
+    /** A PagerDuty REST API key (General Access or user token): the thread's Acknowledge, Resolve and Escalate buttons. */
+    PAGERDUTY_API_TOKEN: optionalString,
+    /** PagerDuty's REST API base URL (default https://api.pagerduty.com; a proxy, EU service region or a test fake). */
+    PAGERDUTY_API_URL: optionalString.pipe(z.url('must be a URL like https://api.pagerduty.com').optional()),
+    /** Bearer tokens Alertmanager sends (`http_config.authorization.credentials`), comma-separated. Mounts /webhooks/alertmanager. */
+    ALERTMANAGER_TOKENS: csv.optional(),
+    /** Basic auth Alertmanager may send instead (`http_config.basic_auth`). */
+    ALERTMANAGER_BASIC_AUTH_USER: optionalString,
+    ALERTMANAGER_BASIC_AUTH_PASSWORD: optionalString,
+    /** Where incident threads go: a YAML or JSON routing file (services → channel, email, webhooks; quiet hours; dedup). */
+    INCIDENT_ROUTES_FILE: optionalString,
+    /** The incident channel when no routing file names one (`<surface>:<workspace>:<channel>`); default: the console's channel. */
+    INCIDENT_CHANNEL: optionalString,
+    /** How far back the diagnosis looks for changes (default 24h). */
+    INCIDENT_LOOKBACK: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(86_400_000),
+    /** SMTP server for incident emails: smtp://user:pass@host:587 or smtps://…:465. */
+    SMTP_URL: optionalString.pipe(z.url('must be a URL like smtp://user:pass@mail.example.com:587').optional()),
+    /** The From of incident emails. */
+    SMTP_FROM: optionalString,
+
     SLACK_BOT_TOKEN: optionalString.pipe(
       z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…, from OAuth & Permissions)').optional(),
     ),
@@ -246,6 +268,14 @@ export const ConfigSchema = z
       .optional(),
   })
   .superRefine((c, ctx) => {
+    if (Boolean(c.ALERTMANAGER_BASIC_AUTH_USER) !== Boolean(c.ALERTMANAGER_BASIC_AUTH_PASSWORD))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALERTMANAGER_BASIC_AUTH_PASSWORD'],
+        message: 'ALERTMANAGER_BASIC_AUTH_USER and ALERTMANAGER_BASIC_AUTH_PASSWORD go together',
+      });
+    if (c.SMTP_URL && !c.SMTP_FROM)
+      ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'is required with SMTP_URL (the From of incident emails)' });
     if (c.SLACK_BOT_TOKEN && !c.SLACK_SIGNING_SECRET && !c.SLACK_APP_TOKEN)
       ctx.addIssue({
         code: 'custom',

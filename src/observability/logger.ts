@@ -37,6 +37,8 @@ const secretKeys = [
   'secretAccessKey',
   'sessionToken',
   'TOKEN_ENCRYPTION_KEY',
+  'SMTP_URL',
+  'smtpUrl',
   'encryptionKey',
 ];
 /** Whether a field or variable name holds a secret (the same list, plus the words secrets are named by). */

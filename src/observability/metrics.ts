@@ -177,6 +177,13 @@ export const createMetrics = (opts: MetricsOptions = {}) => {
       labelNames: ['surface', 'method', 'status', 'error'] as const,
       registers: [registry],
     }),
+    /** Alert webhooks received: accepted, duplicate (a redelivery), unauthorized, invalid. */
+    incidentWebhooks: new Counter({
+      name: 'devops_agent_incident_webhooks_total',
+      help: 'Alert webhook deliveries by source (pagerduty, alertmanager) and outcome (queued, duplicate, ignored, unauthorized, invalid)',
+      labelNames: ['source', 'outcome'] as const,
+      registers: [registry],
+    }),
     /** The change queue's open requests, counted in the database at scrape time (the source is set by the change service). */
     openChanges: openChanges.set,
     changesOpen: new Gauge({

@@ -3,6 +3,7 @@ import { Role } from '../../chat/actor.ts';
 import { CostReportGrouping, ProviderName, ResourceType } from '../../cloud/resource.ts';
 import { ChangeFilter, ChangeId } from '../../changes/model.ts';
 import { Until } from '../../changes/until.ts';
+import { CauseCategory } from '../../incidents/model.ts';
 import { UsageMonth } from '../../usage/month.ts';
 
 /**
@@ -50,6 +51,12 @@ export const CommandWord = z.enum([
   'reject',
   'rollback',
   'cancel',
+  'incidents',
+  'incident',
+  'ack',
+  'resolve',
+  'escalate',
+  'pagerduty',
   'grant',
   'revoke',
   'freeze',
@@ -129,6 +136,22 @@ export const Command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('template_add'), yaml: z.string().min(1) }),
   z.object({ kind: z.literal('run'), template: z.string().min(1), inputs: z.record(z.string(), z.string()) }),
   z.object({ kind: z.literal('cancel'), changeId: ChangeId, reason: z.string().min(1).optional() }),
+  z.object({ kind: z.literal('incidents'), which: z.enum(['open', 'all']) }),
+  z.object({ kind: z.literal('incident_accuracy'), days: z.number().int().min(1).optional() }),
+  z.object({
+    kind: z.literal('incident'),
+    op: z.enum(['show', 'diagnose', 'acknowledge', 'resolve', 'escalate']),
+    incident: z.string().min(1),
+  }),
+  z.object({
+    kind: z.literal('incident_cause'),
+    incident: z.string().min(1),
+    category: CauseCategory,
+    changeId: ChangeId.optional(),
+    resource: z.string().min(1).optional(),
+    text: z.string().min(1).optional(),
+  }),
+  z.object({ kind: z.literal('pagerduty_map'), user: UserRef, email: z.string().min(3) }),
   /** Any action a provider declares (`scale web to 3`, `cordon node-1`, `rollout restart api`). */
   z.object({
     kind: z.literal('do'),

@@ -203,6 +203,38 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
       'Stops a running workflow before its next step and undoes the steps it completed, or withdraws a request still waiting (requester, approvers, admins; audited).',
     example: 'cancel CR-12 wrong image tag',
   },
+  incidents: {
+    usage: 'incidents [open|all|accuracy [<n> days]]',
+    description:
+      'Incidents from PagerDuty and Alertmanager: the open ones, the latest of every status, or how often the diagnosis matched the cause responders recorded, per cause category.',
+    example: 'incidents accuracy 90 days',
+  },
+  incident: {
+    usage: 'incident <INC-n> [show|diagnose|ack|resolve|escalate] | incident cause <INC-n> <category> [CR-n] [resource=<name>] [what happened…]',
+    description:
+      'One incident: its timeline and what the diagnosis found (recent changes, health, metrics, each with its source). `diagnose` gathers the facts again; `ack`, `resolve` and `escalate` act in PagerDuty as you; `cause` records what caused it (change, capacity, dependency, infrastructure, code, unknown) and grades the diagnosis.',
+    example: 'incident cause INC-7 change CR-12 the resize dropped the connection pool',
+  },
+  ack: {
+    usage: 'ack <INC-n>',
+    description: 'Acknowledges an incident in PagerDuty as you (your PagerDuty user by email).',
+    example: 'ack INC-7',
+  },
+  resolve: {
+    usage: 'resolve <INC-n>',
+    description: 'Resolves an incident (in PagerDuty as you); the thread gets the post-incident summary.',
+    example: 'resolve INC-7',
+  },
+  escalate: {
+    usage: 'escalate <INC-n>',
+    description: 'Escalates a PagerDuty incident to the next level of its escalation policy, as you.',
+    example: 'escalate INC-7',
+  },
+  pagerduty: {
+    usage: 'pagerduty map <user> <email>',
+    description: "Tells the bot someone's PagerDuty login email, so that their clicks act as them in PagerDuty (admins).",
+    example: 'pagerduty map @ana ana@example.com',
+  },
   approve: {
     usage: 'approve <change> [override <reason…>]',
     description:

@@ -18,6 +18,7 @@ import {
 
 import { bare, parseApprove, parseFreeze, parseRevoke, parseUnfreeze, readGrantSpan } from './parse-policy.ts';
 import { parseCancel, parseRun, parseTemplate, parseTemplates } from './parse-workflows.ts';
+import { incidentOp, parseIncident, parseIncidents, parsePagerDuty } from './parse-incidents.ts';
 import {
   parseCompliance,
   parseFindings,
@@ -230,6 +231,12 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   reject: parseReject,
   rollback: changeCommand('rollback'),
   cancel: parseCancel,
+  incidents: parseIncidents,
+  incident: parseIncident,
+  ack: incidentOp('acknowledge'),
+  resolve: incidentOp('resolve'),
+  escalate: incidentOp('escalate'),
+  pagerduty: parsePagerDuty,
   grant: parseGrant,
   revoke: parseRevoke,
   freeze: parseFreeze,

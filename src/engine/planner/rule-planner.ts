@@ -51,6 +51,13 @@ export const ToolNames = {
   template_add: 'add_template',
   run: 'run_template',
   cancel: 'cancel_change',
+  incidents: 'list_incidents',
+  incident: 'show_incident',
+  incidentAction: 'incident_action',
+  incidentDiagnose: 'diagnose_incident',
+  incidentCause: 'record_incident_cause',
+  incidentAccuracy: 'incident_accuracy',
+  pagerdutyMap: 'map_pagerduty_user',
 } as const;
 
 /** One command → one tool call. Help and grammar errors are answered without a tool. */
@@ -144,6 +151,20 @@ export const commandToPlan = (c: Command): Plan => {
       return one(ToolNames.run, { template: c.template, inputs: c.inputs });
     case 'cancel':
       return one(ToolNames.cancel, c.reason ? { changeId: c.changeId, reason: c.reason } : { changeId: c.changeId });
+    case 'incidents':
+      return one(ToolNames.incidents, { which: c.which });
+    case 'incident_accuracy':
+      return one(ToolNames.incidentAccuracy, c.days ? { days: c.days } : {});
+    case 'incident':
+      if (c.op === 'show') return one(ToolNames.incident, { incident: c.incident });
+      if (c.op === 'diagnose') return one(ToolNames.incidentDiagnose, { incident: c.incident });
+      return one(ToolNames.incidentAction, { incident: c.incident, action: c.op });
+    case 'incident_cause': {
+      const { kind: _kind, ...input } = c;
+      return one(ToolNames.incidentCause, input);
+    }
+    case 'pagerduty_map':
+      return one(ToolNames.pagerdutyMap, { user: c.user, email: c.email });
     case 'price': {
       const { kind: _kind, ...input } = c;
       return one(ToolNames.priceCompare, input);

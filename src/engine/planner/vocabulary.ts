@@ -42,6 +42,7 @@ export const ALIASES: ReadonlyArray<readonly [readonly string[], readonly string
   [['decline'], ['reject']],
   [['?'], ['help']],
   [['commands'], ['help']],
+  [['acknowledge'], ['ack']],
 ];
 
 /** Words for what `list` lists; `security group(s)` is also read as two words. */

@@ -1,0 +1,416 @@
+import { randomUUID } from 'node:crypto';
+import type { Actor, ConversationRef, SurfaceName } from '../chat/actor.ts';
+import { textReply, type Reply } from '../chat/reply.ts';
+import type { ChatSurface, PostedMessage } from '../chat/surface.ts';
+import { AppError, badRequest, forbidden, notFound } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Db } from '../store/db.ts';
+import { sql } from '../store/orm.ts';
+import { buildSummary, renderDiagnosis, renderIncidentCard, renderSummary, type SummaryChange } from './card.ts';
+import { gradeDiagnosis, gradeLabel } from './grading.ts';
+import type { Diagnosis, IncidentSignal, RecordedCause, SignalKind } from './model.ts';
+import type { PagerDutyApi } from './ports.ts';
+import {
+  appendEvent,
+  applySignal,
+  claimInbox,
+  claimThread,
+  diagnosisFromJson,
+  enqueueSignal,
+  finishInbox,
+  getIncident,
+  incidentByNumber,
+  incidentNumber,
+  incidentRef,
+  listEvents,
+  recordCause,
+  setShown,
+  setThread,
+  updateIncident,
+  userEmail,
+  type IncidentRow,
+} from './repository.ts';
+
+/**
+ * The incident service: webhook deliveries in (acked at once, processed after), one thread per
+ * incident whose first message follows the incident, the diagnosis posted in it, remediation,
+ * routing beyond chat, the summary at the end and the grade of the diagnosis against the cause.
+ * docs/architecture.md#incidents.
+ */
+
+export type IncidentAction = 'acknowledge' | 'resolve' | 'escalate';
+
+export interface IncidentServiceDeps {
+  db: Db;
+  now: () => Date;
+  logger: Logger;
+  /** This process among the replicas (claims name it). */
+  runner: string;
+  sandbox: boolean;
+  surface(name: SurfaceName): ChatSurface | undefined;
+  /** Where a service's incident thread goes (routing; the default channel for unknown services). */
+  channelFor(service: string): ConversationRef;
+  /** Change-aware diagnosis (and the narrative when an explainer is wired); absent: none is posted. */
+  diagnose?(i: IncidentRow): Promise<Diagnosis>;
+  /** Auto-remediation after the diagnosis: a line for the thread when a rule acted or declined. */
+  autoRemediate?(i: IncidentRow, d: Diagnosis, thread: ConversationRef): Promise<{ text: string; changeId?: string } | undefined>;
+  /** Routing beyond chat (email, webhooks): never throws. */
+  notify?(i: IncidentRow, kind: SignalKind, d?: Diagnosis): Promise<void>;
+  /** PagerDuty's REST API, when a token is configured. */
+  pagerduty?: PagerDutyApi;
+  /** A chat person's email as their platform tells it (Slack users.info, the console's seeded people). */
+  platformEmail?(actor: Actor): Promise<string | undefined>;
+  /** How many deliveries are processed at once (default 8). */
+  concurrency?: number;
+  inboxLeaseMs?: number;
+  threadLeaseMs?: number;
+}
+
+export interface IncidentService {
+  /** Records a verified, parsed delivery: 'duplicate' for a redelivery (nothing else happens). */
+  receive(signal: IncidentSignal): Promise<'queued' | 'duplicate'>;
+  /** Processes what is waiting in the inbox (the job calls it; `receive` starts it). */
+  drain(): Promise<number>;
+  /** Settles when the processing started so far is done (tests, shutdown). */
+  idle(): Promise<void>;
+  act(ref: string, action: IncidentAction, actor: Actor, workspaceId: string): Promise<{ incident: IncidentRow; text: string }>;
+  recordCause(ref: string, cause: RecordedCause, actor: Actor, workspaceId: string): Promise<IncidentRow>;
+  find(ref: string, workspaceId: string): Promise<IncidentRow>;
+  /** Runs the diagnosis again and posts it in the thread. */
+  rediagnose(ref: string, workspaceId: string): Promise<IncidentRow>;
+}
+
+const threadOf = (i: IncidentRow): ConversationRef | undefined =>
+  i.thread ? { ...i.thread.conversation, threadId: i.thread.conversation.threadId ?? i.thread.messageId } : undefined;
+
+export const createIncidentService = (d: IncidentServiceDeps): IncidentService => {
+  const inboxLeaseMs = d.inboxLeaseMs ?? 60_000;
+  const threadLeaseMs = d.threadLeaseMs ?? 30_000;
+  const concurrency = d.concurrency ?? 8;
+  const running = new Set<Promise<unknown>>();
+  let draining: Promise<number> | undefined;
+  let again = false;
+
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    running.add(p);
+    void p.finally(() => running.delete(p)).catch(() => undefined);
+    return p;
+  };
+
+  const postIn = async (conversation: ConversationRef, reply: Reply): Promise<PostedMessage | undefined> => {
+    const surface = d.surface(conversation.surface);
+    if (!surface) {
+      d.logger.warn({ surface: conversation.surface }, 'incident channel is on a surface that is not running');
+      return undefined;
+    }
+    return surface.post(conversation, reply);
+  };
+
+  /** Posts in the incident's thread (when it has one); failures are logged, never thrown. */
+  const say = async (i: IncidentRow, reply: Reply): Promise<void> => {
+    const thread = threadOf(i);
+    if (!thread) return;
+    try {
+      await postIn(thread, reply);
+    } catch (err) {
+      d.logger.warn({ err, incident: incidentRef(i) }, 'could not post in an incident thread');
+    }
+  };
+
+  /** Posts the thread once (one replica), or brings its first message up to date. */
+  const showCard = async (id: number): Promise<IncidentRow | undefined> => {
+    let i = await getIncident(d.db, id);
+    if (!i) return undefined;
+    if (!i.thread) {
+      if (!(await claimThread(d.db, i.id, d.runner, d.now(), threadLeaseMs))) return i;
+      const posted = await postIn(i.channel, renderIncidentCard(i, { sandbox: d.sandbox }));
+      if (!posted) return i;
+      await setThread(d.db, i.id, posted, i.version);
+      i = (await getIncident(d.db, id))!;
+    }
+    if (i.version > i.shownVersion && i.thread) {
+      const surface = d.surface(i.thread.surface);
+      const version = i.version;
+      await surface?.update(i.thread, renderIncidentCard(i, { sandbox: d.sandbox }));
+      await setShown(d.db, i.id, version);
+    }
+    return i;
+  };
+
+  const diagnoseAndRemediate = async (i: IncidentRow, opts: { first: boolean }): Promise<void> => {
+    if (!d.diagnose) {
+      if (opts.first) await d.notify?.(i, 'triggered');
+      return;
+    }
+    let diagnosis: Diagnosis;
+    try {
+      diagnosis = await d.diagnose(i);
+    } catch (err) {
+      d.logger.warn({ err, incident: incidentRef(i) }, 'incident diagnosis failed');
+      await say(i, textReply(`I could not gather the facts for ${incidentRef(i)}: ${(err as Error).message}`));
+      return;
+    }
+    i = await updateIncident(d.db, i.id, { diagnosis }, d.now());
+    await appendEvent(d.db, i.id, {
+      at: d.now(),
+      kind: 'diagnosed',
+      actor: 'DevOps Agent',
+      text: diagnosis.suspects[0] ? `Diagnosis: ${diagnosis.suspects[0].text}` : `Diagnosis: ${diagnosis.facts.length} facts, no clear suspect`,
+      origin: 'chat',
+    });
+    await say(i, renderDiagnosis(i, diagnosis, { sandbox: d.sandbox }));
+    const thread = threadOf(i);
+    if (opts.first && d.autoRemediate && thread) {
+      try {
+        const done = await d.autoRemediate(i, diagnosis, thread);
+        if (done) {
+          await appendEvent(d.db, i.id, {
+            at: d.now(),
+            kind: 'auto_remediation',
+            actor: 'DevOps Agent',
+            text: done.text,
+            origin: 'chat',
+            ...(done.changeId ? { changeId: done.changeId } : {}),
+          });
+          await say(i, textReply(done.text));
+        }
+      } catch (err) {
+        d.logger.warn({ err, incident: incidentRef(i) }, 'auto-remediation failed');
+        await say(i, textReply(`Auto-remediation did not run: ${(err as Error).message}`));
+      }
+    }
+    if (opts.first) await d.notify?.(i, 'triggered', diagnosis);
+  };
+
+  const changesDuring = async (i: IncidentRow): Promise<SummaryChange[]> => {
+    const thread = threadOf(i);
+    const { rows } = await d.db.execute<{
+      id: string;
+      status: string;
+      action: string;
+      resource_name: string;
+      requester: { displayName?: string };
+      created_at: string | Date;
+      finished_at: string | Date | null;
+    }>(sql`
+      select id, status, action, resource_name, requester, created_at, finished_at from change_requests
+      where workspace_id = ${i.workspaceId} and (
+        ${thread ? sql`(conversation->>'channelId' = ${thread.channelId} and conversation->>'threadId' = ${thread.threadId ?? ''})` : sql`false`}
+        or id in (select change_id from incident_events where incident_id = ${i.id} and change_id is not null))
+      order by created_at`);
+    return rows.map((r) => ({
+      id: r.id,
+      status: r.status,
+      action: r.action,
+      resourceName: r.resource_name,
+      requester: r.requester?.displayName ?? '',
+      createdAt: new Date(r.created_at),
+      finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+    }));
+  };
+
+  const summarise = async (i: IncidentRow): Promise<void> => {
+    const summary = buildSummary(i, await listEvents(d.db, i.id), await changesDuring(i));
+    i = await updateIncident(d.db, i.id, { summary: summary as unknown as Record<string, unknown> }, d.now());
+    await say(i, renderSummary(i, summary, { sandbox: d.sandbox }));
+  };
+
+  const process = async (s: IncidentSignal): Promise<void> => {
+    const channel = d.channelFor(s.service);
+    const applied = await applySignal(d.db, s, channel.workspaceId, channel, d.now());
+    let i: IncidentRow | undefined = applied.incident;
+    if (applied.changed || applied.repeat || !i.thread) i = (await showCard(i.id)) ?? i;
+    const news = !applied.created && !applied.repeat && (applied.changed || s.kind === 'annotated');
+    if (news) {
+      const via = s.source === 'pagerduty' ? 'in PagerDuty' : 'by Alertmanager';
+      const who = s.agent?.name ? ` by ${s.agent.name}` : '';
+      const line: Partial<Record<SignalKind, string>> = {
+        acknowledged: `🟠 Acknowledged ${via}${who}.`,
+        unacknowledged: `🔴 The acknowledgement lapsed ${via}.`,
+        resolved: `✅ Resolved ${via}${who}${s.note ? `: ${s.note}` : ''}.`,
+        reopened: `🔴 Reopened ${via}${who}.`,
+        triggered: `🔴 Firing again ${via}.`,
+        escalated: `⬆️ Escalated ${via}${s.escalationLevel ? ` to level ${s.escalationLevel}` : ''}${who}.`,
+        reassigned: `👤 Reassigned ${via}${s.assignees?.length ? ` to ${s.assignees.join(', ')}` : ''}${who}.`,
+        annotated: `📝 Note ${via}${who}: ${s.note ?? ''}`,
+        priority_updated: `Priority changed ${via}${s.note ? ` to ${s.note}` : ''}${who}.`,
+      };
+      const text = applied.reopened ? line.reopened : line[s.kind];
+      if (text) await say(i, textReply(text));
+    }
+    if (applied.created || applied.reopened) {
+      if (i.status !== 'resolved') await diagnoseAndRemediate(i, { first: true });
+      else await d.notify?.(i, s.kind);
+      return;
+    }
+    if (applied.repeat) {
+      await d.notify?.(i, 'triggered');
+      return;
+    }
+    if (applied.changed && i.status === 'resolved' && s.kind === 'resolved') await summarise(i);
+    if (applied.changed || s.kind === 'annotated') await d.notify?.(i, s.kind);
+  };
+
+  /** Deliveries of one incident in order; different incidents side by side. */
+  const drainOnce = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const items = await claimInbox(d.db, d.runner, d.now(), inboxLeaseMs, 100);
+      if (items.length === 0) return total;
+      total += items.length;
+      const groups = new Map<string, typeof items>();
+      for (const it of items) {
+        const key = `${it.signal.source}:${it.signal.externalId}`;
+        groups.set(key, [...(groups.get(key) ?? []), it]);
+      }
+      const queue = [...groups.values()];
+      const worker = async () => {
+        for (let g = queue.shift(); g; g = queue.shift())
+          for (const it of g) {
+            try {
+              await process(it.signal);
+              await finishInbox(d.db, it.id, d.now());
+            } catch (err) {
+              d.logger.warn({ err, eventId: it.signal.eventId, attempts: it.attempts }, 'could not process an incident event');
+              await finishInbox(d.db, it.id, d.now(), err instanceof Error ? err.message : String(err)).catch(() => undefined);
+            }
+          }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    }
+  };
+
+  const drain = (): Promise<number> => {
+    if (draining) {
+      again = true;
+      return draining;
+    }
+    const run = async (): Promise<number> => {
+      let n = 0;
+      do {
+        again = false;
+        n += await drainOnce();
+      } while (again);
+      return n;
+    };
+    draining = track(run().finally(() => (draining = undefined)));
+    return draining;
+  };
+
+  const find = async (ref: string, workspaceId: string): Promise<IncidentRow> => {
+    const n = incidentNumber(ref);
+    if (n === undefined) throw badRequest(`“${ref}” is not an incident; they look like INC-7.`, undefined, 'incident');
+    const i = await incidentByNumber(d.db, workspaceId, n);
+    if (!i) throw notFound(`There is no incident INC-${n} here.`);
+    return { ...i, diagnosis: i.diagnosis ? (diagnosisFromJson(i.diagnosis) ?? null) : null };
+  };
+
+  /** The PagerDuty login email of a chat person: an admin's mapping first, else what their platform says. */
+  const emailFor = async (actor: Actor): Promise<string | undefined> =>
+    (await userEmail(d.db, actor)) ?? (await d.platformEmail?.(actor).catch(() => undefined));
+
+  const act: IncidentService['act'] = async (ref, action, actor, workspaceId) => {
+    let i = await find(ref, workspaceId);
+    if (i.status === 'resolved') throw badRequest(`${incidentRef(i)} is already resolved.`);
+    if (action === 'acknowledge' && i.status === 'acknowledged')
+      throw badRequest(`${incidentRef(i)} is already acknowledged${i.acknowledgedBy ? ` by ${i.acknowledgedBy}` : ''}.`);
+    let level: number | undefined;
+    if (i.source === 'pagerduty') {
+      if (!d.pagerduty)
+        throw new AppError('unavailable', 'PagerDuty is not connected (PAGERDUTY_API_TOKEN is not set), so I cannot change this incident there.');
+      const email = await emailFor(actor);
+      if (!email)
+        throw forbidden(
+          `I don't know your PagerDuty login, so I cannot act for you. An admin can say \`pagerduty map @you your@email\`, or your chat profile can show your email.`,
+        );
+      const pdUser = await d.pagerduty.userByEmail(email);
+      if (!pdUser)
+        throw forbidden(`No PagerDuty user has the login ${email}: ask a PagerDuty admin to add you, or an admin here to map you to your PagerDuty email.`);
+      // PagerDuty first: nothing is recorded here unless PagerDuty took it.
+      if (action === 'acknowledge') await d.pagerduty.acknowledge(i.externalId, pdUser.email);
+      else if (action === 'resolve') await d.pagerduty.resolve(i.externalId, pdUser.email);
+      else level = (await d.pagerduty.escalate(i.externalId, pdUser.email)).level;
+    } else if (action === 'escalate') {
+      throw badRequest('Alertmanager has no escalation: escalate in your paging tool, or route this service to PagerDuty.');
+    }
+    const at = d.now();
+    const kind: SignalKind = action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'escalated';
+    const applied = await applySignal(
+      d.db,
+      {
+        source: i.source as IncidentSignal['source'],
+        eventId: `chat:${randomUUID()}`,
+        kind,
+        occurredAt: at,
+        externalId: i.externalId,
+        title: i.title,
+        service: i.service,
+        urgency: i.urgency as IncidentSignal['urgency'],
+        agent: { name: actor.displayName },
+        labels: {},
+        resources: [],
+        ...(level !== undefined ? { escalationLevel: level } : {}),
+      },
+      i.workspaceId,
+      i.channel,
+      at,
+    );
+    i = (await showCard(applied.incident.id)) ?? applied.incident;
+    const where = i.source === 'pagerduty' ? ' in PagerDuty' : '';
+    const text =
+      action === 'acknowledge'
+        ? `🟠 ${actor.displayName} acknowledged ${incidentRef(i)}${where}.`
+        : action === 'resolve'
+          ? `✅ ${actor.displayName} resolved ${incidentRef(i)}${where}.`
+          : `⬆️ ${actor.displayName} escalated ${incidentRef(i)}${where}${level ? ` to level ${level}` : ''}.`;
+    if (action === 'resolve' && applied.changed) {
+      await say(i, textReply(text));
+      await summarise(i);
+      await d.notify?.(i, 'resolved');
+    } else if (applied.changed) {
+      await d.notify?.(i, kind);
+    }
+    return { incident: i, text };
+  };
+
+  return {
+    receive: async (signal) => {
+      const fresh = await enqueueSignal(d.db, signal, d.now());
+      if (!fresh) return 'duplicate';
+      void drain().catch((err: unknown) => d.logger.warn({ err }, 'incident inbox processing failed'));
+      return 'queued';
+    },
+    drain,
+    idle: async () => {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+    act,
+    find,
+    recordCause: async (ref, cause, actor, workspaceId) => {
+      const i = await find(ref, workspaceId);
+      const grade = i.diagnosis ? gradeDiagnosis(i.diagnosis, cause) : undefined;
+      const row = await recordCause(
+        d.db,
+        i.id,
+        cause,
+        actor.displayName,
+        grade ? { grade, category: cause.category } : undefined,
+        d.now(),
+      );
+      await appendEvent(d.db, i.id, {
+        at: d.now(),
+        kind: 'cause_recorded',
+        actor: actor.displayName,
+        text: `Cause: ${cause.category}${cause.resource ? ` · ${cause.resource}` : ''}${cause.changeId ? ` · ${cause.changeId}` : ''}${grade ? ` (diagnosis ${gradeLabel[grade]})` : ''}`,
+        origin: 'chat',
+        ...(cause.changeId ? { changeId: cause.changeId } : {}),
+      });
+      return (await showCard(row.id)) ?? row;
+    },
+    rediagnose: async (ref, workspaceId) => {
+      const i = await find(ref, workspaceId);
+      await diagnoseAndRemediate(i, { first: false });
+      return (await getIncident(d.db, i.id)) ?? i;
+    },
+  };
+};
