@@ -8,6 +8,11 @@ export interface DirectoryUser {
   /** The platform's user id (the same one an Actor of this person will carry). */
   userId: string;
   displayName: string;
+  /**
+   * Their email when the platform tells it (Slack's profile with the `users:read.email` scope; the
+   * console's people): how their PagerDuty user is found.
+   */
+  email?: string;
 }
 
 export interface UserDirectory {

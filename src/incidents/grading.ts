@@ -24,7 +24,8 @@ export const gradeDiagnosis = (d: Diagnosis | undefined, cause: RecordedCause): 
   const sameCategory = top.category === cause.category;
 
   if (sameCategory && (sameChange || sameResource(top.resource) || namesNothing)) return 'exact';
-  if (cause.changeId && top.changeId === cause.changeId) return 'right_area_wrong_cause';
+  // The first suspect named what was at fault, with the wrong kind of cause.
+  if (sameChange || sameResource(top.resource)) return 'right_area_wrong_cause';
 
   const inFacts =
     (cause.changeId !== undefined &&

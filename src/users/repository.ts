@@ -307,14 +307,16 @@ export interface SeedUser {
   userId: string;
   displayName: string;
   role: Role;
+  /** Their email (the console's people: how the incident buttons find their PagerDuty user). */
+  email?: string;
 }
 
 /** The web console's demo people, one per role. */
 export const CONSOLE_USERS: readonly SeedUser[] = [
-  { surface: 'console', workspaceId: 'console', userId: 'alice', displayName: 'Alice', role: 'operator' },
-  { surface: 'console', workspaceId: 'console', userId: 'bob', displayName: 'Bob', role: 'approver' },
-  { surface: 'console', workspaceId: 'console', userId: 'carol', displayName: 'Carol', role: 'admin' },
-  { surface: 'console', workspaceId: 'console', userId: 'dave', displayName: 'Dave', role: 'viewer' },
+  { surface: 'console', workspaceId: 'console', userId: 'alice', displayName: 'Alice', email: 'alice@example.com', role: 'operator' },
+  { surface: 'console', workspaceId: 'console', userId: 'bob', displayName: 'Bob', email: 'bob@example.com', role: 'approver' },
+  { surface: 'console', workspaceId: 'console', userId: 'carol', displayName: 'Carol', email: 'carol@example.com', role: 'admin' },
+  { surface: 'console', workspaceId: 'console', userId: 'dave', displayName: 'Dave', email: 'dave@example.com', role: 'viewer' },
 ];
 
 /** Creates the users that do not exist yet (roles granted since are kept). Audited. Returns the new ones. */
@@ -324,7 +326,7 @@ export const seedUsers = async (
   now: Date = new Date(),
 ): Promise<WorkspaceUser[]> => {
   const created: WorkspaceUser[] = [];
-  for (const u of seed) {
+  for (const { email: _email, ...u } of seed) {
     await ensureWorkspace(db, u.surface, u.workspaceId);
     const row = await db.transaction(async (tx) => {
       const [inserted] = await tx

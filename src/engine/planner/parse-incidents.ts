@@ -77,15 +77,17 @@ const parseCause = (incident: string, args: Token[], text: string) => {
   let changeId: string | undefined;
   let resource: string | undefined;
   let from: Token | undefined;
-  for (const t of rest) {
+  for (let k = 0; k < rest.length; k++) {
+    const t = rest[k]!;
     const cr = !changeId && !t.quoted ? normalizeChangeId(t.text) : undefined;
     if (cr && /^cr/i.test(t.text)) {
       changeId = cr;
       continue;
     }
-    const m = !t.quoted ? /^resource=(.+)$/i.exec(t.text) : null;
-    if (m && !resource) {
-      resource = m[1]!;
+    // `resource=api-prod-1` (the tokenizer splits at `=`).
+    if (!resource && !t.quoted && t.lower === 'resource' && rest[k + 1]?.text === '=' && rest[k + 2]) {
+      resource = rest[k + 2]!.text;
+      k += 2;
       continue;
     }
     from = t;

@@ -75,7 +75,7 @@ export const createConsoleSurface = (deps: {
         if (workspaceId !== consoleWorkspaceId) return null;
         const wanted = ref.toLowerCase();
         const p = people.find((x) => x.userId.toLowerCase() === wanted || x.displayName.toLowerCase() === wanted);
-        return p ? { userId: p.userId, displayName: p.displayName } : null;
+        return p ? { userId: p.userId, displayName: p.displayName, ...(p.email ? { email: p.email } : {}) } : null;
       },
     },
   };

@@ -24,7 +24,7 @@ type SlackUser = {
   real_name?: string;
   deleted?: boolean;
   is_bot?: boolean;
-  profile?: { display_name?: string; real_name?: string };
+  profile?: { display_name?: string; real_name?: string; email?: string };
 };
 /** The name Slack shows for someone: display name, else real name, else handle. */
 const nameOf = (u: SlackUser | undefined): string | undefined =>
@@ -97,7 +97,7 @@ export const createIdentity = (o: { logger: Logger; now: () => Date; ttlMs?: num
       cache.delete(`${teamId}:${userId}`);
       cache.set(`${teamId}:${userId}`, { name: displayName, until: o.now().getTime() + ttl });
       if (cache.size > max) cache.delete(cache.keys().next().value!);
-      return { userId, displayName };
+      return { userId, displayName, ...(u?.profile?.email ? { email: u.profile.email } : {}) };
     },
   };
 };
