@@ -1,0 +1,163 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { startApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { sql } from '../src/store/orm.ts';
+import { ms, summarize } from './stats.ts';
+
+/**
+ * `npm run bench:incidents`: PagerDuty V3 webhooks at a fixed rate (BENCH_INCIDENT_RATE per second,
+ * default 1,000, for BENCH_INCIDENT_SECONDS, default 5) against the whole app on
+ * /webhooks/pagerduty, signed like PagerDuty. Each incident gets a triggered, an acknowledged and an
+ * annotated event, and one in five a redelivery of its trigger. The load is open (requests leave on
+ * schedule whether or not earlier ones were answered) and latency is counted from the scheduled
+ * send time, so a stall shows up in the percentiles instead of slowing the sender.
+ *
+ * Then it waits for the inbox to drain and checks that every incident has exactly one thread (one
+ * posted first message in the console's channel, updated in place) and that no event was lost.
+ * Embedded PGlite unless DATABASE_URL is set (use a scratch database).
+ */
+const rate = Number(process.env.BENCH_INCIDENT_RATE ?? 1000);
+const seconds = Number(process.env.BENCH_INCIDENT_SECONDS ?? 5);
+const target = process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite';
+const SECRET = 'bench-pagerduty-secret';
+
+const incidentEvent = (n: number, type: string, eventId: string, at: Date) => ({
+  event: {
+    id: eventId,
+    event_type: type,
+    resource_type: 'incident',
+    occurred_at: at.toISOString(),
+    agent: type === 'incident.triggered' ? null : { id: 'PUSER01', type: 'user_reference', summary: 'Ana Bench' },
+    client: null,
+    data: {
+      id: `QBENCH${n}`,
+      type: 'incident',
+      self: `https://api.pagerduty.com/incidents/QBENCH${n}`,
+      html_url: `https://example.pagerduty.com/incidents/QBENCH${n}`,
+      number: n,
+      status: type === 'incident.acknowledged' ? 'acknowledged' : 'triggered',
+      incident_key: `bench-${n}`,
+      created_at: at.toISOString(),
+      title: `High error rate on checkout-api-${n % 50}`,
+      service: { id: 'PSVC001', type: 'service_reference', summary: 'checkout-api', html_url: 'https://example.pagerduty.com/services/PSVC001' },
+      assignees: [{ id: 'PUSER01', type: 'user_reference', summary: 'Ana Bench' }],
+      escalation_policy: { id: 'PEP01', type: 'escalation_policy_reference', summary: 'Checkout' },
+      teams: [],
+      priority: null,
+      urgency: 'high',
+      conference_bridge: null,
+      resolve_reason: null,
+      ...(type === 'incident.annotated' ? { content: 'Looking at the load balancer.' } : {}),
+    },
+  },
+});
+
+const main = async () => {
+  const total = Math.round(rate * seconds);
+  // Per incident: triggered, acknowledged, annotated (+ a redelivery for one in five).
+  const incidents = Math.max(1, Math.floor(total / 3.2));
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-incidents-'));
+  const config = loadConfig({
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SANDBOX: 'on',
+    PAGERDUTY_WEBHOOK_SECRETS: SECRET,
+    LOG_LEVEL: 'silent',
+  });
+  const app = await startApp(config, { logger: createLogger('silent'), jobs: false, refreshDelayMs: 0 });
+  await app.synced;
+  const url = new URL(`${app.url}/webhooks/pagerduty`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+  // The schedule: event i of incident n; a trigger first, its follow-ups later in the run.
+  const base = Date.now();
+  const bodies: Buffer[] = [];
+  for (let n = 1; n <= incidents && bodies.length < total; n++) {
+    const at = new Date(base + n);
+    const trigger = Buffer.from(JSON.stringify(incidentEvent(n, 'incident.triggered', `ev-t-${n}`, at)));
+    bodies.push(trigger);
+    if (n % 5 === 0) bodies.push(trigger);
+  }
+  for (let n = 1; n <= incidents && bodies.length < total; n++)
+    bodies.push(Buffer.from(JSON.stringify(incidentEvent(n, 'incident.acknowledged', `ev-a-${n}`, new Date(base + 10_000 + n)))));
+  for (let n = 1; n <= incidents && bodies.length < total; n++)
+    bodies.push(Buffer.from(JSON.stringify(incidentEvent(n, 'incident.annotated', `ev-n-${n}-${randomUUID()}`, new Date(base + 20_000 + n)))));
+
+  const send = (body: Buffer): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const sig = `v1=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'x-pagerduty-signature': sig, 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  console.log(
+    `incident webhooks — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, database: ${target}`,
+  );
+  console.log(`${bodies.length} PagerDuty V3 deliveries at ${rate}/s (${incidents} incidents), open loop\n`);
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < bodies.length; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(
+      send(bodies[i]!).then((status) => {
+        latencies.push(performance.now() - due);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  const sent = performance.now() - start;
+  const acked = summarize(latencies);
+  console.log(`acked: ${[...statuses].map(([s, n]) => `${n}× ${s}`).join(', ')} in ${(sent / 1000).toFixed(2)} s (${Math.round((bodies.length * 1000) / sent)}/s)`);
+  console.log(`ack latency from the scheduled send: p50 ${ms(acked.p50)}  p90 ${ms(acked.p90)}  p99 ${ms(acked.p99)}  max ${ms(acked.max)}`);
+
+  const t0 = performance.now();
+  const { db } = app.store;
+  for (;;) {
+    const { rows } = await db.execute<{ n: number }>(sql`select count(*)::int as n from incident_inbox where processed_at is null and attempts < 5`);
+    if (Number(rows[0]!.n) === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const drained = performance.now() - t0;
+  const { rows: counts } = await db.execute<{ incidents: number; threads: number; events: number; failed: number }>(sql`
+    select (select count(*)::int from incidents) as incidents,
+           (select count(distinct thread->>'messageId')::int from incidents where thread is not null) as threads,
+           (select count(*)::int from incident_events where origin = 'pagerduty') as events,
+           (select count(*)::int from incident_inbox where processed_at is null) as failed`);
+  const { rows: cards } = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from messages where author = 'bot' and text ~ '^(🔴|🟠|✅) INC-[0-9]+ '`);
+  const c = counts[0]!;
+  console.log(`processed after the last ack in ${(drained / 1000).toFixed(2)} s (${Math.round(((bodies.length - incidents / 5) * 1000) / (sent + drained))} events/s end to end)`);
+  console.log(`incidents ${c.incidents}, threads ${c.threads}, first messages posted ${cards[0]!.n}, timeline events ${c.events}, unprocessed ${c.failed}`);
+  const ok = c.incidents === incidents && c.threads === incidents && Number(cards[0]!.n) === incidents && c.failed === 0;
+  console.log(ok ? 'every incident has exactly one thread' : 'MISMATCH: see the counts above');
+  agent.destroy();
+  await app.close();
+  await fs.rm(dataDir, { recursive: true, force: true });
+  if (!ok) process.exitCode = 1;
+};
+
+await main();
