@@ -28,12 +28,20 @@ export interface PagerDutyClientOptions {
 
 const User = z.looseObject({ id: z.string(), name: z.string().default(''), email: z.string().default('') });
 const UsersPage = z.looseObject({ users: z.array(User), more: z.boolean().optional() });
+const Ref = z.looseObject({ id: z.string(), summary: z.string().optional() });
 const IncidentBody = z.looseObject({
   incident: z.looseObject({
     id: z.string(),
     status: z.enum(['triggered', 'acknowledged', 'resolved']),
+    /** Not in PagerDuty's documented incident object; used when an API reports it. */
     escalation_level: z.number().int().positive().nullish(),
+    escalation_policy: Ref.nullish(),
+    assignments: z.array(z.looseObject({ assignee: Ref })).nullish(),
   }),
+});
+type Incident = z.infer<typeof IncidentBody>['incident'];
+const OncallsPage = z.looseObject({
+  oncalls: z.array(z.looseObject({ escalation_level: z.number().int().positive(), user: Ref.nullish() })),
 });
 const ErrorBody = z.looseObject({
   error: z.looseObject({
@@ -133,6 +141,35 @@ export const createPagerDutyClient = (opts: PagerDutyClientOptions): PagerDutyAp
     });
   };
 
+  /**
+   * The incident's escalation level: as reported, else the lowest level of its escalation policy
+   * whose on-call users (GET /oncalls, which does carry `escalation_level`) include all its
+   * assignees, else the lowest level holding any of them. Undefined when nothing says.
+   */
+  const levelOf = async (incident: Incident): Promise<number | undefined> => {
+    if (incident.escalation_level) return incident.escalation_level;
+    const assignees = (incident.assignments ?? []).map((a) => a.assignee.id);
+    if (incident.status === 'resolved' || !incident.escalation_policy || assignees.length === 0) return undefined;
+    const data = await call({
+      method: 'GET',
+      path: '/oncalls',
+      data: { 'escalation_policy_ids[]': [incident.escalation_policy.id], limit: '100' },
+      missing: 'on-call list',
+    });
+    const parsed = OncallsPage.safeParse(data);
+    if (!parsed.success) return undefined;
+    const levels = new Map<number, Set<string>>();
+    for (const o of parsed.data.oncalls) {
+      if (!o.user) continue;
+      levels.set(o.escalation_level, (levels.get(o.escalation_level) ?? new Set()).add(o.user.id));
+    }
+    const ordered = [...levels.entries()].sort((a, b) => a[0] - b[0]);
+    return (
+      ordered.find(([, users]) => assignees.every((a) => users.has(a)))?.[0] ??
+      ordered.find(([, users]) => assignees.some((a) => users.has(a)))?.[0]
+    );
+  };
+
   const status: PagerDutyApi['status'] = async (incidentId) => {
     const data = await call({
       method: 'GET',
@@ -144,7 +181,7 @@ export const createPagerDutyClient = (opts: PagerDutyClientOptions): PagerDutyAp
       throw new AppError('unavailable', 'PagerDuty answered with an incident the bot cannot read.', {
         cause: parsed.error,
       });
-    const level = parsed.data.incident.escalation_level;
+    const level = await levelOf(parsed.data.incident);
     return { status: parsed.data.incident.status, ...(level ? { escalationLevel: level } : {}) };
   };
 
@@ -173,7 +210,7 @@ export const createPagerDutyClient = (opts: PagerDutyClientOptions): PagerDutyAp
     resolve: (incidentId, from, resolution) =>
       setStatus(incidentId, from, { status: 'resolved', ...(resolution ? { resolution } : {}) }),
     escalate: async (incidentId, from, level) => {
-      // PagerDuty's incident does not document its current level; one it reports is used, else 1 is assumed.
+      // Unknown current level (nobody assigned, no on-call data): assumed 1, so the incident goes to 2.
       const target = level ?? ((await status(incidentId)).escalationLevel ?? 1) + 1;
       await setStatus(incidentId, from, { escalation_level: target });
       return { level: target };
