@@ -60,8 +60,7 @@ const resourcesOf = (body: AlertmanagerWebhookBody, title: string): string[] => 
       if (!v) continue;
       fromLabels.push(key === 'instance' ? stripPort(v) : v);
       // Kubernetes names are unique per namespace: `shop/api-7d9` is what the inventory knows.
-      if (labels.namespace && key !== 'instance' && key !== 'node')
-        fromLabels.push(`${labels.namespace}/${v}`);
+      if (labels.namespace && key !== 'instance' && key !== 'node') fromLabels.push(`${labels.namespace}/${v}`);
     }
   }
   // Namespaced names first (more specific), then bare names, then what the title names.

@@ -88,18 +88,35 @@ describe('parseAlertmanagerWebhook', () => {
 
   it('maps a resolved group to a resolved signal at the last end time', () => {
     const alerts = [crash('api-7d9-abc', { endsAt: at(9) }), crash('api-7d9-def', { endsAt: at(12) })];
-    const firing = parseAlertmanagerWebhook(buildAlertmanagerPayload(group, alerts.map((a) => ({ ...a, endsAt: undefined }))));
+    const firing = parseAlertmanagerWebhook(
+      buildAlertmanagerPayload(
+        group,
+        alerts.map((a) => ({ ...a, endsAt: undefined })),
+      ),
+    );
     const s = parseAlertmanagerWebhook(buildAlertmanagerPayload(group, alerts));
-    expect(s).toMatchObject({ kind: 'resolved', status: 'resolved', occurredAt: at(12), externalId: firing.externalId });
+    expect(s).toMatchObject({
+      kind: 'resolved',
+      status: 'resolved',
+      occurredAt: at(12),
+      externalId: firing.externalId,
+    });
     expect(s.eventId).not.toBe(firing.eventId);
   });
 
   it('names the alert and its count without a summary, takes service from labels, low urgency below critical', () => {
     const alerts: FakeAlert[] = ['a', 'b', 'c'].map((n) => ({
-      labels: { alertname: 'HighLatency', service: 'checkout', severity: 'warning', instance: `web-${n}.internal:9100` },
+      labels: {
+        alertname: 'HighLatency',
+        service: 'checkout',
+        severity: 'warning',
+        instance: `web-${n}.internal:9100`,
+      },
       startsAt: at(0),
     }));
-    const s = parseAlertmanagerWebhook(buildAlertmanagerPayload({ receiver: 'r', groupLabels: { alertname: 'HighLatency' } }, alerts));
+    const s = parseAlertmanagerWebhook(
+      buildAlertmanagerPayload({ receiver: 'r', groupLabels: { alertname: 'HighLatency' } }, alerts),
+    );
     expect(s.title).toBe('HighLatency (3 firing)');
     expect(s.service).toBe('checkout');
     expect(s.urgency).toBe('low');
@@ -157,7 +174,9 @@ describe('checkAlertmanagerAuth', () => {
     // Basic when only bearer tokens are configured, and an empty configured token.
     expect(checkAlertmanagerAuth(basic('am', 'pa:ss'), { bearerTokens: ['tok-new'] })).toBe(false);
     expect(checkAlertmanagerAuth({ authorization: 'Bearer x' }, { bearerTokens: [''] })).toBe(false);
-    expect(checkAlertmanagerAuth(basic('', ''), { bearerTokens: [], basic: { username: '', password: '' } })).toBe(false);
+    expect(checkAlertmanagerAuth(basic('', ''), { bearerTokens: [], basic: { username: '', password: '' } })).toBe(
+      false,
+    );
   });
 });
 

@@ -44,7 +44,12 @@ const envelope = (eventType: string, data: unknown, over: Record<string, unknown
     event_type: eventType,
     resource_type: 'incident',
     occurred_at: '2026-11-02T10:01:02.345Z',
-    agent: { id: 'PUSER1', summary: 'Ana Silva', type: 'user_reference', html_url: 'https://acme.pagerduty.com/users/PUSER1' },
+    agent: {
+      id: 'PUSER1',
+      summary: 'Ana Silva',
+      type: 'user_reference',
+      html_url: 'https://acme.pagerduty.com/users/PUSER1',
+    },
     client: { name: 'PagerDuty' },
     data,
     ...over,
@@ -103,9 +108,7 @@ describe('verifyPagerDutySignature', () => {
     expect(verifyPagerDutySignature(raw, good, [])).toBe(false);
     expect(verifyPagerDutySignature(raw, sign(raw, ''), [''])).toBe(false);
     // A header stuffed with many values is not a rotation.
-    expect(verifyPagerDutySignature(raw, [...Array(11).fill(sign(raw, 'x')), good].join(','), ['s3cret'])).toBe(
-      false,
-    );
+    expect(verifyPagerDutySignature(raw, [...Array(11).fill(sign(raw, 'x')), good].join(','), ['s3cret'])).toBe(false);
   });
 });
 
@@ -166,17 +169,23 @@ describe('parsePagerDutyWebhook', () => {
       signalOf(
         envelope(
           'incident.resolved',
-          incident({ status: 'resolved', resolve_reason: { type: 'merge_resolve_reason', incident: { id: 'Q9', summary: 'API down' } } }),
+          incident({
+            status: 'resolved',
+            resolve_reason: { type: 'merge_resolve_reason', incident: { id: 'Q9', summary: 'API down' } },
+          }),
         ),
       ).note,
     ).toBe('merged into API down');
-    expect(signalOf(envelope('incident.priority_updated', incident({ priority: { id: 'P2', summary: 'P2' } }))).note).toBe(
-      'P2',
-    );
+    expect(
+      signalOf(envelope('incident.priority_updated', incident({ priority: { id: 'P2', summary: 'P2' } }))).note,
+    ).toBe('P2');
     expect(signalOf(envelope('incident.escalated', incident({ escalation_level: 2 }))).escalationLevel).toBe(2);
     expect(signalOf(envelope('incident.escalated', incident())).escalationLevel).toBeUndefined();
     const reassigned = signalOf(
-      envelope('incident.reassigned', incident({ assignees: [{ id: 'PUSER2', summary: 'Bo Chen', type: 'user_reference' }] })),
+      envelope(
+        'incident.reassigned',
+        incident({ assignees: [{ id: 'PUSER2', summary: 'Bo Chen', type: 'user_reference' }] }),
+      ),
     );
     expect(reassigned.assignees).toEqual(['Bo Chen']);
   });
@@ -245,7 +254,9 @@ describe('parsePagerDutyWebhook', () => {
 
     const noEvent = thrown(() => parsePagerDutyWebhook({ messages: [] }));
     expect(noEvent.userMessage).toContain('event:');
-    const badTime = thrown(() => parsePagerDutyWebhook(envelope('incident.triggered', incident(), { occurred_at: 'yesterday' })));
+    const badTime = thrown(() =>
+      parsePagerDutyWebhook(envelope('incident.triggered', incident(), { occurred_at: 'yesterday' })),
+    );
     expect(badTime.userMessage).toContain('event.occurred_at:');
     const badNote = thrown(() => parsePagerDutyWebhook(envelope('incident.annotated', { content: 'x' })));
     expect(badNote.userMessage).toContain('event.data.incident:');

@@ -98,6 +98,8 @@ export const createPagerDutyClient = (opts: PagerDutyClientOptions): PagerDutyAp
     const fromProblem =
       c.from !== undefined &&
       ((err.success && FROM_ERROR_CODES.has(err.data.error.code ?? -1)) || /\bfrom\b|requester/i.test(detail));
+    if (fromProblem && !c.from?.trim())
+      return forbidden('The bot needs your PagerDuty login email to act for you there; ask an admin to link it.');
     if (fromProblem)
       return forbidden(
         `PagerDuty has no user with the login email ${c.from}, so the bot cannot act for you there. ` +
@@ -123,7 +125,8 @@ export const createPagerDutyClient = (opts: PagerDutyClientOptions): PagerDutyAp
       if (e && typeof e === 'object' && typeof (e as { status?: unknown }).status === 'number')
         throw failure((e as { status: number }).status, undefined, c);
       const aborted = e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError');
-      const why = aborted ? `within ${Math.round(timeoutMs / 1000)} s` : 'the connection failed';
+      const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
+      const why = aborted ? `within ${limit}` : 'the connection failed';
       const cause = e instanceof Error ? new AppError('unavailable', scrub(e.message)) : undefined;
       throw new AppError('unavailable', `PagerDuty did not answer (${why}); try again in a moment.`, { cause });
     }

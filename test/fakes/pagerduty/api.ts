@@ -213,7 +213,11 @@ export const startPagerDutyApiFake = async (opts: {
   // State changes, shared by the REST handlers and the test's own actions.
   const setStatus = (i: FakeIncident, status: 'acknowledged' | 'resolved', by: FakeUser, via: 'api' | 'ui') => {
     i.status = status;
-    i.log.push({ type: status === 'acknowledged' ? 'acknowledge_log_entry' : 'resolve_log_entry', at: now(), by: by.id });
+    i.log.push({
+      type: status === 'acknowledged' ? 'acknowledge_log_entry' : 'resolve_log_entry',
+      at: now(),
+      by: by.id,
+    });
     announce({ kind: status, incident: i, user: by, via });
   };
   const setLevel = (i: FakeIncident, level: number, by: FakeUser, via: 'api' | 'ui') => {
@@ -359,7 +363,9 @@ export const startPagerDutyApiFake = async (opts: {
       const from = typeof req.headers.from === 'string' ? req.headers.from : null;
       const failure = failures.shift();
       const out =
-        failure !== undefined ? { status: failure, json: { error: errorBody(failure) } } : await route(req, url, raw, from);
+        failure !== undefined
+          ? { status: failure, json: { error: errorBody(failure) } }
+          : await route(req, url, raw, from);
       const query: Record<string, string | string[]> = {};
       for (const key of new Set(url.searchParams.keys())) {
         const all = url.searchParams.getAll(key);

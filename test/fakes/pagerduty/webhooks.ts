@@ -151,8 +151,7 @@ export const createPagerDutyWebhookSender = (opts: {
     o: PagerDutyEventOptions & { noteId?: string },
   ): { event: Record<string, unknown> } => {
     const base = { ...o, occurredAt: o.occurredAt ?? opts.now?.(), fakeUrl: opts.api.url };
-    if (eventType !== 'incident.annotated')
-      return buildPagerDutyEvent(eventType, opts.api.eventData(incidentId), base);
+    if (eventType !== 'incident.annotated') return buildPagerDutyEvent(eventType, opts.api.eventData(incidentId), base);
     const i = opts.api.incident(incidentId);
     const note = o.noteId ? i?.notes.find((n) => n.id === o.noteId) : i?.notes.at(-1);
     if (!i || !note) throw new Error(`fake webhooks: incident ${incidentId} has no such note`);
