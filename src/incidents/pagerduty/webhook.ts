@@ -189,6 +189,7 @@ const fromIncident = (
         ? (d.priority?.summary ?? 'no priority')
         : undefined;
   const htmlUrl = httpUrl(d.html_url);
+  const agent = agentOf(event);
   const environment = environmentHint([d.title, ...Object.values(labels)]);
   return {
     source: 'pagerduty',
@@ -203,7 +204,7 @@ const fromIncident = (
     urgency: d.urgency === 'low' ? 'low' : 'high',
     ...(known ? { status: d.status as IncidentStatus } : STATUS_AFTER[kind] ? { status: STATUS_AFTER[kind] } : {}),
     ...(htmlUrl ? { htmlUrl } : {}),
-    ...(agentOf(event) ? { agent: agentOf(event) } : {}),
+    ...(agent ? { agent } : {}),
     ...(d.assignees ? { assignees: d.assignees.map((a) => a.summary ?? a.id) } : {}),
     ...(kind === 'escalated' && d.escalation_level ? { escalationLevel: d.escalation_level } : {}),
     ...(note ? { note: clip(note, 10_000) } : {}),
@@ -216,6 +217,7 @@ const fromIncident = (
 const fromNote = (event: PagerDutyWebhookBody['event'], d: z.infer<typeof PagerDutyNoteData>): IncidentSignal => {
   const title = d.incident.summary?.trim() || d.incident.id;
   const htmlUrl = httpUrl(d.incident.html_url);
+  const agent = agentOf(event);
   return {
     source: 'pagerduty',
     eventId: event.id,
@@ -226,7 +228,7 @@ const fromNote = (event: PagerDutyWebhookBody['event'], d: z.infer<typeof PagerD
     service: 'PagerDuty',
     urgency: 'high',
     ...(htmlUrl ? { htmlUrl } : {}),
-    ...(agentOf(event) ? { agent: agentOf(event) } : {}),
+    ...(agent ? { agent } : {}),
     note: clip(d.content, 10_000),
     labels: {},
     resources: mergeResources([resourcesFromText(title)], 50),
