@@ -83,6 +83,12 @@ export const IncidentSignal = z.object({
   resources: z.array(z.string().min(1).max(300)).max(50),
   /** `environment`/`env` label, when present. */
   environment: z.string().optional(),
+  /**
+   * The event carried only a reference to the incident (PagerDuty `incident.annotated` sends the
+   * note and the incident's id and summary): `title` is that summary, `service` and `urgency` are
+   * placeholders. Update a known incident from the event's own fields (note, agent) only.
+   */
+  partial: z.boolean().optional(),
 });
 export type IncidentSignal = z.infer<typeof IncidentSignal>;
 
