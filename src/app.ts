@@ -61,6 +61,13 @@ import { createWorkflowExecutor } from './workflows/executor.ts';
 import type { PlanDeps } from './workflows/plan.ts';
 import { loadWorkspaceTemplates, workspaceTemplates } from './workflows/registry.ts';
 import { workflowTools } from './workflows/tools.ts';
+import { alertmanagerInbound, pagerDutyInbound, type InboundResult } from './incidents/inbound.ts';
+import { registerIncidentJobs } from './incidents/jobs.ts';
+import type { PagerDutyApi } from './incidents/ports.ts';
+import { createIncidentService, type IncidentService } from './incidents/service.ts';
+import { incidentTools } from './incidents/tools.ts';
+import { json, type Route } from './http/route.ts';
+import { consoleConversation } from './surfaces/console/surface.ts';
 
 /**
  * The composition root: wires config → store → providers → change service → tools → engine →
@@ -89,6 +96,8 @@ export interface App {
   slack: SlackRuntime | undefined;
   /** The Teams surface when TEAMS_* is configured (tests wait on `teams.idle()`). */
   teams: TeamsRuntime | undefined;
+  /** Incidents from PagerDuty and Alertmanager (tests wait on `incidents.idle()`). */
+  incidents: IncidentService;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000. */
   url: string;
   /** One inventory pass now (the scheduled job does the same on its interval). */
@@ -312,6 +321,31 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           applySchedule(scheduler, config.SCAN_SCHEDULE_TIMEZONE, workspaceId, schedule),
       }),
     );
+    const incidentChannel = parseConversation(config.INCIDENT_CHANNEL) ?? (config.consoleEnabled ? consoleConversation() : undefined);
+    const pagerduty: PagerDutyApi | undefined = config.PAGERDUTY_API_TOKEN
+      ? (await import('./incidents/pagerduty/client.ts')).createPagerDutyClient({
+          token: config.PAGERDUTY_API_TOKEN,
+          ...(config.PAGERDUTY_API_URL ? { apiUrl: config.PAGERDUTY_API_URL } : {}),
+          retryTimeoutMs: config.PAGERDUTY_RETRY_TIMEOUT,
+        })
+      : undefined;
+    const incidents = createIncidentService({
+      db,
+      now,
+      logger: logger.child({ component: 'incidents' }),
+      runner: instanceId,
+      sandbox: inSandbox,
+      surface: (name) => surfaces.get(name),
+      channelFor: () => {
+        if (!incidentChannel) throw badRequest('No incident channel: set INCIDENT_CHANNEL (or INCIDENT_ROUTES_FILE).');
+        return incidentChannel;
+      },
+      ...(pagerduty ? { pagerduty } : {}),
+      platformEmail: async (actor) =>
+        (await surfaces.get(actor.surface)?.directory?.lookup(actor.workspaceId, actor.userId))?.email,
+    });
+    cleanups.push(() => incidents.idle());
+    registry.register(...incidentTools({ db, incidents, sandbox: inSandbox, now }));
     const optionSources = new OptionSources().register(
       resourceOptions({ db, provider: providerByName, providers: () => providers, sandbox: inSandbox }),
     );
@@ -462,6 +496,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       logger,
       refresh: (provider, r) => refreshResource(db, provider, r, now(), { logger }),
     });
+    await registerIncidentJobs(scheduler, { drain: () => incidents.drain(), intervalMs: config.INCIDENT_INBOX_INTERVAL });
     await registerRetentionJobs(scheduler, {
       db,
       now,
@@ -476,7 +511,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       logger,
       metrics,
       ready: () => store.ping(),
-      routes: [...(slack?.routes ?? []), ...(teams?.routes ?? [])],
+      routes: [...(slack?.routes ?? []), ...(teams?.routes ?? []), ...incidentRoutes(config, { incidents, logger, metrics })],
       console: createConsoleApi({
         config,
         conversations,
@@ -557,6 +592,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       http,
       slack,
       teams,
+      incidents,
       url,
       syncNow,
       synced,
@@ -641,6 +677,50 @@ const configSecrets = (config: Config): string[] => {
     }
   }
   return values;
+};
+
+/** `<surface>:<workspace>:<channel>` as a conversation (INCIDENT_CHANNEL); undefined when unset or malformed. */
+const parseConversation = (value: string | undefined): ConversationRef | undefined => {
+  if (!value) return undefined;
+  const [surface, workspaceId, ...channel] = value.split(':');
+  const parsed = ConversationRef.safeParse({ surface, workspaceId, channelId: channel.join(':') });
+  return parsed.success ? parsed.data : undefined;
+};
+
+/**
+ * The alert webhooks, mounted when configured: `/webhooks/pagerduty` (PAGERDUTY_WEBHOOK_SECRETS)
+ * and `/webhooks/alertmanager` (ALERTMANAGER_TOKENS or basic auth).
+ */
+const incidentRoutes = (
+  config: Config,
+  d: { incidents: IncidentService; logger: Logger; metrics: Metrics },
+): Route[] => {
+  const respond = (r: InboundResult) => json(r.status, r.body, r.headers ?? {});
+  const routes: Route[] = [];
+  if (config.PAGERDUTY_WEBHOOK_SECRETS && config.PAGERDUTY_WEBHOOK_SECRETS.length > 0) {
+    const handle = pagerDutyInbound({ ...d, secrets: config.PAGERDUTY_WEBHOOK_SECRETS });
+    // PagerDuty drops a delivery over 256 KB before sending it.
+    routes.push({
+      method: 'POST',
+      path: '/webhooks/pagerduty',
+      bodyLimitBytes: 256 * 1024,
+      handle: async (req) => respond(await handle(req.rawBody, req.headers)),
+    });
+  }
+  const basic =
+    config.ALERTMANAGER_BASIC_AUTH_USER && config.ALERTMANAGER_BASIC_AUTH_PASSWORD
+      ? { username: config.ALERTMANAGER_BASIC_AUTH_USER, password: config.ALERTMANAGER_BASIC_AUTH_PASSWORD }
+      : undefined;
+  if ((config.ALERTMANAGER_TOKENS && config.ALERTMANAGER_TOKENS.length > 0) || basic) {
+    const handle = alertmanagerInbound({ ...d, bearerTokens: config.ALERTMANAGER_TOKENS ?? [], ...(basic ? { basic } : {}) });
+    routes.push({
+      method: 'POST',
+      path: '/webhooks/alertmanager',
+      bodyLimitBytes: 4 * 1024 * 1024,
+      handle: async (req) => respond(await handle(req.rawBody, req.headers)),
+    });
+  }
+  return routes;
 };
 
 /** DRIFT_CONVERSATION (`<surface>:<workspace>:<channel>`) as the drift job's target, when that surface runs. */

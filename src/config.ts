@@ -164,6 +164,10 @@ export const ConfigSchema = z
     PAGERDUTY_API_TOKEN: optionalString,
     /** PagerDuty's REST API base URL (default https://api.pagerduty.com; a proxy, EU service region or a test fake). */
     PAGERDUTY_API_URL: optionalString.pipe(z.url('must be a URL like https://api.pagerduty.com').optional()),
+    /** How long the PagerDuty client waits before each of its 3 retries of a 429 (pdjs's own default is 20 s). */
+    PAGERDUTY_RETRY_TIMEOUT: duration.default(5_000),
+    /** How often the incident inbox is swept for deliveries a stopped replica left unprocessed. */
+    INCIDENT_INBOX_INTERVAL: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(10_000),
     /** Bearer tokens Alertmanager sends (`http_config.authorization.credentials`), comma-separated. Mounts /webhooks/alertmanager. */
     ALERTMANAGER_TOKENS: csv.optional(),
     /** Basic auth Alertmanager may send instead (`http_config.basic_auth`). */

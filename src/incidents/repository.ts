@@ -37,6 +37,16 @@ export const diagnosisFromJson = (v: unknown): Diagnosis | undefined => {
   return parsed.success ? parsed.data : undefined;
 };
 
+/** The workspace of an incident already known by its source's id (a partial signal names no service to route by). */
+export const workspaceOfExternal = async (db: Db, source: string, externalId: string): Promise<IncidentRow | undefined> =>
+  (
+    await db
+      .select()
+      .from(incidents)
+      .where(and(eq(incidents.source, source), eq(incidents.externalId, externalId)))
+      .limit(1)
+  )[0];
+
 /** Records a delivery once: false when `(source, eventId)` was seen before (a redelivery). */
 export const enqueueSignal = async (db: Db, s: IncidentSignal, receivedAt: Date): Promise<boolean> => {
   const rows = await db
@@ -213,8 +223,9 @@ export const applySignal = async (
             set.assignees = s.assignees;
           if (s.escalationLevel !== undefined && s.escalationLevel !== found.escalationLevel)
             set.escalationLevel = s.escalationLevel;
-          if (s.kind === 'priority_updated' && s.urgency !== found.urgency) set.urgency = s.urgency;
-          if (s.title !== found.title && s.kind !== 'annotated') set.title = s.title;
+          // A partial signal (a PagerDuty note names only the incident) carries no title, service or urgency.
+          if (!s.partial && s.kind === 'priority_updated' && s.urgency !== found.urgency) set.urgency = s.urgency;
+          if (!s.partial && s.title !== found.title && s.kind !== 'annotated') set.title = s.title;
           changed = Object.keys(set).some((k) => k !== 'repeats');
           const [row] = await tx
             .update(incidents)

@@ -28,6 +28,7 @@ import {
   setThread,
   updateIncident,
   userEmail,
+  workspaceOfExternal,
   type IncidentRow,
 } from './repository.ts';
 
@@ -216,7 +217,13 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
   };
 
   const process = async (s: IncidentSignal): Promise<void> => {
-    const channel = d.channelFor(s.service);
+    // The incident's own channel when it is known (a partial signal names no service to route by).
+    const known = await workspaceOfExternal(d.db, s.source, s.externalId);
+    if (!known && s.partial) {
+      d.logger.info({ source: s.source, externalId: s.externalId, kind: s.kind }, 'a note for an incident this bot never saw; ignored');
+      return;
+    }
+    const channel = known?.channel ?? d.channelFor(s.service);
     const applied = await applySignal(d.db, s, channel.workspaceId, channel, d.now());
     let i: IncidentRow | undefined = applied.incident;
     if (applied.changed || applied.repeat || !i.thread) i = (await showCard(i.id)) ?? i;
