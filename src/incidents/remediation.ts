@@ -62,7 +62,7 @@ export const AutoRemediationRule = z
       .default({}),
     action: Proposal.shape.kind.refine((k) => k !== 'revert_workflow', {
       message:
-        'revert_workflow cannot be automated: stopping a run acts at once, with no approval; a person cancels it',
+        'revert_workflow cannot be automated: stopping a run acts at once, with no approval, so a person cancels it',
     }),
     /** Environments of the target it may act in (`prod` also covers `production`). */
     environments: z.array(z.string().min(1)).min(1),

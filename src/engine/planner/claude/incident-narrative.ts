@@ -78,19 +78,21 @@ const suspectLine = (s: Suspect, i: number): string =>
 
 const monthStart = (now: Date): Date => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 
-const failure = (e: unknown): AppError => {
-  if (e instanceof AppError) return e;
+/** Why a call failed, as the planner's metrics name it, and the error the caller shows. */
+const failure = (e: unknown): { outcome: string; error: AppError } => {
+  const as = (outcome: string, code: AppError['code'], message: string) => ({
+    outcome,
+    error: new AppError(code, message, { cause: e }),
+  });
   if (e instanceof Anthropic.APIConnectionTimeoutError || e instanceof Anthropic.APIUserAbortError)
-    return new AppError('unavailable', 'Claude was too slow to answer', { cause: e });
+    return as('timeout', 'unavailable', 'Claude was too slow to answer');
   if (e instanceof Anthropic.AuthenticationError || e instanceof Anthropic.PermissionDeniedError)
-    return new AppError('auth_failed', 'the Anthropic API refused the configured key', { cause: e });
-  if (e instanceof Anthropic.RateLimitError)
-    return new AppError('rate_limited', 'Claude is rate-limited right now', { cause: e });
-  if (e instanceof Anthropic.APIConnectionError)
-    return new AppError('unavailable', 'the Anthropic API is unreachable', { cause: e });
+    return as('auth_failed', 'auth_failed', 'the Anthropic API refused the configured key');
+  if (e instanceof Anthropic.RateLimitError) return as('rate_limited', 'rate_limited', 'Claude is rate-limited right now');
+  if (e instanceof Anthropic.APIConnectionError) return as('unavailable', 'unavailable', 'the Anthropic API is unreachable');
   if (e instanceof Anthropic.APIError)
-    return new AppError('unavailable', `the Anthropic API answered ${e.status ?? 'with an error'}`, { cause: e });
-  return new AppError('unavailable', 'Claude answered with something I could not read', { cause: e });
+    return as(e.status === 529 ? 'overloaded' : 'api_error', 'unavailable', `the Anthropic API answered ${e.status ?? 'with an error'}`);
+  return as('bad_response', 'unavailable', 'Claude answered with something I could not read');
 };
 
 export const createIncidentExplainer = (d: IncidentNarrativeDeps): IncidentExplainer => {
@@ -137,8 +139,10 @@ export const createIncidentExplainer = (d: IncidentNarrativeDeps): IncidentExpla
         messages: [{ role: 'user', content: [{ type: 'text', text: clean(prompt) }] }],
       });
     } catch (e) {
-      d.metrics?.llmCalls.inc({ model: s.model, outcome: 'error' });
-      throw failure(e);
+      const f = failure(e);
+      d.metrics?.llmCalls.inc({ model: s.model, outcome: f.outcome });
+      d.logger.warn({ err: e, outcome: f.outcome }, 'the incident diagnosis narrative failed');
+      throw f.error;
     }
     const u = message.usage;
     const usage: TokenUsage = {
