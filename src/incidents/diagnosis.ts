@@ -42,7 +42,17 @@ export interface DiagnoseDeps {
 export const DEFAULT_LOOKBACK_MS = 24 * 3_600_000;
 
 /** Labels worth repeating in the alert's fact (the rest is in the thread already). */
-const shownLabels = ['alertname', 'severity', 'namespace', 'pod', 'deployment', 'instance', 'job', 'environment', 'env'];
+const shownLabels = [
+  'alertname',
+  'severity',
+  'namespace',
+  'pod',
+  'deployment',
+  'instance',
+  'job',
+  'environment',
+  'env',
+];
 
 const alertEvidence = (input: DiagnoseInput): Evidence => {
   const labels = shownLabels
@@ -68,7 +78,10 @@ export const diagnose = async (raw: DiagnoseInput, deps: DiagnoseDeps): Promise<
 
   const affected = await resolveAffected(db, input);
   const neighbours = await findNeighbours(db, affected);
-  const related: Related[] = [...affected.map((resource) => ({ resource, relation: 'affected' as const })), ...neighbours];
+  const related: Related[] = [
+    ...affected.map((resource) => ({ resource, relation: 'affected' as const })),
+    ...neighbours,
+  ];
   const byKey = new Map(related.map((r) => [keyOf(r.resource), r]));
 
   const evidence: Evidence[] = [

@@ -40,21 +40,14 @@ const compiles = (pattern: string): boolean => {
 
 export const AutoRemediationRule = z
   .object({
-    name: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'must be a name of letters, digits, _ . - (at most 63)'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'must be a name of letters, digits, _ . - (at most 63)'),
     match: z
       .object({
         source: IncidentSource.optional(),
         /** The alerting service's name, case-insensitive. */
         service: z.string().min(1).max(200).optional(),
         /** A regular expression the title must match (case-insensitive). */
-        titleMatches: z
-          .string()
-          .min(1)
-          .max(500)
-          .refine(compiles, 'must be a valid regular expression')
-          .optional(),
+        titleMatches: z.string().min(1).max(500).refine(compiles, 'must be a valid regular expression').optional(),
         /** Labels the alert must carry with exactly these values. */
         labels: z.record(z.string().min(1), z.string()).optional(),
       })

@@ -93,7 +93,9 @@ describe('an AWS service resized shortly before its alert', () => {
 
   it('resolves the host the alert names and validates as the model says', () => {
     expect(Diagnosis.parse(diagnosis)).toEqual(diagnosis);
-    expect(diagnosis.affected).toEqual([expect.objectContaining({ id: 'i-0api1', name: 'api-prod-1', environment: 'prod' })]);
+    expect(diagnosis.affected).toEqual([
+      expect.objectContaining({ id: 'i-0api1', name: 'api-prod-1', environment: 'prod' }),
+    ]);
   });
 
   it('lists the change first, with who asked and who approved, and the neighbours after', () => {
@@ -183,7 +185,10 @@ describe('the Kubernetes sandbox fleet', () => {
     });
     expect(d.proposals[0]).toMatchObject({
       kind: 'rollback',
-      call: { tool: 'resource_action', input: { action: 'undo_rollout', resource: 'payments/deployment/payments-worker' } },
+      call: {
+        tool: 'resource_action',
+        input: { action: 'undo_rollout', resource: 'payments/deployment/payments-worker' },
+      },
     });
     // A restart would pull the same missing image: not offered.
     expect(d.proposals.map((p) => p.kind)).not.toContain('rollout_restart');
@@ -193,7 +198,9 @@ describe('the Kubernetes sandbox fleet', () => {
     const d = await run(['search-indexer'], 'search', 'dev');
     expect(d.affected.map((a) => a.id)).toEqual(['search/deployment/search-indexer']);
     const crash = d.facts.find((f) => /CrashLoopBackOff/.test(f.text))!;
-    expect(crash.text).toMatch(/^pod search\/search-indexer-\S+ is CrashLoopBackOff \(\d+ restarts\), image registry\.example\.com\/search-indexer:5\.0\.0/);
+    expect(crash.text).toMatch(
+      /^pod search\/search-indexer-\S+ is CrashLoopBackOff \(\d+ restarts\), image registry\.example\.com\/search-indexer:5\.0\.0/,
+    );
     expect(d.facts.some((f) => f.kind === 'rollout')).toBe(false);
     expect(d.suspects[0]).toMatchObject({
       category: 'code',
@@ -203,7 +210,10 @@ describe('the Kubernetes sandbox fleet', () => {
     expect(d.proposals).toEqual([
       expect.objectContaining({
         kind: 'rollout_restart',
-        call: { tool: 'resource_action', input: { action: 'rollout_restart', resource: 'search/deployment/search-indexer' } },
+        call: {
+          tool: 'resource_action',
+          input: { action: 'rollout_restart', resource: 'search/deployment/search-indexer' },
+        },
         target: expect.objectContaining({ environment: 'dev' }),
       }),
     ]);
@@ -225,7 +235,10 @@ describe('the Kubernetes sandbox fleet', () => {
       'web/pod/legacy-admin-hx2xcjfnn9-fftgm',
       'web/service/frontend',
     ]);
-    expect(d.suspects[0]).toMatchObject({ category: 'infrastructure', resource: expect.objectContaining({ id: 'i-0web1' }) });
+    expect(d.suspects[0]).toMatchObject({
+      category: 'infrastructure',
+      resource: expect.objectContaining({ id: 'i-0web1' }),
+    });
     expect(d.proposals).toEqual([
       expect.objectContaining({
         kind: 'start',
@@ -237,7 +250,11 @@ describe('the Kubernetes sandbox fleet', () => {
   it('names a node under memory pressure as infrastructure, with the pods it runs as neighbours', async () => {
     const d = await run(['prod-eu-node-3'], 'kubelet');
     expect(d.affected.map((a) => a.id)).toEqual(['node/prod-eu-node-3']);
-    expect(d.facts[0]).toMatchObject({ kind: 'health', relation: 'affected', text: 'node prod-eu-node-3 reports MemoryPressure' });
+    expect(d.facts[0]).toMatchObject({
+      kind: 'health',
+      relation: 'affected',
+      text: 'node prod-eu-node-3 reports MemoryPressure',
+    });
     expect(d.suspects[0]).toMatchObject({ category: 'infrastructure', factIds: [d.facts[0]!.id] });
   });
 });

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createIncidentExplainer, type IncidentNarrativeDeps } from '../../src/engine/planner/claude/incident-narrative.ts';
+import {
+  createIncidentExplainer,
+  type IncidentNarrativeDeps,
+} from '../../src/engine/planner/claude/incident-narrative.ts';
 import type { Fact, Suspect } from '../../src/incidents/model.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
@@ -33,13 +36,22 @@ const facts: Fact[] = [
     changeId: 'CR-12',
     weight: 0.8,
   },
-  { id: 'F2', kind: 'health', text: 'target group api: 1 of 2 targets unhealthy', source: 'aws target group api', relation: 'neighbour', weight: 0.4 },
+  {
+    id: 'F2',
+    kind: 'health',
+    text: 'target group api: 1 of 2 targets unhealthy',
+    source: 'aws target group api',
+    relation: 'neighbour',
+    weight: 0.4,
+  },
   { id: 'F3', kind: 'alert', text: 'Alert "High 5xx rate on api" on api opened', source: 'alert', weight: 0.3 },
 ];
-const suspects: Suspect[] = [{ category: 'change', changeId: 'CR-12', text: 'CR-12 changed api-prod-1 shortly before the alert', factIds: ['F1'] }];
+const suspects: Suspect[] = [
+  { category: 'change', changeId: 'CR-12', text: 'CR-12 changed api-prod-1 shortly before the alert', factIds: ['F1'] },
+];
 const input = { title: 'High 5xx rate on api', service: 'api', facts, suspects, workspaceId: 'T1' };
 
-const recorded: Array<Record<string, unknown>> = [];
+const recorded: Array<{ workspaceId: string; model: string; inputTokens: number }> = [];
 const explainer = (over: Partial<IncidentNarrativeDeps['settings']> = {}, used = 0) =>
   createIncidentExplainer({
     settings: {
@@ -95,7 +107,12 @@ describe('incident narrative', () => {
     expect(req!.raw).not.toContain(SECRET);
     expect(req!.raw).not.toContain(KEY);
     expect(recorded).toEqual([
-      expect.objectContaining({ workspaceId: 'T1', model: 'claude-sonnet-5-5', inputTokens: expect.any(Number), outputTokens: expect.any(Number) }),
+      expect.objectContaining({
+        workspaceId: 'T1',
+        model: 'claude-sonnet-5-5',
+        inputTokens: expect.any(Number),
+        outputTokens: expect.any(Number),
+      }),
     ]);
     expect(recorded[0]!.inputTokens).toBeGreaterThan(0);
   });

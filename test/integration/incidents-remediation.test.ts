@@ -57,7 +57,15 @@ beforeAll(async () => {
     executor: { id: 'test-executor', leaseMs: 60_000 },
   });
   diagnosis = await diagnose(
-    { workspaceId: 'T1', title: incident.title, service: 'search', resources: ['search/search-indexer'], environment: 'dev', labels: incident.labels, openedAt: now },
+    {
+      workspaceId: 'T1',
+      title: incident.title,
+      service: 'search',
+      resources: ['search/search-indexer'],
+      environment: 'dev',
+      labels: incident.labels,
+      openedAt: now,
+    },
     { db: store.db, now: clock.now },
   );
 }, testStoreTimeoutMs);
@@ -98,11 +106,26 @@ describe('auto-remediation', () => {
       plan: { action: 'rollout_restart', target: { provider: 'kubernetes', id: 'search/deployment/search-indexer' } },
       requester: { userId: 'devops-agent', displayName: 'DevOps Agent (auto-remediation)' },
       decidedBy: null,
-      policy: { rule: 'auto-remediation:restart-crashloop', autoApprove: true, approvals: 0, autoRemediation: 'restart-crashloop' },
+      policy: {
+        rule: 'auto-remediation:restart-crashloop',
+        autoApprove: true,
+        approvals: 0,
+        autoRemediation: 'restart-crashloop',
+      },
     });
     const events = await listAuditEvents(store.db, { subject: c.id });
-    expect(events.map((e) => e.type)).toEqual(['change.requested', 'change.approved', 'change.executing', 'change.succeeded']);
-    expect(events[1]!.data).toEqual({ from: 'pending', to: 'approved', auto: true, rule: 'auto-remediation:restart-crashloop' });
+    expect(events.map((e) => e.type)).toEqual([
+      'change.requested',
+      'change.approved',
+      'change.executing',
+      'change.succeeded',
+    ]);
+    expect(events[1]!.data).toEqual({
+      from: 'pending',
+      to: 'approved',
+      auto: true,
+      rule: 'auto-remediation:restart-crashloop',
+    });
     // The sandbox's deployment was restarted: its pod template carries the annotation now.
     const described = await fleet.provider.describe!(c.plan.target);
     expect(described?.attributes.restartedAt).toEqual(expect.any(String));
@@ -127,7 +150,12 @@ describe('auto-remediation', () => {
       reasons: ['rule prod-only: search-indexer is in dev, and the rule acts only in prod'],
     });
     expect(
-      await chooseAutoRemediation(incident, diagnosis, [rule({ name: 'other', match: { service: 'payments' } })], count()),
+      await chooseAutoRemediation(
+        incident,
+        diagnosis,
+        [rule({ name: 'other', match: { service: 'payments' } })],
+        count(),
+      ),
     ).toEqual({ kind: 'none', reasons: ['no auto-remediation rule matches this incident'] });
     expect(
       await chooseAutoRemediation(incident, diagnosis, [rule({ name: 'scale', action: 'scale_out' })], count()),
@@ -168,15 +196,20 @@ describe('auto-remediation', () => {
       approvalsRequired: 1,
       policy: { rule: 'auto-remediation:restart-frozen', autoApprove: false, autoRemediation: 'restart-frozen' },
     });
-    expect(c.policy.autoApproveHeld).toBe("dev is frozen by Carol until 2026-11-01 14:00 UTC (“release day”)");
+    expect(c.policy.autoApproveHeld).toBe('dev is frozen by Carol until 2026-11-01 14:00 UTC (“release day”)');
     expect((await listAuditEvents(store.db, { subject: c.id })).map((e) => e.type)).toEqual(['change.requested']);
   });
 
   it('refuses a proposal whose target is gone from the inventory', async () => {
     const r = rule({ name: 'restart-gone' });
     const proposal = diagnosis.proposals.find((p) => p.kind === 'rollout_restart')!;
-    const gone = { ...proposal, call: { tool: 'resource_action', input: { action: 'rollout_restart', resource: 'search/deployment/nope' } } };
-    await expect(fileRemediation(deps(), { proposal: gone, rule: r, conversation })).rejects.toMatchObject({ code: 'not_found' });
+    const gone = {
+      ...proposal,
+      call: { tool: 'resource_action', input: { action: 'rollout_restart', resource: 'search/deployment/nope' } },
+    };
+    await expect(fileRemediation(deps(), { proposal: gone, rule: r, conversation })).rejects.toMatchObject({
+      code: 'not_found',
+    });
     expect(await count()('restart-gone')).toBe(0);
     expect((await resourceRepository(store.db).findByIdOrName('search/deployment/search-indexer')).length).toBe(1);
   });

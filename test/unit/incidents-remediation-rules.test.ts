@@ -32,7 +32,9 @@ const failure = (doc: unknown): AppError => {
 describe('loadAutoRemediationRules', () => {
   it('reads a list, or the autoRemediation key of a policy document (none when it is absent)', () => {
     expect(loadAutoRemediationRules([good])).toEqual([good]);
-    expect(loadAutoRemediationRules({ requesterRoles: ['operator'], rules: [], autoRemediation: [good] })).toEqual([good]);
+    expect(loadAutoRemediationRules({ requesterRoles: ['operator'], rules: [], autoRemediation: [good] })).toEqual([
+      good,
+    ]);
     expect(loadAutoRemediationRules({ requesterRoles: ['operator'], rules: [] })).toEqual([]);
   });
 
@@ -91,7 +93,9 @@ describe('the auto-remediation option of ChangeService.request', () => {
       if (/\bautoRemediation\b/.test(await fs.readFile(path.join(root, f), 'utf8'))) users.push(f);
     }
     const allowed = (f: string) =>
-      f.startsWith(`incidents${path.sep}`) || f === path.join('changes', 'service.ts') || f === path.join('changes', 'model.ts');
+      f.startsWith(`incidents${path.sep}`) ||
+      f === path.join('changes', 'service.ts') ||
+      f === path.join('changes', 'model.ts');
     expect(users.filter((f) => !allowed(f))).toEqual([]);
     expect(users).toContain(path.join('incidents', 'remediation.ts'));
   });

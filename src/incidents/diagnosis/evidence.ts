@@ -93,10 +93,7 @@ export const clip = (text: string, max = 500): string => (text.length <= max ? t
 export const numberEvidence = (all: Evidence[]): NumberedEvidence[] =>
   [...all]
     .sort(
-      (a, b) =>
-        b.weight - a.weight ||
-        (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0) ||
-        a.text.localeCompare(b.text),
+      (a, b) => b.weight - a.weight || (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0) || a.text.localeCompare(b.text),
     )
     .map((e, i) => ({ ...e, id: `F${i + 1}` }));
 

@@ -80,7 +80,9 @@ export const healthEvidence = (related: readonly Related[], openedAt: Date, sinc
       const restarts = num(a.restarts) ?? 0;
       const signal =
         (reason && podFailure[reason.toLowerCase()]) ?? (restarts >= RESTARTS_CRASHING ? 'crashloop' : undefined);
-      const images = ((a.containers as { image?: unknown }[] | undefined) ?? []).map((c) => str(c.image)).filter(Boolean);
+      const images = ((a.containers as { image?: unknown }[] | undefined) ?? [])
+        .map((c) => str(c.image))
+        .filter(Boolean);
       if (signal)
         push(
           rel,
@@ -118,8 +120,7 @@ export const healthEvidence = (related: readonly Related[], openedAt: Date, sinc
     }
     if (r.type === 'node') {
       const problems = Array.isArray(a.problems) ? (a.problems as string[]) : [];
-      if (problems.length)
-        push(rel, 'node_pressure', `node ${label} reports ${problems.join(', ')}`);
+      if (problems.length) push(rel, 'node_pressure', `node ${label} reports ${problems.join(', ')}`);
       if (r.state === 'not_ready') push(rel, 'node_not_ready', `node ${label} is NotReady`);
     }
     if (r.type === 'instance' && stoppedStates.includes(r.state))

@@ -147,8 +147,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v 
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
 
-const sameAccount = (r: Resource) =>
-  and(eq(resources.provider, r.provider), eq(resources.account, r.account));
+const sameAccount = (r: Resource) => and(eq(resources.provider, r.provider), eq(resources.account, r.account));
 
 /** The neighbours of the affected resources, each once, with why it is one. */
 export const findNeighbours = async (db: Db, affected: readonly Resource[]): Promise<Related[]> => {
@@ -157,7 +156,8 @@ export const findNeighbours = async (db: Db, affected: readonly Resource[]): Pro
   const add = (list: Resource[], why: string) => {
     for (const r of list) {
       const k = keyOf(r);
-      if (!skip.has(k) && !out.has(k) && out.size < MAX_NEIGHBOURS) out.set(k, { resource: r, relation: 'neighbour', why });
+      if (!skip.has(k) && !out.has(k) && out.size < MAX_NEIGHBOURS)
+        out.set(k, { resource: r, relation: 'neighbour', why });
     }
   };
 
@@ -203,7 +203,16 @@ export const findNeighbours = async (db: Db, affected: readonly Resource[]): Pro
       const nodes = [...new Set(pods.map((p) => str(p.attributes.node)).filter((n): n is string => !!n))];
       if (nodes.length)
         add(
-          await select(db, and(sameAccount(r), inArray(resources.id, nodes.map((n) => `node/${n}`)))),
+          await select(
+            db,
+            and(
+              sameAccount(r),
+              inArray(
+                resources.id,
+                nodes.map((n) => `node/${n}`),
+              ),
+            ),
+          ),
           `node running pods of ${r.name}`,
         );
     }
@@ -257,7 +266,8 @@ export const findNeighbours = async (db: Db, affected: readonly Resource[]): Pro
       );
     if (r.provider === 'aws' && r.type === 'target_group') {
       const lbs = strings(r.attributes.loadBalancerArns);
-      if (lbs.length) add(await select(db, and(sameAccount(r), inArray(resources.id, lbs))), `load balancer of ${r.name}`);
+      if (lbs.length)
+        add(await select(db, and(sameAccount(r), inArray(resources.id, lbs))), `load balancer of ${r.name}`);
       add(
         await select(
           db,
@@ -273,10 +283,7 @@ export const findNeighbours = async (db: Db, affected: readonly Resource[]): Pro
     const db_ = r.tags.db ?? r.tags.database;
     if (db_)
       add(
-        await select(
-          db,
-          and(eq(resources.type, 'database'), or(eq(resources.id, db_), eq(resources.name, db_))),
-        ),
+        await select(db, and(eq(resources.type, 'database'), or(eq(resources.id, db_), eq(resources.name, db_)))),
         `database ${r.name || r.id} names in its tags`,
       );
   }

@@ -67,7 +67,9 @@ export const findProposals = (p: ProposalInput): Proposal[] => {
   };
   const push = (proposal: Proposal) => {
     if (!valid(proposal.call.tool, proposal.call.input)) return;
-    const same = out.some((o) => o.call.tool === proposal.call.tool && JSON.stringify(o.call.input) === JSON.stringify(proposal.call.input));
+    const same = out.some(
+      (o) => o.call.tool === proposal.call.tool && JSON.stringify(o.call.input) === JSON.stringify(proposal.call.input),
+    );
     if (same) return;
     out.push({ ...proposal, title: clip(proposal.title, 75), why: clip(proposal.why), rank: rankOf(proposal.factIds) });
   };
@@ -115,7 +117,11 @@ export const findProposals = (p: ProposalInput): Proposal[] => {
         );
         if (!undo || failing.length === 0) break;
         try {
-          rollbackTarget(label(r), (r.attributes.history as { revision: number }[]) ?? [], r.attributes.revision as number);
+          rollbackTarget(
+            label(r),
+            (r.attributes.history as { revision: number }[]) ?? [],
+            r.attributes.revision as number,
+          );
         } catch {
           break;
         }
@@ -197,7 +203,8 @@ export const findProposals = (p: ProposalInput): Proposal[] => {
   for (const s of p.suspects) {
     if (s.category !== 'capacity') continue;
     const facts = p.evidence.filter((e) => s.factIds.includes(e.id));
-    const target = facts.map(ownerOf).find(Boolean) ?? facts.map((f) => f.subject).find((r) => r?.type === 'container_service');
+    const target =
+      facts.map(ownerOf).find(Boolean) ?? facts.map((f) => f.subject).find((r) => r?.type === 'container_service');
     if (!target) continue;
     const scale = declared(target, target.type === 'container_service' ? 'scale_service' : 'scale');
     const now = Number(

@@ -89,7 +89,11 @@ export const findSuspects = (evidence: readonly NumberedEvidence[]): Suspect[] =
         if (rollout) covered.add(rollout.id);
         if (e.signal === 'oom') add('capacity', 1.3, `${what} runs out of memory: ${e.text}`, support);
         else if (rollout)
-          add('change', 2, `The recent rollout of ${what} broke it: ${e.text}; ${rollout.text}`, [rollout, ...support.slice(0, 1), ...(short ? [short] : [])]);
+          add('change', 2, `The recent rollout of ${what} broke it: ${e.text}; ${rollout.text}`, [
+            rollout,
+            ...support.slice(0, 1),
+            ...(short ? [short] : []),
+          ]);
         else
           add(
             'code',
@@ -114,7 +118,10 @@ export const findSuspects = (evidence: readonly NumberedEvidence[]): Suspect[] =
         const short = e.signal === 'unavailable' ? e : unavailableOf(ns, e.deployment, e.subject?.account);
         if (rollout && short) {
           covered.add(rollout.id).add(short.id);
-          add('change', 1.8, `The recent rollout of ${name} left it short of replicas: ${short.text}`, [rollout, short]);
+          add('change', 1.8, `The recent rollout of ${name} left it short of replicas: ${short.text}`, [
+            rollout,
+            short,
+          ]);
         } else if (short) add('capacity', 1, `${name} is short of available replicas: ${short.text}`, [short]);
         break;
       }

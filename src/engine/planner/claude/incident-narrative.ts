@@ -88,10 +88,16 @@ const failure = (e: unknown): { outcome: string; error: AppError } => {
     return as('timeout', 'unavailable', 'Claude was too slow to answer');
   if (e instanceof Anthropic.AuthenticationError || e instanceof Anthropic.PermissionDeniedError)
     return as('auth_failed', 'auth_failed', 'the Anthropic API refused the configured key');
-  if (e instanceof Anthropic.RateLimitError) return as('rate_limited', 'rate_limited', 'Claude is rate-limited right now');
-  if (e instanceof Anthropic.APIConnectionError) return as('unavailable', 'unavailable', 'the Anthropic API is unreachable');
+  if (e instanceof Anthropic.RateLimitError)
+    return as('rate_limited', 'rate_limited', 'Claude is rate-limited right now');
+  if (e instanceof Anthropic.APIConnectionError)
+    return as('unavailable', 'unavailable', 'the Anthropic API is unreachable');
   if (e instanceof Anthropic.APIError)
-    return as(e.status === 529 ? 'overloaded' : 'api_error', 'unavailable', `the Anthropic API answered ${e.status ?? 'with an error'}`);
+    return as(
+      e.status === 529 ? 'overloaded' : 'api_error',
+      'unavailable',
+      `the Anthropic API answered ${e.status ?? 'with an error'}`,
+    );
   return as('bad_response', 'unavailable', 'Claude answered with something I could not read');
 };
 
