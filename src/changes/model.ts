@@ -52,6 +52,11 @@ export const AppliedPolicy = z.object({
    * why it was filed pending instead, needing one approval (`autoApprove` false, `approvals` 1).
    */
   autoApproveHeld: z.string().min(1).optional(),
+  /**
+   * Filed by this incident auto-remediation rule (src/incidents/remediation.ts): what its
+   * `maxPerHour` counts. With the rule's `autoApprove`, `rule` is `auto-remediation:<name>`.
+   */
+  autoRemediation: z.string().min(1).optional(),
 });
 export type AppliedPolicy = z.infer<typeof AppliedPolicy>;
 

@@ -52,10 +52,30 @@ export interface ChangeServiceDeps {
   workflows?: WorkflowExecutor | undefined;
 }
 
+/**
+ * How a request was filed besides the plan and who asks. Only src/incidents/ passes it (a unit
+ * test keeps it so): no tool, button or LLM reaches it, since the engine files their plans with
+ * the four arguments alone.
+ */
+export interface RequestOptions {
+  /**
+   * Filed by an incident auto-remediation rule. The policy is evaluated as for anyone (who may
+   * request, approvers, windows); with `autoApprove` the request is auto-approved under the rule
+   * `auto-remediation:<rule>` instead, unless a freeze or a shut window holds it pending.
+   */
+  autoRemediation?: { rule: string; autoApprove: boolean };
+}
+
 /** Change requests from plan to result. Errors are AppErrors whose userMessage says what to do. */
 export interface ChangeService {
   /** Files a plan under policy; auto-approved plans run before this returns. */
-  request(plan: ChangePlan, actor: Actor, role: Role, conversation: ConversationRef): Promise<ChangeRequest>;
+  request(
+    plan: ChangePlan,
+    actor: Actor,
+    role: Role,
+    conversation: ConversationRef,
+    opts?: RequestOptions,
+  ): Promise<ChangeRequest>;
   /**
    * Adds an approval; the approval that completes the count runs the change before this returns.
    * Refused (ApprovalBlockedError) while a freeze covers the change or its rule's approval windows
@@ -116,7 +136,7 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
     return c;
   };
 
-  const request: ChangeService['request'] = async (input, actor, role, conversation) => {
+  const request: ChangeService['request'] = async (input, actor, role, conversation, opts = {}) => {
     const parsed = ChangePlan.safeParse(input);
     if (!parsed.success) throw badRequest('That change plan is not valid.', parsed.error);
     const plan = parsed.data;
@@ -128,7 +148,19 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
       if (!original || original.status !== 'succeeded')
         throw conflict(`${plan.rollbackOf} is not a change that succeeded, so it cannot be rolled back.`);
     }
-    const { allowed: _allowed, ...ruled } = decision;
+    const { allowed: _allowed, ...evaluated } = decision;
+    const auto = opts.autoRemediation;
+    const ruled: AppliedPolicy = !auto
+      ? evaluated
+      : auto.autoApprove
+        ? {
+            ...evaluated,
+            rule: `auto-remediation:${auto.rule}`,
+            approvals: 0,
+            autoApprove: true,
+            autoRemediation: auto.rule,
+          }
+        : { ...evaluated, autoRemediation: auto.rule };
     let applied: AppliedPolicy = ruled;
     if (ruled.autoApprove) {
       // Auto-approved means run at once. Under a freeze or outside the rule's windows it is filed
@@ -138,7 +170,8 @@ export const createChangeService = (deps: ChangeServiceDeps): ChangeService => {
         applied = {
           ...ruled,
           autoApprove: false,
-          approvals: 1,
+          // An auto-remediation held here needs what its policy rule needs of anyone (at least one).
+          approvals: Math.max(1, evaluated.approvals),
           autoApproveHeld: blockerLines(blockers, ruled.rule).join('; '),
         };
     }

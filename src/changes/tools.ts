@@ -91,7 +91,8 @@ export const listChangesTool = (d: ChangeToolDeps): Tool<typeof ListInput> => ({
   },
 });
 
-const DecideInput = z.object({ changeId: ChangeIdInput });
+/** The input of `rollback_change` (incident proposals are checked against it). */
+export const DecideInput = z.object({ changeId: ChangeIdInput });
 
 const ApproveInput = z.object({
   changeId: ChangeIdInput,

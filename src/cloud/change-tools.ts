@@ -115,7 +115,8 @@ const resolveFor = (d: CloudToolDeps, ref: string, action: string): Promise<Reso
     accept: (r) => Boolean(findAction(d.provider(r.provider)?.actions ?? {}, r.type, action)),
   });
 
-const ActionInput = z
+/** The input of `resource_action` (incident proposals are checked against it). */
+export const ActionInput = z
   .object({
     action: z
       .string()

@@ -93,7 +93,11 @@ export const IncidentSignal = z.object({
 export type IncidentSignal = z.infer<typeof IncidentSignal>;
 
 /** A resource as diagnosis and proposals refer to it. */
-export const FactResource = ResourceKey.extend({ name: z.string() });
+export const FactResource = ResourceKey.extend({
+  name: z.string(),
+  /** The inventory's environment of it (what auto-remediation rules' `environments` match). */
+  environment: z.string().optional(),
+});
 export type FactResource = z.infer<typeof FactResource>;
 
 /**

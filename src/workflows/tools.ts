@@ -293,7 +293,8 @@ export const runTemplateTool = (d: WorkflowToolDeps): Tool<typeof RunInput> => (
   },
 });
 
-const CancelInput = z.object({
+/** The input of `cancel_change` (incident proposals are checked against it). */
+export const CancelInput = z.object({
   changeId: ChangeId.describe('Change request id, e.g. CR-12.'),
   reason: z.string().max(500).optional().describe('Why, for the thread and the audit log.'),
 });
