@@ -66,6 +66,15 @@ import { registerIncidentJobs } from './incidents/jobs.ts';
 import type { PagerDutyApi } from './incidents/ports.ts';
 import { createIncidentService, type IncidentService } from './incidents/service.ts';
 import { incidentTools } from './incidents/tools.ts';
+import { diagnose } from './incidents/diagnosis.ts';
+import type { IncidentExplainer } from './incidents/ports.ts';
+import {
+  autoRemediationCounter,
+  chooseAutoRemediation,
+  fileRemediation,
+  remediationActor,
+} from './incidents/remediation.ts';
+import { isAppError } from './errors.ts';
 import { json, type Route } from './http/route.ts';
 import { consoleConversation } from './surfaces/console/surface.ts';
 
@@ -329,8 +338,73 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           retryTimeoutMs: config.PAGERDUTY_RETRY_TIMEOUT,
         })
       : undefined;
+    // The surface of each workspace's incidents, for the AI summary's token usage (recorded as the bot there).
+    const incidentSurfaces = new Map<string, SurfaceName>();
+    const explainer = config.ANTHROPIC_API_KEY
+      ? await incidentExplainerFor(config, config.ANTHROPIC_API_KEY, { db, logger, metrics, surfaces: incidentSurfaces })
+      : undefined;
+    const rules = config.autoRemediation;
     const incidents = createIncidentService({
       db,
+      diagnose: async (i) => {
+        const base = await diagnose(
+          {
+            workspaceId: i.workspaceId,
+            title: i.title,
+            service: i.service,
+            resources: i.resources,
+            ...(i.environment ? { environment: i.environment } : {}),
+            labels: i.labels,
+            openedAt: i.openedAt,
+          },
+          { db, now, lookbackMs: config.INCIDENT_LOOKBACK },
+        );
+        if (!explainer) return base;
+        incidentSurfaces.set(i.workspaceId, i.channel.surface);
+        try {
+          const narrative = await explainer.explain({
+            title: i.title,
+            service: i.service,
+            facts: base.facts,
+            suspects: base.suspects,
+            workspaceId: i.workspaceId,
+          });
+          return { ...base, narrative };
+        } catch (e) {
+          return { ...base, narrativeError: isAppError(e) ? e.userMessage : 'the AI summary failed' };
+        }
+      },
+      ...(rules.length > 0
+        ? {
+            autoRemediate: async (i, diagnosis, thread) => {
+              const choice = await chooseAutoRemediation(
+                {
+                  source: i.source as 'pagerduty' | 'alertmanager',
+                  service: i.service,
+                  title: i.title,
+                  labels: i.labels,
+                  ...(i.environment ? { environment: i.environment } : {}),
+                },
+                diagnosis,
+                rules,
+                autoRemediationCounter(db, i.workspaceId, now),
+              );
+              if (choice.kind === 'none') {
+                // Said only when a rule matched and declined; silence when no rule is about this incident.
+                const declined = choice.reasons.filter((r) => r.startsWith('rule '));
+                return declined.length > 0 ? { text: `🤖 No auto-remediation: ${declined.join('; ')}.` } : undefined;
+              }
+              const c = await fileRemediation(
+                { db, changes, provider: providerByName, role: config.INCIDENT_REMEDIATION_ROLE },
+                { proposal: choice.proposal, rule: choice.rule, conversation: thread },
+              );
+              return {
+                text: `🤖 Auto-remediation rule *${choice.rule.name}* filed ${c.id} (${choice.proposal.title}): ${c.status === 'pending' ? 'waiting for approval' : c.status}.`,
+                changeId: c.id,
+              };
+            },
+          }
+        : {}),
       now,
       logger: logger.child({ component: 'incidents' }),
       runner: instanceId,
@@ -661,6 +735,48 @@ const claudePlannerFor = async (
   });
   logger.info({ model: settings.model, baseURL: settings.baseURL ?? 'default' }, 'AI planner on (Claude)');
   return planner;
+};
+
+/**
+ * The incident diagnosis's AI summary (ANTHROPIC_API_KEY set), on the planner's model and budget:
+ * its tokens are recorded as the bot's in the incident's workspace.
+ */
+const incidentExplainerFor = async (
+  config: Config,
+  apiKey: string,
+  d: { db: Db; logger: Logger; metrics: Metrics; surfaces: ReadonlyMap<string, SurfaceName> },
+): Promise<IncidentExplainer> => {
+  const { createIncidentExplainer } = await import('./engine/planner/claude/incident-narrative.ts');
+  return createIncidentExplainer({
+    settings: {
+      apiKey,
+      ...(config.ANTHROPIC_BASE_URL ? { baseURL: config.ANTHROPIC_BASE_URL } : {}),
+      model: config.ANTHROPIC_MODEL,
+      maxOutputTokens: config.ANTHROPIC_MAX_OUTPUT_TOKENS,
+      maxRetries: config.ANTHROPIC_MAX_RETRIES,
+      turnTimeoutMs: config.ANTHROPIC_TURN_TIMEOUT,
+      monthlyTokenBudget: config.ANTHROPIC_MONTHLY_TOKEN_BUDGET,
+    },
+    usage: {
+      record: (u) => {
+        const surface = d.surfaces.get(u.workspaceId) ?? 'console';
+        return recordUsage(d.db, {
+          workspaceId: u.workspaceId,
+          surface,
+          actorKey: actorKey(remediationActor({ surface, workspaceId: u.workspaceId })),
+          model: u.model,
+          inputTokens: u.inputTokens,
+          outputTokens: u.outputTokens,
+          cacheReadTokens: u.cacheReadTokens,
+          cacheWriteTokens: u.cacheWriteTokens,
+        });
+      },
+      tokensSince: (workspaceId, since) => workspaceTokensSince(d.db, workspaceId, since),
+    },
+    secrets: configSecrets(config),
+    logger: d.logger.child({ component: 'incident-narrative' }),
+    metrics: d.metrics,
+  });
 };
 
 /** Every secret value the config holds (and the database password): never sent to an LLM. */

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
+import { Role } from './chat/actor.ts';
+import { loadAutoRemediationRules, type AutoRemediationRule } from './incidents/remediation.ts';
 import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
 import { parseDigestSettings, type DigestSettings } from './scans/digest.ts';
 import { parseDigestReports, type DigestReport } from './scans/digest-reports.ts';
@@ -177,6 +179,8 @@ export const ConfigSchema = z
     INCIDENT_ROUTES_FILE: optionalString,
     /** The incident channel when no routing file names one (`<surface>:<workspace>:<channel>`); default: the console's channel. */
     INCIDENT_CHANNEL: optionalString,
+    /** The role the bot files auto-remediations with (it must be allowed to request by the policy). */
+    INCIDENT_REMEDIATION_ROLE: Role.default('operator'),
     /** How far back the diagnosis looks for changes (default 24h). */
     INCIDENT_LOOKBACK: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(86_400_000),
     /** SMTP server for incident emails: smtp://user:pass@host:587 or smtps://…:465. */
@@ -350,6 +354,8 @@ export interface Config extends RawConfig {
   sandbox: boolean;
   /** The approval policy: POLICY_FILE's, or the default. */
   policy: Policy;
+  /** Auto-remediation rules: the `autoRemediation` list of POLICY_FILE (none by default). */
+  autoRemediation: AutoRemediationRule[];
   /** What the inventory covers beyond the sandbox (CLOUDS_FILE merged with the per-cloud variables). */
   clouds: CloudsFile;
   /** True when the AWS SDK's default chain has credentials in the environment. */
@@ -431,7 +437,9 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const anyCloud = Boolean(clouds.aws || clouds.azure || clouds.gcp || clouds.kubernetes);
   const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !awsEndpoint && !anyCloud);
   const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
-  const policy = c.POLICY_FILE ? readPolicyFile(c.POLICY_FILE, problems) : DEFAULT_POLICY;
+  const { policy, autoRemediation } = c.POLICY_FILE
+    ? readPolicyFile(c.POLICY_FILE, problems)
+    : { policy: DEFAULT_POLICY, autoRemediation: [] };
   const scanThresholds = oneLine(problems, () => loadThresholds(builtInRules, env), new Map());
   const scanLists = oneLine(problems, () => loadLists(builtInRules, env), new Map());
   const scanDigests = oneLine(problems, () => parseDigestSettings(c), {
@@ -448,6 +456,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     consoleEnabled,
     sandbox,
     policy,
+    autoRemediation,
     clouds,
     awsCredentials: hasAwsCredentials(env),
     azureClientSecret: env.AZURE_CLIENT_SECRET || undefined,
@@ -469,8 +478,15 @@ const oneLine = <T>(problems: string[], load: () => T, fallback: T): T => {
   }
 };
 
-/** Reads and checks the policy document; a problem becomes one line naming POLICY_FILE. */
-const readPolicyFile = (file: string, problems: string[]): Policy => {
+/**
+ * Reads and checks the policy document; a problem becomes one line naming POLICY_FILE. Its
+ * `autoRemediation` list (incident auto-remediation rules) is checked by its own schema.
+ */
+const readPolicyFile = (
+  file: string,
+  problems: string[],
+): { policy: Policy; autoRemediation: AutoRemediationRule[] } => {
+  const none = { policy: DEFAULT_POLICY, autoRemediation: [] };
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
@@ -482,14 +498,24 @@ const readPolicyFile = (file: string, problems: string[]): Policy => {
           ? `not valid JSON (${e.message})`
           : String(e);
     problems.push(`POLICY_FILE: cannot read ${file}: ${why}`);
-    return DEFAULT_POLICY;
+    return none;
   }
+  const { autoRemediation: rules, ...rest } =
+    doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : { autoRemediation: undefined };
+  let policy = DEFAULT_POLICY;
+  let autoRemediation: AutoRemediationRule[] = [];
   try {
-    return loadPolicy(doc);
+    policy = loadPolicy(doc && typeof doc === 'object' && !Array.isArray(doc) ? rest : doc);
   } catch (e) {
     problems.push(`POLICY_FILE: ${isAppError(e) ? e.userMessage : String(e)}`);
-    return DEFAULT_POLICY;
   }
+  if (rules !== undefined)
+    try {
+      autoRemediation = loadAutoRemediationRules(rules);
+    } catch (e) {
+      problems.push(`POLICY_FILE: autoRemediation: ${isAppError(e) ? e.userMessage : String(e)}`);
+    }
+  return { policy, autoRemediation };
 };
 
 /** The config with secrets masked (the logger's one list decides what is secret), for the start-up log. */
