@@ -1,3 +1,4 @@
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConversationRef } from '../../chat/actor.ts';
 import { AppError, zodIssueLines } from '../../errors.ts';
@@ -239,6 +240,24 @@ export const loadIncidentRouting = (
     webhooks,
     quietHours,
   };
+};
+
+/**
+ * The routing document from the text of INCIDENT_ROUTES_FILE (YAML, or JSON: YAML reads both),
+ * checked like `loadIncidentRouting`; a syntax error names its line.
+ */
+export const parseIncidentRouting = (
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+): IncidentRouting => {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new AppError('config_invalid', `The incident routing document is not valid YAML or JSON: ${reason}`);
+  }
+  return loadIncidentRouting(doc, env);
 };
 
 const ruleFor = (routing: IncidentRouting, service: string): ServiceRoute | undefined =>

@@ -183,10 +183,10 @@ export const createWebhookSender = (opts: WebhookSenderOptions): WebhookSender =
   return {
     send: async (webhook, body) => {
       const rawBody = JSON.stringify(body);
-      let failure = '';
       let status: number | undefined;
       for (let attempt = 1; ; attempt++) {
         let wait: number | undefined;
+        let failure: string;
         try {
           const t = Math.floor(opts.now().getTime() / 1000);
           const res = await doFetch(webhook.url, {
