@@ -229,6 +229,17 @@ describe('incident routing', () => {
     expect(smtp.messages[0]!.text).toContain('[TRIGGERED] #42 checkout-api: High error rate (+1 repeat)');
   });
 
+  it('a held delivery whose target left the routing document is recorded failed at the flush, not sent', async () => {
+    at('2026-12-03T23:00:00Z');
+    await router().notify(event({ urgency: 'low' }));
+    const without = loadIncidentRouting({ defaultChannel: 'slack:T1:C0INCIDENTS' }, {});
+    at('2026-12-04T07:00:00Z');
+    expect(await router({ routing: without }).flushHeld()).toEqual([
+      { target: `email:${oncall}`, status: 'failed', error: `email:${oncall} is no longer in the routing document` },
+    ]);
+    expect(smtp.messages).toHaveLength(0);
+  });
+
   it('keeps quiet hours by the wall clock across the DST change', async () => {
     // Sun 2026-10-25: Berlin goes from CEST to CET at 03:00; 06:30 CET is 05:30Z, still quiet.
     at('2026-10-25T05:30:00Z');

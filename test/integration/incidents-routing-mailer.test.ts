@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { AppError } from '../../src/errors.ts';
+import { createLogger, isSecretName } from '../../src/observability/logger.ts';
 import { heldEmail, incidentEmail } from '../../src/incidents/routing/email.ts';
 import { createMailer, type Mailer } from '../../src/incidents/routing/mailer.ts';
 import type { IncidentNotice } from '../../src/incidents/routing/notice.ts';
@@ -170,5 +171,13 @@ describe('incident email over SMTP', () => {
       /smtp:\/\/ or smtps:\/\//,
     );
     expect(() => createMailer({ smtpUrl: 'mail.example.com:25', from: 'a@b.co' })).toThrow(AppError);
+  });
+
+  it('SMTP_URL (which holds the password) is redacted in logs and in the config summary', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream);
+    logger.info({ smtpUrl: smtp.url(), SMTP_URL: smtp.url() }, 'mailer');
+    expect(lines.join('')).not.toContain(pass);
+    expect(isSecretName('SMTP_URL')).toBe(true);
   });
 });

@@ -83,8 +83,11 @@ export const createIncidentRouter = (deps: IncidentRouterDeps): IncidentRouter =
     return (await webhooks.send(target.webhook, body)).attempts;
   };
 
+  /** A held row's target, while the routing document still names it. */
   const toTarget = (key: string): RouteTarget | undefined => {
-    if (key.startsWith('email:')) return { type: 'email', key, address: key.slice('email:'.length) };
+    const address = key.slice('email:'.length);
+    if (key.startsWith('email:'))
+      return routing.services.some((s) => s.email.includes(address)) ? { type: 'email', key, address } : undefined;
     const webhook = routing.webhooks.get(key.slice('webhook:'.length));
     return key.startsWith('webhook:') && webhook ? { type: 'webhook', key, webhook } : undefined;
   };
