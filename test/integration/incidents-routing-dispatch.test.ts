@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createScheduler } from '../../src/jobs/scheduler.ts';
+import { flushHeldJob, scheduleHeldFlush } from '../../src/incidents/routing/jobs.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import { loadIncidentRouting, type IncidentRouting } from '../../src/incidents/routing/config.ts';
 import {
   createIncidentRouter,
@@ -13,6 +16,7 @@ import { sql } from '../../src/store/orm.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.ts';
 import { startWebhookReceiver, type FakeWebhookReceiver } from '../fakes/webhook-receiver.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 // The router over a real store (PGlite, or PostgreSQL with DATABASE_URL), real SMTP and HTTP on
 // loopback, a fixed clock: dedup and grouping, quiet hours and their flush, replicas, failures.
@@ -348,5 +352,30 @@ describe('incident routing', () => {
     });
     minutes(1);
     expect((await router().notify(event()))[0]).toEqual({ target: `email:${oncall}`, status: 'sent', repeats: 1 });
+  });
+
+  it('the scheduled job flushes what was held', async () => {
+    at('2026-12-03T23:00:00Z');
+    await router().notify(event({ urgency: 'low' }));
+    at('2026-12-04T07:00:00Z');
+    const scheduler = createScheduler({
+      store,
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+      embedded: store.embedded,
+      processEvery: 100,
+      lockLifetimeMs: 1_000,
+    });
+    try {
+      await scheduleHeldFlush(scheduler, router(), { everyMs: 60_000 });
+      await scheduler.start();
+      await waitFor(() => smtp.messages.length > 0, {
+        what: `a run of ${flushHeldJob} to send the held email`,
+        timeoutMs: 15_000,
+      });
+    } finally {
+      await scheduler.stop();
+    }
+    expect(smtp.messages.map((m) => m.subject)).toEqual(['[HELD] 1 incident update during quiet hours']);
   });
 });
