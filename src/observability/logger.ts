@@ -25,6 +25,8 @@ const secretKeys = [
   'DATABASE_URL',
   'databaseUrl',
   'connectionString',
+  'SMTP_URL',
+  'smtpUrl',
   'CONSOLE_TOKEN',
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
@@ -37,14 +39,12 @@ const secretKeys = [
   'secretAccessKey',
   'sessionToken',
   'TOKEN_ENCRYPTION_KEY',
-  'SMTP_URL',
-  'smtpUrl',
   'encryptionKey',
 ];
 /** Whether a field or variable name holds a secret (the same list, plus the words secrets are named by). */
 export const isSecretName = (name: string): boolean =>
   secretKeys.some((k) => k.toLowerCase() === name.toLowerCase()) ||
-  /token|secret|password|api_?key|database_url/i.test(name);
+  /token|secret|password|api_?key|database_url|smtp_?url/i.test(name);
 
 export const redactPaths = secretKeys.flatMap((k) => [
   k,
