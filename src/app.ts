@@ -75,6 +75,9 @@ import {
   remediationActor,
 } from './incidents/remediation.ts';
 import { isAppError } from './errors.ts';
+import { channelFor } from './incidents/routing/config.ts';
+import { createIncidentRouter } from './incidents/routing/dispatch.ts';
+import { scheduleHeldFlush } from './incidents/routing/jobs.ts';
 import { json, type Route } from './http/route.ts';
 import { consoleConversation } from './surfaces/console/surface.ts';
 
@@ -344,6 +347,15 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ? await incidentExplainerFor(config, config.ANTHROPIC_API_KEY, { db, logger, metrics, surfaces: incidentSurfaces })
       : undefined;
     const rules = config.autoRemediation;
+    // Email and signed webhooks (INCIDENT_ROUTES_FILE); nodemailer loads only with SMTP_URL.
+    const mailer =
+      config.incidentRouting && config.SMTP_URL && config.SMTP_FROM
+        ? (await import('./incidents/routing/mailer.ts')).createMailer({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM })
+        : undefined;
+    if (mailer) cleanups.push(async () => mailer.close());
+    const router = config.incidentRouting
+      ? createIncidentRouter({ db, routing: config.incidentRouting, now, mailer, logger: logger.child({ component: 'incident-routing' }) })
+      : undefined;
     const incidents = createIncidentService({
       db,
       diagnose: async (i) => {
@@ -410,10 +422,34 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       runner: instanceId,
       sandbox: inSandbox,
       surface: (name) => surfaces.get(name),
-      channelFor: () => {
+      channelFor: (service) => {
+        if (config.incidentRouting) return channelFor(config.incidentRouting, service);
         if (!incidentChannel) throw badRequest('No incident channel: set INCIDENT_CHANNEL (or INCIDENT_ROUTES_FILE).');
         return incidentChannel;
       },
+      ...(router
+        ? {
+            notify: async (i, kind, diagnosis) => {
+              // Off the processing path: a webhook's retries take seconds; the router never throws.
+              void router
+                .notify({
+                  workspaceId: i.workspaceId,
+                  incidentId: i.id,
+                  kind,
+                  incident: {
+                    number: i.number,
+                    title: i.title,
+                    service: i.service,
+                    urgency: i.urgency === 'low' ? 'low' : 'high',
+                    status: i.status as 'triggered' | 'acknowledged' | 'resolved',
+                    ...(i.htmlUrl ? { htmlUrl: i.htmlUrl } : {}),
+                  },
+                  ...(diagnosis ? { facts: diagnosis.facts.slice(0, 5).map((f) => f.text) } : {}),
+                })
+                .catch((err: unknown) => logger.warn({ err, incident: i.number }, 'incident routing failed'));
+            },
+          }
+        : {}),
       ...(pagerduty ? { pagerduty } : {}),
       platformEmail: async (actor) =>
         (await surfaces.get(actor.surface)?.directory?.lookup(actor.workspaceId, actor.userId))?.email,
@@ -571,6 +607,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       refresh: (provider, r) => refreshResource(db, provider, r, now(), { logger }),
     });
     await registerIncidentJobs(scheduler, { drain: () => incidents.drain(), intervalMs: config.INCIDENT_INBOX_INTERVAL });
+    if (router) await scheduleHeldFlush(scheduler, router);
     await registerRetentionJobs(scheduler, {
       db,
       now,
@@ -784,14 +821,17 @@ const configSecrets = (config: Config): string[] => {
   const values = Object.entries(config)
     .filter(([k, v]) => typeof v === 'string' && isSecretName(k))
     .map(([, v]) => v as string);
-  if (config.DATABASE_URL) {
+  for (const url of [config.DATABASE_URL, config.SMTP_URL]) {
+    if (!url) continue;
     try {
-      const password = decodeURIComponent(new URL(config.DATABASE_URL).password);
+      const password = decodeURIComponent(new URL(url).password);
       if (password) values.push(password);
     } catch {
       // Not a URL: the whole value is in the list already.
     }
   }
+  // The incident routing's webhook secrets come from variables the routing file names.
+  for (const w of config.incidentRouting?.webhooks.values() ?? []) values.push(w.secret);
   return values;
 };
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
 import { Role } from './chat/actor.ts';
 import { loadAutoRemediationRules, type AutoRemediationRule } from './incidents/remediation.ts';
+import { parseIncidentRouting, type IncidentRouting } from './incidents/routing/config.ts';
 import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
 import { parseDigestSettings, type DigestSettings } from './scans/digest.ts';
 import { parseDigestReports, type DigestReport } from './scans/digest-reports.ts';
@@ -356,6 +357,8 @@ export interface Config extends RawConfig {
   policy: Policy;
   /** Auto-remediation rules: the `autoRemediation` list of POLICY_FILE (none by default). */
   autoRemediation: AutoRemediationRule[];
+  /** INCIDENT_ROUTES_FILE, checked (webhook secrets read from the variables it names). */
+  incidentRouting: IncidentRouting | undefined;
   /** What the inventory covers beyond the sandbox (CLOUDS_FILE merged with the per-cloud variables). */
   clouds: CloudsFile;
   /** True when the AWS SDK's default chain has credentials in the environment. */
@@ -448,6 +451,9 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   });
   const frameworks = oneLine(problems, () => builtInFrameworks(new Set(builtInRules.map((r) => r.id))), []);
   const scanDigestReports = oneLine(problems, () => parseDigestReports(c.SCAN_DIGEST_REPORTS, frameworks), []);
+  const incidentRouting = c.INCIDENT_ROUTES_FILE
+    ? oneLine(problems, () => readRoutingFile(c.INCIDENT_ROUTES_FILE!, env), undefined)
+    : undefined;
   if (problems.length) throw new ConfigError(problems);
   return {
     ...c,
@@ -457,6 +463,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     sandbox,
     policy,
     autoRemediation,
+    incidentRouting,
     clouds,
     awsCredentials: hasAwsCredentials(env),
     azureClientSecret: env.AZURE_CLIENT_SECRET || undefined,
@@ -516,6 +523,24 @@ const readPolicyFile = (
       problems.push(`POLICY_FILE: autoRemediation: ${isAppError(e) ? e.userMessage : String(e)}`);
     }
   return { policy, autoRemediation };
+};
+
+/** INCIDENT_ROUTES_FILE's document; a problem is one line naming the variable. */
+const readRoutingFile = (file: string, env: Record<string, string | undefined>): IncidentRouting => {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AppError(
+      'config_invalid',
+      `INCIDENT_ROUTES_FILE: cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(e)}`,
+    );
+  }
+  try {
+    return parseIncidentRouting(text, env);
+  } catch (e) {
+    throw new AppError('config_invalid', `INCIDENT_ROUTES_FILE: ${isAppError(e) ? e.userMessage : String(e)}`);
+  }
 };
 
 /** The config with secrets masked (the logger's one list decides what is secret), for the start-up log. */

@@ -6,22 +6,13 @@ import type { Scheduler } from '../jobs/scheduler.ts';
  * failed and is to be tried again (up to 5 attempts).
  */
 export const incidentInboxJob = 'incidents.inbox';
-/** Routing: deliveries held by quiet hours go out, grouped, when the quiet hours end. */
-export const incidentFlushJob = 'incidents.flush';
 
 export const registerIncidentJobs = async (
   scheduler: Scheduler,
-  d: { drain: () => Promise<unknown>; flush?: () => Promise<unknown>; intervalMs: number },
+  d: { drain: () => Promise<unknown>; intervalMs: number },
 ): Promise<void> => {
   scheduler.define(incidentInboxJob, async () => {
     await d.drain();
   });
   await scheduler.every(d.intervalMs, incidentInboxJob);
-  if (d.flush) {
-    const flush = d.flush;
-    scheduler.define(incidentFlushJob, async () => {
-      await flush();
-    });
-    await scheduler.every(Math.max(d.intervalMs, 60_000), incidentFlushJob);
-  }
 };
