@@ -44,7 +44,12 @@ const incidentEvent = (n: number, type: string, eventId: string, at: Date) => ({
       incident_key: `bench-${n}`,
       created_at: at.toISOString(),
       title: `High error rate on checkout-api-${n % 50}`,
-      service: { id: 'PSVC001', type: 'service_reference', summary: 'checkout-api', html_url: 'https://example.pagerduty.com/services/PSVC001' },
+      service: {
+        id: 'PSVC001',
+        type: 'service_reference',
+        summary: 'checkout-api',
+        html_url: 'https://example.pagerduty.com/services/PSVC001',
+      },
       assignees: [{ id: 'PUSER01', type: 'user_reference', summary: 'Ana Bench' }],
       escalation_policy: { id: 'PEP01', type: 'escalation_policy_reference', summary: 'Checkout' },
       teams: [],
@@ -86,9 +91,17 @@ const main = async () => {
     if (n % 5 === 0) bodies.push(trigger);
   }
   for (let n = 1; n <= incidents && bodies.length < total; n++)
-    bodies.push(Buffer.from(JSON.stringify(incidentEvent(n, 'incident.acknowledged', `ev-a-${n}`, new Date(base + 10_000 + n)))));
+    bodies.push(
+      Buffer.from(JSON.stringify(incidentEvent(n, 'incident.acknowledged', `ev-a-${n}`, new Date(base + 10_000 + n)))),
+    );
   for (let n = 1; n <= incidents && bodies.length < total; n++)
-    bodies.push(Buffer.from(JSON.stringify(incidentEvent(n, 'incident.annotated', `ev-n-${n}-${randomUUID()}`, new Date(base + 20_000 + n)))));
+    bodies.push(
+      Buffer.from(
+        JSON.stringify(
+          incidentEvent(n, 'incident.annotated', `ev-n-${n}-${randomUUID()}`, new Date(base + 20_000 + n)),
+        ),
+      ),
+    );
 
   const send = (body: Buffer): Promise<number> =>
     new Promise((resolve, reject) => {
@@ -131,13 +144,19 @@ const main = async () => {
   await Promise.all(inflight);
   const sent = performance.now() - start;
   const acked = summarize(latencies);
-  console.log(`acked: ${[...statuses].map(([s, n]) => `${n}× ${s}`).join(', ')} in ${(sent / 1000).toFixed(2)} s (${Math.round((bodies.length * 1000) / sent)}/s)`);
-  console.log(`ack latency from the scheduled send: p50 ${ms(acked.p50)}  p90 ${ms(acked.p90)}  p99 ${ms(acked.p99)}  max ${ms(acked.max)}`);
+  console.log(
+    `acked: ${[...statuses].map(([s, n]) => `${n}× ${s}`).join(', ')} in ${(sent / 1000).toFixed(2)} s (${Math.round((bodies.length * 1000) / sent)}/s)`,
+  );
+  console.log(
+    `ack latency from the scheduled send: p50 ${ms(acked.p50)}  p90 ${ms(acked.p90)}  p99 ${ms(acked.p99)}  max ${ms(acked.max)}`,
+  );
 
   const t0 = performance.now();
   const { db } = app.store;
   for (;;) {
-    const { rows } = await db.execute<{ n: number }>(sql`select count(*)::int as n from incident_inbox where processed_at is null and attempts < 5`);
+    const { rows } = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from incident_inbox where processed_at is null and attempts < 5`,
+    );
     if (Number(rows[0]!.n) === 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -150,9 +169,14 @@ const main = async () => {
   const { rows: cards } = await db.execute<{ n: number }>(sql`
     select count(*)::int as n from messages where author = 'bot' and text ~ '^(🔴|🟠|✅) INC-[0-9]+ '`);
   const c = counts[0]!;
-  console.log(`processed after the last ack in ${(drained / 1000).toFixed(2)} s (${Math.round(((bodies.length - incidents / 5) * 1000) / (sent + drained))} events/s end to end)`);
-  console.log(`incidents ${c.incidents}, threads ${c.threads}, first messages posted ${cards[0]!.n}, timeline events ${c.events}, unprocessed ${c.failed}`);
-  const ok = c.incidents === incidents && c.threads === incidents && Number(cards[0]!.n) === incidents && c.failed === 0;
+  console.log(
+    `processed after the last ack in ${(drained / 1000).toFixed(2)} s (${Math.round(((bodies.length - incidents / 5) * 1000) / (sent + drained))} events/s end to end)`,
+  );
+  console.log(
+    `incidents ${c.incidents}, threads ${c.threads}, first messages posted ${cards[0]!.n}, timeline events ${c.events}, unprocessed ${c.failed}`,
+  );
+  const ok =
+    c.incidents === incidents && c.threads === incidents && Number(cards[0]!.n) === incidents && c.failed === 0;
   console.log(ok ? 'every incident has exactly one thread' : 'MISMATCH: see the counts above');
   agent.destroy();
   await app.close();

@@ -333,7 +333,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           applySchedule(scheduler, config.SCAN_SCHEDULE_TIMEZONE, workspaceId, schedule),
       }),
     );
-    const incidentChannel = parseConversation(config.INCIDENT_CHANNEL) ?? (config.consoleEnabled ? consoleConversation() : undefined);
+    const incidentChannel =
+      parseConversation(config.INCIDENT_CHANNEL) ?? (config.consoleEnabled ? consoleConversation() : undefined);
     const pagerduty: PagerDutyApi | undefined = config.PAGERDUTY_API_TOKEN
       ? (await import('./incidents/pagerduty/client.ts')).createPagerDutyClient({
           token: config.PAGERDUTY_API_TOKEN,
@@ -344,17 +345,31 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     // The surface of each workspace's incidents, for the AI summary's token usage (recorded as the bot there).
     const incidentSurfaces = new Map<string, SurfaceName>();
     const explainer = config.ANTHROPIC_API_KEY
-      ? await incidentExplainerFor(config, config.ANTHROPIC_API_KEY, { db, logger, metrics, surfaces: incidentSurfaces })
+      ? await incidentExplainerFor(config, config.ANTHROPIC_API_KEY, {
+          db,
+          logger,
+          metrics,
+          surfaces: incidentSurfaces,
+        })
       : undefined;
     const rules = config.autoRemediation;
     // Email and signed webhooks (INCIDENT_ROUTES_FILE); nodemailer loads only with SMTP_URL.
     const mailer =
       config.incidentRouting && config.SMTP_URL && config.SMTP_FROM
-        ? (await import('./incidents/routing/mailer.ts')).createMailer({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM })
+        ? (await import('./incidents/routing/mailer.ts')).createMailer({
+            smtpUrl: config.SMTP_URL,
+            from: config.SMTP_FROM,
+          })
         : undefined;
     if (mailer) cleanups.push(async () => mailer.close());
     const router = config.incidentRouting
-      ? createIncidentRouter({ db, routing: config.incidentRouting, now, mailer, logger: logger.child({ component: 'incident-routing' }) })
+      ? createIncidentRouter({
+          db,
+          routing: config.incidentRouting,
+          now,
+          mailer,
+          logger: logger.child({ component: 'incident-routing' }),
+        })
       : undefined;
     const incidents = createIncidentService({
       db,
@@ -606,7 +621,10 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       logger,
       refresh: (provider, r) => refreshResource(db, provider, r, now(), { logger }),
     });
-    await registerIncidentJobs(scheduler, { drain: () => incidents.drain(), intervalMs: config.INCIDENT_INBOX_INTERVAL });
+    await registerIncidentJobs(scheduler, {
+      drain: () => incidents.drain(),
+      intervalMs: config.INCIDENT_INBOX_INTERVAL,
+    });
     if (router) await scheduleHeldFlush(scheduler, router);
     await registerRetentionJobs(scheduler, {
       db,
@@ -622,7 +640,11 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       logger,
       metrics,
       ready: () => store.ping(),
-      routes: [...(slack?.routes ?? []), ...(teams?.routes ?? []), ...incidentRoutes(config, { incidents, logger, metrics })],
+      routes: [
+        ...(slack?.routes ?? []),
+        ...(teams?.routes ?? []),
+        ...incidentRoutes(config, { incidents, logger, metrics }),
+      ],
       console: createConsoleApi({
         config,
         conversations,
@@ -868,7 +890,11 @@ const incidentRoutes = (
       ? { username: config.ALERTMANAGER_BASIC_AUTH_USER, password: config.ALERTMANAGER_BASIC_AUTH_PASSWORD }
       : undefined;
   if ((config.ALERTMANAGER_TOKENS && config.ALERTMANAGER_TOKENS.length > 0) || basic) {
-    const handle = alertmanagerInbound({ ...d, bearerTokens: config.ALERTMANAGER_TOKENS ?? [], ...(basic ? { basic } : {}) });
+    const handle = alertmanagerInbound({
+      ...d,
+      bearerTokens: config.ALERTMANAGER_TOKENS ?? [],
+      ...(basic ? { basic } : {}),
+    });
     routes.push({
       method: 'POST',
       path: '/webhooks/alertmanager',

@@ -284,7 +284,11 @@ export const ConfigSchema = z
         message: 'ALERTMANAGER_BASIC_AUTH_USER and ALERTMANAGER_BASIC_AUTH_PASSWORD go together',
       });
     if (c.SMTP_URL && !c.SMTP_FROM)
-      ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'is required with SMTP_URL (the From of incident emails)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMTP_FROM'],
+        message: 'is required with SMTP_URL (the From of incident emails)',
+      });
     if (c.SLACK_BOT_TOKEN && !c.SLACK_SIGNING_SECRET && !c.SLACK_APP_TOKEN)
       ctx.addIssue({
         code: 'custom',
@@ -508,7 +512,9 @@ const readPolicyFile = (
     return none;
   }
   const { autoRemediation: rules, ...rest } =
-    doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : { autoRemediation: undefined };
+    doc && typeof doc === 'object' && !Array.isArray(doc)
+      ? (doc as Record<string, unknown>)
+      : { autoRemediation: undefined };
   let policy = DEFAULT_POLICY;
   let autoRemediation: AutoRemediationRule[] = [];
   try {

@@ -61,10 +61,18 @@ const buttons = (i: IncidentRow): Button[] => {
   const status = asStatus(i.status);
   if (status === 'resolved') {
     if (i.cause) return [];
-    return [{ actionId: ActionIds.command, label: 'Record the cause', value: command('record_incident_cause', { incident: ref }), form: causeForm }];
+    return [
+      {
+        actionId: ActionIds.command,
+        label: 'Record the cause',
+        value: command('record_incident_cause', { incident: ref }),
+        form: causeForm,
+      },
+    ];
   }
   const list: Button[] = [];
-  if (status === 'triggered') list.push({ actionId: ActionIds.command, label: 'Acknowledge', value: act('acknowledge'), style: 'primary' });
+  if (status === 'triggered')
+    list.push({ actionId: ActionIds.command, label: 'Acknowledge', value: act('acknowledge'), style: 'primary' });
   list.push({ actionId: ActionIds.command, label: 'Resolve', value: act('resolve') });
   list.push({ actionId: ActionIds.command, label: 'Escalate', value: act('escalate'), style: 'danger' });
   return list;
@@ -93,7 +101,8 @@ export const renderIncidentCard = (i: IncidentRow, opts: { sandbox: boolean }): 
   if (i.assignees.length > 0) fields.push({ label: 'Assigned to', value: i.assignees.join(', ') });
   if (i.escalationLevel) fields.push({ label: 'Escalation level', value: String(i.escalationLevel) });
   if (i.repeats > 0) fields.push({ label: 'Repeats', value: plural(i.repeats, 'more alert') });
-  const source = i.source === 'pagerduty' ? `PagerDuty${i.externalNumber ? ` #${i.externalNumber}` : ''}` : 'Alertmanager';
+  const source =
+    i.source === 'pagerduty' ? `PagerDuty${i.externalNumber ? ` #${i.externalNumber}` : ''}` : 'Alertmanager';
   const blocks: Block[] = [
     { type: 'header', text: `${statusIcon[status]} ${incidentRef(i)} · ${i.service}: ${i.title}`.slice(0, 150) },
     { type: 'fields', fields },
@@ -124,8 +133,15 @@ export const renderDiagnosis = (i: IncidentRow, d: Diagnosis, opts: { sandbox: b
       text: d.narrative.claims.map((c) => `${c.text} [${c.cites.join(', ')}]`).join('\n'),
     });
   if (d.affected.length > 0)
-    blocks.push({ type: 'context', text: `Affected: ${d.affected.map((r) => `${r.name} (${r.provider} ${r.type})`).join(', ')}` });
-  else blocks.push({ type: 'context', text: `Nothing the alert names is in the inventory; facts are from service “${i.service}”.` });
+    blocks.push({
+      type: 'context',
+      text: `Affected: ${d.affected.map((r) => `${r.name} (${r.provider} ${r.type})`).join(', ')}`,
+    });
+  else
+    blocks.push({
+      type: 'context',
+      text: `Nothing the alert names is in the inventory; facts are from service “${i.service}”.`,
+    });
   const shown = d.facts.slice(0, 12);
   if (shown.length > 0)
     blocks.push({
@@ -135,12 +151,18 @@ export const renderDiagnosis = (i: IncidentRow, d: Diagnosis, opts: { sandbox: b
     });
   else blocks.push({ type: 'text', text: 'No recent change, health problem or metric stands out.' });
   if (d.facts.length > shown.length)
-    blocks.push({ type: 'context', text: `${plural(d.facts.length - shown.length, 'more fact')}: \`incident show ${incidentRef(i)}\`` });
+    blocks.push({
+      type: 'context',
+      text: `${plural(d.facts.length - shown.length, 'more fact')}: \`incident show ${incidentRef(i)}\``,
+    });
   const top = d.suspects[0];
   if (top) blocks.push({ type: 'text', text: `*Most likely:* ${top.text} [${top.factIds.join(', ')}]` });
   if (d.narrativeError) blocks.push({ type: 'context', text: `No AI summary: ${d.narrativeError}` });
   if (d.proposals.length > 0) {
-    blocks.push({ type: 'text', text: `*Proposed fixes* (each files a change request for approval):\n${d.proposals.map((p) => `• ${p.title} — ${p.why}`).join('\n')}` });
+    blocks.push({
+      type: 'text',
+      text: `*Proposed fixes* (each files a change request for approval):\n${d.proposals.map((p) => `• ${p.title} — ${p.why}`).join('\n')}`,
+    });
     blocks.push({
       type: 'actions',
       buttons: d.proposals.slice(0, 5).map((p) => ({
@@ -194,7 +216,11 @@ export interface IncidentSummary {
   diagnosis: { topSuspect: string | null; facts: number } | null;
 }
 
-export const buildSummary = (i: IncidentRow, events: readonly IncidentEventRow[], changes: readonly SummaryChange[]): IncidentSummary => ({
+export const buildSummary = (
+  i: IncidentRow,
+  events: readonly IncidentEventRow[],
+  changes: readonly SummaryChange[],
+): IncidentSummary => ({
   incident: incidentRef(i),
   title: i.title,
   service: i.service,
@@ -204,11 +230,17 @@ export const buildSummary = (i: IncidentRow, events: readonly IncidentEventRow[]
   timeToAcknowledgeMs: i.acknowledgedAt ? i.acknowledgedAt.getTime() - i.openedAt.getTime() : null,
   timeToRestoreMs: i.resolvedAt ? i.resolvedAt.getTime() - i.openedAt.getTime() : null,
   timeline: events.map((e) => ({ at: e.at.toISOString(), kind: e.kind, actor: e.actor, text: e.text })),
-  changes: changes.map((c) => ({ ...c, createdAt: c.createdAt.toISOString(), finishedAt: c.finishedAt?.toISOString() ?? null })),
+  changes: changes.map((c) => ({
+    ...c,
+    createdAt: c.createdAt.toISOString(),
+    finishedAt: c.finishedAt?.toISOString() ?? null,
+  })),
   remediation: changes
     .filter((c) => c.status === 'succeeded' || c.status === 'rolled_back')
     .map((c) => `${c.id} ${c.action} ${c.resourceName} (${c.requester})`),
-  diagnosis: i.diagnosis ? { topSuspect: i.diagnosis.suspects[0]?.text ?? null, facts: i.diagnosis.facts.length } : null,
+  diagnosis: i.diagnosis
+    ? { topSuspect: i.diagnosis.suspects[0]?.text ?? null, facts: i.diagnosis.facts.length }
+    : null,
 });
 
 export const renderSummary = (i: IncidentRow, s: IncidentSummary, opts: { sandbox: boolean }): Reply => {
@@ -216,7 +248,10 @@ export const renderSummary = (i: IncidentRow, s: IncidentSummary, opts: { sandbo
   blocks.push({
     type: 'fields',
     fields: [
-      { label: 'Time to acknowledge', value: s.timeToAcknowledgeMs === null ? 'not acknowledged' : formatDuration(s.timeToAcknowledgeMs) },
+      {
+        label: 'Time to acknowledge',
+        value: s.timeToAcknowledgeMs === null ? 'not acknowledged' : formatDuration(s.timeToAcknowledgeMs),
+      },
       { label: 'Time to restore', value: s.timeToRestoreMs === null ? 'open' : formatDuration(s.timeToRestoreMs) },
       { label: 'Changes during it', value: String(s.changes.length) },
       { label: 'Diagnosis', value: s.diagnosis?.topSuspect ?? 'no suspect' },

@@ -29,8 +29,7 @@ export const gradeDiagnosis = (d: Diagnosis | undefined, cause: RecordedCause): 
 
   const inFacts =
     (cause.changeId !== undefined &&
-      (d.facts.some((f) => f.changeId === cause.changeId) ||
-        d.suspects.some((s) => s.changeId === cause.changeId))) ||
+      (d.facts.some((f) => f.changeId === cause.changeId) || d.suspects.some((s) => s.changeId === cause.changeId))) ||
     (causeResource !== undefined &&
       (d.suspects.slice(1).some((s) => sameResource(s.resource)) ||
         d.facts.some((f) => f.kind !== 'alert' && sameResource(f.resource))));

@@ -38,7 +38,11 @@ export const diagnosisFromJson = (v: unknown): Diagnosis | undefined => {
 };
 
 /** The workspace of an incident already known by its source's id (a partial signal names no service to route by). */
-export const workspaceOfExternal = async (db: Db, source: string, externalId: string): Promise<IncidentRow | undefined> =>
+export const workspaceOfExternal = async (
+  db: Db,
+  source: string,
+  externalId: string,
+): Promise<IncidentRow | undefined> =>
   (
     await db
       .select()
@@ -151,7 +155,7 @@ export const applySignal = async (
           .for('update');
         let incident: IncidentRow;
         let created = false;
-        let changed = false;
+        let changed: boolean;
         let repeat = false;
         let reopened = false;
         if (!found) {
@@ -181,7 +185,9 @@ export const applySignal = async (
               escalationLevel: s.escalationLevel ?? null,
               channel,
               openedAt: s.occurredAt,
-              ...(status === 'acknowledged' ? { acknowledgedAt: s.occurredAt, acknowledgedBy: s.agent?.name ?? null } : {}),
+              ...(status === 'acknowledged'
+                ? { acknowledgedAt: s.occurredAt, acknowledgedBy: s.agent?.name ?? null }
+                : {}),
               ...(status === 'resolved' ? { resolvedAt: s.occurredAt, resolvedBy: s.agent?.name ?? null } : {}),
               updatedAt: now,
             })
@@ -235,7 +241,8 @@ export const applySignal = async (
           incident = row!;
         }
         // A webhook confirming what a click here already recorded (same status, nothing else new) is not news.
-        const confirmation = !created && !changed && statusOf[s.kind] !== undefined && statusOf[s.kind] === found?.status;
+        const confirmation =
+          !created && !changed && statusOf[s.kind] !== undefined && statusOf[s.kind] === found?.status;
         if (!repeat && !confirmation)
           await appendEvent(tx as unknown as Db, incident.id, {
             at: s.occurredAt,
@@ -248,7 +255,8 @@ export const applySignal = async (
       });
     } catch (e) {
       // Two replicas creating the first incidents of a workspace at once: the number is taken; again.
-      if (attempt < 3 && /incidents_number|incidents_external|unique/i.test(String((e as Error)?.message ?? e))) continue;
+      if (attempt < 3 && /incidents_number|incidents_external|unique/i.test(String((e as Error)?.message ?? e)))
+        continue;
       throw e;
     }
   }
@@ -297,7 +305,12 @@ export const getIncident = async (db: Db, id: number): Promise<IncidentRow | und
   (await db.select().from(incidents).where(eq(incidents.id, id)))[0];
 
 export const incidentByNumber = async (db: Db, workspaceId: string, n: number): Promise<IncidentRow | undefined> =>
-  (await db.select().from(incidents).where(and(eq(incidents.workspaceId, workspaceId), eq(incidents.number, n))))[0];
+  (
+    await db
+      .select()
+      .from(incidents)
+      .where(and(eq(incidents.workspaceId, workspaceId), eq(incidents.number, n)))
+  )[0];
 
 export const listIncidents = async (
   db: Db,

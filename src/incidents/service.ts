@@ -54,7 +54,11 @@ export interface IncidentServiceDeps {
   /** Change-aware diagnosis (and the narrative when an explainer is wired); absent: none is posted. */
   diagnose?(i: IncidentRow): Promise<Diagnosis>;
   /** Auto-remediation after the diagnosis: a line for the thread when a rule acted or declined. */
-  autoRemediate?(i: IncidentRow, d: Diagnosis, thread: ConversationRef): Promise<{ text: string; changeId?: string } | undefined>;
+  autoRemediate?(
+    i: IncidentRow,
+    d: Diagnosis,
+    thread: ConversationRef,
+  ): Promise<{ text: string; changeId?: string } | undefined>;
   /** Routing beyond chat (email, webhooks): never throws. */
   notify?(i: IncidentRow, kind: SignalKind, d?: Diagnosis): Promise<void>;
   /** PagerDuty's REST API, when a token is configured. */
@@ -74,7 +78,12 @@ export interface IncidentService {
   drain(): Promise<number>;
   /** Settles when the processing started so far is done (tests, shutdown). */
   idle(): Promise<void>;
-  act(ref: string, action: IncidentAction, actor: Actor, workspaceId: string): Promise<{ incident: IncidentRow; text: string }>;
+  act(
+    ref: string,
+    action: IncidentAction,
+    actor: Actor,
+    workspaceId: string,
+  ): Promise<{ incident: IncidentRow; text: string }>;
   recordCause(ref: string, cause: RecordedCause, actor: Actor, workspaceId: string): Promise<IncidentRow>;
   find(ref: string, workspaceId: string): Promise<IncidentRow>;
   /** Runs the diagnosis again and posts it in the thread. */
@@ -156,7 +165,9 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
       at: d.now(),
       kind: 'diagnosed',
       actor: 'DevOps Agent',
-      text: diagnosis.suspects[0] ? `Diagnosis: ${diagnosis.suspects[0].text}` : `Diagnosis: ${diagnosis.facts.length} facts, no clear suspect`,
+      text: diagnosis.suspects[0]
+        ? `Diagnosis: ${diagnosis.suspects[0].text}`
+        : `Diagnosis: ${diagnosis.facts.length} facts, no clear suspect`,
       origin: 'chat',
     });
     await say(i, renderDiagnosis(i, diagnosis, { sandbox: d.sandbox }));
@@ -220,7 +231,10 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
     // The incident's own channel when it is known (a partial signal names no service to route by).
     const known = await workspaceOfExternal(d.db, s.source, s.externalId);
     if (!known && s.partial) {
-      d.logger.info({ source: s.source, externalId: s.externalId, kind: s.kind }, 'a note for an incident this bot never saw; ignored');
+      d.logger.info(
+        { source: s.source, externalId: s.externalId, kind: s.kind },
+        'a note for an incident this bot never saw; ignored',
+      );
       return;
     }
     const channel = known?.channel ?? d.channelFor(s.service);
@@ -278,8 +292,13 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
               await process(it.signal);
               await finishInbox(d.db, it.id, d.now());
             } catch (err) {
-              d.logger.warn({ err, eventId: it.signal.eventId, attempts: it.attempts }, 'could not process an incident event');
-              await finishInbox(d.db, it.id, d.now(), err instanceof Error ? err.message : String(err)).catch(() => undefined);
+              d.logger.warn(
+                { err, eventId: it.signal.eventId, attempts: it.attempts },
+                'could not process an incident event',
+              );
+              await finishInbox(d.db, it.id, d.now(), err instanceof Error ? err.message : String(err)).catch(
+                () => undefined,
+              );
             }
           }
       };
@@ -320,11 +339,16 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
     let i = await find(ref, workspaceId);
     if (i.status === 'resolved') throw badRequest(`${incidentRef(i)} is already resolved.`);
     if (action === 'acknowledge' && i.status === 'acknowledged')
-      throw badRequest(`${incidentRef(i)} is already acknowledged${i.acknowledgedBy ? ` by ${i.acknowledgedBy}` : ''}.`);
+      throw badRequest(
+        `${incidentRef(i)} is already acknowledged${i.acknowledgedBy ? ` by ${i.acknowledgedBy}` : ''}.`,
+      );
     let level: number | undefined;
     if (i.source === 'pagerduty') {
       if (!d.pagerduty)
-        throw new AppError('unavailable', 'PagerDuty is not connected (PAGERDUTY_API_TOKEN is not set), so I cannot change this incident there.');
+        throw new AppError(
+          'unavailable',
+          'PagerDuty is not connected (PAGERDUTY_API_TOKEN is not set), so I cannot change this incident there.',
+        );
       const email = await emailFor(actor);
       if (!email)
         throw forbidden(
@@ -332,16 +356,21 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
         );
       const pdUser = await d.pagerduty.userByEmail(email);
       if (!pdUser)
-        throw forbidden(`No PagerDuty user has the login ${email}: ask a PagerDuty admin to add you, or an admin here to map you to your PagerDuty email.`);
+        throw forbidden(
+          `No PagerDuty user has the login ${email}: ask a PagerDuty admin to add you, or an admin here to map you to your PagerDuty email.`,
+        );
       // PagerDuty first: nothing is recorded here unless PagerDuty took it.
       if (action === 'acknowledge') await d.pagerduty.acknowledge(i.externalId, pdUser.email);
       else if (action === 'resolve') await d.pagerduty.resolve(i.externalId, pdUser.email);
       else level = (await d.pagerduty.escalate(i.externalId, pdUser.email)).level;
     } else if (action === 'escalate') {
-      throw badRequest('Alertmanager has no escalation: escalate in your paging tool, or route this service to PagerDuty.');
+      throw badRequest(
+        'Alertmanager has no escalation: escalate in your paging tool, or route this service to PagerDuty.',
+      );
     }
     const at = d.now();
-    const kind: SignalKind = action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'escalated';
+    const kind: SignalKind =
+      action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'escalated';
     const applied = await applySignal(
       d.db,
       {

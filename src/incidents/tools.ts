@@ -47,11 +47,16 @@ export const listIncidentsTool = (d: IncidentToolDeps): Tool<typeof ListInput> =
     if (rows.length === 0)
       return {
         type: 'answer',
-        reply: reply([{ type: 'text', text: which === 'open' ? 'No open incidents. 🎉' : 'No incidents yet.' }], { sandbox: d.sandbox }),
+        reply: reply([{ type: 'text', text: which === 'open' ? 'No open incidents. 🎉' : 'No incidents yet.' }], {
+          sandbox: d.sandbox,
+        }),
         data: { incidents: [] },
       };
     const blocks: Block[] = [
-      { type: 'header', text: which === 'open' ? `Open incidents (${rows.length})` : `Latest incidents (${rows.length})` },
+      {
+        type: 'header',
+        text: which === 'open' ? `Open incidents (${rows.length})` : `Latest incidents (${rows.length})`,
+      },
       {
         type: 'table',
         columns: ['Incident', 'Status', 'Service', 'Title', 'Opened', 'Open for'],
@@ -141,7 +146,13 @@ const CauseInput = z.object({
   category: z.preprocess(blank, CauseCategory.optional()).describe('What kind of cause.'),
   resource: z.preprocess(blank, z.string().max(300).optional()).describe('The resource at fault, by name or id.'),
   changeId: z
-    .preprocess(blank, z.string().regex(/^CR-[1-9]\d*$/i, 'a change id looks like CR-12').optional())
+    .preprocess(
+      blank,
+      z
+        .string()
+        .regex(/^CR-[1-9]\d*$/i, 'a change id looks like CR-12')
+        .optional(),
+    )
     .describe('The change request that caused it.'),
   text: z.preprocess(blank, z.string().max(2000).optional()).describe('What happened, in a sentence or two.'),
 });
@@ -171,12 +182,17 @@ export const recordCauseTool = (d: IncidentToolDeps): Tool<typeof CauseInput> =>
       ctx.actor,
       ctx.actor.workspaceId,
     );
-    const graded = i.grade ? ` The diagnosis was *${gradeLabel[i.grade as Grade]}*.` : ' There was no diagnosis to grade.';
+    const graded = i.grade
+      ? ` The diagnosis was *${gradeLabel[i.grade as Grade]}*.`
+      : ' There was no diagnosis to grade.';
     return {
       type: 'answer',
-      reply: reply([{ type: 'text', text: `Recorded the cause of ${incidentRef(i)}: ${categoryLabel[input.category]}.${graded}` }], {
-        sandbox: d.sandbox,
-      }),
+      reply: reply(
+        [{ type: 'text', text: `Recorded the cause of ${incidentRef(i)}: ${categoryLabel[input.category]}.${graded}` }],
+        {
+          sandbox: d.sandbox,
+        },
+      ),
     };
   },
 });
@@ -200,20 +216,31 @@ export const incidentAccuracyTool = (d: IncidentToolDeps): Tool<typeof AccuracyI
       return {
         type: 'answer',
         reply: reply(
-          [{ type: 'text', text: 'No graded incidents yet: the grade comes when a responder records the cause of a resolved incident.' }],
+          [
+            {
+              type: 'text',
+              text: 'No graded incidents yet: the grade comes when a responder records the cause of a resolved incident.',
+            },
+          ],
           { sandbox: d.sandbox },
         ),
         data: { graded: 0 },
       };
     const categories = [...new Set(counts.map((c) => c.category))];
     const n = (category: string | undefined, grade: string) =>
-      counts.filter((c) => (category === undefined || c.category === category) && c.grade === grade).reduce((s, c) => s + c.n, 0);
+      counts
+        .filter((c) => (category === undefined || c.category === category) && c.grade === grade)
+        .reduce((s, c) => s + c.n, 0);
     const pct = (x: number, of: number) => (of === 0 ? '—' : `${Math.round((100 * x) / of)}%`);
     const rows = categories.map((cat) => {
       const all = counts.filter((c) => c.category === cat).reduce((s, c) => s + c.n, 0);
       return [cat, String(all), ...Grade.options.map((g) => `${n(cat, g)} (${pct(n(cat, g), all)})`)];
     });
-    rows.push(['all', String(total), ...Grade.options.map((g) => `${n(undefined, g)} (${pct(n(undefined, g), total)})`)]);
+    rows.push([
+      'all',
+      String(total),
+      ...Grade.options.map((g) => `${n(undefined, g)} (${pct(n(undefined, g), total)})`),
+    ]);
     const exact = n(undefined, 'exact');
     return {
       type: 'answer',
@@ -245,7 +272,8 @@ const MapInput = z.object({
 
 export const mapPagerDutyUserTool = (d: IncidentToolDeps): Tool<typeof MapInput> => ({
   name: 'map_pagerduty_user',
-  description: "Tells the bot a chat user's PagerDuty login email, so their clicks act as them in PagerDuty (admins only).",
+  description:
+    "Tells the bot a chat user's PagerDuty login email, so their clicks act as them in PagerDuty (admins only).",
   input: MapInput,
   kind: 'admin',
   minRole: 'admin',
@@ -286,7 +314,8 @@ const DiagnoseInput = z.object({ incident: IncidentRefInput });
 
 export const diagnoseIncidentTool = (d: IncidentToolDeps): Tool<typeof DiagnoseInput> => ({
   name: 'diagnose_incident',
-  description: "Gathers the facts about an incident again (recent changes, health, metrics) and posts them in its thread.",
+  description:
+    'Gathers the facts about an incident again (recent changes, health, metrics) and posts them in its thread.',
   input: DiagnoseInput,
   kind: 'record',
   minRole: 'viewer',

@@ -313,10 +313,38 @@ export interface SeedUser {
 
 /** The web console's demo people, one per role. */
 export const CONSOLE_USERS: readonly SeedUser[] = [
-  { surface: 'console', workspaceId: 'console', userId: 'alice', displayName: 'Alice', email: 'alice@example.com', role: 'operator' },
-  { surface: 'console', workspaceId: 'console', userId: 'bob', displayName: 'Bob', email: 'bob@example.com', role: 'approver' },
-  { surface: 'console', workspaceId: 'console', userId: 'carol', displayName: 'Carol', email: 'carol@example.com', role: 'admin' },
-  { surface: 'console', workspaceId: 'console', userId: 'dave', displayName: 'Dave', email: 'dave@example.com', role: 'viewer' },
+  {
+    surface: 'console',
+    workspaceId: 'console',
+    userId: 'alice',
+    displayName: 'Alice',
+    email: 'alice@example.com',
+    role: 'operator',
+  },
+  {
+    surface: 'console',
+    workspaceId: 'console',
+    userId: 'bob',
+    displayName: 'Bob',
+    email: 'bob@example.com',
+    role: 'approver',
+  },
+  {
+    surface: 'console',
+    workspaceId: 'console',
+    userId: 'carol',
+    displayName: 'Carol',
+    email: 'carol@example.com',
+    role: 'admin',
+  },
+  {
+    surface: 'console',
+    workspaceId: 'console',
+    userId: 'dave',
+    displayName: 'Dave',
+    email: 'dave@example.com',
+    role: 'viewer',
+  },
 ];
 
 /** Creates the users that do not exist yet (roles granted since are kept). Audited. Returns the new ones. */

@@ -85,7 +85,14 @@ const res = (name: string, type = 'instance'): FactResource => ({
   id: `id-${name}`,
   name,
 });
-const fact = (id: string, over: Partial<Fact>): Fact => ({ id, kind: 'health', text: id, source: 's', weight: 1, ...over });
+const fact = (id: string, over: Partial<Fact>): Fact => ({
+  id,
+  kind: 'health',
+  text: id,
+  source: 's',
+  weight: 1,
+  ...over,
+});
 
 describe('grading the diagnosis against the recorded cause', () => {
   const diagnosis: Diagnosis = {
@@ -93,7 +100,12 @@ describe('grading the diagnosis against the recorded cause', () => {
     facts: [
       fact('F1', { kind: 'change', changeId: 'CR-12', resource: res('api-prod-1'), relation: 'affected' }),
       fact('F2', { kind: 'health', resource: res('db-prod', 'rds_instance'), relation: 'neighbour' }),
-      fact('F3', { kind: 'change', changeId: 'CR-9', resource: res('lb-prod', 'load_balancer'), relation: 'neighbour' }),
+      fact('F3', {
+        kind: 'change',
+        changeId: 'CR-9',
+        resource: res('lb-prod', 'load_balancer'),
+        relation: 'neighbour',
+      }),
     ],
     suspects: [
       { category: 'change', resource: res('api-prod-1'), changeId: 'CR-12', text: 'the resize', factIds: ['F1'] },
@@ -109,7 +121,11 @@ describe('grading the diagnosis against the recorded cause', () => {
     ['only the right category', { category: 'change' }, 'exact'],
     ['a change it listed but did not put first', { category: 'change', changeId: 'CR-9' }, 'one_hop_short'],
     ['the second suspect', { category: 'dependency', resource: 'db-prod' }, 'one_hop_short'],
-    ['the right resource, another category', { category: 'capacity', resource: 'api-prod-1' }, 'right_area_wrong_cause'],
+    [
+      'the right resource, another category',
+      { category: 'capacity', resource: 'api-prod-1' },
+      'right_area_wrong_cause',
+    ],
     ['the suspected change, another category', { category: 'code', changeId: 'CR-12' }, 'right_area_wrong_cause'],
     ['something it never saw', { category: 'infrastructure', resource: 'node-9' }, 'wrong_area'],
   ] as const)('%s → %s', (_name, cause, grade) => {

@@ -210,7 +210,8 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
     example: 'incidents accuracy 90 days',
   },
   incident: {
-    usage: 'incident <INC-n> [show|diagnose|ack|resolve|escalate] | incident cause <INC-n> <category> [CR-n] [resource=<name>] [what happened…]',
+    usage:
+      'incident <INC-n> [show|diagnose|ack|resolve|escalate] | incident cause <INC-n> <category> [CR-n] [resource=<name>] [what happened…]',
     description:
       'One incident: its timeline and what the diagnosis found (recent changes, health, metrics, each with its source). `diagnose` gathers the facts again; `ack`, `resolve` and `escalate` act in PagerDuty as you; `cause` records what caused it (change, capacity, dependency, infrastructure, code, unknown) and grades the diagnosis.',
     example: 'incident cause INC-7 change CR-12 the resize dropped the connection pool',
@@ -232,7 +233,8 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
   },
   pagerduty: {
     usage: 'pagerduty map <user> <email>',
-    description: "Tells the bot someone's PagerDuty login email, so that their clicks act as them in PagerDuty (admins).",
+    description:
+      "Tells the bot someone's PagerDuty login email, so that their clicks act as them in PagerDuty (admins).",
     example: 'pagerduty map @ana ana@example.com',
   },
   approve: {

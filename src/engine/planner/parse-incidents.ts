@@ -31,8 +31,10 @@ const OPS: Record<string, 'show' | 'diagnose' | 'acknowledge' | 'resolve' | 'esc
 
 export const parseIncidents: CommandParser = (args, ctx) => {
   const [first, second, third] = args;
-  if (!first || (!first.quoted && ['open', 'active'].includes(first.lower))) return ok({ kind: 'incidents', which: 'open' });
-  if (!first.quoted && ['all', 'recent', 'latest'].includes(first.lower)) return ok({ kind: 'incidents', which: 'all' });
+  if (!first || (!first.quoted && ['open', 'active'].includes(first.lower)))
+    return ok({ kind: 'incidents', which: 'open' });
+  if (!first.quoted && ['all', 'recent', 'latest'].includes(first.lower))
+    return ok({ kind: 'incidents', which: 'all' });
   if (!first.quoted && ['accuracy', 'grades', 'grading'].includes(first.lower)) {
     if (!second) return ok({ kind: 'incident_accuracy' });
     const m = /^(\d{1,4})d?$/i.exec(second.text);
@@ -56,11 +58,13 @@ export const parseIncident: CommandParser = (args, ctx) => {
     rest = args.filter((_, i) => i !== opAt);
   }
   const id = rest[0];
-  if (!isIncident(id)) return usage('incident', 'Which incident? Name it like INC-7 (`incidents` lists the open ones).');
+  if (!isIncident(id))
+    return usage('incident', 'Which incident? Name it like INC-7 (`incidents` lists the open ones).');
   const incident = canonical(id!);
   const more = rest.slice(1);
   if (op !== 'cause') {
-    if (more.length > 0) return usage('incident', `I did not understand “${more.map((t) => t.text).join(' ')}” after ${incident}.`);
+    if (more.length > 0)
+      return usage('incident', `I did not understand “${more.map((t) => t.text).join(' ')}” after ${incident}.`);
     return op === 'show' || op === 'diagnose'
       ? ok({ kind: 'incident', op, incident })
       : ok({ kind: 'incident', op, incident });
@@ -73,7 +77,10 @@ const parseCause = (incident: string, args: Token[], text: string) => {
   const [cat, ...rest] = args;
   const category = cat && CauseCategory.safeParse(cat.lower);
   if (!cat || !category?.success)
-    return usage('incident', `Say what kind of cause: ${CauseCategory.options.join(', ')} — e.g. \`incident cause ${incident} change CR-12\`.`);
+    return usage(
+      'incident',
+      `Say what kind of cause: ${CauseCategory.options.join(', ')} — e.g. \`incident cause ${incident} change CR-12\`.`,
+    );
   let changeId: string | undefined;
   let resource: string | undefined;
   let from: Token | undefined;
