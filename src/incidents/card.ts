@@ -28,6 +28,15 @@ export const formatDuration = (ms: number): string => {
 
 const command = (tool: string, input: Record<string, unknown>): string => JSON.stringify({ tool, input });
 
+export const categoryLabel: Record<CauseCategory, string> = {
+  change: 'A change (deploy, config, infra)',
+  capacity: 'Capacity or load',
+  dependency: 'A dependency (database, queue, third party)',
+  infrastructure: 'Infrastructure (node, VM, disk, network)',
+  code: 'A bug not tied to a recent change',
+  unknown: 'Unknown',
+};
+
 const causeForm: Form = {
   title: 'Record the cause',
   submitLabel: 'Record',
@@ -43,15 +52,6 @@ const causeForm: Form = {
     { name: 'changeId', label: 'The change that caused it (CR-n)', kind: 'text', required: false },
     { name: 'text', label: 'What happened', kind: 'text', required: false, multiline: true },
   ],
-};
-
-export const categoryLabel: Record<CauseCategory, string> = {
-  change: 'A change (deploy, config, infra)',
-  capacity: 'Capacity or load',
-  dependency: 'A dependency (database, queue, third party)',
-  infrastructure: 'Infrastructure (node, VM, disk, network)',
-  code: 'A bug not tied to a recent change',
-  unknown: 'Unknown',
 };
 
 /** The buttons of the first message: what can be done in the incident's current status. */

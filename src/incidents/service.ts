@@ -194,8 +194,18 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
     if (opts.first) await d.notify?.(i, 'triggered', diagnosis);
   };
 
+  /** Changes filed in the thread, by auto-remediation, or on the affected resources while the incident was open. */
   const changesDuring = async (i: IncidentRow): Promise<SummaryChange[]> => {
     const thread = threadOf(i);
+    const diagnosis = i.diagnosis ? diagnosisFromJson(i.diagnosis) : undefined;
+    const affected = [
+      ...new Set(
+        [
+          ...(diagnosis?.affected ?? []),
+          ...(diagnosis?.proposals.flatMap((p) => (p.target ? [p.target] : [])) ?? []),
+        ].map((r) => r.id),
+      ),
+    ];
     const { rows } = await d.db.execute<{
       id: string;
       status: string;
@@ -208,7 +218,16 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
       select id, status, action, resource_name, requester, created_at, finished_at from change_requests
       where workspace_id = ${i.workspaceId} and (
         ${thread ? sql`(conversation->>'channelId' = ${thread.channelId} and conversation->>'threadId' = ${thread.threadId ?? ''})` : sql`false`}
-        or id in (select change_id from incident_events where incident_id = ${i.id} and change_id is not null))
+        or id in (select change_id from incident_events where incident_id = ${i.id} and change_id is not null)
+        or (${
+          affected.length > 0
+            ? sql`target->>'id' in (${sql.join(
+                affected.map((a) => sql`${a}`),
+                sql`, `,
+              )})`
+            : sql`false`
+        }
+            and created_at >= ${i.openedAt.toISOString()} and created_at <= ${(i.resolvedAt ?? d.now()).toISOString()}))
       order by created_at`);
     return rows.map((r) => ({
       id: r.id,
