@@ -1,8 +1,11 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
@@ -25,6 +28,28 @@ const rate = Number(process.env.BENCH_INCIDENT_RATE ?? 1000);
 const seconds = Number(process.env.BENCH_INCIDENT_SECONDS ?? 5);
 const target = process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite';
 const SECRET = 'bench-pagerduty-secret';
+
+const noteEvent = (n: number, eventId: string, at: Date) => ({
+  event: {
+    id: eventId,
+    event_type: 'incident.annotated',
+    resource_type: 'incident',
+    occurred_at: at.toISOString(),
+    agent: { id: 'PUSER01', type: 'user_reference', summary: 'Ana Bench' },
+    client: null,
+    data: {
+      id: `PNOTE${n}`,
+      type: 'incident_note',
+      content: 'Looking at the load balancer.',
+      trimmed: false,
+      incident: {
+        id: `QBENCH${n}`,
+        type: 'incident_reference',
+        html_url: `https://example.pagerduty.com/incidents/QBENCH${n}`,
+      },
+    },
+  },
+});
 
 const incidentEvent = (n: number, type: string, eventId: string, at: Date) => ({
   event: {
@@ -57,7 +82,6 @@ const incidentEvent = (n: number, type: string, eventId: string, at: Date) => ({
       urgency: 'high',
       conference_bridge: null,
       resolve_reason: null,
-      ...(type === 'incident.annotated' ? { content: 'Looking at the load balancer.' } : {}),
     },
   },
 });
@@ -79,7 +103,6 @@ const main = async () => {
   const app = await startApp(config, { logger: createLogger('silent'), jobs: false, refreshDelayMs: 0 });
   await app.synced;
   const url = new URL(`${app.url}/webhooks/pagerduty`);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   // The schedule: event i of incident n; a trigger first, its follow-ups later in the run.
   const base = Date.now();
@@ -95,57 +118,47 @@ const main = async () => {
       Buffer.from(JSON.stringify(incidentEvent(n, 'incident.acknowledged', `ev-a-${n}`, new Date(base + 10_000 + n)))),
     );
   for (let n = 1; n <= incidents && bodies.length < total; n++)
-    bodies.push(
-      Buffer.from(
-        JSON.stringify(
-          incidentEvent(n, 'incident.annotated', `ev-n-${n}-${randomUUID()}`, new Date(base + 20_000 + n)),
-        ),
-      ),
-    );
-
-  const send = (body: Buffer): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const sig = `v1=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-      const req = http.request(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'x-pagerduty-signature': sig, 'content-length': body.length },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    bodies.push(Buffer.from(JSON.stringify(noteEvent(n, `ev-n-${n}-${randomUUID()}`, new Date(base + 20_000 + n)))));
 
   console.log(
     `incident webhooks — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, database: ${target}`,
   );
   console.log(`${bodies.length} PagerDuty V3 deliveries at ${rate}/s (${incidents} incidents), open loop\n`);
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  const start = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < bodies.length; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(
-      send(bodies[i]!).then((status) => {
-        latencies.push(performance.now() - due);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      }),
-    );
-  }
-  await Promise.all(inflight);
-  const sent = performance.now() - start;
+  // The floor, in the same run: a bare node:http server in this process that reads the body,
+  // checks the signature and answers 202, at the same rate with the same bodies.
+  const floorServer = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(parts);
+      const ok =
+        req.headers['x-pagerduty-signature'] === `v1=${createHmac('sha256', SECRET).update(raw).digest('hex')}`;
+      JSON.parse(raw.toString('utf8'));
+      res.writeHead(ok ? 202 : 401, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((resolve) => floorServer.listen(0, '127.0.0.1', resolve));
+  const floorUrl = `http://127.0.0.1:${(floorServer.address() as AddressInfo).port}/webhooks/pagerduty`;
+  const floor = summarize((await runSender(floorUrl, bodies)).latencies);
+  await new Promise<void>((resolve) => floorServer.close(() => resolve()));
+  console.log(
+    `floor (bare node:http, HMAC check, 202): p50 ${ms(floor.p50)}  p90 ${ms(floor.p90)}  p99 ${ms(floor.p99)}  max ${ms(floor.max)}`,
+  );
+
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const result = await runSender(url.href, bodies);
+  const { latencies, refused } = result;
+  const statuses = new Map(result.statuses);
+  const sent = result.elapsedMs;
   const acked = summarize(latencies);
   console.log(
     `acked: ${[...statuses].map(([s, n]) => `${n}× ${s}`).join(', ')} in ${(sent / 1000).toFixed(2)} s (${Math.round((bodies.length * 1000) / sent)}/s)`,
+  );
+  loop.disable();
+  for (const r of refused) console.log(`refused: ${r.slice(0, 300)}`);
+  console.log(
+    `the app's event loop while acking: delay p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`,
   );
   console.log(
     `ack latency from the scheduled send: p50 ${ms(acked.p50)}  p90 ${ms(acked.p90)}  p99 ${ms(acked.p99)}  max ${ms(acked.max)}`,
@@ -178,10 +191,72 @@ const main = async () => {
   const ok =
     c.incidents === incidents && c.threads === incidents && Number(cards[0]!.n) === incidents && c.failed === 0;
   console.log(ok ? 'every incident has exactly one thread' : 'MISMATCH: see the counts above');
-  agent.destroy();
   await app.close();
   await fs.rm(dataDir, { recursive: true, force: true });
   if (!ok) process.exitCode = 1;
 };
 
-await main();
+/** Runs the sender in a worker thread: signing and the client's side of HTTP are not the app's work. */
+const runSender = async (
+  url: string,
+  bodies: Buffer[],
+): Promise<{ latencies: number[]; statuses: Array<[number, number]>; refused: string[]; elapsedMs: number }> => {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { role: 'sender', url, rate, bodies } });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
+};
+
+/** The worker: sends every body on its schedule and reports each one's latency from that schedule. */
+const sender = async (d: { url: string; rate: number; bodies: Uint8Array[] }) => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const url = new URL(d.url);
+  const send = (body: Buffer): Promise<{ status: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const sig = `v1=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'x-pagerduty-signature': sig, 'content-length': body.length },
+        },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  const refused: string[] = [];
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < d.bodies.length; i++) {
+    const due = start + (i * 1000) / d.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(
+      send(Buffer.from(d.bodies[i]!)).then(({ status, text }) => {
+        latencies.push(performance.now() - due);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (status >= 300 && refused.length < 3) refused.push(`${status} ${text}`);
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  const elapsedMs = performance.now() - start;
+  agent.destroy();
+  parentPort!.postMessage({ latencies, statuses: [...statuses], refused, elapsedMs });
+};
+
+if (isMainThread) await main();
+else await sender(workerData as { url: string; rate: number; bodies: Uint8Array[] });

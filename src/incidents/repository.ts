@@ -51,6 +51,24 @@ export const workspaceOfExternal = async (
       .limit(1)
   )[0];
 
+/**
+ * Records deliveries in one statement: the keys (`source:eventId`) that were new. A key seen
+ * before (a redelivery) is not returned.
+ */
+export const enqueueSignals = async (
+  db: Db,
+  batch: readonly IncidentSignal[],
+  receivedAt: Date,
+): Promise<Set<string>> => {
+  if (batch.length === 0) return new Set();
+  const rows = await db
+    .insert(incidentInbox)
+    .values(batch.map((s) => ({ source: s.source, eventId: s.eventId, signal: signalJson(s), receivedAt })))
+    .onConflictDoNothing()
+    .returning({ source: incidentInbox.source, eventId: incidentInbox.eventId });
+  return new Set(rows.map((r) => `${r.source}:${r.eventId}`));
+};
+
 /** Records a delivery once: false when `(source, eventId)` was seen before (a redelivery). */
 export const enqueueSignal = async (db: Db, s: IncidentSignal, receivedAt: Date): Promise<boolean> => {
   const rows = await db

@@ -16,7 +16,7 @@ import {
   claimInbox,
   claimThread,
   diagnosisFromJson,
-  enqueueSignal,
+  enqueueSignals,
   finishInbox,
   getIncident,
   incidentByNumber,
@@ -65,10 +65,14 @@ export interface IncidentServiceDeps {
   pagerduty?: PagerDutyApi;
   /** A chat person's email as their platform tells it (Slack users.info, the console's seeded people). */
   platformEmail?(actor: Actor): Promise<string | undefined>;
-  /** How many deliveries are processed at once (default 8). */
+  /** How many incidents' deliveries are processed at once (default 2: answering webhooks comes first). */
   concurrency?: number;
   inboxLeaseMs?: number;
   threadLeaseMs?: number;
+  /** Processing waits while deliveries arrived within this many ms (default 20)… */
+  ingestQuietMs?: number;
+  /** …but a claimed delivery waits at most this long for a pause (default 10 s). */
+  maxLagMs?: number;
 }
 
 export interface IncidentService {
@@ -96,7 +100,10 @@ const threadOf = (i: IncidentRow): ConversationRef | undefined =>
 export const createIncidentService = (d: IncidentServiceDeps): IncidentService => {
   const inboxLeaseMs = d.inboxLeaseMs ?? 60_000;
   const threadLeaseMs = d.threadLeaseMs ?? 30_000;
-  const concurrency = d.concurrency ?? 8;
+  const concurrency = d.concurrency ?? 2;
+  const ingestQuietMs = d.ingestQuietMs ?? 20;
+  const maxLagMs = d.maxLagMs ?? 10_000;
+  let lastReceivedAt = -Infinity;
   const running = new Set<Promise<unknown>>();
   let draining: Promise<number> | undefined;
   let again = false;
@@ -304,12 +311,19 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
         groups.set(key, [...(groups.get(key) ?? []), it]);
       }
       const queue = [...groups.values()];
+      const claimedAt = performance.now();
       const worker = async () => {
         for (let g = queue.shift(); g; g = queue.shift())
           for (const it of g) {
+            // Answering webhooks comes first: while deliveries keep arriving, processing waits for a
+            // pause, but never leaves a claimed delivery waiting longer than `maxLagMs`.
+            while (performance.now() - lastReceivedAt < ingestQuietMs && performance.now() - claimedAt < maxLagMs)
+              await new Promise((resolve) => setTimeout(resolve, ingestQuietMs));
             try {
               await process(it.signal);
               await finishInbox(d.db, it.id, d.now());
+              // Webhooks waiting to be answered go first: they only need one insert each.
+              await new Promise<void>((resolve) => setImmediate(resolve));
             } catch (err) {
               d.logger.warn(
                 { err, eventId: it.signal.eventId, attempts: it.attempts },
@@ -340,6 +354,39 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
     };
     draining = track(run().finally(() => (draining = undefined)));
     return draining;
+  };
+
+  type Waiting = {
+    signal: IncidentSignal;
+    key: string;
+    resolve: (v: 'queued' | 'duplicate') => void;
+    reject: (e: unknown) => void;
+  };
+  const MAX_BATCH = 500;
+  let batch: Waiting[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = async (): Promise<void> => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const taken = batch;
+    batch = [];
+    if (taken.length === 0) return;
+    // The same event twice in one batch: the first is the delivery, the others redeliveries.
+    const firsts = new Map<string, Waiting>();
+    for (const w of taken) if (!firsts.has(w.key)) firsts.set(w.key, w);
+    try {
+      const fresh = await enqueueSignals(
+        d.db,
+        [...firsts.values()].map((w) => w.signal),
+        d.now(),
+      );
+      for (const w of taken) w.resolve(firsts.get(w.key) === w && fresh.has(w.key) ? 'queued' : 'duplicate');
+      if (fresh.size > 0)
+        void drain().catch((err: unknown) => d.logger.warn({ err }, 'incident inbox processing failed'));
+    } catch (e) {
+      // Nothing was recorded: each sender gets the error (503 when the database is down) and retries.
+      for (const w of taken) w.reject(e);
+    }
   };
 
   const find = async (ref: string, workspaceId: string): Promise<IncidentRow> => {
@@ -429,11 +476,16 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
   };
 
   return {
-    receive: async (signal) => {
-      const fresh = await enqueueSignal(d.db, signal, d.now());
-      if (!fresh) return 'duplicate';
-      void drain().catch((err: unknown) => d.logger.warn({ err }, 'incident inbox processing failed'));
-      return 'queued';
+    receive: (signal) => {
+      // Deliveries arriving together are recorded in one insert (a burst of 1,000 a second is a
+      // few dozen statements, not a thousand), then the processing starts.
+      const key = `${signal.source}:${signal.eventId}`;
+      lastReceivedAt = performance.now();
+      return new Promise<'queued' | 'duplicate'>((resolve, reject) => {
+        batch.push({ signal, key, resolve, reject });
+        if (batch.length >= MAX_BATCH) void flush();
+        else if (!flushTimer) flushTimer = setTimeout(() => void flush(), 0);
+      });
     },
     drain,
     idle: async () => {
