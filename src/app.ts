@@ -352,7 +352,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           surfaces: incidentSurfaces,
         })
       : undefined;
-    const rules = config.autoRemediation;
+    const rules = config.remediationRules;
     // Email and signed webhooks (INCIDENT_ROUTES_FILE); nodemailer loads only with SMTP_URL.
     const mailer =
       config.incidentRouting && config.SMTP_URL && config.SMTP_FROM

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
 import { Role } from './chat/actor.ts';
-import { loadAutoRemediationRules, type AutoRemediationRule } from './incidents/remediation.ts';
+import { REMEDIATION_KEY, loadAutoRemediationRules, type AutoRemediationRule } from './incidents/remediation.ts';
 import { parseIncidentRouting, type IncidentRouting } from './incidents/routing/config.ts';
 import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
 import { parseDigestSettings, type DigestSettings } from './scans/digest.ts';
@@ -359,8 +359,8 @@ export interface Config extends RawConfig {
   sandbox: boolean;
   /** The approval policy: POLICY_FILE's, or the default. */
   policy: Policy;
-  /** Auto-remediation rules: the `autoRemediation` list of POLICY_FILE (none by default). */
-  autoRemediation: AutoRemediationRule[];
+  /** Auto-remediation rules: the list of POLICY_FILE's REMEDIATION_KEY (none by default). */
+  remediationRules: AutoRemediationRule[];
   /** INCIDENT_ROUTES_FILE, checked (webhook secrets read from the variables it names). */
   incidentRouting: IncidentRouting | undefined;
   /** What the inventory covers beyond the sandbox (CLOUDS_FILE merged with the per-cloud variables). */
@@ -444,9 +444,9 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const anyCloud = Boolean(clouds.aws || clouds.azure || clouds.gcp || clouds.kubernetes);
   const sandbox = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !hasAwsCredentials(env) && !awsEndpoint && !anyCloud);
   const AWS_REGIONS = c.AWS_REGIONS ?? [c.AWS_REGION ?? c.AWS_DEFAULT_REGION ?? 'us-east-1'];
-  const { policy, autoRemediation } = c.POLICY_FILE
+  const { policy, remediationRules } = c.POLICY_FILE
     ? readPolicyFile(c.POLICY_FILE, problems)
-    : { policy: DEFAULT_POLICY, autoRemediation: [] };
+    : { policy: DEFAULT_POLICY, remediationRules: [] };
   const scanThresholds = oneLine(problems, () => loadThresholds(builtInRules, env), new Map());
   const scanLists = oneLine(problems, () => loadLists(builtInRules, env), new Map());
   const scanDigests = oneLine(problems, () => parseDigestSettings(c), {
@@ -466,7 +466,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     consoleEnabled,
     sandbox,
     policy,
-    autoRemediation,
+    remediationRules,
     incidentRouting,
     clouds,
     awsCredentials: hasAwsCredentials(env),
@@ -491,13 +491,13 @@ const oneLine = <T>(problems: string[], load: () => T, fallback: T): T => {
 
 /**
  * Reads and checks the policy document; a problem becomes one line naming POLICY_FILE. Its
- * `autoRemediation` list (incident auto-remediation rules) is checked by its own schema.
+ * list of incident auto-remediation rules (REMEDIATION_KEY) is checked by its own schema.
  */
 const readPolicyFile = (
   file: string,
   problems: string[],
-): { policy: Policy; autoRemediation: AutoRemediationRule[] } => {
-  const none = { policy: DEFAULT_POLICY, autoRemediation: [] };
+): { policy: Policy; remediationRules: AutoRemediationRule[] } => {
+  const none = { policy: DEFAULT_POLICY, remediationRules: [] };
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
@@ -511,12 +511,12 @@ const readPolicyFile = (
     problems.push(`POLICY_FILE: cannot read ${file}: ${why}`);
     return none;
   }
-  const { autoRemediation: rules, ...rest } =
+  const { remediationRules: rules, ...rest } =
     doc && typeof doc === 'object' && !Array.isArray(doc)
       ? (doc as Record<string, unknown>)
-      : { autoRemediation: undefined };
+      : { remediationRules: undefined };
   let policy = DEFAULT_POLICY;
-  let autoRemediation: AutoRemediationRule[] = [];
+  let remediationRules: AutoRemediationRule[] = [];
   try {
     policy = loadPolicy(doc && typeof doc === 'object' && !Array.isArray(doc) ? rest : doc);
   } catch (e) {
@@ -524,11 +524,11 @@ const readPolicyFile = (
   }
   if (rules !== undefined)
     try {
-      autoRemediation = loadAutoRemediationRules(rules);
+      remediationRules = loadAutoRemediationRules(rules);
     } catch (e) {
-      problems.push(`POLICY_FILE: autoRemediation: ${isAppError(e) ? e.userMessage : String(e)}`);
+      problems.push(`POLICY_FILE: ${REMEDIATION_KEY}: ${isAppError(e) ? e.userMessage : String(e)}`);
     }
-  return { policy, autoRemediation };
+  return { policy, remediationRules };
 };
 
 /** INCIDENT_ROUTES_FILE's document; a problem is one line naming the variable. */

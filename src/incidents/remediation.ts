@@ -38,6 +38,9 @@ const compiles = (pattern: string): boolean => {
   }
 };
 
+/** The policy document's key holding the rules. */
+export const REMEDIATION_KEY = 'autoRemediation';
+
 export const AutoRemediationRule = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, 'must be a name of letters, digits, _ . - (at most 63)'),
