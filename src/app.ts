@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { actorKey, ConversationRef, type SurfaceName } from './chat/actor.ts';
 import type { ChatSurface } from './chat/surface.ts';
 import { newExecutorId } from './changes/context.ts';
@@ -635,6 +636,14 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     });
     if (opts.jobs !== false) await scheduler.start();
 
+    // In the sandbox, Alertmanager's webhook is on with a token made for this run (logged below), so
+    // that alerts can be tried without configuring anything.
+    const alertmanagerTokens =
+      config.ALERTMANAGER_TOKENS && config.ALERTMANAGER_TOKENS.length > 0
+        ? config.ALERTMANAGER_TOKENS
+        : inSandbox && !config.ALERTMANAGER_BASIC_AUTH_USER
+          ? [randomBytes(18).toString('base64url')]
+          : [];
     const http = createHttpServer({
       config,
       logger,
@@ -643,7 +652,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       routes: [
         ...(slack?.routes ?? []),
         ...(teams?.routes ?? []),
-        ...incidentRoutes(config, { incidents, logger, metrics }),
+        ...incidentRoutes(config, { incidents, logger, metrics, alertmanagerTokens }),
       ],
       console: createConsoleApi({
         config,
@@ -706,6 +715,10 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           ? { aws: { sandbox: inSandbox, regions: aws.regions, endpoint: awsEndpoint ?? 'AWS default endpoints' } }
           : {}),
         clouds: providers.map((p) => p.name),
+        ...(inSandbox && !config.ALERTMANAGER_TOKENS && alertmanagerTokens[0]
+          ? // A sandbox-only token made for this run, to try alerts with (it is not a secret of anything else).
+            { sandboxAlerts: `POST ${url}/webhooks/alertmanager with "Authorization: Bearer ${alertmanagerTokens[0]}"` }
+          : {}),
         sources: providers.reduce((n, p) => n + p.sources().length, 0),
       },
       'DevOps Agent is ready',
@@ -871,7 +884,7 @@ const parseConversation = (value: string | undefined): ConversationRef | undefin
  */
 const incidentRoutes = (
   config: Config,
-  d: { incidents: IncidentService; logger: Logger; metrics: Metrics },
+  d: { incidents: IncidentService; logger: Logger; metrics: Metrics; alertmanagerTokens: readonly string[] },
 ): Route[] => {
   const respond = (r: InboundResult) => json(r.status, r.body, r.headers ?? {});
   const routes: Route[] = [];
@@ -889,10 +902,10 @@ const incidentRoutes = (
     config.ALERTMANAGER_BASIC_AUTH_USER && config.ALERTMANAGER_BASIC_AUTH_PASSWORD
       ? { username: config.ALERTMANAGER_BASIC_AUTH_USER, password: config.ALERTMANAGER_BASIC_AUTH_PASSWORD }
       : undefined;
-  if ((config.ALERTMANAGER_TOKENS && config.ALERTMANAGER_TOKENS.length > 0) || basic) {
+  if (d.alertmanagerTokens.length > 0 || basic) {
     const handle = alertmanagerInbound({
       ...d,
-      bearerTokens: config.ALERTMANAGER_TOKENS ?? [],
+      bearerTokens: d.alertmanagerTokens,
       ...(basic ? { basic } : {}),
     });
     routes.push({

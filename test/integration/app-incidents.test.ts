@@ -256,3 +256,35 @@ describe('Alertmanager groups', () => {
     expect(r.body.error).toMatch(/alerts/);
   });
 });
+
+describe('the sandbox', () => {
+  it('turns the Alertmanager webhook on with a token made for the run, shown at start', async () => {
+    const { Writable } = await import('node:stream');
+    const { createLogger } = await import('../../src/observability/logger.ts');
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const sandboxApp = await startTestApp({}, { logger: createLogger('info', sink) });
+    try {
+      const ready = lines
+        .map((l) => JSON.parse(l) as { msg?: string; sandboxAlerts?: string })
+        .find((l) => l.msg === 'DevOps Agent is ready');
+      const m = /^POST (\S+) with "Authorization: Bearer (\S+)"$/.exec(ready?.sandboxAlerts ?? '');
+      expect(m).not.toBeNull();
+      const payload = buildAlertmanagerPayload({ receiver: 'try', groupLabels: { alertname: 'Tried' } }, [
+        { labels: { alertname: 'Tried', service: 'demo' }, startsAt: new Date() },
+      ]);
+      expect((await postAlertmanager(m![1]!, payload, {})).status).toBe(401);
+      expect((await postAlertmanager(m![1]!, payload, { bearer: m![2]! })).status).toBe(202);
+      await sandboxApp.incidents.idle();
+      const [list] = await turn(sandboxApp, 'dave', 'incidents');
+      expect(textOf(list)).toContain('INC-1');
+    } finally {
+      await sandboxApp.stop();
+    }
+  });
+});
