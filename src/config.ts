@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
-import { Role } from './chat/actor.ts';
+import { ConversationRef, Role } from './chat/actor.ts';
 import { REMEDIATION_KEY, loadAutoRemediationRules, type AutoRemediationRule } from './incidents/remediation.ts';
 import { parseIncidentRouting, type IncidentRouting } from './incidents/routing/config.ts';
 import { readCloudsFile, type CloudsFile } from './cloud/clouds-config.ts';
@@ -458,6 +458,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const incidentRouting = c.INCIDENT_ROUTES_FILE
     ? oneLine(problems, () => readRoutingFile(c.INCIDENT_ROUTES_FILE!, env), undefined)
     : undefined;
+  problems.push(...incidentChannelProblems(c, consoleEnabled, incidentRouting));
   if (problems.length) throw new ConfigError(problems);
   return {
     ...c,
@@ -529,6 +530,56 @@ const readPolicyFile = (
       problems.push(`POLICY_FILE: ${REMEDIATION_KEY}: ${isAppError(e) ? e.userMessage : String(e)}`);
     }
   return { policy, remediationRules };
+};
+
+/**
+ * INCIDENT_CHANNEL malformed, or an incident channel (INCIDENT_CHANNEL, the routing file's) on a
+ * surface this configuration does not run: every incident there would be stored with no thread
+ * anywhere. The surfaces' rules are src/surfaces/{slack,teams}/enabled.ts's (this layer may not
+ * import them). INCIDENT_CHANNEL is checked for its surface only when no routing file replaces it.
+ */
+const incidentChannelProblems = (
+  c: Pick<Config, 'INCIDENT_CHANNEL' | 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID' | 'TEAMS_ENABLED' | 'TEAMS_APP_ID'>,
+  consoleEnabled: boolean,
+  routing: IncidentRouting | undefined,
+): string[] => {
+  const off = (surface: ConversationRef['surface']): string | undefined => {
+    if (surface === 'slack')
+      return c.SLACK_BOT_TOKEN || c.SLACK_CLIENT_ID
+        ? undefined
+        : 'Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID)';
+    if (surface === 'teams')
+      return c.TEAMS_ENABLED === 'on' || (c.TEAMS_ENABLED === 'auto' && c.TEAMS_APP_ID)
+        ? undefined
+        : 'Teams is not enabled (TEAMS_APP_ID)';
+    return consoleEnabled ? undefined : 'the web console is off';
+  };
+  const named = (x: Pick<ConversationRef, 'surface' | 'workspaceId' | 'channelId'>) =>
+    `${x.surface}:${x.workspaceId}:${x.channelId}`;
+  const problems: string[] = [];
+  if (c.INCIDENT_CHANNEL) {
+    const [surface, workspaceId, ...channel] = c.INCIDENT_CHANNEL.split(':');
+    const parsed = ConversationRef.safeParse({ surface, workspaceId, channelId: channel.join(':') });
+    const reason = parsed.success ? off(parsed.data.surface) : undefined;
+    if (!parsed.success)
+      problems.push(
+        `INCIDENT_CHANNEL: must be <surface>:<workspace>:<channel> with surface slack, teams or console, got "${c.INCIDENT_CHANNEL}"`,
+      );
+    else if (reason && !routing)
+      problems.push(`INCIDENT_CHANNEL: ${named(parsed.data)} is on a surface that does not run: ${reason}`);
+  }
+  if (routing) {
+    const channels = [
+      { path: 'defaultChannel', channel: routing.defaultChannel },
+      ...routing.services.flatMap((s, i) => (s.channel ? [{ path: `services.${i}.channel`, channel: s.channel }] : [])),
+    ];
+    for (const { path, channel } of channels) {
+      const reason = off(channel.surface);
+      if (reason)
+        problems.push(`INCIDENT_ROUTES_FILE: ${path}: ${named(channel)} is on a surface that does not run: ${reason}`);
+    }
+  }
+  return problems;
 };
 
 /** INCIDENT_ROUTES_FILE's document; a problem is one line naming the variable. */
