@@ -512,10 +512,8 @@ const readPolicyFile = (
     problems.push(`POLICY_FILE: cannot read ${file}: ${why}`);
     return none;
   }
-  const { remediationRules: rules, ...rest } =
-    doc && typeof doc === 'object' && !Array.isArray(doc)
-      ? (doc as Record<string, unknown>)
-      : { remediationRules: undefined };
+  const { [REMEDIATION_KEY]: rules, ...rest } =
+    doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
   let policy = DEFAULT_POLICY;
   let remediationRules: AutoRemediationRule[] = [];
   try {
