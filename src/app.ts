@@ -76,7 +76,7 @@ import {
   remediationActor,
 } from './incidents/remediation.ts';
 import { isAppError } from './errors.ts';
-import { channelFor } from './incidents/routing/config.ts';
+import { channelFor, chatKey, quietUntil } from './incidents/routing/config.ts';
 import { createIncidentRouter } from './incidents/routing/dispatch.ts';
 import { scheduleHeldFlush } from './incidents/routing/jobs.ts';
 import { json, type Route } from './http/route.ts';
@@ -438,6 +438,12 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       runner: instanceId,
       sandbox: inSandbox,
       surface: (name) => surfaces.get(name),
+      ...(config.incidentRouting
+        ? {
+            quietUntil: (channel, urgency) =>
+              quietUntil(config.incidentRouting!, chatKey(channel), urgency === 'low' ? 'low' : 'high', now()),
+          }
+        : {}),
       channelFor: (service) => {
         if (config.incidentRouting) return channelFor(config.incidentRouting, service);
         if (!incidentChannel) throw badRequest('No incident channel: set INCIDENT_CHANNEL (or INCIDENT_ROUTES_FILE).');

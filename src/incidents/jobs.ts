@@ -9,10 +9,12 @@ export const incidentInboxJob = 'incidents.inbox';
 
 export const registerIncidentJobs = async (
   scheduler: Scheduler,
-  d: { drain: () => Promise<unknown>; intervalMs: number },
+  d: { drain: () => Promise<unknown>; postDeferred?: () => Promise<unknown>; intervalMs: number },
 ): Promise<void> => {
   scheduler.define(incidentInboxJob, async () => {
     await d.drain();
+    // Threads held by their channel's quiet hours, once those are over.
+    await d.postDeferred?.();
   });
   await scheduler.every(d.intervalMs, incidentInboxJob);
 };

@@ -346,6 +346,15 @@ export const listIncidents = async (
     .orderBy(desc(incidents.openedAt))
     .limit(opts.limit ?? 20);
 
+/** Incidents whose thread is not posted yet (held by quiet hours, or its post failed), oldest first. */
+export const incidentsWithoutThread = async (db: Db, limit = 100): Promise<IncidentRow[]> =>
+  db
+    .select()
+    .from(incidents)
+    .where(sql`${incidents.thread} is null`)
+    .orderBy(asc(incidents.openedAt))
+    .limit(limit);
+
 /**
  * Claims the posting of an incident's thread: true for the one replica that is to post it
  * (nobody has, or the claim is older than `leaseMs`).

@@ -6,7 +6,14 @@ import { AppError, badRequest, forbidden, notFound } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
 import { sql } from '../store/orm.ts';
-import { buildSummary, renderDiagnosis, renderIncidentCard, renderSummary, type SummaryChange } from './card.ts';
+import {
+  buildSummary,
+  renderDiagnosis,
+  renderIncidentCard,
+  renderSummary,
+  type IncidentSummary,
+  type SummaryChange,
+} from './card.ts';
 import { gradeDiagnosis, gradeLabel } from './grading.ts';
 import type { Diagnosis, IncidentSignal, RecordedCause, SignalKind } from './model.ts';
 import type { PagerDutyApi } from './ports.ts';
@@ -20,6 +27,7 @@ import {
   finishInbox,
   getIncident,
   incidentByNumber,
+  incidentsWithoutThread,
   incidentNumber,
   incidentRef,
   listEvents,
@@ -61,6 +69,11 @@ export interface IncidentServiceDeps {
   ): Promise<{ text: string; changeId?: string } | undefined>;
   /** Routing beyond chat (email, webhooks): never throws. */
   notify?(i: IncidentRow, kind: SignalKind, d?: Diagnosis): Promise<void>;
+  /**
+   * When the channel is in its quiet hours for this urgency (the routing file's `quietHours` for a
+   * chat channel): until when. The thread is then posted when they end (`postDeferred`).
+   */
+  quietUntil?(channel: ConversationRef, urgency: string): Date | undefined;
   /** PagerDuty's REST API, when a token is configured. */
   pagerduty?: PagerDutyApi;
   /** A chat person's email as their platform tells it (Slack users.info, the console's seeded people). */
@@ -90,6 +103,8 @@ export interface IncidentService {
   ): Promise<{ incident: IncidentRow; text: string }>;
   recordCause(ref: string, cause: RecordedCause, actor: Actor, workspaceId: string): Promise<IncidentRow>;
   find(ref: string, workspaceId: string): Promise<IncidentRow>;
+  /** Posts the threads held by their channel's quiet hours once those are over; returns how many. */
+  postDeferred(): Promise<number>;
   /** Runs the diagnosis again and posts it in the thread. */
   rediagnose(ref: string, workspaceId: string): Promise<IncidentRow>;
 }
@@ -139,6 +154,8 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
     let i = await getIncident(d.db, id);
     if (!i) return undefined;
     if (!i.thread) {
+      // A quiet channel gets the thread when its quiet hours end (higher urgencies as they come).
+      if (d.quietUntil?.(i.channel, i.urgency)) return i;
       if (!(await claimThread(d.db, i.id, d.runner, d.now(), threadLeaseMs))) return i;
       const posted = await postIn(i.channel, renderIncidentCard(i, { sandbox: d.sandbox }));
       if (!posted) return i;
@@ -178,7 +195,8 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
       origin: 'chat',
     });
     await say(i, renderDiagnosis(i, diagnosis, { sandbox: d.sandbox }));
-    const thread = threadOf(i);
+    // A thread held by quiet hours: the remediation is filed in the channel (its line waits with the thread).
+    const thread = threadOf(i) ?? i.channel;
     if (opts.first && d.autoRemediate && thread) {
       try {
         const done = await d.autoRemediate(i, diagnosis, thread);
@@ -513,6 +531,29 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
         ...(cause.changeId ? { changeId: cause.changeId } : {}),
       });
       return (await showCard(row.id)) ?? row;
+    },
+    postDeferred: async () => {
+      if (!d.quietUntil) return 0;
+      let posted = 0;
+      for (const held of await incidentsWithoutThread(d.db)) {
+        if (d.quietUntil(held.channel, held.urgency)) continue;
+        const i = await showCard(held.id);
+        if (!i?.thread) continue;
+        posted++;
+        await say(
+          i,
+          textReply(
+            `Posted after the channel's quiet hours: ${incidentRef(i)} opened at ${i.openedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+          ),
+        );
+        const diagnosis = i.diagnosis ? diagnosisFromJson(i.diagnosis) : undefined;
+        if (diagnosis) await say(i, renderDiagnosis(i, diagnosis, { sandbox: d.sandbox }));
+        for (const e of await listEvents(d.db, i.id))
+          if (e.kind === 'auto_remediation') await say(i, textReply(e.text));
+        if (i.status === 'resolved' && i.summary)
+          await say(i, renderSummary(i, i.summary as unknown as IncidentSummary, { sandbox: d.sandbox }));
+      }
+      return posted;
     },
     rediagnose: async (ref, workspaceId) => {
       const i = await find(ref, workspaceId);
