@@ -375,6 +375,14 @@ export const claimThread = async (db: Db, id: number, runner: string, now: Date,
   return rows.length > 0;
 };
 
+/** Gives up this runner's claim on posting the thread (the post failed): the next attempt may post it. */
+export const releaseThread = async (db: Db, id: number, runner: string): Promise<void> => {
+  await db
+    .update(incidents)
+    .set({ threadClaimedBy: null, threadClaimedAt: null })
+    .where(and(eq(incidents.id, id), eq(incidents.threadClaimedBy, runner), sql`${incidents.thread} is null`));
+};
+
 export const setThread = async (db: Db, id: number, thread: PostedMessage, shownVersion: number): Promise<void> => {
   await db.update(incidents).set({ thread, shownVersion }).where(eq(incidents.id, id));
 };

@@ -32,6 +32,7 @@ import {
   incidentRef,
   listEvents,
   recordCause,
+  releaseThread,
   setShown,
   setThread,
   updateIncident,
@@ -95,6 +96,7 @@ export interface IncidentService {
   drain(): Promise<number>;
   /** Settles when the processing started so far is done (tests, shutdown). */
   idle(): Promise<void>;
+  /** Acts in PagerDuty as the person (their PagerDuty login), then updates the card and says it in the thread. */
   act(
     ref: string,
     action: IncidentAction,
@@ -157,10 +159,27 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
       // A quiet channel gets the thread when its quiet hours end (higher urgencies as they come).
       if (d.quietUntil?.(i.channel, i.urgency)) return i;
       if (!(await claimThread(d.db, i.id, d.runner, d.now(), threadLeaseMs))) return i;
-      const posted = await postIn(i.channel, renderIncidentCard(i, { sandbox: d.sandbox }));
-      if (!posted) return i;
+      // A channel the bot cannot post in (a Teams channel it has not been added to or talked in, a
+      // Slack channel it is not a member of, a surface that is down) fails no delivery: retrying it
+      // would count the alert again. The claim is released and the incident's next update posts it.
+      let posted: PostedMessage | undefined;
+      try {
+        posted = await postIn(i.channel, renderIncidentCard(i, { sandbox: d.sandbox }));
+      } catch (err) {
+        d.logger.warn(
+          { err, incident: incidentRef(i), surface: i.channel.surface, channelId: i.channel.channelId },
+          'could not post an incident thread; its next update tries again',
+        );
+      }
+      if (!posted) {
+        await releaseThread(d.db, i.id, d.runner);
+        return i;
+      }
       await setThread(d.db, i.id, posted, i.version);
       i = (await getIncident(d.db, id))!;
+      // Posted late (an earlier post failed): the thread catches up with the diagnosis made meanwhile.
+      const late = i.diagnosis ? diagnosisFromJson(i.diagnosis) : undefined;
+      if (late) await say(i, renderDiagnosis(i, late, { sandbox: d.sandbox }));
     }
     if (i.version > i.shownVersion && i.thread) {
       const surface = d.surface(i.thread.surface);
@@ -483,8 +502,10 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
         : action === 'resolve'
           ? `✅ ${actor.displayName} resolved ${incidentRef(i)}${where}.`
           : `⬆️ ${actor.displayName} escalated ${incidentRef(i)}${where}${level ? ` to level ${level}` : ''}.`;
+    // Said in the incident's thread, wherever the person acted (a click on the card, which on Slack
+    // is answered at the top of the channel, or a command typed elsewhere): the thread is the record.
+    if (applied.changed) await say(i, textReply(text));
     if (action === 'resolve' && applied.changed) {
-      await say(i, textReply(text));
       await summarise(i);
       await d.notify?.(i, 'resolved');
     } else if (applied.changed) {

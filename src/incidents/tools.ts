@@ -137,7 +137,8 @@ export const incidentActionTool = (d: IncidentToolDeps): Tool<typeof ActInput> =
   llm: false,
   run: async ({ incident, action }, ctx) => {
     const { text } = await d.incidents.act(incident, action, ctx.actor, ctx.actor.workspaceId);
-    return { type: 'answer', reply: reply([{ type: 'text', text }], { sandbox: d.sandbox }) };
+    // The incident's thread already says it for everyone (IncidentService.act): the asker's copy is private.
+    return { type: 'answer', reply: reply([{ type: 'text', text }], { sandbox: d.sandbox, ephemeral: true }) };
   },
 });
 
