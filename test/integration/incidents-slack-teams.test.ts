@@ -26,7 +26,9 @@ import {
 // SDK's connector client) against the wire fakes: PagerDuty's signed webhooks open a thread in the
 // channel INCIDENT_CHANNEL names, the diagnosis is a reply in it, an acknowledgement updates the
 // first message in place, and a click on Acknowledge acts in PagerDuty as the person who clicked
-// (on Slack, found by the email of their Slack profile).
+// (on Slack, found by the email of their Slack profile; on Teams, which tells no email, once an
+// admin has mapped them), said in the thread. A Teams channel the bot has never been in gets
+// nothing until someone talks to the bot there; the incident's next update then posts the thread.
 const SECRET = 'pd-webhook-secret-for-tests';
 const PD_TOKEN = 'pd-rest-token';
 const pdUsers = [
