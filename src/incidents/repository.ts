@@ -375,11 +375,14 @@ export const claimThread = async (db: Db, id: number, runner: string, now: Date,
   return rows.length > 0;
 };
 
-/** Gives up this runner's claim on posting the thread (the post failed): the next attempt may post it. */
+/**
+ * Gives up this runner's claim on posting the thread (the post failed): the next attempt may post
+ * it at once. `thread_claimed_by` keeps naming the runner: the thread is then known to be late.
+ */
 export const releaseThread = async (db: Db, id: number, runner: string): Promise<void> => {
   await db
     .update(incidents)
-    .set({ threadClaimedBy: null, threadClaimedAt: null })
+    .set({ threadClaimedAt: null })
     .where(and(eq(incidents.id, id), eq(incidents.threadClaimedBy, runner), sql`${incidents.thread} is null`));
 };
 

@@ -151,24 +151,48 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
     }
   };
 
+  /**
+   * A thread posted late (held by its channel's quiet hours, or an earlier post failed: a Teams
+   * channel the bot had not been in, a Slack channel it was not a member of, a surface that was
+   * down) catches up: why it is late, then the diagnosis, auto-remediation lines and the summary
+   * made meanwhile.
+   */
+  const catchUp = async (i: IncidentRow, failedBefore: boolean): Promise<void> => {
+    const opened = i.openedAt.toISOString().slice(0, 16).replace('T', ' ');
+    await say(
+      i,
+      textReply(
+        failedBefore
+          ? `Posted late: ${incidentRef(i)} opened at ${opened} UTC, when the bot could not post in this channel yet.`
+          : `Posted after the channel's quiet hours: ${incidentRef(i)} opened at ${opened} UTC.`,
+      ),
+    );
+    const diagnosis = i.diagnosis ? diagnosisFromJson(i.diagnosis) : undefined;
+    if (diagnosis) await say(i, renderDiagnosis(i, diagnosis, { sandbox: d.sandbox }));
+    for (const e of await listEvents(d.db, i.id)) if (e.kind === 'auto_remediation') await say(i, textReply(e.text));
+    if (i.status === 'resolved' && i.summary)
+      await say(i, renderSummary(i, i.summary as unknown as IncidentSummary, { sandbox: d.sandbox }));
+  };
+
   /** Posts the thread once (one replica), or brings its first message up to date. */
-  const showCard = async (id: number): Promise<IncidentRow | undefined> => {
+  const showCard = async (id: number, opts: { deferred?: boolean } = {}): Promise<IncidentRow | undefined> => {
     let i = await getIncident(d.db, id);
     if (!i) return undefined;
     if (!i.thread) {
       // A quiet channel gets the thread when its quiet hours end (higher urgencies as they come).
       if (d.quietUntil?.(i.channel, i.urgency)) return i;
+      // A runner that tried before and failed is still named (its claim released, see below).
+      const failedBefore = i.threadClaimedBy !== null;
       if (!(await claimThread(d.db, i.id, d.runner, d.now(), threadLeaseMs))) return i;
-      // A channel the bot cannot post in (a Teams channel it has not been added to or talked in, a
-      // Slack channel it is not a member of, a surface that is down) fails no delivery: retrying it
-      // would count the alert again. The claim is released and the incident's next update posts it.
+      // A channel the bot cannot post in fails no delivery: retrying it would count the alert again.
+      // The claim is released; the incident's next update, or the inbox job (`postDeferred`), tries again.
       let posted: PostedMessage | undefined;
       try {
         posted = await postIn(i.channel, renderIncidentCard(i, { sandbox: d.sandbox }));
       } catch (err) {
         d.logger.warn(
           { err, incident: incidentRef(i), surface: i.channel.surface, channelId: i.channel.channelId },
-          'could not post an incident thread; its next update tries again',
+          'could not post an incident thread; it is tried again',
         );
       }
       if (!posted) {
@@ -177,9 +201,8 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
       }
       await setThread(d.db, i.id, posted, i.version);
       i = (await getIncident(d.db, id))!;
-      // Posted late (an earlier post failed): the thread catches up with the diagnosis made meanwhile.
-      const late = i.diagnosis ? diagnosisFromJson(i.diagnosis) : undefined;
-      if (late) await say(i, renderDiagnosis(i, late, { sandbox: d.sandbox }));
+      // Late: posted by the job, after a failed post, or with a diagnosis already made (held by quiet hours).
+      if (opts.deferred || failedBefore || i.diagnosis) await catchUp(i, failedBefore);
     }
     if (i.version > i.shownVersion && i.thread) {
       const surface = d.surface(i.thread.surface);
@@ -554,25 +577,12 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
       return (await showCard(row.id)) ?? row;
     },
     postDeferred: async () => {
-      if (!d.quietUntil) return 0;
       let posted = 0;
       for (const held of await incidentsWithoutThread(d.db)) {
-        if (d.quietUntil(held.channel, held.urgency)) continue;
-        const i = await showCard(held.id);
-        if (!i?.thread) continue;
-        posted++;
-        await say(
-          i,
-          textReply(
-            `Posted after the channel's quiet hours: ${incidentRef(i)} opened at ${i.openedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
-          ),
-        );
-        const diagnosis = i.diagnosis ? diagnosisFromJson(i.diagnosis) : undefined;
-        if (diagnosis) await say(i, renderDiagnosis(i, diagnosis, { sandbox: d.sandbox }));
-        for (const e of await listEvents(d.db, i.id))
-          if (e.kind === 'auto_remediation') await say(i, textReply(e.text));
-        if (i.status === 'resolved' && i.summary)
-          await say(i, renderSummary(i, i.summary as unknown as IncidentSummary, { sandbox: d.sandbox }));
+        if (d.quietUntil?.(held.channel, held.urgency)) continue;
+        // Nothing to retry yet: a thread nobody has tried to post is the inbox's to post.
+        if (!d.quietUntil && held.threadClaimedBy === null) continue;
+        if ((await showCard(held.id, { deferred: true }))?.thread) posted++;
       }
       return posted;
     },

@@ -225,14 +225,14 @@ describe('incident threads on Teams', () => {
     await pd?.stop();
   });
 
-  it('posts nothing while the bot has never been in the channel, then the whole thread at the next update once it has', async () => {
+  it('posts nothing while the bot has never been in the channel, then the whole thread once it has', async () => {
     const stop = sender.follow();
     pd.trigger({ title: 'Memory leak on worker-prod-1', serviceName: 'billing-worker', id: 'QTEAMS0' });
     await settle();
     // No reference to the channel yet: nothing reaches the Bot Connector, the operator is told why,
     // and the delivery is done (not retried, which would count the alert twice).
     expect(h.fake.calls.filter((c) => c.conversationId.startsWith(INCIDENTS))).toHaveLength(0);
-    const warning = logs.find((l) => l.msg === 'could not post an incident thread; its next update tries again');
+    const warning = logs.find((l) => l.msg === 'could not post an incident thread; it is tried again');
     expect(JSON.stringify(warning?.err)).toContain(`no Teams conversation ${INCIDENTS} is known: add the bot there`);
     const rows = await h.app.store.db.execute<{
       repeats: number;
@@ -244,24 +244,34 @@ describe('incident threads on Teams', () => {
           from incidents i, incident_inbox x where i.external_id = 'QTEAMS0'`,
     );
     expect(rows.rows).toEqual([{ repeats: 0, thread: null, error: null, done: true }]);
+    // The inbox job tries again (`postDeferred`): still nowhere to post.
+    expect(await h.app.incidents.postDeferred()).toBe(0);
 
     // Someone @mentions the bot in the incident channel once: Teams sends the activity whose
     // conversation reference (service URL, bot, conversation) the surface keeps for proactive posts.
     // (A channel post's conversation id names its own thread, as Teams sends it.)
     await h.message(TEAMS_DAVE, `${INCIDENTS};messageid=hello-bot`, 'help', { id: 'hello-bot', mention: true });
 
-    // The incident's next update (Bob acknowledges in PagerDuty) posts the card as it now is, the
-    // diagnosis made meanwhile, and the update's own line, in that order.
+    // The job's next run posts the card, why it is late, and the diagnosis made meanwhile.
+    expect(await h.app.incidents.postDeferred()).toBe(1);
+    expect(await h.app.incidents.postDeferred()).toBe(0);
+    const card = h.fake.activities(INCIDENTS).find((a) => JSON.stringify(a.activity).includes('Memory leak'))!;
+    expect(String(card.activity.summary)).toMatch(/^🔴 INC-\d+ Triggered: billing-worker: Memory leak/);
+    const incident = /INC-\d+/.exec(String(card.activity.summary))![0];
+    const inThread = () => h.fake.messages(`${INCIDENTS};messageid=${card.id}`).map((a) => String(a.activity.summary));
+    expect(inThread()).toHaveLength(2);
+    expect(inThread()[0]).toMatch(
+      new RegExp(`^Posted late: ${incident} opened at .* UTC, when the bot could not post in this channel yet\\.`),
+    );
+    expect(inThread()[1]).toContain(`What the bot found for ${incident}`);
+
+    // From now on it is an ordinary thread: Bob acknowledges in PagerDuty, the card follows in place.
     pd.ack('QTEAMS0', 'bob@example.com');
     await settle();
     stop();
-    const card = h.fake.activities(INCIDENTS).find((a) => JSON.stringify(a.activity).includes('Memory leak'))!;
-    expect(String(card.activity.summary)).toMatch(/^🟠 INC-\d+ Acknowledged: billing-worker: Memory leak/);
-    const incident = /INC-\d+/.exec(String(card.activity.summary))![0];
-    const thread = h.fake.messages(`${INCIDENTS};messageid=${card.id}`).map((a) => JSON.stringify(a.activity));
-    expect(thread).toHaveLength(2);
-    expect(thread[0]).toContain(`What the bot found for ${incident}`);
-    expect(thread[1]).toContain('Acknowledged in PagerDuty by Bob');
+    expect(String(card.activity.summary)).toMatch(new RegExp(`^🟠 ${incident} Acknowledged`));
+    expect(inThread()).toHaveLength(3);
+    expect(inThread()[2]).toContain('Acknowledged in PagerDuty by Bob');
   });
 
   it('posts the card in the channel, the diagnosis as a reply, and updates the card in place', async () => {
