@@ -111,10 +111,14 @@ export const claimInbox = async (
     .sort((a, b) => a.id - b.id);
 };
 
+/**
+ * Marks a delivery processed, or records why it failed: its claim stays, so it is tried again once
+ * the claim's lease lapses (the `incidents.inbox` job), not at once in the same pass.
+ */
 export const finishInbox = async (db: Db, id: number, now: Date, error?: string): Promise<void> => {
   await db
     .update(incidentInbox)
-    .set(error === undefined ? { processedAt: now, error: null } : { error: error.slice(0, 1000), claimedAt: null })
+    .set(error === undefined ? { processedAt: now, error: null } : { error: error.slice(0, 1000) })
     .where(eq(incidentInbox.id, id));
 };
 
