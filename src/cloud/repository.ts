@@ -91,7 +91,8 @@ export interface ResourceRepository {
 
 type Row = typeof resources.$inferSelect;
 
-const toResource = (r: Row): Resource =>
+/** A stored row as a Resource (checked). */
+export const toResource = (r: Row): Resource =>
   Resource.parse({
     provider: r.provider,
     account: r.account,

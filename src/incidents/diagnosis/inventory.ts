@@ -1,5 +1,5 @@
-import { resourceRepository } from '../../cloud/repository.ts';
-import { Resource } from '../../cloud/resource.ts';
+import { resourceRepository, toResource } from '../../cloud/repository.ts';
+import type { Resource } from '../../cloud/resource.ts';
 import { resources } from '../../cloud/schema.ts';
 import { and, eq, inArray, isNull, or, sql } from '../../store/orm.ts';
 import type { Db } from '../../store/db.ts';
@@ -50,24 +50,6 @@ const MAX_NEIGHBOURS = 60;
 
 export const keyOf = (r: { provider: string; account: string; id: string }): string =>
   `${r.provider}\u0000${r.account}\u0000${r.id}`;
-
-type Row = typeof resources.$inferSelect;
-
-const toResource = (r: Row): Resource =>
-  Resource.parse({
-    provider: r.provider,
-    account: r.account,
-    region: r.region,
-    type: r.type,
-    id: r.id,
-    name: r.name,
-    state: r.state,
-    tags: r.tags,
-    environment: r.environment,
-    monthlyCostCents: r.monthlyCostCents,
-    attributes: r.attributes,
-    seenAt: r.seenAt,
-  });
 
 const live = isNull(resources.goneAt);
 const operational = inArray(resources.type, [...operationalTypes]);

@@ -178,15 +178,22 @@ export type ClaudePlanner = Planner & {
   disable(): void;
 };
 
-export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
-  const s = d.settings;
-  const client = new Anthropic({
+/** The SDK client both the planner and the incident narrative use: one turn's timeout, the settings' retries. */
+export const anthropicClient = (
+  s: Pick<ClaudeSettings, 'apiKey' | 'baseURL' | 'maxRetries' | 'turnTimeoutMs'>,
+  fetchImpl?: typeof fetch,
+): Anthropic =>
+  new Anthropic({
     apiKey: s.apiKey,
     ...(s.baseURL ? { baseURL: s.baseURL } : {}),
     maxRetries: s.maxRetries,
     timeout: s.turnTimeoutMs,
-    ...(d.fetch ? { fetch: d.fetch } : {}),
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
   });
+
+export const createClaudePlanner = (d: ClaudePlannerDeps): ClaudePlanner => {
+  const s = d.settings;
+  const client = anthropicClient(s, d.fetch);
   const redactor = createOutboundRedactor(d.secrets);
   let estate: { at: number; value: Promise<EstateSummary> } | undefined;
   const estateNow = (): Promise<EstateSummary> => {

@@ -7,7 +7,7 @@ import type { Claim, Fact, Suspect } from '../../../incidents/model.ts';
 import type { Logger } from '../../../observability/logger.ts';
 import type { Metrics } from '../../../observability/metrics.ts';
 import { createOutboundRedactor } from '../../../util/redact.ts';
-import type { ClaudeSettings, TokenUsage } from './claude-planner.ts';
+import { anthropicClient, type ClaudeSettings, type TokenUsage } from './claude-planner.ts';
 
 /**
  * The incident diagnosis in a few sentences, written by the Claude planner's model from the facts
@@ -103,13 +103,7 @@ const failure = (e: unknown): { outcome: string; error: AppError } => {
 
 export const createIncidentExplainer = (d: IncidentNarrativeDeps): IncidentExplainer => {
   const s = d.settings;
-  const client = new Anthropic({
-    apiKey: s.apiKey,
-    ...(s.baseURL ? { baseURL: s.baseURL } : {}),
-    maxRetries: s.maxRetries,
-    timeout: s.turnTimeoutMs,
-    ...(d.fetch ? { fetch: d.fetch } : {}),
-  });
+  const client = anthropicClient(s, d.fetch);
   const redactor = createOutboundRedactor(d.secrets);
   const clean = (text: string): string => {
     const r = redactor(text);
