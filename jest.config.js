@@ -14,6 +14,10 @@ export default {
   // A global option: jest ignores testTimeout inside a project entry (it silently stayed 5 s there).
   // Hooks start databases and apps; on a cold, busy machine the first embedded template takes seconds.
   testTimeout: browser ? 90_000 : 60_000,
+  // Each test file imports the app's module graph again in a fresh vm context, and those are not
+  // all reclaimed: run in band (2 cores: jest's one worker), the whole suite outgrew a 4 GB heap.
+  // With a limit, the files run in a worker that is replaced once it holds more than this after a file.
+  workerIdleMemoryLimit: '1536MB',
   projects: browser
     ? [
         {
