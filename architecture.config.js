@@ -17,6 +17,7 @@ export const layers = [
   { name: 'scans', paths: ['src/scans/'] },
   { name: 'workflows', paths: ['src/workflows/'] },
   { name: 'incidents', paths: ['src/incidents/'] },
+  { name: 'analytics', paths: ['src/analytics/'] },
   { name: 'engine', paths: ['src/engine/'] },
   { name: 'config', paths: ['src/config.ts', 'src/production-checks.ts'] },
   { name: 'http', paths: ['src/http/'] },
