@@ -123,9 +123,7 @@ export const startAuthApp = async (
   }
   const proxy = await startRoundRobinProxy(upstreams);
   for (let i = 0; i < 2; i++)
-    replicas.push(
-      createWebAuth({ ...options(proxy.url), store: createDashboardAuthStore(store.db), logger: silent }),
-    );
+    replicas.push(createWebAuth({ ...options(proxy.url), store: createDashboardAuthStore(store.db), logger: silent }));
   return {
     url: proxy.url,
     replicas,

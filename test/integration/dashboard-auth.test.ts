@@ -149,7 +149,13 @@ describe('console sign-in with CONSOLE_TOKEN', () => {
   });
 
   it('never redirects off the site, whatever next says', async () => {
-    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x']) {
+    for (const next of [
+      '//evil.example/x',
+      'https://evil.example/',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      '/%0d%0aSet-Cookie:x',
+    ]) {
       const b = new Browser(app.url);
       const page = await b.go(`/auth/sign-in?next=${encodeURIComponent(next)}`);
       const landed = await b.send('/auth/console', {
@@ -181,7 +187,11 @@ describe('console sign-in with CONSOLE_TOKEN', () => {
       const act = await b.send('/dashboard/api/act', {
         method: 'POST',
         body: '{}',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': 'x', referer: `${app.url}/dashboard/probe?view=approvals` },
+        headers: {
+          'content-type': 'application/json',
+          'x-csrf-token': 'x',
+          referer: `${app.url}/dashboard/probe?view=approvals`,
+        },
       });
       expect(act.status).toBe(401);
       expect(jsonOf<{ signIn: string }>(act).signIn).toBe('/auth/sign-in?next=%2Fdashboard%2Fprobe%3Fview%3Dapprovals');
@@ -189,7 +199,12 @@ describe('console sign-in with CONSOLE_TOKEN', () => {
       const again = await b.go(page.headers.location!);
       const back = await b.go('/auth/console', {
         method: 'POST',
-        form: { csrf: hidden(again.body, 'csrf'), next: hidden(again.body, 'next'), user: 'alice', token: consoleToken },
+        form: {
+          csrf: hidden(again.body, 'csrf'),
+          next: hidden(again.body, 'next'),
+          user: 'alice',
+          token: consoleToken,
+        },
       });
       expect(back.url).toBe(`${app.url}/dashboard/probe?view=approvals&sort=age`);
       expect(back.status).toBe(200);
@@ -206,7 +221,9 @@ describe('console sign-in with CONSOLE_TOKEN', () => {
   it('every action needs the CSRF token of the session and our own origin', async () => {
     const b = new Browser(app.url);
     await consoleSignIn(b, 'bob', consoleToken);
-    const { csrfToken } = jsonOf<{ csrfToken: string }>(await b.send('/dashboard/api/probe', { headers: { accept: 'application/json' } }));
+    const { csrfToken } = jsonOf<{ csrfToken: string }>(
+      await b.send('/dashboard/api/probe', { headers: { accept: 'application/json' } }),
+    );
     const act = (headers: Record<string, string>, form?: Record<string, string>) =>
       b.send('/dashboard/api/act', {
         method: 'POST',
@@ -257,7 +274,9 @@ describe('console sign-in with CONSOLE_TOKEN', () => {
     const b = new Browser(app.url);
     await consoleSignIn(b, 'carol', consoleToken);
     const id = b.cookies.get(sessionCookieName)!.value;
-    const { csrfToken } = jsonOf<{ csrfToken: string }>(await b.send('/dashboard/api/probe', { headers: { accept: 'application/json' } }));
+    const { csrfToken } = jsonOf<{ csrfToken: string }>(
+      await b.send('/dashboard/api/probe', { headers: { accept: 'application/json' } }),
+    );
     const forged = await b.send('/auth/sign-out', { method: 'POST', form: {} });
     expect(forged.status).toBe(403);
     const out = await b.send('/auth/sign-out', { method: 'POST', form: { csrf: csrfToken } });
@@ -340,7 +359,12 @@ describe('Sign in with Slack', () => {
       publicUrl,
       clock: clock.now,
       roleOf: roleOf(store, clock.now),
-      slack: { clientId: 'slack-client', clientSecret: 'slack-secret', issuer: slack.url, teamAllowed: (t) => allowedTeams.has(t) },
+      slack: {
+        clientId: 'slack-client',
+        clientSecret: 'slack-secret',
+        issuer: slack.url,
+        teamAllowed: (t) => allowedTeams.has(t),
+      },
     }));
     redirects.push(`${app.url}/auth/slack/callback`);
   });
@@ -416,7 +440,7 @@ describe('Sign in with Slack', () => {
 
   it('refuses a callback with a forged, missing or replayed state', async () => {
     const b = new Browser(app.url);
-    const start = await b.send('/auth/slack/start');
+    const start = await b.send('/auth/slack/start?next=%2Fdashboard%2Fprobe');
     const toSlack = await b.send(start.headers.location!);
     const callback = new URL(toSlack.headers.location!);
     const forged = new URL(callback);
@@ -538,7 +562,11 @@ describe('Microsoft sign-in, single tenant (authority override)', () => {
   });
 
   it('refuses a token the fake signs for another tenant (its issuer is not ours)', async () => {
-    ms.setUser({ tid: '22222222-2222-4222-8222-222222222222', oid: 'aaaaaaaa-0000-4000-8000-000000000002', name: 'Eve' });
+    ms.setUser({
+      tid: '22222222-2222-4222-8222-222222222222',
+      oid: 'aaaaaaaa-0000-4000-8000-000000000002',
+      name: 'Eve',
+    });
     try {
       const res = await new Browser(app.url).go('/auth/microsoft/start');
       expect(res.status).toBe(400);
@@ -611,7 +639,11 @@ describe('Microsoft sign-in, multi-tenant (the global authority, its transport s
   });
 
   it('refuses a tenant not allowed', async () => {
-    ms.setUser({ tid: '44444444-4444-4444-8444-444444444444', oid: 'bbbbbbbb-0000-4000-8000-000000000002', name: 'Outsider' });
+    ms.setUser({
+      tid: '44444444-4444-4444-8444-444444444444',
+      oid: 'bbbbbbbb-0000-4000-8000-000000000002',
+      name: 'Outsider',
+    });
     try {
       const b = new Browser(app.url, toFake);
       const res = await b.go('/auth/microsoft/start');

@@ -227,7 +227,8 @@ export const startFakeOidc = async (o: FakeOidcOptions): Promise<FakeOidc> => {
       clientId = id;
       secret = s;
     }
-    if (clientId !== o.clientId || secret !== o.clientSecret) return refuse('invalid_client', 'wrong client credentials');
+    if (clientId !== o.clientId || secret !== o.clientSecret)
+      return refuse('invalid_client', 'wrong client credentials');
     if (form.grant_type !== 'authorization_code') return refuse('unsupported_grant_type', 'authorization_code only');
     const issued = codes.find((c) => c.code === form.code);
     if (!issued || issued.used || issued.expiresAt < Date.now()) return refuse('invalid_grant', 'unknown or used code');
@@ -264,7 +265,8 @@ export const startFakeOidc = async (o: FakeOidcOptions): Promise<FakeOidc> => {
       return send(res, 404, { error: 'not_found' });
     }
     if (req.method === 'GET' && p === '/common/discovery/v2.0/keys') return send(res, 200, jwks);
-    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/token)$/.exec(p);
+    const m =
+      /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/token)$/.exec(p);
     if (!m) return send(res, 404, { error: 'not_found' });
     const [, tenant, what] = m as unknown as [string, string, string];
     if (req.method === 'GET' && what.endsWith('openid-configuration')) return send(res, 200, discovery(tenant));

@@ -62,6 +62,8 @@ export const requireCsrfToken = (req: Pick<HttpRequest, 'headers' | 'rawBody'>, 
 };
 
 export const defaultNext = '/dashboard';
+
+const hasControl = (s: string): boolean => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 const nextMaxLength = 2_000;
 
 /**
@@ -70,7 +72,7 @@ const nextMaxLength = 2_000;
  */
 export const safeNext = (next: string | null | undefined): string => {
   if (!next || next.length > nextMaxLength || !next.startsWith('/')) return defaultNext;
-  if (next.startsWith('//') || next.includes('\\') || /[\u0000-\u001f\u007f]/.test(next)) return defaultNext;
+  if (next.startsWith('//') || next.includes('\\') || hasControl(next)) return defaultNext;
   const base = 'http://local.invalid';
   let url: URL;
   try {

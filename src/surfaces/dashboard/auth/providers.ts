@@ -76,8 +76,7 @@ const scope = 'openid profile';
 
 const claimString = (claims: oidc.IDToken, name: string): string => {
   const v = claims[name];
-  if (typeof v !== 'string' || v.length === 0)
-    throw new AppError('auth_failed', `the ID token has no ${name} claim`);
+  if (typeof v !== 'string' || v.length === 0) throw new AppError('auth_failed', `the ID token has no ${name} claim`);
   return v;
 };
 

@@ -101,8 +101,13 @@ export const createWebAuth = (o: WebAuthOptions): DashboardAuth => {
 
   const sessionCookie = (req: HttpRequest, id: string, maxAgeSeconds: number): string =>
     serializeCookie(sessionCookieName, id, { sameSite: 'Lax', secure: secure(req), maxAge: maxAgeSeconds });
-  const authCookie = (req: HttpRequest, name: string, value: string, maxAgeSeconds: number, sameSite: 'Lax' | 'Strict') =>
-    serializeCookie(name, value, { sameSite, secure: secure(req), maxAge: maxAgeSeconds, path: '/auth/' });
+  const authCookie = (
+    req: HttpRequest,
+    name: string,
+    value: string,
+    maxAgeSeconds: number,
+    sameSite: 'Lax' | 'Strict',
+  ) => serializeCookie(name, value, { sameSite, secure: secure(req), maxAge: maxAgeSeconds, path: '/auth/' });
 
   /** Starts a session for `actor` (a new id every time: no fixation) and sends the browser to `next`. */
   const signIn = async (req: HttpRequest, actor: Actor, via: WebSession['via'], next: string, extra: string[] = []) => {
@@ -140,7 +145,13 @@ export const createWebAuth = (o: WebAuthOptions): DashboardAuth => {
     };
     const role = await o.roleOf(actor);
     if (now.getTime() - row.lastSeenAt.getTime() >= touchEveryMs) await o.store.touchSession(row.idHash, now);
-    return { id: row.idHash, viewer: { actor, role }, csrfToken: row.csrfToken, via: row.via, expiresAt: row.expiresAt };
+    return {
+      id: row.idHash,
+      viewer: { actor, role },
+      csrfToken: row.csrfToken,
+      via: row.via,
+      expiresAt: row.expiresAt,
+    };
   };
 
   const requireCsrf = (req: HttpRequest, s: WebSession): void => {
@@ -203,14 +214,23 @@ export const createWebAuth = (o: WebAuthOptions): DashboardAuth => {
     const parsed = ConsoleForm.safeParse(Object.fromEntries(fields));
     const next = safeNext(fields.get('next'));
     if (!parsed.success)
-      return signInPage(req, next, 400, `Invalid sign-in: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return signInPage(
+        req,
+        next,
+        400,
+        `Invalid sign-in: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     const form = parsed.data;
     if (c.token !== undefined && (form.token === undefined || !tokensMatch(form.token, c.token)))
       return signInPage(req, next, 401, 'Wrong console token.', form.user);
     const user = (await c.users()).find((u) => u.userId === form.user);
-    if (!user)
-      return signInPage(req, next, 400, `There is no console user “${form.user}”: choose one of the list.`);
-    return signIn(req, { surface: 'console', workspaceId: 'console', userId: user.userId, displayName: user.displayName }, 'console', next);
+    if (!user) return signInPage(req, next, 400, `There is no console user “${form.user}”: choose one of the list.`);
+    return signIn(
+      req,
+      { surface: 'console', workspaceId: 'console', userId: user.userId, displayName: user.displayName },
+      'console',
+      next,
+    );
   };
 
   // ---- Slack and Microsoft ----
@@ -224,13 +244,27 @@ export const createWebAuth = (o: WebAuthOptions): DashboardAuth => {
       const codeVerifier = oidc.randomPKCECodeVerifier();
       let url: URL;
       try {
-        url = await p.authorizeUrl({ state, nonce, codeChallenge: await oidc.calculatePKCECodeChallenge(codeVerifier) });
+        url = await p.authorizeUrl({
+          state,
+          nonce,
+          codeChallenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+        });
       } catch (err) {
         log.warn({ err, provider: p.name }, 'could not prepare the sign-in');
-        return renderProblem(502, 'Sign-in failed', `${p.label} could not be reached just now; try again in a moment.`, signInPath(next));
+        return renderProblem(
+          502,
+          'Sign-in failed',
+          `${p.label} could not be reached just now; try again in a moment.`,
+          signInPath(next),
+        );
       }
       const now = o.clock();
-      await o.store.saveSignIn(state, { provider: p.name, nonce, codeVerifier, next }, now, new Date(now.getTime() + signInFlowTtlMs));
+      await o.store.saveSignIn(
+        state,
+        { provider: p.name, nonce, codeVerifier, next },
+        now,
+        new Date(now.getTime() + signInFlowTtlMs),
+      );
       return redirect(url.href, [authCookie(req, signInStateCookieName, state, signInFlowTtlMs / 1000, 'Lax')]);
     };
 
@@ -268,7 +302,12 @@ export const createWebAuth = (o: WebAuthOptions): DashboardAuth => {
       };
       const state = req.url.searchParams.get('state');
       if (!state)
-        return problem(400, `The answer from ${p.label} has no state: start the sign-in from our page.`, undefined, false);
+        return problem(
+          400,
+          `The answer from ${p.label} has no state: start the sign-in from our page.`,
+          undefined,
+          false,
+        );
       const mine = cookieValue(req.headers, signInStateCookieName);
       if (!mine || !tokensMatch(state, mine))
         return problem(
@@ -321,7 +360,9 @@ export const createWebAuth = (o: WebAuthOptions): DashboardAuth => {
       handle: (req) => signInPage(req, safeNext(req.url.searchParams.get('next'))),
     },
     { method: 'POST', path: '/auth/sign-out', bodyLimitBytes: formLimit, handle: signOut },
-    ...(o.console ? [{ method: 'POST' as const, path: '/auth/console', bodyLimitBytes: formLimit, handle: consoleSignIn }] : []),
+    ...(o.console
+      ? [{ method: 'POST' as const, path: '/auth/console', bodyLimitBytes: formLimit, handle: consoleSignIn }]
+      : []),
     ...providers.flatMap((p): Route[] => [
       { method: 'GET', path: `/auth/${p.name}/start`, handle: start(p) },
       { method: 'GET', path: `/auth/${p.name}/callback`, handle: callback(p) },

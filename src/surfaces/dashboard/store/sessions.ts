@@ -95,4 +95,3 @@ export const createDashboardAuthStore = (db: Db): DashboardAuthStore => ({
     return sessions.length + signIns.length;
   },
 });
-
