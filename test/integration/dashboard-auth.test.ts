@@ -301,6 +301,23 @@ describe('console sign-in with CONSOLE_TOKEN', () => {
   });
 });
 
+describe('routes of methods not configured', () => {
+  let app: AuthTestApp;
+  beforeAll(async () => {
+    app = await startAuthApp(store, () => ({ clock: clock.now, roleOf: roleOf(store, clock.now) }));
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('are not mounted, and the page says how to set one up', async () => {
+    const b = new Browser(app.url);
+    for (const path of ['/auth/slack/start', '/auth/microsoft/callback']) expect((await b.send(path)).status).toBe(404);
+    expect((await b.send('/auth/console', { method: 'POST', form: { user: 'carol' } })).status).toBe(404);
+    expect((await b.go('/auth/sign-in')).body).toContain('No sign-in method is configured');
+  });
+});
+
 describe('console sign-in without CONSOLE_TOKEN', () => {
   let app: AuthTestApp;
   beforeAll(async () => {
@@ -424,7 +441,10 @@ describe('Sign in with Slack', () => {
     const ours = app.proxy.served.slice(served);
     const startedOn = ours.find((s) => s.path.startsWith('/auth/slack/start'))!.upstream;
     const finishedOn = ours.find((s) => s.path.startsWith('/auth/slack/callback'))!.upstream;
+    const pageOn = ours.find((s) => s.path.startsWith('/dashboard/probe'))!.upstream;
     expect(finishedOn).not.toBe(startedOn);
+    // The session made by one replica is accepted by the other.
+    expect(pageOn).not.toBe(finishedOn);
   });
 
   it('shows what went wrong when Slack refuses, with a way to try again', async () => {
