@@ -65,6 +65,8 @@ export const packages = [
     ],
   },
   { names: ['pino', 'prom-client'], allowed: ['src/observability/'] },
+  // OpenID Connect (the dashboard's Slack and Microsoft sign-in); jose and oauth4webapi come with it.
+  { names: ['openid-client', 'oauth4webapi', 'jose'], allowed: ['src/surfaces/dashboard/auth/'] },
   // The markdown lexer, behind markdownToBlocks: everything else sees only neutral blocks.
   { names: ['marked'], allowed: ['src/chat/markdown.ts'] },
 ];

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../config.ts';
+import { forwardedHttps, tokensMatch } from '../../http/cookies.ts';
 import type { ConsoleApi } from '../../http/server.ts';
 import { text, type HttpRequest, type HttpResponse, type Route } from '../../http/route.ts';
 import { consoleApiRoutes, type ConsoleApiDeps } from './api.ts';
-import { isAuthorized, requireAuthorized, sessionCookie, tokensMatch } from './auth.ts';
+import { isAuthorized, requireAuthorized, sessionCookie } from './auth.ts';
 
 /**
  * The console as mounted on the HTTP server: the static page (GET /, /console/app.js,
@@ -24,7 +25,7 @@ const pageHeaders = {
   'cache-control': 'no-store',
 };
 
-const behindHttps = (req: HttpRequest): boolean => req.headers['x-forwarded-proto'] === 'https';
+const behindHttps = (req: HttpRequest): boolean => forwardedHttps(req.headers);
 
 export const createConsoleApi = (deps: ConsoleDeps): ConsoleApi => {
   const token = deps.config.CONSOLE_TOKEN;
