@@ -14,7 +14,12 @@ const status = z.string().min(1).max(40);
 const count = z.number().int().nonnegative();
 /** What a NOTIFY payload must be (another replica may run another version: anything else is dropped). */
 export const LiveEventSchema: z.ZodType<LiveEvent> = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('message'), workspaceId: id, conversationKey: z.string().min(1).max(600), messageId: count }),
+  z.object({
+    kind: z.literal('message'),
+    workspaceId: id,
+    conversationKey: z.string().min(1).max(600),
+    messageId: count,
+  }),
   z.object({ kind: z.literal('change'), workspaceId: id, changeId: id, status }),
   z.object({ kind: z.literal('workflow'), workspaceId: id, runId: id, status, step: id.optional() }),
   z.object({
@@ -73,7 +78,6 @@ export const createPostgresLiveBus = async (o: PostgresLiveOptions): Promise<Pos
   let connects = 0;
   let attempt = 0;
   let retry: NodeJS.Timeout | undefined;
-  let ping: NodeJS.Timeout | undefined;
   let publishFailing = false;
 
   const onNotification = (msg: pg.Notification): void => {
@@ -158,7 +162,7 @@ export const createPostgresLiveBus = async (o: PostgresLiveOptions): Promise<Pos
   } catch (err) {
     throw new AppError('unavailable', `cannot listen for live events: ${describeConnectError(err)}`, { cause: err });
   }
-  ping = setInterval(() => {
+  const ping = setInterval(() => {
     const c = client;
     if (!c) return;
     c.query('SELECT 1').catch((err: Error) => lost(c, err));

@@ -145,14 +145,16 @@ describe('streamLive', () => {
     await waitFor(() => bus.subscribers === 1, { what: 'the subscription', timeoutMs: 5_000 });
     c.close();
     await waitFor(() => bus.subscribers === 0, { what: 'the unsubscribe', timeoutMs: 5_000 });
-    const line = await waitFor(
-      () => logLines.findLast((l) => l.msg === 'request' && l.route === '/events'),
-      { what: 'the access log line', timeoutMs: 5_000 },
-    );
+    const line = await waitFor(() => logLines.findLast((l) => l.msg === 'request' && l.route === '/events'), {
+      what: 'the access log line',
+      timeoutMs: 5_000,
+    });
     expect(line).toMatchObject({ status: 200, method: 'GET' });
     expect(line.aborted).toBeUndefined();
     const scraped = await (await fetch(`${base}/metrics`)).text();
-    expect(scraped).toMatch(/devops_agent_http_request_duration_seconds_count\{[^}]*route="\/events",status="200"\} \d/);
+    expect(scraped).toMatch(
+      /devops_agent_http_request_duration_seconds_count\{[^}]*route="\/events",status="200"\} \d/,
+    );
   });
 
   it('answers 503 beyond maxClients on this replica, and serves again once one left', async () => {
