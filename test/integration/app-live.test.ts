@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { openStore, type Store } from '../../src/store/open.ts';
 import type { LiveEvent } from '../../src/util/live.ts';
+import { buildAlertmanagerPayload, postAlertmanager } from '../fakes/alertmanager/sender.ts';
 import { startTestApp, turn, type TestApp } from '../helpers/app.ts';
 import { testStoreTimeoutMs } from '../helpers/db.ts';
 import { openSse, type SseClient } from '../helpers/sse-client.ts';
@@ -29,7 +30,7 @@ describe('live events in the app', () => {
   let app: TestApp;
   const heard: LiveEvent[] = [];
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ ALERTMANAGER_TOKENS: 'am-live-token' });
     app.live.subscribe((e) => heard.push(e));
   }, testStoreTimeoutMs);
   afterAll(async () => {
@@ -100,6 +101,40 @@ describe('live events in the app', () => {
     expect(first).toMatchObject({ kind: 'scan', workspaceId: 'console', status: 'running', done: 0 });
     const last = scans().at(-1)!;
     expect(last.kind === 'scan' && last.done === last.total).toBe(true);
+  });
+
+  it('announces an incident as it opens and as it is resolved', async () => {
+    const before = heard.length;
+    const group = { receiver: 'devops-agent', groupLabels: { alertname: 'LiveErrors', service: 'checkout' } };
+    const alert = {
+      labels: { alertname: 'LiveErrors', service: 'checkout', severity: 'critical' },
+      annotations: { summary: 'Checkout 5xx above 5%' },
+      startsAt: new Date(Date.now() - 60_000),
+    };
+    const url = `${app.url}/webhooks/alertmanager`;
+    const incidents = () => heard.slice(before).filter((e) => e.kind === 'incident');
+    expect(
+      (await postAlertmanager(url, buildAlertmanagerPayload(group, [alert]), { bearer: 'am-live-token' })).status,
+    ).toBe(202);
+    await app.incidents.idle();
+    await waitFor(() => incidents().some((e) => e.status === 'triggered'), {
+      what: 'the incident opened',
+      timeoutMs: 5_000,
+      detail: incidents,
+    });
+    const resolved = buildAlertmanagerPayload(group, [{ ...alert, endsAt: new Date() }]);
+    expect((await postAlertmanager(url, resolved, { bearer: 'am-live-token' })).status).toBe(202);
+    await app.incidents.idle();
+    await waitFor(() => incidents().some((e) => e.status === 'resolved'), {
+      what: 'the incident resolved',
+      timeoutMs: 5_000,
+      detail: incidents,
+    });
+    expect(incidents()[0]).toMatchObject({
+      kind: 'incident',
+      workspaceId: 'console',
+      incidentId: expect.stringMatching(/^INC-\d+$/),
+    });
   });
 
   it('announces each inventory source listed', async () => {
