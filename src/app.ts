@@ -29,6 +29,9 @@ import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/open.ts';
+import { createLiveBus } from './store/live.ts';
+import type { LiveBus } from './util/live.ts';
+import { announcingListener } from './changes/listener.ts';
 import type { EmbeddedPostgres } from './store/embedded.ts';
 import { createConsoleApi } from './surfaces/console/console.ts';
 import { createConsoleSurface } from './surfaces/console/surface.ts';
@@ -111,6 +114,8 @@ export interface App {
   teams: TeamsRuntime | undefined;
   /** Incidents from PagerDuty and Alertmanager (tests wait on `incidents.idle()`). */
   incidents: IncidentService;
+  /** Live events across replicas (src/util/live.ts): the console streams them; the dashboard can. */
+  live: LiveBus;
   /** Base URL of the HTTP server, e.g. http://127.0.0.1:3000. */
   url: string;
   /** One inventory pass now (the scheduled job does the same on its interval). */
@@ -189,6 +194,9 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       }));
     if (!opts.store) cleanups.push(() => store.close());
     const { db } = store;
+    // Live events (LISTEN/NOTIFY, or in memory when embedded): closed before the store, after HTTP.
+    const live = await createLiveBus(store, logger);
+    cleanups.push(() => live.close());
 
     const { sandbox, sandboxes, aws, providers } = await cloudStarting;
     const inSandbox = Boolean(sandboxes);
@@ -196,7 +204,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     const providerByName = (name: string) => providers.find((p) => p.name === name);
 
     const surfaces = new Map<SurfaceName, ChatSurface>();
-    const conversations = createConversationStore(db);
+    const conversations = createConversationStore(db, live);
     const consoleSurface = createConsoleSurface({ conversations, people: CONSOLE_USERS });
     if (config.consoleEnabled) surfaces.set('console', consoleSurface);
 
@@ -237,6 +245,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       now,
       ...workflowPlanDeps,
       template: async (name, version, workspaceId) => (await workspace.forWorkspace(workspaceId)).get(name, version),
+      live,
       ...(opts.workflowPollMs ? { waitPollMs: opts.workflowPollMs } : {}),
     });
     const changes = createChangeService({
@@ -245,7 +254,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       policy: config.policy,
       approvalTtlMs: config.APPROVAL_TTL,
       now,
-      listener: {
+      listener: announcingListener(live, {
         changed: async (c, event) => {
           if (c.plan.target.provider === OFF_HOURS_PROVIDER) {
             await offHoursChanged(db, now(), c, event, logger).catch((err: unknown) =>
@@ -271,7 +280,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           await notifier.changed(c, event);
         },
         progress: (c, step) => notifier.progress?.(c, step),
-      },
+      }),
       logger,
       metrics,
       executor: { id: instanceId, leaseMs: config.EXECUTION_LEASE },
@@ -299,6 +308,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       // A direct scan holds one pooled connection for its whole run while it reads over others:
       // with fewer than 3 it would wait for itself, so it stages instead.
       direct: !store.embedded && config.DB_POOL_MAX >= 3,
+      live,
     };
 
     if (config.consoleEnabled) await seedUsers(db, CONSOLE_USERS, now());
@@ -473,6 +483,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           }
         : {}),
       ...(pagerduty ? { pagerduty } : {}),
+      live,
       platformEmail: async (actor) =>
         (await surfaces.get(actor.surface)?.directory?.lookup(actor.workspaceId, actor.userId))?.email,
     });
@@ -496,6 +507,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       metrics,
       now,
       sandbox: inSandbox,
+      live,
     });
 
     let slack: SlackRuntime | undefined;
@@ -541,7 +553,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
     }
 
     // Embedded PostgreSQL has no autovacuum: a pass vacuums what it rewrote (store/maintenance.ts).
-    const syncOpts = { logger, metrics, concurrency: config.INVENTORY_CONCURRENCY, vacuum: store.embedded };
+    const syncOpts = { logger, metrics, concurrency: config.INVENTORY_CONCURRENCY, vacuum: store.embedded, live };
     // A sync now is followed by the metric aggregates (the list's CPU column reads them).
     const syncNow = async () => {
       const outcomes = await syncInventory(db, providers, now(), syncOpts);
@@ -570,6 +582,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       vacuum: store.embedded,
       concurrency: config.INVENTORY_CONCURRENCY,
       metricsIntervalMs: config.METRICS_INTERVAL,
+      live,
       ...driftTarget(config.DRIFT_CONVERSATION, surfaces),
     });
     await registerChangeJobs(scheduler, {
@@ -674,6 +687,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
           now,
           ownerTags: config.scanDigests.ownerTags,
         }),
+        live,
       }),
     });
     const { port } = await http.listen();
@@ -745,6 +759,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       slack,
       teams,
       incidents,
+      live,
       url,
       syncNow,
       synced,

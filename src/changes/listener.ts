@@ -1,3 +1,4 @@
+import type { LiveBus } from '../util/live.ts';
 import type { ChangeRequest } from './model.ts';
 
 /** What just happened to a change request. `approved` fires for every approval: check `change.status`. */
@@ -27,6 +28,27 @@ export interface ChangeListener {
    */
   progress?(change: ChangeRequest, step: string): void;
 }
+
+/**
+ * `inner`, with every transition announced first on the live bus (src/util/live.ts): a `change`
+ * notice, and a `workflow` one when the change is a workflow run. Steps are not announced here
+ * (the workflow executor announces each step it records).
+ */
+export const announcingListener = (
+  live: Pick<LiveBus, 'publish'> | undefined,
+  inner: ChangeListener,
+): ChangeListener =>
+  live
+    ? {
+        changed: async (change, event) => {
+          const { id, workspaceId, status } = change;
+          live.publish({ kind: 'change', workspaceId, changeId: id, status });
+          if (change.plan.workflow) live.publish({ kind: 'workflow', workspaceId, runId: id, status });
+          await inner.changed(change, event);
+        },
+        ...(inner.progress ? { progress: inner.progress.bind(inner) } : {}),
+      }
+    : inner;
 
 /** A listener that does nothing: for jobs and tests that do not post anything. */
 export const silentListener: ChangeListener = { changed: async () => undefined };

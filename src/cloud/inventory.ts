@@ -13,6 +13,7 @@ import type { ProviderName, Resource } from './resource.ts';
 import { resourceRepository } from './repository.ts';
 import { storeMetricSamples } from './metric-series.ts';
 import { inventorySources, resources } from './schema.ts';
+import type { LiveBus } from '../util/live.ts';
 
 /**
  * One inventory pass over every source (provider × account × region): each listed outside any
@@ -55,6 +56,8 @@ export interface SyncOptions {
   claimMs?: number;
   /** Embedded PostgreSQL (no autovacuum): vacuum what the pass rewrote when it needs it (store/maintenance.ts). */
   vacuum?: boolean;
+  /** Where each source's stored listing is announced to live pages (src/util/live.ts). */
+  live?: Pick<LiveBus, 'publish'>;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; results in input order. */
@@ -234,6 +237,8 @@ export const syncInventory = async (
     try {
       await recordStatus(db, source, now, outcome);
       if (claimed) await releaseSource(db, source, listingId);
+      if (claimed && outcome.error === undefined)
+        opts.live?.publish({ kind: 'inventory', workspaceId: '*', source: source.key });
     } catch (e) {
       opts.logger?.warn({ source: source.key, err: e }, 'could not record the sync status of a source');
     }

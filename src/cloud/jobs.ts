@@ -5,6 +5,7 @@ import type { Scheduler } from '../jobs/scheduler.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Db } from '../store/db.ts';
+import type { LiveBus } from '../util/live.ts';
 import { baselineScopes, computeDrift, parseScopeText } from './drift.ts';
 import { driftBlocks } from './estate-tools.ts';
 import { collectMetrics, syncInventory } from './inventory.ts';
@@ -31,6 +32,8 @@ export interface InventoryJobDeps {
   metricsIntervalMs?: number;
   /** Embedded PostgreSQL: passes vacuum what they rewrote (it has no autovacuum). */
   vacuum?: boolean;
+  /** Where each source's stored listing is announced to live pages. */
+  live?: Pick<LiveBus, 'publish'>;
   /** Where a non-empty drift report is posted (none: drift is only answered when asked). */
   drift?: {
     conversation: ConversationRef;
@@ -62,6 +65,7 @@ export const registerInventoryJobs = async (scheduler: Scheduler, d: InventoryJo
       ...(d.metrics ? { metrics: d.metrics } : {}),
       ...(d.concurrency ? { concurrency: d.concurrency } : {}),
       ...(d.vacuum ? { vacuum: true } : {}),
+      ...(d.live ? { live: d.live } : {}),
     });
     const failed = outcomes.filter((o) => o.error);
     if (failed.length)

@@ -19,6 +19,7 @@ import type { PlanStep, Planner, ToolResult } from './planner.ts';
 import type { ToolRegistry } from './registry.ts';
 import type { ToolContext } from '../tools/tool.ts';
 import { isUnavailable } from '../store/unavailable.ts';
+import type { LiveBus } from '../util/live.ts';
 import { describeSecrets, redactDeep, redactSecrets, type SecretKind } from '../util/redact.ts';
 
 /** What the user is told when their message held something token-like (it is stored redacted). */
@@ -42,6 +43,8 @@ export interface EngineDeps {
   metrics: Metrics;
   now: () => Date;
   sandbox: boolean;
+  /** Where the messages it stores are announced to live pages (src/util/live.ts). */
+  live?: Pick<LiveBus, 'publish'>;
 }
 
 export type Engine = ConversationEngine;
@@ -149,13 +152,11 @@ export const createEngine = (d: EngineDeps): Engine => {
     const stored: Reply[] = [];
     for (const raw of replies) {
       const r = mark(raw);
-      const id = await appendMessage(d.db, {
-        conversationId,
-        author: 'bot',
-        text: r.text,
-        reply: r,
-        visibleTo: r.ephemeral ? viewer : null,
-      });
+      const id = await appendMessage(
+        d.db,
+        { conversationId, author: 'bot', text: r.text, reply: r, visibleTo: r.ephemeral ? viewer : null },
+        d.live,
+      );
       stored.push({ ...r, messageId: String(id) });
     }
     return stored;
@@ -196,7 +197,7 @@ export const createEngine = (d: EngineDeps): Engine => {
         d.planner.historyTurns > 0
           ? await recentHistory(d.db, conversationId, d.planner.historyTurns, actorKey(turn.actor))
           : [];
-      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text });
+      await appendMessage(d.db, { conversationId, author: 'user', actorKey: actorKey(turn.actor), text }, d.live);
       const plan = await d.planner.plan(
         { text, history, conversationId, runTool: (step) => runLlmTool(step, ctx) },
         ctx,
@@ -287,12 +288,11 @@ export const createEngine = (d: EngineDeps): Engine => {
       const { step, privateAnswer } = stepFor(i);
       const ctx = await context(i.actor, i.conversation);
       const conversationId = await ensureConversation(d.db, i.conversation);
-      await appendMessage(d.db, {
-        conversationId,
-        author: 'user',
-        actorKey: actorKey(i.actor),
-        text: describeClick(i, step),
-      });
+      await appendMessage(
+        d.db,
+        { conversationId, author: 'user', actorKey: actorKey(i.actor), text: describeClick(i, step) },
+        d.live,
+      );
       let answer: Reply;
       try {
         answer = await runStep(step, ctx);

@@ -7,7 +7,20 @@ import { isFinal } from '../changes/state-machine.ts';
 import { AppError } from '../errors.ts';
 import type { ConversationStore, NewMessage, StoredMessage } from './engine.ts';
 import type { Db } from '../store/db.ts';
+import type { LiveBus } from '../util/live.ts';
 import { conversations, messages, processedEvents } from './schema.ts';
+
+/** Where stored and updated messages are announced (src/util/live.ts); absent: nowhere. */
+export type MessageAnnouncer = Pick<LiveBus, 'publish'> | undefined;
+
+/** Tells live pages that a message of `conversationId` (`surface:workspace:channel:thread`) changed. */
+const announce = (live: MessageAnnouncer, conversationId: string, messageId: number): void =>
+  live?.publish({
+    kind: 'message',
+    workspaceId: conversationId.split(':')[1] ?? '',
+    conversationKey: conversationId,
+    messageId,
+  });
 
 /** Conversations and their message history: the engine's memory of what was said where. */
 
@@ -26,7 +39,8 @@ export const getConversationRef = async (db: Db, id: string): Promise<Conversati
   return row?.ref ?? null;
 };
 
-export const appendMessage = async (db: Db, m: NewMessage): Promise<number> => {
+/** Appends a message and returns its id; announced on `live` once stored. */
+export const appendMessage = async (db: Db, m: NewMessage, live?: MessageAnnouncer): Promise<number> => {
   const [row] = await db
     .insert(messages)
     .values({
@@ -39,6 +53,7 @@ export const appendMessage = async (db: Db, m: NewMessage): Promise<number> => {
     })
     .returning({ id: messages.id });
   if (!row) throw new AppError('internal', 'insert into messages returned no row');
+  announce(live, m.conversationId, row.id);
   return row.id;
 };
 
@@ -60,13 +75,19 @@ export const getMessage = async (
   return { ...row.message, author: row.message.author === 'bot' ? 'bot' : 'user', conversation: row.ref };
 };
 
-/** Replaces a bot message's reply in place (a card after a decision). */
-export const updateMessageReply = async (db: Db, id: number, reply: Reply): Promise<boolean> => {
+/** Replaces a bot message's reply in place (a card after a decision); announced on `live`. */
+export const updateMessageReply = async (
+  db: Db,
+  id: number,
+  reply: Reply,
+  live?: MessageAnnouncer,
+): Promise<boolean> => {
   const rows = await db
     .update(messages)
     .set({ reply, text: reply.text, updatedAt: sql`clock_timestamp()` })
     .where(eq(messages.id, id))
-    .returning({ id: messages.id });
+    .returning({ id: messages.id, conversationId: messages.conversationId });
+  for (const r of rows) announce(live, r.conversationId, r.id);
   return rows.length > 0;
 };
 
@@ -194,13 +215,16 @@ export const deleteMessagesBefore = async (db: Db, before: Date, limit: number):
   return result.rows[0]?.n ?? 0;
 };
 
-/** The conversation store port over these functions, for surfaces (they never hold the database). */
-export const createConversationStore = (db: Db): ConversationStore => ({
+/**
+ * The conversation store port over these functions, for surfaces (they never hold the database).
+ * With `live`, every message appended or updated is announced there.
+ */
+export const createConversationStore = (db: Db, live?: MessageAnnouncer): ConversationStore => ({
   ensure: (ref) => ensureConversation(db, ref),
   ref: (id) => getConversationRef(db, id),
-  append: (m) => appendMessage(db, m),
+  append: (m) => appendMessage(db, m, live),
   message: (id) => getMessage(db, id),
-  updateReply: (id, reply) => updateMessageReply(db, id, reply),
+  updateReply: (id, reply) => updateMessageReply(db, id, reply, live),
   list: (conversationId, opts) => listMessages(db, conversationId, opts),
   markProcessed: (key) => markEventProcessed(db, key),
 });

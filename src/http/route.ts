@@ -23,6 +23,8 @@ export interface HttpRequest {
   query<T>(schema: z.ZodType<T>): T;
   /** Escape hatch for streaming handlers. */
   readonly raw: { readonly req: IncomingMessage; readonly res: ServerResponse };
+  /** Aborted when the server starts closing: a long-lived response (a live stream) ends then. */
+  readonly closing?: AbortSignal;
 }
 
 export interface HttpResponse {

@@ -8,6 +8,7 @@ import { requestIdFor, withRequestContext } from '../observability/request-conte
 import { defaultBodyLimitBytes, parseJson, readBody } from './body.ts';
 import { HttpError, errorResponse } from './errors.ts';
 import { probeRoutes } from './probes.ts';
+import { isEventStream } from './sse.ts';
 import { routeLabel, type HttpRequest, type HttpResponse, type Route, type RouteGroup } from './route.ts';
 import { createRouter } from './router.ts';
 
@@ -76,6 +77,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     ...(deps.routes ?? []),
   ];
   const router = createRouter(routes);
+  // Live streams end when close() starts rather than holding it for the whole grace period.
+  const closingController = new AbortController();
   const bodyLimit = deps.bodyLimitBytes ?? defaultBodyLimitBytes;
 
   const dispatch = async (
@@ -105,6 +108,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       json: (schema) => schema.parse(parseJson(rawBody)),
       query: (schema) => schema.parse(Object.fromEntries(url.searchParams)),
       raw: { req, res },
+      closing: closingController.signal,
     };
     return route.handle(request);
   };
@@ -119,14 +123,16 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     const bytes = countBodyBytes(res);
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = res.writableFinished ? String(res.statusCode) : 'aborted';
+      // A live stream ends when its client leaves: that is its normal end, not an abort.
+      const finished = res.writableFinished || (isEventStream(res) && res.headersSent);
+      const status = finished ? String(res.statusCode) : 'aborted';
       deps.metrics.httpSeconds.observe({ method: req.method ?? 'GET', route: label, status }, seconds);
       const line = {
         method: req.method,
         route: label,
         // Always a number (log stores type fields); a response cut short is flagged apart.
         status: res.statusCode,
-        ...(res.writableFinished ? {} : { aborted: true }),
+        ...(finished ? {} : { aborted: true }),
         durationMs: Math.round(seconds * 1_000_000) / 1000,
         bytes: req.method === 'HEAD' ? 0 : bytes(),
         requestId,
@@ -179,8 +185,9 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       }),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
+        closingController.abort();
         if (!server.listening) return resolve();
-        // Stop accepting, let in-flight requests finish, then cut whatever is left.
+        // Stop accepting, let in-flight requests finish (live streams end at once), then cut whatever is left.
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         timer.unref();
         server.close(() => {

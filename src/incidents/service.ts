@@ -5,6 +5,7 @@ import type { ChatSurface, PostedMessage } from '../chat/surface.ts';
 import { AppError, badRequest, forbidden, notFound } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
+import type { LiveBus } from '../util/live.ts';
 import { sql } from '../store/orm.ts';
 import {
   buildSummary,
@@ -38,6 +39,7 @@ import {
   updateIncident,
   userEmail,
   workspaceOfExternal,
+  type Applied,
   type IncidentRow,
 } from './repository.ts';
 
@@ -79,6 +81,8 @@ export interface IncidentServiceDeps {
   pagerduty?: PagerDutyApi;
   /** A chat person's email as their platform tells it (Slack users.info, the console's seeded people). */
   platformEmail?(actor: Actor): Promise<string | undefined>;
+  /** Where an incident opened or moved is announced to live pages (src/util/live.ts). */
+  live?: Pick<LiveBus, 'publish'>;
   /** How many incidents' deliveries are processed at once (default 2: answering webhooks comes first). */
   concurrency?: number;
   inboxLeaseMs?: number;
@@ -129,6 +133,20 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
     running.add(p);
     void p.finally(() => running.delete(p)).catch(() => undefined);
     return p;
+  };
+
+  /** Applies a signal; an incident opened, reopened or moved by it is announced. */
+  const apply = async (...args: Parameters<typeof applySignal>): Promise<Applied> => {
+    const applied = await applySignal(...args);
+    const { incident } = applied;
+    if (applied.created || applied.changed || applied.reopened)
+      d.live?.publish({
+        kind: 'incident',
+        workspaceId: incident.workspaceId,
+        incidentId: incidentRef(incident),
+        status: incident.status,
+      });
+    return applied;
   };
 
   const postIn = async (conversation: ConversationRef, reply: Reply): Promise<PostedMessage | undefined> => {
@@ -324,7 +342,7 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
       return;
     }
     const channel = known?.channel ?? d.channelFor(s.service);
-    const applied = await applySignal(d.db, s, channel.workspaceId, channel, d.now());
+    const applied = await apply(d.db, s, channel.workspaceId, channel, d.now());
     let i: IncidentRow | undefined = applied.incident;
     if (applied.changed || applied.repeat || !i.thread) i = (await showCard(i.id)) ?? i;
     const news = !applied.created && !applied.repeat && (applied.changed || s.kind === 'annotated');
@@ -497,7 +515,7 @@ export const createIncidentService = (d: IncidentServiceDeps): IncidentService =
     const at = d.now();
     const kind: SignalKind =
       action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'escalated';
-    const applied = await applySignal(
+    const applied = await apply(
       d.db,
       {
         source: i.source as IncidentSignal['source'],

@@ -17,6 +17,7 @@ import type {
 } from './rule.ts';
 import type { RuleTally } from './schema.ts';
 import { listOf, metricWindowDays, thresholdOf, type ListValues, type ThresholdValues } from './settings.ts';
+import type { LiveBus } from '../util/live.ts';
 
 type SQL = ReturnType<typeof sql>;
 /**
@@ -69,6 +70,8 @@ export interface ScanDeps {
   batchSize?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: ScanProgress) => void | Promise<void>) | undefined;
+  /** Where the scan's start, progress and end are announced to live pages (src/util/live.ts). */
+  live?: Pick<LiveBus, 'publish'> | undefined;
   /**
    * Vacuum the scan tables after a scan by PostgreSQL's rules (the embedded store has no
    * autovacuum; each scan stages and deletes a row per finding and rewrites the open ones).
@@ -304,6 +307,9 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
     where gone_at is null and type = any(${typesArray}::text[]) ${scopeSql(scope)}`);
   const total = Number(countRows[0]?.n ?? 0);
   const { id: scanId, startedAt } = await claim(deps, req, total);
+  const announce = (status: string, done: number): void =>
+    deps.live?.publish({ kind: 'scan', workspaceId: req.workspaceId, scanId: String(scanId), status, done, total });
+  announce('running', 0);
   const now = startedAt;
   const tally: RuleTally = Object.fromEntries(rules.map((r) => [r.id, { pass: 0, fail: 0, manual: 0, error: 0 }]));
   const accountCache: AccountCache = new Map();
@@ -379,6 +385,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
               'conflict',
               `scan ${scanId} was marked failed while it ran (its runner was taken as dead)`,
             );
+          announce('running', evaluated);
           await deps.onProgress?.({ scanId, evaluated, total });
         }
         await writing;
@@ -428,6 +435,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
             return finish(tx, { ...end, staged: true, fresh: state.fresh, finishedAt: deps.now(), evaluated });
           });
         })();
+    announce('succeeded', evaluated);
     deps.logger?.info(
       {
         scanId,
@@ -470,6 +478,7 @@ export const runScan = async (deps: ScanDeps, req: ScanRequest): Promise<ScanSum
       )
       .then(() => db.execute(sql`delete from scan_results where scan_id = ${scanId}`))
       .catch((cleanup: unknown) => deps.logger?.warn({ err: cleanup, scanId }, 'could not mark the scan failed'));
+    announce('failed', evaluated);
     throw e;
   }
 };

@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
 import { sql } from '../store/orm.ts';
 import { buildDigests, renderDigest, type DigestSettings } from './digest.ts';
-import { runScan, type ScanSummary } from './engine.ts';
+import { runScan, type ScanDeps, type ScanSummary } from './engine.ts';
 import type { Rule } from './rule.ts';
 import type { ListValues, ThresholdValues } from './settings.ts';
 
@@ -56,6 +56,8 @@ export interface ScanJobDeps {
   vacuum?: boolean | undefined;
   /** External PostgreSQL: a scan writes its findings in one transaction as it goes (`ScanDeps.direct`). */
   direct?: boolean | undefined;
+  /** Where scans announce their start, progress and end (`ScanDeps.live`). */
+  live?: ScanDeps['live'];
 }
 
 const WorkspaceSettings = z
@@ -77,6 +79,7 @@ export const runScheduledScan = async (d: ScanJobDeps, workspaceId: string): Pro
         logger: d.logger,
         vacuum: d.vacuum,
         direct: d.direct,
+        live: d.live,
       },
       { workspaceId, category: 'all', startedBy: 'schedule' },
     );

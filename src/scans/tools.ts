@@ -7,7 +7,7 @@ import { ProviderName } from '../cloud/resource.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
 import type { Tool, ToolContext } from '../tools/tool.ts';
-import { runScan, type ScanCategory, type ScanSummary } from './engine.ts';
+import { runScan, type ScanCategory, type ScanDeps, type ScanSummary } from './engine.ts';
 import { findFinding, listFindings, recentScans, savingsByRule, type Finding } from './repository.ts';
 import { Severity, type Rule } from './rule.ts';
 import type { ListValues, ThresholdValues } from './settings.ts';
@@ -34,6 +34,8 @@ export interface ScanToolDeps {
   vacuum?: boolean | undefined;
   /** External PostgreSQL: a scan writes its findings in one transaction as it goes (`ScanDeps.direct`). */
   direct?: boolean | undefined;
+  /** Where scans announce their start, progress and end (`ScanDeps.live`). */
+  live?: ScanDeps['live'];
 }
 
 const Scope = {
@@ -101,6 +103,7 @@ export const scanTool = (d: ScanToolDeps): Tool<typeof ScanInput> => ({
         logger: d.logger,
         vacuum: d.vacuum,
         direct: d.direct,
+        live: d.live,
         onProgress: (p) =>
           reportProgress(
             `Scanning: ${p.evaluated.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} resources…`,

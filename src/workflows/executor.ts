@@ -4,6 +4,7 @@ import { cancelRequested } from '../changes/repository.ts';
 import { isUserFacing } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
+import type { LiveBus } from '../util/live.ts';
 import { planWorkflow, type PlanDeps } from './plan.ts';
 import { insertStep, listSteps } from './repository.ts';
 import { runWorkflow, type GateState, type RunDeps, type WorkflowOutcome } from './run.ts';
@@ -17,6 +18,8 @@ export interface WorkflowExecutorDeps extends PlanDeps {
   template(name: string, version: number, workspaceId: string): Template | undefined | Promise<Template | undefined>;
   sleep?: RunDeps['sleep'];
   waitPollMs?: number;
+  /** Where each recorded step is announced to live pages (src/util/live.ts). */
+  live?: Pick<LiveBus, 'publish'>;
 }
 
 /**
@@ -32,7 +35,17 @@ export const createWorkflowExecutor = (d: WorkflowExecutorDeps): WorkflowExecuto
     now: d.now,
     progress: hooks.progress,
     cancelRequested: () => cancelRequested(d.db, change.id),
-    record: (r) => insertStep(d.db, change.id, seq++, r),
+    record: async (r) => {
+      await insertStep(d.db, change.id, seq++, r);
+      // Steps run while the change is executing (its transitions are announced by the change listener).
+      d.live?.publish({
+        kind: 'workflow',
+        workspaceId: change.workspaceId,
+        runId: change.id,
+        status: 'executing',
+        step: r.id,
+      });
+    },
     sleep: d.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
     ...(d.waitPollMs ? { waitPollMs: d.waitPollMs } : {}),
     gate: async (step) => gateState(change, step, d.now()),

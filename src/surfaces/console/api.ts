@@ -5,6 +5,8 @@ import type { ConversationEngine, ConversationStore, StoredMessage } from '../..
 import { badRequest, notFound } from '../../errors.ts';
 import { HttpError } from '../../http/errors.ts';
 import { json, type HttpRequest, type HttpResponse, type Route } from '../../http/route.ts';
+import { streamLive, type StreamLiveOptions } from '../../http/sse.ts';
+import type { LiveBus } from '../../util/live.ts';
 import { createTurnProgress, type TurnProgress } from './progress.ts';
 import { consoleChannel, consoleConversation, consoleWorkspaceId, type ConsoleSurface } from './surface.ts';
 
@@ -23,6 +25,10 @@ export interface ConsoleApiDeps {
   progress?: TurnProgress;
   /** The scan reports to download (no report routes without it). */
   reports?: ReportsPort;
+  /** Live events (no `/console/api/events` without it: the page then polls). */
+  live?: Pick<LiveBus, 'subscribe'>;
+  /** Heartbeat and limits of the event streams (src/http/sse.ts). */
+  liveOptions?: StreamLiveOptions;
 }
 
 /** Which findings a report holds (`status` defaults to open: unsuppressed and unresolved). */
@@ -66,6 +72,7 @@ const InteractionBody = z.object({
   channel,
 });
 const MessagesQuery = z.object({ user, channel, since: z.iso.datetime({ offset: true }).optional() });
+const EventsQuery = z.object({ user, channel });
 const OptionsQueryParams = z.object({
   user,
   channel,
@@ -176,8 +183,24 @@ export const consoleApiRoutes = (deps: ConsoleApiDeps): Route[] => {
     },
   ];
 
+  /**
+   * The channel's live notices (server-sent events): one `message` event per message stored or
+   * updated there, ids only; the page fetches /messages on each, as it would have polled.
+   */
+  const eventsRoute = (live: Pick<LiveBus, 'subscribe'>): Route => ({
+    method: 'GET',
+    path: '/console/api/events',
+    handle: async (req) => {
+      const q = req.query(EventsQuery);
+      await actorFor(q.user);
+      const key = conversationKey(consoleConversation(q.channel));
+      return streamLive(req, live, (e) => e.kind === 'message' && e.conversationKey === key, deps.liveOptions);
+    },
+  });
+
   return [
     ...(deps.reports ? reportRoutes(deps.reports) : []),
+    ...(deps.live ? [eventsRoute(deps.live)] : []),
     {
       method: 'GET',
       path: '/console/api/users',

@@ -1,13 +1,17 @@
 // DevOps Agent web console. Plain DOM code, no framework: every piece of text from the server
 // goes in through textContent, never innerHTML. The message log is the source of truth; it is
-// polled every second and after each action, every 300 ms while the user's own turn runs (each
-// poll also brings that turn's newest progress step, shown in its "Working on it…" line).
-/* global URLSearchParams, location, history, localStorage */
+// fetched after each action and on each notice of the live stream (/console/api/events, an
+// EventSource); only while that stream is down is it polled every second. While the user's own
+// turn runs it is polled every 300 ms (each poll also brings that turn's newest progress step,
+// shown in its "Working on it…" line).
+/* global URLSearchParams, location, history, localStorage, EventSource */
 'use strict';
 
 (() => {
   const pollEveryMs = 1000;
   const pollWorkingMs = 300;
+  /** After the browser gave up on the stream (an error answer), it is opened again after these delays. */
+  const liveRetryMs = [2000, 5000, 15000, 30000];
   const workingText = 'Working on it…';
   const state = {
     channel: 'ops',
@@ -23,6 +27,8 @@
     pollAgain: false,
     /** The line of the user's turn in flight: {node, text, done}; `done` once the POST has answered. */
     working: null,
+    /** The live stream: its EventSource, whether it is open (then no timed polls), failures in a row. */
+    live: { source: null, up: false, failures: 0, retry: 0 },
   };
 
   const $ = (id) => document.getElementById(id);
@@ -704,11 +710,59 @@
     if (generation !== state.generation || state.pollAgain) {
       state.pollAgain = false;
       poll();
-    } else {
+    } else if (state.working || !state.live.up) {
+      // With the live stream open, the next fetch waits for its next notice.
       state.timer = setTimeout(poll, state.working ? pollWorkingMs : pollEveryMs);
     }
   };
   const pollNow = () => poll();
+
+  /** `data-live` on the log says which way it is kept current: `on` (the stream) or `off` (polling). */
+  const setLive = (up) => {
+    state.live.up = up;
+    log.dataset.live = up ? 'on' : 'off';
+  };
+
+  const closeLive = () => {
+    clearTimeout(state.live.retry);
+    state.live.source?.close();
+    state.live.source = null;
+    setLive(false);
+  };
+
+  /**
+   * Opens the live stream of the user's channel: each notice (ids only) fetches what changed, as a
+   * poll would. While it is down, polling takes over; when it is back (`ready`), the log is read
+   * again (notices of the gap are lost) and polling stops. A browser that gave up on the stream
+   * (the route answered an error, or is not there) has it opened again after a pause.
+   */
+  const openLive = () => {
+    closeLive();
+    if (!state.user || typeof EventSource !== 'function') return;
+    const q = new URLSearchParams({ channel: state.channel, user: state.user });
+    const source = new EventSource(`/console/api/events?${q}`);
+    state.live.source = source;
+    const current = () => source === state.live.source;
+    source.addEventListener('ready', () => {
+      if (!current()) return;
+      state.live.failures = 0;
+      setLive(true);
+      pollNow();
+    });
+    source.addEventListener('message', () => current() && pollNow());
+    source.addEventListener('resync', () => current() && pollNow());
+    source.addEventListener('error', () => {
+      if (!current()) return;
+      setLive(false);
+      // Polling resumes at once (a poll reschedules itself while the stream is down).
+      pollNow();
+      if (source.readyState === EventSource.CLOSED) {
+        const delay = liveRetryMs[Math.min(state.live.failures, liveRetryMs.length - 1)];
+        state.live.failures += 1;
+        state.live.retry = setTimeout(openLive, delay);
+      }
+    });
+  };
 
   /** The Reports menu's links carry the chosen user and framework (plain downloads: the cookie goes along). */
   const reportLinks = () => {
@@ -750,6 +804,7 @@
       // Private mode: the choice is simply not remembered.
     }
     clearTimeout(state.timer);
+    openLive();
     // A poll in flight notices the new generation and starts the new user's cycle itself.
     if (!state.polling) poll();
   };
