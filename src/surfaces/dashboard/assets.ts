@@ -19,7 +19,8 @@ const own = (name: string): Buffer => readFileSync(new URL(`./page/${name}`, imp
 export const pageHeaders = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer a form's POST carries `Origin: null`, which the CSRF check refuses.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
 };
 

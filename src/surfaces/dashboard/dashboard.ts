@@ -44,7 +44,10 @@ const QueryName = z
 const QueryValue = z.string().max(500, 'a parameter value is at most 500 characters');
 const maxParams = 40;
 
-/** The page's query, one value per name (the last wins, as everywhere on this server); bounded. */
+/**
+ * The page's query, one value per name (the last wins, as everywhere on this server); bounded.
+ * An empty value is dropped: a filter form sends its blank fields, and '' means "any".
+ */
 export const pageQuery = (url: URL): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, v] of url.searchParams) {
@@ -53,7 +56,8 @@ export const pageQuery = (url: URL): Record<string, string> => {
       throw badRequest(`The query parameter ${JSON.stringify(k.slice(0, 40))}: ${formatZodIssues(name.error, '')}`);
     const value = QueryValue.safeParse(v);
     if (!value.success) throw badRequest(`The query parameter ${k}: ${formatZodIssues(value.error, '')}`);
-    out[k] = value.data;
+    if (value.data === '') delete out[k];
+    else out[k] = value.data;
   }
   if (Object.keys(out).length > maxParams) throw badRequest(`At most ${maxParams} query parameters are accepted.`);
   return out;

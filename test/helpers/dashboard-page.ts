@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import type { Actor } from '../../src/chat/actor.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createHttpServer, type HttpServer } from '../../src/http/server.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import { createDashboard } from '../../src/surfaces/dashboard/dashboard.ts';
+import type { WebSession } from '../../src/surfaces/dashboard/ports.ts';
+import { CONSOLE_USERS } from '../../src/users/repository.ts';
+import { startTestApp, type TestApp } from './app.ts';
+import { chromiumArgs } from './browser.ts';
+import {
+  fixtureAuth,
+  fixtureData,
+  memoryBus,
+  sessionCookieName,
+  testStreamLive,
+  type FixtureAuth,
+  type FixtureData,
+} from './dashboard-fixture.ts';
+
+/**
+ * The dashboard in a real browser, for test/browser/dashboard*.test.ts. The tests use only the
+ * `DashboardTarget` below (a base URL, a way to be signed in as a console user, a way to end that
+ * session, the real app for its engine and change service, and `publish` for a live notice), so
+ * that the same tests can later run against the app with the real DashboardData and WebAuth:
+ * write another `use…` that starts the whole app and signs in through its console-token form.
+ *
+ * Here, until those land: the real app (engine, policy, change service, sandbox) on its own
+ * server, and beside it a server with the dashboard over the test ports of dashboard-fixture.ts.
+ */
+export interface DashboardTarget {
+  /** Base URL of the server the dashboard is on. */
+  readonly url: string;
+  readonly app: TestApp;
+  /**
+   * Opens `path` (default /dashboard) as `user` (alice operator, bob approver, carol admin, dave
+   * viewer), in a browser context of its own (its own cookies: two people can look at once).
+   */
+  openAs(
+    user: string,
+    path?: string,
+    opts?: { viewport?: { width: number; height: number }; javaScriptEnabled?: boolean },
+  ): Promise<Page>;
+  /** The session a tab of `user` signed in with (its CSRF token), for requests a test forges. */
+  sessionOf(user: string): WebSession;
+  /** Ends `user`'s session as an expiry would. */
+  expire(user: string): void;
+  /** Publishes a live notice as the app would. */
+  publish: ReturnType<typeof memoryBus>['publish'];
+}
+
+export const consoleActor = (user: string): Actor => {
+  const u = CONSOLE_USERS.find((c) => c.userId === user);
+  if (!u) throw new Error(`no console user ${user}`);
+  return { surface: u.surface, workspaceId: u.workspaceId, userId: u.userId, displayName: u.displayName };
+};
+const roleOf = (user: string) => CONSOLE_USERS.find((c) => c.userId === user)!.role;
+
+export interface UseDashboardOptions {
+  /** Serve live notices (default true); without them the page polls every `pollMs`. */
+  live?: boolean;
+  pollMs?: number;
+}
+
+/** One real app, one dashboard server and one browser for a test file (hooks registered here). */
+export const useDashboard = (opts: UseDashboardOptions = {}) => {
+  let app: TestApp | undefined;
+  let server: HttpServer | undefined;
+  let browser: Browser | undefined;
+  let base = '';
+  let auth: FixtureAuth | undefined;
+  let data: FixtureData | undefined;
+  const bus = memoryBus();
+  const sessions = new Map<string, WebSession>();
+  const open: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    auth = fixtureAuth(() => base);
+    data = fixtureData({ changes: app.changes });
+    const dashboard = createDashboard({
+      data,
+      auth,
+      engine: app.engine,
+      ...(opts.live === false ? {} : { live: { bus, stream: testStreamLive } }),
+      ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
+    });
+    server = createHttpServer({
+      config: loadConfig({ PORT: '0', HOST: '127.0.0.1', CONSOLE_ENABLED: 'false' }),
+      logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+      metrics: createMetrics(),
+      ready: async () => undefined,
+      routes: [...auth.routes, ...dashboard.routes],
+      closeGraceMs: 100,
+    });
+    const { port } = await server.listen();
+    base = `http://127.0.0.1:${port}`;
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: chromiumArgs,
+      timeout: 30_000,
+    });
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((p) => p.close()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await app?.stop();
+  });
+
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the dashboard is not started: use it inside a test');
+    return v;
+  };
+
+  const target: DashboardTarget & { data: FixtureData; bus: typeof bus } = {
+    get url() {
+      return base;
+    },
+    get app() {
+      return started(app);
+    },
+    get data() {
+      return started(data);
+    },
+    bus,
+    openAs: async (user, where = '/dashboard', o = {}) => {
+      const session = started(auth).signIn(consoleActor(user), roleOf(user));
+      sessions.set(user, session);
+      const context = await started(browser).newContext({
+        viewport: o.viewport ?? { width: 1280, height: 860 },
+        javaScriptEnabled: o.javaScriptEnabled ?? true,
+      });
+      open.push(context);
+      await context.addCookies([{ name: sessionCookieName, value: session.id, url: base }]);
+      const page = await context.newPage();
+      await page.goto(`${base}${where}`);
+      return page;
+    },
+    sessionOf: (user) => {
+      const s = sessions.get(user);
+      if (!s) throw new Error(`${user} has not signed in`);
+      return s;
+    },
+    expire: (user) => started(auth).expire(target.sessionOf(user).id),
+    publish: (e) => bus.publish(e),
+  };
+  return target;
+};
+
+/** The one decision the page posts while `act` runs, with the JSON it got back. */
+export const decision = async (page: Page, act: () => Promise<void>): Promise<{ status: number; text: string }> => {
+  const answered = page.waitForResponse(
+    (res: Response) => res.request().method() === 'POST' && new URL(res.url()).pathname === '/dashboard/api/decide',
+  );
+  await act();
+  const res = await answered;
+  const body = (await res.json()) as { text?: string; error?: string };
+  return { status: res.status(), text: body.text ?? body.error ?? '' };
+};
+
+const axeSource = readFileSync(
+  path.join(path.dirname(createRequire(import.meta.url).resolve('axe-core')), 'axe.min.js'),
+  'utf8',
+);
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/**
+ * axe-core's violations of serious or critical impact on the page as it is now. The library is
+ * evaluated through the browser's debugging protocol, which the page's CSP does not govern (the
+ * page itself still loads only its own scripts).
+ */
+export const seriousAxeViolations = async (page: Page): Promise<AxeViolation[]> => {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    type Result = {
+      violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+    };
+    const axe = (globalThis as unknown as { axe: { run(opts: unknown): Promise<Result> } }).axe;
+    const r = await axe.run({ resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+};
