@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config.ts';
+import { createHttpServer } from '../../src/http/server.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import { createDashboard, type DashboardDeps } from '../../src/surfaces/dashboard/dashboard.ts';
 import type { Actor, Role } from '../../src/chat/actor.ts';
 import type { ChangeService } from '../../src/changes/service.ts';
+import { CONSOLE_USERS } from '../../src/users/repository.ts';
 import { badRequest } from '../../src/errors.ts';
 import { HttpError } from '../../src/http/errors.ts';
 import type { HttpRequest, Route } from '../../src/http/route.ts';
@@ -26,6 +32,27 @@ import type { LiveBus, LiveEvent } from '../../src/util/live.ts';
  * filter, page and refuse nonsense like the real views must, the approvals read from the real
  * change service, and sessions held in memory behind a cookie.
  */
+
+// ---- the console's people (alice operator, bob approver, carol admin, dave viewer)
+
+export const consoleActor = (user: string): Actor => {
+  const u = CONSOLE_USERS.find((c) => c.userId === user);
+  if (!u) throw new Error(`no console user ${user}`);
+  return { surface: u.surface, workspaceId: u.workspaceId, userId: u.userId, displayName: u.displayName };
+};
+export const roleOf = (user: string): Role => {
+  const u = CONSOLE_USERS.find((c) => c.userId === user);
+  if (!u) throw new Error(`no console user ${user}`);
+  return u.role;
+};
+
+/** The one change request id among an engine's replies. */
+export const changeIdOf = (replies: { changeId?: string; text: string }[]): string => {
+  const ids = replies.flatMap((r) => (r.changeId ? [r.changeId] : []));
+  if (ids.length !== 1)
+    throw new Error(`expected one change request, got ${JSON.stringify(replies.map((r) => r.text))}`);
+  return ids[0]!;
+};
 
 // ---- sign-in: sessions in memory, by cookie
 
@@ -500,4 +527,43 @@ export const fixtureData = (deps: { changes: Pick<ChangeService, 'list'>; now?: 
       return views[name](viewer, query);
     },
   };
+};
+
+// ---- a server with the dashboard over these ports, beside a real app
+
+export interface DashboardServer {
+  url: string;
+  auth: FixtureAuth;
+  data: FixtureData;
+  bus: ReturnType<typeof memoryBus>;
+  close(): Promise<void>;
+}
+
+/** The dashboard on its own server: the real app's engine and changes, the test ports for views, sign-in and live notices. */
+export const startDashboardServer = async (
+  app: { engine: DashboardDeps['engine']; changes: Pick<ChangeService, 'list'> },
+  opts: { live?: boolean; pollMs?: number } = {},
+): Promise<DashboardServer> => {
+  let url = '';
+  const auth = fixtureAuth(() => url);
+  const data = fixtureData({ changes: app.changes });
+  const bus = memoryBus();
+  const dashboard = createDashboard({
+    data,
+    auth,
+    engine: app.engine,
+    ...(opts.live === false ? {} : { live: { bus, stream: testStreamLive } }),
+    ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
+  });
+  const server = createHttpServer({
+    config: loadConfig({ PORT: '0', HOST: '127.0.0.1', CONSOLE_ENABLED: 'false' }),
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    metrics: createMetrics(),
+    ready: async () => undefined,
+    routes: [...auth.routes, ...dashboard.routes],
+    closeGraceMs: 100,
+  });
+  const { port } = await server.listen();
+  url = `http://127.0.0.1:${port}`;
+  return { url, auth, data, bus, close: () => server.close() };
 };

@@ -3,25 +3,19 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
-import type { Actor } from '../../src/chat/actor.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createHttpServer, type HttpServer } from '../../src/http/server.ts';
-import { createLogger } from '../../src/observability/logger.ts';
-import { createMetrics } from '../../src/observability/metrics.ts';
-import { createDashboard } from '../../src/surfaces/dashboard/dashboard.ts';
 import type { WebSession } from '../../src/surfaces/dashboard/ports.ts';
-import { CONSOLE_USERS } from '../../src/users/repository.ts';
 import { startTestApp, type TestApp } from './app.ts';
 import { chromiumArgs } from './browser.ts';
 import {
-  fixtureAuth,
-  fixtureData,
-  memoryBus,
+  consoleActor,
+  roleOf,
   sessionCookieName,
-  testStreamLive,
-  type FixtureAuth,
+  startDashboardServer,
+  type DashboardServer,
   type FixtureData,
 } from './dashboard-fixture.ts';
+
+export { consoleActor };
 
 /**
  * The dashboard in a real browser, for test/browser/dashboard*.test.ts. The tests use only the
@@ -51,15 +45,8 @@ export interface DashboardTarget {
   /** Ends `user`'s session as an expiry would. */
   expire(user: string): void;
   /** Publishes a live notice as the app would. */
-  publish: ReturnType<typeof memoryBus>['publish'];
+  publish: DashboardServer['bus']['publish'];
 }
-
-export const consoleActor = (user: string): Actor => {
-  const u = CONSOLE_USERS.find((c) => c.userId === user);
-  if (!u) throw new Error(`no console user ${user}`);
-  return { surface: u.surface, workspaceId: u.workspaceId, userId: u.userId, displayName: u.displayName };
-};
-const roleOf = (user: string) => CONSOLE_USERS.find((c) => c.userId === user)!.role;
 
 export interface UseDashboardOptions {
   /** Serve live notices (default true); without them the page polls every `pollMs`. */
@@ -70,36 +57,14 @@ export interface UseDashboardOptions {
 /** One real app, one dashboard server and one browser for a test file (hooks registered here). */
 export const useDashboard = (opts: UseDashboardOptions = {}) => {
   let app: TestApp | undefined;
-  let server: HttpServer | undefined;
+  let server: DashboardServer | undefined;
   let browser: Browser | undefined;
-  let base = '';
-  let auth: FixtureAuth | undefined;
-  let data: FixtureData | undefined;
-  const bus = memoryBus();
   const sessions = new Map<string, WebSession>();
   const open: BrowserContext[] = [];
 
   beforeAll(async () => {
     app = await startTestApp();
-    auth = fixtureAuth(() => base);
-    data = fixtureData({ changes: app.changes });
-    const dashboard = createDashboard({
-      data,
-      auth,
-      engine: app.engine,
-      ...(opts.live === false ? {} : { live: { bus, stream: testStreamLive } }),
-      ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
-    });
-    server = createHttpServer({
-      config: loadConfig({ PORT: '0', HOST: '127.0.0.1', CONSOLE_ENABLED: 'false' }),
-      logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
-      metrics: createMetrics(),
-      ready: async () => undefined,
-      routes: [...auth.routes, ...dashboard.routes],
-      closeGraceMs: 100,
-    });
-    const { port } = await server.listen();
-    base = `http://127.0.0.1:${port}`;
+    server = await startDashboardServer(app, opts);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
@@ -108,7 +73,7 @@ export const useDashboard = (opts: UseDashboardOptions = {}) => {
     });
   }, 60_000);
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((p) => p.close()));
+    await Promise.all(open.splice(0).map((c) => c.close()));
   });
   afterAll(async () => {
     await browser?.close();
@@ -121,28 +86,30 @@ export const useDashboard = (opts: UseDashboardOptions = {}) => {
     return v;
   };
 
-  const target: DashboardTarget & { data: FixtureData; bus: typeof bus } = {
+  const target: DashboardTarget & { data: FixtureData; bus: DashboardServer['bus'] } = {
     get url() {
-      return base;
+      return started(server).url;
     },
     get app() {
       return started(app);
     },
     get data() {
-      return started(data);
+      return started(server).data;
     },
-    bus,
+    get bus() {
+      return started(server).bus;
+    },
     openAs: async (user, where = '/dashboard', o = {}) => {
-      const session = started(auth).signIn(consoleActor(user), roleOf(user));
+      const session = started(server).auth.signIn(consoleActor(user), roleOf(user));
       sessions.set(user, session);
       const context = await started(browser).newContext({
         viewport: o.viewport ?? { width: 1280, height: 860 },
         javaScriptEnabled: o.javaScriptEnabled ?? true,
       });
       open.push(context);
-      await context.addCookies([{ name: sessionCookieName, value: session.id, url: base }]);
+      await context.addCookies([{ name: sessionCookieName, value: session.id, url: started(server).url }]);
       const page = await context.newPage();
-      await page.goto(`${base}${where}`);
+      await page.goto(`${started(server).url}${where}`);
       return page;
     },
     sessionOf: (user) => {
@@ -150,8 +117,8 @@ export const useDashboard = (opts: UseDashboardOptions = {}) => {
       if (!s) throw new Error(`${user} has not signed in`);
       return s;
     },
-    expire: (user) => started(auth).expire(target.sessionOf(user).id),
-    publish: (e) => bus.publish(e),
+    expire: (user) => started(server).auth.expire(target.sessionOf(user).id),
+    publish: (e) => started(server).bus.publish(e),
   };
   return target;
 };
