@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
-import { createDashboard, type DashboardDeps } from '../../src/surfaces/dashboard/dashboard.ts';
+import { createDashboard, type DashboardDeps, type StreamLive } from '../../src/surfaces/dashboard/dashboard.ts';
 import type { Actor, Role } from '../../src/chat/actor.ts';
 import type { ChangeService } from '../../src/changes/service.ts';
 import { CONSOLE_USERS } from '../../src/users/repository.ts';
@@ -539,10 +539,18 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
+export interface UseDashboardServerOptions {
+  /** Serve live notices (default true); without them the page polls every `pollMs`. */
+  live?: boolean;
+  /** The stream instead of testStreamLive (one that refuses, to see the page fall back to polling). */
+  stream?: StreamLive;
+  pollMs?: number;
+}
+
 /** The dashboard on its own server: the real app's engine and changes, the test ports for views, sign-in and live notices. */
 export const startDashboardServer = async (
   app: { engine: DashboardDeps['engine']; changes: Pick<ChangeService, 'list'> },
-  opts: { live?: boolean; pollMs?: number } = {},
+  opts: UseDashboardServerOptions = {},
 ): Promise<DashboardServer> => {
   let url = '';
   const auth = fixtureAuth(() => url);
@@ -552,7 +560,7 @@ export const startDashboardServer = async (
     data,
     auth,
     engine: app.engine,
-    ...(opts.live === false ? {} : { live: { bus, stream: testStreamLive } }),
+    ...(opts.live === false ? {} : { live: { bus, stream: opts.stream ?? testStreamLive } }),
     ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
   });
   const server = createHttpServer({

@@ -12,6 +12,7 @@ import {
   sessionCookieName,
   startDashboardServer,
   type DashboardServer,
+  type UseDashboardServerOptions,
   type FixtureData,
 } from './dashboard-fixture.ts';
 
@@ -48,11 +49,7 @@ export interface DashboardTarget {
   publish: DashboardServer['bus']['publish'];
 }
 
-export interface UseDashboardOptions {
-  /** Serve live notices (default true); without them the page polls every `pollMs`. */
-  live?: boolean;
-  pollMs?: number;
-}
+export type UseDashboardOptions = UseDashboardServerOptions;
 
 /** One real app, one dashboard server and one browser for a test file (hooks registered here). */
 export const useDashboard = (opts: UseDashboardOptions = {}) => {
