@@ -73,15 +73,15 @@ describe('dashboard sign-in in a browser', () => {
     await page.goto(local('/dashboard/probe?view=costs'));
     expect(new URL(page.url()).pathname).toBe('/auth/sign-in');
     // Fits the screen: nothing wider than the viewport.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await screenshot(page, 'dashboard-sign-in-phone');
     await page.keyboard.press('Tab'); // Slack
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sign in with Slack');
+    expect(await page.locator(':focus').textContent()).toBe('Sign in with Slack');
     await page.keyboard.press('Tab'); // the user select
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('user');
+    expect(await page.locator(':focus').getAttribute('id')).toBe('user');
     await page.keyboard.type('Bob');
     await page.keyboard.press('Tab'); // the token
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+    expect(await page.locator(':focus').getAttribute('id')).toBe('token');
     await page.keyboard.type('not-the-token-not-the-token');
     await page.keyboard.press('Enter');
     await page.getByRole('alert').waitFor();
