@@ -17,6 +17,10 @@ import type { Template } from '../../src/workflows/template.ts';
 import { conversation, person } from '../fixtures/changes-plans.ts';
 import { recordingListener } from '../fixtures/changes-harness.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { announcingListener } from '../../src/changes/listener.ts';
+import { createMemoryLiveBus } from '../../src/store/live.ts';
+import type { LiveBus, LiveEvent } from '../../src/util/live.ts';
 import {
   instanceState,
   inventoryOf,
@@ -42,6 +46,9 @@ let template: Template;
 const inventory = () => inventoryOf(aws);
 const state = (name: string) => instanceState(aws, name);
 let deps: PlanDeps;
+/** What the live bus heard (the run's transitions and steps). */
+let live: LiveBus;
+let heard: LiveEvent[];
 
 const file = async () =>
   workflowChangePlan(template, await planWorkflow(deps, template, { first: 'web-dev-1', second: 'api-dev-1' }));
@@ -58,13 +65,16 @@ beforeEach(async () => {
   deps = planDepsOf(aws);
   template = templateOf(aws, quietDevYaml);
   at = now;
+  live = createMemoryLiveBus(createLogger('silent'));
+  heard = [];
+  live.subscribe((e) => heard.push(e));
   service = createChangeService({
     db: store.db,
     providers: new Map([['aws', aws]]),
     policy: DEFAULT_POLICY,
     approvalTtlMs: 3_600_000,
     now: () => at,
-    listener: recordingListener(),
+    listener: announcingListener(live, recordingListener()),
     logger: createLogger('silent'),
     metrics: createMetrics(),
     executor: { id: 'test-executor', leaseMs: 60_000 },
@@ -76,6 +86,7 @@ beforeEach(async () => {
       // Waits poll at once; no step here outlasts its timeout.
       sleep: (ms) => (ms === 1 ? new Promise((r) => setImmediate(r)) : new Promise(() => undefined)),
       waitPollMs: 1,
+      live,
     }),
   });
 });
@@ -109,6 +120,16 @@ describe('a workflow change request', () => {
     ]);
     expect(await state('web-dev-1')).toBe('stopped');
     expect(await state('api-dev-1')).toBe('stopped');
+    // Live pages heard the run move and each step as it was recorded.
+    const workflow = () => heard.filter((e) => e.kind === 'workflow');
+    await waitFor(() => workflow().some((e) => e.status === 'succeeded'), {
+      what: 'the run announced done',
+      timeoutMs: 5_000,
+      detail: workflow,
+    });
+    expect(workflow().flatMap((e) => (e.step ? [e.step] : []))).toEqual(['stop_first', 'first_stopped', 'stop_second']);
+    expect(workflow().every((e) => e.kind === 'workflow' && e.runId === c.id)).toBe(true);
+    expect(heard.some((e) => e.kind === 'change' && e.changeId === c.id && e.status === 'pending')).toBe(true);
   });
 
   it('runs nothing when the plan no longer builds the same as the one approved', async () => {
