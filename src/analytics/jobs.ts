@@ -106,6 +106,7 @@ export const postWeeklySummaries = async (d: AnalyticsJobDeps): Promise<number> 
       .returning({ week: analyticsWeeklyPosts.week });
     if (claimed.length === 0) continue;
     const here = and(eq(analyticsWeeklyPosts.conversation, key), eq(analyticsWeeklyPosts.week, week.key));
+    let message: PostedMessage | undefined;
     try {
       const analytics = await teamAnalytics(d.db, {
         workspaceId: conversation.workspaceId,
@@ -114,21 +115,22 @@ export const postWeeklySummaries = async (d: AnalyticsJobDeps): Promise<number> 
         ownerTags: d.ownerTags,
         templates: d.templates,
       });
-      const message = await d.post(
+      message = await d.post(
         conversation,
         renderAnalytics(analytics, { sandbox: d.sandbox, ownerTags: d.ownerTags, title: 'Weekly summary' }),
       );
-      if (!message) {
-        d.logger.warn({ conversation: key }, 'weekly analytics summary: that surface does not run here');
-        continue;
-      }
-      await d.db.update(analyticsWeeklyPosts).set({ postedAt: d.now() }).where(here);
-      posted++;
     } catch (err) {
-      // Give the week back: the next run (or a retry) posts it.
+      // Nothing was posted: give the week back, so the next run (or a retry) posts it.
       await d.db.delete(analyticsWeeklyPosts).where(here);
       d.logger.warn({ err, conversation: key }, 'could not post the weekly analytics summary');
+      continue;
     }
+    if (!message) {
+      d.logger.warn({ conversation: key }, 'weekly analytics summary: that surface does not run here');
+      continue;
+    }
+    await d.db.update(analyticsWeeklyPosts).set({ postedAt: d.now() }).where(here);
+    posted++;
   }
   return posted;
 };
@@ -143,10 +145,15 @@ export const registerAnalyticsJobs = async (scheduler: Scheduler, d: AnalyticsJo
     z.object({ schedule: z.string().optional() }),
   );
   if (d.conversations.length === 0) return;
-  await scheduler.cron(weeklyCron(d.at), analyticsWeeklyJob, { schedule: 'weekly' }, {
-    key: 'schedule',
-    timezone: d.at.timezone,
-  });
+  await scheduler.cron(
+    weeklyCron(d.at),
+    analyticsWeeklyJob,
+    { schedule: 'weekly' },
+    {
+      key: 'schedule',
+      timezone: d.at.timezone,
+    },
+  );
 };
 
 /** For tests and `inventory status`-like checks: the weeks posted to a conversation, newest first. */

@@ -28,13 +28,7 @@ const AnalyticsInput = z.object({
     .max(100)
     .optional()
     .describe('One team (the value of its owner tag, e.g. payments); leave out for every team.'),
-  period: z
-    .string()
-    .trim()
-    .min(1)
-    .max(20)
-    .optional()
-    .describe(`The period: ${PERIOD_FORMS}. Default this-month.`),
+  period: z.string().trim().min(1).max(20).optional().describe(`The period: ${PERIOD_FORMS}. Default this-month.`),
 });
 
 export const teamAnalyticsTool = (d: AnalyticsToolDeps): Tool<typeof AnalyticsInput> => ({
@@ -58,7 +52,13 @@ export const teamAnalyticsTool = (d: AnalyticsToolDeps): Tool<typeof AnalyticsIn
       return {
         type: 'answer',
         reply: renderAnalytics(a, { sandbox: d.sandbox, ownerTags: d.ownerTags }),
-        data: { period: { ...a.period, from: a.period.from.toISOString(), to: a.period.to.toISOString() }, total: a.total, teams: a.teams, trend: a.trend, knownTeams: a.knownTeams },
+        data: {
+          period: { ...a.period, from: a.period.from.toISOString(), to: a.period.to.toISOString() },
+          total: a.total,
+          teams: a.teams,
+          trend: a.trend,
+          knownTeams: a.knownTeams,
+        },
       };
     } catch (e) {
       // An unknown team or a period that is not one: a plain answer, not an error.

@@ -20,7 +20,9 @@ export const glanceBlocks = (g: WorkspaceGlance, monthlyCostCents: number): Bloc
         },
         {
           label: 'Compliance',
-          value: worst ? `${worst.score} % ${worst.name}${g.compliance.length > 1 ? ' (the lowest)' : ''}` : 'not scanned yet',
+          value: worst
+            ? `${worst.score} % ${worst.name}${g.compliance.length > 1 ? ' (the lowest)' : ''}`
+            : 'not scanned yet',
         },
         { label: 'Open incidents', value: String(g.openIncidents) },
         { label: 'Deployments (30 days)', value: String(g.deployments30d) },
@@ -54,6 +56,9 @@ export const incidentBlocks = (incidents: readonly OpenIncident[]): Block[] => {
       columns: ['Incident', 'Status', 'What', 'Service', 'Opened'],
       rows: incidents.map((i) => [i.ref, i.status, i.title, i.service, formatTime(i.openedAt)]),
     },
-    { type: 'context', text: `\`ack ${incidents[0]!.ref}\`, \`resolve ${incidents[0]!.ref}\`, or the thread's buttons.` },
+    {
+      type: 'context',
+      text: `\`ack ${incidents[0]!.ref}\`, \`resolve ${incidents[0]!.ref}\`, or the thread's buttons.`,
+    },
   ];
 };

@@ -4,7 +4,16 @@ import { teamAnalytics, type TeamAnalytics, type TeamFigures } from '../../src/a
 import { parsePeriod } from '../../src/analytics/team/period.ts';
 import { renderAnalytics } from '../../src/analytics/team/render.ts';
 import { workspaceGlance } from '../../src/analytics/team/glance.ts';
+import {
+  parseAnalyticsConversations,
+  parseWeeklyAt,
+  postedWeeks,
+  postWeeklySummaries,
+  weeklyCron,
+  type AnalyticsJobDeps,
+} from '../../src/analytics/jobs.ts';
 import { isAppError } from '../../src/errors.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { loadWorkspaceTemplates, workspaceTemplates } from '../../src/workflows/registry.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 import { at, seedAnalytics } from '../helpers/analytics.ts';
@@ -157,5 +166,49 @@ describe('workspaceGlance (Home)', () => {
     // 3 Nov 12:00 onwards: db-1 (failed), the rolled-back api-1 change, the run, misc-1 and the fix.
     expect(g).toMatchObject({ deployments30d: 4, executed30d: 5 });
     expect(g.changeFailureRate30d).toBeCloseTo(2 / 5);
+  });
+});
+
+describe('postWeeklySummaries', () => {
+  const conversation = { surface: 'slack' as const, workspaceId: ws, channelId: 'C-WEEKLY' };
+  const deps = (post: AnalyticsJobDeps['post'], runner = 'r1'): AnalyticsJobDeps => ({
+    db: store.db,
+    now: () => now,
+    runner,
+    logger: createLogger('silent'),
+    conversations: [conversation],
+    at: parseWeeklyAt('thu 09:00'),
+    ownerTags: ['owner', 'team'],
+    sandbox: false,
+    post,
+  });
+
+  it('gives the week back when posting fails, then posts it once', async () => {
+    const sent: Reply[] = [];
+    const posted = (_to: unknown, r: Reply) => {
+      sent.push(r);
+      return Promise.resolve({ surface: 'slack' as const, conversation, messageId: String(sent.length) });
+    };
+    expect(await postWeeklySummaries(deps(() => Promise.reject(new Error('slack is down'))))).toBe(0);
+    expect(await postedWeeks(store.db, `slack:${ws}:C-WEEKLY`)).toEqual([]);
+    // Two replicas at once: one run key, one post.
+    expect(
+      await Promise.all([postWeeklySummaries(deps(posted, 'r1')), postWeeklySummaries(deps(posted, 'r2'))]),
+    ).toEqual(expect.arrayContaining([0, 1]));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toMatch(/^Weekly summary: all teams, 2026-11-26 – 2026-12-02: /);
+    expect(await postedWeeks(store.db, `slack:${ws}:C-WEEKLY`)).toEqual(['week-2026-11-26']);
+  });
+
+  it('reads ANALYTICS_WEEKLY_AT and ANALYTICS_CONVERSATION, refusing malformed values by name', () => {
+    expect(weeklyCron(parseWeeklyAt('Monday 7:30 Europe/Paris'))).toBe('30 7 * * 1');
+    expect(parseWeeklyAt('sun 23:59')).toEqual({ day: 0, hour: 23, minute: 59, timezone: 'UTC' });
+    for (const bad of ['someday 09:00', 'mon 25:00', 'mon 09:00 Mars/Olympus', 'mon'])
+      expect(() => parseWeeklyAt(bad)).toThrow(/^ANALYTICS_WEEKLY_AT: /);
+    expect(parseAnalyticsConversations('slack:T1:C1, teams:t:19:abc@thread.tacv2')).toEqual([
+      { surface: 'slack', workspaceId: 'T1', channelId: 'C1' },
+      { surface: 'teams', workspaceId: 't', channelId: '19:abc@thread.tacv2' },
+    ]);
+    expect(() => parseAnalyticsConversations('irc:x:y')).toThrow(/^ANALYTICS_CONVERSATION: "irc:x:y" is not/);
   });
 });

@@ -208,7 +208,11 @@ export const teamAnalytics = async (db: Db, o: TeamAnalyticsOptions): Promise<Te
     const e = { resources: r.resources, monthlyCostCents: r.monthlyCostCents };
     // Every team's share of the inventory is known, but only teams with records are listed.
     const f = figures.get(r.team) ?? blank(r.team);
-    f.estate = { ...e, shareOfResources: share(r.resources, allResources), shareOfCost: share(r.monthlyCostCents, allCost) };
+    f.estate = {
+      ...e,
+      shareOfResources: share(r.resources, allResources),
+      shareOfCost: share(r.monthlyCostCents, allCost),
+    };
     if (r.resources > 0) figures.set(r.team, f);
   }
   total.estate = {

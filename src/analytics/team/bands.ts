@@ -23,11 +23,27 @@ export const frequencyBand = (perDay: number): Band | null =>
   perDay <= 0 ? null : perDay >= 1 ? 'elite' : perDay >= 1 / 7 ? 'high' : perDay >= 1 / 30 ? 'medium' : 'low';
 
 export const leadTimeBand = (medianMs: number | null): Band | null =>
-  medianMs === null ? null : medianMs < DAY ? 'elite' : medianMs < 7 * DAY ? 'high' : medianMs < 30 * DAY ? 'medium' : 'low';
+  medianMs === null
+    ? null
+    : medianMs < DAY
+      ? 'elite'
+      : medianMs < 7 * DAY
+        ? 'high'
+        : medianMs < 30 * DAY
+          ? 'medium'
+          : 'low';
 
 /** Rate as a fraction (0–1). */
 export const failureRateBand = (rate: number | null): Band | null =>
   rate === null ? null : rate <= 0.05 ? 'elite' : rate <= 0.1 ? 'high' : rate <= 0.15 ? 'medium' : 'low';
 
 export const restoreBand = (medianMs: number | null): Band | null =>
-  medianMs === null ? null : medianMs < HOUR ? 'elite' : medianMs < DAY ? 'high' : medianMs < 7 * DAY ? 'medium' : 'low';
+  medianMs === null
+    ? null
+    : medianMs < HOUR
+      ? 'elite'
+      : medianMs < DAY
+        ? 'high'
+        : medianMs < 7 * DAY
+          ? 'medium'
+          : 'low';

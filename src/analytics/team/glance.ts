@@ -54,7 +54,14 @@ export const workspaceGlance = async (
     db.execute<{ n: number }>(
       sql`select count(*)::int as n from incidents where workspace_id = ${workspaceId} and status <> 'resolved'`,
     ),
-    db.execute<{ number: number; title: string; status: string; urgency: string; service: string; opened_at: string | Date }>(sql`
+    db.execute<{
+      number: number;
+      title: string;
+      status: string;
+      urgency: string;
+      service: string;
+      opened_at: string | Date;
+    }>(sql`
       select number, title, status, urgency, service, opened_at from incidents
       where workspace_id = ${workspaceId} and status <> 'resolved' order by opened_at desc, number desc limit 5`),
     // Team attribution plays no part in the workspace's totals.

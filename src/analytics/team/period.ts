@@ -53,7 +53,8 @@ export const parsePeriod = (text: string | undefined, now: Date): Period => {
   }
   const month = key === 'last-month' ? monthOf(new Date(monthStart(now).getTime() - 1)) : key;
   const { since, until } = monthRange(month);
-  if (since.getTime() > now.getTime()) throw badRequest(`${month} has not begun yet: say ${PERIOD_FORMS}.`, undefined, 'period');
+  if (since.getTime() > now.getTime())
+    throw badRequest(`${month} has not begun yet: say ${PERIOD_FORMS}.`, undefined, 'period');
   return { key, label: monthName(month), from: since, to: until.getTime() > now.getTime() ? now : until };
 };
 

@@ -30,7 +30,10 @@ export const figureFields = (f: TeamFigures): Array<{ label: string; value: stri
   { label: 'Lead time', value: `${distributionText(f.leadTime)}${band(f.bands.leadTime)}` },
   {
     label: 'Change failure rate',
-    value: f.executed === 0 ? '–' : `${pct(f.changeFailureRate)} (${f.failed} of ${f.executed})${band(f.bands.changeFailureRate)}`,
+    value:
+      f.executed === 0
+        ? '–'
+        : `${pct(f.changeFailureRate)} (${f.failed} of ${f.executed})${band(f.bands.changeFailureRate)}`,
   },
   { label: 'Time to restore', value: `${distributionText(f.timeToRestore)}${band(f.bands.timeToRestore)}` },
   { label: 'Incidents opened', value: String(f.incidentsOpened) },
@@ -78,10 +81,20 @@ export const deploymentsChart = (a: TeamAnalytics): ChartBlock | undefined => {
   const series = shown.map((s) => ({ name: s.team, values: s.values }));
   if (rest.length > 0)
     series.push({ name: 'other', values: a.trend.months.map((_, i) => rest.reduce((n, s) => n + s.values[i]!, 0)) });
-  return { type: 'chart', kind: 'bar', title: 'Deployments per month by team', categories: a.trend.months, series, unit: 'deployments' };
+  return {
+    type: 'chart',
+    kind: 'bar',
+    title: 'Deployments per month by team',
+    categories: a.trend.months,
+    series,
+    unit: 'deployments',
+  };
 };
 
-export const renderAnalytics = (a: TeamAnalytics, opts: { sandbox: boolean; title?: string; ownerTags?: readonly string[] | undefined }): Reply => {
+export const renderAnalytics = (
+  a: TeamAnalytics,
+  opts: { sandbox: boolean; title?: string; ownerTags?: readonly string[] | undefined },
+): Reply => {
   const who = a.team ?? 'all teams';
   const range = `${a.period.from.toISOString().slice(0, 10)} – ${new Date(a.period.to.getTime() - 1).toISOString().slice(0, 10)}`;
   const blocks: Block[] = [
@@ -91,7 +104,18 @@ export const renderAnalytics = (a: TeamAnalytics, opts: { sandbox: boolean; titl
   if (!a.team && a.teams.length > 0)
     blocks.push({
       type: 'table',
-      columns: ['Team', 'Deploys', 'Lead time', 'Failure rate', 'Restore', 'Approval', 'Saved $/mo', 'Sec. resolved', 'Time saved', 'Cost share'],
+      columns: [
+        'Team',
+        'Deploys',
+        'Lead time',
+        'Failure rate',
+        'Restore',
+        'Approval',
+        'Saved $/mo',
+        'Sec. resolved',
+        'Time saved',
+        'Cost share',
+      ],
       rows: a.teams.slice(0, 50).map(teamRow),
     });
   const chart = deploymentsChart(a);
@@ -109,7 +133,9 @@ export const renderAnalytics = (a: TeamAnalytics, opts: { sandbox: boolean; titl
   blocks.push({
     type: 'context',
     text:
-      `${range} (UTC). A team is the first owner tag (${ownerKeys(opts.ownerTags).map((k) => `\`${k}\``).join(', ')}) on the resources a record concerns; ` +
+      `${range} (UTC). A team is the first owner tag (${ownerKeys(opts.ownerTags)
+        .map((k) => `\`${k}\``)
+        .join(', ')}) on the resources a record concerns; ` +
       `${pct(a.attributed.shareOfCost)} of the estate's monthly cost carries one. Bands: DORA 2023 clusters.` +
       (a.team ? '' : ` Known teams: ${a.knownTeams.join(', ') || 'none yet'}.`),
   });

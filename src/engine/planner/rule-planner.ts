@@ -94,7 +94,10 @@ export const commandToPlan = (c: Command): Plan => {
     case 'usage':
       return one(ToolNames.usage, c.month ? { month: c.month } : {});
     case 'analytics':
-      return one(ToolNames.analytics, { ...(c.team ? { team: c.team } : {}), ...(c.period ? { period: c.period } : {}) });
+      return one(ToolNames.analytics, {
+        ...(c.team ? { team: c.team } : {}),
+        ...(c.period ? { period: c.period } : {}),
+      });
     case 'grant':
       return one(ToolNames.grant, { user: c.user, role: c.role });
     case 'grant_temporary':
