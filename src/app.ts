@@ -82,6 +82,8 @@ import { isAppError } from './errors.ts';
 import { channelFor, chatKey, quietUntil } from './incidents/routing/config.ts';
 import { createIncidentRouter } from './incidents/routing/dispatch.ts';
 import { scheduleHeldFlush } from './incidents/routing/jobs.ts';
+import { registerAnalyticsJobs } from './analytics/jobs.ts';
+import { teamAnalyticsTool } from './analytics/tools.ts';
 import { json, type Route } from './http/route.ts';
 import { consoleConversation } from './surfaces/console/surface.ts';
 
@@ -343,6 +345,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         reschedule: (workspaceId, schedule) =>
           applySchedule(scheduler, config.SCAN_SCHEDULE_TIMEZONE, workspaceId, schedule),
       }),
+      // Team analytics (issue 18): `analytics [team] [period]`.
+      teamAnalyticsTool({ db, ownerTags: config.scanDigests.ownerTags, templates: workspace, sandbox: inSandbox }),
     );
     const incidentChannel =
       parseConversation(config.INCIDENT_CHANNEL) ?? (config.consoleEnabled ? consoleConversation() : undefined);
@@ -508,6 +512,8 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       now,
       sandbox: inSandbox,
       live,
+      // Home's compliance figure (issue 18).
+      frameworks: config.frameworks,
     });
 
     let slack: SlackRuntime | undefined;
@@ -646,6 +652,18 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       intervalMs: config.INCIDENT_INBOX_INTERVAL,
     });
     if (router) await scheduleHeldFlush(scheduler, router);
+    // Team analytics' weekly summary (ANALYTICS_CONVERSATION, ANALYTICS_WEEKLY_AT).
+    await registerAnalyticsJobs(scheduler, {
+      db,
+      now,
+      runner: instanceId,
+      logger,
+      ...config.analyticsWeekly,
+      ownerTags: config.scanDigests.ownerTags,
+      templates: workspace,
+      sandbox: inSandbox,
+      post: async (conversation, reply) => surfaces.get(conversation.surface)?.post(conversation, reply),
+    });
     await registerRetentionJobs(scheduler, {
       db,
       now,

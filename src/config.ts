@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from './changes/policy.ts';
+import { parseAnalyticsConversations, parseWeeklyAt, type WeeklyAt } from './analytics/jobs.ts';
 import { ConversationRef, Role } from './chat/actor.ts';
 import { REMEDIATION_KEY, loadAutoRemediationRules, type AutoRemediationRule } from './incidents/remediation.ts';
 import { parseIncidentRouting, type IncidentRouting } from './incidents/routing/config.ts';
@@ -154,6 +155,10 @@ export const ConfigSchema = z
     SCAN_SUPPRESSION_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
     /** How late an off-hours stop or start may still run (the app was down at its time); later ones are skipped as missed. */
     SCAN_OFF_HOURS_GRACE: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(3_600_000),
+    /** Where the weekly team analytics summary goes: `<surface>:<workspace>:<channel>`, comma-separated (unset: not posted). */
+    ANALYTICS_CONVERSATION: optionalString,
+    /** When the weekly summary goes out: `<day> <HH:MM> [<IANA zone>]`. */
+    ANALYTICS_WEEKLY_AT: z.string().trim().min(1).default('mon 09:00 UTC'),
     /** Where the scheduled drift check posts a non-empty drift report (`slack:<channel>`, `teams:<conversation>`, `console`). */
     DRIFT_CONVERSATION: optionalString,
     /** A JSON approval policy replacing the default one (src/changes/policy.ts), read at start. */
@@ -379,6 +384,8 @@ export interface Config extends RawConfig {
   frameworks: readonly Framework[];
   /** SCAN_DIGEST_REPORTS, checked against the frameworks. */
   scanDigestReports: readonly DigestReport[];
+  /** ANALYTICS_CONVERSATION and ANALYTICS_WEEKLY_AT, checked: where and when the weekly analytics summary goes. */
+  analyticsWeekly: { conversations: ConversationRef[]; at: WeeklyAt };
 }
 
 export class ConfigError extends AppError {
@@ -455,6 +462,10 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   });
   const frameworks = oneLine(problems, () => builtInFrameworks(new Set(builtInRules.map((r) => r.id))), []);
   const scanDigestReports = oneLine(problems, () => parseDigestReports(c.SCAN_DIGEST_REPORTS, frameworks), []);
+  const analyticsWeekly = {
+    conversations: oneLine(problems, () => parseAnalyticsConversations(c.ANALYTICS_CONVERSATION), []),
+    at: oneLine(problems, () => parseWeeklyAt(c.ANALYTICS_WEEKLY_AT), parseWeeklyAt('mon 09:00 UTC')),
+  };
   const incidentRouting = c.INCIDENT_ROUTES_FILE
     ? oneLine(problems, () => readRoutingFile(c.INCIDENT_ROUTES_FILE!, env), undefined)
     : undefined;
@@ -477,6 +488,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     scanDigests,
     scanDigestReports,
     frameworks,
+    analyticsWeekly,
   };
 };
 

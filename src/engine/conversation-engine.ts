@@ -13,6 +13,7 @@ import type { Db } from '../store/db.ts';
 import { ensureUser } from '../users/repository.ts';
 import { appendMessage, ensureConversation, markEventProcessed, recentHistory } from './conversations.ts';
 import { homeReply } from './home.ts';
+import type { Framework } from '../scans/frameworks/index.ts';
 import type { ConversationEngine } from './engine.ts';
 import type { OptionSources } from './options.ts';
 import type { PlanStep, Planner, ToolResult } from './planner.ts';
@@ -45,6 +46,8 @@ export interface EngineDeps {
   sandbox: boolean;
   /** Where the messages it stores are announced to live pages (src/util/live.ts). */
   live?: Pick<LiveBus, 'publish'>;
+  /** The compliance frameworks Home scores (none: Home shows no compliance figure). */
+  frameworks?: readonly Framework[] | undefined;
 }
 
 export type Engine = ConversationEngine;
@@ -335,6 +338,7 @@ export const createEngine = (d: EngineDeps): Engine => {
             defaultRole: d.defaultRole,
             now: d.now,
             sandbox: d.sandbox,
+            frameworks: d.frameworks,
           },
           actor,
         ),

@@ -1,4 +1,4 @@
-import { actorKey, type Actor, type Role } from '../chat/actor.ts';
+import { actorKey, roleAtLeast, type Actor, type Role } from '../chat/actor.ts';
 import { formatMoney, plural } from '../chat/format.ts';
 import { mention } from '../chat/mention.ts';
 import { reply, type Block, type Reply } from '../chat/reply.ts';
@@ -10,12 +10,17 @@ import type { ChangeService } from '../changes/service.ts';
 import { resourceRepository } from '../cloud/repository.ts';
 import type { Db } from '../store/db.ts';
 import { ensureUser } from '../users/repository.ts';
+import type { Framework } from '../scans/frameworks/index.ts';
+import { glanceBlocks, incidentBlocks, workspaceGlance } from './home-figures.ts';
 
 /**
- * A user's home view, as a neutral Reply (Slack's App Home tab; later Teams' personal tab): their role,
- * the pending requests they may decide (with the card's own Approve / Reject buttons), their
- * recent requests, inventory totals and the monthly cost by provider and by environment. Reads
- * only through the capabilities' own functions.
+ * A user's home view, as a neutral Reply (Slack's App Home tab, the Teams home card): their role,
+ * the workspace at a glance (monthly cost, open findings and their savings, compliance, open
+ * incidents, the last 30 days' deployments and change failure rate), then what waits for them:
+ * the pending requests they may decide (with the card's own Approve / Reject buttons), the open
+ * incidents they may act on, their own requests still waiting; then their recent requests,
+ * inventory totals and the monthly cost by provider and by environment. Reads only through the
+ * capabilities' own functions.
  */
 export interface HomeDeps {
   db: Db;
@@ -24,6 +29,8 @@ export interface HomeDeps {
   defaultRole: Role;
   now: () => Date;
   sandbox: boolean;
+  /** The compliance frameworks scored on Home (none: no compliance figure). */
+  frameworks?: readonly Framework[] | undefined;
 }
 
 const PENDING_SHOWN = 10;
@@ -56,12 +63,19 @@ const pendingBlocks = (c: ChangeRequest, sandbox: boolean): Block[] => {
 export const homeReply = async (d: HomeDeps, actor: Actor): Promise<Reply> => {
   const { role } = await ensureUser(d.db, actor, d.bootstrapAdmins, d.now(), d.defaultRole);
   const repo = resourceRepository(d.db);
-  const [pending, mine, totals, byProvider, byEnv] = await Promise.all([
+  const [pending, mine, waiting, totals, byProvider, byEnv, glance] = await Promise.all([
     d.changes.list({ status: 'pending', workspaceId: actor.workspaceId, limit: 200 }),
     d.changes.list({ requesterKey: actorKey(actor), workspaceId: actor.workspaceId, limit: RECENT_SHOWN }),
+    d.changes.list({
+      requesterKey: actorKey(actor),
+      workspaceId: actor.workspaceId,
+      status: ['draft', 'pending', 'waiting'],
+      limit: RECENT_SHOWN,
+    }),
     repo.totals(),
     repo.costs('provider'),
     repo.costs('environment'),
+    workspaceGlance(d.db, actor.workspaceId, d.now(), d.frameworks ?? []),
   ]);
   const mayDecide = decidableBy(pending, actor, role);
 
@@ -71,6 +85,7 @@ export const homeReply = async (d: HomeDeps, actor: Actor): Promise<Reply> => {
       type: 'text',
       text: `Hi ${actor.displayName}: you are *${role}* here, so ${roleLine[role]}. Mention me in a channel, DM me, or use \`/devops help\`.`,
     },
+    ...glanceBlocks(glance, totals.monthlyCostCents),
     {
       type: 'header',
       text: mayDecide.length > 0 ? `Waiting for your approval (${mayDecide.length})` : 'Waiting for your approval',
@@ -83,6 +98,19 @@ export const homeReply = async (d: HomeDeps, actor: Actor): Promise<Reply> => {
       type: 'context',
       text: `…and ${mayDecide.length - PENDING_SHOWN} more: ask me \`list changes pending\`.`,
     });
+
+  // Open incidents, for those who may act on them (`incident_action` needs the operator role).
+  if (roleAtLeast(role, 'operator')) blocks.push(...incidentBlocks(glance.incidents));
+
+  if (waiting.length > 0)
+    blocks.push(
+      { type: 'header', text: `Your requests waiting (${waiting.length})` },
+      {
+        type: 'table',
+        columns: ['ID', 'Status', 'What', 'Since'],
+        rows: waiting.map((c) => [c.id, c.status, c.plan.summary, formatTime(c.createdAt)]),
+      },
+    );
 
   blocks.push({ type: 'header', text: 'Your recent requests' });
   if (mine.length === 0) blocks.push({ type: 'context', text: 'You have not requested any change yet.' });

@@ -186,6 +186,10 @@ describe('approval cards in Slack', () => {
     expect(text).toContain('you are *admin*');
     expect(text).toContain(`*${id}*`);
     expect(text).toMatch(/Monthly cost/);
+    // The workspace at a glance (issue 18), before what waits for the person.
+    expect(text.indexOf('At a glance')).toBeGreaterThan(-1);
+    expect(text.indexOf('At a glance')).toBeLessThan(text.indexOf('Waiting for your approval'));
+    expect(text).toMatch(/Change failure rate \(30 days\)/);
     expect(text).toMatch(/Provider/);
     expect(text).toMatch(/Env/);
     const approve = buttonsOf(home as never).find((b) => b.label === 'Approve' && b.value === id)!;

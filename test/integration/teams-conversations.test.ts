@@ -50,7 +50,10 @@ describe('conversations in Teams', () => {
 
   it('shows the home view for `home` and as the welcome card when the bot is added to a personal chat', async () => {
     await h.message(DAVE, DAVE_CHAT, 'home');
-    expect(cardText(h.fake.messages(DAVE_CHAT).at(-1)!.activity)).toMatch(/admin/i);
+    const home = cardText(h.fake.messages(DAVE_CHAT).at(-1)!.activity);
+    expect(home).toMatch(/admin/i);
+    // The workspace at a glance (issue 18): the figures' labels on the card.
+    expect(home).toMatch(/At a glance[\s\S]*Open findings[\s\S]*Deployments \(30 days\)/);
     const before = h.fake.messages('a:personal-new').length;
     await h.send({
       type: 'conversationUpdate',

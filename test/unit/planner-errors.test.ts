@@ -81,6 +81,10 @@ describe('nothing close: the help summary, no suggestion', () => {
 
 /** Wrong arity or a bad argument gets that command's usage line. */
 const usages: Array<[string, string, string]> = [
+  ['analytics 2026-13', 'usage: analytics [team] [period]', '“2026-13” is not a period: say a month like 2026-11'],
+  ['analytics 12d', 'usage: analytics [team] [period]', 'this-month, last-month, 7d, 30d or 90d'],
+  ['analytics payments nonsense', 'usage: analytics [team] [period]', '“nonsense” is not a period'],
+  ['analytics payments data 7d', 'usage: analytics [team] [period]', 'one team and one period'],
   ['show web server 1', 'usage: show <resource>', 'in quotes'],
   ['stop web-1 web-2', 'usage: stop <resource>', 'in quotes'],
   ['reboot <@U1>', 'usage: reboot <resource>', ''],

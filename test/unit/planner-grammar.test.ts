@@ -158,6 +158,16 @@ const accepted: Array<[string, Command]> = [
   ['usage for this month', { kind: 'usage' }],
   ['usage in 2026-01.', { kind: 'usage', month: '2026-01' }],
   ['<@U0BOT> usage 2026-12', { kind: 'usage', month: '2026-12' }],
+  // analytics
+  ['analytics', { kind: 'analytics' }],
+  ['analytics payments', { kind: 'analytics', team: 'payments' }],
+  ['analytics Payments 2026-11', { kind: 'analytics', team: 'payments', period: '2026-11' }],
+  ['analytics last-month', { kind: 'analytics', period: 'last-month' }],
+  ['analytics last month', { kind: 'analytics', period: 'last-month' }],
+  ['analytics this month', { kind: 'analytics', period: 'this-month' }],
+  ['analytics payments for the last 30 days', { kind: 'analytics', team: 'payments', period: '30d' }],
+  ['analytics team data 7d', { kind: 'analytics', team: 'data', period: '7d' }],
+  ['analytics "Data Platform" 90d', { kind: 'analytics', team: 'Data Platform', period: '90d' }],
   // grant
   ['grant alice admin', { kind: 'grant', user: { by: 'name', name: 'alice' }, role: 'admin' }],
   ['grant @alice approver', { kind: 'grant', user: { by: 'name', name: 'alice' }, role: 'approver' }],

@@ -15,6 +15,7 @@ const kindOf: Record<CommandWord, string> = {
   audit: 'audit',
   whoami: 'whoami',
   usage: 'usage',
+  analytics: 'analytics',
   freezes: 'freezes',
   grants: 'grants',
   start: 'action',

@@ -21,6 +21,7 @@ export const CommandWord = z.enum([
   'audit',
   'whoami',
   'usage',
+  'analytics',
   'freezes',
   'grants',
   'start',
@@ -111,6 +112,8 @@ export const Command = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('whoami') }),
   /** Without a month: this month (UTC). */
   z.object({ kind: z.literal('usage'), month: UsageMonth.optional() }),
+  /** `analytics [team] [period]`: the period as its key (`2026-11`, `this-month`, `last-month`, `7d`, `30d`, `90d`). */
+  z.object({ kind: z.literal('analytics'), team: z.string().min(1).optional(), period: z.string().min(1).optional() }),
   z.object({ kind: z.literal('grant'), user: UserRef, role: Role }),
   /** `grant <user> <role> for <duration> [reason]`: a just-in-time role that ends by itself. */
   z.object({

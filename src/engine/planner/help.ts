@@ -52,6 +52,12 @@ const entries: Record<CommandWord, Omit<HelpEntry, 'command'>> = {
       'Tokens the LLM planner used and their estimated cost, this month (UTC) or the month given, with the monthly budget when one is set; admins see every workspace.',
     example: 'usage 2026-11',
   },
+  analytics: {
+    usage: 'analytics [team] [period]',
+    description:
+      'DORA metrics (deployments, lead time, change failure rate, time to restore), approval turnaround, savings realised, security findings resolved, estate share and time saved by templates, per team (owner tag). Periods: a month like 2026-11, this-month (the default), last-month, 7d, 30d, 90d.',
+    example: 'analytics payments last-month',
+  },
   freezes: {
     usage: 'freezes',
     description:

@@ -18,6 +18,7 @@ import {
 
 import { bare, parseApprove, parseFreeze, parseRevoke, parseUnfreeze, readGrantSpan } from './parse-policy.ts';
 import { parseCancel, parseRun, parseTemplate, parseTemplates } from './parse-workflows.ts';
+import { parseAnalytics } from './parse-analytics.ts';
 import { incidentOp, parseIncident, parseIncidents, parsePagerDuty } from './parse-incidents.ts';
 import {
   parseCompliance,
@@ -201,6 +202,7 @@ export const PARSERS: Record<CommandWord, CommandParser> = {
   audit: parseAudit,
   whoami: parseWhoami,
   usage: parseUsage,
+  analytics: parseAnalytics,
   freezes: bare('freezes'),
   grants: bare('grants'),
   start: powerAction('start'),

@@ -20,6 +20,7 @@ export const ToolNames = {
   audit: 'audit_log',
   whoami: 'whoami',
   usage: 'usage',
+  analytics: 'team_analytics',
   grant: 'grant_role',
   grantTemporary: 'grant_temporary_role',
   revoke: 'revoke_role_grant',
@@ -92,6 +93,11 @@ export const commandToPlan = (c: Command): Plan => {
       return one(ToolNames.whoami, {});
     case 'usage':
       return one(ToolNames.usage, c.month ? { month: c.month } : {});
+    case 'analytics':
+      return one(ToolNames.analytics, {
+        ...(c.team ? { team: c.team } : {}),
+        ...(c.period ? { period: c.period } : {}),
+      });
     case 'grant':
       return one(ToolNames.grant, { user: c.user, role: c.role });
     case 'grant_temporary':
