@@ -177,6 +177,7 @@ describe('dashboard: approvals', () => {
     const page = await ctx.openAs('bob', '/dashboard/approvals');
     const row = rowOf(page, id);
     await row.filter({ hasText: 'Alice' }).waitFor();
+    await screenshot(page, 'dashboard-approvals-approver');
     const answer = await decision(page, () => row.getByRole('button', { name: `Approve ${id}` }).click());
     expect(answer.status).toBe(200);
     expect(answer.text).toMatch(new RegExp(`^You approved ${id}\\.`));
@@ -214,6 +215,7 @@ describe('dashboard: approvals', () => {
     const page = await ctx.openAs('dave', '/dashboard/approvals');
     await rowOf(page, id).waitFor({ state: 'visible' });
     expect(await page.locator('form.decide').count()).toBe(0);
+    await screenshot(page, 'dashboard-approvals-viewer');
     expect(await page.getByRole('button', { name: /Approve|Reject/ }).count()).toBe(0);
     const forged = await page.request.post(`${ctx.url}/dashboard/api/decide`, {
       headers: { 'x-csrf-token': ctx.sessionOf('dave').csrfToken, origin: ctx.url },
@@ -258,9 +260,9 @@ describe('dashboard: approvals', () => {
     });
   });
 
-  it('a decision after the session expired leads to sign-in, back to the approvals', async () => {
+  it('a decision after the session expired leads to sign-in, back to the page it was taken on', async () => {
     const id = await requestChange('stop api-prod-eu-1');
-    const page = await ctx.openAs('bob', '/dashboard/approvals');
+    const page = await ctx.openAs('bob', '/dashboard/approvals?limit=50');
     ctx.expire('bob');
     await Promise.all([
       page.waitForURL(/\/auth\/sign-in\?next=/),
@@ -268,7 +270,7 @@ describe('dashboard: approvals', () => {
         .getByRole('button', { name: `Approve ${id}` })
         .click(),
     ]);
-    expect(await page.locator('#next').textContent()).toBe('/dashboard/approvals');
+    expect(await page.locator('#next').textContent()).toBe('/dashboard/approvals?limit=50');
     expect(await statusOf(id)).toBe('pending');
   });
 });

@@ -112,11 +112,15 @@ export const decideRoutes = (deps: {
       bodyLimitBytes: 8 * 1024,
       handle: async (req) => {
         const session = await auth.session(req);
-        if (!session)
+        if (!session) {
+          // Back to the page the decision was taken on (the script says which), else the approvals.
+          const page = req.headers['x-dashboard-page'];
+          const next = typeof page === 'string' ? safeNext(page) : '/dashboard/approvals';
           return json(401, {
             error: 'You are not signed in, or your session has expired: sign in again.',
-            signIn: auth.signInPath('/dashboard/approvals'),
+            signIn: auth.signInPath(next),
           });
+        }
         auth.requireCsrf(req, session);
         if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
           throw new HttpError(415, 'expected Content-Type: application/json');

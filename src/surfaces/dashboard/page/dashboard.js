@@ -103,6 +103,8 @@ const datasetsOf = (chart) => {
 const drawCharts = () => {
   const Chart = window.Chart;
   if (!Chart) return; // the numbers are in the tables
+  Chart.defaults.color = '#1b1f24';
+  Chart.defaults.font.size = 13;
   for (const c of state.view.charts) {
     const canvas = viewEl.querySelector(`figure[data-chart="${CSS.escape(c.id)}"] canvas`);
     if (!canvas) continue;
@@ -253,7 +255,11 @@ document.addEventListener('submit', async (event) => {
     const res = await fetch('/dashboard/api/decide', {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': state.csrf },
+      headers: {
+        'content-type': 'application/json',
+        'x-csrf-token': state.csrf,
+        'x-dashboard-page': location.pathname + location.search,
+      },
       body: JSON.stringify({
         changeId: form.dataset.change,
         decision,
