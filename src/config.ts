@@ -81,6 +81,17 @@ export const ConfigSchema = z
 
     CONSOLE_ENABLED: z.enum(['auto', 'true', 'false']).default('auto'),
     CONSOLE_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** The URL people open the bot at: the dashboard's sign-in redirect URIs, its Origin check and Secure cookies. */
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** How long a dashboard sign-in lasts, from sign-in (absolute). */
+    DASHBOARD_SESSION_TTL: duration
+      .pipe(z.number().min(300_000, 'must be at least 5m').max(30 * 86_400_000, 'must be at most 30d'))
+      .default(43_200_000),
+    /** Sign in with Slack: the Slack app's client id and secret (default SLACK_CLIENT_ID / SLACK_CLIENT_SECRET). */
+    DASHBOARD_SLACK_CLIENT_ID: optionalString,
+    DASHBOARD_SLACK_CLIENT_SECRET: optionalString,
+    /** Slack's OpenID issuer (tests point it at a fake). */
+    DASHBOARD_SLACK_ISSUER: z.url().default('https://slack.com'),
 
     SANDBOX: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Port of the standalone emulator (`npm run sandbox`); the app's own sandbox takes a free port. */
@@ -282,6 +293,12 @@ export const ConfigSchema = z
       .optional(),
   })
   .superRefine((c, ctx) => {
+    if (Boolean(c.DASHBOARD_SLACK_CLIENT_ID) !== Boolean(c.DASHBOARD_SLACK_CLIENT_SECRET))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DASHBOARD_SLACK_CLIENT_SECRET'],
+        message: 'DASHBOARD_SLACK_CLIENT_ID and DASHBOARD_SLACK_CLIENT_SECRET go together',
+      });
     if (Boolean(c.ALERTMANAGER_BASIC_AUTH_USER) !== Boolean(c.ALERTMANAGER_BASIC_AUTH_PASSWORD))
       ctx.addIssue({
         code: 'custom',
