@@ -61,7 +61,8 @@ describe('console reports menu', () => {
       'platform',
       [{ kind: 'csv' }, { kind: 'html', framework: 'cis-aws' }],
     );
-    const surface = createConsoleSurface({ conversations: createConversationStore(app.store.db) });
+    // Through the app's live bus, as the app's own console surface writes: the page follows it live.
+    const surface = createConsoleSurface({ conversations: createConversationStore(app.store.db, app.live) });
     await surface.attach!(consoleConversation(), files);
 
     const link = page.locator('[data-report="link"]', { hasText: 'Open findings of platform (CSV)' });

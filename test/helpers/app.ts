@@ -74,6 +74,8 @@ export interface ReplyLike {
   text: string;
   blocks: Array<{ type: string; text?: string; buttons?: Array<{ actionId: string; value: string; label: string }> }>;
   changeId?: string;
+  /** The stored message's id (the engine sets it on every reply it stored). */
+  messageId?: string;
   ephemeral?: boolean;
   sandbox?: boolean;
   fieldErrors?: Record<string, string>;
