@@ -30,6 +30,14 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { openStore, type Store } from './store/open.ts';
 import { createLiveBus } from './store/live.ts';
+import type { TemplateEstimates } from './analytics/team/analytics.ts';
+import { analyticsView } from './analytics/views/analytics.ts';
+import { recordCostSnapshot } from './analytics/views/cost-history.ts';
+import { createDashboardData } from './analytics/views/dashboard.ts';
+import { streamLive } from './http/sse.ts';
+import { createDashboard } from './surfaces/dashboard/dashboard.ts';
+import { createWebAuth } from './surfaces/dashboard/auth/web-auth.ts';
+import { createDashboardAuthStore } from './surfaces/dashboard/store/sessions.ts';
 import type { LiveBus } from './util/live.ts';
 import { announcingListener } from './changes/listener.ts';
 import type { EmbeddedPostgres } from './store/embedded.ts';
@@ -39,7 +47,7 @@ import { slackEnabled } from './surfaces/slack/enabled.ts';
 import type { SlackRuntime, SlackTuning } from './surfaces/slack/slack.ts';
 import { teamsEnabled } from './surfaces/teams/enabled.ts';
 import type { TeamsRuntime, TeamsTuning } from './surfaces/teams/teams.ts';
-import { CONSOLE_USERS, listUsers, seedUsers } from './users/repository.ts';
+import { CONSOLE_USERS, ensureUser, listUsers, seedUsers, workspaceKnown } from './users/repository.ts';
 import { registerGrantJobs } from './users/jobs.ts';
 import { userTools } from './users/tools.ts';
 import { usageTools } from './usage/tools.ts';
@@ -681,12 +689,15 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         : inSandbox && !config.ALERTMANAGER_BASIC_AUTH_USER
           ? [randomBytes(18).toString('base64url')]
           : [];
+    const web = dashboardRoutes(config, { db, logger, now, engine, live, templates: workspace });
+    cleanups.push(web.stop);
     const http = createHttpServer({
       config,
       logger,
       metrics,
       ready: () => store.ping(),
       routes: [
+        ...web.routes,
         ...(slack?.routes ?? []),
         ...(teams?.routes ?? []),
         ...incidentRoutes(config, { incidents, logger, metrics, alertmanagerTokens }),
@@ -968,4 +979,112 @@ const driftTarget = (
   const target = parsed.success ? surfaces.get(parsed.data.surface) : undefined;
   if (!parsed.success || !target) return {};
   return { drift: { conversation: parsed.data, post: (c, r) => target.post(c, r) } };
+};
+
+/**
+ * The web dashboard (`/dashboard`) and its sign-in (`/auth/*`): Slack and Microsoft sign-in when
+ * those surfaces are configured with PUBLIC_URL, the console's users otherwise (when the console
+ * is on). Also keeps the daily cost snapshots the cost trend reads (after each inventory sync any
+ * replica announces) and sweeps expired sessions hourly.
+ */
+const dashboardRoutes = (
+  config: Config,
+  d: {
+    db: Db;
+    logger: Logger;
+    now: () => Date;
+    engine: Pick<Engine, 'handleInteraction'>;
+    live: LiveBus;
+    templates: TemplateEstimates;
+  },
+): { routes: Route[]; stop: () => Promise<void> } => {
+  const log = d.logger.child({ component: 'dashboard' });
+  const slackId = config.DASHBOARD_SLACK_CLIENT_ID ?? config.SLACK_CLIENT_ID;
+  const slackSecret = config.DASHBOARD_SLACK_CLIENT_SECRET ?? config.SLACK_CLIENT_SECRET;
+  const slack =
+    slackId && slackSecret && config.PUBLIC_URL
+      ? {
+          clientId: slackId,
+          clientSecret: slackSecret,
+          issuer: config.DASHBOARD_SLACK_ISSUER,
+          // Only workspaces the bot serves: SLACK_ALLOWED_TEAMS when set, else one it has met.
+          teamAllowed: async (team: string) =>
+            config.SLACK_ALLOWED_TEAMS.length > 0
+              ? config.SLACK_ALLOWED_TEAMS.includes(team)
+              : workspaceKnown(d.db, 'slack', team),
+        }
+      : undefined;
+  const tenants = config.TEAMS_TENANT_ID ? [config.TEAMS_TENANT_ID] : config.TEAMS_ALLOWED_TENANTS;
+  const globalAuthority =
+    !config.TEAMS_AUTHORITY || new URL(config.TEAMS_AUTHORITY).origin === 'https://login.microsoftonline.com';
+  const microsoft =
+    config.TEAMS_APP_ID &&
+    config.TEAMS_APP_PASSWORD &&
+    config.PUBLIC_URL &&
+    tenants.length > 0 &&
+    (config.TEAMS_TENANT_ID || globalAuthority)
+      ? {
+          clientId: config.TEAMS_APP_ID,
+          clientSecret: config.TEAMS_APP_PASSWORD,
+          ...(config.TEAMS_AUTHORITY ? { authority: config.TEAMS_AUTHORITY } : {}),
+          ...(config.TEAMS_TENANT_ID ? { tenantId: config.TEAMS_TENANT_ID } : {}),
+          allowedTenants: tenants,
+        }
+      : undefined;
+  if (config.TEAMS_APP_ID && !microsoft)
+    log.info(
+      'Microsoft sign-in to the dashboard is off: it needs PUBLIC_URL, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID or TEAMS_ALLOWED_TENANTS',
+    );
+  const auth = createWebAuth({
+    store: createDashboardAuthStore(d.db),
+    logger: d.logger,
+    clock: d.now,
+    publicUrl: config.PUBLIC_URL,
+    sessionTtlMs: config.DASHBOARD_SESSION_TTL,
+    roleOf: async (actor) =>
+      (await ensureUser(d.db, actor, config.BOOTSTRAP_ADMINS, d.now(), config.DEFAULT_ROLE)).role,
+    slack,
+    microsoft,
+    console: config.consoleEnabled
+      ? {
+          token: config.CONSOLE_TOKEN,
+          users: async () =>
+            (await listUsers(d.db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName })),
+        }
+      : undefined,
+  });
+  const ownerTags = config.scanDigests.ownerTags;
+  const data = createDashboardData({
+    db: d.db,
+    now: d.now,
+    frameworks: config.frameworks,
+    ownerTags,
+    analytics: (viewer, query) => analyticsView({ db: d.db, now: d.now, ownerTags, templates: d.templates }, viewer, query),
+  });
+  const dashboard = createDashboard({ data, auth, engine: d.engine, live: { bus: d.live, stream: streamLive } });
+
+  // The cost trend's daily points: one after each sync (any replica's), and one now.
+  let snapshot: Promise<void> = Promise.resolve();
+  const takeSnapshot = (): void => {
+    snapshot = snapshot
+      .then(() => recordCostSnapshot(d.db, d.now()))
+      .then(() => data.warm())
+      .catch((err: unknown) => log.warn({ err }, 'could not record the daily cost snapshot'));
+  };
+  const unsubscribe = d.live.subscribe((e) => {
+    if (e.kind === 'inventory') takeSnapshot();
+  });
+  takeSnapshot();
+  const sweep = setInterval(() => {
+    auth.sweep().catch((err: unknown) => log.warn({ err }, 'could not sweep expired dashboard sessions'));
+  }, 3_600_000);
+  sweep.unref();
+  return {
+    routes: [...auth.routes, ...dashboard.routes],
+    stop: async () => {
+      clearInterval(sweep);
+      unsubscribe();
+      await snapshot;
+    },
+  };
 };

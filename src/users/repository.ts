@@ -55,6 +55,15 @@ const ensureWorkspace = async (db: Db, surface: SurfaceName, workspaceId: string
     .onConflictDoNothing();
 };
 
+/** Has the bot met this workspace (someone in it talked to the bot, or it was installed)? */
+export const workspaceKnown = async (db: Db, surface: SurfaceName, workspaceId: string): Promise<boolean> => {
+  const [row] = await db
+    .select({ id: workspaces.id })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceRowId(surface, workspaceId)));
+  return row !== undefined;
+};
+
 export const getUser = async (db: Db, workspaceId: string, userId: string): Promise<WorkspaceUser | null> => {
   const [row] = await db.select().from(users).where(userWhere(workspaceId, userId));
   return row ? toUser(row) : null;
