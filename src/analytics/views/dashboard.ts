@@ -1,0 +1,47 @@
+import { notFound } from '../../errors.ts';
+import { approvalsView, changesView } from './changes.ts';
+import { complianceView } from './compliance.ts';
+import { costsView } from './costs.ts';
+import type { DashboardDeps } from './deps.ts';
+import { driftView } from './drift.ts';
+import { findingsView } from './findings.ts';
+import { incidentsView } from './incidents.ts';
+import { inventoryView } from './inventory.ts';
+import { viewNames, type DashboardData, type View, type ViewName, type Viewer } from './model.ts';
+import { overviewView } from './overview.ts';
+
+/**
+ * The dashboard's data (the `DashboardData` port of src/surfaces/dashboard/ports.ts): each view
+ * read for one viewer. Changes, approvals, findings and incidents are the viewer's workspace's;
+ * the inventory and its costs are shared. A query that makes no sense is a `bad_request` naming
+ * the parameter and what it accepts; an unknown view or an unwired `analytics` is `not_found`.
+ */
+export const createDashboardData = (d: DashboardDeps): DashboardData => {
+  const views: Record<ViewName, (viewer: Viewer, query: Record<string, string>) => Promise<View>> = {
+    overview: (v, q) => overviewView(d, v, q),
+    inventory: (_v, q) => inventoryView(d, q),
+    costs: (_v, q) => costsView(d, q),
+    findings: (v, q) => findingsView(d, v.actor.workspaceId, q),
+    compliance: (v, q) => complianceView(d, v.actor.workspaceId, q),
+    drift: (_v, q) => driftView(d, q),
+    approvals: (v, q) => approvalsView(d, v, q),
+    changes: (v, q) => changesView(d, v, q),
+    incidents: (v, q) => incidentsView(d, v.actor.workspaceId, q),
+    analytics: async (v, q) => {
+      if (!d.analytics) throw notFound('Team analytics are not available on this server.');
+      return d.analytics(v, q);
+    },
+  };
+  return {
+    view(viewer, name, query) {
+      if (!(viewNames as readonly string[]).includes(name))
+        return Promise.reject(
+          notFound(`There is no dashboard view "${String(name)}"; the views are ${viewNames.join(', ')}.`),
+        );
+      return views[name](viewer, query);
+    },
+  };
+};
+
+export type { DashboardDeps } from './deps.ts';
+export { recordCostSnapshot } from './cost-history.ts';
