@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Actor, ConversationRef, Role } from '../../src/chat/actor.ts';
-import { recordBaseline } from '../../src/cloud/drift.ts';
+import { computeDrift, recordBaseline } from '../../src/cloud/drift.ts';
 import { resourceRepository } from '../../src/cloud/repository.ts';
 import type { Resource } from '../../src/cloud/resource.ts';
 import { DEFAULT_POLICY } from '../../src/changes/policy.ts';
@@ -9,6 +9,7 @@ import { AppError } from '../../src/errors.ts';
 import { applySignal } from '../../src/incidents/repository.ts';
 import type { IncidentSignal } from '../../src/incidents/model.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { sql } from '../../src/store/orm.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { runScan } from '../../src/scans/engine.ts';
 import { Framework } from '../../src/scans/frameworks/index.ts';
@@ -316,7 +317,14 @@ beforeAll(async () => {
     clock,
   );
   clock = now;
-  data = createDashboardData({ db: store.db, now: () => clock, frameworks: [framework], ownerTags: ['owner', 'team'] });
+  // Nothing kept between requests here (the memo has its own test below): each view reads what the test just wrote.
+  data = createDashboardData({
+    db: store.db,
+    now: () => clock,
+    frameworks: [framework],
+    ownerTags: ['owner', 'team'],
+    cacheMs: 0,
+  });
 }, testStoreTimeoutMs);
 afterAll(() => store?.dispose());
 
@@ -559,23 +567,53 @@ describe('drift', () => {
     expect(none.notes[0]).toMatch(/^No baseline recorded/);
     expect(table(none, 'drift').empty).toBe('No baseline recorded.');
     await recordBaseline(store.db, {}, 'Admin', new Date('2026-12-10T11:00:00Z'));
-    await resourceRepository(store.db).upsertOne({ ...awsEast[1]!, state: 'stopped' });
+    const repo = resourceRepository(store.db);
+    const extra = res({ type: 'instance', id: 'i-new', name: 'new-1', monthlyCostCents: 0 });
+    const key = { provider: 'aws', account: '111111111111', id: 'vol-1' };
+    await repo.upsertOne({ ...awsEast[1]!, state: 'stopped', tags: { ...awsEast[1]!.tags, owner: 'ops' } });
+    await repo.upsertOne(extra);
+    await repo.markGone(key, now);
     try {
       const v = await data.view(dave, 'drift', {});
       expect(v.figures.map((f) => [f.id, f.value])).toEqual([
-        ['added', '0'],
-        ['removed', '0'],
+        ['added', '1'],
+        ['removed', '1'],
         ['changed', '1'],
       ]);
       const t = table(v, 'drift');
-      expect(column(t, 'name')).toEqual(['web-2']);
-      expect(column(t, 'changes')).toEqual(['state: running → stopped']);
+      expect(t.rows.map((r) => [r.cells.kind!.text, r.cells.name!.text, r.cells.changes!.text])).toEqual([
+        ['added', 'new-1', ''],
+        ['removed', 'vol-1', ''],
+        ['changed', 'web-2', 'state: running → stopped; tag owner: web-team → ops'],
+      ]);
+      expect(t.rows[1]!.cells.name!.link).toBeUndefined();
+      expect(t.rows[2]!.cells.name!.link).toEqual({
+        view: 'inventory',
+        query: { provider: 'aws', account: '111111111111', name: 'i-web2' },
+      });
+      // The same answer as the capability's own computation.
+      const report = await computeDrift(store.db, {});
+      expect([report.added, report.removed, report.changed].map((x) => x.map((i) => i.id))).toEqual([
+        ['i-new'],
+        ['vol-1'],
+        ['i-web2'],
+      ]);
+      const changed = table(await data.view(dave, 'drift', { kind: 'changed', scope: 'all' }), 'drift');
+      expect(changed.paging).toEqual({ offset: 0, limit: 50, total: 1 });
+      expect(column(changed, 'name')).toEqual(['web-2']);
+      expect(
+        column(table(await data.view(dave, 'drift', { sort: 'name', dir: 'desc', limit: '2' }), 'drift'), 'name'),
+      ).toEqual(['web-2', 'vol-1']);
       expect(figure(await data.view(dave, 'overview', {}), 'drift')).toMatchObject({
-        value: '1',
+        value: '3',
         link: { view: 'drift', query: { scope: 'all' } },
       });
+      const e = await failure(data.view(dave, 'drift', { scope: 'env=prod' }));
+      expect(e.userMessage).toBe('The drift view cannot show that: scope: must be one of all (got "env=prod").');
     } finally {
-      await resourceRepository(store.db).upsertOne(awsEast[1]!);
+      await repo.upsertOne(awsEast[1]!);
+      await repo.upsertOne(awsEast[3]!);
+      await repo.markGone({ provider: 'aws', account: '111111111111', id: 'i-new' }, now);
     }
   });
 });
@@ -667,6 +705,36 @@ describe('incidents', () => {
     expect(
       column(table(await data.view(dave, 'incidents', { sort: 'opened', dir: 'asc' }), 'incidents'), 'number'),
     ).toEqual(['INC-2', 'INC-1']);
+  });
+});
+
+describe('estate-wide aggregates kept a while', () => {
+  test('reused until a sync pass, a baseline or a scan writes, or the time is up; tables are always read', async () => {
+    let t = now;
+    const kept = createDashboardData({ db: store.db, now: () => t, frameworks: [framework], cacheMs: 30_000 });
+    const resources = async () => {
+      const v = await kept.view(dave, 'inventory', {});
+      return [figure(v, 'resources').value, table(v, 'resources').paging!.total];
+    };
+    const before = await resources();
+    const extra = res({ type: 'bucket', id: 'b-kept', monthlyCostCents: 0 });
+    await resourceRepository(store.db).upsertOne(extra);
+    try {
+      const total = Number(before[1]);
+      // The figure is kept; the table is read.
+      expect(await resources()).toEqual([before[0], total + 1]);
+      t = new Date(now.getTime() + 30_000);
+      expect(await resources()).toEqual([String(total + 1), total + 1]);
+      await resourceRepository(store.db).markGone({ provider: 'aws', account: '111111111111', id: 'b-kept' }, t);
+      expect(await resources()).toEqual([String(total + 1), total]);
+      // A sync pass moves the token: read again at once.
+      await store.db.execute(
+        sql`insert into inventory_sources (key, provider, account, region, label, last_attempt_at) values ('aws:x:y', 'aws', 'x', 'y', 'x', ${t.toISOString()}::timestamptz)`,
+      );
+      expect(await resources()).toEqual([String(total), total]);
+    } finally {
+      await store.db.execute(sql`delete from inventory_sources where key = 'aws:x:y'`);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { actorKey, type Actor } from '../../chat/actor.ts';
 import { AppliedPolicy, ChangeStatus } from '../../changes/model.ts';
 import { approvalBlocker } from '../../changes/policy.ts';
 import { sql } from '../../store/orm.ts';
-import { allOf, dirSql, link, type DashboardDeps, type Sql } from './deps.ts';
+import { allOf, dirSql, link, type ViewContext, type Sql } from './deps.ts';
 import { asDate, count, duration, money, when } from './format.ts';
 import type { Column, Row, RowAction, Table, View, Viewer } from './model.ts';
 import { checkKnown, oneOf, pageOf, parseQuery, selectFilter, tableShape, text, type Page } from './query.ts';
@@ -57,7 +57,7 @@ export interface ChangeFilter {
 
 /** A page of the workspace's change requests, with approvals so far and whether `viewerKey` decided each. */
 export const changePage = async (
-  d: DashboardDeps,
+  d: ViewContext,
   workspaceId: string,
   viewerKey: string,
   f: ChangeFilter,
@@ -203,7 +203,7 @@ export const changesTable = (rows: ChangeRow[], extra: Pick<Table, 'paging' | 's
 
 /** Pending requests of the workspace, oldest first. */
 export const pendingPage = (
-  d: DashboardDeps,
+  d: ViewContext,
   workspaceId: string,
   viewer: Viewer,
   page: Page<ChangeSort>,
@@ -211,7 +211,7 @@ export const pendingPage = (
 ) => changePage(d, workspaceId, actorKey(viewer.actor), { ...f, status: ['pending'] }, page);
 
 /** Distinct requesters, environments and actions of the workspace's requests (filter choices). */
-const changeFacets = async (d: DashboardDeps, workspaceId: string, status?: string) => {
+const changeFacets = async (d: ViewContext, workspaceId: string, status?: string) => {
   const { rows } = await d.db.execute<{ kind: string; value: string; label: string }>(sql`
     select distinct 'requester' as kind, requester_key as value, requester ->> 'displayName' as label
       from change_requests where workspace_id = ${workspaceId} ${status ? sql`and status = ${status}` : sql``}
@@ -230,7 +230,7 @@ const changeFacets = async (d: DashboardDeps, workspaceId: string, status?: stri
 const approvalSortKeys = ['created', 'id', 'environment', 'requester', 'expires'] as const;
 
 /** The approvals view: what waits for a decision, and whether this viewer may give it. */
-export const approvalsView = async (d: DashboardDeps, viewer: Viewer, query: Record<string, string>): Promise<View> => {
+export const approvalsView = async (d: ViewContext, viewer: Viewer, query: Record<string, string>): Promise<View> => {
   const ws = viewer.actor.workspaceId;
   const q = parseQuery(
     'approvals',
@@ -315,7 +315,7 @@ type RunRow = {
 };
 
 /** The changes view: the workspace's requests (filtered, sorted, paged) and its recent workflow runs. */
-export const changesView = async (d: DashboardDeps, viewer: Viewer, query: Record<string, string>): Promise<View> => {
+export const changesView = async (d: ViewContext, viewer: Viewer, query: Record<string, string>): Promise<View> => {
   const ws = viewer.actor.workspaceId;
   const q = parseQuery('changes', changesShape, query);
   const facets = await changeFacets(d, ws);

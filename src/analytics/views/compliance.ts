@@ -1,5 +1,6 @@
 import { complianceReport, type ComplianceReport } from '../../scans/compliance.ts';
-import { link, type DashboardDeps } from './deps.ts';
+import { link, type ViewContext } from './deps.ts';
+import { scanToken } from './memo.ts';
 import { count, percent } from './format.ts';
 import type { Figure, View } from './model.ts';
 import { oneOf, pageOf, parseQuery, selectFilter, tableShape } from './query.ts';
@@ -11,8 +12,10 @@ import { oneOf, pageOf, parseQuery, selectFilter, tableShape } from './query.ts'
  */
 
 /** Every framework's report for the workspace. */
-export const complianceReports = (d: DashboardDeps, workspaceId: string): Promise<ComplianceReport[]> =>
-  Promise.all(d.frameworks.map((f) => complianceReport(d.db, workspaceId, f)));
+export const complianceReports = async (d: ViewContext, workspaceId: string): Promise<ComplianceReport[]> =>
+  d.memo.get(`compliance:${workspaceId}`, await scanToken(d.db, workspaceId), () =>
+    Promise.all(d.frameworks.map((f) => complianceReport(d.db, workspaceId, f))),
+  );
 
 /** The lowest score among the frameworks that judged something, or null. */
 export const worstReport = (reports: readonly ComplianceReport[]): ComplianceReport | null =>
@@ -47,7 +50,7 @@ const controlSortKeys = ['failing', 'control', 'section'] as const;
 
 /** The compliance view. */
 export const complianceView = async (
-  d: DashboardDeps,
+  d: ViewContext,
   workspaceId: string,
   query: Record<string, string>,
 ): Promise<View> => {

@@ -1,10 +1,10 @@
 import { readCostHistory, monthForecast, type CostPoint, type MonthForecast } from './cost-history.ts';
-import { link, type DashboardDeps } from './deps.ts';
+import { link, type ViewContext } from './deps.ts';
 import { count, day, money, percent, shortDay, signedPercent } from './format.ts';
 import {
   facetChart,
   facetLink,
-  inventoryFacets,
+  estateFacets,
   inventoryPage,
   resourceRows,
   type FacetLine,
@@ -35,7 +35,7 @@ export interface CostSummary {
 }
 
 /** Reads the snapshots of the trend and this month and computes the forecast. */
-export const costSummary = async (d: DashboardDeps, facets: Pick<InventoryFacets, 'total'>): Promise<CostSummary> => {
+export const costSummary = async (d: ViewContext, facets: Pick<InventoryFacets, 'total'>): Promise<CostSummary> => {
   const now = d.now();
   const today = day(now);
   const from = new Date(
@@ -126,11 +126,11 @@ const costSortKeys = ['cost', 'resources', 'name', 'unpriced'] as const;
 const costsShape = { by: oneOf(groupings).optional(), ...tableShape(costSortKeys) };
 
 /** The costs view. */
-export const costsView = async (d: DashboardDeps, query: Record<string, string>): Promise<View> => {
+export const costsView = async (d: ViewContext, query: Record<string, string>): Promise<View> => {
   const q = parseQuery('costs', costsShape, query);
   const by: Grouping = q.by ?? 'service';
   const page = pageOf(q, { sort: 'cost', dir: 'desc' });
-  const facets = await inventoryFacets(d.db);
+  const facets = await estateFacets(d);
   const [summary, unpriced] = await Promise.all([
     costSummary(d, facets),
     inventoryPage(d.db, { priced: 'no' }, { sort: 'name', dir: 'asc', offset: 0, limit: 20 }),

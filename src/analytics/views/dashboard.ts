@@ -2,7 +2,8 @@ import { notFound } from '../../errors.ts';
 import { approvalsView, changesView } from './changes.ts';
 import { complianceView } from './compliance.ts';
 import { costsView } from './costs.ts';
-import type { DashboardDeps } from './deps.ts';
+import type { DashboardDeps, ViewContext } from './deps.ts';
+import { createMemo } from './memo.ts';
 import { driftView } from './drift.ts';
 import { findingsView } from './findings.ts';
 import { incidentsView } from './incidents.ts';
@@ -16,7 +17,8 @@ import { overviewView } from './overview.ts';
  * the inventory and its costs are shared. A query that makes no sense is a `bad_request` naming
  * the parameter and what it accepts; an unknown view or an unwired `analytics` is `not_found`.
  */
-export const createDashboardData = (d: DashboardDeps): DashboardData => {
+export const createDashboardData = (deps: DashboardDeps): DashboardData => {
+  const d: ViewContext = { ...deps, memo: createMemo(deps.cacheMs ?? 30_000, deps.now) };
   const views: Record<ViewName, (viewer: Viewer, query: Record<string, string>) => Promise<View>> = {
     overview: (v, q) => overviewView(d, v, q),
     inventory: (_v, q) => inventoryView(d, q),

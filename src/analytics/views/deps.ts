@@ -1,6 +1,7 @@
 import type { Framework } from '../../scans/frameworks/index.ts';
 import type { Db } from '../../store/db.ts';
 import { sql } from '../../store/orm.ts';
+import type { Memo } from './memo.ts';
 import type { View, ViewLink, ViewName, Viewer } from './model.ts';
 
 /** What the views read: the database (every capability's tables), a clock, and the scans' settings. */
@@ -16,6 +17,16 @@ export interface DashboardDeps {
    * view is not_found with a message saying so.
    */
   analytics?: ((viewer: Viewer, query: Record<string, string>) => Promise<View>) | undefined;
+  /**
+   * How long an estate-wide aggregate (facets, drift, compliance scores) is reused while nothing
+   * wrote it (memo.ts); default 30 s, 0 reads everything at each request.
+   */
+  cacheMs?: number | undefined;
+}
+
+/** What each view reads with: the deps and the process's memo of estate-wide aggregates. */
+export interface ViewContext extends DashboardDeps {
+  memo: Memo;
 }
 
 /** A fragment of SQL (what `sql` builds), without importing drizzle's types here. */

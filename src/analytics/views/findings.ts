@@ -1,7 +1,7 @@
 import { ownerExpr, savingsByRule } from '../../scans/repository.ts';
 import { Severity, severityRank } from '../../scans/rule.ts';
 import { sql } from '../../store/orm.ts';
-import { allOf, dirSql, link, type DashboardDeps, type Sql } from './deps.ts';
+import { allOf, dirSql, link, type ViewContext, type Sql } from './deps.ts';
 import { asDate, count, money, when } from './format.ts';
 import { resourceLink } from './inventory.ts';
 import type { Chart, Figure, View } from './model.ts';
@@ -38,7 +38,7 @@ export interface FindingTotals {
 }
 
 /** What the overview and this view show of the open findings. */
-export const findingTotals = async (d: DashboardDeps, workspaceId: string): Promise<FindingTotals> => {
+export const findingTotals = async (d: ViewContext, workspaceId: string): Promise<FindingTotals> => {
   const [{ rows }, byRule] = await Promise.all([
     d.db.execute<{ severity: string; n: number }>(sql`
       select severity, count(*)::int as n from findings
@@ -112,7 +112,7 @@ type FindingRow = {
 
 /** The findings view. */
 export const findingsView = async (
-  d: DashboardDeps,
+  d: ViewContext,
   workspaceId: string,
   query: Record<string, string>,
 ): Promise<View> => {

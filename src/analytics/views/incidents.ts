@@ -1,5 +1,5 @@
 import { sql } from '../../store/orm.ts';
-import { allOf, dirSql, link, type DashboardDeps, type Sql } from './deps.ts';
+import { allOf, dirSql, link, type ViewContext, type Sql } from './deps.ts';
 import { asDate, count, duration, when } from './format.ts';
 import type { Figure, Table, View } from './model.ts';
 import { checkKnown, oneOf, pageOf, parseQuery, selectFilter, tableShape, text, type Page } from './query.ts';
@@ -47,7 +47,7 @@ export interface IncidentFilter {
 
 /** A page of the workspace's incidents and how many match. */
 export const incidentPage = async (
-  d: DashboardDeps,
+  d: ViewContext,
   workspaceId: string,
   f: IncidentFilter,
   page: Page<IncidentSort>,
@@ -110,7 +110,7 @@ export const incidentsTable = (
 });
 
 /** Open incidents of the workspace (not resolved), and how many are high urgency. */
-export const openIncidents = async (d: DashboardDeps, workspaceId: string): Promise<{ open: number; high: number }> => {
+export const openIncidents = async (d: ViewContext, workspaceId: string): Promise<{ open: number; high: number }> => {
   const { rows } = await d.db.execute<{ open: number; high: number }>(sql`
     select count(*)::int as open, (count(*) filter (where urgency = 'high'))::int as high
     from incidents where workspace_id = ${workspaceId} and status <> 'resolved'`);
@@ -136,7 +136,7 @@ const incidentsShape = {
 
 /** The incidents view. */
 export const incidentsView = async (
-  d: DashboardDeps,
+  d: ViewContext,
   workspaceId: string,
   query: Record<string, string>,
 ): Promise<View> => {

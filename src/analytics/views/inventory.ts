@@ -1,7 +1,8 @@
 import { ProviderName, ResourceType } from '../../cloud/resource.ts';
 import type { Db } from '../../store/db.ts';
 import { sql } from '../../store/orm.ts';
-import { allOf, dirSql, link, type DashboardDeps, type Sql } from './deps.ts';
+import { allOf, dirSql, link, type ViewContext, type Sql } from './deps.ts';
+import { inventoryToken } from './memo.ts';
 import { count, money } from './format.ts';
 import type { Chart, Row, Table, View, ViewLink } from './model.ts';
 import {
@@ -103,6 +104,10 @@ export const inventoryFacets = async (db: Db): Promise<InventoryFacets> => {
     f[k].sort(byCost);
   return f;
 };
+
+/** The facets, kept while no sync pass or baseline wrote since (memo.ts). */
+export const estateFacets = async (d: ViewContext): Promise<InventoryFacets> =>
+  d.memo.get('facets', await inventoryToken(d.db), () => inventoryFacets(d.db));
 
 export interface InventoryFilter {
   provider?: string | undefined;
@@ -320,9 +325,9 @@ const inventoryShape = {
 };
 
 /** The inventory view: by provider, account, environment and service, then the resources. */
-export const inventoryView = async (d: DashboardDeps, query: Record<string, string>): Promise<View> => {
+export const inventoryView = async (d: ViewContext, query: Record<string, string>): Promise<View> => {
   const q = parseQuery('inventory', inventoryShape, query);
-  const facets = await inventoryFacets(d.db);
+  const facets = await estateFacets(d);
   const keys = (lines: FacetLine[]) => [...new Set(lines.map((l) => l.key))].sort();
   // Values the inventory does not hold are refused by name, with the ones it does.
   checkKnown('inventory', 'account', q.account, keys(facets.account));

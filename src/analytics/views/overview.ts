@@ -2,12 +2,12 @@ import { actorKey } from '../../chat/actor.ts';
 import { approvalsTable, changePage, changesTable, pendingPage } from './changes.ts';
 import { complianceFigure, complianceReports } from './compliance.ts';
 import { costFigure, costSummary, trendChart } from './costs.ts';
-import { link, type DashboardDeps } from './deps.ts';
-import { driftFigure, driftReport } from './drift.ts';
+import { link, type ViewContext } from './deps.ts';
+import { driftFigure, driftSummary } from './drift.ts';
 import { count } from './format.ts';
 import { findingFigures, findingTotals } from './findings.ts';
 import { incidentFigure, incidentPage, incidentsTable, openIncidents } from './incidents.ts';
-import { facetChart, inventoryFacets } from './inventory.ts';
+import { estateFacets, facetChart } from './inventory.ts';
 import type { View, Viewer } from './model.ts';
 import { parseQuery } from './query.ts';
 
@@ -19,17 +19,17 @@ const shortRows = 5;
  * provider and its trend, and short tables of what waits for approval, what changed and what
  * broke, each with a link to the whole list.
  */
-export const overviewView = async (d: DashboardDeps, viewer: Viewer, query: Record<string, string>): Promise<View> => {
+export const overviewView = async (d: ViewContext, viewer: Viewer, query: Record<string, string>): Promise<View> => {
   parseQuery('overview', {}, query);
   const ws = viewer.actor.workspaceId;
   const now = d.now();
   const short = { offset: 0, limit: shortRows } as const;
-  const facets = await inventoryFacets(d.db);
+  const facets = await estateFacets(d);
   const [costs, findings, reports, drift, pending, recent, incidents, open] = await Promise.all([
     costSummary(d, facets),
     findingTotals(d, ws),
     complianceReports(d, ws),
-    driftReport(d),
+    driftSummary(d, undefined, undefined, { sort: 'kind', dir: 'asc', offset: 0, limit: 0 }),
     pendingPage(d, ws, viewer, { ...short, sort: 'created', dir: 'asc' }),
     changePage(d, ws, actorKey(viewer.actor), {}, { ...short, sort: 'created', dir: 'desc' }),
     incidentPage(d, ws, {}, { ...short, sort: 'opened', dir: 'desc' }),
