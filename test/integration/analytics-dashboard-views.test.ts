@@ -713,25 +713,25 @@ describe('estate-wide aggregates kept a while', () => {
     let t = now;
     const kept = createDashboardData({ db: store.db, now: () => t, frameworks: [framework], cacheMs: 30_000 });
     const resources = async () => {
-      const v = await kept.view(dave, 'inventory', {});
+      const v = await kept.view(dave, 'inventory', { provider: 'aws' });
       return [figure(v, 'resources').value, table(v, 'resources').paging!.total];
     };
     const before = await resources();
     const extra = res({ type: 'bucket', id: 'b-kept', monthlyCostCents: 0 });
     await resourceRepository(store.db).upsertOne(extra);
     try {
-      const total = Number(before[1]);
-      // The figure is kept; the table is read.
-      expect(await resources()).toEqual([before[0], total + 1]);
+      const [all, aws] = [Number(before[0]), Number(before[1])];
+      // The figure is kept; the filtered table is read.
+      expect(await resources()).toEqual([String(all), aws + 1]);
       t = new Date(now.getTime() + 30_000);
-      expect(await resources()).toEqual([String(total + 1), total + 1]);
+      expect(await resources()).toEqual([String(all + 1), aws + 1]);
       await resourceRepository(store.db).markGone({ provider: 'aws', account: '111111111111', id: 'b-kept' }, t);
-      expect(await resources()).toEqual([String(total + 1), total]);
+      expect(await resources()).toEqual([String(all + 1), aws]);
       // A sync pass moves the token: read again at once.
       await store.db.execute(
         sql`insert into inventory_sources (key, provider, account, region, label, last_attempt_at) values ('aws:x:y', 'aws', 'x', 'y', 'x', ${t.toISOString()}::timestamptz)`,
       );
-      expect(await resources()).toEqual([String(total), total]);
+      expect(await resources()).toEqual([String(all), aws]);
     } finally {
       await store.db.execute(sql`delete from inventory_sources where key = 'aws:x:y'`);
     }

@@ -4,10 +4,10 @@ import { complianceView } from './compliance.ts';
 import { costsView } from './costs.ts';
 import type { DashboardDeps, ViewContext } from './deps.ts';
 import { createMemo } from './memo.ts';
-import { driftView } from './drift.ts';
+import { driftSummary, driftView } from './drift.ts';
 import { findingsView } from './findings.ts';
 import { incidentsView } from './incidents.ts';
-import { inventoryView } from './inventory.ts';
+import { estateFacets, inventoryView } from './inventory.ts';
 import { viewNames, type DashboardData, type View, type ViewName, type Viewer } from './model.ts';
 import { overviewView } from './overview.ts';
 
@@ -17,7 +17,13 @@ import { overviewView } from './overview.ts';
  * the inventory and its costs are shared. A query that makes no sense is a `bad_request` naming
  * the parameter and what it accepts; an unknown view or an unwired `analytics` is `not_found`.
  */
-export const createDashboardData = (deps: DashboardDeps): DashboardData => {
+/** The dashboard's data, and a way to read the estate-wide aggregates ahead of the next view. */
+export interface DashboardDataService extends DashboardData {
+  /** Reads the facets and the default drift now (after a sync pass, say), so the next view finds them kept. */
+  warm(): Promise<void>;
+}
+
+export const createDashboardData = (deps: DashboardDeps): DashboardDataService => {
   const d: ViewContext = { ...deps, memo: createMemo(deps.cacheMs ?? 30_000, deps.now) };
   const views: Record<ViewName, (viewer: Viewer, query: Record<string, string>) => Promise<View>> = {
     overview: (v, q) => overviewView(d, v, q),

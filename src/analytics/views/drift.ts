@@ -27,11 +27,14 @@ type Kind = (typeof kinds)[number];
 const driftSortKeys = ['kind', 'name', 'type', 'provider', 'region'] as const;
 type DriftSort = (typeof driftSortKeys)[number];
 
-/** The live row's fingerprint as `fingerprint()` builds it (absent and null attributes alike left out). */
-const liveFingerprint = sql`jsonb_strip_nulls(jsonb_build_object('state', l.state, 'tags', l.tags, ${sql.join(
-  DRIFT_ATTRIBUTES.map((k) => sql`${k}::text, l.attributes -> ${k}::text`),
-  sql`, `,
-)}))`;
+/** A live row's fingerprint as `fingerprint()` builds it (absent and null attributes alike left out). */
+const fingerprintOf = (row: string) => {
+  const r = sql.raw(row);
+  return sql`jsonb_strip_nulls(jsonb_build_object('state', ${r}.state, 'tags', ${r}.tags, ${sql.join(
+    DRIFT_ATTRIBUTES.map((k) => sql`${k}::text, ${r}.attributes -> ${k}::text`),
+    sql`, `,
+  )}))`;
+};
 
 export interface DriftItemRow {
   kind: Kind;
@@ -81,18 +84,25 @@ const readDrift = async (d: ViewContext, scope: string): Promise<{ baseline: Bas
     s.environment !== undefined && sql`l.environment = ${s.environment.toLowerCase()}`,
     s.type !== undefined && sql`l.type = ${s.type}`,
   ]);
+  // The join compares a hash of each fingerprint (narrow rows: the hash table stays in memory at
+  // 100,000 resources); only the drifted rows' fingerprints are read back, for "what changed".
   const { rows } = await d.db.execute<{ items: RawItem[] }>(sql`
-    with l as (select l.provider, l.account, l.id, l.name, l.type, l.region, ${liveFingerprint} as fp
-        from resources l where ${live}),
-      b as (select provider, account, id, name, type, region, jsonb_strip_nulls(fingerprint) as fp
-        from baseline_resources where baseline_id = ${b.id})
-    select coalesce(json_agg(d), '[]'::json) as items from (
-      select case when b.id is null then 'added' when l.id is null then 'removed' else 'changed' end as kind,
-        coalesce(l.provider, b.provider) as provider, coalesce(l.account, b.account) as account,
-        coalesce(l.id, b.id) as id, coalesce(l.name, b.name) as name, coalesce(l.type, b.type) as type,
-        coalesce(l.region, b.region) as region, b.fp as before, l.fp as after
-      from l full join b on l.provider = b.provider and l.account = b.account and l.id = b.id
-      where b.id is null or l.id is null or b.fp is distinct from l.fp) d`);
+    with l as (select l.provider, l.account, l.id, md5(${fingerprintOf('l')}::text) as h from resources l where ${live}),
+      b as (select provider, account, id, md5(jsonb_strip_nulls(fingerprint)::text) as h
+        from baseline_resources where baseline_id = ${b.id}),
+      d as (select case when b.id is null then 'added' when l.id is null then 'removed' else 'changed' end as kind,
+          coalesce(l.provider, b.provider) as provider, coalesce(l.account, b.account) as account,
+          coalesce(l.id, b.id) as id
+        from l full join b on l.provider = b.provider and l.account = b.account and l.id = b.id
+        where b.id is null or l.id is null or b.h <> l.h)
+    select coalesce(json_agg(x), '[]'::json) as items from (
+      select d.kind, d.provider, d.account, d.id, coalesce(r.name, br.name) as name, coalesce(r.type, br.type) as type,
+        coalesce(r.region, br.region) as region, jsonb_strip_nulls(br.fingerprint) as before,
+        case when r.id is null then null else ${fingerprintOf('r')} end as after
+      from d
+      left join resources r on d.kind <> 'removed' and r.provider = d.provider and r.account = d.account and r.id = d.id
+      left join baseline_resources br on br.baseline_id = ${b.id} and br.provider = d.provider
+        and br.account = d.account and br.id = d.id) x`);
   return {
     baseline: { id: Number(b.id), createdAt: asDate(b.created_at)!, createdBy: b.created_by, count: Number(b.count) },
     items: rows[0]?.items ?? [],

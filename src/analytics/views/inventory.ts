@@ -183,6 +183,8 @@ export const inventoryPage = async (
   db: Db,
   f: InventoryFilter,
   page: Page<InventorySort>,
+  /** The count when it is known already (the facets' total for an unfiltered page). */
+  knownTotal?: number,
 ): Promise<{ rows: ResourceLine[]; total: number }> => {
   const where = filterSql(f);
   const [{ rows }, { rows: n }] = await Promise.all([
@@ -204,7 +206,9 @@ export const inventoryPage = async (
       from resources where ${where}
       order by ${sortSql[page.sort]} ${dirSql(page.dir)}, provider, account, id
       limit ${page.limit} offset ${page.offset}`),
-    db.execute<{ n: number }>(sql`select count(*)::int as n from resources where ${where}`),
+    knownTotal !== undefined
+      ? { rows: [{ n: knownTotal }] }
+      : db.execute<{ n: number }>(sql`select count(*)::int as n from resources where ${where}`),
   ]);
   return {
     rows: rows.map((r) => ({
@@ -336,8 +340,10 @@ export const inventoryView = async (d: ViewContext, query: Record<string, string
   checkKnown('inventory', 'service', q.service, keys(facets.service));
   checkKnown('inventory', 'state', q.state, keys(facets.state));
   const page = pageOf(q, { sort: 'cost', dir: 'desc' });
-  const filter: InventoryFilter = q;
-  const { rows, total } = await inventoryPage(d.db, filter, page);
+  const { sort: _sort, dir: _dir, offset: _offset, limit: _limit, ...filter } = q;
+  const unfiltered = Object.values(filter).every((v) => v === undefined);
+  // Unfiltered, the count is the facets' total (read once per sync, memo.ts) rather than a count of every row.
+  const { rows, total } = await inventoryPage(d.db, filter, page, unfiltered ? facets.total.count : undefined);
   const t = facets.total;
   return {
     name: 'inventory',
