@@ -712,6 +712,7 @@ describe('estate-wide aggregates kept a while', () => {
   test('reused until a sync pass, a baseline or a scan writes, or the time is up; tables are always read', async () => {
     let t = now;
     const kept = createDashboardData({ db: store.db, now: () => t, frameworks: [framework], cacheMs: 30_000 });
+    await kept.warm();
     const resources = async () => {
       const v = await kept.view(dave, 'inventory', { provider: 'aws' });
       return [figure(v, 'resources').value, table(v, 'resources').paging!.total];
@@ -775,6 +776,7 @@ describe('bad queries get a clear message naming the parameter and what is accep
     ['findings', { rule: 'nope' }, 'rule', /rule: must be one of test.sg.open, test.volume.unattached/],
     ['compliance', { framework: 'iso' }, 'framework', /framework: must be one of test-fw \(got "iso"\)/],
     ['costs', { by: 'colour' }, 'by', /by: must be one of provider, account, environment, service, region, type/],
+    ['inventory', { name: 'web\u0007' }, 'name', /name: must not hold control characters/],
     ['overview', { limit: '5' }, 'limit', /The overview view has no parameter "limit"; it takes none/],
   ] as const)('%s %j', async (name, query, field, message) => {
     const e = await failure(data.view(carol, name, { ...query }));

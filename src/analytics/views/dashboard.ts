@@ -41,6 +41,10 @@ export const createDashboardData = (deps: DashboardDeps): DashboardDataService =
     },
   };
   return {
+    async warm() {
+      await estateFacets(d);
+      await driftSummary(d, undefined, undefined, { sort: 'kind', dir: 'asc', offset: 0, limit: 0 });
+    },
     view(viewer, name, query) {
       if (!(viewNames as readonly string[]).includes(name))
         return Promise.reject(

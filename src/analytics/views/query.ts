@@ -53,7 +53,7 @@ export const text = () =>
   z
     .string()
     .max(200, 'must be at most 200 characters')
-    .refine((v) => !/[\u0000-\u001f]/.test(v), {
+    .refine((v) => ![...v].some((c) => c.charCodeAt(0) < 0x20), {
       message: 'must not hold control characters',
     });
 
