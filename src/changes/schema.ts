@@ -70,6 +70,8 @@ export const changeRequests = pgTable(
   (t) => [
     index('change_requests_status_idx').on(t.status, t.expiresAt),
     index('change_requests_requester_idx').on(t.requesterKey, t.createdAt),
+    // A workspace's requests newest first (the dashboard's changes and approvals).
+    index('change_requests_workspace_idx').on(t.workspaceId, t.createdAt),
     // At most one open rollback per change: two people asking at once cannot both file one.
     uniqueIndex('change_requests_open_rollback_idx')
       .on(t.rollbackOf)

@@ -34,7 +34,7 @@ export const scopeText = (s: DriftScope): string =>
     .join(' ') || 'all';
 
 /** Attributes whose change is drift; the rest (metrics, timestamps, last-used dates) moves on its own. */
-const DRIFT_ATTRIBUTES = [
+export const DRIFT_ATTRIBUTES = [
   'instanceType',
   'vmSize',
   'machineType',
