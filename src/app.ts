@@ -1059,7 +1059,8 @@ const dashboardRoutes = (
     now: d.now,
     frameworks: config.frameworks,
     ownerTags,
-    analytics: (viewer, query) => analyticsView({ db: d.db, now: d.now, ownerTags, templates: d.templates }, viewer, query),
+    analytics: (viewer, query) =>
+      analyticsView({ db: d.db, now: d.now, ownerTags, templates: d.templates }, viewer, query),
   });
   const dashboard = createDashboard({ data, auth, engine: d.engine, live: { bus: d.live, stream: streamLive } });
 

@@ -121,7 +121,9 @@ const charts = (a: TeamAnalytics): Chart[] => [
     series: [
       {
         name: 'Change failure rate',
-        values: a.trend.total.map((p) => (p.changeFailureRate === null ? null : Math.round(p.changeFailureRate * 1000) / 10)),
+        values: a.trend.total.map((p) =>
+          p.changeFailureRate === null ? null : Math.round(p.changeFailureRate * 1000) / 10,
+        ),
       },
     ],
     unit: '%',
@@ -158,7 +160,11 @@ const row = (f: TeamFigures, period: string): Row => ({
 });
 
 /** The analytics view of one viewer's workspace. */
-export const analyticsView = async (d: AnalyticsViewDeps, viewer: Viewer, query: Record<string, string>): Promise<View> => {
+export const analyticsView = async (
+  d: AnalyticsViewDeps,
+  viewer: Viewer,
+  query: Record<string, string>,
+): Promise<View> => {
   const q = parseQuery('analytics', shape, query);
   const a = await teamAnalytics(d.db, {
     workspaceId: viewer.actor.workspaceId,
