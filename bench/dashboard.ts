@@ -21,6 +21,14 @@ import { vacuumIfNeeded } from '../src/store/maintenance.ts';
 import { sql } from '../src/store/orm.ts';
 import { openStore } from '../src/store/open.ts';
 import type { ChangePlan } from '../src/tools/change-plan.ts';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config.ts';
+import { createHttpServer } from '../src/http/server.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
+import { createWebAuth } from '../src/surfaces/dashboard/auth/web-auth.ts';
+import { createDashboard } from '../src/surfaces/dashboard/dashboard.ts';
+import { createDashboardAuthStore } from '../src/surfaces/dashboard/store/sessions.ts';
+import { measureDashboardPaint, paintReport } from './dashboard-paint.ts';
 import { benchDatabase } from './inventory.ts';
 import { ms, summarize } from './stats.ts';
 
@@ -329,7 +337,66 @@ const measure = async (data: DashboardData, runs: number): Promise<void> => {
   }
 };
 
-export const benchDashboard = async (opts: { resources: number; changes: number; incidents: number; runs: number }) => {
+/**
+ * First meaningful paint of the dashboard in Chromium over the seeded data: the app's own HTTP
+ * server, sign-in and dashboard routes over the same data, a session of the bench's approver
+ * (written straight into the session table), each page loaded cold `runs` times.
+ */
+const measurePaint = async (db: Db, data: DashboardData, runs: number): Promise<void> => {
+  const logger = createLogger('silent');
+  const store = createDashboardAuthStore(db);
+  const auth = createWebAuth({ store, roleOf: async () => benchApprover.role, clock: () => benchNow, logger });
+  const dashboard = createDashboard({
+    data,
+    auth,
+    engine: { handleInteraction: async () => [] },
+  });
+  const http = createHttpServer({
+    config: loadConfig({ PORT: '0', HOST: '127.0.0.1', CONSOLE_ENABLED: 'false' }),
+    logger,
+    metrics: createMetrics(),
+    ready: async () => undefined,
+    routes: [...auth.routes, ...dashboard.routes],
+  });
+  const { port } = await http.listen();
+  const id = randomBytes(32).toString('base64url');
+  const a = benchApprover.actor;
+  await store.createSession(id, {
+    surface: a.surface,
+    workspaceId: a.workspaceId,
+    userId: a.userId,
+    displayName: a.displayName,
+    via: 'slack',
+    csrfToken: randomBytes(32).toString('base64url'),
+    createdAt: benchNow,
+    expiresAt: new Date(benchNow.getTime() + 86_400_000),
+    lastSeenAt: benchNow,
+  });
+  try {
+    for (const page of ['/dashboard', '/dashboard/inventory', '/dashboard/changes', '/dashboard/approvals']) {
+      const s = await measureDashboardPaint({
+        baseUrl: `http://127.0.0.1:${port}`,
+        cookie: `devops_agent_session=${id}`,
+        path: page,
+        runs,
+      });
+      const wrong = s.samples.find((x) => x.status !== 200 || x.finalPath !== page);
+      if (wrong) throw new TypeError(`${page} answered ${wrong.status} at ${wrong.finalPath}`);
+      console.log(`   first paint of ${page} in Chromium, ${runs} cold loads:`);
+      for (const line of paintReport(s)) console.log(`     ${line}`);
+    }
+  } finally {
+    await http.close();
+  }
+};
+
+export const benchDashboard = async (opts: {
+  resources: number;
+  changes: number;
+  incidents: number;
+  runs: number;
+  paintRuns: number;
+}) => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'devops-agent-bench-dash-'));
   const database = await benchDatabase();
   const store = await openStore({ databaseUrl: database.url, dataDir, poolMax: 10, logger: createLogger('silent') });
@@ -338,6 +405,7 @@ export const benchDashboard = async (opts: { resources: number; changes: number;
     const data = createDashboardData({ db: store.db, now: () => benchNow, frameworks: benchFrameworks() });
     console.log(`   view() one at a time, ${opts.runs} runs each after 3 warm-ups:`);
     await measure(data, opts.runs);
+    if (opts.paintRuns > 0) await measurePaint(store.db, data, opts.paintRuns);
   } finally {
     await store.close();
     await database.drop();
@@ -354,5 +422,6 @@ if (import.meta.main) {
     changes: Number(process.env.BENCH_DASHBOARD_CHANGES ?? 10_000),
     incidents: Number(process.env.BENCH_DASHBOARD_INCIDENTS ?? 300),
     runs: Number(process.env.BENCH_DASHBOARD_RUNS ?? 50),
+    paintRuns: Number(process.env.BENCH_DASHBOARD_PAINT_RUNS ?? 20),
   });
 }
