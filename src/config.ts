@@ -85,7 +85,12 @@ export const ConfigSchema = z
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** How long a dashboard sign-in lasts, from sign-in (absolute). */
     DASHBOARD_SESSION_TTL: duration
-      .pipe(z.number().min(300_000, 'must be at least 5m').max(30 * 86_400_000, 'must be at most 30d'))
+      .pipe(
+        z
+          .number()
+          .min(300_000, 'must be at least 5m')
+          .max(30 * 86_400_000, 'must be at most 30d'),
+      )
       .default(43_200_000),
     /** Sign in with Slack: the Slack app's client id and secret (default SLACK_CLIENT_ID / SLACK_CLIENT_SECRET). */
     DASHBOARD_SLACK_CLIENT_ID: optionalString,

@@ -57,9 +57,17 @@ const signIn = async (user: string): Promise<Signed> => {
   return { cookie: cookie!, csrf: csrfIn(await dash.text()) };
 };
 
-const view = async (s: Signed, name: string, query = ''): Promise<{ status: number; body: any }> => {
+/** The parts of a View (src/surfaces/dashboard/ports.ts) the checks read; loose on purpose. */
+interface ViewJson {
+  name: string;
+  error: string;
+  figures: { id: string; value: string; link: { view: string } }[];
+  tables: { paging?: { total: number }; rows: { id: string; cells: unknown; actions?: { kind: string }[] }[] }[];
+}
+
+const view = async (s: Signed, name: string, query = ''): Promise<{ status: number; body: ViewJson }> => {
   const res = await fetch(`${app.url}/dashboard/api/view/${name}${query}`, { headers: { cookie: s.cookie } });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as ViewJson };
 };
 
 const decide = (s: Signed, body: unknown, csrf: string | null = s.csrf) =>
@@ -105,15 +113,15 @@ describe('the dashboard in the app', () => {
       expect(body.name).toBe(name);
     }
     const overview = (await view(alice, 'overview')).body;
-    const resources = overview.figures.find((f: { id: string }) => /resources/i.test(f.id));
+    const resources = overview.figures.find((f) => /resources/i.test(f.id))!;
     expect(resources).toBeDefined();
     expect(Number(String(resources.value).replace(/,/g, ''))).toBeGreaterThan(0);
     expect(resources.link.view).toBe('inventory');
     const inventory = (await view(alice, 'inventory', '?provider=aws&limit=5')).body;
-    const main = inventory.tables.find((t: { paging?: unknown }) => t.paging);
+    const main = inventory.tables.find((t) => t.paging)!;
     expect(main.rows.length).toBeGreaterThan(0);
     expect(main.rows.length).toBeLessThanOrEqual(5);
-    expect(main.paging.total).toBeGreaterThan(5);
+    expect(main.paging!.total).toBeGreaterThan(5);
   });
 
   it('lets an approver approve from the page; a viewer and a request without the CSRF token cannot', async () => {
@@ -122,18 +130,16 @@ describe('the dashboard in the app', () => {
     expect(changeId).toMatch(/^CR-\d+$/);
 
     const dave = await signIn('dave');
-    const daveRows = (await view(dave, 'approvals')).body.tables.flatMap((t: { rows: unknown[] }) => t.rows);
-    const daveRow = daveRows.find((r: { id: string }) => r.id === changeId);
+    const daveRows = (await view(dave, 'approvals')).body.tables.flatMap((t) => t.rows);
+    const daveRow = daveRows.find((r) => r.id === changeId)!;
     expect(daveRow).toBeDefined();
     expect(daveRow.actions ?? []).toEqual([]);
     const refused = await decide(dave, { changeId, decision: 'approve' });
     expect(refused.status).toBe(403);
 
     const bob = await signIn('bob');
-    const bobRow = (await view(bob, 'approvals')).body.tables
-      .flatMap((t: { rows: unknown[] }) => t.rows)
-      .find((r: { id: string }) => r.id === changeId);
-    expect(bobRow.actions.map((a: { kind: string }) => a.kind)).toEqual(['approve', 'reject']);
+    const bobRow = (await view(bob, 'approvals')).body.tables.flatMap((t) => t.rows).find((r) => r.id === changeId)!;
+    expect(bobRow.actions!.map((a) => a.kind)).toEqual(['approve', 'reject']);
 
     const forged = await decide(bob, { changeId, decision: 'approve' }, null);
     expect(forged.status).toBe(403);
@@ -144,13 +150,9 @@ describe('the dashboard in the app', () => {
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { text: string }).text).toMatch(new RegExp(`approved ${changeId}`, 'i'));
     // The changes view reads the change as stored: no longer pending.
-    const row = (await view(bob, 'changes')).body.tables
-      .flatMap((t: { rows: unknown[] }) => t.rows)
-      .find((r: { id: string }) => r.id === changeId);
+    const row = (await view(bob, 'changes')).body.tables.flatMap((t) => t.rows).find((r) => r.id === changeId)!;
     expect(JSON.stringify(row.cells)).toMatch(/approved|succeeded|executing/i);
-    expect(
-      (await view(bob, 'approvals')).body.tables.flatMap((t: { rows: { id: string }[] }) => t.rows.map((r) => r.id)),
-    ).not.toContain(changeId);
+    expect((await view(bob, 'approvals')).body.tables.flatMap((t) => t.rows.map((r) => r.id))).not.toContain(changeId);
   });
 
   it('answers nonsense filters with a message naming the parameter, on the page and in the API', async () => {
