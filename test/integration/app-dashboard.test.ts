@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { viewNames } from '../../src/surfaces/dashboard/ports.ts';
 import { startTestApp, turn, type TestApp } from '../helpers/app.ts';
 
 /**
@@ -96,18 +97,7 @@ describe('the dashboard in the app', () => {
 
   it('shows every view over the sandbox inventory and the records, with links behind the figures', async () => {
     const alice = await signIn('alice');
-    for (const name of [
-      'overview',
-      'inventory',
-      'costs',
-      'findings',
-      'compliance',
-      'drift',
-      'approvals',
-      'changes',
-      'incidents',
-      'analytics',
-    ]) {
+    for (const name of viewNames) {
       const { status, body } = await view(alice, name);
       expect({ name, status }).toEqual({ name, status: 200 });
       expect(body.name).toBe(name);

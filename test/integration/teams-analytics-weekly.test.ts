@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { parseWeeklyAt, postWeeklySummaries } from '../../src/analytics/jobs.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { at, seedAnalytics } from '../helpers/analytics.ts';
-import { DAVE, TENANT, startTeamsHarness, type TeamsHarness } from '../fixtures/teams-harness.ts';
+import { TENANT, startTeamsHarness, type TeamsHarness, botAddedToChannel } from '../fixtures/teams-harness.ts';
 
 /**
  * The weekly team analytics summary on Microsoft Teams, on the wire: posted through the Teams
@@ -14,16 +14,7 @@ let h: TeamsHarness;
 beforeAll(async () => {
   h = await startTeamsHarness({ appId: true });
   // The bot is added to the channel (Teams sends conversationUpdate): the surface keeps its reference.
-  await h.send({
-    type: 'conversationUpdate',
-    channelId: 'msteams',
-    serviceUrl: h.fake.url,
-    from: DAVE,
-    recipient: { id: '28:bot-app-id', name: 'DevOps Agent' },
-    conversation: { id: CHANNEL, conversationType: 'channel', tenantId: TENANT },
-    channelData: { tenant: { id: TENANT } },
-    membersAdded: [{ id: '28:bot-app-id' }],
-  });
+  await botAddedToChannel(h, CHANNEL);
 }, 60_000);
 afterAll(async () => {
   await h?.stop();

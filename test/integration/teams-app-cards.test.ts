@@ -12,6 +12,7 @@ import {
   TENANT,
   startTeamsHarness,
   type TeamsHarness,
+  botAddedToChannel,
 } from '../fixtures/teams-harness.ts';
 
 /**
@@ -23,16 +24,7 @@ const APPROVALS = '19:approvals-cards@thread.tacv2';
 let h: TeamsHarness;
 beforeAll(async () => {
   h = await startTeamsHarness({ appId: true, env: { TEAMS_APPROVALS_CONVERSATION: APPROVALS } });
-  await h.send({
-    type: 'conversationUpdate',
-    channelId: 'msteams',
-    serviceUrl: h.fake.url,
-    from: DAVE,
-    recipient: { id: '28:bot-app-id', name: 'DevOps Agent' },
-    conversation: { id: APPROVALS, conversationType: 'channel', tenantId: TENANT },
-    channelData: { tenant: { id: TENANT } },
-    membersAdded: [{ id: '28:bot-app-id' }],
-  });
+  await botAddedToChannel(h, APPROVALS);
   await h.message(DAVE, DAVE_CHAT, `grant <at>${ALICE.name}</at> approver`, {
     entities: [{ type: 'mention', text: `<at>${ALICE.name}</at>`, mentioned: { id: ALICE.id, name: ALICE.name } }],
   });

@@ -8,6 +8,7 @@ import {
   TENANT,
   startTeamsHarness,
   type TeamsHarness,
+  botAddedToChannel,
 } from '../fixtures/teams-harness.ts';
 
 /**
@@ -19,16 +20,7 @@ let h: TeamsHarness;
 beforeAll(async () => {
   h = await startTeamsHarness({ appId: true, env: { TEAMS_APPROVALS_CONVERSATION: APPROVALS } });
   // The bot was added to the approvals channel: Teams says so, and the reference is kept.
-  await h.send({
-    type: 'conversationUpdate',
-    channelId: 'msteams',
-    serviceUrl: h.fake.url,
-    from: DAVE,
-    recipient: { id: '28:bot-app-id', name: 'DevOps Agent' },
-    conversation: { id: APPROVALS, conversationType: 'channel', tenantId: TENANT },
-    channelData: { tenant: { id: TENANT } },
-    membersAdded: [{ id: '28:bot-app-id' }],
-  });
+  await botAddedToChannel(h, APPROVALS);
 }, 60_000);
 afterAll(async () => {
   await h?.stop();

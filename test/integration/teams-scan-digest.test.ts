@@ -3,7 +3,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { parseDigestSettings } from '../../src/scans/digest.ts';
 import { runScheduledScan } from '../../src/scans/jobs.ts';
 import { builtInRules } from '../../src/scans/rules/index.ts';
-import { DAVE, TENANT, startTeamsHarness, type TeamsHarness } from '../fixtures/teams-harness.ts';
+import { TENANT, startTeamsHarness, type TeamsHarness, botAddedToChannel } from '../fixtures/teams-harness.ts';
 
 /**
  * Scan digests on Microsoft Teams, on the wire: a scheduled scan of the tenant's workspace posts
@@ -15,16 +15,7 @@ let h: TeamsHarness;
 beforeAll(async () => {
   h = await startTeamsHarness({ appId: true });
   // The bot is added to the channel (Teams sends conversationUpdate): the surface keeps its reference.
-  await h.send({
-    type: 'conversationUpdate',
-    channelId: 'msteams',
-    serviceUrl: h.fake.url,
-    from: DAVE,
-    recipient: { id: '28:bot-app-id', name: 'DevOps Agent' },
-    conversation: { id: FINOPS, conversationType: 'channel', tenantId: TENANT },
-    channelData: { tenant: { id: TENANT } },
-    membersAdded: [{ id: '28:bot-app-id' }],
-  });
+  await botAddedToChannel(h, FINOPS);
 }, 60_000);
 afterAll(async () => {
   await h?.stop();

@@ -1,25 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { monthForecast } from '../../src/analytics/views/cost-history.ts';
-import type * as Mine from '../../src/analytics/views/model.ts';
-import { viewNames } from '../../src/analytics/views/model.ts';
 import { parseQuery, tableShape, oneOf, pageOf } from '../../src/analytics/views/query.ts';
 import { AppError } from '../../src/errors.ts';
-import type * as Ports from '../../src/surfaces/dashboard/ports.ts';
-import { viewNames as portViewNames } from '../../src/surfaces/dashboard/ports.ts';
-
-// src/analytics/views/ declares the dashboard's types below the surfaces; these assignments are
-// checked by tsc (npm run lint), so a change to either side that breaks the wiring fails here.
-const asPort = (d: Mine.DashboardData): Ports.DashboardData => d;
-const fromPortView = (v: Ports.View): Mine.View => v;
-const fromPortViewer = (v: Ports.Viewer): Mine.Viewer => v;
-const toPortView = (v: Mine.View): Ports.View => v;
-
-describe('the dashboard data types match the dashboard ports', () => {
-  test('the same view names in the same order', () => {
-    expect(viewNames).toEqual(portViewNames);
-    expect([asPort, fromPortView, fromPortViewer, toPortView].every((f) => typeof f === 'function')).toBe(true);
-  });
-});
 
 describe('monthForecast', () => {
   const day = (d: string, cents: number) => ({ day: d, monthlyCostCents: cents, resources: 1, unpriced: 0 });

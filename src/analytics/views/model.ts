@@ -1,10 +1,9 @@
 import type { Actor, Role } from '../../chat/actor.ts';
 
 /**
- * What the dashboard's views are made of, declared here (below the surfaces) with the same shape
- * as the dashboard's ports (src/surfaces/dashboard/ports.ts): a view is figures, charts (each with
- * its numbers) and tables sorted, filtered and paged on the server. The surface passes its own
- * types in; TypeScript checks they match (test/unit/dashboard-data-types.test.ts).
+ * What the dashboard's views are made of: a view is figures, charts (each with its numbers) and
+ * tables sorted, filtered and paged on the server. Declared here, below the surfaces, and
+ * re-exported as the dashboard's ports (src/surfaces/dashboard/ports.ts), which render them.
  */
 
 /** Who is looking: the Actor and role as in chat, so roles and policy apply unchanged. */
