@@ -29,14 +29,18 @@ const DAY_MS = 86_400_000;
  */
 export const recordCostSnapshot = async (db: Db, now: Date): Promise<CostPoint> => {
   const today = day(now);
-  await db.transaction(async (tx) => {
-    await tx.execute(sql`delete from cost_snapshots where day = ${today}`);
-    await tx.execute(sql`
-      insert into cost_snapshots (day, provider, monthly_cost_cents, resources, unpriced, taken_at)
-      select ${today}, provider, coalesce(sum(monthly_cost_cents), 0), count(*)::int,
-        (count(*) filter (where attributes ->> 'priced' = 'false'))::int, ${now.toISOString()}::timestamptz
-      from resources where gone_at is null group by provider`);
-  });
+  const taken = now.toISOString();
+  // Two idempotent statements, no transaction (a client held across an outage would keep the
+  // pool from closing): today's row per provider is written over, then the providers this sync no
+  // longer has are dropped. Replicas doing the same at once write the same rows.
+  await db.execute(sql`
+    insert into cost_snapshots (day, provider, monthly_cost_cents, resources, unpriced, taken_at)
+    select ${today}, provider, coalesce(sum(monthly_cost_cents), 0), count(*)::int,
+      (count(*) filter (where attributes ->> 'priced' = 'false'))::int, ${taken}::timestamptz
+    from resources where gone_at is null group by provider
+    on conflict (day, provider) do update set monthly_cost_cents = excluded.monthly_cost_cents,
+      resources = excluded.resources, unpriced = excluded.unpriced, taken_at = excluded.taken_at`);
+  await db.execute(sql`delete from cost_snapshots where day = ${today} and taken_at < ${taken}::timestamptz`);
   const [point] = await readCostHistory(db, today, today);
   return point ?? { day: today, monthlyCostCents: 0, resources: 0, unpriced: 0 };
 };
