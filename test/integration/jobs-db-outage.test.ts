@@ -122,10 +122,11 @@ const runsAJob = async (app: ChildApp, n: number): Promise<void> => {
 };
 
 /** Backends of the test database listening for Agenda's notifications (real PostgreSQL only). */
+/** The scheduler's LISTEN sessions (the live events' own listener apart: src/store/live-postgres.ts). */
 const listeners = async (client: pg.Client): Promise<number[]> =>
   (
     await client.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`,
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %' AND application_name <> 'devops-agent:live' AND pid <> pg_backend_pid()`,
     )
   ).rows.map((r) => r.pid);
 
