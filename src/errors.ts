@@ -2,18 +2,20 @@
  * One base error for the whole app: a stable `code`, a message safe to show a user, and the cause.
  * Remote-API translators (cloud providers, surfaces) map SDK failures onto these codes.
  */
-export type ErrorCode =
-  | 'bad_request'
-  | 'not_found'
-  | 'forbidden'
-  | 'conflict'
-  | 'expired'
-  | 'unavailable'
-  | 'rate_limited'
-  | 'auth_failed'
-  | 'cloud_error'
-  | 'config_invalid'
-  | 'internal';
+export const errorCodes = [
+  'bad_request',
+  'not_found',
+  'forbidden',
+  'conflict',
+  'expired',
+  'unavailable',
+  'rate_limited',
+  'auth_failed',
+  'cloud_error',
+  'config_invalid',
+  'internal',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -135,7 +135,8 @@ const blockedReply = (e: ApprovalBlockedError): Reply => {
         },
       ],
     });
-  return reply(blocks, { text: e.userMessage, ephemeral: true });
+  // A hold, not a refusal: the change may be approved later, or now with an override.
+  return reply(blocks, { text: e.userMessage, ephemeral: true, errorCode: 'conflict' });
 };
 
 export const approveChangeTool = (d: ChangeToolDeps): Tool<typeof ApproveInput> => ({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorCodes } from '../errors.ts';
 import { mentionsAsText } from './mention.ts';
 
 /**
@@ -130,6 +131,13 @@ export const Reply = z.object({
    * Surfaces show them on the fields (Slack: `response_action: errors`) and keep the form open.
    */
   fieldErrors: z.record(z.string(), z.string()).optional(),
+  /**
+   * Set by the engine on an answer that reports a refusal or a failure: the error's code
+   * (`forbidden`, `not_found`, `conflict` for an approval held by a freeze or a window,
+   * `unavailable` for a database outage, `internal` for a bug). Surfaces show the text as usual;
+   * a caller that answers with a status (the dashboard's decisions) reads this, never the text.
+   */
+  errorCode: z.enum(errorCodes).optional(),
 });
 export type Reply = z.infer<typeof Reply>;
 
@@ -143,6 +151,7 @@ export const reply = (blocks: Block[], opts: Partial<Omit<Reply, 'blocks'>> = {}
   ...(opts.sandbox ? { sandbox: true } : {}),
   ...(opts.changeId !== undefined ? { changeId: opts.changeId } : {}),
   ...(opts.ephemeral !== undefined ? { ephemeral: opts.ephemeral } : {}),
+  ...(opts.errorCode !== undefined ? { errorCode: opts.errorCode } : {}),
 });
 
 export const textReply = (text: string, opts: Partial<Omit<Reply, 'blocks' | 'text'>> = {}): Reply =>

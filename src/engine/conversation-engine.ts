@@ -64,13 +64,20 @@ export const createEngine = (d: EngineDeps): Engine => {
   const toReply = (e: unknown, where: string): Reply => {
     if (isUnavailable(e)) {
       d.logger.warn({ err: e }, `${where}: database unavailable`);
-      return mark(textReply(new UnavailableError('The bot').userMessage, { ephemeral: true }));
+      return mark(
+        textReply(new UnavailableError('The bot').userMessage, { ephemeral: true, errorCode: 'unavailable' }),
+      );
     }
     // An `internal` AppError is a bug: logged with a reference like any unexpected error.
-    if (isUserFacing(e)) return mark(textReply(e.userMessage, { ephemeral: true }));
+    if (isUserFacing(e)) return mark(textReply(e.userMessage, { ephemeral: true, errorCode: e.code }));
     const ref = randomUUID().slice(0, 8);
     d.logger.error({ err: e, ref }, `${where} failed`);
-    return mark(textReply(`Something went wrong on my side (ref ${ref}). Nothing was changed.`, { ephemeral: true }));
+    return mark(
+      textReply(`Something went wrong on my side (ref ${ref}). Nothing was changed.`, {
+        ephemeral: true,
+        errorCode: 'internal',
+      }),
+    );
   };
 
   const context = async (actor: Actor, conversation: ConversationRef): Promise<ToolContext> => {

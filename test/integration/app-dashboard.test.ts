@@ -143,6 +143,28 @@ describe('the dashboard in the app', () => {
     const row = (await view(bob, 'changes')).body.tables.flatMap((t) => t.rows).find((r) => r.id === changeId)!;
     expect(JSON.stringify(row.cells)).toMatch(/approved|succeeded|executing/i);
     expect((await view(bob, 'approvals')).body.tables.flatMap((t) => t.rows.map((r) => r.id))).not.toContain(changeId);
+
+    // The engine's error code, not its wording, gives the status: decided already, and no such change.
+    const again = await decide(bob, { changeId, decision: 'approve' });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { ok: boolean }).ok).toBe(false);
+    expect((await decide(bob, { changeId: 'CR-999999', decision: 'reject' })).status).toBe(404);
+  });
+
+  it('answers 409 when a freeze holds the approval, and decides once the freeze is lifted', async () => {
+    await turn(app, 'carol', 'freeze prod for 1d release week');
+    try {
+      const [card] = await turn(app, 'alice', 'reboot web-prod-2');
+      const changeId = card!.changeId!;
+      const bob = await signIn('bob');
+      const held = await decide(bob, { changeId, decision: 'approve' });
+      expect(held.status).toBe(409);
+      expect(((await held.json()) as { text: string }).text).toMatch(/frozen/);
+      await turn(app, 'carol', 'unfreeze prod');
+      expect((await decide(bob, { changeId, decision: 'approve' })).status).toBe(200);
+    } finally {
+      await turn(app, 'carol', 'unfreeze prod');
+    }
   });
 
   it('answers nonsense filters with a message naming the parameter, on the page and in the API', async () => {

@@ -3,6 +3,7 @@ import { startApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Store } from '../../src/store/open.ts';
+import { decisionOutcome } from '../../src/surfaces/dashboard/decide.ts';
 import { openProxiedStore, type ProxiedStore } from '../helpers/proxied-store.ts';
 import { turn, postJson } from '../helpers/app.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
@@ -51,6 +52,15 @@ it('answers "temporarily unavailable" while the database is down and recovers wh
     text: 'stop web-prod-1',
   });
   expect(reply?.text).toMatch(/temporarily unavailable/);
+  expect(reply?.errorCode).toBe('unavailable');
+  // A click (as the dashboard's decisions make it) is marked the same, so the dashboard answers 503.
+  const clicked = await app.engine.handleInteraction({
+    actor: { surface: 'console', workspaceId: 'console', userId: 'bob', displayName: 'Bob' },
+    conversation: { surface: 'console', workspaceId: 'console', channelId: 'dashboard' },
+    actionId: 'change.approve',
+    value: 'CR-1',
+  });
+  expect(decisionOutcome(clicked).status).toBe(503);
   expect(app.sandbox!.requests.some((r) => r.action === 'StopInstances')).toBe(false);
 
   proxy.restore();

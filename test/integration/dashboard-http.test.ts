@@ -215,30 +215,28 @@ describe('live notices', () => {
 });
 
 describe('pieces', () => {
-  it('decisionOutcome: confirmation 200, held with an override button 409, anything else 403', () => {
+  it('decisionOutcome: 200 for a decision taken, else the status of the error code the engine set', () => {
     const text = (t: string, extra: Partial<Reply> = {}): Reply => ({
       text: t,
       blocks: [{ type: 'text', text: t }],
       ...extra,
     });
-    const body = { changeId: 'CR-4', decision: 'approve' as const };
-    expect(decisionOutcome([text('You approved CR-4. CR-4 done.')], body).status).toBe(200);
-    expect(decisionOutcome([text('You approved CR-40. …')], body).status).toBe(403);
-    expect(
-      decisionOutcome(
-        [
-          {
-            text: 'frozen',
-            blocks: [{ type: 'actions', buttons: [{ actionId: 'command.run', label: 'Override', value: '{}' }] }],
-          },
-        ],
-        body,
-      ).status,
-    ).toBe(409);
-    expect(decisionOutcome([text('Approving CR-4 needs an approver')], body)).toEqual({
-      status: 403,
-      text: 'Approving CR-4 needs an approver',
+    expect(decisionOutcome([text('You approved CR-4. CR-4 done.')])).toEqual({
+      status: 200,
+      text: 'You approved CR-4. CR-4 done.',
     });
+    // The text is never read: an error code decides, whatever the answer says.
+    expect(decisionOutcome([text('You approved CR-4.', { errorCode: 'forbidden' })]).status).toBe(403);
+    expect(decisionOutcome([text('frozen', { errorCode: 'conflict' })]).status).toBe(409);
+    expect(decisionOutcome([text('no such change', { errorCode: 'not_found' })]).status).toBe(404);
+    expect(decisionOutcome([text('The bot is temporarily unavailable', { errorCode: 'unavailable' })]).status).toBe(
+      503,
+    );
+    // A redaction notice may follow the answer: the answer's code still decides.
+    expect(
+      decisionOutcome([text('needs an approver', { errorCode: 'forbidden' }), text('I removed a secret')]),
+    ).toEqual({ status: 403, text: 'needs an approver\nI removed a secret' });
+    expect(decisionOutcome([])).toEqual({ status: 500, text: 'The engine gave no answer.' });
   });
 
   it('safeNext keeps the dashboard’s own pages only; pageQuery drops blanks', () => {

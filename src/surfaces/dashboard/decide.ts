@@ -4,7 +4,7 @@ import { ActionIds } from '../../chat/interaction.ts';
 import type { Reply } from '../../chat/reply.ts';
 import type { ConversationEngine } from '../../engine/engine.ts';
 import { formatZodIssues } from '../../errors.ts';
-import { HttpError } from '../../http/errors.ts';
+import { HttpError, statusByCode } from '../../http/errors.ts';
 import { json, type HttpRequest, type HttpResponse, type Route } from '../../http/route.ts';
 import { pageHeaders } from './assets.ts';
 import { renderMessagePage, type Notice } from './page.ts';
@@ -41,23 +41,25 @@ export const DecideBody = z.object({
 export type DecideBody = z.infer<typeof DecideBody>;
 
 export interface DecisionOutcome {
-  /** 200 decided; 403 refused (the role or the policy); 409 held (a freeze or a window: override in chat). */
-  status: 200 | 403 | 409;
+  /**
+   * 200 decided; otherwise the status of the engine's error code (statusByCode): 403 refused (the
+   * role, the policy, one's own request), 404 no such change, 409 held (a freeze or a window:
+   * override in chat) or already decided, 503 the database is down, 500 a bug.
+   */
+  status: number;
   /** The engine's answer as it would read in chat. */
   text: string;
 }
 
 /**
- * What the engine's answer means. It answers a decision with the clicker's private confirmation
- * ("You approved CR-12. …", see decisionAck in the engine), a held approval with the reason and an
- * override button, and a refusal (role, policy, own request, unknown change) with the reason only.
+ * What the engine's answer means: it marks a refusal or a failure with its error code
+ * (`Reply.errorCode`); a decision taken is answered with the clicker's private confirmation.
  */
-export const decisionOutcome = (replies: Reply[], body: DecideBody): DecisionOutcome => {
-  const text = replies.map((r) => r.text).join('\n') || 'The engine gave no answer.';
-  const verb = body.decision === 'approve' ? 'approved' : 'rejected';
-  if (replies.some((r) => r.text.startsWith(`You ${verb} ${body.changeId}.`))) return { status: 200, text };
-  if (replies.some((r) => r.blocks.some((b) => b.type === 'actions'))) return { status: 409, text };
-  return { status: 403, text };
+export const decisionOutcome = (replies: Reply[]): DecisionOutcome => {
+  if (replies.length === 0) return { status: 500, text: 'The engine gave no answer.' };
+  const text = replies.map((r) => r.text).join('\n');
+  const code = replies.find((r) => r.errorCode)?.errorCode;
+  return { status: code ? statusByCode[code] : 200, text };
 };
 
 const flashCookie = 'dashboard_notice';
@@ -102,7 +104,7 @@ export const decideRoutes = (deps: {
       value: body.changeId,
       ...(body.decision === 'reject' && body.reason ? { inputs: { reason: body.reason } } : {}),
     });
-    return decisionOutcome(replies, body);
+    return decisionOutcome(replies);
   };
 
   return [
