@@ -8,14 +8,15 @@ import type { Logger } from '../observability/logger.ts';
 import type { Db } from '../store/db.ts';
 import { and, eq, sql } from '../store/orm.ts';
 import { teamAnalytics, type TemplateEstimates } from './team/analytics.ts';
+import { isTimeZone } from '../util/time-zone.ts';
 import { lastWeek } from './team/period.ts';
 import { renderAnalytics } from './team/render.ts';
 import { analyticsWeeklyPosts } from './team/schema.ts';
 
 /**
  * The weekly summary: job `analytics.weekly`, on a cron made from ANALYTICS_WEEKLY_AT (one
- * schedule shared by every replica), posts last week's figures per team (the seven whole UTC days
- * before the run) to each ANALYTICS_CONVERSATION, for that conversation's workspace. A run key
+ * schedule shared by every replica), posts last week's figures per team (the seven whole days
+ * before the run's day, in ANALYTICS_WEEKLY_AT's zone) to each ANALYTICS_CONVERSATION, for that conversation's workspace. A run key
  * per conversation and week (`analytics_weekly_posts`) is claimed before posting, so a week is
  * posted once even when two replicas or a retry run the job.
  */
@@ -33,21 +34,12 @@ export interface WeeklyAt {
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
-const validZone = (tz: string): boolean => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** ANALYTICS_WEEKLY_AT: `<day> <HH:MM> [<IANA zone>]`, e.g. `mon 09:00 Europe/Berlin` (default zone UTC). */
 export const parseWeeklyAt = (value: string): WeeklyAt => {
   const [dayText = '', time = '', zone = 'UTC', ...extra] = value.trim().split(/\s+/);
   const day = DAYS.indexOf(dayText.slice(0, 3).toLowerCase());
   const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(time);
-  if (day < 0 || !m || extra.length > 0 || !validZone(zone))
+  if (day < 0 || !m || extra.length > 0 || !isTimeZone(zone))
     throw new AppError(
       'config_invalid',
       `ANALYTICS_WEEKLY_AT: "${value}" is not <day> <HH:MM> [<time zone>], like "mon 09:00 Europe/Berlin" (days mon…sun, an IANA zone)`,
@@ -95,7 +87,7 @@ const named = (c: ConversationRef): string => `${c.surface}:${c.workspaceId}:${c
 /** Posts last week's summary to every configured conversation not posted this week; returns how many were posted. */
 export const postWeeklySummaries = async (d: AnalyticsJobDeps): Promise<number> => {
   const now = d.now();
-  const week = lastWeek(now);
+  const week = lastWeek(now, d.at.timezone);
   let posted = 0;
   for (const conversation of d.conversations) {
     const key = named(conversation);

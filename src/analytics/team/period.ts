@@ -1,13 +1,12 @@
 import { badRequest } from '../../errors.ts';
 import { monthOf, monthRange, monthStart, UsageMonth } from '../../usage/month.ts';
+import { DAY_MS, localDay, zonedToUtc } from '../../util/time-zone.ts';
 
 /**
- * The periods analytics are read over, in UTC: a calendar month (`2026-11`), `this-month` (from its
+ * The periods analytics are read over, in UTC (the weekly summary's week excepted): a calendar month (`2026-11`), `this-month` (from its
  * first day to now), `last-month`, or the last `7d`, `30d` or `90d` up to now. Trends are monthly
  * buckets (UTC calendar months).
  */
-
-const DAY_MS = 86_400_000;
 
 /** A half-open range [from, to) and how to say it. */
 export interface Period {
@@ -58,12 +57,22 @@ export const parsePeriod = (text: string | undefined, now: Date): Period => {
   return { key, label: monthName(month), from: since, to: until.getTime() > now.getTime() ? now : until };
 };
 
-/** The seven whole UTC days before `now`'s day: what the weekly summary covers (its key names the first day). */
-export const lastWeek = (now: Date): Period => {
-  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  const from = new Date(to.getTime() - 7 * DAY_MS);
-  const day = (d: Date) => d.toISOString().slice(0, 10);
-  return { key: `week-${day(from)}`, label: `${day(from)} – ${day(new Date(to.getTime() - 1))}`, from, to };
+/**
+ * The seven whole days before `now`'s day, as the calendar reads in `timeZone` (the zone of
+ * ANALYTICS_WEEKLY_AT; UTC by default): what the weekly summary covers. Its key names the first
+ * local day; a week across a DST change is 167 or 169 hours long.
+ */
+export const lastWeek = (now: Date, timeZone = 'UTC'): Period => {
+  const today = localDay(now, timeZone);
+  const first = today - 7 * DAY_MS;
+  const day = (localMs: number) => new Date(localMs).toISOString().slice(0, 10);
+  const zone = timeZone === 'UTC' ? '' : ` (${timeZone})`;
+  return {
+    key: `week-${day(first)}`,
+    label: `${day(first)} – ${day(today - DAY_MS)}${zone}`,
+    from: zonedToUtc(first, timeZone),
+    to: zonedToUtc(today, timeZone),
+  };
 };
 
 /** The `count` UTC months ending with the one `period` ends in (oldest first): the trend's buckets. */
