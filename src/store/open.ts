@@ -7,6 +7,7 @@ import type { DataDirLockOptions } from './data-dir-lock.ts';
 import { embeddedMaxConnections, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 import { runMigrations } from './migrate.ts';
 import { createPool, describeConnectError, describeTarget, timedQuery } from './pool.ts';
+import { transactionGuarded } from './transaction-guard.ts';
 
 export interface Store {
   db: Db;
@@ -103,7 +104,7 @@ export const connectStore = async (
   }
   opts.logger.info({ target, embedded: Boolean(embedded) }, 'database ready');
 
-  const db: Db = drizzle({ client: pool });
+  const db: Db = drizzle({ client: transactionGuarded(pool) });
   const pingTimeoutMs = opts.pingTimeoutMs ?? defaultPingTimeoutMs;
   let closing: Promise<void> | undefined;
   return {

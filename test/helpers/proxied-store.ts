@@ -15,7 +15,7 @@ export interface ProxiedStore {
   close(): Promise<void>;
 }
 
-export const openProxiedStore = async (): Promise<ProxiedStore> => {
+export const openProxiedStore = async (opts: { poolMax?: number } = {}): Promise<ProxiedStore> => {
   const base = await createTestStore();
   const target = new URL(base.connectionString);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
@@ -23,7 +23,7 @@ export const openProxiedStore = async (): Promise<ProxiedStore> => {
     openStore({
       databaseUrl: proxy.url(base.connectionString),
       dataDir: '.',
-      poolMax: 4,
+      poolMax: opts.poolMax ?? 4,
       logger: createLogger('silent'),
       queryTimeoutMs: 1_000,
       connectTimeoutMs: 1_000,
