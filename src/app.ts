@@ -81,7 +81,7 @@ import { incidentTools } from './incidents/tools.ts';
 import { diagnose } from './incidents/diagnosis.ts';
 import type { IncidentExplainer } from './incidents/ports.ts';
 import {
-  autoRemediationCounter,
+  autoRemediationLimiter,
   chooseAutoRemediation,
   fileRemediation,
   remediationActor,
@@ -437,17 +437,25 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
                 },
                 diagnosis,
                 rules,
-                autoRemediationCounter(db, i.workspaceId, now),
+                autoRemediationLimiter(db, i.workspaceId, now),
               );
               if (choice.kind === 'none') {
                 // Said only when a rule matched and declined; silence when no rule is about this incident.
                 const declined = choice.reasons.filter((r) => r.startsWith('rule '));
                 return declined.length > 0 ? { text: `🤖 No auto-remediation: ${declined.join('; ')}.` } : undefined;
               }
-              const c = await fileRemediation(
-                { db, changes, provider: providerByName, role: config.INCIDENT_REMEDIATION_ROLE },
-                { proposal: choice.proposal, rule: choice.rule, conversation: thread },
-              );
+              let c: Awaited<ReturnType<typeof fileRemediation>>;
+              try {
+                c = await fileRemediation(
+                  { db, changes, provider: providerByName, role: config.INCIDENT_REMEDIATION_ROLE },
+                  { proposal: choice.proposal, rule: choice.rule, conversation: thread },
+                );
+              } catch (e) {
+                // Nothing was filed: the rule's place under its hourly limit is free again. If even
+                // that fails (the database is down), the place stays taken for the hour: the safe side.
+                await choice.claim.release().catch(() => undefined);
+                throw e;
+              }
               return {
                 text: `🤖 Auto-remediation rule *${choice.rule.name}* filed ${c.id} (${choice.proposal.title}): ${c.status === 'pending' ? 'waiting for approval' : c.status}.`,
                 changeId: c.id,

@@ -10,14 +10,14 @@ import { environmentNames } from '../changes/freezes.ts';
 import type { ChangeRequest } from '../changes/model.ts';
 import { getChange } from '../changes/repository.ts';
 import { rollbackPlan } from '../changes/rollback.ts';
-import { changeRequests } from '../changes/schema.ts';
 import type { ChangeService } from '../changes/service.ts';
 import { DecideInput } from '../changes/tools.ts';
 import { AppError, badRequest, forbidden, formatZodIssues, notFound } from '../errors.ts';
-import { and, eq, gte, sql } from '../store/orm.ts';
+import { and, eq, gte, lt, sql } from '../store/orm.ts';
 import type { Db } from '../store/db.ts';
 import type { ChangePlan } from '../tools/change-plan.ts';
 import { IncidentSource, Proposal, type Diagnosis, type IncidentSignal } from './model.ts';
+import { autoRemediationClaims } from './schema.ts';
 
 /**
  * Auto-remediation as policy data: rules that let the bot file one of diagnosis's proposals
@@ -113,19 +113,33 @@ const allows = (rule: AutoRemediationRule, environment: string): boolean =>
   rule.environments.some((e) => environmentNames(e).includes(environment.toLowerCase()));
 
 export type AutoRemediationChoice =
-  | { kind: 'chosen'; rule: AutoRemediationRule; proposal: Proposal }
+  | { kind: 'chosen'; rule: AutoRemediationRule; proposal: Proposal; claim: RemediationClaim }
   /** Nothing to file; one line per rule that matched and why it did not act (for the thread). */
   | { kind: 'none'; reasons: string[] };
 
+/** A place under a rule's hourly limit, taken for one filing; `release` gives it back when filing failed. */
+export interface RemediationClaim {
+  release(): Promise<void>;
+}
+
+/** The hourly limits of auto-remediation rules: a place is taken atomically, or refused at the limit. */
+export interface RemediationLimiter {
+  /** A place for one more filing under `rule` in the last hour, or undefined when `limit` are taken. */
+  claim(rule: string, limit: number): Promise<RemediationClaim | undefined>;
+  /** How many places `rule` holds in the last hour (filings, and filings under way). */
+  count(rule: string): Promise<number>;
+}
+
 /**
  * The first rule (in order) that matches the incident, has a proposal of its kind in an allowed
- * environment, and is under its hourly limit: with that proposal. Otherwise why not.
+ * environment, and has a place under its hourly limit: with that proposal and the place, which
+ * the caller gives back if filing fails. Otherwise why not.
  */
 export const chooseAutoRemediation = async (
   incident: RemediationIncident,
   diagnosis: Pick<Diagnosis, 'proposals'>,
   rules: readonly AutoRemediationRule[],
-  countInLastHour: (ruleName: string) => Promise<number>,
+  limiter: RemediationLimiter,
 ): Promise<AutoRemediationChoice> => {
   const reasons: string[] = [];
   for (const rule of rules) {
@@ -150,36 +164,57 @@ export const chooseAutoRemediation = async (
       );
       continue;
     }
-    const filed = await countInLastHour(rule.name);
-    if (filed >= rule.maxPerHour) {
+    const claim = await limiter.claim(rule.name, rule.maxPerHour);
+    if (!claim) {
       reasons.push(`rule ${rule.name}: limit ${rule.maxPerHour}/hour reached`);
       continue;
     }
-    return { kind: 'chosen', rule, proposal };
+    return { kind: 'chosen', rule, proposal, claim };
   }
   return { kind: 'none', reasons: reasons.length ? reasons : ['no auto-remediation rule matches this incident'] };
 };
 
+const HOUR_MS = 3_600_000;
+
 /**
- * How many change requests a rule filed in a workspace in the hour before `now`, counted in the
- * database (so every replica sees the same number). Two replicas filing for the same rule in the
- * same instant could each see the count below the limit; incidents reach one replica per delivery.
+ * The limiter on the database (`auto_remediation_claims`), so every replica counts the same
+ * places: a claim runs in one transaction under an advisory lock on the workspace and rule, and
+ * inserts its row only while fewer than the limit were claimed in the hour before `now`.
  */
-export const autoRemediationCounter =
-  (db: Db, workspaceId: string, now: () => Date) =>
-  async (ruleName: string): Promise<number> => {
-    const [row] = await db
-      .select({ n: sql<number>`count(*)::int` })
-      .from(changeRequests)
-      .where(
-        and(
-          eq(changeRequests.workspaceId, workspaceId),
-          sql`${changeRequests.policy}->>'autoRemediation' = ${ruleName}`,
-          gte(changeRequests.createdAt, new Date(now().getTime() - 3_600_000)),
-        ),
-      );
-    return Number(row?.n ?? 0);
+export const autoRemediationLimiter = (db: Db, workspaceId: string, now: () => Date): RemediationLimiter => {
+  const since = () => new Date(now().getTime() - HOUR_MS);
+  const mine = (rule: string) =>
+    and(eq(autoRemediationClaims.workspaceId, workspaceId), eq(autoRemediationClaims.rule, rule));
+  return {
+    claim: (rule, limit) =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`auto-remediation:${workspaceId}:${rule}`}))`);
+        await tx.delete(autoRemediationClaims).where(and(mine(rule), lt(autoRemediationClaims.claimedAt, since())));
+        const [row] = await tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(autoRemediationClaims)
+          .where(and(mine(rule), gte(autoRemediationClaims.claimedAt, since())));
+        if (Number(row?.n ?? 0) >= limit) return undefined;
+        const [claimed] = await tx
+          .insert(autoRemediationClaims)
+          .values({ workspaceId, rule, claimedAt: now() })
+          .returning({ id: autoRemediationClaims.id });
+        const id = claimed!.id;
+        return {
+          release: async () => {
+            await db.delete(autoRemediationClaims).where(eq(autoRemediationClaims.id, id));
+          },
+        };
+      }),
+    count: async (rule) => {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(autoRemediationClaims)
+        .where(and(mine(rule), gte(autoRemediationClaims.claimedAt, since())));
+      return Number(row?.n ?? 0);
+    },
   };
+};
 
 /** The bot as the requester of what auto-remediation files, in the incident's conversation. */
 export const remediationActor = (conversation: Pick<ConversationRef, 'surface' | 'workspaceId'>): Actor => ({

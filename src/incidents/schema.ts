@@ -136,3 +136,21 @@ export const incidentUserEmails = pgTable(
   },
   (t) => [primaryKey({ columns: [t.surface, t.workspaceId, t.userId] })],
 );
+
+/**
+ * What auto-remediation rules filed in the last hour, one row per change request a rule is about
+ * to file (`maxPerHour`). A row is claimed under a transaction-scoped advisory lock per workspace
+ * and rule, only while fewer than the limit were claimed in the hour before, so two replicas
+ * deciding at once cannot both take the last place; a filing that fails gives its row back.
+ * Rows older than an hour are deleted by the next claim of their rule.
+ */
+export const autoRemediationClaims = pgTable(
+  'auto_remediation_claims',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    rule: text('rule').notNull(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('auto_remediation_claims_rule_idx').on(t.workspaceId, t.rule, t.claimedAt)],
+);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from '../../src/store/orm.ts';
 import { listAuditEvents, verifyAudit } from '../../src/changes/audit.ts';
 import { createFreeze } from '../../src/changes/freezes.ts';
 import { DEFAULT_POLICY } from '../../src/changes/policy.ts';
@@ -7,7 +8,7 @@ import { resourceRepository } from '../../src/cloud/repository.ts';
 import { diagnose } from '../../src/incidents/diagnosis.ts';
 import type { Diagnosis } from '../../src/incidents/model.ts';
 import {
-  autoRemediationCounter,
+  autoRemediationLimiter,
   chooseAutoRemediation,
   fileRemediation,
   loadAutoRemediationRules,
@@ -91,12 +92,12 @@ const deps = () => ({
   changes,
   provider: (name: string) => (name === 'kubernetes' ? fleet.provider : undefined),
 });
-const count = () => autoRemediationCounter(store.db, 'T1', clock.now);
+const limiter = () => autoRemediationLimiter(store.db, 'T1', clock.now);
 
 describe('auto-remediation', () => {
   it('files the proposal as the bot, auto-approved under its rule, and the provider runs it', async () => {
     const r = rule({ name: 'restart-crashloop' });
-    const choice = await chooseAutoRemediation(incident, diagnosis, [r], count());
+    const choice = await chooseAutoRemediation(incident, diagnosis, [r], limiter());
     expect(choice).toMatchObject({ kind: 'chosen', rule: r, proposal: { kind: 'rollout_restart' } });
     if (choice.kind !== 'chosen') throw new Error('unreachable');
 
@@ -134,17 +135,36 @@ describe('auto-remediation', () => {
 
   it('stops at the hourly limit and says so; an hour later it may act again', async () => {
     const r = rule({ name: 'restart-crashloop' });
-    expect(await chooseAutoRemediation(incident, diagnosis, [r], count())).toEqual({
+    expect(await chooseAutoRemediation(incident, diagnosis, [r], limiter())).toEqual({
       kind: 'none',
       reasons: ['rule restart-crashloop: limit 1/hour reached'],
     });
     clock.advance(3_600_001);
-    expect(await chooseAutoRemediation(incident, diagnosis, [r], count())).toMatchObject({ kind: 'chosen' });
+    expect(await chooseAutoRemediation(incident, diagnosis, [r], limiter())).toMatchObject({ kind: 'chosen' });
+  });
+
+  it('gives each of many deciders at once a place only while the limit has room (as replicas would)', async () => {
+    // Open every connection of the pool first, so the claims below really run side by side.
+    await Promise.all(Array.from({ length: 5 }, () => store.db.execute(sql`select pg_sleep(0.05)`)));
+    const deciders = Array.from({ length: 6 }, () => autoRemediationLimiter(store.db, 'T1', clock.now));
+    const claims = await Promise.all(deciders.map((l) => l.claim('storm', 2)));
+    expect(claims.filter(Boolean)).toHaveLength(2);
+    expect(await limiter().count('storm')).toBe(2);
+    await claims.find(Boolean)!.release();
+    expect(await limiter().claim('storm', 2)).toBeDefined();
+    expect(await limiter().claim('storm', 2)).toBeUndefined();
+    // Another workspace's rule of the same name has its own places.
+    expect(await autoRemediationLimiter(store.db, 'T2', clock.now).claim('storm', 2)).toBeDefined();
   });
 
   it('does nothing in an environment the rule does not cover, or when no rule matches', async () => {
     expect(
-      await chooseAutoRemediation(incident, diagnosis, [rule({ name: 'prod-only', environments: ['prod'] })], count()),
+      await chooseAutoRemediation(
+        incident,
+        diagnosis,
+        [rule({ name: 'prod-only', environments: ['prod'] })],
+        limiter(),
+      ),
     ).toEqual({
       kind: 'none',
       reasons: ['rule prod-only: search-indexer is in dev, and the rule acts only in prod'],
@@ -154,17 +174,17 @@ describe('auto-remediation', () => {
         incident,
         diagnosis,
         [rule({ name: 'other', match: { service: 'payments' } })],
-        count(),
+        limiter(),
       ),
     ).toEqual({ kind: 'none', reasons: ['no auto-remediation rule matches this incident'] });
     expect(
-      await chooseAutoRemediation(incident, diagnosis, [rule({ name: 'scale', action: 'scale_out' })], count()),
+      await chooseAutoRemediation(incident, diagnosis, [rule({ name: 'scale', action: 'scale_out' })], limiter()),
     ).toEqual({ kind: 'none', reasons: ['rule scale: no scale out was proposed for this incident'] });
   });
 
   it('files a rule without autoApprove pending, for the policy’s approvers', async () => {
     const r = rule({ name: 'restart-asks', autoApprove: false });
-    const choice = await chooseAutoRemediation(incident, diagnosis, [r], count());
+    const choice = await chooseAutoRemediation(incident, diagnosis, [r], limiter());
     if (choice.kind !== 'chosen') throw new Error(`not chosen: ${JSON.stringify(choice)}`);
     const c = await fileRemediation(deps(), { proposal: choice.proposal, rule: r, conversation });
     expect(c).toMatchObject({
@@ -173,7 +193,7 @@ describe('auto-remediation', () => {
       policy: { rule: 'default', autoApprove: false, autoRemediation: 'restart-asks' },
     });
     // Counted for its rule's limit like any other it filed.
-    expect(await count()('restart-asks')).toBe(1);
+    expect(await limiter().count('restart-asks')).toBe(1);
     await changes.reject(c.id, person('bob'), 'approver', 'not now');
   });
 
@@ -188,7 +208,7 @@ describe('auto-remediation', () => {
       endsAt: new Date(clock.now().getTime() + 3_600_000),
     });
     const r = rule({ name: 'restart-frozen' });
-    const choice = await chooseAutoRemediation(incident, diagnosis, [r], count());
+    const choice = await chooseAutoRemediation(incident, diagnosis, [r], limiter());
     if (choice.kind !== 'chosen') throw new Error(`not chosen: ${JSON.stringify(choice)}`);
     const c = await fileRemediation(deps(), { proposal: choice.proposal, rule: r, conversation });
     expect(c).toMatchObject({
@@ -207,10 +227,15 @@ describe('auto-remediation', () => {
       ...proposal,
       call: { tool: 'resource_action', input: { action: 'rollout_restart', resource: 'search/deployment/nope' } },
     };
+    const choice = await chooseAutoRemediation(incident, diagnosis, [r], limiter());
+    if (choice.kind !== 'chosen') throw new Error(`not chosen: ${JSON.stringify(choice)}`);
+    expect(await limiter().count('restart-gone')).toBe(1);
     await expect(fileRemediation(deps(), { proposal: gone, rule: r, conversation })).rejects.toMatchObject({
       code: 'not_found',
     });
-    expect(await count()('restart-gone')).toBe(0);
+    // As the app does when filing fails: the place goes back.
+    await choice.claim.release();
+    expect(await limiter().count('restart-gone')).toBe(0);
     expect((await resourceRepository(store.db).findByIdOrName('search/deployment/search-indexer')).length).toBe(1);
   });
 });
