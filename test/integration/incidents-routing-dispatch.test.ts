@@ -11,7 +11,15 @@ import {
 } from '../../src/incidents/routing/dispatch.ts';
 import { createMailer, type Mailer } from '../../src/incidents/routing/mailer.ts';
 import type { IncidentRouteEvent } from '../../src/incidents/routing/notice.ts';
-import { deliveriesOf, deliveryCounts, lastWindow, openWindow } from '../../src/incidents/routing/repository.ts';
+import {
+  claimHeld,
+  claimRepeats,
+  deliveriesOf,
+  deliveryCounts,
+  insertGrouped,
+  lastWindow,
+  openWindow,
+} from '../../src/incidents/routing/repository.ts';
 import { sql } from '../../src/store/orm.ts';
 import { createTestStore, testStoreTimeoutMs, type TestStore } from '../helpers/db.ts';
 import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.ts';
@@ -290,6 +298,54 @@ describe('incident routing', () => {
     expect(await lastWindow(store.db, row.dedupKey)).toEqual({ windowSeq: 1, status: 'sending', createdAt: clock });
     // A replica that read no window before this one opened it records the event as its repeat.
     expect((await router().notify(event()))[1]).toEqual({ target: 'webhook:ops-bus', status: 'grouped' });
+  });
+
+  it('a delivery a stopped replica left sending is sent again once stale, with its event id, by one replica', async () => {
+    const row = {
+      eventId: 'e-interrupted',
+      workspaceId: 'T1',
+      incidentId: 7,
+      kind: 'triggered',
+      target: 'webhook:ops-bus',
+      dedupKey: 'T1/7/triggered/webhook:ops-bus',
+      windowSeq: 1,
+      urgency: 'high',
+      event: event(),
+      at: clock,
+    };
+    // What notify had done when the replica stopped: the window opened, one repeat claimed, nothing sent.
+    const id = (await openWindow(store.db, { ...row, status: 'sending' }))!;
+    await insertGrouped(store.db, { ...row, eventId: 'e-repeat', at: new Date(clock.getTime() - 60_000) });
+    expect(await claimRepeats(store.db, row.dedupKey, id)).toBe(1);
+
+    minutes(5);
+    expect(await router().flushHeld()).toEqual([]);
+    expect(receiver.received).toHaveLength(0);
+
+    minutes(11);
+    const outcomes = (await Promise.all([router().flushHeld(), router().flushHeld()])).flat();
+    expect(outcomes).toEqual([{ target: 'webhook:ops-bus', status: 'sent', repeats: 1 }]);
+    expect(receiver.verified().map((r) => r.eventId)).toEqual(['e-interrupted']);
+    expect(webhookBodies()[0]).toMatchObject({ type: 'incident.triggered', repeats: 1 });
+    const [sent] = (await deliveriesOf(store.db, 'T1', 7)).filter((x) => x.id === id);
+    expect(sent).toMatchObject({ status: 'sent', repeats: 1, sentAt: clock });
+    expect(await router().flushHeld()).toEqual([]);
+  });
+
+  it('a held batch a stopped replica left sending goes out as one message once stale', async () => {
+    at('2026-12-03T23:00:00Z');
+    await router().notify(event({ incidentId: 7, urgency: 'low' }));
+    await router().notify(event({ incidentId: 8, urgency: 'low' }));
+    at('2026-12-04T06:30:00Z');
+    // The flush claimed them, then its replica stopped before sending.
+    expect(await claimHeld(store.db, `email:${oncall}`, ['low'], 'batch-interrupted', clock)).toHaveLength(2);
+    expect(await router({ staleSendingMs: 60_000 }).flushHeld()).toEqual([]);
+    minutes(2);
+    expect(await router({ staleSendingMs: 60_000 }).flushHeld()).toEqual([
+      { target: `email:${oncall}`, status: 'sent', repeats: 0 },
+    ]);
+    expect(smtp.messages.map((m) => m.subject)).toEqual(['[HELD] 2 incident updates during quiet hours']);
+    expect(await deliveryCounts(store.db)).toMatchObject({ sent: 4 });
   });
 
   it('two replicas flushing at once send the held ones once', async () => {

@@ -25,7 +25,10 @@ import { createWebhookSender, groupedWebhookBody, webhookBody, type WebhookSende
  *    `failed` with the attempts and the error.
  *
  * Neither `notify` nor `flushHeld` throws: a failing target (or the database) is logged and, when
- * the database answers, recorded. A crash between claiming and recording leaves a row `sending`.
+ * the database answers, recorded. A replica that stops between claiming and recording leaves rows
+ * `sending`: `flushHeld` claims those older than `staleSendingMs` and sends them again, with the
+ * same event id (webhook receivers drop ids they have seen; an email may arrive twice). An
+ * incident notice goes out at least once rather than maybe never.
  */
 export interface IncidentRouterDeps {
   db: Db;
@@ -37,7 +40,16 @@ export interface IncidentRouterDeps {
   /** Webhook timeouts and retries (webhooks.ts defaults otherwise). */
   webhooks?: Omit<WebhookSenderOptions, 'now' | 'fetch'> | undefined;
   logger: Logger;
+  /**
+   * How long a delivery may stay `sending` before it counts as abandoned by a stopped replica and
+   * is sent again (default 15 min: well beyond a webhook's 4 attempts and waits, or an email's
+   * timeouts).
+   */
+  staleSendingMs?: number | undefined;
 }
+
+/** Default of `IncidentRouterDeps.staleSendingMs`. */
+export const defaultStaleSendingMs = 15 * 60_000;
 
 export type DeliveryOutcome = {
   target: string;
@@ -50,7 +62,10 @@ export type DeliveryOutcome = {
 export interface IncidentRouter {
   /** Routes one incident event; resolves when every target is sent, held, grouped or failed. */
   notify(event: IncidentRouteEvent): Promise<DeliveryOutcome[]>;
-  /** Sends what quiet hours held, one message per target whose quiet hours are over at `now`. */
+  /**
+   * Sends what quiet hours held, one message per target whose quiet hours are over at `now`; and
+   * sends again what a stopped replica left `sending`.
+   */
   flushHeld(now?: Date): Promise<DeliveryOutcome[]>;
 }
 
@@ -149,17 +164,37 @@ export const createIncidentRouter = (deps: IncidentRouterDeps): IncidentRouter =
     const rows = await repo.claimHeld(db, targetKey, urgencies, batchId, at);
     // Another replica's flush claimed them first.
     if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
-    // One notice per incident and kind: the newest event, with the older held ones and the
-    // unreported repeats counted.
-    const byKey = new Map<string, { rows: repo.DeliveryRow[] }>();
-    for (const r of rows) byKey.set(r.dedupKey, { rows: [...(byKey.get(r.dedupKey)?.rows ?? []), r] });
+    const notices = await batchNotices(rows, (dedupKey, id) => repo.claimRepeats(db, dedupKey, id));
+    return sendBatch(targetKey, batchId, rows, notices);
+  };
+
+  /**
+   * One notice per incident and kind of a batch: the newest event, with the older rows and the
+   * repeats counted (`repeatsOf` claims them, or counts those claimed before).
+   */
+  const batchNotices = async (
+    rows: readonly repo.DeliveryRow[],
+    repeatsOf: (dedupKey: string, id: number) => Promise<number>,
+  ): Promise<IncidentNotice[]> => {
+    const byKey = new Map<string, repo.DeliveryRow[]>();
+    for (const r of rows) byKey.set(r.dedupKey, [...(byKey.get(r.dedupKey) ?? []), r]);
     const notices: IncidentNotice[] = [];
-    for (const [dedupKey, { rows: same }] of byKey) {
+    for (const [dedupKey, same] of byKey) {
       const newest = same.at(-1)!;
-      const repeats = (await repo.claimRepeats(db, dedupKey, newest.id)) + same.length - 1;
+      const repeats = (await repeatsOf(dedupKey, newest.id)) + same.length - 1;
       notices.push({ event: newest.event, occurredAt: same[0]!.createdAt, repeats });
     }
+    return notices;
+  };
+
+  /** Sends a batch's notices as one message to a target, and records the outcome on its rows. */
+  const sendBatch = async (
+    targetKey: string,
+    batchId: string,
+    rows: readonly repo.DeliveryRow[],
+    notices: readonly IncidentNotice[],
+  ): Promise<DeliveryOutcome[]> => {
+    const ids = rows.map((r) => r.id);
     const target = toTarget(targetKey);
     try {
       if (!target) throw new AppError('config_invalid', `${targetKey} is no longer in the routing document`);
@@ -175,6 +210,47 @@ export const createIncidentRouter = (deps: IncidentRouterDeps): IncidentRouter =
       await repo.finish(db, ids, { status: 'failed', attempts: attemptsOf(e), error, at: deps.now() });
       return [{ target: targetKey, status: 'failed', error }];
     }
+  };
+
+  /**
+   * Sends again what a stopped replica left `sending`: a single delivery with its own event id and
+   * the repeats it had claimed, a held batch as one message with its batch id.
+   */
+  const resendStale = async (now: Date): Promise<DeliveryOutcome[]> => {
+    const staleBefore = new Date(now.getTime() - (deps.staleSendingMs ?? defaultStaleSendingMs));
+    const rows = await repo.claimStale(db, staleBefore, now);
+    if (rows.length === 0) return [];
+    log.warn({ deliveries: rows.length }, 'incident deliveries left sending by a stopped replica: sending them again');
+    const singles = rows.filter((r) => r.batchId === null);
+    const batches = new Map<string, repo.DeliveryRow[]>();
+    for (const r of rows) if (r.batchId !== null) batches.set(r.batchId, [...(batches.get(r.batchId) ?? []), r]);
+    const outcomes = await Promise.all([
+      ...singles.map(async (r): Promise<DeliveryOutcome[]> => {
+        const target = toTarget(r.target);
+        const notice = { event: r.event, occurredAt: r.createdAt, repeats: await repo.repeatsClaimedBy(db, r.id) };
+        try {
+          if (!target) throw new AppError('config_invalid', `${r.target} is no longer in the routing document`);
+          const attempts = await deliver(target, r.eventId, [notice], false);
+          await repo.finish(db, [r.id], { status: 'sent', attempts, repeats: notice.repeats, at: deps.now() });
+          return [{ target: r.target, status: 'sent', repeats: notice.repeats }];
+        } catch (e) {
+          const error = errorText(e);
+          log.warn({ target: r.target, incidentId: r.incidentId, error }, 'incident delivery failed again');
+          await repo.releaseRepeats(db, [r.id]);
+          await repo.finish(db, [r.id], { status: 'failed', attempts: attemptsOf(e), error, at: deps.now() });
+          return [{ target: r.target, status: 'failed', error }];
+        }
+      }),
+      ...[...batches].map(async ([batchId, same]) =>
+        sendBatch(
+          same[0]!.target,
+          batchId,
+          same,
+          await batchNotices(same, (_key, id) => repo.repeatsClaimedBy(db, id)),
+        ),
+      ),
+    ]);
+    return outcomes.flat();
   };
 
   return {
@@ -209,6 +285,10 @@ export const createIncidentRouter = (deps: IncidentRouterDeps): IncidentRouter =
           if (quietUntil(routing, target, urgency, now)) continue;
           released.set(target, [...(released.get(target) ?? []), urgency]);
         }
+        const resent = await resendStale(now).catch((err: unknown): DeliveryOutcome[] => {
+          log.error({ err }, 'incident routing could not send deliveries left sending');
+          return [];
+        });
         const outcomes = await Promise.all(
           [...released].map(([target, urgencies]) =>
             flushTarget(target, urgencies, now).catch((err: unknown): DeliveryOutcome[] => {
@@ -217,7 +297,7 @@ export const createIncidentRouter = (deps: IncidentRouterDeps): IncidentRouter =
             }),
           ),
         );
-        return outcomes.flat();
+        return [...resent, ...outcomes.flat()];
       } catch (err) {
         log.error({ err }, 'incident routing could not read held deliveries');
         return [];

@@ -1,7 +1,10 @@
 import type { Scheduler } from '../../jobs/scheduler.ts';
 import type { IncidentRouter } from './dispatch.ts';
 
-/** The job that sends what quiet hours held once they end (`IncidentRouter.flushHeld`). */
+/**
+ * The job that sends what quiet hours held once they end, and again what a stopped replica left
+ * `sending` (`IncidentRouter.flushHeld`).
+ */
 export const flushHeldJob = 'incidents.flush_held';
 
 /**

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from '../../store/orm.ts';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, sql } from '../../store/orm.ts';
 import type { Db } from '../../store/db.ts';
 import type { IncidentRouteEvent } from './notice.ts';
 import { incidentDeliveries } from './schema.ts';
@@ -147,6 +147,29 @@ export const claimHeld = async (
     )
     .returning();
   return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id);
+};
+
+/**
+ * Claims the deliveries left `sending` since before `staleBefore` (a replica stopped between
+ * claiming and recording them), for `at`'s sender: one UPDATE moves their `updated_at` to `at`,
+ * so another replica's claim, whose condition is the old `updated_at`, finds none. Oldest first.
+ */
+export const claimStale = async (db: Db, staleBefore: Date, at: Date): Promise<DeliveryRow[]> => {
+  const rows = await db
+    .update(incidentDeliveries)
+    .set({ updatedAt: at })
+    .where(and(eq(incidentDeliveries.status, 'sending'), lt(incidentDeliveries.updatedAt, staleBefore)))
+    .returning();
+  return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id);
+};
+
+/** How many repeats delivery `id` had claimed to report. */
+export const repeatsClaimedBy = async (db: Db, id: number): Promise<number> => {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(incidentDeliveries)
+    .where(eq(incidentDeliveries.reportedIn, id));
+  return Number(row?.n ?? 0);
 };
 
 /** Every delivery of an incident, oldest first (what a thread or a test shows). */
