@@ -491,7 +491,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const incidentRouting = c.INCIDENT_ROUTES_FILE
     ? oneLine(problems, () => readRoutingFile(c.INCIDENT_ROUTES_FILE!, env), undefined)
     : undefined;
-  problems.push(...incidentChannelProblems(c, consoleEnabled, incidentRouting));
+  problems.push(...incidentChannelProblems(c, consoleEnabled, incidentRouting, analyticsWeekly.conversations));
   if (problems.length) throw new ConfigError(problems);
   return {
     ...c,
@@ -565,15 +565,20 @@ const readPolicyFile = (
 };
 
 /**
- * INCIDENT_CHANNEL malformed, or an incident channel (INCIDENT_CHANNEL, the routing file's) on a
- * surface this configuration does not run: every incident there would be stored with no thread
- * anywhere. The surfaces' rules are src/surfaces/{slack,teams}/enabled.ts's (this layer may not
+ * INCIDENT_CHANNEL or DRIFT_CONVERSATION malformed, or a conversation the bot posts to by itself
+ * (INCIDENT_CHANNEL, the routing file's channels, DRIFT_CONVERSATION, ANALYTICS_CONVERSATION) on a
+ * surface this configuration does not run: every incident, drift report or summary meant for it
+ * would go nowhere. The surfaces' rules are src/surfaces/{slack,teams}/enabled.ts's (this layer may not
  * import them). INCIDENT_CHANNEL is checked for its surface only when no routing file replaces it.
  */
 const incidentChannelProblems = (
-  c: Pick<Config, 'INCIDENT_CHANNEL' | 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID' | 'TEAMS_ENABLED' | 'TEAMS_APP_ID'>,
+  c: Pick<
+    Config,
+    'INCIDENT_CHANNEL' | 'DRIFT_CONVERSATION' | 'SLACK_BOT_TOKEN' | 'SLACK_CLIENT_ID' | 'TEAMS_ENABLED' | 'TEAMS_APP_ID'
+  >,
   consoleEnabled: boolean,
   routing: IncidentRouting | undefined,
+  analyticsConversations: readonly ConversationRef[],
 ): string[] => {
   const off = (surface: ConversationRef['surface']): string | undefined => {
     if (surface === 'slack')
@@ -599,6 +604,21 @@ const incidentChannelProblems = (
       );
     else if (reason && !routing)
       problems.push(`INCIDENT_CHANNEL: ${named(parsed.data)} is on a surface that does not run: ${reason}`);
+  }
+  if (c.DRIFT_CONVERSATION) {
+    const [surface, workspaceId, ...channel] = c.DRIFT_CONVERSATION.split(':');
+    const parsed = ConversationRef.safeParse({ surface, workspaceId, channelId: channel.join(':') });
+    const reason = parsed.success ? off(parsed.data.surface) : undefined;
+    if (!parsed.success)
+      problems.push(
+        `DRIFT_CONVERSATION: must be <surface>:<workspace>:<channel> with surface slack, teams or console, got "${c.DRIFT_CONVERSATION}"`,
+      );
+    else if (reason)
+      problems.push(`DRIFT_CONVERSATION: ${named(parsed.data)} is on a surface that does not run: ${reason}`);
+  }
+  for (const a of analyticsConversations) {
+    const reason = off(a.surface);
+    if (reason) problems.push(`ANALYTICS_CONVERSATION: ${named(a)} is on a surface that does not run: ${reason}`);
   }
   if (routing) {
     const channels = [

@@ -16,6 +16,22 @@ const problems = (env: Record<string, string>): string[] => {
 };
 
 describe('config', () => {
+  it('refuses a DRIFT_CONVERSATION or ANALYTICS_CONVERSATION that is malformed or on a surface that does not run', () => {
+    expect(problems({ DRIFT_CONVERSATION: 'drift' })).toEqual([
+      'DRIFT_CONVERSATION: must be <surface>:<workspace>:<channel> with surface slack, teams or console, got "drift"',
+    ]);
+    expect(problems({ DRIFT_CONVERSATION: 'slack:T1:C0DRIFT' })).toEqual([
+      'DRIFT_CONVERSATION: slack:T1:C0DRIFT is on a surface that does not run: Slack is not configured (SLACK_BOT_TOKEN or SLACK_CLIENT_ID)',
+    ]);
+    expect(problems({ ANALYTICS_CONVERSATION: 'console:console:ops, teams:t1:19:x@thread.tacv2' })).toEqual([
+      'ANALYTICS_CONVERSATION: teams:t1:19:x@thread.tacv2 is on a surface that does not run: Teams is not enabled (TEAMS_APP_ID)',
+    ]);
+    // The console runs on a loopback HOST (the default): both are accepted there.
+    expect(
+      loadConfig({ DRIFT_CONVERSATION: 'console:console:ops', ANALYTICS_CONVERSATION: 'console:console:ops' }),
+    ).toMatchObject({ DRIFT_CONVERSATION: 'console:console:ops' });
+  });
+
   it('defaults to the zero-setup mode: embedded db, sandbox, console on loopback', () => {
     const c = loadConfig({});
     expect(c.PORT).toBe(3000);
