@@ -10,7 +10,7 @@ import { createTestStore, type TestStore } from './db.ts';
 export type TestApp = App & { testStore: TestStore; stop(): Promise<void> };
 
 export const startTestApp = async (env: Record<string, string> = {}, opts: AppOptions = {}): Promise<TestApp> => {
-  const testStore = await createTestStore();
+  // The configuration first: one that is refused throws before a store exists to leak.
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -21,6 +21,7 @@ export const startTestApp = async (env: Record<string, string> = {}, opts: AppOp
     SANDBOX_CLOUDS: 'aws',
     ...env,
   });
+  const testStore = await createTestStore();
   try {
     const app = await startApp(config, {
       logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
