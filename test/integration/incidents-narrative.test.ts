@@ -52,7 +52,7 @@ const suspects: Suspect[] = [
 const input = { title: 'High 5xx rate on api', service: 'api', facts, suspects, workspaceId: 'T1' };
 
 const recorded: Array<{ workspaceId: string; model: string; inputTokens: number }> = [];
-const explainer = (over: Partial<IncidentNarrativeDeps['settings']> = {}, used = 0) =>
+const explainer = (over: Partial<IncidentNarrativeDeps['settings']> = {}, used = 0, metrics = createMetrics()) =>
   createIncidentExplainer({
     settings: {
       apiKey: KEY,
@@ -70,8 +70,13 @@ const explainer = (over: Partial<IncidentNarrativeDeps['settings']> = {}, used =
     },
     secrets: [SECRET],
     logger: createLogger('silent'),
-    metrics: createMetrics(),
+    metrics,
   });
+
+/** How many calls the histogram of LLM call durations observed. */
+const timedCalls = async (metrics: ReturnType<typeof createMetrics>): Promise<number> =>
+  (await metrics.llmCallSeconds.get()).values.find((v) => v.metricName === 'devops_agent_llm_call_duration_seconds_count')
+    ?.value ?? 0;
 
 describe('incident narrative', () => {
   it('keeps the claims that cite known facts, drops the rest, and sends only the facts, redacted', async () => {
@@ -88,7 +93,9 @@ describe('incident narrative', () => {
         }),
       ),
     );
-    const narrative = await explainer().explain(input);
+    const metrics = createMetrics();
+    const narrative = await explainer({}, 0, metrics).explain(input);
+    expect(await timedCalls(metrics)).toBe(1);
     expect(narrative).toEqual({
       model: 'claude-sonnet-5-5',
       claims: [
@@ -119,10 +126,13 @@ describe('incident narrative', () => {
 
   it('throws a readable error when the model never answers in time', async () => {
     fake.script({ kind: 'hang' });
-    await expect(explainer({ turnTimeoutMs: 300 }).explain(input)).rejects.toMatchObject({
+    const metrics = createMetrics();
+    await expect(explainer({ turnTimeoutMs: 300 }, 0, metrics).explain(input)).rejects.toMatchObject({
       code: 'unavailable',
       userMessage: 'Claude was too slow to answer',
     });
+    // Timed like the planner's calls, failed ones too.
+    expect(await timedCalls(metrics)).toBe(1);
   });
 
   it('throws when the model refuses, or answers without the tool', async () => {

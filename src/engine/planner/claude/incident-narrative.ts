@@ -32,7 +32,7 @@ export interface IncidentNarrativeDeps {
   /** Literal values of this deployment's secrets: never sent. */
   secrets: string[];
   logger: Logger;
-  metrics?: Pick<Metrics, 'llmTokens' | 'llmCalls' | 'llmRedactions'>;
+  metrics?: Pick<Metrics, 'llmTokens' | 'llmCalls' | 'llmCallSeconds' | 'llmRedactions'>;
   now?: () => Date;
   /** Tests replace the transport (the SDK's fetch option). */
   fetch?: typeof fetch;
@@ -129,6 +129,7 @@ export const createIncidentExplainer = (d: IncidentNarrativeDeps): IncidentExpla
       ...(input.suspects.length ? input.suspects.map(suspectLine) : ['(none stands out)']),
     ].join('\n');
     let message: Anthropic.Message;
+    const t0 = performance.now();
     try {
       message = await client.messages.create({
         model: s.model,
@@ -143,6 +144,9 @@ export const createIncidentExplainer = (d: IncidentNarrativeDeps): IncidentExpla
       d.metrics?.llmCalls.inc({ model: s.model, outcome: f.outcome });
       d.logger.warn({ err: e, outcome: f.outcome }, 'the incident diagnosis narrative failed');
       throw f.error;
+    } finally {
+      // Like the planner's calls: every call's wall time, answered or failed.
+      d.metrics?.llmCallSeconds.observe({ model: s.model }, (performance.now() - t0) / 1000);
     }
     const u = message.usage;
     const usage: TokenUsage = {
