@@ -201,7 +201,7 @@ const runProvider = async (ctx: ChangeContext, c: ChangeRequest): Promise<Outcom
     if (stale) return { to: 'failed', patch: { error: stale }, data: { error: stale, stale: true } };
     const r = await provider.execute(
       { action: p.action, target: p.target, params: p.params },
-      { progress: (step) => ctx.progress(c, step) },
+      { progress: (step) => ctx.progress(c, step), idempotencyKey: c.id },
     );
     return {
       to: 'succeeded',

@@ -25,6 +25,13 @@ export interface ActionResult {
 export interface ExecuteOptions {
   /** Called at each step of a long action ("waiting for it to stop, check 2 of 40"); must not throw. */
   progress?: (step: string) => void;
+  /**
+   * Names this one execution, the same on every retry of it: a change's id (`CR-12`), or a
+   * workflow run's step (`CR-12/health`). Where the cloud API takes an idempotency token (Route 53's
+   * CallerReference), the provider derives it from this, so a call retried after a timeout or a
+   * crash finds what the first one made instead of making a second.
+   */
+  idempotencyKey?: string;
 }
 
 /**

@@ -49,6 +49,7 @@ export const createWorkflowExecutor = (d: WorkflowExecutorDeps): WorkflowExecuto
     sleep: d.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
     ...(d.waitPollMs ? { waitPollMs: d.waitPollMs } : {}),
     gate: async (step) => gateState(change, step, d.now()),
+    runKey: change.id,
   });
   const outcomeOf = (out: WorkflowOutcome): WorkflowRunOutcome =>
     out.status === 'waiting' && out.gate

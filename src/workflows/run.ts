@@ -46,6 +46,11 @@ export interface RunDeps {
   sleep(ms: number): Promise<void>;
   /** How often a wait step reads its target (default 5 s). */
   waitPollMs?: number;
+  /**
+   * Names the run (its change id): with a step's id, the idempotency key of that step's cloud call,
+   * the same on each of its attempts and when a run resumes after a crash (ExecuteOptions).
+   */
+  runKey?: string;
   /** Where an approval gate stands (absent: every gate is open, and the run waits there). */
   gate?(step: PlannedGate): Promise<GateState>;
 }
@@ -213,7 +218,9 @@ export const runWorkflow = async (
           throw new AppError('config_invalid', `no cloud provider "${step.target.provider}" is configured`);
         const target = targetOf(step, outputs);
         if (step.kind === 'action')
-          result = await within(step.timeoutMs, d.sleep, () => runAction(provider, { ...step, target }, outputs));
+          result = await within(step.timeoutMs, d.sleep, () =>
+            runAction(provider, { ...step, target }, outputs, d.runKey ? `${d.runKey}/${step.id}` : undefined),
+          );
         else
           result = await within(step.timeoutMs, d.sleep, (signal) => waitFor(d, provider, { ...step, target }, signal));
         status = 'succeeded';
@@ -289,6 +296,7 @@ const runAction = async (
   provider: ActionRunner,
   step: PlannedAction,
   outputs: Record<string, Record<string, string>>,
+  idempotencyKey: string | undefined,
 ): Promise<ActionResult> => {
   let params: Record<string, string>;
   try {
@@ -302,7 +310,10 @@ const runAction = async (
   if (!spec) throw new AppError('config_invalid', `${step.target.provider} no longer has the action ${step.action}`);
   const parsed = spec.params.safeParse(params);
   if (!parsed.success) throw new AppError('bad_request', parsed.error.issues.map((i) => i.message).join('; '));
-  return provider.execute({ action: step.action, target: step.target, params });
+  return provider.execute(
+    { action: step.action, target: step.target, params },
+    idempotencyKey ? { idempotencyKey } : undefined,
+  );
 };
 
 const waitFor = async (

@@ -79,6 +79,43 @@ describe('the multi-region-failover template', () => {
     expect(targeted[4]!.target.region).toBe('global');
   });
 
+  it('a health check made again under the same key is the one made before (a retried step makes no second)', async () => {
+    const plan = await planWorkflow(planDeps, template, inputs);
+    const step = plan.steps[0]!;
+    if (step.kind !== 'action') throw new Error('the first step is an action');
+    const create = { action: step.action, target: step.target, params: step.params };
+    const first = await aws.execute(create, { idempotencyKey: 'CR-7/primary_check' });
+    const again = await aws.execute(create, { idempotencyKey: 'CR-7/primary_check' });
+    expect(again.outputs!.health_check).toBe(first.outputs!.health_check);
+    expect(healthChecks()).toHaveLength(1);
+    // Another execution (another run, or no key at all) makes its own.
+    const other = await aws.execute(create, { idempotencyKey: 'CR-8/primary_check' });
+    expect(other.outputs!.health_check).not.toBe(first.outputs!.health_check);
+    await aws.execute(create);
+    expect(healthChecks()).toHaveLength(3);
+  });
+
+  it("passes each action step the run's key and its own id, the same on every attempt", async () => {
+    startSecondary();
+    const plan = await planWorkflow(planDeps, template, inputs);
+    const keys: string[] = [];
+    const execute = aws.execute.bind(aws);
+    aws.execute = async (a, o) => {
+      keys.push(`${a.action}:${o?.idempotencyKey ?? 'none'}`);
+      return execute(a, o);
+    };
+    const { deps } = runDeps();
+    expect(await runWorkflow({ ...deps, runKey: 'CR-7' }, plan)).toMatchObject({ status: 'succeeded' });
+    expect(keys).toEqual([
+      'create_health_check:CR-7/primary_check',
+      'create_health_check:CR-7/secondary_check',
+      'upsert_failover_record:CR-7/primary_record',
+      'upsert_failover_record:CR-7/secondary_record',
+      'set_inverted:CR-7/fail_primary',
+      'set_inverted:CR-7/restore_primary',
+    ]);
+  });
+
   it('runs end to end: the drill switches Route 53 to the secondary and back, and the checks and records stay', async () => {
     startSecondary();
     const plan = await planWorkflow(planDeps, template, inputs);

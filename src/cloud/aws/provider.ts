@@ -349,7 +349,9 @@ export class AwsProvider implements CloudProvider {
       }
       if (declares(route53Actions, target.type, spec.name)) {
         const route53 = await this.#load('route53');
-        return await route53.executeRoute53Action(await this.#route53Context(account, progress), named);
+        return await route53.executeRoute53Action(await this.#route53Context(account, progress), named, {
+          idempotencyKey: opts.idempotencyKey,
+        });
       }
       if (target.type === 'cluster' || target.type === 'container_service') {
         const ecs = await this.#load('ecs');

@@ -160,7 +160,12 @@ const recorded = (r: ResourceRecordSet, name: string, type: string, setId: strin
     }).filter(([, v]) => v !== ''),
   );
 
-type Run = (ctx: Route53Context, r53: Route53Client, a: ResourceAction) => Promise<ActionResult>;
+type Run = (
+  ctx: Route53Context,
+  r53: Route53Client,
+  a: ResourceAction,
+  idempotencyKey: string | undefined,
+) => Promise<ActionResult>;
 
 const zoneOf = async (r53: Route53Client, id: string) => {
   const z = (await r53.send(new GetHostedZoneCommand({ Id: id }))).HostedZone;
@@ -168,14 +173,18 @@ const zoneOf = async (r53: Route53Client, id: string) => {
 };
 
 const runs: Record<string, Run> = {
-  create_health_check: async (ctx, r53, a) => {
+  create_health_check: async (ctx, r53, a, idempotencyKey) => {
     const { dnsName, name, listener } = await balancer(
       ctx,
       a.target,
       a.params.port ? Number(a.params.port) : undefined,
     );
     const protocol = listener.Protocol === 'HTTPS' || listener.Protocol === 'HTTP' ? listener.Protocol : 'TCP';
-    const reference = `devops-agent-${createHash('sha256').update(a.target.id).digest('hex').slice(0, 16)}-${ctx.now().getTime()}`;
+    // CallerReference is Route 53's idempotency token: the same one with the same settings returns
+    // the check it made. From the execution's key, a retried step finds its first attempt's check;
+    // without one (a direct call) the clock makes each call its own.
+    const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+    const reference = `devops-agent-${hash(a.target.id)}-${idempotencyKey ? hash(idempotencyKey) : ctx.now().getTime()}`;
     const out = await r53.send(
       new CreateHealthCheckCommand({
         CallerReference: reference,
@@ -303,12 +312,16 @@ const runs: Record<string, Run> = {
 };
 
 /** Runs one Route 53 failover action. */
-export const executeRoute53Action = async (ctx: Route53Context, a: ResourceAction): Promise<ActionResult> => {
+export const executeRoute53Action = async (
+  ctx: Route53Context,
+  a: ResourceAction,
+  opts: { idempotencyKey?: string | undefined } = {},
+): Promise<ActionResult> => {
   const run = runs[a.action];
   if (!run) throw badRequest(`AWS ${a.target.type} resources have no action “${a.action}” here.`);
   const r53 = route53Client(ctx);
   try {
-    return await run(ctx, r53, a);
+    return await run(ctx, r53, a, opts.idempotencyKey);
   } finally {
     r53.destroy();
   }
