@@ -17,11 +17,20 @@ export const sandboxCredentials = { accessKeyId: 'AKIDSANDBOX', secretAccessKey:
 /** AwsProvider options for the sandbox: both seeded accounts (the second through its role) at the sandbox's URL. */
 export const sandboxAwsProviderOptions = (
   sandbox: Pick<Sandbox, 'url'>,
-): { accounts: AwsAccountConfig[]; endpoint: string; credentials: typeof sandboxCredentials; sandbox: true } => ({
+): {
+  accounts: AwsAccountConfig[];
+  endpoint: string;
+  credentials: typeof sandboxCredentials;
+  sandbox: true;
+  wait: { delayMs: number };
+} => ({
   accounts: sandboxAwsAccounts.map((a) => ({ ...a, regions: [...a.regions] })),
   endpoint: sandbox.url,
   credentials: sandboxCredentials,
   sandbox: true,
+  // The sandbox's stops and starts take 2 s (appSandboxOptions): polled every 15 s like AWS's own
+  // waiters, each stop, start or resize would sit 15–30 s after the instance had got there.
+  wait: { delayMs: 500 },
 });
 
 /** The start-up log line (the endpoint is loopback, the key is not a secret). */
