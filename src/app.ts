@@ -42,6 +42,7 @@ import type { LiveBus } from './util/live.ts';
 import { announcingListener } from './changes/listener.ts';
 import type { EmbeddedPostgres } from './store/embedded.ts';
 import { createConsoleApi } from './surfaces/console/console.ts';
+import { createAuthThrottle, type AuthThrottle } from './http/auth-throttle.ts';
 import { createConsoleSurface } from './surfaces/console/surface.ts';
 import { slackEnabled } from './surfaces/slack/enabled.ts';
 import type { SlackRuntime, SlackTuning } from './surfaces/slack/slack.ts';
@@ -697,7 +698,9 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
         : inSandbox && !config.ALERTMANAGER_BASIC_AUTH_USER
           ? [randomBytes(18).toString('base64url')]
           : [];
-    const web = dashboardRoutes(config, { db, logger, now, engine, live, templates: workspace });
+    // Wrong CONSOLE_TOKENs per address, counted across the console and the dashboard's sign-in form.
+    const tokenThrottle = createAuthThrottle();
+    const web = dashboardRoutes(config, { db, logger, now, engine, live, templates: workspace, tokenThrottle });
     cleanups.push(web.stop);
     const http = createHttpServer({
       config,
@@ -712,6 +715,7 @@ export const startApp = async (config: Config, opts: AppOptions = {}): Promise<A
       ],
       console: createConsoleApi({
         config,
+        throttle: tokenThrottle,
         conversations,
         engine,
         surface: consoleSurface,
@@ -1004,6 +1008,7 @@ const dashboardRoutes = (
     engine: Pick<Engine, 'handleInteraction'>;
     live: LiveBus;
     templates: TemplateEstimates;
+    tokenThrottle: AuthThrottle;
   },
 ): { routes: Route[]; stop: () => Promise<void> } => {
   const log = d.logger.child({ component: 'dashboard' });
@@ -1056,6 +1061,7 @@ const dashboardRoutes = (
     console: config.consoleEnabled
       ? {
           token: config.CONSOLE_TOKEN,
+          throttle: d.tokenThrottle,
           users: async () =>
             (await listUsers(d.db, 'console')).map((u) => ({ userId: u.userId, displayName: u.displayName })),
         }

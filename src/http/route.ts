@@ -40,7 +40,7 @@ export interface Route {
   /** Overrides the server's body limit for this route (bytes). */
   bodyLimitBytes?: number;
   /** Runs before the body is read (authentication), so a refused request costs no buffering. Throws to refuse. */
-  guard?(headers: IncomingHttpHeaders): void;
+  guard?(headers: IncomingHttpHeaders, client: string): void;
   /** Returns the response, or null when it wrote `raw.res` itself. */
   handle(req: HttpRequest): Promise<HttpResponse | null> | HttpResponse | null;
 }

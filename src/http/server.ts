@@ -96,7 +96,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       throw new HttpError(405, `method ${method} not allowed here`, { allow: match.allow.join(', ') });
     const { route } = match;
     setLabel(routeLabel(route));
-    route.guard?.(req.headers);
+    route.guard?.(req.headers, req.socket.remoteAddress ?? 'unknown');
     const rawBody =
       method === 'GET' || method === 'HEAD' ? emptyBody : await readBody(req, route.bodyLimitBytes ?? bodyLimit);
     const request: HttpRequest = {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createAuthThrottle } from '../../src/http/auth-throttle.ts';
 import { eq, and } from '../../src/store/orm.ts';
 import { users } from '../../src/users/schema.ts';
 import { dashboardSessions, dashboardSignIns } from '../../src/surfaces/dashboard/store/schema.ts';
@@ -55,12 +56,16 @@ afterAll(async () => {
 
 describe('console sign-in with CONSOLE_TOKEN', () => {
   let app: AuthTestApp;
+  // Ten wrong tokens a minute per address, on a clock of its own: the test that reaches the limit
+  // starts a fresh window and moves past it at the end, so the other tests are not refused.
+  let throttleMs = 0;
+  const throttle = createAuthThrottle({ maxFailures: 10, now: () => throttleMs });
   beforeAll(async () => {
     app = await startAuthApp(store, (publicUrl) => ({
       publicUrl,
       clock: clock.now,
       roleOf: roleOf(store, clock.now),
-      console: { token: consoleToken, users: consoleUsers(store) },
+      console: { token: consoleToken, users: consoleUsers(store), throttle },
     }));
   });
   afterAll(async () => {
@@ -115,6 +120,19 @@ describe('console sign-in with CONSOLE_TOKEN', () => {
     expect(b.cookies.has(sessionCookieName)).toBe(false);
     const none = await consoleSignIn(b, 'carol');
     expect(none.status).toBe(401);
+  });
+
+  it('answers 429 to an address that sent ten wrong tokens within a minute, even with the right one', async () => {
+    throttleMs += 60_000;
+    const b = new Browser(app.url);
+    for (let i = 0; i < 10; i++)
+      expect((await consoleSignIn(b, 'carol', `wrong-token-${i}-wrong-token-wrong`)).status).toBe(401);
+    const locked = await consoleSignIn(b, 'carol', consoleToken);
+    expect(locked.status).toBe(429);
+    expect(b.cookies.has(sessionCookieName)).toBe(false);
+    throttleMs += 60_000;
+    await consoleSignIn(b, 'carol', consoleToken);
+    expect(b.cookies.has(sessionCookieName)).toBe(true);
   });
 
   it('refuses an unknown console user with a clear message', async () => {

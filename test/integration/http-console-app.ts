@@ -1,3 +1,4 @@
+import { createAuthThrottle } from '../../src/http/auth-throttle.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createHttpServer, type HttpServer } from '../../src/http/server.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -32,6 +33,7 @@ export const startConsoleApp = async (
   const surface = createConsoleSurface({ conversations });
   const consoleApi = createConsoleApi({
     config,
+    throttle: createAuthThrottle(),
     conversations,
     engine,
     surface,

@@ -225,3 +225,30 @@ describe('console behind CONSOLE_TOKEN', () => {
     ).toBe(401);
   });
 });
+
+describe('wrong console tokens from one address', () => {
+  const token = 'console-token-for-tests-0123456789';
+  let app: ConsoleTestApp;
+  beforeAll(async () => {
+    app = await startConsoleApp({ CONSOLE_TOKEN: token });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('are answered 429 after ten in a minute, the right token too; a request with no token is not a guess', async () => {
+    const users = (authorization?: string) =>
+      call(app, 'GET', '/console/api/users', undefined, authorization ? { authorization } : {});
+    for (let i = 0; i < 5; i++) expect((await users()).status).toBe(401);
+    for (let i = 0; i < 9; i++) expect((await users(`Bearer wrong-token-${i}-0123456789`)).status).toBe(401);
+    // The page's ?token= form counts against the same address.
+    expect((await fetch(`${app.baseUrl}/?token=wrong-token-wrong-token-wrong`)).status).toBe(401);
+    const locked = await users(`Bearer ${token}`);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(locked.body).toMatchObject({ error: expect.stringMatching(/too many wrong tokens from this address/) });
+    expect((await fetch(`${app.baseUrl}/?token=${token}`)).status).toBe(429);
+    // Without a token there is nothing to guess: the usual 401 that says what to send.
+    expect((await users()).status).toBe(401);
+  });
+});

@@ -75,8 +75,9 @@ const explainer = (over: Partial<IncidentNarrativeDeps['settings']> = {}, used =
 
 /** How many calls the histogram of LLM call durations observed. */
 const timedCalls = async (metrics: ReturnType<typeof createMetrics>): Promise<number> =>
-  (await metrics.llmCallSeconds.get()).values.find((v) => v.metricName === 'devops_agent_llm_call_duration_seconds_count')
-    ?.value ?? 0;
+  (await metrics.llmCallSeconds.get()).values.find(
+    (v) => v.metricName === 'devops_agent_llm_call_duration_seconds_count',
+  )?.value ?? 0;
 
 describe('incident narrative', () => {
   it('keeps the claims that cite known facts, drops the rest, and sends only the facts, redacted', async () => {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken, cookieValue, isLoopbackHost, tokensMatch } from '../../http/cookies.ts';
+import type { AuthThrottle } from '../../http/auth-throttle.ts';
 import { HttpError } from '../../http/errors.ts';
 
 /**
@@ -36,6 +37,24 @@ export const wrongHost = (): HttpError =>
     'this console answers only requests addressed to localhost; set CONSOLE_TOKEN to serve it under another name',
   );
 
-export const requireAuthorized = (expected: string | undefined, headers: IncomingHttpHeaders): void => {
-  if (!isAuthorized(expected, headers)) throw expected === undefined ? wrongHost() : unauthorized();
+/**
+ * Refuses a request that is not authorized (isAuthorized). With a throttle, a wrong token counts
+ * against the client's address, and an address over its limit gets 429 before its token is read.
+ */
+export const requireAuthorized = (
+  expected: string | undefined,
+  headers: IncomingHttpHeaders,
+  limit?: { throttle: AuthThrottle; client: string },
+): void => {
+  if (expected === undefined) {
+    if (!isLoopbackHost(headers)) throw wrongHost();
+    return;
+  }
+  const given = bearerToken(headers) ?? cookieValue(headers, consoleCookieName);
+  if (given === undefined) throw unauthorized();
+  limit?.throttle.check(limit.client);
+  if (!tokensMatch(given, expected)) {
+    limit?.throttle.failed(limit.client);
+    throw unauthorized();
+  }
 };

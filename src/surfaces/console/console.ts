@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../../config.ts';
+import type { AuthThrottle } from '../../http/auth-throttle.ts';
 import { forwardedHttps, tokensMatch } from '../../http/cookies.ts';
 import type { ConsoleApi } from '../../http/server.ts';
 import { text, type HttpRequest, type HttpResponse, type Route } from '../../http/route.ts';
@@ -12,6 +13,8 @@ import { isAuthorized, requireAuthorized, sessionCookie } from './auth.ts';
  */
 export interface ConsoleDeps extends ConsoleApiDeps {
   config: Pick<Config, 'CONSOLE_TOKEN'>;
+  /** Counts wrong CONSOLE_TOKENs per address (shared with the dashboard's console sign-in). */
+  throttle: AuthThrottle;
 }
 
 const asset = (name: string): Buffer => readFileSync(new URL(`./page/${name}`, import.meta.url));
@@ -46,7 +49,12 @@ export const createConsoleApi = (deps: ConsoleDeps): ConsoleApi => {
     handle: (req) => {
       const offered = req.url.searchParams.get('token');
       if (token !== undefined && offered !== null) {
-        if (!tokensMatch(offered, token)) return text(401, 'Wrong console token.\n', { 'cache-control': 'no-store' });
+        const client = req.raw.req.socket.remoteAddress ?? 'unknown';
+        deps.throttle.check(client);
+        if (!tokensMatch(offered, token)) {
+          deps.throttle.failed(client);
+          return text(401, 'Wrong console token.\n', { 'cache-control': 'no-store' });
+        }
         // Served directly (no redirect): a SameSite=Strict cookie set on a redirect that a link
         // from another site started would not be sent on the redirected request.
         const res = file(files.html, 'text/html; charset=utf-8');
@@ -68,7 +76,10 @@ export const createConsoleApi = (deps: ConsoleDeps): ConsoleApi => {
     },
   };
 
-  const guarded = (r: Route): Route => ({ ...r, guard: (headers) => requireAuthorized(token, headers) });
+  const guarded = (r: Route): Route => ({
+    ...r,
+    guard: (headers, client) => requireAuthorized(token, headers, { throttle: deps.throttle, client }),
+  });
 
   return {
     routes: [

@@ -1,3 +1,4 @@
+import type { AuthThrottle } from '../../../http/auth-throttle.ts';
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { z } from 'zod';
@@ -38,6 +39,8 @@ export interface ConsoleSignInOptions {
   token?: string;
   /** The console users to choose from (alice, bob, carol, dave). */
   users(): Promise<{ userId: string; displayName: string }[]>;
+  /** Counts wrong tokens per address (the console's own, so both forms share one limit). */
+  throttle?: AuthThrottle;
 }
 
 export interface WebAuthOptions {
@@ -221,8 +224,14 @@ export const createWebAuth = (o: WebAuthOptions): DashboardAuth => {
         `Invalid sign-in: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
       );
     const form = parsed.data;
-    if (c.token !== undefined && (form.token === undefined || !tokensMatch(form.token, c.token)))
-      return signInPage(req, next, 401, 'Wrong console token.', form.user);
+    if (c.token !== undefined) {
+      const client = req.raw.req.socket.remoteAddress ?? 'unknown';
+      if (form.token !== undefined) c.throttle?.check(client);
+      if (form.token === undefined || !tokensMatch(form.token, c.token)) {
+        if (form.token !== undefined) c.throttle?.failed(client);
+        return signInPage(req, next, 401, 'Wrong console token.', form.user);
+      }
+    }
     const user = (await c.users()).find((u) => u.userId === form.user);
     if (!user) return signInPage(req, next, 400, `There is no console user “${form.user}”: choose one of the list.`);
     return signIn(
