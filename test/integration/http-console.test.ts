@@ -178,14 +178,25 @@ describe('console API', () => {
   });
 });
 
-describe('console behind CONSOLE_TOKEN', () => {
-  const token = 'console-token-for-tests-0123456789';
+const token = 'console-token-for-tests-0123456789';
+
+/** A console app behind CONSOLE_TOKEN for the describe it is called in (its own throttle too). */
+const appWithToken = (): (() => ConsoleTestApp) => {
   let app: ConsoleTestApp;
   beforeAll(async () => {
     app = await startConsoleApp({ CONSOLE_TOKEN: token });
   });
   afterAll(async () => {
     await app?.close();
+  });
+  return () => app;
+};
+
+describe('console behind CONSOLE_TOKEN', () => {
+  const current = appWithToken();
+  let app: ConsoleTestApp;
+  beforeAll(() => {
+    app = current();
   });
 
   it('refuses the API without the token or with a wrong one, and serves it with the bearer token', async () => {
@@ -227,13 +238,10 @@ describe('console behind CONSOLE_TOKEN', () => {
 });
 
 describe('wrong console tokens from one address', () => {
-  const token = 'console-token-for-tests-0123456789';
+  const current = appWithToken();
   let app: ConsoleTestApp;
-  beforeAll(async () => {
-    app = await startConsoleApp({ CONSOLE_TOKEN: token });
-  });
-  afterAll(async () => {
-    await app?.close();
+  beforeAll(() => {
+    app = current();
   });
 
   it('are answered 429 after ten in a minute, the right token too; a request with no token is not a guess', async () => {

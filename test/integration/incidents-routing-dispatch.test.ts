@@ -73,6 +73,19 @@ const at = (iso: string): void => {
 const minutes = (n: number): void => {
   clock = new Date(clock.getTime() + n * 60_000);
 };
+/** The first window of incident 7's triggered event at the webhook target, as notify would open it now. */
+const webhookWindow = (eventId: string) => ({
+  eventId,
+  workspaceId: 'T1',
+  incidentId: 7,
+  kind: 'triggered',
+  target: 'webhook:ops-bus',
+  dedupKey: 'T1/7/triggered/webhook:ops-bus',
+  windowSeq: 1,
+  urgency: 'high',
+  event: event(),
+  at: clock,
+});
 const webhookBodies = () =>
   receiver.verified().map((r) => r.body as { type: string; repeats?: number; events?: unknown[] });
 
@@ -279,19 +292,7 @@ describe('incident routing', () => {
   });
 
   it('a window is opened once: the second insert of its key is refused, whoever read what before', async () => {
-    const row = {
-      eventId: 'e1',
-      workspaceId: 'T1',
-      incidentId: 7,
-      kind: 'triggered',
-      target: 'webhook:ops-bus',
-      dedupKey: 'T1/7/triggered/webhook:ops-bus',
-      windowSeq: 1,
-      urgency: 'high',
-      event: event(),
-      at: clock,
-      status: 'sending' as const,
-    };
+    const row = { ...webhookWindow('e1'), status: 'sending' as const };
     expect(await openWindow(store.db, row)).toEqual(expect.any(Number));
     expect(await openWindow(store.db, { ...row, eventId: 'e2' })).toBeUndefined();
     expect(await openWindow(store.db, { ...row, eventId: 'e3', status: 'held' })).toBeUndefined();
@@ -301,18 +302,7 @@ describe('incident routing', () => {
   });
 
   it('a delivery a stopped replica left sending is sent again once stale, with its event id, by one replica', async () => {
-    const row = {
-      eventId: 'e-interrupted',
-      workspaceId: 'T1',
-      incidentId: 7,
-      kind: 'triggered',
-      target: 'webhook:ops-bus',
-      dedupKey: 'T1/7/triggered/webhook:ops-bus',
-      windowSeq: 1,
-      urgency: 'high',
-      event: event(),
-      at: clock,
-    };
+    const row = webhookWindow('e-interrupted');
     // What notify had done when the replica stopped: the window opened, one repeat claimed, nothing sent.
     const id = (await openWindow(store.db, { ...row, status: 'sending' }))!;
     await insertGrouped(store.db, { ...row, eventId: 'e-repeat', at: new Date(clock.getTime() - 60_000) });
